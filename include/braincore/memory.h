@@ -1,0 +1,243 @@
+/*
+ * braincore/memory.h - remembering, recalling and thinking over text.
+ *
+ * A memory is a text with an importance in [0, 1], creation and last-access
+ * times, an id and a vector. Text must be valid UTF-8, non-empty and no
+ * longer than the brain's max_text_bytes; invalid text is refused with an
+ * error, never repaired or cut.
+ *
+ * Recall ranks memories by score:
+ *
+ *     score = similarity * (1 + w * (importance - 0.5))
+ *
+ * where similarity is the cosine similarity of query and memory vectors
+ * (1 - distance for BRAIN_METRIC_COSINE and BRAIN_METRIC_IP, 1 - distance/2
+ * for BRAIN_METRIC_L2, which equals the cosine for unit vectors such as the
+ * built-in embedder's) and w is BRAIN_PARAM_RECALL_IMPORTANCE_WEIGHT / 1000
+ * (default 0.2: importance moves a score by at most 10% either way). Only
+ * memories whose score is above BRAIN_PARAM_RECALL_MIN_SCORE / 1000
+ * (default 0) are returned. Ties are broken by the smaller id. Text recall
+ * only ever returns memories that have text: vectors added with brain_add()
+ * are found by brain_search() only. Every memory a recall returns has its
+ * access time set to now.
+ *
+ * Thread-safety: every call here may run concurrently with any other on the
+ * same brain (see docs/threading.md). Callbacks (embedder, generator) run on
+ * the calling thread, without any brain lock held, and must not close the
+ * brain they were called for.
+ */
+#ifndef BRAINCORE_MEMORY_H
+#define BRAINCORE_MEMORY_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Results of a recall, a think or a get: an immutable list of memories, best
+ * first, that owns copies of everything it shows. Released with
+ * brain_results_free(). Safe to read from several threads at once.
+ */
+typedef struct brain_results brain_results;
+
+/* ------------------------------------------------------------------------ */
+/* Seed API: these exact signatures compile code written for Brain Core.     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Remember a text with an importance in [0, 1]. The brain assigns the id
+ * (use brain_remember_ex() to learn it).
+ *
+ * Returns 0 or: BRAIN_ENULL (b or text NULL), BRAIN_EEMPTY (text empty, or
+ * nothing but spaces and punctuation), BRAIN_EUTF8, BRAIN_ETOOLONG,
+ * BRAIN_ERANGE (importance outside [0, 1] or NaN), BRAIN_ENOEMBEDDER,
+ * BRAIN_EEMBEDDER, BRAIN_EDIM, BRAIN_ENONFINITE, BRAIN_EZEROVEC (from a user
+ * embedder's vector), BRAIN_EFULL, BRAIN_ENOMEM. On error nothing changed.
+ */
+int brain_remember(brain_t *b, const char *text, float importance);
+
+/**
+ * The texts of the top_k memories most relevant to `query`, best first, as a
+ * NULL-terminated array. The array and all its strings are ONE allocation
+ * made with malloc(): release everything with free(result). Fewer than
+ * top_k entries (possibly none: then result[0] is NULL) when fewer memories
+ * score above the minimum.
+ *
+ * Returns NULL on error, with brain_errcode() / brain_errmsg() telling why:
+ * BRAIN_ENULL, BRAIN_ERANGE (top_k <= 0), the text errors of
+ * brain_remember() for the query, BRAIN_ENOEMBEDDER, BRAIN_EEMBEDDER,
+ * BRAIN_ENOMEM.
+ */
+char **brain_recall(brain_t *b, const char *query, int top_k);
+
+/**
+ * Think over `input`: recall the memories relevant to it and compose an
+ * answer from them, naming each memory used and how strongly it matches;
+ * when nothing scores above BRAIN_PARAM_THINK_MIN_SCORE the answer says the
+ * brain does not know. With a generator installed (brain_set_generator())
+ * the generator composes the answer instead. The exchange is kept in working
+ * memory, which gives the next think its context (follow-up questions).
+ *
+ * output, output_size: the answer is written there, NUL-terminated, like
+ * snprintf(): if it does not fit, the largest prefix that ends on a whole
+ * UTF-8 character is written and the return value is still the length of
+ * the full answer, so `ret >= output_size` means "truncated". Use
+ * brain_think_ex() to receive the whole answer whatever its size.
+ *
+ * Returns the length of the full answer in bytes (excluding the NUL), or:
+ * BRAIN_ENULL (b, input or output NULL), BRAIN_EBUFSIZE (output_size 0: no
+ * room even for the terminating NUL; output_size 1: room for nothing else),
+ * the text errors of brain_remember() for input, BRAIN_ENOEMBEDDER,
+ * BRAIN_EEMBEDDER, BRAIN_EGENERATOR, BRAIN_ENOMEM. Buffer errors are
+ * detected before any work is done: nothing enters working memory.
+ */
+int brain_think(brain_t *b, const char *input, char *output, size_t output_size);
+
+/* ------------------------------------------------------------------------ */
+/* Full text API                                                            */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Remember `text` with `importance` and, if `vector` is not NULL, that
+ * vector (the brain's dimensions, finite) instead of one from the embedder.
+ * On success *id_out (if id_out is not NULL) receives the new memory's id.
+ * Ids are assigned in increasing order, starting at 1.
+ *
+ * Returns 0 or the errors of brain_remember(); with a vector, also
+ * BRAIN_ENONFINITE and BRAIN_EZEROVEC (cosine metric).
+ */
+int brain_remember_ex(brain_t *b, const char *text, const float *vector, float importance,
+                      brain_id *id_out);
+
+/**
+ * Recall into caller buffers: ids[0..k) and, if scores is not NULL,
+ * scores[0..k) receive the best memories for `query`; *found the number
+ * written (<= k). Same ranking and errors as brain_recall(), with
+ * BRAIN_ERANGE for k == 0.
+ */
+int brain_recall_ids(brain_t *b, const char *query, size_t k, brain_id *ids, float *scores,
+                     size_t *found);
+
+/**
+ * Recall into a results object (*out, release with brain_results_free()),
+ * with id, score, text, importance and times of each memory. *out is NULL
+ * on error. Same ranking and errors as brain_recall_ids().
+ */
+int brain_recall_results(brain_t *b, const char *query, size_t k, brain_results **out);
+
+/**
+ * Like brain_think(), but the whole answer and the memories it used come
+ * back in *out: brain_results_answer(*out) is the answer, and the entries
+ * are the memories it drew on, best first (none when the brain did not
+ * know). Release with brain_results_free(). Errors as brain_think(), without
+ * the buffer ones.
+ */
+int brain_think_ex(brain_t *b, const char *input, brain_results **out);
+
+/**
+ * Get one memory by id: *out receives a results object with one entry whose
+ * score is 1 (the memory itself). Does not change the access time.
+ * Returns 0, BRAIN_ENULL, BRAIN_ENOTFOUND or BRAIN_ENOMEM.
+ */
+int brain_get(brain_t *b, brain_id id, brain_results **out);
+
+/**
+ * Forget a memory (text or vector) for good: it is no longer found, counted
+ * or returned, and its id may be given again by brain_add(). Returns 0,
+ * BRAIN_ENULL or BRAIN_ENOTFOUND.
+ */
+int brain_forget(brain_t *b, brain_id id);
+
+/**
+ * A user embedder: write the vector for `text` (valid UTF-8, text_len bytes,
+ * NUL-terminated) into vector[0..dimensions) and return the number of
+ * dimensions it produces, which must equal `dimensions` (the brain's). A
+ * negative return is an error of the embedder's own; the brain reports
+ * BRAIN_EEMBEDDER with that number in the message.
+ */
+typedef int (*brain_embed_fn)(const char *text, size_t text_len, float *vector,
+                              size_t dimensions, void *payload);
+
+/**
+ * Install a user embedder for the brain's text calls, or with fn NULL go
+ * back to the embedder the brain was opened with. The embedder is checked at
+ * once on a probe text: it must return the brain's dimensions and a finite
+ * vector. Vectors from different embedders do not mix, so the embedder can
+ * only be changed while the brain is empty.
+ *
+ * Returns 0 or: BRAIN_ENULL (b NULL), BRAIN_ESTATE (the brain holds
+ * memories), BRAIN_EDIM (the probe returned another dimension),
+ * BRAIN_EEMBEDDER (the probe failed), BRAIN_ENONFINITE, BRAIN_EZEROVEC
+ * (the probe's vector). `payload` is passed to every call and must outlive
+ * the brain or the next brain_set_embedder().
+ */
+int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload);
+
+/**
+ * A user generator composes the answer of a think: it receives the input
+ * and the recalled memories (borrowed, valid during the call; possibly
+ * none), writes a NUL-terminated UTF-8 answer into output[0..output_size)
+ * and returns its length, or a negative number for an error of its own.
+ * output_size is the brain's max_text_bytes + 1: an answer that does not fit
+ * is an error, never cut.
+ */
+typedef int (*brain_generate_fn)(const char *input, const brain_results *memories,
+                                 char *output, size_t output_size, void *payload);
+
+/**
+ * Install a generator for brain_think() (NULL restores the built-in
+ * composition). Returns 0 or BRAIN_ENULL. The generator runs without brain
+ * locks held, so a slow model does not block other threads.
+ */
+int brain_set_generator(brain_t *b, brain_generate_fn fn, void *payload);
+
+/* ------------------------------------------------------------------------ */
+/* Results objects                                                          */
+/* ------------------------------------------------------------------------ */
+
+/** Number of entries (0 for NULL). */
+size_t brain_results_count(const brain_results *r);
+
+/** Id of entry i; BRAIN_ID_NONE if r is NULL or i out of range. */
+brain_id brain_results_id(const brain_results *r, size_t i);
+
+/** Score of entry i (see the top of this header); NaN if out of range. */
+float brain_results_score(const brain_results *r, size_t i);
+
+/**
+ * Text of entry i, NUL-terminated, owned by r (lives until
+ * brain_results_free()). NULL if out of range or the memory has no text.
+ */
+const char *brain_results_text(const brain_results *r, size_t i);
+
+/** Length in bytes of brain_results_text(r, i); 0 if none. */
+size_t brain_results_text_len(const brain_results *r, size_t i);
+
+/** Importance of entry i in [0, 1]; NaN if out of range. */
+float brain_results_importance(const brain_results *r, size_t i);
+
+/** Creation time of entry i, milliseconds since the Unix epoch; 0 if out of range. */
+int64_t brain_results_created(const brain_results *r, size_t i);
+
+/**
+ * Last access time of entry i (the recall that returned it, or creation),
+ * milliseconds since the Unix epoch; 0 if out of range.
+ */
+int64_t brain_results_accessed(const brain_results *r, size_t i);
+
+/**
+ * The answer, for results from brain_think_ex(); NULL for other results.
+ * Owned by r.
+ */
+const char *brain_results_answer(const brain_results *r);
+
+/** Release a results object. NULL is a no-op. */
+void brain_results_free(brain_results *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRAINCORE_MEMORY_H */

@@ -1,0 +1,89 @@
+/*
+ * braincore/params.h - run-time parameters of a brain.
+ *
+ * Knobs that may change while a brain is in use are an enum plus
+ * brain_set_param() / brain_get_param() / brain_param_bounds(), never struct
+ * fields, so new knobs never change a struct. Values are int64_t; fractions
+ * are given in thousandths ("per mille": 150 means 0.15). Parameters are
+ * numbered in families with gaps, so each family can grow:
+ *
+ *     1..99     general
+ *     100..199  recall and ranking
+ *     200..299  think and working memory
+ *     300..     index backends (per backend, added with the backend)
+ *
+ * Numbers are pinned forever.
+ */
+#ifndef BRAINCORE_PARAMS_H
+#define BRAINCORE_PARAMS_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The one list of parameters: X(NAME, number, min, max, default).
+ * It generates enum brain_param and the bounds and defaults the library
+ * enforces.
+ *
+ * RECALL_MIN_SCORE          recall returns only memories scoring above this (per mille).
+ * RECALL_IMPORTANCE_WEIGHT  w in score = similarity * (1 + w * (importance - 0.5)), per mille.
+ * THINK_MIN_SCORE           a think uses only memories scoring above this (per mille);
+ *                           with none, the brain says it does not know.
+ * THINK_MAX_MEMORIES        most memories a think draws on.
+ * THINK_CONTEXT_WEIGHT      weight of the previous exchange in the query of a follow-up
+ *                           (per mille): an input that refers back ("when was it built?")
+ *                           and finds nothing alone is asked again in that context.
+ * WORKING_MEMORY_SIZE       exchanges kept in working memory; setting it lower forgets the
+ *                           oldest, 0 keeps none (and so gives thinks no context).
+ * THINK_RELATIVE_SCORE      a think uses only memories scoring at least this share of the
+ *                           best one's score (per mille), so that a weak match does not
+ *                           trail a strong one.
+ */
+#define BRAIN_PARAM_LIST(X)                                                        \
+	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
+	X(RECALL_IMPORTANCE_WEIGHT, 101, 0, 1000, 200)                                 \
+	X(THINK_MIN_SCORE, 200, -1000, 1000, 250)                                      \
+	X(THINK_MAX_MEMORIES, 201, 1, 64, 3)                                           \
+	X(THINK_CONTEXT_WEIGHT, 202, 0, 1000, 500)                                     \
+	X(WORKING_MEMORY_SIZE, 203, 0, 1024, 8)                                        \
+	X(THINK_RELATIVE_SCORE, 204, 0, 1000, 500)
+
+/** Parameters. Pinned: numbers never change. */
+enum brain_param {
+#define BRAIN__PARAM_ENUM(name, number, min, max, def) BRAIN_PARAM_##name = number,
+	BRAIN_PARAM_LIST(BRAIN__PARAM_ENUM)
+#undef BRAIN__PARAM_ENUM
+	BRAIN__PARAM_LIST_END = 0 /* not a parameter */
+};
+
+/**
+ * Set a parameter of brain b. Takes effect for calls that start after it
+ * returns. Returns 0 or: BRAIN_ENULL, BRAIN_EPARAM (unknown parameter),
+ * BRAIN_ERANGE (value outside brain_param_bounds(); the message gives the
+ * bounds). Thread-safe.
+ */
+int brain_set_param(brain_t *b, int param, int64_t value);
+
+/** Read a parameter into *value. Returns 0, BRAIN_ENULL or BRAIN_EPARAM. */
+int brain_get_param(const brain_t *b, int param, int64_t *value);
+
+/**
+ * Bounds (inclusive) and default of a parameter; any of min, max, def may be
+ * NULL. Returns 0 or BRAIN_EPARAM. Thread-safe; needs no brain.
+ */
+int brain_param_bounds(int param, int64_t *min, int64_t *max, int64_t *def);
+
+/**
+ * Name of a parameter without the prefix ("THINK_MIN_SCORE"), or NULL if
+ * unknown. Static string.
+ */
+const char *brain_param_name(int param);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRAINCORE_PARAMS_H */

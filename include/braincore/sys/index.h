@@ -1,0 +1,105 @@
+/*
+ * braincore/sys/index.h - the index backend interface.
+ *
+ * An index backend stores vectors under small integer slots and finds the
+ * nearest ones. The brain owns ids, records and slot numbers; a backend sees
+ * only slots and vectors. Backends built into the library: "flat" (exact).
+ * Applications may register their own with brain_index_register() and
+ * choose it with brain_options.index_name.
+ *
+ * Stability: this is a "sys" interface with a weaker promise than the rest
+ * of the API, like libgit2's git2/sys: the struct is versioned and only ever
+ * grows at the end (as SQLite's VFS does), but a new major version of the
+ * library may change it.
+ */
+#ifndef BRAINCORE_SYS_INDEX_H
+#define BRAINCORE_SYS_INDEX_H
+
+#include "../common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Current version of brain_index_vtable and brain_index_config. */
+#define BRAIN_INDEX_VTABLE_VERSION 1
+
+/** A backend's instance; its layout is the backend's own. */
+typedef struct brain_index brain_index;
+
+/** Capability flags of a backend. */
+enum brain_index_capability {
+	/** search() returns the exact k nearest (otherwise approximate). */
+	BRAIN_INDEX_CAP_EXACT = 1u << 0,
+	/** search() honours a filter: it returns only accepted slots and
+	 *  still up to k of them. */
+	BRAIN_INDEX_CAP_FILTER = 1u << 1
+};
+
+/** How the brain opens a backend. */
+typedef struct brain_index_config {
+	unsigned int version;  /**< BRAIN_INDEX_VTABLE_VERSION */
+	uint32_t dimensions;   /**< floats per vector, >= 1 */
+	int metric;            /**< enum brain_metric. For BRAIN_METRIC_COSINE the brain
+	                            passes unit vectors and the backend computes
+	                            1 - dot product. */
+	uint32_t max_slots;    /**< slots are < max_slots */
+} brain_index_config;
+
+/** A predicate over slots: nonzero means the slot may be returned. */
+typedef struct brain_index_filter {
+	int (*accept)(uint32_t slot, void *payload);
+	void *payload;
+} brain_index_filter;
+
+/**
+ * The backend interface. The brain serialises calls that change the index
+ * (reserve, add, remove) and may run search, get and memory_usage from
+ * many threads at once, never concurrently with a change. Every function
+ * returns 0 or a negative BRAIN_E* code and may set the thread's error
+ * message; none may print.
+ */
+typedef struct brain_index_vtable {
+	unsigned int version;   /**< BRAIN_INDEX_VTABLE_VERSION */
+	const char *name;       /**< short, stable, unique ("flat") */
+	unsigned int capabilities; /**< enum brain_index_capability flags */
+
+	/** Create an empty index. */
+	int (*open)(const brain_index_config *config, brain_index **out);
+	/** Make room so that adds to slots below `slots` cannot fail for lack
+	 *  of memory (the brain calls it before all-or-nothing batches). */
+	int (*reserve)(brain_index *index, uint32_t slots);
+	/** Store `vector` under `slot`, which is free (never added, or removed). */
+	int (*add)(brain_index *index, uint32_t slot, const float *vector);
+	/** Remove the vector of an occupied `slot`; the slot becomes free. */
+	int (*remove)(brain_index *index, uint32_t slot);
+	/** Copy the vector of an occupied `slot` into `vector`. */
+	int (*get)(const brain_index *index, uint32_t slot, float *vector);
+	/** Up to k nearest occupied slots accepted by `filter` (NULL: all),
+	 *  nearest first, ties by smaller slot; *found gets the number. */
+	int (*search)(const brain_index *index, const float *query, size_t k,
+	              const brain_index_filter *filter, uint32_t *slots, float *distances,
+	              size_t *found);
+	/** Bytes of memory the index holds. */
+	size_t (*memory_usage)(const brain_index *index);
+	/** Release the index. NULL is a no-op. */
+	void (*close)(brain_index *index);
+} brain_index_vtable;
+
+/**
+ * Register a backend for this process, by its name. The vtable must stay
+ * valid for the life of the process. Returns 0 or: BRAIN_ENULL (vt, a
+ * function or the name is NULL), BRAIN_EVERSION (vt->version unknown),
+ * BRAIN_EEXISTS (the name is taken), BRAIN_EFULL (too many backends).
+ * Thread-safe.
+ */
+int brain_index_register(const brain_index_vtable *vt);
+
+/** The registered backend called `name`, or NULL. Thread-safe. */
+const brain_index_vtable *brain_index_find(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRAINCORE_SYS_INDEX_H */
