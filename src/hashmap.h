@@ -1,0 +1,53 @@
+/*
+ * src/hashmap.h - open-addressing hash map from 64-bit keys to 32-bit
+ * values (ids to slots, feature hashes to counts). Linear probing with
+ * backward-shift deletion, so there are no tombstones and lookups stay short
+ * under churn. Key UINT64_MAX is reserved (it marks empty cells).
+ */
+#ifndef BRAIN_HASHMAP_H
+#define BRAIN_HASHMAP_H
+
+#include "src/base.h"
+
+#define BRAIN_MAP_EMPTY UINT64_MAX
+
+typedef struct brain_map_cell {
+	uint64_t key;
+	uint32_t value;
+} brain_map_cell;
+
+typedef struct brain_map {
+	brain_map_cell *cells;
+	size_t mask;  /* capacity - 1; capacity is a power of two (0 when empty) */
+	size_t count;
+} brain_map;
+
+void brain__map_init(brain_map *m);
+void brain__map_free(brain_map *m);
+
+/* Make room for `n` keys in total so that inserting up to n cannot fail.
+ * Returns 0 or BRAIN_ENOMEM. */
+int brain__map_reserve(brain_map *m, size_t n);
+
+/* Value of key into *value; false if absent. */
+bool brain__map_get(const brain_map *m, uint64_t key, uint32_t *value);
+
+/* Pointer to the value of key, inserting it with value 0 if absent (and
+ * growing the table: BRAIN_ENOMEM then). *created tells which. The pointer
+ * is valid until the next insert or remove. */
+int brain__map_upsert(brain_map *m, uint64_t key, uint32_t **value, bool *created);
+
+/* Insert or overwrite. Returns 0 or BRAIN_ENOMEM. */
+int brain__map_put(brain_map *m, uint64_t key, uint32_t value);
+
+/* Remove key; false if it was absent. Never allocates. */
+bool brain__map_remove(brain_map *m, uint64_t key);
+
+static inline size_t brain__map_count(const brain_map *m)
+{
+	return m->count;
+}
+
+size_t brain__map_memory(const brain_map *m);
+
+#endif /* BRAIN_HASHMAP_H */

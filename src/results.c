@@ -1,0 +1,166 @@
+/*
+ * src/results.c - brain_results: one allocation holding the entries, their
+ * texts and the answer of a think.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "src/results.h"
+
+typedef struct entry {
+	brain_id id;
+	float score;
+	float importance;
+	int64_t created_ms;
+	int64_t accessed_ms;
+	const char *text; /* points into the same allocation, or NULL */
+	size_t text_len;
+} entry;
+
+struct brain_results {
+	size_t count;
+	const char *answer;
+	size_t answer_len;
+	entry entries[];
+	/* then the texts and the answer, each NUL-terminated */
+};
+
+int brain__results_make(const brain_hit *hits, size_t n, const char *answer, size_t answer_len,
+                        brain_results **out)
+{
+	size_t bytes = sizeof(brain_results);
+	size_t add;
+	bool ok = brain__mul_ok(n, sizeof(entry), &add) && brain__add_ok(bytes, add, &bytes);
+	for (size_t i = 0; ok && i < n; i++)
+		if (hits[i].text)
+			ok = brain__add_ok(bytes, (size_t)hits[i].text_len + 1, &bytes);
+	if (ok && answer)
+		ok = brain__add_ok(bytes, answer_len + 1, &bytes);
+	if (!ok)
+		return brain__err(BRAIN_ENOMEM, "results: size overflows");
+	brain_results *r = brain__malloc(bytes);
+	if (!r)
+		return brain__oom(bytes, "results");
+	r->count = n;
+	char *text = (char *)&r->entries[n];
+	for (size_t i = 0; i < n; i++) {
+		entry *e = &r->entries[i];
+		e->id = hits[i].id;
+		e->score = hits[i].score;
+		e->importance = hits[i].importance;
+		e->created_ms = hits[i].created_ms;
+		e->accessed_ms = hits[i].accessed_ms;
+		if (hits[i].text) {
+			memcpy(text, hits[i].text, hits[i].text_len);
+			text[hits[i].text_len] = '\0';
+			e->text = text;
+			e->text_len = hits[i].text_len;
+			text += hits[i].text_len + 1;
+		} else {
+			e->text = NULL;
+			e->text_len = 0;
+		}
+	}
+	if (answer) {
+		memcpy(text, answer, answer_len);
+		text[answer_len] = '\0';
+		r->answer = text;
+		r->answer_len = answer_len;
+	} else {
+		r->answer = NULL;
+		r->answer_len = 0;
+	}
+	brain__objects_inc();
+	*out = r;
+	return BRAIN_OK;
+}
+
+int brain__results_with_answer(const brain_results *r, const char *answer, size_t answer_len,
+                               brain_results **out)
+{
+	size_t n = r ? r->count : 0;
+	brain_hit *hits = NULL;
+	if (n) {
+		hits = brain__calloc(n, sizeof *hits);
+		if (!hits)
+			return brain__oom(n * sizeof *hits, "results");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const entry *e = &r->entries[i];
+		hits[i].id = e->id;
+		hits[i].score = e->score;
+		hits[i].importance = e->importance;
+		hits[i].created_ms = e->created_ms;
+		hits[i].accessed_ms = e->accessed_ms;
+		hits[i].text = e->text;
+		hits[i].text_len = (uint32_t)e->text_len;
+	}
+	int rc = brain__results_make(hits, n, answer, answer_len, out);
+	brain__free(hits);
+	return rc;
+}
+
+static const entry *at(const brain_results *r, size_t i)
+{
+	return (r && i < r->count) ? &r->entries[i] : NULL;
+}
+
+BRAIN_EXPORT size_t brain_results_count(const brain_results *r)
+{
+	return r ? r->count : 0;
+}
+
+BRAIN_EXPORT brain_id brain_results_id(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->id : BRAIN_ID_NONE;
+}
+
+BRAIN_EXPORT float brain_results_score(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->score : NAN;
+}
+
+BRAIN_EXPORT const char *brain_results_text(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->text : NULL;
+}
+
+BRAIN_EXPORT size_t brain_results_text_len(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->text_len : 0;
+}
+
+BRAIN_EXPORT float brain_results_importance(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->importance : NAN;
+}
+
+BRAIN_EXPORT int64_t brain_results_created(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->created_ms : 0;
+}
+
+BRAIN_EXPORT int64_t brain_results_accessed(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->accessed_ms : 0;
+}
+
+BRAIN_EXPORT const char *brain_results_answer(const brain_results *r)
+{
+	return r ? r->answer : NULL;
+}
+
+BRAIN_EXPORT void brain_results_free(brain_results *r)
+{
+	if (!r)
+		return;
+	brain__free(r);
+	brain__objects_dec();
+}

@@ -1,0 +1,78 @@
+/*
+ * src/util.c - time, hashing and small helpers of the base layer.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "src/base.h"
+
+int64_t brain__now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t brain__mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t load64_le(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+	       (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* Eight bytes at a time, each word folded in by a multiply and a rotate,
+ * finished by brain__mix64. Reads bytes explicitly (little-endian), so the
+ * value is the same on every platform. */
+uint64_t brain__hash64(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = seed ^ (len * k);
+	while (len >= 8) {
+		uint64_t w = load64_le(p);
+		h ^= brain__mix64(w + k);
+		h = (h << 27 | h >> 37) * 0xff51afd7ed558ccdull;
+		p += 8;
+		len -= 8;
+	}
+	if (len) {
+		uint64_t w = 0;
+		for (size_t i = 0; i < len; i++)
+			w |= (uint64_t)p[i] << (8 * i);
+		h ^= brain__mix64(w + k + len);
+		h = (h << 27 | h >> 37) * 0xff51afd7ed558ccdull;
+	}
+	return brain__mix64(h);
+}
+
+size_t brain__utf8_floor(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = len;
+	/* Step back over continuation bytes to the lead byte of the last
+	 * character, then keep it only if it is complete. */
+	while (n > 0 && (u[n - 1] & 0xC0) == 0x80)
+		n--;
+	if (n == 0)
+		return 0;
+	unsigned char lead = u[n - 1];
+	size_t need = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+	return (len - (n - 1) >= need) ? len : n - 1;
+}
+
+BRAIN_EXPORT int brain_version(void)
+{
+	return BRAIN_VERSION_NUMBER;
+}
+
+BRAIN_EXPORT const char *brain_version_string(void)
+{
+	return BRAIN_VERSION_STRING;
+}
