@@ -1,0 +1,243 @@
+/*
+ * src/messages.h - the Spine's messages: one X-macro list and the payload
+ * struct of each. Included by src/spine.h only.
+ *
+ * Locking contract (the api layer takes the brain lock, see
+ * docs/threading.md): "read" means the caller holds the brain lock shared,
+ * "write" exclusive, "none" means no brain lock is needed (the organ
+ * protects its own state).
+ */
+#ifndef BRAIN_MESSAGES_H
+#define BRAIN_MESSAGES_H
+
+#include "src/analysis.h"
+#include "src/results.h"
+
+/*      name             owner        payload type                 lock  */
+#define BRAIN_MESSAGE_LIST(X)                                                   \
+	X(TEXT_CHECK, PANCREAS, brain_msg_text_check)       /* none  */             \
+	X(TEXT_ANALYZE, PANCREAS, brain_msg_text_analyze)   /* none  */             \
+	X(EMBED, CORTEX, brain_msg_embed)                   /* none  */             \
+	X(EMBED_EPOCH, CORTEX, brain_msg_embed_epoch)       /* none  */             \
+	X(LEARN, CORTEX, brain_msg_learn)                   /* write */             \
+	X(SET_EMBEDDER, CORTEX, brain_msg_set_embedder)     /* see it */             \
+	X(SET_GENERATOR, CORTEX, brain_msg_set_generator)   /* none  */             \
+	X(THINK_QUERY, CORTEX, brain_msg_think_query)       /* none  */             \
+	X(COMPOSE, CORTEX, brain_msg_compose)               /* none  */             \
+	X(WORKING_ADD, CORTEX, brain_msg_working_add)       /* none  */             \
+	X(STORE, HIPPOCAMPUS, brain_msg_store)              /* write */             \
+	X(STORE_BATCH, HIPPOCAMPUS, brain_msg_store_batch)  /* write */             \
+	X(FORGET, HIPPOCAMPUS, brain_msg_forget)            /* write */             \
+	X(LOOKUP, HIPPOCAMPUS, brain_msg_lookup)            /* read  */             \
+	X(GET_VECTOR, HIPPOCAMPUS, brain_msg_get_vector)    /* read  */             \
+	X(SEARCH, HIPPOCAMPUS, brain_msg_search)            /* read  */             \
+	X(HITS, HIPPOCAMPUS, brain_msg_hits)                /* read  */             \
+	X(STATUS, HIPPOCAMPUS, brain_msg_status)            /* none  */             \
+	X(DISTANCES, HIPPOCAMPUS, brain_msg_distances)      /* read  */             \
+	X(RECALL, THALAMUS, brain_msg_recall)               /* read  */
+
+/* ---- Pancreas ---------------------------------------------------------- */
+
+/* Validate a caller's text (see brain__text_check). */
+typedef struct brain_msg_text_check {
+	const char *text; /* in, may be NULL */
+	size_t max_bytes; /* in */
+	const char *what; /* in: start of the error message, "remember: text" */
+	size_t len;       /* out */
+} brain_msg_text_check;
+
+/* Normalise and tokenise valid UTF-8 text. */
+typedef struct brain_msg_text_analyze {
+	const char *text;
+	size_t len;
+	int gram_min, gram_max; /* character n-gram sizes; 0, 0 for none */
+	brain_analysis *out;    /* in/out: reused buffers */
+} brain_msg_text_analyze;
+
+/* ---- Cortex ------------------------------------------------------------ */
+
+enum brain_embed_purpose {
+	BRAIN_EMBED_DOCUMENT = 0, /* a memory to store */
+	BRAIN_EMBED_QUERY = 1     /* a query to recall with */
+};
+
+/* Text -> vector with the brain's embedder (built-in or user). The vector is
+ * checked (dimension, finite, non-zero under cosine) and, under the cosine
+ * metric, unit length. Errors: BRAIN_ENOEMBEDDER, BRAIN_EEMBEDDER,
+ * BRAIN_EDIM, BRAIN_ENONFINITE, BRAIN_EZEROVEC, BRAIN_EEMPTY (text with
+ * nothing to index), BRAIN_ENOMEM. */
+typedef struct brain_msg_embed {
+	const char *text; /* in: checked text */
+	size_t len;
+	int purpose;      /* enum brain_embed_purpose */
+	float *vector;    /* out: dimensions floats */
+	uint64_t epoch;   /* out: embedder epoch used (see EMBED_EPOCH) */
+} brain_msg_embed;
+
+/* The embedder epoch changes whenever the embedder is replaced; a writer
+ * that embedded without the lock compares it under the lock and embeds
+ * again if it moved, so vectors of two embedders never mix. */
+typedef struct brain_msg_embed_epoch {
+	uint64_t epoch; /* out */
+} brain_msg_embed_epoch;
+
+/* The corpus changed: a text was stored (delta +1) or forgotten (-1). The
+ * Cortex keeps its document frequencies (for IDF) in step. */
+typedef struct brain_msg_learn {
+	const char *text;
+	size_t len;
+	int delta;
+} brain_msg_learn;
+
+/* With probe: try embedder fn on a probe text (dimension, finite, non-zero)
+ * and change nothing; runs user code, so no lock. Without: replace the
+ * embedder (fn NULL: the one the brain was opened with); the caller holds
+ * the write lock and has checked that the brain is empty. */
+typedef struct brain_msg_set_embedder {
+	brain_embed_fn fn;
+	void *payload;
+	bool probe;
+} brain_msg_set_embedder;
+
+typedef struct brain_msg_set_generator {
+	brain_generate_fn fn;
+	void *payload;
+} brain_msg_set_generator;
+
+/* Query vectors for a think: the input's own embedding, and, when the
+ * input refers back ("when was it built?") and there was a previous
+ * exchange, a follow-up query that blends in that exchange's query. */
+typedef struct brain_msg_think_query {
+	const char *input; /* checked text */
+	size_t len;
+	float *own;        /* out: dimensions floats */
+	float *context;    /* out: dimensions floats, if has_context */
+	uint64_t epoch;    /* out */
+	bool has_context;  /* out */
+} brain_msg_think_query;
+
+/* Compose the answer of a think from the recalled memories (built-in
+ * composition or the user's generator). */
+typedef struct brain_msg_compose {
+	const char *input;
+	size_t input_len;
+	const brain_results *memories; /* the memories to draw on, best first */
+	bool used_context;
+	char *answer;                  /* out: brain__malloc'ed, NUL-terminated */
+	size_t answer_len;             /* out */
+} brain_msg_compose;
+
+/* Keep an exchange in working memory. */
+typedef struct brain_msg_working_add {
+	const char *input;
+	size_t input_len;
+	const char *answer;
+	size_t answer_len;
+	const float *vector; /* the query the answer was recalled with */
+} brain_msg_working_add;
+
+/* ---- Hippocampus ------------------------------------------------------- */
+
+/* Store a memory. The vector is prepared (brain__vector_prepare: finite,
+ * unit length under cosine). Errors: BRAIN_EEXISTS, BRAIN_EFULL,
+ * BRAIN_ENOMEM; nothing changes on error. */
+typedef struct brain_msg_store {
+	brain_id id;         /* in: BRAIN_ID_NONE = assign the next id */
+	const char *text;    /* in: NULL for a vector without text */
+	size_t len;
+	const float *vector; /* in */
+	float importance;    /* in: [0, 1] */
+	brain_id out_id;     /* out */
+} brain_msg_store;
+
+/* Store n vectors without text, all or nothing. Rows come as the caller
+ * gave them: they and the ids are checked (finite, non-zero under cosine,
+ * ids unique and free) and room is made before any is stored. */
+typedef struct brain_msg_store_batch {
+	const uint64_t *ids;
+	const float *vectors;
+	size_t n;
+} brain_msg_store_batch;
+
+/* Forget a memory; BRAIN_ENOTFOUND if there is none. With undo, this
+ * takes back the STORE that just assigned the id, and the id is given
+ * again. Never allocates. */
+typedef struct brain_msg_forget {
+	brain_id id;
+	bool undo;
+} brain_msg_forget;
+
+/* A memory's record by id; BRAIN_ENOTFOUND if none. */
+typedef struct brain_msg_lookup {
+	brain_id id;
+	brain_hit hit; /* out: text borrowed (valid under the lock) */
+} brain_msg_lookup;
+
+typedef struct brain_msg_get_vector {
+	brain_id id;
+	float *vector; /* out */
+} brain_msg_get_vector;
+
+/* Raw index search: up to k nearest slots (of memories with text only, if
+ * text_only), nearest first. */
+typedef struct brain_msg_search {
+	const float *query; /* prepared: finite, unit under cosine */
+	size_t k;
+	bool text_only;
+	uint32_t *slots;    /* out: capacity k */
+	float *distances;   /* out: capacity k */
+	size_t found;       /* out */
+} brain_msg_search;
+
+/* Records of slots returned by SEARCH; with touch, their access time is set
+ * to now. */
+typedef struct brain_msg_hits {
+	const uint32_t *slots;
+	const float *distances;
+	size_t n;
+	bool touch;
+	brain_hit *out; /* out: n entries, score left 0 */
+} brain_msg_hits;
+
+/* Distances from `vector` (prepared) to the memories in n slots. */
+typedef struct brain_msg_distances {
+	const uint32_t *slots;
+	size_t n;
+	const float *vector;
+	float *out; /* out: n distances */
+} brain_msg_distances;
+
+typedef struct brain_msg_status {
+	uint64_t count;       /* out: memories */
+	uint64_t text_count;  /* out: memories with text */
+} brain_msg_status;
+
+/* ---- Thalamus ---------------------------------------------------------- */
+
+enum brain_recall_mode {
+	BRAIN_RECALL_TEXT = 0,  /* memories with text, ranked by score */
+	BRAIN_RECALL_VECTOR = 1 /* every vector, ranked by distance */
+};
+
+/* Plan and run a recall. */
+typedef struct brain_msg_recall {
+	const float *query; /* prepared: finite, unit under cosine */
+	size_t k;           /* >= 1 */
+	int mode;           /* enum brain_recall_mode */
+	float min_score;    /* TEXT: only scores above this */
+	const float *rerank; /* TEXT, optional: order what `query` recalled by the
+	                        score against this vector instead (prepared) */
+	brain_hit *hits;    /* out: capacity k */
+	size_t found;       /* out */
+} brain_msg_recall;
+
+/* ---- the list as enums and tables -------------------------------------- */
+
+typedef enum brain_msg_type {
+#define BRAIN__MSG_ENUM(name, organ, type) BRAIN_MSG_##name,
+	BRAIN_MESSAGE_LIST(BRAIN__MSG_ENUM)
+#undef BRAIN__MSG_ENUM
+	BRAIN_MSG__COUNT
+} brain_msg_type;
+
+#endif /* BRAIN_MESSAGES_H */

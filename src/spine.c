@@ -1,0 +1,105 @@
+/*
+ * src/spine.c - the Spine: organ table, synchronous dispatch and the
+ * background queue (see spine.h).
+ */
+#include <string.h>
+
+#include "src/spine.h"
+
+const brain_organ_id brain__msg_owner[BRAIN_MSG__COUNT] = {
+#define X(name, organ, type) [BRAIN_MSG_##name] = BRAIN_ORGAN_##organ,
+	BRAIN_MESSAGE_LIST(X)
+#undef X
+};
+
+const char *const brain__msg_name[BRAIN_MSG__COUNT] = {
+#define X(name, organ, type) [BRAIN_MSG_##name] = #name,
+	BRAIN_MESSAGE_LIST(X)
+#undef X
+};
+
+/* What travels through the queue: the type and a copy of the payload. */
+typedef struct posted {
+	int type;
+	uint32_t size;
+	_Alignas(16) unsigned char payload[BRAIN_POST_MAX];
+} posted;
+
+void brain__spine_init(brain_spine *s, const brain_env *env)
+{
+	memset(s, 0, sizeof *s);
+	s->env = env;
+}
+
+int brain__spine_attach(brain_spine *s, const brain_organ *o)
+{
+	if ((unsigned)o->id >= BRAIN_ORGAN__COUNT)
+		return brain__err(BRAIN_EINTERNAL, "spine: organ %s has no slot", o->name);
+	void *state = NULL;
+	int rc = o->create(s->env, s, &state);
+	if (rc)
+		return rc;
+	const brain_organ *old = s->organs[o->id].organ;
+	if (old)
+		old->destroy(s->organs[o->id].state);
+	s->organs[o->id].organ = o;
+	s->organs[o->id].state = state;
+	return BRAIN_OK;
+}
+
+int brain__spine_queue_init(brain_spine *s, size_t capacity)
+{
+	int rc = brain__queue_init(&s->queue, capacity, sizeof(posted));
+	if (rc == BRAIN_OK)
+		s->queue_ready = true;
+	return rc;
+}
+
+void brain__spine_fini(brain_spine *s)
+{
+	if (s->queue_ready) {
+		brain__queue_close(&s->queue);
+		brain__queue_destroy(&s->queue);
+		s->queue_ready = false;
+	}
+	for (int i = BRAIN_ORGAN__COUNT - 1; i >= 0; i--) {
+		if (s->organs[i].organ)
+			s->organs[i].organ->destroy(s->organs[i].state);
+		s->organs[i].organ = NULL;
+		s->organs[i].state = NULL;
+	}
+}
+
+int brain__spine_post(brain_spine *s, brain_msg_type type, const void *msg, size_t size,
+                      int wait_ms)
+{
+	if (!s->queue_ready)
+		return brain__err(BRAIN_ESTATE, "spine: no background queue");
+	if ((unsigned)type >= BRAIN_MSG__COUNT)
+		return brain__err(BRAIN_EINVAL, "spine: message type %d unknown", (int)type);
+	if (size > BRAIN_POST_MAX)
+		return brain__err(BRAIN_EINVAL, "spine: %s payload of %zu bytes is over %d",
+		                  brain__msg_name[type], size, BRAIN_POST_MAX);
+	posted p;
+	memset(&p, 0, sizeof p);
+	p.type = (int)type;
+	p.size = (uint32_t)size;
+	if (size)
+		memcpy(p.payload, msg, size);
+	return brain__queue_push(&s->queue, &p, wait_ms);
+}
+
+size_t brain__spine_drain(brain_spine *s, size_t max, int wait_ms)
+{
+	size_t done = 0;
+	posted p;
+	while (done < max && s->queue_ready &&
+	       brain__queue_pop(&s->queue, &p, done == 0 ? wait_ms : 0) == BRAIN_OK) {
+		int rc = brain__spine_call(s, (brain_msg_type)p.type, p.payload);
+		if (rc)
+			BRAIN_LOG(BRAIN_LOG_WARN, "spine: posted %s failed: %s (%s)",
+			          brain__msg_name[p.type], brain_error_name(rc), brain_errmsg());
+		done++;
+	}
+	return done;
+}
