@@ -1,0 +1,292 @@
+/*
+ * index/distance.c - scalar distance kernels, the reference the SIMD ones
+ * are tested against, run-time selection of the SIMD level, and the
+ * checking and normalisation of vectors that enter the brain.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/distance.h"
+
+/* ---- references -------------------------------------------------------- */
+
+/* Accumulated in double in index order: slow, but with an error far below
+ * float rounding, so a kernel that disagrees with it by more than its own
+ * rounding is wrong. */
+float brain__l2sq_ref(const float *a, const float *b, size_t dim)
+{
+	double s = 0.0;
+	for (size_t i = 0; i < dim; i++) {
+		double d = (double)a[i] - (double)b[i];
+		s += d * d;
+	}
+	return (float)s;
+}
+
+float brain__dot_ref(const float *a, const float *b, size_t dim)
+{
+	double s = 0.0;
+	for (size_t i = 0; i < dim; i++)
+		s += (double)a[i] * (double)b[i];
+	return (float)s;
+}
+
+/* ---- the scalar level --------------------------------------------------- */
+
+/* The kernels of CPUs without a SIMD level here (and of BRAINCORE_SIMD=
+ * scalar): float, four independent sums so that additions overlap. */
+static float l2sq_scalar(const float *a, const float *b, size_t dim)
+{
+	float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+	size_t i = 0;
+	for (; i + 4 <= dim; i += 4) {
+		float d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1];
+		float d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3];
+		s0 += d0 * d0;
+		s1 += d1 * d1;
+		s2 += d2 * d2;
+		s3 += d3 * d3;
+	}
+	for (; i < dim; i++) {
+		float d = a[i] - b[i];
+		s0 += d * d;
+	}
+	return (s0 + s1) + (s2 + s3);
+}
+
+static float dot_scalar(const float *a, const float *b, size_t dim)
+{
+	float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+	size_t i = 0;
+	for (; i + 4 <= dim; i += 4) {
+		s0 += a[i] * b[i];
+		s1 += a[i + 1] * b[i + 1];
+		s2 += a[i + 2] * b[i + 2];
+		s3 += a[i + 3] * b[i + 3];
+	}
+	for (; i < dim; i++)
+		s0 += a[i] * b[i];
+	return (s0 + s1) + (s2 + s3);
+}
+
+static float ip_scalar(const float *a, const float *b, size_t dim)
+{
+	return 1.0f - dot_scalar(a, b, dim);
+}
+
+/* The batch kernels call the pair kernels row by row, which makes every
+ * row's distance identical to the pair kernel's by construction. */
+static void l2sq_batch_scalar(const float *q, const float *rows, size_t n, size_t stride,
+                              size_t dim, float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = l2sq_scalar(q, rows + i * stride, dim);
+}
+
+static void ip_batch_scalar(const float *q, const float *rows, size_t n, size_t stride,
+                            size_t dim, float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = ip_scalar(q, rows + i * stride, dim);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+typedef struct kernel_set {
+	brain_dist_fn l2;
+	brain_dist_fn ip;
+	brain_dist_batch_fn l2_batch;
+	brain_dist_batch_fn ip_batch;
+} kernel_set;
+
+static const kernel_set g_kernels[BRAIN_SIMD__COUNT] = {
+	[BRAIN_SIMD_SCALAR] = {l2sq_scalar, ip_scalar, l2sq_batch_scalar, ip_batch_scalar},
+#ifdef BRAIN_HAVE_X86_KERNELS
+	[BRAIN_SIMD_AVX2] = {brain__l2sq_avx2, brain__ip_avx2, brain__l2sq_batch_avx2,
+	                     brain__ip_batch_avx2},
+	[BRAIN_SIMD_AVX512] = {brain__l2sq_avx512, brain__ip_avx512, brain__l2sq_batch_avx512,
+	                       brain__ip_batch_avx512},
+#endif
+};
+
+static const char *const g_level_names[BRAIN_SIMD__COUNT] = {
+	[BRAIN_SIMD_SCALAR] = "scalar",
+	[BRAIN_SIMD_AVX2] = "avx2",
+	[BRAIN_SIMD_AVX512] = "avx512",
+};
+
+/* Bit L set: the CPU, the OS (which must save the wider registers; the
+ * compiler's cpu checks look at XCR0 for that) and this build support
+ * level L. -1 until computed; computing it twice is harmless. */
+static atomic_int g_cpu_levels = -1;
+/* The level brain__simd_best() returns; -1 until computed. */
+static atomic_int g_best = -1;
+
+static int cpu_levels(void)
+{
+	int levels = atomic_load_explicit(&g_cpu_levels, memory_order_relaxed);
+	if (levels >= 0)
+		return levels;
+	levels = 1 << BRAIN_SIMD_SCALAR;
+#ifdef BRAIN_HAVE_X86_KERNELS
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		levels |= 1 << BRAIN_SIMD_AVX2;
+	if (__builtin_cpu_supports("avx512f"))
+		levels |= 1 << BRAIN_SIMD_AVX512;
+#endif
+	atomic_store_explicit(&g_cpu_levels, levels, memory_order_relaxed);
+	return levels;
+}
+
+bool brain__simd_supported(brain_simd_level level)
+{
+	if ((int)level < 0 || level >= BRAIN_SIMD__COUNT)
+		return false;
+	return (cpu_levels() >> level) & 1;
+}
+
+const char *brain__simd_name(brain_simd_level level)
+{
+	if ((int)level < 0 || level >= BRAIN_SIMD__COUNT)
+		return "unknown";
+	return g_level_names[level];
+}
+
+static bool name_equals(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+		if (ca != *b)
+			return false;
+	}
+	return *a == *b;
+}
+
+brain_simd_level brain__simd_choose(const char *override)
+{
+	int best = BRAIN_SIMD__COUNT - 1;
+	while (best > 0 && !brain__simd_supported((brain_simd_level)best))
+		best--;
+	/* The override only lowers: asking for a level the CPU lacks must not
+	 * crash the process with an illegal instruction. Unknown names are
+	 * ignored (the library cannot print a warning, and failing would make
+	 * an environment variable able to break every brain). */
+	if (override) {
+		for (int l = 0; l < BRAIN_SIMD__COUNT; l++) {
+			if (name_equals(override, g_level_names[l])) {
+				if (l < best)
+					best = l;
+				break;
+			}
+		}
+	}
+	return (brain_simd_level)best;
+}
+
+brain_simd_level brain__simd_best(void)
+{
+	int best = atomic_load_explicit(&g_best, memory_order_relaxed);
+	if (best >= 0)
+		return (brain_simd_level)best;
+	best = (int)brain__simd_choose(getenv("BRAINCORE_SIMD"));
+	atomic_store_explicit(&g_best, best, memory_order_relaxed);
+	return (brain_simd_level)best;
+}
+
+static const kernel_set *kernels_at(int level)
+{
+	if (level < 0)
+		level = (int)brain__simd_best();
+	if (level >= BRAIN_SIMD__COUNT || !brain__simd_supported((brain_simd_level)level))
+		return NULL;
+	return &g_kernels[level];
+}
+
+brain_dist_fn brain__dist_fn(int metric, int level)
+{
+	const kernel_set *k = kernels_at(level);
+	if (!k)
+		return NULL;
+	switch (metric) {
+	case BRAIN_METRIC_L2:
+		return k->l2;
+	case BRAIN_METRIC_IP:
+	case BRAIN_METRIC_COSINE:
+		return k->ip;
+	default:
+		return NULL;
+	}
+}
+
+brain_dist_batch_fn brain__dist_batch_fn(int metric, int level)
+{
+	const kernel_set *k = kernels_at(level);
+	if (!k)
+		return NULL;
+	switch (metric) {
+	case BRAIN_METRIC_L2:
+		return k->l2_batch;
+	case BRAIN_METRIC_IP:
+	case BRAIN_METRIC_COSINE:
+		return k->ip_batch;
+	default:
+		return NULL;
+	}
+}
+
+/* ---- vectors entering the brain ---------------------------------------- */
+
+/* Sum of squares in double: every float squared fits (no overflow or
+ * underflow to zero of a nonzero component), so only a truly zero vector
+ * has a zero norm, and the norm is accurate to double rounding. */
+static double sum_squares(const float *v, size_t dim)
+{
+	double s = 0.0;
+	for (size_t i = 0; i < dim; i++)
+		s += (double)v[i] * (double)v[i];
+	return s;
+}
+
+int brain__vector_prepare(const float *in, size_t dim, int metric, float *out,
+                          const char *what)
+{
+	if (!what)
+		what = "vector";
+	if (metric != BRAIN_METRIC_L2 && metric != BRAIN_METRIC_IP && metric != BRAIN_METRIC_COSINE)
+		return brain__err(BRAIN_EINVAL, "%s: metric %d is unknown", what, metric);
+	for (size_t i = 0; i < dim; i++) {
+		float x = in[i];
+		if (BRAIN_UNLIKELY(!isfinite(x)))
+			return brain__err(BRAIN_ENONFINITE, "%s: component %zu is %s", what, i,
+			                  isnan(x) ? "NaN" : x > 0.0f ? "+Inf" : "-Inf");
+	}
+	if (metric != BRAIN_METRIC_COSINE) {
+		if (out != in)
+			memmove(out, in, dim * sizeof *out);
+		return BRAIN_OK;
+	}
+	double ss = sum_squares(in, dim);
+	if (ss == 0.0)
+		return brain__err(BRAIN_EZEROVEC,
+		                  "%s: all %zu components are zero, so it has no direction for "
+		                  "the cosine metric",
+		                  what, dim);
+	double norm = sqrt(ss);
+	for (size_t i = 0; i < dim; i++)
+		out[i] = (float)((double)in[i] / norm);
+	return BRAIN_OK;
+}
+
+float brain__normalize(float *v, size_t dim)
+{
+	double ss = sum_squares(v, dim);
+	if (ss == 0.0)
+		return 0.0f;
+	double norm = sqrt(ss);
+	for (size_t i = 0; i < dim; i++)
+		v[i] = (float)((double)v[i] / norm);
+	return (float)norm;
+}

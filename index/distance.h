@@ -1,0 +1,87 @@
+/*
+ * index/distance.h - distance kernels shared by every index backend.
+ *
+ * Each kernel has a scalar reference and SIMD versions (AVX2+FMA,
+ * AVX-512F) chosen at run time from what the CPU supports. Tests compare
+ * every version with the reference on random data.
+ *
+ * Distances (smaller is closer):
+ *   BRAIN_METRIC_L2      sum (a_i - b_i)^2
+ *   BRAIN_METRIC_IP      1 - sum a_i b_i
+ *   BRAIN_METRIC_COSINE  1 - sum a_i b_i   (vectors are unit length)
+ */
+#ifndef BRAIN_INDEX_DISTANCE_H
+#define BRAIN_INDEX_DISTANCE_H
+
+#include "src/base.h"
+
+typedef enum brain_simd_level {
+	BRAIN_SIMD_SCALAR = 0,
+	BRAIN_SIMD_AVX2 = 1,   /* AVX2 + FMA */
+	BRAIN_SIMD_AVX512 = 2, /* AVX-512F */
+	BRAIN_SIMD__COUNT
+} brain_simd_level;
+
+/* Distance between two vectors of `dim` floats. */
+typedef float (*brain_dist_fn)(const float *a, const float *b, size_t dim);
+
+/* Distances from q to n rows (row i starts at rows + i * stride floats). */
+typedef void (*brain_dist_batch_fn)(const float *q, const float *rows, size_t n,
+                                    size_t stride, size_t dim, float *out);
+
+/* The best level this CPU (and this build) supports. Cached after the first
+ * call; thread-safe. The environment variable BRAINCORE_SIMD=scalar|avx2|
+ * avx512 lowers it (never raises it beyond what the CPU has). */
+brain_simd_level brain__simd_best(void);
+bool brain__simd_supported(brain_simd_level level);
+const char *brain__simd_name(brain_simd_level level);
+
+/* The level brain__simd_best() picks when BRAINCORE_SIMD is `override`
+ * (NULL: unset; unknown names are ignored). Not cached: for tests. */
+brain_simd_level brain__simd_choose(const char *override);
+
+/* Kernel for a metric at a level (which must be supported); at the best
+ * level when level is negative. NULL for an unknown metric or an
+ * unsupported level. At every level the batch kernel gives each row
+ * exactly (bit for bit) the distance the single-pair kernel gives. */
+brain_dist_fn brain__dist_fn(int metric, int level);
+brain_dist_batch_fn brain__dist_batch_fn(int metric, int level);
+
+/* Scalar references. */
+float brain__l2sq_ref(const float *a, const float *b, size_t dim);
+float brain__dot_ref(const float *a, const float *b, size_t dim);
+
+/* The SIMD kernels (distance_avx2.c, distance_avx512.c); call them only
+ * through brain__dist_fn() and brain__dist_batch_fn(), which check the CPU.
+ * "ip" is 1 - dot product, the IP and cosine distance. */
+#if defined(__x86_64__) || defined(__i386__)
+#define BRAIN_HAVE_X86_KERNELS 1
+float brain__l2sq_avx2(const float *a, const float *b, size_t dim);
+float brain__ip_avx2(const float *a, const float *b, size_t dim);
+void brain__l2sq_batch_avx2(const float *q, const float *rows, size_t n, size_t stride,
+                            size_t dim, float *out);
+void brain__ip_batch_avx2(const float *q, const float *rows, size_t n, size_t stride,
+                          size_t dim, float *out);
+float brain__l2sq_avx512(const float *a, const float *b, size_t dim);
+float brain__ip_avx512(const float *a, const float *b, size_t dim);
+void brain__l2sq_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
+                              size_t dim, float *out);
+void brain__ip_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
+                            size_t dim, float *out);
+#endif
+
+/* Check a vector entering the brain and copy it to `out` (which may be
+ * `in`): every component finite (BRAIN_ENONFINITE, the message names the
+ * first bad index and `what`), and under the cosine metric non-zero
+ * (BRAIN_EZEROVEC) and normalised to unit length (the norm is computed in
+ * double, so no finite vector overflows or underflows). An unknown metric
+ * is BRAIN_EINVAL; `what` NULL reads "vector". */
+int brain__vector_prepare(const float *in, size_t dim, int metric, float *out,
+                          const char *what);
+
+/* Scale v (finite) to unit length in place; returns its former norm
+ * (0: unchanged; +inf as a float if the norm exceeds FLT_MAX, though v is
+ * still normalised). */
+float brain__normalize(float *v, size_t dim);
+
+#endif /* BRAIN_INDEX_DISTANCE_H */

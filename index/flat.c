@@ -1,0 +1,401 @@
+/*
+ * index/flat.c - the "flat" backend: every vector in a row table, search by
+ * computing the distance to each one.
+ *
+ * Layout: one 64-byte aligned row per slot in a brain_rows table (rows
+ * never move, so growing is cheap) and a bitmap of occupied slots. Search
+ * walks the bitmap a word at a time, joins its set bits (occupied and
+ * accepted slots) into runs of consecutive slots, and hands every run to
+ * the batch distance kernel; the per-row cost is then the kernel plus one
+ * comparison with the current k-th best distance.
+ *
+ * The k best are kept in a bounded max-heap built directly in the caller's
+ * output arrays, so search allocates nothing and cannot fail for lack of
+ * memory. The heap orders by (distance, slot): slots are visited in
+ * increasing order, so a later slot at the same distance as the worst kept
+ * one is never better, which gives "ties by smaller slot" for free.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "index/distance.h"
+#include "index/flat.h"
+#include "storage/rows.h"
+
+/* Rows per chunk are chosen so that a chunk is about this many bytes: big
+ * enough that runs are long and the chunk list short, small enough that a
+ * brain with a handful of memories does not hold megabytes. */
+#define CHUNK_TARGET_BYTES ((size_t)256 * 1024)
+#define CHUNK_MAX_LOG2 16u
+
+typedef struct flat_index {
+	uint32_t dim;
+	int metric;
+	uint32_t max_slots;
+	size_t count;              /* occupied slots */
+	size_t stride;             /* floats from one row to the next */
+	brain_rows rows;           /* row i holds the vector of slot i */
+	uint64_t *used;            /* bit s set: slot s is occupied */
+	size_t used_words;         /* words allocated in `used` */
+	brain_dist_batch_fn batch; /* distance kernel for the metric */
+} flat_index;
+
+/* The brain sees an opaque brain_index; this backend's layout is flat_index
+ * (the type is never defined, so each backend can have its own). */
+static inline flat_index *flat_of(brain_index *index)
+{
+	return (flat_index *)(void *)index;
+}
+
+static inline const flat_index *cflat_of(const brain_index *index)
+{
+	return (const flat_index *)(const void *)index;
+}
+
+static inline float *row_of(const flat_index *f, size_t slot)
+{
+	return brain__rows_at(&f->rows, slot);
+}
+
+static inline bool is_used(const flat_index *f, size_t slot)
+{
+	return slot / 64 < f->used_words && ((f->used[slot / 64] >> (slot % 64)) & 1);
+}
+
+static unsigned chunk_log2_for(size_t stride_bytes, uint32_t max_slots)
+{
+	unsigned log2 = 0;
+	while (log2 < CHUNK_MAX_LOG2 && (stride_bytes << (log2 + 1)) <= CHUNK_TARGET_BYTES)
+		log2++;
+	/* No point in chunks larger than every slot the brain may use. */
+	while (log2 > 0 && ((uint64_t)1 << (log2 - 1)) >= max_slots)
+		log2--;
+	return log2;
+}
+
+/* Make slots [0, slots) storable. A failure changes nothing a caller can
+ * see: a grown bitmap or an extra chunk is merely unused capacity. */
+static int ensure(flat_index *f, size_t slots)
+{
+	size_t words = slots / 64 + (slots % 64 != 0);
+	if (words > f->used_words) {
+		/* Grow by half at least: adding slot after slot must not copy
+		 * the bitmap every time a chunk is added. */
+		size_t max_words = (size_t)f->max_slots / 64 + 1;
+		size_t n = f->used_words + f->used_words / 2;
+		n = BRAIN_MIN(BRAIN_MAX(n, words), BRAIN_MAX(max_words, words));
+		uint64_t *used = brain__realloc(f->used, n * sizeof *used);
+		if (!used)
+			return brain__oom(n * sizeof *used, "flat index bitmap");
+		memset(used + f->used_words, 0, (n - f->used_words) * sizeof *used);
+		f->used = used;
+		f->used_words = n;
+	}
+	return brain__rows_reserve(&f->rows, slots);
+}
+
+static int flat_open(const brain_index_config *config, brain_index **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "flat: out is NULL");
+	*out = NULL;
+	if (!config)
+		return brain__err(BRAIN_ENULL, "flat: config is NULL");
+	if (config->version != BRAIN_INDEX_VTABLE_VERSION)
+		return brain__err(BRAIN_EVERSION, "flat: config version %u unknown (this library knows %u)",
+		                  config->version, (unsigned)BRAIN_INDEX_VTABLE_VERSION);
+	if (config->dimensions < 1 || config->dimensions > BRAIN_MAX_DIMENSIONS)
+		return brain__err(BRAIN_EINVAL, "flat: dimensions %u not in [1, %u]",
+		                  (unsigned)config->dimensions, (unsigned)BRAIN_MAX_DIMENSIONS);
+	brain_dist_batch_fn batch = brain__dist_batch_fn(config->metric, -1);
+	if (!batch)
+		return brain__err(BRAIN_EINVAL, "flat: metric %d is unknown", config->metric);
+
+	flat_index *f = brain__calloc(1, sizeof *f);
+	if (!f)
+		return brain__oom(sizeof *f, "flat index");
+	size_t row_bytes = (size_t)config->dimensions * sizeof(float);
+	/* Cannot fail: the row size is at most 256 KiB and chunk_log2 <= 16. */
+	int rc = brain__rows_init(&f->rows, row_bytes,
+	                          chunk_log2_for((row_bytes + 63) & ~(size_t)63, config->max_slots));
+	if (rc) {
+		brain__free(f);
+		return rc;
+	}
+	f->dim = config->dimensions;
+	f->metric = config->metric;
+	f->max_slots = config->max_slots;
+	f->stride = f->rows.stride / sizeof(float);
+	f->batch = batch;
+	*out = (brain_index *)(void *)f;
+	return BRAIN_OK;
+}
+
+static void flat_close(brain_index *index)
+{
+	if (!index)
+		return;
+	flat_index *f = flat_of(index);
+	brain__rows_free(&f->rows);
+	brain__free(f->used);
+	brain__free(f);
+}
+
+static int flat_reserve(brain_index *index, uint32_t slots)
+{
+	flat_index *f = flat_of(index);
+	/* Room beyond max_slots could never be used. */
+	return ensure(f, BRAIN_MIN(slots, f->max_slots));
+}
+
+static int check_slot(const flat_index *f, uint32_t slot, const char *op)
+{
+	if (slot >= f->max_slots)
+		return brain__err(BRAIN_EINVAL, "flat: %s: slot %u is not below max_slots %u", op,
+		                  (unsigned)slot, (unsigned)f->max_slots);
+	return BRAIN_OK;
+}
+
+static int flat_add(brain_index *index, uint32_t slot, const float *vector)
+{
+	flat_index *f = flat_of(index);
+	if (!vector)
+		return brain__err(BRAIN_ENULL, "flat: add: vector is NULL");
+	int rc = check_slot(f, slot, "add");
+	if (rc)
+		return rc;
+	if (is_used(f, slot))
+		return brain__err(BRAIN_EINVAL, "flat: add: slot %u is already occupied", (unsigned)slot);
+	rc = ensure(f, (size_t)slot + 1);
+	if (rc)
+		return rc;
+	memcpy(row_of(f, slot), vector, f->dim * sizeof(float));
+	f->used[slot / 64] |= (uint64_t)1 << (slot % 64);
+	f->count++;
+	return BRAIN_OK;
+}
+
+static int flat_remove(brain_index *index, uint32_t slot)
+{
+	flat_index *f = flat_of(index);
+	int rc = check_slot(f, slot, "remove");
+	if (rc)
+		return rc;
+	if (!is_used(f, slot))
+		return brain__err(BRAIN_EINVAL, "flat: remove: slot %u is free", (unsigned)slot);
+	f->used[slot / 64] &= ~((uint64_t)1 << (slot % 64));
+	f->count--;
+	/* A forgotten memory's vector should not linger in memory (or, once
+	 * rows are file-backed, on disk). */
+	memset(row_of(f, slot), 0, f->dim * sizeof(float));
+	return BRAIN_OK;
+}
+
+static int flat_get(const brain_index *index, uint32_t slot, float *vector)
+{
+	const flat_index *f = cflat_of(index);
+	if (!vector)
+		return brain__err(BRAIN_ENULL, "flat: get: vector is NULL");
+	int rc = check_slot(f, slot, "get");
+	if (rc)
+		return rc;
+	if (!is_used(f, slot))
+		return brain__err(BRAIN_EINVAL, "flat: get: slot %u is free", (unsigned)slot);
+	memcpy(vector, row_of(f, slot), f->dim * sizeof(float));
+	return BRAIN_OK;
+}
+
+/* ---- search ------------------------------------------------------------ */
+
+/* A max-heap of (distance, slot) by that order, in the caller's arrays. */
+typedef struct heap {
+	uint32_t *slot;
+	float *dist;
+	size_t size;
+	size_t cap;
+} heap;
+
+static inline bool worse(float da, uint32_t sa, float db, uint32_t sb)
+{
+	return da > db || (da == db && sa > sb);
+}
+
+static void sift_down(heap *h, size_t i, size_t n)
+{
+	float d = h->dist[i];
+	uint32_t s = h->slot[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && worse(h->dist[c + 1], h->slot[c + 1], h->dist[c], h->slot[c]))
+			c++;
+		if (!worse(h->dist[c], h->slot[c], d, s))
+			break;
+		h->dist[i] = h->dist[c];
+		h->slot[i] = h->slot[c];
+		i = c;
+	}
+	h->dist[i] = d;
+	h->slot[i] = s;
+}
+
+static void push(heap *h, float d, uint32_t s)
+{
+	size_t i = h->size++;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!worse(d, s, h->dist[p], h->slot[p]))
+			break;
+		h->dist[i] = h->dist[p];
+		h->slot[i] = h->slot[p];
+		i = p;
+	}
+	h->dist[i] = d;
+	h->slot[i] = s;
+}
+
+/* Offer slot s at distance d; slots arrive in increasing order. */
+static inline void offer(heap *h, float d, uint32_t s)
+{
+	if (h->size < h->cap) {
+		/* NaN (only from inputs so large that the sums overflow) would
+		 * break the heap order; it ranks last, as +inf. Once the heap is
+		 * full, `d < worst` is false for NaN, so it never gets in. */
+		push(h, isnan(d) ? INFINITY : d, s);
+	} else if (d < h->dist[0]) {
+		h->dist[0] = d;
+		h->slot[0] = s;
+		sift_down(h, 0, h->size);
+	}
+}
+
+/* In place: the heap becomes sorted nearest first (heapsort of a max-heap
+ * by (distance, slot) leaves it ascending, ties by smaller slot). */
+static void sort_heap(heap *h)
+{
+	for (size_t n = h->size; n > 1; n--) {
+		float d = h->dist[0];
+		uint32_t s = h->slot[0];
+		h->dist[0] = h->dist[n - 1];
+		h->slot[0] = h->slot[n - 1];
+		h->dist[n - 1] = d;
+		h->slot[n - 1] = s;
+		sift_down(h, 0, n - 1);
+	}
+}
+
+/* Rows handed to the batch kernel at once (its output lives on the stack).
+ * Long runs matter: the kernels walk a run as a few sequential streams,
+ * which is what lets the hardware prefetcher keep up with memory. */
+#define RUN_MAX 256
+
+/* Distances to the run of slots [slot, slot + len), which are all
+ * occupied and accepted; split where chunks end, since rows are contiguous
+ * only within a chunk. */
+static void scan_run(const flat_index *f, const float *query, size_t slot, size_t len, heap *h)
+{
+	float dbuf[RUN_MAX];
+	size_t chunk_mask = ((size_t)1 << f->rows.chunk_log2) - 1;
+	while (len > 0) {
+		size_t n = BRAIN_MIN(len, chunk_mask + 1 - (slot & chunk_mask));
+		n = BRAIN_MIN(n, RUN_MAX);
+		f->batch(query, row_of(f, slot), n, f->stride, f->dim, dbuf);
+		size_t i = 0;
+		/* Until the heap is full every row goes in. */
+		for (; i < n && h->size < h->cap; i++)
+			offer(h, dbuf[i], (uint32_t)(slot + i));
+		/* Then the common case is one comparison with the k-th best,
+		 * kept in a register across rows. */
+		float worst = h->size ? h->dist[0] : INFINITY;
+		for (; i < n; i++) {
+			if (BRAIN_LIKELY(!(dbuf[i] < worst)))
+				continue;
+			offer(h, dbuf[i], (uint32_t)(slot + i));
+			worst = h->dist[0];
+		}
+		slot += n;
+		len -= n;
+	}
+}
+
+/* Occupied slots of bitmap word w that the filter accepts. */
+static uint64_t accepted_bits(uint64_t bits, size_t w, const brain_index_filter *filter)
+{
+	/* Ask the filter first: a rejected slot costs a call, not a
+	 * distance. */
+	uint64_t accepted = 0;
+	for (uint64_t b = bits; b; b &= b - 1) {
+		unsigned i = (unsigned)__builtin_ctzll(b);
+		if (filter->accept((uint32_t)(w * 64 + i), filter->payload))
+			accepted |= (uint64_t)1 << i;
+	}
+	return accepted;
+}
+
+static int flat_search(const brain_index *index, const float *query, size_t k,
+                       const brain_index_filter *filter, uint32_t *slots, float *distances,
+                       size_t *found)
+{
+	const flat_index *f = cflat_of(index);
+	if (!found)
+		return brain__err(BRAIN_ENULL, "flat: search: found is NULL");
+	*found = 0;
+	if (!query)
+		return brain__err(BRAIN_ENULL, "flat: search: query is NULL");
+	if (k > 0 && (!slots || !distances))
+		return brain__err(BRAIN_ENULL, "flat: search: slots or distances is NULL");
+	if (filter && !filter->accept)
+		return brain__err(BRAIN_ENULL, "flat: search: filter has no accept function");
+	heap h = {slots, distances, 0, BRAIN_MIN(k, f->count)};
+	if (h.cap == 0)
+		return BRAIN_OK;
+
+	/* Runs of set bits, joined across words: [run, run + run_len). */
+	size_t run = 0, run_len = 0;
+	for (size_t w = 0; w < f->used_words; w++) {
+		uint64_t bits = f->used[w];
+		if (bits && filter)
+			bits = accepted_bits(bits, w, filter);
+		while (bits) {
+			unsigned start = (unsigned)__builtin_ctzll(bits);
+			uint64_t rest = ~(bits >> start);
+			unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64 - start;
+			size_t slot = w * 64 + start;
+			if (slot == run + run_len) {
+				run_len += len;
+			} else {
+				if (run_len)
+					scan_run(f, query, run, run_len, &h);
+				run = slot;
+				run_len = len;
+			}
+			bits = len == 64 ? 0 : bits & ~((((uint64_t)1 << len) - 1) << start);
+		}
+	}
+	if (run_len)
+		scan_run(f, query, run, run_len, &h);
+	sort_heap(&h);
+	*found = h.size;
+	return BRAIN_OK;
+}
+
+static size_t flat_memory_usage(const brain_index *index)
+{
+	const flat_index *f = cflat_of(index);
+	return sizeof *f + brain__rows_memory(&f->rows) + f->used_words * sizeof *f->used;
+}
+
+const brain_index_vtable brain__index_flat = {
+	.version = BRAIN_INDEX_VTABLE_VERSION,
+	.name = "flat",
+	.capabilities = BRAIN_INDEX_CAP_EXACT | BRAIN_INDEX_CAP_FILTER,
+	.open = flat_open,
+	.reserve = flat_reserve,
+	.add = flat_add,
+	.remove = flat_remove,
+	.get = flat_get,
+	.search = flat_search,
+	.memory_usage = flat_memory_usage,
+	.close = flat_close,
+};

@@ -1,0 +1,94 @@
+/*
+ * index/registry.c - the process-wide table of index backends
+ * (brain_index_register / brain_index_find in braincore/sys/index.h).
+ *
+ * The built-in backends are a constant list, always findable, needing no
+ * registration (and so no initialisation order). Backends of the
+ * application go into a small fixed table under a mutex; entries are never
+ * removed, and the vtables they point to live for the whole process.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "src/base.h"
+#include "braincore/sys/index.h"
+#include "index/flat.h"
+
+/* Enough for an application's own experiments; a fixed table keeps
+ * registration free of allocation. */
+#define MAX_USER_BACKENDS 16
+/* Names are written into index files and manifests: keep them short. */
+#define MAX_NAME_BYTES 63
+
+static const brain_index_vtable *const g_builtin[] = {&brain__index_flat};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static const brain_index_vtable *g_user[MAX_USER_BACKENDS];
+static size_t g_nuser;
+
+/* The backend called `name`; the caller holds g_lock. */
+static const brain_index_vtable *lookup(const char *name)
+{
+	for (size_t i = 0; i < BRAIN_ARRAY_LEN(g_builtin); i++)
+		if (strcmp(g_builtin[i]->name, name) == 0)
+			return g_builtin[i];
+	for (size_t i = 0; i < g_nuser; i++)
+		if (strcmp(g_user[i]->name, name) == 0)
+			return g_user[i];
+	return NULL;
+}
+
+BRAIN_EXPORT int brain_index_register(const brain_index_vtable *vt)
+{
+	if (!vt)
+		return brain__err(BRAIN_ENULL, "brain_index_register: vtable is NULL");
+	/* The version first: a vtable of another version may not even have
+	 * the fields checked below where this library expects them. */
+	if (vt->version != BRAIN_INDEX_VTABLE_VERSION)
+		return brain__err(BRAIN_EVERSION,
+		                  "brain_index_register: vtable version %u unknown (this library "
+		                  "knows %u)",
+		                  vt->version, (unsigned)BRAIN_INDEX_VTABLE_VERSION);
+	if (!vt->name)
+		return brain__err(BRAIN_ENULL, "brain_index_register: name is NULL");
+	const char *missing = !vt->open           ? "open"
+	                      : !vt->reserve      ? "reserve"
+	                      : !vt->add          ? "add"
+	                      : !vt->remove       ? "remove"
+	                      : !vt->get          ? "get"
+	                      : !vt->search       ? "search"
+	                      : !vt->memory_usage ? "memory_usage"
+	                      : !vt->close        ? "close"
+	                                          : NULL;
+	if (missing)
+		return brain__err(BRAIN_ENULL, "brain_index_register: backend \"%s\" has no %s function",
+		                  vt->name, missing);
+	size_t len = strlen(vt->name);
+	if (len == 0 || len > MAX_NAME_BYTES)
+		return brain__err(BRAIN_EINVAL,
+		                  "brain_index_register: name must have 1 to %d bytes, not %zu",
+		                  MAX_NAME_BYTES, len);
+
+	int rc = BRAIN_OK;
+	pthread_mutex_lock(&g_lock);
+	if (lookup(vt->name))
+		rc = brain__err(BRAIN_EEXISTS, "brain_index_register: a backend \"%s\" exists already",
+		                vt->name);
+	else if (g_nuser == MAX_USER_BACKENDS)
+		rc = brain__err(BRAIN_EFULL, "brain_index_register: %d backends registered already",
+		                MAX_USER_BACKENDS);
+	else
+		g_user[g_nuser++] = vt;
+	pthread_mutex_unlock(&g_lock);
+	return rc;
+}
+
+BRAIN_EXPORT const brain_index_vtable *brain_index_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	pthread_mutex_lock(&g_lock);
+	const brain_index_vtable *vt = lookup(name);
+	pthread_mutex_unlock(&g_lock);
+	return vt;
+}

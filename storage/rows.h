@@ -1,0 +1,49 @@
+/*
+ * storage/rows.h - a table of fixed-size rows in chunks.
+ *
+ * Rows never move once allocated (chunks are never reallocated), so growing
+ * the table does not copy gigabytes and pointers to rows stay valid. Every
+ * row starts 64-byte aligned. Today chunks live in anonymous memory; the
+ * storage issue backs them with mapped segment files.
+ */
+#ifndef BRAIN_STORAGE_ROWS_H
+#define BRAIN_STORAGE_ROWS_H
+
+#include "src/base.h"
+
+typedef struct brain_rows {
+	size_t row_size;     /* bytes a caller may use per row */
+	size_t stride;       /* bytes between rows: row_size rounded up to 64 */
+	unsigned chunk_log2; /* rows per chunk = 1 << chunk_log2 */
+	unsigned char **chunks;
+	size_t nchunks;
+	size_t chunks_cap;
+} brain_rows;
+
+/* row_size >= 1; chunk_log2 in [0, 24]. Allocates nothing yet. */
+int brain__rows_init(brain_rows *r, size_t row_size, unsigned chunk_log2);
+
+/* Make rows [0, rows) addressable. Returns 0 or BRAIN_ENOMEM (the table is
+ * unchanged: chunks added so far stay, which is harmless). New rows are
+ * zero-filled. */
+int brain__rows_reserve(brain_rows *r, size_t rows);
+
+/* Rows currently addressable. */
+static inline size_t brain__rows_capacity(const brain_rows *r)
+{
+	return r->nchunks << r->chunk_log2;
+}
+
+/* Row i (< capacity). */
+static inline void *brain__rows_at(const brain_rows *r, size_t i)
+{
+	return r->chunks[i >> r->chunk_log2] +
+	       (i & (((size_t)1 << r->chunk_log2) - 1)) * r->stride;
+}
+
+/* Bytes held. */
+size_t brain__rows_memory(const brain_rows *r);
+
+void brain__rows_free(brain_rows *r);
+
+#endif /* BRAIN_STORAGE_ROWS_H */
