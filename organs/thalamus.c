@@ -1,0 +1,247 @@
+/*
+ * organs/thalamus.c - planning and ranking of recalls.
+ *
+ * A recall asks for the k best memories. The Thalamus decides which
+ * memories are candidates (text recall: only memories with text), how many
+ * to fetch from the index, and ranks what comes back:
+ *
+ *   vector recall: by distance, ties by smaller id;
+ *   text recall:   score = similarity * (1 + w * (importance - 0.5)),
+ *                  only scores above the minimum, ties by smaller id.
+ *
+ * Because importance can lift a memory over nearer ones, and because ties
+ * must go to the smaller id, the first fetch may not be enough. The plan
+ * then widens: the best score any unfetched memory could reach is bounded
+ * by the farthest fetched distance, and fetching doubles until that bound
+ * cannot beat the k-th result. So recall is exactly right whatever the
+ * weight, and costs one fetch in the common case.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "organs/thalamus.h"
+
+typedef struct thalamus {
+	const brain_env *env;
+	brain_spine *spine;
+} thalamus;
+
+static int create(const brain_env *env, brain_spine *spine, void **state)
+{
+	thalamus *t = brain__calloc(1, sizeof *t);
+	if (!t)
+		return brain__oom(sizeof *t, "thalamus");
+	t->env = env;
+	t->spine = spine;
+	*state = t;
+	return BRAIN_OK;
+}
+
+static void destroy(void *state)
+{
+	brain__free(state);
+}
+
+/* Cosine similarity from a distance (exact for unit vectors). */
+static inline float similarity(int metric, float distance)
+{
+	return metric == BRAIN_METRIC_L2 ? 1.0f - distance * 0.5f : 1.0f - distance;
+}
+
+static inline float score_of(float sim, float importance, float w)
+{
+	return sim * (1.0f + w * (importance - 0.5f));
+}
+
+/* The best score a memory at similarity `sim` could have, whatever its
+ * importance. */
+static inline float score_bound(float sim, float w)
+{
+	return sim >= 0 ? sim * (1.0f + 0.5f * w) : sim * (1.0f - 0.5f * w);
+}
+
+static int by_score(const void *pa, const void *pb)
+{
+	const brain_hit *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int by_distance(const void *pa, const void *pb)
+{
+	const brain_hit *a = pa, *b = pb;
+	if (a->distance != b->distance)
+		return a->distance < b->distance ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+typedef struct fetch {
+	uint32_t *slots;
+	float *distances;
+	brain_hit *hits;
+	size_t cap;
+} fetch;
+
+static void fetch_free(fetch *f)
+{
+	brain__free(f->slots);
+	brain__free(f->distances);
+	brain__free(f->hits);
+	memset(f, 0, sizeof *f);
+}
+
+static int fetch_grow(fetch *f, size_t cap)
+{
+	if (cap <= f->cap)
+		return BRAIN_OK;
+	uint32_t *s = brain__realloc(f->slots, cap * sizeof *s);
+	if (s)
+		f->slots = s;
+	float *d = s ? brain__realloc(f->distances, cap * sizeof *d) : NULL;
+	if (d)
+		f->distances = d;
+	brain_hit *h = d ? brain__realloc(f->hits, cap * sizeof *h) : NULL;
+	if (!h)
+		return brain__oom(cap * (sizeof *s + sizeof *d + sizeof *h), "recall candidates");
+	f->hits = h;
+	f->cap = cap;
+	return BRAIN_OK;
+}
+
+/* Fetch the `want` nearest candidates with their records. */
+static int run_fetch(thalamus *t, const brain_msg_recall *m, fetch *f, size_t want,
+                     size_t *found)
+{
+	int rc = fetch_grow(f, want);
+	if (rc)
+		return rc;
+	brain_msg_search s = {
+		.query = m->query,
+		.k = want,
+		.text_only = m->mode == BRAIN_RECALL_TEXT,
+		.slots = f->slots,
+		.distances = f->distances,
+	};
+	rc = brain__call_SEARCH(t->spine, &s);
+	if (rc)
+		return rc;
+	brain_msg_hits h = {f->slots, f->distances, s.found, false, f->hits};
+	rc = brain__call_HITS(t->spine, &h);
+	*found = s.found;
+	return rc;
+}
+
+/* Order the n recalled hits by their score against m->rerank (distance
+ * and score become that vector's). The set stays what the query recalled:
+ * the second vector only decides the order. */
+static int rerank(thalamus *t, brain_msg_recall *m, size_t n, float w)
+{
+	uint32_t *slots = brain__malloc_array(n, sizeof *slots);
+	float *dist = brain__malloc_array(n, sizeof *dist);
+	int rc = slots && dist ? BRAIN_OK : brain__oom(n * 8, "rerank");
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
+		slots[i] = m->hits[i].slot;
+	brain_msg_distances d = {slots, n, m->rerank, dist};
+	if (rc == BRAIN_OK)
+		rc = brain__call_DISTANCES(t->spine, &d);
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		brain_hit *h = &m->hits[i];
+		h->distance = dist[i];
+		h->score = score_of(similarity(t->env->opts.metric, dist[i]), h->importance, w);
+	}
+	if (rc == BRAIN_OK)
+		qsort(m->hits, n, sizeof *m->hits, by_score);
+	brain__free(slots);
+	brain__free(dist);
+	return rc;
+}
+
+static int recall(thalamus *t, brain_msg_recall *m)
+{
+	m->found = 0;
+	brain_msg_status st = {0};
+	brain__call_STATUS(t->spine, &st);
+	size_t pool = (size_t)(m->mode == BRAIN_RECALL_TEXT ? st.text_count : st.count);
+	size_t k = BRAIN_MIN(m->k, pool);
+	if (k == 0)
+		return BRAIN_OK;
+
+	int metric = t->env->opts.metric;
+	float w = m->mode == BRAIN_RECALL_TEXT
+	                  ? (float)brain__param(t->env, BRAIN_PIDX_RECALL_IMPORTANCE_WEIGHT) / 1000.0f
+	                  : 0.0f;
+	/* First fetch: k, plus headroom when importance can reorder. */
+	size_t want = w > 0 ? BRAIN_MIN(pool, 2 * k + 8) : k;
+	fetch f = {0};
+	size_t found = 0, passing = 0;
+	int rc;
+	for (;;) {
+		rc = run_fetch(t, m, &f, want, &found);
+		if (rc)
+			break;
+		passing = 0;
+		for (size_t i = 0; i < found; i++) {
+			brain_hit *h = &f.hits[i];
+			h->score = score_of(similarity(metric, h->distance), h->importance, w);
+			if (m->mode == BRAIN_RECALL_VECTOR || h->score > m->min_score)
+				f.hits[passing++] = *h;
+		}
+		qsort(f.hits, passing, sizeof *f.hits,
+		      m->mode == BRAIN_RECALL_TEXT ? by_score : by_distance);
+		if (found < want || want >= pool)
+			break; /* everything there is has been seen */
+		/* Could an unfetched memory still enter the top k? Unfetched ones
+		 * are at least as far as the farthest fetched. */
+		float far = f.distances[found - 1];
+		bool settled;
+		if (m->mode == BRAIN_RECALL_VECTOR) {
+			settled = passing >= k && f.hits[k - 1].distance < far;
+		} else {
+			float bound = score_bound(similarity(metric, far), w);
+			float bar = passing >= k ? f.hits[k - 1].score : m->min_score;
+			settled = passing >= k ? bound < bar : bound <= bar;
+		}
+		if (settled)
+			break;
+		want = want > pool / 2 ? pool : want * 2;
+	}
+	if (rc == BRAIN_OK) {
+		size_t n = BRAIN_MIN(passing, k);
+		/* The returned memories were accessed now; refresh their records. */
+		for (size_t i = 0; i < n; i++) {
+			f.slots[i] = f.hits[i].slot;
+			f.distances[i] = f.hits[i].distance;
+		}
+		brain_msg_hits touch = {f.slots, f.distances, n, true, m->hits};
+		rc = brain__call_HITS(t->spine, &touch);
+		for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
+			m->hits[i].score = f.hits[i].score;
+		if (rc == BRAIN_OK && m->rerank && n > 1)
+			rc = rerank(t, m, n, w);
+		if (rc == BRAIN_OK)
+			m->found = n;
+	}
+	fetch_free(&f);
+	return rc;
+}
+
+static int handle(void *state, int type, void *msg)
+{
+	switch (type) {
+	case BRAIN_MSG_RECALL:
+		return recall(state, msg);
+	default:
+		return brain__err(BRAIN_ENOTSUP, "thalamus: message %s is not mine",
+		                  brain__msg_name[type]);
+	}
+}
+
+const brain_organ brain__organ_thalamus = {
+	.name = "thalamus",
+	.id = BRAIN_ORGAN_THALAMUS,
+	.create = create,
+	.destroy = destroy,
+	.handle = handle,
+};
