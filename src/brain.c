@@ -1,0 +1,121 @@
+/*
+ * src/brain.c - opening and closing brains.
+ */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers must not starve */
+#include <string.h>
+
+#include "src/handle.h"
+#include "organs/cortex.h"
+#include "organs/hippocampus.h"
+#include "organs/pancreas.h"
+#include "organs/thalamus.h"
+
+/* The organs of a brain, in the order they are created (destroyed in
+ * reverse). */
+static const brain_organ *const g_organs[] = {
+	&brain__organ_pancreas,
+	&brain__organ_cortex,
+	&brain__organ_hippocampus,
+	&brain__organ_thalamus,
+};
+
+static int choose_index(brain_env *env)
+{
+	const char *name = env->opts.index_name;
+	if (!name)
+		name = "flat"; /* AUTO and FLAT: the only backend of this version */
+	const brain_index_vtable *vt = brain_index_find(name);
+	if (!vt)
+		return brain__err(BRAIN_EINVAL, "options: index backend \"%s\" is not registered",
+		                  name);
+	env->index_vt = vt;
+	env->opts.index_name = vt->name; /* the caller's string need not outlive open */
+	return BRAIN_OK;
+}
+
+static void release(brain_t *b)
+{
+	brain__spine_fini(&b->spine);
+	pthread_rwlock_destroy(&b->lock);
+	brain__free(b);
+	brain__objects_dec();
+}
+
+BRAIN_EXPORT int brain_open(const char *path, const brain_options *opts, brain_t **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "brain_open: out is NULL");
+	*out = NULL;
+	brain_options resolved;
+	int rc = brain__options_resolve(opts, &resolved);
+	if (rc)
+		return rc;
+	if (path)
+		return brain__err(BRAIN_ENOTSUP,
+		                  "brain_open: on-disk brains (\"%s\") are not supported by this "
+		                  "version; pass NULL for an in-memory brain",
+		                  path);
+
+	brain_t *b = brain__calloc(1, sizeof *b);
+	if (!b)
+		return brain__oom(sizeof *b, "brain");
+	brain__objects_inc();
+	b->env.opts = resolved;
+	brain__params_defaults(&b->env);
+
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+#ifdef __GLIBC__
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+	pthread_rwlock_init(&b->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+
+	brain__spine_init(&b->spine, &b->env);
+	rc = choose_index(&b->env);
+	for (size_t i = 0; rc == BRAIN_OK && i < BRAIN_ARRAY_LEN(g_organs); i++)
+		rc = brain__spine_attach(&b->spine, g_organs[i]);
+	if (rc) {
+		release(b);
+		return rc;
+	}
+	BRAIN_LOG(BRAIN_LOG_DEBUG, "opened in-memory brain: %u-d, metric %d, index %s",
+	          b->env.opts.dimensions, b->env.opts.metric, b->env.index_vt->name);
+	*out = b;
+	return BRAIN_OK;
+}
+
+BRAIN_EXPORT int brain_close(brain_t *b)
+{
+	if (b)
+		release(b);
+	return BRAIN_OK;
+}
+
+BRAIN_EXPORT brain_t *brain_create(void)
+{
+	brain_t *b = NULL;
+	if (brain_open(NULL, NULL, &b) != BRAIN_OK)
+		return NULL;
+	return b;
+}
+
+BRAIN_EXPORT void brain_destroy(brain_t *b)
+{
+	brain_close(b);
+}
+
+BRAIN_EXPORT uint64_t brain_count(const brain_t *b)
+{
+	if (!b)
+		return 0;
+	brain_msg_status st = {0};
+	/* STATUS reads atomics; it needs no lock and cannot fail. */
+	brain__call_STATUS(&((brain_t *)b)->spine, &st);
+	return st.count;
+}
+
+BRAIN_EXPORT uint32_t brain_dimensions(const brain_t *b)
+{
+	return b ? b->env.opts.dimensions : 0;
+}

@@ -1,0 +1,457 @@
+/*
+ * src/memory_api.c - the text calls: remember, recall, think, get, forget.
+ *
+ * Each call checks its arguments, does the work that needs no lock
+ * (checking and embedding text, which may call a user embedder), then takes
+ * the brain lock only around what touches the memories: shared for
+ * recalls, exclusive for changes. User callbacks never run under the lock.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/handle.h"
+#include "index/distance.h"
+
+static int check_brain(const brain_t *b, const char *fn)
+{
+	return b ? BRAIN_OK : brain__err(BRAIN_ENULL, "%s: brain is NULL", fn);
+}
+
+static int check_text(brain_t *b, const char *text, const char *what, size_t *len)
+{
+	brain_msg_text_check m = {text, b->env.opts.max_text_bytes, what, 0};
+	int rc = brain__call_TEXT_CHECK(&b->spine, &m);
+	*len = m.len;
+	return rc;
+}
+
+static int check_importance(float importance, const char *fn)
+{
+	if (!(importance >= 0.0f && importance <= 1.0f)) /* also false for NaN */
+		return brain__err(BRAIN_ERANGE, "%s: importance %g is outside [0, 1]", fn,
+		                  (double)importance);
+	return BRAIN_OK;
+}
+
+static float *vector_alloc(const brain_t *b, size_t count)
+{
+	return brain__malloc_array((size_t)b->env.opts.dimensions * count, sizeof(float));
+}
+
+/* ---- remember ------------------------------------------------------------ */
+
+BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *vector,
+                                   float importance, brain_id *id_out)
+{
+	size_t len = 0;
+	int rc = check_brain(b, "remember");
+	if (rc == BRAIN_OK)
+		rc = check_text(b, text, "remember: text", &len);
+	if (rc == BRAIN_OK)
+		rc = check_importance(importance, "remember");
+	if (rc)
+		return rc;
+	float *vec = vector_alloc(b, 1);
+	if (!vec)
+		return brain__oom(b->env.opts.dimensions * sizeof(float), "remember: vector");
+
+	brain_msg_embed e = {text, len, BRAIN_EMBED_DOCUMENT, vec, 0};
+	if (vector)
+		rc = brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric, vec,
+		                           "remember: vector");
+	else
+		rc = brain__call_EMBED(&b->spine, &e);
+	brain_msg_store s = {BRAIN_ID_NONE, text, len, vec, importance, BRAIN_ID_NONE};
+	while (rc == BRAIN_OK) {
+		brain__wrlock(b);
+		if (!vector) {
+			/* Embedded without the lock: if the embedder was replaced
+			 * meanwhile, this vector belongs to the old one. */
+			brain_msg_embed_epoch now = {0};
+			brain__call_EMBED_EPOCH(&b->spine, &now);
+			if (now.epoch != e.epoch) {
+				brain__unlock(b);
+				rc = brain__call_EMBED(&b->spine, &e);
+				continue;
+			}
+		}
+		rc = brain__call_STORE(&b->spine, &s);
+		if (rc == BRAIN_OK) {
+			brain_msg_learn l = {text, len, +1};
+			rc = brain__call_LEARN(&b->spine, &l);
+			if (rc) {
+				/* undo: forgetting never allocates, so it cannot fail */
+				brain_msg_forget f = {s.out_id, true};
+				brain__call_FORGET(&b->spine, &f);
+			}
+		}
+		brain__unlock(b);
+		break;
+	}
+	brain__free(vec);
+	if (rc == BRAIN_OK && id_out)
+		*id_out = s.out_id;
+	return rc;
+}
+
+BRAIN_EXPORT int brain_remember(brain_t *b, const char *text, float importance)
+{
+	return brain_remember_ex(b, text, NULL, importance, NULL);
+}
+
+/* ---- recall -------------------------------------------------------------- */
+
+/* Receives the hits of a recall while the brain lock is still held (their
+ * texts are borrowed) and packs them into the caller's shape. */
+typedef int (*pack_fn)(const brain_hit *hits, size_t n, void *ctx);
+
+/* Run a text recall with a prepared query vector (and, optionally, a
+ * vector that orders what it recalls). */
+static int recall_vector(brain_t *b, const float *vec, const float *rerank, size_t k,
+                         float min_score, pack_fn pack, void *ctx)
+{
+	brain__rdlock(b);
+	brain_msg_status st = {0};
+	brain__call_STATUS(&b->spine, &st);
+	size_t cap = (size_t)BRAIN_MIN((uint64_t)k, st.text_count);
+	brain_hit *hits = NULL;
+	int rc = BRAIN_OK;
+	if (cap) {
+		hits = brain__malloc_array(cap, sizeof *hits);
+		if (!hits)
+			rc = brain__oom(cap * sizeof *hits, "recall: results");
+	}
+	brain_msg_recall m = {vec, cap, BRAIN_RECALL_TEXT, min_score, rerank, hits, 0};
+	if (rc == BRAIN_OK && cap)
+		rc = brain__call_RECALL(&b->spine, &m);
+	if (rc == BRAIN_OK)
+		rc = pack(hits, m.found, ctx);
+	brain__unlock(b);
+	brain__free(hits);
+	return rc;
+}
+
+static int recall_text(brain_t *b, const char *query, size_t k, const char *fn, pack_fn pack,
+                       void *ctx)
+{
+	size_t len = 0;
+	char what[48];
+	int rc = check_brain(b, fn);
+	if (rc)
+		return rc;
+	snprintf(what, sizeof what, "%s: query", fn);
+	rc = check_text(b, query, what, &len);
+	if (rc)
+		return rc;
+	if (k == 0)
+		return brain__err(BRAIN_ERANGE, "%s: k is 0; ask for at least 1 memory", fn);
+	float *vec = vector_alloc(b, 1);
+	if (!vec)
+		return brain__oom(b->env.opts.dimensions * sizeof(float), "recall: query vector");
+	brain_msg_embed e = {query, len, BRAIN_EMBED_QUERY, vec, 0};
+	rc = brain__call_EMBED(&b->spine, &e);
+	if (rc == BRAIN_OK) {
+		float min_score = (float)brain__param(&b->env, BRAIN_PIDX_RECALL_MIN_SCORE) / 1000.0f;
+		rc = recall_vector(b, vec, NULL, k, min_score, pack, ctx);
+	}
+	brain__free(vec);
+	return rc;
+}
+
+/* brain_recall: one malloc() block, pointers first, then the texts. */
+static int pack_strings(const brain_hit *hits, size_t n, void *ctx)
+{
+	size_t bytes = (n + 1) * sizeof(char *);
+	for (size_t i = 0; i < n; i++)
+		bytes += (size_t)hits[i].text_len + 1;
+	char **out = malloc(bytes);
+	if (!out)
+		return brain__oom(bytes, "recall: result array");
+	char *text = (char *)(out + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(text, hits[i].text, hits[i].text_len);
+		text[hits[i].text_len] = '\0';
+		out[i] = text;
+		text += hits[i].text_len + 1;
+	}
+	out[n] = NULL;
+	*(char ***)ctx = out;
+	return BRAIN_OK;
+}
+
+BRAIN_EXPORT char **brain_recall(brain_t *b, const char *query, int top_k)
+{
+	char **out = NULL;
+	if (b && top_k <= 0) {
+		brain__err(BRAIN_ERANGE, "recall: top_k is %d; ask for at least 1 memory", top_k);
+		return NULL;
+	}
+	if (recall_text(b, query, top_k > 0 ? (size_t)top_k : 0, "recall", pack_strings, &out))
+		return NULL;
+	return out;
+}
+
+typedef struct ids_sink {
+	brain_id *ids;
+	float *scores;
+	size_t *found;
+} ids_sink;
+
+static int pack_ids(const brain_hit *hits, size_t n, void *ctx)
+{
+	ids_sink *s = ctx;
+	for (size_t i = 0; i < n; i++) {
+		s->ids[i] = hits[i].id;
+		if (s->scores)
+			s->scores[i] = hits[i].score;
+	}
+	*s->found = n;
+	return BRAIN_OK;
+}
+
+BRAIN_EXPORT int brain_recall_ids(brain_t *b, const char *query, size_t k, brain_id *ids,
+                                  float *scores, size_t *found)
+{
+	if (found)
+		*found = 0;
+	if (b && (!ids || !found))
+		return brain__err(BRAIN_ENULL, "recall_ids: %s is NULL", ids ? "found" : "ids");
+	ids_sink s = {ids, scores, found};
+	return recall_text(b, query, k, "recall_ids", pack_ids, &s);
+}
+
+static int pack_results(const brain_hit *hits, size_t n, void *ctx)
+{
+	return brain__results_make(hits, n, NULL, 0, ctx);
+}
+
+BRAIN_EXPORT int brain_recall_results(brain_t *b, const char *query, size_t k,
+                                      brain_results **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "recall_results: out is NULL");
+	*out = NULL;
+	return recall_text(b, query, k, "recall_results", pack_results, out);
+}
+
+/* ---- think --------------------------------------------------------------- */
+
+/* The memories a think draws on: the recall's best, without those far
+ * below the best one (THINK_RELATIVE_SCORE). */
+static int pack_think(const brain_hit *hits, size_t n, void *ctx)
+{
+	brain_t *b = ((void **)ctx)[0];
+	float share = (float)brain__param(&b->env, BRAIN_PIDX_THINK_RELATIVE_SCORE) / 1000.0f;
+	size_t keep = n;
+	if (share > 0 && n > 0 && hits[0].score > 0)
+		for (keep = 1; keep < n && hits[keep].score >= share * hits[0].score;)
+			keep++;
+	return brain__results_make(hits, keep, NULL, 0, ((void **)ctx)[1]);
+}
+
+static int think_recall(brain_t *b, const float *vec, const float *rerank, brain_results **mem)
+{
+	size_t k = (size_t)brain__param(&b->env, BRAIN_PIDX_THINK_MAX_MEMORIES);
+	float min_score = (float)brain__param(&b->env, BRAIN_PIDX_THINK_MIN_SCORE) / 1000.0f;
+	void *ctx[2] = {b, mem};
+	return recall_vector(b, vec, rerank, k, min_score, pack_think, ctx);
+}
+
+/* Recall for `input`, compose the answer, keep the exchange. An input that
+ * refers back ("how tall is it?") is also read as a follow-up of the
+ * previous exchange: what it recalls is ordered by the follow-up query, or,
+ * when alone it recalls nothing, the follow-up query recalls. The context
+ * counts (and the answer says so) only when it changes the best memory.
+ * On success *memories holds what was used and *answer (brain__malloc'ed)
+ * the answer. */
+static int think_core(brain_t *b, const char *input, const char *fn, brain_results **memories,
+                      char **answer, size_t *answer_len)
+{
+	size_t len = 0;
+	char what[48];
+	snprintf(what, sizeof what, "%s: input", fn);
+	int rc = check_text(b, input, what, &len);
+	if (rc)
+		return rc;
+	float *own = vector_alloc(b, 2);
+	if (!own)
+		return brain__oom(2 * b->env.opts.dimensions * sizeof(float), "think: query vectors");
+	brain_msg_think_query q = {input, len, own, own + b->env.opts.dimensions, 0, false};
+	rc = brain__call_THINK_QUERY(&b->spine, &q);
+	brain_results *mem = NULL, *ctx = NULL;
+	const float *used = own;
+	if (rc == BRAIN_OK)
+		rc = think_recall(b, own, NULL, &mem);
+	if (rc == BRAIN_OK && q.has_context) {
+		bool alone = brain_results_count(mem) > 0;
+		rc = alone ? think_recall(b, own, q.context, &ctx) : think_recall(b, q.context, NULL, &ctx);
+		if (rc == BRAIN_OK && brain_results_count(ctx) > 0 &&
+		    (!alone || brain_results_id(ctx, 0) != brain_results_id(mem, 0))) {
+			brain_results_free(mem);
+			mem = ctx;
+			ctx = NULL;
+			used = q.context;
+		}
+		brain_results_free(ctx);
+	}
+	brain_msg_compose c = {input, len, mem, used != own, NULL, 0};
+	if (rc == BRAIN_OK)
+		rc = brain__call_COMPOSE(&b->spine, &c);
+	if (rc == BRAIN_OK) {
+		brain_msg_working_add w = {input, len, c.answer, c.answer_len, used};
+		rc = brain__call_WORKING_ADD(&b->spine, &w);
+	}
+	brain__free(own);
+	if (rc) {
+		brain__free(c.answer);
+		brain_results_free(mem);
+		return rc;
+	}
+	*memories = mem;
+	*answer = c.answer;
+	*answer_len = c.answer_len;
+	return BRAIN_OK;
+}
+
+BRAIN_EXPORT int brain_think(brain_t *b, const char *input, char *output, size_t output_size)
+{
+	int rc = check_brain(b, "think");
+	if (rc)
+		return rc;
+	if (!input || !output)
+		return brain__err(BRAIN_ENULL, "think: %s is NULL", input ? "output" : "input");
+	if (output_size == 0)
+		return brain__err(BRAIN_EBUFSIZE,
+		                  "think: output_size is 0: no room even for the terminating NUL");
+	if (output_size == 1) {
+		output[0] = '\0';
+		return brain__err(BRAIN_EBUFSIZE,
+		                  "think: output_size is 1: room for the terminating NUL only");
+	}
+	brain_results *mem = NULL;
+	char *answer = NULL;
+	size_t len = 0;
+	rc = think_core(b, input, "think", &mem, &answer, &len);
+	if (rc) {
+		output[0] = '\0';
+		return rc;
+	}
+	if (len > (size_t)INT_MAX) {
+		brain__free(answer);
+		brain_results_free(mem);
+		output[0] = '\0';
+		return brain__err(BRAIN_ERANGE, "think: answer of %zu bytes is too long for an int; "
+		                  "use brain_think_ex()",
+		                  len);
+	}
+	size_t n = len < output_size ? len : brain__utf8_floor(answer, output_size - 1);
+	memcpy(output, answer, n);
+	output[n] = '\0';
+	brain__free(answer);
+	brain_results_free(mem);
+	return (int)len;
+}
+
+BRAIN_EXPORT int brain_think_ex(brain_t *b, const char *input, brain_results **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "think_ex: out is NULL");
+	*out = NULL;
+	int rc = check_brain(b, "think_ex");
+	if (rc)
+		return rc;
+	brain_results *mem = NULL;
+	char *answer = NULL;
+	size_t len = 0;
+	rc = think_core(b, input, "think_ex", &mem, &answer, &len);
+	if (rc == BRAIN_OK)
+		rc = brain__results_with_answer(mem, answer, len, out);
+	brain__free(answer);
+	brain_results_free(mem);
+	return rc;
+}
+
+/* ---- get, forget, embedder, generator ------------------------------------ */
+
+BRAIN_EXPORT int brain_get(brain_t *b, brain_id id, brain_results **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "get: out is NULL");
+	*out = NULL;
+	int rc = check_brain(b, "get");
+	if (rc)
+		return rc;
+	brain__rdlock(b);
+	brain_msg_lookup m = {.id = id};
+	rc = brain__call_LOOKUP(&b->spine, &m);
+	if (rc == BRAIN_OK) {
+		m.hit.score = 1.0f;
+		rc = brain__results_make(&m.hit, 1, NULL, 0, out);
+	}
+	brain__unlock(b);
+	return rc;
+}
+
+BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
+{
+	int rc = check_brain(b, "forget");
+	if (rc)
+		return rc;
+	brain__wrlock(b);
+	brain_msg_lookup m = {.id = id};
+	rc = brain__call_LOOKUP(&b->spine, &m);
+	brain_msg_learn l = {m.hit.text, m.hit.text_len, -1};
+	bool learned = false;
+	if (rc == BRAIN_OK && m.hit.text) {
+		rc = brain__call_LEARN(&b->spine, &l);
+		learned = rc == BRAIN_OK;
+	}
+	if (rc == BRAIN_OK) {
+		brain_msg_forget f = {id, false};
+		rc = brain__call_FORGET(&b->spine, &f);
+		if (rc && learned) {
+			l.delta = +1; /* the memory stays: count its text again */
+			if (brain__call_LEARN(&b->spine, &l))
+				BRAIN_LOG(BRAIN_LOG_WARN, "forget: could not restore word statistics");
+		}
+	}
+	brain__unlock(b);
+	return rc;
+}
+
+BRAIN_EXPORT int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload)
+{
+	int rc = check_brain(b, "brain_set_embedder");
+	if (rc)
+		return rc;
+	brain_msg_set_embedder probe = {fn, payload, true};
+	rc = brain__call_SET_EMBEDDER(&b->spine, &probe); /* user code: no lock held */
+	if (rc)
+		return rc;
+	brain__wrlock(b);
+	brain_msg_status st = {0};
+	brain__call_STATUS(&b->spine, &st);
+	if (st.count > 0) {
+		rc = brain__err(BRAIN_ESTATE,
+		                "brain_set_embedder: the brain holds %llu memories made by the current "
+		                "embedder; vectors of two embedders do not mix",
+		                (unsigned long long)st.count);
+	} else {
+		brain_msg_set_embedder m = {fn, payload, false};
+		rc = brain__call_SET_EMBEDDER(&b->spine, &m);
+	}
+	brain__unlock(b);
+	return rc;
+}
+
+BRAIN_EXPORT int brain_set_generator(brain_t *b, brain_generate_fn fn, void *payload)
+{
+	int rc = check_brain(b, "brain_set_generator");
+	if (rc)
+		return rc;
+	brain_msg_set_generator m = {fn, payload};
+	return brain__call_SET_GENERATOR(&b->spine, &m);
+}

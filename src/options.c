@@ -1,0 +1,90 @@
+/*
+ * src/options.c - brain_options: defaults per struct version, and checking
+ * what a caller passed.
+ */
+#include <string.h>
+
+#include "src/handle.h"
+
+/* Size of brain_options in each version this library knows; a caller built
+ * against version v passes a struct this large, and only those fields are
+ * read. */
+static const size_t g_options_size[] = {
+	[1] = sizeof(brain_options),
+};
+#define OPTIONS_VERSION_MAX (BRAIN_ARRAY_LEN(g_options_size) - 1)
+
+static void defaults(brain_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->version = BRAIN_OPTIONS_VERSION;
+	o->dimensions = BRAIN_DEFAULT_DIMENSIONS;
+	o->metric = BRAIN_METRIC_COSINE;
+	o->index = BRAIN_INDEX_AUTO;
+	o->embedder = BRAIN_EMBEDDER_BUILTIN;
+	o->max_text_bytes = BRAIN_DEFAULT_MAX_TEXT_BYTES;
+	o->max_memories = BRAIN_MAX_MEMORIES_LIMIT;
+	o->index_name = NULL;
+}
+
+BRAIN_EXPORT int brain_options_init(brain_options *opts, unsigned int version)
+{
+	if (!opts)
+		return brain__err(BRAIN_ENULL, "brain_options_init: options are NULL");
+	if (version == 0 || version > OPTIONS_VERSION_MAX)
+		return brain__err(BRAIN_EVERSION,
+		                  "brain_options_init: options version %u unknown (this library knows "
+		                  "1..%zu)",
+		                  version, OPTIONS_VERSION_MAX);
+	brain_options full;
+	defaults(&full);
+	full.version = version;
+	memcpy(opts, &full, g_options_size[version]);
+	return BRAIN_OK;
+}
+
+int brain__options_resolve(const brain_options *in, brain_options *out)
+{
+	defaults(out);
+	if (!in)
+		return BRAIN_OK;
+	if (in->version == 0 || in->version > OPTIONS_VERSION_MAX)
+		return brain__err(BRAIN_EVERSION,
+		                  "options: version %u unknown (this library knows 1..%zu); call "
+		                  "brain_options_init() first",
+		                  in->version, OPTIONS_VERSION_MAX);
+	brain_options o;
+	defaults(&o);
+	memcpy(&o, in, g_options_size[in->version]);
+	o.version = BRAIN_OPTIONS_VERSION;
+
+	if (o.dimensions == 0)
+		o.dimensions = BRAIN_DEFAULT_DIMENSIONS;
+	if (o.dimensions > BRAIN_MAX_DIMENSIONS)
+		return brain__err(BRAIN_ERANGE, "options: dimensions %u is over the limit of %u",
+		                  o.dimensions, (unsigned)BRAIN_MAX_DIMENSIONS);
+	if (o.metric != BRAIN_METRIC_L2 && o.metric != BRAIN_METRIC_COSINE &&
+	    o.metric != BRAIN_METRIC_IP)
+		return brain__err(BRAIN_EINVAL,
+		                  "options: metric %d is not BRAIN_METRIC_L2, _COSINE or _IP", o.metric);
+	if (o.index != BRAIN_INDEX_AUTO && o.index != BRAIN_INDEX_FLAT)
+		return brain__err(BRAIN_EINVAL, "options: index %d is not BRAIN_INDEX_AUTO or _FLAT",
+		                  o.index);
+	if (o.embedder != BRAIN_EMBEDDER_BUILTIN && o.embedder != BRAIN_EMBEDDER_NONE)
+		return brain__err(BRAIN_EINVAL,
+		                  "options: embedder %d is not BRAIN_EMBEDDER_BUILTIN or _NONE",
+		                  o.embedder);
+	if (o.max_text_bytes == 0)
+		o.max_text_bytes = BRAIN_DEFAULT_MAX_TEXT_BYTES;
+	if (o.max_text_bytes > BRAIN_MAX_TEXT_BYTES_LIMIT)
+		return brain__err(BRAIN_ERANGE, "options: max_text_bytes %u is over the limit of %u",
+		                  o.max_text_bytes, (unsigned)BRAIN_MAX_TEXT_BYTES_LIMIT);
+	if (o.max_memories == 0)
+		o.max_memories = BRAIN_MAX_MEMORIES_LIMIT;
+	if (o.max_memories > BRAIN_MAX_MEMORIES_LIMIT)
+		return brain__err(BRAIN_ERANGE, "options: max_memories %llu is over the limit of %llu",
+		                  (unsigned long long)o.max_memories,
+		                  (unsigned long long)BRAIN_MAX_MEMORIES_LIMIT);
+	*out = o;
+	return BRAIN_OK;
+}

@@ -1,0 +1,107 @@
+/*
+ * src/vector_api.c - the vector calls: add, add_batch, search, get_vector.
+ */
+#include <string.h>
+
+#include "src/handle.h"
+#include "index/distance.h"
+
+/* Importance given to vectors added without text. */
+#define VECTOR_IMPORTANCE 0.5f
+
+BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
+{
+	if (!b || !vector)
+		return brain__err(BRAIN_ENULL, "add: %s is NULL", b ? "vector" : "brain");
+	if (id == BRAIN_ID_NONE)
+		return brain__err(BRAIN_EINVAL, "add: id BRAIN_ID_NONE (UINT64_MAX) is not an id");
+	uint32_t dims = b->env.opts.dimensions;
+	float *vec = brain__malloc_array(dims, sizeof *vec);
+	if (!vec)
+		return brain__oom(dims * sizeof *vec, "add: vector");
+	int rc = brain__vector_prepare(vector, dims, b->env.opts.metric, vec, "add: vector");
+	if (rc == BRAIN_OK) {
+		brain_msg_store s = {id, NULL, 0, vec, VECTOR_IMPORTANCE, BRAIN_ID_NONE};
+		brain__wrlock(b);
+		rc = brain__call_STORE(&b->spine, &s);
+		brain__unlock(b);
+	}
+	brain__free(vec);
+	return rc;
+}
+
+BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *vectors, size_t n)
+{
+	if (!b)
+		return brain__err(BRAIN_ENULL, "add_batch: brain is NULL");
+	if (n == 0)
+		return BRAIN_OK;
+	if (!ids || !vectors)
+		return brain__err(BRAIN_ENULL, "add_batch: %s is NULL", ids ? "vectors" : "ids");
+	size_t bytes;
+	if (!brain__mul_ok(n, (size_t)b->env.opts.dimensions * sizeof(float), &bytes))
+		return brain__err(BRAIN_ERANGE, "add_batch: %zu rows overflow the address space", n);
+	brain_msg_store_batch m = {ids, vectors, n};
+	brain__wrlock(b);
+	int rc = brain__call_STORE_BATCH(&b->spine, &m);
+	brain__unlock(b);
+	if (rc)
+		brain__err_context(rc, "add_batch: ");
+	return rc;
+}
+
+BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids,
+                              float *distances, size_t *found)
+{
+	if (found)
+		*found = 0;
+	if (!b || !query || !ids || !found)
+		return brain__err(BRAIN_ENULL, "search: %s is NULL",
+		                  !b ? "brain" : !query ? "query" : !ids ? "ids" : "found");
+	if (k == 0)
+		return brain__err(BRAIN_ERANGE, "search: k is 0; ask for at least 1 neighbour");
+	uint32_t dims = b->env.opts.dimensions;
+	float *q = brain__malloc_array(dims, sizeof *q);
+	if (!q)
+		return brain__oom(dims * sizeof *q, "search: query");
+	int rc = brain__vector_prepare(query, dims, b->env.opts.metric, q, "search: query");
+	if (rc) {
+		brain__free(q);
+		return rc;
+	}
+	brain__rdlock(b);
+	brain_msg_status st = {0};
+	brain__call_STATUS(&b->spine, &st);
+	size_t cap = (size_t)BRAIN_MIN((uint64_t)k, st.count);
+	brain_hit *hits = NULL;
+	if (cap) {
+		hits = brain__malloc_array(cap, sizeof *hits);
+		if (!hits)
+			rc = brain__oom(cap * sizeof *hits, "search: results");
+	}
+	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0};
+	if (rc == BRAIN_OK && cap)
+		rc = brain__call_RECALL(&b->spine, &m);
+	brain__unlock(b);
+	for (size_t i = 0; rc == BRAIN_OK && i < m.found; i++) {
+		ids[i] = hits[i].id;
+		if (distances)
+			distances[i] = hits[i].distance;
+	}
+	if (rc == BRAIN_OK)
+		*found = m.found;
+	brain__free(hits);
+	brain__free(q);
+	return rc;
+}
+
+BRAIN_EXPORT int brain_get_vector(brain_t *b, uint64_t id, float *vector)
+{
+	if (!b || !vector)
+		return brain__err(BRAIN_ENULL, "get_vector: %s is NULL", b ? "vector" : "brain");
+	brain_msg_get_vector m = {id, vector};
+	brain__rdlock(b);
+	int rc = brain__call_GET_VECTOR(&b->spine, &m);
+	brain__unlock(b);
+	return rc;
+}
