@@ -1,0 +1,21 @@
+# Compiler flags of the project: warnings are errors, sanitizers on request.
+
+set(BRAIN_WARNINGS
+	-Wall -Wextra -Werror -pedantic
+	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition
+	-Wpointer-arith -Wformat=2 -Wundef -Wvla -Wdouble-promotion
+	-Wcast-align -Wwrite-strings -Wnull-dereference)
+
+function(brain_target_flags target)
+	target_compile_options(${target} PRIVATE ${BRAIN_WARNINGS})
+	if(BRAINCORE_SANITIZE)
+		target_compile_options(${target} PRIVATE -fsanitize=${BRAINCORE_SANITIZE}
+			-fno-omit-frame-pointer -fno-sanitize-recover=all)
+	endif()
+endfunction()
+
+function(brain_link_flags target)
+	if(BRAINCORE_SANITIZE)
+		target_link_options(${target} PUBLIC -fsanitize=${BRAINCORE_SANITIZE})
+	endif()
+endfunction()
