@@ -1,0 +1,746 @@
+/*
+ * tools/braincore.c - the braincore command-line tool.
+ *
+ *     braincore [options] demo
+ *     braincore [options] remember [--importance X] [-m FILE] TEXT...
+ *     braincore [options] recall [-k N] [-m FILE] QUERY...
+ *     braincore [options] think [-m FILE] INPUT...
+ *
+ * Every command works on an in-memory brain that lives for that one
+ * command. The tool is a consumer of the library: it uses only the public
+ * API in include/. Exit codes: 0 success, 1 the library refused something
+ * (or a file could not be read), 2 usage error.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <braincore.h>
+
+#include "cli_json.h"
+#include "cli_output.h"
+
+#define DEFAULT_IMPORTANCE 0.5f
+#define DEFAULT_RECALL_K 5
+/* Most refused lines of a memories file reported one by one. */
+#define MAX_LINE_REPORTS 20
+
+static const char *const usage_text =
+	"Usage: braincore [options] COMMAND [ARGS...]\n"
+	"\n"
+	"An embedded AI memory on the command line. Every command works on an\n"
+	"in-memory brain that lives for that one command.\n"
+	"\n"
+	"Commands:\n"
+	"  demo                      remember a built-in corpus, then recall and think over it\n"
+	"  remember [--importance X] [-m FILE] TEXT...\n"
+	"                            remember each TEXT (and each line of FILE); print the ids\n"
+	"  recall [-k N] [-m FILE] QUERY...\n"
+	"                            print the N (default 5) best memories for each QUERY\n"
+	"  think [-m FILE] INPUT...  think over each INPUT in turn (follow-ups work); print\n"
+	"                            the answers\n"
+	"\n"
+	"Options (anywhere on the line; '--' ends them):\n"
+	"  -m, --memories FILE       remember FILE's lines first, one memory per line; '-' is\n"
+	"                            stdin. A line may start with an importance in [0, 1] and\n"
+	"                            a TAB. Blank lines are skipped. May be repeated.\n"
+	"  --importance X            importance in [0, 1] of TEXTs and of file lines that give\n"
+	"                            none (default 0.5)\n"
+	"  -k N                      number of memories recall shows (default 5)\n"
+	"  --json                    write one JSON document instead of text\n"
+	"  --dimensions N            vector dimensions of the brain (default 384)\n"
+	"  --param NAME=VALUE        set a run-time parameter (see below); may be repeated\n"
+	"  -h, --help                show this help\n"
+	"  --version                 show the library version\n"
+	"\n"
+	"Exit status: 0 success, 1 the library refused something or a file could not\n"
+	"be read, 2 usage error.\n";
+
+typedef struct param_set {
+	int param;
+	int64_t value;
+} param_set;
+
+typedef struct cli {
+	const char *command;
+	int json;
+	int help, version;
+	int have_dimensions;
+	uint32_t dimensions;
+	param_set *params;
+	size_t nparams;
+	const char **files;
+	size_t nfiles;
+	int have_importance;
+	float importance;
+	int have_k;
+	size_t k;
+	const char **args;
+	size_t nargs;
+} cli;
+
+/* One memory remembered by `remember`, for its output. */
+typedef struct remembered {
+	brain_id id;
+	const char *source; /* file name, or NULL for a TEXT argument */
+	unsigned long line;
+} remembered;
+
+typedef struct remembered_list {
+	remembered *v;
+	size_t len, cap;
+} remembered_list;
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int usage_error(const char *what, const char *arg)
+{
+	if (arg)
+		fprintf(stderr, "braincore: %s '%s'\n", what, arg);
+	else
+		fprintf(stderr, "braincore: %s\n", what);
+	fputs("Try 'braincore --help'.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing numbers and names                                                */
+/* ------------------------------------------------------------------------ */
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_i64(const char *s, int64_t *out)
+{
+	int neg = 0;
+	uint64_t u;
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (parse_u64(s, &u))
+		return -1;
+	if (neg) {
+		if (u > (uint64_t)INT64_MAX + 1)
+			return -1;
+		*out = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+	} else {
+		if (u > (uint64_t)INT64_MAX)
+			return -1;
+		*out = (int64_t)u;
+	}
+	return 0;
+}
+
+/* An importance: a decimal number in [0, 1]. 0 or -1. */
+static int parse_importance(const char *s, float *out)
+{
+	char *end;
+	if (!*s || strspn(s, "0123456789.") != strlen(s))
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*end || errno || !(v >= 0.0 && v <= 1.0))
+		return -1;
+	*out = (float)v;
+	return 0;
+}
+
+static int ascii_upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+/* Case-insensitive comparison of s[0..n) with the NUL-terminated name. */
+static int name_equals(const char *s, size_t n, const char *name)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!name[i] || ascii_upper((unsigned char)s[i]) != ascii_upper((unsigned char)name[i]))
+			return 0;
+	return name[i] == '\0';
+}
+
+/* The number of the parameter called name[0..n) (case does not matter, the
+ * BRAIN_PARAM_ prefix is optional), or 0 if the library knows none. */
+static int find_param(const char *name, size_t n)
+{
+	static const char prefix[] = "BRAIN_PARAM_";
+	if (n > sizeof prefix - 1 && name_equals(name, sizeof prefix - 1, prefix)) {
+		name += sizeof prefix - 1;
+		n -= sizeof prefix - 1;
+	}
+	for (int p = 1; p <= CLI_PARAM_SCAN_LAST; p++) {
+		const char *pn = brain_param_name(p);
+		if (pn && name_equals(name, n, pn))
+			return p;
+	}
+	return 0;
+}
+
+static void print_help(void)
+{
+	fputs(usage_text, stdout);
+	fputs("\nParameters (--param NAME=VALUE; fractions in thousandths):\n", stdout);
+	for (int p = 1; p <= CLI_PARAM_SCAN_LAST; p++) {
+		const char *name = brain_param_name(p);
+		int64_t min, max, def;
+		if (!name || brain_param_bounds(p, &min, &max, &def))
+			continue;
+		printf("  %-26s %" PRId64 "..%" PRId64 ", default %" PRId64 "\n", name, min, max,
+		       def);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command line                                                             */
+/* ------------------------------------------------------------------------ */
+
+enum opt_id { OPT_JSON, OPT_DIMENSIONS, OPT_PARAM, OPT_HELP, OPT_VERSION, OPT_IMPORTANCE,
+	      OPT_MEMORIES, OPT_K };
+
+typedef struct opt_def {
+	const char *long_name; /* without "--", or NULL */
+	char short_name;       /* or 0 */
+	int has_arg;
+	enum opt_id id;
+} opt_def;
+
+static const opt_def g_opts[] = {
+	{"json", 0, 0, OPT_JSON},
+	{"dimensions", 0, 1, OPT_DIMENSIONS},
+	{"param", 0, 1, OPT_PARAM},
+	{"help", 'h', 0, OPT_HELP},
+	{"version", 0, 0, OPT_VERSION},
+	{"importance", 0, 1, OPT_IMPORTANCE},
+	{"memories", 'm', 1, OPT_MEMORIES},
+	{NULL, 'k', 1, OPT_K},
+};
+
+static int apply_option(cli *c, enum opt_id id, const char *spelled, const char *val)
+{
+	uint64_t u;
+	switch (id) {
+	case OPT_JSON:
+		c->json = 1;
+		break;
+	case OPT_HELP:
+		c->help = 1;
+		break;
+	case OPT_VERSION:
+		c->version = 1;
+		break;
+	case OPT_DIMENSIONS:
+		if (parse_u64(val, &u) || u == 0 || u > UINT32_MAX)
+			return usage_error("--dimensions needs a positive whole number, not", val);
+		c->have_dimensions = 1;
+		c->dimensions = (uint32_t)u;
+		break;
+	case OPT_PARAM: {
+		const char *eq = strchr(val, '=');
+		if (!eq || eq == val)
+			return usage_error("--param needs NAME=VALUE, not", val);
+		int p = find_param(val, (size_t)(eq - val));
+		if (!p)
+			return usage_error("unknown parameter (see 'braincore --help') in", val);
+		int64_t v;
+		if (parse_i64(eq + 1, &v))
+			return usage_error("--param value must be a whole number (fractions are in "
+			                   "thousandths), not",
+			                   val);
+		c->params[c->nparams].param = p;
+		c->params[c->nparams].value = v;
+		c->nparams++;
+		break;
+	}
+	case OPT_IMPORTANCE:
+		if (parse_importance(val, &c->importance))
+			return usage_error("--importance needs a number in [0, 1], not", val);
+		c->have_importance = 1;
+		break;
+	case OPT_MEMORIES:
+		if (!*val)
+			return usage_error("the file name is empty in", spelled);
+		c->files[c->nfiles++] = val;
+		break;
+	case OPT_K:
+		if (parse_u64(val, &u) || u == 0 || u > SIZE_MAX)
+			return usage_error("-k needs a positive whole number, not", val);
+		c->have_k = 1;
+		c->k = (size_t)u;
+		break;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Fill c from argv. The arrays in c must hold argc entries each. */
+static int parse_args(cli *c, int argc, char **argv)
+{
+	int only_args = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const opt_def *def = NULL;
+		const char *val = NULL;
+		if (only_args || a[0] != '-' || a[1] == '\0') {
+			if (!c->command)
+				c->command = a;
+			else
+				c->args[c->nargs++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_args = 1;
+			continue;
+		}
+		if (a[1] == '-') {
+			const char *name = a + 2;
+			size_t n = strcspn(name, "=");
+			for (size_t d = 0; d < sizeof g_opts / sizeof g_opts[0]; d++)
+				if (g_opts[d].long_name && strlen(g_opts[d].long_name) == n &&
+				    strncmp(g_opts[d].long_name, name, n) == 0)
+					def = &g_opts[d];
+			if (!def)
+				return usage_error("unknown option", a);
+			if (name[n] == '=') {
+				if (!def->has_arg)
+					return usage_error("option takes no value:", a);
+				val = name + n + 1;
+			}
+		} else {
+			for (size_t d = 0; d < sizeof g_opts / sizeof g_opts[0]; d++)
+				if (g_opts[d].short_name && g_opts[d].short_name == a[1])
+					def = &g_opts[d];
+			if (!def)
+				return usage_error("unknown option", a);
+			if (a[2] != '\0') {
+				if (!def->has_arg)
+					return usage_error("unknown option", a);
+				val = a + 2;
+			}
+		}
+		if (def->has_arg && !val) {
+			if (i + 1 >= argc)
+				return usage_error("option needs a value:", a);
+			val = argv[++i];
+		}
+		int rc = apply_option(c, def->id, a, val);
+		if (rc)
+			return rc;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The brain                                                                */
+/* ------------------------------------------------------------------------ */
+
+static int open_brain(const cli *c, brain_t **out)
+{
+	brain_options opts;
+	int rc = brain_options_init(&opts, BRAIN_OPTIONS_VERSION);
+	if (rc)
+		return cli_refused(rc, NULL);
+	if (c->have_dimensions)
+		opts.dimensions = c->dimensions;
+	rc = brain_open(NULL, &opts, out);
+	if (rc)
+		return cli_refused(rc, NULL);
+	for (size_t i = 0; i < c->nparams; i++) {
+		rc = brain_set_param(*out, c->params[i].param, c->params[i].value);
+		if (rc) {
+			int ex = cli_refused(rc, "--param");
+			brain_close(*out);
+			*out = NULL;
+			return ex;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+static int list_push(remembered_list *l, brain_id id, const char *source, unsigned long line)
+{
+	if (!l)
+		return 0;
+	if (l->len == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		remembered *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->len].id = id;
+	l->v[l->len].source = source;
+	l->v[l->len].line = line;
+	l->len++;
+	return 0;
+}
+
+/* Remember the lines of one file. Refused lines are reported as
+ * "file:line: NAME: message" and counted in *bad; reading stops only at the
+ * end of the file (or on out of memory). */
+static int load_file(brain_t *b, const char *path, float importance, remembered_list *list,
+                     unsigned long *bad)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	const char *shown = is_stdin ? "<stdin>" : path;
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "braincore: cannot open %s: %s\n", path, strerror(errno));
+		return CLI_EXIT_REFUSED;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	unsigned long lineno = 0;
+	int ex = CLI_EXIT_OK;
+	while ((got = getline(&line, &cap, f)) >= 0) {
+		size_t len = (size_t)got;
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		char *text = line;
+		if (lineno == 1 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+			text += 3; /* a byte order mark */
+			len -= 3;
+		}
+		if (strspn(text, " \t") == len)
+			continue; /* empty or blank */
+		if (strlen(text) != len) {
+			if (++*bad <= MAX_LINE_REPORTS)
+				fprintf(stderr, "braincore: %s:%lu: the line contains a NUL byte\n", shown,
+				        lineno);
+			continue;
+		}
+		float imp = importance;
+		char *tab = strchr(text, '\t');
+		if (tab && tab > text && (size_t)(tab - text) == strspn(text, "0123456789.")) {
+			*tab = '\0';
+			if (parse_importance(text, &imp)) {
+				if (++*bad <= MAX_LINE_REPORTS)
+					fprintf(stderr,
+					        "braincore: %s:%lu: importance %s is not a number in [0, 1]\n",
+					        shown, lineno, text);
+				continue;
+			}
+			text = tab + 1;
+		}
+		brain_id id = BRAIN_ID_NONE;
+		int rc = brain_remember_ex(b, text, NULL, imp, &id);
+		if (rc) {
+			if (++*bad <= MAX_LINE_REPORTS) {
+				char loc[4096];
+				snprintf(loc, sizeof loc, "%s:%lu", shown, lineno);
+				cli_refused(rc, loc);
+			}
+			if (rc == BRAIN_ENOMEM) {
+				ex = CLI_EXIT_REFUSED;
+				break;
+			}
+			continue;
+		}
+		if (list_push(list, id, path, lineno)) {
+			ex = cli_out_of_memory();
+			break;
+		}
+	}
+	if (ex == CLI_EXIT_OK && ferror(f)) {
+		fprintf(stderr, "braincore: cannot read %s: %s\n", shown, strerror(errno));
+		ex = CLI_EXIT_REFUSED;
+	}
+	free(line);
+	if (!is_stdin)
+		fclose(f);
+	else
+		clearerr(stdin);
+	return ex;
+}
+
+/* Remember the lines of every -m file. */
+static int load_memories(brain_t *b, const cli *c, remembered_list *list)
+{
+	float imp = c->have_importance ? c->importance : DEFAULT_IMPORTANCE;
+	unsigned long bad = 0;
+	for (size_t i = 0; i < c->nfiles; i++) {
+		int ex = load_file(b, c->files[i], imp, list, &bad);
+		if (ex)
+			return ex;
+	}
+	if (bad > MAX_LINE_REPORTS)
+		fprintf(stderr, "braincore: %lu more refused lines not shown\n",
+		        bad - MAX_LINE_REPORTS);
+	if (bad) {
+		fprintf(stderr, "braincore: %lu %s refused\n", bad,
+		        bad == 1 ? "line was" : "lines were");
+		return CLI_EXIT_REFUSED;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Commands                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int cmd_remember(const cli *c, brain_t *b)
+{
+	remembered_list list = {NULL, 0, 0};
+	float imp = c->have_importance ? c->importance : DEFAULT_IMPORTANCE;
+	int ex = load_memories(b, c, &list);
+	for (size_t i = 0; ex == CLI_EXIT_OK && i < c->nargs; i++) {
+		brain_id id = BRAIN_ID_NONE;
+		int rc = brain_remember_ex(b, c->args[i], NULL, imp, &id);
+		if (rc)
+			ex = cli_refused(rc, NULL);
+		else if (list_push(&list, id, NULL, 0))
+			ex = cli_out_of_memory();
+	}
+	if (ex) {
+		free(list.v);
+		return ex;
+	}
+	if (!c->json) {
+		for (size_t i = 0; i < list.len; i++)
+			printf("%" PRIu64 "\n", list.v[i].id);
+		free(list.v);
+		return cli_finish_output(NULL);
+	}
+	cli_json j;
+	cli_json_init(&j);
+	cli_json_begin_object(&j);
+	cli_json_key(&j, "count");
+	cli_json_uint(&j, list.len);
+	cli_json_key(&j, "remembered");
+	cli_json_begin_array(&j);
+	for (size_t i = 0; i < list.len; i++) {
+		brain_results *r = NULL;
+		cli_json_begin_object(&j);
+		cli_json_key(&j, "id");
+		cli_json_uint(&j, list.v[i].id);
+		if (list.v[i].source) {
+			cli_json_key(&j, "file");
+			cli_json_string(&j, list.v[i].source);
+			cli_json_key(&j, "line");
+			cli_json_uint(&j, list.v[i].line);
+		}
+		int rc = brain_get(b, list.v[i].id, &r);
+		if (rc) {
+			ex = cli_refused(rc, NULL);
+			cli_json_end_object(&j);
+			break;
+		}
+		cli_json_key(&j, "importance");
+		cli_json_number(&j, (double)brain_results_importance(r, 0), 3);
+		cli_json_key(&j, "text");
+		cli_json_string_n(&j, brain_results_text(r, 0), brain_results_text_len(r, 0));
+		brain_results_free(r);
+		cli_json_end_object(&j);
+	}
+	cli_json_end_array(&j);
+	cli_json_end_object(&j);
+	free(list.v);
+	if (!ex)
+		ex = cli_finish_output(&j);
+	cli_json_free(&j);
+	return ex;
+}
+
+static int cmd_recall(const cli *c, brain_t *b)
+{
+	size_t k = c->have_k ? c->k : DEFAULT_RECALL_K;
+	int ex = load_memories(b, c, NULL);
+	if (ex)
+		return ex;
+	if (!c->json && brain_count(b) == 0)
+		fputs("braincore: note: the brain is empty; give it memories with -m FILE\n",
+		      stderr);
+	cli_json j;
+	cli_json_init(&j);
+	cli_json_begin_object(&j);
+	cli_json_key(&j, "memories");
+	cli_json_uint(&j, brain_count(b));
+	cli_json_key(&j, "k");
+	cli_json_uint(&j, k);
+	cli_json_key(&j, "queries");
+	cli_json_begin_array(&j);
+	for (size_t i = 0; i < c->nargs; i++) {
+		brain_results *r = NULL;
+		int rc = brain_recall_results(b, c->args[i], k, &r);
+		if (rc) {
+			ex = cli_refused(rc, NULL);
+			break;
+		}
+		if (c->json) {
+			cli_json_begin_object(&j);
+			cli_json_key(&j, "query");
+			cli_json_string(&j, c->args[i]);
+			cli_json_key(&j, "results");
+			cli_results_json(&j, r);
+			cli_json_end_object(&j);
+		} else {
+			if (c->nargs > 1) {
+				printf("%s? ", i ? "\n" : "");
+				cli_put_text(stdout, c->args[i], strlen(c->args[i]));
+				fputc('\n', stdout);
+			}
+			if (brain_results_count(r) == 0)
+				printf("no memory matches (RECALL_MIN_SCORE is %" PRId64 ")\n",
+				       cli_get_param(b, BRAIN_PARAM_RECALL_MIN_SCORE));
+			cli_print_memories(r, "");
+		}
+		brain_results_free(r);
+	}
+	cli_json_end_array(&j);
+	cli_json_end_object(&j);
+	if (!ex)
+		ex = cli_finish_output(c->json ? &j : NULL);
+	cli_json_free(&j);
+	return ex;
+}
+
+static int cmd_think(const cli *c, brain_t *b)
+{
+	int ex = load_memories(b, c, NULL);
+	if (ex)
+		return ex;
+	cli_json j;
+	cli_json_init(&j);
+	cli_json_begin_object(&j);
+	cli_json_key(&j, "memories");
+	cli_json_uint(&j, brain_count(b));
+	cli_json_key(&j, "thoughts");
+	cli_json_begin_array(&j);
+	for (size_t i = 0; i < c->nargs; i++) {
+		brain_results *r = NULL;
+		int rc = brain_think_ex(b, c->args[i], &r);
+		if (rc) {
+			ex = cli_refused(rc, NULL);
+			break;
+		}
+		const char *answer = brain_results_answer(r);
+		if (c->json) {
+			cli_json_begin_object(&j);
+			cli_json_key(&j, "input");
+			cli_json_string(&j, c->args[i]);
+			cli_json_key(&j, "answer");
+			cli_json_string(&j, answer ? answer : "");
+			cli_json_key(&j, "memories");
+			cli_results_json(&j, r);
+			cli_json_end_object(&j);
+		} else {
+			if (c->nargs > 1) {
+				printf("%s> ", i ? "\n" : "");
+				cli_put_text(stdout, c->args[i], strlen(c->args[i]));
+				fputc('\n', stdout);
+			}
+			cli_put_lines(stdout, answer ? answer : "", "");
+			cli_print_used(r, "");
+		}
+		brain_results_free(r);
+	}
+	cli_json_end_array(&j);
+	cli_json_end_object(&j);
+	if (!ex)
+		ex = cli_finish_output(c->json ? &j : NULL);
+	cli_json_free(&j);
+	return ex;
+}
+
+static int cmd_demo(const cli *c, brain_t *b)
+{
+	return cli_demo(b, c->json);
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static int run(cli *c)
+{
+	int (*fn)(const cli *, brain_t *) = NULL;
+	int takes_args = 1;
+	if (strcmp(c->command, "demo") == 0) {
+		fn = cmd_demo;
+		takes_args = 0;
+	} else if (strcmp(c->command, "remember") == 0) {
+		fn = cmd_remember;
+	} else if (strcmp(c->command, "recall") == 0) {
+		fn = cmd_recall;
+	} else if (strcmp(c->command, "think") == 0) {
+		fn = cmd_think;
+	} else {
+		return usage_error("unknown command", c->command);
+	}
+	if (!takes_args && c->nargs > 0)
+		return usage_error("demo takes no arguments; unexpected", c->args[0]);
+	if (fn == cmd_demo && c->nfiles > 0)
+		return usage_error("demo uses its own corpus; it takes no", "-m");
+	if (fn != cmd_remember && c->have_importance)
+		return usage_error("--importance is an option of remember, not of", c->command);
+	if (fn != cmd_recall && c->have_k)
+		return usage_error("-k is an option of recall, not of", c->command);
+	if (fn == cmd_remember && c->nargs == 0 && c->nfiles == 0)
+		return usage_error("remember needs TEXT or -m FILE", NULL);
+	if (fn == cmd_recall && c->nargs == 0)
+		return usage_error("recall needs a QUERY", NULL);
+	if (fn == cmd_think && c->nargs == 0)
+		return usage_error("think needs an INPUT", NULL);
+
+	brain_t *b = NULL;
+	int ex = open_brain(c, &b);
+	if (ex)
+		return ex;
+	ex = fn(c, b);
+	brain_close(b);
+	return ex;
+}
+
+int main(int argc, char **argv)
+{
+	cli c;
+	int ex;
+	memset(&c, 0, sizeof c);
+	size_t n = argc > 0 ? (size_t)argc : 1;
+	c.params = calloc(n, sizeof *c.params);
+	c.files = calloc(n, sizeof *c.files);
+	c.args = calloc(n, sizeof *c.args);
+	if (!c.params || !c.files || !c.args) {
+		ex = cli_out_of_memory();
+		goto out;
+	}
+	ex = parse_args(&c, argc, argv);
+	if (ex)
+		goto out;
+	if (c.help) {
+		print_help();
+		ex = cli_finish_output(NULL);
+	} else if (c.version) {
+		printf("braincore %s\n", brain_version_string());
+		ex = cli_finish_output(NULL);
+	} else if (!c.command) {
+		ex = usage_error("no command given (demo, remember, recall or think)", NULL);
+	} else {
+		ex = run(&c);
+	}
+out:
+	free(c.params);
+	free(c.files);
+	free(c.args);
+	return ex;
+}

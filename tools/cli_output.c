@@ -1,0 +1,173 @@
+/*
+ * tools/cli_output.c - what the braincore command-line tool writes: error
+ * messages, memories for humans, memories as JSON.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <braincore.h>
+
+#include "cli_json.h"
+#include "cli_output.h"
+
+/* Report a refusal by the library: "braincore: [where: ]NAME: message". */
+int cli_refused(int code, const char *where)
+{
+	const char *msg = brain_errmsg();
+	if (!msg || !*msg)
+		msg = brain_strerror(code);
+	if (where)
+		fprintf(stderr, "braincore: %s: %s: %s\n", where, brain_error_name(code), msg);
+	else
+		fprintf(stderr, "braincore: %s: %s\n", brain_error_name(code), msg);
+	return CLI_EXIT_REFUSED;
+}
+
+int cli_out_of_memory(void)
+{
+	fputs("braincore: out of memory\n", stderr);
+	return CLI_EXIT_REFUSED;
+}
+
+/* Write text for a human: UTF-8 passes through, control characters are
+ * shown as escapes so that a memory cannot move the cursor or ring bells. */
+void cli_put_text(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7F)
+			fprintf(f, "\\x%02x", (unsigned)c);
+		else
+			fputc(c, f);
+	}
+}
+
+/* Like cli_put_text(), but line breaks start a new line indented by `indent`. */
+void cli_put_lines(FILE *f, const char *s, const char *indent)
+{
+	fputs(indent, f);
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+		cli_put_text(f, s, n);
+		s += n;
+		if (*s == '\n') {
+			s++;
+			fputc('\n', f);
+			fputs(indent, f);
+		}
+	}
+	fputc('\n', f);
+}
+
+static void result_json(cli_json *j, const brain_results *r, size_t i)
+{
+	cli_json_begin_object(j);
+	cli_json_key(j, "id");
+	cli_json_uint(j, brain_results_id(r, i));
+	cli_json_key(j, "score");
+	cli_json_number(j, (double)brain_results_score(r, i), 4);
+	cli_json_key(j, "importance");
+	cli_json_number(j, (double)brain_results_importance(r, i), 3);
+	cli_json_key(j, "text");
+	if (brain_results_text(r, i))
+		cli_json_string_n(j, brain_results_text(r, i), brain_results_text_len(r, i));
+	else
+		cli_json_null(j);
+	cli_json_end_object(j);
+}
+
+void cli_results_json(cli_json *j, const brain_results *r)
+{
+	cli_json_begin_array(j);
+	for (size_t i = 0; i < brain_results_count(r); i++)
+		result_json(j, r, i);
+	cli_json_end_array(j);
+}
+
+/* Width of the widest "#id" in r, for aligned columns. */
+static int id_width(const brain_results *r)
+{
+	int w = 2;
+	for (size_t i = 0; i < brain_results_count(r); i++) {
+		char buf[32];
+		int n = snprintf(buf, sizeof buf, "#%" PRIu64, brain_results_id(r, i));
+		if (n > w)
+			w = n;
+	}
+	return w;
+}
+
+/* One line per memory: score, id, importance, text. */
+void cli_print_memories(const brain_results *r, const char *indent)
+{
+	int w = id_width(r);
+	for (size_t i = 0; i < brain_results_count(r); i++) {
+		char idbuf[32];
+		snprintf(idbuf, sizeof idbuf, "#%" PRIu64, brain_results_id(r, i));
+		printf("%s%6.3f  %-*s  importance %.2f  ", indent, (double)brain_results_score(r, i),
+		       w, idbuf, (double)brain_results_importance(r, i));
+		const char *t = brain_results_text(r, i);
+		if (t)
+			cli_put_text(stdout, t, brain_results_text_len(r, i));
+		fputc('\n', stdout);
+	}
+}
+
+/* "memories used: #3 (0.712), #7 (0.401)" or "memories used: none". */
+void cli_print_used(const brain_results *r, const char *indent)
+{
+	size_t n = brain_results_count(r);
+	printf("%smemories used: ", indent);
+	if (n == 0)
+		fputs("none", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%s#%" PRIu64 " (%.3f)", i ? ", " : "", brain_results_id(r, i),
+		       (double)brain_results_score(r, i));
+	fputc('\n', stdout);
+}
+
+int cli_finish_output(cli_json *j)
+{
+	int ok = 1;
+	if (j) {
+		if (j->failed)
+			return cli_out_of_memory();
+		ok = cli_json_write(j, stdout) == 0;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "braincore: cannot write the output: %s\n", strerror(errno));
+		return CLI_EXIT_REFUSED;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Write every parameter and its value as members of the current object. */
+void cli_params_json(cli_json *j, brain_t *b)
+{
+	cli_json_begin_object(j);
+	for (int p = 1; p <= CLI_PARAM_SCAN_LAST; p++) {
+		const char *name = brain_param_name(p);
+		int64_t v;
+		if (name && brain_get_param(b, p, &v) == 0) {
+			cli_json_key(j, name);
+			cli_json_int(j, v);
+		}
+	}
+	cli_json_end_object(j);
+}
+
+int64_t cli_get_param(brain_t *b, int p)
+{
+	int64_t v = 0;
+	if (brain_get_param(b, p, &v))
+		brain_param_bounds(p, NULL, NULL, &v);
+	return v;
+}

@@ -1,0 +1,61 @@
+/*
+ * tools/cli_output.h - shared pieces of the braincore command-line tool:
+ * exit codes, error messages, and output of memories for humans and as
+ * JSON. Uses only the public API of the library.
+ */
+#ifndef BRAINCORE_CLI_OUTPUT_H
+#define BRAINCORE_CLI_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <braincore.h>
+
+#include "cli_json.h"
+
+/* Exit codes of the tool. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_REFUSED = 1, CLI_EXIT_USAGE = 2 };
+
+/* Parameter numbers looked at when a name is looked up: the documented
+ * families (1..99, 100..199, 200..299, 300.. for index backends) with room
+ * to spare, so parameters added later work without changing the tool. */
+#define CLI_PARAM_SCAN_LAST 9999
+
+/* Report a refusal by the library on stderr as
+ * "braincore: [where: ]NAME: message"; returns CLI_EXIT_REFUSED. */
+int cli_refused(int code, const char *where);
+
+/* Report that the tool itself ran out of memory; returns CLI_EXIT_REFUSED. */
+int cli_out_of_memory(void);
+
+/* Write text for a human: UTF-8 passes through, control characters are
+ * shown as escapes (\n, \t, \x1b) so that a memory cannot move the cursor. */
+void cli_put_text(FILE *f, const char *s, size_t len);
+
+/* Like cli_put_text(), but each line of s on its own line after `indent`. */
+void cli_put_lines(FILE *f, const char *s, const char *indent);
+
+/* The entries of r as a JSON array of {id, score, importance, text}. */
+void cli_results_json(cli_json *j, const brain_results *r);
+
+/* The entries of r for a human, one per line after `indent`:
+ * score, #id, importance, text. */
+void cli_print_memories(const brain_results *r, const char *indent);
+
+/* "memories used: #3 (0.712), #7 (0.401)" or "memories used: none". */
+void cli_print_used(const brain_results *r, const char *indent);
+
+/* Write the JSON document j (if not NULL) and flush stdout. Returns
+ * CLI_EXIT_OK, or CLI_EXIT_REFUSED after a message if that failed. */
+int cli_finish_output(cli_json *j);
+
+/* Every parameter the library knows and its value in b, as a JSON object. */
+void cli_params_json(cli_json *j, brain_t *b);
+
+/* Value of parameter p in b (its default if b cannot say). */
+int64_t cli_get_param(brain_t *b, int p);
+
+/* `braincore demo` on the open brain b: text, or one JSON document. */
+int cli_demo(brain_t *b, int json);
+
+#endif /* BRAINCORE_CLI_OUTPUT_H */

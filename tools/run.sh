@@ -1,0 +1,84 @@
+#!/bin/sh
+# tools/run.sh - build and run braincore on a Debian 12 machine, installing
+# what each step needs with apt (sudo when not root).
+#
+#   sh tools/run.sh demo     build the library and CLI, run `braincore demo`
+#   sh tools/run.sh test     build everything, run every test (ctest)
+#   sh tools/run.sh asan     the test suite built with -fsanitize=address,undefined
+#   sh tools/run.sh tsan     the threaded tests built with -fsanitize=thread
+#   sh tools/run.sh gnu11    build once more as -std=gnu11 (the default is strict c11)
+#   sh tools/run.sh bench    build and run the benchmarks (bench/)
+#
+# Build trees go to build/<mode>; BRAINCORE_JOBS sets the parallelism.
+set -eu
+cd "$(dirname "$0")/.."
+
+jobs=${BRAINCORE_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# Install the Debian packages that are missing.
+need() {
+	missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "run.sh: installing$missing" >&2
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >&2
+}
+
+build_deps="cmake make gcc g++ libc6-dev pkg-config"
+test_deps="$build_deps libcmocka-dev check libsubunit-dev jq binutils"
+
+configure_build() {
+	dir=$1
+	shift
+	cmake -S . -B "build/$dir" "$@" > "build/$dir.configure.log" 2>&1 ||
+		{ cat "build/$dir.configure.log"; exit 1; }
+	cmake --build "build/$dir" -j "$jobs"
+}
+
+mkdir -p build
+mode=${1:-}
+case $mode in
+demo)
+	need $build_deps
+	configure_build release -DCMAKE_BUILD_TYPE=Release -DBRAINCORE_TESTS=OFF
+	exec build/release/tools/braincore demo
+	;;
+test)
+	need $test_deps
+	configure_build test
+	cd build/test && ctest --output-on-failure -j "$jobs"
+	;;
+asan)
+	need $test_deps
+	configure_build asan -DCMAKE_BUILD_TYPE=Debug -DBRAINCORE_SANITIZE=address,undefined
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs"
+	;;
+tsan)
+	need $test_deps
+	configure_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAINCORE_SANITIZE=thread
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		ctest --output-on-failure -R 'test_(threads|spine|errors|api|think)$'
+	;;
+gnu11)
+	need $build_deps
+	configure_build gnu11 -DBRAINCORE_GNU11=ON -DBRAINCORE_TESTS=OFF
+	;;
+bench)
+	need $build_deps libbenchmark-dev libhnswlib-dev
+	configure_build bench -DCMAKE_BUILD_TYPE=Release -DBRAINCORE_TESTS=OFF -DBRAINCORE_BENCH=ON
+	for b in build/bench/bench/bench_*; do
+		[ -x "$b" ] && "$b"
+	done
+	;;
+*)
+	echo "usage: sh tools/run.sh demo|test|asan|tsan|gnu11|bench" >&2
+	exit 2
+	;;
+esac
