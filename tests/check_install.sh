@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install the build into a temporary prefix and build consumers against it
+# the ways users do: pkg-config (shared and static) and find_package.
+# usage: check_install.sh BUILD_DIR SOURCE_DIR CC
+set -eu
+build=$1 src=$2 cc=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$build" --prefix "$tmp/prefix" > "$tmp/install.log"
+libdir=$(ls -d "$tmp"/prefix/lib*/pkgconfig | head -n1 | xargs dirname)
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+test -f "$tmp/prefix/include/braincore.h"
+test -f "$tmp/prefix/include/braincore/sys/index.h"
+test -f "$libdir/libbraincore.a"
+test -L "$libdir/libbraincore.so"
+test -f "$libdir/libbraincore.so.0"
+
+# pkg-config, shared
+"$cc" -std=c11 -Wall -Wextra -pedantic -Werror $(pkg-config --cflags braincore) \
+	"$src/tests/consumer/main.c" -o "$tmp/app_shared" $(pkg-config --libs braincore)
+LD_LIBRARY_PATH="$libdir" "$tmp/app_shared" > "$tmp/out_shared"
+grep -q 'Eiffel' "$tmp/out_shared"
+# it really runs against the installed shared object
+LD_LIBRARY_PATH="$libdir" ldd "$tmp/app_shared" | grep -q "$libdir/libbraincore.so.0"
+
+# pkg-config, static
+"$cc" -std=c11 -Wall -Wextra -pedantic -Werror $(pkg-config --cflags braincore) \
+	"$src/tests/consumer/main.c" -o "$tmp/app_static" \
+	"$libdir/libbraincore.a" $(pkg-config --libs-only-other --static braincore) -lpthread -lm
+if ldd "$tmp/app_static" | grep -q libbraincore; then
+	echo "FAIL: static consumer still needs libbraincore.so"; exit 1
+fi
+"$tmp/app_static" > "$tmp/out_static"
+cmp "$tmp/out_shared" "$tmp/out_static"
+
+# CMake package
+cmake -S "$src/tests/consumer" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+	-DCMAKE_C_COMPILER="$cc" > "$tmp/consumer-cfg.log"
+cmake --build "$tmp/cmake-build" > "$tmp/consumer-build.log"
+LD_LIBRARY_PATH="$libdir" "$tmp/cmake-build/consumer" > "$tmp/out_cmake"
+cmp "$tmp/out_shared" "$tmp/out_cmake"
+echo "installed tree works with pkg-config (shared, static) and find_package(braincore)"

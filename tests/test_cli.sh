@@ -1,0 +1,303 @@
+#!/bin/sh
+# tests/test_cli.sh - behaviour of the braincore command-line tool.
+#
+# Usage: sh tests/test_cli.sh path/to/braincore
+# Needs jq to check the JSON output; fails (does not skip) without it.
+
+BC=$1
+if [ -z "$BC" ] || [ ! -x "$BC" ]; then
+	echo "test_cli: usage: test_cli.sh path/to/braincore (got '$BC')" >&2
+	exit 1
+fi
+if ! command -v jq >/dev/null 2>&1; then
+	echo "test_cli: jq is required to check the JSON output; install jq" >&2
+	exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+failures=0
+count=0
+
+ok() {
+	count=$((count + 1))
+	echo "ok $count - $1"
+}
+
+not_ok() {
+	count=$((count + 1))
+	failures=$((failures + 1))
+	echo "not ok $count - $1"
+	if [ -s "$tmp/err" ]; then
+		echo "# stderr:"
+		sed 's/^/#   /' "$tmp/err" | head -20
+	fi
+}
+
+# run CMD...: run the tool, stdout in $tmp/out, stderr in $tmp/err, exit code in $rc.
+run() {
+	"$BC" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# run_in FILE CMD...: the same with FILE as stdin.
+run_in() {
+	in=$1
+	shift
+	"$BC" "$@" <"$in" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# expect_rc CODE NAME: the last run exited with CODE.
+expect_rc() {
+	if [ "$rc" -eq "$1" ]; then
+		ok "$2"
+	else
+		not_ok "$2 (exit $rc, expected $1)"
+	fi
+}
+
+# expect_jq NAME FILTER: jq -e FILTER holds on the last run's stdout.
+expect_jq() {
+	if jq -e "$2" "$tmp/out" >/dev/null 2>"$tmp/jqerr"; then
+		ok "$1"
+	else
+		not_ok "$1 (jq: $2)"
+		sed 's/^/#   /' "$tmp/jqerr" | head -5
+	fi
+}
+
+# expect_err NAME TEXT: stderr of the last run contains TEXT.
+expect_err() {
+	if grep -F -e "$2" "$tmp/err" >/dev/null; then
+		ok "$1"
+	else
+		not_ok "$1 (stderr lacks '$2')"
+	fi
+}
+
+# ---------------------------------------------------------------- basics
+
+run --version
+expect_rc 0 "--version exits 0"
+if grep -E '^braincore [0-9]+\.[0-9]+\.[0-9]+' "$tmp/out" >/dev/null; then
+	ok "--version prints the version"
+else
+	not_ok "--version prints the version"
+fi
+
+run --help
+expect_rc 0 "--help exits 0"
+if grep -F THINK_MAX_MEMORIES "$tmp/out" >/dev/null; then
+	ok "--help lists the parameters"
+else
+	not_ok "--help lists the parameters"
+fi
+
+# ---------------------------------------------------------------- demo
+
+run demo
+expect_rc 0 "demo exits 0"
+if [ -s "$tmp/out" ]; then ok "demo prints something"; else not_ok "demo prints something"; fi
+
+run demo --json
+expect_rc 0 "demo --json exits 0"
+expect_jq "demo JSON parses and has its parts" \
+	'(.version | type == "string") and (.dimensions | type == "number")
+	 and (.params | type == "object") and (.memories | type == "array")
+	 and (.recall | type == "array") and (.think | type == "array")'
+expect_jq "demo remembers a corpus of about 40 memories" \
+	'(.memories | length) >= 30 and all(.memories[]; (.id | type == "number")
+	 and (.text | length > 0) and .importance >= 0 and .importance <= 1)'
+expect_jq "demo recall shows the top 3 with ids and scores" \
+	'(.recall | length) >= 3 and all(.recall[]; (.query | length > 0)
+	 and (.results | length) == 3
+	 and all(.results[]; (.id | type == "number") and (.score | type == "number")))'
+expect_jq "demo recall scores are best first" \
+	'all(.recall[]; .results[0].score >= .results[1].score and .results[1].score >= .results[2].score)'
+expect_jq "every demo think has a non-empty answer" \
+	'(.think | length) >= 4 and all(.think[]; (.input | length > 0) and (.answer | length > 0))'
+expect_jq "demo has the answerable, paraphrase, follow-up and unknown questions" \
+	'([.think[].kind] | contains(["answerable", "paraphrase", "follow-up", "unknown"]))'
+expect_jq "the answerable question draws on memories" \
+	'[.think[] | select(.kind == "answerable") | .memories | length] | all(. > 0)'
+expect_jq "the unknown question draws on no memory (the brain does not know)" \
+	'[.think[] | select(.kind == "unknown") | .memories | length] == [0]'
+expect_jq "the unknown question's knows is false" \
+	'[.think[] | select(.kind == "unknown") | .knows] == [false]'
+
+run demo --json --dimensions 64
+expect_rc 0 "demo --dimensions 64 exits 0"
+expect_jq "demo --dimensions 64 uses 64 dimensions" '.dimensions == 64'
+
+# ---------------------------------------------------------------- remember / recall
+
+cat >"$tmp/mem.txt" <<'EOF'
+The office wifi password is lantern-seven.
+
+0.9	Marta's birthday is on the fourth of May.
+Basil wilts in the fridge; keep it in water on the counter.
+EOF
+
+run remember --json -m "$tmp/mem.txt" "Saturn has more than a hundred known moons."
+expect_rc 0 "remember -m FILE TEXT exits 0"
+expect_jq "remember reports four memories with ids 1..4" \
+	'.count == 4 and [.remembered[].id] == [1, 2, 3, 4]'
+expect_jq "remember reads the importance before a TAB and skips empty lines" \
+	'.remembered[1].importance == 0.9 and .remembered[1].line == 3
+	 and .remembered[1].text == "Marta'"'"'s birthday is on the fourth of May."'
+expect_jq "remember without a prefix uses importance 0.5" \
+	'.remembered[0].importance == 0.5 and .remembered[3].importance == 0.5'
+
+run remember --importance 0.25 "first" "second"
+expect_rc 0 "remember TEXT TEXT exits 0"
+if [ "$(cat "$tmp/out")" = "$(printf '1\n2')" ]; then
+	ok "remember prints one id per line"
+else
+	not_ok "remember prints one id per line (got: $(cat "$tmp/out"))"
+fi
+run remember --json --importance 0.25 "first"
+expect_jq "--importance sets the importance" '.remembered[0].importance == 0.25'
+
+run recall --json -m "$tmp/mem.txt" "when is Marta's birthday"
+expect_rc 0 "recall -m FILE exits 0"
+expect_jq "recall --json finds the matching memory first" \
+	'.queries[0].results[0].id == 2
+	 and (.queries[0].results[0].text | startswith("Marta"))'
+expect_jq "recall results carry score and importance" \
+	'.queries[0].results[0].score > 0 and .queries[0].results[0].importance == 0.9'
+
+run_in "$tmp/mem.txt" recall --json -k 1 -m - "wifi password"
+expect_rc 0 "recall -m - (stdin) exits 0"
+expect_jq "recall from stdin finds the wifi memory, and -k 1 gives one" \
+	'.queries[0].results == [.queries[0].results[0]] and .queries[0].results[0].id == 1'
+
+run recall -m "$tmp/mem.txt" "wifi password"
+expect_rc 0 "recall (text output) exits 0"
+if head -n 1 "$tmp/out" | grep -F "#1" | grep -F "wifi" >/dev/null; then
+	ok "recall text output shows the id and text"
+else
+	not_ok "recall text output shows the id and text"
+fi
+
+run recall --json "anything"
+expect_rc 0 "recall on an empty brain exits 0"
+expect_jq "recall on an empty brain finds nothing" '.queries[0].results == []'
+
+# JSON escaping of any text: quotes, backslashes, tabs, control characters, UTF-8.
+weird=$(printf 'say "hi" \\ back\ttab \001\037 ctl \342\202\254 euro')
+run remember --json "$weird"
+expect_rc 0 "remember text with quotes and control characters exits 0"
+if [ "$(jq -r '.remembered[0].text' "$tmp/out" 2>/dev/null)" = "$weird" ]; then
+	ok "JSON round-trips quotes, backslashes and control characters"
+else
+	not_ok "JSON round-trips quotes, backslashes and control characters"
+fi
+
+# ---------------------------------------------------------------- think
+
+cat >"$tmp/think.txt" <<'EOF'
+The Eiffel Tower stands in Paris on the Champ de Mars.
+The Eiffel Tower is about 330 metres tall.
+The Eiffel Tower was completed in 1889 for a world's fair.
+Penguins cannot fly but swim very well.
+EOF
+
+run think --json -m "$tmp/think.txt" "Tell me about the Eiffel Tower" "And when was it built?"
+expect_rc 0 "think exits 0"
+expect_jq "think answers each input" \
+	'(.thoughts | length) == 2 and all(.thoughts[]; .answer | length > 0)'
+expect_jq "think without a limit draws on several memories" '(.thoughts[0].memories | length) > 1'
+
+run think --json "Who painted the Mona Lisa?"
+expect_rc 0 "think on an empty brain exits 0"
+expect_jq "think on an empty brain answers, from no memory" \
+	'(.thoughts[0].answer | length > 0) and (.thoughts[0].memories | length) == 0'
+
+run think --json --param THINK_MAX_MEMORIES=1 -m "$tmp/think.txt" "Tell me about the Eiffel Tower"
+expect_rc 0 "think --param THINK_MAX_MEMORIES=1 exits 0"
+expect_jq "--param THINK_MAX_MEMORIES=1 limits a think to one memory" \
+	'(.thoughts[0].memories | length) == 1'
+
+run think --param think_max_memories=1 -m "$tmp/think.txt" "Tell me about the Eiffel Tower"
+expect_rc 0 "parameter names are case-insensitive"
+
+run think -m "$tmp/think.txt" "How tall is the Eiffel Tower?"
+expect_rc 0 "think (text output) exits 0"
+if grep -F "330" "$tmp/out" >/dev/null; then
+	ok "think text output shows the answer"
+else
+	not_ok "think text output shows the answer"
+fi
+
+# ---------------------------------------------------------------- errors
+
+printf 'a good line\n\377\376 not UTF-8\nanother good line\n' >"$tmp/bad.txt"
+run recall -m "$tmp/bad.txt" "good"
+expect_rc 1 "an invalid UTF-8 line in -m FILE exits 1"
+expect_err "the message names the file and line" "bad.txt:2:"
+expect_err "the message names the error" "EUTF8"
+
+printf '1.5\tout of range importance\n' >"$tmp/imp.txt"
+run remember -m "$tmp/imp.txt"
+expect_rc 1 "an importance outside [0, 1] in -m FILE exits 1"
+expect_err "the importance message names the line" "imp.txt:1:"
+
+run remember -m "$tmp/does-not-exist.txt"
+expect_rc 1 "a missing -m FILE exits 1"
+
+run remember ""
+expect_rc 1 "remembering an empty text exits 1"
+expect_err "the empty text is reported as EEMPTY" "EEMPTY"
+
+big=$(awk 'BEGIN { while (i++ < 100000) printf "a" }')
+run remember "$big"
+expect_rc 1 "a 100 KB text exits 1"
+expect_err "a 100 KB text is refused with ETOOLONG" "braincore: ETOOLONG:"
+run think "$big"
+expect_rc 1 "a 100 KB think input exits 1"
+expect_err "a 100 KB think input is refused with ETOOLONG" "ETOOLONG"
+
+run --param NOPE=1 demo
+expect_rc 2 "--param NOPE=1 exits 2"
+run --param THINK_MAX_MEMORIES=1000000 demo
+expect_rc 1 "--param out of the library's bounds exits 1"
+expect_err "the out-of-bounds parameter is reported as ERANGE" "ERANGE"
+run --dimensions 70000 demo
+expect_rc 1 "--dimensions beyond the library's limit exits 1"
+
+run --bogus demo
+expect_rc 2 "an unknown option exits 2"
+run demo -x
+expect_rc 2 "an unknown short option exits 2"
+run
+expect_rc 2 "no command exits 2"
+run frobnicate
+expect_rc 2 "an unknown command exits 2"
+
+# Never a crash: every odd command line ends with 0, 1 or 2.
+for args in "recall" "think" "remember" "recall -k" "recall -k 0 q" "recall -k x q" \
+	"recall -k 99999999999999999999 q" "recall -k 18446744073709551615 q" \
+	"--dimensions 0 demo" "--dimensions -1 demo" "--dimensions 99999999999 demo" \
+	"--param demo" "--param =1 demo" "--param THINK_MAX_MEMORIES= demo" \
+	"--param THINK_MAX_MEMORIES=x demo" "--param THINK_MAX_MEMORIES=99999999999999999999 demo" \
+	"--json=1 demo" "--importance 2 remember x" "--importance nan remember x" \
+	"--importance remember" "-m" "-m '' remember" "demo extra" "demo -m -" \
+	"recall -- -k" "think -- --json" "-k 3 think x" "--importance 0.5 recall x" \
+	"--memories=/dev/null recall x" "-m/dev/null recall x" "-- demo" "- -"; do
+	# shellcheck disable=SC2086
+	eval "run $args" </dev/null
+	case $rc in
+	0 | 1 | 2) ok "no crash: braincore $args (exit $rc)" ;;
+	*) not_ok "no crash: braincore $args (exit $rc)" ;;
+	esac
+done
+
+echo "1..$count"
+if [ "$failures" -ne 0 ]; then
+	echo "test_cli: $failures of $count checks failed" >&2
+	exit 1
+fi
+echo "test_cli: all $count checks passed"

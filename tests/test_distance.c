@@ -1,0 +1,563 @@
+/*
+ * tests/test_distance.c - the distance kernels (index/distance*.c): every
+ * SIMD level this CPU supports against the scalar reference, batch against
+ * pair, tails that must not read past the end, level selection with the
+ * BRAINCORE_SIMD override, and the checking and normalisation of vectors.
+ *
+ * Tolerance. The reference sums in double, so its error is negligible; a
+ * float kernel's error is bounded (Higham, "Accuracy and Stability of
+ * Numerical Algorithms", 4.2: recursive summation of m terms errs by at most
+ * (m - 1) u sum |term|, u = 2^-24) by the length of its longest chain of
+ * dependent additions times u times S = sum |term|. The kernels split the
+ * terms over independent accumulators, so the chain is about dim / lanes
+ * plus the final reduction; chain_bound() gives it per level, and 3 more u
+ * cover the rounding of (a - b) before squaring (2u per term), of 1 - dot
+ * and of the reference's own result. The bound is relative to S, not to
+ * the result, because a dot product can cancel to near zero. It is a
+ * worst-case bound, not a statistical one, so no seed can make the test
+ * flaky (the largest error seen is a fifth of it), and still tight enough to catch a kernel that drops or
+ * doubles a single component (an error of about S / dim): at dim 4096 the
+ * bound is about 26 times smaller than that for AVX-512, 14 for AVX2 and 2
+ * times for the scalar level; test_distance__exact_small_cases catches such
+ * slips exactly at small dims.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "index/distance.h"
+#include "tests/test_util.h"
+
+static const char *g_argv0;
+
+static const int g_metrics[] = {BRAIN_METRIC_L2, BRAIN_METRIC_IP, BRAIN_METRIC_COSINE};
+
+/* dims 1..130, then some real embedding sizes and odd large ones. */
+static size_t test_dim(size_t i)
+{
+	static const size_t large[] = {255, 256, 257, 384, 768, 1000, 1536, 4096, 4099};
+	return i < 130 ? i + 1 : large[i - 130];
+}
+#define N_TEST_DIMS (130 + 9)
+
+/* Longest chain of dependent float additions in a kernel of `level`. */
+static double chain_bound(int level, size_t dim)
+{
+	switch (level) {
+	case BRAIN_SIMD_SCALAR: /* 4 sums; tail of 3; 2 to combine */
+		return (double)(dim / 4 + 3 + 2);
+	case BRAIN_SIMD_AVX2: /* 4 x 8 lanes; 3 steps of 8; tail; 2 + 3 to reduce */
+		return (double)(dim / 32 + 3 + 1 + 5);
+	default: /* 4 x 16 lanes; 3 steps of 16; tail; 2 + 4 to reduce */
+		return (double)(dim / 64 + 3 + 1 + 6);
+	}
+}
+
+/* The distance in double, and S = sum |term|. */
+static double exact_distance(int metric, const float *a, const float *b, size_t dim, double *S)
+{
+	double s = 0.0, abs_sum = 0.0;
+	for (size_t i = 0; i < dim; i++) {
+		if (metric == BRAIN_METRIC_L2) {
+			double d = (double)a[i] - (double)b[i];
+			s += d * d;
+			abs_sum += d * d;
+		} else {
+			double p = (double)a[i] * (double)b[i];
+			s += p;
+			abs_sum += fabs(p);
+		}
+	}
+	*S = abs_sum;
+	return metric == BRAIN_METRIC_L2 ? s : 1.0 - s;
+}
+
+/* The reference as the library defines it. */
+static double ref_distance(int metric, const float *a, const float *b, size_t dim)
+{
+	if (metric == BRAIN_METRIC_L2)
+		return (double)brain__l2sq_ref(a, b, dim);
+	return 1.0 - (double)brain__dot_ref(a, b, dim);
+}
+
+static void check_close(int level, int metric, const float *a, const float *b, size_t dim,
+                        float got)
+{
+	double S;
+	double exact = exact_distance(metric, a, b, dim, &S);
+	double ref = ref_distance(metric, a, b, dim);
+	double u = ldexp(1.0, -24);
+	double tol = (chain_bound(level, dim) + 3.0) * u * (S + fabs(exact)) + 1e-30;
+	/* The reference is itself within half an ulp (plus 1 - dot) of exact. */
+	assert_true(fabs(ref - exact) <= 2.0 * u * (S + fabs(exact)) + 1e-30);
+	if (!(fabs((double)got - ref) <= tol))
+		fail_msg("%s metric %d dim %zu: got %.9g, reference %.9g (exact %.9g), tolerance %.3g",
+		         brain__simd_name((brain_simd_level)level), metric, dim, (double)got, ref, exact,
+		         tol);
+}
+
+/* Values of very different magnitudes (and signs), so that large terms sit
+ * next to small ones: rounding then matters. */
+static void fill(test_rng *rng, float *v, size_t n, int spread)
+{
+	for (size_t i = 0; i < n; i++) {
+		float x = test_rng_float(rng, -1.0f, 1.0f);
+		if (spread)
+			x *= (float)pow(10.0, (double)test_rng_float(rng, -3.0f, 3.0f));
+		v[i] = x;
+	}
+}
+
+/* ---- levels ------------------------------------------------------------ */
+
+static void test_distance__levels_are_reported(void **state)
+{
+	(void)state;
+	assert_true(brain__simd_supported(BRAIN_SIMD_SCALAR));
+	assert_false(brain__simd_supported(BRAIN_SIMD__COUNT));
+	assert_false(brain__simd_supported((brain_simd_level)-1));
+	assert_string_equal(brain__simd_name(BRAIN_SIMD_SCALAR), "scalar");
+	assert_string_equal(brain__simd_name(BRAIN_SIMD_AVX2), "avx2");
+	assert_string_equal(brain__simd_name(BRAIN_SIMD_AVX512), "avx512");
+	assert_string_equal(brain__simd_name(BRAIN_SIMD__COUNT), "unknown");
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	assert_int_equal(brain__simd_supported(BRAIN_SIMD_AVX2),
+	                 __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+	assert_int_equal(brain__simd_supported(BRAIN_SIMD_AVX512),
+	                 !!__builtin_cpu_supports("avx512f"));
+#else
+	assert_false(brain__simd_supported(BRAIN_SIMD_AVX2));
+	assert_false(brain__simd_supported(BRAIN_SIMD_AVX512));
+#endif
+	brain_simd_level best = brain__simd_best();
+	assert_true(brain__simd_supported(best));
+	for (int l = 0; l < BRAIN_SIMD__COUNT; l++) {
+		bool ok = brain__simd_supported((brain_simd_level)l);
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
+			assert_int_equal(brain__dist_fn(g_metrics[m], l) != NULL, ok);
+			assert_int_equal(brain__dist_batch_fn(g_metrics[m], l) != NULL, ok);
+		}
+	}
+	/* Negative: the best level. */
+	assert_ptr_equal(brain__dist_fn(BRAIN_METRIC_L2, -1), brain__dist_fn(BRAIN_METRIC_L2, best));
+	assert_null(brain__dist_fn(99, BRAIN_SIMD_SCALAR));
+	assert_null(brain__dist_batch_fn(-5, -1));
+	assert_null(brain__dist_fn(BRAIN_METRIC_L2, BRAIN_SIMD__COUNT));
+	/* IP and cosine are the same distance (1 - dot). */
+	assert_ptr_equal(brain__dist_fn(BRAIN_METRIC_IP, 0), brain__dist_fn(BRAIN_METRIC_COSINE, 0));
+}
+
+static void test_distance__override_only_lowers(void **state)
+{
+	(void)state;
+	brain_simd_level top = BRAIN_SIMD_SCALAR;
+	for (int l = 0; l < BRAIN_SIMD__COUNT; l++)
+		if (brain__simd_supported((brain_simd_level)l))
+			top = (brain_simd_level)l;
+	assert_int_equal(brain__simd_choose(NULL), top);
+	assert_int_equal(brain__simd_choose(""), top);
+	assert_int_equal(brain__simd_choose("fastest-please"), top);
+	assert_int_equal(brain__simd_choose("scalar"), BRAIN_SIMD_SCALAR);
+	assert_int_equal(brain__simd_choose("SCALAR"), BRAIN_SIMD_SCALAR);
+	assert_int_equal(brain__simd_choose("avx2"), BRAIN_MIN(top, BRAIN_SIMD_AVX2));
+	assert_int_equal(brain__simd_choose("Avx512"), BRAIN_MIN(top, BRAIN_SIMD_AVX512));
+	assert_int_equal(brain__simd_choose("avx"), top);
+	assert_int_equal(brain__simd_choose("avx2x"), top);
+}
+
+/* The child side of test_distance__environment_override: print the level
+ * this process chose and exit. */
+static int simd_child(void)
+{
+	fputs(brain__simd_name(brain__simd_best()), stdout);
+	return 0;
+}
+
+/* Run this program again with BRAINCORE_SIMD=value and read the level it
+ * picks. NULL if it cannot be run (then the test skips). */
+static const char *child_level(const char *value, char *buf, size_t size)
+{
+	int fds[2];
+	if (!g_argv0 || pipe(fds) != 0)
+		return NULL;
+	pid_t pid = fork();
+	if (pid < 0)
+		return NULL;
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		if (value)
+			setenv("BRAINCORE_SIMD", value, 1);
+		else
+			unsetenv("BRAINCORE_SIMD");
+		execl(g_argv0, g_argv0, "--simd-child", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t len = 0;
+	ssize_t got;
+	while (len + 1 < size && (got = read(fds[0], buf + len, size - 1 - len)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	close(fds[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return NULL;
+	return buf;
+}
+
+static int level_named(const char *name)
+{
+	for (int l = 0; l < BRAIN_SIMD__COUNT; l++)
+		if (strcmp(name, brain__simd_name((brain_simd_level)l)) == 0)
+			return l;
+	return -1;
+}
+
+static void test_distance__environment_override(void **state)
+{
+	(void)state;
+	char buf[64];
+	if (!child_level(NULL, buf, sizeof buf))
+		skip();
+	/* The child's own best level is the reference, not this process's: a
+	 * checker such as valgrind may hide AVX-512 from this process and not
+	 * from the child it does not trace. */
+	int top = level_named(buf);
+	assert_true(top >= 0);
+	assert_string_equal(child_level("scalar", buf, sizeof buf), "scalar");
+	assert_int_equal(level_named(child_level("avx2", buf, sizeof buf)),
+	                 BRAIN_MIN(top, BRAIN_SIMD_AVX2));
+	assert_int_equal(level_named(child_level("AVX512", buf, sizeof buf)), top);
+	assert_int_equal(level_named(child_level("nonsense", buf, sizeof buf)), top);
+}
+
+/* ---- kernels against the reference -------------------------------------- */
+
+/* For every supported level: pair kernels of every metric on vectors of
+ * every test dimension, at aligned and unaligned addresses, with
+ * everyday and spread-out magnitudes. */
+static void test_distance__pair_matches_reference(void **state)
+{
+	(void)state;
+	test_rng rng = {1};
+	size_t max = 4099 + 16;
+	float *a = malloc(max * sizeof *a), *b = malloc(max * sizeof *b);
+	assert_non_null(a);
+	assert_non_null(b);
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue; /* e.g. no AVX-512 on this CPU */
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
+			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
+			assert_non_null(fn);
+			for (size_t t = 0; t < N_TEST_DIMS; t++) {
+				size_t dim = test_dim(t);
+				for (int spread = 0; spread <= 1; spread++) {
+					size_t off_a = t % 5, off_b = (t * 3) % 7; /* unaligned too */
+					fill(&rng, a + off_a, dim, spread);
+					fill(&rng, b + off_b, dim, spread);
+					float got = fn(a + off_a, b + off_b, dim);
+					check_close(level, g_metrics[m], a + off_a, b + off_b, dim, got);
+					/* Distances are symmetric, exactly. */
+					assert_true(fn(b + off_b, a + off_a, dim) == got);
+				}
+			}
+		}
+	}
+	free(a);
+	free(b);
+}
+
+/* Exact cases every level must get exactly right. */
+static void test_distance__exact_small_cases(void **state)
+{
+	(void)state;
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue;
+		brain_dist_fn l2 = brain__dist_fn(BRAIN_METRIC_L2, level);
+		brain_dist_fn ip = brain__dist_fn(BRAIN_METRIC_IP, level);
+		float a[70], b[70];
+		for (size_t dim = 1; dim <= 70; dim++) {
+			for (size_t i = 0; i < dim; i++) {
+				a[i] = (float)(i % 3);
+				b[i] = (float)(i % 3) + (i == dim - 1 ? 2.0f : 0.0f);
+			}
+			/* Only the last component differs, by 2: catches a tail
+			 * that is skipped or read twice. */
+			assert_true(l2(a, b, dim) == 4.0f);
+			assert_true(l2(a, a, dim) == 0.0f);
+			float dot = 0.0f;
+			for (size_t i = 0; i < dim; i++)
+				dot += a[i] * a[i];
+			assert_true(ip(a, a, dim) == 1.0f - dot);
+		}
+	}
+}
+
+/* The batch kernel gives each row exactly the pair kernel's distance, for
+ * row counts around the kernels' grouping (2 and 4 rows) and for strides
+ * equal to dim, odd, and rounded to 64 bytes as the row table does. */
+static void test_distance__batch_equals_pair(void **state)
+{
+	(void)state;
+	static const size_t counts[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 17, 64};
+	test_rng rng = {2};
+	size_t max_dim = 4099, max_stride = max_dim + 16;
+	float *rows = malloc(64 * max_stride * sizeof *rows);
+	float *q = malloc(max_dim * sizeof *q);
+	float out[65];
+	assert_non_null(rows);
+	assert_non_null(q);
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue;
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
+			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
+			brain_dist_batch_fn batch = brain__dist_batch_fn(g_metrics[m], level);
+			for (size_t t = 0; t < N_TEST_DIMS; t += (t < 40 ? 1 : 7)) {
+				size_t dim = test_dim(t);
+				size_t strides[3] = {dim, dim + 1 + t % 5, (dim + 15) & ~(size_t)15};
+				for (size_t s = 0; s < 3; s++) {
+					size_t stride = strides[s];
+					size_t n = counts[(t + s) % BRAIN_ARRAY_LEN(counts)];
+					fill(&rng, q, dim, (int)(t & 1));
+					fill(&rng, rows, n ? (n - 1) * stride + dim : 0, (int)(t & 1));
+					out[n] = 12345.0f; /* must stay untouched */
+					batch(q, rows, n, stride, dim, out);
+					assert_true(out[n] == 12345.0f);
+					for (size_t i = 0; i < n; i++) {
+						const float *row = rows + i * stride;
+						if (out[i] != fn(q, row, dim))
+							fail_msg("%s metric %d dim %zu stride %zu n %zu row %zu: "
+							         "batch %.9g, pair %.9g",
+							         brain__simd_name((brain_simd_level)level),
+							         g_metrics[m], dim, stride, n, i, (double)out[i],
+							         (double)fn(q, row, dim));
+						check_close(level, g_metrics[m], q, row, dim, out[i]);
+					}
+				}
+			}
+		}
+	}
+	free(rows);
+	free(q);
+}
+
+/* Vectors that end right before an inaccessible page: the tail of a kernel
+ * must not read past the last component (masked loads only). */
+static void test_distance__tail_stays_inside(void **state)
+{
+	(void)state;
+	long page = sysconf(_SC_PAGESIZE);
+	assert_true(page >= 4096);
+	/* /dev/zero rather than MAP_ANONYMOUS, which strict POSIX 2008 lacks. */
+	int fd = open("/dev/zero", O_RDWR);
+	if (fd < 0)
+		skip();
+	unsigned char *mem = mmap(NULL, 3 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (mem == MAP_FAILED)
+		skip();
+	/* Page 0: the query; page 1: rows; page 2: no access. */
+	assert_int_equal(mprotect(mem + 2 * page, (size_t)page, PROT_NONE), 0);
+	float *qpage = (float *)(void *)mem;
+	float *end = (float *)(void *)(mem + 2 * page);
+	test_rng rng = {3};
+	float out[4];
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue;
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
+			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
+			brain_dist_batch_fn batch = brain__dist_batch_fn(g_metrics[m], level);
+			for (size_t dim = 1; dim <= 100; dim++) {
+				float *b = end - dim;
+				float *a = qpage + (size_t)page / sizeof(float) - dim;
+				fill(&rng, a, dim, 0);
+				fill(&rng, b, dim, 0);
+				check_close(level, g_metrics[m], a, b, dim, fn(a, b, dim));
+				/* Four rows, the last one ending at the guard page. */
+				float *rows = end - (3 * dim + dim);
+				fill(&rng, rows, 4 * dim, 0);
+				batch(a, rows, 4, dim, dim, out);
+				for (size_t i = 0; i < 4; i++)
+					assert_true(out[i] == fn(a, rows + i * dim, dim));
+			}
+		}
+	}
+	munmap(mem, 3 * (size_t)page);
+}
+
+/* The references themselves on values whose sums are exact in float. */
+static void test_distance__reference_is_exact_on_small_integers(void **state)
+{
+	(void)state;
+	float a[5] = {1, 2, 3, 4, 5}, b[5] = {5, 4, 3, 2, 1};
+	assert_true(brain__l2sq_ref(a, b, 5) == 16.0f + 4.0f + 0.0f + 4.0f + 16.0f);
+	assert_true(brain__dot_ref(a, b, 5) == 5.0f + 8.0f + 9.0f + 8.0f + 5.0f);
+	assert_true(brain__l2sq_ref(a, b, 0) == 0.0f);
+	/* Accumulated in double: 1e8 + 1 + 1 ... keeps the small terms. */
+	float big[3] = {1e4f, 1.0f, 1.0f}, one[3] = {1e4f, 1.0f, 1.0f};
+	assert_true(brain__dot_ref(big, one, 3) == 100000002.0f);
+}
+
+/* ---- preparing vectors --------------------------------------------------- */
+
+static void test_distance__prepare_rejects_nonfinite(void **state)
+{
+	(void)state;
+	const float bad[3] = {NAN, INFINITY, -INFINITY};
+	const char *names[3] = {"NaN", "+Inf", "-Inf"};
+	const size_t dim = 33;
+	float v[33], out[33];
+	for (int b = 0; b < 3; b++) {
+		const size_t where[3] = {0, dim / 2, dim - 1};
+		for (int w = 0; w < 3; w++) {
+			for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
+				for (size_t i = 0; i < dim; i++)
+					v[i] = 1.0f + (float)i;
+				v[where[w]] = bad[b];
+				if (w == 0)
+					v[dim - 1] = NAN; /* a later bad one is not named */
+				char want[64];
+				snprintf(want, sizeof want, "query: component %zu is %s", where[w], names[b]);
+				assert_int_equal(brain__vector_prepare(v, dim, g_metrics[m], out, "query"),
+				                 BRAIN_ENONFINITE);
+				assert_string_equal(brain_errmsg(), want);
+				assert_int_equal(brain_errcode(), BRAIN_ENONFINITE);
+			}
+		}
+	}
+	/* The example of the specification, and a default name. */
+	for (size_t i = 0; i < dim; i++)
+		v[i] = 0.5f;
+	v[17] = NAN;
+	assert_int_equal(brain__vector_prepare(v, dim, BRAIN_METRIC_L2, out, "query"),
+	                 BRAIN_ENONFINITE);
+	assert_string_equal(brain_errmsg(), "query: component 17 is NaN");
+	assert_int_equal(brain__vector_prepare(v, dim, BRAIN_METRIC_L2, out, NULL), BRAIN_ENONFINITE);
+	assert_string_equal(brain_errmsg(), "vector: component 17 is NaN");
+}
+
+static void test_distance__prepare_zero_vector(void **state)
+{
+	(void)state;
+	float zero[7] = {0, 0, -0.0f, 0, 0, 0, 0}, out[7];
+	assert_int_equal(brain__vector_prepare(zero, 7, BRAIN_METRIC_COSINE, out, "memory"),
+	                 BRAIN_EZEROVEC);
+	assert_non_null(strstr(brain_errmsg(), "memory: "));
+	/* L2 and IP take it as it is. */
+	for (int m = 0; m < 2; m++) {
+		memset(out, 0x7f, sizeof out);
+		int metric = m ? BRAIN_METRIC_IP : BRAIN_METRIC_L2;
+		assert_int_equal(brain__vector_prepare(zero, 7, metric, out, "memory"), 0);
+		assert_memory_equal(out, zero, sizeof zero);
+	}
+	assert_int_equal(brain__vector_prepare(zero, 7, 42, out, "memory"), BRAIN_EINVAL);
+}
+
+static double norm_of(const float *v, size_t dim)
+{
+	double s = 0.0;
+	for (size_t i = 0; i < dim; i++)
+		s += (double)v[i] * (double)v[i];
+	return sqrt(s);
+}
+
+static void test_distance__prepare_normalises_cosine(void **state)
+{
+	(void)state;
+	test_rng rng = {4};
+	/* Scales from subnormal to near FLT_MAX: the norm is computed in
+	 * double, so none of them overflows or underflows to zero. */
+	static const float scales[] = {1.0f, 1e-30f, 1e-42f, 1e30f, 3e38f};
+	static const size_t dims[] = {1, 2, 3, 17, 384, 4096};
+	float *v = malloc(4096 * sizeof *v), *out = malloc(4096 * sizeof *out);
+	assert_non_null(v);
+	assert_non_null(out);
+	for (size_t s = 0; s < BRAIN_ARRAY_LEN(scales); s++) {
+		for (size_t d = 0; d < BRAIN_ARRAY_LEN(dims); d++) {
+			size_t dim = dims[d];
+			for (size_t i = 0; i < dim; i++)
+				v[i] = test_rng_float(&rng, -1.0f, 1.0f) * scales[s];
+			v[0] = scales[s]; /* not all zero */
+			assert_int_equal(brain__vector_prepare(v, dim, BRAIN_METRIC_COSINE, out, "x"), 0);
+			/* Unit length to float precision: each component is rounded
+			 * once (relative u), so the norm is 1 within about u. */
+			assert_true(fabs(norm_of(out, dim) - 1.0) < 1e-6);
+			/* Same direction: out is v / |v|. */
+			double n = norm_of(v, dim);
+			for (size_t i = 0; i < dim; i++)
+				assert_true(fabs((double)out[i] - (double)v[i] / n) <= 1e-7 * fabs((double)v[i] / n) + 1e-45);
+			/* L2 and IP copy exactly. */
+			assert_int_equal(brain__vector_prepare(v, dim, BRAIN_METRIC_IP, out, "x"), 0);
+			assert_memory_equal(out, v, dim * sizeof *v);
+		}
+	}
+	/* In place. */
+	float w[4] = {3, 0, 4, 0};
+	assert_int_equal(brain__vector_prepare(w, 4, BRAIN_METRIC_COSINE, w, "x"), 0);
+	assert_true(w[0] == 0.6f && w[1] == 0.0f && w[2] == 0.8f && w[3] == 0.0f);
+	assert_int_equal(brain__vector_prepare(w, 4, BRAIN_METRIC_L2, w, "x"), 0);
+	free(v);
+	free(out);
+}
+
+static void test_distance__normalize(void **state)
+{
+	(void)state;
+	float v[2] = {3.0f, 4.0f};
+	assert_true(brain__normalize(v, 2) == 5.0f);
+	assert_true(v[0] == 0.6f && v[1] == 0.8f);
+	float z[3] = {0, 0, 0};
+	assert_true(brain__normalize(z, 3) == 0.0f);
+	assert_true(z[0] == 0.0f && z[1] == 0.0f && z[2] == 0.0f);
+	float one[1] = {-7.0f};
+	assert_true(brain__normalize(one, 1) == 7.0f);
+	assert_true(one[0] == -1.0f);
+}
+
+int main(int argc, char **argv)
+{
+	g_argv0 = argv[0];
+	if (argc > 1 && strcmp(argv[1], "--simd-child") == 0)
+		return simd_child();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_distance__levels_are_reported),
+		cmocka_unit_test(test_distance__override_only_lowers),
+		cmocka_unit_test(test_distance__environment_override),
+		cmocka_unit_test(test_distance__reference_is_exact_on_small_integers),
+		cmocka_unit_test(test_distance__pair_matches_reference),
+		cmocka_unit_test(test_distance__exact_small_cases),
+		cmocka_unit_test(test_distance__batch_equals_pair),
+		cmocka_unit_test(test_distance__tail_stays_inside),
+		cmocka_unit_test(test_distance__prepare_rejects_nonfinite),
+		cmocka_unit_test(test_distance__prepare_zero_vector),
+		cmocka_unit_test(test_distance__prepare_normalises_cosine),
+		cmocka_unit_test(test_distance__normalize),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,247 @@
+/*
+ * tests/test_threads.c - one brain used from many threads at once: readers
+ * (recall, search, think, get) run while writers remember, add and forget.
+ * Run under TSan in CI; here it checks that every answer is well-formed and
+ * that nothing acknowledged is lost.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "braincore.h"
+#include "test_util.h"
+
+#define WRITERS 2
+#define READERS 3
+#define PER_WRITER 300
+
+typedef struct shared {
+	brain_t *b;
+	atomic_int writers_left;
+	brain_id ids[WRITERS][PER_WRITER];
+	atomic_int failures;
+} shared;
+
+typedef struct worker {
+	shared *s;
+	int n;
+} worker;
+
+static const char *const g_topics[] = {"rivers", "stars", "bread", "violins", "glaciers",
+                                       "compilers", "tea", "volcanoes"};
+
+static void note_failure(shared *s, const char *what, int rc)
+{
+	/* cmocka's asserts are not thread-safe: count, report from main */
+	atomic_fetch_add(&s->failures, 1);
+	fprintf(stderr, "%s failed: %s (%s)\n", what, brain_error_name(rc), brain_errmsg());
+}
+
+static void *writer(void *arg)
+{
+	worker *w = arg;
+	shared *s = w->s;
+	char text[128];
+	for (int i = 0; i < PER_WRITER; i++) {
+		snprintf(text, sizeof text, "Writer %d note %d is about %s and number %d.", w->n, i,
+		         g_topics[(i + w->n) % 8], i * 7);
+		int rc = brain_remember_ex(s->b, text, NULL, (float)(i % 10) / 10.0f,
+		                           &s->ids[w->n][i]);
+		if (rc)
+			note_failure(s, "remember", rc);
+		/* forget every fifth note again, to churn slots */
+		if (i % 5 == 4 && (rc = brain_forget(s->b, s->ids[w->n][i - 1])) != 0)
+			note_failure(s, "forget", rc);
+	}
+	atomic_fetch_sub(&s->writers_left, 1);
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	worker *w = arg;
+	shared *s = w->s;
+	test_rng rng = {(uint64_t)w->n + 99};
+	char out[2048];
+	float q[384];
+	int rounds = 0;
+	while (atomic_load(&s->writers_left) > 0 || rounds < 20) {
+		rounds++;
+		const char *topic = g_topics[test_rng_next(&rng) % 8];
+		brain_results *r = NULL;
+		int rc = brain_recall_results(s->b, topic, 5, &r);
+		if (rc) {
+			note_failure(s, "recall", rc);
+			continue;
+		}
+		for (size_t i = 0; i < brain_results_count(r); i++) {
+			const char *t = brain_results_text(r, i);
+			if (!t || strncmp(t, "Writer ", 7) != 0)
+				note_failure(s, "recall text", BRAIN_EINTERNAL);
+			if (i && brain_results_score(r, i) > brain_results_score(r, i - 1))
+				note_failure(s, "recall order", BRAIN_EINTERNAL);
+		}
+		brain_results_free(r);
+
+		char **strs = brain_recall(s->b, topic, 3);
+		if (!strs)
+			note_failure(s, "seed recall", brain_errcode());
+		free(strs);
+
+		for (int d = 0; d < 384; d++)
+			q[d] = test_rng_float(&rng, -1, 1);
+		uint64_t ids[8];
+		float dist[8];
+		size_t found;
+		if ((rc = brain_search(s->b, q, 8, ids, dist, &found)) != 0)
+			note_failure(s, "search", rc);
+		for (size_t i = 1; i < found; i++)
+			if (dist[i] < dist[i - 1])
+				note_failure(s, "search order", BRAIN_EINTERNAL);
+
+		if (rounds % 4 == 0) {
+			rc = brain_think(s->b, "What is note 12 about?", out, sizeof out);
+			if (rc < 0)
+				note_failure(s, "think", rc);
+		}
+	}
+	return NULL;
+}
+
+static void test_threads__readers_and_writers(void **state)
+{
+	(void)state;
+	shared *s = calloc(1, sizeof *s);
+	s->b = brain_create();
+	atomic_store(&s->writers_left, WRITERS);
+	pthread_t tw[WRITERS], tr[READERS];
+	worker ww[WRITERS], wr[READERS];
+	for (int i = 0; i < READERS; i++) {
+		wr[i] = (worker){s, i};
+		pthread_create(&tr[i], NULL, reader, &wr[i]);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		ww[i] = (worker){s, i};
+		pthread_create(&tw[i], NULL, writer, &ww[i]);
+	}
+	for (int i = 0; i < WRITERS; i++)
+		pthread_join(tw[i], NULL);
+	for (int i = 0; i < READERS; i++)
+		pthread_join(tr[i], NULL);
+	assert_int_equal(atomic_load(&s->failures), 0);
+
+	/* every acknowledged memory that was not forgotten is there, intact */
+	size_t kept = 0;
+	for (int w = 0; w < WRITERS; w++) {
+		for (int i = 0; i < PER_WRITER; i++) {
+			bool forgotten = i % 5 == 3;
+			brain_results *r = NULL;
+			int rc = brain_get(s->b, s->ids[w][i], &r);
+			if (forgotten) {
+				assert_int_equal(rc, BRAIN_ENOTFOUND);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			char expect[128];
+			snprintf(expect, sizeof expect, "Writer %d note %d is about %s and number %d.", w,
+			         i, g_topics[(i + w) % 8], i * 7);
+			assert_string_equal(brain_results_text(r, 0), expect);
+			brain_results_free(r);
+			kept++;
+		}
+	}
+	assert_int_equal(brain_count(s->b), kept);
+	brain_destroy(s->b);
+	free(s);
+}
+
+/* Vector writers in batches while readers search: every id a search
+ * returns was added by then, and distances come sorted. */
+typedef struct vshared {
+	brain_t *b;
+	atomic_int done;
+	atomic_int failures;
+} vshared;
+
+static void *batch_writer(void *arg)
+{
+	vshared *s = arg;
+	test_rng rng = {7};
+	enum { BATCH = 50, ROUNDS = 40, D = 16 };
+	uint64_t ids[BATCH];
+	float *rows = malloc(sizeof(float) * BATCH * D);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < BATCH; i++) {
+			ids[i] = (uint64_t)(r * BATCH + i);
+			for (int d = 0; d < D; d++)
+				rows[i * D + d] = test_rng_float(&rng, -1, 1);
+		}
+		if (brain_add_batch(s->b, ids, rows, BATCH) != 0)
+			atomic_fetch_add(&s->failures, 1);
+	}
+	free(rows);
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+static void *searcher(void *arg)
+{
+	vshared *s = arg;
+	test_rng rng = {11};
+	float q[16];
+	uint64_t ids[10];
+	float dist[10];
+	size_t found;
+	while (!atomic_load(&s->done)) {
+		uint64_t before = brain_count(s->b);
+		for (int d = 0; d < 16; d++)
+			q[d] = test_rng_float(&rng, -1, 1);
+		if (brain_search(s->b, q, 10, ids, dist, &found) != 0) {
+			atomic_fetch_add(&s->failures, 1);
+			continue;
+		}
+		if (found < TEST_MIN(10, before))
+			atomic_fetch_add(&s->failures, 1); /* a batch is never half visible */
+		for (size_t i = 0; i < found; i++)
+			if (ids[i] >= brain_count(s->b) || (i && dist[i] < dist[i - 1]))
+				atomic_fetch_add(&s->failures, 1);
+	}
+	return NULL;
+}
+
+static void test_threads__batches_and_searches(void **state)
+{
+	(void)state;
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 16;
+	o.metric = BRAIN_METRIC_L2;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	vshared s = {0};
+	assert_int_equal(brain_open(NULL, &o, &s.b), 0);
+	pthread_t w, r[2];
+	pthread_create(&r[0], NULL, searcher, &s);
+	pthread_create(&r[1], NULL, searcher, &s);
+	pthread_create(&w, NULL, batch_writer, &s);
+	pthread_join(w, NULL);
+	pthread_join(r[0], NULL);
+	pthread_join(r[1], NULL);
+	assert_int_equal(atomic_load(&s.failures), 0);
+	assert_int_equal(brain_count(s.b), 2000);
+	brain_close(s.b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threads__readers_and_writers),
+		cmocka_unit_test(test_threads__batches_and_searches),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,283 @@
+/*
+ * tests/test_vector.c - the vector API against a brute-force reference in
+ * double precision, for every metric, plus all-or-nothing batches and bad
+ * input.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "braincore.h"
+#include "test_util.h"
+
+#define DIMS 37 /* odd on purpose: SIMD tails */
+#define N 1500
+
+static brain_t *open_metric(int metric, uint32_t dims)
+{
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = dims;
+	o.metric = metric;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	return b;
+}
+
+static double ref_distance(int metric, const float *a, const float *b, size_t d)
+{
+	double s = 0, na = 0, nb = 0;
+	for (size_t i = 0; i < d; i++) {
+		if (metric == BRAIN_METRIC_L2)
+			s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+		else
+			s += (double)a[i] * b[i];
+		na += (double)a[i] * a[i];
+		nb += (double)b[i] * b[i];
+	}
+	if (metric == BRAIN_METRIC_L2)
+		return s;
+	if (metric == BRAIN_METRIC_COSINE)
+		return 1.0 - s / (sqrt(na) * sqrt(nb));
+	return 1.0 - s;
+}
+
+typedef struct cand {
+	double d;
+	uint64_t id;
+} cand;
+
+static int by_d(const void *pa, const void *pb)
+{
+	const cand *a = pa, *b = pb;
+	if (a->d != b->d)
+		return a->d < b->d ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static void check_metric(int metric)
+{
+	test_rng rng = {1000 + (uint64_t)metric};
+	brain_t *b = open_metric(metric, DIMS);
+	float *data = malloc(sizeof(float) * N * DIMS);
+	uint64_t *ids = malloc(sizeof(uint64_t) * N);
+	bool *alive = malloc(N);
+	for (size_t i = 0; i < N; i++) {
+		for (size_t j = 0; j < DIMS; j++)
+			data[i * DIMS + j] = test_rng_float(&rng, -1, 1);
+		ids[i] = 10 * i + 3; /* sparse ids */
+		alive[i] = true;
+	}
+	assert_int_equal(brain_add_batch(b, ids, data, N / 2), 0);
+	for (size_t i = N / 2; i < N; i++)
+		assert_int_equal(brain_add(b, ids[i], data + i * DIMS), 0);
+	for (size_t i = 0; i < N; i += 7) { /* churn: forget some, re-add a few */
+		assert_int_equal(brain_forget(b, ids[i]), 0);
+		alive[i] = false;
+	}
+	for (size_t i = 0; i < N; i += 21) {
+		assert_int_equal(brain_add(b, ids[i], data + i * DIMS), 0);
+		alive[i] = true;
+	}
+	size_t live = 0;
+	for (size_t i = 0; i < N; i++)
+		live += alive[i];
+	assert_int_equal(brain_count(b), live);
+
+	cand *ref = malloc(sizeof(cand) * N);
+	uint64_t got[50];
+	float dist[50];
+	for (int q = 0; q < 40; q++) {
+		float query[DIMS];
+		for (size_t j = 0; j < DIMS; j++)
+			query[j] = test_rng_float(&rng, -1, 1);
+		size_t k = 1 + test_rng_next(&rng) % 50, found = 0, m = 0;
+		assert_int_equal(brain_search(b, query, k, got, dist, &found), 0);
+		for (size_t i = 0; i < N; i++)
+			if (alive[i])
+				ref[m++] = (cand){ref_distance(metric, query, data + i * DIMS, DIMS), ids[i]};
+		qsort(ref, m, sizeof *ref, by_d);
+		assert_int_equal(found, TEST_MIN(k, m));
+		for (size_t i = 0; i < found; i++) {
+			double tol = 1e-4 * (1.0 + fabs(ref[i].d));
+			assert_true(fabs(dist[i] - ref[i].d) <= tol);
+			/* the same id, unless two reference distances are closer than
+			 * float precision can tell apart */
+			if (got[i] != ref[i].id) {
+				bool near_tie = (i > 0 && fabs(ref[i].d - ref[i - 1].d) <= tol) ||
+				                (i + 1 < m && fabs(ref[i].d - ref[i + 1].d) <= tol);
+				assert_true(near_tie);
+			}
+			if (i)
+				assert_true(dist[i - 1] <= dist[i]);
+		}
+	}
+	free(ref);
+	free(alive);
+	free(ids);
+	free(data);
+	brain_close(b);
+}
+
+static void test_vector__l2_matches_reference(void **state)
+{
+	(void)state;
+	check_metric(BRAIN_METRIC_L2);
+}
+
+static void test_vector__cosine_matches_reference(void **state)
+{
+	(void)state;
+	check_metric(BRAIN_METRIC_COSINE);
+}
+
+static void test_vector__ip_matches_reference(void **state)
+{
+	(void)state;
+	check_metric(BRAIN_METRIC_IP);
+}
+
+static void test_vector__ties_go_to_smaller_id(void **state)
+{
+	(void)state;
+	brain_t *b = open_metric(BRAIN_METRIC_L2, 2);
+	const float v[2] = {1, 1}, far[2] = {5, 5};
+	/* added in descending id order so slot order differs from id order */
+	for (uint64_t id = 20; id >= 11; id--)
+		assert_int_equal(brain_add(b, id, v), 0);
+	assert_int_equal(brain_add(b, 5, far), 0);
+	uint64_t ids[3];
+	size_t found;
+	assert_int_equal(brain_search(b, v, 3, ids, NULL, &found), 0);
+	assert_int_equal(found, 3);
+	assert_int_equal(ids[0], 11);
+	assert_int_equal(ids[1], 12);
+	assert_int_equal(ids[2], 13);
+	brain_close(b);
+}
+
+static void test_vector__batch_is_all_or_nothing(void **state)
+{
+	(void)state;
+	brain_t *b = open_metric(BRAIN_METRIC_COSINE, 3);
+	float rows[4 * 3] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1};
+	uint64_t ids[4] = {1, 2, 3, 4};
+	rows[2 * 3 + 1] = NAN; /* row 2 is bad */
+	assert_int_equal(brain_add_batch(b, ids, rows, 4), BRAIN_ENONFINITE);
+	assert_non_null(strstr(brain_errmsg(), "row 2"));
+	assert_int_equal(brain_count(b), 0);
+	rows[2 * 3 + 1] = 0;
+	rows[3 * 3 + 0] = rows[3 * 3 + 1] = rows[3 * 3 + 2] = 0; /* zero under cosine */
+	assert_int_equal(brain_add_batch(b, ids, rows, 4), BRAIN_EZEROVEC);
+	assert_int_equal(brain_count(b), 0);
+	rows[3 * 3 + 0] = 1;
+	ids[3] = 2; /* duplicate within the batch */
+	assert_int_equal(brain_add_batch(b, ids, rows, 4), BRAIN_EEXISTS);
+	assert_non_null(strstr(brain_errmsg(), "row 3"));
+	assert_int_equal(brain_count(b), 0);
+	ids[3] = BRAIN_ID_NONE;
+	assert_int_equal(brain_add_batch(b, ids, rows, 4), BRAIN_EINVAL);
+	ids[3] = 4;
+	assert_int_equal(brain_add_batch(b, ids, rows, 4), 0);
+	assert_int_equal(brain_count(b), 4);
+	assert_int_equal(brain_add_batch(b, ids + 1, rows, 1), BRAIN_EEXISTS); /* id 2 exists */
+	assert_int_equal(brain_count(b), 4);
+	assert_int_equal(brain_add_batch(b, NULL, NULL, 0), 0);
+	assert_int_equal(brain_add_batch(b, NULL, rows, 1), BRAIN_ENULL);
+	assert_int_equal(brain_add_batch(NULL, ids, rows, 1), BRAIN_ENULL);
+
+	/* stored unit length under cosine */
+	float v[3];
+	assert_int_equal(brain_get_vector(b, 4, v), 0);
+	assert_true(fabsf(v[0] * v[0] + v[1] * v[1] + v[2] * v[2] - 1.0f) < 1e-5f);
+	assert_int_equal(brain_get_vector(b, 77, v), BRAIN_ENOTFOUND);
+	assert_int_equal(brain_get_vector(b, 4, NULL), BRAIN_ENULL);
+	brain_close(b);
+}
+
+static void test_vector__bad_inputs(void **state)
+{
+	(void)state;
+	brain_t *b = open_metric(BRAIN_METRIC_COSINE, 3);
+	const float ok[3] = {1, 2, 3}, inf[3] = {1, INFINITY, 3}, zero[3] = {0, 0, 0};
+	uint64_t ids[2];
+	float d[2];
+	size_t found = 7;
+	assert_int_equal(brain_add(NULL, 1, ok), BRAIN_ENULL);
+	assert_int_equal(brain_add(b, 1, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_add(b, BRAIN_ID_NONE, ok), BRAIN_EINVAL);
+	assert_int_equal(brain_add(b, 1, inf), BRAIN_ENONFINITE);
+	assert_non_null(strstr(brain_errmsg(), "1"));
+	assert_int_equal(brain_add(b, 1, zero), BRAIN_EZEROVEC);
+	assert_int_equal(brain_add(b, 0, ok), 0); /* 0 is a valid id */
+	assert_int_equal(brain_add(b, 0, ok), BRAIN_EEXISTS);
+	assert_int_equal(brain_search(b, ok, 0, ids, d, &found), BRAIN_ERANGE);
+	assert_int_equal(found, 0);
+	assert_int_equal(brain_search(b, NULL, 1, ids, d, &found), BRAIN_ENULL);
+	assert_int_equal(brain_search(b, ok, 1, NULL, d, &found), BRAIN_ENULL);
+	assert_int_equal(brain_search(b, ok, 1, ids, d, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_search(b, inf, 1, ids, d, &found), BRAIN_ENONFINITE);
+	assert_int_equal(brain_search(b, zero, 1, ids, d, &found), BRAIN_EZEROVEC);
+	assert_int_equal(brain_search(b, ok, 2, ids, NULL, &found), 0); /* distances optional */
+	assert_int_equal(found, 1);
+	assert_int_equal(ids[0], 0);
+	/* k far beyond the count: found = count, no huge allocation */
+	uint64_t many[4];
+	assert_int_equal(brain_search(b, ok, SIZE_MAX / 2, many, NULL, &found), 0);
+	assert_int_equal(found, 1);
+	brain_close(b);
+}
+
+static void test_vector__text_memories_are_searchable(void **state)
+{
+	(void)state;
+	brain_t *b = brain_create();
+	brain_id id;
+	assert_int_equal(brain_remember_ex(b, "Vectors and text share one index.", NULL, 0.5f, &id),
+	                 0);
+	float v[384];
+	assert_int_equal(brain_get_vector(b, id, v), 0);
+	uint64_t ids[2];
+	float d[2];
+	size_t found;
+	assert_int_equal(brain_search(b, v, 1, ids, d, &found), 0);
+	assert_int_equal(found, 1);
+	assert_int_equal(ids[0], id);
+	assert_true(fabsf(d[0]) < 1e-5f);
+	/* a vector without text is found by search but not by text recall */
+	v[0] += 0.5f;
+	assert_int_equal(brain_add(b, 1000, v), 0);
+	char **r = brain_recall(b, "Vectors and text share one index.", 5);
+	assert_non_null(r);
+	assert_non_null(r[0]);
+	assert_null(r[1]);
+	free(r);
+	assert_int_equal(brain_search(b, v, 2, ids, d, &found), 0);
+	assert_int_equal(found, 2);
+	assert_int_equal(ids[0], 1000);
+	assert_int_equal(ids[1], id);
+	/* remember after an explicit large id continues above it */
+	brain_id next;
+	assert_int_equal(brain_remember_ex(b, "Next id follows the largest.", NULL, 0.5f, &next), 0);
+	assert_int_equal(next, 1001);
+	brain_destroy(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vector__l2_matches_reference),
+		cmocka_unit_test(test_vector__cosine_matches_reference),
+		cmocka_unit_test(test_vector__ip_matches_reference),
+		cmocka_unit_test(test_vector__ties_go_to_smaller_id),
+		cmocka_unit_test(test_vector__batch_is_all_or_nothing),
+		cmocka_unit_test(test_vector__bad_inputs),
+		cmocka_unit_test(test_vector__text_memories_are_searchable),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
