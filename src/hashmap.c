@@ -76,7 +76,8 @@ bool brain__map_get(const brain_map *m, uint64_t key, uint32_t *value)
 	}
 }
 
-int brain__map_upsert(brain_map *m, uint64_t key, uint32_t **value, bool *created)
+/* Index of key's cell, inserting it with value 0 if absent. */
+static int cell_of(brain_map *m, uint64_t key, size_t *cell, bool *created)
 {
 	if (key == BRAIN_MAP_EMPTY)
 		return brain__err(BRAIN_EINTERNAL, "hash map: reserved key");
@@ -88,9 +89,8 @@ int brain__map_upsert(brain_map *m, uint64_t key, uint32_t **value, bool *create
 	size_t i = home(m, key);
 	while (m->cells[i].key != BRAIN_MAP_EMPTY) {
 		if (m->cells[i].key == key) {
-			*value = &m->cells[i].value;
-			if (created)
-				*created = false;
+			*cell = i;
+			*created = false;
 			return BRAIN_OK;
 		}
 		i = (i + 1) & m->mask;
@@ -98,20 +98,32 @@ int brain__map_upsert(brain_map *m, uint64_t key, uint32_t **value, bool *create
 	m->cells[i].key = key;
 	m->cells[i].value = 0;
 	m->count++;
-	*value = &m->cells[i].value;
+	*cell = i;
+	*created = true;
+	return BRAIN_OK;
+}
+
+int brain__map_upsert(brain_map *m, uint64_t key, uint32_t **value, bool *created)
+{
+	size_t cell = 0;
+	bool made = false;
+	int rc = cell_of(m, key, &cell, &made);
+	if (rc)
+		return rc;
+	*value = &m->cells[cell].value;
 	if (created)
-		*created = true;
+		*created = made;
 	return BRAIN_OK;
 }
 
 int brain__map_put(brain_map *m, uint64_t key, uint32_t value)
 {
-	uint32_t *v;
-	int rc = brain__map_upsert(m, key, &v, NULL);
-	if (rc)
-		return rc;
-	*v = value;
-	return BRAIN_OK;
+	size_t cell = 0;
+	bool made = false;
+	int rc = cell_of(m, key, &cell, &made);
+	if (rc == BRAIN_OK)
+		m->cells[cell].value = value;
+	return rc;
 }
 
 bool brain__map_remove(brain_map *m, uint64_t key)
