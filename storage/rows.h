@@ -20,7 +20,8 @@ typedef struct brain_rows {
 	size_t chunks_cap;
 } brain_rows;
 
-/* row_size >= 1; chunk_log2 in [0, 24]. Allocates nothing yet. */
+/* row_size >= 1; chunk_log2 in [0, 24]. Allocates nothing yet. Returns 0,
+ * BRAIN_ENULL, or BRAIN_EINVAL (also when a chunk would not fit in size_t). */
 int brain__rows_init(brain_rows *r, size_t row_size, unsigned chunk_log2);
 
 /* Make rows [0, rows) addressable. Returns 0 or BRAIN_ENOMEM (the table is
@@ -44,6 +45,8 @@ static inline void *brain__rows_at(const brain_rows *r, size_t i)
 /* Bytes held. */
 size_t brain__rows_memory(const brain_rows *r);
 
+/* Release every chunk. The table keeps its geometry and is empty, so it
+ * can be reserved again; freeing twice (or NULL) is harmless. */
 void brain__rows_free(brain_rows *r);
 
 #endif /* BRAIN_STORAGE_ROWS_H */

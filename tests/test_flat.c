@@ -685,6 +685,62 @@ static void test_flat__memory_usage_grows(void **state)
 	flat->close(ix);
 }
 
+/* Searches may run from many threads at once (never during a change):
+ * each thread must get exactly the answer a lone search gets. */
+#define SEARCH_THREADS 4
+
+typedef struct search_job {
+	const brain_index *ix;
+	const float *queries; /* 16 of them */
+	uint32_t slots[16][20];
+	float d[16][20];
+	size_t found[16];
+	int rc;
+} search_job;
+
+static void *search_many(void *arg)
+{
+	search_job *job = arg;
+	for (int round = 0; round < 20; round++)
+		for (int i = 0; i < 16 && job->rc == 0; i++)
+			job->rc = flat->search(job->ix, job->queries + (size_t)i * 32, 20, NULL,
+			                       job->slots[i], job->d[i], &job->found[i]);
+	return NULL;
+}
+
+static void test_flat__concurrent_searches(void **state)
+{
+	(void)state;
+	test_rng rng = {61};
+	brain_index *ix = open_flat(32, BRAIN_METRIC_COSINE, 5000);
+	float v[32], queries[16 * 32];
+	for (uint32_t s = 0; s < 3000; s++) {
+		random_vector(&rng, v, 32, BRAIN_METRIC_COSINE);
+		assert_int_equal(flat->add(ix, s * 5 / 3, v), 0);
+	}
+	for (int i = 0; i < 16; i++)
+		random_vector(&rng, queries + i * 32, 32, BRAIN_METRIC_COSINE);
+	static search_job alone, jobs[SEARCH_THREADS];
+	alone.ix = ix;
+	alone.queries = queries;
+	search_many(&alone);
+	assert_int_equal(alone.rc, 0);
+	pthread_t th[SEARCH_THREADS];
+	for (int t = 0; t < SEARCH_THREADS; t++) {
+		jobs[t].ix = ix;
+		jobs[t].queries = queries;
+		assert_int_equal(pthread_create(&th[t], NULL, search_many, &jobs[t]), 0);
+	}
+	for (int t = 0; t < SEARCH_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		assert_int_equal(jobs[t].rc, 0);
+		assert_memory_equal(jobs[t].slots, alone.slots, sizeof alone.slots);
+		assert_memory_equal(jobs[t].d, alone.d, sizeof alone.d);
+		assert_memory_equal(jobs[t].found, alone.found, sizeof alone.found);
+	}
+	flat->close(ix);
+}
+
 /* ---- out of memory -------------------------------------------------------- */
 
 /* The top 10 of a few queries, to see that failures change nothing. */
@@ -948,6 +1004,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_flat__errors),
 		cmocka_unit_test(test_flat__reserve),
 		cmocka_unit_test(test_flat__memory_usage_grows),
+		cmocka_unit_test(test_flat__concurrent_searches),
 		cmocka_unit_test(test_flat__property_l2),
 		cmocka_unit_test(test_flat__property_ip),
 		cmocka_unit_test(test_flat__property_cosine),

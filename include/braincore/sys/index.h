@@ -67,7 +67,8 @@ typedef struct brain_index_vtable {
 	/** Create an empty index. */
 	int (*open)(const brain_index_config *config, brain_index **out);
 	/** Make room so that adds to slots below `slots` cannot fail for lack
-	 *  of memory (the brain calls it before all-or-nothing batches). */
+	 *  of memory (the brain calls it before all-or-nothing batches).
+	 *  Slots at or above max_slots are ignored. */
 	int (*reserve)(brain_index *index, uint32_t slots);
 	/** Store `vector` under `slot`, which is free (never added, or removed). */
 	int (*add)(brain_index *index, uint32_t slot, const float *vector);
@@ -76,7 +77,10 @@ typedef struct brain_index_vtable {
 	/** Copy the vector of an occupied `slot` into `vector`. */
 	int (*get)(const brain_index *index, uint32_t slot, float *vector);
 	/** Up to k nearest occupied slots accepted by `filter` (NULL: all),
-	 *  nearest first, ties by smaller slot; *found gets the number. */
+	 *  nearest first, ties by smaller slot; *found gets the number.
+	 *  `slots` and `distances` need room for min(k, vectors held);
+	 *  nothing beyond *found is written. A NaN distance (only possible
+	 *  from overflowing inputs) ranks last. */
 	int (*search)(const brain_index *index, const float *query, size_t k,
 	              const brain_index_filter *filter, uint32_t *slots, float *distances,
 	              size_t *found);
@@ -87,11 +91,12 @@ typedef struct brain_index_vtable {
 } brain_index_vtable;
 
 /**
- * Register a backend for this process, by its name. The vtable must stay
- * valid for the life of the process. Returns 0 or: BRAIN_ENULL (vt, a
- * function or the name is NULL), BRAIN_EVERSION (vt->version unknown),
- * BRAIN_EEXISTS (the name is taken), BRAIN_EFULL (too many backends).
- * Thread-safe.
+ * Register a backend for this process, by its name (1 to 63 bytes: names
+ * are written into files). The vtable must stay valid for the life of the
+ * process; up to 16 backends can be registered. Returns 0 or: BRAIN_ENULL
+ * (vt, a function or the name is NULL), BRAIN_EINVAL (name empty or over
+ * 63 bytes), BRAIN_EVERSION (vt->version unknown), BRAIN_EEXISTS (the name
+ * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);
 

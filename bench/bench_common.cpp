@@ -1,0 +1,302 @@
+// bench/bench_common.cpp - see bench_common.h.
+#include "bench_common.h"
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#ifndef BENCH_SHARED_DATA_DIR
+#define BENCH_SHARED_DATA_DIR "../shared/data"
+#endif
+
+namespace bench {
+
+size_t rss_bytes()
+{
+	FILE *f = std::fopen("/proc/self/statm", "r");
+	if (!f)
+		return 0;
+	unsigned long size = 0, resident = 0;
+	int got = std::fscanf(f, "%lu %lu", &size, &resident);
+	std::fclose(f);
+	if (got != 2)
+		return 0;
+	return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+void trim_heap()
+{
+	malloc_trim(0);
+}
+
+std::vector<float> random_vectors(size_t n, size_t dim, uint64_t seed)
+{
+	std::vector<float> v(n * dim);
+	Rng rng(seed);
+	for (float &x : v)
+		x = rng.uniform();
+	return v;
+}
+
+void normalize_rows(float *rows, size_t n, size_t dim)
+{
+	for (size_t i = 0; i < n; i++) {
+		float *r = rows + i * dim;
+		double s = 0;
+		for (size_t j = 0; j < dim; j++)
+			s += (double)r[j] * r[j];
+		float inv = s > 0 ? (float)(1.0 / std::sqrt(s)) : 0.0f;
+		for (size_t j = 0; j < dim; j++)
+			r[j] *= inv;
+	}
+}
+
+std::string shared_data_dir()
+{
+	const char *env = std::getenv("BRAINCORE_SHARED_DATA");
+	return env && *env ? env : BENCH_SHARED_DATA_DIR;
+}
+
+std::string format_ns(double ns)
+{
+	char buf[64];
+	if (ns < 1e3)
+		std::snprintf(buf, sizeof buf, "%.2f ns", ns);
+	else if (ns < 1e6)
+		std::snprintf(buf, sizeof buf, "%.2f us", ns / 1e3);
+	else if (ns < 1e9)
+		std::snprintf(buf, sizeof buf, "%.2f ms", ns / 1e6);
+	else
+		std::snprintf(buf, sizeof buf, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+namespace {
+
+std::string format_rate(double per_s)
+{
+	char buf[64];
+	if (per_s >= 1e9)
+		std::snprintf(buf, sizeof buf, "%.2fG/s", per_s / 1e9);
+	else if (per_s >= 1e6)
+		std::snprintf(buf, sizeof buf, "%.2fM/s", per_s / 1e6);
+	else if (per_s >= 1e3)
+		std::snprintf(buf, sizeof buf, "%.2fk/s", per_s / 1e3);
+	else
+		std::snprintf(buf, sizeof buf, "%.1f/s", per_s);
+	return buf;
+}
+
+struct Result {
+	std::string group, impl, label;
+	double ns = 0;             // real time per iteration (median of repetitions)
+	double items_ps = -1;      // items_per_second, if the benchmark set it
+	double bytes_ps = -1;      // bytes_per_second
+	double bytes_per_vec = -1; // counter "B/vec" (memory per vector)
+	bool error = false;
+	std::string message;
+};
+
+double to_ns(double t, benchmark::TimeUnit unit)
+{
+	switch (unit) {
+	case benchmark::kSecond:
+		return t * 1e9;
+	case benchmark::kMillisecond:
+		return t * 1e6;
+	case benchmark::kMicrosecond:
+		return t * 1e3;
+	default:
+		return t;
+	}
+}
+
+// The console reporter, plus a record of every benchmark's median run.
+class RatioReporter : public benchmark::ConsoleReporter {
+public:
+	std::vector<Result> results;
+
+	void ReportRuns(const std::vector<Run> &runs) override
+	{
+		ConsoleReporter::ReportRuns(runs);
+		for (const Run &r : runs) {
+			bool agg = r.run_type == Run::RT_Aggregate;
+			if (!r.error_occurred) {
+				// One value per benchmark: the median when repeated.
+				if (agg && r.aggregate_name != "median")
+					continue;
+				if (!agg && r.repetitions > 1)
+					continue;
+			}
+			Result x;
+			std::string name = r.run_name.function_name;
+			size_t slash = name.rfind('/');
+			x.group = slash == std::string::npos ? name : name.substr(0, slash);
+			x.impl = slash == std::string::npos ? "" : name.substr(slash + 1);
+			x.label = r.report_label;
+			x.error = r.error_occurred;
+			x.message = r.error_message;
+			x.ns = to_ns(r.GetAdjustedRealTime(), r.time_unit);
+			auto get = [&](const char *key, double &out) {
+				auto it = r.counters.find(key);
+				if (it != r.counters.end())
+					out = it->second.value;
+			};
+			get("items_per_second", x.items_ps);
+			get("bytes_per_second", x.bytes_ps);
+			get("B/vec", x.bytes_per_vec);
+			bool seen = false;
+			for (Result &old : results)
+				if (old.group == x.group && old.impl == x.impl) {
+					if (x.error || !old.error)
+						old = x;
+					seen = true;
+				}
+			if (!seen)
+				results.push_back(x);
+		}
+	}
+};
+
+std::string throughput(const Result &r)
+{
+	std::string s;
+	if (r.items_ps >= 0)
+		s = format_rate(r.items_ps);
+	if (r.bytes_ps >= 0) {
+		char buf[64];
+		if (r.bytes_ps >= 1e9)
+			std::snprintf(buf, sizeof buf, "%.2f GB/s", r.bytes_ps / 1e9);
+		else
+			std::snprintf(buf, sizeof buf, "%.2f MB/s", r.bytes_ps / 1e6);
+		s += s.empty() ? buf : std::string(", ") + buf;
+	}
+	return s.empty() ? "-" : s;
+}
+
+std::string mem(const Result &r)
+{
+	if (r.bytes_per_vec < 0)
+		return "";
+	char buf[32];
+	std::snprintf(buf, sizeof buf, " (%.0f B/vec)", r.bytes_per_vec);
+	return buf;
+}
+
+bool is_braincore(const Result &r)
+{
+	return r.impl.rfind("braincore", 0) == 0;
+}
+
+void print_ratios(const std::vector<Result> &results, std::ostream &out)
+{
+	std::vector<std::string> groups;
+	for (const Result &r : results)
+		if (std::find(groups.begin(), groups.end(), r.group) == groups.end())
+			groups.push_back(r.group);
+	bool any_mem = false;
+	for (const Result &r : results)
+		any_mem |= r.bytes_per_vec >= 0;
+
+	out << "\nRatios, same run (peer time / braincore time; > 1 means braincore is faster";
+	if (any_mem)
+		out << "; mem = peer bytes per vector / braincore bytes per vector";
+	out << "):\n\n";
+	out << "| group | braincore | time | throughput | peer | time | throughput | ratio |"
+	    << (any_mem ? " mem |" : "") << "\n";
+	out << "|---|---|---|---|---|---|---|---|" << (any_mem ? "---|" : "") << "\n";
+	for (const std::string &g : groups) {
+		std::vector<const Result *> ours, peers;
+		for (const Result &r : results) {
+			if (r.group != g || r.error)
+				continue;
+			(is_braincore(r) ? ours : peers).push_back(&r);
+		}
+		auto cell = [](const Result *r) {
+			return r->impl + " | " + format_ns(r->ns) + " | " + throughput(*r) + mem(*r);
+		};
+		for (const Result *a : ours) {
+			if (peers.empty()) {
+				out << "| " << g << " | " << cell(a) << " | - | - | - | - |"
+				    << (any_mem ? " - |" : "") << "\n";
+				continue;
+			}
+			for (const Result *p : peers) {
+				char ratio[32], mratio[32] = "-";
+				std::snprintf(ratio, sizeof ratio, "%.2f", p->ns / a->ns);
+				if (a->bytes_per_vec > 0 && p->bytes_per_vec > 0)
+					std::snprintf(mratio, sizeof mratio, "%.2f",
+					              p->bytes_per_vec / a->bytes_per_vec);
+				out << "| " << g << " | " << cell(a) << " | " << cell(p) << " | " << ratio
+				    << " |" << (any_mem ? std::string(" ") + mratio + " |" : "") << "\n";
+			}
+		}
+		if (ours.empty())
+			for (const Result *p : peers)
+				out << "| " << g << " | - | - | - | " << cell(p) << " | - |"
+				    << (any_mem ? " - |" : "") << "\n";
+	}
+	bool errors = false;
+	for (const Result &r : results)
+		if (r.error) {
+			if (!errors)
+				out << "\nFAILED (not compared):\n";
+			errors = true;
+			out << "  " << r.group << "/" << r.impl << ": " << r.message << "\n";
+		}
+	out << std::flush;
+}
+
+} // namespace
+
+int run(int argc, char **argv, const std::vector<std::string> &defaults,
+        const std::vector<std::pair<std::string, std::string>> &notes)
+{
+	// Fixed thresholds: glibc otherwise moves the mmap threshold up as
+	// large blocks are freed, and RSS deltas would depend on what ran
+	// before.
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+
+	std::vector<std::string> args;
+	args.push_back(argv[0]);
+	for (const std::string &d : defaults)
+		args.push_back(d);
+	for (int i = 1; i < argc; i++)
+		args.push_back(argv[i]);
+	std::vector<char *> cargs;
+	for (std::string &a : args)
+		cargs.push_back(&a[0]);
+	int n = (int)cargs.size();
+	cargs.push_back(nullptr);
+	benchmark::Initialize(&n, cargs.data());
+	if (benchmark::ReportUnrecognizedArguments(n, cargs.data()))
+		return 2;
+
+	for (const auto &kv : notes) {
+		benchmark::AddCustomContext(kv.first, kv.second);
+		std::cout << kv.first << ": " << kv.second << "\n";
+	}
+	std::cout << "defaults:";
+	for (const std::string &d : defaults)
+		std::cout << " " << d;
+	std::cout << " (the command line overrides them)\n" << std::flush;
+
+	RatioReporter reporter;
+	benchmark::RunSpecifiedBenchmarks(&reporter);
+	print_ratios(reporter.results, std::cout);
+	benchmark::Shutdown();
+	for (const Result &r : reporter.results)
+		if (r.error)
+			return 1;
+	return 0;
+}
+
+} // namespace bench

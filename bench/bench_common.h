@@ -1,0 +1,67 @@
+// bench/bench_common.h - what every braincore benchmark shares: resident
+// memory, deterministic data, and a reporter that prints, after the usual
+// Google Benchmark table, the ratio of each peer to braincore measured in
+// the same run.
+//
+// Naming: every benchmark is called "<group>/<impl>". Within a group,
+// impls whose name starts with "braincore" are compared with every other
+// impl (the peers): ratio = peer time / braincore time, so a ratio above 1
+// means braincore is faster. Machines are noisy; ratios are what we quote.
+#ifndef BRAINCORE_BENCH_COMMON_H
+#define BRAINCORE_BENCH_COMMON_H
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+// Resident set size of this process in bytes (/proc/self/statm).
+size_t rss_bytes();
+
+// Give freed heap memory back to the system, so that the RSS growth of
+// what comes next is measured from a clean floor.
+void trim_heap();
+
+// splitmix64: small, fast, deterministic across platforms.
+struct Rng {
+	uint64_t s;
+	explicit Rng(uint64_t seed) : s(seed) {}
+	uint64_t next()
+	{
+		uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		return z ^ (z >> 31);
+	}
+	// Uniform in [-1, 1).
+	float uniform() { return (float)(next() >> 40) * (2.0f / 16777216.0f) - 1.0f; }
+	size_t below(size_t n) { return (size_t)(next() % n); }
+};
+
+// n * dim floats, uniform in [-1, 1), from `seed`.
+std::vector<float> random_vectors(size_t n, size_t dim, uint64_t seed);
+
+// Scale every row of a row-major n x dim matrix to unit length.
+void normalize_rows(float *rows, size_t n, size_t dim);
+
+// Directory of the shared evaluation data: $BRAINCORE_SHARED_DATA, else the
+// path configured at build time (../shared/data next to the source tree).
+std::string shared_data_dir();
+
+// Run the benchmarks registered so far, then print the ratio table.
+// `defaults` are Google Benchmark flags put before the user's own, so the
+// command line overrides them. `notes` are printed first and added to the
+// JSON context (what was measured and how).
+int run(int argc, char **argv, const std::vector<std::string> &defaults,
+        const std::vector<std::pair<std::string, std::string>> &notes);
+
+// Format a duration given in nanoseconds with a sensible unit.
+std::string format_ns(double ns);
+
+} // namespace bench
+
+#endif // BRAINCORE_BENCH_COMMON_H

@@ -1,0 +1,11 @@
+/*
+ * bench/bench_internal.c - see bench_internal.h.
+ */
+#include "bench_internal.h"
+#include "src/handle.h"
+
+int bench_embed(brain_t *b, const char *text, size_t len, int query, float *vector)
+{
+	brain_msg_embed e = {text, len, query ? BRAIN_EMBED_QUERY : BRAIN_EMBED_DOCUMENT, vector, 0};
+	return brain__call_EMBED(&b->spine, &e);
+}

@@ -1,0 +1,506 @@
+// bench/bench_text.cpp - the text path through the public API.
+//
+// Sentences: the STS Benchmark training set (sts-train.csv, columns 6 and 7,
+// tab-separated, duplicates removed) when ../shared/data is present,
+// otherwise a deterministic synthetic generator; the output says which.
+// A brain larger than the distinct sentences available is filled with two
+// sentences joined ("A. B."), so every memory is a distinct text.
+//
+// Benchmarks (default options: 384-d cosine, built-in embedder, flat index):
+//   remember/n:10000    remember 10,000 sentences into a new brain
+//                       (memories/s and MB/s of text);
+//   recall/n:<N>        brain_recall_ids(k = 5) on a brain of N memories,
+//                       N = 1,000 / 10,000 / 50,000, cycling 256 queries;
+//   think/n:<N>         brain_think() on the same brains;
+//   embed/<purpose>     the embedding alone (the Spine's EMBED message, as
+//                       remember and recall send it) on the 10,000 brain.
+// Peer, in the same run: SQLite FTS5 (in-memory database) holding the same
+// sentences: insert throughput (one transaction, and autocommit), and a
+// MATCH query of the recall's words joined by OR, ranked by bm25(), LIMIT 5.
+// FTS5 is keyword search, not semantic: it is a reference point for
+// "keyword memory", not the same task.
+#include "bench_common.h"
+#include "bench_internal.h"
+
+#include <braincore.h>
+
+#ifdef BENCH_HAVE_SQLITE
+#include <sqlite3.h>
+#endif
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <unordered_set>
+
+namespace {
+
+const size_t kK = 5;
+const size_t kQueries = 256;
+const size_t kRememberN = 10000;
+
+struct Corpus {
+	std::vector<std::string> sentences; // distinct
+	std::string source;
+};
+
+std::vector<std::string> split_tabs(const std::string &line)
+{
+	std::vector<std::string> out;
+	size_t start = 0;
+	for (;;) {
+		size_t tab = line.find('\t', start);
+		out.push_back(line.substr(start, tab == std::string::npos ? std::string::npos
+		                                                          : tab - start));
+		if (tab == std::string::npos)
+			return out;
+		start = tab + 1;
+	}
+}
+
+// Deterministic English-like sentences, when the STS data is absent.
+std::vector<std::string> synthetic(size_t n)
+{
+	static const char *const subj[] = {
+		"A man", "A woman", "The child", "A dog", "The cat", "A young girl", "An old man",
+		"The chef", "A group of people", "The musician", "A police officer", "The teacher",
+		"A soldier", "The farmer", "A boy", "The pilot", "A doctor", "The senator",
+		"A student", "The company"};
+	static const char *const verb[] = {
+		"is playing", "is cutting", "is riding", "is slicing", "is eating", "is reading",
+		"is painting", "is cleaning", "is carrying", "is watching", "bought", "sold",
+		"repaired", "found", "lost", "is building", "is throwing", "is holding",
+		"announced", "is cooking"};
+	static const char *const adj[] = {
+		"a red", "a large", "the old", "a small", "a wooden", "the new", "a broken",
+		"a shiny", "the green", "a heavy", "a soft", "the blue", "a tiny", "the famous",
+		"a cheap", "an expensive", "a yellow", "the second", "a strange", "a quiet"};
+	static const char *const noun[] = {
+		"guitar", "onion", "bicycle", "potato", "sandwich", "book", "fence", "car", "flute",
+		"box", "horse", "ball", "piano", "tomato", "house", "boat", "report", "contract",
+		"computer", "bridge", "camera", "kitchen", "window", "garden", "letter"};
+	static const char *const place[] = {
+		"", " in the park", " on the street", " at the market", " near the river",
+		" in the kitchen", " on Monday", " after the storm", " in Paris", " at night",
+		" on the beach", " in the office"};
+	std::vector<std::string> out;
+	std::unordered_set<std::string> seen;
+	bench::Rng rng(42);
+	while (out.size() < n) {
+		std::string s = std::string(subj[rng.below(20)]) + " " + verb[rng.below(20)] + " " +
+		                adj[rng.below(20)] + " " + noun[rng.below(25)] + place[rng.below(12)] +
+		                ".";
+		if (seen.insert(s).second)
+			out.push_back(s);
+	}
+	return out;
+}
+
+const Corpus &corpus()
+{
+	static Corpus c = [] {
+		Corpus r;
+		std::string path = bench::shared_data_dir() + "/stsb/sts-train.csv";
+		std::ifstream in(path);
+		std::unordered_set<std::string> seen;
+		std::string line;
+		while (in && std::getline(in, line)) {
+			std::vector<std::string> f = split_tabs(line);
+			for (size_t col : {5, 6})
+				if (f.size() > col && !f[col].empty() && seen.insert(f[col]).second)
+					r.sentences.push_back(f[col]);
+		}
+		if (r.sentences.size() >= 1000) {
+			r.source = path + " (columns 6 and 7, " + std::to_string(r.sentences.size()) +
+			           " distinct sentences)";
+		} else {
+			r.sentences = synthetic(12000);
+			r.source = "synthetic generator (" + path + " not found), 12000 sentences";
+		}
+		return r;
+	}();
+	return c;
+}
+
+// The i-th memory text of a brain: distinct sentences first, then pairs.
+std::string memory_text(size_t i)
+{
+	const std::vector<std::string> &s = corpus().sentences;
+	size_t u = s.size();
+	if (i < u)
+		return s[i];
+	size_t a = i % u, round = i / u;
+	return s[a] + " " + s[(a + round * 1237) % u];
+}
+
+const std::vector<std::string> &queries()
+{
+	static std::vector<std::string> q = [] {
+		std::vector<std::string> r;
+		const std::vector<std::string> &s = corpus().sentences;
+		for (size_t i = 0; i < kQueries; i++)
+			r.push_back(s[(i * 7919 + 13) % s.size()]);
+		return r;
+	}();
+	return q;
+}
+
+struct Brain {
+	brain_t *b = nullptr;
+	std::string error;
+	~Brain() { brain_close(b); }
+};
+
+brain_t *open_brain(std::string &error)
+{
+	brain_t *b = nullptr;
+	if (brain_open(nullptr, nullptr, &b)) {
+		error = std::string("brain_open: ") + brain_errmsg();
+		return nullptr;
+	}
+	return b;
+}
+
+// Brains of n memories, built on first use and kept.
+Brain &brain_of(size_t n)
+{
+	static std::map<size_t, std::unique_ptr<Brain>> all;
+	auto &slot = all[n];
+	if (!slot) {
+		slot.reset(new Brain);
+		slot->b = open_brain(slot->error);
+		for (size_t i = 0; slot->b && i < n; i++) {
+			std::string t = memory_text(i);
+			if (brain_remember(slot->b, t.c_str(), 0.5f)) {
+				slot->error = std::string("remember: ") + brain_errmsg();
+				break;
+			}
+		}
+	}
+	return *slot;
+}
+
+void remember_braincore(benchmark::State &state)
+{
+	std::vector<std::string> texts;
+	int64_t bytes = 0;
+	for (size_t i = 0; i < kRememberN; i++) {
+		texts.push_back(memory_text(i));
+		bytes += (int64_t)texts.back().size();
+	}
+	for (auto _ : state) {
+		state.PauseTiming();
+		std::string error;
+		brain_t *b = open_brain(error);
+		state.ResumeTiming();
+		if (!b) {
+			state.SkipWithError(error.c_str());
+			break;
+		}
+		for (const std::string &t : texts)
+			if (brain_remember(b, t.c_str(), 0.5f)) {
+				state.SkipWithError(brain_errmsg());
+				break;
+			}
+		state.PauseTiming();
+		brain_close(b);
+		state.ResumeTiming();
+	}
+	state.SetItemsProcessed(state.iterations() * (int64_t)kRememberN);
+	state.SetBytesProcessed(state.iterations() * bytes);
+}
+
+void recall_braincore(benchmark::State &state, size_t n)
+{
+	Brain &br = brain_of(n);
+	if (!br.error.empty()) {
+		state.SkipWithError(br.error.c_str());
+		return;
+	}
+	const std::vector<std::string> &q = queries();
+	brain_id ids[kK];
+	float scores[kK];
+	size_t found = 0, i = 0, hits = 0;
+	for (auto _ : state) {
+		if (brain_recall_ids(br.b, q[i % kQueries].c_str(), kK, ids, scores, &found)) {
+			state.SkipWithError(brain_errmsg());
+			break;
+		}
+		hits += found;
+		i++;
+	}
+	state.SetItemsProcessed(state.iterations());
+	state.counters["found"] = benchmark::Counter((double)hits / (double)i);
+}
+
+void think_braincore(benchmark::State &state, size_t n)
+{
+	Brain &br = brain_of(n);
+	if (!br.error.empty()) {
+		state.SkipWithError(br.error.c_str());
+		return;
+	}
+	const std::vector<std::string> &q = queries();
+	char answer[4096];
+	size_t i = 0;
+	for (auto _ : state) {
+		int len = brain_think(br.b, q[i % kQueries].c_str(), answer, sizeof answer);
+		if (len < 0) {
+			state.SkipWithError(brain_errmsg());
+			break;
+		}
+		benchmark::DoNotOptimize(answer);
+		i++;
+	}
+	state.SetItemsProcessed(state.iterations());
+}
+
+void embed_braincore(benchmark::State &state, bool query)
+{
+	Brain &br = brain_of(kRememberN);
+	if (!br.error.empty()) {
+		state.SkipWithError(br.error.c_str());
+		return;
+	}
+	const std::vector<std::string> &q = queries();
+	std::vector<float> v(brain_dimensions(br.b));
+	size_t i = 0;
+	int64_t bytes = 0;
+	for (auto _ : state) {
+		const std::string &t = q[i % kQueries];
+		if (bench_embed(br.b, t.data(), t.size(), query, v.data())) {
+			state.SkipWithError(brain_errmsg());
+			break;
+		}
+		benchmark::DoNotOptimize(v.data());
+		bytes += (int64_t)t.size();
+		i++;
+	}
+	state.SetItemsProcessed(state.iterations());
+	state.SetBytesProcessed(bytes);
+}
+
+#ifdef BENCH_HAVE_SQLITE
+
+struct Db {
+	sqlite3 *db = nullptr;
+	sqlite3_stmt *insert = nullptr;
+	std::string error;
+	~Db()
+	{
+		sqlite3_finalize(insert);
+		sqlite3_close(db);
+	}
+};
+
+bool db_open(Db &d)
+{
+	if (sqlite3_open(":memory:", &d.db) != SQLITE_OK ||
+	    sqlite3_exec(d.db, "CREATE VIRTUAL TABLE mem USING fts5(text)", nullptr, nullptr,
+	                 nullptr) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d.db, "INSERT INTO mem(text) VALUES (?1)", -1, &d.insert,
+	                       nullptr) != SQLITE_OK) {
+		d.error = std::string("sqlite: ") + sqlite3_errmsg(d.db);
+		return false;
+	}
+	return true;
+}
+
+bool db_insert(Db &d, const std::string &t)
+{
+	sqlite3_bind_text(d.insert, 1, t.data(), (int)t.size(), SQLITE_STATIC);
+	int rc = sqlite3_step(d.insert);
+	sqlite3_reset(d.insert);
+	if (rc != SQLITE_DONE) {
+		d.error = std::string("sqlite insert: ") + sqlite3_errmsg(d.db);
+		return false;
+	}
+	return true;
+}
+
+bool fts5_available(std::string &why)
+{
+	Db d;
+	if (!db_open(d)) {
+		why = d.error;
+		return false;
+	}
+	return true;
+}
+
+// The query's words (letters and digits, lower-cased ASCII; other UTF-8
+// bytes kept) quoted and joined by OR: any word may match, bm25 ranks.
+std::string fts_query(const std::string &text)
+{
+	std::string out, word;
+	auto flush = [&] {
+		if (word.empty())
+			return;
+		out += out.empty() ? "\"" : " OR \"";
+		out += word + "\"";
+		word.clear();
+	};
+	for (unsigned char ch : text) {
+		if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || ch >= 0x80)
+			word += (char)ch;
+		else if (ch >= 'A' && ch <= 'Z')
+			word += (char)(ch - 'A' + 'a');
+		else
+			flush();
+	}
+	flush();
+	return out;
+}
+
+Db &db_of(size_t n)
+{
+	static std::map<size_t, std::unique_ptr<Db>> all;
+	auto &slot = all[n];
+	if (!slot) {
+		slot.reset(new Db);
+		if (db_open(*slot)) {
+			sqlite3_exec(slot->db, "BEGIN", nullptr, nullptr, nullptr);
+			for (size_t i = 0; i < n; i++)
+				if (!db_insert(*slot, memory_text(i)))
+					break;
+			sqlite3_exec(slot->db, "COMMIT", nullptr, nullptr, nullptr);
+		}
+	}
+	return *slot;
+}
+
+void remember_fts5(benchmark::State &state, bool txn)
+{
+	std::vector<std::string> texts;
+	int64_t bytes = 0;
+	for (size_t i = 0; i < kRememberN; i++) {
+		texts.push_back(memory_text(i));
+		bytes += (int64_t)texts.back().size();
+	}
+	for (auto _ : state) {
+		state.PauseTiming();
+		std::unique_ptr<Db> d(new Db);
+		bool ok = db_open(*d);
+		state.ResumeTiming();
+		if (ok && txn)
+			sqlite3_exec(d->db, "BEGIN", nullptr, nullptr, nullptr);
+		for (size_t i = 0; ok && i < texts.size(); i++)
+			ok = db_insert(*d, texts[i]);
+		if (ok && txn)
+			ok = sqlite3_exec(d->db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+		if (!ok) {
+			state.SkipWithError(d->error.c_str());
+			break;
+		}
+		state.PauseTiming();
+		d.reset();
+		state.ResumeTiming();
+	}
+	state.SetItemsProcessed(state.iterations() * (int64_t)kRememberN);
+	state.SetBytesProcessed(state.iterations() * bytes);
+}
+
+void recall_fts5(benchmark::State &state, size_t n)
+{
+	Db &d = db_of(n);
+	sqlite3_stmt *st = nullptr;
+	if (d.error.empty() &&
+	    sqlite3_prepare_v2(d.db, "SELECT rowid FROM mem WHERE mem MATCH ?1 "
+	                             "ORDER BY bm25(mem) LIMIT 5",
+	                       -1, &st, nullptr) != SQLITE_OK)
+		d.error = std::string("sqlite prepare: ") + sqlite3_errmsg(d.db);
+	if (!d.error.empty()) {
+		state.SkipWithError(d.error.c_str());
+		return;
+	}
+	std::vector<std::string> q;
+	for (const std::string &t : queries())
+		q.push_back(fts_query(t));
+	size_t i = 0, hits = 0;
+	for (auto _ : state) {
+		const std::string &m = q[i % kQueries];
+		sqlite3_bind_text(st, 1, m.data(), (int)m.size(), SQLITE_STATIC);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			benchmark::DoNotOptimize(sqlite3_column_int64(st, 0));
+			hits++;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			state.SkipWithError(sqlite3_errmsg(d.db));
+			break;
+		}
+		i++;
+	}
+	sqlite3_finalize(st);
+	state.SetItemsProcessed(state.iterations());
+	state.counters["found"] = benchmark::Counter((double)hits / (double)i);
+}
+
+#endif
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	const size_t sizes[] = {1000, 10000, 50000};
+	std::string fts_note = "libsqlite3-dev not found at build time: skipped";
+	bool fts = false;
+#ifdef BENCH_HAVE_SQLITE
+	std::string why;
+	fts = fts5_available(why);
+	fts_note = fts ? std::string("SQLite ") + sqlite3_libversion() +
+	                     " FTS5, in-memory; insert: one prepared statement per row; query: "
+	                     "words OR'ed, ORDER BY bm25() LIMIT 5. Keyword search, not semantic"
+	               : "FTS5 unavailable (" + why + "): skipped";
+#endif
+	std::string n = std::to_string(kRememberN);
+	benchmark::RegisterBenchmark(("remember/n:" + n + "/braincore").c_str(), remember_braincore)
+		->UseRealTime()
+		->Iterations(1);
+#ifdef BENCH_HAVE_SQLITE
+	if (fts) {
+		benchmark::RegisterBenchmark(("remember/n:" + n + "/sqlite-fts5-txn").c_str(),
+		                             remember_fts5, true)
+			->UseRealTime()
+			->Iterations(1);
+		benchmark::RegisterBenchmark(("remember/n:" + n + "/sqlite-fts5-autocommit").c_str(),
+		                             remember_fts5, false)
+			->UseRealTime()
+			->Iterations(1);
+	}
+#endif
+	for (size_t s : sizes) {
+		std::string g = "recall/n:" + std::to_string(s);
+		benchmark::RegisterBenchmark((g + "/braincore").c_str(), recall_braincore, s)
+			->UseRealTime();
+#ifdef BENCH_HAVE_SQLITE
+		if (fts)
+			benchmark::RegisterBenchmark((g + "/sqlite-fts5").c_str(), recall_fts5, s)
+				->UseRealTime();
+#endif
+	}
+	for (size_t s : sizes)
+		benchmark::RegisterBenchmark(("think/n:" + std::to_string(s) + "/braincore").c_str(),
+		                             think_braincore, s)
+			->UseRealTime();
+	benchmark::RegisterBenchmark("embed/document/braincore", embed_braincore, false)
+		->UseRealTime();
+	benchmark::RegisterBenchmark("embed/query/braincore", embed_braincore, true)->UseRealTime();
+
+	return bench::run(
+		argc, argv,
+		{"--benchmark_min_time=0.3", "--benchmark_repetitions=3",
+		 "--benchmark_enable_random_interleaving=true",
+		 "--benchmark_report_aggregates_only=true"},
+		{{"sentences", corpus().source},
+		 {"brains", "default options: 384-d cosine, built-in embedder, flat index; memories "
+		            "beyond the distinct sentences are two sentences joined"},
+		 {"queries", "256 sentences of the corpus, cycled; recall k = 5 (brain_recall_ids)"},
+		 {"embed", "the Spine's EMBED message on the 10,000 brain (document: as remember; "
+		           "query: as recall, with IDF)"},
+		 {"sqlite", fts_note}});
+}
