@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -96,6 +97,7 @@ std::string format_rate(double per_s)
 
 struct Result {
 	std::string group, impl, label;
+	int64_t family = 0;        // registration order
 	double ns = 0;             // real time per iteration (median of repetitions)
 	double items_ps = -1;      // items_per_second, if the benchmark set it
 	double bytes_ps = -1;      // bytes_per_second
@@ -141,6 +143,7 @@ public:
 			x.group = slash == std::string::npos ? name : name.substr(0, slash);
 			x.impl = slash == std::string::npos ? "" : name.substr(slash + 1);
 			x.label = r.report_label;
+			x.family = r.family_index;
 			x.error = r.error_occurred;
 			x.message = r.error_message;
 			x.ns = to_ns(r.GetAdjustedRealTime(), r.time_unit);
@@ -195,8 +198,11 @@ bool is_braincore(const Result &r)
 	return r.impl.rfind("braincore", 0) == 0;
 }
 
-void print_ratios(const std::vector<Result> &results, std::ostream &out)
+void print_ratios(std::vector<Result> results, std::ostream &out)
 {
+	// Registration order, whatever order the (interleaved) runs came in.
+	std::stable_sort(results.begin(), results.end(),
+	                 [](const Result &a, const Result &b) { return a.family < b.family; });
 	std::vector<std::string> groups;
 	for (const Result &r : results)
 		if (std::find(groups.begin(), groups.end(), r.group) == groups.end())

@@ -128,10 +128,10 @@ void build(const Config &c, Fixture &f)
 	bench::trim_heap();
 	before = bench::rss_bytes();
 	if (c.cosine)
-		f.faiss.reset(new faiss::IndexFlatIP((faiss::idx_t)c.dim));
+		f.faiss.reset(new faiss::IndexFlatIP((faiss::Index::idx_t)c.dim));
 	else
-		f.faiss.reset(new faiss::IndexFlatL2((faiss::idx_t)c.dim));
-	f.faiss->add((faiss::idx_t)c.n, data.data());
+		f.faiss.reset(new faiss::IndexFlatL2((faiss::Index::idx_t)c.dim));
+	f.faiss->add((faiss::Index::idx_t)c.n, data.data());
 	bench::trim_heap();
 	f.bpv_faiss = per_vector(before, bench::rss_bytes(), c.n);
 #endif
@@ -164,8 +164,8 @@ void build(const Config &c, Fixture &f)
 			return;
 #ifdef BENCH_HAVE_FAISS
 		float fd[kK];
-		faiss::idx_t fi[kK];
-		f.faiss->search(1, query, (faiss::idx_t)kK, fd, fi);
+		faiss::Index::idx_t fi[kK];
+		f.faiss->search(1, query, (faiss::Index::idx_t)kK, fd, fi);
 		if (!agree((uint64_t)fi[0], "faiss"))
 			return;
 #endif
@@ -238,10 +238,10 @@ void search_faiss(benchmark::State &state, Config c)
 	if (!ready(state, f))
 		return;
 	float dist[kK];
-	faiss::idx_t ids[kK];
+	faiss::Index::idx_t ids[kK];
 	size_t q = 0;
 	for (auto _ : state) {
-		f.faiss->search(1, f.queries.data() + (q % kQueries) * c.dim, (faiss::idx_t)kK, dist,
+		f.faiss->search(1, f.queries.data() + (q % kQueries) * c.dim, (faiss::Index::idx_t)kK, dist,
 		                ids);
 		benchmark::DoNotOptimize(ids);
 		q++;

@@ -6,6 +6,11 @@
 
 int bench_embed(brain_t *b, const char *text, size_t len, int query, float *vector)
 {
-	brain_msg_embed e = {text, len, query ? BRAIN_EMBED_QUERY : BRAIN_EMBED_DOCUMENT, vector, 0};
+	brain_msg_embed e = {
+		.text = text,
+		.len = len,
+		.purpose = query ? BRAIN_EMBED_QUERY : BRAIN_EMBED_DOCUMENT,
+		.vector = vector,
+	};
 	return brain__call_EMBED(&b->spine, &e);
 }

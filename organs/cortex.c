@@ -154,14 +154,21 @@ static inline uint64_t feature_key(const void *bytes, size_t len, uint64_t seed)
 	return k == BRAIN_MAP_EMPTY ? k - 1 : k;
 }
 
-static int by_key(const void *pa, const void *pb)
+static inline void add_feature(feature *table, size_t mask, uint64_t key, float weight)
 {
-	const feature *a = pa, *b = pb;
-	return a->key < b->key ? -1 : a->key > b->key;
+	size_t i = (size_t)brain__mix64(key) & mask;
+	while (table[i].tf && table[i].key != key)
+		i = (i + 1) & mask;
+	if (table[i].tf++ == 0) {
+		table[i].key = key;
+		table[i].weight = weight;
+	}
 }
 
-/* The distinct features of an analysed text, sorted by key, with their
- * class weight and count. *out is brain__malloc'ed (NULL when none). */
+/* The distinct features of an analysed text with their class weight and
+ * count, in a deterministic order (of their hash). Counted in a small open
+ * addressing table, which costs a fraction of sorting. *out is
+ * brain__malloc'ed (NULL when none). */
 static int features_of(const brain_analysis *a, feature **out, size_t *n_out)
 {
 	*out = NULL;
@@ -170,37 +177,38 @@ static int features_of(const brain_analysis *a, feature **out, size_t *n_out)
 	size_t n = a->nwords + bigrams + a->ngrams;
 	if (n == 0)
 		return BRAIN_OK;
-	feature *f = brain__malloc_array(n, sizeof *f);
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap <<= 1;
+	feature *f = brain__calloc(cap, sizeof *f);
 	if (!f)
-		return brain__oom(n * sizeof *f, "text features");
-	size_t k = 0;
+		return brain__oom(cap * sizeof *f, "text features");
+	size_t mask = cap - 1;
 	for (size_t i = 0; i < a->nwords; i++) {
 		const brain_span *w = &a->words[i];
-		f[k++] = (feature){feature_key(a->text + w->off, w->len, g_class_seed[CLASS_WORD]),
-		                   g_class_weight[CLASS_WORD], 1};
+		add_feature(f, mask, feature_key(a->text + w->off, w->len, g_class_seed[CLASS_WORD]),
+		            g_class_weight[CLASS_WORD]);
 		if (i + 1 < a->nwords) {
 			/* "w1 w2" is contiguous in the normalised text */
 			const brain_span *w2 = &a->words[i + 1];
-			f[k++] = (feature){feature_key(a->text + w->off, w2->off + w2->len - w->off,
-			                               g_class_seed[CLASS_BIGRAM]),
-			                   g_class_weight[CLASS_BIGRAM], 1};
+			add_feature(f, mask,
+			            feature_key(a->text + w->off, w2->off + w2->len - w->off,
+			                        g_class_seed[CLASS_BIGRAM]),
+			            g_class_weight[CLASS_BIGRAM]);
 		}
 	}
 	for (size_t i = 0; i < a->ngrams; i++) {
 		const brain_gram *g = &a->grams[i];
 		uint64_t seed = g_class_seed[CLASS_GRAM] ^ ((uint64_t)g->flags << 56) ^
 		                ((uint64_t)g->n << 48);
-		f[k++] = (feature){feature_key(a->text + g->off, g->len, seed),
-		                   g_class_weight[CLASS_GRAM], 1};
+		add_feature(f, mask, feature_key(a->text + g->off, g->len, seed),
+		            g_class_weight[CLASS_GRAM]);
 	}
-	qsort(f, k, sizeof *f, by_key);
+	/* compact to the front: the write index never passes the read index */
 	size_t m = 0;
-	for (size_t i = 0; i < k; i++) {
-		if (m > 0 && f[m - 1].key == f[i].key)
-			f[m - 1].tf++;
-		else
+	for (size_t i = 0; i < cap; i++)
+		if (f[i].tf)
 			f[m++] = f[i];
-	}
 	*out = f;
 	*n_out = m;
 	return BRAIN_OK;
@@ -217,23 +225,31 @@ static inline uint32_t dim_of(uint64_t key, uint32_t dims)
 	return (uint32_t)(((key >> 32) * (uint64_t)dims) >> 32);
 }
 
-static int embed_builtin(cortex *c, const char *text, size_t len, float *vec, int purpose)
+/* The distinct features of a text. */
+static int text_features(cortex *c, const char *text, size_t len, feature **f, size_t *n)
 {
 	brain_analysis a;
 	brain__analysis_init(&a);
-	feature *f = NULL;
-	size_t n = 0;
 	int rc = analyze(c, text, len, &a);
 	if (rc == BRAIN_OK)
-		rc = features_of(&a, &f, &n);
+		rc = features_of(&a, f, n);
 	brain__analysis_free(&a);
+	return rc;
+}
+
+static int embed_builtin(cortex *c, brain_msg_embed *m)
+{
+	feature *f = NULL;
+	size_t n = 0;
+	float *vec = m->vector;
+	int rc = text_features(c, m->text, m->len, &f, &n);
 	if (rc)
 		return rc;
 	memset(vec, 0, c->dims * sizeof *vec);
 	pthread_rwlock_rdlock(&c->lock);
 	for (size_t i = 0; i < n; i++) {
 		float w = f[i].weight * (1.0f + logf((float)f[i].tf));
-		if (purpose == BRAIN_EMBED_QUERY) {
+		if (m->purpose == BRAIN_EMBED_QUERY) {
 			uint32_t df = 0;
 			if (brain__map_get(&c->df, f[i].key, &df))
 				w *= idf(c, df);
@@ -243,9 +259,20 @@ static int embed_builtin(cortex *c, const char *text, size_t len, float *vec, in
 		vec[dim_of(f[i].key, c->dims)] += (f[i].key & 1) ? -w : w;
 	}
 	pthread_rwlock_unlock(&c->lock);
-	brain__free(f);
-	if (brain__normalize(vec, c->dims) == 0.0f)
+	if (brain__normalize(vec, c->dims) == 0.0f) {
+		brain__free(f);
 		return brain__err(BRAIN_EEMPTY, "text has no words or numbers to index");
+	}
+	if (m->want_features) {
+		/* the keys, in place of the features (8 of 16 bytes each) */
+		uint64_t *keys = (uint64_t *)(void *)f;
+		for (size_t i = 0; i < n; i++)
+			keys[i] = f[i].key;
+		m->features = keys;
+		m->nfeatures = n;
+		return BRAIN_OK;
+	}
+	brain__free(f);
 	return BRAIN_OK;
 }
 
@@ -265,6 +292,8 @@ static int call_user_embedder(cortex *c, brain_embed_fn fn, void *payload, const
 
 static int embed(cortex *c, brain_msg_embed *m)
 {
+	m->features = NULL;
+	m->nfeatures = 0;
 	pthread_rwlock_rdlock(&c->lock);
 	brain_embed_fn fn = c->user_fn;
 	void *payload = c->user_payload;
@@ -276,7 +305,7 @@ static int embed(cortex *c, brain_msg_embed *m)
 		return brain__err(BRAIN_ENOEMBEDDER,
 		                  "brain was opened without an embedder: pass a vector or install "
 		                  "one with brain_set_embedder()");
-	return embed_builtin(c, m->text, m->len, m->vector, m->purpose);
+	return embed_builtin(c, m);
 }
 
 static int embed_epoch(cortex *c, brain_msg_embed_epoch *m)
@@ -295,41 +324,45 @@ static int learn(cortex *c, brain_msg_learn *m)
 	pthread_rwlock_unlock(&c->lock);
 	if (!builtin)
 		return BRAIN_OK;
-	brain_analysis a;
-	brain__analysis_init(&a);
-	feature *f = NULL;
-	size_t n = 0;
-	int rc = analyze(c, m->text, m->len, &a);
-	if (rc == BRAIN_OK)
-		rc = features_of(&a, &f, &n);
-	brain__analysis_free(&a);
-	if (rc)
-		return rc;
+	const uint64_t *keys = m->features;
+	size_t n = m->nfeatures;
+	uint64_t *own = NULL;
+	if (!keys) {
+		feature *f = NULL;
+		int rc = text_features(c, m->text, m->len, &f, &n);
+		if (rc)
+			return rc;
+		own = (uint64_t *)(void *)f;
+		for (size_t i = 0; i < n; i++)
+			own[i] = f[i].key;
+		keys = own;
+	}
+	int rc = BRAIN_OK;
 	pthread_rwlock_wrlock(&c->lock);
 	if (m->delta > 0) {
 		/* Room for every feature first: then counting cannot fail halfway. */
 		rc = brain__map_reserve(&c->df, brain__map_count(&c->df) + n);
 		for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
-			uint32_t *v;
-			brain__map_upsert(&c->df, f[i].key, &v, NULL);
+			uint32_t *v = NULL;
+			brain__map_upsert(&c->df, keys[i], &v, NULL);
 			(*v)++;
 		}
 		if (rc == BRAIN_OK)
 			c->ndocs++;
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			uint32_t *v;
-			if (!brain__map_get(&c->df, f[i].key, NULL))
+			uint32_t *v = NULL;
+			if (!brain__map_get(&c->df, keys[i], NULL))
 				continue;
-			brain__map_upsert(&c->df, f[i].key, &v, NULL); /* present: no allocation */
+			brain__map_upsert(&c->df, keys[i], &v, NULL); /* present: no allocation */
 			if (--(*v) == 0)
-				brain__map_remove(&c->df, f[i].key);
+				brain__map_remove(&c->df, keys[i]);
 		}
 		if (c->ndocs > 0)
 			c->ndocs--;
 	}
 	pthread_rwlock_unlock(&c->lock);
-	brain__free(f);
+	brain__free(own);
 	return rc;
 }
 
@@ -406,7 +439,8 @@ static bool blend_context(cortex *c, const float *own, float *out, float weight)
 
 static int think_query(cortex *c, brain_msg_think_query *m)
 {
-	brain_msg_embed e = {m->input, m->len, BRAIN_EMBED_QUERY, m->own, 0};
+	brain_msg_embed e = {.text = m->input, .len = m->len, .purpose = BRAIN_EMBED_QUERY,
+	                     .vector = m->own};
 	int rc = embed(c, &e);
 	if (rc)
 		return rc;

@@ -110,9 +110,11 @@ static int fetch_grow(fetch *f, size_t cap)
 	return BRAIN_OK;
 }
 
-/* Fetch the `want` nearest candidates with their records. */
+/* Fetch the `want` nearest candidates with their records. `text_only`
+ * filters out memories without text; the plan leaves it off when every
+ * memory has text, which saves a check per memory. */
 static int run_fetch(thalamus *t, const brain_msg_recall *m, fetch *f, size_t want,
-                     size_t *found)
+                     bool text_only, size_t *found)
 {
 	int rc = fetch_grow(f, want);
 	if (rc)
@@ -120,7 +122,7 @@ static int run_fetch(thalamus *t, const brain_msg_recall *m, fetch *f, size_t wa
 	brain_msg_search s = {
 		.query = m->query,
 		.k = want,
-		.text_only = m->mode == BRAIN_RECALL_TEXT,
+		.text_only = text_only,
 		.slots = f->slots,
 		.distances = f->distances,
 	};
@@ -164,6 +166,7 @@ static int recall(thalamus *t, brain_msg_recall *m)
 	brain_msg_status st = {0};
 	brain__call_STATUS(t->spine, &st);
 	size_t pool = (size_t)(m->mode == BRAIN_RECALL_TEXT ? st.text_count : st.count);
+	bool text_only = m->mode == BRAIN_RECALL_TEXT && st.text_count < st.count;
 	size_t k = BRAIN_MIN(m->k, pool);
 	if (k == 0)
 		return BRAIN_OK;
@@ -178,7 +181,7 @@ static int recall(thalamus *t, brain_msg_recall *m)
 	size_t found = 0, passing = 0;
 	int rc;
 	for (;;) {
-		rc = run_fetch(t, m, &f, want, &found);
+		rc = run_fetch(t, m, &f, want, text_only, &found);
 		if (rc)
 			break;
 		passing = 0;

@@ -58,7 +58,13 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 	if (!vec)
 		return brain__oom(b->env.opts.dimensions * sizeof(float), "remember: vector");
 
-	brain_msg_embed e = {text, len, BRAIN_EMBED_DOCUMENT, vec, 0};
+	/* The embedder hands back the text's features, so that LEARN need not
+	 * analyse the text a second time. */
+	brain_msg_embed e = {.text = text,
+	                     .len = len,
+	                     .purpose = BRAIN_EMBED_DOCUMENT,
+	                     .vector = vec,
+	                     .want_features = true};
 	if (vector)
 		rc = brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric, vec,
 		                           "remember: vector");
@@ -74,13 +80,14 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 			brain__call_EMBED_EPOCH(&b->spine, &now);
 			if (now.epoch != e.epoch) {
 				brain__unlock(b);
+				brain__free(e.features);
 				rc = brain__call_EMBED(&b->spine, &e);
 				continue;
 			}
 		}
 		rc = brain__call_STORE(&b->spine, &s);
 		if (rc == BRAIN_OK) {
-			brain_msg_learn l = {text, len, +1};
+			brain_msg_learn l = {text, len, +1, e.features, e.nfeatures};
 			rc = brain__call_LEARN(&b->spine, &l);
 			if (rc) {
 				/* undo: forgetting never allocates, so it cannot fail */
@@ -91,6 +98,7 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 		brain__unlock(b);
 		break;
 	}
+	brain__free(e.features);
 	brain__free(vec);
 	if (rc == BRAIN_OK && id_out)
 		*id_out = s.out_id;
@@ -151,7 +159,7 @@ static int recall_text(brain_t *b, const char *query, size_t k, const char *fn, 
 	float *vec = vector_alloc(b, 1);
 	if (!vec)
 		return brain__oom(b->env.opts.dimensions * sizeof(float), "recall: query vector");
-	brain_msg_embed e = {query, len, BRAIN_EMBED_QUERY, vec, 0};
+	brain_msg_embed e = {.text = query, .len = len, .purpose = BRAIN_EMBED_QUERY, .vector = vec};
 	rc = brain__call_EMBED(&b->spine, &e);
 	if (rc == BRAIN_OK) {
 		float min_score = (float)brain__param(&b->env, BRAIN_PIDX_RECALL_MIN_SCORE) / 1000.0f;
@@ -403,7 +411,7 @@ BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
 	brain__wrlock(b);
 	brain_msg_lookup m = {.id = id};
 	rc = brain__call_LOOKUP(&b->spine, &m);
-	brain_msg_learn l = {m.hit.text, m.hit.text_len, -1};
+	brain_msg_learn l = {.text = m.hit.text, .len = m.hit.text_len, .delta = -1};
 	bool learned = false;
 	if (rc == BRAIN_OK && m.hit.text) {
 		rc = brain__call_LEARN(&b->spine, &l);

@@ -72,6 +72,10 @@ typedef struct brain_msg_embed {
 	int purpose;      /* enum brain_embed_purpose */
 	float *vector;    /* out: dimensions floats */
 	uint64_t epoch;   /* out: embedder epoch used (see EMBED_EPOCH) */
+	bool want_features;  /* in: also return the text's features for LEARN */
+	uint64_t *features;  /* out: brain__malloc'ed, the caller frees; NULL if
+	                        the embedder has none (a user embedder) */
+	size_t nfeatures;    /* out */
 } brain_msg_embed;
 
 /* The embedder epoch changes whenever the embedder is replaced; a writer
@@ -82,11 +86,14 @@ typedef struct brain_msg_embed_epoch {
 } brain_msg_embed_epoch;
 
 /* The corpus changed: a text was stored (delta +1) or forgotten (-1). The
- * Cortex keeps its document frequencies (for IDF) in step. */
+ * Cortex keeps its document frequencies (for IDF) in step. The text's
+ * features, when EMBED just returned them, save analysing it again. */
 typedef struct brain_msg_learn {
 	const char *text;
 	size_t len;
 	int delta;
+	const uint64_t *features; /* optional */
+	size_t nfeatures;
 } brain_msg_learn;
 
 /* With probe: try embedder fn on a probe text (dimension, finite, non-zero)

@@ -134,7 +134,8 @@ static double spearman(const double *x, const double *y, size_t n)
 /* Query embedding through the Cortex, as recall does. */
 static void embed_query(brain_t *b, const char *text, float *vec)
 {
-	brain_msg_embed m = {text, strlen(text), BRAIN_EMBED_QUERY, vec, 0};
+	brain_msg_embed m = {.text = text, .len = strlen(text), .purpose = BRAIN_EMBED_QUERY,
+	                     .vector = vec};
 	assert_int_equal(brain__call_EMBED(&b->spine, &m), 0);
 }
 
