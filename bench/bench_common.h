@@ -59,6 +59,13 @@ std::string shared_data_dir();
 int run(int argc, char **argv, const std::vector<std::string> &defaults,
         const std::vector<std::pair<std::string, std::string>> &notes);
 
+// How the benchmark (and hnswlib in it) was compiled.
+#ifdef BENCH_MARCH_NATIVE
+#define BENCH_BUILD_NOTE "compiled with -march=native"
+#else
+#define BENCH_BUILD_NOTE "compiled WITHOUT -march=native (BRAINCORE_BENCH_NATIVE=OFF)"
+#endif
+
 // Format a duration given in nanoseconds with a sensible unit.
 std::string format_ns(double ns);
 

@@ -281,7 +281,7 @@ int main(int argc, char **argv)
 	                   "--benchmark_report_aggregates_only=true"},
 	                  {{"data", "uniform [-1, 1) random vectors; cosine: unit vectors for all"},
 	                   {"search", "k = 10, one query at a time, one thread; items/s = QPS"},
-	                   {"hnswlib", "BruteforceSearch, compiled with -march=native"},
+	                   {"hnswlib", "BruteforceSearch, " BENCH_BUILD_NOTE},
 	                   {"faiss", faiss_note},
 	                   {"B/vec", "RSS growth while adding / N (malloc_trim before and after)"},
 	                   {"check", "top-1 of braincore == top-1 of each peer on 8 queries"}});

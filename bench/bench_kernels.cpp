@@ -110,7 +110,7 @@ std::string hnsw_kernel_name(hnswlib::DISTFUNC<float> f)
 
 std::string hnsw_build_note()
 {
-	std::string s = "compiled with -march=native:";
+	std::string s = BENCH_BUILD_NOTE ":";
 #if defined(USE_AVX512)
 	s += " USE_AVX512";
 #endif

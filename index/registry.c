@@ -41,16 +41,16 @@ static const brain_index_vtable *lookup(const char *name)
 BRAIN_EXPORT int brain_index_register(const brain_index_vtable *vt)
 {
 	if (!vt)
-		return brain__err(BRAIN_ENULL, "brain_index_register: vtable is NULL");
+		return brain__err(BRAIN_ENULL, "index_register: vtable is NULL");
 	/* The version first: a vtable of another version may not even have
 	 * the fields checked below where this library expects them. */
 	if (vt->version != BRAIN_INDEX_VTABLE_VERSION)
 		return brain__err(BRAIN_EVERSION,
-		                  "brain_index_register: vtable version %u unknown (this library "
+		                  "index_register: vtable version %u unknown (this library "
 		                  "knows %u)",
 		                  vt->version, (unsigned)BRAIN_INDEX_VTABLE_VERSION);
 	if (!vt->name)
-		return brain__err(BRAIN_ENULL, "brain_index_register: name is NULL");
+		return brain__err(BRAIN_ENULL, "index_register: name is NULL");
 	const char *missing = !vt->open           ? "open"
 	                      : !vt->reserve      ? "reserve"
 	                      : !vt->add          ? "add"
@@ -61,21 +61,21 @@ BRAIN_EXPORT int brain_index_register(const brain_index_vtable *vt)
 	                      : !vt->close        ? "close"
 	                                          : NULL;
 	if (missing)
-		return brain__err(BRAIN_ENULL, "brain_index_register: backend \"%s\" has no %s function",
+		return brain__err(BRAIN_ENULL, "index_register: backend \"%s\" has no %s function",
 		                  vt->name, missing);
 	size_t len = strlen(vt->name);
 	if (len == 0 || len > MAX_NAME_BYTES)
 		return brain__err(BRAIN_EINVAL,
-		                  "brain_index_register: name must have 1 to %d bytes, not %zu",
+		                  "index_register: name must have 1 to %d bytes, not %zu",
 		                  MAX_NAME_BYTES, len);
 
 	int rc = BRAIN_OK;
 	pthread_mutex_lock(&g_lock);
 	if (lookup(vt->name))
-		rc = brain__err(BRAIN_EEXISTS, "brain_index_register: a backend \"%s\" exists already",
+		rc = brain__err(BRAIN_EEXISTS, "index_register: a backend \"%s\" exists already",
 		                vt->name);
 	else if (g_nuser == MAX_USER_BACKENDS)
-		rc = brain__err(BRAIN_EFULL, "brain_index_register: %d backends registered already",
+		rc = brain__err(BRAIN_EFULL, "index_register: %d backends registered already",
 		                MAX_USER_BACKENDS);
 	else
 		g_user[g_nuser++] = vt;

@@ -379,7 +379,7 @@ static int set_embedder(cortex *c, brain_msg_set_embedder *m)
 		int rc = call_user_embedder(c, m->fn, m->payload, probe, sizeof probe - 1, vec);
 		brain__free(vec);
 		if (rc)
-			return brain__err_context(rc, "brain_set_embedder: probe: ");
+			return brain__err_context(rc, "set_embedder: probe: ");
 		return BRAIN_OK;
 	}
 	pthread_rwlock_wrlock(&c->lock);

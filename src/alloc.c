@@ -37,10 +37,10 @@ static atomic_long g_objects;
 BRAIN_EXPORT int brain_allocator_init(brain_allocator *a, unsigned int version)
 {
 	if (!a)
-		return brain__err(BRAIN_ENULL, "brain_allocator_init: allocator is NULL");
+		return brain__err(BRAIN_ENULL, "allocator_init: allocator is NULL");
 	if (version != BRAIN_ALLOCATOR_VERSION)
 		return brain__err(BRAIN_EVERSION,
-		                  "brain_allocator_init: version %u unknown (this library knows %u)",
+		                  "allocator_init: version %u unknown (this library knows %u)",
 		                  version, (unsigned)BRAIN_ALLOCATOR_VERSION);
 	a->version = version;
 	a->malloc = libc_malloc;
@@ -56,11 +56,11 @@ BRAIN_EXPORT int brain_set_allocator(const brain_allocator *a)
 	if (a) {
 		if (a->version != BRAIN_ALLOCATOR_VERSION)
 			return brain__err(BRAIN_EVERSION,
-			                  "brain_set_allocator: version %u unknown (this library knows %u)",
+			                  "set_allocator: version %u unknown (this library knows %u)",
 			                  a->version, (unsigned)BRAIN_ALLOCATOR_VERSION);
 		if (!a->malloc || !a->realloc || !a->free)
 			return brain__err(BRAIN_ENULL,
-			                  "brain_set_allocator: malloc, realloc and free must all be set");
+			                  "set_allocator: malloc, realloc and free must all be set");
 		next = *a;
 	} else {
 		brain_allocator_init(&next, BRAIN_ALLOCATOR_VERSION);
@@ -70,7 +70,7 @@ BRAIN_EXPORT int brain_set_allocator(const brain_allocator *a)
 	if (alive != 0) {
 		pthread_mutex_unlock(&g_alloc_lock);
 		return brain__err(BRAIN_EBUSY,
-		                  "brain_set_allocator: %ld brains or results objects are still alive",
+		                  "set_allocator: %ld brains or results objects are still alive",
 		                  alive);
 	}
 	g_alloc = next;

@@ -40,6 +40,11 @@ int brain__err(int code, const char *fmt, ...) BRAIN_PRINTF(2, 3);
  * "remember: " + the current message. Returns code. */
 int brain__err_context(int code, const char *prefix);
 
+/* For the api: make the message of a failed call start with "verb: ",
+ * the call it came from, unless it already does. Returns code (and does
+ * nothing when code is BRAIN_OK). */
+int brain__err_prefix(int code, const char *verb);
+
 /* Report out of memory for `bytes` needed by `what`; returns BRAIN_ENOMEM. */
 int brain__oom(size_t bytes, const char *what);
 

@@ -44,7 +44,7 @@ static void release(brain_t *b)
 BRAIN_EXPORT int brain_open(const char *path, const brain_options *opts, brain_t **out)
 {
 	if (!out)
-		return brain__err(BRAIN_ENULL, "brain_open: out is NULL");
+		return brain__err(BRAIN_ENULL, "open: out is NULL");
 	*out = NULL;
 	brain_options resolved;
 	int rc = brain__options_resolve(opts, &resolved);
@@ -52,7 +52,7 @@ BRAIN_EXPORT int brain_open(const char *path, const brain_options *opts, brain_t
 		return rc;
 	if (path)
 		return brain__err(BRAIN_ENOTSUP,
-		                  "brain_open: on-disk brains (\"%s\") are not supported by this "
+		                  "open: on-disk brains (\"%s\") are not supported by this "
 		                  "version; pass NULL for an in-memory brain",
 		                  path);
 

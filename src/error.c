@@ -66,6 +66,18 @@ int brain__err_context(int code, const char *prefix)
 	return code;
 }
 
+int brain__err_prefix(int code, const char *verb)
+{
+	if (code == BRAIN_OK)
+		return code;
+	size_t n = strlen(verb);
+	if (strncmp(tls_msg, verb, n) == 0 && tls_msg[n] == ':')
+		return code;
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "%s: ", verb);
+	return brain__err_context(code, prefix);
+}
+
 int brain__oom(size_t bytes, const char *what)
 {
 	return brain__err(BRAIN_ENOMEM, "out of memory: %zu bytes for %s", bytes, what);

@@ -27,7 +27,7 @@ BRAIN_EXPORT void brain_set_log(brain_log_fn fn, void *payload)
 BRAIN_EXPORT int brain_set_log_level(int level)
 {
 	if (level < BRAIN_LOG_ERROR || level > BRAIN_LOG_DEBUG)
-		return brain__err(BRAIN_ERANGE, "brain_set_log_level: level %d is not in [%d, %d]", level,
+		return brain__err(BRAIN_ERANGE, "set_log_level: level %d is not in [%d, %d]", level,
 		                  BRAIN_LOG_ERROR, BRAIN_LOG_DEBUG);
 	pthread_mutex_lock(&g_log_lock);
 	g_log_level = level;

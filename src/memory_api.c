@@ -102,7 +102,7 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 	brain__free(vec);
 	if (rc == BRAIN_OK && id_out)
 		*id_out = s.out_id;
-	return rc;
+	return brain__err_prefix(rc, "remember");
 }
 
 BRAIN_EXPORT int brain_remember(brain_t *b, const char *text, float importance)
@@ -166,7 +166,7 @@ static int recall_text(brain_t *b, const char *query, size_t k, const char *fn, 
 		rc = recall_vector(b, vec, NULL, k, min_score, pack, ctx);
 	}
 	brain__free(vec);
-	return rc;
+	return brain__err_prefix(rc, fn);
 }
 
 /* brain_recall: one malloc() block, pointers first, then the texts. */
@@ -345,7 +345,7 @@ BRAIN_EXPORT int brain_think(brain_t *b, const char *input, char *output, size_t
 	rc = think_core(b, input, "think", &mem, &answer, &len);
 	if (rc) {
 		output[0] = '\0';
-		return rc;
+		return brain__err_prefix(rc, "think");
 	}
 	if (len > (size_t)INT_MAX) {
 		brain__free(answer);
@@ -379,7 +379,7 @@ BRAIN_EXPORT int brain_think_ex(brain_t *b, const char *input, brain_results **o
 		rc = brain__results_with_answer(mem, answer, len, out);
 	brain__free(answer);
 	brain_results_free(mem);
-	return rc;
+	return brain__err_prefix(rc, "think_ex");
 }
 
 /* ---- get, forget, embedder, generator ------------------------------------ */
@@ -400,7 +400,7 @@ BRAIN_EXPORT int brain_get(brain_t *b, brain_id id, brain_results **out)
 		rc = brain__results_make(&m.hit, 1, NULL, 0, out);
 	}
 	brain__unlock(b);
-	return rc;
+	return brain__err_prefix(rc, "get");
 }
 
 BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
@@ -427,12 +427,12 @@ BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
 		}
 	}
 	brain__unlock(b);
-	return rc;
+	return brain__err_prefix(rc, "forget");
 }
 
 BRAIN_EXPORT int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload)
 {
-	int rc = check_brain(b, "brain_set_embedder");
+	int rc = check_brain(b, "set_embedder");
 	if (rc)
 		return rc;
 	brain_msg_set_embedder probe = {fn, payload, true};
@@ -444,7 +444,7 @@ BRAIN_EXPORT int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload
 	brain__call_STATUS(&b->spine, &st);
 	if (st.count > 0) {
 		rc = brain__err(BRAIN_ESTATE,
-		                "brain_set_embedder: the brain holds %llu memories made by the current "
+		                "set_embedder: the brain holds %llu memories made by the current "
 		                "embedder; vectors of two embedders do not mix",
 		                (unsigned long long)st.count);
 	} else {
@@ -452,12 +452,12 @@ BRAIN_EXPORT int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload
 		rc = brain__call_SET_EMBEDDER(&b->spine, &m);
 	}
 	brain__unlock(b);
-	return rc;
+	return brain__err_prefix(rc, "set_embedder");
 }
 
 BRAIN_EXPORT int brain_set_generator(brain_t *b, brain_generate_fn fn, void *payload)
 {
-	int rc = check_brain(b, "brain_set_generator");
+	int rc = check_brain(b, "set_generator");
 	if (rc)
 		return rc;
 	brain_msg_set_generator m = {fn, payload};

@@ -30,10 +30,10 @@ static void defaults(brain_options *o)
 BRAIN_EXPORT int brain_options_init(brain_options *opts, unsigned int version)
 {
 	if (!opts)
-		return brain__err(BRAIN_ENULL, "brain_options_init: options are NULL");
+		return brain__err(BRAIN_ENULL, "options_init: options are NULL");
 	if (version == 0 || version > OPTIONS_VERSION_MAX)
 		return brain__err(BRAIN_EVERSION,
-		                  "brain_options_init: options version %u unknown (this library knows "
+		                  "options_init: options version %u unknown (this library knows "
 		                  "1..%zu)",
 		                  version, OPTIONS_VERSION_MAX);
 	brain_options full;

@@ -57,14 +57,14 @@ BRAIN_EXPORT const char *brain_param_name(int param)
 BRAIN_EXPORT int brain_set_param(brain_t *b, int param, int64_t value)
 {
 	if (!b)
-		return brain__err(BRAIN_ENULL, "brain_set_param: brain is NULL");
+		return brain__err(BRAIN_ENULL, "set_param: brain is NULL");
 	int i = brain__param_index(param);
 	if (i < 0)
-		return brain__err(BRAIN_EPARAM, "brain_set_param: parameter %d is unknown", param);
+		return brain__err(BRAIN_EPARAM, "set_param: parameter %d is unknown", param);
 	const param_info *p = &g_params[i];
 	if (value < p->min || value > p->max)
 		return brain__err(BRAIN_ERANGE,
-		                  "brain_set_param: %s = %lld is outside [%lld, %lld]", p->name,
+		                  "set_param: %s = %lld is outside [%lld, %lld]", p->name,
 		                  (long long)value, (long long)p->min, (long long)p->max);
 	atomic_store(&b->env.params[i], value);
 	return BRAIN_OK;
@@ -73,10 +73,10 @@ BRAIN_EXPORT int brain_set_param(brain_t *b, int param, int64_t value)
 BRAIN_EXPORT int brain_get_param(const brain_t *b, int param, int64_t *value)
 {
 	if (!b || !value)
-		return brain__err(BRAIN_ENULL, "brain_get_param: %s is NULL", b ? "value" : "brain");
+		return brain__err(BRAIN_ENULL, "get_param: %s is NULL", b ? "value" : "brain");
 	int i = brain__param_index(param);
 	if (i < 0)
-		return brain__err(BRAIN_EPARAM, "brain_get_param: parameter %d is unknown", param);
+		return brain__err(BRAIN_EPARAM, "get_param: parameter %d is unknown", param);
 	*value = brain__param(&b->env, (enum brain_param_index)i);
 	return BRAIN_OK;
 }

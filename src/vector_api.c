@@ -27,7 +27,7 @@ BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
 		brain__unlock(b);
 	}
 	brain__free(vec);
-	return rc;
+	return brain__err_prefix(rc, "add");
 }
 
 BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *vectors, size_t n)
@@ -45,9 +45,7 @@ BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *v
 	brain__wrlock(b);
 	int rc = brain__call_STORE_BATCH(&b->spine, &m);
 	brain__unlock(b);
-	if (rc)
-		brain__err_context(rc, "add_batch: ");
-	return rc;
+	return brain__err_prefix(rc, "add_batch");
 }
 
 BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids,
@@ -92,7 +90,7 @@ BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t
 		*found = m.found;
 	brain__free(hits);
 	brain__free(q);
-	return rc;
+	return brain__err_prefix(rc, "search");
 }
 
 BRAIN_EXPORT int brain_get_vector(brain_t *b, uint64_t id, float *vector)
@@ -103,5 +101,5 @@ BRAIN_EXPORT int brain_get_vector(brain_t *b, uint64_t id, float *vector)
 	brain__rdlock(b);
 	int rc = brain__call_GET_VECTOR(&b->spine, &m);
 	brain__unlock(b);
-	return rc;
+	return brain__err_prefix(rc, "get_vector");
 }
