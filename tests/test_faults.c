@@ -18,58 +18,18 @@
 
 #include "braincore.h"
 #include "braincore/sys/alloc.h"
-
-static long g_count;
-static long g_fail_at; /* 0: never fail */
-
-static void *f_malloc(size_t size, void *payload)
-{
-	(void)payload;
-	if (g_fail_at && ++g_count == g_fail_at)
-		return NULL;
-	return malloc(size);
-}
-
-static void *f_realloc(void *p, size_t size, void *payload)
-{
-	(void)payload;
-	if (g_fail_at && ++g_count == g_fail_at)
-		return NULL;
-	return realloc(p, size);
-}
-
-static void f_free(void *p, void *payload)
-{
-	(void)payload;
-	free(p);
-}
+#include "test_alloc.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	brain_allocator a;
-	brain_allocator_init(&a, BRAIN_ALLOCATOR_VERSION);
-	a.malloc = f_malloc;
-	a.realloc = f_realloc;
-	a.free = f_free;
-	return brain_set_allocator(&a);
+	return test_alloc_install();
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return brain_set_allocator(NULL);
-}
-
-static void arm(long n)
-{
-	g_count = 0;
-	g_fail_at = n;
-}
-
-static void disarm(void)
-{
-	g_fail_at = 0;
+	return test_alloc_remove();
 }
 
 static const char *const g_facts[] = {
@@ -112,9 +72,9 @@ static void test_faults__open(void **state)
 	(void)state;
 	for (long n = 1;; n++) {
 		brain_t *b = NULL;
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_open(NULL, NULL, &b);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0) {
 			assert_true(n > 1);
 			brain_close(b);
@@ -132,10 +92,10 @@ static void test_faults__remember(void **state)
 	const char *text = "Venus spins backwards compared with most planets.";
 	long n;
 	for (n = 1;; n++) {
-		arm(n);
+		test_alloc_arm(n);
 		brain_id id = 0;
 		int rc = brain_remember_ex(b, text, NULL, 0.7f, &id);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0) {
 			assert_int_equal(id, 4);
 			break;
@@ -155,9 +115,9 @@ static void test_faults__forget(void **state)
 	(void)state;
 	brain_t *b = make(), *control = make();
 	for (long n = 1;; n++) {
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_forget(b, 2);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0)
 			break;
 		assert_int_equal(rc, BRAIN_ENOMEM);
@@ -175,9 +135,9 @@ static void test_faults__recall_and_think(void **state)
 	brain_t *b = make(), *control = make();
 	for (long n = 1;; n++) {
 		brain_results *r = NULL;
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_recall_results(b, "octopus hearts", 3, &r);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0) {
 			assert_int_equal(brain_results_id(r, 0), 1);
 			brain_results_free(r);
@@ -188,9 +148,9 @@ static void test_faults__recall_and_think(void **state)
 	}
 	for (long n = 1;; n++) {
 		brain_results *r = NULL;
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_think_ex(b, "Tell me about espresso.", &r);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0) {
 			assert_non_null(strstr(brain_results_answer(r), "Espresso"));
 			brain_results_free(r);
@@ -201,9 +161,9 @@ static void test_faults__recall_and_think(void **state)
 	}
 	char out[512];
 	for (long n = 1;; n++) {
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_think(b, "Tell me about espresso.", out, sizeof out);
-		disarm();
+		test_alloc_disarm();
 		if (rc > 0)
 			break;
 		assert_int_equal(rc, BRAIN_ENOMEM);
@@ -211,9 +171,9 @@ static void test_faults__recall_and_think(void **state)
 	}
 	for (long n = 1;; n++) {
 		brain_results *r = NULL;
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_get(b, 3, &r);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0) {
 			brain_results_free(r);
 			break;
@@ -245,9 +205,9 @@ static void test_faults__vectors(void **state)
 	}
 	assert_int_equal(brain_add_batch(b, ids, rows, 10), 0);
 	for (long n = 1;; n++) {
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_add_batch(b, ids + 10, rows + 80, N - 10);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0)
 			break;
 		assert_int_equal(rc, BRAIN_ENOMEM);
@@ -257,9 +217,9 @@ static void test_faults__vectors(void **state)
 	for (long n = 1;; n++) {
 		uint64_t got[5];
 		size_t found = 9;
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_search(b, rows + 8 * 100, 5, got, NULL, &found);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0) {
 			assert_int_equal(found, 5);
 			assert_int_equal(got[0], 300);
@@ -269,9 +229,9 @@ static void test_faults__vectors(void **state)
 		assert_int_equal(found, 0);
 	}
 	for (long n = 1;; n++) {
-		arm(n);
+		test_alloc_arm(n);
 		int rc = brain_add(b, 99999, rows);
-		disarm();
+		test_alloc_disarm();
 		if (rc == 0)
 			break;
 		assert_int_equal(rc, BRAIN_ENOMEM);
@@ -299,7 +259,7 @@ static void test_faults__allocator_switch_refused_while_alive(void **state)
 	brain_allocator_init(&a, BRAIN_ALLOCATOR_VERSION);
 	a.free = NULL;
 	assert_int_equal(brain_set_allocator(&a), BRAIN_ENULL);
-	a.free = f_free;
+	a.free = test_alloc_free;
 	a.version = 9;
 	assert_int_equal(brain_set_allocator(&a), BRAIN_EVERSION);
 	assert_int_equal(setup(NULL), 0); /* nothing alive: allowed again */

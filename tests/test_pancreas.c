@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/test_alloc.h"
+
 #include "organs/pancreas.h"
 #include "test_util.h"
 
@@ -872,52 +874,6 @@ static void test_pancreas__random_texts_match_reference(void **state)
 
 /* ---- out of memory -------------------------------------------------------- */
 
-static long g_count;
-static long g_fail_at; /* 0: never fail */
-static long g_live;    /* blocks alive */
-
-static void *f_malloc(size_t size, void *payload)
-{
-	(void)payload;
-	if (g_fail_at && ++g_count == g_fail_at)
-		return NULL;
-	void *p = malloc(size);
-	if (p)
-		g_live++;
-	return p;
-}
-
-static void *f_realloc(void *p, size_t size, void *payload)
-{
-	(void)payload;
-	if (g_fail_at && ++g_count == g_fail_at)
-		return NULL;
-	void *q = realloc(p, size);
-	if (q && !p)
-		g_live++;
-	return q;
-}
-
-static void f_free(void *p, void *payload)
-{
-	(void)payload;
-	if (p)
-		g_live--;
-	free(p);
-}
-
-static void install_failing_allocator(void)
-{
-	brain_allocator al;
-	assert_int_equal(brain_allocator_init(&al, BRAIN_ALLOCATOR_VERSION), BRAIN_OK);
-	al.malloc = f_malloc;
-	al.realloc = f_realloc;
-	al.free = f_free;
-	assert_int_equal(brain_set_allocator(&al), BRAIN_OK);
-	g_live = 0;
-	g_fail_at = 0;
-}
-
 static void test_pancreas__out_of_memory_at_every_allocation(void **state)
 {
 	(void)state;
@@ -939,7 +895,7 @@ static void test_pancreas__out_of_memory_at_every_allocation(void **state)
 	brain__analysis_init(&want);
 	analyze_str(&want, text, 3, 5);
 
-	install_failing_allocator();
+	assert_int_equal(test_alloc_install(), BRAIN_OK);
 	for (int reuse = 0; reuse < 2; reuse++) {
 		bool done = false;
 		long failures = 0;
@@ -948,14 +904,12 @@ static void test_pancreas__out_of_memory_at_every_allocation(void **state)
 			brain__analysis_init(&a);
 			if (reuse) {
 				/* small buffers already there, grown by the long text */
-				g_fail_at = 0;
 				assert_int_equal(brain__analyze("tiny", 4, 3, 5, &a), BRAIN_OK);
 			}
-			g_count = 0;
-			g_fail_at = n;
+			test_alloc_arm(n);
 			int rc = brain__analyze(text, len, 3, 5, &a);
-			long used = g_count;
-			g_fail_at = 0;
+			long used = test_alloc_calls;
+			test_alloc_disarm();
 			if (rc == BRAIN_OK) {
 				assert_true(used < n); /* no allocation failed */
 				done = true;
@@ -982,12 +936,12 @@ static void test_pancreas__out_of_memory_at_every_allocation(void **state)
 				assert_int_equal(a.grams[g].flags, want.grams[g].flags);
 			}
 			brain__analysis_free(&a);
-			assert_int_equal(g_live, 0); /* nothing leaked */
+			assert_int_equal(test_alloc_live, 0); /* nothing leaked */
 			assert_true(n < 200);
 		}
 		assert_true(failures >= 3); /* text, words and grams each failed once */
 	}
-	assert_int_equal(brain_set_allocator(NULL), BRAIN_OK);
+	assert_int_equal(test_alloc_remove(), BRAIN_OK);
 	brain__analysis_free(&want);
 }
 

@@ -13,47 +13,19 @@
 #include <cmocka.h>
 
 #include "storage/rows.h"
+#include "tests/test_alloc.h"
 #include "tests/test_util.h"
 
-/* ---- an allocator that fails the Nth call ------------------------------ */
-
-static long g_calls;
-static long g_fail_at; /* 0: never fail */
-
-static bool fail_now(void)
-{
-	return ++g_calls == g_fail_at;
-}
-
-static void *fail_malloc(size_t size, void *payload)
-{
-	(void)payload;
-	return fail_now() ? NULL : malloc(size);
-}
-
-static void *fail_realloc(void *ptr, size_t size, void *payload)
-{
-	(void)payload;
-	return fail_now() ? NULL : realloc(ptr, size);
-}
-
-static void fail_free(void *ptr, void *payload)
-{
-	(void)payload;
-	free(ptr);
-}
-
+/* Fail the nth allocation from now (-1: every one) / stop failing. */
 static void fail_nth(long n)
 {
-	brain_allocator a = {BRAIN_ALLOCATOR_VERSION, fail_malloc, fail_realloc, fail_free, NULL};
-	g_calls = 0;
-	g_fail_at = n;
-	assert_int_equal(brain_set_allocator(&a), 0);
+	assert_int_equal(test_alloc_install(), 0);
+	test_alloc_arm(n);
 }
 
 static void fail_none(void)
 {
-	assert_int_equal(brain_set_allocator(NULL), 0);
+	assert_int_equal(test_alloc_remove(), 0);
 }
 
 /* ---- helpers ----------------------------------------------------------- */

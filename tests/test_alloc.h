@@ -1,0 +1,92 @@
+/*
+ * tests/test_alloc.h - an allocator hook for fault loops: fail the Nth
+ * allocation (or every one) and count the blocks alive, so a test can
+ * check that each failure is reported and leaks nothing.
+ *
+ *   test_alloc_install();          once no brain or results object exists
+ *   test_alloc_arm(n);             fail the nth allocation from now (-1: all)
+ *   ... the operation ...
+ *   test_alloc_disarm();
+ *   test_alloc_remove();
+ */
+#ifndef BRAIN_TEST_ALLOC_H
+#define BRAIN_TEST_ALLOC_H
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "braincore.h"
+#include "braincore/sys/alloc.h"
+
+static long test_alloc_calls;   /* allocations while armed */
+static long test_alloc_fail_at; /* 0: never; -1: every one; n: the nth */
+static long test_alloc_live;    /* blocks alive */
+
+static inline bool test_alloc_fail_now(void)
+{
+	if (test_alloc_fail_at == 0)
+		return false;
+	++test_alloc_calls;
+	return test_alloc_fail_at < 0 || test_alloc_calls == test_alloc_fail_at;
+}
+
+static inline void *test_alloc_malloc(size_t size, void *payload)
+{
+	(void)payload;
+	if (test_alloc_fail_now())
+		return NULL;
+	void *p = malloc(size);
+	if (p)
+		test_alloc_live++;
+	return p;
+}
+
+static inline void *test_alloc_realloc(void *p, size_t size, void *payload)
+{
+	(void)payload;
+	if (test_alloc_fail_now())
+		return NULL;
+	void *q = realloc(p, size);
+	if (q && !p)
+		test_alloc_live++;
+	return q;
+}
+
+static inline void test_alloc_free(void *p, void *payload)
+{
+	(void)payload;
+	if (p)
+		test_alloc_live--;
+	free(p);
+}
+
+static inline int test_alloc_install(void)
+{
+	brain_allocator a;
+	brain_allocator_init(&a, BRAIN_ALLOCATOR_VERSION);
+	a.malloc = test_alloc_malloc;
+	a.realloc = test_alloc_realloc;
+	a.free = test_alloc_free;
+	test_alloc_fail_at = 0;
+	test_alloc_live = 0;
+	return brain_set_allocator(&a);
+}
+
+static inline int test_alloc_remove(void)
+{
+	test_alloc_fail_at = 0;
+	return brain_set_allocator(NULL);
+}
+
+static inline void test_alloc_arm(long n)
+{
+	test_alloc_calls = 0;
+	test_alloc_fail_at = n;
+}
+
+static inline void test_alloc_disarm(void)
+{
+	test_alloc_fail_at = 0;
+}
+
+#endif /* BRAIN_TEST_ALLOC_H */
