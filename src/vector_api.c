@@ -9,17 +9,30 @@
 /* Importance given to vectors added without text. */
 #define VECTOR_IMPORTANCE 0.5f
 
+/* A checked copy of a caller's vector (unit length under cosine) in *out,
+ * which the caller frees. */
+static int prepared_copy(const brain_t *b, const float *vector, const char *what, float **out)
+{
+	uint32_t dims = b->env.opts.dimensions;
+	*out = brain__malloc_array(dims, sizeof **out);
+	if (!*out)
+		return brain__oom(dims * sizeof **out, what);
+	int rc = brain__vector_prepare(vector, dims, b->env.opts.metric, *out, what);
+	if (rc) {
+		brain__free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
 {
 	if (!b || !vector)
 		return brain__err(BRAIN_ENULL, "add: %s is NULL", b ? "vector" : "brain");
 	if (id == BRAIN_ID_NONE)
 		return brain__err(BRAIN_EINVAL, "add: id BRAIN_ID_NONE (UINT64_MAX) is not an id");
-	uint32_t dims = b->env.opts.dimensions;
-	float *vec = brain__malloc_array(dims, sizeof *vec);
-	if (!vec)
-		return brain__oom(dims * sizeof *vec, "add: vector");
-	int rc = brain__vector_prepare(vector, dims, b->env.opts.metric, vec, "add: vector");
+	float *vec = NULL;
+	int rc = prepared_copy(b, vector, "add: vector", &vec);
 	if (rc == BRAIN_OK) {
 		brain_msg_store s = {id, NULL, 0, vec, VECTOR_IMPORTANCE, BRAIN_ID_NONE};
 		brain__wrlock(b);
@@ -58,15 +71,10 @@ BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t
 		                  !b ? "brain" : !query ? "query" : !ids ? "ids" : "found");
 	if (k == 0)
 		return brain__err(BRAIN_ERANGE, "search: k is 0; ask for at least 1 neighbour");
-	uint32_t dims = b->env.opts.dimensions;
-	float *q = brain__malloc_array(dims, sizeof *q);
-	if (!q)
-		return brain__oom(dims * sizeof *q, "search: query");
-	int rc = brain__vector_prepare(query, dims, b->env.opts.metric, q, "search: query");
-	if (rc) {
-		brain__free(q);
+	float *q = NULL;
+	int rc = prepared_copy(b, query, "search: query", &q);
+	if (rc)
 		return rc;
-	}
 	brain__rdlock(b);
 	brain_msg_status st = {0};
 	brain__call_STATUS(&b->spine, &st);
