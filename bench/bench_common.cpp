@@ -98,10 +98,11 @@ std::string format_rate(double per_s)
 struct Result {
 	std::string group, impl, label;
 	int64_t family = 0;        // registration order
-	double ns = 0;             // real time per iteration (median of repetitions)
+	double ns = 0;             // CPU time per iteration (median of repetitions)
 	double items_ps = -1;      // items_per_second, if the benchmark set it
 	double bytes_ps = -1;      // bytes_per_second
-	double bytes_per_vec = -1; // counter "B/vec" (memory per vector)
+	double bytes_per_vec = -1; // first counter named "B/..." (memory per vector or item)
+	std::string per;           // what it is per: "vec", "memory"
 	bool error = false;
 	std::string message;
 };
@@ -125,6 +126,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
 public:
 	std::vector<Result> results;
 
+	explicit RatioReporter(OutputOptions o) : ConsoleReporter(o) {}
+
 	void ReportRuns(const std::vector<Run> &runs) override
 	{
 		ConsoleReporter::ReportRuns(runs);
@@ -146,7 +149,9 @@ public:
 			x.family = r.family_index;
 			x.error = r.error_occurred;
 			x.message = r.error_message;
-			x.ns = to_ns(r.GetAdjustedRealTime(), r.time_unit);
+			// CPU time: the benchmarks are single-threaded, and on a shared
+			// machine wall time also counts the time other processes had the core.
+			x.ns = to_ns(r.GetAdjustedCPUTime(), r.time_unit);
 			auto get = [&](const char *key, double &out) {
 				auto it = r.counters.find(key);
 				if (it != r.counters.end())
@@ -154,7 +159,12 @@ public:
 			};
 			get("items_per_second", x.items_ps);
 			get("bytes_per_second", x.bytes_ps);
-			get("B/vec", x.bytes_per_vec);
+			for (const auto &kv : r.counters)
+				if (kv.first.rfind("B/", 0) == 0) {
+					x.bytes_per_vec = kv.second.value;
+					x.per = kv.first.substr(2);
+					break;
+				}
 			bool seen = false;
 			for (Result &old : results)
 				if (old.group == x.group && old.impl == x.impl) {
@@ -189,8 +199,8 @@ std::string mem(const Result &r)
 	if (r.bytes_per_vec < 0)
 		return "";
 	char buf[32];
-	std::snprintf(buf, sizeof buf, " (%.0f B/vec)", r.bytes_per_vec);
-	return buf;
+	std::snprintf(buf, sizeof buf, " (%.0f B/", r.bytes_per_vec);
+	return buf + r.per + ")";
 }
 
 bool is_braincore(const Result &r)
@@ -211,9 +221,10 @@ void print_ratios(std::vector<Result> results, std::ostream &out)
 	for (const Result &r : results)
 		any_mem |= r.bytes_per_vec >= 0;
 
-	out << "\nRatios, same run (peer time / braincore time; > 1 means braincore is faster";
+	out << "\nRatios, same run (CPU time per operation, median of the repetitions; ratio = "
+	       "peer time / braincore time, > 1 means braincore is faster";
 	if (any_mem)
-		out << "; mem = peer bytes per vector / braincore bytes per vector";
+		out << "; mem = peer resident bytes per item / braincore's";
 	out << "):\n\n";
 	out << "| group | braincore | time | throughput | peer | time | throughput | ratio |"
 	    << (any_mem ? " mem |" : "") << "\n";
@@ -226,7 +237,10 @@ void print_ratios(std::vector<Result> results, std::ostream &out)
 			(is_braincore(r) ? ours : peers).push_back(&r);
 		}
 		auto cell = [](const Result *r) {
-			return r->impl + " | " + format_ns(r->ns) + " | " + throughput(*r) + mem(*r);
+			std::string label;
+			if (!is_braincore(*r) && !r->label.empty())
+				label = " (" + r->label + ")";
+			return r->impl + label + " | " + format_ns(r->ns) + " | " + throughput(*r) + mem(*r);
 		};
 		for (const Result *a : ours) {
 			if (peers.empty()) {
@@ -286,16 +300,18 @@ int run(int argc, char **argv, const std::vector<std::string> &defaults,
 	if (benchmark::ReportUnrecognizedArguments(n, cargs.data()))
 		return 2;
 
-	for (const auto &kv : notes) {
+	// The reporter prints these with the machine's context.
+	for (const auto &kv : notes)
 		benchmark::AddCustomContext(kv.first, kv.second);
-		std::cout << kv.first << ": " << kv.second << "\n";
-	}
 	std::cout << "defaults:";
 	for (const std::string &d : defaults)
 		std::cout << " " << d;
 	std::cout << " (the command line overrides them)\n" << std::flush;
 
-	RatioReporter reporter;
+	// Colour only on a terminal (logs want plain text); counters as
+	// name=value, since they differ from one benchmark to the next.
+	RatioReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
+	                                             : benchmark::ConsoleReporter::OO_None);
 	benchmark::RunSpecifiedBenchmarks(&reporter);
 	print_ratios(reporter.results, std::cout);
 	benchmark::Shutdown();

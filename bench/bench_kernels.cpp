@@ -263,20 +263,16 @@ int main(int argc, char **argv)
 					                   brain__simd_name((brain_simd_level)level);
 					if (pair)
 						benchmark::RegisterBenchmark(name.c_str(), pair_braincore, m, level,
-						                             dim)
-							->UseRealTime();
+						                             dim);
 					else
 						benchmark::RegisterBenchmark(name.c_str(), batch_braincore, m, level,
-						                             dim)
-							->UseRealTime();
+						                             dim);
 				}
 				std::string name = group + "/hnswlib";
 				if (pair)
-					benchmark::RegisterBenchmark(name.c_str(), pair_hnswlib, m, dim)
-						->UseRealTime();
+					benchmark::RegisterBenchmark(name.c_str(), pair_hnswlib, m, dim);
 				else
-					benchmark::RegisterBenchmark(name.c_str(), batch_hnswlib, m, dim)
-						->UseRealTime();
+					benchmark::RegisterBenchmark(name.c_str(), batch_hnswlib, m, dim);
 			}
 	return bench::run(argc, argv,
 	                  {"--benchmark_min_time=0.05", "--benchmark_repetitions=5",

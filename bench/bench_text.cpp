@@ -151,6 +151,7 @@ const std::vector<std::string> &queries()
 struct Brain {
 	brain_t *b = nullptr;
 	std::string error;
+	double bytes_per_memory = 0; // RSS growth while it was filled / memories
 	~Brain() { brain_close(b); }
 };
 
@@ -171,14 +172,21 @@ Brain &brain_of(size_t n)
 	auto &slot = all[n];
 	if (!slot) {
 		slot.reset(new Brain);
+		std::vector<std::string> texts;
+		for (size_t i = 0; i < n; i++)
+			texts.push_back(memory_text(i));
+		bench::trim_heap();
+		size_t before = bench::rss_bytes();
 		slot->b = open_brain(slot->error);
 		for (size_t i = 0; slot->b && i < n; i++) {
-			std::string t = memory_text(i);
-			if (brain_remember(slot->b, t.c_str(), 0.5f)) {
+			if (brain_remember(slot->b, texts[i].c_str(), 0.5f)) {
 				slot->error = std::string("remember: ") + brain_errmsg();
 				break;
 			}
 		}
+		bench::trim_heap();
+		size_t after = bench::rss_bytes();
+		slot->bytes_per_memory = after > before ? (double)(after - before) / (double)n : 0;
 	}
 	return *slot;
 }
@@ -233,7 +241,8 @@ void recall_braincore(benchmark::State &state, size_t n)
 		i++;
 	}
 	state.SetItemsProcessed(state.iterations());
-	state.counters["found"] = benchmark::Counter((double)hits / (double)i);
+	state.counters["found"] = i ? (double)hits / (double)i : 0.0;
+	state.counters["B/memory"] = br.bytes_per_memory;
 }
 
 void think_braincore(benchmark::State &state, size_t n)
@@ -289,6 +298,7 @@ struct Db {
 	sqlite3 *db = nullptr;
 	sqlite3_stmt *insert = nullptr;
 	std::string error;
+	double bytes_per_memory = 0;
 	~Db()
 	{
 		sqlite3_finalize(insert);
@@ -361,13 +371,21 @@ Db &db_of(size_t n)
 	auto &slot = all[n];
 	if (!slot) {
 		slot.reset(new Db);
+		std::vector<std::string> texts;
+		for (size_t i = 0; i < n; i++)
+			texts.push_back(memory_text(i));
+		bench::trim_heap();
+		size_t before = bench::rss_bytes();
 		if (db_open(*slot)) {
 			sqlite3_exec(slot->db, "BEGIN", nullptr, nullptr, nullptr);
 			for (size_t i = 0; i < n; i++)
-				if (!db_insert(*slot, memory_text(i)))
+				if (!db_insert(*slot, texts[i]))
 					break;
 			sqlite3_exec(slot->db, "COMMIT", nullptr, nullptr, nullptr);
 		}
+		bench::trim_heap();
+		size_t after = bench::rss_bytes();
+		slot->bytes_per_memory = after > before ? (double)(after - before) / (double)n : 0;
 	}
 	return *slot;
 }
@@ -437,7 +455,8 @@ void recall_fts5(benchmark::State &state, size_t n)
 	}
 	sqlite3_finalize(st);
 	state.SetItemsProcessed(state.iterations());
-	state.counters["found"] = benchmark::Counter((double)hits / (double)i);
+	state.counters["found"] = i ? (double)hits / (double)i : 0.0;
+	state.counters["B/memory"] = d.bytes_per_memory;
 }
 
 #endif
@@ -458,42 +477,32 @@ int main(int argc, char **argv)
 	               : "FTS5 unavailable (" + why + "): skipped";
 #endif
 	std::string n = std::to_string(kRememberN);
-	benchmark::RegisterBenchmark(("remember/n:" + n + "/braincore").c_str(), remember_braincore)
-		->UseRealTime()
-		->Iterations(1);
+	benchmark::RegisterBenchmark(("remember/n:" + n + "/braincore").c_str(), remember_braincore);
 #ifdef BENCH_HAVE_SQLITE
 	if (fts) {
 		benchmark::RegisterBenchmark(("remember/n:" + n + "/sqlite-fts5-txn").c_str(),
-		                             remember_fts5, true)
-			->UseRealTime()
-			->Iterations(1);
+		                             remember_fts5, true);
 		benchmark::RegisterBenchmark(("remember/n:" + n + "/sqlite-fts5-autocommit").c_str(),
-		                             remember_fts5, false)
-			->UseRealTime()
-			->Iterations(1);
+		                             remember_fts5, false);
 	}
 #endif
 	for (size_t s : sizes) {
 		std::string g = "recall/n:" + std::to_string(s);
-		benchmark::RegisterBenchmark((g + "/braincore").c_str(), recall_braincore, s)
-			->UseRealTime();
+		benchmark::RegisterBenchmark((g + "/braincore").c_str(), recall_braincore, s);
 #ifdef BENCH_HAVE_SQLITE
 		if (fts)
-			benchmark::RegisterBenchmark((g + "/sqlite-fts5").c_str(), recall_fts5, s)
-				->UseRealTime();
+			benchmark::RegisterBenchmark((g + "/sqlite-fts5").c_str(), recall_fts5, s);
 #endif
 	}
 	for (size_t s : sizes)
 		benchmark::RegisterBenchmark(("think/n:" + std::to_string(s) + "/braincore").c_str(),
-		                             think_braincore, s)
-			->UseRealTime();
-	benchmark::RegisterBenchmark("embed/document/braincore", embed_braincore, false)
-		->UseRealTime();
-	benchmark::RegisterBenchmark("embed/query/braincore", embed_braincore, true)->UseRealTime();
+		                             think_braincore, s);
+	benchmark::RegisterBenchmark("embed/document/braincore", embed_braincore, false);
+	benchmark::RegisterBenchmark("embed/query/braincore", embed_braincore, true);
 
 	return bench::run(
 		argc, argv,
-		{"--benchmark_min_time=0.3", "--benchmark_repetitions=3",
+		{"--benchmark_min_time=0.3", "--benchmark_repetitions=5",
 		 "--benchmark_enable_random_interleaving=true",
 		 "--benchmark_report_aggregates_only=true"},
 		{{"sentences", corpus().source},
@@ -502,5 +511,6 @@ int main(int argc, char **argv)
 		 {"queries", "256 sentences of the corpus, cycled; recall k = 5 (brain_recall_ids)"},
 		 {"embed", "the Spine's EMBED message on the 10,000 brain (document: as remember; "
 		           "query: as recall, with IDF)"},
-		 {"sqlite", fts_note}});
+		 {"sqlite", fts_note},
+		 {"B/memory", "RSS growth while the brain (or FTS5 table) of a recall was filled / N"}});
 }

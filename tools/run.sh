@@ -72,9 +72,17 @@ gnu11)
 	;;
 bench)
 	need $build_deps libbenchmark-dev libhnswlib-dev
+	# Optional peers (FAISS, SQLite FTS5): the benchmarks skip what is missing.
+	need libfaiss-dev libsqlite3-dev ||
+		echo "run.sh: optional peers not installed; the benchmarks skip them" >&2
 	configure_build bench -DCMAKE_BUILD_TYPE=Release -DBRAINCORE_TESTS=OFF -DBRAINCORE_BENCH=ON
+	# One at a time (they measure); each also leaves its figures as JSON in
+	# build/bench/<name>.json. Extra arguments go to every benchmark, e.g.
+	# sh tools/run.sh bench --benchmark_filter=recall
+	shift
 	for b in build/bench/bench/bench_*; do
-		[ -x "$b" ] && "$b"
+		[ -f "$b" ] && [ -x "$b" ] || continue
+		"$b" --benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json "$@"
 	done
 	;;
 *)
