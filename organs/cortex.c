@@ -154,7 +154,10 @@ static inline uint64_t feature_key(const void *bytes, size_t len, uint64_t seed)
 	return k == BRAIN_MAP_EMPTY ? k - 1 : k;
 }
 
-static inline void add_feature(feature *table, size_t mask, uint64_t key, float weight)
+/* Count one occurrence of a feature in the open-addressing table; a new
+ * one is appended to `order` (cell numbers in order of first appearance). */
+static inline void add_feature(feature *table, size_t mask, uint32_t *order, size_t *m,
+                               uint64_t key, float weight)
 {
 	size_t i = (size_t)brain__mix64(key) & mask;
 	while (table[i].tf && table[i].key != key)
@@ -162,13 +165,15 @@ static inline void add_feature(feature *table, size_t mask, uint64_t key, float 
 	if (table[i].tf++ == 0) {
 		table[i].key = key;
 		table[i].weight = weight;
+		order[(*m)++] = (uint32_t)i;
 	}
 }
 
 /* The distinct features of an analysed text with their class weight and
- * count, in a deterministic order (of their hash). Counted in a small open
- * addressing table, which costs a fraction of sorting. *out is
- * brain__malloc'ed (NULL when none). */
+ * count, in order of first appearance. Counted in a small open-addressing
+ * table, which costs a fraction of sorting. One block holds the table, the
+ * list of the cells in use and, at the end, the result moved to its front;
+ * *out is that block, brain__malloc'ed (NULL when the text has none). */
 static int features_of(const brain_analysis *a, feature **out, size_t *n_out)
 {
 	*out = NULL;
@@ -177,21 +182,28 @@ static int features_of(const brain_analysis *a, feature **out, size_t *n_out)
 	size_t n = a->nwords + bigrams + a->ngrams;
 	if (n == 0)
 		return BRAIN_OK;
+	if (n > UINT32_MAX / 4)
+		return brain__err(BRAIN_ETOOLONG, "text has %zu features, too many to count", n);
 	size_t cap = 16;
 	while (cap < 2 * n)
 		cap <<= 1;
-	feature *f = brain__calloc(cap, sizeof *f);
+	size_t bytes = (cap + n) * sizeof(feature) + n * sizeof(uint32_t);
+	feature *f = brain__malloc(bytes);
 	if (!f)
-		return brain__oom(cap * sizeof *f, "text features");
-	size_t mask = cap - 1;
+		return brain__oom(bytes, "text features");
+	memset(f, 0, cap * sizeof *f);
+	feature *result = f + cap;
+	uint32_t *order = (uint32_t *)(void *)(result + n);
+	size_t mask = cap - 1, m = 0;
 	for (size_t i = 0; i < a->nwords; i++) {
 		const brain_span *w = &a->words[i];
-		add_feature(f, mask, feature_key(a->text + w->off, w->len, g_class_seed[CLASS_WORD]),
+		add_feature(f, mask, order, &m,
+		            feature_key(a->text + w->off, w->len, g_class_seed[CLASS_WORD]),
 		            g_class_weight[CLASS_WORD]);
 		if (i + 1 < a->nwords) {
 			/* "w1 w2" is contiguous in the normalised text */
 			const brain_span *w2 = &a->words[i + 1];
-			add_feature(f, mask,
+			add_feature(f, mask, order, &m,
 			            feature_key(a->text + w->off, w2->off + w2->len - w->off,
 			                        g_class_seed[CLASS_BIGRAM]),
 			            g_class_weight[CLASS_BIGRAM]);
@@ -201,22 +213,15 @@ static int features_of(const brain_analysis *a, feature **out, size_t *n_out)
 		const brain_gram *g = &a->grams[i];
 		uint64_t seed = g_class_seed[CLASS_GRAM] ^ ((uint64_t)g->flags << 56) ^
 		                ((uint64_t)g->n << 48);
-		add_feature(f, mask, feature_key(a->text + g->off, g->len, seed),
+		add_feature(f, mask, order, &m, feature_key(a->text + g->off, g->len, seed),
 		            g_class_weight[CLASS_GRAM]);
 	}
-	/* compact to the front: the write index never passes the read index */
-	size_t m = 0;
-	for (size_t i = 0; i < cap; i++)
-		if (f[i].tf)
-			f[m++] = f[i];
+	for (size_t j = 0; j < m; j++)
+		result[j] = f[order[j]];
+	memcpy(f, result, m * sizeof *f); /* m <= n <= cap / 2: no overlap */
 	*out = f;
 	*n_out = m;
 	return BRAIN_OK;
-}
-
-static inline float idf(const cortex *c, uint32_t df)
-{
-	return logf((float)(c->ndocs + 1) / (float)(df + 1)) + 1.0f;
 }
 
 /* Fast range reduction of the key's high half onto [0, dims). */
@@ -237,6 +242,23 @@ static int text_features(cortex *c, const char *text, size_t len, feature **f, s
 	return rc;
 }
 
+/* ln(1 + tf) for small tf, and ln(df + 1) for small df: a table lookup
+ * instead of logf for almost every feature. */
+#define LOG_TABLE 256
+static float g_log1p_table[LOG_TABLE];
+static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
+
+static void log_table_init(void)
+{
+	for (int i = 0; i < LOG_TABLE; i++)
+		g_log1p_table[i] = logf((float)i + 1.0f);
+}
+
+static inline float log1p_u32(uint32_t x)
+{
+	return x < LOG_TABLE ? g_log1p_table[x] : logf((float)x + 1.0f);
+}
+
 static int embed_builtin(cortex *c, brain_msg_embed *m)
 {
 	feature *f = NULL;
@@ -245,23 +267,34 @@ static int embed_builtin(cortex *c, brain_msg_embed *m)
 	int rc = text_features(c, m->text, m->len, &f, &n);
 	if (rc)
 		return rc;
+	if (n == 0)
+		return brain__err(BRAIN_EEMPTY, "text has no words or numbers to index");
+	pthread_once(&g_log_once, log_table_init);
 	memset(vec, 0, c->dims * sizeof *vec);
 	pthread_rwlock_rdlock(&c->lock);
+	/* idf = ln((N + 1) / (df + 1)) + 1 = ln(N + 1) - ln(df + 1) + 1 */
+	float idf_base = logf((float)c->ndocs + 1.0f) + 1.0f;
 	for (size_t i = 0; i < n; i++) {
-		float w = f[i].weight * (1.0f + logf((float)f[i].tf));
+		float w = f[i].weight * (1.0f + log1p_u32(f[i].tf - 1));
 		if (m->purpose == BRAIN_EMBED_QUERY) {
 			uint32_t df = 0;
 			if (brain__map_get(&c->df, f[i].key, &df))
-				w *= idf(c, df);
+				w *= idf_base - log1p_u32(df);
 			else
-				w *= idf(c, 0) * UNSEEN_QUERY_WEIGHT;
+				w *= idf_base * UNSEEN_QUERY_WEIGHT;
 		}
+		f[i].weight = w;
 		vec[dim_of(f[i].key, c->dims)] += (f[i].key & 1) ? -w : w;
 	}
 	pthread_rwlock_unlock(&c->lock);
 	if (brain__normalize(vec, c->dims) == 0.0f) {
-		brain__free(f);
-		return brain__err(BRAIN_EEMPTY, "text has no words or numbers to index");
+		/* Every feature cancelled another out in its dimension (a word of
+		 * one character has two features: at 1 in (2 * dims) texts they
+		 * collide with opposite signs). Without the signs the sum cannot
+		 * cancel, and the vector is still a function of the text alone. */
+		for (size_t i = 0; i < n; i++)
+			vec[dim_of(f[i].key, c->dims)] += f[i].weight;
+		brain__normalize(vec, c->dims);
 	}
 	if (m->want_features) {
 		/* the keys, in place of the features (8 of 16 bytes each) */
@@ -379,7 +412,7 @@ static int set_embedder(cortex *c, brain_msg_set_embedder *m)
 		int rc = call_user_embedder(c, m->fn, m->payload, probe, sizeof probe - 1, vec);
 		brain__free(vec);
 		if (rc)
-			return brain__err_context(rc, "set_embedder: probe: ");
+			return brain__err_context(rc, "probe: ");
 		return BRAIN_OK;
 	}
 	pthread_rwlock_wrlock(&c->lock);
@@ -426,8 +459,11 @@ static bool refers_back(cortex *c, const char *text, size_t len)
 static bool blend_context(cortex *c, const float *own, float *out, float weight)
 {
 	bool used = false;
+	/* a working memory of size 0 keeps nothing, even before the ring has
+	 * been trimmed by the next exchange */
+	bool keeps = brain__param(c->env, BRAIN_PIDX_WORKING_MEMORY_SIZE) > 0;
 	pthread_mutex_lock(&c->wm_lock);
-	if (c->wm_count > 0) {
+	if (keeps && c->wm_count > 0) {
 		const float *past = c->wm[(c->wm_head + c->wm_cap - 1) % c->wm_cap].vector;
 		for (uint32_t d = 0; d < c->dims; d++)
 			out[d] = own[d] + weight * past[d];

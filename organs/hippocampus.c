@@ -243,7 +243,8 @@ static int store_batch(hippocampus *h, brain_msg_store_batch *m)
 	if (rc == BRAIN_OK)
 		rc = reserve(h, n);
 	/* Now nothing can fail but the backend itself; if it does, undo the rows
-	 * added so far. */
+	 * added so far, and the ids they moved on. */
+	brain_id next_id = h->next_id;
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		brain__vector_prepare(m->vectors + i * dims, dims, metric, row, "row");
 		uint32_t slot = take_slot(h);
@@ -258,10 +259,11 @@ static int store_batch(hippocampus *h, brain_msg_store_batch *m)
 				brain__map_get(&h->ids, m->ids[j], &s);
 				h->vt->remove(h->index, s);
 				brain__map_remove(&h->ids, m->ids[j]);
-				rec(h, s)->live = false;
+				memset(rec(h, s), 0, sizeof(record));
 				h->free[h->nfree++] = s;
 				atomic_fetch_sub(&h->count, 1);
 			}
+			h->next_id = next_id;
 			break;
 		}
 		commit(h, slot, m->ids[i], NULL, 0, 0.5f);

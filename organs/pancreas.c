@@ -192,6 +192,9 @@ static inline unsigned uc_value(uint32_t cp)
 /* The kana that `base` becomes with the sound mark `mark`, or 0. */
 static uint32_t kana_compose(uint32_t base, uint32_t mark)
 {
+	/* every kana is in the basic plane; the key below has room for 16 bits */
+	if (base > 0xFFFF || mark > 0xFFFF)
+		return 0;
 	size_t lo = 0, hi = UC_KANA_COUNT;
 	uint32_t key = base << 16 | mark;
 	while (lo < hi) {

@@ -175,8 +175,11 @@ static int recall(thalamus *t, brain_msg_recall *m)
 	float w = m->mode == BRAIN_RECALL_TEXT
 	                  ? (float)brain__param(t->env, BRAIN_PIDX_RECALL_IMPORTANCE_WEIGHT) / 1000.0f
 	                  : 0.0f;
-	/* First fetch: k, plus headroom when importance can reorder. */
-	size_t want = w > 0 ? BRAIN_MIN(pool, 2 * k + 8) : k;
+	/* First fetch: one more than k, so that the farthest fetched lies
+	 * beyond the k-th and usually proves nothing unfetched can enter (else
+	 * every recall would fetch twice); more headroom when importance can
+	 * reorder. */
+	size_t want = BRAIN_MIN(pool, w > 0 ? 2 * k + 8 : k + 1);
 	fetch f = {0};
 	size_t found = 0, passing = 0;
 	int rc;

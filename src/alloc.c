@@ -80,6 +80,15 @@ BRAIN_EXPORT int brain_set_allocator(const brain_allocator *a)
 
 void brain__objects_inc(void)
 {
+	/* Under the lock, so that an allocator switch either sees this object
+	 * (and refuses) or happens entirely before its first allocation. */
+	pthread_mutex_lock(&g_alloc_lock);
+	atomic_fetch_add(&g_objects, 1);
+	pthread_mutex_unlock(&g_alloc_lock);
+}
+
+void brain__objects_inc_nested(void)
+{
 	atomic_fetch_add(&g_objects, 1);
 }
 
@@ -88,9 +97,11 @@ void brain__objects_dec(void)
 	atomic_fetch_sub(&g_objects, 1);
 }
 
-/* g_alloc only changes while no object exists, and objects are created on
- * the thread that then uses them, so reading it without the lock is safe:
- * the switch happens-before any object that uses the new allocator. */
+/* g_alloc changes only under g_alloc_lock while no object exists, and every
+ * allocation belongs to an object counted (under the same lock) before its
+ * first allocation and uncounted after its last free; so a switch is
+ * ordered before or after every allocation and reading g_alloc here needs
+ * no lock. */
 void *brain__malloc(size_t size)
 {
 	return g_alloc.malloc(size ? size : 1, g_alloc.payload);

@@ -60,8 +60,12 @@ void *brain__malloc_array(size_t count, size_t size);
 char *brain__strndup(const char *s, size_t len);
 
 /* Objects that must not outlive the allocator (brains, results): counted so
- * that brain_set_allocator() can refuse to switch while any exist. */
+ * that brain_set_allocator() can refuse to switch while any exist. A brain
+ * is counted before its first allocation (inc takes the allocator lock);
+ * an object made while another is alive, such as results made by a brain's
+ * call, may use the lock-free inc_nested after its allocation. */
 void brain__objects_inc(void);
+void brain__objects_inc_nested(void);
 void brain__objects_dec(void);
 
 /* ---- overflow-checked arithmetic -------------------------------------- */

@@ -56,10 +56,12 @@ BRAIN_EXPORT int brain_open(const char *path, const brain_options *opts, brain_t
 		                  "version; pass NULL for an in-memory brain",
 		                  path);
 
+	brain__objects_inc(); /* before the first allocation: see src/alloc.c */
 	brain_t *b = brain__calloc(1, sizeof *b);
-	if (!b)
+	if (!b) {
+		brain__objects_dec();
 		return brain__oom(sizeof *b, "brain");
-	brain__objects_inc();
+	}
 	b->env.opts = resolved;
 	brain__params_defaults(&b->env);
 

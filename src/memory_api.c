@@ -438,7 +438,7 @@ BRAIN_EXPORT int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload
 	brain_msg_set_embedder probe = {fn, payload, true};
 	rc = brain__call_SET_EMBEDDER(&b->spine, &probe); /* user code: no lock held */
 	if (rc)
-		return rc;
+		return brain__err_prefix(rc, "set_embedder");
 	brain__wrlock(b);
 	brain_msg_status st = {0};
 	brain__call_STATUS(&b->spine, &st);

@@ -70,7 +70,7 @@ int brain__results_make(const brain_hit *hits, size_t n, const char *answer, siz
 		r->answer = NULL;
 		r->answer_len = 0;
 	}
-	brain__objects_inc();
+	brain__objects_inc_nested(); /* made inside a call on a live brain */
 	*out = r;
 	return BRAIN_OK;
 }

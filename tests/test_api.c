@@ -5,6 +5,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,44 @@ static void test_api__user_embedder(void **state)
 	brain_destroy(b);
 }
 
+/* A word of one character has two features; where they cancel in their
+ * dimension the text must still be remembered (and found). */
+static void test_api__one_character_texts(void **state)
+{
+	(void)state;
+	brain_t *b = brain_create();
+	char text[8];
+	for (uint32_t cp = 0x4E00; cp <= 0x9FFF; cp++) {
+		text[0] = (char)(0xE0 | cp >> 12);
+		text[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		text[2] = (char)(0x80 | (cp & 0x3F));
+		text[3] = '\0';
+		if (brain_remember(b, text, 0.5f) != 0)
+			fail_msg("U+%04X: %s", (unsigned)cp, brain_errmsg());
+	}
+	assert_int_equal(brain_count(b), 0x9FFF - 0x4E00 + 1);
+	brain_destroy(b);
+
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 16; /* collisions are frequent here */
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	for (int c = 33; c < 127; c++) {
+		text[0] = (char)c;
+		text[1] = '\0';
+		int rc = brain_remember(b, text, 0.5f);
+		bool word = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		assert_int_equal(rc, word ? 0 : BRAIN_EEMPTY);
+		if (word) {
+			brain_id id;
+			size_t found;
+			assert_int_equal(brain_recall_ids(b, text, 1, &id, NULL, &found), 0);
+			assert_int_equal(found, 1);
+		}
+	}
+	brain_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_api__bad_inputs),
 		cmocka_unit_test(test_api__caller_vectors_and_no_embedder),
 		cmocka_unit_test(test_api__user_embedder),
+		cmocka_unit_test(test_api__one_character_texts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -874,6 +874,66 @@ static void test_pancreas__random_texts_match_reference(void **state)
 
 /* ---- out of memory -------------------------------------------------------- */
 
+static size_t put_utf8(char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Every code point, next to letters, marks and kana: the key is valid
+ * UTF-8 with words and grams inside it (check_analysis), and analysing the
+ * key again gives the same key. (A letter above U+FFFF followed by a kana
+ * sound mark once composed as if it were a kana.) */
+static void test_pancreas__every_code_point_gives_a_stable_key(void **state)
+{
+	(void)state;
+	brain_analysis a, again;
+	brain__analysis_init(&a);
+	brain__analysis_init(&again);
+	static const uint32_t ctx[2][5] = {
+		{0, 0x3099, 'x', 0, 'y'},    /* cp + voiced mark, cp between letters */
+		{0x30A2, 0, 0x309A, 0, 0x301}, /* after a kana, + semi-voiced mark, + accent */
+	};
+	for (uint32_t cp = 1; cp <= 0x10FFFF; cp++) {
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			continue;
+		for (int c = 0; c < 2; c++) {
+			char text[32];
+			size_t len = 0;
+			for (int i = 0; i < 5; i++)
+				len += put_utf8(text + len, ctx[c][i] ? ctx[c][i] : cp);
+			assert_int_equal(brain__analyze(text, len, 3, 5, &a), BRAIN_OK);
+			if (brain__utf8_check(a.text, a.text_len, NULL) != BRAIN_OK)
+				fail_msg("U+%04X in context %d: key is not valid UTF-8", (unsigned)cp, c);
+			assert_int_equal(brain__analyze(a.text, a.text_len, 3, 5, &again), BRAIN_OK);
+			if (again.text_len != a.text_len || memcmp(again.text, a.text, a.text_len) != 0)
+				fail_msg("U+%04X in context %d: key changes when analysed again",
+				         (unsigned)cp, c);
+		}
+	}
+	check_analysis(&a, 3, 5);
+	brain__analysis_free(&a);
+	brain__analysis_free(&again);
+}
+
 static void test_pancreas__out_of_memory_at_every_allocation(void **state)
 {
 	(void)state;
@@ -996,6 +1056,7 @@ int main(void)
 		cmocka_unit_test(test_pancreas__analysis_reuse_and_no_text),
 		cmocka_unit_test(test_pancreas__grams_exact),
 		cmocka_unit_test(test_pancreas__random_texts_match_reference),
+		cmocka_unit_test(test_pancreas__every_code_point_gives_a_stable_key),
 		cmocka_unit_test(test_pancreas__out_of_memory_at_every_allocation),
 		cmocka_unit_test(test_pancreas__organ_dispatch),
 	};

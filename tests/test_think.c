@@ -216,6 +216,15 @@ static void test_think__follow_up_uses_context(void **state)
 	assert_int_equal(brain_results_count(r), 0);
 	assert_null(strstr(brain_results_answer(r), "follow-up"));
 	brain_results_free(r);
+	/* nor when working memory is switched off after the exchange */
+	brain_destroy(fresh);
+	fresh = with_facts();
+	assert_int_equal(brain_think_ex(fresh, "Tell me about the Eiffel Tower.", &r), 0);
+	brain_results_free(r);
+	assert_int_equal(brain_set_param(fresh, BRAIN_PARAM_WORKING_MEMORY_SIZE, 0), 0);
+	assert_int_equal(brain_think_ex(fresh, "When was it built?", &r), 0);
+	assert_int_equal(brain_results_count(r), 0);
+	brain_results_free(r);
 	/* nor with a zero context weight */
 	brain_destroy(fresh);
 	fresh = with_facts();

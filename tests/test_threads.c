@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "braincore.h"
+#include "braincore/sys/alloc.h"
 #include "test_util.h"
 
 #define WRITERS 2
@@ -237,11 +238,106 @@ static void test_threads__batches_and_searches(void **state)
 	brain_close(s.b);
 }
 
+/* Switching allocators while other threads open and close brains: a
+ * switch must never land between a brain's first allocation and its
+ * counting, or memory would be freed by an allocator that did not make it.
+ * Blocks of this allocator carry a header that its free checks. */
+static const char g_magic[16] = "braincore-block";
+static atomic_int g_foreign_frees;
+
+static void *magic_malloc(size_t size, void *payload)
+{
+	(void)payload;
+	unsigned char *p = malloc(size + 16);
+	if (!p)
+		return NULL;
+	memcpy(p, g_magic, 16);
+	return p + 16;
+}
+
+static void *magic_realloc(void *ptr, size_t size, void *payload)
+{
+	if (!ptr)
+		return magic_malloc(size, payload);
+	unsigned char *blk = (unsigned char *)ptr - 16;
+	if (memcmp(blk, g_magic, 16) != 0) {
+		atomic_fetch_add(&g_foreign_frees, 1);
+		return NULL;
+	}
+	unsigned char *n = realloc(blk, size + 16);
+	return n ? n + 16 : NULL;
+}
+
+static void magic_free(void *ptr, void *payload)
+{
+	(void)payload;
+	if (!ptr)
+		return;
+	unsigned char *blk = (unsigned char *)ptr - 16;
+	if (memcmp(blk, g_magic, 16) != 0) {
+		atomic_fetch_add(&g_foreign_frees, 1);
+		return;
+	}
+	free(blk);
+}
+
+static atomic_int g_openers_left;
+
+static void *switcher(void *arg)
+{
+	(void)arg;
+	brain_allocator a;
+	brain_allocator_init(&a, BRAIN_ALLOCATOR_VERSION);
+	a.malloc = magic_malloc;
+	a.realloc = magic_realloc;
+	a.free = magic_free;
+	while (atomic_load(&g_openers_left) > 0) {
+		int rc = brain_set_allocator(&a);
+		if (rc != 0 && rc != BRAIN_EBUSY)
+			atomic_fetch_add(&g_foreign_frees, 1000);
+		rc = brain_set_allocator(NULL);
+		if (rc != 0 && rc != BRAIN_EBUSY)
+			atomic_fetch_add(&g_foreign_frees, 1000);
+	}
+	return NULL;
+}
+
+static void *opener(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 300; i++) {
+		brain_t *b = brain_create();
+		if (b) {
+			brain_remember(b, "A short note to allocate a little.", 0.5f);
+			free(brain_recall(b, "note", 1));
+			brain_destroy(b);
+		}
+	}
+	atomic_fetch_sub(&g_openers_left, 1);
+	return NULL;
+}
+
+static void test_threads__allocator_switch_races_open(void **state)
+{
+	(void)state;
+	atomic_store(&g_openers_left, 2);
+	pthread_t s, o[2];
+	pthread_create(&o[0], NULL, opener, NULL);
+	pthread_create(&o[1], NULL, opener, NULL);
+	pthread_create(&s, NULL, switcher, NULL);
+	pthread_join(o[0], NULL);
+	pthread_join(o[1], NULL);
+	pthread_join(s, NULL);
+	assert_int_equal(atomic_load(&g_foreign_frees), 0);
+	assert_int_equal(brain_set_allocator(NULL), 0); /* nothing left alive */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads__readers_and_writers),
 		cmocka_unit_test(test_threads__batches_and_searches),
+		cmocka_unit_test(test_threads__allocator_switch_races_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "braincore.h"
+#include "braincore/sys/index.h"
 #include "test_util.h"
 
 #define DIMS 37 /* odd on purpose: SIMD tails */
@@ -268,6 +269,102 @@ static void test_vector__text_memories_are_searchable(void **state)
 	brain_destroy(b);
 }
 
+/* A backend that is the flat one, counting searches: the brain's plan
+ * should scan once per query when nothing ties at the k-th place. */
+static int g_searches;
+static brain_index_vtable g_counting;
+
+static int counting_search(const brain_index *ix, const float *q, size_t k,
+                           const brain_index_filter *filter, uint32_t *slots, float *dist,
+                           size_t *found)
+{
+	g_searches++;
+	return brain_index_find("flat")->search(ix, q, k, filter, slots, dist, found);
+}
+
+static void test_vector__one_scan_per_search(void **state)
+{
+	(void)state;
+	g_counting = *brain_index_find("flat");
+	g_counting.name = "counting-flat";
+	g_counting.search = counting_search;
+	int rc = brain_index_register(&g_counting);
+	assert_true(rc == 0 || rc == BRAIN_EEXISTS);
+
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 8;
+	o.metric = BRAIN_METRIC_L2;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index_name = "counting-flat";
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	test_rng rng = {5};
+	for (uint64_t id = 0; id < 200; id++) {
+		float v[8];
+		for (int d = 0; d < 8; d++)
+			v[d] = test_rng_float(&rng, -1, 1);
+		assert_int_equal(brain_add(b, id, v), 0);
+	}
+	uint64_t ids[10];
+	size_t found;
+	float q[8] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f};
+	g_searches = 0;
+	for (int i = 0; i < 20; i++) {
+		q[i % 8] += 0.05f;
+		assert_int_equal(brain_search(b, q, 10, ids, NULL, &found), 0);
+		assert_int_equal(found, 10);
+	}
+	assert_int_equal(g_searches, 20);
+	brain_close(b);
+}
+
+/* A backend whose third add fails: the batch must leave no trace, not
+ * even in the ids the brain assigns next. */
+static int g_adds;
+static int failing_add(brain_index *ix, uint32_t slot, const float *v)
+{
+	if (++g_adds == 3)
+		return BRAIN_ENOMEM;
+	return brain_index_find("flat")->add(ix, slot, v);
+}
+
+static void test_vector__failed_batch_leaves_no_trace(void **state)
+{
+	(void)state;
+	static brain_index_vtable failing;
+	failing = *brain_index_find("flat");
+	failing.name = "failing-flat";
+	failing.add = failing_add;
+	int rc = brain_index_register(&failing);
+	assert_true(rc == 0 || rc == BRAIN_EEXISTS);
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 2;
+	o.metric = BRAIN_METRIC_L2;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index_name = "failing-flat";
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	float rows[5 * 2] = {1, 0, 2, 0, 3, 0, 4, 0, 5, 0};
+	uint64_t ids[5] = {100, 200, 300, 400, 500};
+	g_adds = 0;
+	assert_int_equal(brain_add_batch(b, ids, rows, 5), BRAIN_ENOMEM);
+	assert_int_equal(brain_count(b), 0);
+	uint64_t got[1];
+	size_t found = 1;
+	assert_int_equal(brain_search(b, rows, 1, got, NULL, &found), 0);
+	assert_int_equal(found, 0);
+	/* the ids of the failed batch moved nothing: the next id is still 1 */
+	brain_id id = 0;
+	assert_int_equal(brain_remember_ex(b, "after", rows, 0.5f, &id), 0);
+	assert_int_equal(id, 1);
+	/* and the batch goes in whole once the backend works */
+	assert_int_equal(brain_add_batch(b, ids, rows, 5), 0);
+	assert_int_equal(brain_count(b), 6);
+	brain_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +375,8 @@ int main(void)
 		cmocka_unit_test(test_vector__batch_is_all_or_nothing),
 		cmocka_unit_test(test_vector__bad_inputs),
 		cmocka_unit_test(test_vector__text_memories_are_searchable),
+		cmocka_unit_test(test_vector__one_scan_per_search),
+		cmocka_unit_test(test_vector__failed_batch_leaves_no_trace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

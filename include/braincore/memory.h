@@ -19,7 +19,9 @@
  * (default 0) are returned. Ties are broken by the smaller id. Text recall
  * only ever returns memories that have text: vectors added with brain_add()
  * are found by brain_search() only. Every memory a recall returns has its
- * access time set to now.
+ * access time set to now (also when a think then fails in its generator:
+ * the memories were looked at; this is the one change a failed call may
+ * leave).
  *
  * Thread-safety: every call here may run concurrently with any other on the
  * same brain (see docs/threading.md). Callbacks (embedder, generator) run on
@@ -50,8 +52,9 @@ typedef struct brain_results brain_results;
  * Remember a text with an importance in [0, 1]. The brain assigns the id
  * (use brain_remember_ex() to learn it).
  *
- * Returns 0 or: BRAIN_ENULL (b or text NULL), BRAIN_EEMPTY (text empty, or
- * nothing but spaces and punctuation), BRAIN_EUTF8, BRAIN_ETOOLONG,
+ * Returns 0 or: BRAIN_ENULL (b or text NULL), BRAIN_EEMPTY (text empty, or,
+ * for the built-in embedder, nothing but spaces and punctuation: a user
+ * embedder decides for itself), BRAIN_EUTF8, BRAIN_ETOOLONG,
  * BRAIN_ERANGE (importance outside [0, 1] or NaN), BRAIN_ENOEMBEDDER,
  * BRAIN_EEMBEDDER, BRAIN_EDIM, BRAIN_ENONFINITE, BRAIN_EZEROVEC (from a user
  * embedder's vector), BRAIN_EFULL, BRAIN_ENOMEM. On error nothing changed.
@@ -68,6 +71,7 @@ int brain_remember(brain_t *b, const char *text, float importance);
  * Returns NULL on error, with brain_errcode() / brain_errmsg() telling why:
  * BRAIN_ENULL, BRAIN_ERANGE (top_k <= 0), the text errors of
  * brain_remember() for the query, BRAIN_ENOEMBEDDER, BRAIN_EEMBEDDER,
+ * BRAIN_EDIM, BRAIN_ENONFINITE, BRAIN_EZEROVEC (a user embedder's vector),
  * BRAIN_ENOMEM.
  */
 char **brain_recall(brain_t *b, const char *query, int top_k);
@@ -90,8 +94,10 @@ char **brain_recall(brain_t *b, const char *query, int top_k);
  * BRAIN_ENULL (b, input or output NULL), BRAIN_EBUFSIZE (output_size 0: no
  * room even for the terminating NUL; output_size 1: room for nothing else),
  * the text errors of brain_remember() for input, BRAIN_ENOEMBEDDER,
- * BRAIN_EEMBEDDER, BRAIN_EGENERATOR, BRAIN_ENOMEM. Buffer errors are
- * detected before any work is done: nothing enters working memory.
+ * BRAIN_EEMBEDDER, BRAIN_EDIM, BRAIN_ENONFINITE, BRAIN_EZEROVEC (a user
+ * embedder's vector), BRAIN_EGENERATOR, BRAIN_ENOMEM, BRAIN_ERANGE (an
+ * answer longer than INT_MAX bytes: use brain_think_ex()). Buffer errors
+ * are detected before any work is done: nothing enters working memory.
  */
 int brain_think(brain_t *b, const char *input, char *output, size_t output_size);
 
@@ -146,7 +152,8 @@ int brain_get(brain_t *b, brain_id id, brain_results **out);
 /**
  * Forget a memory (text or vector) for good: it is no longer found, counted
  * or returned, and its id may be given again by brain_add(). Returns 0,
- * BRAIN_ENULL or BRAIN_ENOTFOUND.
+ * BRAIN_ENULL, BRAIN_ENOTFOUND or BRAIN_ENOMEM (updating the word
+ * statistics of the built-in embedder; the memory then stays).
  */
 int brain_forget(brain_t *b, brain_id id);
 
@@ -170,7 +177,7 @@ typedef int (*brain_embed_fn)(const char *text, size_t text_len, float *vector,
  * Returns 0 or: BRAIN_ENULL (b NULL), BRAIN_ESTATE (the brain holds
  * memories), BRAIN_EDIM (the probe returned another dimension),
  * BRAIN_EEMBEDDER (the probe failed), BRAIN_ENONFINITE, BRAIN_EZEROVEC
- * (the probe's vector). `payload` is passed to every call and must outlive
+ * (the probe's vector), BRAIN_ENOMEM. `payload` is passed to every call and must outlive
  * the brain or the next brain_set_embedder().
  */
 int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload);
@@ -178,10 +185,12 @@ int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload);
 /**
  * A user generator composes the answer of a think: it receives the input
  * and the recalled memories (borrowed, valid during the call; possibly
- * none), writes a NUL-terminated UTF-8 answer into output[0..output_size)
- * and returns its length, or a negative number for an error of its own.
- * output_size is the brain's max_text_bytes + 1: an answer that does not fit
- * is an error, never cut.
+ * none), writes a non-empty, NUL-terminated UTF-8 answer into
+ * output[0..output_size) and returns its length, or a negative number for
+ * an error of its own. output_size is the brain's max_text_bytes + 1: an
+ * answer that does not fit is an error, never cut. An empty answer, a
+ * length that does not match what was written, or invalid UTF-8 make the
+ * think fail with BRAIN_EGENERATOR.
  */
 typedef int (*brain_generate_fn)(const char *input, const brain_results *memories,
                                  char *output, size_t output_size, void *payload);

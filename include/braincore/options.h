@@ -16,15 +16,19 @@
 extern "C" {
 #endif
 
-/** Distance between vectors. Smaller is closer for every metric. */
+/**
+ * Distance between vectors. Smaller is closer for every metric. The default
+ * (cosine) is 0, like every default of brain_options: a zeroed struct with
+ * its version set means "all defaults".
+ */
 enum brain_metric {
-	/** Squared Euclidean distance. */
-	BRAIN_METRIC_L2 = 0,
 	/**
 	 * 1 - cosine similarity, in [0, 2]. Vectors are stored normalised to
 	 * unit length, so a zero vector is rejected (BRAIN_EZEROVEC).
 	 */
-	BRAIN_METRIC_COSINE = 1,
+	BRAIN_METRIC_COSINE = 0,
+	/** Squared Euclidean distance. */
+	BRAIN_METRIC_L2 = 1,
 	/** 1 - inner product. Vectors are stored as given. */
 	BRAIN_METRIC_IP = 2
 };
@@ -67,7 +71,8 @@ enum brain_embedder_kind {
 
 /**
  * Options for brain_open(). Initialise with brain_options_init(), then set
- * the fields you care about. Zero in a numeric field means "the default".
+ * the fields you care about. Zero in any field but `version` means "the
+ * default".
  */
 typedef struct brain_options {
 	/** BRAIN_OPTIONS_VERSION of the header the caller was built with. */
