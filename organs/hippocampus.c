@@ -69,7 +69,8 @@ static int create(const brain_env *env, brain_spine *spine, void **state)
 	h->max_slots = (uint32_t)env->opts.max_memories;
 	h->next_id = 1;
 	brain__map_init(&h->ids);
-	int rc = brain__rows_init(&h->records, sizeof(record), RECORD_CHUNK_LOG2);
+	int rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
+	                                  RECORD_CHUNK_LOG2);
 	if (rc == BRAIN_OK) {
 		brain_index_config cfg = {
 			.version = BRAIN_INDEX_VTABLE_VERSION,

@@ -24,16 +24,24 @@ static size_t chunk_bytes(const brain_rows *r)
 
 int brain__rows_init(brain_rows *r, size_t row_size, unsigned chunk_log2)
 {
+	return brain__rows_init_aligned(r, row_size, ROW_ALIGN, chunk_log2);
+}
+
+int brain__rows_init_aligned(brain_rows *r, size_t row_size, size_t align, unsigned chunk_log2)
+{
 	if (!r)
 		return brain__err(BRAIN_ENULL, "rows: table is NULL");
 	if (row_size == 0)
 		return brain__err(BRAIN_EINVAL, "rows: row size is 0");
 	if (chunk_log2 > 24)
 		return brain__err(BRAIN_EINVAL, "rows: chunk_log2 %u is above 24", chunk_log2);
+	if (align == 0 || align > ROW_ALIGN || (align & (align - 1)) != 0)
+		return brain__err(BRAIN_EINVAL, "rows: alignment %zu is not a power of two up to %d",
+		                  align, ROW_ALIGN);
 	size_t stride, total;
-	if (!brain__add_ok(row_size, ROW_ALIGN - 1, &stride))
+	if (!brain__add_ok(row_size, align - 1, &stride))
 		return brain__err(BRAIN_EINVAL, "rows: row size %zu is too large", row_size);
-	stride &= ~(size_t)(ROW_ALIGN - 1);
+	stride &= ~(size_t)(align - 1);
 	/* A chunk (with its padding) must be a size we can ask for, and the
 	 * byte offsets inside it must not overflow. */
 	if (stride > (SIZE_MAX >> chunk_log2) ||

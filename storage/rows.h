@@ -13,7 +13,7 @@
 
 typedef struct brain_rows {
 	size_t row_size;     /* bytes a caller may use per row */
-	size_t stride;       /* bytes between rows: row_size rounded up to 64 */
+	size_t stride;       /* bytes between rows: row_size rounded up to the alignment */
 	unsigned chunk_log2; /* rows per chunk = 1 << chunk_log2 */
 	unsigned char **chunks;
 	size_t nchunks;
@@ -23,6 +23,11 @@ typedef struct brain_rows {
 /* row_size >= 1; chunk_log2 in [0, 24]. Allocates nothing yet. Returns 0,
  * BRAIN_ENULL, or BRAIN_EINVAL (also when a chunk would not fit in size_t). */
 int brain__rows_init(brain_rows *r, size_t row_size, unsigned chunk_log2);
+
+/* Same, with rows aligned to `align` bytes (a power of two up to 64)
+ * instead of 64: for rows that need no more than a pointer's alignment,
+ * which then waste no padding. Chunks still start 64-byte aligned. */
+int brain__rows_init_aligned(brain_rows *r, size_t row_size, size_t align, unsigned chunk_log2);
 
 /* Make rows [0, rows) addressable. Returns 0 or BRAIN_ENOMEM (the table is
  * unchanged: chunks added so far stay, which is harmless). New rows are

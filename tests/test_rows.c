@@ -290,9 +290,32 @@ static void test_rows__enomem_on_first_chunk(void **state)
 	}
 }
 
+static void test_rows__aligned_stride(void **state)
+{
+	(void)state;
+	brain_rows r;
+	assert_int_equal(brain__rows_init_aligned(&r, 41, 8, 4), 0);
+	assert_int_equal(r.stride, 48);
+	assert_int_equal(brain__rows_reserve(&r, 100), 0);
+	for (size_t i = 0; i < 100; i++) {
+		unsigned char *row = brain__rows_at(&r, i);
+		assert_int_equal((uintptr_t)row % 8, 0);
+		if (i % 16 == 0)
+			assert_int_equal((uintptr_t)row % 64, 0); /* chunks start 64-aligned */
+		memset(row, (int)i, 41);
+	}
+	for (size_t i = 0; i < 100; i++)
+		assert_int_equal(((unsigned char *)brain__rows_at(&r, i))[40], (unsigned char)i);
+	brain__rows_free(&r);
+	assert_int_equal(brain__rows_init_aligned(&r, 8, 3, 4), BRAIN_EINVAL);
+	assert_int_equal(brain__rows_init_aligned(&r, 8, 128, 4), BRAIN_EINVAL);
+	assert_int_equal(brain__rows_init_aligned(&r, 8, 0, 4), BRAIN_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows__aligned_stride),
 		cmocka_unit_test(test_rows__init_checks_arguments),
 		cmocka_unit_test(test_rows__stride_is_row_size_rounded_to_64),
 		cmocka_unit_test(test_rows__reserve_grows_by_whole_chunks),
