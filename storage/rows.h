@@ -2,8 +2,9 @@
  * storage/rows.h - a table of fixed-size rows in chunks.
  *
  * Rows never move once allocated (chunks are never reallocated), so growing
- * the table does not copy gigabytes and pointers to rows stay valid. Every
- * row starts 64-byte aligned. Today chunks live in anonymous memory; the
+ * the table does not copy gigabytes and pointers to rows stay valid. Rows
+ * start 64-byte aligned (cache lines, for the distance kernels) unless the
+ * table asks for less. Today chunks live in anonymous memory; the
  * storage issue backs them with mapped segment files.
  */
 #ifndef BRAIN_STORAGE_ROWS_H
