@@ -8,6 +8,10 @@ set(BRAIN_WARNINGS
 
 function(brain_target_flags target)
 	target_compile_options(${target} PRIVATE ${BRAIN_WARNINGS})
+	if(BRAINCORE_FUZZ)
+		# coverage feedback for libFuzzer in every target, the library too
+		target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+	endif()
 	if(BRAINCORE_SANITIZE)
 		target_compile_options(${target} PRIVATE -fsanitize=${BRAINCORE_SANITIZE}
 			-fno-omit-frame-pointer -fno-sanitize-recover=all)

@@ -7,6 +7,8 @@
 #   sh tools/run.sh asan     the test suite built with -fsanitize=address,undefined
 #   sh tools/run.sh tsan     the threaded tests built with -fsanitize=thread
 #   sh tools/run.sh gnu11    build once more as -std=gnu11 (the default is strict c11)
+#   sh tools/run.sh fuzz     libFuzzer targets (clang, ASan+UBSan), each for
+#                            BRAINCORE_FUZZ_SECONDS (default 30)
 #   sh tools/run.sh bench    build and run the benchmarks (bench/)
 #
 # Build trees go to build/<mode>; BRAINCORE_JOBS sets the parallelism.
@@ -70,6 +72,26 @@ gnu11)
 	need $build_deps
 	configure_build gnu11 -DBRAINCORE_GNU11=ON -DBRAINCORE_TESTS=OFF
 	;;
+fuzz)
+	need $test_deps clang libclang-rt-14-dev
+	CC=clang CXX=clang++ configure_build fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DBRAINCORE_FUZZ=ON -DBRAINCORE_SANITIZE=address,undefined -DBRAINCORE_TOOLS=OFF
+	seconds=${BRAINCORE_FUZZ_SECONDS:-30}
+	for t in fuzz_text fuzz_pancreas; do
+		mkdir -p "build/fuzz/corpus-$t"
+		echo "run.sh: $t for ${seconds}s" >&2
+		status=0
+		"build/fuzz/tests/fuzz/$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+			-print_final_stats=1 -artifact_prefix="build/fuzz/$t-" \
+			"build/fuzz/corpus-$t" > "build/fuzz/$t.log" 2>&1 || status=$?
+		if [ "$status" -ne 0 ]; then
+			cat "build/fuzz/$t.log"
+			echo "run.sh: $t found a failure (exit $status); reproducer in build/fuzz/$t-*" >&2
+			exit 1
+		fi
+		grep -E '^(Done|stat::new_units_added)' "build/fuzz/$t.log"
+	done
+	;;
 bench)
 	need $build_deps libbenchmark-dev libhnswlib-dev
 	# Optional peers (FAISS, SQLite FTS5): the benchmarks skip what is missing.
@@ -86,7 +108,7 @@ bench)
 	done
 	;;
 *)
-	echo "usage: sh tools/run.sh demo|test|asan|tsan|gnu11|bench" >&2
+	echo "usage: sh tools/run.sh demo|test|asan|tsan|gnu11|fuzz|bench" >&2
 	exit 2
 	;;
 esac
