@@ -18,16 +18,30 @@
 #define DIMS 37 /* odd on purpose: SIMD tails */
 #define N 1500
 
-static brain_t *open_metric(int metric, uint32_t dims)
+/* A vector brain (no embedder) on a backend (NULL: the default). */
+static brain_t *open_on(int metric, uint32_t dims, const char *index_name)
 {
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
 	o.dimensions = dims;
 	o.metric = metric;
 	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index_name = index_name;
 	brain_t *b = NULL;
 	assert_int_equal(brain_open(NULL, &o, &b), 0);
 	return b;
+}
+
+static brain_t *open_metric(int metric, uint32_t dims)
+{
+	return open_on(metric, dims, NULL);
+}
+
+/* Register `vt`, a variant of the flat backend (once per process). */
+static void register_variant(const brain_index_vtable *vt)
+{
+	int rc = brain_index_register(vt);
+	assert_true(rc == 0 || rc == BRAIN_EEXISTS);
 }
 
 static double ref_distance(int metric, const float *a, const float *b, size_t d)
@@ -288,17 +302,8 @@ static void test_vector__one_scan_per_search(void **state)
 	g_counting = *brain_index_find("flat");
 	g_counting.name = "counting-flat";
 	g_counting.search = counting_search;
-	int rc = brain_index_register(&g_counting);
-	assert_true(rc == 0 || rc == BRAIN_EEXISTS);
-
-	brain_options o;
-	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-	o.dimensions = 8;
-	o.metric = BRAIN_METRIC_L2;
-	o.embedder = BRAIN_EMBEDDER_NONE;
-	o.index_name = "counting-flat";
-	brain_t *b = NULL;
-	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	register_variant(&g_counting);
+	brain_t *b = open_on(BRAIN_METRIC_L2, 8, "counting-flat");
 	test_rng rng = {5};
 	for (uint64_t id = 0; id < 200; id++) {
 		float v[8];
@@ -336,16 +341,8 @@ static void test_vector__failed_batch_leaves_no_trace(void **state)
 	failing = *brain_index_find("flat");
 	failing.name = "failing-flat";
 	failing.add = failing_add;
-	int rc = brain_index_register(&failing);
-	assert_true(rc == 0 || rc == BRAIN_EEXISTS);
-	brain_options o;
-	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-	o.dimensions = 2;
-	o.metric = BRAIN_METRIC_L2;
-	o.embedder = BRAIN_EMBEDDER_NONE;
-	o.index_name = "failing-flat";
-	brain_t *b = NULL;
-	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	register_variant(&failing);
+	brain_t *b = open_on(BRAIN_METRIC_L2, 2, "failing-flat");
 	float rows[5 * 2] = {1, 0, 2, 0, 3, 0, 4, 0, 5, 0};
 	uint64_t ids[5] = {100, 200, 300, 400, 500};
 	g_adds = 0;
