@@ -224,7 +224,7 @@ static int recall(thalamus *t, brain_msg_recall *m)
 		rc = brain__call_HITS(t->spine, &touch);
 		for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
 			m->hits[i].score = f.hits[i].score;
-		if (rc == BRAIN_OK && m->rerank && n > 1)
+		if (rc == BRAIN_OK && m->rerank)
 			rc = rerank(t, m, n, w);
 		if (rc == BRAIN_OK)
 			m->found = n;
