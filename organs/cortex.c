@@ -40,7 +40,7 @@
 #include "src/hashmap.h"
 
 /* Feature classes: hashing seed and weight. The weights were chosen on the
- * STS Benchmark dev set (docs/embedder.md). */
+ * STS Benchmark dev set and the demo's questions (docs/embedder.md). */
 enum { CLASS_WORD, CLASS_BIGRAM, CLASS_GRAM, CLASS__COUNT };
 static const uint64_t g_class_seed[CLASS__COUNT] = {
 	0x5bd1e9955bd1e995ull, 0x27d4eb2f165667c5ull, 0x9e3779b185ebca87ull};
@@ -60,13 +60,10 @@ static const char *const g_back_refs[] = {
 	"it",    "its",   "they", "them", "their", "this", "that", "these",
 	"those", "he",    "him",  "his",  "she",   "her",  "there"};
 
-/* How strongly each older exchange counts in a think's context. */
-#define CONTEXT_DECAY 0.5f
-
 typedef struct exchange {
 	char *input;
 	char *answer;
-	float *vector; /* the input's own embedding */
+	float *vector; /* the query its answer was recalled with */
 } exchange;
 
 typedef struct cortex {
