@@ -47,7 +47,12 @@ extern "C" {
 	X(ENOTSUP, -20, "operation not supported")                                     \
 	X(ESTATE, -21, "operation not allowed in the current state")                   \
 	X(EBUSY, -22, "resource is in use")                                            \
-	X(EINTERNAL, -23, "internal error (a bug in braincore; please report it)")
+	X(EINTERNAL, -23, "internal error (a bug in braincore; please report it)")      \
+	X(EIO, -24, "input/output error from the file system")                        \
+	X(ECORRUPT, -25, "a file of the brain is damaged")                             \
+	X(ENOSPC, -26, "no space left on the device")                                  \
+	X(EMISMATCH, -27, "the brain on disk was made with different options")         \
+	X(EREADONLY, -28, "the brain is open read-only")
 
 /** Error codes. Pinned: values never change. */
 enum brain_error {
