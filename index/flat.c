@@ -37,6 +37,7 @@ typedef struct flat_index {
 	brain_rows rows;           /* row i holds the vector of slot i */
 	uint64_t *used;            /* bit s set: slot s is occupied */
 	size_t used_words;         /* words allocated in `used` */
+	bool used_borrowed;        /* `used` lives in a loaded image */
 	brain_dist_batch_fn batch; /* distance kernel for the metric */
 } flat_index;
 
@@ -84,9 +85,13 @@ static int ensure(flat_index *f, size_t slots)
 		size_t max_words = (size_t)f->max_slots / 64 + 1;
 		size_t n = f->used_words + f->used_words / 2;
 		n = BRAIN_MIN(BRAIN_MAX(n, words), BRAIN_MAX(max_words, words));
-		uint64_t *used = brain__realloc(f->used, n * sizeof *used);
+		uint64_t *used = f->used_borrowed ? brain__malloc_array(n, sizeof *used)
+		                                  : brain__realloc(f->used, n * sizeof *used);
 		if (!used)
 			return brain__oom(n * sizeof *used, "flat index bitmap");
+		if (f->used_borrowed && f->used_words)
+			memcpy(used, f->used, f->used_words * sizeof *used);
+		f->used_borrowed = false;
 		memset(used + f->used_words, 0, (n - f->used_words) * sizeof *used);
 		f->used = used;
 		f->used_words = n;
@@ -94,30 +99,31 @@ static int ensure(flat_index *f, size_t slots)
 	return brain__rows_reserve(&f->rows, slots);
 }
 
-static int flat_open(const brain_index_config *config, brain_index **out)
+static int check_config(const brain_index_config *config, brain_index **out)
 {
 	if (!out)
 		return brain__err(BRAIN_ENULL, "flat: out is NULL");
 	*out = NULL;
 	if (!config)
 		return brain__err(BRAIN_ENULL, "flat: config is NULL");
-	if (config->version != BRAIN_INDEX_VTABLE_VERSION)
-		return brain__err(BRAIN_EVERSION, "flat: config version %u unknown (this library knows %u)",
-		                  config->version, (unsigned)BRAIN_INDEX_VTABLE_VERSION);
+	if (config->version < 1 || config->version > BRAIN_INDEX_VTABLE_VERSION)
+		return brain__err(BRAIN_EVERSION, "flat: config version %u unknown (this library knows "
+		                  "1..%u)", config->version, (unsigned)BRAIN_INDEX_VTABLE_VERSION);
 	if (config->dimensions < 1 || config->dimensions > BRAIN_MAX_DIMENSIONS)
 		return brain__err(BRAIN_EINVAL, "flat: dimensions %u not in [1, %u]",
 		                  (unsigned)config->dimensions, (unsigned)BRAIN_MAX_DIMENSIONS);
-	brain_dist_batch_fn batch = brain__dist_batch_fn(config->metric, -1);
-	if (!batch)
+	if (!brain__dist_batch_fn(config->metric, -1))
 		return brain__err(BRAIN_EINVAL, "flat: metric %d is unknown", config->metric);
+	return BRAIN_OK;
+}
 
+static int make(const brain_index_config *config, unsigned chunk_log2, flat_index **out)
+{
 	flat_index *f = brain__calloc(1, sizeof *f);
 	if (!f)
 		return brain__oom(sizeof *f, "flat index");
 	size_t row_bytes = (size_t)config->dimensions * sizeof(float);
-	/* Cannot fail: the row size is at most 256 KiB and chunk_log2 <= 16. */
-	int rc = brain__rows_init(&f->rows, row_bytes,
-	                          chunk_log2_for((row_bytes + 63) & ~(size_t)63, config->max_slots));
+	int rc = brain__rows_init(&f->rows, row_bytes, chunk_log2);
 	if (rc) {
 		brain__free(f);
 		return rc;
@@ -126,7 +132,128 @@ static int flat_open(const brain_index_config *config, brain_index **out)
 	f->metric = config->metric;
 	f->max_slots = config->max_slots;
 	f->stride = f->rows.stride / sizeof(float);
-	f->batch = batch;
+	f->batch = brain__dist_batch_fn(config->metric, -1);
+	*out = f;
+	return BRAIN_OK;
+}
+
+static int flat_open(const brain_index_config *config, brain_index **out)
+{
+	int rc = check_config(config, out);
+	if (rc)
+		return rc;
+	size_t row_bytes = (size_t)config->dimensions * sizeof(float);
+	flat_index *f = NULL;
+	/* Cannot fail for lack of room: the row size is at most 256 KiB and
+	 * chunk_log2 <= 16. */
+	rc = make(config, chunk_log2_for((row_bytes + 63) & ~(size_t)63, config->max_slots), &f);
+	if (rc == BRAIN_OK)
+		*out = (brain_index *)(void *)f;
+	return rc;
+}
+
+/* The saved form: this header, the bitmap, zeros up to a 4096-byte
+ * boundary, then the rows chunk by chunk (the last chunk whole), exactly
+ * as brain_rows lays them out, so that load uses them in place. */
+#define FLAT_MAGIC 0x54414c46u /* "FLAT" */
+#define FLAT_PAGE 4096u
+
+typedef struct flat_saved {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t dimensions;
+	uint32_t metric;
+	uint32_t chunk_log2;
+	uint32_t stride_bytes;
+	uint64_t count;
+	uint64_t used_words;
+	uint64_t nchunks;
+} flat_saved;
+
+static size_t rows_offset(uint64_t used_words)
+{
+	size_t head = sizeof(flat_saved) + (size_t)used_words * sizeof(uint64_t);
+	return (head + FLAT_PAGE - 1) & ~(size_t)(FLAT_PAGE - 1);
+}
+
+static int flat_save(const brain_index *index, const brain_index_writer *w)
+{
+	const flat_index *f = cflat_of(index);
+	/* Trailing empty words are not saved, nor chunks past the last used
+	 * slot. */
+	size_t words = f->used_words;
+	while (words && f->used[words - 1] == 0)
+		words--;
+	size_t slots = words * 64;
+	size_t per = (size_t)1 << f->rows.chunk_log2;
+	size_t nchunks = BRAIN_MIN((slots + per - 1) / per, f->rows.nchunks);
+	flat_saved h = {FLAT_MAGIC, 1, f->dim, (uint32_t)f->metric, f->rows.chunk_log2,
+	                (uint32_t)f->rows.stride, f->count, words, nchunks};
+	int rc = w->write(w->payload, &h, sizeof h);
+	if (rc == BRAIN_OK && words)
+		rc = w->write(w->payload, f->used, words * sizeof *f->used);
+	static const unsigned char zeros[FLAT_PAGE];
+	size_t pad = rows_offset(words) - sizeof h - words * sizeof *f->used;
+	if (rc == BRAIN_OK && pad)
+		rc = w->write(w->payload, zeros, pad);
+	size_t cb = brain__rows_chunk_bytes(&f->rows);
+	for (size_t i = 0; rc == BRAIN_OK && i < nchunks; i++)
+		rc = w->write(w->payload, f->rows.chunks[i], cb);
+	return rc;
+}
+
+static int flat_load(const brain_index_config *config, void *data, size_t len,
+                     brain_index **out)
+{
+	int rc = check_config(config, out);
+	if (rc)
+		return rc;
+	flat_saved h;
+	if (len < sizeof h)
+		return brain__err(BRAIN_ECORRUPT, "flat: saved index of %zu bytes is too short", len);
+	memcpy(&h, data, sizeof h);
+	if (h.magic != FLAT_MAGIC || h.version != 1)
+		return brain__err(BRAIN_ECORRUPT, "flat: saved index has magic 0x%08x version %u",
+		                  h.magic, h.version);
+	if (h.dimensions != config->dimensions || h.metric != (uint32_t)config->metric)
+		return brain__err(BRAIN_ECORRUPT, "flat: saved index is %u-d metric %u, the brain "
+		                  "%u-d metric %d", h.dimensions, h.metric, config->dimensions,
+		                  config->metric);
+	if (h.chunk_log2 > CHUNK_MAX_LOG2 || h.used_words > ((uint64_t)UINT32_MAX + 1) / 64 ||
+	    h.count > h.used_words * 64)
+		return brain__err(BRAIN_ECORRUPT, "flat: saved index geometry out of range");
+	flat_index *f = NULL;
+	rc = make(config, h.chunk_log2, &f);
+	if (rc)
+		return rc;
+	size_t per = (size_t)1 << h.chunk_log2;
+	size_t cb = brain__rows_chunk_bytes(&f->rows);
+	size_t roff = rows_offset(h.used_words);
+	if (h.stride_bytes != f->rows.stride || roff > len ||
+	    h.nchunks != (h.used_words * 64 + per - 1) / per ||
+	    (len - roff) / cb < h.nchunks) {
+		brain__free(f);
+		return brain__err(BRAIN_ECORRUPT, "flat: saved index of %zu bytes does not hold its "
+		                  "%llu rows", len, (unsigned long long)h.used_words * 64);
+	}
+	unsigned char *bytes = data;
+	f->used = h.used_words ? (uint64_t *)(void *)(bytes + sizeof h) : NULL;
+	f->used_words = (size_t)h.used_words;
+	f->used_borrowed = true;
+	size_t count = 0;
+	for (size_t i = 0; i < f->used_words; i++)
+		count += (size_t)__builtin_popcountll(f->used[i]);
+	if (count != h.count) {
+		brain__free(f);
+		return brain__err(BRAIN_ECORRUPT, "flat: saved index holds %zu vectors, its header "
+		                  "says %llu", count, (unsigned long long)h.count);
+	}
+	f->count = count;
+	rc = brain__rows_adopt(&f->rows, bytes + roff, (size_t)h.nchunks * per);
+	if (rc) {
+		brain__free(f);
+		return rc;
+	}
 	*out = (brain_index *)(void *)f;
 	return BRAIN_OK;
 }
@@ -137,7 +264,8 @@ static void flat_close(brain_index *index)
 		return;
 	flat_index *f = flat_of(index);
 	brain__rows_free(&f->rows);
-	brain__free(f->used);
+	if (!f->used_borrowed)
+		brain__free(f->used);
 	brain__free(f);
 }
 
@@ -398,4 +526,6 @@ const brain_index_vtable brain__index_flat = {
 	.search = flat_search,
 	.memory_usage = flat_memory_usage,
 	.close = flat_close,
+	.save = flat_save,
+	.load = flat_load,
 };

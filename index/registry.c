@@ -44,11 +44,15 @@ BRAIN_EXPORT int brain_index_register(const brain_index_vtable *vt)
 		return brain__err(BRAIN_ENULL, "index_register: vtable is NULL");
 	/* The version first: a vtable of another version may not even have
 	 * the fields checked below where this library expects them. */
-	if (vt->version != BRAIN_INDEX_VTABLE_VERSION)
+	if (vt->version < 1 || vt->version > BRAIN_INDEX_VTABLE_VERSION)
 		return brain__err(BRAIN_EVERSION,
 		                  "index_register: vtable version %u unknown (this library "
-		                  "knows %u)",
+		                  "knows 1..%u)",
 		                  vt->version, (unsigned)BRAIN_INDEX_VTABLE_VERSION);
+	/* fields of version 2 exist only in a version 2 struct */
+	if (vt->version >= 2 && (vt->save == NULL) != (vt->load == NULL))
+		return brain__err(BRAIN_EINVAL, "index_register: backend gives %s without %s",
+		                  vt->save ? "save" : "load", vt->save ? "load" : "save");
 	if (!vt->name)
 		return brain__err(BRAIN_ENULL, "index_register: name is NULL");
 	const char *missing = !vt->open           ? "open"

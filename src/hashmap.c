@@ -12,13 +12,53 @@ void brain__map_init(brain_map *m)
 
 void brain__map_free(brain_map *m)
 {
-	brain__free(m->cells);
+	if (!m->borrowed)
+		brain__free(m->cells);
 	memset(m, 0, sizeof *m);
 }
 
 static inline size_t home(const brain_map *m, uint64_t key)
 {
 	return (size_t)brain__mix64(key) & m->mask;
+}
+
+int brain__map_adopt(brain_map *m, brain_map_cell *cells, size_t capacity, size_t count)
+{
+	if (capacity < 8 || (capacity & (capacity - 1)) || count > capacity / 10 * 7)
+		return brain__err(BRAIN_ECORRUPT, "hash table of %zu cells holding %zu keys is not "
+		                  "a valid table", capacity, count);
+	size_t mask = capacity - 1, seen = 0;
+	/* Every key must be reachable: no empty cell between its home and its
+	 * place. Walk from an empty cell so that runs wrapping around the end
+	 * are handled. */
+	size_t start = 0;
+	while (start < capacity && cells[start].key != BRAIN_MAP_EMPTY)
+		start++;
+	if (start == capacity)
+		return brain__err(BRAIN_ECORRUPT, "hash table has no empty cell");
+	size_t run_start = start;
+	for (size_t n = 1; n <= capacity; n++) {
+		size_t i = (start + n) & mask;
+		uint64_t k = cells[i].key;
+		if (k == BRAIN_MAP_EMPTY) {
+			run_start = i;
+			continue;
+		}
+		seen++;
+		size_t h = (size_t)brain__mix64(k) & mask;
+		/* h must lie in (run_start, i] going around */
+		if (((i - h) & mask) >= ((i - run_start) & mask))
+			return brain__err(BRAIN_ECORRUPT, "hash table cell %zu holds a key that lookups "
+			                  "cannot reach", i);
+	}
+	if (seen != count)
+		return brain__err(BRAIN_ECORRUPT, "hash table holds %zu keys, its header says %zu",
+		                  seen, count);
+	m->cells = cells;
+	m->mask = mask;
+	m->count = count;
+	m->borrowed = true;
+	return BRAIN_OK;
 }
 
 /* Capacity that keeps n keys at a load factor of at most 7/10. */
@@ -35,8 +75,11 @@ static int rehash(brain_map *m, size_t cap)
 	brain_map_cell *cells = brain__malloc_array(cap, sizeof *cells);
 	if (!cells)
 		return brain__oom(cap * sizeof *cells, "hash map");
-	for (size_t i = 0; i < cap; i++)
+	for (size_t i = 0; i < cap; i++) {
 		cells[i].key = BRAIN_MAP_EMPTY;
+		cells[i].value = 0;
+		cells[i].pad = 0;
+	}
 	brain_map_cell *old = m->cells;
 	size_t old_cap = old ? m->mask + 1 : 0;
 	m->cells = cells;
@@ -49,7 +92,9 @@ static int rehash(brain_map *m, size_t cap)
 			j = (j + 1) & m->mask;
 		cells[j] = old[i];
 	}
-	brain__free(old);
+	if (!m->borrowed)
+		brain__free(old);
+	m->borrowed = false;
 	return BRAIN_OK;
 }
 

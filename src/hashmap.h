@@ -14,15 +14,23 @@
 typedef struct brain_map_cell {
 	uint64_t key;
 	uint32_t value;
+	uint32_t pad; /* zero: cells are saved to files as they are */
 } brain_map_cell;
 
 typedef struct brain_map {
 	brain_map_cell *cells;
 	size_t mask;  /* capacity - 1; capacity is a power of two (0 when empty) */
 	size_t count;
+	bool borrowed; /* cells live in a mapping the map does not own */
 } brain_map;
 
 void brain__map_init(brain_map *m);
+
+/* Use `capacity` cells at `cells` (saved from a map: a power of two, keys
+ * placed by this map's hash) in place, holding `count` keys. They are
+ * never freed by the map; growing copies them to the heap. Validates the
+ * table (capacity, count, every key in a probe run from its home): BRAIN_ECORRUPT otherwise. */
+int brain__map_adopt(brain_map *m, brain_map_cell *cells, size_t capacity, size_t count);
 void brain__map_free(brain_map *m);
 
 /* Make room for `n` keys in total so that inserting up to n cannot fail.

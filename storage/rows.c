@@ -113,18 +113,47 @@ int brain__rows_reserve(brain_rows *r, size_t rows)
 	return BRAIN_OK;
 }
 
+int brain__rows_adopt(brain_rows *r, void *base, size_t nrows)
+{
+	if (r->nchunks)
+		return brain__err(BRAIN_EINVAL, "rows: adopting into a table that holds rows");
+	if ((uintptr_t)base % ROW_ALIGN)
+		return brain__err(BRAIN_EINVAL, "rows: adopted rows are not %d-byte aligned",
+		                  ROW_ALIGN);
+	size_t per_mask = ((size_t)1 << r->chunk_log2) - 1;
+	size_t need = (nrows >> r->chunk_log2) + ((nrows & per_mask) != 0);
+	if (need == 0)
+		return BRAIN_OK;
+	size_t list_bytes;
+	if (!brain__mul_ok(need, sizeof *r->chunks, &list_bytes))
+		return brain__oom(SIZE_MAX, "row table chunk list");
+	unsigned char **list = brain__malloc(list_bytes);
+	if (!list)
+		return brain__oom(list_bytes, "row table chunk list");
+	unsigned char *p = base;
+	for (size_t i = 0; i < need; i++)
+		list[i] = p + i * chunk_bytes(r);
+	r->chunks = list;
+	r->chunks_cap = need;
+	r->nchunks = need;
+	r->nborrowed = need;
+	return BRAIN_OK;
+}
+
 size_t brain__rows_memory(const brain_rows *r)
 {
-	return r->nchunks * (chunk_bytes(r) + CHUNK_PAD) + r->chunks_cap * sizeof *r->chunks;
+	return (r->nchunks - r->nborrowed) * (chunk_bytes(r) + CHUNK_PAD) +
+	       r->chunks_cap * sizeof *r->chunks;
 }
 
 void brain__rows_free(brain_rows *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nchunks; i++)
+	for (size_t i = r->nborrowed; i < r->nchunks; i++)
 		chunk_free(r->chunks[i]);
 	brain__free(r->chunks);
+	r->nborrowed = 0;
 	/* Keep the geometry, so the table is empty and can be reserved again
 	 * (and a second free is harmless). */
 	r->chunks = NULL;

@@ -19,6 +19,7 @@ typedef struct brain_rows {
 	unsigned char **chunks;
 	size_t nchunks;
 	size_t chunks_cap;
+	size_t nborrowed;    /* chunks [0, nborrowed) point into a mapping */
 } brain_rows;
 
 /* row_size >= 1; chunk_log2 in [0, 24]. Allocates nothing yet. Returns 0,
@@ -29,6 +30,20 @@ int brain__rows_init(brain_rows *r, size_t row_size, unsigned chunk_log2);
  * instead of 64: for rows that need no more than a pointer's alignment,
  * which then waste no padding. Chunks still start 64-byte aligned. */
 int brain__rows_init_aligned(brain_rows *r, size_t row_size, size_t align, unsigned chunk_log2);
+
+/* Use `nrows` rows laid out at `base` (64-byte aligned, chunk after chunk,
+ * as brain__rows_chunk_bytes() says) as the table's first rows, in place:
+ * they are read and written there and never freed by the table. The
+ * table must be empty; nrows is rounded up to whole chunks, which `base`
+ * must hold. Returns 0, BRAIN_EINVAL (not empty, misaligned) or
+ * BRAIN_ENOMEM. */
+int brain__rows_adopt(brain_rows *r, void *base, size_t nrows);
+
+/* Bytes of one chunk: the unit in which rows are saved and adopted. */
+static inline size_t brain__rows_chunk_bytes(const brain_rows *r)
+{
+	return r->stride << r->chunk_log2;
+}
 
 /* Make rows [0, rows) addressable. Returns 0 or BRAIN_ENOMEM (the table is
  * unchanged: chunks added so far stay, which is harmless). New rows are
@@ -48,7 +63,7 @@ static inline void *brain__rows_at(const brain_rows *r, size_t i)
 	       (i & (((size_t)1 << r->chunk_log2) - 1)) * r->stride;
 }
 
-/* Bytes held. */
+/* Bytes held on the heap (adopted chunks not counted). */
 size_t brain__rows_memory(const brain_rows *r);
 
 /* Release every chunk. The table keeps its geometry and is empty, so it

@@ -558,7 +558,9 @@ static void test_flat__errors(void **state)
 	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 4, BRAIN_METRIC_L2, 10};
 	assert_int_equal(flat->open(NULL, &ix), BRAIN_ENULL);
 	assert_int_equal(flat->open(&c, NULL), BRAIN_ENULL);
-	c.version = 2;
+	c.version = BRAIN_INDEX_VTABLE_VERSION + 1;
+	assert_int_equal(flat->open(&c, &ix), BRAIN_EVERSION);
+	c.version = 0;
 	assert_int_equal(flat->open(&c, &ix), BRAIN_EVERSION);
 	c.version = BRAIN_INDEX_VTABLE_VERSION;
 	c.dimensions = 0;

@@ -21,8 +21,10 @@
 extern "C" {
 #endif
 
-/** Current version of brain_index_vtable and brain_index_config. */
-#define BRAIN_INDEX_VTABLE_VERSION 1
+/** Current version of brain_index_vtable and brain_index_config.
+ *  Version 2 added save() and load(); a version 1 vtable still registers
+ *  (its vectors are saved by the brain and added back on open). */
+#define BRAIN_INDEX_VTABLE_VERSION 2
 
 /** A backend's instance; its layout is the backend's own. */
 typedef struct brain_index brain_index;
@@ -51,6 +53,14 @@ typedef struct brain_index_filter {
 	int (*accept)(uint32_t slot, void *payload);
 	void *payload;
 } brain_index_filter;
+
+/** Where save() writes its bytes, in order. */
+typedef struct brain_index_writer {
+	/** Take len bytes; returns 0 or a negative BRAIN_E* code, which save()
+	 *  must return. */
+	int (*write)(void *payload, const void *data, size_t len);
+	void *payload;
+} brain_index_writer;
 
 /**
  * The backend interface. The brain serialises calls that change the index
@@ -88,14 +98,32 @@ typedef struct brain_index_vtable {
 	size_t (*memory_usage)(const brain_index *index);
 	/** Release the index. NULL is a no-op. */
 	void (*close)(brain_index *index);
+
+	/* ---- version 2 ---- */
+
+	/** Write the whole index to `w` in the form load() uses in place (for
+	 *  checkpoints, snapshots and backups). Runs concurrently with search
+	 *  and get, never with a change. NULL: the brain saves the vectors
+	 *  itself and rebuilds the index with add() on open. */
+	int (*save)(const brain_index *index, const brain_index_writer *w);
+	/** Make an index over `len` bytes that save() wrote, at a 4096-byte
+	 *  aligned address. The bytes stay valid until close() and are the
+	 *  brain's private copy-on-write mapping of a checkpoint: the backend
+	 *  may read and write them in place (the file never changes) and must
+	 *  not free them. They may be damaged: check every size and offset
+	 *  against len (BRAIN_ECORRUPT), never read outside. Their checksums
+	 *  are verified by the brain before it calls search, get, add or
+	 *  remove, not before load. NULL together with save. */
+	int (*load)(const brain_index_config *config, void *data, size_t len, brain_index **out);
 } brain_index_vtable;
 
 /**
  * Register a backend for this process, by its name (1 to 63 bytes: names
  * are written into files). The vtable must stay valid for the life of the
  * process; up to 16 backends can be registered. Returns 0 or: BRAIN_ENULL
- * (vt, a function or the name is NULL), BRAIN_EINVAL (name empty or over
- * 63 bytes), BRAIN_EVERSION (vt->version unknown), BRAIN_EEXISTS (the name
+ * (vt, a function or the name is NULL; save and load may both be NULL),
+ * BRAIN_EINVAL (name empty or over 63 bytes, or only one of save and load
+ * given), BRAIN_EVERSION (vt->version not 1 or 2), BRAIN_EEXISTS (the name
  * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);
