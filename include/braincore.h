@@ -36,5 +36,6 @@
 #include "braincore/memory.h"
 #include "braincore/vector.h"
 #include "braincore/params.h"
+#include "braincore/storage.h"
 
 #endif /* BRAINCORE_H */

@@ -9,6 +9,13 @@
  * Every change makes all the room it needs before it changes anything, so
  * an error (out of memory above all) leaves the store exactly as it was.
  * Forgetting never allocates.
+ *
+ * Persistence: save() writes the records, their texts, the id map, the
+ * free slots and the index into a checkpoint image; create() adopts them
+ * from a mapped image in place (records, id map and index are used where
+ * they lie; only the free-slot stack is copied). Records, id map and free
+ * slots are verified against their checksums on open; texts and the index
+ * when first used, so a large brain opens without reading its vectors.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -17,18 +24,48 @@
 
 #include "organs/hippocampus.h"
 #include "index/distance.h"
+#include "index/index.h"
 #include "src/hashmap.h"
+#include "storage/image.h"
 #include "storage/rows.h"
 
+enum record_flag {
+	RECORD_LIVE = 1u << 0,      /* the slot holds a memory */
+	RECORD_HAS_TEXT = 1u << 1,  /* it has a text */
+	RECORD_TEXT_HEAP = 1u << 2  /* `text` is a heap pointer, not an offset
+	                               into the image's texts */
+};
+#define RECORD_FLAGS_KNOWN (RECORD_LIVE | RECORD_HAS_TEXT | RECORD_TEXT_HEAP)
+
+/* A record is saved as it is in memory (48 bytes, little-endian), with
+ * `text` an offset into the texts section. */
 typedef struct record {
 	brain_id id;
-	char *text; /* NULL for a vector without text */
+	uint64_t text; /* see RECORD_TEXT_HEAP */
 	_Atomic int64_t accessed_ms;
 	int64_t created_ms;
 	uint32_t text_len;
 	float importance;
-	bool live;
+	uint32_t flags;
+	uint32_t reserved;
 } record;
+_Static_assert(sizeof(record) == 48, "record layout is saved in images");
+
+/* Counters saved beside the records. */
+typedef struct hippo_meta {
+	uint32_t version;
+	uint32_t record_bytes;
+	uint32_t chunk_log2;
+	uint32_t dimensions;
+	uint64_t next_slot;
+	uint64_t next_id;
+	uint64_t count;
+	uint64_t text_count;
+	uint64_t text_bytes;
+	uint64_t nfree;
+	uint32_t index_saved; /* 1: INDEX section from the backend; 0: VECTORS */
+	uint32_t reserved;
+} hippo_meta;
 
 /* Records per chunk of the row table: small, so that a brain of a few
  * memories stays small. */
@@ -50,12 +87,64 @@ typedef struct hippocampus {
 	_Atomic uint64_t count;
 	_Atomic uint64_t text_count;
 	size_t text_bytes;
+	brain_image *image;  /* adopted from (a reference), or NULL */
+	const char *texts;   /* the image's texts section */
+	size_t texts_len;
 } hippocampus;
 
 static inline record *rec(const hippocampus *h, uint32_t slot)
 {
 	return brain__rows_at(&h->records, slot);
 }
+
+static inline bool is_live(const record *r)
+{
+	return r->flags & RECORD_LIVE;
+}
+
+static inline char *heap_text(const record *r)
+{
+	return (char *)(uintptr_t)r->text;
+}
+
+/* The text of a live record (NULL if none); texts from the image are
+ * verified against their checksums on first use. */
+static int text_of(const hippocampus *h, const record *r, const char **out)
+{
+	*out = NULL;
+	if (!(r->flags & RECORD_HAS_TEXT))
+		return BRAIN_OK;
+	if (r->flags & RECORD_TEXT_HEAP) {
+		*out = heap_text(r);
+		return BRAIN_OK;
+	}
+	int rc = brain__image_verify(h->image, BRAIN_SECTION_TEXTS, (size_t)r->text,
+	                             (size_t)r->text_len + 1);
+	if (rc == BRAIN_OK)
+		*out = h->texts + r->text;
+	return rc;
+}
+
+/* The index's bytes from the image are verified before their first use. */
+static inline int index_ready(const hippocampus *h)
+{
+	return h->image ? brain__image_verify(h->image, BRAIN_SECTION_INDEX, 0, SIZE_MAX)
+	                : BRAIN_OK;
+}
+
+static brain_index_config index_config(const hippocampus *h)
+{
+	brain_index_config cfg = {
+		.version = BRAIN_INDEX_VTABLE_VERSION,
+		.dimensions = h->dims,
+		.metric = h->env->opts.metric,
+		.max_slots = BRAIN_MAX(h->max_slots, h->next_slot),
+	};
+	return cfg;
+}
+
+static void destroy(void *state);
+static int load(hippocampus *h, brain_image *img);
 
 static int create(const brain_env *env, brain_spine *spine, void **state)
 {
@@ -71,18 +160,14 @@ static int create(const brain_env *env, brain_spine *spine, void **state)
 	brain__map_init(&h->ids);
 	int rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
 	                                  RECORD_CHUNK_LOG2);
-	if (rc == BRAIN_OK) {
-		brain_index_config cfg = {
-			.version = BRAIN_INDEX_VTABLE_VERSION,
-			.dimensions = h->dims,
-			.metric = env->opts.metric,
-			.max_slots = h->max_slots,
-		};
+	if (rc == BRAIN_OK && env->storage.image) {
+		rc = load(h, env->storage.image);
+	} else if (rc == BRAIN_OK) {
+		brain_index_config cfg = index_config(h);
 		rc = h->vt->open(&cfg, &h->index);
 	}
 	if (rc) {
-		brain__rows_free(&h->records);
-		brain__free(h);
+		destroy(h);
 		return rc;
 	}
 	*state = h;
@@ -94,15 +179,17 @@ static void destroy(void *state)
 	hippocampus *h = state;
 	if (!h)
 		return;
-	for (uint32_t s = 0; s < h->next_slot; s++) {
+	for (uint32_t s = 0; s < h->next_slot && s < brain__rows_capacity(&h->records); s++) {
 		record *r = rec(h, s);
-		if (r->live)
-			brain__free(r->text);
+		if (is_live(r) && (r->flags & RECORD_TEXT_HEAP))
+			brain__free(heap_text(r));
 	}
-	h->vt->close(h->index);
+	if (h->index)
+		h->vt->close(h->index);
 	brain__rows_free(&h->records);
 	brain__map_free(&h->ids);
 	brain__free(h->free);
+	brain__image_unref(h->image);
 	brain__free(h);
 }
 
@@ -132,6 +219,8 @@ static int reserve(hippocampus *h, size_t more)
 		h->free_cap = cap;
 	}
 	if (rc == BRAIN_OK)
+		rc = index_ready(h);
+	if (rc == BRAIN_OK)
 		rc = h->vt->reserve(h->index, (uint32_t)slots);
 	return rc;
 }
@@ -144,17 +233,17 @@ static uint32_t take_slot(hippocampus *h)
 /* Fill the record of a slot whose vector is in the index. Cannot fail:
  * reserve() made room in the id map. */
 static void commit(hippocampus *h, uint32_t slot, brain_id id, char *text, size_t len,
-                   float importance)
+                   float importance, int64_t created_ms)
 {
 	record *r = rec(h, slot);
-	int64_t now = brain__now_ms();
 	r->id = id;
-	r->text = text;
+	r->text = (uint64_t)(uintptr_t)text;
 	r->text_len = (uint32_t)len;
 	r->importance = importance;
-	r->created_ms = now;
-	atomic_store_explicit(&r->accessed_ms, now, memory_order_relaxed);
-	r->live = true;
+	r->created_ms = created_ms;
+	atomic_store_explicit(&r->accessed_ms, created_ms, memory_order_relaxed);
+	r->flags = RECORD_LIVE | (text ? RECORD_HAS_TEXT | RECORD_TEXT_HEAP : 0);
+	r->reserved = 0;
 	brain__map_put(&h->ids, id, slot);
 	if (id >= h->next_id)
 		h->next_id = id + 1; /* may become BRAIN_ID_NONE: then ids are exhausted */
@@ -197,7 +286,9 @@ static int store(hippocampus *h, brain_msg_store *m)
 		brain__free(text);
 		return rc;
 	}
-	commit(h, slot, id, text, m->len, m->importance);
+	if (m->created_ms == 0)
+		m->created_ms = brain__now_ms();
+	commit(h, slot, id, text, m->len, m->importance, m->created_ms);
 	m->out_id = id;
 	return BRAIN_OK;
 }
@@ -246,6 +337,7 @@ static int store_batch(hippocampus *h, brain_msg_store_batch *m)
 	/* Now nothing can fail but the backend itself; if it does, undo the rows
 	 * added so far, and the ids they moved on. */
 	brain_id next_id = h->next_id;
+	int64_t now = brain__now_ms();
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		brain__vector_prepare(m->vectors + i * dims, dims, metric, row, "row");
 		uint32_t slot = take_slot(h);
@@ -267,7 +359,7 @@ static int store_batch(hippocampus *h, brain_msg_store_batch *m)
 			h->next_id = next_id;
 			break;
 		}
-		commit(h, slot, m->ids[i], NULL, 0, 0.5f);
+		commit(h, slot, m->ids[i], NULL, 0, 0.5f, now);
 	}
 	brain__free(row);
 	return rc;
@@ -278,15 +370,18 @@ static int forget(hippocampus *h, brain_msg_forget *m)
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
 		return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)m->id);
-	int rc = h->vt->remove(h->index, slot);
+	int rc = index_ready(h);
+	if (rc == BRAIN_OK)
+		rc = h->vt->remove(h->index, slot);
 	if (rc)
 		return rc;
 	record *r = rec(h, slot);
 	brain__map_remove(&h->ids, m->id);
-	if (r->text) {
+	if (r->flags & RECORD_HAS_TEXT) {
 		atomic_fetch_sub(&h->text_count, 1);
 		h->text_bytes -= r->text_len + 1;
-		brain__free(r->text);
+		if (r->flags & RECORD_TEXT_HEAP)
+			brain__free(heap_text(r));
 	}
 	memset(r, 0, sizeof *r);
 	h->free[h->nfree++] = slot; /* room reserved when it was stored */
@@ -296,7 +391,7 @@ static int forget(hippocampus *h, brain_msg_forget *m)
 	return BRAIN_OK;
 }
 
-static void fill_hit(const hippocampus *h, uint32_t slot, brain_hit *hit)
+static int fill_hit(const hippocampus *h, uint32_t slot, brain_hit *hit)
 {
 	record *r = rec(h, slot);
 	hit->id = r->id;
@@ -304,8 +399,8 @@ static void fill_hit(const hippocampus *h, uint32_t slot, brain_hit *hit)
 	hit->importance = r->importance;
 	hit->created_ms = r->created_ms;
 	hit->accessed_ms = atomic_load_explicit(&r->accessed_ms, memory_order_relaxed);
-	hit->text = r->text;
 	hit->text_len = r->text_len;
+	return text_of(h, r, &hit->text);
 }
 
 static int lookup(hippocampus *h, brain_msg_lookup *m)
@@ -314,8 +409,7 @@ static int lookup(hippocampus *h, brain_msg_lookup *m)
 	if (!brain__map_get(&h->ids, m->id, &slot))
 		return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)m->id);
 	memset(&m->hit, 0, sizeof m->hit);
-	fill_hit(h, slot, &m->hit);
-	return BRAIN_OK;
+	return fill_hit(h, slot, &m->hit);
 }
 
 static int get_vector(hippocampus *h, brain_msg_get_vector *m)
@@ -323,19 +417,23 @@ static int get_vector(hippocampus *h, brain_msg_get_vector *m)
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
 		return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)m->id);
-	return h->vt->get(h->index, slot, m->vector);
+	int rc = index_ready(h);
+	return rc ? rc : h->vt->get(h->index, slot, m->vector);
 }
 
 static int has_text(uint32_t slot, void *payload)
 {
 	const hippocampus *h = payload;
-	return rec(h, slot)->text != NULL;
+	return (rec(h, slot)->flags & RECORD_HAS_TEXT) != 0;
 }
 
 static int search(hippocampus *h, brain_msg_search *m)
 {
 	brain_index_filter filter = {has_text, h};
 	m->found = 0;
+	int rc = index_ready(h);
+	if (rc)
+		return rc;
 	return h->vt->search(h->index, m->query, m->k, m->text_only ? &filter : NULL, m->slots,
 	                     m->distances, &m->found);
 }
@@ -345,12 +443,15 @@ static int hits(hippocampus *h, brain_msg_hits *m)
 	int64_t now = m->touch ? brain__now_ms() : 0;
 	for (size_t i = 0; i < m->n; i++) {
 		uint32_t slot = m->slots[i];
-		if (slot >= h->next_slot || !rec(h, slot)->live)
-			return brain__err(BRAIN_EINTERNAL, "hits: slot %u holds no memory", slot);
+		if (slot >= h->next_slot || !is_live(rec(h, slot)))
+			return brain__err(BRAIN_ECORRUPT, "hits: the index returned slot %u, which holds "
+			                  "no memory", slot);
 		if (m->touch)
 			atomic_store_explicit(&rec(h, slot)->accessed_ms, now, memory_order_relaxed);
 		memset(&m->out[i], 0, sizeof m->out[i]);
-		fill_hit(h, slot, &m->out[i]);
+		int rc = fill_hit(h, slot, &m->out[i]);
+		if (rc)
+			return rc;
 		m->out[i].distance = m->distances ? m->distances[i] : 0.0f;
 	}
 	return BRAIN_OK;
@@ -362,7 +463,7 @@ static int distances(hippocampus *h, brain_msg_distances *m)
 	if (!v)
 		return brain__oom(h->dims * sizeof *v, "distances");
 	brain_dist_fn dist = brain__dist_fn(h->env->opts.metric, -1);
-	int rc = BRAIN_OK;
+	int rc = index_ready(h);
 	for (size_t i = 0; rc == BRAIN_OK && i < m->n; i++) {
 		rc = h->vt->get(h->index, m->slots[i], v);
 		if (rc == BRAIN_OK)
@@ -376,7 +477,307 @@ static int status(hippocampus *h, brain_msg_status *m)
 {
 	m->count = atomic_load(&h->count);
 	m->text_count = atomic_load(&h->text_count);
+	if (m->want_bytes)
+		m->index_bytes = h->vt->memory_usage(h->index) + brain__rows_memory(&h->records) +
+		                 brain__map_memory(&h->ids);
 	return BRAIN_OK;
+}
+
+
+/* ---- persistence --------------------------------------------------------- */
+
+static int index_write(void *payload, const void *data, size_t len)
+{
+	return brain__imgw_write(payload, data, len);
+}
+
+static int save(void *state, brain_image_writer *w)
+{
+	hippocampus *h = state;
+	bool own = brain__index_persists(h->vt);
+	int rc = index_ready(h);
+	if (rc)
+		return rc;
+	hippo_meta meta = {1, sizeof(record), RECORD_CHUNK_LOG2, h->dims, h->next_slot,
+	                   h->next_id, atomic_load(&h->count), atomic_load(&h->text_count),
+	                   h->text_bytes, h->nfree, own ? 1u : 0u, 0};
+	rc = brain__imgw_section_begin(w, BRAIN_SECTION_HIPPO_META);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_write(w, &meta, sizeof meta);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	/* records, with texts as offsets in the order they are written next */
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_RECORDS);
+	uint64_t text_off = 0;
+	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+		const record *r = rec(h, s);
+		record d;
+		memset(&d, 0, sizeof d);
+		if (is_live(r)) {
+			d.id = r->id;
+			d.created_ms = r->created_ms;
+			atomic_init(&d.accessed_ms,
+			            atomic_load_explicit(&((record *)r)->accessed_ms, memory_order_relaxed));
+			d.text_len = r->text_len;
+			d.importance = r->importance;
+			d.flags = r->flags & (RECORD_LIVE | RECORD_HAS_TEXT);
+			if (r->flags & RECORD_HAS_TEXT) {
+				d.text = text_off;
+				text_off += (uint64_t)r->text_len + 1;
+			}
+		}
+		rc = brain__imgw_write(w, &d, sizeof d);
+	}
+	/* whole chunks, so that the records are adopted in place */
+	size_t per = (size_t)1 << RECORD_CHUNK_LOG2;
+	size_t padded = (h->next_slot + per - 1) / per * per;
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_zeros(w, (padded - h->next_slot) * sizeof(record));
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_TEXTS);
+	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+		const record *r = rec(h, s);
+		const char *t = NULL;
+		if (!is_live(r) || !(r->flags & RECORD_HAS_TEXT))
+			continue;
+		rc = text_of(h, r, &t);
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_write(w, t, (size_t)r->text_len + 1);
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_IDMAP);
+	uint64_t map_head[2] = {h->ids.cells ? h->ids.mask + 1 : 0, h->ids.count};
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_write(w, map_head, sizeof map_head);
+	if (rc == BRAIN_OK && h->ids.cells)
+		rc = brain__imgw_write(w, h->ids.cells, (h->ids.mask + 1) * sizeof *h->ids.cells);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_FREE);
+	if (rc == BRAIN_OK && h->nfree)
+		rc = brain__imgw_write(w, h->free, h->nfree * sizeof *h->free);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	if (rc == BRAIN_OK && own) {
+		brain_index_writer iw = {index_write, w};
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_INDEX);
+		if (rc == BRAIN_OK)
+			rc = h->vt->save(h->index, &iw);
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_section_end(w);
+	} else if (rc == BRAIN_OK) {
+		/* A backend that cannot save: slot and vector of each memory. */
+		float *v = brain__malloc_array(h->dims, sizeof *v);
+		if (!v)
+			return brain__oom(h->dims * sizeof *v, "checkpoint vector");
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_VECTORS);
+		for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+			if (!is_live(rec(h, s)))
+				continue;
+			uint32_t head[2] = {s, 0};
+			rc = h->vt->get(h->index, s, v);
+			if (rc == BRAIN_OK)
+				rc = brain__imgw_write(w, head, sizeof head);
+			if (rc == BRAIN_OK)
+				rc = brain__imgw_write(w, v, h->dims * sizeof *v);
+		}
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_section_end(w);
+		brain__free(v);
+	}
+	return rc;
+}
+
+static int bad(const brain_image *img, const char *what)
+{
+	return brain__err(BRAIN_ECORRUPT, "%s: memory store: %s", brain__image_name(img), what);
+}
+
+/* Section `kind`, verified whole now. */
+static int eager(brain_image *img, uint32_t kind, void **data, size_t *len)
+{
+	if (!brain__image_section(img, kind, data, len))
+		return brain__err(BRAIN_ECORRUPT, "%s: section %u of the memory store is missing",
+		                  brain__image_name(img), kind);
+	return brain__image_verify(img, kind, 0, *len);
+}
+
+static int load_records(hippocampus *h, brain_image *img, const hippo_meta *meta)
+{
+	void *data;
+	size_t len;
+	int rc = eager(img, BRAIN_SECTION_RECORDS, &data, &len);
+	if (rc)
+		return rc;
+	size_t per = (size_t)1 << RECORD_CHUNK_LOG2;
+	size_t padded = ((size_t)meta->next_slot + per - 1) / per * per;
+	if (len / sizeof(record) < padded)
+		return bad(img, "the records section is shorter than its slots");
+	rc = brain__rows_adopt(&h->records, data, padded);
+	if (rc)
+		return rc;
+	uint64_t live = 0, texts = 0, text_bytes = 0;
+	for (uint32_t s = 0; s < meta->next_slot; s++) {
+		record *r = rec(h, s);
+		if (r->flags & ~(uint32_t)(RECORD_LIVE | RECORD_HAS_TEXT))
+			return bad(img, "a record has unknown flags");
+		if (!is_live(r))
+			continue;
+		live++;
+		if (!(r->importance >= 0.0f && r->importance <= 1.0f) || r->id == BRAIN_ID_NONE)
+			return bad(img, "a record's importance or id is out of range");
+		if (r->flags & RECORD_HAS_TEXT) {
+			if (r->text > h->texts_len || r->text_len >= h->texts_len - r->text)
+				return bad(img, "a record's text lies outside the texts section");
+			texts++;
+			text_bytes += (uint64_t)r->text_len + 1;
+		}
+	}
+	if (live != meta->count || texts != meta->text_count || text_bytes != meta->text_bytes)
+		return bad(img, "the records do not add up to the counts saved with them");
+	return BRAIN_OK;
+}
+
+static int load_ids(hippocampus *h, brain_image *img)
+{
+	void *data;
+	size_t len;
+	int rc = eager(img, BRAIN_SECTION_IDMAP, &data, &len);
+	if (rc)
+		return rc;
+	uint64_t head[2];
+	if (len < sizeof head)
+		return bad(img, "the id map is too short");
+	memcpy(head, data, sizeof head);
+	if (head[0] == 0) {
+		if (head[1] != 0 || atomic_load(&h->count) != 0)
+			return bad(img, "the id map is empty but memories exist");
+		return BRAIN_OK;
+	}
+	if (head[0] > (len - sizeof head) / sizeof(brain_map_cell))
+		return bad(img, "the id map is larger than its section");
+	brain_map_cell *cells = (brain_map_cell *)(void *)((unsigned char *)data + sizeof head);
+	rc = brain__map_adopt(&h->ids, cells, (size_t)head[0], (size_t)head[1]);
+	if (rc)
+		return brain__err_context(rc, "id map: ");
+	if (h->ids.count != atomic_load(&h->count))
+		return bad(img, "the id map and the records disagree on the count");
+	for (size_t i = 0; i <= h->ids.mask; i++) {
+		const brain_map_cell *c = &h->ids.cells[i];
+		if (c->key == BRAIN_MAP_EMPTY)
+			continue;
+		if (c->value >= h->next_slot || !is_live(rec(h, c->value)) ||
+		    rec(h, c->value)->id != c->key)
+			return bad(img, "the id map points at a slot of another memory");
+	}
+	return BRAIN_OK;
+}
+
+static int load_free(hippocampus *h, brain_image *img, const hippo_meta *meta)
+{
+	void *data;
+	size_t len;
+	int rc = eager(img, BRAIN_SECTION_FREE, &data, &len);
+	if (rc)
+		return rc;
+	if (len / sizeof(uint32_t) < meta->nfree)
+		return bad(img, "the free slot list is shorter than its count");
+	if (meta->count + meta->nfree != meta->next_slot)
+		return bad(img, "memories and free slots do not add up to the slots used");
+	size_t cap = BRAIN_MAX((size_t)meta->count + (size_t)meta->nfree, (size_t)1);
+	h->free = brain__malloc_array(cap, sizeof *h->free);
+	if (!h->free)
+		return brain__oom(cap * sizeof *h->free, "free slot stack");
+	h->free_cap = cap;
+	memcpy(h->free, data, (size_t)meta->nfree * sizeof *h->free);
+	for (size_t i = 0; i < meta->nfree; i++)
+		if (h->free[i] >= meta->next_slot || is_live(rec(h, h->free[i])))
+			return bad(img, "a free slot is out of range or holds a memory");
+	h->nfree = (size_t)meta->nfree;
+	return BRAIN_OK;
+}
+
+static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta)
+{
+	brain_index_config cfg = index_config(h);
+	void *data;
+	size_t len;
+	if (meta->index_saved) {
+		if (!brain__index_persists(h->vt))
+			return bad(img, "the index was saved by a backend that can save, this one cannot");
+		if (!brain__image_section(img, BRAIN_SECTION_INDEX, &data, &len))
+			return bad(img, "the index section is missing");
+		int rc = h->vt->load(&cfg, data, len, &h->index);
+		return rc ? brain__err_context(rc, "index: ") : BRAIN_OK;
+	}
+	int rc = eager(img, BRAIN_SECTION_VECTORS, &data, &len);
+	if (rc == BRAIN_OK)
+		rc = h->vt->open(&cfg, &h->index);
+	if (rc == BRAIN_OK)
+		rc = h->vt->reserve(h->index, h->next_slot);
+	size_t row = sizeof(uint32_t) * 2 + (size_t)h->dims * sizeof(float);
+	if (rc == BRAIN_OK && len != (size_t)meta->count * row)
+		return bad(img, "the vectors section does not hold one vector per memory");
+	const unsigned char *p = data;
+	for (uint64_t i = 0; rc == BRAIN_OK && i < meta->count; i++, p += row) {
+		uint32_t slot;
+		memcpy(&slot, p, sizeof slot);
+		if (slot >= h->next_slot || !is_live(rec(h, slot)))
+			return bad(img, "a vector belongs to no memory");
+		/* p + 8 is 4-byte aligned: sections start page aligned, rows are
+		 * whole floats */
+		rc = h->vt->add(h->index, slot, (const float *)(const void *)(p + 8));
+	}
+	return rc;
+}
+
+/* Adopt the memory store from a checkpoint image. */
+static int load(hippocampus *h, brain_image *img)
+{
+	void *data;
+	size_t len;
+	hippo_meta meta;
+	int rc = eager(img, BRAIN_SECTION_HIPPO_META, &data, &len);
+	if (rc)
+		return rc;
+	if (len != sizeof meta)
+		return bad(img, "the counters section has the wrong size");
+	memcpy(&meta, data, sizeof meta);
+	if (meta.version != 1 || meta.record_bytes != sizeof(record) ||
+	    meta.chunk_log2 != RECORD_CHUNK_LOG2 || meta.dimensions != h->dims ||
+	    meta.next_slot > BRAIN_MAX_MEMORIES_LIMIT || meta.count > meta.next_slot ||
+	    meta.nfree > meta.next_slot || meta.text_count > meta.count || meta.next_id == 0)
+		return bad(img, "the counters are out of range");
+	brain__image_ref(img);
+	h->image = img;
+	void *texts = NULL;
+	if (!brain__image_section(img, BRAIN_SECTION_TEXTS, &texts, &h->texts_len))
+		return bad(img, "the texts section is missing");
+	h->texts = texts;
+	h->next_slot = (uint32_t)meta.next_slot;
+	h->next_id = meta.next_id;
+	atomic_store(&h->count, meta.count);
+	atomic_store(&h->text_count, meta.text_count);
+	h->text_bytes = (size_t)meta.text_bytes;
+	rc = load_records(h, img, &meta);
+	if (rc == BRAIN_OK)
+		rc = load_ids(h, img);
+	if (rc == BRAIN_OK)
+		rc = load_free(h, img, &meta);
+	if (rc == BRAIN_OK)
+		rc = load_index(h, img, &meta);
+	return rc;
 }
 
 static int handle(void *state, int type, void *msg)
@@ -413,4 +814,5 @@ const brain_organ brain__organ_hippocampus = {
 	.create = create,
 	.destroy = destroy,
 	.handle = handle,
+	.save = save,
 };

@@ -7,6 +7,7 @@
 #include "src/handle.h"
 #include "organs/cortex.h"
 #include "organs/hippocampus.h"
+#include "organs/lungs.h"
 #include "organs/pancreas.h"
 #include "organs/thalamus.h"
 
@@ -17,6 +18,7 @@ static const brain_organ *const g_organs[] = {
 	&brain__organ_cortex,
 	&brain__organ_hippocampus,
 	&brain__organ_thalamus,
+	&brain__organ_lungs,
 };
 
 static int choose_index(brain_env *env)
@@ -33,15 +35,25 @@ static int choose_index(brain_env *env)
 	return BRAIN_OK;
 }
 
+int brain__attach_organs(brain_t *b)
+{
+	int rc = BRAIN_OK;
+	for (size_t i = 0; rc == BRAIN_OK && i < BRAIN_ARRAY_LEN(g_organs); i++)
+		rc = brain__spine_attach(&b->spine, g_organs[i]);
+	return rc;
+}
+
 static void release(brain_t *b)
 {
 	brain__spine_fini(&b->spine);
+	brain__disk_release(b);
 	pthread_rwlock_destroy(&b->lock);
 	brain__free(b);
 	brain__objects_dec();
 }
 
-BRAIN_EXPORT int brain_open(const char *path, const brain_options *opts, brain_t **out)
+int brain__open(const char *path, const brain_options *opts, struct brain_image *image,
+                int mode, brain_t **out)
 {
 	if (!out)
 		return brain__err(BRAIN_ENULL, "open: out is NULL");
@@ -50,12 +62,6 @@ BRAIN_EXPORT int brain_open(const char *path, const brain_options *opts, brain_t
 	int rc = brain__options_resolve(opts, &resolved);
 	if (rc)
 		return rc;
-	if (path)
-		return brain__err(BRAIN_ENOTSUP,
-		                  "open: on-disk brains (\"%s\") are not supported by this "
-		                  "version; pass NULL for an in-memory brain",
-		                  path);
-
 	brain__objects_inc(); /* before the first allocation: see src/alloc.c */
 	brain_t *b = brain__calloc(1, sizeof *b);
 	if (!b) {
@@ -75,23 +81,41 @@ BRAIN_EXPORT int brain_open(const char *path, const brain_options *opts, brain_t
 
 	brain__spine_init(&b->spine, &b->env);
 	rc = choose_index(&b->env);
-	for (size_t i = 0; rc == BRAIN_OK && i < BRAIN_ARRAY_LEN(g_organs); i++)
-		rc = brain__spine_attach(&b->spine, g_organs[i]);
+	if (rc == BRAIN_OK && path)
+		rc = brain__disk_open(b, path, mode);
+	else if (rc == BRAIN_OK && image) {
+		b->env.storage.image = image;
+		rc = brain__attach_organs(b);
+		b->env.storage.image = NULL;
+	} else if (rc == BRAIN_OK)
+		rc = brain__attach_organs(b);
+	if (rc == BRAIN_OK && path) {
+		brain_msg_lungs_start st = {b->disk.checkpoint_bytes};
+		rc = brain__call_LUNGS_START(&b->spine, &st);
+	}
 	if (rc) {
 		release(b);
-		return rc;
+		return path ? brain__err_prefix(rc, "open") : rc;
 	}
-	BRAIN_LOG(BRAIN_LOG_DEBUG, "opened in-memory brain: %u-d, metric %d, index %s",
+	BRAIN_LOG(BRAIN_LOG_DEBUG, "opened %s brain%s%s: %u-d, metric %d, index %s",
+	          path ? "on-disk" : "in-memory", path ? " " : "", path ? path : "",
 	          b->env.opts.dimensions, b->env.opts.metric, b->env.index_vt->name);
 	*out = b;
 	return BRAIN_OK;
 }
 
+BRAIN_EXPORT int brain_open(const char *path, const brain_options *opts, brain_t **out)
+{
+	return brain__open(path, opts, NULL, BRAIN_DISK_NORMAL, out);
+}
+
 BRAIN_EXPORT int brain_close(brain_t *b)
 {
-	if (b)
-		release(b);
-	return BRAIN_OK;
+	if (!b)
+		return BRAIN_OK;
+	int rc = brain__disk_close(b);
+	release(b);
+	return rc;
 }
 
 BRAIN_EXPORT brain_t *brain_create(void)

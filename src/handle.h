@@ -11,11 +11,30 @@
 #include <pthread.h>
 
 #include "src/spine.h"
+#include "braincore/sys/io.h"
+
+/* What an on-disk brain keeps besides its organs (src/disk.c). */
+typedef struct brain_disk {
+	char *dir;                 /* NULL for an in-memory brain */
+	const brain_io *io;
+	brain_io_file *lock_file;  /* holds the writer's lock */
+	bool readonly;
+	uint64_t generation;       /* of the current checkpoint */
+	uint64_t next_generation;  /* never reused, even after a failed attempt */
+	uint64_t checkpoint_lsn;
+	uint64_t checkpoint_bytes;
+	_Atomic uint64_t checkpoints;
+	uint64_t torn_bytes;       /* of the log tail dropped on open */
+	uint64_t replayed;         /* log records replayed on open */
+	uint64_t dropped_after;    /* repair: valid records given up */
+	struct brain_image *image; /* the checkpoint opened from (a reference) */
+} brain_disk;
 
 struct brain {
 	brain_env env;
 	brain_spine spine;
 	pthread_rwlock_t lock;
+	brain_disk disk;
 };
 
 static inline void brain__rdlock(brain_t *b)
@@ -42,5 +61,51 @@ int brain__param_index(int param);
 
 /* Set every parameter of env to its default. */
 void brain__params_defaults(brain_env *env);
+
+/* ---- on-disk brains (src/disk.c) ---- */
+
+/* How brain__disk_open treats the log. */
+enum brain_disk_mode {
+	BRAIN_DISK_NORMAL = 0,
+	BRAIN_DISK_REPAIR = 1 /* damage in the log ends it instead of failing */
+};
+
+/* brain_open() with more: an in-memory brain adopting `image` (a
+ * reference the organs take their own of), or a disk mode. */
+int brain__open(const char *path, const brain_options *opts, struct brain_image *image,
+                int mode, brain_t **out);
+
+/* Open or create the brain in directory `path` into b, whose env.opts are
+ * resolved and whose lock is initialised; attaches the organs. */
+int brain__disk_open(brain_t *b, const char *path, int mode);
+
+/* Attach every organ (in-memory brains and disk brains alike). */
+int brain__attach_organs(brain_t *b);
+
+/* Release what brain__disk_open took (after the organs are gone). */
+void brain__disk_release(brain_t *b);
+
+/* Write a checkpoint; the caller holds the write lock. */
+int brain__checkpoint_locked(brain_t *b);
+
+/* Log a change (the caller holds the write lock). *lsn gets its number, 0
+ * for an in-memory brain (nothing to log). */
+int brain__log_change(brain_t *b, uint32_t op, const struct brain_wal_part *parts, size_t nparts,
+               uint64_t *lsn);
+
+/* After the lock is released: wait until the change is as durable as the
+ * sync mode promises. */
+int brain__commit(brain_t *b, uint64_t lsn);
+
+/* Forget id, keeping the embedder's statistics in step (write lock held).
+ * Shared by brain_forget() and replay; logs nothing. */
+int brain__forget_apply(brain_t *b, brain_id id);
+
+/* BRAIN_EREADONLY for a read-only brain (fn names the call). */
+int brain__check_writable(const brain_t *b, const char *fn);
+
+/* Close-time work of an on-disk brain: stop the background thread, write
+ * the final checkpoint. */
+int brain__disk_close(brain_t *b);
 
 #endif /* BRAIN_HANDLE_H */

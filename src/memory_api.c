@@ -14,6 +14,7 @@
 
 #include "src/handle.h"
 #include "index/distance.h"
+#include "storage/wal.h"
 
 static int check_brain(const brain_t *b, const char *fn)
 {
@@ -49,6 +50,8 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 	size_t len = 0;
 	int rc = check_brain(b, "remember");
 	if (rc == BRAIN_OK)
+		rc = brain__check_writable(b, "remember");
+	if (rc == BRAIN_OK)
 		rc = check_text(b, text, "remember: text", &len);
 	if (rc == BRAIN_OK)
 		rc = check_importance(importance, "remember");
@@ -70,7 +73,8 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 		                           "remember: vector");
 	else
 		rc = brain__call_EMBED(&b->spine, &e);
-	brain_msg_store s = {BRAIN_ID_NONE, text, len, vec, importance, BRAIN_ID_NONE};
+	brain_msg_store s = {BRAIN_ID_NONE, text, len, vec, importance, BRAIN_ID_NONE, 0};
+	uint64_t lsn = 0;
 	while (rc == BRAIN_OK) {
 		brain__wrlock(b);
 		if (!vector) {
@@ -86,20 +90,40 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 			}
 		}
 		rc = brain__call_STORE(&b->spine, &s);
+		brain_msg_learn l = {text, len, +1, e.features, e.nfeatures};
+		bool learned = false;
 		if (rc == BRAIN_OK) {
-			brain_msg_learn l = {text, len, +1, e.features, e.nfeatures};
 			rc = brain__call_LEARN(&b->spine, &l);
-			if (rc) {
-				/* undo: forgetting never allocates, so it cannot fail */
-				brain_msg_forget f = {s.out_id, true};
-				brain__call_FORGET(&b->spine, &f);
+			learned = rc == BRAIN_OK;
+		}
+		if (rc == BRAIN_OK) {
+			/* the change as it was made: the id given, the prepared
+			 * vector, the time recorded */
+			brain_wal_store head = {s.out_id, s.created_ms, importance, (uint32_t)len,
+			                        b->env.opts.dimensions, 0};
+			brain_wal_part parts[3] = {{&head, sizeof head},
+			                           {vec, b->env.opts.dimensions * sizeof(float)},
+			                           {text, len + 1}};
+			rc = brain__log_change(b, BRAIN_WAL_STORE, parts, 3, &lsn);
+		}
+		if (rc && s.out_id != BRAIN_ID_NONE) {
+			/* undo; neither step allocates (the features are at hand), so
+			 * neither can fail */
+			if (learned) {
+				l.delta = -1;
+				if (brain__call_LEARN(&b->spine, &l))
+					BRAIN_LOG(BRAIN_LOG_WARN, "remember: could not undo word statistics");
 			}
+			brain_msg_forget f = {s.out_id, true};
+			brain__call_FORGET(&b->spine, &f);
 		}
 		brain__unlock(b);
 		break;
 	}
 	brain__free(e.features);
 	brain__free(vec);
+	if (rc == BRAIN_OK)
+		rc = brain__commit(b, lsn);
 	if (rc == BRAIN_OK && id_out)
 		*id_out = s.out_id;
 	return brain__err_prefix(rc, "remember");
@@ -403,14 +427,10 @@ BRAIN_EXPORT int brain_get(brain_t *b, brain_id id, brain_results **out)
 	return brain__err_prefix(rc, "get");
 }
 
-BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
+int brain__forget_apply(brain_t *b, brain_id id)
 {
-	int rc = check_brain(b, "forget");
-	if (rc)
-		return rc;
-	brain__wrlock(b);
 	brain_msg_lookup m = {.id = id};
-	rc = brain__call_LOOKUP(&b->spine, &m);
+	int rc = brain__call_LOOKUP(&b->spine, &m);
 	brain_msg_learn l = {.text = m.hit.text, .len = m.hit.text_len, .delta = -1};
 	bool learned = false;
 	if (rc == BRAIN_OK && m.hit.text) {
@@ -426,7 +446,35 @@ BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
 				BRAIN_LOG(BRAIN_LOG_WARN, "forget: could not restore word statistics");
 		}
 	}
+	return rc;
+}
+
+BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
+{
+	int rc = check_brain(b, "forget");
+	if (rc == BRAIN_OK)
+		rc = brain__check_writable(b, "forget");
+	if (rc)
+		return rc;
+	uint64_t lsn = 0;
+	brain__wrlock(b);
+	brain_msg_lookup m = {.id = id};
+	rc = brain__call_LOOKUP(&b->spine, &m);
+	if (rc == BRAIN_OK) {
+		/* logged first: forgetting cannot be undone without allocating */
+		brain_wal_part part = {&id, sizeof id};
+		rc = brain__log_change(b, BRAIN_WAL_FORGET, &part, 1, &lsn);
+	}
+	if (rc == BRAIN_OK) {
+		rc = brain__forget_apply(b, id);
+		if (rc && lsn)
+			BRAIN_LOG(BRAIN_LOG_ERROR, "forget: id %llu is logged as forgotten but could not "
+			          "be forgotten now (%s); it will be on the next open",
+			          (unsigned long long)id, brain_errmsg());
+	}
 	brain__unlock(b);
+	if (rc == BRAIN_OK)
+		rc = brain__commit(b, lsn);
 	return brain__err_prefix(rc, "forget");
 }
 

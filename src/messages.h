@@ -13,6 +13,9 @@
 #include "src/analysis.h"
 #include "src/results.h"
 
+struct brain_wal_part;
+struct brain_wal_replay_info;
+
 /*      name             owner        payload type                 lock  */
 #define BRAIN_MESSAGE_LIST(X)                                                   \
 	X(TEXT_CHECK, PANCREAS, brain_msg_text_check)       /* none  */             \
@@ -34,7 +37,14 @@
 	X(HITS, HIPPOCAMPUS, brain_msg_hits)                /* read  */             \
 	X(STATUS, HIPPOCAMPUS, brain_msg_status)            /* none  */             \
 	X(DISTANCES, HIPPOCAMPUS, brain_msg_distances)      /* read  */             \
-	X(RECALL, THALAMUS, brain_msg_recall)               /* read  */
+	X(RECALL, THALAMUS, brain_msg_recall)               /* read  */             \
+	X(WAL_APPEND, LUNGS, brain_msg_wal_append)          /* write */             \
+	X(WAL_COMMIT, LUNGS, brain_msg_wal_commit)          /* none  */             \
+	X(WAL_REPLAY, LUNGS, brain_msg_wal_replay)          /* write */             \
+	X(WAL_RESET, LUNGS, brain_msg_wal_reset)            /* write */             \
+	X(WAL_STATUS, LUNGS, brain_msg_wal_status)          /* none  */             \
+	X(LUNGS_START, LUNGS, brain_msg_lungs_start)        /* write */             \
+	X(LUNGS_STOP, LUNGS, brain_msg_lungs_stop)          /* none  */
 
 /* ---- Pancreas ---------------------------------------------------------- */
 
@@ -155,6 +165,8 @@ typedef struct brain_msg_store {
 	const float *vector; /* in */
 	float importance;    /* in: [0, 1] */
 	brain_id out_id;     /* out */
+	int64_t created_ms;  /* in: 0 = now (a replay gives the original time);
+	                        out: the time recorded */
 } brain_msg_store;
 
 /* Store n vectors without text, all or nothing. Rows come as the caller
@@ -217,6 +229,8 @@ typedef struct brain_msg_distances {
 typedef struct brain_msg_status {
 	uint64_t count;       /* out: memories */
 	uint64_t text_count;  /* out: memories with text */
+	uint64_t index_bytes; /* out, only when asked (needs the read lock) */
+	bool want_bytes;      /* in */
 } brain_msg_status;
 
 /* ---- Thalamus ---------------------------------------------------------- */
@@ -237,6 +251,83 @@ typedef struct brain_msg_recall {
 	brain_hit *hits;    /* out: capacity k */
 	size_t found;       /* out */
 } brain_msg_recall;
+
+/* ---- Lungs ------------------------------------------------------------- */
+
+/* What a log record does (the op field of storage/wal.h). Pinned. */
+enum brain_wal_op {
+	BRAIN_WAL_STORE = 1,  /* brain_wal_store, vector, then text */
+	BRAIN_WAL_BATCH = 2,  /* brain_wal_batch, ids, then the caller's rows */
+	BRAIN_WAL_FORGET = 3  /* the id (u64) */
+};
+
+/* Payload heads of log records (little-endian, as written). */
+typedef struct brain_wal_store {
+	uint64_t id;
+	int64_t created_ms;
+	float importance;
+	uint32_t text_len;   /* UINT32_MAX: no text */
+	uint32_t dimensions;
+	uint32_t reserved;
+} brain_wal_store;
+
+typedef struct brain_wal_batch {
+	uint64_t n;
+	uint32_t dimensions;
+	uint32_t reserved;
+} brain_wal_batch;
+
+/* Append a record to the log (not yet durable). */
+typedef struct brain_msg_wal_append {
+	uint32_t op;
+	const struct brain_wal_part *parts;
+	size_t nparts;
+	uint64_t lsn; /* out */
+} brain_msg_wal_append;
+
+/* Make the change up to lsn as durable as the sync mode promises before
+ * it is acknowledged: FULL fsyncs (shared with concurrent writers), NORMAL
+ * and OFF return at once. With force, fsync whatever the mode. Called
+ * without the brain lock. */
+typedef struct brain_msg_wal_commit {
+	uint64_t lsn;
+	bool force;
+} brain_msg_wal_commit;
+
+/* Replay the log after a checkpoint holding changes up to after_lsn. */
+typedef struct brain_msg_wal_replay {
+	uint64_t after_lsn;
+	bool repair;
+	int (*apply)(void *payload, uint32_t op, uint64_t lsn, const void *data, size_t len);
+	void *payload;
+	struct brain_wal_replay_info *info; /* out, may be NULL */
+} brain_msg_wal_replay;
+
+/* A checkpoint holding changes up to lsn is durable: start an empty log. */
+typedef struct brain_msg_wal_reset {
+	uint64_t generation;
+	uint64_t lsn;
+	uint64_t checkpoint_bytes; /* size of the checkpoint, for the next trigger */
+} brain_msg_wal_reset;
+
+typedef struct brain_msg_wal_status {
+	uint64_t last_lsn;   /* out */
+	uint64_t synced_lsn; /* out */
+	uint64_t bytes;      /* out: bytes of log records */
+	bool open;           /* out: the brain has a log */
+	bool failed;         /* out: an fsync failed; writes are refused */
+} brain_msg_wal_status;
+
+/* Start the background thread (group commit for NORMAL, checkpoint
+ * triggers) once the brain is open. */
+typedef struct brain_msg_lungs_start {
+	uint64_t checkpoint_bytes;
+} brain_msg_lungs_start;
+
+/* Stop the background thread (before close). */
+typedef struct brain_msg_lungs_stop {
+	int unused;
+} brain_msg_lungs_stop;
 
 /* ---- the list as enums and tables -------------------------------------- */
 

@@ -2,15 +2,18 @@
  * src/options.c - brain_options: defaults per struct version, and checking
  * what a caller passed.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "src/handle.h"
+#include "braincore/sys/io.h"
 
 /* Size of brain_options in each version this library knows; a caller built
  * against version v passes a struct this large, and only those fields are
  * read. */
 static const size_t g_options_size[] = {
-	[1] = sizeof(brain_options),
+	[1] = offsetof(brain_options, sync),
+	[2] = sizeof(brain_options),
 };
 #define OPTIONS_VERSION_MAX (BRAIN_ARRAY_LEN(g_options_size) - 1)
 
@@ -25,6 +28,9 @@ static void defaults(brain_options *o)
 	o->max_text_bytes = BRAIN_DEFAULT_MAX_TEXT_BYTES;
 	o->max_memories = BRAIN_MAX_MEMORIES_LIMIT;
 	o->index_name = NULL;
+	o->sync = BRAIN_SYNC_FULL;
+	o->flags = 0;
+	o->io = NULL;
 }
 
 BRAIN_EXPORT int brain_options_init(brain_options *opts, unsigned int version)
@@ -74,6 +80,19 @@ int brain__options_resolve(const brain_options *in, brain_options *out)
 		return brain__err(BRAIN_EINVAL,
 		                  "options: embedder %d is not BRAIN_EMBEDDER_BUILTIN or _NONE",
 		                  o.embedder);
+	if (o.sync != BRAIN_SYNC_FULL && o.sync != BRAIN_SYNC_NORMAL && o.sync != BRAIN_SYNC_OFF)
+		return brain__err(BRAIN_EINVAL,
+		                  "options: sync %d is not BRAIN_SYNC_FULL, _NORMAL or _OFF", o.sync);
+	const unsigned int known = BRAIN_OPEN_READONLY | BRAIN_OPEN_NOCREATE |
+	                           BRAIN_OPEN_STORED_OPTIONS;
+	if (o.flags & ~known)
+		return brain__err(BRAIN_EINVAL, "options: flags 0x%x has unknown bits 0x%x", o.flags,
+		                  o.flags & ~known);
+	if (o.flags & (BRAIN_OPEN_READONLY | BRAIN_OPEN_STORED_OPTIONS))
+		o.flags |= BRAIN_OPEN_NOCREATE;
+	if (o.io && o.io->version != BRAIN_IO_VERSION)
+		return brain__err(BRAIN_EVERSION, "options: io version %u unknown (this library knows %d)",
+		                  o.io->version, BRAIN_IO_VERSION);
 	if (o.max_text_bytes == 0)
 		o.max_text_bytes = BRAIN_DEFAULT_MAX_TEXT_BYTES;
 	if (o.max_text_bytes > BRAIN_MAX_TEXT_BYTES_LIMIT)

@@ -103,3 +103,16 @@ size_t brain__spine_drain(brain_spine *s, size_t max, int wait_ms)
 	}
 	return done;
 }
+
+int brain__spine_save(brain_spine *s, struct brain_image_writer *w)
+{
+	for (int i = 0; i < BRAIN_ORGAN__COUNT; i++) {
+		const brain_organ *o = s->organs[i].organ;
+		if (o && o->save) {
+			int rc = o->save(s->organs[i].state, w);
+			if (rc)
+				return rc;
+		}
+	}
+	return BRAIN_OK;
+}

@@ -34,10 +34,30 @@ enum brain_param_index {
 	BRAIN_PIDX__COUNT
 };
 
+struct brain_image;
+struct brain_image_writer;
+
+/* An on-disk brain's storage, as the organs see it (all NULL/false for an
+ * in-memory brain). */
+typedef struct brain_storage {
+	const struct brain_io *io;
+	const char *dir;
+	bool writable;
+	/* Set by the api layer for the organs' create(): the checkpoint to
+	 * adopt their state from (NULL: start empty). Organs take their own
+	 * reference if they keep pointers into it. */
+	struct brain_image *image;
+	/* Asked by the Lungs' background thread when the log has grown enough
+	 * for a checkpoint; runs the checkpoint (taking the brain lock). */
+	void (*checkpoint_due)(void *payload);
+	void *checkpoint_payload;
+} brain_storage;
+
 typedef struct brain_env {
 	brain_options opts;                  /* resolved: no field left at "default" */
 	const brain_index_vtable *index_vt;  /* the backend this brain uses */
 	_Atomic int64_t params[BRAIN_PIDX__COUNT];
+	brain_storage storage;
 } brain_env;
 
 static inline int64_t brain__param(const brain_env *env, enum brain_param_index i)
@@ -51,7 +71,8 @@ static inline int64_t brain__param(const brain_env *env, enum brain_param_index 
 	X(PANCREAS)                                                                 \
 	X(CORTEX)                                                                   \
 	X(HIPPOCAMPUS)                                                              \
-	X(THALAMUS)
+	X(THALAMUS)                                                                 \
+	X(LUNGS)
 
 typedef enum brain_organ_id {
 #define BRAIN__ORGAN_ENUM(name) BRAIN_ORGAN_##name,
@@ -71,6 +92,11 @@ typedef struct brain_organ {
 	int (*create)(const brain_env *env, brain_spine *spine, void **state);
 	void (*destroy)(void *state);
 	int (*handle)(void *state, int type, void *msg);
+	/* Write the organ's lasting state into a checkpoint image as sections
+	 * (NULL: it has none). Called with the brain lock held, at least
+	 * shared: it must not change the state. create() reads the sections
+	 * back from env->storage.image. */
+	int (*save)(void *state, struct brain_image_writer *w);
 } brain_organ;
 
 #include "src/messages.h"
@@ -94,6 +120,9 @@ int brain__spine_attach(brain_spine *s, const brain_organ *o);
 
 /* Set up the background queue: `capacity` messages. */
 int brain__spine_queue_init(brain_spine *s, size_t capacity);
+
+/* Every organ's save() in the order of their ids. */
+int brain__spine_save(brain_spine *s, struct brain_image_writer *w);
 
 /* Destroy all organs in reverse order of their ids, and the queue. */
 void brain__spine_fini(brain_spine *s);

@@ -5,6 +5,7 @@
 
 #include "src/handle.h"
 #include "index/distance.h"
+#include "storage/wal.h"
 
 /* Importance given to vectors added without text. */
 #define VECTOR_IMPORTANCE 0.5f
@@ -32,14 +33,30 @@ BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
 	if (id == BRAIN_ID_NONE)
 		return brain__err(BRAIN_EINVAL, "add: id BRAIN_ID_NONE (UINT64_MAX) is not an id");
 	float *vec = NULL;
-	int rc = prepared_copy(b, vector, "add: vector", &vec);
+	int rc = brain__check_writable(b, "add");
+	if (rc == BRAIN_OK)
+		rc = prepared_copy(b, vector, "add: vector", &vec);
+	uint64_t lsn = 0;
 	if (rc == BRAIN_OK) {
-		brain_msg_store s = {id, NULL, 0, vec, VECTOR_IMPORTANCE, BRAIN_ID_NONE};
+		brain_msg_store s = {id, NULL, 0, vec, VECTOR_IMPORTANCE, BRAIN_ID_NONE, 0};
 		brain__wrlock(b);
 		rc = brain__call_STORE(&b->spine, &s);
+		if (rc == BRAIN_OK) {
+			brain_wal_store head = {id, s.created_ms, VECTOR_IMPORTANCE, UINT32_MAX,
+			                        b->env.opts.dimensions, 0};
+			brain_wal_part parts[2] = {{&head, sizeof head},
+			                           {vec, b->env.opts.dimensions * sizeof(float)}};
+			rc = brain__log_change(b, BRAIN_WAL_STORE, parts, 2, &lsn);
+			if (rc) {
+				brain_msg_forget f = {id, true}; /* never allocates: cannot fail */
+				brain__call_FORGET(&b->spine, &f);
+			}
+		}
 		brain__unlock(b);
 	}
 	brain__free(vec);
+	if (rc == BRAIN_OK)
+		rc = brain__commit(b, lsn);
 	return brain__err_prefix(rc, "add");
 }
 
@@ -54,10 +71,28 @@ BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *v
 	size_t bytes;
 	if (!brain__mul_ok(n, (size_t)b->env.opts.dimensions * sizeof(float), &bytes))
 		return brain__err(BRAIN_ERANGE, "add_batch: %zu rows overflow the address space", n);
+	int rc = brain__check_writable(b, "add_batch");
+	if (rc)
+		return rc;
 	brain_msg_store_batch m = {ids, vectors, n};
+	uint64_t lsn = 0;
 	brain__wrlock(b);
-	int rc = brain__call_STORE_BATCH(&b->spine, &m);
+	rc = brain__call_STORE_BATCH(&b->spine, &m);
+	if (rc == BRAIN_OK) {
+		/* the caller's rows: replay prepares them again, the same way */
+		brain_wal_batch head = {n, b->env.opts.dimensions, 0};
+		brain_wal_part parts[3] = {{&head, sizeof head},
+		                           {ids, n * sizeof *ids},
+		                           {vectors, bytes}};
+		rc = brain__log_change(b, BRAIN_WAL_BATCH, parts, 3, &lsn);
+		for (size_t i = 0; rc && i < n; i++) {
+			brain_msg_forget f = {ids[i], false}; /* never allocates */
+			brain__call_FORGET(&b->spine, &f);
+		}
+	}
 	brain__unlock(b);
+	if (rc == BRAIN_OK)
+		rc = brain__commit(b, lsn);
 	return brain__err_prefix(rc, "add_batch");
 }
 

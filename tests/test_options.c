@@ -9,6 +9,7 @@
 
 #include "braincore.h"
 #include "braincore/sys/index.h"
+#include "braincore/sys/io.h"
 
 static void test_options__init_defaults(void **state)
 {
@@ -89,8 +90,27 @@ static void test_options__open_checks_every_field(void **state)
 
 	assert_int_equal(brain_open(NULL, NULL, NULL), BRAIN_ENULL);
 	brain_t *b = NULL;
-	assert_int_equal(brain_open("/tmp/some-dir", NULL, &b), BRAIN_ENOTSUP);
+	assert_int_equal(brain_open("", NULL, &b), BRAIN_EINVAL);
 	assert_null(b);
+
+	/* version 2 fields */
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.sync = 3;
+	assert_int_equal(open_with(&o), BRAIN_EINVAL);
+	assert_non_null(strstr(brain_errmsg(), "sync"));
+	o.sync = BRAIN_SYNC_OFF;
+	o.flags = 1u << 7;
+	assert_int_equal(open_with(&o), BRAIN_EINVAL);
+	assert_non_null(strstr(brain_errmsg(), "flags"));
+	o.flags = 0;
+	brain_io io = {0};
+	io.version = 99;
+	o.io = &io;
+	assert_int_equal(open_with(&o), BRAIN_EVERSION);
+	/* a version 1 struct is read without the version 2 fields */
+	brain_options_init(&o, 1);
+	o.sync = 77; /* beyond a version 1 struct: never read */
+	assert_int_equal(open_with(&o), 0);
 }
 
 static void test_options__zero_means_default(void **state)

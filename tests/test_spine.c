@@ -64,7 +64,7 @@ static int fake_handle(void *state, int type, void *msg)
 }
 
 static const brain_organ g_fake_cortex = {"fake-cortex", BRAIN_ORGAN_CORTEX, fake_create,
-                                          fake_destroy, fake_handle};
+                                          fake_destroy, fake_handle, NULL};
 
 static void test_spine__swap_in_a_test_organ(void **state)
 {
@@ -239,7 +239,7 @@ static int rec_handle(void *state, int type, void *msg)
 }
 
 static const brain_organ g_recorder = {"recorder", BRAIN_ORGAN_HIPPOCAMPUS, rec_create,
-                                       fake_destroy, rec_handle};
+                                       fake_destroy, rec_handle, NULL};
 
 static void test_spine__post_and_drain(void **state)
 {

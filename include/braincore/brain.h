@@ -15,26 +15,42 @@ extern "C" {
  * Open a brain.
  *
  * path: NULL for an in-memory brain, which lives until brain_close().
- *       A directory path asks for an on-disk brain; this version has no
- *       storage layer yet and answers BRAIN_ENOTSUP.
+ *       Otherwise a directory holding an on-disk brain, created (with the
+ *       directory) if missing unless opts->flags says otherwise. Its
+ *       checkpoint is mapped, not read, and the write-ahead log written
+ *       since is replayed, so opening costs little more than the log.
+ *       One process (one brain_t) at a time may hold a brain for writing;
+ *       any number may open it with BRAIN_OPEN_READONLY.
  * opts: options, or NULL for the defaults (384-d cosine, built-in
- *       embedder). Read during the call only.
+ *       embedder, BRAIN_SYNC_FULL). Read during the call only. For an
+ *       existing brain, dimensions, metric, embedder and index must match
+ *       what it was created with (or pass BRAIN_OPEN_STORED_OPTIONS).
  * out:  receives the new brain; set to NULL on failure.
  *
  * Returns 0 or: BRAIN_ENULL (out is NULL), BRAIN_EVERSION (opts->version
- * unknown), BRAIN_EINVAL (metric, index or embedder is not a known value),
- * BRAIN_ERANGE (dimensions, max_text_bytes or max_memories out of bounds),
- * BRAIN_ENOTSUP (path given), BRAIN_ENOMEM.
+ * or a file's format version unknown), BRAIN_EINVAL (metric, index,
+ * embedder, sync or flags not a known value), BRAIN_ERANGE (dimensions,
+ * max_text_bytes or max_memories out of bounds), BRAIN_EMISMATCH (the
+ * brain on disk has other dimensions, metric, embedder or index; the
+ * message names the field and both values), BRAIN_EBUSY (another brain_t
+ * has it open for writing), BRAIN_ENOTFOUND (no brain at path and
+ * NOCREATE, READONLY or STORED_OPTIONS given), BRAIN_ECORRUPT (a file is
+ * damaged; the message names the file and the offset; brain_check() and
+ * brain_repair() can help), BRAIN_EIO, BRAIN_ENOSPC, BRAIN_ENOMEM.
  * Thread-safe.
  */
 int brain_open(const char *path, const brain_options *opts, brain_t **out);
 
 /**
  * Close a brain and release everything it holds. NULL is a no-op (returns
- * 0). The caller must make sure no other thread is using the brain, and
- * must not use `b` afterwards. Results objects obtained from the brain stay
+ * 0). An on-disk brain opened for writing first writes a checkpoint (so
+ * the next open replays no log) and syncs. The caller must make sure no
+ * other thread is using the brain, and must not use `b` afterwards, even
+ * when an error is returned. Results objects obtained from the brain stay
  * valid: they own their data.
- * Returns 0.
+ * Returns 0, or the error of the final checkpoint or sync (BRAIN_EIO,
+ * BRAIN_ENOSPC, BRAIN_ENOMEM): the brain is closed anyway, and every
+ * change acknowledged before is still safe in the log.
  */
 int brain_close(brain_t *b);
 

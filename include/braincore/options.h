@@ -58,8 +58,56 @@ enum brain_embedder_kind {
 	BRAIN_EMBEDDER_NONE = 1
 };
 
+/**
+ * When a change to an on-disk brain counts as done (brain_options.sync).
+ * See docs/durability.md for the exact promise of each mode.
+ */
+enum brain_sync {
+	/**
+	 * Every call that changes the brain returns only after the change is
+	 * on stable storage (its write-ahead log record is fsynced). Several
+	 * threads writing at once share one fsync (group commit). A crash,
+	 * kill -9 or power loss never loses an acknowledged change.
+	 */
+	BRAIN_SYNC_FULL = 0,
+	/**
+	 * Changes are written to the log at once (a process crash or kill -9
+	 * loses nothing) and fsynced by a background thread within
+	 * BRAIN_PARAM_SYNC_INTERVAL_MS (default 100 ms): a power loss or OS
+	 * crash may lose the changes of that last interval, never more, and
+	 * never leaves a damaged brain.
+	 */
+	BRAIN_SYNC_NORMAL = 1,
+	/**
+	 * The log is written but fsynced only by checkpoints, brain_sync() and
+	 * brain_close(). A process crash loses nothing; a power loss may lose
+	 * everything since the last of those, but the brain still opens.
+	 */
+	BRAIN_SYNC_OFF = 2
+};
+
+/** Flags of brain_options.flags (bits). */
+enum brain_open_flag {
+	/**
+	 * Open an existing on-disk brain for reading only. Many processes may
+	 * do so while one other process writes; each sees the brain as it was
+	 * when it opened. Changes fail with BRAIN_EREADONLY.
+	 */
+	BRAIN_OPEN_READONLY = 1u << 0,
+	/** Fail with BRAIN_ENOTFOUND instead of creating a new brain. */
+	BRAIN_OPEN_NOCREATE = 1u << 1,
+	/**
+	 * Take dimensions, metric, embedder and index from the brain on disk
+	 * instead of checking the options' values against them (for tools that
+	 * open any brain). Needs an existing brain: implies NOCREATE.
+	 */
+	BRAIN_OPEN_STORED_OPTIONS = 1u << 2
+};
+
+struct brain_io;
+
 /** Current version of brain_options; pass it to brain_options_init(). */
-#define BRAIN_OPTIONS_VERSION 1
+#define BRAIN_OPTIONS_VERSION 2
 
 /** Default and limits of the options, also enforced by brain_open(). */
 #define BRAIN_DEFAULT_DIMENSIONS 384
@@ -101,6 +149,18 @@ typedef struct brain_options {
 	 * brain_open() only. Unknown names fail with BRAIN_EINVAL.
 	 */
 	const char *index_name;
+
+	/* ---- version 2 ---- */
+
+	/** enum brain_sync, for on-disk brains; default BRAIN_SYNC_FULL. */
+	int sync;
+	/** enum brain_open_flag bits; default 0 (read-write, create if missing). */
+	unsigned int flags;
+	/**
+	 * The io layer of an on-disk brain (braincore/sys/io.h); NULL =
+	 * brain_io_posix(). Must stay valid until the brain is closed.
+	 */
+	const struct brain_io *io;
 } brain_options;
 
 /**

@@ -41,8 +41,16 @@ extern "C" {
  * THINK_RELATIVE_SCORE      a think uses only memories scoring at least this share of the
  *                           best one's score (per mille), so that a weak match does not
  *                           trail a strong one.
+ * SYNC_INTERVAL_MS          BRAIN_SYNC_NORMAL: longest time, in milliseconds, between a
+ *                           change and the fsync that makes it durable.
+ * CHECKPOINT_WAL_BYTES      an on-disk brain checkpoints in the background when its
+ *                           write-ahead log passes this size and a quarter of the last
+ *                           checkpoint's size (so rewriting a big brain stays rare);
+ *                           0 = only at brain_close() and brain_checkpoint().
  */
 #define BRAIN_PARAM_LIST(X)                                                        \
+	X(SYNC_INTERVAL_MS, 10, 1, 60000, 100)                                         \
+	X(CHECKPOINT_WAL_BYTES, 11, 0, INT64_C(1) << 40, INT64_C(64) << 20)            \
 	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
 	X(RECALL_IMPORTANCE_WEIGHT, 101, 0, 1000, 200)                                 \
 	X(THINK_MIN_SCORE, 200, -1000, 1000, 250)                                      \

@@ -1,0 +1,169 @@
+/*
+ * braincore/storage.h - durability: checkpoints, sync, snapshots, backups,
+ * checking and repairing brains on disk, and storage statistics.
+ *
+ * An on-disk brain (brain_open() with a directory path) keeps every change
+ * in a write-ahead log and, at checkpoints, in a checkpoint image that is
+ * mapped on open rather than read. docs/durability.md gives the promise of
+ * each sync mode and docs/file-format.md the bytes on disk.
+ */
+#ifndef BRAINCORE_STORAGE_H
+#define BRAINCORE_STORAGE_H
+
+#include "common.h"
+#include "options.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Write a checkpoint now: the whole brain into a new checkpoint image, a
+ * new manifest pointing at it (replaced atomically), then the log emptied.
+ * Blocks every other call on this brain while it runs. An in-memory brain
+ * has nothing to do (returns 0).
+ * Returns 0 or: BRAIN_ENULL, BRAIN_EREADONLY, BRAIN_EIO, BRAIN_ENOSPC,
+ * BRAIN_ENOMEM. On failure the brain and its files are as before.
+ */
+int brain_checkpoint(brain_t *b);
+
+/**
+ * Make every change acknowledged so far durable (fsync the log), whatever
+ * the sync mode. Returns 0 (also for in-memory and read-only brains) or
+ * BRAIN_ENULL, BRAIN_EIO. Thread-safe.
+ */
+int brain_sync(brain_t *b);
+
+/**
+ * Consumer of a byte stream: take `len` bytes. Returns 0, or nonzero to
+ * stop the save (which then fails with BRAIN_EIO).
+ */
+typedef int (*brain_write_fn)(const void *data, size_t len, void *payload);
+
+/**
+ * Producer of a byte stream: fill all of `buf` (`len` bytes). Returns 0, or
+ * nonzero if it cannot (the stream ended or failed), which fails the load
+ * with BRAIN_EIO.
+ */
+typedef int (*brain_read_fn)(void *buf, size_t len, void *payload);
+
+/**
+ * Write a consistent snapshot of the brain (every memory, vector and the
+ * embedder's statistics; not working memory or parameters) to a stream.
+ * Other threads may read the brain meanwhile; writers wait.
+ * Returns 0 or: BRAIN_ENULL, BRAIN_EIO (write returned nonzero),
+ * BRAIN_ENOMEM.
+ */
+int brain_save(brain_t *b, brain_write_fn write, void *payload);
+
+/**
+ * Make a brain from a stream written by brain_save().
+ *
+ * path: NULL for an in-memory brain, or a directory that must not hold a
+ *       brain yet; the snapshot becomes its first checkpoint.
+ * opts: as for brain_open(); dimensions, metric, embedder and index are
+ *       checked against the snapshot (BRAIN_EMISMATCH) unless flags has
+ *       BRAIN_OPEN_STORED_OPTIONS.
+ * Returns 0 or: BRAIN_ENULL, BRAIN_EIO (read failed), BRAIN_ECORRUPT (the
+ * stream is not a valid snapshot), BRAIN_EVERSION (a newer format),
+ * BRAIN_EMISMATCH, BRAIN_EEXISTS (path holds a brain), the errors of
+ * brain_open(). *out is NULL on failure.
+ */
+int brain_load(brain_read_fn read, void *payload, const char *path, const brain_options *opts,
+               brain_t **out);
+
+/**
+ * Write a consistent snapshot of the brain as a new on-disk brain in
+ * directory `dir` (created; it must not hold a brain), which
+ * brain_open() then opens like any other. Readers of `b` go on meanwhile.
+ * Returns 0 or: BRAIN_ENULL, BRAIN_EEXISTS, BRAIN_EIO, BRAIN_ENOSPC,
+ * BRAIN_ENOMEM. On failure, files written so far in dir are removed.
+ */
+int brain_backup(brain_t *b, const char *dir);
+
+/** Current version of brain_check_report. */
+#define BRAIN_CHECK_REPORT_VERSION 1
+
+/** What brain_check() and brain_repair() found. */
+typedef struct brain_check_report {
+	unsigned int version;      /**< BRAIN_CHECK_REPORT_VERSION */
+	uint64_t memories;         /**< memories in the brain after the log */
+	uint64_t generation;       /**< checkpoint generation */
+	uint64_t checkpoint_lsn;   /**< last change the checkpoint holds */
+	uint64_t checkpoint_bytes; /**< size of the checkpoint image */
+	uint64_t bytes_verified;   /**< bytes whose checksums were verified */
+	uint64_t wal_records;      /**< log records replayed */
+	uint64_t wal_bytes;        /**< bytes of valid log records */
+	uint64_t wal_torn_bytes;   /**< bytes of a torn last record (a crash
+	                                while writing it; dropped by the next
+	                                read-write open) */
+	uint64_t dropped_records;  /**< brain_repair(): log records given up */
+} brain_check_report;
+
+/** Fill a report with zeros and its version. Returns 0, BRAIN_ENULL or
+ *  BRAIN_EVERSION. */
+int brain_check_report_init(brain_check_report *report, unsigned int version);
+
+/**
+ * Verify an on-disk brain without changing it: the manifest, every byte
+ * of the checkpoint image against its checksums, and every log record.
+ * opts may be NULL (the brain's stored options are used; opts->io is
+ * honoured). report may be NULL.
+ * Returns 0 (the brain is intact; a torn last log record is reported in
+ * wal_torn_bytes but is not damage) or the error brain_open() would give:
+ * BRAIN_ECORRUPT with a message naming the file and offset,
+ * BRAIN_ENOTFOUND, BRAIN_EVERSION, BRAIN_EIO, BRAIN_ENOMEM.
+ */
+int brain_check(const char *path, const brain_options *opts, brain_check_report *report);
+
+/**
+ * Salvage a brain whose log is damaged: keep every log record before the
+ * first one that fails its checksum, drop that record and all after it
+ * (counted in dropped_records), write a checkpoint and empty the log. A
+ * damaged checkpoint image cannot be salvaged (its checksums cannot prove
+ * which memories are intact as a whole): restore it from a backup.
+ * Needs the brain closed (BRAIN_EBUSY otherwise).
+ * Returns 0 or: BRAIN_ECORRUPT (the checkpoint is damaged), BRAIN_EBUSY,
+ * BRAIN_ENOTFOUND, BRAIN_EIO, BRAIN_ENOSPC, BRAIN_ENOMEM.
+ */
+int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
+
+/** Current version of brain_stats. */
+#define BRAIN_STATS_VERSION 1
+
+/** Counters of a brain, from brain_get_stats(). */
+typedef struct brain_stats {
+	unsigned int version;     /**< BRAIN_STATS_VERSION */
+	uint64_t memories;        /**< memories, with and without text */
+	uint64_t text_memories;   /**< memories with text */
+	uint32_t dimensions;
+	int metric;               /**< enum brain_metric */
+	int sync;                 /**< enum brain_sync */
+	int on_disk;              /**< 1 for an on-disk brain */
+	int read_only;            /**< 1 if opened with BRAIN_OPEN_READONLY */
+	uint64_t index_bytes;     /**< memory the index holds (heap and mapped) */
+	uint64_t last_lsn;        /**< log sequence number of the last change */
+	uint64_t durable_lsn;     /**< changes up to this one are fsynced */
+	uint64_t checkpoint_lsn;  /**< changes up to this one are in the checkpoint */
+	uint64_t generation;      /**< checkpoint generation (1 for a new brain) */
+	uint64_t checkpoint_bytes;/**< size of the checkpoint image */
+	uint64_t wal_bytes;       /**< size of the log's records */
+	uint64_t checkpoints;     /**< checkpoints written since open */
+} brain_stats;
+
+/** Fill a stats struct with zeros and its version. Returns 0, BRAIN_ENULL
+ *  or BRAIN_EVERSION. */
+int brain_stats_init(brain_stats *stats, unsigned int version);
+
+/**
+ * Read the brain's counters into *stats (initialised with
+ * brain_stats_init()). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
+ * Thread-safe.
+ */
+int brain_get_stats(brain_t *b, brain_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRAINCORE_STORAGE_H */

@@ -1,0 +1,659 @@
+/*
+ * src/disk.c - on-disk brains: opening a directory (create, lock, map the
+ * checkpoint, replay the log), logging changes, checkpoints, and closing.
+ *
+ * A brain directory holds:
+ *
+ *   LOCK             an empty file; the writer holds an exclusive lock on it
+ *   MANIFEST         which checkpoint is current (storage/manifest.h)
+ *   ckpt-<gen>       the checkpoint image (storage/image.h), mapped on open
+ *   wal              the write-ahead log since that checkpoint (storage/wal.h)
+ *
+ * The order of a checkpoint makes every crash point safe: the new image is
+ * written and fsynced under a new name; the manifest is replaced
+ * atomically (the commit point); then the log is replaced by an empty one
+ * and the old image removed. A crash before the commit point leaves the
+ * old manifest, image and log; after it, the new image and a log whose
+ * records it already holds (replay skips them by lsn). docs/durability.md
+ * and docs/file-format.md describe the whole.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "src/handle.h"
+#include "organs/lungs.h"
+#include "storage/image.h"
+#include "storage/manifest.h"
+#include "storage/wal.h"
+
+#define PATH_MAX_BYTES 4096
+/* A read-only open retries when a checkpoint replaced the image between
+ * reading the manifest and opening the image. */
+#define READONLY_ATTEMPTS 8
+/* Space is reserved for a checkpoint file in steps of this. */
+#define CKPT_ALLOC_STEP ((uint64_t)16 << 20)
+
+static brain_identity identity_of(const brain_t *b)
+{
+	brain_identity id;
+	memset(&id, 0, sizeof id);
+	id.dimensions = b->env.opts.dimensions;
+	id.metric = (uint32_t)b->env.opts.metric;
+	id.embedder = (uint32_t)b->env.opts.embedder;
+	snprintf(id.index, sizeof id.index, "%s", b->env.index_vt->name);
+	return id;
+}
+
+static int join(char *buf, const brain_t *b, const char *name)
+{
+	return brain__path_join(buf, PATH_MAX_BYTES, b->disk.dir, name);
+}
+
+static void image_path(char *buf, const brain_t *b, uint64_t generation)
+{
+	char name[32];
+	brain__image_file_name(name, sizeof name, generation);
+	join(buf, b, name);
+}
+
+/* Remove a file if it is there. */
+static void unlink_quiet(const brain_t *b, const char *name)
+{
+	char path[PATH_MAX_BYTES];
+	if (join(path, b, name) == BRAIN_OK)
+		b->disk.io->unlink(b->disk.io->payload, path);
+}
+
+/* ---- the file sink: pwrite in order, space reserved ahead ------------- */
+
+typedef struct file_sink {
+	const brain_io *io;
+	brain_io_file *f;
+	uint64_t pos;
+	uint64_t reserved;
+} file_sink;
+
+static int file_sink_write(void *payload, const void *data, size_t len)
+{
+	file_sink *s = payload;
+	if (s->pos + len > s->reserved) {
+		uint64_t want = BRAIN_MAX(s->pos + len, s->reserved + CKPT_ALLOC_STEP);
+		int rc = s->io->allocate(s->f, s->reserved, want - s->reserved);
+		if (rc)
+			return rc;
+		s->reserved = want;
+	}
+	int rc = s->io->pwrite(s->f, data, len, s->pos);
+	if (rc == BRAIN_OK)
+		s->pos += len;
+	return rc;
+}
+
+/* Write the brain's state as an image into a new file `path` (replacing
+ * one there), fsynced; *size and *crc for the manifest. The caller holds
+ * the brain lock. */
+static int write_image_file(brain_t *b, const brain_io *io, const char *path,
+                            uint64_t generation, uint64_t lsn, uint64_t *size, uint32_t *crc)
+{
+	file_sink sink = {io, NULL, 0, 0};
+	int rc = io->open(io->payload, path, BRAIN_IO_OPEN_WRITE | BRAIN_IO_OPEN_CREATE, &sink.f);
+	if (rc == BRAIN_OK)
+		rc = io->truncate(sink.f, 0);
+	brain_image_writer w;
+	memset(&w, 0, sizeof w);
+	brain_identity id = identity_of(b);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_begin(&w, (brain_sink){file_sink_write, &sink}, &id, generation, lsn);
+	if (rc == BRAIN_OK)
+		rc = brain__spine_save(&b->spine, &w);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_finish(&w, size, crc);
+	brain__imgw_free(&w);
+	/* the space reserved ahead is given back: the size is the image's */
+	if (rc == BRAIN_OK)
+		rc = io->truncate(sink.f, *size);
+	if (rc == BRAIN_OK)
+		rc = io->fsync(sink.f);
+	if (sink.f) {
+		int rc2 = io->close(sink.f);
+		if (rc == BRAIN_OK)
+			rc = rc2;
+	}
+	if (rc && sink.f)
+		io->unlink(io->payload, path);
+	return rc;
+}
+
+/* ---- checkpoints ------------------------------------------------------- */
+
+int brain__checkpoint_locked(brain_t *b)
+{
+	if (!b->disk.dir)
+		return BRAIN_OK;
+	if (b->disk.readonly)
+		return brain__err(BRAIN_EREADONLY, "checkpoint: the brain is open read-only");
+	brain_msg_wal_status st;
+	brain__call_WAL_STATUS(&b->spine, &st);
+	uint64_t lsn = st.last_lsn;
+	uint64_t gen = b->disk.next_generation++;
+	char path[PATH_MAX_BYTES];
+	image_path(path, b, gen);
+	uint64_t size = 0;
+	uint32_t crc = 0;
+	int rc = write_image_file(b, b->disk.io, path, gen, lsn, &size, &crc);
+	if (rc)
+		return brain__err_context(rc, "checkpoint: ");
+	brain_manifest m = {identity_of(b), gen, lsn, size, crc};
+	rc = brain__manifest_write(b->disk.io, b->disk.dir, &m);
+	if (rc) {
+		/* The rename may or may not have happened: the image stays (the
+		 * manifest might name it); the next attempt takes a new number. */
+		return brain__err_context(rc, "checkpoint: ");
+	}
+	/* Committed. The log's records are all in the image now. */
+	uint64_t old = b->disk.generation;
+	b->disk.generation = gen;
+	b->disk.checkpoint_lsn = lsn;
+	b->disk.checkpoint_bytes = size;
+	atomic_fetch_add(&b->disk.checkpoints, 1);
+	brain_msg_wal_reset r = {gen, lsn, size};
+	rc = brain__call_WAL_RESET(&b->spine, &r);
+	if (rc) {
+		/* Harmless for durability: replay skips the records the image
+		 * holds. Appends go on in the old log. */
+		BRAIN_LOG(BRAIN_LOG_WARN, "checkpoint: the log could not be emptied: %s",
+		          brain_errmsg());
+		rc = BRAIN_OK;
+	}
+	char name[32];
+	brain__image_file_name(name, sizeof name, old);
+	if (old != gen)
+		unlink_quiet(b, name);
+	return BRAIN_OK;
+}
+
+BRAIN_EXPORT int brain_checkpoint(brain_t *b)
+{
+	if (!b)
+		return brain__err(BRAIN_ENULL, "checkpoint: brain is NULL");
+	if (!b->disk.dir)
+		return BRAIN_OK;
+	brain__wrlock(b);
+	int rc = brain__checkpoint_locked(b);
+	brain__unlock(b);
+	return brain__err_prefix(rc, "checkpoint");
+}
+
+/* The Lungs ask for a checkpoint from their thread. */
+static void checkpoint_due(void *payload)
+{
+	brain_t *b = payload;
+	brain__wrlock(b);
+	int rc = brain__checkpoint_locked(b);
+	brain__unlock(b);
+	if (rc)
+		BRAIN_LOG(BRAIN_LOG_WARN, "background checkpoint failed: %s", brain_errmsg());
+}
+
+BRAIN_EXPORT int brain_sync(brain_t *b)
+{
+	if (!b)
+		return brain__err(BRAIN_ENULL, "sync: brain is NULL");
+	if (!b->disk.dir || b->disk.readonly)
+		return BRAIN_OK;
+	brain_msg_wal_status st;
+	brain__call_WAL_STATUS(&b->spine, &st);
+	brain_msg_wal_commit c = {st.last_lsn, true};
+	return brain__err_prefix(brain__call_WAL_COMMIT(&b->spine, &c), "sync");
+}
+
+/* ---- logging changes --------------------------------------------------- */
+
+int brain__check_writable(const brain_t *b, const char *fn)
+{
+	if (b->disk.readonly)
+		return brain__err(BRAIN_EREADONLY, "%s: the brain is open read-only", fn);
+	return BRAIN_OK;
+}
+
+int brain__log_change(brain_t *b, uint32_t op, const brain_wal_part *parts, size_t nparts,
+               uint64_t *lsn)
+{
+	*lsn = 0;
+	if (!b->disk.dir)
+		return BRAIN_OK;
+	brain_msg_wal_append m = {op, parts, nparts, 0};
+	int rc = brain__call_WAL_APPEND(&b->spine, &m);
+	if (rc == BRAIN_OK)
+		*lsn = m.lsn;
+	return rc;
+}
+
+int brain__commit(brain_t *b, uint64_t lsn)
+{
+	if (lsn == 0)
+		return BRAIN_OK;
+	brain_msg_wal_commit c = {lsn, false};
+	return brain__call_WAL_COMMIT(&b->spine, &c);
+}
+
+/* ---- replay ------------------------------------------------------------ */
+
+static int bad_record(uint64_t lsn, const char *what)
+{
+	return brain__err(BRAIN_ECORRUPT, "log: record %llu: %s", (unsigned long long)lsn, what);
+}
+
+static int replay_store(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
+{
+	brain_wal_store h;
+	uint32_t dims = b->env.opts.dimensions;
+	if (len < sizeof h)
+		return bad_record(lsn, "too short");
+	memcpy(&h, p, sizeof h);
+	size_t vec_bytes = (size_t)dims * sizeof(float);
+	bool has_text = h.text_len != UINT32_MAX;
+	size_t text_bytes = has_text ? (size_t)h.text_len + 1 : 0;
+	if (h.dimensions != dims || len != sizeof h + vec_bytes + text_bytes ||
+	    h.id == BRAIN_ID_NONE || !(h.importance >= 0.0f && h.importance <= 1.0f))
+		return bad_record(lsn, "a stored memory's fields are out of range");
+	float *vec = brain__malloc_array(dims, sizeof *vec);
+	if (!vec)
+		return brain__oom(vec_bytes, "replay vector");
+	memcpy(vec, p + sizeof h, vec_bytes);
+	const char *text = has_text ? (const char *)p + sizeof h + vec_bytes : NULL;
+	int rc = BRAIN_OK;
+	for (uint32_t i = 0; rc == BRAIN_OK && i < dims; i++)
+		if (!(vec[i] - vec[i] == 0.0f))
+			rc = bad_record(lsn, "a stored vector is not finite");
+	if (rc == BRAIN_OK && text) {
+		brain_msg_text_check tc = {text, (size_t)h.text_len + 1, "log: text", 0};
+		if (text[h.text_len] != '\0' || brain__call_TEXT_CHECK(&b->spine, &tc) ||
+		    tc.len != h.text_len)
+			rc = bad_record(lsn, "a stored text is not valid");
+	}
+	brain_msg_store s = {h.id, text, has_text ? h.text_len : 0, vec, h.importance,
+	                     BRAIN_ID_NONE, h.created_ms ? h.created_ms : 1};
+	if (rc == BRAIN_OK) {
+		rc = brain__call_STORE(&b->spine, &s);
+		if (rc == BRAIN_EEXISTS)
+			rc = bad_record(lsn, "stores an id that exists");
+	}
+	if (rc == BRAIN_OK && text) {
+		brain_msg_learn l = {text, h.text_len, +1, NULL, 0};
+		rc = brain__call_LEARN(&b->spine, &l);
+		if (rc) {
+			brain_msg_forget f = {h.id, true};
+			brain__call_FORGET(&b->spine, &f);
+		}
+	}
+	brain__free(vec);
+	return rc;
+}
+
+static int replay_batch(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
+{
+	brain_wal_batch h;
+	uint32_t dims = b->env.opts.dimensions;
+	if (len < sizeof h)
+		return bad_record(lsn, "too short");
+	memcpy(&h, p, sizeof h);
+	uint64_t row = sizeof(uint64_t) + (uint64_t)dims * sizeof(float);
+	if (h.dimensions != dims || h.n == 0 || h.n > (len - sizeof h) / row ||
+	    len != sizeof h + h.n * row)
+		return bad_record(lsn, "a batch's fields are out of range");
+	size_t n = (size_t)h.n;
+	uint64_t *ids = brain__malloc_array(n, sizeof *ids);
+	float *vecs = brain__malloc_array(n * dims, sizeof *vecs);
+	int rc = BRAIN_OK;
+	if (!ids || !vecs)
+		rc = brain__oom(n * (size_t)row, "replay batch");
+	if (rc == BRAIN_OK) {
+		memcpy(ids, p + sizeof h, n * sizeof *ids);
+		memcpy(vecs, p + sizeof h + n * sizeof *ids, n * dims * sizeof *vecs);
+		brain_msg_store_batch m = {ids, vecs, n};
+		rc = brain__call_STORE_BATCH(&b->spine, &m);
+		if (rc == BRAIN_EEXISTS || rc == BRAIN_EINVAL || rc == BRAIN_ENONFINITE ||
+		    rc == BRAIN_EZEROVEC)
+			rc = bad_record(lsn, "a batch that cannot be stored");
+	}
+	brain__free(ids);
+	brain__free(vecs);
+	return rc;
+}
+
+static int replay_forget(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
+{
+	uint64_t id;
+	if (len != sizeof id)
+		return bad_record(lsn, "a forget's size is wrong");
+	memcpy(&id, p, sizeof id);
+	int rc = brain__forget_apply(b, id);
+	return rc == BRAIN_ENOTFOUND ? bad_record(lsn, "forgets an id that does not exist") : rc;
+}
+
+static int replay_apply(void *payload, uint32_t op, uint64_t lsn, const void *data, size_t len)
+{
+	brain_t *b = payload;
+	switch (op) {
+	case BRAIN_WAL_STORE:
+		return replay_store(b, lsn, data, len);
+	case BRAIN_WAL_BATCH:
+		return replay_batch(b, lsn, data, len);
+	case BRAIN_WAL_FORGET:
+		return replay_forget(b, lsn, data, len);
+	default:
+		return bad_record(lsn, "unknown operation");
+	}
+}
+
+/* ---- opening ----------------------------------------------------------- */
+
+static void unmap_image(void *ctx, void *data, size_t len)
+{
+	const brain_io *io = ctx;
+	io->unmap(io->payload, data, len);
+}
+
+/* Map the image the manifest names and check that the two agree. */
+static int map_image(brain_t *b, const brain_manifest *m, brain_image **out)
+{
+	const brain_io *io = b->disk.io;
+	char path[PATH_MAX_BYTES];
+	image_path(path, b, m->generation);
+	brain_io_file *f = NULL;
+	int rc = io->open(io->payload, path, 0, &f);
+	if (rc)
+		return rc;
+	uint64_t size = 0;
+	rc = io->size(f, &size);
+	if (rc == BRAIN_OK && size != m->image_bytes)
+		rc = brain__err(BRAIN_ECORRUPT, "%s: %llu bytes, the manifest says %llu (offset %llu)",
+		                path, (unsigned long long)size, (unsigned long long)m->image_bytes,
+		                (unsigned long long)BRAIN_MIN(size, m->image_bytes));
+	if (rc == BRAIN_OK && size > SIZE_MAX)
+		rc = brain__err(BRAIN_ENOMEM, "%s: %llu bytes do not fit in the address space", path,
+		                (unsigned long long)size);
+	void *addr = NULL;
+	if (rc == BRAIN_OK)
+		rc = io->map(f, 0, (size_t)size, &addr);
+	io->close(f);
+	if (rc)
+		return rc;
+	brain_image *img = NULL;
+	rc = brain__image_open(addr, (size_t)size, unmap_image, (void *)io, path, &img);
+	if (rc)
+		return rc;
+	if (brain__image_generation(img) != m->generation || brain__image_lsn(img) != m->lsn ||
+	    brain__image_crc(img) != m->image_crc) {
+		brain__image_unref(img);
+		return brain__err(BRAIN_ECORRUPT, "%s: generation, log position or checksum differ "
+		                  "from the manifest's (offset 0)", path);
+	}
+	rc = brain__identity_check(brain__image_identity(img), &m->identity, path);
+	if (rc) {
+		brain__image_unref(img);
+		return brain__err(BRAIN_ECORRUPT, "%s: does not match the manifest: %s", path,
+		                  brain_errmsg());
+	}
+	*out = img;
+	return BRAIN_OK;
+}
+
+/* Take the options of the brain on disk (BRAIN_OPEN_STORED_OPTIONS). */
+static int adopt_identity(brain_t *b, const brain_identity *id)
+{
+	brain_options o = b->env.opts;
+	o.dimensions = id->dimensions;
+	o.metric = (int)id->metric;
+	o.embedder = (int)id->embedder;
+	o.index_name = NULL;
+	brain_options checked;
+	int rc = brain__options_resolve(&o, &checked);
+	if (rc)
+		return brain__err(BRAIN_ECORRUPT, "MANIFEST: stored options are not valid: %s",
+		                  brain_errmsg());
+	const brain_index_vtable *vt = brain_index_find(id->index);
+	if (!vt)
+		return brain__err(BRAIN_EINVAL, "the brain uses index backend \"%s\", which is not "
+		                  "registered in this process", id->index);
+	b->env.opts = checked;
+	b->env.opts.index_name = vt->name;
+	b->env.index_vt = vt;
+	return BRAIN_OK;
+}
+
+/* A new brain: empty organs, their first checkpoint, an empty log. */
+static int create_new(brain_t *b)
+{
+	const brain_io *io = b->disk.io;
+	char path[PATH_MAX_BYTES];
+	int rc = join(path, b, "wal");
+	brain_io_file *f = NULL;
+	if (rc == BRAIN_OK && io->open(io->payload, path, 0, &f) == BRAIN_OK) {
+		/* A creation that stopped before its manifest leaves an empty
+		 * log; a log with records means the manifest was lost. */
+		uint64_t size = 0;
+		rc = io->size(f, &size);
+		io->close(f);
+		if (rc == BRAIN_OK && size > BRAIN_WAL_HEADER_BYTES)
+			rc = brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing but the log holds changes: "
+			                "the brain is damaged", b->disk.dir);
+		if (rc)
+			return rc;
+	}
+	/* organs without storage: nothing to adopt, no log yet */
+	b->env.storage.dir = NULL;
+	rc = brain__attach_organs(b);
+	b->env.storage.dir = b->disk.dir;
+	uint64_t size = 0;
+	uint32_t crc = 0;
+	if (rc == BRAIN_OK) {
+		image_path(path, b, 1);
+		rc = write_image_file(b, io, path, 1, 0, &size, &crc);
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__wal_create(io, b->disk.dir, 1, 1);
+	if (rc == BRAIN_OK) {
+		brain_manifest m = {identity_of(b), 1, 0, size, crc};
+		rc = brain__manifest_write(io, b->disk.dir, &m);
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__spine_attach(&b->spine, &brain__organ_lungs);
+	if (rc)
+		return rc;
+	b->disk.generation = 1;
+	b->disk.next_generation = 2;
+	b->disk.checkpoint_lsn = 0;
+	b->disk.checkpoint_bytes = size;
+	BRAIN_LOG(BRAIN_LOG_INFO, "created brain %s", b->disk.dir);
+	return BRAIN_OK;
+}
+
+static int open_existing(brain_t *b, brain_manifest *m, int mode)
+{
+	const brain_io *io = b->disk.io;
+	brain_image *img = NULL;
+	int rc = BRAIN_OK;
+	for (int attempt = 0;; attempt++) {
+		rc = map_image(b, m, &img);
+		if (rc != BRAIN_ENOTFOUND || !b->disk.readonly || attempt == READONLY_ATTEMPTS)
+			break;
+		/* a writer replaced the checkpoint meanwhile: read the manifest again */
+		rc = brain__manifest_read(io, b->disk.dir, m);
+		if (rc)
+			break;
+	}
+	if (rc == BRAIN_ENOTFOUND)
+		rc = brain__err(BRAIN_ECORRUPT, "%s: the checkpoint the manifest names is missing",
+		                b->disk.dir);
+	if (rc)
+		return rc;
+	b->disk.image = img;
+	b->disk.generation = m->generation;
+	b->disk.next_generation = m->generation + 1;
+	b->disk.checkpoint_lsn = m->lsn;
+	b->disk.checkpoint_bytes = m->image_bytes;
+
+	char path[PATH_MAX_BYTES];
+	brain_io_file *f = NULL;
+	rc = join(path, b, "wal");
+	if (rc == BRAIN_OK) {
+		rc = io->open(io->payload, path, 0, &f);
+		io->close(f);
+	}
+	if (rc == BRAIN_ENOTFOUND) {
+		/* only a brain whose creation stopped right after its manifest */
+		if (m->generation != 1 || m->lsn != 0)
+			return brain__err(BRAIN_ECORRUPT, "%s: the log is missing", b->disk.dir);
+		rc = b->disk.readonly ? BRAIN_OK : brain__wal_create(io, b->disk.dir, 1, 1);
+		if (rc)
+			return rc;
+		if (b->disk.readonly) {
+			/* nothing to replay; open without a log */
+			b->env.storage.image = img;
+			b->env.storage.dir = NULL;
+			rc = brain__attach_organs(b);
+			b->env.storage.dir = b->disk.dir;
+			b->env.storage.image = NULL;
+			return rc;
+		}
+	} else if (rc) {
+		return rc;
+	}
+	b->env.storage.image = img;
+	rc = brain__attach_organs(b);
+	b->env.storage.image = NULL;
+	if (rc)
+		return rc;
+	brain_wal_replay_info info;
+	memset(&info, 0, sizeof info);
+	brain_msg_wal_replay r = {m->lsn, mode == BRAIN_DISK_REPAIR, replay_apply, b, &info};
+	rc = brain__call_WAL_REPLAY(&b->spine, &r);
+	if (rc)
+		return rc;
+	b->disk.torn_bytes = info.torn_bytes;
+	b->disk.replayed = info.records;
+	b->disk.dropped_after = info.dropped;
+	if (info.torn_bytes)
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal: dropped a torn last record (%llu bytes at offset "
+		          "%llu)", b->disk.dir, (unsigned long long)info.torn_bytes,
+		          (unsigned long long)info.bad_offset);
+	return BRAIN_OK;
+}
+
+int brain__disk_open(brain_t *b, const char *path, int mode)
+{
+	const brain_options *o = &b->env.opts;
+	const brain_io *io = o->io ? o->io : brain_io_posix();
+	bool readonly = (o->flags & BRAIN_OPEN_READONLY) != 0;
+	if (!*path)
+		return brain__err(BRAIN_EINVAL, "open: path is empty");
+	size_t len = strlen(path);
+	if (len > PATH_MAX_BYTES - 32)
+		return brain__err(BRAIN_EINVAL, "open: path of %zu bytes is too long", len);
+	b->disk.dir = brain__strndup(path, len);
+	if (!b->disk.dir)
+		return brain__oom(len + 1, "open: path");
+	while (len > 1 && b->disk.dir[len - 1] == '/')
+		b->disk.dir[--len] = '\0';
+	b->disk.io = io;
+	b->disk.readonly = readonly;
+	b->env.storage.io = io;
+	b->env.storage.dir = b->disk.dir;
+	b->env.storage.writable = !readonly;
+	b->env.storage.checkpoint_due = checkpoint_due;
+	b->env.storage.checkpoint_payload = b;
+
+	int rc = BRAIN_OK;
+	if (!(o->flags & BRAIN_OPEN_NOCREATE)) {
+		rc = io->mkdir(io->payload, b->disk.dir);
+		if (rc == BRAIN_EEXISTS)
+			rc = BRAIN_OK;
+		if (rc)
+			return brain__err_context(rc, "open: ");
+	}
+	char lock_path[PATH_MAX_BYTES];
+	rc = join(lock_path, b, "LOCK");
+	if (rc == BRAIN_OK && !readonly) {
+		rc = io->open(io->payload, lock_path, BRAIN_IO_OPEN_WRITE | BRAIN_IO_OPEN_CREATE,
+		              &b->disk.lock_file);
+		if (rc == BRAIN_ENOTFOUND)
+			rc = brain__err(BRAIN_ENOTFOUND, "open: no brain at \"%s\"", b->disk.dir);
+		if (rc == BRAIN_OK) {
+			rc = io->lock(b->disk.lock_file, 1);
+			if (rc == BRAIN_EBUSY)
+				rc = brain__err(BRAIN_EBUSY, "open: \"%s\" is open for writing elsewhere (in "
+				                "this or another process); open it with "
+				                "BRAIN_OPEN_READONLY to read it meanwhile", b->disk.dir);
+		}
+	}
+	brain_manifest m;
+	if (rc == BRAIN_OK)
+		rc = brain__manifest_read(io, b->disk.dir, &m);
+	if (rc == BRAIN_ENOTFOUND) {
+		if (o->flags & BRAIN_OPEN_NOCREATE)
+			return brain__err(BRAIN_ENOTFOUND, "open: no brain at \"%s\"", b->disk.dir);
+		return create_new(b);
+	}
+	if (rc)
+		return rc;
+	if (o->flags & BRAIN_OPEN_STORED_OPTIONS) {
+		rc = adopt_identity(b, &m.identity);
+	} else {
+		brain_identity want = identity_of(b);
+		rc = brain__identity_check(&m.identity, &want, "open");
+	}
+	if (rc)
+		return rc;
+	rc = open_existing(b, &m, mode);
+	if (rc)
+		return rc;
+	if (!readonly) {
+		/* leftovers of interrupted checkpoints and of the one before */
+		char name[32];
+		uint64_t g = b->disk.generation;
+		uint64_t around[] = {g - 1, g + 1, g + 2};
+		for (size_t i = 0; i < BRAIN_ARRAY_LEN(around); i++) {
+			if (around[i] == 0)
+				continue;
+			brain__image_file_name(name, sizeof name, around[i]);
+			unlink_quiet(b, name);
+		}
+		unlink_quiet(b, "MANIFEST.tmp");
+		unlink_quiet(b, "wal.tmp");
+	}
+	return BRAIN_OK;
+}
+
+int brain__disk_close(brain_t *b)
+{
+	if (!b->disk.dir)
+		return BRAIN_OK;
+	brain_msg_lungs_stop s = {0};
+	brain__call_LUNGS_STOP(&b->spine, &s);
+	if (b->disk.readonly)
+		return BRAIN_OK;
+	brain__wrlock(b);
+	int rc = BRAIN_OK;
+	brain_msg_wal_status st;
+	brain__call_WAL_STATUS(&b->spine, &st);
+	/* nothing new since the last checkpoint: nothing to write */
+	if (st.open && (st.last_lsn != b->disk.checkpoint_lsn || st.bytes))
+		rc = brain__checkpoint_locked(b);
+	if (rc) {
+		int rc2 = brain_sync(b);
+		(void)rc2;
+	}
+	brain__unlock(b);
+	return rc ? brain__err_prefix(rc, "close") : BRAIN_OK;
+}
+
+void brain__disk_release(brain_t *b)
+{
+	if (b->disk.lock_file)
+		b->disk.io->close(b->disk.lock_file);
+	brain__image_unref(b->disk.image);
+	brain__free(b->disk.dir);
+	memset(&b->disk, 0, sizeof b->disk);
+}
