@@ -1,0 +1,656 @@
+/*
+ * tests/test_storage.c - on-disk brains: round trips, options checks,
+ * locking, sync modes, snapshots, and the crash and fault loops: for every
+ * n, stop the world (or fail) at the nth io call of open / remember /
+ * forget / checkpoint / close, simulate the power loss, reopen, and check
+ * that nothing acknowledged is lost and the brain is consistent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "braincore.h"
+#include "braincore/sys/io.h"
+#include "memfs.h"
+
+#define DIMS 32
+
+static brain_options opts_on(memfs *fs, int sync)
+{
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = DIMS;
+	o.metric = BRAIN_METRIC_L2; /* vectors are kept exactly as given */
+	o.sync = sync;
+	o.io = fs ? memfs_io(fs) : NULL;
+	return o;
+}
+
+static void vector_for(uint64_t id, float *v)
+{
+	for (int i = 0; i < DIMS; i++)
+		v[i] = (float)((id * 31 + (uint64_t)i * 7) % 17) - 8.0f + 0.25f * (float)i;
+}
+
+/* ---- the model of what was acknowledged -------------------------------- */
+
+enum { OP_TEXT = 1, OP_VEC = 2, OP_FORGET = 3 };
+
+typedef struct entry {
+	uint64_t id;
+	int kind; /* OP_TEXT or OP_VEC; 0 = forgotten */
+	char text[64];
+} entry;
+
+typedef struct model {
+	entry e[64];
+	size_t n;
+	/* the op in flight when the world stopped: may or may not be there */
+	int maybe_kind;
+	uint64_t maybe_id;
+} model;
+
+static void model_add(model *m, uint64_t id, int kind, const char *text)
+{
+	entry *e = &m->e[m->n++];
+	e->id = id;
+	e->kind = kind;
+	snprintf(e->text, sizeof e->text, "%s", text ? text : "");
+}
+
+static void model_forget(model *m, uint64_t id)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->e[i].id == id)
+			m->e[i].kind = 0;
+}
+
+static uint64_t model_live(const model *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		n += m->e[i].kind != 0;
+	return n;
+}
+
+/* Everything acknowledged is there, exactly; nothing forgotten is. */
+static void verify(brain_t *b, const model *m)
+{
+	float v[DIMS], want[DIMS];
+	for (size_t i = 0; i < m->n; i++) {
+		const entry *e = &m->e[i];
+		if (m->maybe_kind == OP_FORGET && e->id == m->maybe_id)
+			continue;
+		brain_results *r = NULL;
+		int rc = brain_get(b, e->id, &r);
+		if (e->kind == 0) {
+			assert_int_equal(rc, BRAIN_ENOTFOUND);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		if (e->kind == OP_TEXT) {
+			assert_string_equal(brain_results_text(r, 0), e->text);
+		} else {
+			assert_int_equal(brain_get_vector(b, e->id, v), 0);
+			vector_for(e->id, want);
+			assert_memory_equal(v, want, sizeof v);
+		}
+		brain_results_free(r);
+	}
+	uint64_t live = model_live(m), count = brain_count(b);
+	if (m->maybe_kind == OP_FORGET)
+		assert_true(count == live || count + 1 == live);
+	else if (m->maybe_kind)
+		assert_true(count == live || count == live + 1);
+	else
+		assert_int_equal(count, live);
+	/* recall finds an acknowledged text */
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->e[i].kind != OP_TEXT)
+			continue;
+		brain_results *r = NULL;
+		assert_int_equal(brain_recall_results(b, m->e[i].text, 1, &r), 0);
+		assert_int_equal(brain_results_count(r), 1);
+		assert_string_equal(brain_results_text(r, 0), m->e[i].text);
+		brain_results_free(r);
+		break;
+	}
+}
+
+/* ---- a fixed workload, stoppable at any call --------------------------- */
+
+static const char *const k_texts[] = {
+	"the lighthouse keeper counts ships at dawn",
+	"copper wire carries the signal across the valley",
+	"a blue kettle whistles in the quiet kitchen",
+	"seven owls watched the frozen river",
+	"the archive smells of dust and old maps",
+	"rain on the tin roof sounds like applause",
+};
+
+/* Runs until an operation fails; records what was acknowledged. Returns
+ * the brain (or NULL if open failed). `closed` tells whether close ran. */
+static brain_t *workload(memfs *fs, int sync, model *m, bool *failed)
+{
+	brain_options o = opts_on(fs, sync);
+	brain_t *b = NULL;
+	*failed = false;
+	if (brain_open("b", &o, &b) != 0) {
+		*failed = true;
+		return NULL;
+	}
+	size_t t = 0;
+	float v[DIMS];
+#define STEP(kind, id_, call)                                                   \
+	do {                                                                        \
+		m->maybe_kind = (kind);                                                 \
+		m->maybe_id = (id_);                                                    \
+		if ((call) != 0) {                                                      \
+			*failed = true;                                                     \
+			return b;                                                           \
+		}                                                                       \
+		m->maybe_kind = 0;                                                      \
+	} while (0)
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 3; i++, t++) {
+			brain_id id = BRAIN_ID_NONE;
+			STEP(OP_TEXT, 0, brain_remember_ex(b, k_texts[t], NULL, 0.5f, &id));
+			model_add(m, id, OP_TEXT, k_texts[t]);
+		}
+		uint64_t vid = 900000 - (uint64_t)round; /* below the ids given next */
+		vector_for(vid, v);
+		STEP(OP_VEC, vid, brain_add(b, vid, v));
+		model_add(m, vid, OP_VEC, NULL);
+		uint64_t fid = m->e[m->n - 3].id;
+		STEP(OP_FORGET, fid, brain_forget(b, fid));
+		model_forget(m, fid);
+		if (round == 0)
+			STEP(0, 0, brain_checkpoint(b));
+	}
+	m->maybe_kind = 0;
+#undef STEP
+	return b;
+}
+
+static void assert_ok_workload(bool failed)
+{
+	if (failed)
+		fail_msg("workload: %s: %s", brain_error_name(brain_errcode()), brain_errmsg());
+}
+
+static void reopen_and_verify(memfs *fs, const model *m)
+{
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	brain_t *b = NULL;
+	int rc = brain_open("b", &o, &b);
+	if (rc)
+		fail_msg("reopen: %s: %s", brain_error_name(rc), brain_errmsg());
+	verify(b, m);
+	assert_int_equal(brain_close(b), 0);
+	brain_check_report rep;
+	brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION);
+	rc = brain_check("b", &o, &rep);
+	if (rc)
+		fail_msg("check: %s: %s", brain_error_name(rc), brain_errmsg());
+	assert_int_equal(rep.wal_records, 0); /* close checkpointed */
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void test_storage__round_trip(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	model m;
+	memset(&m, 0, sizeof m);
+	bool failed;
+	brain_t *b = workload(fs, BRAIN_SYNC_FULL, &m, &failed);
+	assert_ok_workload(failed);
+	verify(b, &m);
+	brain_results *before = NULL;
+	assert_int_equal(brain_recall_results(b, "owls by the river", 3, &before), 0);
+	assert_int_equal(brain_close(b), 0);
+
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	verify(b, &m);
+	brain_results *after = NULL;
+	assert_int_equal(brain_recall_results(b, "owls by the river", 3, &after), 0);
+	assert_int_equal(brain_results_count(after), brain_results_count(before));
+	for (size_t i = 0; i < brain_results_count(after); i++) {
+		assert_int_equal(brain_results_id(after, i), brain_results_id(before, i));
+		assert_true(brain_results_score(after, i) == brain_results_score(before, i));
+	}
+	brain_results_free(before);
+	brain_results_free(after);
+	/* ids go on where they were */
+	brain_id id = 0;
+	assert_int_equal(brain_remember_ex(b, "a new fact after reopening", NULL, 0.5f, &id), 0);
+	assert_true(id > m.e[m.n - 2].id);
+	brain_stats st;
+	brain_stats_init(&st, BRAIN_STATS_VERSION);
+	assert_int_equal(brain_get_stats(b, &st), 0);
+	assert_int_equal(st.on_disk, 1);
+	assert_int_equal(st.memories, model_live(&m) + 1);
+	assert_true(st.durable_lsn == st.last_lsn);
+	assert_true(st.wal_bytes > 0);
+	assert_int_equal(brain_close(b), 0);
+	memfs_free(fs);
+}
+
+static void test_storage__options_must_match(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_remember(b, "something to keep", 0.5f), 0);
+	assert_int_equal(brain_close(b), 0);
+
+	o.dimensions = DIMS * 2;
+	assert_int_equal(brain_open("b", &o, &b), BRAIN_EMISMATCH);
+	assert_non_null(strstr(brain_errmsg(), "dimensions"));
+	assert_null(b);
+	o.dimensions = DIMS;
+	o.metric = BRAIN_METRIC_COSINE;
+	assert_int_equal(brain_open("b", &o, &b), BRAIN_EMISMATCH);
+	assert_non_null(strstr(brain_errmsg(), "metric"));
+	o.metric = BRAIN_METRIC_L2;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	assert_int_equal(brain_open("b", &o, &b), BRAIN_EMISMATCH);
+	assert_non_null(strstr(brain_errmsg(), "embedder"));
+
+	/* stored options: whatever the brain was made with */
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.io = memfs_io(fs);
+	o.flags = BRAIN_OPEN_STORED_OPTIONS;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_dimensions(b), DIMS);
+	assert_int_equal(brain_count(b), 1);
+	assert_int_equal(brain_close(b), 0);
+
+	/* nothing there */
+	assert_int_equal(brain_open("nothing", &o, &b), BRAIN_ENOTFOUND);
+	o.flags = BRAIN_OPEN_NOCREATE;
+	assert_int_equal(brain_open("nothing", &o, &b), BRAIN_ENOTFOUND);
+	memfs_free(fs);
+}
+
+static void test_storage__one_writer_many_readers(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	brain_t *w = NULL, *w2 = NULL, *r = NULL;
+	assert_int_equal(brain_open("b", &o, &w), 0);
+	assert_int_equal(brain_remember(w, "written before the reader came", 0.5f), 0);
+	assert_int_equal(brain_open("b", &o, &w2), BRAIN_EBUSY);
+	assert_non_null(strstr(brain_errmsg(), "READONLY"));
+
+	brain_options ro = o;
+	ro.flags = BRAIN_OPEN_READONLY;
+	assert_int_equal(brain_open("b", &ro, &r), 0);
+	assert_int_equal(brain_count(r), 1); /* replayed from the log */
+	assert_int_equal(brain_remember(r, "not allowed", 0.5f), BRAIN_EREADONLY);
+	assert_int_equal(brain_forget(r, 1), BRAIN_EREADONLY);
+	float v[DIMS];
+	vector_for(5, v);
+	assert_int_equal(brain_add(r, 5, v), BRAIN_EREADONLY);
+	assert_int_equal(brain_checkpoint(r), BRAIN_EREADONLY);
+	/* the writer checkpoints under the reader: the reader keeps its view */
+	assert_int_equal(brain_remember(w, "written after", 0.5f), 0);
+	assert_int_equal(brain_checkpoint(w), 0);
+	assert_int_equal(brain_count(r), 1);
+	char **got = brain_recall(r, "before the reader", 1);
+	assert_non_null(got);
+	assert_string_equal(got[0], "written before the reader came");
+	free(got);
+	assert_int_equal(brain_close(r), 0);
+	assert_int_equal(brain_open("b", &ro, &r), 0);
+	assert_int_equal(brain_count(r), 2);
+	assert_int_equal(brain_close(r), 0);
+	assert_int_equal(brain_close(w), 0);
+	/* the lock went with the writer */
+	assert_int_equal(brain_open("b", &o, &w), 0);
+	assert_int_equal(brain_close(w), 0);
+	memfs_free(fs);
+}
+
+static void test_storage__sync_modes(void **state)
+{
+	(void)state;
+	int modes[] = {BRAIN_SYNC_FULL, BRAIN_SYNC_NORMAL, BRAIN_SYNC_OFF};
+	for (size_t i = 0; i < 3; i++) {
+		memfs *fs = memfs_new();
+		brain_options o = opts_on(fs, modes[i]);
+		brain_t *b = NULL;
+		assert_int_equal(brain_open("b", &o, &b), 0);
+		assert_int_equal(brain_set_param(b, BRAIN_PARAM_SYNC_INTERVAL_MS, 5), 0);
+		assert_int_equal(brain_remember(b, "a durable thought", 0.5f), 0);
+		brain_stats st;
+		brain_stats_init(&st, BRAIN_STATS_VERSION);
+		assert_int_equal(brain_get_stats(b, &st), 0);
+		if (modes[i] == BRAIN_SYNC_FULL)
+			assert_true(st.durable_lsn == st.last_lsn);
+		if (modes[i] == BRAIN_SYNC_OFF)
+			assert_true(st.durable_lsn < st.last_lsn);
+		assert_int_equal(st.sync, modes[i]);
+		/* NORMAL: the background thread syncs within the interval */
+		for (int tries = 0; modes[i] == BRAIN_SYNC_NORMAL && tries < 400; tries++) {
+			assert_int_equal(brain_get_stats(b, &st), 0);
+			if (st.durable_lsn == st.last_lsn)
+				break;
+			struct timespec ts = {0, 5000000};
+			nanosleep(&ts, NULL);
+		}
+		assert_int_equal(brain_sync(b), 0);
+		assert_int_equal(brain_get_stats(b, &st), 0);
+		assert_true(st.durable_lsn == st.last_lsn);
+		/* a power loss now keeps it: it is synced */
+		memfs *copy = memfs_clone(fs);
+		assert_int_equal(memfs_crash(copy, MEMFS_CRASH_DROP, 1), 0);
+		brain_options oc = opts_on(copy, BRAIN_SYNC_FULL);
+		brain_t *c = NULL;
+		assert_int_equal(brain_open("b", &oc, &c), 0);
+		assert_int_equal(brain_count(c), 1);
+		assert_int_equal(brain_close(c), 0);
+		memfs_free(copy);
+		assert_int_equal(brain_close(b), 0);
+		memfs_free(fs);
+	}
+}
+
+/* The log grows past the checkpoint threshold: the Lungs checkpoint in
+ * the background. */
+static void test_storage__background_checkpoint(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_NORMAL);
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CHECKPOINT_WAL_BYTES, 4096), 0);
+	char text[64];
+	for (int i = 0; i < 40; i++) {
+		snprintf(text, sizeof text, "memory number %d of the background test", i);
+		assert_int_equal(brain_remember(b, text, 0.5f), 0);
+	}
+	brain_stats st;
+	brain_stats_init(&st, BRAIN_STATS_VERSION);
+	for (int tries = 0; tries < 300; tries++) {
+		assert_int_equal(brain_get_stats(b, &st), 0);
+		if (st.checkpoints > 0)
+			break;
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	assert_true(st.checkpoints > 0);
+	assert_true(st.generation > 1);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_count(b), 40);
+	assert_int_equal(brain_close(b), 0);
+	memfs_free(fs);
+}
+
+typedef struct membuf {
+	unsigned char *data;
+	size_t len, cap, pos;
+	int fail_after; /* calls; <0 never */
+} membuf;
+
+static int mb_write(const void *data, size_t len, void *payload)
+{
+	membuf *m = payload;
+	if (m->fail_after == 0)
+		return 7;
+	if (m->fail_after > 0)
+		m->fail_after--;
+	if (m->len + len > m->cap) {
+		m->cap = (m->len + len) * 2;
+		m->data = realloc(m->data, m->cap);
+	}
+	memcpy(m->data + m->len, data, len);
+	m->len += len;
+	return 0;
+}
+
+static int mb_read(void *buf, size_t len, void *payload)
+{
+	membuf *m = payload;
+	if (m->pos + len > m->len)
+		return 1;
+	memcpy(buf, m->data + m->pos, len);
+	m->pos += len;
+	return 0;
+}
+
+static void test_storage__save_load_backup(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	model m;
+	memset(&m, 0, sizeof m);
+	bool failed;
+	brain_t *b = workload(fs, BRAIN_SYNC_FULL, &m, &failed);
+	assert_ok_workload(failed);
+	membuf s = {NULL, 0, 0, 0, -1};
+	assert_int_equal(brain_save(b, mb_write, &s), 0);
+	/* a failing stream is an error, not a crash */
+	membuf bad = {NULL, 0, 0, 0, 2};
+	assert_int_equal(brain_save(b, mb_write, &bad), BRAIN_EIO);
+	free(bad.data);
+
+	/* in memory */
+	brain_options o = opts_on(NULL, BRAIN_SYNC_FULL);
+	o.io = NULL;
+	brain_t *c = NULL;
+	assert_int_equal(brain_load(mb_read, &s, NULL, &o, &c), 0);
+	verify(c, &m);
+	assert_int_equal(brain_remember(c, "loaded brains take new memories", 0.5f), 0);
+	assert_int_equal(brain_close(c), 0);
+	/* mismatching options */
+	s.pos = 0;
+	o.dimensions = DIMS + 1;
+	assert_int_equal(brain_load(mb_read, &s, NULL, &o, &c), BRAIN_EMISMATCH);
+	/* a truncated stream */
+	s.pos = 0;
+	size_t full = s.len;
+	s.len = full / 2;
+	o.dimensions = DIMS;
+	assert_int_equal(brain_load(mb_read, &s, NULL, &o, &c), BRAIN_EIO);
+	s.len = full;
+	/* into a directory */
+	s.pos = 0;
+	o.io = memfs_io(fs);
+	assert_int_equal(brain_load(mb_read, &s, "loaded", &o, &c), 0);
+	verify(c, &m);
+	assert_int_equal(brain_close(c), 0);
+	assert_int_equal(brain_open("loaded", &o, &c), 0);
+	verify(c, &m);
+	assert_int_equal(brain_close(c), 0);
+	s.pos = 0;
+	assert_int_equal(brain_load(mb_read, &s, "loaded", &o, &c), BRAIN_EEXISTS);
+	free(s.data);
+
+	/* backup of a live brain */
+	assert_int_equal(brain_backup(b, "copy"), 0);
+	assert_int_equal(brain_backup(b, "copy"), BRAIN_EEXISTS);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_open("copy", &o, &c), 0);
+	verify(c, &m);
+	assert_int_equal(brain_close(c), 0);
+	memfs_free(fs);
+}
+
+/* Stop the world at every io call of the workload, lose what was not
+ * synced (three ways), reopen. */
+static void test_storage__crash_at_every_call(void **state)
+{
+	(void)state;
+	/* how many calls the whole workload makes */
+	memfs *probe = memfs_new();
+	model m;
+	memset(&m, 0, sizeof m);
+	bool failed;
+	brain_t *b = workload(probe, BRAIN_SYNC_FULL, &m, &failed);
+	assert_ok_workload(failed);
+	assert_int_equal(brain_close(b), 0);
+	long total = memfs_calls(probe);
+	memfs_free(probe);
+	assert_true(total > 20);
+
+	long runs = 0;
+	for (long n = 1; n <= total; n++) {
+		for (int mode = 0; mode < 3; mode++) {
+			memfs *fs = memfs_new();
+			memset(&m, 0, sizeof m);
+			memfs_crash_at(fs, n);
+			b = workload(fs, BRAIN_SYNC_FULL, &m, &failed);
+			if (!failed && b) {
+				int rc = brain_close(b);
+				(void)rc; /* may fail: the world stopped */
+			} else if (b) {
+				brain_close(b);
+			}
+			enum memfs_crash_mode cm = mode == 0   ? MEMFS_CRASH_DROP
+			                           : mode == 1 ? MEMFS_CRASH_TEAR
+			                                       : MEMFS_CRASH_KEEP;
+			assert_int_equal(memfs_crash(fs, cm, (uint64_t)n), 0);
+			if (m.n == 0 && m.maybe_kind == 0) {
+				/* nothing acknowledged yet: the brain may not exist */
+				brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+				brain_t *c = NULL;
+				int rc = brain_open("b", &o, &c);
+				if (rc)
+					fail_msg("n=%ld mode=%d: open of a brain never used: %s: %s", n, mode,
+					         brain_error_name(rc), brain_errmsg());
+				brain_close(c);
+			} else {
+				reopen_and_verify(fs, &m);
+			}
+			memfs_free(fs);
+			runs++;
+		}
+	}
+	print_message("crash points: %ld calls x 3 loss modes = %ld reopens\n", total, runs);
+}
+
+/* Fail (not crash) every io call of the workload with EIO or ENOSPC: the
+ * call reports it, the brain stays usable or refuses writes until reopen,
+ * and a reopen keeps everything acknowledged. */
+static void test_storage__fail_every_call(void **state)
+{
+	(void)state;
+	memfs *probe = memfs_new();
+	model m;
+	memset(&m, 0, sizeof m);
+	bool failed;
+	brain_t *b = workload(probe, BRAIN_SYNC_FULL, &m, &failed);
+	assert_int_equal(brain_close(b), 0);
+	long total = memfs_calls(probe);
+	memfs_free(probe);
+	for (long n = 1; n <= total; n++) {
+		int code = n % 2 ? BRAIN_EIO : BRAIN_ENOSPC;
+		memfs *fs = memfs_new();
+		memset(&m, 0, sizeof m);
+		memfs_fail_at(fs, n, code);
+		b = workload(fs, BRAIN_SYNC_FULL, &m, &failed);
+		if (failed) {
+			/* a clean error with a message */
+			assert_true(brain_errcode() < 0);
+			assert_true(strlen(brain_errmsg()) > 0);
+		}
+		if (b)
+			brain_close(b); /* may report the failure once more */
+		reopen_and_verify(fs, &m);
+		memfs_free(fs);
+	}
+}
+
+/* A torn last record is dropped; damage before it is an error. */
+static void test_storage__torn_tail_and_damage(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_remember(b, "first record of the log", 0.5f), 0);
+	assert_int_equal(brain_remember(b, "second record of the log", 0.5f), 0);
+	assert_int_equal(brain_remember(b, "third record of the log", 0.5f), 0);
+	memfs *crashed = memfs_clone(fs);
+	brain_close(b);
+	memfs_free(fs);
+	assert_int_equal(memfs_crash(crashed, MEMFS_CRASH_KEEP, 0), 0);
+	unsigned char *wal = NULL;
+	size_t len = 0;
+	assert_int_equal(memfs_read_file(crashed, "b/wal", &wal, &len), 0);
+	assert_true(len > 64);
+
+	/* cut the last record in half: it was never acknowledged */
+	memfs *t = memfs_clone(crashed);
+	size_t last = len;
+	/* records are 8-aligned; find the start of the third by its lsn */
+	for (size_t off = 64; off + 32 <= len; off += 8) {
+		uint64_t lsn;
+		memcpy(&lsn, wal + off + 8, 8);
+		uint32_t rl;
+		memcpy(&rl, wal + off + 4, 4);
+		if (lsn == 3 && rl > 0 && off + rl <= len) {
+			last = off;
+			break;
+		}
+	}
+	assert_true(last < len);
+	assert_int_equal(memfs_write_file(t, "b/wal", wal, last + 40), 0);
+	o.io = memfs_io(t);
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_count(b), 2);
+	assert_int_equal(brain_close(b), 0);
+	memfs_free(t);
+
+	/* a flipped bit in the first record, followed by good ones: damage */
+	t = memfs_clone(crashed);
+	wal[64 + 40] ^= 0x10;
+	assert_int_equal(memfs_write_file(t, "b/wal", wal, len), 0);
+	o.io = memfs_io(t);
+	assert_int_equal(brain_open("b", &o, &b), BRAIN_ECORRUPT);
+	assert_non_null(strstr(brain_errmsg(), "wal"));
+	assert_non_null(strstr(brain_errmsg(), "offset 64"));
+	brain_check_report rep;
+	brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION);
+	assert_int_equal(brain_check("b", &o, &rep), BRAIN_ECORRUPT);
+	/* repair keeps what is before the damage */
+	assert_int_equal(brain_repair("b", &o, &rep), 0);
+	assert_int_equal(rep.dropped_records, 2);
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_count(b), 0);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_check("b", &o, &rep), 0);
+	memfs_free(t);
+	free(wal);
+	memfs_free(crashed);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_storage__round_trip),
+		cmocka_unit_test(test_storage__options_must_match),
+		cmocka_unit_test(test_storage__one_writer_many_readers),
+		cmocka_unit_test(test_storage__sync_modes),
+		cmocka_unit_test(test_storage__background_checkpoint),
+		cmocka_unit_test(test_storage__save_load_backup),
+		cmocka_unit_test(test_storage__torn_tail_and_damage),
+		cmocka_unit_test(test_storage__crash_at_every_call),
+		cmocka_unit_test(test_storage__fail_every_call),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
