@@ -232,6 +232,150 @@ else
 	not_ok "think text output shows the answer"
 fi
 
+# ---------------------------------------------------------------- on-disk brains (--db)
+
+# flip_byte FILE OFFSET: replace the byte at OFFSET with its complement.
+flip_byte() {
+	byte=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	# shellcheck disable=SC2059
+	printf "\\$(printf '%o' $((255 - byte)))" | dd of="$1" bs=1 seek="$2" count=1 conv=notrunc 2>/dev/null
+}
+
+db="$tmp/brain"
+run remember --json --db "$db" "The spare key is under the blue flowerpot." \
+	"The dentist appointment is on Thursday at nine."
+expect_rc 0 "remember --db DIR exits 0 and creates the brain"
+expect_jq "remember --db gives ids 1 and 2" '[.remembered[].id] == [1, 2]'
+if [ -d "$db" ] && ls "$db"/ckpt-* >/dev/null 2>&1; then
+	ok "--db DIR holds a checkpoint file after remember"
+else
+	not_ok "--db DIR holds a checkpoint file after remember"
+fi
+
+run remember --json --db "$db" --sync normal "Lunch with Priya is moved to Friday."
+expect_rc 0 "a second process remembers into the same brain (--sync normal)"
+expect_jq "ids go on where the first process stopped" '[.remembered[].id] == [3]'
+
+run recall --json --db "$db" "where is the spare key"
+expect_rc 0 "recall --db in another process exits 0"
+expect_jq "recall --db finds the memory under the id remember gave it" \
+	'.memories == 3 and .queries[0].results[0].id == 1
+	 and (.queries[0].results[0].text | startswith("The spare key"))'
+
+run recall --json --db "$db" --read-only "dentist"
+expect_rc 0 "recall --db --read-only exits 0"
+expect_jq "recall --read-only finds the dentist memory" '.queries[0].results[0].id == 2'
+
+run think --json --db "$db" --sync off "When is lunch with Priya?"
+expect_rc 0 "think --db --sync off exits 0"
+expect_jq "think --db draws on the stored memories" \
+	'.memories == 3 and (.thoughts[0].memories | map(.id) | index(3) != null)'
+
+run stats --json "$db"
+expect_rc 0 "stats DIR exits 0"
+expect_jq "stats --json shows the count and the brain's options" \
+	'.memories == 3 and .text_memories == 3 and .dimensions == 384
+	 and .metric == "cosine" and .on_disk == true and .read_only == true
+	 and (.sync | type == "string") and .generation >= 1
+	 and (.checkpoint_bytes | type == "number") and (.wal_bytes | type == "number")
+	 and (.last_lsn | type == "number") and (.durable_lsn | type == "number")
+	 and (.checkpoint_lsn | type == "number") and (.index_bytes | type == "number")
+	 and (.checkpoints | type == "number")'
+run stats "$db"
+expect_rc 0 "stats DIR (text output) exits 0"
+if grep -E '^memories +3 ' "$tmp/out" >/dev/null; then
+	ok "stats text output shows the count"
+else
+	not_ok "stats text output shows the count"
+fi
+run --db "$db" stats --json
+expect_rc 0 "stats also takes the directory from --db"
+expect_jq "stats via --db shows the count" '.memories == 3'
+
+run check "$db"
+expect_rc 0 "check on a good brain exits 0"
+if grep -F "intact" "$tmp/out" >/dev/null; then ok "check says intact"; else not_ok "check says intact"; fi
+run check --json "$db"
+expect_rc 0 "check --json on a good brain exits 0"
+expect_jq "check --json reports ok and the counters" \
+	'.ok == true and .error == null and .memories == 3 and .generation >= 1
+	 and .bytes_verified > 0 and (.checkpoint_lsn | type == "number")
+	 and (.wal_records | type == "number") and .wal_torn_bytes == 0'
+
+# Dimensions come from the brain on disk unless given, and must then match.
+db64="$tmp/brain64"
+run remember --db "$db64" --dimensions 64 "A brain of sixty-four dimensions."
+expect_rc 0 "remember --db --dimensions 64 creates a 64-d brain"
+run recall --json --db "$db64" "sixty-four"
+expect_rc 0 "recall --db without --dimensions opens the 64-d brain"
+expect_jq "the 64-d brain's memory is found" '.queries[0].results[0].id == 1'
+run stats --json "$db64"
+expect_jq "stats shows the stored 64 dimensions" '.dimensions == 64'
+run recall --db "$db64" --dimensions 64 "sixty-four"
+expect_rc 0 "--dimensions matching the brain on disk is accepted"
+run recall --db "$db64" --dimensions 128 "sixty-four"
+expect_rc 1 "--dimensions 128 on a 64-d brain exits 1"
+expect_err "the mismatch is reported as EMISMATCH" "EMISMATCH"
+expect_err "the mismatch message mentions dimensions" "dimensions"
+
+# A damaged checkpoint: check finds it.
+bad="$tmp/damaged"
+cp -R "$db" "$bad"
+ckpt=
+for f in "$bad"/ckpt-*; do ckpt=$f; done # the newest: the names end in the generation in hex
+if [ -n "$ckpt" ] && [ -f "$ckpt" ]; then
+	size=$(wc -c <"$ckpt" | tr -d ' ')
+	off=$((size / 2))
+	if [ "$size" -gt 16384 ]; then off=8192; fi
+	flip_byte "$ckpt" "$off"
+	if cmp -s "$ckpt" "$db/${ckpt##*/}"; then
+		not_ok "flipping a byte of the checkpoint changed it"
+	else
+		ok "flipping a byte of the checkpoint changed it"
+	fi
+	run check --json "$bad"
+	expect_rc 1 "check on a damaged checkpoint exits 1"
+	expect_jq "check --json says not ok, ECORRUPT, with a message" \
+		'.ok == false and .error.code == "ECORRUPT" and (.error.message | length > 0)'
+	expect_err "check reports ECORRUPT on stderr" "ECORRUPT"
+	run check "$bad"
+	expect_rc 1 "check (text output) on a damaged checkpoint exits 1"
+else
+	not_ok "the brain directory holds a ckpt-* file to damage"
+fi
+
+run stats "$tmp/no-such-brain"
+expect_rc 1 "stats on a missing directory exits 1"
+if [ -e "$tmp/no-such-brain" ]; then
+	not_ok "stats does not create a brain"
+else
+	ok "stats does not create a brain"
+fi
+run check --json "$tmp/no-such-brain"
+expect_rc 1 "check on a missing directory exits 1"
+expect_jq "check --json on a missing directory says not ok" '.ok == false and (.error.code | length > 0)'
+run recall --db "$tmp/no-such-brain" --read-only "x"
+expect_rc 1 "recall --read-only on a missing brain exits 1"
+
+run remember --db /proc/nonexistent/x "cannot be stored"
+expect_rc 1 "--db with an unwritable path exits 1"
+expect_err "an unwritable --db path is reported" "braincore: "
+
+run remember --db "$db" --read-only "x"
+expect_rc 2 "remember --read-only is a usage error"
+run demo --db "$db"
+expect_rc 2 "demo --db is a usage error"
+run recall --sync full "x"
+expect_rc 2 "--sync without --db is a usage error"
+run recall --db "$db" --sync sometimes "x"
+expect_rc 2 "an unknown --sync mode exits 2"
+run check
+expect_rc 2 "check without DIR exits 2"
+run check "$db" "$db64"
+expect_rc 2 "check with two directories exits 2"
+run stats --dimensions 64 "$db64"
+expect_rc 2 "stats --dimensions exits 2"
+
 # ---------------------------------------------------------------- errors
 
 printf 'a good line\n\377\376 not UTF-8\nanother good line\n' >"$tmp/bad.txt"
@@ -286,7 +430,10 @@ for args in "recall" "think" "remember" "recall -k" "recall -k 0 q" "recall -k x
 	"--json=1 demo" "--importance 2 remember x" "--importance nan remember x" \
 	"--importance remember" "-m" "-m '' remember" "demo extra" "demo -m -" \
 	"recall -- -k" "think -- --json" "-k 3 think x" "--importance 0.5 recall x" \
-	"--memories=/dev/null recall x" "-m/dev/null recall x" "-- demo" "- -"; do
+	"--memories=/dev/null recall x" "-m/dev/null recall x" "-- demo" "- -" \
+	"check" "stats" "check ''" "--db '' recall x" "--db" "--sync" "--sync= demo" \
+	"--read-only demo" "--read-only=1 demo" "--db $tmp/nx --read-only think x" \
+	"stats -m /dev/null $tmp/nx" "check -k 3 $tmp/nx" "--db $tmp/nx check $tmp/nx"; do
 	# shellcheck disable=SC2086
 	eval "run $args" </dev/null
 	case $rc in

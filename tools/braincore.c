@@ -5,11 +5,17 @@
  *     braincore [options] remember [--importance X] [-m FILE] TEXT...
  *     braincore [options] recall [-k N] [-m FILE] QUERY...
  *     braincore [options] think [-m FILE] INPUT...
+ *     braincore [--json] check DIR
+ *     braincore [--json] stats DIR
  *
- * Every command works on an in-memory brain that lives for that one
- * command. The tool is a consumer of the library: it uses only the public
- * API in include/. Exit codes: 0 success, 1 the library refused something
- * (or a file could not be read), 2 usage error.
+ * remember, recall and think work on an in-memory brain that lives for
+ * that one command, or with --db DIR on the on-disk brain in DIR (created
+ * if missing; an existing one is opened with its own stored options unless
+ * --dimensions is given). check verifies a brain on disk without changing
+ * it; stats opens one read-only and shows its counters. The tool is a
+ * consumer of the library: it uses only the public API in include/. Exit
+ * codes: 0 success, 1 the library refused something (or a file could not
+ * be read, or check found damage), 2 usage error.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,8 +37,9 @@
 static const char *const usage_text =
 	"Usage: braincore [options] COMMAND [ARGS...]\n"
 	"\n"
-	"An embedded AI memory on the command line. Every command works on an\n"
-	"in-memory brain that lives for that one command.\n"
+	"An embedded AI memory on the command line. remember, recall and think work\n"
+	"on an in-memory brain that lives for that one command, or with --db DIR on\n"
+	"a brain kept on disk in DIR.\n"
 	"\n"
 	"Commands:\n"
 	"  demo                      remember a built-in corpus, then recall and think over it\n"
@@ -42,6 +49,9 @@ static const char *const usage_text =
 	"                            print the N (default 5) best memories for each QUERY\n"
 	"  think [-m FILE] INPUT...  think over each INPUT in turn (follow-ups work); print\n"
 	"                            the answers\n"
+	"  check DIR                 verify every byte of the on-disk brain in DIR without\n"
+	"                            changing it; exit 1 if it is damaged\n"
+	"  stats DIR                 open the brain in DIR read-only and show its counters\n"
 	"\n"
 	"Options (anywhere on the line; '--' ends them):\n"
 	"  -m, --memories FILE       remember FILE's lines first, one memory per line; '-' is\n"
@@ -51,13 +61,22 @@ static const char *const usage_text =
 	"                            none (default 0.5)\n"
 	"  -k N                      number of memories recall shows (default 5)\n"
 	"  --json                    write one JSON document instead of text\n"
-	"  --dimensions N            vector dimensions of the brain (default 384)\n"
+	"  --dimensions N            vector dimensions of the brain (default 384; with --db,\n"
+	"                            an existing brain keeps its own unless this is given,\n"
+	"                            and then it must match)\n"
+	"  --db DIR                  keep the brain on disk in directory DIR (created if\n"
+	"                            missing) instead of in memory: what remember stores\n"
+	"                            stays for later commands\n"
+	"  --sync MODE               full (default), normal or off: when a change to a --db\n"
+	"                            brain is safe from a crash or power loss\n"
+	"                            (docs/durability.md)\n"
+	"  --read-only               open the --db brain for reading only (recall, think)\n"
 	"  --param NAME=VALUE        set a run-time parameter (see below); may be repeated\n"
 	"  -h, --help                show this help\n"
 	"  --version                 show the library version\n"
 	"\n"
-	"Exit status: 0 success, 1 the library refused something or a file could not\n"
-	"be read, 2 usage error.\n";
+	"Exit status: 0 success, 1 the library refused something, a file could not be\n"
+	"read or check found damage, 2 usage error.\n";
 
 typedef struct param_set {
 	int param;
@@ -78,6 +97,10 @@ typedef struct cli {
 	float importance;
 	int have_k;
 	size_t k;
+	const char *db; /* --db DIR, or NULL for an in-memory brain */
+	int have_sync;
+	int sync;
+	int read_only;
 	const char **args;
 	size_t nargs;
 } cli;
@@ -214,7 +237,7 @@ static void print_help(void)
 /* ------------------------------------------------------------------------ */
 
 enum opt_id { OPT_JSON, OPT_DIMENSIONS, OPT_PARAM, OPT_HELP, OPT_VERSION, OPT_IMPORTANCE,
-	      OPT_MEMORIES, OPT_K };
+	      OPT_MEMORIES, OPT_K, OPT_DB, OPT_SYNC, OPT_READ_ONLY };
 
 typedef struct opt_def {
 	const char *long_name; /* without "--", or NULL */
@@ -232,6 +255,9 @@ static const opt_def g_opts[] = {
 	{"importance", 0, 1, OPT_IMPORTANCE},
 	{"memories", 'm', 1, OPT_MEMORIES},
 	{NULL, 'k', 1, OPT_K},
+	{"db", 0, 1, OPT_DB},
+	{"sync", 0, 1, OPT_SYNC},
+	{"read-only", 0, 0, OPT_READ_ONLY},
 };
 
 static int apply_option(cli *c, enum opt_id id, const char *spelled, const char *val)
@@ -285,6 +311,25 @@ static int apply_option(cli *c, enum opt_id id, const char *spelled, const char 
 			return usage_error("-k needs a positive whole number, not", val);
 		c->have_k = 1;
 		c->k = (size_t)u;
+		break;
+	case OPT_DB:
+		if (!*val)
+			return usage_error("the directory name is empty in", spelled);
+		c->db = val;
+		break;
+	case OPT_SYNC:
+		if (name_equals(val, strlen(val), "full"))
+			c->sync = BRAIN_SYNC_FULL;
+		else if (name_equals(val, strlen(val), "normal"))
+			c->sync = BRAIN_SYNC_NORMAL;
+		else if (name_equals(val, strlen(val), "off"))
+			c->sync = BRAIN_SYNC_OFF;
+		else
+			return usage_error("--sync needs full, normal or off, not", val);
+		c->have_sync = 1;
+		break;
+	case OPT_READ_ONLY:
+		c->read_only = 1;
 		break;
 	}
 	return CLI_EXIT_OK;
@@ -351,6 +396,10 @@ static int parse_args(cli *c, int argc, char **argv)
 /* The brain                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* Open the brain of c: in memory, or with --db the one in c->db. An
+ * existing on-disk brain is opened with its stored options (so that
+ * --dimensions need not be repeated), a missing one is created; with
+ * --dimensions the library checks it against the brain on disk. */
 static int open_brain(const cli *c, brain_t **out)
 {
 	brain_options opts;
@@ -359,14 +408,38 @@ static int open_brain(const cli *c, brain_t **out)
 		return cli_refused(rc, NULL);
 	if (c->have_dimensions)
 		opts.dimensions = c->dimensions;
-	rc = brain_open(NULL, &opts, out);
-	if (rc)
-		return cli_refused(rc, NULL);
+	if (!c->db) {
+		rc = brain_open(NULL, &opts, out);
+	} else {
+		opts.sync = c->have_sync ? c->sync : BRAIN_SYNC_FULL;
+		if (c->read_only)
+			opts.flags |= BRAIN_OPEN_READONLY;
+		if (c->have_dimensions) {
+			rc = brain_open(c->db, &opts, out);
+		} else {
+			brain_options stored = opts;
+			stored.flags |= BRAIN_OPEN_STORED_OPTIONS;
+			rc = brain_open(c->db, &stored, out);
+			if (rc == BRAIN_ENOTFOUND && !c->read_only)
+				rc = brain_open(c->db, &opts, out); /* a new brain */
+		}
+	}
+	if (rc) {
+		cli_refused(rc, NULL);
+		if (rc == BRAIN_EMISMATCH && c->have_dimensions)
+			fprintf(stderr,
+			        "braincore: note: leave out --dimensions to use the brain in %s "
+			        "with its own dimensions\n",
+			        c->db);
+		return CLI_EXIT_REFUSED;
+	}
 	for (size_t i = 0; i < c->nparams; i++) {
 		rc = brain_set_param(*out, c->params[i].param, c->params[i].value);
 		if (rc) {
 			int ex = cli_refused(rc, "--param");
-			brain_close(*out);
+			rc = brain_close(*out);
+			if (rc)
+				cli_refused(rc, "closing the brain");
 			*out = NULL;
 			return ex;
 		}
@@ -567,9 +640,16 @@ static int cmd_recall(const cli *c, brain_t *b)
 	int ex = load_memories(b, c, NULL);
 	if (ex)
 		return ex;
-	if (!c->json && brain_count(b) == 0)
-		fputs("braincore: note: the brain is empty; give it memories with -m FILE\n",
-		      stderr);
+	if (!c->json && brain_count(b) == 0) {
+		if (c->db)
+			fprintf(stderr,
+			        "braincore: note: the brain in %s is empty; give it memories with "
+			        "remember --db or -m FILE\n",
+			        c->db);
+		else
+			fputs("braincore: note: the brain is empty; give it memories with -m FILE\n",
+			      stderr);
+	}
 	cli_json j;
 	cli_json_init(&j);
 	cli_json_begin_object(&j);
@@ -667,14 +747,139 @@ static int cmd_demo(const cli *c, brain_t *b)
 	return cli_demo(b, c->json);
 }
 
+/* `check DIR`: brain_check() and its report. The JSON document is written
+ * whatever the outcome, with "ok" and "error"; exit 1 unless intact. */
+static int cmd_check(const cli *c, const char *dir)
+{
+	brain_check_report report;
+	int rc = brain_check_report_init(&report, BRAIN_CHECK_REPORT_VERSION);
+	if (rc)
+		return cli_refused(rc, NULL);
+	rc = brain_check(dir, NULL, &report);
+	int ex = CLI_EXIT_OK;
+	char msg[4096] = "";
+	if (rc) {
+		snprintf(msg, sizeof msg, "%s", brain_errmsg());
+		ex = cli_refused(rc, NULL);
+	}
+	if (!c->json) {
+		if (rc)
+			return ex;
+		fputs("intact: ", stdout);
+		cli_put_text(stdout, dir, strlen(dir));
+		fputc('\n', stdout);
+		cli_print_check_report(&report);
+		return cli_finish_output(NULL);
+	}
+	cli_json j;
+	cli_json_init(&j);
+	cli_json_begin_object(&j);
+	cli_json_key(&j, "path");
+	cli_json_string(&j, dir);
+	cli_json_key(&j, "ok");
+	cli_json_bool(&j, rc == 0);
+	cli_check_report_members(&j, &report);
+	cli_json_key(&j, "error");
+	if (rc) {
+		cli_json_begin_object(&j);
+		cli_json_key(&j, "code");
+		cli_json_string(&j, brain_error_name(rc));
+		cli_json_key(&j, "message");
+		cli_json_string(&j, *msg ? msg : brain_strerror(rc));
+		cli_json_end_object(&j);
+	} else {
+		cli_json_null(&j);
+	}
+	cli_json_end_object(&j);
+	int out = cli_finish_output(&j);
+	cli_json_free(&j);
+	return ex ? ex : out;
+}
+
+/* `stats DIR`: open the brain read-only with its stored options and show
+ * every counter of brain_get_stats(). */
+static int cmd_stats(const cli *c, const char *dir)
+{
+	brain_options opts;
+	int rc = brain_options_init(&opts, BRAIN_OPTIONS_VERSION);
+	if (rc)
+		return cli_refused(rc, NULL);
+	opts.flags |= BRAIN_OPEN_READONLY | BRAIN_OPEN_STORED_OPTIONS;
+	brain_t *b = NULL;
+	rc = brain_open(dir, &opts, &b);
+	if (rc)
+		return cli_refused(rc, NULL);
+	brain_stats st;
+	int ex = CLI_EXIT_OK;
+	rc = brain_stats_init(&st, BRAIN_STATS_VERSION);
+	if (!rc)
+		rc = brain_get_stats(b, &st);
+	if (rc)
+		ex = cli_refused(rc, NULL);
+	int crc = brain_close(b);
+	if (crc) {
+		cli_refused(crc, "closing the brain");
+		ex = CLI_EXIT_REFUSED;
+	}
+	if (ex)
+		return ex;
+	if (!c->json) {
+		fputs("brain             ", stdout);
+		cli_put_text(stdout, dir, strlen(dir));
+		fputc('\n', stdout);
+		cli_print_stats(&st);
+		return cli_finish_output(NULL);
+	}
+	cli_json j;
+	cli_json_init(&j);
+	cli_stats_json(&j, &st);
+	ex = cli_finish_output(&j);
+	cli_json_free(&j);
+	return ex;
+}
+
 /* ------------------------------------------------------------------------ */
 /* main                                                                     */
 /* ------------------------------------------------------------------------ */
+
+/* check and stats: DIR as their one argument, or --db DIR. */
+static int run_on_dir(const cli *c, int (*fn)(const cli *, const char *))
+{
+	const char *dir = c->db;
+	if (c->nargs > 1 || (c->nargs == 1 && c->db))
+		return usage_error("give the brain's directory once; unexpected",
+		                   c->args[c->nargs - 1]);
+	if (c->nargs == 1)
+		dir = c->args[0];
+	if (!dir)
+		return usage_error("this command needs the brain's directory:", c->command);
+	if (!*dir)
+		return usage_error("the directory name is empty for", c->command);
+	if (c->nfiles > 0)
+		return usage_error("-m is not an option of", c->command);
+	if (c->have_importance)
+		return usage_error("--importance is an option of remember, not of", c->command);
+	if (c->have_k)
+		return usage_error("-k is an option of recall, not of", c->command);
+	if (c->have_dimensions)
+		return usage_error("the brain's own options are used; --dimensions is not an "
+		                   "option of",
+		                   c->command);
+	if (c->have_sync)
+		return usage_error("--sync is not an option of", c->command);
+	if (c->nparams > 0)
+		return usage_error("--param is not an option of", c->command);
+	return fn(c, dir);
+}
 
 static int run(cli *c)
 {
 	int (*fn)(const cli *, brain_t *) = NULL;
 	int takes_args = 1;
+	if (strcmp(c->command, "check") == 0)
+		return run_on_dir(c, cmd_check);
+	if (strcmp(c->command, "stats") == 0)
+		return run_on_dir(c, cmd_stats);
 	if (strcmp(c->command, "demo") == 0) {
 		fn = cmd_demo;
 		takes_args = 0;
@@ -701,13 +906,27 @@ static int run(cli *c)
 		return usage_error("recall needs a QUERY", NULL);
 	if (fn == cmd_think && c->nargs == 0)
 		return usage_error("think needs an INPUT", NULL);
+	if (fn == cmd_demo && c->db)
+		return usage_error("demo uses its own in-memory brain; it takes no", "--db");
+	if (!c->db && c->have_sync)
+		return usage_error("--sync is for a brain on disk; it needs", "--db DIR");
+	if (!c->db && c->read_only)
+		return usage_error("--read-only is for a brain on disk; it needs", "--db DIR");
+	if (fn == cmd_remember && c->read_only)
+		return usage_error("remember changes the brain; it cannot be", "--read-only");
 
 	brain_t *b = NULL;
 	int ex = open_brain(c, &b);
 	if (ex)
 		return ex;
 	ex = fn(c, b);
-	brain_close(b);
+	/* An on-disk brain writes its last checkpoint here: a failure is the
+	 * command's failure, though every change made is still in the log. */
+	int rc = brain_close(b);
+	if (rc) {
+		cli_refused(rc, "closing the brain");
+		ex = CLI_EXIT_REFUSED;
+	}
 	return ex;
 }
 
@@ -734,7 +953,7 @@ int main(int argc, char **argv)
 		printf("braincore %s\n", brain_version_string());
 		ex = cli_finish_output(NULL);
 	} else if (!c.command) {
-		ex = usage_error("no command given (demo, remember, recall or think)", NULL);
+		ex = usage_error("no command given (demo, remember, recall, think, check or stats)", NULL);
 	} else {
 		ex = run(&c);
 	}

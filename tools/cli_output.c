@@ -1,6 +1,7 @@
 /*
  * tools/cli_output.c - what the braincore command-line tool writes: error
- * messages, memories for humans, memories as JSON.
+ * messages, memories for humans, memories as JSON, and the reports of
+ * `check` and `stats`.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -170,4 +171,122 @@ int64_t cli_get_param(brain_t *b, int p)
 	if (brain_get_param(b, p, &v))
 		brain_param_bounds(p, NULL, NULL, &v);
 	return v;
+}
+
+const char *cli_metric_name(int metric)
+{
+	switch (metric) {
+	case BRAIN_METRIC_COSINE:
+		return "cosine";
+	case BRAIN_METRIC_L2:
+		return "l2";
+	case BRAIN_METRIC_IP:
+		return "ip";
+	default:
+		return "unknown";
+	}
+}
+
+const char *cli_sync_name(int sync)
+{
+	switch (sync) {
+	case BRAIN_SYNC_FULL:
+		return "full";
+	case BRAIN_SYNC_NORMAL:
+		return "normal";
+	case BRAIN_SYNC_OFF:
+		return "off";
+	default:
+		return "unknown";
+	}
+}
+
+void cli_check_report_members(cli_json *j, const brain_check_report *r)
+{
+	cli_json_key(j, "memories");
+	cli_json_uint(j, r->memories);
+	cli_json_key(j, "generation");
+	cli_json_uint(j, r->generation);
+	cli_json_key(j, "checkpoint_lsn");
+	cli_json_uint(j, r->checkpoint_lsn);
+	cli_json_key(j, "checkpoint_bytes");
+	cli_json_uint(j, r->checkpoint_bytes);
+	cli_json_key(j, "bytes_verified");
+	cli_json_uint(j, r->bytes_verified);
+	cli_json_key(j, "wal_records");
+	cli_json_uint(j, r->wal_records);
+	cli_json_key(j, "wal_bytes");
+	cli_json_uint(j, r->wal_bytes);
+	cli_json_key(j, "wal_torn_bytes");
+	cli_json_uint(j, r->wal_torn_bytes);
+}
+
+void cli_print_check_report(const brain_check_report *r)
+{
+	printf("  memories          %" PRIu64 "\n", r->memories);
+	printf("  generation        %" PRIu64 "\n", r->generation);
+	printf("  checkpoint lsn    %" PRIu64 "\n", r->checkpoint_lsn);
+	printf("  checkpoint bytes  %" PRIu64 "\n", r->checkpoint_bytes);
+	printf("  bytes verified    %" PRIu64 "\n", r->bytes_verified);
+	printf("  log records       %" PRIu64 "\n", r->wal_records);
+	printf("  log bytes         %" PRIu64 "\n", r->wal_bytes);
+	printf("  torn bytes        %" PRIu64 "%s\n", r->wal_torn_bytes,
+	       r->wal_torn_bytes ? " (a last log record cut short by a crash; not damage: "
+	                           "the next read-write open drops it)"
+	                         : "");
+}
+
+void cli_stats_json(cli_json *j, const brain_stats *s)
+{
+	cli_json_begin_object(j);
+	cli_json_key(j, "memories");
+	cli_json_uint(j, s->memories);
+	cli_json_key(j, "text_memories");
+	cli_json_uint(j, s->text_memories);
+	cli_json_key(j, "dimensions");
+	cli_json_uint(j, s->dimensions);
+	cli_json_key(j, "metric");
+	cli_json_string(j, cli_metric_name(s->metric));
+	cli_json_key(j, "sync");
+	cli_json_string(j, cli_sync_name(s->sync));
+	cli_json_key(j, "on_disk");
+	cli_json_bool(j, s->on_disk);
+	cli_json_key(j, "read_only");
+	cli_json_bool(j, s->read_only);
+	cli_json_key(j, "index_bytes");
+	cli_json_uint(j, s->index_bytes);
+	cli_json_key(j, "last_lsn");
+	cli_json_uint(j, s->last_lsn);
+	cli_json_key(j, "durable_lsn");
+	cli_json_uint(j, s->durable_lsn);
+	cli_json_key(j, "checkpoint_lsn");
+	cli_json_uint(j, s->checkpoint_lsn);
+	cli_json_key(j, "generation");
+	cli_json_uint(j, s->generation);
+	cli_json_key(j, "checkpoint_bytes");
+	cli_json_uint(j, s->checkpoint_bytes);
+	cli_json_key(j, "wal_bytes");
+	cli_json_uint(j, s->wal_bytes);
+	cli_json_key(j, "checkpoints");
+	cli_json_uint(j, s->checkpoints);
+	cli_json_end_object(j);
+}
+
+void cli_print_stats(const brain_stats *s)
+{
+	printf("memories          %" PRIu64 " (%" PRIu64 " with text)\n", s->memories,
+	       s->text_memories);
+	printf("dimensions        %" PRIu32 "\n", s->dimensions);
+	printf("metric            %s\n", cli_metric_name(s->metric));
+	printf("sync              %s\n", cli_sync_name(s->sync));
+	printf("on disk           %s\n", s->on_disk ? "yes" : "no");
+	printf("read-only         %s\n", s->read_only ? "yes" : "no");
+	printf("index bytes       %" PRIu64 "\n", s->index_bytes);
+	printf("last lsn          %" PRIu64 "\n", s->last_lsn);
+	printf("durable lsn       %" PRIu64 "\n", s->durable_lsn);
+	printf("checkpoint lsn    %" PRIu64 "\n", s->checkpoint_lsn);
+	printf("generation        %" PRIu64 "\n", s->generation);
+	printf("checkpoint bytes  %" PRIu64 "\n", s->checkpoint_bytes);
+	printf("log bytes         %" PRIu64 "\n", s->wal_bytes);
+	printf("checkpoints       %" PRIu64 "\n", s->checkpoints);
 }

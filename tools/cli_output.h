@@ -1,7 +1,8 @@
 /*
  * tools/cli_output.h - shared pieces of the braincore command-line tool:
- * exit codes, error messages, and output of memories for humans and as
- * JSON. Uses only the public API of the library.
+ * exit codes, error messages, and output of memories, check reports and
+ * brain statistics for humans and as JSON. Uses only the public API of the
+ * library.
  */
 #ifndef BRAINCORE_CLI_OUTPUT_H
 #define BRAINCORE_CLI_OUTPUT_H
@@ -54,6 +55,24 @@ void cli_params_json(cli_json *j, brain_t *b);
 
 /* Value of parameter p in b (its default if b cannot say). */
 int64_t cli_get_param(brain_t *b, int p);
+
+/* Name of an enum brain_metric ("cosine", "l2", "ip") or of an enum
+ * brain_sync ("full", "normal", "off"); "unknown" for other values. */
+const char *cli_metric_name(int metric);
+const char *cli_sync_name(int sync);
+
+/* The counters of a brain_check() report as members of the current JSON
+ * object (memories, generation, checkpoint_lsn, ...). */
+void cli_check_report_members(cli_json *j, const brain_check_report *r);
+
+/* The counters of a brain_check() report for a human, one per line. */
+void cli_print_check_report(const brain_check_report *r);
+
+/* Every field of s as a JSON object. */
+void cli_stats_json(cli_json *j, const brain_stats *s);
+
+/* Every field of s for a human, one per line. */
+void cli_print_stats(const brain_stats *s);
 
 /* `braincore demo` on the open brain b: text, or one JSON document. */
 int cli_demo(brain_t *b, int json);
