@@ -66,7 +66,7 @@ tsan)
 	need $test_deps
 	configure_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAINCORE_SANITIZE=thread
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-		ctest --output-on-failure -R 'test_(threads|spine|errors|api|think)$'
+		ctest --output-on-failure -R 'test_(threads|spine|errors|api|think|storage|memfs)$'
 	;;
 gnu11)
 	need $build_deps
