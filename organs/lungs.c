@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,7 +38,13 @@ static int create(const brain_env *env, brain_spine *spine, void **state)
 		return brain__oom(sizeof *l, "lungs");
 	l->env = env;
 	if (env->storage.dir) {
-		int rc = brain__wal_open(env->storage.io, env->storage.dir, env->storage.writable,
+		brain_identity id;
+		memset(&id, 0, sizeof id);
+		id.dimensions = env->opts.dimensions;
+		id.metric = (uint32_t)env->opts.metric;
+		id.embedder = (uint32_t)env->opts.embedder;
+		snprintf(id.index, sizeof id.index, "%s", env->index_vt->name);
+		int rc = brain__wal_open(env->storage.io, env->storage.dir, &id, env->storage.writable,
 		                         &l->wal);
 		if (rc) {
 			brain__free(l);

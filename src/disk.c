@@ -452,8 +452,9 @@ static int create_new(brain_t *b)
 		image_path(path, b, 1);
 		rc = write_image_file(b, io, path, 1, 0, &size, &crc);
 	}
+	brain_identity id = identity_of(b);
 	if (rc == BRAIN_OK)
-		rc = brain__wal_create(io, b->disk.dir, 1, 1);
+		rc = brain__wal_create(io, b->disk.dir, &id, 1, 1);
 	if (rc == BRAIN_OK) {
 		brain_manifest m = {identity_of(b), 1, 0, size, crc};
 		rc = brain__manifest_write(io, b->disk.dir, &m);
@@ -506,7 +507,8 @@ static int open_existing(brain_t *b, brain_manifest *m, int mode)
 		/* only a brain whose creation stopped right after its manifest */
 		if (m->generation != 1 || m->lsn != 0)
 			return brain__err(BRAIN_ECORRUPT, "%s: the log is missing", b->disk.dir);
-		rc = b->disk.readonly ? BRAIN_OK : brain__wal_create(io, b->disk.dir, 1, 1);
+		rc = b->disk.readonly ? BRAIN_OK
+		                      : brain__wal_create(io, b->disk.dir, &m->identity, 1, 1);
 		if (rc)
 			return rc;
 		if (b->disk.readonly) {

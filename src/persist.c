@@ -127,7 +127,7 @@ static int new_directory(const brain_io *io, const char *dir, const brain_identi
 	if (rc == BRAIN_OK)
 		rc = fill(ctx, io, path, &size, &crc, &lsn);
 	if (rc == BRAIN_OK)
-		rc = brain__wal_create(io, dir, 1, lsn + 1);
+		rc = brain__wal_create(io, dir, id, 1, lsn + 1);
 	if (rc == BRAIN_OK) {
 		brain_manifest m = {*id, 1, lsn, size, crc};
 		rc = brain__manifest_write(io, dir, &m);

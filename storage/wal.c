@@ -27,7 +27,12 @@ typedef struct wal_header {
 	uint32_t header_bytes;
 	uint64_t generation;
 	uint64_t start_lsn;
-	uint32_t reserved[7];
+	uint32_t dimensions;
+	uint32_t metric;
+	uint32_t embedder;
+	uint32_t reserved0;
+	char index[BRAIN_IMAGE_NAME_MAX];
+	uint32_t reserved[3];
 	uint32_t crc; /* of every byte before it */
 } wal_header;
 _Static_assert(sizeof(wal_header) == BRAIN_WAL_HEADER_BYTES, "wal header layout");
@@ -46,6 +51,7 @@ struct brain_wal {
 	const brain_io *io;
 	char dir[4096];
 	char path[4096];
+	brain_identity id;
 	bool writable;
 	brain_io_file *file;
 	pthread_mutex_t mu;
@@ -61,11 +67,16 @@ struct brain_wal {
 	unsigned char *buf;  /* SMALL_RECORD bytes */
 };
 
-static int header_write(const brain_io *io, brain_io_file *f, uint64_t generation,
-                        uint64_t start_lsn)
+static int header_write(const brain_io *io, brain_io_file *f, const brain_identity *id,
+                        uint64_t generation, uint64_t start_lsn)
 {
 	wal_header h;
 	memset(&h, 0, sizeof h);
+	h.dimensions = id->dimensions;
+	h.metric = id->metric;
+	h.embedder = id->embedder;
+	memcpy(h.index, id->index, sizeof h.index);
+	h.index[BRAIN_IMAGE_NAME_MAX - 1] = '\0';
 	memcpy(h.magic, k_magic, sizeof h.magic);
 	h.version = BRAIN_WAL_VERSION;
 	h.header_bytes = BRAIN_WAL_HEADER_BYTES;
@@ -75,8 +86,8 @@ static int header_write(const brain_io *io, brain_io_file *f, uint64_t generatio
 	return io->pwrite(f, &h, sizeof h, 0);
 }
 
-int brain__wal_create(const brain_io *io, const char *dir, uint64_t generation,
-                      uint64_t start_lsn)
+int brain__wal_create(const brain_io *io, const char *dir, const brain_identity *id,
+                      uint64_t generation, uint64_t start_lsn)
 {
 	char tmp[4096], path[4096];
 	int rc = brain__path_join(tmp, sizeof tmp, dir, "wal.tmp");
@@ -89,7 +100,7 @@ int brain__wal_create(const brain_io *io, const char *dir, uint64_t generation,
 	if (rc == BRAIN_OK)
 		rc = io->truncate(f, 0);
 	if (rc == BRAIN_OK)
-		rc = header_write(io, f, generation, start_lsn);
+		rc = header_write(io, f, id, generation, start_lsn);
 	if (rc == BRAIN_OK)
 		rc = io->fsync(f);
 	if (f) {
@@ -126,8 +137,18 @@ static int read_header(brain_wal *w)
 		return brain__err(h.version > BRAIN_WAL_VERSION ? BRAIN_EVERSION : BRAIN_ECORRUPT,
 		                  "%s: format version %u; this library reads version %u", w->path,
 		                  h.version, BRAIN_WAL_VERSION);
-	if (h.header_bytes != BRAIN_WAL_HEADER_BYTES || h.start_lsn == 0)
+	if (h.header_bytes != BRAIN_WAL_HEADER_BYTES || h.start_lsn == 0 ||
+	    h.index[BRAIN_IMAGE_NAME_MAX - 1] != '\0')
 		return brain__err(BRAIN_ECORRUPT, "%s: header fields out of range (offset 12)", w->path);
+	brain_identity have;
+	memset(&have, 0, sizeof have);
+	have.dimensions = h.dimensions;
+	have.metric = h.metric;
+	have.embedder = h.embedder;
+	memcpy(have.index, h.index, sizeof have.index);
+	if (brain__identity_check(&have, &w->id, w->path))
+		return brain__err(BRAIN_ECORRUPT, "%s: belongs to another brain (offset 32): %s",
+		                  w->path, brain_errmsg());
 	w->generation = h.generation;
 	w->start_lsn = h.start_lsn;
 	w->last_lsn = h.start_lsn - 1;
@@ -136,13 +157,15 @@ static int read_header(brain_wal *w)
 	return BRAIN_OK;
 }
 
-int brain__wal_open(const brain_io *io, const char *dir, bool writable, brain_wal **out)
+int brain__wal_open(const brain_io *io, const char *dir, const brain_identity *id,
+                    bool writable, brain_wal **out)
 {
 	*out = NULL;
 	brain_wal *w = brain__calloc(1, sizeof *w);
 	if (!w)
 		return brain__oom(sizeof *w, "log");
 	w->io = io;
+	w->id = *id;
 	w->writable = writable;
 	snprintf(w->dir, sizeof w->dir, "%s", dir);
 	int rc = brain__path_join(w->path, sizeof w->path, dir, "wal");
@@ -441,7 +464,7 @@ int brain__wal_reset(brain_wal *w, uint64_t generation, uint64_t lsn)
 	pthread_mutex_lock(&w->mu);
 	while (w->syncing)
 		pthread_cond_wait(&w->cv, &w->mu);
-	int rc = brain__wal_create(w->io, w->dir, generation, lsn + 1);
+	int rc = brain__wal_create(w->io, w->dir, &w->id, generation, lsn + 1);
 	brain_io_file *f = NULL;
 	if (rc == BRAIN_OK)
 		rc = w->io->open(w->io->payload, w->path, BRAIN_IO_OPEN_WRITE, &f);

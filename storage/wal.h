@@ -1,8 +1,8 @@
 /*
  * storage/wal.h - the write-ahead log of an on-disk brain.
  *
- * The file "wal" is a 64-byte header and then records, each 8-byte
- * aligned:
+ * The file "wal" is a 128-byte header (magic, version, the brain's identity,
+ * generation, first lsn) and then records, each 8-byte aligned:
  *
  *   u32 crc      CRC32C of the rest of the record (len .. end of payload)
  *   u32 len      bytes of the whole record, a multiple of 8
@@ -29,9 +29,10 @@
 
 #include "src/base.h"
 #include "braincore/sys/io.h"
+#include "storage/image.h"
 
 #define BRAIN_WAL_VERSION 1
-#define BRAIN_WAL_HEADER_BYTES 64u
+#define BRAIN_WAL_HEADER_BYTES 128u
 #define BRAIN_WAL_RECORD_HEADER 32u
 
 typedef struct brain_wal brain_wal;
@@ -57,12 +58,13 @@ typedef struct brain_wal_replay_info {
 /* Write a new log file dir/wal (through dir/wal.tmp and a rename, so an
  * old log is replaced whole) holding no records, whose first record will
  * have start_lsn. */
-int brain__wal_create(const brain_io *io, const char *dir, uint64_t generation,
-                      uint64_t start_lsn);
+int brain__wal_create(const brain_io *io, const char *dir, const brain_identity *id,
+                      uint64_t generation, uint64_t start_lsn);
 
 /* Open dir/wal. BRAIN_ENOTFOUND if missing; BRAIN_ECORRUPT if its header
- * is damaged. */
-int brain__wal_open(const brain_io *io, const char *dir, bool writable, brain_wal **out);
+ * is damaged or belongs to a brain of another identity than `id`. */
+int brain__wal_open(const brain_io *io, const char *dir, const brain_identity *id,
+                    bool writable, brain_wal **out);
 
 /* Replay records with lsn > after_lsn through apply. BRAIN_ECORRUPT if the
  * log starts after after_lsn + 1 (records are missing) or is damaged

@@ -592,13 +592,13 @@ static void test_storage__torn_tail_and_damage(void **state)
 	unsigned char *wal = NULL;
 	size_t len = 0;
 	assert_int_equal(memfs_read_file(crashed, "b/wal", &wal, &len), 0);
-	assert_true(len > 64);
+	assert_true(len > 128);
 
 	/* cut the last record in half: it was never acknowledged */
 	memfs *t = memfs_clone(crashed);
 	size_t last = len;
 	/* records are 8-aligned; find the start of the third by its lsn */
-	for (size_t off = 64; off + 32 <= len; off += 8) {
+	for (size_t off = 128; off + 32 <= len; off += 8) {
 		uint64_t lsn;
 		memcpy(&lsn, wal + off + 8, 8);
 		uint32_t rl;
@@ -618,12 +618,12 @@ static void test_storage__torn_tail_and_damage(void **state)
 
 	/* a flipped bit in the first record, followed by good ones: damage */
 	t = memfs_clone(crashed);
-	wal[64 + 40] ^= 0x10;
+	wal[128 + 40] ^= 0x10;
 	assert_int_equal(memfs_write_file(t, "b/wal", wal, len), 0);
 	o.io = memfs_io(t);
 	assert_int_equal(brain_open("b", &o, &b), BRAIN_ECORRUPT);
 	assert_non_null(strstr(brain_errmsg(), "wal"));
-	assert_non_null(strstr(brain_errmsg(), "offset 64"));
+	assert_non_null(strstr(brain_errmsg(), "offset 128"));
 	brain_check_report rep;
 	brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION);
 	assert_int_equal(brain_check("b", &o, &rep), BRAIN_ECORRUPT);
