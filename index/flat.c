@@ -117,24 +117,25 @@ static int check_config(const brain_index_config *config, brain_index **out)
 	return BRAIN_OK;
 }
 
-static int make(const brain_index_config *config, unsigned chunk_log2, flat_index **out)
+/* A new empty index, or NULL with the error reported. */
+static flat_index *make(const brain_index_config *config, unsigned chunk_log2)
 {
 	flat_index *f = brain__calloc(1, sizeof *f);
-	if (!f)
-		return brain__oom(sizeof *f, "flat index");
+	if (!f) {
+		brain__oom(sizeof *f, "flat index");
+		return NULL;
+	}
 	size_t row_bytes = (size_t)config->dimensions * sizeof(float);
-	int rc = brain__rows_init(&f->rows, row_bytes, chunk_log2);
-	if (rc) {
+	if (brain__rows_init(&f->rows, row_bytes, chunk_log2)) {
 		brain__free(f);
-		return rc;
+		return NULL;
 	}
 	f->dim = config->dimensions;
 	f->metric = config->metric;
 	f->max_slots = config->max_slots;
 	f->stride = f->rows.stride / sizeof(float);
 	f->batch = brain__dist_batch_fn(config->metric, -1);
-	*out = f;
-	return BRAIN_OK;
+	return f;
 }
 
 static int flat_open(const brain_index_config *config, brain_index **out)
@@ -143,13 +144,14 @@ static int flat_open(const brain_index_config *config, brain_index **out)
 	if (rc)
 		return rc;
 	size_t row_bytes = (size_t)config->dimensions * sizeof(float);
-	flat_index *f = NULL;
-	/* Cannot fail for lack of room: the row size is at most 256 KiB and
+	/* rows_init cannot refuse: the row size is at most 256 KiB and
 	 * chunk_log2 <= 16. */
-	rc = make(config, chunk_log2_for((row_bytes + 63) & ~(size_t)63, config->max_slots), &f);
-	if (rc == BRAIN_OK)
-		*out = (brain_index *)(void *)f;
-	return rc;
+	flat_index *f =
+		make(config, chunk_log2_for((row_bytes + 63) & ~(size_t)63, config->max_slots));
+	if (!f)
+		return brain_errcode() ? brain_errcode() : BRAIN_ENOMEM;
+	*out = (brain_index *)(void *)f;
+	return BRAIN_OK;
 }
 
 /* The saved form: this header, the bitmap, zeros up to a 4096-byte
@@ -222,10 +224,9 @@ static int flat_load(const brain_index_config *config, void *data, size_t len,
 	if (h.chunk_log2 > CHUNK_MAX_LOG2 || h.used_words > ((uint64_t)UINT32_MAX + 1) / 64 ||
 	    h.count > h.used_words * 64)
 		return brain__err(BRAIN_ECORRUPT, "flat: saved index geometry out of range");
-	flat_index *f = NULL;
-	rc = make(config, h.chunk_log2, &f);
-	if (rc)
-		return rc;
+	flat_index *f = make(config, h.chunk_log2);
+	if (!f)
+		return brain_errcode() ? brain_errcode() : BRAIN_ENOMEM;
 	size_t per = (size_t)1 << h.chunk_log2;
 	size_t cb = brain__rows_chunk_bytes(&f->rows);
 	size_t roff = rows_offset(h.used_words);
@@ -511,7 +512,10 @@ static int flat_search(const brain_index *index, const float *query, size_t k,
 static size_t flat_memory_usage(const brain_index *index)
 {
 	const flat_index *f = cflat_of(index);
-	return sizeof *f + brain__rows_memory(&f->rows) + f->used_words * sizeof *f->used;
+	/* heap and mapped alike: rows adopted from an image count too */
+	return sizeof *f + brain__rows_memory(&f->rows) +
+	       f->rows.nborrowed * brain__rows_chunk_bytes(&f->rows) +
+	       f->used_words * sizeof *f->used;
 }
 
 const brain_index_vtable brain__index_flat = {

@@ -113,15 +113,21 @@ static void *breathe(void *arg)
 {
 	lungs *l = arg;
 	const brain_env *env = l->env;
+	int64_t last_sync = brain__now_ms();
 	for (;;) {
+		/* the log's size is looked at every 100 ms at least, so a
+		 * checkpoint starts soon after the threshold is passed */
 		int64_t interval = env->opts.sync == BRAIN_SYNC_NORMAL
-		                           ? brain__param(env, BRAIN_PIDX_SYNC_INTERVAL_MS)
-		                           : 1000;
+		                           ? BRAIN_MIN(brain__param(env, BRAIN_PIDX_SYNC_INTERVAL_MS), 100)
+		                           : 100;
 		if (nap(l, interval))
 			break;
 		uint64_t last = brain__wal_last_lsn(l->wal);
-		if (env->opts.sync == BRAIN_SYNC_NORMAL && brain__wal_synced_lsn(l->wal) < last &&
-		    !brain__wal_failed(l->wal)) {
+		int64_t now = brain__now_ms();
+		if (env->opts.sync == BRAIN_SYNC_NORMAL &&
+		    now - last_sync >= brain__param(env, BRAIN_PIDX_SYNC_INTERVAL_MS) - 1 &&
+		    brain__wal_synced_lsn(l->wal) < last && !brain__wal_failed(l->wal)) {
+			last_sync = now;
 			if (brain__wal_sync(l->wal, last))
 				BRAIN_LOG(BRAIN_LOG_ERROR, "lungs: background fsync failed: %s",
 				          brain_errmsg());

@@ -11,9 +11,12 @@
 
 static const char k_magic[8] = {'B', 'R', 'A', 'I', 'N', 'W', 'A', 'L'};
 
-/* Room is reserved (allocate) ahead of the writes in steps of at least
- * this, so that appends do not change the file's size one record at a time
- * (fdatasync stays a data flush) and a full disk shows before a write. */
+/* Room is reserved ahead of the writes in steps of at least this:
+ * allocate (a full disk shows before a record is written), then zeros
+ * written over it, because file systems such as ext4 leave allocated
+ * blocks "unwritten" and the first write into each would otherwise make
+ * every fdatasync flush metadata too. Appends then never change the file's
+ * size or extents, and fdatasync stays a data flush. */
 #define ALLOC_STEP ((uint64_t)1 << 20)
 /* Records up to this size are assembled in one buffer and written with one
  * pwrite; larger ones are written piece by piece. */
@@ -178,6 +181,12 @@ int brain__wal_open(const brain_io *io, const char *dir, const brain_identity *i
 		rc = io->open(io->payload, w->path, writable ? BRAIN_IO_OPEN_WRITE : 0, &w->file);
 	if (rc == BRAIN_OK)
 		rc = read_header(w);
+	uint64_t size = 0;
+	if (rc == BRAIN_OK)
+		rc = io->size(w->file, &size);
+	/* until a replay finds the end: appends go after the header, and
+	 * nothing before the file's end is ever zeroed */
+	w->alloc_end = BRAIN_MAX(size, (uint64_t)BRAIN_WAL_HEADER_BYTES);
 	if (rc) {
 		if (w->file)
 			io->close(w->file);
@@ -355,6 +364,9 @@ static int reserve(brain_wal *w, uint64_t upto)
 	uint64_t step = BRAIN_MAX(ALLOC_STEP, w->alloc_end / 8);
 	uint64_t want = BRAIN_MAX(upto, w->alloc_end + step);
 	int rc = w->io->allocate(w->file, w->alloc_end, want - w->alloc_end);
+	static const unsigned char zeros[64 * 1024];
+	for (uint64_t at = w->alloc_end; rc == BRAIN_OK && at < want; at += sizeof zeros)
+		rc = w->io->pwrite(w->file, zeros, (size_t)BRAIN_MIN(sizeof zeros, want - at), at);
 	if (rc)
 		return brain__err_context(rc, "log: reserving space: ");
 	w->alloc_end = want;
