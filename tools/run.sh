@@ -77,7 +77,7 @@ fuzz)
 	CC=clang CXX=clang++ configure_build fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DBRAINCORE_FUZZ=ON -DBRAINCORE_SANITIZE=address,undefined -DBRAINCORE_TOOLS=OFF
 	seconds=${BRAINCORE_FUZZ_SECONDS:-30}
-	for t in fuzz_text fuzz_pancreas; do
+	for t in fuzz_text fuzz_pancreas fuzz_open; do
 		mkdir -p "build/fuzz/corpus-$t"
 		echo "run.sh: $t for ${seconds}s" >&2
 		status=0
@@ -94,18 +94,26 @@ fuzz)
 	;;
 bench)
 	need $build_deps libbenchmark-dev libhnswlib-dev
-	# Optional peers (FAISS, SQLite FTS5): the benchmarks skip what is missing.
-	need libfaiss-dev libsqlite3-dev ||
-		echo "run.sh: optional peers not installed; the benchmarks skip them" >&2
+	# Optional peers (FAISS; SQLite for FTS5 and the durable writes): the
+	# benchmarks skip what is missing.
+	need libfaiss-dev || echo "run.sh: libfaiss-dev not installed; bench_flat skips FAISS" >&2
+	need libsqlite3-dev ||
+		echo "run.sh: libsqlite3-dev not installed; bench_text and bench_durable skip SQLite" >&2
 	configure_build bench -DCMAKE_BUILD_TYPE=Release -DBRAINCORE_TESTS=OFF -DBRAINCORE_BENCH=ON
 	# One at a time (they measure); each also leaves its figures as JSON in
-	# build/bench/<name>.json. Extra arguments go to every benchmark, e.g.
-	# sh tools/run.sh bench --benchmark_filter=recall
+	# build/bench/<name>.json. Extra arguments go to every Google Benchmark
+	# program, e.g. sh tools/run.sh bench --benchmark_filter=recall
 	shift
 	for b in build/bench/bench/bench_*; do
 		[ -f "$b" ] && [ -x "$b" ] || continue
+		case $(basename "$b") in bench_durable | bench_open) continue ;; esac
 		"$b" --benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json "$@"
 	done
+	# On-disk brains: plain programs with their own options (not "$@"). They
+	# work in $TMPDIR or /tmp, or in the build tree when that is tmpfs, and
+	# remove what they wrote; bench_open needs about 6 GB free there.
+	build/bench/bench/bench_durable --json build/bench/bench_durable.json
+	build/bench/bench/bench_open --json build/bench/bench_open.json
 	;;
 *)
 	echo "usage: sh tools/run.sh demo|test|asan|tsan|gnu11|fuzz|bench" >&2
