@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,11 +38,8 @@ static int create(const brain_env *env, brain_spine *spine, void **state)
 	l->env = env;
 	if (env->storage.dir) {
 		brain_identity id;
-		memset(&id, 0, sizeof id);
-		id.dimensions = env->opts.dimensions;
-		id.metric = (uint32_t)env->opts.metric;
-		id.embedder = (uint32_t)env->opts.embedder;
-		snprintf(id.index, sizeof id.index, "%s", env->index_vt->name);
+		brain__identity_make(&id, env->opts.dimensions, env->opts.metric, env->opts.embedder,
+		                     env->index_vt->name);
 		int rc = brain__wal_open(env->storage.io, env->storage.dir, &id, env->storage.writable,
 		                         &l->wal);
 		if (rc) {

@@ -33,14 +33,11 @@
 /* Space is reserved for a checkpoint file in steps of this. */
 #define CKPT_ALLOC_STEP ((uint64_t)16 << 20)
 
-static brain_identity identity_of(const brain_t *b)
+brain_identity brain__identity_of(const brain_t *b)
 {
 	brain_identity id;
-	memset(&id, 0, sizeof id);
-	id.dimensions = b->env.opts.dimensions;
-	id.metric = (uint32_t)b->env.opts.metric;
-	id.embedder = (uint32_t)b->env.opts.embedder;
-	snprintf(id.index, sizeof id.index, "%s", b->env.index_vt->name);
+	brain__identity_make(&id, b->env.opts.dimensions, b->env.opts.metric, b->env.opts.embedder,
+	                     b->env.index_vt->name);
 	return id;
 }
 
@@ -89,26 +86,30 @@ static int file_sink_write(void *payload, const void *data, size_t len)
 	return rc;
 }
 
-/* Write the brain's state as an image into a new file `path` (replacing
- * one there), fsynced; *size and *crc for the manifest. The caller holds
- * the brain lock. */
-static int write_image_file(brain_t *b, const brain_io *io, const char *path,
+int brain__write_image(brain_t *b, brain_sink sink, uint64_t generation, uint64_t lsn,
+                       uint64_t *size, uint32_t *crc)
+{
+	brain_image_writer w;
+	brain_identity id = brain__identity_of(b);
+	int rc = brain__imgw_begin(&w, sink, &id, generation, lsn);
+	if (rc == BRAIN_OK)
+		rc = brain__spine_save(&b->spine, &w);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_finish(&w, size, crc);
+	brain__imgw_free(&w);
+	return rc;
+}
+
+int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
                             uint64_t generation, uint64_t lsn, uint64_t *size, uint32_t *crc)
 {
 	file_sink sink = {io, NULL, 0, 0};
 	int rc = io->open(io->payload, path, BRAIN_IO_OPEN_WRITE | BRAIN_IO_OPEN_CREATE, &sink.f);
 	if (rc == BRAIN_OK)
 		rc = io->truncate(sink.f, 0);
-	brain_image_writer w;
-	memset(&w, 0, sizeof w);
-	brain_identity id = identity_of(b);
 	if (rc == BRAIN_OK)
-		rc = brain__imgw_begin(&w, (brain_sink){file_sink_write, &sink}, &id, generation, lsn);
-	if (rc == BRAIN_OK)
-		rc = brain__spine_save(&b->spine, &w);
-	if (rc == BRAIN_OK)
-		rc = brain__imgw_finish(&w, size, crc);
-	brain__imgw_free(&w);
+		rc = brain__write_image(b, (brain_sink){file_sink_write, &sink}, generation, lsn, size,
+		                        crc);
 	/* the space reserved ahead is given back: the size is the image's */
 	if (rc == BRAIN_OK)
 		rc = io->truncate(sink.f, *size);
@@ -140,10 +141,10 @@ int brain__checkpoint_locked(brain_t *b)
 	image_path(path, b, gen);
 	uint64_t size = 0;
 	uint32_t crc = 0;
-	int rc = write_image_file(b, b->disk.io, path, gen, lsn, &size, &crc);
+	int rc = brain__write_image_file(b, b->disk.io, path, gen, lsn, &size, &crc);
 	if (rc)
 		return brain__err_context(rc, "checkpoint: ");
-	brain_manifest m = {identity_of(b), gen, lsn, size, crc};
+	brain_manifest m = {brain__identity_of(b), gen, lsn, size, crc};
 	rc = brain__manifest_write(b->disk.io, b->disk.dir, &m);
 	if (rc) {
 		/* The rename may or may not have happened: the image stays (the
@@ -450,13 +451,13 @@ static int create_new(brain_t *b)
 	uint32_t crc = 0;
 	if (rc == BRAIN_OK) {
 		image_path(path, b, 1);
-		rc = write_image_file(b, io, path, 1, 0, &size, &crc);
+		rc = brain__write_image_file(b, io, path, 1, 0, &size, &crc);
 	}
-	brain_identity id = identity_of(b);
+	brain_identity id = brain__identity_of(b);
 	if (rc == BRAIN_OK)
 		rc = brain__wal_create(io, b->disk.dir, &id, 1, 1);
 	if (rc == BRAIN_OK) {
-		brain_manifest m = {identity_of(b), 1, 0, size, crc};
+		brain_manifest m = {brain__identity_of(b), 1, 0, size, crc};
 		rc = brain__manifest_write(io, b->disk.dir, &m);
 	}
 	if (rc == BRAIN_OK)
@@ -603,7 +604,7 @@ int brain__disk_open(brain_t *b, const char *path, int mode)
 	if (o->flags & BRAIN_OPEN_STORED_OPTIONS) {
 		rc = adopt_identity(b, &m.identity);
 	} else {
-		brain_identity want = identity_of(b);
+		brain_identity want = brain__identity_of(b);
 		rc = brain__identity_check(&m.identity, &want, "open");
 	}
 	if (rc)

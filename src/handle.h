@@ -12,6 +12,7 @@
 
 #include "src/spine.h"
 #include "braincore/sys/io.h"
+#include "storage/image.h"
 
 /* What an on-disk brain keeps besides its organs (src/disk.c). */
 typedef struct brain_disk {
@@ -84,6 +85,20 @@ int brain__attach_organs(brain_t *b);
 
 /* Release what brain__disk_open took (after the organs are gone). */
 void brain__disk_release(brain_t *b);
+
+/* The identity (dimensions, metric, embedder, index) files record. */
+struct brain_identity brain__identity_of(const brain_t *b);
+
+/* Write the brain's state as an image to a sink (lock held, shared is
+ * enough). */
+int brain__write_image(brain_t *b, brain_sink sink, uint64_t generation, uint64_t lsn,
+                       uint64_t *size, uint32_t *crc);
+
+/* Write the brain's state as an image into a new file `path` (replacing
+ * one there), space reserved ahead, fsynced; *size and *crc for the
+ * manifest. The caller holds the brain lock (shared is enough). */
+int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
+                            uint64_t generation, uint64_t lsn, uint64_t *size, uint32_t *crc);
 
 /* Write a checkpoint; the caller holds the write lock. */
 int brain__checkpoint_locked(brain_t *b);

@@ -51,31 +51,6 @@ static uint64_t current_lsn(brain_t *b)
 	return st.open ? st.last_lsn : 0;
 }
 
-static brain_identity identity_of(const brain_t *b)
-{
-	brain_identity id;
-	memset(&id, 0, sizeof id);
-	id.dimensions = b->env.opts.dimensions;
-	id.metric = (uint32_t)b->env.opts.metric;
-	id.embedder = (uint32_t)b->env.opts.embedder;
-	snprintf(id.index, sizeof id.index, "%s", b->env.index_vt->name);
-	return id;
-}
-
-/* Write an image of b (lock held by the caller) to a sink. */
-static int write_image(brain_t *b, brain_sink sink, uint64_t *size, uint32_t *crc)
-{
-	brain_image_writer w;
-	brain_identity id = identity_of(b);
-	int rc = brain__imgw_begin(&w, sink, &id, 1, current_lsn(b));
-	if (rc == BRAIN_OK)
-		rc = brain__spine_save(&b->spine, &w);
-	if (rc == BRAIN_OK)
-		rc = brain__imgw_finish(&w, size, crc);
-	brain__imgw_free(&w);
-	return rc;
-}
-
 BRAIN_EXPORT int brain_save(brain_t *b, brain_write_fn write, void *payload)
 {
 	if (!b || !write)
@@ -91,7 +66,8 @@ BRAIN_EXPORT int brain_save(brain_t *b, brain_write_fn write, void *payload)
 	uint64_t size = 0;
 	uint32_t crc = 0;
 	if (rc == BRAIN_OK)
-		rc = write_image(b, (brain_sink){stream_frame, &s}, &size, &crc);
+		rc = brain__write_image(b, (brain_sink){stream_frame, &s}, 1, current_lsn(b), &size,
+		                        &crc);
 	if (rc == BRAIN_OK)
 		rc = stream_put(&s, &end, sizeof end);
 	brain__unlock(b);
@@ -141,59 +117,12 @@ static int new_directory(const brain_io *io, const char *dir, const brain_identi
 	return rc;
 }
 
-typedef struct file_sink {
-	const brain_io *io;
-	brain_io_file *f;
-	uint64_t pos;
-} file_sink;
-
-static int file_sink_write(void *payload, const void *data, size_t len)
-{
-	file_sink *s = payload;
-	int rc = s->io->allocate(s->f, s->pos, len);
-	if (rc == BRAIN_OK)
-		rc = s->io->pwrite(s->f, data, len, s->pos);
-	if (rc == BRAIN_OK)
-		s->pos += len;
-	return rc;
-}
-
-static int write_file(const brain_io *io, const char *path, brain_sink *sink, file_sink *fs,
-                      int (*produce)(void *ctx, brain_sink sink, uint64_t *size, uint32_t *crc),
-                      void *ctx, uint64_t *size, uint32_t *crc)
-{
-	fs->io = io;
-	fs->pos = 0;
-	fs->f = NULL;
-	int rc = io->open(io->payload, path, BRAIN_IO_OPEN_WRITE | BRAIN_IO_OPEN_CREATE, &fs->f);
-	if (rc == BRAIN_OK)
-		rc = io->truncate(fs->f, 0);
-	*sink = (brain_sink){file_sink_write, fs};
-	if (rc == BRAIN_OK)
-		rc = produce(ctx, *sink, size, crc);
-	if (rc == BRAIN_OK)
-		rc = io->fsync(fs->f);
-	if (fs->f) {
-		int rc2 = io->close(fs->f);
-		if (rc == BRAIN_OK)
-			rc = rc2;
-	}
-	return rc;
-}
-
 /* backup: the image comes from the live brain */
-static int produce_live(void *ctx, brain_sink sink, uint64_t *size, uint32_t *crc)
-{
-	return write_image(ctx, sink, size, crc);
-}
-
 static int fill_live(void *ctx, const brain_io *io, const char *path, uint64_t *size,
                      uint32_t *crc, uint64_t *lsn)
 {
-	brain_sink sink;
-	file_sink fs;
 	*lsn = current_lsn(ctx);
-	return write_file(io, path, &sink, &fs, produce_live, ctx, size, crc);
+	return brain__write_image_file(ctx, io, path, 1, *lsn, size, crc);
 }
 
 BRAIN_EXPORT int brain_backup(brain_t *b, const char *dir)
@@ -202,7 +131,7 @@ BRAIN_EXPORT int brain_backup(brain_t *b, const char *dir)
 		return brain__err(BRAIN_ENULL, "backup: %s is NULL", b ? "dir" : "brain");
 	const brain_io *io = b->disk.io ? b->disk.io : brain_io_posix();
 	brain__rdlock(b);
-	brain_identity id = identity_of(b);
+	brain_identity id = brain__identity_of(b);
 	int rc = new_directory(io, dir, &id, fill_live, b);
 	brain__unlock(b);
 	return brain__err_prefix(rc, "backup");
@@ -291,14 +220,10 @@ static int read_stream(brain_read_fn read, void *payload, brain_image **out)
 }
 
 /* The identity the options ask for (resolved). */
-static int wanted_identity(const brain_options *o, brain_identity *id)
+static void wanted_identity(const brain_options *o, brain_identity *id)
 {
-	memset(id, 0, sizeof *id);
-	id->dimensions = o->dimensions;
-	id->metric = (uint32_t)o->metric;
-	id->embedder = (uint32_t)o->embedder;
-	snprintf(id->index, sizeof id->index, "%s", o->index_name ? o->index_name : "flat");
-	return BRAIN_OK;
+	brain__identity_make(id, o->dimensions, o->metric, o->embedder,
+	                     o->index_name ? o->index_name : "flat");
 }
 
 typedef struct image_copy {

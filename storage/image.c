@@ -64,6 +64,16 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 	return (x + a - 1) & ~(a - 1);
 }
 
+void brain__identity_make(brain_identity *id, uint32_t dimensions, int metric, int embedder,
+                          const char *index)
+{
+	memset(id, 0, sizeof *id);
+	id->dimensions = dimensions;
+	id->metric = (uint32_t)metric;
+	id->embedder = (uint32_t)embedder;
+	snprintf(id->index, sizeof id->index, "%s", index);
+}
+
 int brain__identity_check(const brain_identity *stored, const brain_identity *want,
                           const char *where)
 {

@@ -53,6 +53,11 @@ typedef struct brain_identity {
 	char index[BRAIN_IMAGE_NAME_MAX]; /* NUL-terminated backend name */
 } brain_identity;
 
+/* Fill an identity (the index name is cut to fit; names are at most 63
+ * bytes by registration). */
+void brain__identity_make(brain_identity *id, uint32_t dimensions, int metric, int embedder,
+                          const char *index);
+
 /* Compare what a file says (`stored`) with what the caller asked for;
  * BRAIN_EMISMATCH naming the first field that differs. */
 int brain__identity_check(const brain_identity *stored, const brain_identity *want,
