@@ -230,8 +230,17 @@ static int flat_load(const brain_index_config *config, void *data, size_t len,
 	size_t per = (size_t)1 << h.chunk_log2;
 	size_t cb = brain__rows_chunk_bytes(&f->rows);
 	size_t roff = rows_offset(h.used_words);
+	/* every occupied slot must lie in a saved chunk */
+	uint64_t top = 0; /* one past the highest occupied slot */
+	const uint64_t *bits = (const uint64_t *)(const void *)((unsigned char *)data + sizeof h);
+	for (uint64_t w = h.used_words; roff <= len && w > 0 && top == 0; w--) {
+		uint64_t word;
+		memcpy(&word, bits + w - 1, sizeof word);
+		if (word)
+			top = (w - 1) * 64 + 64 - (uint64_t)__builtin_clzll(word);
+	}
 	if (h.stride_bytes != f->rows.stride || roff > len ||
-	    h.nchunks != (h.used_words * 64 + per - 1) / per ||
+	    h.nchunks > (h.used_words * 64 + per - 1) / per || top > h.nchunks * per ||
 	    (len - roff) / cb < h.nchunks) {
 		brain__free(f);
 		return brain__err(BRAIN_ECORRUPT, "flat: saved index of %zu bytes does not hold its "

@@ -167,6 +167,10 @@ static int create(const brain_env *env, brain_spine *spine, void **state)
 		rc = h->vt->open(&cfg, &h->index);
 	}
 	if (rc) {
+		/* Records adopted from an image hold no heap texts, and a record
+		 * that failed its checks must not be taken for one. */
+		if (env->storage.image)
+			h->next_slot = 0;
 		destroy(h);
 		return rc;
 	}
@@ -722,7 +726,16 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta)
 		if (!brain__image_section(img, BRAIN_SECTION_INDEX, &data, &len))
 			return bad(img, "the index section is missing");
 		int rc = h->vt->load(&cfg, data, len, &h->index);
-		return rc ? brain__err_context(rc, "index: ") : BRAIN_OK;
+		if (rc == BRAIN_OK)
+			return BRAIN_OK;
+		/* The backend read bytes not yet verified: if they fail their
+		 * checksums, say so (with the file and offset). */
+		char why[256];
+		snprintf(why, sizeof why, "%s", brain_errmsg());
+		int vrc = brain__image_verify(img, BRAIN_SECTION_INDEX, 0, len);
+		if (vrc)
+			return vrc;
+		return brain__err(rc, "%s: index: %s", brain__image_name(img), why);
 	}
 	int rc = eager(img, BRAIN_SECTION_VECTORS, &data, &len);
 	if (rc == BRAIN_OK)

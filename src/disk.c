@@ -430,19 +430,26 @@ static int create_new(brain_t *b)
 	const brain_io *io = b->disk.io;
 	char path[PATH_MAX_BYTES];
 	int rc = join(path, b, "wal");
-	brain_io_file *f = NULL;
-	if (rc == BRAIN_OK && io->open(io->payload, path, 0, &f) == BRAIN_OK) {
-		/* A creation that stopped before its manifest leaves an empty
-		 * log; a log with records means the manifest was lost. */
-		uint64_t size = 0;
-		rc = io->size(f, &size);
-		io->close(f);
-		if (rc == BRAIN_OK && size > BRAIN_WAL_HEADER_BYTES)
-			rc = brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing but the log holds changes: "
-			                "the brain is damaged", b->disk.dir);
-		if (rc)
-			return rc;
-	}
+	if (rc)
+		return rc;
+	/* A creation that stopped before its manifest leaves a first, empty
+	 * log; any other log means the manifest was lost, and starting afresh
+	 * would throw the brain away. */
+	uint64_t gen = 0, start = 0, wal_size = 0;
+	rc = brain__wal_peek(io, b->disk.dir, &gen, &start, &wal_size);
+	if (rc == BRAIN_OK && (gen != 1 || start != 1 || wal_size > BRAIN_WAL_HEADER_BYTES))
+		rc = brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing but %s/wal shows a brain "
+		                "(generation %llu, changes from %llu on): the brain is damaged; "
+		                "restore its manifest or a backup", b->disk.dir, b->disk.dir,
+		                (unsigned long long)gen, (unsigned long long)start);
+	if (rc == BRAIN_ECORRUPT && !strstr(brain_errmsg(), "MANIFEST is missing"))
+		return brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing and %s/wal is not a new "
+		                  "brain's: %s", b->disk.dir, b->disk.dir, brain_errmsg());
+	if (rc == BRAIN_ECORRUPT)
+		return rc;
+	if (rc != BRAIN_OK && rc != BRAIN_ENOTFOUND)
+		return rc;
+	rc = BRAIN_OK;
 	/* organs without storage: nothing to adopt, no log yet */
 	b->env.storage.dir = NULL;
 	rc = brain__attach_organs(b);
@@ -486,9 +493,12 @@ static int open_existing(brain_t *b, brain_manifest *m, int mode)
 		if (rc)
 			break;
 	}
-	if (rc == BRAIN_ENOTFOUND)
-		rc = brain__err(BRAIN_ECORRUPT, "%s: the checkpoint the manifest names is missing",
-		                b->disk.dir);
+	if (rc == BRAIN_ENOTFOUND) {
+		char name[32];
+		brain__image_file_name(name, sizeof name, m->generation);
+		rc = brain__err(BRAIN_ECORRUPT, "%s/%s, the checkpoint %s/MANIFEST names, is missing",
+		                b->disk.dir, name, b->disk.dir);
+	}
 	if (rc)
 		return rc;
 	b->disk.image = img;
@@ -507,7 +517,9 @@ static int open_existing(brain_t *b, brain_manifest *m, int mode)
 	if (rc == BRAIN_ENOTFOUND) {
 		/* only a brain whose creation stopped right after its manifest */
 		if (m->generation != 1 || m->lsn != 0)
-			return brain__err(BRAIN_ECORRUPT, "%s: the log is missing", b->disk.dir);
+			return brain__err(BRAIN_ECORRUPT, "%s/wal is missing (%s/MANIFEST is at generation "
+			                  "%llu)", b->disk.dir, b->disk.dir,
+			                  (unsigned long long)m->generation);
 		rc = b->disk.readonly ? BRAIN_OK
 		                      : brain__wal_create(io, b->disk.dir, &m->identity, 1, 1);
 		if (rc)

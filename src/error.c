@@ -49,10 +49,14 @@ BRAIN_EXPORT int brain_errcode(void)
 
 int brain__err(int code, const char *fmt, ...)
 {
+	/* Formatted aside first: an argument may be brain_errmsg() itself, when
+	 * a message wraps the one a lower layer left. */
+	char msg[ERRMSG_SIZE];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(tls_msg, sizeof tls_msg, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	memcpy(tls_msg, msg, sizeof msg);
 	tls_code = code;
 	return code;
 }

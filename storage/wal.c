@@ -55,6 +55,7 @@ struct brain_wal {
 	char dir[4096];
 	char path[4096];
 	brain_identity id;
+	bool check_identity; /* false only for a peek */
 	bool writable;
 	brain_io_file *file;
 	pthread_mutex_t mu;
@@ -149,7 +150,7 @@ static int read_header(brain_wal *w)
 	have.metric = h.metric;
 	have.embedder = h.embedder;
 	memcpy(have.index, h.index, sizeof have.index);
-	if (brain__identity_check(&have, &w->id, w->path))
+	if (w->check_identity && brain__identity_check(&have, &w->id, w->path))
 		return brain__err(BRAIN_ECORRUPT, "%s: belongs to another brain (offset 32): %s",
 		                  w->path, brain_errmsg());
 	w->generation = h.generation;
@@ -169,6 +170,7 @@ int brain__wal_open(const brain_io *io, const char *dir, const brain_identity *i
 		return brain__oom(sizeof *w, "log");
 	w->io = io;
 	w->id = *id;
+	w->check_identity = true;
 	w->writable = writable;
 	snprintf(w->dir, sizeof w->dir, "%s", dir);
 	int rc = brain__path_join(w->path, sizeof w->path, dir, "wal");
@@ -198,6 +200,26 @@ int brain__wal_open(const brain_io *io, const char *dir, const brain_identity *i
 	pthread_cond_init(&w->cv, NULL);
 	*out = w;
 	return BRAIN_OK;
+}
+
+int brain__wal_peek(const brain_io *io, const char *dir, uint64_t *generation,
+                    uint64_t *start_lsn, uint64_t *size)
+{
+	brain_wal w;
+	memset(&w, 0, sizeof w);
+	w.io = io;
+	int rc = brain__path_join(w.path, sizeof w.path, dir, "wal");
+	if (rc == BRAIN_OK)
+		rc = io->open(io->payload, w.path, 0, &w.file);
+	if (rc)
+		return rc;
+	rc = read_header(&w);
+	if (rc == BRAIN_OK)
+		rc = io->size(w.file, size);
+	io->close(w.file);
+	*generation = w.generation;
+	*start_lsn = w.start_lsn;
+	return rc;
 }
 
 void brain__wal_close(brain_wal *w)
@@ -252,6 +274,16 @@ static bool valid_at(const reader *r, uint64_t off, uint64_t min_lsn, record_hea
 static uint64_t written_end(const reader *r, uint64_t off)
 {
 	uint64_t e = r->size;
+	while (e > off && e % 8)
+		if (r->data[--e] != 0)
+			return e + 1;
+	while (e >= off + 8) {
+		uint64_t word;
+		memcpy(&word, r->data + e - 8, sizeof word);
+		if (word)
+			break;
+		e -= 8;
+	}
 	while (e > off && r->data[e - 1] == 0)
 		e--;
 	return e;

@@ -66,6 +66,12 @@ int brain__wal_create(const brain_io *io, const char *dir, const brain_identity 
 int brain__wal_open(const brain_io *io, const char *dir, const brain_identity *id,
                     bool writable, brain_wal **out);
 
+/* Read dir/wal's header only: its generation, first lsn and file size
+ * (to tell an interrupted creation from a brain that lost its manifest).
+ * BRAIN_ENOTFOUND if missing, BRAIN_ECORRUPT if the header is damaged. */
+int brain__wal_peek(const brain_io *io, const char *dir, uint64_t *generation,
+                    uint64_t *start_lsn, uint64_t *size);
+
 /* Replay records with lsn > after_lsn through apply. BRAIN_ECORRUPT if the
  * log starts after after_lsn + 1 (records are missing) or is damaged
  * before its tail. With `repair`, damage is treated as the tail: every

@@ -639,6 +639,34 @@ static void test_storage__torn_tail_and_damage(void **state)
 	memfs_free(crashed);
 }
 
+/* Brains whose chunks hold fewer than 64 rows (small max_memories) reopen;
+ * a lost manifest is damage, never a reason to start a new brain. */
+static void test_storage__small_brains_and_lost_manifest(void **state)
+{
+	(void)state;
+	for (uint64_t max = 1; max <= 70; max += 3) {
+		memfs *fs = memfs_new();
+		brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+		o.max_memories = max;
+		brain_t *b = NULL;
+		assert_int_equal(brain_open("b", &o, &b), 0);
+		assert_int_equal(brain_remember(b, "a small brain remembers this", 0.5f), 0);
+		assert_int_equal(brain_close(b), 0);
+		assert_int_equal(brain_open("b", &o, &b), 0);
+		assert_int_equal(brain_count(b), 1);
+		assert_int_equal(brain_close(b), 0);
+		if (max == 70) {
+			memfs *lost = memfs_clone(fs);
+			brain_options ol = opts_on(lost, BRAIN_SYNC_FULL);
+			assert_int_equal(ol.io->unlink(ol.io->payload, "b/MANIFEST"), 0);
+			assert_int_equal(brain_open("b", &ol, &b), BRAIN_ECORRUPT);
+			assert_non_null(strstr(brain_errmsg(), "MANIFEST"));
+			memfs_free(lost);
+		}
+		memfs_free(fs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_storage__sync_modes),
 		cmocka_unit_test(test_storage__background_checkpoint),
 		cmocka_unit_test(test_storage__save_load_backup),
+		cmocka_unit_test(test_storage__small_brains_and_lost_manifest),
 		cmocka_unit_test(test_storage__torn_tail_and_damage),
 		cmocka_unit_test(test_storage__crash_at_every_call),
 		cmocka_unit_test(test_storage__fail_every_call),
