@@ -6,6 +6,12 @@ set(BRAIN_WARNINGS
 	-Wpointer-arith -Wformat=2 -Wundef -Wvla -Wdouble-promotion
 	-Wcast-align -Wwrite-strings -Wnull-dereference)
 
+if(BRAINCORE_FUZZ)
+	# Checksum mismatches are ignored (storage/*.c), so that the fuzzers
+	# reach the parsers behind them. Never ship such a build.
+	add_compile_definitions(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+endif()
+
 function(brain_target_flags target)
 	target_compile_options(${target} PRIVATE ${BRAIN_WARNINGS})
 	if(BRAINCORE_FUZZ)

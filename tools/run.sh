@@ -79,11 +79,19 @@ fuzz)
 	seconds=${BRAINCORE_FUZZ_SECONDS:-30}
 	for t in fuzz_text fuzz_pancreas fuzz_open; do
 		mkdir -p "build/fuzz/corpus-$t"
+		# fuzz_open starts from real brains (tests/fuzz/corpus_open, read
+		# only); a checkpoint image alone is over 4 KiB
+		seeds="" max_len=4096
+		if [ "$t" = fuzz_open ]; then
+			seeds=tests/fuzz/corpus_open
+			max_len=131072
+		fi
 		echo "run.sh: $t for ${seconds}s" >&2
 		status=0
-		"build/fuzz/tests/fuzz/$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+		# shellcheck disable=SC2086
+		"build/fuzz/tests/fuzz/$t" -max_total_time="$seconds" -max_len=$max_len -timeout=10 \
 			-print_final_stats=1 -artifact_prefix="build/fuzz/$t-" \
-			"build/fuzz/corpus-$t" > "build/fuzz/$t.log" 2>&1 || status=$?
+			"build/fuzz/corpus-$t" $seeds > "build/fuzz/$t.log" 2>&1 || status=$?
 		if [ "$status" -ne 0 ]; then
 			cat "build/fuzz/$t.log"
 			echo "run.sh: $t found a failure (exit $status); reproducer in build/fuzz/$t-*" >&2
