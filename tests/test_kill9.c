@@ -218,6 +218,18 @@ static entry *model_find(const model *m, uint64_t id)
 	}
 }
 
+/* An id the model holds as live: the model's own invariant. */
+static entry *model_must(const model *m, uint64_t id)
+{
+	entry *e = model_find(m, id);
+	if (!e) {
+		fprintf(stderr, "test_kill9: model lost live id %llu (a bug in the test)\n",
+		        (unsigned long long)id);
+		abort();
+	}
+	return e;
+}
+
 static void model_place(model *m, const entry *e)
 {
 	size_t i = home_of(e->id, m->cap);
@@ -282,7 +294,7 @@ static bool model_del(model *m, uint64_t id)
 	uint64_t last = m->live[--m->nlive];
 	if (last != id) {
 		m->live[pos] = last;
-		model_find(m, last)->pos = pos;
+		model_must(m, last)->pos = pos;
 	}
 	/* backward-shift deletion */
 	size_t mask = m->cap - 1, i = (size_t)(e - m->slots), j = i;
@@ -994,7 +1006,7 @@ static void verify(brain_t *b, model *m, test_rng *rng)
 	char text[TEXT_CAP];
 	float vec[DIMS], got[DIMS];
 	for (size_t i = 0; i < m->nlive; i++)
-		verify_entry(b, model_find(m, m->live[i]), text, vec, got);
+		verify_entry(b, model_must(m, m->live[i]), text, vec, got);
 	size_t ring = TEST_MIN(m->nforgotten, (size_t)FORGOTTEN_RING);
 	for (size_t i = 0; i < ring; i++) {
 		uint64_t id = m->forgotten[i];
@@ -1012,7 +1024,7 @@ static void verify(brain_t *b, model *m, test_rng *rng)
 	/* recall a few known texts, search a few known vectors */
 	unsigned texts = 0, vectors = 0;
 	for (unsigned tries = 0; tries < 64 && m->nlive && (texts < 3 || vectors < 3); tries++) {
-		const entry *e = model_find(m, m->live[test_rng_next(rng) % m->nlive]);
+		const entry *e = model_must(m, m->live[test_rng_next(rng) % m->nlive]);
 		/* Long texts are mostly common words: their vectors, made with
 		 * the word statistics of their day, may lose to a later long
 		 * text, so only short ones (led by their unique token) are
