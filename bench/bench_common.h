@@ -52,6 +52,19 @@ void normalize_rows(float *rows, size_t n, size_t dim);
 // path configured at build time (../shared/data next to the source tree).
 std::string shared_data_dir();
 
+// Sentences to remember: the STS Benchmark training set (sts-train.csv,
+// columns 6 and 7, distinct) when the shared data is present, else a
+// deterministic synthetic generator; `source` says which.
+struct Corpus {
+	std::vector<std::string> sentences;
+	std::string source;
+};
+const Corpus &corpus();
+
+// The i-th memory text of a brain: the distinct sentences first, then
+// pairs of them joined.
+std::string memory_text(size_t i);
+
 // Run the benchmarks registered so far, then print the ratio table.
 // `defaults` are Google Benchmark flags put before the user's own, so the
 // command line overrides them. `notes` are printed first and added to the

@@ -75,100 +75,6 @@ double now_s()
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-// ---- texts (as bench_text) ------------------------------------------------
-
-std::vector<std::string> split_tabs(const std::string &line)
-{
-	std::vector<std::string> out;
-	size_t start = 0;
-	for (;;) {
-		size_t tab = line.find('\t', start);
-		out.push_back(line.substr(start, tab == std::string::npos ? std::string::npos
-		                                                          : tab - start));
-		if (tab == std::string::npos)
-			return out;
-		start = tab + 1;
-	}
-}
-
-std::vector<std::string> synthetic(size_t n)
-{
-	static const char *const subj[] = {
-		"A man", "A woman", "The child", "A dog", "The cat", "A young girl", "An old man",
-		"The chef", "A group of people", "The musician", "A police officer", "The teacher",
-		"A soldier", "The farmer", "A boy", "The pilot", "A doctor", "The senator",
-		"A student", "The company"};
-	static const char *const verb[] = {
-		"is playing", "is cutting", "is riding", "is slicing", "is eating", "is reading",
-		"is painting", "is cleaning", "is carrying", "is watching", "bought", "sold",
-		"repaired", "found", "lost", "is building", "is throwing", "is holding",
-		"announced", "is cooking"};
-	static const char *const adj[] = {
-		"a red", "a large", "the old", "a small", "a wooden", "the new", "a broken",
-		"a shiny", "the green", "a heavy", "a soft", "the blue", "a tiny", "the famous",
-		"a cheap", "an expensive", "a yellow", "the second", "a strange", "a quiet"};
-	static const char *const noun[] = {
-		"guitar", "onion", "bicycle", "potato", "sandwich", "book", "fence", "car", "flute",
-		"box", "horse", "ball", "piano", "tomato", "house", "boat", "report", "contract",
-		"computer", "bridge", "camera", "kitchen", "window", "garden", "letter"};
-	static const char *const place[] = {
-		"", " in the park", " on the street", " at the market", " near the river",
-		" in the kitchen", " on Monday", " after the storm", " in Paris", " at night",
-		" on the beach", " in the office"};
-	std::vector<std::string> out;
-	std::unordered_set<std::string> seen;
-	bench::Rng rng(42);
-	while (out.size() < n) {
-		std::string s = std::string(subj[rng.below(20)]) + " " + verb[rng.below(20)] + " " +
-		                adj[rng.below(20)] + " " + noun[rng.below(25)] + place[rng.below(12)] +
-		                ".";
-		if (seen.insert(s).second)
-			out.push_back(s);
-	}
-	return out;
-}
-
-struct Corpus {
-	std::vector<std::string> sentences;
-	std::string source;
-};
-
-const Corpus &corpus()
-{
-	static Corpus c = [] {
-		Corpus r;
-		std::string path = bench::shared_data_dir() + "/stsb/sts-train.csv";
-		std::ifstream in(path);
-		std::unordered_set<std::string> seen;
-		std::string line;
-		while (in && std::getline(in, line)) {
-			std::vector<std::string> f = split_tabs(line);
-			for (size_t col : {5, 6})
-				if (f.size() > col && !f[col].empty() && seen.insert(f[col]).second)
-					r.sentences.push_back(f[col]);
-		}
-		if (r.sentences.size() >= 1000) {
-			r.source = path + " (columns 6 and 7, " + std::to_string(r.sentences.size()) +
-			           " distinct sentences; beyond them, two joined)";
-		} else {
-			r.sentences = synthetic(12000);
-			r.source = "synthetic generator (" + path + " not found), 12000 sentences";
-		}
-		return r;
-	}();
-	return c;
-}
-
-std::string memory_text(size_t i)
-{
-	const std::vector<std::string> &s = corpus().sentences;
-	size_t u = s.size();
-	if (i < u)
-		return s[i];
-	size_t a = i % u, round = i / u;
-	return s[a] + " " + s[(a + round * 1237) % u];
-}
-
 struct Rows {
 	std::vector<std::string> texts;
 	std::vector<float> vecs; // n * kDims, from the built-in embedder
@@ -183,7 +89,7 @@ bool make_rows(size_t n, Rows &r, std::string &err)
 	r.texts.resize(n);
 	r.ids.resize(n);
 	for (size_t i = 0; i < n; i++) {
-		r.texts[i] = memory_text(i);
+		r.texts[i] = bench::memory_text(i);
 		r.text_bytes += r.texts[i].size();
 		r.ids[i] = i + 1;
 	}
@@ -716,7 +622,7 @@ int main(int argc, char **argv)
 	            "run\n");
 	std::printf("  dir:       %s (%s; %s)\n", work.c_str(), fs.c_str(), why.c_str());
 	std::printf("  rows:      %s; %.1f B of text + %u B of vector per row on average\n",
-	            corpus().source.c_str(), avg_text, (unsigned)(kDims * sizeof(float)));
+	            bench::corpus().source.c_str(), avg_text, (unsigned)(kDims * sizeof(float)));
 	std::printf("  braincore: new on-disk brain per run, 384-d cosine, built-in embedder, flat "
 	            "index; NORMAL = background fsync every 100 ms\n");
 	std::printf("  sqlite:    %s\n", sqlite_note.c_str());
@@ -821,7 +727,7 @@ int main(int argc, char **argv)
 		std::ofstream j(json_path);
 		j << "{\n  \"program\": \"bench_durable\",\n  \"dir\": \"" << json_escape(work)
 		  << "\",\n  \"filesystem\": \"" << json_escape(fs) << "\",\n  \"rows\": \""
-		  << json_escape(corpus().source) << "\",\n  \"sqlite\": \"" << json_escape(sqlite_note)
+		  << json_escape(bench::corpus().source) << "\",\n  \"sqlite\": \"" << json_escape(sqlite_note)
 		  << "\",\n  \"reps\": " << reps << ",\n  \"results\": [\n";
 		bool first = true;
 		for (const Config &c : cfgs) {

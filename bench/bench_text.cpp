@@ -42,105 +42,11 @@ const size_t kK = 5;
 const size_t kQueries = 256;
 const size_t kRememberN = 10000;
 
-struct Corpus {
-	std::vector<std::string> sentences; // distinct
-	std::string source;
-};
-
-std::vector<std::string> split_tabs(const std::string &line)
-{
-	std::vector<std::string> out;
-	size_t start = 0;
-	for (;;) {
-		size_t tab = line.find('\t', start);
-		out.push_back(line.substr(start, tab == std::string::npos ? std::string::npos
-		                                                          : tab - start));
-		if (tab == std::string::npos)
-			return out;
-		start = tab + 1;
-	}
-}
-
-// Deterministic English-like sentences, when the STS data is absent.
-std::vector<std::string> synthetic(size_t n)
-{
-	static const char *const subj[] = {
-		"A man", "A woman", "The child", "A dog", "The cat", "A young girl", "An old man",
-		"The chef", "A group of people", "The musician", "A police officer", "The teacher",
-		"A soldier", "The farmer", "A boy", "The pilot", "A doctor", "The senator",
-		"A student", "The company"};
-	static const char *const verb[] = {
-		"is playing", "is cutting", "is riding", "is slicing", "is eating", "is reading",
-		"is painting", "is cleaning", "is carrying", "is watching", "bought", "sold",
-		"repaired", "found", "lost", "is building", "is throwing", "is holding",
-		"announced", "is cooking"};
-	static const char *const adj[] = {
-		"a red", "a large", "the old", "a small", "a wooden", "the new", "a broken",
-		"a shiny", "the green", "a heavy", "a soft", "the blue", "a tiny", "the famous",
-		"a cheap", "an expensive", "a yellow", "the second", "a strange", "a quiet"};
-	static const char *const noun[] = {
-		"guitar", "onion", "bicycle", "potato", "sandwich", "book", "fence", "car", "flute",
-		"box", "horse", "ball", "piano", "tomato", "house", "boat", "report", "contract",
-		"computer", "bridge", "camera", "kitchen", "window", "garden", "letter"};
-	static const char *const place[] = {
-		"", " in the park", " on the street", " at the market", " near the river",
-		" in the kitchen", " on Monday", " after the storm", " in Paris", " at night",
-		" on the beach", " in the office"};
-	std::vector<std::string> out;
-	std::unordered_set<std::string> seen;
-	bench::Rng rng(42);
-	while (out.size() < n) {
-		std::string s = std::string(subj[rng.below(20)]) + " " + verb[rng.below(20)] + " " +
-		                adj[rng.below(20)] + " " + noun[rng.below(25)] + place[rng.below(12)] +
-		                ".";
-		if (seen.insert(s).second)
-			out.push_back(s);
-	}
-	return out;
-}
-
-const Corpus &corpus()
-{
-	static Corpus c = [] {
-		Corpus r;
-		std::string path = bench::shared_data_dir() + "/stsb/sts-train.csv";
-		std::ifstream in(path);
-		std::unordered_set<std::string> seen;
-		std::string line;
-		while (in && std::getline(in, line)) {
-			std::vector<std::string> f = split_tabs(line);
-			for (size_t col : {5, 6})
-				if (f.size() > col && !f[col].empty() && seen.insert(f[col]).second)
-					r.sentences.push_back(f[col]);
-		}
-		if (r.sentences.size() >= 1000) {
-			r.source = path + " (columns 6 and 7, " + std::to_string(r.sentences.size()) +
-			           " distinct sentences)";
-		} else {
-			r.sentences = synthetic(12000);
-			r.source = "synthetic generator (" + path + " not found), 12000 sentences";
-		}
-		return r;
-	}();
-	return c;
-}
-
-// The i-th memory text of a brain: distinct sentences first, then pairs.
-std::string memory_text(size_t i)
-{
-	const std::vector<std::string> &s = corpus().sentences;
-	size_t u = s.size();
-	if (i < u)
-		return s[i];
-	size_t a = i % u, round = i / u;
-	return s[a] + " " + s[(a + round * 1237) % u];
-}
-
 const std::vector<std::string> &queries()
 {
 	static std::vector<std::string> q = [] {
 		std::vector<std::string> r;
-		const std::vector<std::string> &s = corpus().sentences;
+		const std::vector<std::string> &s = bench::corpus().sentences;
 		for (size_t i = 0; i < kQueries; i++)
 			r.push_back(s[(i * 7919 + 13) % s.size()]);
 		return r;
@@ -174,7 +80,7 @@ Brain &brain_of(size_t n)
 		slot.reset(new Brain);
 		std::vector<std::string> texts;
 		for (size_t i = 0; i < n; i++)
-			texts.push_back(memory_text(i));
+			texts.push_back(bench::memory_text(i));
 		bench::trim_heap();
 		size_t before = bench::rss_bytes();
 		slot->b = open_brain(slot->error);
@@ -196,7 +102,7 @@ void remember_braincore(benchmark::State &state)
 	std::vector<std::string> texts;
 	int64_t bytes = 0;
 	for (size_t i = 0; i < kRememberN; i++) {
-		texts.push_back(memory_text(i));
+		texts.push_back(bench::memory_text(i));
 		bytes += (int64_t)texts.back().size();
 	}
 	for (auto _ : state) {
@@ -373,7 +279,7 @@ Db &db_of(size_t n)
 		slot.reset(new Db);
 		std::vector<std::string> texts;
 		for (size_t i = 0; i < n; i++)
-			texts.push_back(memory_text(i));
+			texts.push_back(bench::memory_text(i));
 		bench::trim_heap();
 		size_t before = bench::rss_bytes();
 		if (db_open(*slot)) {
@@ -395,7 +301,7 @@ void remember_fts5(benchmark::State &state, bool txn)
 	std::vector<std::string> texts;
 	int64_t bytes = 0;
 	for (size_t i = 0; i < kRememberN; i++) {
-		texts.push_back(memory_text(i));
+		texts.push_back(bench::memory_text(i));
 		bytes += (int64_t)texts.back().size();
 	}
 	for (auto _ : state) {
@@ -505,7 +411,7 @@ int main(int argc, char **argv)
 		{"--benchmark_min_time=0.3", "--benchmark_repetitions=5",
 		 "--benchmark_enable_random_interleaving=true",
 		 "--benchmark_report_aggregates_only=true"},
-		{{"sentences", corpus().source},
+		{{"sentences", bench::corpus().source},
 		 {"brains", "default options: 384-d cosine, built-in embedder, flat index; memories "
 		            "beyond the distinct sentences are two sentences joined"},
 		 {"queries", "256 sentences of the corpus, cycled; recall k = 5 (brain_recall_ids)"},
