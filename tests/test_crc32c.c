@@ -177,45 +177,10 @@ static int impl_child(void)
 }
 
 /* Run this program again with BRAINCORE_SIMD=value (NULL: unset) and read
- * the version it uses. NULL if it cannot be run. */
+ * what it prints. NULL if it cannot be run (then the test skips). */
 static const char *child_impl(const char *value, char *buf, size_t size)
 {
-	int fds[2];
-	if (!g_argv0 || pipe(fds) != 0)
-		return NULL;
-	pid_t pid = fork();
-	if (pid < 0)
-		return NULL;
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		if (value)
-			setenv("BRAINCORE_SIMD", value, 1);
-		else
-			unsetenv("BRAINCORE_SIMD");
-		execl(g_argv0, g_argv0, "--crc-child", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	size_t len = 0;
-	ssize_t got;
-	while (len + 1 < size && (got = read(fds[0], buf + len, size - 1 - len)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
-	close(fds[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return NULL;
-	return buf;
+	return test_run_self_simd(g_argv0, "--crc-child", value, buf, size);
 }
 
 static void test_crc32c__environment_override(void **state)

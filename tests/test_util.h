@@ -7,8 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define TEST_MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -48,6 +51,53 @@ static inline const char *test_shared_data_dir(void)
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return NULL;
 	return dir;
+}
+
+/* Run this test program (argv0) again as `argv0 flag` with BRAINCORE_SIMD
+ * set to value (NULL: unset) and read what it prints into buf. NULL if it
+ * cannot be run or does not exit 0 (tests then skip). */
+static inline const char *test_run_self_simd(const char *argv0, const char *flag,
+                                             const char *value, char *buf, size_t size)
+{
+	int fds[2];
+	if (!argv0 || size == 0 || pipe(fds) != 0)
+		return NULL;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		if (value)
+			setenv("BRAINCORE_SIMD", value, 1);
+		else
+			unsetenv("BRAINCORE_SIMD");
+		execl(argv0, argv0, flag, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t len = 0;
+	ssize_t got;
+	while (len + 1 < size && (got = read(fds[0], buf + len, size - 1 - len)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	close(fds[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return NULL;
+	return buf;
 }
 
 #endif /* BRAIN_TEST_UTIL_H */
