@@ -118,15 +118,19 @@ static int check_config(const brain_index_config *config, brain_index **out)
 }
 
 /* A new empty index, or NULL with the error reported. */
-static flat_index *make(const brain_index_config *config, unsigned chunk_log2)
+/* A new empty index whose rows hold the vector then `extra` bytes, rows
+ * aligned to `align` (64 for the flat backend itself), or NULL with the
+ * error reported. */
+static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2, size_t extra,
+                           size_t align)
 {
 	flat_index *f = brain__calloc(1, sizeof *f);
 	if (!f) {
 		brain__oom(sizeof *f, "flat index");
 		return NULL;
 	}
-	size_t row_bytes = (size_t)config->dimensions * sizeof(float);
-	if (brain__rows_init(&f->rows, row_bytes, chunk_log2)) {
+	size_t row_bytes = (size_t)config->dimensions * sizeof(float) + extra;
+	if (brain__rows_init_aligned(&f->rows, row_bytes, align, chunk_log2)) {
 		brain__free(f);
 		return NULL;
 	}
@@ -138,20 +142,27 @@ static flat_index *make(const brain_index_config *config, unsigned chunk_log2)
 	return f;
 }
 
-static int flat_open(const brain_index_config *config, brain_index **out)
+int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t align,
+                        brain_index **out)
 {
 	int rc = check_config(config, out);
 	if (rc)
 		return rc;
-	size_t row_bytes = (size_t)config->dimensions * sizeof(float);
-	/* rows_init cannot refuse: the row size is at most 256 KiB and
-	 * chunk_log2 <= 16. */
-	flat_index *f =
-		make(config, chunk_log2_for((row_bytes + 63) & ~(size_t)63, config->max_slots));
+	size_t row_bytes = (size_t)config->dimensions * sizeof(float) + extra;
+	/* rows_init cannot refuse: the row size is at most 256 KiB plus the
+	 * extra, and chunk_log2 <= 16. */
+	flat_index *f = make_ex(
+		config, chunk_log2_for((row_bytes + align - 1) & ~(align - 1), config->max_slots), extra,
+		align);
 	if (!f)
 		return brain_errcode() ? brain_errcode() : BRAIN_ENOMEM;
 	*out = (brain_index *)(void *)f;
 	return BRAIN_OK;
+}
+
+static int flat_open(const brain_index_config *config, brain_index **out)
+{
+	return brain__flat_open_ex(config, 0, 64, out);
 }
 
 /* The saved form: this header, the bitmap, zeros up to a 4096-byte
@@ -204,8 +215,8 @@ static int flat_save(const brain_index *index, const brain_index_writer *w)
 	return rc;
 }
 
-static int flat_load(const brain_index_config *config, void *data, size_t len,
-                     brain_index **out)
+int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align, void *data,
+                        size_t len, brain_index **out)
 {
 	int rc = check_config(config, out);
 	if (rc)
@@ -224,7 +235,7 @@ static int flat_load(const brain_index_config *config, void *data, size_t len,
 	if (h.chunk_log2 > CHUNK_MAX_LOG2 || h.used_words > ((uint64_t)UINT32_MAX + 1) / 64 ||
 	    h.count > h.used_words * 64)
 		return brain__err(BRAIN_ECORRUPT, "flat: saved index geometry out of range");
-	flat_index *f = make(config, h.chunk_log2);
+	flat_index *f = make_ex(config, h.chunk_log2, extra, align);
 	if (!f)
 		return brain_errcode() ? brain_errcode() : BRAIN_ENOMEM;
 	size_t per = (size_t)1 << h.chunk_log2;
@@ -266,6 +277,32 @@ static int flat_load(const brain_index_config *config, void *data, size_t len,
 	}
 	*out = (brain_index *)(void *)f;
 	return BRAIN_OK;
+}
+
+static int flat_load(const brain_index_config *config, void *data, size_t len,
+                     brain_index **out)
+{
+	return brain__flat_load_ex(config, 0, 64, data, len, out);
+}
+
+void *brain__flat_row(const brain_index *index, uint32_t slot)
+{
+	return row_of(cflat_of(index), slot);
+}
+
+bool brain__flat_used(const brain_index *index, uint32_t slot)
+{
+	return is_used(cflat_of(index), slot);
+}
+
+size_t brain__flat_capacity(const brain_index *index)
+{
+	return brain__rows_capacity(&cflat_of(index)->rows);
+}
+
+size_t brain__flat_count(const brain_index *index)
+{
+	return cflat_of(index)->count;
 }
 
 static void flat_close(brain_index *index)

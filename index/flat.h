@@ -8,6 +8,24 @@
 
 #include "braincore/sys/index.h"
 
+#include <stdbool.h>
+
 extern const brain_index_vtable brain__index_flat;
+
+/* flat as the vector store of another backend (index/hnsw.c): each row
+ * holds the vector, then `extra` bytes the caller owns (saved and loaded
+ * with the rows), rows aligned to `align` bytes (a power of two, 4..64).
+ * Use the brain__index_flat functions on the result. */
+int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t align,
+                        brain_index **out);
+int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align, void *data,
+                        size_t len, brain_index **out);
+
+/* Row of `slot` (< brain__flat_capacity): the vector, then the extra. */
+void *brain__flat_row(const brain_index *index, uint32_t slot);
+bool brain__flat_used(const brain_index *index, uint32_t slot);
+/* Rows addressable now (grows with reserve). */
+size_t brain__flat_capacity(const brain_index *index);
+size_t brain__flat_count(const brain_index *index);
 
 #endif /* BRAIN_INDEX_FLAT_H */

@@ -13,6 +13,8 @@
 #include "src/base.h"
 #include "braincore/sys/index.h"
 #include "index/flat.h"
+#include "index/hnsw.h"
+#include "index/index.h"
 
 /* Enough for an application's own experiments; a fixed table keeps
  * registration free of allocation. */
@@ -20,7 +22,7 @@
 /* Names are written into index files and manifests: keep them short. */
 #define MAX_NAME_BYTES 63
 
-static const brain_index_vtable *const g_builtin[] = {&brain__index_flat};
+static const brain_index_vtable *const g_builtin[] = {&brain__index_flat, &brain__index_hnsw};
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static const brain_index_vtable *g_user[MAX_USER_BACKENDS];
@@ -95,4 +97,13 @@ BRAIN_EXPORT const brain_index_vtable *brain_index_find(const char *name)
 	const brain_index_vtable *vt = lookup(name);
 	pthread_mutex_unlock(&g_lock);
 	return vt;
+}
+
+int64_t brain__index_param(const brain_index_config *config, int param)
+{
+	if (config->version >= 3 && config->param)
+		return config->param(config->param_payload, param);
+	int64_t def = 0;
+	brain_param_bounds(param, NULL, NULL, &def);
+	return def;
 }

@@ -132,6 +132,11 @@ static inline int index_ready(const hippocampus *h)
 	                : BRAIN_OK;
 }
 
+static int64_t env_param(void *payload, int param)
+{
+	return brain__param_number(payload, param);
+}
+
 static brain_index_config index_config(const hippocampus *h)
 {
 	brain_index_config cfg = {
@@ -139,6 +144,8 @@ static brain_index_config index_config(const hippocampus *h)
 		.dimensions = h->dims,
 		.metric = h->env->opts.metric,
 		.max_slots = BRAIN_MAX(h->max_slots, h->next_slot),
+		.param = env_param,
+		.param_payload = (void *)h->env,
 	};
 	return cfg;
 }
@@ -297,6 +304,42 @@ static int store(hippocampus *h, brain_msg_store *m)
 	return BRAIN_OK;
 }
 
+/* The rest of store_batch for a backend with add_batch (the rows and ids
+ * are checked, room is reserved): all rows prepared in one buffer, one call
+ * (which may use several threads). */
+static int store_batch_at_once(hippocampus *h, const brain_msg_store_batch *m, int64_t now)
+{
+	size_t n = m->n, dims = h->dims;
+	uint32_t *slots = brain__malloc_array(n, sizeof *slots);
+	float *rows = brain__malloc_array(n, dims * sizeof *rows);
+	if (!slots || !rows) {
+		brain__free(slots);
+		brain__free(rows);
+		return brain__oom(n * (dims * sizeof *rows + sizeof *slots), "batch rows");
+	}
+	for (size_t i = 0; i < n; i++) {
+		brain__vector_prepare(m->vectors + i * dims, dims, h->env->opts.metric,
+		                      rows + i * dims, "row"); /* checked: cannot fail */
+		slots[i] = take_slot(h);
+	}
+	int rc = brain__index_add_batch(h->vt)(h->index, slots, rows, n);
+	if (rc) {
+		/* give the slots back in the reverse order they were taken */
+		for (size_t i = n; i-- > 0;) {
+			if (slots[i] + 1 == h->next_slot)
+				h->next_slot--;
+			else
+				h->free[h->nfree++] = slots[i];
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			commit(h, slots[i], m->ids[i], NULL, 0, 0.5f, now);
+	}
+	brain__free(slots);
+	brain__free(rows);
+	return rc;
+}
+
 static int store_batch(hippocampus *h, brain_msg_store_batch *m)
 {
 	size_t n = m->n, dims = h->dims;
@@ -342,6 +385,10 @@ static int store_batch(hippocampus *h, brain_msg_store_batch *m)
 	 * added so far, and the ids they moved on. */
 	brain_id next_id = h->next_id;
 	int64_t now = brain__now_ms();
+	if (rc == BRAIN_OK && n > 1 && brain__index_add_batch(h->vt)) {
+		brain__free(row);
+		return store_batch_at_once(h, m, now);
+	}
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		brain__vector_prepare(m->vectors + i * dims, dims, metric, row, "row");
 		uint32_t slot = take_slot(h);
@@ -431,8 +478,32 @@ static int has_text(uint32_t slot, void *payload)
 	return (rec(h, slot)->flags & RECORD_HAS_TEXT) != 0;
 }
 
+typedef struct accept_ctx {
+	const hippocampus *h;
+	const brain_msg_search *m;
+} accept_ctx;
+
+/* The caller's filter by id (and the text filter if asked). */
+static int accepts(uint32_t slot, void *payload)
+{
+	const accept_ctx *c = payload;
+	const record *r = rec(c->h, slot);
+	if (!is_live(r) || (c->m->text_only && !(r->flags & RECORD_HAS_TEXT)))
+		return 0;
+	return c->m->accept(r->id, c->m->accept_payload) != 0;
+}
+
 static int search(hippocampus *h, brain_msg_search *m)
 {
+	if (m->accept) {
+		accept_ctx c = {h, m};
+		brain_index_filter f = {accepts, &c};
+		m->found = 0;
+		int rc = index_ready(h);
+		return rc ? rc
+		          : h->vt->search(h->index, m->query, m->k, &f, m->slots, m->distances,
+		                          &m->found);
+	}
 	brain_index_filter filter = {has_text, h};
 	m->found = 0;
 	int rc = index_ready(h);

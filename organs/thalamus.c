@@ -125,6 +125,8 @@ static int run_fetch(thalamus *t, const brain_msg_recall *m, fetch *f, size_t wa
 		.text_only = text_only,
 		.slots = f->slots,
 		.distances = f->distances,
+		.accept = m->accept,
+		.accept_payload = m->accept_payload,
 	};
 	rc = brain__call_SEARCH(t->spine, &s);
 	if (rc)
@@ -160,9 +162,43 @@ static int rerank(thalamus *t, brain_msg_recall *m, size_t n, float w)
 	return rc;
 }
 
+/* VECTOR recall over a small set of slots: every distance, exactly. */
+static int recall_exact(thalamus *t, brain_msg_recall *m)
+{
+	size_t n = m->n_exact;
+	float *dist = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *dist);
+	brain_hit *hits = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *hits);
+	uint32_t *slots = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *slots);
+	int rc = dist && hits && slots ? BRAIN_OK : brain__oom(n * 16, "exact recall");
+	brain_msg_distances d = {m->exact_slots, n, m->query, dist};
+	if (rc == BRAIN_OK && n)
+		rc = brain__call_DISTANCES(t->spine, &d);
+	brain_msg_hits h = {m->exact_slots, dist, n, false, hits};
+	if (rc == BRAIN_OK && n)
+		rc = brain__call_HITS(t->spine, &h);
+	if (rc == BRAIN_OK) {
+		qsort(hits, n, sizeof *hits, by_distance);
+		size_t k = BRAIN_MIN(m->k, n);
+		for (size_t i = 0; i < k; i++) {
+			slots[i] = hits[i].slot;
+			dist[i] = hits[i].distance;
+		}
+		brain_msg_hits touch = {slots, dist, k, true, m->hits};
+		rc = k ? brain__call_HITS(t->spine, &touch) : BRAIN_OK;
+		if (rc == BRAIN_OK)
+			m->found = k;
+	}
+	brain__free(dist);
+	brain__free(hits);
+	brain__free(slots);
+	return rc;
+}
+
 static int recall(thalamus *t, brain_msg_recall *m)
 {
 	m->found = 0;
+	if (m->exact_slots)
+		return recall_exact(t, m);
 	brain_msg_status st = {0};
 	brain__call_STATUS(t->spine, &st);
 	size_t pool = (size_t)(m->mode == BRAIN_RECALL_TEXT ? st.text_count : st.count);

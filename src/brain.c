@@ -25,7 +25,11 @@ static int choose_index(brain_env *env)
 {
 	const char *name = env->opts.index_name;
 	if (!name)
-		name = "flat"; /* AUTO and FLAT: the only backend of this version */
+		name = env->opts.index == BRAIN_INDEX_FLAT ? "flat" : "hnsw";
+	/* HNSW: a graph from the first vector; AUTO: exact until the size
+	 * where the graph pays (the parameter's default) */
+	if (env->opts.index == BRAIN_INDEX_HNSW)
+		atomic_store(&env->params[BRAIN_PIDX_HNSW_EXACT_BELOW], 0);
 	const brain_index_vtable *vt = brain_index_find(name);
 	if (!vt)
 		return brain__err(BRAIN_EINVAL, "options: index backend \"%s\" is not registered",

@@ -617,6 +617,16 @@ int brain__disk_open(brain_t *b, const char *path, int mode)
 		rc = adopt_identity(b, &m.identity);
 	} else {
 		brain_identity want = brain__identity_of(b);
+		if (o->index == BRAIN_INDEX_AUTO && !o->index_name &&
+		    strcmp(m.identity.index, want.index) != 0) {
+			/* AUTO takes the index the brain was made with */
+			const brain_index_vtable *vt = brain_index_find(m.identity.index);
+			if (vt) {
+				b->env.index_vt = vt;
+				b->env.opts.index_name = vt->name;
+				want = brain__identity_of(b);
+			}
+		}
 		rc = brain__identity_check(&m.identity, &want, "open");
 	}
 	if (rc)

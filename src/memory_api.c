@@ -156,7 +156,8 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 		if (!hits)
 			rc = brain__oom(cap * sizeof *hits, "recall: results");
 	}
-	brain_msg_recall m = {vec, cap, BRAIN_RECALL_TEXT, min_score, rerank, hits, 0};
+	brain_msg_recall m = {vec, cap, BRAIN_RECALL_TEXT, min_score, rerank, hits, 0, NULL, NULL,
+	                      NULL, 0};
 	if (rc == BRAIN_OK && cap)
 		rc = brain__call_RECALL(&b->spine, &m);
 	if (rc == BRAIN_OK)

@@ -203,6 +203,9 @@ typedef struct brain_msg_search {
 	const float *query; /* prepared: finite, unit under cosine */
 	size_t k;
 	bool text_only;
+	/* optional: only memories whose id accept() takes */
+	int (*accept)(uint64_t id, void *payload);
+	void *accept_payload;
 	uint32_t *slots;    /* out: capacity k */
 	float *distances;   /* out: capacity k */
 	size_t found;       /* out */
@@ -250,6 +253,13 @@ typedef struct brain_msg_recall {
 	                        score against this vector instead (prepared) */
 	brain_hit *hits;    /* out: capacity k */
 	size_t found;       /* out */
+	/* VECTOR, optional: only memories whose id accept() takes */
+	int (*accept)(uint64_t id, void *payload);
+	void *accept_payload;
+	/* VECTOR, optional: search exactly over just these slots (a small
+	 * allowed set); n_exact of them */
+	const uint32_t *exact_slots;
+	size_t n_exact;
 } brain_msg_recall;
 
 /* ---- Lungs ------------------------------------------------------------- */

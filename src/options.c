@@ -73,9 +73,10 @@ int brain__options_resolve(const brain_options *in, brain_options *out)
 	    o.metric != BRAIN_METRIC_IP)
 		return brain__err(BRAIN_EINVAL,
 		                  "options: metric %d is not BRAIN_METRIC_L2, _COSINE or _IP", o.metric);
-	if (o.index != BRAIN_INDEX_AUTO && o.index != BRAIN_INDEX_FLAT)
-		return brain__err(BRAIN_EINVAL, "options: index %d is not BRAIN_INDEX_AUTO or _FLAT",
-		                  o.index);
+	if (o.index != BRAIN_INDEX_AUTO && o.index != BRAIN_INDEX_FLAT &&
+	    o.index != BRAIN_INDEX_HNSW)
+		return brain__err(BRAIN_EINVAL,
+		                  "options: index %d is not BRAIN_INDEX_AUTO, _FLAT or _HNSW", o.index);
 	if (o.embedder != BRAIN_EMBEDDER_BUILTIN && o.embedder != BRAIN_EMBEDDER_NONE)
 		return brain__err(BRAIN_EINVAL,
 		                  "options: embedder %d is not BRAIN_EMBEDDER_BUILTIN or _NONE",

@@ -220,10 +220,14 @@ static int read_stream(brain_read_fn read, void *payload, brain_image **out)
 }
 
 /* The identity the options ask for (resolved). */
-static void wanted_identity(const brain_options *o, brain_identity *id)
+static void wanted_identity(const brain_options *o, const brain_identity *have,
+                            brain_identity *id)
 {
-	brain__identity_make(id, o->dimensions, o->metric, o->embedder,
-	                     o->index_name ? o->index_name : "flat");
+	const char *index = o->index_name ? o->index_name
+	                    : o->index == BRAIN_INDEX_FLAT ? "flat"
+	                    : o->index == BRAIN_INDEX_HNSW ? "hnsw"
+	                                                   : have->index; /* AUTO: as made */
+	brain__identity_make(id, o->dimensions, o->metric, o->embedder, index);
 }
 
 typedef struct image_copy {
@@ -282,7 +286,9 @@ BRAIN_EXPORT int brain_load(brain_read_fn read, void *payload, const char *path,
 		o.flags &= ~(unsigned)(BRAIN_OPEN_STORED_OPTIONS | BRAIN_OPEN_NOCREATE);
 	} else {
 		brain_identity want;
-		wanted_identity(&o, &want);
+		wanted_identity(&o, have, &want);
+		if (o.index == BRAIN_INDEX_AUTO && !o.index_name)
+			o.index_name = have->index;
 		rc = brain__identity_check(have, &want, "load");
 	}
 	if (rc == BRAIN_OK && !path) {

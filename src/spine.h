@@ -65,6 +65,21 @@ static inline int64_t brain__param(const brain_env *env, enum brain_param_index 
 	return atomic_load_explicit(&((brain_env *)env)->params[i], memory_order_relaxed);
 }
 
+/* A parameter by its public number (enum brain_param); 0 if unknown. For
+ * index backends, which know parameters by number. */
+static inline int64_t brain__param_number(const brain_env *env, int number)
+{
+	switch (number) {
+#define BRAIN__PNUM(name, num, min, max, def)                                   \
+	case num:                                                                   \
+		return brain__param(env, BRAIN_PIDX_##name);
+		BRAIN_PARAM_LIST(BRAIN__PNUM)
+#undef BRAIN__PNUM
+	default:
+		return 0;
+	}
+}
+
 /* ---- organs and messages ---------------------------------------------- */
 
 #define BRAIN_ORGAN_LIST(X)                                                     \

@@ -1,6 +1,8 @@
 /*
  * src/vector_api.c - the vector calls: add, add_batch, search, get_vector.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "src/handle.h"
@@ -96,31 +98,88 @@ BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *v
 	return brain__err_prefix(rc, "add_batch");
 }
 
-BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids,
-                              float *distances, size_t *found)
+/* How a vector search is narrowed (all NULL: not at all). */
+typedef struct narrowing {
+	brain_accept_fn accept;
+	void *payload;
+	const uint64_t *allowed; /* sorted, unique */
+	size_t n_allowed;
+} narrowing;
+
+/* An allowed set at most this large is searched exactly. */
+#define EXACT_ALLOWED 4096
+
+static int in_allowed(uint64_t id, void *payload)
+{
+	const narrowing *n = payload;
+	size_t lo = 0, hi = n->n_allowed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (n->allowed[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n->n_allowed && n->allowed[lo] == id;
+}
+
+static int by_id(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+static int search_common(brain_t *b, const float *query, size_t k, const narrowing *nw,
+                         uint64_t *ids, float *distances, size_t *found, const char *fn)
 {
 	if (found)
 		*found = 0;
 	if (!b || !query || !ids || !found)
-		return brain__err(BRAIN_ENULL, "search: %s is NULL",
+		return brain__err(BRAIN_ENULL, "%s: %s is NULL", fn,
 		                  !b ? "brain" : !query ? "query" : !ids ? "ids" : "found");
 	if (k == 0)
-		return brain__err(BRAIN_ERANGE, "search: k is 0; ask for at least 1 neighbour");
+		return brain__err(BRAIN_ERANGE, "%s: k is 0; ask for at least 1 neighbour", fn);
 	float *q = NULL;
-	int rc = prepared_copy(b, query, "search: query", &q);
+	char what[48];
+	snprintf(what, sizeof what, "%s: query", fn);
+	int rc = prepared_copy(b, query, what, &q);
 	if (rc)
 		return rc;
+	uint32_t *exact = NULL;
+	size_t n_exact = 0;
 	brain__rdlock(b);
 	brain_msg_status st = {0};
 	brain__call_STATUS(&b->spine, &st);
 	size_t cap = (size_t)BRAIN_MIN((uint64_t)k, st.count);
+	if (nw && nw->allowed) {
+		cap = BRAIN_MIN(cap, nw->n_allowed);
+		if (nw->n_allowed <= EXACT_ALLOWED) {
+			/* a small set: its slots, searched exactly */
+			exact = brain__malloc_array(BRAIN_MAX(nw->n_allowed, (size_t)1), sizeof *exact);
+			if (!exact)
+				rc = brain__oom(nw->n_allowed * sizeof *exact, "search: allowed set");
+			for (size_t i = 0; rc == BRAIN_OK && i < nw->n_allowed; i++) {
+				brain_msg_lookup l = {.id = nw->allowed[i]};
+				if (brain__call_LOOKUP(&b->spine, &l) == BRAIN_OK)
+					exact[n_exact++] = l.hit.slot;
+			}
+		}
+	}
 	brain_hit *hits = NULL;
-	if (cap) {
+	if (rc == BRAIN_OK && cap) {
 		hits = brain__malloc_array(cap, sizeof *hits);
 		if (!hits)
 			rc = brain__oom(cap * sizeof *hits, "search: results");
 	}
-	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0};
+	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0, NULL, NULL,
+	                      exact, n_exact};
+	if (nw && nw->allowed && !exact) {
+		m.accept = in_allowed;
+		m.accept_payload = (void *)nw;
+	} else if (nw && nw->accept) {
+		m.accept = nw->accept;
+		m.accept_payload = nw->payload;
+	}
 	if (rc == BRAIN_OK && cap)
 		rc = brain__call_RECALL(&b->spine, &m);
 	brain__unlock(b);
@@ -132,8 +191,52 @@ BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t
 	if (rc == BRAIN_OK)
 		*found = m.found;
 	brain__free(hits);
+	brain__free(exact);
 	brain__free(q);
-	return brain__err_prefix(rc, "search");
+	return brain__err_prefix(rc, fn);
+}
+
+BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids,
+                              float *distances, size_t *found)
+{
+	return search_common(b, query, k, NULL, ids, distances, found, "search");
+}
+
+BRAIN_EXPORT int brain_search_filter(brain_t *b, const float *query, size_t k,
+                                     brain_accept_fn accept, void *payload, uint64_t *ids,
+                                     float *distances, size_t *found)
+{
+	if (!accept) {
+		if (found)
+			*found = 0;
+		return brain__err(BRAIN_ENULL, "search_filter: accept is NULL");
+	}
+	narrowing nw = {accept, payload, NULL, 0};
+	return search_common(b, query, k, &nw, ids, distances, found, "search_filter");
+}
+
+BRAIN_EXPORT int brain_search_ids(brain_t *b, const float *query, size_t k,
+                                  const uint64_t *allowed, size_t n_allowed, uint64_t *ids,
+                                  float *distances, size_t *found)
+{
+	if (found)
+		*found = 0;
+	if (!allowed && n_allowed)
+		return brain__err(BRAIN_ENULL, "search_ids: allowed is NULL");
+	uint64_t *sorted = brain__malloc_array(BRAIN_MAX(n_allowed, (size_t)1), sizeof *sorted);
+	if (!sorted)
+		return brain__oom(n_allowed * sizeof *sorted, "search_ids: allowed set");
+	if (n_allowed)
+		memcpy(sorted, allowed, n_allowed * sizeof *sorted);
+	qsort(sorted, n_allowed, sizeof *sorted, by_id);
+	size_t u = 0;
+	for (size_t i = 0; i < n_allowed; i++)
+		if (u == 0 || sorted[u - 1] != sorted[i])
+			sorted[u++] = sorted[i];
+	narrowing nw = {NULL, NULL, sorted, u};
+	int rc = search_common(b, query, k, &nw, ids, distances, found, "search_ids");
+	brain__free(sorted);
+	return rc;
 }
 
 BRAIN_EXPORT int brain_get_vector(brain_t *b, uint64_t id, float *vector)

@@ -48,7 +48,7 @@ static void fail_none(void)
 
 static brain_index *open_flat(uint32_t dim, int metric, uint32_t max_slots)
 {
-	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, dim, metric, max_slots};
+	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, dim, metric, max_slots, NULL, NULL};
 	brain_index *ix = NULL;
 	assert_int_equal(flat->open(&c, &ix), 0);
 	assert_non_null(ix);
@@ -555,7 +555,7 @@ static void test_flat__errors(void **state)
 {
 	(void)state;
 	brain_index *ix = NULL;
-	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 4, BRAIN_METRIC_L2, 10};
+	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 4, BRAIN_METRIC_L2, 10, NULL, NULL};
 	assert_int_equal(flat->open(NULL, &ix), BRAIN_ENULL);
 	assert_int_equal(flat->open(&c, NULL), BRAIN_ENULL);
 	c.version = BRAIN_INDEX_VTABLE_VERSION + 1;
@@ -802,7 +802,7 @@ static void test_flat__enomem_in_reserve_changes_nothing(void **state)
 static void test_flat__enomem_in_open(void **state)
 {
 	(void)state;
-	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 16, BRAIN_METRIC_COSINE, 100};
+	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 16, BRAIN_METRIC_COSINE, 100, NULL, NULL};
 	for (long n = 1;; n++) {
 		brain_index *ix = (brain_index *)(void *)&c; /* must be reset to NULL */
 		fail_nth(n);
@@ -841,7 +841,7 @@ static void test_flat__registry_register_copy(void **state)
 	const brain_index_vtable *vt = brain_index_find("flat-copy");
 	assert_ptr_equal(vt, &g_copy);
 	/* It works through the registry like the original. */
-	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 2, BRAIN_METRIC_L2, 10};
+	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 2, BRAIN_METRIC_L2, 10, NULL, NULL};
 	brain_index *ix;
 	assert_int_equal(vt->open(&c, &ix), 0);
 	float a[2] = {1, 1};

@@ -89,6 +89,7 @@ START_TEST(test_isolation__real_out_of_memory_is_an_error)
 	o.dimensions = 1024;
 	o.metric = BRAIN_METRIC_L2;
 	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index = BRAIN_INDEX_FLAT; /* memory, not graph building, is the subject */
 	brain_t *b = NULL;
 	ck_assert_int_eq(brain_open(NULL, &o, &b), 0);
 	/* 256 MiB of address space beyond what the process has now */

@@ -305,6 +305,7 @@ static void check_ann(const char *name, int metric, size_t max_queries)
 	o.dimensions = (uint32_t)d;
 	o.metric = metric;
 	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index = BRAIN_INDEX_FLAT; /* the exact reference */
 	brain_t *b = NULL;
 	assert_int_equal(brain_open(NULL, &o, &b), 0);
 	uint64_t *ids = malloc(nb * sizeof *ids);

@@ -35,10 +35,22 @@ enum brain_metric {
 
 /** Index backend. */
 enum brain_index_kind {
-	/** Let the brain choose by size (today always exact search). */
+	/**
+	 * Let the brain choose by size: exact search while the brain holds
+	 * fewer than BRAIN_PARAM_HNSW_EXACT_BELOW vectors (default 20000, the
+	 * size where the graph starts to pay for itself on this project's
+	 * measurements), then an HNSW graph, built once when the brain passes
+	 * that size. Reopening an existing brain with AUTO accepts the index it
+	 * was made with.
+	 */
 	BRAIN_INDEX_AUTO = 0,
 	/** Exact search over every vector: slow for millions, never wrong. */
-	BRAIN_INDEX_FLAT = 1
+	BRAIN_INDEX_FLAT = 1,
+	/**
+	 * HNSW graph (approximate) from the first vector on; recall and speed
+	 * are set with the BRAIN_PARAM_HNSW_* parameters.
+	 */
+	BRAIN_INDEX_HNSW = 2
 };
 
 /** How text becomes a vector. */

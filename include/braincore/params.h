@@ -43,6 +43,25 @@ extern "C" {
  *                           trail a strong one.
  * SYNC_INTERVAL_MS          BRAIN_SYNC_NORMAL: longest time, in milliseconds, between a
  *                           change and the fsync that makes it durable.
+ * THREADS                   worker threads for batch builds (brain_add_batch into an HNSW
+ *                           index); 0 = one per core.
+ * HNSW_M                    links per node and layer of the HNSW graph (twice that on the
+ *                           bottom layer). Read when the graph is created: set it before the
+ *                           first vector is added.
+ * HNSW_EF_CONSTRUCTION      candidates kept while inserting; higher builds slower and finds
+ *                           better links. Read when the graph is created.
+ * HNSW_EF_SEARCH            candidates kept while searching (at least k are); higher is
+ *                           slower and more exact. Any time.
+ * HNSW_SQ8                  1: walk the graph on 8-bit scalar-quantized copies of the
+ *                           vectors (a quarter of the memory traffic) and rerank the
+ *                           candidates on the float vectors; costs one byte per dimension
+ *                           per vector. Read when the graph is created.
+ * HNSW_SEED                 seed of the graph's levels: a node's level is a function of
+ *                           the seed and its slot, so single-threaded builds of the same
+ *                           adds are identical. Read when the graph is created.
+ * HNSW_EXACT_BELOW          an HNSW index holding fewer vectors than this is searched
+ *                           exactly and builds its graph only when it passes this size
+ *                           (BRAIN_INDEX_AUTO: 20000; BRAIN_INDEX_HNSW: 0).
  * CHECKPOINT_WAL_BYTES      an on-disk brain checkpoints in the background when its
  *                           write-ahead log passes this size and a quarter of the last
  *                           checkpoint's size (so rewriting a big brain stays rare);
@@ -51,6 +70,13 @@ extern "C" {
 #define BRAIN_PARAM_LIST(X)                                                        \
 	X(SYNC_INTERVAL_MS, 10, 1, 60000, 100)                                         \
 	X(CHECKPOINT_WAL_BYTES, 11, 0, INT64_C(1) << 40, INT64_C(64) << 20)            \
+	X(THREADS, 12, 0, 1024, 0)                                                     \
+	X(HNSW_M, 300, 2, 100, 16)                                                     \
+	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
+	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \
+	X(HNSW_SQ8, 303, 0, 1, 0)                                                      \
+	X(HNSW_SEED, 304, 0, INT64_MAX, 42)                                            \
+	X(HNSW_EXACT_BELOW, 305, 0, UINT32_MAX, 20000)                                 \
 	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
 	X(RECALL_IMPORTANCE_WEIGHT, 101, 0, 1000, 200)                                 \
 	X(THINK_MIN_SCORE, 200, -1000, 1000, 250)                                      \

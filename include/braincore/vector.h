@@ -55,6 +55,33 @@ int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids, float 
                  size_t *found);
 
 /**
+ * Which memories a filtered search may return: nonzero from accept(id)
+ * means yes. Called from the searching thread, possibly many times per id,
+ * while the brain is locked for reading: it must not call into the brain.
+ */
+typedef int (*brain_accept_fn)(uint64_t id, void *payload);
+
+/**
+ * brain_search() over only the memories that accept() takes. The results
+ * contain accepted ids only. When few memories pass (the brain estimates
+ * the share from a sample), the search runs exactly over the passing ones,
+ * so recall holds for selective filters too.
+ * Returns what brain_search() returns, and BRAIN_ENULL for a NULL accept.
+ */
+int brain_search_filter(brain_t *b, const float *query, size_t k, brain_accept_fn accept,
+                        void *payload, uint64_t *ids, float *distances, size_t *found);
+
+/**
+ * brain_search() over the memories whose ids are in allowed[0..n_allowed)
+ * (any order; ids not in the brain are ignored). Small sets are searched
+ * exactly.
+ * Returns what brain_search() returns, and BRAIN_ENULL for a NULL allowed
+ * with n_allowed > 0.
+ */
+int brain_search_ids(brain_t *b, const float *query, size_t k, const uint64_t *allowed,
+                     size_t n_allowed, uint64_t *ids, float *distances, size_t *found);
+
+/**
  * Copy the stored vector of memory `id` into vector[0..dimensions) (unit
  * length under the cosine metric). Returns 0, BRAIN_ENULL or
  * BRAIN_ENOTFOUND.

@@ -23,8 +23,9 @@ extern "C" {
 
 /** Current version of brain_index_vtable and brain_index_config.
  *  Version 2 added save() and load(); a version 1 vtable still registers
- *  (its vectors are saved by the brain and added back on open). */
-#define BRAIN_INDEX_VTABLE_VERSION 2
+ *  (its vectors are saved by the brain and added back on open). Version 3
+ *  added add_batch() and, in the config, the parameter callback. */
+#define BRAIN_INDEX_VTABLE_VERSION 3
 
 /** A backend's instance; its layout is the backend's own. */
 typedef struct brain_index brain_index;
@@ -46,6 +47,15 @@ typedef struct brain_index_config {
 	                            passes unit vectors and the backend computes
 	                            1 - dot product. */
 	uint32_t max_slots;    /**< slots are < max_slots */
+
+	/* ---- version 3 ---- */
+
+	/** The brain's current value of a parameter (enum brain_param, e.g.
+	 *  BRAIN_PARAM_HNSW_EF_SEARCH); callable from any thread at any time
+	 *  while the index lives. NULL: use the defaults
+	 *  (brain_param_bounds()). */
+	int64_t (*param)(void *payload, int param);
+	void *param_payload;
 } brain_index_config;
 
 /** A predicate over slots: nonzero means the slot may be returned. */
@@ -115,15 +125,22 @@ typedef struct brain_index_vtable {
 	 *  are verified by the brain before it calls search, get, add or
 	 *  remove, not before load. NULL together with save. */
 	int (*load)(const brain_index_config *config, void *data, size_t len, brain_index **out);
+
+	/* ---- version 3 ---- */
+
+	/** Store n vectors under n free, distinct slots (reserved before), as
+	 *  add() would one by one, possibly on several threads. All or nothing:
+	 *  on error none of them is stored. NULL: the brain calls add(). */
+	int (*add_batch)(brain_index *index, const uint32_t *slots, const float *vectors, size_t n);
 } brain_index_vtable;
 
 /**
  * Register a backend for this process, by its name (1 to 63 bytes: names
  * are written into files). The vtable must stay valid for the life of the
  * process; up to 16 backends can be registered. Returns 0 or: BRAIN_ENULL
- * (vt, a function or the name is NULL; save and load may both be NULL),
- * BRAIN_EINVAL (name empty or over 63 bytes, or only one of save and load
- * given), BRAIN_EVERSION (vt->version not 1 or 2), BRAIN_EEXISTS (the name
+ * (vt, a function or the name is NULL; save and load may both be NULL, and
+ * add_batch may be NULL), BRAIN_EINVAL (name empty or over 63 bytes, or
+ * only one of save and load given), BRAIN_EVERSION (vt->version not 1..3), BRAIN_EEXISTS (the name
  * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);

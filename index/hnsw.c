@@ -1,0 +1,1129 @@
+/*
+ * index/hnsw.c - the "hnsw" backend: a Hierarchical Navigable Small World
+ * graph (Malkov and Yashunin) over the flat backend's rows.
+ *
+ * Layout. Every slot's row in the flat store holds its vector and, right
+ * after it, its bottom-layer links (a count and up to 2M neighbour slots),
+ * so expanding a node and reading its vector touch neighbouring memory.
+ * Rows are 4-byte aligned: no padding, so a node costs about what hnswlib's
+ * costs. Upper layers live in one pool of u32: a node on level L owns L
+ * blocks of (count, M links) at upper_at[slot]. A node's level is a
+ * function of the seed and its slot, so the pool's layout is known when
+ * slots are reserved, and adding never allocates.
+ *
+ * Concurrency. Link words are atomics: a writer (holding the node's lock
+ * stripe) stores the neighbours, then the count with release; a reader
+ * loads the count with acquire. A reader may see a list mid-rewrite (a mix
+ * of old and new neighbours, each a valid node whose vector was written
+ * before it was first linked), never a torn word. Inserts may run on many
+ * threads at once (add_batch) and searches alongside them.
+ *
+ * Deletion removes the node from the lists of its neighbours and
+ * reconnects each of them to the best of the deleted node's neighbours
+ * (the same heuristic as insertion); the slot is then free and searches
+ * neither expand nor return it, so a deleted node stops costing search
+ * time. A later add reuses the slot as a new node.
+ *
+ * Small indexes: below HNSW_EXACT_BELOW vectors there is no graph at all
+ * (searches are exact, by the flat store); the graph is built, on all
+ * THREADS, when the index passes that size.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "index/distance.h"
+#include "index/flat.h"
+#include "index/hnsw.h"
+#include "index/index.h"
+
+#define MAX_LEVEL 15
+#define LOCK_STRIPES 4096u
+#define HNSW_MAGIC 0x57534e48u /* "HNSW" */
+#define PAGE 4096u
+
+typedef _Atomic uint32_t link_t;
+
+/* A reusable search scratch: visited tags and the two heaps. */
+typedef struct scratch {
+	uint16_t *tag;
+	size_t tag_cap;
+	uint16_t cur;
+	struct cand {
+		float d;
+		uint32_t s;
+	} *cand, *res;
+	size_t cand_cap, res_cap;
+	uint32_t *ids; /* neighbours gathered for a batch of distances */
+	size_t ids_cap;
+	float *dists;
+} scratch;
+
+typedef struct hnsw {
+	brain_index_config cfg;
+	brain_index *store; /* flat rows: vector, count, links; NULL until the
+	                       first reserve */
+	uint32_t dim;
+	brain_dist_fn dist;
+	size_t links_off; /* byte offset of the bottom-layer count in a row */
+
+	/* fixed when the store is made */
+	uint32_t M, M0, efc;
+	uint64_t seed;
+	double mult;
+
+	bool graph; /* the graph exists (else: exact search only) */
+	_Atomic uint32_t entry;
+	_Atomic int max_level; /* -1: no node in the graph */
+
+	/* per slot, for slots < cap */
+	uint8_t *levels;
+	uint32_t *upper_at; /* pool index of the level-1 block */
+	size_t cap;
+	link_t *pool;
+	size_t pool_len;
+	bool borrowed; /* levels, upper_at and pool live in a loaded image */
+
+	pthread_mutex_t entry_lock;
+	pthread_mutex_t locks[LOCK_STRIPES];
+
+	pthread_mutex_t scratch_lock;
+	scratch **spare;
+	size_t nspare, spare_cap;
+} hnsw;
+
+static inline hnsw *hnsw_of(brain_index *index)
+{
+	return (hnsw *)(void *)index;
+}
+
+static inline const hnsw *chnsw_of(const brain_index *index)
+{
+	return (const hnsw *)(const void *)index;
+}
+
+static const brain_index_vtable *const flat = &brain__index_flat;
+
+/* ---- node access --------------------------------------------------------- */
+
+static inline const float *vec_of(const hnsw *h, uint32_t s)
+{
+	return brain__flat_row(h->store, s);
+}
+
+/* Links of slot s on level l: [count][neighbours]. */
+static inline link_t *links_of(const hnsw *h, uint32_t s, int l)
+{
+	if (l == 0)
+		return (link_t *)(void *)((unsigned char *)brain__flat_row(h->store, s) + h->links_off);
+	return h->pool + h->upper_at[s] + (size_t)(l - 1) * (1 + h->M);
+}
+
+static inline uint32_t cap_of(const hnsw *h, int l)
+{
+	return l == 0 ? h->M0 : h->M;
+}
+
+static inline void lock_node(hnsw *h, uint32_t s)
+{
+	pthread_mutex_lock(&h->locks[s % LOCK_STRIPES]);
+}
+
+static inline void unlock_node(hnsw *h, uint32_t s)
+{
+	pthread_mutex_unlock(&h->locks[s % LOCK_STRIPES]);
+}
+
+static int level_for(const hnsw *h, uint32_t slot)
+{
+	uint64_t x = brain__mix64(h->seed ^ ((uint64_t)slot * 0x9e3779b97f4a7c15ull));
+	double u = ((double)(x >> 11) + 1.0) * (1.0 / 9007199254740992.0); /* (0, 1] */
+	double l = -log(u) * h->mult;
+	return l >= MAX_LEVEL ? MAX_LEVEL : (int)l;
+}
+
+/* ---- scratch ------------------------------------------------------------- */
+
+static void scratch_free(scratch *s)
+{
+	if (!s)
+		return;
+	brain__free(s->tag);
+	brain__free(s->cand);
+	brain__free(s->res);
+	brain__free(s->ids);
+	brain__free(s->dists);
+	brain__free(s);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return BRAIN_OK;
+	size_t n = BRAIN_MAX(need, *cap * 2);
+	void *q = brain__realloc(*p, n * elem);
+	if (!q)
+		return brain__oom(n * elem, "hnsw search scratch");
+	*p = q;
+	*cap = n;
+	return BRAIN_OK;
+}
+
+/* A scratch covering `slots` slots with room for ef results, visited tags
+ * reset. */
+static int scratch_get(hnsw *h, size_t slots, size_t ef, scratch **out)
+{
+	scratch *s = NULL;
+	pthread_mutex_lock(&h->scratch_lock);
+	if (h->nspare)
+		s = h->spare[--h->nspare];
+	pthread_mutex_unlock(&h->scratch_lock);
+	if (!s) {
+		s = brain__calloc(1, sizeof *s);
+		if (!s)
+			return brain__oom(sizeof *s, "hnsw search scratch");
+	}
+	int rc = BRAIN_OK;
+	if (slots > s->tag_cap) {
+		uint16_t *t = brain__realloc(s->tag, slots * sizeof *t);
+		if (!t) {
+			rc = brain__oom(slots * sizeof *t, "hnsw visited set");
+		} else {
+			memset(t + s->tag_cap, 0, (slots - s->tag_cap) * sizeof *t);
+			s->tag = t;
+			s->tag_cap = slots;
+		}
+	}
+	if (rc == BRAIN_OK)
+		rc = grow((void **)&s->res, &s->res_cap, ef + 1, sizeof *s->res);
+	if (rc == BRAIN_OK)
+		rc = grow((void **)&s->cand, &s->cand_cap, ef + 64, sizeof *s->cand);
+	if (rc == BRAIN_OK)
+		rc = grow((void **)&s->ids, &s->ids_cap, (size_t)h->M0 + 1, sizeof *s->ids);
+	if (rc == BRAIN_OK && !s->dists) {
+		s->dists = brain__malloc_array(s->ids_cap, sizeof *s->dists);
+		if (!s->dists)
+			rc = brain__oom(s->ids_cap * sizeof *s->dists, "hnsw search scratch");
+	}
+	if (rc) {
+		scratch_free(s);
+		return rc;
+	}
+	if (++s->cur == 0) {
+		memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
+		s->cur = 1;
+	}
+	*out = s;
+	return BRAIN_OK;
+}
+
+static void scratch_put(hnsw *h, scratch *s)
+{
+	pthread_mutex_lock(&h->scratch_lock);
+	if (h->nspare == h->spare_cap) {
+		size_t cap = h->spare_cap ? h->spare_cap * 2 : 4;
+		scratch **n = brain__realloc(h->spare, cap * sizeof *n);
+		if (!n) {
+			pthread_mutex_unlock(&h->scratch_lock);
+			scratch_free(s); /* not kept; nothing lost */
+			return;
+		}
+		h->spare = n;
+		h->spare_cap = cap;
+	}
+	h->spare[h->nspare++] = s;
+	pthread_mutex_unlock(&h->scratch_lock);
+}
+
+/* ---- heaps --------------------------------------------------------------- */
+
+/* (d, s) pairs; "less" is nearer, ties by smaller slot. */
+static inline bool nearer(struct cand a, struct cand b)
+{
+	return a.d < b.d || (a.d == b.d && a.s < b.s);
+}
+
+/* min-heap (nearest on top) */
+static void minheap_push(struct cand *h, size_t *n, struct cand c)
+{
+	size_t i = (*n)++;
+	while (i) {
+		size_t p = (i - 1) / 2;
+		if (!nearer(c, h[p]))
+			break;
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = c;
+}
+
+static struct cand minheap_pop(struct cand *h, size_t *n)
+{
+	struct cand top = h[0], last = h[--*n];
+	size_t i = 0, m = *n;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= m)
+			break;
+		if (c + 1 < m && nearer(h[c + 1], h[c]))
+			c++;
+		if (!nearer(h[c], last))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (m)
+		h[i] = last;
+	return top;
+}
+
+/* max-heap (farthest on top) */
+static void maxheap_push(struct cand *h, size_t *n, struct cand c)
+{
+	size_t i = (*n)++;
+	while (i) {
+		size_t p = (i - 1) / 2;
+		if (!nearer(h[p], c))
+			break;
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = c;
+}
+
+static void maxheap_pop(struct cand *h, size_t *n)
+{
+	struct cand last = h[--*n];
+	size_t i = 0, m = *n;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= m)
+			break;
+		if (c + 1 < m && nearer(h[c], h[c + 1]))
+			c++;
+		if (!nearer(last, h[c]))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (m)
+		h[i] = last;
+}
+
+/* ---- searching one layer ------------------------------------------------- */
+
+/* Best-first search of layer l from `start`, keeping ef results in
+ * s->res (a max-heap, *nres of them). Only slots that are occupied are
+ * expanded; results also pass the filter (NULL: all). Returns 0 or
+ * BRAIN_ENOMEM (the candidate heap could not grow). */
+static int search_layer(const hnsw *h, scratch *s, const float *q, uint32_t start, float dstart,
+                        size_t ef, int l, const brain_index_filter *filter, size_t *nres)
+{
+	size_t ncand = 0, nr = 0;
+	size_t limit = brain__flat_capacity(h->store);
+	s->tag[start] = s->cur;
+	minheap_push(s->cand, &ncand, (struct cand){dstart, start});
+	if (!filter || filter->accept(start, filter->payload))
+		maxheap_push(s->res, &nr, (struct cand){dstart, start});
+	while (ncand) {
+		struct cand c = minheap_pop(s->cand, &ncand);
+		if (nr >= ef && c.d > s->res[0].d)
+			break;
+		const link_t *ln = links_of(h, c.s, l);
+		uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
+		if (cnt > cap_of(h, l))
+			cnt = cap_of(h, l); /* damaged or mid-rewrite: stay in bounds */
+		/* gather the unvisited live neighbours, prefetching their rows */
+		size_t m = 0;
+		for (uint32_t i = 1; i <= cnt; i++) {
+			uint32_t n = atomic_load_explicit(&ln[i], memory_order_relaxed);
+			if (n >= limit || s->tag[n] == s->cur)
+				continue;
+			s->tag[n] = s->cur;
+			if (!brain__flat_used(h->store, n))
+				continue;
+			__builtin_prefetch(vec_of(h, n));
+			s->ids[m++] = n;
+		}
+		for (size_t i = 0; i < m; i++) {
+			uint32_t n = s->ids[i];
+			if (i + 1 < m)
+				__builtin_prefetch((const char *)vec_of(h, s->ids[i + 1]) + 64);
+			float d = h->dist(q, vec_of(h, n), h->dim);
+			if (nr >= ef && !(d < s->res[0].d))
+				continue;
+			if (ncand == s->cand_cap &&
+			    grow((void **)&s->cand, &s->cand_cap, ncand + 1, sizeof *s->cand))
+				return BRAIN_ENOMEM;
+			minheap_push(s->cand, &ncand, (struct cand){d, n});
+			if (filter && !filter->accept(n, filter->payload))
+				continue;
+			maxheap_push(s->res, &nr, (struct cand){d, n});
+			if (nr > ef)
+				maxheap_pop(s->res, &nr);
+		}
+	}
+	*nres = nr;
+	return BRAIN_OK;
+}
+
+/* Greedy descent through the upper layers to level `to` (exclusive). */
+static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur, int from, int to)
+{
+	size_t limit = brain__flat_capacity(h->store);
+	for (int l = from; l > to; l--) {
+		bool changed = true;
+		while (changed) {
+			changed = false;
+			const link_t *ln = links_of(h, cur, l);
+			uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
+			if (cnt > h->M)
+				cnt = h->M;
+			for (uint32_t i = 1; i <= cnt; i++) {
+				uint32_t n = atomic_load_explicit(&ln[i], memory_order_relaxed);
+				if (n >= limit || n >= h->cap || h->levels[n] < l ||
+				    !brain__flat_used(h->store, n))
+					continue;
+				float d = h->dist(q, vec_of(h, n), h->dim);
+				if (d < *dcur) {
+					*dcur = d;
+					cur = n;
+					changed = true;
+				}
+			}
+		}
+	}
+	return cur;
+}
+
+/* ---- choosing neighbours ------------------------------------------------- */
+
+/* Sort candidates nearest first (insertion sort: lists are short). */
+static void sort_cands(struct cand *c, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct cand x = c[i];
+		size_t j = i;
+		while (j && nearer(x, c[j - 1])) {
+			c[j] = c[j - 1];
+			j--;
+		}
+		c[j] = x;
+	}
+}
+
+/* The heuristic of the HNSW paper: take candidates nearest first, keeping
+ * one only if it is nearer to the base than to every one kept, so links
+ * spread in different directions. c is sorted; keeps at most m in place,
+ * returns how many. */
+static size_t select_neighbours(const hnsw *h, struct cand *c, size_t n, size_t m)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < n && kept < m; i++) {
+		bool good = true;
+		for (size_t j = 0; j < kept && good; j++)
+			if (h->dist(vec_of(h, c[i].s), vec_of(h, c[j].s), h->dim) < c[i].d)
+				good = false;
+		if (good)
+			c[kept++] = c[i];
+	}
+	return kept;
+}
+
+static void write_links(link_t *ln, const struct cand *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		atomic_store_explicit(&ln[1 + i], c[i].s, memory_order_relaxed);
+	atomic_store_explicit(&ln[0], (uint32_t)n, memory_order_release);
+}
+
+/* Add `add` (at distance d) to the links of n on level l, re-choosing
+ * when full. cand: room for cap + 1. */
+static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand)
+{
+	lock_node(h, n);
+	link_t *ln = links_of(h, n, l);
+	uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_relaxed);
+	uint32_t cap = cap_of(h, l);
+	if (cnt > cap)
+		cnt = cap;
+	bool present = false;
+	for (uint32_t i = 1; i <= cnt && !present; i++)
+		present = atomic_load_explicit(&ln[i], memory_order_relaxed) == add;
+	if (!present && cnt < cap) {
+		atomic_store_explicit(&ln[1 + cnt], add, memory_order_relaxed);
+		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
+	} else if (!present) {
+		const float *v = vec_of(h, n);
+		size_t m = 0;
+		for (uint32_t i = 1; i <= cnt; i++) {
+			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+			if (brain__flat_used(h->store, x))
+				cand[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
+		}
+		cand[m++] = (struct cand){h->dist(v, vec_of(h, add), h->dim), add};
+		sort_cands(cand, m);
+		m = select_neighbours(h, cand, m, cap);
+		write_links(ln, cand, m);
+	}
+	unlock_node(h, n);
+}
+
+/* ---- insertion ----------------------------------------------------------- */
+
+/* Put slot (whose vector is in the store) into the graph. */
+static int insert(hnsw *h, uint32_t slot, scratch *s)
+{
+	int level = h->levels[slot];
+	for (int l = 0; l <= level; l++)
+		atomic_store_explicit(&links_of(h, slot, l)[0], 0, memory_order_release);
+	const float *q = vec_of(h, slot);
+
+	pthread_mutex_lock(&h->entry_lock);
+	int max_level = atomic_load(&h->max_level);
+	uint32_t ep = atomic_load(&h->entry);
+	if (max_level < 0) {
+		atomic_store(&h->entry, slot);
+		atomic_store(&h->max_level, level);
+		pthread_mutex_unlock(&h->entry_lock);
+		return BRAIN_OK;
+	}
+	pthread_mutex_unlock(&h->entry_lock);
+
+	float dcur = h->dist(q, vec_of(h, ep), h->dim);
+	uint32_t cur = descend(h, q, ep, &dcur, max_level, level);
+	for (int l = BRAIN_MIN(level, max_level); l >= 0; l--) {
+		if (++s->cur == 0) {
+			memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
+			s->cur = 1;
+		}
+		size_t nres = 0;
+		int rc = search_layer(h, s, q, cur, dcur, h->efc, l, NULL, &nres);
+		if (rc)
+			return rc;
+		/* results nearest first, without the node itself */
+		struct cand *c = s->res;
+		size_t n = 0;
+		for (size_t i = 0; i < nres; i++)
+			if (c[i].s != slot)
+				c[n++] = c[i];
+		sort_cands(c, n);
+		cur = c[0].s;
+		dcur = c[0].d;
+		n = select_neighbours(h, c, n, h->M);
+		lock_node(h, slot);
+		write_links(links_of(h, slot, l), c, n);
+		unlock_node(h, slot);
+		/* link back; `c` is needed for the loop, so use cand as scratch */
+		struct cand keep[256];
+		size_t nk = BRAIN_MIN(n, BRAIN_ARRAY_LEN(keep));
+		memcpy(keep, c, nk * sizeof *keep);
+		for (size_t i = 0; i < nk; i++)
+			link_to(h, keep[i].s, slot, l, s->cand);
+		if (n == 0)
+			break;
+	}
+	if (level > max_level) {
+		pthread_mutex_lock(&h->entry_lock);
+		if (level > atomic_load(&h->max_level)) {
+			atomic_store(&h->entry, slot);
+			atomic_store(&h->max_level, level);
+		}
+		pthread_mutex_unlock(&h->entry_lock);
+	}
+	return BRAIN_OK;
+}
+
+/* ---- building with threads ----------------------------------------------- */
+
+typedef struct build_job {
+	hnsw *h;
+	const uint32_t *slots;
+	size_t n;
+	_Atomic size_t next;
+	_Atomic int rc;
+} build_job;
+
+static void *build_worker(void *arg)
+{
+	build_job *j = arg;
+	scratch *s = NULL;
+	int rc = scratch_get(j->h, j->h->cap, j->h->efc, &s);
+	if (rc == BRAIN_OK)
+		rc = grow((void **)&s->cand, &s->cand_cap, (size_t)j->h->M0 + 2, sizeof *s->cand);
+	while (rc == BRAIN_OK && atomic_load(&j->rc) == BRAIN_OK) {
+		size_t i = atomic_fetch_add(&j->next, 1);
+		if (i >= j->n)
+			break;
+		rc = insert(j->h, j->slots[i], s);
+	}
+	if (s)
+		scratch_put(j->h, s);
+	if (rc) {
+		int expected = BRAIN_OK;
+		atomic_compare_exchange_strong(&j->rc, &expected, rc);
+	}
+	return NULL;
+}
+
+static size_t threads_for(const hnsw *h, size_t n)
+{
+	int64_t t = brain__index_param(&h->cfg, BRAIN_PARAM_THREADS);
+	if (t <= 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		t = cores > 0 ? cores : 1;
+	}
+	/* a thread per few hundred nodes at most: starting threads costs too */
+	size_t most = n / 256 + 1;
+	return (size_t)BRAIN_MIN((uint64_t)t, (uint64_t)BRAIN_MIN(most, 256));
+}
+
+/* Insert slots[0..n) into the graph on THREADS threads. */
+static int build(hnsw *h, const uint32_t *slots, size_t n)
+{
+	build_job j = {.h = h, .slots = slots, .n = n};
+	atomic_init(&j.next, 0);
+	atomic_init(&j.rc, BRAIN_OK);
+	size_t nt = threads_for(h, n);
+	pthread_t tid[256];
+	size_t started = 0;
+	for (size_t i = 1; i < nt; i++) {
+		if (pthread_create(&tid[started], NULL, build_worker, &j) != 0)
+			break; /* fewer threads: fine */
+		started++;
+	}
+	build_worker(&j);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	return atomic_load(&j.rc);
+}
+
+/* ---- the vtable ---------------------------------------------------------- */
+
+static void hnsw_close(brain_index *index);
+static int hnsw_remove(brain_index *index, uint32_t slot);
+
+static int hnsw_open(const brain_index_config *config, brain_index **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "hnsw: out is NULL");
+	*out = NULL;
+	if (!config)
+		return brain__err(BRAIN_ENULL, "hnsw: config is NULL");
+	/* the flat store checks the rest when it is made */
+	if (config->version < 1 || config->version > BRAIN_INDEX_VTABLE_VERSION)
+		return brain__err(BRAIN_EVERSION, "hnsw: config version %u unknown", config->version);
+	brain_dist_fn dist = brain__dist_fn(config->metric, -1);
+	if (!dist)
+		return brain__err(BRAIN_EINVAL, "hnsw: metric %d is unknown", config->metric);
+	if (config->dimensions < 1 || config->dimensions > BRAIN_MAX_DIMENSIONS)
+		return brain__err(BRAIN_EINVAL, "hnsw: dimensions %u not in [1, %u]",
+		                  (unsigned)config->dimensions, (unsigned)BRAIN_MAX_DIMENSIONS);
+	hnsw *h = brain__calloc(1, sizeof *h);
+	if (!h)
+		return brain__oom(sizeof *h, "hnsw index");
+	h->cfg = *config;
+	if (config->version < 3) {
+		h->cfg.param = NULL;
+		h->cfg.param_payload = NULL;
+	}
+	h->cfg.version = BRAIN_INDEX_VTABLE_VERSION;
+	h->dim = config->dimensions;
+	h->dist = dist;
+	h->links_off = (size_t)h->dim * sizeof(float);
+	atomic_init(&h->entry, 0);
+	atomic_init(&h->max_level, -1);
+	pthread_mutex_init(&h->entry_lock, NULL);
+	pthread_mutex_init(&h->scratch_lock, NULL);
+	for (size_t i = 0; i < LOCK_STRIPES; i++)
+		pthread_mutex_init(&h->locks[i], NULL);
+	*out = (brain_index *)(void *)h;
+	return BRAIN_OK;
+}
+
+static void hnsw_close(brain_index *index)
+{
+	if (!index)
+		return;
+	hnsw *h = hnsw_of(index);
+	if (h->store)
+		flat->close(h->store);
+	if (!h->borrowed) {
+		brain__free(h->levels);
+		brain__free(h->upper_at);
+		brain__free(h->pool);
+	}
+	for (size_t i = 0; i < h->nspare; i++)
+		scratch_free(h->spare[i]);
+	brain__free(h->spare);
+	pthread_mutex_destroy(&h->entry_lock);
+	pthread_mutex_destroy(&h->scratch_lock);
+	for (size_t i = 0; i < LOCK_STRIPES; i++)
+		pthread_mutex_destroy(&h->locks[i]);
+	brain__free(h);
+}
+
+/* Read the graph's shape from the parameters (the first reserve). */
+static void fix_shape(hnsw *h)
+{
+	h->M = (uint32_t)brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_M);
+	h->M0 = 2 * h->M;
+	h->efc = (uint32_t)BRAIN_MAX(brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EF_CONSTRUCTION),
+	                             (int64_t)h->M);
+	h->seed = (uint64_t)brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_SEED);
+	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
+}
+
+/* Levels and upper-layer room of slots [cap, slots). */
+static int grow_graph(hnsw *h, size_t slots)
+{
+	if (slots <= h->cap)
+		return BRAIN_OK;
+	size_t pool = h->pool_len;
+	for (size_t s = h->cap; s < slots; s++)
+		pool += (size_t)level_for(h, (uint32_t)s) * (1 + h->M);
+	if (pool > UINT32_MAX)
+		return brain__oom(pool * sizeof(link_t), "hnsw upper layers");
+	uint8_t *levels = brain__malloc(slots);
+	uint32_t *upper_at = brain__malloc_array(slots, sizeof *upper_at);
+	link_t *p = brain__malloc_array(BRAIN_MAX(pool, (size_t)1), sizeof *p);
+	if (!levels || !upper_at || !p) {
+		brain__free(levels);
+		brain__free(upper_at);
+		brain__free(p);
+		return brain__oom(slots * 5 + pool * 4, "hnsw levels");
+	}
+	if (h->cap) {
+		memcpy(levels, h->levels, h->cap);
+		memcpy(upper_at, h->upper_at, h->cap * sizeof *upper_at);
+	}
+	for (size_t i = 0; i < h->pool_len; i++)
+		atomic_init(&p[i], atomic_load_explicit(&h->pool[i], memory_order_relaxed));
+	size_t at = h->pool_len;
+	for (size_t s = h->cap; s < slots; s++) {
+		int l = level_for(h, (uint32_t)s);
+		levels[s] = (uint8_t)l;
+		upper_at[s] = (uint32_t)at;
+		for (size_t i = 0; i < (size_t)l * (1 + h->M); i++)
+			atomic_init(&p[at + i], 0);
+		at += (size_t)l * (1 + h->M);
+	}
+	if (!h->borrowed) {
+		brain__free(h->levels);
+		brain__free(h->upper_at);
+		brain__free(h->pool);
+	}
+	h->borrowed = false;
+	h->levels = levels;
+	h->upper_at = upper_at;
+	h->pool = p;
+	h->pool_len = pool;
+	h->cap = slots;
+	return BRAIN_OK;
+}
+
+static int hnsw_reserve(brain_index *index, uint32_t slots)
+{
+	hnsw *h = hnsw_of(index);
+	if (slots > h->cfg.max_slots)
+		slots = h->cfg.max_slots;
+	if (!h->store) {
+		fix_shape(h);
+		size_t extra = (size_t)(1 + h->M0) * sizeof(link_t);
+		int rc = brain__flat_open_ex(&h->cfg, extra, 4, &h->store);
+		if (rc)
+			return rc;
+	}
+	int rc = flat->reserve(h->store, slots);
+	if (rc == BRAIN_OK)
+		rc = grow_graph(h, brain__flat_capacity(h->store));
+	return rc;
+}
+
+static size_t exact_below(const hnsw *h)
+{
+	return (size_t)brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
+}
+
+/* Build the graph over every vector stored (the index passed the size). */
+static int start_graph(hnsw *h)
+{
+	size_t cap = brain__flat_capacity(h->store), n = 0;
+	uint32_t *slots = brain__malloc_array(BRAIN_MAX(brain__flat_count(h->store), (size_t)1),
+	                                      sizeof *slots);
+	if (!slots)
+		return brain__oom(brain__flat_count(h->store) * sizeof *slots, "hnsw build");
+	for (size_t s = 0; s < cap; s++)
+		if (brain__flat_used(h->store, (uint32_t)s))
+			slots[n++] = (uint32_t)s;
+	h->graph = true;
+	int rc = build(h, slots, n);
+	brain__free(slots);
+	if (rc)
+		h->graph = false;
+	return rc;
+}
+
+static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
+{
+	hnsw *h = hnsw_of(index);
+	if (!h->store || slot >= h->cap)
+		return brain__err(BRAIN_ERANGE, "hnsw: slot %u was not reserved", slot);
+	int rc = flat->add(h->store, slot, vector);
+	if (rc)
+		return rc;
+	if (h->graph) {
+		scratch *s = NULL;
+		rc = scratch_get(h, h->cap, h->efc, &s);
+		if (rc == BRAIN_OK)
+			rc = grow((void **)&s->cand, &s->cand_cap, (size_t)h->M0 + 2, sizeof *s->cand);
+		if (rc == BRAIN_OK)
+			rc = insert(h, slot, s);
+		if (s)
+			scratch_put(h, s);
+	} else if (brain__flat_count(h->store) >= exact_below(h)) {
+		rc = start_graph(h);
+	}
+	if (rc)
+		flat->remove(h->store, slot); /* as if never added */
+	return rc;
+}
+
+static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float *vectors,
+                          size_t n)
+{
+	hnsw *h = hnsw_of(index);
+	for (size_t i = 0; i < n; i++)
+		if (!h->store || slots[i] >= h->cap)
+			return brain__err(BRAIN_ERANGE, "hnsw: slot %u was not reserved", slots[i]);
+	size_t added = 0;
+	int rc = BRAIN_OK;
+	for (; rc == BRAIN_OK && added < n; added++)
+		rc = flat->add(h->store, slots[added], vectors + added * h->dim);
+	if (rc == BRAIN_OK) {
+		if (h->graph)
+			rc = build(h, slots, n);
+		else if (brain__flat_count(h->store) >= exact_below(h))
+			rc = start_graph(h);
+	}
+	if (rc) {
+		/* none of them stays: those in the graph leave it as deletions
+		 * do (which never allocate) */
+		for (size_t i = 0; i < added; i++)
+			if (brain__flat_used(h->store, slots[i]))
+				hnsw_remove(index, slots[i]);
+	}
+	return rc;
+}
+
+/* ---- deletion ------------------------------------------------------------ */
+
+/* Entry point after the old one left: a live node on the highest level. */
+static void new_entry(hnsw *h)
+{
+	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	int best = -1;
+	uint32_t at = 0;
+	for (size_t s = 0; s < limit; s++) {
+		if (brain__flat_used(h->store, (uint32_t)s) && h->levels[s] > best) {
+			best = h->levels[s];
+			at = (uint32_t)s;
+		}
+	}
+	atomic_store(&h->entry, at);
+	atomic_store(&h->max_level, best);
+}
+
+/* Take slot d (no longer occupied) out of its neighbours' lists and
+ * reconnect each of them to the best of d's other neighbours. Never
+ * allocates. */
+static void unlink_node(hnsw *h, uint32_t d)
+{
+	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	uint32_t ds[2 * 100 + 1];
+	struct cand c[4 * 100 + 4];
+	int top = d < h->cap ? h->levels[d] : 0;
+	for (int l = 0; l <= top; l++) {
+		const link_t *dl = links_of(h, d, l);
+		uint32_t nd = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_acquire), cap_of(h, l));
+		for (uint32_t i = 0; i < nd; i++)
+			ds[i] = atomic_load_explicit(&dl[1 + i], memory_order_relaxed);
+		for (uint32_t i = 0; i < nd; i++) {
+			uint32_t n = ds[i];
+			if (n >= limit || n == d || h->levels[n] < l || !brain__flat_used(h->store, n))
+				continue;
+			lock_node(h, n);
+			link_t *ln = links_of(h, n, l);
+			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
+			                         cap_of(h, l));
+			bool had = false;
+			size_t m = 0;
+			const float *v = vec_of(h, n);
+			for (uint32_t j = 1; j <= cnt; j++) {
+				uint32_t x = atomic_load_explicit(&ln[j], memory_order_relaxed);
+				if (x == d) {
+					had = true;
+					continue;
+				}
+				if (x < limit && brain__flat_used(h->store, x))
+					c[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
+			}
+			if (had) {
+				for (uint32_t j = 0; j < nd; j++) {
+					uint32_t x = ds[j];
+					bool dup = x == n || x >= limit || h->levels[x] < l ||
+					           !brain__flat_used(h->store, x);
+					for (size_t t = 0; t < m && !dup; t++)
+						dup = c[t].s == x;
+					if (!dup)
+						c[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
+				}
+				sort_cands(c, m);
+				m = select_neighbours(h, c, m, cap_of(h, l));
+				write_links(ln, c, m);
+			}
+			unlock_node(h, n);
+		}
+	}
+	pthread_mutex_lock(&h->entry_lock);
+	if (atomic_load(&h->entry) == d)
+		new_entry(h);
+	pthread_mutex_unlock(&h->entry_lock);
+}
+
+static int hnsw_remove(brain_index *index, uint32_t slot)
+{
+	hnsw *h = hnsw_of(index);
+	if (!h->store)
+		return brain__err(BRAIN_ENOTFOUND, "hnsw: slot %u holds no vector", slot);
+	int rc = flat->remove(h->store, slot);
+	if (rc == BRAIN_OK && h->graph)
+		unlink_node(h, slot);
+	return rc;
+}
+
+static int hnsw_get(const brain_index *index, uint32_t slot, float *vector)
+{
+	const hnsw *h = chnsw_of(index);
+	if (!h->store)
+		return brain__err(BRAIN_ENOTFOUND, "hnsw: slot %u holds no vector", slot);
+	return flat->get(h->store, slot, vector);
+}
+
+/* ---- searching ----------------------------------------------------------- */
+
+/* Share of occupied slots the filter accepts, from a sample; -1 if the
+ * sample is too small to tell. */
+static double pass_rate(const hnsw *h, const brain_index_filter *filter)
+{
+	size_t limit = brain__flat_capacity(h->store), tried = 0, passed = 0;
+	for (uint64_t i = 0; i < 4096 && tried < 256; i++) {
+		uint32_t s = (uint32_t)(brain__mix64(i + 1) % limit);
+		if (!brain__flat_used(h->store, s))
+			continue;
+		tried++;
+		passed += filter->accept(s, filter->payload) != 0;
+	}
+	return tried < 32 ? -1.0 : (double)passed / (double)tried;
+}
+
+static int hnsw_search(const brain_index *index, const float *query, size_t k,
+                       const brain_index_filter *filter, uint32_t *slots, float *distances,
+                       size_t *found)
+{
+	hnsw *h = hnsw_of((brain_index *)index);
+	*found = 0;
+	if (!h->store || k == 0)
+		return BRAIN_OK;
+	size_t count = brain__flat_count(h->store);
+	size_t limit = brain__flat_capacity(h->store);
+	uint32_t ep = atomic_load(&h->entry);
+	int ml = atomic_load(&h->max_level);
+	if (!h->graph || count < exact_below(h) || ml < 0 || ep >= limit ||
+	    !brain__flat_used(h->store, ep))
+		return flat->search(h->store, query, k, filter, slots, distances, found);
+	size_t ef = (size_t)BRAIN_MAX(brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EF_SEARCH),
+	                              (int64_t)k);
+	if (filter) {
+		/* Few pass: exact over them is cheaper and never misses. Otherwise
+		 * widen the search by how many the filter turns away. */
+		double p = pass_rate(h, filter);
+		if (p < 0 || p * (double)count < (double)BRAIN_MAX(4 * ef, (size_t)2000) || p < 0.02)
+			return flat->search(h->store, query, k, filter, slots, distances, found);
+		ef = (size_t)BRAIN_MIN((double)count, (double)ef / p);
+	}
+	scratch *s = NULL;
+	int rc = scratch_get(h, limit, ef, &s);
+	if (rc)
+		return rc;
+	float d = h->dist(query, vec_of(h, ep), h->dim);
+	uint32_t cur = descend(h, query, ep, &d, ml, 0);
+	size_t nres = 0;
+	rc = search_layer(h, s, query, cur, d, ef, 0, filter, &nres);
+	if (rc == BRAIN_OK) {
+		/* nearest first: pop the max-heap from the back */
+		for (size_t i = nres; i > 0; i--) {
+			struct cand top = s->res[0];
+			size_t n = i;
+			maxheap_pop(s->res, &n);
+			s->res[i - 1 + 0] = top; /* the slot just freed at the end */
+		}
+		size_t n = BRAIN_MIN(k, nres);
+		for (size_t i = 0; i < n; i++) {
+			slots[i] = s->res[i].s;
+			distances[i] = s->res[i].d;
+		}
+		*found = n;
+	}
+	scratch_put(h, s);
+	return rc;
+}
+
+/* ---- saving and loading -------------------------------------------------- */
+
+typedef struct hnsw_saved {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t M, M0, efc;
+	uint32_t graph;     /* 1: the graph exists */
+	int32_t max_level;  /* -1: empty */
+	uint32_t entry;
+	uint64_t seed;
+	uint64_t cap;       /* slots with levels */
+	uint64_t pool_len;  /* u32 words of upper layers */
+	uint32_t has_store; /* 0: nothing was ever added */
+	uint32_t reserved;
+} hnsw_saved;
+_Static_assert(sizeof(hnsw_saved) == 64, "hnsw header layout");
+
+static size_t pad4(size_t x)
+{
+	return (x + 3) & ~(size_t)3;
+}
+
+/* Offset of the flat store's bytes in the saved form. */
+static size_t store_offset(uint64_t cap, uint64_t pool_len)
+{
+	size_t head = sizeof(hnsw_saved) + pad4((size_t)cap) + (size_t)cap * 4 + (size_t)pool_len * 4;
+	return (head + PAGE - 1) & ~(size_t)(PAGE - 1);
+}
+
+static int hnsw_save(const brain_index *index, const brain_index_writer *w)
+{
+	const hnsw *h = chnsw_of(index);
+	static const unsigned char zeros[PAGE];
+	hnsw_saved hd = {HNSW_MAGIC, 1, h->M, h->M0, h->efc, h->graph ? 1u : 0u,
+	                 atomic_load(&((hnsw *)h)->max_level), atomic_load(&((hnsw *)h)->entry),
+	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, 0};
+	int rc = w->write(w->payload, &hd, sizeof hd);
+	if (rc == BRAIN_OK && h->cap)
+		rc = w->write(w->payload, h->levels, h->cap);
+	if (rc == BRAIN_OK && pad4(h->cap) > h->cap)
+		rc = w->write(w->payload, zeros, pad4(h->cap) - h->cap);
+	if (rc == BRAIN_OK && h->cap)
+		rc = w->write(w->payload, h->upper_at, h->cap * sizeof *h->upper_at);
+	/* the pool word by word would be slow: its atomics are plain words */
+	if (rc == BRAIN_OK && h->pool_len)
+		rc = w->write(w->payload, (const void *)h->pool, h->pool_len * sizeof *h->pool);
+	size_t head = sizeof hd + pad4(h->cap) + h->cap * 4 + h->pool_len * 4;
+	if (rc == BRAIN_OK && h->store)
+		rc = w->write(w->payload, zeros, store_offset(h->cap, h->pool_len) - head);
+	if (rc == BRAIN_OK && h->store)
+		rc = flat->save(h->store, w);
+	return rc;
+}
+
+static int hnsw_load(const brain_index_config *config, void *data, size_t len,
+                     brain_index **out)
+{
+	int rc = hnsw_open(config, out);
+	if (rc)
+		return rc;
+	hnsw *h = hnsw_of(*out);
+	hnsw_saved hd;
+	unsigned char *bytes = data;
+	if (len < sizeof hd) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes is too short", len);
+		goto fail;
+	}
+	memcpy(&hd, data, sizeof hd);
+	if (hd.magic != HNSW_MAGIC || hd.version != 1 || hd.has_store > 1 ||
+	    (hd.has_store && (hd.M < 2 || hd.M > 100 || hd.M0 != 2 * hd.M || hd.efc == 0)) ||
+	    hd.graph > 1 ||
+	    hd.max_level > MAX_LEVEL || hd.max_level < -1 || hd.cap > (uint64_t)UINT32_MAX + 1 ||
+	    hd.pool_len > UINT32_MAX || (!hd.has_store && (hd.cap || hd.graph))) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index header is out of range");
+		goto fail;
+	}
+	h->M = hd.M;
+	h->M0 = hd.M0;
+	h->efc = hd.efc;
+	h->seed = hd.seed;
+	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
+	h->graph = hd.graph != 0;
+	atomic_store(&h->max_level, hd.max_level);
+	atomic_store(&h->entry, hd.entry);
+	if (!hd.has_store)
+		return BRAIN_OK; /* shape read again at the first reserve */
+	size_t off = store_offset(hd.cap, hd.pool_len);
+	if (off > len) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes does not hold its "
+		                "%llu levels", len, (unsigned long long)hd.cap);
+		goto fail;
+	}
+	h->levels = bytes + sizeof hd;
+	h->upper_at = (uint32_t *)(void *)(bytes + sizeof hd + pad4((size_t)hd.cap));
+	h->pool = (link_t *)(void *)(bytes + sizeof hd + pad4((size_t)hd.cap) + (size_t)hd.cap * 4);
+	h->cap = (size_t)hd.cap;
+	h->pool_len = (size_t)hd.pool_len;
+	h->borrowed = true;
+	for (size_t s = 0; s < h->cap; s++) {
+		if (h->levels[s] > MAX_LEVEL ||
+		    (uint64_t)h->upper_at[s] + (uint64_t)h->levels[s] * (1 + h->M) > h->pool_len) {
+			rc = brain__err(BRAIN_ECORRUPT, "hnsw: slot %zu's upper layers lie outside them",
+			                s);
+			goto fail;
+		}
+	}
+	size_t extra = (size_t)(1 + h->M0) * sizeof(link_t);
+	rc = brain__flat_load_ex(&h->cfg, extra, 4, bytes + off, len - off, &h->store);
+	if (rc)
+		goto fail;
+	return BRAIN_OK;
+fail:
+	hnsw_close(*out);
+	*out = NULL;
+	return rc;
+}
+
+static size_t hnsw_memory_usage(const brain_index *index)
+{
+	const hnsw *h = chnsw_of(index);
+	size_t bytes = sizeof *h + (h->store ? flat->memory_usage(h->store) : 0) + h->cap * 5 +
+	               h->pool_len * sizeof *h->pool;
+	pthread_mutex_lock(&((hnsw *)h)->scratch_lock);
+	for (size_t i = 0; i < h->nspare; i++)
+		bytes += sizeof(scratch) + h->spare[i]->tag_cap * sizeof(uint16_t) +
+		         (h->spare[i]->cand_cap + h->spare[i]->res_cap) * sizeof(struct cand);
+	pthread_mutex_unlock(&((hnsw *)h)->scratch_lock);
+	return bytes;
+}
+
+const brain_index_vtable brain__index_hnsw = {
+	.version = BRAIN_INDEX_VTABLE_VERSION,
+	.name = "hnsw",
+	.capabilities = BRAIN_INDEX_CAP_FILTER,
+	.open = hnsw_open,
+	.reserve = hnsw_reserve,
+	.add = hnsw_add,
+	.remove = hnsw_remove,
+	.get = hnsw_get,
+	.search = hnsw_search,
+	.memory_usage = hnsw_memory_usage,
+	.close = hnsw_close,
+	.save = hnsw_save,
+	.load = hnsw_load,
+	.add_batch = hnsw_add_batch,
+};

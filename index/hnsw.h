@@ -1,0 +1,13 @@
+/*
+ * index/hnsw.h - the "hnsw" index backend: approximate nearest neighbours
+ * on a Hierarchical Navigable Small World graph, stored with the flat
+ * backend's rows so that a checkpoint is searched where it is mapped.
+ */
+#ifndef BRAIN_INDEX_HNSW_H
+#define BRAIN_INDEX_HNSW_H
+
+#include "braincore/sys/index.h"
+
+extern const brain_index_vtable brain__index_hnsw;
+
+#endif /* BRAIN_INDEX_HNSW_H */
