@@ -52,10 +52,6 @@ extern "C" {
  *                           better links. Read when the graph is created.
  * HNSW_EF_SEARCH            candidates kept while searching (at least k are); higher is
  *                           slower and more exact. Any time.
- * HNSW_SQ8                  1: walk the graph on 8-bit scalar-quantized copies of the
- *                           vectors (a quarter of the memory traffic) and rerank the
- *                           candidates on the float vectors; costs one byte per dimension
- *                           per vector. Read when the graph is created.
  * HNSW_SEED                 seed of the graph's levels: a node's level is a function of
  *                           the seed and its slot, so single-threaded builds of the same
  *                           adds are identical. Read when the graph is created.
@@ -74,7 +70,6 @@ extern "C" {
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \
-	X(HNSW_SQ8, 303, 0, 1, 0)                                                      \
 	X(HNSW_SEED, 304, 0, INT64_MAX, 42)                                            \
 	X(HNSW_EXACT_BELOW, 305, 0, UINT32_MAX, 20000)                                 \
 	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
