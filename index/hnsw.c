@@ -6,10 +6,13 @@
  * after it, its bottom-layer links (a count and up to 2M neighbour slots),
  * so expanding a node and reading its vector touch neighbouring memory.
  * Rows are 4-byte aligned: no padding, so a node costs about what hnswlib's
- * costs. Upper layers live in one pool of u32: a node on level L owns L
- * blocks of (count, M links) at upper_at[slot]. A node's level is a
- * function of the seed and its slot, so the pool's layout is known when
- * slots are reserved, and adding never allocates.
+ * costs. Upper layers live in one pool of u32, in slot order: a node on
+ * level L owns L blocks of (count, M links). A node's level is a function
+ * of the seed and its slot, so the pool's layout is known when slots are
+ * reserved, and adding never allocates. Where a node's blocks start is the
+ * pool offset of its group of 64 slots plus the levels of the slots before
+ * it in the group: 1 byte (its level) and 1/16 byte per node, where a
+ * per-node offset would cost 4.
  *
  * Concurrency. Link words are atomics: a writer (holding the node's lock
  * stripe) stores the neighbours, then the count with release; a reader
@@ -80,11 +83,11 @@ typedef struct hnsw {
 
 	/* per slot, for slots < cap */
 	uint8_t *levels;
-	uint32_t *upper_at; /* pool index of the level-1 block */
+	uint32_t *group_at; /* pool index of each group of 64 slots */
 	size_t cap;
 	link_t *pool;
 	size_t pool_len;
-	bool borrowed; /* levels, upper_at and pool live in a loaded image */
+	bool borrowed; /* levels, group_at and pool live in a loaded image */
 
 	pthread_mutex_t entry_lock;
 	pthread_mutex_t locks[LOCK_STRIPES];
@@ -118,7 +121,10 @@ static inline link_t *links_of(const hnsw *h, uint32_t s, int l)
 {
 	if (l == 0)
 		return (link_t *)(void *)((unsigned char *)brain__flat_row(h->store, s) + h->links_off);
-	return h->pool + h->upper_at[s] + (size_t)(l - 1) * (1 + h->M);
+	size_t at = h->group_at[s >> 6], before = 0;
+	for (uint32_t t = s & ~63u; t < s; t++)
+		before += h->levels[t];
+	return h->pool + at + (before + (size_t)(l - 1)) * (1 + h->M);
 }
 
 static inline uint32_t cap_of(const hnsw *h, int l)
@@ -652,7 +658,7 @@ static void hnsw_close(brain_index *index)
 		flat->close(h->store);
 	if (!h->borrowed) {
 		brain__free(h->levels);
-		brain__free(h->upper_at);
+		brain__free(h->group_at);
 		brain__free(h->pool);
 	}
 	for (size_t i = 0; i < h->nspare; i++)
@@ -676,6 +682,11 @@ static void fix_shape(hnsw *h)
 	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
 }
 
+static size_t groups_for(size_t slots)
+{
+	return (slots + 63) / 64;
+}
+
 /* Levels and upper-layer room of slots [cap, slots). */
 static int grow_graph(hnsw *h, size_t slots)
 {
@@ -686,18 +697,19 @@ static int grow_graph(hnsw *h, size_t slots)
 		pool += (size_t)level_for(h, (uint32_t)s) * (1 + h->M);
 	if (pool > UINT32_MAX)
 		return brain__oom(pool * sizeof(link_t), "hnsw upper layers");
+	size_t groups = groups_for(slots);
 	uint8_t *levels = brain__malloc(slots);
-	uint32_t *upper_at = brain__malloc_array(slots, sizeof *upper_at);
+	uint32_t *group_at = brain__malloc_array(groups, sizeof *group_at);
 	link_t *p = brain__malloc_array(BRAIN_MAX(pool, (size_t)1), sizeof *p);
-	if (!levels || !upper_at || !p) {
+	if (!levels || !group_at || !p) {
 		brain__free(levels);
-		brain__free(upper_at);
+		brain__free(group_at);
 		brain__free(p);
-		return brain__oom(slots * 5 + pool * 4, "hnsw levels");
+		return brain__oom(slots + groups * 4 + pool * 4, "hnsw levels");
 	}
 	if (h->cap) {
 		memcpy(levels, h->levels, h->cap);
-		memcpy(upper_at, h->upper_at, h->cap * sizeof *upper_at);
+		memcpy(group_at, h->group_at, groups_for(h->cap) * sizeof *group_at);
 	}
 	for (size_t i = 0; i < h->pool_len; i++)
 		atomic_init(&p[i], atomic_load_explicit(&h->pool[i], memory_order_relaxed));
@@ -705,19 +717,20 @@ static int grow_graph(hnsw *h, size_t slots)
 	for (size_t s = h->cap; s < slots; s++) {
 		int l = level_for(h, (uint32_t)s);
 		levels[s] = (uint8_t)l;
-		upper_at[s] = (uint32_t)at;
+		if (s % 64 == 0)
+			group_at[s / 64] = (uint32_t)at;
 		for (size_t i = 0; i < (size_t)l * (1 + h->M); i++)
 			atomic_init(&p[at + i], 0);
 		at += (size_t)l * (1 + h->M);
 	}
 	if (!h->borrowed) {
 		brain__free(h->levels);
-		brain__free(h->upper_at);
+		brain__free(h->group_at);
 		brain__free(h->pool);
 	}
 	h->borrowed = false;
 	h->levels = levels;
-	h->upper_at = upper_at;
+	h->group_at = group_at;
 	h->pool = p;
 	h->pool_len = pool;
 	h->cap = slots;
@@ -1006,7 +1019,8 @@ static size_t pad4(size_t x)
 /* Offset of the flat store's bytes in the saved form. */
 static size_t store_offset(uint64_t cap, uint64_t pool_len)
 {
-	size_t head = sizeof(hnsw_saved) + pad4((size_t)cap) + (size_t)cap * 4 + (size_t)pool_len * 4;
+	size_t head = sizeof(hnsw_saved) + pad4((size_t)cap) + groups_for((size_t)cap) * 4 +
+	              (size_t)pool_len * 4;
 	return (head + PAGE - 1) & ~(size_t)(PAGE - 1);
 }
 
@@ -1023,11 +1037,11 @@ static int hnsw_save(const brain_index *index, const brain_index_writer *w)
 	if (rc == BRAIN_OK && pad4(h->cap) > h->cap)
 		rc = w->write(w->payload, zeros, pad4(h->cap) - h->cap);
 	if (rc == BRAIN_OK && h->cap)
-		rc = w->write(w->payload, h->upper_at, h->cap * sizeof *h->upper_at);
+		rc = w->write(w->payload, h->group_at, groups_for(h->cap) * sizeof *h->group_at);
 	/* the pool word by word would be slow: its atomics are plain words */
 	if (rc == BRAIN_OK && h->pool_len)
 		rc = w->write(w->payload, (const void *)h->pool, h->pool_len * sizeof *h->pool);
-	size_t head = sizeof hd + pad4(h->cap) + h->cap * 4 + h->pool_len * 4;
+	size_t head = sizeof hd + pad4(h->cap) + groups_for(h->cap) * 4 + h->pool_len * 4;
 	if (rc == BRAIN_OK && h->store)
 		rc = w->write(w->payload, zeros, store_offset(h->cap, h->pool_len) - head);
 	if (rc == BRAIN_OK && h->store)
@@ -1074,18 +1088,31 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 		goto fail;
 	}
 	h->levels = bytes + sizeof hd;
-	h->upper_at = (uint32_t *)(void *)(bytes + sizeof hd + pad4((size_t)hd.cap));
-	h->pool = (link_t *)(void *)(bytes + sizeof hd + pad4((size_t)hd.cap) + (size_t)hd.cap * 4);
+	h->group_at = (uint32_t *)(void *)(bytes + sizeof hd + pad4((size_t)hd.cap));
+	h->pool = (link_t *)(void *)(bytes + sizeof hd + pad4((size_t)hd.cap) +
+	                             groups_for((size_t)hd.cap) * 4);
 	h->cap = (size_t)hd.cap;
 	h->pool_len = (size_t)hd.pool_len;
 	h->borrowed = true;
+	/* each group's blocks start where the previous group's end, and all
+	 * lie in the pool */
+	uint64_t at = 0;
 	for (size_t s = 0; s < h->cap; s++) {
-		if (h->levels[s] > MAX_LEVEL ||
-		    (uint64_t)h->upper_at[s] + (uint64_t)h->levels[s] * (1 + h->M) > h->pool_len) {
-			rc = brain__err(BRAIN_ECORRUPT, "hnsw: slot %zu's upper layers lie outside them",
-			                s);
+		if (s % 64 == 0 && h->group_at[s / 64] != at) {
+			rc = brain__err(BRAIN_ECORRUPT, "hnsw: slot group %zu starts at %u, not %llu",
+			                s / 64, h->group_at[s / 64], (unsigned long long)at);
 			goto fail;
 		}
+		if (h->levels[s] > MAX_LEVEL) {
+			rc = brain__err(BRAIN_ECORRUPT, "hnsw: slot %zu has level %u", s, h->levels[s]);
+			goto fail;
+		}
+		at += (uint64_t)h->levels[s] * (1 + h->M);
+	}
+	if (at != h->pool_len) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: upper layers hold %llu words, the levels need "
+		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
+		goto fail;
 	}
 	size_t extra = (size_t)(1 + h->M0) * sizeof(link_t);
 	rc = brain__flat_load_ex(&h->cfg, extra, 4, bytes + off, len - off, &h->store);
@@ -1101,8 +1128,8 @@ fail:
 static size_t hnsw_memory_usage(const brain_index *index)
 {
 	const hnsw *h = chnsw_of(index);
-	size_t bytes = sizeof *h + (h->store ? flat->memory_usage(h->store) : 0) + h->cap * 5 +
-	               h->pool_len * sizeof *h->pool;
+	size_t bytes = sizeof *h + (h->store ? flat->memory_usage(h->store) : 0) + h->cap +
+	               groups_for(h->cap) * sizeof *h->group_at + h->pool_len * sizeof *h->pool;
 	pthread_mutex_lock(&((hnsw *)h)->scratch_lock);
 	for (size_t i = 0; i < h->nspare; i++)
 		bytes += sizeof(scratch) + h->spare[i]->tag_cap * sizeof(uint16_t) +
