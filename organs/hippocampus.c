@@ -548,6 +548,26 @@ static int distances(hippocampus *h, brain_msg_distances *m)
 	return rc;
 }
 
+static int update(hippocampus *h, brain_msg_update *m)
+{
+	uint32_t slot;
+	if (!brain__map_get(&h->ids, m->id, &slot))
+		return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)m->id);
+	int rc = index_ready(h);
+	if (rc == BRAIN_OK)
+		rc = h->vt->get(h->index, slot, m->old);
+	if (rc == BRAIN_OK)
+		rc = h->vt->remove(h->index, slot);
+	if (rc)
+		return rc;
+	rc = h->vt->add(h->index, slot, m->vector);
+	if (rc && h->vt->add(h->index, slot, m->old) != BRAIN_OK)
+		return brain__err(BRAIN_EINTERNAL, "update: memory %llu lost its vector: the index "
+		                  "refused the new one and then the old one",
+		                  (unsigned long long)m->id);
+	return rc;
+}
+
 static int status(hippocampus *h, brain_msg_status *m)
 {
 	m->count = atomic_load(&h->count);
@@ -887,6 +907,8 @@ static int handle(void *state, int type, void *msg)
 		return hits(h, msg);
 	case BRAIN_MSG_STATUS:
 		return status(h, msg);
+	case BRAIN_MSG_UPDATE:
+		return update(h, msg);
 	case BRAIN_MSG_DISTANCES:
 		return distances(h, msg);
 	default:

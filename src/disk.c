@@ -333,6 +333,35 @@ static int replay_forget(brain_t *b, uint64_t lsn, const unsigned char *p, size_
 	return rc == BRAIN_ENOTFOUND ? bad_record(lsn, "forgets an id that does not exist") : rc;
 }
 
+static int replay_update(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
+{
+	brain_wal_update h;
+	uint32_t dims = b->env.opts.dimensions;
+	if (len < sizeof h)
+		return bad_record(lsn, "too short");
+	memcpy(&h, p, sizeof h);
+	if (h.dimensions != dims || len != sizeof h + (size_t)dims * sizeof(float))
+		return bad_record(lsn, "an update's fields are out of range");
+	float *vec = brain__malloc_array(dims, sizeof *vec);
+	float *old = brain__malloc_array(dims, sizeof *old);
+	int rc = vec && old ? BRAIN_OK : brain__oom(2 * (size_t)dims * sizeof *vec, "replay");
+	if (rc == BRAIN_OK) {
+		memcpy(vec, p + sizeof h, (size_t)dims * sizeof *vec);
+		for (uint32_t i = 0; rc == BRAIN_OK && i < dims; i++)
+			if (!(vec[i] - vec[i] == 0.0f))
+				rc = bad_record(lsn, "an updated vector is not finite");
+	}
+	if (rc == BRAIN_OK) {
+		brain_msg_update u = {h.id, vec, old};
+		rc = brain__call_UPDATE(&b->spine, &u);
+		if (rc == BRAIN_ENOTFOUND)
+			rc = bad_record(lsn, "updates an id that does not exist");
+	}
+	brain__free(vec);
+	brain__free(old);
+	return rc;
+}
+
 static int replay_apply(void *payload, uint32_t op, uint64_t lsn, const void *data, size_t len)
 {
 	brain_t *b = payload;
@@ -343,6 +372,8 @@ static int replay_apply(void *payload, uint32_t op, uint64_t lsn, const void *da
 		return replay_batch(b, lsn, data, len);
 	case BRAIN_WAL_FORGET:
 		return replay_forget(b, lsn, data, len);
+	case BRAIN_WAL_UPDATE:
+		return replay_update(b, lsn, data, len);
 	default:
 		return bad_record(lsn, "unknown operation");
 	}

@@ -36,6 +36,7 @@ struct brain_wal_replay_info;
 	X(SEARCH, HIPPOCAMPUS, brain_msg_search)            /* read  */             \
 	X(HITS, HIPPOCAMPUS, brain_msg_hits)                /* read  */             \
 	X(STATUS, HIPPOCAMPUS, brain_msg_status)            /* none  */             \
+	X(UPDATE, HIPPOCAMPUS, brain_msg_update)            /* write */             \
 	X(DISTANCES, HIPPOCAMPUS, brain_msg_distances)      /* read  */             \
 	X(RECALL, THALAMUS, brain_msg_recall)               /* read  */             \
 	X(WAL_APPEND, LUNGS, brain_msg_wal_append)          /* write */             \
@@ -229,6 +230,14 @@ typedef struct brain_msg_distances {
 	float *out; /* out: n distances */
 } brain_msg_distances;
 
+/* Replace the vector of memory id (prepared); its record stays. On error
+ * the old vector is back in place. BRAIN_ENOTFOUND if there is none. */
+typedef struct brain_msg_update {
+	brain_id id;
+	const float *vector;
+	float *old;          /* out, dimensions floats: the vector it had */
+} brain_msg_update;
+
 typedef struct brain_msg_status {
 	uint64_t count;       /* out: memories */
 	uint64_t text_count;  /* out: memories with text */
@@ -268,7 +277,8 @@ typedef struct brain_msg_recall {
 enum brain_wal_op {
 	BRAIN_WAL_STORE = 1,  /* brain_wal_store, vector, then text */
 	BRAIN_WAL_BATCH = 2,  /* brain_wal_batch, ids, then the caller's rows */
-	BRAIN_WAL_FORGET = 3  /* the id (u64) */
+	BRAIN_WAL_FORGET = 3, /* the id (u64) */
+	BRAIN_WAL_UPDATE = 4  /* u64 id, u32 dimensions, u32 0, the stored vector */
 };
 
 /* Payload heads of log records (little-endian, as written). */
@@ -280,6 +290,12 @@ typedef struct brain_wal_store {
 	uint32_t dimensions;
 	uint32_t reserved;
 } brain_wal_store;
+
+typedef struct brain_wal_update {
+	uint64_t id;
+	uint32_t dimensions;
+	uint32_t reserved;
+} brain_wal_update;
 
 typedef struct brain_wal_batch {
 	uint64_t n;

@@ -239,6 +239,45 @@ BRAIN_EXPORT int brain_search_ids(brain_t *b, const float *query, size_t k,
 	return rc;
 }
 
+BRAIN_EXPORT int brain_update_vector(brain_t *b, uint64_t id, const float *vector)
+{
+	if (!b || !vector)
+		return brain__err(BRAIN_ENULL, "update_vector: %s is NULL", b ? "vector" : "brain");
+	float *vec = NULL, *old = NULL;
+	int rc = brain__check_writable(b, "update_vector");
+	if (rc == BRAIN_OK)
+		rc = prepared_copy(b, vector, "update_vector: vector", &vec);
+	if (rc == BRAIN_OK) {
+		old = brain__malloc_array(b->env.opts.dimensions, sizeof *old);
+		if (!old)
+			rc = brain__oom(b->env.opts.dimensions * sizeof *old, "update_vector");
+	}
+	uint64_t lsn = 0;
+	if (rc == BRAIN_OK) {
+		brain__wrlock(b);
+		brain_msg_update u = {id, vec, old};
+		rc = brain__call_UPDATE(&b->spine, &u);
+		if (rc == BRAIN_OK) {
+			brain_wal_update head = {id, b->env.opts.dimensions, 0};
+			brain_wal_part parts[2] = {{&head, sizeof head},
+			                           {vec, b->env.opts.dimensions * sizeof(float)}};
+			rc = brain__log_change(b, BRAIN_WAL_UPDATE, parts, 2, &lsn);
+			if (rc) {
+				brain_msg_update back = {id, old, vec};
+				if (brain__call_UPDATE(&b->spine, &back))
+					BRAIN_LOG(BRAIN_LOG_ERROR, "update_vector: could not put back the old "
+					          "vector of %llu", (unsigned long long)id);
+			}
+		}
+		brain__unlock(b);
+	}
+	brain__free(vec);
+	brain__free(old);
+	if (rc == BRAIN_OK)
+		rc = brain__commit(b, lsn);
+	return brain__err_prefix(rc, "update_vector");
+}
+
 BRAIN_EXPORT int brain_get_vector(brain_t *b, uint64_t id, float *vector)
 {
 	if (!b || !vector)

@@ -671,6 +671,52 @@ static void test_storage__small_brains_and_lost_manifest(void **state)
 	}
 }
 
+/* brain_update_vector: applied, logged and replayed, on both backends. */
+static void test_storage__update_vector(void **state)
+{
+	(void)state;
+	int kinds[] = {BRAIN_INDEX_FLAT, BRAIN_INDEX_HNSW};
+	for (size_t k = 0; k < 2; k++) {
+		memfs *fs = memfs_new();
+		brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+		o.index = kinds[k];
+		o.embedder = BRAIN_EMBEDDER_NONE;
+		brain_t *b = NULL;
+		assert_int_equal(brain_open("b", &o, &b), 0);
+		float v[DIMS], w[DIMS], got[DIMS];
+		for (uint64_t id = 1; id <= 200; id++) {
+			vector_for(id, v);
+			assert_int_equal(brain_add(b, id, v), 0);
+		}
+		vector_for(777, w);
+		assert_int_equal(brain_update_vector(b, 5, w), 0);
+		assert_int_equal(brain_update_vector(b, 999, w), BRAIN_ENOTFOUND);
+		w[3] = 1.0f / 0.0f;
+		assert_int_equal(brain_update_vector(b, 5, w), BRAIN_ENONFINITE);
+		vector_for(777, w);
+		uint64_t ids[3];
+		float d[3];
+		size_t found = 0;
+		assert_int_equal(brain_search(b, w, 3, ids, d, &found), 0);
+		assert_int_equal(ids[0], 5);
+		assert_true(d[0] == 0.0f);
+		/* the log has it: a crash now keeps it */
+		memfs *crashed = memfs_clone(fs);
+		assert_int_equal(memfs_crash(crashed, MEMFS_CRASH_DROP, 3), 0);
+		brain_options oc = o;
+		oc.io = memfs_io(crashed);
+		brain_t *c = NULL;
+		assert_int_equal(brain_open("b", &oc, &c), 0);
+		assert_int_equal(brain_get_vector(c, 5, got), 0);
+		assert_memory_equal(got, w, sizeof w);
+		assert_int_equal(brain_count(c), 200);
+		assert_int_equal(brain_close(c), 0);
+		memfs_free(crashed);
+		assert_int_equal(brain_close(b), 0);
+		memfs_free(fs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_storage__background_checkpoint),
 		cmocka_unit_test(test_storage__save_load_backup),
 		cmocka_unit_test(test_storage__small_brains_and_lost_manifest),
+		cmocka_unit_test(test_storage__update_vector),
 		cmocka_unit_test(test_storage__torn_tail_and_damage),
 		cmocka_unit_test(test_storage__crash_at_every_call),
 		cmocka_unit_test(test_storage__fail_every_call),

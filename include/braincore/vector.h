@@ -82,6 +82,17 @@ int brain_search_ids(brain_t *b, const float *query, size_t k, const uint64_t *a
                      size_t n_allowed, uint64_t *ids, float *distances, size_t *found);
 
 /**
+ * Replace the vector of memory `id` (a text memory keeps its text,
+ * importance and times; the vector is prepared as brain_add() prepares
+ * it). In an HNSW index the node is taken out and inserted again, so its
+ * links fit the new vector. Logged like every change.
+ * Returns 0 or: BRAIN_ENULL, BRAIN_ENOTFOUND, BRAIN_ENONFINITE,
+ * BRAIN_EZEROVEC, BRAIN_EREADONLY, BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC.
+ * On error the memory keeps its old vector.
+ */
+int brain_update_vector(brain_t *b, uint64_t id, const float *vector);
+
+/**
  * Copy the stored vector of memory `id` into vector[0..dimensions) (unit
  * length under the cosine metric). Returns 0, BRAIN_ENULL or
  * BRAIN_ENOTFOUND.
