@@ -36,6 +36,9 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "index/distance.h"
 #include "index/flat.h"
@@ -59,6 +62,8 @@ typedef struct scratch {
 		uint32_t s;
 	} *cand, *res;
 	size_t cand_cap, res_cap;
+	unsigned char *qcode; /* the query's 8-bit copy */
+	size_t qcode_cap;
 	uint32_t *ids; /* neighbours gathered for a batch of distances */
 	size_t ids_cap;
 	float *dists;
@@ -77,6 +82,13 @@ typedef struct hnsw {
 	uint64_t seed;
 	double mult;
 
+	/* 8-bit copies (HNSW_SQ8): x ~ sq_lo + sq_step * code, codes uint8
+	 * for L2; x ~ sq_step * code, codes int8, for the inner products */
+	bool sq8;
+	bool sq_ready; /* range learned, codes written */
+	float sq_lo, sq_step;
+	size_t code_off; /* byte offset of the codes in a row */
+
 	bool graph; /* the graph exists (else: exact search only) */
 	_Atomic uint32_t entry;
 	_Atomic int max_level; /* -1: no node in the graph */
@@ -88,6 +100,8 @@ typedef struct hnsw {
 	link_t *pool;
 	size_t pool_len;
 	bool borrowed; /* levels, group_at and pool live in a loaded image */
+
+	size_t removed; /* deletions since the last sweep of dead links */
 
 	pthread_mutex_t entry_lock;
 	pthread_mutex_t locks[LOCK_STRIPES];
@@ -127,6 +141,11 @@ static inline link_t *links_of(const hnsw *h, uint32_t s, int l)
 	return h->pool + at + (before + (size_t)(l - 1)) * (1 + h->M);
 }
 
+static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
+{
+	return (unsigned char *)brain__flat_row(h->store, s) + h->code_off;
+}
+
 static inline uint32_t cap_of(const hnsw *h, int l)
 {
 	return l == 0 ? h->M0 : h->M;
@@ -161,6 +180,7 @@ static void scratch_free(scratch *s)
 	brain__free(s->res);
 	brain__free(s->ids);
 	brain__free(s->dists);
+	brain__free(s->qcode);
 	brain__free(s);
 }
 
@@ -208,6 +228,8 @@ static int scratch_get(hnsw *h, size_t slots, size_t ef, scratch **out)
 		rc = grow((void **)&s->cand, &s->cand_cap, ef + 64, sizeof *s->cand);
 	if (rc == BRAIN_OK)
 		rc = grow((void **)&s->ids, &s->ids_cap, (size_t)h->M0 + 1, sizeof *s->ids);
+	if (rc == BRAIN_OK && h->sq8)
+		rc = grow((void **)&s->qcode, &s->qcode_cap, h->dim, 1);
 	if (rc == BRAIN_OK && !s->dists) {
 		s->dists = brain__malloc_array(s->ids_cap, sizeof *s->dists);
 		if (!s->dists)
@@ -318,15 +340,20 @@ static void maxheap_pop(struct cand *h, size_t *n)
 		h[i] = last;
 }
 
+typedef float (*code_fn)(const unsigned char *, const unsigned char *, uint32_t);
+static code_fn code_dist_for(const hnsw *h);
+
 /* ---- searching one layer ------------------------------------------------- */
 
 /* Best-first search of layer l from `start`, keeping ef results in
  * s->res (a max-heap, *nres of them). Only slots that are occupied are
  * expanded; results also pass the filter (NULL: all). Returns 0 or
  * BRAIN_ENOMEM (the candidate heap could not grow). */
-static int search_layer(const hnsw *h, scratch *s, const float *q, uint32_t start, float dstart,
-                        size_t ef, int l, const brain_index_filter *filter, size_t *nres)
+static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigned char *qcode,
+                        uint32_t start, float dstart, size_t ef, int l,
+                        const brain_index_filter *filter, size_t *nres)
 {
+	code_fn cfn = qcode ? code_dist_for(h) : NULL;
 	size_t ncand = 0, nr = 0;
 	size_t limit = brain__flat_capacity(h->store);
 	s->tag[start] = s->cur;
@@ -350,14 +377,19 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, uint32_t star
 			s->tag[n] = s->cur;
 			if (!brain__flat_used(h->store, n))
 				continue;
-			__builtin_prefetch(vec_of(h, n));
+			__builtin_prefetch(qcode ? (const void *)codes_of(h, n) : (const void *)vec_of(h, n));
 			s->ids[m++] = n;
 		}
 		for (size_t i = 0; i < m; i++) {
 			uint32_t n = s->ids[i];
-			if (i + 1 < m)
-				__builtin_prefetch((const char *)vec_of(h, s->ids[i + 1]) + 64);
-			float d = h->dist(q, vec_of(h, n), h->dim);
+			float d;
+			if (qcode) {
+				d = cfn(qcode, codes_of(h, n), h->dim);
+			} else {
+				if (i + 1 < m)
+					__builtin_prefetch((const char *)vec_of(h, s->ids[i + 1]) + 64);
+				d = h->dist(q, vec_of(h, n), h->dim);
+			}
 			if (nr >= ef && !(d < s->res[0].d))
 				continue;
 			if (ncand == s->cand_cap &&
@@ -506,7 +538,7 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 			s->cur = 1;
 		}
 		size_t nres = 0;
-		int rc = search_layer(h, s, q, cur, dcur, h->efc, l, NULL, &nres);
+		int rc = search_layer(h, s, q, NULL, cur, dcur, h->efc, l, NULL, &nres);
 		if (rc)
 			return rc;
 		/* results nearest first, without the node itself */
@@ -606,6 +638,109 @@ static int build(hnsw *h, const uint32_t *slots, size_t n)
 	return atomic_load(&j.rc);
 }
 
+/* ---- keeping every node reachable ---------------------------------------- */
+
+/* Link `u` into the list of `r` on level 0, replacing r's farthest link
+ * if the list is full (no heuristic: u must get an in-link). */
+static void force_link(hnsw *h, uint32_t r, uint32_t u)
+{
+	lock_node(h, r);
+	link_t *ln = links_of(h, r, 0);
+	uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed), h->M0);
+	const float *v = vec_of(h, r);
+	uint32_t worst = 0;
+	float wd = -1.0f;
+	bool present = false;
+	for (uint32_t i = 1; i <= cnt; i++) {
+		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+		present = present || x == u;
+		float d = brain__flat_used(h->store, x) ? h->dist(v, vec_of(h, x), h->dim) : INFINITY;
+		if (d > wd) {
+			wd = d;
+			worst = i;
+		}
+	}
+	if (!present && cnt < h->M0) {
+		atomic_store_explicit(&ln[1 + cnt], u, memory_order_relaxed);
+		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
+	} else if (!present && worst) {
+		atomic_store_explicit(&ln[worst], u, memory_order_release);
+	}
+	unlock_node(h, r);
+}
+
+/* Mark everything reachable from `from` on level 0. */
+static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
+{
+	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	size_t head = 0, tail = 0;
+	seen[from / 64] |= (uint64_t)1 << (from % 64);
+	queue[tail++] = from;
+	while (head < tail) {
+		uint32_t c = queue[head++];
+		const link_t *ln = links_of(h, c, 0);
+		uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire), h->M0);
+		for (uint32_t i = 1; i <= cnt; i++) {
+			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+			if (x >= limit || (seen[x / 64] >> (x % 64)) & 1 || !brain__flat_used(h->store, x))
+				continue;
+			seen[x / 64] |= (uint64_t)1 << (x % 64);
+			queue[tail++] = x;
+		}
+	}
+}
+
+/* Give every live node that the entry point cannot reach an in-link from
+ * its nearest reachable node. Concurrent inserts and link pruning leave a
+ * few such nodes (in every HNSW library); so do deletions. Best effort:
+ * without memory it does nothing. */
+static void repair_reachability(hnsw *h)
+{
+	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	uint32_t ep = atomic_load(&h->entry);
+	int ml = atomic_load(&h->max_level);
+	if (!h->graph || ml < 0 || ep >= limit || !brain__flat_used(h->store, ep))
+		return;
+	size_t words = limit / 64 + 1;
+	uint64_t *seen = brain__calloc(words, sizeof *seen);
+	uint32_t *queue = brain__malloc_array(limit + 1, sizeof *queue);
+	scratch *s = NULL;
+	if (!seen || !queue || scratch_get(h, limit, h->efc, &s) != BRAIN_OK) {
+		brain__free(seen);
+		brain__free(queue);
+		return;
+	}
+	flood(h, seen, queue, ep);
+	for (uint32_t u = 0; u < limit; u++) {
+		if ((seen[u / 64] >> (u % 64)) & 1 || !brain__flat_used(h->store, u))
+			continue;
+		const float *q = vec_of(h, u);
+		float d = h->dist(q, vec_of(h, ep), h->dim);
+		uint32_t cur = descend(h, q, ep, &d, ml, 0);
+		if (++s->cur == 0) {
+			memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
+			s->cur = 1;
+		}
+		size_t nres = 0;
+		uint32_t best = ep;
+		float bd = INFINITY;
+		if (search_layer(h, s, q, NULL, cur, d, h->efc, 0, NULL, &nres) == BRAIN_OK) {
+			for (size_t i = 0; i < nres; i++) {
+				uint32_t r = s->res[i].s;
+				if (r != u && (seen[r / 64] >> (r % 64)) & 1 && s->res[i].d < bd) {
+					bd = s->res[i].d;
+					best = r;
+				}
+			}
+		}
+		force_link(h, best, u);
+		flood(h, seen, queue, u);
+	}
+	scratch_put(h, s);
+	brain__free(seen);
+	brain__free(queue);
+}
+
 /* ---- the vtable ---------------------------------------------------------- */
 
 static void hnsw_close(brain_index *index);
@@ -680,6 +815,141 @@ static void fix_shape(hnsw *h)
 	                             (int64_t)h->M);
 	h->seed = (uint64_t)brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_SEED);
 	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
+	h->sq8 = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_SQ8) != 0;
+}
+
+static size_t row_extra(const hnsw *h)
+{
+	size_t links = (size_t)(1 + h->M0) * sizeof(link_t);
+	return links + (h->sq8 ? ((size_t)h->dim + 3) & ~(size_t)3 : 0);
+}
+
+/* ---- 8-bit copies -------------------------------------------------------- */
+
+static inline bool sq_l2(const hnsw *h)
+{
+	return h->cfg.metric == BRAIN_METRIC_L2;
+}
+
+static void encode(const hnsw *h, const float *x, unsigned char *c)
+{
+	float inv = h->sq_step > 0 ? 1.0f / h->sq_step : 0.0f;
+	for (uint32_t i = 0; i < h->dim; i++) {
+		if (sq_l2(h)) {
+			float v = (x[i] - h->sq_lo) * inv + 0.5f;
+			c[i] = (unsigned char)(v <= 0 ? 0 : v >= 255 ? 255 : (int)v);
+		} else {
+			float v = x[i] * inv;
+			int q = (int)lrintf(v < -127 ? -127 : v > 127 ? 127 : v);
+			c[i] = (unsigned char)(signed char)q;
+		}
+	}
+}
+
+/* Learn the range from every stored vector and write every code. */
+static void learn_codes(hnsw *h)
+{
+	size_t limit = brain__flat_capacity(h->store);
+	float lo = INFINITY, hi = -INFINITY, amax = 0;
+	for (size_t s = 0; s < limit; s++) {
+		if (!brain__flat_used(h->store, (uint32_t)s))
+			continue;
+		const float *v = vec_of(h, (uint32_t)s);
+		for (uint32_t i = 0; i < h->dim; i++) {
+			lo = BRAIN_MIN(lo, v[i]);
+			hi = BRAIN_MAX(hi, v[i]);
+			amax = BRAIN_MAX(amax, fabsf(v[i]));
+		}
+	}
+	if (!(lo <= hi)) {
+		lo = 0;
+		hi = 1;
+		amax = 1;
+	}
+	h->sq_lo = lo;
+	h->sq_step = sq_l2(h) ? (hi - lo) / 255.0f : amax / 127.0f;
+	for (size_t s = 0; s < limit; s++)
+		if (brain__flat_used(h->store, (uint32_t)s))
+			encode(h, vec_of(h, (uint32_t)s), codes_of(h, (uint32_t)s));
+	h->sq_ready = true;
+}
+
+/* Distance between a coded query and a node's codes, in code units
+ * (only the order matters: candidates are reranked on floats). */
+static float code_l2(const unsigned char *a, const unsigned char *b, uint32_t n)
+{
+	int32_t sum = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t d = (int32_t)a[i] - (int32_t)b[i];
+		sum += d * d;
+	}
+	return (float)sum;
+}
+
+static float code_ip(const unsigned char *a, const unsigned char *b, uint32_t n)
+{
+	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
+	int32_t sum = 0;
+	for (uint32_t i = 0; i < n; i++)
+		sum += (int32_t)x[i] * (int32_t)y[i];
+	return (float)-sum;
+}
+
+#if defined(__x86_64__)
+static inline int32_t hsum_epi32(__m256i v) __attribute__((target("avx2")));
+static inline int32_t hsum_epi32(__m256i v)
+{
+	__m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
+	x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1));
+	return _mm_cvtsi128_si32(x);
+}
+
+/* 16 codes at a time widened to 16-bit lanes; madd sums pairs to 32. */
+__attribute__((target("avx2"))) static float code_l2_avx2(const unsigned char *a,
+                                                          const unsigned char *b, uint32_t n)
+{
+	__m256i acc = _mm256_setzero_si256();
+	uint32_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m256i x = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
+		__m256i y = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
+		__m256i d = _mm256_sub_epi16(x, y);
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
+	}
+	int32_t sum = hsum_epi32(acc);
+	for (; i < n; i++) {
+		int32_t d = (int32_t)a[i] - (int32_t)b[i];
+		sum += d * d;
+	}
+	return (float)sum;
+}
+
+__attribute__((target("avx2"))) static float code_ip_avx2(const unsigned char *a,
+                                                          const unsigned char *b, uint32_t n)
+{
+	__m256i acc = _mm256_setzero_si256();
+	uint32_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
+		__m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+	}
+	int32_t sum = hsum_epi32(acc);
+	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
+	for (; i < n; i++)
+		sum += (int32_t)x[i] * (int32_t)y[i];
+	return (float)-sum;
+}
+#endif
+
+static code_fn code_dist_for(const hnsw *h)
+{
+#if defined(__x86_64__)
+	if (brain__simd_best() >= BRAIN_SIMD_AVX2)
+		return sq_l2(h) ? code_l2_avx2 : code_ip_avx2;
+#endif
+	return sq_l2(h) ? code_l2 : code_ip;
 }
 
 static size_t groups_for(size_t slots)
@@ -744,8 +1014,8 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 		slots = h->cfg.max_slots;
 	if (!h->store) {
 		fix_shape(h);
-		size_t extra = (size_t)(1 + h->M0) * sizeof(link_t);
-		int rc = brain__flat_open_ex(&h->cfg, extra, 4, &h->store);
+		h->code_off = (size_t)h->dim * sizeof(float) + (size_t)(1 + h->M0) * sizeof(link_t);
+		int rc = brain__flat_open_ex(&h->cfg, row_extra(h), 4, &h->store);
 		if (rc)
 			return rc;
 	}
@@ -772,10 +1042,14 @@ static int start_graph(hnsw *h)
 		if (brain__flat_used(h->store, (uint32_t)s))
 			slots[n++] = (uint32_t)s;
 	h->graph = true;
+	if (h->sq8)
+		learn_codes(h);
 	int rc = build(h, slots, n);
 	brain__free(slots);
 	if (rc)
 		h->graph = false;
+	else
+		repair_reachability(h);
 	return rc;
 }
 
@@ -787,6 +1061,8 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 	int rc = flat->add(h->store, slot, vector);
 	if (rc)
 		return rc;
+	if (h->sq8 && h->sq_ready)
+		encode(h, vec_of(h, slot), codes_of(h, slot));
 	if (h->graph) {
 		scratch *s = NULL;
 		rc = scratch_get(h, h->cap, h->efc, &s);
@@ -813,11 +1089,23 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 			return brain__err(BRAIN_ERANGE, "hnsw: slot %u was not reserved", slots[i]);
 	size_t added = 0;
 	int rc = BRAIN_OK;
-	for (; rc == BRAIN_OK && added < n; added++)
+	while (rc == BRAIN_OK && added < n) {
 		rc = flat->add(h->store, slots[added], vectors + added * h->dim);
+		if (rc == BRAIN_OK)
+			added++;
+	}
+	if (rc == BRAIN_OK && h->graph && h->sq8) {
+		/* a batch that at least doubles the index teaches the range
+		 * again (and rewrites every code); otherwise code the new rows */
+		if (!h->sq_ready || 2 * n >= brain__flat_count(h->store))
+			learn_codes(h);
+		else
+			for (size_t i = 0; i < n; i++)
+				encode(h, vec_of(h, slots[i]), codes_of(h, slots[i]));
+	}
 	if (rc == BRAIN_OK) {
-		if (h->graph)
-			rc = build(h, slots, n);
+		if (h->graph && (rc = build(h, slots, n)) == BRAIN_OK)
+			repair_reachability(h);
 		else if (brain__flat_count(h->store) >= exact_below(h))
 			rc = start_graph(h);
 	}
@@ -906,14 +1194,85 @@ static void unlink_node(hnsw *h, uint32_t d)
 	pthread_mutex_unlock(&h->entry_lock);
 }
 
+/* Replace the links to deleted nodes in every live node's lists by the
+ * best of its live links and of what the deleted ones linked to (their
+ * lists stay until their slot is reused). Repairs what unlink_node cannot
+ * see: links into a deleted node from nodes it did not link to. Never
+ * allocates. */
+static void sweep_dead_links(hnsw *h)
+{
+	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	struct cand c[4 * 200 + 8];
+	const size_t room = BRAIN_ARRAY_LEN(c);
+	for (size_t n = 0; n < limit; n++) {
+		if (!brain__flat_used(h->store, (uint32_t)n))
+			continue;
+		for (int l = 0; l <= h->levels[n]; l++) {
+			link_t *ln = links_of(h, (uint32_t)n, l);
+			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
+			                         cap_of(h, l));
+			bool dead = false;
+			for (uint32_t i = 1; i <= cnt && !dead; i++) {
+				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+				dead = x >= limit || !brain__flat_used(h->store, x);
+			}
+			if (!dead)
+				continue;
+			const float *v = vec_of(h, (uint32_t)n);
+			size_t m = 0;
+			lock_node(h, (uint32_t)n);
+			for (uint32_t i = 1; i <= cnt; i++) {
+				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+				if (x >= limit)
+					continue;
+				if (brain__flat_used(h->store, x)) {
+					bool dup = false;
+					for (size_t t = 0; t < m && !dup; t++)
+						dup = c[t].s == x;
+					if (!dup && m < room)
+						c[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
+					continue;
+				}
+				/* a dead link: take what it linked to */
+				const link_t *dl = links_of(h, x, l <= h->levels[x] ? l : 0);
+				uint32_t dc = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_relaxed),
+				                        cap_of(h, l <= h->levels[x] ? l : 0));
+				for (uint32_t j = 1; j <= dc && l <= h->levels[x]; j++) {
+					uint32_t y = atomic_load_explicit(&dl[j], memory_order_relaxed);
+					if (y >= limit || y == n || h->levels[y] < l ||
+					    !brain__flat_used(h->store, y))
+						continue;
+					bool dup = false;
+					for (size_t t = 0; t < m && !dup; t++)
+						dup = c[t].s == y;
+					if (!dup && m < room)
+						c[m++] = (struct cand){h->dist(v, vec_of(h, y), h->dim), y};
+				}
+			}
+			sort_cands(c, m);
+			m = select_neighbours(h, c, m, cap_of(h, l));
+			write_links(ln, c, m);
+			unlock_node(h, (uint32_t)n);
+		}
+	}
+	h->removed = 0;
+}
+
 static int hnsw_remove(brain_index *index, uint32_t slot)
 {
 	hnsw *h = hnsw_of(index);
 	if (!h->store)
 		return brain__err(BRAIN_ENOTFOUND, "hnsw: slot %u holds no vector", slot);
 	int rc = flat->remove(h->store, slot);
-	if (rc == BRAIN_OK && h->graph)
+	if (rc == BRAIN_OK && h->graph) {
 		unlink_node(h, slot);
+		/* every so many deletions (an eighth of what is left), sweep the
+		 * links they left behind: O(nodes) now and then, O(1) amortized */
+		if (++h->removed > brain__flat_count(h->store) / 8) {
+			sweep_dead_links(h);
+			repair_reachability(h);
+		}
+	}
 	return rc;
 }
 
@@ -957,8 +1316,11 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 	if (!h->graph || count < exact_below(h) || ml < 0 || ep >= limit ||
 	    !brain__flat_used(h->store, ep))
 		return flat->search(h->store, query, k, filter, slots, distances, found);
+	if (k > count)
+		k = count;
 	size_t ef = (size_t)BRAIN_MAX(brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EF_SEARCH),
 	                              (int64_t)k);
+	ef = BRAIN_MIN(ef, count);
 	if (filter) {
 		/* Few pass: exact over them is cheaper and never misses. Otherwise
 		 * widen the search by how many the filter turns away. */
@@ -974,7 +1336,20 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 	float d = h->dist(query, vec_of(h, ep), h->dim);
 	uint32_t cur = descend(h, query, ep, &d, ml, 0);
 	size_t nres = 0;
-	rc = search_layer(h, s, query, cur, d, ef, 0, filter, &nres);
+	bool coded = h->sq8 && h->sq_ready;
+	if (coded) {
+		encode(h, query, s->qcode);
+		d = code_dist_for(h)(s->qcode, codes_of(h, cur), h->dim);
+	}
+	rc = search_layer(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0, filter, &nres);
+	if (rc == BRAIN_OK && coded) {
+		/* rerank the candidates on the float vectors */
+		for (size_t i = 0; i < nres; i++)
+			s->res[i].d = h->dist(query, vec_of(h, s->res[i].s), h->dim);
+		size_t n = 0;
+		for (size_t i = 0; i < nres; i++)
+			maxheap_push(s->res, &n, s->res[i]); /* in place: i >= n */
+	}
 	if (rc == BRAIN_OK) {
 		/* nearest first: pop the max-heap from the back */
 		for (size_t i = nres; i > 0; i--) {
@@ -991,6 +1366,10 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 		*found = n;
 	}
 	scratch_put(h, s);
+	/* A walk that found fewer than there are (a graph cut by deletions)
+	 * falls back on the exact search rather than answer short. */
+	if (rc == BRAIN_OK && !filter && *found < k)
+		return flat->search(h->store, query, k, NULL, slots, distances, found);
 	return rc;
 }
 
@@ -1007,9 +1386,12 @@ typedef struct hnsw_saved {
 	uint64_t cap;       /* slots with levels */
 	uint64_t pool_len;  /* u32 words of upper layers */
 	uint32_t has_store; /* 0: nothing was ever added */
+	uint32_t sq8;       /* rows carry 8-bit codes */
+	uint32_t sq_ready;  /* the codes are written */
+	float sq_lo, sq_step;
 	uint32_t reserved;
 } hnsw_saved;
-_Static_assert(sizeof(hnsw_saved) == 64, "hnsw header layout");
+_Static_assert(sizeof(hnsw_saved) == 80, "hnsw header layout");
 
 static size_t pad4(size_t x)
 {
@@ -1030,7 +1412,8 @@ static int hnsw_save(const brain_index *index, const brain_index_writer *w)
 	static const unsigned char zeros[PAGE];
 	hnsw_saved hd = {HNSW_MAGIC, 1, h->M, h->M0, h->efc, h->graph ? 1u : 0u,
 	                 atomic_load(&((hnsw *)h)->max_level), atomic_load(&((hnsw *)h)->entry),
-	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, 0};
+	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
+	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, 0};
 	int rc = w->write(w->payload, &hd, sizeof hd);
 	if (rc == BRAIN_OK && h->cap)
 		rc = w->write(w->payload, h->levels, h->cap);
@@ -1077,6 +1460,16 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	h->seed = hd.seed;
 	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
 	h->graph = hd.graph != 0;
+	if (hd.sq8 > 1 || hd.sq_ready > 1 || (hd.sq_ready && !hd.sq8) ||
+	    !(hd.sq_step >= 0.0f && hd.sq_step < INFINITY) || !(fabsf(hd.sq_lo) < INFINITY)) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved 8-bit range is out of range");
+		goto fail;
+	}
+	h->sq8 = hd.sq8 != 0;
+	h->sq_ready = hd.sq_ready != 0;
+	h->sq_lo = hd.sq_lo;
+	h->sq_step = hd.sq_step;
+	h->code_off = (size_t)h->dim * sizeof(float) + (size_t)(1 + h->M0) * sizeof(link_t);
 	atomic_store(&h->max_level, hd.max_level);
 	atomic_store(&h->entry, hd.entry);
 	if (!hd.has_store)
@@ -1114,8 +1507,7 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
 		goto fail;
 	}
-	size_t extra = (size_t)(1 + h->M0) * sizeof(link_t);
-	rc = brain__flat_load_ex(&h->cfg, extra, 4, bytes + off, len - off, &h->store);
+	rc = brain__flat_load_ex(&h->cfg, row_extra(h), 4, bytes + off, len - off, &h->store);
 	if (rc)
 		goto fail;
 	return BRAIN_OK;

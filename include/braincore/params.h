@@ -52,6 +52,13 @@ extern "C" {
  *                           better links. Read when the graph is created.
  * HNSW_EF_SEARCH            candidates kept while searching (at least k are); higher is
  *                           slower and more exact. Any time.
+ * HNSW_SQ8                  1: keep an 8-bit copy of every vector beside its links and
+ *                           walk the graph on those (a quarter of the memory traffic),
+ *                           then rerank the candidates on the float vectors; costs one
+ *                           byte per dimension per vector. The 8-bit range is learned
+ *                           from the vectors present when the graph starts (and again
+ *                           when a batch at least doubles the index). Read when the
+ *                           first vector is added.
  * HNSW_SEED                 seed of the graph's levels: a node's level is a function of
  *                           the seed and its slot, so single-threaded builds of the same
  *                           adds are identical. Read when the graph is created.
@@ -73,6 +80,7 @@ extern "C" {
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \
+	X(HNSW_SQ8, 303, 0, 1, 0)                                                      \
 	X(HNSW_SEED, 304, 0, INT64_MAX, 42)                                            \
 	X(HNSW_EXACT_BELOW, 305, 0, UINT32_MAX, 10000)                                 \
 	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
