@@ -32,10 +32,13 @@ typedef struct flat_index {
 	uint32_t dim;
 	int metric;
 	uint32_t max_slots;
-	size_t count;              /* occupied slots */
+	_Atomic size_t count;      /* occupied slots */
 	size_t stride;             /* floats from one row to the next */
 	brain_rows rows;           /* row i holds the vector of slot i */
-	uint64_t *used;            /* bit s set: slot s is occupied */
+	/* bit s set: slot s is occupied. Atomic words: a slot's row is written
+	 * before its bit is set, so a search that sees the bit sees the row
+	 * (searches may run beside adds, index/hnsw.c). */
+	_Atomic uint64_t *used;
 	size_t used_words;         /* words allocated in `used` */
 	bool used_borrowed;        /* `used` lives in a loaded image */
 	brain_dist_batch_fn batch; /* distance kernel for the metric */
@@ -85,14 +88,16 @@ static int ensure(flat_index *f, size_t slots)
 		size_t max_words = (size_t)f->max_slots / 64 + 1;
 		size_t n = f->used_words + f->used_words / 2;
 		n = BRAIN_MIN(BRAIN_MAX(n, words), BRAIN_MAX(max_words, words));
-		uint64_t *used = f->used_borrowed ? brain__malloc_array(n, sizeof *used)
-		                                  : brain__realloc(f->used, n * sizeof *used);
+		/* not concurrent with searches: reserve is a change */
+		_Atomic uint64_t *used = f->used_borrowed
+		                                 ? brain__malloc_array(n, sizeof *used)
+		                                 : brain__realloc((void *)f->used, n * sizeof *used);
 		if (!used)
 			return brain__oom(n * sizeof *used, "flat index bitmap");
 		if (f->used_borrowed && f->used_words)
-			memcpy(used, f->used, f->used_words * sizeof *used);
+			memcpy((void *)used, (const void *)f->used, f->used_words * sizeof *used);
 		f->used_borrowed = false;
-		memset(used + f->used_words, 0, (n - f->used_words) * sizeof *used);
+		memset((void *)(used + f->used_words), 0, (n - f->used_words) * sizeof *used);
 		f->used = used;
 		f->used_words = n;
 	}
@@ -204,7 +209,7 @@ static int flat_save(const brain_index *index, const brain_index_writer *w)
 	                (uint32_t)f->rows.stride, f->count, words, nchunks};
 	int rc = w->write(w->payload, &h, sizeof h);
 	if (rc == BRAIN_OK && words)
-		rc = w->write(w->payload, f->used, words * sizeof *f->used);
+		rc = w->write(w->payload, (const void *)f->used, words * sizeof *f->used);
 	static const unsigned char zeros[FLAT_PAGE];
 	size_t pad = rows_offset(words) - sizeof h - words * sizeof *f->used;
 	if (rc == BRAIN_OK && pad)
@@ -258,7 +263,7 @@ int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t a
 		                  "%llu rows", len, (unsigned long long)h.used_words * 64);
 	}
 	unsigned char *bytes = data;
-	f->used = h.used_words ? (uint64_t *)(void *)(bytes + sizeof h) : NULL;
+	f->used = h.used_words ? (_Atomic uint64_t *)(void *)(bytes + sizeof h) : NULL;
 	f->used_words = (size_t)h.used_words;
 	f->used_borrowed = true;
 	size_t count = 0;
@@ -312,7 +317,7 @@ static void flat_close(brain_index *index)
 	flat_index *f = flat_of(index);
 	brain__rows_free(&f->rows);
 	if (!f->used_borrowed)
-		brain__free(f->used);
+		brain__free((void *)f->used);
 	brain__free(f);
 }
 

@@ -102,6 +102,11 @@ typedef struct hnsw {
 	bool borrowed; /* levels, group_at and pool live in a loaded image */
 
 	size_t removed; /* deletions since the last sweep of dead links */
+	size_t sq_learned_at; /* count when the 8-bit range was learned */
+	/* bit s: slot s is wholly inserted. A node is linked to before its
+	 * lower lists are written; searches do not walk through it until then
+	 * (else a newcomer may take it as its only way in and lose the link). */
+	_Atomic uint64_t *ready;
 
 	pthread_mutex_t entry_lock;
 	pthread_mutex_t locks[LOCK_STRIPES];
@@ -139,6 +144,20 @@ static inline link_t *links_of(const hnsw *h, uint32_t s, int l)
 	for (uint32_t t = s & ~63u; t < s; t++)
 		before += h->levels[t];
 	return h->pool + at + (before + (size_t)(l - 1)) * (1 + h->M);
+}
+
+static inline bool is_ready(const hnsw *h, uint32_t s)
+{
+	return (atomic_load_explicit(&h->ready[s / 64], memory_order_acquire) >> (s % 64)) & 1;
+}
+
+static inline void set_ready(hnsw *h, uint32_t s, bool on)
+{
+	uint64_t bit = (uint64_t)1 << (s % 64);
+	if (on)
+		atomic_fetch_or_explicit(&h->ready[s / 64], bit, memory_order_release);
+	else
+		atomic_fetch_and_explicit(&h->ready[s / 64], ~bit, memory_order_release);
 }
 
 static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
@@ -375,7 +394,7 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigne
 			if (n >= limit || s->tag[n] == s->cur)
 				continue;
 			s->tag[n] = s->cur;
-			if (!brain__flat_used(h->store, n))
+			if (!brain__flat_used(h->store, n) || !is_ready(h, n))
 				continue;
 			__builtin_prefetch(qcode ? (const void *)codes_of(h, n) : (const void *)vec_of(h, n));
 			s->ids[m++] = n;
@@ -422,7 +441,7 @@ static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur
 			for (uint32_t i = 1; i <= cnt; i++) {
 				uint32_t n = atomic_load_explicit(&ln[i], memory_order_relaxed);
 				if (n >= limit || n >= h->cap || h->levels[n] < l ||
-				    !brain__flat_used(h->store, n))
+				    !brain__flat_used(h->store, n) || !is_ready(h, n))
 					continue;
 				float d = h->dist(q, vec_of(h, n), h->dim);
 				if (d < *dcur) {
@@ -515,6 +534,7 @@ static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand)
 static int insert(hnsw *h, uint32_t slot, scratch *s)
 {
 	int level = h->levels[slot];
+	set_ready(h, slot, false);
 	for (int l = 0; l <= level; l++)
 		atomic_store_explicit(&links_of(h, slot, l)[0], 0, memory_order_release);
 	const float *q = vec_of(h, slot);
@@ -523,6 +543,7 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 	int max_level = atomic_load(&h->max_level);
 	uint32_t ep = atomic_load(&h->entry);
 	if (max_level < 0) {
+		set_ready(h, slot, true);
 		atomic_store(&h->entry, slot);
 		atomic_store(&h->max_level, level);
 		pthread_mutex_unlock(&h->entry_lock);
@@ -563,6 +584,7 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 		if (n == 0)
 			break;
 	}
+	set_ready(h, slot, true);
 	if (level > max_level) {
 		pthread_mutex_lock(&h->entry_lock);
 		if (level > atomic_load(&h->max_level)) {
@@ -796,6 +818,7 @@ static void hnsw_close(brain_index *index)
 		brain__free(h->group_at);
 		brain__free(h->pool);
 	}
+	brain__free((void *)h->ready);
 	for (size_t i = 0; i < h->nspare; i++)
 		scratch_free(h->spare[i]);
 	brain__free(h->spare);
@@ -872,13 +895,14 @@ static void learn_codes(hnsw *h)
 		if (brain__flat_used(h->store, (uint32_t)s))
 			encode(h, vec_of(h, (uint32_t)s), codes_of(h, (uint32_t)s));
 	h->sq_ready = true;
+	h->sq_learned_at = brain__flat_count(h->store);
 }
 
 /* Distance between a coded query and a node's codes, in code units
  * (only the order matters: candidates are reranked on floats). */
 static float code_l2(const unsigned char *a, const unsigned char *b, uint32_t n)
 {
-	int32_t sum = 0;
+	int64_t sum = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		int32_t d = (int32_t)a[i] - (int32_t)b[i];
 		sum += d * d;
@@ -889,20 +913,24 @@ static float code_l2(const unsigned char *a, const unsigned char *b, uint32_t n)
 static float code_ip(const unsigned char *a, const unsigned char *b, uint32_t n)
 {
 	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
-	int32_t sum = 0;
+	int64_t sum = 0;
 	for (uint32_t i = 0; i < n; i++)
 		sum += (int32_t)x[i] * (int32_t)y[i];
 	return (float)-sum;
 }
 
 #if defined(__x86_64__)
-static inline int32_t hsum_epi32(__m256i v) __attribute__((target("avx2")));
-static inline int32_t hsum_epi32(__m256i v)
+/* Sum of the eight 32-bit lanes, in 64 bits: a lane holds at most
+ * 65025 * 65536 / 8 (no overflow), the sum may not fit in 32. */
+static inline int64_t hsum_epi32(__m256i v) __attribute__((target("avx2")));
+static inline int64_t hsum_epi32(__m256i v)
 {
-	__m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-	x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
-	x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1));
-	return _mm_cvtsi128_si32(x);
+	int32_t lanes[8];
+	_mm256_storeu_si256((__m256i *)(void *)lanes, v);
+	int64_t sum = 0;
+	for (int i = 0; i < 8; i++)
+		sum += lanes[i];
+	return sum;
 }
 
 /* 16 codes at a time widened to 16-bit lanes; madd sums pairs to 32. */
@@ -917,7 +945,7 @@ __attribute__((target("avx2"))) static float code_l2_avx2(const unsigned char *a
 		__m256i d = _mm256_sub_epi16(x, y);
 		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
 	}
-	int32_t sum = hsum_epi32(acc);
+	int64_t sum = hsum_epi32(acc);
 	for (; i < n; i++) {
 		int32_t d = (int32_t)a[i] - (int32_t)b[i];
 		sum += d * d;
@@ -935,7 +963,7 @@ __attribute__((target("avx2"))) static float code_ip_avx2(const unsigned char *a
 		__m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
 		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
 	}
-	int32_t sum = hsum_epi32(acc);
+	int64_t sum = hsum_epi32(acc);
 	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
 	for (; i < n; i++)
 		sum += (int32_t)x[i] * (int32_t)y[i];
@@ -993,6 +1021,16 @@ static int grow_graph(hnsw *h, size_t slots)
 			atomic_init(&p[at + i], 0);
 		at += (size_t)l * (1 + h->M);
 	}
+	size_t words = slots / 64 + 1, old_words = h->cap / 64 + (h->ready ? 1 : 0);
+	_Atomic uint64_t *ready = brain__realloc((void *)h->ready, words * sizeof *ready);
+	if (!ready) {
+		brain__free(levels);
+		brain__free(group_at);
+		brain__free(p);
+		return brain__oom(words * sizeof *ready, "hnsw ready bits");
+	}
+	memset((void *)(ready + old_words), 0, (words - old_words) * sizeof *ready);
+	h->ready = ready;
 	if (!h->borrowed) {
 		brain__free(h->levels);
 		brain__free(h->group_at);
@@ -1061,8 +1099,14 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 	int rc = flat->add(h->store, slot, vector);
 	if (rc)
 		return rc;
-	if (h->sq8 && h->sq_ready)
-		encode(h, vec_of(h, slot), codes_of(h, slot));
+	if (h->sq8 && h->sq_ready) {
+		/* the range learned from the first vectors may be too narrow:
+		 * learn it again whenever the index has doubled (O(1) amortized) */
+		if (brain__flat_count(h->store) >= 2 * BRAIN_MAX(h->sq_learned_at, (size_t)1))
+			learn_codes(h);
+		else
+			encode(h, vec_of(h, slot), codes_of(h, slot));
+	}
 	if (h->graph) {
 		scratch *s = NULL;
 		rc = scratch_get(h, h->cap, h->efc, &s);
@@ -1311,11 +1355,14 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 		return BRAIN_OK;
 	size_t count = brain__flat_count(h->store);
 	size_t limit = brain__flat_capacity(h->store);
+	pthread_mutex_lock(&h->entry_lock);
 	uint32_t ep = atomic_load(&h->entry);
 	int ml = atomic_load(&h->max_level);
-	if (!h->graph || count < exact_below(h) || ml < 0 || ep >= limit ||
+	pthread_mutex_unlock(&h->entry_lock);
+	if (!h->graph || count < exact_below(h) || ml < 0 || ep >= limit || ep >= h->cap ||
 	    !brain__flat_used(h->store, ep))
 		return flat->search(h->store, query, k, filter, slots, distances, found);
+	ml = BRAIN_MIN(ml, (int)h->levels[ep]);
 	if (k > count)
 		k = count;
 	size_t ef = (size_t)BRAIN_MAX(brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EF_SEARCH),
@@ -1510,6 +1557,16 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	rc = brain__flat_load_ex(&h->cfg, row_extra(h), 4, bytes + off, len - off, &h->store);
 	if (rc)
 		goto fail;
+	/* every stored node was wholly inserted before it was saved */
+	h->ready = brain__calloc(h->cap / 64 + 1, sizeof *h->ready);
+	if (!h->ready) {
+		rc = brain__oom((h->cap / 64 + 1) * sizeof *h->ready, "hnsw ready bits");
+		goto fail;
+	}
+	for (size_t s2 = 0; s2 < h->cap && s2 < brain__flat_capacity(h->store); s2++)
+		if (brain__flat_used(h->store, (uint32_t)s2))
+			set_ready(h, (uint32_t)s2, true);
+	h->sq_learned_at = brain__flat_count(h->store);
 	return BRAIN_OK;
 fail:
 	hnsw_close(*out);
