@@ -290,6 +290,17 @@ static int flat_load(const brain_index_config *config, void *data, size_t len,
 	return brain__flat_load_ex(config, 0, 64, data, len, out);
 }
 
+void brain__flat_view(const brain_index *index, brain_flat_view *v)
+{
+	const flat_index *f = cflat_of(index);
+	v->chunks = f->rows.chunks;
+	v->chunk_log2 = f->rows.chunk_log2;
+	v->stride = f->rows.stride;
+	v->used = f->used;
+	v->used_words = f->used_words;
+	v->capacity = brain__rows_capacity(&f->rows);
+}
+
 void *brain__flat_row(const brain_index *index, uint32_t slot)
 {
 	return row_of(cflat_of(index), slot);

@@ -21,6 +21,33 @@ int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t a
 int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align, void *data,
                         size_t len, brain_index **out);
 
+/* Direct access to the rows and the occupancy bits, for a backend built
+ * on flat (inline on its hot path). Valid until the next reserve or
+ * close of the index. */
+typedef struct brain_flat_view {
+	unsigned char *const *chunks;
+	unsigned chunk_log2;
+	size_t stride;
+	const _Atomic uint64_t *used;
+	size_t used_words;
+	size_t capacity;
+} brain_flat_view;
+
+void brain__flat_view(const brain_index *index, brain_flat_view *v);
+
+static inline void *brain__flat_view_row(const brain_flat_view *v, uint32_t slot)
+{
+	return v->chunks[slot >> v->chunk_log2] +
+	       (slot & (((size_t)1 << v->chunk_log2) - 1)) * v->stride;
+}
+
+static inline bool brain__flat_view_used(const brain_flat_view *v, uint32_t slot)
+{
+	return slot / 64 < v->used_words &&
+	       ((__atomic_load_n((const uint64_t *)(const void *)&v->used[slot / 64],
+	                         __ATOMIC_ACQUIRE) >> (slot % 64)) & 1);
+}
+
 /* Row of `slot` (< brain__flat_capacity): the vector, then the extra. */
 void *brain__flat_row(const brain_index *index, uint32_t slot);
 bool brain__flat_used(const brain_index *index, uint32_t slot);

@@ -62,6 +62,8 @@ typedef struct scratch {
 		uint32_t s;
 	} *cand, *res;
 	size_t cand_cap, res_cap;
+	unsigned char *done; /* search_pool: entry i was expanded */
+	size_t done_cap;
 	unsigned char *qcode; /* the query's 8-bit copy */
 	size_t qcode_cap;
 	uint32_t *ids; /* neighbours gathered for a batch of distances */
@@ -73,6 +75,7 @@ typedef struct hnsw {
 	brain_index_config cfg;
 	brain_index *store; /* flat rows: vector, count, links; NULL until the
 	                       first reserve */
+	brain_flat_view fv; /* the store's rows and bits, refreshed at reserve */
 	uint32_t dim;
 	brain_dist_fn dist;
 	size_t links_off; /* byte offset of the bottom-layer count in a row */
@@ -132,14 +135,15 @@ static const brain_index_vtable *const flat = &brain__index_flat;
 
 static inline const float *vec_of(const hnsw *h, uint32_t s)
 {
-	return brain__flat_row(h->store, s);
+	return brain__flat_view_row(&h->fv, s);
 }
 
 /* Links of slot s on level l: [count][neighbours]. */
 static inline link_t *links_of(const hnsw *h, uint32_t s, int l)
 {
 	if (l == 0)
-		return (link_t *)(void *)((unsigned char *)brain__flat_row(h->store, s) + h->links_off);
+		return (link_t *)(void *)((unsigned char *)brain__flat_view_row(&h->fv, s) +
+		                          h->links_off);
 	size_t at = h->group_at[s >> 6], before = 0;
 	for (uint32_t t = s & ~63u; t < s; t++)
 		before += h->levels[t];
@@ -162,7 +166,7 @@ static inline void set_ready(hnsw *h, uint32_t s, bool on)
 
 static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
 {
-	return (unsigned char *)brain__flat_row(h->store, s) + h->code_off;
+	return (unsigned char *)brain__flat_view_row(&h->fv, s) + h->code_off;
 }
 
 static inline uint32_t cap_of(const hnsw *h, int l)
@@ -200,6 +204,7 @@ static void scratch_free(scratch *s)
 	brain__free(s->ids);
 	brain__free(s->dists);
 	brain__free(s->qcode);
+	brain__free(s->done);
 	brain__free(s);
 }
 
@@ -247,6 +252,8 @@ static int scratch_get(hnsw *h, size_t slots, size_t ef, scratch **out)
 		rc = grow((void **)&s->cand, &s->cand_cap, ef + 64, sizeof *s->cand);
 	if (rc == BRAIN_OK)
 		rc = grow((void **)&s->ids, &s->ids_cap, (size_t)h->M0 + 1, sizeof *s->ids);
+	if (rc == BRAIN_OK)
+		rc = grow((void **)&s->done, &s->done_cap, ef + 1, 1);
 	if (rc == BRAIN_OK && h->sq8)
 		rc = grow((void **)&s->qcode, &s->qcode_cap, h->dim, 1);
 	if (rc == BRAIN_OK && !s->dists) {
@@ -374,7 +381,7 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigne
 {
 	code_fn cfn = qcode ? code_dist_for(h) : NULL;
 	size_t ncand = 0, nr = 0;
-	size_t limit = brain__flat_capacity(h->store);
+	size_t limit = h->fv.capacity;
 	s->tag[start] = s->cur;
 	minheap_push(s->cand, &ncand, (struct cand){dstart, start});
 	if (!filter || filter->accept(start, filter->payload))
@@ -394,7 +401,7 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigne
 			if (n >= limit || s->tag[n] == s->cur)
 				continue;
 			s->tag[n] = s->cur;
-			if (!brain__flat_used(h->store, n) || !is_ready(h, n))
+			if (!brain__flat_view_used(&h->fv, n) || !is_ready(h, n))
 				continue;
 			__builtin_prefetch(qcode ? (const void *)codes_of(h, n) : (const void *)vec_of(h, n));
 			s->ids[m++] = n;
@@ -426,10 +433,85 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigne
 	return BRAIN_OK;
 }
 
+/* The same search without a filter, on one sorted pool of the ef best
+ * (nearest first) with a mark per entry once expanded, instead of two
+ * heaps: the nearest unexpanded entry is expanded next, and the search
+ * ends when every entry in the pool has been. Leaves s->res sorted. */
+static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigned char *qcode,
+                        uint32_t start, float dstart, size_t ef, int l, size_t *nres)
+{
+	code_fn cfn = qcode ? code_dist_for(h) : NULL;
+	struct cand *pool = s->res;
+	unsigned char *done = s->done;
+	size_t n = 1, cur = 0;
+	size_t limit = h->fv.capacity;
+	s->tag[start] = s->cur;
+	pool[0] = (struct cand){dstart, start};
+	done[0] = 0;
+	while (cur < n) {
+		uint32_t c = pool[cur].s;
+		done[cur] = 1;
+		size_t next = n; /* lowest position that received an entry */
+		const link_t *ln = links_of(h, c, l);
+		uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
+		if (cnt > cap_of(h, l))
+			cnt = cap_of(h, l);
+		size_t m = 0;
+		for (uint32_t i = 1; i <= cnt; i++) {
+			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+			if (x >= limit || s->tag[x] == s->cur)
+				continue;
+			s->tag[x] = s->cur;
+			if (!brain__flat_view_used(&h->fv, x) || !is_ready(h, x))
+				continue;
+			__builtin_prefetch(qcode ? (const void *)codes_of(h, x) : (const void *)vec_of(h, x));
+			s->ids[m++] = x;
+		}
+		for (size_t i = 0; i < m; i++) {
+			uint32_t x = s->ids[i];
+			float d;
+			if (qcode) {
+				d = cfn(qcode, codes_of(h, x), h->dim);
+			} else {
+				if (i + 1 < m)
+					__builtin_prefetch((const char *)vec_of(h, s->ids[i + 1]) + 64);
+				d = h->dist(q, vec_of(h, x), h->dim);
+			}
+			struct cand e = {d, x};
+			if (n == ef && !nearer(e, pool[n - 1]))
+				continue;
+			/* binary search for the place, then shift the tail */
+			size_t lo = 0, hi = n;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (nearer(pool[mid], e))
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			size_t move = (n == ef ? n - 1 : n) - lo;
+			memmove(pool + lo + 1, pool + lo, move * sizeof *pool);
+			memmove(done + lo + 1, done + lo, move);
+			pool[lo] = e;
+			done[lo] = 0;
+			if (n < ef)
+				n++;
+			if (lo < next)
+				next = lo;
+		}
+		/* the nearest unexpanded entry: a new one, or the next after cur */
+		size_t from = next <= cur ? next : cur + 1;
+		while (from < n && done[from])
+			from++;
+		cur = from;
+	}
+	*nres = n;
+}
+
 /* Greedy descent through the upper layers to level `to` (exclusive). */
 static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur, int from, int to)
 {
-	size_t limit = brain__flat_capacity(h->store);
+	size_t limit = h->fv.capacity;
 	for (int l = from; l > to; l--) {
 		bool changed = true;
 		while (changed) {
@@ -441,7 +523,7 @@ static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur
 			for (uint32_t i = 1; i <= cnt; i++) {
 				uint32_t n = atomic_load_explicit(&ln[i], memory_order_relaxed);
 				if (n >= limit || n >= h->cap || h->levels[n] < l ||
-				    !brain__flat_used(h->store, n) || !is_ready(h, n))
+				    !brain__flat_view_used(&h->fv, n) || !is_ready(h, n))
 					continue;
 				float d = h->dist(q, vec_of(h, n), h->dim);
 				if (d < *dcur) {
@@ -517,7 +599,7 @@ static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand)
 		size_t m = 0;
 		for (uint32_t i = 1; i <= cnt; i++) {
 			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (brain__flat_used(h->store, x))
+			if (brain__flat_view_used(&h->fv, x))
 				cand[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
 		}
 		cand[m++] = (struct cand){h->dist(v, vec_of(h, add), h->dim), add};
@@ -559,16 +641,15 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 			s->cur = 1;
 		}
 		size_t nres = 0;
-		int rc = search_layer(h, s, q, NULL, cur, dcur, h->efc, l, NULL, &nres);
-		if (rc)
-			return rc;
-		/* results nearest first, without the node itself */
+		search_pool(h, s, q, NULL, cur, dcur, h->efc, l, &nres);
+		/* results nearest first (the pool is sorted), without the node */
 		struct cand *c = s->res;
 		size_t n = 0;
 		for (size_t i = 0; i < nres; i++)
 			if (c[i].s != slot)
 				c[n++] = c[i];
-		sort_cands(c, n);
+		if (n == 0)
+			continue;
 		cur = c[0].s;
 		dcur = c[0].d;
 		n = select_neighbours(h, c, n, h->M);
@@ -676,7 +757,7 @@ static void force_link(hnsw *h, uint32_t r, uint32_t u)
 	for (uint32_t i = 1; i <= cnt; i++) {
 		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 		present = present || x == u;
-		float d = brain__flat_used(h->store, x) ? h->dist(v, vec_of(h, x), h->dim) : INFINITY;
+		float d = brain__flat_view_used(&h->fv, x) ? h->dist(v, vec_of(h, x), h->dim) : INFINITY;
 		if (d > wd) {
 			wd = d;
 			worst = i;
@@ -694,7 +775,7 @@ static void force_link(hnsw *h, uint32_t r, uint32_t u)
 /* Mark everything reachable from `from` on level 0. */
 static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
 {
-	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	size_t head = 0, tail = 0;
 	seen[from / 64] |= (uint64_t)1 << (from % 64);
 	queue[tail++] = from;
@@ -704,7 +785,7 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
 		uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire), h->M0);
 		for (uint32_t i = 1; i <= cnt; i++) {
 			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (x >= limit || (seen[x / 64] >> (x % 64)) & 1 || !brain__flat_used(h->store, x))
+			if (x >= limit || (seen[x / 64] >> (x % 64)) & 1 || !brain__flat_view_used(&h->fv, x))
 				continue;
 			seen[x / 64] |= (uint64_t)1 << (x % 64);
 			queue[tail++] = x;
@@ -718,10 +799,10 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
  * without memory it does nothing. */
 static void repair_reachability(hnsw *h)
 {
-	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	uint32_t ep = atomic_load(&h->entry);
 	int ml = atomic_load(&h->max_level);
-	if (!h->graph || ml < 0 || ep >= limit || !brain__flat_used(h->store, ep))
+	if (!h->graph || ml < 0 || ep >= limit || !brain__flat_view_used(&h->fv, ep))
 		return;
 	size_t words = limit / 64 + 1;
 	uint64_t *seen = brain__calloc(words, sizeof *seen);
@@ -734,7 +815,7 @@ static void repair_reachability(hnsw *h)
 	}
 	flood(h, seen, queue, ep);
 	for (uint32_t u = 0; u < limit; u++) {
-		if ((seen[u / 64] >> (u % 64)) & 1 || !brain__flat_used(h->store, u))
+		if ((seen[u / 64] >> (u % 64)) & 1 || !brain__flat_view_used(&h->fv, u))
 			continue;
 		const float *q = vec_of(h, u);
 		float d = h->dist(q, vec_of(h, ep), h->dim);
@@ -872,10 +953,10 @@ static void encode(const hnsw *h, const float *x, unsigned char *c)
 /* Learn the range from every stored vector and write every code. */
 static void learn_codes(hnsw *h)
 {
-	size_t limit = brain__flat_capacity(h->store);
+	size_t limit = h->fv.capacity;
 	float lo = INFINITY, hi = -INFINITY, amax = 0;
 	for (size_t s = 0; s < limit; s++) {
-		if (!brain__flat_used(h->store, (uint32_t)s))
+		if (!brain__flat_view_used(&h->fv, (uint32_t)s))
 			continue;
 		const float *v = vec_of(h, (uint32_t)s);
 		for (uint32_t i = 0; i < h->dim; i++) {
@@ -892,7 +973,7 @@ static void learn_codes(hnsw *h)
 	h->sq_lo = lo;
 	h->sq_step = sq_l2(h) ? (hi - lo) / 255.0f : amax / 127.0f;
 	for (size_t s = 0; s < limit; s++)
-		if (brain__flat_used(h->store, (uint32_t)s))
+		if (brain__flat_view_used(&h->fv, (uint32_t)s))
 			encode(h, vec_of(h, (uint32_t)s), codes_of(h, (uint32_t)s));
 	h->sq_ready = true;
 	h->sq_learned_at = brain__flat_count(h->store);
@@ -1058,8 +1139,14 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 			return rc;
 	}
 	int rc = flat->reserve(h->store, slots);
+	/* cover every row the chunks hold with bits too, so that no add
+	 * grows (moves) them behind the view */
 	if (rc == BRAIN_OK)
-		rc = grow_graph(h, brain__flat_capacity(h->store));
+		rc = flat->reserve(h->store, (uint32_t)BRAIN_MIN(brain__flat_capacity(h->store),
+		                                                 (size_t)UINT32_MAX));
+	brain__flat_view(h->store, &h->fv); /* rows or bits may have moved */
+	if (rc == BRAIN_OK)
+		rc = grow_graph(h, h->fv.capacity);
 	return rc;
 }
 
@@ -1071,13 +1158,13 @@ static size_t exact_below(const hnsw *h)
 /* Build the graph over every vector stored (the index passed the size). */
 static int start_graph(hnsw *h)
 {
-	size_t cap = brain__flat_capacity(h->store), n = 0;
+	size_t cap = h->fv.capacity, n = 0;
 	uint32_t *slots = brain__malloc_array(BRAIN_MAX(brain__flat_count(h->store), (size_t)1),
 	                                      sizeof *slots);
 	if (!slots)
 		return brain__oom(brain__flat_count(h->store) * sizeof *slots, "hnsw build");
 	for (size_t s = 0; s < cap; s++)
-		if (brain__flat_used(h->store, (uint32_t)s))
+		if (brain__flat_view_used(&h->fv, (uint32_t)s))
 			slots[n++] = (uint32_t)s;
 	h->graph = true;
 	if (h->sq8)
@@ -1157,7 +1244,7 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 		/* none of them stays: those in the graph leave it as deletions
 		 * do (which never allocate) */
 		for (size_t i = 0; i < added; i++)
-			if (brain__flat_used(h->store, slots[i]))
+			if (brain__flat_view_used(&h->fv, slots[i]))
 				hnsw_remove(index, slots[i]);
 	}
 	return rc;
@@ -1168,11 +1255,11 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 /* Entry point after the old one left: a live node on the highest level. */
 static void new_entry(hnsw *h)
 {
-	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	int best = -1;
 	uint32_t at = 0;
 	for (size_t s = 0; s < limit; s++) {
-		if (brain__flat_used(h->store, (uint32_t)s) && h->levels[s] > best) {
+		if (brain__flat_view_used(&h->fv, (uint32_t)s) && h->levels[s] > best) {
 			best = h->levels[s];
 			at = (uint32_t)s;
 		}
@@ -1186,7 +1273,7 @@ static void new_entry(hnsw *h)
  * allocates. */
 static void unlink_node(hnsw *h, uint32_t d)
 {
-	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	uint32_t ds[2 * 100 + 1];
 	struct cand c[4 * 100 + 4];
 	int top = d < h->cap ? h->levels[d] : 0;
@@ -1197,7 +1284,7 @@ static void unlink_node(hnsw *h, uint32_t d)
 			ds[i] = atomic_load_explicit(&dl[1 + i], memory_order_relaxed);
 		for (uint32_t i = 0; i < nd; i++) {
 			uint32_t n = ds[i];
-			if (n >= limit || n == d || h->levels[n] < l || !brain__flat_used(h->store, n))
+			if (n >= limit || n == d || h->levels[n] < l || !brain__flat_view_used(&h->fv, n))
 				continue;
 			lock_node(h, n);
 			link_t *ln = links_of(h, n, l);
@@ -1212,14 +1299,14 @@ static void unlink_node(hnsw *h, uint32_t d)
 					had = true;
 					continue;
 				}
-				if (x < limit && brain__flat_used(h->store, x))
+				if (x < limit && brain__flat_view_used(&h->fv, x))
 					c[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
 			}
 			if (had) {
 				for (uint32_t j = 0; j < nd; j++) {
 					uint32_t x = ds[j];
 					bool dup = x == n || x >= limit || h->levels[x] < l ||
-					           !brain__flat_used(h->store, x);
+					           !brain__flat_view_used(&h->fv, x);
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
 					if (!dup)
@@ -1245,11 +1332,11 @@ static void unlink_node(hnsw *h, uint32_t d)
  * allocates. */
 static void sweep_dead_links(hnsw *h)
 {
-	size_t limit = BRAIN_MIN(h->cap, brain__flat_capacity(h->store));
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	struct cand c[4 * 200 + 8];
 	const size_t room = BRAIN_ARRAY_LEN(c);
 	for (size_t n = 0; n < limit; n++) {
-		if (!brain__flat_used(h->store, (uint32_t)n))
+		if (!brain__flat_view_used(&h->fv, (uint32_t)n))
 			continue;
 		for (int l = 0; l <= h->levels[n]; l++) {
 			link_t *ln = links_of(h, (uint32_t)n, l);
@@ -1258,7 +1345,7 @@ static void sweep_dead_links(hnsw *h)
 			bool dead = false;
 			for (uint32_t i = 1; i <= cnt && !dead; i++) {
 				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-				dead = x >= limit || !brain__flat_used(h->store, x);
+				dead = x >= limit || !brain__flat_view_used(&h->fv, x);
 			}
 			if (!dead)
 				continue;
@@ -1269,7 +1356,7 @@ static void sweep_dead_links(hnsw *h)
 				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 				if (x >= limit)
 					continue;
-				if (brain__flat_used(h->store, x)) {
+				if (brain__flat_view_used(&h->fv, x)) {
 					bool dup = false;
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
@@ -1284,7 +1371,7 @@ static void sweep_dead_links(hnsw *h)
 				for (uint32_t j = 1; j <= dc && l <= h->levels[x]; j++) {
 					uint32_t y = atomic_load_explicit(&dl[j], memory_order_relaxed);
 					if (y >= limit || y == n || h->levels[y] < l ||
-					    !brain__flat_used(h->store, y))
+					    !brain__flat_view_used(&h->fv, y))
 						continue;
 					bool dup = false;
 					for (size_t t = 0; t < m && !dup; t++)
@@ -1334,10 +1421,10 @@ static int hnsw_get(const brain_index *index, uint32_t slot, float *vector)
  * sample is too small to tell. */
 static double pass_rate(const hnsw *h, const brain_index_filter *filter)
 {
-	size_t limit = brain__flat_capacity(h->store), tried = 0, passed = 0;
+	size_t limit = h->fv.capacity, tried = 0, passed = 0;
 	for (uint64_t i = 0; i < 4096 && tried < 256; i++) {
 		uint32_t s = (uint32_t)(brain__mix64(i + 1) % limit);
-		if (!brain__flat_used(h->store, s))
+		if (!brain__flat_view_used(&h->fv, s))
 			continue;
 		tried++;
 		passed += filter->accept(s, filter->payload) != 0;
@@ -1354,13 +1441,13 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 	if (!h->store || k == 0)
 		return BRAIN_OK;
 	size_t count = brain__flat_count(h->store);
-	size_t limit = brain__flat_capacity(h->store);
+	size_t limit = h->fv.capacity;
 	pthread_mutex_lock(&h->entry_lock);
 	uint32_t ep = atomic_load(&h->entry);
 	int ml = atomic_load(&h->max_level);
 	pthread_mutex_unlock(&h->entry_lock);
 	if (!h->graph || count < exact_below(h) || ml < 0 || ep >= limit || ep >= h->cap ||
-	    !brain__flat_used(h->store, ep))
+	    !brain__flat_view_used(&h->fv, ep))
 		return flat->search(h->store, query, k, filter, slots, distances, found);
 	ml = BRAIN_MIN(ml, (int)h->levels[ep]);
 	if (k > count)
@@ -1388,7 +1475,11 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 		encode(h, query, s->qcode);
 		d = code_dist_for(h)(s->qcode, codes_of(h, cur), h->dim);
 	}
-	rc = search_layer(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0, filter, &nres);
+	bool sorted = !filter;
+	if (sorted)
+		search_pool(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0, &nres);
+	else
+		rc = search_layer(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0, filter, &nres);
 	if (rc == BRAIN_OK && coded) {
 		/* rerank the candidates on the float vectors */
 		for (size_t i = 0; i < nres; i++)
@@ -1396,8 +1487,9 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 		size_t n = 0;
 		for (size_t i = 0; i < nres; i++)
 			maxheap_push(s->res, &n, s->res[i]); /* in place: i >= n */
+		sorted = false;
 	}
-	if (rc == BRAIN_OK) {
+	if (rc == BRAIN_OK && !sorted) {
 		/* nearest first: pop the max-heap from the back */
 		for (size_t i = nres; i > 0; i--) {
 			struct cand top = s->res[0];
@@ -1405,6 +1497,8 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 			maxheap_pop(s->res, &n);
 			s->res[i - 1 + 0] = top; /* the slot just freed at the end */
 		}
+	}
+	if (rc == BRAIN_OK) {
 		size_t n = BRAIN_MIN(k, nres);
 		for (size_t i = 0; i < n; i++) {
 			slots[i] = s->res[i].s;
@@ -1557,14 +1651,15 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	rc = brain__flat_load_ex(&h->cfg, row_extra(h), 4, bytes + off, len - off, &h->store);
 	if (rc)
 		goto fail;
+	brain__flat_view(h->store, &h->fv);
 	/* every stored node was wholly inserted before it was saved */
 	h->ready = brain__calloc(h->cap / 64 + 1, sizeof *h->ready);
 	if (!h->ready) {
 		rc = brain__oom((h->cap / 64 + 1) * sizeof *h->ready, "hnsw ready bits");
 		goto fail;
 	}
-	for (size_t s2 = 0; s2 < h->cap && s2 < brain__flat_capacity(h->store); s2++)
-		if (brain__flat_used(h->store, (uint32_t)s2))
+	for (size_t s2 = 0; s2 < h->cap && s2 < h->fv.capacity; s2++)
+		if (brain__flat_view_used(&h->fv, (uint32_t)s2))
 			set_ready(h, (uint32_t)s2, true);
 	h->sq_learned_at = brain__flat_count(h->store);
 	return BRAIN_OK;
