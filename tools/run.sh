@@ -10,6 +10,8 @@
 #   sh tools/run.sh fuzz     libFuzzer targets (clang, ASan+UBSan), each for
 #                            BRAINCORE_FUZZ_SECONDS (default 30)
 #   sh tools/run.sh bench    build and run the benchmarks (bench/)
+#   sh tools/run.sh ann      approximate search on real data (bench_ann): prepare
+#                            the data, recall/QPS against hnswlib, plots into docs/bench/
 #
 # Build trees go to build/<mode>; BRAINCORE_JOBS sets the parallelism.
 set -eu
@@ -66,7 +68,7 @@ tsan)
 	need $test_deps
 	configure_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAINCORE_SANITIZE=thread
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-		ctest --output-on-failure -R 'test_(threads|spine|errors|api|think|storage|memfs)$'
+		ctest --output-on-failure -R 'test_(threads|spine|errors|api|think|storage|memfs|hnsw)$'
 	;;
 gnu11)
 	need $build_deps
@@ -123,8 +125,68 @@ bench)
 	build/bench/bench/bench_durable --json build/bench/bench_durable.json
 	build/bench/bench/bench_open --json build/bench/bench_open.json
 	;;
+ann)
+	# braincore's HNSW against hnswlib (same M, efConstruction, data, threads)
+	# on ngt-sift5k and glove100-100k (../shared/data, else GloVe prepared
+	# from npm) and Fashion-MNIST (prepared from Debian's package):
+	# one-thread build and the recall@10 / QPS curves, then a two-thread
+	# build (and ef 64, to see that recall holds). QPS: the fastest of 5
+	# passes over the ef list. Full output in
+	# build/ann/results; curves in docs/bench/<set>-recall-qps.png; one
+	# summary table in build/ann/results/summary.md. Extra arguments go to
+	# every bench_ann run, e.g. sh tools/run.sh ann --queries 200
+	need $build_deps libbenchmark-dev libhnswlib-dev gnuplot-nox dataset-fashion-mnist
+	cmake -S . -B build/ann -DCMAKE_BUILD_TYPE=Release -DBRAINCORE_TESTS=OFF \
+		-DBRAINCORE_BENCH=ON > build/ann.configure.log 2>&1 ||
+		{ cat build/ann.configure.log; exit 1; }
+	cmake --build build/ann -j "$jobs" --target bench_ann
+	bench_ann=build/ann/bench/bench_ann
+	shared=${BRAINCORE_SHARED_DATA:-../shared/data}
+	data=build/ann-data
+	# Node for the GloVe and Fashion-MNIST converters (a node from elsewhere,
+	# e.g. NodeSource's, brings its own npm: leave it).
+	if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+		need nodejs npm
+	fi
+	sets=""
+	if [ -s "$shared/ngt-sift5k/groundtruth.ivecs" ]; then
+		sets="$shared/ngt-sift5k"
+	else
+		echo "run.sh: no $shared/ngt-sift5k: skipped (it comes only with the shared data)" >&2
+	fi
+	if [ -s "$shared/glove100-100k/groundtruth.ivecs" ]; then
+		sets="$sets $shared/glove100-100k"
+	else
+		sh bench/prepare_data.sh --out "$data" --bench-ann "$bench_ann" glove
+		sets="$sets $data/glove100-100k"
+	fi
+	sh bench/prepare_data.sh --out "$data" --bench-ann "$bench_ann" fashion
+	sets="$sets $data/fashion-mnist"
+	shift
+	res=build/ann/results
+	rm -rf "$res"
+	mkdir -p "$res/t2" docs/bench
+	for d in $sets; do
+		name=$(basename "$d")
+		echo "run.sh: bench_ann on $name" >&2
+		# (no tee: sh has no pipefail, and a failed run must stop here)
+		status=0
+		"$bench_ann" --data "$d" --threads 1 --sq8 --passes 5 --json "$res/$name.json" \
+			--summary "$res/summary.md" "$@" > "$res/$name.md" || status=$?
+		cat "$res/$name.md"
+		[ "$status" -eq 0 ] || exit "$status"
+		"$bench_ann" --data "$d" --threads 2 --ef 64 --json "$res/t2/$name.json" \
+			--summary "$res/summary.md" "$@" > "$res/t2/$name.md" || status=$?
+		cat "$res/t2/$name.md"
+		[ "$status" -eq 0 ] || exit "$status"
+		sh bench/plot_ann.sh "$res/$name-" "docs/bench/$name-recall-qps.png" \
+			"$name: recall@10 vs QPS (k = 10, one thread; M = 16, efConstruction = 200)"
+	done
+	echo
+	cat "$res/summary.md"
+	;;
 *)
-	echo "usage: sh tools/run.sh demo|test|asan|tsan|gnu11|fuzz|bench" >&2
+	echo "usage: sh tools/run.sh demo|test|asan|tsan|gnu11|fuzz|bench|ann" >&2
 	exit 2
 	;;
 esac
