@@ -1,5 +1,6 @@
 // bench/bench_common.cpp - see bench_common.h.
 #include "bench_common.h"
+#include "bench_sentences.h"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -343,35 +344,12 @@ static std::vector<std::string> split_tabs(const std::string &line)
 // Deterministic English-like sentences, when the STS data is absent.
 static std::vector<std::string> synthetic(size_t n)
 {
-	static const char *const subj[] = {
-		"A man", "A woman", "The child", "A dog", "The cat", "A young girl", "An old man",
-		"The chef", "A group of people", "The musician", "A police officer", "The teacher",
-		"A soldier", "The farmer", "A boy", "The pilot", "A doctor", "The senator",
-		"A student", "The company"};
-	static const char *const verb[] = {
-		"is playing", "is cutting", "is riding", "is slicing", "is eating", "is reading",
-		"is painting", "is cleaning", "is carrying", "is watching", "bought", "sold",
-		"repaired", "found", "lost", "is building", "is throwing", "is holding",
-		"announced", "is cooking"};
-	static const char *const adj[] = {
-		"a red", "a large", "the old", "a small", "a wooden", "the new", "a broken",
-		"a shiny", "the green", "a heavy", "a soft", "the blue", "a tiny", "the famous",
-		"a cheap", "an expensive", "a yellow", "the second", "a strange", "a quiet"};
-	static const char *const noun[] = {
-		"guitar", "onion", "bicycle", "potato", "sandwich", "book", "fence", "car", "flute",
-		"box", "horse", "ball", "piano", "tomato", "house", "boat", "report", "contract",
-		"computer", "bridge", "camera", "kitchen", "window", "garden", "letter"};
-	static const char *const place[] = {
-		"", " in the park", " on the street", " at the market", " near the river",
-		" in the kitchen", " on Monday", " after the storm", " in Paris", " at night",
-		" on the beach", " in the office"};
 	std::vector<std::string> out;
 	std::unordered_set<std::string> seen;
-	Rng rng(42);
+	uint64_t state = 42;
+	char buf[256];
 	while (out.size() < n) {
-		std::string s = std::string(subj[rng.below(20)]) + " " + verb[rng.below(20)] + " " +
-		                adj[rng.below(20)] + " " + noun[rng.below(25)] + place[rng.below(12)] +
-		                ".";
+		std::string s(buf, bench_sentence(&state, buf, sizeof buf));
 		if (seen.insert(s).second)
 			out.push_back(s);
 	}

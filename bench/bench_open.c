@@ -49,6 +49,8 @@
 
 #include <braincore.h>
 
+#include "bench_sentences.h"
+
 #ifndef BENCH_SHARED_DATA_DIR
 #define BENCH_SHARED_DATA_DIR "../shared/data"
 #endif
@@ -257,38 +259,11 @@ static const char *shared_data_dir(void)
 
 static void synthetic(corpus *c, strset *set, size_t n)
 {
-	static const char *const subj[] = {
-		"A man", "A woman", "The child", "A dog", "The cat", "A young girl", "An old man",
-		"The chef", "A group of people", "The musician", "A police officer", "The teacher",
-		"A soldier", "The farmer", "A boy", "The pilot", "A doctor", "The senator",
-		"A student", "The company"};
-	static const char *const verb[] = {
-		"is playing", "is cutting", "is riding", "is slicing", "is eating", "is reading",
-		"is painting", "is cleaning", "is carrying", "is watching", "bought", "sold",
-		"repaired", "found", "lost", "is building", "is throwing", "is holding",
-		"announced", "is cooking"};
-	static const char *const adj[] = {
-		"a red", "a large", "the old", "a small", "a wooden", "the new", "a broken",
-		"a shiny", "the green", "a heavy", "a soft", "the blue", "a tiny", "the famous",
-		"a cheap", "an expensive", "a yellow", "the second", "a strange", "a quiet"};
-	static const char *const noun[] = {
-		"guitar", "onion", "bicycle", "potato", "sandwich", "book", "fence", "car", "flute",
-		"box", "horse", "ball", "piano", "tomato", "house", "boat", "report", "contract",
-		"computer", "bridge", "camera", "kitchen", "window", "garden", "letter"};
-	static const char *const place[] = {
-		"", " in the park", " on the street", " at the market", " near the river",
-		" in the kitchen", " on Monday", " after the storm", " in Paris", " at night",
-		" on the beach", " in the office"};
 	uint64_t s = 42;
+	char buf[256];
 	while (c->n < n) {
-		char buf[256];
-		const char *a = subj[splitmix(&s) % 20];
-		const char *b = verb[splitmix(&s) % 20];
-		const char *d = adj[splitmix(&s) % 20];
-		const char *e = noun[splitmix(&s) % 25];
-		const char *f = place[splitmix(&s) % 12];
-		int len = snprintf(buf, sizeof buf, "%s %s %s %s%s.", a, b, d, e, f);
-		strset_add(set, c, buf, (size_t)len);
+		size_t len = bench_sentence(&s, buf, sizeof buf);
+		strset_add(set, c, buf, len);
 	}
 }
 

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,6 +572,19 @@ static int load_memories(brain_t *b, const cli *c, remembered_list *list)
 /* Commands                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* Close a command's JSON document (an object around one array), print it
+ * (or, without json, what was printed already) unless the command failed,
+ * and release it. Returns the exit code. */
+static int end_listing(cli_json *j, int ex, bool json)
+{
+	cli_json_end_array(j);
+	cli_json_end_object(j);
+	if (!ex)
+		ex = cli_finish_output(json ? j : NULL);
+	cli_json_free(j);
+	return ex;
+}
+
 static int cmd_remember(const cli *c, brain_t *b)
 {
 	remembered_list list = {NULL, 0, 0};
@@ -625,13 +639,8 @@ static int cmd_remember(const cli *c, brain_t *b)
 		brain_results_free(r);
 		cli_json_end_object(&j);
 	}
-	cli_json_end_array(&j);
-	cli_json_end_object(&j);
 	free(list.v);
-	if (!ex)
-		ex = cli_finish_output(&j);
-	cli_json_free(&j);
-	return ex;
+	return end_listing(&j, ex, true);
 }
 
 static int cmd_recall(const cli *c, brain_t *b)
@@ -686,12 +695,7 @@ static int cmd_recall(const cli *c, brain_t *b)
 		}
 		brain_results_free(r);
 	}
-	cli_json_end_array(&j);
-	cli_json_end_object(&j);
-	if (!ex)
-		ex = cli_finish_output(c->json ? &j : NULL);
-	cli_json_free(&j);
-	return ex;
+	return end_listing(&j, ex, c->json);
 }
 
 static int cmd_think(const cli *c, brain_t *b)
@@ -734,12 +738,7 @@ static int cmd_think(const cli *c, brain_t *b)
 		}
 		brain_results_free(r);
 	}
-	cli_json_end_array(&j);
-	cli_json_end_object(&j);
-	if (!ex)
-		ex = cli_finish_output(c->json ? &j : NULL);
-	cli_json_free(&j);
-	return ex;
+	return end_listing(&j, ex, c->json);
 }
 
 static int cmd_demo(const cli *c, brain_t *b)
