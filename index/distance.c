@@ -92,6 +92,37 @@ static void ip_batch_scalar(const float *q, const float *rows, size_t n, size_t 
 		out[i] = ip_scalar(q, rows + i * stride, dim);
 }
 
+static void l2sq_gather_scalar(const float *q, const float *const *rows, size_t n, size_t dim,
+                               float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = l2sq_scalar(q, rows[i], dim);
+}
+
+static void ip_gather_scalar(const float *q, const float *const *rows, size_t n, size_t dim,
+                             float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = ip_scalar(q, rows[i], dim);
+}
+
+#ifdef BRAIN_HAVE_X86_KERNELS
+/* AVX2 has no specialised gather: the pair kernel row by row. */
+static void l2sq_gather_avx2(const float *q, const float *const *rows, size_t n, size_t dim,
+                             float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = brain__l2sq_avx2(q, rows[i], dim);
+}
+
+static void ip_gather_avx2(const float *q, const float *const *rows, size_t n, size_t dim,
+                           float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = brain__ip_avx2(q, rows[i], dim);
+}
+#endif
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 typedef struct kernel_set {
@@ -99,15 +130,19 @@ typedef struct kernel_set {
 	brain_dist_fn ip;
 	brain_dist_batch_fn l2_batch;
 	brain_dist_batch_fn ip_batch;
+	brain_dist_gather_fn l2_gather;
+	brain_dist_gather_fn ip_gather;
 } kernel_set;
 
 static const kernel_set g_kernels[BRAIN_SIMD__COUNT] = {
-	[BRAIN_SIMD_SCALAR] = {l2sq_scalar, ip_scalar, l2sq_batch_scalar, ip_batch_scalar},
+	[BRAIN_SIMD_SCALAR] = {l2sq_scalar, ip_scalar, l2sq_batch_scalar, ip_batch_scalar,
+	                       l2sq_gather_scalar, ip_gather_scalar},
 #ifdef BRAIN_HAVE_X86_KERNELS
 	[BRAIN_SIMD_AVX2] = {brain__l2sq_avx2, brain__ip_avx2, brain__l2sq_batch_avx2,
-	                     brain__ip_batch_avx2},
+	                     brain__ip_batch_avx2, l2sq_gather_avx2, ip_gather_avx2},
 	[BRAIN_SIMD_AVX512] = {brain__l2sq_avx512, brain__ip_avx512, brain__l2sq_batch_avx512,
-	                       brain__ip_batch_avx512},
+	                       brain__ip_batch_avx512, brain__l2sq_gather_avx512,
+	                       brain__ip_gather_avx512},
 #endif
 };
 
@@ -232,6 +267,22 @@ brain_dist_batch_fn brain__dist_batch_fn(int metric, int level)
 	case BRAIN_METRIC_IP:
 	case BRAIN_METRIC_COSINE:
 		return k->ip_batch;
+	default:
+		return NULL;
+	}
+}
+
+brain_dist_gather_fn brain__dist_gather_fn(int metric, int level)
+{
+	const kernel_set *k = kernels_at(level);
+	if (!k)
+		return NULL;
+	switch (metric) {
+	case BRAIN_METRIC_L2:
+		return k->l2_gather;
+	case BRAIN_METRIC_IP:
+	case BRAIN_METRIC_COSINE:
+		return k->ip_gather;
 	default:
 		return NULL;
 	}

@@ -29,6 +29,11 @@ typedef float (*brain_dist_fn)(const float *a, const float *b, size_t dim);
 typedef void (*brain_dist_batch_fn)(const float *q, const float *rows, size_t n,
                                     size_t stride, size_t dim, float *out);
 
+/* Distances from q to n rows anywhere in memory (rows[i]): what a graph
+ * walk asks for the neighbours of one node. */
+typedef void (*brain_dist_gather_fn)(const float *q, const float *const *rows, size_t n,
+                                     size_t dim, float *out);
+
 /* The best level this CPU (and this build) supports. Cached after the first
  * call; thread-safe. The environment variable BRAINCORE_SIMD=scalar|avx2|
  * avx512 lowers it (never raises it beyond what the CPU has). */
@@ -46,6 +51,8 @@ brain_simd_level brain__simd_choose(const char *override);
  * exactly (bit for bit) the distance the single-pair kernel gives. */
 brain_dist_fn brain__dist_fn(int metric, int level);
 brain_dist_batch_fn brain__dist_batch_fn(int metric, int level);
+/* The same bit-for-bit promise for the gather kernel. */
+brain_dist_gather_fn brain__dist_gather_fn(int metric, int level);
 
 /* Scalar references. */
 float brain__l2sq_ref(const float *a, const float *b, size_t dim);
@@ -68,6 +75,10 @@ void brain__l2sq_batch_avx512(const float *q, const float *rows, size_t n, size_
                               size_t dim, float *out);
 void brain__ip_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
                             size_t dim, float *out);
+void brain__l2sq_gather_avx512(const float *q, const float *const *rows, size_t n, size_t dim,
+                               float *out);
+void brain__ip_gather_avx512(const float *q, const float *const *rows, size_t n, size_t dim,
+                             float *out);
 #endif
 
 /* Check a vector entering the brain and copy it to `out` (which may be

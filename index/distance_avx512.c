@@ -148,6 +148,110 @@ AVX512 void brain__ip_batch_avx512(const float *q, const float *rows, size_t n, 
 		out[i] = 1.0f - out[i];
 }
 
+/* ---- gather: rows anywhere, the query held in registers ----------------
+ *
+ * A graph walk computes the distances from one query to a handful of rows
+ * scattered in memory. For dim <= 256 the query's 16-float blocks stay in
+ * registers across the rows (one load per block instead of two, no loop
+ * and no call per row): one instance per block count NB and tail, chosen
+ * once per call. Each block goes to the accumulator one_row() gives it (in
+ * a 64-float group: block % 4; after the groups: a0; the tail: a1), in the
+ * same order, so the sums are one_row()'s bit for bit. */
+INLINE AVX512 void gather_nb(const float *q, const float *const *rows, size_t n, size_t dim,
+                             int l2, float *out, const int nb, const int tail)
+{
+	const int nfull = nb - tail, grouped = nfull / 4 * 4;
+	__mmask16 tm = tail ? tail_mask(dim % 16) : (__mmask16)0xffff;
+	__m512 qv[16];
+#pragma GCC unroll 16
+	for (int b = 0; b < nb; b++)
+		qv[b] = (tail && b == nb - 1) ? _mm512_maskz_loadu_ps(tm, q + 16 * b)
+		                              : _mm512_loadu_ps(q + 16 * b);
+	for (size_t i = 0; i < n; i++) {
+		const float *r = rows[i];
+		__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#pragma GCC unroll 16
+		for (int b = 0; b < nb; b++) {
+			__m512 x = (tail && b == nb - 1) ? _mm512_maskz_loadu_ps(tm, r + 16 * b)
+			                                 : _mm512_loadu_ps(r + 16 * b);
+			if (b < grouped) {
+				switch (b % 4) {
+				case 0:
+					a0 = step(a0, qv[b], x, l2);
+					break;
+				case 1:
+					a1 = step(a1, qv[b], x, l2);
+					break;
+				case 2:
+					a2 = step(a2, qv[b], x, l2);
+					break;
+				default:
+					a3 = step(a3, qv[b], x, l2);
+					break;
+				}
+			} else if (b < nfull) {
+				a0 = step(a0, qv[b], x, l2);
+			} else {
+				a1 = step(a1, qv[b], x, l2);
+			}
+		}
+		out[i] = hsum(a0, a1, a2, a3);
+	}
+}
+
+#define GATHER_CASE(NB)                                                          \
+	case 2 * (NB):                                                               \
+		gather_nb(q, rows, n, dim, l2, out, NB, 0);                              \
+		return;                                                                  \
+	case 2 * (NB) + 1:                                                           \
+		gather_nb(q, rows, n, dim, l2, out, NB, 1);                              \
+		return;
+
+INLINE AVX512 void gather(const float *q, const float *const *rows, size_t n, size_t dim, int l2,
+                          float *out)
+{
+	/* 2 * blocks (the tail's included) + 1 when there is a tail */
+	size_t key = dim <= 256 ? 2 * ((dim + 15) / 16) + (dim % 16 != 0) : 0;
+	switch (key) {
+		GATHER_CASE(1)
+		GATHER_CASE(2)
+		GATHER_CASE(3)
+		GATHER_CASE(4)
+		GATHER_CASE(5)
+		GATHER_CASE(6)
+		GATHER_CASE(7)
+		GATHER_CASE(8)
+		GATHER_CASE(9)
+		GATHER_CASE(10)
+		GATHER_CASE(11)
+		GATHER_CASE(12)
+		GATHER_CASE(13)
+		GATHER_CASE(14)
+		GATHER_CASE(15)
+		GATHER_CASE(16)
+	default:
+		break;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = one_row(q, rows[i], dim, l2);
+}
+
+#undef GATHER_CASE
+
+AVX512 void brain__l2sq_gather_avx512(const float *q, const float *const *rows, size_t n,
+                                      size_t dim, float *out)
+{
+	gather(q, rows, n, dim, 1, out);
+}
+
+AVX512 void brain__ip_gather_avx512(const float *q, const float *const *rows, size_t n,
+                                    size_t dim, float *out)
+{
+	gather(q, rows, n, dim, 0, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
 #else
 
 /* ISO C wants a translation unit to declare something. */

@@ -49,6 +49,10 @@
 #define LOCK_STRIPES 4096u
 #define HNSW_MAGIC 0x57534e48u /* "HNSW" */
 #define PAGE 4096u
+/* Bytes of a row prefetched before its distance: past about 8 lines the
+ * hardware's stream prefetcher takes over, and asking for all of a long
+ * row (3 KiB at 784-d) for 32 neighbours at once only floods the queues. */
+#define PREFETCH_MAX ((size_t)512)
 
 typedef _Atomic uint32_t link_t;
 
@@ -69,6 +73,7 @@ typedef struct scratch {
 	uint32_t *ids; /* neighbours gathered for a batch of distances */
 	size_t ids_cap;
 	float *dists;
+	const float **rows; /* their vectors */
 } scratch;
 
 typedef struct hnsw {
@@ -78,6 +83,7 @@ typedef struct hnsw {
 	brain_flat_view fv; /* the store's rows and bits, refreshed at reserve */
 	uint32_t dim;
 	brain_dist_fn dist;
+	brain_dist_gather_fn gather; /* the same distances, many rows at once */
 	size_t links_off; /* byte offset of the bottom-layer count in a row */
 
 	/* fixed when the store is made */
@@ -169,6 +175,34 @@ static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
 	return (unsigned char *)brain__flat_view_row(&h->fv, s) + h->code_off;
 }
 
+/* Ask for every cache line of [p, p + len): a distance reads the whole
+ * vector, and the next-line prefetcher alone leaves most of a 400-byte
+ * row to be fetched one miss after another. */
+static inline void prefetch_bytes(const void *p, size_t len)
+{
+	const char *c = p;
+	uintptr_t first = (uintptr_t)c & ~(uintptr_t)63;
+	uintptr_t last = ((uintptr_t)c + len - 1) & ~(uintptr_t)63;
+	for (uintptr_t a = first; a <= last; a += 64)
+		__builtin_prefetch((const void *)a);
+}
+
+/* What a distance reads of slot s: its codes or its vector. */
+static inline void prefetch_point(const hnsw *h, uint32_t s, bool coded)
+{
+	if (coded)
+		prefetch_bytes(codes_of(h, s), BRAIN_MIN(h->dim, PREFETCH_MAX));
+	else
+		prefetch_bytes(vec_of(h, s), BRAIN_MIN((size_t)h->dim * sizeof(float), PREFETCH_MAX));
+}
+
+/* The bottom-layer count and links of slot s (read when it is expanded). */
+static inline void prefetch_links(const hnsw *h, uint32_t s)
+{
+	prefetch_bytes((const unsigned char *)brain__flat_view_row(&h->fv, s) + h->links_off,
+	               (size_t)(1 + h->M0) * sizeof(link_t));
+}
+
 static inline uint32_t cap_of(const hnsw *h, int l)
 {
 	return l == 0 ? h->M0 : h->M;
@@ -203,6 +237,7 @@ static void scratch_free(scratch *s)
 	brain__free(s->res);
 	brain__free(s->ids);
 	brain__free(s->dists);
+	brain__free(s->rows);
 	brain__free(s->qcode);
 	brain__free(s->done);
 	brain__free(s);
@@ -260,6 +295,11 @@ static int scratch_get(hnsw *h, size_t slots, size_t ef, scratch **out)
 		s->dists = brain__malloc_array(s->ids_cap, sizeof *s->dists);
 		if (!s->dists)
 			rc = brain__oom(s->ids_cap * sizeof *s->dists, "hnsw search scratch");
+	}
+	if (rc == BRAIN_OK && !s->rows) {
+		s->rows = brain__malloc_array(s->ids_cap, sizeof *s->rows);
+		if (!s->rows)
+			rc = brain__oom(s->ids_cap * sizeof *s->rows, "hnsw search scratch");
 	}
 	if (rc) {
 		scratch_free(s);
@@ -403,19 +443,15 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigne
 			s->tag[n] = s->cur;
 			if (!brain__flat_view_used(&h->fv, n) || !is_ready(h, n))
 				continue;
-			__builtin_prefetch(qcode ? (const void *)codes_of(h, n) : (const void *)vec_of(h, n));
+			prefetch_point(h, n, qcode != NULL);
+			s->rows[m] = vec_of(h, n);
 			s->ids[m++] = n;
 		}
+		if (!qcode)
+			h->gather(q, s->rows, m, h->dim, s->dists);
 		for (size_t i = 0; i < m; i++) {
 			uint32_t n = s->ids[i];
-			float d;
-			if (qcode) {
-				d = cfn(qcode, codes_of(h, n), h->dim);
-			} else {
-				if (i + 1 < m)
-					__builtin_prefetch((const char *)vec_of(h, s->ids[i + 1]) + 64);
-				d = h->dist(q, vec_of(h, n), h->dim);
-			}
+			float d = qcode ? cfn(qcode, codes_of(h, n), h->dim) : s->dists[i];
 			if (nr >= ef && !(d < s->res[0].d))
 				continue;
 			if (ncand == s->cand_cap &&
@@ -456,39 +492,50 @@ static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigne
 		uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
 		if (cnt > cap_of(h, l))
 			cnt = cap_of(h, l);
-		size_t m = 0;
+		/* the unvisited neighbours, without a branch on "visited" (a
+		 * coin flip the predictor cannot learn) */
+		size_t f = 0;
 		for (uint32_t i = 1; i <= cnt; i++) {
 			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (x >= limit || s->tag[x] == s->cur)
+			if (x >= limit)
 				continue;
-			s->tag[x] = s->cur;
+			uint16_t *t = &s->tag[x];
+			size_t fresh = *t != s->cur;
+			*t = s->cur;
+			s->ids[f] = x;
+			f += fresh;
+		}
+		size_t m = 0;
+		for (size_t i = 0; i < f; i++) {
+			uint32_t x = s->ids[i];
 			if (!brain__flat_view_used(&h->fv, x) || !is_ready(h, x))
 				continue;
-			__builtin_prefetch(qcode ? (const void *)codes_of(h, x) : (const void *)vec_of(h, x));
+			prefetch_point(h, x, qcode != NULL);
+			s->rows[m] = vec_of(h, x);
 			s->ids[m++] = x;
 		}
+		if (!qcode)
+			h->gather(q, s->rows, m, h->dim, s->dists);
 		for (size_t i = 0; i < m; i++) {
 			uint32_t x = s->ids[i];
-			float d;
-			if (qcode) {
-				d = cfn(qcode, codes_of(h, x), h->dim);
-			} else {
-				if (i + 1 < m)
-					__builtin_prefetch((const char *)vec_of(h, s->ids[i + 1]) + 64);
-				d = h->dist(q, vec_of(h, x), h->dim);
-			}
+			float d = qcode ? cfn(qcode, codes_of(h, x), h->dim) : s->dists[i];
 			struct cand e = {d, x};
 			if (n == ef && !nearer(e, pool[n - 1]))
 				continue;
-			/* binary search for the place, then shift the tail */
-			size_t lo = 0, hi = n;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-				if (nearer(pool[mid], e))
-					lo = mid + 1;
-				else
-					hi = mid;
+			/* most entries of the pool are expanded later: fetch their
+			 * links now, while the other distances are computed */
+			if (l == 0)
+				prefetch_links(h, x);
+			/* the place: a branch-free binary search (the comparisons
+			 * are coin flips a predictor cannot learn), then shift */
+			size_t lo = 0, len = n;
+			while (len > 1) {
+				size_t half = len / 2;
+				lo = nearer(pool[lo + half - 1], e) ? lo + half : lo;
+				len -= half;
 			}
+			if (len == 1 && nearer(pool[lo], e))
+				lo++;
 			size_t move = (n == ef ? n - 1 : n) - lo;
 			memmove(pool + lo + 1, pool + lo, move * sizeof *pool);
 			memmove(done + lo + 1, done + lo, move);
@@ -876,6 +923,7 @@ static int hnsw_open(const brain_index_config *config, brain_index **out)
 	h->cfg.version = BRAIN_INDEX_VTABLE_VERSION;
 	h->dim = config->dimensions;
 	h->dist = dist;
+	h->gather = brain__dist_gather_fn(config->metric, -1);
 	h->links_off = (size_t)h->dim * sizeof(float);
 	atomic_init(&h->entry, 0);
 	atomic_init(&h->max_level, -1);
@@ -1050,11 +1098,79 @@ __attribute__((target("avx2"))) static float code_ip_avx2(const unsigned char *a
 		sum += (int32_t)x[i] * (int32_t)y[i];
 	return (float)-sum;
 }
+
+/* AVX-512BW: 32 codes a step, the tail by a masked load. */
+#define AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
+static inline AVX512BW int64_t hsum512_epi32(__m512i v)
+{
+	__m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+	__m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+	return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
+}
+
+AVX512BW static float code_l2_avx512(const unsigned char *a, const unsigned char *b, uint32_t n)
+{
+	__m512i acc0 = _mm512_setzero_si512(), acc1 = acc0;
+	uint32_t i = 0;
+	for (; i + 64 <= n; i += 64) {
+		__m512i x0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const void *)(a + i)));
+		__m512i y0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const void *)(b + i)));
+		__m512i x1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const void *)(a + i + 32)));
+		__m512i y1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const void *)(b + i + 32)));
+		__m512i d0 = _mm512_sub_epi16(x0, y0), d1 = _mm512_sub_epi16(x1, y1);
+		acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(d0, d0));
+		acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(d1, d1));
+	}
+	for (; i < n; i += 32) {
+		__mmask32 m = n - i >= 32 ? (__mmask32)0xffffffffu : (((__mmask32)1 << (n - i)) - 1);
+		__m512i x = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, a + i));
+		__m512i y = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
+		__m512i d = _mm512_sub_epi16(x, y);
+		acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(d, d));
+	}
+	return (float)hsum512_epi32(_mm512_add_epi32(acc0, acc1));
+}
+
+AVX512BW static float code_ip_avx512(const unsigned char *a, const unsigned char *b, uint32_t n)
+{
+	__m512i acc0 = _mm512_setzero_si512(), acc1 = acc0;
+	uint32_t i = 0;
+	for (; i + 64 <= n; i += 64) {
+		__m512i x0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const void *)(a + i)));
+		__m512i y0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const void *)(b + i)));
+		__m512i x1 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const void *)(a + i + 32)));
+		__m512i y1 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const void *)(b + i + 32)));
+		acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x0, y0));
+		acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(x1, y1));
+	}
+	for (; i < n; i += 32) {
+		__mmask32 m = n - i >= 32 ? (__mmask32)0xffffffffu : (((__mmask32)1 << (n - i)) - 1);
+		__m512i x = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, a + i));
+		__m512i y = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
+		acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x, y));
+	}
+	return (float)-hsum512_epi32(_mm512_add_epi32(acc0, acc1));
+}
+#undef AVX512BW
+
+static bool have_avx512bw(void)
+{
+	static atomic_int known = -1;
+	int k = atomic_load_explicit(&known, memory_order_relaxed);
+	if (k < 0) {
+		__builtin_cpu_init();
+		k = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") ? 1 : 0;
+		atomic_store_explicit(&known, k, memory_order_relaxed);
+	}
+	return k == 1;
+}
 #endif
 
 static code_fn code_dist_for(const hnsw *h)
 {
 #if defined(__x86_64__)
+	if (brain__simd_best() >= BRAIN_SIMD_AVX512 && have_avx512bw())
+		return sq_l2(h) ? code_l2_avx512 : code_ip_avx512;
 	if (brain__simd_best() >= BRAIN_SIMD_AVX2)
 		return sq_l2(h) ? code_l2_avx2 : code_ip_avx2;
 #endif

@@ -285,6 +285,53 @@ static void test_distance__exact_small_cases(void **state)
 	}
 }
 
+/* The gather kernel (rows anywhere, the query in registers up to 256
+ * floats) gives each row exactly the pair kernel's distance: every
+ * dimension from 1 to 300 (each block count with and without a tail, and
+ * the fallback past 256), rows at 4-byte offsets, counts 0 to 9. */
+static void test_distance__gather_equals_pair(void **state)
+{
+	(void)state;
+	test_rng rng = {3};
+	size_t max_dim = 4099;
+	float *pool = malloc(10 * (max_dim + 3) * sizeof *pool);
+	float *q = malloc(max_dim * sizeof *q);
+	const float *rows[10];
+	float out[11];
+	assert_non_null(pool);
+	assert_non_null(q);
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue;
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
+			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
+			brain_dist_gather_fn gather = brain__dist_gather_fn(g_metrics[m], level);
+			assert_non_null(gather);
+			for (size_t dim = 1; dim <= 300; dim++) {
+				size_t n = dim % 10;
+				fill(&rng, q, dim, (int)(dim & 1));
+				for (size_t i = 0; i < n; i++) {
+					/* row i starts i % 4 floats past its share of the pool */
+					float *r = pool + i * (dim + 3) + i % 4;
+					fill(&rng, r, dim, (int)(dim & 1));
+					rows[n - 1 - i] = r; /* not in address order */
+				}
+				out[n] = 12345.0f;
+				gather(q, rows, n, dim, out);
+				assert_true(out[n] == 12345.0f);
+				for (size_t i = 0; i < n; i++)
+					if (out[i] != fn(q, rows[i], dim))
+						fail_msg("%s metric %d dim %zu row %zu: gather %.9g, pair %.9g",
+						         brain__simd_name((brain_simd_level)level), g_metrics[m],
+						         dim, i, (double)out[i], (double)fn(q, rows[i], dim));
+			}
+		}
+	}
+	assert_null(brain__dist_gather_fn(-5, -1));
+	free(pool);
+	free(q);
+}
+
 /* The batch kernel gives each row exactly the pair kernel's distance, for
  * row counts around the kernels' grouping (2 and 4 rows) and for strides
  * equal to dim, odd, and rounded to 64 bytes as the row table does. */
@@ -521,6 +568,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_distance__pair_matches_reference),
 		cmocka_unit_test(test_distance__exact_small_cases),
 		cmocka_unit_test(test_distance__batch_equals_pair),
+		cmocka_unit_test(test_distance__gather_equals_pair),
 		cmocka_unit_test(test_distance__tail_stays_inside),
 		cmocka_unit_test(test_distance__prepare_rejects_nonfinite),
 		cmocka_unit_test(test_distance__prepare_zero_vector),
