@@ -555,10 +555,16 @@ static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigne
 	*nres = n;
 }
 
-/* Greedy descent through the upper layers to level `to` (exclusive). */
+/* Greedy descent through the upper layers to level `to` (exclusive): at
+ * each node, the distances to all its neighbours on the level at once
+ * (prefetched, then the gather kernel), then a move to the nearest. */
 static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur, int from, int to)
 {
 	size_t limit = h->fv.capacity;
+	uint32_t ids[101]; /* M <= 100 */
+	const float *rows[101];
+	float dists[101];
+	_Static_assert(BRAIN_ARRAY_LEN(ids) > 100, "room for M links");
 	for (int l = from; l > to; l--) {
 		bool changed = true;
 		while (changed) {
@@ -567,15 +573,21 @@ static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur
 			uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
 			if (cnt > h->M)
 				cnt = h->M;
+			size_t m = 0;
 			for (uint32_t i = 1; i <= cnt; i++) {
 				uint32_t n = atomic_load_explicit(&ln[i], memory_order_relaxed);
 				if (n >= limit || n >= h->cap || h->levels[n] < l ||
 				    !brain__flat_view_used(&h->fv, n) || !is_ready(h, n))
 					continue;
-				float d = h->dist(q, vec_of(h, n), h->dim);
-				if (d < *dcur) {
-					*dcur = d;
-					cur = n;
+				prefetch_point(h, n, false);
+				rows[m] = vec_of(h, n);
+				ids[m++] = n;
+			}
+			h->gather(q, rows, m, h->dim, dists);
+			for (size_t i = 0; i < m; i++) {
+				if (dists[i] < *dcur) {
+					*dcur = dists[i];
+					cur = ids[i];
 					changed = true;
 				}
 			}
