@@ -180,11 +180,12 @@ static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
  * row to be fetched one miss after another. */
 static inline void prefetch_bytes(const void *p, size_t len)
 {
-	const char *c = p;
-	uintptr_t first = (uintptr_t)c & ~(uintptr_t)63;
-	uintptr_t last = ((uintptr_t)c + len - 1) & ~(uintptr_t)63;
-	for (uintptr_t a = first; a <= last; a += 64)
-		__builtin_prefetch((const void *)a);
+	/* The same number of lines for every row of a given length, whatever
+	 * its offset in a line: a loop the branch predictor learns. */
+	const char *first = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+	size_t lines = (len + 126) / 64;
+	for (size_t i = 0; i < lines; i++)
+		__builtin_prefetch(first + 64 * i);
 }
 
 /* What a distance reads of slot s: its codes or its vector. */
@@ -336,7 +337,8 @@ static void scratch_put(hnsw *h, scratch *s)
 /* (d, s) pairs; "less" is nearer, ties by smaller slot. */
 static inline bool nearer(struct cand a, struct cand b)
 {
-	return a.d < b.d || (a.d == b.d && a.s < b.s);
+	/* | and & rather than || and &&: no branches to mispredict */
+	return (a.d < b.d) | ((a.d == b.d) & (a.s < b.s));
 }
 
 /* min-heap (nearest on top) */
