@@ -528,8 +528,10 @@ static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigne
 			 * links now, while the other distances are computed */
 			if (l == 0)
 				prefetch_links(h, x);
-			/* the place: a branch-free binary search (the comparisons
-			 * are coin flips a predictor cannot learn), then shift */
+			/* the place: a binary search (branch-free versions measured
+			 * slower: they chain every step's load on the last compare,
+			 * where a predicted branch lets the loads overlap), then
+			 * shift the tail by one */
 			size_t lo = 0, len = n;
 			while (len > 1) {
 				size_t half = len / 2;
@@ -538,9 +540,16 @@ static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigne
 			}
 			if (len == 1 && nearer(pool[lo], e))
 				lo++;
-			size_t move = (n == ef ? n - 1 : n) - lo;
-			memmove(pool + lo + 1, pool + lo, move * sizeof *pool);
-			memmove(done + lo + 1, done + lo, move);
+			size_t end = n == ef ? n - 1 : n;
+			if (end - lo > 16) {
+				memmove(pool + lo + 1, pool + lo, (end - lo) * sizeof *pool);
+				memmove(done + lo + 1, done + lo, end - lo);
+			} else {
+				for (size_t j = end; j > lo; j--) {
+					pool[j] = pool[j - 1];
+					done[j] = done[j - 1];
+				}
+			}
 			pool[lo] = e;
 			done[lo] = 0;
 			if (n < ef)
