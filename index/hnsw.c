@@ -53,6 +53,13 @@
  * hardware's stream prefetcher takes over, and asking for all of a long
  * row (3 KiB at 784-d) for 32 neighbours at once only floods the queues. */
 #define PREFETCH_MAX ((size_t)512)
+/* Rows start 32-byte aligned: a 64-byte load then crosses a cache line
+ * every other time instead of every time (4-byte aligned rows). Measured
+ * 6-10% more queries per second on SIFT and Fashion-MNIST, for at most 28
+ * bytes a row; 64-byte alignment gained a few percent more but costs up
+ * to 60 bytes, which put GloVe's and Fashion-MNIST's rows above hnswlib's.
+ * Images written before this field existed have 4-byte aligned rows. */
+#define ROW_ALIGN 32u
 
 typedef _Atomic uint32_t link_t;
 
@@ -85,6 +92,7 @@ typedef struct hnsw {
 	brain_dist_fn dist;
 	brain_dist_gather_fn gather; /* the same distances, many rows at once */
 	size_t links_off; /* byte offset of the bottom-layer count in a row */
+	uint32_t row_align; /* of the rows in the flat store */
 
 	/* fixed when the store is made */
 	uint32_t M, M0, efc;
@@ -948,6 +956,7 @@ static int hnsw_open(const brain_index_config *config, brain_index **out)
 	h->dist = dist;
 	h->gather = brain__dist_gather_fn(config->metric, -1);
 	h->links_off = (size_t)h->dim * sizeof(float);
+	h->row_align = ROW_ALIGN;
 	atomic_init(&h->entry, 0);
 	atomic_init(&h->max_level, -1);
 	pthread_mutex_init(&h->entry_lock, NULL);
@@ -1273,7 +1282,7 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 	if (!h->store) {
 		fix_shape(h);
 		h->code_off = (size_t)h->dim * sizeof(float) + (size_t)(1 + h->M0) * sizeof(link_t);
-		int rc = brain__flat_open_ex(&h->cfg, row_extra(h), 4, &h->store);
+		int rc = brain__flat_open_ex(&h->cfg, row_extra(h), h->row_align, &h->store);
 		if (rc)
 			return rc;
 	}
@@ -1669,7 +1678,7 @@ typedef struct hnsw_saved {
 	uint32_t sq8;       /* rows carry 8-bit codes */
 	uint32_t sq_ready;  /* the codes are written */
 	float sq_lo, sq_step;
-	uint32_t reserved;
+	uint32_t row_align; /* of the flat rows; 0: 4 (images before it) */
 } hnsw_saved;
 _Static_assert(sizeof(hnsw_saved) == 80, "hnsw header layout");
 
@@ -1693,7 +1702,7 @@ static int hnsw_save(const brain_index *index, const brain_index_writer *w)
 	hnsw_saved hd = {HNSW_MAGIC, 1, h->M, h->M0, h->efc, h->graph ? 1u : 0u,
 	                 atomic_load(&((hnsw *)h)->max_level), atomic_load(&((hnsw *)h)->entry),
 	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
-	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, 0};
+	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align};
 	int rc = w->write(w->payload, &hd, sizeof hd);
 	if (rc == BRAIN_OK && h->cap)
 		rc = w->write(w->payload, h->levels, h->cap);
@@ -1732,6 +1741,12 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	    hd.max_level > MAX_LEVEL || hd.max_level < -1 || hd.cap > (uint64_t)UINT32_MAX + 1 ||
 	    hd.pool_len > UINT32_MAX || (!hd.has_store && (hd.cap || hd.graph))) {
 		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index header is out of range");
+		goto fail;
+	}
+	h->row_align = hd.row_align ? hd.row_align : 4;
+	if (h->row_align < 4 || h->row_align > 64 || (h->row_align & (h->row_align - 1))) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved row alignment %u is not 4..64",
+		                (unsigned)hd.row_align);
 		goto fail;
 	}
 	h->M = hd.M;
@@ -1787,7 +1802,8 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
 		goto fail;
 	}
-	rc = brain__flat_load_ex(&h->cfg, row_extra(h), 4, bytes + off, len - off, &h->store);
+	rc = brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, bytes + off, len - off,
+	                         &h->store);
 	if (rc)
 		goto fail;
 	brain__flat_view(h->store, &h->fv);
