@@ -5,8 +5,8 @@
  * Layout. Every slot's row in the flat store holds its vector and, right
  * after it, its bottom-layer links (a count and up to 2M neighbour slots),
  * so expanding a node and reading its vector touch neighbouring memory.
- * Rows are 4-byte aligned: no padding, so a node costs about what hnswlib's
- * costs. Upper layers live in one pool of u32, in slot order: a node on
+ * Rows are 32-byte aligned (ROW_ALIGN: at most 28 bytes of padding, so a
+ * node costs about what hnswlib's costs). Upper layers live in one pool of u32, in slot order: a node on
  * level L owns L blocks of (count, M links). A node's level is a function
  * of the seed and its slot, so the pool's layout is known when slots are
  * reserved, and adding never allocates. Where a node's blocks start is the
