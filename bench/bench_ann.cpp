@@ -585,7 +585,74 @@ void usage()
 	    "  --summary PATH     append one Markdown row per impl to PATH (header when new)\n"
 	    "  --make-groundtruth write groundtruth.ivecs / groundtruth_dist.fvecs (exact top\n"
 	    "                     --gt-k, default 100, by braincore's flat index) into --out DIR\n"
-	    "                     (default --data); --threads 0 = one per core\n");
+	    "                     (default --data); --threads 0 = one per core\n"
+	    "  --crossover LIST   instead: for the first n base rows (each n in LIST), exact\n"
+	    "                     scan against graph (ef 64) per query, for AUTO's threshold\n");
+}
+
+// AUTO's threshold (HNSW_EXACT_BELOW): over the first n base rows, one
+// query at a time, the exact scan (EXACT_BELOW above n) against the graph
+// (EXACT_BELOW 0, ef 64), in the same brain, passes alternating.
+void crossover(const Dataset &ds, const std::vector<size_t> &sizes, size_t m, size_t efc,
+               size_t passes)
+{
+	std::printf("\n## Exact scan against the graph (AUTO's HNSW_EXACT_BELOW)\n\n"
+	            "| n | exact us/query | graph (ef 64) us/query | exact / graph | graph recall@10 "
+	            "vs exact | graph build s (1 thread) |\n|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t n : sizes) {
+		if (n > ds.n)
+			break;
+		brain_options o;
+		brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+		o.dimensions = (uint32_t)ds.dim;
+		o.metric = brain_metric(ds.metric);
+		o.index = BRAIN_INDEX_HNSW;
+		o.embedder = BRAIN_EMBEDDER_NONE;
+		o.max_memories = n;
+		brain_t *b = nullptr;
+		if (brain_open(nullptr, &o, &b))
+			die(std::string("crossover: brain_open: ") + brain_errmsg());
+		set_param(b, BRAIN_PARAM_THREADS, 1, "crossover");
+		set_param(b, BRAIN_PARAM_HNSW_M, (int64_t)m, "crossover");
+		set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, (int64_t)efc, "crossover");
+		set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 0, "crossover");
+		std::vector<uint64_t> ids(n);
+		for (size_t i = 0; i < n; i++)
+			ids[i] = i;
+		double t0 = now_s();
+		if (brain_add_batch(b, ids.data(), ds.base.data(), n))
+			die(std::string("crossover: brain_add_batch: ") + brain_errmsg());
+		double build_s = now_s() - t0;
+		set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, 64, "crossover");
+		const int64_t below[2] = {(int64_t)UINT32_MAX, 0}; // exact, graph
+		double best[2] = {INFINITY, INFINITY};
+		std::vector<uint64_t> got[2];
+		got[0].resize(ds.nq * kK);
+		got[1].resize(ds.nq * kK);
+		for (size_t pass = 0; pass < passes; pass++)
+			for (int mode = 0; mode < 2; mode++) {
+				set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, below[mode], "crossover");
+				t0 = now_s();
+				for (size_t q = 0; q < ds.nq; q++) {
+					size_t found = 0;
+					if (brain_search(b, ds.query.data() + q * ds.dim, kK, &got[mode][q * kK],
+					                 nullptr, &found) ||
+					    found != kK)
+						die(std::string("crossover: brain_search: ") + brain_errmsg());
+				}
+				best[mode] = std::min(best[mode], now_s() - t0);
+			}
+		size_t agree = 0;
+		for (size_t q = 0; q < ds.nq; q++)
+			for (size_t i = 0; i < kK; i++)
+				for (size_t j = 0; j < kK; j++)
+					agree += got[1][q * kK + i] == got[0][q * kK + j];
+		std::printf("| %zu | %.1f | %.1f | %.2f | %.4f | %.3f |\n", n, best[0] / ds.nq * 1e6,
+		            best[1] / ds.nq * 1e6, best[0] / best[1],
+		            (double)agree / (double)(ds.nq * kK), build_s);
+		std::fflush(stdout);
+		brain_close(b);
+	}
 }
 
 } // namespace
@@ -596,6 +663,7 @@ int main(int argc, char **argv)
 	size_t threads = 1, m = 16, efc = 200, k = kK, max_queries = (size_t)-1, passes = 3,
 	       gt_k = 100;
 	std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512};
+	std::vector<size_t> crossover_sizes;
 	bool sq8 = false, skip_hnswlib = false, build_only = false, make_gt = false,
 	     threads_given = false;
 	for (int i = 1; i < argc; i++) {
@@ -655,6 +723,8 @@ int main(int argc, char **argv)
 			out_dir = value();
 		else if (key == "--gt-k")
 			gt_k = number();
+		else if (key == "--crossover")
+			crossover_sizes = parse_list(value());
 		else if (key == "--help" || key == "-h") {
 			usage();
 			return 0;
@@ -718,6 +788,10 @@ int main(int argc, char **argv)
 	std::printf("- machine: %u cores, load average %s at the start\n",
 	            std::thread::hardware_concurrency(), load.c_str());
 	std::fflush(stdout);
+	if (!crossover_sizes.empty()) {
+		crossover(ds, crossover_sizes, m, efc, passes);
+		return 0;
+	}
 
 	std::vector<std::unique_ptr<Impl>> impls;
 	impls.emplace_back(build_brain(ds, index == BRAIN_INDEX_FLAT ? "braincore-flat" : "braincore",

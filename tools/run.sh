@@ -133,8 +133,9 @@ ann)
 	# build (and ef 64, to see that recall holds). QPS: the fastest of 5
 	# passes over the ef list. Full output in
 	# build/ann/results; curves in docs/bench/<set>-recall-qps.png; one
-	# summary table in build/ann/results/summary.md. Extra arguments go to
-	# every bench_ann run, e.g. sh tools/run.sh ann --queries 200
+	# summary table in build/ann/results/summary.md; the exact scan against
+	# the graph by size (AUTO's threshold) in <set>-crossover.md. Extra
+	# arguments go to every curve run, e.g. sh tools/run.sh ann --queries 200
 	need $build_deps libbenchmark-dev libhnswlib-dev gnuplot-nox dataset-fashion-mnist
 	cmake -S . -B build/ann -DCMAKE_BUILD_TYPE=Release -DBRAINCORE_TESTS=OFF \
 		-DBRAINCORE_BENCH=ON > build/ann.configure.log 2>&1 ||
@@ -181,6 +182,11 @@ ann)
 		[ "$status" -eq 0 ] || exit "$status"
 		sh bench/plot_ann.sh "$res/$name-" "docs/bench/$name-recall-qps.png" \
 			"$name: recall@10 vs QPS (k = 10, one thread; M = 16, efConstruction = 200)"
+		# where the graph starts to beat the exact scan (AUTO's threshold)
+		"$bench_ann" --data "$d" --queries 300 --passes 3 \
+			--crossover 300,500,1000,2000,3000,5000,10000 > "$res/$name-crossover.md" ||
+			{ cat "$res/$name-crossover.md"; exit 1; }
+		cat "$res/$name-crossover.md"
 	done
 	echo
 	cat "$res/summary.md"
