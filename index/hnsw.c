@@ -1312,16 +1312,9 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 	return rc;
 }
 
-/* HNSW_EXACT_BELOW, or for -1 the size where the graph starts to beat
- * the exact scan, which shrinks as rows get longer (params.h has the
- * measurements): 250000 / dim, within [500, 10000]. */
 static size_t exact_below(const hnsw *h)
 {
-	int64_t v = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
-	if (v >= 0)
-		return (size_t)v;
-	size_t by_dim = (size_t)250000 / h->dim;
-	return BRAIN_MAX((size_t)500, BRAIN_MIN(by_dim, (size_t)10000));
+	return (size_t)brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
 }
 
 /* Build the graph over every vector stored (the index passed the size). */

@@ -64,15 +64,13 @@ extern "C" {
  *                           adds are identical. Read when the graph is created.
  * HNSW_EXACT_BELOW          an HNSW index holding fewer vectors than this is searched
  *                           exactly and builds its graph only when it passes this size
- *                           (BRAIN_INDEX_HNSW: 0). -1 (the default under
- *                           BRAIN_INDEX_AUTO): by dimension, 250000 / dimensions within
- *                           [500, 10000], where the graph (ef 64) starts to beat the
- *                           exact scan. Measured on real data, one query at a time:
- *                           100-d GloVe, exact 4.5/9.8/16.9/29.6/56.9 us at
- *                           1K/2K/3K/5K/10K vectors, graph 11.4/13.3/14.8/16.5/18.1 us;
- *                           784-d Fashion-MNIST, exact 33.6/62.9/160 us at 1K/2K/5K,
- *                           graph 20.0/23.2/32.8 us. The graph answers approximately
- *                           (recall@10 at ef 64: 0.99 at 2K GloVe vectors, 0.97 at 10K).
+ *                           (BRAIN_INDEX_AUTO: 10000; BRAIN_INDEX_HNSW: 0). A trade of
+ *                           searches against writes: the graph (ef 64) searches faster
+ *                           from about 2,700 vectors at 100-d and 520 at 784-d
+ *                           (bench_ann --crossover), but every add then goes into the
+ *                           graph: remembering into a 5,000-memory 384-d brain took
+ *                           107 us with the graph against 5.8 us without (bench_durable,
+ *                           NORMAL). Lower it for search-heavy brains.
  * CHECKPOINT_WAL_BYTES      an on-disk brain checkpoints in the background when its
  *                           write-ahead log passes this size and a quarter of the last
  *                           checkpoint's size (so rewriting a big brain stays rare);
@@ -87,7 +85,7 @@ extern "C" {
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \
 	X(HNSW_SQ8, 303, 0, 1, 0)                                                      \
 	X(HNSW_SEED, 304, 0, INT64_MAX, 42)                                            \
-	X(HNSW_EXACT_BELOW, 305, -1, UINT32_MAX, -1)                                   \
+	X(HNSW_EXACT_BELOW, 305, 0, UINT32_MAX, 10000)                                 \
 	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
 	X(RECALL_IMPORTANCE_WEIGHT, 101, 0, 1000, 200)                                 \
 	X(THINK_MIN_SCORE, 200, -1000, 1000, 250)                                      \
