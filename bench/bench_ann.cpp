@@ -55,6 +55,9 @@
 
 namespace {
 
+using bench::json_escape;
+using bench::now_s;
+
 const size_t kK = 10;
 
 // BRAIN_PARAM_HNSW_SQ8: its number is pinned, but the parameter exists only
@@ -75,12 +78,6 @@ double cpu_s()
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
-double now_s()
-{
-	using clock = std::chrono::steady_clock;
-	return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
 std::string fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -315,35 +312,51 @@ void set_param(brain_t *b, int param, int64_t v, const std::string &who)
 		    "): " + brain_errmsg());
 }
 
-// index: BRAIN_INDEX_HNSW or BRAIN_INDEX_FLAT.
-std::unique_ptr<BrainImpl> build_brain(const Dataset &ds, const std::string &name, int index,
-                                       size_t m, size_t efc, size_t threads, bool sq8)
+// An in-memory brain for n of the set's vectors, with the build's
+// parameters. index: BRAIN_INDEX_HNSW (a graph from the first vector) or
+// BRAIN_INDEX_FLAT.
+brain_t *open_brain(const Dataset &ds, size_t n, const std::string &name, int index, size_t m,
+                    size_t efc, size_t threads, bool sq8)
 {
-	std::unique_ptr<BrainImpl> im(new BrainImpl);
-	im->name = name;
-	im->tunable = index == BRAIN_INDEX_HNSW;
-	std::vector<uint64_t> ids(ds.n);
-	for (size_t i = 0; i < ds.n; i++)
-		ids[i] = i;
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
 	o.dimensions = (uint32_t)ds.dim;
 	o.metric = brain_metric(ds.metric);
 	o.index = index;
 	o.embedder = BRAIN_EMBEDDER_NONE;
-	o.max_memories = ds.n;
+	o.max_memories = n;
+	brain_t *b = nullptr;
+	if (brain_open(nullptr, &o, &b))
+		die(name + ": brain_open: " + brain_errmsg());
+	set_param(b, BRAIN_PARAM_THREADS, (int64_t)threads, name);
+	if (index == BRAIN_INDEX_HNSW) {
+		set_param(b, BRAIN_PARAM_HNSW_M, (int64_t)m, name);
+		set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, (int64_t)efc, name);
+		set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 0, name);
+		if (sq8)
+			set_param(b, kParamHnswSq8, 1, name);
+	}
+	return b;
+}
+
+std::vector<uint64_t> row_ids(size_t n)
+{
+	std::vector<uint64_t> ids(n);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = i;
+	return ids;
+}
+
+std::unique_ptr<BrainImpl> build_brain(const Dataset &ds, const std::string &name, int index,
+                                       size_t m, size_t efc, size_t threads, bool sq8)
+{
+	std::unique_ptr<BrainImpl> im(new BrainImpl);
+	im->name = name;
+	im->tunable = index == BRAIN_INDEX_HNSW;
+	std::vector<uint64_t> ids = row_ids(ds.n);
 	bench::trim_heap();
 	size_t before = bench::rss_bytes();
-	if (brain_open(nullptr, &o, &im->b))
-		die(name + ": brain_open: " + brain_errmsg());
-	set_param(im->b, BRAIN_PARAM_THREADS, (int64_t)threads, name);
-	if (index == BRAIN_INDEX_HNSW) {
-		set_param(im->b, BRAIN_PARAM_HNSW_M, (int64_t)m, name);
-		set_param(im->b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, (int64_t)efc, name);
-		set_param(im->b, BRAIN_PARAM_HNSW_EXACT_BELOW, 0, name);
-		if (sq8)
-			set_param(im->b, kParamHnswSq8, 1, name);
-	}
+	im->b = open_brain(ds, ds.n, name, index, m, efc, threads, sq8);
 	double t0 = now_s(), c0 = cpu_s();
 	if (brain_add_batch(im->b, ids.data(), ds.base.data(), ds.n))
 		die(name + ": brain_add_batch: " + brain_errmsg());
@@ -488,20 +501,6 @@ double qps_at(const Impl &im, double target, std::string *why)
 	return NAN;
 }
 
-std::string json_escape(const std::string &s)
-{
-	std::string o;
-	for (char ch : s) {
-		if (ch == '"' || ch == '\\')
-			o += '\\', o += ch;
-		else if ((unsigned char)ch < 0x20)
-			o += ' ';
-		else
-			o += ch;
-	}
-	return o;
-}
-
 std::string json_num(double v)
 {
 	return std::isfinite(v) ? fmt("%.6g", v) : "null";
@@ -602,23 +601,8 @@ void crossover(const Dataset &ds, const std::vector<size_t> &sizes, size_t m, si
 	for (size_t n : sizes) {
 		if (n > ds.n)
 			break;
-		brain_options o;
-		brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-		o.dimensions = (uint32_t)ds.dim;
-		o.metric = brain_metric(ds.metric);
-		o.index = BRAIN_INDEX_HNSW;
-		o.embedder = BRAIN_EMBEDDER_NONE;
-		o.max_memories = n;
-		brain_t *b = nullptr;
-		if (brain_open(nullptr, &o, &b))
-			die(std::string("crossover: brain_open: ") + brain_errmsg());
-		set_param(b, BRAIN_PARAM_THREADS, 1, "crossover");
-		set_param(b, BRAIN_PARAM_HNSW_M, (int64_t)m, "crossover");
-		set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, (int64_t)efc, "crossover");
-		set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 0, "crossover");
-		std::vector<uint64_t> ids(n);
-		for (size_t i = 0; i < n; i++)
-			ids[i] = i;
+		brain_t *b = open_brain(ds, n, "crossover", BRAIN_INDEX_HNSW, m, efc, 1, false);
+		std::vector<uint64_t> ids = row_ids(n);
 		double t0 = now_s();
 		if (brain_add_batch(b, ids.data(), ds.base.data(), n))
 			die(std::string("crossover: brain_add_batch: ") + brain_errmsg());

@@ -3,6 +3,7 @@
 #include "bench_sentences.h"
 
 #include <malloc.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,6 +67,27 @@ std::string shared_data_dir()
 {
 	const char *env = std::getenv("BRAINCORE_SHARED_DATA");
 	return env && *env ? env : BENCH_SHARED_DATA_DIR;
+}
+
+double now_s()
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+std::string json_escape(const std::string &s)
+{
+	std::string o;
+	for (char ch : s) {
+		if (ch == '"' || ch == '\\')
+			o += '\\', o += ch;
+		else if ((unsigned char)ch < 0x20)
+			o += ' ';
+		else
+			o += ch;
+	}
+	return o;
 }
 
 std::string format_ns(double ns)

@@ -82,6 +82,13 @@ int run(int argc, char **argv, const std::vector<std::string> &defaults,
 // Format a duration given in nanoseconds with a sensible unit.
 std::string format_ns(double ns);
 
+// Seconds on the monotonic clock (for wall-time differences).
+double now_s();
+
+// s with '"' and '\\' escaped and control characters blanked, for a JSON
+// string the plain benchmarks write by hand.
+std::string json_escape(const std::string &s);
+
 } // namespace bench
 
 #endif // BRAINCORE_BENCH_COMMON_H

@@ -65,15 +65,11 @@
 
 namespace {
 
+using bench::json_escape;
+using bench::now_s;
+
 const uint32_t kDims = 384;
 const size_t kBatch = 100;
-
-double now_s()
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 struct Rows {
 	std::vector<std::string> texts;
@@ -455,20 +451,6 @@ std::string rate(double per_s)
 	if (per_s >= 1e3)
 		return fmt("%.2fk/s", per_s / 1e3);
 	return fmt("%.1f/s", per_s);
-}
-
-std::string json_escape(const std::string &s)
-{
-	std::string o;
-	for (char ch : s) {
-		if (ch == '"' || ch == '\\')
-			o += '\\', o += ch;
-		else if ((unsigned char)ch < 0x20)
-			o += ' ';
-		else
-			o += ch;
-	}
-	return o;
 }
 
 void usage()
