@@ -92,36 +92,24 @@ static void ip_batch_scalar(const float *q, const float *rows, size_t n, size_t 
 		out[i] = ip_scalar(q, rows + i * stride, dim);
 }
 
-static void l2sq_gather_scalar(const float *q, const float *const *rows, size_t n, size_t dim,
-                               float *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = l2sq_scalar(q, rows[i], dim);
-}
+/* The gather kernels without a specialised version call the pair kernel
+ * row by row (so each row's distance is the pair kernel's by
+ * construction). */
+#define GATHER_BY_PAIR(name, pair)                                                 \
+	static void name(const float *q, const float *const *rows, size_t n, size_t dim, \
+	                 float *out)                                                     \
+	{                                                                                \
+		for (size_t i = 0; i < n; i++)                                               \
+			out[i] = pair(q, rows[i], dim);                                          \
+	}
 
-static void ip_gather_scalar(const float *q, const float *const *rows, size_t n, size_t dim,
-                             float *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = ip_scalar(q, rows[i], dim);
-}
-
+GATHER_BY_PAIR(l2sq_gather_scalar, l2sq_scalar)
+GATHER_BY_PAIR(ip_gather_scalar, ip_scalar)
 #ifdef BRAIN_HAVE_X86_KERNELS
-/* AVX2 has no specialised gather: the pair kernel row by row. */
-static void l2sq_gather_avx2(const float *q, const float *const *rows, size_t n, size_t dim,
-                             float *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = brain__l2sq_avx2(q, rows[i], dim);
-}
-
-static void ip_gather_avx2(const float *q, const float *const *rows, size_t n, size_t dim,
-                           float *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = brain__ip_avx2(q, rows[i], dim);
-}
+GATHER_BY_PAIR(l2sq_gather_avx2, brain__l2sq_avx2)
+GATHER_BY_PAIR(ip_gather_avx2, brain__ip_avx2)
 #endif
+#undef GATHER_BY_PAIR
 
 /* ---- dispatch ---------------------------------------------------------- */
 
@@ -169,7 +157,10 @@ static int cpu_levels(void)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		levels |= 1 << BRAIN_SIMD_AVX2;
-	if (__builtin_cpu_supports("avx512f"))
+	/* F for the float kernels, BW and VL for the 8-bit codes
+	 * (index/hnsw.c); every AVX-512 CPU since Skylake-SP has all three */
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl"))
 		levels |= 1 << BRAIN_SIMD_AVX512;
 #endif
 	atomic_store_explicit(&g_cpu_levels, levels, memory_order_relaxed);

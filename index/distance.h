@@ -2,7 +2,7 @@
  * index/distance.h - distance kernels shared by every index backend.
  *
  * Each kernel has a scalar reference and SIMD versions (AVX2+FMA,
- * AVX-512F) chosen at run time from what the CPU supports. Tests compare
+ * AVX-512) chosen at run time from what the CPU supports. Tests compare
  * every version with the reference on random data.
  *
  * Distances (smaller is closer):
@@ -18,7 +18,7 @@
 typedef enum brain_simd_level {
 	BRAIN_SIMD_SCALAR = 0,
 	BRAIN_SIMD_AVX2 = 1,   /* AVX2 + FMA */
-	BRAIN_SIMD_AVX512 = 2, /* AVX-512F */
+	BRAIN_SIMD_AVX512 = 2, /* AVX-512F, BW and VL */
 	BRAIN_SIMD__COUNT
 } brain_simd_level;
 

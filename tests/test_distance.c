@@ -293,7 +293,7 @@ static void test_distance__gather_equals_pair(void **state)
 {
 	(void)state;
 	test_rng rng = {3};
-	size_t max_dim = 4099;
+	size_t max_dim = 300;
 	float *pool = malloc(10 * (max_dim + 3) * sizeof *pool);
 	float *q = malloc(max_dim * sizeof *q);
 	const float *rows[10];
@@ -307,7 +307,7 @@ static void test_distance__gather_equals_pair(void **state)
 			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
 			brain_dist_gather_fn gather = brain__dist_gather_fn(g_metrics[m], level);
 			assert_non_null(gather);
-			for (size_t dim = 1; dim <= 300; dim++) {
+			for (size_t dim = 1; dim <= max_dim; dim++) {
 				size_t n = dim % 10;
 				fill(&rng, q, dim, (int)(dim & 1));
 				for (size_t i = 0; i < n; i++) {
