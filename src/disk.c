@@ -115,11 +115,7 @@ int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
 		rc = io->truncate(sink.f, *size);
 	if (rc == BRAIN_OK)
 		rc = io->fsync(sink.f);
-	if (sink.f) {
-		int rc2 = io->close(sink.f);
-		if (rc == BRAIN_OK)
-			rc = rc2;
-	}
+	rc = brain__io_close_keep(io, sink.f, rc);
 	if (rc && sink.f)
 		io->unlink(io->payload, path);
 	return rc;

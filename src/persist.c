@@ -250,11 +250,7 @@ static int fill_copy(void *ctx, const brain_io *io, const char *path, uint64_t *
 		rc = io->pwrite(f, c->data, c->len, 0);
 	if (rc == BRAIN_OK)
 		rc = io->fsync(f);
-	if (f) {
-		int rc2 = io->close(f);
-		if (rc == BRAIN_OK)
-			rc = rc2;
-	}
+	rc = brain__io_close_keep(io, f, rc);
 	*size = c->len;
 	*crc = brain__image_crc(c->img);
 	*lsn = brain__image_lsn(c->img);

@@ -39,6 +39,14 @@ void brain__image_file_name(char *buf, size_t size, uint64_t generation)
 	snprintf(buf, size, "ckpt-%016llx", (unsigned long long)generation);
 }
 
+int brain__io_close_keep(const brain_io *io, brain_io_file *f, int rc)
+{
+	if (!f)
+		return rc;
+	int closed = io->close(f);
+	return rc == BRAIN_OK ? closed : rc;
+}
+
 int brain__read_small_file(const brain_io *io, const char *path, size_t max, void **data,
                            size_t *len)
 {
@@ -148,11 +156,7 @@ int brain__manifest_write(const brain_io *io, const char *dir, const brain_manif
 		rc = io->pwrite(f, &d, sizeof d, 0);
 	if (rc == BRAIN_OK)
 		rc = io->fsync(f);
-	if (f) {
-		int crc2 = io->close(f);
-		if (rc == BRAIN_OK)
-			rc = crc2;
-	}
+	rc = brain__io_close_keep(io, f, rc);
 	if (rc == BRAIN_OK)
 		rc = io->rename(io->payload, tmp, path);
 	if (rc == BRAIN_OK)

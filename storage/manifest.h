@@ -34,6 +34,11 @@ int brain__manifest_read(const brain_io *io, const char *dir, brain_manifest *m)
 /* Replace dir/MANIFEST atomically with m. */
 int brain__manifest_write(const brain_io *io, const char *dir, const brain_manifest *m);
 
+/* Close f (when not NULL) after a sequence of calls that returned rc:
+ * rc, or the close's error if rc was BRAIN_OK (a failed close can mean
+ * lost writes). */
+int brain__io_close_keep(const brain_io *io, brain_io_file *f, int rc);
+
 /* Read a whole small file (at most max bytes) into a brain__malloc'ed
  * buffer. BRAIN_ECORRUPT if it is larger than max. */
 int brain__read_small_file(const brain_io *io, const char *path, size_t max, void **data,

@@ -107,11 +107,7 @@ int brain__wal_create(const brain_io *io, const char *dir, const brain_identity 
 		rc = header_write(io, f, id, generation, start_lsn);
 	if (rc == BRAIN_OK)
 		rc = io->fsync(f);
-	if (f) {
-		int rc2 = io->close(f);
-		if (rc == BRAIN_OK)
-			rc = rc2;
-	}
+	rc = brain__io_close_keep(io, f, rc);
 	if (rc == BRAIN_OK)
 		rc = io->rename(io->payload, tmp, path);
 	if (rc == BRAIN_OK)
