@@ -1830,9 +1830,13 @@ static size_t hnsw_memory_usage(const brain_index *index)
 	size_t bytes = sizeof *h + (h->store ? flat->memory_usage(h->store) : 0) + h->cap +
 	               groups_for(h->cap) * sizeof *h->group_at + h->pool_len * sizeof *h->pool;
 	pthread_mutex_lock(&((hnsw *)h)->scratch_lock);
-	for (size_t i = 0; i < h->nspare; i++)
-		bytes += sizeof(scratch) + h->spare[i]->tag_cap * sizeof(uint16_t) +
-		         (h->spare[i]->cand_cap + h->spare[i]->res_cap) * sizeof(struct cand);
+	for (size_t i = 0; i < h->nspare; i++) {
+		const scratch *sc = h->spare[i];
+		bytes += sizeof(scratch) + sc->tag_cap * sizeof *sc->tag +
+		         (sc->cand_cap + sc->res_cap) * sizeof(struct cand) +
+		         sc->ids_cap * (sizeof *sc->ids + sizeof *sc->dists + sizeof *sc->rows) +
+		         sc->done_cap + sc->qcode_cap;
+	}
 	pthread_mutex_unlock(&((hnsw *)h)->scratch_lock);
 	return bytes;
 }
