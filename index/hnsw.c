@@ -183,10 +183,21 @@ static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
 	return (unsigned char *)brain__flat_view_row(&h->fv, s) + h->code_off;
 }
 
+/* The prefetch helpers must be inlined before GCC's IPA pure-const pass
+ * runs: a function holding nothing but __builtin_prefetch is found
+ * "const", and GCC 12 then deletes every call to it (the release build
+ * had no prefetch instruction at all until this). Inlined early, the
+ * prefetches sit in callers that write memory and stay. */
+#if defined(__GNUC__)
+#define PREFETCH_INLINE static inline __attribute__((always_inline))
+#else
+#define PREFETCH_INLINE static inline
+#endif
+
 /* Ask for every cache line of [p, p + len): a distance reads the whole
  * vector, and the next-line prefetcher alone leaves most of a 400-byte
  * row to be fetched one miss after another. */
-static inline void prefetch_bytes(const void *p, size_t len)
+PREFETCH_INLINE void prefetch_bytes(const void *p, size_t len)
 {
 	/* The same number of lines for every row of a given length, whatever
 	 * its offset in a line: a loop the branch predictor learns. */
@@ -198,7 +209,7 @@ static inline void prefetch_bytes(const void *p, size_t len)
 
 /* What a distance reads of the node whose row is `row`: its codes or its
  * vector. */
-static inline void prefetch_point(const hnsw *h, const unsigned char *row, bool coded)
+PREFETCH_INLINE void prefetch_point(const hnsw *h, const unsigned char *row, bool coded)
 {
 	if (coded)
 		prefetch_bytes(row + h->code_off, BRAIN_MIN(h->dim, PREFETCH_MAX));
@@ -207,7 +218,7 @@ static inline void prefetch_point(const hnsw *h, const unsigned char *row, bool 
 }
 
 /* The bottom-layer count and links of slot s (read when it is expanded). */
-static inline void prefetch_links(const hnsw *h, uint32_t s)
+PREFETCH_INLINE void prefetch_links(const hnsw *h, uint32_t s)
 {
 	prefetch_bytes((const unsigned char *)brain__flat_view_row(&h->fv, s) + h->links_off,
 	               (size_t)(1 + h->M0) * sizeof(link_t));
