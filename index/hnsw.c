@@ -124,6 +124,12 @@ typedef struct hnsw {
 	link_t *pool;
 	size_t pool_len;
 	bool borrowed; /* levels, group_at and pool live in a loaded image */
+	struct {
+		bool loaded;            /* the index came from an image */
+		bool shape;             /* M, EF_CONSTRUCTION, SEED, SQ8 were fixed in it */
+		bool exact_below_known; /* version 2 images on */
+		uint32_t exact_below;
+	} saved;
 
 	size_t removed; /* deletions since the last sweep of dead links */
 	size_t sq_learned_at; /* count when the 8-bit range was learned */
@@ -1697,8 +1703,18 @@ typedef struct hnsw_saved {
 	uint32_t sq_ready;  /* the codes are written */
 	float sq_lo, sq_step;
 	uint32_t row_align; /* of the flat rows; 0: 4 (images before it) */
+	/* ---- version 2 ---- */
+	uint32_t exact_below; /* HNSW_EXACT_BELOW when saved (capped to 2^32 - 1) */
+	uint32_t reserved;    /* 0 */
 } hnsw_saved;
-_Static_assert(sizeof(hnsw_saved) == 80, "hnsw header layout");
+_Static_assert(sizeof(hnsw_saved) == 88, "hnsw header layout");
+/* Version 1 headers end before exact_below. */
+#define HNSW_SAVED_V1_BYTES ((size_t)80)
+
+static size_t header_bytes(uint32_t version)
+{
+	return version == 1 ? HNSW_SAVED_V1_BYTES : sizeof(hnsw_saved);
+}
 
 static size_t pad4(size_t x)
 {
@@ -1706,9 +1722,9 @@ static size_t pad4(size_t x)
 }
 
 /* Offset of the flat store's bytes in the saved form. */
-static size_t store_offset(uint64_t cap, uint64_t pool_len)
+static size_t store_offset(size_t header, uint64_t cap, uint64_t pool_len)
 {
-	size_t head = sizeof(hnsw_saved) + pad4((size_t)cap) + groups_for((size_t)cap) * 4 +
+	size_t head = header + pad4((size_t)cap) + groups_for((size_t)cap) * 4 +
 	              (size_t)pool_len * 4;
 	return (head + PAGE - 1) & ~(size_t)(PAGE - 1);
 }
@@ -1717,10 +1733,12 @@ static int hnsw_save(const brain_index *index, const brain_index_writer *w)
 {
 	const hnsw *h = chnsw_of(index);
 	static const unsigned char zeros[PAGE];
-	hnsw_saved hd = {HNSW_MAGIC, 1, h->M, h->M0, h->efc, h->graph ? 1u : 0u,
+	int64_t below = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
+	hnsw_saved hd = {HNSW_MAGIC, 2, h->M, h->M0, h->efc, h->graph ? 1u : 0u,
 	                 atomic_load(&((hnsw *)h)->max_level), atomic_load(&((hnsw *)h)->entry),
 	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
-	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align};
+	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align,
+	                 (uint32_t)BRAIN_MIN(BRAIN_MAX(below, 0), (int64_t)UINT32_MAX), 0};
 	int rc = w->write(w->payload, &hd, sizeof hd);
 	if (rc == BRAIN_OK && h->cap)
 		rc = w->write(w->payload, h->levels, h->cap);
@@ -1733,7 +1751,7 @@ static int hnsw_save(const brain_index *index, const brain_index_writer *w)
 		rc = w->write(w->payload, (const void *)h->pool, h->pool_len * sizeof *h->pool);
 	size_t head = sizeof hd + pad4(h->cap) + groups_for(h->cap) * 4 + h->pool_len * 4;
 	if (rc == BRAIN_OK && h->store)
-		rc = w->write(w->payload, zeros, store_offset(h->cap, h->pool_len) - head);
+		rc = w->write(w->payload, zeros, store_offset(sizeof hd, h->cap, h->pool_len) - head);
 	if (rc == BRAIN_OK && h->store)
 		rc = flat->save(h->store, w);
 	return rc;
@@ -1747,13 +1765,18 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 		return rc;
 	hnsw *h = hnsw_of(*out);
 	hnsw_saved hd;
+	memset(&hd, 0, sizeof hd);
 	unsigned char *bytes = data;
-	if (len < sizeof hd) {
+	if (len >= 2 * sizeof(uint32_t))
+		memcpy(&hd, data, 2 * sizeof(uint32_t)); /* magic, version */
+	size_t hsize = header_bytes(hd.version);
+	if (len < hsize) {
 		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes is too short", len);
 		goto fail;
 	}
-	memcpy(&hd, data, sizeof hd);
-	if (hd.magic != HNSW_MAGIC || hd.version != 1 || hd.has_store > 1 ||
+	memcpy(&hd, data, hsize);
+	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.version > 2 || hd.reserved ||
+	    hd.has_store > 1 ||
 	    (hd.has_store && (hd.M < 2 || hd.M > 100 || hd.M0 != 2 * hd.M || hd.efc == 0)) ||
 	    hd.graph > 1 ||
 	    hd.max_level > MAX_LEVEL || hd.max_level < -1 || hd.cap > (uint64_t)UINT32_MAX + 1 ||
@@ -1785,17 +1808,21 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	h->code_off = (size_t)h->dim * sizeof(float) + (size_t)(1 + h->M0) * sizeof(link_t);
 	atomic_store(&h->max_level, hd.max_level);
 	atomic_store(&h->entry, hd.entry);
+	h->saved.loaded = true;
+	h->saved.shape = hd.has_store != 0;
+	h->saved.exact_below_known = hd.version >= 2;
+	h->saved.exact_below = hd.exact_below;
 	if (!hd.has_store)
 		return BRAIN_OK; /* shape read again at the first reserve */
-	size_t off = store_offset(hd.cap, hd.pool_len);
+	size_t off = store_offset(hsize, hd.cap, hd.pool_len);
 	if (off > len) {
 		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes does not hold its "
 		                "%llu levels", len, (unsigned long long)hd.cap);
 		goto fail;
 	}
-	h->levels = bytes + sizeof hd;
-	h->group_at = (uint32_t *)(void *)(bytes + sizeof hd + pad4((size_t)hd.cap));
-	h->pool = (link_t *)(void *)(bytes + sizeof hd + pad4((size_t)hd.cap) +
+	h->levels = bytes + hsize;
+	h->group_at = (uint32_t *)(void *)(bytes + hsize + pad4((size_t)hd.cap));
+	h->pool = (link_t *)(void *)(bytes + hsize + pad4((size_t)hd.cap) +
 	                             groups_for((size_t)hd.cap) * 4);
 	h->cap = (size_t)hd.cap;
 	h->pool_len = (size_t)hd.pool_len;
@@ -1840,6 +1867,24 @@ fail:
 	hnsw_close(*out);
 	*out = NULL;
 	return rc;
+}
+
+bool brain__hnsw_saved(const brain_index *index, brain_hnsw_saved *out)
+{
+	const hnsw *h = chnsw_of(index);
+	memset(out, 0, sizeof *out);
+	if (!h->saved.loaded)
+		return false;
+	out->shape = h->saved.shape;
+	if (out->shape) {
+		out->m = h->M;
+		out->ef_construction = h->efc;
+		out->seed = (int64_t)(h->seed & (uint64_t)INT64_MAX);
+		out->sq8 = h->sq8;
+	}
+	out->exact_below_known = h->saved.exact_below_known;
+	out->exact_below = h->saved.exact_below;
+	return true;
 }
 
 static size_t hnsw_memory_usage(const brain_index *index)

@@ -24,6 +24,7 @@
 
 #include "organs/hippocampus.h"
 #include "index/distance.h"
+#include "index/hnsw.h"
 #include "index/index.h"
 #include "src/hashmap.h"
 #include "storage/image.h"
@@ -579,6 +580,32 @@ static int status(hippocampus *h, brain_msg_status *m)
 }
 
 
+static void saved_param(brain_msg_index_saved *m, int param, int64_t value)
+{
+	if (m->n < BRAIN_ARRAY_LEN(m->saved)) {
+		m->saved[m->n].param = param;
+		m->saved[m->n].value = value;
+		m->n++;
+	}
+}
+
+static int index_saved(hippocampus *h, brain_msg_index_saved *m)
+{
+	m->n = 0;
+	brain_hnsw_saved sv;
+	if (h->vt != &brain__index_hnsw || !h->index || !brain__hnsw_saved(h->index, &sv))
+		return BRAIN_OK;
+	if (sv.shape) {
+		saved_param(m, BRAIN_PARAM_HNSW_M, sv.m);
+		saved_param(m, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, sv.ef_construction);
+		saved_param(m, BRAIN_PARAM_HNSW_SEED, sv.seed);
+		saved_param(m, BRAIN_PARAM_HNSW_SQ8, sv.sq8);
+	}
+	if (sv.exact_below_known)
+		saved_param(m, BRAIN_PARAM_HNSW_EXACT_BELOW, sv.exact_below);
+	return BRAIN_OK;
+}
+
 /* ---- persistence --------------------------------------------------------- */
 
 static int index_write(void *payload, const void *data, size_t len)
@@ -907,6 +934,8 @@ static int handle(void *state, int type, void *msg)
 		return hits(h, msg);
 	case BRAIN_MSG_STATUS:
 		return status(h, msg);
+	case BRAIN_MSG_INDEX_SAVED:
+		return index_saved(h, msg);
 	case BRAIN_MSG_UPDATE:
 		return update(h, msg);
 	case BRAIN_MSG_DISTANCES:

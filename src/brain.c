@@ -39,11 +39,37 @@ static int choose_index(brain_env *env)
 	return BRAIN_OK;
 }
 
+/* A loaded index brings the parameters it was built with: a reopened
+ * brain reports the graph's M (not the default) and keeps the graph it
+ * was using, HNSW_EXACT_BELOW included (AUTO with the threshold it had;
+ * a brain made with BRAIN_INDEX_HNSW goes on searching its graph). Opening
+ * with BRAIN_INDEX_HNSW still means 0. Values out of range are left at
+ * their defaults (the index checked what it uses itself). */
+static void take_saved_params(brain_t *b)
+{
+	brain_msg_index_saved m;
+	memset(&m, 0, sizeof m);
+	if (brain__call_INDEX_SAVED(&b->spine, &m) != BRAIN_OK)
+		return;
+	for (size_t i = 0; i < m.n; i++) {
+		int param = m.saved[i].param;
+		int64_t v = m.saved[i].value, lo = 0, hi = 0;
+		if (param == BRAIN_PARAM_HNSW_EXACT_BELOW && b->env.opts.index == BRAIN_INDEX_HNSW)
+			continue;
+		int at = brain__param_index(param);
+		if (at < 0 || brain_param_bounds(param, &lo, &hi, NULL) || v < lo || v > hi)
+			continue;
+		atomic_store(&b->env.params[at], v);
+	}
+}
+
 int brain__attach_organs(brain_t *b)
 {
 	int rc = BRAIN_OK;
 	for (size_t i = 0; rc == BRAIN_OK && i < BRAIN_ARRAY_LEN(g_organs); i++)
 		rc = brain__spine_attach(&b->spine, g_organs[i]);
+	if (rc == BRAIN_OK)
+		take_saved_params(b);
 	return rc;
 }
 

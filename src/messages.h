@@ -36,6 +36,7 @@ struct brain_wal_replay_info;
 	X(SEARCH, HIPPOCAMPUS, brain_msg_search)            /* read  */             \
 	X(HITS, HIPPOCAMPUS, brain_msg_hits)                /* read  */             \
 	X(STATUS, HIPPOCAMPUS, brain_msg_status)            /* none  */             \
+	X(INDEX_SAVED, HIPPOCAMPUS, brain_msg_index_saved)  /* write */             \
 	X(UPDATE, HIPPOCAMPUS, brain_msg_update)            /* write */             \
 	X(DISTANCES, HIPPOCAMPUS, brain_msg_distances)      /* read  */             \
 	X(RECALL, THALAMUS, brain_msg_recall)               /* read  */             \
@@ -244,6 +245,17 @@ typedef struct brain_msg_status {
 	uint64_t index_bytes; /* out, only when asked (needs the read lock) */
 	bool want_bytes;      /* in */
 } brain_msg_status;
+
+/* The parameters the loaded index was saved with (the built-in hnsw
+ * backend's shape and HNSW_EXACT_BELOW), as pairs of public parameter
+ * number and value; none for an index that was not loaded or saves none. */
+typedef struct brain_msg_index_saved {
+	struct {
+		int param;
+		int64_t value;
+	} saved[8]; /* out */
+	size_t n;   /* out */
+} brain_msg_index_saved;
 
 /* ---- Thalamus ---------------------------------------------------------- */
 

@@ -553,6 +553,13 @@ static brain_t *open_mem(uint32_t dim, int metric, int index)
 	return b;
 }
 
+static int64_t get_param(brain_t *b, int param)
+{
+	int64_t v = -1;
+	assert_int_equal(brain_get_param(b, param, &v), 0);
+	return v;
+}
+
 static void set_param(brain_t *b, int param, int64_t value)
 {
 	int rc = brain_set_param(b, param, value);
@@ -1676,8 +1683,8 @@ static void test_hnsw__auto_crosses_the_threshold(void **state)
 	check_disk(fs, BRAIN_INDEX_AUTO, 800);
 
 	b = open_disk(fs, BRAIN_INDEX_AUTO);
-	finds_itself(b, ids, data, 800, 1.0); /* 800 < AUTO's default: exact again */
-	set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 500);
+	/* the threshold comes back with the graph: it is searched */
+	assert_int_equal(get_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW), 500);
 	finds_itself(b, ids, data, 800, 0.995); /* the reopened graph */
 	add_batch(b, ids + 800, data + 800 * PDIM, 400);
 	for (size_t i = 0; i < 100; i++)
@@ -1697,6 +1704,73 @@ static void test_hnsw__auto_crosses_the_threshold(void **state)
 	assert_int_equal(brain_close(m), 0);
 	free(ids);
 	free(data);
+	clusters_free(&c);
+}
+
+/* A brain reopened without BRAIN_INDEX_HNSW (AUTO, or the stored options)
+ * takes back the parameters its graph was saved with: it reports the M it
+ * has and keeps searching the graph (HNSW_EXACT_BELOW 0 saved), where the
+ * defaults would have searched exactly below 10,000 vectors. */
+static void test_hnsw__reopen_takes_back_the_graph_parameters(void **state)
+{
+	(void)state;
+	test_rng rng = {611};
+	clusters c = clusters_make(&rng, PDIM, NCLUSTERS, 0.8f);
+	size_t n = 1500;
+	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n);
+	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, PQ);
+	uint64_t *ids = xmalloc(n * sizeof *ids);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = id_of(i);
+	memfs *fs = memfs_new();
+	assert_non_null(fs);
+	brain_t *b = open_disk(fs, BRAIN_INDEX_HNSW);
+	set_param(b, BRAIN_PARAM_HNSW_M, 6);
+	set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 20);
+	set_param(b, BRAIN_PARAM_HNSW_SEED, 77);
+	add_batch(b, ids, data, n);
+	/* a narrow walk on a sparse graph, so that its answers are not the
+	 * exact ones (else this test could not tell the two apart) */
+	set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, 1);
+	pq_answers *graph = xmalloc(sizeof *graph), *exact = xmalloc(sizeof *exact);
+	pq_answers *again = xmalloc(sizeof *again);
+	ask(b, queries, graph);
+	set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, (int64_t)n + 1);
+	ask(b, queries, exact);
+	set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 0);
+	assert_true(memcmp(graph->ids, exact->ids, sizeof graph->ids) != 0);
+	assert_int_equal(brain_close(b), 0);
+
+	static const int reopen[] = {BRAIN_INDEX_AUTO, -1 /* stored options */, BRAIN_INDEX_HNSW};
+	for (size_t r = 0; r < BRAIN_ARRAY_LEN(reopen); r++) {
+		brain_options o = opts_on(fs, reopen[r] < 0 ? BRAIN_INDEX_AUTO : reopen[r]);
+		if (reopen[r] < 0) {
+			o.flags = BRAIN_OPEN_STORED_OPTIONS;
+			o.dimensions = 0;
+		}
+		b = NULL;
+		int rc = brain_open("b", &o, &b);
+		if (rc)
+			fail_msg("reopen %zu: %s: %s", r, brain_error_name(rc), brain_errmsg());
+		assert_int_equal(get_param(b, BRAIN_PARAM_HNSW_M), 6);
+		assert_int_equal(get_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION), 20);
+		assert_int_equal(get_param(b, BRAIN_PARAM_HNSW_SEED), 77);
+		assert_int_equal(get_param(b, BRAIN_PARAM_HNSW_SQ8), 0);
+		assert_int_equal(get_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW), 0);
+		/* EF_SEARCH is a search setting, not the graph's: back to its default */
+		assert_int_equal(get_param(b, BRAIN_PARAM_HNSW_EF_SEARCH), 64);
+		set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, 1);
+		ask(b, queries, again);
+		assert_memory_equal(again->ids, graph->ids, sizeof graph->ids);
+		assert_int_equal(brain_close(b), 0);
+	}
+	free(graph);
+	free(exact);
+	free(again);
+	memfs_free(fs);
+	free(ids);
+	free(data);
+	free(queries);
 	clusters_free(&c);
 }
 
@@ -1782,6 +1856,47 @@ static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 		assert_int_equal(fa, fb);
 		assert_memory_equal(a, b, fa * sizeof *a);
 		assert_memory_equal(da, db, fa * sizeof *da);
+	}
+	/* the same index as a version 1 image (an 80-byte header, without
+	 * exact_below) loads and answers alike */
+	{
+		uint64_t cap, pool_len;
+		memcpy(&cap, buf.data + 40, sizeof cap);
+		memcpy(&pool_len, buf.data + 48, sizeof pool_len);
+		size_t mid = ((size_t)cap + 3) / 4 * 4 + ((size_t)cap + 63) / 64 * 4 +
+		             (size_t)pool_len * 4;
+		size_t off2 = (88 + mid + 4095) / 4096 * 4096, off1 = (80 + mid + 4095) / 4096 * 4096;
+		size_t len1 = off1 + (buf.len - off2);
+		unsigned char *v1 = calloc(1, len1);
+		assert_non_null(v1);
+		memcpy(v1, buf.data, 80);
+		uint32_t one = 1;
+		memcpy(v1 + 4, &one, sizeof one);
+		memcpy(v1 + 80, buf.data + 88, mid);
+		memcpy(v1 + off1, buf.data + off2, buf.len - off2);
+		unsigned char *img1 = aligned_copy(v1, len1);
+		brain_index *old = NULL;
+		rc = hnsw->load(&cfg, img1, len1, &old);
+		if (rc || !old)
+			fail_msg("load version 1: %s: %s", brain_error_name(rc), brain_errmsg());
+		for (size_t q = 0; q < PQ; q++) {
+			size_t fa = 0, fb = 0;
+			assert_int_equal(hnsw->search(loaded, queries + q * RDIM, K, NULL, a, da, &fa), 0);
+			assert_int_equal(hnsw->search(old, queries + q * RDIM, K, NULL, b, db, &fb), 0);
+			assert_int_equal(fa, fb);
+			assert_memory_equal(a, b, fa * sizeof *a);
+		}
+		brain_hnsw_saved sv;
+		assert_true(brain__hnsw_saved(old, &sv));
+		assert_true(sv.shape);
+		assert_false(sv.exact_below_known);
+		assert_true(brain__hnsw_saved(loaded, &sv));
+		assert_true(sv.exact_below_known);
+		assert_int_equal(sv.exact_below, p.exact_below);
+		assert_false(brain__hnsw_saved(pr.ix, &sv)); /* made, not loaded */
+		hnsw->close(old);
+		free(img1);
+		free(v1);
 	}
 	/* the saved form of the loaded index is the same bytes */
 	buffer again = save_ix(loaded);
@@ -2259,6 +2374,7 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__single_threaded_builds_are_deterministic),
 		TEST(test_hnsw__persistence_on_disk),
 		TEST(test_hnsw__auto_crosses_the_threshold),
+		TEST(test_hnsw__reopen_takes_back_the_graph_parameters),
 		TEST(test_hnsw__save_and_load_vtable),
 		TEST(test_hnsw__concurrent_searches_agree),
 		TEST(test_hnsw__load_rejects_garbage),

@@ -41,7 +41,8 @@ enum brain_index_kind {
 	 * about 5000 384-d vectors the graph searches faster, at 10000 twice
 	 * as fast), then an HNSW graph, built once when the brain passes that
 	 * size. Reopening an existing brain with AUTO accepts the index it was
-	 * made with.
+	 * made with, and the threshold its graph was saved with (so a brain
+	 * made with BRAIN_INDEX_HNSW goes on searching its graph).
 	 */
 	BRAIN_INDEX_AUTO = 0,
 	/** Exact search over every vector: slow for millions, never wrong. */

@@ -71,6 +71,12 @@ extern "C" {
  *                           graph: remembering into a 5,000-memory 384-d brain took
  *                           107 us with the graph against 5.8 us without (bench_durable,
  *                           NORMAL). Lower it for search-heavy brains.
+ *                           Saved with the graph: a brain opened again (AUTO or
+ *                           BRAIN_OPEN_STORED_OPTIONS) takes back the value it had at
+ *                           its last checkpoint, and HNSW_M, _EF_CONSTRUCTION, _SQ8 and
+ *                           _SEED report the graph it has; opening with
+ *                           BRAIN_INDEX_HNSW sets it to 0 again. Other parameters start
+ *                           at their defaults on every open.
  * CHECKPOINT_WAL_BYTES      an on-disk brain checkpoints in the background when its
  *                           write-ahead log passes this size and a quarter of the last
  *                           checkpoint's size (so rewriting a big brain stays rare);
