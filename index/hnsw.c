@@ -1775,7 +1775,12 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 		goto fail;
 	}
 	memcpy(&hd, data, hsize);
-	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.version > 2 || hd.reserved ||
+	if (hd.magic == HNSW_MAGIC && hd.version > 2) {
+		rc = brain__err(BRAIN_EVERSION, "hnsw: saved index is version %u, this library reads "
+		                "1 and 2 (written by a newer braincore)", hd.version);
+		goto fail;
+	}
+	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.reserved ||
 	    hd.has_store > 1 ||
 	    (hd.has_store && (hd.M < 2 || hd.M > 100 || hd.M0 != 2 * hd.M || hd.efc == 0)) ||
 	    hd.graph > 1 ||
