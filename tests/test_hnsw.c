@@ -675,6 +675,15 @@ static uint64_t id_of(size_t i)
 	return 1000 + 7 * (uint64_t)i; /* not slots */
 }
 
+/* ids[i] = id_of(i) for every i < n (xmalloc'd). */
+static uint64_t *ids_for(size_t n)
+{
+	uint64_t *ids = xmalloc(n * sizeof *ids);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = id_of(i);
+	return ids;
+}
+
 static void recall_api(int metric, const char *name, uint64_t seed)
 {
 	test_rng rng = {seed};
@@ -682,9 +691,7 @@ static void recall_api(int metric, const char *name, uint64_t seed)
 	/* raw vectors: the brain prepares them (normalises for cosine) */
 	float *data = clusters_many(&c, &rng, metric, false, RN);
 	float *queries = clusters_many(&c, &rng, metric, false, RQ);
-	uint64_t *ids = xmalloc(RN * sizeof *ids);
-	for (size_t i = 0; i < RN; i++)
-		ids[i] = id_of(i);
+	uint64_t *ids = ids_for(RN);
 	brain_t *h = open_mem(RDIM, metric, BRAIN_INDEX_HNSW);
 	brain_t *f = open_mem(RDIM, metric, BRAIN_INDEX_FLAT);
 	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
@@ -1142,11 +1149,9 @@ static void test_hnsw__forgetting_most_keeps_the_rest_findable(void **state)
 	test_rng rng = {305};
 	clusters c = clusters_make(&rng, FDIM_SMALL, NCLUSTERS, 0.5f);
 	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, RN);
-	uint64_t *ids = xmalloc(RN * sizeof *ids);
+	uint64_t *ids = ids_for(RN);
 	unsigned char *live = xmalloc(RN);
 	memset(live, 1, RN);
-	for (size_t i = 0; i < RN; i++)
-		ids[i] = id_of(i);
 	brain_t *h = open_mem(FDIM_SMALL, BRAIN_METRIC_L2, BRAIN_INDEX_HNSW);
 	set_param(h, BRAIN_PARAM_THREADS, 1); /* the same graph every run */
 	add_batch(h, ids, data, RN);
@@ -1206,9 +1211,7 @@ static void test_hnsw__update_vector_api(void **state)
 	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n);
 	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, CHURN_Q);
 	float *old = xmalloc(RDIM * sizeof *old);
-	uint64_t *ids = xmalloc(n * sizeof *ids);
-	for (size_t i = 0; i < n; i++)
-		ids[i] = id_of(i);
+	uint64_t *ids = ids_for(n);
 	brain_t *h = open_mem(RDIM, BRAIN_METRIC_L2, BRAIN_INDEX_HNSW);
 	brain_t *f = open_mem(RDIM, BRAIN_METRIC_L2, BRAIN_INDEX_FLAT);
 	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
@@ -1280,9 +1283,7 @@ static void test_hnsw__filters_api(void **state)
 	clusters c = clusters_make(&rng, FDIM, NCLUSTERS, 0.5f);
 	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, FN);
 	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, FQ);
-	uint64_t *ids = xmalloc(FN * sizeof *ids);
-	for (size_t i = 0; i < FN; i++)
-		ids[i] = id_of(i);
+	uint64_t *ids = ids_for(FN);
 	brain_t *h = open_mem(FDIM, BRAIN_METRIC_L2, BRAIN_INDEX_HNSW);
 	brain_t *f = open_mem(FDIM, BRAIN_METRIC_L2, BRAIN_INDEX_FLAT);
 	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
@@ -1326,9 +1327,7 @@ static void test_hnsw__search_ids_api(void **state)
 	clusters c = clusters_make(&rng, FDIM, NCLUSTERS, 0.5f);
 	float *data = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, false, FN);
 	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, false, FQ);
-	uint64_t *ids = xmalloc(FN * sizeof *ids);
-	for (size_t i = 0; i < FN; i++)
-		ids[i] = id_of(i);
+	uint64_t *ids = ids_for(FN);
 	brain_t *h = open_mem(FDIM, BRAIN_METRIC_COSINE, BRAIN_INDEX_HNSW);
 	brain_t *f = open_mem(FDIM, BRAIN_METRIC_COSINE, BRAIN_INDEX_FLAT);
 	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
@@ -1426,9 +1425,7 @@ typedef struct answers {
 
 static void build_and_ask(int64_t seed, const float *data, const float *queries, answers *out)
 {
-	uint64_t *ids = xmalloc(DN * sizeof *ids);
-	for (size_t i = 0; i < DN; i++)
-		ids[i] = id_of(i);
+	uint64_t *ids = ids_for(DN);
 	brain_t *b = open_mem(RDIM, BRAIN_METRIC_L2, BRAIN_INDEX_HNSW);
 	set_param(b, BRAIN_PARAM_THREADS, 1);
 	set_param(b, BRAIN_PARAM_HNSW_SEED, seed);
@@ -1564,9 +1561,7 @@ static void persistence(int64_t sq8, uint64_t seed)
 	size_t n = 2000, more = 500;
 	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n + more);
 	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, PQ);
-	uint64_t *ids = xmalloc((n + more) * sizeof *ids);
-	for (size_t i = 0; i < n + more; i++)
-		ids[i] = id_of(i);
+	uint64_t *ids = ids_for(n + more);
 	memfs *fs = memfs_new();
 	assert_non_null(fs);
 	brain_t *b = open_disk(fs, BRAIN_INDEX_HNSW);
@@ -1664,9 +1659,7 @@ static void test_hnsw__auto_crosses_the_threshold(void **state)
 	clusters c = clusters_make(&rng, PDIM, NCLUSTERS, 0.5f);
 	size_t n = 1200;
 	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n);
-	uint64_t *ids = xmalloc(n * sizeof *ids);
-	for (size_t i = 0; i < n; i++)
-		ids[i] = id_of(i);
+	uint64_t *ids = ids_for(n);
 	memfs *fs = memfs_new();
 	assert_non_null(fs);
 	brain_t *b = open_disk(fs, BRAIN_INDEX_AUTO);
@@ -1719,9 +1712,7 @@ static void test_hnsw__reopen_takes_back_the_graph_parameters(void **state)
 	size_t n = 1500;
 	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n);
 	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, PQ);
-	uint64_t *ids = xmalloc(n * sizeof *ids);
-	for (size_t i = 0; i < n; i++)
-		ids[i] = id_of(i);
+	uint64_t *ids = ids_for(n);
 	memfs *fs = memfs_new();
 	assert_non_null(fs);
 	brain_t *b = open_disk(fs, BRAIN_INDEX_HNSW);
