@@ -241,13 +241,34 @@ static int bad_record(uint64_t lsn, const char *what)
 	return brain__err(BRAIN_ECORRUPT, "log: record %llu: %s", (unsigned long long)lsn, what);
 }
 
+/* Copy a record's vector of dims floats out of its bytes; each must be
+ * finite, as every vector the brain takes is. */
+static int record_vector(uint64_t lsn, const unsigned char *src, uint32_t dims, float *vec,
+                         const char *what)
+{
+	memcpy(vec, src, (size_t)dims * sizeof *vec);
+	for (uint32_t i = 0; i < dims; i++)
+		if (!(vec[i] - vec[i] == 0.0f))
+			return bad_record(lsn, what);
+	return BRAIN_OK;
+}
+
+/* Copy a record's fixed head out of its (unaligned) bytes. */
+static int record_head(uint64_t lsn, const unsigned char *p, size_t len, void *head, size_t size)
+{
+	if (len < size)
+		return bad_record(lsn, "too short");
+	memcpy(head, p, size);
+	return BRAIN_OK;
+}
+
 static int replay_store(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
 {
 	brain_wal_store h;
 	uint32_t dims = b->env.opts.dimensions;
-	if (len < sizeof h)
-		return bad_record(lsn, "too short");
-	memcpy(&h, p, sizeof h);
+	int rc = record_head(lsn, p, len, &h, sizeof h);
+	if (rc)
+		return rc;
 	size_t vec_bytes = (size_t)dims * sizeof(float);
 	bool has_text = h.text_len != UINT32_MAX;
 	size_t text_bytes = has_text ? (size_t)h.text_len + 1 : 0;
@@ -257,12 +278,8 @@ static int replay_store(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 	float *vec = brain__malloc_array(dims, sizeof *vec);
 	if (!vec)
 		return brain__oom(vec_bytes, "replay vector");
-	memcpy(vec, p + sizeof h, vec_bytes);
 	const char *text = has_text ? (const char *)p + sizeof h + vec_bytes : NULL;
-	int rc = BRAIN_OK;
-	for (uint32_t i = 0; rc == BRAIN_OK && i < dims; i++)
-		if (!(vec[i] - vec[i] == 0.0f))
-			rc = bad_record(lsn, "a stored vector is not finite");
+	rc = record_vector(lsn, p + sizeof h, dims, vec, "a stored vector is not finite");
 	if (rc == BRAIN_OK && text) {
 		brain_msg_text_check tc = {text, (size_t)h.text_len + 1, "log: text", 0};
 		if (text[h.text_len] != '\0' || brain__call_TEXT_CHECK(&b->spine, &tc) ||
@@ -292,9 +309,9 @@ static int replay_batch(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 {
 	brain_wal_batch h;
 	uint32_t dims = b->env.opts.dimensions;
-	if (len < sizeof h)
-		return bad_record(lsn, "too short");
-	memcpy(&h, p, sizeof h);
+	int rc = record_head(lsn, p, len, &h, sizeof h);
+	if (rc)
+		return rc;
 	uint64_t row = sizeof(uint64_t) + (uint64_t)dims * sizeof(float);
 	if (h.dimensions != dims || h.n == 0 || h.n > (len - sizeof h) / row ||
 	    len != sizeof h + h.n * row)
@@ -302,7 +319,6 @@ static int replay_batch(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 	size_t n = (size_t)h.n;
 	uint64_t *ids = brain__malloc_array(n, sizeof *ids);
 	float *vecs = brain__malloc_array(n * dims, sizeof *vecs);
-	int rc = BRAIN_OK;
 	if (!ids || !vecs)
 		rc = brain__oom(n * (size_t)row, "replay batch");
 	if (rc == BRAIN_OK) {
@@ -333,20 +349,17 @@ static int replay_update(brain_t *b, uint64_t lsn, const unsigned char *p, size_
 {
 	brain_wal_update h;
 	uint32_t dims = b->env.opts.dimensions;
-	if (len < sizeof h)
-		return bad_record(lsn, "too short");
-	memcpy(&h, p, sizeof h);
+	int rc = record_head(lsn, p, len, &h, sizeof h);
+	if (rc)
+		return rc;
 	if (h.dimensions != dims || len != sizeof h + (size_t)dims * sizeof(float))
 		return bad_record(lsn, "an update's fields are out of range");
 	float *vec = brain__malloc_array(dims, sizeof *vec);
 	float *old = brain__malloc_array(dims, sizeof *old);
-	int rc = vec && old ? BRAIN_OK : brain__oom(2 * (size_t)dims * sizeof *vec, "replay");
-	if (rc == BRAIN_OK) {
-		memcpy(vec, p + sizeof h, (size_t)dims * sizeof *vec);
-		for (uint32_t i = 0; rc == BRAIN_OK && i < dims; i++)
-			if (!(vec[i] - vec[i] == 0.0f))
-				rc = bad_record(lsn, "an updated vector is not finite");
-	}
+	if (!vec || !old)
+		rc = brain__oom(2 * (size_t)dims * sizeof *vec, "replay");
+	if (rc == BRAIN_OK)
+		rc = record_vector(lsn, p + sizeof h, dims, vec, "an updated vector is not finite");
 	if (rc == BRAIN_OK) {
 		brain_msg_update u = {h.id, vec, old};
 		rc = brain__call_UPDATE(&b->spine, &u);
