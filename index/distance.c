@@ -231,52 +231,36 @@ static const kernel_set *kernels_at(int level)
 	return &g_kernels[level];
 }
 
+/* The kernels of `metric` at `level`: which of a set's L2 and inner
+ * product kernels (cosine is 1 - dot, as IP); NULL for an unknown metric
+ * or an unsupported level. */
+static const kernel_set *kernels_for(int metric, int level, bool *l2)
+{
+	*l2 = metric == BRAIN_METRIC_L2;
+	if (!*l2 && metric != BRAIN_METRIC_IP && metric != BRAIN_METRIC_COSINE)
+		return NULL;
+	return kernels_at(level);
+}
+
 brain_dist_fn brain__dist_fn(int metric, int level)
 {
-	const kernel_set *k = kernels_at(level);
-	if (!k)
-		return NULL;
-	switch (metric) {
-	case BRAIN_METRIC_L2:
-		return k->l2;
-	case BRAIN_METRIC_IP:
-	case BRAIN_METRIC_COSINE:
-		return k->ip;
-	default:
-		return NULL;
-	}
+	bool l2;
+	const kernel_set *k = kernels_for(metric, level, &l2);
+	return !k ? NULL : l2 ? k->l2 : k->ip;
 }
 
 brain_dist_batch_fn brain__dist_batch_fn(int metric, int level)
 {
-	const kernel_set *k = kernels_at(level);
-	if (!k)
-		return NULL;
-	switch (metric) {
-	case BRAIN_METRIC_L2:
-		return k->l2_batch;
-	case BRAIN_METRIC_IP:
-	case BRAIN_METRIC_COSINE:
-		return k->ip_batch;
-	default:
-		return NULL;
-	}
+	bool l2;
+	const kernel_set *k = kernels_for(metric, level, &l2);
+	return !k ? NULL : l2 ? k->l2_batch : k->ip_batch;
 }
 
 brain_dist_gather_fn brain__dist_gather_fn(int metric, int level)
 {
-	const kernel_set *k = kernels_at(level);
-	if (!k)
-		return NULL;
-	switch (metric) {
-	case BRAIN_METRIC_L2:
-		return k->l2_gather;
-	case BRAIN_METRIC_IP:
-	case BRAIN_METRIC_COSINE:
-		return k->ip_gather;
-	default:
-		return NULL;
-	}
+	bool l2;
+	const kernel_set *k = kernels_for(metric, level, &l2);
+	return !k ? NULL : l2 ? k->l2_gather : k->ip_gather;
 }
 
 /* ---- vectors entering the brain ---------------------------------------- */

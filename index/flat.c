@@ -104,21 +104,22 @@ static int ensure(flat_index *f, size_t slots)
 	return brain__rows_reserve(&f->rows, slots);
 }
 
-static int check_config(const brain_index_config *config, brain_index **out)
+int brain__flat_check_config(const char *who, const brain_index_config *config,
+                             brain_index **out)
 {
 	if (!out)
-		return brain__err(BRAIN_ENULL, "flat: out is NULL");
+		return brain__err(BRAIN_ENULL, "%s: out is NULL", who);
 	*out = NULL;
 	if (!config)
-		return brain__err(BRAIN_ENULL, "flat: config is NULL");
+		return brain__err(BRAIN_ENULL, "%s: config is NULL", who);
 	if (config->version < 1 || config->version > BRAIN_INDEX_VTABLE_VERSION)
-		return brain__err(BRAIN_EVERSION, "flat: config version %u unknown (this library knows "
-		                  "1..%u)", config->version, (unsigned)BRAIN_INDEX_VTABLE_VERSION);
+		return brain__err(BRAIN_EVERSION, "%s: config version %u unknown (this library knows "
+		                  "1..%u)", who, config->version, (unsigned)BRAIN_INDEX_VTABLE_VERSION);
 	if (config->dimensions < 1 || config->dimensions > BRAIN_MAX_DIMENSIONS)
-		return brain__err(BRAIN_EINVAL, "flat: dimensions %u not in [1, %u]",
+		return brain__err(BRAIN_EINVAL, "%s: dimensions %u not in [1, %u]", who,
 		                  (unsigned)config->dimensions, (unsigned)BRAIN_MAX_DIMENSIONS);
 	if (!brain__dist_batch_fn(config->metric, -1))
-		return brain__err(BRAIN_EINVAL, "flat: metric %d is unknown", config->metric);
+		return brain__err(BRAIN_EINVAL, "%s: metric %d is unknown", who, config->metric);
 	return BRAIN_OK;
 }
 
@@ -150,7 +151,7 @@ static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2
 int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t align,
                         brain_index **out)
 {
-	int rc = check_config(config, out);
+	int rc = brain__flat_check_config("flat", config, out);
 	if (rc)
 		return rc;
 	size_t row_bytes = (size_t)config->dimensions * sizeof(float) + extra;
@@ -223,7 +224,7 @@ static int flat_save(const brain_index *index, const brain_index_writer *w)
 int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align, void *data,
                         size_t len, brain_index **out)
 {
-	int rc = check_config(config, out);
+	int rc = brain__flat_check_config("flat", config, out);
 	if (rc)
 		return rc;
 	flat_saved h;
@@ -299,16 +300,6 @@ void brain__flat_view(const brain_index *index, brain_flat_view *v)
 	v->used = f->used;
 	v->used_words = f->used_words;
 	v->capacity = brain__rows_capacity(&f->rows);
-}
-
-void *brain__flat_row(const brain_index *index, uint32_t slot)
-{
-	return row_of(cflat_of(index), slot);
-}
-
-bool brain__flat_used(const brain_index *index, uint32_t slot)
-{
-	return is_used(cflat_of(index), slot);
 }
 
 size_t brain__flat_capacity(const brain_index *index)

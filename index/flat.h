@@ -12,6 +12,11 @@
 
 extern const brain_index_vtable brain__index_flat;
 
+/* Check what an index is opened with (version, dimensions, metric) and
+ * clear *out; errors name `who`. For flat and the backends built on it. */
+int brain__flat_check_config(const char *who, const brain_index_config *config,
+                             brain_index **out);
+
 /* flat as the vector store of another backend (index/hnsw.c): each row
  * holds the vector, then `extra` bytes the caller owns (saved and loaded
  * with the rows), rows aligned to `align` bytes (a power of two, 4..64).
@@ -48,9 +53,6 @@ static inline bool brain__flat_view_used(const brain_flat_view *v, uint32_t slot
 	                         __ATOMIC_ACQUIRE) >> (slot % 64)) & 1);
 }
 
-/* Row of `slot` (< brain__flat_capacity): the vector, then the extra. */
-void *brain__flat_row(const brain_index *index, uint32_t slot);
-bool brain__flat_used(const brain_index *index, uint32_t slot);
 /* Rows addressable now (grows with reserve). */
 size_t brain__flat_capacity(const brain_index *index);
 size_t brain__flat_count(const brain_index *index);

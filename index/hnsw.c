@@ -114,8 +114,10 @@ typedef struct hnsw {
 	size_t code_off; /* byte offset of the codes in a row */
 
 	bool graph; /* the graph exists (else: exact search only) */
-	_Atomic uint32_t entry;
-	_Atomic int max_level; /* -1: no node in the graph */
+	/* the entry point and the top level (-1: no node in the graph), one
+	 * word so that a search reads both without a lock; changed under
+	 * entry_lock */
+	_Atomic uint64_t top;
 
 	/* per slot, for slots < cap */
 	uint8_t *levels;
@@ -157,6 +159,19 @@ static inline const hnsw *chnsw_of(const brain_index *index)
 }
 
 static const brain_index_vtable *const flat = &brain__index_flat;
+
+static inline void top_get(const hnsw *h, uint32_t *entry, int *level)
+{
+	uint64_t t = atomic_load_explicit(&((hnsw *)h)->top, memory_order_acquire);
+	*entry = (uint32_t)t;
+	*level = (int)(int32_t)(uint32_t)(t >> 32);
+}
+
+static inline void top_set(hnsw *h, uint32_t entry, int level)
+{
+	atomic_store_explicit(&h->top, (uint64_t)(uint32_t)level << 32 | entry,
+	                      memory_order_release);
+}
 
 /* ---- node access --------------------------------------------------------- */
 
@@ -447,6 +462,51 @@ static code_fn code_dist_for(const hnsw *h);
 
 /* ---- searching one layer ------------------------------------------------- */
 
+/* Expand node c on layer l: its neighbours not yet visited (marked now)
+ * that are live and wholly inserted go to s->ids[0..m), their distances to
+ * s->dists (codes when qcode is set, else the float rows, all at once
+ * after prefetching every row). Returns m. */
+static size_t expand(const hnsw *h, scratch *s, uint32_t c, int l, const float *q,
+                     const unsigned char *qcode)
+{
+	size_t limit = h->fv.capacity;
+	const link_t *ln = links_of(h, c, l);
+	uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
+	if (cnt > cap_of(h, l))
+		cnt = cap_of(h, l); /* damaged or mid-rewrite: stay in bounds */
+	/* the unvisited neighbours, without a branch on "visited" (a coin
+	 * flip the predictor cannot learn) */
+	size_t f = 0;
+	for (uint32_t i = 1; i <= cnt; i++) {
+		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+		if (x >= limit)
+			continue;
+		uint16_t *t = &s->tag[x];
+		size_t fresh = *t != s->cur;
+		*t = s->cur;
+		s->ids[f] = x;
+		f += fresh;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < f; i++) {
+		uint32_t x = s->ids[i];
+		if (!brain__flat_view_used(&h->fv, x) || !is_ready(h, x))
+			continue;
+		const float *row = vec_of(h, x);
+		prefetch_point(h, (const unsigned char *)row, qcode != NULL);
+		s->rows[m] = row;
+		s->ids[m++] = x;
+	}
+	if (qcode) {
+		code_fn cfn = code_dist_for(h);
+		for (size_t i = 0; i < m; i++)
+			s->dists[i] = cfn(qcode, codes_of(h, s->ids[i]), h->dim);
+	} else {
+		h->gather(q, s->rows, m, h->dim, s->dists);
+	}
+	return m;
+}
+
 /* Best-first search of layer l from `start`, keeping ef results in
  * s->res (a max-heap, *nres of them). Only slots that are occupied are
  * expanded; results also pass the filter (NULL: all). Returns 0 or
@@ -455,9 +515,7 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigne
                         uint32_t start, float dstart, size_t ef, int l,
                         const brain_index_filter *filter, size_t *nres)
 {
-	code_fn cfn = qcode ? code_dist_for(h) : NULL;
 	size_t ncand = 0, nr = 0;
-	size_t limit = h->fv.capacity;
 	s->tag[start] = s->cur;
 	minheap_push(s->cand, &ncand, (struct cand){dstart, start});
 	if (!filter || filter->accept(start, filter->payload))
@@ -466,29 +524,10 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigne
 		struct cand c = minheap_pop(s->cand, &ncand);
 		if (nr >= ef && c.d > s->res[0].d)
 			break;
-		const link_t *ln = links_of(h, c.s, l);
-		uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
-		if (cnt > cap_of(h, l))
-			cnt = cap_of(h, l); /* damaged or mid-rewrite: stay in bounds */
-		/* gather the unvisited live neighbours, prefetching their rows */
-		size_t m = 0;
-		for (uint32_t i = 1; i <= cnt; i++) {
-			uint32_t n = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (n >= limit || s->tag[n] == s->cur)
-				continue;
-			s->tag[n] = s->cur;
-			if (!brain__flat_view_used(&h->fv, n) || !is_ready(h, n))
-				continue;
-			const float *row = vec_of(h, n);
-			prefetch_point(h, (const unsigned char *)row, qcode != NULL);
-			s->rows[m] = row;
-			s->ids[m++] = n;
-		}
-		if (!qcode)
-			h->gather(q, s->rows, m, h->dim, s->dists);
+		size_t m = expand(h, s, c.s, l, q, qcode);
 		for (size_t i = 0; i < m; i++) {
 			uint32_t n = s->ids[i];
-			float d = qcode ? cfn(qcode, codes_of(h, n), h->dim) : s->dists[i];
+			float d = s->dists[i];
 			if (nr >= ef && !(d < s->res[0].d))
 				continue;
 			if (ncand == s->cand_cap &&
@@ -513,11 +552,9 @@ static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigne
 static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigned char *qcode,
                         uint32_t start, float dstart, size_t ef, int l, size_t *nres)
 {
-	code_fn cfn = qcode ? code_dist_for(h) : NULL;
 	struct cand *pool = s->res;
 	unsigned char *done = s->done;
 	size_t n = 1, cur = 0;
-	size_t limit = h->fv.capacity;
 	s->tag[start] = s->cur;
 	pool[0] = (struct cand){dstart, start};
 	done[0] = 0;
@@ -525,39 +562,10 @@ static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigne
 		uint32_t c = pool[cur].s;
 		done[cur] = 1;
 		size_t next = n; /* lowest position that received an entry */
-		const link_t *ln = links_of(h, c, l);
-		uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
-		if (cnt > cap_of(h, l))
-			cnt = cap_of(h, l);
-		/* the unvisited neighbours, without a branch on "visited" (a
-		 * coin flip the predictor cannot learn) */
-		size_t f = 0;
-		for (uint32_t i = 1; i <= cnt; i++) {
-			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (x >= limit)
-				continue;
-			uint16_t *t = &s->tag[x];
-			size_t fresh = *t != s->cur;
-			*t = s->cur;
-			s->ids[f] = x;
-			f += fresh;
-		}
-		size_t m = 0;
-		for (size_t i = 0; i < f; i++) {
-			uint32_t x = s->ids[i];
-			if (!brain__flat_view_used(&h->fv, x) || !is_ready(h, x))
-				continue;
-			const float *row = vec_of(h, x);
-			prefetch_point(h, (const unsigned char *)row, qcode != NULL);
-			s->rows[m] = row;
-			s->ids[m++] = x;
-		}
-		if (!qcode)
-			h->gather(q, s->rows, m, h->dim, s->dists);
+		size_t m = expand(h, s, c, l, q, qcode);
 		for (size_t i = 0; i < m; i++) {
 			uint32_t x = s->ids[i];
-			float d = qcode ? cfn(qcode, codes_of(h, x), h->dim) : s->dists[i];
-			struct cand e = {d, x};
+			struct cand e = {s->dists[i], x};
 			if (n == ef && !nearer(e, pool[n - 1]))
 				continue;
 			/* most entries of the pool are expanded later: fetch their
@@ -742,12 +750,12 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 	const float *q = vec_of(h, slot);
 
 	pthread_mutex_lock(&h->entry_lock);
-	int max_level = atomic_load(&h->max_level);
-	uint32_t ep = atomic_load(&h->entry);
+	int max_level;
+	uint32_t ep;
+	top_get(h, &ep, &max_level);
 	if (max_level < 0) {
 		set_ready(h, slot, true);
-		atomic_store(&h->entry, slot);
-		atomic_store(&h->max_level, level);
+		top_set(h, slot, level);
 		pthread_mutex_unlock(&h->entry_lock);
 		return BRAIN_OK;
 	}
@@ -788,10 +796,11 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 	set_ready(h, slot, true);
 	if (level > max_level) {
 		pthread_mutex_lock(&h->entry_lock);
-		if (level > atomic_load(&h->max_level)) {
-			atomic_store(&h->entry, slot);
-			atomic_store(&h->max_level, level);
-		}
+		uint32_t now_ep;
+		int now_level;
+		top_get(h, &now_ep, &now_level);
+		if (level > now_level)
+			top_set(h, slot, level);
 		pthread_mutex_unlock(&h->entry_lock);
 	}
 	return BRAIN_OK;
@@ -920,8 +929,9 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
 static void repair_reachability(hnsw *h)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
-	uint32_t ep = atomic_load(&h->entry);
-	int ml = atomic_load(&h->max_level);
+	uint32_t ep;
+	int ml;
+	top_get(h, &ep, &ml);
 	if (!h->graph || ml < 0 || ep >= limit || !brain__flat_view_used(&h->fv, ep))
 		return;
 	size_t words = limit / 64 + 1;
@@ -971,20 +981,10 @@ static int hnsw_remove(brain_index *index, uint32_t slot);
 
 static int hnsw_open(const brain_index_config *config, brain_index **out)
 {
-	if (!out)
-		return brain__err(BRAIN_ENULL, "hnsw: out is NULL");
-	*out = NULL;
-	if (!config)
-		return brain__err(BRAIN_ENULL, "hnsw: config is NULL");
-	/* the flat store checks the rest when it is made */
-	if (config->version < 1 || config->version > BRAIN_INDEX_VTABLE_VERSION)
-		return brain__err(BRAIN_EVERSION, "hnsw: config version %u unknown", config->version);
+	int rc = brain__flat_check_config("hnsw", config, out);
+	if (rc)
+		return rc;
 	brain_dist_fn dist = brain__dist_fn(config->metric, -1);
-	if (!dist)
-		return brain__err(BRAIN_EINVAL, "hnsw: metric %d is unknown", config->metric);
-	if (config->dimensions < 1 || config->dimensions > BRAIN_MAX_DIMENSIONS)
-		return brain__err(BRAIN_EINVAL, "hnsw: dimensions %u not in [1, %u]",
-		                  (unsigned)config->dimensions, (unsigned)BRAIN_MAX_DIMENSIONS);
 	hnsw *h = brain__calloc(1, sizeof *h);
 	if (!h)
 		return brain__oom(sizeof *h, "hnsw index");
@@ -999,8 +999,7 @@ static int hnsw_open(const brain_index_config *config, brain_index **out)
 	h->gather = brain__dist_gather_fn(config->metric, -1);
 	h->links_off = (size_t)h->dim * sizeof(float);
 	h->row_align = ROW_ALIGN;
-	atomic_init(&h->entry, 0);
-	atomic_init(&h->max_level, -1);
+	atomic_init(&h->top, (uint64_t)UINT32_MAX << 32); /* entry 0, level -1 */
 	pthread_mutex_init(&h->entry_lock, NULL);
 	pthread_mutex_init(&h->scratch_lock, NULL);
 	for (size_t i = 0; i < LOCK_STRIPES; i++)
@@ -1436,8 +1435,7 @@ static void new_entry(hnsw *h)
 			at = (uint32_t)s;
 		}
 	}
-	atomic_store(&h->entry, at);
-	atomic_store(&h->max_level, best);
+	top_set(h, at, best);
 }
 
 /* Take slot d (no longer occupied) out of its neighbours' lists and
@@ -1492,7 +1490,10 @@ static void unlink_node(hnsw *h, uint32_t d)
 		}
 	}
 	pthread_mutex_lock(&h->entry_lock);
-	if (atomic_load(&h->entry) == d)
+	uint32_t ep;
+	int ml;
+	top_get(h, &ep, &ml);
+	if (ep == d)
 		new_entry(h);
 	pthread_mutex_unlock(&h->entry_lock);
 }
@@ -1614,10 +1615,9 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 		return BRAIN_OK;
 	size_t count = brain__flat_count(h->store);
 	size_t limit = h->fv.capacity;
-	pthread_mutex_lock(&h->entry_lock);
-	uint32_t ep = atomic_load(&h->entry);
-	int ml = atomic_load(&h->max_level);
-	pthread_mutex_unlock(&h->entry_lock);
+	uint32_t ep;
+	int ml;
+	top_get(h, &ep, &ml);
 	if (!h->graph || count < exact_below(h) || ml < 0 || ep >= limit || ep >= h->cap ||
 	    !brain__flat_view_used(&h->fv, ep))
 		return flat->search(h->store, query, k, filter, slots, distances, found);
@@ -1734,8 +1734,10 @@ static int hnsw_save(const brain_index *index, const brain_index_writer *w)
 	const hnsw *h = chnsw_of(index);
 	static const unsigned char zeros[PAGE];
 	int64_t below = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
-	hnsw_saved hd = {HNSW_MAGIC, 2, h->M, h->M0, h->efc, h->graph ? 1u : 0u,
-	                 atomic_load(&((hnsw *)h)->max_level), atomic_load(&((hnsw *)h)->entry),
+	uint32_t ep;
+	int ml;
+	top_get(h, &ep, &ml);
+	hnsw_saved hd = {HNSW_MAGIC, 2, h->M, h->M0, h->efc, h->graph ? 1u : 0u, ml, ep,
 	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
 	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align,
 	                 (uint32_t)BRAIN_MIN(BRAIN_MAX(below, 0), (int64_t)UINT32_MAX), 0};
@@ -1811,8 +1813,7 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	h->sq_lo = hd.sq_lo;
 	h->sq_step = hd.sq_step;
 	h->code_off = (size_t)h->dim * sizeof(float) + (size_t)(1 + h->M0) * sizeof(link_t);
-	atomic_store(&h->max_level, hd.max_level);
-	atomic_store(&h->entry, hd.entry);
+	top_set(h, hd.entry, hd.max_level);
 	h->saved.loaded = true;
 	h->saved.shape = hd.has_store != 0;
 	h->saved.exact_below_known = hd.version >= 2;

@@ -417,11 +417,16 @@ static int store_batch(hippocampus *h, brain_msg_store_batch *m)
 	return rc;
 }
 
+static int no_such_id(uint64_t id)
+{
+	return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)id);
+}
+
 static int forget(hippocampus *h, brain_msg_forget *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
-		return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)m->id);
+		return no_such_id(m->id);
 	int rc = index_ready(h);
 	if (rc == BRAIN_OK)
 		rc = h->vt->remove(h->index, slot);
@@ -459,7 +464,7 @@ static int lookup(hippocampus *h, brain_msg_lookup *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
-		return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)m->id);
+		return no_such_id(m->id);
 	memset(&m->hit, 0, sizeof m->hit);
 	return fill_hit(h, slot, &m->hit);
 }
@@ -468,7 +473,7 @@ static int get_vector(hippocampus *h, brain_msg_get_vector *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
-		return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)m->id);
+		return no_such_id(m->id);
 	int rc = index_ready(h);
 	return rc ? rc : h->vt->get(h->index, slot, m->vector);
 }
@@ -553,7 +558,7 @@ static int update(hippocampus *h, brain_msg_update *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
-		return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)m->id);
+		return no_such_id(m->id);
 	int rc = index_ready(h);
 	if (rc == BRAIN_OK)
 		rc = h->vt->get(h->index, slot, m->old);

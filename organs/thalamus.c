@@ -169,7 +169,9 @@ static int recall_exact(thalamus *t, brain_msg_recall *m)
 	float *dist = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *dist);
 	brain_hit *hits = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *hits);
 	uint32_t *slots = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *slots);
-	int rc = dist && hits && slots ? BRAIN_OK : brain__oom(n * 16, "exact recall");
+	int rc = dist && hits && slots ? BRAIN_OK
+	                               : brain__oom(n * (sizeof *dist + sizeof *hits + sizeof *slots),
+	                                            "exact recall");
 	brain_msg_distances d = {m->exact_slots, n, m->query, dist};
 	if (rc == BRAIN_OK && n)
 		rc = brain__call_DISTANCES(t->spine, &d);

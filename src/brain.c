@@ -23,9 +23,7 @@ static const brain_organ *const g_organs[] = {
 
 static int choose_index(brain_env *env)
 {
-	const char *name = env->opts.index_name;
-	if (!name)
-		name = env->opts.index == BRAIN_INDEX_FLAT ? "flat" : "hnsw";
+	const char *name = brain__options_index_name(&env->opts);
 	/* HNSW: a graph from the first vector; AUTO: exact until the size
 	 * where the graph pays (the parameter's default) */
 	if (env->opts.index == BRAIN_INDEX_HNSW)

@@ -56,9 +56,10 @@ static inline void brain__unlock(brain_t *b)
 /* Resolve caller options (any known version, or NULL for defaults) into a
  * complete current-version struct. Reports the first bad field. */
 int brain__options_resolve(const brain_options *in, brain_options *out);
+/* The index backend the options name: index_name, else "flat" for
+ * BRAIN_INDEX_FLAT and "hnsw" for AUTO and HNSW. */
+const char *brain__options_index_name(const brain_options *o);
 
-/* Dense index of a parameter number, or -1 if unknown. */
-int brain__param_index(int param);
 
 /* Set every parameter of env to its default. */
 void brain__params_defaults(brain_env *env);

@@ -108,3 +108,10 @@ int brain__options_resolve(const brain_options *in, brain_options *out)
 	*out = o;
 	return BRAIN_OK;
 }
+
+const char *brain__options_index_name(const brain_options *o)
+{
+	if (o->index_name)
+		return o->index_name;
+	return o->index == BRAIN_INDEX_FLAT ? "flat" : "hnsw";
+}

@@ -15,19 +15,6 @@ static const param_info g_params[BRAIN_PIDX__COUNT] = {
 #undef X
 };
 
-int brain__param_index(int param)
-{
-	switch (param) {
-#define X(name, number, min, max, def)                                          \
-	case number:                                                                \
-		return BRAIN_PIDX_##name;
-		BRAIN_PARAM_LIST(X)
-#undef X
-	default:
-		return -1;
-	}
-}
-
 void brain__params_defaults(brain_env *env)
 {
 	for (int i = 0; i < BRAIN_PIDX__COUNT; i++)

@@ -219,16 +219,6 @@ static int read_stream(brain_read_fn read, void *payload, brain_image **out)
 	return brain__image_open(img, m.len, free_image, raw, "snapshot", out);
 }
 
-/* The identity the options ask for (resolved). */
-static void wanted_identity(const brain_options *o, const brain_identity *have,
-                            brain_identity *id)
-{
-	const char *index = o->index_name ? o->index_name
-	                    : o->index == BRAIN_INDEX_FLAT ? "flat"
-	                    : o->index == BRAIN_INDEX_HNSW ? "hnsw"
-	                                                   : have->index; /* AUTO: as made */
-	brain__identity_make(id, o->dimensions, o->metric, o->embedder, index);
-}
 
 typedef struct image_copy {
 	brain_image *img;
@@ -281,10 +271,12 @@ BRAIN_EXPORT int brain_load(brain_read_fn read, void *payload, const char *path,
 		o.index_name = have->index;
 		o.flags &= ~(unsigned)(BRAIN_OPEN_STORED_OPTIONS | BRAIN_OPEN_NOCREATE);
 	} else {
-		brain_identity want;
-		wanted_identity(&o, have, &want);
+		/* AUTO takes the index the brain was made with */
 		if (o.index == BRAIN_INDEX_AUTO && !o.index_name)
 			o.index_name = have->index;
+		brain_identity want;
+		brain__identity_make(&want, o.dimensions, o.metric, o.embedder,
+		                     brain__options_index_name(&o));
 		rc = brain__identity_check(have, &want, "load");
 	}
 	if (rc == BRAIN_OK && !path) {

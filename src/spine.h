@@ -34,6 +34,21 @@ enum brain_param_index {
 	BRAIN_PIDX__COUNT
 };
 
+/* Dense index of a public parameter number (enum brain_param), or -1 if
+ * unknown. */
+static inline int brain__param_index(int param)
+{
+	switch (param) {
+#define BRAIN__PNUM(name, number, min, max, def)                                \
+	case number:                                                                \
+		return BRAIN_PIDX_##name;
+		BRAIN_PARAM_LIST(BRAIN__PNUM)
+#undef BRAIN__PNUM
+	default:
+		return -1;
+	}
+}
+
 struct brain_image;
 struct brain_image_writer;
 
@@ -69,15 +84,8 @@ static inline int64_t brain__param(const brain_env *env, enum brain_param_index 
  * index backends, which know parameters by number. */
 static inline int64_t brain__param_number(const brain_env *env, int number)
 {
-	switch (number) {
-#define BRAIN__PNUM(name, num, min, max, def)                                   \
-	case num:                                                                   \
-		return brain__param(env, BRAIN_PIDX_##name);
-		BRAIN_PARAM_LIST(BRAIN__PNUM)
-#undef BRAIN__PNUM
-	default:
-		return 0;
-	}
+	int i = brain__param_index(number);
+	return i < 0 ? 0 : brain__param(env, (enum brain_param_index)i);
 }
 
 /* ---- organs and messages ---------------------------------------------- */
