@@ -21,13 +21,19 @@ static const brain_organ *const g_organs[] = {
 	&brain__organ_lungs,
 };
 
+/* What the index kind itself sets. HNSW: a graph from the first vector;
+ * AUTO: exact until the size where the graph pays (the parameter's
+ * default, or the value a reopened graph was saved with). */
+static void index_kind_params(brain_env *env)
+{
+	if (env->opts.index == BRAIN_INDEX_HNSW)
+		atomic_store(&env->params[BRAIN_PIDX_HNSW_EXACT_BELOW], 0);
+}
+
 static int choose_index(brain_env *env)
 {
 	const char *name = brain__options_index_name(&env->opts);
-	/* HNSW: a graph from the first vector; AUTO: exact until the size
-	 * where the graph pays (the parameter's default) */
-	if (env->opts.index == BRAIN_INDEX_HNSW)
-		atomic_store(&env->params[BRAIN_PIDX_HNSW_EXACT_BELOW], 0);
+	index_kind_params(env);
 	const brain_index_vtable *vt = brain_index_find(name);
 	if (!vt)
 		return brain__err(BRAIN_EINVAL, "options: index backend \"%s\" is not registered",
@@ -40,9 +46,10 @@ static int choose_index(brain_env *env)
 /* A loaded index brings the parameters it was built with: a reopened
  * brain reports the graph's M (not the default) and keeps the graph it
  * was using, HNSW_EXACT_BELOW included (AUTO with the threshold it had;
- * a brain made with BRAIN_INDEX_HNSW goes on searching its graph). Opening
- * with BRAIN_INDEX_HNSW still means 0. Values out of range are left at
- * their defaults (the index checked what it uses itself). */
+ * a brain made with BRAIN_INDEX_HNSW goes on searching its graph). The
+ * index kind asked for at open still has the last word. Values out of
+ * range are left at their defaults (the index checked what it uses
+ * itself). */
 static void take_saved_params(brain_t *b)
 {
 	brain_msg_index_saved m;
@@ -52,13 +59,12 @@ static void take_saved_params(brain_t *b)
 	for (size_t i = 0; i < m.n; i++) {
 		int param = m.saved[i].param;
 		int64_t v = m.saved[i].value, lo = 0, hi = 0;
-		if (param == BRAIN_PARAM_HNSW_EXACT_BELOW && b->env.opts.index == BRAIN_INDEX_HNSW)
-			continue;
 		int at = brain__param_index(param);
 		if (at < 0 || brain_param_bounds(param, &lo, &hi, NULL) || v < lo || v > hi)
 			continue;
 		atomic_store(&b->env.params[at], v);
 	}
+	index_kind_params(&b->env);
 }
 
 int brain__attach_organs(brain_t *b)
