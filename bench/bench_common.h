@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_sentences.h"
+
 namespace bench {
 
 // Resident set size of this process in bytes (/proc/self/statm).
@@ -26,17 +28,11 @@ size_t rss_bytes();
 // what comes next is measured from a clean floor.
 void trim_heap();
 
-// splitmix64: small, fast, deterministic across platforms.
+// bench_splitmix64 as an object.
 struct Rng {
 	uint64_t s;
 	explicit Rng(uint64_t seed) : s(seed) {}
-	uint64_t next()
-	{
-		uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		return z ^ (z >> 31);
-	}
+	uint64_t next() { return bench_splitmix64(&s); }
 	// Uniform in [-1, 1).
 	float uniform() { return (float)(next() >> 40) * (2.0f / 16777216.0f) - 1.0f; }
 	size_t below(size_t n) { return (size_t)(next() % n); }

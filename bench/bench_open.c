@@ -86,17 +86,9 @@ static void join(char *out, size_t size, const char *a, const char *b)
 		die(a, "path too long");
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 static float uniform(uint64_t *s)
 {
-	return (float)(splitmix(s) >> 40) * (2.0f / 16777216.0f) - 1.0f;
+	return (float)(bench_splitmix64(s) >> 40) * (2.0f / 16777216.0f) - 1.0f;
 }
 
 /* Rows [0, rows) of batch `batch`: unit vectors from one deterministic

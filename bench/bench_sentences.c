@@ -5,14 +5,6 @@
 
 #include "bench_sentences.h"
 
-static uint64_t next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 size_t bench_sentence(uint64_t *state, char *buf, size_t size)
 {
 	static const char *const subj[] = {
@@ -37,11 +29,11 @@ size_t bench_sentence(uint64_t *state, char *buf, size_t size)
 		"", " in the park", " on the street", " at the market", " near the river",
 		" in the kitchen", " on Monday", " after the storm", " in Paris", " at night",
 		" on the beach", " in the office"};
-	const char *a = subj[next(state) % 20];
-	const char *b = verb[next(state) % 20];
-	const char *c = adj[next(state) % 20];
-	const char *d = noun[next(state) % 25];
-	const char *e = place[next(state) % 12];
+	const char *a = subj[bench_splitmix64(state) % 20];
+	const char *b = verb[bench_splitmix64(state) % 20];
+	const char *c = adj[bench_splitmix64(state) % 20];
+	const char *d = noun[bench_splitmix64(state) % 25];
+	const char *e = place[bench_splitmix64(state) % 12];
 	int n = snprintf(buf, size, "%s %s %s %s%s.", a, b, c, d, e);
 	if (n < 0)
 		return 0;
