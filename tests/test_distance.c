@@ -107,6 +107,43 @@ static void check_close(int level, int metric, const float *a, const float *b, s
 		         tol);
 }
 
+/* n floats (malloc'd). */
+static float *floats(size_t n)
+{
+	float *v = malloc(n * sizeof *v);
+	assert_non_null(v);
+	return v;
+}
+
+/* The kernels of one metric at one level this CPU supports. */
+typedef struct kernels {
+	int at; /* level * metrics + the metric's index; -1 before the first */
+	int level, metric;
+	brain_dist_fn pair;
+	brain_dist_batch_fn batch;
+	brain_dist_gather_fn gather;
+} kernels;
+
+/* Steps k to the next metric, after the last one to the first of the next
+ * supported level (as loops over levels, then metrics, would); false past
+ * the end. Start from {.at = -1}. */
+static bool next_kernels(kernels *k)
+{
+	const int metrics = (int)BRAIN_ARRAY_LEN(g_metrics);
+	do
+		k->at++;
+	while (k->at < BRAIN_SIMD__COUNT * metrics &&
+	       !brain__simd_supported((brain_simd_level)(k->at / metrics))); /* e.g. no AVX-512 */
+	if (k->at >= BRAIN_SIMD__COUNT * metrics)
+		return false;
+	k->level = k->at / metrics;
+	k->metric = g_metrics[k->at % metrics];
+	k->pair = brain__dist_fn(k->metric, k->level);
+	k->batch = brain__dist_batch_fn(k->metric, k->level);
+	k->gather = brain__dist_gather_fn(k->metric, k->level);
+	return true;
+}
+
 /* Values of very different magnitudes (and signs), so that large terms sit
  * next to small ones: rounding then matters. */
 static void fill(test_rng *rng, float *v, size_t n, int spread)
@@ -231,26 +268,19 @@ static void test_distance__pair_matches_reference(void **state)
 	(void)state;
 	test_rng rng = {1};
 	size_t max = 4099 + 16;
-	float *a = malloc(max * sizeof *a), *b = malloc(max * sizeof *b);
-	assert_non_null(a);
-	assert_non_null(b);
-	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
-		if (!brain__simd_supported((brain_simd_level)level))
-			continue; /* e.g. no AVX-512 on this CPU */
-		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
-			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
-			assert_non_null(fn);
-			for (size_t t = 0; t < N_TEST_DIMS; t++) {
-				size_t dim = test_dim(t);
-				for (int spread = 0; spread <= 1; spread++) {
-					size_t off_a = t % 5, off_b = (t * 3) % 7; /* unaligned too */
-					fill(&rng, a + off_a, dim, spread);
-					fill(&rng, b + off_b, dim, spread);
-					float got = fn(a + off_a, b + off_b, dim);
-					check_close(level, g_metrics[m], a + off_a, b + off_b, dim, got);
-					/* Distances are symmetric, exactly. */
-					assert_true(fn(b + off_b, a + off_a, dim) == got);
-				}
+	float *a = floats(max), *b = floats(max);
+	for (kernels k = {.at = -1}; next_kernels(&k);) {
+		assert_non_null(k.pair);
+		for (size_t t = 0; t < N_TEST_DIMS; t++) {
+			size_t dim = test_dim(t);
+			for (int spread = 0; spread <= 1; spread++) {
+				size_t off_a = t % 5, off_b = (t * 3) % 7; /* unaligned too */
+				fill(&rng, a + off_a, dim, spread);
+				fill(&rng, b + off_b, dim, spread);
+				float got = k.pair(a + off_a, b + off_b, dim);
+				check_close(k.level, k.metric, a + off_a, b + off_b, dim, got);
+				/* Distances are symmetric, exactly. */
+				assert_true(k.pair(b + off_b, a + off_a, dim) == got);
 			}
 		}
 	}
@@ -294,37 +324,29 @@ static void test_distance__gather_equals_pair(void **state)
 	(void)state;
 	test_rng rng = {3};
 	size_t max_dim = 300;
-	float *pool = malloc(10 * (max_dim + 3) * sizeof *pool);
-	float *q = malloc(max_dim * sizeof *q);
+	float *pool = floats(10 * (max_dim + 3));
+	float *q = floats(max_dim);
 	const float *rows[10];
 	float out[11];
-	assert_non_null(pool);
-	assert_non_null(q);
-	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
-		if (!brain__simd_supported((brain_simd_level)level))
-			continue;
-		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
-			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
-			brain_dist_gather_fn gather = brain__dist_gather_fn(g_metrics[m], level);
-			assert_non_null(gather);
-			for (size_t dim = 1; dim <= max_dim; dim++) {
-				size_t n = dim % 10;
-				fill(&rng, q, dim, (int)(dim & 1));
-				for (size_t i = 0; i < n; i++) {
-					/* row i starts i % 4 floats past its share of the pool */
-					float *r = pool + i * (dim + 3) + i % 4;
-					fill(&rng, r, dim, (int)(dim & 1));
-					rows[n - 1 - i] = r; /* not in address order */
-				}
-				out[n] = 12345.0f;
-				gather(q, rows, n, dim, out);
-				assert_true(out[n] == 12345.0f);
-				for (size_t i = 0; i < n; i++)
-					if (out[i] != fn(q, rows[i], dim))
-						fail_msg("%s metric %d dim %zu row %zu: gather %.9g, pair %.9g",
-						         brain__simd_name((brain_simd_level)level), g_metrics[m],
-						         dim, i, (double)out[i], (double)fn(q, rows[i], dim));
+	for (kernels k = {.at = -1}; next_kernels(&k);) {
+		assert_non_null(k.gather);
+		for (size_t dim = 1; dim <= max_dim; dim++) {
+			size_t n = dim % 10;
+			fill(&rng, q, dim, (int)(dim & 1));
+			for (size_t i = 0; i < n; i++) {
+				/* row i starts i % 4 floats past its share of the pool */
+				float *r = pool + i * (dim + 3) + i % 4;
+				fill(&rng, r, dim, (int)(dim & 1));
+				rows[n - 1 - i] = r; /* not in address order */
 			}
+			out[n] = 12345.0f;
+			k.gather(q, rows, n, dim, out);
+			assert_true(out[n] == 12345.0f);
+			for (size_t i = 0; i < n; i++)
+				if (out[i] != k.pair(q, rows[i], dim))
+					fail_msg("%s metric %d dim %zu row %zu: gather %.9g, pair %.9g",
+					         brain__simd_name((brain_simd_level)k.level), k.metric, dim, i,
+					         (double)out[i], (double)k.pair(q, rows[i], dim));
 		}
 	}
 	assert_null(brain__dist_gather_fn(-5, -1));
@@ -341,38 +363,29 @@ static void test_distance__batch_equals_pair(void **state)
 	static const size_t counts[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 17, 64};
 	test_rng rng = {2};
 	size_t max_dim = 4099, max_stride = max_dim + 16;
-	float *rows = malloc(64 * max_stride * sizeof *rows);
-	float *q = malloc(max_dim * sizeof *q);
+	float *rows = floats(64 * max_stride);
+	float *q = floats(max_dim);
 	float out[65];
-	assert_non_null(rows);
-	assert_non_null(q);
-	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
-		if (!brain__simd_supported((brain_simd_level)level))
-			continue;
-		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
-			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
-			brain_dist_batch_fn batch = brain__dist_batch_fn(g_metrics[m], level);
-			for (size_t t = 0; t < N_TEST_DIMS; t += (t < 40 ? 1 : 7)) {
-				size_t dim = test_dim(t);
-				size_t strides[3] = {dim, dim + 1 + t % 5, (dim + 15) & ~(size_t)15};
-				for (size_t s = 0; s < 3; s++) {
-					size_t stride = strides[s];
-					size_t n = counts[(t + s) % BRAIN_ARRAY_LEN(counts)];
-					fill(&rng, q, dim, (int)(t & 1));
-					fill(&rng, rows, n ? (n - 1) * stride + dim : 0, (int)(t & 1));
-					out[n] = 12345.0f; /* must stay untouched */
-					batch(q, rows, n, stride, dim, out);
-					assert_true(out[n] == 12345.0f);
-					for (size_t i = 0; i < n; i++) {
-						const float *row = rows + i * stride;
-						if (out[i] != fn(q, row, dim))
-							fail_msg("%s metric %d dim %zu stride %zu n %zu row %zu: "
-							         "batch %.9g, pair %.9g",
-							         brain__simd_name((brain_simd_level)level),
-							         g_metrics[m], dim, stride, n, i, (double)out[i],
-							         (double)fn(q, row, dim));
-						check_close(level, g_metrics[m], q, row, dim, out[i]);
-					}
+	for (kernels k = {.at = -1}; next_kernels(&k);) {
+		for (size_t t = 0; t < N_TEST_DIMS; t += (t < 40 ? 1 : 7)) {
+			size_t dim = test_dim(t);
+			size_t strides[3] = {dim, dim + 1 + t % 5, (dim + 15) & ~(size_t)15};
+			for (size_t s = 0; s < 3; s++) {
+				size_t stride = strides[s];
+				size_t n = counts[(t + s) % BRAIN_ARRAY_LEN(counts)];
+				fill(&rng, q, dim, (int)(t & 1));
+				fill(&rng, rows, n ? (n - 1) * stride + dim : 0, (int)(t & 1));
+				out[n] = 12345.0f; /* must stay untouched */
+				k.batch(q, rows, n, stride, dim, out);
+				assert_true(out[n] == 12345.0f);
+				for (size_t i = 0; i < n; i++) {
+					const float *row = rows + i * stride;
+					if (out[i] != k.pair(q, row, dim))
+						fail_msg("%s metric %d dim %zu stride %zu n %zu row %zu: "
+						         "batch %.9g, pair %.9g",
+						         brain__simd_name((brain_simd_level)k.level), k.metric, dim,
+						         stride, n, i, (double)out[i], (double)k.pair(q, row, dim));
+					check_close(k.level, k.metric, q, row, dim, out[i]);
 				}
 			}
 		}
@@ -402,25 +415,19 @@ static void test_distance__tail_stays_inside(void **state)
 	float *end = (float *)(void *)(mem + 2 * page);
 	test_rng rng = {3};
 	float out[4];
-	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
-		if (!brain__simd_supported((brain_simd_level)level))
-			continue;
-		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++) {
-			brain_dist_fn fn = brain__dist_fn(g_metrics[m], level);
-			brain_dist_batch_fn batch = brain__dist_batch_fn(g_metrics[m], level);
-			for (size_t dim = 1; dim <= 100; dim++) {
-				float *b = end - dim;
-				float *a = qpage + (size_t)page / sizeof(float) - dim;
-				fill(&rng, a, dim, 0);
-				fill(&rng, b, dim, 0);
-				check_close(level, g_metrics[m], a, b, dim, fn(a, b, dim));
-				/* Four rows, the last one ending at the guard page. */
-				float *rows = end - (3 * dim + dim);
-				fill(&rng, rows, 4 * dim, 0);
-				batch(a, rows, 4, dim, dim, out);
-				for (size_t i = 0; i < 4; i++)
-					assert_true(out[i] == fn(a, rows + i * dim, dim));
-			}
+	for (kernels k = {.at = -1}; next_kernels(&k);) {
+		for (size_t dim = 1; dim <= 100; dim++) {
+			float *b = end - dim;
+			float *a = qpage + (size_t)page / sizeof(float) - dim;
+			fill(&rng, a, dim, 0);
+			fill(&rng, b, dim, 0);
+			check_close(k.level, k.metric, a, b, dim, k.pair(a, b, dim));
+			/* Four rows, the last one ending at the guard page. */
+			float *rows = end - (3 * dim + dim);
+			fill(&rng, rows, 4 * dim, 0);
+			k.batch(a, rows, 4, dim, dim, out);
+			for (size_t i = 0; i < 4; i++)
+				assert_true(out[i] == k.pair(a, rows + i * dim, dim));
 		}
 	}
 	munmap(mem, 3 * (size_t)page);
@@ -510,9 +517,7 @@ static void test_distance__prepare_normalises_cosine(void **state)
 	 * double, so none of them overflows or underflows to zero. */
 	static const float scales[] = {1.0f, 1e-30f, 1e-42f, 1e30f, 3e38f};
 	static const size_t dims[] = {1, 2, 3, 17, 384, 4096};
-	float *v = malloc(4096 * sizeof *v), *out = malloc(4096 * sizeof *out);
-	assert_non_null(v);
-	assert_non_null(out);
+	float *v = floats(4096), *out = floats(4096);
 	for (size_t s = 0; s < BRAIN_ARRAY_LEN(scales); s++) {
 		for (size_t d = 0; d < BRAIN_ARRAY_LEN(dims); d++) {
 			size_t dim = dims[d];

@@ -71,10 +71,78 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/* The case a test that loops over cases (metrics, thread counts ...) is
+ * in, "" outside one. at_least names it; after a failure in a helper,
+ * whose message cannot, timer_stop does. */
+static char g_case[64];
+
+static void case_begin(const char *fmt, ...) BRAIN_PRINTF(1, 2);
+
+static void case_begin(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(g_case, sizeof g_case, fmt, ap);
+	va_end(ap);
+}
+
+static void case_end(void)
+{
+	g_case[0] = '\0';
+}
+
 static void at_least(double got, double want, const char *what)
 {
 	if (!(got >= want))
-		fail_msg("%s: %.4f, want at least %.4f", what, got, want);
+		fail_msg("%s%s%s: %.4f, want at least %.4f", g_case, g_case[0] ? ": " : "", what, got,
+		         want);
+}
+
+/* What a test found wrong, gathered over all its cases before it fails,
+ * so that one failure shows every bad case. */
+typedef struct findings {
+	char text[512];
+	size_t at;
+} findings;
+
+static void note(findings *fd, const char *fmt, ...) BRAIN_PRINTF(2, 3);
+
+static void note(findings *fd, const char *fmt, ...)
+{
+	if (fd->at)
+		fd->at += (size_t)snprintf(fd->text + fd->at, sizeof fd->text - fd->at, "; ");
+	if (fd->at >= sizeof fd->text)
+		fd->at = sizeof fd->text - 1;
+	va_list ap;
+	va_start(ap, fmt);
+	fd->at += (size_t)vsnprintf(fd->text + fd->at, sizeof fd->text - fd->at, fmt, ap);
+	va_end(ap);
+	if (fd->at >= sizeof fd->text)
+		fd->at = sizeof fd->text - 1;
+}
+
+/* The metrics, each with its name for messages. */
+static const int g_metrics[] = {BRAIN_METRIC_L2, BRAIN_METRIC_IP, BRAIN_METRIC_COSINE};
+
+static const char *metric_name(int metric)
+{
+	switch (metric) {
+	case BRAIN_METRIC_L2:
+		return "l2";
+	case BRAIN_METRIC_IP:
+		return "ip";
+	default:
+		return "cosine";
+	}
+}
+
+/* run(metric, seed) for every metric, the seeds first_seed, first_seed + 1
+ * and so on; run names its case (case_begin). */
+static void each_metric(void (*run)(int metric, uint64_t seed), uint64_t first_seed)
+{
+	for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++)
+		run(g_metrics[m], first_seed + m);
+	case_end();
 }
 
 /* Standard normal (Box-Muller). */
@@ -127,6 +195,40 @@ static float *clusters_many(const clusters *c, test_rng *r, int metric, bool pre
 	for (size_t i = 0; i < n; i++)
 		clusters_draw(c, r, metric, prepare, v + i * c->dim);
 	return v;
+}
+
+/* What most tests start from: from one seed, the clusters, n points and
+ * nq queries (none: NULL). rng goes on from there for the test's own
+ * draws. */
+typedef struct dataset {
+	test_rng rng;
+	clusters c;
+	float *data, *queries;
+} dataset;
+
+static dataset dataset_shaped(uint64_t seed, uint32_t dim, int nclusters, float sigma, int metric,
+                              bool prepare, size_t n, size_t nq)
+{
+	dataset ds = {{seed}, {0, 0, 0.0f, NULL}, NULL, NULL};
+	ds.c = clusters_make(&ds.rng, dim, nclusters, sigma);
+	ds.data = clusters_many(&ds.c, &ds.rng, metric, prepare, n);
+	if (nq)
+		ds.queries = clusters_many(&ds.c, &ds.rng, metric, prepare, nq);
+	return ds;
+}
+
+/* The usual shape: NCLUSTERS clusters of spread 0.5. */
+static dataset dataset_make(uint64_t seed, uint32_t dim, int metric, bool prepare, size_t n,
+                            size_t nq)
+{
+	return dataset_shaped(seed, dim, NCLUSTERS, 0.5f, metric, prepare, n, nq);
+}
+
+static void dataset_free(dataset *ds)
+{
+	free(ds->data);
+	free(ds->queries);
+	clusters_free(&ds->c);
 }
 
 /* ---- the vtable --------------------------------------------------------- */
@@ -252,6 +354,23 @@ static void pair_remove(pair *pr, uint32_t slot)
 	pr->count--;
 }
 
+/* Slots from to to - 1 take the rows of data of the same numbers, one
+ * add at a time (the single insert path). */
+static void pair_add_range(pair *pr, const float *data, uint32_t from, uint32_t to)
+{
+	for (uint32_t s = from; s < to; s++)
+		pair_add(pr, s, data + (size_t)s * pr->dim);
+}
+
+/* slots[i] = i for every i < n (xmalloc'd). */
+static uint32_t *slots_for(uint32_t n)
+{
+	uint32_t *slots = xmalloc(n * sizeof *slots);
+	for (uint32_t i = 0; i < n; i++)
+		slots[i] = i;
+	return slots;
+}
+
 /* Check one hnsw answer: live, accepted, distinct slots, nearest first,
  * each distance the true one (the same kernel, bit for bit). */
 static void check_answer(const pair *pr, const float *q, const uint32_t *slots, const float *d,
@@ -315,59 +434,82 @@ static double pair_recall(const pair *pr, const float *queries, size_t nq, size_
 	return sum / (double)nq;
 }
 
+/* The search widths of a sweep: recall must reach 0.95 at 64 and may not
+ * fall from 16 to 200. */
+static const int64_t g_efs[3] = {16, 64, 200};
+
+static void pair_recall_by_ef(const pair *pr, params *p, const float *queries, size_t nq,
+                              double r[3])
+{
+	for (size_t i = 0; i < BRAIN_ARRAY_LEN(g_efs); i++) {
+		p->ef = g_efs[i];
+		r[i] = pair_recall(pr, queries, nq, K, NULL);
+	}
+}
+
+/* how: the path measured ("vtable", "sq8", "api"); name: the metric. */
+static void judge_by_ef(const char *how, const char *name, const double r[3])
+{
+	VERBOSE("%-6s %-6s recall@10: ef 16 %.4f, ef 64 %.4f, ef 200 %.4f\n", how, name, r[0], r[1],
+	        r[2]);
+	at_least(r[1], 0.95, "recall@10 at ef 64");
+	at_least(r[2], r[0], "recall@10 at ef 200 against ef 16");
+}
+
+/* Index a (hnsw) and index b, of backend vb, give the same answers to
+ * every query: as many hits, the same slots in the same order and, if
+ * distances, the same distances bit for bit. */
+static void same_answers(const brain_index *a, const brain_index_vtable *vb, const brain_index *b,
+                         const float *queries, size_t nq, uint32_t dim, size_t k,
+                         const brain_index_filter *f, bool distances)
+{
+	uint32_t *sa = xmalloc(k * sizeof *sa), *sb = xmalloc(k * sizeof *sb);
+	float *da = xmalloc(k * sizeof *da), *db = xmalloc(k * sizeof *db);
+	for (size_t q = 0; q < nq; q++) {
+		size_t fa = 0, fb = 0;
+		assert_int_equal(hnsw->search(a, queries + q * dim, k, f, sa, da, &fa), 0);
+		assert_int_equal(vb->search(b, queries + q * dim, k, f, sb, db, &fb), 0);
+		assert_int_equal(fa, fb);
+		assert_memory_equal(sa, sb, fa * sizeof *sa);
+		if (distances)
+			assert_memory_equal(da, db, fa * sizeof *da);
+	}
+	free(sa);
+	free(sb);
+	free(da);
+	free(db);
+}
+
 /* ---- 1. recall against flat, through the vtable ------------------------- */
 
 #define RN 3000
 #define RDIM 32
 #define RQ 200
 
-static void recall_vtable(int metric, const char *name, uint64_t seed)
+static void recall_vtable(int metric, uint64_t seed)
 {
-	test_rng rng = {seed};
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
+	const char *name = metric_name(metric);
+	case_begin("vtable %s", name);
+	dataset ds = dataset_make(seed, RDIM, metric, true, RN, RQ);
 	params p = params_default();
 	pair pr = pair_open(RDIM, metric, RN, &p);
-	float *data = clusters_many(&c, &rng, metric, true, RN);
-	float *queries = clusters_many(&c, &rng, metric, true, RQ);
 	/* one by one: the single insert path (the batch path is tested below) */
-	for (uint32_t s = 0; s < RN; s++)
-		pair_add(&pr, s, data + (size_t)s * RDIM);
-	p.ef = 16;
-	double r16 = pair_recall(&pr, queries, RQ, K, NULL);
-	p.ef = 64;
-	double r64 = pair_recall(&pr, queries, RQ, K, NULL);
-	p.ef = 200;
-	double r200 = pair_recall(&pr, queries, RQ, K, NULL);
-	VERBOSE("vtable %-6s recall@10: ef 16 %.4f, ef 64 %.4f, ef 200 %.4f\n", name, r16, r64,
-	        r200);
-	at_least(r64, 0.95, "recall@10 at ef 64");
-	at_least(r200, r16, "recall@10 at ef 200 against ef 16");
-	at_least(r200, r64 - 0.005, "recall@10 at ef 200 against ef 64");
+	pair_add_range(&pr, ds.data, 0, RN);
+	double r[3];
+	pair_recall_by_ef(&pr, &p, ds.queries, RQ, r);
+	judge_by_ef("vtable", name, r);
+	at_least(r[2], r[1] - 0.005, "recall@10 at ef 200 against ef 64");
 	/* k beyond ef: ef grows to k */
 	p.ef = 16;
-	at_least(pair_recall(&pr, queries, 20, 100, NULL), 0.9, "recall@100 at ef 16");
+	at_least(pair_recall(&pr, ds.queries, 20, 100, NULL), 0.9, "recall@100 at ef 16");
 	pair_close(&pr);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
-static void test_hnsw__recall_vtable_l2(void **state)
+static void test_hnsw__recall_vtable(void **state)
 {
 	(void)state;
-	recall_vtable(BRAIN_METRIC_L2, "l2", 101);
-}
-
-static void test_hnsw__recall_vtable_ip(void **state)
-{
-	(void)state;
-	recall_vtable(BRAIN_METRIC_IP, "ip", 102);
-}
-
-static void test_hnsw__recall_vtable_cosine(void **state)
-{
-	(void)state;
-	recall_vtable(BRAIN_METRIC_COSINE, "cosine", 103);
+	each_metric(recall_vtable, 101);
 }
 
 #define SQN 1500 /* vectors of the 8-bit tests */
@@ -376,42 +518,29 @@ static void test_hnsw__recall_vtable_cosine(void **state)
 /* HNSW_SQ8: the walk on 8-bit codes, reranked on the floats. A batch
  * builds the graph (the range is learned from all of it), singles then
  * insert into it (coded with that range). */
+static void recall_sq8(int metric, uint64_t seed)
+{
+	case_begin("sq8 %s", metric_name(metric));
+	dataset ds = dataset_make(seed, RDIM, metric, true, SQN, SQQ);
+	params p = params_default();
+	p.sq8 = 1;
+	p.threads = 2;
+	pair pr = pair_open(RDIM, metric, SQN, &p);
+	uint32_t *slots = slots_for(SQN);
+	pair_add_batch(&pr, slots, ds.data, SQN - 200);
+	pair_add_range(&pr, ds.data, SQN - 200, SQN);
+	double r[3];
+	pair_recall_by_ef(&pr, &p, ds.queries, SQQ, r);
+	judge_by_ef("sq8", metric_name(metric), r);
+	free(slots);
+	pair_close(&pr);
+	dataset_free(&ds);
+}
+
 static void test_hnsw__recall_vtable_sq8(void **state)
 {
 	(void)state;
-	static const int metrics[] = {BRAIN_METRIC_L2, BRAIN_METRIC_IP, BRAIN_METRIC_COSINE};
-	static const char *const names[] = {"l2", "ip", "cosine"};
-	for (size_t m = 0; m < BRAIN_ARRAY_LEN(metrics); m++) {
-		test_rng rng = {121 + m};
-		clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
-		params p = params_default();
-		p.sq8 = 1;
-		p.threads = 2;
-		pair pr = pair_open(RDIM, metrics[m], SQN, &p);
-		float *data = clusters_many(&c, &rng, metrics[m], true, SQN);
-		float *queries = clusters_many(&c, &rng, metrics[m], true, SQQ);
-		uint32_t *slots = xmalloc(SQN * sizeof *slots);
-		for (uint32_t i = 0; i < SQN; i++)
-			slots[i] = i;
-		pair_add_batch(&pr, slots, data, SQN - 200);
-		for (uint32_t s = SQN - 200; s < SQN; s++)
-			pair_add(&pr, s, data + (size_t)s * RDIM);
-		p.ef = 16;
-		double r16 = pair_recall(&pr, queries, SQQ, K, NULL);
-		p.ef = 64;
-		double r64 = pair_recall(&pr, queries, SQQ, K, NULL);
-		p.ef = 200;
-		double r200 = pair_recall(&pr, queries, SQQ, K, NULL);
-		VERBOSE("sq8    %-6s recall@10: ef 16 %.4f, ef 64 %.4f, ef 200 %.4f\n", names[m], r16,
-		        r64, r200);
-		at_least(r64, 0.95, "sq8 recall@10 at ef 64");
-		at_least(r200, r16, "sq8 recall@10 at ef 200 against ef 16");
-		free(slots);
-		free(data);
-		free(queries);
-		pair_close(&pr);
-		clusters_free(&c);
-	}
+	each_metric(recall_sq8, 121);
 }
 
 /* HNSW_SQ8 with vectors added one by one: the graph (and the 8-bit range)
@@ -423,41 +552,31 @@ static void test_hnsw__sq8_range_outgrows_the_first_vector(void **state)
 	(void)state;
 	static const int metrics[] = {BRAIN_METRIC_L2, BRAIN_METRIC_IP};
 	static const float scales[] = {0.05f, 0.0f};
-	char why[256] = "";
-	size_t at = 0;
+	findings bad = {"", 0};
 	for (size_t m = 0; m < BRAIN_ARRAY_LEN(metrics); m++) {
+		const char *name = metric_name(metrics[m]);
 		for (size_t sc = 0; sc < BRAIN_ARRAY_LEN(scales); sc++) {
-			test_rng rng = {131 + m};
-			clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
+			case_begin("sq8 %s, first vector x %g", name, (double)scales[sc]);
+			dataset ds = dataset_make(131 + m, RDIM, metrics[m], true, SQN, SQQ);
 			params p = params_default();
 			p.sq8 = 1;
 			pair pr = pair_open(RDIM, metrics[m], SQN, &p);
-			float *data = clusters_many(&c, &rng, metrics[m], true, SQN);
-			float *queries = clusters_many(&c, &rng, metrics[m], true, SQQ);
 			for (uint32_t i = 0; i < RDIM; i++)
-				data[i] *= scales[sc];
-			for (uint32_t s = 0; s < SQN; s++)
-				pair_add(&pr, s, data + (size_t)s * RDIM);
-			double r = pair_recall(&pr, queries, SQQ, K, NULL);
-			VERBOSE("sq8 %s, first vector x %g: recall@10 %.4f\n",
-			        metrics[m] == BRAIN_METRIC_L2 ? "l2" : "ip", (double)scales[sc], r);
+				ds.data[i] *= scales[sc];
+			pair_add_range(&pr, ds.data, 0, SQN);
+			double r = pair_recall(&pr, ds.queries, SQQ, K, NULL);
+			VERBOSE("sq8 %s, first vector x %g: recall@10 %.4f\n", name, (double)scales[sc], r);
 			if (r < 0.95)
-				at += (size_t)snprintf(why + at, sizeof why - at, "%s%s x %g: %.4f",
-				                       at ? "; " : "",
-				                       metrics[m] == BRAIN_METRIC_L2 ? "l2" : "ip",
-				                       (double)scales[sc], r);
-			if (at >= sizeof why)
-				at = sizeof why - 1;
-			free(data);
-			free(queries);
+				note(&bad, "%s x %g: %.4f", name, (double)scales[sc], r);
 			pair_close(&pr);
-			clusters_free(&c);
+			dataset_free(&ds);
 		}
 	}
-	if (at)
+	case_end();
+	if (bad.at)
 		fail_msg("sq8 recall@10 at ef 64 after single adds, by the first vector's scale (want "
 		         ">= 0.95): %s",
-		         why);
+		         bad.text);
 }
 
 /* Below HNSW_EXACT_BELOW there is no graph: answers are flat's, exactly
@@ -472,71 +591,43 @@ static int accept_third(uint32_t slot, void *payload)
 static void test_hnsw__exact_below_matches_flat(void **state)
 {
 	(void)state;
-	test_rng rng = {104};
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
+	dataset ds = dataset_make(104, RDIM, BRAIN_METRIC_COSINE, true, 1000, 50);
 	params p = params_default();
 	p.exact_below = 1000;
 	p.ef = 1; /* would lose recall if a graph were used */
 	pair pr = pair_open(RDIM, BRAIN_METRIC_COSINE, 2000, &p);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, true, 1000);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, true, 50);
 	uint32_t *slots = xmalloc(1000 * sizeof *slots);
 	for (uint32_t i = 0; i < 1000; i++)
 		slots[i] = i * 2; /* gaps */
-	pair_add_batch(&pr, slots, data, 500);
+	pair_add_batch(&pr, slots, ds.data, 500);
 	for (uint32_t i = 500; i < 999; i++)
-		pair_add(&pr, slots[i], data + (size_t)i * RDIM);
+		pair_add(&pr, slots[i], ds.data + (size_t)i * RDIM);
 	/* 999 vectors: still exact */
 	brain_index_filter third = {accept_third, NULL};
-	size_t ks[] = {1, 10, 999, 5000};
-	uint32_t *a = xmalloc(5000 * sizeof *a), *b = xmalloc(5000 * sizeof *b);
-	float *da = xmalloc(5000 * sizeof *da), *db = xmalloc(5000 * sizeof *db);
-	for (size_t qi = 0; qi < 50; qi++) {
-		const float *q = queries + qi * RDIM;
-		for (size_t ki = 0; ki < BRAIN_ARRAY_LEN(ks); ki++) {
-			for (int filtered = 0; filtered < 2; filtered++) {
-				const brain_index_filter *f = filtered ? &third : NULL;
-				size_t fa = 0, fb = 0;
-				assert_int_equal(hnsw->search(pr.ix, q, ks[ki], f, a, da, &fa), 0);
-				assert_int_equal(flat->search(pr.ref, q, ks[ki], f, b, db, &fb), 0);
-				assert_int_equal(fa, fb);
-				assert_memory_equal(a, b, fa * sizeof *a);
-				assert_memory_equal(da, db, fa * sizeof *da);
-			}
-		}
+	static const size_t ks[] = {1, 10, 999, 5000};
+	for (size_t ki = 0; ki < BRAIN_ARRAY_LEN(ks); ki++) {
+		same_answers(pr.ix, flat, pr.ref, ds.queries, 50, RDIM, ks[ki], NULL, true);
+		same_answers(pr.ix, flat, pr.ref, ds.queries, 50, RDIM, ks[ki], &third, true);
 	}
 	/* the 1000th builds the graph: answers stay valid, recall high */
-	pair_add(&pr, slots[999], data + (size_t)999 * RDIM);
+	pair_add(&pr, slots[999], ds.data + (size_t)999 * RDIM);
 	p.ef = 64;
-	double r = pair_recall(&pr, queries, 50, K, NULL);
+	double r = pair_recall(&pr, ds.queries, 50, K, NULL);
 	VERBOSE("graph built at EXACT_BELOW: recall@10 %.4f\n", r);
 	at_least(r, 0.95, "recall@10 after the graph was built");
 	/* raising the threshold over the count makes searches exact again */
 	p.exact_below = 5000;
 	p.ef = 1;
-	for (size_t qi = 0; qi < 50; qi++) {
-		const float *q = queries + qi * RDIM;
-		size_t fa = 0, fb = 0;
-		assert_int_equal(hnsw->search(pr.ix, q, K, NULL, a, da, &fa), 0);
-		assert_int_equal(flat->search(pr.ref, q, K, NULL, b, db, &fb), 0);
-		assert_int_equal(fa, fb);
-		assert_memory_equal(a, b, fa * sizeof *a);
-		assert_memory_equal(da, db, fa * sizeof *da);
-	}
-	free(a);
-	free(b);
-	free(da);
-	free(db);
+	same_answers(pr.ix, flat, pr.ref, ds.queries, 50, RDIM, K, NULL, true);
 	free(slots);
-	free(data);
-	free(queries);
 	pair_close(&pr);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* ---- 1. recall against flat, through the public API --------------------- */
 
-static brain_t *open_mem(uint32_t dim, int metric, int index)
+/* A vector brain (no embedder) on the given index. */
+static brain_options options_for(uint32_t dim, int metric, int index)
 {
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
@@ -544,13 +635,25 @@ static brain_t *open_mem(uint32_t dim, int metric, int index)
 	o.metric = metric;
 	o.index = index;
 	o.embedder = BRAIN_EMBEDDER_NONE;
+	return o;
+}
+
+/* path NULL: in memory. */
+static brain_t *open_with(const char *path, const brain_options *o)
+{
 	brain_t *b = NULL;
-	int rc = brain_open(NULL, &o, &b);
+	int rc = brain_open(path, o, &b);
 	if (rc || !b) {
 		fail_msg("open: %s: %s", brain_error_name(rc), brain_errmsg());
 		abort(); /* not reached */
 	}
 	return b;
+}
+
+static brain_t *open_mem(uint32_t dim, int metric, int index)
+{
+	brain_options o = options_for(dim, metric, index);
+	return open_with(NULL, &o);
 }
 
 static int64_t get_param(brain_t *b, int param)
@@ -573,6 +676,54 @@ static void add_batch(brain_t *b, const uint64_t *ids, const float *v, size_t n)
 	int rc = brain_add_batch(b, ids, v, n);
 	if (rc)
 		fail_msg("add_batch of %zu: %s: %s", n, brain_error_name(rc), brain_errmsg());
+}
+
+/* The brain under test (h) and a flat brain (f) given the same calls: the
+ * reference that h's answers are measured against. */
+typedef struct brains {
+	brain_t *h, *f;
+} brains;
+
+/* h in memory on BRAIN_INDEX_HNSW, built with ef_construction 100. */
+static brains brains_open(uint32_t dim, int metric)
+{
+	brains bs;
+	bs.h = open_mem(dim, metric, BRAIN_INDEX_HNSW);
+	bs.f = open_mem(dim, metric, BRAIN_INDEX_FLAT);
+	set_param(bs.h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
+	return bs;
+}
+
+static void brains_close(const brains *bs)
+{
+	assert_int_equal(brain_close(bs->h), 0);
+	assert_int_equal(brain_close(bs->f), 0);
+}
+
+static void brains_add(const brains *bs, uint64_t id, const float *v)
+{
+	assert_int_equal(brain_add(bs->h, id, v), 0);
+	assert_int_equal(brain_add(bs->f, id, v), 0);
+}
+
+static void brains_add_batch(const brains *bs, const uint64_t *ids, const float *v, size_t n)
+{
+	add_batch(bs->h, ids, v, n);
+	add_batch(bs->f, ids, v, n);
+}
+
+/* ids[from..to) with their rows of data, one brain_add at a time. */
+static void brains_add_range(const brains *bs, const uint64_t *ids, const float *data,
+                             uint32_t dim, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		brains_add(bs, ids[i], data + i * dim);
+}
+
+static void brains_forget(const brains *bs, uint64_t id)
+{
+	assert_int_equal(brain_forget(bs->h, id), 0);
+	assert_int_equal(brain_forget(bs->f, id), 0);
 }
 
 /* How a search is narrowed: not at all, by a predicate or by an id set. */
@@ -613,9 +764,10 @@ static bool narrow_passes(const narrow *nw, uint64_t id)
 /* Recall of brain h against the reference brain f (same contents, flat).
  * Every answer of h holds passing ids, distinct, nearest first; ids found
  * by both have the same distance, bit for bit. exact: h must equal f. */
-static double api_recall(brain_t *h, brain_t *f, const narrow *nw, const float *queries,
-                         size_t nq, uint32_t dim, size_t k, bool exact)
+static double api_recall(const brains *bs, const narrow *nw, const float *queries, size_t nq,
+                         uint32_t dim, size_t k, bool exact)
 {
+	brain_t *h = bs->h, *f = bs->f;
 	uint64_t *a = xmalloc(k * sizeof *a), *b = xmalloc(k * sizeof *b);
 	float *da = xmalloc(k * sizeof *da), *db = xmalloc(k * sizeof *db);
 	double sum = 0;
@@ -670,6 +822,16 @@ static double api_recall(brain_t *h, brain_t *f, const narrow *nw, const float *
 	return sum / (double)nq;
 }
 
+/* The sweep of pair_recall_by_ef through the API. */
+static void api_recall_by_ef(const brains *bs, const float *queries, size_t nq, uint32_t dim,
+                             double r[3])
+{
+	for (size_t i = 0; i < BRAIN_ARRAY_LEN(g_efs); i++) {
+		set_param(bs->h, BRAIN_PARAM_HNSW_EF_SEARCH, g_efs[i]);
+		r[i] = api_recall(bs, NULL, queries, nq, dim, K, false);
+	}
+}
+
 static uint64_t id_of(size_t i)
 {
 	return 1000 + 7 * (uint64_t)i; /* not slots */
@@ -684,78 +846,48 @@ static uint64_t *ids_for(size_t n)
 	return ids;
 }
 
-static void recall_api(int metric, const char *name, uint64_t seed)
+static void recall_api(int metric, uint64_t seed)
 {
-	test_rng rng = {seed};
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
+	case_begin("api %s", metric_name(metric));
 	/* raw vectors: the brain prepares them (normalises for cosine) */
-	float *data = clusters_many(&c, &rng, metric, false, RN);
-	float *queries = clusters_many(&c, &rng, metric, false, RQ);
+	dataset ds = dataset_make(seed, RDIM, metric, false, RN, RQ);
 	uint64_t *ids = ids_for(RN);
-	brain_t *h = open_mem(RDIM, metric, BRAIN_INDEX_HNSW);
-	brain_t *f = open_mem(RDIM, metric, BRAIN_INDEX_FLAT);
-	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
-	set_param(h, BRAIN_PARAM_THREADS, 2);
+	brains bs = brains_open(RDIM, metric);
+	set_param(bs.h, BRAIN_PARAM_THREADS, 2);
 	/* a first batch builds the graph from the first vector (EXACT_BELOW
 	 * is 0 for BRAIN_INDEX_HNSW); singles then insert into it */
-	add_batch(h, ids, data, RN - 100);
-	add_batch(f, ids, data, RN - 100);
-	for (size_t i = RN - 100; i < RN; i++) {
-		assert_int_equal(brain_add(h, ids[i], data + i * RDIM), 0);
-		assert_int_equal(brain_add(f, ids[i], data + i * RDIM), 0);
-	}
-	assert_int_equal(brain_count(h), RN);
-	set_param(h, BRAIN_PARAM_HNSW_EF_SEARCH, 16);
-	double r16 = api_recall(h, f, NULL, queries, RQ, RDIM, K, false);
-	set_param(h, BRAIN_PARAM_HNSW_EF_SEARCH, 64);
-	double r64 = api_recall(h, f, NULL, queries, RQ, RDIM, K, false);
-	set_param(h, BRAIN_PARAM_HNSW_EF_SEARCH, 200);
-	double r200 = api_recall(h, f, NULL, queries, RQ, RDIM, K, false);
-	VERBOSE("api    %-6s recall@10: ef 16 %.4f, ef 64 %.4f, ef 200 %.4f\n", name, r16, r64,
-	        r200);
-	at_least(r64, 0.95, "recall@10 at ef 64");
-	at_least(r200, r16, "recall@10 at ef 200 against ef 16");
+	brains_add_batch(&bs, ids, ds.data, RN - 100);
+	brains_add_range(&bs, ids, ds.data, RDIM, RN - 100, RN);
+	assert_int_equal(brain_count(bs.h), RN);
+	double r[3];
+	api_recall_by_ef(&bs, ds.queries, RQ, RDIM, r);
+	judge_by_ef("api", metric_name(metric), r);
 	/* exact mode: above the count, the answers are the flat brain's */
-	set_param(h, BRAIN_PARAM_HNSW_EXACT_BELOW, RN + 1);
-	set_param(h, BRAIN_PARAM_HNSW_EF_SEARCH, 1);
-	api_recall(h, f, NULL, queries, 50, RDIM, K, true);
-	assert_int_equal(brain_close(h), 0);
-	assert_int_equal(brain_close(f), 0);
+	set_param(bs.h, BRAIN_PARAM_HNSW_EXACT_BELOW, RN + 1);
+	set_param(bs.h, BRAIN_PARAM_HNSW_EF_SEARCH, 1);
+	api_recall(&bs, NULL, ds.queries, 50, RDIM, K, true);
+	brains_close(&bs);
 	free(ids);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
-static void test_hnsw__recall_api_l2(void **state)
+static void test_hnsw__recall_api(void **state)
 {
 	(void)state;
-	recall_api(BRAIN_METRIC_L2, "l2", 111);
-}
-
-static void test_hnsw__recall_api_ip(void **state)
-{
-	(void)state;
-	recall_api(BRAIN_METRIC_IP, "ip", 112);
-}
-
-static void test_hnsw__recall_api_cosine(void **state)
-{
-	(void)state;
-	recall_api(BRAIN_METRIC_COSINE, "cosine", 113);
+	each_metric(recall_api, 111);
 }
 
 /* ---- 2. every node reachable after a threaded build --------------------- */
 
 static void reachable_after_batch(int64_t threads, uint64_t seed)
 {
-	test_rng rng = {seed};
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
+	case_begin("%lld threads", (long long)threads);
+	dataset ds = dataset_make(seed, RDIM, BRAIN_METRIC_L2, true, RN, 0);
+	const float *data = ds.data;
 	params p = params_default();
 	p.threads = threads;
 	uint32_t max_slots = RN * 2;
 	pair pr = pair_open(RDIM, BRAIN_METRIC_L2, max_slots, &p);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, true, RN);
 	uint32_t *slots = xmalloc(RN * sizeof *slots);
 	for (uint32_t i = 0; i < RN; i++)
 		slots[i] = i * 5 / 3 + 7; /* gaps; distinct, below max_slots */
@@ -786,9 +918,8 @@ static void reachable_after_batch(int64_t threads, uint64_t seed)
 	p.ef = 64;
 	double r = pair_recall(&pr, data, 200, K, NULL);
 	free(slots);
-	free(data);
 	pair_close(&pr);
-	clusters_free(&c);
+	dataset_free(&ds);
 	/* judged after freeing: a failure here (timing-dependent) leaks nothing */
 	at_least(share, 0.995, "share of nodes found first by their own vector at ef 64");
 	if (missed)
@@ -797,49 +928,41 @@ static void reachable_after_batch(int64_t threads, uint64_t seed)
 	at_least(r, 0.95, "recall@10 after the batch build");
 }
 
-static void test_hnsw__batch_build_4_threads_reaches_every_node(void **state)
+/* 4 threads, then 2, each with its own seed. */
+static void test_hnsw__batch_build_reaches_every_node(void **state)
 {
 	(void)state;
 	reachable_after_batch(4, 201);
-}
-
-static void test_hnsw__batch_build_2_threads_reaches_every_node(void **state)
-{
-	(void)state;
 	reachable_after_batch(2, 202);
+	case_end();
 }
 
 /* Batches into a graph that exists already, several times, on threads. */
 static void test_hnsw__batches_into_an_existing_graph(void **state)
 {
 	(void)state;
-	test_rng rng = {203};
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
+	dataset ds = dataset_make(203, RDIM, BRAIN_METRIC_COSINE, true, RN, RQ);
 	params p = params_default();
 	p.threads = 4;
 	pair pr = pair_open(RDIM, BRAIN_METRIC_COSINE, RN, &p);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, true, RN);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, true, RQ);
 	uint32_t *slots = xmalloc(RN * sizeof *slots);
 	for (uint32_t i = 0; i < RN; i++)
 		slots[i] = RN - 1 - i;
 	/* a single first, then batches of growing size */
-	pair_add(&pr, slots[0], data);
+	pair_add(&pr, slots[0], ds.data);
 	size_t at = 1, size = 7;
 	while (at < RN) {
 		size_t n = TEST_MIN(size, RN - at);
-		pair_add_batch(&pr, slots + at, data + at * RDIM, n);
+		pair_add_batch(&pr, slots + at, ds.data + at * RDIM, n);
 		at += n;
 		size *= 3;
 	}
-	double r = pair_recall(&pr, queries, RQ, K, NULL);
+	double r = pair_recall(&pr, ds.queries, RQ, K, NULL);
 	VERBOSE("batches into a graph: recall@10 %.4f\n", r);
 	at_least(r, 0.95, "recall@10 after batches into the graph");
 	free(slots);
-	free(data);
-	free(queries);
 	pair_close(&pr);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* ---- 3. deletion -------------------------------------------------------- */
@@ -858,29 +981,24 @@ static uint32_t pick_live(const pair *pr, test_rng *rng)
 static void test_hnsw__deletion_and_churn_vtable(void **state)
 {
 	(void)state;
-	test_rng rng = {301};
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
+	dataset ds = dataset_make(301, RDIM, BRAIN_METRIC_L2, true, RN, RQ);
 	params p = params_default();
 	p.threads = 2;
 	pair pr = pair_open(RDIM, BRAIN_METRIC_L2, RN, &p);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, true, RN);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, true, RQ);
 	float *v = xmalloc(RDIM * sizeof *v);
-	uint32_t *slots = xmalloc(RN * sizeof *slots);
-	for (uint32_t i = 0; i < RN; i++)
-		slots[i] = i;
-	pair_add_batch(&pr, slots, data, RN);
-	double r0 = pair_recall(&pr, queries, RQ, K, NULL);
+	uint32_t *slots = slots_for(RN);
+	pair_add_batch(&pr, slots, ds.data, RN);
+	double r0 = pair_recall(&pr, ds.queries, RQ, K, NULL);
 	/* half of them go, at random (the entry point most likely among
 	 * them); pair_recall checks that no free slot is returned */
 	uint32_t *freed = xmalloc(RN * sizeof *freed);
 	size_t nfreed = 0;
 	while (pr.count > RN / 2) {
-		uint32_t s = pick_live(&pr, &rng);
+		uint32_t s = pick_live(&pr, &ds.rng);
 		pair_remove(&pr, s);
 		freed[nfreed++] = s;
 	}
-	double rhalf = pair_recall(&pr, queries, RQ, K, NULL);
+	double rhalf = pair_recall(&pr, ds.queries, RQ, K, NULL);
 	VERBOSE("deletion: recall@10 %.4f full, %.4f after deleting half\n", r0, rhalf);
 	at_least(rhalf, 0.9, "recall@10 after deleting half");
 	/* a deleted vector is not found even by itself */
@@ -889,34 +1007,34 @@ static void test_hnsw__deletion_and_churn_vtable(void **state)
 		uint32_t hit[K];
 		float d[K];
 		size_t found = 0;
-		assert_int_equal(hnsw->search(pr.ix, data + (size_t)s * RDIM, K, NULL, hit, d, &found),
-		                 0);
+		assert_int_equal(
+			hnsw->search(pr.ix, ds.data + (size_t)s * RDIM, K, NULL, hit, d, &found), 0);
 		for (size_t x = 0; x < found; x++)
 			assert_int_not_equal(hit[x], s);
 	}
 	/* refill the freed slots with new vectors, then churn: 10 rounds of
 	 * deleting a tenth and adding as many into the slots freed */
 	for (size_t i = 0; i < nfreed; i++) {
-		clusters_draw(&c, &rng, BRAIN_METRIC_L2, true, v);
+		clusters_draw(&ds.c, &ds.rng, BRAIN_METRIC_L2, true, v);
 		pair_add(&pr, freed[i], v);
 	}
-	double rfull = pair_recall(&pr, queries, RQ, K, NULL);
+	double rfull = pair_recall(&pr, ds.queries, RQ, K, NULL);
 	VERBOSE("deletion: recall@10 %.4f refilled\n", rfull);
 	at_least(rfull, 0.9, "recall@10 after refilling");
 	double worst = 1;
 	for (int round = 0; round < 10; round++) {
 		nfreed = 0;
 		for (size_t i = 0; i < RN / 10; i++) {
-			uint32_t s = pick_live(&pr, &rng);
+			uint32_t s = pick_live(&pr, &ds.rng);
 			pair_remove(&pr, s);
 			freed[nfreed++] = s;
 		}
-		double mid = pair_recall(&pr, queries, CHURN_Q, K, NULL);
+		double mid = pair_recall(&pr, ds.queries, CHURN_Q, K, NULL);
 		/* the new vectors: one batch, on threads, in the freed slots */
-		float *nv = clusters_many(&c, &rng, BRAIN_METRIC_L2, true, nfreed);
+		float *nv = clusters_many(&ds.c, &ds.rng, BRAIN_METRIC_L2, true, nfreed);
 		pair_add_batch(&pr, freed, nv, nfreed);
 		free(nv);
-		double r = pair_recall(&pr, queries, CHURN_Q, K, NULL);
+		double r = pair_recall(&pr, ds.queries, CHURN_Q, K, NULL);
 		VERBOSE("churn round %d: recall@10 %.4f (%.4f between delete and add)\n", round, r,
 		        mid);
 		at_least(mid, 0.9, "recall@10 after a round of deletes");
@@ -933,10 +1051,8 @@ static void test_hnsw__deletion_and_churn_vtable(void **state)
 	free(freed);
 	free(slots);
 	free(v);
-	free(data);
-	free(queries);
 	pair_close(&pr);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* Removing every node (the entry point among them) and adding again:
@@ -944,35 +1060,30 @@ static void test_hnsw__deletion_and_churn_vtable(void **state)
 static void test_hnsw__delete_everything_then_add(void **state)
 {
 	(void)state;
-	test_rng rng = {302};
-	clusters c = clusters_make(&rng, 16, 5, 0.5f);
+	dataset ds = dataset_shaped(302, 16, 5, 0.5f, BRAIN_METRIC_L2, true, 300, 0);
 	params p = params_default();
 	pair pr = pair_open(16, BRAIN_METRIC_L2, 300, &p);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, true, 300);
 	uint32_t hit[K];
 	float d[K];
 	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t s = 0; s < 300; s++)
-			pair_add(&pr, s, data + (size_t)s * 16);
+		pair_add_range(&pr, ds.data, 0, 300);
 		while (pr.count) {
-			pair_remove(&pr, pick_live(&pr, &rng));
+			pair_remove(&pr, pick_live(&pr, &ds.rng));
 			size_t found = 99;
-			const float *q = data + (size_t)(test_rng_next(&rng) % 300) * 16;
+			const float *q = ds.data + (size_t)(test_rng_next(&ds.rng) % 300) * 16;
 			assert_int_equal(hnsw->search(pr.ix, q, K, NULL, hit, d, &found), 0);
 			assert_true(found <= TEST_MIN(pr.count, (size_t)K));
 			check_answer(&pr, q, hit, d, found, NULL);
 		}
 		size_t found = 99;
-		assert_int_equal(hnsw->search(pr.ix, data, K, NULL, hit, d, &found), 0);
+		assert_int_equal(hnsw->search(pr.ix, ds.data, K, NULL, hit, d, &found), 0);
 		assert_int_equal(found, 0);
 	}
 	/* and once more, built again from nothing */
-	for (uint32_t s = 0; s < 300; s++)
-		pair_add(&pr, s, data + (size_t)s * 16);
-	at_least(pair_recall(&pr, data, 50, K, NULL), 0.95, "recall@10 rebuilt after emptying");
-	free(data);
+	pair_add_range(&pr, ds.data, 0, 300);
+	at_least(pair_recall(&pr, ds.data, 50, K, NULL), 0.95, "recall@10 rebuilt after emptying");
 	pair_close(&pr);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* Whether a search for slot s's own vector finds it first. */
@@ -1015,42 +1126,32 @@ static void self_found(const pair *pr, params *p, const float *data, double *sel
 static void test_hnsw__heavy_deletion_keeps_the_rest_findable(void **state)
 {
 	(void)state;
-	test_rng rng = {304};
-	clusters c = clusters_make(&rng, FDIM_SMALL, NCLUSTERS, 0.5f);
+	dataset ds = dataset_make(304, FDIM_SMALL, BRAIN_METRIC_L2, true, RN, 50);
 	params p = params_default();
 	pair pr = pair_open(FDIM_SMALL, BRAIN_METRIC_L2, RN, &p);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, true, RN);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, true, 50);
-	for (uint32_t s = 0; s < RN; s++)
-		pair_add(&pr, s, data + (size_t)s * FDIM_SMALL);
+	pair_add_range(&pr, ds.data, 0, RN);
 	/* every stage is measured, then judged, so that a failure shows all */
 	static const int left[] = {50, 25, 10, 5, 2};
-	char why[512] = "";
-	size_t at = 0;
+	findings bad = {"", 0};
 	for (size_t i = 0; i < BRAIN_ARRAY_LEN(left); i++) {
 		while (pr.count > (size_t)RN * (size_t)left[i] / 100)
-			pair_remove(&pr, pick_live(&pr, &rng));
+			pair_remove(&pr, pick_live(&pr, &ds.rng));
 		double self, wide;
-		self_found(&pr, &p, data, &self, &wide);
+		self_found(&pr, &p, ds.data, &self, &wide);
 		VERBOSE("%zu left of %d: %.4f found by their own vector at ef 64, %.4f at ef 500\n",
 		        pr.count, RN, self, wide);
 		if (self < 0.97 || wide < 0.98)
-			at += (size_t)snprintf(why + at, sizeof why - at, "%s%zu left: %.4f, at ef 500 %.4f",
-			                       at ? "; " : "", pr.count, self, wide);
-		if (at >= sizeof why)
-			at = sizeof why - 1;
+			note(&bad, "%zu left: %.4f, at ef 500 %.4f", pr.count, self, wide);
 		p.ef = 64;
 		/* pair_recall also wants min(k, count) answers */
-		at_least(pair_recall(&pr, queries, 50, K, NULL), 0.9, "recall@10 after heavy deletion");
+		at_least(pair_recall(&pr, ds.queries, 50, K, NULL), 0.9, "recall@10 after heavy deletion");
 	}
-	if (at)
+	if (bad.at)
 		fail_msg("of %d, share found by their own vector at ef 64 (want >= 0.97) and at ef 500 "
 		         "(want >= 0.98): %s",
-		         RN, why);
-	free(data);
-	free(queries);
+		         RN, bad.text);
 	pair_close(&pr);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 static int accept_all(uint64_t id, void *payload)
@@ -1063,26 +1164,18 @@ static int accept_all(uint64_t id, void *payload)
 static void test_hnsw__deletion_and_churn_api(void **state)
 {
 	(void)state;
-	test_rng rng = {303};
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, false, RN);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, false, RQ);
+	dataset ds = dataset_make(303, RDIM, BRAIN_METRIC_COSINE, false, RN, RQ);
 	float *v = xmalloc(RDIM * sizeof *v);
-	uint64_t *live = xmalloc(RN * sizeof *live);
+	uint64_t *live = ids_for(RN);
 	uint64_t *gone = xmalloc(RN * 3 * sizeof *gone);
 	size_t ngone = 0;
-	for (size_t i = 0; i < RN; i++)
-		live[i] = id_of(i);
-	brain_t *h = open_mem(RDIM, BRAIN_METRIC_COSINE, BRAIN_INDEX_HNSW);
-	brain_t *f = open_mem(RDIM, BRAIN_METRIC_COSINE, BRAIN_INDEX_FLAT);
-	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
-	add_batch(h, live, data, RN);
-	add_batch(f, live, data, RN);
+	brains bs = brains_open(RDIM, BRAIN_METRIC_COSINE);
+	brains_add_batch(&bs, live, ds.data, RN);
 	brain_stats st;
 	brain_stats_init(&st, BRAIN_STATS_VERSION);
-	assert_int_equal(brain_get_stats(h, &st), 0);
+	assert_int_equal(brain_get_stats(bs.h, &st), 0);
 	uint64_t bytes_before = st.index_bytes;
-	double before = api_recall(h, f, NULL, queries, CHURN_Q, RDIM, K, false);
+	double before = api_recall(&bs, NULL, ds.queries, CHURN_Q, RDIM, K, false);
 	uint64_t next_id = id_of(RN);
 	size_t nlive = RN;
 	double worst = 1;
@@ -1090,30 +1183,28 @@ static void test_hnsw__deletion_and_churn_api(void **state)
 		/* a tenth goes (half in the first round) */
 		size_t drop = round == 0 ? RN / 2 : RN / 10;
 		for (size_t i = 0; i < drop; i++) {
-			size_t at = (size_t)(test_rng_next(&rng) % nlive);
+			size_t at = (size_t)(test_rng_next(&ds.rng) % nlive);
 			uint64_t id = live[at];
 			live[at] = live[--nlive];
-			assert_int_equal(brain_forget(h, id), 0);
-			assert_int_equal(brain_forget(f, id), 0);
+			brains_forget(&bs, id);
 			gone[ngone++] = id;
 		}
-		assert_int_equal(brain_count(h), nlive);
+		assert_int_equal(brain_count(bs.h), nlive);
 		/* deleted ids are never returned: searched through a filter that
 		 * takes everything, and plainly */
 		narrow all = {accept_all, NULL, NULL, 0, false, NULL};
-		at_least(api_recall(h, f, &all, queries, 20, RDIM, K, false), 0.9,
+		at_least(api_recall(&bs, &all, ds.queries, 20, RDIM, K, false), 0.9,
 		         "filtered recall@10 after deletes");
-		double mid = api_recall(h, f, NULL, queries, CHURN_Q, RDIM, K, false);
+		double mid = api_recall(&bs, NULL, ds.queries, CHURN_Q, RDIM, K, false);
 		at_least(mid, 0.9, "recall@10 after deletes");
 		/* as many new ones, under new ids */
 		while (nlive < RN) {
-			clusters_draw(&c, &rng, BRAIN_METRIC_COSINE, false, v);
-			assert_int_equal(brain_add(h, next_id, v), 0);
-			assert_int_equal(brain_add(f, next_id, v), 0);
+			clusters_draw(&ds.c, &ds.rng, BRAIN_METRIC_COSINE, false, v);
+			brains_add(&bs, next_id, v);
 			live[nlive++] = next_id++;
 		}
-		assert_int_equal(brain_count(h), RN);
-		double r = api_recall(h, f, NULL, queries, CHURN_Q, RDIM, K, false);
+		assert_int_equal(brain_count(bs.h), RN);
+		double r = api_recall(&bs, NULL, ds.queries, CHURN_Q, RDIM, K, false);
 		VERBOSE("api churn round %d: recall@10 %.4f (%.4f after deletes)\n", round, r, mid);
 		at_least(r, 0.9, "recall@10 after a round of churn");
 		worst = r < worst ? r : worst;
@@ -1123,22 +1214,30 @@ static void test_hnsw__deletion_and_churn_api(void **state)
 	uint64_t ids[K];
 	size_t found;
 	for (size_t i = 0; i < ngone; i += 97)
-		assert_int_equal(brain_get_vector(h, gone[i], v), BRAIN_ENOTFOUND);
+		assert_int_equal(brain_get_vector(bs.h, gone[i], v), BRAIN_ENOTFOUND);
 	/* freed slots were used again: the index did not grow */
-	assert_int_equal(brain_get_stats(h, &st), 0);
+	assert_int_equal(brain_get_stats(bs.h, &st), 0);
 	VERBOSE("api churn: index %llu bytes before, %llu after\n",
 	        (unsigned long long)bytes_before, (unsigned long long)st.index_bytes);
 	assert_true(st.index_bytes <= bytes_before + bytes_before / 10);
-	assert_int_equal(brain_search(h, queries, K, ids, NULL, &found), 0);
+	assert_int_equal(brain_search(bs.h, ds.queries, K, ids, NULL, &found), 0);
 	assert_int_equal(found, K);
-	assert_int_equal(brain_close(h), 0);
-	assert_int_equal(brain_close(f), 0);
+	brains_close(&bs);
 	free(v);
 	free(live);
 	free(gone);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
+}
+
+/* Whether a search of b for v (k K) finds id first, at distance 0;
+ * *found: how many answers it gave. */
+static bool api_finds_first(brain_t *b, const float *v, uint64_t id, size_t *found)
+{
+	uint64_t got[K];
+	float d[K];
+	*found = 0;
+	assert_int_equal(brain_search(b, v, K, got, d, found), 0);
+	return *found && got[0] == id && d[0] == 0.0f;
 }
 
 /* The same through the public API: brain_search promises min(k, count)
@@ -1146,22 +1245,19 @@ static void test_hnsw__deletion_and_churn_api(void **state)
 static void test_hnsw__forgetting_most_keeps_the_rest_findable(void **state)
 {
 	(void)state;
-	test_rng rng = {305};
-	clusters c = clusters_make(&rng, FDIM_SMALL, NCLUSTERS, 0.5f);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, RN);
+	dataset ds = dataset_make(305, FDIM_SMALL, BRAIN_METRIC_L2, false, RN, 0);
 	uint64_t *ids = ids_for(RN);
 	unsigned char *live = xmalloc(RN);
 	memset(live, 1, RN);
 	brain_t *h = open_mem(FDIM_SMALL, BRAIN_METRIC_L2, BRAIN_INDEX_HNSW);
 	set_param(h, BRAIN_PARAM_THREADS, 1); /* the same graph every run */
-	add_batch(h, ids, data, RN);
+	add_batch(h, ids, ds.data, RN);
 	size_t nlive = RN;
 	static const int left[] = {25, 10, 2};
-	char why[512] = "";
-	size_t at = 0;
+	findings bad = {"", 0};
 	for (size_t stage = 0; stage < BRAIN_ARRAY_LEN(left); stage++) {
 		while (nlive > (size_t)RN * (size_t)left[stage] / 100) {
-			size_t i = (size_t)(test_rng_next(&rng) % RN);
+			size_t i = (size_t)(test_rng_next(&ds.rng) % RN);
 			if (!live[i])
 				continue;
 			assert_int_equal(brain_forget(h, ids[i]), 0);
@@ -1172,30 +1268,23 @@ static void test_hnsw__forgetting_most_keeps_the_rest_findable(void **state)
 		for (size_t i = 0; i < RN; i++) {
 			if (!live[i])
 				continue;
-			uint64_t got[K];
-			float d[K];
-			size_t found = 0;
-			assert_int_equal(brain_search(h, data + i * FDIM_SMALL, K, got, d, &found), 0);
+			size_t found;
+			lost += !api_finds_first(h, ds.data + i * FDIM_SMALL, ids[i], &found);
 			short_answers += found != TEST_MIN(nlive, (size_t)K);
-			lost += !(found && got[0] == ids[i] && d[0] == 0.0f);
 		}
 		VERBOSE("api: %zu left: %zu not found by their own vector, %zu short answers\n", nlive,
 		        lost, short_answers);
 		if (lost > nlive / 100 || short_answers)
-			at += (size_t)snprintf(why + at, sizeof why - at, "%s%zu left: %zu lost, %zu short",
-			                       at ? "; " : "", nlive, lost, short_answers);
-		if (at >= sizeof why)
-			at = sizeof why - 1;
+			note(&bad, "%zu left: %zu lost, %zu short", nlive, lost, short_answers);
 	}
-	if (at)
+	if (bad.at)
 		fail_msg("of %d memories, those not found by their own vector (want at most 1%%) and "
 		         "searches with fewer than min(k, count) answers (want none): %s",
-		         RN, why);
+		         RN, bad.text);
 	assert_int_equal(brain_close(h), 0);
 	free(live);
 	free(ids);
-	free(data);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* brain_update_vector: in an HNSW index the node leaves the graph and is
@@ -1205,55 +1294,46 @@ static void test_hnsw__forgetting_most_keeps_the_rest_findable(void **state)
 static void test_hnsw__update_vector_api(void **state)
 {
 	(void)state;
-	test_rng rng = {306};
 	size_t n = 2000;
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, CHURN_Q);
+	dataset ds = dataset_make(306, RDIM, BRAIN_METRIC_L2, false, n, CHURN_Q);
+	float *data = ds.data;
 	float *old = xmalloc(RDIM * sizeof *old);
 	uint64_t *ids = ids_for(n);
-	brain_t *h = open_mem(RDIM, BRAIN_METRIC_L2, BRAIN_INDEX_HNSW);
-	brain_t *f = open_mem(RDIM, BRAIN_METRIC_L2, BRAIN_INDEX_FLAT);
-	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
-	add_batch(h, ids, data, n);
-	add_batch(f, ids, data, n);
+	brains bs = brains_open(RDIM, BRAIN_METRIC_L2);
+	brains_add_batch(&bs, ids, data, n);
 	size_t lost = 0, updates = 0;
 	for (int round = 0; round < 5; round++) {
 		for (size_t u = 0; u < n / 5; u++) {
-			size_t i = (size_t)(test_rng_next(&rng) % n);
+			size_t i = (size_t)(test_rng_next(&ds.rng) % n);
 			memcpy(old, data + i * RDIM, RDIM * sizeof *old);
-			clusters_draw(&c, &rng, BRAIN_METRIC_L2, false, data + i * RDIM);
-			assert_int_equal(brain_update_vector(h, ids[i], data + i * RDIM), 0);
-			assert_int_equal(brain_update_vector(f, ids[i], data + i * RDIM), 0);
+			clusters_draw(&ds.c, &ds.rng, BRAIN_METRIC_L2, false, data + i * RDIM);
+			assert_int_equal(brain_update_vector(bs.h, ids[i], data + i * RDIM), 0);
+			assert_int_equal(brain_update_vector(bs.f, ids[i], data + i * RDIM), 0);
 			updates++;
 			if (u % 20)
 				continue;
+			size_t found;
+			lost += !api_finds_first(bs.h, data + i * RDIM, ids[i], &found);
+			/* by the old vector: if it comes back, it is at its new place */
 			uint64_t got[K];
 			float d[K];
-			size_t found = 0;
-			assert_int_equal(brain_search(h, data + i * RDIM, K, got, d, &found), 0);
-			lost += !(found && got[0] == ids[i] && d[0] == 0.0f);
-			/* by the old vector: if it comes back, it is at its new place */
-			assert_int_equal(brain_search(h, old, K, got, d, &found), 0);
+			assert_int_equal(brain_search(bs.h, old, K, got, d, &found), 0);
 			for (size_t x = 0; x < found; x++)
 				if (got[x] == ids[i])
 					assert_true(d[x] > 0.0f);
 		}
-		assert_int_equal(brain_count(h), n);
-		double r = api_recall(h, f, NULL, queries, CHURN_Q, RDIM, K, false);
+		assert_int_equal(brain_count(bs.h), n);
+		double r = api_recall(&bs, NULL, ds.queries, CHURN_Q, RDIM, K, false);
 		VERBOSE("update round %d: recall@10 %.4f\n", round, r);
 		at_least(r, 0.95, "recall@10 after rounds of updates");
 	}
 	VERBOSE("updates: %zu of %zu sampled not found first by their new vector\n", lost,
 	        updates / 20);
 	assert_true(lost <= updates / 20 / 50);
-	assert_int_equal(brain_close(h), 0);
-	assert_int_equal(brain_close(f), 0);
+	brains_close(&bs);
 	free(old);
 	free(ids);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* ---- 4. filters --------------------------------------------------------- */
@@ -1279,16 +1359,10 @@ static int accept_share(uint64_t id, void *payload)
 static void test_hnsw__filters_api(void **state)
 {
 	(void)state;
-	test_rng rng = {401};
-	clusters c = clusters_make(&rng, FDIM, NCLUSTERS, 0.5f);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, FN);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, FQ);
+	dataset ds = dataset_make(401, FDIM, BRAIN_METRIC_L2, false, FN, FQ);
 	uint64_t *ids = ids_for(FN);
-	brain_t *h = open_mem(FDIM, BRAIN_METRIC_L2, BRAIN_INDEX_HNSW);
-	brain_t *f = open_mem(FDIM, BRAIN_METRIC_L2, BRAIN_INDEX_FLAT);
-	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
-	add_batch(h, ids, data, FN);
-	add_batch(f, ids, data, FN);
+	brains bs = brains_open(FDIM, BRAIN_METRIC_L2);
+	brains_add_batch(&bs, ids, ds.data, FN);
 	static const unsigned shares[] = {50000, 5000, 500, 0};
 	for (size_t i = 0; i < BRAIN_ARRAY_LEN(shares); i++) {
 		per_mille pm = {shares[i], 0};
@@ -1297,42 +1371,34 @@ static void test_hnsw__filters_api(void **state)
 			passing += accept_share(ids[j], &pm) != 0;
 		pm.calls = 0;
 		narrow nw = {accept_share, &pm, NULL, 0, false, NULL};
-		double r = api_recall(h, f, &nw, queries, FQ, FDIM, K, false);
+		double r = api_recall(&bs, &nw, ds.queries, FQ, FDIM, K, false);
 		VERBOSE("filter passing %zu of %d: recall@10 %.4f (%zu calls of accept)\n", passing,
 		        FN, r, pm.calls);
 		at_least(r, 0.9, "filtered recall@10");
 		/* the strict ones are exact (searched over the passing ones) */
 		if (shares[i] <= 5000)
-			api_recall(h, f, &nw, queries, FQ, FDIM, K, true);
+			api_recall(&bs, &nw, ds.queries, FQ, FDIM, K, true);
 		if (shares[i] == 0) {
 			uint64_t got[K];
 			size_t found = 99;
-			assert_int_equal(
-				brain_search_filter(h, queries, K, accept_share, &pm, got, NULL, &found), 0);
+			assert_int_equal(brain_search_filter(bs.h, ds.queries, K, accept_share, &pm, got,
+			                                     NULL, &found),
+			                 0);
 			assert_int_equal(found, 0);
 		}
 	}
-	assert_int_equal(brain_close(h), 0);
-	assert_int_equal(brain_close(f), 0);
+	brains_close(&bs);
 	free(ids);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 static void test_hnsw__search_ids_api(void **state)
 {
 	(void)state;
-	test_rng rng = {402};
-	clusters c = clusters_make(&rng, FDIM, NCLUSTERS, 0.5f);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, false, FN);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_COSINE, false, FQ);
+	dataset ds = dataset_make(402, FDIM, BRAIN_METRIC_COSINE, false, FN, FQ);
 	uint64_t *ids = ids_for(FN);
-	brain_t *h = open_mem(FDIM, BRAIN_METRIC_COSINE, BRAIN_INDEX_HNSW);
-	brain_t *f = open_mem(FDIM, BRAIN_METRIC_COSINE, BRAIN_INDEX_FLAT);
-	set_param(h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
-	add_batch(h, ids, data, FN);
-	add_batch(f, ids, data, FN);
+	brains bs = brains_open(FDIM, BRAIN_METRIC_COSINE);
+	brains_add_batch(&bs, ids, ds.data, FN);
 	static const size_t sizes[] = {10, 1000, 10000};
 	uint64_t *allowed = xmalloc(10000 * sizeof *allowed);
 	uint64_t *sorted = xmalloc(10000 * sizeof *sorted);
@@ -1342,32 +1408,29 @@ static void test_hnsw__search_ids_api(void **state)
 		 * does not hold, some of them repeated too */
 		for (size_t j = 0; j < n; j++) {
 			if (j % 10 < 7)
-				allowed[j] = ids[test_rng_next(&rng) % FN];
+				allowed[j] = ids[test_rng_next(&ds.rng) % FN];
 			else if (j % 10 < 9)
-				allowed[j] = id_of(FN + (size_t)(test_rng_next(&rng) % 100000)); /* absent */
+				allowed[j] = id_of(FN + (size_t)(test_rng_next(&ds.rng) % 100000)); /* absent */
 			else
-				allowed[j] = allowed[test_rng_next(&rng) % j];
+				allowed[j] = allowed[test_rng_next(&ds.rng) % j];
 		}
 		memcpy(sorted, allowed, n * sizeof *sorted);
 		qsort(sorted, n, sizeof *sorted, cmp_u64);
 		narrow nw = {NULL, NULL, allowed, n, true, sorted};
-		double r = api_recall(h, f, &nw, queries, FQ, FDIM, K, n <= 1000);
+		double r = api_recall(&bs, &nw, ds.queries, FQ, FDIM, K, n <= 1000);
 		VERBOSE("search_ids of %zu: recall@10 %.4f\n", n, r);
 		at_least(r, 0.9, "recall@10 over an id set");
 	}
 	/* an empty set finds nothing */
 	uint64_t got[K];
 	size_t found = 99;
-	assert_int_equal(brain_search_ids(h, queries, K, allowed, 0, got, NULL, &found), 0);
+	assert_int_equal(brain_search_ids(bs.h, ds.queries, K, allowed, 0, got, NULL, &found), 0);
 	assert_int_equal(found, 0);
-	assert_int_equal(brain_close(h), 0);
-	assert_int_equal(brain_close(f), 0);
+	brains_close(&bs);
 	free(sorted);
 	free(allowed);
 	free(ids);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* Through the vtable: the filter passes through the graph for a broad
@@ -1385,41 +1448,55 @@ static int accept_slot_share(uint32_t slot, void *payload)
 static void test_hnsw__filters_vtable(void **state)
 {
 	(void)state;
-	test_rng rng = {403};
-	clusters c = clusters_make(&rng, FDIM, NCLUSTERS, 0.5f);
+	dataset ds = dataset_make(403, FDIM, BRAIN_METRIC_IP, true, FN, FQ);
 	params p = params_default();
 	p.threads = 2;
 	pair pr = pair_open(FDIM, BRAIN_METRIC_IP, FN, &p);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_IP, true, FN);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_IP, true, FQ);
-	uint32_t *slots = xmalloc(FN * sizeof *slots);
-	for (uint32_t i = 0; i < FN; i++)
-		slots[i] = i;
-	pair_add_batch(&pr, slots, data, FN);
+	uint32_t *slots = slots_for(FN);
+	pair_add_batch(&pr, slots, ds.data, FN);
 	static const unsigned shares[] = {100000, 90000, 50000, 5000, 500, 20, 0};
 	for (size_t i = 0; i < BRAIN_ARRAY_LEN(shares); i++) {
 		slot_share s = {shares[i]};
 		brain_index_filter f = {accept_slot_share, &s};
-		double r = pair_recall(&pr, queries, FQ, K, &f);
+		double r = pair_recall(&pr, ds.queries, FQ, K, &f);
 		VERBOSE("vtable filter passing %u/100000: recall@10 %.4f\n", shares[i], r);
 		at_least(r, 0.9, "filtered recall@10 through the vtable");
 	}
 	free(slots);
-	free(data);
-	free(queries);
 	pair_close(&pr);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* ---- 5. determinism ----------------------------------------------------- */
 
 #define DQ 100
 
+/* A brain's answers to up to DQ queries (the persistence tests ask
+ * fewer), k K each. */
 typedef struct answers {
 	uint64_t ids[DQ][K];
 	float d[DQ][K];
 	size_t found[DQ];
 } answers;
+
+/* b's answers to nq queries of dim floats; the rows past nq stay 0. */
+static void ask(brain_t *b, const float *queries, size_t nq, uint32_t dim, answers *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t q = 0; q < nq; q++) {
+		int rc = brain_search(b, queries + q * dim, K, out->ids[q], out->d[q], &out->found[q]);
+		if (rc)
+			fail_msg("search: %s: %s", brain_error_name(rc), brain_errmsg());
+	}
+}
+
+/* The same answers, bit for bit. */
+static void same_asked(const answers *a, const answers *b)
+{
+	assert_memory_equal(a->found, b->found, sizeof a->found);
+	assert_memory_equal(a->ids, b->ids, sizeof a->ids);
+	assert_memory_equal(a->d, b->d, sizeof a->d);
+}
 
 #define DN 1500
 
@@ -1441,11 +1518,7 @@ static void build_and_ask(int64_t seed, const float *data, const float *queries,
 		assert_int_equal(brain_add(b, ids[i], data + i * RDIM), 0);
 	/* a small ef, so that the graph's shape shows in the answers */
 	set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, 10);
-	memset(out, 0, sizeof *out);
-	for (size_t q = 0; q < DQ; q++)
-		assert_int_equal(brain_search(b, queries + q * RDIM, K, out->ids[q], out->d[q],
-		                              &out->found[q]),
-		                 0);
+	ask(b, queries, DQ, RDIM, out);
 	assert_int_equal(brain_close(b), 0);
 	free(ids);
 }
@@ -1465,9 +1538,7 @@ static void test_hnsw__single_threaded_builds_are_deterministic(void **state)
 	build_and_ask(42, data, queries, a);
 	build_and_ask(42, data, queries, b);
 	build_and_ask(43, data, queries, c);
-	assert_memory_equal(a->found, b->found, sizeof a->found);
-	assert_memory_equal(a->ids, b->ids, sizeof a->ids);
-	assert_memory_equal(a->d, b->d, sizeof a->d);
+	same_asked(a, b);
 	size_t differ = 0;
 	for (size_t q = 0; q < DQ; q++)
 		differ += memcmp(a->ids[q], c->ids[q], sizeof a->ids[q]) != 0;
@@ -1483,15 +1554,11 @@ static void test_hnsw__single_threaded_builds_are_deterministic(void **state)
 /* ---- 6. persistence ----------------------------------------------------- */
 
 #define PDIM 32
+#define PQ 50
 
 static brain_options opts_on(memfs *fs, int index)
 {
-	brain_options o;
-	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-	o.dimensions = PDIM;
-	o.metric = BRAIN_METRIC_L2;
-	o.index = index;
-	o.embedder = BRAIN_EMBEDDER_NONE;
+	brain_options o = options_for(PDIM, BRAIN_METRIC_L2, index);
 	o.sync = BRAIN_SYNC_OFF;
 	o.io = memfs_io(fs);
 	return o;
@@ -1500,13 +1567,15 @@ static brain_options opts_on(memfs *fs, int index)
 static brain_t *open_disk(memfs *fs, int index)
 {
 	brain_options o = opts_on(fs, index);
-	brain_t *b = NULL;
-	int rc = brain_open("b", &o, &b);
-	if (rc || !b) {
-		fail_msg("open: %s: %s", brain_error_name(rc), brain_errmsg());
-		abort(); /* not reached */
-	}
-	return b;
+	return open_with("b", &o);
+}
+
+/* A brain made on a new in-memory file system (*fs). */
+static brain_t *open_new_disk(memfs **fs, int index)
+{
+	*fs = memfs_new();
+	assert_non_null(*fs);
+	return open_disk(*fs, index);
 }
 
 static void check_disk(memfs *fs, int index, uint64_t memories)
@@ -1518,24 +1587,6 @@ static void check_disk(memfs *fs, int index, uint64_t memories)
 	if (rc)
 		fail_msg("check: %s: %s", brain_error_name(rc), brain_errmsg());
 	assert_int_equal(rep.memories, memories);
-}
-
-#define PQ 50
-
-typedef struct pq_answers {
-	uint64_t ids[PQ][K];
-	float d[PQ][K];
-	size_t found[PQ];
-} pq_answers;
-
-static void ask(brain_t *b, const float *queries, pq_answers *out)
-{
-	memset(out, 0, sizeof *out);
-	for (size_t q = 0; q < PQ; q++) {
-		int rc = brain_search(b, queries + q * PDIM, K, out->ids[q], out->d[q], &out->found[q]);
-		if (rc)
-			fail_msg("search: %s: %s", brain_error_name(rc), brain_errmsg());
-	}
 }
 
 /* Every id in ids[0..n) comes back first for its own vector. */
@@ -1554,92 +1605,75 @@ static void finds_itself(brain_t *b, const uint64_t *ids, const float *data, siz
 	at_least((double)first / (double)n, want, "share of memories found by their own vector");
 }
 
+/* On disk, h reopened again and again; f is the flat reference in memory. */
 static void persistence(int64_t sq8, uint64_t seed)
 {
-	test_rng rng = {seed};
-	clusters c = clusters_make(&rng, PDIM, NCLUSTERS, 0.5f);
+	case_begin("sq8 %d", (int)sq8);
 	size_t n = 2000, more = 500;
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n + more);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, PQ);
+	dataset ds = dataset_make(seed, PDIM, BRAIN_METRIC_L2, false, n + more, PQ);
+	const float *data = ds.data, *queries = ds.queries;
 	uint64_t *ids = ids_for(n + more);
-	memfs *fs = memfs_new();
-	assert_non_null(fs);
-	brain_t *b = open_disk(fs, BRAIN_INDEX_HNSW);
-	brain_t *f = open_mem(PDIM, BRAIN_METRIC_L2, BRAIN_INDEX_FLAT);
-	set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
-	set_param(b, BRAIN_PARAM_THREADS, 2);
-	set_param(b, BRAIN_PARAM_HNSW_SQ8, sq8); /* kept by the checkpoint */
-	add_batch(b, ids, data, n - 200);
-	add_batch(f, ids, data, n - 200);
-	for (size_t i = n - 200; i < n; i++) {
-		assert_int_equal(brain_add(b, ids[i], data + i * PDIM), 0);
-		assert_int_equal(brain_add(f, ids[i], data + i * PDIM), 0);
-	}
+	memfs *fs = NULL;
+	brains bs;
+	bs.h = open_new_disk(&fs, BRAIN_INDEX_HNSW);
+	bs.f = open_mem(PDIM, BRAIN_METRIC_L2, BRAIN_INDEX_FLAT);
+	set_param(bs.h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
+	set_param(bs.h, BRAIN_PARAM_THREADS, 2);
+	set_param(bs.h, BRAIN_PARAM_HNSW_SQ8, sq8); /* kept by the checkpoint */
+	brains_add_batch(&bs, ids, data, n - 200);
+	brains_add_range(&bs, ids, data, PDIM, n - 200, n);
 	/* a checkpoint in the middle, then the log replays the rest */
-	assert_int_equal(brain_checkpoint(b), 0);
-	assert_int_equal(brain_forget(b, ids[3]), 0);
-	assert_int_equal(brain_forget(f, ids[3]), 0);
-	pq_answers *before = xcalloc(1, sizeof *before), *after = xcalloc(1, sizeof *after);
-	ask(b, queries, before);
-	at_least(api_recall(b, f, NULL, queries, PQ, PDIM, K, false), 0.95, "recall@10 on disk");
-	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_checkpoint(bs.h), 0);
+	brains_forget(&bs, ids[3]);
+	answers *before = xcalloc(1, sizeof *before), *after = xcalloc(1, sizeof *after);
+	ask(bs.h, queries, PQ, PDIM, before);
+	at_least(api_recall(&bs, NULL, queries, PQ, PDIM, K, false), 0.95, "recall@10 on disk");
+	assert_int_equal(brain_close(bs.h), 0);
 	check_disk(fs, BRAIN_INDEX_HNSW, n - 1);
 
 	/* reopened: the graph is the checkpoint's, the answers the same */
-	b = open_disk(fs, BRAIN_INDEX_HNSW);
-	assert_int_equal(brain_count(b), n - 1);
-	ask(b, queries, after);
-	assert_memory_equal(before->found, after->found, sizeof before->found);
-	assert_memory_equal(before->ids, after->ids, sizeof before->ids);
-	assert_memory_equal(before->d, after->d, sizeof before->d);
+	bs.h = open_disk(fs, BRAIN_INDEX_HNSW);
+	assert_int_equal(brain_count(bs.h), n - 1);
+	ask(bs.h, queries, PQ, PDIM, after);
+	same_asked(before, after);
 	/* AUTO accepts the index the brain was made with */
-	assert_int_equal(brain_close(b), 0);
-	b = open_disk(fs, BRAIN_INDEX_AUTO);
-	set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 0); /* AUTO's default would search exactly */
-	ask(b, queries, after);
-	assert_memory_equal(before->ids, after->ids, sizeof before->ids);
-	assert_memory_equal(before->d, after->d, sizeof before->d);
-	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_close(bs.h), 0);
+	bs.h = open_disk(fs, BRAIN_INDEX_AUTO);
+	set_param(bs.h, BRAIN_PARAM_HNSW_EXACT_BELOW, 0); /* AUTO's default would search exactly */
+	ask(bs.h, queries, PQ, PDIM, after);
+	same_asked(before, after);
+	assert_int_equal(brain_close(bs.h), 0);
 
 	/* changes after reopening: into the mapped graph */
-	b = open_disk(fs, BRAIN_INDEX_HNSW);
-	set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
-	add_batch(b, ids + n, data + n * PDIM, more / 2);
-	add_batch(f, ids + n, data + n * PDIM, more / 2);
-	for (size_t i = n + more / 2; i < n + more; i++) {
-		assert_int_equal(brain_add(b, ids[i], data + i * PDIM), 0);
-		assert_int_equal(brain_add(f, ids[i], data + i * PDIM), 0);
-	}
+	bs.h = open_disk(fs, BRAIN_INDEX_HNSW);
+	set_param(bs.h, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
+	brains_add_batch(&bs, ids + n, data + n * PDIM, more / 2);
+	brains_add_range(&bs, ids, data, PDIM, n + more / 2, n + more);
 	size_t forgotten = 1;
 	for (size_t i = 10; i < n + more; i += 9) {
-		assert_int_equal(brain_forget(b, ids[i]), 0);
-		assert_int_equal(brain_forget(f, ids[i]), 0);
+		brains_forget(&bs, ids[i]);
 		forgotten++;
 	}
-	double r = api_recall(b, f, NULL, queries, PQ, PDIM, K, false);
+	double r = api_recall(&bs, NULL, queries, PQ, PDIM, K, false);
 	VERBOSE("persistence (sq8 %d): recall@10 %.4f after changes to the reopened brain\n",
 	        (int)sq8, r);
 	at_least(r, 0.95, "recall@10 after changes to the reopened brain");
-	ask(b, queries, before);
-	assert_int_equal(brain_close(b), 0);
+	ask(bs.h, queries, PQ, PDIM, before);
+	assert_int_equal(brain_close(bs.h), 0);
 	check_disk(fs, BRAIN_INDEX_HNSW, n + more - forgotten);
-	b = open_disk(fs, BRAIN_INDEX_HNSW);
-	ask(b, queries, after);
-	assert_memory_equal(before->ids, after->ids, sizeof before->ids);
-	assert_memory_equal(before->d, after->d, sizeof before->d);
-	at_least(api_recall(b, f, NULL, queries, PQ, PDIM, K, false), 0.95,
+	bs.h = open_disk(fs, BRAIN_INDEX_HNSW);
+	ask(bs.h, queries, PQ, PDIM, after);
+	same_asked(before, after);
+	at_least(api_recall(&bs, NULL, queries, PQ, PDIM, K, false), 0.95,
 	         "recall@10 reopened again");
-	assert_int_equal(brain_close(b), 0);
-	assert_int_equal(brain_close(f), 0);
+	brains_close(&bs);
 	assert_int_equal(memfs_open_files(fs), 0);
 	assert_int_equal(memfs_live_maps(fs), 0);
 	memfs_free(fs);
 	free(before);
 	free(after);
 	free(ids);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 static void test_hnsw__persistence_on_disk(void **state)
@@ -1647,6 +1681,7 @@ static void test_hnsw__persistence_on_disk(void **state)
 	(void)state;
 	persistence(0, 601);
 	persistence(1, 602);
+	case_end();
 }
 
 /* AUTO: exact below HNSW_EXACT_BELOW, the graph built once the brain
@@ -1655,14 +1690,12 @@ static void test_hnsw__persistence_on_disk(void **state)
 static void test_hnsw__auto_crosses_the_threshold(void **state)
 {
 	(void)state;
-	test_rng rng = {602};
-	clusters c = clusters_make(&rng, PDIM, NCLUSTERS, 0.5f);
 	size_t n = 1200;
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n);
+	dataset ds = dataset_make(602, PDIM, BRAIN_METRIC_L2, false, n, 0);
+	const float *data = ds.data;
 	uint64_t *ids = ids_for(n);
-	memfs *fs = memfs_new();
-	assert_non_null(fs);
-	brain_t *b = open_disk(fs, BRAIN_INDEX_AUTO);
+	memfs *fs = NULL;
+	brain_t *b = open_new_disk(&fs, BRAIN_INDEX_AUTO);
 	set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 500);
 	set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 100);
 	add_batch(b, ids, data, 450);
@@ -1696,8 +1729,7 @@ static void test_hnsw__auto_crosses_the_threshold(void **state)
 	finds_itself(m, ids, data, n, 0.995);
 	assert_int_equal(brain_close(m), 0);
 	free(ids);
-	free(data);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* A brain reopened without BRAIN_INDEX_HNSW (AUTO, or the stored options)
@@ -1707,27 +1739,23 @@ static void test_hnsw__auto_crosses_the_threshold(void **state)
 static void test_hnsw__reopen_takes_back_the_graph_parameters(void **state)
 {
 	(void)state;
-	test_rng rng = {611};
-	clusters c = clusters_make(&rng, PDIM, NCLUSTERS, 0.8f);
 	size_t n = 1500;
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, n);
-	float *queries = clusters_many(&c, &rng, BRAIN_METRIC_L2, false, PQ);
+	dataset ds = dataset_shaped(611, PDIM, NCLUSTERS, 0.8f, BRAIN_METRIC_L2, false, n, PQ);
 	uint64_t *ids = ids_for(n);
-	memfs *fs = memfs_new();
-	assert_non_null(fs);
-	brain_t *b = open_disk(fs, BRAIN_INDEX_HNSW);
+	memfs *fs = NULL;
+	brain_t *b = open_new_disk(&fs, BRAIN_INDEX_HNSW);
 	set_param(b, BRAIN_PARAM_HNSW_M, 6);
 	set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 20);
 	set_param(b, BRAIN_PARAM_HNSW_SEED, 77);
-	add_batch(b, ids, data, n);
+	add_batch(b, ids, ds.data, n);
 	/* a narrow walk on a sparse graph, so that its answers are not the
 	 * exact ones (else this test could not tell the two apart) */
 	set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, 1);
-	pq_answers *graph = xmalloc(sizeof *graph), *exact = xmalloc(sizeof *exact);
-	pq_answers *again = xmalloc(sizeof *again);
-	ask(b, queries, graph);
+	answers *graph = xmalloc(sizeof *graph), *exact = xmalloc(sizeof *exact);
+	answers *again = xmalloc(sizeof *again);
+	ask(b, ds.queries, PQ, PDIM, graph);
 	set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, (int64_t)n + 1);
-	ask(b, queries, exact);
+	ask(b, ds.queries, PQ, PDIM, exact);
 	set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 0);
 	assert_true(memcmp(graph->ids, exact->ids, sizeof graph->ids) != 0);
 	assert_int_equal(brain_close(b), 0);
@@ -1751,7 +1779,7 @@ static void test_hnsw__reopen_takes_back_the_graph_parameters(void **state)
 		/* EF_SEARCH is a search setting, not the graph's: back to its default */
 		assert_int_equal(get_param(b, BRAIN_PARAM_HNSW_EF_SEARCH), 64);
 		set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, 1);
-		ask(b, queries, again);
+		ask(b, ds.queries, PQ, PDIM, again);
 		assert_memory_equal(again->ids, graph->ids, sizeof graph->ids);
 		assert_int_equal(brain_close(b), 0);
 	}
@@ -1760,9 +1788,7 @@ static void test_hnsw__reopen_takes_back_the_graph_parameters(void **state)
 	free(again);
 	memfs_free(fs);
 	free(ids);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* Save and load through the vtable, as the brain does with a checkpoint:
@@ -1813,41 +1839,38 @@ static buffer save_ix(const brain_index *ix)
 	return buf;
 }
 
+/* Load bytes that save() wrote; the test fails (naming what) if it
+ * cannot. */
+static brain_index *load_ix(const brain_index_config *cfg, void *img, size_t len,
+                            const char *what)
+{
+	brain_index *ix = NULL;
+	int rc = hnsw->load(cfg, img, len, &ix);
+	if (rc || !ix) {
+		fail_msg("%s: %s: %s", what, brain_error_name(rc), brain_errmsg());
+		abort(); /* not reached */
+	}
+	return ix;
+}
+
 static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 {
-	test_rng rng = {seed};
-	clusters c = clusters_make(&rng, RDIM, NCLUSTERS, 0.5f);
+	case_begin("%s, sq8 %d", metric_name(metric), (int)sq8);
+	dataset ds = dataset_make(seed, RDIM, metric, true, 2500, PQ);
+	const float *data = ds.data, *queries = ds.queries;
 	params p = params_default();
 	p.threads = 2;
 	p.sq8 = sq8;
 	pair pr = pair_open(RDIM, metric, 2000, &p);
-	float *data = clusters_many(&c, &rng, metric, true, 2500);
-	float *queries = clusters_many(&c, &rng, metric, true, PQ);
-	uint32_t *slots = xmalloc(2500 * sizeof *slots);
-	for (uint32_t i = 0; i < 2500; i++)
-		slots[i] = i;
+	uint32_t *slots = slots_for(2500);
 	pair_add_batch(&pr, slots, data, 1500);
 	for (uint32_t s = 0; s < 1500; s += 10)
 		pair_remove(&pr, s);
 	buffer buf = save_ix(pr.ix);
 	unsigned char *img = aligned_copy(buf.data, buf.len);
 	brain_index_config cfg = config_for(RDIM, metric, 2000, &p);
-	brain_index *loaded = NULL;
-	int rc = hnsw->load(&cfg, img, buf.len, &loaded);
-	if (rc || !loaded) {
-		fail_msg("load: %s: %s", brain_error_name(rc), brain_errmsg());
-		abort(); /* not reached */
-	}
-	uint32_t a[K], b[K];
-	float da[K], db[K];
-	for (size_t q = 0; q < PQ; q++) {
-		size_t fa = 0, fb = 0;
-		assert_int_equal(hnsw->search(pr.ix, queries + q * RDIM, K, NULL, a, da, &fa), 0);
-		assert_int_equal(hnsw->search(loaded, queries + q * RDIM, K, NULL, b, db, &fb), 0);
-		assert_int_equal(fa, fb);
-		assert_memory_equal(a, b, fa * sizeof *a);
-		assert_memory_equal(da, db, fa * sizeof *da);
-	}
+	brain_index *loaded = load_ix(&cfg, img, buf.len, "load");
+	same_answers(pr.ix, hnsw, loaded, queries, PQ, RDIM, K, NULL, true);
 	/* the same index as a version 1 image (an 80-byte header, without
 	 * exact_below) loads and answers alike */
 	{
@@ -1866,17 +1889,8 @@ static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 		memcpy(v1 + 80, buf.data + 88, mid);
 		memcpy(v1 + off1, buf.data + off2, buf.len - off2);
 		unsigned char *img1 = aligned_copy(v1, len1);
-		brain_index *old = NULL;
-		rc = hnsw->load(&cfg, img1, len1, &old);
-		if (rc || !old)
-			fail_msg("load version 1: %s: %s", brain_error_name(rc), brain_errmsg());
-		for (size_t q = 0; q < PQ; q++) {
-			size_t fa = 0, fb = 0;
-			assert_int_equal(hnsw->search(loaded, queries + q * RDIM, K, NULL, a, da, &fa), 0);
-			assert_int_equal(hnsw->search(old, queries + q * RDIM, K, NULL, b, db, &fb), 0);
-			assert_int_equal(fa, fb);
-			assert_memory_equal(a, b, fa * sizeof *a);
-		}
+		brain_index *old = load_ix(&cfg, img1, len1, "load version 1");
+		same_answers(loaded, hnsw, old, queries, PQ, RDIM, K, NULL, false);
 		brain_hnsw_saved sv;
 		assert_true(brain__hnsw_saved(old, &sv));
 		assert_true(sv.shape);
@@ -1905,8 +1919,7 @@ static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 	pr.ix = loaded;
 	assert_int_equal(hnsw->reserve(pr.ix, 2000), 0);
 	pair_add_batch(&pr, slots + 1500, data + 1500 * RDIM, 300);
-	for (uint32_t i = 1800; i < 2000; i++)
-		pair_add(&pr, slots[i], data + (size_t)i * RDIM);
+	pair_add_range(&pr, data, 1800, 2000);
 	for (uint32_t s = 5; s < 2000; s += 10)
 		pair_remove(&pr, s);
 	for (uint32_t s = 0; s < 1500; s += 10)
@@ -1918,9 +1931,7 @@ static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 	free(img);
 	free(buf.data);
 	free(slots);
-	free(data);
-	free(queries);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 static void test_hnsw__save_and_load_vtable(void **state)
@@ -1929,6 +1940,7 @@ static void test_hnsw__save_and_load_vtable(void **state)
 	save_and_load(BRAIN_METRIC_COSINE, 0, 603);
 	save_and_load(BRAIN_METRIC_L2, 1, 604);
 	save_and_load(BRAIN_METRIC_IP, 1, 605);
+	case_end();
 }
 
 /* ---- 7. concurrency ----------------------------------------------------- */
@@ -1996,14 +2008,12 @@ static void *searcher(void *arg)
 static void test_hnsw__searches_alongside_adds(void **state)
 {
 	(void)state;
-	test_rng rng = {701};
-	clusters cl = clusters_make(&rng, CDIM, NCLUSTERS, 0.5f);
+	dataset ds = dataset_make(701, CDIM, BRAIN_METRIC_L2, true, CADD, 64);
+	const float *data = ds.data, *queries = ds.queries;
 	params p = params_default();
 	p.efc = 40;
 	p.ef = 32;
 	pair pr = pair_open(CDIM, BRAIN_METRIC_L2, CSLOTS, &p);
-	float *data = clusters_many(&cl, &rng, BRAIN_METRIC_L2, true, CADD);
-	float *queries = clusters_many(&cl, &rng, BRAIN_METRIC_L2, true, 64);
 	static conc c;
 	memset(&c, 0, sizeof c);
 	c.ix = pr.ix;
@@ -2033,10 +2043,8 @@ static void test_hnsw__searches_alongside_adds(void **state)
 		pr.count++;
 	}
 	at_least(pair_recall(&pr, queries, 64, K, NULL), 0.95, "recall@10 after concurrent adds");
-	free(data);
-	free(queries);
 	pair_close(&pr);
-	clusters_free(&cl);
+	dataset_free(&ds);
 }
 
 /* Many searches at once on a built graph: each gets what a lone search
@@ -2063,28 +2071,23 @@ static void *search_all(void *arg)
 static void test_hnsw__concurrent_searches_agree(void **state)
 {
 	(void)state;
-	test_rng rng = {702};
-	clusters cl = clusters_make(&rng, CDIM, NCLUSTERS, 0.5f);
+	dataset ds = dataset_make(702, CDIM, BRAIN_METRIC_COSINE, true, CSLOTS, 32);
 	params p = params_default();
 	p.threads = 4;
 	pair pr = pair_open(CDIM, BRAIN_METRIC_COSINE, CSLOTS, &p);
-	float *data = clusters_many(&cl, &rng, BRAIN_METRIC_COSINE, true, CSLOTS);
-	float *queries = clusters_many(&cl, &rng, BRAIN_METRIC_COSINE, true, 32);
-	uint32_t *slots = xmalloc(CSLOTS * sizeof *slots);
-	for (uint32_t i = 0; i < CSLOTS; i++)
-		slots[i] = i;
-	pair_add_batch(&pr, slots, data, CSLOTS);
+	uint32_t *slots = slots_for(CSLOTS);
+	pair_add_batch(&pr, slots, ds.data, CSLOTS);
 	static par_search alone, many[4];
 	memset(&alone, 0, sizeof alone);
 	alone.ix = pr.ix;
-	alone.queries = queries;
+	alone.queries = ds.queries;
 	search_all(&alone);
 	assert_int_equal(alone.rc, 0);
 	pthread_t th[4];
 	for (int t = 0; t < 4; t++) {
 		memset(&many[t], 0, sizeof many[t]);
 		many[t].ix = pr.ix;
-		many[t].queries = queries;
+		many[t].queries = ds.queries;
 		assert_int_equal(pthread_create(&th[t], NULL, search_all, &many[t]), 0);
 	}
 	for (int t = 0; t < 4; t++) {
@@ -2095,10 +2098,8 @@ static void test_hnsw__concurrent_searches_agree(void **state)
 		assert_memory_equal(many[t].d, alone.d, sizeof alone.d);
 	}
 	free(slots);
-	free(data);
-	free(queries);
 	pair_close(&pr);
-	clusters_free(&cl);
+	dataset_free(&ds);
 }
 
 /* ---- 8. errors ---------------------------------------------------------- */
@@ -2223,11 +2224,10 @@ static void test_hnsw__failed_batch_changes_nothing(void **state)
 static void test_hnsw__k_beyond_count(void **state)
 {
 	(void)state;
-	test_rng rng = {801};
-	clusters c = clusters_make(&rng, 8, 3, 0.5f);
+	dataset ds = dataset_shaped(801, 8, 3, 0.5f, BRAIN_METRIC_L2, true, 60, 0);
+	const float *data = ds.data;
 	params p = params_default();
 	pair pr = pair_open(8, BRAIN_METRIC_L2, 100, &p);
-	float *data = clusters_many(&c, &rng, BRAIN_METRIC_L2, true, 60);
 	for (uint32_t s = 0; s < 60; s++)
 		pair_add(&pr, s * 3 / 2, data + (size_t)s * 8);
 	uint32_t slots[100];
@@ -2244,9 +2244,8 @@ static void test_hnsw__k_beyond_count(void **state)
 		         brain_errmsg());
 	assert_int_equal(found, 60);
 	check_answer(&pr, data, slots, d, found, NULL);
-	free(data);
 	pair_close(&pr);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
 /* Damaged saved bytes: load refuses them (BRAIN_ECORRUPT, or
@@ -2277,13 +2276,11 @@ static void test_hnsw__load_rejects_garbage(void **state)
 		}
 	}
 	/* a real image, damaged: truncated anywhere, or bytes changed */
-	test_rng drng = {803};
-	clusters c = clusters_make(&drng, RDIM, 5, 0.5f);
+	dataset ds = dataset_shaped(803, RDIM, 5, 0.5f, BRAIN_METRIC_L2, true, 300, 0);
 	brain_index *ix = open_ix(hnsw, RDIM, BRAIN_METRIC_L2, 1000, &p);
 	assert_int_equal(hnsw->reserve(ix, 300), 0);
-	float *data = clusters_many(&c, &drng, BRAIN_METRIC_L2, true, 300);
 	for (uint32_t s = 0; s < 300; s++)
-		assert_int_equal(hnsw->add(ix, s, data + (size_t)s * RDIM), 0);
+		assert_int_equal(hnsw->add(ix, s, ds.data + (size_t)s * RDIM), 0);
 	buffer buf = save_ix(ix);
 	hnsw->close(ix);
 	size_t cuts = 0, loaded = 0;
@@ -2313,16 +2310,17 @@ static void test_hnsw__load_rejects_garbage(void **state)
 	}
 	VERBOSE("load: %zu truncations, %zu of them accepted\n", cuts, loaded);
 	free(buf.data);
-	free(data);
-	clusters_free(&c);
+	dataset_free(&ds);
 }
 
-/* Under BRAINCORE_HNSW_VERBOSE, how long each test took. */
+/* Under BRAINCORE_HNSW_VERBOSE, how long each test took; and the case a
+ * test stopped in, if it failed in one. */
 static struct timespec g_started;
 
 static int timer_start(void **state)
 {
 	(void)state;
+	case_end();
 	clock_gettime(CLOCK_MONOTONIC, &g_started);
 	return 0;
 }
@@ -2334,6 +2332,8 @@ static int timer_stop(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	VERBOSE("  %.3f s\n", (double)(now.tv_sec - g_started.tv_sec) +
 	                          (double)(now.tv_nsec - g_started.tv_nsec) / 1e9);
+	if (g_case[0])
+		print_message("  stopped in the case %s\n", g_case);
 	return 0;
 }
 
@@ -2350,17 +2350,12 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__errors),
 		TEST(test_hnsw__failed_batch_changes_nothing),
 		TEST(test_hnsw__k_beyond_count),
-		TEST(test_hnsw__recall_vtable_l2),
-		TEST(test_hnsw__recall_vtable_ip),
-		TEST(test_hnsw__recall_vtable_cosine),
+		TEST(test_hnsw__recall_vtable),
 		TEST(test_hnsw__recall_vtable_sq8),
 		TEST(test_hnsw__sq8_range_outgrows_the_first_vector),
 		TEST(test_hnsw__exact_below_matches_flat),
-		TEST(test_hnsw__recall_api_l2),
-		TEST(test_hnsw__recall_api_ip),
-		TEST(test_hnsw__recall_api_cosine),
-		TEST(test_hnsw__batch_build_4_threads_reaches_every_node),
-		TEST(test_hnsw__batch_build_2_threads_reaches_every_node),
+		TEST(test_hnsw__recall_api),
+		TEST(test_hnsw__batch_build_reaches_every_node),
 		TEST(test_hnsw__batches_into_an_existing_graph),
 		TEST(test_hnsw__deletion_and_churn_vtable),
 		TEST(test_hnsw__delete_everything_then_add),
