@@ -111,6 +111,107 @@ GATHER_BY_PAIR(ip_gather_avx2, brain__ip_avx2)
 #endif
 #undef GATHER_BY_PAIR
 
+/* ---- the scalar level for 8-bit rows ------------------------------------ */
+
+/* Component i of an 8-bit row as a float (exact for every byte). */
+static inline float at8(const void *row, size_t i, int sign)
+{
+	if (sign)
+		return (float)((const int8_t *)row)[i];
+	return (float)((const uint8_t *)row)[i];
+}
+
+/* l2sq_scalar() and dot_scalar() with the row widened as it is read: the
+ * same operations in the same order, so the same bits as the float kernel
+ * gives for the widened row. */
+static inline float l2sq8_scalar(const float *a, const void *b, size_t dim, int sign)
+{
+	float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+	size_t i = 0;
+	for (; i + 4 <= dim; i += 4) {
+		float d0 = a[i] - at8(b, i, sign), d1 = a[i + 1] - at8(b, i + 1, sign);
+		float d2 = a[i + 2] - at8(b, i + 2, sign), d3 = a[i + 3] - at8(b, i + 3, sign);
+		s0 += d0 * d0;
+		s1 += d1 * d1;
+		s2 += d2 * d2;
+		s3 += d3 * d3;
+	}
+	for (; i < dim; i++) {
+		float d = a[i] - at8(b, i, sign);
+		s0 += d * d;
+	}
+	return (s0 + s1) + (s2 + s3);
+}
+
+static inline float dot8_scalar(const float *a, const void *b, size_t dim, int sign)
+{
+	float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+	size_t i = 0;
+	for (; i + 4 <= dim; i += 4) {
+		s0 += a[i] * at8(b, i, sign);
+		s1 += a[i + 1] * at8(b, i + 1, sign);
+		s2 += a[i + 2] * at8(b, i + 2, sign);
+		s3 += a[i + 3] * at8(b, i + 3, sign);
+	}
+	for (; i < dim; i++)
+		s0 += a[i] * at8(b, i, sign);
+	return (s0 + s1) + (s2 + s3);
+}
+
+static float l2sq_u8_scalar(const float *q, const void *row, size_t dim)
+{
+	return l2sq8_scalar(q, row, dim, 0);
+}
+
+static float l2sq_i8_scalar(const float *q, const void *row, size_t dim)
+{
+	return l2sq8_scalar(q, row, dim, 1);
+}
+
+static float ip_u8_scalar(const float *q, const void *row, size_t dim)
+{
+	return 1.0f - dot8_scalar(q, row, dim, 0);
+}
+
+static float ip_i8_scalar(const float *q, const void *row, size_t dim)
+{
+	return 1.0f - dot8_scalar(q, row, dim, 1);
+}
+
+/* Batch and gather for 8-bit rows by the pair kernel, as at the scalar
+ * level for float rows (AVX-512 has its own, in distance_avx512.c). */
+#define BATCH8_BY_PAIR(name, pair)                                                  \
+	static void name(const float *q, const void *rows, size_t n, size_t stride,     \
+	                 size_t dim, float *out)                                          \
+	{                                                                                 \
+		for (size_t i = 0; i < n; i++)                                                \
+			out[i] = pair(q, (const unsigned char *)rows + i * stride, dim);          \
+	}
+#define GATHER8_BY_PAIR(name, pair)                                                 \
+	static void name(const float *q, const void *const *rows, size_t n, size_t dim, \
+	                 float *out)                                                      \
+	{                                                                                 \
+		for (size_t i = 0; i < n; i++)                                                \
+			out[i] = pair(q, rows[i], dim);                                           \
+	}
+
+BATCH8_BY_PAIR(l2sq_u8_batch_scalar, l2sq_u8_scalar)
+BATCH8_BY_PAIR(l2sq_i8_batch_scalar, l2sq_i8_scalar)
+BATCH8_BY_PAIR(ip_u8_batch_scalar, ip_u8_scalar)
+BATCH8_BY_PAIR(ip_i8_batch_scalar, ip_i8_scalar)
+GATHER8_BY_PAIR(l2sq_u8_gather_scalar, l2sq_u8_scalar)
+GATHER8_BY_PAIR(l2sq_i8_gather_scalar, l2sq_i8_scalar)
+GATHER8_BY_PAIR(ip_u8_gather_scalar, ip_u8_scalar)
+GATHER8_BY_PAIR(ip_i8_gather_scalar, ip_i8_scalar)
+#ifdef BRAIN_HAVE_X86_KERNELS
+GATHER8_BY_PAIR(l2sq_u8_gather_avx2, brain__l2sq_u8_avx2)
+GATHER8_BY_PAIR(l2sq_i8_gather_avx2, brain__l2sq_i8_avx2)
+GATHER8_BY_PAIR(ip_u8_gather_avx2, brain__ip_u8_avx2)
+GATHER8_BY_PAIR(ip_i8_gather_avx2, brain__ip_i8_avx2)
+#endif
+#undef BATCH8_BY_PAIR
+#undef GATHER8_BY_PAIR
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 typedef struct kernel_set {
@@ -131,6 +232,36 @@ static const kernel_set g_kernels[BRAIN_SIMD__COUNT] = {
 	[BRAIN_SIMD_AVX512] = {brain__l2sq_avx512, brain__ip_avx512, brain__l2sq_batch_avx512,
 	                       brain__ip_batch_avx512, brain__l2sq_gather_avx512,
 	                       brain__ip_gather_avx512},
+#endif
+};
+
+/* The 8-bit kernels of one level and element type. */
+typedef struct kernel_set8 {
+	brain_dist8_fn l2;
+	brain_dist8_fn ip;
+	brain_dist8_batch_fn l2_batch;
+	brain_dist8_batch_fn ip_batch;
+	brain_dist8_gather_fn l2_gather;
+	brain_dist8_gather_fn ip_gather;
+} kernel_set8;
+
+/* [level][0] for uint8 rows, [level][1] for int8. */
+static const kernel_set8 g_kernels8[BRAIN_SIMD__COUNT][2] = {
+	[BRAIN_SIMD_SCALAR] = {{l2sq_u8_scalar, ip_u8_scalar, l2sq_u8_batch_scalar,
+	                        ip_u8_batch_scalar, l2sq_u8_gather_scalar, ip_u8_gather_scalar},
+	                       {l2sq_i8_scalar, ip_i8_scalar, l2sq_i8_batch_scalar,
+	                        ip_i8_batch_scalar, l2sq_i8_gather_scalar, ip_i8_gather_scalar}},
+#ifdef BRAIN_HAVE_X86_KERNELS
+	[BRAIN_SIMD_AVX2] = {{brain__l2sq_u8_avx2, brain__ip_u8_avx2, brain__l2sq_u8_batch_avx2,
+	                      brain__ip_u8_batch_avx2, l2sq_u8_gather_avx2, ip_u8_gather_avx2},
+	                     {brain__l2sq_i8_avx2, brain__ip_i8_avx2, brain__l2sq_i8_batch_avx2,
+	                      brain__ip_i8_batch_avx2, l2sq_i8_gather_avx2, ip_i8_gather_avx2}},
+	[BRAIN_SIMD_AVX512] = {{brain__l2sq_u8_avx512, brain__ip_u8_avx512,
+	                        brain__l2sq_u8_batch_avx512, brain__ip_u8_batch_avx512,
+	                        brain__l2sq_u8_gather_avx512, brain__ip_u8_gather_avx512},
+	                       {brain__l2sq_i8_avx512, brain__ip_i8_avx512,
+	                        brain__l2sq_i8_batch_avx512, brain__ip_i8_batch_avx512,
+	                        brain__l2sq_i8_gather_avx512, brain__ip_i8_gather_avx512}},
 #endif
 };
 
@@ -158,7 +289,8 @@ static int cpu_levels(void)
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		levels |= 1 << BRAIN_SIMD_AVX2;
 	/* F for the float kernels, BW and VL for the 8-bit codes
-	 * (index/hnsw.c); every AVX-512 CPU since Skylake-SP has all three */
+	 * (index/hnsw.c) and the masked byte loads of the 8-bit row kernels;
+	 * every AVX-512 CPU since Skylake-SP has all three */
 	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
 	    __builtin_cpu_supports("avx512vl"))
 		levels |= 1 << BRAIN_SIMD_AVX512;
@@ -261,6 +393,49 @@ brain_dist_gather_fn brain__dist_gather_fn(int metric, int level)
 	bool l2;
 	const kernel_set *k = kernels_for(metric, level, &l2);
 	return !k ? NULL : l2 ? k->l2_gather : k->ip_gather;
+}
+
+/* The 8-bit kernels for elem at a level, or NULL; *l2 tells L2 from IP.
+ * Cosine has none: it needs unit vectors, which 8-bit rows cannot be. */
+static const kernel_set8 *kernels8_at(int metric, brain_elem elem, int level, bool *l2)
+{
+	if (metric != BRAIN_METRIC_L2 && metric != BRAIN_METRIC_IP)
+		return NULL;
+	if (elem != BRAIN_ELEM_U8 && elem != BRAIN_ELEM_I8)
+		return NULL;
+	if (level < 0)
+		level = (int)brain__simd_best();
+	if (level >= BRAIN_SIMD__COUNT || !brain__simd_supported((brain_simd_level)level))
+		return NULL;
+	*l2 = metric == BRAIN_METRIC_L2;
+	return &g_kernels8[level][elem == BRAIN_ELEM_I8];
+}
+
+brain_dist8_fn brain__dist8_fn(int metric, brain_elem elem, int level)
+{
+	bool l2;
+	const kernel_set8 *k = kernels8_at(metric, elem, level, &l2);
+	if (!k)
+		return NULL;
+	return l2 ? k->l2 : k->ip;
+}
+
+brain_dist8_batch_fn brain__dist8_batch_fn(int metric, brain_elem elem, int level)
+{
+	bool l2;
+	const kernel_set8 *k = kernels8_at(metric, elem, level, &l2);
+	if (!k)
+		return NULL;
+	return l2 ? k->l2_batch : k->ip_batch;
+}
+
+brain_dist8_gather_fn brain__dist8_gather_fn(int metric, brain_elem elem, int level)
+{
+	bool l2;
+	const kernel_set8 *k = kernels8_at(metric, elem, level, &l2);
+	if (!k)
+		return NULL;
+	return l2 ? k->l2_gather : k->ip_gather;
 }
 
 /* ---- vectors entering the brain ---------------------------------------- */

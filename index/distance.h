@@ -3,7 +3,8 @@
  *
  * Each kernel has a scalar reference and SIMD versions (AVX2+FMA,
  * AVX-512) chosen at run time from what the CPU supports. Tests compare
- * every version with the reference on random data.
+ * every version with the reference on random data. Rows stored as 8-bit
+ * integers have their own kernels (below), equal to the float ones.
  *
  * Distances (smaller is closer):
  *   BRAIN_METRIC_L2      sum (a_i - b_i)^2
@@ -54,6 +55,39 @@ brain_dist_batch_fn brain__dist_batch_fn(int metric, int level);
 /* The same bit-for-bit promise for the gather kernel. */
 brain_dist_gather_fn brain__dist_gather_fn(int metric, int level);
 
+/* ---- 8-bit rows ------------------------------------------------------------
+ *
+ * Rows can be stored as 8-bit integers (pixels, int8 embeddings: a quarter
+ * of the memory) while the query stays float. These kernels read such rows
+ * and give, at each level, exactly (bit for bit) what the float kernel of
+ * the same metric and level gives for the row widened to float ((float)r_i,
+ * which is exact): the same sums in the same order, only the load of the
+ * row differs. So an index may hold 8-bit rows and float rows side by side
+ * and rank them alike, and the float kernels' tests vouch for these. */
+
+/* Element type of stored rows. */
+typedef enum brain_elem { BRAIN_ELEM_F32 = 0, BRAIN_ELEM_U8 = 1, BRAIN_ELEM_I8 = 2 } brain_elem;
+
+/* Distance from a float query to a row of `dim` 8-bit integers (uint8_t or
+ * int8_t by the kernel's element type). Rows need no alignment, and no
+ * kernel reads a byte past row + dim. */
+typedef float (*brain_dist8_fn)(const float *q, const void *row, size_t dim);
+
+/* n rows, row i at (const unsigned char *)rows + i * stride bytes. */
+typedef void (*brain_dist8_batch_fn)(const float *q, const void *rows, size_t n, size_t stride,
+                                     size_t dim, float *out);
+
+/* n rows anywhere. */
+typedef void (*brain_dist8_gather_fn)(const float *q, const void *const *rows, size_t n,
+                                      size_t dim, float *out);
+
+/* Kernel for (metric, elem) at a level (negative: best). NULL for
+ * BRAIN_ELEM_F32, BRAIN_METRIC_COSINE (8-bit rows cannot be unit vectors),
+ * an unknown metric or elem, or an unsupported level. */
+brain_dist8_fn brain__dist8_fn(int metric, brain_elem elem, int level);
+brain_dist8_batch_fn brain__dist8_batch_fn(int metric, brain_elem elem, int level);
+brain_dist8_gather_fn brain__dist8_gather_fn(int metric, brain_elem elem, int level);
+
 /* Scalar references. */
 float brain__l2sq_ref(const float *a, const float *b, size_t dim);
 float brain__dot_ref(const float *a, const float *b, size_t dim);
@@ -79,6 +113,40 @@ void brain__l2sq_gather_avx512(const float *q, const float *const *rows, size_t 
                                float *out);
 void brain__ip_gather_avx512(const float *q, const float *const *rows, size_t n, size_t dim,
                              float *out);
+/* The same for 8-bit rows (call them through brain__dist8_fn() and its
+ * siblings): u8 and i8 for the element type. */
+float brain__l2sq_u8_avx2(const float *q, const void *row, size_t dim);
+float brain__l2sq_i8_avx2(const float *q, const void *row, size_t dim);
+float brain__ip_u8_avx2(const float *q, const void *row, size_t dim);
+float brain__ip_i8_avx2(const float *q, const void *row, size_t dim);
+void brain__l2sq_u8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
+                               size_t dim, float *out);
+void brain__l2sq_i8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
+                               size_t dim, float *out);
+void brain__ip_u8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
+                             size_t dim, float *out);
+void brain__ip_i8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
+                             size_t dim, float *out);
+float brain__l2sq_u8_avx512(const float *q, const void *row, size_t dim);
+float brain__l2sq_i8_avx512(const float *q, const void *row, size_t dim);
+float brain__ip_u8_avx512(const float *q, const void *row, size_t dim);
+float brain__ip_i8_avx512(const float *q, const void *row, size_t dim);
+void brain__l2sq_u8_batch_avx512(const float *q, const void *rows, size_t n, size_t stride,
+                                 size_t dim, float *out);
+void brain__l2sq_i8_batch_avx512(const float *q, const void *rows, size_t n, size_t stride,
+                                 size_t dim, float *out);
+void brain__ip_u8_batch_avx512(const float *q, const void *rows, size_t n, size_t stride,
+                               size_t dim, float *out);
+void brain__ip_i8_batch_avx512(const float *q, const void *rows, size_t n, size_t stride,
+                               size_t dim, float *out);
+void brain__l2sq_u8_gather_avx512(const float *q, const void *const *rows, size_t n, size_t dim,
+                                  float *out);
+void brain__l2sq_i8_gather_avx512(const float *q, const void *const *rows, size_t n, size_t dim,
+                                  float *out);
+void brain__ip_u8_gather_avx512(const float *q, const void *const *rows, size_t n, size_t dim,
+                                float *out);
+void brain__ip_i8_gather_avx512(const float *q, const void *const *rows, size_t n, size_t dim,
+                                float *out);
 #endif
 
 /* Check a vector entering the brain and copy it to `out` (which may be

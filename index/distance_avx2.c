@@ -149,6 +149,161 @@ AVX2 void brain__ip_batch_avx2(const float *q, const float *rows, size_t n, size
 		out[i] = 1.0f - out[i];
 }
 
+/* ---- 8-bit rows -----------------------------------------------------------
+ *
+ * The kernels above for rows of uint8 or int8 (`sign`): where they load 8
+ * floats of a row, these load 8 bytes and widen them to 8 floats (exact),
+ * and everything else is the same, so each row gets the float kernel's
+ * distance of the widened row bit for bit. */
+
+INLINE AVX2 __m256 widen8(__m128i x, int sign)
+{
+	return _mm256_cvtepi32_ps(sign ? _mm256_cvtepi8_epi32(x) : _mm256_cvtepu8_epi32(x));
+}
+
+/* Bytes [0, 8) at r as floats. */
+INLINE AVX2 __m256 load8(const unsigned char *r, int sign)
+{
+	return widen8(_mm_loadl_epi64((const void *)r), sign);
+}
+
+/* Bytes [i, dim) of row r (1..7 of them) as floats, the lanes after them
+ * 0 as the masked float load leaves them. AVX2 cannot mask a load of
+ * bytes, so a row of 8 bytes or more loads its last 8 and shifts out those
+ * before i; a shorter one is read byte by byte. Nothing past r + dim. */
+INLINE AVX2 __m256 load8_tail(const unsigned char *r, size_t i, size_t dim, int sign)
+{
+	size_t n = dim - i;
+	__m128i x;
+	if (i >= 8) {
+		x = _mm_loadl_epi64((const void *)(r + dim - 8));
+		x = _mm_srl_epi64(x, _mm_cvtsi32_si128((int)(64 - 8 * n)));
+	} else {
+		uint64_t t = 0;
+		for (size_t k = 0; k < n; k++)
+			t |= (uint64_t)r[i + k] << (8 * k);
+		x = _mm_set_epi64x(0, (long long)t);
+	}
+	return widen8(x, sign);
+}
+
+/* one_row() on an 8-bit row. */
+INLINE AVX2 float one_row8(const float *q, const unsigned char *r, size_t dim, int l2, int sign)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+	size_t i = 0;
+	for (; i + 32 <= dim; i += 32) {
+		a0 = step(a0, _mm256_loadu_ps(q + i), load8(r + i, sign), l2);
+		a1 = step(a1, _mm256_loadu_ps(q + i + 8), load8(r + i + 8, sign), l2);
+		a2 = step(a2, _mm256_loadu_ps(q + i + 16), load8(r + i + 16, sign), l2);
+		a3 = step(a3, _mm256_loadu_ps(q + i + 24), load8(r + i + 24, sign), l2);
+	}
+	for (; i + 8 <= dim; i += 8)
+		a0 = step(a0, _mm256_loadu_ps(q + i), load8(r + i, sign), l2);
+	if (i < dim) {
+		__m256i m = tail_mask(dim - i);
+		a1 = step(a1, _mm256_maskload_ps(q + i, m), load8_tail(r, i, dim, sign), l2);
+	}
+	return hsum(a0, a1, a2, a3);
+}
+
+/* two_rows() on 8-bit rows. */
+INLINE AVX2 void two_rows8(const float *q, const unsigned char *r, const unsigned char *s,
+                           size_t dim, int l2, int sign, float *out)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+	__m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+	size_t i = 0;
+	for (; i + 32 <= dim; i += 32) {
+		__m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
+		__m256 q2 = _mm256_loadu_ps(q + i + 16), q3 = _mm256_loadu_ps(q + i + 24);
+		a0 = step(a0, q0, load8(r + i, sign), l2);
+		b0 = step(b0, q0, load8(s + i, sign), l2);
+		a1 = step(a1, q1, load8(r + i + 8, sign), l2);
+		b1 = step(b1, q1, load8(s + i + 8, sign), l2);
+		a2 = step(a2, q2, load8(r + i + 16, sign), l2);
+		b2 = step(b2, q2, load8(s + i + 16, sign), l2);
+		a3 = step(a3, q3, load8(r + i + 24, sign), l2);
+		b3 = step(b3, q3, load8(s + i + 24, sign), l2);
+	}
+	for (; i + 8 <= dim; i += 8) {
+		__m256 q0 = _mm256_loadu_ps(q + i);
+		a0 = step(a0, q0, load8(r + i, sign), l2);
+		b0 = step(b0, q0, load8(s + i, sign), l2);
+	}
+	if (i < dim) {
+		__m256 q0 = _mm256_maskload_ps(q + i, tail_mask(dim - i));
+		a1 = step(a1, q0, load8_tail(r, i, dim, sign), l2);
+		b1 = step(b1, q0, load8_tail(s, i, dim, sign), l2);
+	}
+	out[0] = hsum(a0, a1, a2, a3);
+	out[1] = hsum(b0, b1, b2, b3);
+}
+
+/* batch() on 8-bit rows, `stride` bytes apart. */
+INLINE AVX2 void batch8(const float *q, const void *rows, size_t n, size_t stride, size_t dim,
+                        int l2, int sign, float *out)
+{
+	size_t m = n / 2;
+	const unsigned char *r = rows, *s = r + m * stride;
+	float pair[2];
+	for (size_t i = 0; i < m; i++) {
+		two_rows8(q, r + i * stride, s + i * stride, dim, l2, sign, pair);
+		out[i] = pair[0];
+		out[m + i] = pair[1];
+	}
+	if (n & 1)
+		out[n - 1] = one_row8(q, r + (n - 1) * stride, dim, l2, sign);
+}
+
+AVX2 float brain__l2sq_u8_avx2(const float *q, const void *row, size_t dim)
+{
+	return one_row8(q, row, dim, 1, 0);
+}
+
+AVX2 float brain__l2sq_i8_avx2(const float *q, const void *row, size_t dim)
+{
+	return one_row8(q, row, dim, 1, 1);
+}
+
+AVX2 float brain__ip_u8_avx2(const float *q, const void *row, size_t dim)
+{
+	return 1.0f - one_row8(q, row, dim, 0, 0);
+}
+
+AVX2 float brain__ip_i8_avx2(const float *q, const void *row, size_t dim)
+{
+	return 1.0f - one_row8(q, row, dim, 0, 1);
+}
+
+AVX2 void brain__l2sq_u8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
+                                    size_t dim, float *out)
+{
+	batch8(q, rows, n, stride, dim, 1, 0, out);
+}
+
+AVX2 void brain__l2sq_i8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
+                                    size_t dim, float *out)
+{
+	batch8(q, rows, n, stride, dim, 1, 1, out);
+}
+
+AVX2 void brain__ip_u8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
+                                  size_t dim, float *out)
+{
+	batch8(q, rows, n, stride, dim, 0, 0, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
+AVX2 void brain__ip_i8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
+                                  size_t dim, float *out)
+{
+	batch8(q, rows, n, stride, dim, 0, 1, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
 #else
 
 /* ISO C wants a translation unit to declare something. */

@@ -252,6 +252,282 @@ AVX512 void brain__ip_gather_avx512(const float *q, const float *const *rows, si
 		out[i] = 1.0f - out[i];
 }
 
+/* ---- 8-bit rows -----------------------------------------------------------
+ *
+ * The kernels above for rows of uint8 or int8 (`sign`): where they load 16
+ * floats of a row, these load 16 bytes and widen them to 16 floats (exact),
+ * and the tail is a masked load of bytes, zero past the end as the masked
+ * float load is. Everything else is the same, so each row gets the float
+ * kernel's distance of the widened row bit for bit (the pair, batch and
+ * gather kernels alike). The masked byte load needs BW and VL, which the
+ * AVX-512 level requires. */
+
+#define AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+INLINE AVX512BW __m512 widen8(__m128i x, int sign)
+{
+	return _mm512_cvtepi32_ps(sign ? _mm512_cvtepi8_epi32(x) : _mm512_cvtepu8_epi32(x));
+}
+
+/* Bytes [0, 16) at r as floats. */
+INLINE AVX512BW __m512 load8(const unsigned char *r, int sign)
+{
+	return widen8(_mm_loadu_si128((const void *)r), sign);
+}
+
+/* The bytes of mask m at r as floats, the others 0; nothing else is read. */
+INLINE AVX512BW __m512 load8_masked(__mmask16 m, const unsigned char *r, int sign)
+{
+	return widen8(_mm_maskz_loadu_epi8(m, r), sign);
+}
+
+/* one_row() on an 8-bit row. */
+INLINE AVX512BW float one_row8(const float *q, const unsigned char *r, size_t dim, int l2,
+                               int sign)
+{
+	__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+	size_t i = 0;
+	for (; i + 64 <= dim; i += 64) {
+		a0 = step(a0, _mm512_loadu_ps(q + i), load8(r + i, sign), l2);
+		a1 = step(a1, _mm512_loadu_ps(q + i + 16), load8(r + i + 16, sign), l2);
+		a2 = step(a2, _mm512_loadu_ps(q + i + 32), load8(r + i + 32, sign), l2);
+		a3 = step(a3, _mm512_loadu_ps(q + i + 48), load8(r + i + 48, sign), l2);
+	}
+	for (; i + 16 <= dim; i += 16)
+		a0 = step(a0, _mm512_loadu_ps(q + i), load8(r + i, sign), l2);
+	if (i < dim) {
+		__mmask16 m = tail_mask(dim - i);
+		a1 = step(a1, _mm512_maskz_loadu_ps(m, q + i), load8_masked(m, r + i, sign), l2);
+	}
+	return hsum(a0, a1, a2, a3);
+}
+
+/* STEP4 on 8-bit rows. */
+#define STEP4_8(x, qv, off)                                                      \
+	do {                                                                         \
+		x##0 = step(x##0, qv, load8(r0 + (off), sign), l2);                      \
+		x##1 = step(x##1, qv, load8(r1 + (off), sign), l2);                      \
+		x##2 = step(x##2, qv, load8(r2 + (off), sign), l2);                      \
+		x##3 = step(x##3, qv, load8(r3 + (off), sign), l2);                      \
+	} while (0)
+
+/* four_rows() on 8-bit rows. */
+INLINE AVX512BW void four_rows8(const float *q, const unsigned char *r0,
+                                const unsigned char *r1, const unsigned char *r2,
+                                const unsigned char *r3, size_t dim, int l2, int sign, float *o0,
+                                float *o1, float *o2, float *o3)
+{
+	__m512 z = _mm512_setzero_ps();
+	__m512 a0 = z, a1 = z, a2 = z, a3 = z; /* one_row's a0, rows 0..3 */
+	__m512 b0 = z, b1 = z, b2 = z, b3 = z; /* one_row's a1 */
+	__m512 c0 = z, c1 = z, c2 = z, c3 = z; /* one_row's a2 */
+	__m512 d0 = z, d1 = z, d2 = z, d3 = z; /* one_row's a3 */
+	size_t i = 0;
+	for (; i + 64 <= dim; i += 64) {
+		__m512 qv = _mm512_loadu_ps(q + i);
+		STEP4_8(a, qv, i);
+		qv = _mm512_loadu_ps(q + i + 16);
+		STEP4_8(b, qv, i + 16);
+		qv = _mm512_loadu_ps(q + i + 32);
+		STEP4_8(c, qv, i + 32);
+		qv = _mm512_loadu_ps(q + i + 48);
+		STEP4_8(d, qv, i + 48);
+	}
+	for (; i + 16 <= dim; i += 16) {
+		__m512 qv = _mm512_loadu_ps(q + i);
+		STEP4_8(a, qv, i);
+	}
+	if (i < dim) {
+		__mmask16 m = tail_mask(dim - i);
+		__m512 qv = _mm512_maskz_loadu_ps(m, q + i);
+		b0 = step(b0, qv, load8_masked(m, r0 + i, sign), l2);
+		b1 = step(b1, qv, load8_masked(m, r1 + i, sign), l2);
+		b2 = step(b2, qv, load8_masked(m, r2 + i, sign), l2);
+		b3 = step(b3, qv, load8_masked(m, r3 + i, sign), l2);
+	}
+	*o0 = hsum(a0, b0, c0, d0);
+	*o1 = hsum(a1, b1, c1, d1);
+	*o2 = hsum(a2, b2, c2, d2);
+	*o3 = hsum(a3, b3, c3, d3);
+}
+
+#undef STEP4_8
+
+/* batch() on 8-bit rows, `stride` bytes apart. */
+INLINE AVX512BW void batch8(const float *q, const void *rows, size_t n, size_t stride,
+                            size_t dim, int l2, int sign, float *out)
+{
+	size_t m = n / 4;
+	const unsigned char *r0 = rows, *r1 = r0 + m * stride, *r2 = r1 + m * stride;
+	const unsigned char *r3 = r2 + m * stride;
+	for (size_t i = 0; i < m; i++)
+		four_rows8(q, r0 + i * stride, r1 + i * stride, r2 + i * stride, r3 + i * stride, dim,
+		           l2, sign, out + i, out + m + i, out + 2 * m + i, out + 3 * m + i);
+	for (size_t i = 4 * m; i < n; i++)
+		out[i] = one_row8(q, r0 + i * stride, dim, l2, sign);
+}
+
+/* gather_nb() on 8-bit rows: the same query blocks in registers and the
+ * same accumulator for each block, so gather() and this agree too. */
+INLINE AVX512BW void gather8_nb(const float *q, const void *const *rows, size_t n, size_t dim,
+                                int l2, int sign, float *out, const int nb, const int tail)
+{
+	const int nfull = nb - tail, grouped = nfull / 4 * 4;
+	__mmask16 tm = tail ? tail_mask(dim % 16) : (__mmask16)0xffff;
+	__m512 qv[16];
+#pragma GCC unroll 16
+	for (int b = 0; b < nb; b++)
+		qv[b] = (tail && b == nb - 1) ? _mm512_maskz_loadu_ps(tm, q + 16 * b)
+		                              : _mm512_loadu_ps(q + 16 * b);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *r = rows[i];
+		__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#pragma GCC unroll 16
+		for (int b = 0; b < nb; b++) {
+			__m512 x = (tail && b == nb - 1) ? load8_masked(tm, r + 16 * b, sign)
+			                                 : load8(r + 16 * b, sign);
+			if (b < grouped) {
+				switch (b % 4) {
+				case 0:
+					a0 = step(a0, qv[b], x, l2);
+					break;
+				case 1:
+					a1 = step(a1, qv[b], x, l2);
+					break;
+				case 2:
+					a2 = step(a2, qv[b], x, l2);
+					break;
+				default:
+					a3 = step(a3, qv[b], x, l2);
+					break;
+				}
+			} else if (b < nfull) {
+				a0 = step(a0, qv[b], x, l2);
+			} else {
+				a1 = step(a1, qv[b], x, l2);
+			}
+		}
+		out[i] = hsum(a0, a1, a2, a3);
+	}
+}
+
+#define GATHER8_CASE(NB)                                                         \
+	case 2 * (NB):                                                               \
+		gather8_nb(q, rows, n, dim, l2, sign, out, NB, 0);                       \
+		return;                                                                  \
+	case 2 * (NB) + 1:                                                           \
+		gather8_nb(q, rows, n, dim, l2, sign, out, NB, 1);                       \
+		return;
+
+/* gather() on 8-bit rows: the same instances for the same dims. */
+INLINE AVX512BW void gather8(const float *q, const void *const *rows, size_t n, size_t dim,
+                             int l2, int sign, float *out)
+{
+	size_t key = dim <= 256 ? 2 * ((dim + 15) / 16) + (dim % 16 != 0) : 0;
+	switch (key) {
+		GATHER8_CASE(1)
+		GATHER8_CASE(2)
+		GATHER8_CASE(3)
+		GATHER8_CASE(4)
+		GATHER8_CASE(5)
+		GATHER8_CASE(6)
+		GATHER8_CASE(7)
+		GATHER8_CASE(8)
+		GATHER8_CASE(9)
+		GATHER8_CASE(10)
+		GATHER8_CASE(11)
+		GATHER8_CASE(12)
+		GATHER8_CASE(13)
+		GATHER8_CASE(14)
+		GATHER8_CASE(15)
+		GATHER8_CASE(16)
+	default:
+		break;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = one_row8(q, rows[i], dim, l2, sign);
+}
+
+#undef GATHER8_CASE
+
+AVX512BW float brain__l2sq_u8_avx512(const float *q, const void *row, size_t dim)
+{
+	return one_row8(q, row, dim, 1, 0);
+}
+
+AVX512BW float brain__l2sq_i8_avx512(const float *q, const void *row, size_t dim)
+{
+	return one_row8(q, row, dim, 1, 1);
+}
+
+AVX512BW float brain__ip_u8_avx512(const float *q, const void *row, size_t dim)
+{
+	return 1.0f - one_row8(q, row, dim, 0, 0);
+}
+
+AVX512BW float brain__ip_i8_avx512(const float *q, const void *row, size_t dim)
+{
+	return 1.0f - one_row8(q, row, dim, 0, 1);
+}
+
+AVX512BW void brain__l2sq_u8_batch_avx512(const float *q, const void *rows, size_t n,
+                                          size_t stride, size_t dim, float *out)
+{
+	batch8(q, rows, n, stride, dim, 1, 0, out);
+}
+
+AVX512BW void brain__l2sq_i8_batch_avx512(const float *q, const void *rows, size_t n,
+                                          size_t stride, size_t dim, float *out)
+{
+	batch8(q, rows, n, stride, dim, 1, 1, out);
+}
+
+AVX512BW void brain__ip_u8_batch_avx512(const float *q, const void *rows, size_t n,
+                                        size_t stride, size_t dim, float *out)
+{
+	batch8(q, rows, n, stride, dim, 0, 0, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
+AVX512BW void brain__ip_i8_batch_avx512(const float *q, const void *rows, size_t n,
+                                        size_t stride, size_t dim, float *out)
+{
+	batch8(q, rows, n, stride, dim, 0, 1, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
+AVX512BW void brain__l2sq_u8_gather_avx512(const float *q, const void *const *rows, size_t n,
+                                           size_t dim, float *out)
+{
+	gather8(q, rows, n, dim, 1, 0, out);
+}
+
+AVX512BW void brain__l2sq_i8_gather_avx512(const float *q, const void *const *rows, size_t n,
+                                           size_t dim, float *out)
+{
+	gather8(q, rows, n, dim, 1, 1, out);
+}
+
+AVX512BW void brain__ip_u8_gather_avx512(const float *q, const void *const *rows, size_t n,
+                                         size_t dim, float *out)
+{
+	gather8(q, rows, n, dim, 0, 0, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
+AVX512BW void brain__ip_i8_gather_avx512(const float *q, const void *const *rows, size_t n,
+                                         size_t dim, float *out)
+{
+	gather8(q, rows, n, dim, 0, 1, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
+#undef AVX512BW
+
 #else
 
 /* ISO C wants a translation unit to declare something. */

@@ -2,7 +2,8 @@
  * tests/test_distance.c - the distance kernels (index/distance*.c): every
  * SIMD level this CPU supports against the scalar reference, batch against
  * pair, tails that must not read past the end, level selection with the
- * BRAINCORE_SIMD override, and the checking and normalisation of vectors.
+ * BRAINCORE_SIMD override, the kernels for 8-bit rows against the float
+ * kernels (bit for bit), and the checking and normalisation of vectors.
  *
  * Tolerance. The reference sums in double, so its error is negligible; a
  * float kernel's error is bounded (Higham, "Accuracy and Stability of
@@ -446,6 +447,336 @@ static void test_distance__reference_is_exact_on_small_integers(void **state)
 	assert_true(brain__dot_ref(big, one, 3) == 100000002.0f);
 }
 
+/* ---- 8-bit rows ---------------------------------------------------------- */
+
+static const brain_elem g_elems8[] = {BRAIN_ELEM_U8, BRAIN_ELEM_I8};
+static const int g_metrics8[] = {BRAIN_METRIC_L2, BRAIN_METRIC_IP};
+
+/* Byte i of an 8-bit row as the float the kernels must see. */
+static float widen8(brain_elem elem, unsigned char b)
+{
+	return elem == BRAIN_ELEM_I8 ? (float)(int8_t)b : (float)b;
+}
+
+/* Queries as a caller may pass them: small and spread-out values of both
+ * signs, large ones (a pixel query scaled by 4), integers and exact zeros,
+ * so that some differences with the row are exact and some round. */
+static void fill_query8(test_rng *rng, float *q, size_t dim)
+{
+	for (size_t i = 0; i < dim; i++) {
+		switch (test_rng_next(rng) % 6) {
+		case 0:
+			q[i] = test_rng_float(rng, -1.0f, 1.0f);
+			break;
+		case 1:
+			q[i] = test_rng_float(rng, -1.0f, 1.0f) *
+			       (float)pow(10.0, (double)test_rng_float(rng, -3.0f, 3.0f));
+			break;
+		case 2:
+			q[i] = test_rng_float(rng, -1e3f, 1e3f);
+			break;
+		case 3:
+			q[i] = (float)((int)(test_rng_next(rng) % 513) - 256);
+			break;
+		case 4:
+			q[i] = test_rng_float(rng, -300.0f, 300.0f);
+			break;
+		default:
+			q[i] = 0.0f;
+			break;
+		}
+	}
+}
+
+/* Random bytes over the full range. */
+static void fill_bytes(test_rng *rng, unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (unsigned char)(test_rng_next(rng) & 0xff);
+}
+
+/* got (an 8-bit kernel) and want (the float kernel on the widened row)
+ * must be the same float, bit for bit. */
+static void check_same_bits(const char *kind, int level, int metric, brain_elem elem, size_t dim,
+                            size_t row, float got, float want)
+{
+	if (memcmp(&got, &want, sizeof got) != 0)
+		fail_msg("%s %s metric %d elem %d dim %zu row %zu: 8-bit %a (%.9g), float %a (%.9g)",
+		         kind, brain__simd_name((brain_simd_level)level), metric, (int)elem, dim, row,
+		         (double)got, (double)got, (double)want, (double)want);
+}
+
+static void test_distance__dist8_kernels_are_reported(void **state)
+{
+	(void)state;
+	brain_simd_level best = brain__simd_best();
+	for (int l = 0; l < BRAIN_SIMD__COUNT; l++) {
+		bool ok = brain__simd_supported((brain_simd_level)l);
+		for (size_t e = 0; e < BRAIN_ARRAY_LEN(g_elems8); e++) {
+			for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics8); m++) {
+				int metric = g_metrics8[m];
+				brain_elem elem = g_elems8[e];
+				assert_int_equal(brain__dist8_fn(metric, elem, l) != NULL, ok);
+				assert_int_equal(brain__dist8_batch_fn(metric, elem, l) != NULL, ok);
+				assert_int_equal(brain__dist8_gather_fn(metric, elem, l) != NULL, ok);
+			}
+			/* No cosine: 8-bit rows cannot be unit vectors. */
+			assert_null(brain__dist8_fn(BRAIN_METRIC_COSINE, g_elems8[e], l));
+			assert_null(brain__dist8_batch_fn(BRAIN_METRIC_COSINE, g_elems8[e], l));
+			assert_null(brain__dist8_gather_fn(BRAIN_METRIC_COSINE, g_elems8[e], l));
+		}
+		/* Float rows have the float kernels. */
+		assert_null(brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_F32, l));
+		assert_null(brain__dist8_batch_fn(BRAIN_METRIC_IP, BRAIN_ELEM_F32, l));
+		assert_null(brain__dist8_gather_fn(BRAIN_METRIC_L2, BRAIN_ELEM_F32, l));
+	}
+	assert_null(brain__dist8_fn(BRAIN_METRIC_COSINE, BRAIN_ELEM_U8, -1));
+	assert_null(brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_F32, -1));
+	/* Unknown metrics and element types. */
+	assert_null(brain__dist8_fn(99, BRAIN_ELEM_U8, -1));
+	assert_null(brain__dist8_fn(0, BRAIN_ELEM_I8, BRAIN_SIMD_SCALAR));
+	assert_null(brain__dist8_batch_fn(-5, BRAIN_ELEM_U8, -1));
+	assert_null(brain__dist8_gather_fn(99, BRAIN_ELEM_I8, -1));
+	assert_null(brain__dist8_fn(BRAIN_METRIC_L2, (brain_elem)3, -1));
+	assert_null(brain__dist8_batch_fn(BRAIN_METRIC_IP, (brain_elem)-1, BRAIN_SIMD_SCALAR));
+	assert_null(brain__dist8_gather_fn(BRAIN_METRIC_L2, (brain_elem)7, -1));
+	/* Levels that do not exist. */
+	assert_null(brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_U8, BRAIN_SIMD__COUNT));
+	assert_null(brain__dist8_batch_fn(BRAIN_METRIC_IP, BRAIN_ELEM_I8, BRAIN_SIMD__COUNT));
+	assert_null(brain__dist8_gather_fn(BRAIN_METRIC_L2, BRAIN_ELEM_I8, 99));
+	/* Negative: the best level. */
+	for (size_t e = 0; e < BRAIN_ARRAY_LEN(g_elems8); e++) {
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics8); m++) {
+			int metric = g_metrics8[m];
+			brain_elem elem = g_elems8[e];
+			assert_ptr_equal(brain__dist8_fn(metric, elem, -1),
+			                 brain__dist8_fn(metric, elem, best));
+			assert_ptr_equal(brain__dist8_batch_fn(metric, elem, -1),
+			                 brain__dist8_batch_fn(metric, elem, best));
+			assert_ptr_equal(brain__dist8_gather_fn(metric, elem, -1),
+			                 brain__dist8_gather_fn(metric, elem, best));
+		}
+	}
+	/* Different kernels for the two element types and the two metrics. */
+	assert_ptr_not_equal(brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_U8, -1),
+	                     brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_I8, -1));
+	assert_ptr_not_equal(brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_U8, -1),
+	                     brain__dist8_fn(BRAIN_METRIC_IP, BRAIN_ELEM_U8, -1));
+}
+
+/* Small cases with exact answers: the byte 0xff is 255 as uint8 and -1 as
+ * int8, and only the last component differing catches a tail skipped or
+ * read twice. */
+static void test_distance__dist8_exact_small_cases(void **state)
+{
+	(void)state;
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue;
+		brain_dist8_fn l2u = brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_U8, level);
+		brain_dist8_fn l2i = brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_I8, level);
+		brain_dist8_fn ipu = brain__dist8_fn(BRAIN_METRIC_IP, BRAIN_ELEM_U8, level);
+		brain_dist8_fn ipi = brain__dist8_fn(BRAIN_METRIC_IP, BRAIN_ELEM_I8, level);
+		float q[70];
+		unsigned char r[70];
+		for (size_t dim = 1; dim <= 70; dim++) {
+			memset(q, 0, sizeof q);
+			memset(r, 0xff, sizeof r);
+			assert_true(l2u(q, r, dim) == 65025.0f * (float)dim);
+			assert_true(l2i(q, r, dim) == (float)dim);
+			for (size_t i = 0; i < dim; i++)
+				q[i] = 1.0f;
+			assert_true(ipu(q, r, dim) == 1.0f - 255.0f * (float)dim);
+			assert_true(ipi(q, r, dim) == 1.0f + (float)dim);
+			for (size_t i = 0; i < dim; i++) {
+				r[i] = (unsigned char)(i % 3);
+				q[i] = (float)(i % 3) + (i == dim - 1 ? 2.0f : 0.0f);
+			}
+			assert_true(l2u(q, r, dim) == 4.0f);
+			assert_true(l2i(q, r, dim) == 4.0f);
+		}
+	}
+}
+
+/* The property the 8-bit kernels promise: at every level, for both metrics
+ * and element types, pair, batch and gather give exactly (memcmp) what the
+ * float kernels give for the rows widened to float. Every dim from 1 to
+ * 300 (each tail, each gather instance and the fallback past 256) and some
+ * larger ones; rows at odd byte offsets and strides, rows counts around
+ * the batch kernels' groups of 2 and 4. */
+static void test_distance__dist8_equals_float(void **state)
+{
+	(void)state;
+	static const size_t large[] = {511, 512, 513, 784, 1000, 4096, 4099};
+	static const size_t counts[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 17};
+	const size_t max_dim = 4099, max_rows = 17;
+	const size_t max_stride = max_dim + 1 + 2 * 2;
+	test_rng rng = {8};
+	float *q = malloc(max_dim * sizeof *q);
+	unsigned char *pool = malloc(8 + max_rows * max_stride);
+	float *wide = malloc(max_rows * max_dim * sizeof *wide);
+	assert_non_null(q);
+	assert_non_null(pool);
+	assert_non_null(wide);
+	const void *rows8[17];
+	const float *rowsf[17];
+	float out8[18], outf[18];
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue;
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics8); m++) {
+			int metric = g_metrics8[m];
+			brain_dist_fn pairf = brain__dist_fn(metric, level);
+			brain_dist_batch_fn batchf = brain__dist_batch_fn(metric, level);
+			brain_dist_gather_fn gatherf = brain__dist_gather_fn(metric, level);
+			for (size_t e = 0; e < BRAIN_ARRAY_LEN(g_elems8); e++) {
+				brain_elem elem = g_elems8[e];
+				brain_dist8_fn pair8 = brain__dist8_fn(metric, elem, level);
+				brain_dist8_batch_fn batch8 = brain__dist8_batch_fn(metric, elem, level);
+				brain_dist8_gather_fn gather8 = brain__dist8_gather_fn(metric, elem, level);
+				assert_non_null(pair8);
+				assert_non_null(batch8);
+				assert_non_null(gather8);
+				for (size_t t = 0; t < 300 + BRAIN_ARRAY_LEN(large); t++) {
+					size_t dim = t < 300 ? t + 1 : large[t - 300];
+					size_t n = counts[(t + e + m) % BRAIN_ARRAY_LEN(counts)];
+					size_t filled = n ? n : 1; /* the pair kernel sees a row always */
+					/* an odd stride for even dims, odd first offsets */
+					size_t stride = dim + 1 + 2 * (dim % 3), off = 1 + 2 * (t % 4);
+					const unsigned char *base = pool + off;
+					fill_query8(&rng, q, dim);
+					fill_bytes(&rng, pool, off + (filled - 1) * stride + dim);
+					for (size_t i = 0; i < filled; i++)
+						for (size_t k = 0; k < dim; k++)
+							wide[i * dim + k] = widen8(elem, base[i * stride + k]);
+					for (size_t i = 0; i < n; i++) {
+						/* the gather gets them in reverse order */
+						rows8[n - 1 - i] = base + i * stride;
+						rowsf[n - 1 - i] = wide + i * dim;
+					}
+					for (size_t i = 0; i < filled; i++)
+						check_same_bits("pair", level, metric, elem, dim, i,
+						                pair8(q, base + i * stride, dim),
+						                pairf(q, wide + i * dim, dim));
+					out8[n] = 12345.0f; /* must stay untouched */
+					batch8(q, base, n, stride, dim, out8);
+					batchf(q, wide, n, dim, dim, outf);
+					assert_true(out8[n] == 12345.0f);
+					for (size_t i = 0; i < n; i++)
+						check_same_bits("batch", level, metric, elem, dim, i, out8[i],
+						                outf[i]);
+					gather8(q, rows8, n, dim, out8);
+					gatherf(q, rowsf, n, dim, outf);
+					assert_true(out8[n] == 12345.0f);
+					for (size_t i = 0; i < n; i++)
+						check_same_bits("gather", level, metric, elem, dim, i, out8[i],
+						                outf[i]);
+				}
+			}
+		}
+	}
+	free(q);
+	free(pool);
+	free(wide);
+}
+
+/* Rows that end where their memory ends: each in a malloc of exactly dim
+ * bytes (AddressSanitizer catches a read past it) and right before an
+ * inaccessible page (which catches it in any build). The distances are
+ * still the float kernels'. */
+static void test_distance__dist8_rows_at_allocation_end(void **state)
+{
+	(void)state;
+	static const size_t large[] = {255, 256, 257, 784, 1000};
+	enum { N = 5 }; /* a group of 4 and one more in the batch kernels */
+	long page = sysconf(_SC_PAGESIZE);
+	assert_true(page >= 4096);
+	int fd = open("/dev/zero", O_RDWR);
+	if (fd < 0)
+		skip();
+	/* Pages 0 and 1: rows; page 2: no access. */
+	unsigned char *mem = mmap(NULL, 3 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (mem == MAP_FAILED)
+		skip();
+	assert_int_equal(mprotect(mem + 2 * page, (size_t)page, PROT_NONE), 0);
+	unsigned char *end = mem + 2 * page;
+	test_rng rng = {9};
+	float *wide = malloc(N * 1000 * sizeof *wide);
+	assert_non_null(wide);
+	float out8[N], outf[N];
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue;
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics8); m++) {
+			int metric = g_metrics8[m];
+			brain_dist_fn pairf = brain__dist_fn(metric, level);
+			brain_dist_batch_fn batchf = brain__dist_batch_fn(metric, level);
+			for (size_t e = 0; e < BRAIN_ARRAY_LEN(g_elems8); e++) {
+				brain_elem elem = g_elems8[e];
+				brain_dist8_fn pair8 = brain__dist8_fn(metric, elem, level);
+				brain_dist8_batch_fn batch8 = brain__dist8_batch_fn(metric, elem, level);
+				brain_dist8_gather_fn gather8 = brain__dist8_gather_fn(metric, elem, level);
+				for (size_t t = 0; t < 100 + BRAIN_ARRAY_LEN(large); t++) {
+					size_t dim = t < 100 ? t + 1 : large[t - 100];
+					size_t stride = dim + 3;
+					float *q = malloc(dim * sizeof *q); /* the query ends there too */
+					unsigned char *own[N];
+					const void *rows8[N];
+					assert_non_null(q);
+					fill_query8(&rng, q, dim);
+					for (size_t i = 0; i < N; i++) {
+						own[i] = malloc(dim);
+						assert_non_null(own[i]);
+						fill_bytes(&rng, own[i], dim);
+						rows8[i] = own[i];
+						for (size_t k = 0; k < dim; k++)
+							wide[i * dim + k] = widen8(elem, own[i][k]);
+					}
+					gather8(q, rows8, N, dim, out8);
+					for (size_t i = 0; i < N; i++) {
+						float want = pairf(q, wide + i * dim, dim);
+						check_same_bits("pair, own block", level, metric, elem, dim, i,
+						                pair8(q, own[i], dim), want);
+						check_same_bits("gather, own blocks", level, metric, elem, dim, i,
+						                out8[i], want);
+						free(own[i]);
+					}
+					/* N rows, stride apart, the last one ending at the end of a
+					 * malloc and then at the guard page. */
+					size_t span = (N - 1) * stride + dim;
+					unsigned char *block = malloc(span);
+					assert_non_null(block);
+					for (int where = 0; where < 2; where++) {
+						unsigned char *rows = where ? end - span : block;
+						fill_bytes(&rng, rows, span);
+						for (size_t i = 0; i < N; i++)
+							for (size_t k = 0; k < dim; k++)
+								wide[i * dim + k] = widen8(elem, rows[i * stride + k]);
+						batch8(q, rows, N, stride, dim, out8);
+						batchf(q, wide, N, dim, dim, outf);
+						for (size_t i = 0; i < N; i++) {
+							check_same_bits("batch, end of block", level, metric, elem,
+							                dim, i, out8[i], outf[i]);
+							check_same_bits("pair, end of block", level, metric, elem,
+							                dim, i, pair8(q, rows + i * stride, dim),
+							                outf[i]);
+						}
+						const void *last = rows + (N - 1) * stride;
+						gather8(q, &last, 1, dim, out8);
+						check_same_bits("gather, end of block", level, metric, elem, dim,
+						                N - 1, out8[0], outf[N - 1]);
+					}
+					free(block);
+					free(q);
+				}
+			}
+		}
+	}
+	free(wide);
+	munmap(mem, 3 * (size_t)page);
+}
+
 /* ---- preparing vectors --------------------------------------------------- */
 
 static void test_distance__prepare_rejects_nonfinite(void **state)
@@ -575,6 +906,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_distance__batch_equals_pair),
 		cmocka_unit_test(test_distance__gather_equals_pair),
 		cmocka_unit_test(test_distance__tail_stays_inside),
+		cmocka_unit_test(test_distance__dist8_kernels_are_reported),
+		cmocka_unit_test(test_distance__dist8_exact_small_cases),
+		cmocka_unit_test(test_distance__dist8_equals_float),
+		cmocka_unit_test(test_distance__dist8_rows_at_allocation_end),
 		cmocka_unit_test(test_distance__prepare_rejects_nonfinite),
 		cmocka_unit_test(test_distance__prepare_zero_vector),
 		cmocka_unit_test(test_distance__prepare_normalises_cosine),
