@@ -33,7 +33,9 @@ typedef struct flat_index {
 	int metric;
 	uint32_t max_slots;
 	_Atomic size_t count;      /* occupied slots */
-	size_t stride;             /* floats from one row to the next */
+	brain_elem elem;           /* how a row holds its vector: floats or bytes */
+	size_t esize;              /* bytes per component: 4 or 1 */
+	size_t stride;             /* floats from one row to the next (BRAIN_ELEM_F32) */
 	brain_rows rows;           /* row i holds the vector of slot i */
 	/* bit s set: slot s is occupied. Atomic words: a slot's row is written
 	 * before its bit is set, so a search that sees the bit sees the row
@@ -41,7 +43,8 @@ typedef struct flat_index {
 	_Atomic uint64_t *used;
 	size_t used_words;         /* words allocated in `used` */
 	bool used_borrowed;        /* `used` lives in a loaded image */
-	brain_dist_batch_fn batch; /* distance kernel for the metric */
+	brain_dist_batch_fn batch; /* distance kernel for the metric (float rows) */
+	brain_dist8_batch_fn batch8; /* the same for 8-bit rows */
 } flat_index;
 
 /* The brain sees an opaque brain_index; this backend's layout is flat_index
@@ -56,7 +59,7 @@ static inline const flat_index *cflat_of(const brain_index *index)
 	return (const flat_index *)(const void *)index;
 }
 
-static inline float *row_of(const flat_index *f, size_t slot)
+static inline void *row_of(const flat_index *f, size_t slot)
 {
 	return brain__rows_at(&f->rows, slot);
 }
@@ -127,15 +130,20 @@ int brain__flat_check_config(const char *who, const brain_index_config *config,
 /* A new empty index whose rows hold the vector then `extra` bytes, rows
  * aligned to `align` (64 for the flat backend itself), or NULL with the
  * error reported. */
+static size_t elem_size(brain_elem elem)
+{
+	return elem == BRAIN_ELEM_F32 ? sizeof(float) : 1;
+}
+
 static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2, size_t extra,
-                           size_t align)
+                           size_t align, brain_elem elem)
 {
 	flat_index *f = brain__calloc(1, sizeof *f);
 	if (!f) {
 		brain__oom(sizeof *f, "flat index");
 		return NULL;
 	}
-	size_t row_bytes = (size_t)config->dimensions * sizeof(float) + extra;
+	size_t row_bytes = (size_t)config->dimensions * elem_size(elem) + extra;
 	if (brain__rows_init_aligned(&f->rows, row_bytes, align, chunk_log2)) {
 		brain__free(f);
 		return NULL;
@@ -143,23 +151,41 @@ static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2
 	f->dim = config->dimensions;
 	f->metric = config->metric;
 	f->max_slots = config->max_slots;
+	f->elem = elem;
+	f->esize = elem_size(elem);
 	f->stride = f->rows.stride / sizeof(float);
 	f->batch = brain__dist_batch_fn(config->metric, -1);
+	f->batch8 = elem == BRAIN_ELEM_F32 ? NULL : brain__dist8_batch_fn(config->metric, elem, -1);
 	return f;
 }
 
+/* 8-bit rows hold integers and cannot be unit vectors (cosine). */
+static int check_elem(const brain_index_config *config, brain_elem elem)
+{
+	if (elem == BRAIN_ELEM_F32)
+		return BRAIN_OK;
+	if (elem != BRAIN_ELEM_U8 && elem != BRAIN_ELEM_I8)
+		return brain__err(BRAIN_EINVAL, "flat: element type %d is unknown", (int)elem);
+	if (!brain__dist8_batch_fn(config->metric, elem, -1))
+		return brain__err(BRAIN_EINVAL, "flat: 8-bit rows need the L2 or IP metric, not %d",
+		                  config->metric);
+	return BRAIN_OK;
+}
+
 int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t align,
-                        brain_index **out)
+                        brain_elem elem, brain_index **out)
 {
 	int rc = brain__flat_check_config("flat", config, out);
+	if (rc == BRAIN_OK)
+		rc = check_elem(config, elem);
 	if (rc)
 		return rc;
-	size_t row_bytes = (size_t)config->dimensions * sizeof(float) + extra;
+	size_t row_bytes = (size_t)config->dimensions * elem_size(elem) + extra;
 	/* rows_init cannot refuse: the row size is at most 256 KiB plus the
 	 * extra, and chunk_log2 <= 16. */
 	flat_index *f = make_ex(
 		config, chunk_log2_for((row_bytes + align - 1) & ~(align - 1), config->max_slots), extra,
-		align);
+		align, elem);
 	if (!f)
 		return brain_errcode() ? brain_errcode() : BRAIN_ENOMEM;
 	*out = (brain_index *)(void *)f;
@@ -168,7 +194,7 @@ int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t a
 
 static int flat_open(const brain_index_config *config, brain_index **out)
 {
-	return brain__flat_open_ex(config, 0, 64, out);
+	return brain__flat_open_ex(config, 0, 64, BRAIN_ELEM_F32, out);
 }
 
 /* The saved form: this header, the bitmap, zeros up to a 4096-byte
@@ -179,7 +205,7 @@ static int flat_open(const brain_index_config *config, brain_index **out)
 
 typedef struct flat_saved {
 	uint32_t magic;
-	uint32_t version;
+	uint32_t version; /* 1: float rows; 2: the element type follows */
 	uint32_t dimensions;
 	uint32_t metric;
 	uint32_t chunk_log2;
@@ -187,11 +213,23 @@ typedef struct flat_saved {
 	uint64_t count;
 	uint64_t used_words;
 	uint64_t nchunks;
+	/* ---- version 2 ---- */
+	uint32_t elem;     /* brain_elem */
+	uint32_t reserved; /* 0 */
 } flat_saved;
+_Static_assert(sizeof(flat_saved) == 56, "flat header layout");
+/* Float rows are still saved as version 1 (48 bytes), which every reader
+ * of this format knows; 8-bit rows need version 2. */
+#define FLAT_SAVED_V1_BYTES ((size_t)48)
 
-static size_t rows_offset(uint64_t used_words)
+static size_t flat_header_bytes(uint32_t version)
 {
-	size_t head = sizeof(flat_saved) + (size_t)used_words * sizeof(uint64_t);
+	return version == 1 ? FLAT_SAVED_V1_BYTES : sizeof(flat_saved);
+}
+
+static size_t rows_offset(size_t header, uint64_t used_words)
+{
+	size_t head = header + (size_t)used_words * sizeof(uint64_t);
 	return (head + FLAT_PAGE - 1) & ~(size_t)(FLAT_PAGE - 1);
 }
 
@@ -206,13 +244,15 @@ static int flat_save(const brain_index *index, const brain_index_writer *w)
 	size_t slots = words * 64;
 	size_t per = (size_t)1 << f->rows.chunk_log2;
 	size_t nchunks = BRAIN_MIN((slots + per - 1) / per, f->rows.nchunks);
-	flat_saved h = {FLAT_MAGIC, 1, f->dim, (uint32_t)f->metric, f->rows.chunk_log2,
-	                (uint32_t)f->rows.stride, f->count, words, nchunks};
-	int rc = w->write(w->payload, &h, sizeof h);
+	uint32_t version = f->elem == BRAIN_ELEM_F32 ? 1 : 2;
+	size_t hsize = flat_header_bytes(version);
+	flat_saved h = {FLAT_MAGIC, version, f->dim, (uint32_t)f->metric, f->rows.chunk_log2,
+	                (uint32_t)f->rows.stride, f->count, words, nchunks, (uint32_t)f->elem, 0};
+	int rc = w->write(w->payload, &h, hsize);
 	if (rc == BRAIN_OK && words)
 		rc = w->write(w->payload, (const void *)f->used, words * sizeof *f->used);
 	static const unsigned char zeros[FLAT_PAGE];
-	size_t pad = rows_offset(words) - sizeof h - words * sizeof *f->used;
+	size_t pad = rows_offset(hsize, words) - hsize - words * sizeof *f->used;
 	if (rc == BRAIN_OK && pad)
 		rc = w->write(w->payload, zeros, pad);
 	size_t cb = brain__rows_chunk_bytes(&f->rows);
@@ -221,19 +261,31 @@ static int flat_save(const brain_index *index, const brain_index_writer *w)
 	return rc;
 }
 
-int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align, void *data,
-                        size_t len, brain_index **out)
+int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align,
+                        brain_elem elem, void *data, size_t len, brain_index **out)
 {
 	int rc = brain__flat_check_config("flat", config, out);
+	if (rc == BRAIN_OK)
+		rc = check_elem(config, elem);
 	if (rc)
 		return rc;
 	flat_saved h;
-	if (len < sizeof h)
+	memset(&h, 0, sizeof h);
+	if (len >= 2 * sizeof(uint32_t))
+		memcpy(&h, data, 2 * sizeof(uint32_t)); /* magic, version */
+	size_t hsize = flat_header_bytes(h.version);
+	if (len < hsize)
 		return brain__err(BRAIN_ECORRUPT, "flat: saved index of %zu bytes is too short", len);
-	memcpy(&h, data, sizeof h);
-	if (h.magic != FLAT_MAGIC || h.version != 1)
+	memcpy(&h, data, hsize);
+	if (h.magic == FLAT_MAGIC && h.version > 2)
+		return brain__err(BRAIN_EVERSION, "flat: saved index is version %u, this library "
+		                  "reads 1 and 2 (written by a newer braincore)", h.version);
+	if (h.magic != FLAT_MAGIC || h.version < 1 || h.reserved)
 		return brain__err(BRAIN_ECORRUPT, "flat: saved index has magic 0x%08x version %u",
 		                  h.magic, h.version);
+	if (h.elem != (uint32_t)elem)
+		return brain__err(BRAIN_ECORRUPT, "flat: saved rows hold element type %u, expected %d",
+		                  h.elem, (int)elem);
 	if (h.dimensions != config->dimensions || h.metric != (uint32_t)config->metric)
 		return brain__err(BRAIN_ECORRUPT, "flat: saved index is %u-d metric %u, the brain "
 		                  "%u-d metric %d", h.dimensions, h.metric, config->dimensions,
@@ -241,15 +293,15 @@ int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t a
 	if (h.chunk_log2 > CHUNK_MAX_LOG2 || h.used_words > ((uint64_t)UINT32_MAX + 1) / 64 ||
 	    h.count > h.used_words * 64)
 		return brain__err(BRAIN_ECORRUPT, "flat: saved index geometry out of range");
-	flat_index *f = make_ex(config, h.chunk_log2, extra, align);
+	flat_index *f = make_ex(config, h.chunk_log2, extra, align, elem);
 	if (!f)
 		return brain_errcode() ? brain_errcode() : BRAIN_ENOMEM;
 	size_t per = (size_t)1 << h.chunk_log2;
 	size_t cb = brain__rows_chunk_bytes(&f->rows);
-	size_t roff = rows_offset(h.used_words);
+	size_t roff = rows_offset(hsize, h.used_words);
 	/* every occupied slot must lie in a saved chunk */
 	uint64_t top = 0; /* one past the highest occupied slot */
-	const uint64_t *bits = (const uint64_t *)(const void *)((unsigned char *)data + sizeof h);
+	const uint64_t *bits = (const uint64_t *)(const void *)((unsigned char *)data + hsize);
 	for (uint64_t w = h.used_words; roff <= len && w > 0 && top == 0; w--) {
 		uint64_t word;
 		memcpy(&word, bits + w - 1, sizeof word);
@@ -264,7 +316,7 @@ int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t a
 		                  "%llu rows", len, (unsigned long long)h.used_words * 64);
 	}
 	unsigned char *bytes = data;
-	f->used = h.used_words ? (_Atomic uint64_t *)(void *)(bytes + sizeof h) : NULL;
+	f->used = h.used_words ? (_Atomic uint64_t *)(void *)(bytes + hsize) : NULL;
 	f->used_words = (size_t)h.used_words;
 	f->used_borrowed = true;
 	size_t count = 0;
@@ -288,7 +340,7 @@ int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t a
 static int flat_load(const brain_index_config *config, void *data, size_t len,
                      brain_index **out)
 {
-	return brain__flat_load_ex(config, 0, 64, data, len, out);
+	return brain__flat_load_ex(config, 0, 64, BRAIN_ELEM_F32, data, len, out);
 }
 
 void brain__flat_view(const brain_index *index, brain_flat_view *v)
@@ -338,6 +390,25 @@ static int check_slot(const flat_index *f, uint32_t slot, const char *op)
 	return BRAIN_OK;
 }
 
+int brain__flat_check_vector(const brain_index *index, const float *vector, const char *op)
+{
+	const flat_index *f = cflat_of(index);
+	if (f->elem == BRAIN_ELEM_F32)
+		return BRAIN_OK;
+	float lo = f->elem == BRAIN_ELEM_U8 ? 0.0f : -128.0f;
+	float hi = f->elem == BRAIN_ELEM_U8 ? 255.0f : 127.0f;
+	for (uint32_t i = 0; i < f->dim; i++) {
+		float v = vector[i];
+		/* NaN fails both comparisons; 1e30 is caught by the range before
+		 * the cast */
+		if (!(v >= lo && v <= hi) || v != (float)(int)v)
+			return brain__err(BRAIN_EINVAL, "flat: %s: component %u is %g, which %s rows "
+			                  "cannot hold (integers %d..%d only)", op, (unsigned)i, (double)v,
+			                  f->elem == BRAIN_ELEM_U8 ? "uint8" : "int8", (int)lo, (int)hi);
+	}
+	return BRAIN_OK;
+}
+
 static int flat_add(brain_index *index, uint32_t slot, const float *vector)
 {
 	flat_index *f = flat_of(index);
@@ -348,10 +419,21 @@ static int flat_add(brain_index *index, uint32_t slot, const float *vector)
 		return rc;
 	if (is_used(f, slot))
 		return brain__err(BRAIN_EINVAL, "flat: add: slot %u is already occupied", (unsigned)slot);
-	rc = ensure(f, (size_t)slot + 1);
+	rc = brain__flat_check_vector(index, vector, "add");
+	if (rc == BRAIN_OK)
+		rc = ensure(f, (size_t)slot + 1);
 	if (rc)
 		return rc;
-	memcpy(row_of(f, slot), vector, f->dim * sizeof(float));
+	unsigned char *row = row_of(f, slot);
+	if (f->elem == BRAIN_ELEM_F32) {
+		memcpy(row, vector, f->dim * sizeof(float));
+	} else if (f->elem == BRAIN_ELEM_U8) {
+		for (uint32_t i = 0; i < f->dim; i++)
+			row[i] = (unsigned char)vector[i]; /* checked: an integer in 0..255 */
+	} else {
+		for (uint32_t i = 0; i < f->dim; i++)
+			row[i] = (unsigned char)(signed char)vector[i]; /* checked: in -128..127 */
+	}
 	f->used[slot / 64] |= (uint64_t)1 << (slot % 64);
 	f->count++;
 	return BRAIN_OK;
@@ -369,7 +451,7 @@ static int flat_remove(brain_index *index, uint32_t slot)
 	f->count--;
 	/* A forgotten memory's vector should not linger in memory (or, once
 	 * rows are file-backed, on disk). */
-	memset(row_of(f, slot), 0, f->dim * sizeof(float));
+	memset(row_of(f, slot), 0, f->dim * f->esize);
 	return BRAIN_OK;
 }
 
@@ -383,7 +465,16 @@ static int flat_get(const brain_index *index, uint32_t slot, float *vector)
 		return rc;
 	if (!is_used(f, slot))
 		return brain__err(BRAIN_EINVAL, "flat: get: slot %u is free", (unsigned)slot);
-	memcpy(vector, row_of(f, slot), f->dim * sizeof(float));
+	const unsigned char *row = row_of(f, slot);
+	if (f->elem == BRAIN_ELEM_F32) {
+		memcpy(vector, row, f->dim * sizeof(float));
+	} else if (f->elem == BRAIN_ELEM_U8) {
+		for (uint32_t i = 0; i < f->dim; i++)
+			vector[i] = (float)row[i];
+	} else {
+		for (uint32_t i = 0; i < f->dim; i++)
+			vector[i] = (float)(signed char)row[i];
+	}
 	return BRAIN_OK;
 }
 
@@ -482,7 +573,10 @@ static void scan_run(const flat_index *f, const float *query, size_t slot, size_
 	while (len > 0) {
 		size_t n = BRAIN_MIN(len, chunk_mask + 1 - (slot & chunk_mask));
 		n = BRAIN_MIN(n, RUN_MAX);
-		f->batch(query, row_of(f, slot), n, f->stride, f->dim, dbuf);
+		if (f->elem == BRAIN_ELEM_F32)
+			f->batch(query, row_of(f, slot), n, f->stride, f->dim, dbuf);
+		else
+			f->batch8(query, row_of(f, slot), n, f->rows.stride, f->dim, dbuf);
 		size_t i = 0;
 		/* Until the heap is full every row goes in. */
 		for (; i < n && h->size < h->cap; i++)

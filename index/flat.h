@@ -7,6 +7,7 @@
 #define BRAIN_INDEX_FLAT_H
 
 #include "braincore/sys/index.h"
+#include "index/distance.h"
 
 #include <stdbool.h>
 
@@ -18,13 +19,21 @@ int brain__flat_check_config(const char *who, const brain_index_config *config,
                              brain_index **out);
 
 /* flat as the vector store of another backend (index/hnsw.c): each row
- * holds the vector, then `extra` bytes the caller owns (saved and loaded
- * with the rows), rows aligned to `align` bytes (a power of two, 4..64).
+ * holds the vector (floats, or one byte per component for the 8-bit element
+ * types), then `extra` bytes the caller owns (saved and loaded with the
+ * rows), rows aligned to `align` bytes (a power of two, 4..64).
  * Use the brain__index_flat functions on the result. */
 int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t align,
-                        brain_index **out);
-int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align, void *data,
-                        size_t len, brain_index **out);
+                        brain_elem elem, brain_index **out);
+int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align,
+                        brain_elem elem, void *data, size_t len, brain_index **out);
+
+/* Can the store hold `vector` exactly? Float rows take any; 8-bit rows
+ * (elem U8 or I8, which need the L2 or IP metric) only integers in
+ * 0..255 or -128..127, stored as such and read back as floats exactly.
+ * BRAIN_EINVAL names the first component that does not fit. add() checks
+ * this itself; a batch checks every row first. */
+int brain__flat_check_vector(const brain_index *index, const float *vector, const char *op);
 
 /* Direct access to the rows and the occupancy bits, for a backend built
  * on flat (inline on its hot path). Valid until the next reserve or

@@ -1305,7 +1305,8 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 	if (!h->store) {
 		fix_shape(h);
 		h->code_off = (size_t)h->dim * sizeof(float) + (size_t)(1 + h->M0) * sizeof(link_t);
-		int rc = brain__flat_open_ex(&h->cfg, row_extra(h), h->row_align, &h->store);
+		int rc = brain__flat_open_ex(&h->cfg, row_extra(h), h->row_align, BRAIN_ELEM_F32,
+		                             &h->store);
 		if (rc)
 			return rc;
 	}
@@ -1853,8 +1854,8 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
 		goto fail;
 	}
-	rc = brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, bytes + off, len - off,
-	                         &h->store);
+	rc = brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, BRAIN_ELEM_F32, bytes + off,
+	                         len - off, &h->store);
 	if (rc)
 		goto fail;
 	brain__flat_view(h->store, &h->fv);

@@ -365,6 +365,213 @@ static void test_flat__property_at_every_level(void **state)
 
 /* ---- behaviour --------------------------------------------------------- */
 
+/* ---- 8-bit rows ------------------------------------------------------- */
+
+static brain_index *open_flat8(uint32_t dim, int metric, uint32_t max_slots, brain_elem elem)
+{
+	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, dim, metric, max_slots, NULL, NULL};
+	brain_index *ix = NULL;
+	int rc = brain__flat_open_ex(&c, 0, 64, elem, &ix);
+	if (rc || !ix)
+		fail_msg("open 8-bit flat: %s: %s", brain_error_name(rc), brain_errmsg());
+	return ix;
+}
+
+/* An integer vector that an elem row holds exactly. */
+static void random_int_vector(test_rng *rng, float *v, uint32_t dim, brain_elem elem)
+{
+	for (uint32_t i = 0; i < dim; i++) {
+		int x = (int)(test_rng_next(rng) % 256);
+		v[i] = (float)(elem == BRAIN_ELEM_I8 ? x - 128 : x);
+	}
+}
+
+typedef struct saved_bytes {
+	unsigned char *data;
+	size_t len;
+} saved_bytes;
+
+static int saved_write(void *payload, const void *data, size_t len)
+{
+	saved_bytes *b = payload;
+	unsigned char *p = realloc(b->data, b->len + len + 1);
+	if (!p)
+		return BRAIN_ENOMEM;
+	memcpy(p + b->len, data, len);
+	b->data = p;
+	b->len += len;
+	return BRAIN_OK;
+}
+
+/* The answers of two indexes agree exactly: slots, order and distances. */
+static void same_answers(const brain_index *a, const brain_index *b, const float *q, size_t k,
+                         const brain_index_filter *filter)
+{
+	uint32_t sa[64], sb[64];
+	float da[64], db[64];
+	size_t fa = 0, fb = 0;
+	assert_true(k <= 64);
+	assert_int_equal(flat->search(a, q, k, filter, sa, da, &fa), 0);
+	assert_int_equal(flat->search(b, q, k, filter, sb, db, &fb), 0);
+	assert_int_equal(fa, fb);
+	assert_memory_equal(sa, sb, fa * sizeof *sa);
+	assert_memory_equal(da, db, fa * sizeof *da);
+}
+
+/* 8-bit rows answer exactly as float rows holding the same integers: the
+ * 8-bit kernels give the float kernels' bits (test_distance), so slots,
+ * order and distances agree; get gives back the integers as floats. */
+static void test_flat__8bit_rows_answer_as_float_rows(void **state)
+{
+	(void)state;
+	static const brain_elem elems[] = {BRAIN_ELEM_U8, BRAIN_ELEM_I8};
+	static const int metrics[] = {BRAIN_METRIC_L2, BRAIN_METRIC_IP};
+	for (size_t e = 0; e < BRAIN_ARRAY_LEN(elems); e++) {
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(metrics); m++) {
+			test_rng rng = {900 + 10 * e + m};
+			uint32_t dim = 37, n = 700;
+			brain_index *f32 = open_flat(dim, metrics[m], 1000);
+			brain_index *f8 = open_flat8(dim, metrics[m], 1000, elems[e]);
+			float v[37], got[37];
+			for (uint32_t s = 0; s < n; s++) {
+				random_int_vector(&rng, v, dim, elems[e]);
+				assert_int_equal(flat->add(f32, s, v), 0);
+				assert_int_equal(flat->add(f8, s, v), 0);
+				assert_int_equal(flat->get(f8, s, got), 0);
+				assert_memory_equal(got, v, sizeof v);
+			}
+			for (uint32_t s = 0; s < n; s += 7) {
+				assert_int_equal(flat->remove(f32, s), 0);
+				assert_int_equal(flat->remove(f8, s), 0);
+			}
+			unsigned char accept[1000];
+			for (size_t i = 0; i < 1000; i++)
+				accept[i] = (unsigned char)(test_rng_next(&rng) % 3 == 0);
+			accept_table table = {accept, 0};
+			brain_index_filter filter = {accept_from_table, &table};
+			for (int qi = 0; qi < 30; qi++) {
+				float q[37];
+				for (uint32_t i = 0; i < dim; i++) /* queries stay float */
+					q[i] = (float)((int)(test_rng_next(&rng) % 20001) - 10000) / 37.0f;
+				same_answers(f32, f8, q, 1 + (size_t)(qi % 40), NULL);
+				same_answers(f32, f8, q, 10, &filter);
+			}
+			/* a quarter of the bytes per row (rows padded to 64) */
+			assert_true(flat->memory_usage(f8) < flat->memory_usage(f32));
+			flat->close(f32);
+			flat->close(f8);
+		}
+	}
+}
+
+/* What 8-bit rows cannot hold is refused whole, and nothing changes. */
+static void test_flat__8bit_rows_refuse_what_they_cannot_hold(void **state)
+{
+	(void)state;
+	static const float bad_u8[] = {0.5f, 256.0f, -1.0f, 1e30f, -1e30f, 255.5f, NAN, INFINITY};
+	static const float bad_i8[] = {128.0f, -129.0f, 0.25f, 1e30f, NAN, -INFINITY};
+	static const struct {
+		brain_elem elem;
+		const float *bad;
+		size_t nbad;
+		float lo, hi;
+	} cases[] = {
+		{BRAIN_ELEM_U8, bad_u8, BRAIN_ARRAY_LEN(bad_u8), 0.0f, 255.0f},
+		{BRAIN_ELEM_I8, bad_i8, BRAIN_ARRAY_LEN(bad_i8), -128.0f, 127.0f},
+	};
+	for (size_t c = 0; c < BRAIN_ARRAY_LEN(cases); c++) {
+		brain_index *ix = open_flat8(4, BRAIN_METRIC_L2, 100, cases[c].elem);
+		float ok[4] = {cases[c].lo, cases[c].hi, 0.0f, -0.0f}, got[4];
+		assert_int_equal(flat->add(ix, 1, ok), 0);
+		assert_int_equal(flat->get(ix, 1, got), 0);
+		assert_true(got[0] == cases[c].lo && got[1] == cases[c].hi && got[2] == 0.0f &&
+		            got[3] == 0.0f);
+		for (size_t b = 0; b < cases[c].nbad; b++) {
+			float v[4] = {1, 2, 3, 4};
+			v[b % 4] = cases[c].bad[b];
+			assert_int_equal(flat->add(ix, 2, v), BRAIN_EINVAL);
+			assert_true(brain_errmsg()[0] != '\0');
+			assert_int_equal(flat->get(ix, 2, got), BRAIN_EINVAL); /* still free */
+		}
+		uint32_t slots[4];
+		float d[4];
+		size_t found = 0;
+		assert_int_equal(flat->search(ix, ok, 4, NULL, slots, d, &found), 0);
+		assert_int_equal(found, 1);
+		flat->close(ix);
+	}
+	/* no 8-bit rows under cosine (they cannot be unit vectors), no unknown
+	 * element type */
+	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 4, BRAIN_METRIC_COSINE, 100, NULL, NULL};
+	brain_index *ix = (brain_index *)(uintptr_t)1;
+	assert_int_equal(brain__flat_open_ex(&c, 0, 64, BRAIN_ELEM_U8, &ix), BRAIN_EINVAL);
+	assert_null(ix);
+	c.metric = BRAIN_METRIC_L2;
+	assert_int_equal(brain__flat_open_ex(&c, 0, 64, (brain_elem)7, &ix), BRAIN_EINVAL);
+	assert_null(ix);
+}
+
+/* Saved 8-bit rows load as 8-bit rows (version 2 of the saved form);
+ * float rows are still saved as version 1. */
+static void test_flat__8bit_rows_save_and_load(void **state)
+{
+	(void)state;
+	test_rng rng = {951};
+	brain_index *f8 = open_flat8(20, BRAIN_METRIC_L2, 3000, BRAIN_ELEM_U8);
+	brain_index *f32 = open_flat(20, BRAIN_METRIC_L2, 3000);
+	float v[20];
+	for (uint32_t s = 0; s < 2500; s += 1 + s % 3) {
+		random_int_vector(&rng, v, 20, BRAIN_ELEM_U8);
+		assert_int_equal(flat->add(f8, s, v), 0);
+		assert_int_equal(flat->add(f32, s, v), 0);
+	}
+	saved_bytes b8 = {NULL, 0}, b32 = {NULL, 0};
+	brain_index_writer w8 = {saved_write, &b8}, w32 = {saved_write, &b32};
+	assert_int_equal(flat->save(f8, &w8), 0);
+	assert_int_equal(flat->save(f32, &w32), 0);
+	uint32_t version;
+	memcpy(&version, b8.data + 4, sizeof version);
+	assert_int_equal(version, 2);
+	memcpy(&version, b32.data + 4, sizeof version);
+	assert_int_equal(version, 1);
+	assert_true(b8.len < b32.len);
+	void *img = NULL;
+	assert_int_equal(posix_memalign(&img, 4096, b8.len), 0);
+	memcpy(img, b8.data, b8.len);
+	brain_index_config c = {BRAIN_INDEX_VTABLE_VERSION, 20, BRAIN_METRIC_L2, 3000, NULL, NULL};
+	brain_index *loaded = NULL;
+	/* the element type must be the one saved */
+	assert_int_equal(brain__flat_load_ex(&c, 0, 64, BRAIN_ELEM_I8, img, b8.len, &loaded),
+	                 BRAIN_ECORRUPT);
+	assert_int_equal(brain__flat_load_ex(&c, 0, 64, BRAIN_ELEM_F32, img, b8.len, &loaded),
+	                 BRAIN_ECORRUPT);
+	assert_int_equal(brain__flat_load_ex(&c, 0, 64, BRAIN_ELEM_U8, img, b8.len, &loaded), 0);
+	for (int qi = 0; qi < 20; qi++) {
+		float q[20];
+		for (uint32_t i = 0; i < 20; i++)
+			q[i] = (float)(test_rng_next(&rng) % 2560) / 10.0f;
+		same_answers(f32, loaded, q, 16, NULL);
+	}
+	/* and it takes changes */
+	random_int_vector(&rng, v, 20, BRAIN_ELEM_U8);
+	assert_int_equal(flat->add(loaded, 2999, v), 0);
+	assert_int_equal(flat->add(f32, 2999, v), 0);
+	same_answers(f32, loaded, v, 5, NULL);
+	/* a newer version is refused as such */
+	uint32_t three = 3;
+	memcpy((unsigned char *)img + 4, &three, sizeof three);
+	flat->close(loaded);
+	loaded = NULL;
+	assert_int_equal(brain__flat_load_ex(&c, 0, 64, BRAIN_ELEM_U8, img, b8.len, &loaded),
+	                 BRAIN_EVERSION);
+	assert_null(loaded);
+	free(img);
+	free(b8.data);
+	free(b32.data);
+	flat->close(f8);
+	flat->close(f32);
+}
+
 static void test_flat__vtable_describes_flat(void **state)
 {
 	(void)state;
@@ -960,6 +1167,9 @@ int main(int argc, char **argv)
 			cmocka_unit_test(test_flat__property_cosine),
 			cmocka_unit_test(test_flat__property_small_chunks),
 			cmocka_unit_test(test_flat__dense_long_runs),
+			cmocka_unit_test(test_flat__8bit_rows_answer_as_float_rows),
+			cmocka_unit_test(test_flat__8bit_rows_refuse_what_they_cannot_hold),
+			cmocka_unit_test(test_flat__8bit_rows_save_and_load),
 		};
 		return cmocka_run_group_tests_name(brain__simd_name(brain__simd_best()), property,
 		                                   NULL, NULL);
