@@ -33,6 +33,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,7 +88,8 @@ typedef struct scratch {
 	uint32_t *ids; /* neighbours gathered for a batch of distances */
 	size_t ids_cap;
 	float *dists;
-	const float **rows; /* their vectors */
+	const void **rows; /* their vectors */
+	float *wide; /* 8-bit rows: 3 x dim floats for nodes taken as queries */
 } scratch;
 
 typedef struct hnsw {
@@ -98,6 +100,13 @@ typedef struct hnsw {
 	uint32_t dim;
 	brain_dist_fn dist;
 	brain_dist_gather_fn gather; /* the same distances, many rows at once */
+	/* rows of 8-bit integers (HNSW_ELEMENT): their kernels, which give the
+	 * float kernels' bits for the widened row, and a buffer of 2 x dim
+	 * floats for the deletion paths (which run one at a time) */
+	brain_elem elem;
+	brain_dist8_fn dist8;
+	brain_dist8_gather_fn gather8;
+	float *wide;
 	size_t links_off; /* byte offset of the bottom-layer count in a row */
 	uint32_t row_align; /* of the rows in the flat store */
 
@@ -175,9 +184,59 @@ static inline void top_set(hnsw *h, uint32_t entry, int level)
 
 /* ---- node access --------------------------------------------------------- */
 
+/* The float vector of slot s (float rows only: HNSW_SQ8's paths). */
 static inline const float *vec_of(const hnsw *h, uint32_t s)
 {
 	return brain__flat_view_row(&h->fv, s);
+}
+
+/* Slot s's row: floats, or 8-bit integers. */
+static inline const void *row_at(const hnsw *h, uint32_t s)
+{
+	return brain__flat_view_row(&h->fv, s);
+}
+
+static inline size_t row_vector_bytes(const hnsw *h)
+{
+	return (size_t)h->dim * (h->elem == BRAIN_ELEM_F32 ? sizeof(float) : 1);
+}
+
+/* Distance from a float query to the node whose row is `row`. */
+static inline float dist_row(const hnsw *h, const float *q, const void *row)
+{
+	return h->elem == BRAIN_ELEM_F32 ? h->dist(q, row, h->dim) : h->dist8(q, row, h->dim);
+}
+
+static inline float dist_to(const hnsw *h, const float *q, uint32_t s)
+{
+	return dist_row(h, q, row_at(h, s));
+}
+
+/* Distances from q to n rows. */
+static inline void gather_rows(const hnsw *h, const float *q, const void **rows, size_t n,
+                               float *out)
+{
+	if (h->elem == BRAIN_ELEM_F32)
+		h->gather(q, (const float *const *)(const void *)rows, n, h->dim, out);
+	else
+		h->gather8(q, (const void *const *)rows, n, h->dim, out);
+}
+
+/* Node s as a float query: its own row, or its 8-bit row widened into
+ * buf (dim floats; exact). */
+static const float *as_query(const hnsw *h, uint32_t s, float *buf)
+{
+	const void *row = row_at(h, s);
+	if (h->elem == BRAIN_ELEM_F32)
+		return row;
+	const unsigned char *b = row;
+	if (h->elem == BRAIN_ELEM_U8)
+		for (uint32_t i = 0; i < h->dim; i++)
+			buf[i] = (float)b[i];
+	else
+		for (uint32_t i = 0; i < h->dim; i++)
+			buf[i] = (float)(signed char)b[i];
+	return buf;
 }
 
 /* Links of slot s on level l: [count][neighbours]. */
@@ -242,7 +301,7 @@ PREFETCH_INLINE void prefetch_point(const hnsw *h, const unsigned char *row, boo
 	if (coded)
 		prefetch_bytes(row + h->code_off, BRAIN_MIN(h->dim, CODE_PREFETCH_MAX));
 	else
-		prefetch_bytes(row, BRAIN_MIN((size_t)h->dim * sizeof(float), PREFETCH_MAX));
+		prefetch_bytes(row, BRAIN_MIN(row_vector_bytes(h), PREFETCH_MAX));
 }
 
 /* The bottom-layer count and links of slot s (read when it is expanded). */
@@ -287,6 +346,7 @@ static void scratch_free(scratch *s)
 	brain__free(s->ids);
 	brain__free(s->dists);
 	brain__free(s->rows);
+	brain__free(s->wide);
 	brain__free(s->qcode);
 	brain__free(s->done);
 	brain__free(s);
@@ -349,6 +409,11 @@ static int scratch_get(hnsw *h, size_t slots, size_t ef, scratch **out)
 		s->rows = brain__malloc_array(s->ids_cap, sizeof *s->rows);
 		if (!s->rows)
 			rc = brain__oom(s->ids_cap * sizeof *s->rows, "hnsw search scratch");
+	}
+	if (rc == BRAIN_OK && h->elem != BRAIN_ELEM_F32 && !s->wide) {
+		s->wide = brain__malloc_array(3 * (size_t)h->dim, sizeof *s->wide);
+		if (!s->wide)
+			rc = brain__oom(3 * (size_t)h->dim * sizeof(float), "hnsw search scratch");
 	}
 	if (rc) {
 		scratch_free(s);
@@ -492,7 +557,7 @@ static size_t expand(const hnsw *h, scratch *s, uint32_t c, int l, const float *
 		uint32_t x = s->ids[i];
 		if (!brain__flat_view_used(&h->fv, x) || !is_ready(h, x))
 			continue;
-		const float *row = vec_of(h, x);
+		const void *row = row_at(h, x);
 		prefetch_point(h, (const unsigned char *)row, qcode != NULL);
 		s->rows[m] = row;
 		s->ids[m++] = x;
@@ -502,7 +567,7 @@ static size_t expand(const hnsw *h, scratch *s, uint32_t c, int l, const float *
 		for (size_t i = 0; i < m; i++)
 			s->dists[i] = cfn(qcode, codes_of(h, s->ids[i]), h->dim);
 	} else {
-		h->gather(q, s->rows, m, h->dim, s->dists);
+		gather_rows(h, q, s->rows, m, s->dists);
 	}
 	return m;
 }
@@ -617,7 +682,7 @@ static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur
 {
 	size_t limit = h->fv.capacity;
 	uint32_t ids[101]; /* M <= 100 */
-	const float *rows[101];
+	const void *rows[101];
 	float dists[101];
 	_Static_assert(BRAIN_ARRAY_LEN(ids) > 100, "room for M links");
 	for (int l = from; l > to; l--) {
@@ -634,11 +699,11 @@ static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur
 				if (n >= limit || n >= h->cap || h->levels[n] < l ||
 				    !brain__flat_view_used(&h->fv, n) || !is_ready(h, n))
 					continue;
-				rows[m] = vec_of(h, n);
+				rows[m] = row_at(h, n);
 				prefetch_point(h, (const unsigned char *)rows[m], false);
 				ids[m++] = n;
 			}
-			h->gather(q, rows, m, h->dim, dists);
+			gather_rows(h, q, rows, m, dists);
 			for (size_t i = 0; i < m; i++) {
 				if (dists[i] < *dcur) {
 					*dcur = dists[i];
@@ -684,14 +749,15 @@ static float prune_alpha(const hnsw *h)
  * one only if it is nearer to the base than to every one kept (by the
  * factor above), so links spread in different directions. c is sorted;
  * keeps at most m in place, returns how many. */
-static size_t select_neighbours(const hnsw *h, struct cand *c, size_t n, size_t m)
+static size_t select_neighbours(const hnsw *h, struct cand *c, size_t n, size_t m, float *wide)
 {
 	float alpha = prune_alpha(h);
 	size_t kept = 0;
 	for (size_t i = 0; i < n && kept < m; i++) {
 		bool good = true;
+		const float *ci = kept ? as_query(h, c[i].s, wide) : NULL;
 		for (size_t j = 0; j < kept && good; j++)
-			if (alpha * h->dist(vec_of(h, c[i].s), vec_of(h, c[j].s), h->dim) < c[i].d)
+			if (alpha * dist_to(h, ci, c[j].s) < c[i].d)
 				good = false;
 		if (good)
 			c[kept++] = c[i];
@@ -707,8 +773,8 @@ static void write_links(link_t *ln, const struct cand *c, size_t n)
 }
 
 /* Add `add` (at distance d) to the links of n on level l, re-choosing
- * when full. cand: room for cap + 1. */
-static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand)
+ * when full. cand: room for cap + 1; wide: 2 x dim floats (8-bit rows). */
+static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand, float *wide)
 {
 	lock_node(h, n);
 	link_t *ln = links_of(h, n, l);
@@ -723,16 +789,16 @@ static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand)
 		atomic_store_explicit(&ln[1 + cnt], add, memory_order_relaxed);
 		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
 	} else if (!present) {
-		const float *v = vec_of(h, n);
+		const float *v = as_query(h, n, wide);
 		size_t m = 0;
 		for (uint32_t i = 1; i <= cnt; i++) {
 			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 			if (brain__flat_view_used(&h->fv, x))
-				cand[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
+				cand[m++] = (struct cand){dist_to(h, v, x), x};
 		}
-		cand[m++] = (struct cand){h->dist(v, vec_of(h, add), h->dim), add};
+		cand[m++] = (struct cand){dist_to(h, v, add), add};
 		sort_cands(cand, m);
-		m = select_neighbours(h, cand, m, cap);
+		m = select_neighbours(h, cand, m, cap, wide ? wide + h->dim : NULL);
 		write_links(ln, cand, m);
 	}
 	unlock_node(h, n);
@@ -747,7 +813,10 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 	set_ready(h, slot, false);
 	for (int l = 0; l <= level; l++)
 		atomic_store_explicit(&links_of(h, slot, l)[0], 0, memory_order_release);
-	const float *q = vec_of(h, slot);
+	/* the node as a query: s->wide's first dim floats for 8-bit rows; the
+	 * other 2 x dim are link_to's and select_neighbours' */
+	const float *q = as_query(h, slot, s->wide);
+	float *wide = s->wide ? s->wide + h->dim : NULL;
 
 	pthread_mutex_lock(&h->entry_lock);
 	int max_level;
@@ -761,7 +830,7 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 	}
 	pthread_mutex_unlock(&h->entry_lock);
 
-	float dcur = h->dist(q, vec_of(h, ep), h->dim);
+	float dcur = dist_to(h, q, ep);
 	uint32_t cur = descend(h, q, ep, &dcur, max_level, level);
 	for (int l = BRAIN_MIN(level, max_level); l >= 0; l--) {
 		if (++s->cur == 0) {
@@ -780,7 +849,7 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 			continue;
 		cur = c[0].s;
 		dcur = c[0].d;
-		n = select_neighbours(h, c, n, h->M);
+		n = select_neighbours(h, c, n, h->M, wide);
 		lock_node(h, slot);
 		write_links(links_of(h, slot, l), c, n);
 		unlock_node(h, slot);
@@ -789,7 +858,7 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 		size_t nk = BRAIN_MIN(n, BRAIN_ARRAY_LEN(keep));
 		memcpy(keep, c, nk * sizeof *keep);
 		for (size_t i = 0; i < nk; i++)
-			link_to(h, keep[i].s, slot, l, s->cand);
+			link_to(h, keep[i].s, slot, l, s->cand, wide);
 		if (n == 0)
 			break;
 	}
@@ -874,19 +943,19 @@ static int build(hnsw *h, const uint32_t *slots, size_t n)
 
 /* Link `u` into the list of `r` on level 0, replacing r's farthest link
  * if the list is full (no heuristic: u must get an in-link). */
-static void force_link(hnsw *h, uint32_t r, uint32_t u)
+static void force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 {
 	lock_node(h, r);
 	link_t *ln = links_of(h, r, 0);
 	uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed), h->M0);
-	const float *v = vec_of(h, r);
+	const float *v = as_query(h, r, wide);
 	uint32_t worst = 0;
 	float wd = -1.0f;
 	bool present = false;
 	for (uint32_t i = 1; i <= cnt; i++) {
 		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 		present = present || x == u;
-		float d = brain__flat_view_used(&h->fv, x) ? h->dist(v, vec_of(h, x), h->dim) : INFINITY;
+		float d = brain__flat_view_used(&h->fv, x) ? dist_to(h, v, x) : INFINITY;
 		if (d > wd) {
 			wd = d;
 			worst = i;
@@ -947,8 +1016,8 @@ static void repair_reachability(hnsw *h)
 	for (uint32_t u = 0; u < limit; u++) {
 		if ((seen[u / 64] >> (u % 64)) & 1 || !brain__flat_view_used(&h->fv, u))
 			continue;
-		const float *q = vec_of(h, u);
-		float d = h->dist(q, vec_of(h, ep), h->dim);
+		const float *q = as_query(h, u, s->wide);
+		float d = dist_to(h, q, ep);
 		uint32_t cur = descend(h, q, ep, &d, ml, 0);
 		if (++s->cur == 0) {
 			memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
@@ -966,7 +1035,7 @@ static void repair_reachability(hnsw *h)
 				}
 			}
 		}
-		force_link(h, best, u);
+		force_link(h, best, u, s->wide ? s->wide + h->dim : NULL);
 		flood(h, seen, queue, u);
 	}
 	scratch_put(h, s);
@@ -1021,6 +1090,7 @@ static void hnsw_close(brain_index *index)
 		brain__free(h->pool);
 	}
 	brain__free((void *)h->ready);
+	brain__free(h->wide);
 	for (size_t i = 0; i < h->nspare; i++)
 		scratch_free(h->spare[i]);
 	brain__free(h->spare);
@@ -1297,6 +1367,36 @@ static int grow_graph(hnsw *h, size_t slots)
 	return BRAIN_OK;
 }
 
+/* HNSW_ELEMENT: rows of floats or of 8-bit integers (their kernels, and
+ * the buffer the deletion paths widen a row into). */
+static int use_elem(hnsw *h, int64_t e)
+{
+	if (e == BRAIN_ELEM_F32) {
+		h->elem = BRAIN_ELEM_F32;
+		h->links_off = (size_t)h->dim * sizeof(float);
+		return BRAIN_OK;
+	}
+	if (e != BRAIN_ELEM_U8 && e != BRAIN_ELEM_I8)
+		return brain__err(BRAIN_EINVAL, "hnsw: element type %lld is not 0, 1 or 2",
+		                  (long long)e);
+	if (h->sq8)
+		return brain__err(BRAIN_EINVAL, "hnsw: HNSW_SQ8 needs float rows (8-bit rows are "
+		                  "already a byte per component): set one or the other");
+	h->dist8 = brain__dist8_fn(h->cfg.metric, (brain_elem)e, -1);
+	h->gather8 = brain__dist8_gather_fn(h->cfg.metric, (brain_elem)e, -1);
+	if (!h->dist8 || !h->gather8)
+		return brain__err(BRAIN_EINVAL, "hnsw: 8-bit rows need the L2 or IP metric (cosine "
+		                  "vectors are unit length, not integers)");
+	if (!h->wide) {
+		h->wide = brain__malloc_array(2 * (size_t)h->dim, sizeof *h->wide);
+		if (!h->wide)
+			return brain__oom(2 * (size_t)h->dim * sizeof(float), "hnsw row buffer");
+	}
+	h->elem = (brain_elem)e;
+	h->links_off = h->dim;
+	return BRAIN_OK;
+}
+
 static int hnsw_reserve(brain_index *index, uint32_t slots)
 {
 	hnsw *h = hnsw_of(index);
@@ -1304,9 +1404,11 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 		slots = h->cfg.max_slots;
 	if (!h->store) {
 		fix_shape(h);
-		h->code_off = (size_t)h->dim * sizeof(float) + (size_t)(1 + h->M0) * sizeof(link_t);
-		int rc = brain__flat_open_ex(&h->cfg, row_extra(h), h->row_align, BRAIN_ELEM_F32,
-		                             &h->store);
+		int rc = use_elem(h, brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_ELEMENT));
+		if (rc)
+			return rc;
+		h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(link_t);
+		rc = brain__flat_open_ex(&h->cfg, row_extra(h), h->row_align, h->elem, &h->store);
 		if (rc)
 			return rc;
 	}
@@ -1390,6 +1492,15 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 	for (size_t i = 0; i < n; i++)
 		if (!h->store || slots[i] >= h->cap)
 			return brain__err(BRAIN_ERANGE, "hnsw: slot %u was not reserved", slots[i]);
+	/* every row fits the rows (8-bit: integers in range) before any is added */
+	for (size_t i = 0; i < n; i++) {
+		int rc = brain__flat_check_vector(h->store, vectors + i * h->dim, "add_batch");
+		if (rc) {
+			char why[256];
+			snprintf(why, sizeof why, "%s", brain_errmsg());
+			return brain__err(rc, "hnsw: row %zu: %s", i, why);
+		}
+	}
 	size_t added = 0;
 	int rc = BRAIN_OK;
 	while (rc == BRAIN_OK && added < n) {
@@ -1463,7 +1574,7 @@ static void unlink_node(hnsw *h, uint32_t d)
 			                         cap_of(h, l));
 			bool had = false;
 			size_t m = 0;
-			const float *v = vec_of(h, n);
+			const float *v = as_query(h, n, h->wide);
 			for (uint32_t j = 1; j <= cnt; j++) {
 				uint32_t x = atomic_load_explicit(&ln[j], memory_order_relaxed);
 				if (x == d) {
@@ -1471,7 +1582,7 @@ static void unlink_node(hnsw *h, uint32_t d)
 					continue;
 				}
 				if (x < limit && brain__flat_view_used(&h->fv, x))
-					c[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
+					c[m++] = (struct cand){dist_to(h, v, x), x};
 			}
 			if (had) {
 				for (uint32_t j = 0; j < nd; j++) {
@@ -1481,10 +1592,10 @@ static void unlink_node(hnsw *h, uint32_t d)
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
 					if (!dup)
-						c[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
+						c[m++] = (struct cand){dist_to(h, v, x), x};
 				}
 				sort_cands(c, m);
-				m = select_neighbours(h, c, m, cap_of(h, l));
+				m = select_neighbours(h, c, m, cap_of(h, l), h->wide ? h->wide + h->dim : NULL);
 				write_links(ln, c, m);
 			}
 			unlock_node(h, n);
@@ -1523,7 +1634,7 @@ static void sweep_dead_links(hnsw *h)
 			}
 			if (!dead)
 				continue;
-			const float *v = vec_of(h, (uint32_t)n);
+			const float *v = as_query(h, (uint32_t)n, h->wide);
 			size_t m = 0;
 			lock_node(h, (uint32_t)n);
 			for (uint32_t i = 1; i <= cnt; i++) {
@@ -1535,7 +1646,7 @@ static void sweep_dead_links(hnsw *h)
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
 					if (!dup && m < room)
-						c[m++] = (struct cand){h->dist(v, vec_of(h, x), h->dim), x};
+						c[m++] = (struct cand){dist_to(h, v, x), x};
 					continue;
 				}
 				/* a dead link: take what it linked to */
@@ -1551,11 +1662,11 @@ static void sweep_dead_links(hnsw *h)
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == y;
 					if (!dup && m < room)
-						c[m++] = (struct cand){h->dist(v, vec_of(h, y), h->dim), y};
+						c[m++] = (struct cand){dist_to(h, v, y), y};
 				}
 			}
 			sort_cands(c, m);
-			m = select_neighbours(h, c, m, cap_of(h, l));
+			m = select_neighbours(h, c, m, cap_of(h, l), h->wide ? h->wide + h->dim : NULL);
 			write_links(ln, c, m);
 			unlock_node(h, (uint32_t)n);
 		}
@@ -1640,7 +1751,7 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 	int rc = scratch_get(h, limit, ef, &s);
 	if (rc)
 		return rc;
-	float d = h->dist(query, vec_of(h, ep), h->dim);
+	float d = dist_to(h, query, ep);
 	uint32_t cur = descend(h, query, ep, &d, ml, 0);
 	size_t nres = 0;
 	bool coded = h->sq8 && h->sq_ready;
@@ -1656,7 +1767,7 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 	if (rc == BRAIN_OK && coded) {
 		/* rerank the candidates on the float vectors */
 		for (size_t i = 0; i < nres; i++)
-			s->res[i].d = h->dist(query, vec_of(h, s->res[i].s), h->dim);
+			s->res[i].d = dist_to(h, query, s->res[i].s);
 		size_t n = 0;
 		for (size_t i = 0; i < nres; i++)
 			maxheap_push(s->res, &n, s->res[i]); /* in place: i >= n */
@@ -1706,7 +1817,7 @@ typedef struct hnsw_saved {
 	uint32_t row_align; /* of the flat rows; 0: 4 (images before it) */
 	/* ---- version 2 ---- */
 	uint32_t exact_below; /* HNSW_EXACT_BELOW when saved (capped to 2^32 - 1) */
-	uint32_t reserved;    /* 0 */
+	uint32_t elem;        /* HNSW_ELEMENT: 0 floats, 1 uint8, 2 int8 */
 } hnsw_saved;
 _Static_assert(sizeof(hnsw_saved) == 88, "hnsw header layout");
 /* Version 1 headers end before exact_below. */
@@ -1741,7 +1852,8 @@ static int hnsw_save(const brain_index *index, const brain_index_writer *w)
 	hnsw_saved hd = {HNSW_MAGIC, 2, h->M, h->M0, h->efc, h->graph ? 1u : 0u, ml, ep,
 	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
 	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align,
-	                 (uint32_t)BRAIN_MIN(BRAIN_MAX(below, 0), (int64_t)UINT32_MAX), 0};
+	                 (uint32_t)BRAIN_MIN(BRAIN_MAX(below, 0), (int64_t)UINT32_MAX),
+	                 (uint32_t)h->elem};
 	int rc = w->write(w->payload, &hd, sizeof hd);
 	if (rc == BRAIN_OK && h->cap)
 		rc = w->write(w->payload, h->levels, h->cap);
@@ -1783,7 +1895,7 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 		                "1 and 2 (written by a newer braincore)", hd.version);
 		goto fail;
 	}
-	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.reserved ||
+	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.elem > BRAIN_ELEM_I8 ||
 	    hd.has_store > 1 ||
 	    (hd.has_store && (hd.M < 2 || hd.M > 100 || hd.M0 != 2 * hd.M || hd.efc == 0)) ||
 	    hd.graph > 1 ||
@@ -1813,7 +1925,16 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	h->sq_ready = hd.sq_ready != 0;
 	h->sq_lo = hd.sq_lo;
 	h->sq_step = hd.sq_step;
-	h->code_off = (size_t)h->dim * sizeof(float) + (size_t)(1 + h->M0) * sizeof(link_t);
+	rc = use_elem(h, hd.elem);
+	if (rc) {
+		if (rc == BRAIN_EINVAL) {
+			char why[256];
+			snprintf(why, sizeof why, "%s", brain_errmsg());
+			rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index: %s", why);
+		}
+		goto fail;
+	}
+	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(link_t);
 	top_set(h, hd.entry, hd.max_level);
 	h->saved.loaded = true;
 	h->saved.shape = hd.has_store != 0;
@@ -1854,7 +1975,7 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
 		goto fail;
 	}
-	rc = brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, BRAIN_ELEM_F32, bytes + off,
+	rc = brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, h->elem, bytes + off,
 	                         len - off, &h->store);
 	if (rc)
 		goto fail;
@@ -1888,6 +2009,7 @@ bool brain__hnsw_saved(const brain_index *index, brain_hnsw_saved *out)
 		out->ef_construction = h->efc;
 		out->seed = (int64_t)(h->seed & (uint64_t)INT64_MAX);
 		out->sq8 = h->sq8;
+		out->element = h->elem;
 	}
 	out->exact_below_known = h->saved.exact_below_known;
 	out->exact_below = h->saved.exact_below;
@@ -1898,14 +2020,15 @@ static size_t hnsw_memory_usage(const brain_index *index)
 {
 	const hnsw *h = chnsw_of(index);
 	size_t bytes = sizeof *h + (h->store ? flat->memory_usage(h->store) : 0) + h->cap +
-	               groups_for(h->cap) * sizeof *h->group_at + h->pool_len * sizeof *h->pool;
+	               groups_for(h->cap) * sizeof *h->group_at + h->pool_len * sizeof *h->pool +
+	               (h->wide ? 2 * (size_t)h->dim * sizeof *h->wide : 0);
 	pthread_mutex_lock(&((hnsw *)h)->scratch_lock);
 	for (size_t i = 0; i < h->nspare; i++) {
 		const scratch *sc = h->spare[i];
 		bytes += sizeof(scratch) + sc->tag_cap * sizeof *sc->tag +
 		         (sc->cand_cap + sc->res_cap) * sizeof(struct cand) +
 		         sc->ids_cap * (sizeof *sc->ids + sizeof *sc->dists + sizeof *sc->rows) +
-		         sc->done_cap + sc->qcode_cap;
+		         sc->done_cap + sc->qcode_cap + (sc->wide ? 3 * (size_t)h->dim * sizeof(float) : 0);
 	}
 	pthread_mutex_unlock(&((hnsw *)h)->scratch_lock);
 	return bytes;

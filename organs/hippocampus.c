@@ -605,6 +605,7 @@ static int index_saved(hippocampus *h, brain_msg_index_saved *m)
 		saved_param(m, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, sv.ef_construction);
 		saved_param(m, BRAIN_PARAM_HNSW_SEED, sv.seed);
 		saved_param(m, BRAIN_PARAM_HNSW_SQ8, sv.sq8);
+		saved_param(m, BRAIN_PARAM_HNSW_ELEMENT, sv.element);
 	}
 	if (sv.exact_below_known)
 		saved_param(m, BRAIN_PARAM_HNSW_EXACT_BELOW, sv.exact_below);

@@ -235,12 +235,12 @@ static void dataset_free(dataset *ds)
 
 /* The parameters an index sees through its config's callback. */
 typedef struct params {
-	int64_t m, efc, ef, seed, exact_below, threads, sq8;
+	int64_t m, efc, ef, seed, exact_below, threads, sq8, elem;
 } params;
 
 static params params_default(void)
 {
-	params p = {16, 100, 64, 42, 0, 1, 0};
+	params p = {16, 100, 64, 42, 0, 1, 0, 0};
 	return p;
 }
 
@@ -262,6 +262,8 @@ static int64_t param_cb(void *payload, int param)
 		return p->threads;
 	case BRAIN_PARAM_HNSW_SQ8:
 		return p->sq8;
+	case BRAIN_PARAM_HNSW_ELEMENT:
+		return p->elem;
 	default: {
 		int64_t def = 0;
 		brain_param_bounds(param, NULL, NULL, &def);
@@ -1943,6 +1945,151 @@ static void test_hnsw__save_and_load_vtable(void **state)
 	case_end();
 }
 
+/* ---- 8-bit rows (HNSW_ELEMENT) ------------------------------------------ */
+
+/* Clustered integer vectors an elem row holds exactly. */
+static float *int_vectors(test_rng *rng, uint32_t dim, size_t n, int64_t elem)
+{
+	float *v = xmalloc(n * dim * sizeof *v);
+	float centre[8][64];
+	for (int c = 0; c < 8; c++)
+		for (uint32_t i = 0; i < dim; i++)
+			centre[c][i] = (float)(40 + (int)(test_rng_next(rng) % 176));
+	for (size_t r = 0; r < n; r++) {
+		int c = (int)(test_rng_next(rng) % 8);
+		for (uint32_t i = 0; i < dim; i++) {
+			int x = (int)centre[c][i] + (int)(test_rng_next(rng) % 61) - 30;
+			v[r * dim + i] = (float)(elem == BRAIN_ELEM_I8 ? x - 128 : x);
+		}
+	}
+	return v;
+}
+
+/* An index of 8-bit rows answers exactly as one of float rows holding the
+ * same integers: the 8-bit kernels give the float kernels' bits, so a
+ * single-threaded build makes the same graph, and every search the same
+ * slots at the same distances, through churn too. */
+static void test_hnsw__8bit_rows_search_as_float_rows(void **state)
+{
+	(void)state;
+	static const int64_t elems[] = {BRAIN_ELEM_U8, BRAIN_ELEM_I8};
+	static const int metrics[] = {BRAIN_METRIC_L2, BRAIN_METRIC_IP};
+	for (size_t e = 0; e < BRAIN_ARRAY_LEN(elems); e++) {
+		for (size_t mi = 0; mi < BRAIN_ARRAY_LEN(metrics); mi++) {
+			test_rng rng = {1201 + 10 * e + mi};
+			uint32_t dim = 48, n = 1200;
+			params pf = params_default(), p8 = params_default();
+			pf.efc = p8.efc = 60;
+			p8.elem = elems[e];
+			brain_index *ixf = open_ix(hnsw, dim, metrics[mi], n, &pf);
+			brain_index *ix8 = open_ix(hnsw, dim, metrics[mi], n, &p8);
+			assert_int_equal(hnsw->reserve(ixf, n), 0);
+			assert_int_equal(hnsw->reserve(ix8, n), 0);
+			float *data = int_vectors(&rng, dim, n, elems[e]);
+			uint32_t *slots = xmalloc(n * sizeof *slots);
+			for (uint32_t i = 0; i < n; i++)
+				slots[i] = i;
+			assert_int_equal(hnsw->add_batch(ixf, slots, data, 900), 0);
+			assert_int_equal(hnsw->add_batch(ix8, slots, data, 900), 0);
+			for (uint32_t i = 900; i < n; i++) {
+				assert_int_equal(hnsw->add(ixf, i, data + (size_t)i * dim), 0);
+				assert_int_equal(hnsw->add(ix8, i, data + (size_t)i * dim), 0);
+			}
+			for (uint32_t i = 0; i < n; i += 9) {
+				assert_int_equal(hnsw->remove(ixf, i), 0);
+				assert_int_equal(hnsw->remove(ix8, i), 0);
+			}
+			for (uint32_t i = 0; i < n; i += 27) { /* slots reused */
+				assert_int_equal(hnsw->add(ixf, i, data + (size_t)(n - 1 - i) * dim), 0);
+				assert_int_equal(hnsw->add(ix8, i, data + (size_t)(n - 1 - i) * dim), 0);
+			}
+			float got[48];
+			assert_int_equal(hnsw->get(ix8, 5, got), 0);
+			assert_memory_equal(got, data + 5 * dim, dim * sizeof *got);
+			uint32_t a[K], b[K];
+			float da[K], db[K];
+			for (int qi = 0; qi < 40; qi++) {
+				float q[48];
+				for (uint32_t i = 0; i < dim; i++) /* float queries */
+					q[i] = data[(size_t)(qi * 7) * dim + i] + 0.25f * (float)(qi % 5);
+				for (int64_t ef = 1; ef <= 64; ef *= 4) {
+					pf.ef = p8.ef = ef;
+					size_t fa = 0, fb = 0;
+					assert_int_equal(hnsw->search(ixf, q, K, NULL, a, da, &fa), 0);
+					assert_int_equal(hnsw->search(ix8, q, K, NULL, b, db, &fb), 0);
+					assert_int_equal(fa, fb);
+					assert_memory_equal(a, b, fa * sizeof *a);
+					assert_memory_equal(da, db, fa * sizeof *da);
+				}
+			}
+			/* the rows take a quarter of the bytes */
+			assert_true(hnsw->memory_usage(ix8) < hnsw->memory_usage(ixf));
+			/* saved and loaded, the 8-bit index answers alike */
+			buffer buf = save_ix(ix8);
+			unsigned char *img = aligned_copy(buf.data, buf.len);
+			brain_index_config cfg = config_for(dim, metrics[mi], n, &p8);
+			brain_index *loaded = NULL;
+			assert_int_equal(hnsw->load(&cfg, img, buf.len, &loaded), 0);
+			brain_hnsw_saved sv;
+			assert_true(brain__hnsw_saved(loaded, &sv));
+			assert_int_equal(sv.element, elems[e]);
+			pf.ef = p8.ef = 16;
+			for (int qi = 0; qi < 20; qi++) {
+				const float *q = data + (size_t)(qi * 11) * dim;
+				size_t fa = 0, fb = 0;
+				assert_int_equal(hnsw->search(ixf, q, K, NULL, a, da, &fa), 0);
+				assert_int_equal(hnsw->search(loaded, q, K, NULL, b, db, &fb), 0);
+				assert_int_equal(fa, fb);
+				assert_memory_equal(a, b, fa * sizeof *a);
+			}
+			hnsw->close(loaded);
+			free(img);
+			free(buf.data);
+			free(slots);
+			free(data);
+			hnsw->close(ixf);
+			hnsw->close(ix8);
+		}
+	}
+}
+
+/* 8-bit rows take only what they hold exactly, a batch all or nothing,
+ * and only under L2 or IP and without HNSW_SQ8. */
+static void test_hnsw__8bit_rows_refuse_what_they_cannot_hold(void **state)
+{
+	(void)state;
+	params p = params_default();
+	p.elem = BRAIN_ELEM_U8;
+	brain_index *ix = open_ix(hnsw, 4, BRAIN_METRIC_L2, 100, &p);
+	assert_int_equal(hnsw->reserve(ix, 100), 0);
+	float ok[4] = {0, 255, 7, 8}, bad[4] = {1, 2, 256, 3}, half[4] = {1, 2.5f, 3, 4};
+	assert_int_equal(hnsw->add(ix, 0, ok), 0);
+	assert_int_equal(hnsw->add(ix, 1, bad), BRAIN_EINVAL);
+	assert_int_equal(hnsw->add(ix, 1, half), BRAIN_EINVAL);
+	float rows[3 * 4] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, -1, 12};
+	uint32_t slots[3] = {1, 2, 3};
+	assert_int_equal(hnsw->add_batch(ix, slots, rows, 3), BRAIN_EINVAL);
+	assert_non_null(strstr(brain_errmsg(), "row 2"));
+	float got[4];
+	for (uint32_t sl = 1; sl <= 3; sl++)
+		assert_int_not_equal(hnsw->get(ix, sl, got), BRAIN_OK);
+	uint32_t found_slots[4];
+	float d[4];
+	size_t found = 0;
+	assert_int_equal(hnsw->search(ix, ok, 4, NULL, found_slots, d, &found), 0);
+	assert_int_equal(found, 1);
+	hnsw->close(ix);
+	/* cosine, and SQ8 with 8-bit rows: refused at the first reserve */
+	ix = open_ix(hnsw, 4, BRAIN_METRIC_COSINE, 100, &p);
+	assert_int_equal(hnsw->reserve(ix, 10), BRAIN_EINVAL);
+	hnsw->close(ix);
+	p.sq8 = 1;
+	ix = open_ix(hnsw, 4, BRAIN_METRIC_L2, 100, &p);
+	assert_int_equal(hnsw->reserve(ix, 10), BRAIN_EINVAL);
+	hnsw->close(ix);
+}
+
+
 /* ---- 7. concurrency ----------------------------------------------------- */
 
 #define CSLOTS 4000
@@ -2370,6 +2517,8 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__persistence_on_disk),
 		TEST(test_hnsw__auto_crosses_the_threshold),
 		TEST(test_hnsw__reopen_takes_back_the_graph_parameters),
+		TEST(test_hnsw__8bit_rows_search_as_float_rows),
+		TEST(test_hnsw__8bit_rows_refuse_what_they_cannot_hold),
 		TEST(test_hnsw__save_and_load_vtable),
 		TEST(test_hnsw__concurrent_searches_agree),
 		TEST(test_hnsw__load_rejects_garbage),

@@ -77,6 +77,14 @@ extern "C" {
  *                           _SEED report the graph it has; opening with
  *                           BRAIN_INDEX_HNSW sets it to 0 again. Other parameters start
  *                           at their defaults on every open.
+ * HNSW_ELEMENT              how the HNSW index stores each component: 0 a float; 1 a uint8,
+ *                           2 an int8 (a quarter of the memory and of the bytes a search
+ *                           reads). With 1 or 2 every component added must be an integer
+ *                           in 0..255 or -128..127 (else BRAIN_EINVAL, nothing added): for
+ *                           pixels, SIFT descriptors, int8 embeddings. Distances are those of
+ *                           the same integers stored as floats, bit for bit. Metric L2 or
+ *                           IP only; not with HNSW_SQ8. Read when the first vector is
+ *                           added; saved with the graph.
  * CHECKPOINT_WAL_BYTES      an on-disk brain checkpoints in the background when its
  *                           write-ahead log passes this size and a quarter of the last
  *                           checkpoint's size (so rewriting a big brain stays rare);
@@ -92,6 +100,7 @@ extern "C" {
 	X(HNSW_SQ8, 303, 0, 1, 0)                                                      \
 	X(HNSW_SEED, 304, 0, INT64_MAX, 42)                                            \
 	X(HNSW_EXACT_BELOW, 305, 0, UINT32_MAX, 10000)                                 \
+	X(HNSW_ELEMENT, 306, 0, 2, 0)                                                  \
 	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
 	X(RECALL_IMPORTANCE_WEIGHT, 101, 0, 1000, 200)                                 \
 	X(THINK_MIN_SCORE, 200, -1000, 1000, 250)                                      \
