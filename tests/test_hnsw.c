@@ -2089,6 +2089,87 @@ static void test_hnsw__8bit_rows_refuse_what_they_cannot_hold(void **state)
 	hnsw->close(ix);
 }
 
+/* Through the API: an 8-bit brain (HNSW_ELEMENT 1) answers as a float
+ * brain given the same integers; what its rows cannot hold is refused
+ * before it reaches the log, so the brain still opens after a crash; the
+ * checkpoint keeps the 8-bit graph and the element, and the log's adds
+ * replay into it. */
+static void test_hnsw__8bit_brain_through_the_api(void **state)
+{
+	(void)state;
+	size_t n = 1500, nb = 1000;
+	test_rng rng = {1301};
+	float *data = int_vectors(&rng, PDIM, n, BRAIN_ELEM_U8);
+	float *queries = xmalloc(PQ * PDIM * sizeof *queries);
+	for (size_t q = 0; q < PQ; q++)
+		for (uint32_t i = 0; i < PDIM; i++)
+			queries[q * PDIM + i] = data[q * 29 * PDIM + i] + 0.5f;
+	uint64_t *ids = ids_for(n);
+	memfs *fs8 = NULL, *fsf = NULL;
+	brain_t *b8 = open_new_disk(&fs8, BRAIN_INDEX_HNSW);
+	brain_t *bf = open_new_disk(&fsf, BRAIN_INDEX_HNSW);
+	brain_t *both[2] = {b8, bf};
+	for (int i = 0; i < 2; i++) {
+		set_param(both[i], BRAIN_PARAM_THREADS, 1);
+		set_param(both[i], BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 40);
+		set_param(both[i], BRAIN_PARAM_HNSW_EF_SEARCH, 16);
+	}
+	set_param(b8, BRAIN_PARAM_HNSW_ELEMENT, 1);
+	for (int i = 0; i < 2; i++) {
+		add_batch(both[i], ids, data, nb);
+		assert_int_equal(brain_checkpoint(both[i]), 0);
+		for (size_t j = nb; j < n; j++)
+			assert_int_equal(brain_add(both[i], ids[j], data + j * PDIM), 0);
+	}
+	/* refused, and nothing of it kept */
+	float bad[PDIM], row[PDIM];
+	memcpy(bad, data, sizeof bad);
+	bad[3] = 256.0f;
+	assert_int_equal(brain_add(b8, id_of(n), bad), BRAIN_EINVAL);
+	assert_non_null(strstr(brain_errmsg(), "256"));
+	bad[3] = 0.5f;
+	assert_int_equal(brain_update_vector(b8, ids[7], bad), BRAIN_EINVAL);
+	float *rows = xmalloc(3 * PDIM * sizeof *rows);
+	memcpy(rows, data, 3 * PDIM * sizeof *rows);
+	rows[2 * PDIM + 1] = -1.0f;
+	uint64_t more[3] = {id_of(n), id_of(n + 1), id_of(n + 2)};
+	assert_int_equal(brain_add_batch(b8, more, rows, 3), BRAIN_EINVAL);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(brain_get_vector(b8, more[i], row), BRAIN_ENOTFOUND);
+	assert_int_equal(brain_get_vector(b8, ids[7], row), 0);
+	assert_memory_equal(row, data + 7 * PDIM, sizeof row);
+
+	answers *a8 = xmalloc(sizeof *a8), *af = xmalloc(sizeof *af);
+	ask(b8, queries, PQ, PDIM, a8);
+	ask(bf, queries, PQ, PDIM, af);
+	same_asked(a8, af);
+
+	/* a crash: the checkpoint's 8-bit graph, then the log's 500 adds */
+	memfs *crashed = memfs_clone(fs8);
+	assert_non_null(crashed);
+	brain_options o = opts_on(crashed, BRAIN_INDEX_AUTO);
+	brain_t *again = open_with("b", &o);
+	assert_int_equal(get_param(again, BRAIN_PARAM_HNSW_ELEMENT), 1);
+	assert_int_equal(get_param(again, BRAIN_PARAM_HNSW_EXACT_BELOW), 0);
+	set_param(again, BRAIN_PARAM_HNSW_EF_SEARCH, 16);
+	ask(again, queries, PQ, PDIM, a8);
+	same_asked(a8, af);
+	assert_int_equal(brain_add(again, id_of(n), bad), BRAIN_EINVAL);
+	assert_int_equal(brain_close(again), 0);
+	memfs_free(crashed);
+
+	assert_int_equal(brain_close(b8), 0);
+	assert_int_equal(brain_close(bf), 0);
+	free(a8);
+	free(af);
+	free(rows);
+	free(ids);
+	free(queries);
+	free(data);
+	memfs_free(fs8);
+	memfs_free(fsf);
+}
+
 
 /* ---- 7. concurrency ----------------------------------------------------- */
 
@@ -2519,6 +2600,7 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__reopen_takes_back_the_graph_parameters),
 		TEST(test_hnsw__8bit_rows_search_as_float_rows),
 		TEST(test_hnsw__8bit_rows_refuse_what_they_cannot_hold),
+		TEST(test_hnsw__8bit_brain_through_the_api),
 		TEST(test_hnsw__save_and_load_vtable),
 		TEST(test_hnsw__concurrent_searches_agree),
 		TEST(test_hnsw__load_rejects_garbage),
