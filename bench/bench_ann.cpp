@@ -21,6 +21,11 @@
 // build / n, and what the index says it holds (braincore: brain_get_stats
 // index_bytes; hnswlib: level-0 block + upper-level link lists) / n.
 //
+// --u8 (sets of integers in 0..255 under L2: SIFT, Fashion-MNIST): also
+// braincore-u8, a brain with HNSW_ELEMENT = 1 (uint8 rows, float queries),
+// and hnswlib-u8, HierarchicalNSW<int> over L2SpaceI (uint8 rows and
+// uint8 queries). braincore-u8 is compared with both hnswlibs.
+//
 // Search: for each ef (BRAIN_PARAM_HNSW_EF_SEARCH / setEf), every query
 // once, one at a time on one thread, k = 10; --passes passes (default 3)
 // over the whole ef list, the impls taking turns at each ef; QPS =
@@ -65,10 +70,18 @@ const size_t kK = 10;
 // this file builds either way.
 const int kParamHnswSq8 = 303;
 
+// BRAIN_PARAM_HNSW_ELEMENT (1: uint8 rows), likewise.
+const int kParamHnswElement = 306;
+
+bool have_param(int param, const char *name)
+{
+	const char *n = brain_param_name(param);
+	return n && std::strcmp(n, name) == 0;
+}
+
 bool have_sq8()
 {
-	const char *n = brain_param_name(kParamHnswSq8);
-	return n && std::strcmp(n, "HNSW_SQ8") == 0;
+	return have_param(kParamHnswSq8, "HNSW_SQ8");
 }
 
 // CPU seconds of the whole process (all threads).
@@ -187,6 +200,23 @@ struct Dataset {
 	std::vector<int32_t> gt; // nq * gt_k
 };
 
+// Every value is an integer in 0..255: the set fits uint8 rows exactly.
+bool all_bytes(const std::vector<float> &v)
+{
+	for (float x : v)
+		if (!(x >= 0.0f && x <= 255.0f) || x != std::floor(x))
+			return false;
+	return true;
+}
+
+std::vector<uint8_t> as_bytes(const std::vector<float> &v)
+{
+	std::vector<uint8_t> b(v.size());
+	for (size_t i = 0; i < v.size(); i++)
+		b[i] = (uint8_t)v[i];
+	return b;
+}
+
 // `dir`/base.fvecs, or the one `dir`/*_base.fvecs (sift1M style).
 std::string find_file(const std::string &dir, const std::string &stem, const std::string &ext,
                       bool required)
@@ -270,6 +300,8 @@ struct Point {
 	std::vector<double> pass_s;
 };
 
+struct Dataset;
+
 struct Impl {
 	std::string name;
 	bool tunable = true; // ef changes anything
@@ -279,7 +311,15 @@ struct Impl {
 	virtual void set_ef(size_t ef) = 0;
 	// k nearest to q into ids; returns how many.
 	virtual size_t search(const float *q, size_t k, uint64_t *ids) = 0;
+	// The same for query qi of ds (an impl that keeps its own copy of the
+	// queries, in its own element type, answers from that).
+	virtual size_t search_query(const Dataset &ds, size_t qi, size_t k, uint64_t *ids);
 };
+
+size_t Impl::search_query(const Dataset &ds, size_t qi, size_t k, uint64_t *ids)
+{
+	return search(ds.query.data() + qi * ds.dim, k, ids);
+}
 
 double per_vector(size_t before, size_t after, size_t n)
 {
@@ -312,11 +352,15 @@ void set_param(brain_t *b, int param, int64_t v, const std::string &who)
 		    "): " + brain_errmsg());
 }
 
+// How braincore's graph holds the vectors: float rows; float rows with
+// an 8-bit copy for the walk (HNSW_SQ8); uint8 rows (HNSW_ELEMENT 1).
+enum class Rows { F32, SQ8, U8 };
+
 // An in-memory brain for n of the set's vectors, with the build's
 // parameters. index: BRAIN_INDEX_HNSW (a graph from the first vector) or
 // BRAIN_INDEX_FLAT.
 brain_t *open_brain(const Dataset &ds, size_t n, const std::string &name, int index, size_t m,
-                    size_t efc, size_t threads, bool sq8)
+                    size_t efc, size_t threads, Rows rows)
 {
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
@@ -333,8 +377,10 @@ brain_t *open_brain(const Dataset &ds, size_t n, const std::string &name, int in
 		set_param(b, BRAIN_PARAM_HNSW_M, (int64_t)m, name);
 		set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, (int64_t)efc, name);
 		set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 0, name);
-		if (sq8)
+		if (rows == Rows::SQ8)
 			set_param(b, kParamHnswSq8, 1, name);
+		if (rows == Rows::U8)
+			set_param(b, kParamHnswElement, 1, name);
 	}
 	return b;
 }
@@ -348,7 +394,7 @@ std::vector<uint64_t> row_ids(size_t n)
 }
 
 std::unique_ptr<BrainImpl> build_brain(const Dataset &ds, const std::string &name, int index,
-                                       size_t m, size_t efc, size_t threads, bool sq8)
+                                       size_t m, size_t efc, size_t threads, Rows rows)
 {
 	std::unique_ptr<BrainImpl> im(new BrainImpl);
 	im->name = name;
@@ -356,7 +402,7 @@ std::unique_ptr<BrainImpl> build_brain(const Dataset &ds, const std::string &nam
 	std::vector<uint64_t> ids = row_ids(ds.n);
 	bench::trim_heap();
 	size_t before = bench::rss_bytes();
-	im->b = open_brain(ds, ds.n, name, index, m, efc, threads, sq8);
+	im->b = open_brain(ds, ds.n, name, index, m, efc, threads, rows);
 	double t0 = now_s(), c0 = cpu_s();
 	if (brain_add_batch(im->b, ids.data(), ds.base.data(), ds.n))
 		die(name + ": brain_add_batch: " + brain_errmsg());
@@ -399,11 +445,22 @@ void parallel_for(size_t n, size_t threads, Fn fn)
 		w.join();
 }
 
+// hnswlib over float rows (D = float: L2Space, InnerProductSpace) or
+// uint8 rows (D = int: L2SpaceI, whose queries are uint8 rows too).
+template <class D>
 struct HnswImpl : Impl {
-	std::unique_ptr<hnswlib::SpaceInterface<float>> space;
-	std::unique_ptr<hnswlib::HierarchicalNSW<float>> h;
+	std::unique_ptr<hnswlib::SpaceInterface<D>> space;
+	std::unique_ptr<hnswlib::HierarchicalNSW<D>> h;
+	std::vector<uint8_t> queries; // D = int: the queries as uint8 rows
 	void set_ef(size_t ef) override { h->setEf(ef); }
-	size_t search(const float *q, size_t k, uint64_t *ids) override
+	size_t search(const float *q, size_t k, uint64_t *ids) override { return knn(q, k, ids); }
+	size_t search_query(const Dataset &ds, size_t qi, size_t k, uint64_t *ids) override
+	{
+		if (queries.empty())
+			return Impl::search_query(ds, qi, k, ids);
+		return knn(queries.data() + qi * ds.dim, k, ids);
+	}
+	size_t knn(const void *q, size_t k, uint64_t *ids)
 	{
 		auto res = h->searchKnn(q, k);
 		size_t found = res.size();
@@ -415,20 +472,23 @@ struct HnswImpl : Impl {
 	}
 };
 
-std::unique_ptr<HnswImpl> build_hnswlib(const Dataset &ds, size_t m, size_t efc, size_t threads)
+// rows: the base as hnswlib takes it (float or uint8 rows of ds.dim).
+template <class D>
+std::unique_ptr<HnswImpl<D>> build_hnswlib(const Dataset &ds, const std::string &name,
+                                           hnswlib::SpaceInterface<D> *space, const void *rows,
+                                           size_t m, size_t efc, size_t threads)
 {
-	std::unique_ptr<HnswImpl> im(new HnswImpl);
-	im->name = "hnswlib";
+	std::unique_ptr<HnswImpl<D>> im(new HnswImpl<D>);
+	im->name = name;
+	im->space.reset(space);
+	size_t row_bytes = space->get_data_size();
 	bench::trim_heap();
 	size_t before = bench::rss_bytes();
-	if (ds.metric == Metric::L2)
-		im->space.reset(new hnswlib::L2Space(ds.dim));
-	else
-		im->space.reset(new hnswlib::InnerProductSpace(ds.dim));
-	im->h.reset(new hnswlib::HierarchicalNSW<float>(im->space.get(), ds.n, m, efc));
+	im->h.reset(new hnswlib::HierarchicalNSW<D>(space, ds.n, m, efc));
 	double t0 = now_s(), c0 = cpu_s();
-	hnswlib::HierarchicalNSW<float> *h = im->h.get();
-	parallel_for(ds.n, threads, [&](size_t i) { h->addPoint(ds.base.data() + i * ds.dim, i); });
+	hnswlib::HierarchicalNSW<D> *h = im->h.get();
+	const char *base = (const char *)rows;
+	parallel_for(ds.n, threads, [&](size_t i) { h->addPoint(base + i * row_bytes, i); });
 	im->build_s = now_s() - t0;
 	im->build_cpu_s = cpu_s() - c0;
 	bench::trim_heap();
@@ -448,7 +508,7 @@ double run_pass(Impl &im, const Dataset &ds, double *recall)
 	std::vector<uint64_t> got(ds.nq * kK, UINT64_MAX);
 	double t0 = now_s();
 	for (size_t q = 0; q < ds.nq; q++)
-		im.search(ds.query.data() + q * ds.dim, kK, got.data() + q * kK);
+		im.search_query(ds, q, kK, got.data() + q * kK);
 	double t = now_s() - t0;
 	if (recall) {
 		size_t hits = 0;
@@ -535,7 +595,7 @@ int make_groundtruth(const std::string &dir, const std::string &out_dir,
 	std::fprintf(stderr, "bench_ann: exact top-%zu of %zu queries over %zu x %zu-d (%s), %zu threads\n",
 	             gt_k, ds.nq, ds.n, ds.dim, metric_name(ds.metric), threads);
 	double t0 = now_s();
-	std::unique_ptr<BrainImpl> flat = build_brain(ds, "flat", BRAIN_INDEX_FLAT, 0, 0, threads, false);
+	std::unique_ptr<BrainImpl> flat = build_brain(ds, "flat", BRAIN_INDEX_FLAT, 0, 0, threads, Rows::F32);
 	std::vector<int32_t> ids(ds.nq * gt_k);
 	std::vector<float> dist(ds.nq * gt_k);
 	parallel_for(ds.nq, threads, [&](size_t q) {
@@ -575,6 +635,10 @@ void usage()
 	    "  --passes P         timed passes per ef, fastest counts (default 3)\n"
 	    "  --sq8              also braincore with BRAIN_PARAM_HNSW_SQ8 = 1 (braincore-sq8;\n"
 	    "                     skipped when the library has no such parameter)\n"
+	    "  --u8               also braincore with BRAIN_PARAM_HNSW_ELEMENT = 1 (braincore-u8)\n"
+	    "                     and hnswlib over uint8 rows (hnswlib-u8: L2SpaceI, uint8\n"
+	    "                     queries), when the metric is L2 and every base and query value\n"
+	    "                     is an integer in 0..255 (else both are skipped, saying why)\n"
 	    "  --index hnsw|flat  braincore's index (flat: exact, one point, for testing)\n"
 	    "  --skip-hnswlib     braincore only\n"
 	    "  --build-only       build and report build time and memory, no searches\n"
@@ -601,7 +665,7 @@ void crossover(const Dataset &ds, const std::vector<size_t> &sizes, size_t m, si
 	for (size_t n : sizes) {
 		if (n > ds.n)
 			break;
-		brain_t *b = open_brain(ds, n, "crossover", BRAIN_INDEX_HNSW, m, efc, 1, false);
+		brain_t *b = open_brain(ds, n, "crossover", BRAIN_INDEX_HNSW, m, efc, 1, Rows::F32);
 		std::vector<uint64_t> ids = row_ids(n);
 		double t0 = now_s();
 		if (brain_add_batch(b, ids.data(), ds.base.data(), n))
@@ -648,7 +712,7 @@ int main(int argc, char **argv)
 	       gt_k = 100;
 	std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512};
 	std::vector<size_t> crossover_sizes;
-	bool sq8 = false, skip_hnswlib = false, build_only = false, make_gt = false,
+	bool sq8 = false, u8 = false, skip_hnswlib = false, build_only = false, make_gt = false,
 	     threads_given = false;
 	for (int i = 1; i < argc; i++) {
 		std::string a = argv[i], v;
@@ -689,6 +753,8 @@ int main(int argc, char **argv)
 			passes = std::max<size_t>(1, number());
 		else if (key == "--sq8")
 			sq8 = true;
+		else if (key == "--u8")
+			u8 = true;
 		else if (key == "--index")
 			index_arg = value();
 		else if (key == "--skip-hnswlib")
@@ -764,6 +830,21 @@ int main(int argc, char **argv)
 	if (sq8_missing)
 		std::printf("- braincore-sq8: skipped, this library has no BRAIN_PARAM_HNSW_SQ8 (%d)\n",
 		            kParamHnswSq8);
+	if (u8) {
+		std::string why;
+		if (index != BRAIN_INDEX_HNSW)
+			why = "--index flat";
+		else if (!have_param(kParamHnswElement, "HNSW_ELEMENT"))
+			why = fmt("this library has no BRAIN_PARAM_HNSW_ELEMENT (%d)", kParamHnswElement);
+		else if (ds.metric != Metric::L2)
+			why = "hnswlib's uint8 space (L2SpaceI) is L2 only";
+		else if (!all_bytes(ds.base) || !all_bytes(ds.query))
+			why = "not every value of the set is an integer in 0..255";
+		if (!why.empty()) {
+			std::printf("- braincore-u8, hnswlib-u8: skipped, %s\n", why.c_str());
+			u8 = false;
+		}
+	}
 	std::string load;
 	{
 		std::ifstream la("/proc/loadavg");
@@ -779,17 +860,52 @@ int main(int argc, char **argv)
 
 	std::vector<std::unique_ptr<Impl>> impls;
 	impls.emplace_back(build_brain(ds, index == BRAIN_INDEX_FLAT ? "braincore-flat" : "braincore",
-	                               index, m, efc, threads, false));
+	                               index, m, efc, threads, Rows::F32));
 	std::fprintf(stderr, "bench_ann: %s built in %.2f s\n", impls.back()->name.c_str(),
 	             impls.back()->build_s);
 	if (sq8 && index == BRAIN_INDEX_HNSW) {
-		impls.emplace_back(build_brain(ds, "braincore-sq8", index, m, efc, threads, true));
+		impls.emplace_back(
+		    build_brain(ds, "braincore-sq8", index, m, efc, threads, Rows::SQ8));
 		std::fprintf(stderr, "bench_ann: braincore-sq8 built in %.2f s\n", impls.back()->build_s);
 	}
+	if (u8) {
+		impls.emplace_back(build_brain(ds, "braincore-u8", index, m, efc, threads, Rows::U8));
+		std::fprintf(stderr, "bench_ann: braincore-u8 built in %.2f s\n", impls.back()->build_s);
+	}
 	if (!skip_hnswlib) {
-		impls.emplace_back(build_hnswlib(ds, m, efc, threads));
+		hnswlib::SpaceInterface<float> *space;
+		if (ds.metric == Metric::L2)
+			space = new hnswlib::L2Space(ds.dim);
+		else
+			space = new hnswlib::InnerProductSpace(ds.dim);
+		impls.emplace_back(
+		    build_hnswlib<float>(ds, "hnswlib", space, ds.base.data(), m, efc, threads));
 		std::fprintf(stderr, "bench_ann: hnswlib built in %.2f s\n", impls.back()->build_s);
 	}
+	if (!skip_hnswlib && u8) {
+		std::vector<uint8_t> rows = as_bytes(ds.base);
+		auto im = build_hnswlib<int>(ds, "hnswlib-u8", new hnswlib::L2SpaceI(ds.dim),
+		                             rows.data(), m, efc, threads);
+		im->queries = as_bytes(ds.query);
+		impls.emplace_back(std::move(im));
+		std::fprintf(stderr, "bench_ann: hnswlib-u8 built in %.2f s\n", impls.back()->build_s);
+	}
+	// braincore's impls are measured against hnswlib; braincore-u8 also
+	// against hnswlib-u8
+	auto named = [&](const char *name) -> const Impl * {
+		for (auto &im : impls)
+			if (im->name == name)
+				return im.get();
+		return nullptr;
+	};
+	auto is_hnswlib = [](const Impl &im) { return im.name.compare(0, 7, "hnswlib") == 0; };
+	const Impl *peer = named("hnswlib");
+	std::vector<std::pair<const Impl *, const Impl *>> pairs;
+	for (auto &im : impls)
+		if (peer && !is_hnswlib(*im))
+			pairs.emplace_back(im.get(), peer);
+	if (named("braincore-u8") && named("hnswlib-u8"))
+		pairs.emplace_back(named("braincore-u8"), named("hnswlib-u8"));
 
 	if (!build_only) {
 		// point i of a tunable impl is efs[i]; an exact impl has one point
@@ -847,37 +963,36 @@ int main(int argc, char **argv)
 				std::printf("| %s | %s | %.4f | %.0f |\n", im->name.c_str(),
 				            pt.ef ? std::to_string(pt.ef).c_str() : "exact", pt.recall, pt.qps);
 		// Same ef, much worse recall: something is wrong in the graph.
-		const Impl *peer = skip_hnswlib ? nullptr : impls.back().get();
-		for (auto &im : impls)
-			if (peer && im.get() != peer && im->tunable)
-				for (size_t i = 0; i < im->points.size() && i < peer->points.size(); i++)
-					if (peer->points[i].recall - im->points[i].recall > 0.05)
-						std::printf("\nWARNING: %s recall@10 %.4f at ef %zu, hnswlib %.4f\n",
+		for (auto &pr : pairs) {
+			const Impl *im = pr.first, *p = pr.second;
+			if (im->tunable)
+				for (size_t i = 0; i < im->points.size() && i < p->points.size(); i++)
+					if (p->points[i].recall - im->points[i].recall > 0.05)
+						std::printf("\nWARNING: %s recall@10 %.4f at ef %zu, %s %.4f\n",
 						            im->name.c_str(), im->points[i].recall, im->points[i].ef,
-						            peer->points[i].recall);
+						            p->name.c_str(), p->points[i].recall);
+		}
 	}
-	const Impl *peer = skip_hnswlib ? nullptr : impls.back().get();
 	const double targets[] = {0.90, 0.95, 0.99};
-	if (peer) {
+	if (!pairs.empty()) {
 		std::printf("\n## Ratios (> 1: braincore better)\n\n| braincore | vs | QPS ratio @0.90 | "
 		            "QPS ratio @0.95 | QPS ratio @0.99 | build time ratio | bytes/vector ratio "
 		            "(RSS) | (index) |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
-		for (auto &im : impls) {
-			if (im.get() == peer)
-				continue;
-			std::printf("| %s | %s |", im->name.c_str(), peer->name.c_str());
+		for (auto &pr : pairs) {
+			const Impl *im = pr.first, *p = pr.second;
+			std::printf("| %s | %s |", im->name.c_str(), p->name.c_str());
 			for (double t : targets) {
 				std::string w1, w2;
 				double a = build_only ? NAN : qps_at(*im, t, &w1);
-				double b = build_only ? NAN : qps_at(*peer, t, &w2);
+				double b = build_only ? NAN : qps_at(*p, t, &w2);
 				if (std::isfinite(a) && std::isfinite(b))
 					std::printf(" %.2f (%.0f / %.0f) |", a / b, a, b);
 				else
 					std::printf(" n/a |");
 			}
-			std::printf(" %.2f | %.2f | %.2f |\n", peer->build_s / im->build_s,
-			            im->rss_bpv > 0 ? peer->rss_bpv / im->rss_bpv : NAN,
-			            peer->index_bpv / im->index_bpv);
+			std::printf(" %.2f | %.2f | %.2f |\n", p->build_s / im->build_s,
+			            im->rss_bpv > 0 ? p->rss_bpv / im->rss_bpv : NAN,
+			            p->index_bpv / im->index_bpv);
 		}
 		std::printf("\nQPS ratio = braincore QPS / hnswlib QPS at that recall@10 (each "
 		            "interpolated linearly in log QPS between its two ef points around it, or the "
@@ -920,7 +1035,7 @@ int main(int argc, char **argv)
 			for (auto &pt : im->points)
 				if (pt.ef == 64 || (!im->tunable && pt.ef == 0))
 					r64 = fmt("%.4f", pt.recall);
-			bool is_peer = im.get() == peer;
+			bool is_peer = is_hnswlib(*im);
 			f << "| " << ds.name << " | " << im->name << " | " << threads << " | "
 			  << fmt("%.2f", im->build_s) << " | "
 			  << (peer && !is_peer ? fmt("%.2f", peer->build_s / im->build_s) : "") << " | "

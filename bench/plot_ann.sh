@@ -5,7 +5,7 @@
 #
 # PREFIX is bench_ann's CSV prefix (--csv, or its --json path without
 # .json, then "-"): every PREFIX<impl>.csv (lines "recall,qps,ef") becomes
-# one curve, braincore variants first, hnswlib last. x = recall@10 from
+# one curve, braincore variants first, hnswlib's last. x = recall@10 from
 # 0.5 to 1, y = queries per second on a log scale. Needs gnuplot (Debian:
 # gnuplot-nox).
 set -eu
@@ -28,8 +28,10 @@ for f in "$prefix"braincore.csv "$prefix"braincore-sq8.csv "$prefix"braincore*.c
 	seen="$seen $impl"
 	case $impl in
 	*'*'*) continue ;;
+	hnswlib-u8) style="lw 2 pt 4 dt 2 lc rgb '#ff7f0e'" ;;
 	hnswlib*) style="lw 2 pt 6 dt 2 lc rgb '#d62728'" ;;
 	*sq8*) style="lw 2 pt 9 lc rgb '#2ca02c'" ;;
+	*u8*) style="lw 2 pt 5 lc rgb '#9467bd'" ;;
 	*flat*) style="ps 2 pt 5 lc rgb '#7f7f7f'" ;;
 	*) style="lw 2 pt 7 lc rgb '#1f77b4'" ;;
 	esac

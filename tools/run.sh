@@ -130,7 +130,8 @@ ann)
 	# on ngt-sift5k and glove100-100k (../shared/data, else GloVe prepared
 	# from npm) and Fashion-MNIST (prepared from Debian's package):
 	# one-thread build and the recall@10 / QPS curves, then a two-thread
-	# build (and ef 64, to see that recall holds). QPS: the fastest of 5
+	# build (and ef 64, to see that recall holds); on sets of bytes (SIFT,
+	# Fashion-MNIST) also uint8 rows, both libraries (--u8). QPS: the fastest of 5
 	# passes over the ef list. Full output in
 	# build/ann/results; curves in docs/bench/<set>-recall-qps.png; one
 	# summary table in build/ann/results/summary.md; the exact scan against
@@ -172,11 +173,11 @@ ann)
 		echo "run.sh: bench_ann on $name" >&2
 		# (no tee: sh has no pipefail, and a failed run must stop here)
 		status=0
-		"$bench_ann" --data "$d" --threads 1 --sq8 --passes 5 --json "$res/$name.json" \
+		"$bench_ann" --data "$d" --threads 1 --sq8 --u8 --passes 5 --json "$res/$name.json" \
 			--summary "$res/summary.md" "$@" > "$res/$name.md" || status=$?
 		cat "$res/$name.md"
 		[ "$status" -eq 0 ] || exit "$status"
-		"$bench_ann" --data "$d" --threads 2 --ef 64 --json "$res/t2/$name.json" \
+		"$bench_ann" --data "$d" --threads 2 --u8 --ef 64 --json "$res/t2/$name.json" \
 			--summary "$res/summary.md" "$@" > "$res/t2/$name.md" || status=$?
 		cat "$res/t2/$name.md"
 		[ "$status" -eq 0 ] || exit "$status"
