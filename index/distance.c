@@ -35,40 +35,67 @@ float brain__dot_ref(const float *a, const float *b, size_t dim)
 
 /* ---- the scalar level --------------------------------------------------- */
 
+#define INLINE static inline __attribute__((always_inline))
+
+/* Component i of a row of type elem (a brain_elem) as a float (exact for
+ * every 8-bit value). */
+INLINE float at(const void *row, size_t i, int elem)
+{
+	if (elem == BRAIN_ELEM_U8)
+		return (float)((const uint8_t *)row)[i];
+	if (elem == BRAIN_ELEM_I8)
+		return (float)((const int8_t *)row)[i];
+	return ((const float *)row)[i];
+}
+
 /* The kernels of CPUs without a SIMD level here (and of BRAINCORE_SIMD=
- * scalar): float, four independent sums so that additions overlap. */
-static float l2sq_scalar(const float *a, const float *b, size_t dim)
+ * scalar): float, four independent sums so that additions overlap. They
+ * are written once for the element type of row b, a constant in every
+ * caller: an 8-bit row is widened as it is read, with the same operations
+ * in the same order after that, so it gets the same bits as the float
+ * kernel gives for the widened row. */
+INLINE float l2sq_elem(const float *a, const void *b, size_t dim, int elem)
 {
 	float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
 	size_t i = 0;
 	for (; i + 4 <= dim; i += 4) {
-		float d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1];
-		float d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3];
+		float d0 = a[i] - at(b, i, elem), d1 = a[i + 1] - at(b, i + 1, elem);
+		float d2 = a[i + 2] - at(b, i + 2, elem), d3 = a[i + 3] - at(b, i + 3, elem);
 		s0 += d0 * d0;
 		s1 += d1 * d1;
 		s2 += d2 * d2;
 		s3 += d3 * d3;
 	}
 	for (; i < dim; i++) {
-		float d = a[i] - b[i];
+		float d = a[i] - at(b, i, elem);
 		s0 += d * d;
 	}
 	return (s0 + s1) + (s2 + s3);
 }
 
-static float dot_scalar(const float *a, const float *b, size_t dim)
+INLINE float dot_elem(const float *a, const void *b, size_t dim, int elem)
 {
 	float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
 	size_t i = 0;
 	for (; i + 4 <= dim; i += 4) {
-		s0 += a[i] * b[i];
-		s1 += a[i + 1] * b[i + 1];
-		s2 += a[i + 2] * b[i + 2];
-		s3 += a[i + 3] * b[i + 3];
+		s0 += a[i] * at(b, i, elem);
+		s1 += a[i + 1] * at(b, i + 1, elem);
+		s2 += a[i + 2] * at(b, i + 2, elem);
+		s3 += a[i + 3] * at(b, i + 3, elem);
 	}
 	for (; i < dim; i++)
-		s0 += a[i] * b[i];
+		s0 += a[i] * at(b, i, elem);
 	return (s0 + s1) + (s2 + s3);
+}
+
+static float l2sq_scalar(const float *a, const float *b, size_t dim)
+{
+	return l2sq_elem(a, b, dim, BRAIN_ELEM_F32);
+}
+
+static float dot_scalar(const float *a, const float *b, size_t dim)
+{
+	return dot_elem(a, b, dim, BRAIN_ELEM_F32);
 }
 
 static float ip_scalar(const float *a, const float *b, size_t dim)
@@ -113,69 +140,24 @@ GATHER_BY_PAIR(ip_gather_avx2, brain__ip_avx2)
 
 /* ---- the scalar level for 8-bit rows ------------------------------------ */
 
-/* Component i of an 8-bit row as a float (exact for every byte). */
-static inline float at8(const void *row, size_t i, int sign)
-{
-	if (sign)
-		return (float)((const int8_t *)row)[i];
-	return (float)((const uint8_t *)row)[i];
-}
-
-/* l2sq_scalar() and dot_scalar() with the row widened as it is read: the
- * same operations in the same order, so the same bits as the float kernel
- * gives for the widened row. */
-static inline float l2sq8_scalar(const float *a, const void *b, size_t dim, int sign)
-{
-	float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-	size_t i = 0;
-	for (; i + 4 <= dim; i += 4) {
-		float d0 = a[i] - at8(b, i, sign), d1 = a[i + 1] - at8(b, i + 1, sign);
-		float d2 = a[i + 2] - at8(b, i + 2, sign), d3 = a[i + 3] - at8(b, i + 3, sign);
-		s0 += d0 * d0;
-		s1 += d1 * d1;
-		s2 += d2 * d2;
-		s3 += d3 * d3;
-	}
-	for (; i < dim; i++) {
-		float d = a[i] - at8(b, i, sign);
-		s0 += d * d;
-	}
-	return (s0 + s1) + (s2 + s3);
-}
-
-static inline float dot8_scalar(const float *a, const void *b, size_t dim, int sign)
-{
-	float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-	size_t i = 0;
-	for (; i + 4 <= dim; i += 4) {
-		s0 += a[i] * at8(b, i, sign);
-		s1 += a[i + 1] * at8(b, i + 1, sign);
-		s2 += a[i + 2] * at8(b, i + 2, sign);
-		s3 += a[i + 3] * at8(b, i + 3, sign);
-	}
-	for (; i < dim; i++)
-		s0 += a[i] * at8(b, i, sign);
-	return (s0 + s1) + (s2 + s3);
-}
-
 static float l2sq_u8_scalar(const float *q, const void *row, size_t dim)
 {
-	return l2sq8_scalar(q, row, dim, 0);
+	return l2sq_elem(q, row, dim, BRAIN_ELEM_U8);
 }
 
 static float l2sq_i8_scalar(const float *q, const void *row, size_t dim)
 {
-	return l2sq8_scalar(q, row, dim, 1);
+	return l2sq_elem(q, row, dim, BRAIN_ELEM_I8);
 }
 
 static float ip_u8_scalar(const float *q, const void *row, size_t dim)
 {
-	return 1.0f - dot8_scalar(q, row, dim, 0);
+	return 1.0f - dot_elem(q, row, dim, BRAIN_ELEM_U8);
 }
 
 static float ip_i8_scalar(const float *q, const void *row, size_t dim)
 {
-	return 1.0f - dot8_scalar(q, row, dim, 1);
+	return 1.0f - dot_elem(q, row, dim, BRAIN_ELEM_I8);
 }
 
 /* Batch and gather for 8-bit rows by the pair kernel, as at the scalar

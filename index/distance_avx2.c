@@ -18,6 +18,15 @@
  * while two sequential streams run at full memory bandwidth. Every row
  * goes through exactly the operations of the pair kernel, so its distance
  * is the same bit for bit.
+ *
+ * Rows are floats or 8-bit integers, the query is always floats. Each
+ * kernel is written once for the element type of the rows (`elem`, a
+ * brain_elem), which the public functions pass as a constant, so every
+ * kernel is compiled once per type with only the loads of the row
+ * differing: where a float row loads 8 floats, an 8-bit one loads 8 bytes
+ * and widens them to 8 floats (exact). Everything after the load is the
+ * same, so an 8-bit row gets the float kernel's distance of the widened
+ * row bit for bit.
  */
 #if defined(__x86_64__) || defined(__i386__)
 
@@ -54,125 +63,31 @@ INLINE AVX2 float hsum(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
 	return _mm_cvtss_f32(s);
 }
 
-/* Sum over one row: the order every kernel of this file follows. */
-INLINE AVX2 float one_row(const float *q, const float *r, size_t dim, int l2)
-{
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-	size_t i = 0;
-	for (; i + 32 <= dim; i += 32) {
-		a0 = step(a0, _mm256_loadu_ps(q + i), _mm256_loadu_ps(r + i), l2);
-		a1 = step(a1, _mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(r + i + 8), l2);
-		a2 = step(a2, _mm256_loadu_ps(q + i + 16), _mm256_loadu_ps(r + i + 16), l2);
-		a3 = step(a3, _mm256_loadu_ps(q + i + 24), _mm256_loadu_ps(r + i + 24), l2);
-	}
-	for (; i + 8 <= dim; i += 8)
-		a0 = step(a0, _mm256_loadu_ps(q + i), _mm256_loadu_ps(r + i), l2);
-	if (i < dim) {
-		__m256i m = tail_mask(dim - i);
-		a1 = step(a1, _mm256_maskload_ps(q + i, m), _mm256_maskload_ps(r + i, m), l2);
-	}
-	return hsum(a0, a1, a2, a3);
-}
-
-/* Two rows at once, each exactly as one_row() would sum it. */
-INLINE AVX2 void two_rows(const float *q, const float *r, const float *s, size_t dim, int l2,
-                          float *out)
-{
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-	__m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-	size_t i = 0;
-	for (; i + 32 <= dim; i += 32) {
-		__m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
-		__m256 q2 = _mm256_loadu_ps(q + i + 16), q3 = _mm256_loadu_ps(q + i + 24);
-		a0 = step(a0, q0, _mm256_loadu_ps(r + i), l2);
-		b0 = step(b0, q0, _mm256_loadu_ps(s + i), l2);
-		a1 = step(a1, q1, _mm256_loadu_ps(r + i + 8), l2);
-		b1 = step(b1, q1, _mm256_loadu_ps(s + i + 8), l2);
-		a2 = step(a2, q2, _mm256_loadu_ps(r + i + 16), l2);
-		b2 = step(b2, q2, _mm256_loadu_ps(s + i + 16), l2);
-		a3 = step(a3, q3, _mm256_loadu_ps(r + i + 24), l2);
-		b3 = step(b3, q3, _mm256_loadu_ps(s + i + 24), l2);
-	}
-	for (; i + 8 <= dim; i += 8) {
-		__m256 q0 = _mm256_loadu_ps(q + i);
-		a0 = step(a0, q0, _mm256_loadu_ps(r + i), l2);
-		b0 = step(b0, q0, _mm256_loadu_ps(s + i), l2);
-	}
-	if (i < dim) {
-		__m256i m = tail_mask(dim - i);
-		__m256 q0 = _mm256_maskload_ps(q + i, m);
-		a1 = step(a1, q0, _mm256_maskload_ps(r + i, m), l2);
-		b1 = step(b1, q0, _mm256_maskload_ps(s + i, m), l2);
-	}
-	out[0] = hsum(a0, a1, a2, a3);
-	out[1] = hsum(b0, b1, b2, b3);
-}
-
-/* Raw sums (squared distance or dot product) of q with n rows: rows i and
- * m + i together, then the odd one out. */
-INLINE AVX2 void batch(const float *q, const float *rows, size_t n, size_t stride, size_t dim,
-                       int l2, float *out)
-{
-	size_t m = n / 2;
-	const float *r = rows, *s = rows + m * stride;
-	float pair[2];
-	for (size_t i = 0; i < m; i++) {
-		two_rows(q, r + i * stride, s + i * stride, dim, l2, pair);
-		out[i] = pair[0];
-		out[m + i] = pair[1];
-	}
-	if (n & 1)
-		out[n - 1] = one_row(q, rows + (n - 1) * stride, dim, l2);
-}
-
-AVX2 float brain__l2sq_avx2(const float *a, const float *b, size_t dim)
-{
-	return one_row(a, b, dim, 1);
-}
-
-AVX2 float brain__ip_avx2(const float *a, const float *b, size_t dim)
-{
-	return 1.0f - one_row(a, b, dim, 0);
-}
-
-AVX2 void brain__l2sq_batch_avx2(const float *q, const float *rows, size_t n, size_t stride,
-                                 size_t dim, float *out)
-{
-	batch(q, rows, n, stride, dim, 1, out);
-}
-
-AVX2 void brain__ip_batch_avx2(const float *q, const float *rows, size_t n, size_t stride,
-                               size_t dim, float *out)
-{
-	batch(q, rows, n, stride, dim, 0, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
-}
-
-/* ---- 8-bit rows -----------------------------------------------------------
- *
- * The kernels above for rows of uint8 or int8 (`sign`): where they load 8
- * floats of a row, these load 8 bytes and widen them to 8 floats (exact),
- * and everything else is the same, so each row gets the float kernel's
- * distance of the widened row bit for bit. */
-
+/* Up to 8 bytes as floats, unsigned or (sign) signed. */
 INLINE AVX2 __m256 widen8(__m128i x, int sign)
 {
 	return _mm256_cvtepi32_ps(sign ? _mm256_cvtepi8_epi32(x) : _mm256_cvtepu8_epi32(x));
 }
 
-/* Bytes [0, 8) at r as floats. */
-INLINE AVX2 __m256 load8(const unsigned char *r, int sign)
+/* Elements [i, i + 8) of a row of type elem as floats. */
+INLINE AVX2 __m256 load_block(const void *row, size_t i, int elem)
 {
-	return widen8(_mm_loadl_epi64((const void *)r), sign);
+	if (elem == BRAIN_ELEM_F32)
+		return _mm256_loadu_ps((const float *)row + i);
+	const unsigned char *b = (const unsigned char *)row + i;
+	return widen8(_mm_loadl_epi64((const void *)b), elem == BRAIN_ELEM_I8);
 }
 
-/* Bytes [i, dim) of row r (1..7 of them) as floats, the lanes after them
- * 0 as the masked float load leaves them. AVX2 cannot mask a load of
- * bytes, so a row of 8 bytes or more loads its last 8 and shifts out those
- * before i; a shorter one is read byte by byte. Nothing past r + dim. */
-INLINE AVX2 __m256 load8_tail(const unsigned char *r, size_t i, size_t dim, int sign)
+/* Elements [i, dim) of a row (1..7 of them; m = tail_mask(dim - i)) as
+ * floats, the lanes after them 0. A float row is a masked load. AVX2
+ * cannot mask a load of bytes, so an 8-bit row of 8 bytes or more loads
+ * its last 8 and shifts out those before i; a shorter one is read byte by
+ * byte. Nothing past the row's element dim - 1 is read. */
+INLINE AVX2 __m256 load_tail(const void *row, size_t i, size_t dim, __m256i m, int elem)
 {
+	if (elem == BRAIN_ELEM_F32)
+		return _mm256_maskload_ps((const float *)row + i, m);
+	const unsigned char *r = row;
 	size_t n = dim - i;
 	__m128i x;
 	if (i >= 8) {
@@ -184,32 +99,32 @@ INLINE AVX2 __m256 load8_tail(const unsigned char *r, size_t i, size_t dim, int 
 			t |= (uint64_t)r[i + k] << (8 * k);
 		x = _mm_set_epi64x(0, (long long)t);
 	}
-	return widen8(x, sign);
+	return widen8(x, elem == BRAIN_ELEM_I8);
 }
 
-/* one_row() on an 8-bit row. */
-INLINE AVX2 float one_row8(const float *q, const unsigned char *r, size_t dim, int l2, int sign)
+/* Sum over one row: the order every kernel of this file follows. */
+INLINE AVX2 float one_row(const float *q, const void *r, size_t dim, int l2, int elem)
 {
 	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 	size_t i = 0;
 	for (; i + 32 <= dim; i += 32) {
-		a0 = step(a0, _mm256_loadu_ps(q + i), load8(r + i, sign), l2);
-		a1 = step(a1, _mm256_loadu_ps(q + i + 8), load8(r + i + 8, sign), l2);
-		a2 = step(a2, _mm256_loadu_ps(q + i + 16), load8(r + i + 16, sign), l2);
-		a3 = step(a3, _mm256_loadu_ps(q + i + 24), load8(r + i + 24, sign), l2);
+		a0 = step(a0, _mm256_loadu_ps(q + i), load_block(r, i, elem), l2);
+		a1 = step(a1, _mm256_loadu_ps(q + i + 8), load_block(r, i + 8, elem), l2);
+		a2 = step(a2, _mm256_loadu_ps(q + i + 16), load_block(r, i + 16, elem), l2);
+		a3 = step(a3, _mm256_loadu_ps(q + i + 24), load_block(r, i + 24, elem), l2);
 	}
 	for (; i + 8 <= dim; i += 8)
-		a0 = step(a0, _mm256_loadu_ps(q + i), load8(r + i, sign), l2);
+		a0 = step(a0, _mm256_loadu_ps(q + i), load_block(r, i, elem), l2);
 	if (i < dim) {
 		__m256i m = tail_mask(dim - i);
-		a1 = step(a1, _mm256_maskload_ps(q + i, m), load8_tail(r, i, dim, sign), l2);
+		a1 = step(a1, _mm256_maskload_ps(q + i, m), load_tail(r, i, dim, m, elem), l2);
 	}
 	return hsum(a0, a1, a2, a3);
 }
 
-/* two_rows() on 8-bit rows. */
-INLINE AVX2 void two_rows8(const float *q, const unsigned char *r, const unsigned char *s,
-                           size_t dim, int l2, int sign, float *out)
+/* Two rows at once, each exactly as one_row() would sum it. */
+INLINE AVX2 void two_rows(const float *q, const void *r, const void *s, size_t dim, int l2,
+                          int elem, float *out)
 {
 	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 	__m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -217,81 +132,110 @@ INLINE AVX2 void two_rows8(const float *q, const unsigned char *r, const unsigne
 	for (; i + 32 <= dim; i += 32) {
 		__m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
 		__m256 q2 = _mm256_loadu_ps(q + i + 16), q3 = _mm256_loadu_ps(q + i + 24);
-		a0 = step(a0, q0, load8(r + i, sign), l2);
-		b0 = step(b0, q0, load8(s + i, sign), l2);
-		a1 = step(a1, q1, load8(r + i + 8, sign), l2);
-		b1 = step(b1, q1, load8(s + i + 8, sign), l2);
-		a2 = step(a2, q2, load8(r + i + 16, sign), l2);
-		b2 = step(b2, q2, load8(s + i + 16, sign), l2);
-		a3 = step(a3, q3, load8(r + i + 24, sign), l2);
-		b3 = step(b3, q3, load8(s + i + 24, sign), l2);
+		a0 = step(a0, q0, load_block(r, i, elem), l2);
+		b0 = step(b0, q0, load_block(s, i, elem), l2);
+		a1 = step(a1, q1, load_block(r, i + 8, elem), l2);
+		b1 = step(b1, q1, load_block(s, i + 8, elem), l2);
+		a2 = step(a2, q2, load_block(r, i + 16, elem), l2);
+		b2 = step(b2, q2, load_block(s, i + 16, elem), l2);
+		a3 = step(a3, q3, load_block(r, i + 24, elem), l2);
+		b3 = step(b3, q3, load_block(s, i + 24, elem), l2);
 	}
 	for (; i + 8 <= dim; i += 8) {
 		__m256 q0 = _mm256_loadu_ps(q + i);
-		a0 = step(a0, q0, load8(r + i, sign), l2);
-		b0 = step(b0, q0, load8(s + i, sign), l2);
+		a0 = step(a0, q0, load_block(r, i, elem), l2);
+		b0 = step(b0, q0, load_block(s, i, elem), l2);
 	}
 	if (i < dim) {
-		__m256 q0 = _mm256_maskload_ps(q + i, tail_mask(dim - i));
-		a1 = step(a1, q0, load8_tail(r, i, dim, sign), l2);
-		b1 = step(b1, q0, load8_tail(s, i, dim, sign), l2);
+		__m256i m = tail_mask(dim - i);
+		__m256 q0 = _mm256_maskload_ps(q + i, m);
+		a1 = step(a1, q0, load_tail(r, i, dim, m, elem), l2);
+		b1 = step(b1, q0, load_tail(s, i, dim, m, elem), l2);
 	}
 	out[0] = hsum(a0, a1, a2, a3);
 	out[1] = hsum(b0, b1, b2, b3);
 }
 
-/* batch() on 8-bit rows, `stride` bytes apart. */
-INLINE AVX2 void batch8(const float *q, const void *rows, size_t n, size_t stride, size_t dim,
-                        int l2, int sign, float *out)
+/* Raw sums (squared distance or dot product) of q with n rows, row k at
+ * rows + k * stride elements: rows i and m + i together, then the odd one
+ * out. */
+INLINE AVX2 void batch(const float *q, const void *rows, size_t n, size_t stride, size_t dim,
+                       int l2, int elem, float *out)
 {
-	size_t m = n / 2;
-	const unsigned char *r = rows, *s = r + m * stride;
+	size_t m = n / 2, bytes = stride * (elem == BRAIN_ELEM_F32 ? sizeof(float) : 1);
+	const unsigned char *r = rows, *s = r + m * bytes;
 	float pair[2];
 	for (size_t i = 0; i < m; i++) {
-		two_rows8(q, r + i * stride, s + i * stride, dim, l2, sign, pair);
+		two_rows(q, r + i * bytes, s + i * bytes, dim, l2, elem, pair);
 		out[i] = pair[0];
 		out[m + i] = pair[1];
 	}
 	if (n & 1)
-		out[n - 1] = one_row8(q, r + (n - 1) * stride, dim, l2, sign);
+		out[n - 1] = one_row(q, r + (n - 1) * bytes, dim, l2, elem);
 }
+
+AVX2 float brain__l2sq_avx2(const float *a, const float *b, size_t dim)
+{
+	return one_row(a, b, dim, 1, BRAIN_ELEM_F32);
+}
+
+AVX2 float brain__ip_avx2(const float *a, const float *b, size_t dim)
+{
+	return 1.0f - one_row(a, b, dim, 0, BRAIN_ELEM_F32);
+}
+
+AVX2 void brain__l2sq_batch_avx2(const float *q, const float *rows, size_t n, size_t stride,
+                                 size_t dim, float *out)
+{
+	batch(q, rows, n, stride, dim, 1, BRAIN_ELEM_F32, out);
+}
+
+AVX2 void brain__ip_batch_avx2(const float *q, const float *rows, size_t n, size_t stride,
+                               size_t dim, float *out)
+{
+	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_F32, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
+/* The same kernels for rows of uint8 or int8, `stride` bytes apart. */
 
 AVX2 float brain__l2sq_u8_avx2(const float *q, const void *row, size_t dim)
 {
-	return one_row8(q, row, dim, 1, 0);
+	return one_row(q, row, dim, 1, BRAIN_ELEM_U8);
 }
 
 AVX2 float brain__l2sq_i8_avx2(const float *q, const void *row, size_t dim)
 {
-	return one_row8(q, row, dim, 1, 1);
+	return one_row(q, row, dim, 1, BRAIN_ELEM_I8);
 }
 
 AVX2 float brain__ip_u8_avx2(const float *q, const void *row, size_t dim)
 {
-	return 1.0f - one_row8(q, row, dim, 0, 0);
+	return 1.0f - one_row(q, row, dim, 0, BRAIN_ELEM_U8);
 }
 
 AVX2 float brain__ip_i8_avx2(const float *q, const void *row, size_t dim)
 {
-	return 1.0f - one_row8(q, row, dim, 0, 1);
+	return 1.0f - one_row(q, row, dim, 0, BRAIN_ELEM_I8);
 }
 
 AVX2 void brain__l2sq_u8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
                                     size_t dim, float *out)
 {
-	batch8(q, rows, n, stride, dim, 1, 0, out);
+	batch(q, rows, n, stride, dim, 1, BRAIN_ELEM_U8, out);
 }
 
 AVX2 void brain__l2sq_i8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
                                     size_t dim, float *out)
 {
-	batch8(q, rows, n, stride, dim, 1, 1, out);
+	batch(q, rows, n, stride, dim, 1, BRAIN_ELEM_I8, out);
 }
 
 AVX2 void brain__ip_u8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
                                   size_t dim, float *out)
 {
-	batch8(q, rows, n, stride, dim, 0, 0, out);
+	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_U8, out);
 	for (size_t i = 0; i < n; i++)
 		out[i] = 1.0f - out[i];
 }
@@ -299,7 +243,7 @@ AVX2 void brain__ip_u8_batch_avx2(const float *q, const void *rows, size_t n, si
 AVX2 void brain__ip_i8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
                                   size_t dim, float *out)
 {
-	batch8(q, rows, n, stride, dim, 0, 1, out);
+	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_I8, out);
 	for (size_t i = 0; i < n; i++)
 		out[i] = 1.0f - out[i];
 }

@@ -1,5 +1,5 @@
 /*
- * index/distance_avx512.c - distance kernels for AVX-512F.
+ * index/distance_avx512.c - distance kernels for AVX-512 (F, BW and VL).
  *
  * Same plan as distance_avx2.c at twice the width: four 16-float
  * accumulators per row, 16-float steps, then one masked load (AVX-512 masks
@@ -10,6 +10,16 @@
  * streams, which the hardware prefetcher follows (see distance_avx2.c).
  * Every row goes through exactly the operations of the pair kernel, so
  * batch and pair distances are equal bit for bit.
+ *
+ * As in distance_avx2.c each kernel is written once for the element type
+ * of the rows (`elem`, a brain_elem, a constant in every public function):
+ * where a float row loads 16 floats, an 8-bit one loads 16 bytes and widens
+ * them to 16 floats (exact), and its tail is a masked load of bytes, zero
+ * past the end as the masked float load is. Everything else is the same,
+ * so an 8-bit row gets the float kernel's distance of the widened row bit
+ * for bit (the pair, batch and gather kernels alike). The masked byte load
+ * needs BW and VL, which the AVX-512 level requires (distance.c), so every
+ * function here is compiled for all three.
  */
 #if defined(__x86_64__) || defined(__i386__)
 
@@ -17,7 +27,7 @@
 
 #include "index/distance.h"
 
-#define AVX512 __attribute__((target("avx512f")))
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 #define INLINE static inline __attribute__((always_inline))
 
 INLINE AVX512 __m512 step(__m512 acc, __m512 q, __m512 r, int l2)
@@ -40,21 +50,46 @@ INLINE __mmask16 tail_mask(size_t r)
 	return (__mmask16)((1u << r) - 1u);
 }
 
-INLINE AVX512 float one_row(const float *q, const float *r, size_t dim, int l2)
+/* 16 bytes as floats, unsigned or (sign) signed. */
+INLINE AVX512 __m512 widen8(__m128i x, int sign)
+{
+	return _mm512_cvtepi32_ps(sign ? _mm512_cvtepi8_epi32(x) : _mm512_cvtepu8_epi32(x));
+}
+
+/* Elements [i, i + 16) of a row of type elem as floats. */
+INLINE AVX512 __m512 load_block(const void *row, size_t i, int elem)
+{
+	if (elem == BRAIN_ELEM_F32)
+		return _mm512_loadu_ps((const float *)row + i);
+	const unsigned char *b = (const unsigned char *)row + i;
+	return widen8(_mm_loadu_si128((const void *)b), elem == BRAIN_ELEM_I8);
+}
+
+/* The elements [i, i + 16) of a row that mask m selects as floats, the
+ * others 0; nothing else is read. */
+INLINE AVX512 __m512 load_masked(__mmask16 m, const void *row, size_t i, int elem)
+{
+	if (elem == BRAIN_ELEM_F32)
+		return _mm512_maskz_loadu_ps(m, (const float *)row + i);
+	const unsigned char *b = (const unsigned char *)row + i;
+	return widen8(_mm_maskz_loadu_epi8(m, b), elem == BRAIN_ELEM_I8);
+}
+
+INLINE AVX512 float one_row(const float *q, const void *r, size_t dim, int l2, int elem)
 {
 	__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 	size_t i = 0;
 	for (; i + 64 <= dim; i += 64) {
-		a0 = step(a0, _mm512_loadu_ps(q + i), _mm512_loadu_ps(r + i), l2);
-		a1 = step(a1, _mm512_loadu_ps(q + i + 16), _mm512_loadu_ps(r + i + 16), l2);
-		a2 = step(a2, _mm512_loadu_ps(q + i + 32), _mm512_loadu_ps(r + i + 32), l2);
-		a3 = step(a3, _mm512_loadu_ps(q + i + 48), _mm512_loadu_ps(r + i + 48), l2);
+		a0 = step(a0, _mm512_loadu_ps(q + i), load_block(r, i, elem), l2);
+		a1 = step(a1, _mm512_loadu_ps(q + i + 16), load_block(r, i + 16, elem), l2);
+		a2 = step(a2, _mm512_loadu_ps(q + i + 32), load_block(r, i + 32, elem), l2);
+		a3 = step(a3, _mm512_loadu_ps(q + i + 48), load_block(r, i + 48, elem), l2);
 	}
 	for (; i + 16 <= dim; i += 16)
-		a0 = step(a0, _mm512_loadu_ps(q + i), _mm512_loadu_ps(r + i), l2);
+		a0 = step(a0, _mm512_loadu_ps(q + i), load_block(r, i, elem), l2);
 	if (i < dim) {
 		__mmask16 m = tail_mask(dim - i);
-		a1 = step(a1, _mm512_maskz_loadu_ps(m, q + i), _mm512_maskz_loadu_ps(m, r + i), l2);
+		a1 = step(a1, _mm512_maskz_loadu_ps(m, q + i), load_masked(m, r, i, elem), l2);
 	}
 	return hsum(a0, a1, a2, a3);
 }
@@ -62,17 +97,17 @@ INLINE AVX512 float one_row(const float *q, const float *r, size_t dim, int l2)
 /* One 16-float step at offset i for four rows with accumulators x. */
 #define STEP4(x, qv, off)                                                        \
 	do {                                                                         \
-		x##0 = step(x##0, qv, _mm512_loadu_ps(r0 + (off)), l2);                  \
-		x##1 = step(x##1, qv, _mm512_loadu_ps(r1 + (off)), l2);                  \
-		x##2 = step(x##2, qv, _mm512_loadu_ps(r2 + (off)), l2);                  \
-		x##3 = step(x##3, qv, _mm512_loadu_ps(r3 + (off)), l2);                  \
+		x##0 = step(x##0, qv, load_block(r0, off, elem), l2);                    \
+		x##1 = step(x##1, qv, load_block(r1, off, elem), l2);                    \
+		x##2 = step(x##2, qv, load_block(r2, off, elem), l2);                    \
+		x##3 = step(x##3, qv, load_block(r3, off, elem), l2);                    \
 	} while (0)
 
 /* Four rows at once. Accumulator aK of one_row() is, for row j, the
  * register named by the letter of K (a, b, c, d) and the digit j. */
-INLINE AVX512 void four_rows(const float *q, const float *r0, const float *r1, const float *r2,
-                             const float *r3, size_t dim, int l2, float *o0, float *o1, float *o2,
-                             float *o3)
+INLINE AVX512 void four_rows(const float *q, const void *r0, const void *r1, const void *r2,
+                             const void *r3, size_t dim, int l2, int elem, float *o0, float *o1,
+                             float *o2, float *o3)
 {
 	__m512 z = _mm512_setzero_ps();
 	__m512 a0 = z, a1 = z, a2 = z, a3 = z; /* one_row's a0, rows 0..3 */
@@ -97,10 +132,10 @@ INLINE AVX512 void four_rows(const float *q, const float *r0, const float *r1, c
 	if (i < dim) {
 		__mmask16 m = tail_mask(dim - i);
 		__m512 qv = _mm512_maskz_loadu_ps(m, q + i);
-		b0 = step(b0, qv, _mm512_maskz_loadu_ps(m, r0 + i), l2);
-		b1 = step(b1, qv, _mm512_maskz_loadu_ps(m, r1 + i), l2);
-		b2 = step(b2, qv, _mm512_maskz_loadu_ps(m, r2 + i), l2);
-		b3 = step(b3, qv, _mm512_maskz_loadu_ps(m, r3 + i), l2);
+		b0 = step(b0, qv, load_masked(m, r0, i, elem), l2);
+		b1 = step(b1, qv, load_masked(m, r1, i, elem), l2);
+		b2 = step(b2, qv, load_masked(m, r2, i, elem), l2);
+		b3 = step(b3, qv, load_masked(m, r3, i, elem), l2);
 	}
 	*o0 = hsum(a0, b0, c0, d0);
 	*o1 = hsum(a1, b1, c1, d1);
@@ -110,42 +145,19 @@ INLINE AVX512 void four_rows(const float *q, const float *r0, const float *r1, c
 
 #undef STEP4
 
-/* Raw sums of q with n rows: rows i, m + i, 2m + i and 3m + i together,
- * then the n % 4 left over. */
-INLINE AVX512 void batch(const float *q, const float *rows, size_t n, size_t stride, size_t dim,
-                         int l2, float *out)
+/* Raw sums of q with n rows, row k at rows + k * stride elements: rows i,
+ * m + i, 2m + i and 3m + i together, then the n % 4 left over. */
+INLINE AVX512 void batch(const float *q, const void *rows, size_t n, size_t stride, size_t dim,
+                         int l2, int elem, float *out)
 {
-	size_t m = n / 4;
-	const float *r0 = rows, *r1 = r0 + m * stride, *r2 = r1 + m * stride, *r3 = r2 + m * stride;
+	size_t m = n / 4, bytes = stride * (elem == BRAIN_ELEM_F32 ? sizeof(float) : 1);
+	const unsigned char *r0 = rows, *r1 = r0 + m * bytes, *r2 = r1 + m * bytes;
+	const unsigned char *r3 = r2 + m * bytes;
 	for (size_t i = 0; i < m; i++)
-		four_rows(q, r0 + i * stride, r1 + i * stride, r2 + i * stride, r3 + i * stride, dim, l2,
-		          out + i, out + m + i, out + 2 * m + i, out + 3 * m + i);
+		four_rows(q, r0 + i * bytes, r1 + i * bytes, r2 + i * bytes, r3 + i * bytes, dim, l2,
+		          elem, out + i, out + m + i, out + 2 * m + i, out + 3 * m + i);
 	for (size_t i = 4 * m; i < n; i++)
-		out[i] = one_row(q, rows + i * stride, dim, l2);
-}
-
-AVX512 float brain__l2sq_avx512(const float *a, const float *b, size_t dim)
-{
-	return one_row(a, b, dim, 1);
-}
-
-AVX512 float brain__ip_avx512(const float *a, const float *b, size_t dim)
-{
-	return 1.0f - one_row(a, b, dim, 0);
-}
-
-AVX512 void brain__l2sq_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
-                                     size_t dim, float *out)
-{
-	batch(q, rows, n, stride, dim, 1, out);
-}
-
-AVX512 void brain__ip_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
-                                   size_t dim, float *out)
-{
-	batch(q, rows, n, stride, dim, 0, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
+		out[i] = one_row(q, r0 + i * bytes, dim, l2, elem);
 }
 
 /* ---- gather: rows anywhere, the query held in registers ----------------
@@ -157,8 +169,18 @@ AVX512 void brain__ip_batch_avx512(const float *q, const float *rows, size_t n, 
  * once per call. Each block goes to the accumulator one_row() gives it (in
  * a 64-float group: block % 4; after the groups: a0; the tail: a1), in the
  * same order, so the sums are one_row()'s bit for bit. */
-INLINE AVX512 void gather_nb(const float *q, const float *const *rows, size_t n, size_t dim,
-                             int l2, float *out, const int nb, const int tail)
+
+/* Row k of a gather's rows: an array of const float * for float rows, of
+ * const void * for 8-bit ones (each read as its own type). */
+INLINE const void *gather_row(const void *rows, size_t k, int elem)
+{
+	if (elem == BRAIN_ELEM_F32)
+		return ((const float *const *)rows)[k];
+	return ((const void *const *)rows)[k];
+}
+
+INLINE AVX512 void gather_nb(const float *q, const void *rows, size_t n, size_t dim, int l2,
+                             int elem, float *out, const int nb, const int tail)
 {
 	const int nfull = nb - tail, grouped = nfull / 4 * 4;
 	__mmask16 tm = tail ? tail_mask(dim % 16) : (__mmask16)0xffff;
@@ -168,12 +190,12 @@ INLINE AVX512 void gather_nb(const float *q, const float *const *rows, size_t n,
 		qv[b] = (tail && b == nb - 1) ? _mm512_maskz_loadu_ps(tm, q + 16 * b)
 		                              : _mm512_loadu_ps(q + 16 * b);
 	for (size_t i = 0; i < n; i++) {
-		const float *r = rows[i];
+		const void *r = gather_row(rows, i, elem);
 		__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 #pragma GCC unroll 16
 		for (int b = 0; b < nb; b++) {
-			__m512 x = (tail && b == nb - 1) ? _mm512_maskz_loadu_ps(tm, r + 16 * b)
-			                                 : _mm512_loadu_ps(r + 16 * b);
+			__m512 x = (tail && b == nb - 1) ? load_masked(tm, r, 16 * (size_t)b, elem)
+			                                 : load_block(r, 16 * (size_t)b, elem);
 			if (b < grouped) {
 				switch (b % 4) {
 				case 0:
@@ -201,14 +223,15 @@ INLINE AVX512 void gather_nb(const float *q, const float *const *rows, size_t n,
 
 #define GATHER_CASE(NB)                                                          \
 	case 2 * (NB):                                                               \
-		gather_nb(q, rows, n, dim, l2, out, NB, 0);                              \
+		gather_nb(q, rows, n, dim, l2, elem, out, NB, 0);                        \
 		return;                                                                  \
 	case 2 * (NB) + 1:                                                           \
-		gather_nb(q, rows, n, dim, l2, out, NB, 1);                              \
+		gather_nb(q, rows, n, dim, l2, elem, out, NB, 1);                        \
 		return;
 
-INLINE AVX512 void gather(const float *q, const float *const *rows, size_t n, size_t dim, int l2,
-                          float *out)
+/* rows: as gather_row() reads them. */
+INLINE AVX512 void gather(const float *q, const void *rows, size_t n, size_t dim, int l2,
+                          int elem, float *out)
 {
 	/* 2 * blocks (the tail's included) + 1 when there is a tail */
 	size_t key = dim <= 256 ? 2 * ((dim + 15) / 16) + (dim % 16 != 0) : 0;
@@ -233,300 +256,126 @@ INLINE AVX512 void gather(const float *q, const float *const *rows, size_t n, si
 		break;
 	}
 	for (size_t i = 0; i < n; i++)
-		out[i] = one_row(q, rows[i], dim, l2);
+		out[i] = one_row(q, gather_row(rows, i, elem), dim, l2, elem);
 }
 
 #undef GATHER_CASE
 
+AVX512 float brain__l2sq_avx512(const float *a, const float *b, size_t dim)
+{
+	return one_row(a, b, dim, 1, BRAIN_ELEM_F32);
+}
+
+AVX512 float brain__ip_avx512(const float *a, const float *b, size_t dim)
+{
+	return 1.0f - one_row(a, b, dim, 0, BRAIN_ELEM_F32);
+}
+
+AVX512 void brain__l2sq_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
+                                     size_t dim, float *out)
+{
+	batch(q, rows, n, stride, dim, 1, BRAIN_ELEM_F32, out);
+}
+
+AVX512 void brain__ip_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
+                                   size_t dim, float *out)
+{
+	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_F32, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
+
 AVX512 void brain__l2sq_gather_avx512(const float *q, const float *const *rows, size_t n,
                                       size_t dim, float *out)
 {
-	gather(q, rows, n, dim, 1, out);
+	gather(q, rows, n, dim, 1, BRAIN_ELEM_F32, out);
 }
 
 AVX512 void brain__ip_gather_avx512(const float *q, const float *const *rows, size_t n,
                                     size_t dim, float *out)
 {
-	gather(q, rows, n, dim, 0, out);
+	gather(q, rows, n, dim, 0, BRAIN_ELEM_F32, out);
 	for (size_t i = 0; i < n; i++)
 		out[i] = 1.0f - out[i];
 }
 
-/* ---- 8-bit rows -----------------------------------------------------------
- *
- * The kernels above for rows of uint8 or int8 (`sign`): where they load 16
- * floats of a row, these load 16 bytes and widen them to 16 floats (exact),
- * and the tail is a masked load of bytes, zero past the end as the masked
- * float load is. Everything else is the same, so each row gets the float
- * kernel's distance of the widened row bit for bit (the pair, batch and
- * gather kernels alike). The masked byte load needs BW and VL, which the
- * AVX-512 level requires. */
+/* The same kernels for rows of uint8 or int8, `stride` bytes apart. */
 
-#define AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
-
-INLINE AVX512BW __m512 widen8(__m128i x, int sign)
+AVX512 float brain__l2sq_u8_avx512(const float *q, const void *row, size_t dim)
 {
-	return _mm512_cvtepi32_ps(sign ? _mm512_cvtepi8_epi32(x) : _mm512_cvtepu8_epi32(x));
+	return one_row(q, row, dim, 1, BRAIN_ELEM_U8);
 }
 
-/* Bytes [0, 16) at r as floats. */
-INLINE AVX512BW __m512 load8(const unsigned char *r, int sign)
+AVX512 float brain__l2sq_i8_avx512(const float *q, const void *row, size_t dim)
 {
-	return widen8(_mm_loadu_si128((const void *)r), sign);
+	return one_row(q, row, dim, 1, BRAIN_ELEM_I8);
 }
 
-/* The bytes of mask m at r as floats, the others 0; nothing else is read. */
-INLINE AVX512BW __m512 load8_masked(__mmask16 m, const unsigned char *r, int sign)
+AVX512 float brain__ip_u8_avx512(const float *q, const void *row, size_t dim)
 {
-	return widen8(_mm_maskz_loadu_epi8(m, r), sign);
+	return 1.0f - one_row(q, row, dim, 0, BRAIN_ELEM_U8);
 }
 
-/* one_row() on an 8-bit row. */
-INLINE AVX512BW float one_row8(const float *q, const unsigned char *r, size_t dim, int l2,
-                               int sign)
+AVX512 float brain__ip_i8_avx512(const float *q, const void *row, size_t dim)
 {
-	__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-	size_t i = 0;
-	for (; i + 64 <= dim; i += 64) {
-		a0 = step(a0, _mm512_loadu_ps(q + i), load8(r + i, sign), l2);
-		a1 = step(a1, _mm512_loadu_ps(q + i + 16), load8(r + i + 16, sign), l2);
-		a2 = step(a2, _mm512_loadu_ps(q + i + 32), load8(r + i + 32, sign), l2);
-		a3 = step(a3, _mm512_loadu_ps(q + i + 48), load8(r + i + 48, sign), l2);
-	}
-	for (; i + 16 <= dim; i += 16)
-		a0 = step(a0, _mm512_loadu_ps(q + i), load8(r + i, sign), l2);
-	if (i < dim) {
-		__mmask16 m = tail_mask(dim - i);
-		a1 = step(a1, _mm512_maskz_loadu_ps(m, q + i), load8_masked(m, r + i, sign), l2);
-	}
-	return hsum(a0, a1, a2, a3);
+	return 1.0f - one_row(q, row, dim, 0, BRAIN_ELEM_I8);
 }
 
-/* STEP4 on 8-bit rows. */
-#define STEP4_8(x, qv, off)                                                      \
-	do {                                                                         \
-		x##0 = step(x##0, qv, load8(r0 + (off), sign), l2);                      \
-		x##1 = step(x##1, qv, load8(r1 + (off), sign), l2);                      \
-		x##2 = step(x##2, qv, load8(r2 + (off), sign), l2);                      \
-		x##3 = step(x##3, qv, load8(r3 + (off), sign), l2);                      \
-	} while (0)
-
-/* four_rows() on 8-bit rows. */
-INLINE AVX512BW void four_rows8(const float *q, const unsigned char *r0,
-                                const unsigned char *r1, const unsigned char *r2,
-                                const unsigned char *r3, size_t dim, int l2, int sign, float *o0,
-                                float *o1, float *o2, float *o3)
-{
-	__m512 z = _mm512_setzero_ps();
-	__m512 a0 = z, a1 = z, a2 = z, a3 = z; /* one_row's a0, rows 0..3 */
-	__m512 b0 = z, b1 = z, b2 = z, b3 = z; /* one_row's a1 */
-	__m512 c0 = z, c1 = z, c2 = z, c3 = z; /* one_row's a2 */
-	__m512 d0 = z, d1 = z, d2 = z, d3 = z; /* one_row's a3 */
-	size_t i = 0;
-	for (; i + 64 <= dim; i += 64) {
-		__m512 qv = _mm512_loadu_ps(q + i);
-		STEP4_8(a, qv, i);
-		qv = _mm512_loadu_ps(q + i + 16);
-		STEP4_8(b, qv, i + 16);
-		qv = _mm512_loadu_ps(q + i + 32);
-		STEP4_8(c, qv, i + 32);
-		qv = _mm512_loadu_ps(q + i + 48);
-		STEP4_8(d, qv, i + 48);
-	}
-	for (; i + 16 <= dim; i += 16) {
-		__m512 qv = _mm512_loadu_ps(q + i);
-		STEP4_8(a, qv, i);
-	}
-	if (i < dim) {
-		__mmask16 m = tail_mask(dim - i);
-		__m512 qv = _mm512_maskz_loadu_ps(m, q + i);
-		b0 = step(b0, qv, load8_masked(m, r0 + i, sign), l2);
-		b1 = step(b1, qv, load8_masked(m, r1 + i, sign), l2);
-		b2 = step(b2, qv, load8_masked(m, r2 + i, sign), l2);
-		b3 = step(b3, qv, load8_masked(m, r3 + i, sign), l2);
-	}
-	*o0 = hsum(a0, b0, c0, d0);
-	*o1 = hsum(a1, b1, c1, d1);
-	*o2 = hsum(a2, b2, c2, d2);
-	*o3 = hsum(a3, b3, c3, d3);
-}
-
-#undef STEP4_8
-
-/* batch() on 8-bit rows, `stride` bytes apart. */
-INLINE AVX512BW void batch8(const float *q, const void *rows, size_t n, size_t stride,
-                            size_t dim, int l2, int sign, float *out)
-{
-	size_t m = n / 4;
-	const unsigned char *r0 = rows, *r1 = r0 + m * stride, *r2 = r1 + m * stride;
-	const unsigned char *r3 = r2 + m * stride;
-	for (size_t i = 0; i < m; i++)
-		four_rows8(q, r0 + i * stride, r1 + i * stride, r2 + i * stride, r3 + i * stride, dim,
-		           l2, sign, out + i, out + m + i, out + 2 * m + i, out + 3 * m + i);
-	for (size_t i = 4 * m; i < n; i++)
-		out[i] = one_row8(q, r0 + i * stride, dim, l2, sign);
-}
-
-/* gather_nb() on 8-bit rows: the same query blocks in registers and the
- * same accumulator for each block, so gather() and this agree too. */
-INLINE AVX512BW void gather8_nb(const float *q, const void *const *rows, size_t n, size_t dim,
-                                int l2, int sign, float *out, const int nb, const int tail)
-{
-	const int nfull = nb - tail, grouped = nfull / 4 * 4;
-	__mmask16 tm = tail ? tail_mask(dim % 16) : (__mmask16)0xffff;
-	__m512 qv[16];
-#pragma GCC unroll 16
-	for (int b = 0; b < nb; b++)
-		qv[b] = (tail && b == nb - 1) ? _mm512_maskz_loadu_ps(tm, q + 16 * b)
-		                              : _mm512_loadu_ps(q + 16 * b);
-	for (size_t i = 0; i < n; i++) {
-		const unsigned char *r = rows[i];
-		__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-#pragma GCC unroll 16
-		for (int b = 0; b < nb; b++) {
-			__m512 x = (tail && b == nb - 1) ? load8_masked(tm, r + 16 * b, sign)
-			                                 : load8(r + 16 * b, sign);
-			if (b < grouped) {
-				switch (b % 4) {
-				case 0:
-					a0 = step(a0, qv[b], x, l2);
-					break;
-				case 1:
-					a1 = step(a1, qv[b], x, l2);
-					break;
-				case 2:
-					a2 = step(a2, qv[b], x, l2);
-					break;
-				default:
-					a3 = step(a3, qv[b], x, l2);
-					break;
-				}
-			} else if (b < nfull) {
-				a0 = step(a0, qv[b], x, l2);
-			} else {
-				a1 = step(a1, qv[b], x, l2);
-			}
-		}
-		out[i] = hsum(a0, a1, a2, a3);
-	}
-}
-
-#define GATHER8_CASE(NB)                                                         \
-	case 2 * (NB):                                                               \
-		gather8_nb(q, rows, n, dim, l2, sign, out, NB, 0);                       \
-		return;                                                                  \
-	case 2 * (NB) + 1:                                                           \
-		gather8_nb(q, rows, n, dim, l2, sign, out, NB, 1);                       \
-		return;
-
-/* gather() on 8-bit rows: the same instances for the same dims. */
-INLINE AVX512BW void gather8(const float *q, const void *const *rows, size_t n, size_t dim,
-                             int l2, int sign, float *out)
-{
-	size_t key = dim <= 256 ? 2 * ((dim + 15) / 16) + (dim % 16 != 0) : 0;
-	switch (key) {
-		GATHER8_CASE(1)
-		GATHER8_CASE(2)
-		GATHER8_CASE(3)
-		GATHER8_CASE(4)
-		GATHER8_CASE(5)
-		GATHER8_CASE(6)
-		GATHER8_CASE(7)
-		GATHER8_CASE(8)
-		GATHER8_CASE(9)
-		GATHER8_CASE(10)
-		GATHER8_CASE(11)
-		GATHER8_CASE(12)
-		GATHER8_CASE(13)
-		GATHER8_CASE(14)
-		GATHER8_CASE(15)
-		GATHER8_CASE(16)
-	default:
-		break;
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = one_row8(q, rows[i], dim, l2, sign);
-}
-
-#undef GATHER8_CASE
-
-AVX512BW float brain__l2sq_u8_avx512(const float *q, const void *row, size_t dim)
-{
-	return one_row8(q, row, dim, 1, 0);
-}
-
-AVX512BW float brain__l2sq_i8_avx512(const float *q, const void *row, size_t dim)
-{
-	return one_row8(q, row, dim, 1, 1);
-}
-
-AVX512BW float brain__ip_u8_avx512(const float *q, const void *row, size_t dim)
-{
-	return 1.0f - one_row8(q, row, dim, 0, 0);
-}
-
-AVX512BW float brain__ip_i8_avx512(const float *q, const void *row, size_t dim)
-{
-	return 1.0f - one_row8(q, row, dim, 0, 1);
-}
-
-AVX512BW void brain__l2sq_u8_batch_avx512(const float *q, const void *rows, size_t n,
-                                          size_t stride, size_t dim, float *out)
-{
-	batch8(q, rows, n, stride, dim, 1, 0, out);
-}
-
-AVX512BW void brain__l2sq_i8_batch_avx512(const float *q, const void *rows, size_t n,
-                                          size_t stride, size_t dim, float *out)
-{
-	batch8(q, rows, n, stride, dim, 1, 1, out);
-}
-
-AVX512BW void brain__ip_u8_batch_avx512(const float *q, const void *rows, size_t n,
+AVX512 void brain__l2sq_u8_batch_avx512(const float *q, const void *rows, size_t n,
                                         size_t stride, size_t dim, float *out)
 {
-	batch8(q, rows, n, stride, dim, 0, 0, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
+	batch(q, rows, n, stride, dim, 1, BRAIN_ELEM_U8, out);
 }
 
-AVX512BW void brain__ip_i8_batch_avx512(const float *q, const void *rows, size_t n,
+AVX512 void brain__l2sq_i8_batch_avx512(const float *q, const void *rows, size_t n,
                                         size_t stride, size_t dim, float *out)
 {
-	batch8(q, rows, n, stride, dim, 0, 1, out);
+	batch(q, rows, n, stride, dim, 1, BRAIN_ELEM_I8, out);
+}
+
+AVX512 void brain__ip_u8_batch_avx512(const float *q, const void *rows, size_t n,
+                                      size_t stride, size_t dim, float *out)
+{
+	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_U8, out);
 	for (size_t i = 0; i < n; i++)
 		out[i] = 1.0f - out[i];
 }
 
-AVX512BW void brain__l2sq_u8_gather_avx512(const float *q, const void *const *rows, size_t n,
-                                           size_t dim, float *out)
+AVX512 void brain__ip_i8_batch_avx512(const float *q, const void *rows, size_t n,
+                                      size_t stride, size_t dim, float *out)
 {
-	gather8(q, rows, n, dim, 1, 0, out);
+	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_I8, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
 }
 
-AVX512BW void brain__l2sq_i8_gather_avx512(const float *q, const void *const *rows, size_t n,
-                                           size_t dim, float *out)
-{
-	gather8(q, rows, n, dim, 1, 1, out);
-}
-
-AVX512BW void brain__ip_u8_gather_avx512(const float *q, const void *const *rows, size_t n,
+AVX512 void brain__l2sq_u8_gather_avx512(const float *q, const void *const *rows, size_t n,
                                          size_t dim, float *out)
 {
-	gather8(q, rows, n, dim, 0, 0, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
+	gather(q, rows, n, dim, 1, BRAIN_ELEM_U8, out);
 }
 
-AVX512BW void brain__ip_i8_gather_avx512(const float *q, const void *const *rows, size_t n,
+AVX512 void brain__l2sq_i8_gather_avx512(const float *q, const void *const *rows, size_t n,
                                          size_t dim, float *out)
 {
-	gather8(q, rows, n, dim, 0, 1, out);
+	gather(q, rows, n, dim, 1, BRAIN_ELEM_I8, out);
+}
+
+AVX512 void brain__ip_u8_gather_avx512(const float *q, const void *const *rows, size_t n,
+                                       size_t dim, float *out)
+{
+	gather(q, rows, n, dim, 0, BRAIN_ELEM_U8, out);
 	for (size_t i = 0; i < n; i++)
 		out[i] = 1.0f - out[i];
 }
 
-#undef AVX512BW
+AVX512 void brain__ip_i8_gather_avx512(const float *q, const void *const *rows, size_t n,
+                                       size_t dim, float *out)
+{
+	gather(q, rows, n, dim, 0, BRAIN_ELEM_I8, out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f - out[i];
+}
 
 #else
 
