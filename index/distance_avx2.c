@@ -63,6 +63,13 @@ INLINE AVX2 float hsum(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
 	return _mm_cvtss_f32(s);
 }
 
+/* What a kernel returns for a row's sum: L2² as it is; for IP (l2 0) the
+ * distance 1 - dot. */
+INLINE AVX2 float finish(float sum, int l2)
+{
+	return l2 ? sum : 1.0f - sum;
+}
+
 /* Up to 8 bytes as floats, unsigned or (sign) signed. */
 INLINE AVX2 __m256 widen8(__m128i x, int sign)
 {
@@ -102,7 +109,8 @@ INLINE AVX2 __m256 load_tail(const void *row, size_t i, size_t dim, __m256i m, i
 	return widen8(x, elem == BRAIN_ELEM_I8);
 }
 
-/* Sum over one row: the order every kernel of this file follows. */
+/* Distance to one row: the order of sums every kernel of this file
+ * follows. */
 INLINE AVX2 float one_row(const float *q, const void *r, size_t dim, int l2, int elem)
 {
 	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -119,7 +127,7 @@ INLINE AVX2 float one_row(const float *q, const void *r, size_t dim, int l2, int
 		__m256i m = tail_mask(dim - i);
 		a1 = step(a1, _mm256_maskload_ps(q + i, m), load_tail(r, i, dim, m, elem), l2);
 	}
-	return hsum(a0, a1, a2, a3);
+	return finish(hsum(a0, a1, a2, a3), l2);
 }
 
 /* Two rows at once, each exactly as one_row() would sum it. */
@@ -152,11 +160,11 @@ INLINE AVX2 void two_rows(const float *q, const void *r, const void *s, size_t d
 		a1 = step(a1, q0, load_tail(r, i, dim, m, elem), l2);
 		b1 = step(b1, q0, load_tail(s, i, dim, m, elem), l2);
 	}
-	out[0] = hsum(a0, a1, a2, a3);
-	out[1] = hsum(b0, b1, b2, b3);
+	out[0] = finish(hsum(a0, a1, a2, a3), l2);
+	out[1] = finish(hsum(b0, b1, b2, b3), l2);
 }
 
-/* Raw sums (squared distance or dot product) of q with n rows, row k at
+/* Distances (finish()) from q to n rows, row k at
  * rows + k * stride elements: rows i and m + i together, then the odd one
  * out. */
 INLINE AVX2 void batch(const float *q, const void *rows, size_t n, size_t stride, size_t dim,
@@ -181,7 +189,7 @@ AVX2 float brain__l2sq_avx2(const float *a, const float *b, size_t dim)
 
 AVX2 float brain__ip_avx2(const float *a, const float *b, size_t dim)
 {
-	return 1.0f - one_row(a, b, dim, 0, BRAIN_ELEM_F32);
+	return one_row(a, b, dim, 0, BRAIN_ELEM_F32);
 }
 
 AVX2 void brain__l2sq_batch_avx2(const float *q, const float *rows, size_t n, size_t stride,
@@ -194,8 +202,6 @@ AVX2 void brain__ip_batch_avx2(const float *q, const float *rows, size_t n, size
                                size_t dim, float *out)
 {
 	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_F32, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 /* The same kernels for rows of uint8 or int8, `stride` bytes apart. */
@@ -212,12 +218,12 @@ AVX2 float brain__l2sq_i8_avx2(const float *q, const void *row, size_t dim)
 
 AVX2 float brain__ip_u8_avx2(const float *q, const void *row, size_t dim)
 {
-	return 1.0f - one_row(q, row, dim, 0, BRAIN_ELEM_U8);
+	return one_row(q, row, dim, 0, BRAIN_ELEM_U8);
 }
 
 AVX2 float brain__ip_i8_avx2(const float *q, const void *row, size_t dim)
 {
-	return 1.0f - one_row(q, row, dim, 0, BRAIN_ELEM_I8);
+	return one_row(q, row, dim, 0, BRAIN_ELEM_I8);
 }
 
 AVX2 void brain__l2sq_u8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
@@ -236,16 +242,12 @@ AVX2 void brain__ip_u8_batch_avx2(const float *q, const void *rows, size_t n, si
                                   size_t dim, float *out)
 {
 	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_U8, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 AVX2 void brain__ip_i8_batch_avx2(const float *q, const void *rows, size_t n, size_t stride,
                                   size_t dim, float *out)
 {
 	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_I8, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 #else

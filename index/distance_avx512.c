@@ -44,6 +44,13 @@ INLINE AVX512 float hsum(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
 	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
+/* What a kernel returns for a row's sum: L2² as it is; for IP (l2 0) the
+ * distance 1 - dot. */
+INLINE AVX512 float finish(float sum, int l2)
+{
+	return l2 ? sum : 1.0f - sum;
+}
+
 /* Lanes [0, r) set, r in 1..15. */
 INLINE __mmask16 tail_mask(size_t r)
 {
@@ -91,7 +98,7 @@ INLINE AVX512 float one_row(const float *q, const void *r, size_t dim, int l2, i
 		__mmask16 m = tail_mask(dim - i);
 		a1 = step(a1, _mm512_maskz_loadu_ps(m, q + i), load_masked(m, r, i, elem), l2);
 	}
-	return hsum(a0, a1, a2, a3);
+	return finish(hsum(a0, a1, a2, a3), l2);
 }
 
 /* One 16-float step at offset i for four rows with accumulators x. */
@@ -137,15 +144,15 @@ INLINE AVX512 void four_rows(const float *q, const void *r0, const void *r1, con
 		b2 = step(b2, qv, load_masked(m, r2, i, elem), l2);
 		b3 = step(b3, qv, load_masked(m, r3, i, elem), l2);
 	}
-	*o0 = hsum(a0, b0, c0, d0);
-	*o1 = hsum(a1, b1, c1, d1);
-	*o2 = hsum(a2, b2, c2, d2);
-	*o3 = hsum(a3, b3, c3, d3);
+	*o0 = finish(hsum(a0, b0, c0, d0), l2);
+	*o1 = finish(hsum(a1, b1, c1, d1), l2);
+	*o2 = finish(hsum(a2, b2, c2, d2), l2);
+	*o3 = finish(hsum(a3, b3, c3, d3), l2);
 }
 
 #undef STEP4
 
-/* Raw sums of q with n rows, row k at rows + k * stride elements: rows i,
+/* Distances (finish()) from q to n rows, row k at rows + k * stride elements: rows i,
  * m + i, 2m + i and 3m + i together, then the n % 4 left over. */
 INLINE AVX512 void batch(const float *q, const void *rows, size_t n, size_t stride, size_t dim,
                          int l2, int elem, float *out)
@@ -217,7 +224,7 @@ INLINE AVX512 void gather_nb(const float *q, const void *rows, size_t n, size_t 
 				a1 = step(a1, qv[b], x, l2);
 			}
 		}
-		out[i] = hsum(a0, a1, a2, a3);
+		out[i] = finish(hsum(a0, a1, a2, a3), l2);
 	}
 }
 
@@ -268,7 +275,7 @@ AVX512 float brain__l2sq_avx512(const float *a, const float *b, size_t dim)
 
 AVX512 float brain__ip_avx512(const float *a, const float *b, size_t dim)
 {
-	return 1.0f - one_row(a, b, dim, 0, BRAIN_ELEM_F32);
+	return one_row(a, b, dim, 0, BRAIN_ELEM_F32);
 }
 
 AVX512 void brain__l2sq_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
@@ -281,8 +288,6 @@ AVX512 void brain__ip_batch_avx512(const float *q, const float *rows, size_t n, 
                                    size_t dim, float *out)
 {
 	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_F32, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 AVX512 void brain__l2sq_gather_avx512(const float *q, const float *const *rows, size_t n,
@@ -295,8 +300,6 @@ AVX512 void brain__ip_gather_avx512(const float *q, const float *const *rows, si
                                     size_t dim, float *out)
 {
 	gather(q, rows, n, dim, 0, BRAIN_ELEM_F32, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 /* The same kernels for rows of uint8 or int8, `stride` bytes apart. */
@@ -313,12 +316,12 @@ AVX512 float brain__l2sq_i8_avx512(const float *q, const void *row, size_t dim)
 
 AVX512 float brain__ip_u8_avx512(const float *q, const void *row, size_t dim)
 {
-	return 1.0f - one_row(q, row, dim, 0, BRAIN_ELEM_U8);
+	return one_row(q, row, dim, 0, BRAIN_ELEM_U8);
 }
 
 AVX512 float brain__ip_i8_avx512(const float *q, const void *row, size_t dim)
 {
-	return 1.0f - one_row(q, row, dim, 0, BRAIN_ELEM_I8);
+	return one_row(q, row, dim, 0, BRAIN_ELEM_I8);
 }
 
 AVX512 void brain__l2sq_u8_batch_avx512(const float *q, const void *rows, size_t n,
@@ -337,16 +340,12 @@ AVX512 void brain__ip_u8_batch_avx512(const float *q, const void *rows, size_t n
                                       size_t stride, size_t dim, float *out)
 {
 	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_U8, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 AVX512 void brain__ip_i8_batch_avx512(const float *q, const void *rows, size_t n,
                                       size_t stride, size_t dim, float *out)
 {
 	batch(q, rows, n, stride, dim, 0, BRAIN_ELEM_I8, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 AVX512 void brain__l2sq_u8_gather_avx512(const float *q, const void *const *rows, size_t n,
@@ -365,16 +364,12 @@ AVX512 void brain__ip_u8_gather_avx512(const float *q, const void *const *rows, 
                                        size_t dim, float *out)
 {
 	gather(q, rows, n, dim, 0, BRAIN_ELEM_U8, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 AVX512 void brain__ip_i8_gather_avx512(const float *q, const void *const *rows, size_t n,
                                        size_t dim, float *out)
 {
 	gather(q, rows, n, dim, 0, BRAIN_ELEM_I8, out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = 1.0f - out[i];
 }
 
 #else
