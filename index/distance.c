@@ -420,6 +420,17 @@ brain_dist8_gather_fn brain__dist8_gather_fn(int metric, brain_elem elem, int le
 	return l2 ? k->l2_gather : k->ip_gather;
 }
 
+void brain__elem_widen(brain_elem elem, const void *row, size_t dim, float *out)
+{
+	const unsigned char *b = row;
+	if (elem == BRAIN_ELEM_U8)
+		for (size_t i = 0; i < dim; i++)
+			out[i] = (float)b[i];
+	else
+		for (size_t i = 0; i < dim; i++)
+			out[i] = (float)(signed char)b[i];
+}
+
 /* ---- vectors entering the brain ---------------------------------------- */
 
 /* Sum of squares in double: every float squared fits (no overflow or

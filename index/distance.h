@@ -68,6 +68,12 @@ brain_dist_gather_fn brain__dist_gather_fn(int metric, int level);
 /* Element type of stored rows. */
 typedef enum brain_elem { BRAIN_ELEM_F32 = 0, BRAIN_ELEM_U8 = 1, BRAIN_ELEM_I8 = 2 } brain_elem;
 
+/* Bytes of one component. */
+static inline size_t brain__elem_size(brain_elem elem)
+{
+	return elem == BRAIN_ELEM_F32 ? sizeof(float) : 1;
+}
+
 /* Distance from a float query to a row of `dim` 8-bit integers (uint8_t or
  * int8_t by the kernel's element type). Rows need no alignment, and no
  * kernel reads a byte past row + dim. */
@@ -87,6 +93,9 @@ typedef void (*brain_dist8_gather_fn)(const float *q, const void *const *rows, s
 brain_dist8_fn brain__dist8_fn(int metric, brain_elem elem, int level);
 brain_dist8_batch_fn brain__dist8_batch_fn(int metric, brain_elem elem, int level);
 brain_dist8_gather_fn brain__dist8_gather_fn(int metric, brain_elem elem, int level);
+
+/* An 8-bit row (elem BRAIN_ELEM_U8 or _I8) as dim floats into out: exact. */
+void brain__elem_widen(brain_elem elem, const void *row, size_t dim, float *out);
 
 /* Scalar references. */
 float brain__l2sq_ref(const float *a, const float *b, size_t dim);

@@ -34,7 +34,6 @@ typedef struct flat_index {
 	uint32_t max_slots;
 	_Atomic size_t count;      /* occupied slots */
 	brain_elem elem;           /* how a row holds its vector: floats or bytes */
-	size_t esize;              /* bytes per component: 4 or 1 */
 	size_t stride;             /* floats from one row to the next (BRAIN_ELEM_F32) */
 	brain_rows rows;           /* row i holds the vector of slot i */
 	/* bit s set: slot s is occupied. Atomic words: a slot's row is written
@@ -130,10 +129,6 @@ int brain__flat_check_config(const char *who, const brain_index_config *config,
 /* A new empty index whose rows hold the vector then `extra` bytes, rows
  * aligned to `align` (64 for the flat backend itself), or NULL with the
  * error reported. */
-static size_t elem_size(brain_elem elem)
-{
-	return elem == BRAIN_ELEM_F32 ? sizeof(float) : 1;
-}
 
 static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2, size_t extra,
                            size_t align, brain_elem elem)
@@ -143,7 +138,7 @@ static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2
 		brain__oom(sizeof *f, "flat index");
 		return NULL;
 	}
-	size_t row_bytes = (size_t)config->dimensions * elem_size(elem) + extra;
+	size_t row_bytes = (size_t)config->dimensions * brain__elem_size(elem) + extra;
 	if (brain__rows_init_aligned(&f->rows, row_bytes, align, chunk_log2)) {
 		brain__free(f);
 		return NULL;
@@ -152,7 +147,6 @@ static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2
 	f->metric = config->metric;
 	f->max_slots = config->max_slots;
 	f->elem = elem;
-	f->esize = elem_size(elem);
 	f->stride = f->rows.stride / sizeof(float);
 	f->batch = brain__dist_batch_fn(config->metric, -1);
 	f->batch8 = elem == BRAIN_ELEM_F32 ? NULL : brain__dist8_batch_fn(config->metric, elem, -1);
@@ -180,7 +174,7 @@ int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t a
 		rc = check_elem(config, elem);
 	if (rc)
 		return rc;
-	size_t row_bytes = (size_t)config->dimensions * elem_size(elem) + extra;
+	size_t row_bytes = (size_t)config->dimensions * brain__elem_size(elem) + extra;
 	/* rows_init cannot refuse: the row size is at most 256 KiB plus the
 	 * extra, and chunk_log2 <= 16. */
 	flat_index *f = make_ex(
@@ -451,7 +445,7 @@ static int flat_remove(brain_index *index, uint32_t slot)
 	f->count--;
 	/* A forgotten memory's vector should not linger in memory (or, once
 	 * rows are file-backed, on disk). */
-	memset(row_of(f, slot), 0, f->dim * f->esize);
+	memset(row_of(f, slot), 0, f->dim * brain__elem_size(f->elem));
 	return BRAIN_OK;
 }
 
@@ -465,16 +459,10 @@ static int flat_get(const brain_index *index, uint32_t slot, float *vector)
 		return rc;
 	if (!is_used(f, slot))
 		return brain__err(BRAIN_EINVAL, "flat: get: slot %u is free", (unsigned)slot);
-	const unsigned char *row = row_of(f, slot);
-	if (f->elem == BRAIN_ELEM_F32) {
-		memcpy(vector, row, f->dim * sizeof(float));
-	} else if (f->elem == BRAIN_ELEM_U8) {
-		for (uint32_t i = 0; i < f->dim; i++)
-			vector[i] = (float)row[i];
-	} else {
-		for (uint32_t i = 0; i < f->dim; i++)
-			vector[i] = (float)(signed char)row[i];
-	}
+	if (f->elem == BRAIN_ELEM_F32)
+		memcpy(vector, row_of(f, slot), f->dim * sizeof(float));
+	else
+		brain__elem_widen(f->elem, row_of(f, slot), f->dim, vector);
 	return BRAIN_OK;
 }
 

@@ -198,7 +198,7 @@ static inline const void *row_at(const hnsw *h, uint32_t s)
 
 static inline size_t row_vector_bytes(const hnsw *h)
 {
-	return (size_t)h->dim * (h->elem == BRAIN_ELEM_F32 ? sizeof(float) : 1);
+	return (size_t)h->dim * brain__elem_size(h->elem);
 }
 
 /* Distance from a float query to the node whose row is `row`. */
@@ -229,13 +229,7 @@ static const float *as_query(const hnsw *h, uint32_t s, float *buf)
 	const void *row = row_at(h, s);
 	if (h->elem == BRAIN_ELEM_F32)
 		return row;
-	const unsigned char *b = row;
-	if (h->elem == BRAIN_ELEM_U8)
-		for (uint32_t i = 0; i < h->dim; i++)
-			buf[i] = (float)b[i];
-	else
-		for (uint32_t i = 0; i < h->dim; i++)
-			buf[i] = (float)(signed char)b[i];
+	brain__elem_widen(h->elem, row, h->dim, buf);
 	return buf;
 }
 
@@ -1496,9 +1490,9 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 	for (size_t i = 0; i < n; i++) {
 		int rc = brain__flat_check_vector(h->store, vectors + i * h->dim, "add_batch");
 		if (rc) {
-			char why[256];
-			snprintf(why, sizeof why, "%s", brain_errmsg());
-			return brain__err(rc, "hnsw: row %zu: %s", i, why);
+			char at[48];
+			snprintf(at, sizeof at, "hnsw: row %zu: ", i);
+			return brain__err_context(rc, at);
 		}
 	}
 	size_t added = 0;
@@ -1927,11 +1921,8 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	h->sq_step = hd.sq_step;
 	rc = use_elem(h, hd.elem);
 	if (rc) {
-		if (rc == BRAIN_EINVAL) {
-			char why[256];
-			snprintf(why, sizeof why, "%s", brain_errmsg());
-			rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index: %s", why);
-		}
+		if (rc == BRAIN_EINVAL)
+			rc = brain__err_context(BRAIN_ECORRUPT, "hnsw: saved index: ");
 		goto fail;
 	}
 	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(link_t);
