@@ -367,6 +367,10 @@ static int learn(cortex *c, brain_msg_learn *m)
 	pthread_rwlock_rdlock(&c->lock);
 	bool builtin = !c->user_fn && c->env->opts.embedder == BRAIN_EMBEDDER_BUILTIN;
 	pthread_rwlock_unlock(&c->lock);
+	if (m->delta == 0) {
+		m->prepared = NULL;
+		m->nfeatures = 0;
+	}
 	if (!builtin)
 		return BRAIN_OK;
 	const uint64_t *keys = m->features;
@@ -381,6 +385,11 @@ static int learn(cortex *c, brain_msg_learn *m)
 		for (size_t i = 0; i < n; i++)
 			own[i] = f[i].key;
 		keys = own;
+		if (m->delta == 0) {
+			m->prepared = own;
+			m->nfeatures = n;
+			return BRAIN_OK;
+		}
 	}
 	int rc = BRAIN_OK;
 	pthread_rwlock_wrlock(&c->lock);

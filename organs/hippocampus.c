@@ -428,8 +428,9 @@ static int forget(hippocampus *h, brain_msg_forget *m)
 	if (!brain__map_get(&h->ids, m->id, &slot))
 		return no_such_id(m->id);
 	int rc = index_ready(h);
-	if (rc == BRAIN_OK)
-		rc = h->vt->remove(h->index, slot);
+	if (rc || m->check)
+		return rc;
+	rc = h->vt->remove(h->index, slot);
 	if (rc)
 		return rc;
 	record *r = rec(h, slot);

@@ -294,10 +294,10 @@ static int replay_store(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 			rc = bad_record(lsn, "stores an id that exists");
 	}
 	if (rc == BRAIN_OK && text) {
-		brain_msg_learn l = {text, h.text_len, +1, NULL, 0};
+		brain_msg_learn l = {text, h.text_len, +1, NULL, 0, NULL};
 		rc = brain__call_LEARN(&b->spine, &l);
 		if (rc) {
-			brain_msg_forget f = {h.id, true};
+			brain_msg_forget f = {h.id, true, false};
 			brain__call_FORGET(&b->spine, &f);
 		}
 	}

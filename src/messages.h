@@ -103,9 +103,13 @@ typedef struct brain_msg_embed_epoch {
 typedef struct brain_msg_learn {
 	const char *text;
 	size_t len;
-	int delta;
+	int delta;                /* +1 or -1; 0: only prepare (below) */
 	const uint64_t *features; /* optional */
 	size_t nfeatures;
+	/* Delta 0 changes nothing: it returns the text's features in
+	 * `prepared` (brain__malloc'ed, the caller frees; NULL when there are
+	 * none to count), so that a later -1 or +1 given them cannot fail. */
+	uint64_t *prepared;
 } brain_msg_learn;
 
 /* With probe: try embedder fn on a probe text (dimension, finite, non-zero)
@@ -182,10 +186,13 @@ typedef struct brain_msg_store_batch {
 
 /* Forget a memory; BRAIN_ENOTFOUND if there is none. With undo, this
  * takes back the STORE that just assigned the id, and the id is given
- * again. Never allocates. */
+ * again. Never allocates. With check, nothing changes: 0 says that the
+ * forget would succeed (the id exists, the index is readable), so that it
+ * can be logged before it is made. */
 typedef struct brain_msg_forget {
 	brain_id id;
 	bool undo;
+	bool check;
 } brain_msg_forget;
 
 /* A memory's record by id; BRAIN_ENOTFOUND if none. */

@@ -50,7 +50,7 @@ BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
 			                           {vec, b->env.opts.dimensions * sizeof(float)}};
 			rc = brain__log_change(b, BRAIN_WAL_STORE, parts, 2, &lsn);
 			if (rc) {
-				brain_msg_forget f = {id, true}; /* never allocates: cannot fail */
+				brain_msg_forget f = {id, true, false}; /* never allocates: cannot fail */
 				brain__call_FORGET(&b->spine, &f);
 			}
 		}
@@ -88,7 +88,7 @@ BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *v
 		                           {vectors, bytes}};
 		rc = brain__log_change(b, BRAIN_WAL_BATCH, parts, 3, &lsn);
 		for (size_t i = 0; rc && i < n; i++) {
-			brain_msg_forget f = {ids[i], false}; /* never allocates */
+			brain_msg_forget f = {ids[i], false, false}; /* never allocates */
 			brain__call_FORGET(&b->spine, &f);
 		}
 	}

@@ -249,7 +249,7 @@ static void test_spine__post_and_drain(void **state)
 	brain_spine s;
 	brain__spine_init(&s, &env);
 	assert_int_equal(brain__spine_attach(&s, &g_recorder), 0);
-	brain_msg_forget f = {7, false};
+	brain_msg_forget f = {7, false, false};
 	assert_int_equal(brain__spine_post(&s, BRAIN_MSG_FORGET, &f, sizeof f, 0), BRAIN_ESTATE);
 	assert_int_equal(brain__spine_queue_init(&s, 4), 0);
 	for (int i = 1; i <= 3; i++) {
