@@ -187,13 +187,11 @@ static int handle(void *state, int type, void *msg)
 		brain_msg_wal_reset *m = msg;
 		if (!l->wal)
 			return no_log();
-		int rc = brain__wal_reset(l->wal, m->generation, m->lsn);
-		if (rc == BRAIN_OK) {
-			pthread_mutex_lock(&l->mu);
-			l->checkpoint_bytes = m->checkpoint_bytes;
-			pthread_mutex_unlock(&l->mu);
-		}
-		return rc;
+		/* the checkpoint stands even if its new log is not in place yet */
+		pthread_mutex_lock(&l->mu);
+		l->checkpoint_bytes = m->checkpoint_bytes;
+		pthread_mutex_unlock(&l->mu);
+		return brain__wal_reset(l->wal, m->generation, m->lsn);
 	}
 	case BRAIN_MSG_WAL_STATUS: {
 		brain_msg_wal_status *m = msg;

@@ -30,8 +30,11 @@
 /* A read-only open retries when a checkpoint replaced the image between
  * reading the manifest and opening the image. */
 #define READONLY_ATTEMPTS 8
-/* Space is reserved for a checkpoint file in steps of this. */
-#define CKPT_ALLOC_STEP ((uint64_t)16 << 20)
+/* Space is reserved for a checkpoint file ahead of the writes, an eighth of
+ * what is written so far at a time, within these bounds; where the device
+ * has no room for a step, exactly what the write needs. */
+#define CKPT_MIN_STEP ((uint64_t)64 << 10)
+#define CKPT_MAX_STEP ((uint64_t)64 << 20)
 
 brain_identity brain__identity_of(const brain_t *b)
 {
@@ -61,6 +64,48 @@ static void unlink_quiet(const brain_t *b, const char *name)
 		b->disk.io->unlink(b->disk.io->payload, path);
 }
 
+/* ---- leftovers ---------------------------------------------------------- */
+
+typedef struct leftovers {
+	brain_t *b;
+	bool temporaries; /* MANIFEST.tmp and wal.tmp too (at open) */
+} leftovers;
+
+static int leftover(const char *name, void *ctx)
+{
+	leftovers *l = ctx;
+	char mine[32];
+	brain__image_file_name(mine, sizeof mine, l->b->disk.generation);
+	bool image = strncmp(name, "ckpt-", 5) == 0 && strlen(name) == strlen(mine) &&
+	             strspn(name + 5, "0123456789abcdef") == strlen(name + 5);
+	bool temporary = strcmp(name, "MANIFEST.tmp") == 0 || strcmp(name, "wal.tmp") == 0;
+	if ((image && strcmp(name, mine) != 0) || (temporary && l->temporaries))
+		unlink_quiet(l->b, name);
+	return BRAIN_OK;
+}
+
+/* Remove every checkpoint image but the current one: the one before it,
+ * and those of attempts that failed (their generations lie in [lo, hi)).
+ * An io layer without a listing (version 1) gets the range only. */
+static void remove_leftovers(brain_t *b, uint64_t lo, uint64_t hi, bool temporaries)
+{
+	const brain_io *io = b->disk.io;
+	leftovers l = {b, temporaries};
+	if (io->version >= 2 && io->list && io->list(io->payload, b->disk.dir, leftover, &l) == 0)
+		return;
+	char name[32];
+	for (uint64_t g = BRAIN_MAX(lo, 1); g < hi; g++) {
+		if (g == b->disk.generation)
+			continue;
+		brain__image_file_name(name, sizeof name, g);
+		unlink_quiet(b, name);
+	}
+	if (temporaries) {
+		unlink_quiet(b, "MANIFEST.tmp");
+		unlink_quiet(b, "wal.tmp");
+	}
+}
+
 /* ---- the file sink: pwrite in order, space reserved ahead ------------- */
 
 typedef struct file_sink {
@@ -74,8 +119,13 @@ static int file_sink_write(void *payload, const void *data, size_t len)
 {
 	file_sink *s = payload;
 	if (s->pos + len > s->reserved) {
-		uint64_t want = BRAIN_MAX(s->pos + len, s->reserved + CKPT_ALLOC_STEP);
+		uint64_t step = BRAIN_MIN(BRAIN_MAX(CKPT_MIN_STEP, s->reserved / 8), CKPT_MAX_STEP);
+		uint64_t want = BRAIN_MAX(s->pos + len, s->reserved + step);
 		int rc = s->io->allocate(s->f, s->reserved, want - s->reserved);
+		if (rc == BRAIN_ENOSPC && want > s->pos + len) {
+			want = s->pos + len;
+			rc = s->io->allocate(s->f, s->reserved, want - s->reserved);
+		}
 		if (rc)
 			return rc;
 		s->reserved = want;
@@ -104,9 +154,7 @@ int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
                             uint64_t generation, uint64_t lsn, uint64_t *size, uint32_t *crc)
 {
 	file_sink sink = {io, NULL, 0, 0};
-	int rc = io->open(io->payload, path, BRAIN_IO_OPEN_WRITE | BRAIN_IO_OPEN_CREATE, &sink.f);
-	if (rc == BRAIN_OK)
-		rc = io->truncate(sink.f, 0);
+	int rc = brain__io_create_fresh(io, path, &sink.f);
 	if (rc == BRAIN_OK)
 		rc = brain__write_image(b, (brain_sink){file_sink_write, &sink}, generation, lsn, size,
 		                        crc);
@@ -156,16 +204,13 @@ int brain__checkpoint_locked(brain_t *b)
 	brain_msg_wal_reset r = {gen, lsn, size};
 	rc = brain__call_WAL_RESET(&b->spine, &r);
 	if (rc) {
-		/* Harmless for durability: replay skips the records the image
-		 * holds. Appends go on in the old log. */
-		BRAIN_LOG(BRAIN_LOG_WARN, "checkpoint: the log could not be emptied: %s",
-		          brain_errmsg());
-		rc = BRAIN_OK;
+		/* The checkpoint stands: it holds every change, and replay skips
+		 * whatever an old log still holds. The Lungs append to no log
+		 * until a new one is in place; the next change tries again. */
+		BRAIN_LOG(BRAIN_LOG_WARN, "checkpoint: the log could not be replaced (the next change "
+		          "tries again): %s", brain_errmsg());
 	}
-	char name[32];
-	brain__image_file_name(name, sizeof name, old);
-	if (old != gen)
-		unlink_quiet(b, name);
+	remove_leftovers(b, old, gen, false);
 	return BRAIN_OK;
 }
 
@@ -477,7 +522,7 @@ static int create_new(brain_t *b)
 	 * would throw the brain away. */
 	uint64_t gen = 0, start = 0, wal_size = 0;
 	rc = brain__wal_peek(io, b->disk.dir, &gen, &start, &wal_size);
-	if (rc == BRAIN_OK && (gen != 1 || start != 1 || wal_size > BRAIN_WAL_HEADER_BYTES))
+	if (rc == BRAIN_OK && (gen != 1 || start != 1 || wal_size > 0))
 		rc = brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing but %s/wal shows a brain "
 		                "(generation %llu, changes from %llu on): the brain is damaged; "
 		                "restore its manifest or a backup", b->disk.dir, b->disk.dir,
@@ -676,17 +721,8 @@ int brain__disk_open(brain_t *b, const char *path, int mode)
 		return rc;
 	if (!readonly) {
 		/* leftovers of interrupted checkpoints and of the one before */
-		char name[32];
 		uint64_t g = b->disk.generation;
-		uint64_t around[] = {g - 1, g + 1, g + 2};
-		for (size_t i = 0; i < BRAIN_ARRAY_LEN(around); i++) {
-			if (around[i] == 0)
-				continue;
-			brain__image_file_name(name, sizeof name, around[i]);
-			unlink_quiet(b, name);
-		}
-		unlink_quiet(b, "MANIFEST.tmp");
-		unlink_quiet(b, "wal.tmp");
+		remove_leftovers(b, g - 1, g + 3, true);
 	}
 	return BRAIN_OK;
 }

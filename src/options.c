@@ -91,9 +91,9 @@ int brain__options_resolve(const brain_options *in, brain_options *out)
 		                  o.flags & ~known);
 	if (o.flags & (BRAIN_OPEN_READONLY | BRAIN_OPEN_STORED_OPTIONS))
 		o.flags |= BRAIN_OPEN_NOCREATE;
-	if (o.io && o.io->version != BRAIN_IO_VERSION)
-		return brain__err(BRAIN_EVERSION, "options: io version %u unknown (this library knows %d)",
-		                  o.io->version, BRAIN_IO_VERSION);
+	if (o.io && (o.io->version < 1 || o.io->version > BRAIN_IO_VERSION))
+		return brain__err(BRAIN_EVERSION, "options: io version %u unknown (this library knows "
+		                  "1 to %d)", o.io->version, BRAIN_IO_VERSION);
 	if (o.max_text_bytes == 0)
 		o.max_text_bytes = BRAIN_DEFAULT_MAX_TEXT_BYTES;
 	if (o.max_text_bytes > BRAIN_MAX_TEXT_BYTES_LIMIT)

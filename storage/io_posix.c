@@ -24,6 +24,7 @@
 #define _DEFAULT_SOURCE
 #define _FILE_OFFSET_BITS 64
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -151,7 +152,9 @@ static int posix_open(void *payload, const char *path, unsigned int flags, brain
 		brain__free(copy);
 		return brain__oom(sizeof *f + strlen(path) + 1, "io file");
 	}
-	int oflags = O_CLOEXEC | ((flags & BRAIN_IO_OPEN_WRITE) ? O_RDWR : O_RDONLY);
+	/* A link inside a brain directory is never followed: a planted one
+	 * would make the brain read or write a file elsewhere. */
+	int oflags = O_CLOEXEC | O_NOFOLLOW | ((flags & BRAIN_IO_OPEN_WRITE) ? O_RDWR : O_RDONLY);
 	if (flags & BRAIN_IO_OPEN_CREATE)
 		oflags |= O_CREAT;
 	if (flags & BRAIN_IO_OPEN_EXCL)
@@ -164,11 +167,21 @@ static int posix_open(void *payload, const char *path, unsigned int flags, brain
 		int e = errno;
 		brain__free(copy);
 		brain__free(f);
+		if (e == ELOOP)
+			return brain__err(BRAIN_EIO, "open \"%s\": is a symbolic link; braincore does not "
+			                  "follow links inside a brain directory", path);
 		return fail(e, "open \"%s\"", path);
 	}
-	/* A directory opens read-only; it is not a file of the brain. */
+	/* A directory opens read-only, and a fifo or device would block or
+	 * worse: neither is a file of the brain. */
 	struct stat st;
 	int e = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (e == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		brain__free(copy);
+		brain__free(f);
+		return brain__err(BRAIN_EIO, "open \"%s\": not a regular file", path);
+	}
 	if (e != 0) {
 		close(fd);
 		brain__free(copy);
@@ -518,6 +531,34 @@ static int posix_sync_dir(void *payload, const char *path)
 	return BRAIN_OK;
 }
 
+static int posix_list(void *payload, const char *path, int (*fn)(const char *name, void *ctx),
+                      void *ctx)
+{
+	(void)payload;
+	if (!path || !fn)
+		return brain__err(BRAIN_ENULL, "list: path or fn is NULL");
+	DIR *d = opendir(path);
+	if (!d)
+		return fail(errno, "list \"%s\"", path);
+	int rc = BRAIN_OK;
+	for (;;) {
+		errno = 0;
+		struct dirent *e = readdir(d);
+		if (!e) {
+			if (errno)
+				rc = fail(errno, "list \"%s\"", path);
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		rc = fn(e->d_name, ctx);
+		if (rc)
+			break;
+	}
+	closedir(d);
+	return rc;
+}
+
 /* ---- the vtable -------------------------------------------------------- */
 
 static const brain_io g_posix = {
@@ -538,6 +579,7 @@ static const brain_io g_posix = {
 	.rename = posix_rename,
 	.unlink = posix_unlink,
 	.sync_dir = posix_sync_dir,
+	.list = posix_list,
 };
 
 BRAIN_EXPORT const brain_io *brain_io_posix(void)

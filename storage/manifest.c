@@ -47,6 +47,16 @@ int brain__io_close_keep(const brain_io *io, brain_io_file *f, int rc)
 	return rc == BRAIN_OK ? closed : rc;
 }
 
+int brain__io_create_fresh(const brain_io *io, const char *path, brain_io_file **out)
+{
+	*out = NULL;
+	int rc = io->unlink(io->payload, path);
+	if (rc && rc != BRAIN_ENOTFOUND)
+		return rc;
+	return io->open(io->payload, path,
+	                BRAIN_IO_OPEN_WRITE | BRAIN_IO_OPEN_CREATE | BRAIN_IO_OPEN_EXCL, out);
+}
+
 int brain__read_small_file(const brain_io *io, const char *path, size_t max, void **data,
                            size_t *len)
 {
@@ -149,9 +159,7 @@ int brain__manifest_write(const brain_io *io, const char *dir, const brain_manif
 	d.crc = brain__crc32c(0, &d, offsetof(manifest_disk, crc));
 
 	brain_io_file *f = NULL;
-	rc = io->open(io->payload, tmp, BRAIN_IO_OPEN_WRITE | BRAIN_IO_OPEN_CREATE, &f);
-	if (rc == BRAIN_OK)
-		rc = io->truncate(f, 0);
+	rc = brain__io_create_fresh(io, tmp, &f);
 	if (rc == BRAIN_OK)
 		rc = io->pwrite(f, &d, sizeof d, 0);
 	if (rc == BRAIN_OK)

@@ -39,6 +39,11 @@ int brain__manifest_write(const brain_io *io, const char *dir, const brain_manif
  * lost writes). */
 int brain__io_close_keep(const brain_io *io, brain_io_file *f, int rc);
 
+/* Create path as a new, empty file opened for writing: whatever is there
+ * (a leftover, or a link planted to make the brain write elsewhere) is
+ * removed first, and the file is created exclusively. */
+int brain__io_create_fresh(const brain_io *io, const char *path, brain_io_file **out);
+
 /* Read a whole small file (at most max bytes) into a brain__malloc'ed
  * buffer. BRAIN_ECORRUPT if it is larger than max. */
 int brain__read_small_file(const brain_io *io, const char *path, size_t max, void **data,

@@ -10,20 +10,25 @@
 #include "storage/wal.h"
 
 static const char k_magic[8] = {'B', 'R', 'A', 'I', 'N', 'W', 'A', 'L'};
+static const char k_stamp_magic[8] = {'B', 'R', 'W', 'A', 'L', 'E', 'N', 'D'};
 
-/* Room is reserved ahead of the writes in steps of at least this:
- * allocate (a full disk shows before a record is written), then zeros
- * written over it, because file systems such as ext4 leave allocated
- * blocks "unwritten" and the first write into each would otherwise make
- * every fdatasync flush metadata too. Appends then never change the file's
- * size or extents, and fdatasync stays a data flush. */
-#define ALLOC_STEP ((uint64_t)1 << 20)
+/* Room is reserved ahead of the writes: allocate (a full disk shows before
+ * a record is written), then zeros written over it, because file systems
+ * such as ext4 leave allocated blocks "unwritten" and the first write into
+ * each would otherwise make every fdatasync flush metadata too. Appends
+ * then never change the file's size or extents, and fdatasync stays a data
+ * flush. A step is an eighth of the log, within these bounds; when the
+ * device has no room for a step, exactly what the record needs. */
+#define MIN_STEP ((uint64_t)64 << 10)
+#define MAX_STEP ((uint64_t)64 << 20)
 /* Records up to this size are assembled in one buffer and written with one
  * pwrite; larger ones are written piece by piece. */
 #define SMALL_RECORD ((size_t)64 * 1024)
-/* A record larger than this is damage, not data. */
-#define MAX_RECORD ((uint64_t)1 << 40)
+/* Replay reads the log through a window of this size (a record larger than
+ * it is read whole, once). */
+#define WINDOW ((size_t)1 << 20)
 
+/* The 128-byte header of both versions. */
 typedef struct wal_header {
 	char magic[8];
 	uint32_t version;
@@ -38,7 +43,26 @@ typedef struct wal_header {
 	uint32_t reserved[3];
 	uint32_t crc; /* of every byte before it */
 } wal_header;
-_Static_assert(sizeof(wal_header) == BRAIN_WAL_HEADER_BYTES, "wal header layout");
+_Static_assert(sizeof(wal_header) == 128, "wal header layout");
+
+/* Version 2: two end stamps follow the header. Each says how long the file
+ * was made durable (its size fsynced before the stamp was written); the
+ * valid one with the higher sequence number counts. A file shorter than
+ * that was cut short: records may be missing, and it is never taken for a
+ * log that simply ends. Two slots, written in turn, so that a torn stamp
+ * write leaves the other one whole. */
+typedef struct wal_stamp {
+	char magic[8];
+	uint64_t generation; /* the header's */
+	uint64_t seq;
+	uint64_t durable_end;
+	uint64_t reserved[3];
+	uint32_t zero;
+	uint32_t crc; /* of every byte before it */
+} wal_stamp;
+_Static_assert(sizeof(wal_stamp) == 64, "wal stamp layout");
+_Static_assert(sizeof(wal_header) + 2 * sizeof(wal_stamp) == BRAIN_WAL_HEADER_BYTES,
+               "wal v2 header layout");
 
 typedef struct record_header {
 	uint32_t crc;
@@ -60,18 +84,46 @@ struct brain_wal {
 	brain_io_file *file;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	uint32_t version;
+	uint64_t header_bytes; /* records start here */
 	uint64_t generation;
 	uint64_t start_lsn;
 	uint64_t last_lsn;   /* last record appended */
 	uint64_t synced_lsn; /* durable up to here */
 	uint64_t end;        /* next append offset */
 	uint64_t alloc_end;  /* space reserved up to here */
+	uint64_t stamp_seq;  /* newest end stamp (version 2) */
+	uint64_t stamp_end;
 	bool syncing;
 	int failed;          /* sticky fsync failure */
+	/* A checkpoint holds every record, but its new empty log could not be
+	 * put in place: nothing may be appended to the old one (it may be
+	 * unlinked already), so the next append puts a new log in place first. */
+	bool reset_pending;
+	uint64_t pending_generation;
 	unsigned char *buf;  /* SMALL_RECORD bytes */
 };
 
-static int header_write(const brain_io *io, brain_io_file *f, const brain_identity *id,
+static void stamp_make(wal_stamp *s, uint64_t generation, uint64_t seq, uint64_t end)
+{
+	memset(s, 0, sizeof *s);
+	memcpy(s->magic, k_stamp_magic, sizeof s->magic);
+	s->generation = generation;
+	s->seq = seq;
+	s->durable_end = end;
+	s->crc = brain__crc32c(0, s, offsetof(wal_stamp, crc));
+}
+
+static bool stamp_valid(const wal_stamp *s, uint64_t generation)
+{
+	return memcmp(s->magic, k_stamp_magic, sizeof s->magic) == 0 &&
+	       s->generation == generation &&
+	       s->crc == brain__crc32c(0, s, offsetof(wal_stamp, crc));
+}
+
+/* A new log's first bytes: the header and both stamps (the file's end is
+ * its header). */
+static void header_make(unsigned char out[BRAIN_WAL_HEADER_BYTES], const brain_identity *id,
                         uint64_t generation, uint64_t start_lsn)
 {
 	wal_header h;
@@ -87,11 +139,18 @@ static int header_write(const brain_io *io, brain_io_file *f, const brain_identi
 	h.generation = generation;
 	h.start_lsn = start_lsn;
 	h.crc = brain__crc32c(0, &h, offsetof(wal_header, crc));
-	return io->pwrite(f, &h, sizeof h, 0);
+	wal_stamp s[2];
+	/* slot seq % 2: the next stamp (seq 2) overwrites slot 0 */
+	stamp_make(&s[0], generation, 0, BRAIN_WAL_HEADER_BYTES);
+	stamp_make(&s[1], generation, 1, BRAIN_WAL_HEADER_BYTES);
+	memcpy(out, &h, sizeof h);
+	memcpy(out + sizeof h, s, sizeof s);
 }
 
-int brain__wal_create(const brain_io *io, const char *dir, const brain_identity *id,
-                      uint64_t generation, uint64_t start_lsn)
+/* Write a new, empty log to dir/wal.tmp, fsync it and rename it over
+ * dir/wal. *keep (if not NULL) gets the open file, which is dir/wal now. */
+static int create_file(const brain_io *io, const char *dir, const brain_identity *id,
+                       uint64_t generation, uint64_t start_lsn, brain_io_file **keep)
 {
 	char tmp[4096], path[4096];
 	int rc = brain__path_join(tmp, sizeof tmp, dir, "wal.tmp");
@@ -99,20 +158,29 @@ int brain__wal_create(const brain_io *io, const char *dir, const brain_identity 
 		rc = brain__path_join(path, sizeof path, dir, "wal");
 	if (rc)
 		return rc;
+	unsigned char head[BRAIN_WAL_HEADER_BYTES];
+	header_make(head, id, generation, start_lsn);
 	brain_io_file *f = NULL;
-	rc = io->open(io->payload, tmp, BRAIN_IO_OPEN_WRITE | BRAIN_IO_OPEN_CREATE, &f);
+	rc = brain__io_create_fresh(io, tmp, &f);
 	if (rc == BRAIN_OK)
-		rc = io->truncate(f, 0);
-	if (rc == BRAIN_OK)
-		rc = header_write(io, f, id, generation, start_lsn);
+		rc = io->pwrite(f, head, sizeof head, 0);
 	if (rc == BRAIN_OK)
 		rc = io->fsync(f);
-	rc = brain__io_close_keep(io, f, rc);
 	if (rc == BRAIN_OK)
 		rc = io->rename(io->payload, tmp, path);
 	if (rc == BRAIN_OK)
 		rc = io->sync_dir(io->payload, dir);
-	return rc;
+	if (rc == BRAIN_OK && keep) {
+		*keep = f;
+		return BRAIN_OK;
+	}
+	return brain__io_close_keep(io, f, rc);
+}
+
+int brain__wal_create(const brain_io *io, const char *dir, const brain_identity *id,
+                      uint64_t generation, uint64_t start_lsn)
+{
+	return create_file(io, dir, id, generation, start_lsn, NULL);
 }
 
 static int read_header(brain_wal *w)
@@ -133,11 +201,12 @@ static int read_header(brain_wal *w)
 		return brain__err(BRAIN_ECORRUPT, "%s: header checksum mismatch (offset %zu)", w->path,
 		                  offsetof(wal_header, crc));
 #endif
-	if (h.version != BRAIN_WAL_VERSION)
+	if (h.version == 0 || h.version > BRAIN_WAL_VERSION)
 		return brain__err(h.version > BRAIN_WAL_VERSION ? BRAIN_EVERSION : BRAIN_ECORRUPT,
-		                  "%s: format version %u; this library reads version %u", w->path,
-		                  h.version, BRAIN_WAL_VERSION);
-	if (h.header_bytes != BRAIN_WAL_HEADER_BYTES || h.start_lsn == 0 ||
+		                  "%s: format version %u; this library reads versions 1 to %u",
+		                  w->path, h.version, BRAIN_WAL_VERSION);
+	uint32_t want_bytes = h.version == 1 ? 128u : BRAIN_WAL_HEADER_BYTES;
+	if (h.header_bytes != want_bytes || h.start_lsn == 0 ||
 	    h.index[BRAIN_IMAGE_NAME_MAX - 1] != '\0')
 		return brain__err(BRAIN_ECORRUPT, "%s: header fields out of range (offset 12)", w->path);
 	brain_identity have;
@@ -149,11 +218,58 @@ static int read_header(brain_wal *w)
 	if (w->check_identity && brain__identity_check(&have, &w->id, w->path))
 		return brain__err(BRAIN_ECORRUPT, "%s: belongs to another brain (offset 32): %s",
 		                  w->path, brain_errmsg());
+	w->version = h.version;
+	w->header_bytes = h.header_bytes;
 	w->generation = h.generation;
 	w->start_lsn = h.start_lsn;
 	w->last_lsn = h.start_lsn - 1;
 	w->synced_lsn = w->last_lsn;
-	w->end = BRAIN_WAL_HEADER_BYTES;
+	w->end = w->header_bytes;
+	return BRAIN_OK;
+}
+
+/* The newest valid end stamp of a version-2 log into stamp_seq/stamp_end. */
+static int read_stamps(brain_wal *w)
+{
+	if (w->version < 2)
+		return BRAIN_OK;
+	wal_stamp s[2];
+	size_t done = 0;
+	int rc = w->io->pread(w->file, s, sizeof s, sizeof(wal_header), &done);
+	if (rc)
+		return rc;
+	int best = -1;
+	for (int i = 0; i < 2; i++) {
+		bool ok = done >= (size_t)(i + 1) * sizeof s[i] && stamp_valid(&s[i], w->generation);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		ok = done >= (size_t)(i + 1) * sizeof s[i] &&
+		     memcmp(s[i].magic, k_stamp_magic, sizeof s[i].magic) == 0;
+#endif
+		if (ok && (best < 0 || s[i].seq > s[best].seq))
+			best = i;
+	}
+	if (best < 0)
+		return brain__err(BRAIN_ECORRUPT, "%s: both end stamps are damaged (offset %zu)",
+		                  w->path, sizeof(wal_header));
+	w->stamp_seq = s[best].seq;
+	w->stamp_end = s[best].durable_end;
+	return BRAIN_OK;
+}
+
+/* Record that the file is durable up to `end` (its size fsynced before):
+ * the older of the two slots is overwritten. */
+static int stamp_write(brain_wal *w, uint64_t end)
+{
+	if (w->version < 2)
+		return BRAIN_OK;
+	wal_stamp s;
+	uint64_t seq = w->stamp_seq + 1;
+	stamp_make(&s, w->generation, seq, end);
+	int rc = w->io->pwrite(w->file, &s, sizeof s, sizeof(wal_header) + (seq % 2) * sizeof s);
+	if (rc)
+		return rc;
+	w->stamp_seq = seq;
+	w->stamp_end = end;
 	return BRAIN_OK;
 }
 
@@ -184,7 +300,7 @@ int brain__wal_open(const brain_io *io, const char *dir, const brain_identity *i
 		rc = io->size(w->file, &size);
 	/* until a replay finds the end: appends go after the header, and
 	 * nothing before the file's end is ever zeroed */
-	w->alloc_end = BRAIN_MAX(size, (uint64_t)BRAIN_WAL_HEADER_BYTES);
+	w->alloc_end = BRAIN_MAX(size, w->header_bytes);
 	if (rc) {
 		if (w->file)
 			io->close(w->file);
@@ -215,6 +331,9 @@ int brain__wal_peek(const brain_io *io, const char *dir, uint64_t *generation,
 	io->close(w.file);
 	*generation = w.generation;
 	*start_lsn = w.start_lsn;
+	/* the records, not the header: an empty log is 0 in either version */
+	if (rc == BRAIN_OK)
+		*size = *size > w.header_bytes ? *size - w.header_bytes : 0;
 	return rc;
 }
 
@@ -232,57 +351,148 @@ void brain__wal_close(brain_wal *w)
 
 /* ---- replay ------------------------------------------------------------ */
 
+/* The log read through a window: memory in proportion to the largest
+ * record, not to the log. */
 typedef struct reader {
-	const unsigned char *data;
-	uint64_t size;
+	brain_wal *w;
+	uint64_t size; /* lowered if the file turns out shorter */
+	unsigned char *buf;
+	size_t cap;
+	uint64_t base; /* buf holds [base, base + len) of the file */
+	size_t len;
 } reader;
 
-static bool crc_ok(uint32_t stored, const unsigned char *rec, size_t len)
+/* *p gets [off, off + n) of the file, or NULL if the file ends before. */
+static int rd_at(reader *r, uint64_t off, size_t n, const unsigned char **p)
 {
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	(void)stored;
-	(void)rec;
-	(void)len;
-	return true;
-#else
-	return brain__crc32c(0, rec + 4, len - 4) == stored;
-#endif
+	*p = NULL;
+	if (off >= r->base && off - r->base <= r->len && n <= r->len - (off - r->base)) {
+		*p = r->buf + (off - r->base);
+		return BRAIN_OK;
+	}
+	if (off > r->size || n > r->size - off)
+		return BRAIN_OK;
+	size_t want = (size_t)BRAIN_MIN(BRAIN_MAX((uint64_t)n, (uint64_t)WINDOW), r->size - off);
+	if (want > r->cap) {
+		unsigned char *b = brain__realloc(r->buf, want);
+		if (!b)
+			return brain__oom(want, "log replay");
+		r->buf = b;
+		r->cap = want;
+	}
+	r->len = 0;
+	size_t done = 0;
+	int rc = r->w->io->pread(r->w->file, r->buf, want, off, &done);
+	if (rc)
+		return rc;
+	r->base = off;
+	r->len = done;
+	if (done < want)
+		r->size = off + done; /* cut meanwhile (a writer dropped a torn tail) */
+	if (done >= n)
+		*p = r->buf;
+	return BRAIN_OK;
 }
 
 /* Is there a whole, valid record at off, numbered at least min_lsn? */
-static bool valid_at(const reader *r, uint64_t off, uint64_t min_lsn, record_header *out)
+static int valid_at(reader *r, uint64_t off, uint64_t min_lsn, record_header *out, bool *valid)
 {
+	*valid = false;
 	if (off > r->size || r->size - off < sizeof(record_header))
-		return false;
+		return BRAIN_OK;
+	const unsigned char *p = NULL;
+	int rc = rd_at(r, off, sizeof(record_header), &p);
+	if (rc || !p)
+		return rc;
 	record_header h;
-	memcpy(&h, r->data + off, sizeof h);
+	memcpy(&h, p, sizeof h);
 	if (h.len < sizeof h || h.len % 8 || h.len > r->size - off ||
 	    h.size > h.len - sizeof h || h.len - sizeof h - h.size >= 8 || h.lsn < min_lsn ||
 	    h.synced >= h.lsn)
-		return false;
-	if (!crc_ok(h.crc, r->data + off, h.len))
-		return false;
+		return BRAIN_OK;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* the checksum, a window at a time */
+	uint32_t crc = 0;
+	for (uint64_t at = off + 4, stop = off + h.len; at < stop;) {
+		size_t n = (size_t)BRAIN_MIN(stop - at, (uint64_t)WINDOW);
+		rc = rd_at(r, at, n, &p);
+		if (rc || !p)
+			return rc;
+		crc = brain__crc32c(crc, p, n);
+		at += n;
+	}
+	if (crc != h.crc)
+		return BRAIN_OK;
+#endif
 	*out = h;
-	return true;
+	*valid = true;
+	return BRAIN_OK;
 }
 
-/* Offset just past the last nonzero byte at or after off. */
-static uint64_t written_end(const reader *r, uint64_t off)
+/* *end gets the offset just past the last nonzero byte at or after off. */
+static int written_end(reader *r, uint64_t off, uint64_t *end)
 {
 	uint64_t e = r->size;
-	while (e > off && e % 8)
-		if (r->data[--e] != 0)
-			return e + 1;
-	while (e >= off + 8) {
-		uint64_t word;
-		memcpy(&word, r->data + e - 8, sizeof word);
-		if (word)
-			break;
-		e -= 8;
+	while (e > off) {
+		size_t n = (size_t)BRAIN_MIN(e - off, (uint64_t)WINDOW);
+		const unsigned char *p = NULL;
+		int rc = rd_at(r, e - n, n, &p);
+		if (rc)
+			return rc;
+		if (!p) { /* the file shrank under us */
+			e = BRAIN_MIN(e, r->size);
+			continue;
+		}
+		size_t i = n;
+		while (i >= 8) {
+			uint64_t word;
+			memcpy(&word, p + i - 8, sizeof word);
+			if (word)
+				break;
+			i -= 8;
+		}
+		while (i > 0 && p[i - 1] == 0)
+			i--;
+		if (i > 0) {
+			*end = e - n + i;
+			return BRAIN_OK;
+		}
+		e -= n;
 	}
-	while (e > off && r->data[e - 1] == 0)
-		e--;
-	return e;
+	*end = off;
+	return BRAIN_OK;
+}
+
+/* Was the file cut below what it had been made durable to? The size is
+ * read before and after the stamps: a writer grows the file before it
+ * stamps, and stamps before it cuts a torn tail at open, so a live writer
+ * never looks like a truncation. */
+static int check_length(brain_wal *w, bool repair, uint64_t *size)
+{
+	int rc = w->io->size(w->file, size);
+	if (rc == BRAIN_OK)
+		rc = read_stamps(w);
+	if (rc == BRAIN_ECORRUPT && repair) {
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
+		w->stamp_end = 0;
+		rc = BRAIN_OK;
+	}
+	uint64_t after = 0;
+	if (rc == BRAIN_OK)
+		rc = w->io->size(w->file, &after);
+	if (rc || w->version < 2 || BRAIN_MAX(*size, after) >= w->stamp_end)
+		return rc;
+	if (repair) {
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s: %llu bytes, but %llu had been made durable: the log "
+		          "was cut short; repair keeps the records that remain", w->path,
+		          (unsigned long long)*size, (unsigned long long)w->stamp_end);
+		return BRAIN_OK;
+	}
+	return brain__err(BRAIN_ECORRUPT, "%s: %llu bytes, but it had been made durable up to "
+	                  "%llu bytes: the log was cut short and changes may be missing (offset "
+	                  "%llu); brain_repair keeps the records that remain",
+	                  w->path, (unsigned long long)*size, (unsigned long long)w->stamp_end,
+	                  (unsigned long long)*size);
 }
 
 int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_apply_fn apply,
@@ -298,36 +508,28 @@ int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_a
 		                  w->path, (unsigned long long)w->start_lsn,
 		                  (unsigned long long)after_lsn);
 	uint64_t size = 0;
-	int rc = w->io->size(w->file, &size);
+	int rc = check_length(w, repair, &size);
 	if (rc)
 		return rc;
 	/* Read, not mapped: a writer opening the brain may cut a torn tail
 	 * while a read-only process replays, and a mapping would then fault. */
-	unsigned char *map = NULL;
-	size_t map_len = 0;
-	if (size > BRAIN_WAL_HEADER_BYTES) {
-		if (size > SIZE_MAX / 2)
-			return brain__err(BRAIN_ENOMEM, "%s: %llu bytes cannot be read", w->path,
-			                  (unsigned long long)size);
-		map_len = (size_t)size;
-		map = brain__malloc(map_len);
-		if (!map)
-			return brain__oom(map_len, "log replay");
-		size_t done = 0;
-		rc = w->io->pread(w->file, map, map_len, 0, &done);
-		if (rc) {
-			brain__free(map);
-			return rc;
-		}
-		size = done;
-	}
-	reader r = {map, map ? size : 0};
-	uint64_t off = BRAIN_WAL_HEADER_BYTES;
+	reader r = {w, size, NULL, 0, 0, 0};
+	uint64_t off = w->header_bytes;
 	uint64_t expect = w->start_lsn;
 	record_header h;
-	while (rc == BRAIN_OK && valid_at(&r, off, expect, &h) && h.lsn == expect) {
+	bool valid = false;
+	for (;;) {
+		rc = valid_at(&r, off, expect, &h, &valid);
+		if (rc || !valid || h.lsn != expect)
+			break;
 		if (h.lsn > after_lsn) {
-			rc = apply(payload, h.op, h.lsn, r.data + off + sizeof h, h.size);
+			const unsigned char *p = NULL;
+			rc = rd_at(&r, off + sizeof h, h.size, &p);
+			if (rc)
+				break;
+			if (!p) /* cut meanwhile: the end */
+				break;
+			rc = apply(payload, h.op, h.lsn, p, h.size);
 			if (rc)
 				break;
 			info->records++;
@@ -336,35 +538,32 @@ int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_a
 		off += h.len;
 		expect++;
 	}
-	if (rc) {
-		brain__free(map);
-		return rc;
-	}
 	/* off is the end of the valid log. Anything written after it? */
-	uint64_t tail_end = map ? written_end(&r, off) : off;
-	if (tail_end > off) {
-		/* A valid record further on that knew the bad one durable means
-		 * the log was damaged, not torn. */
-		for (uint64_t p = off + 8; p + sizeof h <= r.size; p += 8) {
-			if (!valid_at(&r, p, expect, &h))
-				continue;
-			if (repair) {
-				info->dropped++;
-				p += h.len - 8;
-				continue;
-			}
-			if (h.synced >= expect) {
-				brain__free(map);
-				return brain__err(BRAIN_ECORRUPT,
-				                  "%s: record %llu at offset %llu is damaged, and record %llu "
-				                  "at offset %llu was written after it was made durable",
-				                  w->path, (unsigned long long)expect,
-				                  (unsigned long long)off, (unsigned long long)h.lsn,
-				                  (unsigned long long)p);
-			}
+	uint64_t tail_end = off;
+	if (rc == BRAIN_OK)
+		rc = written_end(&r, off, &tail_end);
+	/* A valid record further on that knew the bad one durable means the
+	 * log was damaged, not torn. */
+	for (uint64_t p = off + 8; rc == BRAIN_OK && p + sizeof h <= tail_end; p += 8) {
+		rc = valid_at(&r, p, expect, &h, &valid);
+		if (rc || !valid)
+			continue;
+		if (repair) {
+			info->dropped++;
+			p += h.len - 8;
+			continue;
 		}
+		if (h.synced >= expect)
+			rc = brain__err(BRAIN_ECORRUPT,
+			                "%s: record %llu at offset %llu is damaged, and record %llu at "
+			                "offset %llu was written after it was made durable",
+			                w->path, (unsigned long long)expect, (unsigned long long)off,
+			                (unsigned long long)h.lsn, (unsigned long long)p);
 	}
-	brain__free(map);
+	brain__free(r.buf);
+	if (rc)
+		return rc;
+	size = r.size;
 	info->torn_bytes = tail_end - off;
 	info->bad_offset = off;
 	w->last_lsn = expect - 1;
@@ -373,9 +572,16 @@ int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_a
 	w->synced_lsn = w->last_lsn;
 	w->end = off;
 	w->alloc_end = size;
-	if (w->writable && size > off) {
-		/* cut the torn tail and any reserved space: appends start clean */
-		rc = w->io->truncate(w->file, off);
+	if (w->writable && (size > off || w->stamp_end > off)) {
+		/* cut the torn tail and any reserved space: appends start clean.
+		 * Stamped first, so that a crash after the cut is no truncation. */
+		if (w->version >= 2) {
+			rc = stamp_write(w, off);
+			if (rc == BRAIN_OK)
+				rc = w->io->fsync(w->file);
+		}
+		if (rc == BRAIN_OK && size > off)
+			rc = w->io->truncate(w->file, off);
 		if (rc == BRAIN_OK)
 			rc = w->io->fsync(w->file);
 		w->alloc_end = off;
@@ -389,15 +595,53 @@ static int reserve(brain_wal *w, uint64_t upto)
 {
 	if (upto <= w->alloc_end)
 		return BRAIN_OK;
-	uint64_t step = BRAIN_MAX(ALLOC_STEP, w->alloc_end / 8);
+	uint64_t step = BRAIN_MIN(BRAIN_MAX(MIN_STEP, w->alloc_end / 8), MAX_STEP);
 	uint64_t want = BRAIN_MAX(upto, w->alloc_end + step);
 	int rc = w->io->allocate(w->file, w->alloc_end, want - w->alloc_end);
+	if (rc == BRAIN_ENOSPC && want > upto) {
+		/* no room for a step: just this record, which may still fit */
+		want = upto;
+		rc = w->io->allocate(w->file, w->alloc_end, want - w->alloc_end);
+	}
 	static const unsigned char zeros[64 * 1024];
 	for (uint64_t at = w->alloc_end; rc == BRAIN_OK && at < want; at += sizeof zeros)
 		rc = w->io->pwrite(w->file, zeros, (size_t)BRAIN_MIN(sizeof zeros, want - at), at);
 	if (rc)
 		return brain__err_context(rc, "log: reserving space: ");
+	if (w->version >= 2) {
+		/* the new size durable first, then stamped */
+		rc = w->io->fsync(w->file);
+		if (rc) {
+			w->failed = rc;
+			return brain__err_context(rc, "log: reserving space: fsync: ");
+		}
+		rc = stamp_write(w, want);
+		if (rc)
+			return brain__err_context(rc, "log: reserving space: ");
+	}
 	w->alloc_end = want;
+	return BRAIN_OK;
+}
+
+/* Put the new, empty log of a checkpoint in place (w->mu held, nobody
+ * syncing). Until this succeeds, nothing is appended to any log. */
+static int replace(brain_wal *w)
+{
+	brain_io_file *f = NULL;
+	int rc = create_file(w->io, w->dir, &w->id, w->pending_generation, w->last_lsn + 1, &f);
+	if (rc)
+		return rc;
+	w->io->close(w->file);
+	w->file = f;
+	w->version = BRAIN_WAL_VERSION;
+	w->header_bytes = BRAIN_WAL_HEADER_BYTES;
+	w->generation = w->pending_generation;
+	w->start_lsn = w->last_lsn + 1;
+	w->end = w->header_bytes;
+	w->alloc_end = w->header_bytes;
+	w->stamp_seq = 1;
+	w->stamp_end = w->header_bytes;
+	w->reset_pending = false;
 	return BRAIN_OK;
 }
 
@@ -419,6 +663,14 @@ int brain__wal_append(brain_wal *w, uint32_t op, const brain_wal_part *parts, si
 		pthread_mutex_unlock(&w->mu);
 		return brain__err(rc, "log: an earlier fsync of %s failed; the brain must be reopened",
 		                  w->path);
+	}
+	if (w->reset_pending) {
+		rc = replace(w);
+		if (rc) {
+			pthread_mutex_unlock(&w->mu);
+			return brain__err_context(rc, "log: starting a new log after the last "
+			                          "checkpoint: ");
+		}
 	}
 	record_header h = {0, (uint32_t)len, w->last_lsn + 1, w->synced_lsn, op, (uint32_t)size};
 	static const unsigned char zeros[8];
@@ -504,22 +756,17 @@ int brain__wal_reset(brain_wal *w, uint64_t generation, uint64_t lsn)
 	pthread_mutex_lock(&w->mu);
 	while (w->syncing)
 		pthread_cond_wait(&w->cv, &w->mu);
-	int rc = brain__wal_create(w->io, w->dir, &w->id, generation, lsn + 1);
-	brain_io_file *f = NULL;
-	if (rc == BRAIN_OK)
-		rc = w->io->open(w->io->payload, w->path, BRAIN_IO_OPEN_WRITE, &f);
-	if (rc == BRAIN_OK) {
-		w->io->close(w->file);
-		w->file = f;
-		w->generation = generation;
-		w->start_lsn = lsn + 1;
-		w->last_lsn = lsn;
-		w->synced_lsn = lsn;
-		w->end = BRAIN_WAL_HEADER_BYTES;
-		w->alloc_end = BRAIN_WAL_HEADER_BYTES;
-		w->failed = 0; /* the checkpoint made everything durable */
-		pthread_cond_broadcast(&w->cv);
-	}
+	/* The checkpoint holds every record up to lsn, durably: whatever
+	 * happened to the old log (a failed fsync too) no longer matters, and
+	 * from here on nothing goes into it. */
+	w->last_lsn = lsn;
+	w->synced_lsn = lsn;
+	w->failed = 0;
+	w->reset_pending = true;
+	w->pending_generation = generation;
+	w->end = w->header_bytes;
+	pthread_cond_broadcast(&w->cv);
+	int rc = replace(w);
 	pthread_mutex_unlock(&w->mu);
 	return rc;
 }
@@ -543,7 +790,7 @@ uint64_t brain__wal_synced_lsn(brain_wal *w)
 uint64_t brain__wal_bytes(brain_wal *w)
 {
 	pthread_mutex_lock(&w->mu);
-	uint64_t v = w->end - BRAIN_WAL_HEADER_BYTES;
+	uint64_t v = w->end - w->header_bytes;
 	pthread_mutex_unlock(&w->mu);
 	return v;
 }

@@ -2,7 +2,9 @@
  * storage/wal.h - the write-ahead log of an on-disk brain.
  *
  * The file "wal" is a 128-byte header (magic, version, the brain's identity,
- * generation, first lsn) and then records, each 8-byte aligned:
+ * generation, first lsn), two 64-byte end stamps (version 2: how long the
+ * file had been made durable, so that a log cut short is never taken for
+ * one that ends there) and then records, each 8-byte aligned:
  *
  *   u32 crc      CRC32C of the rest of the record (len .. end of payload)
  *   u32 len      bytes of the whole record, a multiple of 8
@@ -31,8 +33,9 @@
 #include "braincore/sys/io.h"
 #include "storage/image.h"
 
-#define BRAIN_WAL_VERSION 1
-#define BRAIN_WAL_HEADER_BYTES 128u
+#define BRAIN_WAL_VERSION 2
+/* header and end stamps of version 2 (version 1: a 128-byte header) */
+#define BRAIN_WAL_HEADER_BYTES 256u
 #define BRAIN_WAL_RECORD_HEADER 32u
 
 typedef struct brain_wal brain_wal;
@@ -66,15 +69,17 @@ int brain__wal_create(const brain_io *io, const char *dir, const brain_identity 
 int brain__wal_open(const brain_io *io, const char *dir, const brain_identity *id,
                     bool writable, brain_wal **out);
 
-/* Read dir/wal's header only: its generation, first lsn and file size
- * (to tell an interrupted creation from a brain that lost its manifest).
+/* Read dir/wal's header only: its generation, first lsn and the bytes
+ * after its header (to tell an interrupted creation from a brain that
+ * lost its manifest).
  * BRAIN_ENOTFOUND if missing, BRAIN_ECORRUPT if the header is damaged. */
 int brain__wal_peek(const brain_io *io, const char *dir, uint64_t *generation,
                     uint64_t *start_lsn, uint64_t *size);
 
-/* Replay records with lsn > after_lsn through apply. BRAIN_ECORRUPT if the
- * log starts after after_lsn + 1 (records are missing) or is damaged
- * before its tail. With `repair`, damage is treated as the tail: every
+/* Replay records with lsn > after_lsn through apply, reading the file a
+ * window at a time. BRAIN_ECORRUPT if the log starts after after_lsn + 1
+ * (records are missing), is damaged before its tail, or is shorter than
+ * its end stamp says it was made durable (cut short). With `repair`, damage is treated as the tail: every
  * record from the first bad one on is dropped. A writable log cuts the tail
  * from the file. After replay the log appends after the last valid record. */
 int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_apply_fn apply,
@@ -92,7 +97,10 @@ int brain__wal_append(brain_wal *w, uint32_t op, const brain_wal_part *parts, si
 int brain__wal_sync(brain_wal *w, uint64_t lsn);
 
 /* Start a new, empty log after a checkpoint that holds everything up to
- * lsn: dir/wal is replaced (create + rename + directory sync). */
+ * lsn: dir/wal is replaced (create + rename + directory sync), and the
+ * file written is the one appended to (never reopened). On error nothing
+ * more goes into the old log: the next append tries again to put a new one
+ * in place and fails if it cannot. */
 int brain__wal_reset(brain_wal *w, uint64_t generation, uint64_t lsn);
 
 void brain__wal_close(brain_wal *w);

@@ -1031,6 +1031,28 @@ static int mf_sync_dir(void *payload, const char *path)
 	return rc;
 }
 
+static int mf_list(void *payload, const char *path, int (*fn)(const char *name, void *ctx),
+                   void *ctx)
+{
+	memfs *fs = payload;
+	if (!path || !fn)
+		return brain__err(BRAIN_ENULL, "memfs: list: path or fn is NULL");
+	pthread_mutex_lock(&fs->mu);
+	int rc = gate(fs, "list", NULL);
+	pthread_mutex_unlock(&fs->mu);
+	if (rc)
+		return rc;
+	char **names = NULL;
+	size_t n = 0;
+	rc = memfs_list(fs, path, &names, &n);
+	if (rc == BRAIN_EINVAL)
+		rc = brain__err(BRAIN_EIO, "memfs: list \"%s\": not a directory", path);
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
+		rc = fn(names[i], ctx);
+	memfs_free_list(names, n);
+	return rc;
+}
+
 /* ---- the file system --------------------------------------------------- */
 
 static memfs *fs_alloc(void)
@@ -1060,6 +1082,7 @@ static memfs *fs_alloc(void)
 		.rename = mf_rename,
 		.unlink = mf_unlink,
 		.sync_dir = mf_sync_dir,
+		.list = mf_list,
 	};
 	return fs;
 }

@@ -33,8 +33,10 @@
 extern "C" {
 #endif
 
-/** Current version of brain_io. */
-#define BRAIN_IO_VERSION 1
+/** Current version of brain_io. Version 1 (without `list`) is still
+ *  accepted; a brain on it cannot find the leftovers of failed checkpoints
+ *  by name and removes only those next to the current one. */
+#define BRAIN_IO_VERSION 2
 
 /** An open file; its layout is the implementation's own. */
 typedef struct brain_io_file brain_io_file;
@@ -98,11 +100,21 @@ typedef struct brain_io {
 	/** Make the directory's entries (creations, renames, removals)
 	 *  durable. */
 	int (*sync_dir)(void *payload, const char *path);
+
+	/* version 2 */
+
+	/** Call fn(name, ctx) for each entry of directory `path` (not "." or
+	 *  ".."), in any order. fn may unlink the entry it is given. A nonzero
+	 *  return of fn ends the listing and is returned. */
+	int (*list)(void *payload, const char *path, int (*fn)(const char *name, void *ctx),
+	            void *ctx);
 } brain_io;
 
 /**
  * The POSIX implementation (open/pread/pwrite/fdatasync/posix_fallocate/
- * mmap/flock/rename/unlink, retrying EINTR and short transfers). A static
+ * mmap/flock/rename/unlink/readdir, retrying EINTR and short transfers).
+ * It never follows a symbolic link in a brain directory: open with
+ * O_NOFOLLOW, and a file that is not a regular file is BRAIN_EIO. A static
  * object: never NULL, never freed. Thread-safe.
  */
 const brain_io *brain_io_posix(void);
