@@ -458,7 +458,7 @@ static int flat_get(const brain_index *index, uint32_t slot, float *vector)
 	if (rc)
 		return rc;
 	if (!is_used(f, slot))
-		return brain__err(BRAIN_EINVAL, "flat: get: slot %u is free", (unsigned)slot);
+		return brain__err(BRAIN_ENOTFOUND, "flat: get: slot %u holds no vector", (unsigned)slot);
 	if (f->elem == BRAIN_ELEM_F32)
 		memcpy(vector, row_of(f, slot), f->dim * sizeof(float));
 	else

@@ -470,13 +470,59 @@ static int lookup(hippocampus *h, brain_msg_lookup *m)
 	return fill_hit(h, slot, &m->hit);
 }
 
+/* The index has no vector where a live record says there is one: the
+ * files disagree (never a caller's mistake, so never EINVAL). */
+static int index_lost(uint64_t id, uint32_t slot, int rc)
+{
+	if (rc == BRAIN_ENOMEM || rc == BRAIN_EIO || rc == BRAIN_ECORRUPT)
+		return rc;
+	return brain__err(BRAIN_ECORRUPT, "memory %llu: its record names slot %u, but the index "
+	                  "holds no vector there (%s): the brain is damaged; brain_check reports "
+	                  "it, a backup restores it", (unsigned long long)id, (unsigned)slot,
+	                  brain_errmsg());
+}
+
 static int get_vector(hippocampus *h, brain_msg_get_vector *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
 		return no_such_id(m->id);
 	int rc = index_ready(h);
-	return rc ? rc : h->vt->get(h->index, slot, m->vector);
+	if (rc == BRAIN_OK)
+		rc = h->vt->get(h->index, slot, m->vector);
+	return rc ? index_lost(m->id, slot, rc) : BRAIN_OK;
+}
+
+static int verify(hippocampus *h, brain_msg_verify *m)
+{
+	m->checked = 0;
+	int rc = index_ready(h);
+	if (rc)
+		return rc;
+	float *v = brain__malloc_array(h->dims, sizeof *v);
+	if (!v)
+		return brain__oom((size_t)h->dims * sizeof *v, "verify");
+	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+		record *r = rec(h, s);
+		uint32_t mapped = UINT32_MAX;
+		if (is_live(r)) {
+			if (!brain__map_get(&h->ids, r->id, &mapped) || mapped != s)
+				rc = brain__err(BRAIN_ECORRUPT, "memory %llu in slot %u is not found by its "
+				                "id: the records and the id map disagree",
+				                (unsigned long long)r->id, (unsigned)s);
+			else if ((rc = h->vt->get(h->index, s, v)) != BRAIN_OK)
+				rc = index_lost(r->id, s, rc);
+		} else if (h->vt->get(h->index, s, v) == BRAIN_OK) {
+			rc = brain__err(BRAIN_ECORRUPT, "the index holds a vector in slot %u, which no "
+			                "memory uses: the records and the index disagree", (unsigned)s);
+		}
+		m->checked++;
+	}
+	if (rc == BRAIN_OK && brain__map_count(&h->ids) != atomic_load(&h->count))
+		rc = brain__err(BRAIN_ECORRUPT, "the id map holds %zu ids for %llu memories",
+		                brain__map_count(&h->ids), (unsigned long long)atomic_load(&h->count));
+	brain__free(v);
+	return rc;
 }
 
 static int has_text(uint32_t slot, void *payload)
@@ -945,6 +991,8 @@ static int handle(void *state, int type, void *msg)
 		return index_saved(h, msg);
 	case BRAIN_MSG_UPDATE:
 		return update(h, msg);
+	case BRAIN_MSG_VERIFY:
+		return verify(h, msg);
 	case BRAIN_MSG_DISTANCES:
 		return distances(h, msg);
 	default:

@@ -501,8 +501,8 @@ static int adopt_identity(brain_t *b, const brain_identity *id)
 		                  brain_errmsg());
 	const brain_index_vtable *vt = brain_index_find(id->index);
 	if (!vt)
-		return brain__err(BRAIN_EINVAL, "the brain uses index backend \"%s\", which is not "
-		                  "registered in this process", id->index);
+		return brain__err(BRAIN_ENOTSUP, "the brain uses index backend \"%s\", which is not "
+		                  "registered in this process (brain_index_register)", id->index);
 	b->env.opts = checked;
 	b->env.opts.index_name = vt->name;
 	b->env.index_vt = vt;

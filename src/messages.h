@@ -39,6 +39,7 @@ struct brain_wal_replay_info;
 	X(INDEX_SAVED, HIPPOCAMPUS, brain_msg_index_saved)  /* write */             \
 	X(UPDATE, HIPPOCAMPUS, brain_msg_update)            /* write */             \
 	X(DISTANCES, HIPPOCAMPUS, brain_msg_distances)      /* read  */             \
+	X(VERIFY, HIPPOCAMPUS, brain_msg_verify)            /* read  */             \
 	X(RECALL, THALAMUS, brain_msg_recall)               /* read  */             \
 	X(WAL_APPEND, LUNGS, brain_msg_wal_append)          /* write */             \
 	X(WAL_COMMIT, LUNGS, brain_msg_wal_commit)          /* none  */             \
@@ -245,6 +246,14 @@ typedef struct brain_msg_update {
 	const float *vector;
 	float *old;          /* out, dimensions floats: the vector it had */
 } brain_msg_update;
+
+/* Cross-check the records against the index (brain_check): every live
+ * record's id maps to its slot and the index holds a vector there, and
+ * the index holds none in a free slot. BRAIN_ECORRUPT naming the first
+ * disagreement. */
+typedef struct brain_msg_verify {
+	uint64_t checked; /* out: slots compared */
+} brain_msg_verify;
 
 typedef struct brain_msg_status {
 	uint64_t count;       /* out: memories */

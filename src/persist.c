@@ -356,6 +356,14 @@ BRAIN_EXPORT int brain_check(const char *path, const brain_options *opts,
 	uint64_t bytes = 0;
 	if (rc == BRAIN_OK && b->disk.image)
 		rc = brain__image_verify_all(b->disk.image, &bytes);
+	if (rc == BRAIN_OK) {
+		/* checksums prove each file is what was written; this proves
+		 * the records and the index written agree */
+		brain_msg_verify v = {0};
+		brain__rdlock(b);
+		rc = brain__call_VERIFY(&b->spine, &v);
+		brain__unlock(b);
+	}
 	if (rc == BRAIN_OK && report) {
 		fill_report(b, report);
 		report->bytes_verified = bytes;

@@ -252,7 +252,7 @@ static void run_property(uint32_t dim, int metric, uint32_t max_slots, int steps
 			assert_int_equal(flat->get(ix, s, v), 0);
 			assert_memory_equal(v, m.vectors + (size_t)s * dim, dim * sizeof *v);
 		} else {
-			assert_int_equal(flat->get(ix, s, v), BRAIN_EINVAL);
+			assert_int_equal(flat->get(ix, s, v), BRAIN_ENOTFOUND);
 		}
 	}
 	flat->close(ix);
@@ -491,7 +491,7 @@ static void test_flat__8bit_rows_refuse_what_they_cannot_hold(void **state)
 			v[b % 4] = cases[c].bad[b];
 			assert_int_equal(flat->add(ix, 2, v), BRAIN_EINVAL);
 			assert_true(brain_errmsg()[0] != '\0');
-			assert_int_equal(flat->get(ix, 2, got), BRAIN_EINVAL); /* still free */
+			assert_int_equal(flat->get(ix, 2, got), BRAIN_ENOTFOUND); /* still free */
 		}
 		uint32_t slots[4];
 		float d[4];
@@ -663,7 +663,7 @@ static void test_flat__slot_reuse_after_remove(void **state)
 	float a[3] = {1, 2, 3}, b[3] = {-4, 5, -6}, out[3];
 	assert_int_equal(flat->add(ix, 7, a), 0);
 	assert_int_equal(flat->remove(ix, 7), 0);
-	assert_int_equal(flat->get(ix, 7, out), BRAIN_EINVAL);
+	assert_int_equal(flat->get(ix, 7, out), BRAIN_ENOTFOUND);
 	assert_int_equal(flat->add(ix, 7, b), 0);
 	assert_int_equal(flat->get(ix, 7, out), 0);
 	assert_memory_equal(out, b, sizeof b);
@@ -791,7 +791,7 @@ static void test_flat__errors(void **state)
 	assert_int_equal(flat->get(ix, 10, out), BRAIN_EINVAL);
 	/* Free slots (never used, beyond anything allocated, and removed). */
 	assert_int_equal(flat->remove(ix, 3), BRAIN_EINVAL);
-	assert_int_equal(flat->get(ix, 9, out), BRAIN_EINVAL);
+	assert_int_equal(flat->get(ix, 9, out), BRAIN_ENOTFOUND);
 	assert_int_equal(flat->add(ix, 3, v), 0);
 	assert_int_equal(flat->add(ix, 3, v), BRAIN_EINVAL); /* occupied */
 	assert_non_null(strstr(brain_errmsg(), "slot 3"));
@@ -968,7 +968,7 @@ static void fault_loop(const char *what, uint32_t dim, uint32_t first, uint32_t 
 		assert_memory_equal(&before, &after, sizeof before);
 		float out[1];
 		if (dim == 1)
-			assert_int_equal(flat->get(ix, target, out), BRAIN_EINVAL);
+			assert_int_equal(flat->get(ix, target, out), BRAIN_ENOTFOUND);
 		assert_true(n < 10000);
 	}
 	assert_true(failures > 0);

@@ -14,9 +14,14 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "braincore.h"
+#include "braincore/sys/index.h"
 #include "braincore/sys/io.h"
 #include "memfs.h"
+#include "storage/crc32c.h"
 
 #define DIMS 32
 
@@ -744,6 +749,290 @@ static void test_storage__update_vector(void **state)
 	}
 }
 
+/* ---- records and index that disagree (issue 11, defect 8) -------------- */
+
+/* "lossy": the flat backend whose index, when asked, has lost the vector
+ * of slot 1 or holds one in free slot 7, as a damaged index with valid
+ * checksums would. */
+enum { LOSSY_NONE, LOSSY_DROP, LOSSY_EXTRA };
+static int g_lossy_mode;
+static brain_index_vtable g_lossy;
+
+static int lossy_get(const brain_index *index, uint32_t slot, float *vector)
+{
+	if (g_lossy_mode == LOSSY_DROP && slot == 1)
+		return BRAIN_ENOTFOUND;
+	if (g_lossy_mode == LOSSY_EXTRA && slot == 7) {
+		vector_for(7777, vector);
+		return BRAIN_OK;
+	}
+	return brain_index_find("flat")->get(index, slot, vector);
+}
+
+/* Replace the index name in dir/MANIFEST (offset 32) and fix its CRC. */
+static void rename_index_in_manifest(memfs *fs, const char *name)
+{
+	unsigned char *m = NULL;
+	size_t len = 0;
+	assert_int_equal(memfs_read_file(fs, "b/MANIFEST", &m, &len), 0);
+	assert_int_equal(len, 128);
+	memset(m + 32, 0, 64);
+	memcpy(m + 32, name, strlen(name));
+	uint32_t crc = brain__crc32c(0, m, 124);
+	memcpy(m + 124, &crc, sizeof crc);
+	assert_int_equal(memfs_write_file(fs, "b/MANIFEST", m, len), 0);
+	free(m);
+}
+
+static void test_storage__check_finds_records_and_index_disagree(void **state)
+{
+	(void)state;
+	g_lossy = *brain_index_find("flat");
+	g_lossy.name = "lossy";
+	g_lossy.get = lossy_get;
+	int reg = brain_index_register(&g_lossy);
+	assert_true(reg == 0 || reg == BRAIN_EEXISTS);
+	g_lossy_mode = LOSSY_NONE;
+
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index_name = "lossy";
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	float v[DIMS];
+	for (uint64_t id = 1; id <= 8; id++) {
+		vector_for(id, v);
+		assert_int_equal(brain_add(b, id, v), 0);
+	}
+	assert_int_equal(brain_forget(b, 8), 0); /* slot 7 is free */
+	assert_int_equal(brain_close(b), 0);
+	brain_check_report rep;
+	brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION);
+	assert_int_equal(brain_check("b", &o, &rep), 0);
+	assert_int_equal(rep.memories, 7);
+
+	/* a record whose vector the index lost: check finds it, and reading
+	 * it is ECORRUPT (documented), never EINVAL */
+	g_lossy_mode = LOSSY_DROP;
+	assert_int_equal(brain_check("b", &o, &rep), BRAIN_ECORRUPT);
+	assert_non_null(strstr(brain_errmsg(), "memory 2"));
+	assert_non_null(strstr(brain_errmsg(), "slot 1"));
+	o.flags = BRAIN_OPEN_READONLY;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_get_vector(b, 2, v), BRAIN_ECORRUPT);
+	assert_non_null(strstr(brain_errmsg(), "memory 2"));
+	assert_int_equal(brain_get_vector(b, 3, v), 0);
+	assert_int_equal(brain_close(b), 0);
+
+	/* a vector no memory owns */
+	g_lossy_mode = LOSSY_EXTRA;
+	assert_int_equal(brain_check("b", &o, &rep), BRAIN_ECORRUPT);
+	assert_non_null(strstr(brain_errmsg(), "slot 7"));
+	g_lossy_mode = LOSSY_NONE;
+	assert_int_equal(brain_check("b", &o, &rep), 0);
+
+	/* a backend this process has not registered: a documented code */
+	rename_index_in_manifest(fs, "nosuch");
+	assert_int_equal(brain_check("b", &o, &rep), BRAIN_ENOTSUP);
+	assert_non_null(strstr(brain_errmsg(), "nosuch"));
+	memfs_free(fs);
+}
+
+/* ---- space in proportion to the brain (defect 4) ----------------------- */
+
+/* An io layer over memfs with a capacity: allocate and growing writes
+ * past it are BRAIN_ENOSPC, as on a small file system. */
+typedef struct small_disk {
+	brain_io io;
+	const brain_io *inner;
+	memfs *fs;
+	uint64_t capacity;
+} small_disk;
+
+static small_disk g_small;
+
+static uint64_t disk_used(memfs *fs)
+{
+	char **names = NULL;
+	size_t n = 0;
+	uint64_t used = 0;
+	if (memfs_list(fs, "b", &names, &n) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[256];
+		snprintf(path, sizeof path, "b/%s", names[i]);
+		unsigned char *d = NULL;
+		size_t len = 0;
+		if (memfs_read_file(fs, path, &d, &len) == 0)
+			used += len;
+		free(d);
+	}
+	memfs_free_list(names, n);
+	return used;
+}
+
+static int small_allocate(brain_io_file *f, uint64_t offset, uint64_t len)
+{
+	uint64_t size = 0;
+	int rc = g_small.inner->size(f, &size);
+	if (rc)
+		return rc;
+	uint64_t grow = offset + len > size ? offset + len - size : 0;
+	if (disk_used(g_small.fs) + grow > g_small.capacity)
+		return BRAIN_ENOSPC;
+	return g_small.inner->allocate(f, offset, len);
+}
+
+static const brain_io *small_disk_io(memfs *fs, uint64_t capacity)
+{
+	g_small.inner = memfs_io(fs);
+	g_small.io = *g_small.inner;
+	g_small.io.allocate = small_allocate;
+	g_small.fs = fs;
+	g_small.capacity = capacity;
+	return &g_small.io;
+}
+
+static void test_storage__space_in_proportion(void **state)
+{
+	(void)state;
+	/* 256 KiB hold an empty brain and a few hundred small memories: a
+	 * checkpoint reserved 16 MiB and the log grew by 1 MiB before */
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	o.dimensions = 8;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.io = small_disk_io(fs, 256 << 10);
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	float v[8];
+	uint64_t added = 0;
+	int rc = 0;
+	for (uint64_t id = 1; id <= 100000 && rc == 0; id++) {
+		for (int i = 0; i < 8; i++)
+			v[i] = (float)(id * 7 + (uint64_t)i);
+		rc = brain_add(b, id, v);
+		if (rc == 0)
+			added++;
+	}
+	/* the disk filled up, and only once it was nearly full */
+	assert_int_equal(rc, BRAIN_ENOSPC);
+	assert_true(disk_used(fs) > (uint64_t)(256 << 10) - 4096);
+	assert_true(added > 1000);
+	/* nothing acknowledged is lost: close may find no room for a
+	 * checkpoint, but what the log holds opens again */
+	int crc = brain_close(b);
+	assert_true(crc == 0 || crc == BRAIN_ENOSPC);
+	g_small.capacity = UINT64_MAX;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_count(b), added);
+	assert_int_equal(brain_close(b), 0);
+	memfs_free(fs);
+}
+
+/* ---- leftovers and links (defects 6 and 7) ------------------------------ */
+
+static size_t count_images(memfs *fs)
+{
+	char **names = NULL;
+	size_t n = 0, k = 0;
+	assert_int_equal(memfs_list(fs, "b", &names, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		k += strncmp(names[i], "ckpt-", 5) == 0;
+	memfs_free_list(names, n);
+	return k;
+}
+
+static void test_storage__failed_checkpoints_leave_no_images(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	assert_int_equal(brain_remember(b, "a memory that outlives failed checkpoints", 0.5f), 0);
+	/* three checkpoints whose manifest rename fails: their images stay
+	 * (the manifest might name them) */
+	for (int i = 0; i < 3; i++) {
+		/* fail the rename of MANIFEST.tmp: find it by trying each call */
+		int rc = 0;
+		for (long n = 1; n < 200; n++) {
+			memfs_fail_at(fs, n, BRAIN_EIO);
+			rc = brain_checkpoint(b);
+			memfs_fail_at(fs, 0, 0);
+			if (rc != 0 && strstr(brain_errmsg(), "rename"))
+				break;
+		}
+		assert_int_not_equal(rc, 0);
+	}
+	assert_true(count_images(fs) >= 2);
+	/* crash, reopen: only the current image is left */
+	memfs *crashed = memfs_clone(fs);
+	assert_int_equal(memfs_crash(crashed, MEMFS_CRASH_KEEP, 0), 0);
+	brain_options oc = opts_on(crashed, BRAIN_SYNC_FULL);
+	brain_t *c = NULL;
+	assert_int_equal(brain_open("b", &oc, &c), 0);
+	assert_int_equal(count_images(crashed), 1);
+	assert_int_equal(brain_count(c), 1);
+	assert_int_equal(brain_close(c), 0);
+	memfs_free(crashed);
+	/* and a checkpoint that succeeds removes them in the running brain */
+	assert_int_equal(brain_checkpoint(b), 0);
+	assert_int_equal(count_images(fs), 1);
+	assert_int_equal(brain_close(b), 0);
+	memfs_free(fs);
+}
+
+static void test_storage__links_are_never_followed(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-links-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char dir[256], outside[256], path[512], victim[512];
+	snprintf(dir, sizeof dir, "%s/b", root);
+	snprintf(outside, sizeof outside, "%s/outside", root);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	brain_options o = opts_on(NULL, BRAIN_SYNC_FULL);
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(dir, &o, &b), 0);
+	assert_int_equal(brain_remember(b, "links inside a brain are not followed", 0.5f), 0);
+	/* links planted where a checkpoint writes: MANIFEST.tmp, wal.tmp, the
+	 * next images */
+	const char *names[] = {"MANIFEST.tmp", "wal.tmp", "ckpt-0000000000000002",
+	                       "ckpt-0000000000000003"};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		snprintf(victim, sizeof victim, "%s/victim-%zu", outside, i);
+		assert_int_equal(symlink(victim, path), 0);
+	}
+	assert_int_equal(brain_checkpoint(b), 0);
+	assert_int_equal(brain_close(b), 0);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(victim, sizeof victim, "%s/victim-%zu", outside, i);
+		assert_int_not_equal(access(victim, F_OK), 0); /* nothing written outside */
+	}
+	assert_int_equal(brain_open(dir, &o, &b), 0);
+	assert_int_equal(brain_count(b), 1);
+	assert_int_equal(brain_close(b), 0);
+
+	/* a dangling LOCK link: refused, nothing created outside */
+	char other[256];
+	snprintf(other, sizeof other, "%s/c", root);
+	assert_int_equal(mkdir(other, 0755), 0);
+	snprintf(path, sizeof path, "%s/LOCK", other);
+	snprintf(victim, sizeof victim, "%s/lock-victim", outside);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(brain_open(other, &o, &b), BRAIN_EIO);
+	assert_non_null(strstr(brain_errmsg(), "symbolic link"));
+	assert_null(b);
+	assert_int_not_equal(access(victim, F_OK), 0);
+
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +1047,10 @@ int main(void)
 		cmocka_unit_test(test_storage__torn_tail_and_damage),
 		cmocka_unit_test(test_storage__crash_at_every_call),
 		cmocka_unit_test(test_storage__fail_every_call),
+		cmocka_unit_test(test_storage__check_finds_records_and_index_disagree),
+		cmocka_unit_test(test_storage__space_in_proportion),
+		cmocka_unit_test(test_storage__failed_checkpoints_leave_no_images),
+		cmocka_unit_test(test_storage__links_are_never_followed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

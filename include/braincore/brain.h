@@ -34,9 +34,13 @@ extern "C" {
  * brain on disk has other dimensions, metric, embedder or index; the
  * message names the field and both values), BRAIN_EBUSY (another brain_t
  * has it open for writing), BRAIN_ENOTFOUND (no brain at path and
- * NOCREATE, READONLY or STORED_OPTIONS given), BRAIN_ECORRUPT (a file is
- * damaged; the message names the file and the offset; brain_check() and
- * brain_repair() can help), BRAIN_EIO, BRAIN_ENOSPC, BRAIN_ENOMEM.
+ * NOCREATE, READONLY or STORED_OPTIONS given), BRAIN_ENOTSUP (with
+ * STORED_OPTIONS: the brain's index backend is not registered in this
+ * process), BRAIN_ECORRUPT (a file is damaged or the log is shorter than
+ * it had been made durable; the message names the file and the offset;
+ * brain_check() and brain_repair() can help), BRAIN_EIO (also for a
+ * symbolic link or a file that is not a regular file inside the brain
+ * directory: links there are never followed), BRAIN_ENOSPC, BRAIN_ENOMEM.
  * Thread-safe.
  */
 int brain_open(const char *path, const brain_options *opts, brain_t **out);

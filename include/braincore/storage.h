@@ -106,13 +106,17 @@ int brain_check_report_init(brain_check_report *report, unsigned int version);
 
 /**
  * Verify an on-disk brain without changing it: the manifest, every byte
- * of the checkpoint image against its checksums, and every log record.
- * opts may be NULL (the brain's stored options are used; opts->io is
- * honoured). report may be NULL.
+ * of the checkpoint image against its checksums, every log record, that
+ * the log is as long as it had been made durable, and that the records
+ * and the index agree (every memory has its vector, no vector lacks a
+ * memory). opts may be NULL (the brain's stored options are used;
+ * opts->io is honoured). report may be NULL.
  * Returns 0 (the brain is intact; a torn last log record is reported in
  * wal_torn_bytes but is not damage) or the error brain_open() would give:
- * BRAIN_ECORRUPT with a message naming the file and offset,
- * BRAIN_ENOTFOUND, BRAIN_EVERSION, BRAIN_EIO, BRAIN_ENOMEM.
+ * BRAIN_ECORRUPT with a message naming the file and offset (or the memory
+ * and slot where records and index disagree), BRAIN_ENOTFOUND,
+ * BRAIN_EVERSION, BRAIN_ENOTSUP (the brain's index backend is not
+ * registered in this process), BRAIN_EIO, BRAIN_ENOMEM.
  */
 int brain_check(const char *path, const brain_options *opts, brain_check_report *report);
 
@@ -123,8 +127,11 @@ int brain_check(const char *path, const brain_options *opts, brain_check_report 
  * damaged checkpoint image cannot be salvaged (its checksums cannot prove
  * which memories are intact as a whole): restore it from a backup.
  * Needs the brain closed (BRAIN_EBUSY otherwise).
+ * A log cut short (shorter than it had been made durable) is salvaged the
+ * same way: the records that remain are kept.
  * Returns 0 or: BRAIN_ECORRUPT (the checkpoint is damaged), BRAIN_EBUSY,
- * BRAIN_ENOTFOUND, BRAIN_EIO, BRAIN_ENOSPC, BRAIN_ENOMEM.
+ * BRAIN_ENOTFOUND, BRAIN_ENOTSUP (the index backend is not registered),
+ * BRAIN_EIO, BRAIN_ENOSPC, BRAIN_ENOMEM.
  */
 int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
 

@@ -94,8 +94,10 @@ int brain_update_vector(brain_t *b, uint64_t id, const float *vector);
 
 /**
  * Copy the stored vector of memory `id` into vector[0..dimensions) (unit
- * length under the cosine metric). Returns 0, BRAIN_ENULL or
- * BRAIN_ENOTFOUND.
+ * length under the cosine metric). Returns 0, BRAIN_ENULL,
+ * BRAIN_ENOTFOUND (no memory has that id) or, for an on-disk brain whose
+ * files are damaged, BRAIN_ECORRUPT (the index section fails its checksum
+ * on first use, or the index holds no vector for the memory) or BRAIN_EIO.
  */
 int brain_get_vector(brain_t *b, uint64_t id, float *vector);
 

@@ -94,7 +94,9 @@ typedef struct brain_index_vtable {
 	int (*add)(brain_index *index, uint32_t slot, const float *vector);
 	/** Remove the vector of an occupied `slot`; the slot becomes free. */
 	int (*remove)(brain_index *index, uint32_t slot);
-	/** Copy the vector of an occupied `slot` into `vector`. */
+	/** Copy the vector of an occupied `slot` into `vector`. A free slot
+	 *  is an error (BRAIN_ENOTFOUND): brain_check() relies on it to find
+	 *  records and index that disagree. */
 	int (*get)(const brain_index *index, uint32_t slot, float *vector);
 	/** Up to k nearest occupied slots accepted by `filter` (NULL: all),
 	 *  nearest first, ties by smaller slot; *found gets the number.
