@@ -642,6 +642,28 @@ static int open_existing(brain_t *b, brain_manifest *m, int mode)
 	return BRAIN_OK;
 }
 
+/* Make the brain directory's own entry (in its parent) and its entries
+ * durable before a writer acknowledges anything: a creation, a checkpoint
+ * or a log reset whose directory sync failed, or a power loss right after
+ * mkdir, must never let a later acknowledged change sit in a file that a
+ * crash takes away. */
+static int sync_entries(brain_t *b)
+{
+	const brain_io *io = b->disk.io;
+	char parent[PATH_MAX_BYTES];
+	const char *slash = strrchr(b->disk.dir, '/');
+	if (!slash)
+		snprintf(parent, sizeof parent, ".");
+	else if (slash == b->disk.dir)
+		snprintf(parent, sizeof parent, "/");
+	else
+		snprintf(parent, sizeof parent, "%.*s", (int)(slash - b->disk.dir), b->disk.dir);
+	int rc = io->sync_dir(io->payload, parent);
+	if (rc == BRAIN_OK)
+		rc = io->sync_dir(io->payload, b->disk.dir);
+	return rc ? brain__err_context(rc, "open: making the directory durable: ") : BRAIN_OK;
+}
+
 int brain__disk_open(brain_t *b, const char *path, int mode)
 {
 	const brain_options *o = &b->env.opts;
@@ -688,6 +710,8 @@ int brain__disk_open(brain_t *b, const char *path, int mode)
 				                "BRAIN_OPEN_READONLY to read it meanwhile", b->disk.dir);
 		}
 	}
+	if (rc == BRAIN_OK && !readonly)
+		rc = sync_entries(b);
 	brain_manifest m;
 	if (rc == BRAIN_OK)
 		rc = brain__manifest_read(io, b->disk.dir, &m);
