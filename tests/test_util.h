@@ -7,8 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +101,104 @@ static inline const char *test_run_self_simd(const char *argv0, const char *flag
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return NULL;
 	return buf;
+}
+
+/* Remove path and everything under it (a missing path is fine). 0 or -1. */
+static inline int test_remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int rc = 0;
+	struct dirent *de;
+	char sub[4096];
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= (int)sizeof sub ||
+		    test_remove_tree(sub) != 0)
+			rc = -1;
+	}
+	closedir(d);
+	if (rmdir(path) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Copy the regular file `from` to `to` (created or truncated). 0 or -1. */
+static inline int test_copy_file(const char *from, const char *to, mode_t mode)
+{
+	int in = open(from, O_RDONLY);
+	if (in < 0)
+		return -1;
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode & 0777);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	char buf[65536];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = -1;
+				break;
+			}
+			off += w;
+		}
+		if (rc)
+			break;
+	}
+	close(in);
+	if (close(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Copy directory `from` (regular files and subdirectories) to `to`. A
+ * missing `from` copies nothing. 0 or -1. */
+static inline int test_copy_tree(const char *from, const char *to)
+{
+	struct stat st;
+	if (lstat(from, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISREG(st.st_mode))
+		return test_copy_file(from, to, st.st_mode);
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	if (mkdir(to, 0700) != 0 && errno != EEXIST)
+		return -1;
+	DIR *d = opendir(from);
+	if (!d)
+		return -1;
+	int rc = 0;
+	struct dirent *de;
+	char a[4096], b[4096];
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(a, sizeof a, "%s/%s", from, de->d_name) >= (int)sizeof a ||
+		    snprintf(b, sizeof b, "%s/%s", to, de->d_name) >= (int)sizeof b ||
+		    test_copy_tree(a, b) != 0)
+			rc = -1;
+	}
+	closedir(d);
+	return rc;
 }
 
 #endif /* BRAIN_TEST_UTIL_H */
