@@ -57,7 +57,13 @@ typedef struct brain_results brain_results;
  * embedder decides for itself), BRAIN_EUTF8, BRAIN_ETOOLONG,
  * BRAIN_ERANGE (importance outside [0, 1] or NaN), BRAIN_ENOEMBEDDER,
  * BRAIN_EEMBEDDER, BRAIN_EDIM, BRAIN_ENONFINITE, BRAIN_EZEROVEC (from a user
- * embedder's vector), BRAIN_EFULL, BRAIN_ENOMEM. On error nothing changed.
+ * embedder's vector), BRAIN_EFULL, BRAIN_ENOMEM; for an on-disk brain also
+ * BRAIN_EREADONLY, BRAIN_ENOSPC and BRAIN_EIO (the log could not be
+ * written, or an earlier fsync failed), and BRAIN_ECORRUPT (a damaged
+ * file read on first use). On error nothing changed, with one exception:
+ * BRAIN_EIO from the fsync of BRAIN_SYNC_FULL, after which the change may
+ * or may not be there (as in every database; docs/errors.md) and the
+ * brain refuses changes until it is reopened.
  */
 int brain_remember(brain_t *b, const char *text, float importance);
 
@@ -152,8 +158,11 @@ int brain_get(brain_t *b, brain_id id, brain_results **out);
 /**
  * Forget a memory (text or vector) for good: it is no longer found, counted
  * or returned, and its id may be given again by brain_add(). Returns 0,
- * BRAIN_ENULL, BRAIN_ENOTFOUND or BRAIN_ENOMEM (updating the word
- * statistics of the built-in embedder; the memory then stays).
+ * BRAIN_ENULL, BRAIN_ENOTFOUND, BRAIN_ENOMEM (analysing the text for the
+ * word statistics of the built-in embedder); for an on-disk brain also
+ * BRAIN_EREADONLY, BRAIN_ENOSPC, BRAIN_EIO and BRAIN_ECORRUPT. On error
+ * the memory stays, in memory, in the log and after a crash, with
+ * brain_remember()'s one exception (BRAIN_EIO from a FULL-mode fsync).
  */
 int brain_forget(brain_t *b, brain_id id);
 

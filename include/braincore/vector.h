@@ -25,7 +25,10 @@ extern "C" {
  *
  * Returns 0 or: BRAIN_ENULL, BRAIN_EINVAL (id is BRAIN_ID_NONE),
  * BRAIN_EEXISTS (id in use), BRAIN_ENONFINITE, BRAIN_EZEROVEC (cosine
- * metric), BRAIN_EFULL, BRAIN_ENOMEM. On error nothing changed.
+ * metric), BRAIN_EFULL, BRAIN_ENOMEM; for an on-disk brain also
+ * BRAIN_EREADONLY, BRAIN_ENOSPC, BRAIN_EIO and BRAIN_ECORRUPT, as for
+ * brain_remember(). On error nothing changed, with brain_remember()'s one
+ * exception (BRAIN_EIO from a FULL-mode fsync).
  */
 int brain_add(brain_t *b, uint64_t id, const float *vector);
 
@@ -88,7 +91,8 @@ int brain_search_ids(brain_t *b, const float *query, size_t k, const uint64_t *a
  * links fit the new vector. Logged like every change.
  * Returns 0 or: BRAIN_ENULL, BRAIN_ENOTFOUND, BRAIN_ENONFINITE,
  * BRAIN_EZEROVEC, BRAIN_EREADONLY, BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC.
- * On error the memory keeps its old vector.
+ * On error the memory keeps its old vector, with brain_remember()'s one
+ * exception (BRAIN_EIO from a FULL-mode fsync: either vector).
  */
 int brain_update_vector(brain_t *b, uint64_t id, const float *vector);
 
