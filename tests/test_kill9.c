@@ -34,7 +34,6 @@
  * kept on failure; "pre-open" next to it holds the files exactly as the
  * kill left them, before the parent's open touched them.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -602,106 +601,6 @@ static void child_main(uint32_t round, model *m, const char *path, const brain_o
 }
 
 /* ------------------------------------------------------------------------ */
-/* Files                                                                    */
-/* ------------------------------------------------------------------------ */
-
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	DIR *d = opendir(path);
-	if (!d)
-		return -1;
-	int rc = 0;
-	struct dirent *de;
-	char sub[4096];
-	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-		if (remove_tree(sub) != 0)
-			rc = -1;
-	}
-	closedir(d);
-	if (rmdir(path) != 0)
-		rc = -1;
-	return rc;
-}
-
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-	int in = open(from, O_RDONLY);
-	if (in < 0)
-		return -1;
-	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode & 0777);
-	if (out < 0) {
-		close(in);
-		return -1;
-	}
-	char buf[65536];
-	int rc = 0;
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -1 : 0;
-			break;
-		}
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = -1;
-				break;
-			}
-			off += w;
-		}
-		if (rc)
-			break;
-	}
-	close(in);
-	if (close(out) != 0)
-		rc = -1;
-	return rc;
-}
-
-/* Copy directory `from` (regular files and subdirectories) to `to`. A
- * missing `from` copies nothing. */
-static int copy_tree(const char *from, const char *to)
-{
-	struct stat st;
-	if (lstat(from, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	if (S_ISREG(st.st_mode))
-		return copy_file(from, to, st.st_mode);
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	if (mkdir(to, 0700) != 0 && errno != EEXIST)
-		return -1;
-	DIR *d = opendir(from);
-	if (!d)
-		return -1;
-	int rc = 0;
-	struct dirent *de;
-	char a[4096], b[4096];
-	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(a, sizeof a, "%s/%s", from, de->d_name);
-		snprintf(b, sizeof b, "%s/%s", to, de->d_name);
-		if (copy_tree(a, b) != 0)
-			rc = -1;
-	}
-	closedir(d);
-	return rc;
-}
-
-/* ------------------------------------------------------------------------ */
 /* The parent                                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -1213,7 +1112,7 @@ int main(int argc, char **argv)
 		t.kills++;
 
 		/* keep the files as the kill left them */
-		if (remove_tree(g_pre_dir) != 0 || copy_tree(g_brain_dir, g_pre_dir) != 0)
+		if (test_remove_tree(g_pre_dir) != 0 || test_copy_tree(g_brain_dir, g_pre_dir) != 0)
 			fail("cannot copy %s to %s: %s", g_brain_dir, g_pre_dir, strerror(errno));
 
 		brain_check_report rep;
@@ -1285,7 +1184,7 @@ int main(int argc, char **argv)
 	free(buf.data);
 	free(m.slots);
 	free(m.live);
-	if (remove_tree(g_root) != 0) {
+	if (test_remove_tree(g_root) != 0) {
 		fprintf(stderr, "test_kill9: could not remove %s: %s\n", g_root, strerror(errno));
 		return 1;
 	}
