@@ -68,7 +68,7 @@ tsan)
 	need $test_deps
 	configure_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAINCORE_SANITIZE=thread
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-		ctest --output-on-failure -R 'test_(threads|spine|errors|api|think|storage|memfs|hnsw)$'
+		ctest --output-on-failure -R 'test_(threads|spine|errors|api|think|storage|memfs|hnsw|crashloop)$'
 	;;
 gnu11)
 	need $build_deps
@@ -79,7 +79,7 @@ fuzz)
 	CC=clang CXX=clang++ configure_build fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DBRAINCORE_FUZZ=ON -DBRAINCORE_SANITIZE=address,undefined -DBRAINCORE_TOOLS=OFF
 	seconds=${BRAINCORE_FUZZ_SECONDS:-30}
-	for t in fuzz_text fuzz_pancreas fuzz_open; do
+	for t in fuzz_text fuzz_pancreas fuzz_open fuzz_model; do
 		mkdir -p "build/fuzz/corpus-$t"
 		# fuzz_open starts from real brains (tests/fuzz/corpus_open, read
 		# only); a checkpoint image alone is over 4 KiB
@@ -87,6 +87,12 @@ fuzz)
 		if [ "$t" = fuzz_open ]; then
 			seeds=tests/fuzz/corpus_open
 			max_len=131072
+		fi
+		# fuzz_model's input is a program of at most 64 calls of a few bytes
+		# each; hand-made seeds in tests/fuzz/corpus_model (read only)
+		if [ "$t" = fuzz_model ]; then
+			seeds=tests/fuzz/corpus_model
+			max_len=1024
 		fi
 		echo "run.sh: $t for ${seconds}s" >&2
 		status=0
