@@ -635,6 +635,19 @@ static int open_existing(brain_t *b, brain_manifest *m, int mode)
 	b->disk.torn_bytes = info.torn_bytes;
 	b->disk.replayed = info.records;
 	b->disk.dropped_after = info.dropped;
+	if (!b->disk.readonly && info.last_lsn < m->lsn) {
+		/* The log ends before the checkpoint: a crash came after the
+		 * manifest named the image but before its new log was in place
+		 * (and records the image holds were never made durable in the
+		 * log). Appending here would leave a gap replay stops at: start
+		 * the checkpoint's own log now (or, if that fails, before the
+		 * first change). */
+		brain_msg_wal_reset reset = {m->generation, m->lsn, m->image_bytes};
+		if (brain__call_WAL_RESET(&b->spine, &reset))
+			BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal ends before the checkpoint and could not be "
+			          "replaced yet (the next change tries again): %s", b->disk.dir,
+			          brain_errmsg());
+	}
 	if (info.torn_bytes)
 		BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal: dropped a torn last record (%llu bytes at offset "
 		          "%llu)", b->disk.dir, (unsigned long long)info.torn_bytes,

@@ -566,6 +566,7 @@ int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_a
 	size = r.size;
 	info->torn_bytes = tail_end - off;
 	info->bad_offset = off;
+	info->last_lsn = expect - 1;
 	w->last_lsn = expect - 1;
 	if (w->last_lsn < after_lsn)
 		w->last_lsn = after_lsn;
@@ -612,7 +613,9 @@ static int reserve(brain_wal *w, uint64_t upto)
 		/* the new size durable first, then stamped */
 		rc = w->io->fsync(w->file);
 		if (rc) {
-			w->failed = rc;
+			/* this record is not written (the change is undone), but
+			 * what earlier records reached the disk is unknown */
+			w->failed = BRAIN_EIO;
 			return brain__err_context(rc, "log: reserving space: fsync: ");
 		}
 		rc = stamp_write(w, want);
@@ -738,8 +741,13 @@ int brain__wal_sync(brain_wal *w, uint64_t lsn)
 		pthread_mutex_lock(&w->mu);
 		w->syncing = false;
 		if (rc) {
+			/* Whatever the device said (EIO, ENOSPC on a thin or network
+			 * volume), what reached the disk is now unknown: that is
+			 * BRAIN_EIO, and the brain refuses changes until reopened. */
+			rc = brain__err(BRAIN_EIO, "log: fsync of %s failed (%s: %s); the changes it "
+			                "covered may or may not be durable", w->path, brain_error_name(rc),
+			                brain_errmsg());
 			w->failed = rc;
-			brain__err_context(rc, "log: fsync: ");
 			pthread_cond_broadcast(&w->cv);
 			break;
 		}

@@ -56,6 +56,7 @@ typedef struct brain_wal_replay_info {
 	uint64_t torn_bytes; /* bytes of the torn tail (0 if none) */
 	uint64_t bad_offset; /* where the torn tail starts */
 	uint64_t dropped;    /* repair: whole valid records after the damage */
+	uint64_t last_lsn;   /* of the last valid record (start lsn - 1: none) */
 } brain_wal_replay_info;
 
 /* Write a new log file dir/wal (through dir/wal.tmp and a rename, so an

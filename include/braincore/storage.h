@@ -23,7 +23,10 @@ extern "C" {
  * Blocks every other call on this brain while it runs. An in-memory brain
  * has nothing to do (returns 0).
  * Returns 0 or: BRAIN_ENULL, BRAIN_EREADONLY, BRAIN_EIO, BRAIN_ENOSPC,
- * BRAIN_ENOMEM. On failure the brain and its files are as before.
+ * BRAIN_ENOMEM. On failure the brain and its files are as before (an image
+ * written in vain is removed by the next checkpoint or open). 0 means the
+ * checkpoint is committed; if its new, empty log could not be put in
+ * place, the next change does that first or fails (docs/durability.md).
  */
 int brain_checkpoint(brain_t *b);
 
