@@ -440,7 +440,8 @@ static int flat_remove(brain_index *index, uint32_t slot)
 	if (rc)
 		return rc;
 	if (!is_used(f, slot))
-		return brain__err(BRAIN_EINVAL, "flat: remove: slot %u is free", (unsigned)slot);
+		return brain__err(BRAIN_ENOTFOUND, "flat: remove: slot %u holds no vector",
+		                  (unsigned)slot);
 	f->used[slot / 64] &= ~((uint64_t)1 << (slot % 64));
 	f->count--;
 	/* A forgotten memory's vector should not linger in memory (or, once

@@ -422,17 +422,37 @@ static int no_such_id(uint64_t id)
 	return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)id);
 }
 
+/* The index has no vector where a live record says there is one: the
+ * files disagree (never a caller's mistake, so never EINVAL). */
+static int index_lost(uint64_t id, uint32_t slot, int rc)
+{
+	if (rc == BRAIN_ENOMEM || rc == BRAIN_EIO || rc == BRAIN_ECORRUPT)
+		return rc;
+	return brain__err(BRAIN_ECORRUPT, "memory %llu: its record names slot %u, but the index "
+	                  "holds no vector there (%s): the brain is damaged; brain_check reports "
+	                  "it, a backup restores it", (unsigned long long)id, (unsigned)slot,
+	                  brain_errmsg());
+}
+
 static int forget(hippocampus *h, brain_msg_forget *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
 		return no_such_id(m->id);
 	int rc = index_ready(h);
-	if (rc || m->check)
-		return rc;
-	rc = h->vt->remove(h->index, slot);
+	if (rc == BRAIN_OK && m->check) {
+		/* the index must hold the vector the remove will take */
+		float *v = brain__malloc_array(h->dims, sizeof *v);
+		if (!v)
+			return brain__oom((size_t)h->dims * sizeof *v, "forget");
+		rc = h->vt->get(h->index, slot, v);
+		brain__free(v);
+		return rc ? index_lost(m->id, slot, rc) : BRAIN_OK;
+	}
+	if (rc == BRAIN_OK)
+		rc = h->vt->remove(h->index, slot);
 	if (rc)
-		return rc;
+		return index_lost(m->id, slot, rc);
 	record *r = rec(h, slot);
 	brain__map_remove(&h->ids, m->id);
 	if (r->flags & RECORD_HAS_TEXT) {
@@ -468,18 +488,6 @@ static int lookup(hippocampus *h, brain_msg_lookup *m)
 		return no_such_id(m->id);
 	memset(&m->hit, 0, sizeof m->hit);
 	return fill_hit(h, slot, &m->hit);
-}
-
-/* The index has no vector where a live record says there is one: the
- * files disagree (never a caller's mistake, so never EINVAL). */
-static int index_lost(uint64_t id, uint32_t slot, int rc)
-{
-	if (rc == BRAIN_ENOMEM || rc == BRAIN_EIO || rc == BRAIN_ECORRUPT)
-		return rc;
-	return brain__err(BRAIN_ECORRUPT, "memory %llu: its record names slot %u, but the index "
-	                  "holds no vector there (%s): the brain is damaged; brain_check reports "
-	                  "it, a backup restores it", (unsigned long long)id, (unsigned)slot,
-	                  brain_errmsg());
 }
 
 static int get_vector(hippocampus *h, brain_msg_get_vector *m)
@@ -612,7 +620,7 @@ static int update(hippocampus *h, brain_msg_update *m)
 	if (rc == BRAIN_OK)
 		rc = h->vt->remove(h->index, slot);
 	if (rc)
-		return rc;
+		return index_lost(m->id, slot, rc);
 	rc = h->vt->add(h->index, slot, m->vector);
 	if (rc && h->vt->add(h->index, slot, m->old) != BRAIN_OK)
 		return brain__err(BRAIN_EINTERNAL, "update: memory %llu lost its vector: the index "

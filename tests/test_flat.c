@@ -790,13 +790,13 @@ static void test_flat__errors(void **state)
 	assert_int_equal(flat->remove(ix, 10), BRAIN_EINVAL);
 	assert_int_equal(flat->get(ix, 10, out), BRAIN_EINVAL);
 	/* Free slots (never used, beyond anything allocated, and removed). */
-	assert_int_equal(flat->remove(ix, 3), BRAIN_EINVAL);
+	assert_int_equal(flat->remove(ix, 3), BRAIN_ENOTFOUND);
 	assert_int_equal(flat->get(ix, 9, out), BRAIN_ENOTFOUND);
 	assert_int_equal(flat->add(ix, 3, v), 0);
 	assert_int_equal(flat->add(ix, 3, v), BRAIN_EINVAL); /* occupied */
 	assert_non_null(strstr(brain_errmsg(), "slot 3"));
 	assert_int_equal(flat->remove(ix, 3), 0);
-	assert_int_equal(flat->remove(ix, 3), BRAIN_EINVAL);
+	assert_int_equal(flat->remove(ix, 3), BRAIN_ENOTFOUND);
 	/* NULL arguments. */
 	assert_int_equal(flat->add(ix, 1, NULL), BRAIN_ENULL);
 	assert_int_equal(flat->get(ix, 1, NULL), BRAIN_ENULL);

@@ -73,7 +73,7 @@ static void put(memfs *fs, const char *name, const uint8_t *bytes, size_t n)
 static int open_error_ok(int rc)
 {
 	return rc == BRAIN_ECORRUPT || rc == BRAIN_EVERSION || rc == BRAIN_ENOTFOUND ||
-	       rc == BRAIN_EMISMATCH || rc == BRAIN_ENOMEM || rc == BRAIN_EINVAL ||
+	       rc == BRAIN_EMISMATCH || rc == BRAIN_ENOMEM || rc == BRAIN_ENOTSUP ||
 	       rc == BRAIN_ERANGE;
 }
 

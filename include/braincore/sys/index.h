@@ -92,7 +92,8 @@ typedef struct brain_index_vtable {
 	int (*reserve)(brain_index *index, uint32_t slots);
 	/** Store `vector` under `slot`, which is free (never added, or removed). */
 	int (*add)(brain_index *index, uint32_t slot, const float *vector);
-	/** Remove the vector of an occupied `slot`; the slot becomes free. */
+	/** Remove the vector of an occupied `slot`; the slot becomes free. A
+	 *  free slot is BRAIN_ENOTFOUND. */
 	int (*remove)(brain_index *index, uint32_t slot);
 	/** Copy the vector of an occupied `slot` into `vector`. A free slot
 	 *  is an error (BRAIN_ENOTFOUND): brain_check() relies on it to find
