@@ -2,7 +2,7 @@
  * bench/bench_internal.c - see bench_internal.h.
  */
 #include "bench_internal.h"
-#include "src/handle.h"
+#include "engine/handle.h"
 
 int bench_embed(brain_t *b, const char *text, size_t len, int query, float *vector)
 {

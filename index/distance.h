@@ -14,7 +14,7 @@
 #ifndef BRAIN_INDEX_DISTANCE_H
 #define BRAIN_INDEX_DISTANCE_H
 
-#include "src/base.h"
+#include "base/base.h"
 
 typedef enum brain_simd_level {
 	BRAIN_SIMD_SCALAR = 0,

@@ -4,7 +4,7 @@
 #ifndef BRAIN_INDEX_INDEX_H
 #define BRAIN_INDEX_INDEX_H
 
-#include "src/base.h"
+#include "base/base.h"
 #include "braincore/sys/index.h"
 
 /* Does the backend save itself for use in place (version 2 with save and

@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "src/base.h"
+#include "base/base.h"
 #include "braincore/sys/index.h"
 #include "index/flat.h"
 #include "index/hnsw.h"

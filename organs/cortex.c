@@ -37,7 +37,7 @@
 
 #include "organs/cortex.h"
 #include "index/distance.h"
-#include "src/hashmap.h"
+#include "base/hashmap.h"
 #include "storage/image.h"
 
 /* Feature classes: hashing seed and weight. The weights were chosen on the

@@ -11,12 +11,12 @@
  * (or a user generator), and the working memory of recent exchanges.
  *
  * Reached only through the Spine: EMBED, EMBED_EPOCH, LEARN, SET_EMBEDDER,
- * SET_GENERATOR, THINK_QUERY, COMPOSE, WORKING_ADD (src/messages.h).
+ * SET_GENERATOR, THINK_QUERY, COMPOSE, WORKING_ADD (spine/messages.h).
  */
 #ifndef BRAIN_ORGANS_CORTEX_H
 #define BRAIN_ORGANS_CORTEX_H
 
-#include "src/spine.h"
+#include "spine/spine.h"
 
 extern const brain_organ brain__organ_cortex;
 

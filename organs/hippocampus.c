@@ -26,7 +26,7 @@
 #include "index/distance.h"
 #include "index/hnsw.h"
 #include "index/index.h"
-#include "src/hashmap.h"
+#include "base/hashmap.h"
 #include "storage/image.h"
 #include "storage/rows.h"
 

@@ -3,12 +3,12 @@
  * times), the vectors' index, and the slots that tie them together.
  *
  * Reached only through the Spine: STORE, STORE_BATCH, FORGET, LOOKUP,
- * GET_VECTOR, SEARCH, HITS, STATUS (src/messages.h).
+ * GET_VECTOR, SEARCH, HITS, STATUS (spine/messages.h).
  */
 #ifndef BRAIN_ORGANS_HIPPOCAMPUS_H
 #define BRAIN_ORGANS_HIPPOCAMPUS_H
 
-#include "src/spine.h"
+#include "spine/spine.h"
 
 extern const brain_organ brain__organ_hippocampus;
 

@@ -5,12 +5,12 @@
  * checkpoints when the log has grown.
  *
  * Reached only through the Spine: WAL_APPEND, WAL_COMMIT, WAL_REPLAY,
- * WAL_RESET, WAL_STATUS, LUNGS_START, LUNGS_STOP (src/messages.h).
+ * WAL_RESET, WAL_STATUS, LUNGS_START, LUNGS_STOP (spine/messages.h).
  */
 #ifndef BRAIN_ORGANS_LUNGS_H
 #define BRAIN_ORGANS_LUNGS_H
 
-#include "src/spine.h"
+#include "spine/spine.h"
 
 extern const brain_organ brain__organ_lungs;
 

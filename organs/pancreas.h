@@ -3,7 +3,7 @@
  * folding, word tokens and character n-grams.
  *
  * Other organs reach the Pancreas only through the Spine (BRAIN_MSG_TEXT_*
- * in src/messages.h); the functions below are its implementation, exposed
+ * in spine/messages.h); the functions below are its implementation, exposed
  * for its unit tests and for the Spine's organ table.
  *
  * Normalisation (the "search key" of a text): every code point is replaced
@@ -19,9 +19,9 @@
 #ifndef BRAIN_ORGANS_PANCREAS_H
 #define BRAIN_ORGANS_PANCREAS_H
 
-#include "src/base.h"
-#include "src/spine.h"
-#include "src/analysis.h"
+#include "base/base.h"
+#include "spine/spine.h"
+#include "base/analysis.h"
 
 /* 0 if s[0..len) is valid UTF-8 (shortest forms only, no surrogates, at most
  * U+10FFFF, no NUL bytes), else BRAIN_EUTF8 with *bad_offset (if not NULL)

@@ -3,12 +3,12 @@
  * candidates, how many to fetch from the index, how they are ranked
  * (similarity, importance), and when a plan must be widened to stay exact.
  *
- * Reached only through the Spine: RECALL (src/messages.h).
+ * Reached only through the Spine: RECALL (spine/messages.h).
  */
 #ifndef BRAIN_ORGANS_THALAMUS_H
 #define BRAIN_ORGANS_THALAMUS_H
 
-#include "src/spine.h"
+#include "spine/spine.h"
 
 extern const brain_organ brain__organ_thalamus;
 

@@ -9,7 +9,7 @@
 #ifndef BRAIN_STORAGE_CRC32C_H
 #define BRAIN_STORAGE_CRC32C_H
 
-#include "src/base.h"
+#include "base/base.h"
 
 /* CRC-32C of data[0..len), continuing from `crc`: start with 0, then pass
  * the result of the previous piece, so that

@@ -25,7 +25,7 @@
 
 #include <stdatomic.h>
 
-#include "src/base.h"
+#include "base/base.h"
 
 #define BRAIN_IMAGE_VERSION 1
 #define BRAIN_IMAGE_ALIGN 4096u

@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "braincore/sys/io.h"
-#include "src/base.h"
+#include "base/base.h"
 
 struct brain_io_file {
 	int fd;

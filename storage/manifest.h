@@ -7,7 +7,7 @@
 #ifndef BRAIN_STORAGE_MANIFEST_H
 #define BRAIN_STORAGE_MANIFEST_H
 
-#include "src/base.h"
+#include "base/base.h"
 #include "braincore/sys/io.h"
 #include "storage/image.h"
 

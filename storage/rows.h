@@ -10,7 +10,7 @@
 #ifndef BRAIN_STORAGE_ROWS_H
 #define BRAIN_STORAGE_ROWS_H
 
-#include "src/base.h"
+#include "base/base.h"
 
 typedef struct brain_rows {
 	size_t row_size;     /* bytes a caller may use per row */

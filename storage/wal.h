@@ -29,7 +29,7 @@
 #ifndef BRAIN_STORAGE_WAL_H
 #define BRAIN_STORAGE_WAL_H
 
-#include "src/base.h"
+#include "base/base.h"
 #include "braincore/sys/io.h"
 #include "storage/image.h"
 

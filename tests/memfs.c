@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/base.h"
+#include "base/base.h"
 
 /* Largest file: beyond it writes fail with BRAIN_ENOSPC. */
 #define MF_MAX_FILE ((size_t)1 << 30)

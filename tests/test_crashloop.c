@@ -57,7 +57,7 @@
 #include "braincore.h"
 #include "braincore/sys/io.h"
 #include "memfs.h"
-#include "src/base.h"
+#include "base/base.h"
 #include "test_alloc.h"
 #include "test_util.h"
 

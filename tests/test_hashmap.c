@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "src/hashmap.h"
+#include "base/hashmap.h"
 #include "test_util.h"
 
 #define KEYS 2000

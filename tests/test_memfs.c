@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "src/base.h"
+#include "base/base.h"
 #include "tests/memfs.h"
 
 #define W (BRAIN_IO_OPEN_WRITE)

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "src/handle.h"
+#include "engine/handle.h"
 #include "test_util.h"
 
 /* ---- STS Benchmark ------------------------------------------------------- */

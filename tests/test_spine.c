@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "src/handle.h"
-#include "src/queue.h"
-#include "src/spine.h"
+#include "engine/handle.h"
+#include "base/queue.h"
+#include "spine/spine.h"
 
 /* ---- a test Cortex: embeds a text as the one-hot vector of its first
  *      letter, and counts what it is asked ---------------------------------- */

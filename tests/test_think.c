@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "braincore.h"
-#include "src/base.h"
+#include "base/base.h"
 
 static const char *const g_facts[] = {
 	"The Eiffel Tower was finished in 1889 for the World's Fair in Paris.",

@@ -1,11 +1,11 @@
 /*
- * src/results.c - brain_results: one allocation holding the entries, their
+ * base/results.c - brain_results: one allocation holding the entries, their
  * texts and the answer of a think.
  */
 #include <math.h>
 #include <string.h>
 
-#include "src/results.h"
+#include "base/results.h"
 
 typedef struct entry {
 	brain_id id;

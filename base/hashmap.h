@@ -1,5 +1,5 @@
 /*
- * src/hashmap.h - open-addressing hash map from 64-bit keys to 32-bit
+ * base/hashmap.h - open-addressing hash map from 64-bit keys to 32-bit
  * values (ids to slots, feature hashes to counts). Linear probing with
  * backward-shift deletion, so there are no tombstones and lookups stay short
  * under churn. Key UINT64_MAX is reserved (it marks empty cells).
@@ -7,7 +7,7 @@
 #ifndef BRAIN_HASHMAP_H
 #define BRAIN_HASHMAP_H
 
-#include "src/base.h"
+#include "base/base.h"
 
 #define BRAIN_MAP_EMPTY UINT64_MAX
 

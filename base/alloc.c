@@ -1,5 +1,5 @@
 /*
- * src/alloc.c - every allocation of the library goes through here, to the
+ * base/alloc.c - every allocation of the library goes through here, to the
  * allocator hook (braincore/sys/alloc.h).
  */
 #include <pthread.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/base.h"
+#include "base/base.h"
 
 static void *libc_malloc(size_t size, void *payload)
 {

@@ -1,5 +1,5 @@
 /*
- * src/queue.h - a bounded multi-producer, multi-consumer queue of fixed-size
+ * base/queue.h - a bounded multi-producer, multi-consumer queue of fixed-size
  * items, for the Spine's background path. Producers block (or fail at once)
  * when it is full: that is the backpressure.
  */
@@ -8,7 +8,7 @@
 
 #include <pthread.h>
 
-#include "src/base.h"
+#include "base/base.h"
 
 typedef struct brain_queue {
 	pthread_mutex_t lock;

@@ -1,6 +1,6 @@
 /*
- * src/messages.h - the Spine's messages: one X-macro list and the payload
- * struct of each. Included by src/spine.h only.
+ * spine/messages.h - the Spine's messages: one X-macro list and the payload
+ * struct of each. Included by spine/spine.h only.
  *
  * Locking contract (the api layer takes the brain lock, see
  * docs/threading.md): "read" means the caller holds the brain lock shared,
@@ -10,8 +10,8 @@
 #ifndef BRAIN_MESSAGES_H
 #define BRAIN_MESSAGES_H
 
-#include "src/analysis.h"
-#include "src/results.h"
+#include "base/analysis.h"
+#include "base/results.h"
 
 struct brain_wal_part;
 struct brain_wal_replay_info;

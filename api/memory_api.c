@@ -1,5 +1,5 @@
 /*
- * src/memory_api.c - the text calls: remember, recall, think, get, forget.
+ * api/memory_api.c - the text calls: remember, recall, think, get, forget.
  *
  * Each call checks its arguments, does the work that needs no lock
  * (checking and embedding text, which may call a user embedder), then takes
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/handle.h"
+#include "engine/handle.h"
 #include "index/distance.h"
 #include "storage/wal.h"
 
@@ -428,99 +428,13 @@ BRAIN_EXPORT int brain_get(brain_t *b, brain_id id, brain_results **out)
 	return brain__err_prefix(rc, "get");
 }
 
-/* A forget in two steps: everything that can fail (reading the record,
- * analysing its text, checking the index) before the change is logged,
- * then the change itself, which cannot fail. */
-typedef struct forget_plan {
-	brain_id id;
-	brain_msg_lookup look;
-	uint64_t *features; /* the text's, for the Cortex's statistics */
-	size_t nfeatures;
-} forget_plan;
-
-static int forget_prepare(brain_t *b, brain_id id, forget_plan *p)
-{
-	memset(p, 0, sizeof *p);
-	p->id = id;
-	p->look.id = id;
-	int rc = brain__call_LOOKUP(&b->spine, &p->look);
-	if (rc == BRAIN_OK && p->look.hit.text) {
-		brain_msg_learn l = {.text = p->look.hit.text, .len = p->look.hit.text_len, .delta = 0};
-		rc = brain__call_LEARN(&b->spine, &l);
-		p->features = l.prepared;
-		p->nfeatures = l.nfeatures;
-	}
-	if (rc == BRAIN_OK) {
-		brain_msg_forget f = {.id = id, .check = true};
-		rc = brain__call_FORGET(&b->spine, &f);
-	}
-	if (rc) {
-		brain__free(p->features);
-		p->features = NULL;
-	}
-	return rc;
-}
-
-static int forget_finish(brain_t *b, forget_plan *p)
-{
-	/* the features given (an empty list when the text has none), so
-	 * that the Cortex does not analyse the text again */
-	static const uint64_t none[1];
-	brain_msg_learn l = {p->look.hit.text, p->look.hit.text_len, -1,
-	                     p->features ? p->features : none, p->nfeatures, NULL};
-	int rc = BRAIN_OK;
-	if (p->look.hit.text)
-		rc = brain__call_LEARN(&b->spine, &l);
-	if (rc == BRAIN_OK) {
-		brain_msg_forget f = {.id = p->id};
-		rc = brain__call_FORGET(&b->spine, &f);
-		if (rc && p->look.hit.text) {
-			l.delta = +1; /* the memory stays: count its text again */
-			if (brain__call_LEARN(&b->spine, &l))
-				BRAIN_LOG(BRAIN_LOG_WARN, "forget: could not restore word statistics");
-		}
-	}
-	brain__free(p->features);
-	p->features = NULL;
-	return rc;
-}
-
-int brain__forget_apply(brain_t *b, brain_id id)
-{
-	forget_plan p;
-	int rc = forget_prepare(b, id, &p);
-	return rc ? rc : forget_finish(b, &p);
-}
-
 BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
 {
 	int rc = check_brain(b, "forget");
 	if (rc == BRAIN_OK)
 		rc = brain__check_writable(b, "forget");
-	if (rc)
-		return rc;
-	uint64_t lsn = 0;
-	brain__wrlock(b);
-	forget_plan p;
-	rc = forget_prepare(b, id, &p);
-	if (rc == BRAIN_OK) {
-		/* logged before it is made: once prepared it cannot fail, and
-		 * forgetting cannot be undone without allocating */
-		brain_wal_part part = {&id, sizeof id};
-		rc = brain__log_change(b, BRAIN_WAL_FORGET, &part, 1, &lsn);
-		if (rc) {
-			brain__free(p.features);
-		} else {
-			rc = forget_finish(b, &p);
-			if (rc && lsn)
-				BRAIN_LOG(BRAIN_LOG_ERROR, "forget: id %llu is logged as forgotten but could "
-				          "not be forgotten now (%s); it will be on the next open",
-				          (unsigned long long)id, brain_errmsg());
-		}
-	}
-	brain__unlock(b);
 	if (rc == BRAIN_OK)
-		rc = brain__commit(b, lsn);
+		rc = brain__change_forget(b, id);
 	return brain__err_prefix(rc, "forget");
 }
 

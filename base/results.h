@@ -1,11 +1,11 @@
 /*
- * src/results.h - brain_results objects: one allocation holding entries,
+ * base/results.h - brain_results objects: one allocation holding entries,
  * their texts and an optional answer.
  */
 #ifndef BRAIN_RESULTS_H
 #define BRAIN_RESULTS_H
 
-#include "src/base.h"
+#include "base/base.h"
 
 /* One recalled memory as the organs pass it around. `text` is borrowed from
  * the Hippocampus and valid only while the brain lock is held. */

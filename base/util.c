@@ -1,10 +1,10 @@
 /*
- * src/util.c - time, hashing and small helpers of the base layer.
+ * base/util.c - time, hashing and small helpers of the base layer.
  */
 #include <string.h>
 #include <time.h>
 
-#include "src/base.h"
+#include "base/base.h"
 
 int64_t brain__now_ms(void)
 {

@@ -1,10 +1,10 @@
 /*
- * src/error.c - error codes, names and the thread-local detail message.
+ * base/error.c - error codes, names and the thread-local detail message.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "src/base.h"
+#include "base/base.h"
 
 #define ERRMSG_SIZE 1024
 

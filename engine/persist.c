@@ -1,5 +1,5 @@
 /*
- * src/persist.c - snapshots (save, load, backup), check, repair and
+ * engine/persist.c - snapshots (save, load, backup), check, repair and
  * storage statistics, on top of the checkpoint image format.
  *
  * A snapshot stream is "BRAINSNP", a format version, then the checkpoint
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/handle.h"
+#include "engine/handle.h"
 #include "storage/image.h"
 #include "storage/manifest.h"
 #include "storage/wal.h"

@@ -1,11 +1,11 @@
 /*
- * src/vector_api.c - the vector calls: add, add_batch, search, get_vector.
+ * api/vector_api.c - the vector calls: add, add_batch, search, get_vector.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/handle.h"
+#include "engine/handle.h"
 #include "index/distance.h"
 #include "storage/wal.h"
 

@@ -1,7 +1,7 @@
 /*
- * src/spine.h - the Spine: the internal message bus between organs.
+ * spine/spine.h - the Spine: the internal message bus between organs.
  *
- * Every organ registers one handler; messages are typed (src/messages.h,
+ * Every organ registers one handler; messages are typed (spine/messages.h,
  * one X-macro list) and each type is owned by exactly one organ.
  *
  *  - brain__spine_call(): synchronous dispatch on the caller's thread. The
@@ -20,34 +20,14 @@
 
 #include <stdatomic.h>
 
-#include "src/base.h"
-#include "src/queue.h"
+#include "base/base.h"
+#include "base/queue.h"
 #include "braincore/sys/index.h"
+#include "base/param_table.h"
 
 /* ---- the brain-wide environment organs read --------------------------- */
 
-/* Dense index of each parameter, for the parameter array. */
-enum brain_param_index {
-#define BRAIN__PIDX(name, number, min, max, def) BRAIN_PIDX_##name,
-	BRAIN_PARAM_LIST(BRAIN__PIDX)
-#undef BRAIN__PIDX
-	BRAIN_PIDX__COUNT
-};
 
-/* Dense index of a public parameter number (enum brain_param), or -1 if
- * unknown. */
-static inline int brain__param_index(int param)
-{
-	switch (param) {
-#define BRAIN__PNUM(name, number, min, max, def)                                \
-	case number:                                                                \
-		return BRAIN_PIDX_##name;
-		BRAIN_PARAM_LIST(BRAIN__PNUM)
-#undef BRAIN__PNUM
-	default:
-		return -1;
-	}
-}
 
 struct brain_image;
 struct brain_image_writer;
@@ -122,7 +102,7 @@ typedef struct brain_organ {
 	int (*save)(void *state, struct brain_image_writer *w);
 } brain_organ;
 
-#include "src/messages.h"
+#include "spine/messages.h"
 
 struct brain_spine {
 	const brain_env *env;

@@ -1,12 +1,12 @@
 /*
- * src/log.c - the log hook. The library never prints; it formats a message
+ * base/log.c - the log hook. The library never prints; it formats a message
  * only when a callback is installed and the level is enabled.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "src/base.h"
+#include "base/base.h"
 
 static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static brain_log_fn g_log_fn;

@@ -1,9 +1,9 @@
 /*
- * src/analysis.c - lifetime of an analysis (filled by the Pancreas).
+ * base/analysis.c - lifetime of an analysis (filled by the Pancreas).
  */
 #include <string.h>
 
-#include "src/analysis.h"
+#include "base/analysis.h"
 
 void brain__analysis_init(brain_analysis *a)
 {

@@ -1,20 +1,20 @@
 /*
- * src/handle.h - the brain handle, shared by the api files of src/.
+ * engine/handle.h - the brain handle, shared by the engine and the api.
  *
  * The api layer owns the brain lock: calls that only read take it shared,
  * calls that change memories take it exclusive (see docs/threading.md).
- * Organs document which messages need which (src/messages.h).
+ * Organs document which messages need which (spine/messages.h).
  */
 #ifndef BRAIN_HANDLE_H
 #define BRAIN_HANDLE_H
 
 #include <pthread.h>
 
-#include "src/spine.h"
+#include "spine/spine.h"
 #include "braincore/sys/io.h"
 #include "storage/image.h"
 
-/* What an on-disk brain keeps besides its organs (src/disk.c). */
+/* What an on-disk brain keeps besides its organs (engine/disk.c). */
 typedef struct brain_disk {
 	char *dir;                 /* NULL for an in-memory brain */
 	const brain_io *io;
@@ -64,7 +64,7 @@ const char *brain__options_index_name(const brain_options *o);
 /* Set every parameter of env to its default. */
 void brain__params_defaults(brain_env *env);
 
-/* ---- on-disk brains (src/disk.c) ---- */
+/* ---- on-disk brains (engine/disk.c) ---- */
 
 /* How brain__disk_open treats the log. */
 enum brain_disk_mode {
@@ -113,9 +113,16 @@ int brain__log_change(brain_t *b, uint32_t op, const struct brain_wal_part *part
  * sync mode promises. */
 int brain__commit(brain_t *b, uint64_t lsn);
 
-/* Forget id, keeping the embedder's statistics in step (write lock held).
- * Shared by brain_forget() and replay; logs nothing. */
-int brain__forget_apply(brain_t *b, brain_id id);
+/* ---- the logged changes (engine/change.c) ---- */
+
+/* brain_forget()'s whole change: take the write lock, prepare what can
+ * fail, log, forget (which then cannot fail), unlock, wait for the sync
+ * mode's durability. */
+int brain__change_forget(brain_t *b, brain_id id);
+
+/* Replay one log record (a brain_wal_apply_fn; payload is the brain). */
+int brain__change_replay(void *payload, uint32_t op, uint64_t lsn, const void *data,
+                         size_t len);
 
 /* BRAIN_EREADONLY for a read-only brain (fn names the call). */
 int brain__check_writable(const brain_t *b, const char *fn);

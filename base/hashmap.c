@@ -1,9 +1,9 @@
 /*
- * src/hashmap.c - see hashmap.h.
+ * base/hashmap.c - see hashmap.h.
  */
 #include <string.h>
 
-#include "src/hashmap.h"
+#include "base/hashmap.h"
 
 void brain__map_init(brain_map *m)
 {

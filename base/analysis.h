@@ -1,12 +1,12 @@
 /*
- * src/analysis.h - the result of analysing a text (Pancreas output, read by
+ * base/analysis.h - the result of analysing a text (Pancreas output, read by
  * the Cortex and by keyword indexes): normalised text, words and character
  * n-grams. Part of the Spine's message contract.
  */
 #ifndef BRAIN_ANALYSIS_H
 #define BRAIN_ANALYSIS_H
 
-#include "src/base.h"
+#include "base/base.h"
 
 /* A word: bytes [off, off + len) of brain_analysis.text. */
 typedef struct brain_span {

@@ -1,11 +1,11 @@
 /*
- * src/queue.c - bounded blocking queue of fixed-size items (see queue.h).
+ * base/queue.c - bounded blocking queue of fixed-size items (see queue.h).
  */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
-#include "src/queue.h"
+#include "base/queue.h"
 
 int brain__queue_init(brain_queue *q, size_t capacity, size_t item_size)
 {

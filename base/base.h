@@ -1,5 +1,5 @@
 /*
- * src/base.h - the base every layer may use: error reporting, the allocator,
+ * base/base.h - the base every layer may use: error reporting, the allocator,
  * logging, time, hashing and overflow-checked arithmetic.
  *
  * This is the platform shim at the bottom of the layer order (see

@@ -1,10 +1,10 @@
 /*
- * src/spine.c - the Spine: organ table, synchronous dispatch and the
+ * spine/spine.c - the Spine: organ table, synchronous dispatch and the
  * background queue (see spine.h).
  */
 #include <string.h>
 
-#include "src/spine.h"
+#include "spine/spine.h"
 
 const brain_organ_id brain__msg_owner[BRAIN_MSG__COUNT] = {
 #define X(name, organ, type) [BRAIN_MSG_##name] = BRAIN_ORGAN_##organ,

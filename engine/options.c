@@ -1,11 +1,11 @@
 /*
- * src/options.c - brain_options: defaults per struct version, and checking
+ * engine/options.c - brain_options: defaults per struct version, and checking
  * what a caller passed.
  */
 #include <stddef.h>
 #include <string.h>
 
-#include "src/handle.h"
+#include "engine/handle.h"
 #include "braincore/sys/io.h"
 
 /* Size of brain_options in each version this library knows; a caller built

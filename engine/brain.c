@@ -1,10 +1,10 @@
 /*
- * src/brain.c - opening and closing brains.
+ * engine/brain.c - opening and closing brains.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers must not starve */
 #include <string.h>
 
-#include "src/handle.h"
+#include "engine/handle.h"
 #include "organs/cortex.h"
 #include "organs/hippocampus.h"
 #include "organs/lungs.h"
@@ -96,7 +96,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 	int rc = brain__options_resolve(opts, &resolved);
 	if (rc)
 		return rc;
-	brain__objects_inc(); /* before the first allocation: see src/alloc.c */
+	brain__objects_inc(); /* before the first allocation: see base/alloc.c */
 	brain_t *b = brain__calloc(1, sizeof *b);
 	if (!b) {
 		brain__objects_dec();
