@@ -1,7 +1,7 @@
 # Compiler flags of the project: warnings are errors, sanitizers on request.
 
 set(BRAIN_WARNINGS
-	-Wall -Wextra -Werror -pedantic
+	-Wall -Wextra -pedantic
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition
 	-Wpointer-arith -Wformat=2 -Wundef -Wvla -Wdouble-promotion
 	-Wcast-align -Wwrite-strings -Wnull-dereference)
@@ -10,6 +10,12 @@ if(BRAINCORE_FUZZ)
 	# Checksum mismatches are ignored (storage/*.c), so that the fuzzers
 	# reach the parsers behind them. Never ship such a build.
 	add_compile_definitions(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+endif()
+
+# Warnings are errors in development and CI (BRAINCORE_WERROR, on by
+# default); packagers building with another compiler turn it off.
+if(BRAINCORE_WERROR)
+	list(APPEND BRAIN_WARNINGS -Werror)
 endif()
 
 function(brain_target_flags target)

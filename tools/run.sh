@@ -5,10 +5,11 @@
 #   sh tools/run.sh demo     build the library and CLI, run `braincore demo`
 #   sh tools/run.sh test     build everything, run every test (ctest)
 #   sh tools/run.sh asan     the test suite built with -fsanitize=address,undefined
-#   sh tools/run.sh tsan     the threaded tests built with -fsanitize=thread
+#   sh tools/run.sh tsan     the tests labelled tsan (threads) built with -fsanitize=thread
 #   sh tools/run.sh gnu11    build once more as -std=gnu11 (the default is strict c11)
-#   sh tools/run.sh fuzz     libFuzzer targets (clang, ASan+UBSan), each for
-#                            BRAINCORE_FUZZ_SECONDS (default 30)
+#   sh tools/run.sh fuzz     libFuzzer targets (clang, ASan+UBSan), the ctest
+#                            tests labelled fuzz, each for BRAINCORE_FUZZ_SECONDS
+#                            (default 30)
 #   sh tools/run.sh bench    build and run the benchmarks (bench/)
 #   sh tools/run.sh ann      approximate search on real data (bench_ann): prepare
 #                            the data, recall/QPS against hnswlib, plots into docs/bench/
@@ -68,7 +69,7 @@ tsan)
 	need $test_deps
 	configure_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAINCORE_SANITIZE=thread
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-		ctest --output-on-failure -R 'test_(threads|spine|errors|api|think|storage|memfs|hnsw|crashloop)$'
+		ctest --output-on-failure -L tsan
 	;;
 gnu11)
 	need $build_deps
@@ -76,37 +77,11 @@ gnu11)
 	;;
 fuzz)
 	need $test_deps clang libclang-rt-14-dev
+	# every target is a ctest test labelled fuzz (tests/fuzz/CMakeLists.txt)
 	CC=clang CXX=clang++ configure_build fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DBRAINCORE_FUZZ=ON -DBRAINCORE_SANITIZE=address,undefined -DBRAINCORE_TOOLS=OFF
-	seconds=${BRAINCORE_FUZZ_SECONDS:-30}
-	for t in fuzz_text fuzz_pancreas fuzz_open fuzz_model; do
-		mkdir -p "build/fuzz/corpus-$t"
-		# fuzz_open starts from real brains (tests/fuzz/corpus_open, read
-		# only); a checkpoint image alone is over 4 KiB
-		seeds="" max_len=4096
-		if [ "$t" = fuzz_open ]; then
-			seeds=tests/fuzz/corpus_open
-			max_len=131072
-		fi
-		# fuzz_model's input is a program of at most 64 calls of a few bytes
-		# each; hand-made seeds in tests/fuzz/corpus_model (read only)
-		if [ "$t" = fuzz_model ]; then
-			seeds=tests/fuzz/corpus_model
-			max_len=1024
-		fi
-		echo "run.sh: $t for ${seconds}s" >&2
-		status=0
-		# shellcheck disable=SC2086
-		"build/fuzz/tests/fuzz/$t" -max_total_time="$seconds" -max_len=$max_len -timeout=10 \
-			-print_final_stats=1 -artifact_prefix="build/fuzz/$t-" \
-			"build/fuzz/corpus-$t" $seeds > "build/fuzz/$t.log" 2>&1 || status=$?
-		if [ "$status" -ne 0 ]; then
-			cat "build/fuzz/$t.log"
-			echo "run.sh: $t found a failure (exit $status); reproducer in build/fuzz/$t-*" >&2
-			exit 1
-		fi
-		grep -E '^(Done|stat::new_units_added)' "build/fuzz/$t.log"
-	done
+		-DBRAINCORE_FUZZ=ON -DBRAINCORE_SANITIZE=address,undefined -DBRAINCORE_TOOLS=OFF \
+		-DBRAINCORE_FUZZ_SECONDS="${BRAINCORE_FUZZ_SECONDS:-30}"
+	cd build/fuzz && ctest --output-on-failure -L fuzz
 	;;
 bench)
 	need $build_deps libbenchmark-dev libhnswlib-dev
