@@ -580,7 +580,10 @@ static void reopen(fz *z, const char *who)
 			     brain_error_name(rc));
 	}
 	z->b = b;
-	z->faulted = false;
+	/* A world stop can fire at one of the open's best-effort calls (the
+	 * removal of leftovers) and the open still succeed: every later io
+	 * call then fails, as injected. */
+	z->faulted = memfs_stopped(z->fs);
 	verify(z, b, VERIFY_DURABLE, who);
 	trace(z, "    reopened: %llu memories, as the model allows\n",
 	      (unsigned long long)brain_count(b));
