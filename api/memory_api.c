@@ -215,6 +215,11 @@ static int pack_strings(const brain_hit *hits, size_t n, void *ctx)
 	return BRAIN_OK;
 }
 
+BRAIN_EXPORT void brain_strings_free(char **strings)
+{
+	free(strings); /* one malloc() (the seed API promises free() works) */
+}
+
 BRAIN_EXPORT char **brain_recall(brain_t *b, const char *query, int top_k)
 {
 	char **out = NULL;

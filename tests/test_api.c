@@ -61,7 +61,8 @@ static void test_api__recall_on_empty_brain(void **state)
 	char **r = brain_recall(b, "anything at all", 5);
 	assert_non_null(r);
 	assert_null(r[0]);
-	free(r);
+	brain_strings_free(r); /* the same as free(r) */
+	brain_strings_free(NULL);
 	brain_results *res = NULL;
 	assert_int_equal(brain_recall_results(b, "anything", 3, &res), 0);
 	assert_int_equal(brain_results_count(res), 0);

@@ -70,7 +70,9 @@ int brain_remember(brain_t *b, const char *text, float importance);
 /**
  * The texts of the top_k memories most relevant to `query`, best first, as a
  * NULL-terminated array. The array and all its strings are ONE allocation
- * made with malloc(): release everything with free(result). Fewer than
+ * made with malloc(): release everything with brain_strings_free(result),
+ * or free(result) (the same; bindings that cannot call free() of the C
+ * library the library uses call brain_strings_free). Fewer than
  * top_k entries (possibly none: then result[0] is NULL) when fewer memories
  * score above the minimum.
  *
@@ -81,6 +83,12 @@ int brain_remember(brain_t *b, const char *text, float importance);
  * BRAIN_ENOMEM.
  */
 char **brain_recall(brain_t *b, const char *query, int top_k);
+
+/**
+ * Release an array returned by brain_recall() (one allocation: the array
+ * and its strings). NULL is a no-op. Thread-safe.
+ */
+void brain_strings_free(char **strings);
 
 /**
  * Think over `input`: recall the memories relevant to it and compose an
