@@ -97,13 +97,14 @@ bench)
 	shift
 	for b in build/bench/bench/bench_*; do
 		[ -f "$b" ] && [ -x "$b" ] || continue
-		case $(basename "$b") in bench_durable | bench_open) continue ;; esac
+		case $(basename "$b") in bench_durable | bench_open | bench_append) continue ;; esac
 		"$b" --benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json "$@"
 	done
 	# On-disk brains: plain programs with their own options (not "$@"). They
 	# work in $TMPDIR or /tmp, or in the build tree when that is tmpfs, and
 	# remove what they wrote; bench_open needs about 6 GB free there.
 	build/bench/bench/bench_durable --json build/bench/bench_durable.json
+	build/bench/bench/bench_append
 	build/bench/bench/bench_open --json build/bench/bench_open.json
 	;;
 ann)
