@@ -25,6 +25,7 @@
 #include "braincore.h"
 #include "braincore/sys/io.h"
 #include "tests/test_alloc.h"
+#include "test_util.h"
 
 enum {
 	RW = BRAIN_IO_OPEN_WRITE,
@@ -47,30 +48,6 @@ static const char *path_of(fixture *fx, const char *name)
 	return fx->path;
 }
 
-static void remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		if (d) {
-			struct dirent *e;
-			while ((e = readdir(d)) != NULL) {
-				if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-					continue;
-				char sub[512];
-				snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-				remove_tree(sub);
-			}
-			closedir(d);
-		}
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 static int setup(void **state)
 {
 	fixture *fx = calloc(1, sizeof *fx);
@@ -88,7 +65,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *fx = *state;
-	remove_tree(fx->dir);
+	test_remove_tree(fx->dir);
 	free(fx);
 	return 0;
 }

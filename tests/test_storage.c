@@ -23,6 +23,7 @@
 #include "braincore/sys/io.h"
 #include "memfs.h"
 #include "storage/crc32c.h"
+#include "test_util.h"
 
 #define DIMS 32
 
@@ -1192,9 +1193,7 @@ static void test_storage__links_are_never_followed(void **state)
 	assert_null(b);
 	assert_int_not_equal(access(victim, F_OK), 0);
 
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_remove_tree(root), 0);
 }
 
 int main(void)
