@@ -172,16 +172,9 @@ static int posix_open(void *payload, const char *path, unsigned int flags, brain
 			                  "follow links inside a brain directory", path);
 		return fail(e, "open \"%s\"", path);
 	}
-	/* A directory opens read-only, and a fifo or device would block or
-	 * worse: neither is a file of the brain. */
+	/* A directory opens read-only; it is not a file of the brain. */
 	struct stat st;
 	int e = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
-	if (e == 0 && !S_ISREG(st.st_mode)) {
-		close(fd);
-		brain__free(copy);
-		brain__free(f);
-		return brain__err(BRAIN_EIO, "open \"%s\": not a regular file", path);
-	}
 	if (e != 0) {
 		close(fd);
 		brain__free(copy);

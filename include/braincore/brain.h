@@ -39,8 +39,8 @@ extern "C" {
  * process), BRAIN_ECORRUPT (a file is damaged or the log is shorter than
  * it had been made durable; the message names the file and the offset;
  * brain_check() and brain_repair() can help), BRAIN_EIO (also for a
- * symbolic link or a file that is not a regular file inside the brain
- * directory: links there are never followed), BRAIN_ENOSPC, BRAIN_ENOMEM.
+ * symbolic link or a directory where the brain keeps a file: links there
+ * are never followed), BRAIN_ENOSPC, BRAIN_ENOMEM.
  * Thread-safe.
  */
 int brain_open(const char *path, const brain_options *opts, brain_t **out);

@@ -113,8 +113,9 @@ typedef struct brain_io {
 /**
  * The POSIX implementation (open/pread/pwrite/fdatasync/posix_fallocate/
  * mmap/flock/rename/unlink/readdir, retrying EINTR and short transfers).
- * It never follows a symbolic link in a brain directory: open with
- * O_NOFOLLOW, and a file that is not a regular file is BRAIN_EIO. A static
+ * It never follows a symbolic link in a brain directory: it opens with
+ * O_NOFOLLOW (a link is BRAIN_EIO, "is a symbolic link"); a directory is
+ * BRAIN_EIO too. A static
  * object: never NULL, never freed. Thread-safe.
  */
 const brain_io *brain_io_posix(void);
