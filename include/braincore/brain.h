@@ -69,14 +69,19 @@ uint64_t brain_count(const brain_t *b);
  * Seed API: an in-memory brain with the default options and the built-in
  * embedder. Returns NULL on failure (out of memory); brain_errcode() and
  * brain_errmsg() say why.
+ * Thread-safe.
  */
 brain_t *brain_create(void);
 
-/** Seed API: same as brain_close(), for brains from brain_create(). */
+/**
+ * Seed API: same as brain_close(), for brains from brain_create(). Returns
+ * nothing; NULL is a no-op. Not thread-safe with other calls on b: none may
+ * run or start on b once it is called.
+ */
 void brain_destroy(brain_t *b);
 
 /**
- * Dimensions of the brain's vectors (0 for NULL). Thread-safe.
+ * Returns the dimensions of the brain's vectors (0 for NULL). Thread-safe.
  */
 uint32_t brain_dimensions(const brain_t *b);
 

@@ -43,11 +43,14 @@ typedef uint64_t brain_id;
 /**
  * Version of the library that is running, as BRAIN_VERSION_NUMBER would be
  * for its headers. Bindings compare it with the header they were built from.
- * Thread-safe; never fails.
+ * Returns that number. Thread-safe; never fails.
  */
 int brain_version(void);
 
-/** Same as brain_version(), as a static string such as "0.1.0". */
+/**
+ * Same as brain_version(), as a static string such as "0.1.0". Returns a
+ * static string. Thread-safe; never fails.
+ */
 const char *brain_version_string(void);
 
 #ifdef __cplusplus

@@ -73,6 +73,7 @@ const char *brain_strerror(int code);
  * Name of an error code without the prefix, as written in the source
  * ("ENOMEM" for BRAIN_ENOMEM, "OK" for 0), for logs and bindings that map
  * codes to exceptions. Unknown codes give "UNKNOWN". Static string.
+ * Returns a static string. Thread-safe.
  */
 const char *brain_error_name(int code);
 
@@ -113,6 +114,7 @@ typedef void (*brain_log_fn)(int level, const char *message, void *payload);
  * Install the process-wide log callback; NULL removes it. Without a callback
  * the library logs nothing at all. Thread-safe: a message being delivered
  * while the callback is replaced goes to one of the two, complete.
+ * Returns nothing.
  */
 void brain_set_log(brain_log_fn fn, void *payload);
 
@@ -120,6 +122,7 @@ void brain_set_log(brain_log_fn fn, void *payload);
  * Most verbose level delivered to the log callback (default BRAIN_LOG_WARN).
  * Messages above it are not even formatted, so a quiet level costs nothing.
  * Returns 0, or BRAIN_ERANGE if level is not one of enum brain_log_level.
+ * Thread-safe.
  */
 int brain_set_log_level(int level);
 

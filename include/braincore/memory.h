@@ -64,6 +64,7 @@ typedef struct brain_results brain_results;
  * BRAIN_EIO from the fsync of BRAIN_SYNC_FULL, after which the change may
  * or may not be there (as in every database; docs/errors.md) and the
  * brain refuses changes until it is reopened.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_remember(brain_t *b, const char *text, float importance);
 
@@ -81,6 +82,7 @@ int brain_remember(brain_t *b, const char *text, float importance);
  * brain_remember() for the query, BRAIN_ENOEMBEDDER, BRAIN_EEMBEDDER,
  * BRAIN_EDIM, BRAIN_ENONFINITE, BRAIN_EZEROVEC (a user embedder's vector),
  * BRAIN_ENOMEM.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 char **brain_recall(brain_t *b, const char *query, int top_k);
 
@@ -112,6 +114,7 @@ void brain_strings_free(char **strings);
  * embedder's vector), BRAIN_EGENERATOR, BRAIN_ENOMEM, BRAIN_ERANGE (an
  * answer longer than INT_MAX bytes: use brain_think_ex()). Buffer errors
  * are detected before any work is done: nothing enters working memory.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_think(brain_t *b, const char *input, char *output, size_t output_size);
 
@@ -127,6 +130,7 @@ int brain_think(brain_t *b, const char *input, char *output, size_t output_size)
  *
  * Returns 0 or the errors of brain_remember(); with a vector, also
  * BRAIN_ENONFINITE and BRAIN_EZEROVEC (cosine metric).
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_remember_ex(brain_t *b, const char *text, const float *vector, float importance,
                       brain_id *id_out);
@@ -136,6 +140,8 @@ int brain_remember_ex(brain_t *b, const char *text, const float *vector, float i
  * scores[0..k) receive the best memories for `query`; *found the number
  * written (<= k). Same ranking and errors as brain_recall(), with
  * BRAIN_ERANGE for k == 0.
+ * Returns 0 or those errors. Thread-safe: one brain serves many threads
+ * (docs/threading.md).
  */
 int brain_recall_ids(brain_t *b, const char *query, size_t k, brain_id *ids, float *scores,
                      size_t *found);
@@ -144,6 +150,8 @@ int brain_recall_ids(brain_t *b, const char *query, size_t k, brain_id *ids, flo
  * Recall into a results object (*out, release with brain_results_free()),
  * with id, score, text, importance and times of each memory. *out is NULL
  * on error. Same ranking and errors as brain_recall_ids().
+ * Returns 0 or those errors. Thread-safe: one brain serves many threads
+ * (docs/threading.md).
  */
 int brain_recall_results(brain_t *b, const char *query, size_t k, brain_results **out);
 
@@ -153,6 +161,8 @@ int brain_recall_results(brain_t *b, const char *query, size_t k, brain_results 
  * are the memories it drew on, best first (none when the brain did not
  * know). Release with brain_results_free(). Errors as brain_think(), without
  * the buffer ones.
+ * Returns 0 or those errors. Thread-safe: one brain serves many threads
+ * (docs/threading.md).
  */
 int brain_think_ex(brain_t *b, const char *input, brain_results **out);
 
@@ -160,6 +170,7 @@ int brain_think_ex(brain_t *b, const char *input, brain_results **out);
  * Get one memory by id: *out receives a results object with one entry whose
  * score is 1 (the memory itself). Does not change the access time.
  * Returns 0, BRAIN_ENULL, BRAIN_ENOTFOUND or BRAIN_ENOMEM.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_get(brain_t *b, brain_id id, brain_results **out);
 
@@ -171,6 +182,7 @@ int brain_get(brain_t *b, brain_id id, brain_results **out);
  * BRAIN_EREADONLY, BRAIN_ENOSPC, BRAIN_EIO and BRAIN_ECORRUPT. On error
  * the memory stays, in memory, in the log and after a crash, with
  * brain_remember()'s one exception (BRAIN_EIO from a FULL-mode fsync).
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_forget(brain_t *b, brain_id id);
 
@@ -196,6 +208,8 @@ typedef int (*brain_embed_fn)(const char *text, size_t text_len, float *vector,
  * BRAIN_EEMBEDDER (the probe failed), BRAIN_ENONFINITE, BRAIN_EZEROVEC
  * (the probe's vector), BRAIN_ENOMEM. `payload` is passed to every call and must outlive
  * the brain or the next brain_set_embedder().
+ * Thread-safe: one brain serves many threads (docs/threading.md). The probe
+ * runs with no brain lock held.
  */
 int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload);
 
@@ -223,43 +237,67 @@ int brain_set_generator(brain_t *b, brain_generate_fn fn, void *payload);
 /* Results objects                                                          */
 /* ------------------------------------------------------------------------ */
 
-/** Number of entries (0 for NULL). */
+/**
+ * Number of entries (0 for NULL). Returns the count. Thread-safe (results
+ * objects are immutable).
+ */
 size_t brain_results_count(const brain_results *r);
 
-/** Id of entry i; BRAIN_ID_NONE if r is NULL or i out of range. */
+/**
+ * Id of entry i; BRAIN_ID_NONE if r is NULL or i out of range. Returns the
+ * id. Thread-safe (results objects are immutable).
+ */
 brain_id brain_results_id(const brain_results *r, size_t i);
 
-/** Score of entry i (see the top of this header); NaN if out of range. */
+/**
+ * Score of entry i (see the top of this header); NaN if out of range.
+ * Returns the score. Thread-safe (results objects are immutable).
+ */
 float brain_results_score(const brain_results *r, size_t i);
 
 /**
  * Text of entry i, NUL-terminated, owned by r (lives until
  * brain_results_free()). NULL if out of range or the memory has no text.
+ * Returns the borrowed text. Thread-safe (results objects are immutable).
  */
 const char *brain_results_text(const brain_results *r, size_t i);
 
-/** Length in bytes of brain_results_text(r, i); 0 if none. */
+/**
+ * Length in bytes of brain_results_text(r, i); 0 if none. Returns the
+ * length. Thread-safe (results objects are immutable).
+ */
 size_t brain_results_text_len(const brain_results *r, size_t i);
 
-/** Importance of entry i in [0, 1]; NaN if out of range. */
+/**
+ * Importance of entry i in [0, 1]; NaN if out of range. Returns the
+ * importance. Thread-safe (results objects are immutable).
+ */
 float brain_results_importance(const brain_results *r, size_t i);
 
-/** Creation time of entry i, milliseconds since the Unix epoch; 0 if out of range. */
+/**
+ * Creation time of entry i, milliseconds since the Unix epoch; 0 if out of
+ * range. Returns the time. Thread-safe (results objects are immutable).
+ */
 int64_t brain_results_created(const brain_results *r, size_t i);
 
 /**
  * Last access time of entry i (the recall that returned it, or creation),
  * milliseconds since the Unix epoch; 0 if out of range.
+ * Thread-safe (results objects are immutable).
  */
 int64_t brain_results_accessed(const brain_results *r, size_t i);
 
 /**
  * The answer, for results from brain_think_ex(); NULL for other results.
  * Owned by r.
+ * Returns the borrowed answer. Thread-safe (results objects are immutable).
  */
 const char *brain_results_answer(const brain_results *r);
 
-/** Release a results object. NULL is a no-op. */
+/**
+ * Release a results object. NULL is a no-op. Returns nothing. Not
+ * thread-safe with other calls on the same r.
+ */
 void brain_results_free(brain_results *r);
 
 #ifdef __cplusplus

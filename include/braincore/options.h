@@ -181,6 +181,7 @@ typedef struct brain_options {
  * BRAIN_OPTIONS_VERSION). Returns 0, BRAIN_ENULL if opts is NULL, or
  * BRAIN_EVERSION if this library does not know that version (a header newer
  * than the library).
+ * Thread-safe (touches only *o).
  */
 int brain_options_init(brain_options *opts, unsigned int version);
 

@@ -125,7 +125,10 @@ enum brain_param {
  */
 int brain_set_param(brain_t *b, int param, int64_t value);
 
-/** Read a parameter into *value. Returns 0, BRAIN_ENULL or BRAIN_EPARAM. */
+/**
+ * Read a parameter into *value. Returns 0, BRAIN_ENULL or BRAIN_EPARAM.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
+ */
 int brain_get_param(const brain_t *b, int param, int64_t *value);
 
 /**
@@ -137,6 +140,7 @@ int brain_param_bounds(int param, int64_t *min, int64_t *max, int64_t *def);
 /**
  * Name of a parameter without the prefix ("THINK_MIN_SCORE"), or NULL if
  * unknown. Static string.
+ * Returns a static string or NULL. Thread-safe.
  */
 const char *brain_param_name(int param);
 

@@ -27,6 +27,7 @@ extern "C" {
  * written in vain is removed by the next checkpoint or open). 0 means the
  * checkpoint is committed; if its new, empty log could not be put in
  * place, the next change does that first or fails (docs/durability.md).
+ * Thread-safe (takes the brain's write lock).
  */
 int brain_checkpoint(brain_t *b);
 
@@ -71,6 +72,7 @@ int brain_save(brain_t *b, brain_write_fn write, void *payload);
  * stream is not a valid snapshot), BRAIN_EVERSION (a newer format),
  * BRAIN_EMISMATCH, BRAIN_EEXISTS (path holds a brain), the errors of
  * brain_open(). *out is NULL on failure.
+ * Thread-safe.
  */
 int brain_load(brain_read_fn read, void *payload, const char *path, const brain_options *opts,
                brain_t **out);
@@ -81,6 +83,7 @@ int brain_load(brain_read_fn read, void *payload, const char *path, const brain_
  * brain_open() then opens like any other. Readers of `b` go on meanwhile.
  * Returns 0 or: BRAIN_ENULL, BRAIN_EEXISTS, BRAIN_EIO, BRAIN_ENOSPC,
  * BRAIN_ENOMEM. On failure, files written so far in dir are removed.
+ * Thread-safe (readers go on; writers wait).
  */
 int brain_backup(brain_t *b, const char *dir);
 
@@ -104,7 +107,9 @@ typedef struct brain_check_report {
 } brain_check_report;
 
 /** Fill a report with zeros and its version. Returns 0, BRAIN_ENULL or
- *  BRAIN_EVERSION. */
+ *  BRAIN_EVERSION.
+ * Thread-safe (touches only *report).
+ */
 int brain_check_report_init(brain_check_report *report, unsigned int version);
 
 /**
@@ -120,6 +125,8 @@ int brain_check_report_init(brain_check_report *report, unsigned int version);
  * and slot where records and index disagree), BRAIN_ENOTFOUND,
  * BRAIN_EVERSION, BRAIN_ENOTSUP (the brain's index backend is not
  * registered in this process), BRAIN_EIO, BRAIN_ENOMEM.
+ * Thread-safe; the brain may be open for writing elsewhere (it is read as a
+ * read-only opener would).
  */
 int brain_check(const char *path, const brain_options *opts, brain_check_report *report);
 
@@ -135,6 +142,7 @@ int brain_check(const char *path, const brain_options *opts, brain_check_report 
  * Returns 0 or: BRAIN_ECORRUPT (the checkpoint is damaged), BRAIN_EBUSY,
  * BRAIN_ENOTFOUND, BRAIN_ENOTSUP (the index backend is not registered),
  * BRAIN_EIO, BRAIN_ENOSPC, BRAIN_ENOMEM.
+ * Thread-safe; needs the brain closed everywhere.
  */
 int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
 
@@ -162,7 +170,9 @@ typedef struct brain_stats {
 } brain_stats;
 
 /** Fill a stats struct with zeros and its version. Returns 0, BRAIN_ENULL
- *  or BRAIN_EVERSION. */
+ *  or BRAIN_EVERSION.
+ * Thread-safe (touches only *stats).
+ */
 int brain_stats_init(brain_stats *stats, unsigned int version);
 
 /**

@@ -29,6 +29,7 @@ extern "C" {
  * BRAIN_EREADONLY, BRAIN_ENOSPC, BRAIN_EIO and BRAIN_ECORRUPT, as for
  * brain_remember(). On error nothing changed, with brain_remember()'s one
  * exception (BRAIN_EIO from a FULL-mode fsync).
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_add(brain_t *b, uint64_t id, const float *vector);
 
@@ -41,6 +42,7 @@ int brain_add(brain_t *b, uint64_t id, const float *vector);
  *
  * Returns 0 or the errors of brain_add(); BRAIN_EEXISTS also for an id
  * repeated within the batch.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_add_batch(brain_t *b, const uint64_t *ids, const float *vectors, size_t n);
 
@@ -53,6 +55,7 @@ int brain_add_batch(brain_t *b, const uint64_t *ids, const float *vectors, size_
  *
  * Returns 0 or: BRAIN_ENULL (b, query, ids or found NULL), BRAIN_ERANGE
  * (k == 0), BRAIN_ENONFINITE, BRAIN_EZEROVEC (cosine metric), BRAIN_ENOMEM.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids, float *distances,
                  size_t *found);
@@ -70,6 +73,8 @@ typedef int (*brain_accept_fn)(uint64_t id, void *payload);
  * the share from a sample), the search runs exactly over the passing ones,
  * so recall holds for selective filters too.
  * Returns what brain_search() returns, and BRAIN_ENULL for a NULL accept.
+ * Thread-safe: one brain serves many threads (docs/threading.md). accept runs
+ * under the brain's read lock: it must not call this brain.
  */
 int brain_search_filter(brain_t *b, const float *query, size_t k, brain_accept_fn accept,
                         void *payload, uint64_t *ids, float *distances, size_t *found);
@@ -80,6 +85,7 @@ int brain_search_filter(brain_t *b, const float *query, size_t k, brain_accept_f
  * exactly.
  * Returns what brain_search() returns, and BRAIN_ENULL for a NULL allowed
  * with n_allowed > 0.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_search_ids(brain_t *b, const float *query, size_t k, const uint64_t *allowed,
                      size_t n_allowed, uint64_t *ids, float *distances, size_t *found);
@@ -93,6 +99,7 @@ int brain_search_ids(brain_t *b, const float *query, size_t k, const uint64_t *a
  * BRAIN_EZEROVEC, BRAIN_EREADONLY, BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC.
  * On error the memory keeps its old vector, with brain_remember()'s one
  * exception (BRAIN_EIO from a FULL-mode fsync: either vector).
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_update_vector(brain_t *b, uint64_t id, const float *vector);
 
@@ -102,6 +109,7 @@ int brain_update_vector(brain_t *b, uint64_t id, const float *vector);
  * BRAIN_ENOTFOUND (no memory has that id) or, for an on-disk brain whose
  * files are damaged, BRAIN_ECORRUPT (the index section fails its checksum
  * on first use, or the index holds no vector for the memory) or BRAIN_EIO.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_get_vector(brain_t *b, uint64_t id, float *vector);
 

@@ -32,7 +32,9 @@ typedef struct brain_allocator {
 } brain_allocator;
 
 /** Fill `a` with the default allocator (libc). Returns 0, BRAIN_ENULL or
- *  BRAIN_EVERSION. */
+ *  BRAIN_EVERSION.
+ * Thread-safe (touches only *a).
+ */
 int brain_allocator_init(brain_allocator *a, unsigned int version);
 
 /**

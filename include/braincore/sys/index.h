@@ -148,7 +148,10 @@ typedef struct brain_index_vtable {
  */
 int brain_index_register(const brain_index_vtable *vt);
 
-/** The registered backend called `name`, or NULL. Thread-safe. */
+/**
+ * The registered backend called `name`, or NULL. Thread-safe. Returns NULL
+ * when no backend has that name.
+ */
 const brain_index_vtable *brain_index_find(const char *name);
 
 #ifdef __cplusplus

@@ -117,6 +117,7 @@ typedef struct brain_io {
  * O_NOFOLLOW (a link is BRAIN_EIO, "is a symbolic link"); a directory is
  * BRAIN_EIO too. A static
  * object: never NULL, never freed. Thread-safe.
+ * Returns the vtable, never NULL.
  */
 const brain_io *brain_io_posix(void);
 
