@@ -12,6 +12,19 @@ if(BRAINCORE_FUZZ)
 	add_compile_definitions(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 endif()
 
+# The Spine checks each message's lock column against the locks the
+# calling thread holds (spine/messages.h) in debug and sanitizer builds,
+# CI's included; a breach aborts with the message's name.
+if(CMAKE_BUILD_TYPE STREQUAL "Debug" OR BRAINCORE_SANITIZE)
+	set(brain_check_locks_default ON)
+else()
+	set(brain_check_locks_default OFF)
+endif()
+option(BRAINCORE_CHECK_LOCKS "Check the Spine's lock column at every message" ${brain_check_locks_default})
+if(BRAINCORE_CHECK_LOCKS)
+	add_compile_definitions(BRAIN_CHECK_LOCKS=1)
+endif()
+
 # Warnings are errors in development and CI (BRAINCORE_WERROR, on by
 # default); packagers building with another compiler turn it off.
 if(BRAINCORE_WERROR)

@@ -5,20 +5,14 @@
 #include <string.h>
 
 #include "engine/handle.h"
-#include "organs/cortex.h"
-#include "organs/hippocampus.h"
-#include "organs/lungs.h"
-#include "organs/pancreas.h"
-#include "organs/thalamus.h"
+#include "organs/organs.h"
 
-/* The organs of a brain, in the order they are created (destroyed in
- * reverse). */
-static const brain_organ *const g_organs[] = {
-	&brain__organ_pancreas,
-	&brain__organ_cortex,
-	&brain__organ_hippocampus,
-	&brain__organ_thalamus,
-	&brain__organ_lungs,
+/* The organs of a brain, from the one list (spine/spine.h), in the order
+ * they are created (destroyed in reverse). */
+static const brain_organ *const g_organs[BRAIN_ORGAN__COUNT] = {
+#define ORGAN(id, name, arg) [BRAIN_ORGAN_##id] = &brain__organ_##name,
+	BRAIN_ORGAN_LIST(ORGAN, _)
+#undef ORGAN
 };
 
 /* What the index kind itself sets. HNSW: a graph from the first vector;
@@ -67,13 +61,38 @@ static void take_saved_params(brain_t *b)
 	index_kind_params(&b->env);
 }
 
-int brain__attach_organs(brain_t *b)
+/* Create every organ; the Lungs open the log only if told. */
+static int attach_organs(brain_t *b, brain_image *image, bool open_log)
 {
+	brain_organ_args args = {image, open_log};
 	int rc = BRAIN_OK;
 	for (size_t i = 0; rc == BRAIN_OK && i < BRAIN_ARRAY_LEN(g_organs); i++)
-		rc = brain__spine_attach(&b->spine, g_organs[i]);
+		rc = brain__spine_attach(&b->spine, g_organs[i], &args);
 	if (rc == BRAIN_OK)
 		take_saved_params(b);
+	return rc;
+}
+
+/* An on-disk brain, in order: the directory, the organs (adopting the
+ * checkpoint), a new brain's first files or the log's replay. */
+static int open_disk(brain_t *b, const char *path, int mode)
+{
+	brain_disk_plan plan;
+	int rc = brain__disk_prepare(b, path, &plan);
+	if (rc)
+		return rc;
+	brain__wrlock(b); /* nobody else sees the brain yet; the messages ask for it */
+	rc = attach_organs(b, plan.image, plan.has_log && !plan.create);
+	if (rc == BRAIN_OK && plan.create) {
+		rc = brain__disk_create(b);
+		/* the log exists now: the Lungs open it */
+		brain_organ_args args = {NULL, true};
+		if (rc == BRAIN_OK)
+			rc = brain__spine_attach(&b->spine, g_organs[BRAIN_ORGAN_LUNGS], &args);
+	} else if (rc == BRAIN_OK) {
+		rc = brain__disk_recover(b, &plan, mode);
+	}
+	brain__unlock(b);
 	return rc;
 }
 
@@ -115,17 +134,18 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 
 	brain__spine_init(&b->spine, &b->env);
 	rc = choose_index(&b->env);
-	if (rc == BRAIN_OK && path)
-		rc = brain__disk_open(b, path, mode);
-	else if (rc == BRAIN_OK && image) {
-		b->env.storage.image = image;
-		rc = brain__attach_organs(b);
-		b->env.storage.image = NULL;
-	} else if (rc == BRAIN_OK)
-		rc = brain__attach_organs(b);
 	if (rc == BRAIN_OK && path) {
+		rc = open_disk(b, path, mode);
+	} else if (rc == BRAIN_OK) {
+		brain__wrlock(b);
+		rc = attach_organs(b, image, false);
+		brain__unlock(b);
+	}
+	if (rc == BRAIN_OK && path) {
+		brain__wrlock(b);
 		brain_msg_lungs_start st = {b->disk.checkpoint_bytes};
 		rc = brain__call_LUNGS_START(&b->spine, &st);
+		brain__unlock(b);
 	}
 	if (rc) {
 		release(b);

@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "engine/handle.h"
-#include "organs/lungs.h"
 #include "storage/image.h"
 #include "storage/manifest.h"
 #include "storage/wal.h"
@@ -355,51 +354,44 @@ static int adopt_identity(brain_t *b, const brain_identity *id)
 	return BRAIN_OK;
 }
 
-/* A new brain: empty organs, their first checkpoint, an empty log. */
-static int create_new(brain_t *b)
+/* A directory without a manifest: a new brain, unless a log shows that
+ * one was there. A creation that stopped before its manifest leaves a
+ * first, empty log; any other log means the manifest was lost, and
+ * starting afresh would throw the brain away. */
+static int check_new(brain_t *b)
+{
+	uint64_t gen = 0, start = 0, wal_size = 0;
+	int rc = brain__wal_peek(b->disk.io, b->disk.dir, &gen, &start, &wal_size);
+	if (rc == BRAIN_ENOTFOUND)
+		return BRAIN_OK;
+	if (rc == BRAIN_ECORRUPT)
+		return brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing and %s/wal is not a new "
+		                  "brain's: %s", b->disk.dir, b->disk.dir, brain_errmsg());
+	if (rc)
+		return rc;
+	if (gen != 1 || start != 1 || wal_size > 0)
+		return brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing but %s/wal shows a brain "
+		                  "(generation %llu, changes from %llu on): the brain is damaged; "
+		                  "restore its manifest or a backup", b->disk.dir, b->disk.dir,
+		                  (unsigned long long)gen, (unsigned long long)start);
+	return BRAIN_OK;
+}
+
+int brain__disk_create(brain_t *b)
 {
 	const brain_io *io = b->disk.io;
 	char path[PATH_MAX_BYTES];
-	int rc = join(path, b, "wal");
-	if (rc)
-		return rc;
-	/* A creation that stopped before its manifest leaves a first, empty
-	 * log; any other log means the manifest was lost, and starting afresh
-	 * would throw the brain away. */
-	uint64_t gen = 0, start = 0, wal_size = 0;
-	rc = brain__wal_peek(io, b->disk.dir, &gen, &start, &wal_size);
-	if (rc == BRAIN_OK && (gen != 1 || start != 1 || wal_size > 0))
-		rc = brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing but %s/wal shows a brain "
-		                "(generation %llu, changes from %llu on): the brain is damaged; "
-		                "restore its manifest or a backup", b->disk.dir, b->disk.dir,
-		                (unsigned long long)gen, (unsigned long long)start);
-	if (rc == BRAIN_ECORRUPT && !strstr(brain_errmsg(), "MANIFEST is missing"))
-		return brain__err(BRAIN_ECORRUPT, "%s/MANIFEST is missing and %s/wal is not a new "
-		                  "brain's: %s", b->disk.dir, b->disk.dir, brain_errmsg());
-	if (rc == BRAIN_ECORRUPT)
-		return rc;
-	if (rc != BRAIN_OK && rc != BRAIN_ENOTFOUND)
-		return rc;
-	rc = BRAIN_OK;
-	/* organs without storage: nothing to adopt, no log yet */
-	b->env.storage.dir = NULL;
-	rc = brain__attach_organs(b);
-	b->env.storage.dir = b->disk.dir;
 	uint64_t size = 0;
 	uint32_t crc = 0;
-	if (rc == BRAIN_OK) {
-		image_path(path, b, 1);
-		rc = brain__write_image_file(b, io, path, 1, 0, &size, &crc);
-	}
+	image_path(path, b, 1);
+	int rc = brain__write_image_file(b, io, path, 1, 0, &size, &crc);
 	brain_identity id = brain__identity_of(b);
 	if (rc == BRAIN_OK)
 		rc = brain__wal_create(io, b->disk.dir, &id, 1, 1);
 	if (rc == BRAIN_OK) {
-		brain_manifest m = {brain__identity_of(b), 1, 0, size, crc};
+		brain_manifest m = {id, 1, 0, size, crc};
 		rc = brain__manifest_write(io, b->disk.dir, &m);
 	}
-	if (rc == BRAIN_OK)
-		rc = brain__spine_attach(&b->spine, &brain__organ_lungs);
 	if (rc)
 		return rc;
 	b->disk.generation = 1;
@@ -410,7 +402,8 @@ static int create_new(brain_t *b)
 	return BRAIN_OK;
 }
 
-static int open_existing(brain_t *b, brain_manifest *m, int mode)
+/* The checkpoint the manifest names, mapped, and the log beside it. */
+static int open_existing(brain_t *b, brain_manifest *m, brain_disk_plan *plan)
 {
 	const brain_io *io = b->disk.io;
 	brain_image *img = NULL;
@@ -437,6 +430,8 @@ static int open_existing(brain_t *b, brain_manifest *m, int mode)
 	b->disk.next_generation = m->generation + 1;
 	b->disk.checkpoint_lsn = m->lsn;
 	b->disk.checkpoint_bytes = m->image_bytes;
+	plan->image = img;
+	plan->manifest = *m;
 
 	char path[PATH_MAX_BYTES];
 	brain_io_file *f = NULL;
@@ -445,59 +440,57 @@ static int open_existing(brain_t *b, brain_manifest *m, int mode)
 		rc = io->open(io->payload, path, 0, &f);
 		io->close(f);
 	}
-	if (rc == BRAIN_ENOTFOUND) {
-		/* only a brain whose creation stopped right after its manifest */
-		if (m->generation != 1 || m->lsn != 0)
-			return brain__err(BRAIN_ECORRUPT, "%s/wal is missing (%s/MANIFEST is at generation "
-			                  "%llu)", b->disk.dir, b->disk.dir,
-			                  (unsigned long long)m->generation);
-		rc = b->disk.readonly ? BRAIN_OK
-		                      : brain__wal_create(io, b->disk.dir, &m->identity, 1, 1);
+	plan->has_log = rc == BRAIN_OK;
+	if (rc != BRAIN_ENOTFOUND)
+		return rc;
+	/* only a brain whose creation stopped right after its manifest */
+	if (m->generation != 1 || m->lsn != 0)
+		return brain__err(BRAIN_ECORRUPT, "%s/wal is missing (%s/MANIFEST is at generation "
+		                  "%llu)", b->disk.dir, b->disk.dir, (unsigned long long)m->generation);
+	if (b->disk.readonly)
+		return BRAIN_OK; /* nothing to replay; open without a log */
+	rc = brain__wal_create(io, b->disk.dir, &m->identity, 1, 1);
+	plan->has_log = rc == BRAIN_OK;
+	return rc;
+}
+
+int brain__disk_recover(brain_t *b, const brain_disk_plan *plan, int mode)
+{
+	const brain_manifest *m = &plan->manifest;
+	if (plan->has_log) {
+		brain_wal_replay_info info;
+		memset(&info, 0, sizeof info);
+		brain_msg_wal_replay r = {m->lsn, mode == BRAIN_DISK_REPAIR, brain__change_replay, b,
+		                          &info};
+		int rc = brain__call_WAL_REPLAY(&b->spine, &r);
 		if (rc)
 			return rc;
-		if (b->disk.readonly) {
-			/* nothing to replay; open without a log */
-			b->env.storage.image = img;
-			b->env.storage.dir = NULL;
-			rc = brain__attach_organs(b);
-			b->env.storage.dir = b->disk.dir;
-			b->env.storage.image = NULL;
-			return rc;
+		b->disk.torn_bytes = info.torn_bytes;
+		b->disk.replayed = info.records;
+		b->disk.dropped_after = info.dropped;
+		if (!b->disk.readonly && info.last_lsn < m->lsn) {
+			/* The log ends before the checkpoint: a crash came after the
+			 * manifest named the image but before its new log was in place
+			 * (and records the image holds were never made durable in the
+			 * log). Appending here would leave a gap replay stops at: start
+			 * the checkpoint's own log now (or, if that fails, before the
+			 * first change). */
+			brain_msg_wal_reset reset = {m->generation, m->lsn, m->image_bytes};
+			if (brain__call_WAL_RESET(&b->spine, &reset))
+				BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal ends before the checkpoint and could not be "
+				          "replaced yet (the next change tries again): %s", b->disk.dir,
+				          brain_errmsg());
 		}
-	} else if (rc) {
-		return rc;
+		if (info.torn_bytes)
+			BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal: dropped a torn last record (%llu bytes at offset "
+			          "%llu)", b->disk.dir, (unsigned long long)info.torn_bytes,
+			          (unsigned long long)info.bad_offset);
 	}
-	b->env.storage.image = img;
-	rc = brain__attach_organs(b);
-	b->env.storage.image = NULL;
-	if (rc)
-		return rc;
-	brain_wal_replay_info info;
-	memset(&info, 0, sizeof info);
-	brain_msg_wal_replay r = {m->lsn, mode == BRAIN_DISK_REPAIR, brain__change_replay, b, &info};
-	rc = brain__call_WAL_REPLAY(&b->spine, &r);
-	if (rc)
-		return rc;
-	b->disk.torn_bytes = info.torn_bytes;
-	b->disk.replayed = info.records;
-	b->disk.dropped_after = info.dropped;
-	if (!b->disk.readonly && info.last_lsn < m->lsn) {
-		/* The log ends before the checkpoint: a crash came after the
-		 * manifest named the image but before its new log was in place
-		 * (and records the image holds were never made durable in the
-		 * log). Appending here would leave a gap replay stops at: start
-		 * the checkpoint's own log now (or, if that fails, before the
-		 * first change). */
-		brain_msg_wal_reset reset = {m->generation, m->lsn, m->image_bytes};
-		if (brain__call_WAL_RESET(&b->spine, &reset))
-			BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal ends before the checkpoint and could not be "
-			          "replaced yet (the next change tries again): %s", b->disk.dir,
-			          brain_errmsg());
+	if (!b->disk.readonly) {
+		/* leftovers of interrupted checkpoints and of the one before */
+		uint64_t g = b->disk.generation;
+		remove_leftovers(b, g - 1, g + 3, true);
 	}
-	if (info.torn_bytes)
-		BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal: dropped a torn last record (%llu bytes at offset "
-		          "%llu)", b->disk.dir, (unsigned long long)info.torn_bytes,
-		          (unsigned long long)info.bad_offset);
 	return BRAIN_OK;
 }
 
@@ -523,8 +516,9 @@ static int sync_entries(brain_t *b)
 	return rc ? brain__err_context(rc, "open: making the directory durable: ") : BRAIN_OK;
 }
 
-int brain__disk_open(brain_t *b, const char *path, int mode)
+int brain__disk_prepare(brain_t *b, const char *path, brain_disk_plan *plan)
 {
+	memset(plan, 0, sizeof *plan);
 	const brain_options *o = &b->env.opts;
 	const brain_io *io = o->io ? o->io : brain_io_posix();
 	bool readonly = (o->flags & BRAIN_OPEN_READONLY) != 0;
@@ -577,7 +571,8 @@ int brain__disk_open(brain_t *b, const char *path, int mode)
 	if (rc == BRAIN_ENOTFOUND) {
 		if (o->flags & BRAIN_OPEN_NOCREATE)
 			return brain__err(BRAIN_ENOTFOUND, "open: no brain at \"%s\"", b->disk.dir);
-		return create_new(b);
+		plan->create = true;
+		return check_new(b);
 	}
 	if (rc)
 		return rc;
@@ -599,15 +594,7 @@ int brain__disk_open(brain_t *b, const char *path, int mode)
 	}
 	if (rc)
 		return rc;
-	rc = open_existing(b, &m, mode);
-	if (rc)
-		return rc;
-	if (!readonly) {
-		/* leftovers of interrupted checkpoints and of the one before */
-		uint64_t g = b->disk.generation;
-		remove_leftovers(b, g - 1, g + 3, true);
-	}
-	return BRAIN_OK;
+	return open_existing(b, &m, plan);
 }
 
 int brain__disk_close(brain_t *b)

@@ -13,6 +13,7 @@
 #include "spine/spine.h"
 #include "braincore/sys/io.h"
 #include "storage/image.h"
+#include "storage/manifest.h"
 
 /* What an on-disk brain keeps besides its organs (engine/disk.c). */
 typedef struct brain_disk {
@@ -38,18 +39,30 @@ struct brain {
 	brain_disk disk;
 };
 
+/* The brain lock. Debug and sanitizer builds (BRAIN_CHECK_LOCKS) note
+ * what the thread holds, and the Spine checks every message's lock column
+ * against it. */
 static inline void brain__rdlock(brain_t *b)
 {
 	pthread_rwlock_rdlock(&b->lock);
+#ifdef BRAIN_CHECK_LOCKS
+	brain__lock_note(&b->spine, BRAIN_LOCK_READ);
+#endif
 }
 
 static inline void brain__wrlock(brain_t *b)
 {
 	pthread_rwlock_wrlock(&b->lock);
+#ifdef BRAIN_CHECK_LOCKS
+	brain__lock_note(&b->spine, BRAIN_LOCK_WRITE);
+#endif
 }
 
 static inline void brain__unlock(brain_t *b)
 {
+#ifdef BRAIN_CHECK_LOCKS
+	brain__lock_note(&b->spine, 0);
+#endif
 	pthread_rwlock_unlock(&b->lock);
 }
 
@@ -66,25 +79,46 @@ void brain__params_defaults(brain_env *env);
 
 /* ---- on-disk brains (engine/disk.c) ---- */
 
-/* How brain__disk_open treats the log. */
+/* How an on-disk brain's log is replayed. */
 enum brain_disk_mode {
 	BRAIN_DISK_NORMAL = 0,
 	BRAIN_DISK_REPAIR = 1 /* damage in the log ends it instead of failing */
 };
 
 /* brain_open() with more: an in-memory brain adopting `image` (a
- * reference the organs take their own of), or a disk mode. */
+ * reference the organs take their own of), or a disk mode. Open is
+ * sequenced here (engine/brain.c) and nowhere else: prepare the directory
+ * (brain__disk_prepare), create the organs with the checkpoint image as a
+ * parameter, write a new brain's first files (brain__disk_create) or
+ * replay the log through the change module (brain__disk_recover), start
+ * the Lungs. */
 int brain__open(const char *path, const brain_options *opts, struct brain_image *image,
                 int mode, brain_t **out);
 
-/* Open or create the brain in directory `path` into b, whose env.opts are
- * resolved and whose lock is initialised; attaches the organs. */
-int brain__disk_open(brain_t *b, const char *path, int mode);
+/* What brain__disk_prepare found in a brain directory. */
+typedef struct brain_disk_plan {
+	bool create;              /* no brain there yet: make one */
+	bool has_log;             /* the Lungs open the log */
+	struct brain_image *image; /* the checkpoint to adopt (b->disk holds it) */
+	brain_manifest manifest;  /* that names it */
+} brain_disk_plan;
 
-/* Attach every organ (in-memory brains and disk brains alike). */
-int brain__attach_organs(brain_t *b);
+/* The directory part of opening `path` into b (whose env.opts are
+ * resolved): make it, take the writer's lock, read the manifest, check or
+ * adopt the identity, map the checkpoint, make sure a log is there. No
+ * organ is touched. */
+int brain__disk_prepare(brain_t *b, const char *path, brain_disk_plan *plan);
 
-/* Release what brain__disk_open took (after the organs are gone). */
+/* A new brain (plan.create), its organs attached without a log: write its
+ * first checkpoint, an empty log and the manifest. */
+int brain__disk_create(brain_t *b);
+
+/* An existing brain, its organs attached: replay the log after the
+ * checkpoint (brain__change_replay), start a new log if the old one ends
+ * before the checkpoint, remove leftovers. The caller holds the write lock. */
+int brain__disk_recover(brain_t *b, const brain_disk_plan *plan, int mode);
+
+/* Release what brain__disk_prepare took (after the organs are gone). */
 void brain__disk_release(brain_t *b);
 
 /* The identity (dimensions, metric, embedder, index) files record. */

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "organs/cortex.h"
+#include "spine/spine.h"
 #include "index/distance.h"
 #include "base/hashmap.h"
 #include "storage/image.h"
@@ -103,7 +103,8 @@ typedef struct feature {
 static int load(cortex *c, brain_image *img);
 static void destroy(void *state);
 
-static int create(const brain_env *env, brain_spine *spine, void **state)
+static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
+                  void **state)
 {
 	cortex *c = brain__calloc(1, sizeof *c);
 	if (!c)
@@ -112,8 +113,8 @@ static int create(const brain_env *env, brain_spine *spine, void **state)
 	c->spine = spine;
 	c->dims = env->opts.dimensions;
 	brain__map_init(&c->df);
-	if (env->storage.image) {
-		int rc = load(c, env->storage.image);
+	if (args->image) {
+		int rc = load(c, args->image);
 		if (rc) {
 			brain__map_free(&c->df);
 			brain__image_unref(c->image);
@@ -335,7 +336,7 @@ static int call_user_embedder(cortex *c, brain_embed_fn fn, void *payload, const
 	return brain__vector_prepare(vec, c->dims, c->env->opts.metric, vec, "embedder output");
 }
 
-static int embed(cortex *c, brain_msg_embed *m)
+static int on_EMBED(cortex *c, brain_msg_embed *m)
 {
 	m->features = NULL;
 	m->nfeatures = 0;
@@ -353,7 +354,7 @@ static int embed(cortex *c, brain_msg_embed *m)
 	return embed_builtin(c, m);
 }
 
-static int embed_epoch(cortex *c, brain_msg_embed_epoch *m)
+static int on_EMBED_EPOCH(cortex *c, brain_msg_embed_epoch *m)
 {
 	pthread_rwlock_rdlock(&c->lock);
 	m->epoch = c->epoch;
@@ -361,7 +362,7 @@ static int embed_epoch(cortex *c, brain_msg_embed_epoch *m)
 	return BRAIN_OK;
 }
 
-static int learn(cortex *c, brain_msg_learn *m)
+static int on_LEARN(cortex *c, brain_msg_learn *m)
 {
 	/* Document frequencies serve the built-in embedder only. */
 	pthread_rwlock_rdlock(&c->lock);
@@ -420,7 +421,7 @@ static int learn(cortex *c, brain_msg_learn *m)
 	return rc;
 }
 
-static int set_embedder(cortex *c, brain_msg_set_embedder *m)
+static int on_SET_EMBEDDER(cortex *c, brain_msg_set_embedder *m)
 {
 	if (m->probe) {
 		/* Probe before switching, so a broken embedder is refused whole. */
@@ -444,7 +445,7 @@ static int set_embedder(cortex *c, brain_msg_set_embedder *m)
 	return BRAIN_OK;
 }
 
-static int set_generator(cortex *c, brain_msg_set_generator *m)
+static int on_SET_GENERATOR(cortex *c, brain_msg_set_generator *m)
 {
 	pthread_mutex_lock(&c->gen_lock);
 	c->gen_fn = m->fn;
@@ -494,11 +495,11 @@ static bool blend_context(cortex *c, const float *own, float *out, float weight)
 	return used && brain__normalize(out, c->dims) != 0.0f;
 }
 
-static int think_query(cortex *c, brain_msg_think_query *m)
+static int on_THINK_QUERY(cortex *c, brain_msg_think_query *m)
 {
 	brain_msg_embed e = {.text = m->input, .len = m->len, .purpose = BRAIN_EMBED_QUERY,
 	                     .vector = m->own};
-	int rc = embed(c, &e);
+	int rc = on_EMBED(c, &e);
 	if (rc)
 		return rc;
 	m->epoch = e.epoch;
@@ -634,7 +635,7 @@ static int compose_generated(cortex *c, brain_msg_compose *m, brain_generate_fn 
 	return BRAIN_OK;
 }
 
-static int compose(cortex *c, brain_msg_compose *m)
+static int on_COMPOSE(cortex *c, brain_msg_compose *m)
 {
 	pthread_mutex_lock(&c->gen_lock);
 	brain_generate_fn fn = c->gen_fn;
@@ -674,7 +675,7 @@ static int wm_resize(cortex *c, size_t cap)
 	return BRAIN_OK;
 }
 
-static int working_add(cortex *c, brain_msg_working_add *m)
+static int on_WORKING_ADD(cortex *c, brain_msg_working_add *m)
 {
 	size_t cap = (size_t)brain__param(c->env, BRAIN_PIDX_WORKING_MEMORY_SIZE);
 	exchange e = {0};
@@ -702,32 +703,6 @@ static int working_add(cortex *c, brain_msg_working_add *m)
 	pthread_mutex_unlock(&c->wm_lock);
 	exchange_free(&e);
 	return rc;
-}
-
-static int handle(void *state, int type, void *msg)
-{
-	cortex *c = state;
-	switch (type) {
-	case BRAIN_MSG_EMBED:
-		return embed(c, msg);
-	case BRAIN_MSG_EMBED_EPOCH:
-		return embed_epoch(c, msg);
-	case BRAIN_MSG_LEARN:
-		return learn(c, msg);
-	case BRAIN_MSG_SET_EMBEDDER:
-		return set_embedder(c, msg);
-	case BRAIN_MSG_SET_GENERATOR:
-		return set_generator(c, msg);
-	case BRAIN_MSG_THINK_QUERY:
-		return think_query(c, msg);
-	case BRAIN_MSG_COMPOSE:
-		return compose(c, msg);
-	case BRAIN_MSG_WORKING_ADD:
-		return working_add(c, msg);
-	default:
-		return brain__err(BRAIN_ENOTSUP, "cortex: message %s is not mine",
-		                  brain__msg_name[type]);
-	}
 }
 
 /* ---- persistence --------------------------------------------------------- */
@@ -783,11 +758,13 @@ static int load(cortex *c, brain_image *img)
 	return BRAIN_OK;
 }
 
+BRAIN_ORGAN_HANDLERS(CORTEX, handlers);
+
 const brain_organ brain__organ_cortex = {
 	.name = "cortex",
 	.id = BRAIN_ORGAN_CORTEX,
 	.create = create,
 	.destroy = destroy,
-	.handle = handle,
+	.handlers = handlers,
 	.save = save,
 };

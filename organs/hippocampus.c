@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "organs/hippocampus.h"
+#include "spine/spine.h"
 #include "index/distance.h"
 #include "index/hnsw.h"
 #include "index/index.h"
@@ -154,7 +154,8 @@ static brain_index_config index_config(const hippocampus *h)
 static void destroy(void *state);
 static int load(hippocampus *h, brain_image *img);
 
-static int create(const brain_env *env, brain_spine *spine, void **state)
+static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
+                  void **state)
 {
 	(void)spine;
 	hippocampus *h = brain__calloc(1, sizeof *h);
@@ -168,8 +169,8 @@ static int create(const brain_env *env, brain_spine *spine, void **state)
 	brain__map_init(&h->ids);
 	int rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
 	                                  RECORD_CHUNK_LOG2);
-	if (rc == BRAIN_OK && env->storage.image) {
-		rc = load(h, env->storage.image);
+	if (rc == BRAIN_OK && args->image) {
+		rc = load(h, args->image);
 	} else if (rc == BRAIN_OK) {
 		brain_index_config cfg = index_config(h);
 		rc = h->vt->open(&cfg, &h->index);
@@ -177,7 +178,7 @@ static int create(const brain_env *env, brain_spine *spine, void **state)
 	if (rc) {
 		/* Records adopted from an image hold no heap texts, and a record
 		 * that failed its checks must not be taken for one. */
-		if (env->storage.image)
+		if (args->image)
 			h->next_slot = 0;
 		destroy(h);
 		return rc;
@@ -266,7 +267,7 @@ static void commit(hippocampus *h, uint32_t slot, brain_id id, char *text, size_
 	}
 }
 
-static int store(hippocampus *h, brain_msg_store *m)
+static int on_STORE(hippocampus *h, brain_msg_store *m)
 {
 	brain_id id = m->id;
 	if (id == BRAIN_ID_NONE) {
@@ -341,7 +342,7 @@ static int store_batch_at_once(hippocampus *h, const brain_msg_store_batch *m, i
 	return rc;
 }
 
-static int store_batch(hippocampus *h, brain_msg_store_batch *m)
+static int on_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 {
 	size_t n = m->n, dims = h->dims;
 	int metric = h->env->opts.metric;
@@ -434,7 +435,7 @@ static int index_lost(uint64_t id, uint32_t slot, int rc)
 	                  brain_errmsg());
 }
 
-static int forget(hippocampus *h, brain_msg_forget *m)
+static int on_FORGET(hippocampus *h, brain_msg_forget *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
@@ -481,7 +482,7 @@ static int fill_hit(const hippocampus *h, uint32_t slot, brain_hit *hit)
 	return text_of(h, r, &hit->text);
 }
 
-static int lookup(hippocampus *h, brain_msg_lookup *m)
+static int on_LOOKUP(hippocampus *h, brain_msg_lookup *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
@@ -490,7 +491,7 @@ static int lookup(hippocampus *h, brain_msg_lookup *m)
 	return fill_hit(h, slot, &m->hit);
 }
 
-static int get_vector(hippocampus *h, brain_msg_get_vector *m)
+static int on_GET_VECTOR(hippocampus *h, brain_msg_get_vector *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
@@ -501,7 +502,7 @@ static int get_vector(hippocampus *h, brain_msg_get_vector *m)
 	return rc ? index_lost(m->id, slot, rc) : BRAIN_OK;
 }
 
-static int verify(hippocampus *h, brain_msg_verify *m)
+static int on_VERIFY(hippocampus *h, brain_msg_verify *m)
 {
 	m->checked = 0;
 	int rc = index_ready(h);
@@ -554,7 +555,7 @@ static int accepts(uint32_t slot, void *payload)
 	return c->m->accept(r->id, c->m->accept_payload) != 0;
 }
 
-static int search(hippocampus *h, brain_msg_search *m)
+static int on_SEARCH(hippocampus *h, brain_msg_search *m)
 {
 	if (m->accept) {
 		accept_ctx c = {h, m};
@@ -574,7 +575,7 @@ static int search(hippocampus *h, brain_msg_search *m)
 	                     m->distances, &m->found);
 }
 
-static int hits(hippocampus *h, brain_msg_hits *m)
+static int on_HITS(hippocampus *h, brain_msg_hits *m)
 {
 	int64_t now = m->touch ? brain__now_ms() : 0;
 	for (size_t i = 0; i < m->n; i++) {
@@ -593,7 +594,7 @@ static int hits(hippocampus *h, brain_msg_hits *m)
 	return BRAIN_OK;
 }
 
-static int distances(hippocampus *h, brain_msg_distances *m)
+static int on_DISTANCES(hippocampus *h, brain_msg_distances *m)
 {
 	float *v = brain__malloc_array(h->dims, sizeof *v);
 	if (!v)
@@ -609,7 +610,7 @@ static int distances(hippocampus *h, brain_msg_distances *m)
 	return rc;
 }
 
-static int update(hippocampus *h, brain_msg_update *m)
+static int on_UPDATE(hippocampus *h, brain_msg_update *m)
 {
 	uint32_t slot;
 	if (!brain__map_get(&h->ids, m->id, &slot))
@@ -629,7 +630,7 @@ static int update(hippocampus *h, brain_msg_update *m)
 	return rc;
 }
 
-static int status(hippocampus *h, brain_msg_status *m)
+static int on_STATUS(hippocampus *h, brain_msg_status *m)
 {
 	m->count = atomic_load(&h->count);
 	m->text_count = atomic_load(&h->text_count);
@@ -649,7 +650,7 @@ static void saved_param(brain_msg_index_saved *m, int param, int64_t value)
 	}
 }
 
-static int index_saved(hippocampus *h, brain_msg_index_saved *m)
+static int on_INDEX_SAVED(hippocampus *h, brain_msg_index_saved *m)
 {
 	m->n = 0;
 	brain_hnsw_saved sv;
@@ -975,45 +976,13 @@ static int load(hippocampus *h, brain_image *img)
 	return rc;
 }
 
-static int handle(void *state, int type, void *msg)
-{
-	hippocampus *h = state;
-	switch (type) {
-	case BRAIN_MSG_STORE:
-		return store(h, msg);
-	case BRAIN_MSG_STORE_BATCH:
-		return store_batch(h, msg);
-	case BRAIN_MSG_FORGET:
-		return forget(h, msg);
-	case BRAIN_MSG_LOOKUP:
-		return lookup(h, msg);
-	case BRAIN_MSG_GET_VECTOR:
-		return get_vector(h, msg);
-	case BRAIN_MSG_SEARCH:
-		return search(h, msg);
-	case BRAIN_MSG_HITS:
-		return hits(h, msg);
-	case BRAIN_MSG_STATUS:
-		return status(h, msg);
-	case BRAIN_MSG_INDEX_SAVED:
-		return index_saved(h, msg);
-	case BRAIN_MSG_UPDATE:
-		return update(h, msg);
-	case BRAIN_MSG_VERIFY:
-		return verify(h, msg);
-	case BRAIN_MSG_DISTANCES:
-		return distances(h, msg);
-	default:
-		return brain__err(BRAIN_ENOTSUP, "hippocampus: message %s is not mine",
-		                  brain__msg_name[type]);
-	}
-}
+BRAIN_ORGAN_HANDLERS(HIPPOCAMPUS, handlers);
 
 const brain_organ brain__organ_hippocampus = {
 	.name = "hippocampus",
 	.id = BRAIN_ORGAN_HIPPOCAMPUS,
 	.create = create,
 	.destroy = destroy,
-	.handle = handle,
+	.handlers = handlers,
 	.save = save,
 };

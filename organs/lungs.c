@@ -1,5 +1,8 @@
 /*
- * organs/lungs.c - see lungs.h.
+ * organs/lungs.c - background I/O of an on-disk brain: the write-ahead
+ * log (append, group commit, replay, reset after checkpoints) and the
+ * thread that fsyncs within the NORMAL sync interval and asks for
+ * checkpoints when the log has grown.
  *
  * The log itself is storage/wal.c; the Lungs decide when it is synced.
  * FULL: the writer's own call fsyncs before it returns (writers waiting at
@@ -14,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "organs/lungs.h"
+#include "spine/spine.h"
 #include "storage/wal.h"
 
 typedef struct lungs {
@@ -29,14 +32,15 @@ typedef struct lungs {
 	uint64_t checkpoint_bytes;
 } lungs;
 
-static int create(const brain_env *env, brain_spine *spine, void **state)
+static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
+                  void **state)
 {
 	(void)spine;
 	lungs *l = brain__calloc(1, sizeof *l);
 	if (!l)
 		return brain__oom(sizeof *l, "lungs");
 	l->env = env;
-	if (env->storage.dir) {
+	if (env->storage.dir && args->open_log) {
 		brain_identity id;
 		brain__identity_make(&id, env->opts.dimensions, env->opts.metric, env->opts.embedder,
 		                     env->index_vt->name);
@@ -160,66 +164,69 @@ static int no_log(void)
 	return brain__err(BRAIN_EINTERNAL, "lungs: an in-memory brain has no log");
 }
 
-static int handle(void *state, int type, void *msg)
+static int on_WAL_APPEND(lungs *l, brain_msg_wal_append *m)
 {
-	lungs *l = state;
-	switch (type) {
-	case BRAIN_MSG_WAL_APPEND: {
-		brain_msg_wal_append *m = msg;
-		return l->wal ? brain__wal_append(l->wal, m->op, m->parts, m->nparts, &m->lsn)
-		              : no_log();
-	}
-	case BRAIN_MSG_WAL_COMMIT: {
-		brain_msg_wal_commit *m = msg;
-		if (!l->wal)
-			return BRAIN_OK;
-		if (m->force || l->env->opts.sync == BRAIN_SYNC_FULL)
-			return brain__wal_sync(l->wal, m->lsn);
-		return BRAIN_OK;
-	}
-	case BRAIN_MSG_WAL_REPLAY: {
-		brain_msg_wal_replay *m = msg;
-		return l->wal ? brain__wal_replay(l->wal, m->after_lsn, m->repair, m->apply,
-		                                  m->payload, m->info)
-		              : no_log();
-	}
-	case BRAIN_MSG_WAL_RESET: {
-		brain_msg_wal_reset *m = msg;
-		if (!l->wal)
-			return no_log();
-		/* the checkpoint stands even if its new log is not in place yet */
-		pthread_mutex_lock(&l->mu);
-		l->checkpoint_bytes = m->checkpoint_bytes;
-		pthread_mutex_unlock(&l->mu);
-		return brain__wal_reset(l->wal, m->generation, m->lsn);
-	}
-	case BRAIN_MSG_WAL_STATUS: {
-		brain_msg_wal_status *m = msg;
-		memset(m, 0, sizeof *m);
-		if (l->wal) {
-			m->open = true;
-			m->last_lsn = brain__wal_last_lsn(l->wal);
-			m->synced_lsn = brain__wal_synced_lsn(l->wal);
-			m->bytes = brain__wal_bytes(l->wal);
-			m->failed = brain__wal_failed(l->wal);
-		}
-		return BRAIN_OK;
-	}
-	case BRAIN_MSG_LUNGS_START:
-		return start(l, msg);
-	case BRAIN_MSG_LUNGS_STOP:
-		stop_thread(l);
-		return BRAIN_OK;
-	default:
-		return brain__err(BRAIN_ENOTSUP, "lungs: message %s is not mine",
-		                  brain__msg_name[type]);
-	}
+	return l->wal ? brain__wal_append(l->wal, m->op, m->parts, m->nparts, &m->lsn) : no_log();
 }
+
+static int on_WAL_COMMIT(lungs *l, brain_msg_wal_commit *m)
+{
+	if (!l->wal)
+		return BRAIN_OK;
+	if (m->force || l->env->opts.sync == BRAIN_SYNC_FULL)
+		return brain__wal_sync(l->wal, m->lsn);
+	return BRAIN_OK;
+}
+
+static int on_WAL_REPLAY(lungs *l, brain_msg_wal_replay *m)
+{
+	return l->wal ? brain__wal_replay(l->wal, m->after_lsn, m->repair, m->apply, m->payload,
+	                                  m->info)
+	              : no_log();
+}
+
+static int on_WAL_RESET(lungs *l, brain_msg_wal_reset *m)
+{
+	if (!l->wal)
+		return no_log();
+	/* the checkpoint stands even if its new log is not in place yet */
+	pthread_mutex_lock(&l->mu);
+	l->checkpoint_bytes = m->checkpoint_bytes;
+	pthread_mutex_unlock(&l->mu);
+	return brain__wal_reset(l->wal, m->generation, m->lsn);
+}
+
+static int on_WAL_STATUS(lungs *l, brain_msg_wal_status *m)
+{
+	memset(m, 0, sizeof *m);
+	if (l->wal) {
+		m->open = true;
+		m->last_lsn = brain__wal_last_lsn(l->wal);
+		m->synced_lsn = brain__wal_synced_lsn(l->wal);
+		m->bytes = brain__wal_bytes(l->wal);
+		m->failed = brain__wal_failed(l->wal);
+	}
+	return BRAIN_OK;
+}
+
+static int on_LUNGS_START(lungs *l, brain_msg_lungs_start *m)
+{
+	return start(l, m);
+}
+
+static int on_LUNGS_STOP(lungs *l, brain_msg_lungs_stop *m)
+{
+	(void)m;
+	stop_thread(l);
+	return BRAIN_OK;
+}
+
+BRAIN_ORGAN_HANDLERS(LUNGS, handlers);
 
 const brain_organ brain__organ_lungs = {
 	.name = "lungs",
 	.id = BRAIN_ORGAN_LUNGS,
 	.create = create,
 	.destroy = destroy,
-	.handle = handle,
+	.handlers = handlers,
 };

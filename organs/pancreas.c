@@ -717,10 +717,12 @@ int brain__analyze(const char *text, size_t len, int gram_min, int gram_max,
 
 /* The Pancreas keeps no state: its work depends on the text alone, and the
  * limits come with each message. */
-static int pancreas_create(const brain_env *env, brain_spine *spine, void **state)
+static int pancreas_create(const brain_env *env, brain_spine *spine,
+                           const brain_organ_args *args, void **state)
 {
 	(void)env;
 	(void)spine;
+	(void)args;
 	*state = NULL;
 	return BRAIN_OK;
 }
@@ -730,30 +732,24 @@ static void pancreas_destroy(void *state)
 	(void)state;
 }
 
-static int pancreas_handle(void *state, int type, void *msg)
+static int on_TEXT_CHECK(void *unused, brain_msg_text_check *m)
 {
-	(void)state;
-	if (!msg)
-		return brain__err(BRAIN_ENULL, "pancreas: message is NULL");
-	switch (type) {
-	case BRAIN_MSG_TEXT_CHECK: {
-		brain_msg_text_check *m = msg;
-		return brain__text_check(m->text, m->max_bytes, m->what, &m->len);
-	}
-	case BRAIN_MSG_TEXT_ANALYZE: {
-		brain_msg_text_analyze *m = msg;
-		return brain__analyze(m->text, m->len, m->gram_min, m->gram_max, m->out);
-	}
-	default:
-		return brain__err(BRAIN_ENOTSUP, "pancreas: message type %d is not handled here",
-		                  type);
-	}
+	(void)unused;
+	return brain__text_check(m->text, m->max_bytes, m->what, &m->len);
 }
+
+static int on_TEXT_ANALYZE(void *unused, brain_msg_text_analyze *m)
+{
+	(void)unused;
+	return brain__analyze(m->text, m->len, m->gram_min, m->gram_max, m->out);
+}
+
+BRAIN_ORGAN_HANDLERS(PANCREAS, pancreas_handlers);
 
 const brain_organ brain__organ_pancreas = {
 	.name = "pancreas",
 	.id = BRAIN_ORGAN_PANCREAS,
 	.create = pancreas_create,
 	.destroy = pancreas_destroy,
-	.handle = pancreas_handle,
+	.handlers = pancreas_handlers,
 };

@@ -20,15 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "organs/thalamus.h"
+#include "spine/spine.h"
 
 typedef struct thalamus {
 	const brain_env *env;
 	brain_spine *spine;
 } thalamus;
 
-static int create(const brain_env *env, brain_spine *spine, void **state)
+static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
+                  void **state)
 {
+	(void)args;
 	thalamus *t = brain__calloc(1, sizeof *t);
 	if (!t)
 		return brain__oom(sizeof *t, "thalamus");
@@ -196,7 +198,7 @@ static int recall_exact(thalamus *t, brain_msg_recall *m)
 	return rc;
 }
 
-static int recall(thalamus *t, brain_msg_recall *m)
+static int on_RECALL(thalamus *t, brain_msg_recall *m)
 {
 	m->found = 0;
 	if (m->exact_slots)
@@ -271,21 +273,12 @@ static int recall(thalamus *t, brain_msg_recall *m)
 	return rc;
 }
 
-static int handle(void *state, int type, void *msg)
-{
-	switch (type) {
-	case BRAIN_MSG_RECALL:
-		return recall(state, msg);
-	default:
-		return brain__err(BRAIN_ENOTSUP, "thalamus: message %s is not mine",
-		                  brain__msg_name[type]);
-	}
-}
+BRAIN_ORGAN_HANDLERS(THALAMUS, handlers);
 
 const brain_organ brain__organ_thalamus = {
 	.name = "thalamus",
 	.id = BRAIN_ORGAN_THALAMUS,
 	.create = create,
 	.destroy = destroy,
-	.handle = handle,
+	.handlers = handlers,
 };

@@ -16,38 +16,61 @@
 struct brain_wal_part;
 struct brain_wal_replay_info;
 
-/*      name             owner        payload type                 lock  */
-#define BRAIN_MESSAGE_LIST(X)                                                   \
-	X(TEXT_CHECK, PANCREAS, brain_msg_text_check)       /* none  */             \
-	X(TEXT_ANALYZE, PANCREAS, brain_msg_text_analyze)   /* none  */             \
-	X(EMBED, CORTEX, brain_msg_embed)                   /* none  */             \
-	X(EMBED_EPOCH, CORTEX, brain_msg_embed_epoch)       /* none  */             \
-	X(LEARN, CORTEX, brain_msg_learn)                   /* write */             \
-	X(SET_EMBEDDER, CORTEX, brain_msg_set_embedder)     /* see it */             \
-	X(SET_GENERATOR, CORTEX, brain_msg_set_generator)   /* none  */             \
-	X(THINK_QUERY, CORTEX, brain_msg_think_query)       /* none  */             \
-	X(COMPOSE, CORTEX, brain_msg_compose)               /* none  */             \
-	X(WORKING_ADD, CORTEX, brain_msg_working_add)       /* none  */             \
-	X(STORE, HIPPOCAMPUS, brain_msg_store)              /* write */             \
-	X(STORE_BATCH, HIPPOCAMPUS, brain_msg_store_batch)  /* write */             \
-	X(FORGET, HIPPOCAMPUS, brain_msg_forget)            /* write */             \
-	X(LOOKUP, HIPPOCAMPUS, brain_msg_lookup)            /* read  */             \
-	X(GET_VECTOR, HIPPOCAMPUS, brain_msg_get_vector)    /* read  */             \
-	X(SEARCH, HIPPOCAMPUS, brain_msg_search)            /* read  */             \
-	X(HITS, HIPPOCAMPUS, brain_msg_hits)                /* read  */             \
-	X(STATUS, HIPPOCAMPUS, brain_msg_status)            /* none  */             \
-	X(INDEX_SAVED, HIPPOCAMPUS, brain_msg_index_saved)  /* write */             \
-	X(UPDATE, HIPPOCAMPUS, brain_msg_update)            /* write */             \
-	X(DISTANCES, HIPPOCAMPUS, brain_msg_distances)      /* read  */             \
-	X(VERIFY, HIPPOCAMPUS, brain_msg_verify)            /* read  */             \
-	X(RECALL, THALAMUS, brain_msg_recall)               /* read  */             \
-	X(WAL_APPEND, LUNGS, brain_msg_wal_append)          /* write */             \
-	X(WAL_COMMIT, LUNGS, brain_msg_wal_commit)          /* none  */             \
-	X(WAL_REPLAY, LUNGS, brain_msg_wal_replay)          /* write */             \
-	X(WAL_RESET, LUNGS, brain_msg_wal_reset)            /* write */             \
-	X(WAL_STATUS, LUNGS, brain_msg_wal_status)          /* none  */             \
-	X(LUNGS_START, LUNGS, brain_msg_lungs_start)        /* write */             \
-	X(LUNGS_STOP, LUNGS, brain_msg_lungs_stop)          /* none  */
+/* One list per organ, in the order of BRAIN_ORGAN_LIST (spine/spine.h):
+ *
+ *   X(name, owner, payload type, lock)
+ *
+ * The owner comes from the list's organ. Lock is what the caller must
+ * hold (checked in debug and sanitizer builds, BRAIN_CHECK_LOCKS):
+ *   ANY       nothing required (the organ protects its own state)
+ *   READ      the brain lock, shared or exclusive
+ *   WRITE     the brain lock, exclusive
+ *   UNLOCKED  not the brain lock: the message may run user code (an
+ *             embedder or a generator), which must never run under it
+ */
+#define BRAIN_MESSAGES_PANCREAS(X, O)                                           \
+	X(TEXT_CHECK, O, brain_msg_text_check, ANY)                                 \
+	X(TEXT_ANALYZE, O, brain_msg_text_analyze, ANY)
+
+#define BRAIN_MESSAGES_CORTEX(X, O)                                             \
+	X(EMBED, O, brain_msg_embed, UNLOCKED)                                      \
+	X(EMBED_EPOCH, O, brain_msg_embed_epoch, ANY)                               \
+	X(LEARN, O, brain_msg_learn, WRITE)                                         \
+	X(SET_EMBEDDER, O, brain_msg_set_embedder, ANY) /* probe: UNLOCKED */       \
+	X(SET_GENERATOR, O, brain_msg_set_generator, ANY)                           \
+	X(THINK_QUERY, O, brain_msg_think_query, UNLOCKED)                          \
+	X(COMPOSE, O, brain_msg_compose, UNLOCKED)                                  \
+	X(WORKING_ADD, O, brain_msg_working_add, ANY)
+
+#define BRAIN_MESSAGES_HIPPOCAMPUS(X, O)                                        \
+	X(STORE, O, brain_msg_store, WRITE)                                         \
+	X(STORE_BATCH, O, brain_msg_store_batch, WRITE)                             \
+	X(FORGET, O, brain_msg_forget, WRITE)                                       \
+	X(LOOKUP, O, brain_msg_lookup, READ)                                        \
+	X(GET_VECTOR, O, brain_msg_get_vector, READ)                                \
+	X(SEARCH, O, brain_msg_search, READ)                                        \
+	X(HITS, O, brain_msg_hits, READ)                                            \
+	X(STATUS, O, brain_msg_status, ANY) /* want_bytes: READ */                  \
+	X(INDEX_SAVED, O, brain_msg_index_saved, WRITE)                             \
+	X(UPDATE, O, brain_msg_update, WRITE)                                       \
+	X(DISTANCES, O, brain_msg_distances, READ)                                  \
+	X(VERIFY, O, brain_msg_verify, READ)
+
+#define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
+	X(RECALL, O, brain_msg_recall, READ)
+
+#define BRAIN_MESSAGES_LUNGS(X, O)                                              \
+	X(WAL_APPEND, O, brain_msg_wal_append, WRITE)                               \
+	X(WAL_COMMIT, O, brain_msg_wal_commit, ANY)                                 \
+	X(WAL_REPLAY, O, brain_msg_wal_replay, WRITE)                               \
+	X(WAL_RESET, O, brain_msg_wal_reset, WRITE)                                 \
+	X(WAL_STATUS, O, brain_msg_wal_status, ANY)                                 \
+	X(LUNGS_START, O, brain_msg_lungs_start, WRITE)                             \
+	X(LUNGS_STOP, O, brain_msg_lungs_stop, ANY)
+
+/* Every message, organ by organ. */
+#define BRAIN__MESSAGES_OF(ID, name, X) BRAIN_MESSAGES_##ID(X, ID)
+#define BRAIN_MESSAGE_LIST(X) BRAIN_ORGAN_LIST(BRAIN__MESSAGES_OF, X)
 
 /* ---- Pancreas ---------------------------------------------------------- */
 
@@ -386,7 +409,7 @@ typedef struct brain_msg_lungs_stop {
 /* ---- the list as enums and tables -------------------------------------- */
 
 typedef enum brain_msg_type {
-#define BRAIN__MSG_ENUM(name, organ, type) BRAIN_MSG_##name,
+#define BRAIN__MSG_ENUM(name, organ, type, lock) BRAIN_MSG_##name,
 	BRAIN_MESSAGE_LIST(BRAIN__MSG_ENUM)
 #undef BRAIN__MSG_ENUM
 	BRAIN_MSG__COUNT

@@ -7,16 +7,64 @@
 #include "spine/spine.h"
 
 const brain_organ_id brain__msg_owner[BRAIN_MSG__COUNT] = {
-#define X(name, organ, type) [BRAIN_MSG_##name] = BRAIN_ORGAN_##organ,
+#define X(name, organ, type, lock) [BRAIN_MSG_##name] = BRAIN_ORGAN_##organ,
 	BRAIN_MESSAGE_LIST(X)
 #undef X
 };
 
 const char *const brain__msg_name[BRAIN_MSG__COUNT] = {
-#define X(name, organ, type) [BRAIN_MSG_##name] = #name,
+#define X(name, organ, type, lock) [BRAIN_MSG_##name] = #name,
 	BRAIN_MESSAGE_LIST(X)
 #undef X
 };
+
+const unsigned char brain__msg_lock[BRAIN_MSG__COUNT] = {
+#define X(name, organ, type, lock) [BRAIN_MSG_##name] = BRAIN_LOCK_##lock,
+	BRAIN_MESSAGE_LIST(X)
+#undef X
+};
+
+int brain__spine_missing(brain_spine *s, brain_msg_type type)
+{
+	const brain_organ *o = s->organs[brain__msg_owner[type]].organ;
+	if (!o)
+		return brain__err(BRAIN_EINTERNAL, "spine: no organ attached for message %s",
+		                  brain__msg_name[type]);
+	return brain__err(BRAIN_ENOTSUP, "spine: organ %s does not take message %s", o->name,
+	                  brain__msg_name[type]);
+}
+
+#ifdef BRAIN_CHECK_LOCKS
+#include <stdio.h>
+#include <stdlib.h>
+
+/* One brain at a time per thread: no path holds two brains' locks. */
+static _Thread_local const brain_spine *t_spine;
+static _Thread_local int t_held;
+
+void brain__lock_note(const brain_spine *s, int held)
+{
+	t_spine = held ? s : NULL;
+	t_held = held;
+}
+
+void brain__lock_check(const brain_spine *s, brain_msg_type type)
+{
+	int held = t_spine == s ? t_held : 0;
+	int need = brain__msg_lock[type];
+	bool ok = need == BRAIN_LOCK_ANY || (need == BRAIN_LOCK_READ && held != 0) ||
+	          (need == BRAIN_LOCK_WRITE && held == BRAIN_LOCK_WRITE) ||
+	          (need == BRAIN_LOCK_UNLOCKED && held == 0);
+	if (!ok) {
+		static const char *const names[] = {"nothing", "the read lock", "the write lock",
+		                                    "no lock"};
+		/* a debug build's assertion: a caller broke the locking contract */
+		fprintf(stderr, "braincore: spine: %s needs %s, the caller holds %s\n",
+		        brain__msg_name[type], names[need], names[held]);
+		abort();
+	}
+}
+#endif
 
 /* What travels through the queue: the type and a copy of the payload. */
 typedef struct posted {
@@ -31,12 +79,19 @@ void brain__spine_init(brain_spine *s, const brain_env *env)
 	s->env = env;
 }
 
-int brain__spine_attach(brain_spine *s, const brain_organ *o)
+int brain__spine_attach(brain_spine *s, const brain_organ *o, const brain_organ_args *args)
 {
 	if ((unsigned)o->id >= BRAIN_ORGAN__COUNT)
 		return brain__err(BRAIN_EINTERNAL, "spine: organ %s has no slot", o->name);
+	if (!o->handlers)
+		return brain__err(BRAIN_EINTERNAL, "spine: organ %s has no handlers", o->name);
+	for (int t = 0; t < BRAIN_MSG__COUNT; t++)
+		if (o->handlers[t] && brain__msg_owner[t] != o->id)
+			return brain__err(BRAIN_EINTERNAL, "spine: organ %s handles %s, another organ's message",
+			                  o->name, brain__msg_name[t]);
+	static const brain_organ_args none = {NULL, false};
 	void *state = NULL;
-	int rc = o->create(s->env, s, &state);
+	int rc = o->create(s->env, s, args ? args : &none, &state);
 	if (rc)
 		return rc;
 	const brain_organ *old = s->organs[o->id].organ;

@@ -1,8 +1,9 @@
 /*
  * spine/spine.h - the Spine: the internal message bus between organs.
  *
- * Every organ registers one handler; messages are typed (spine/messages.h,
- * one X-macro list) and each type is owned by exactly one organ.
+ * Messages are typed (spine/messages.h, one X-macro list per organ) and
+ * each type is owned by exactly one organ, which has one handler for it in
+ * a table generated from that list (BRAIN_ORGAN_HANDLERS).
  *
  *  - brain__spine_call(): synchronous dispatch on the caller's thread. The
  *    payload is a struct on the caller's stack; no allocation, no copy, no
@@ -38,10 +39,6 @@ typedef struct brain_storage {
 	const struct brain_io *io;
 	const char *dir;
 	bool writable;
-	/* Set by the api layer for the organs' create(): the checkpoint to
-	 * adopt their state from (NULL: start empty). Organs take their own
-	 * reference if they keep pointers into it. */
-	struct brain_image *image;
 	/* Asked by the Lungs' background thread when the log has grown enough
 	 * for a checkpoint; runs the checkpoint (taking the brain lock). */
 	void (*checkpoint_due)(void *payload);
@@ -70,39 +67,75 @@ static inline int64_t brain__param_number(const brain_env *env, int number)
 
 /* ---- organs and messages ---------------------------------------------- */
 
-#define BRAIN_ORGAN_LIST(X)                                                     \
-	X(PANCREAS)                                                                 \
-	X(CORTEX)                                                                   \
-	X(HIPPOCAMPUS)                                                              \
-	X(THALAMUS)                                                                 \
-	X(LUNGS)
+/* The one list of organs: id and the name of its object
+ * (brain__organ_<name>, declared by organs/organs.h), in the order they are
+ * created (destroyed in reverse). F is called as F(ID, name, arg). */
+#define BRAIN_ORGAN_LIST(F, arg)                                                \
+	F(PANCREAS, pancreas, arg)                                                  \
+	F(CORTEX, cortex, arg)                                                      \
+	F(HIPPOCAMPUS, hippocampus, arg)                                            \
+	F(THALAMUS, thalamus, arg)                                                  \
+	F(LUNGS, lungs, arg)
 
 typedef enum brain_organ_id {
-#define BRAIN__ORGAN_ENUM(name) BRAIN_ORGAN_##name,
-	BRAIN_ORGAN_LIST(BRAIN__ORGAN_ENUM)
+#define BRAIN__ORGAN_ENUM(id, name, arg) BRAIN_ORGAN_##id,
+	BRAIN_ORGAN_LIST(BRAIN__ORGAN_ENUM, _)
 #undef BRAIN__ORGAN_ENUM
 	BRAIN_ORGAN__COUNT
 } brain_organ_id;
 
 typedef struct brain_spine brain_spine;
 
-/* An organ: how to create and destroy its state, and its one handler, which
- * receives every message type the organ owns (and answers BRAIN_ENOTSUP for
- * any other). */
+/* What an organ's create() is given besides the environment. */
+typedef struct brain_organ_args {
+	/* The checkpoint to adopt the organ's state from (NULL: start
+	 * empty). An organ takes its own reference if it keeps pointers into
+	 * it. */
+	struct brain_image *image;
+	/* The Lungs: open the brain's log (env->storage.dir). False while a
+	 * brain is being created or for a read-only brain without a log. */
+	bool open_log;
+} brain_organ_args;
+
+/* One message handler: state is the organ's, msg the message's payload. */
+typedef int (*brain_handler_fn)(void *state, void *msg);
+
+#include "spine/messages.h"
+
+/* An organ: how to create and destroy its state, and a handler for each
+ * message it owns (BRAIN_ORGAN_HANDLERS makes the table from the list). */
 typedef struct brain_organ {
 	const char *name;
 	brain_organ_id id;
-	int (*create)(const brain_env *env, brain_spine *spine, void **state);
+	int (*create)(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
+	              void **state);
 	void (*destroy)(void *state);
-	int (*handle)(void *state, int type, void *msg);
+	/* Indexed by message type; NULL for a message the organ does not take
+	 * (only test organs leave any of their own messages out). */
+	const brain_handler_fn *handlers;
 	/* Write the organ's lasting state into a checkpoint image as sections
 	 * (NULL: it has none). Called with the brain lock held, at least
 	 * shared: it must not change the state. create() reads the sections
-	 * back from env->storage.image. */
+	 * back from args->image. */
 	int (*save)(void *state, struct brain_image_writer *w);
 } brain_organ;
 
-#include "spine/messages.h"
+/* An organ's handler table, made from its part of the message list: the
+ * organ's file defines `static int on_<NAME>(struct <organ> *, <payload> *)`
+ * for each of its messages (a missing one, or one whose payload type is
+ * not the list's, does not compile), then writes
+ * BRAIN_ORGAN_HANDLERS(CORTEX, cortex_handlers). */
+#define BRAIN__HANDLER_THUNK(name, owner, type, lock)                           \
+	static int thunk_##name(void *state, void *msg)                             \
+	{                                                                           \
+		type *typed = msg;                                                      \
+		return on_##name(state, typed);                                         \
+	}
+#define BRAIN__HANDLER_ENTRY(name, owner, type, lock) [BRAIN_MSG_##name] = thunk_##name,
+#define BRAIN_ORGAN_HANDLERS(ID, table)                                         \
+	BRAIN_MESSAGES_##ID(BRAIN__HANDLER_THUNK, ID)                               \
+	static const brain_handler_fn table[BRAIN_MSG__COUNT] = {                   \
+		BRAIN_MESSAGES_##ID(BRAIN__HANDLER_ENTRY, ID)}
 
 struct brain_spine {
 	const brain_env *env;
@@ -118,8 +151,10 @@ struct brain_spine {
 void brain__spine_init(brain_spine *s, const brain_env *env);
 
 /* Create organ `o`'s state and attach it in its slot, destroying the organ
- * that was there. Returns the organ's create() result. */
-int brain__spine_attach(brain_spine *s, const brain_organ *o);
+ * that was there. Returns the organ's create() result, or BRAIN_EINTERNAL
+ * for a real organ whose table misses one of its messages or holds
+ * another organ's. */
+int brain__spine_attach(brain_spine *s, const brain_organ *o, const brain_organ_args *args);
 
 /* Set up the background queue: `capacity` messages. */
 int brain__spine_queue_init(brain_spine *s, size_t capacity);
@@ -130,27 +165,56 @@ int brain__spine_save(brain_spine *s, struct brain_image_writer *w);
 /* Destroy all organs in reverse order of their ids, and the queue. */
 void brain__spine_fini(brain_spine *s);
 
-/* Owner of each message type. */
+/* Owner and name of each message type. */
 extern const brain_organ_id brain__msg_owner[BRAIN_MSG__COUNT];
 extern const char *const brain__msg_name[BRAIN_MSG__COUNT];
 
+/* ---- the lock column, checked ------------------------------------------ */
+
+enum brain_lock_need {
+	BRAIN_LOCK_ANY = 0,
+	BRAIN_LOCK_READ = 1,
+	BRAIN_LOCK_WRITE = 2,
+	BRAIN_LOCK_UNLOCKED = 3
+};
+extern const unsigned char brain__msg_lock[BRAIN_MSG__COUNT];
+
+#ifdef BRAIN_CHECK_LOCKS
+/* What the calling thread holds of a brain's lock (the brain's spine names
+ * it): the engine's lock helpers record it, dispatch checks it against
+ * the list's lock column and aborts on a breach (a bug, not an input). */
+void brain__lock_note(const brain_spine *s, int held); /* 0, READ or WRITE */
+void brain__lock_check(const brain_spine *s, brain_msg_type type);
+#define BRAIN__LOCK_CHECK(s, type) brain__lock_check((s), (type))
+#else
+#define BRAIN__LOCK_CHECK(s, type) ((void)0)
+#endif
+
 /* Synchronous dispatch. Returns the handler's result; BRAIN_EINTERNAL if the
- * owning organ is not attached. */
+ * owning organ is not attached, BRAIN_ENOTSUP if it does not take the
+ * message (a test organ). */
+int brain__spine_missing(brain_spine *s, brain_msg_type type);
+
 static inline int brain__spine_call(brain_spine *s, brain_msg_type type, void *msg)
 {
 	brain_organ_id owner = brain__msg_owner[type];
 	const brain_organ *o = s->organs[owner].organ;
-	if (BRAIN_UNLIKELY(!o))
-		return brain__err(BRAIN_EINTERNAL, "spine: no organ attached for message %s",
-		                  brain__msg_name[type]);
-	return o->handle(s->organs[owner].state, (int)type, msg);
+	BRAIN__LOCK_CHECK(s, type);
+	if (BRAIN_UNLIKELY(!o || !o->handlers[type]))
+		return brain__spine_missing(s, type);
+	return o->handlers[type](s->organs[owner].state, msg);
 }
 
-/* Typed wrappers, one per message: brain__call_EMBED(spine, &msg). */
-#define BRAIN__CALL_FN(name, organ, type)                                       \
+/* Typed wrappers, one per message: brain__call_EMBED(spine, &msg). The
+ * owner is known at compile time. */
+#define BRAIN__CALL_FN(name, owner, type, lock)                                 \
 	static inline int brain__call_##name(brain_spine *s, type *msg)             \
 	{                                                                           \
-		return brain__spine_call(s, BRAIN_MSG_##name, msg);                     \
+		const brain_organ *o = s->organs[BRAIN_ORGAN_##owner].organ;            \
+		BRAIN__LOCK_CHECK(s, BRAIN_MSG_##name);                                 \
+		if (BRAIN_UNLIKELY(!o || !o->handlers[BRAIN_MSG_##name]))               \
+			return brain__spine_missing(s, BRAIN_MSG_##name);                   \
+		return o->handlers[BRAIN_MSG_##name](s->organs[BRAIN_ORGAN_##owner].state, msg); \
 	}
 BRAIN_MESSAGE_LIST(BRAIN__CALL_FN)
 #undef BRAIN__CALL_FN
@@ -159,7 +223,8 @@ BRAIN_MESSAGE_LIST(BRAIN__CALL_FN)
  * BRAIN_POST_MAX bytes). wait_ms: 0 = fail with BRAIN_EFULL at once when the
  * queue is full, < 0 = wait for room, > 0 = wait that long. Returns 0,
  * BRAIN_EFULL, BRAIN_ESTATE (queue not set up or closed) or BRAIN_EINVAL
- * (payload too large). */
+ * (payload too large). Issue 13's background organs (the Stomach's ingest,
+ * the Heart's ticks) are its users. */
 #define BRAIN_POST_MAX 112
 int brain__spine_post(brain_spine *s, brain_msg_type type, const void *msg, size_t size,
                       int wait_ms);

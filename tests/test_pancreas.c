@@ -1014,28 +1014,27 @@ static void test_pancreas__organ_dispatch(void **state)
 	assert_string_equal(o->name, "pancreas");
 	assert_int_equal(o->id, BRAIN_ORGAN_PANCREAS);
 	void *st = (void *)&st;
-	assert_int_equal(o->create(NULL, NULL, &st), BRAIN_OK);
+	brain_organ_args args = {NULL, false};
+	assert_int_equal(o->create(NULL, NULL, &args, &st), BRAIN_OK);
 
 	brain_msg_text_check chk = {"Hello, world", 100, "remember: text", 0};
-	assert_int_equal(o->handle(st, BRAIN_MSG_TEXT_CHECK, &chk), BRAIN_OK);
+	assert_int_equal(o->handlers[BRAIN_MSG_TEXT_CHECK](st, &chk), BRAIN_OK);
 	assert_int_equal(chk.len, 12);
 	brain_msg_text_check bad = {"bad \xC3", 100, "remember: text", 0};
-	assert_int_equal(o->handle(st, BRAIN_MSG_TEXT_CHECK, &bad), BRAIN_EUTF8);
+	assert_int_equal(o->handlers[BRAIN_MSG_TEXT_CHECK](st, &bad), BRAIN_EUTF8);
 
 	brain_analysis a;
 	brain__analysis_init(&a);
 	brain_msg_text_analyze an = {"Hello, World", 12, 3, 5, &a};
-	assert_int_equal(o->handle(st, BRAIN_MSG_TEXT_ANALYZE, &an), BRAIN_OK);
+	assert_int_equal(o->handlers[BRAIN_MSG_TEXT_ANALYZE](st, &an), BRAIN_OK);
 	assert_string_equal(a.text, "hello world");
 	assert_int_equal(a.nwords, 2);
 	assert_int_equal(a.ngrams, 2 * (5 + 4 + 3));
 	brain__analysis_free(&a);
 
-	brain_msg_embed other;
-	memset(&other, 0, sizeof other);
-	assert_int_equal(o->handle(st, BRAIN_MSG_EMBED, &other), BRAIN_ENOTSUP);
-	assert_int_equal(brain_errcode(), BRAIN_ENOTSUP);
-	assert_int_equal(o->handle(st, -1, &other), BRAIN_ENOTSUP);
+	/* the table holds exactly the Pancreas's messages */
+	for (int t = 0; t < BRAIN_MSG__COUNT; t++)
+		assert_int_equal(o->handlers[t] != NULL, brain__msg_owner[t] == BRAIN_ORGAN_PANCREAS);
 	o->destroy(st);
 }
 

@@ -3,6 +3,10 @@
  * organ, the bounded queue and the background path.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,9 +29,11 @@ typedef struct fake_cortex {
 
 static fake_cortex *g_fake; /* the state the last create made */
 
-static int fake_create(const brain_env *env, brain_spine *spine, void **state)
+static int fake_create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
+                       void **state)
 {
 	(void)spine;
+	(void)args;
 	fake_cortex *f = calloc(1, sizeof *f);
 	f->dims = env->opts.dimensions;
 	g_fake = f;
@@ -40,31 +46,41 @@ static void fake_destroy(void *state)
 	free(state);
 }
 
-static int fake_handle(void *state, int type, void *msg)
+static int on_EMBED(fake_cortex *f, brain_msg_embed *m)
 {
-	fake_cortex *f = state;
-	switch (type) {
-	case BRAIN_MSG_EMBED: {
-		brain_msg_embed *m = msg;
-		memset(m->vector, 0, f->dims * sizeof(float));
-		m->vector[(unsigned char)m->text[0] % f->dims] = 1.0f;
-		m->epoch = 0;
-		f->embeds++;
-		return BRAIN_OK;
-	}
-	case BRAIN_MSG_EMBED_EPOCH:
-		((brain_msg_embed_epoch *)msg)->epoch = 0;
-		return BRAIN_OK;
-	case BRAIN_MSG_LEARN:
-		f->learns++;
-		return BRAIN_OK;
-	default:
-		return brain__err(BRAIN_ENOTSUP, "fake cortex: no %s", brain__msg_name[type]);
-	}
+	memset(m->vector, 0, f->dims * sizeof(float));
+	m->vector[(unsigned char)m->text[0] % f->dims] = 1.0f;
+	m->epoch = 0;
+	f->embeds++;
+	return BRAIN_OK;
 }
 
+static int on_EMBED_EPOCH(fake_cortex *f, brain_msg_embed_epoch *m)
+{
+	(void)f;
+	m->epoch = 0;
+	return BRAIN_OK;
+}
+
+static int on_LEARN(fake_cortex *f, brain_msg_learn *m)
+{
+	(void)m;
+	f->learns++;
+	return BRAIN_OK;
+}
+
+/* a test organ may leave out some of its messages: those are refused */
+BRAIN__HANDLER_THUNK(EMBED, CORTEX, brain_msg_embed, UNLOCKED)
+BRAIN__HANDLER_THUNK(EMBED_EPOCH, CORTEX, brain_msg_embed_epoch, ANY)
+BRAIN__HANDLER_THUNK(LEARN, CORTEX, brain_msg_learn, WRITE)
+static const brain_handler_fn g_fake_handlers[BRAIN_MSG__COUNT] = {
+	[BRAIN_MSG_EMBED] = thunk_EMBED,
+	[BRAIN_MSG_EMBED_EPOCH] = thunk_EMBED_EPOCH,
+	[BRAIN_MSG_LEARN] = thunk_LEARN,
+};
+
 static const brain_organ g_fake_cortex = {"fake-cortex", BRAIN_ORGAN_CORTEX, fake_create,
-                                          fake_destroy, fake_handle, NULL};
+                                          fake_destroy, g_fake_handlers, NULL};
 
 static void test_spine__swap_in_a_test_organ(void **state)
 {
@@ -74,7 +90,7 @@ static void test_spine__swap_in_a_test_organ(void **state)
 	o.dimensions = 256;
 	brain_t *b = NULL;
 	assert_int_equal(brain_open(NULL, &o, &b), 0);
-	assert_int_equal(brain__spine_attach(&b->spine, &g_fake_cortex), 0);
+	assert_int_equal(brain__spine_attach(&b->spine, &g_fake_cortex, NULL), 0);
 
 	brain_id a, z;
 	assert_int_equal(brain_remember_ex(b, "apple pie", NULL, 0.5f, &a), 0);
@@ -221,25 +237,50 @@ typedef struct recorder {
 	int n;
 } recorder;
 
-static int rec_create(const brain_env *env, brain_spine *spine, void **state)
+static int rec_create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
+                      void **state)
 {
 	(void)env;
 	(void)spine;
+	(void)args;
 	*state = calloc(1, sizeof(recorder));
 	return BRAIN_OK;
 }
 
-static int rec_handle(void *state, int type, void *msg)
+static int on_FORGET(recorder *r, brain_msg_forget *m)
 {
-	recorder *r = state;
-	if (type != BRAIN_MSG_FORGET)
-		return brain__err(BRAIN_ENOTSUP, "recorder: no %s", brain__msg_name[type]);
-	r->seen[r->n++] = (int)((brain_msg_forget *)msg)->id;
+	r->seen[r->n++] = (int)m->id;
 	return r->n == 2 ? brain__err(BRAIN_ENOTFOUND, "recorder fails the second") : BRAIN_OK;
 }
 
+BRAIN__HANDLER_THUNK(FORGET, HIPPOCAMPUS, brain_msg_forget, WRITE)
+static const brain_handler_fn g_rec_handlers[BRAIN_MSG__COUNT] = {[BRAIN_MSG_FORGET] =
+                                                                      thunk_FORGET};
+
 static const brain_organ g_recorder = {"recorder", BRAIN_ORGAN_HIPPOCAMPUS, rec_create,
-                                       fake_destroy, rec_handle, NULL};
+                                       fake_destroy, g_rec_handlers, NULL};
+
+/* An organ whose table holds another organ's message is refused. */
+static const brain_handler_fn g_wrong_handlers[BRAIN_MSG__COUNT] = {[BRAIN_MSG_FORGET] =
+                                                                        thunk_FORGET};
+static const brain_organ g_wrong = {"wrong", BRAIN_ORGAN_THALAMUS, rec_create, fake_destroy,
+                                    g_wrong_handlers, NULL};
+
+static void test_spine__attach_checks_the_owner_column(void **state)
+{
+	(void)state;
+	brain_env env;
+	memset(&env, 0, sizeof env);
+	brain_spine s;
+	brain__spine_init(&s, &env);
+	assert_int_equal(brain__spine_attach(&s, &g_wrong, NULL), BRAIN_EINTERNAL);
+	assert_non_null(strstr(brain_errmsg(), "FORGET"));
+	assert_null(s.organs[BRAIN_ORGAN_THALAMUS].organ);
+	/* no organ attached: refused, not crashed on */
+	brain_msg_text_check m = {"x", 10, "x", 0};
+	assert_int_equal(brain__spine_call(&s, BRAIN_MSG_TEXT_CHECK, &m), BRAIN_EINTERNAL);
+	brain__spine_fini(&s);
+}
 
 static void test_spine__post_and_drain(void **state)
 {
@@ -248,7 +289,7 @@ static void test_spine__post_and_drain(void **state)
 	memset(&env, 0, sizeof env);
 	brain_spine s;
 	brain__spine_init(&s, &env);
-	assert_int_equal(brain__spine_attach(&s, &g_recorder), 0);
+	assert_int_equal(brain__spine_attach(&s, &g_recorder, NULL), 0);
 	brain_msg_forget f = {7, false, false};
 	assert_int_equal(brain__spine_post(&s, BRAIN_MSG_FORGET, &f, sizeof f, 0), BRAIN_ESTATE);
 	assert_int_equal(brain__spine_queue_init(&s, 4), 0);
@@ -258,7 +299,11 @@ static void test_spine__post_and_drain(void **state)
 	}
 	char big[BRAIN_POST_MAX + 1] = {0};
 	assert_int_equal(brain__spine_post(&s, BRAIN_MSG_FORGET, big, sizeof big, 0), BRAIN_EINVAL);
-	/* a failing handler is logged, and draining goes on */
+	/* a failing handler is logged, and draining goes on; the drainer
+	 * holds what FORGET needs */
+#ifdef BRAIN_CHECK_LOCKS
+	brain__lock_note(&s, BRAIN_LOCK_WRITE);
+#endif
 	assert_int_equal(brain__spine_drain(&s, 10, 0), 3);
 	recorder *r = s.organs[BRAIN_ORGAN_HIPPOCAMPUS].state;
 	assert_int_equal(r->n, 3);
@@ -266,7 +311,62 @@ static void test_spine__post_and_drain(void **state)
 	assert_int_equal(r->seen[1], 2);
 	assert_int_equal(r->seen[2], 3);
 	assert_int_equal(brain__spine_drain(&s, 10, 0), 0);
+#ifdef BRAIN_CHECK_LOCKS
+	brain__lock_note(&s, 0);
+#endif
 	brain__spine_fini(&s);
+}
+
+/* The lock column is checked (debug and sanitizer builds): a message sent
+ * without the lock it needs aborts the process, in a child here. */
+static void test_spine__lock_column_is_checked(void **state)
+{
+	(void)state;
+#ifndef BRAIN_CHECK_LOCKS
+	skip(); /* a release build does not check */
+#else
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, NULL, &b), 0);
+	/* held as the column says: fine */
+	brain__wrlock(b);
+	brain_msg_learn ok = {"some words", 10, 0, NULL, 0, NULL};
+	assert_int_equal(brain__call_LEARN(&b->spine, &ok), 0);
+	brain__free(ok.prepared);
+	brain__unlock(b);
+	brain__rdlock(b);
+	brain_msg_status st = {0};
+	assert_int_equal(brain__call_STATUS(&b->spine, &st), 0);
+	brain__unlock(b);
+	struct {
+		int lock; /* 0: none, 1: read */
+		brain_msg_type type;
+	} bad[] = {{0, BRAIN_MSG_LEARN}, {1, BRAIN_MSG_LEARN}, {0, BRAIN_MSG_LOOKUP},
+	           {1, BRAIN_MSG_EMBED}};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		fflush(NULL);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			(void)freopen("/dev/null", "w", stderr); /* the abort's message */
+			if (bad[i].lock)
+				brain__rdlock(b);
+			brain_msg_learn l = {"some words", 10, 0, NULL, 0, NULL};
+			brain_msg_lookup k = {.id = 1};
+			float v[256];
+			brain_msg_embed e = {.text = "x", .len = 1, .vector = v};
+			void *msg = bad[i].type == BRAIN_MSG_LEARN    ? (void *)&l
+			            : bad[i].type == BRAIN_MSG_LOOKUP ? (void *)&k
+			                                              : (void *)&e;
+			brain__spine_call(&b->spine, bad[i].type, msg);
+			_exit(0); /* not caught */
+		}
+		int status = 0;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), SIGABRT);
+	}
+	brain_close(b);
+#endif
 }
 
 int main(void)
@@ -277,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_spine__queue_order_and_bounds),
 		cmocka_unit_test(test_spine__queue_many_threads),
 		cmocka_unit_test(test_spine__post_and_drain),
+		cmocka_unit_test(test_spine__attach_checks_the_owner_column),
+		cmocka_unit_test(test_spine__lock_column_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
