@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/change.h"
 #include "engine/handle.h"
 #include "index/distance.h"
-#include "storage/wal.h"
 
 static int check_brain(const brain_t *b, const char *fn)
 {
@@ -73,59 +73,29 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 		                           "remember: vector");
 	else
 		rc = brain__call_EMBED(&b->spine, &e);
-	brain_msg_store s = {BRAIN_ID_NONE, text, len, vec, importance, BRAIN_ID_NONE, 0};
-	uint64_t lsn = 0;
+	brain_change c = {.op = BRAIN_CHANGE_STORE};
+	c.u.store.id = BRAIN_ID_NONE;
+	c.u.store.text = text;
+	c.u.store.len = len;
+	c.u.store.vector = vec;
+	c.u.store.importance = importance;
+	c.u.store.check_epoch = !vector;
 	while (rc == BRAIN_OK) {
-		brain__wrlock(b);
-		if (!vector) {
-			/* Embedded without the lock: if the embedder was replaced
-			 * meanwhile, this vector belongs to the old one. */
-			brain_msg_embed_epoch now = {0};
-			brain__call_EMBED_EPOCH(&b->spine, &now);
-			if (now.epoch != e.epoch) {
-				brain__unlock(b);
-				brain__free(e.features);
-				rc = brain__call_EMBED(&b->spine, &e);
-				continue;
-			}
-		}
-		rc = brain__call_STORE(&b->spine, &s);
-		brain_msg_learn l = {text, len, +1, e.features, e.nfeatures, NULL};
-		bool learned = false;
-		if (rc == BRAIN_OK) {
-			rc = brain__call_LEARN(&b->spine, &l);
-			learned = rc == BRAIN_OK;
-		}
-		if (rc == BRAIN_OK) {
-			/* the change as it was made: the id given, the prepared
-			 * vector, the time recorded */
-			brain_wal_store head = {s.out_id, s.created_ms, importance, (uint32_t)len,
-			                        b->env.opts.dimensions, 0};
-			brain_wal_part parts[3] = {{&head, sizeof head},
-			                           {vec, b->env.opts.dimensions * sizeof(float)},
-			                           {text, len + 1}};
-			rc = brain__log_change(b, BRAIN_WAL_STORE, parts, 3, &lsn);
-		}
-		if (rc && s.out_id != BRAIN_ID_NONE) {
-			/* undo; neither step allocates (the features are at hand), so
-			 * neither can fail */
-			if (learned) {
-				l.delta = -1;
-				if (brain__call_LEARN(&b->spine, &l))
-					BRAIN_LOG(BRAIN_LOG_WARN, "remember: could not undo word statistics");
-			}
-			brain_msg_forget f = {s.out_id, true, false};
-			brain__call_FORGET(&b->spine, &f);
-		}
-		brain__unlock(b);
-		break;
+		c.u.store.features = e.features;
+		c.u.store.nfeatures = e.nfeatures;
+		c.u.store.epoch = e.epoch;
+		rc = brain__change_make(b, &c);
+		if (rc != BRAIN_CHANGE_STALE)
+			break;
+		/* the embedder was replaced after this vector was made */
+		brain__free(e.features);
+		e.features = NULL;
+		rc = brain__call_EMBED(&b->spine, &e);
 	}
 	brain__free(e.features);
 	brain__free(vec);
-	if (rc == BRAIN_OK)
-		rc = brain__commit(b, lsn);
 	if (rc == BRAIN_OK && id_out)
-		*id_out = s.out_id;
+		*id_out = c.out_id;
 	return brain__err_prefix(rc, "remember");
 }
 
@@ -438,8 +408,11 @@ BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
 	int rc = check_brain(b, "forget");
 	if (rc == BRAIN_OK)
 		rc = brain__check_writable(b, "forget");
-	if (rc == BRAIN_OK)
-		rc = brain__change_forget(b, id);
+	if (rc == BRAIN_OK) {
+		brain_change c = {.op = BRAIN_CHANGE_FORGET};
+		c.u.forget.id = id;
+		rc = brain__change_make(b, &c);
+	}
 	return brain__err_prefix(rc, "forget");
 }
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/change.h"
 #include "engine/handle.h"
 #include "index/distance.h"
-#include "storage/wal.h"
 
 /* Importance given to vectors added without text. */
 #define VECTOR_IMPORTANCE 0.5f
@@ -38,27 +38,14 @@ BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
 	int rc = brain__check_writable(b, "add");
 	if (rc == BRAIN_OK)
 		rc = prepared_copy(b, vector, "add: vector", &vec);
-	uint64_t lsn = 0;
 	if (rc == BRAIN_OK) {
-		brain_msg_store s = {id, NULL, 0, vec, VECTOR_IMPORTANCE, BRAIN_ID_NONE, 0};
-		brain__wrlock(b);
-		rc = brain__call_STORE(&b->spine, &s);
-		if (rc == BRAIN_OK) {
-			brain_wal_store head = {id, s.created_ms, VECTOR_IMPORTANCE, UINT32_MAX,
-			                        b->env.opts.dimensions, 0};
-			brain_wal_part parts[2] = {{&head, sizeof head},
-			                           {vec, b->env.opts.dimensions * sizeof(float)}};
-			rc = brain__log_change(b, BRAIN_WAL_STORE, parts, 2, &lsn);
-			if (rc) {
-				brain_msg_forget f = {id, true, false}; /* never allocates: cannot fail */
-				brain__call_FORGET(&b->spine, &f);
-			}
-		}
-		brain__unlock(b);
+		brain_change c = {.op = BRAIN_CHANGE_STORE};
+		c.u.store.id = id;
+		c.u.store.vector = vec;
+		c.u.store.importance = VECTOR_IMPORTANCE;
+		rc = brain__change_make(b, &c);
 	}
 	brain__free(vec);
-	if (rc == BRAIN_OK)
-		rc = brain__commit(b, lsn);
 	return brain__err_prefix(rc, "add");
 }
 
@@ -70,32 +57,18 @@ BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *v
 		return BRAIN_OK;
 	if (!ids || !vectors)
 		return brain__err(BRAIN_ENULL, "add_batch: %s is NULL", ids ? "vectors" : "ids");
-	size_t bytes;
+	size_t bytes; /* the log record's rows (engine/change.c) */
 	if (!brain__mul_ok(n, (size_t)b->env.opts.dimensions * sizeof(float), &bytes))
 		return brain__err(BRAIN_ERANGE, "add_batch: %zu rows overflow the address space", n);
+	(void)bytes;
 	int rc = brain__check_writable(b, "add_batch");
 	if (rc)
 		return rc;
-	brain_msg_store_batch m = {ids, vectors, n};
-	uint64_t lsn = 0;
-	brain__wrlock(b);
-	rc = brain__call_STORE_BATCH(&b->spine, &m);
-	if (rc == BRAIN_OK) {
-		/* the caller's rows: replay prepares them again, the same way */
-		brain_wal_batch head = {n, b->env.opts.dimensions, 0};
-		brain_wal_part parts[3] = {{&head, sizeof head},
-		                           {ids, n * sizeof *ids},
-		                           {vectors, bytes}};
-		rc = brain__log_change(b, BRAIN_WAL_BATCH, parts, 3, &lsn);
-		for (size_t i = 0; rc && i < n; i++) {
-			brain_msg_forget f = {ids[i], false, false}; /* never allocates */
-			brain__call_FORGET(&b->spine, &f);
-		}
-	}
-	brain__unlock(b);
-	if (rc == BRAIN_OK)
-		rc = brain__commit(b, lsn);
-	return brain__err_prefix(rc, "add_batch");
+	brain_change c = {.op = BRAIN_CHANGE_BATCH};
+	c.u.batch.ids = ids;
+	c.u.batch.vectors = vectors;
+	c.u.batch.n = n;
+	return brain__err_prefix(brain__change_make(b, &c), "add_batch");
 }
 
 /* How a vector search is narrowed (all NULL: not at all). */
@@ -243,38 +216,17 @@ BRAIN_EXPORT int brain_update_vector(brain_t *b, uint64_t id, const float *vecto
 {
 	if (!b || !vector)
 		return brain__err(BRAIN_ENULL, "update_vector: %s is NULL", b ? "vector" : "brain");
-	float *vec = NULL, *old = NULL;
+	float *vec = NULL;
 	int rc = brain__check_writable(b, "update_vector");
 	if (rc == BRAIN_OK)
 		rc = prepared_copy(b, vector, "update_vector: vector", &vec);
 	if (rc == BRAIN_OK) {
-		old = brain__malloc_array(b->env.opts.dimensions, sizeof *old);
-		if (!old)
-			rc = brain__oom(b->env.opts.dimensions * sizeof *old, "update_vector");
-	}
-	uint64_t lsn = 0;
-	if (rc == BRAIN_OK) {
-		brain__wrlock(b);
-		brain_msg_update u = {id, vec, old};
-		rc = brain__call_UPDATE(&b->spine, &u);
-		if (rc == BRAIN_OK) {
-			brain_wal_update head = {id, b->env.opts.dimensions, 0};
-			brain_wal_part parts[2] = {{&head, sizeof head},
-			                           {vec, b->env.opts.dimensions * sizeof(float)}};
-			rc = brain__log_change(b, BRAIN_WAL_UPDATE, parts, 2, &lsn);
-			if (rc) {
-				brain_msg_update back = {id, old, vec};
-				if (brain__call_UPDATE(&b->spine, &back))
-					BRAIN_LOG(BRAIN_LOG_ERROR, "update_vector: could not put back the old "
-					          "vector of %llu", (unsigned long long)id);
-			}
-		}
-		brain__unlock(b);
+		brain_change c = {.op = BRAIN_CHANGE_UPDATE};
+		c.u.update.id = id;
+		c.u.update.vector = vec;
+		rc = brain__change_make(b, &c);
 	}
 	brain__free(vec);
-	brain__free(old);
-	if (rc == BRAIN_OK)
-		rc = brain__commit(b, lsn);
 	return brain__err_prefix(rc, "update_vector");
 }
 

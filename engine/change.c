@@ -1,117 +1,66 @@
 /*
- * engine/change.c - the logged changes: how each is made, logged and
- * replayed. The api calls these for the write path; opening an on-disk
- * brain replays its log through them (brain__change_replay), so a change
+ * engine/change.c - the logged changes, each defined once: its record,
+ * encode, decode, prepare, apply and undo (see change.h for the order).
+ * The api's write calls and the log's replay both come here, so a change
  * means the same thing live and after a crash.
- *
- * Today forget is defined here whole (prepare, log, finish) and replay
- * decodes every record; remember, add, add_batch and update_vector still
- * make their change in the api files and come here only through replay
- * (issue 12 moves them).
  */
 #include <string.h>
 
+#include "engine/change.h"
 #include "engine/handle.h"
 #include "storage/wal.h"
 
-/* ---- forget -------------------------------------------------------------- */
-
-/* A forget in two steps: everything that can fail (reading the record,
- * analysing its text, checking the index) before the change is logged,
- * then the change itself, which cannot fail. */
-typedef struct forget_plan {
-	brain_id id;
+/* What a change keeps between its steps. */
+typedef struct change_work {
+	/* store */
+	bool stored;        /* the Hippocampus holds it */
+	bool learned;       /* the Cortex counted its text */
+	/* forget: the memory as it is, and its text's features */
 	brain_msg_lookup look;
-	uint64_t *features; /* the text's, for the Cortex's statistics */
+	uint64_t *features; /* brain__malloc'ed */
 	size_t nfeatures;
-} forget_plan;
+	/* update: the vector the memory had, then room for another */
+	float *old;
+} change_work;
 
-static int forget_prepare(brain_t *b, brain_id id, forget_plan *p)
-{
-	memset(p, 0, sizeof *p);
-	p->id = id;
-	p->look.id = id;
-	int rc = brain__call_LOOKUP(&b->spine, &p->look);
-	if (rc == BRAIN_OK && p->look.hit.text) {
-		brain_msg_learn l = {.text = p->look.hit.text, .len = p->look.hit.text_len, .delta = 0};
-		rc = brain__call_LEARN(&b->spine, &l);
-		p->features = l.prepared;
-		p->nfeatures = l.nfeatures;
-	}
-	if (rc == BRAIN_OK) {
-		brain_msg_forget f = {.id = id, .check = true};
-		rc = brain__call_FORGET(&b->spine, &f);
-	}
-	if (rc) {
-		brain__free(p->features);
-		p->features = NULL;
-	}
-	return rc;
-}
+/* A change as a log record: a head and up to three more parts. */
+typedef struct change_record {
+	union {
+		brain_record_store store;
+		brain_record_batch batch;
+		brain_record_update update;
+		uint64_t id;
+	} head;
+	brain_wal_part parts[4];
+	size_t nparts;
+} change_record;
 
-static int forget_finish(brain_t *b, forget_plan *p)
-{
-	/* the features given (an empty list when the text has none), so
-	 * that the Cortex does not analyse the text again */
-	static const uint64_t none[1];
-	brain_msg_learn l = {p->look.hit.text, p->look.hit.text_len, -1,
-	                     p->features ? p->features : none, p->nfeatures, NULL};
-	int rc = BRAIN_OK;
-	if (p->look.hit.text)
-		rc = brain__call_LEARN(&b->spine, &l);
-	if (rc == BRAIN_OK) {
-		brain_msg_forget f = {.id = p->id};
-		rc = brain__call_FORGET(&b->spine, &f);
-		if (rc && p->look.hit.text) {
-			l.delta = +1; /* the memory stays: count its text again */
-			if (brain__call_LEARN(&b->spine, &l))
-				BRAIN_LOG(BRAIN_LOG_WARN, "forget: could not restore word statistics");
-		}
-	}
-	brain__free(p->features);
-	p->features = NULL;
-	return rc;
-}
-
-static int forget_apply(brain_t *b, brain_id id)
-{
-	forget_plan p;
-	int rc = forget_prepare(b, id, &p);
-	return rc ? rc : forget_finish(b, &p);
-}
-
-int brain__change_forget(brain_t *b, brain_id id)
-{
-	uint64_t lsn = 0;
-	brain__wrlock(b);
-	forget_plan p;
-	int rc = forget_prepare(b, id, &p);
-	if (rc == BRAIN_OK) {
-		/* logged before it is made: once prepared it cannot fail, and
-		 * forgetting cannot be undone without allocating */
-		brain_wal_part part = {&id, sizeof id};
-		rc = brain__log_change(b, BRAIN_WAL_FORGET, &part, 1, &lsn);
-		if (rc) {
-			brain__free(p.features);
-		} else {
-			rc = forget_finish(b, &p);
-			if (rc && lsn)
-				BRAIN_LOG(BRAIN_LOG_ERROR, "forget: id %llu is logged as forgotten but could "
-				          "not be forgotten now (%s); it will be on the next open",
-				          (unsigned long long)id, brain_errmsg());
-		}
-	}
-	brain__unlock(b);
-	if (rc == BRAIN_OK)
-		rc = brain__commit(b, lsn);
-	return rc;
-}
-
-/* ---- replay ------------------------------------------------------------ */
+/* One kind of change. */
+typedef struct change_kind {
+	const char *name;
+	/* logged before it is applied: apply cannot fail once prepared, and
+	 * there is no undo */
+	bool log_first;
+	/* a record into a change; *owned is freed after the change is applied */
+	int (*decode)(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+	              brain_change *c, void **owned);
+	int (*prepare)(brain_t *b, brain_change *c, change_work *w); /* may be NULL */
+	int (*apply)(brain_t *b, brain_change *c, change_work *w);
+	void (*undo)(brain_t *b, brain_change *c, change_work *w);
+	void (*encode)(const brain_t *b, const brain_change *c, change_record *r);
+	/* replay: an error of apply that means the record cannot be right, or
+	 * NULL */
+	const char *(*refused)(int rc);
+} change_kind;
 
 static int bad_record(uint64_t lsn, const char *what)
 {
 	return brain__err(BRAIN_ECORRUPT, "log: record %llu: %s", (unsigned long long)lsn, what);
+}
+
+static void part(change_record *r, const void *data, size_t len)
+{
+	r->parts[r->nparts++] = (brain_wal_part){data, len};
 }
 
 /* Copy a record's vector of dims floats out of its bytes; each must be
@@ -135,9 +84,79 @@ static int record_head(uint64_t lsn, const unsigned char *p, size_t len, void *h
 	return BRAIN_OK;
 }
 
-static int replay_store(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
+/* ---- store: remember and add ------------------------------------------- */
+
+static int store_prepare(brain_t *b, brain_change *c, change_work *w)
 {
-	brain_wal_store h;
+	(void)w;
+	if (!c->u.store.check_epoch)
+		return BRAIN_OK;
+	/* Embedded without the lock: if the embedder was replaced meanwhile,
+	 * the vector belongs to the old one. */
+	brain_msg_embed_epoch now = {0};
+	brain__call_EMBED_EPOCH(&b->spine, &now);
+	return now.epoch != c->u.store.epoch ? BRAIN_CHANGE_STALE : BRAIN_OK;
+}
+
+static void store_undo(brain_t *b, brain_change *c, change_work *w)
+{
+	/* neither step allocates (the features are at hand or the text is
+	 * counted as it was), so neither can fail */
+	if (w->learned) {
+		brain_msg_learn l = {c->u.store.text, c->u.store.len, -1, c->u.store.features,
+		                     c->u.store.nfeatures, NULL};
+		if (brain__call_LEARN(&b->spine, &l))
+			BRAIN_LOG(BRAIN_LOG_WARN, "remember: could not undo word statistics");
+		w->learned = false;
+	}
+	if (w->stored) {
+		brain_msg_forget f = {c->out_id, true, false};
+		brain__call_FORGET(&b->spine, &f);
+		w->stored = false;
+	}
+}
+
+static int store_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_store s = {c->u.store.id,         c->u.store.text,       c->u.store.len,
+	                     c->u.store.vector,     c->u.store.importance, BRAIN_ID_NONE,
+	                     c->u.store.created_ms};
+	int rc = brain__call_STORE(&b->spine, &s);
+	if (rc)
+		return rc;
+	w->stored = true;
+	c->out_id = s.out_id;
+	c->u.store.created_ms = s.created_ms;
+	if (c->u.store.text) {
+		brain_msg_learn l = {c->u.store.text, c->u.store.len, +1, c->u.store.features,
+		                     c->u.store.nfeatures, NULL};
+		rc = brain__call_LEARN(&b->spine, &l);
+		if (rc)
+			store_undo(b, c, w);
+		else
+			w->learned = true;
+	}
+	return rc;
+}
+
+/* the change as it was made: the id given, the prepared vector, the time
+ * recorded */
+static void store_encode(const brain_t *b, const brain_change *c, change_record *r)
+{
+	uint32_t dims = b->env.opts.dimensions;
+	bool text = c->u.store.text != NULL;
+	r->head.store = (brain_record_store){c->out_id, c->u.store.created_ms, c->u.store.importance,
+	                                     text ? (uint32_t)c->u.store.len : UINT32_MAX, dims, 0};
+	part(r, &r->head.store, sizeof r->head.store);
+	part(r, c->u.store.vector, dims * sizeof(float));
+	if (text)
+		part(r, c->u.store.text, c->u.store.len + 1);
+}
+
+static int store_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                        brain_change *c, void **owned)
+{
+	brain_record_store h;
 	uint32_t dims = b->env.opts.dimensions;
 	int rc = record_head(lsn, p, len, &h, sizeof h);
 	if (rc)
@@ -151,6 +170,7 @@ static int replay_store(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 	float *vec = brain__malloc_array(dims, sizeof *vec);
 	if (!vec)
 		return brain__oom(vec_bytes, "replay vector");
+	*owned = vec;
 	const char *text = has_text ? (const char *)p + sizeof h + vec_bytes : NULL;
 	rc = record_vector(lsn, p + sizeof h, dims, vec, "a stored vector is not finite");
 	if (rc == BRAIN_OK && text) {
@@ -159,28 +179,53 @@ static int replay_store(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 		    tc.len != h.text_len)
 			rc = bad_record(lsn, "a stored text is not valid");
 	}
-	brain_msg_store s = {h.id, text, has_text ? h.text_len : 0, vec, h.importance,
-	                     BRAIN_ID_NONE, h.created_ms ? h.created_ms : 1};
-	if (rc == BRAIN_OK) {
-		rc = brain__call_STORE(&b->spine, &s);
-		if (rc == BRAIN_EEXISTS)
-			rc = bad_record(lsn, "stores an id that exists");
-	}
-	if (rc == BRAIN_OK && text) {
-		brain_msg_learn l = {text, h.text_len, +1, NULL, 0, NULL};
-		rc = brain__call_LEARN(&b->spine, &l);
-		if (rc) {
-			brain_msg_forget f = {h.id, true, false};
-			brain__call_FORGET(&b->spine, &f);
-		}
-	}
-	brain__free(vec);
+	c->u.store.id = h.id;
+	c->u.store.text = text;
+	c->u.store.len = has_text ? h.text_len : 0;
+	c->u.store.vector = vec;
+	c->u.store.importance = h.importance;
+	c->u.store.created_ms = h.created_ms ? h.created_ms : 1;
 	return rc;
 }
 
-static int replay_batch(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
+static const char *store_refused(int rc)
 {
-	brain_wal_batch h;
+	return rc == BRAIN_EEXISTS ? "stores an id that exists" : NULL;
+}
+
+/* ---- batch: add_batch --------------------------------------------------- */
+
+static int batch_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	(void)w;
+	brain_msg_store_batch m = {c->u.batch.ids, c->u.batch.vectors, c->u.batch.n};
+	return brain__call_STORE_BATCH(&b->spine, &m);
+}
+
+static void batch_undo(brain_t *b, brain_change *c, change_work *w)
+{
+	(void)w;
+	for (size_t i = 0; i < c->u.batch.n; i++) {
+		brain_msg_forget f = {c->u.batch.ids[i], false, false}; /* never allocates */
+		brain__call_FORGET(&b->spine, &f);
+	}
+}
+
+/* the caller's rows: replay prepares them again, the same way */
+static void batch_encode(const brain_t *b, const brain_change *c, change_record *r)
+{
+	size_t n = c->u.batch.n;
+	uint32_t dims = b->env.opts.dimensions;
+	r->head.batch = (brain_record_batch){n, dims, 0};
+	part(r, &r->head.batch, sizeof r->head.batch);
+	part(r, c->u.batch.ids, n * sizeof *c->u.batch.ids);
+	part(r, c->u.batch.vectors, n * dims * sizeof(float)); /* the api checked the product */
+}
+
+static int batch_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                        brain_change *c, void **owned)
+{
+	brain_record_batch h;
 	uint32_t dims = b->env.opts.dimensions;
 	int rc = record_head(lsn, p, len, &h, sizeof h);
 	if (rc)
@@ -190,37 +235,134 @@ static int replay_batch(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 	    len != sizeof h + h.n * row)
 		return bad_record(lsn, "a batch's fields are out of range");
 	size_t n = (size_t)h.n;
-	uint64_t *ids = brain__malloc_array(n, sizeof *ids);
-	float *vecs = brain__malloc_array(n * dims, sizeof *vecs);
-	if (!ids || !vecs)
-		rc = brain__oom(n * (size_t)row, "replay batch");
-	if (rc == BRAIN_OK) {
-		memcpy(ids, p + sizeof h, n * sizeof *ids);
-		memcpy(vecs, p + sizeof h + n * sizeof *ids, n * dims * sizeof *vecs);
-		brain_msg_store_batch m = {ids, vecs, n};
-		rc = brain__call_STORE_BATCH(&b->spine, &m);
-		if (rc == BRAIN_EEXISTS || rc == BRAIN_EINVAL || rc == BRAIN_ENONFINITE ||
-		    rc == BRAIN_EZEROVEC)
-			rc = bad_record(lsn, "a batch that cannot be stored");
+	/* one buffer, aligned for both: ids, then rows */
+	unsigned char *buf = brain__malloc_array(n, (size_t)row);
+	if (!buf)
+		return brain__oom(n * (size_t)row, "replay batch");
+	*owned = buf;
+	memcpy(buf, p + sizeof h, n * (size_t)row);
+	c->u.batch.ids = (const uint64_t *)(void *)buf;
+	c->u.batch.vectors = (const float *)(void *)(buf + n * sizeof(uint64_t));
+	c->u.batch.n = n;
+	return BRAIN_OK;
+}
+
+static const char *batch_refused(int rc)
+{
+	return rc == BRAIN_EEXISTS || rc == BRAIN_EINVAL || rc == BRAIN_ENONFINITE ||
+	               rc == BRAIN_EZEROVEC
+	           ? "a batch that cannot be stored"
+	           : NULL;
+}
+
+/* ---- forget ------------------------------------------------------------ */
+
+/* Everything that can fail: reading the record, analysing its text,
+ * checking that the index holds its vector. */
+static int forget_prepare(brain_t *b, brain_change *c, change_work *w)
+{
+	w->look.id = c->u.forget.id;
+	int rc = brain__call_LOOKUP(&b->spine, &w->look);
+	if (rc == BRAIN_OK && w->look.hit.text) {
+		brain_msg_learn l = {.text = w->look.hit.text, .len = w->look.hit.text_len, .delta = 0};
+		rc = brain__call_LEARN(&b->spine, &l);
+		w->features = l.prepared;
+		w->nfeatures = l.nfeatures;
 	}
-	brain__free(ids);
-	brain__free(vecs);
+	if (rc == BRAIN_OK) {
+		brain_msg_forget f = {.id = c->u.forget.id, .check = true};
+		rc = brain__call_FORGET(&b->spine, &f);
+	}
 	return rc;
 }
 
-static int replay_forget(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
+/* Prepared, it cannot fail: the text's features are at hand and the index
+ * holds the vector. */
+static int forget_apply(brain_t *b, brain_change *c, change_work *w)
 {
-	uint64_t id;
-	if (len != sizeof id)
-		return bad_record(lsn, "a forget's size is wrong");
-	memcpy(&id, p, sizeof id);
-	int rc = forget_apply(b, id);
-	return rc == BRAIN_ENOTFOUND ? bad_record(lsn, "forgets an id that does not exist") : rc;
+	/* the features given (an empty list when the text has none), so
+	 * that the Cortex does not analyse the text again */
+	static const uint64_t none[1];
+	brain_msg_learn l = {w->look.hit.text, w->look.hit.text_len, -1,
+	                     w->features ? w->features : none, w->nfeatures, NULL};
+	int rc = BRAIN_OK;
+	if (w->look.hit.text)
+		rc = brain__call_LEARN(&b->spine, &l);
+	if (rc == BRAIN_OK) {
+		brain_msg_forget f = {.id = c->u.forget.id};
+		rc = brain__call_FORGET(&b->spine, &f);
+		if (rc && w->look.hit.text) {
+			l.delta = +1; /* the memory stays: count its text again */
+			if (brain__call_LEARN(&b->spine, &l))
+				BRAIN_LOG(BRAIN_LOG_WARN, "forget: could not restore word statistics");
+		}
+	}
+	return rc;
 }
 
-static int replay_update(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len)
+static void forget_encode(const brain_t *b, const brain_change *c, change_record *r)
 {
-	brain_wal_update h;
+	(void)b;
+	r->head.id = c->u.forget.id;
+	part(r, &r->head.id, sizeof r->head.id);
+}
+
+static int forget_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                         brain_change *c, void **owned)
+{
+	(void)b;
+	(void)owned;
+	if (len != sizeof(uint64_t))
+		return bad_record(lsn, "a forget's size is wrong");
+	memcpy(&c->u.forget.id, p, sizeof(uint64_t));
+	return BRAIN_OK;
+}
+
+static const char *forget_refused(int rc)
+{
+	return rc == BRAIN_ENOTFOUND ? "forgets an id that does not exist" : NULL;
+}
+
+/* ---- update_vector ----------------------------------------------------- */
+
+static int update_prepare(brain_t *b, brain_change *c, change_work *w)
+{
+	(void)c;
+	uint32_t dims = b->env.opts.dimensions;
+	/* the vector it has, and room for the one an undo takes out */
+	w->old = brain__malloc_array(2 * (size_t)dims, sizeof *w->old);
+	return w->old ? BRAIN_OK : brain__oom(2 * (size_t)dims * sizeof *w->old, "update_vector");
+}
+
+static int update_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_update u = {c->u.update.id, c->u.update.vector, w->old};
+	return brain__call_UPDATE(&b->spine, &u);
+}
+
+/* The old vector back. The index takes a vector again into the slot it
+ * just held it in, so this fails only where the index cannot allocate;
+ * it is said loudly then (docs/durability.md, known limits). */
+static void update_undo(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_update back = {c->u.update.id, w->old, w->old + b->env.opts.dimensions};
+	if (brain__call_UPDATE(&b->spine, &back))
+		BRAIN_LOG(BRAIN_LOG_ERROR, "update_vector: could not put back the old vector of %llu",
+		          (unsigned long long)c->u.update.id);
+}
+
+static void update_encode(const brain_t *b, const brain_change *c, change_record *r)
+{
+	uint32_t dims = b->env.opts.dimensions;
+	r->head.update = (brain_record_update){c->u.update.id, dims, 0};
+	part(r, &r->head.update, sizeof r->head.update);
+	part(r, c->u.update.vector, dims * sizeof(float));
+}
+
+static int update_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                         brain_change *c, void **owned)
+{
+	brain_record_update h;
 	uint32_t dims = b->env.opts.dimensions;
 	int rc = record_head(lsn, p, len, &h, sizeof h);
 	if (rc)
@@ -228,36 +370,107 @@ static int replay_update(brain_t *b, uint64_t lsn, const unsigned char *p, size_
 	if (h.dimensions != dims || len != sizeof h + (size_t)dims * sizeof(float))
 		return bad_record(lsn, "an update's fields are out of range");
 	float *vec = brain__malloc_array(dims, sizeof *vec);
-	float *old = brain__malloc_array(dims, sizeof *old);
-	if (!vec || !old)
-		rc = brain__oom(2 * (size_t)dims * sizeof *vec, "replay");
-	if (rc == BRAIN_OK)
-		rc = record_vector(lsn, p + sizeof h, dims, vec, "an updated vector is not finite");
-	if (rc == BRAIN_OK) {
-		brain_msg_update u = {h.id, vec, old};
-		rc = brain__call_UPDATE(&b->spine, &u);
-		if (rc == BRAIN_ENOTFOUND)
-			rc = bad_record(lsn, "updates an id that does not exist");
+	if (!vec)
+		return brain__oom(dims * sizeof *vec, "replay");
+	*owned = vec;
+	c->u.update.id = h.id;
+	c->u.update.vector = vec;
+	return record_vector(lsn, p + sizeof h, dims, vec, "an updated vector is not finite");
+}
+
+static const char *update_refused(int rc)
+{
+	return rc == BRAIN_ENOTFOUND ? "updates an id that does not exist" : NULL;
+}
+
+/* ---- the kinds and their one order ------------------------------------- */
+
+static const change_kind g_kinds[] = {
+	[BRAIN_CHANGE_STORE] = {"store", false, store_decode, store_prepare, store_apply, store_undo,
+	                        store_encode, store_refused},
+	[BRAIN_CHANGE_BATCH] = {"batch", false, batch_decode, NULL, batch_apply, batch_undo,
+	                        batch_encode, batch_refused},
+	[BRAIN_CHANGE_FORGET] = {"forget", true, forget_decode, forget_prepare, forget_apply, NULL,
+	                         forget_encode, forget_refused},
+	[BRAIN_CHANGE_UPDATE] = {"update", false, update_decode, update_prepare, update_apply,
+	                         update_undo, update_encode, update_refused},
+};
+
+static const change_kind *kind_of(uint32_t op)
+{
+	return op < BRAIN_ARRAY_LEN(g_kinds) && g_kinds[op].apply ? &g_kinds[op] : NULL;
+}
+
+static void work_free(change_work *w)
+{
+	brain__free(w->features);
+	brain__free(w->old);
+}
+
+/* Log a made (or, log_first, a prepared) change; *lsn 0 for an in-memory
+ * brain. */
+static int log_change(brain_t *b, const change_kind *k, const brain_change *c, uint64_t *lsn)
+{
+	change_record r;
+	memset(&r, 0, sizeof r);
+	k->encode(b, c, &r);
+	return brain__log_change(b, (uint32_t)c->op, r.parts, r.nparts, lsn);
+}
+
+int brain__change_make(brain_t *b, brain_change *c)
+{
+	const change_kind *k = kind_of((uint32_t)c->op);
+	if (!k)
+		return brain__err(BRAIN_EINTERNAL, "change: kind %d unknown", c->op);
+	change_work w;
+	memset(&w, 0, sizeof w);
+	uint64_t lsn = 0;
+	brain__wrlock(b);
+	int rc = k->prepare ? k->prepare(b, c, &w) : BRAIN_OK;
+	if (rc == BRAIN_OK && k->log_first) {
+		rc = log_change(b, k, c, &lsn);
+		if (rc == BRAIN_OK) {
+			rc = k->apply(b, c, &w);
+			if (rc && lsn)
+				BRAIN_LOG(BRAIN_LOG_ERROR, "%s: logged but could not be made now (%s); it "
+				          "will be on the next open", k->name, brain_errmsg());
+		}
+	} else if (rc == BRAIN_OK) {
+		rc = k->apply(b, c, &w);
+		if (rc == BRAIN_OK) {
+			rc = log_change(b, k, c, &lsn);
+			if (rc)
+				k->undo(b, c, &w);
+		}
 	}
-	brain__free(vec);
-	brain__free(old);
+	brain__unlock(b);
+	work_free(&w);
+	if (rc == BRAIN_OK)
+		rc = brain__commit(b, lsn);
 	return rc;
 }
 
 int brain__change_replay(void *payload, uint32_t op, uint64_t lsn, const void *data, size_t len)
 {
 	brain_t *b = payload;
-	switch (op) {
-	case BRAIN_WAL_STORE:
-		return replay_store(b, lsn, data, len);
-	case BRAIN_WAL_BATCH:
-		return replay_batch(b, lsn, data, len);
-	case BRAIN_WAL_FORGET:
-		return replay_forget(b, lsn, data, len);
-	case BRAIN_WAL_UPDATE:
-		return replay_update(b, lsn, data, len);
-	default:
+	const change_kind *k = kind_of(op);
+	if (!k)
 		return bad_record(lsn, "unknown operation");
-	}
+	brain_change c;
+	memset(&c, 0, sizeof c);
+	c.op = (int)op;
+	void *owned = NULL;
+	change_work w;
+	memset(&w, 0, sizeof w);
+	int rc = k->decode(b, lsn, data, len, &c, &owned);
+	if (rc == BRAIN_OK && k->prepare)
+		rc = k->prepare(b, &c, &w);
+	if (rc == BRAIN_OK)
+		rc = k->apply(b, &c, &w);
+	const char *why = rc ? k->refused(rc) : NULL;
+	if (why)
+		rc = bad_record(lsn, why);
+	work_free(&w);
+	brain__free(owned);
+	return rc;
 }
-

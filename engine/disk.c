@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/change.h"
 #include "engine/handle.h"
 #include "storage/image.h"
 #include "storage/manifest.h"

@@ -147,17 +147,6 @@ int brain__log_change(brain_t *b, uint32_t op, const struct brain_wal_part *part
  * sync mode promises. */
 int brain__commit(brain_t *b, uint64_t lsn);
 
-/* ---- the logged changes (engine/change.c) ---- */
-
-/* brain_forget()'s whole change: take the write lock, prepare what can
- * fail, log, forget (which then cannot fail), unlock, wait for the sync
- * mode's durability. */
-int brain__change_forget(brain_t *b, brain_id id);
-
-/* Replay one log record (a brain_wal_apply_fn; payload is the brain). */
-int brain__change_replay(void *payload, uint32_t op, uint64_t lsn, const void *data,
-                         size_t len);
-
 /* BRAIN_EREADONLY for a read-only brain (fn names the call). */
 int brain__check_writable(const brain_t *b, const char *fn);
 

@@ -324,36 +324,6 @@ typedef struct brain_msg_recall {
 
 /* ---- Lungs ------------------------------------------------------------- */
 
-/* What a log record does (the op field of storage/wal.h). Pinned. */
-enum brain_wal_op {
-	BRAIN_WAL_STORE = 1,  /* brain_wal_store, vector, then text */
-	BRAIN_WAL_BATCH = 2,  /* brain_wal_batch, ids, then the caller's rows */
-	BRAIN_WAL_FORGET = 3, /* the id (u64) */
-	BRAIN_WAL_UPDATE = 4  /* u64 id, u32 dimensions, u32 0, the stored vector */
-};
-
-/* Payload heads of log records (little-endian, as written). */
-typedef struct brain_wal_store {
-	uint64_t id;
-	int64_t created_ms;
-	float importance;
-	uint32_t text_len;   /* UINT32_MAX: no text */
-	uint32_t dimensions;
-	uint32_t reserved;
-} brain_wal_store;
-
-typedef struct brain_wal_update {
-	uint64_t id;
-	uint32_t dimensions;
-	uint32_t reserved;
-} brain_wal_update;
-
-typedef struct brain_wal_batch {
-	uint64_t n;
-	uint32_t dimensions;
-	uint32_t reserved;
-} brain_wal_batch;
-
 /* Append a record to the log (not yet durable). */
 typedef struct brain_msg_wal_append {
 	uint32_t op;

@@ -1,0 +1,113 @@
+/*
+ * engine/change.h - the logged changes, each defined once (engine/change.c).
+ *
+ * A change is what one write call does to a brain: remember (a memory with
+ * text), add (a vector under the caller's id), add_batch, forget and
+ * update_vector. Each kind is defined in one place: its log record (the
+ * format below, docs/file-format.md), how the record is encoded and
+ * decoded, how the change is applied through the organs, and how it is
+ * undone when it cannot be logged. Every path that changes a brain goes
+ * through here: the api's write calls (brain__change_make) and the replay
+ * of the log when a brain opens (brain__change_replay); later the async
+ * ingest queue and the Redis module's replicas.
+ *
+ * The order of a change, under the brain's write lock:
+ *   prepare   everything that can fail and changes nothing
+ *   apply     the change in memory, then log it; if the log refuses it,
+ *   undo      take it back (undo never allocates, so it cannot fail)
+ * or, for a change that cannot be undone without allocating (forget):
+ *   prepare, log, apply (which, prepared, cannot fail).
+ * Then, without the lock, the commit waits for the durability the sync
+ * mode promises.
+ */
+#ifndef BRAIN_ENGINE_CHANGE_H
+#define BRAIN_ENGINE_CHANGE_H
+
+#include "spine/spine.h"
+
+/* What a log record does (the op field of storage/wal.h). Pinned: these
+ * numbers are in every log on disk. */
+enum brain_change_op {
+	BRAIN_CHANGE_STORE = 1,  /* brain_record_store, vector, then text */
+	BRAIN_CHANGE_BATCH = 2,  /* brain_record_batch, ids, then the caller's rows */
+	BRAIN_CHANGE_FORGET = 3, /* the id (u64) */
+	BRAIN_CHANGE_UPDATE = 4  /* brain_record_update, the stored vector */
+};
+
+/* Payload heads of log records (little-endian, as written). */
+typedef struct brain_record_store {
+	uint64_t id;
+	int64_t created_ms;
+	float importance;
+	uint32_t text_len;   /* UINT32_MAX: no text */
+	uint32_t dimensions;
+	uint32_t reserved;
+} brain_record_store;
+
+typedef struct brain_record_update {
+	uint64_t id;
+	uint32_t dimensions;
+	uint32_t reserved;
+} brain_record_update;
+
+typedef struct brain_record_batch {
+	uint64_t n;
+	uint32_t dimensions;
+	uint32_t reserved;
+} brain_record_batch;
+
+/* One change, as the api (or a replayed record) describes it. Pointers
+ * are borrowed for the call. */
+typedef struct brain_change {
+	int op; /* enum brain_change_op */
+	union {
+		/* remember and add: a memory (STORE) */
+		struct {
+			brain_id id;              /* BRAIN_ID_NONE: the next id */
+			const char *text;         /* NULL: a vector without text */
+			size_t len;
+			const float *vector;      /* prepared (brain__vector_prepare) */
+			float importance;
+			int64_t created_ms;       /* 0: now; out: the time recorded */
+			const uint64_t *features; /* the text's, from EMBED; may be NULL */
+			size_t nfeatures;
+			bool check_epoch;         /* the vector came from the brain's embedder */
+			uint64_t epoch;           /* ... of this epoch */
+		} store;
+		/* add_batch: the caller's rows, prepared by the Hippocampus */
+		struct {
+			const uint64_t *ids;
+			const float *vectors;
+			size_t n;
+		} batch;
+		struct {
+			brain_id id;
+		} forget;
+		struct {
+			brain_id id;
+			const float *vector; /* prepared */
+		} update;
+	} u;
+	brain_id out_id; /* out: the memory's id (STORE) */
+} brain_change;
+
+/* brain__change_make's answer when a STORE's vector came from an embedder
+ * that was replaced meanwhile (check_epoch): embed again and retry. Never
+ * reaches a caller. */
+#define BRAIN_CHANGE_STALE 1
+
+/* Make one change: take the write lock, prepare, apply and log (or log and
+ * apply), undo on failure, unlock, then wait for the durability the sync
+ * mode promises. Returns 0, BRAIN_CHANGE_STALE, or the first error (the
+ * brain is as before, except after a failed wait for durability: then the
+ * change is made and logged but may not be durable). */
+int brain__change_make(brain_t *b, brain_change *c);
+
+/* Replay one log record (a brain_wal_apply_fn; payload is the brain): the
+ * record decoded into a change, applied as brain__change_make would,
+ * without logging. The caller holds the write lock. BRAIN_ECORRUPT for a
+ * record that cannot be what a change logged. */
+int brain__change_replay(void *payload, uint32_t op, uint64_t lsn, const void *data,
+                         size_t len);
+
+#endif /* BRAIN_ENGINE_CHANGE_H */
