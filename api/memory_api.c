@@ -44,8 +44,8 @@ static float *vector_alloc(const brain_t *b, size_t count)
 
 /* ---- remember ------------------------------------------------------------ */
 
-BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *vector,
-                                   float importance, brain_id *id_out)
+static int remember_ex(brain_t *b, const char *text, const float *vector, float importance,
+                       brain_id *id_out)
 {
 	size_t len = 0;
 	int rc = check_brain(b, "remember");
@@ -99,6 +99,15 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 	return brain__err_prefix(rc, "remember");
 }
 
+BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *vector,
+                                   float importance, brain_id *id_out)
+{
+	brain_mem_scope outer = brain__enter(b);
+	int rc = remember_ex(b, text, vector, importance, id_out);
+	brain__mem_leave(outer);
+	return rc;
+}
+
 BRAIN_EXPORT int brain_remember(brain_t *b, const char *text, float importance)
 {
 	return brain_remember_ex(b, text, NULL, importance, NULL);
@@ -137,8 +146,8 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 	return rc;
 }
 
-static int recall_text(brain_t *b, const char *query, size_t k, const char *fn, pack_fn pack,
-                       void *ctx)
+static int recall_text_in(brain_t *b, const char *query, size_t k, const char *fn,
+                          pack_fn pack, void *ctx)
 {
 	size_t len = 0;
 	char what[48];
@@ -162,6 +171,15 @@ static int recall_text(brain_t *b, const char *query, size_t k, const char *fn, 
 	}
 	brain__free(vec);
 	return brain__err_prefix(rc, fn);
+}
+
+static int recall_text(brain_t *b, const char *query, size_t k, const char *fn, pack_fn pack,
+                       void *ctx)
+{
+	brain_mem_scope outer = brain__enter(b);
+	int rc = recall_text_in(b, query, k, fn, pack, ctx);
+	brain__mem_leave(outer);
+	return rc;
 }
 
 /* brain_recall: one malloc() block, pointers first, then the texts. */
@@ -275,8 +293,8 @@ static int think_recall(brain_t *b, const float *vec, const float *rerank, brain
  * counts (and the answer says so) only when it changes the best memory.
  * On success *memories holds what was used and *answer (brain__malloc'ed)
  * the answer. */
-static int think_core(brain_t *b, const char *input, const char *fn, brain_results **memories,
-                      char **answer, size_t *answer_len)
+static int think_in(brain_t *b, const char *input, const char *fn, brain_results **memories,
+                    char **answer, size_t *answer_len)
 {
 	size_t len = 0;
 	char what[48];
@@ -322,6 +340,15 @@ static int think_core(brain_t *b, const char *input, const char *fn, brain_resul
 	*answer = c.answer;
 	*answer_len = c.answer_len;
 	return BRAIN_OK;
+}
+
+static int think_core(brain_t *b, const char *input, const char *fn, brain_results **memories,
+                      char **answer, size_t *answer_len)
+{
+	brain_mem_scope outer = brain__enter(b);
+	int rc = think_in(b, input, fn, memories, answer, answer_len);
+	brain__mem_leave(outer);
+	return rc;
 }
 
 BRAIN_EXPORT int brain_think(brain_t *b, const char *input, char *output, size_t output_size)
@@ -375,8 +402,10 @@ BRAIN_EXPORT int brain_think_ex(brain_t *b, const char *input, brain_results **o
 	char *answer = NULL;
 	size_t len = 0;
 	rc = think_core(b, input, "think_ex", &mem, &answer, &len);
+	brain_mem_scope outer = brain__enter(b);
 	if (rc == BRAIN_OK)
 		rc = brain__results_with_answer(mem, answer, len, out);
+	brain__mem_leave(outer);
 	brain__free(answer);
 	brain_results_free(mem);
 	return brain__err_prefix(rc, "think_ex");
@@ -392,6 +421,7 @@ BRAIN_EXPORT int brain_get(brain_t *b, brain_id id, brain_results **out)
 	int rc = check_brain(b, "get");
 	if (rc)
 		return rc;
+	brain_mem_scope outer = brain__enter(b);
 	brain__rdlock(b);
 	brain_msg_lookup m = {.id = id};
 	rc = brain__call_LOOKUP(&b->spine, &m);
@@ -400,6 +430,7 @@ BRAIN_EXPORT int brain_get(brain_t *b, brain_id id, brain_results **out)
 		rc = brain__results_make(&m.hit, 1, NULL, 0, out);
 	}
 	brain__unlock(b);
+	brain__mem_leave(outer);
 	return brain__err_prefix(rc, "get");
 }
 

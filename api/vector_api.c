@@ -17,7 +17,9 @@
 static int prepared_copy(const brain_t *b, const float *vector, const char *what, float **out)
 {
 	uint32_t dims = b->env.opts.dimensions;
+	brain_mem_scope outer = brain__enter(b);
 	*out = brain__malloc_array(dims, sizeof **out);
+	brain__mem_leave(outer);
 	if (!*out)
 		return brain__oom(dims * sizeof **out, what);
 	int rc = brain__vector_prepare(vector, dims, b->env.opts.metric, *out, what);
@@ -102,8 +104,8 @@ static int by_id(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
-static int search_common(brain_t *b, const float *query, size_t k, const narrowing *nw,
-                         uint64_t *ids, float *distances, size_t *found, const char *fn)
+static int search_in(brain_t *b, const float *query, size_t k, const narrowing *nw,
+                     uint64_t *ids, float *distances, size_t *found, const char *fn)
 {
 	if (found)
 		*found = 0;
@@ -169,6 +171,15 @@ static int search_common(brain_t *b, const float *query, size_t k, const narrowi
 	return brain__err_prefix(rc, fn);
 }
 
+static int search_common(brain_t *b, const float *query, size_t k, const narrowing *nw,
+                         uint64_t *ids, float *distances, size_t *found, const char *fn)
+{
+	brain_mem_scope outer = brain__enter(b);
+	int rc = search_in(b, query, k, nw, ids, distances, found, fn);
+	brain__mem_leave(outer);
+	return rc;
+}
+
 BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids,
                               float *distances, size_t *found)
 {
@@ -196,7 +207,9 @@ BRAIN_EXPORT int brain_search_ids(brain_t *b, const float *query, size_t k,
 		*found = 0;
 	if (!allowed && n_allowed)
 		return brain__err(BRAIN_ENULL, "search_ids: allowed is NULL");
+	brain_mem_scope outer = brain__enter(b);
 	uint64_t *sorted = brain__malloc_array(BRAIN_MAX(n_allowed, (size_t)1), sizeof *sorted);
+	brain__mem_leave(outer);
 	if (!sorted)
 		return brain__oom(n_allowed * sizeof *sorted, "search_ids: allowed set");
 	if (n_allowed)

@@ -59,6 +59,51 @@ void *brain__malloc_array(size_t count, size_t size);
 /* Duplicate len bytes and add a NUL; NULL on failure. */
 char *brain__strndup(const char *s, size_t len);
 
+/* ---- allocation per brain ---------------------------------------------- */
+
+/* Every allocation carries a 16-byte header naming the account it is
+ * counted against (NULL: none) and its size, so that whichever thread
+ * frees it takes it off the right account. An account is a brain's: the
+ * engine makes one per brain, and the code that works for a brain enters
+ * its scope (the Spine around every message, the engine around its own
+ * work, threads a brain starts at their start). */
+enum brain_mem_category {
+	BRAIN_MEM_ENGINE = 0,  /* the handle, the api's and the engine's own work */
+	BRAIN_MEM_ORGAN0 = 1,  /* + organ id (spine/spine.h): each organ's state */
+	BRAIN_MEM_INDEX = 12,  /* the index backend */
+	BRAIN_MEM_RESULTS = 13, /* results objects handed to the caller */
+	BRAIN_MEM__COUNT = 14
+};
+
+typedef struct brain_mem brain_mem;
+
+/* A new account (NULL on out of memory); its owner releases it once, and
+ * it is freed when the last allocation counted against it is. */
+brain_mem *brain__mem_new(void);
+void brain__mem_release(brain_mem *m);
+
+/* Bytes alive per category, their total and its peak. */
+typedef struct brain_mem_usage {
+	uint64_t bytes[BRAIN_MEM__COUNT];
+	uint64_t total;
+	uint64_t peak;
+	uint64_t allocations;
+} brain_mem_usage;
+void brain__mem_usage(const brain_mem *m, brain_mem_usage *out);
+
+/* The calling thread's scope: the account and category its allocations
+ * are counted against. enter returns the scope it replaced, for leave. */
+typedef struct brain_mem_scope {
+	brain_mem *mem;
+	int category;
+} brain_mem_scope;
+brain_mem_scope brain__mem_enter(brain_mem *m, int category);
+void brain__mem_leave(brain_mem_scope previous);
+brain_mem_scope brain__mem_current(void);
+/* Allocations made outside every brain's scope since the process started
+ * (tests check that a brain at work makes none). */
+uint64_t brain__mem_unscoped(void);
+
 /* Objects that must not outlive the allocator (brains, results): counted so
  * that brain_set_allocator() can refuse to switch while any exist. A brain
  * is counted before its first allocation (inc takes the allocator lock);

@@ -38,7 +38,10 @@ int brain__results_make(const brain_hit *hits, size_t n, const char *answer, siz
 		ok = brain__add_ok(bytes, answer_len + 1, &bytes);
 	if (!ok)
 		return brain__err(BRAIN_ENOMEM, "results: size overflows");
+	/* counted against the brain whose call made it, as results */
+	brain_mem_scope outer = brain__mem_enter(brain__mem_current().mem, BRAIN_MEM_RESULTS);
 	brain_results *r = brain__malloc(bytes);
+	brain__mem_leave(outer);
 	if (!r)
 		return brain__oom(bytes, "results");
 	r->count = n;

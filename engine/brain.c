@@ -101,7 +101,9 @@ static void release(brain_t *b)
 	brain__spine_fini(&b->spine);
 	brain__disk_release(b);
 	pthread_rwlock_destroy(&b->lock);
+	brain_mem *mem = b->mem;
 	brain__free(b);
+	brain__mem_release(mem); /* freed with the last block counted against it */
 	brain__objects_dec();
 }
 
@@ -116,11 +118,16 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 	if (rc)
 		return rc;
 	brain__objects_inc(); /* before the first allocation: see base/alloc.c */
-	brain_t *b = brain__calloc(1, sizeof *b);
+	brain_mem *mem = brain__mem_new();
+	brain_mem_scope outer = brain__mem_enter(mem, BRAIN_MEM_ENGINE);
+	brain_t *b = mem ? brain__calloc(1, sizeof *b) : NULL;
 	if (!b) {
+		brain__mem_leave(outer);
+		brain__mem_release(mem);
 		brain__objects_dec();
 		return brain__oom(sizeof *b, "brain");
 	}
+	b->mem = mem;
 	b->env.opts = resolved;
 	brain__params_defaults(&b->env);
 
@@ -132,7 +139,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 	pthread_rwlock_init(&b->lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
 
-	brain__spine_init(&b->spine, &b->env);
+	brain__spine_init(&b->spine, &b->env, mem);
 	rc = choose_index(&b->env);
 	if (rc == BRAIN_OK && path) {
 		rc = open_disk(b, path, mode);
@@ -147,6 +154,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 		rc = brain__call_LUNGS_START(&b->spine, &st);
 		brain__unlock(b);
 	}
+	brain__mem_leave(outer);
 	if (rc) {
 		release(b);
 		return path ? brain__err_prefix(rc, "open") : rc;
@@ -167,7 +175,9 @@ BRAIN_EXPORT int brain_close(brain_t *b)
 {
 	if (!b)
 		return BRAIN_OK;
+	brain_mem_scope outer = brain__enter(b);
 	int rc = brain__disk_close(b);
+	brain__mem_leave(outer);
 	release(b);
 	return rc;
 }

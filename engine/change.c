@@ -425,6 +425,7 @@ int brain__change_make(brain_t *b, brain_change *c)
 	change_work w;
 	memset(&w, 0, sizeof w);
 	uint64_t lsn = 0;
+	brain_mem_scope outer = brain__enter(b);
 	brain__wrlock(b);
 	int rc = k->prepare ? k->prepare(b, c, &w) : BRAIN_OK;
 	if (rc == BRAIN_OK && k->log_first) {
@@ -445,6 +446,7 @@ int brain__change_make(brain_t *b, brain_change *c)
 	}
 	brain__unlock(b);
 	work_free(&w);
+	brain__mem_leave(outer);
 	if (rc == BRAIN_OK)
 		rc = brain__commit(b, lsn);
 	return rc;

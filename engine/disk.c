@@ -139,6 +139,7 @@ static int file_sink_write(void *payload, const void *data, size_t len)
 int brain__write_image(brain_t *b, brain_sink sink, uint64_t generation, uint64_t lsn,
                        uint64_t *size, uint32_t *crc)
 {
+	brain_mem_scope outer = brain__enter(b);
 	brain_image_writer w;
 	brain_identity id = brain__identity_of(b);
 	int rc = brain__imgw_begin(&w, sink, &id, generation, lsn);
@@ -147,6 +148,7 @@ int brain__write_image(brain_t *b, brain_sink sink, uint64_t generation, uint64_
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_finish(&w, size, crc);
 	brain__imgw_free(&w);
+	brain__mem_leave(outer);
 	return rc;
 }
 
@@ -171,7 +173,7 @@ int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
 
 /* ---- checkpoints ------------------------------------------------------- */
 
-int brain__checkpoint_locked(brain_t *b)
+static int checkpoint_locked(brain_t *b)
 {
 	if (!b->disk.dir)
 		return BRAIN_OK;
@@ -212,6 +214,14 @@ int brain__checkpoint_locked(brain_t *b)
 	}
 	remove_leftovers(b, old, gen, false);
 	return BRAIN_OK;
+}
+
+int brain__checkpoint_locked(brain_t *b)
+{
+	brain_mem_scope outer = brain__enter(b);
+	int rc = checkpoint_locked(b);
+	brain__mem_leave(outer);
+	return rc;
 }
 
 BRAIN_EXPORT int brain_checkpoint(brain_t *b)

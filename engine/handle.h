@@ -35,9 +35,17 @@ typedef struct brain_disk {
 struct brain {
 	brain_env env;
 	brain_spine spine;
+	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	pthread_rwlock_t lock;
 	brain_disk disk;
 };
+
+/* Count what the calling thread allocates against brain b (NULL: nothing)
+ * until brain__mem_leave(the scope returned). */
+static inline brain_mem_scope brain__enter(const brain_t *b)
+{
+	return brain__mem_enter(b ? b->mem : NULL, BRAIN_MEM_ENGINE);
+}
 
 /* The brain lock. Debug and sanitizer builds (BRAIN_CHECK_LOCKS) note
  * what the thread holds, and the Spine checks every message's lock column

@@ -133,6 +133,71 @@ static inline int index_ready(const hippocampus *h)
 	                : BRAIN_OK;
 }
 
+/* The index's calls that may allocate, counted as the index's bytes
+ * (base/alloc.c) rather than the Hippocampus's own. */
+static inline brain_mem_scope ix_enter(void)
+{
+	return brain__mem_enter(brain__mem_current().mem, BRAIN_MEM_INDEX);
+}
+
+static int ix_open(hippocampus *h, const brain_index_config *cfg)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->open(cfg, &h->index);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_load(hippocampus *h, const brain_index_config *cfg, void *data, size_t len)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->load(cfg, data, len, &h->index);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_reserve(hippocampus *h, uint32_t slots)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->reserve(h->index, slots);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_add(hippocampus *h, uint32_t slot, const float *vector)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->add(h->index, slot, vector);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_add_batch(hippocampus *h, const uint32_t *slots, const float *rows, size_t n)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = brain__index_add_batch(h->vt)(h->index, slots, rows, n);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_remove(hippocampus *h, uint32_t slot)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->remove(h->index, slot);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_search(const hippocampus *h, const float *query, size_t k,
+                     const brain_index_filter *filter, uint32_t *slots, float *distances,
+                     size_t *found)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->search(h->index, query, k, filter, slots, distances, found);
+	brain__mem_leave(p);
+	return rc;
+}
+
 static int64_t env_param(void *payload, int param)
 {
 	return brain__param_number(payload, param);
@@ -173,7 +238,7 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 		rc = load(h, args->image);
 	} else if (rc == BRAIN_OK) {
 		brain_index_config cfg = index_config(h);
-		rc = h->vt->open(&cfg, &h->index);
+		rc = ix_open(h, &cfg);
 	}
 	if (rc) {
 		/* Records adopted from an image hold no heap texts, and a record
@@ -234,7 +299,7 @@ static int reserve(hippocampus *h, size_t more)
 	if (rc == BRAIN_OK)
 		rc = index_ready(h);
 	if (rc == BRAIN_OK)
-		rc = h->vt->reserve(h->index, (uint32_t)slots);
+		rc = ix_reserve(h, (uint32_t)slots);
 	return rc;
 }
 
@@ -289,7 +354,7 @@ static int on_STORE(hippocampus *h, brain_msg_store *m)
 			return brain__oom(m->len + 1, "memory text");
 	}
 	uint32_t slot = take_slot(h);
-	rc = h->vt->add(h->index, slot, m->vector);
+	rc = ix_add(h, slot, m->vector);
 	if (rc) {
 		/* give the slot back as it was */
 		if (slot + 1 == h->next_slot)
@@ -324,7 +389,7 @@ static int store_batch_at_once(hippocampus *h, const brain_msg_store_batch *m, i
 		                      rows + i * dims, "row"); /* checked: cannot fail */
 		slots[i] = take_slot(h);
 	}
-	int rc = brain__index_add_batch(h->vt)(h->index, slots, rows, n);
+	int rc = ix_add_batch(h, slots, rows, n);
 	if (rc) {
 		/* give the slots back in the reverse order they were taken */
 		for (size_t i = n; i-- > 0;) {
@@ -394,7 +459,7 @@ static int on_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		brain__vector_prepare(m->vectors + i * dims, dims, metric, row, "row");
 		uint32_t slot = take_slot(h);
-		rc = h->vt->add(h->index, slot, row);
+		rc = ix_add(h, slot, row);
 		if (rc) {
 			if (slot + 1 == h->next_slot)
 				h->next_slot--;
@@ -403,7 +468,7 @@ static int on_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 			for (size_t j = 0; j < i; j++) {
 				uint32_t s;
 				brain__map_get(&h->ids, m->ids[j], &s);
-				h->vt->remove(h->index, s);
+				ix_remove(h, s);
 				brain__map_remove(&h->ids, m->ids[j]);
 				memset(rec(h, s), 0, sizeof(record));
 				h->free[h->nfree++] = s;
@@ -451,7 +516,7 @@ static int on_FORGET(hippocampus *h, brain_msg_forget *m)
 		return rc ? index_lost(m->id, slot, rc) : BRAIN_OK;
 	}
 	if (rc == BRAIN_OK)
-		rc = h->vt->remove(h->index, slot);
+		rc = ix_remove(h, slot);
 	if (rc)
 		return index_lost(m->id, slot, rc);
 	record *r = rec(h, slot);
@@ -563,7 +628,7 @@ static int on_SEARCH(hippocampus *h, brain_msg_search *m)
 		m->found = 0;
 		int rc = index_ready(h);
 		return rc ? rc
-		          : h->vt->search(h->index, m->query, m->k, &f, m->slots, m->distances,
+		          : ix_search(h, m->query, m->k, &f, m->slots, m->distances,
 		                          &m->found);
 	}
 	brain_index_filter filter = {has_text, h};
@@ -571,7 +636,7 @@ static int on_SEARCH(hippocampus *h, brain_msg_search *m)
 	int rc = index_ready(h);
 	if (rc)
 		return rc;
-	return h->vt->search(h->index, m->query, m->k, m->text_only ? &filter : NULL, m->slots,
+	return ix_search(h, m->query, m->k, m->text_only ? &filter : NULL, m->slots,
 	                     m->distances, &m->found);
 }
 
@@ -619,11 +684,11 @@ static int on_UPDATE(hippocampus *h, brain_msg_update *m)
 	if (rc == BRAIN_OK)
 		rc = h->vt->get(h->index, slot, m->old);
 	if (rc == BRAIN_OK)
-		rc = h->vt->remove(h->index, slot);
+		rc = ix_remove(h, slot);
 	if (rc)
 		return index_lost(m->id, slot, rc);
-	rc = h->vt->add(h->index, slot, m->vector);
-	if (rc && h->vt->add(h->index, slot, m->old) != BRAIN_OK)
+	rc = ix_add(h, slot, m->vector);
+	if (rc && ix_add(h, slot, m->old) != BRAIN_OK)
 		return brain__err(BRAIN_EINTERNAL, "update: memory %llu lost its vector: the index "
 		                  "refused the new one and then the old one",
 		                  (unsigned long long)m->id);
@@ -905,7 +970,7 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta)
 			return bad(img, "the index was saved by a backend that can save, this one cannot");
 		if (!brain__image_section(img, BRAIN_SECTION_INDEX, &data, &len))
 			return bad(img, "the index section is missing");
-		int rc = h->vt->load(&cfg, data, len, &h->index);
+		int rc = ix_load(h, &cfg, data, len);
 		if (rc == BRAIN_OK)
 			return BRAIN_OK;
 		/* The backend read bytes not yet verified: if they fail their
@@ -919,9 +984,9 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta)
 	}
 	int rc = eager(img, BRAIN_SECTION_VECTORS, &data, &len);
 	if (rc == BRAIN_OK)
-		rc = h->vt->open(&cfg, &h->index);
+		rc = ix_open(h, &cfg);
 	if (rc == BRAIN_OK)
-		rc = h->vt->reserve(h->index, h->next_slot);
+		rc = ix_reserve(h, h->next_slot);
 	size_t row = sizeof(uint32_t) * 2 + (size_t)h->dims * sizeof(float);
 	if (rc == BRAIN_OK && len != (size_t)meta->count * row)
 		return bad(img, "the vectors section does not hold one vector per memory");
@@ -933,7 +998,7 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta)
 			return bad(img, "a vector belongs to no memory");
 		/* p + 8 is 4-byte aligned: sections start page aligned, rows are
 		 * whole floats */
-		rc = h->vt->add(h->index, slot, (const float *)(const void *)(p + 8));
+		rc = ix_add(h, slot, (const float *)(const void *)(p + 8));
 	}
 	return rc;
 }

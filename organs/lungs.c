@@ -30,16 +30,17 @@ typedef struct lungs {
 	bool running;
 	bool stop;
 	uint64_t checkpoint_bytes;
+	brain_mem *mem; /* the brain's account, for the thread's allocations */
 } lungs;
 
 static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
                   void **state)
 {
-	(void)spine;
 	lungs *l = brain__calloc(1, sizeof *l);
 	if (!l)
 		return brain__oom(sizeof *l, "lungs");
 	l->env = env;
+	l->mem = spine->mem;
 	if (env->storage.dir && args->open_log) {
 		brain_identity id;
 		brain__identity_make(&id, env->opts.dimensions, env->opts.metric, env->opts.embedder,
@@ -113,6 +114,7 @@ static void *breathe(void *arg)
 {
 	lungs *l = arg;
 	const brain_env *env = l->env;
+	brain__mem_enter(l->mem, BRAIN_MEM_ORGAN0 + BRAIN_ORGAN_LUNGS); /* the thread's own */
 	int64_t last_sync = brain__now_ms();
 	for (;;) {
 		/* the log's size is looked at every 100 ms at least, so a

@@ -73,10 +73,11 @@ typedef struct posted {
 	_Alignas(16) unsigned char payload[BRAIN_POST_MAX];
 } posted;
 
-void brain__spine_init(brain_spine *s, const brain_env *env)
+void brain__spine_init(brain_spine *s, const brain_env *env, brain_mem *mem)
 {
 	memset(s, 0, sizeof *s);
 	s->env = env;
+	s->mem = mem;
 }
 
 int brain__spine_attach(brain_spine *s, const brain_organ *o, const brain_organ_args *args)
@@ -91,7 +92,9 @@ int brain__spine_attach(brain_spine *s, const brain_organ *o, const brain_organ_
 			                  o->name, brain__msg_name[t]);
 	static const brain_organ_args none = {NULL, false};
 	void *state = NULL;
+	brain_mem_scope outer = brain__mem_enter(s->mem, BRAIN_MEM_ORGAN0 + (int)o->id);
 	int rc = o->create(s->env, s, args ? args : &none, &state);
+	brain__mem_leave(outer);
 	if (rc)
 		return rc;
 	const brain_organ *old = s->organs[o->id].organ;

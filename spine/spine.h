@@ -139,6 +139,9 @@ typedef struct brain_organ {
 
 struct brain_spine {
 	const brain_env *env;
+	/* The brain's account (base/alloc.c): every message runs in its scope,
+	 * counted as the owning organ's bytes. NULL: not counted. */
+	brain_mem *mem;
 	struct {
 		const brain_organ *organ;
 		void *state;
@@ -147,8 +150,11 @@ struct brain_spine {
 	bool queue_ready;
 };
 
-/* Initialise an empty spine (no organs). */
-void brain__spine_init(brain_spine *s, const brain_env *env);
+/* Initialise an empty spine (no organs) counting against account mem. */
+void brain__spine_init(brain_spine *s, const brain_env *env, brain_mem *mem);
+
+_Static_assert(BRAIN_MEM_ORGAN0 + BRAIN_ORGAN__COUNT <= BRAIN_MEM_INDEX,
+               "base/base.h: a memory category for each organ");
 
 /* Create organ `o`'s state and attach it in its slot, destroying the organ
  * that was there. Returns the organ's create() result, or BRAIN_EINTERNAL
@@ -202,7 +208,10 @@ static inline int brain__spine_call(brain_spine *s, brain_msg_type type, void *m
 	BRAIN__LOCK_CHECK(s, type);
 	if (BRAIN_UNLIKELY(!o || !o->handlers[type]))
 		return brain__spine_missing(s, type);
-	return o->handlers[type](s->organs[owner].state, msg);
+	brain_mem_scope outer = brain__mem_enter(s->mem, BRAIN_MEM_ORGAN0 + (int)owner);
+	int rc = o->handlers[type](s->organs[owner].state, msg);
+	brain__mem_leave(outer);
+	return rc;
 }
 
 /* Typed wrappers, one per message: brain__call_EMBED(spine, &msg). The
@@ -214,7 +223,11 @@ static inline int brain__spine_call(brain_spine *s, brain_msg_type type, void *m
 		BRAIN__LOCK_CHECK(s, BRAIN_MSG_##name);                                 \
 		if (BRAIN_UNLIKELY(!o || !o->handlers[BRAIN_MSG_##name]))               \
 			return brain__spine_missing(s, BRAIN_MSG_##name);                   \
-		return o->handlers[BRAIN_MSG_##name](s->organs[BRAIN_ORGAN_##owner].state, msg); \
+		brain_mem_scope outer =                                                 \
+			brain__mem_enter(s->mem, BRAIN_MEM_ORGAN0 + BRAIN_ORGAN_##owner);   \
+		int rc = o->handlers[BRAIN_MSG_##name](s->organs[BRAIN_ORGAN_##owner].state, msg); \
+		brain__mem_leave(outer);                                                \
+		return rc;                                                              \
 	}
 BRAIN_MESSAGE_LIST(BRAIN__CALL_FN)
 #undef BRAIN__CALL_FN

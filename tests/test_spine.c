@@ -128,7 +128,7 @@ static void test_spine__message_table(void **state)
 	brain_env env;
 	memset(&env, 0, sizeof env);
 	brain_spine s;
-	brain__spine_init(&s, &env);
+	brain__spine_init(&s, &env, NULL);
 	brain_msg_status st = {0};
 	assert_int_equal(brain__call_STATUS(&s, &st), BRAIN_EINTERNAL);
 	brain__spine_fini(&s);
@@ -272,7 +272,7 @@ static void test_spine__attach_checks_the_owner_column(void **state)
 	brain_env env;
 	memset(&env, 0, sizeof env);
 	brain_spine s;
-	brain__spine_init(&s, &env);
+	brain__spine_init(&s, &env, NULL);
 	assert_int_equal(brain__spine_attach(&s, &g_wrong, NULL), BRAIN_EINTERNAL);
 	assert_non_null(strstr(brain_errmsg(), "FORGET"));
 	assert_null(s.organs[BRAIN_ORGAN_THALAMUS].organ);
@@ -288,7 +288,7 @@ static void test_spine__post_and_drain(void **state)
 	brain_env env;
 	memset(&env, 0, sizeof env);
 	brain_spine s;
-	brain__spine_init(&s, &env);
+	brain__spine_init(&s, &env, NULL);
 	assert_int_equal(brain__spine_attach(&s, &g_recorder, NULL), 0);
 	brain_msg_forget f = {7, false, false};
 	assert_int_equal(brain__spine_post(&s, BRAIN_MSG_FORGET, &f, sizeof f, 0), BRAIN_ESTATE);

@@ -147,7 +147,7 @@ int brain_check(const char *path, const brain_options *opts, brain_check_report 
 int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
 
 /** Current version of brain_stats. */
-#define BRAIN_STATS_VERSION 1
+#define BRAIN_STATS_VERSION 2
 
 /** Counters of a brain, from brain_get_stats(). */
 typedef struct brain_stats {
@@ -167,17 +167,32 @@ typedef struct brain_stats {
 	uint64_t checkpoint_bytes;/**< size of the checkpoint image */
 	uint64_t wal_bytes;       /**< size of the log's records */
 	uint64_t checkpoints;     /**< checkpoints written since open */
+
+	/* ---- version 2: the heap the brain holds, counted through the
+	 *      allocator hook (brain_set_allocator), by structure ---- */
+
+	uint64_t heap_bytes;       /**< every allocation of this brain alive now */
+	uint64_t heap_peak_bytes;  /**< the most heap_bytes has been since open */
+	uint64_t heap_records_bytes;  /**< memories: records, id map, texts */
+	uint64_t heap_index_bytes;    /**< the index backend (mapped bytes: index_bytes) */
+	uint64_t heap_embedder_bytes; /**< the Cortex: word statistics, working memory */
+	uint64_t heap_log_bytes;      /**< the write-ahead log's buffers */
+	uint64_t heap_results_bytes;  /**< results objects not yet freed (they count
+	                                   until brain_results_free, even after close) */
+	uint64_t heap_other_bytes;    /**< the rest: the handle, checkpoints being
+	                                   written, calls in flight */
 } brain_stats;
 
-/** Fill a stats struct with zeros and its version. Returns 0, BRAIN_ENULL
- *  or BRAIN_EVERSION.
+/** Fill a stats struct with zeros and its version (1 or 2; a version-1
+ *  struct ends before heap_bytes). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe (touches only *stats).
  */
 int brain_stats_init(brain_stats *stats, unsigned int version);
 
 /**
  * Read the brain's counters into *stats (initialised with
- * brain_stats_init()). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
+ * brain_stats_init(), version 1 or 2; only that version's fields are
+ * written). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe.
  */
 int brain_get_stats(brain_t *b, brain_stats *stats);

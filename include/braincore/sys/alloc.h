@@ -5,6 +5,9 @@
  * replace (a pool, accounting, a test that fails the Nth allocation). The
  * only exception is the array returned by brain_recall(), which the seed API
  * promises can be released with free(), and is therefore made by malloc().
+ * Each block the library asks for is 16 bytes longer than what it uses: a
+ * header that counts the block against the brain that made it
+ * (brain_get_stats(), the heap_* fields).
  */
 #ifndef BRAINCORE_SYS_ALLOC_H
 #define BRAINCORE_SYS_ALLOC_H
