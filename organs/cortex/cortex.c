@@ -1,5 +1,5 @@
 /*
- * organs/cortex.c - embedding, composing answers, working memory.
+ * organs/cortex/cortex.c - embedding, composing answers, working memory.
  *
  * Built-in embedder. A text is analysed by the Pancreas into normalised
  * words and character n-grams. Its features are the words, the pairs of
