@@ -1,9 +1,10 @@
 /*
  * organs/organs.h - the organs, for the engine that attaches them. One
- * object per entry of BRAIN_ORGAN_LIST (spine/spine.h), in its file:
+ * object per entry of BRAIN_ORGAN_LIST (spine/spine.h), in its file or
+ * folder:
  *
  *   Pancreas     organs/pancreas.c     text checks, normalisation, analysis
- *   Cortex       organs/cortex.c       embedding, IDF statistics, think
+ *   Cortex       organs/cortex/        embedding, IDF statistics, think
  *   Hippocampus  organs/hippocampus.c  ids, records, the index backend
  *   Thalamus     organs/thalamus.c     plans and ranks every recall and search
  *   Lungs        organs/lungs.c        the write-ahead log, group commit

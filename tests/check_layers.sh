@@ -31,11 +31,19 @@ below() {
 	echo "$out"
 }
 
+# A layer's sources, its subfolders' too (an organ may be a small folder,
+# organs/<organ>/), in a stable order.
+sources() { find "$1" -type f \( -name '*.c' -o -name '*.h' \) | sort; }
+
 for layer in $layers; do
 	allowed=$(below "$layer")
-	for f in "$layer"/*.c "$layer"/*.h; do
-		[ -e "$f" ] || continue
-		organ=$(basename "$f" | sed -E 's/\.(c|h)$//; s/_.*//')
+	for f in $(sources "$layer"); do
+		# the organ a file belongs to: its folder below organs/, else its
+		# name up to the first '_' (organs/pancreas_tables.h: pancreas)
+		case $f in
+		organs/*/*) organ=${f#organs/}; organ=${organ%%/*} ;;
+		*) organ=$(basename "$f" | sed -E 's/\.(c|h)$//; s/_.*//') ;;
+		esac
 		for i in $(includes "$f"); do
 			case $i in braincore.h|braincore/*) continue ;; esac
 			top=${i%%/*}
@@ -47,7 +55,7 @@ for layer in $layers; do
 			fi
 			if [ "$layer" = organs ] && [ "$top" = organs ]; then
 				case $i in
-				organs/"$organ".h|organs/"$organ"_*.h) ;;
+				organs/"$organ".h|organs/"$organ"_*.h|organs/"$organ"/*.h) ;;
 				*) fail "$f includes $i (organs talk through the Spine, never each other's headers)";;
 				esac
 			fi
@@ -76,17 +84,22 @@ done
 if [ -n "$build" ] && command -v nm > /dev/null; then
 	defs=$(mktemp)
 	trap 'rm -f "$defs"' EXIT
+	# a layer's object files; their paths mirror the sources', subfolders
+	# included (CMakeFiles/braincore_organs.dir/organs/cortex/embed.c.o)
+	objects() {
+		d="$build"/CMakeFiles/braincore_"$1".dir/"$1"
+		[ -d "$d" ] && find "$d" -type f -name '*.o' | sort
+		return 0
+	}
 	for layer in $layers; do
-		for o in "$build"/CMakeFiles/braincore_"$layer".dir/"$layer"/*.o; do
-			[ -e "$o" ] || continue
+		for o in $(objects "$layer"); do
 			nm --defined-only "$o" | awk -v l="$layer" '$2 ~ /[TDBR]/ {print $3, l}'
 		done
 	done | sort -u > "$defs"
 	rank() { n=0; for l in $layers; do [ "$l" = "$1" ] && { echo $n; return; }; n=$((n + 1)); done; }
 	for layer in $layers; do
 		r=$(rank "$layer")
-		for o in "$build"/CMakeFiles/braincore_"$layer".dir/"$layer"/*.o; do
-			[ -e "$o" ] || continue
+		for o in $(objects "$layer"); do
 			for sym in $(nm --undefined-only "$o" | awk '{print $2}'); do
 				owner=$(awk -v s="$sym" '$1 == s {print $2; exit}' "$defs")
 				[ -n "$owner" ] || continue

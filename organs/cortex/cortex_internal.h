@@ -1,0 +1,70 @@
+/*
+ * organs/cortex/cortex_internal.h - what the Cortex's three files share:
+ * its state and the handlers of its messages.
+ *
+ *   cortex.c  the organ: its state's lifetime, its handler table, its
+ *             checkpoint section
+ *   embed.c   embedding: features, the built-in embedder, the document
+ *             frequencies (IDF), user embedders
+ *   think.c   thinking: a think's query, composing answers (built in or
+ *             the user's generator), working memory
+ *
+ * Included only by the files of organs/cortex/: other organs reach the
+ * Cortex through the Spine.
+ */
+#ifndef BRAIN_ORGANS_CORTEX_INTERNAL_H
+#define BRAIN_ORGANS_CORTEX_INTERNAL_H
+
+#include <pthread.h>
+
+#include "spine/spine.h"
+#include "base/hashmap.h"
+#include "storage/image.h"
+
+typedef struct exchange {
+	char *input;
+	char *answer;
+	float *vector; /* the query its answer was recalled with */
+} exchange;
+
+typedef struct cortex {
+	const brain_env *env;
+	brain_spine *spine;
+	uint32_t dims;
+
+	/* lock guards df, ndocs and the embedder choice */
+	pthread_rwlock_t lock;
+	brain_map df;
+	uint64_t ndocs;
+	brain_image *image; /* df's cells may live in it (a reference) */
+	brain_embed_fn user_fn;
+	void *user_payload;
+	uint64_t epoch;
+
+	pthread_mutex_t gen_lock;
+	brain_generate_fn gen_fn;
+	void *gen_payload;
+
+	pthread_mutex_t wm_lock;
+	exchange *wm;       /* ring of wm_cap exchanges, newest at wm_head - 1 */
+	size_t wm_head;
+	size_t wm_count;
+	size_t wm_cap;
+} cortex;
+
+/* The handlers of the Cortex's messages, declared from its part of the
+ * message list (spine/messages.h): brain__cortex_<NAME>(c, &msg) for each.
+ * EMBED, EMBED_EPOCH, LEARN and SET_EMBEDDER are in embed.c; SET_GENERATOR,
+ * THINK_QUERY, COMPOSE and WORKING_ADD in think.c. cortex.c makes the
+ * organ's handler table of them; a message added to the list without its
+ * handler does not link. */
+#define BRAIN__CORTEX_HANDLER(name, owner, type, lock)                          \
+	int brain__cortex_##name(cortex *c, type *m);
+BRAIN_MESSAGES_CORTEX(BRAIN__CORTEX_HANDLER, CORTEX)
+#undef BRAIN__CORTEX_HANDLER
+
+/* Free the exchanges of working memory and its ring (think.c), when the
+ * organ is destroyed. */
+void brain__cortex_working_free(cortex *c);
+
+#endif /* BRAIN_ORGANS_CORTEX_INTERNAL_H */
