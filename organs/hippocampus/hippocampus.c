@@ -1,5 +1,5 @@
 /*
- * organs/hippocampus.c - the memory store.
+ * organs/hippocampus/hippocampus.c - the memory store.
  *
  * Every memory lives in a slot: a record (id, text, importance, times) in a
  * row table, and its vector in the index backend under the same slot
