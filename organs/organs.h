@@ -5,7 +5,7 @@
  *
  *   Pancreas     organs/pancreas.c     text checks, normalisation, analysis
  *   Cortex       organs/cortex/        embedding, IDF statistics, think
- *   Hippocampus  organs/hippocampus.c  ids, records, the index backend
+ *   Hippocampus  organs/hippocampus/   ids, records, the index backend
  *   Thalamus     organs/thalamus.c     plans and ranks every recall and search
  *   Lungs        organs/lungs.c        the write-ahead log, group commit
  *

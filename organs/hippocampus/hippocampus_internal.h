@@ -1,0 +1,130 @@
+/*
+ * organs/hippocampus/hippocampus_internal.h - what the Hippocampus's three
+ * files share: its state, the layout of a record, small accessors and the
+ * functions one file lends another.
+ *
+ *   hippocampus.c  the organ: its state's lifetime, its handler table
+ *   store.c        the store: ids, records, slots, texts and the index
+ *                  backend (every message of the Hippocampus)
+ *   image.c        the image: the checkpoint sections, saved and adopted
+ *                  in place, and their checks
+ *
+ * Included only by the files of organs/hippocampus/: other organs reach
+ * the Hippocampus through the Spine.
+ */
+#ifndef BRAIN_ORGANS_HIPPOCAMPUS_INTERNAL_H
+#define BRAIN_ORGANS_HIPPOCAMPUS_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "spine/spine.h"
+#include "index/index.h"
+#include "base/hashmap.h"
+#include "storage/image.h"
+#include "storage/rows.h"
+
+enum record_flag {
+	RECORD_LIVE = 1u << 0,      /* the slot holds a memory */
+	RECORD_HAS_TEXT = 1u << 1,  /* it has a text */
+	RECORD_TEXT_HEAP = 1u << 2  /* `text` is a heap pointer, not an offset
+	                               into the image's texts */
+};
+#define RECORD_FLAGS_KNOWN (RECORD_LIVE | RECORD_HAS_TEXT | RECORD_TEXT_HEAP)
+
+/* A record is saved as it is in memory (48 bytes, little-endian), with
+ * `text` an offset into the texts section. */
+typedef struct record {
+	brain_id id;
+	uint64_t text; /* see RECORD_TEXT_HEAP */
+	_Atomic int64_t accessed_ms;
+	int64_t created_ms;
+	uint32_t text_len;
+	float importance;
+	uint32_t flags;
+	uint32_t reserved;
+} record;
+_Static_assert(sizeof(record) == 48, "record layout is saved in images");
+
+/* Records per chunk of the row table: small, so that a brain of a few
+ * memories stays small. */
+#define RECORD_CHUNK_LOG2 8
+
+typedef struct hippocampus {
+	const brain_env *env;
+	uint32_t dims;
+	const brain_index_vtable *vt;
+	brain_index *index;
+	brain_rows records;  /* slot -> record */
+	brain_map ids;       /* id -> slot */
+	uint32_t *free;      /* stack of free slots below next_slot */
+	size_t nfree;
+	size_t free_cap;
+	uint32_t next_slot;  /* slots [0, next_slot) have been used */
+	uint32_t max_slots;
+	brain_id next_id;    /* next id to assign */
+	_Atomic uint64_t count;
+	_Atomic uint64_t text_count;
+	size_t text_bytes;
+	brain_image *image;  /* adopted from (a reference), or NULL */
+	const char *texts;   /* the image's texts section */
+	size_t texts_len;
+} hippocampus;
+
+static inline record *rec(const hippocampus *h, uint32_t slot)
+{
+	return brain__rows_at(&h->records, slot);
+}
+
+static inline bool is_live(const record *r)
+{
+	return r->flags & RECORD_LIVE;
+}
+
+static inline char *heap_text(const record *r)
+{
+	return (char *)(uintptr_t)r->text;
+}
+
+/* The index's bytes from the image are verified before their first use. */
+static inline int index_ready(const hippocampus *h)
+{
+	return h->image ? brain__image_verify(h->image, BRAIN_SECTION_INDEX, 0, SIZE_MAX)
+	                : BRAIN_OK;
+}
+
+/* ---- store.c ------------------------------------------------------------- */
+
+/* The handlers of the Hippocampus's messages, declared from its part of
+ * the message list (spine/messages.h): brain__hippocampus_<NAME>(h, &msg)
+ * for each, all in store.c. hippocampus.c makes the organ's handler table
+ * of them; a message added to the list without its handler does not
+ * link. */
+#define BRAIN__HIPPOCAMPUS_HANDLER(name, owner, type, lock)                     \
+	int brain__hippocampus_##name(hippocampus *h, type *m);
+BRAIN_MESSAGES_HIPPOCAMPUS(BRAIN__HIPPOCAMPUS_HANDLER, HIPPOCAMPUS)
+#undef BRAIN__HIPPOCAMPUS_HANDLER
+
+/* The text of a live record, or NULL (image.c's save writes them). */
+int brain__hippocampus_text_of(const hippocampus *h, const record *r, const char **out);
+
+/* The configuration the index backend is opened or loaded with. */
+brain_index_config brain__hippocampus_index_config(const hippocampus *h);
+
+/* The index backend's calls that create (open, load) and grow (reserve,
+ * add) the index, counted as the index's bytes (see store.c). */
+int brain__hippocampus_ix_open(hippocampus *h, const brain_index_config *cfg);
+int brain__hippocampus_ix_load(hippocampus *h, const brain_index_config *cfg, void *data,
+                               size_t len);
+int brain__hippocampus_ix_reserve(hippocampus *h, uint32_t slots);
+int brain__hippocampus_ix_add(hippocampus *h, uint32_t slot, const float *vector);
+
+/* ---- image.c ------------------------------------------------------------- */
+
+/* Write the store into a checkpoint image as its sections (the organ's
+ * save). */
+int brain__hippocampus_save(void *state, brain_image_writer *w);
+
+/* Adopt the memory store from a checkpoint image (create, for an image). */
+int brain__hippocampus_load(hippocampus *h, brain_image *img);
+
+#endif /* BRAIN_ORGANS_HIPPOCAMPUS_INTERNAL_H */

@@ -1,0 +1,338 @@
+/*
+ * organs/hippocampus/image.c - the memory store's checkpoint image: its
+ * sections saved (the organ's save) and adopted again when the brain
+ * opens (create, through brain__hippocampus_load), with their checks.
+ *
+ * Persistence: save() writes the records, their texts, the id map, the
+ * free slots and the index into a checkpoint image; create() adopts them
+ * from a mapped image in place (records, id map and index are used where
+ * they lie; only the free-slot stack is copied). Records, id map and free
+ * slots are verified against their checksums on open; texts and the index
+ * when first used, so a large brain opens without reading its vectors.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "organs/hippocampus/hippocampus_internal.h"
+
+/* Counters saved beside the records. */
+typedef struct hippo_meta {
+	uint32_t version;
+	uint32_t record_bytes;
+	uint32_t chunk_log2;
+	uint32_t dimensions;
+	uint64_t next_slot;
+	uint64_t next_id;
+	uint64_t count;
+	uint64_t text_count;
+	uint64_t text_bytes;
+	uint64_t nfree;
+	uint32_t index_saved; /* 1: INDEX section from the backend; 0: VECTORS */
+	uint32_t reserved;
+} hippo_meta;
+
+static int index_write(void *payload, const void *data, size_t len)
+{
+	return brain__imgw_write(payload, data, len);
+}
+
+int brain__hippocampus_save(void *state, brain_image_writer *w)
+{
+	hippocampus *h = state;
+	bool own = brain__index_persists(h->vt);
+	int rc = index_ready(h);
+	if (rc)
+		return rc;
+	hippo_meta meta = {1, sizeof(record), RECORD_CHUNK_LOG2, h->dims, h->next_slot,
+	                   h->next_id, atomic_load(&h->count), atomic_load(&h->text_count),
+	                   h->text_bytes, h->nfree, own ? 1u : 0u, 0};
+	rc = brain__imgw_section_begin(w, BRAIN_SECTION_HIPPO_META);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_write(w, &meta, sizeof meta);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	/* records, with texts as offsets in the order they are written next */
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_RECORDS);
+	uint64_t text_off = 0;
+	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+		const record *r = rec(h, s);
+		record d;
+		memset(&d, 0, sizeof d);
+		if (is_live(r)) {
+			d.id = r->id;
+			d.created_ms = r->created_ms;
+			atomic_init(&d.accessed_ms,
+			            atomic_load_explicit(&((record *)r)->accessed_ms, memory_order_relaxed));
+			d.text_len = r->text_len;
+			d.importance = r->importance;
+			d.flags = r->flags & (RECORD_LIVE | RECORD_HAS_TEXT);
+			if (r->flags & RECORD_HAS_TEXT) {
+				d.text = text_off;
+				text_off += (uint64_t)r->text_len + 1;
+			}
+		}
+		rc = brain__imgw_write(w, &d, sizeof d);
+	}
+	/* whole chunks, so that the records are adopted in place */
+	size_t per = (size_t)1 << RECORD_CHUNK_LOG2;
+	size_t padded = (h->next_slot + per - 1) / per * per;
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_zeros(w, (padded - h->next_slot) * sizeof(record));
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_TEXTS);
+	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+		const record *r = rec(h, s);
+		const char *t = NULL;
+		if (!is_live(r) || !(r->flags & RECORD_HAS_TEXT))
+			continue;
+		rc = brain__hippocampus_text_of(h, r, &t);
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_write(w, t, (size_t)r->text_len + 1);
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_IDMAP);
+	uint64_t map_head[2] = {h->ids.cells ? h->ids.mask + 1 : 0, h->ids.count};
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_write(w, map_head, sizeof map_head);
+	if (rc == BRAIN_OK && h->ids.cells)
+		rc = brain__imgw_write(w, h->ids.cells, (h->ids.mask + 1) * sizeof *h->ids.cells);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_FREE);
+	if (rc == BRAIN_OK && h->nfree)
+		rc = brain__imgw_write(w, h->free, h->nfree * sizeof *h->free);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+
+	if (rc == BRAIN_OK && own) {
+		brain_index_writer iw = {index_write, w};
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_INDEX);
+		if (rc == BRAIN_OK)
+			rc = h->vt->save(h->index, &iw);
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_section_end(w);
+	} else if (rc == BRAIN_OK) {
+		/* A backend that cannot save: slot and vector of each memory. */
+		float *v = brain__malloc_array(h->dims, sizeof *v);
+		if (!v)
+			return brain__oom(h->dims * sizeof *v, "checkpoint vector");
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_VECTORS);
+		for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+			if (!is_live(rec(h, s)))
+				continue;
+			uint32_t head[2] = {s, 0};
+			rc = h->vt->get(h->index, s, v);
+			if (rc == BRAIN_OK)
+				rc = brain__imgw_write(w, head, sizeof head);
+			if (rc == BRAIN_OK)
+				rc = brain__imgw_write(w, v, h->dims * sizeof *v);
+		}
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_section_end(w);
+		brain__free(v);
+	}
+	return rc;
+}
+
+static int bad(const brain_image *img, const char *what)
+{
+	return brain__err(BRAIN_ECORRUPT, "%s: memory store: %s", brain__image_name(img), what);
+}
+
+/* Section `kind`, verified whole now. */
+static int eager(brain_image *img, uint32_t kind, void **data, size_t *len)
+{
+	if (!brain__image_section(img, kind, data, len))
+		return brain__err(BRAIN_ECORRUPT, "%s: section %u of the memory store is missing",
+		                  brain__image_name(img), kind);
+	return brain__image_verify(img, kind, 0, *len);
+}
+
+static int load_records(hippocampus *h, brain_image *img, const hippo_meta *meta)
+{
+	void *data;
+	size_t len;
+	int rc = eager(img, BRAIN_SECTION_RECORDS, &data, &len);
+	if (rc)
+		return rc;
+	size_t per = (size_t)1 << RECORD_CHUNK_LOG2;
+	size_t padded = ((size_t)meta->next_slot + per - 1) / per * per;
+	if (len / sizeof(record) < padded)
+		return bad(img, "the records section is shorter than its slots");
+	rc = brain__rows_adopt(&h->records, data, padded);
+	if (rc)
+		return rc;
+	uint64_t live = 0, texts = 0, text_bytes = 0;
+	for (uint32_t s = 0; s < meta->next_slot; s++) {
+		record *r = rec(h, s);
+		if (r->flags & ~(uint32_t)(RECORD_LIVE | RECORD_HAS_TEXT))
+			return bad(img, "a record has unknown flags");
+		if (!is_live(r)) {
+			if (r->flags)
+				return bad(img, "a free slot's record has flags");
+			continue;
+		}
+		live++;
+		if (!(r->importance >= 0.0f && r->importance <= 1.0f) || r->id == BRAIN_ID_NONE)
+			return bad(img, "a record's importance or id is out of range");
+		if (r->flags & RECORD_HAS_TEXT) {
+			if (r->text > h->texts_len || r->text_len >= h->texts_len - r->text)
+				return bad(img, "a record's text lies outside the texts section");
+			texts++;
+			text_bytes += (uint64_t)r->text_len + 1;
+		}
+	}
+	if (live != meta->count || texts != meta->text_count || text_bytes != meta->text_bytes)
+		return bad(img, "the records do not add up to the counts saved with them");
+	return BRAIN_OK;
+}
+
+static int load_ids(hippocampus *h, brain_image *img)
+{
+	void *data;
+	size_t len;
+	int rc = eager(img, BRAIN_SECTION_IDMAP, &data, &len);
+	if (rc)
+		return rc;
+	uint64_t head[2];
+	if (len < sizeof head)
+		return bad(img, "the id map is too short");
+	memcpy(head, data, sizeof head);
+	if (head[0] == 0) {
+		if (head[1] != 0 || atomic_load(&h->count) != 0)
+			return bad(img, "the id map is empty but memories exist");
+		return BRAIN_OK;
+	}
+	if (head[0] > (len - sizeof head) / sizeof(brain_map_cell))
+		return bad(img, "the id map is larger than its section");
+	brain_map_cell *cells = (brain_map_cell *)(void *)((unsigned char *)data + sizeof head);
+	rc = brain__map_adopt(&h->ids, cells, (size_t)head[0], (size_t)head[1]);
+	if (rc)
+		return brain__err_context(rc, "id map: ");
+	if (h->ids.count != atomic_load(&h->count))
+		return bad(img, "the id map and the records disagree on the count");
+	/* Slots in range keep every later access in bounds; that each names
+	 * the right record is what the checksums vouch for (checking it here
+	 * would cost a random access per memory on every open). */
+	for (size_t i = 0; i <= h->ids.mask; i++) {
+		const brain_map_cell *c = &h->ids.cells[i];
+		if (c->key != BRAIN_MAP_EMPTY && c->value >= h->next_slot)
+			return bad(img, "the id map points past the slots in use");
+	}
+	return BRAIN_OK;
+}
+
+static int load_free(hippocampus *h, brain_image *img, const hippo_meta *meta)
+{
+	void *data;
+	size_t len;
+	int rc = eager(img, BRAIN_SECTION_FREE, &data, &len);
+	if (rc)
+		return rc;
+	if (len / sizeof(uint32_t) < meta->nfree)
+		return bad(img, "the free slot list is shorter than its count");
+	if (meta->count + meta->nfree != meta->next_slot)
+		return bad(img, "memories and free slots do not add up to the slots used");
+	size_t cap = BRAIN_MAX((size_t)meta->count + (size_t)meta->nfree, (size_t)1);
+	h->free = brain__malloc_array(cap, sizeof *h->free);
+	if (!h->free)
+		return brain__oom(cap * sizeof *h->free, "free slot stack");
+	h->free_cap = cap;
+	memcpy(h->free, data, (size_t)meta->nfree * sizeof *h->free);
+	for (size_t i = 0; i < meta->nfree; i++)
+		if (h->free[i] >= meta->next_slot || is_live(rec(h, h->free[i])))
+			return bad(img, "a free slot is out of range or holds a memory");
+	h->nfree = (size_t)meta->nfree;
+	return BRAIN_OK;
+}
+
+static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta)
+{
+	brain_index_config cfg = brain__hippocampus_index_config(h);
+	void *data;
+	size_t len;
+	if (meta->index_saved) {
+		if (!brain__index_persists(h->vt))
+			return bad(img, "the index was saved by a backend that can save, this one cannot");
+		if (!brain__image_section(img, BRAIN_SECTION_INDEX, &data, &len))
+			return bad(img, "the index section is missing");
+		int rc = brain__hippocampus_ix_load(h, &cfg, data, len);
+		if (rc == BRAIN_OK)
+			return BRAIN_OK;
+		/* The backend read bytes not yet verified: if they fail their
+		 * checksums, say so (with the file and offset). */
+		char why[256];
+		snprintf(why, sizeof why, "%s", brain_errmsg());
+		int vrc = brain__image_verify(img, BRAIN_SECTION_INDEX, 0, len);
+		if (vrc)
+			return vrc;
+		return brain__err(rc, "%s: index: %s", brain__image_name(img), why);
+	}
+	int rc = eager(img, BRAIN_SECTION_VECTORS, &data, &len);
+	if (rc == BRAIN_OK)
+		rc = brain__hippocampus_ix_open(h, &cfg);
+	if (rc == BRAIN_OK)
+		rc = brain__hippocampus_ix_reserve(h, h->next_slot);
+	size_t row = sizeof(uint32_t) * 2 + (size_t)h->dims * sizeof(float);
+	if (rc == BRAIN_OK && len != (size_t)meta->count * row)
+		return bad(img, "the vectors section does not hold one vector per memory");
+	const unsigned char *p = data;
+	for (uint64_t i = 0; rc == BRAIN_OK && i < meta->count; i++, p += row) {
+		uint32_t slot;
+		memcpy(&slot, p, sizeof slot);
+		if (slot >= h->next_slot || !is_live(rec(h, slot)))
+			return bad(img, "a vector belongs to no memory");
+		/* p + 8 is 4-byte aligned: sections start page aligned, rows are
+		 * whole floats */
+		rc = brain__hippocampus_ix_add(h, slot, (const float *)(const void *)(p + 8));
+	}
+	return rc;
+}
+
+/* Adopt the memory store from a checkpoint image. */
+int brain__hippocampus_load(hippocampus *h, brain_image *img)
+{
+	void *data;
+	size_t len;
+	hippo_meta meta;
+	int rc = eager(img, BRAIN_SECTION_HIPPO_META, &data, &len);
+	if (rc)
+		return rc;
+	if (len != sizeof meta)
+		return bad(img, "the counters section has the wrong size");
+	memcpy(&meta, data, sizeof meta);
+	if (meta.version != 1 || meta.record_bytes != sizeof(record) ||
+	    meta.chunk_log2 != RECORD_CHUNK_LOG2 || meta.dimensions != h->dims ||
+	    meta.next_slot > BRAIN_MAX_MEMORIES_LIMIT || meta.count > meta.next_slot ||
+	    meta.nfree > meta.next_slot || meta.text_count > meta.count || meta.next_id == 0)
+		return bad(img, "the counters are out of range");
+	brain__image_ref(img);
+	h->image = img;
+	void *texts = NULL;
+	if (!brain__image_section(img, BRAIN_SECTION_TEXTS, &texts, &h->texts_len))
+		return bad(img, "the texts section is missing");
+	h->texts = texts;
+	h->next_slot = (uint32_t)meta.next_slot;
+	h->next_id = meta.next_id;
+	atomic_store(&h->count, meta.count);
+	atomic_store(&h->text_count, meta.text_count);
+	h->text_bytes = (size_t)meta.text_bytes;
+	rc = load_records(h, img, &meta);
+	if (rc == BRAIN_OK)
+		rc = load_ids(h, img);
+	if (rc == BRAIN_OK)
+		rc = load_free(h, img, &meta);
+	if (rc == BRAIN_OK)
+		rc = load_index(h, img, &meta);
+	return rc;
+}

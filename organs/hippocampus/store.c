@@ -1,0 +1,579 @@
+/*
+ * organs/hippocampus/store.c - the memory store: ids, records, slots and
+ * texts, and the index backend's calls; every message of the Hippocampus
+ * (STORE, STORE_BATCH, FORGET, LOOKUP, GET_VECTOR, SEARCH, HITS,
+ * DISTANCES, UPDATE, STATUS, INDEX_SAVED, VERIFY).
+ *
+ * Every change makes all the room it needs before it changes anything, so
+ * an error (out of memory above all) leaves the store exactly as it was.
+ * Forgetting never allocates.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "organs/hippocampus/hippocampus_internal.h"
+#include "index/distance.h"
+#include "index/hnsw.h"
+
+/* The text of a live record (NULL if none); texts from the image are
+ * verified against their checksums on first use. */
+int brain__hippocampus_text_of(const hippocampus *h, const record *r, const char **out)
+{
+	*out = NULL;
+	if (!(r->flags & RECORD_HAS_TEXT))
+		return BRAIN_OK;
+	if (r->flags & RECORD_TEXT_HEAP) {
+		*out = heap_text(r);
+		return BRAIN_OK;
+	}
+	int rc = brain__image_verify(h->image, BRAIN_SECTION_TEXTS, (size_t)r->text,
+	                             (size_t)r->text_len + 1);
+	if (rc == BRAIN_OK)
+		*out = h->texts + r->text;
+	return rc;
+}
+
+/* The index's calls that may allocate, counted as the index's bytes
+ * (base/alloc.c) rather than the Hippocampus's own. */
+static inline brain_mem_scope ix_enter(void)
+{
+	return brain__mem_enter(brain__mem_current().mem, BRAIN_MEM_INDEX);
+}
+
+int brain__hippocampus_ix_open(hippocampus *h, const brain_index_config *cfg)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->open(cfg, &h->index);
+	brain__mem_leave(p);
+	return rc;
+}
+
+int brain__hippocampus_ix_load(hippocampus *h, const brain_index_config *cfg, void *data,
+                               size_t len)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->load(cfg, data, len, &h->index);
+	brain__mem_leave(p);
+	return rc;
+}
+
+int brain__hippocampus_ix_reserve(hippocampus *h, uint32_t slots)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->reserve(h->index, slots);
+	brain__mem_leave(p);
+	return rc;
+}
+
+int brain__hippocampus_ix_add(hippocampus *h, uint32_t slot, const float *vector)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->add(h->index, slot, vector);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_add_batch(hippocampus *h, const uint32_t *slots, const float *rows, size_t n)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = brain__index_add_batch(h->vt)(h->index, slots, rows, n);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_remove(hippocampus *h, uint32_t slot)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->remove(h->index, slot);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int ix_search(const hippocampus *h, const float *query, size_t k,
+                     const brain_index_filter *filter, uint32_t *slots, float *distances,
+                     size_t *found)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->search(h->index, query, k, filter, slots, distances, found);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int64_t env_param(void *payload, int param)
+{
+	return brain__param_number(payload, param);
+}
+
+brain_index_config brain__hippocampus_index_config(const hippocampus *h)
+{
+	brain_index_config cfg = {
+		.version = BRAIN_INDEX_VTABLE_VERSION,
+		.dimensions = h->dims,
+		.metric = h->env->opts.metric,
+		.max_slots = BRAIN_MAX(h->max_slots, h->next_slot),
+		.param = env_param,
+		.param_payload = (void *)h->env,
+	};
+	return cfg;
+}
+
+/* Make room for `more` new memories: records, id map, free-slot stack (so
+ * that forgetting them later never allocates) and index. */
+static int reserve(hippocampus *h, size_t more)
+{
+	uint64_t count = atomic_load(&h->count);
+	if (count + more > h->env->opts.max_memories)
+		return brain__err(BRAIN_EFULL, "brain holds %llu memories; %zu more would pass its "
+		                  "max_memories of %llu",
+		                  (unsigned long long)count, more,
+		                  (unsigned long long)h->env->opts.max_memories);
+	size_t total = (size_t)count + more;
+	/* New slots come from the free stack first, then from next_slot. */
+	size_t fresh = more > h->nfree ? more - h->nfree : 0;
+	size_t slots = (size_t)h->next_slot + fresh;
+	int rc = brain__rows_reserve(&h->records, slots);
+	if (rc == BRAIN_OK)
+		rc = brain__map_reserve(&h->ids, total);
+	if (rc == BRAIN_OK && total > h->free_cap) {
+		size_t cap = BRAIN_MAX(total, h->free_cap * 2);
+		uint32_t *f = brain__realloc(h->free, cap * sizeof *f);
+		if (!f)
+			return brain__oom(cap * sizeof *f, "free slot stack");
+		h->free = f;
+		h->free_cap = cap;
+	}
+	if (rc == BRAIN_OK)
+		rc = index_ready(h);
+	if (rc == BRAIN_OK)
+		rc = brain__hippocampus_ix_reserve(h, (uint32_t)slots);
+	return rc;
+}
+
+static uint32_t take_slot(hippocampus *h)
+{
+	return h->nfree ? h->free[--h->nfree] : h->next_slot++;
+}
+
+/* Fill the record of a slot whose vector is in the index. Cannot fail:
+ * reserve() made room in the id map. */
+static void commit(hippocampus *h, uint32_t slot, brain_id id, char *text, size_t len,
+                   float importance, int64_t created_ms)
+{
+	record *r = rec(h, slot);
+	r->id = id;
+	r->text = (uint64_t)(uintptr_t)text;
+	r->text_len = (uint32_t)len;
+	r->importance = importance;
+	r->created_ms = created_ms;
+	atomic_store_explicit(&r->accessed_ms, created_ms, memory_order_relaxed);
+	r->flags = RECORD_LIVE | (text ? RECORD_HAS_TEXT | RECORD_TEXT_HEAP : 0);
+	r->reserved = 0;
+	brain__map_put(&h->ids, id, slot);
+	if (id >= h->next_id)
+		h->next_id = id + 1; /* may become BRAIN_ID_NONE: then ids are exhausted */
+	atomic_fetch_add(&h->count, 1);
+	if (text) {
+		atomic_fetch_add(&h->text_count, 1);
+		h->text_bytes += len + 1;
+	}
+}
+
+int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
+{
+	brain_id id = m->id;
+	if (id == BRAIN_ID_NONE) {
+		id = h->next_id;
+		if (id == BRAIN_ID_NONE)
+			return brain__err(BRAIN_EFULL, "every id up to %llu has been given; no id is left "
+			                  "to assign",
+			                  (unsigned long long)(BRAIN_ID_NONE - 1));
+	} else if (brain__map_get(&h->ids, id, NULL)) {
+		return brain__err(BRAIN_EEXISTS, "id %llu is already in use", (unsigned long long)id);
+	}
+	int rc = reserve(h, 1);
+	if (rc)
+		return rc;
+	char *text = NULL;
+	if (m->text) {
+		text = brain__strndup(m->text, m->len);
+		if (!text)
+			return brain__oom(m->len + 1, "memory text");
+	}
+	uint32_t slot = take_slot(h);
+	rc = brain__hippocampus_ix_add(h, slot, m->vector);
+	if (rc) {
+		/* give the slot back as it was */
+		if (slot + 1 == h->next_slot)
+			h->next_slot--;
+		else
+			h->free[h->nfree++] = slot;
+		brain__free(text);
+		return rc;
+	}
+	if (m->created_ms == 0)
+		m->created_ms = brain__now_ms();
+	commit(h, slot, id, text, m->len, m->importance, m->created_ms);
+	m->out_id = id;
+	return BRAIN_OK;
+}
+
+/* The rest of store_batch for a backend with add_batch (the rows and ids
+ * are checked, room is reserved): all rows prepared in one buffer, one call
+ * (which may use several threads). */
+static int store_batch_at_once(hippocampus *h, const brain_msg_store_batch *m, int64_t now)
+{
+	size_t n = m->n, dims = h->dims;
+	uint32_t *slots = brain__malloc_array(n, sizeof *slots);
+	float *rows = brain__malloc_array(n, dims * sizeof *rows);
+	if (!slots || !rows) {
+		brain__free(slots);
+		brain__free(rows);
+		return brain__oom(n * (dims * sizeof *rows + sizeof *slots), "batch rows");
+	}
+	for (size_t i = 0; i < n; i++) {
+		brain__vector_prepare(m->vectors + i * dims, dims, h->env->opts.metric,
+		                      rows + i * dims, "row"); /* checked: cannot fail */
+		slots[i] = take_slot(h);
+	}
+	int rc = ix_add_batch(h, slots, rows, n);
+	if (rc) {
+		/* give the slots back in the reverse order they were taken */
+		for (size_t i = n; i-- > 0;) {
+			if (slots[i] + 1 == h->next_slot)
+				h->next_slot--;
+			else
+				h->free[h->nfree++] = slots[i];
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			commit(h, slots[i], m->ids[i], NULL, 0, 0.5f, now);
+	}
+	brain__free(slots);
+	brain__free(rows);
+	return rc;
+}
+
+int brain__hippocampus_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
+{
+	size_t n = m->n, dims = h->dims;
+	int metric = h->env->opts.metric;
+	if (n == 0)
+		return BRAIN_OK;
+	float *row = brain__malloc_array(dims, sizeof(float));
+	if (!row)
+		return brain__oom(dims * sizeof(float), "batch row");
+	/* Check everything first: ids free and unique, rows finite. A temporary
+	 * map finds duplicates within the batch. */
+	brain_map seen;
+	brain__map_init(&seen);
+	int rc = brain__map_reserve(&seen, n);
+	char what[64];
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		brain_id id = m->ids[i];
+		uint32_t *v;
+		bool created;
+		if (id == BRAIN_ID_NONE) {
+			rc = brain__err(BRAIN_EINVAL, "row %zu: id is BRAIN_ID_NONE", i);
+			break;
+		}
+		if (brain__map_get(&h->ids, id, NULL)) {
+			rc = brain__err(BRAIN_EEXISTS, "row %zu: id %llu is already in use", i,
+			                (unsigned long long)id);
+			break;
+		}
+		brain__map_upsert(&seen, id, &v, &created); /* reserved: cannot fail */
+		if (!created) {
+			rc = brain__err(BRAIN_EEXISTS, "row %zu: id %llu also names row %u", i,
+			                (unsigned long long)id, *v);
+			break;
+		}
+		*v = (uint32_t)BRAIN_MIN(i, UINT32_MAX);
+		snprintf(what, sizeof what, "row %zu", i);
+		rc = brain__vector_prepare(m->vectors + i * dims, dims, metric, row, what);
+	}
+	brain__map_free(&seen);
+	if (rc == BRAIN_OK)
+		rc = reserve(h, n);
+	/* Now nothing can fail but the backend itself; if it does, undo the rows
+	 * added so far, and the ids they moved on. */
+	brain_id next_id = h->next_id;
+	int64_t now = brain__now_ms();
+	if (rc == BRAIN_OK && n > 1 && brain__index_add_batch(h->vt)) {
+		brain__free(row);
+		return store_batch_at_once(h, m, now);
+	}
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		brain__vector_prepare(m->vectors + i * dims, dims, metric, row, "row");
+		uint32_t slot = take_slot(h);
+		rc = brain__hippocampus_ix_add(h, slot, row);
+		if (rc) {
+			if (slot + 1 == h->next_slot)
+				h->next_slot--;
+			else
+				h->free[h->nfree++] = slot;
+			for (size_t j = 0; j < i; j++) {
+				uint32_t s;
+				brain__map_get(&h->ids, m->ids[j], &s);
+				ix_remove(h, s);
+				brain__map_remove(&h->ids, m->ids[j]);
+				memset(rec(h, s), 0, sizeof(record));
+				h->free[h->nfree++] = s;
+				atomic_fetch_sub(&h->count, 1);
+			}
+			h->next_id = next_id;
+			break;
+		}
+		commit(h, slot, m->ids[i], NULL, 0, 0.5f, now);
+	}
+	brain__free(row);
+	return rc;
+}
+
+static int no_such_id(uint64_t id)
+{
+	return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)id);
+}
+
+/* The index has no vector where a live record says there is one: the
+ * files disagree (never a caller's mistake, so never EINVAL). */
+static int index_lost(uint64_t id, uint32_t slot, int rc)
+{
+	if (rc == BRAIN_ENOMEM || rc == BRAIN_EIO || rc == BRAIN_ECORRUPT)
+		return rc;
+	return brain__err(BRAIN_ECORRUPT, "memory %llu: its record names slot %u, but the index "
+	                  "holds no vector there (%s): the brain is damaged; brain_check reports "
+	                  "it, a backup restores it", (unsigned long long)id, (unsigned)slot,
+	                  brain_errmsg());
+}
+
+int brain__hippocampus_FORGET(hippocampus *h, brain_msg_forget *m)
+{
+	uint32_t slot;
+	if (!brain__map_get(&h->ids, m->id, &slot))
+		return no_such_id(m->id);
+	int rc = index_ready(h);
+	if (rc == BRAIN_OK && m->check) {
+		/* the index must hold the vector the remove will take */
+		float *v = brain__malloc_array(h->dims, sizeof *v);
+		if (!v)
+			return brain__oom((size_t)h->dims * sizeof *v, "forget");
+		rc = h->vt->get(h->index, slot, v);
+		brain__free(v);
+		return rc ? index_lost(m->id, slot, rc) : BRAIN_OK;
+	}
+	if (rc == BRAIN_OK)
+		rc = ix_remove(h, slot);
+	if (rc)
+		return index_lost(m->id, slot, rc);
+	record *r = rec(h, slot);
+	brain__map_remove(&h->ids, m->id);
+	if (r->flags & RECORD_HAS_TEXT) {
+		atomic_fetch_sub(&h->text_count, 1);
+		h->text_bytes -= r->text_len + 1;
+		if (r->flags & RECORD_TEXT_HEAP)
+			brain__free(heap_text(r));
+	}
+	memset(r, 0, sizeof *r);
+	h->free[h->nfree++] = slot; /* room reserved when it was stored */
+	atomic_fetch_sub(&h->count, 1);
+	if (m->undo && m->id + 1 == h->next_id)
+		h->next_id = m->id;
+	return BRAIN_OK;
+}
+
+static int fill_hit(const hippocampus *h, uint32_t slot, brain_hit *hit)
+{
+	record *r = rec(h, slot);
+	hit->id = r->id;
+	hit->slot = slot;
+	hit->importance = r->importance;
+	hit->created_ms = r->created_ms;
+	hit->accessed_ms = atomic_load_explicit(&r->accessed_ms, memory_order_relaxed);
+	hit->text_len = r->text_len;
+	return brain__hippocampus_text_of(h, r, &hit->text);
+}
+
+int brain__hippocampus_LOOKUP(hippocampus *h, brain_msg_lookup *m)
+{
+	uint32_t slot;
+	if (!brain__map_get(&h->ids, m->id, &slot))
+		return no_such_id(m->id);
+	memset(&m->hit, 0, sizeof m->hit);
+	return fill_hit(h, slot, &m->hit);
+}
+
+int brain__hippocampus_GET_VECTOR(hippocampus *h, brain_msg_get_vector *m)
+{
+	uint32_t slot;
+	if (!brain__map_get(&h->ids, m->id, &slot))
+		return no_such_id(m->id);
+	int rc = index_ready(h);
+	if (rc == BRAIN_OK)
+		rc = h->vt->get(h->index, slot, m->vector);
+	return rc ? index_lost(m->id, slot, rc) : BRAIN_OK;
+}
+
+int brain__hippocampus_VERIFY(hippocampus *h, brain_msg_verify *m)
+{
+	m->checked = 0;
+	int rc = index_ready(h);
+	if (rc)
+		return rc;
+	float *v = brain__malloc_array(h->dims, sizeof *v);
+	if (!v)
+		return brain__oom((size_t)h->dims * sizeof *v, "verify");
+	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+		record *r = rec(h, s);
+		uint32_t mapped = UINT32_MAX;
+		if (is_live(r)) {
+			if (!brain__map_get(&h->ids, r->id, &mapped) || mapped != s)
+				rc = brain__err(BRAIN_ECORRUPT, "memory %llu in slot %u is not found by its "
+				                "id: the records and the id map disagree",
+				                (unsigned long long)r->id, (unsigned)s);
+			else if ((rc = h->vt->get(h->index, s, v)) != BRAIN_OK)
+				rc = index_lost(r->id, s, rc);
+		} else if (h->vt->get(h->index, s, v) == BRAIN_OK) {
+			rc = brain__err(BRAIN_ECORRUPT, "the index holds a vector in slot %u, which no "
+			                "memory uses: the records and the index disagree", (unsigned)s);
+		}
+		m->checked++;
+	}
+	if (rc == BRAIN_OK && brain__map_count(&h->ids) != atomic_load(&h->count))
+		rc = brain__err(BRAIN_ECORRUPT, "the id map holds %zu ids for %llu memories",
+		                brain__map_count(&h->ids), (unsigned long long)atomic_load(&h->count));
+	brain__free(v);
+	return rc;
+}
+
+static int has_text(uint32_t slot, void *payload)
+{
+	const hippocampus *h = payload;
+	return (rec(h, slot)->flags & RECORD_HAS_TEXT) != 0;
+}
+
+typedef struct accept_ctx {
+	const hippocampus *h;
+	const brain_msg_search *m;
+} accept_ctx;
+
+/* The caller's filter by id (and the text filter if asked). */
+static int accepts(uint32_t slot, void *payload)
+{
+	const accept_ctx *c = payload;
+	const record *r = rec(c->h, slot);
+	if (!is_live(r) || (c->m->text_only && !(r->flags & RECORD_HAS_TEXT)))
+		return 0;
+	return c->m->accept(r->id, c->m->accept_payload) != 0;
+}
+
+int brain__hippocampus_SEARCH(hippocampus *h, brain_msg_search *m)
+{
+	if (m->accept) {
+		accept_ctx c = {h, m};
+		brain_index_filter f = {accepts, &c};
+		m->found = 0;
+		int rc = index_ready(h);
+		return rc ? rc
+		          : ix_search(h, m->query, m->k, &f, m->slots, m->distances,
+		                          &m->found);
+	}
+	brain_index_filter filter = {has_text, h};
+	m->found = 0;
+	int rc = index_ready(h);
+	if (rc)
+		return rc;
+	return ix_search(h, m->query, m->k, m->text_only ? &filter : NULL, m->slots,
+	                     m->distances, &m->found);
+}
+
+int brain__hippocampus_HITS(hippocampus *h, brain_msg_hits *m)
+{
+	int64_t now = m->touch ? brain__now_ms() : 0;
+	for (size_t i = 0; i < m->n; i++) {
+		uint32_t slot = m->slots[i];
+		if (slot >= h->next_slot || !is_live(rec(h, slot)))
+			return brain__err(BRAIN_ECORRUPT, "hits: the index returned slot %u, which holds "
+			                  "no memory", slot);
+		if (m->touch)
+			atomic_store_explicit(&rec(h, slot)->accessed_ms, now, memory_order_relaxed);
+		memset(&m->out[i], 0, sizeof m->out[i]);
+		int rc = fill_hit(h, slot, &m->out[i]);
+		if (rc)
+			return rc;
+		m->out[i].distance = m->distances ? m->distances[i] : 0.0f;
+	}
+	return BRAIN_OK;
+}
+
+int brain__hippocampus_DISTANCES(hippocampus *h, brain_msg_distances *m)
+{
+	float *v = brain__malloc_array(h->dims, sizeof *v);
+	if (!v)
+		return brain__oom(h->dims * sizeof *v, "distances");
+	brain_dist_fn dist = brain__dist_fn(h->env->opts.metric, -1);
+	int rc = index_ready(h);
+	for (size_t i = 0; rc == BRAIN_OK && i < m->n; i++) {
+		rc = h->vt->get(h->index, m->slots[i], v);
+		if (rc == BRAIN_OK)
+			m->out[i] = dist(m->vector, v, h->dims);
+	}
+	brain__free(v);
+	return rc;
+}
+
+int brain__hippocampus_UPDATE(hippocampus *h, brain_msg_update *m)
+{
+	uint32_t slot;
+	if (!brain__map_get(&h->ids, m->id, &slot))
+		return no_such_id(m->id);
+	int rc = index_ready(h);
+	if (rc == BRAIN_OK)
+		rc = h->vt->get(h->index, slot, m->old);
+	if (rc == BRAIN_OK)
+		rc = ix_remove(h, slot);
+	if (rc)
+		return index_lost(m->id, slot, rc);
+	rc = brain__hippocampus_ix_add(h, slot, m->vector);
+	if (rc && brain__hippocampus_ix_add(h, slot, m->old) != BRAIN_OK)
+		return brain__err(BRAIN_EINTERNAL, "update: memory %llu lost its vector: the index "
+		                  "refused the new one and then the old one",
+		                  (unsigned long long)m->id);
+	return rc;
+}
+
+int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
+{
+	m->count = atomic_load(&h->count);
+	m->text_count = atomic_load(&h->text_count);
+	if (m->want_bytes)
+		m->index_bytes = h->vt->memory_usage(h->index) + brain__rows_memory(&h->records) +
+		                 brain__map_memory(&h->ids);
+	return BRAIN_OK;
+}
+
+static void saved_param(brain_msg_index_saved *m, int param, int64_t value)
+{
+	if (m->n < BRAIN_ARRAY_LEN(m->saved)) {
+		m->saved[m->n].param = param;
+		m->saved[m->n].value = value;
+		m->n++;
+	}
+}
+
+int brain__hippocampus_INDEX_SAVED(hippocampus *h, brain_msg_index_saved *m)
+{
+	m->n = 0;
+	brain_hnsw_saved sv;
+	if (h->vt != &brain__index_hnsw || !h->index || !brain__hnsw_saved(h->index, &sv))
+		return BRAIN_OK;
+	if (sv.shape) {
+		saved_param(m, BRAIN_PARAM_HNSW_M, sv.m);
+		saved_param(m, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, sv.ef_construction);
+		saved_param(m, BRAIN_PARAM_HNSW_SEED, sv.seed);
+		saved_param(m, BRAIN_PARAM_HNSW_SQ8, sv.sq8);
+		saved_param(m, BRAIN_PARAM_HNSW_ELEMENT, sv.element);
+	}
+	if (sv.exact_below_known)
+		saved_param(m, BRAIN_PARAM_HNSW_EXACT_BELOW, sv.exact_below);
+	return BRAIN_OK;
+}
