@@ -37,9 +37,6 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include "index/distance.h"
 #include "index/flat.h"
@@ -121,6 +118,7 @@ typedef struct hnsw {
 	bool sq_ready; /* range learned, codes written */
 	float sq_lo, sq_step;
 	size_t code_off; /* byte offset of the codes in a row */
+	brain_code_dist_fn code_dist; /* distance between two rows of codes */
 
 	bool graph; /* the graph exists (else: exact search only) */
 	/* the entry point and the top level (-1: no node in the graph), one
@@ -516,9 +514,6 @@ static void maxheap_pop(struct cand *h, size_t *n)
 		h[i] = last;
 }
 
-typedef float (*code_fn)(const unsigned char *, const unsigned char *, uint32_t);
-static code_fn code_dist_for(const hnsw *h);
-
 /* ---- searching one layer ------------------------------------------------- */
 
 /* Expand node c on layer l: its neighbours not yet visited (marked now)
@@ -557,7 +552,7 @@ static size_t expand(const hnsw *h, scratch *s, uint32_t c, int l, const float *
 		s->ids[m++] = x;
 	}
 	if (qcode) {
-		code_fn cfn = code_dist_for(h);
+		brain_code_dist_fn cfn = h->code_dist;
 		for (size_t i = 0; i < m; i++)
 			s->dists[i] = cfn(qcode, codes_of(h, s->ids[i]), h->dim);
 	} else {
@@ -1060,6 +1055,7 @@ static int hnsw_open(const brain_index_config *config, brain_index **out)
 	h->dim = config->dimensions;
 	h->dist = dist;
 	h->gather = brain__dist_gather_fn(config->metric, -1);
+	h->code_dist = brain__code_dist_fn(config->metric, -1);
 	h->links_off = (size_t)h->dim * sizeof(float);
 	h->row_align = ROW_ALIGN;
 	atomic_init(&h->top, (uint64_t)UINT32_MAX << 32); /* entry 0, level -1 */
@@ -1162,138 +1158,6 @@ static void learn_codes(hnsw *h)
 			encode(h, vec_of(h, (uint32_t)s), codes_of(h, (uint32_t)s));
 	h->sq_ready = true;
 	h->sq_learned_at = brain__flat_count(h->store);
-}
-
-/* Distance between a coded query and a node's codes, in code units
- * (only the order matters: candidates are reranked on floats). */
-static float code_l2(const unsigned char *a, const unsigned char *b, uint32_t n)
-{
-	int64_t sum = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		int32_t d = (int32_t)a[i] - (int32_t)b[i];
-		sum += d * d;
-	}
-	return (float)sum;
-}
-
-static float code_ip(const unsigned char *a, const unsigned char *b, uint32_t n)
-{
-	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
-	int64_t sum = 0;
-	for (uint32_t i = 0; i < n; i++)
-		sum += (int32_t)x[i] * (int32_t)y[i];
-	return (float)-sum;
-}
-
-#if defined(__x86_64__)
-/* Sum of the eight 32-bit lanes, in 64 bits: a lane holds at most
- * 65025 * 65536 / 8 (no overflow), the sum may not fit in 32. */
-static inline int64_t hsum_epi32(__m256i v) __attribute__((target("avx2")));
-static inline int64_t hsum_epi32(__m256i v)
-{
-	int32_t lanes[8];
-	_mm256_storeu_si256((__m256i *)(void *)lanes, v);
-	int64_t sum = 0;
-	for (int i = 0; i < 8; i++)
-		sum += lanes[i];
-	return sum;
-}
-
-/* 16 codes at a time widened to 16-bit lanes; madd sums pairs to 32. */
-__attribute__((target("avx2"))) static float code_l2_avx2(const unsigned char *a,
-                                                          const unsigned char *b, uint32_t n)
-{
-	__m256i acc = _mm256_setzero_si256();
-	uint32_t i = 0;
-	for (; i + 16 <= n; i += 16) {
-		__m256i x = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
-		__m256i y = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
-		__m256i d = _mm256_sub_epi16(x, y);
-		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
-	}
-	int64_t sum = hsum_epi32(acc);
-	for (; i < n; i++) {
-		int32_t d = (int32_t)a[i] - (int32_t)b[i];
-		sum += d * d;
-	}
-	return (float)sum;
-}
-
-__attribute__((target("avx2"))) static float code_ip_avx2(const unsigned char *a,
-                                                          const unsigned char *b, uint32_t n)
-{
-	__m256i acc = _mm256_setzero_si256();
-	uint32_t i = 0;
-	for (; i + 16 <= n; i += 16) {
-		__m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
-		__m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
-		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
-	}
-	int64_t sum = hsum_epi32(acc);
-	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
-	for (; i < n; i++)
-		sum += (int32_t)x[i] * (int32_t)y[i];
-	return (float)-sum;
-}
-
-/* AVX-512 (F, BW, VL: brain__simd_best()'s AVX512 level): 32 codes a
- * step widened to 16-bit lanes, the tail by a masked load. */
-#define AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
-static inline AVX512BW __m512i code_step_avx512(__m512i acc, __m256i a, __m256i b, int l2)
-{
-	if (l2) {
-		__m512i d = _mm512_sub_epi16(_mm512_cvtepu8_epi16(a), _mm512_cvtepu8_epi16(b));
-		return _mm512_add_epi32(acc, _mm512_madd_epi16(d, d));
-	}
-	return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi16(a),
-	                                                _mm512_cvtepi8_epi16(b)));
-}
-
-/* Sum over the codes of (a - b)^2 (l2: uint8 codes) or a * b (int8). */
-static inline AVX512BW int64_t code_sum_avx512(const unsigned char *a, const unsigned char *b,
-                                               uint32_t n, int l2)
-{
-	__m512i acc0 = _mm512_setzero_si512(), acc1 = acc0;
-	uint32_t i = 0;
-	for (; i + 64 <= n; i += 64) {
-		acc0 = code_step_avx512(acc0, _mm256_loadu_si256((const void *)(a + i)),
-		                        _mm256_loadu_si256((const void *)(b + i)), l2);
-		acc1 = code_step_avx512(acc1, _mm256_loadu_si256((const void *)(a + i + 32)),
-		                        _mm256_loadu_si256((const void *)(b + i + 32)), l2);
-	}
-	for (; i < n; i += 32) {
-		__mmask32 m = n - i >= 32 ? (__mmask32)0xffffffffu : (((__mmask32)1 << (n - i)) - 1);
-		acc0 = code_step_avx512(acc0, _mm256_maskz_loadu_epi8(m, a + i),
-		                        _mm256_maskz_loadu_epi8(m, b + i), l2);
-	}
-	/* lanes widened to 64 bits before the sum, as in hsum_epi32 */
-	__m512i v = _mm512_add_epi32(acc0, acc1);
-	__m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
-	__m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
-	return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
-}
-
-AVX512BW static float code_l2_avx512(const unsigned char *a, const unsigned char *b, uint32_t n)
-{
-	return (float)code_sum_avx512(a, b, n, 1);
-}
-
-AVX512BW static float code_ip_avx512(const unsigned char *a, const unsigned char *b, uint32_t n)
-{
-	return (float)-code_sum_avx512(a, b, n, 0);
-}
-#undef AVX512BW
-#endif
-
-static code_fn code_dist_for(const hnsw *h)
-{
-#if defined(__x86_64__)
-	if (brain__simd_best() >= BRAIN_SIMD_AVX512)
-		return sq_l2(h) ? code_l2_avx512 : code_ip_avx512;
-	if (brain__simd_best() >= BRAIN_SIMD_AVX2)
-		return sq_l2(h) ? code_l2_avx2 : code_ip_avx2;
-#endif
-	return sq_l2(h) ? code_l2 : code_ip;
 }
 
 static size_t groups_for(size_t slots)
@@ -1751,7 +1615,7 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 	bool coded = h->sq8 && h->sq_ready;
 	if (coded) {
 		encode(h, query, s->qcode);
-		d = code_dist_for(h)(s->qcode, codes_of(h, cur), h->dim);
+		d = h->code_dist(s->qcode, codes_of(h, cur), h->dim);
 	}
 	bool sorted = !filter;
 	if (sorted)
