@@ -40,6 +40,7 @@
 
 #include "index/distance.h"
 #include "index/flat.h"
+#include "index/graph.h"
 #include "index/hnsw.h"
 #include "index/index.h"
 
@@ -65,29 +66,6 @@
  * GloVe's and Fashion-MNIST's rows above hnswlib's.
  * Images written before this field existed have 4-byte aligned rows. */
 #define ROW_ALIGN 32u
-
-typedef _Atomic uint32_t link_t;
-
-/* A reusable search scratch: visited tags and the two heaps. */
-typedef struct scratch {
-	uint16_t *tag;
-	size_t tag_cap;
-	uint16_t cur;
-	struct cand {
-		float d;
-		uint32_t s;
-	} *cand, *res;
-	size_t cand_cap, res_cap;
-	unsigned char *done; /* search_pool: entry i was expanded */
-	size_t done_cap;
-	unsigned char *qcode; /* the query's 8-bit copy */
-	size_t qcode_cap;
-	uint32_t *ids; /* neighbours gathered for a batch of distances */
-	size_t ids_cap;
-	float *dists;
-	const void **rows; /* their vectors */
-	float *wide; /* 8-bit rows: 3 x dim floats for nodes taken as queries */
-} scratch;
 
 typedef struct hnsw {
 	brain_index_config cfg;
@@ -130,7 +108,7 @@ typedef struct hnsw {
 	uint8_t *levels;
 	uint32_t *group_at; /* pool index of each group of 64 slots */
 	size_t cap;
-	link_t *pool;
+	brain_link *pool;
 	size_t pool_len;
 	bool borrowed; /* levels, group_at and pool live in a loaded image */
 	struct {
@@ -150,9 +128,7 @@ typedef struct hnsw {
 	pthread_mutex_t entry_lock;
 	pthread_mutex_t locks[LOCK_STRIPES];
 
-	pthread_mutex_t scratch_lock;
-	scratch **spare;
-	size_t nspare, spare_cap;
+	brain_graph_spares spares; /* search scratches not in use */
 } hnsw;
 
 static inline hnsw *hnsw_of(brain_index *index)
@@ -232,10 +208,10 @@ static const float *as_query(const hnsw *h, uint32_t s, float *buf)
 }
 
 /* Links of slot s on level l: [count][neighbours]. */
-static inline link_t *links_of(const hnsw *h, uint32_t s, int l)
+static inline brain_link *links_of(const hnsw *h, uint32_t s, int l)
 {
 	if (l == 0)
-		return (link_t *)(void *)((unsigned char *)brain__flat_view_row(&h->fv, s) +
+		return (brain_link *)(void *)((unsigned char *)brain__flat_view_row(&h->fv, s) +
 		                          h->links_off);
 	size_t at = h->group_at[s >> 6], before = 0;
 	for (uint32_t t = s & ~63u; t < s; t++)
@@ -262,45 +238,21 @@ static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
 	return (unsigned char *)brain__flat_view_row(&h->fv, s) + h->code_off;
 }
 
-/* The prefetch helpers must be inlined before GCC's IPA pure-const pass
- * runs: a function holding nothing but __builtin_prefetch is found
- * "const", and GCC 12 then deletes every call to it (the release build
- * had no prefetch instruction at all until this). Inlined early, the
- * prefetches sit in callers that write memory and stay. */
-#if defined(__GNUC__)
-#define PREFETCH_INLINE static inline __attribute__((always_inline))
-#else
-#define PREFETCH_INLINE static inline
-#endif
-
-/* Ask for every cache line of [p, p + len): a distance reads the whole
- * vector, and the next-line prefetcher alone leaves most of a 400-byte
- * row to be fetched one miss after another. */
-PREFETCH_INLINE void prefetch_bytes(const void *p, size_t len)
-{
-	/* The same number of lines for every row of a given length, whatever
-	 * its offset in a line: a loop the branch predictor learns. */
-	const char *first = (const char *)((uintptr_t)p & ~(uintptr_t)63);
-	size_t lines = (len + 126) / 64;
-	for (size_t i = 0; i < lines; i++)
-		__builtin_prefetch(first + 64 * i);
-}
-
 /* What a distance reads of the node whose row is `row`: its codes or its
  * vector. */
-PREFETCH_INLINE void prefetch_point(const hnsw *h, const unsigned char *row, bool coded)
+BRAIN_PREFETCH_INLINE void prefetch_point(const hnsw *h, const unsigned char *row, bool coded)
 {
 	if (coded)
-		prefetch_bytes(row + h->code_off, BRAIN_MIN(h->dim, CODE_PREFETCH_MAX));
+		brain__prefetch_bytes(row + h->code_off, BRAIN_MIN(h->dim, CODE_PREFETCH_MAX));
 	else
-		prefetch_bytes(row, BRAIN_MIN(row_vector_bytes(h), PREFETCH_MAX));
+		brain__prefetch_bytes(row, BRAIN_MIN(row_vector_bytes(h), PREFETCH_MAX));
 }
 
 /* The bottom-layer count and links of slot s (read when it is expanded). */
-PREFETCH_INLINE void prefetch_links(const hnsw *h, uint32_t s)
+BRAIN_PREFETCH_INLINE void prefetch_links(const hnsw *h, uint32_t s)
 {
-	prefetch_bytes((const unsigned char *)brain__flat_view_row(&h->fv, s) + h->links_off,
-	               (size_t)(1 + h->M0) * sizeof(link_t));
+	brain__prefetch_bytes((const unsigned char *)brain__flat_view_row(&h->fv, s) + h->links_off,
+	               (size_t)(1 + h->M0) * sizeof(brain_link));
 }
 
 static inline uint32_t cap_of(const hnsw *h, int l)
@@ -328,219 +280,37 @@ static int level_for(const hnsw *h, uint32_t slot)
 
 /* ---- scratch ------------------------------------------------------------- */
 
-static void scratch_free(scratch *s)
+/* A search scratch (graph.h) covering `slots` slots with room for ef
+ * results, visited tags cleared. */
+static int scratch_get(hnsw *h, size_t slots, size_t ef, brain_graph_scratch **out)
 {
-	if (!s)
-		return;
-	brain__free(s->tag);
-	brain__free(s->cand);
-	brain__free(s->res);
-	brain__free(s->ids);
-	brain__free(s->dists);
-	brain__free(s->rows);
-	brain__free(s->wide);
-	brain__free(s->qcode);
-	brain__free(s->done);
-	brain__free(s);
+	brain_graph_need need = {
+		.slots = slots,
+		.ef = ef,
+		.degree = (size_t)h->M0 + 1,
+		.code_bytes = h->sq8 ? h->dim : 0,
+		/* 8-bit rows: 3 x dim floats for nodes taken as queries */
+		.wide_floats = h->elem != BRAIN_ELEM_F32 ? 3 * (size_t)h->dim : 0,
+	};
+	return brain__graph_scratch_get(&h->spares, &need, out);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+static void scratch_put(hnsw *h, brain_graph_scratch *s)
 {
-	if (need <= *cap)
-		return BRAIN_OK;
-	size_t n = BRAIN_MAX(need, *cap * 2);
-	void *q = brain__realloc(*p, n * elem);
-	if (!q)
-		return brain__oom(n * elem, "hnsw search scratch");
-	*p = q;
-	*cap = n;
-	return BRAIN_OK;
-}
-
-/* A scratch covering `slots` slots with room for ef results, visited tags
- * reset. */
-static int scratch_get(hnsw *h, size_t slots, size_t ef, scratch **out)
-{
-	scratch *s = NULL;
-	pthread_mutex_lock(&h->scratch_lock);
-	if (h->nspare)
-		s = h->spare[--h->nspare];
-	pthread_mutex_unlock(&h->scratch_lock);
-	if (!s) {
-		s = brain__calloc(1, sizeof *s);
-		if (!s)
-			return brain__oom(sizeof *s, "hnsw search scratch");
-	}
-	int rc = BRAIN_OK;
-	if (slots > s->tag_cap) {
-		uint16_t *t = brain__realloc(s->tag, slots * sizeof *t);
-		if (!t) {
-			rc = brain__oom(slots * sizeof *t, "hnsw visited set");
-		} else {
-			memset(t + s->tag_cap, 0, (slots - s->tag_cap) * sizeof *t);
-			s->tag = t;
-			s->tag_cap = slots;
-		}
-	}
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->res, &s->res_cap, ef + 1, sizeof *s->res);
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->cand, &s->cand_cap, ef + 64, sizeof *s->cand);
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->ids, &s->ids_cap, (size_t)h->M0 + 1, sizeof *s->ids);
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->done, &s->done_cap, ef + 1, 1);
-	if (rc == BRAIN_OK && h->sq8)
-		rc = grow((void **)&s->qcode, &s->qcode_cap, h->dim, 1);
-	if (rc == BRAIN_OK && !s->dists) {
-		s->dists = brain__malloc_array(s->ids_cap, sizeof *s->dists);
-		if (!s->dists)
-			rc = brain__oom(s->ids_cap * sizeof *s->dists, "hnsw search scratch");
-	}
-	if (rc == BRAIN_OK && !s->rows) {
-		s->rows = brain__malloc_array(s->ids_cap, sizeof *s->rows);
-		if (!s->rows)
-			rc = brain__oom(s->ids_cap * sizeof *s->rows, "hnsw search scratch");
-	}
-	if (rc == BRAIN_OK && h->elem != BRAIN_ELEM_F32 && !s->wide) {
-		s->wide = brain__malloc_array(3 * (size_t)h->dim, sizeof *s->wide);
-		if (!s->wide)
-			rc = brain__oom(3 * (size_t)h->dim * sizeof(float), "hnsw search scratch");
-	}
-	if (rc) {
-		scratch_free(s);
-		return rc;
-	}
-	if (++s->cur == 0) {
-		memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
-		s->cur = 1;
-	}
-	*out = s;
-	return BRAIN_OK;
-}
-
-static void scratch_put(hnsw *h, scratch *s)
-{
-	pthread_mutex_lock(&h->scratch_lock);
-	if (h->nspare == h->spare_cap) {
-		size_t cap = h->spare_cap ? h->spare_cap * 2 : 4;
-		scratch **n = brain__realloc(h->spare, cap * sizeof *n);
-		if (!n) {
-			pthread_mutex_unlock(&h->scratch_lock);
-			scratch_free(s); /* not kept; nothing lost */
-			return;
-		}
-		h->spare = n;
-		h->spare_cap = cap;
-	}
-	h->spare[h->nspare++] = s;
-	pthread_mutex_unlock(&h->scratch_lock);
-}
-
-/* ---- heaps --------------------------------------------------------------- */
-
-/* (d, s) pairs; "less" is nearer, ties by smaller slot. */
-static inline bool nearer(struct cand a, struct cand b)
-{
-	/* | and & rather than || and &&: no short-circuit branch (with it,
-	 * SIFT5k searches missed 255 branches a query; 167 without) */
-	return (a.d < b.d) | ((a.d == b.d) & (a.s < b.s));
-}
-
-/* min-heap (nearest on top) */
-static void minheap_push(struct cand *h, size_t *n, struct cand c)
-{
-	size_t i = (*n)++;
-	while (i) {
-		size_t p = (i - 1) / 2;
-		if (!nearer(c, h[p]))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = c;
-}
-
-static struct cand minheap_pop(struct cand *h, size_t *n)
-{
-	struct cand top = h[0], last = h[--*n];
-	size_t i = 0, m = *n;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= m)
-			break;
-		if (c + 1 < m && nearer(h[c + 1], h[c]))
-			c++;
-		if (!nearer(h[c], last))
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	if (m)
-		h[i] = last;
-	return top;
-}
-
-/* max-heap (farthest on top) */
-static void maxheap_push(struct cand *h, size_t *n, struct cand c)
-{
-	size_t i = (*n)++;
-	while (i) {
-		size_t p = (i - 1) / 2;
-		if (!nearer(h[p], c))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = c;
-}
-
-static void maxheap_pop(struct cand *h, size_t *n)
-{
-	struct cand last = h[--*n];
-	size_t i = 0, m = *n;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= m)
-			break;
-		if (c + 1 < m && nearer(h[c], h[c + 1]))
-			c++;
-		if (!nearer(last, h[c]))
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	if (m)
-		h[i] = last;
+	brain__graph_scratch_put(&h->spares, s);
 }
 
 /* ---- searching one layer ------------------------------------------------- */
 
-/* Expand node c on layer l: its neighbours not yet visited (marked now)
- * that are live and wholly inserted go to s->ids[0..m), their distances to
- * s->dists (codes when qcode is set, else the float rows, all at once
- * after prefetching every row). Returns m. */
-static size_t expand(const hnsw *h, scratch *s, uint32_t c, int l, const float *q,
+/* The beam step (graph.h) of node c on layer l: its neighbours not yet
+ * visited (marked now) that are live and wholly inserted go to
+ * s->ids[0..m), their distances to s->dists (codes when qcode is set, else
+ * the float rows, all at once after prefetching every row). Returns m. */
+static size_t expand(const hnsw *h, brain_graph_scratch *s, uint32_t c, int l, const float *q,
                      const unsigned char *qcode)
 {
-	size_t limit = h->fv.capacity;
-	const link_t *ln = links_of(h, c, l);
-	uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
-	if (cnt > cap_of(h, l))
-		cnt = cap_of(h, l); /* damaged or mid-rewrite: stay in bounds */
-	/* the unvisited neighbours, without a branch on "visited" (a coin
-	 * flip the predictor cannot learn) */
-	size_t f = 0;
-	for (uint32_t i = 1; i <= cnt; i++) {
-		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-		if (x >= limit)
-			continue;
-		uint16_t *t = &s->tag[x];
-		size_t fresh = *t != s->cur;
-		*t = s->cur;
-		s->ids[f] = x;
-		f += fresh;
-	}
+	size_t f = brain__beam_fresh(&s->vis, links_of(h, c, l), cap_of(h, l), h->fv.capacity,
+	                             s->ids);
 	size_t m = 0;
 	for (size_t i = 0; i < f; i++) {
 		uint32_t x = s->ids[i];
@@ -565,103 +335,67 @@ static size_t expand(const hnsw *h, scratch *s, uint32_t c, int l, const float *
  * s->res (a max-heap, *nres of them). Only slots that are occupied are
  * expanded; results also pass the filter (NULL: all). Returns 0 or
  * BRAIN_ENOMEM (the candidate heap could not grow). */
-static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigned char *qcode,
-                        uint32_t start, float dstart, size_t ef, int l,
+static int search_layer(const hnsw *h, brain_graph_scratch *s, const float *q,
+                        const unsigned char *qcode, uint32_t start, float dstart, size_t ef, int l,
                         const brain_index_filter *filter, size_t *nres)
 {
 	size_t ncand = 0, nr = 0;
-	s->tag[start] = s->cur;
-	minheap_push(s->cand, &ncand, (struct cand){dstart, start});
+	brain__visited_mark(&s->vis, start);
+	brain__minheap_push(s->cand, &ncand, (brain_cand){dstart, start});
 	if (!filter || filter->accept(start, filter->payload))
-		maxheap_push(s->res, &nr, (struct cand){dstart, start});
+		brain__maxheap_push(s->res, &nr, (brain_cand){dstart, start});
 	while (ncand) {
-		struct cand c = minheap_pop(s->cand, &ncand);
+		brain_cand c = brain__minheap_pop(s->cand, &ncand);
 		if (nr >= ef && c.d > s->res[0].d)
 			break;
 		size_t m = expand(h, s, c.s, l, q, qcode);
 		for (size_t i = 0; i < m; i++) {
-			uint32_t n = s->ids[i];
-			float d = s->dists[i];
-			if (nr >= ef && !(d < s->res[0].d))
+			brain_cand e = {s->dists[i], s->ids[i]};
+			if (!brain__results_admit(s->res, nr, ef, e.d))
 				continue;
-			if (ncand == s->cand_cap &&
-			    grow((void **)&s->cand, &s->cand_cap, ncand + 1, sizeof *s->cand))
+			if (ncand == s->cand_cap && brain__graph_scratch_cands(s, ncand + 1))
 				return BRAIN_ENOMEM;
-			minheap_push(s->cand, &ncand, (struct cand){d, n});
-			if (filter && !filter->accept(n, filter->payload))
+			brain__minheap_push(s->cand, &ncand, e);
+			if (filter && !filter->accept(e.s, filter->payload))
 				continue;
-			maxheap_push(s->res, &nr, (struct cand){d, n});
-			if (nr > ef)
-				maxheap_pop(s->res, &nr);
+			brain__results_push(s->res, &nr, ef, e);
 		}
 	}
 	*nres = nr;
 	return BRAIN_OK;
 }
 
-/* The same search without a filter, on one sorted pool of the ef best
- * (nearest first) with a mark per entry once expanded, instead of two
- * heaps: the nearest unexpanded entry is expanded next, and the search
- * ends when every entry in the pool has been. Leaves s->res sorted. */
-static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigned char *qcode,
-                        uint32_t start, float dstart, size_t ef, int l, size_t *nres)
+/* The same search without a filter, on the bounded result pool (graph.h)
+ * instead of two heaps. Leaves s->res sorted, nearest first. */
+static void search_pool(const hnsw *h, brain_graph_scratch *s, const float *q,
+                        const unsigned char *qcode, uint32_t start, float dstart, size_t ef, int l,
+                        size_t *nres)
 {
-	struct cand *pool = s->res;
-	unsigned char *done = s->done;
-	size_t n = 1, cur = 0;
-	s->tag[start] = s->cur;
-	pool[0] = (struct cand){dstart, start};
-	done[0] = 0;
-	while (cur < n) {
-		uint32_t c = pool[cur].s;
-		done[cur] = 1;
-		size_t next = n; /* lowest position that received an entry */
+	brain_pool pool;
+	brain__visited_mark(&s->vis, start);
+	brain__pool_start(&pool, s->res, s->done, ef, (brain_cand){dstart, start});
+	size_t cur = 0;
+	while (cur < pool.n) {
+		uint32_t c = pool.e[cur].s;
+		pool.done[cur] = 1;
+		size_t next = pool.n; /* lowest position that received an entry */
 		size_t m = expand(h, s, c, l, q, qcode);
 		for (size_t i = 0; i < m; i++) {
-			uint32_t x = s->ids[i];
-			struct cand e = {s->dists[i], x};
-			if (n == ef && !nearer(e, pool[n - 1]))
+			brain_cand e = {s->dists[i], s->ids[i]};
+			if (!brain__pool_admits(&pool, e))
 				continue;
 			/* most entries of the pool are expanded later: fetch their
 			 * links now, while the other distances are computed */
 			if (l == 0)
-				prefetch_links(h, x);
-			/* the place: a binary search (branch-free versions measured
-			 * slower: they chain every step's load on the last compare,
-			 * where a predicted branch lets the loads overlap), then
-			 * shift the tail by one */
-			size_t lo = 0, len = n;
-			while (len > 1) {
-				size_t half = len / 2;
-				lo = nearer(pool[lo + half - 1], e) ? lo + half : lo;
-				len -= half;
-			}
-			if (len == 1 && nearer(pool[lo], e))
-				lo++;
-			size_t end = n == ef ? n - 1 : n;
-			if (end - lo > 16) {
-				memmove(pool + lo + 1, pool + lo, (end - lo) * sizeof *pool);
-				memmove(done + lo + 1, done + lo, end - lo);
-			} else {
-				for (size_t j = end; j > lo; j--) {
-					pool[j] = pool[j - 1];
-					done[j] = done[j - 1];
-				}
-			}
-			pool[lo] = e;
-			done[lo] = 0;
-			if (n < ef)
-				n++;
+				prefetch_links(h, e.s);
+			size_t lo = brain__pool_insert(&pool, e);
 			if (lo < next)
 				next = lo;
 		}
 		/* the nearest unexpanded entry: a new one, or the next after cur */
-		size_t from = next <= cur ? next : cur + 1;
-		while (from < n && done[from])
-			from++;
-		cur = from;
+		cur = brain__pool_next(&pool, next <= cur ? next : cur + 1);
 	}
-	*nres = n;
+	*nres = pool.n;
 }
 
 /* Greedy descent through the upper layers to level `to` (exclusive): at
@@ -678,7 +412,7 @@ static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur
 		bool changed = true;
 		while (changed) {
 			changed = false;
-			const link_t *ln = links_of(h, cur, l);
+			const brain_link *ln = links_of(h, cur, l);
 			uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
 			if (cnt > h->M)
 				cnt = h->M;
@@ -707,20 +441,6 @@ static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur
 
 /* ---- choosing neighbours ------------------------------------------------- */
 
-/* Sort candidates nearest first (insertion sort: lists are short). */
-static void sort_cands(struct cand *c, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		struct cand x = c[i];
-		size_t j = i;
-		while (j && nearer(x, c[j - 1])) {
-			c[j] = c[j - 1];
-			j--;
-		}
-		c[j] = x;
-	}
-}
-
 /* How much nearer to a kept neighbour than to the base a candidate must
  * be to be dropped (on the metric's distance, which is squared for L2, so
  * this is alpha^2 of DiskANN's RobustPrune with alpha ~ 1.1). Above 1,
@@ -738,7 +458,7 @@ static float prune_alpha(const hnsw *h)
  * one only if it is nearer to the base than to every one kept (by the
  * factor above), so links spread in different directions. c is sorted;
  * keeps at most m in place, returns how many. */
-static size_t select_neighbours(const hnsw *h, struct cand *c, size_t n, size_t m, float *wide)
+static size_t select_neighbours(const hnsw *h, brain_cand *c, size_t n, size_t m, float *wide)
 {
 	float alpha = prune_alpha(h);
 	size_t kept = 0;
@@ -754,19 +474,12 @@ static size_t select_neighbours(const hnsw *h, struct cand *c, size_t n, size_t 
 	return kept;
 }
 
-static void write_links(link_t *ln, const struct cand *c, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		atomic_store_explicit(&ln[1 + i], c[i].s, memory_order_relaxed);
-	atomic_store_explicit(&ln[0], (uint32_t)n, memory_order_release);
-}
-
 /* Add `add` (at distance d) to the links of n on level l, re-choosing
  * when full. cand: room for cap + 1; wide: 2 x dim floats (8-bit rows). */
-static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand, float *wide)
+static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, float *wide)
 {
 	lock_node(h, n);
-	link_t *ln = links_of(h, n, l);
+	brain_link *ln = links_of(h, n, l);
 	uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_relaxed);
 	uint32_t cap = cap_of(h, l);
 	if (cnt > cap)
@@ -783,12 +496,12 @@ static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand,
 		for (uint32_t i = 1; i <= cnt; i++) {
 			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 			if (brain__flat_view_used(&h->fv, x))
-				cand[m++] = (struct cand){dist_to(h, v, x), x};
+				cand[m++] = (brain_cand){dist_to(h, v, x), x};
 		}
-		cand[m++] = (struct cand){dist_to(h, v, add), add};
-		sort_cands(cand, m);
+		cand[m++] = (brain_cand){dist_to(h, v, add), add};
+		brain__cands_sort(cand, m);
 		m = select_neighbours(h, cand, m, cap, wide ? wide + h->dim : NULL);
-		write_links(ln, cand, m);
+		brain__links_write(ln, cand, m);
 	}
 	unlock_node(h, n);
 }
@@ -796,7 +509,7 @@ static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand,
 /* ---- insertion ----------------------------------------------------------- */
 
 /* Put slot (whose vector is in the store) into the graph. */
-static int insert(hnsw *h, uint32_t slot, scratch *s)
+static int insert(hnsw *h, uint32_t slot, brain_graph_scratch *s)
 {
 	int level = h->levels[slot];
 	set_ready(h, slot, false);
@@ -822,14 +535,11 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 	float dcur = dist_to(h, q, ep);
 	uint32_t cur = descend(h, q, ep, &dcur, max_level, level);
 	for (int l = BRAIN_MIN(level, max_level); l >= 0; l--) {
-		if (++s->cur == 0) {
-			memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
-			s->cur = 1;
-		}
+		brain__visited_clear(&s->vis);
 		size_t nres = 0;
 		search_pool(h, s, q, NULL, cur, dcur, h->efc, l, &nres);
 		/* results nearest first (the pool is sorted), without the node */
-		struct cand *c = s->res;
+		brain_cand *c = s->res;
 		size_t n = 0;
 		for (size_t i = 0; i < nres; i++)
 			if (c[i].s != slot)
@@ -840,10 +550,10 @@ static int insert(hnsw *h, uint32_t slot, scratch *s)
 		dcur = c[0].d;
 		n = select_neighbours(h, c, n, h->M, wide);
 		lock_node(h, slot);
-		write_links(links_of(h, slot, l), c, n);
+		brain__links_write(links_of(h, slot, l), c, n);
 		unlock_node(h, slot);
 		/* link back; `c` is needed for the loop, so use cand as scratch */
-		struct cand keep[256];
+		brain_cand keep[256];
 		size_t nk = BRAIN_MIN(n, BRAIN_ARRAY_LEN(keep));
 		memcpy(keep, c, nk * sizeof *keep);
 		for (size_t i = 0; i < nk; i++)
@@ -877,10 +587,10 @@ typedef struct build_job {
 static void *build_worker(void *arg)
 {
 	build_job *j = arg;
-	scratch *s = NULL;
+	brain_graph_scratch *s = NULL;
 	int rc = scratch_get(j->h, j->h->cap, j->h->efc, &s);
 	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->cand, &s->cand_cap, (size_t)j->h->M0 + 2, sizeof *s->cand);
+		rc = brain__graph_scratch_cands(s, (size_t)j->h->M0 + 2);
 	while (rc == BRAIN_OK && atomic_load(&j->rc) == BRAIN_OK) {
 		size_t i = atomic_fetch_add(&j->next, 1);
 		if (i >= j->n)
@@ -935,7 +645,7 @@ static int build(hnsw *h, const uint32_t *slots, size_t n)
 static void force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 {
 	lock_node(h, r);
-	link_t *ln = links_of(h, r, 0);
+	brain_link *ln = links_of(h, r, 0);
 	uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed), h->M0);
 	const float *v = as_query(h, r, wide);
 	uint32_t worst = 0;
@@ -968,7 +678,7 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
 	queue[tail++] = from;
 	while (head < tail) {
 		uint32_t c = queue[head++];
-		const link_t *ln = links_of(h, c, 0);
+		const brain_link *ln = links_of(h, c, 0);
 		uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire), h->M0);
 		for (uint32_t i = 1; i <= cnt; i++) {
 			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
@@ -995,7 +705,7 @@ static void repair_reachability(hnsw *h)
 	size_t words = limit / 64 + 1;
 	uint64_t *seen = brain__calloc(words, sizeof *seen);
 	uint32_t *queue = brain__malloc_array(limit + 1, sizeof *queue);
-	scratch *s = NULL;
+	brain_graph_scratch *s = NULL;
 	if (!seen || !queue || scratch_get(h, limit, h->efc, &s) != BRAIN_OK) {
 		brain__free(seen);
 		brain__free(queue);
@@ -1008,10 +718,7 @@ static void repair_reachability(hnsw *h)
 		const float *q = as_query(h, u, s->wide);
 		float d = dist_to(h, q, ep);
 		uint32_t cur = descend(h, q, ep, &d, ml, 0);
-		if (++s->cur == 0) {
-			memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
-			s->cur = 1;
-		}
+		brain__visited_clear(&s->vis);
 		size_t nres = 0;
 		uint32_t best = ep;
 		float bd = INFINITY;
@@ -1060,7 +767,7 @@ static int hnsw_open(const brain_index_config *config, brain_index **out)
 	h->row_align = ROW_ALIGN;
 	atomic_init(&h->top, (uint64_t)UINT32_MAX << 32); /* entry 0, level -1 */
 	pthread_mutex_init(&h->entry_lock, NULL);
-	pthread_mutex_init(&h->scratch_lock, NULL);
+	brain__graph_spares_init(&h->spares, "hnsw search scratch", "hnsw visited set");
 	for (size_t i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_init(&h->locks[i], NULL);
 	*out = (brain_index *)(void *)h;
@@ -1081,11 +788,8 @@ static void hnsw_close(brain_index *index)
 	}
 	brain__free((void *)h->ready);
 	brain__free(h->wide);
-	for (size_t i = 0; i < h->nspare; i++)
-		scratch_free(h->spare[i]);
-	brain__free(h->spare);
+	brain__graph_spares_destroy(&h->spares);
 	pthread_mutex_destroy(&h->entry_lock);
-	pthread_mutex_destroy(&h->scratch_lock);
 	for (size_t i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_destroy(&h->locks[i]);
 	brain__free(h);
@@ -1105,7 +809,7 @@ static void fix_shape(hnsw *h)
 
 static size_t row_extra(const hnsw *h)
 {
-	size_t links = (size_t)(1 + h->M0) * sizeof(link_t);
+	size_t links = (size_t)(1 + h->M0) * sizeof(brain_link);
 	return links + (h->sq8 ? ((size_t)h->dim + 3) & ~(size_t)3 : 0);
 }
 
@@ -1174,11 +878,11 @@ static int grow_graph(hnsw *h, size_t slots)
 	for (size_t s = h->cap; s < slots; s++)
 		pool += (size_t)level_for(h, (uint32_t)s) * (1 + h->M);
 	if (pool > UINT32_MAX)
-		return brain__oom(pool * sizeof(link_t), "hnsw upper layers");
+		return brain__oom(pool * sizeof(brain_link), "hnsw upper layers");
 	size_t groups = groups_for(slots);
 	uint8_t *levels = brain__malloc(slots);
 	uint32_t *group_at = brain__malloc_array(groups, sizeof *group_at);
-	link_t *p = brain__malloc_array(BRAIN_MAX(pool, (size_t)1), sizeof *p);
+	brain_link *p = brain__malloc_array(BRAIN_MAX(pool, (size_t)1), sizeof *p);
 	if (!levels || !group_at || !p) {
 		brain__free(levels);
 		brain__free(group_at);
@@ -1265,7 +969,7 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 		int rc = use_elem(h, brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_ELEMENT));
 		if (rc)
 			return rc;
-		h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(link_t);
+		h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
 		rc = brain__flat_open_ex(&h->cfg, row_extra(h), h->row_align, h->elem, &h->store);
 		if (rc)
 			return rc;
@@ -1327,10 +1031,10 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 			encode(h, vec_of(h, slot), codes_of(h, slot));
 	}
 	if (h->graph) {
-		scratch *s = NULL;
+		brain_graph_scratch *s = NULL;
 		rc = scratch_get(h, h->cap, h->efc, &s);
 		if (rc == BRAIN_OK)
-			rc = grow((void **)&s->cand, &s->cand_cap, (size_t)h->M0 + 2, sizeof *s->cand);
+			rc = brain__graph_scratch_cands(s, (size_t)h->M0 + 2);
 		if (rc == BRAIN_OK)
 			rc = insert(h, slot, s);
 		if (s)
@@ -1415,10 +1119,10 @@ static void unlink_node(hnsw *h, uint32_t d)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	uint32_t ds[2 * 100 + 1];
-	struct cand c[4 * 100 + 4];
+	brain_cand c[4 * 100 + 4];
 	int top = d < h->cap ? h->levels[d] : 0;
 	for (int l = 0; l <= top; l++) {
-		const link_t *dl = links_of(h, d, l);
+		const brain_link *dl = links_of(h, d, l);
 		uint32_t nd = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_acquire), cap_of(h, l));
 		for (uint32_t i = 0; i < nd; i++)
 			ds[i] = atomic_load_explicit(&dl[1 + i], memory_order_relaxed);
@@ -1427,7 +1131,7 @@ static void unlink_node(hnsw *h, uint32_t d)
 			if (n >= limit || n == d || h->levels[n] < l || !brain__flat_view_used(&h->fv, n))
 				continue;
 			lock_node(h, n);
-			link_t *ln = links_of(h, n, l);
+			brain_link *ln = links_of(h, n, l);
 			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
 			                         cap_of(h, l));
 			bool had = false;
@@ -1440,7 +1144,7 @@ static void unlink_node(hnsw *h, uint32_t d)
 					continue;
 				}
 				if (x < limit && brain__flat_view_used(&h->fv, x))
-					c[m++] = (struct cand){dist_to(h, v, x), x};
+					c[m++] = (brain_cand){dist_to(h, v, x), x};
 			}
 			if (had) {
 				for (uint32_t j = 0; j < nd; j++) {
@@ -1450,11 +1154,11 @@ static void unlink_node(hnsw *h, uint32_t d)
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
 					if (!dup)
-						c[m++] = (struct cand){dist_to(h, v, x), x};
+						c[m++] = (brain_cand){dist_to(h, v, x), x};
 				}
-				sort_cands(c, m);
+				brain__cands_sort(c, m);
 				m = select_neighbours(h, c, m, cap_of(h, l), h->wide ? h->wide + h->dim : NULL);
-				write_links(ln, c, m);
+				brain__links_write(ln, c, m);
 			}
 			unlock_node(h, n);
 		}
@@ -1476,13 +1180,13 @@ static void unlink_node(hnsw *h, uint32_t d)
 static void sweep_dead_links(hnsw *h)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
-	struct cand c[4 * 200 + 8];
+	brain_cand c[4 * 200 + 8];
 	const size_t room = BRAIN_ARRAY_LEN(c);
 	for (size_t n = 0; n < limit; n++) {
 		if (!brain__flat_view_used(&h->fv, (uint32_t)n))
 			continue;
 		for (int l = 0; l <= h->levels[n]; l++) {
-			link_t *ln = links_of(h, (uint32_t)n, l);
+			brain_link *ln = links_of(h, (uint32_t)n, l);
 			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
 			                         cap_of(h, l));
 			bool dead = false;
@@ -1504,11 +1208,11 @@ static void sweep_dead_links(hnsw *h)
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
 					if (!dup && m < room)
-						c[m++] = (struct cand){dist_to(h, v, x), x};
+						c[m++] = (brain_cand){dist_to(h, v, x), x};
 					continue;
 				}
 				/* a dead link: take what it linked to */
-				const link_t *dl = links_of(h, x, l <= h->levels[x] ? l : 0);
+				const brain_link *dl = links_of(h, x, l <= h->levels[x] ? l : 0);
 				uint32_t dc = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_relaxed),
 				                        cap_of(h, l <= h->levels[x] ? l : 0));
 				for (uint32_t j = 1; j <= dc && l <= h->levels[x]; j++) {
@@ -1520,12 +1224,12 @@ static void sweep_dead_links(hnsw *h)
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == y;
 					if (!dup && m < room)
-						c[m++] = (struct cand){dist_to(h, v, y), y};
+						c[m++] = (brain_cand){dist_to(h, v, y), y};
 				}
 			}
-			sort_cands(c, m);
+			brain__cands_sort(c, m);
 			m = select_neighbours(h, c, m, cap_of(h, l), h->wide ? h->wide + h->dim : NULL);
-			write_links(ln, c, m);
+			brain__links_write(ln, c, m);
 			unlock_node(h, (uint32_t)n);
 		}
 	}
@@ -1605,7 +1309,7 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 			return flat->search(h->store, query, k, filter, slots, distances, found);
 		ef = (size_t)BRAIN_MIN((double)count, (double)ef / p);
 	}
-	scratch *s = NULL;
+	brain_graph_scratch *s = NULL;
 	int rc = scratch_get(h, limit, ef, &s);
 	if (rc)
 		return rc;
@@ -1628,18 +1332,11 @@ static int hnsw_search(const brain_index *index, const float *query, size_t k,
 			s->res[i].d = dist_to(h, query, s->res[i].s);
 		size_t n = 0;
 		for (size_t i = 0; i < nres; i++)
-			maxheap_push(s->res, &n, s->res[i]); /* in place: i >= n */
+			brain__maxheap_push(s->res, &n, s->res[i]); /* in place: i >= n */
 		sorted = false;
 	}
-	if (rc == BRAIN_OK && !sorted) {
-		/* nearest first: pop the max-heap from the back */
-		for (size_t i = nres; i > 0; i--) {
-			struct cand top = s->res[0];
-			size_t n = i;
-			maxheap_pop(s->res, &n);
-			s->res[i - 1 + 0] = top; /* the slot just freed at the end */
-		}
-	}
+	if (rc == BRAIN_OK && !sorted)
+		brain__results_sort(s->res, nres); /* nearest first */
 	if (rc == BRAIN_OK) {
 		size_t n = BRAIN_MIN(k, nres);
 		for (size_t i = 0; i < n; i++) {
@@ -1789,7 +1486,7 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 			rc = brain__err_context(BRAIN_ECORRUPT, "hnsw: saved index: ");
 		goto fail;
 	}
-	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(link_t);
+	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
 	top_set(h, hd.entry, hd.max_level);
 	h->saved.loaded = true;
 	h->saved.shape = hd.has_store != 0;
@@ -1805,7 +1502,7 @@ static int hnsw_load(const brain_index_config *config, void *data, size_t len,
 	}
 	h->levels = bytes + hsize;
 	h->group_at = (uint32_t *)(void *)(bytes + hsize + pad4((size_t)hd.cap));
-	h->pool = (link_t *)(void *)(bytes + hsize + pad4((size_t)hd.cap) +
+	h->pool = (brain_link *)(void *)(bytes + hsize + pad4((size_t)hd.cap) +
 	                             groups_for((size_t)hd.cap) * 4);
 	h->cap = (size_t)hd.cap;
 	h->pool_len = (size_t)hd.pool_len;
@@ -1877,16 +1574,7 @@ static size_t hnsw_memory_usage(const brain_index *index)
 	size_t bytes = sizeof *h + (h->store ? flat->memory_usage(h->store) : 0) + h->cap +
 	               groups_for(h->cap) * sizeof *h->group_at + h->pool_len * sizeof *h->pool +
 	               (h->wide ? 2 * (size_t)h->dim * sizeof *h->wide : 0);
-	pthread_mutex_lock(&((hnsw *)h)->scratch_lock);
-	for (size_t i = 0; i < h->nspare; i++) {
-		const scratch *sc = h->spare[i];
-		bytes += sizeof(scratch) + sc->tag_cap * sizeof *sc->tag +
-		         (sc->cand_cap + sc->res_cap) * sizeof(struct cand) +
-		         sc->ids_cap * (sizeof *sc->ids + sizeof *sc->dists + sizeof *sc->rows) +
-		         sc->done_cap + sc->qcode_cap + (sc->wide ? 3 * (size_t)h->dim * sizeof(float) : 0);
-	}
-	pthread_mutex_unlock(&((hnsw *)h)->scratch_lock);
-	return bytes;
+	return bytes + brain__graph_spares_bytes(&((hnsw *)h)->spares);
 }
 
 const brain_index_vtable brain__index_hnsw = {
