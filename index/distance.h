@@ -98,7 +98,7 @@ brain_dist8_gather_fn brain__dist8_gather_fn(int metric, brain_elem elem, int le
 /* An 8-bit row (elem BRAIN_ELEM_U8 or _I8) as dim floats into out: exact. */
 void brain__elem_widen(brain_elem elem, const void *row, size_t dim, float *out);
 
-/* ---- 8-bit codes (SQ8) -------------------------------------------------------
+/* ---- 8-bit codes (SQ8) ----------------------------------------------------
  *
  * A graph index may keep, beside each float row, an 8-bit code of it (a
  * scalar quantiser: index/hnsw_sq8.c) and walk on distances between the

@@ -30,7 +30,7 @@
  * each a valid node), never a torn word. */
 typedef _Atomic uint32_t brain_link;
 
-/* ---- candidates ----------------------------------------------------------- */
+/* ---- candidates ---------------------------------------------------------- */
 
 /* A node and its distance to the query. */
 typedef struct brain_cand {
@@ -211,7 +211,7 @@ static inline size_t brain__pool_next(const brain_pool *p, size_t from)
 	return from;
 }
 
-/* ---- bounded results in a heap -------------------------------------------- */
+/* ---- bounded results in a heap ------------------------------------------- */
 
 /* Would a candidate at distance d enter the nr (of at most ef) results in
  * the max-heap res? */
@@ -242,7 +242,7 @@ static inline void brain__results_sort(brain_cand *res, size_t n)
 	}
 }
 
-/* ---- visited tags ----------------------------------------------------------
+/* ---- visited tags ---------------------------------------------------------
  *
  * A tag per slot: slot x was visited in this walk when tag[x] == cur. A
  * new walk increments cur instead of clearing the array (clearing only
@@ -271,7 +271,7 @@ static inline void brain__visited_mark(brain_visited *v, uint32_t x)
  * BRAIN_ENOMEM (`what` names the tags in the message). */
 int brain__visited_reserve(brain_visited *v, size_t slots, const char *what);
 
-/* ---- the beam step ---------------------------------------------------------
+/* ---- the beam step --------------------------------------------------------
  *
  * Expanding a node: its neighbours not yet visited (marked now), then
  * those the backend keeps (live, wholly inserted) prefetched and their
@@ -327,7 +327,7 @@ BRAIN_PREFETCH_INLINE void brain__prefetch_bytes(const void *p, size_t len)
 		__builtin_prefetch(first + 64 * i);
 }
 
-/* ---- the per-thread search scratch -----------------------------------------
+/* ---- the per-thread search scratch ----------------------------------------
  *
  * What one walk needs, kept between walks: a walk takes a scratch from its
  * index's spares (or makes one), and gives it back. Each is used by one
