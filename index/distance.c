@@ -194,6 +194,28 @@ GATHER8_BY_PAIR(ip_i8_gather_avx2, brain__ip_i8_avx2)
 #undef BATCH8_BY_PAIR
 #undef GATHER8_BY_PAIR
 
+/* ---- the scalar level for 8-bit codes ----------------------------------- */
+
+/* In 64 bits: an int32 would overflow past 33,000 codes. */
+static float code_l2_scalar(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	int64_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		int32_t d = (int32_t)a[i] - (int32_t)b[i];
+		sum += d * d;
+	}
+	return (float)sum;
+}
+
+static float code_ip_scalar(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
+	int64_t sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += (int32_t)x[i] * (int32_t)y[i];
+	return (float)-sum;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 typedef struct kernel_set {
@@ -247,6 +269,15 @@ static const kernel_set8 g_kernels8[BRAIN_SIMD__COUNT][2] = {
 #endif
 };
 
+/* The 8-bit code kernels of each level: [level][0] L2, [level][1] IP. */
+static const brain_code_dist_fn g_code_kernels[BRAIN_SIMD__COUNT][2] = {
+	[BRAIN_SIMD_SCALAR] = {code_l2_scalar, code_ip_scalar},
+#ifdef BRAIN_HAVE_X86_KERNELS
+	[BRAIN_SIMD_AVX2] = {brain__code_l2_avx2, brain__code_ip_avx2},
+	[BRAIN_SIMD_AVX512] = {brain__code_l2_avx512, brain__code_ip_avx512},
+#endif
+};
+
 static const char *const g_level_names[BRAIN_SIMD__COUNT] = {
 	[BRAIN_SIMD_SCALAR] = "scalar",
 	[BRAIN_SIMD_AVX2] = "avx2",
@@ -270,8 +301,8 @@ static int cpu_levels(void)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		levels |= 1 << BRAIN_SIMD_AVX2;
-	/* F for the float kernels, BW and VL for the 8-bit codes
-	 * (index/hnsw.c) and the masked byte loads of the 8-bit row kernels;
+	/* F for the float kernels, BW and VL for the 8-bit code kernels
+	 * and the masked byte loads of the 8-bit row kernels;
 	 * every AVX-512 CPU since Skylake-SP has all three */
 	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
 	    __builtin_cpu_supports("avx512vl"))
@@ -418,6 +449,16 @@ brain_dist8_gather_fn brain__dist8_gather_fn(int metric, brain_elem elem, int le
 	if (!k)
 		return NULL;
 	return l2 ? k->l2_gather : k->ip_gather;
+}
+
+brain_code_dist_fn brain__code_dist_fn(int metric, int level)
+{
+	bool l2;
+	if (!kernels_for(metric, level, &l2))
+		return NULL; /* unknown metric or unsupported level */
+	if (level < 0)
+		level = (int)brain__simd_best();
+	return g_code_kernels[level][l2 ? 0 : 1];
 }
 
 void brain__elem_widen(brain_elem elem, const void *row, size_t dim, float *out)

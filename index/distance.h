@@ -4,7 +4,8 @@
  * Each kernel has a scalar reference and SIMD versions (AVX2+FMA,
  * AVX-512) chosen at run time from what the CPU supports. Tests compare
  * every version with the reference on random data. Rows stored as 8-bit
- * integers have their own kernels (below), equal to the float ones.
+ * integers have their own kernels (below), equal to the float ones, and
+ * so do the 8-bit codes of a scalar quantiser (SQ8, below).
  *
  * Distances (smaller is closer):
  *   BRAIN_METRIC_L2      sum (a_i - b_i)^2
@@ -97,6 +98,26 @@ brain_dist8_gather_fn brain__dist8_gather_fn(int metric, brain_elem elem, int le
 /* An 8-bit row (elem BRAIN_ELEM_U8 or _I8) as dim floats into out: exact. */
 void brain__elem_widen(brain_elem elem, const void *row, size_t dim, float *out);
 
+/* ---- 8-bit codes (SQ8) ----------------------------------------------------
+ *
+ * A graph index may keep, beside each float row, an 8-bit code of it (a
+ * scalar quantiser: index/hnsw_sq8.c) and walk on distances between the
+ * query's code and the nodes' codes, reranking the results on floats.
+ * These kernels give that distance in code units (only the order
+ * matters): under L2 the codes are uint8 and the distance is
+ * sum (a_i - b_i)^2; under IP and cosine they are int8 and it is
+ * -sum a_i b_i. The sums are integers, exact at every level (no 32-bit lane
+ * overflows for n up to 2^16, BRAIN_MAX_DIMENSIONS; the lanes are added
+ * in 64 bits), so
+ * every level gives the scalar level's result exactly. No kernel reads a
+ * byte past a + n or b + n. */
+typedef float (*brain_code_dist_fn)(const unsigned char *a, const unsigned char *b, size_t n);
+
+/* Kernel for a metric's codes at a level (negative: best): L2 for
+ * BRAIN_METRIC_L2, the inner product for _IP and _COSINE. NULL for an
+ * unknown metric or an unsupported level. */
+brain_code_dist_fn brain__code_dist_fn(int metric, int level);
+
 /* Scalar references. */
 float brain__l2sq_ref(const float *a, const float *b, size_t dim);
 float brain__dot_ref(const float *a, const float *b, size_t dim);
@@ -156,6 +177,11 @@ void brain__ip_u8_gather_avx512(const float *q, const void *const *rows, size_t 
                                 float *out);
 void brain__ip_i8_gather_avx512(const float *q, const void *const *rows, size_t n, size_t dim,
                                 float *out);
+/* The same for 8-bit codes (call them through brain__code_dist_fn()). */
+float brain__code_l2_avx2(const unsigned char *a, const unsigned char *b, size_t n);
+float brain__code_ip_avx2(const unsigned char *a, const unsigned char *b, size_t n);
+float brain__code_l2_avx512(const unsigned char *a, const unsigned char *b, size_t n);
+float brain__code_ip_avx512(const unsigned char *a, const unsigned char *b, size_t n);
 #endif
 
 /* Check a vector entering the brain and copy it to `out` (which may be

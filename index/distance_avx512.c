@@ -20,6 +20,9 @@
  * for bit (the pair, batch and gather kernels alike). The masked byte load
  * needs BW and VL, which the AVX-512 level requires (distance.c), so every
  * function here is compiled for all three.
+ *
+ * At the end, the kernels for the 8-bit codes of SQ8 (distance.h): integer
+ * sums, equal to the scalar ones exactly.
  */
 #if defined(__x86_64__) || defined(__i386__)
 
@@ -370,6 +373,54 @@ AVX512 void brain__ip_i8_gather_avx512(const float *q, const void *const *rows, 
                                        size_t dim, float *out)
 {
 	gather(q, rows, n, dim, 0, BRAIN_ELEM_I8, out);
+}
+
+/* ---- 8-bit codes (SQ8) ---------------------------------------------------
+ *
+ * 32 codes a step widened to 16-bit lanes, two accumulators, the tail by a
+ * masked load. */
+
+INLINE AVX512 __m512i code_step(__m512i acc, __m256i a, __m256i b, int l2)
+{
+	if (l2) {
+		__m512i d = _mm512_sub_epi16(_mm512_cvtepu8_epi16(a), _mm512_cvtepu8_epi16(b));
+		return _mm512_add_epi32(acc, _mm512_madd_epi16(d, d));
+	}
+	return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi16(a),
+	                                                _mm512_cvtepi8_epi16(b)));
+}
+
+/* Sum over the codes of (a - b)^2 (l2: uint8 codes) or a * b (int8). */
+INLINE AVX512 int64_t code_sum(const unsigned char *a, const unsigned char *b, size_t n, int l2)
+{
+	__m512i acc0 = _mm512_setzero_si512(), acc1 = acc0;
+	size_t i = 0;
+	for (; i + 64 <= n; i += 64) {
+		acc0 = code_step(acc0, _mm256_loadu_si256((const void *)(a + i)),
+		                 _mm256_loadu_si256((const void *)(b + i)), l2);
+		acc1 = code_step(acc1, _mm256_loadu_si256((const void *)(a + i + 32)),
+		                 _mm256_loadu_si256((const void *)(b + i + 32)), l2);
+	}
+	for (; i < n; i += 32) {
+		__mmask32 m = n - i >= 32 ? (__mmask32)0xffffffffu : (((__mmask32)1 << (n - i)) - 1);
+		acc0 = code_step(acc0, _mm256_maskz_loadu_epi8(m, a + i),
+		                 _mm256_maskz_loadu_epi8(m, b + i), l2);
+	}
+	/* lanes widened to 64 bits before the sum: their sum may not fit in 32 */
+	__m512i v = _mm512_add_epi32(acc0, acc1);
+	__m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+	__m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+	return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
+}
+
+AVX512 float brain__code_l2_avx512(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	return (float)code_sum(a, b, n, 1);
+}
+
+AVX512 float brain__code_ip_avx512(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	return (float)-code_sum(a, b, n, 0);
 }
 
 #else

@@ -2,30 +2,10 @@
  * index/hnsw.c - the "hnsw" backend: a Hierarchical Navigable Small World
  * graph (Malkov and Yashunin) over the flat backend's rows.
  *
- * Layout. Every slot's row in the flat store holds its vector and, right
- * after it, its bottom-layer links (a count and up to 2M neighbour slots),
- * so expanding a node and reading its vector touch neighbouring memory.
- * Rows are 32-byte aligned (ROW_ALIGN: at most 28 bytes of padding, so a
- * node costs about what hnswlib's costs). Upper layers live in one pool of u32, in slot order: a node on
- * level L owns L blocks of (count, M links). A node's level is a function
- * of the seed and its slot, so the pool's layout is known when slots are
- * reserved, and adding never allocates. Where a node's blocks start is the
- * pool offset of its group of 64 slots plus the levels of the slots before
- * it in the group: 1 byte (its level) and 1/16 byte per node, where a
- * per-node offset would cost 4.
- *
- * Concurrency. Link words are atomics: a writer (holding the node's lock
- * stripe) stores the neighbours, then the count with release; a reader
- * loads the count with acquire. A reader may see a list mid-rewrite (a mix
- * of old and new neighbours, each a valid node whose vector was written
- * before it was first linked), never a torn word. Inserts may run on many
- * threads at once (add_batch) and searches alongside them.
- *
- * Deletion removes the node from the lists of its neighbours and
- * reconnects each of them to the best of the deleted node's neighbours
- * (the same heuristic as insertion); the slot is then free and searches
- * neither expand nor return it, so a deleted node stops costing search
- * time. A later add reuses the slot as a new node.
+ * This file is the backend's vtable: opening and closing, reserving slots
+ * (each slot's level and upper-layer room), adding one vector or a batch,
+ * removing, reading a vector back, and its memory. The graph's work is in
+ * the other hnsw files (their list and the layout: hnsw_internal.h).
  *
  * Small indexes: below HNSW_EXACT_BELOW vectors there is no graph at all
  * (searches are exact, by the flat store); the graph is built, on all
@@ -36,290 +16,13 @@
 #include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
-#include "index/distance.h"
-#include "index/flat.h"
-#include "index/hnsw.h"
-#include "index/index.h"
+#include "index/hnsw_internal.h"
 
-#define MAX_LEVEL 15
-#define LOCK_STRIPES 4096u
-#define HNSW_MAGIC 0x57534e48u /* "HNSW" */
-#define PAGE 4096u
-/* Bytes of a float row prefetched before its distance: past about 8
- * lines the hardware's stream prefetcher takes over, and asking for all
- * of a long row (3 KiB at 784-d) for 32 neighbours at once only floods
- * the queues (512, 1024 and 3136 bytes: level within noise on
- * Fashion-MNIST, 512 ahead by a few percent more often than not). An
- * 8-bit code row is asked for whole up to CODE_PREFETCH_MAX: on
- * Fashion-MNIST (784 bytes of codes) that is 10% more queries per second
- * than the first 512 bytes, and the first 256 lose 20%. */
-#define PREFETCH_MAX ((size_t)512)
-#define CODE_PREFETCH_MAX ((size_t)1024)
-/* Rows start 32-byte aligned: a 64-byte load then crosses a cache line
- * every other time instead of every time (4-byte aligned rows). Measured
- * (before b6ed932 made the prefetches real) 6-10% more queries per second
- * on SIFT and Fashion-MNIST, for at most 28 bytes a row; 64-byte
- * alignment gained a few percent more but costs up to 60 bytes, which put
- * GloVe's and Fashion-MNIST's rows above hnswlib's.
- * Images written before this field existed have 4-byte aligned rows. */
-#define ROW_ALIGN 32u
+/* ---- levels -------------------------------------------------------------- */
 
-typedef _Atomic uint32_t link_t;
-
-/* A reusable search scratch: visited tags and the two heaps. */
-typedef struct scratch {
-	uint16_t *tag;
-	size_t tag_cap;
-	uint16_t cur;
-	struct cand {
-		float d;
-		uint32_t s;
-	} *cand, *res;
-	size_t cand_cap, res_cap;
-	unsigned char *done; /* search_pool: entry i was expanded */
-	size_t done_cap;
-	unsigned char *qcode; /* the query's 8-bit copy */
-	size_t qcode_cap;
-	uint32_t *ids; /* neighbours gathered for a batch of distances */
-	size_t ids_cap;
-	float *dists;
-	const void **rows; /* their vectors */
-	float *wide; /* 8-bit rows: 3 x dim floats for nodes taken as queries */
-} scratch;
-
-typedef struct hnsw {
-	brain_index_config cfg;
-	brain_index *store; /* flat rows: vector, count, links; NULL until the
-	                       first reserve */
-	brain_flat_view fv; /* the store's rows and bits, refreshed at reserve */
-	uint32_t dim;
-	brain_dist_fn dist;
-	brain_dist_gather_fn gather; /* the same distances, many rows at once */
-	/* rows of 8-bit integers (HNSW_ELEMENT): their kernels, which give the
-	 * float kernels' bits for the widened row, and a buffer of 2 x dim
-	 * floats for the deletion paths (which run one at a time) */
-	brain_elem elem;
-	brain_dist8_fn dist8;
-	brain_dist8_gather_fn gather8;
-	float *wide;
-	size_t links_off; /* byte offset of the bottom-layer count in a row */
-	uint32_t row_align; /* of the rows in the flat store */
-
-	/* fixed when the store is made */
-	uint32_t M, M0, efc;
-	uint64_t seed;
-	double mult;
-
-	/* 8-bit copies (HNSW_SQ8): x ~ sq_lo + sq_step * code, codes uint8
-	 * for L2; x ~ sq_step * code, codes int8, for the inner products */
-	bool sq8;
-	bool sq_ready; /* range learned, codes written */
-	float sq_lo, sq_step;
-	size_t code_off; /* byte offset of the codes in a row */
-
-	bool graph; /* the graph exists (else: exact search only) */
-	/* the entry point and the top level (-1: no node in the graph), one
-	 * word so that a search reads both without a lock; changed under
-	 * entry_lock */
-	_Atomic uint64_t top;
-
-	/* per slot, for slots < cap */
-	uint8_t *levels;
-	uint32_t *group_at; /* pool index of each group of 64 slots */
-	size_t cap;
-	link_t *pool;
-	size_t pool_len;
-	bool borrowed; /* levels, group_at and pool live in a loaded image */
-	struct {
-		bool loaded;            /* the index came from an image */
-		bool shape;             /* M, EF_CONSTRUCTION, SEED, SQ8 were fixed in it */
-		bool exact_below_known; /* version 2 images on */
-		uint32_t exact_below;
-	} saved;
-
-	size_t removed; /* deletions since the last sweep of dead links */
-	size_t sq_learned_at; /* count when the 8-bit range was learned */
-	/* bit s: slot s is wholly inserted. A node is linked to before its
-	 * lower lists are written; searches do not walk through it until then
-	 * (else a newcomer may take it as its only way in and lose the link). */
-	_Atomic uint64_t *ready;
-
-	pthread_mutex_t entry_lock;
-	pthread_mutex_t locks[LOCK_STRIPES];
-
-	pthread_mutex_t scratch_lock;
-	scratch **spare;
-	size_t nspare, spare_cap;
-} hnsw;
-
-static inline hnsw *hnsw_of(brain_index *index)
-{
-	return (hnsw *)(void *)index;
-}
-
-static inline const hnsw *chnsw_of(const brain_index *index)
-{
-	return (const hnsw *)(const void *)index;
-}
-
-static const brain_index_vtable *const flat = &brain__index_flat;
-
-static inline void top_get(const hnsw *h, uint32_t *entry, int *level)
-{
-	uint64_t t = atomic_load_explicit(&((hnsw *)h)->top, memory_order_acquire);
-	*entry = (uint32_t)t;
-	*level = (int)(int32_t)(uint32_t)(t >> 32);
-}
-
-static inline void top_set(hnsw *h, uint32_t entry, int level)
-{
-	atomic_store_explicit(&h->top, (uint64_t)(uint32_t)level << 32 | entry,
-	                      memory_order_release);
-}
-
-/* ---- node access --------------------------------------------------------- */
-
-/* The float vector of slot s (float rows only: HNSW_SQ8's paths). */
-static inline const float *vec_of(const hnsw *h, uint32_t s)
-{
-	return brain__flat_view_row(&h->fv, s);
-}
-
-/* Slot s's row: floats, or 8-bit integers. */
-static inline const void *row_at(const hnsw *h, uint32_t s)
-{
-	return brain__flat_view_row(&h->fv, s);
-}
-
-static inline size_t row_vector_bytes(const hnsw *h)
-{
-	return (size_t)h->dim * brain__elem_size(h->elem);
-}
-
-/* Distance from a float query to the node whose row is `row`. */
-static inline float dist_row(const hnsw *h, const float *q, const void *row)
-{
-	return h->elem == BRAIN_ELEM_F32 ? h->dist(q, row, h->dim) : h->dist8(q, row, h->dim);
-}
-
-static inline float dist_to(const hnsw *h, const float *q, uint32_t s)
-{
-	return dist_row(h, q, row_at(h, s));
-}
-
-/* Distances from q to n rows. */
-static inline void gather_rows(const hnsw *h, const float *q, const void **rows, size_t n,
-                               float *out)
-{
-	if (h->elem == BRAIN_ELEM_F32)
-		h->gather(q, (const float *const *)(const void *)rows, n, h->dim, out);
-	else
-		h->gather8(q, (const void *const *)rows, n, h->dim, out);
-}
-
-/* Node s as a float query: its own row, or its 8-bit row widened into
- * buf (dim floats; exact). */
-static const float *as_query(const hnsw *h, uint32_t s, float *buf)
-{
-	const void *row = row_at(h, s);
-	if (h->elem == BRAIN_ELEM_F32)
-		return row;
-	brain__elem_widen(h->elem, row, h->dim, buf);
-	return buf;
-}
-
-/* Links of slot s on level l: [count][neighbours]. */
-static inline link_t *links_of(const hnsw *h, uint32_t s, int l)
-{
-	if (l == 0)
-		return (link_t *)(void *)((unsigned char *)brain__flat_view_row(&h->fv, s) +
-		                          h->links_off);
-	size_t at = h->group_at[s >> 6], before = 0;
-	for (uint32_t t = s & ~63u; t < s; t++)
-		before += h->levels[t];
-	return h->pool + at + (before + (size_t)(l - 1)) * (1 + h->M);
-}
-
-static inline bool is_ready(const hnsw *h, uint32_t s)
-{
-	return (atomic_load_explicit(&h->ready[s / 64], memory_order_acquire) >> (s % 64)) & 1;
-}
-
-static inline void set_ready(hnsw *h, uint32_t s, bool on)
-{
-	uint64_t bit = (uint64_t)1 << (s % 64);
-	if (on)
-		atomic_fetch_or_explicit(&h->ready[s / 64], bit, memory_order_release);
-	else
-		atomic_fetch_and_explicit(&h->ready[s / 64], ~bit, memory_order_release);
-}
-
-static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
-{
-	return (unsigned char *)brain__flat_view_row(&h->fv, s) + h->code_off;
-}
-
-/* The prefetch helpers must be inlined before GCC's IPA pure-const pass
- * runs: a function holding nothing but __builtin_prefetch is found
- * "const", and GCC 12 then deletes every call to it (the release build
- * had no prefetch instruction at all until this). Inlined early, the
- * prefetches sit in callers that write memory and stay. */
-#if defined(__GNUC__)
-#define PREFETCH_INLINE static inline __attribute__((always_inline))
-#else
-#define PREFETCH_INLINE static inline
-#endif
-
-/* Ask for every cache line of [p, p + len): a distance reads the whole
- * vector, and the next-line prefetcher alone leaves most of a 400-byte
- * row to be fetched one miss after another. */
-PREFETCH_INLINE void prefetch_bytes(const void *p, size_t len)
-{
-	/* The same number of lines for every row of a given length, whatever
-	 * its offset in a line: a loop the branch predictor learns. */
-	const char *first = (const char *)((uintptr_t)p & ~(uintptr_t)63);
-	size_t lines = (len + 126) / 64;
-	for (size_t i = 0; i < lines; i++)
-		__builtin_prefetch(first + 64 * i);
-}
-
-/* What a distance reads of the node whose row is `row`: its codes or its
- * vector. */
-PREFETCH_INLINE void prefetch_point(const hnsw *h, const unsigned char *row, bool coded)
-{
-	if (coded)
-		prefetch_bytes(row + h->code_off, BRAIN_MIN(h->dim, CODE_PREFETCH_MAX));
-	else
-		prefetch_bytes(row, BRAIN_MIN(row_vector_bytes(h), PREFETCH_MAX));
-}
-
-/* The bottom-layer count and links of slot s (read when it is expanded). */
-PREFETCH_INLINE void prefetch_links(const hnsw *h, uint32_t s)
-{
-	prefetch_bytes((const unsigned char *)brain__flat_view_row(&h->fv, s) + h->links_off,
-	               (size_t)(1 + h->M0) * sizeof(link_t));
-}
-
-static inline uint32_t cap_of(const hnsw *h, int l)
-{
-	return l == 0 ? h->M0 : h->M;
-}
-
-static inline void lock_node(hnsw *h, uint32_t s)
-{
-	pthread_mutex_lock(&h->locks[s % LOCK_STRIPES]);
-}
-
-static inline void unlock_node(hnsw *h, uint32_t s)
-{
-	pthread_mutex_unlock(&h->locks[s % LOCK_STRIPES]);
-}
-
+/* A node's level: a function of the seed and its slot (so the upper
+ * layers' layout is known when slots are reserved). */
 static int level_for(const hnsw *h, uint32_t slot)
 {
 	uint64_t x = brain__mix64(h->seed ^ ((uint64_t)slot * 0x9e3779b97f4a7c15ull));
@@ -328,721 +31,9 @@ static int level_for(const hnsw *h, uint32_t slot)
 	return l >= MAX_LEVEL ? MAX_LEVEL : (int)l;
 }
 
-/* ---- scratch ------------------------------------------------------------- */
+/* ---- opening and closing ------------------------------------------------- */
 
-static void scratch_free(scratch *s)
-{
-	if (!s)
-		return;
-	brain__free(s->tag);
-	brain__free(s->cand);
-	brain__free(s->res);
-	brain__free(s->ids);
-	brain__free(s->dists);
-	brain__free(s->rows);
-	brain__free(s->wide);
-	brain__free(s->qcode);
-	brain__free(s->done);
-	brain__free(s);
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return BRAIN_OK;
-	size_t n = BRAIN_MAX(need, *cap * 2);
-	void *q = brain__realloc(*p, n * elem);
-	if (!q)
-		return brain__oom(n * elem, "hnsw search scratch");
-	*p = q;
-	*cap = n;
-	return BRAIN_OK;
-}
-
-/* A scratch covering `slots` slots with room for ef results, visited tags
- * reset. */
-static int scratch_get(hnsw *h, size_t slots, size_t ef, scratch **out)
-{
-	scratch *s = NULL;
-	pthread_mutex_lock(&h->scratch_lock);
-	if (h->nspare)
-		s = h->spare[--h->nspare];
-	pthread_mutex_unlock(&h->scratch_lock);
-	if (!s) {
-		s = brain__calloc(1, sizeof *s);
-		if (!s)
-			return brain__oom(sizeof *s, "hnsw search scratch");
-	}
-	int rc = BRAIN_OK;
-	if (slots > s->tag_cap) {
-		uint16_t *t = brain__realloc(s->tag, slots * sizeof *t);
-		if (!t) {
-			rc = brain__oom(slots * sizeof *t, "hnsw visited set");
-		} else {
-			memset(t + s->tag_cap, 0, (slots - s->tag_cap) * sizeof *t);
-			s->tag = t;
-			s->tag_cap = slots;
-		}
-	}
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->res, &s->res_cap, ef + 1, sizeof *s->res);
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->cand, &s->cand_cap, ef + 64, sizeof *s->cand);
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->ids, &s->ids_cap, (size_t)h->M0 + 1, sizeof *s->ids);
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->done, &s->done_cap, ef + 1, 1);
-	if (rc == BRAIN_OK && h->sq8)
-		rc = grow((void **)&s->qcode, &s->qcode_cap, h->dim, 1);
-	if (rc == BRAIN_OK && !s->dists) {
-		s->dists = brain__malloc_array(s->ids_cap, sizeof *s->dists);
-		if (!s->dists)
-			rc = brain__oom(s->ids_cap * sizeof *s->dists, "hnsw search scratch");
-	}
-	if (rc == BRAIN_OK && !s->rows) {
-		s->rows = brain__malloc_array(s->ids_cap, sizeof *s->rows);
-		if (!s->rows)
-			rc = brain__oom(s->ids_cap * sizeof *s->rows, "hnsw search scratch");
-	}
-	if (rc == BRAIN_OK && h->elem != BRAIN_ELEM_F32 && !s->wide) {
-		s->wide = brain__malloc_array(3 * (size_t)h->dim, sizeof *s->wide);
-		if (!s->wide)
-			rc = brain__oom(3 * (size_t)h->dim * sizeof(float), "hnsw search scratch");
-	}
-	if (rc) {
-		scratch_free(s);
-		return rc;
-	}
-	if (++s->cur == 0) {
-		memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
-		s->cur = 1;
-	}
-	*out = s;
-	return BRAIN_OK;
-}
-
-static void scratch_put(hnsw *h, scratch *s)
-{
-	pthread_mutex_lock(&h->scratch_lock);
-	if (h->nspare == h->spare_cap) {
-		size_t cap = h->spare_cap ? h->spare_cap * 2 : 4;
-		scratch **n = brain__realloc(h->spare, cap * sizeof *n);
-		if (!n) {
-			pthread_mutex_unlock(&h->scratch_lock);
-			scratch_free(s); /* not kept; nothing lost */
-			return;
-		}
-		h->spare = n;
-		h->spare_cap = cap;
-	}
-	h->spare[h->nspare++] = s;
-	pthread_mutex_unlock(&h->scratch_lock);
-}
-
-/* ---- heaps --------------------------------------------------------------- */
-
-/* (d, s) pairs; "less" is nearer, ties by smaller slot. */
-static inline bool nearer(struct cand a, struct cand b)
-{
-	/* | and & rather than || and &&: no short-circuit branch (with it,
-	 * SIFT5k searches missed 255 branches a query; 167 without) */
-	return (a.d < b.d) | ((a.d == b.d) & (a.s < b.s));
-}
-
-/* min-heap (nearest on top) */
-static void minheap_push(struct cand *h, size_t *n, struct cand c)
-{
-	size_t i = (*n)++;
-	while (i) {
-		size_t p = (i - 1) / 2;
-		if (!nearer(c, h[p]))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = c;
-}
-
-static struct cand minheap_pop(struct cand *h, size_t *n)
-{
-	struct cand top = h[0], last = h[--*n];
-	size_t i = 0, m = *n;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= m)
-			break;
-		if (c + 1 < m && nearer(h[c + 1], h[c]))
-			c++;
-		if (!nearer(h[c], last))
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	if (m)
-		h[i] = last;
-	return top;
-}
-
-/* max-heap (farthest on top) */
-static void maxheap_push(struct cand *h, size_t *n, struct cand c)
-{
-	size_t i = (*n)++;
-	while (i) {
-		size_t p = (i - 1) / 2;
-		if (!nearer(h[p], c))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = c;
-}
-
-static void maxheap_pop(struct cand *h, size_t *n)
-{
-	struct cand last = h[--*n];
-	size_t i = 0, m = *n;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= m)
-			break;
-		if (c + 1 < m && nearer(h[c], h[c + 1]))
-			c++;
-		if (!nearer(last, h[c]))
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	if (m)
-		h[i] = last;
-}
-
-typedef float (*code_fn)(const unsigned char *, const unsigned char *, uint32_t);
-static code_fn code_dist_for(const hnsw *h);
-
-/* ---- searching one layer ------------------------------------------------- */
-
-/* Expand node c on layer l: its neighbours not yet visited (marked now)
- * that are live and wholly inserted go to s->ids[0..m), their distances to
- * s->dists (codes when qcode is set, else the float rows, all at once
- * after prefetching every row). Returns m. */
-static size_t expand(const hnsw *h, scratch *s, uint32_t c, int l, const float *q,
-                     const unsigned char *qcode)
-{
-	size_t limit = h->fv.capacity;
-	const link_t *ln = links_of(h, c, l);
-	uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
-	if (cnt > cap_of(h, l))
-		cnt = cap_of(h, l); /* damaged or mid-rewrite: stay in bounds */
-	/* the unvisited neighbours, without a branch on "visited" (a coin
-	 * flip the predictor cannot learn) */
-	size_t f = 0;
-	for (uint32_t i = 1; i <= cnt; i++) {
-		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-		if (x >= limit)
-			continue;
-		uint16_t *t = &s->tag[x];
-		size_t fresh = *t != s->cur;
-		*t = s->cur;
-		s->ids[f] = x;
-		f += fresh;
-	}
-	size_t m = 0;
-	for (size_t i = 0; i < f; i++) {
-		uint32_t x = s->ids[i];
-		if (!brain__flat_view_used(&h->fv, x) || !is_ready(h, x))
-			continue;
-		const void *row = row_at(h, x);
-		prefetch_point(h, (const unsigned char *)row, qcode != NULL);
-		s->rows[m] = row;
-		s->ids[m++] = x;
-	}
-	if (qcode) {
-		code_fn cfn = code_dist_for(h);
-		for (size_t i = 0; i < m; i++)
-			s->dists[i] = cfn(qcode, codes_of(h, s->ids[i]), h->dim);
-	} else {
-		gather_rows(h, q, s->rows, m, s->dists);
-	}
-	return m;
-}
-
-/* Best-first search of layer l from `start`, keeping ef results in
- * s->res (a max-heap, *nres of them). Only slots that are occupied are
- * expanded; results also pass the filter (NULL: all). Returns 0 or
- * BRAIN_ENOMEM (the candidate heap could not grow). */
-static int search_layer(const hnsw *h, scratch *s, const float *q, const unsigned char *qcode,
-                        uint32_t start, float dstart, size_t ef, int l,
-                        const brain_index_filter *filter, size_t *nres)
-{
-	size_t ncand = 0, nr = 0;
-	s->tag[start] = s->cur;
-	minheap_push(s->cand, &ncand, (struct cand){dstart, start});
-	if (!filter || filter->accept(start, filter->payload))
-		maxheap_push(s->res, &nr, (struct cand){dstart, start});
-	while (ncand) {
-		struct cand c = minheap_pop(s->cand, &ncand);
-		if (nr >= ef && c.d > s->res[0].d)
-			break;
-		size_t m = expand(h, s, c.s, l, q, qcode);
-		for (size_t i = 0; i < m; i++) {
-			uint32_t n = s->ids[i];
-			float d = s->dists[i];
-			if (nr >= ef && !(d < s->res[0].d))
-				continue;
-			if (ncand == s->cand_cap &&
-			    grow((void **)&s->cand, &s->cand_cap, ncand + 1, sizeof *s->cand))
-				return BRAIN_ENOMEM;
-			minheap_push(s->cand, &ncand, (struct cand){d, n});
-			if (filter && !filter->accept(n, filter->payload))
-				continue;
-			maxheap_push(s->res, &nr, (struct cand){d, n});
-			if (nr > ef)
-				maxheap_pop(s->res, &nr);
-		}
-	}
-	*nres = nr;
-	return BRAIN_OK;
-}
-
-/* The same search without a filter, on one sorted pool of the ef best
- * (nearest first) with a mark per entry once expanded, instead of two
- * heaps: the nearest unexpanded entry is expanded next, and the search
- * ends when every entry in the pool has been. Leaves s->res sorted. */
-static void search_pool(const hnsw *h, scratch *s, const float *q, const unsigned char *qcode,
-                        uint32_t start, float dstart, size_t ef, int l, size_t *nres)
-{
-	struct cand *pool = s->res;
-	unsigned char *done = s->done;
-	size_t n = 1, cur = 0;
-	s->tag[start] = s->cur;
-	pool[0] = (struct cand){dstart, start};
-	done[0] = 0;
-	while (cur < n) {
-		uint32_t c = pool[cur].s;
-		done[cur] = 1;
-		size_t next = n; /* lowest position that received an entry */
-		size_t m = expand(h, s, c, l, q, qcode);
-		for (size_t i = 0; i < m; i++) {
-			uint32_t x = s->ids[i];
-			struct cand e = {s->dists[i], x};
-			if (n == ef && !nearer(e, pool[n - 1]))
-				continue;
-			/* most entries of the pool are expanded later: fetch their
-			 * links now, while the other distances are computed */
-			if (l == 0)
-				prefetch_links(h, x);
-			/* the place: a binary search (branch-free versions measured
-			 * slower: they chain every step's load on the last compare,
-			 * where a predicted branch lets the loads overlap), then
-			 * shift the tail by one */
-			size_t lo = 0, len = n;
-			while (len > 1) {
-				size_t half = len / 2;
-				lo = nearer(pool[lo + half - 1], e) ? lo + half : lo;
-				len -= half;
-			}
-			if (len == 1 && nearer(pool[lo], e))
-				lo++;
-			size_t end = n == ef ? n - 1 : n;
-			if (end - lo > 16) {
-				memmove(pool + lo + 1, pool + lo, (end - lo) * sizeof *pool);
-				memmove(done + lo + 1, done + lo, end - lo);
-			} else {
-				for (size_t j = end; j > lo; j--) {
-					pool[j] = pool[j - 1];
-					done[j] = done[j - 1];
-				}
-			}
-			pool[lo] = e;
-			done[lo] = 0;
-			if (n < ef)
-				n++;
-			if (lo < next)
-				next = lo;
-		}
-		/* the nearest unexpanded entry: a new one, or the next after cur */
-		size_t from = next <= cur ? next : cur + 1;
-		while (from < n && done[from])
-			from++;
-		cur = from;
-	}
-	*nres = n;
-}
-
-/* Greedy descent through the upper layers to level `to` (exclusive): at
- * each node, the distances to all its neighbours on the level at once
- * (prefetched, then the gather kernel), then a move to the nearest. */
-static uint32_t descend(const hnsw *h, const float *q, uint32_t cur, float *dcur, int from, int to)
-{
-	size_t limit = h->fv.capacity;
-	uint32_t ids[101]; /* M <= 100 */
-	const void *rows[101];
-	float dists[101];
-	_Static_assert(BRAIN_ARRAY_LEN(ids) > 100, "room for M links");
-	for (int l = from; l > to; l--) {
-		bool changed = true;
-		while (changed) {
-			changed = false;
-			const link_t *ln = links_of(h, cur, l);
-			uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_acquire);
-			if (cnt > h->M)
-				cnt = h->M;
-			size_t m = 0;
-			for (uint32_t i = 1; i <= cnt; i++) {
-				uint32_t n = atomic_load_explicit(&ln[i], memory_order_relaxed);
-				if (n >= limit || n >= h->cap || h->levels[n] < l ||
-				    !brain__flat_view_used(&h->fv, n) || !is_ready(h, n))
-					continue;
-				rows[m] = row_at(h, n);
-				prefetch_point(h, (const unsigned char *)rows[m], false);
-				ids[m++] = n;
-			}
-			gather_rows(h, q, rows, m, dists);
-			for (size_t i = 0; i < m; i++) {
-				if (dists[i] < *dcur) {
-					*dcur = dists[i];
-					cur = ids[i];
-					changed = true;
-				}
-			}
-		}
-	}
-	return cur;
-}
-
-/* ---- choosing neighbours ------------------------------------------------- */
-
-/* Sort candidates nearest first (insertion sort: lists are short). */
-static void sort_cands(struct cand *c, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		struct cand x = c[i];
-		size_t j = i;
-		while (j && nearer(x, c[j - 1])) {
-			c[j] = c[j - 1];
-			j--;
-		}
-		c[j] = x;
-	}
-}
-
-/* How much nearer to a kept neighbour than to the base a candidate must
- * be to be dropped (on the metric's distance, which is squared for L2, so
- * this is alpha^2 of DiskANN's RobustPrune with alpha ~ 1.1). Above 1,
- * some longer links survive and searches take fewer hops. Measured at
- * M 16, efC 200: SIFT5k recall at ef 16 0.945 -> 0.962 (+12% QPS at
- * recall 0.95), Fashion-MNIST at ef 10 0.943 -> 0.967, GloVe unchanged;
- * 1.44 was worse than 1.2 on Fashion-MNIST. The inner-product distance
- * (1 - dot) can be negative, where scaling means nothing: 1 there. */
-static float prune_alpha(const hnsw *h)
-{
-	return h->cfg.metric == BRAIN_METRIC_IP ? 1.0f : 1.2f;
-}
-
-/* The heuristic of the HNSW paper: take candidates nearest first, keeping
- * one only if it is nearer to the base than to every one kept (by the
- * factor above), so links spread in different directions. c is sorted;
- * keeps at most m in place, returns how many. */
-static size_t select_neighbours(const hnsw *h, struct cand *c, size_t n, size_t m, float *wide)
-{
-	float alpha = prune_alpha(h);
-	size_t kept = 0;
-	for (size_t i = 0; i < n && kept < m; i++) {
-		bool good = true;
-		const float *ci = kept ? as_query(h, c[i].s, wide) : NULL;
-		for (size_t j = 0; j < kept && good; j++)
-			if (alpha * dist_to(h, ci, c[j].s) < c[i].d)
-				good = false;
-		if (good)
-			c[kept++] = c[i];
-	}
-	return kept;
-}
-
-static void write_links(link_t *ln, const struct cand *c, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		atomic_store_explicit(&ln[1 + i], c[i].s, memory_order_relaxed);
-	atomic_store_explicit(&ln[0], (uint32_t)n, memory_order_release);
-}
-
-/* Add `add` (at distance d) to the links of n on level l, re-choosing
- * when full. cand: room for cap + 1; wide: 2 x dim floats (8-bit rows). */
-static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, struct cand *cand, float *wide)
-{
-	lock_node(h, n);
-	link_t *ln = links_of(h, n, l);
-	uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_relaxed);
-	uint32_t cap = cap_of(h, l);
-	if (cnt > cap)
-		cnt = cap;
-	bool present = false;
-	for (uint32_t i = 1; i <= cnt && !present; i++)
-		present = atomic_load_explicit(&ln[i], memory_order_relaxed) == add;
-	if (!present && cnt < cap) {
-		atomic_store_explicit(&ln[1 + cnt], add, memory_order_relaxed);
-		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
-	} else if (!present) {
-		const float *v = as_query(h, n, wide);
-		size_t m = 0;
-		for (uint32_t i = 1; i <= cnt; i++) {
-			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (brain__flat_view_used(&h->fv, x))
-				cand[m++] = (struct cand){dist_to(h, v, x), x};
-		}
-		cand[m++] = (struct cand){dist_to(h, v, add), add};
-		sort_cands(cand, m);
-		m = select_neighbours(h, cand, m, cap, wide ? wide + h->dim : NULL);
-		write_links(ln, cand, m);
-	}
-	unlock_node(h, n);
-}
-
-/* ---- insertion ----------------------------------------------------------- */
-
-/* Put slot (whose vector is in the store) into the graph. */
-static int insert(hnsw *h, uint32_t slot, scratch *s)
-{
-	int level = h->levels[slot];
-	set_ready(h, slot, false);
-	for (int l = 0; l <= level; l++)
-		atomic_store_explicit(&links_of(h, slot, l)[0], 0, memory_order_release);
-	/* the node as a query: s->wide's first dim floats for 8-bit rows; the
-	 * other 2 x dim are link_to's and select_neighbours' */
-	const float *q = as_query(h, slot, s->wide);
-	float *wide = s->wide ? s->wide + h->dim : NULL;
-
-	pthread_mutex_lock(&h->entry_lock);
-	int max_level;
-	uint32_t ep;
-	top_get(h, &ep, &max_level);
-	if (max_level < 0) {
-		set_ready(h, slot, true);
-		top_set(h, slot, level);
-		pthread_mutex_unlock(&h->entry_lock);
-		return BRAIN_OK;
-	}
-	pthread_mutex_unlock(&h->entry_lock);
-
-	float dcur = dist_to(h, q, ep);
-	uint32_t cur = descend(h, q, ep, &dcur, max_level, level);
-	for (int l = BRAIN_MIN(level, max_level); l >= 0; l--) {
-		if (++s->cur == 0) {
-			memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
-			s->cur = 1;
-		}
-		size_t nres = 0;
-		search_pool(h, s, q, NULL, cur, dcur, h->efc, l, &nres);
-		/* results nearest first (the pool is sorted), without the node */
-		struct cand *c = s->res;
-		size_t n = 0;
-		for (size_t i = 0; i < nres; i++)
-			if (c[i].s != slot)
-				c[n++] = c[i];
-		if (n == 0)
-			continue;
-		cur = c[0].s;
-		dcur = c[0].d;
-		n = select_neighbours(h, c, n, h->M, wide);
-		lock_node(h, slot);
-		write_links(links_of(h, slot, l), c, n);
-		unlock_node(h, slot);
-		/* link back; `c` is needed for the loop, so use cand as scratch */
-		struct cand keep[256];
-		size_t nk = BRAIN_MIN(n, BRAIN_ARRAY_LEN(keep));
-		memcpy(keep, c, nk * sizeof *keep);
-		for (size_t i = 0; i < nk; i++)
-			link_to(h, keep[i].s, slot, l, s->cand, wide);
-		if (n == 0)
-			break;
-	}
-	set_ready(h, slot, true);
-	if (level > max_level) {
-		pthread_mutex_lock(&h->entry_lock);
-		uint32_t now_ep;
-		int now_level;
-		top_get(h, &now_ep, &now_level);
-		if (level > now_level)
-			top_set(h, slot, level);
-		pthread_mutex_unlock(&h->entry_lock);
-	}
-	return BRAIN_OK;
-}
-
-/* ---- building with threads ----------------------------------------------- */
-
-typedef struct build_job {
-	hnsw *h;
-	const uint32_t *slots;
-	size_t n;
-	_Atomic size_t next;
-	_Atomic int rc;
-} build_job;
-
-static void *build_worker(void *arg)
-{
-	build_job *j = arg;
-	scratch *s = NULL;
-	int rc = scratch_get(j->h, j->h->cap, j->h->efc, &s);
-	if (rc == BRAIN_OK)
-		rc = grow((void **)&s->cand, &s->cand_cap, (size_t)j->h->M0 + 2, sizeof *s->cand);
-	while (rc == BRAIN_OK && atomic_load(&j->rc) == BRAIN_OK) {
-		size_t i = atomic_fetch_add(&j->next, 1);
-		if (i >= j->n)
-			break;
-		rc = insert(j->h, j->slots[i], s);
-	}
-	if (s)
-		scratch_put(j->h, s);
-	if (rc) {
-		int expected = BRAIN_OK;
-		atomic_compare_exchange_strong(&j->rc, &expected, rc);
-	}
-	return NULL;
-}
-
-static size_t threads_for(const hnsw *h, size_t n)
-{
-	int64_t t = brain__index_param(&h->cfg, BRAIN_PARAM_THREADS);
-	if (t <= 0) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		t = cores > 0 ? cores : 1;
-	}
-	/* a thread per few hundred nodes at most: starting threads costs too */
-	size_t most = n / 256 + 1;
-	return (size_t)BRAIN_MIN((uint64_t)t, (uint64_t)BRAIN_MIN(most, 256));
-}
-
-/* Insert slots[0..n) into the graph on THREADS threads. */
-static int build(hnsw *h, const uint32_t *slots, size_t n)
-{
-	build_job j = {.h = h, .slots = slots, .n = n};
-	atomic_init(&j.next, 0);
-	atomic_init(&j.rc, BRAIN_OK);
-	size_t nt = threads_for(h, n);
-	pthread_t tid[256];
-	size_t started = 0;
-	for (size_t i = 1; i < nt; i++) {
-		if (pthread_create(&tid[started], NULL, build_worker, &j) != 0)
-			break; /* fewer threads: fine */
-		started++;
-	}
-	build_worker(&j);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(tid[i], NULL);
-	return atomic_load(&j.rc);
-}
-
-/* ---- keeping every node reachable ---------------------------------------- */
-
-/* Link `u` into the list of `r` on level 0, replacing r's farthest link
- * if the list is full (no heuristic: u must get an in-link). */
-static void force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
-{
-	lock_node(h, r);
-	link_t *ln = links_of(h, r, 0);
-	uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed), h->M0);
-	const float *v = as_query(h, r, wide);
-	uint32_t worst = 0;
-	float wd = -1.0f;
-	bool present = false;
-	for (uint32_t i = 1; i <= cnt; i++) {
-		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-		present = present || x == u;
-		float d = brain__flat_view_used(&h->fv, x) ? dist_to(h, v, x) : INFINITY;
-		if (d > wd) {
-			wd = d;
-			worst = i;
-		}
-	}
-	if (!present && cnt < h->M0) {
-		atomic_store_explicit(&ln[1 + cnt], u, memory_order_relaxed);
-		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
-	} else if (!present && worst) {
-		atomic_store_explicit(&ln[worst], u, memory_order_release);
-	}
-	unlock_node(h, r);
-}
-
-/* Mark everything reachable from `from` on level 0. */
-static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
-{
-	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
-	size_t head = 0, tail = 0;
-	seen[from / 64] |= (uint64_t)1 << (from % 64);
-	queue[tail++] = from;
-	while (head < tail) {
-		uint32_t c = queue[head++];
-		const link_t *ln = links_of(h, c, 0);
-		uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire), h->M0);
-		for (uint32_t i = 1; i <= cnt; i++) {
-			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (x >= limit || (seen[x / 64] >> (x % 64)) & 1 || !brain__flat_view_used(&h->fv, x))
-				continue;
-			seen[x / 64] |= (uint64_t)1 << (x % 64);
-			queue[tail++] = x;
-		}
-	}
-}
-
-/* Give every live node that the entry point cannot reach an in-link from
- * its nearest reachable node. Concurrent inserts and link pruning leave a
- * few such nodes (in every HNSW library); so do deletions. Best effort:
- * without memory it does nothing. */
-static void repair_reachability(hnsw *h)
-{
-	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
-	uint32_t ep;
-	int ml;
-	top_get(h, &ep, &ml);
-	if (!h->graph || ml < 0 || ep >= limit || !brain__flat_view_used(&h->fv, ep))
-		return;
-	size_t words = limit / 64 + 1;
-	uint64_t *seen = brain__calloc(words, sizeof *seen);
-	uint32_t *queue = brain__malloc_array(limit + 1, sizeof *queue);
-	scratch *s = NULL;
-	if (!seen || !queue || scratch_get(h, limit, h->efc, &s) != BRAIN_OK) {
-		brain__free(seen);
-		brain__free(queue);
-		return;
-	}
-	flood(h, seen, queue, ep);
-	for (uint32_t u = 0; u < limit; u++) {
-		if ((seen[u / 64] >> (u % 64)) & 1 || !brain__flat_view_used(&h->fv, u))
-			continue;
-		const float *q = as_query(h, u, s->wide);
-		float d = dist_to(h, q, ep);
-		uint32_t cur = descend(h, q, ep, &d, ml, 0);
-		if (++s->cur == 0) {
-			memset(s->tag, 0, s->tag_cap * sizeof *s->tag);
-			s->cur = 1;
-		}
-		size_t nres = 0;
-		uint32_t best = ep;
-		float bd = INFINITY;
-		if (search_layer(h, s, q, NULL, cur, d, h->efc, 0, NULL, &nres) == BRAIN_OK) {
-			for (size_t i = 0; i < nres; i++) {
-				uint32_t r = s->res[i].s;
-				if (r != u && (seen[r / 64] >> (r % 64)) & 1 && s->res[i].d < bd) {
-					bd = s->res[i].d;
-					best = r;
-				}
-			}
-		}
-		force_link(h, best, u, s->wide ? s->wide + h->dim : NULL);
-		flood(h, seen, queue, u);
-	}
-	scratch_put(h, s);
-	brain__free(seen);
-	brain__free(queue);
-}
-
-/* ---- the vtable ---------------------------------------------------------- */
-
-static void hnsw_close(brain_index *index);
-static int hnsw_remove(brain_index *index, uint32_t slot);
-
-static int hnsw_open(const brain_index_config *config, brain_index **out)
+int brain__hnsw_open(const brain_index_config *config, brain_index **out)
 {
 	int rc = brain__flat_check_config("hnsw", config, out);
 	if (rc)
@@ -1060,18 +51,19 @@ static int hnsw_open(const brain_index_config *config, brain_index **out)
 	h->dim = config->dimensions;
 	h->dist = dist;
 	h->gather = brain__dist_gather_fn(config->metric, -1);
+	h->code_dist = brain__code_dist_fn(config->metric, -1);
 	h->links_off = (size_t)h->dim * sizeof(float);
 	h->row_align = ROW_ALIGN;
 	atomic_init(&h->top, (uint64_t)UINT32_MAX << 32); /* entry 0, level -1 */
 	pthread_mutex_init(&h->entry_lock, NULL);
-	pthread_mutex_init(&h->scratch_lock, NULL);
+	brain__graph_spares_init(&h->spares, "hnsw search scratch", "hnsw visited set");
 	for (size_t i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_init(&h->locks[i], NULL);
 	*out = (brain_index *)(void *)h;
 	return BRAIN_OK;
 }
 
-static void hnsw_close(brain_index *index)
+void brain__hnsw_close(brain_index *index)
 {
 	if (!index)
 		return;
@@ -1085,11 +77,8 @@ static void hnsw_close(brain_index *index)
 	}
 	brain__free((void *)h->ready);
 	brain__free(h->wide);
-	for (size_t i = 0; i < h->nspare; i++)
-		scratch_free(h->spare[i]);
-	brain__free(h->spare);
+	brain__graph_spares_destroy(&h->spares);
 	pthread_mutex_destroy(&h->entry_lock);
-	pthread_mutex_destroy(&h->scratch_lock);
 	for (size_t i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_destroy(&h->locks[i]);
 	brain__free(h);
@@ -1107,199 +96,7 @@ static void fix_shape(hnsw *h)
 	h->sq8 = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_SQ8) != 0;
 }
 
-static size_t row_extra(const hnsw *h)
-{
-	size_t links = (size_t)(1 + h->M0) * sizeof(link_t);
-	return links + (h->sq8 ? ((size_t)h->dim + 3) & ~(size_t)3 : 0);
-}
-
-/* ---- 8-bit copies -------------------------------------------------------- */
-
-static inline bool sq_l2(const hnsw *h)
-{
-	return h->cfg.metric == BRAIN_METRIC_L2;
-}
-
-static void encode(const hnsw *h, const float *x, unsigned char *c)
-{
-	float inv = h->sq_step > 0 ? 1.0f / h->sq_step : 0.0f;
-	for (uint32_t i = 0; i < h->dim; i++) {
-		if (sq_l2(h)) {
-			float v = (x[i] - h->sq_lo) * inv + 0.5f;
-			c[i] = (unsigned char)(v <= 0 ? 0 : v >= 255 ? 255 : (int)v);
-		} else {
-			float v = x[i] * inv;
-			int q = (int)lrintf(v < -127 ? -127 : v > 127 ? 127 : v);
-			c[i] = (unsigned char)(signed char)q;
-		}
-	}
-}
-
-/* Learn the range from every stored vector and write every code. */
-static void learn_codes(hnsw *h)
-{
-	size_t limit = h->fv.capacity;
-	float lo = INFINITY, hi = -INFINITY, amax = 0;
-	for (size_t s = 0; s < limit; s++) {
-		if (!brain__flat_view_used(&h->fv, (uint32_t)s))
-			continue;
-		const float *v = vec_of(h, (uint32_t)s);
-		for (uint32_t i = 0; i < h->dim; i++) {
-			lo = BRAIN_MIN(lo, v[i]);
-			hi = BRAIN_MAX(hi, v[i]);
-			amax = BRAIN_MAX(amax, fabsf(v[i]));
-		}
-	}
-	if (!(lo <= hi)) {
-		lo = 0;
-		hi = 1;
-		amax = 1;
-	}
-	h->sq_lo = lo;
-	h->sq_step = sq_l2(h) ? (hi - lo) / 255.0f : amax / 127.0f;
-	for (size_t s = 0; s < limit; s++)
-		if (brain__flat_view_used(&h->fv, (uint32_t)s))
-			encode(h, vec_of(h, (uint32_t)s), codes_of(h, (uint32_t)s));
-	h->sq_ready = true;
-	h->sq_learned_at = brain__flat_count(h->store);
-}
-
-/* Distance between a coded query and a node's codes, in code units
- * (only the order matters: candidates are reranked on floats). */
-static float code_l2(const unsigned char *a, const unsigned char *b, uint32_t n)
-{
-	int64_t sum = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		int32_t d = (int32_t)a[i] - (int32_t)b[i];
-		sum += d * d;
-	}
-	return (float)sum;
-}
-
-static float code_ip(const unsigned char *a, const unsigned char *b, uint32_t n)
-{
-	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
-	int64_t sum = 0;
-	for (uint32_t i = 0; i < n; i++)
-		sum += (int32_t)x[i] * (int32_t)y[i];
-	return (float)-sum;
-}
-
-#if defined(__x86_64__)
-/* Sum of the eight 32-bit lanes, in 64 bits: a lane holds at most
- * 65025 * 65536 / 8 (no overflow), the sum may not fit in 32. */
-static inline int64_t hsum_epi32(__m256i v) __attribute__((target("avx2")));
-static inline int64_t hsum_epi32(__m256i v)
-{
-	int32_t lanes[8];
-	_mm256_storeu_si256((__m256i *)(void *)lanes, v);
-	int64_t sum = 0;
-	for (int i = 0; i < 8; i++)
-		sum += lanes[i];
-	return sum;
-}
-
-/* 16 codes at a time widened to 16-bit lanes; madd sums pairs to 32. */
-__attribute__((target("avx2"))) static float code_l2_avx2(const unsigned char *a,
-                                                          const unsigned char *b, uint32_t n)
-{
-	__m256i acc = _mm256_setzero_si256();
-	uint32_t i = 0;
-	for (; i + 16 <= n; i += 16) {
-		__m256i x = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
-		__m256i y = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
-		__m256i d = _mm256_sub_epi16(x, y);
-		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
-	}
-	int64_t sum = hsum_epi32(acc);
-	for (; i < n; i++) {
-		int32_t d = (int32_t)a[i] - (int32_t)b[i];
-		sum += d * d;
-	}
-	return (float)sum;
-}
-
-__attribute__((target("avx2"))) static float code_ip_avx2(const unsigned char *a,
-                                                          const unsigned char *b, uint32_t n)
-{
-	__m256i acc = _mm256_setzero_si256();
-	uint32_t i = 0;
-	for (; i + 16 <= n; i += 16) {
-		__m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
-		__m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
-		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
-	}
-	int64_t sum = hsum_epi32(acc);
-	const signed char *x = (const signed char *)a, *y = (const signed char *)b;
-	for (; i < n; i++)
-		sum += (int32_t)x[i] * (int32_t)y[i];
-	return (float)-sum;
-}
-
-/* AVX-512 (F, BW, VL: brain__simd_best()'s AVX512 level): 32 codes a
- * step widened to 16-bit lanes, the tail by a masked load. */
-#define AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
-static inline AVX512BW __m512i code_step_avx512(__m512i acc, __m256i a, __m256i b, int l2)
-{
-	if (l2) {
-		__m512i d = _mm512_sub_epi16(_mm512_cvtepu8_epi16(a), _mm512_cvtepu8_epi16(b));
-		return _mm512_add_epi32(acc, _mm512_madd_epi16(d, d));
-	}
-	return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi16(a),
-	                                                _mm512_cvtepi8_epi16(b)));
-}
-
-/* Sum over the codes of (a - b)^2 (l2: uint8 codes) or a * b (int8). */
-static inline AVX512BW int64_t code_sum_avx512(const unsigned char *a, const unsigned char *b,
-                                               uint32_t n, int l2)
-{
-	__m512i acc0 = _mm512_setzero_si512(), acc1 = acc0;
-	uint32_t i = 0;
-	for (; i + 64 <= n; i += 64) {
-		acc0 = code_step_avx512(acc0, _mm256_loadu_si256((const void *)(a + i)),
-		                        _mm256_loadu_si256((const void *)(b + i)), l2);
-		acc1 = code_step_avx512(acc1, _mm256_loadu_si256((const void *)(a + i + 32)),
-		                        _mm256_loadu_si256((const void *)(b + i + 32)), l2);
-	}
-	for (; i < n; i += 32) {
-		__mmask32 m = n - i >= 32 ? (__mmask32)0xffffffffu : (((__mmask32)1 << (n - i)) - 1);
-		acc0 = code_step_avx512(acc0, _mm256_maskz_loadu_epi8(m, a + i),
-		                        _mm256_maskz_loadu_epi8(m, b + i), l2);
-	}
-	/* lanes widened to 64 bits before the sum, as in hsum_epi32 */
-	__m512i v = _mm512_add_epi32(acc0, acc1);
-	__m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
-	__m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
-	return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
-}
-
-AVX512BW static float code_l2_avx512(const unsigned char *a, const unsigned char *b, uint32_t n)
-{
-	return (float)code_sum_avx512(a, b, n, 1);
-}
-
-AVX512BW static float code_ip_avx512(const unsigned char *a, const unsigned char *b, uint32_t n)
-{
-	return (float)-code_sum_avx512(a, b, n, 0);
-}
-#undef AVX512BW
-#endif
-
-static code_fn code_dist_for(const hnsw *h)
-{
-#if defined(__x86_64__)
-	if (brain__simd_best() >= BRAIN_SIMD_AVX512)
-		return sq_l2(h) ? code_l2_avx512 : code_ip_avx512;
-	if (brain__simd_best() >= BRAIN_SIMD_AVX2)
-		return sq_l2(h) ? code_l2_avx2 : code_ip_avx2;
-#endif
-	return sq_l2(h) ? code_l2 : code_ip;
-}
-
-static size_t groups_for(size_t slots)
-{
-	return (slots + 63) / 64;
-}
+/* ---- slots --------------------------------------------------------------- */
 
 /* Levels and upper-layer room of slots [cap, slots). */
 static int grow_graph(hnsw *h, size_t slots)
@@ -1310,11 +107,11 @@ static int grow_graph(hnsw *h, size_t slots)
 	for (size_t s = h->cap; s < slots; s++)
 		pool += (size_t)level_for(h, (uint32_t)s) * (1 + h->M);
 	if (pool > UINT32_MAX)
-		return brain__oom(pool * sizeof(link_t), "hnsw upper layers");
+		return brain__oom(pool * sizeof(brain_link), "hnsw upper layers");
 	size_t groups = groups_for(slots);
 	uint8_t *levels = brain__malloc(slots);
 	uint32_t *group_at = brain__malloc_array(groups, sizeof *group_at);
-	link_t *p = brain__malloc_array(BRAIN_MAX(pool, (size_t)1), sizeof *p);
+	brain_link *p = brain__malloc_array(BRAIN_MAX(pool, (size_t)1), sizeof *p);
 	if (!levels || !group_at || !p) {
 		brain__free(levels);
 		brain__free(group_at);
@@ -1361,9 +158,7 @@ static int grow_graph(hnsw *h, size_t slots)
 	return BRAIN_OK;
 }
 
-/* HNSW_ELEMENT: rows of floats or of 8-bit integers (their kernels, and
- * the buffer the deletion paths widen a row into). */
-static int use_elem(hnsw *h, int64_t e)
+int brain__hnsw_use_elem(hnsw *h, int64_t e)
 {
 	if (e == BRAIN_ELEM_F32) {
 		h->elem = BRAIN_ELEM_F32;
@@ -1398,10 +193,10 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 		slots = h->cfg.max_slots;
 	if (!h->store) {
 		fix_shape(h);
-		int rc = use_elem(h, brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_ELEMENT));
+		int rc = brain__hnsw_use_elem(h, brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_ELEMENT));
 		if (rc)
 			return rc;
-		h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(link_t);
+		h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
 		rc = brain__flat_open_ex(&h->cfg, row_extra(h), h->row_align, h->elem, &h->store);
 		if (rc)
 			return rc;
@@ -1418,10 +213,9 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 	return rc;
 }
 
-static size_t exact_below(const hnsw *h)
-{
-	return (size_t)brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
-}
+/* ---- adding and removing ------------------------------------------------- */
+
+static int hnsw_remove(brain_index *index, uint32_t slot);
 
 /* Build the graph over every vector stored (the index passed the size). */
 static int start_graph(hnsw *h)
@@ -1436,13 +230,13 @@ static int start_graph(hnsw *h)
 			slots[n++] = (uint32_t)s;
 	h->graph = true;
 	if (h->sq8)
-		learn_codes(h);
-	int rc = build(h, slots, n);
+		brain__hnsw_sq8_learn(h);
+	int rc = brain__hnsw_build(h, slots, n);
 	brain__free(slots);
 	if (rc)
 		h->graph = false;
 	else
-		repair_reachability(h);
+		brain__hnsw_repair_reachability(h);
 	return rc;
 }
 
@@ -1458,17 +252,17 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 		/* the range learned from the first vectors may be too narrow:
 		 * learn it again whenever the index has doubled (O(1) amortized) */
 		if (brain__flat_count(h->store) >= 2 * BRAIN_MAX(h->sq_learned_at, (size_t)1))
-			learn_codes(h);
+			brain__hnsw_sq8_learn(h);
 		else
-			encode(h, vec_of(h, slot), codes_of(h, slot));
+			brain__hnsw_sq8_encode(h, vec_of(h, slot), codes_of(h, slot));
 	}
 	if (h->graph) {
-		scratch *s = NULL;
+		brain_graph_scratch *s = NULL;
 		rc = scratch_get(h, h->cap, h->efc, &s);
 		if (rc == BRAIN_OK)
-			rc = grow((void **)&s->cand, &s->cand_cap, (size_t)h->M0 + 2, sizeof *s->cand);
+			rc = brain__graph_scratch_cands(s, (size_t)h->M0 + 2);
 		if (rc == BRAIN_OK)
-			rc = insert(h, slot, s);
+			rc = brain__hnsw_insert(h, slot, s);
 		if (s)
 			scratch_put(h, s);
 	} else if (brain__flat_count(h->store) >= exact_below(h)) {
@@ -1506,14 +300,14 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 		/* a batch that at least doubles the index teaches the range
 		 * again (and rewrites every code); otherwise code the new rows */
 		if (!h->sq_ready || 2 * n >= brain__flat_count(h->store))
-			learn_codes(h);
+			brain__hnsw_sq8_learn(h);
 		else
 			for (size_t i = 0; i < n; i++)
-				encode(h, vec_of(h, slots[i]), codes_of(h, slots[i]));
+				brain__hnsw_sq8_encode(h, vec_of(h, slots[i]), codes_of(h, slots[i]));
 	}
 	if (rc == BRAIN_OK) {
-		if (h->graph && (rc = build(h, slots, n)) == BRAIN_OK)
-			repair_reachability(h);
+		if (h->graph && (rc = brain__hnsw_build(h, slots, n)) == BRAIN_OK)
+			brain__hnsw_repair_reachability(h);
 		else if (brain__flat_count(h->store) >= exact_below(h))
 			rc = start_graph(h);
 	}
@@ -1527,147 +321,6 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 	return rc;
 }
 
-/* ---- deletion ------------------------------------------------------------ */
-
-/* Entry point after the old one left: a live node on the highest level. */
-static void new_entry(hnsw *h)
-{
-	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
-	int best = -1;
-	uint32_t at = 0;
-	for (size_t s = 0; s < limit; s++) {
-		if (brain__flat_view_used(&h->fv, (uint32_t)s) && h->levels[s] > best) {
-			best = h->levels[s];
-			at = (uint32_t)s;
-		}
-	}
-	top_set(h, at, best);
-}
-
-/* Take slot d (no longer occupied) out of its neighbours' lists and
- * reconnect each of them to the best of d's other neighbours. Never
- * allocates. */
-static void unlink_node(hnsw *h, uint32_t d)
-{
-	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
-	uint32_t ds[2 * 100 + 1];
-	struct cand c[4 * 100 + 4];
-	int top = d < h->cap ? h->levels[d] : 0;
-	for (int l = 0; l <= top; l++) {
-		const link_t *dl = links_of(h, d, l);
-		uint32_t nd = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_acquire), cap_of(h, l));
-		for (uint32_t i = 0; i < nd; i++)
-			ds[i] = atomic_load_explicit(&dl[1 + i], memory_order_relaxed);
-		for (uint32_t i = 0; i < nd; i++) {
-			uint32_t n = ds[i];
-			if (n >= limit || n == d || h->levels[n] < l || !brain__flat_view_used(&h->fv, n))
-				continue;
-			lock_node(h, n);
-			link_t *ln = links_of(h, n, l);
-			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
-			                         cap_of(h, l));
-			bool had = false;
-			size_t m = 0;
-			const float *v = as_query(h, n, h->wide);
-			for (uint32_t j = 1; j <= cnt; j++) {
-				uint32_t x = atomic_load_explicit(&ln[j], memory_order_relaxed);
-				if (x == d) {
-					had = true;
-					continue;
-				}
-				if (x < limit && brain__flat_view_used(&h->fv, x))
-					c[m++] = (struct cand){dist_to(h, v, x), x};
-			}
-			if (had) {
-				for (uint32_t j = 0; j < nd; j++) {
-					uint32_t x = ds[j];
-					bool dup = x == n || x >= limit || h->levels[x] < l ||
-					           !brain__flat_view_used(&h->fv, x);
-					for (size_t t = 0; t < m && !dup; t++)
-						dup = c[t].s == x;
-					if (!dup)
-						c[m++] = (struct cand){dist_to(h, v, x), x};
-				}
-				sort_cands(c, m);
-				m = select_neighbours(h, c, m, cap_of(h, l), h->wide ? h->wide + h->dim : NULL);
-				write_links(ln, c, m);
-			}
-			unlock_node(h, n);
-		}
-	}
-	pthread_mutex_lock(&h->entry_lock);
-	uint32_t ep;
-	int ml;
-	top_get(h, &ep, &ml);
-	if (ep == d)
-		new_entry(h);
-	pthread_mutex_unlock(&h->entry_lock);
-}
-
-/* Replace the links to deleted nodes in every live node's lists by the
- * best of its live links and of what the deleted ones linked to (their
- * lists stay until their slot is reused). Repairs what unlink_node cannot
- * see: links into a deleted node from nodes it did not link to. Never
- * allocates. */
-static void sweep_dead_links(hnsw *h)
-{
-	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
-	struct cand c[4 * 200 + 8];
-	const size_t room = BRAIN_ARRAY_LEN(c);
-	for (size_t n = 0; n < limit; n++) {
-		if (!brain__flat_view_used(&h->fv, (uint32_t)n))
-			continue;
-		for (int l = 0; l <= h->levels[n]; l++) {
-			link_t *ln = links_of(h, (uint32_t)n, l);
-			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
-			                         cap_of(h, l));
-			bool dead = false;
-			for (uint32_t i = 1; i <= cnt && !dead; i++) {
-				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-				dead = x >= limit || !brain__flat_view_used(&h->fv, x);
-			}
-			if (!dead)
-				continue;
-			const float *v = as_query(h, (uint32_t)n, h->wide);
-			size_t m = 0;
-			lock_node(h, (uint32_t)n);
-			for (uint32_t i = 1; i <= cnt; i++) {
-				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-				if (x >= limit)
-					continue;
-				if (brain__flat_view_used(&h->fv, x)) {
-					bool dup = false;
-					for (size_t t = 0; t < m && !dup; t++)
-						dup = c[t].s == x;
-					if (!dup && m < room)
-						c[m++] = (struct cand){dist_to(h, v, x), x};
-					continue;
-				}
-				/* a dead link: take what it linked to */
-				const link_t *dl = links_of(h, x, l <= h->levels[x] ? l : 0);
-				uint32_t dc = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_relaxed),
-				                        cap_of(h, l <= h->levels[x] ? l : 0));
-				for (uint32_t j = 1; j <= dc && l <= h->levels[x]; j++) {
-					uint32_t y = atomic_load_explicit(&dl[j], memory_order_relaxed);
-					if (y >= limit || y == n || h->levels[y] < l ||
-					    !brain__flat_view_used(&h->fv, y))
-						continue;
-					bool dup = false;
-					for (size_t t = 0; t < m && !dup; t++)
-						dup = c[t].s == y;
-					if (!dup && m < room)
-						c[m++] = (struct cand){dist_to(h, v, y), y};
-				}
-			}
-			sort_cands(c, m);
-			m = select_neighbours(h, c, m, cap_of(h, l), h->wide ? h->wide + h->dim : NULL);
-			write_links(ln, c, m);
-			unlock_node(h, (uint32_t)n);
-		}
-	}
-	h->removed = 0;
-}
-
 static int hnsw_remove(brain_index *index, uint32_t slot)
 {
 	hnsw *h = hnsw_of(index);
@@ -1675,12 +328,12 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 		return brain__err(BRAIN_ENOTFOUND, "hnsw: slot %u holds no vector", slot);
 	int rc = flat->remove(h->store, slot);
 	if (rc == BRAIN_OK && h->graph) {
-		unlink_node(h, slot);
+		brain__hnsw_unlink(h, slot);
 		/* every so many deletions (an eighth of what is left), sweep the
 		 * links they left behind: O(nodes) now and then, O(1) amortized */
 		if (++h->removed > brain__flat_count(h->store) / 8) {
-			sweep_dead_links(h);
-			repair_reachability(h);
+			brain__hnsw_sweep_dead_links(h);
+			brain__hnsw_repair_reachability(h);
 		}
 	}
 	return rc;
@@ -1694,350 +347,28 @@ static int hnsw_get(const brain_index *index, uint32_t slot, float *vector)
 	return flat->get(h->store, slot, vector);
 }
 
-/* ---- searching ----------------------------------------------------------- */
-
-/* Share of occupied slots the filter accepts, from a sample; -1 if the
- * sample is too small to tell. */
-static double pass_rate(const hnsw *h, const brain_index_filter *filter)
-{
-	size_t limit = h->fv.capacity, tried = 0, passed = 0;
-	for (uint64_t i = 0; i < 4096 && tried < 256; i++) {
-		uint32_t s = (uint32_t)(brain__mix64(i + 1) % limit);
-		if (!brain__flat_view_used(&h->fv, s))
-			continue;
-		tried++;
-		passed += filter->accept(s, filter->payload) != 0;
-	}
-	return tried < 32 ? -1.0 : (double)passed / (double)tried;
-}
-
-static int hnsw_search(const brain_index *index, const float *query, size_t k,
-                       const brain_index_filter *filter, uint32_t *slots, float *distances,
-                       size_t *found)
-{
-	hnsw *h = hnsw_of((brain_index *)index);
-	*found = 0;
-	if (!h->store || k == 0)
-		return BRAIN_OK;
-	size_t count = brain__flat_count(h->store);
-	size_t limit = h->fv.capacity;
-	uint32_t ep;
-	int ml;
-	top_get(h, &ep, &ml);
-	if (!h->graph || count < exact_below(h) || ml < 0 || ep >= limit || ep >= h->cap ||
-	    !brain__flat_view_used(&h->fv, ep))
-		return flat->search(h->store, query, k, filter, slots, distances, found);
-	ml = BRAIN_MIN(ml, (int)h->levels[ep]);
-	if (k > count)
-		k = count;
-	size_t ef = (size_t)BRAIN_MAX(brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EF_SEARCH),
-	                              (int64_t)k);
-	ef = BRAIN_MIN(ef, count);
-	if (filter) {
-		/* Few pass: exact over them is cheaper and never misses. Otherwise
-		 * widen the search by how many the filter turns away. */
-		double p = pass_rate(h, filter);
-		if (p < 0 || p * (double)count < (double)BRAIN_MAX(4 * ef, (size_t)2000) || p < 0.02)
-			return flat->search(h->store, query, k, filter, slots, distances, found);
-		ef = (size_t)BRAIN_MIN((double)count, (double)ef / p);
-	}
-	scratch *s = NULL;
-	int rc = scratch_get(h, limit, ef, &s);
-	if (rc)
-		return rc;
-	float d = dist_to(h, query, ep);
-	uint32_t cur = descend(h, query, ep, &d, ml, 0);
-	size_t nres = 0;
-	bool coded = h->sq8 && h->sq_ready;
-	if (coded) {
-		encode(h, query, s->qcode);
-		d = code_dist_for(h)(s->qcode, codes_of(h, cur), h->dim);
-	}
-	bool sorted = !filter;
-	if (sorted)
-		search_pool(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0, &nres);
-	else
-		rc = search_layer(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0, filter, &nres);
-	if (rc == BRAIN_OK && coded) {
-		/* rerank the candidates on the float vectors */
-		for (size_t i = 0; i < nres; i++)
-			s->res[i].d = dist_to(h, query, s->res[i].s);
-		size_t n = 0;
-		for (size_t i = 0; i < nres; i++)
-			maxheap_push(s->res, &n, s->res[i]); /* in place: i >= n */
-		sorted = false;
-	}
-	if (rc == BRAIN_OK && !sorted) {
-		/* nearest first: pop the max-heap from the back */
-		for (size_t i = nres; i > 0; i--) {
-			struct cand top = s->res[0];
-			size_t n = i;
-			maxheap_pop(s->res, &n);
-			s->res[i - 1 + 0] = top; /* the slot just freed at the end */
-		}
-	}
-	if (rc == BRAIN_OK) {
-		size_t n = BRAIN_MIN(k, nres);
-		for (size_t i = 0; i < n; i++) {
-			slots[i] = s->res[i].s;
-			distances[i] = s->res[i].d;
-		}
-		*found = n;
-	}
-	scratch_put(h, s);
-	/* A walk that found fewer than there are (a graph cut by deletions)
-	 * falls back on the exact search rather than answer short. */
-	if (rc == BRAIN_OK && !filter && *found < k)
-		return flat->search(h->store, query, k, NULL, slots, distances, found);
-	return rc;
-}
-
-/* ---- saving and loading -------------------------------------------------- */
-
-typedef struct hnsw_saved {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t M, M0, efc;
-	uint32_t graph;     /* 1: the graph exists */
-	int32_t max_level;  /* -1: empty */
-	uint32_t entry;
-	uint64_t seed;
-	uint64_t cap;       /* slots with levels */
-	uint64_t pool_len;  /* u32 words of upper layers */
-	uint32_t has_store; /* 0: nothing was ever added */
-	uint32_t sq8;       /* rows carry 8-bit codes */
-	uint32_t sq_ready;  /* the codes are written */
-	float sq_lo, sq_step;
-	uint32_t row_align; /* of the flat rows; 0: 4 (images before it) */
-	/* ---- version 2 ---- */
-	uint32_t exact_below; /* HNSW_EXACT_BELOW when saved (capped to 2^32 - 1) */
-	uint32_t elem;        /* HNSW_ELEMENT: 0 floats, 1 uint8, 2 int8 */
-} hnsw_saved;
-_Static_assert(sizeof(hnsw_saved) == 88, "hnsw header layout");
-/* Version 1 headers end before exact_below. */
-#define HNSW_SAVED_V1_BYTES ((size_t)80)
-
-static size_t header_bytes(uint32_t version)
-{
-	return version == 1 ? HNSW_SAVED_V1_BYTES : sizeof(hnsw_saved);
-}
-
-static size_t pad4(size_t x)
-{
-	return (x + 3) & ~(size_t)3;
-}
-
-/* Offset of the flat store's bytes in the saved form. */
-static size_t store_offset(size_t header, uint64_t cap, uint64_t pool_len)
-{
-	size_t head = header + pad4((size_t)cap) + groups_for((size_t)cap) * 4 +
-	              (size_t)pool_len * 4;
-	return (head + PAGE - 1) & ~(size_t)(PAGE - 1);
-}
-
-static int hnsw_save(const brain_index *index, const brain_index_writer *w)
-{
-	const hnsw *h = chnsw_of(index);
-	static const unsigned char zeros[PAGE];
-	int64_t below = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
-	uint32_t ep;
-	int ml;
-	top_get(h, &ep, &ml);
-	hnsw_saved hd = {HNSW_MAGIC, 2, h->M, h->M0, h->efc, h->graph ? 1u : 0u, ml, ep,
-	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
-	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align,
-	                 (uint32_t)BRAIN_MIN(BRAIN_MAX(below, 0), (int64_t)UINT32_MAX),
-	                 (uint32_t)h->elem};
-	int rc = w->write(w->payload, &hd, sizeof hd);
-	if (rc == BRAIN_OK && h->cap)
-		rc = w->write(w->payload, h->levels, h->cap);
-	if (rc == BRAIN_OK && pad4(h->cap) > h->cap)
-		rc = w->write(w->payload, zeros, pad4(h->cap) - h->cap);
-	if (rc == BRAIN_OK && h->cap)
-		rc = w->write(w->payload, h->group_at, groups_for(h->cap) * sizeof *h->group_at);
-	/* the pool word by word would be slow: its atomics are plain words */
-	if (rc == BRAIN_OK && h->pool_len)
-		rc = w->write(w->payload, (const void *)h->pool, h->pool_len * sizeof *h->pool);
-	size_t head = sizeof hd + pad4(h->cap) + groups_for(h->cap) * 4 + h->pool_len * 4;
-	if (rc == BRAIN_OK && h->store)
-		rc = w->write(w->payload, zeros, store_offset(sizeof hd, h->cap, h->pool_len) - head);
-	if (rc == BRAIN_OK && h->store)
-		rc = flat->save(h->store, w);
-	return rc;
-}
-
-static int hnsw_load(const brain_index_config *config, void *data, size_t len,
-                     brain_index **out)
-{
-	int rc = hnsw_open(config, out);
-	if (rc)
-		return rc;
-	hnsw *h = hnsw_of(*out);
-	hnsw_saved hd;
-	memset(&hd, 0, sizeof hd);
-	unsigned char *bytes = data;
-	if (len >= 2 * sizeof(uint32_t))
-		memcpy(&hd, data, 2 * sizeof(uint32_t)); /* magic, version */
-	size_t hsize = header_bytes(hd.version);
-	if (len < hsize) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes is too short", len);
-		goto fail;
-	}
-	memcpy(&hd, data, hsize);
-	if (hd.magic == HNSW_MAGIC && hd.version > 2) {
-		rc = brain__err(BRAIN_EVERSION, "hnsw: saved index is version %u, this library reads "
-		                "1 and 2 (written by a newer braincore)", hd.version);
-		goto fail;
-	}
-	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.elem > BRAIN_ELEM_I8 ||
-	    hd.has_store > 1 ||
-	    (hd.has_store && (hd.M < 2 || hd.M > 100 || hd.M0 != 2 * hd.M || hd.efc == 0)) ||
-	    hd.graph > 1 ||
-	    hd.max_level > MAX_LEVEL || hd.max_level < -1 || hd.cap > (uint64_t)UINT32_MAX + 1 ||
-	    hd.pool_len > UINT32_MAX || (!hd.has_store && (hd.cap || hd.graph))) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index header is out of range");
-		goto fail;
-	}
-	h->row_align = hd.row_align ? hd.row_align : 4;
-	if (h->row_align < 4 || h->row_align > 64 || (h->row_align & (h->row_align - 1))) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved row alignment %u is not 4..64",
-		                (unsigned)hd.row_align);
-		goto fail;
-	}
-	h->M = hd.M;
-	h->M0 = hd.M0;
-	h->efc = hd.efc;
-	h->seed = hd.seed;
-	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
-	h->graph = hd.graph != 0;
-	if (hd.sq8 > 1 || hd.sq_ready > 1 || (hd.sq_ready && !hd.sq8) ||
-	    !(hd.sq_step >= 0.0f && hd.sq_step < INFINITY) || !(fabsf(hd.sq_lo) < INFINITY)) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved 8-bit range is out of range");
-		goto fail;
-	}
-	h->sq8 = hd.sq8 != 0;
-	h->sq_ready = hd.sq_ready != 0;
-	h->sq_lo = hd.sq_lo;
-	h->sq_step = hd.sq_step;
-	rc = use_elem(h, hd.elem);
-	if (rc) {
-		if (rc == BRAIN_EINVAL)
-			rc = brain__err_context(BRAIN_ECORRUPT, "hnsw: saved index: ");
-		goto fail;
-	}
-	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(link_t);
-	top_set(h, hd.entry, hd.max_level);
-	h->saved.loaded = true;
-	h->saved.shape = hd.has_store != 0;
-	h->saved.exact_below_known = hd.version >= 2;
-	h->saved.exact_below = hd.exact_below;
-	if (!hd.has_store)
-		return BRAIN_OK; /* shape read again at the first reserve */
-	size_t off = store_offset(hsize, hd.cap, hd.pool_len);
-	if (off > len) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes does not hold its "
-		                "%llu levels", len, (unsigned long long)hd.cap);
-		goto fail;
-	}
-	h->levels = bytes + hsize;
-	h->group_at = (uint32_t *)(void *)(bytes + hsize + pad4((size_t)hd.cap));
-	h->pool = (link_t *)(void *)(bytes + hsize + pad4((size_t)hd.cap) +
-	                             groups_for((size_t)hd.cap) * 4);
-	h->cap = (size_t)hd.cap;
-	h->pool_len = (size_t)hd.pool_len;
-	h->borrowed = true;
-	/* each group's blocks start where the previous group's end, and all
-	 * lie in the pool */
-	uint64_t at = 0;
-	for (size_t s = 0; s < h->cap; s++) {
-		if (s % 64 == 0 && h->group_at[s / 64] != at) {
-			rc = brain__err(BRAIN_ECORRUPT, "hnsw: slot group %zu starts at %u, not %llu",
-			                s / 64, h->group_at[s / 64], (unsigned long long)at);
-			goto fail;
-		}
-		if (h->levels[s] > MAX_LEVEL) {
-			rc = brain__err(BRAIN_ECORRUPT, "hnsw: slot %zu has level %u", s, h->levels[s]);
-			goto fail;
-		}
-		at += (uint64_t)h->levels[s] * (1 + h->M);
-	}
-	if (at != h->pool_len) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: upper layers hold %llu words, the levels need "
-		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
-		goto fail;
-	}
-	rc = brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, h->elem, bytes + off,
-	                         len - off, &h->store);
-	if (rc)
-		goto fail;
-	brain__flat_view(h->store, &h->fv);
-	/* every stored node was wholly inserted before it was saved */
-	h->ready = brain__calloc(h->cap / 64 + 1, sizeof *h->ready);
-	if (!h->ready) {
-		rc = brain__oom((h->cap / 64 + 1) * sizeof *h->ready, "hnsw ready bits");
-		goto fail;
-	}
-	for (size_t s2 = 0; s2 < h->cap && s2 < h->fv.capacity; s2++)
-		if (brain__flat_view_used(&h->fv, (uint32_t)s2))
-			set_ready(h, (uint32_t)s2, true);
-	h->sq_learned_at = brain__flat_count(h->store);
-	return BRAIN_OK;
-fail:
-	hnsw_close(*out);
-	*out = NULL;
-	return rc;
-}
-
-bool brain__hnsw_saved(const brain_index *index, brain_hnsw_saved *out)
-{
-	const hnsw *h = chnsw_of(index);
-	memset(out, 0, sizeof *out);
-	if (!h->saved.loaded)
-		return false;
-	out->shape = h->saved.shape;
-	if (out->shape) {
-		out->m = h->M;
-		out->ef_construction = h->efc;
-		out->seed = (int64_t)(h->seed & (uint64_t)INT64_MAX);
-		out->sq8 = h->sq8;
-		out->element = h->elem;
-	}
-	out->exact_below_known = h->saved.exact_below_known;
-	out->exact_below = h->saved.exact_below;
-	return true;
-}
-
 static size_t hnsw_memory_usage(const brain_index *index)
 {
 	const hnsw *h = chnsw_of(index);
 	size_t bytes = sizeof *h + (h->store ? flat->memory_usage(h->store) : 0) + h->cap +
 	               groups_for(h->cap) * sizeof *h->group_at + h->pool_len * sizeof *h->pool +
 	               (h->wide ? 2 * (size_t)h->dim * sizeof *h->wide : 0);
-	pthread_mutex_lock(&((hnsw *)h)->scratch_lock);
-	for (size_t i = 0; i < h->nspare; i++) {
-		const scratch *sc = h->spare[i];
-		bytes += sizeof(scratch) + sc->tag_cap * sizeof *sc->tag +
-		         (sc->cand_cap + sc->res_cap) * sizeof(struct cand) +
-		         sc->ids_cap * (sizeof *sc->ids + sizeof *sc->dists + sizeof *sc->rows) +
-		         sc->done_cap + sc->qcode_cap + (sc->wide ? 3 * (size_t)h->dim * sizeof(float) : 0);
-	}
-	pthread_mutex_unlock(&((hnsw *)h)->scratch_lock);
-	return bytes;
+	return bytes + brain__graph_spares_bytes(&((hnsw *)h)->spares);
 }
 
 const brain_index_vtable brain__index_hnsw = {
 	.version = BRAIN_INDEX_VTABLE_VERSION,
 	.name = "hnsw",
 	.capabilities = BRAIN_INDEX_CAP_FILTER,
-	.open = hnsw_open,
+	.open = brain__hnsw_open,
 	.reserve = hnsw_reserve,
 	.add = hnsw_add,
 	.remove = hnsw_remove,
 	.get = hnsw_get,
-	.search = hnsw_search,
+	.search = brain__hnsw_search,
 	.memory_usage = hnsw_memory_usage,
-	.close = hnsw_close,
-	.save = hnsw_save,
-	.load = hnsw_load,
+	.close = brain__hnsw_close,
+	.save = brain__hnsw_save,
+	.load = brain__hnsw_load,
 	.add_batch = hnsw_add_batch,
 };

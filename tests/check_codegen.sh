@@ -1,5 +1,6 @@
 #!/bin/sh
-# The compiled library keeps the prefetches that index/hnsw.c asks for.
+# The compiled library keeps the prefetches that the hnsw graph walk asks
+# for (index/graph.h, index/hnsw_internal.h).
 # GCC once deleted every one of them without a word (a helper holding only
 # __builtin_prefetch was found "const" and its calls dropped), and nothing
 # but a benchmark could notice: this looks at the machine code itself.

@@ -3,7 +3,8 @@
  * SIMD level this CPU supports against the scalar reference, batch against
  * pair, tails that must not read past the end, level selection with the
  * BRAINCORE_SIMD override, the kernels for 8-bit rows against the float
- * kernels (bit for bit), and the checking and normalisation of vectors.
+ * kernels (bit for bit), the SQ8 code kernels against the scalar ones
+ * (exactly), and the checking and normalisation of vectors.
  *
  * Tolerance. The reference sums in double, so its error is negligible; a
  * float kernel's error is bounded (Higham, "Accuracy and Stability of
@@ -777,6 +778,145 @@ static void test_distance__dist8_rows_at_allocation_end(void **state)
 	munmap(mem, 3 * (size_t)page);
 }
 
+/* ---- 8-bit codes (SQ8) --------------------------------------------------- */
+
+static const int g_code_metrics[] = {BRAIN_METRIC_L2, BRAIN_METRIC_IP};
+
+/* The code distance computed here, in 64 bits: uint8 codes and
+ * sum (a - b)^2 for L2, int8 codes and -sum a b for IP. */
+static float code_exact(int metric, const unsigned char *a, const unsigned char *b, size_t n)
+{
+	int64_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (metric == BRAIN_METRIC_L2) {
+			int64_t d = (int64_t)a[i] - (int64_t)b[i];
+			sum += d * d;
+		} else {
+			sum -= (int64_t)(int8_t)a[i] * (int64_t)(int8_t)b[i];
+		}
+	}
+	return (float)sum;
+}
+
+static void test_distance__code_kernels_are_reported(void **state)
+{
+	(void)state;
+	brain_simd_level best = brain__simd_best();
+	for (int l = 0; l < BRAIN_SIMD__COUNT; l++) {
+		bool ok = brain__simd_supported((brain_simd_level)l);
+		for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++)
+			assert_int_equal(brain__code_dist_fn(g_metrics[m], l) != NULL, ok);
+		if (ok) {
+			/* cosine codes are the inner product's */
+			assert_ptr_equal(brain__code_dist_fn(BRAIN_METRIC_COSINE, l),
+			                 brain__code_dist_fn(BRAIN_METRIC_IP, l));
+			assert_ptr_not_equal(brain__code_dist_fn(BRAIN_METRIC_L2, l),
+			                     brain__code_dist_fn(BRAIN_METRIC_IP, l));
+		}
+	}
+	for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_metrics); m++)
+		assert_ptr_equal(brain__code_dist_fn(g_metrics[m], -1),
+		                 brain__code_dist_fn(g_metrics[m], best));
+	assert_null(brain__code_dist_fn(99, -1));
+	assert_null(brain__code_dist_fn(-5, BRAIN_SIMD_SCALAR));
+	assert_null(brain__code_dist_fn(BRAIN_METRIC_L2, BRAIN_SIMD__COUNT));
+}
+
+/* The scalar kernels, the reference of the SIMD ones, against the sum
+ * computed here: random codes of every length 0..1100, and the extremes
+ * (255 against 0, -128 against -128) where the sums are largest. */
+static void test_distance__code_scalar_is_exact(void **state)
+{
+	(void)state;
+	enum { MAX = 1100 };
+	test_rng rng = {10};
+	unsigned char a[MAX], b[MAX];
+	for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_code_metrics); m++) {
+		int metric = g_code_metrics[m];
+		brain_code_dist_fn k = brain__code_dist_fn(metric, BRAIN_SIMD_SCALAR);
+		assert_non_null(k);
+		for (size_t n = 0; n <= MAX; n++) {
+			fill_bytes(&rng, a, n);
+			fill_bytes(&rng, b, n);
+			assert_true(k(a, b, n) == code_exact(metric, a, b, n));
+		}
+		memset(a, 0xff, sizeof a);
+		memset(b, 0, sizeof b);
+		assert_true(brain__code_dist_fn(BRAIN_METRIC_L2, BRAIN_SIMD_SCALAR)(a, b, MAX) ==
+		            65025.0f * MAX);
+		memset(a, 0x80, sizeof a);
+		memset(b, 0x80, sizeof b);
+		assert_true(brain__code_dist_fn(BRAIN_METRIC_IP, BRAIN_SIMD_SCALAR)(a, b, MAX) ==
+		            -16384.0f * MAX);
+	}
+}
+
+/* The kernels of `level` against the scalar ones, equal exactly (integer
+ * sums): random codes of every length 0..1100 (every tail of every step)
+ * at odd offsets, the extremes, and codes that end right before an
+ * inaccessible page (a read past the end faults). A level this CPU lacks
+ * is skipped, and says so. */
+static void check_code_level(brain_simd_level level)
+{
+	if (!brain__simd_supported(level)) {
+		print_message("SKIPPED: no %s on this CPU (or in this build): its SQ8 code kernels "
+		              "are not tested\n",
+		              brain__simd_name(level));
+		skip();
+	}
+	enum { MAX = 1100, ROOM = MAX + 16 };
+	test_rng rng = {11 + (uint64_t)level};
+	static unsigned char a[ROOM], b[ROOM];
+	long page = sysconf(_SC_PAGESIZE);
+	assert_true(page >= 4096 && page >= MAX);
+	/* Pages 0 and 2 readable, 1 and 3 not: a ends at page 1, b at page 3. */
+	int fd = open("/dev/zero", O_RDWR);
+	assert_true(fd >= 0);
+	unsigned char *mem = mmap(NULL, 4 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	assert_true(mem != MAP_FAILED);
+	assert_int_equal(mprotect(mem + page, (size_t)page, PROT_NONE), 0);
+	assert_int_equal(mprotect(mem + 3 * page, (size_t)page, PROT_NONE), 0);
+	for (size_t m = 0; m < BRAIN_ARRAY_LEN(g_code_metrics); m++) {
+		int metric = g_code_metrics[m];
+		brain_code_dist_fn ref = brain__code_dist_fn(metric, BRAIN_SIMD_SCALAR);
+		brain_code_dist_fn k = brain__code_dist_fn(metric, level);
+		assert_non_null(ref);
+		assert_non_null(k);
+		for (size_t n = 0; n <= MAX; n++) {
+			const unsigned char *x = a + n % 7, *y = b + (n * 3) % 11; /* unaligned */
+			fill_bytes(&rng, a, ROOM);
+			fill_bytes(&rng, b, ROOM);
+			float got = k(x, y, n), want = ref(x, y, n);
+			if (got != want)
+				fail_msg("%s metric %d n %zu: %.9g, scalar %.9g", brain__simd_name(level),
+				         metric, n, (double)got, (double)want);
+			/* the extremes: every lane at its largest */
+			memset(a, metric == BRAIN_METRIC_L2 ? 0xff : 0x80, ROOM);
+			memset(b, metric == BRAIN_METRIC_L2 ? 0x00 : 0x80, ROOM);
+			assert_true(k(x, y, n) == ref(x, y, n));
+			assert_true(k(y, x, n) == ref(x, y, n)); /* symmetric */
+			unsigned char *ea = mem + page - n, *eb = mem + 3 * (size_t)page - n;
+			fill_bytes(&rng, ea, n);
+			fill_bytes(&rng, eb, n);
+			assert_true(k(ea, eb, n) == ref(ea, eb, n));
+		}
+	}
+	munmap(mem, 4 * (size_t)page);
+}
+
+static void test_distance__code_avx2_equals_scalar(void **state)
+{
+	(void)state;
+	check_code_level(BRAIN_SIMD_AVX2);
+}
+
+static void test_distance__code_avx512_equals_scalar(void **state)
+{
+	(void)state;
+	check_code_level(BRAIN_SIMD_AVX512);
+}
+
 /* ---- preparing vectors --------------------------------------------------- */
 
 static void test_distance__prepare_rejects_nonfinite(void **state)
@@ -910,6 +1050,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_distance__dist8_exact_small_cases),
 		cmocka_unit_test(test_distance__dist8_equals_float),
 		cmocka_unit_test(test_distance__dist8_rows_at_allocation_end),
+		cmocka_unit_test(test_distance__code_kernels_are_reported),
+		cmocka_unit_test(test_distance__code_scalar_is_exact),
+		cmocka_unit_test(test_distance__code_avx2_equals_scalar),
+		cmocka_unit_test(test_distance__code_avx512_equals_scalar),
 		cmocka_unit_test(test_distance__prepare_rejects_nonfinite),
 		cmocka_unit_test(test_distance__prepare_zero_vector),
 		cmocka_unit_test(test_distance__prepare_normalises_cosine),

@@ -1,5 +1,5 @@
 /*
- * tests/test_hnsw.c - the "hnsw" index backend (index/hnsw.c).
+ * tests/test_hnsw.c - the "hnsw" index backend (index/hnsw*.c).
  *
  * The flat backend is the reference: every recall figure here is the share
  * of flat's exact top k that hnsw returns, on clustered random data (30

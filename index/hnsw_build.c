@@ -1,0 +1,213 @@
+/*
+ * index/hnsw_build.c - putting nodes into the hnsw graph: choosing a
+ * node's neighbours (the HNSW heuristic, with a pruning factor), linking
+ * both ways, inserting one node through every layer of its level, and
+ * inserting many on THREADS threads at once.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "index/hnsw_internal.h"
+
+/* ---- choosing neighbours ------------------------------------------------- */
+
+/* How much nearer to a kept neighbour than to the base a candidate must
+ * be to be dropped (on the metric's distance, which is squared for L2, so
+ * this is alpha^2 of DiskANN's RobustPrune with alpha ~ 1.1). Above 1,
+ * some longer links survive and searches take fewer hops. Measured at
+ * M 16, efC 200: SIFT5k recall at ef 16 0.945 -> 0.962 (+12% QPS at
+ * recall 0.95), Fashion-MNIST at ef 10 0.943 -> 0.967, GloVe unchanged;
+ * 1.44 was worse than 1.2 on Fashion-MNIST. The inner-product distance
+ * (1 - dot) can be negative, where scaling means nothing: 1 there. */
+static float prune_alpha(const hnsw *h)
+{
+	return h->cfg.metric == BRAIN_METRIC_IP ? 1.0f : 1.2f;
+}
+
+/* The heuristic of the HNSW paper: take candidates nearest first, keeping
+ * one only if it is nearer to the base than to every one kept (by the
+ * factor above), so links spread in different directions. c is sorted;
+ * keeps at most m in place, returns how many. */
+size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, size_t m,
+                                     float *wide)
+{
+	float alpha = prune_alpha(h);
+	size_t kept = 0;
+	for (size_t i = 0; i < n && kept < m; i++) {
+		bool good = true;
+		const float *ci = kept ? as_query(h, c[i].s, wide) : NULL;
+		for (size_t j = 0; j < kept && good; j++)
+			if (alpha * dist_to(h, ci, c[j].s) < c[i].d)
+				good = false;
+		if (good)
+			c[kept++] = c[i];
+	}
+	return kept;
+}
+
+/* Add `add` (at distance d) to the links of n on level l, re-choosing
+ * when full. cand: room for cap + 1; wide: 2 x dim floats (8-bit rows). */
+static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, float *wide)
+{
+	lock_node(h, n);
+	brain_link *ln = links_of(h, n, l);
+	uint32_t cnt = atomic_load_explicit(&ln[0], memory_order_relaxed);
+	uint32_t cap = cap_of(h, l);
+	if (cnt > cap)
+		cnt = cap;
+	bool present = false;
+	for (uint32_t i = 1; i <= cnt && !present; i++)
+		present = atomic_load_explicit(&ln[i], memory_order_relaxed) == add;
+	if (!present && cnt < cap) {
+		atomic_store_explicit(&ln[1 + cnt], add, memory_order_relaxed);
+		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
+	} else if (!present) {
+		const float *v = as_query(h, n, wide);
+		size_t m = 0;
+		for (uint32_t i = 1; i <= cnt; i++) {
+			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+			if (brain__flat_view_used(&h->fv, x))
+				cand[m++] = (brain_cand){dist_to(h, v, x), x};
+		}
+		cand[m++] = (brain_cand){dist_to(h, v, add), add};
+		brain__cands_sort(cand, m);
+		m = brain__hnsw_select_neighbours(h, cand, m, cap, wide ? wide + h->dim : NULL);
+		brain__links_write(ln, cand, m);
+	}
+	unlock_node(h, n);
+}
+
+/* ---- insertion ----------------------------------------------------------- */
+
+/* Put slot (whose vector is in the store) into the graph. */
+int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s)
+{
+	int level = h->levels[slot];
+	set_ready(h, slot, false);
+	for (int l = 0; l <= level; l++)
+		atomic_store_explicit(&links_of(h, slot, l)[0], 0, memory_order_release);
+	/* the node as a query: s->wide's first dim floats for 8-bit rows; the
+	 * other 2 x dim are link_to's and select_neighbours' */
+	const float *q = as_query(h, slot, s->wide);
+	float *wide = s->wide ? s->wide + h->dim : NULL;
+
+	pthread_mutex_lock(&h->entry_lock);
+	int max_level;
+	uint32_t ep;
+	top_get(h, &ep, &max_level);
+	if (max_level < 0) {
+		set_ready(h, slot, true);
+		top_set(h, slot, level);
+		pthread_mutex_unlock(&h->entry_lock);
+		return BRAIN_OK;
+	}
+	pthread_mutex_unlock(&h->entry_lock);
+
+	float dcur = dist_to(h, q, ep);
+	uint32_t cur = brain__hnsw_descend(h, q, ep, &dcur, max_level, level);
+	for (int l = BRAIN_MIN(level, max_level); l >= 0; l--) {
+		brain__visited_clear(&s->vis);
+		size_t nres = 0;
+		brain__hnsw_search_pool(h, s, q, NULL, cur, dcur, h->efc, l, &nres);
+		/* results nearest first (the pool is sorted), without the node */
+		brain_cand *c = s->res;
+		size_t n = 0;
+		for (size_t i = 0; i < nres; i++)
+			if (c[i].s != slot)
+				c[n++] = c[i];
+		if (n == 0)
+			continue;
+		cur = c[0].s;
+		dcur = c[0].d;
+		n = brain__hnsw_select_neighbours(h, c, n, h->M, wide);
+		lock_node(h, slot);
+		brain__links_write(links_of(h, slot, l), c, n);
+		unlock_node(h, slot);
+		/* link back; `c` is needed for the loop, so use cand as scratch */
+		brain_cand keep[256];
+		size_t nk = BRAIN_MIN(n, BRAIN_ARRAY_LEN(keep));
+		memcpy(keep, c, nk * sizeof *keep);
+		for (size_t i = 0; i < nk; i++)
+			link_to(h, keep[i].s, slot, l, s->cand, wide);
+		if (n == 0)
+			break;
+	}
+	set_ready(h, slot, true);
+	if (level > max_level) {
+		pthread_mutex_lock(&h->entry_lock);
+		uint32_t now_ep;
+		int now_level;
+		top_get(h, &now_ep, &now_level);
+		if (level > now_level)
+			top_set(h, slot, level);
+		pthread_mutex_unlock(&h->entry_lock);
+	}
+	return BRAIN_OK;
+}
+
+/* ---- building with threads ----------------------------------------------- */
+
+typedef struct build_job {
+	hnsw *h;
+	const uint32_t *slots;
+	size_t n;
+	_Atomic size_t next;
+	_Atomic int rc;
+} build_job;
+
+static void *build_worker(void *arg)
+{
+	build_job *j = arg;
+	brain_graph_scratch *s = NULL;
+	int rc = scratch_get(j->h, j->h->cap, j->h->efc, &s);
+	if (rc == BRAIN_OK)
+		rc = brain__graph_scratch_cands(s, (size_t)j->h->M0 + 2);
+	while (rc == BRAIN_OK && atomic_load(&j->rc) == BRAIN_OK) {
+		size_t i = atomic_fetch_add(&j->next, 1);
+		if (i >= j->n)
+			break;
+		rc = brain__hnsw_insert(j->h, j->slots[i], s);
+	}
+	if (s)
+		scratch_put(j->h, s);
+	if (rc) {
+		int expected = BRAIN_OK;
+		atomic_compare_exchange_strong(&j->rc, &expected, rc);
+	}
+	return NULL;
+}
+
+static size_t threads_for(const hnsw *h, size_t n)
+{
+	int64_t t = brain__index_param(&h->cfg, BRAIN_PARAM_THREADS);
+	if (t <= 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		t = cores > 0 ? cores : 1;
+	}
+	/* a thread per few hundred nodes at most: starting threads costs too */
+	size_t most = n / 256 + 1;
+	return (size_t)BRAIN_MIN((uint64_t)t, (uint64_t)BRAIN_MIN(most, 256));
+}
+
+/* Insert slots[0..n) into the graph on THREADS threads. */
+int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n)
+{
+	build_job j = {.h = h, .slots = slots, .n = n};
+	atomic_init(&j.next, 0);
+	atomic_init(&j.rc, BRAIN_OK);
+	size_t nt = threads_for(h, n);
+	pthread_t tid[256];
+	size_t started = 0;
+	for (size_t i = 1; i < nt; i++) {
+		if (pthread_create(&tid[started], NULL, build_worker, &j) != 0)
+			break; /* fewer threads: fine */
+		started++;
+	}
+	build_worker(&j);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	return atomic_load(&j.rc);
+}
+

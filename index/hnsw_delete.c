@@ -1,0 +1,264 @@
+/*
+ * index/hnsw_delete.c - keeping the hnsw graph whole when nodes leave.
+ *
+ * Deletion removes the node from the lists of its neighbours and
+ * reconnects each of them to the best of the deleted node's neighbours
+ * (the same heuristic as insertion); the slot is then free and searches
+ * neither expand nor return it, so a deleted node stops costing search
+ * time. A later add reuses the slot as a new node. Now and then a sweep
+ * replaces the links to deleted nodes that unlinking could not see, and a
+ * repair gives every node the entry point cannot reach an in-link (after
+ * sweeps, and after builds: concurrent inserts leave a few such nodes).
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "index/hnsw_internal.h"
+
+/* ---- deletion ------------------------------------------------------------ */
+
+/* Entry point after the old one left: a live node on the highest level. */
+static void new_entry(hnsw *h)
+{
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
+	int best = -1;
+	uint32_t at = 0;
+	for (size_t s = 0; s < limit; s++) {
+		if (brain__flat_view_used(&h->fv, (uint32_t)s) && h->levels[s] > best) {
+			best = h->levels[s];
+			at = (uint32_t)s;
+		}
+	}
+	top_set(h, at, best);
+}
+
+/* Take slot d (no longer occupied) out of its neighbours' lists and
+ * reconnect each of them to the best of d's other neighbours. Never
+ * allocates. */
+void brain__hnsw_unlink(hnsw *h, uint32_t d)
+{
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
+	uint32_t ds[2 * 100 + 1];
+	brain_cand c[4 * 100 + 4];
+	int top = d < h->cap ? h->levels[d] : 0;
+	for (int l = 0; l <= top; l++) {
+		const brain_link *dl = links_of(h, d, l);
+		uint32_t nd = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_acquire), cap_of(h, l));
+		for (uint32_t i = 0; i < nd; i++)
+			ds[i] = atomic_load_explicit(&dl[1 + i], memory_order_relaxed);
+		for (uint32_t i = 0; i < nd; i++) {
+			uint32_t n = ds[i];
+			if (n >= limit || n == d || h->levels[n] < l || !brain__flat_view_used(&h->fv, n))
+				continue;
+			lock_node(h, n);
+			brain_link *ln = links_of(h, n, l);
+			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
+			                         cap_of(h, l));
+			bool had = false;
+			size_t m = 0;
+			const float *v = as_query(h, n, h->wide);
+			for (uint32_t j = 1; j <= cnt; j++) {
+				uint32_t x = atomic_load_explicit(&ln[j], memory_order_relaxed);
+				if (x == d) {
+					had = true;
+					continue;
+				}
+				if (x < limit && brain__flat_view_used(&h->fv, x))
+					c[m++] = (brain_cand){dist_to(h, v, x), x};
+			}
+			if (had) {
+				for (uint32_t j = 0; j < nd; j++) {
+					uint32_t x = ds[j];
+					bool dup = x == n || x >= limit || h->levels[x] < l ||
+					           !brain__flat_view_used(&h->fv, x);
+					for (size_t t = 0; t < m && !dup; t++)
+						dup = c[t].s == x;
+					if (!dup)
+						c[m++] = (brain_cand){dist_to(h, v, x), x};
+				}
+				brain__cands_sort(c, m);
+				m = brain__hnsw_select_neighbours(h, c, m, cap_of(h, l),
+				                                  h->wide ? h->wide + h->dim : NULL);
+				brain__links_write(ln, c, m);
+			}
+			unlock_node(h, n);
+		}
+	}
+	pthread_mutex_lock(&h->entry_lock);
+	uint32_t ep;
+	int ml;
+	top_get(h, &ep, &ml);
+	if (ep == d)
+		new_entry(h);
+	pthread_mutex_unlock(&h->entry_lock);
+}
+
+/* Replace the links to deleted nodes in every live node's lists by the
+ * best of its live links and of what the deleted ones linked to (their
+ * lists stay until their slot is reused). Repairs what unlink_node cannot
+ * see: links into a deleted node from nodes it did not link to. Never
+ * allocates. */
+void brain__hnsw_sweep_dead_links(hnsw *h)
+{
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
+	brain_cand c[4 * 200 + 8];
+	const size_t room = BRAIN_ARRAY_LEN(c);
+	for (size_t n = 0; n < limit; n++) {
+		if (!brain__flat_view_used(&h->fv, (uint32_t)n))
+			continue;
+		for (int l = 0; l <= h->levels[n]; l++) {
+			brain_link *ln = links_of(h, (uint32_t)n, l);
+			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
+			                         cap_of(h, l));
+			bool dead = false;
+			for (uint32_t i = 1; i <= cnt && !dead; i++) {
+				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+				dead = x >= limit || !brain__flat_view_used(&h->fv, x);
+			}
+			if (!dead)
+				continue;
+			const float *v = as_query(h, (uint32_t)n, h->wide);
+			size_t m = 0;
+			lock_node(h, (uint32_t)n);
+			for (uint32_t i = 1; i <= cnt; i++) {
+				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+				if (x >= limit)
+					continue;
+				if (brain__flat_view_used(&h->fv, x)) {
+					bool dup = false;
+					for (size_t t = 0; t < m && !dup; t++)
+						dup = c[t].s == x;
+					if (!dup && m < room)
+						c[m++] = (brain_cand){dist_to(h, v, x), x};
+					continue;
+				}
+				/* a dead link: take what it linked to */
+				const brain_link *dl = links_of(h, x, l <= h->levels[x] ? l : 0);
+				uint32_t dc = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_relaxed),
+				                        cap_of(h, l <= h->levels[x] ? l : 0));
+				for (uint32_t j = 1; j <= dc && l <= h->levels[x]; j++) {
+					uint32_t y = atomic_load_explicit(&dl[j], memory_order_relaxed);
+					if (y >= limit || y == n || h->levels[y] < l ||
+					    !brain__flat_view_used(&h->fv, y))
+						continue;
+					bool dup = false;
+					for (size_t t = 0; t < m && !dup; t++)
+						dup = c[t].s == y;
+					if (!dup && m < room)
+						c[m++] = (brain_cand){dist_to(h, v, y), y};
+				}
+			}
+			brain__cands_sort(c, m);
+			m = brain__hnsw_select_neighbours(h, c, m, cap_of(h, l),
+			                                  h->wide ? h->wide + h->dim : NULL);
+			brain__links_write(ln, c, m);
+			unlock_node(h, (uint32_t)n);
+		}
+	}
+	h->removed = 0;
+}
+
+/* ---- keeping every node reachable ---------------------------------------- */
+
+/* Link `u` into the list of `r` on level 0, replacing r's farthest link
+ * if the list is full (no heuristic: u must get an in-link). */
+static void force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
+{
+	lock_node(h, r);
+	brain_link *ln = links_of(h, r, 0);
+	uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed), h->M0);
+	const float *v = as_query(h, r, wide);
+	uint32_t worst = 0;
+	float wd = -1.0f;
+	bool present = false;
+	for (uint32_t i = 1; i <= cnt; i++) {
+		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+		present = present || x == u;
+		float d = brain__flat_view_used(&h->fv, x) ? dist_to(h, v, x) : INFINITY;
+		if (d > wd) {
+			wd = d;
+			worst = i;
+		}
+	}
+	if (!present && cnt < h->M0) {
+		atomic_store_explicit(&ln[1 + cnt], u, memory_order_relaxed);
+		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
+	} else if (!present && worst) {
+		atomic_store_explicit(&ln[worst], u, memory_order_release);
+	}
+	unlock_node(h, r);
+}
+
+/* Mark everything reachable from `from` on level 0. */
+static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
+{
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
+	size_t head = 0, tail = 0;
+	seen[from / 64] |= (uint64_t)1 << (from % 64);
+	queue[tail++] = from;
+	while (head < tail) {
+		uint32_t c = queue[head++];
+		const brain_link *ln = links_of(h, c, 0);
+		uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire), h->M0);
+		for (uint32_t i = 1; i <= cnt; i++) {
+			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
+			if (x >= limit || (seen[x / 64] >> (x % 64)) & 1 || !brain__flat_view_used(&h->fv, x))
+				continue;
+			seen[x / 64] |= (uint64_t)1 << (x % 64);
+			queue[tail++] = x;
+		}
+	}
+}
+
+/* Give every live node that the entry point cannot reach an in-link from
+ * its nearest reachable node. Concurrent inserts and link pruning leave a
+ * few such nodes (in every HNSW library); so do deletions. Best effort:
+ * without memory it does nothing. */
+void brain__hnsw_repair_reachability(hnsw *h)
+{
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
+	uint32_t ep;
+	int ml;
+	top_get(h, &ep, &ml);
+	if (!h->graph || ml < 0 || ep >= limit || !brain__flat_view_used(&h->fv, ep))
+		return;
+	size_t words = limit / 64 + 1;
+	uint64_t *seen = brain__calloc(words, sizeof *seen);
+	uint32_t *queue = brain__malloc_array(limit + 1, sizeof *queue);
+	brain_graph_scratch *s = NULL;
+	if (!seen || !queue || scratch_get(h, limit, h->efc, &s) != BRAIN_OK) {
+		brain__free(seen);
+		brain__free(queue);
+		return;
+	}
+	flood(h, seen, queue, ep);
+	for (uint32_t u = 0; u < limit; u++) {
+		if ((seen[u / 64] >> (u % 64)) & 1 || !brain__flat_view_used(&h->fv, u))
+			continue;
+		const float *q = as_query(h, u, s->wide);
+		float d = dist_to(h, q, ep);
+		uint32_t cur = brain__hnsw_descend(h, q, ep, &d, ml, 0);
+		brain__visited_clear(&s->vis);
+		size_t nres = 0;
+		uint32_t best = ep;
+		float bd = INFINITY;
+		if (brain__hnsw_search_layer(h, s, q, NULL, cur, d, h->efc, 0, NULL, &nres) ==
+		    BRAIN_OK) {
+			for (size_t i = 0; i < nres; i++) {
+				uint32_t r = s->res[i].s;
+				if (r != u && (seen[r / 64] >> (r % 64)) & 1 && s->res[i].d < bd) {
+					bd = s->res[i].d;
+					best = r;
+				}
+			}
+		}
+		force_link(h, best, u, s->wide ? s->wide + h->dim : NULL);
+		flood(h, seen, queue, u);
+	}
+	scratch_put(h, s);
+	brain__free(seen);
+	brain__free(queue);
+}
+

@@ -1,0 +1,228 @@
+/*
+ * index/hnsw_file.c - the saved form of an hnsw index, read in place: a
+ * header (hnsw_saved), each slot's level, each group's pool offset, the
+ * upper layers' pool, then (page-aligned) the flat store's own image,
+ * whose rows carry the vectors, the bottom-layer links and the codes.
+ * Saving writes it; loading checks it and borrows its arrays.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "index/hnsw_internal.h"
+
+#define HNSW_MAGIC 0x57534e48u /* "HNSW" */
+#define PAGE 4096u
+
+typedef struct hnsw_saved {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t M, M0, efc;
+	uint32_t graph;     /* 1: the graph exists */
+	int32_t max_level;  /* -1: empty */
+	uint32_t entry;
+	uint64_t seed;
+	uint64_t cap;       /* slots with levels */
+	uint64_t pool_len;  /* u32 words of upper layers */
+	uint32_t has_store; /* 0: nothing was ever added */
+	uint32_t sq8;       /* rows carry 8-bit codes */
+	uint32_t sq_ready;  /* the codes are written */
+	float sq_lo, sq_step;
+	uint32_t row_align; /* of the flat rows; 0: 4 (images before it) */
+	/* ---- version 2 ---- */
+	uint32_t exact_below; /* HNSW_EXACT_BELOW when saved (capped to 2^32 - 1) */
+	uint32_t elem;        /* HNSW_ELEMENT: 0 floats, 1 uint8, 2 int8 */
+} hnsw_saved;
+_Static_assert(sizeof(hnsw_saved) == 88, "hnsw header layout");
+/* Version 1 headers end before exact_below. */
+#define HNSW_SAVED_V1_BYTES ((size_t)80)
+
+static size_t header_bytes(uint32_t version)
+{
+	return version == 1 ? HNSW_SAVED_V1_BYTES : sizeof(hnsw_saved);
+}
+
+static size_t pad4(size_t x)
+{
+	return (x + 3) & ~(size_t)3;
+}
+
+/* Offset of the flat store's bytes in the saved form. */
+static size_t store_offset(size_t header, uint64_t cap, uint64_t pool_len)
+{
+	size_t head = header + pad4((size_t)cap) + groups_for((size_t)cap) * 4 +
+	              (size_t)pool_len * 4;
+	return (head + PAGE - 1) & ~(size_t)(PAGE - 1);
+}
+
+int brain__hnsw_save(const brain_index *index, const brain_index_writer *w)
+{
+	const hnsw *h = chnsw_of(index);
+	static const unsigned char zeros[PAGE];
+	int64_t below = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
+	uint32_t ep;
+	int ml;
+	top_get(h, &ep, &ml);
+	hnsw_saved hd = {HNSW_MAGIC, 2, h->M, h->M0, h->efc, h->graph ? 1u : 0u, ml, ep,
+	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
+	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align,
+	                 (uint32_t)BRAIN_MIN(BRAIN_MAX(below, 0), (int64_t)UINT32_MAX),
+	                 (uint32_t)h->elem};
+	int rc = w->write(w->payload, &hd, sizeof hd);
+	if (rc == BRAIN_OK && h->cap)
+		rc = w->write(w->payload, h->levels, h->cap);
+	if (rc == BRAIN_OK && pad4(h->cap) > h->cap)
+		rc = w->write(w->payload, zeros, pad4(h->cap) - h->cap);
+	if (rc == BRAIN_OK && h->cap)
+		rc = w->write(w->payload, h->group_at, groups_for(h->cap) * sizeof *h->group_at);
+	/* the pool word by word would be slow: its atomics are plain words */
+	if (rc == BRAIN_OK && h->pool_len)
+		rc = w->write(w->payload, (const void *)h->pool, h->pool_len * sizeof *h->pool);
+	size_t head = sizeof hd + pad4(h->cap) + groups_for(h->cap) * 4 + h->pool_len * 4;
+	if (rc == BRAIN_OK && h->store)
+		rc = w->write(w->payload, zeros, store_offset(sizeof hd, h->cap, h->pool_len) - head);
+	if (rc == BRAIN_OK && h->store)
+		rc = flat->save(h->store, w);
+	return rc;
+}
+
+int brain__hnsw_load(const brain_index_config *config, void *data, size_t len,
+                     brain_index **out)
+{
+	int rc = brain__hnsw_open(config, out);
+	if (rc)
+		return rc;
+	hnsw *h = hnsw_of(*out);
+	hnsw_saved hd;
+	memset(&hd, 0, sizeof hd);
+	unsigned char *bytes = data;
+	if (len >= 2 * sizeof(uint32_t))
+		memcpy(&hd, data, 2 * sizeof(uint32_t)); /* magic, version */
+	size_t hsize = header_bytes(hd.version);
+	if (len < hsize) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes is too short", len);
+		goto fail;
+	}
+	memcpy(&hd, data, hsize);
+	if (hd.magic == HNSW_MAGIC && hd.version > 2) {
+		rc = brain__err(BRAIN_EVERSION, "hnsw: saved index is version %u, this library reads "
+		                "1 and 2 (written by a newer braincore)", hd.version);
+		goto fail;
+	}
+	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.elem > BRAIN_ELEM_I8 ||
+	    hd.has_store > 1 ||
+	    (hd.has_store && (hd.M < 2 || hd.M > 100 || hd.M0 != 2 * hd.M || hd.efc == 0)) ||
+	    hd.graph > 1 ||
+	    hd.max_level > MAX_LEVEL || hd.max_level < -1 || hd.cap > (uint64_t)UINT32_MAX + 1 ||
+	    hd.pool_len > UINT32_MAX || (!hd.has_store && (hd.cap || hd.graph))) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index header is out of range");
+		goto fail;
+	}
+	h->row_align = hd.row_align ? hd.row_align : 4;
+	if (h->row_align < 4 || h->row_align > 64 || (h->row_align & (h->row_align - 1))) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved row alignment %u is not 4..64",
+		                (unsigned)hd.row_align);
+		goto fail;
+	}
+	h->M = hd.M;
+	h->M0 = hd.M0;
+	h->efc = hd.efc;
+	h->seed = hd.seed;
+	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
+	h->graph = hd.graph != 0;
+	if (hd.sq8 > 1 || hd.sq_ready > 1 || (hd.sq_ready && !hd.sq8) ||
+	    !(hd.sq_step >= 0.0f && hd.sq_step < INFINITY) || !(fabsf(hd.sq_lo) < INFINITY)) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved 8-bit range is out of range");
+		goto fail;
+	}
+	h->sq8 = hd.sq8 != 0;
+	h->sq_ready = hd.sq_ready != 0;
+	h->sq_lo = hd.sq_lo;
+	h->sq_step = hd.sq_step;
+	rc = brain__hnsw_use_elem(h, hd.elem);
+	if (rc) {
+		if (rc == BRAIN_EINVAL)
+			rc = brain__err_context(BRAIN_ECORRUPT, "hnsw: saved index: ");
+		goto fail;
+	}
+	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
+	top_set(h, hd.entry, hd.max_level);
+	h->saved.loaded = true;
+	h->saved.shape = hd.has_store != 0;
+	h->saved.exact_below_known = hd.version >= 2;
+	h->saved.exact_below = hd.exact_below;
+	if (!hd.has_store)
+		return BRAIN_OK; /* shape read again at the first reserve */
+	size_t off = store_offset(hsize, hd.cap, hd.pool_len);
+	if (off > len) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes does not hold its "
+		                "%llu levels", len, (unsigned long long)hd.cap);
+		goto fail;
+	}
+	h->levels = bytes + hsize;
+	h->group_at = (uint32_t *)(void *)(bytes + hsize + pad4((size_t)hd.cap));
+	h->pool = (brain_link *)(void *)(bytes + hsize + pad4((size_t)hd.cap) +
+	                             groups_for((size_t)hd.cap) * 4);
+	h->cap = (size_t)hd.cap;
+	h->pool_len = (size_t)hd.pool_len;
+	h->borrowed = true;
+	/* each group's blocks start where the previous group's end, and all
+	 * lie in the pool */
+	uint64_t at = 0;
+	for (size_t s = 0; s < h->cap; s++) {
+		if (s % 64 == 0 && h->group_at[s / 64] != at) {
+			rc = brain__err(BRAIN_ECORRUPT, "hnsw: slot group %zu starts at %u, not %llu",
+			                s / 64, h->group_at[s / 64], (unsigned long long)at);
+			goto fail;
+		}
+		if (h->levels[s] > MAX_LEVEL) {
+			rc = brain__err(BRAIN_ECORRUPT, "hnsw: slot %zu has level %u", s, h->levels[s]);
+			goto fail;
+		}
+		at += (uint64_t)h->levels[s] * (1 + h->M);
+	}
+	if (at != h->pool_len) {
+		rc = brain__err(BRAIN_ECORRUPT, "hnsw: upper layers hold %llu words, the levels need "
+		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
+		goto fail;
+	}
+	rc = brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, h->elem, bytes + off,
+	                         len - off, &h->store);
+	if (rc)
+		goto fail;
+	brain__flat_view(h->store, &h->fv);
+	/* every stored node was wholly inserted before it was saved */
+	h->ready = brain__calloc(h->cap / 64 + 1, sizeof *h->ready);
+	if (!h->ready) {
+		rc = brain__oom((h->cap / 64 + 1) * sizeof *h->ready, "hnsw ready bits");
+		goto fail;
+	}
+	for (size_t s2 = 0; s2 < h->cap && s2 < h->fv.capacity; s2++)
+		if (brain__flat_view_used(&h->fv, (uint32_t)s2))
+			set_ready(h, (uint32_t)s2, true);
+	h->sq_learned_at = brain__flat_count(h->store);
+	return BRAIN_OK;
+fail:
+	brain__hnsw_close(*out);
+	*out = NULL;
+	return rc;
+}
+
+bool brain__hnsw_saved(const brain_index *index, brain_hnsw_saved *out)
+{
+	const hnsw *h = chnsw_of(index);
+	memset(out, 0, sizeof *out);
+	if (!h->saved.loaded)
+		return false;
+	out->shape = h->saved.shape;
+	if (out->shape) {
+		out->m = h->M;
+		out->ef_construction = h->efc;
+		out->seed = (int64_t)(h->seed & (uint64_t)INT64_MAX);
+		out->sq8 = h->sq8;
+		out->element = h->elem;
+	}
+	out->exact_below_known = h->saved.exact_below_known;
+	out->exact_below = h->saved.exact_below;
+	return true;
+}
+

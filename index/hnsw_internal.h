@@ -1,0 +1,364 @@
+/*
+ * index/hnsw_internal.h - what the files of the "hnsw" backend share (not a
+ * public header, and no other backend includes it): the index's struct,
+ * where a node's vector, codes and links lie, small inline accessors, and
+ * the functions one hnsw file calls in another (brain__hnsw_*, hidden
+ * like everything in the layer).
+ *
+ * The files, by job:
+ *   hnsw.c         the vtable: open, close, reserve, add, add_batch,
+ *                  remove, get, memory_usage
+ *   hnsw_build.c   insertion: choosing neighbours, linking, threaded build
+ *   hnsw_search.c  walks: layer search, descent, pool search, the search
+ *   hnsw_delete.c  unlinking a deleted node, sweeping dead links, keeping
+ *                  every node reachable
+ *   hnsw_sq8.c     the 8-bit quantiser (its kernels are in distance*.c)
+ *   hnsw_file.c    the saved form: save, load
+ * and graph.h, what any graph backend shares (candidates, pools, visited
+ * tags, scratch, the beam step).
+ *
+ * Layout. Every slot's row in the flat store holds its vector and, right
+ * after it, its bottom-layer links (a count and up to 2M neighbour slots),
+ * so expanding a node and reading its vector touch neighbouring memory.
+ * Rows are 32-byte aligned (ROW_ALIGN: at most 28 bytes of padding, so a
+ * node costs about what hnswlib's costs). Upper layers live in one pool of
+ * u32, in slot order: a node on level L owns L blocks of (count, M
+ * links). A node's level is a function of the seed and its slot, so the
+ * pool's layout is known when slots are reserved, and adding never
+ * allocates. Where a node's blocks start is the pool offset of its group
+ * of 64 slots plus the levels of the slots before it in the group: 1 byte
+ * (its level) and 1/16 byte per node, where a per-node offset would cost
+ * 4.
+ *
+ * Concurrency. Link words are atomics: a writer (holding the node's lock
+ * stripe) stores the neighbours, then the count with release; a reader
+ * loads the count with acquire. A reader may see a list mid-rewrite (a mix
+ * of old and new neighbours, each a valid node whose vector was written
+ * before it was first linked), never a torn word. Inserts may run on many
+ * threads at once (add_batch) and searches alongside them.
+ */
+#ifndef BRAIN_INDEX_HNSW_INTERNAL_H
+#define BRAIN_INDEX_HNSW_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "index/distance.h"
+#include "index/flat.h"
+#include "index/graph.h"
+#include "index/hnsw.h"
+#include "index/index.h"
+
+#define MAX_LEVEL 15
+#define LOCK_STRIPES 4096u
+/* Bytes of a float row prefetched before its distance: past about 8
+ * lines the hardware's stream prefetcher takes over, and asking for all
+ * of a long row (3 KiB at 784-d) for 32 neighbours at once only floods
+ * the queues (512, 1024 and 3136 bytes: level within noise on
+ * Fashion-MNIST, 512 ahead by a few percent more often than not). An
+ * 8-bit code row is asked for whole up to CODE_PREFETCH_MAX: on
+ * Fashion-MNIST (784 bytes of codes) that is 10% more queries per second
+ * than the first 512 bytes, and the first 256 lose 20%. */
+#define PREFETCH_MAX ((size_t)512)
+#define CODE_PREFETCH_MAX ((size_t)1024)
+/* Rows start 32-byte aligned: a 64-byte load then crosses a cache line
+ * every other time instead of every time (4-byte aligned rows). Measured
+ * (before b6ed932 made the prefetches real) 6-10% more queries per second
+ * on SIFT and Fashion-MNIST, for at most 28 bytes a row; 64-byte
+ * alignment gained a few percent more but costs up to 60 bytes, which put
+ * GloVe's and Fashion-MNIST's rows above hnswlib's.
+ * Images written before this field existed have 4-byte aligned rows. */
+#define ROW_ALIGN 32u
+
+typedef struct hnsw {
+	brain_index_config cfg;
+	brain_index *store; /* flat rows: vector, count, links; NULL until the
+	                       first reserve */
+	brain_flat_view fv; /* the store's rows and bits, refreshed at reserve */
+	uint32_t dim;
+	brain_dist_fn dist;
+	brain_dist_gather_fn gather; /* the same distances, many rows at once */
+	/* rows of 8-bit integers (HNSW_ELEMENT): their kernels, which give the
+	 * float kernels' bits for the widened row, and a buffer of 2 x dim
+	 * floats for the deletion paths (which run one at a time) */
+	brain_elem elem;
+	brain_dist8_fn dist8;
+	brain_dist8_gather_fn gather8;
+	float *wide;
+	size_t links_off; /* byte offset of the bottom-layer count in a row */
+	uint32_t row_align; /* of the rows in the flat store */
+
+	/* fixed when the store is made */
+	uint32_t M, M0, efc;
+	uint64_t seed;
+	double mult;
+
+	/* 8-bit copies (HNSW_SQ8): x ~ sq_lo + sq_step * code, codes uint8
+	 * for L2; x ~ sq_step * code, codes int8, for the inner products */
+	bool sq8;
+	bool sq_ready; /* range learned, codes written */
+	float sq_lo, sq_step;
+	size_t code_off; /* byte offset of the codes in a row */
+	brain_code_dist_fn code_dist; /* distance between two rows of codes */
+
+	bool graph; /* the graph exists (else: exact search only) */
+	/* the entry point and the top level (-1: no node in the graph), one
+	 * word so that a search reads both without a lock; changed under
+	 * entry_lock */
+	_Atomic uint64_t top;
+
+	/* per slot, for slots < cap */
+	uint8_t *levels;
+	uint32_t *group_at; /* pool index of each group of 64 slots */
+	size_t cap;
+	brain_link *pool;
+	size_t pool_len;
+	bool borrowed; /* levels, group_at and pool live in a loaded image */
+	struct {
+		bool loaded;            /* the index came from an image */
+		bool shape;             /* M, EF_CONSTRUCTION, SEED, SQ8 were fixed in it */
+		bool exact_below_known; /* version 2 images on */
+		uint32_t exact_below;
+	} saved;
+
+	size_t removed; /* deletions since the last sweep of dead links */
+	size_t sq_learned_at; /* count when the 8-bit range was learned */
+	/* bit s: slot s is wholly inserted. A node is linked to before its
+	 * lower lists are written; searches do not walk through it until then
+	 * (else a newcomer may take it as its only way in and lose the link). */
+	_Atomic uint64_t *ready;
+
+	pthread_mutex_t entry_lock;
+	pthread_mutex_t locks[LOCK_STRIPES];
+
+	brain_graph_spares spares; /* search scratches not in use */
+} hnsw;
+
+static inline hnsw *hnsw_of(brain_index *index)
+{
+	return (hnsw *)(void *)index;
+}
+
+static inline const hnsw *chnsw_of(const brain_index *index)
+{
+	return (const hnsw *)(const void *)index;
+}
+
+static const brain_index_vtable *const flat = &brain__index_flat;
+
+static inline void top_get(const hnsw *h, uint32_t *entry, int *level)
+{
+	uint64_t t = atomic_load_explicit(&((hnsw *)h)->top, memory_order_acquire);
+	*entry = (uint32_t)t;
+	*level = (int)(int32_t)(uint32_t)(t >> 32);
+}
+
+static inline void top_set(hnsw *h, uint32_t entry, int level)
+{
+	atomic_store_explicit(&h->top, (uint64_t)(uint32_t)level << 32 | entry,
+	                      memory_order_release);
+}
+
+/* ---- node access --------------------------------------------------------- */
+
+/* The float vector of slot s (float rows only: HNSW_SQ8's paths). */
+static inline const float *vec_of(const hnsw *h, uint32_t s)
+{
+	return brain__flat_view_row(&h->fv, s);
+}
+
+/* Slot s's row: floats, or 8-bit integers. */
+static inline const void *row_at(const hnsw *h, uint32_t s)
+{
+	return brain__flat_view_row(&h->fv, s);
+}
+
+static inline size_t row_vector_bytes(const hnsw *h)
+{
+	return (size_t)h->dim * brain__elem_size(h->elem);
+}
+
+/* Distance from a float query to the node whose row is `row`. */
+static inline float dist_row(const hnsw *h, const float *q, const void *row)
+{
+	return h->elem == BRAIN_ELEM_F32 ? h->dist(q, row, h->dim) : h->dist8(q, row, h->dim);
+}
+
+static inline float dist_to(const hnsw *h, const float *q, uint32_t s)
+{
+	return dist_row(h, q, row_at(h, s));
+}
+
+/* Distances from q to n rows. */
+static inline void gather_rows(const hnsw *h, const float *q, const void **rows, size_t n,
+                               float *out)
+{
+	if (h->elem == BRAIN_ELEM_F32)
+		h->gather(q, (const float *const *)(const void *)rows, n, h->dim, out);
+	else
+		h->gather8(q, (const void *const *)rows, n, h->dim, out);
+}
+
+/* Node s as a float query: its own row, or its 8-bit row widened into
+ * buf (dim floats; exact). */
+static inline const float *as_query(const hnsw *h, uint32_t s, float *buf)
+{
+	const void *row = row_at(h, s);
+	if (h->elem == BRAIN_ELEM_F32)
+		return row;
+	brain__elem_widen(h->elem, row, h->dim, buf);
+	return buf;
+}
+
+/* Links of slot s on level l: [count][neighbours]. */
+static inline brain_link *links_of(const hnsw *h, uint32_t s, int l)
+{
+	if (l == 0)
+		return (brain_link *)(void *)((unsigned char *)brain__flat_view_row(&h->fv, s) +
+		                              h->links_off);
+	size_t at = h->group_at[s >> 6], before = 0;
+	for (uint32_t t = s & ~63u; t < s; t++)
+		before += h->levels[t];
+	return h->pool + at + (before + (size_t)(l - 1)) * (1 + h->M);
+}
+
+static inline bool is_ready(const hnsw *h, uint32_t s)
+{
+	return (atomic_load_explicit(&h->ready[s / 64], memory_order_acquire) >> (s % 64)) & 1;
+}
+
+static inline void set_ready(hnsw *h, uint32_t s, bool on)
+{
+	uint64_t bit = (uint64_t)1 << (s % 64);
+	if (on)
+		atomic_fetch_or_explicit(&h->ready[s / 64], bit, memory_order_release);
+	else
+		atomic_fetch_and_explicit(&h->ready[s / 64], ~bit, memory_order_release);
+}
+
+static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
+{
+	return (unsigned char *)brain__flat_view_row(&h->fv, s) + h->code_off;
+}
+
+/* What a distance reads of the node whose row is `row`: its codes or its
+ * vector. */
+BRAIN_PREFETCH_INLINE void prefetch_point(const hnsw *h, const unsigned char *row, bool coded)
+{
+	if (coded)
+		brain__prefetch_bytes(row + h->code_off, BRAIN_MIN(h->dim, CODE_PREFETCH_MAX));
+	else
+		brain__prefetch_bytes(row, BRAIN_MIN(row_vector_bytes(h), PREFETCH_MAX));
+}
+
+/* The bottom-layer count and links of slot s (read when it is expanded). */
+BRAIN_PREFETCH_INLINE void prefetch_links(const hnsw *h, uint32_t s)
+{
+	brain__prefetch_bytes((const unsigned char *)brain__flat_view_row(&h->fv, s) + h->links_off,
+	                      (size_t)(1 + h->M0) * sizeof(brain_link));
+}
+
+static inline uint32_t cap_of(const hnsw *h, int l)
+{
+	return l == 0 ? h->M0 : h->M;
+}
+
+static inline void lock_node(hnsw *h, uint32_t s)
+{
+	pthread_mutex_lock(&h->locks[s % LOCK_STRIPES]);
+}
+
+static inline void unlock_node(hnsw *h, uint32_t s)
+{
+	pthread_mutex_unlock(&h->locks[s % LOCK_STRIPES]);
+}
+
+/* ---- scratch ------------------------------------------------------------- */
+
+/* A search scratch (graph.h) covering `slots` slots with room for ef
+ * results, visited tags cleared. */
+static inline int scratch_get(hnsw *h, size_t slots, size_t ef, brain_graph_scratch **out)
+{
+	brain_graph_need need = {
+		.slots = slots,
+		.ef = ef,
+		.degree = (size_t)h->M0 + 1,
+		.code_bytes = h->sq8 ? h->dim : 0,
+		/* 8-bit rows: 3 x dim floats for nodes taken as queries */
+		.wide_floats = h->elem != BRAIN_ELEM_F32 ? 3 * (size_t)h->dim : 0,
+	};
+	return brain__graph_scratch_get(&h->spares, &need, out);
+}
+
+static inline void scratch_put(hnsw *h, brain_graph_scratch *s)
+{
+	brain__graph_scratch_put(&h->spares, s);
+}
+
+/* ---- sizes --------------------------------------------------------------- */
+
+/* Bytes a row holds after its vector: the bottom-layer links, then the
+ * codes (HNSW_SQ8), 4-byte aligned. */
+static inline size_t row_extra(const hnsw *h)
+{
+	size_t links = (size_t)(1 + h->M0) * sizeof(brain_link);
+	return links + (h->sq8 ? ((size_t)h->dim + 3) & ~(size_t)3 : 0);
+}
+
+/* Groups of 64 slots (group_at's entries) for `slots` slots. */
+static inline size_t groups_for(size_t slots)
+{
+	return (slots + 63) / 64;
+}
+
+/* HNSW_EXACT_BELOW: below this many vectors, no graph. */
+static inline size_t exact_below(const hnsw *h)
+{
+	return (size_t)brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
+}
+
+/* ---- across the hnsw files ----------------------------------------------- */
+
+/* hnsw.c */
+int brain__hnsw_open(const brain_index_config *config, brain_index **out);
+void brain__hnsw_close(brain_index *index);
+/* HNSW_ELEMENT e: rows of floats or of 8-bit integers (their kernels, and
+ * the buffer the deletion paths widen a row into). 0 or BRAIN_EINVAL,
+ * BRAIN_ENOMEM. */
+int brain__hnsw_use_elem(hnsw *h, int64_t e);
+
+/* hnsw_sq8.c: code x (dim floats) into c (dim bytes) on the range learned */
+void brain__hnsw_sq8_encode(const hnsw *h, const float *x, unsigned char *c);
+/* Learn the range from every stored vector and write every code. */
+void brain__hnsw_sq8_learn(hnsw *h);
+
+/* hnsw_search.c */
+uint32_t brain__hnsw_descend(const hnsw *h, const float *q, uint32_t cur, float *dcur, int from,
+                             int to);
+int brain__hnsw_search_layer(const hnsw *h, brain_graph_scratch *s, const float *q,
+                             const unsigned char *qcode, uint32_t start, float dstart, size_t ef,
+                             int l, const brain_index_filter *filter, size_t *nres);
+void brain__hnsw_search_pool(const hnsw *h, brain_graph_scratch *s, const float *q,
+                             const unsigned char *qcode, uint32_t start, float dstart, size_t ef,
+                             int l, size_t *nres);
+int brain__hnsw_search(const brain_index *index, const float *query, size_t k,
+                       const brain_index_filter *filter, uint32_t *slots, float *distances,
+                       size_t *found);
+
+/* hnsw_build.c */
+size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, size_t m,
+                                     float *wide);
+int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s);
+int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n);
+
+/* hnsw_delete.c */
+void brain__hnsw_unlink(hnsw *h, uint32_t d);
+void brain__hnsw_sweep_dead_links(hnsw *h);
+void brain__hnsw_repair_reachability(hnsw *h);
+
+/* hnsw_file.c */
+int brain__hnsw_save(const brain_index *index, const brain_index_writer *w);
+int brain__hnsw_load(const brain_index_config *config, void *data, size_t len,
+                     brain_index **out);
+
+#endif /* BRAIN_INDEX_HNSW_INTERNAL_H */
