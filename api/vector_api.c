@@ -81,23 +81,6 @@ typedef struct narrowing {
 	size_t n_allowed;
 } narrowing;
 
-/* An allowed set at most this large is searched exactly. */
-#define EXACT_ALLOWED 4096
-
-static int in_allowed(uint64_t id, void *payload)
-{
-	const narrowing *n = payload;
-	size_t lo = 0, hi = n->n_allowed;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (n->allowed[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n->n_allowed && n->allowed[lo] == id;
-}
-
 static int by_id(const void *pa, const void *pb)
 {
 	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
@@ -120,41 +103,23 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 	int rc = prepared_copy(b, query, what, &q);
 	if (rc)
 		return rc;
-	uint32_t *exact = NULL;
-	size_t n_exact = 0;
 	brain__rdlock(b);
 	brain_msg_status st = {0};
 	brain__call_STATUS(&b->spine, &st);
 	size_t cap = (size_t)BRAIN_MIN((uint64_t)k, st.count);
-	if (nw && nw->allowed) {
+	if (nw && nw->allowed)
 		cap = BRAIN_MIN(cap, nw->n_allowed);
-		if (nw->n_allowed <= EXACT_ALLOWED) {
-			/* a small set: its slots, searched exactly */
-			exact = brain__malloc_array(BRAIN_MAX(nw->n_allowed, (size_t)1), sizeof *exact);
-			if (!exact)
-				rc = brain__oom(nw->n_allowed * sizeof *exact, "search: allowed set");
-			for (size_t i = 0; rc == BRAIN_OK && i < nw->n_allowed; i++) {
-				brain_msg_lookup l = {.id = nw->allowed[i]};
-				if (brain__call_LOOKUP(&b->spine, &l) == BRAIN_OK)
-					exact[n_exact++] = l.hit.slot;
-			}
-		}
-	}
 	brain_hit *hits = NULL;
-	if (rc == BRAIN_OK && cap) {
+	if (cap) {
 		hits = brain__malloc_array(cap, sizeof *hits);
 		if (!hits)
 			rc = brain__oom(cap * sizeof *hits, "search: results");
 	}
-	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0, NULL, NULL,
-	                      exact, n_exact};
-	if (nw && nw->allowed && !exact) {
-		m.accept = in_allowed;
-		m.accept_payload = (void *)nw;
-	} else if (nw && nw->accept) {
-		m.accept = nw->accept;
-		m.accept_payload = nw->payload;
-	}
+	/* the Thalamus plans how (exactly over a small allowed set, or through
+	 * the index with a filter) */
+	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0,
+	                      nw ? nw->accept : NULL, nw ? nw->payload : NULL,
+	                      nw ? nw->allowed : NULL, nw ? nw->n_allowed : 0};
 	if (rc == BRAIN_OK && cap)
 		rc = brain__call_RECALL(&b->spine, &m);
 	brain__unlock(b);
@@ -166,7 +131,6 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 	if (rc == BRAIN_OK)
 		*found = m.found;
 	brain__free(hits);
-	brain__free(exact);
 	brain__free(q);
 	return brain__err_prefix(rc, fn);
 }

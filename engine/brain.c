@@ -46,13 +46,13 @@ static int choose_index(brain_env *env)
  * itself). */
 static void take_saved_params(brain_t *b)
 {
-	brain_msg_index_saved m;
+	brain_msg_index_info m;
 	memset(&m, 0, sizeof m);
-	if (brain__call_INDEX_SAVED(&b->spine, &m) != BRAIN_OK)
+	if (brain__call_INDEX_INFO(&b->spine, &m) != BRAIN_OK)
 		return;
-	for (size_t i = 0; i < m.n; i++) {
-		int param = m.saved[i].param;
-		int64_t v = m.saved[i].value, lo = 0, hi = 0;
+	for (unsigned i = 0; i < m.info.nbuilt && i < BRAIN_ARRAY_LEN(m.info.built); i++) {
+		int param = m.info.built[i].param;
+		int64_t v = m.info.built[i].value, lo = 0, hi = 0;
 		int at = brain__param_index(param);
 		if (at < 0 || brain_param_bounds(param, &lo, &hi, NULL) || v < lo || v > hi)
 			continue;

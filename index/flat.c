@@ -645,6 +645,20 @@ static int flat_search(const brain_index *index, const float *query, size_t k,
 	return BRAIN_OK;
 }
 
+/* Every plan is carried out the same way: a scan is what this backend is. */
+static int flat_search_planned(const brain_index *index, const brain_index_search *plan,
+                               uint32_t *slots, float *distances, size_t *found)
+{
+	return flat_search(index, plan->query, plan->k, plan->filter, slots, distances, found);
+}
+
+static int flat_info(const brain_index *index, brain_index_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->count = cflat_of(index)->count;
+	return BRAIN_OK; /* exact, and built with nothing to report */
+}
+
 static size_t flat_memory_usage(const brain_index *index)
 {
 	const flat_index *f = cflat_of(index);
@@ -657,7 +671,7 @@ static size_t flat_memory_usage(const brain_index *index)
 const brain_index_vtable brain__index_flat = {
 	.version = BRAIN_INDEX_VTABLE_VERSION,
 	.name = "flat",
-	.capabilities = BRAIN_INDEX_CAP_EXACT | BRAIN_INDEX_CAP_FILTER,
+	.capabilities = BRAIN_INDEX_CAP_EXACT | BRAIN_INDEX_CAP_FILTER | BRAIN_INDEX_CAP_PLANNED,
 	.open = flat_open,
 	.reserve = flat_reserve,
 	.add = flat_add,
@@ -668,4 +682,6 @@ const brain_index_vtable brain__index_flat = {
 	.close = flat_close,
 	.save = flat_save,
 	.load = flat_load,
+	.info = flat_info,
+	.search_planned = flat_search_planned,
 };

@@ -359,7 +359,7 @@ static size_t hnsw_memory_usage(const brain_index *index)
 const brain_index_vtable brain__index_hnsw = {
 	.version = BRAIN_INDEX_VTABLE_VERSION,
 	.name = "hnsw",
-	.capabilities = BRAIN_INDEX_CAP_FILTER,
+	.capabilities = BRAIN_INDEX_CAP_FILTER | BRAIN_INDEX_CAP_PLANNED,
 	.open = brain__hnsw_open,
 	.reserve = hnsw_reserve,
 	.add = hnsw_add,
@@ -371,4 +371,6 @@ const brain_index_vtable brain__index_hnsw = {
 	.save = brain__hnsw_save,
 	.load = brain__hnsw_load,
 	.add_batch = hnsw_add_batch,
+	.info = brain__hnsw_info,
+	.search_planned = brain__hnsw_search_planned,
 };

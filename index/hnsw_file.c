@@ -207,22 +207,35 @@ fail:
 	return rc;
 }
 
-bool brain__hnsw_saved(const brain_index *index, brain_hnsw_saved *out)
+static void built(brain_index_info *out, int param, int64_t value)
+{
+	if (out->nbuilt < BRAIN_ARRAY_LEN(out->built)) {
+		out->built[out->nbuilt].param = param;
+		out->built[out->nbuilt].value = value;
+		out->nbuilt++;
+	}
+}
+
+/* The graph's size and state, and, for an index loaded from an image, the
+ * parameters it was saved with (a reopened brain reports, and builds by,
+ * the graph it has): its shape when the image fixed one, and
+ * HNSW_EXACT_BELOW from version 2 images on. */
+int brain__hnsw_info(const brain_index *index, brain_index_info *out)
 {
 	const hnsw *h = chnsw_of(index);
 	memset(out, 0, sizeof *out);
+	out->count = h->store ? brain__flat_count(h->store) : 0;
+	out->approximate = h->graph;
 	if (!h->saved.loaded)
-		return false;
-	out->shape = h->saved.shape;
-	if (out->shape) {
-		out->m = h->M;
-		out->ef_construction = h->efc;
-		out->seed = (int64_t)(h->seed & (uint64_t)INT64_MAX);
-		out->sq8 = h->sq8;
-		out->element = h->elem;
+		return BRAIN_OK;
+	if (h->saved.shape) {
+		built(out, BRAIN_PARAM_HNSW_M, h->M);
+		built(out, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, h->efc);
+		built(out, BRAIN_PARAM_HNSW_SEED, (int64_t)(h->seed & (uint64_t)INT64_MAX));
+		built(out, BRAIN_PARAM_HNSW_SQ8, h->sq8);
+		built(out, BRAIN_PARAM_HNSW_ELEMENT, h->elem);
 	}
-	out->exact_below_known = h->saved.exact_below_known;
-	out->exact_below = h->saved.exact_below;
-	return true;
+	if (h->saved.exact_below_known)
+		built(out, BRAIN_PARAM_HNSW_EXACT_BELOW, h->saved.exact_below);
+	return BRAIN_OK;
 }
-

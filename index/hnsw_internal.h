@@ -344,6 +344,8 @@ void brain__hnsw_search_pool(const hnsw *h, brain_graph_scratch *s, const float 
 int brain__hnsw_search(const brain_index *index, const float *query, size_t k,
                        const brain_index_filter *filter, uint32_t *slots, float *distances,
                        size_t *found);
+int brain__hnsw_search_planned(const brain_index *index, const brain_index_search *plan,
+                               uint32_t *slots, float *distances, size_t *found);
 
 /* hnsw_build.c */
 size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, size_t m,
@@ -360,5 +362,6 @@ void brain__hnsw_repair_reachability(hnsw *h);
 int brain__hnsw_save(const brain_index *index, const brain_index_writer *w);
 int brain__hnsw_load(const brain_index_config *config, void *data, size_t len,
                      brain_index **out);
+int brain__hnsw_info(const brain_index *index, brain_index_info *out);
 
 #endif /* BRAIN_INDEX_HNSW_INTERNAL_H */

@@ -152,26 +152,16 @@ uint32_t brain__hnsw_descend(const hnsw *h, const float *q, uint32_t cur, float 
 
 /* ---- the search ---------------------------------------------------------- */
 
-/* Share of occupied slots the filter accepts, from a sample; -1 if the
- * sample is too small to tell. */
-static double pass_rate(const hnsw *h, const brain_index_filter *filter)
-{
-	size_t limit = h->fv.capacity, tried = 0, passed = 0;
-	for (uint64_t i = 0; i < 4096 && tried < 256; i++) {
-		uint32_t s = (uint32_t)(brain__mix64(i + 1) % limit);
-		if (!brain__flat_view_used(&h->fv, s))
-			continue;
-		tried++;
-		passed += filter->accept(s, filter->payload) != 0;
-	}
-	return tried < 32 ? -1.0 : (double)passed / (double)tried;
-}
-
-int brain__hnsw_search(const brain_index *index, const float *query, size_t k,
-                       const brain_index_filter *filter, uint32_t *slots, float *distances,
-                       size_t *found)
+/* The search the Thalamus planned (organs/thalamus.c decides whether to
+ * scan and how wide to look; this carries it out). A plan for a scan, or
+ * an index with no graph yet (or none usable), scans the rows. */
+int brain__hnsw_search_planned(const brain_index *index, const brain_index_search *plan,
+                               uint32_t *slots, float *distances, size_t *found)
 {
 	hnsw *h = hnsw_of((brain_index *)index);
+	const float *query = plan->query;
+	const brain_index_filter *filter = plan->filter;
+	size_t k = plan->k;
 	*found = 0;
 	if (!h->store || k == 0)
 		return BRAIN_OK;
@@ -180,23 +170,15 @@ int brain__hnsw_search(const brain_index *index, const float *query, size_t k,
 	uint32_t ep;
 	int ml;
 	top_get(h, &ep, &ml);
-	if (!h->graph || count < exact_below(h) || ml < 0 || ep >= limit || ep >= h->cap ||
+	if (plan->exact || !h->graph || ml < 0 || ep >= limit || ep >= h->cap ||
 	    !brain__flat_view_used(&h->fv, ep))
 		return flat->search(h->store, query, k, filter, slots, distances, found);
 	ml = BRAIN_MIN(ml, (int)h->levels[ep]);
 	if (k > count)
 		k = count;
-	size_t ef = (size_t)BRAIN_MAX(brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EF_SEARCH),
-	                              (int64_t)k);
-	ef = BRAIN_MIN(ef, count);
-	if (filter) {
-		/* Few pass: exact over them is cheaper and never misses. Otherwise
-		 * widen the search by how many the filter turns away. */
-		double p = pass_rate(h, filter);
-		if (p < 0 || p * (double)count < (double)BRAIN_MAX(4 * ef, (size_t)2000) || p < 0.02)
-			return flat->search(h->store, query, k, filter, slots, distances, found);
-		ef = (size_t)BRAIN_MIN((double)count, (double)ef / p);
-	}
+	int64_t ef_param = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EF_SEARCH);
+	uint64_t want = plan->effort ? plan->effort : (uint64_t)BRAIN_MAX(ef_param, (int64_t)0);
+	size_t ef = (size_t)BRAIN_MIN(BRAIN_MAX(want, (uint64_t)k), (uint64_t)count);
 	brain_graph_scratch *s = NULL;
 	int rc = scratch_get(h, limit, ef, &s);
 	if (rc)
@@ -235,10 +217,16 @@ int brain__hnsw_search(const brain_index *index, const float *query, size_t k,
 		*found = n;
 	}
 	scratch_put(h, s);
-	/* A walk that found fewer than there are (a graph cut by deletions)
-	 * falls back on the exact search rather than answer short. */
-	if (rc == BRAIN_OK && !filter && *found < k)
-		return flat->search(h->store, query, k, NULL, slots, distances, found);
 	return rc;
+}
+
+/* search() of a version-3 caller: the graph as it is, with the default
+ * width (the brain itself always plans, search_planned). */
+int brain__hnsw_search(const brain_index *index, const float *query, size_t k,
+                       const brain_index_filter *filter, uint32_t *slots, float *distances,
+                       size_t *found)
+{
+	brain_index_search plan = {query, k, filter, 0, 0};
+	return brain__hnsw_search_planned(index, &plan, slots, distances, found);
 }
 

@@ -22,6 +22,36 @@ static inline int (*brain__index_add_batch(const brain_index_vtable *vt))(brain_
 	return vt->version >= 3 ? vt->add_batch : NULL;
 }
 
+/* What the backend says about itself: info() from version 4; before, the
+ * count the brain keeps and whether its searches are exact. */
+static inline int brain__index_info(const brain_index_vtable *vt, const brain_index *index,
+                                    uint64_t count, brain_index_info *out)
+{
+	if (vt->version >= 4)
+		return vt->info(index, out);
+	out->count = count;
+	out->approximate = (vt->capabilities & BRAIN_INDEX_CAP_EXACT) == 0;
+	out->nbuilt = 0;
+	return BRAIN_OK;
+}
+
+/* A planned search: search_planned() from version 4; before, search(),
+ * which cannot be told to be exact or how wide to look. */
+static inline int brain__index_search(const brain_index_vtable *vt, const brain_index *index,
+                                      const brain_index_search *plan, uint32_t *slots,
+                                      float *distances, size_t *found)
+{
+	if (vt->version >= 4)
+		return vt->search_planned(index, plan, slots, distances, found);
+	return vt->search(index, plan->query, plan->k, plan->filter, slots, distances, found);
+}
+
+/* Does the backend keep files of its own (version 4 with flush)? */
+static inline bool brain__index_has_files(const brain_index_vtable *vt)
+{
+	return vt->version >= 4 && vt->flush && vt->open_files && vt->retire;
+}
+
 /* A parameter through the config's callback, or its default. */
 int64_t brain__index_param(const brain_index_config *config, int param);
 

@@ -55,6 +55,12 @@ BRAIN_EXPORT int brain_index_register(const brain_index_vtable *vt)
 	if (vt->version >= 2 && (vt->save == NULL) != (vt->load == NULL))
 		return brain__err(BRAIN_EINVAL, "index_register: backend gives %s without %s",
 		                  vt->save ? "save" : "load", vt->save ? "load" : "save");
+	if (vt->version >= 4 && ((vt->flush == NULL) != (vt->open_files == NULL) ||
+	                         (vt->flush == NULL) != (vt->retire == NULL) ||
+	                         (vt->flush && !vt->save)))
+		return brain__err(BRAIN_EINVAL, "index_register: backend gives %s",
+		                  vt->flush && !vt->save ? "flush without save"
+		                                         : "only some of flush, open_files and retire");
 	if (!vt->name)
 		return brain__err(BRAIN_ENULL, "index_register: name is NULL");
 	const char *missing = !vt->open           ? "open"
@@ -65,6 +71,8 @@ BRAIN_EXPORT int brain_index_register(const brain_index_vtable *vt)
 	                      : !vt->search       ? "search"
 	                      : !vt->memory_usage ? "memory_usage"
 	                      : !vt->close        ? "close"
+	                      : vt->version >= 4 && !vt->info ? "info"
+	                      : vt->version >= 4 && !vt->search_planned ? "search_planned"
 	                                          : NULL;
 	if (missing)
 		return brain__err(BRAIN_ENULL, "index_register: backend \"%s\" has no %s function",

@@ -15,6 +15,21 @@
  * by the farthest fetched distance, and fetching doubles until that bound
  * cannot beat the k-th result. So recall is exactly right whatever the
  * weight, and costs one fetch in the common case.
+ *
+ * Every search is planned here, and only here (the index backend carries
+ * the plan out, brain_index_search):
+ *
+ *   exact over a few slots  an allowed id set of at most EXACT_ALLOWED ids:
+ *                           their distances, every one;
+ *   exact scan              an index whose searches are exact anyway, or
+ *                           one holding fewer vectors than HNSW_EXACT_BELOW
+ *                           (BRAIN_INDEX_AUTO's threshold), or a filter
+ *                           that passes too few to find by walking a graph;
+ *   the index's structure   otherwise, keeping max(HNSW_EF_SEARCH, wanted)
+ *                           candidates, widened by 1/pass for a filter;
+ *                           a walk that comes back short of what exists
+ *                           (a graph cut by deletions) is done again as a
+ *                           scan.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,6 +41,19 @@ typedef struct thalamus {
 	const brain_env *env;
 	brain_spine *spine;
 } thalamus;
+
+/* An allowed id set at most this large is searched exactly, id by id. */
+#define EXACT_ALLOWED 4096
+/* A filter passing fewer than this share, or fewer memories than
+ * max(4 ef, FILTER_MIN_PASSING), is scanned: a walk would meet too few. */
+#define FILTER_MIN_SHARE 0.02
+#define FILTER_MIN_PASSING 2000
+
+/* How one fetch from the index is made. */
+typedef struct plan {
+	bool exact;
+	uint64_t effort;
+} plan;
 
 static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
                   void **state)
@@ -115,22 +143,87 @@ static int fetch_grow(fetch *f, size_t cap)
 /* Fetch the `want` nearest candidates with their records. `text_only`
  * filters out memories without text; the plan leaves it off when every
  * memory has text, which saves a check per memory. */
+/* Binary search in the recall's sorted allowed ids. */
+static int in_allowed(uint64_t id, void *payload)
+{
+	const brain_msg_recall *m = payload;
+	size_t lo = 0, hi = m->n_allowed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->allowed[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->n_allowed && m->allowed[lo] == id;
+}
+
+/* The filter a recall's fetches apply to ids (NULL: none). */
+static int (*id_filter(const brain_msg_recall *m, void **payload))(uint64_t, void *)
+{
+	if (m->allowed) {
+		*payload = (void *)m;
+		return in_allowed;
+	}
+	*payload = m->accept_payload;
+	return m->accept;
+}
+
+/* Plan a fetch of `want` (see the top of the file). */
+static plan make_plan(thalamus *t, const brain_msg_recall *m, size_t want, bool text_only,
+                      const brain_index_info *info)
+{
+	plan p = {true, 0};
+	int64_t ef_param = brain__param(t->env, BRAIN_PIDX_HNSW_EF_SEARCH);
+	uint64_t ef = BRAIN_MAX((uint64_t)BRAIN_MAX(ef_param, (int64_t)0), (uint64_t)want);
+	uint64_t exact_below = (uint64_t)brain__param(t->env, BRAIN_PIDX_HNSW_EXACT_BELOW);
+	if (!info->approximate || info->count < exact_below)
+		return p;
+	void *payload = NULL;
+	int (*accept)(uint64_t, void *) = id_filter(m, &payload);
+	if (accept || text_only) {
+		brain_msg_estimate e = {text_only, accept, payload, -1.0};
+		if (brain__call_ESTIMATE(t->spine, &e) != BRAIN_OK || e.pass < 0 ||
+		    e.pass < FILTER_MIN_SHARE ||
+		    e.pass * (double)info->count <
+		            (double)BRAIN_MAX(4 * ef, (uint64_t)FILTER_MIN_PASSING))
+			return p;
+		ef = (uint64_t)BRAIN_MIN((double)info->count, (double)ef / e.pass);
+	}
+	p.exact = false;
+	p.effort = BRAIN_MIN(ef, info->count);
+	return p;
+}
+
 static int run_fetch(thalamus *t, const brain_msg_recall *m, fetch *f, size_t want,
                      bool text_only, size_t *found)
 {
 	int rc = fetch_grow(f, want);
 	if (rc)
 		return rc;
+	brain_msg_index_info ii;
+	rc = brain__call_INDEX_INFO(t->spine, &ii);
+	if (rc)
+		return rc;
+	plan p = make_plan(t, m, want, text_only, &ii.info);
 	brain_msg_search s = {
 		.query = m->query,
 		.k = want,
 		.text_only = text_only,
+		.exact = p.exact,
+		.effort = p.effort,
 		.slots = f->slots,
 		.distances = f->distances,
-		.accept = m->accept,
-		.accept_payload = m->accept_payload,
 	};
+	s.accept = id_filter(m, &s.accept_payload);
 	rc = brain__call_SEARCH(t->spine, &s);
+	if (rc == BRAIN_OK && !p.exact && !s.accept && !text_only &&
+	    s.found < BRAIN_MIN((uint64_t)want, ii.info.count)) {
+		/* the walk came back short of what exists: scan */
+		s.exact = true;
+		s.effort = 0;
+		rc = brain__call_SEARCH(t->spine, &s);
+	}
 	if (rc)
 		return rc;
 	brain_msg_hits h = {f->slots, f->distances, s.found, false, f->hits};
@@ -164,20 +257,30 @@ static int rerank(thalamus *t, brain_msg_recall *m, size_t n, float w)
 	return rc;
 }
 
-/* VECTOR recall over a small set of slots: every distance, exactly. */
+/* VECTOR recall over a small allowed id set: the slots of those that
+ * exist, every distance, exactly. */
 static int recall_exact(thalamus *t, brain_msg_recall *m)
 {
-	size_t n = m->n_exact;
+	size_t n = m->n_allowed;
 	float *dist = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *dist);
 	brain_hit *hits = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *hits);
 	uint32_t *slots = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *slots);
-	int rc = dist && hits && slots ? BRAIN_OK
-	                               : brain__oom(n * (sizeof *dist + sizeof *hits + sizeof *slots),
-	                                            "exact recall");
-	brain_msg_distances d = {m->exact_slots, n, m->query, dist};
+	uint32_t *set = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *set);
+	int rc = dist && hits && slots && set
+	                 ? BRAIN_OK
+	                 : brain__oom(n * (sizeof *dist + sizeof *hits + 2 * sizeof *slots),
+	                              "exact recall");
+	size_t have = 0;
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		brain_msg_lookup l = {.id = m->allowed[i]};
+		if (brain__call_LOOKUP(t->spine, &l) == BRAIN_OK)
+			set[have++] = l.hit.slot;
+	}
+	n = have;
+	brain_msg_distances d = {set, n, m->query, dist};
 	if (rc == BRAIN_OK && n)
 		rc = brain__call_DISTANCES(t->spine, &d);
-	brain_msg_hits h = {m->exact_slots, dist, n, false, hits};
+	brain_msg_hits h = {set, dist, n, false, hits};
 	if (rc == BRAIN_OK && n)
 		rc = brain__call_HITS(t->spine, &h);
 	if (rc == BRAIN_OK) {
@@ -195,13 +298,14 @@ static int recall_exact(thalamus *t, brain_msg_recall *m)
 	brain__free(dist);
 	brain__free(hits);
 	brain__free(slots);
+	brain__free(set);
 	return rc;
 }
 
 static int on_RECALL(thalamus *t, brain_msg_recall *m)
 {
 	m->found = 0;
-	if (m->exact_slots)
+	if (m->allowed && m->n_allowed <= EXACT_ALLOWED)
 		return recall_exact(t, m);
 	brain_msg_status st = {0};
 	brain__call_STATUS(t->spine, &st);

@@ -51,7 +51,8 @@ struct brain_wal_replay_info;
 	X(SEARCH, O, brain_msg_search, READ)                                        \
 	X(HITS, O, brain_msg_hits, READ)                                            \
 	X(STATUS, O, brain_msg_status, ANY) /* want_bytes: READ */                  \
-	X(INDEX_SAVED, O, brain_msg_index_saved, WRITE)                             \
+	X(INDEX_INFO, O, brain_msg_index_info, READ)                                \
+	X(ESTIMATE, O, brain_msg_estimate, READ)                                    \
 	X(UPDATE, O, brain_msg_update, WRITE)                                       \
 	X(DISTANCES, O, brain_msg_distances, READ)                                  \
 	X(VERIFY, O, brain_msg_verify, READ)
@@ -230,12 +231,14 @@ typedef struct brain_msg_get_vector {
 	float *vector; /* out */
 } brain_msg_get_vector;
 
-/* Raw index search: up to k nearest slots (of memories with text only, if
- * text_only), nearest first. */
+/* Raw index search as the Thalamus planned it: up to k nearest slots (of
+ * memories with text only, if text_only), nearest first. */
 typedef struct brain_msg_search {
 	const float *query; /* prepared: finite, unit under cosine */
 	size_t k;
 	bool text_only;
+	bool exact;         /* scan every memory, whatever the index's structure */
+	uint64_t effort;    /* candidates the index keeps while it walks; 0: default */
 	/* optional: only memories whose id accept() takes */
 	int (*accept)(uint64_t id, void *payload);
 	void *accept_payload;
@@ -285,16 +288,22 @@ typedef struct brain_msg_status {
 	bool want_bytes;      /* in */
 } brain_msg_status;
 
-/* The parameters the loaded index was saved with (the built-in hnsw
- * backend's shape and HNSW_EXACT_BELOW), as pairs of public parameter
- * number and value; none for an index that was not loaded or saves none. */
-typedef struct brain_msg_index_saved {
-	struct {
-		int param;
-		int64_t value;
-	} saved[8]; /* out */
-	size_t n;   /* out */
-} brain_msg_index_saved;
+/* What the index backend says about itself (brain__index_info): how many
+ * vectors, whether a search not asked to be exact may miss, and the
+ * parameters it was built with (a reopened index reports those). */
+typedef struct brain_msg_index_info {
+	brain_index_info info; /* out */
+} brain_msg_index_info;
+
+/* The share of memories a search's filter passes (text_only and accept),
+ * from a sample of at most 256 of them; pass < 0 when there are too few
+ * memories to tell. */
+typedef struct brain_msg_estimate {
+	bool text_only;
+	int (*accept)(uint64_t id, void *payload); /* may be NULL */
+	void *accept_payload;
+	double pass; /* out */
+} brain_msg_estimate;
 
 /* ---- Thalamus ---------------------------------------------------------- */
 
@@ -316,10 +325,10 @@ typedef struct brain_msg_recall {
 	/* VECTOR, optional: only memories whose id accept() takes */
 	int (*accept)(uint64_t id, void *payload);
 	void *accept_payload;
-	/* VECTOR, optional: search exactly over just these slots (a small
-	 * allowed set); n_exact of them */
-	const uint32_t *exact_slots;
-	size_t n_exact;
+	/* VECTOR, optional: only these ids (sorted, unique), n_allowed of
+	 * them; NULL: no such limit */
+	const uint64_t *allowed;
+	size_t n_allowed;
 } brain_msg_recall;
 
 /* ---- Lungs ------------------------------------------------------------- */

@@ -137,6 +137,26 @@ typedef struct brain_organ {
 	static const brain_handler_fn table[BRAIN_MSG__COUNT] = {                   \
 		BRAIN_MESSAGES_##ID(BRAIN__HANDLER_ENTRY, ID)}
 
+/* The same for an organ made of several files (organs/<organ>/): its
+ * internal header declares `int brain__<organ>_<NAME>(<organ> *, <payload> *)`
+ * for each of its messages with BRAIN_ORGAN_DECLARE(ID, organ) (the state
+ * type is named as the organ), the files define them, and the organ's
+ * file makes the table with BRAIN_ORGAN_HANDLERS_OF(ID, organ, table); a
+ * message without its handler does not link. */
+#define BRAIN__HANDLER_DECL(name, organ, type, lock)                            \
+	int brain__##organ##_##name(organ *state, type *msg);
+#define BRAIN__HANDLER_THUNK_OF(name, organ, type, lock)                        \
+	static int thunk_##name(void *state, void *msg)                             \
+	{                                                                           \
+		type *typed = msg;                                                      \
+		return brain__##organ##_##name(state, typed);                           \
+	}
+#define BRAIN_ORGAN_DECLARE(ID, organ) BRAIN_MESSAGES_##ID(BRAIN__HANDLER_DECL, organ)
+#define BRAIN_ORGAN_HANDLERS_OF(ID, organ, table)                               \
+	BRAIN_MESSAGES_##ID(BRAIN__HANDLER_THUNK_OF, organ)                         \
+	static const brain_handler_fn table[BRAIN_MSG__COUNT] = {                   \
+		BRAIN_MESSAGES_##ID(BRAIN__HANDLER_ENTRY, ID)}
+
 struct brain_spine {
 	const brain_env *env;
 	/* The brain's account (base/alloc.c): every message runs in its scope,

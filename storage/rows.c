@@ -140,6 +140,30 @@ int brain__rows_adopt(brain_rows *r, void *base, size_t nrows)
 	return BRAIN_OK;
 }
 
+int brain__rows_adopt_chunks(brain_rows *r, unsigned char *const *chunks, size_t n)
+{
+	if (r->nchunks)
+		return brain__err(BRAIN_EINVAL, "rows: adopting into a table that holds rows");
+	for (size_t i = 0; i < n; i++)
+		if ((uintptr_t)chunks[i] % ROW_ALIGN)
+			return brain__err(BRAIN_EINVAL, "rows: adopted chunk %zu is not %d-byte aligned",
+			                  i, ROW_ALIGN);
+	if (n == 0)
+		return BRAIN_OK;
+	size_t list_bytes;
+	if (!brain__mul_ok(n, sizeof *r->chunks, &list_bytes))
+		return brain__oom(SIZE_MAX, "row table chunk list");
+	unsigned char **list = brain__malloc(list_bytes);
+	if (!list)
+		return brain__oom(list_bytes, "row table chunk list");
+	memcpy(list, chunks, list_bytes);
+	r->chunks = list;
+	r->chunks_cap = n;
+	r->nchunks = n;
+	r->nborrowed = n;
+	return BRAIN_OK;
+}
+
 size_t brain__rows_memory(const brain_rows *r)
 {
 	return (r->nchunks - r->nborrowed) * (chunk_bytes(r) + CHUNK_PAD) +

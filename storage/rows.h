@@ -4,8 +4,8 @@
  * Rows never move once allocated (chunks are never reallocated), so growing
  * the table does not copy gigabytes and pointers to rows stay valid. Rows
  * start 64-byte aligned (cache lines, for the distance kernels) unless the
- * table asks for less. Today chunks live in anonymous memory; the
- * storage issue backs them with mapped segment files.
+ * table asks for less. Chunks live in anonymous memory or, adopted, in a
+ * mapped checkpoint image or index segment file.
  */
 #ifndef BRAIN_STORAGE_ROWS_H
 #define BRAIN_STORAGE_ROWS_H
@@ -38,6 +38,10 @@ int brain__rows_init_aligned(brain_rows *r, size_t row_size, size_t align, unsig
  * must hold. Returns 0, BRAIN_EINVAL (not empty, misaligned) or
  * BRAIN_ENOMEM. */
 int brain__rows_adopt(brain_rows *r, void *base, size_t nrows);
+
+/* The same for `n` chunks that lie anywhere (64-byte aligned, each
+ * brain__rows_chunk_bytes() long): chunk i of the table is chunks[i]. */
+int brain__rows_adopt_chunks(brain_rows *r, unsigned char *const *chunks, size_t n);
 
 /* Bytes of one chunk: the unit in which rows are saved and adopted. */
 static inline size_t brain__rows_chunk_bytes(const brain_rows *r)

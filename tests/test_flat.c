@@ -577,7 +577,8 @@ static void test_flat__vtable_describes_flat(void **state)
 	(void)state;
 	assert_int_equal(flat->version, BRAIN_INDEX_VTABLE_VERSION);
 	assert_string_equal(flat->name, "flat");
-	assert_int_equal(flat->capabilities, BRAIN_INDEX_CAP_EXACT | BRAIN_INDEX_CAP_FILTER);
+	assert_int_equal(flat->capabilities,
+	                 BRAIN_INDEX_CAP_EXACT | BRAIN_INDEX_CAP_FILTER | BRAIN_INDEX_CAP_PLANNED);
 }
 
 static void test_flat__empty_search_finds_nothing(void **state)

@@ -617,10 +617,20 @@ static void test_hnsw__exact_below_matches_flat(void **state)
 	double r = pair_recall(&pr, ds.queries, 50, K, NULL);
 	VERBOSE("graph built at EXACT_BELOW: recall@10 %.4f\n", r);
 	at_least(r, 0.95, "recall@10 after the graph was built");
-	/* raising the threshold over the count makes searches exact again */
-	p.exact_below = 5000;
+	/* a search planned as a scan is exact whatever the graph (the brain's
+	 * Thalamus plans one below HNSW_EXACT_BELOW: thalamus_plans_auto) */
 	p.ef = 1;
-	same_answers(pr.ix, flat, pr.ref, ds.queries, 50, RDIM, K, NULL, true);
+	uint32_t sa[K], sb[K];
+	float da[K], db[K];
+	for (size_t q = 0; q < 50; q++) {
+		brain_index_search plan = {ds.queries + q * RDIM, K, NULL, 1, 0};
+		size_t fa = 0, fb = 0;
+		assert_int_equal(hnsw->search_planned(pr.ix, &plan, sa, da, &fa), 0);
+		assert_int_equal(flat->search(pr.ref, plan.query, K, NULL, sb, db, &fb), 0);
+		assert_int_equal(fa, fb);
+		assert_memory_equal(sa, sb, fa * sizeof *sa);
+		assert_memory_equal(da, db, fa * sizeof *da);
+	}
 	free(slots);
 	pair_close(&pr);
 	dataset_free(&ds);
@@ -678,6 +688,68 @@ static void add_batch(brain_t *b, const uint64_t *ids, const float *v, size_t n)
 	int rc = brain_add_batch(b, ids, v, n);
 	if (rc)
 		fail_msg("add_batch of %zu: %s: %s", n, brain_error_name(rc), brain_errmsg());
+}
+
+/* BRAIN_INDEX_AUTO's threshold is the Thalamus's: through an hnsw backend
+ * that records the plans it is given, searches of a brain over the
+ * threshold walk the graph, and are planned as scans (answering as a flat
+ * brain does) once HNSW_EXACT_BELOW is raised over its count. */
+static int g_plans, g_exact_plans;
+static int recording_planned(const brain_index *ix, const brain_index_search *plan,
+                             uint32_t *slots, float *dist, size_t *found)
+{
+	g_plans++;
+	g_exact_plans += plan->exact != 0;
+	return brain__index_hnsw.search_planned(ix, plan, slots, dist, found);
+}
+
+static void test_hnsw__thalamus_plans_auto(void **state)
+{
+	(void)state;
+	static brain_index_vtable recording;
+	recording = brain__index_hnsw;
+	recording.name = "recording-hnsw";
+	recording.search_planned = recording_planned;
+	int rc = brain_index_register(&recording);
+	assert_true(rc == 0 || rc == BRAIN_EEXISTS);
+	dataset ds = dataset_make(105, RDIM, BRAIN_METRIC_L2, false, 1200, 40);
+	brain_options o = options_for(RDIM, BRAIN_METRIC_L2, BRAIN_INDEX_AUTO);
+	o.index_name = "recording-hnsw";
+	brain_t *b = open_with(NULL, &o);
+	brain_t *ref = open_mem(RDIM, BRAIN_METRIC_L2, BRAIN_INDEX_FLAT);
+	set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 500);
+	uint64_t *ids = xmalloc(1200 * sizeof *ids);
+	for (size_t i = 0; i < 1200; i++)
+		ids[i] = i + 1;
+	add_batch(b, ids, ds.data, 1200);
+	add_batch(ref, ids, ds.data, 1200);
+	set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, 1);
+	uint64_t ga[K], gb[K];
+	float da[K], db[K];
+	for (int pass = 0; pass < 2; pass++) {
+		g_plans = g_exact_plans = 0;
+		for (size_t q = 0; q < 40; q++) {
+			size_t fa = 0, fb = 0;
+			const float *query = ds.queries + q * RDIM;
+			assert_int_equal(brain_search(b, query, K, ga, da, &fa), 0);
+			assert_int_equal(brain_search(ref, query, K, gb, db, &fb), 0);
+			assert_int_equal(fa, fb);
+			if (pass == 1) {
+				assert_memory_equal(ga, gb, fa * sizeof *ga);
+				assert_memory_equal(da, db, fa * sizeof *da);
+			}
+		}
+		assert_true(g_plans >= 40);
+		if (pass == 0)
+			assert_true(g_exact_plans < g_plans); /* the graph, at ef 1 */
+		else
+			assert_int_equal(g_exact_plans, g_plans);
+		set_param(b, BRAIN_PARAM_HNSW_EXACT_BELOW, 5000);
+	}
+	free(ids);
+	brain_close(b);
+	brain_close(ref);
+	dataset_free(&ds);
 }
 
 /* The brain under test (h) and a flat brain (f) given the same calls: the
@@ -1843,6 +1915,19 @@ static buffer save_ix(const brain_index *ix)
 
 /* Load bytes that save() wrote; the test fails (naming what) if it
  * cannot. */
+/* The value of `param` a (loaded) index reports it was built with. */
+static bool built_with(const brain_index *ix, int param, int64_t *value)
+{
+	brain_index_info info;
+	assert_int_equal(brain__index_hnsw.info(ix, &info), 0);
+	for (unsigned i = 0; i < info.nbuilt; i++)
+		if (info.built[i].param == param) {
+			*value = info.built[i].value;
+			return true;
+		}
+	return false;
+}
+
 static brain_index *load_ix(const brain_index_config *cfg, void *img, size_t len,
                             const char *what)
 {
@@ -1893,14 +1978,14 @@ static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 		unsigned char *img1 = aligned_copy(v1, len1);
 		brain_index *old = load_ix(&cfg, img1, len1, "load version 1");
 		same_answers(loaded, hnsw, old, queries, PQ, RDIM, K, NULL, false);
-		brain_hnsw_saved sv;
-		assert_true(brain__hnsw_saved(old, &sv));
-		assert_true(sv.shape);
-		assert_false(sv.exact_below_known);
-		assert_true(brain__hnsw_saved(loaded, &sv));
-		assert_true(sv.exact_below_known);
-		assert_int_equal(sv.exact_below, p.exact_below);
-		assert_false(brain__hnsw_saved(pr.ix, &sv)); /* made, not loaded */
+		int64_t v = 0;
+		assert_true(built_with(old, BRAIN_PARAM_HNSW_M, &v));
+		assert_false(built_with(old, BRAIN_PARAM_HNSW_EXACT_BELOW, &v));
+		assert_true(built_with(loaded, BRAIN_PARAM_HNSW_EXACT_BELOW, &v));
+		assert_int_equal(v, p.exact_below);
+		brain_index_info made;
+		assert_int_equal(hnsw->info(pr.ix, &made), 0);
+		assert_int_equal(made.nbuilt, 0); /* made, not loaded */
 		hnsw->close(old);
 		/* a newer version is refused as such, not misread */
 		uint32_t three = 3;
@@ -2030,9 +2115,9 @@ static void test_hnsw__8bit_rows_search_as_float_rows(void **state)
 			brain_index_config cfg = config_for(dim, metrics[mi], n, &p8);
 			brain_index *loaded = NULL;
 			assert_int_equal(hnsw->load(&cfg, img, buf.len, &loaded), 0);
-			brain_hnsw_saved sv;
-			assert_true(brain__hnsw_saved(loaded, &sv));
-			assert_int_equal(sv.element, elems[e]);
+			int64_t element = -1;
+			assert_true(built_with(loaded, BRAIN_PARAM_HNSW_ELEMENT, &element));
+			assert_int_equal(element, elems[e]);
 			pf.ef = p8.ef = 16;
 			for (int qi = 0; qi < 20; qi++) {
 				const float *q = data + (size_t)(qi * 11) * dim;
@@ -2582,6 +2667,7 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__recall_vtable_sq8),
 		TEST(test_hnsw__sq8_range_outgrows_the_first_vector),
 		TEST(test_hnsw__exact_below_matches_flat),
+		TEST(test_hnsw__thalamus_plans_auto),
 		TEST(test_hnsw__recall_api),
 		TEST(test_hnsw__batch_build_reaches_every_node),
 		TEST(test_hnsw__batches_into_an_existing_graph),

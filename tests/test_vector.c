@@ -286,7 +286,7 @@ static void test_vector__text_memories_are_searchable(void **state)
 /* A backend that is the flat one, counting searches: the brain's plan
  * should scan once per query when nothing ties at the k-th place. */
 static int g_searches;
-static brain_index_vtable g_counting;
+static brain_index_vtable g_counting[2]; /* version 4, version 3 */
 
 static int counting_search(const brain_index *ix, const float *q, size_t k,
                            const brain_index_filter *filter, uint32_t *slots, float *dist,
@@ -296,14 +296,27 @@ static int counting_search(const brain_index *ix, const float *q, size_t k,
 	return brain_index_find("flat")->search(ix, q, k, filter, slots, dist, found);
 }
 
-static void test_vector__one_scan_per_search(void **state)
+static int g_planned;
+static int counting_planned(const brain_index *ix, const brain_index_search *plan,
+                            uint32_t *slots, float *dist, size_t *found)
 {
-	(void)state;
-	g_counting = *brain_index_find("flat");
-	g_counting.name = "counting-flat";
-	g_counting.search = counting_search;
-	register_variant(&g_counting);
-	brain_t *b = open_on(BRAIN_METRIC_L2, 8, "counting-flat");
+	g_planned++;
+	assert_true(plan->exact); /* an exact backend's searches are planned as scans */
+	return brain_index_find("flat")->search_planned(ix, plan, slots, dist, found);
+}
+
+/* One scan per search, through search_planned (version 4) or, for a
+ * backend of version 3, through search. */
+static void one_scan_per_search(unsigned version)
+{
+	brain_index_vtable *vt = &g_counting[version == 3];
+	*vt = *brain_index_find("flat");
+	vt->version = version;
+	vt->name = version == 3 ? "counting-flat-v3" : "counting-flat";
+	vt->search = counting_search;
+	vt->search_planned = counting_planned;
+	register_variant(vt);
+	brain_t *b = open_on(BRAIN_METRIC_L2, 8, vt->name);
 	test_rng rng = {5};
 	for (uint64_t id = 0; id < 200; id++) {
 		float v[8];
@@ -315,13 +328,22 @@ static void test_vector__one_scan_per_search(void **state)
 	size_t found;
 	float q[8] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f};
 	g_searches = 0;
+	g_planned = 0;
 	for (int i = 0; i < 20; i++) {
 		q[i % 8] += 0.05f;
 		assert_int_equal(brain_search(b, q, 10, ids, NULL, &found), 0);
 		assert_int_equal(found, 10);
 	}
-	assert_int_equal(g_searches, 20);
+	assert_int_equal(version == 3 ? g_searches : g_planned, 20);
+	assert_int_equal(version == 3 ? g_planned : g_searches, 0);
 	brain_close(b);
+}
+
+static void test_vector__one_scan_per_search(void **state)
+{
+	(void)state;
+	one_scan_per_search(BRAIN_INDEX_VTABLE_VERSION);
+	one_scan_per_search(3);
 }
 
 /* A backend whose third add fails: the batch must leave no trace, not

@@ -110,16 +110,8 @@ static int load(cortex *c, brain_image *img)
 }
 
 /* Each message's handler is brain__cortex_<NAME>, in embed.c or think.c
- * (cortex_internal.h): on_<NAME> hands it on, for the table. */
-#define BRAIN__CORTEX_ON(name, owner, type, lock)                               \
-	static int on_##name(cortex *c, type *m)                                    \
-	{                                                                           \
-		return brain__cortex_##name(c, m);                                      \
-	}
-BRAIN_MESSAGES_CORTEX(BRAIN__CORTEX_ON, CORTEX)
-#undef BRAIN__CORTEX_ON
-
-BRAIN_ORGAN_HANDLERS(CORTEX, handlers);
+ * (cortex_internal.h). */
+BRAIN_ORGAN_HANDLERS_OF(CORTEX, cortex, handlers);
 
 const brain_organ brain__organ_cortex = {
 	.name = "cortex",

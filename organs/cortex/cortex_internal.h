@@ -58,10 +58,7 @@ typedef struct cortex {
  * THINK_QUERY, COMPOSE and WORKING_ADD in think.c. cortex.c makes the
  * organ's handler table of them; a message added to the list without its
  * handler does not link. */
-#define BRAIN__CORTEX_HANDLER(name, owner, type, lock)                          \
-	int brain__cortex_##name(cortex *c, type *m);
-BRAIN_MESSAGES_CORTEX(BRAIN__CORTEX_HANDLER, CORTEX)
-#undef BRAIN__CORTEX_HANDLER
+BRAIN_ORGAN_DECLARE(CORTEX, cortex)
 
 /* Free the exchanges of working memory and its ring (think.c), when the
  * organ is destroyed. */

@@ -69,16 +69,8 @@ static void destroy(void *state)
 }
 
 /* Each message's handler is brain__hippocampus_<NAME>, in store.c
- * (hippocampus_internal.h): on_<NAME> hands it on, for the table. */
-#define BRAIN__HIPPOCAMPUS_ON(name, owner, type, lock)                          \
-	static int on_##name(hippocampus *h, type *m)                               \
-	{                                                                           \
-		return brain__hippocampus_##name(h, m);                                 \
-	}
-BRAIN_MESSAGES_HIPPOCAMPUS(BRAIN__HIPPOCAMPUS_ON, HIPPOCAMPUS)
-#undef BRAIN__HIPPOCAMPUS_ON
-
-BRAIN_ORGAN_HANDLERS(HIPPOCAMPUS, handlers);
+ * (hippocampus_internal.h). */
+BRAIN_ORGAN_HANDLERS_OF(HIPPOCAMPUS, hippocampus, handlers);
 
 const brain_organ brain__organ_hippocampus = {
 	.name = "hippocampus",

@@ -99,10 +99,7 @@ static inline int index_ready(const hippocampus *h)
  * for each, all in store.c. hippocampus.c makes the organ's handler table
  * of them; a message added to the list without its handler does not
  * link. */
-#define BRAIN__HIPPOCAMPUS_HANDLER(name, owner, type, lock)                     \
-	int brain__hippocampus_##name(hippocampus *h, type *m);
-BRAIN_MESSAGES_HIPPOCAMPUS(BRAIN__HIPPOCAMPUS_HANDLER, HIPPOCAMPUS)
-#undef BRAIN__HIPPOCAMPUS_HANDLER
+BRAIN_ORGAN_DECLARE(HIPPOCAMPUS, hippocampus)
 
 /* The text of a live record, or NULL (image.c's save writes them). */
 int brain__hippocampus_text_of(const hippocampus *h, const record *r, const char **out);

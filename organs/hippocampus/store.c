@@ -2,7 +2,7 @@
  * organs/hippocampus/store.c - the memory store: ids, records, slots and
  * texts, and the index backend's calls; every message of the Hippocampus
  * (STORE, STORE_BATCH, FORGET, LOOKUP, GET_VECTOR, SEARCH, HITS,
- * DISTANCES, UPDATE, STATUS, INDEX_SAVED, VERIFY).
+ * DISTANCES, UPDATE, STATUS, INDEX_INFO, ESTIMATE, VERIFY).
  *
  * Every change makes all the room it needs before it changes anything, so
  * an error (out of memory above all) leaves the store exactly as it was.
@@ -13,7 +13,6 @@
 
 #include "organs/hippocampus/hippocampus_internal.h"
 #include "index/distance.h"
-#include "index/hnsw.h"
 
 /* The text of a live record (NULL if none); texts from the image are
  * verified against their checksums on first use. */
@@ -89,12 +88,11 @@ static int ix_remove(hippocampus *h, uint32_t slot)
 	return rc;
 }
 
-static int ix_search(const hippocampus *h, const float *query, size_t k,
-                     const brain_index_filter *filter, uint32_t *slots, float *distances,
-                     size_t *found)
+static int ix_search(const hippocampus *h, const brain_index_search *plan, uint32_t *slots,
+                     float *distances, size_t *found)
 {
 	brain_mem_scope p = ix_enter();
-	int rc = h->vt->search(h->index, query, k, filter, slots, distances, found);
+	int rc = brain__index_search(h->vt, h->index, plan, slots, distances, found);
 	brain__mem_leave(p);
 	return rc;
 }
@@ -466,24 +464,41 @@ static int accepts(uint32_t slot, void *payload)
 	return c->m->accept(r->id, c->m->accept_payload) != 0;
 }
 
+/* The search the Thalamus planned, with the caller's filter by id (and
+ * the text filter) turned into one by slot. */
 int brain__hippocampus_SEARCH(hippocampus *h, brain_msg_search *m)
 {
-	if (m->accept) {
-		accept_ctx c = {h, m};
-		brain_index_filter f = {accepts, &c};
-		m->found = 0;
-		int rc = index_ready(h);
-		return rc ? rc
-		          : ix_search(h, m->query, m->k, &f, m->slots, m->distances,
-		                          &m->found);
-	}
-	brain_index_filter filter = {has_text, h};
 	m->found = 0;
 	int rc = index_ready(h);
 	if (rc)
 		return rc;
-	return ix_search(h, m->query, m->k, m->text_only ? &filter : NULL, m->slots,
-	                     m->distances, &m->found);
+	accept_ctx c = {h, m};
+	brain_index_filter by_id = {accepts, &c}, text = {has_text, h};
+	brain_index_search plan = {m->query, m->k, m->accept ? &by_id : m->text_only ? &text : NULL,
+	                           m->exact, m->effort};
+	return ix_search(h, &plan, m->slots, m->distances, &m->found);
+}
+
+/* Up to this many memories are looked at to estimate a filter's share. */
+#define ESTIMATE_SAMPLE 256
+#define ESTIMATE_TRIES 4096
+#define ESTIMATE_MIN 32
+
+int brain__hippocampus_ESTIMATE(hippocampus *h, brain_msg_estimate *m)
+{
+	size_t limit = h->next_slot, tried = 0, passed = 0;
+	m->pass = -1.0;
+	for (uint64_t i = 0; limit && i < ESTIMATE_TRIES && tried < ESTIMATE_SAMPLE; i++) {
+		const record *r = rec(h, (size_t)(brain__mix64(i + 1) % limit));
+		if (!is_live(r))
+			continue;
+		tried++;
+		passed += (!m->text_only || (r->flags & RECORD_HAS_TEXT)) &&
+		          (!m->accept || m->accept(r->id, m->accept_payload));
+	}
+	if (tried >= ESTIMATE_MIN)
+		m->pass = (double)passed / (double)tried;
+	return BRAIN_OK;
 }
 
 int brain__hippocampus_HITS(hippocampus *h, brain_msg_hits *m)
@@ -551,29 +566,10 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 	return BRAIN_OK;
 }
 
-static void saved_param(brain_msg_index_saved *m, int param, int64_t value)
+/* The backend's own account of itself, through the vtable (the Hippocampus
+ * knows no backend by name). */
+int brain__hippocampus_INDEX_INFO(hippocampus *h, brain_msg_index_info *m)
 {
-	if (m->n < BRAIN_ARRAY_LEN(m->saved)) {
-		m->saved[m->n].param = param;
-		m->saved[m->n].value = value;
-		m->n++;
-	}
-}
-
-int brain__hippocampus_INDEX_SAVED(hippocampus *h, brain_msg_index_saved *m)
-{
-	m->n = 0;
-	brain_hnsw_saved sv;
-	if (h->vt != &brain__index_hnsw || !h->index || !brain__hnsw_saved(h->index, &sv))
-		return BRAIN_OK;
-	if (sv.shape) {
-		saved_param(m, BRAIN_PARAM_HNSW_M, sv.m);
-		saved_param(m, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, sv.ef_construction);
-		saved_param(m, BRAIN_PARAM_HNSW_SEED, sv.seed);
-		saved_param(m, BRAIN_PARAM_HNSW_SQ8, sv.sq8);
-		saved_param(m, BRAIN_PARAM_HNSW_ELEMENT, sv.element);
-	}
-	if (sv.exact_below_known)
-		saved_param(m, BRAIN_PARAM_HNSW_EXACT_BELOW, sv.exact_below);
-	return BRAIN_OK;
+	memset(&m->info, 0, sizeof m->info);
+	return brain__index_info(h->vt, h->index, atomic_load(&h->count), &m->info);
 }

@@ -24,8 +24,14 @@ extern "C" {
 /** Current version of brain_index_vtable and brain_index_config.
  *  Version 2 added save() and load(); a version 1 vtable still registers
  *  (its vectors are saved by the brain and added back on open). Version 3
- *  added add_batch() and, in the config, the parameter callback. */
-#define BRAIN_INDEX_VTABLE_VERSION 3
+ *  added add_batch() and, in the config, the parameter callback. Version 4
+ *  added info() and search_planned(): the brain's Thalamus plans every
+ *  search (exact or not, how wide) and the backend carries the plan out.
+ *  Backends of versions 1 to 3 still register and are searched with
+ *  search(). Version 4 also lets a backend keep files of its own in the
+ *  brain directory and write at a checkpoint only what changed (flush(),
+ *  open_files(), retire()). */
+#define BRAIN_INDEX_VTABLE_VERSION 4
 
 /** A backend's instance; its layout is the backend's own. */
 typedef struct brain_index brain_index;
@@ -36,7 +42,11 @@ enum brain_index_capability {
 	BRAIN_INDEX_CAP_EXACT = 1u << 0,
 	/** search() honours a filter: it returns only accepted slots and
 	 *  still up to k of them. */
-	BRAIN_INDEX_CAP_FILTER = 1u << 1
+	BRAIN_INDEX_CAP_FILTER = 1u << 1,
+	/** (version 4) search_planned() can scan exactly when the plan says
+	 *  so, and takes the plan's effort, even if its own structure is
+	 *  approximate. */
+	BRAIN_INDEX_CAP_PLANNED = 1u << 2
 };
 
 /** How the brain opens a backend. */
@@ -63,6 +73,56 @@ typedef struct brain_index_filter {
 	int (*accept)(uint32_t slot, void *payload);
 	void *payload;
 } brain_index_filter;
+
+/** What a backend says about itself (version 4, info()). */
+typedef struct brain_index_info {
+	/** Vectors held. */
+	uint64_t count;
+	/** 1 while a search that is not asked to be exact may miss (an
+	 *  approximate structure, such as a graph, is in use); 0 while every
+	 *  search is exact. */
+	int approximate;
+	/** The parameters the index was built with (enum brain_param and its
+	 *  value), which a reopened brain reports instead of its defaults;
+	 *  nbuilt of them. */
+	struct {
+		int param;
+		int64_t value;
+	} built[8];
+	unsigned int nbuilt;
+} brain_index_info;
+
+/** A search as the brain planned it (version 4, search_planned()). */
+typedef struct brain_index_search {
+	const float *query;  /**< prepared: finite, unit length under cosine */
+	size_t k;            /**< >= 1 */
+	const brain_index_filter *filter; /**< NULL: every slot */
+	/** 1: scan every occupied slot (the exact k nearest); 0: the backend's
+	 *  own structure may be used. */
+	int exact;
+	/** How many candidates a structure keeps while it searches (HNSW's
+	 *  ef), at least k; 0: the backend's own default. The Thalamus widens
+	 *  it for a filter that turns many away. */
+	uint64_t effort;
+} brain_index_search;
+
+struct brain_io;
+
+/** A backend's own files (version 4): where they live and how to reach
+ *  them. */
+typedef struct brain_index_files {
+	/** Every access goes through the brain's io layer (braincore/sys/io.h). */
+	const struct brain_io *io;
+	/** The brain directory. */
+	const char *dir;
+	/** The backend's file names start with this ("index-"); the brain
+	 *  never touches such files, and no other file starts so. */
+	const char *prefix;
+	/** The checkpoint generation being written (flush) or opened
+	 *  (open_files) or just committed (retire): a number never used
+	 *  before by this brain, growing. */
+	uint64_t generation;
+} brain_index_files;
 
 /** Where save() writes its bytes, in order. */
 typedef struct brain_index_writer {
@@ -135,15 +195,53 @@ typedef struct brain_index_vtable {
 	 *  add() would one by one, possibly on several threads. All or nothing:
 	 *  on error none of them is stored. NULL: the brain calls add(). */
 	int (*add_batch)(brain_index *index, const uint32_t *slots, const float *vectors, size_t n);
+
+	/* ---- version 4 ---- */
+
+	/** Describe the index now (count, whether searches may miss, the
+	 *  parameters it was built with). Runs concurrently with search.
+	 *  Required in version 4. */
+	int (*info)(const brain_index *index, brain_index_info *out);
+	/** search() as the brain planned it: the same contract, and
+	 *  `plan->exact` and `plan->effort` obeyed (BRAIN_INDEX_CAP_PLANNED).
+	 *  Required in version 4. */
+	int (*search_planned)(const brain_index *index, const brain_index_search *plan,
+	                      uint32_t *slots, float *distances, size_t *found);
+	/** At a checkpoint of an on-disk brain: write what changed since the
+	 *  last flush (or since open_files) into new files of the backend's
+	 *  own, make them durable, and write to `w` a descriptor of the whole
+	 *  index that open_files() reads back (the checkpoint image keeps it).
+	 *  It must not change any file an earlier descriptor names: until the
+	 *  checkpoint commits, a crash reopens the one before. Runs
+	 *  concurrently with search and get, never with a change. NULL (with
+	 *  open_files and retire): the brain writes the whole index with
+	 *  save() into every checkpoint. Snapshots and backups always use
+	 *  save(). */
+	int (*flush)(brain_index *index, const brain_index_files *files,
+	             const brain_index_writer *w);
+	/** Make an index from a descriptor that flush() wrote (`len` bytes,
+	 *  4096-byte aligned, valid until close(); they may be damaged: check
+	 *  them) and the files it names, which may be damaged too
+	 *  (BRAIN_ECORRUPT), or gone if a writer replaced the checkpoint
+	 *  meanwhile (BRAIN_ENOTFOUND). */
+	int (*open_files)(const brain_index_config *config, const brain_index_files *files,
+	                  void *descriptor, size_t len, brain_index **out);
+	/** The checkpoint of files->generation is committed (or opened by the
+	 *  writer): remove the backend's files that its descriptor does not
+	 *  name (those of older checkpoints and of flushes whose checkpoint
+	 *  never committed). Best effort: a file left is removed next time. */
+	void (*retire)(brain_index *index, const brain_index_files *files);
 } brain_index_vtable;
 
 /**
  * Register a backend for this process, by its name (1 to 63 bytes: names
  * are written into files). The vtable must stay valid for the life of the
  * process; up to 16 backends can be registered. Returns 0 or: BRAIN_ENULL
- * (vt, a function or the name is NULL; save and load may both be NULL, and
- * add_batch may be NULL), BRAIN_EINVAL (name empty or over 63 bytes, or
- * only one of save and load given), BRAIN_EVERSION (vt->version not 1..3), BRAIN_EEXISTS (the name
+ * (vt, a function or the name is NULL; save and load may both be NULL,
+ * add_batch may be NULL; info and search_planned are required in version
+ * 4), BRAIN_EINVAL (name empty or over 63 bytes, only one of save and load
+ * given, or flush, open_files and retire not all given or all NULL, or
+ * flush without save), BRAIN_EVERSION (vt->version not 1..4), BRAIN_EEXISTS (the name
  * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);
