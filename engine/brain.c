@@ -2,6 +2,7 @@
  * engine/brain.c - opening and closing brains.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers must not starve */
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/handle.h"
@@ -62,9 +63,10 @@ static void take_saved_params(brain_t *b)
 }
 
 /* Create every organ; the Lungs open the log only if told. */
-static int attach_organs(brain_t *b, brain_image *image, bool open_log)
+static int attach_organs(brain_t *b, brain_image *image, bool open_log,
+                         const brain_index_files *files)
 {
-	brain_organ_args args = {image, open_log};
+	brain_organ_args args = {image, open_log, files};
 	int rc = BRAIN_OK;
 	for (size_t i = 0; rc == BRAIN_OK && i < BRAIN_ARRAY_LEN(g_organs); i++)
 		rc = brain__spine_attach(&b->spine, g_organs[i], &args);
@@ -75,18 +77,40 @@ static int attach_organs(brain_t *b, brain_image *image, bool open_log)
 
 /* An on-disk brain, in order: the directory, the organs (adopting the
  * checkpoint), a new brain's first files or the log's replay. */
+/* A read-only open tries again this often when a writer replaced the
+ * checkpoint (and removed the index files it named) while it opened. */
+#define READONLY_ATTEMPTS 8
+
 static int open_disk(brain_t *b, const char *path, int mode)
 {
 	brain_disk_plan plan;
-	int rc = brain__disk_prepare(b, path, &plan);
-	if (rc)
-		return rc;
-	brain__wrlock(b); /* nobody else sees the brain yet; the messages ask for it */
-	rc = attach_organs(b, plan.image, plan.has_log && !plan.create);
+	int rc = BRAIN_OK;
+	for (int attempt = 0;; attempt++) {
+		rc = brain__disk_prepare(b, path, &plan);
+		if (rc)
+			return rc;
+		brain__wrlock(b); /* nobody else sees the brain yet; the messages ask for it */
+		brain_index_files files = brain__index_files(b, b->disk.generation);
+		rc = attach_organs(b, plan.image, plan.has_log && !plan.create, &files);
+		brain__unlock(b);
+		if (rc != BRAIN_ENOTFOUND)
+			break;
+		/* a file the checkpoint names is gone: replaced by a writer under
+		 * a reader's feet, or lost */
+		if (!b->disk.readonly || attempt + 1 == READONLY_ATTEMPTS) {
+			char why[512];
+			snprintf(why, sizeof why, "%s", brain_errmsg());
+			return brain__err(BRAIN_ECORRUPT, "%s", why);
+		}
+		brain__spine_fini(&b->spine);
+		brain__spine_init(&b->spine, &b->env, b->mem);
+		brain__disk_release(b);
+	}
+	brain__wrlock(b);
 	if (rc == BRAIN_OK && plan.create) {
 		rc = brain__disk_create(b);
 		/* the log exists now: the Lungs open it */
-		brain_organ_args args = {NULL, true};
+		brain_organ_args args = {NULL, true, NULL};
 		if (rc == BRAIN_OK)
 			rc = brain__spine_attach(&b->spine, g_organs[BRAIN_ORGAN_LUNGS], &args);
 	} else if (rc == BRAIN_OK) {
@@ -145,7 +169,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 		rc = open_disk(b, path, mode);
 	} else if (rc == BRAIN_OK) {
 		brain__wrlock(b);
-		rc = attach_organs(b, image, false);
+		rc = attach_organs(b, image, false, NULL);
 		brain__unlock(b);
 	}
 	if (rc == BRAIN_OK && path) {

@@ -136,15 +136,30 @@ static int file_sink_write(void *payload, const void *data, size_t len)
 	return rc;
 }
 
+brain_index_files brain__index_files(const brain_t *b, uint64_t generation)
+{
+	brain_index_files f = {b->disk.io, b->disk.dir, "index-", generation};
+	return f;
+}
+
+void brain__index_retire(brain_t *b, uint64_t generation)
+{
+	if (!b->disk.dir || b->disk.readonly)
+		return;
+	brain_index_files files = brain__index_files(b, generation);
+	brain_msg_index_retire m = {&files};
+	brain__call_INDEX_RETIRE(&b->spine, &m);
+}
+
 int brain__write_image(brain_t *b, brain_sink sink, uint64_t generation, uint64_t lsn,
-                       uint64_t *size, uint32_t *crc)
+                       const brain_index_files *files, uint64_t *size, uint32_t *crc)
 {
 	brain_mem_scope outer = brain__enter(b);
 	brain_image_writer w;
 	brain_identity id = brain__identity_of(b);
 	int rc = brain__imgw_begin(&w, sink, &id, generation, lsn);
 	if (rc == BRAIN_OK)
-		rc = brain__spine_save(&b->spine, &w);
+		rc = brain__spine_save(&b->spine, &w, &(brain_organ_args){NULL, false, files});
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_finish(&w, size, crc);
 	brain__imgw_free(&w);
@@ -153,13 +168,14 @@ int brain__write_image(brain_t *b, brain_sink sink, uint64_t generation, uint64_
 }
 
 int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
-                            uint64_t generation, uint64_t lsn, uint64_t *size, uint32_t *crc)
+                            uint64_t generation, uint64_t lsn, const brain_index_files *files,
+                            uint64_t *size, uint32_t *crc)
 {
 	file_sink sink = {io, NULL, 0, 0};
 	int rc = brain__io_create_fresh(io, path, &sink.f);
 	if (rc == BRAIN_OK)
-		rc = brain__write_image(b, (brain_sink){file_sink_write, &sink}, generation, lsn, size,
-		                        crc);
+		rc = brain__write_image(b, (brain_sink){file_sink_write, &sink}, generation, lsn, files,
+		                        size, crc);
 	/* the space reserved ahead is given back: the size is the image's */
 	if (rc == BRAIN_OK)
 		rc = io->truncate(sink.f, *size);
@@ -187,7 +203,8 @@ static int checkpoint_locked(brain_t *b)
 	image_path(path, b, gen);
 	uint64_t size = 0;
 	uint32_t crc = 0;
-	int rc = brain__write_image_file(b, b->disk.io, path, gen, lsn, &size, &crc);
+	brain_index_files files = brain__index_files(b, gen);
+	int rc = brain__write_image_file(b, b->disk.io, path, gen, lsn, &files, &size, &crc);
 	if (rc)
 		return brain__err_context(rc, "checkpoint: ");
 	brain_manifest m = {brain__identity_of(b), gen, lsn, size, crc};
@@ -213,6 +230,7 @@ static int checkpoint_locked(brain_t *b)
 		          "tries again): %s", brain_errmsg());
 	}
 	remove_leftovers(b, old, gen, false);
+	brain__index_retire(b, gen);
 	return BRAIN_OK;
 }
 
@@ -395,7 +413,8 @@ int brain__disk_create(brain_t *b)
 	uint64_t size = 0;
 	uint32_t crc = 0;
 	image_path(path, b, 1);
-	int rc = brain__write_image_file(b, io, path, 1, 0, &size, &crc);
+	brain_index_files files = brain__index_files(b, 1);
+	int rc = brain__write_image_file(b, io, path, 1, 0, &files, &size, &crc);
 	brain_identity id = brain__identity_of(b);
 	if (rc == BRAIN_OK)
 		rc = brain__wal_create(io, b->disk.dir, &id, 1, 1);
@@ -501,6 +520,7 @@ int brain__disk_recover(brain_t *b, const brain_disk_plan *plan, int mode)
 		/* leftovers of interrupted checkpoints and of the one before */
 		uint64_t g = b->disk.generation;
 		remove_leftovers(b, g - 1, g + 3, true);
+		brain__index_retire(b, g);
 	}
 	return BRAIN_OK;
 }

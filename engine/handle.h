@@ -133,15 +133,27 @@ void brain__disk_release(brain_t *b);
 struct brain_identity brain__identity_of(const brain_t *b);
 
 /* Write the brain's state as an image to a sink (lock held, shared is
- * enough). */
+ * enough). `files`: a checkpoint of this brain, whose index backend may
+ * write its own files there (the write lock held); NULL: a self-contained
+ * image (snapshots, backups). */
 int brain__write_image(brain_t *b, brain_sink sink, uint64_t generation, uint64_t lsn,
-                       uint64_t *size, uint32_t *crc);
+                       const brain_index_files *files, uint64_t *size, uint32_t *crc);
 
 /* Write the brain's state as an image into a new file `path` (replacing
  * one there), space reserved ahead, fsynced; *size and *crc for the
- * manifest. The caller holds the brain lock (shared is enough). */
+ * manifest. The caller holds the brain lock (shared is enough, the write
+ * lock with `files`). */
 int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
-                            uint64_t generation, uint64_t lsn, uint64_t *size, uint32_t *crc);
+                            uint64_t generation, uint64_t lsn, const brain_index_files *files,
+                            uint64_t *size, uint32_t *crc);
+
+/* Where the index backend of on-disk brain b keeps its files, for
+ * checkpoint `generation`. */
+brain_index_files brain__index_files(const brain_t *b, uint64_t generation);
+
+/* A checkpoint of `generation` is committed (or opened by the writer):
+ * the index backend's files it does not name go. Lock held exclusive. */
+void brain__index_retire(brain_t *b, uint64_t generation);
 
 /* Write a checkpoint; the caller holds the write lock. */
 int brain__checkpoint_locked(brain_t *b);

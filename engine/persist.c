@@ -67,7 +67,7 @@ BRAIN_EXPORT int brain_save(brain_t *b, brain_write_fn write, void *payload)
 	uint64_t size = 0;
 	uint32_t crc = 0;
 	if (rc == BRAIN_OK)
-		rc = brain__write_image(b, (brain_sink){stream_frame, &s}, 1, current_lsn(b), &size,
+		rc = brain__write_image(b, (brain_sink){stream_frame, &s}, 1, current_lsn(b), NULL, &size,
 		                        &crc);
 	if (rc == BRAIN_OK)
 		rc = stream_put(&s, &end, sizeof end);
@@ -123,7 +123,7 @@ static int fill_live(void *ctx, const brain_io *io, const char *path, uint64_t *
                      uint32_t *crc, uint64_t *lsn)
 {
 	*lsn = current_lsn(ctx);
-	return brain__write_image_file(ctx, io, path, 1, *lsn, size, crc);
+	return brain__write_image_file(ctx, io, path, 1, *lsn, NULL, size, crc);
 }
 
 BRAIN_EXPORT int brain_backup(brain_t *b, const char *dir)

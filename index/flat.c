@@ -18,55 +18,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "index/distance.h"
-#include "index/flat.h"
-#include "storage/rows.h"
-
-/* Rows per chunk are chosen so that a chunk is about this many bytes: big
- * enough that runs are long and the chunk list short, small enough that a
- * brain with a handful of memories does not hold megabytes. */
-#define CHUNK_TARGET_BYTES ((size_t)256 * 1024)
-#define CHUNK_MAX_LOG2 16u
-
-typedef struct flat_index {
-	uint32_t dim;
-	int metric;
-	uint32_t max_slots;
-	_Atomic size_t count;      /* occupied slots */
-	brain_elem elem;           /* how a row holds its vector: floats or bytes */
-	size_t stride;             /* floats from one row to the next (BRAIN_ELEM_F32) */
-	brain_rows rows;           /* row i holds the vector of slot i */
-	/* bit s set: slot s is occupied. Atomic words: a slot's row is written
-	 * before its bit is set, so a search that sees the bit sees the row
-	 * (searches may run beside adds, index/hnsw.c). */
-	_Atomic uint64_t *used;
-	size_t used_words;         /* words allocated in `used` */
-	bool used_borrowed;        /* `used` lives in a loaded image */
-	brain_dist_batch_fn batch; /* distance kernel for the metric (float rows) */
-	brain_dist8_batch_fn batch8; /* the same for 8-bit rows */
-} flat_index;
-
-/* The brain sees an opaque brain_index; this backend's layout is flat_index
- * (the type is never defined, so each backend can have its own). */
-static inline flat_index *flat_of(brain_index *index)
-{
-	return (flat_index *)(void *)index;
-}
-
-static inline const flat_index *cflat_of(const brain_index *index)
-{
-	return (const flat_index *)(const void *)index;
-}
-
-static inline void *row_of(const flat_index *f, size_t slot)
-{
-	return brain__rows_at(&f->rows, slot);
-}
-
-static inline bool is_used(const flat_index *f, size_t slot)
-{
-	return slot / 64 < f->used_words && ((f->used[slot / 64] >> (slot % 64)) & 1);
-}
+#include "index/flat_internal.h"
 
 static unsigned chunk_log2_for(size_t stride_bytes, uint32_t max_slots)
 {
@@ -130,8 +82,8 @@ int brain__flat_check_config(const char *who, const brain_index_config *config,
  * aligned to `align` (64 for the flat backend itself), or NULL with the
  * error reported. */
 
-static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2, size_t extra,
-                           size_t align, brain_elem elem)
+flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_log2, size_t extra,
+                             size_t align, brain_elem elem)
 {
 	flat_index *f = brain__calloc(1, sizeof *f);
 	if (!f) {
@@ -154,7 +106,7 @@ static flat_index *make_ex(const brain_index_config *config, unsigned chunk_log2
 }
 
 /* 8-bit rows hold integers and cannot be unit vectors (cosine). */
-static int check_elem(const brain_index_config *config, brain_elem elem)
+int brain__flat_check_elem(const brain_index_config *config, brain_elem elem)
 {
 	if (elem == BRAIN_ELEM_F32)
 		return BRAIN_OK;
@@ -171,13 +123,13 @@ int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t a
 {
 	int rc = brain__flat_check_config("flat", config, out);
 	if (rc == BRAIN_OK)
-		rc = check_elem(config, elem);
+		rc = brain__flat_check_elem(config, elem);
 	if (rc)
 		return rc;
 	size_t row_bytes = (size_t)config->dimensions * brain__elem_size(elem) + extra;
 	/* rows_init cannot refuse: the row size is at most 256 KiB plus the
 	 * extra, and chunk_log2 <= 16. */
-	flat_index *f = make_ex(
+	flat_index *f = brain__flat_make(
 		config, chunk_log2_for((row_bytes + align - 1) & ~(align - 1), config->max_slots), extra,
 		align, elem);
 	if (!f)
@@ -260,7 +212,7 @@ int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t a
 {
 	int rc = brain__flat_check_config("flat", config, out);
 	if (rc == BRAIN_OK)
-		rc = check_elem(config, elem);
+		rc = brain__flat_check_elem(config, elem);
 	if (rc)
 		return rc;
 	flat_saved h;
@@ -287,7 +239,7 @@ int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t a
 	if (h.chunk_log2 > CHUNK_MAX_LOG2 || h.used_words > ((uint64_t)UINT32_MAX + 1) / 64 ||
 	    h.count > h.used_words * 64)
 		return brain__err(BRAIN_ECORRUPT, "flat: saved index geometry out of range");
-	flat_index *f = make_ex(config, h.chunk_log2, extra, align, elem);
+	flat_index *f = brain__flat_make(config, h.chunk_log2, extra, align, elem);
 	if (!f)
 		return brain_errcode() ? brain_errcode() : BRAIN_ENOMEM;
 	size_t per = (size_t)1 << h.chunk_log2;
@@ -364,6 +316,7 @@ static void flat_close(brain_index *index)
 		return;
 	flat_index *f = flat_of(index);
 	brain__rows_free(&f->rows);
+	brain__flat_files_release(f); /* after the rows: they may lie in its segments */
 	if (!f->used_borrowed)
 		brain__free((void *)f->used);
 	brain__free(f);
@@ -652,6 +605,12 @@ static int flat_search_planned(const brain_index *index, const brain_index_searc
 	return flat_search(index, plan->query, plan->k, plan->filter, slots, distances, found);
 }
 
+static int flat_open_files(const brain_index_config *config, const brain_index_files *files,
+                           void *desc, size_t len, brain_index **out)
+{
+	return brain__flat_open_files(config, 0, 64, BRAIN_ELEM_F32, files, desc, len, out);
+}
+
 static int flat_info(const brain_index *index, brain_index_info *out)
 {
 	memset(out, 0, sizeof *out);
@@ -684,4 +643,7 @@ const brain_index_vtable brain__index_flat = {
 	.load = flat_load,
 	.info = flat_info,
 	.search_planned = flat_search_planned,
+	.flush = brain__flat_flush,
+	.open_files = flat_open_files,
+	.retire = brain__flat_retire,
 };

@@ -28,6 +28,18 @@ int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t a
 int brain__flat_load_ex(const brain_index_config *config, size_t extra, size_t align,
                         brain_elem elem, void *data, size_t len, brain_index **out);
 
+/* The flat store's own files (index/flat_files.c, index vtable version 4):
+ * flush writes the chunks that changed into a new segment and the
+ * descriptor to w; open_files opens from a descriptor (with the rows'
+ * `extra`, `align` and `elem` as open_ex); retire removes segments no
+ * chunk lives in. A backend built on flat uses them for its store. */
+int brain__flat_flush(brain_index *index, const brain_index_files *files,
+                      const brain_index_writer *w);
+int brain__flat_open_files(const brain_index_config *config, size_t extra, size_t align,
+                           brain_elem elem, const brain_index_files *files, void *desc,
+                           size_t len, brain_index **out);
+void brain__flat_retire(brain_index *index, const brain_index_files *files);
+
 /* Can the store hold `vector` exactly? Float rows take any; 8-bit rows
  * (elem U8 or I8, which need the L2 or IP metric) only integers in
  * 0..255 or -128..127, stored as such and read back as floats exactly.

@@ -373,4 +373,7 @@ const brain_index_vtable brain__index_hnsw = {
 	.add_batch = hnsw_add_batch,
 	.info = brain__hnsw_info,
 	.search_planned = brain__hnsw_search_planned,
+	.flush = brain__hnsw_flush,
+	.open_files = brain__hnsw_open_files,
+	.retire = brain__hnsw_retire,
 };

@@ -4,6 +4,12 @@
  * upper layers' pool, then (page-aligned) the flat store's own image,
  * whose rows carry the vectors, the bottom-layer links and the codes.
  * Saving writes it; loading checks it and borrows its arrays.
+ *
+ * At a checkpoint of an on-disk brain (flush, index vtable version 4) the
+ * same head is written, and in place of the store's image the flat
+ * store's descriptor of its own files: only the row chunks that changed
+ * are written (index/flat_files.c). The upper layers, a small part of the
+ * graph, are in the head and written whole each time.
  */
 #include <math.h>
 #include <string.h>
@@ -54,9 +60,9 @@ static size_t store_offset(size_t header, uint64_t cap, uint64_t pool_len)
 	return (head + PAGE - 1) & ~(size_t)(PAGE - 1);
 }
 
-int brain__hnsw_save(const brain_index *index, const brain_index_writer *w)
+/* The head and then the store's image (files NULL) or its descriptor. */
+static int save_to(const hnsw *h, const brain_index_writer *w, const brain_index_files *files)
 {
-	const hnsw *h = chnsw_of(index);
 	static const unsigned char zeros[PAGE];
 	int64_t below = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
 	uint32_t ep;
@@ -81,12 +87,31 @@ int brain__hnsw_save(const brain_index *index, const brain_index_writer *w)
 	if (rc == BRAIN_OK && h->store)
 		rc = w->write(w->payload, zeros, store_offset(sizeof hd, h->cap, h->pool_len) - head);
 	if (rc == BRAIN_OK && h->store)
-		rc = flat->save(h->store, w);
+		rc = files ? brain__flat_flush(h->store, files, w) : flat->save(h->store, w);
 	return rc;
 }
 
-int brain__hnsw_load(const brain_index_config *config, void *data, size_t len,
-                     brain_index **out)
+int brain__hnsw_save(const brain_index *index, const brain_index_writer *w)
+{
+	return save_to(chnsw_of(index), w, NULL);
+}
+
+int brain__hnsw_flush(brain_index *index, const brain_index_files *files,
+                      const brain_index_writer *w)
+{
+	return save_to(hnsw_of(index), w, files);
+}
+
+void brain__hnsw_retire(brain_index *index, const brain_index_files *files)
+{
+	hnsw *h = hnsw_of(index);
+	if (h->store)
+		brain__flat_retire(h->store, files);
+}
+
+/* The head, then the store from its image (files NULL) or its own files. */
+static int load_from(const brain_index_config *config, const brain_index_files *files,
+                     void *data, size_t len, brain_index **out)
 {
 	int rc = brain__hnsw_open(config, out);
 	if (rc)
@@ -185,8 +210,10 @@ int brain__hnsw_load(const brain_index_config *config, void *data, size_t len,
 		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
 		goto fail;
 	}
-	rc = brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, h->elem, bytes + off,
-	                         len - off, &h->store);
+	rc = files ? brain__flat_open_files(&h->cfg, row_extra(h), h->row_align, h->elem, files,
+	                                    bytes + off, len - off, &h->store)
+	           : brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, h->elem, bytes + off,
+	                                 len - off, &h->store);
 	if (rc)
 		goto fail;
 	brain__flat_view(h->store, &h->fv);
@@ -205,6 +232,18 @@ fail:
 	brain__hnsw_close(*out);
 	*out = NULL;
 	return rc;
+}
+
+int brain__hnsw_load(const brain_index_config *config, void *data, size_t len,
+                     brain_index **out)
+{
+	return load_from(config, NULL, data, len, out);
+}
+
+int brain__hnsw_open_files(const brain_index_config *config, const brain_index_files *files,
+                           void *desc, size_t len, brain_index **out)
+{
+	return load_from(config, files, desc, len, out);
 }
 
 static void built(brain_index_info *out, int param, int64_t value)

@@ -363,5 +363,10 @@ int brain__hnsw_save(const brain_index *index, const brain_index_writer *w);
 int brain__hnsw_load(const brain_index_config *config, void *data, size_t len,
                      brain_index **out);
 int brain__hnsw_info(const brain_index *index, brain_index_info *out);
+int brain__hnsw_flush(brain_index *index, const brain_index_files *files,
+                      const brain_index_writer *w);
+int brain__hnsw_open_files(const brain_index_config *config, const brain_index_files *files,
+                           void *desc, size_t len, brain_index **out);
+void brain__hnsw_retire(brain_index *index, const brain_index_files *files);
 
 #endif /* BRAIN_INDEX_HNSW_INTERNAL_H */

@@ -53,6 +53,7 @@ struct brain_wal_replay_info;
 	X(STATUS, O, brain_msg_status, ANY) /* want_bytes: READ */                  \
 	X(INDEX_INFO, O, brain_msg_index_info, READ)                                \
 	X(ESTIMATE, O, brain_msg_estimate, READ)                                    \
+	X(INDEX_RETIRE, O, brain_msg_index_retire, WRITE)                           \
 	X(UPDATE, O, brain_msg_update, WRITE)                                       \
 	X(DISTANCES, O, brain_msg_distances, READ)                                  \
 	X(VERIFY, O, brain_msg_verify, READ)
@@ -294,6 +295,12 @@ typedef struct brain_msg_status {
 typedef struct brain_msg_index_info {
 	brain_index_info info; /* out */
 } brain_msg_index_info;
+
+/* A checkpoint of files->generation committed (or the writer opened one):
+ * the index backend may remove its files no longer named. */
+typedef struct brain_msg_index_retire {
+	const brain_index_files *files;
+} brain_msg_index_retire;
 
 /* The share of memories a search's filter passes (text_only and accept),
  * from a sample of at most 256 of them; pass < 0 when there are too few

@@ -38,19 +38,39 @@ int brain__spine_missing(brain_spine *s, brain_msg_type type)
 #include <stdio.h>
 #include <stdlib.h>
 
-/* One brain at a time per thread: no path holds two brains' locks. */
-static _Thread_local const brain_spine *t_spine;
-static _Thread_local int t_held;
+/* The brains whose lock this thread holds (a few at most: a call on one
+ * brain may reach another through the caller's io or callbacks). */
+#define HELD_MAX 8
+static _Thread_local struct {
+	const brain_spine *spine;
+	int held;
+} t_held[HELD_MAX];
 
 void brain__lock_note(const brain_spine *s, int held)
 {
-	t_spine = held ? s : NULL;
-	t_held = held;
+	int free_at = -1;
+	for (int i = 0; i < HELD_MAX; i++) {
+		if (t_held[i].spine == s) {
+			t_held[i].held = held;
+			if (!held)
+				t_held[i].spine = NULL;
+			return;
+		}
+		if (!t_held[i].spine && free_at < 0)
+			free_at = i;
+	}
+	if (held && free_at >= 0) {
+		t_held[free_at].spine = s;
+		t_held[free_at].held = held;
+	}
 }
 
 void brain__lock_check(const brain_spine *s, brain_msg_type type)
 {
-	int held = t_spine == s ? t_held : 0;
+	int held = 0;
+	for (int i = 0; i < HELD_MAX; i++)
+		if (t_held[i].spine == s)
+			held = t_held[i].held;
 	int need = brain__msg_lock[type];
 	bool ok = need == BRAIN_LOCK_ANY || (need == BRAIN_LOCK_READ && held != 0) ||
 	          (need == BRAIN_LOCK_WRITE && held == BRAIN_LOCK_WRITE) ||
@@ -90,7 +110,7 @@ int brain__spine_attach(brain_spine *s, const brain_organ *o, const brain_organ_
 		if (o->handlers[t] && brain__msg_owner[t] != o->id)
 			return brain__err(BRAIN_EINTERNAL, "spine: organ %s handles %s, another organ's message",
 			                  o->name, brain__msg_name[t]);
-	static const brain_organ_args none = {NULL, false};
+	static const brain_organ_args none = {NULL, false, NULL};
 	void *state = NULL;
 	brain_mem_scope outer = brain__mem_enter(s->mem, BRAIN_MEM_ORGAN0 + (int)o->id);
 	int rc = o->create(s->env, s, args ? args : &none, &state);
@@ -162,12 +182,12 @@ size_t brain__spine_drain(brain_spine *s, size_t max, int wait_ms)
 	return done;
 }
 
-int brain__spine_save(brain_spine *s, struct brain_image_writer *w)
+int brain__spine_save(brain_spine *s, struct brain_image_writer *w, const brain_organ_args *args)
 {
 	for (int i = 0; i < BRAIN_ORGAN__COUNT; i++) {
 		const brain_organ *o = s->organs[i].organ;
 		if (o && o->save) {
-			int rc = o->save(s->organs[i].state, w);
+			int rc = o->save(s->organs[i].state, w, args);
 			if (rc)
 				return rc;
 		}

@@ -95,6 +95,10 @@ typedef struct brain_organ_args {
 	/* The Lungs: open the brain's log (env->storage.dir). False while a
 	 * brain is being created or for a read-only brain without a log. */
 	bool open_log;
+	/* Where the index backend keeps files of its own (an on-disk brain;
+	 * NULL otherwise): create() opens them, save() of a checkpoint writes
+	 * them (NULL: a self-contained image, as snapshots and backups are). */
+	const brain_index_files *files;
 } brain_organ_args;
 
 /* One message handler: state is the organ's, msg the message's payload. */
@@ -115,9 +119,10 @@ typedef struct brain_organ {
 	const brain_handler_fn *handlers;
 	/* Write the organ's lasting state into a checkpoint image as sections
 	 * (NULL: it has none). Called with the brain lock held, at least
-	 * shared: it must not change the state. create() reads the sections
-	 * back from args->image. */
-	int (*save)(void *state, struct brain_image_writer *w);
+	 * shared: it must not change the memories (an index's own files may
+	 * be written, under the write lock of a checkpoint). create() reads the
+	 * sections back from args->image. */
+	int (*save)(void *state, struct brain_image_writer *w, const brain_organ_args *args);
 } brain_organ;
 
 /* An organ's handler table, made from its part of the message list: the
@@ -186,7 +191,7 @@ int brain__spine_attach(brain_spine *s, const brain_organ *o, const brain_organ_
 int brain__spine_queue_init(brain_spine *s, size_t capacity);
 
 /* Every organ's save() in the order of their ids. */
-int brain__spine_save(brain_spine *s, struct brain_image_writer *w);
+int brain__spine_save(brain_spine *s, struct brain_image_writer *w, const brain_organ_args *args);
 
 /* Destroy all organs in reverse order of their ids, and the queue. */
 void brain__spine_fini(brain_spine *s);

@@ -9,7 +9,8 @@
  *   crashed  a copy of the file system taken before brain_close(): the
  *            checkpoint and four log records after it (durable: FULL).
  *
- * Every file of each state (MANIFEST, wal, ckpt-*) is then truncated at
+ * Every file of each state (MANIFEST, wal, ckpt-*, the index's own
+ * segment files index-seg-*) is then truncated at
  * many offsets, has bits flipped (every bit of the headers, trailers and
  * section tables, samples elsewhere), has 512-byte sectors zeroed, is
  * replaced by the other state's (or the new brain's) file, or is removed,
@@ -537,7 +538,8 @@ static bool clean_open_error(int rc)
 
 static bool names_a_file(const char *msg)
 {
-	return strstr(msg, "MANIFEST") || strstr(msg, "wal") || strstr(msg, "ckpt-");
+	return strstr(msg, "MANIFEST") || strstr(msg, "wal") || strstr(msg, "ckpt-") ||
+	       strstr(msg, "index-seg-");
 }
 
 /* Problems are collected, not fatal at once, so that one run shows every
@@ -733,7 +735,7 @@ static memfs *copy_with(const base *bs, const char *path, const void *data, size
 
 /* ---- what each kind of damage must do ------------------------------------ */
 
-enum file_kind { F_MANIFEST, F_WAL, F_CKPT, F_OLD_CKPT };
+enum file_kind { F_MANIFEST, F_WAL, F_CKPT, F_OLD_CKPT, F_SEG };
 
 static enum file_kind kind_of(const base *bs, const file_image *f)
 {
@@ -741,6 +743,8 @@ static enum file_kind kind_of(const base *bs, const file_image *f)
 		return F_MANIFEST;
 	if (strcmp(f->name, "wal") == 0)
 		return F_WAL;
+	if (strncmp(f->name, "index-seg-", 10) == 0)
+		return F_SEG;
 	assert_true(strncmp(f->name, "ckpt-", 5) == 0);
 	/* another checkpoint is a leftover whose removal was not yet durable */
 	return strcmp(f->name, bs->ckpt) == 0 ? F_CKPT : F_OLD_CKPT;
@@ -754,7 +758,26 @@ static expect expect_truncated(const base *bs, const file_image *f, size_t size)
 	/* a log cut short: it had been made durable to its whole size */
 	if (kind_of(bs, f) == F_WAL && size < f->size)
 		e.must_code = BRAIN_ECORRUPT;
+	/* an index segment is checked whole when it is opened */
+	if (kind_of(bs, f) == F_SEG && size < f->size)
+		e.must_code = BRAIN_ECORRUPT;
 	return e;
+}
+
+/* An index segment (index/flat_files.c): its head and table, then, from
+ * data_offset, chunks of `pitch` bytes of which chunk_bytes are used. */
+static bool seg_byte_used(const file_image *f, size_t off)
+{
+	uint64_t nchunks, chunk_bytes, pitch, data_offset;
+	memcpy(&chunk_bytes, f->data + 24, 8);
+	memcpy(&pitch, f->data + 32, 8);
+	memcpy(&nchunks, f->data + 40, 8);
+	memcpy(&data_offset, f->data + 48, 8);
+	if (off < 64 + nchunks * 16)
+		return true;
+	if (off < data_offset)
+		return false;
+	return (off - data_offset) % pitch < chunk_bytes;
 }
 
 static expect expect_flipped(const base *bs, const file_image *f, size_t off)
@@ -792,9 +815,18 @@ static expect expect_flipped(const base *bs, const file_image *f, size_t off)
 		e.m = bs->final;
 		e.may_fail = true;
 		break;
+	case F_SEG:
+		/* the head, its table and every chunk are checked on open; the
+		 * padding after them is never read */
+		if (seg_byte_used(f, off))
+			e.must_code = BRAIN_ECORRUPT;
+		else
+			e.m = bs->final;
+		break;
 	}
 	return e;
 }
+
 
 static void truncate_at(const base *bs, const file_image *f, size_t size)
 {
@@ -993,6 +1025,10 @@ static expect expect_zeroed(const base *bs, const file_image *f, size_t from, si
 		e.m = bs->final;
 		e.may_fail = true;
 		break;
+	case F_SEG:
+		e.m = bs->final;
+		e.may_fail = true;
+		break;
 	case F_WAL:
 		if (from < bs->wal_header)
 			break;
@@ -1011,6 +1047,36 @@ static expect expect_zeroed(const base *bs, const file_image *f, size_t from, si
 		break;
 	}
 	return e;
+}
+
+/* Every index segment: every cut near its ends and samples between, every
+ * bit of its head and table, samples of its chunks and padding, and its
+ * removal. */
+static void sweep_index(base *bs)
+{
+	size_t nseg = 0;
+	for (size_t i = 0; i < bs->nfiles; i++) {
+		file_image *f = &bs->files[i];
+		if (kind_of(bs, f) != F_SEG)
+			continue;
+		nseg++;
+		size_t edge = g_full ? 4096 : 72;
+		for (size_t t = 0; t < f->size; t++)
+			if (t < edge || t + edge >= f->size || t % (g_full ? 61 : 4093) == 0)
+				truncate_at(bs, f, t);
+		uint64_t nchunks;
+		memcpy(&nchunks, f->data + 40, 8);
+		flip_range(bs, f, 0, 64 + (size_t)nchunks * 16);
+		flip_random(bs, f, 0, f->size, g_full ? 400 : 60, 0x5e9u + f->size);
+		memfs *fs = memfs_clone(bs->fs);
+		assert_non_null(fs);
+		const brain_io *io = memfs_io(fs);
+		assert_int_equal(io->unlink(io->payload, f->path), 0);
+		damage d = {bs, f->name, "remove", 0, -1};
+		expect e = {NULL, false, BRAIN_ECORRUPT};
+		judge(&d, fs, &e);
+	}
+	assert_true(nseg > 0); /* the brain keeps its index in files */
 }
 
 /* Every 512-byte sector that holds something, zeroed. */
@@ -1177,6 +1243,14 @@ static void test_damage__crashed_ckpt(void **state)
 	assert_no_problems();
 }
 
+static void test_damage__index_segments(void **state)
+{
+	(void)state;
+	run_sweep(&g_closed, "index", sweep_index);
+	run_sweep(&g_crashed_trim, "index", sweep_index);
+	assert_no_problems();
+}
+
 static void test_damage__zeroed_sectors(void **state)
 {
 	(void)state;
@@ -1331,6 +1405,7 @@ int main(void)
 		cmocka_unit_test(test_damage__crashed_manifest),
 		cmocka_unit_test(test_damage__crashed_wal),
 		cmocka_unit_test(test_damage__crashed_ckpt),
+		cmocka_unit_test(test_damage__index_segments),
 		cmocka_unit_test(test_damage__zeroed_sectors),
 		cmocka_unit_test(test_damage__mixed_up_files),
 		cmocka_unit_test(test_damage__removed_files),

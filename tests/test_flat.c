@@ -1103,7 +1103,26 @@ static void test_flat__registry_rejects_bad_vtables(void **state)
 	vt.version = BRAIN_INDEX_VTABLE_VERSION;
 	vt.name = "";
 	assert_int_equal(brain_index_register(&vt), BRAIN_EINVAL);
-	/* None of them got in. */
+	/* version 4: info and search_planned are required; flush, open_files
+	 * and retire come together, and only with save */
+	vt = brain__index_flat;
+	vt.name = "broken";
+	vt.info = NULL;
+	assert_int_equal(brain_index_register(&vt), BRAIN_ENULL);
+	vt = brain__index_flat;
+	vt.name = "broken";
+	vt.search_planned = NULL;
+	assert_int_equal(brain_index_register(&vt), BRAIN_ENULL);
+	vt = brain__index_flat;
+	vt.name = "broken";
+	vt.retire = NULL;
+	assert_int_equal(brain_index_register(&vt), BRAIN_EINVAL);
+	vt = brain__index_flat;
+	vt.name = "broken";
+	vt.save = NULL;
+	vt.load = NULL;
+	assert_int_equal(brain_index_register(&vt), BRAIN_EINVAL);
+	/* None of the broken ones got in. */
 	assert_null(brain_index_find("broken"));
 	assert_null(brain_index_find(""));
 }

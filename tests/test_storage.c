@@ -5,7 +5,9 @@
  * forget / checkpoint / close, simulate the power loss, reopen, and check
  * that nothing acknowledged is lost and the brain is consistent.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1149,6 +1151,319 @@ static void test_storage__failed_checkpoints_leave_no_images(void **state)
 	memfs_free(fs);
 }
 
+/* ---- the index backend's own files -------------------------------------- */
+
+/* The index segment files in directory b: how many, their total size and
+ * the size of the newest. */
+static size_t index_segments(memfs *fs, size_t *total, size_t *newest)
+{
+	char **names = NULL;
+	size_t n = 0, k = 0;
+	char last[64] = "";
+	assert_int_equal(memfs_list(fs, "b", &names, &n), 0);
+	*total = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(names[i], "index-seg-", 10) != 0)
+			continue;
+		k++;
+		char path[80];
+		snprintf(path, sizeof path, "b/%s", names[i]);
+		unsigned char *data = NULL;
+		size_t size = 0;
+		assert_int_equal(memfs_read_file(fs, path, &data, &size), 0);
+		free(data);
+		*total += size;
+		if (strcmp(names[i], last) > 0) {
+			snprintf(last, sizeof last, "%s", names[i]);
+			*newest = size;
+		}
+	}
+	memfs_free_list(names, n);
+	return k;
+}
+
+/* A checkpoint writes only the chunks of rows that changed, into a new
+ * segment; a reopened brain reads every vector back from the segments;
+ * segments no checkpoint names any more go. For both backends. */
+static void test_storage__index_files_are_incremental(void **state)
+{
+	(void)state;
+	const int kinds[2] = {BRAIN_INDEX_FLAT, BRAIN_INDEX_HNSW};
+	for (int k = 0; k < 2; k++) {
+		memfs *fs = memfs_new();
+		brain_options o = opts_on(fs, BRAIN_SYNC_NORMAL);
+		o.embedder = BRAIN_EMBEDDER_NONE;
+		o.index = kinds[k];
+		brain_t *b = NULL;
+		assert_int_equal(brain_open("b", &o, &b), 0);
+		float v[DIMS];
+		uint64_t *ids = malloc(9000 * sizeof *ids);
+		float *rows = malloc(9000 * DIMS * sizeof *rows);
+		assert_non_null(rows);
+		assert_non_null(ids);
+		for (uint64_t id = 1; id <= 9000; id++) {
+			ids[id - 1] = id;
+			vector_for(id, rows + (id - 1) * DIMS);
+		}
+		assert_int_equal(brain_add_batch(b, ids, rows, 9000), 0);
+		assert_int_equal(brain_checkpoint(b), 0);
+		size_t total = 0, first = 0, newest = 0;
+		assert_int_equal(index_segments(fs, &total, &first), 1);
+		/* a few more (their slots at the end): a small segment beside the
+		 * first, for the flat backend; hnsw's new links reach old rows */
+		for (uint64_t id = 9001; id <= 9005; id++) {
+			vector_for(id, v);
+			assert_int_equal(brain_add(b, id, v), 0);
+		}
+		assert_int_equal(brain_checkpoint(b), 0);
+		size_t nseg = index_segments(fs, &total, &newest);
+		if (kinds[k] == BRAIN_INDEX_FLAT) {
+			assert_int_equal(nseg, 2);
+			assert_true(newest * 4 < first);
+		}
+		/* nothing changed: no new segment */
+		assert_int_equal(brain_checkpoint(b), 0);
+		size_t again = 0;
+		assert_int_equal(index_segments(fs, &again, &newest), nseg);
+		assert_int_equal(again, total);
+		uint64_t got[10];
+		size_t found = 0;
+		vector_for(17, v);
+		assert_int_equal(brain_search(b, v, 10, got, NULL, &found), 0);
+		assert_int_equal(found, 10);
+		assert_int_equal(got[0], 17);
+		assert_int_equal(brain_close(b), 0);
+
+		/* reopened: every vector, bit for bit, and the same answers */
+		o.flags = 0;
+		assert_int_equal(brain_open("b", &o, &b), 0);
+		for (uint64_t id = 1; id <= 9005; id++) {
+			float want[DIMS], have[DIMS];
+			vector_for(id, want);
+			assert_int_equal(brain_get_vector(b, id, have), 0);
+			assert_memory_equal(want, have, sizeof want);
+		}
+		uint64_t again_ids[10];
+		assert_int_equal(brain_search(b, v, 10, again_ids, NULL, &found), 0);
+		assert_int_equal(found, 10);
+		assert_memory_equal(got, again_ids, sizeof got);
+		/* rewrite every chunk: the older segments are named no more */
+		for (uint64_t id = 1; id <= 9005; id++) {
+			vector_for(id + 7, v);
+			assert_int_equal(brain_update_vector(b, id, v), 0);
+		}
+		assert_int_equal(brain_checkpoint(b), 0);
+		assert_int_equal(index_segments(fs, &total, &newest), 1);
+		assert_int_equal(brain_close(b), 0);
+		assert_int_equal(brain_open("b", &o, &b), 0);
+		vector_for(100 + 7, v);
+		float have[DIMS];
+		assert_int_equal(brain_get_vector(b, 100, have), 0);
+		assert_memory_equal(v, have, sizeof v);
+		brain_check_report rep;
+		assert_int_equal(brain_close(b), 0);
+		brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION);
+		assert_int_equal(brain_check("b", &o, &rep), 0);
+		assert_int_equal(rep.memories, 9005);
+		assert_int_equal(memfs_live_maps(fs), 0);
+		free(rows);
+		free(ids);
+		memfs_free(fs);
+	}
+}
+
+/* A brain whose index is in its checkpoint image (a backup, or a brain of
+ * an earlier version) opens, and its next checkpoint moves the index into
+ * files of its own. */
+static void test_storage__index_in_the_image_still_opens(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	float v[DIMS];
+	for (uint64_t id = 1; id <= 300; id++) {
+		vector_for(id, v);
+		assert_int_equal(brain_add(b, id, v), 0);
+	}
+	/* a backup is a self-contained image: no segment files */
+	assert_int_equal(brain_backup(b, "c"), 0);
+	assert_int_equal(brain_close(b), 0);
+	char **names = NULL;
+	size_t n = 0;
+	assert_int_equal(memfs_list(fs, "c", &names, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_true(strncmp(names[i], "index-", 6) != 0);
+	memfs_free_list(names, n);
+	assert_int_equal(brain_open("c", &o, &b), 0);
+	for (uint64_t id = 1; id <= 300; id += 37) {
+		float have[DIMS];
+		vector_for(id, v);
+		assert_int_equal(brain_get_vector(b, id, have), 0);
+		assert_memory_equal(v, have, sizeof v);
+	}
+	vector_for(301, v);
+	assert_int_equal(brain_add(b, 301, v), 0);
+	assert_int_equal(brain_close(b), 0);
+	names = NULL;
+	size_t segs = 0;
+	assert_int_equal(memfs_list(fs, "c", &names, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		segs += strncmp(names[i], "index-seg-", 10) == 0;
+	memfs_free_list(names, n);
+	assert_int_equal(segs, 1);
+	assert_int_equal(brain_open("c", &o, &b), 0);
+	assert_int_equal(brain_count(b), 301);
+	assert_int_equal(brain_close(b), 0);
+	memfs_free(fs);
+}
+
+/* Readers open while the writer checkpoints, each checkpoint replacing the
+ * index segment the one before named (and removing it): every read-only
+ * open succeeds (it tries again when a file it was about to open went). */
+typedef struct churn {
+	brain_t *w;
+	_Atomic int stop;
+	int rc;
+} churn;
+
+static void *churn_writer(void *arg)
+{
+	churn *c = arg;
+	float v[DIMS];
+	for (uint64_t round = 0; !atomic_load(&c->stop) && c->rc == 0; round++) {
+		vector_for(round + 100, v);
+		c->rc = brain_update_vector(c->w, 1 + round % 50, v);
+		if (c->rc == 0)
+			c->rc = brain_checkpoint(c->w);
+	}
+	return NULL;
+}
+
+static void test_storage__readers_open_while_segments_are_replaced(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-segments-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", root);
+	brain_options o = opts_on(NULL, BRAIN_SYNC_OFF);
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index = BRAIN_INDEX_FLAT;
+	churn c = {NULL, 0, 0};
+	assert_int_equal(brain_open(path, &o, &c.w), 0);
+	float v[DIMS];
+	for (uint64_t id = 1; id <= 50; id++) {
+		vector_for(id, v);
+		assert_int_equal(brain_add(c.w, id, v), 0);
+	}
+	assert_int_equal(brain_checkpoint(c.w), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, churn_writer, &c), 0);
+	brain_options ro = o;
+	ro.flags = BRAIN_OPEN_READONLY;
+	int failures = 0;
+	for (int i = 0; i < 200; i++) {
+		brain_t *r = NULL;
+		int rc = brain_open(path, &ro, &r);
+		if (rc) {
+			print_message("read-only open %d: %s: %s\n", i, brain_error_name(rc),
+			              brain_errmsg());
+			failures++;
+			continue;
+		}
+		assert_int_equal(brain_count(r), 50);
+		float have[DIMS];
+		assert_int_equal(brain_get_vector(r, 7, have), 0);
+		assert_int_equal(brain_close(r), 0);
+	}
+	atomic_store(&c.stop, 1);
+	pthread_join(t, NULL);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(failures, 0);
+	assert_int_equal(brain_close(c.w), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+/* The race made certain: a reader's io opens the index segment only after
+ * the writer has checkpointed twice more (removing that segment). The
+ * read-only open tries again and succeeds with the newer checkpoint; a
+ * writer's open of a brain whose segment is gone is ECORRUPT. */
+static brain_io g_racing_io;
+static const brain_io *g_racing_inner;
+static brain_t *g_racing_writer;
+static int g_racing_armed;
+
+static int racing_open(void *payload, const char *path, unsigned int flags, brain_io_file **out)
+{
+	if (g_racing_armed && strstr(path, "index-seg-")) {
+		g_racing_armed--;
+		float v[DIMS];
+		for (int i = 0; i < 2; i++) {
+			vector_for(1000 + (uint64_t)i, v);
+			assert_int_equal(brain_update_vector(g_racing_writer, 3, v), 0);
+			assert_int_equal(brain_checkpoint(g_racing_writer), 0);
+		}
+	}
+	return g_racing_inner->open(payload, path, flags, out);
+}
+
+static void test_storage__reader_retries_when_segments_go(void **state)
+{
+	(void)state;
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_FULL);
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index = BRAIN_INDEX_FLAT;
+	assert_int_equal(brain_open("b", &o, &g_racing_writer), 0);
+	float v[DIMS];
+	for (uint64_t id = 1; id <= 20; id++) {
+		vector_for(id, v);
+		assert_int_equal(brain_add(g_racing_writer, id, v), 0);
+	}
+	assert_int_equal(brain_checkpoint(g_racing_writer), 0);
+	g_racing_inner = memfs_io(fs);
+	g_racing_io = *g_racing_inner;
+	g_racing_io.open = racing_open;
+	brain_options ro = o;
+	ro.io = &g_racing_io;
+	ro.flags = BRAIN_OPEN_READONLY;
+	g_racing_armed = 1;
+	brain_t *r = NULL;
+	assert_int_equal(brain_open("b", &ro, &r), 0);
+	assert_int_equal(g_racing_armed, 0); /* the race happened */
+	float have[DIMS];
+	vector_for(1001, v);
+	assert_int_equal(brain_get_vector(r, 3, have), 0);
+	assert_memory_equal(v, have, sizeof v); /* the newer checkpoint */
+	assert_int_equal(brain_close(r), 0);
+	assert_int_equal(brain_close(g_racing_writer), 0);
+
+	/* gone for good: damage, for a writer and (after its tries) a reader */
+	char **names = NULL;
+	size_t n = 0;
+	assert_int_equal(memfs_list(fs, "b", &names, &n), 0);
+	const brain_io *io = memfs_io(fs);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(names[i], "index-seg-", 10) == 0) {
+			char path[80];
+			snprintf(path, sizeof path, "b/%s", names[i]);
+			assert_int_equal(io->unlink(io->payload, path), 0);
+		}
+	memfs_free_list(names, n);
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), BRAIN_ECORRUPT);
+	assert_non_null(strstr(brain_errmsg(), "index-seg-"));
+	assert_null(b);
+	ro.io = NULL;
+	ro.io = memfs_io(fs);
+	assert_int_equal(brain_open("b", &ro, &b), BRAIN_ECORRUPT);
+	assert_null(b);
+	memfs_free(fs);
+}
+
 static void test_storage__links_are_never_followed(void **state)
 {
 	(void)state;
@@ -1216,6 +1531,10 @@ int main(void)
 		cmocka_unit_test(test_storage__log_is_streamed),
 		cmocka_unit_test(test_storage__failed_checkpoints_leave_no_images),
 		cmocka_unit_test(test_storage__links_are_never_followed),
+		cmocka_unit_test(test_storage__index_files_are_incremental),
+		cmocka_unit_test(test_storage__index_in_the_image_still_opens),
+		cmocka_unit_test(test_storage__readers_open_while_segments_are_replaced),
+		cmocka_unit_test(test_storage__reader_retries_when_segments_go),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

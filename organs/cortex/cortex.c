@@ -60,8 +60,9 @@ static void destroy(void *state)
 
 /* The document frequencies: ndocs, the table's capacity and count, then
  * its cells as they are (adopted in place on open). */
-static int save(void *state, brain_image_writer *w)
+static int save(void *state, brain_image_writer *w, const brain_organ_args *args)
 {
+	(void)args;
 	cortex *c = state;
 	pthread_rwlock_rdlock(&c->lock);
 	uint64_t head[3] = {c->ndocs, c->df.cells ? c->df.mask + 1 : 0, c->df.count};

@@ -32,7 +32,7 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	int rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
 	                                  RECORD_CHUNK_LOG2);
 	if (rc == BRAIN_OK && args->image) {
-		rc = brain__hippocampus_load(h, args->image);
+		rc = brain__hippocampus_load(h, args->image, args->files);
 	} else if (rc == BRAIN_OK) {
 		brain_index_config cfg = brain__hippocampus_index_config(h);
 		rc = brain__hippocampus_ix_open(h, &cfg);

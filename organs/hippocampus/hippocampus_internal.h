@@ -114,14 +114,18 @@ int brain__hippocampus_ix_load(hippocampus *h, const brain_index_config *cfg, vo
                                size_t len);
 int brain__hippocampus_ix_reserve(hippocampus *h, uint32_t slots);
 int brain__hippocampus_ix_add(hippocampus *h, uint32_t slot, const float *vector);
+int brain__hippocampus_ix_flush(hippocampus *h, const brain_index_files *files,
+                                const brain_index_writer *w);
+int brain__hippocampus_ix_open_files(hippocampus *h, const brain_index_config *cfg,
+                                     const brain_index_files *files, void *desc, size_t len);
 
 /* ---- image.c ------------------------------------------------------------- */
 
 /* Write the store into a checkpoint image as its sections (the organ's
  * save). */
-int brain__hippocampus_save(void *state, brain_image_writer *w);
+int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_organ_args *args);
 
 /* Adopt the memory store from a checkpoint image (create, for an image). */
-int brain__hippocampus_load(hippocampus *h, brain_image *img);
+int brain__hippocampus_load(hippocampus *h, brain_image *img, const brain_index_files *files);
 
 #endif /* BRAIN_ORGANS_HIPPOCAMPUS_INTERNAL_H */

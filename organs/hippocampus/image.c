@@ -27,7 +27,9 @@ typedef struct hippo_meta {
 	uint64_t text_count;
 	uint64_t text_bytes;
 	uint64_t nfree;
-	uint32_t index_saved; /* 1: INDEX section from the backend; 0: VECTORS */
+	uint32_t index_saved; /* 0: VECTORS; 1: INDEX section from the backend's
+	                         save(); 2 (meta version 2): INDEX holds the
+	                         descriptor of the backend's own files */
 	uint32_t reserved;
 } hippo_meta;
 
@@ -36,16 +38,21 @@ static int index_write(void *payload, const void *data, size_t len)
 	return brain__imgw_write(payload, data, len);
 }
 
-int brain__hippocampus_save(void *state, brain_image_writer *w)
+int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_organ_args *args)
 {
 	hippocampus *h = state;
 	bool own = brain__index_persists(h->vt);
+	/* a checkpoint of an on-disk brain: the backend's own files, if it
+	 * keeps any */
+	const brain_index_files *files =
+		args && args->files && brain__index_has_files(h->vt) ? args->files : NULL;
 	int rc = index_ready(h);
 	if (rc)
 		return rc;
-	hippo_meta meta = {1, sizeof(record), RECORD_CHUNK_LOG2, h->dims, h->next_slot,
-	                   h->next_id, atomic_load(&h->count), atomic_load(&h->text_count),
-	                   h->text_bytes, h->nfree, own ? 1u : 0u, 0};
+	hippo_meta meta = {files ? 2u : 1u, sizeof(record), RECORD_CHUNK_LOG2, h->dims,
+	                   h->next_slot, h->next_id, atomic_load(&h->count),
+	                   atomic_load(&h->text_count), h->text_bytes, h->nfree,
+	                   files ? 2u : own ? 1u : 0u, 0};
 	rc = brain__imgw_section_begin(w, BRAIN_SECTION_HIPPO_META);
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_write(w, &meta, sizeof meta);
@@ -117,7 +124,9 @@ int brain__hippocampus_save(void *state, brain_image_writer *w)
 	if (rc == BRAIN_OK && own) {
 		brain_index_writer iw = {index_write, w};
 		rc = brain__imgw_section_begin(w, BRAIN_SECTION_INDEX);
-		if (rc == BRAIN_OK)
+		if (rc == BRAIN_OK && files)
+			rc = brain__hippocampus_ix_flush(h, files, &iw);
+		else if (rc == BRAIN_OK)
 			rc = h->vt->save(h->index, &iw);
 		if (rc == BRAIN_OK)
 			rc = brain__imgw_section_end(w);
@@ -256,11 +265,28 @@ static int load_free(hippocampus *h, brain_image *img, const hippo_meta *meta)
 	return BRAIN_OK;
 }
 
-static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta)
+static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta,
+                      const brain_index_files *files)
 {
 	brain_index_config cfg = brain__hippocampus_index_config(h);
 	void *data;
 	size_t len;
+	if (meta->index_saved == 2) {
+		if (!brain__index_has_files(h->vt))
+			return bad(img, "the index lives in files of its backend's own, and this "
+			                "backend keeps none");
+		if (!files)
+			return bad(img, "the index lives in files beside the checkpoint, which an image "
+			                "alone does not have");
+		if (!brain__image_section(img, BRAIN_SECTION_INDEX, &data, &len))
+			return bad(img, "the index section is missing");
+		int rc = brain__image_verify(img, BRAIN_SECTION_INDEX, 0, len);
+		if (rc == BRAIN_OK)
+			rc = brain__hippocampus_ix_open_files(h, &cfg, files, data, len);
+		return rc == BRAIN_OK || rc == BRAIN_ENOMEM || rc == BRAIN_ENOTFOUND || rc == BRAIN_EIO
+		               ? rc
+		               : brain__err_context(rc, "index: ");
+	}
 	if (meta->index_saved) {
 		if (!brain__index_persists(h->vt))
 			return bad(img, "the index was saved by a backend that can save, this one cannot");
@@ -300,7 +326,7 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta)
 }
 
 /* Adopt the memory store from a checkpoint image. */
-int brain__hippocampus_load(hippocampus *h, brain_image *img)
+int brain__hippocampus_load(hippocampus *h, brain_image *img, const brain_index_files *files)
 {
 	void *data;
 	size_t len;
@@ -311,7 +337,12 @@ int brain__hippocampus_load(hippocampus *h, brain_image *img)
 	if (len != sizeof meta)
 		return bad(img, "the counters section has the wrong size");
 	memcpy(&meta, data, sizeof meta);
-	if (meta.version != 1 || meta.record_bytes != sizeof(record) ||
+	if (meta.version > 2)
+		return brain__err(BRAIN_EVERSION, "%s: the memories' counters are version %u; this "
+		                  "library reads 1 and 2 (written by a newer braincore)",
+		                  brain__image_name(img), meta.version);
+	if (meta.version < 1 || meta.index_saved > meta.version ||
+	    meta.record_bytes != sizeof(record) ||
 	    meta.chunk_log2 != RECORD_CHUNK_LOG2 || meta.dimensions != h->dims ||
 	    meta.next_slot > BRAIN_MAX_MEMORIES_LIMIT || meta.count > meta.next_slot ||
 	    meta.nfree > meta.next_slot || meta.text_count > meta.count || meta.next_id == 0)
@@ -333,6 +364,6 @@ int brain__hippocampus_load(hippocampus *h, brain_image *img)
 	if (rc == BRAIN_OK)
 		rc = load_free(h, img, &meta);
 	if (rc == BRAIN_OK)
-		rc = load_index(h, img, &meta);
+		rc = load_index(h, img, &meta, files);
 	return rc;
 }

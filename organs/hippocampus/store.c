@@ -72,6 +72,33 @@ int brain__hippocampus_ix_add(hippocampus *h, uint32_t slot, const float *vector
 	return rc;
 }
 
+int brain__hippocampus_ix_flush(hippocampus *h, const brain_index_files *files,
+                                const brain_index_writer *w)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->flush(h->index, files, w);
+	brain__mem_leave(p);
+	return rc;
+}
+
+int brain__hippocampus_ix_open_files(hippocampus *h, const brain_index_config *cfg,
+                                     const brain_index_files *files, void *desc, size_t len)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->open_files(cfg, files, desc, len, &h->index);
+	brain__mem_leave(p);
+	return rc;
+}
+
+/* The checkpoint of files->generation is committed: the backend's files
+ * no longer named may go. */
+int brain__hippocampus_INDEX_RETIRE(hippocampus *h, brain_msg_index_retire *m)
+{
+	if (h->index && brain__index_has_files(h->vt))
+		h->vt->retire(h->index, m->files);
+	return BRAIN_OK;
+}
+
 static int ix_add_batch(hippocampus *h, const uint32_t *slots, const float *rows, size_t n)
 {
 	brain_mem_scope p = ix_enter();

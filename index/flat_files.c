@@ -1,0 +1,486 @@
+/*
+ * index/flat_files.c - the flat store's own files (index vtable version 4):
+ * at a checkpoint, only the chunks of rows that changed since the last one
+ * are written, into a new segment file; a descriptor, kept in the
+ * checkpoint image, names for every chunk the segment and place that hold
+ * it, with the occupancy bits.
+ *
+ *   <prefix>seg-<generation as 16 hex digits>
+ *
+ * A segment: a head (seg_head), a table of {chunk, hash} for each chunk it
+ * holds, zeros up to a 4096-byte boundary, then the chunks, each `pitch`
+ * bytes (its size rounded up to 64). A segment is written whole, fsynced,
+ * and never changed; it is removed (retire) once no committed descriptor
+ * names it. The hash (brain__hash64 of the chunk's bytes) checks a chunk
+ * when its segment is opened, and tells at the next flush whether the
+ * chunk changed since: a chunk whose hash is the one its segment holds is
+ * not written again. Opening maps each segment privately (copy on write)
+ * and the rows adopt the chunks where they lie.
+ *
+ * The hnsw backend keeps its rows (vectors, bottom-layer links, codes) in
+ * a flat store, so its rows go the same way (index/hnsw_file.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "braincore/sys/io.h"
+#include "index/flat_internal.h"
+#include "storage/crc32c.h"
+#include "storage/manifest.h"
+
+#define SEG_MAGIC 0x31474553584e5242ull /* "BRNXSEG1" */
+#define SEG_VERSION 1u
+#define FILES_MAGIC 0x53464c46u /* "FLFS" */
+#define FILES_VERSION 1u
+#define PAGE 4096u
+#define HASH_SEED 0x666c617466696c65ull
+#define PATH_BYTES 4096
+
+typedef struct seg_head {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t crc;         /* CRC-32C of the head (this field 0) and its table */
+	uint64_t generation;
+	uint64_t chunk_bytes;
+	uint64_t pitch;       /* chunk_bytes rounded up to 64 */
+	uint64_t nchunks;
+	uint64_t data_offset; /* of the first chunk; a multiple of 4096 */
+	uint64_t reserved;
+} seg_head;
+_Static_assert(sizeof(seg_head) == 64, "segment head layout");
+
+typedef struct seg_entry {
+	uint64_t chunk; /* which chunk of the index */
+	uint64_t hash;  /* of its bytes */
+} seg_entry;
+
+/* The descriptor: this head, the occupancy words, the segments'
+ * generations, then one seg_ref per chunk. */
+typedef struct files_head {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t dimensions;
+	uint32_t metric;
+	uint32_t elem;
+	uint32_t chunk_log2;
+	uint64_t stride_bytes;
+	uint64_t chunk_bytes;
+	uint64_t count;
+	uint64_t used_words;
+	uint64_t nchunks;
+	uint64_t nsegs;
+} files_head;
+_Static_assert(sizeof(files_head) == 72, "flat files descriptor layout");
+
+typedef struct seg_ref {
+	uint32_t seg; /* index into the descriptor's segments */
+	uint32_t pos; /* the chunk's place in that segment */
+} seg_ref;
+
+static size_t pitch_of(size_t chunk_bytes)
+{
+	return (chunk_bytes + 63) & ~(size_t)63;
+}
+
+static int seg_path(char *buf, const brain_index_files *files, uint64_t generation)
+{
+	int n = snprintf(buf, PATH_BYTES, "%s/%sseg-%016llx", files->dir, files->prefix,
+	                 (unsigned long long)generation);
+	if (n < 0 || n >= PATH_BYTES)
+		return brain__err(BRAIN_EINVAL, "flat: path of %s/%sseg-... is too long", files->dir,
+		                  files->prefix);
+	return BRAIN_OK;
+}
+
+static uint64_t chunk_hash(const flat_index *f, size_t i)
+{
+	return brain__hash64(f->rows.chunks[i], brain__rows_chunk_bytes(&f->rows), HASH_SEED);
+}
+
+/* Chunks worth keeping: none past the last occupied slot. */
+static size_t chunks_in_use(const flat_index *f, size_t *words_out)
+{
+	size_t words = f->used_words;
+	while (words && f->used[words - 1] == 0)
+		words--;
+	size_t per = (size_t)1 << f->rows.chunk_log2;
+	*words_out = words;
+	return BRAIN_MIN((words * 64 + per - 1) / per, f->rows.nchunks);
+}
+
+/* ---- flush ------------------------------------------------------------- */
+
+/* Write chunks dirty[0..n) into a new segment of this generation,
+ * durably. Nothing is left behind on error. */
+static int write_segment(const flat_index *f, const brain_index_files *files,
+                         const size_t *dirty, const uint64_t *hashes, size_t n)
+{
+	const brain_io *io = files->io;
+	char path[PATH_BYTES];
+	int rc = seg_path(path, files, files->generation);
+	if (rc)
+		return rc;
+	size_t chunk_bytes = brain__rows_chunk_bytes(&f->rows), pitch = pitch_of(chunk_bytes);
+	size_t head_bytes = sizeof(seg_head) + n * sizeof(seg_entry);
+	size_t data_offset = (head_bytes + PAGE - 1) & ~(size_t)(PAGE - 1);
+	unsigned char *head = brain__calloc(1, head_bytes);
+	if (!head)
+		return brain__oom(head_bytes, "flat: segment head");
+	seg_head h = {SEG_MAGIC, SEG_VERSION, 0, files->generation, chunk_bytes, pitch, n,
+	              data_offset, 0};
+	seg_entry *table = (seg_entry *)(void *)(head + sizeof h);
+	for (size_t j = 0; j < n; j++) {
+		table[j].chunk = dirty[j];
+		table[j].hash = hashes[dirty[j]];
+	}
+	memcpy(head, &h, sizeof h);
+	h.crc = brain__crc32c(0, head, head_bytes);
+	memcpy(head, &h, sizeof h);
+
+	brain_io_file *file = NULL;
+	rc = brain__io_create_fresh(io, path, &file);
+	/* the whole size first: a full device fails here, before any write */
+	if (rc == BRAIN_OK)
+		rc = io->allocate(file, 0, (uint64_t)data_offset + (uint64_t)n * pitch);
+	if (rc == BRAIN_OK)
+		rc = io->pwrite(file, head, head_bytes, 0);
+	for (size_t j = 0; rc == BRAIN_OK && j < n; j++)
+		rc = io->pwrite(file, f->rows.chunks[dirty[j]], chunk_bytes,
+		                (uint64_t)data_offset + (uint64_t)j * pitch);
+	if (rc == BRAIN_OK)
+		rc = io->fsync(file);
+	rc = brain__io_close_keep(io, file, rc);
+	if (rc && file)
+		io->unlink(io->payload, path);
+	brain__free(head);
+	return rc ? brain__err_context(rc, "flat: writing an index segment: ") : BRAIN_OK;
+}
+
+static int by_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+/* The segments the chunks [0, n) live in, sorted, unique; *nsegs of them. */
+static int referenced_segments(const flat_index *f, size_t n, uint64_t **out, size_t *nsegs)
+{
+	uint64_t *segs = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *segs);
+	if (!segs)
+		return brain__oom(n * sizeof *segs, "flat: segment list");
+	for (size_t i = 0; i < n; i++)
+		segs[i] = f->home[i].seg;
+	qsort(segs, n, sizeof *segs, by_u64);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (u == 0 || segs[u - 1] != segs[i])
+			segs[u++] = segs[i];
+	*out = segs;
+	*nsegs = u;
+	return BRAIN_OK;
+}
+
+static uint32_t segment_index(const uint64_t *segs, size_t nsegs, uint64_t gen)
+{
+	size_t lo = 0, hi = nsegs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (segs[mid] < gen)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint32_t)lo;
+}
+
+int brain__flat_flush(brain_index *index, const brain_index_files *files,
+                      const brain_index_writer *w)
+{
+	flat_index *f = flat_of(index);
+	size_t words = 0;
+	size_t n = chunks_in_use(f, &words);
+	uint64_t *hashes = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *hashes);
+	size_t *dirty = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *dirty);
+	int rc = hashes && dirty ? BRAIN_OK : brain__oom(n * 16, "flat: flush");
+	if (rc == BRAIN_OK && n > f->nhome) {
+		flat_home *home = brain__realloc(f->home, n * sizeof *home);
+		if (!home) {
+			rc = brain__oom(n * sizeof *home, "flat: chunk homes");
+		} else {
+			memset(home + f->nhome, 0, (n - f->nhome) * sizeof *home);
+			f->home = home;
+			f->nhome = n;
+		}
+	}
+	size_t ndirty = 0;
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		hashes[i] = chunk_hash(f, i);
+		if (f->home[i].seg == 0 || f->home[i].hash != hashes[i])
+			dirty[ndirty++] = i;
+	}
+	if (rc == BRAIN_OK && ndirty)
+		rc = write_segment(f, files, dirty, hashes, ndirty);
+	if (rc == BRAIN_OK) {
+		/* the segment is durable: those chunks live there now (a crash
+		 * before the checkpoint commits leaves it to the next open's
+		 * retire) */
+		for (size_t j = 0; j < ndirty; j++)
+			f->home[dirty[j]] = (flat_home){files->generation, j, hashes[dirty[j]]};
+		f->nhome = n; /* chunks past the last occupied slot are not kept */
+	}
+	brain__free(dirty);
+	brain__free(hashes);
+	uint64_t *segs = NULL;
+	size_t nsegs = 0;
+	if (rc == BRAIN_OK)
+		rc = referenced_segments(f, n, &segs, &nsegs);
+	files_head h = {FILES_MAGIC, FILES_VERSION, f->dim, (uint32_t)f->metric, (uint32_t)f->elem,
+	                f->rows.chunk_log2, f->rows.stride, brain__rows_chunk_bytes(&f->rows),
+	                f->count, words, n, nsegs};
+	if (rc == BRAIN_OK)
+		rc = w->write(w->payload, &h, sizeof h);
+	if (rc == BRAIN_OK && words)
+		rc = w->write(w->payload, (const void *)f->used, words * sizeof *f->used);
+	if (rc == BRAIN_OK && nsegs)
+		rc = w->write(w->payload, segs, nsegs * sizeof *segs);
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		seg_ref r = {segment_index(segs, nsegs, f->home[i].seg), (uint32_t)f->home[i].pos};
+		rc = w->write(w->payload, &r, sizeof r);
+	}
+	brain__free(segs);
+	return rc;
+}
+
+/* ---- open -------------------------------------------------------------- */
+
+/* Map segment `gen` and check its head; *head and *table point into the
+ * mapping, which is added to f->maps. */
+static int map_segment(flat_index *f, const brain_index_files *files, uint64_t gen,
+                       size_t chunk_bytes, seg_head *head, const seg_entry **table,
+                       unsigned char **base)
+{
+	const brain_io *io = files->io;
+	char path[PATH_BYTES];
+	int rc = seg_path(path, files, gen);
+	if (rc)
+		return rc;
+	brain_io_file *file = NULL;
+	rc = io->open(io->payload, path, 0, &file);
+	if (rc == BRAIN_ENOTFOUND)
+		return brain__err(BRAIN_ENOTFOUND, "%s, which the checkpoint names, is missing", path);
+	uint64_t size = 0;
+	if (rc == BRAIN_OK)
+		rc = io->size(file, &size);
+	if (rc == BRAIN_OK && (size < sizeof *head || size > SIZE_MAX))
+		rc = brain__err(BRAIN_ECORRUPT, "%s: %llu bytes cannot be a segment (offset 0)", path,
+		                (unsigned long long)size);
+	void *addr = NULL;
+	if (rc == BRAIN_OK)
+		rc = io->map(file, 0, (size_t)size, &addr);
+	io->close(file);
+	if (rc)
+		return rc;
+	f->maps[f->nmaps++] = (flat_mapping){addr, (size_t)size};
+	unsigned char *p = addr;
+	memcpy(head, p, sizeof *head);
+	size_t pitch = pitch_of(chunk_bytes);
+	/* the checksum first (a damaged version field is damage, not a newer
+	 * format), over as much of a table as the file can hold */
+	if (head->magic != SEG_MAGIC || head->nchunks > (size - sizeof *head) / sizeof(seg_entry))
+		return brain__err(BRAIN_ECORRUPT, "%s: not an index segment, or its head is damaged "
+		                  "(offset 0)", path);
+	uint64_t table_bytes = head->nchunks * sizeof(seg_entry);
+	seg_head zeroed = *head;
+	zeroed.crc = 0;
+	uint32_t crc = brain__crc32c(0, &zeroed, sizeof zeroed);
+	crc = brain__crc32c(crc, p + sizeof *head, (size_t)table_bytes);
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	if (crc != head->crc)
+		return brain__err(BRAIN_ECORRUPT, "%s: the segment head fails its checksum (offset 0)",
+		                  path);
+#endif
+	if (head->version > SEG_VERSION)
+		return brain__err(BRAIN_EVERSION, "%s: segment version %u; this library reads %u",
+		                  path, head->version, SEG_VERSION);
+	if (head->version != SEG_VERSION || head->generation != gen ||
+	    head->chunk_bytes != chunk_bytes || head->pitch != pitch ||
+	    head->nchunks > size / pitch || head->data_offset % PAGE ||
+	    sizeof *head + table_bytes > head->data_offset || head->data_offset > size ||
+	    head->nchunks * pitch > size - head->data_offset)
+		return brain__err(BRAIN_ECORRUPT, "%s: the segment head does not fit (offset 0)",
+		                  path);
+	*table = (const seg_entry *)(const void *)(p + sizeof *head);
+	*base = p + head->data_offset;
+	return BRAIN_OK;
+}
+
+int brain__flat_open_files(const brain_index_config *config, size_t extra, size_t align,
+                           brain_elem elem, const brain_index_files *files, void *desc,
+                           size_t len, brain_index **out)
+{
+	int rc = brain__flat_check_config("flat", config, out);
+	if (rc == BRAIN_OK)
+		rc = brain__flat_check_elem(config, elem);
+	if (rc)
+		return rc;
+	files_head h;
+	if (len < sizeof h)
+		return brain__err(BRAIN_ECORRUPT, "flat: index descriptor of %zu bytes is too short",
+		                  len);
+	memcpy(&h, desc, sizeof h);
+	if (h.magic == FILES_MAGIC && h.version > FILES_VERSION)
+		return brain__err(BRAIN_EVERSION, "flat: index descriptor version %u; this library "
+		                  "reads %u", h.version, FILES_VERSION);
+	if (h.magic != FILES_MAGIC || h.version != FILES_VERSION || h.elem != (uint32_t)elem ||
+	    h.dimensions != config->dimensions || h.metric != (uint32_t)config->metric ||
+	    h.chunk_log2 > CHUNK_MAX_LOG2 || h.used_words > ((uint64_t)UINT32_MAX + 1) / 64 ||
+	    h.count > h.used_words * 64 || h.nsegs > h.nchunks)
+		return brain__err(BRAIN_ECORRUPT, "flat: index descriptor is out of range");
+	flat_index *f = brain__flat_make(config, h.chunk_log2, extra, align, elem);
+	if (!f)
+		return brain_errcode() ? brain_errcode() : BRAIN_ENOMEM;
+	size_t per = (size_t)1 << h.chunk_log2, chunk_bytes = brain__rows_chunk_bytes(&f->rows);
+	uint64_t need = sizeof h + h.used_words * 8 + h.nsegs * 8 + h.nchunks * sizeof(seg_ref);
+	if (h.stride_bytes != f->rows.stride || h.chunk_bytes != chunk_bytes || need != len ||
+	    h.nchunks > (h.used_words * 64 + per - 1) / per) {
+		brain__free(f);
+		return brain__err(BRAIN_ECORRUPT, "flat: index descriptor of %zu bytes does not hold "
+		                  "its %llu chunks", len, (unsigned long long)h.nchunks);
+	}
+	unsigned char *bytes = desc;
+	f->used = h.used_words ? (_Atomic uint64_t *)(void *)(bytes + sizeof h) : NULL;
+	f->used_words = (size_t)h.used_words;
+	f->used_borrowed = true;
+	size_t count = 0, top = 0;
+	for (size_t i = 0; i < f->used_words; i++) {
+		count += (size_t)__builtin_popcountll(f->used[i]);
+		if (f->used[i])
+			top = i * 64 + 64 - (size_t)__builtin_clzll(f->used[i]);
+	}
+	f->count = count;
+	const uint64_t *segs = (const uint64_t *)(const void *)(bytes + sizeof h + h.used_words * 8);
+	const seg_ref *refs = (const seg_ref *)(const void *)(segs + h.nsegs);
+	size_t n = (size_t)h.nchunks, nsegs = (size_t)h.nsegs;
+	if (count != h.count || top > n * per)
+		rc = brain__err(BRAIN_ECORRUPT, "flat: index descriptor holds %zu vectors (up to slot "
+		                "%zu) for %llu in %zu chunks", count, top, (unsigned long long)h.count,
+		                n);
+	unsigned char **chunks = NULL;
+	seg_head *heads = NULL;
+	const seg_entry **tables = NULL;
+	unsigned char **bases = NULL;
+	if (rc == BRAIN_OK) {
+		chunks = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *chunks);
+		f->home = brain__calloc(BRAIN_MAX(n, (size_t)1), sizeof *f->home);
+		f->maps = brain__calloc(BRAIN_MAX(nsegs, (size_t)1), sizeof *f->maps);
+		heads = brain__malloc_array(BRAIN_MAX(nsegs, (size_t)1), sizeof *heads);
+		tables = brain__malloc_array(BRAIN_MAX(nsegs, (size_t)1), sizeof *tables);
+		bases = brain__malloc_array(BRAIN_MAX(nsegs, (size_t)1), sizeof *bases);
+		if (!chunks || !f->home || !f->maps || !heads || !tables || !bases)
+			rc = brain__oom(n * 40 + nsegs * 96, "flat: open files");
+	}
+	f->io = files->io;
+	for (size_t s = 0; rc == BRAIN_OK && s < nsegs; s++) {
+		if (segs[s] == 0 || (s && segs[s] <= segs[s - 1]))
+			rc = brain__err(BRAIN_ECORRUPT, "flat: index descriptor names segment %llu out "
+			                "of order", (unsigned long long)segs[s]);
+		else
+			rc = map_segment(f, files, segs[s], chunk_bytes, &heads[s], &tables[s], &bases[s]);
+	}
+	char path[PATH_BYTES];
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		seg_ref r = refs[i];
+		if (r.seg >= nsegs || r.pos >= heads[r.seg].nchunks || tables[r.seg][r.pos].chunk != i) {
+			rc = brain__err(BRAIN_ECORRUPT, "flat: index descriptor places chunk %zu where "
+			                "no segment holds it", i);
+			break;
+		}
+		chunks[i] = bases[r.seg] + (size_t)r.pos * pitch_of(chunk_bytes);
+		uint64_t hash = brain__hash64(chunks[i], chunk_bytes, HASH_SEED);
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		if (hash != tables[r.seg][r.pos].hash) {
+			seg_path(path, files, segs[r.seg]);
+			rc = brain__err(BRAIN_ECORRUPT, "%s: chunk %zu fails its checksum (offset %llu)",
+			                path, i,
+			                (unsigned long long)(heads[r.seg].data_offset +
+			                                     (uint64_t)r.pos * pitch_of(chunk_bytes)));
+			break;
+		}
+#endif
+		f->home[i] = (flat_home){segs[r.seg], r.pos, hash};
+	}
+	f->nhome = n;
+	if (rc == BRAIN_OK)
+		rc = brain__rows_adopt_chunks(&f->rows, chunks, n);
+	brain__free(chunks);
+	brain__free(heads);
+	brain__free(tables);
+	brain__free(bases);
+	if (rc) {
+		brain__flat_files_release(f);
+		brain__rows_free(&f->rows);
+		brain__free(f);
+		return rc;
+	}
+	*out = (brain_index *)(void *)f;
+	return BRAIN_OK;
+}
+
+/* ---- retire ------------------------------------------------------------ */
+
+typedef struct retiring {
+	const flat_index *f;
+	const brain_index_files *files;
+	size_t prefix_len;
+} retiring;
+
+static bool referenced(const flat_index *f, uint64_t gen)
+{
+	for (size_t i = 0; i < f->nhome; i++)
+		if (f->home[i].seg == gen)
+			return true;
+	return false;
+}
+
+static int retire_entry(const char *name, void *ctx)
+{
+	const retiring *r = ctx;
+	if (strncmp(name, r->files->prefix, r->prefix_len) != 0 ||
+	    strncmp(name + r->prefix_len, "seg-", 4) != 0)
+		return BRAIN_OK;
+	const char *hex = name + r->prefix_len + 4;
+	if (strlen(hex) != 16 || strspn(hex, "0123456789abcdef") != 16)
+		return BRAIN_OK;
+	uint64_t gen = strtoull(hex, NULL, 16);
+	if (referenced(r->f, gen))
+		return BRAIN_OK;
+	char path[PATH_BYTES];
+	if (seg_path(path, r->files, gen) == BRAIN_OK)
+		r->files->io->unlink(r->files->io->payload, path); /* best effort */
+	return BRAIN_OK;
+}
+
+void brain__flat_retire(brain_index *index, const brain_index_files *files)
+{
+	const flat_index *f = cflat_of(index);
+	const brain_io *io = files->io;
+	if (io->version < 2 || !io->list)
+		return; /* without a listing, leftovers stay (an io of version 1) */
+	retiring r = {f, files, strlen(files->prefix)};
+	if (io->list(io->payload, files->dir, retire_entry, &r))
+		BRAIN_LOG(BRAIN_LOG_WARN, "flat: old index segments in %s stay for now: %s",
+		          files->dir, brain_errmsg());
+}
+
+void brain__flat_files_release(flat_index *f)
+{
+	for (size_t i = 0; i < f->nmaps; i++)
+		f->io->unmap(f->io->payload, f->maps[i].addr, f->maps[i].len);
+	brain__free(f->maps);
+	brain__free(f->home);
+	f->maps = NULL;
+	f->nmaps = 0;
+	f->home = NULL;
+	f->nhome = 0;
+}

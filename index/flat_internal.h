@@ -1,0 +1,90 @@
+/*
+ * index/flat_internal.h - the flat backend's layout, shared by its files:
+ * flat.c (the index, save and load) and flat_files.c (its own files,
+ * index vtable version 4). Not included outside index/flat*.c.
+ */
+#ifndef BRAIN_INDEX_FLAT_INTERNAL_H
+#define BRAIN_INDEX_FLAT_INTERNAL_H
+
+#include "index/distance.h"
+#include "index/flat.h"
+#include "storage/rows.h"
+
+/* Rows per chunk are chosen so that a chunk is about this many bytes: big
+ * enough that runs are long and the chunk list short, small enough that a
+ * brain with a handful of memories does not hold megabytes. */
+#define CHUNK_TARGET_BYTES ((size_t)256 * 1024)
+#define CHUNK_MAX_LOG2 16u
+
+/* Where a chunk of rows was last written to a segment file (flat_files.c):
+ * the segment's generation (0: never written), the chunk's place in it,
+ * and the hash of its bytes then. */
+typedef struct flat_home {
+	uint64_t seg;
+	uint64_t pos;
+	uint64_t hash;
+} flat_home;
+
+/* A segment file mapped by open_files. */
+typedef struct flat_mapping {
+	void *addr;
+	size_t len;
+} flat_mapping;
+
+typedef struct flat_index {
+	uint32_t dim;
+	int metric;
+	uint32_t max_slots;
+	_Atomic size_t count;      /* occupied slots */
+	brain_elem elem;           /* how a row holds its vector: floats or bytes */
+	size_t stride;             /* floats from one row to the next (BRAIN_ELEM_F32) */
+	brain_rows rows;           /* row i holds the vector of slot i */
+	/* bit s set: slot s is occupied. Atomic words: a slot's row is written
+	 * before its bit is set, so a search that sees the bit sees the row
+	 * (searches may run beside adds, index/hnsw.c). */
+	_Atomic uint64_t *used;
+	size_t used_words;         /* words allocated in `used` */
+	bool used_borrowed;        /* `used` lives in a loaded image */
+	brain_dist_batch_fn batch; /* distance kernel for the metric (float rows) */
+	brain_dist8_batch_fn batch8; /* the same for 8-bit rows */
+	/* its own files (flat_files.c) */
+	flat_home *home;           /* per chunk, nhome of them */
+	size_t nhome;
+	flat_mapping *maps;        /* segments whose chunks the rows adopted */
+	size_t nmaps;
+	const struct brain_io *io; /* that mapped them */
+} flat_index;
+
+/* The brain sees an opaque brain_index; this backend's layout is flat_index
+ * (the type is never defined, so each backend can have its own). */
+static inline flat_index *flat_of(brain_index *index)
+{
+	return (flat_index *)(void *)index;
+}
+
+static inline const flat_index *cflat_of(const brain_index *index)
+{
+	return (const flat_index *)(const void *)index;
+}
+
+static inline void *row_of(const flat_index *f, size_t slot)
+{
+	return brain__rows_at(&f->rows, slot);
+}
+
+static inline bool is_used(const flat_index *f, size_t slot)
+{
+	return slot / 64 < f->used_words && ((f->used[slot / 64] >> (slot % 64)) & 1);
+}
+
+/* A new empty index with rows of `extra` bytes after the vector, aligned to
+ * `align`, or NULL with the error reported (flat.c). */
+flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_log2, size_t extra,
+                             size_t align, brain_elem elem);
+/* 8-bit rows need a metric that has their kernels (flat.c). */
+int brain__flat_check_elem(const brain_index_config *config, brain_elem elem);
+/* Release the segments open_files mapped and the chunk homes
+ * (flat_files.c); close calls it. */
+void brain__flat_files_release(flat_index *f);
+
+#endif /* BRAIN_INDEX_FLAT_INTERNAL_H */
