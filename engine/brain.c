@@ -92,31 +92,35 @@ static int open_disk(brain_t *b, const char *path, int mode)
 		brain__wrlock(b); /* nobody else sees the brain yet; the messages ask for it */
 		brain_index_files files = brain__index_files(b, b->disk.generation);
 		rc = attach_organs(b, plan.image, plan.has_log && !plan.create, &files);
+		bool gone = rc == BRAIN_ENOTFOUND; /* a file the checkpoint names */
+		if (rc == BRAIN_OK && plan.create) {
+			rc = brain__disk_create(b);
+			/* the log exists now: the Lungs open it */
+			brain_organ_args args = {NULL, true, NULL};
+			if (rc == BRAIN_OK)
+				rc = brain__spine_attach(&b->spine, g_organs[BRAIN_ORGAN_LUNGS], &args);
+		} else if (rc == BRAIN_OK) {
+			rc = brain__disk_recover(b, &plan, mode);
+		}
 		brain__unlock(b);
-		if (rc != BRAIN_ENOTFOUND)
+		/* A reader that finds a file of its checkpoint gone, or a log that
+		 * starts after it, met a writer's checkpoint: it tries again with
+		 * the newer one. For a writer (who holds the lock) it is damage. */
+		bool raced = gone || (rc == BRAIN_ECORRUPT && plan.log_ahead);
+		if (!raced)
 			break;
-		/* a file the checkpoint names is gone: replaced by a writer under
-		 * a reader's feet, or lost */
 		if (!b->disk.readonly || attempt + 1 == READONLY_ATTEMPTS) {
-			char why[512];
-			snprintf(why, sizeof why, "%s", brain_errmsg());
-			return brain__err(BRAIN_ECORRUPT, "%s", why);
+			if (gone) {
+				char why[512];
+				snprintf(why, sizeof why, "%s", brain_errmsg());
+				rc = brain__err(BRAIN_ECORRUPT, "%s", why);
+			}
+			break;
 		}
 		brain__spine_fini(&b->spine);
 		brain__spine_init(&b->spine, &b->env, b->mem);
 		brain__disk_release(b);
 	}
-	brain__wrlock(b);
-	if (rc == BRAIN_OK && plan.create) {
-		rc = brain__disk_create(b);
-		/* the log exists now: the Lungs open it */
-		brain_organ_args args = {NULL, true, NULL};
-		if (rc == BRAIN_OK)
-			rc = brain__spine_attach(&b->spine, g_organs[BRAIN_ORGAN_LUNGS], &args);
-	} else if (rc == BRAIN_OK) {
-		rc = brain__disk_recover(b, &plan, mode);
-	}
-	brain__unlock(b);
 	return rc;
 }
 

@@ -407,14 +407,31 @@ static void work_free(change_work *w)
 	brain__free(w->old);
 }
 
-/* Log a made (or, log_first, a prepared) change; *lsn 0 for an in-memory
- * brain. */
+/* Log a made (or, log_first, a prepared) change: WAL_APPEND to the Lungs,
+ * under the write lock; *lsn 0 for an in-memory brain (nothing to log). */
 static int log_change(brain_t *b, const change_kind *k, const brain_change *c, uint64_t *lsn)
 {
+	*lsn = 0;
+	if (!b->disk.dir)
+		return BRAIN_OK;
 	change_record r;
 	memset(&r, 0, sizeof r);
 	k->encode(b, c, &r);
-	return brain__log_change(b, (uint32_t)c->op, r.parts, r.nparts, lsn);
+	brain_msg_wal_append m = {(uint32_t)c->op, r.parts, r.nparts, 0};
+	int rc = brain__call_WAL_APPEND(&b->spine, &m);
+	if (rc == BRAIN_OK)
+		*lsn = m.lsn;
+	return rc;
+}
+
+/* After the lock is released: wait until the change is as durable as the
+ * sync mode promises (WAL_COMMIT: group commit in FULL). */
+static int commit(brain_t *b, uint64_t lsn)
+{
+	if (lsn == 0)
+		return BRAIN_OK;
+	brain_msg_wal_commit c = {lsn, false};
+	return brain__call_WAL_COMMIT(&b->spine, &c);
 }
 
 int brain__change_make(brain_t *b, brain_change *c)
@@ -448,7 +465,7 @@ int brain__change_make(brain_t *b, brain_change *c)
 	work_free(&w);
 	brain__mem_leave(outer);
 	if (rc == BRAIN_OK)
-		rc = brain__commit(b, lsn);
+		rc = commit(b, lsn);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
  * engine/disk.c - on-disk brains: opening a directory (create, lock, map the
- * checkpoint, replay the log), logging changes, checkpoints, and closing.
+ * checkpoint, replay the log), checkpoints, and closing.
  *
  * A brain directory holds:
  *
@@ -277,34 +277,13 @@ BRAIN_EXPORT int brain_sync(brain_t *b)
 	return brain__err_prefix(brain__call_WAL_COMMIT(&b->spine, &c), "sync");
 }
 
-/* ---- logging changes --------------------------------------------------- */
+/* ---- writers --------------------------------------------------------------- */
 
 int brain__check_writable(const brain_t *b, const char *fn)
 {
 	if (b->disk.readonly)
 		return brain__err(BRAIN_EREADONLY, "%s: the brain is open read-only", fn);
 	return BRAIN_OK;
-}
-
-int brain__log_change(brain_t *b, uint32_t op, const brain_wal_part *parts, size_t nparts,
-               uint64_t *lsn)
-{
-	*lsn = 0;
-	if (!b->disk.dir)
-		return BRAIN_OK;
-	brain_msg_wal_append m = {op, parts, nparts, 0};
-	int rc = brain__call_WAL_APPEND(&b->spine, &m);
-	if (rc == BRAIN_OK)
-		*lsn = m.lsn;
-	return rc;
-}
-
-int brain__commit(brain_t *b, uint64_t lsn)
-{
-	if (lsn == 0)
-		return BRAIN_OK;
-	brain_msg_wal_commit c = {lsn, false};
-	return brain__call_WAL_COMMIT(&b->spine, &c);
 }
 
 /* ---- opening ----------------------------------------------------------- */
@@ -484,7 +463,7 @@ static int open_existing(brain_t *b, brain_manifest *m, brain_disk_plan *plan)
 	return rc;
 }
 
-int brain__disk_recover(brain_t *b, const brain_disk_plan *plan, int mode)
+int brain__disk_recover(brain_t *b, brain_disk_plan *plan, int mode)
 {
 	const brain_manifest *m = &plan->manifest;
 	if (plan->has_log) {
@@ -493,6 +472,7 @@ int brain__disk_recover(brain_t *b, const brain_disk_plan *plan, int mode)
 		brain_msg_wal_replay r = {m->lsn, mode == BRAIN_DISK_REPAIR, brain__change_replay, b,
 		                          &info};
 		int rc = brain__call_WAL_REPLAY(&b->spine, &r);
+		plan->log_ahead = info.log_ahead;
 		if (rc)
 			return rc;
 		b->disk.torn_bytes = info.torn_bytes;

@@ -109,6 +109,7 @@ typedef struct brain_disk_plan {
 	bool has_log;             /* the Lungs open the log */
 	struct brain_image *image; /* the checkpoint to adopt (b->disk holds it) */
 	brain_manifest manifest;  /* that names it */
+	bool log_ahead;           /* out of recover: the log starts after it */
 } brain_disk_plan;
 
 /* The directory part of opening `path` into b (whose env.opts are
@@ -124,7 +125,7 @@ int brain__disk_create(brain_t *b);
 /* An existing brain, its organs attached: replay the log after the
  * checkpoint (brain__change_replay), start a new log if the old one ends
  * before the checkpoint, remove leftovers. The caller holds the write lock. */
-int brain__disk_recover(brain_t *b, const brain_disk_plan *plan, int mode);
+int brain__disk_recover(brain_t *b, brain_disk_plan *plan, int mode);
 
 /* Release what brain__disk_prepare took (after the organs are gone). */
 void brain__disk_release(brain_t *b);
@@ -158,14 +159,6 @@ void brain__index_retire(brain_t *b, uint64_t generation);
 /* Write a checkpoint; the caller holds the write lock. */
 int brain__checkpoint_locked(brain_t *b);
 
-/* Log a change (the caller holds the write lock). *lsn gets its number, 0
- * for an in-memory brain (nothing to log). */
-int brain__log_change(brain_t *b, uint32_t op, const struct brain_wal_part *parts, size_t nparts,
-               uint64_t *lsn);
-
-/* After the lock is released: wait until the change is as durable as the
- * sync mode promises. */
-int brain__commit(brain_t *b, uint64_t lsn);
 
 /* BRAIN_EREADONLY for a read-only brain (fn names the call). */
 int brain__check_writable(const brain_t *b, const char *fn);

@@ -53,6 +53,13 @@ static inline bool brain__index_has_files(const brain_index_vtable *vt)
 }
 
 /* A parameter through the config's callback, or its default. */
-int64_t brain__index_param(const brain_index_config *config, int param);
+static inline int64_t brain__index_param(const brain_index_config *config, int param)
+{
+	if (config->version >= 3 && config->param)
+		return config->param(config->param_payload, param);
+	int64_t def = 0;
+	brain_param_bounds(param, NULL, NULL, &def);
+	return def;
+}
 
 #endif /* BRAIN_INDEX_INDEX_H */

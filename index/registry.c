@@ -106,12 +106,3 @@ BRAIN_EXPORT const brain_index_vtable *brain_index_find(const char *name)
 	pthread_mutex_unlock(&g_lock);
 	return vt;
 }
-
-int64_t brain__index_param(const brain_index_config *config, int param)
-{
-	if (config->version >= 3 && config->param)
-		return config->param(config->param_payload, param);
-	int64_t def = 0;
-	brain_param_bounds(param, NULL, NULL, &def);
-	return def;
-}

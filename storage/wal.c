@@ -508,7 +508,8 @@ int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_a
 	if (!info)
 		info = &local;
 	memset(info, 0, sizeof *info);
-	if (w->start_lsn > after_lsn + 1)
+	info->log_ahead = w->start_lsn > after_lsn + 1;
+	if (info->log_ahead)
 		return brain__err(BRAIN_ECORRUPT, "%s: the log starts at change %llu but the "
 		                  "checkpoint holds changes up to %llu only: changes are missing",
 		                  w->path, (unsigned long long)w->start_lsn,

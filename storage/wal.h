@@ -57,6 +57,9 @@ typedef struct brain_wal_replay_info {
 	uint64_t bad_offset; /* where the torn tail starts */
 	uint64_t dropped;    /* repair: whole valid records after the damage */
 	uint64_t last_lsn;   /* of the last valid record (start lsn - 1: none) */
+	bool log_ahead;      /* BRAIN_ECORRUPT because the log starts after the
+	                        checkpoint: for a reader, a writer checkpointed
+	                        since it read the manifest */
 } brain_wal_replay_info;
 
 /* Write a new log file dir/wal (through dir/wal.tmp and a rename, so an

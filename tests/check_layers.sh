@@ -91,11 +91,23 @@ if [ -n "$build" ] && command -v nm > /dev/null; then
 		[ -d "$d" ] && find "$d" -type f -name '*.o' | sort
 		return 0
 	}
+	# a module: one file, or the files of one job split up (an organ's
+	# folder, index/hnsw_*.c with hnsw.c), which may call each other
+	module() {
+		case $1 in
+		*/organs/*/*) m=${1%/*}; basename "$m" ;;
+		*/index/*) basename "$1" .c.o | sed 's/_.*//' ;;
+		*) basename "$1" .c.o ;;
+		esac
+	}
 	for layer in $layers; do
 		for o in $(objects "$layer"); do
-			nm --defined-only "$o" | awk -v l="$layer" '$2 ~ /[TDBR]/ {print $3, l}'
+			nm --defined-only "$o" |
+				awk -v l="$layer" -v f="$(module "$o")" '$2 ~ /[TDBR]/ {print $3, l, f}'
 		done
 	done | sort -u > "$defs"
+	edges=$(mktemp)
+	trap 'rm -f "$defs" "$edges"' EXIT
 	rank() { n=0; for l in $layers; do [ "$l" = "$1" ] && { echo $n; return; }; n=$((n + 1)); done; }
 	for layer in $layers; do
 		r=$(rank "$layer")
@@ -106,9 +118,16 @@ if [ -n "$build" ] && command -v nm > /dev/null; then
 				if [ "$(rank "$owner")" -gt "$r" ]; then
 					fail "$(basename "$o") ($layer) calls $sym, defined in $owner/ above it"
 				fi
+				file=$(awk -v s="$sym" '$1 == s {print $3; exit}' "$defs")
+				echo "$(module "$o") $file" >> "$edges"
 			done
 		done
 	done
+	# modules: no circle of calls between them either (tsort finds one; a
+	# module that needs its caller gets a callback or a message)
+	if ! loop=$(sort -u "$edges" | awk '$1 != $2' | tsort 2>&1 > /dev/null); then
+		fail "a circle of calls between modules: $(echo "$loop" | tr '\n' ' ')"
+	fi
 fi
 [ $status -eq 0 ] && echo "layer order holds (includes and calls)"
 exit $status

@@ -97,7 +97,7 @@ bench)
 	shift
 	for b in build/bench/bench/bench_*; do
 		[ -f "$b" ] && [ -x "$b" ] || continue
-		case $(basename "$b") in bench_durable | bench_open | bench_append) continue ;; esac
+		case $(basename "$b") in bench_durable | bench_open | bench_append | bench_checkpoint) continue ;; esac
 		"$b" --benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json "$@"
 	done
 	# On-disk brains: plain programs with their own options (not "$@"). They
@@ -105,6 +105,8 @@ bench)
 	# remove what they wrote; bench_open needs about 6 GB free there.
 	build/bench/bench/bench_durable --json build/bench/bench_durable.json
 	build/bench/bench/bench_append
+	build/bench/bench/bench_checkpoint --index flat --sizes 1000,100000,1000000
+	build/bench/bench/bench_checkpoint --index hnsw --sizes 1000,100000
 	build/bench/bench/bench_open --json build/bench/bench_open.json
 	;;
 ann)
