@@ -47,7 +47,7 @@
 #include "index/flat.h"
 #include "index/graph.h"
 #include "index/hnsw.h"
-#include "index/index.h"
+#include "index/backend.h"
 
 #define MAX_LEVEL 15
 #define LOCK_STRIPES 4096u

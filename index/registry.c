@@ -14,7 +14,7 @@
 #include "braincore/sys/index.h"
 #include "index/flat.h"
 #include "index/hnsw.h"
-#include "index/index.h"
+#include "index/backend.h"
 
 /* Enough for an application's own experiments; a fixed table keeps
  * registration free of allocation. */

@@ -62,6 +62,10 @@ for layer in $layers; do
 		done
 	done
 done
+# a source file's name says which one it is: no two share a name
+dups=$(find $layers include tools tests bench -name '*.[ch]' -o -name '*.cpp' | sed 's|.*/||' |
+	sort | uniq -d)
+[ -z "$dups" ] || fail "source file names used twice: $(echo $dups)"
 # every source folder of the library is a layer
 for d in */; do
 	d=${d%/}

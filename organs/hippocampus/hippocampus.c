@@ -2,7 +2,7 @@
  * organs/hippocampus/hippocampus.c - the Hippocampus, the memory store:
  * its state's lifetime and its handler table. The work is done by store.c
  * (ids, records, slots, texts, the index backend: every message) and
- * image.c (the checkpoint sections, saved and adopted in place);
+ * sections.c (the checkpoint sections, saved and adopted in place);
  * hippocampus_internal.h is what the three share.
  *
  * Every memory lives in a slot: a record (id, text, importance, times) in a

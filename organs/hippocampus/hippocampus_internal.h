@@ -6,7 +6,7 @@
  *   hippocampus.c  the organ: its state's lifetime, its handler table
  *   store.c        the store: ids, records, slots, texts and the index
  *                  backend (every message of the Hippocampus)
- *   image.c        the image: the checkpoint sections, saved and adopted
+ *   sections.c     the image: the checkpoint sections, saved and adopted
  *                  in place, and their checks
  *
  * Included only by the files of organs/hippocampus/: other organs reach
@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 
 #include "spine/spine.h"
-#include "index/index.h"
+#include "index/backend.h"
 #include "base/hashmap.h"
 #include "storage/image.h"
 #include "storage/rows.h"
@@ -101,7 +101,7 @@ static inline int index_ready(const hippocampus *h)
  * link. */
 BRAIN_ORGAN_DECLARE(HIPPOCAMPUS, hippocampus)
 
-/* The text of a live record, or NULL (image.c's save writes them). */
+/* The text of a live record, or NULL (sections.c's save writes them). */
 int brain__hippocampus_text_of(const hippocampus *h, const record *r, const char **out);
 
 /* The configuration the index backend is opened or loaded with. */
@@ -119,7 +119,7 @@ int brain__hippocampus_ix_flush(hippocampus *h, const brain_index_files *files,
 int brain__hippocampus_ix_open_files(hippocampus *h, const brain_index_config *cfg,
                                      const brain_index_files *files, void *desc, size_t len);
 
-/* ---- image.c ------------------------------------------------------------- */
+/* ---- sections.c ---------------------------------------------------------- */
 
 /* Write the store into a checkpoint image as its sections (the organ's
  * save). */

@@ -1,8 +1,8 @@
 /*
- * index/index.h - what the brain needs to know about any index backend.
+ * index/backend.h - what the brain needs to know about any index backend.
  */
-#ifndef BRAIN_INDEX_INDEX_H
-#define BRAIN_INDEX_INDEX_H
+#ifndef BRAIN_INDEX_BACKEND_H
+#define BRAIN_INDEX_BACKEND_H
 
 #include "base/base.h"
 #include "braincore/sys/index.h"
@@ -62,4 +62,4 @@ static inline int64_t brain__index_param(const brain_index_config *config, int p
 	return def;
 }
 
-#endif /* BRAIN_INDEX_INDEX_H */
+#endif /* BRAIN_INDEX_BACKEND_H */

@@ -1,5 +1,5 @@
 /*
- * organs/hippocampus/image.c - the memory store's checkpoint image: its
+ * organs/hippocampus/sections.c - the memory store's checkpoint image: its
  * sections saved (the organ's save) and adopted again when the brain
  * opens (create, through brain__hippocampus_load), with their checks.
  *
