@@ -16,53 +16,13 @@
 #include <cmocka.h>
 
 #include "engine/handle.h"
+#include "test_alloc.h"
 #include "test_util.h"
-
-/* ---- a hook that counts bytes ------------------------------------------ */
-
-static long long g_live_bytes;
-
-static void *count_malloc(size_t size, void *payload)
-{
-	(void)payload;
-	size_t *p = malloc(size + 16);
-	if (!p)
-		return NULL;
-	p[0] = size;
-	__atomic_add_fetch(&g_live_bytes, (long long)size, __ATOMIC_RELAXED);
-	return (char *)p + 16;
-}
-
-static void count_free(void *ptr, void *payload)
-{
-	(void)payload;
-	if (!ptr)
-		return;
-	size_t *p = (size_t *)(void *)((char *)ptr - 16);
-	__atomic_sub_fetch(&g_live_bytes, (long long)p[0], __ATOMIC_RELAXED);
-	free(p);
-}
-
-static void *count_realloc(void *ptr, size_t size, void *payload)
-{
-	if (!ptr)
-		return count_malloc(size, payload);
-	size_t *p = (size_t *)(void *)((char *)ptr - 16);
-	size_t old = p[0];
-	size_t *q = realloc(p, size + 16);
-	if (!q)
-		return NULL;
-	q[0] = size;
-	__atomic_add_fetch(&g_live_bytes, (long long)size - (long long)old, __ATOMIC_RELAXED);
-	return (char *)q + 16;
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	brain_allocator a = {BRAIN_ALLOCATOR_VERSION, count_malloc, count_realloc, count_free, NULL};
-	g_live_bytes = 0;
-	return brain_set_allocator(&a);
+	return test_bytes_install();
 }
 
 static int teardown(void **state)
@@ -80,7 +40,7 @@ static long long unexplained(brain_t *const *brains, size_t n)
 		brain__mem_usage(brains[i]->mem, &u);
 		explained += (long long)u.total + 16 * (long long)u.allocations;
 	}
-	return __atomic_load_n(&g_live_bytes, __ATOMIC_RELAXED) - explained;
+	return test_bytes_live() - explained;
 }
 
 static brain_stats stats_of(brain_t *b)
@@ -169,9 +129,9 @@ static void check_every_allocation_is_counted(const char *path)
 	assert_int_equal(brain_close(b), 0);
 	assert_true(brain_results_count(res) > 0);
 	assert_non_null(brain_results_text(res, 0));
-	assert_true(__atomic_load_n(&g_live_bytes, __ATOMIC_RELAXED) > 0);
+	assert_true(test_bytes_live() > 0);
 	brain_results_free(res);
-	assert_int_equal(__atomic_load_n(&g_live_bytes, __ATOMIC_RELAXED), 0);
+	assert_int_equal(test_bytes_live(), 0);
 }
 
 static void test_accounting__every_allocation_is_counted(void **state)
@@ -197,7 +157,7 @@ static void test_accounting__every_allocation_is_counted_on_disk(void **state)
 	assert_true(unexplained(&b, 1) < 1024);
 	assert_int_equal(brain_count(b), 301 - 100);
 	assert_int_equal(brain_close(b), 0);
-	assert_int_equal(__atomic_load_n(&g_live_bytes, __ATOMIC_RELAXED), 0);
+	assert_int_equal(test_bytes_live(), 0);
 	test_remove_tree(dir);
 }
 
@@ -229,7 +189,7 @@ static void test_accounting__brains_are_counted_apart(void **state)
 	brain_stats now = stats_of(b[1]);
 	assert_int_equal(now.heap_bytes, before.heap_bytes);
 	assert_int_equal(brain_close(b[1]), 0);
-	assert_int_equal(__atomic_load_n(&g_live_bytes, __ATOMIC_RELAXED), 0);
+	assert_int_equal(test_bytes_live(), 0);
 }
 
 /* A version-1 stats struct is written only as far as version 1 goes. */

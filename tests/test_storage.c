@@ -25,6 +25,7 @@
 #include "braincore/sys/io.h"
 #include "memfs.h"
 #include "storage/crc32c.h"
+#include "test_alloc.h"
 #include "test_util.h"
 
 #define DIMS 32
@@ -996,48 +997,6 @@ static void test_storage__space_in_proportion(void **state)
 
 /* ---- the log is streamed, not read whole (defect 5) --------------------- */
 
-/* An allocator that counts the bytes alive and their peak. */
-static size_t g_heap_now, g_heap_peak;
-
-static void *count_malloc(size_t size, void *payload)
-{
-	(void)payload;
-	size_t *p = malloc(size + 16);
-	if (!p)
-		return NULL;
-	p[0] = size;
-	g_heap_now += size;
-	if (g_heap_now > g_heap_peak)
-		g_heap_peak = g_heap_now;
-	return (char *)p + 16;
-}
-
-static void count_free(void *ptr, void *payload)
-{
-	(void)payload;
-	if (!ptr)
-		return;
-	size_t *p = (size_t *)(void *)((char *)ptr - 16);
-	g_heap_now -= p[0];
-	free(p);
-}
-
-static void *count_realloc(void *ptr, size_t size, void *payload)
-{
-	if (!ptr)
-		return count_malloc(size, payload);
-	size_t *p = (size_t *)(void *)((char *)ptr - 16);
-	size_t old = p[0];
-	size_t *q = realloc(p, size + 16);
-	if (!q)
-		return NULL;
-	q[0] = size;
-	g_heap_now = g_heap_now - old + size;
-	if (g_heap_now > g_heap_peak)
-		g_heap_peak = g_heap_now;
-	return (char *)q + 16;
-}
-
 static void test_storage__log_is_streamed(void **state)
 {
 	(void)state;
@@ -1071,13 +1030,8 @@ static void test_storage__log_is_streamed(void **state)
 	free(wal);
 	assert_true(wal_len > (size_t)32 << 20);
 
-	brain_allocator a;
-	brain_allocator_init(&a, BRAIN_ALLOCATOR_VERSION);
-	a.malloc = count_malloc;
-	a.realloc = count_realloc;
-	a.free = count_free;
-	g_heap_now = g_heap_peak = 0;
-	assert_int_equal(brain_set_allocator(&a), 0);
+	/* an allocator that counts the bytes alive and their peak */
+	assert_int_equal(test_bytes_install(), 0);
 	brain_options oc = opts_on(crashed, BRAIN_SYNC_OFF);
 	oc.dimensions = 1024;
 	oc.embedder = BRAIN_EMBEDDER_NONE;
@@ -1091,9 +1045,9 @@ static void test_storage__log_is_streamed(void **state)
 	assert_int_equal(brain_close(b), 0);
 	assert_int_equal(brain_set_allocator(NULL), 0);
 	/* the heap never held the log: a window and one record at a time */
-	print_message("log of %zu bytes: heap peak %zu bytes during check and open\n", wal_len,
-	              g_heap_peak);
-	assert_true(g_heap_peak < (size_t)8 << 20);
+	print_message("log of %zu bytes: heap peak %lld bytes during check and open\n", wal_len,
+	              test_bytes_peak());
+	assert_true(test_bytes_peak() < (long long)8 << 20);
 	free(v);
 	memfs_free(crashed);
 }
