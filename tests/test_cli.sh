@@ -281,6 +281,11 @@ expect_jq "stats --json shows the count and the brain's options" \
 	 and (.last_lsn | type == "number") and (.durable_lsn | type == "number")
 	 and (.checkpoint_lsn | type == "number") and (.index_bytes | type == "number")
 	 and (.checkpoints | type == "number")'
+expect_jq "stats --json shows the heap the brain held, by structure" \
+	'.heap_bytes.total > 0 and .heap_bytes.peak >= .heap_bytes.total
+	 and .heap_bytes.records > 0 and .heap_bytes.index > 0
+	 and .heap_bytes.total == (.heap_bytes.records + .heap_bytes.index + .heap_bytes.embedder
+	                           + .heap_bytes.log + .heap_bytes.results + .heap_bytes.other)'
 run stats "$db"
 expect_rc 0 "stats DIR (text output) exits 0"
 if grep -E '^memories +3 ' "$tmp/out" >/dev/null; then

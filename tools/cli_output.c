@@ -269,6 +269,19 @@ void cli_stats_json(cli_json *j, const brain_stats *s)
 	cli_json_uint(j, s->wal_bytes);
 	cli_json_key(j, "checkpoints");
 	cli_json_uint(j, s->checkpoints);
+	static const char *const heap_names[] = {"total", "peak", "records", "index", "embedder",
+	                                         "log", "results", "other"};
+	const uint64_t heap[] = {s->heap_bytes,          s->heap_peak_bytes,
+	                         s->heap_records_bytes,  s->heap_index_bytes,
+	                         s->heap_embedder_bytes, s->heap_log_bytes,
+	                         s->heap_results_bytes,  s->heap_other_bytes};
+	cli_json_key(j, "heap_bytes");
+	cli_json_begin_object(j);
+	for (size_t i = 0; i < sizeof heap / sizeof heap[0]; i++) {
+		cli_json_key(j, heap_names[i]);
+		cli_json_uint(j, heap[i]);
+	}
+	cli_json_end_object(j);
 	cli_json_end_object(j);
 }
 
@@ -289,4 +302,8 @@ void cli_print_stats(const brain_stats *s)
 	printf("checkpoint bytes  %" PRIu64 "\n", s->checkpoint_bytes);
 	printf("log bytes         %" PRIu64 "\n", s->wal_bytes);
 	printf("checkpoints       %" PRIu64 "\n", s->checkpoints);
+	printf("heap bytes        %" PRIu64 " (peak %" PRIu64 "): records %" PRIu64 ", index %" PRIu64
+	       ", embedder %" PRIu64 ", log %" PRIu64 ", results %" PRIu64 ", other %" PRIu64 "\n",
+	       s->heap_bytes, s->heap_peak_bytes, s->heap_records_bytes, s->heap_index_bytes,
+	       s->heap_embedder_bytes, s->heap_log_bytes, s->heap_results_bytes, s->heap_other_bytes);
 }
