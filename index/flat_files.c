@@ -388,7 +388,6 @@ int brain__flat_open_files(const brain_index_config *config, size_t extra, size_
 		else
 			rc = map_segment(f, files, segs[s], chunk_bytes, &heads[s], &tables[s], &bases[s]);
 	}
-	char path[PATH_BYTES];
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		seg_ref r = refs[i];
 		if (r.seg >= nsegs || r.pos >= heads[r.seg].nchunks || tables[r.seg][r.pos].chunk != i) {
@@ -400,6 +399,7 @@ int brain__flat_open_files(const brain_index_config *config, size_t extra, size_
 		uint64_t hash = brain__hash64(chunks[i], chunk_bytes, HASH_SEED);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 		if (hash != tables[r.seg][r.pos].hash) {
+			char path[PATH_BYTES];
 			seg_path(path, files, segs[r.seg]);
 			rc = brain__err(BRAIN_ECORRUPT, "%s: chunk %zu fails its checksum (offset %llu)",
 			                path, i,
