@@ -155,11 +155,13 @@ typedef struct build_job {
 	size_t n;
 	_Atomic size_t next;
 	_Atomic int rc;
+	brain_mem_scope scope; /* the caller's: the workers count there too */
 } build_job;
 
 static void *build_worker(void *arg)
 {
 	build_job *j = arg;
+	brain_mem_scope outer = brain__mem_enter(j->scope.mem, j->scope.category);
 	brain_graph_scratch *s = NULL;
 	int rc = scratch_get(j->h, j->h->cap, j->h->efc, &s);
 	if (rc == BRAIN_OK)
@@ -176,6 +178,7 @@ static void *build_worker(void *arg)
 		int expected = BRAIN_OK;
 		atomic_compare_exchange_strong(&j->rc, &expected, rc);
 	}
+	brain__mem_leave(outer);
 	return NULL;
 }
 
@@ -194,7 +197,7 @@ static size_t threads_for(const hnsw *h, size_t n)
 /* Insert slots[0..n) into the graph on THREADS threads. */
 int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n)
 {
-	build_job j = {.h = h, .slots = slots, .n = n};
+	build_job j = {.h = h, .slots = slots, .n = n, .scope = brain__mem_current()};
 	atomic_init(&j.next, 0);
 	atomic_init(&j.rc, BRAIN_OK);
 	size_t nt = threads_for(h, n);

@@ -192,6 +192,39 @@ static void test_accounting__brains_are_counted_apart(void **state)
 	assert_int_equal(test_bytes_live(), 0);
 }
 
+/* The threads a batch build starts count against the brain too. */
+static void test_accounting__build_threads_are_counted(void **state)
+{
+	(void)state;
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 16;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index = BRAIN_INDEX_HNSW;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_THREADS, 2), 0);
+	enum { N = 3000 };
+	uint64_t *ids = malloc(N * sizeof *ids);
+	float *rows = malloc(N * 16 * sizeof *rows);
+	assert_non_null(ids);
+	assert_non_null(rows);
+	for (size_t i = 0; i < N; i++) {
+		ids[i] = i + 1;
+		for (size_t d = 0; d < 16; d++)
+			rows[i * 16 + d] = (float)((i * 31 + d * 7) % 23) - 11.0f + (float)d * 0.1f;
+	}
+	long long base = unexplained(&b, 1);
+	uint64_t unscoped = brain__mem_unscoped();
+	assert_int_equal(brain_add_batch(b, ids, rows, N), 0);
+	assert_int_equal(brain__mem_unscoped(), unscoped);
+	assert_int_equal(unexplained(&b, 1), base);
+	assert_true(stats_of(b).heap_index_bytes > N * 16 * sizeof(float));
+	free(ids);
+	free(rows);
+	assert_int_equal(brain_close(b), 0);
+}
+
 /* A version-1 stats struct is written only as far as version 1 goes. */
 static void test_accounting__stats_version_1_still_served(void **state)
 {
@@ -222,6 +255,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_accounting__every_allocation_is_counted_on_disk,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounting__brains_are_counted_apart, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_accounting__build_threads_are_counted, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_accounting__stats_version_1_still_served, setup,
 		                                teardown),
