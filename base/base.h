@@ -159,6 +159,9 @@ static inline uint64_t brain__mix64(uint64_t x)
 /* 64-bit hash of a byte string under a seed. Stable across platforms and
  * versions: the built-in embedder's vectors depend on it. */
 uint64_t brain__hash64(const void *data, size_t len, uint64_t seed);
+/* 64 unpredictable bits (the system's entropy source; if it fails, the
+ * clock, addresses and a counter, mixed). */
+uint64_t brain__random64(void);
 
 /* ---- UTF-8 helpers shared by layers ----------------------------------- */
 

@@ -1,7 +1,9 @@
 /*
  * base/util.c - time, hashing and small helpers of the base layer.
  */
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "base/base.h"
@@ -50,6 +52,19 @@ uint64_t brain__hash64(const void *data, size_t len, uint64_t seed)
 		h = (h << 27 | h >> 37) * 0xff51afd7ed558ccdull;
 	}
 	return brain__mix64(h);
+}
+
+uint64_t brain__random64(void)
+{
+	uint64_t r = 0;
+	if (getentropy(&r, sizeof r) == 0)
+		return r;
+	static _Atomic uint64_t counter;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	uint64_t x = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	x ^= (uint64_t)(uintptr_t)&r ^ atomic_fetch_add(&counter, 1) * 0x9e3779b97f4a7c15ull;
+	return brain__mix64(x);
 }
 
 size_t brain__utf8_floor(const char *s, size_t len)

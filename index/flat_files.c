@@ -11,11 +11,19 @@
  * holds, zeros up to a 4096-byte boundary, then the chunks, each `pitch`
  * bytes (its size rounded up to 64). A segment is written whole, fsynced,
  * and never changed; it is removed (retire) once no committed descriptor
- * names it. The hash (brain__hash64 of the chunk's bytes) checks a chunk
+ * names it. The hash of a chunk (brain__hash64 of its bytes, keyed by a
+ * random key each segment draws and keeps in its head) checks the chunk
  * when its segment is opened, and tells at the next flush whether the
  * chunk changed since: a chunk whose hash is the one its segment holds is
- * not written again. Opening maps each segment privately (copy on write)
- * and the rows adopt the chunks where they lie.
+ * not written again. The key is unknown outside the files, so rows a
+ * caller chooses cannot be made to keep a chunk's hash. Opening maps each
+ * segment privately (copy on write) and the rows adopt the chunks where
+ * they lie.
+ *
+ * Space: a flush also rewrites the chunks still living in any older
+ * segment of which less than half is still named, so every segment a
+ * descriptor names is at least half live and the segments take at most
+ * twice the index (plus the newest).
  *
  * The hnsw backend keeps its rows (vectors, bottom-layer links, codes) in
  * a flat store, so its rows go the same way (index/hnsw_file.c).
@@ -34,7 +42,6 @@
 #define FILES_MAGIC 0x53464c46u /* "FLFS" */
 #define FILES_VERSION 1u
 #define PAGE 4096u
-#define HASH_SEED 0x666c617466696c65ull
 #define PATH_BYTES 4096
 
 typedef struct seg_head {
@@ -46,7 +53,7 @@ typedef struct seg_head {
 	uint64_t pitch;       /* chunk_bytes rounded up to 64 */
 	uint64_t nchunks;
 	uint64_t data_offset; /* of the first chunk; a multiple of 4096 */
-	uint64_t reserved;
+	uint64_t key;         /* of the chunk hashes */
 } seg_head;
 _Static_assert(sizeof(seg_head) == 64, "segment head layout");
 
@@ -93,9 +100,23 @@ static int seg_path(char *buf, const brain_index_files *files, uint64_t generati
 	return BRAIN_OK;
 }
 
-static uint64_t chunk_hash(const flat_index *f, size_t i)
+static uint64_t chunk_hash(const flat_index *f, size_t i, uint64_t key)
 {
-	return brain__hash64(f->rows.chunks[i], brain__rows_chunk_bytes(&f->rows), HASH_SEED);
+	return brain__hash64(f->rows.chunks[i], brain__rows_chunk_bytes(&f->rows), key);
+}
+
+/* The segment `gen` among those the homes name (sorted), or NULL. */
+static flat_seg *seg_of(const flat_index *f, uint64_t gen)
+{
+	size_t lo = 0, hi = f->nsegs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->segs[mid].gen < gen)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < f->nsegs && f->segs[lo].gen == gen ? &f->segs[lo] : NULL;
 }
 
 /* Chunks worth keeping: none past the last occupied slot. */
@@ -114,7 +135,7 @@ static size_t chunks_in_use(const flat_index *f, size_t *words_out)
 /* Write chunks dirty[0..n) into a new segment of this generation,
  * durably. Nothing is left behind on error. */
 static int write_segment(const flat_index *f, const brain_index_files *files,
-                         const size_t *dirty, const uint64_t *hashes, size_t n)
+                         const size_t *dirty, uint64_t *hashes, size_t n, uint64_t key)
 {
 	const brain_io *io = files->io;
 	char path[PATH_BYTES];
@@ -128,9 +149,10 @@ static int write_segment(const flat_index *f, const brain_index_files *files,
 	if (!head)
 		return brain__oom(head_bytes, "flat: segment head");
 	seg_head h = {SEG_MAGIC, SEG_VERSION, 0, files->generation, chunk_bytes, pitch, n,
-	              data_offset, 0};
+	              data_offset, key};
 	seg_entry *table = (seg_entry *)(void *)(head + sizeof h);
 	for (size_t j = 0; j < n; j++) {
+		hashes[dirty[j]] = chunk_hash(f, dirty[j], key);
 		table[j].chunk = dirty[j];
 		table[j].hash = hashes[dirty[j]];
 	}
@@ -194,6 +216,29 @@ static uint32_t segment_index(const uint64_t *segs, size_t nsegs, uint64_t gen)
 	return (uint32_t)lo;
 }
 
+/* The segments the homes [0, n) name, one entry each (with the new one
+ * if chunks went there), replacing f->segs. */
+static int keep_segments(flat_index *f, size_t n, const flat_seg *added)
+{
+	uint64_t *gens = NULL;
+	size_t ngens = 0;
+	int rc = referenced_segments(f, n, &gens, &ngens);
+	flat_seg *segs = rc ? NULL : brain__malloc_array(BRAIN_MAX(ngens, (size_t)1), sizeof *segs);
+	if (!rc && !segs)
+		rc = brain__oom(ngens * sizeof *segs, "flat: segment list");
+	for (size_t i = 0; rc == BRAIN_OK && i < ngens; i++) {
+		const flat_seg *s = added && added->gen == gens[i] ? added : seg_of(f, gens[i]);
+		segs[i] = s ? *s : (flat_seg){gens[i], 0, 0};
+	}
+	brain__free(gens);
+	if (rc)
+		return rc;
+	brain__free(f->segs);
+	f->segs = segs;
+	f->nsegs = ngens;
+	return BRAIN_OK;
+}
+
 int brain__flat_flush(brain_index *index, const brain_index_files *files,
                       const brain_index_writer *w)
 {
@@ -202,7 +247,8 @@ int brain__flat_flush(brain_index *index, const brain_index_files *files,
 	size_t n = chunks_in_use(f, &words);
 	uint64_t *hashes = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *hashes);
 	size_t *dirty = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *dirty);
-	int rc = hashes && dirty ? BRAIN_OK : brain__oom(n * 16, "flat: flush");
+	uint64_t *live = brain__calloc(BRAIN_MAX(f->nsegs, (size_t)1), sizeof *live);
+	int rc = hashes && dirty && live ? BRAIN_OK : brain__oom(n * 16, "flat: flush");
 	if (rc == BRAIN_OK && n > f->nhome) {
 		flat_home *home = brain__realloc(f->home, n * sizeof *home);
 		if (!home) {
@@ -213,14 +259,31 @@ int brain__flat_flush(brain_index *index, const brain_index_files *files,
 			f->nhome = n;
 		}
 	}
+	/* a chunk changed if its hash under its segment's key did */
 	size_t ndirty = 0;
+	bool *is_dirty = rc ? NULL : brain__calloc(BRAIN_MAX(n, (size_t)1), sizeof *is_dirty);
+	if (rc == BRAIN_OK && !is_dirty)
+		rc = brain__oom(n, "flat: flush");
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
-		hashes[i] = chunk_hash(f, i);
-		if (f->home[i].seg == 0 || f->home[i].hash != hashes[i])
-			dirty[ndirty++] = i;
+		const flat_seg *s = f->home[i].seg ? seg_of(f, f->home[i].seg) : NULL;
+		is_dirty[i] = !s || chunk_hash(f, i, s->key) != f->home[i].hash;
+		if (!is_dirty[i])
+			live[s - f->segs]++;
 	}
+	/* a segment less than half named: its chunks move to the new one */
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		const flat_seg *s = is_dirty[i] ? NULL : seg_of(f, f->home[i].seg);
+		if (s && live[s - f->segs] * 2 < s->nchunks)
+			is_dirty[i] = true;
+	}
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
+		if (is_dirty[i])
+			dirty[ndirty++] = i;
+	brain__free(is_dirty);
+	brain__free(live);
+	flat_seg added = {files->generation, brain__random64(), ndirty};
 	if (rc == BRAIN_OK && ndirty)
-		rc = write_segment(f, files, dirty, hashes, ndirty);
+		rc = write_segment(f, files, dirty, hashes, ndirty, added.key);
 	if (rc == BRAIN_OK) {
 		/* the segment is durable: those chunks live there now (a crash
 		 * before the checkpoint commits leaves it to the next open's
@@ -228,6 +291,7 @@ int brain__flat_flush(brain_index *index, const brain_index_files *files,
 		for (size_t j = 0; j < ndirty; j++)
 			f->home[dirty[j]] = (flat_home){files->generation, j, hashes[dirty[j]]};
 		f->nhome = n; /* chunks past the last occupied slot are not kept */
+		rc = keep_segments(f, n, ndirty ? &added : NULL);
 	}
 	brain__free(dirty);
 	brain__free(hashes);
@@ -396,7 +460,7 @@ int brain__flat_open_files(const brain_index_config *config, size_t extra, size_
 			break;
 		}
 		chunks[i] = bases[r.seg] + (size_t)r.pos * pitch_of(chunk_bytes);
-		uint64_t hash = brain__hash64(chunks[i], chunk_bytes, HASH_SEED);
+		uint64_t hash = brain__hash64(chunks[i], chunk_bytes, heads[r.seg].key);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 		if (hash != tables[r.seg][r.pos].hash) {
 			char path[PATH_BYTES];
@@ -411,6 +475,14 @@ int brain__flat_open_files(const brain_index_config *config, size_t extra, size_
 		f->home[i] = (flat_home){segs[r.seg], r.pos, hash};
 	}
 	f->nhome = n;
+	if (rc == BRAIN_OK) {
+		f->segs = brain__malloc_array(BRAIN_MAX(nsegs, (size_t)1), sizeof *f->segs);
+		if (!f->segs)
+			rc = brain__oom(nsegs * sizeof *f->segs, "flat: segment list");
+		for (size_t s = 0; rc == BRAIN_OK && s < nsegs; s++)
+			f->segs[s] = (flat_seg){segs[s], heads[s].key, heads[s].nchunks};
+		f->nsegs = nsegs;
+	}
 	if (rc == BRAIN_OK)
 		rc = brain__rows_adopt_chunks(&f->rows, chunks, n);
 	brain__free(chunks);
@@ -479,8 +551,11 @@ void brain__flat_files_release(flat_index *f)
 		f->io->unmap(f->io->payload, f->maps[i].addr, f->maps[i].len);
 	brain__free(f->maps);
 	brain__free(f->home);
+	brain__free(f->segs);
 	f->maps = NULL;
 	f->nmaps = 0;
 	f->home = NULL;
 	f->nhome = 0;
+	f->segs = NULL;
+	f->nsegs = 0;
 }

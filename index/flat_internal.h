@@ -25,6 +25,14 @@ typedef struct flat_home {
 	uint64_t hash;
 } flat_home;
 
+/* A segment the chunk homes name: its generation, the key its chunk
+ * hashes are made with, and how many chunks it holds. */
+typedef struct flat_seg {
+	uint64_t gen;
+	uint64_t key;
+	uint64_t nchunks;
+} flat_seg;
+
 /* A segment file mapped by open_files. */
 typedef struct flat_mapping {
 	void *addr;
@@ -50,6 +58,8 @@ typedef struct flat_index {
 	/* its own files (flat_files.c) */
 	flat_home *home;           /* per chunk, nhome of them */
 	size_t nhome;
+	flat_seg *segs;            /* the segments homes name, by generation */
+	size_t nsegs;
 	flat_mapping *maps;        /* segments whose chunks the rows adopted */
 	size_t nmaps;
 	const struct brain_io *io; /* that mapped them */

@@ -1226,6 +1226,65 @@ static void test_storage__index_files_are_incremental(void **state)
 	}
 }
 
+/* Data that goes cold chunk by chunk (round t changes one row in each
+ * chunk after the t-th) must not pin a segment per checkpoint: every
+ * segment named is at least half live, so the segments stay within twice
+ * the index. */
+static void test_storage__index_segments_stay_within_twice_the_index(void **state)
+{
+	(void)state;
+	enum { DIM = 64, N = 16384, PER = 1024 }; /* 256-byte rows: 1024 a chunk, 16 chunks */
+	memfs *fs = memfs_new();
+	brain_options o = opts_on(fs, BRAIN_SYNC_NORMAL);
+	o.dimensions = DIM;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index = BRAIN_INDEX_FLAT;
+	o.max_memories = N;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	uint64_t *ids = malloc(N * sizeof *ids);
+	float *rows = malloc((size_t)N * DIM * sizeof *rows);
+	assert_non_null(ids);
+	assert_non_null(rows);
+	for (size_t i = 0; i < N; i++) {
+		ids[i] = i + 1;
+		for (size_t d = 0; d < DIM; d++)
+			rows[i * DIM + d] = (float)((i * 13 + d * 5) % 29) - 14.0f;
+	}
+	assert_int_equal(brain_add_batch(b, ids, rows, N), 0);
+	assert_int_equal(brain_checkpoint(b), 0);
+	size_t index_bytes = 0, newest = 0;
+	assert_int_equal(index_segments(fs, &index_bytes, &newest), 1);
+	size_t most = 0, most_files = 0;
+	float v[DIM];
+	for (int t = 0; t < 15; t++) {
+		for (size_t c = (size_t)t + 1; c < N / PER; c++) {
+			for (size_t d = 0; d < DIM; d++)
+				v[d] = (float)(t + 1) + (float)d;
+			assert_int_equal(brain_update_vector(b, c * PER + 1, v), 0);
+		}
+		assert_int_equal(brain_checkpoint(b), 0);
+		size_t total = 0;
+		size_t files = index_segments(fs, &total, &newest);
+		most = total > most ? total : most;
+		most_files = files > most_files ? files : most_files;
+	}
+	print_message("index %zu bytes; segments at most %zu bytes in %zu files\n", index_bytes,
+	              most, most_files);
+	assert_true(most <= 2 * index_bytes + 2 * 4096 * most_files);
+	assert_int_equal(brain_close(b), 0);
+	/* and it reads back */
+	assert_int_equal(brain_open("b", &o, &b), 0);
+	float have[DIM];
+	assert_int_equal(brain_get_vector(b, 15 * PER + 1, have), 0);
+	for (size_t d = 0; d < DIM; d++)
+		assert_true(have[d] == 15.0f + (float)d);
+	assert_int_equal(brain_close(b), 0);
+	free(ids);
+	free(rows);
+	memfs_free(fs);
+}
+
 /* A brain whose index is in its checkpoint image (a backup, or a brain of
  * an earlier version) opens, and its next checkpoint moves the index into
  * files of its own. */
@@ -1487,6 +1546,7 @@ int main(void)
 		cmocka_unit_test(test_storage__links_are_never_followed),
 		cmocka_unit_test(test_storage__index_files_are_incremental),
 		cmocka_unit_test(test_storage__index_in_the_image_still_opens),
+		cmocka_unit_test(test_storage__index_segments_stay_within_twice_the_index),
 		cmocka_unit_test(test_storage__readers_open_while_segments_are_replaced),
 		cmocka_unit_test(test_storage__reader_retries_when_segments_go),
 	};

@@ -7,8 +7,9 @@
  * free slots and the index into a checkpoint image; create() adopts them
  * from a mapped image in place (records, id map and index are used where
  * they lie; only the free-slot stack is copied). Records, id map and free
- * slots are verified against their checksums on open; texts and the index
- * when first used, so a large brain opens without reading its vectors.
+ * slots are verified against their checksums on open; texts when first
+ * used; an index kept in the image when first used, and an index in
+ * files of its backend's own (index 2) by the backend as it opens them.
  */
 #include <stdio.h>
 #include <string.h>

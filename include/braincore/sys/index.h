@@ -119,8 +119,10 @@ typedef struct brain_index_files {
 	 *  never touches such files, and no other file starts so. */
 	const char *prefix;
 	/** The checkpoint generation being written (flush) or opened
-	 *  (open_files) or just committed (retire): a number never used
-	 *  before by this brain, growing. */
+	 *  (open_files) or just committed (retire). Growing; a generation
+	 *  whose checkpoint never committed (a crash) may be given again
+	 *  after the next open, whose retire() came first: a backend
+	 *  replaces such leftover files rather than expecting them absent. */
 	uint64_t generation;
 } brain_index_files;
 
