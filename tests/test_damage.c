@@ -1297,8 +1297,8 @@ static void write_seed(memfs *fs, const char *dir, const char *out_path)
 	char **names = NULL;
 	size_t n = 0;
 	assert_int_equal(memfs_list(fs, dir, &names, &n), 0);
-	unsigned char *man = NULL, *ckpt = NULL, *wal = NULL;
-	size_t man_n = 0, ckpt_n = 0, wal_n = 0;
+	unsigned char *man = NULL, *ckpt = NULL, *wal = NULL, *seg = NULL;
+	size_t man_n = 0, ckpt_n = 0, wal_n = 0, seg_n = 0;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		if (strcmp(names[i], "MANIFEST") == 0)
@@ -1307,6 +1307,10 @@ static void write_seed(memfs *fs, const char *dir, const char *out_path)
 			assert_int_equal(memfs_read_file(fs, path, &wal, &wal_n), 0);
 		else if (strncmp(names[i], "ckpt-", 5) == 0)
 			assert_int_equal(memfs_read_file(fs, path, &ckpt, &ckpt_n), 0);
+		else if (strncmp(names[i], "index-seg-", 10) == 0) {
+			assert_null(seg); /* one: the seeds' indexes fit one chunk */
+			assert_int_equal(memfs_read_file(fs, path, &seg, &seg_n), 0);
+		}
 	}
 	memfs_free_list(names, n);
 	assert_non_null(man);
@@ -1322,11 +1326,16 @@ static void write_seed(memfs *fs, const char *dir, const char *out_path)
 	len = (uint32_t)ckpt_n;
 	assert_int_equal(fwrite(&len, 4, 1, out), 1);
 	assert_int_equal(fwrite(ckpt, 1, ckpt_n, out), ckpt_n);
+	len = (uint32_t)wal_n;
+	assert_int_equal(fwrite(&len, 4, 1, out), 1);
 	assert_int_equal(fwrite(wal, 1, wal_n, out), wal_n);
+	if (seg_n)
+		assert_int_equal(fwrite(seg, 1, seg_n, out), seg_n);
 	assert_int_equal(fclose(out), 0);
 	free(man);
 	free(ckpt);
 	free(wal);
+	free(seg);
 }
 
 static void test_damage__fuzz_seeds(void **state)
@@ -1386,8 +1395,14 @@ static void test_damage__fuzz_seeds(void **state)
 			assert_int_equal(brain_remember_ex(b, g_texts[12], v, 0.25f, NULL), 0);
 		assert_int_equal(brain_forget(b, 77), 0);
 		memfs *snap = kinds[k].crashed ? memfs_clone(fs) : NULL;
-		assert_int_equal(brain_close(b), 0);
 		char path[4096];
+		if (!kinds[k].crashed) {
+			/* a backup: the index whole in the image, no segment */
+			assert_int_equal(brain_backup(b, "backup"), 0);
+			snprintf(path, sizeof path, "%s/seed-%zu-backup", dir, k);
+			write_seed(fs, "backup", path);
+		}
+		assert_int_equal(brain_close(b), 0);
 		snprintf(path, sizeof path, "%s/seed-%zu", dir, k);
 		write_seed(snap ? snap : fs, DIR_NAME, path);
 		memfs_free(snap);

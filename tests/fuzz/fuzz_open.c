@@ -1,17 +1,19 @@
 /*
  * tests/fuzz/fuzz_open.c - libFuzzer target: opening an on-disk brain whose
- * files are arbitrary bytes (the manifest, the checkpoint image and the
- * log), on the in-memory file system of the tests (tests/memfs.c).
+ * files are arbitrary bytes (the manifest, the checkpoint image, the log
+ * and an index segment), on the in-memory file system of the tests
+ * (tests/memfs.c).
  *
  * An input is laid out as
  *
  *   u32 n1 (little-endian), n1 bytes of MANIFEST,
  *   u32 n2, n2 bytes of the checkpoint image,
- *   the rest: the log (wal).
+ *   u32 n3, n3 bytes of the log (wal),
+ *   the rest: the index segment (index-seg-<generation>).
  *
  * A length past the end of the input takes what is there; an empty part
- * leaves that file out. The image is named after the generation in the
- * manifest's bytes 96..103 (ckpt-0000000000000001 if there are none), so
+ * leaves that file out. The image and the segment are named after the
+ * generation in the manifest's bytes 96..103 (1 if there are none), so
  * that seeds of any generation work. tests/fuzz/corpus_open holds seeds
  * made from real 4-d brains (BRAINCORE_FUZZ_SEEDS=<dir> test_damage).
  *
@@ -134,23 +136,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p = data;
 	size_t left = size;
-	size_t man_n, img_n;
+	size_t man_n, img_n, wal_n;
 	const uint8_t *man = take(&p, &left, &man_n);
 	const uint8_t *img = take(&p, &left, &img_n);
-	const uint8_t *wal = p;
-	size_t wal_n = left;
+	const uint8_t *wal = take(&p, &left, &wal_n);
+	const uint8_t *seg = p;
+	size_t seg_n = left;
 
 	uint64_t gen = 0;
 	if (man_n >= 104)
 		memcpy(&gen, man + 96, sizeof gen);
-	char img_name[32];
+	char img_name[32], seg_name[32];
 	snprintf(img_name, sizeof img_name, "ckpt-%016llx", (unsigned long long)(gen ? gen : 1));
+	snprintf(seg_name, sizeof seg_name, "index-seg-%016llx", (unsigned long long)(gen ? gen : 1));
 
 	memfs *fs = memfs_new();
 	check(fs != NULL);
 	put(fs, "MANIFEST", man, man_n);
 	put(fs, img_name, img, img_n);
 	put(fs, "wal", wal, wal_n);
+	put(fs, seg_name, seg, seg_n);
 
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
