@@ -138,9 +138,12 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 static int search_common(brain_t *b, const float *query, size_t k, const narrowing *nw,
                          uint64_t *ids, float *distances, size_t *found, const char *fn)
 {
+	uint64_t t0 = brain__mono_ns();
 	brain_mem_scope outer = brain__enter(b);
 	int rc = search_in(b, query, k, nw, ids, distances, found, fn);
 	brain__mem_leave(outer);
+	if (rc == BRAIN_OK)
+		brain__latency(b, BRAIN_OP_SEARCH, t0);
 	return rc;
 }
 

@@ -187,6 +187,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 		release(b);
 		return path ? brain__err_prefix(rc, "open") : rc;
 	}
+	atomic_store(&b->checkpoint_at_ms, brain__now_ms());
 	BRAIN_LOG(BRAIN_LOG_DEBUG, "opened %s brain%s%s: %u-d, metric %d, index %s",
 	          path ? "on-disk" : "in-memory", path ? " " : "", path ? path : "",
 	          b->env.opts.dimensions, b->env.opts.metric, b->env.index_vt->name);

@@ -220,6 +220,7 @@ static int checkpoint_locked(brain_t *b)
 	b->disk.checkpoint_lsn = lsn;
 	b->disk.checkpoint_bytes = size;
 	atomic_fetch_add(&b->disk.checkpoints, 1);
+	atomic_store(&b->checkpoint_at_ms, brain__now_ms());
 	brain_msg_wal_reset r = {gen, lsn, size};
 	rc = brain__call_WAL_RESET(&b->spine, &r);
 	if (rc) {

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include "base/histogram.h"
 #include "spine/spine.h"
 #include "braincore/sys/io.h"
 #include "storage/image.h"
@@ -32,9 +33,20 @@ typedef struct brain_disk {
 	struct brain_image *image; /* the checkpoint opened from (a reference) */
 } brain_disk;
 
+/* The latency of each kind of call since open (engine/health.c). */
+enum brain_op {
+	BRAIN_OP_REMEMBER,
+	BRAIN_OP_RECALL,
+	BRAIN_OP_THINK,
+	BRAIN_OP_SEARCH,
+	BRAIN_OP__COUNT
+};
+
 struct brain {
 	brain_env env;
 	brain_spine spine;
+	brain_histogram latency[BRAIN_OP__COUNT];
+	_Atomic int64_t checkpoint_at_ms; /* the last checkpoint written or opened */
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	pthread_rwlock_t lock;
 	brain_disk disk;
@@ -45,6 +57,13 @@ struct brain {
 static inline brain_mem_scope brain__enter(const brain_t *b)
 {
 	return brain__mem_enter(b ? b->mem : NULL, BRAIN_MEM_ENGINE);
+}
+
+/* Time a call: t = brain__mono_ns() at its start, then this when it
+ * succeeded (a relaxed atomic add: no lock, no allocation). */
+static inline void brain__latency(brain_t *b, int op, uint64_t t0)
+{
+	brain__hist_record(&b->latency[op], brain__mono_ns() - t0);
 }
 
 /* The brain lock. Debug and sanitizer builds (BRAIN_CHECK_LOCKS) note

@@ -1,6 +1,6 @@
 /*
- * engine/persist.c - snapshots (save, load, backup), check, repair and
- * storage statistics, on top of the checkpoint image format.
+ * engine/persist.c - snapshots (save, load, backup), check and repair, on
+ * top of the checkpoint image format.
  *
  * A snapshot stream is "BRAINSNP", a format version, then the checkpoint
  * image in frames (u32 length + bytes) ended by a zero length: the image
@@ -393,75 +393,4 @@ BRAIN_EXPORT int brain_repair(const char *path, const brain_options *opts,
 	if (rc == BRAIN_OK)
 		rc = rc2;
 	return brain__err_prefix(rc, "repair");
-}
-
-/* ---- stats --------------------------------------------------------------- */
-
-/* A version-1 brain_stats ends where version 2's fields begin. */
-static size_t stats_size(unsigned int version)
-{
-	return version == 1 ? offsetof(brain_stats, heap_bytes) : sizeof(brain_stats);
-}
-
-BRAIN_EXPORT int brain_stats_init(brain_stats *stats, unsigned int version)
-{
-	if (!stats)
-		return brain__err(BRAIN_ENULL, "stats_init: stats is NULL");
-	if (version < 1 || version > BRAIN_STATS_VERSION)
-		return brain__err(BRAIN_EVERSION, "stats_init: version %u unknown (this library "
-		                  "knows 1 to %d)", version, BRAIN_STATS_VERSION);
-	memset(stats, 0, stats_size(version));
-	stats->version = version;
-	return BRAIN_OK;
-}
-
-/* The heap by structure (version 2). */
-static void heap_stats(const brain_t *b, brain_stats *stats)
-{
-	brain_mem_usage u;
-	brain__mem_usage(b->mem, &u);
-	stats->heap_bytes = u.total;
-	stats->heap_peak_bytes = u.peak;
-	stats->heap_records_bytes = u.bytes[BRAIN_MEM_ORGAN0 + BRAIN_ORGAN_HIPPOCAMPUS];
-	stats->heap_index_bytes = u.bytes[BRAIN_MEM_INDEX];
-	stats->heap_embedder_bytes = u.bytes[BRAIN_MEM_ORGAN0 + BRAIN_ORGAN_CORTEX];
-	stats->heap_log_bytes = u.bytes[BRAIN_MEM_ORGAN0 + BRAIN_ORGAN_LUNGS];
-	stats->heap_results_bytes = u.bytes[BRAIN_MEM_RESULTS];
-	stats->heap_other_bytes = u.total - stats->heap_records_bytes - stats->heap_index_bytes -
-	                          stats->heap_embedder_bytes - stats->heap_log_bytes -
-	                          stats->heap_results_bytes;
-}
-
-BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
-{
-	if (!b || !stats)
-		return brain__err(BRAIN_ENULL, "get_stats: %s is NULL", b ? "stats" : "brain");
-	if (stats->version < 1 || stats->version > BRAIN_STATS_VERSION)
-		return brain__err(BRAIN_EVERSION, "get_stats: stats version %u unknown; call "
-		                  "brain_stats_init() first", stats->version);
-	brain__rdlock(b);
-	brain_msg_status st = {0};
-	st.want_bytes = true;
-	brain__call_STATUS(&b->spine, &st);
-	brain_msg_wal_status w;
-	brain__call_WAL_STATUS(&b->spine, &w);
-	stats->memories = st.count;
-	stats->text_memories = st.text_count;
-	stats->dimensions = b->env.opts.dimensions;
-	stats->metric = b->env.opts.metric;
-	stats->sync = b->env.opts.sync;
-	stats->on_disk = b->disk.dir != NULL;
-	stats->read_only = b->disk.readonly;
-	stats->index_bytes = st.index_bytes;
-	stats->last_lsn = w.last_lsn;
-	stats->durable_lsn = w.synced_lsn;
-	stats->checkpoint_lsn = b->disk.checkpoint_lsn;
-	stats->generation = b->disk.generation;
-	stats->checkpoint_bytes = b->disk.checkpoint_bytes;
-	stats->wal_bytes = w.bytes;
-	stats->checkpoints = atomic_load(&b->disk.checkpoints);
-	brain__unlock(b);
-	if (stats->version >= 2)
-		heap_stats(b, stats); /* atomics: no lock */
-	return BRAIN_OK;
 }

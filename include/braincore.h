@@ -37,5 +37,6 @@
 #include "braincore/vector.h"
 #include "braincore/params.h"
 #include "braincore/storage.h"
+#include "braincore/health.h"
 
 #endif /* BRAINCORE_H */

@@ -147,7 +147,7 @@ int brain_check(const char *path, const brain_options *opts, brain_check_report 
 int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
 
 /** Current version of brain_stats. */
-#define BRAIN_STATS_VERSION 2
+#define BRAIN_STATS_VERSION 3
 
 /** Counters of a brain, from brain_get_stats(). */
 typedef struct brain_stats {
@@ -181,17 +181,29 @@ typedef struct brain_stats {
 	                                   until brain_results_free, even after close) */
 	uint64_t heap_other_bytes;    /**< the rest: the handle, checkpoints being
 	                                   written, calls in flight */
+
+	/* ---- version 3: latency of successful calls since open, in
+	 *      nanoseconds (fixed buckets: within 12.5%, never below) ---- */
+
+	uint64_t remember_count;      /**< brain_remember* calls */
+	uint64_t remember_p50_ns, remember_p99_ns, remember_max_ns;
+	uint64_t recall_count;        /**< brain_recall* calls */
+	uint64_t recall_p50_ns, recall_p99_ns, recall_max_ns;
+	uint64_t think_count;         /**< brain_think* calls */
+	uint64_t think_p50_ns, think_p99_ns, think_max_ns;
+	uint64_t search_count;        /**< brain_search* calls */
+	uint64_t search_p50_ns, search_p99_ns, search_max_ns;
 } brain_stats;
 
-/** Fill a stats struct with zeros and its version (1 or 2; a version-1
- *  struct ends before heap_bytes). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
+/** Fill a stats struct with zeros and its version (1 to 3; a version-1
+ *  struct ends before heap_bytes, a version-2 one before remember_count). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe (touches only *stats).
  */
 int brain_stats_init(brain_stats *stats, unsigned int version);
 
 /**
  * Read the brain's counters into *stats (initialised with
- * brain_stats_init(), version 1 or 2; only that version's fields are
+ * brain_stats_init(), version 1 to 3; only that version's fields are
  * written). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe.
  */
