@@ -182,6 +182,11 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 		rc = brain__call_LUNGS_START(&b->spine, &st);
 		brain__unlock(b);
 	}
+	if (rc == BRAIN_OK && path && !b->disk.readonly &&
+	    b->env.opts.background == BRAIN_BACKGROUND_THREADS) {
+		rc = brain__heart_join(b);
+		b->in_heart = rc == BRAIN_OK;
+	}
 	brain__mem_leave(outer);
 	if (rc) {
 		release(b);
@@ -204,6 +209,10 @@ BRAIN_EXPORT int brain_close(brain_t *b)
 {
 	if (!b)
 		return BRAIN_OK;
+	if (b->in_heart) {
+		brain__heart_leave(b); /* no beat or checkpoint of b under way after this */
+		b->in_heart = false;
+	}
 	brain_mem_scope outer = brain__enter(b);
 	int rc = brain__disk_close(b);
 	brain__mem_leave(outer);

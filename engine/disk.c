@@ -255,10 +255,8 @@ BRAIN_EXPORT int brain_checkpoint(brain_t *b)
 	return brain__err_prefix(rc, "checkpoint");
 }
 
-/* The Lungs ask for a checkpoint from their thread. */
-static void checkpoint_due(void *payload)
+void brain__checkpoint_due(brain_t *b)
 {
-	brain_t *b = payload;
 	brain__wrlock(b);
 	int rc = brain__checkpoint_locked(b);
 	brain__unlock(b);
@@ -549,8 +547,6 @@ int brain__disk_prepare(brain_t *b, const char *path, brain_disk_plan *plan)
 	b->env.storage.io = io;
 	b->env.storage.dir = b->disk.dir;
 	b->env.storage.writable = !readonly;
-	b->env.storage.checkpoint_due = checkpoint_due;
-	b->env.storage.checkpoint_payload = b;
 
 	int rc = BRAIN_OK;
 	if (!(o->flags & BRAIN_OPEN_NOCREATE)) {
@@ -613,8 +609,7 @@ int brain__disk_close(brain_t *b)
 {
 	if (!b->disk.dir)
 		return BRAIN_OK;
-	brain_msg_lungs_stop s = {0};
-	brain__call_LUNGS_STOP(&b->spine, &s);
+	/* the caller has taken it out of the Heart (engine/brain.c) */
 	if (b->disk.readonly)
 		return BRAIN_OK;
 	brain__wrlock(b);

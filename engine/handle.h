@@ -47,6 +47,11 @@ struct brain {
 	brain_spine spine;
 	brain_histogram latency[BRAIN_OP__COUNT];
 	_Atomic int64_t checkpoint_at_ms; /* the last checkpoint written or opened */
+	/* the Heart's (engine/heart.c), under its mutex */
+	bool in_heart;
+	int64_t next_beat_ms;
+	bool beating, job_queued, job_running;
+	_Atomic uint64_t beats;
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	pthread_rwlock_t lock;
 	brain_disk disk;
@@ -182,8 +187,22 @@ int brain__checkpoint_locked(brain_t *b);
 /* BRAIN_EREADONLY for a read-only brain (fn names the call). */
 int brain__check_writable(const brain_t *b, const char *fn);
 
-/* Close-time work of an on-disk brain: stop the background thread, write
+/* Close-time work of an on-disk brain (out of the Heart already): write
  * the final checkpoint. */
 int brain__disk_close(brain_t *b);
+
+/* A background checkpoint (the Heart's worker): the write lock, the
+ * checkpoint, a warning in the log hook on failure. */
+void brain__checkpoint_due(brain_t *b);
+
+/* ---- the Heart (engine/heart.c) ---- */
+
+/* Beat brain b once: the Lungs' breath; *checkpoint_due if one is. */
+int brain__beat(brain_t *b, bool *checkpoint_due);
+/* Have the Heart beat b (threads started by the first brain), or stop
+ * (waiting for a beat or checkpoint of b under way; the last brain stops
+ * the threads). */
+int brain__heart_join(brain_t *b);
+void brain__heart_leave(brain_t *b);
 
 #endif /* BRAIN_HANDLE_H */

@@ -13,7 +13,8 @@
  * read. */
 static const size_t g_options_size[] = {
 	[1] = offsetof(brain_options, sync),
-	[2] = sizeof(brain_options),
+	[2] = offsetof(brain_options, background),
+	[3] = sizeof(brain_options),
 };
 #define OPTIONS_VERSION_MAX (BRAIN_ARRAY_LEN(g_options_size) - 1)
 
@@ -31,6 +32,7 @@ static void defaults(brain_options *o)
 	o->sync = BRAIN_SYNC_FULL;
 	o->flags = 0;
 	o->io = NULL;
+	o->background = BRAIN_BACKGROUND_THREADS;
 }
 
 BRAIN_EXPORT int brain_options_init(brain_options *opts, unsigned int version)
@@ -84,6 +86,9 @@ int brain__options_resolve(const brain_options *in, brain_options *out)
 	if (o.sync != BRAIN_SYNC_FULL && o.sync != BRAIN_SYNC_NORMAL && o.sync != BRAIN_SYNC_OFF)
 		return brain__err(BRAIN_EINVAL,
 		                  "options: sync %d is not BRAIN_SYNC_FULL, _NORMAL or _OFF", o.sync);
+	if (o.background != BRAIN_BACKGROUND_THREADS && o.background != BRAIN_BACKGROUND_MANUAL)
+		return brain__err(BRAIN_EINVAL, "options: background %d is not "
+		                  "BRAIN_BACKGROUND_THREADS or _MANUAL", o.background);
 	const unsigned int known = BRAIN_OPEN_READONLY | BRAIN_OPEN_NOCREATE |
 	                           BRAIN_OPEN_STORED_OPTIONS;
 	if (o.flags & ~known)

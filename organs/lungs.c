@@ -1,18 +1,16 @@
 /*
- * organs/lungs.c - background I/O of an on-disk brain: the write-ahead
- * log (append, group commit, replay, reset after checkpoints) and the
- * thread that fsyncs within the NORMAL sync interval and asks for
- * checkpoints when the log has grown.
+ * organs/lungs.c - the write-ahead log of an on-disk brain: append, group
+ * commit, replay, reset after checkpoints, and a breath at each beat of
+ * the Heart (engine/heart.c, or brain_tick in manual mode).
  *
  * The log itself is storage/wal.c; the Lungs decide when it is synced.
  * FULL: the writer's own call fsyncs before it returns (writers waiting at
- * the same time share one fsync). NORMAL: a background thread fsyncs what
- * was appended at most SYNC_INTERVAL_MS ago. OFF: only checkpoints and
- * brain_sync() fsync. The same thread asks the api layer for a checkpoint
- * when the log passes CHECKPOINT_WAL_BYTES and a quarter of the last
- * checkpoint's size.
+ * the same time share one fsync). NORMAL: a breath fsyncs what was
+ * appended once SYNC_INTERVAL_MS has passed since the last one. OFF: only
+ * checkpoints and brain_sync() fsync. A breath also says when a checkpoint
+ * is due: the log has passed CHECKPOINT_WAL_BYTES and a quarter of the
+ * last checkpoint's size.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -23,14 +21,9 @@
 typedef struct lungs {
 	const brain_env *env;
 	brain_wal *wal; /* NULL for an in-memory brain */
-
-	pthread_mutex_t mu; /* guards the fields below */
-	pthread_cond_t cv;
-	pthread_t thread;
-	bool running;
-	bool stop;
+	pthread_mutex_t mu; /* guards the fields below (a breath may overlap a reset) */
 	uint64_t checkpoint_bytes;
-	brain_mem *mem; /* the brain's account, for the thread's allocations */
+	int64_t last_sync_ms;
 } lungs;
 
 static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
@@ -39,8 +32,9 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	lungs *l = brain__calloc(1, sizeof *l);
 	if (!l)
 		return brain__oom(sizeof *l, "lungs");
+	(void)spine;
 	l->env = env;
-	l->mem = spine->mem;
+	l->last_sync_ms = brain__now_ms();
 	if (env->storage.dir && args->open_log) {
 		brain_identity id;
 		brain__identity_make(&id, env->opts.dimensions, env->opts.metric, env->opts.embedder,
@@ -53,28 +47,8 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 		}
 	}
 	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &attr);
-	pthread_condattr_destroy(&attr);
 	*state = l;
 	return BRAIN_OK;
-}
-
-static void stop_thread(lungs *l)
-{
-	pthread_mutex_lock(&l->mu);
-	bool running = l->running;
-	l->stop = true;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-	if (running) {
-		pthread_join(l->thread, NULL);
-		pthread_mutex_lock(&l->mu);
-		l->running = false;
-		pthread_mutex_unlock(&l->mu);
-	}
 }
 
 static void destroy(void *state)
@@ -82,83 +56,45 @@ static void destroy(void *state)
 	lungs *l = state;
 	if (!l)
 		return;
-	stop_thread(l);
 	brain__wal_close(l->wal);
 	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
 	brain__free(l);
 }
 
-/* Wait until `ms` from now or until stopped; true if stopped. */
-static bool nap(lungs *l, int64_t ms)
+/* One breath: the NORMAL fsync once its interval has passed, and whether a
+ * checkpoint is due. */
+static int breathe(lungs *l, brain_msg_breathe *m)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += (time_t)(ms / 1000);
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&l->mu);
-	while (!l->stop) {
-		if (pthread_cond_timedwait(&l->cv, &l->mu, &until) == ETIMEDOUT)
-			break;
-	}
-	bool stop = l->stop;
-	pthread_mutex_unlock(&l->mu);
-	return stop;
-}
-
-static void *breathe(void *arg)
-{
-	lungs *l = arg;
 	const brain_env *env = l->env;
-	brain__mem_enter(l->mem, BRAIN_MEM_ORGAN0 + BRAIN_ORGAN_LUNGS); /* the thread's own */
-	int64_t last_sync = brain__now_ms();
-	for (;;) {
-		/* the log's size is looked at every 100 ms at least, so a
-		 * checkpoint starts soon after the threshold is passed */
-		int64_t interval = env->opts.sync == BRAIN_SYNC_NORMAL
-		                           ? BRAIN_MIN(brain__param(env, BRAIN_PIDX_SYNC_INTERVAL_MS), 100)
-		                           : 100;
-		if (nap(l, interval))
-			break;
-		uint64_t last = brain__wal_last_lsn(l->wal);
-		int64_t now = brain__now_ms();
-		if (env->opts.sync == BRAIN_SYNC_NORMAL &&
-		    now - last_sync >= brain__param(env, BRAIN_PIDX_SYNC_INTERVAL_MS) - 1 &&
-		    brain__wal_synced_lsn(l->wal) < last && !brain__wal_failed(l->wal)) {
-			last_sync = now;
-			if (brain__wal_sync(l->wal, last))
-				BRAIN_LOG(BRAIN_LOG_ERROR, "lungs: background fsync failed: %s",
-				          brain_errmsg());
-		}
-		int64_t at = brain__param(env, BRAIN_PIDX_CHECKPOINT_WAL_BYTES);
-		pthread_mutex_lock(&l->mu);
-		uint64_t due = BRAIN_MAX((uint64_t)at, l->checkpoint_bytes / 4);
-		pthread_mutex_unlock(&l->mu);
-		if (at > 0 && brain__wal_bytes(l->wal) >= due && env->storage.checkpoint_due)
-			env->storage.checkpoint_due(env->storage.checkpoint_payload);
+	m->checkpoint_due = false;
+	if (!l->wal || !env->storage.writable)
+		return BRAIN_OK;
+	int rc = BRAIN_OK;
+	uint64_t last = brain__wal_last_lsn(l->wal);
+	pthread_mutex_lock(&l->mu);
+	bool sync_due = env->opts.sync == BRAIN_SYNC_NORMAL &&
+	                m->now_ms - l->last_sync_ms >= brain__param(env, BRAIN_PIDX_SYNC_INTERVAL_MS) &&
+	                brain__wal_synced_lsn(l->wal) < last && !brain__wal_failed(l->wal);
+	if (sync_due)
+		l->last_sync_ms = m->now_ms;
+	uint64_t bytes_due = l->checkpoint_bytes / 4;
+	pthread_mutex_unlock(&l->mu);
+	if (sync_due) {
+		rc = brain__wal_sync(l->wal, last);
+		if (rc)
+			BRAIN_LOG(BRAIN_LOG_ERROR, "lungs: background fsync failed: %s", brain_errmsg());
 	}
-	return NULL;
+	int64_t at = brain__param(env, BRAIN_PIDX_CHECKPOINT_WAL_BYTES);
+	m->checkpoint_due = at > 0 && brain__wal_bytes(l->wal) >= BRAIN_MAX((uint64_t)at, bytes_due);
+	return rc;
 }
 
 static int start(lungs *l, brain_msg_lungs_start *m)
 {
 	pthread_mutex_lock(&l->mu);
 	l->checkpoint_bytes = m->checkpoint_bytes;
-	int rc = BRAIN_OK;
-	if (l->wal && l->env->storage.writable && !l->running && !l->stop) {
-		int err = pthread_create(&l->thread, NULL, breathe, l);
-		if (err)
-			rc = brain__err(err == ENOMEM ? BRAIN_ENOMEM : BRAIN_EINTERNAL,
-			                "lungs: cannot start the background thread (error %d)", err);
-		else
-			l->running = true;
-	}
 	pthread_mutex_unlock(&l->mu);
-	return rc;
+	return BRAIN_OK;
 }
 
 static int no_log(void)
@@ -216,11 +152,9 @@ static int on_LUNGS_START(lungs *l, brain_msg_lungs_start *m)
 	return start(l, m);
 }
 
-static int on_LUNGS_STOP(lungs *l, brain_msg_lungs_stop *m)
+static int on_BREATHE(lungs *l, brain_msg_breathe *m)
 {
-	(void)m;
-	stop_thread(l);
-	return BRAIN_OK;
+	return breathe(l, m);
 }
 
 BRAIN_ORGAN_HANDLERS(LUNGS, handlers);

@@ -68,7 +68,7 @@ struct brain_wal_replay_info;
 	X(WAL_RESET, O, brain_msg_wal_reset, WRITE)                                 \
 	X(WAL_STATUS, O, brain_msg_wal_status, ANY)                                 \
 	X(LUNGS_START, O, brain_msg_lungs_start, WRITE)                             \
-	X(LUNGS_STOP, O, brain_msg_lungs_stop, ANY)
+	X(BREATHE, O, brain_msg_breathe, ANY)
 
 /* Every message, organ by organ. */
 #define BRAIN__MESSAGES_OF(ID, name, X) BRAIN_MESSAGES_##ID(X, ID)
@@ -381,16 +381,18 @@ typedef struct brain_msg_wal_status {
 	bool failed;         /* out: an fsync failed; writes are refused */
 } brain_msg_wal_status;
 
-/* Start the background thread (group commit for NORMAL, checkpoint
- * triggers) once the brain is open. */
+/* The brain is open: the checkpoint size the trigger starts from. */
 typedef struct brain_msg_lungs_start {
 	uint64_t checkpoint_bytes;
 } brain_msg_lungs_start;
 
-/* Stop the background thread (before close). */
-typedef struct brain_msg_lungs_stop {
-	int unused;
-} brain_msg_lungs_stop;
+/* One beat of the Heart (or brain_tick): the NORMAL fsync once its
+ * interval has passed; checkpoint_due says the log has grown enough for a
+ * checkpoint, which the caller runs. */
+typedef struct brain_msg_breathe {
+	int64_t now_ms;
+	bool checkpoint_due; /* out */
+} brain_msg_breathe;
 
 /* ---- the list as enums and tables -------------------------------------- */
 

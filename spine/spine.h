@@ -39,10 +39,6 @@ typedef struct brain_storage {
 	const struct brain_io *io;
 	const char *dir;
 	bool writable;
-	/* Asked by the Lungs' background thread when the log has grown enough
-	 * for a checkpoint; runs the checkpoint (taking the brain lock). */
-	void (*checkpoint_due)(void *payload);
-	void *checkpoint_payload;
 } brain_storage;
 
 typedef struct brain_env {

@@ -85,6 +85,20 @@ void brain_destroy(brain_t *b);
  */
 uint32_t brain_dimensions(const brain_t *b);
 
+/**
+ * Run the brain's periodic work now, on the calling thread: in NORMAL
+ * sync, fsync what was logged once SYNC_INTERVAL_MS has passed since the
+ * last; and write a checkpoint if the log has grown enough
+ * (BRAIN_PARAM_CHECKPOINT_WAL_BYTES). A brain opened with
+ * BRAIN_BACKGROUND_MANUAL needs it called regularly (every TICK_MS, say);
+ * for the others the Heart does it, and calling it too is harmless. An
+ * in-memory or read-only brain has nothing to do.
+ * Returns 0 or: BRAIN_ENULL, BRAIN_EIO, BRAIN_ENOSPC, BRAIN_ENOMEM (a
+ * failed fsync or checkpoint; see brain_checkpoint()).
+ * Thread-safe (a checkpoint takes the brain's write lock).
+ */
+int brain_tick(brain_t *b);
+
 #ifdef __cplusplus
 }
 #endif

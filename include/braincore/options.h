@@ -99,6 +99,21 @@ enum brain_sync {
 	BRAIN_SYNC_OFF = 2
 };
 
+/**
+ * Who does an on-disk brain's periodic work (the NORMAL fsync, background
+ * checkpoints): brain_options.background.
+ */
+enum brain_background {
+	/** The Heart: one clock thread and one worker thread for the whole
+	 *  process, shared by every such brain, started by the first and
+	 *  stopped by the last (docs/threading.md). */
+	BRAIN_BACKGROUND_THREADS = 0,
+	/** No thread: brain_tick() does it on the caller's thread (hosts
+	 *  without threads, deterministic tests). Until then a NORMAL brain's
+	 *  changes wait for their fsync, and no checkpoint starts by itself. */
+	BRAIN_BACKGROUND_MANUAL = 1
+};
+
 /** Flags of brain_options.flags (bits). */
 enum brain_open_flag {
 	/**
@@ -120,7 +135,7 @@ enum brain_open_flag {
 struct brain_io;
 
 /** Current version of brain_options; pass it to brain_options_init(). */
-#define BRAIN_OPTIONS_VERSION 2
+#define BRAIN_OPTIONS_VERSION 3
 
 /** Default and limits of the options, also enforced by brain_open(). */
 #define BRAIN_DEFAULT_DIMENSIONS 384
@@ -174,6 +189,11 @@ typedef struct brain_options {
 	 * brain_io_posix(). Must stay valid until the brain is closed.
 	 */
 	const struct brain_io *io;
+
+	/* ---- version 3 ---- */
+
+	/** enum brain_background; default BRAIN_BACKGROUND_THREADS. */
+	int background;
 } brain_options;
 
 /**

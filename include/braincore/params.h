@@ -85,6 +85,11 @@ extern "C" {
  *                           the same integers stored as floats, bit for bit. Metric L2 or
  *                           IP only; not with HNSW_SQ8. Read when the first vector is
  *                           added; saved with the graph.
+ * TICK_MS                   the Heart's beat for this brain, in milliseconds (an on-disk
+ *                           brain opened for writing; in NORMAL sync it beats at least
+ *                           every SYNC_INTERVAL_MS): a beat fsyncs in NORMAL mode and
+ *                           starts a checkpoint when one is due (brain_tick() beats by
+ *                           hand).
  * CHECKPOINT_WAL_BYTES      an on-disk brain checkpoints in the background when its
  *                           write-ahead log passes this size and a quarter of the last
  *                           checkpoint's size (so rewriting a big brain stays rare);
@@ -94,6 +99,7 @@ extern "C" {
 	X(SYNC_INTERVAL_MS, 10, 1, 60000, 100)                                         \
 	X(CHECKPOINT_WAL_BYTES, 11, 0, INT64_C(1) << 40, INT64_C(64) << 20)            \
 	X(THREADS, 12, 0, 1024, 0)                                                     \
+	X(TICK_MS, 13, 1, 60000, 100)                                                  \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \

@@ -1,0 +1,264 @@
+/*
+ * engine/heart.c - the Heart: one clock thread for the whole process,
+ * shared by every open brain that runs in the background
+ * (BRAIN_BACKGROUND_THREADS), and one worker thread for the long work a
+ * beat finds due.
+ *
+ * Each brain beats every TICK_MS (and, in NORMAL sync, at least every
+ * SYNC_INTERVAL_MS). A beat is short: the Lungs' breath (BREATHE: the
+ * NORMAL fsync once its interval has passed, and whether a checkpoint is
+ * due). A due checkpoint is handed to the worker, so that one brain's long
+ * checkpoint never delays another brain's beat. The threads sleep on a
+ * condition variable between beats: an idle process spends nothing but the
+ * wake-ups, and a process with no such brain has no thread at all (the
+ * last brain to leave stops them).
+ *
+ * A brain opened with BRAIN_BACKGROUND_MANUAL never joins: brain_tick()
+ * runs its beat, and its checkpoint when due, on the caller's thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "engine/handle.h"
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv;      /* the clock's sleep, and the worker's */
+static pthread_cond_t g_idle;    /* a brain's beat or job ended */
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static brain_t **g_brains;       /* joined brains */
+static size_t g_n, g_cap;
+static brain_t **g_jobs;         /* brains whose checkpoint is due, in order */
+static size_t g_njobs;
+static pthread_t g_clock, g_worker;
+static bool g_running, g_stop;
+/* joins and leaves that start or stop the threads, one at a time */
+static pthread_mutex_t g_life = PTHREAD_MUTEX_INITIALIZER;
+
+static void init_conds(void)
+{
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&g_cv, &attr);
+	pthread_cond_init(&g_idle, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+static int64_t mono_ms(void)
+{
+	return (int64_t)(brain__mono_ns() / 1000000u);
+}
+
+/* A brain's beat period. */
+static int64_t period_ms(const brain_t *b)
+{
+	int64_t p = brain__param(&b->env, BRAIN_PIDX_TICK_MS);
+	if (b->env.opts.sync == BRAIN_SYNC_NORMAL)
+		p = BRAIN_MIN(p, brain__param(&b->env, BRAIN_PIDX_SYNC_INTERVAL_MS));
+	return BRAIN_MAX(p, (int64_t)1);
+}
+
+int brain__beat(brain_t *b, bool *checkpoint_due)
+{
+	brain_mem_scope outer = brain__enter(b);
+	brain_msg_breathe m = {brain__now_ms(), false};
+	int rc = brain__call_BREATHE(&b->spine, &m);
+	brain__mem_leave(outer);
+	*checkpoint_due = m.checkpoint_due;
+	atomic_fetch_add(&b->beats, 1);
+	return rc;
+}
+
+/* The clock: sleep until the next beat due, beat every brain due. */
+static void *clock_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&g_mu);
+	while (!g_stop) {
+		int64_t now = mono_ms(), next = now + 1000;
+		for (size_t i = 0; i < g_n && !g_stop; i++) {
+			brain_t *b = g_brains[i];
+			if (b->next_beat_ms > now) {
+				next = BRAIN_MIN(next, b->next_beat_ms);
+				continue;
+			}
+			b->beating = true;
+			pthread_mutex_unlock(&g_mu);
+			bool due = false;
+			brain__beat(b, &due);
+			pthread_mutex_lock(&g_mu);
+			b->beating = false;
+			b->next_beat_ms = mono_ms() + period_ms(b);
+			next = BRAIN_MIN(next, b->next_beat_ms);
+			if (due && !b->job_queued && !b->job_running) {
+				b->job_queued = true;
+				g_jobs[g_njobs++] = b; /* room: g_cap >= brains */
+			}
+			pthread_cond_broadcast(&g_cv); /* the worker, if a job came */
+			pthread_cond_broadcast(&g_idle);
+			i = (size_t)-1; /* the list may have changed meanwhile: again */
+			now = mono_ms();
+			next = now + 1000;
+		}
+		if (g_stop)
+			break;
+		struct timespec until;
+		int64_t wait = BRAIN_MAX(next - mono_ms(), (int64_t)1);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)(wait / 1000);
+		until.tv_nsec += (long)(wait % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&g_cv, &g_mu, &until);
+	}
+	pthread_mutex_unlock(&g_mu);
+	return NULL;
+}
+
+/* The worker: the checkpoints beats found due, one at a time. */
+static void *worker_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&g_mu);
+	while (!g_stop) {
+		if (g_njobs == 0) {
+			pthread_cond_wait(&g_cv, &g_mu);
+			continue;
+		}
+		brain_t *b = g_jobs[0];
+		for (size_t i = 1; i < g_njobs; i++)
+			g_jobs[i - 1] = g_jobs[i];
+		g_njobs--;
+		b->job_queued = false;
+		b->job_running = true;
+		pthread_mutex_unlock(&g_mu);
+		brain__checkpoint_due(b);
+		pthread_mutex_lock(&g_mu);
+		b->job_running = false;
+		pthread_cond_broadcast(&g_idle);
+	}
+	pthread_mutex_unlock(&g_mu);
+	return NULL;
+}
+
+int brain__heart_join(brain_t *b)
+{
+	pthread_once(&g_once, init_conds);
+	pthread_mutex_lock(&g_life);
+	pthread_mutex_lock(&g_mu);
+	int rc = BRAIN_OK;
+	if (g_n == g_cap) {
+		size_t cap = g_cap ? 2 * g_cap : 8;
+		brain_mem_scope outer = brain__mem_enter(NULL, BRAIN_MEM_ENGINE); /* the process's */
+		brain_t **brains = brain__realloc(g_brains, cap * sizeof *brains);
+		brain_t **jobs = brains ? brain__realloc(g_jobs, cap * sizeof *jobs) : NULL;
+		brain__mem_leave(outer);
+		if (brains)
+			g_brains = brains;
+		if (jobs)
+			g_jobs = jobs;
+		if (brains && jobs)
+			g_cap = cap;
+		else
+			rc = brain__oom(cap * sizeof *brains, "heart: brain list");
+	}
+	if (rc == BRAIN_OK) {
+		b->next_beat_ms = mono_ms() + period_ms(b);
+		g_brains[g_n++] = b;
+	}
+	bool start = rc == BRAIN_OK && !g_running;
+	pthread_mutex_unlock(&g_mu);
+	if (start) {
+		g_stop = false;
+		int err = pthread_create(&g_clock, NULL, clock_main, NULL);
+		if (err == 0) {
+			err = pthread_create(&g_worker, NULL, worker_main, NULL);
+			if (err) {
+				pthread_mutex_lock(&g_mu);
+				g_stop = true;
+				pthread_cond_broadcast(&g_cv);
+				pthread_mutex_unlock(&g_mu);
+				pthread_join(g_clock, NULL);
+			}
+		}
+		if (err) {
+			pthread_mutex_lock(&g_mu);
+			g_n--; /* b is the last one added, and the only one */
+			brain__free(g_brains);
+			brain__free(g_jobs);
+			g_brains = g_jobs = NULL;
+			g_cap = 0;
+			pthread_mutex_unlock(&g_mu);
+			rc = brain__err(err == EAGAIN ? BRAIN_ENOMEM : BRAIN_EINTERNAL,
+			                "heart: cannot start the background threads (error %d)", err);
+		} else {
+			g_running = true;
+		}
+	}
+	pthread_mutex_unlock(&g_life);
+	return rc;
+}
+
+void brain__heart_leave(brain_t *b)
+{
+	pthread_once(&g_once, init_conds);
+	pthread_mutex_lock(&g_life);
+	pthread_mutex_lock(&g_mu);
+	for (size_t i = 0; i < g_n; i++) {
+		if (g_brains[i] == b) {
+			g_brains[i] = g_brains[--g_n];
+			break;
+		}
+	}
+	for (size_t i = 0; i < g_njobs; i++) {
+		if (g_jobs[i] == b) {
+			for (size_t j = i + 1; j < g_njobs; j++)
+				g_jobs[j - 1] = g_jobs[j];
+			g_njobs--;
+			break;
+		}
+	}
+	b->job_queued = false;
+	while (b->beating || b->job_running)
+		pthread_cond_wait(&g_idle, &g_mu);
+	bool stop = g_n == 0 && g_running;
+	if (stop) {
+		g_stop = true;
+		pthread_cond_broadcast(&g_cv);
+	}
+	pthread_mutex_unlock(&g_mu);
+	if (stop) {
+		pthread_join(g_clock, NULL);
+		pthread_join(g_worker, NULL);
+		pthread_mutex_lock(&g_mu);
+		g_running = false;
+		g_stop = false;
+		/* nothing of the library stays behind the last brain (an
+		 * allocator may be switched then) */
+		brain__free(g_brains);
+		brain__free(g_jobs);
+		g_brains = g_jobs = NULL;
+		g_cap = 0;
+		pthread_mutex_unlock(&g_mu);
+	}
+	pthread_mutex_unlock(&g_life);
+}
+
+BRAIN_EXPORT int brain_tick(brain_t *b)
+{
+	if (!b)
+		return brain__err(BRAIN_ENULL, "tick: brain is NULL");
+	if (!b->disk.dir || b->disk.readonly)
+		return BRAIN_OK; /* nothing periodic to do */
+	bool due = false;
+	int rc = brain__beat(b, &due);
+	if (rc == BRAIN_OK && due) {
+		brain__wrlock(b);
+		rc = brain__checkpoint_locked(b);
+		brain__unlock(b);
+	}
+	return brain__err_prefix(rc, "tick");
+}
