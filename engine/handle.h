@@ -50,7 +50,7 @@ struct brain {
 	/* the Heart's (engine/heart.c), under its mutex */
 	bool in_heart;
 	int64_t next_beat_ms;
-	bool beating, job_queued, job_running;
+	bool beating, job_queued, job_running, leaving;
 	_Atomic uint64_t beats;
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	pthread_rwlock_t lock;

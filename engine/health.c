@@ -239,6 +239,12 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	int64_t now = brain__now_ms();
 	jd_uint(&d, "age_ms", st.on_disk && now > since ? (uint64_t)(now - since) : 0);
 	jd_close(&d);
+	jd_open(&d, "heart");
+	jd_key(&d, "background");
+	jd_printf(&d, "\"%s\"",
+	          b->env.opts.background == BRAIN_BACKGROUND_MANUAL ? "manual" : "threads");
+	jd_uint(&d, "beats", atomic_load(&b->beats));
+	jd_close(&d);
 	jd_close(&d);
 
 	if (d.len > (size_t)INT_MAX)

@@ -91,7 +91,7 @@ static void *clock_main(void *arg)
 			b->beating = false;
 			b->next_beat_ms = mono_ms() + period_ms(b);
 			next = BRAIN_MIN(next, b->next_beat_ms);
-			if (due && !b->job_queued && !b->job_running) {
+			if (due && !b->leaving && !b->job_queued && !b->job_running) {
 				b->job_queued = true;
 				g_jobs[g_njobs++] = b; /* room: g_cap >= brains */
 			}
@@ -167,6 +167,7 @@ int brain__heart_join(brain_t *b)
 	}
 	if (rc == BRAIN_OK) {
 		b->next_beat_ms = mono_ms() + period_ms(b);
+		b->leaving = false;
 		g_brains[g_n++] = b;
 	}
 	bool start = rc == BRAIN_OK && !g_running;
@@ -207,12 +208,16 @@ void brain__heart_leave(brain_t *b)
 	pthread_once(&g_once, init_conds);
 	pthread_mutex_lock(&g_life);
 	pthread_mutex_lock(&g_mu);
+	/* no new job for b from here on (a beat under way may find one due) */
+	b->leaving = true;
 	for (size_t i = 0; i < g_n; i++) {
 		if (g_brains[i] == b) {
 			g_brains[i] = g_brains[--g_n];
 			break;
 		}
 	}
+	while (b->beating || b->job_running)
+		pthread_cond_wait(&g_idle, &g_mu);
 	for (size_t i = 0; i < g_njobs; i++) {
 		if (g_jobs[i] == b) {
 			for (size_t j = i + 1; j < g_njobs; j++)
@@ -222,8 +227,6 @@ void brain__heart_leave(brain_t *b)
 		}
 	}
 	b->job_queued = false;
-	while (b->beating || b->job_running)
-		pthread_cond_wait(&g_idle, &g_mu);
 	bool stop = g_n == 0 && g_running;
 	if (stop) {
 		g_stop = true;

@@ -98,6 +98,9 @@ static void test_heart__manual_brains_beat_by_tick(void **state)
 	st = stats_of(b);
 	assert_int_equal(st.checkpoints, 1);
 	assert_int_equal(st.checkpoint_lsn, 310);
+	char doc[2048];
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"heart\":{\"background\":\"manual\",\"beats\":2}"));
 	assert_int_equal(brain_tick(NULL), BRAIN_ENULL);
 	assert_int_equal(brain_close(b), 0);
 	brain_t *m = brain_create();
@@ -147,6 +150,41 @@ static void test_heart__one_heart_for_every_brain(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+/* Brains closed while the Heart beats them and their checkpoints are due,
+ * queued or running (under the sanitizers: nothing touches a closed
+ * brain), with another brain beating all along. */
+static void test_heart__close_while_work_is_due(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char keep_path[64];
+	snprintf(keep_path, sizeof keep_path, "%s/keep", root);
+	brain_options o = opts(BRAIN_BACKGROUND_THREADS);
+	brain_t *keep = NULL;
+	assert_int_equal(brain_open(keep_path, &o, &keep), 0);
+	assert_int_equal(brain_set_param(keep, BRAIN_PARAM_TICK_MS, 1), 0);
+	for (int round = 0; round < 20; round++) {
+		char path[64];
+		snprintf(path, sizeof path, "%s/b%d", root, round);
+		brain_t *b = NULL;
+		assert_int_equal(brain_open(path, &o, &b), 0);
+		assert_int_equal(brain_set_param(b, BRAIN_PARAM_TICK_MS, 1), 0);
+		assert_int_equal(brain_set_param(b, BRAIN_PARAM_CHECKPOINT_WAL_BYTES, 1), 0);
+		add_some(b, 1, 300);
+		if (round % 2)
+			sleep_ms(round % 5);
+		add_some(keep, (uint64_t)round * 1000 + 1, 2);
+		assert_int_equal(brain_close(b), 0);
+		assert_int_equal(brain_open(path, &o, &b), 0);
+		assert_int_equal(brain_count(b), 300);
+		assert_int_equal(brain_close(b), 0);
+	}
+	assert_int_equal(brain_count(keep), 40);
+	assert_int_equal(brain_close(keep), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* The options field: checked, and absent from a version-2 struct. */
 static void test_heart__background_option(void **state)
 {
@@ -167,6 +205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_heart__manual_brains_beat_by_tick),
 		cmocka_unit_test(test_heart__one_heart_for_every_brain),
+		cmocka_unit_test(test_heart__close_while_work_is_due),
 		cmocka_unit_test(test_heart__background_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

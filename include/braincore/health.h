@@ -25,7 +25,9 @@ extern "C" {
  * p50, p95, p99, max}} (successful calls since open, each within 12.5%:
  * fixed buckets), log {bytes, last_lsn, durable_lsn}, checkpoint
  * {generation, lsn, bytes, count, age_ms} (age since the last checkpoint
- * this process wrote or opened). Numbers are integers.
+ * this process wrote or opened), heart {background ("threads" or
+ * "manual"), beats (since open, by the Heart or brain_tick)}. Numbers are
+ * integers.
  * Returns the length (>= 0) or: BRAIN_ENULL (b, or out with out_size > 0),
  * BRAIN_ERANGE (the document would pass INT_MAX bytes).
  * Thread-safe (takes the brain's read lock briefly).
