@@ -102,13 +102,9 @@ static int remember_ex(brain_t *b, const char *text, const float *vector, float 
 BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *vector,
                                    float importance, brain_id *id_out)
 {
-	uint64_t t0 = brain__mono_ns();
-	brain_mem_scope outer = brain__enter(b);
-	int rc = remember_ex(b, text, vector, importance, id_out);
-	brain__mem_leave(outer);
-	if (rc == BRAIN_OK)
-		brain__latency(b, BRAIN_OP_REMEMBER, t0);
-	return rc;
+	brain_timed t = brain__timed_begin(b);
+	return brain__timed_end(b, BRAIN_OP_REMEMBER, t,
+	                        remember_ex(b, text, vector, importance, id_out));
 }
 
 BRAIN_EXPORT int brain_remember(brain_t *b, const char *text, float importance)
@@ -179,13 +175,8 @@ static int recall_text_in(brain_t *b, const char *query, size_t k, const char *f
 static int recall_text(brain_t *b, const char *query, size_t k, const char *fn, pack_fn pack,
                        void *ctx)
 {
-	uint64_t t0 = brain__mono_ns();
-	brain_mem_scope outer = brain__enter(b);
-	int rc = recall_text_in(b, query, k, fn, pack, ctx);
-	brain__mem_leave(outer);
-	if (rc == BRAIN_OK)
-		brain__latency(b, BRAIN_OP_RECALL, t0);
-	return rc;
+	brain_timed t = brain__timed_begin(b);
+	return brain__timed_end(b, BRAIN_OP_RECALL, t, recall_text_in(b, query, k, fn, pack, ctx));
 }
 
 /* brain_recall: one malloc() block, pointers first, then the texts. */
@@ -351,13 +342,9 @@ static int think_in(brain_t *b, const char *input, const char *fn, brain_results
 static int think_core(brain_t *b, const char *input, const char *fn, brain_results **memories,
                       char **answer, size_t *answer_len)
 {
-	uint64_t t0 = brain__mono_ns();
-	brain_mem_scope outer = brain__enter(b);
-	int rc = think_in(b, input, fn, memories, answer, answer_len);
-	brain__mem_leave(outer);
-	if (rc == BRAIN_OK)
-		brain__latency(b, BRAIN_OP_THINK, t0);
-	return rc;
+	brain_timed t = brain__timed_begin(b);
+	return brain__timed_end(b, BRAIN_OP_THINK, t,
+	                        think_in(b, input, fn, memories, answer, answer_len));
 }
 
 BRAIN_EXPORT int brain_think(brain_t *b, const char *input, char *output, size_t output_size)

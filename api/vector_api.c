@@ -138,13 +138,9 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 static int search_common(brain_t *b, const float *query, size_t k, const narrowing *nw,
                          uint64_t *ids, float *distances, size_t *found, const char *fn)
 {
-	uint64_t t0 = brain__mono_ns();
-	brain_mem_scope outer = brain__enter(b);
-	int rc = search_in(b, query, k, nw, ids, distances, found, fn);
-	brain__mem_leave(outer);
-	if (rc == BRAIN_OK)
-		brain__latency(b, BRAIN_OP_SEARCH, t0);
-	return rc;
+	brain_timed t = brain__timed_begin(b);
+	return brain__timed_end(b, BRAIN_OP_SEARCH, t,
+	                        search_in(b, query, k, nw, ids, distances, found, fn));
 }
 
 BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids,

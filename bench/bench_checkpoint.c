@@ -16,6 +16,8 @@
  */
 #include <braincore.h>
 
+#include "bench_files.h"
+
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -82,22 +84,6 @@ static unsigned long long new_bytes(const char *dir, seen *s)
 	return total;
 }
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static void die(const char *what)
 {
@@ -109,7 +95,7 @@ static void run(const char *root, const char *index, size_t n, uint32_t dim)
 {
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/bench_checkpoint.%s.%zu.%ld", root, index, n, (long)getpid());
-	remove_tree(dir);
+	bench_remove_tree(dir);
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
 	o.dimensions = dim;
@@ -181,7 +167,7 @@ static void run(const char *root, const char *index, size_t n, uint32_t dim)
 	fflush(stdout);
 	free(rows);
 	free(ids);
-	remove_tree(dir);
+	bench_remove_tree(dir);
 }
 
 int main(int argc, char **argv)

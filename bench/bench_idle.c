@@ -11,6 +11,8 @@
  */
 #include <braincore.h>
 
+#include "bench_files.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,22 +48,6 @@ static void quiet(int seconds)
 		;
 }
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 int main(int argc, char **argv)
 {
@@ -113,7 +99,7 @@ int main(int argc, char **argv)
 	double open_cpu = cpu_s() - c0;
 	for (int i = 0; i < n; i++) {
 		brain_close(b[i]);
-		remove_tree(dirs[i]);
+		bench_remove_tree(dirs[i]);
 	}
 	int t2 = threads();
 	printf("| brains | seconds | CPU s, none open | CPU s, open and idle | per brain per second | "

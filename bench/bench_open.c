@@ -49,6 +49,8 @@
 
 #include <braincore.h>
 
+#include "bench_files.h"
+
 #include "bench_sentences.h"
 
 #ifndef BENCH_SHARED_DATA_DIR
@@ -603,26 +605,6 @@ static double median_of(const run *runs, int n, const char *key)
 	return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
 }
 
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			char p[PATH_BYTES];
-			join(p, sizeof p, path, e->d_name);
-			struct stat st;
-			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-				remove_tree(p);
-			else
-				unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 /* Files of a brain directory. */
 typedef struct dir_files {
@@ -846,13 +828,13 @@ static void measure(result *r, const char *base, int runs)
 		         (double)vfs.f_bavail * (double)vfs.f_frsize / 1e9);
 		return;
 	}
-	remove_tree(dir);
+	bench_remove_tree(dir);
 	fprintf(stderr, "bench_open: %s: building in %s\n", r->name, dir);
 	char *build[] = {(char *)(uintptr_t)"bench_open", (char *)(uintptr_t)"--child",
 	                 (char *)(uintptr_t)"build", kind, nbuf, dir, NULL};
 	if (spawn(build, &r->build)) {
 		snprintf(r->skipped, sizeof r->skipped, "the build failed");
-		remove_tree(dir);
+		bench_remove_tree(dir);
 		return;
 	}
 	r->files = list_files(dir);
@@ -1111,10 +1093,10 @@ int main(int argc, char **argv)
 		char dir[PATH_BYTES];
 		join(dir, sizeof dir, base, res[i].name);
 		if (!keep)
-			remove_tree(dir);
+			bench_remove_tree(dir);
 	}
 	if (!keep)
-		remove_tree(base);
+		bench_remove_tree(base);
 	if (getloadavg(load, 3) == 3)
 		printf("  load:     %.2f %.2f %.2f at end (%.0f s)\n", load[0], load[1], load[2],
 		       now_s() - t0);

@@ -63,14 +63,20 @@ static void part(change_record *r, const void *data, size_t len)
 	r->parts[r->nparts++] = (brain_wal_part){data, len};
 }
 
-/* Copy a record's vector of dims floats out of its bytes; each must be
- * finite, as every vector the brain takes is. */
-static int record_vector(uint64_t lsn, const unsigned char *src, uint32_t dims, float *vec,
-                         const char *what)
+/* A copy of a record's vector of dims floats (its bytes are unaligned),
+ * in *vec and *owned (freed after the change is applied); each component
+ * must be finite, as every vector the brain takes is. */
+static int record_vector(uint64_t lsn, const unsigned char *src, uint32_t dims,
+                         const char *what, float **vec, void **owned)
 {
-	memcpy(vec, src, (size_t)dims * sizeof *vec);
+	float *v = brain__malloc_array(dims, sizeof *v);
+	if (!v)
+		return brain__oom((size_t)dims * sizeof *v, "replay vector");
+	*vec = v;
+	*owned = v;
+	memcpy(v, src, (size_t)dims * sizeof *v);
 	for (uint32_t i = 0; i < dims; i++)
-		if (!(vec[i] - vec[i] == 0.0f))
+		if (!(v[i] - v[i] == 0.0f))
 			return bad_record(lsn, what);
 	return BRAIN_OK;
 }
@@ -167,12 +173,9 @@ static int store_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 	if (h.dimensions != dims || len != sizeof h + vec_bytes + text_bytes ||
 	    h.id == BRAIN_ID_NONE || !(h.importance >= 0.0f && h.importance <= 1.0f))
 		return bad_record(lsn, "a stored memory's fields are out of range");
-	float *vec = brain__malloc_array(dims, sizeof *vec);
-	if (!vec)
-		return brain__oom(vec_bytes, "replay vector");
-	*owned = vec;
+	float *vec = NULL;
 	const char *text = has_text ? (const char *)p + sizeof h + vec_bytes : NULL;
-	rc = record_vector(lsn, p + sizeof h, dims, vec, "a stored vector is not finite");
+	rc = record_vector(lsn, p + sizeof h, dims, "a stored vector is not finite", &vec, owned);
 	if (rc == BRAIN_OK && text) {
 		brain_msg_text_check tc = {text, (size_t)h.text_len + 1, "log: text", 0};
 		if (text[h.text_len] != '\0' || brain__call_TEXT_CHECK(&b->spine, &tc) ||
@@ -369,13 +372,11 @@ static int update_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_
 		return rc;
 	if (h.dimensions != dims || len != sizeof h + (size_t)dims * sizeof(float))
 		return bad_record(lsn, "an update's fields are out of range");
-	float *vec = brain__malloc_array(dims, sizeof *vec);
-	if (!vec)
-		return brain__oom(dims * sizeof *vec, "replay");
-	*owned = vec;
+	float *vec = NULL;
+	rc = record_vector(lsn, p + sizeof h, dims, "an updated vector is not finite", &vec, owned);
 	c->u.update.id = h.id;
 	c->u.update.vector = vec;
-	return record_vector(lsn, p + sizeof h, dims, vec, "an updated vector is not finite");
+	return rc;
 }
 
 static const char *update_refused(int rc)

@@ -64,11 +64,26 @@ static inline brain_mem_scope brain__enter(const brain_t *b)
 	return brain__mem_enter(b ? b->mem : NULL, BRAIN_MEM_ENGINE);
 }
 
-/* Time a call: t = brain__mono_ns() at its start, then this when it
- * succeeded (a relaxed atomic add: no lock, no allocation). */
-static inline void brain__latency(brain_t *b, int op, uint64_t t0)
+/* A timed public call: its allocations counted against b, its latency
+ * recorded if it succeeds (a relaxed atomic add: no lock, no
+ * allocation). */
+typedef struct brain_timed {
+	brain_mem_scope outer;
+	uint64_t t0;
+} brain_timed;
+
+static inline brain_timed brain__timed_begin(brain_t *b)
 {
-	brain__hist_record(&b->latency[op], brain__mono_ns() - t0);
+	brain_timed t = {brain__enter(b), brain__mono_ns()};
+	return t;
+}
+
+static inline int brain__timed_end(brain_t *b, int op, brain_timed t, int rc)
+{
+	brain__mem_leave(t.outer);
+	if (rc == BRAIN_OK)
+		brain__hist_record(&b->latency[op], brain__mono_ns() - t.t0);
+	return rc;
 }
 
 /* The brain lock. Debug and sanitizer builds (BRAIN_CHECK_LOCKS) note
