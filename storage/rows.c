@@ -113,6 +113,28 @@ int brain__rows_reserve(brain_rows *r, size_t rows)
 	return BRAIN_OK;
 }
 
+/* The chunk list of an empty table about to adopt n chunks (n >= 1): the
+ * table holds them all, borrowed, once the caller has filled the list.
+ * NULL with the error reported. */
+static unsigned char **adopted_list(brain_rows *r, size_t n)
+{
+	size_t list_bytes;
+	if (!brain__mul_ok(n, sizeof *r->chunks, &list_bytes)) {
+		brain__oom(SIZE_MAX, "row table chunk list");
+		return NULL;
+	}
+	unsigned char **list = brain__malloc(list_bytes);
+	if (!list) {
+		brain__oom(list_bytes, "row table chunk list");
+		return NULL;
+	}
+	r->chunks = list;
+	r->chunks_cap = n;
+	r->nchunks = n;
+	r->nborrowed = n;
+	return list;
+}
+
 int brain__rows_adopt(brain_rows *r, void *base, size_t nrows)
 {
 	if (r->nchunks)
@@ -124,19 +146,12 @@ int brain__rows_adopt(brain_rows *r, void *base, size_t nrows)
 	size_t need = (nrows >> r->chunk_log2) + ((nrows & per_mask) != 0);
 	if (need == 0)
 		return BRAIN_OK;
-	size_t list_bytes;
-	if (!brain__mul_ok(need, sizeof *r->chunks, &list_bytes))
-		return brain__oom(SIZE_MAX, "row table chunk list");
-	unsigned char **list = brain__malloc(list_bytes);
+	unsigned char **list = adopted_list(r, need);
 	if (!list)
-		return brain__oom(list_bytes, "row table chunk list");
+		return BRAIN_ENOMEM;
 	unsigned char *p = base;
 	for (size_t i = 0; i < need; i++)
 		list[i] = p + i * chunk_bytes(r);
-	r->chunks = list;
-	r->chunks_cap = need;
-	r->nchunks = need;
-	r->nborrowed = need;
 	return BRAIN_OK;
 }
 
@@ -150,17 +165,10 @@ int brain__rows_adopt_chunks(brain_rows *r, unsigned char *const *chunks, size_t
 			                  i, ROW_ALIGN);
 	if (n == 0)
 		return BRAIN_OK;
-	size_t list_bytes;
-	if (!brain__mul_ok(n, sizeof *r->chunks, &list_bytes))
-		return brain__oom(SIZE_MAX, "row table chunk list");
-	unsigned char **list = brain__malloc(list_bytes);
+	unsigned char **list = adopted_list(r, n);
 	if (!list)
-		return brain__oom(list_bytes, "row table chunk list");
-	memcpy(list, chunks, list_bytes);
-	r->chunks = list;
-	r->chunks_cap = n;
-	r->nchunks = n;
-	r->nborrowed = n;
+		return BRAIN_ENOMEM;
+	memcpy(list, chunks, n * sizeof *list);
 	return BRAIN_OK;
 }
 
