@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/change.h"
+#include "api/change_api.h"
 #include "engine/handle.h"
 #include "index/distance.h"
 
@@ -84,7 +84,7 @@ static int remember_ex(brain_t *b, const char *text, const float *vector, float 
 		c.u.store.features = e.features;
 		c.u.store.nfeatures = e.nfeatures;
 		c.u.store.epoch = e.epoch;
-		rc = brain__change_make(b, &c);
+		rc = brain__api_change(b, &c);
 		if (rc != BRAIN_CHANGE_STALE)
 			break;
 		/* the embedder was replaced after this vector was made */
@@ -438,7 +438,7 @@ BRAIN_EXPORT int brain_forget(brain_t *b, brain_id id)
 	if (rc == BRAIN_OK) {
 		brain_change c = {.op = BRAIN_CHANGE_FORGET};
 		c.u.forget.id = id;
-		rc = brain__change_make(b, &c);
+		rc = brain__api_change(b, &c);
 	}
 	return brain__err_prefix(rc, "forget");
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/change.h"
+#include "api/change_api.h"
 #include "engine/handle.h"
 #include "index/distance.h"
 
@@ -45,7 +45,7 @@ BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
 		c.u.store.id = id;
 		c.u.store.vector = vec;
 		c.u.store.importance = VECTOR_IMPORTANCE;
-		rc = brain__change_make(b, &c);
+		rc = brain__api_change(b, &c);
 	}
 	brain__free(vec);
 	return brain__err_prefix(rc, "add");
@@ -70,7 +70,7 @@ BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *v
 	c.u.batch.ids = ids;
 	c.u.batch.vectors = vectors;
 	c.u.batch.n = n;
-	return brain__err_prefix(brain__change_make(b, &c), "add_batch");
+	return brain__err_prefix(brain__api_change(b, &c), "add_batch");
 }
 
 /* How a vector search is narrowed (all NULL: not at all). */
@@ -200,7 +200,7 @@ BRAIN_EXPORT int brain_update_vector(brain_t *b, uint64_t id, const float *vecto
 		brain_change c = {.op = BRAIN_CHANGE_UPDATE};
 		c.u.update.id = id;
 		c.u.update.vector = vec;
-		rc = brain__change_make(b, &c);
+		rc = brain__api_change(b, &c);
 	}
 	brain__free(vec);
 	return brain__err_prefix(rc, "update_vector");

@@ -182,7 +182,9 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 		rc = brain__call_LUNGS_START(&b->spine, &st);
 		brain__unlock(b);
 	}
-	if (rc == BRAIN_OK && path && !b->disk.readonly &&
+	/* every brain that changes runs in the background (in memory too: the
+	 * index's tail is built there) */
+	if (rc == BRAIN_OK && !b->disk.readonly &&
 	    b->env.opts.background == BRAIN_BACKGROUND_THREADS) {
 		rc = brain__heart_join(b);
 		b->in_heart = rc == BRAIN_OK;

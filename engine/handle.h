@@ -50,8 +50,12 @@ struct brain {
 	/* the Heart's (engine/heart.c), under its mutex */
 	bool in_heart;
 	int64_t next_beat_ms;
-	bool beating, job_queued, job_running, leaving;
+	bool beating, job_queued, job_running, leaving, checkpoint_due;
 	_Atomic uint64_t beats;
+	/* a build job (the index's put-off work) is queued or running and
+	 * looks again before it ends: set by whoever queues it */
+	_Atomic bool build_wanted;
+	_Atomic uint64_t built_batches; /* build() calls made in the background */
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	pthread_rwlock_t lock;
 	brain_disk disk;
@@ -219,5 +223,16 @@ int brain__beat(brain_t *b, bool *checkpoint_due);
  * the threads). */
 int brain__heart_join(brain_t *b);
 void brain__heart_leave(brain_t *b);
+/* After a change: if b's index has work put off (a tail to build) and no
+ * build job is queued, queue one (a brain in the Heart only). Cheap when
+ * one is: an atomic load. */
+void brain__heart_kick(brain_t *b);
+/* Vectors b's index holds that are not yet in its structure (an atomic
+ * read; any thread, no lock). */
+uint64_t brain__index_pending(brain_t *b);
+/* Put b's index's tail into its structure, batch after batch, until it is
+ * empty or `until_ns` (brain__mono_ns, 0: no limit) passes. Returns 0 or
+ * the first error; *pending gets what still waits. No brain lock held. */
+int brain__index_build_for(brain_t *b, uint64_t until_ns, uint64_t *pending);
 
 #endif /* BRAIN_HANDLE_H */

@@ -1,20 +1,26 @@
 /*
  * engine/heart.c - the Heart: one clock thread for the whole process,
  * shared by every open brain that runs in the background
- * (BRAIN_BACKGROUND_THREADS), and one worker thread for the long work a
- * beat finds due.
+ * (BRAIN_BACKGROUND_THREADS: in memory, or on disk opened for writing),
+ * and one worker thread for the long work.
  *
  * Each brain beats every TICK_MS (and, in NORMAL sync, at least every
  * SYNC_INTERVAL_MS). A beat is short: the Lungs' breath (BREATHE: the
  * NORMAL fsync once its interval has passed, and whether a checkpoint is
- * due). A due checkpoint is handed to the worker, so that one brain's long
- * checkpoint never delays another brain's beat. The threads sleep on a
- * condition variable between beats: an idle process spends nothing but the
- * wake-ups, and a process with no such brain has no thread at all (the
- * last brain to leave stops them).
+ * due) and a look at the index's tail. The long work goes to the worker,
+ * one job per brain at a time, so that one brain's long checkpoint never
+ * delays another brain's beat: a due checkpoint, and building the index's
+ * tail (vectors stored but not yet in its graph) in slices of BUILD_SLICE_MS
+ * (a build job whose tail is not empty goes to the back of the queue, so
+ * brains take turns). A change that leaves a tail queues a build job at
+ * once (brain__heart_kick) rather than waiting for the next beat.
+ * The threads sleep on a condition variable between beats: an idle process
+ * spends nothing but the wake-ups, and a process with no such brain has no
+ * thread at all (the last brain to leave stops them).
  *
  * A brain opened with BRAIN_BACKGROUND_MANUAL never joins: brain_tick()
- * runs its beat, and its checkpoint when due, on the caller's thread.
+ * runs its beat, builds its tail, and runs its checkpoint when due, on the
+ * caller's thread.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,7 +34,7 @@ static pthread_cond_t g_idle;    /* a brain's beat or job ended */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static brain_t **g_brains;       /* joined brains */
 static size_t g_n, g_cap;
-static brain_t **g_jobs;         /* brains whose checkpoint is due, in order */
+static brain_t **g_jobs;         /* brains with work for the worker, in order */
 static size_t g_njobs;
 static pthread_t g_clock, g_worker;
 static bool g_running, g_stop;
@@ -45,6 +51,46 @@ static void init_conds(void)
 	pthread_condattr_destroy(&attr);
 }
 
+/* fork(): the child has none of the Heart's threads. Its copies of the
+ * brains the parent had open are the parent's (the child must not use
+ * them, as with any library holding threads); brains the child opens get
+ * threads of their own. The locks are held across the fork so that the
+ * child's copies are consistent, then the child forgets the threads. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&g_life);
+	pthread_mutex_lock(&g_mu);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&g_mu);
+	pthread_mutex_unlock(&g_life);
+}
+
+static void fork_child(void)
+{
+	for (size_t i = 0; i < g_n; i++) {
+		g_brains[i]->beating = false;
+		g_brains[i]->job_running = false;
+		g_brains[i]->job_queued = false;
+		g_brains[i]->in_heart = false;
+	}
+	g_n = 0;
+	g_njobs = 0;
+	g_running = false;
+	g_stop = false;
+	init_conds();
+	pthread_mutex_unlock(&g_mu);
+	pthread_mutex_unlock(&g_life);
+}
+
+static void init_once(void)
+{
+	init_conds();
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 static int64_t mono_ms(void)
 {
 	return (int64_t)(brain__mono_ns() / 1000000u);
@@ -59,15 +105,85 @@ static int64_t period_ms(const brain_t *b)
 	return BRAIN_MAX(p, (int64_t)1);
 }
 
+/* A build job's turn on the worker: then the next brain's job. */
+#define BUILD_SLICE_MS 50
+
 int brain__beat(brain_t *b, bool *checkpoint_due)
 {
-	brain_mem_scope outer = brain__enter(b);
-	brain_msg_breathe m = {brain__now_ms(), false};
-	int rc = brain__call_BREATHE(&b->spine, &m);
-	brain__mem_leave(outer);
-	*checkpoint_due = m.checkpoint_due;
+	*checkpoint_due = false;
+	int rc = BRAIN_OK;
+	if (b->disk.dir && !b->disk.readonly) {
+		brain_mem_scope outer = brain__enter(b);
+		brain_msg_breathe m = {brain__now_ms(), false};
+		rc = brain__call_BREATHE(&b->spine, &m);
+		brain__mem_leave(outer);
+		*checkpoint_due = m.checkpoint_due;
+	}
 	atomic_fetch_add(&b->beats, 1);
 	return rc;
+}
+
+uint64_t brain__index_pending(brain_t *b)
+{
+	brain_msg_index_build m = {0, 0};
+	brain__call_INDEX_BUILD(&b->spine, &m);
+	return m.pending;
+}
+
+int brain__index_build_for(brain_t *b, uint64_t until_ns, uint64_t *pending)
+{
+	brain_mem_scope outer = brain__enter(b);
+	brain_msg_index_build m = {SIZE_MAX, 0};
+	int rc;
+	do {
+		rc = brain__call_INDEX_BUILD(&b->spine, &m);
+		atomic_fetch_add_explicit(&b->built_batches, 1, memory_order_relaxed);
+	} while (rc == BRAIN_OK && m.pending > 0 && (!until_ns || brain__mono_ns() < until_ns));
+	brain__mem_leave(outer);
+	*pending = m.pending;
+	return rc;
+}
+
+/* Queue b's job (under g_mu): one per brain, none for a brain leaving; a
+ * brain whose job runs now is queued again by the worker if need be. */
+static void queue_job(brain_t *b)
+{
+	if (b->leaving || b->job_queued || b->job_running)
+		return;
+	b->job_queued = true;
+	g_jobs[g_njobs++] = b; /* room: g_cap >= brains */
+	pthread_cond_broadcast(&g_cv);
+}
+
+void brain__heart_kick(brain_t *b)
+{
+	if (!b->in_heart || atomic_load_explicit(&b->build_wanted, memory_order_acquire) ||
+	    brain__index_pending(b) == 0 || atomic_exchange(&b->build_wanted, true))
+		return;
+	pthread_mutex_lock(&g_mu);
+	queue_job(b);
+	pthread_mutex_unlock(&g_mu);
+}
+
+/* The worker's build slice for b. While b's tail is not empty,
+ * build_wanted stays set and its job goes to the back of the queue. */
+static void build_slice(brain_t *b)
+{
+	uint64_t pending = 0;
+	int rc = brain__index_build_for(b, brain__mono_ns() + BUILD_SLICE_MS * UINT64_C(1000000),
+	                                &pending);
+	if (rc) {
+		/* the tail stays searched; the next beat tries again */
+		BRAIN_LOG(BRAIN_LOG_WARN, "background index build: %s", brain_errmsg());
+		atomic_store(&b->build_wanted, false);
+		return;
+	}
+	if (pending > 0)
+		return;
+	atomic_store(&b->build_wanted, false);
+	/* a change may have seen build_wanted still set and not queued */
+	if (brain__index_pending(b) > 0)
+		atomic_exchange(&b->build_wanted, true);
 }
 
 /* The clock: sleep until the next beat due, beat every brain due. */
@@ -87,15 +203,18 @@ static void *clock_main(void *arg)
 			pthread_mutex_unlock(&g_mu);
 			bool due = false;
 			brain__beat(b, &due);
+			/* a tail no change kicked (a build that failed, or one
+			 * left by the last open) */
+			bool tail = !atomic_load(&b->build_wanted) && brain__index_pending(b) > 0 &&
+			            !atomic_exchange(&b->build_wanted, true);
 			pthread_mutex_lock(&g_mu);
 			b->beating = false;
 			b->next_beat_ms = mono_ms() + period_ms(b);
 			next = BRAIN_MIN(next, b->next_beat_ms);
-			if (due && !b->leaving && !b->job_queued && !b->job_running) {
-				b->job_queued = true;
-				g_jobs[g_njobs++] = b; /* room: g_cap >= brains */
-			}
-			pthread_cond_broadcast(&g_cv); /* the worker, if a job came */
+			if (due)
+				b->checkpoint_due = true;
+			if (due || tail)
+				queue_job(b);
 			pthread_cond_broadcast(&g_idle);
 			i = (size_t)-1; /* the list may have changed meanwhile: again */
 			now = mono_ms();
@@ -118,7 +237,8 @@ static void *clock_main(void *arg)
 	return NULL;
 }
 
-/* The worker: the checkpoints beats found due, one at a time. */
+/* The worker: each brain's job in turn, a due checkpoint and then a slice
+ * of building. */
 static void *worker_main(void *arg)
 {
 	(void)arg;
@@ -134,10 +254,17 @@ static void *worker_main(void *arg)
 		g_njobs--;
 		b->job_queued = false;
 		b->job_running = true;
+		bool checkpoint = b->checkpoint_due;
+		b->checkpoint_due = false;
 		pthread_mutex_unlock(&g_mu);
-		brain__checkpoint_due(b);
+		if (checkpoint)
+			brain__checkpoint_due(b);
+		if (atomic_load(&b->build_wanted))
+			build_slice(b);
 		pthread_mutex_lock(&g_mu);
 		b->job_running = false;
+		if (atomic_load(&b->build_wanted) || b->checkpoint_due)
+			queue_job(b); /* to the back: other brains first */
 		pthread_cond_broadcast(&g_idle);
 	}
 	pthread_mutex_unlock(&g_mu);
@@ -146,7 +273,7 @@ static void *worker_main(void *arg)
 
 int brain__heart_join(brain_t *b)
 {
-	pthread_once(&g_once, init_conds);
+	pthread_once(&g_once, init_once);
 	pthread_mutex_lock(&g_life);
 	pthread_mutex_lock(&g_mu);
 	int rc = BRAIN_OK;
@@ -205,7 +332,7 @@ int brain__heart_join(brain_t *b)
 
 void brain__heart_leave(brain_t *b)
 {
-	pthread_once(&g_once, init_conds);
+	pthread_once(&g_once, init_once);
 	pthread_mutex_lock(&g_life);
 	pthread_mutex_lock(&g_mu);
 	/* no new job for b from here on (a beat under way may find one due) */
@@ -227,6 +354,8 @@ void brain__heart_leave(brain_t *b)
 		}
 	}
 	b->job_queued = false;
+	b->checkpoint_due = false;
+	atomic_store(&b->build_wanted, false);
 	bool stop = g_n == 0 && g_running;
 	if (stop) {
 		g_stop = true;
@@ -254,10 +383,13 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 {
 	if (!b)
 		return brain__err(BRAIN_ENULL, "tick: brain is NULL");
-	if (!b->disk.dir || b->disk.readonly)
+	if (b->disk.readonly)
 		return BRAIN_OK; /* nothing periodic to do */
 	bool due = false;
 	int rc = brain__beat(b, &due);
+	uint64_t pending = 0;
+	if (rc == BRAIN_OK && brain__index_pending(b) > 0)
+		rc = brain__index_build_for(b, 0, &pending); /* all of the tail */
 	if (rc == BRAIN_OK && due) {
 		brain__wrlock(b);
 		rc = brain__checkpoint_locked(b);

@@ -52,6 +52,13 @@ static inline bool brain__index_has_files(const brain_index_vtable *vt)
 	return vt->version >= 4 && vt->flush && vt->open_files && vt->retire;
 }
 
+/* The backend's background build, if it has one (version 5). */
+static inline int (*brain__index_build(const brain_index_vtable *vt))(brain_index *, size_t,
+                                                                     uint64_t *)
+{
+	return vt->version >= 5 ? vt->build : NULL;
+}
+
 /* A parameter through the config's callback, or its default. */
 static inline int64_t brain__index_param(const brain_index_config *config, int param)
 {

@@ -8,9 +8,15 @@
  * the other hnsw files (their list and the layout: hnsw_internal.h).
  *
  * Small indexes: below HNSW_EXACT_BELOW vectors there is no graph at all
- * (searches are exact, by the flat store); the graph is built, on all
- * THREADS, when the index passes that size.
+ * (searches are exact, by the flat store). When the index passes that
+ * size, the graph starts: every vector goes into the tail, and build()
+ * puts them in, in the background (with INDEX_TAIL_MAX 0: at once, on all
+ * THREADS, inside the add).
+ *
+ * The tail and build() (index vtable version 5) are at the end of this
+ * file; hnsw_internal.h says which calls take build_lock how.
  */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: a change must not starve */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -56,6 +62,15 @@ int brain__hnsw_open(const brain_index_config *config, brain_index **out)
 	h->row_align = ROW_ALIGN;
 	atomic_init(&h->top, (uint64_t)UINT32_MAX << 32); /* entry 0, level -1 */
 	pthread_mutex_init(&h->entry_lock, NULL);
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&h->build_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&h->tail_mu, NULL);
+	pthread_mutex_init(&h->build_mu, NULL);
+	atomic_init(&h->tail_head, 0);
+	atomic_init(&h->tail_end, 0);
 	brain__graph_spares_init(&h->spares, "hnsw search scratch", "hnsw visited set");
 	for (size_t i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_init(&h->locks[i], NULL);
@@ -76,8 +91,13 @@ void brain__hnsw_close(brain_index *index)
 		brain__free(h->pool);
 	}
 	brain__free((void *)h->ready);
+	brain__free((void *)h->claimed);
+	brain__free(h->tail);
 	brain__free(h->wide);
 	brain__graph_spares_destroy(&h->spares);
+	pthread_rwlock_destroy(&h->build_lock);
+	pthread_mutex_destroy(&h->tail_mu);
+	pthread_mutex_destroy(&h->build_mu);
 	pthread_mutex_destroy(&h->entry_lock);
 	for (size_t i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_destroy(&h->locks[i]);
@@ -144,6 +164,16 @@ static int grow_graph(hnsw *h, size_t slots)
 	}
 	memset((void *)(ready + old_words), 0, (words - old_words) * sizeof *ready);
 	h->ready = ready;
+	old_words = h->cap / 64 + (h->claimed ? 1 : 0);
+	_Atomic uint64_t *claimed = brain__realloc((void *)h->claimed, words * sizeof *claimed);
+	if (!claimed) {
+		brain__free(levels);
+		brain__free(group_at);
+		brain__free(p);
+		return brain__oom(words * sizeof *claimed, "hnsw claim bits");
+	}
+	memset((void *)(claimed + old_words), 0, (words - old_words) * sizeof *claimed);
+	h->claimed = claimed;
 	if (!h->borrowed) {
 		brain__free(h->levels);
 		brain__free(h->group_at);
@@ -186,11 +216,24 @@ int brain__hnsw_use_elem(hnsw *h, int64_t e)
 	return BRAIN_OK;
 }
 
+static int reserve_locked(hnsw *h, uint32_t slots);
+
 static int hnsw_reserve(brain_index *index, uint32_t slots)
 {
 	hnsw *h = hnsw_of(index);
 	if (slots > h->cfg.max_slots)
 		slots = h->cfg.max_slots;
+	/* room already (almost every add): nothing moves, no lock */
+	if (h->store && slots <= h->cap && slots <= brain__flat_capacity(h->store))
+		return BRAIN_OK;
+	pthread_rwlock_wrlock(&h->build_lock);
+	int rc = reserve_locked(h, slots);
+	pthread_rwlock_unlock(&h->build_lock);
+	return rc;
+}
+
+static int reserve_locked(hnsw *h, uint32_t slots)
+{
 	if (!h->store) {
 		fix_shape(h);
 		int rc = brain__hnsw_use_elem(h, brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_ELEMENT));
@@ -217,8 +260,37 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 
 static int hnsw_remove(brain_index *index, uint32_t slot);
 
-/* Build the graph over every vector stored (the index passed the size). */
-static int start_graph(hnsw *h)
+/* INDEX_TAIL_MAX: 0, every add inserts its own node. */
+static uint64_t tail_max(const hnsw *h)
+{
+	return (uint64_t)brain__index_param(&h->cfg, BRAIN_PARAM_INDEX_TAIL_MAX);
+}
+
+/* Insert one stored node now (an add past INDEX_TAIL_MAX, or without a
+ * tail), beside build() if it runs. */
+static int insert_now(hnsw *h, uint32_t slot)
+{
+	brain_graph_scratch *s = NULL;
+	pthread_rwlock_rdlock(&h->build_lock);
+	int rc = scratch_get(h, h->cap, h->efc, &s);
+	if (rc == BRAIN_OK)
+		rc = brain__graph_scratch_cands(s, (size_t)h->M0 + 2);
+	if (rc == BRAIN_OK && claim(h, slot)) {
+		rc = brain__hnsw_insert(h, slot, s);
+		if (rc)
+			unclaim(h, slot);
+	}
+	if (s)
+		scratch_put(h, s);
+	pthread_rwlock_unlock(&h->build_lock);
+	return rc;
+}
+
+/* The graph starts over every vector stored (the index passed
+ * HNSW_EXACT_BELOW): all of them into the tail, for build(); for a batch
+ * (`now`), without a tail (INDEX_TAIL_MAX 0), or without memory for it,
+ * built now on all THREADS. */
+static int start_graph(hnsw *h, bool now)
 {
 	size_t cap = h->fv.capacity, n = 0;
 	uint32_t *slots = brain__malloc_array(BRAIN_MAX(brain__flat_count(h->store), (size_t)1),
@@ -228,15 +300,44 @@ static int start_graph(hnsw *h)
 	for (size_t s = 0; s < cap; s++)
 		if (brain__flat_view_used(&h->fv, (uint32_t)s))
 			slots[n++] = (uint32_t)s;
+	pthread_rwlock_wrlock(&h->build_lock);
 	h->graph = true;
 	if (h->sq8)
 		brain__hnsw_sq8_learn(h);
-	int rc = brain__hnsw_build(h, slots, n);
+	size_t queued = 0;
+	if (!now && tail_max(h) > 0)
+		while (queued < n && brain__hnsw_tail_push(h, slots[queued]) == BRAIN_OK)
+			queued++;
+	pthread_rwlock_unlock(&h->build_lock);
+	int rc = BRAIN_OK;
+	if (queued < n) {
+		/* no tail, or no room for all of it: the rest now */
+		size_t m = 0;
+		for (size_t i = queued; i < n; i++)
+			if (claim(h, slots[i]))
+				slots[m++] = slots[i];
+		pthread_rwlock_rdlock(&h->build_lock);
+		rc = brain__hnsw_build(h, slots, m, 0);
+		pthread_rwlock_unlock(&h->build_lock);
+		if (rc == BRAIN_OK) {
+			pthread_rwlock_wrlock(&h->build_lock);
+			brain__hnsw_repair_reachability(h);
+			pthread_rwlock_unlock(&h->build_lock);
+		}
+	}
 	brain__free(slots);
-	if (rc)
+	if (rc) {
+		/* as before the start: no graph; the vectors stay (searched by scan) */
+		pthread_rwlock_wrlock(&h->build_lock);
 		h->graph = false;
-	else
-		brain__hnsw_repair_reachability(h);
+		top_set(h, 0, -1);
+		for (size_t s = 0; s < cap; s++) {
+			set_ready(h, (uint32_t)s, false);
+			unclaim(h, (uint32_t)s);
+		}
+		atomic_store(&h->tail_head, atomic_load(&h->tail_end));
+		pthread_rwlock_unlock(&h->build_lock);
+	}
 	return rc;
 }
 
@@ -251,22 +352,20 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 	if (h->sq8 && h->sq_ready) {
 		/* the range learned from the first vectors may be too narrow:
 		 * learn it again whenever the index has doubled (O(1) amortized) */
-		if (brain__flat_count(h->store) >= 2 * BRAIN_MAX(h->sq_learned_at, (size_t)1))
+		if (brain__flat_count(h->store) >= 2 * BRAIN_MAX(h->sq_learned_at, (size_t)1)) {
+			pthread_rwlock_wrlock(&h->build_lock);
 			brain__hnsw_sq8_learn(h);
-		else
+			pthread_rwlock_unlock(&h->build_lock);
+		} else {
 			brain__hnsw_sq8_encode(h, vec_of(h, slot), codes_of(h, slot));
+		}
 	}
 	if (h->graph) {
-		brain_graph_scratch *s = NULL;
-		rc = scratch_get(h, h->cap, h->efc, &s);
-		if (rc == BRAIN_OK)
-			rc = brain__graph_scratch_cands(s, (size_t)h->M0 + 2);
-		if (rc == BRAIN_OK)
-			rc = brain__hnsw_insert(h, slot, s);
-		if (s)
-			scratch_put(h, s);
+		/* into the tail while it has room (and memory); else inserted now */
+		if (tail_len(h) >= tail_max(h) || brain__hnsw_tail_push(h, slot) != BRAIN_OK)
+			rc = insert_now(h, slot);
 	} else if (brain__flat_count(h->store) >= exact_below(h)) {
-		rc = start_graph(h);
+		rc = start_graph(h, false);
 	}
 	if (rc)
 		flat->remove(h->store, slot); /* as if never added */
@@ -299,17 +398,30 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 	if (rc == BRAIN_OK && h->graph && h->sq8) {
 		/* a batch that at least doubles the index teaches the range
 		 * again (and rewrites every code); otherwise code the new rows */
-		if (!h->sq_ready || 2 * n >= brain__flat_count(h->store))
+		if (!h->sq_ready || 2 * n >= brain__flat_count(h->store)) {
+			pthread_rwlock_wrlock(&h->build_lock);
 			brain__hnsw_sq8_learn(h);
-		else
+			pthread_rwlock_unlock(&h->build_lock);
+		} else {
 			for (size_t i = 0; i < n; i++)
 				brain__hnsw_sq8_encode(h, vec_of(h, slots[i]), codes_of(h, slots[i]));
+		}
 	}
-	if (rc == BRAIN_OK) {
-		if (h->graph && (rc = brain__hnsw_build(h, slots, n)) == BRAIN_OK)
+	if (rc == BRAIN_OK && h->graph) {
+		/* a batch is built before it returns (its slots are new: the
+		 * claims cannot fail) */
+		for (size_t i = 0; i < n; i++)
+			claim(h, slots[i]);
+		pthread_rwlock_rdlock(&h->build_lock);
+		rc = brain__hnsw_build(h, slots, n, 0);
+		pthread_rwlock_unlock(&h->build_lock);
+		if (rc == BRAIN_OK) {
+			pthread_rwlock_wrlock(&h->build_lock);
 			brain__hnsw_repair_reachability(h);
-		else if (brain__flat_count(h->store) >= exact_below(h))
-			rc = start_graph(h);
+			pthread_rwlock_unlock(&h->build_lock);
+		}
+	} else if (rc == BRAIN_OK && brain__flat_count(h->store) >= exact_below(h)) {
+		rc = start_graph(h, true);
 	}
 	if (rc) {
 		/* none of them stays: those in the graph leave it as deletions
@@ -326,8 +438,16 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 	hnsw *h = hnsw_of(index);
 	if (!h->store)
 		return brain__err(BRAIN_ENOTFOUND, "hnsw: slot %u holds no vector", slot);
+	pthread_rwlock_wrlock(&h->build_lock);
+	bool linked = slot < h->cap && is_ready(h, slot);
 	int rc = flat->remove(h->store, slot);
-	if (rc == BRAIN_OK && h->graph) {
+	if (rc == BRAIN_OK && slot < h->cap) {
+		/* a node still in the tail was never linked: its entry is
+		 * passed over */
+		set_ready(h, slot, false);
+		unclaim(h, slot);
+	}
+	if (rc == BRAIN_OK && h->graph && linked) {
 		brain__hnsw_unlink(h, slot);
 		/* every so many deletions (an eighth of what is left), sweep the
 		 * links they left behind: O(nodes) now and then, O(1) amortized */
@@ -336,6 +456,7 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 			brain__hnsw_repair_reachability(h);
 		}
 	}
+	pthread_rwlock_unlock(&h->build_lock);
 	return rc;
 }
 
@@ -352,8 +473,120 @@ static size_t hnsw_memory_usage(const brain_index *index)
 	const hnsw *h = chnsw_of(index);
 	size_t bytes = sizeof *h + (h->store ? flat->memory_usage(h->store) : 0) + h->cap +
 	               groups_for(h->cap) * sizeof *h->group_at + h->pool_len * sizeof *h->pool +
-	               (h->wide ? 2 * (size_t)h->dim * sizeof *h->wide : 0);
+	               (h->wide ? 2 * (size_t)h->dim * sizeof *h->wide : 0) +
+	               (h->claimed ? (h->cap / 64 + 1) * 8 : 0) + h->tail_cap * sizeof *h->tail;
 	return bytes + brain__graph_spares_bytes(&((hnsw *)h)->spares);
+}
+
+/* ---- the tail and build() ----------------------------------------------- */
+
+int brain__hnsw_tail_push(hnsw *h, uint32_t s)
+{
+	pthread_mutex_lock(&h->tail_mu);
+	uint64_t head = atomic_load(&h->tail_head), end = atomic_load(&h->tail_end);
+	if (end - head >= h->tail_cap) {
+		size_t cap = h->tail_cap ? 2 * h->tail_cap : 1024;
+		uint32_t *t = brain__malloc_array(cap, sizeof *t);
+		if (!t) {
+			pthread_mutex_unlock(&h->tail_mu);
+			return brain__oom(cap * sizeof *t, "hnsw tail");
+		}
+		for (uint64_t i = head; i < end; i++)
+			t[i & (cap - 1)] = h->tail[i & (h->tail_cap - 1)];
+		brain__free(h->tail);
+		h->tail = t;
+		h->tail_cap = cap;
+	}
+	h->tail[end & (h->tail_cap - 1)] = s;
+	atomic_store_explicit(&h->tail_end, end + 1, memory_order_release);
+	pthread_mutex_unlock(&h->tail_mu);
+	return BRAIN_OK;
+}
+
+int brain__hnsw_tail_list(const hnsw *h, uint32_t **out, size_t *n)
+{
+	hnsw *m = (hnsw *)h;
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&m->tail_mu);
+	uint64_t head = atomic_load(&m->tail_head), end = atomic_load(&m->tail_end);
+	uint32_t *list = end > head ? brain__malloc_array((size_t)(end - head), sizeof *list) : NULL;
+	int rc = end > head && !list ? brain__oom((size_t)(end - head) * 4, "hnsw tail list")
+	                             : BRAIN_OK;
+	for (uint64_t i = head; list && i < end; i++) {
+		uint32_t s = m->tail[i & (m->tail_cap - 1)];
+		/* live and not yet inserted (nor claimed: an insert under way
+		 * finishes before a save, which holds build_lock exclusively);
+		 * each once */
+		if (s < m->cap && brain__flat_view_used(&m->fv, s) && !is_ready(m, s) && claim(m, s))
+			list[(*n)++] = s;
+	}
+	for (size_t i = 0; i < *n; i++)
+		unclaim(m, list[i]);
+	pthread_mutex_unlock(&m->tail_mu);
+	*out = list;
+	return rc;
+}
+
+/* Nodes a build() call inserts per thread: a change that needs build_lock
+ * exclusively waits for one batch (16 inserts: a few milliseconds for a
+ * large 384-d graph). */
+#define BUILD_BATCH_PER_THREAD 16
+
+static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
+{
+	hnsw *h = hnsw_of(index);
+	*pending = tail_len(h);
+	if (max == 0)
+		return BRAIN_OK; /* counting only: never waits */
+	pthread_mutex_lock(&h->build_mu);
+	pthread_rwlock_rdlock(&h->build_lock);
+	int rc = BRAIN_OK;
+	uint64_t head = atomic_load(&h->tail_head), end = atomic_load(&h->tail_end);
+	bool drained = false;
+	if (h->graph && end > head) {
+		size_t nt = brain__hnsw_threads(h);
+		size_t n = (size_t)BRAIN_MIN(BRAIN_MIN((uint64_t)max, end - head),
+		                             (uint64_t)(BUILD_BATCH_PER_THREAD * nt));
+		uint32_t *slots = brain__malloc_array(n, sizeof *slots);
+		if (!slots) {
+			rc = brain__oom(n * sizeof *slots, "hnsw build batch");
+		} else {
+			size_t m = 0;
+			pthread_mutex_lock(&h->tail_mu);
+			for (size_t i = 0; i < n; i++) {
+				uint32_t s = h->tail[(head + i) & (h->tail_cap - 1)];
+				if (s < h->cap && brain__flat_view_used(&h->fv, s) && claim(h, s))
+					slots[m++] = s;
+			}
+			pthread_mutex_unlock(&h->tail_mu);
+			rc = brain__hnsw_build(h, slots, m, BRAIN_MIN(nt, (m + 3) / 4));
+			if (rc == BRAIN_OK) {
+				atomic_store_explicit(&h->tail_head, head + n, memory_order_release);
+				h->linked += m;
+				drained = head + n == atomic_load(&h->tail_end);
+			} else {
+				/* those not inserted wait on; the tail still names them */
+				for (size_t i = 0; i < m; i++)
+					if (!is_ready(h, slots[i]))
+						unclaim(h, slots[i]);
+			}
+			brain__free(slots);
+		}
+	}
+	pthread_rwlock_unlock(&h->build_lock);
+	if (drained && h->linked > brain__flat_count(h->store) / 8) {
+		/* concurrent inserts leave a few nodes unreachable: after every
+		 * eighth of the graph built so, repair (O(nodes), so O(1)
+		 * amortized) */
+		pthread_rwlock_wrlock(&h->build_lock);
+		brain__hnsw_repair_reachability(h);
+		h->linked = 0;
+		pthread_rwlock_unlock(&h->build_lock);
+	}
+	*pending = tail_len(h);
+	pthread_mutex_unlock(&h->build_mu);
+	return rc;
 }
 
 const brain_index_vtable brain__index_hnsw = {
@@ -376,4 +609,5 @@ const brain_index_vtable brain__index_hnsw = {
 	.flush = brain__hnsw_flush,
 	.open_files = brain__hnsw_open_files,
 	.retire = brain__hnsw_retire,
+	.build = hnsw_build,
 };

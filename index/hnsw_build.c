@@ -182,25 +182,26 @@ static void *build_worker(void *arg)
 	return NULL;
 }
 
-static size_t threads_for(const hnsw *h, size_t n)
+size_t brain__hnsw_threads(const hnsw *h)
 {
 	int64_t t = brain__index_param(&h->cfg, BRAIN_PARAM_THREADS);
 	if (t <= 0) {
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		t = cores > 0 ? cores : 1;
 	}
-	/* a thread per few hundred nodes at most: starting threads costs too */
-	size_t most = n / 256 + 1;
-	return (size_t)BRAIN_MIN((uint64_t)t, (uint64_t)BRAIN_MIN(most, 256));
+	return (size_t)BRAIN_MIN((uint64_t)t, (uint64_t)256);
 }
 
-/* Insert slots[0..n) into the graph on THREADS threads. */
-int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n)
+/* Insert slots[0..n) into the graph on THREADS threads (a thread per few
+ * hundred nodes at most: starting threads costs too), or on `threads`. */
+int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n, size_t threads)
 {
 	build_job j = {.h = h, .slots = slots, .n = n, .scope = brain__mem_current()};
 	atomic_init(&j.next, 0);
 	atomic_init(&j.rc, BRAIN_OK);
-	size_t nt = threads_for(h, n);
+	size_t nt = threads ? BRAIN_MIN(threads, (size_t)256)
+	                    : BRAIN_MIN(brain__hnsw_threads(h), n / 256 + 1);
+	nt = BRAIN_MAX(BRAIN_MIN(nt, n), (size_t)1);
 	pthread_t tid[256];
 	size_t started = 0;
 	for (size_t i = 1; i < nt; i++) {
@@ -213,4 +214,3 @@ int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n)
 		pthread_join(tid[i], NULL);
 	return atomic_load(&j.rc);
 }
-

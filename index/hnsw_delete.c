@@ -26,7 +26,7 @@ static void new_entry(hnsw *h)
 	int best = -1;
 	uint32_t at = 0;
 	for (size_t s = 0; s < limit; s++) {
-		if (brain__flat_view_used(&h->fv, (uint32_t)s) && h->levels[s] > best) {
+		if (in_graph(h, (uint32_t)s) && h->levels[s] > best) {
 			best = h->levels[s];
 			at = (uint32_t)s;
 		}
@@ -50,7 +50,7 @@ void brain__hnsw_unlink(hnsw *h, uint32_t d)
 			ds[i] = atomic_load_explicit(&dl[1 + i], memory_order_relaxed);
 		for (uint32_t i = 0; i < nd; i++) {
 			uint32_t n = ds[i];
-			if (n >= limit || n == d || h->levels[n] < l || !brain__flat_view_used(&h->fv, n))
+			if (n >= limit || n == d || h->levels[n] < l || !in_graph(h, n))
 				continue;
 			lock_node(h, n);
 			brain_link *ln = links_of(h, n, l);
@@ -65,14 +65,14 @@ void brain__hnsw_unlink(hnsw *h, uint32_t d)
 					had = true;
 					continue;
 				}
-				if (x < limit && brain__flat_view_used(&h->fv, x))
+				if (x < limit && in_graph(h, x))
 					c[m++] = (brain_cand){dist_to(h, v, x), x};
 			}
 			if (had) {
 				for (uint32_t j = 0; j < nd; j++) {
 					uint32_t x = ds[j];
 					bool dup = x == n || x >= limit || h->levels[x] < l ||
-					           !brain__flat_view_used(&h->fv, x);
+					           !in_graph(h, x);
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
 					if (!dup)
@@ -106,7 +106,7 @@ void brain__hnsw_sweep_dead_links(hnsw *h)
 	brain_cand c[4 * 200 + 8];
 	const size_t room = BRAIN_ARRAY_LEN(c);
 	for (size_t n = 0; n < limit; n++) {
-		if (!brain__flat_view_used(&h->fv, (uint32_t)n))
+		if (!in_graph(h, (uint32_t)n))
 			continue;
 		for (int l = 0; l <= h->levels[n]; l++) {
 			brain_link *ln = links_of(h, (uint32_t)n, l);
@@ -115,7 +115,7 @@ void brain__hnsw_sweep_dead_links(hnsw *h)
 			bool dead = false;
 			for (uint32_t i = 1; i <= cnt && !dead; i++) {
 				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-				dead = x >= limit || !brain__flat_view_used(&h->fv, x);
+				dead = x >= limit || !in_graph(h, x);
 			}
 			if (!dead)
 				continue;
@@ -126,7 +126,7 @@ void brain__hnsw_sweep_dead_links(hnsw *h)
 				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 				if (x >= limit)
 					continue;
-				if (brain__flat_view_used(&h->fv, x)) {
+				if (in_graph(h, x)) {
 					bool dup = false;
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
@@ -141,7 +141,7 @@ void brain__hnsw_sweep_dead_links(hnsw *h)
 				for (uint32_t j = 1; j <= dc && l <= h->levels[x]; j++) {
 					uint32_t y = atomic_load_explicit(&dl[j], memory_order_relaxed);
 					if (y >= limit || y == n || h->levels[y] < l ||
-					    !brain__flat_view_used(&h->fv, y))
+					    !in_graph(h, y))
 						continue;
 					bool dup = false;
 					for (size_t t = 0; t < m && !dup; t++)
@@ -176,7 +176,7 @@ static void force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 	for (uint32_t i = 1; i <= cnt; i++) {
 		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 		present = present || x == u;
-		float d = brain__flat_view_used(&h->fv, x) ? dist_to(h, v, x) : INFINITY;
+		float d = in_graph(h, x) ? dist_to(h, v, x) : INFINITY;
 		if (d > wd) {
 			wd = d;
 			worst = i;
@@ -204,7 +204,7 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
 		uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire), h->M0);
 		for (uint32_t i = 1; i <= cnt; i++) {
 			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (x >= limit || (seen[x / 64] >> (x % 64)) & 1 || !brain__flat_view_used(&h->fv, x))
+			if (x >= limit || (seen[x / 64] >> (x % 64)) & 1 || !in_graph(h, x))
 				continue;
 			seen[x / 64] |= (uint64_t)1 << (x % 64);
 			queue[tail++] = x;
@@ -222,7 +222,7 @@ void brain__hnsw_repair_reachability(hnsw *h)
 	uint32_t ep;
 	int ml;
 	top_get(h, &ep, &ml);
-	if (!h->graph || ml < 0 || ep >= limit || !brain__flat_view_used(&h->fv, ep))
+	if (!h->graph || ml < 0 || ep >= limit || !in_graph(h, ep))
 		return;
 	size_t words = limit / 64 + 1;
 	uint64_t *seen = brain__calloc(words, sizeof *seen);
@@ -235,7 +235,7 @@ void brain__hnsw_repair_reachability(hnsw *h)
 	}
 	flood(h, seen, queue, ep);
 	for (uint32_t u = 0; u < limit; u++) {
-		if ((seen[u / 64] >> (u % 64)) & 1 || !brain__flat_view_used(&h->fv, u))
+		if ((seen[u / 64] >> (u % 64)) & 1 || !in_graph(h, u))
 			continue;
 		const float *q = as_query(h, u, s->wide);
 		float d = dist_to(h, q, ep);

@@ -10,6 +10,10 @@
  * store's descriptor of its own files: only the row chunks that changed
  * are written (index/flat_files.c). The upper layers, a small part of the
  * graph, are in the head and written whole each time.
+ *
+ * Version 3 adds the tail: the slots stored but not yet in the graph
+ * (their vectors are in the rows, their links not yet written), listed
+ * after the upper layers; loading puts them back in the tail, for build().
  */
 #include <math.h>
 #include <string.h>
@@ -37,14 +41,19 @@ typedef struct hnsw_saved {
 	/* ---- version 2 ---- */
 	uint32_t exact_below; /* HNSW_EXACT_BELOW when saved (capped to 2^32 - 1) */
 	uint32_t elem;        /* HNSW_ELEMENT: 0 floats, 1 uint8, 2 int8 */
+	/* ---- version 3 ---- */
+	uint64_t pending;     /* slots in the tail, listed after the pool */
 } hnsw_saved;
-_Static_assert(sizeof(hnsw_saved) == 88, "hnsw header layout");
-/* Version 1 headers end before exact_below. */
+_Static_assert(sizeof(hnsw_saved) == 96, "hnsw header layout");
+/* Version 1 headers end before exact_below, version 2 before pending. */
 #define HNSW_SAVED_V1_BYTES ((size_t)80)
+#define HNSW_SAVED_V2_BYTES ((size_t)88)
 
 static size_t header_bytes(uint32_t version)
 {
-	return version == 1 ? HNSW_SAVED_V1_BYTES : sizeof(hnsw_saved);
+	return version == 1 ? HNSW_SAVED_V1_BYTES
+	       : version == 2 ? HNSW_SAVED_V2_BYTES
+	                      : sizeof(hnsw_saved);
 }
 
 static size_t pad4(size_t x)
@@ -52,27 +61,51 @@ static size_t pad4(size_t x)
 	return (x + 3) & ~(size_t)3;
 }
 
-/* Offset of the flat store's bytes in the saved form. */
-static size_t store_offset(size_t header, uint64_t cap, uint64_t pool_len)
+/* Bytes of the head: header, levels, groups, pool, tail. */
+static uint64_t head_bytes(size_t header, uint64_t cap, uint64_t pool_len, uint64_t pending)
 {
-	size_t head = header + pad4((size_t)cap) + groups_for((size_t)cap) * 4 +
-	              (size_t)pool_len * 4;
-	return (head + PAGE - 1) & ~(size_t)(PAGE - 1);
+	return header + pad4((size_t)cap) + groups_for((size_t)cap) * 4 + pool_len * 4 +
+	       pending * 4;
 }
 
-/* The head and then the store's image (files NULL) or its descriptor. */
-static int save_to(const hnsw *h, const brain_index_writer *w, const brain_index_files *files)
+/* Offset of the flat store's bytes in the saved form. */
+static uint64_t store_offset(size_t header, uint64_t cap, uint64_t pool_len, uint64_t pending)
+{
+	return (head_bytes(header, cap, pool_len, pending) + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+}
+
+static int save_locked(const hnsw *h, const brain_index_writer *w,
+                       const brain_index_files *files, const uint32_t *tail, size_t pending);
+
+/* The head and then the store's image (files NULL) or its descriptor.
+ * Holds build_lock exclusively: no insert is under way, so every node is
+ * either wholly in the graph or in the tail. */
+static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files *files)
+{
+	pthread_rwlock_wrlock(&h->build_lock);
+	uint32_t *tail = NULL;
+	size_t pending = 0;
+	int rc = brain__hnsw_tail_list(h, &tail, &pending);
+	if (rc == BRAIN_OK)
+		rc = save_locked(h, w, files, tail, pending);
+	brain__free(tail);
+	pthread_rwlock_unlock(&h->build_lock);
+	return rc;
+}
+
+static int save_locked(const hnsw *h, const brain_index_writer *w,
+                       const brain_index_files *files, const uint32_t *tail, size_t pending)
 {
 	static const unsigned char zeros[PAGE];
 	int64_t below = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
 	uint32_t ep;
 	int ml;
 	top_get(h, &ep, &ml);
-	hnsw_saved hd = {HNSW_MAGIC, 2, h->M, h->M0, h->efc, h->graph ? 1u : 0u, ml, ep,
+	hnsw_saved hd = {HNSW_MAGIC, 3, h->M, h->M0, h->efc, h->graph ? 1u : 0u, ml, ep,
 	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
 	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align,
 	                 (uint32_t)BRAIN_MIN(BRAIN_MAX(below, 0), (int64_t)UINT32_MAX),
-	                 (uint32_t)h->elem};
+	                 (uint32_t)h->elem, pending};
 	int rc = w->write(w->payload, &hd, sizeof hd);
 	if (rc == BRAIN_OK && h->cap)
 		rc = w->write(w->payload, h->levels, h->cap);
@@ -83,9 +116,12 @@ static int save_to(const hnsw *h, const brain_index_writer *w, const brain_index
 	/* the pool word by word would be slow: its atomics are plain words */
 	if (rc == BRAIN_OK && h->pool_len)
 		rc = w->write(w->payload, (const void *)h->pool, h->pool_len * sizeof *h->pool);
-	size_t head = sizeof hd + pad4(h->cap) + groups_for(h->cap) * 4 + h->pool_len * 4;
+	if (rc == BRAIN_OK && pending)
+		rc = w->write(w->payload, tail, pending * sizeof *tail);
+	uint64_t head = head_bytes(sizeof hd, h->cap, h->pool_len, pending);
 	if (rc == BRAIN_OK && h->store)
-		rc = w->write(w->payload, zeros, store_offset(sizeof hd, h->cap, h->pool_len) - head);
+		rc = w->write(w->payload, zeros,
+		              (size_t)(store_offset(sizeof hd, h->cap, h->pool_len, pending) - head));
 	if (rc == BRAIN_OK && h->store)
 		rc = files ? brain__flat_flush(h->store, files, w) : flat->save(h->store, w);
 	return rc;
@@ -93,7 +129,7 @@ static int save_to(const hnsw *h, const brain_index_writer *w, const brain_index
 
 int brain__hnsw_save(const brain_index *index, const brain_index_writer *w)
 {
-	return save_to(chnsw_of(index), w, NULL);
+	return save_to((hnsw *)chnsw_of(index), w, NULL);
 }
 
 int brain__hnsw_flush(brain_index *index, const brain_index_files *files,
@@ -128,9 +164,9 @@ static int load_from(const brain_index_config *config, const brain_index_files *
 		goto fail;
 	}
 	memcpy(&hd, data, hsize);
-	if (hd.magic == HNSW_MAGIC && hd.version > 2) {
+	if (hd.magic == HNSW_MAGIC && hd.version > 3) {
 		rc = brain__err(BRAIN_EVERSION, "hnsw: saved index is version %u, this library reads "
-		                "1 and 2 (written by a newer braincore)", hd.version);
+		                "1 to 3 (written by a newer braincore)", hd.version);
 		goto fail;
 	}
 	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.elem > BRAIN_ELEM_I8 ||
@@ -138,7 +174,8 @@ static int load_from(const brain_index_config *config, const brain_index_files *
 	    (hd.has_store && (hd.M < 2 || hd.M > 100 || hd.M0 != 2 * hd.M || hd.efc == 0)) ||
 	    hd.graph > 1 ||
 	    hd.max_level > MAX_LEVEL || hd.max_level < -1 || hd.cap > (uint64_t)UINT32_MAX + 1 ||
-	    hd.pool_len > UINT32_MAX || (!hd.has_store && (hd.cap || hd.graph))) {
+	    hd.pool_len > UINT32_MAX || (!hd.has_store && (hd.cap || hd.graph)) ||
+	    hd.pending > hd.cap || (hd.pending && !hd.graph)) {
 		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index header is out of range");
 		goto fail;
 	}
@@ -177,8 +214,9 @@ static int load_from(const brain_index_config *config, const brain_index_files *
 	h->saved.exact_below = hd.exact_below;
 	if (!hd.has_store)
 		return BRAIN_OK; /* shape read again at the first reserve */
-	size_t off = store_offset(hsize, hd.cap, hd.pool_len);
-	if (off > len) {
+	uint64_t off64 = store_offset(hsize, hd.cap, hd.pool_len, hd.pending);
+	size_t off = (size_t)off64;
+	if (off64 > len) {
 		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes does not hold its "
 		                "%llu levels", len, (unsigned long long)hd.cap);
 		goto fail;
@@ -217,15 +255,37 @@ static int load_from(const brain_index_config *config, const brain_index_files *
 	if (rc)
 		goto fail;
 	brain__flat_view(h->store, &h->fv);
-	/* every stored node was wholly inserted before it was saved */
+	/* every stored node was wholly inserted before it was saved, but
+	 * those of the tail, which go back into it */
 	h->ready = brain__calloc(h->cap / 64 + 1, sizeof *h->ready);
-	if (!h->ready) {
-		rc = brain__oom((h->cap / 64 + 1) * sizeof *h->ready, "hnsw ready bits");
+	h->claimed = brain__calloc(h->cap / 64 + 1, sizeof *h->claimed);
+	if (!h->ready || !h->claimed) {
+		rc = brain__oom(2 * (h->cap / 64 + 1) * sizeof *h->ready, "hnsw ready bits");
 		goto fail;
 	}
-	for (size_t s2 = 0; s2 < h->cap && s2 < h->fv.capacity; s2++)
-		if (brain__flat_view_used(&h->fv, (uint32_t)s2))
+	for (size_t s2 = 0; s2 < h->cap && s2 < h->fv.capacity; s2++) {
+		if (brain__flat_view_used(&h->fv, (uint32_t)s2)) {
 			set_ready(h, (uint32_t)s2, true);
+			claim(h, (uint32_t)s2);
+		}
+	}
+	const unsigned char *list = bytes + hsize + pad4((size_t)hd.cap) +
+	                            groups_for((size_t)hd.cap) * 4 + (size_t)hd.pool_len * 4;
+	for (uint64_t i = 0; i < hd.pending; i++) {
+		uint32_t s2;
+		memcpy(&s2, list + i * 4, sizeof s2);
+		if (s2 >= h->cap || s2 >= h->fv.capacity || !brain__flat_view_used(&h->fv, s2) ||
+		    !is_ready(h, s2)) {
+			rc = brain__err(BRAIN_ECORRUPT, "hnsw: the saved tail names slot %u, which holds "
+			                "no vector or is named twice", s2);
+			goto fail;
+		}
+		set_ready(h, s2, false);
+		unclaim(h, s2);
+		rc = brain__hnsw_tail_push(h, s2);
+		if (rc)
+			goto fail;
+	}
 	h->sq_learned_at = brain__flat_count(h->store);
 	return BRAIN_OK;
 fail:
@@ -265,6 +325,7 @@ int brain__hnsw_info(const brain_index *index, brain_index_info *out)
 	memset(out, 0, sizeof *out);
 	out->count = h->store ? brain__flat_count(h->store) : 0;
 	out->approximate = h->graph;
+	out->pending = tail_len(h);
 	if (!h->saved.loaded)
 		return BRAIN_OK;
 	if (h->saved.shape) {

@@ -35,7 +35,18 @@
  * loads the count with acquire. A reader may see a list mid-rewrite (a mix
  * of old and new neighbours, each a valid node whose vector was written
  * before it was first linked), never a torn word. Inserts may run on many
- * threads at once (add_batch) and searches alongside them.
+ * threads at once (add_batch, build) and searches alongside them.
+ *
+ * The tail (index vtable version 5). add() stores a vector and, while the
+ * tail holds fewer than INDEX_TAIL_MAX, only appends its slot to the tail;
+ * build() (the brain's background threads, or brain_tick) puts the tail's
+ * nodes into the graph, a batch at a time, on THREADS threads, while
+ * searches, adds and removes go on. A search walks the graph and scans the
+ * tail exactly, so it finds every vector stored. build_lock orders the
+ * rest: build() and an add's own insert hold it shared; whatever moves the
+ * arrays (reserve's growth), unlinks (remove), rewrites the codes (the SQ8
+ * range) or saves holds it exclusively, so a change waits at most for one
+ * batch of inserts.
  */
 #ifndef BRAIN_INDEX_HNSW_INTERNAL_H
 #define BRAIN_INDEX_HNSW_INTERNAL_H
@@ -127,6 +138,25 @@ typedef struct hnsw {
 	 * lower lists are written; searches do not walk through it until then
 	 * (else a newcomer may take it as its only way in and lose the link). */
 	_Atomic uint64_t *ready;
+
+	/* The tail: slots stored but not yet in the graph, in the order added,
+	 * in a ring of tail_cap entries (a power of two); entry i lies at
+	 * tail[i & (tail_cap - 1)]. [tail_head, tail_end) are searched
+	 * exactly; a slot may appear there twice (removed and reused, or being
+	 * linked now): searches skip what they have seen. Entries are appended
+	 * under the brain's write lock and tail_mu; build() copies them out
+	 * under tail_mu and moves tail_head. */
+	uint32_t *tail;
+	size_t tail_cap;
+	_Atomic uint64_t tail_head, tail_end;
+	/* bit s: slot s was taken to be inserted (by build, or an add past
+	 * INDEX_TAIL_MAX); a remove clears it, so a slot is inserted once per
+	 * life however often the tail names it */
+	_Atomic uint64_t *claimed;
+	size_t linked; /* nodes build() inserted since the last repair */
+	pthread_rwlock_t build_lock;
+	pthread_mutex_t tail_mu;
+	pthread_mutex_t build_mu; /* one build() at a time */
 
 	pthread_mutex_t entry_lock;
 	pthread_mutex_t locks[LOCK_STRIPES];
@@ -234,6 +264,33 @@ static inline void set_ready(hnsw *h, uint32_t s, bool on)
 		atomic_fetch_or_explicit(&h->ready[s / 64], bit, memory_order_release);
 	else
 		atomic_fetch_and_explicit(&h->ready[s / 64], ~bit, memory_order_release);
+}
+
+/* Take slot s to be inserted: true for the one caller that does. */
+static inline bool claim(hnsw *h, uint32_t s)
+{
+	uint64_t bit = (uint64_t)1 << (s % 64);
+	return !(atomic_fetch_or_explicit(&h->claimed[s / 64], bit, memory_order_acq_rel) & bit);
+}
+
+static inline void unclaim(hnsw *h, uint32_t s)
+{
+	atomic_fetch_and_explicit(&h->claimed[s / 64], ~((uint64_t)1 << (s % 64)),
+	                          memory_order_release);
+}
+
+/* Is slot s in the graph (stored, and wholly inserted)? */
+static inline bool in_graph(const hnsw *h, uint32_t s)
+{
+	return brain__flat_view_used(&h->fv, s) && is_ready(h, s);
+}
+
+/* Vectors in the tail (an upper bound: a removed slot's entry stays until
+ * build() passes it). */
+static inline uint64_t tail_len(const hnsw *h)
+{
+	return atomic_load_explicit(&((hnsw *)h)->tail_end, memory_order_acquire) -
+	       atomic_load_explicit(&((hnsw *)h)->tail_head, memory_order_acquire);
 }
 
 static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
@@ -351,7 +408,11 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, size_t m,
                                      float *wide);
 int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s);
-int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n);
+/* Insert slots[0..n) (claimed) on THREADS threads (a few hundred nodes a
+ * thread at most), or on `threads` threads if nonzero. */
+int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n, size_t threads);
+/* THREADS, or the cores online for 0. */
+size_t brain__hnsw_threads(const hnsw *h);
 
 /* hnsw_delete.c */
 void brain__hnsw_unlink(hnsw *h, uint32_t d);
@@ -368,5 +429,11 @@ int brain__hnsw_flush(brain_index *index, const brain_index_files *files,
 int brain__hnsw_open_files(const brain_index_config *config, const brain_index_files *files,
                            void *desc, size_t len, brain_index **out);
 void brain__hnsw_retire(brain_index *index, const brain_index_files *files);
+/* The tail's live entries (stored, not in the graph), for save(); *n of
+ * them in a new array (NULL if none). 0 or BRAIN_ENOMEM. */
+int brain__hnsw_tail_list(const hnsw *h, uint32_t **out, size_t *n);
+/* Append slot s (stored, not in the graph) to the tail, growing the ring
+ * if need be. 0 or BRAIN_ENOMEM (nothing appended). */
+int brain__hnsw_tail_push(hnsw *h, uint32_t s);
 
 #endif /* BRAIN_INDEX_HNSW_INTERNAL_H */

@@ -152,9 +152,36 @@ uint32_t brain__hnsw_descend(const hnsw *h, const float *q, uint32_t cur, float 
 
 /* ---- the search ---------------------------------------------------------- */
 
+/* The tail's vectors (stored, not yet in the graph) offered to the k
+ * results in the max-heap res[0..*nr) (room for k + 1). Runs under the
+ * brain's read lock: no add moves the ring. A slot the walk found (one
+ * build() finished meanwhile) or the tail names twice enters once. */
+static void scan_tail(const hnsw *h, const float *q, const brain_index_filter *filter,
+                      size_t k, brain_cand *res, size_t *nr)
+{
+	uint64_t head = atomic_load_explicit(&((hnsw *)h)->tail_head, memory_order_acquire);
+	uint64_t end = atomic_load_explicit(&((hnsw *)h)->tail_end, memory_order_acquire);
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
+	for (uint64_t i = head; i < end; i++) {
+		uint32_t x = h->tail[i & (h->tail_cap - 1)];
+		if (x >= limit || !brain__flat_view_used(&h->fv, x))
+			continue;
+		float d = dist_to(h, q, x);
+		if (!brain__results_admit(res, *nr, k, d))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < *nr && !dup; j++)
+			dup = res[j].s == x;
+		if (!dup && (!filter || filter->accept(x, filter->payload)))
+			brain__results_push(res, nr, k, (brain_cand){d, x});
+	}
+}
+
 /* The search the Thalamus planned (organs/thalamus.c decides whether to
  * scan and how wide to look; this carries it out). A plan for a scan, or
- * an index with no graph yet (or none usable), scans the rows. */
+ * an index with no graph yet (or none usable), scans the rows. A walk of
+ * the graph is joined by an exact scan of the tail, the vectors stored
+ * but not yet in the graph. */
 int brain__hnsw_search_planned(const brain_index *index, const brain_index_search *plan,
                                uint32_t *slots, float *distances, size_t *found)
 {
@@ -201,10 +228,22 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 		/* rerank the candidates on the float vectors */
 		for (size_t i = 0; i < nres; i++)
 			s->res[i].d = dist_to(h, query, s->res[i].s);
+		sorted = false;
+	}
+	if (rc == BRAIN_OK && tail_len(h) > 0) {
+		/* the k best of the walk, then the tail's vectors against them */
+		if (sorted)
+			nres = BRAIN_MIN(nres, k);
+		size_t n = 0;
+		for (size_t i = 0; i < nres; i++)
+			brain__results_push(s->res, &n, k, s->res[i]); /* in place: n <= i */
+		nres = n;
+		scan_tail(h, query, filter, k, s->res, &nres);
+		sorted = false;
+	} else if (rc == BRAIN_OK && !sorted) {
 		size_t n = 0;
 		for (size_t i = 0; i < nres; i++)
 			brain__maxheap_push(s->res, &n, s->res[i]); /* in place: i >= n */
-		sorted = false;
 	}
 	if (rc == BRAIN_OK && !sorted)
 		brain__results_sort(s->res, nres); /* nearest first */

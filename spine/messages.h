@@ -56,7 +56,8 @@ struct brain_wal_replay_info;
 	X(INDEX_RETIRE, O, brain_msg_index_retire, WRITE)                           \
 	X(UPDATE, O, brain_msg_update, WRITE)                                       \
 	X(DISTANCES, O, brain_msg_distances, READ)                                  \
-	X(VERIFY, O, brain_msg_verify, READ)
+	X(VERIFY, O, brain_msg_verify, READ)                                        \
+	X(INDEX_BUILD, O, brain_msg_index_build, UNLOCKED)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -301,6 +302,15 @@ typedef struct brain_msg_index_info {
 typedef struct brain_msg_index_retire {
 	const brain_index_files *files;
 } brain_msg_index_retire;
+
+/* The index's work put off (index vtable version 5, build()): up to `max`
+ * vectors of its tail put into its structure, while every other call goes
+ * on (so no brain lock: a change waits only for the backend's own short
+ * batch); max 0 only counts. pending: how many still wait. */
+typedef struct brain_msg_index_build {
+	size_t max;       /* in */
+	uint64_t pending; /* out */
+} brain_msg_index_build;
 
 /* The share of memories a search's filter passes (text_only and accept),
  * from a sample of at most 256 of them; pass < 0 when there are too few

@@ -99,6 +99,24 @@ int brain__hippocampus_INDEX_RETIRE(hippocampus *h, brain_msg_index_retire *m)
 	return BRAIN_OK;
 }
 
+/* The backend's put-off work, beside every other call (brain_msg_index_build). */
+int brain__hippocampus_INDEX_BUILD(hippocampus *h, brain_msg_index_build *m)
+{
+	m->pending = 0;
+	int (*build)(brain_index *, size_t, uint64_t *) = brain__index_build(h->vt);
+	if (!build || !h->index)
+		return BRAIN_OK;
+	if (m->max == 0)
+		return build(h->index, 0, &m->pending);
+	int rc = index_ready(h);
+	if (rc == BRAIN_OK) {
+		brain_mem_scope p = ix_enter();
+		rc = build(h->index, m->max, &m->pending);
+		brain__mem_leave(p);
+	}
+	return rc;
+}
+
 static int ix_add_batch(hippocampus *h, const uint32_t *slots, const float *rows, size_t n)
 {
 	brain_mem_scope p = ix_enter();

@@ -30,8 +30,11 @@ extern "C" {
  *  Backends of versions 1 to 3 still register and are searched with
  *  search(). Version 4 also lets a backend keep files of its own in the
  *  brain directory and write at a checkpoint only what changed (flush(),
- *  open_files(), retire()). */
-#define BRAIN_INDEX_VTABLE_VERSION 4
+ *  open_files(), retire()). Version 5 added build(): a backend may store
+ *  a vector at add() and put it into its structure (a graph) later, in
+ *  the background, searching the vectors not yet in it exactly meanwhile;
+ *  and brain_index_info.pending. */
+#define BRAIN_INDEX_VTABLE_VERSION 5
 
 /** A backend's instance; its layout is the backend's own. */
 typedef struct brain_index brain_index;
@@ -90,6 +93,12 @@ typedef struct brain_index_info {
 		int64_t value;
 	} built[8];
 	unsigned int nbuilt;
+
+	/* ---- version 5 ---- */
+
+	/** Vectors held but not yet in the structure (build() has them to
+	 *  do); searches find them by an exact scan meanwhile. */
+	uint64_t pending;
 } brain_index_info;
 
 /** A search as the brain planned it (version 4, search_planned()). */
@@ -137,7 +146,8 @@ typedef struct brain_index_writer {
 /**
  * The backend interface. The brain serialises calls that change the index
  * (reserve, add, remove) and may run search, get and memory_usage from
- * many threads at once, never concurrently with a change. Every function
+ * many threads at once, never concurrently with a change (build(), of
+ * version 5, is the exception: see there). Every function
  * returns 0 or a negative BRAIN_E* code and may set the thread's error
  * message; none may print.
  */
@@ -233,6 +243,23 @@ typedef struct brain_index_vtable {
 	 *  name (those of older checkpoints and of flushes whose checkpoint
 	 *  never committed). Best effort: a file left is removed next time. */
 	void (*retire)(brain_index *index, const brain_index_files *files);
+
+	/* ---- version 5 ---- */
+
+	/** Background building. A backend with build() may let add() store a
+	 *  vector without putting it into its structure (the vectors so
+	 *  waiting are its "tail", at most BRAIN_PARAM_INDEX_TAIL_MAX of
+	 *  them; past that add() does the work itself), and must find the
+	 *  tail in every search, exactly. build() puts up to `max` waiting
+	 *  vectors into the structure, sets *pending to how many still wait
+	 *  and returns 0 or a negative BRAIN_E* code (a failure leaves the
+	 *  vectors waiting, still found). `max` 0 only counts. Unlike every
+	 *  other call, build() runs concurrently with all of them, changes
+	 *  included (never with close()): the backend serialises what must
+	 *  be, and should hold anything a change waits for only briefly.
+	 *  The brain calls it from its background threads, or from
+	 *  brain_tick(). NULL: add() always does the work. */
+	int (*build)(brain_index *index, size_t max, uint64_t *pending);
 } brain_index_vtable;
 
 /**
@@ -243,7 +270,7 @@ typedef struct brain_index_vtable {
  * add_batch may be NULL; info and search_planned are required in version
  * 4), BRAIN_EINVAL (name empty or over 63 bytes, only one of save and load
  * given, or flush, open_files and retire not all given or all NULL, or
- * flush without save), BRAIN_EVERSION (vt->version not 1..4), BRAIN_EEXISTS (the name
+ * flush without save), BRAIN_EVERSION (vt->version not 1..5), BRAIN_EEXISTS (the name
  * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);
