@@ -99,6 +99,7 @@ static size_t stats_size(unsigned int version)
 {
 	return version == 1   ? offsetof(brain_stats, heap_bytes)
 	       : version == 2 ? offsetof(brain_stats, remember_count)
+	       : version == 3 ? offsetof(brain_stats, index_pending)
 	                      : sizeof(brain_stats);
 }
 
@@ -164,6 +165,10 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 		heap_stats(b, stats); /* atomics: no lock */
 	if (stats->version >= 3)
 		latency_stats(b, stats);
+	if (stats->version >= 4) {
+		stats->index_pending = brain__index_pending(b); /* an atomic: no lock */
+		stats->index_builds = atomic_load(&b->built_batches);
+	}
 	return BRAIN_OK;
 }
 
@@ -214,6 +219,10 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_uint(&d, "other", st.heap_other_bytes);
 	jd_close(&d);
 	jd_uint(&d, "index_bytes", st.index_bytes);
+	jd_open(&d, "index");
+	jd_uint(&d, "pending", st.index_pending);
+	jd_uint(&d, "builds", st.index_builds);
+	jd_close(&d);
 	jd_open(&d, "latency_ns");
 	for (int op = 0; op < BRAIN_OP__COUNT; op++) {
 		jd_open(&d, g_op_names[op]);

@@ -153,13 +153,15 @@ uint32_t brain__hnsw_descend(const hnsw *h, const float *q, uint32_t cur, float 
 /* ---- the search ---------------------------------------------------------- */
 
 /* The tail's vectors (stored, not yet in the graph) offered to the k
- * results in the max-heap res[0..*nr) (room for k + 1). Runs under the
- * brain's read lock: no add moves the ring. A slot the walk found (one
- * build() finished meanwhile) or the tail names twice enters once. */
-static void scan_tail(const hnsw *h, const float *q, const brain_index_filter *filter,
-                      size_t k, brain_cand *res, size_t *nr)
+ * results in the max-heap res[0..*nr) (room for k + 1), from `head`, read
+ * before the walk began: build() moves the head only past nodes wholly
+ * inserted, so a node is either in the graph the walk saw or scanned here.
+ * Runs under the brain's read lock: no add moves the ring. A slot the walk
+ * found (one build() finished meanwhile) or the tail names twice enters
+ * once. */
+static void scan_tail(const hnsw *h, uint64_t head, const float *q,
+                      const brain_index_filter *filter, size_t k, brain_cand *res, size_t *nr)
 {
-	uint64_t head = atomic_load_explicit(&((hnsw *)h)->tail_head, memory_order_acquire);
 	uint64_t end = atomic_load_explicit(&((hnsw *)h)->tail_end, memory_order_acquire);
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	for (uint64_t i = head; i < end; i++) {
@@ -194,6 +196,7 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 		return BRAIN_OK;
 	size_t count = brain__flat_count(h->store);
 	size_t limit = h->fv.capacity;
+	uint64_t head = atomic_load_explicit(&h->tail_head, memory_order_acquire);
 	uint32_t ep;
 	int ml;
 	top_get(h, &ep, &ml);
@@ -230,7 +233,7 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 			s->res[i].d = dist_to(h, query, s->res[i].s);
 		sorted = false;
 	}
-	if (rc == BRAIN_OK && tail_len(h) > 0) {
+	if (rc == BRAIN_OK && atomic_load_explicit(&h->tail_end, memory_order_acquire) > head) {
 		/* the k best of the walk, then the tail's vectors against them */
 		if (sorted)
 			nres = BRAIN_MIN(nres, k);
@@ -238,7 +241,7 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 		for (size_t i = 0; i < nres; i++)
 			brain__results_push(s->res, &n, k, s->res[i]); /* in place: n <= i */
 		nres = n;
-		scan_tail(h, query, filter, k, s->res, &nres);
+		scan_tail(h, head, query, filter, k, s->res, &nres);
 		sorted = false;
 	} else if (rc == BRAIN_OK && !sorted) {
 		size_t n = 0;

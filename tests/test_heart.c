@@ -1,8 +1,9 @@
 /*
  * tests/test_heart.c - the Heart: one clock and one worker thread for every
- * on-disk brain of the process, and brain_tick() for brains that run
- * without threads (BRAIN_BACKGROUND_MANUAL). Each behaviour here would
- * fail if the Heart did nothing.
+ * brain of the process that changes, and brain_tick() for brains that run
+ * without threads (BRAIN_BACKGROUND_MANUAL): fsyncs, checkpoints, and the
+ * index's tail built into its graph. Each behaviour here would fail if the
+ * Heart did nothing.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -186,6 +187,168 @@ static void test_heart__close_while_work_is_due(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+/* ---- the index's tail -------------------------------------------------- */
+
+#define TD 16   /* dimensions */
+#define TN 3000 /* vectors */
+#define TQ 40   /* queries */
+#define TK 10
+
+static void tail_vector(uint64_t i, float *v)
+{
+	uint64_t x = i * 0x9e3779b97f4a7c15ull + 12345;
+	for (int d = 0; d < TD; d++) {
+		x ^= x >> 29;
+		x *= 0xbf58476d1ce4e5b9ull;
+		x ^= x >> 32;
+		v[d] = (float)(x % 2001) / 1000.0f - 1.0f;
+	}
+}
+
+static brain_t *tail_brain(const char *path, int background)
+{
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = TD;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.metric = BRAIN_METRIC_L2;
+	o.index = BRAIN_INDEX_HNSW;
+	o.sync = BRAIN_SYNC_NORMAL;
+	o.background = background;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	return b;
+}
+
+static void tail_add(brain_t *b, uint64_t from, uint64_t to)
+{
+	float v[TD];
+	for (uint64_t i = from; i < to; i++) {
+		tail_vector(i, v);
+		assert_int_equal(brain_add(b, i + 1, v), 0);
+	}
+}
+
+/* Recall@TK of b against the exact answers of `flat`. */
+static double tail_recall(brain_t *b, brain_t *flat, bool *identical)
+{
+	size_t hit = 0, all = 0;
+	*identical = true;
+	for (uint64_t q = 0; q < TQ; q++) {
+		float v[TD];
+		tail_vector(1000000 + q, v);
+		uint64_t a[TK], e[TK];
+		float da[TK], de[TK];
+		size_t na = 0, ne = 0;
+		assert_int_equal(brain_search(b, v, TK, a, da, &na), 0);
+		assert_int_equal(brain_search(flat, v, TK, e, de, &ne), 0);
+		assert_int_equal(na, ne);
+		*identical = *identical && memcmp(a, e, na * sizeof *a) == 0;
+		for (size_t i = 0; i < ne; i++)
+			for (size_t j = 0; j < na; j++)
+				hit += e[i] == a[j];
+		all += ne;
+	}
+	return (double)hit / (double)all;
+}
+
+/* Manual: adds leave their vectors in the tail, searched exactly (the
+ * answers are the flat index's, id for id); a tick builds the graph
+ * (then a walk answers, nearly as well); the tail is bounded by
+ * INDEX_TAIL_MAX, and a checkpoint keeps it across a reopen. */
+static void test_heart__tick_builds_the_tail(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", root);
+	brain_t *b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
+	brain_options fo;
+	brain_options_init(&fo, BRAIN_OPTIONS_VERSION);
+	fo.dimensions = TD;
+	fo.embedder = BRAIN_EMBEDDER_NONE;
+	fo.metric = BRAIN_METRIC_L2;
+	fo.index = BRAIN_INDEX_FLAT;
+	brain_t *flat = NULL;
+	assert_int_equal(brain_open(NULL, &fo, &flat), 0);
+
+	tail_add(b, 0, TN);
+	tail_add(flat, 0, TN);
+	brain_stats st = stats_of(b);
+	assert_int_equal(st.index_pending, TN);
+	assert_int_equal(st.index_builds, 0);
+	bool same;
+	assert_true(tail_recall(b, flat, &same) == 1.0);
+	assert_true(same); /* all in the tail: an exact scan */
+
+	/* a reopen keeps the tail (the checkpoint lists it) */
+	assert_int_equal(brain_close(b), 0);
+	b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
+	assert_int_equal(stats_of(b).index_pending, TN);
+	assert_true(tail_recall(b, flat, &same) == 1.0);
+
+	assert_int_equal(brain_tick(b), 0);
+	st = stats_of(b);
+	assert_int_equal(st.index_pending, 0);
+	assert_true(st.index_builds > 0);
+	double r = tail_recall(b, flat, &same);
+	assert_true(r >= 0.9);
+	char doc[2048];
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"index\":{\"pending\":0,"));
+
+	/* new vectors: in the tail, each found first by itself */
+	tail_add(b, TN, TN + 200);
+	assert_int_equal(stats_of(b).index_pending, 200);
+	for (uint64_t i = TN; i < TN + 200; i += 7) {
+		float v[TD];
+		tail_vector(i, v);
+		uint64_t id;
+		float d;
+		size_t n;
+		assert_int_equal(brain_search(b, v, 1, &id, &d, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(id, i + 1);
+	}
+	/* forgotten while in the tail: gone, and the tail built without it */
+	for (uint64_t i = TN; i < TN + 200; i += 2)
+		assert_int_equal(brain_forget(b, i + 1), 0);
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(stats_of(b).index_pending, 0);
+	assert_int_equal(brain_count(b), TN + 100);
+	brain_check_report rep;
+	assert_int_equal(brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION), 0);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_check(path, NULL, &rep), 0);
+
+	/* bounded: past INDEX_TAIL_MAX an add inserts its own vector */
+	b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_INDEX_TAIL_MAX, 50), 0);
+	tail_add(b, 10000, 10300);
+	assert_int_equal(stats_of(b).index_pending, 50);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_close(flat), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+/* Threads: the Heart's worker builds the tail by itself, in memory too. */
+static void test_heart__background_builds_the_tail(void **state)
+{
+	(void)state;
+	brain_t *b = tail_brain(NULL, BRAIN_BACKGROUND_THREADS);
+	tail_add(b, 0, TN);
+	bool built = false;
+	for (int tries = 0; tries < 3000 && !built; tries++) {
+		built = stats_of(b).index_pending == 0;
+		if (!built)
+			sleep_ms(10);
+	}
+	assert_true(built);
+	assert_true(stats_of(b).index_builds > 0);
+	assert_int_equal(brain_close(b), 0);
+}
+
 /* The options field: checked, and absent from a version-2 struct. */
 static void test_heart__background_option(void **state)
 {
@@ -208,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_heart__one_heart_for_every_brain),
 		cmocka_unit_test(test_heart__close_while_work_is_due),
 		cmocka_unit_test(test_heart__background_option),
+		cmocka_unit_test(test_heart__tick_builds_the_tail),
+		cmocka_unit_test(test_heart__background_builds_the_tail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

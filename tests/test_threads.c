@@ -238,6 +238,146 @@ static void test_threads__batches_and_searches(void **state)
 	brain_close(s.b);
 }
 
+/* The Heart builds an HNSW index's tail while writers add, forget and
+ * update and readers search: every vector a writer was told is stored is
+ * found first by a search for it right after (in the tail or in the
+ * graph), and after the writers stop the tail drains. */
+enum { TW = 2, TPER = 1500, TD = 16 };
+
+typedef struct tshared {
+	brain_t *b;
+	atomic_int writers_left;
+	atomic_int failures;
+	_Atomic uint64_t latest[TW]; /* the last id each writer added, + 1 */
+} tshared;
+
+typedef struct tworker {
+	tshared *s;
+	int n;
+} tworker;
+
+static void tail_vec(uint64_t id, float *v)
+{
+	test_rng rng = {id * 7919 + 1};
+	for (int d = 0; d < TD; d++)
+		v[d] = test_rng_float(&rng, -1, 1);
+}
+
+static void *tail_writer(void *arg)
+{
+	tworker *w = arg;
+	tshared *s = w->s;
+	float v[TD];
+	for (uint64_t i = 0; i < TPER; i++) {
+		uint64_t id = (uint64_t)w->n * 100000 + i + 1;
+		tail_vec(id, v);
+		if (brain_add(s->b, id, v) != 0)
+			atomic_fetch_add(&s->failures, 1);
+		atomic_store(&s->latest[w->n], id + 1);
+		int rc;
+		if (i % 10 == 9 && (rc = brain_forget(s->b, id - 4)) != 0) { /* tail or graph */
+			fprintf(stderr, "forget: %s\n", brain_errmsg());
+			atomic_fetch_add(&s->failures, 1);
+		}
+		if (i % 10 == 5) {
+			/* moved: the vector of id + 1000000 (found by that below) */
+			tail_vec(id + 1000000, v);
+			if ((rc = brain_update_vector(s->b, id - 2, v)) != 0) {
+				fprintf(stderr, "update: %s\n", brain_errmsg());
+				atomic_fetch_add(&s->failures, 1);
+			}
+		}
+	}
+	atomic_fetch_sub(&s->writers_left, 1);
+	return NULL;
+}
+
+static void *tail_reader(void *arg)
+{
+	tworker *w = arg;
+	tshared *s = w->s;
+	test_rng rng = {(uint64_t)w->n + 5};
+	float v[TD];
+	uint64_t ids[4];
+	float d[4];
+	size_t found;
+	while (atomic_load(&s->writers_left) > 0) {
+		uint64_t last = atomic_load(&s->latest[test_rng_next(&rng) % TW]);
+		if (last == 0)
+			continue;
+		uint64_t id = last - 1; /* added; the writer may move or forget it soon: */
+		uint64_t i = (id - 1) % 100000;
+		if (i % 10 == 3 || i % 10 == 5)
+			continue;
+		tail_vec(id, v);
+		if (brain_search(s->b, v, 4, ids, d, &found) != 0 || found == 0 || ids[0] != id ||
+		    d[0] != 0.0f) {
+			fprintf(stderr, "search for %llu: found %zu, first %llu at %g\n",
+			        (unsigned long long)id, found, (unsigned long long)ids[0], (double)d[0]);
+			atomic_fetch_add(&s->failures, 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_threads__tail_built_beside_readers_and_writers(void **state)
+{
+	(void)state;
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = TD;
+	o.metric = BRAIN_METRIC_L2;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.index = BRAIN_INDEX_HNSW;
+	tshared s;
+	memset(&s, 0, sizeof s);
+	atomic_init(&s.writers_left, TW);
+	assert_int_equal(brain_open(NULL, &o, &s.b), 0);
+	assert_int_equal(brain_set_param(s.b, BRAIN_PARAM_TICK_MS, 1), 0);
+	pthread_t t[2 * TW];
+	tworker w[2 * TW];
+	for (int i = 0; i < TW; i++) {
+		w[i] = (tworker){&s, i};
+		w[TW + i] = (tworker){&s, i};
+		pthread_create(&t[i], NULL, tail_writer, &w[i]);
+		pthread_create(&t[TW + i], NULL, tail_reader, &w[TW + i]);
+	}
+	for (int i = 0; i < 2 * TW; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(atomic_load(&s.failures), 0);
+	brain_stats st;
+	bool drained = false;
+	for (int tries = 0; tries < 2000 && !drained; tries++) {
+		brain_stats_init(&st, BRAIN_STATS_VERSION);
+		assert_int_equal(brain_get_stats(s.b, &st), 0);
+		drained = st.index_pending == 0;
+		if (!drained) {
+			struct timespec ts = {0, 10000000L};
+			nanosleep(&ts, NULL);
+		}
+	}
+	assert_true(drained);
+	assert_true(st.index_builds > 0);
+	/* every vector stored is found first by its own vector */
+	assert_int_equal(brain_count(s.b), TW * (TPER - TPER / 10));
+	float v[TD];
+	uint64_t id0;
+	float d0;
+	size_t found;
+	for (int n = 0; n < TW; n++) {
+		for (uint64_t i = 0; i < TPER; i += 3) {
+			uint64_t id = (uint64_t)n * 100000 + i + 1;
+			if (i % 10 == 5)
+				continue; /* forgotten (id - 4 of i + 4) */
+			tail_vec(i % 10 == 3 ? id + 1000000 : id, v); /* moved (id - 2 of i + 2) */
+			assert_int_equal(brain_search(s.b, v, 1, &id0, &d0, &found), 0);
+			assert_int_equal(found, 1);
+			assert_int_equal(id0, id);
+		}
+	}
+	brain_close(s.b);
+}
+
 /* Switching allocators while other threads open and close brains: a
  * switch must never land between a brain's first allocation and its
  * counting, or memory would be freed by an allocator that did not make it.
@@ -337,6 +477,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads__readers_and_writers),
 		cmocka_unit_test(test_threads__batches_and_searches),
+		cmocka_unit_test(test_threads__tail_built_beside_readers_and_writers),
 		cmocka_unit_test(test_threads__allocator_switch_races_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
  * braincore/health.h - what a running brain is doing: how many memories,
  * the heap it holds by structure, the latency of each kind of call (p50,
  * p95, p99 and the worst since open), its log and its last checkpoint, as
- * one JSON document. The same numbers are in brain_stats (version 3).
+ * one JSON document. The same numbers are in brain_stats (version 4).
  */
 #ifndef BRAINCORE_HEALTH_H
 #define BRAINCORE_HEALTH_H

@@ -147,7 +147,7 @@ int brain_check(const char *path, const brain_options *opts, brain_check_report 
 int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
 
 /** Current version of brain_stats. */
-#define BRAIN_STATS_VERSION 3
+#define BRAIN_STATS_VERSION 4
 
 /** Counters of a brain, from brain_get_stats(). */
 typedef struct brain_stats {
@@ -193,17 +193,27 @@ typedef struct brain_stats {
 	uint64_t think_p50_ns, think_p99_ns, think_max_ns;
 	uint64_t search_count;        /**< brain_search* calls */
 	uint64_t search_p50_ns, search_p99_ns, search_max_ns;
+
+	/* ---- version 4: the background ---- */
+
+	/** Vectors stored but not yet in the index's graph (its tail,
+	 *  BRAIN_PARAM_INDEX_TAIL_MAX): searches scan them exactly until the
+	 *  background (or brain_tick) has built them in. */
+	uint64_t index_pending;
+	/** Batches of the tail built in the background or by brain_tick. */
+	uint64_t index_builds;
 } brain_stats;
 
-/** Fill a stats struct with zeros and its version (1 to 3; a version-1
- *  struct ends before heap_bytes, a version-2 one before remember_count). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
+/** Fill a stats struct with zeros and its version (1 to 4; a version-1
+ *  struct ends before heap_bytes, a version-2 one before remember_count,
+ *  a version-3 one before index_pending). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe (touches only *stats).
  */
 int brain_stats_init(brain_stats *stats, unsigned int version);
 
 /**
  * Read the brain's counters into *stats (initialised with
- * brain_stats_init(), version 1 to 3; only that version's fields are
+ * brain_stats_init(), version 1 to 4; only that version's fields are
  * written). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe.
  */
