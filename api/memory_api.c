@@ -464,7 +464,7 @@ BRAIN_EXPORT int brain_set_embedder(brain_t *b, brain_embed_fn fn, void *payload
 		brain_msg_set_embedder m = {fn, payload, false};
 		rc = brain__call_SET_EMBEDDER(&b->spine, &m);
 	}
-	brain__unlock(b);
+	brain__wrunlock(b);
 	return brain__err_prefix(rc, "set_embedder");
 }
 

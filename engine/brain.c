@@ -102,7 +102,7 @@ static int open_disk(brain_t *b, const char *path, int mode)
 		} else if (rc == BRAIN_OK) {
 			rc = brain__disk_recover(b, &plan, mode);
 		}
-		brain__unlock(b);
+		brain__wrunlock(b);
 		/* A reader that finds a file of its checkpoint gone, or a log that
 		 * starts after it, met a writer's checkpoint: it tries again with
 		 * the newer one. For a writer (who holds the lock) it is damage. */
@@ -129,6 +129,7 @@ static void release(brain_t *b)
 	brain__spine_fini(&b->spine);
 	brain__disk_release(b);
 	pthread_rwlock_destroy(&b->lock);
+	pthread_mutex_destroy(&b->gate);
 	brain_mem *mem = b->mem;
 	brain__free(b);
 	brain__mem_release(mem); /* freed with the last block counted against it */
@@ -165,6 +166,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 #endif
 	pthread_rwlock_init(&b->lock, &attr);
+	pthread_mutex_init(&b->gate, NULL);
 	pthread_rwlockattr_destroy(&attr);
 
 	brain__spine_init(&b->spine, &b->env, mem);
@@ -174,13 +176,13 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 	} else if (rc == BRAIN_OK) {
 		brain__wrlock(b);
 		rc = attach_organs(b, image, false, NULL);
-		brain__unlock(b);
+		brain__wrunlock(b);
 	}
 	if (rc == BRAIN_OK && path) {
 		brain__wrlock(b);
 		brain_msg_lungs_start st = {b->disk.checkpoint_bytes};
 		rc = brain__call_LUNGS_START(&b->spine, &st);
-		brain__unlock(b);
+		brain__wrunlock(b);
 	}
 	/* every brain that changes runs in the background (in memory too: the
 	 * index's tail is built there) */

@@ -462,7 +462,7 @@ int brain__change_make(brain_t *b, brain_change *c)
 				k->undo(b, c, &w);
 		}
 	}
-	brain__unlock(b);
+	brain__wrunlock(b);
 	work_free(&w);
 	brain__mem_leave(outer);
 	if (rc == BRAIN_OK)

@@ -249,17 +249,17 @@ BRAIN_EXPORT int brain_checkpoint(brain_t *b)
 		return brain__err(BRAIN_ENULL, "checkpoint: brain is NULL");
 	if (!b->disk.dir)
 		return BRAIN_OK;
-	brain__wrlock(b);
+	brain__gate_rdlock(b);
 	int rc = brain__checkpoint_locked(b);
-	brain__unlock(b);
+	brain__gate_unlock(b);
 	return brain__err_prefix(rc, "checkpoint");
 }
 
 void brain__checkpoint_due(brain_t *b)
 {
-	brain__wrlock(b);
+	brain__gate_rdlock(b);
 	int rc = brain__checkpoint_locked(b);
-	brain__unlock(b);
+	brain__gate_unlock(b);
 	if (rc)
 		BRAIN_LOG(BRAIN_LOG_WARN, "background checkpoint failed: %s", brain_errmsg());
 }
@@ -623,7 +623,7 @@ int brain__disk_close(brain_t *b)
 		int rc2 = brain_sync(b);
 		(void)rc2;
 	}
-	brain__unlock(b);
+	brain__wrunlock(b);
 	return rc ? brain__err_prefix(rc, "close") : BRAIN_OK;
 }
 

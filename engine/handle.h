@@ -22,10 +22,10 @@ typedef struct brain_disk {
 	const brain_io *io;
 	brain_io_file *lock_file;  /* holds the writer's lock */
 	bool readonly;
-	uint64_t generation;       /* of the current checkpoint */
+	_Atomic uint64_t generation;      /* of the current checkpoint */
 	uint64_t next_generation;  /* never reused, even after a failed attempt */
-	uint64_t checkpoint_lsn;
-	uint64_t checkpoint_bytes;
+	_Atomic uint64_t checkpoint_lsn; /* atomics: read by stats during a checkpoint */
+	_Atomic uint64_t checkpoint_bytes;
 	_Atomic uint64_t checkpoints;
 	uint64_t torn_bytes;       /* of the log tail dropped on open */
 	uint64_t replayed;         /* log records replayed on open */
@@ -57,6 +57,12 @@ struct brain {
 	_Atomic bool build_wanted;
 	_Atomic uint64_t built_batches; /* build() calls made in the background */
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
+	/* The writers' gate: every writer takes it before the brain lock, a
+	 * checkpoint takes it with the brain lock shared. So no writer waits on
+	 * the brain lock during a checkpoint, and readers (which a waiting
+	 * writer would queue behind: the lock prefers writers) never wait for
+	 * one. */
+	pthread_mutex_t gate;
 	pthread_rwlock_t lock;
 	brain_disk disk;
 };
@@ -101,20 +107,44 @@ static inline void brain__rdlock(brain_t *b)
 #endif
 }
 
+/* The brain lock exclusively, through the writers' gate. */
 static inline void brain__wrlock(brain_t *b)
 {
+	pthread_mutex_lock(&b->gate);
 	pthread_rwlock_wrlock(&b->lock);
 #ifdef BRAIN_CHECK_LOCKS
 	brain__lock_note(&b->spine, BRAIN_LOCK_WRITE);
 #endif
 }
 
+/* Release a read lock (brain__rdlock). */
 static inline void brain__unlock(brain_t *b)
 {
 #ifdef BRAIN_CHECK_LOCKS
 	brain__lock_note(&b->spine, 0);
 #endif
 	pthread_rwlock_unlock(&b->lock);
+}
+
+/* Release the write lock (brain__wrlock) and the gate. */
+static inline void brain__wrunlock(brain_t *b)
+{
+	brain__unlock(b);
+	pthread_mutex_unlock(&b->gate);
+}
+
+/* Writers held off at the gate, readers going on: a checkpoint. Release
+ * with brain__gate_unlock. */
+static inline void brain__gate_rdlock(brain_t *b)
+{
+	pthread_mutex_lock(&b->gate);
+	brain__rdlock(b);
+}
+
+static inline void brain__gate_unlock(brain_t *b)
+{
+	brain__unlock(b);
+	pthread_mutex_unlock(&b->gate);
 }
 
 /* Resolve caller options (any known version, or NULL for defaults) into a

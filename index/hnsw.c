@@ -223,9 +223,18 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 	hnsw *h = hnsw_of(index);
 	if (slots > h->cfg.max_slots)
 		slots = h->cfg.max_slots;
-	/* room already (almost every add): nothing moves, no lock */
-	if (h->store && slots <= h->cap && slots <= brain__flat_capacity(h->store))
+	/* room already (almost every add): nothing moves, no lock. The rows,
+	 * the graph's arrays and the store's bits (a store loaded from an
+	 * image may have fewer) must all cover the slots, or the store's add
+	 * would grow its bits behind the view. */
+	if (h->store && slots <= h->cap && slots <= brain__flat_capacity(h->store) &&
+	    (size_t)slots <= h->fv.used_words * 64)
 		return BRAIN_OK;
+	/* Growing waits for build()'s batch under way: grow an eighth ahead,
+	 * so that a brain growing one add at a time waits O(log n) times. */
+	if (h->store)
+		slots = (uint32_t)BRAIN_MIN(BRAIN_MAX((uint64_t)slots, (uint64_t)h->cap + h->cap / 8),
+		                            (uint64_t)h->cfg.max_slots);
 	pthread_rwlock_wrlock(&h->build_lock);
 	int rc = reserve_locked(h, slots);
 	pthread_rwlock_unlock(&h->build_lock);
@@ -279,6 +288,8 @@ static int insert_now(hnsw *h, uint32_t slot)
 		rc = brain__hnsw_insert(h, slot, s);
 		if (rc)
 			unclaim(h, slot);
+		else
+			atomic_fetch_add(&h->linked, 1);
 	}
 	if (s)
 		scratch_put(h, s);
@@ -449,6 +460,7 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 	}
 	if (rc == BRAIN_OK && h->graph && linked) {
 		brain__hnsw_unlink(h, slot);
+		atomic_fetch_add(&h->linked, 1);
 		/* every so many deletions (an eighth of what is left), sweep the
 		 * links they left behind: O(nodes) now and then, O(1) amortized */
 		if (++h->removed > brain__flat_count(h->store) / 8) {
@@ -529,9 +541,9 @@ int brain__hnsw_tail_list(const hnsw *h, uint32_t **out, size_t *n)
 }
 
 /* Nodes a build() call inserts per thread: a change that needs build_lock
- * exclusively waits for one batch (16 inserts: a few milliseconds for a
+ * exclusively waits for one batch (8 inserts: a few milliseconds for a
  * large 384-d graph). */
-#define BUILD_BATCH_PER_THREAD 16
+#define BUILD_BATCH_PER_THREAD 8
 
 static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 {
@@ -563,7 +575,7 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 			rc = brain__hnsw_build(h, slots, m, BRAIN_MIN(nt, (m + 3) / 4));
 			if (rc == BRAIN_OK) {
 				atomic_store_explicit(&h->tail_head, head + n, memory_order_release);
-				h->linked += m;
+				atomic_fetch_add(&h->linked, m);
 				drained = head + n == atomic_load(&h->tail_end);
 			} else {
 				/* those not inserted wait on; the tail still names them */
@@ -575,13 +587,12 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 		}
 	}
 	pthread_rwlock_unlock(&h->build_lock);
-	if (drained && h->linked > brain__flat_count(h->store) / 8) {
+	if (drained && atomic_load(&h->linked) > brain__flat_count(h->store) / 8) {
 		/* concurrent inserts leave a few nodes unreachable: after every
 		 * eighth of the graph built so, repair (O(nodes), so O(1)
 		 * amortized) */
 		pthread_rwlock_wrlock(&h->build_lock);
 		brain__hnsw_repair_reachability(h);
-		h->linked = 0;
 		pthread_rwlock_unlock(&h->build_lock);
 	}
 	*pending = tail_len(h);

@@ -48,8 +48,9 @@ size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, siz
 }
 
 /* Add `add` (at distance d) to the links of n on level l, re-choosing
- * when full. cand: room for cap + 1; wide: 2 x dim floats (8-bit rows). */
-static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, float *wide)
+ * when full. cand: room for cap + 1; wide: 2 x dim floats (8-bit rows).
+ * True if n links to `add` now. */
+static bool link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, float *wide)
 {
 	lock_node(h, n);
 	brain_link *ln = links_of(h, n, l);
@@ -60,6 +61,7 @@ static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, 
 	bool present = false;
 	for (uint32_t i = 1; i <= cnt && !present; i++)
 		present = atomic_load_explicit(&ln[i], memory_order_relaxed) == add;
+	bool linked = true;
 	if (!present && cnt < cap) {
 		atomic_store_explicit(&ln[1 + cnt], add, memory_order_relaxed);
 		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
@@ -75,8 +77,12 @@ static void link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, 
 		brain__cands_sort(cand, m);
 		m = brain__hnsw_select_neighbours(h, cand, m, cap, wide ? wide + h->dim : NULL);
 		brain__links_write(ln, cand, m);
+		linked = false;
+		for (size_t i = 0; i < m && !linked; i++)
+			linked = cand[i].s == add;
 	}
 	unlock_node(h, n);
+	return linked;
 }
 
 /* ---- insertion ----------------------------------------------------------- */
@@ -129,8 +135,14 @@ int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s)
 		brain_cand keep[256];
 		size_t nk = BRAIN_MIN(n, BRAIN_ARRAY_LEN(keep));
 		memcpy(keep, c, nk * sizeof *keep);
+		size_t in = 0;
 		for (size_t i = 0; i < nk; i++)
-			link_to(h, keep[i].s, slot, l, s->cand, wide);
+			in += link_to(h, keep[i].s, slot, l, s->cand, wide);
+		/* every neighbour's heuristic turned it away: the nearest links
+		 * to it all the same, or nothing leads to it on the bottom layer
+		 * (a node found by no search) */
+		if (l == 0 && in == 0 && nk > 0)
+			brain__hnsw_force_link(h, keep[0].s, slot, wide);
 		if (n == 0)
 			break;
 	}

@@ -34,20 +34,54 @@ static void new_entry(hnsw *h)
 	top_set(h, at, best);
 }
 
+/* d's bottom-layer neighbours ds[0..nd) that none of the others links to
+ * after d left (kept[i] false) may have had their only in-link from d:
+ * each gets one from its nearest fellow neighbour, or searches could no
+ * longer reach it (the heuristic that chooses a list keeps few of them). */
+static void keep_reachable(hnsw *h, uint32_t d, const uint32_t *ds, const bool *kept,
+                           uint32_t nd)
+{
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
+	for (uint32_t i = 0; i < nd; i++) {
+		uint32_t x = ds[i];
+		if (kept[i] || x >= limit || x == d || !in_graph(h, x))
+			continue;
+		const float *v = as_query(h, x, h->wide);
+		uint32_t best = UINT32_MAX;
+		float bd = INFINITY;
+		for (uint32_t j = 0; j < nd; j++) {
+			uint32_t n = ds[j];
+			if (n == x || n == d || n >= limit || !in_graph(h, n))
+				continue;
+			float dn = dist_to(h, v, n);
+			if (dn < bd || best == UINT32_MAX) {
+				bd = dn;
+				best = n;
+			}
+		}
+		if (best != UINT32_MAX)
+			brain__hnsw_force_link(h, best, x, h->wide ? h->wide + h->dim : NULL);
+	}
+}
+
 /* Take slot d (no longer occupied) out of its neighbours' lists and
- * reconnect each of them to the best of d's other neighbours. Never
+ * reconnect each of them to the best of d's other neighbours; a neighbour
+ * that no list keeps gets an in-link all the same (keep_reachable). Never
  * allocates. */
 void brain__hnsw_unlink(hnsw *h, uint32_t d)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	uint32_t ds[2 * 100 + 1];
 	brain_cand c[4 * 100 + 4];
+	bool kept[2 * 100 + 1]; /* level 0: ds[i] is in a list of d's neighbours now */
 	int top = d < h->cap ? h->levels[d] : 0;
 	for (int l = 0; l <= top; l++) {
 		const brain_link *dl = links_of(h, d, l);
 		uint32_t nd = BRAIN_MIN(atomic_load_explicit(&dl[0], memory_order_acquire), cap_of(h, l));
-		for (uint32_t i = 0; i < nd; i++)
+		for (uint32_t i = 0; i < nd; i++) {
 			ds[i] = atomic_load_explicit(&dl[1 + i], memory_order_relaxed);
+			kept[i] = false;
+		}
 		for (uint32_t i = 0; i < nd; i++) {
 			uint32_t n = ds[i];
 			if (n >= limit || n == d || h->levels[n] < l || !in_graph(h, n))
@@ -83,8 +117,13 @@ void brain__hnsw_unlink(hnsw *h, uint32_t d)
 				                                  h->wide ? h->wide + h->dim : NULL);
 				brain__links_write(ln, c, m);
 			}
+			for (size_t t = 0; l == 0 && t < m; t++)
+				for (uint32_t j = 0; j < nd; j++)
+					kept[j] = kept[j] || ds[j] == c[t].s;
 			unlock_node(h, n);
 		}
+		if (l == 0)
+			keep_reachable(h, d, ds, kept, nd);
 	}
 	pthread_mutex_lock(&h->entry_lock);
 	uint32_t ep;
@@ -164,7 +203,7 @@ void brain__hnsw_sweep_dead_links(hnsw *h)
 
 /* Link `u` into the list of `r` on level 0, replacing r's farthest link
  * if the list is full (no heuristic: u must get an in-link). */
-static void force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
+void brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 {
 	lock_node(h, r);
 	brain_link *ln = links_of(h, r, 0);
@@ -212,31 +251,18 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
 	}
 }
 
-/* Give every live node that the entry point cannot reach an in-link from
- * its nearest reachable node. Concurrent inserts and link pruning leave a
- * few such nodes (in every HNSW library); so do deletions. Best effort:
- * without memory it does nothing. */
-void brain__hnsw_repair_reachability(hnsw *h)
+/* One pass of the repair: every node the entry point cannot reach gets an
+ * in-link from its nearest reachable node. Returns how many needed one. */
+static size_t repair_pass(hnsw *h, brain_graph_scratch *s, uint64_t *seen, uint32_t *queue,
+                          size_t words, uint32_t ep, int ml)
 {
-	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
-	uint32_t ep;
-	int ml;
-	top_get(h, &ep, &ml);
-	if (!h->graph || ml < 0 || ep >= limit || !in_graph(h, ep))
-		return;
-	size_t words = limit / 64 + 1;
-	uint64_t *seen = brain__calloc(words, sizeof *seen);
-	uint32_t *queue = brain__malloc_array(limit + 1, sizeof *queue);
-	brain_graph_scratch *s = NULL;
-	if (!seen || !queue || scratch_get(h, limit, h->efc, &s) != BRAIN_OK) {
-		brain__free(seen);
-		brain__free(queue);
-		return;
-	}
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity), forced = 0;
+	memset(seen, 0, words * sizeof *seen);
 	flood(h, seen, queue, ep);
 	for (uint32_t u = 0; u < limit; u++) {
 		if ((seen[u / 64] >> (u % 64)) & 1 || !in_graph(h, u))
 			continue;
+		forced++;
 		const float *q = as_query(h, u, s->wide);
 		float d = dist_to(h, q, ep);
 		uint32_t cur = brain__hnsw_descend(h, q, ep, &d, ml, 0);
@@ -254,11 +280,40 @@ void brain__hnsw_repair_reachability(hnsw *h)
 				}
 			}
 		}
-		force_link(h, best, u, s->wide ? s->wide + h->dim : NULL);
+		brain__hnsw_force_link(h, best, u, s->wide ? s->wide + h->dim : NULL);
 		flood(h, seen, queue, u);
 	}
+	return forced;
+}
+
+/* Give every live node that the entry point cannot reach an in-link from
+ * its nearest reachable node. Concurrent inserts and link pruning leave a
+ * few such nodes (in every HNSW library); so do deletions. A forced link
+ * may push a full list's farthest link out, the only way to a node the
+ * pass had counted as reached: so pass again while a pass forced any (a
+ * few passes at most, each finding fewer). Best effort: without memory it
+ * does nothing. */
+void brain__hnsw_repair_reachability(hnsw *h)
+{
+	atomic_store(&h->linked, 0);
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
+	uint32_t ep;
+	int ml;
+	top_get(h, &ep, &ml);
+	if (!h->graph || ml < 0 || ep >= limit || !in_graph(h, ep))
+		return;
+	size_t words = limit / 64 + 1;
+	uint64_t *seen = brain__calloc(words, sizeof *seen);
+	uint32_t *queue = brain__malloc_array(limit + 1, sizeof *queue);
+	brain_graph_scratch *s = NULL;
+	if (!seen || !queue || scratch_get(h, limit, h->efc, &s) != BRAIN_OK) {
+		brain__free(seen);
+		brain__free(queue);
+		return;
+	}
+	for (int pass = 0; pass < 4 && repair_pass(h, s, seen, queue, words, ep, ml) > 0; pass++)
+		;
 	scratch_put(h, s);
 	brain__free(seen);
 	brain__free(queue);
 }
-

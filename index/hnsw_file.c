@@ -83,6 +83,11 @@ static int save_locked(const hnsw *h, const brain_index_writer *w,
 static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files *files)
 {
 	pthread_rwlock_wrlock(&h->build_lock);
+	/* a saved graph has every node reachable: inserts beside each other
+	 * and deletions leave a few that nothing leads to, which a reopened
+	 * (perhaps read-only) brain would never find by a walk */
+	if (h->graph && atomic_load(&h->linked) > 0)
+		brain__hnsw_repair_reachability(h);
 	uint32_t *tail = NULL;
 	size_t pending = 0;
 	int rc = brain__hnsw_tail_list(h, &tail, &pending);
@@ -263,7 +268,9 @@ static int load_from(const brain_index_config *config, const brain_index_files *
 		rc = brain__oom(2 * (h->cap / 64 + 1) * sizeof *h->ready, "hnsw ready bits");
 		goto fail;
 	}
-	for (size_t s2 = 0; s2 < h->cap && s2 < h->fv.capacity; s2++) {
+	for (size_t s2 = 0; h->graph && s2 < h->cap && s2 < h->fv.capacity; s2++) {
+		/* (no graph yet: no node is in one; the start puts them all in
+		 * the tail) */
 		if (brain__flat_view_used(&h->fv, (uint32_t)s2)) {
 			set_ready(h, (uint32_t)s2, true);
 			claim(h, (uint32_t)s2);

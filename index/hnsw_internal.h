@@ -153,7 +153,9 @@ typedef struct hnsw {
 	 * INDEX_TAIL_MAX); a remove clears it, so a slot is inserted once per
 	 * life however often the tail names it */
 	_Atomic uint64_t *claimed;
-	size_t linked; /* nodes build() inserted since the last repair */
+	/* nodes inserted or removed since the last repair of reachability
+	 * (build() and remove(), under build_lock) */
+	_Atomic size_t linked;
 	pthread_rwlock_t build_lock;
 	pthread_mutex_t tail_mu;
 	pthread_mutex_t build_mu; /* one build() at a time */
@@ -418,6 +420,10 @@ size_t brain__hnsw_threads(const hnsw *h);
 void brain__hnsw_unlink(hnsw *h, uint32_t d);
 void brain__hnsw_sweep_dead_links(hnsw *h);
 void brain__hnsw_repair_reachability(hnsw *h);
+/* Link u into r's bottom-layer list, replacing r's farthest link if full
+ * (no heuristic: u must get an in-link). wide: 2 x dim floats (8-bit
+ * rows) or NULL. */
+void brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide);
 
 /* hnsw_file.c */
 int brain__hnsw_save(const brain_index *index, const brain_index_writer *w);

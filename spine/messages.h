@@ -25,6 +25,8 @@ struct brain_wal_replay_info;
  *   ANY       nothing required (the organ protects its own state)
  *   READ      the brain lock, shared or exclusive
  *   WRITE     the brain lock, exclusive
+ *             ("READ and the gate": a checkpoint's, the lock shared and
+ *             the writers' gate held, so no change runs; engine/handle.h)
  *   UNLOCKED  not the brain lock: the message may run user code (an
  *             embedder or a generator), which must never run under it
  */
@@ -53,7 +55,7 @@ struct brain_wal_replay_info;
 	X(STATUS, O, brain_msg_status, ANY) /* want_bytes: READ */                  \
 	X(INDEX_INFO, O, brain_msg_index_info, READ)                                \
 	X(ESTIMATE, O, brain_msg_estimate, READ)                                    \
-	X(INDEX_RETIRE, O, brain_msg_index_retire, WRITE)                           \
+	X(INDEX_RETIRE, O, brain_msg_index_retire, READ) /* and the gate */          \
 	X(UPDATE, O, brain_msg_update, WRITE)                                       \
 	X(DISTANCES, O, brain_msg_distances, READ)                                  \
 	X(VERIFY, O, brain_msg_verify, READ)                                        \
@@ -66,7 +68,7 @@ struct brain_wal_replay_info;
 	X(WAL_APPEND, O, brain_msg_wal_append, WRITE)                               \
 	X(WAL_COMMIT, O, brain_msg_wal_commit, ANY)                                 \
 	X(WAL_REPLAY, O, brain_msg_wal_replay, WRITE)                               \
-	X(WAL_RESET, O, brain_msg_wal_reset, WRITE)                                 \
+	X(WAL_RESET, O, brain_msg_wal_reset, READ) /* and the gate */               \
 	X(WAL_STATUS, O, brain_msg_wal_status, ANY)                                 \
 	X(LUNGS_START, O, brain_msg_lungs_start, WRITE)                             \
 	X(BREATHE, O, brain_msg_breathe, ANY)

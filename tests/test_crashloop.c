@@ -825,10 +825,18 @@ static void nap_ms(long ms)
 
 /* Make the Lungs checkpoint: a tiny threshold until the checkpoint has
  * started (its first io call), then none, so that it does not run again.
- * The fault is armed in this thread and fires in the Lungs': the stats
- * take the brain lock, which the Lungs take before they checkpoint and
- * hold until it is over, so arming happens before the checkpoint and the
- * checkpoint before the caller reads what it did (allocations counted). */
+ * The fault is armed in this thread and fires in the Heart's worker; then
+ * wait until the checkpoint has committed or logged its failure (a
+ * checkpoint holds no lock a reader waits for, so the stats do not wait
+ * for it). */
+static bool logged_failure(void)
+{
+	pthread_mutex_lock(&g_log_mu);
+	bool failed = strstr(g_log_last, "background checkpoint failed") != NULL;
+	pthread_mutex_unlock(&g_log_mu);
+	return failed;
+}
+
 static int background_checkpoint(brain_t *b, const target *t, const op_input *in)
 {
 	brain_stats st;
@@ -846,13 +854,20 @@ static int background_checkpoint(brain_t *b, const target *t, const op_input *in
 			nap_ms(1);
 	}
 	rc = brain_set_param(b, BRAIN_PARAM_CHECKPOINT_WAL_BYTES, 0);
-	if (rc == BRAIN_OK)
-		rc = brain_get_stats(b, &st); /* waits for the checkpoint */
 	if (rc)
 		return rc;
 	if (!started)
 		return BACKGROUND_NEVER;
-	return st.checkpoints > before ? BRAIN_OK : BACKGROUND_FAILED;
+	for (long ms = 0; ms < BACKGROUND_WAIT_MS; ms++) {
+		if ((rc = brain_get_stats(b, &st)) != 0)
+			return rc;
+		if (st.checkpoints > before)
+			return BRAIN_OK;
+		if (in->log_mark != log_mark() && logged_failure())
+			break;
+		nap_ms(1);
+	}
+	return BACKGROUND_FAILED;
 }
 
 static int op_run(int op, brain_t **bp, const brain_options *o, const target *t, op_input *in)

@@ -37,10 +37,10 @@ enum brain_metric {
 enum brain_index_kind {
 	/**
 	 * Let the brain choose by size: exact search while the brain holds
-	 * fewer than BRAIN_PARAM_HNSW_EXACT_BELOW vectors (default 10000: from
-	 * about 5000 384-d vectors the graph searches faster, at 10000 twice
-	 * as fast), then an HNSW graph, built once when the brain passes that
-	 * size. Reopening an existing brain with AUTO accepts the index it was
+	 * fewer than BRAIN_PARAM_HNSW_EXACT_BELOW vectors (default 2000: at
+	 * about 2000 384-d vectors a scan costs what a walk of the graph
+	 * does), then an HNSW graph, built in the background from when the
+	 * brain passes that size (searches scan what is not yet in it). Reopening an existing brain with AUTO accepts the index it was
 	 * made with, and the threshold its graph was saved with (so a brain
 	 * made with BRAIN_INDEX_HNSW goes on searching its graph).
 	 */

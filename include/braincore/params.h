@@ -63,14 +63,14 @@ extern "C" {
  *                           the seed and its slot, so single-threaded builds of the same
  *                           adds are identical. Read when the graph is created.
  * HNSW_EXACT_BELOW          an HNSW index holding fewer vectors than this is searched
- *                           exactly and builds its graph only when it passes this size
- *                           (BRAIN_INDEX_AUTO: 10000; BRAIN_INDEX_HNSW: 0). A trade of
- *                           searches against writes: the graph (ef 64) searches faster
- *                           from about 2,700 vectors at 100-d and 520 at 784-d
- *                           (bench_ann --crossover), but every add then goes into the
- *                           graph: remembering into a 5,000-memory 384-d brain took
- *                           107 us with the graph against 5.8 us without (bench_durable,
- *                           NORMAL). Lower it for search-heavy brains.
+ *                           exactly and starts its graph only when it passes this size
+ *                           (BRAIN_INDEX_AUTO: 2000; BRAIN_INDEX_HNSW: 0). Where a scan
+ *                           costs what a walk of the graph costs, so that recall has no
+ *                           step there: the graph (ef 64) searches faster from about
+ *                           2,700 vectors at 100-d, 2,000 at 384-d and 520 at 784-d
+ *                           (bench_ann --crossover, bench_grow). The graph is built in
+ *                           the background (INDEX_TAIL_MAX), so a remember does not pay
+ *                           for it.
  *                           Saved with the graph: a brain opened again (AUTO or
  *                           BRAIN_OPEN_STORED_OPTIONS) takes back the value it had at
  *                           its last checkpoint, and HNSW_M, _EF_CONSTRUCTION, _SQ8 and
@@ -117,7 +117,7 @@ extern "C" {
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \
 	X(HNSW_SQ8, 303, 0, 1, 0)                                                      \
 	X(HNSW_SEED, 304, 0, INT64_MAX, 42)                                            \
-	X(HNSW_EXACT_BELOW, 305, 0, UINT32_MAX, 10000)                                 \
+	X(HNSW_EXACT_BELOW, 305, 0, UINT32_MAX, 2000)                                 \
 	X(HNSW_ELEMENT, 306, 0, 2, 0)                                                  \
 	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
 	X(RECALL_IMPORTANCE_WEIGHT, 101, 0, 1000, 200)                                 \
