@@ -44,19 +44,32 @@ static float *vector_alloc(const brain_t *b, size_t count)
 
 /* ---- remember ------------------------------------------------------------ */
 
-static int remember_ex(brain_t *b, const char *text, const float *vector, float importance,
-                       brain_id *id_out)
+int brain__api_remember_check(brain_t *b, const char *text, float importance, size_t *len)
 {
-	size_t len = 0;
 	int rc = check_brain(b, "remember");
 	if (rc == BRAIN_OK)
 		rc = brain__check_writable(b, "remember");
 	if (rc == BRAIN_OK)
-		rc = check_text(b, text, "remember: text", &len);
+		rc = check_text(b, text, "remember: text", len);
 	if (rc == BRAIN_OK)
 		rc = check_importance(importance, "remember");
+	return rc;
+}
+
+static int remember_ex(brain_t *b, const char *text, const float *vector, float importance,
+                       brain_id *id_out)
+{
+	size_t len = 0;
+	int rc = brain__api_remember_check(b, text, importance, &len);
 	if (rc)
 		return rc;
+	return brain__api_remember_made(b, text, len, vector, importance, id_out, false, NULL);
+}
+
+int brain__api_remember_made(brain_t *b, const char *text, size_t len, const float *vector,
+                             float importance, brain_id *id_out, bool defer, uint64_t *lsn)
+{
+	int rc = BRAIN_OK;
 	float *vec = vector_alloc(b, 1);
 	if (!vec)
 		return brain__oom(b->env.opts.dimensions * sizeof(float), "remember: vector");
@@ -80,6 +93,7 @@ static int remember_ex(brain_t *b, const char *text, const float *vector, float 
 	c.u.store.vector = vec;
 	c.u.store.importance = importance;
 	c.u.store.check_epoch = !vector;
+	c.defer_commit = defer;
 	while (rc == BRAIN_OK) {
 		c.u.store.features = e.features;
 		c.u.store.nfeatures = e.nfeatures;
@@ -96,6 +110,8 @@ static int remember_ex(brain_t *b, const char *text, const float *vector, float 
 	brain__free(vec);
 	if (rc == BRAIN_OK && id_out)
 		*id_out = c.out_id;
+	if (lsn)
+		*lsn = c.out_lsn;
 	return brain__err_prefix(rc, "remember");
 }
 

@@ -30,23 +30,39 @@ static int prepared_copy(const brain_t *b, const float *vector, const char *what
 	return rc;
 }
 
-BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
+int brain__api_add_check(brain_t *b, uint64_t id, const float *vector, float **prepared)
 {
+	*prepared = NULL;
 	if (!b || !vector)
 		return brain__err(BRAIN_ENULL, "add: %s is NULL", b ? "vector" : "brain");
 	if (id == BRAIN_ID_NONE)
 		return brain__err(BRAIN_EINVAL, "add: id BRAIN_ID_NONE (UINT64_MAX) is not an id");
-	float *vec = NULL;
 	int rc = brain__check_writable(b, "add");
 	if (rc == BRAIN_OK)
-		rc = prepared_copy(b, vector, "add: vector", &vec);
-	if (rc == BRAIN_OK) {
-		brain_change c = {.op = BRAIN_CHANGE_STORE};
-		c.u.store.id = id;
-		c.u.store.vector = vec;
-		c.u.store.importance = VECTOR_IMPORTANCE;
-		rc = brain__api_change(b, &c);
-	}
+		rc = prepared_copy(b, vector, "add: vector", prepared);
+	return rc;
+}
+
+int brain__api_add_made(brain_t *b, uint64_t id, const float *prepared, bool defer,
+                        uint64_t *lsn)
+{
+	brain_change c = {.op = BRAIN_CHANGE_STORE};
+	c.u.store.id = id;
+	c.u.store.vector = prepared;
+	c.u.store.importance = VECTOR_IMPORTANCE;
+	c.defer_commit = defer;
+	int rc = brain__api_change(b, &c);
+	if (lsn)
+		*lsn = c.out_lsn;
+	return rc;
+}
+
+BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
+{
+	float *vec = NULL;
+	int rc = brain__api_add_check(b, id, vector, &vec);
+	if (rc == BRAIN_OK)
+		rc = brain__api_add_made(b, id, vec, false, NULL);
 	brain__free(vec);
 	return brain__err_prefix(rc, "add");
 }

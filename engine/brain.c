@@ -130,6 +130,7 @@ static void release(brain_t *b)
 	brain__disk_release(b);
 	pthread_rwlock_destroy(&b->lock);
 	pthread_mutex_destroy(&b->gate);
+	pthread_mutex_destroy(&b->ingest_mu);
 	brain_mem *mem = b->mem;
 	brain__free(b);
 	brain__mem_release(mem); /* freed with the last block counted against it */
@@ -167,6 +168,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 #endif
 	pthread_rwlock_init(&b->lock, &attr);
 	pthread_mutex_init(&b->gate, NULL);
+	pthread_mutex_init(&b->ingest_mu, NULL);
 	pthread_rwlockattr_destroy(&attr);
 
 	brain__spine_init(&b->spine, &b->env, mem);
@@ -218,7 +220,15 @@ BRAIN_EXPORT int brain_close(brain_t *b)
 		b->in_heart = false;
 	}
 	brain_mem_scope outer = brain__enter(b);
+	/* the writes still queued are made (the queue is bounded, so is this) */
+	int (*digest)(brain_t *, uint64_t) = atomic_load(&b->ingest_fn);
+	int drc = digest ? digest(b, 0) : BRAIN_OK;
+	if (drc)
+		BRAIN_LOG(BRAIN_LOG_ERROR, "close: queued writes could not be made: %s",
+		          brain_errmsg());
 	int rc = brain__disk_close(b);
+	if (rc == BRAIN_OK)
+		rc = drc;
 	brain__mem_leave(outer);
 	release(b);
 	return rc;

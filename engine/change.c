@@ -427,7 +427,7 @@ static int log_change(brain_t *b, const change_kind *k, const brain_change *c, u
 
 /* After the lock is released: wait until the change is as durable as the
  * sync mode promises (WAL_COMMIT: group commit in FULL). */
-static int commit(brain_t *b, uint64_t lsn)
+int brain__change_commit(brain_t *b, uint64_t lsn)
 {
 	if (lsn == 0)
 		return BRAIN_OK;
@@ -465,8 +465,9 @@ int brain__change_make(brain_t *b, brain_change *c)
 	brain__wrunlock(b);
 	work_free(&w);
 	brain__mem_leave(outer);
-	if (rc == BRAIN_OK)
-		rc = commit(b, lsn);
+	c->out_lsn = rc == BRAIN_OK ? lsn : 0;
+	if (rc == BRAIN_OK && !c->defer_commit)
+		rc = brain__change_commit(b, lsn);
 	return rc;
 }
 

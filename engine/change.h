@@ -89,7 +89,15 @@ typedef struct brain_change {
 		} update;
 	} u;
 	brain_id out_id; /* out: the memory's id (STORE) */
+	/* The caller waits for durability itself, once for many changes
+	 * (brain__change_commit with the last out_lsn): the Stomach's batches. */
+	bool defer_commit;
+	uint64_t out_lsn; /* out: the change's log sequence number (0: none) */
 } brain_change;
+
+/* Wait for the durability the sync mode promises for every change up to
+ * `lsn` (0: nothing to wait for). */
+int brain__change_commit(brain_t *b, uint64_t lsn);
 
 /* brain__change_make's answer when a STORE's vector came from an embedder
  * that was replaced meanwhile (check_epoch): embed again and retry. Never

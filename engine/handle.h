@@ -52,9 +52,18 @@ struct brain {
 	int64_t next_beat_ms;
 	bool beating, job_queued, job_running, leaving, checkpoint_due;
 	_Atomic uint64_t beats;
-	/* a build job (the index's put-off work) is queued or running and
-	 * looks again before it ends: set by whoever queues it */
+	/* a job for the worker's background work (the Stomach's queue, the
+	 * index's tail) is queued or running and looks again before it ends:
+	 * set by whoever queues it */
 	_Atomic bool build_wanted;
+	/* The Stomach's digester (api/ingest_api.c), set by the first async
+	 * write: makes the queued writes until `until_ns` (0: all of them).
+	 * One digester at a time (ingest_mu); a write refused for good leaves
+	 * its error for the next brain_flush (ingest_rc, ingest_msg). */
+	int (*_Atomic ingest_fn)(brain_t *b, uint64_t until_ns);
+	pthread_mutex_t ingest_mu;
+	int ingest_rc;
+	char ingest_msg[256];
 	_Atomic uint64_t built_batches; /* build() calls made in the background */
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a

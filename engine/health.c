@@ -168,6 +168,10 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 	if (stats->version >= 4) {
 		stats->index_pending = brain__index_pending(b); /* an atomic: no lock */
 		stats->index_builds = atomic_load(&b->built_batches);
+		brain_msg_ingest_status q;
+		brain__call_INGEST_STATUS(&b->spine, &q);
+		stats->ingest_queued = q.queued;
+		stats->ingest_done = q.done;
 	}
 	return BRAIN_OK;
 }
@@ -222,6 +226,10 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_open(&d, "index");
 	jd_uint(&d, "pending", st.index_pending);
 	jd_uint(&d, "builds", st.index_builds);
+	jd_close(&d);
+	jd_open(&d, "ingest");
+	jd_uint(&d, "queued", st.ingest_queued);
+	jd_uint(&d, "done", st.ingest_done);
 	jd_close(&d);
 	jd_open(&d, "latency_ns");
 	for (int op = 0; op < BRAIN_OP__COUNT; op++) {

@@ -155,34 +155,59 @@ static void queue_job(brain_t *b)
 	pthread_cond_broadcast(&g_cv);
 }
 
+/* Writes queued in the Stomach (not yet made). */
+static uint64_t ingest_queued(brain_t *b)
+{
+	brain_msg_ingest_status q;
+	brain__call_INGEST_STATUS(&b->spine, &q);
+	return q.queued;
+}
+
+/* Background work waiting: queued writes (once a digester is installed),
+ * or the index's tail. */
+static bool has_work(brain_t *b)
+{
+	return (atomic_load(&b->ingest_fn) && ingest_queued(b) > 0) || brain__index_pending(b) > 0;
+}
+
 void brain__heart_kick(brain_t *b)
 {
 	if (!b->in_heart || atomic_load_explicit(&b->build_wanted, memory_order_acquire) ||
-	    brain__index_pending(b) == 0 || atomic_exchange(&b->build_wanted, true))
+	    !has_work(b) || atomic_exchange(&b->build_wanted, true))
 		return;
 	pthread_mutex_lock(&g_mu);
 	queue_job(b);
 	pthread_mutex_unlock(&g_mu);
 }
 
-/* The worker's build slice for b. While b's tail is not empty,
- * build_wanted stays set and its job goes to the back of the queue. */
-static void build_slice(brain_t *b)
+/* The worker's slice of background work for b: the queued writes first
+ * (they are not searchable yet), then the index's tail. While work is
+ * left, build_wanted stays set and b's job goes to the back of the queue. */
+static void work_slice(brain_t *b)
 {
+	uint64_t until = brain__mono_ns() + BUILD_SLICE_MS * UINT64_C(1000000);
+	int (*digest)(brain_t *, uint64_t) = atomic_load(&b->ingest_fn);
+	int rc = digest ? digest(b, until) : BRAIN_OK;
+	if (rc) {
+		/* they stay queued; the next beat tries again */
+		BRAIN_LOG(BRAIN_LOG_WARN, "background ingest: %s", brain_errmsg());
+		atomic_store(&b->build_wanted, false);
+		return;
+	}
 	uint64_t pending = 0;
-	int rc = brain__index_build_for(b, brain__mono_ns() + BUILD_SLICE_MS * UINT64_C(1000000),
-	                                &pending);
+	if (brain__mono_ns() < until)
+		rc = brain__index_build_for(b, until, &pending);
 	if (rc) {
 		/* the tail stays searched; the next beat tries again */
 		BRAIN_LOG(BRAIN_LOG_WARN, "background index build: %s", brain_errmsg());
 		atomic_store(&b->build_wanted, false);
 		return;
 	}
-	if (pending > 0)
+	if (has_work(b))
 		return;
 	atomic_store(&b->build_wanted, false);
 	/* a change may have seen build_wanted still set and not queued */
-	if (brain__index_pending(b) > 0)
+	if (has_work(b))
 		atomic_exchange(&b->build_wanted, true);
 }
 
@@ -205,7 +230,7 @@ static void *clock_main(void *arg)
 			brain__beat(b, &due);
 			/* a tail no change kicked (a build that failed, or one
 			 * left by the last open) */
-			bool tail = !atomic_load(&b->build_wanted) && brain__index_pending(b) > 0 &&
+			bool tail = !atomic_load(&b->build_wanted) && has_work(b) &&
 			            !atomic_exchange(&b->build_wanted, true);
 			pthread_mutex_lock(&g_mu);
 			b->beating = false;
@@ -260,7 +285,7 @@ static void *worker_main(void *arg)
 		if (checkpoint)
 			brain__checkpoint_due(b);
 		if (atomic_load(&b->build_wanted))
-			build_slice(b);
+			work_slice(b);
 		pthread_mutex_lock(&g_mu);
 		b->job_running = false;
 		if (atomic_load(&b->build_wanted) || b->checkpoint_due)
@@ -387,6 +412,9 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 		return BRAIN_OK; /* nothing periodic to do */
 	bool due = false;
 	int rc = brain__beat(b, &due);
+	int (*digest)(brain_t *, uint64_t) = atomic_load(&b->ingest_fn);
+	if (rc == BRAIN_OK && digest)
+		rc = digest(b, 0); /* every queued write */
 	uint64_t pending = 0;
 	if (rc == BRAIN_OK && brain__index_pending(b) > 0)
 		rc = brain__index_build_for(b, 0, &pending); /* all of the tail */

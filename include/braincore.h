@@ -38,5 +38,6 @@
 #include "braincore/params.h"
 #include "braincore/storage.h"
 #include "braincore/health.h"
+#include "braincore/ingest.h"
 
 #endif /* BRAINCORE_H */

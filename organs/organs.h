@@ -8,6 +8,7 @@
  *   Hippocampus  organs/hippocampus/   ids, records, the index backend
  *   Thalamus     organs/thalamus.c     plans and ranks every recall and search
  *   Lungs        organs/lungs.c        the write-ahead log, group commit
+ *   Stomach      organs/stomach.c      the queue of asynchronous writes
  *
  * Organs are reached only through the Spine; no organ includes this.
  */

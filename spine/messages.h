@@ -73,6 +73,12 @@ struct brain_wal_replay_info;
 	X(LUNGS_START, O, brain_msg_lungs_start, WRITE)                             \
 	X(BREATHE, O, brain_msg_breathe, ANY)
 
+#define BRAIN_MESSAGES_STOMACH(X, O)                                            \
+	X(INGEST_PUT, O, brain_msg_ingest_put, ANY)                                 \
+	X(INGEST_PEEK, O, brain_msg_ingest_peek, ANY)                               \
+	X(INGEST_DONE, O, brain_msg_ingest_done, ANY)                               \
+	X(INGEST_STATUS, O, brain_msg_ingest_status, ANY)
+
 /* Every message, organ by organ. */
 #define BRAIN__MESSAGES_OF(ID, name, X) BRAIN_MESSAGES_##ID(X, ID)
 #define BRAIN_MESSAGE_LIST(X) BRAIN_ORGAN_LIST(BRAIN__MESSAGES_OF, X)
@@ -124,6 +130,7 @@ typedef struct brain_msg_embed {
  * again if it moved, so vectors of two embedders never mix. */
 typedef struct brain_msg_embed_epoch {
 	uint64_t epoch; /* out */
+	bool can_embed; /* out: an embedder is there (built-in or the user's) */
 } brain_msg_embed_epoch;
 
 /* The corpus changed: a text was stored (delta +1) or forgotten (-1). The
@@ -414,5 +421,55 @@ typedef enum brain_msg_type {
 #undef BRAIN__MSG_ENUM
 	BRAIN_MSG__COUNT
 } brain_msg_type;
+
+/* ---- Stomach ----------------------------------------------------------- */
+
+/* A write queued to be made later (brain_remember_async, brain_add_async),
+ * checked as the call would check it now. Its buffers belong to the
+ * Stomach from INGEST_PUT until INGEST_DONE. */
+enum brain_ingest_kind {
+	BRAIN_INGEST_REMEMBER = 1, /* text (len bytes), importance */
+	BRAIN_INGEST_ADD = 2       /* id, vector (prepared) */
+};
+
+typedef struct brain_ingest_item {
+	int kind;
+	char *text;
+	size_t len;
+	float importance;
+	uint64_t id;
+	float *vector;
+	uint64_t seq; /* its number in the queue, from 0 */
+} brain_ingest_item;
+
+/* Queue a write, waiting up to INGEST_WAIT_MS for room (BRAIN_EFULL after
+ * that); an add's id may not be queued already (BRAIN_EEXISTS). On
+ * success the item's buffers are the Stomach's (item cleared) and seq is
+ * the number of writes queued so far, this one included. */
+typedef struct brain_msg_ingest_put {
+	brain_ingest_item item; /* in */
+	uint64_t seq;           /* out */
+} brain_msg_ingest_put;
+
+/* The oldest writes, up to max of them, still queued (borrowed until
+ * INGEST_DONE lets them go). */
+typedef struct brain_msg_ingest_peek {
+	brain_ingest_item *items; /* in: room for max */
+	size_t max;               /* in */
+	size_t n;                 /* out */
+} brain_msg_ingest_peek;
+
+/* The oldest n writes were made (or refused for good): let them go. done:
+ * how many writes have been let go since the brain opened. */
+typedef struct brain_msg_ingest_done {
+	size_t n;      /* in */
+	uint64_t done; /* out */
+} brain_msg_ingest_done;
+
+typedef struct brain_msg_ingest_status {
+	uint64_t queued;      /* writes waiting now */
+	uint64_t put, done;   /* since open: queued, and let go */
+	uint64_t puts_waited; /* puts that waited for room */
+} brain_msg_ingest_status;
 
 #endif /* BRAIN_MESSAGES_H */

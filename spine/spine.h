@@ -71,7 +71,8 @@ static inline int64_t brain__param_number(const brain_env *env, int number)
 	F(CORTEX, cortex, arg)                                                      \
 	F(HIPPOCAMPUS, hippocampus, arg)                                            \
 	F(THALAMUS, thalamus, arg)                                                  \
-	F(LUNGS, lungs, arg)
+	F(LUNGS, lungs, arg)                                                        \
+	F(STOMACH, stomach, arg)
 
 typedef enum brain_organ_id {
 #define BRAIN__ORGAN_ENUM(id, name, arg) BRAIN_ORGAN_##id,

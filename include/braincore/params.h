@@ -105,6 +105,10 @@ extern "C" {
  *                           (about 1 ms per 10,000 384-d vectors). 0: every add inserts
  *                           into the graph itself. brain_add_batch always builds its
  *                           graph before it returns (on THREADS threads).
+ * INGEST_QUEUE              most writes brain_remember_async and brain_add_async hold
+ *                           queued (the Stomach) before they are made.
+ * INGEST_WAIT_MS            how long an async write waits for room in a full queue
+ *                           before it fails with BRAIN_EFULL (0: fails at once).
  */
 #define BRAIN_PARAM_LIST(X)                                                        \
 	X(SYNC_INTERVAL_MS, 10, 1, 60000, 100)                                         \
@@ -112,6 +116,8 @@ extern "C" {
 	X(THREADS, 12, 0, 1024, 0)                                                     \
 	X(TICK_MS, 13, 1, 60000, 100)                                                  \
 	X(INDEX_TAIL_MAX, 14, 0, UINT32_MAX, 65536)                                    \
+	X(INGEST_QUEUE, 15, 1, 1 << 20, 4096)                                          \
+	X(INGEST_WAIT_MS, 16, 0, 3600000, 1000)                                        \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \

@@ -202,6 +202,10 @@ typedef struct brain_stats {
 	uint64_t index_pending;
 	/** Batches of the tail built in the background or by brain_tick. */
 	uint64_t index_builds;
+	/** Asynchronous writes (braincore/ingest.h) queued and not yet made. */
+	uint64_t ingest_queued;
+	/** Asynchronous writes made (or refused for good) since open. */
+	uint64_t ingest_done;
 } brain_stats;
 
 /** Fill a stats struct with zeros and its version (1 to 4; a version-1

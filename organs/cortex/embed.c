@@ -257,6 +257,7 @@ int brain__cortex_EMBED_EPOCH(cortex *c, brain_msg_embed_epoch *m)
 {
 	pthread_rwlock_rdlock(&c->lock);
 	m->epoch = c->epoch;
+	m->can_embed = c->user_fn || c->env->opts.embedder != BRAIN_EMBEDDER_NONE;
 	pthread_rwlock_unlock(&c->lock);
 	return BRAIN_OK;
 }
