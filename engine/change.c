@@ -440,6 +440,13 @@ int brain__change_make(brain_t *b, brain_change *c)
 	const change_kind *k = kind_of((uint32_t)c->op);
 	if (!k)
 		return brain__err(BRAIN_EINTERNAL, "change: kind %d unknown", c->op);
+	if (c->op != BRAIN_CHANGE_FORGET) {
+		/* a change that grows the brain, within its memory budget */
+		brain_msg_liver_admit a = {k->name};
+		int rc = brain__call_LIVER_ADMIT(&b->spine, &a);
+		if (rc)
+			return rc;
+	}
 	change_work w;
 	memset(&w, 0, sizeof w);
 	uint64_t lsn = 0;

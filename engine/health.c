@@ -172,6 +172,10 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 		brain__call_INGEST_STATUS(&b->spine, &q);
 		stats->ingest_queued = q.queued;
 		stats->ingest_done = q.done;
+		brain_msg_liver_status lv;
+		brain__call_LIVER_STATUS(&b->spine, &lv);
+		stats->memory_budget = lv.budget;
+		stats->memory_pressure = lv.level;
 	}
 	return BRAIN_OK;
 }
@@ -226,6 +230,14 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_open(&d, "index");
 	jd_uint(&d, "pending", st.index_pending);
 	jd_uint(&d, "builds", st.index_builds);
+	jd_close(&d);
+	jd_open(&d, "memory");
+	jd_uint(&d, "budget", st.memory_budget);
+	jd_uint(&d, "used", st.heap_bytes);
+	jd_key(&d, "pressure");
+	jd_printf(&d, "\"%s\"", st.memory_pressure == 2   ? "critical"
+	                        : st.memory_pressure == 1 ? "elevated"
+	                                                  : "normal");
 	jd_close(&d);
 	jd_open(&d, "ingest");
 	jd_uint(&d, "queued", st.ingest_queued);

@@ -119,6 +119,9 @@ int brain__beat(brain_t *b, bool *checkpoint_due)
 		brain__mem_leave(outer);
 		*checkpoint_due = m.checkpoint_due;
 	}
+	/* the Liver's look at the budget (a change of pressure is logged) */
+	brain_msg_liver_status lv;
+	brain__call_LIVER_STATUS(&b->spine, &lv);
 	atomic_fetch_add(&b->beats, 1);
 	return rc;
 }

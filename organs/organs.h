@@ -9,6 +9,7 @@
  *   Thalamus     organs/thalamus.c     plans and ranks every recall and search
  *   Lungs        organs/lungs.c        the write-ahead log, group commit
  *   Stomach      organs/stomach.c      the queue of asynchronous writes
+ *   Liver        organs/liver.c        memory pressure against a budget
  *
  * Organs are reached only through the Spine; no organ includes this.
  */

@@ -79,6 +79,10 @@ struct brain_wal_replay_info;
 	X(INGEST_DONE, O, brain_msg_ingest_done, ANY)                               \
 	X(INGEST_STATUS, O, brain_msg_ingest_status, ANY)
 
+#define BRAIN_MESSAGES_LIVER(X, O)                                              \
+	X(LIVER_STATUS, O, brain_msg_liver_status, ANY)                             \
+	X(LIVER_ADMIT, O, brain_msg_liver_admit, ANY)
+
 /* Every message, organ by organ. */
 #define BRAIN__MESSAGES_OF(ID, name, X) BRAIN_MESSAGES_##ID(X, ID)
 #define BRAIN_MESSAGE_LIST(X) BRAIN_ORGAN_LIST(BRAIN__MESSAGES_OF, X)
@@ -471,5 +475,26 @@ typedef struct brain_msg_ingest_status {
 	uint64_t put, done;   /* since open: queued, and let go */
 	uint64_t puts_waited; /* puts that waited for room */
 } brain_msg_ingest_status;
+
+/* ---- Liver -------------------------------------------------------------- */
+
+/* Memory pressure: the brain's heap against BRAIN_PARAM_MEMORY_BUDGET. */
+enum brain_pressure {
+	BRAIN_PRESSURE_NORMAL = 0,   /* below 80% (or no budget) */
+	BRAIN_PRESSURE_ELEVATED = 1, /* 80% to 95% */
+	BRAIN_PRESSURE_CRITICAL = 2  /* 95% and over */
+};
+
+typedef struct brain_msg_liver_status {
+	uint64_t used;   /* out: heap bytes the brain holds */
+	uint64_t budget; /* out: 0 for none */
+	int level;       /* out: enum brain_pressure */
+} brain_msg_liver_status;
+
+/* May a change that grows the brain go ahead? BRAIN_EFULL when the brain
+ * is at or over its budget. */
+typedef struct brain_msg_liver_admit {
+	const char *what; /* in: the call, for the message */
+} brain_msg_liver_admit;
 
 #endif /* BRAIN_MESSAGES_H */

@@ -72,7 +72,8 @@ static inline int64_t brain__param_number(const brain_env *env, int number)
 	F(HIPPOCAMPUS, hippocampus, arg)                                            \
 	F(THALAMUS, thalamus, arg)                                                  \
 	F(LUNGS, lungs, arg)                                                        \
-	F(STOMACH, stomach, arg)
+	F(STOMACH, stomach, arg)                                                    \
+	F(LIVER, liver, arg)
 
 typedef enum brain_organ_id {
 #define BRAIN__ORGAN_ENUM(id, name, arg) BRAIN_ORGAN_##id,

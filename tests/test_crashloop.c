@@ -1459,6 +1459,9 @@ static int setup(void **state)
 		return -1;
 	brain_set_log(log_capture, NULL);
 	brain_options o = options_for(NULL);
+	/* no thread in the parent, which forks the kill runs' children
+	 * (threads after a multi-threaded fork are not supported by TSan) */
+	o.background = BRAIN_BACKGROUND_MANUAL;
 	if (brain_open(NULL, &o, &g_embedder) != BRAIN_OK)
 		return -1;
 	return setup_memfs_base() || setup_kill_base() ? -1 : 0;

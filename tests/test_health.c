@@ -270,6 +270,62 @@ static void test_health__json_reports_the_calls(void **state)
 	assert_int_equal(test_remove_tree(dir), 0);
 }
 
+/* The Liver: pressure against a memory budget rises as the brain grows;
+ * at the budget a growing change is refused whole (EFULL, nothing
+ * changed), a forget is not, and a higher budget lets writes go on. */
+static void test_health__memory_budget(void **state)
+{
+	(void)state;
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	assert_int_equal(brain_remember(b, "The first memory, before any budget.", 0.5f), 0);
+	brain_stats st;
+	assert_int_equal(brain_stats_init(&st, BRAIN_STATS_VERSION), 0);
+	assert_int_equal(brain_get_stats(b, &st), 0);
+	assert_int_equal(st.memory_budget, 0);
+	assert_int_equal(st.memory_pressure, 0);
+	uint64_t budget = st.heap_bytes + 4u * 1024 * 1024;
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MEMORY_BUDGET, (int64_t)budget), 0);
+	char text[160];
+	int rc = 0, n = 0, saw_elevated = 0;
+	for (; n < 100000 && rc == 0; n++) {
+		snprintf(text, sizeof text, "Budget note %d: the tide table for harbour %d at dawn.", n,
+		         n * 7);
+		rc = brain_remember(b, text, 0.5f);
+		assert_int_equal(brain_get_stats(b, &st), 0);
+		saw_elevated |= st.memory_pressure == 1;
+	}
+	assert_int_equal(rc, BRAIN_EFULL);
+	assert_non_null(strstr(brain_errmsg(), "MEMORY_BUDGET"));
+	assert_true(saw_elevated);
+	assert_int_equal(st.memory_pressure, 2);
+	assert_true(st.heap_bytes >= budget);
+	uint64_t count = brain_count(b);
+	assert_int_equal(count, (uint64_t)n); /* the first, and all but the refused one */
+	float v[384] = {1.0f};
+	assert_int_equal(brain_add(b, 1u << 30, v), BRAIN_EFULL);
+	assert_int_equal(brain_count(b), count);
+	char doc[4096];
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"pressure\":\"critical\""));
+	/* forgetting is never refused */
+	brain_id ids[1];
+	float sc[1];
+	size_t found = 0;
+	assert_int_equal(brain_recall_ids(b, "Budget note 3", 1, ids, sc, &found), 0);
+	assert_int_equal(found, 1);
+	assert_int_equal(brain_forget(b, ids[0]), 0);
+	/* a higher budget: writes go on */
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MEMORY_BUDGET, 0), 0);
+	assert_int_equal(brain_remember(b, "After the budget was lifted.", 0.5f), 0);
+	assert_int_equal(brain_get_stats(b, &st), 0);
+	assert_int_equal(st.memory_pressure, 0);
+	assert_int_equal(brain_close(b), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_health__percentiles_match_sorted_values),
 		cmocka_unit_test(test_health__records_from_many_threads),
 		cmocka_unit_test(test_health__json_reports_the_calls),
+		cmocka_unit_test(test_health__memory_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

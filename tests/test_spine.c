@@ -332,7 +332,7 @@ static void test_spine__lock_column_is_checked(void **state)
 	brain_msg_learn ok = {"some words", 10, 0, NULL, 0, NULL};
 	assert_int_equal(brain__call_LEARN(&b->spine, &ok), 0);
 	brain__free(ok.prepared);
-	brain__unlock(b);
+	brain__wrunlock(b);
 	brain__rdlock(b);
 	brain_msg_status st = {0};
 	assert_int_equal(brain__call_STATUS(&b->spine, &st), 0);

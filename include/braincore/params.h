@@ -109,6 +109,12 @@ extern "C" {
  *                           queued (the Stomach) before they are made.
  * INGEST_WAIT_MS            how long an async write waits for room in a full queue
  *                           before it fails with BRAIN_EFULL (0: fails at once).
+ * MEMORY_BUDGET             bytes of heap the brain may hold (0: no budget). At 80% the
+ *                           pressure is elevated, at 95% critical (brain_health_json,
+ *                           brain_get_stats, the log); at 100% remember, add, add_batch and
+ *                           update_vector fail with BRAIN_EFULL and change nothing, until
+ *                           forgets (or a higher budget) bring it down. Never a crash, never
+ *                           a memory dropped; the log replayed on open is never refused.
  */
 #define BRAIN_PARAM_LIST(X)                                                        \
 	X(SYNC_INTERVAL_MS, 10, 1, 60000, 100)                                         \
@@ -118,6 +124,7 @@ extern "C" {
 	X(INDEX_TAIL_MAX, 14, 0, UINT32_MAX, 65536)                                    \
 	X(INGEST_QUEUE, 15, 1, 1 << 20, 4096)                                          \
 	X(INGEST_WAIT_MS, 16, 0, 3600000, 1000)                                        \
+	X(MEMORY_BUDGET, 17, 0, INT64_C(1) << 50, 0)                                   \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \

@@ -206,6 +206,10 @@ typedef struct brain_stats {
 	uint64_t ingest_queued;
 	/** Asynchronous writes made (or refused for good) since open. */
 	uint64_t ingest_done;
+	/** BRAIN_PARAM_MEMORY_BUDGET (0: none) and the pressure against it:
+	 *  0 normal (under 80%), 1 elevated (80% to 95%), 2 critical. */
+	uint64_t memory_budget;
+	int memory_pressure;
 } brain_stats;
 
 /** Fill a stats struct with zeros and its version (1 to 4; a version-1

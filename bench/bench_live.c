@@ -1,0 +1,508 @@
+/*
+ * bench/bench_live.c - a brain at work while its background runs: the
+ * figures issue 13 asks for, each as a ratio within one run.
+ *
+ *   bench_live [--dir DIR] [--part writers|checkpoint|async|heart|all]
+ *              [--memories N] [--vectors N] [--dim D]
+ *
+ * writers     recall latency (p50, p99, worst) of one thread on a text
+ *             brain of --memories (default 20,000), with no writer and
+ *             with 4 threads remembering all along; and the writers' own
+ *             remember latency.
+ * checkpoint  a vector brain of --vectors (default 1,000,000) of --dim
+ *             (default 128) on disk: search latency of one thread with
+ *             nothing else running, and while brain_checkpoint() runs after
+ *             1% of the vectors changed; the latency of one writer adding
+ *             all along the checkpoint (it waits at the writers' gate).
+ * async       remembers per second into an on-disk text brain:
+ *             brain_remember against brain_remember_async then brain_flush,
+ *             in FULL and NORMAL sync (--memories each).
+ * heart       recall and think latency on the same text brain opened with
+ *             the Heart's threads and with BRAIN_BACKGROUND_MANUAL.
+ *
+ * One process, the same data for both sides of each ratio; the CPU model
+ * is printed with the figures.
+ */
+#include <braincore.h>
+
+#include "bench_files.h"
+#include "bench_sentences.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "bench_live: %s: %s: %s\n", what, brain_error_name(rc), brain_errmsg());
+	exit(1);
+}
+
+/* ---- latencies ------------------------------------------------------------ */
+
+typedef struct lat {
+	uint64_t *ns;
+	size_t n, cap;
+	pthread_mutex_t mu;
+} lat;
+
+static void lat_init(lat *l)
+{
+	memset(l, 0, sizeof *l);
+	pthread_mutex_init(&l->mu, NULL);
+}
+
+static void lat_add(lat *l, uint64_t ns)
+{
+	pthread_mutex_lock(&l->mu);
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 4096;
+		l->ns = realloc(l->ns, l->cap * sizeof *l->ns);
+		if (!l->ns) {
+			fprintf(stderr, "bench_live: out of memory\n");
+			exit(1);
+		}
+	}
+	l->ns[l->n++] = ns;
+	pthread_mutex_unlock(&l->mu);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+typedef struct pct {
+	double p50, p99, max; /* microseconds */
+	size_t n;
+} pct;
+
+static pct lat_pct(lat *l)
+{
+	pct p = {0, 0, 0, l->n};
+	if (l->n) {
+		qsort(l->ns, l->n, sizeof *l->ns, cmp_u64);
+		p.p50 = (double)l->ns[l->n / 2] / 1e3;
+		p.p99 = (double)l->ns[(size_t)((double)(l->n - 1) * 0.99)] / 1e3;
+		p.max = (double)l->ns[l->n - 1] / 1e3;
+	}
+	l->n = 0;
+	return p;
+}
+
+static void print_row(const char *what, pct p)
+{
+	printf("| %s | %zu | %.1f | %.1f | %.0f |\n", what, p.n, p.p50, p.p99, p.max);
+}
+
+static void cpu_model(char *out, size_t size)
+{
+	snprintf(out, size, "unknown CPU");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+	while (f && fgets(line, sizeof line, f)) {
+		if (strncmp(line, "model name", 10) == 0) {
+			char *c = strchr(line, ':');
+			if (c) {
+				c += 2;
+				c[strcspn(c, "\n")] = '\0';
+				snprintf(out, size, "%s", c);
+			}
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static brain_t *open_brain(const char *path, int sync, int background, uint32_t dim)
+{
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.sync = sync;
+	o.background = background;
+	if (dim) {
+		o.dimensions = dim;
+		o.embedder = BRAIN_EMBEDDER_NONE;
+		o.metric = BRAIN_METRIC_L2;
+	}
+	brain_t *b = NULL;
+	int rc = brain_open(path, &o, &b);
+	if (rc)
+		die("open", rc);
+	return b;
+}
+
+static void settle(brain_t *b)
+{
+	for (;;) {
+		brain_stats st;
+		brain_stats_init(&st, BRAIN_STATS_VERSION);
+		brain_get_stats(b, &st);
+		if (st.index_pending == 0 && st.ingest_queued == 0)
+			return;
+		struct timespec t = {0, 5000000L};
+		nanosleep(&t, NULL);
+	}
+}
+
+static void fill_text(brain_t *b, size_t n, uint64_t seed)
+{
+	char text[512];
+	for (size_t i = 0; i < n; i++) {
+		bench_sentence(&seed, text, sizeof text);
+		int rc = brain_remember(b, text, 0.5f);
+		if (rc)
+			die("remember", rc);
+	}
+}
+
+static void recall_timed(brain_t *b, size_t n, uint64_t seed, lat *l)
+{
+	char q[512];
+	brain_id ids[5];
+	float scores[5];
+	size_t found;
+	for (size_t i = 0; i < n; i++) {
+		bench_sentence(&seed, q, sizeof q);
+		uint64_t t0 = now_ns();
+		int rc = brain_recall_ids(b, q, 5, ids, scores, &found);
+		lat_add(l, now_ns() - t0);
+		if (rc)
+			die("recall", rc);
+	}
+}
+
+/* ---- writers -------------------------------------------------------------- */
+
+typedef struct writer_arg {
+	brain_t *b;
+	atomic_int *stop;
+	uint64_t seed;
+	lat *l;
+} writer_arg;
+
+static void *writer_main(void *p)
+{
+	writer_arg *a = p;
+	char text[512];
+	while (!atomic_load(a->stop)) {
+		bench_sentence(&a->seed, text, sizeof text);
+		uint64_t t0 = now_ns();
+		int rc = brain_remember(a->b, text, 0.5f);
+		lat_add(a->l, now_ns() - t0);
+		if (rc)
+			die("remember (writer)", rc);
+	}
+	return NULL;
+}
+
+static void part_writers(size_t memories)
+{
+	printf("\n### Recall beside writers (in memory, %zu text memories, 384-d)\n\n", memories);
+	brain_t *b = open_brain(NULL, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_THREADS, 0);
+	fill_text(b, memories, 1);
+	settle(b);
+	lat r, w;
+	lat_init(&r);
+	lat_init(&w);
+	recall_timed(b, 2000, 99, &r);
+	pct alone = lat_pct(&r);
+	atomic_int stop = 0;
+	pthread_t t[4];
+	writer_arg wa[4];
+	for (int i = 0; i < 4; i++) {
+		wa[i] = (writer_arg){b, &stop, 1000 + (uint64_t)i, &w};
+		pthread_create(&t[i], NULL, writer_main, &wa[i]);
+	}
+	recall_timed(b, 2000, 99, &r);
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	pct busy = lat_pct(&r);
+	pct wr = lat_pct(&w);
+	printf("| calls | n | p50 us | p99 us | worst us |\n|---|---:|---:|---:|---:|\n");
+	print_row("recall, no writer", alone);
+	print_row("recall, 4 writers", busy);
+	print_row("remember, each of 4 writers", wr);
+	printf("\nrecall p99 with 4 writers / without: %.2f; p50: %.2f (the brain grew to %llu)\n",
+	       busy.p99 / alone.p99, busy.p50 / alone.p50, (unsigned long long)brain_count(b));
+	brain_close(b);
+}
+
+/* ---- checkpoint ----------------------------------------------------------- */
+
+typedef struct search_arg {
+	brain_t *b;
+	uint32_t dim;
+	atomic_int *stop;
+	atomic_int *phase; /* 0 baseline, 1 during the checkpoint, 2 after */
+	lat *l[3];
+} search_arg;
+
+static void *searcher_main(void *p)
+{
+	search_arg *a = p;
+	float *q = malloc(a->dim * sizeof *q);
+	uint64_t seed = 7;
+	uint64_t ids[10];
+	float d[10];
+	size_t found;
+	while (!atomic_load(a->stop)) {
+		for (uint32_t i = 0; i < a->dim; i++)
+			q[i] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
+		int ph = atomic_load(a->phase);
+		uint64_t t0 = now_ns();
+		int rc = brain_search(a->b, q, 10, ids, d, &found);
+		uint64_t t1 = now_ns();
+		if (rc)
+			die("search", rc);
+		/* a search counts for the phase it ran wholly in */
+		if (atomic_load(a->phase) == ph)
+			lat_add(a->l[ph], t1 - t0);
+	}
+	free(q);
+	return NULL;
+}
+
+typedef struct adder_arg {
+	brain_t *b;
+	uint32_t dim;
+	atomic_int *stop;
+	atomic_int *phase;
+	uint64_t next_id;
+	lat *l[3];
+} adder_arg;
+
+static void *adder_main(void *p)
+{
+	adder_arg *a = p;
+	float *v = malloc(a->dim * sizeof *v);
+	uint64_t seed = 11;
+	while (!atomic_load(a->stop)) {
+		for (uint32_t i = 0; i < a->dim; i++)
+			v[i] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
+		int ph = atomic_load(a->phase);
+		uint64_t t0 = now_ns();
+		int rc = brain_add(a->b, a->next_id++, v);
+		uint64_t t1 = now_ns();
+		if (rc)
+			die("add (writer)", rc);
+		lat_add(a->l[ph], t1 - t0);
+		struct timespec t = {0, 200000L}; /* 5,000 adds a second at most */
+		nanosleep(&t, NULL);
+	}
+	free(v);
+	return NULL;
+}
+
+static void part_checkpoint(const char *root, size_t n, uint32_t dim)
+{
+	printf("\n### Searches and a writer during a checkpoint (%zu vectors of %u-d, on disk, "
+	       "NORMAL)\n\n", n, dim);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/bench-live-%d", root, (int)getpid());
+	bench_remove_tree(path);
+	brain_t *b = open_brain(path, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_THREADS, dim);
+	if (brain_set_param(b, BRAIN_PARAM_CHECKPOINT_WAL_BYTES, 0))
+		die("set CHECKPOINT_WAL_BYTES", -1);
+	size_t batch = 50000;
+	uint64_t *ids = malloc(batch * sizeof *ids);
+	float *rows = malloc(batch * dim * sizeof *rows);
+	uint64_t seed = 3;
+	uint64_t t0 = now_ns();
+	for (size_t at = 0; at < n; at += batch) {
+		size_t m = at + batch <= n ? batch : n - at;
+		for (size_t i = 0; i < m; i++) {
+			ids[i] = at + i + 1;
+			for (uint32_t k = 0; k < dim; k++)
+				rows[i * dim + k] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
+		}
+		int rc = brain_add_batch(b, ids, rows, m);
+		if (rc)
+			die("add_batch", rc);
+	}
+	double build_s = (double)(now_ns() - t0) / 1e9;
+	t0 = now_ns();
+	int rc = brain_checkpoint(b);
+	if (rc)
+		die("checkpoint", rc);
+	double first_s = (double)(now_ns() - t0) / 1e9;
+	/* 1% changed: the checkpoint that follows writes what changed */
+	for (size_t i = 0; i < n / 100; i++) {
+		float *v = rows;
+		for (uint32_t k = 0; k < dim; k++)
+			v[k] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
+		rc = brain_update_vector(b, (uint64_t)(bench_splitmix64(&seed) % n) + 1, v);
+		if (rc)
+			die("update_vector", rc);
+	}
+	settle(b);
+	lat s0, s1, s2, w0, w1, w2;
+	lat_init(&s0);
+	lat_init(&s1);
+	lat_init(&s2);
+	lat_init(&w0);
+	lat_init(&w1);
+	lat_init(&w2);
+	atomic_int stop = 0, phase = 0;
+	search_arg sa = {b, dim, &stop, &phase, {&s0, &s1, &s2}};
+	adder_arg aa = {b, dim, &stop, &phase, n + 1, {&w0, &w1, &w2}};
+	pthread_t ts, ta;
+	pthread_create(&ts, NULL, searcher_main, &sa);
+	pthread_create(&ta, NULL, adder_main, &aa);
+	struct timespec pause = {2, 0};
+	nanosleep(&pause, NULL);
+	atomic_store(&phase, 1);
+	t0 = now_ns();
+	rc = brain_checkpoint(b);
+	double ck_s = (double)(now_ns() - t0) / 1e9;
+	atomic_store(&phase, 2);
+	if (rc)
+		die("checkpoint", rc);
+	nanosleep(&pause, NULL);
+	atomic_store(&stop, 1);
+	pthread_join(ts, NULL);
+	pthread_join(ta, NULL);
+	pct b0 = lat_pct(&s0), b1 = lat_pct(&s1), a0 = lat_pct(&w0), a1 = lat_pct(&w1);
+	printf("built by add_batch in %.1f s; first checkpoint %.2f s; the checkpoint after 1%% "
+	       "changed %.2f s\n\n", build_s, first_s, ck_s);
+	printf("| calls | n | p50 us | p99 us | worst us |\n|---|---:|---:|---:|---:|\n");
+	print_row("search, no checkpoint", b0);
+	print_row("search, during the checkpoint", b1);
+	print_row("add, no checkpoint", a0);
+	print_row("add, during the checkpoint", a1);
+	printf("\nsearch p99 during / without: %.2f; worst search during / p50 without: %.1f; "
+	       "worst add during: %.0f ms\n", b1.p99 / b0.p99, b1.max / b0.p50, a1.max / 1e3);
+	free(ids);
+	free(rows);
+	brain_close(b);
+	bench_remove_tree(path);
+}
+
+/* ---- async ---------------------------------------------------------------- */
+
+static void part_async(const char *root, size_t n)
+{
+	printf("\n### Asynchronous against synchronous remember (on disk, %zu texts each)\n\n", n);
+	printf("| sync | brain_remember /s | brain_remember_async + brain_flush /s | ratio |\n"
+	       "|---|---:|---:|---:|\n");
+	int modes[2] = {BRAIN_SYNC_FULL, BRAIN_SYNC_NORMAL};
+	for (int m = 0; m < 2; m++) {
+		double rate[2];
+		for (int async = 0; async < 2; async++) {
+			char path[4096];
+			snprintf(path, sizeof path, "%s/bench-live-a%d-%d", root, async, (int)getpid());
+			bench_remove_tree(path);
+			brain_t *b = open_brain(path, modes[m], BRAIN_BACKGROUND_THREADS, 0);
+			char text[512];
+			uint64_t seed = 5;
+			uint64_t t0 = now_ns();
+			for (size_t i = 0; i < n; i++) {
+				bench_sentence(&seed, text, sizeof text);
+				int rc = async ? brain_remember_async(b, text, 0.5f)
+				               : brain_remember(b, text, 0.5f);
+				if (rc)
+					die(async ? "remember_async" : "remember", rc);
+			}
+			int rc = brain_flush(b);
+			if (rc)
+				die("flush", rc);
+			rate[async] = (double)n / ((double)(now_ns() - t0) / 1e9);
+			brain_close(b);
+			bench_remove_tree(path);
+		}
+		printf("| %s | %.0f | %.0f | %.1f |\n", m == 0 ? "FULL" : "NORMAL", rate[0], rate[1],
+		       rate[1] / rate[0]);
+	}
+}
+
+/* ---- heart ---------------------------------------------------------------- */
+
+static void part_heart(const char *root, size_t memories)
+{
+	printf("\n### Recall and think with the Heart's threads and by hand (on disk, %zu text "
+	       "memories)\n\n", memories);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/bench-live-h-%d", root, (int)getpid());
+	bench_remove_tree(path);
+	brain_t *b = open_brain(path, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_MANUAL, 0);
+	fill_text(b, memories, 1);
+	brain_tick(b);
+	brain_close(b);
+	printf("| background | recall p50 us | p99 us | worst us | think p50 us | p99 us | worst us "
+	       "|\n|---|---:|---:|---:|---:|---:|---:|\n");
+	for (int manual = 0; manual < 2; manual++) {
+		b = open_brain(path, BRAIN_SYNC_NORMAL,
+		               manual ? BRAIN_BACKGROUND_MANUAL : BRAIN_BACKGROUND_THREADS, 0);
+		lat r, t;
+		lat_init(&r);
+		lat_init(&t);
+		recall_timed(b, 3000, 99, &r);
+		char q[512], out[2048];
+		uint64_t seed = 1234;
+		for (int i = 0; i < 1000; i++) {
+			bench_sentence(&seed, q, sizeof q);
+			uint64_t t0 = now_ns();
+			int rc = brain_think(b, q, out, sizeof out);
+			lat_add(&t, now_ns() - t0);
+			if (rc < 0)
+				die("think", rc);
+		}
+		pct pr = lat_pct(&r), pt = lat_pct(&t);
+		printf("| %s | %.1f | %.1f | %.0f | %.1f | %.1f | %.0f |\n",
+		       manual ? "manual" : "threads", pr.p50, pr.p99, pr.max, pt.p50, pt.p99, pt.max);
+		brain_close(b);
+	}
+	bench_remove_tree(path);
+}
+
+int main(int argc, char **argv)
+{
+	const char *root = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *part = "all";
+	size_t memories = 20000, vectors = 1000000;
+	uint32_t dim = 128;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			root = argv[++i];
+		else if (strcmp(argv[i], "--part") == 0 && i + 1 < argc)
+			part = argv[++i];
+		else if (strcmp(argv[i], "--memories") == 0 && i + 1 < argc)
+			memories = (size_t)strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--vectors") == 0 && i + 1 < argc)
+			vectors = (size_t)strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc)
+			dim = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else {
+			fprintf(stderr, "usage: bench_live [--dir DIR] [--part writers|checkpoint|async|"
+			                "heart|all] [--memories N] [--vectors N] [--dim D]\n");
+			return 2;
+		}
+	}
+	char cpu[256];
+	cpu_model(cpu, sizeof cpu);
+	printf("bench_live: %s, %ld cores online\n", cpu, sysconf(_SC_NPROCESSORS_ONLN));
+	bool all = strcmp(part, "all") == 0;
+	if (all || strcmp(part, "writers") == 0)
+		part_writers(memories);
+	if (all || strcmp(part, "async") == 0)
+		part_async(root, memories);
+	if (all || strcmp(part, "heart") == 0)
+		part_heart(root, memories);
+	if (all || strcmp(part, "checkpoint") == 0)
+		part_checkpoint(root, vectors, dim);
+	return 0;
+}
