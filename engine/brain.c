@@ -160,6 +160,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 	b->mem = mem;
 	b->env.opts = resolved;
 	brain__params_defaults(&b->env);
+	atomic_store(&b->last_cycle_ms, (int64_t)(brain__mono_ns() / 1000000u));
 
 	pthread_rwlockattr_t attr;
 	pthread_rwlockattr_init(&attr);

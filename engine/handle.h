@@ -65,6 +65,10 @@ struct brain {
 	int ingest_rc;
 	char ingest_msg[256];
 	_Atomic uint64_t built_batches; /* build() calls made in the background */
+	/* the Circadian's (engine/circadian.c) */
+	_Atomic int64_t last_cycle_ms; /* monotonic; set at open and by each cycle */
+	bool cycle_due;                /* under the Heart's mutex */
+	_Atomic uint64_t cycles, forgotten;
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
 	 * checkpoint takes it with the brain lock shared. So no writer waits on
@@ -266,6 +270,18 @@ void brain__heart_leave(brain_t *b);
  * build job is queued, queue one (a brain in the Heart only). Cheap when
  * one is: an atomic load. */
 void brain__heart_kick(brain_t *b);
+/* The Circadian's cycle (engine/circadian.c): forget what FORGET_OVER and
+ * FORGET_ON_PRESSURE ask for, through logged changes. No lock held. */
+int brain__circadian_cycle(brain_t *b);
+
+/* Is b's cycle due (CIRCADIAN_MS since the last)? */
+static inline bool brain__cycle_due(const brain_t *b)
+{
+	int64_t now = (int64_t)(brain__mono_ns() / 1000000u);
+	return now - atomic_load(&((brain_t *)b)->last_cycle_ms) >=
+	       brain__param(&b->env, BRAIN_PIDX_CIRCADIAN_MS);
+}
+
 /* Vectors b's index holds that are not yet in its structure (an atomic
  * read; any thread, no lock). */
 uint64_t brain__index_pending(brain_t *b);

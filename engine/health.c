@@ -176,6 +176,8 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 		brain__call_LIVER_STATUS(&b->spine, &lv);
 		stats->memory_budget = lv.budget;
 		stats->memory_pressure = lv.level;
+		stats->circadian_cycles = atomic_load(&b->cycles);
+		stats->circadian_forgotten = atomic_load(&b->forgotten);
 	}
 	return BRAIN_OK;
 }
@@ -238,6 +240,10 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_printf(&d, "\"%s\"", st.memory_pressure == 2   ? "critical"
 	                        : st.memory_pressure == 1 ? "elevated"
 	                                                  : "normal");
+	jd_close(&d);
+	jd_open(&d, "circadian");
+	jd_uint(&d, "cycles", st.circadian_cycles);
+	jd_uint(&d, "forgotten", st.circadian_forgotten);
 	jd_close(&d);
 	jd_open(&d, "ingest");
 	jd_uint(&d, "queued", st.ingest_queued);

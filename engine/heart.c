@@ -241,7 +241,11 @@ static void *clock_main(void *arg)
 			next = BRAIN_MIN(next, b->next_beat_ms);
 			if (due)
 				b->checkpoint_due = true;
-			if (due || tail)
+			if (brain__cycle_due(b)) {
+				atomic_store(&b->last_cycle_ms, mono_ms());
+				b->cycle_due = true;
+			}
+			if (due || tail || b->cycle_due)
 				queue_job(b);
 			pthread_cond_broadcast(&g_idle);
 			i = (size_t)-1; /* the list may have changed meanwhile: again */
@@ -282,9 +286,12 @@ static void *worker_main(void *arg)
 		g_njobs--;
 		b->job_queued = false;
 		b->job_running = true;
-		bool checkpoint = b->checkpoint_due;
+		bool checkpoint = b->checkpoint_due, cycle = b->cycle_due;
 		b->checkpoint_due = false;
+		b->cycle_due = false;
 		pthread_mutex_unlock(&g_mu);
+		if (cycle && brain__circadian_cycle(b))
+			BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
 		if (checkpoint)
 			brain__checkpoint_due(b);
 		if (atomic_load(&b->build_wanted))
@@ -383,6 +390,7 @@ void brain__heart_leave(brain_t *b)
 	}
 	b->job_queued = false;
 	b->checkpoint_due = false;
+	b->cycle_due = false;
 	atomic_store(&b->build_wanted, false);
 	bool stop = g_n == 0 && g_running;
 	if (stop) {
@@ -418,6 +426,10 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 	int (*digest)(brain_t *, uint64_t) = atomic_load(&b->ingest_fn);
 	if (rc == BRAIN_OK && digest)
 		rc = digest(b, 0); /* every queued write */
+	if (rc == BRAIN_OK && brain__cycle_due(b)) {
+		atomic_store(&b->last_cycle_ms, mono_ms());
+		rc = brain__circadian_cycle(b);
+	}
 	uint64_t pending = 0;
 	if (rc == BRAIN_OK && brain__index_pending(b) > 0)
 		rc = brain__index_build_for(b, 0, &pending); /* all of the tail */

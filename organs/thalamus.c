@@ -7,7 +7,9 @@
  *
  *   vector recall: by distance, ties by smaller id;
  *   text recall:   score = similarity * (1 + w * (importance - 0.5)),
- *                  only scores above the minimum, ties by smaller id.
+ *                  only scores above the minimum, ties by smaller id;
+ *                  importance decays while a memory goes unused, when
+ *                  DECAY_HALF_LIFE_H is set (base/decay.h).
  *
  * Because importance can lift a memory over nearer ones, and because ties
  * must go to the smaller id, the first fetch may not be enough. The plan
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/decay.h"
 #include "spine/spine.h"
 
 typedef struct thalamus {
@@ -84,8 +87,15 @@ static inline float score_of(float sim, float importance, float w)
 	return sim * (1.0f + w * (importance - 0.5f));
 }
 
+/* The importance h ranks by at now_ms (decayed while unused). */
+static inline float importance_now(const thalamus *t, const brain_hit *h, int64_t now_ms)
+{
+	return brain__importance_now(h->importance, h->accessed_ms, now_ms,
+	                             brain__param(t->env, BRAIN_PIDX_DECAY_HALF_LIFE_H));
+}
+
 /* The best score a memory at similarity `sim` could have, whatever its
- * importance. */
+ * importance (decay only lowers it). */
 static inline float score_bound(float sim, float w)
 {
 	return sim >= 0 ? sim * (1.0f + 0.5f * w) : sim * (1.0f - 0.5f * w);
@@ -237,6 +247,7 @@ static int run_fetch(thalamus *t, const brain_msg_recall *m, fetch *f, size_t wa
  * the second vector only decides the order. */
 static int rerank(thalamus *t, brain_msg_recall *m, size_t n, float w)
 {
+	int64_t now = brain__now_ms();
 	uint32_t *slots = brain__malloc_array(n, sizeof *slots);
 	float *dist = brain__malloc_array(n, sizeof *dist);
 	int rc = slots && dist ? BRAIN_OK : brain__oom(n * 8, "rerank");
@@ -248,7 +259,8 @@ static int rerank(thalamus *t, brain_msg_recall *m, size_t n, float w)
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		brain_hit *h = &m->hits[i];
 		h->distance = dist[i];
-		h->score = score_of(similarity(t->env->opts.metric, dist[i]), h->importance, w);
+		h->score = score_of(similarity(t->env->opts.metric, dist[i]), importance_now(t, h, now),
+		                    w);
 	}
 	if (rc == BRAIN_OK)
 		qsort(m->hits, n, sizeof *m->hits, by_score);
@@ -316,6 +328,7 @@ static int on_RECALL(thalamus *t, brain_msg_recall *m)
 		return BRAIN_OK;
 
 	int metric = t->env->opts.metric;
+	int64_t now = brain__now_ms();
 	float w = m->mode == BRAIN_RECALL_TEXT
 	                  ? (float)brain__param(t->env, BRAIN_PIDX_RECALL_IMPORTANCE_WEIGHT) / 1000.0f
 	                  : 0.0f;
@@ -334,7 +347,7 @@ static int on_RECALL(thalamus *t, brain_msg_recall *m)
 		passing = 0;
 		for (size_t i = 0; i < found; i++) {
 			brain_hit *h = &f.hits[i];
-			h->score = score_of(similarity(metric, h->distance), h->importance, w);
+			h->score = score_of(similarity(metric, h->distance), importance_now(t, h, now), w);
 			if (m->mode == BRAIN_RECALL_VECTOR || h->score > m->min_score)
 				f.hits[passing++] = *h;
 		}

@@ -59,7 +59,8 @@ struct brain_wal_replay_info;
 	X(UPDATE, O, brain_msg_update, WRITE)                                       \
 	X(DISTANCES, O, brain_msg_distances, READ)                                  \
 	X(VERIFY, O, brain_msg_verify, READ)                                        \
-	X(INDEX_BUILD, O, brain_msg_index_build, UNLOCKED)
+	X(INDEX_BUILD, O, brain_msg_index_build, UNLOCKED)                          \
+	X(LEAST_VALUABLE, O, brain_msg_least_valuable, READ)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -324,6 +325,17 @@ typedef struct brain_msg_index_build {
 	size_t max;       /* in */
 	uint64_t pending; /* out */
 } brain_msg_index_build;
+
+/* The Circadian's choice: the n memories of least value now (importance,
+ * decayed while unused by half_life_h, base/decay.h), least first; ties
+ * go to the one unused longer, then the smaller id. */
+typedef struct brain_msg_least_valuable {
+	size_t n;              /* in: room in ids */
+	int64_t now_ms;        /* in */
+	int64_t half_life_h;   /* in: 0, no decay */
+	brain_id *ids;         /* out */
+	size_t found;          /* out */
+} brain_msg_least_valuable;
 
 /* The share of memories a search's filter passes (text_only and accept),
  * from a sample of at most 256 of them; pass < 0 when there are too few

@@ -6,6 +6,7 @@
  * Heart did nothing.
  */
 #include <dirent.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/decay.h"
 #include "braincore.h"
 #include "test_util.h"
 
@@ -349,6 +351,76 @@ static void test_heart__background_builds_the_tail(void **state)
 	assert_int_equal(brain_close(b), 0);
 }
 
+/* ---- the Circadian ------------------------------------------------------ */
+
+/* Asked to keep at most FORGET_OVER memories, a cycle forgets the least
+ * valuable (lowest importance) through logged forgets; not asked, it
+ * forgets nothing. Ticks drive it. */
+static void test_heart__circadian_forgets_only_when_asked(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", root);
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	char text[128];
+	for (int i = 0; i < 80; i++) {
+		snprintf(text, sizeof text, "Circadian note %d about the %d-th migrating goose.", i, i);
+		assert_int_equal(brain_remember(b, text, (float)((i * 37) % 80) / 80.0f), 0);
+	}
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 80); /* not asked: nothing forgotten */
+	brain_stats st = stats_of(b);
+	assert_true(st.circadian_cycles >= 1);
+	assert_int_equal(st.circadian_forgotten, 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_FORGET_OVER, 50), 0);
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 50);
+	assert_int_equal(stats_of(b).circadian_forgotten, 30);
+	/* the 30 least important went: importance (i * 37 % 80) / 80 < 30/80 */
+	brain_results *r = NULL;
+	for (int i = 0; i < 80; i++) {
+		snprintf(text, sizeof text, "Circadian note %d about the %d-th migrating goose.", i, i);
+		assert_int_equal(brain_recall_results(b, text, 1, &r), 0);
+		bool kept = brain_results_count(r) == 1 && strcmp(brain_results_text(r, 0), text) == 0;
+		assert_int_equal(kept, (i * 37) % 80 >= 30);
+		brain_results_free(r);
+	}
+	char doc[4096];
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"circadian\":{\"cycles\":"));
+	/* logged: a reopen has the same 50 */
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	assert_int_equal(brain_count(b), 50);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+/* The curve a recall ranks by and the Circadian forgets by: halved every
+ * half-life of disuse, untouched without a half-life. */
+static void test_heart__decay_curve(void **state)
+{
+	(void)state;
+	const int64_t hour = 3600000;
+	assert_true(brain__importance_now(0.8f, 0, 10 * hour, 0) == 0.8f);
+	assert_true(fabsf(brain__importance_now(0.8f, 0, 24 * hour, 24) - 0.4f) < 1e-6f);
+	assert_true(fabsf(brain__importance_now(0.8f, 0, 48 * hour, 24) - 0.2f) < 1e-6f);
+	assert_true(brain__importance_now(0.8f, 5 * hour, 4 * hour, 24) == 0.8f); /* clock skew */
+	float last = 1.0f;
+	for (int64_t h = 0; h < 200; h += 7) {
+		float v = brain__importance_now(1.0f, 0, h * hour, 30);
+		assert_true(v <= last && v >= 0.0f);
+		last = v;
+	}
+}
+
 /* The options field: checked, and absent from a version-2 struct. */
 static void test_heart__background_option(void **state)
 {
@@ -373,6 +445,8 @@ int main(void)
 		cmocka_unit_test(test_heart__background_option),
 		cmocka_unit_test(test_heart__tick_builds_the_tail),
 		cmocka_unit_test(test_heart__background_builds_the_tail),
+		cmocka_unit_test(test_heart__circadian_forgets_only_when_asked),
+		cmocka_unit_test(test_heart__decay_curve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,6 +115,20 @@ extern "C" {
  *                           update_vector fail with BRAIN_EFULL and change nothing, until
  *                           forgets (or a higher budget) bring it down. Never a crash, never
  *                           a memory dropped; the log replayed on open is never refused.
+ * CIRCADIAN_MS              the Circadian's cycle: at most this often (on a beat of the Heart,
+ *                           or at brain_tick()), the brain forgets what FORGET_OVER and
+ *                           FORGET_ON_PRESSURE ask for. 0: at every beat.
+ * FORGET_OVER               most memories the brain keeps (0: no limit, the default): a cycle
+ *                           finding more forgets the least valuable (lowest importance,
+ *                           decayed by DECAY_HALF_LIFE_H; then the longest unused), up to
+ *                           1024 a cycle, each a logged forget (the log callback says how
+ *                           many). Never by default: nothing is forgotten unless asked.
+ * FORGET_ON_PRESSURE        1: at critical memory pressure (MEMORY_BUDGET), a cycle forgets
+ *                           the least valuable 1% of the memories (at least one). 0 (the
+ *                           default): a brain at its budget refuses writes instead.
+ * DECAY_HALF_LIFE_H         importance decays while a memory goes unused: a recall ranks by
+ *                           importance * 2^(-hours since it was made or last recalled / this),
+ *                           and FORGET_OVER chooses by it. 0 (the default): no decay.
  */
 #define BRAIN_PARAM_LIST(X)                                                        \
 	X(SYNC_INTERVAL_MS, 10, 1, 60000, 100)                                         \
@@ -125,6 +139,10 @@ extern "C" {
 	X(INGEST_QUEUE, 15, 1, 1 << 20, 4096)                                          \
 	X(INGEST_WAIT_MS, 16, 0, 3600000, 1000)                                        \
 	X(MEMORY_BUDGET, 17, 0, INT64_C(1) << 50, 0)                                   \
+	X(CIRCADIAN_MS, 18, 0, 86400000, 60000)                                        \
+	X(FORGET_OVER, 19, 0, INT64_C(1) << 40, 0)                                     \
+	X(FORGET_ON_PRESSURE, 20, 0, 1, 0)                                             \
+	X(DECAY_HALF_LIFE_H, 102, 0, 1000000, 0)                                       \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \

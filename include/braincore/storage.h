@@ -210,6 +210,10 @@ typedef struct brain_stats {
 	 *  0 normal (under 80%), 1 elevated (80% to 95%), 2 critical. */
 	uint64_t memory_budget;
 	int memory_pressure;
+	/** The Circadian's cycles since open, and the memories they forgot
+	 *  (BRAIN_PARAM_FORGET_OVER, FORGET_ON_PRESSURE). */
+	uint64_t circadian_cycles;
+	uint64_t circadian_forgotten;
 } brain_stats;
 
 /** Fill a stats struct with zeros and its version (1 to 4; a version-1

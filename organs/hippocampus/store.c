@@ -9,9 +9,11 @@
  * Forgetting never allocates.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "organs/hippocampus/hippocampus_internal.h"
+#include "base/decay.h"
 #include "index/distance.h"
 
 /* The text of a live record (NULL if none); texts from the image are
@@ -617,4 +619,79 @@ int brain__hippocampus_INDEX_INFO(hippocampus *h, brain_msg_index_info *m)
 {
 	memset(&m->info, 0, sizeof m->info);
 	return brain__index_info(h->vt, h->index, atomic_load(&h->count), &m->info);
+}
+
+typedef struct valued {
+	float value;
+	int64_t accessed_ms;
+	brain_id id;
+} valued;
+
+/* Is a worth more than b (kept before b)? */
+static bool worth_more(const valued *a, const valued *b)
+{
+	if (a->value != b->value)
+		return a->value > b->value;
+	if (a->accessed_ms != b->accessed_ms)
+		return a->accessed_ms > b->accessed_ms;
+	return a->id > b->id;
+}
+
+/* Sift down in a heap whose top is the one worth most. */
+static void sift(valued *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && worth_more(&h[l], &h[m]))
+			m = l;
+		if (r < n && worth_more(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		valued t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static int by_worth(const void *pa, const void *pb)
+{
+	const valued *a = pa, *b = pb;
+	return worth_more(a, b) ? 1 : worth_more(b, a) ? -1 : 0;
+}
+
+/* One pass over the records, keeping the n least valuable in a heap. */
+int brain__hippocampus_LEAST_VALUABLE(hippocampus *h, brain_msg_least_valuable *m)
+{
+	m->found = 0;
+	if (m->n == 0)
+		return BRAIN_OK;
+	valued *heap = brain__malloc_array(m->n, sizeof *heap);
+	if (!heap)
+		return brain__oom(m->n * sizeof *heap, "least valuable memories");
+	size_t n = 0;
+	for (uint32_t s = 0; s < h->next_slot; s++) {
+		const record *r = rec(h, s);
+		if (!is_live(r))
+			continue;
+		int64_t used = atomic_load_explicit(&((record *)r)->accessed_ms, memory_order_relaxed);
+		valued v = {brain__importance_now(r->importance, used, m->now_ms, m->half_life_h), used,
+		            r->id};
+		if (n < m->n) {
+			heap[n++] = v;
+			if (n == m->n)
+				for (size_t i = n / 2; i-- > 0;)
+					sift(heap, n, i);
+		} else if (worth_more(&heap[0], &v)) {
+			heap[0] = v;
+			sift(heap, n, 0);
+		}
+	}
+	qsort(heap, n, sizeof *heap, by_worth);
+	for (size_t i = 0; i < n; i++)
+		m->ids[i] = heap[i].id;
+	m->found = n;
+	brain__free(heap);
+	return BRAIN_OK;
 }
