@@ -34,62 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-typedef struct timing {
-	uint64_t *ns;
-	size_t n, cap;
-	size_t worst_at; /* the call's number in its phase */
-} timing;
-
-static void record(timing *t, uint64_t ns)
-{
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 4096;
-		t->ns = realloc(t->ns, t->cap * sizeof *t->ns);
-		if (!t->ns) {
-			fprintf(stderr, "bench_grow: out of memory\n");
-			exit(1);
-		}
-	}
-	if (t->n == 0 || ns > t->ns[t->worst_at])
-		t->worst_at = t->n;
-	t->ns[t->n++] = ns;
-}
-
-typedef struct summary {
-	double p50_us, p99_us, max_us, mean_us;
-	size_t n, worst_at;
-} summary;
-
-static summary summarize(timing *t)
-{
-	summary s = {0, 0, 0, 0, t->n, t->worst_at};
-	if (!t->n)
-		return s;
-	double sum = 0;
-	for (size_t i = 0; i < t->n; i++)
-		sum += (double)t->ns[i];
-	s.mean_us = sum / (double)t->n / 1e3;
-	qsort(t->ns, t->n, sizeof *t->ns, cmp_u64);
-	s.p50_us = (double)t->ns[t->n / 2] / 1e3;
-	s.p99_us = (double)t->ns[(size_t)((double)(t->n - 1) * 0.99)] / 1e3;
-	s.max_us = (double)t->ns[t->n - 1] / 1e3;
-	t->n = 0;
-	return s;
-}
-
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "bench_grow: %s: %s: %s\n", what, brain_error_name(rc), brain_errmsg());
@@ -109,7 +53,7 @@ static uint64_t pending(brain_t *b)
 /* Wait until the tail is built; seconds. */
 static double settle(brain_t *b, int manual)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	if (manual) {
 		int rc = brain_tick(b);
 		if (rc)
@@ -119,39 +63,19 @@ static double settle(brain_t *b, int manual)
 		struct timespec t = {0, 2000000L};
 		nanosleep(&t, NULL);
 	}
-	return (double)(now_ns() - t0) / 1e9;
+	return (double)(bench_now_ns() - t0) / 1e9;
 }
 
-static void remember_timed(brain_t *b, uint64_t *rng, timing *t)
+static void remember_timed(brain_t *b, uint64_t *rng, bench_lat *t)
 {
 	char text[512];
 	bench_sentence(rng, text, sizeof text);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	int rc = brain_remember(b, text, 0.5f);
-	uint64_t t1 = now_ns();
+	uint64_t t1 = bench_now_ns();
 	if (rc)
 		die("remember", rc);
-	record(t, t1 - t0);
-}
-
-static void cpu_model(char *out, size_t size)
-{
-	snprintf(out, size, "unknown CPU");
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-	while (f && fgets(line, sizeof line, f)) {
-		if (strncmp(line, "model name", 10) == 0) {
-			char *c = strchr(line, ':');
-			if (c) {
-				c += 2;
-				c[strcspn(c, "\n")] = '\0';
-				snprintf(out, size, "%s", c);
-			}
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
+	bench_lat_add(t, t1 - t0);
 }
 
 int main(int argc, char **argv)
@@ -203,7 +127,7 @@ int main(int argc, char **argv)
 	int64_t tail_max = 0;
 	brain_get_param(b, BRAIN_PARAM_INDEX_TAIL_MAX, &tail_max);
 	char cpu[256];
-	cpu_model(cpu, sizeof cpu);
+	bench_cpu_model(cpu, sizeof cpu);
 	printf("bench_grow: %s brain%s, 384-d built-in embedder, index AUTO, INDEX_TAIL_MAX %lld, "
 	       "background %s; %s, %ld cores online\n",
 	       memory ? "in-memory" : "on-disk",
@@ -215,7 +139,8 @@ int main(int argc, char **argv)
 	       "burst/s | settle s |\n");
 	printf("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	fflush(stdout);
-	timing t = {0};
+	bench_lat t;
+	bench_lat_init(&t);
 	uint64_t rng = 42, qrng = 4242;
 	const char *p = sizes_arg;
 	while (*p) {
@@ -226,12 +151,12 @@ int main(int argc, char **argv)
 		if (size < have)
 			continue;
 		/* fill */
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		size_t filled = (size_t)(size - have);
 		for (size_t i = 0; i < filled; i++)
 			remember_timed(b, &rng, &t);
-		double fill_s = (double)(now_ns() - t0) / 1e9;
-		summary fill = summarize(&t);
+		double fill_s = (double)(bench_now_ns() - t0) / 1e9;
+		bench_pct fill = bench_lat_take(&t);
 		double settle1 = settle(b, manual);
 		/* recall */
 		char q[512];
@@ -240,31 +165,31 @@ int main(int argc, char **argv)
 			brain_id ids[5];
 			float scores[5];
 			size_t found;
-			uint64_t r0 = now_ns();
+			uint64_t r0 = bench_now_ns();
 			rc = brain_recall_ids(b, q, 5, ids, scores, &found);
-			uint64_t r1 = now_ns();
+			uint64_t r1 = bench_now_ns();
 			if (rc)
 				die("recall", rc);
-			record(&t, r1 - r0);
+			bench_lat_add(&t, r1 - r0);
 		}
-		summary rec = summarize(&t);
+		bench_pct rec = bench_lat_take(&t);
 		/* burst */
 		size_t nb = burst < size ? burst : size;
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		for (size_t i = 0; i < nb; i++)
 			remember_timed(b, &rng, &t);
-		double burst_s = (double)(now_ns() - t0) / 1e9;
-		summary bu = summarize(&t);
+		double burst_s = (double)(bench_now_ns() - t0) / 1e9;
+		bench_pct bu = bench_lat_take(&t);
 		double settle2 = settle(b, manual);
 		printf("| %zu | %zu | %.0f | %.1f | %.1f | %.0f (#%zu) | %.2f | %.1f | %.1f | %.0f | "
 		       "%zu | %.1f | %.1f | %.0f | %.0f | %.2f |\n",
-		       size, filled, filled ? (double)filled / fill_s : 0.0, fill.p50_us, fill.p99_us,
-		       fill.max_us, (size_t)have + fill.worst_at + 1, settle1, rec.p50_us, rec.p99_us,
-		       rec.max_us, nb, bu.p50_us, bu.p99_us, bu.max_us,
+		       size, filled, filled ? (double)filled / fill_s : 0.0, fill.p50, fill.p99,
+		       fill.max, (size_t)have + fill.worst_at + 1, settle1, rec.p50, rec.p99,
+		       rec.max, nb, bu.p50, bu.p99, bu.max,
 		       nb ? (double)nb / burst_s : 0.0, settle2);
 		fflush(stdout);
 	}
-	free(t.ns);
+	bench_lat_free(&t);
 	rc = brain_close(b);
 	if (rc)
 		die("close", rc);

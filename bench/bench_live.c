@@ -37,95 +37,20 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "bench_live: %s: %s: %s\n", what, brain_error_name(rc), brain_errmsg());
 	exit(1);
 }
 
-/* ---- latencies ------------------------------------------------------------ */
+/* ---- latencies (bench_files.h) ----------------------------------------- */
 
-typedef struct lat {
-	uint64_t *ns;
-	size_t n, cap;
-	pthread_mutex_t mu;
-} lat;
-
-static void lat_init(lat *l)
-{
-	memset(l, 0, sizeof *l);
-	pthread_mutex_init(&l->mu, NULL);
-}
-
-static void lat_add(lat *l, uint64_t ns)
-{
-	pthread_mutex_lock(&l->mu);
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 4096;
-		l->ns = realloc(l->ns, l->cap * sizeof *l->ns);
-		if (!l->ns) {
-			fprintf(stderr, "bench_live: out of memory\n");
-			exit(1);
-		}
-	}
-	l->ns[l->n++] = ns;
-	pthread_mutex_unlock(&l->mu);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-typedef struct pct {
-	double p50, p99, max; /* microseconds */
-	size_t n;
-} pct;
-
-static pct lat_pct(lat *l)
-{
-	pct p = {0, 0, 0, l->n};
-	if (l->n) {
-		qsort(l->ns, l->n, sizeof *l->ns, cmp_u64);
-		p.p50 = (double)l->ns[l->n / 2] / 1e3;
-		p.p99 = (double)l->ns[(size_t)((double)(l->n - 1) * 0.99)] / 1e3;
-		p.max = (double)l->ns[l->n - 1] / 1e3;
-	}
-	l->n = 0;
-	return p;
-}
+typedef bench_lat lat;
+typedef bench_pct pct;
 
 static void print_row(const char *what, pct p)
 {
 	printf("| %s | %zu | %.1f | %.1f | %.0f |\n", what, p.n, p.p50, p.p99, p.max);
-}
-
-static void cpu_model(char *out, size_t size)
-{
-	snprintf(out, size, "unknown CPU");
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-	while (f && fgets(line, sizeof line, f)) {
-		if (strncmp(line, "model name", 10) == 0) {
-			char *c = strchr(line, ':');
-			if (c) {
-				c += 2;
-				c[strcspn(c, "\n")] = '\0';
-				snprintf(out, size, "%s", c);
-			}
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
 }
 
 static brain_t *open_brain(const char *path, int sync, int background, uint32_t dim)
@@ -178,9 +103,9 @@ static void recall_timed(brain_t *b, size_t n, uint64_t seed, lat *l)
 	size_t found;
 	for (size_t i = 0; i < n; i++) {
 		bench_sentence(&seed, q, sizeof q);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int rc = brain_recall_ids(b, q, 5, ids, scores, &found);
-		lat_add(l, now_ns() - t0);
+		bench_lat_add(l, bench_now_ns() - t0);
 		if (rc)
 			die("recall", rc);
 	}
@@ -202,9 +127,9 @@ static void *writer_main(void *p)
 	char text[512];
 	while (!atomic_load(a->stop)) {
 		bench_sentence(&a->seed, text, sizeof text);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int rc = brain_remember(a->b, text, 0.5f);
-		lat_add(a->l, now_ns() - t0);
+		bench_lat_add(a->l, bench_now_ns() - t0);
 		if (rc)
 			die("remember (writer)", rc);
 		if (a->gap_us) {
@@ -238,16 +163,16 @@ static void part_writers(size_t memories)
 	fill_text(b, memories, 1);
 	settle(b);
 	lat r, w;
-	lat_init(&r);
-	lat_init(&w);
+	bench_lat_init(&r);
+	bench_lat_init(&w);
 	recall_timed(b, 2000, 99, &r);
-	pct alone = lat_pct(&r);
+	pct alone = bench_lat_take(&r);
 	with_writers(b, 2000, &r, &w); /* 4 x 500 a second: the graph keeps up */
-	pct paced = lat_pct(&r), wpaced = lat_pct(&w);
+	pct paced = bench_lat_take(&r), wpaced = bench_lat_take(&w);
 	uint64_t grown = brain_count(b);
 	settle(b);
 	with_writers(b, 0, &r, &w); /* as fast as they can: the tail fills */
-	pct busy = lat_pct(&r), wr = lat_pct(&w);
+	pct busy = bench_lat_take(&r), wr = bench_lat_take(&w);
 	printf("| calls | n | p50 us | p99 us | worst us |\n|---|---:|---:|---:|---:|\n");
 	print_row("recall, no writer", alone);
 	print_row("recall, 4 writers at 500/s each", paced);
@@ -284,14 +209,14 @@ static void *searcher_main(void *p)
 		for (uint32_t i = 0; i < a->dim; i++)
 			q[i] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
 		int ph = atomic_load(a->phase);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int rc = brain_search(a->b, q, 10, ids, d, &found);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = bench_now_ns();
 		if (rc)
 			die("search", rc);
 		/* a search counts for the phase it ran wholly in */
 		if (atomic_load(a->phase) == ph)
-			lat_add(a->l[ph], t1 - t0);
+			bench_lat_add(a->l[ph], t1 - t0);
 	}
 	free(q);
 	return NULL;
@@ -315,12 +240,12 @@ static void *adder_main(void *p)
 		for (uint32_t i = 0; i < a->dim; i++)
 			v[i] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
 		int ph = atomic_load(a->phase);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int rc = brain_add(a->b, a->next_id++, v);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = bench_now_ns();
 		if (rc)
 			die("add (writer)", rc);
-		lat_add(a->l[ph], t1 - t0);
+		bench_lat_add(a->l[ph], t1 - t0);
 		struct timespec t = {0, 200000L}; /* 5,000 adds a second at most */
 		nanosleep(&t, NULL);
 	}
@@ -342,7 +267,7 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	uint64_t *ids = malloc(batch * sizeof *ids);
 	float *rows = malloc(batch * dim * sizeof *rows);
 	uint64_t seed = 3;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	for (size_t at = 0; at < n; at += batch) {
 		size_t m = at + batch <= n ? batch : n - at;
 		for (size_t i = 0; i < m; i++) {
@@ -354,12 +279,12 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 		if (rc)
 			die("add_batch", rc);
 	}
-	double build_s = (double)(now_ns() - t0) / 1e9;
-	t0 = now_ns();
+	double build_s = (double)(bench_now_ns() - t0) / 1e9;
+	t0 = bench_now_ns();
 	int rc = brain_checkpoint(b);
 	if (rc)
 		die("checkpoint", rc);
-	double first_s = (double)(now_ns() - t0) / 1e9;
+	double first_s = (double)(bench_now_ns() - t0) / 1e9;
 	/* 1% changed: the checkpoint that follows writes what changed */
 	for (size_t i = 0; i < n / 100; i++) {
 		float *v = rows;
@@ -371,12 +296,12 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	}
 	settle(b);
 	lat s0, s1, s2, w0, w1, w2;
-	lat_init(&s0);
-	lat_init(&s1);
-	lat_init(&s2);
-	lat_init(&w0);
-	lat_init(&w1);
-	lat_init(&w2);
+	bench_lat_init(&s0);
+	bench_lat_init(&s1);
+	bench_lat_init(&s2);
+	bench_lat_init(&w0);
+	bench_lat_init(&w1);
+	bench_lat_init(&w2);
 	atomic_int stop = 0, phase = 0;
 	search_arg sa = {b, dim, &stop, &phase, {&s0, &s1, &s2}};
 	adder_arg aa = {b, dim, &stop, &phase, n + 1, {&w0, &w1, &w2}};
@@ -386,9 +311,9 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	struct timespec pause = {2, 0};
 	nanosleep(&pause, NULL);
 	atomic_store(&phase, 1);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	rc = brain_checkpoint(b);
-	double ck_s = (double)(now_ns() - t0) / 1e9;
+	double ck_s = (double)(bench_now_ns() - t0) / 1e9;
 	atomic_store(&phase, 2);
 	if (rc)
 		die("checkpoint", rc);
@@ -396,7 +321,7 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	atomic_store(&stop, 1);
 	pthread_join(ts, NULL);
 	pthread_join(ta, NULL);
-	pct b0 = lat_pct(&s0), b1 = lat_pct(&s1), a0 = lat_pct(&w0), a1 = lat_pct(&w1);
+	pct b0 = bench_lat_take(&s0), b1 = bench_lat_take(&s1), a0 = bench_lat_take(&w0), a1 = bench_lat_take(&w1);
 	printf("built by add_batch in %.1f s; first checkpoint %.2f s; the checkpoint after 1%% "
 	       "changed %.2f s\n\n", build_s, first_s, ck_s);
 	printf("| calls | n | p50 us | p99 us | worst us |\n|---|---:|---:|---:|---:|\n");
@@ -429,7 +354,7 @@ static void part_async(const char *root, size_t n)
 			brain_t *b = open_brain(path, modes[m], BRAIN_BACKGROUND_THREADS, 0);
 			char text[512];
 			uint64_t seed = 5;
-			uint64_t t0 = now_ns();
+			uint64_t t0 = bench_now_ns();
 			for (size_t i = 0; i < n; i++) {
 				bench_sentence(&seed, text, sizeof text);
 				int rc = async ? brain_remember_async(b, text, 0.5f)
@@ -440,7 +365,7 @@ static void part_async(const char *root, size_t n)
 			int rc = brain_flush(b);
 			if (rc)
 				die("flush", rc);
-			rate[async] = (double)n / ((double)(now_ns() - t0) / 1e9);
+			rate[async] = (double)n / ((double)(bench_now_ns() - t0) / 1e9);
 			brain_close(b);
 			bench_remove_tree(path);
 		}
@@ -468,20 +393,20 @@ static void part_heart(const char *root, size_t memories)
 		b = open_brain(path, BRAIN_SYNC_NORMAL,
 		               manual ? BRAIN_BACKGROUND_MANUAL : BRAIN_BACKGROUND_THREADS, 0);
 		lat r, t;
-		lat_init(&r);
-		lat_init(&t);
+		bench_lat_init(&r);
+		bench_lat_init(&t);
 		recall_timed(b, 3000, 99, &r);
 		char q[512], out[2048];
 		uint64_t seed = 1234;
 		for (int i = 0; i < 1000; i++) {
 			bench_sentence(&seed, q, sizeof q);
-			uint64_t t0 = now_ns();
+			uint64_t t0 = bench_now_ns();
 			int rc = brain_think(b, q, out, sizeof out);
-			lat_add(&t, now_ns() - t0);
+			bench_lat_add(&t, bench_now_ns() - t0);
 			if (rc < 0)
 				die("think", rc);
 		}
-		pct pr = lat_pct(&r), pt = lat_pct(&t);
+		pct pr = bench_lat_take(&r), pt = bench_lat_take(&t);
 		printf("| %s | %.1f | %.1f | %.0f | %.1f | %.1f | %.0f |\n",
 		       manual ? "manual" : "threads", pr.p50, pr.p99, pr.max, pt.p50, pt.p99, pt.max);
 		brain_close(b);
@@ -513,7 +438,7 @@ int main(int argc, char **argv)
 		}
 	}
 	char cpu[256];
-	cpu_model(cpu, sizeof cpu);
+	bench_cpu_model(cpu, sizeof cpu);
 	printf("bench_live: %s, %ld cores online\n", cpu, sysconf(_SC_NPROCESSORS_ONLN));
 	bool all = strcmp(part, "all") == 0;
 	if (all || strcmp(part, "writers") == 0)

@@ -203,8 +203,9 @@ void brain__hnsw_sweep_dead_links(hnsw *h)
 
 /* Link `u` into the list of `r` on level 0, replacing r's farthest link
  * if the list is full (no heuristic: u must get an in-link). */
-void brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
+bool brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 {
+	bool replaced = false;
 	lock_node(h, r);
 	brain_link *ln = links_of(h, r, 0);
 	uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed), h->M0);
@@ -225,9 +226,17 @@ void brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 		atomic_store_explicit(&ln[1 + cnt], u, memory_order_relaxed);
 		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
 	} else if (!present && worst) {
+		replaced = wd < INFINITY; /* a live link out: that node may lose its way in */
 		atomic_store_explicit(&ln[worst], u, memory_order_release);
 	}
 	unlock_node(h, r);
+	return replaced;
+}
+
+/* Room in r's bottom-layer list? */
+static bool has_room(const hnsw *h, uint32_t r)
+{
+	return atomic_load_explicit(&links_of(h, r, 0)[0], memory_order_acquire) < h->M0;
 }
 
 /* Mark everything reachable from `from` on level 0. */
@@ -252,47 +261,55 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
 }
 
 /* One pass of the repair: every node the entry point cannot reach gets an
- * in-link from its nearest reachable node. Returns how many needed one. */
+ * in-link from a near reachable node, one with room in its list if one of
+ * the nearest few has (then no link is pushed out). Returns how many
+ * links were pushed out (each may have been some node's only way in). */
 static size_t repair_pass(hnsw *h, brain_graph_scratch *s, uint64_t *seen, uint32_t *queue,
                           size_t words, uint32_t ep, int ml)
 {
-	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity), forced = 0;
+	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity), pushed = 0;
 	memset(seen, 0, words * sizeof *seen);
 	flood(h, seen, queue, ep);
 	for (uint32_t u = 0; u < limit; u++) {
 		if ((seen[u / 64] >> (u % 64)) & 1 || !in_graph(h, u))
 			continue;
-		forced++;
 		const float *q = as_query(h, u, s->wide);
 		float d = dist_to(h, q, ep);
 		uint32_t cur = brain__hnsw_descend(h, q, ep, &d, ml, 0);
 		brain__visited_clear(&s->vis);
 		size_t nres = 0;
-		uint32_t best = ep;
-		float bd = INFINITY;
+		uint32_t best = ep, roomy = UINT32_MAX;
 		if (brain__hnsw_search_layer(h, s, q, NULL, cur, d, h->efc, 0, NULL, &nres) ==
 		    BRAIN_OK) {
-			for (size_t i = 0; i < nres; i++) {
+			brain__results_sort(s->res, nres); /* nearest first */
+			size_t looked = 0;
+			bool first = true;
+			for (size_t i = 0; i < nres && looked < 8; i++) {
 				uint32_t r = s->res[i].s;
-				if (r != u && (seen[r / 64] >> (r % 64)) & 1 && s->res[i].d < bd) {
-					bd = s->res[i].d;
+				if (r == u || !((seen[r / 64] >> (r % 64)) & 1))
+					continue;
+				if (first)
 					best = r;
-				}
+				first = false;
+				looked++;
+				if (roomy == UINT32_MAX && has_room(h, r))
+					roomy = r;
 			}
 		}
-		brain__hnsw_force_link(h, best, u, s->wide ? s->wide + h->dim : NULL);
+		pushed += brain__hnsw_force_link(h, roomy != UINT32_MAX ? roomy : best, u,
+		                                 s->wide ? s->wide + h->dim : NULL);
 		flood(h, seen, queue, u);
 	}
-	return forced;
+	return pushed;
 }
 
 /* Give every live node that the entry point cannot reach an in-link from
- * its nearest reachable node. Concurrent inserts and link pruning leave a
- * few such nodes (in every HNSW library); so do deletions. A forced link
- * may push a full list's farthest link out, the only way to a node the
- * pass had counted as reached: so pass again while a pass forced any (a
- * few passes at most, each finding fewer). Best effort: without memory it
- * does nothing. */
+ * a near reachable node. Concurrent inserts and link pruning leave a few
+ * such nodes (in every HNSW library); so do deletions. A forced link into
+ * a full list pushes its farthest link out, maybe the only way to a node
+ * the pass had counted as reached: so pass again while a pass pushed any
+ * out (a few passes at most, each finding fewer). Best effort: without
+ * memory it does nothing. */
 void brain__hnsw_repair_reachability(hnsw *h)
 {
 	atomic_store(&h->linked, 0);
@@ -311,6 +328,7 @@ void brain__hnsw_repair_reachability(hnsw *h)
 		brain__free(queue);
 		return;
 	}
+	/* a pass that pushed no link out left every node reachable */
 	for (int pass = 0; pass < 4 && repair_pass(h, s, seen, queue, words, ep, ml) > 0; pass++)
 		;
 	scratch_put(h, s);

@@ -422,8 +422,8 @@ void brain__hnsw_sweep_dead_links(hnsw *h);
 void brain__hnsw_repair_reachability(hnsw *h);
 /* Link u into r's bottom-layer list, replacing r's farthest link if full
  * (no heuristic: u must get an in-link). wide: 2 x dim floats (8-bit
- * rows) or NULL. */
-void brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide);
+ * rows) or NULL. True if a live node's link was pushed out. */
+bool brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide);
 
 /* hnsw_file.c */
 int brain__hnsw_save(const brain_index *index, const brain_index_writer *w);
