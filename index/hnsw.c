@@ -587,10 +587,12 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 		}
 	}
 	pthread_rwlock_unlock(&h->build_lock);
-	if (drained && atomic_load(&h->linked) > brain__flat_count(h->store) / 8) {
-		/* concurrent inserts leave a few nodes unreachable: after every
-		 * eighth of the graph built so, repair (O(nodes), so O(1)
-		 * amortized) */
+	if (drained && atomic_load(&h->linked) > brain__flat_count(h->store) / 32) {
+		/* inserts beside each other and deletions leave a few nodes
+		 * nothing leads to: once the tail is built, after every 32nd of
+		 * the graph changed, repair (O(nodes), so O(1) amortized; here,
+		 * in the background, rather than in a checkpoint, which writers
+		 * wait for) */
 		pthread_rwlock_wrlock(&h->build_lock);
 		brain__hnsw_repair_reachability(h);
 		pthread_rwlock_unlock(&h->build_lock);

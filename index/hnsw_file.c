@@ -83,11 +83,6 @@ static int save_locked(const hnsw *h, const brain_index_writer *w,
 static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files *files)
 {
 	pthread_rwlock_wrlock(&h->build_lock);
-	/* a saved graph has every node reachable: inserts beside each other
-	 * and deletions leave a few that nothing leads to, which a reopened
-	 * (perhaps read-only) brain would never find by a walk */
-	if (h->graph && atomic_load(&h->linked) > 0)
-		brain__hnsw_repair_reachability(h);
 	uint32_t *tail = NULL;
 	size_t pending = 0;
 	int rc = brain__hnsw_tail_list(h, &tail, &pending);

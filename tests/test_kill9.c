@@ -337,13 +337,14 @@ enum op {
 	OP_FORGET,
 	OP_CHECKPOINT,
 	OP_REOPEN,
+	OP_ASYNC, /* brain_add_async of a few rows, then brain_flush */
 	OP_COUNT_
 };
 
 static const char *const g_op_names[OP_COUNT_] = {
 	[OP_OPEN] = "open",       [OP_REMEMBER] = "remember",     [OP_ADD] = "add",
 	[OP_BATCH] = "add_batch", [OP_FORGET] = "forget",         [OP_CHECKPOINT] = "checkpoint",
-	[OP_REOPEN] = "close+reopen",
+	[OP_REOPEN] = "close+reopen", [OP_ASYNC] = "add_async+flush",
 };
 
 static const char *op_name(uint32_t op)
@@ -369,8 +370,8 @@ _Static_assert(sizeof(rec) < 512, "records must be written atomically");
 /* Shared by child and parent, so both keep the same model. */
 static void apply_intent(model *m, const rec *r)
 {
-	if (r->op == OP_ADD || r->op == OP_BATCH) {
-		uint32_t n = r->op == OP_BATCH ? r->n : 1;
+	if (r->op == OP_ADD || r->op == OP_BATCH || r->op == OP_ASYNC) {
+		uint32_t n = r->op == OP_ADD ? 1 : r->n;
 		uint64_t lowest = r->id - (n - 1);
 		if (lowest <= m->next_vec_id)
 			m->next_vec_id = lowest - 1;
@@ -403,6 +404,7 @@ static const char *apply_ack(model *m, const rec *r, uint32_t round)
 		readd_remove(m, r->id);
 		return NULL;
 	case OP_BATCH:
+	case OP_ASYNC:
 		for (uint32_t j = 0; j < r->n; j++)
 			if (!model_put(m, r->id - j, KIND_VECTOR, round, r->seq, j)) {
 				snprintf(why, sizeof why,
@@ -529,8 +531,10 @@ static void child_main(uint32_t round, model *m, const char *path, const brain_o
 			op = m->nlive > 0 ? OP_FORGET : OP_REMEMBER;
 		else if (u < p_forget + 0.03)
 			op = m->nreadd > 0 ? (readd = true, OP_ADD) : OP_BATCH;
-		else if (u < p_forget + 0.08)
+		else if (u < p_forget + 0.065)
 			op = OP_BATCH;
+		else if (u < p_forget + 0.08)
+			op = OP_ASYNC;
 		else if (u < p_forget + 0.35)
 			op = OP_ADD;
 		else
@@ -579,6 +583,19 @@ static void child_main(uint32_t round, model *m, const char *path, const brain_o
 				make_vector(round, seq, j, vec + (size_t)j * DIMS);
 			}
 			child_check(brain_add_batch(b, ids, vec, n), op, seq);
+			break;
+		}
+		case OP_ASYNC: {
+			/* queued in order, made in order: a kill leaves a prefix */
+			uint32_t n = 2 + (uint32_t)(test_rng_next(&rng) % (BATCH_MAX - 1));
+			r = child_rec(REC_INTENT, op, seq, m->next_vec_id, n);
+			child_send(&r);
+			apply_intent(m, &r);
+			for (uint32_t j = 0; j < n; j++) {
+				make_vector(round, seq, j, vec);
+				child_check(brain_add_async(b, r.id - j, vec), op, seq);
+			}
+			child_check(brain_flush(b), op, seq);
 			break;
 		}
 		default: { /* OP_REMEMBER */
@@ -884,6 +901,25 @@ static void resolve_in_flight(brain_t *b, model *m, uint32_t round, rec *p, tota
 		t->in_flight_applied++;
 		break;
 	}
+	case OP_ASYNC: {
+		/* made in the order queued: the rows present are a prefix */
+		uint32_t there = 0;
+		while (there < p->n && present(b, p->id - there))
+			there++;
+		for (uint32_t j = there; j < p->n; j++)
+			if (present(b, p->id - j))
+				fail("add_async+flush in flight (ids %" PRIu64 " down to %" PRIu64 "): row %"
+				     PRIu32 " is in the brain but row %" PRIu32 ", queued before it, is not",
+				     p->id, p->id - (p->n - 1), j, there);
+		if (!there) {
+			t->in_flight_dropped++;
+			return;
+		}
+		p->n = there;
+		why = apply_ack(m, p, round);
+		t->in_flight_applied++;
+		break;
+	}
 	case OP_FORGET:
 		if (present(b, p->id)) {
 			t->in_flight_dropped++;
@@ -1179,13 +1215,14 @@ int main(int argc, char **argv)
 	double secs = now_s() - start;
 	printf("test_kill9: PASS %u rounds, %u kills, %" PRIu64 " acknowledged ops (%" PRIu64
 	       " changes: %" PRIu64 " remember, %" PRIu64 " add, %" PRIu64 " add_batch, %" PRIu64
-	       " forget; %" PRIu64 " checkpoint, %" PRIu64 " close+reopen, %" PRIu64 " open), "
+	       " add_async+flush, %" PRIu64 " forget; %" PRIu64 " checkpoint, %" PRIu64
+	       " close+reopen, %" PRIu64 " open), "
 	       "in flight at the kill: %u landed, %u did not, %u not a change; "
 	       "%u read-only verifications; %zu memories at end; %.1f s\n",
 	       rounds, t.kills,
 	       t.acked_changes + t.acked[OP_CHECKPOINT] + t.acked[OP_REOPEN] + t.acked[OP_OPEN],
 	       t.acked_changes, t.acked[OP_REMEMBER], t.acked[OP_ADD], t.acked[OP_BATCH],
-	       t.acked[OP_FORGET], t.acked[OP_CHECKPOINT], t.acked[OP_REOPEN], t.acked[OP_OPEN],
+	       t.acked[OP_ASYNC], t.acked[OP_FORGET], t.acked[OP_CHECKPOINT], t.acked[OP_REOPEN], t.acked[OP_OPEN],
 	       t.in_flight_applied, t.in_flight_dropped, t.in_flight_other, t.read_only_rounds,
 	       m.nlive, secs);
 	if (t.checks_unsupported)
