@@ -52,6 +52,7 @@ struct brain {
 	int64_t next_beat_ms;
 	bool beating, job_queued, job_running, leaving, checkpoint_due;
 	_Atomic uint64_t beats;
+	_Atomic int64_t beat_late_max_ms; /* the latest a beat has come (jitter) */
 	/* a job for the worker's background work (the Stomach's queue, the
 	 * index's tail) is queued or running and looks again before it ends:
 	 * set by whoever queues it */

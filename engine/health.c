@@ -279,6 +279,7 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_printf(&d, "\"%s\"",
 	          b->env.opts.background == BRAIN_BACKGROUND_MANUAL ? "manual" : "threads");
 	jd_uint(&d, "beats", atomic_load(&b->beats));
+	jd_uint(&d, "late_ms_max", (uint64_t)BRAIN_MAX(atomic_load(&b->beat_late_max_ms), 0));
 	jd_close(&d);
 	jd_close(&d);
 

@@ -228,6 +228,9 @@ static void *clock_main(void *arg)
 				continue;
 			}
 			b->beating = true;
+			int64_t late = now - b->next_beat_ms;
+			if (late > atomic_load(&b->beat_late_max_ms))
+				atomic_store(&b->beat_late_max_ms, late);
 			pthread_mutex_unlock(&g_mu);
 			bool due = false;
 			brain__beat(b, &due);

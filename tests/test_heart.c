@@ -103,7 +103,7 @@ static void test_heart__manual_brains_beat_by_tick(void **state)
 	assert_int_equal(st.checkpoint_lsn, 310);
 	char doc[2048];
 	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
-	assert_non_null(strstr(doc, "\"heart\":{\"background\":\"manual\",\"beats\":2}"));
+	assert_non_null(strstr(doc, "\"heart\":{\"background\":\"manual\",\"beats\":2,\"late_ms_max\":0}"));
 	assert_int_equal(brain_tick(NULL), BRAIN_ENULL);
 	assert_int_equal(brain_close(b), 0);
 	brain_t *m = brain_create();

@@ -269,6 +269,8 @@ void cli_stats_json(cli_json *j, const brain_stats *s)
 	cli_json_uint(j, s->wal_bytes);
 	cli_json_key(j, "checkpoints");
 	cli_json_uint(j, s->checkpoints);
+	cli_json_key(j, "index_pending");
+	cli_json_uint(j, s->index_pending);
 	static const char *const heap_names[] = {"total", "peak", "records", "index", "embedder",
 	                                         "log", "results", "other"};
 	const uint64_t heap[] = {s->heap_bytes,          s->heap_peak_bytes,
@@ -302,6 +304,8 @@ void cli_print_stats(const brain_stats *s)
 	printf("checkpoint bytes  %" PRIu64 "\n", s->checkpoint_bytes);
 	printf("log bytes         %" PRIu64 "\n", s->wal_bytes);
 	printf("checkpoints       %" PRIu64 "\n", s->checkpoints);
+	printf("graph backlog     %" PRIu64 " vectors not yet in the graph (searched exactly)\n",
+	       s->index_pending);
 	printf("heap bytes        %" PRIu64 " (peak %" PRIu64 "): records %" PRIu64 ", index %" PRIu64
 	       ", embedder %" PRIu64 ", log %" PRIu64 ", results %" PRIu64 ", other %" PRIu64 "\n",
 	       s->heap_bytes, s->heap_peak_bytes, s->heap_records_bytes, s->heap_index_bytes,
