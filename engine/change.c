@@ -15,6 +15,9 @@ typedef struct change_work {
 	/* store */
 	bool stored;        /* the Hippocampus holds it */
 	bool learned;       /* the Cortex counted its text */
+	/* strengthen: what the memory had */
+	float old_importance;
+	int64_t old_accessed_ms;
 	/* forget: the memory as it is, and its text's features */
 	brain_msg_lookup look;
 	uint64_t *features; /* brain__malloc'ed */
@@ -29,6 +32,7 @@ typedef struct change_record {
 		brain_record_store store;
 		brain_record_batch batch;
 		brain_record_update update;
+		brain_record_strengthen strengthen;
 		uint64_t id;
 	} head;
 	brain_wal_part parts[4];
@@ -384,6 +388,86 @@ static const char *update_refused(int rc)
 	return rc == BRAIN_ENOTFOUND ? "updates an id that does not exist" : NULL;
 }
 
+/* ---- strengthen: a near-copy remembered (MERGE_SIMILAR) ----------------- */
+
+static int strengthen_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_strengthen m = {c->u.strengthen.id, c->u.strengthen.importance,
+	                          c->u.strengthen.accessed_ms, 0, 0};
+	int rc = brain__call_STRENGTHEN(&b->spine, &m);
+	if (rc == BRAIN_OK) {
+		c->out_id = c->u.strengthen.id;
+		w->old_importance = m.old_importance;
+		w->old_accessed_ms = m.old_accessed_ms;
+	}
+	return rc;
+}
+
+/* What it had back (the id is there: it cannot fail). */
+static void strengthen_undo(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_strengthen back = {c->u.strengthen.id, w->old_importance, w->old_accessed_ms, 0,
+	                             0};
+	brain__call_STRENGTHEN(&b->spine, &back);
+}
+
+static void strengthen_encode(const brain_t *b, const brain_change *c, change_record *r)
+{
+	(void)b;
+	r->head.strengthen = (brain_record_strengthen){c->u.strengthen.id,
+	                                               c->u.strengthen.accessed_ms,
+	                                               c->u.strengthen.importance, 0};
+	part(r, &r->head.strengthen, sizeof r->head.strengthen);
+}
+
+static int strengthen_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                             brain_change *c, void **owned)
+{
+	(void)b;
+	(void)owned;
+	brain_record_strengthen h;
+	int rc = record_head(lsn, p, len, &h, sizeof h);
+	if (rc)
+		return rc;
+	if (len != sizeof h || !(h.importance >= 0.0f && h.importance <= 1.0f) || h.reserved)
+		return bad_record(lsn, "a strengthening's fields are out of range");
+	c->u.strengthen.id = h.id;
+	c->u.strengthen.importance = h.importance;
+	c->u.strengthen.accessed_ms = h.accessed_ms;
+	return BRAIN_OK;
+}
+
+static const char *strengthen_refused(int rc)
+{
+	return rc == BRAIN_ENOTFOUND ? "strengthens an id that does not exist" : NULL;
+}
+
+/* MERGE_SIMILAR: the memory with text nearest a STORE's vector, if it is
+ * at least that similar (under the write lock, so nothing comes between
+ * finding it and strengthening it). */
+static bool find_twin(brain_t *b, const brain_change *c, brain_id *id, float *importance)
+{
+	int64_t per_mille = brain__param(&b->env, BRAIN_PIDX_MERGE_SIMILAR);
+	if (per_mille <= 0 || !c->u.store.text || c->u.store.id != BRAIN_ID_NONE)
+		return false;
+	uint32_t slot;
+	float d;
+	brain_msg_search s = {.query = c->u.store.vector, .k = 1, .text_only = true,
+	                      .slots = &slot, .distances = &d};
+	if (brain__call_SEARCH(&b->spine, &s) != BRAIN_OK || s.found == 0)
+		return false;
+	brain_hit hit;
+	brain_msg_hits h = {&slot, &d, 1, false, &hit};
+	if (brain__call_HITS(&b->spine, &h) != BRAIN_OK)
+		return false;
+	float sim = b->env.opts.metric == BRAIN_METRIC_L2 ? 1.0f - d / 2.0f : 1.0f - d;
+	if (!(sim * 1000.0f >= (float)per_mille))
+		return false;
+	*id = hit.id;
+	*importance = hit.importance;
+	return true;
+}
+
 /* ---- the kinds and their one order ------------------------------------- */
 
 static const change_kind g_kinds[] = {
@@ -395,6 +479,9 @@ static const change_kind g_kinds[] = {
 	                         forget_encode, forget_refused},
 	[BRAIN_CHANGE_UPDATE] = {"update", false, update_decode, update_prepare, update_apply,
 	                         update_undo, update_encode, update_refused},
+	[BRAIN_CHANGE_STRENGTHEN] = {"strengthen", false, strengthen_decode, NULL,
+	                             strengthen_apply, strengthen_undo, strengthen_encode,
+	                             strengthen_refused},
 };
 
 static const change_kind *kind_of(uint32_t op)
@@ -453,6 +540,17 @@ int brain__change_make(brain_t *b, brain_change *c)
 	brain_mem_scope outer = brain__enter(b);
 	brain__wrlock(b);
 	int rc = k->prepare ? k->prepare(b, c, &w) : BRAIN_OK;
+	brain_id twin;
+	float had;
+	if (rc == BRAIN_OK && c->op == BRAIN_CHANGE_STORE && find_twin(b, c, &twin, &had)) {
+		/* a near-copy: the memory there is strengthened instead */
+		float m = BRAIN_MAX(had, c->u.store.importance);
+		c->op = BRAIN_CHANGE_STRENGTHEN;
+		c->u.strengthen.id = twin;
+		c->u.strengthen.importance = m + (1.0f - m) / 4.0f;
+		c->u.strengthen.accessed_ms = brain__now_ms();
+		k = kind_of(BRAIN_CHANGE_STRENGTHEN);
+	}
 	if (rc == BRAIN_OK && k->log_first) {
 		rc = log_change(b, k, c, &lsn);
 		if (rc == BRAIN_OK) {

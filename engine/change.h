@@ -2,7 +2,8 @@
  * engine/change.h - the logged changes, each defined once (engine/change.c).
  *
  * A change is what one write call does to a brain: remember (a memory with
- * text), add (a vector under the caller's id), add_batch, forget and
+ * text, or, with MERGE_SIMILAR, a near-copy strengthening the memory
+ * there), add (a vector under the caller's id), add_batch, forget and
  * update_vector. Each kind is defined in one place: its log record (the
  * format below, docs/file-format.md), how the record is encoded and
  * decoded, how the change is applied through the organs, and how it is
@@ -31,7 +32,8 @@ enum brain_change_op {
 	BRAIN_CHANGE_STORE = 1,  /* brain_record_store, vector, then text */
 	BRAIN_CHANGE_BATCH = 2,  /* brain_record_batch, ids, then the caller's rows */
 	BRAIN_CHANGE_FORGET = 3, /* the id (u64) */
-	BRAIN_CHANGE_UPDATE = 4  /* brain_record_update, the stored vector */
+	BRAIN_CHANGE_UPDATE = 4, /* brain_record_update, the stored vector */
+	BRAIN_CHANGE_STRENGTHEN = 5 /* brain_record_strengthen */
 };
 
 /* Payload heads of log records (little-endian, as written). */
@@ -49,6 +51,15 @@ typedef struct brain_record_update {
 	uint32_t dimensions;
 	uint32_t reserved;
 } brain_record_update;
+
+/* A remembered text nearly the same as a memory strengthened that memory
+ * instead (MERGE_SIMILAR): its importance and access time now. */
+typedef struct brain_record_strengthen {
+	uint64_t id;
+	int64_t accessed_ms;
+	float importance;
+	uint32_t reserved;
+} brain_record_strengthen;
 
 typedef struct brain_record_batch {
 	uint64_t n;
@@ -87,6 +98,11 @@ typedef struct brain_change {
 			brain_id id;
 			const float *vector; /* prepared */
 		} update;
+		struct {
+			brain_id id;
+			float importance;
+			int64_t accessed_ms;
+		} strengthen;
 	} u;
 	brain_id out_id; /* out: the memory's id (STORE) */
 	/* The caller waits for durability itself, once for many changes

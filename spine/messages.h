@@ -60,7 +60,8 @@ struct brain_wal_replay_info;
 	X(DISTANCES, O, brain_msg_distances, READ)                                  \
 	X(VERIFY, O, brain_msg_verify, READ)                                        \
 	X(INDEX_BUILD, O, brain_msg_index_build, UNLOCKED)                          \
-	X(LEAST_VALUABLE, O, brain_msg_least_valuable, READ)
+	X(LEAST_VALUABLE, O, brain_msg_least_valuable, READ)                        \
+	X(STRENGTHEN, O, brain_msg_strengthen, WRITE)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -325,6 +326,16 @@ typedef struct brain_msg_index_build {
 	size_t max;       /* in */
 	uint64_t pending; /* out */
 } brain_msg_index_build;
+
+/* Set a memory's importance and access time (a remembered near-copy
+ * strengthens it); the old values come back, for an undo. */
+typedef struct brain_msg_strengthen {
+	brain_id id;            /* in */
+	float importance;       /* in */
+	int64_t accessed_ms;    /* in */
+	float old_importance;   /* out */
+	int64_t old_accessed_ms; /* out */
+} brain_msg_strengthen;
 
 /* The Circadian's choice: the n memories of least value now (importance,
  * decayed while unused by half_life_h, base/decay.h), least first; ties

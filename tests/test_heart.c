@@ -403,6 +403,60 @@ static void test_heart__circadian_forgets_only_when_asked(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+/* MERGE_SIMILAR: a remembered near-copy strengthens the memory there
+ * (importance m + (1 - m) / 4) instead of adding a copy, through a logged
+ * change that a reopen replays; off by default. */
+static void test_heart__near_copies_strengthen_when_asked(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", root);
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	const char *fact = "The lighthouse at Hook Head is the oldest working one in Ireland.";
+	brain_id a = 0, c = 0, d = 0;
+	assert_int_equal(brain_remember_ex(b, fact, NULL, 0.4f, &a), 0);
+	assert_int_equal(brain_remember_ex(b, fact, NULL, 0.2f, &c), 0);
+	assert_true(c != a); /* off by default: a copy */
+	assert_int_equal(brain_forget(b, c), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MERGE_SIMILAR, 950), 0);
+	assert_int_equal(brain_remember_ex(b, fact, NULL, 0.2f, &c), 0);
+	assert_int_equal(c, a);
+	assert_int_equal(brain_count(b), 1);
+	brain_results *r = NULL;
+	assert_int_equal(brain_get(b, a, &r), 0);
+	assert_true(fabsf(brain_results_importance(r, 0) - 0.55f) < 1e-6f);
+	brain_results_free(r);
+	/* something else is stored */
+	assert_int_equal(brain_remember_ex(b, "Penguins cannot fly but swim well.", NULL, 0.5f, &d),
+	                 0);
+	assert_true(d != a);
+	assert_int_equal(brain_count(b), 2);
+	/* the log has it (no checkpoint: closed without one is a crash here,
+	 * so copy the directory as it is before closing) */
+	assert_int_equal(brain_sync(b), 0);
+	char copy[80];
+	snprintf(copy, sizeof copy, "%s/c", root);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "cp -r %s %s", path, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(brain_close(b), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(brain_open(i ? copy : path, &o, &b), 0);
+		assert_int_equal(brain_count(b), 2);
+		assert_int_equal(brain_get(b, a, &r), 0);
+		assert_true(fabsf(brain_results_importance(r, 0) - 0.55f) < 1e-6f);
+		brain_results_free(r);
+		assert_int_equal(brain_close(b), 0);
+	}
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* The curve a recall ranks by and the Circadian forgets by: halved every
  * half-life of disuse, untouched without a half-life. */
 static void test_heart__decay_curve(void **state)
@@ -447,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_heart__background_builds_the_tail),
 		cmocka_unit_test(test_heart__circadian_forgets_only_when_asked),
 		cmocka_unit_test(test_heart__decay_curve),
+		cmocka_unit_test(test_heart__near_copies_strengthen_when_asked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

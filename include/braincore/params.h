@@ -126,6 +126,13 @@ extern "C" {
  * FORGET_ON_PRESSURE        1: at critical memory pressure (MEMORY_BUDGET), a cycle forgets
  *                           the least valuable 1% of the memories (at least one). 0 (the
  *                           default): a brain at its budget refuses writes instead.
+ * MERGE_SIMILAR             a remembered text whose nearest memory with text is at least this
+ *                           similar (per mille, cosine for the built-in embedder) strengthens
+ *                           that memory instead of being stored again: its importance becomes
+ *                           m + (1 - m) / 4, m the higher of the two, and it counts as just
+ *                           used; remember returns its id (a logged change, STRENGTHEN). The
+ *                           nearest is found by the index as a recall would. 0 (the default):
+ *                           every remember stores a memory.
  * DECAY_HALF_LIFE_H         importance decays while a memory goes unused: a recall ranks by
  *                           importance * 2^(-hours since it was made or last recalled / this),
  *                           and FORGET_OVER chooses by it. 0 (the default): no decay.
@@ -142,6 +149,7 @@ extern "C" {
 	X(CIRCADIAN_MS, 18, 0, 86400000, 60000)                                        \
 	X(FORGET_OVER, 19, 0, INT64_C(1) << 40, 0)                                     \
 	X(FORGET_ON_PRESSURE, 20, 0, 1, 0)                                             \
+	X(MERGE_SIMILAR, 21, 0, 1000, 0)                                               \
 	X(DECAY_HALF_LIFE_H, 102, 0, 1000000, 0)                                       \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \

@@ -695,3 +695,16 @@ int brain__hippocampus_LEAST_VALUABLE(hippocampus *h, brain_msg_least_valuable *
 	brain__free(heap);
 	return BRAIN_OK;
 }
+
+int brain__hippocampus_STRENGTHEN(hippocampus *h, brain_msg_strengthen *m)
+{
+	uint32_t slot;
+	if (!brain__map_get(&h->ids, m->id, &slot))
+		return no_such_id(m->id);
+	record *r = rec(h, slot);
+	m->old_importance = r->importance;
+	m->old_accessed_ms = atomic_load_explicit(&r->accessed_ms, memory_order_relaxed);
+	r->importance = m->importance;
+	atomic_store_explicit(&r->accessed_ms, m->accessed_ms, memory_order_relaxed);
+	return BRAIN_OK;
+}
