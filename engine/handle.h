@@ -51,6 +51,9 @@ struct brain {
 	bool in_heart;
 	int64_t next_beat_ms;
 	bool beating, job_queued, job_running, leaving, checkpoint_due;
+	int64_t job_started_ms;  /* of the job running */
+	bool stall_reported;     /* the Watchdog said so for this job */
+	_Atomic uint64_t stalls; /* jobs the Watchdog found running too long */
 	_Atomic uint64_t beats;
 	_Atomic int64_t beat_late_max_ms; /* the latest a beat has come (jitter) */
 	/* a job for the worker's background work (the Stomach's queue, the

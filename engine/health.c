@@ -241,6 +241,9 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	                        : st.memory_pressure == 1 ? "elevated"
 	                                                  : "normal");
 	jd_close(&d);
+	jd_open(&d, "watchdog");
+	jd_uint(&d, "stalls", atomic_load(&b->stalls));
+	jd_close(&d);
 	jd_open(&d, "circadian");
 	jd_uint(&d, "cycles", st.circadian_cycles);
 	jd_uint(&d, "forgotten", st.circadian_forgotten);

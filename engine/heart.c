@@ -37,6 +37,10 @@ static size_t g_n, g_cap;
 static brain_t **g_jobs;         /* brains with work for the worker, in order */
 static size_t g_njobs;
 static pthread_t g_clock, g_worker;
+/* the Watchdog's spare worker, started when a job has run WATCHDOG_MS:
+ * the other brains' work goes on beside the stuck one */
+static pthread_t g_spare;
+static bool g_spare_running;
 static bool g_running, g_stop;
 /* joins and leaves that start or stop the threads, one at a time */
 static pthread_mutex_t g_life = PTHREAD_MUTEX_INITIALIZER;
@@ -78,6 +82,7 @@ static void fork_child(void)
 	}
 	g_n = 0;
 	g_njobs = 0;
+	g_spare_running = false;
 	g_running = false;
 	g_stop = false;
 	init_conds();
@@ -214,6 +219,33 @@ static void work_slice(brain_t *b)
 		atomic_exchange(&b->build_wanted, true);
 }
 
+static void *worker_main(void *arg);
+
+/* The Watchdog (under g_mu, on the clock's thread): a brain's background
+ * job that has run WATCHDOG_MS (a slow user embedder, a disk that hangs)
+ * is reported once, through the log and Health, and a spare worker starts
+ * (once), so that the other brains' work goes on; writes queued that no
+ * job has made for WATCHDOG_MS are reported too. */
+static void watch(int64_t now)
+{
+	for (size_t i = 0; i < g_n; i++) {
+		brain_t *b = g_brains[i];
+		int64_t limit = brain__param(&b->env, BRAIN_PIDX_WATCHDOG_MS);
+		if (limit <= 0)
+			continue;
+		if (b->job_running && !b->stall_reported && now - b->job_started_ms >= limit) {
+			b->stall_reported = true;
+			atomic_fetch_add(&b->stalls, 1);
+			BRAIN_LOG(BRAIN_LOG_WARN, "watchdog: a background job of a brain has run for %lld ms "
+			          "(WATCHDOG_MS %lld): a slow embedder or disk?%s",
+			          (long long)(now - b->job_started_ms), (long long)limit,
+			          g_spare_running ? "" : " A spare worker takes the other brains' work");
+			if (!g_spare_running && pthread_create(&g_spare, NULL, worker_main, NULL) == 0)
+				g_spare_running = true;
+		}
+	}
+}
+
 /* The clock: sleep until the next beat due, beat every brain due. */
 static void *clock_main(void *arg)
 {
@@ -221,6 +253,7 @@ static void *clock_main(void *arg)
 	pthread_mutex_lock(&g_mu);
 	while (!g_stop) {
 		int64_t now = mono_ms(), next = now + 1000;
+		watch(now);
 		for (size_t i = 0; i < g_n && !g_stop; i++) {
 			brain_t *b = g_brains[i];
 			if (b->next_beat_ms > now) {
@@ -289,6 +322,7 @@ static void *worker_main(void *arg)
 		g_njobs--;
 		b->job_queued = false;
 		b->job_running = true;
+		b->job_started_ms = mono_ms();
 		bool checkpoint = b->checkpoint_due, cycle = b->cycle_due;
 		b->checkpoint_due = false;
 		b->cycle_due = false;
@@ -301,6 +335,7 @@ static void *worker_main(void *arg)
 			work_slice(b);
 		pthread_mutex_lock(&g_mu);
 		b->job_running = false;
+		b->stall_reported = false;
 		if (atomic_load(&b->build_wanted) || b->checkpoint_due)
 			queue_job(b); /* to the back: other brains first */
 		pthread_cond_broadcast(&g_idle);
@@ -404,8 +439,11 @@ void brain__heart_leave(brain_t *b)
 	if (stop) {
 		pthread_join(g_clock, NULL);
 		pthread_join(g_worker, NULL);
+		if (g_spare_running)
+			pthread_join(g_spare, NULL);
 		pthread_mutex_lock(&g_mu);
 		g_running = false;
+		g_spare_running = false;
 		g_stop = false;
 		/* nothing of the library stays behind the last brain (an
 		 * allocator may be switched then) */

@@ -6,6 +6,7 @@
  * Heart did nothing.
  */
 #include <dirent.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -457,6 +458,83 @@ static void test_heart__near_copies_strengthen_when_asked(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+/* ---- the Watchdog ------------------------------------------------------- */
+
+static atomic_int g_release;     /* the slow embedder returns once set */
+static atomic_int g_stall_logged;
+
+static int slow_embedder(const char *text, size_t len, float *v, size_t dims, void *payload)
+{
+	(void)text;
+	(void)payload;
+	/* the probe at brain_set_embedder does not wait */
+	bool probe = strncmp(text, "braincore", 9) == 0;
+	for (int ms = 0; !probe && !atomic_load(&g_release) && ms < 20000; ms++)
+		sleep_ms(1);
+	for (size_t i = 0; i < dims; i++)
+		v[i] = (float)(i % 7) + (float)len;
+	return (int)dims;
+}
+
+static void watch_log(int level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level == BRAIN_LOG_WARN && strstr(message, "watchdog"))
+		atomic_fetch_add(&g_stall_logged, 1);
+}
+
+/* A job stuck in a slow embedder is reported (log, health) once it has run
+ * WATCHDOG_MS, and a spare worker makes another brain's queued writes
+ * meanwhile; released, the stuck write is made. */
+static void test_heart__watchdog_reports_a_stall(void **state)
+{
+	(void)state;
+	atomic_store(&g_release, 0);
+	atomic_store(&g_stall_logged, 0);
+	brain_set_log(watch_log, NULL);
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 16;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	brain_t *slow = NULL, *other = NULL;
+	assert_int_equal(brain_open(NULL, &o, &slow), 0);
+	assert_int_equal(brain_open(NULL, &o, &other), 0);
+	assert_int_equal(brain_set_param(slow, BRAIN_PARAM_WATCHDOG_MS, 100), 0);
+	assert_int_equal(brain_set_embedder(slow, slow_embedder, NULL), 0);
+	assert_int_equal(brain_remember_async(slow, "a text the embedder sits on", 0.5f), 0);
+	bool stalled = false;
+	for (int i = 0; i < 2000 && !stalled; i++) {
+		char doc[4096];
+		assert_true(brain_health_json(slow, doc, sizeof doc) > 0);
+		stalled = strstr(doc, "\"watchdog\":{\"stalls\":1}") != NULL;
+		if (!stalled)
+			sleep_ms(5);
+	}
+	assert_true(stalled);
+	assert_true(atomic_load(&g_stall_logged) >= 1);
+	/* the other brain's queued writes are made while the first job is stuck */
+	float v[16] = {1.0f};
+	for (uint64_t id = 1; id <= 10; id++) {
+		v[1] = (float)id;
+		assert_int_equal(brain_add_async(other, id, v), 0);
+	}
+	bool made = false;
+	for (int i = 0; i < 2000 && !made; i++) {
+		made = stats_of(other).ingest_queued == 0;
+		if (!made)
+			sleep_ms(5);
+	}
+	assert_true(made);
+	assert_int_equal(brain_count(other), 10);
+	assert_int_equal(brain_count(slow), 0); /* still stuck */
+	atomic_store(&g_release, 1);
+	assert_int_equal(brain_flush(slow), 0);
+	assert_int_equal(brain_count(slow), 1);
+	assert_int_equal(brain_close(slow), 0);
+	assert_int_equal(brain_close(other), 0);
+	brain_set_log(NULL, NULL);
+}
+
 /* The curve a recall ranks by and the Circadian forgets by: halved every
  * half-life of disuse, untouched without a half-life. */
 static void test_heart__decay_curve(void **state)
@@ -502,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_heart__circadian_forgets_only_when_asked),
 		cmocka_unit_test(test_heart__decay_curve),
 		cmocka_unit_test(test_heart__near_copies_strengthen_when_asked),
+		cmocka_unit_test(test_heart__watchdog_reports_a_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

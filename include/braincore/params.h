@@ -133,6 +133,11 @@ extern "C" {
  *                           used; remember returns its id (a logged change, STRENGTHEN). The
  *                           nearest is found by the index as a recall would. 0 (the default):
  *                           every remember stores a memory.
+ * WATCHDOG_MS               a background job of this brain (its writes made, its graph built,
+ *                           its checkpoint) that runs this long is a stall: reported through
+ *                           the log (WARN) and brain_health_json ("watchdog"), and a spare
+ *                           worker thread starts (once per process) so that other brains'
+ *                           work goes on. 0: not watched.
  * DECAY_HALF_LIFE_H         importance decays while a memory goes unused: a recall ranks by
  *                           importance * 2^(-hours since it was made or last recalled / this),
  *                           and FORGET_OVER chooses by it. 0 (the default): no decay.
@@ -150,6 +155,7 @@ extern "C" {
 	X(FORGET_OVER, 19, 0, INT64_C(1) << 40, 0)                                     \
 	X(FORGET_ON_PRESSURE, 20, 0, 1, 0)                                             \
 	X(MERGE_SIMILAR, 21, 0, 1000, 0)                                               \
+	X(WATCHDOG_MS, 22, 0, 3600000, 5000)                                           \
 	X(DECAY_HALF_LIFE_H, 102, 0, 1000000, 0)                                       \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
