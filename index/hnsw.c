@@ -328,7 +328,7 @@ static int start_graph(hnsw *h, bool now)
 			if (claim(h, slots[i]))
 				slots[m++] = slots[i];
 		pthread_rwlock_rdlock(&h->build_lock);
-		rc = brain__hnsw_build(h, slots, m, 0);
+		rc = brain__hnsw_build(h, slots, m, 0, false);
 		pthread_rwlock_unlock(&h->build_lock);
 		if (rc == BRAIN_OK) {
 			pthread_rwlock_wrlock(&h->build_lock);
@@ -424,7 +424,7 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 		for (size_t i = 0; i < n; i++)
 			claim(h, slots[i]);
 		pthread_rwlock_rdlock(&h->build_lock);
-		rc = brain__hnsw_build(h, slots, n, 0);
+		rc = brain__hnsw_build(h, slots, n, 0, false);
 		pthread_rwlock_unlock(&h->build_lock);
 		if (rc == BRAIN_OK) {
 			pthread_rwlock_wrlock(&h->build_lock);
@@ -552,41 +552,38 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 	if (max == 0)
 		return BRAIN_OK; /* counting only: never waits */
 	pthread_mutex_lock(&h->build_mu);
-	pthread_rwlock_rdlock(&h->build_lock);
 	int rc = BRAIN_OK;
 	uint64_t head = atomic_load(&h->tail_head), end = atomic_load(&h->tail_end);
 	bool drained = false;
-	if (h->graph && end > head) {
-		size_t nt = brain__hnsw_threads(h);
-		size_t n = (size_t)BRAIN_MIN(BRAIN_MIN((uint64_t)max, end - head),
-		                             (uint64_t)(BUILD_BATCH_PER_THREAD * nt));
-		uint32_t *slots = brain__malloc_array(n, sizeof *slots);
-		if (!slots) {
-			rc = brain__oom(n * sizeof *slots, "hnsw build batch");
-		} else {
-			size_t m = 0;
-			pthread_mutex_lock(&h->tail_mu);
-			for (size_t i = 0; i < n; i++) {
-				uint32_t s = h->tail[(head + i) & (h->tail_cap - 1)];
-				if (s < h->cap && brain__flat_view_used(&h->fv, s) && claim(h, s))
-					slots[m++] = s;
-			}
-			pthread_mutex_unlock(&h->tail_mu);
-			rc = brain__hnsw_build(h, slots, m, BRAIN_MIN(nt, (m + 3) / 4));
-			if (rc == BRAIN_OK) {
-				atomic_store_explicit(&h->tail_head, head + n, memory_order_release);
-				atomic_fetch_add(&h->linked, m);
-				drained = head + n == atomic_load(&h->tail_end);
-			} else {
-				/* those not inserted wait on; the tail still names them */
-				for (size_t i = 0; i < m; i++)
-					if (!is_ready(h, slots[i]))
-						unclaim(h, slots[i]);
-			}
-			brain__free(slots);
+	size_t nt = brain__hnsw_threads(h);
+	size_t n = (size_t)BRAIN_MIN(BRAIN_MIN((uint64_t)max, end - head),
+	                             (uint64_t)(BUILD_BATCH_PER_THREAD * nt));
+	uint32_t *slots = n ? brain__malloc_array(n, sizeof *slots) : NULL;
+	if (n && !slots)
+		rc = brain__oom(n * sizeof *slots, "hnsw build batch");
+	size_t m = 0;
+	pthread_rwlock_rdlock(&h->build_lock);
+	bool graph = h->graph;
+	if (slots && graph) {
+		pthread_mutex_lock(&h->tail_mu);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t s = h->tail[(head + i) & (h->tail_cap - 1)];
+			if (s < h->cap && brain__flat_view_used(&h->fv, s) && !is_ready(h, s))
+				slots[m++] = s; /* claimed by the insert itself */
 		}
+		pthread_mutex_unlock(&h->tail_mu);
 	}
 	pthread_rwlock_unlock(&h->build_lock);
+	if (slots && graph) {
+		/* each insert takes build_lock on its own: a change waits for one
+		 * insert, never for the batch */
+		rc = brain__hnsw_build(h, slots, m, BRAIN_MIN(nt, (m + 3) / 4), true);
+		if (rc == BRAIN_OK) {
+			atomic_store_explicit(&h->tail_head, head + n, memory_order_release);
+			drained = head + n == atomic_load(&h->tail_end);
+		}
+	}
+	brain__free(slots);
 	if (drained && atomic_load(&h->linked) > brain__flat_count(h->store) / 32) {
 		/* inserts beside each other and deletions leave a few nodes
 		 * nothing leads to: once the tail is built, after every 32nd of

@@ -168,6 +168,10 @@ typedef struct build_job {
 	_Atomic size_t next;
 	_Atomic int rc;
 	brain_mem_scope scope; /* the caller's: the workers count there too */
+	/* build(): take build_lock shared and claim the slot around each
+	 * insert (a change waits for one insert, not a batch); else the
+	 * caller holds the lock and claimed the slots */
+	bool lock_each;
 } build_job;
 
 static void *build_worker(void *arg)
@@ -182,7 +186,34 @@ static void *build_worker(void *arg)
 		size_t i = atomic_fetch_add(&j->next, 1);
 		if (i >= j->n)
 			break;
-		rc = brain__hnsw_insert(j->h, j->slots[i], s);
+		uint32_t slot = j->slots[i];
+		if (j->lock_each) {
+			/* claimed only now, under the lock: a slot removed since
+			 * the batch was taken holds no vector, and one added again
+			 * may be inserted (once) by whoever claims it first */
+			pthread_rwlock_rdlock(&j->h->build_lock);
+			if (!brain__flat_view_used(&j->h->fv, slot) || !claim(j->h, slot)) {
+				pthread_rwlock_unlock(&j->h->build_lock);
+				continue;
+			}
+		}
+		if (s->vis.cap < j->h->cap) {
+			/* the index grew between two inserts: tags for every slot */
+			scratch_put(j->h, s);
+			s = NULL;
+			rc = scratch_get(j->h, j->h->cap, j->h->efc, &s);
+			if (rc == BRAIN_OK)
+				rc = brain__graph_scratch_cands(s, (size_t)j->h->M0 + 2);
+		}
+		if (rc == BRAIN_OK)
+			rc = brain__hnsw_insert(j->h, slot, s);
+		if (j->lock_each) {
+			if (rc)
+				unclaim(j->h, slot); /* it waits on in the tail */
+			else
+				atomic_fetch_add(&j->h->linked, 1);
+			pthread_rwlock_unlock(&j->h->build_lock);
+		}
 	}
 	if (s)
 		scratch_put(j->h, s);
@@ -206,9 +237,10 @@ size_t brain__hnsw_threads(const hnsw *h)
 
 /* Insert slots[0..n) into the graph on THREADS threads (a thread per few
  * hundred nodes at most: starting threads costs too), or on `threads`. */
-int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n, size_t threads)
+int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n, size_t threads, bool lock_each)
 {
-	build_job j = {.h = h, .slots = slots, .n = n, .scope = brain__mem_current()};
+	build_job j = {.h = h, .slots = slots, .n = n, .scope = brain__mem_current(),
+	               .lock_each = lock_each};
 	atomic_init(&j.next, 0);
 	atomic_init(&j.rc, BRAIN_OK);
 	size_t nt = threads ? BRAIN_MIN(threads, (size_t)256)

@@ -411,8 +411,9 @@ size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, siz
                                      float *wide);
 int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s);
 /* Insert slots[0..n) (claimed) on THREADS threads (a few hundred nodes a
- * thread at most), or on `threads` threads if nonzero. */
-int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n, size_t threads);
+ * thread at most), or on `threads` threads if nonzero; the caller holds
+ * build_lock shared, or (lock_each) each insert takes it. */
+int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n, size_t threads, bool lock_each);
 /* THREADS, or the cores online for 0. */
 size_t brain__hnsw_threads(const hnsw *h);
 
