@@ -230,11 +230,6 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 	if (h->store && slots <= h->cap && slots <= brain__flat_capacity(h->store) &&
 	    (size_t)slots <= h->fv.used_words * 64)
 		return BRAIN_OK;
-	/* Growing waits for build()'s batch under way: grow an eighth ahead,
-	 * so that a brain growing one add at a time waits O(log n) times. */
-	if (h->store)
-		slots = (uint32_t)BRAIN_MIN(BRAIN_MAX((uint64_t)slots, (uint64_t)h->cap + h->cap / 8),
-		                            (uint64_t)h->cfg.max_slots);
 	pthread_rwlock_wrlock(&h->build_lock);
 	int rc = reserve_locked(h, slots);
 	pthread_rwlock_unlock(&h->build_lock);
@@ -260,8 +255,14 @@ static int reserve_locked(hnsw *h, uint32_t slots)
 		rc = flat->reserve(h->store, (uint32_t)BRAIN_MIN(brain__flat_capacity(h->store),
 		                                                 (size_t)UINT32_MAX));
 	brain__flat_view(h->store, &h->fv); /* rows or bits may have moved */
-	if (rc == BRAIN_OK)
-		rc = grow_graph(h, h->fv.capacity);
+	/* The rows grow a chunk at a time (zeroing new rows is the cost, paid
+	 * as they are needed); the levels, upper layers and bits, which are
+	 * copied whole when they grow, a quarter ahead (O(1) amortized, and a
+	 * brain growing one add at a time copies them O(log n) times). */
+	if (rc == BRAIN_OK && h->fv.capacity > h->cap)
+		rc = grow_graph(h, (size_t)BRAIN_MIN(BRAIN_MAX((uint64_t)h->fv.capacity,
+		                                               (uint64_t)h->cap + h->cap / 4),
+		                                     (uint64_t)h->cfg.max_slots));
 	return rc;
 }
 
@@ -355,7 +356,7 @@ static int start_graph(hnsw *h, bool now)
 static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 {
 	hnsw *h = hnsw_of(index);
-	if (!h->store || slot >= h->cap)
+	if (!h->store || slot >= h->cap || slot >= h->fv.capacity)
 		return brain__err(BRAIN_ERANGE, "hnsw: slot %u was not reserved", slot);
 	int rc = flat->add(h->store, slot, vector);
 	if (rc)
@@ -388,7 +389,7 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 {
 	hnsw *h = hnsw_of(index);
 	for (size_t i = 0; i < n; i++)
-		if (!h->store || slots[i] >= h->cap)
+		if (!h->store || slots[i] >= h->cap || slots[i] >= h->fv.capacity)
 			return brain__err(BRAIN_ERANGE, "hnsw: slot %u was not reserved", slots[i]);
 	/* every row fits the rows (8-bit: integers in range) before any is added */
 	for (size_t i = 0; i < n; i++) {
