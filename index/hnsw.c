@@ -541,9 +541,9 @@ int brain__hnsw_tail_list(const hnsw *h, uint32_t **out, size_t *n)
 	return rc;
 }
 
-/* Nodes a build() call inserts per thread: a change that needs build_lock
- * exclusively waits for one batch (8 inserts: a few milliseconds for a
- * large 384-d graph). */
+/* Nodes a build() call inserts per thread, between two looks at the tail
+ * (each insert takes build_lock on its own: a change that needs it
+ * exclusively waits for the inserts under way, not for the batch). */
 #define BUILD_BATCH_PER_THREAD 8
 
 static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)

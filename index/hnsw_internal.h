@@ -43,10 +43,10 @@
  * nodes into the graph, a batch at a time, on THREADS threads, while
  * searches, adds and removes go on. A search walks the graph and scans the
  * tail exactly, so it finds every vector stored. build_lock orders the
- * rest: build() and an add's own insert hold it shared; whatever moves the
- * arrays (reserve's growth), unlinks (remove), rewrites the codes (the SQ8
- * range) or saves holds it exclusively, so a change waits at most for one
- * batch of inserts.
+ * rest: each insert of build() and an add's own insert hold it shared;
+ * whatever moves the arrays (reserve's growth), unlinks (remove), rewrites
+ * the codes (the SQ8 range) or saves holds it exclusively, so a change
+ * waits at most for the inserts under way (one per builder thread).
  */
 #ifndef BRAIN_INDEX_HNSW_INTERNAL_H
 #define BRAIN_INDEX_HNSW_INTERNAL_H
