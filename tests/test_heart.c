@@ -352,6 +352,57 @@ static void test_heart__background_builds_the_tail(void **state)
 	assert_int_equal(brain_close(b), 0);
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Close is prompt: with a long tail to build and writes queued, a close
+ * makes the queued writes and saves the tail as it is, rather than
+ * building it; it takes far less than building the tail would (measured
+ * on the same brain by a tick, so the bound holds on any machine). */
+static void test_heart__close_is_prompt(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", root);
+	enum { N = 12000 };
+	/* how long building the tail takes here: a manual brain, one tick */
+	brain_t *m = tail_brain(NULL, BRAIN_BACKGROUND_MANUAL);
+	assert_int_equal(brain_set_param(m, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 400), 0);
+	tail_add(m, 0, N);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(brain_tick(m), 0);
+	double build = seconds_since(&t0);
+	assert_int_equal(brain_close(m), 0);
+	/* the same tail on a brain with the Heart, and writes queued */
+	brain_t *b = tail_brain(path, BRAIN_BACKGROUND_THREADS);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 400), 0);
+	tail_add(b, 0, N);
+	float v[TD];
+	for (uint64_t i = N; i < N + 200; i++) {
+		tail_vector(i, v);
+		assert_int_equal(brain_add_async(b, i + 1, v), 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(brain_close(b), 0);
+	double close = seconds_since(&t0);
+	if (getenv("BRAINCORE_TEST_VERBOSE"))
+		print_message("close %.3f s, building the tail %.3f s\n", close, build);
+	assert_true(close < build / 2);
+	/* nothing lost: the writes made, the tail kept */
+	b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
+	assert_int_equal(brain_count(b), N + 200);
+	assert_true(stats_of(b).index_pending > 0);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* ---- the Circadian ------------------------------------------------------ */
 
 /* Asked to keep at most FORGET_OVER memories, a cycle forgets the least
@@ -577,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_heart__background_option),
 		cmocka_unit_test(test_heart__tick_builds_the_tail),
 		cmocka_unit_test(test_heart__background_builds_the_tail),
+		cmocka_unit_test(test_heart__close_is_prompt),
 		cmocka_unit_test(test_heart__circadian_forgets_only_when_asked),
 		cmocka_unit_test(test_heart__decay_curve),
 		cmocka_unit_test(test_heart__near_copies_strengthen_when_asked),
