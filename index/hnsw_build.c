@@ -178,10 +178,8 @@ static void *build_worker(void *arg)
 {
 	build_job *j = arg;
 	brain_mem_scope outer = brain__mem_enter(j->scope.mem, j->scope.category);
-	brain_graph_scratch *s = NULL;
-	int rc = scratch_get(j->h, j->h->cap, j->h->efc, &s);
-	if (rc == BRAIN_OK)
-		rc = brain__graph_scratch_cands(s, (size_t)j->h->M0 + 2);
+	brain_graph_scratch *s = NULL; /* taken at the first insert (under the lock) */
+	int rc = BRAIN_OK;
 	while (rc == BRAIN_OK && atomic_load(&j->rc) == BRAIN_OK) {
 		size_t i = atomic_fetch_add(&j->next, 1);
 		if (i >= j->n)
@@ -197,9 +195,11 @@ static void *build_worker(void *arg)
 				continue;
 			}
 		}
-		if (s->vis.cap < j->h->cap) {
-			/* the index grew between two inserts: tags for every slot */
-			scratch_put(j->h, s);
+		if (!s || s->vis.cap < j->h->cap) {
+			/* the first insert, or the index grew since the last: tags
+			 * for every slot */
+			if (s)
+				scratch_put(j->h, s);
 			s = NULL;
 			rc = scratch_get(j->h, j->h->cap, j->h->efc, &s);
 			if (rc == BRAIN_OK)
