@@ -9,7 +9,8 @@
  * waits for durability once for the batch (one fsync in FULL mode), then
  * lets them go. A write that fails for a passing reason stops the batch
  * and stays queued; one refused for good is let go, its error kept for the
- * next brain_flush() and logged.
+ * next brain_flush() and logged; so is a batch made and logged whose
+ * fsync failed (it is in the brain: trying it again would make it twice).
  */
 #include <stdio.h>
 #include <string.h>
@@ -67,6 +68,16 @@ static int digest(brain_t *b, uint64_t until_ns)
 			rc = BRAIN_OK;
 		}
 		int crc = brain__change_commit(b, last);
+		if (crc && b->ingest_rc == BRAIN_OK) {
+			/* made and logged, but not as durable as the sync mode
+			 * promises: not retried (they are in the brain already); the
+			 * next flush says so */
+			b->ingest_rc = crc;
+			snprintf(b->ingest_msg, sizeof b->ingest_msg,
+			         "async writes up to %llu were made but their log could not be "
+			         "made durable: %s",
+			         (unsigned long long)items[made ? made - 1 : 0].seq + 1, brain_errmsg());
+		}
 		brain_msg_ingest_done d = {made, 0};
 		brain__call_INGEST_DONE(&b->spine, &d);
 		if (rc == BRAIN_OK)

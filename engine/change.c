@@ -527,19 +527,22 @@ int brain__change_make(brain_t *b, brain_change *c)
 	const change_kind *k = kind_of((uint32_t)c->op);
 	if (!k)
 		return brain__err(BRAIN_EINTERNAL, "change: kind %d unknown", c->op);
-	if (c->op != BRAIN_CHANGE_FORGET) {
-		/* a change that grows the brain, within its memory budget */
-		brain_msg_liver_admit a = {k->name};
-		int rc = brain__call_LIVER_ADMIT(&b->spine, &a);
-		if (rc)
-			return rc;
-	}
 	change_work w;
 	memset(&w, 0, sizeof w);
 	uint64_t lsn = 0;
 	brain_mem_scope outer = brain__enter(b);
 	brain__wrlock(b);
-	int rc = k->prepare ? k->prepare(b, c, &w) : BRAIN_OK;
+	int rc = BRAIN_OK;
+	if (c->op != BRAIN_CHANGE_FORGET) {
+		/* a change that grows the brain, within its memory budget (or
+		 * into the room of forgotten memories) */
+		brain_msg_status st = {.want_free = true};
+		brain__call_STATUS(&b->spine, &st);
+		brain_msg_liver_admit a = {k->name, st.free_slots};
+		rc = brain__call_LIVER_ADMIT(&b->spine, &a);
+	}
+	if (rc == BRAIN_OK && k->prepare)
+		rc = k->prepare(b, c, &w);
 	brain_id twin;
 	float had;
 	if (rc == BRAIN_OK && c->op == BRAIN_CHANGE_STORE && find_twin(b, c, &twin, &had)) {

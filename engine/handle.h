@@ -73,6 +73,7 @@ struct brain {
 	_Atomic int64_t last_cycle_ms; /* monotonic; set at open and by each cycle */
 	bool cycle_due;                /* under the Heart's mutex */
 	_Atomic uint64_t cycles, forgotten;
+	_Atomic uint64_t pressure_mark; /* memories after the last forget for pressure */
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
 	 * checkpoint takes it with the brain lock shared. So no writer waits on

@@ -62,14 +62,14 @@ static void init_conds(void)
  * child's copies are consistent, then the child forgets the threads. */
 static void fork_prepare(void)
 {
-	pthread_mutex_lock(&g_life);
+	/* g_mu only: a close holds g_life while it waits for a job, which
+	 * may be a user embedder that forks */
 	pthread_mutex_lock(&g_mu);
 }
 
 static void fork_parent(void)
 {
 	pthread_mutex_unlock(&g_mu);
-	pthread_mutex_unlock(&g_life);
 }
 
 static void fork_child(void)
@@ -87,7 +87,8 @@ static void fork_child(void)
 	g_stop = false;
 	init_conds();
 	pthread_mutex_unlock(&g_mu);
-	pthread_mutex_unlock(&g_life);
+	/* g_life may have been held by a thread the child does not have */
+	pthread_mutex_init(&g_life, NULL);
 }
 
 static void init_once(void)
@@ -197,7 +198,8 @@ static void work_slice(brain_t *b)
 	int (*digest)(brain_t *, uint64_t) = atomic_load(&b->ingest_fn);
 	int rc = digest ? digest(b, until) : BRAIN_OK;
 	if (rc) {
-		/* they stay queued; the next beat tries again */
+		/* a passing failure: the writes not made stay queued and the next
+		 * beat tries again (the next flush reports it) */
 		BRAIN_LOG(BRAIN_LOG_WARN, "background ingest: %s", brain_errmsg());
 		atomic_store(&b->build_wanted, false);
 		return;

@@ -343,7 +343,7 @@ static int start_graph(hnsw *h, bool now)
 		pthread_rwlock_wrlock(&h->build_lock);
 		h->graph = false;
 		top_set(h, 0, -1);
-		for (size_t s = 0; s < cap; s++) {
+		for (size_t s = 0; s < BRAIN_MIN(cap, h->cap); s++) {
 			set_ready(h, (uint32_t)s, false);
 			unclaim(h, (uint32_t)s);
 		}
@@ -400,12 +400,22 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 			return brain__err_context(rc, at);
 		}
 	}
+	/* With a graph, each slot is claimed before its vector is stored: the
+	 * builder may hold a stale tail entry of a slot used before (removed,
+	 * now reused here), and must not insert it beside this batch. The
+	 * slots are free, so no one else holds their claims. */
+	bool graph = h->graph;
 	size_t added = 0;
 	int rc = BRAIN_OK;
 	while (rc == BRAIN_OK && added < n) {
-		rc = flat->add(h->store, slots[added], vectors + added * h->dim);
+		bool mine = !graph || claim(h, slots[added]);
+		rc = mine ? flat->add(h->store, slots[added], vectors + added * h->dim)
+		          : brain__err(BRAIN_EINTERNAL, "hnsw: slot %u is being inserted already",
+		                       slots[added]);
 		if (rc == BRAIN_OK)
 			added++;
+		else if (graph && mine)
+			unclaim(h, slots[added]);
 	}
 	if (rc == BRAIN_OK && h->graph && h->sq8) {
 		/* a batch that at least doubles the index teaches the range
@@ -419,11 +429,8 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 				brain__hnsw_sq8_encode(h, vec_of(h, slots[i]), codes_of(h, slots[i]));
 		}
 	}
-	if (rc == BRAIN_OK && h->graph) {
-		/* a batch is built before it returns (its slots are new: the
-		 * claims cannot fail) */
-		for (size_t i = 0; i < n; i++)
-			claim(h, slots[i]);
+	if (rc == BRAIN_OK && graph) {
+		/* a batch is built before it returns (its slots claimed above) */
 		pthread_rwlock_rdlock(&h->build_lock);
 		rc = brain__hnsw_build(h, slots, n, 0, false);
 		pthread_rwlock_unlock(&h->build_lock);
@@ -591,7 +598,11 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 		 * the graph changed, repair (O(nodes), so O(1) amortized; here,
 		 * in the background, rather than in a checkpoint, which writers
 		 * wait for) */
-		pthread_rwlock_wrlock(&h->build_lock);
+		/* under the lock shared: a forced link takes its node's lock,
+		 * as an insert's links do, so adds, searches and the changes
+		 * that need the lock exclusively are not held up for it (and
+		 * no other build() runs: build_mu) */
+		pthread_rwlock_rdlock(&h->build_lock);
 		brain__hnsw_repair_reachability(h);
 		pthread_rwlock_unlock(&h->build_lock);
 	}

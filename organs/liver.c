@@ -7,8 +7,10 @@
  *   elevated   80% to 95%
  *   critical   95% and over; at 100% a change that would grow the brain
  *              (remember, add, add_batch, update) is refused with
- *              BRAIN_EFULL before it changes anything. Forgetting is never
- *              refused (it gives memory back), nor is replaying the log on
+ *              BRAIN_EFULL before it changes anything, unless forgotten
+ *              memories left room that it reuses (the heap does not shrink
+ *              when a memory is forgotten: its slot is taken by the next).
+ *              Forgetting is never refused, nor is replaying the log on
  *              open (what was acknowledged is never dropped).
  *
  * The bytes are the brain's account (base/alloc.c): every heap block the
@@ -83,7 +85,7 @@ static int on_LIVER_ADMIT(liver *l, brain_msg_liver_admit *m)
 {
 	brain_msg_liver_status st;
 	measure(l, &st);
-	if (st.budget && st.used >= st.budget)
+	if (st.budget && st.used >= st.budget && m->free_slots == 0)
 		return brain__err(BRAIN_EFULL, "%s: the brain holds %llu bytes, over its memory budget "
 		                  "of %llu (BRAIN_PARAM_MEMORY_BUDGET): forget memories or raise it",
 		                  m->what, (unsigned long long)st.used,

@@ -303,6 +303,9 @@ typedef struct brain_msg_status {
 	uint64_t text_count;  /* out: memories with text */
 	uint64_t index_bytes; /* out, only when asked (needs the read lock) */
 	bool want_bytes;      /* in */
+	bool want_free;       /* in (needs the read lock) */
+	uint64_t free_slots;  /* out, when asked: slots of forgotten memories,
+	                         which new ones take before the store grows */
 } brain_msg_status;
 
 /* What the index backend says about itself (brain__index_info): how many
@@ -515,9 +518,10 @@ typedef struct brain_msg_liver_status {
 } brain_msg_liver_status;
 
 /* May a change that grows the brain go ahead? BRAIN_EFULL when the brain
- * is at or over its budget. */
+ * is at or over its budget and has no forgotten memory's room to reuse. */
 typedef struct brain_msg_liver_admit {
-	const char *what; /* in: the call, for the message */
+	const char *what;    /* in: the call, for the message */
+	uint64_t free_slots; /* in: the Hippocampus's (STATUS want_free) */
 } brain_msg_liver_admit;
 
 #endif /* BRAIN_MESSAGES_H */

@@ -311,13 +311,18 @@ static void test_health__memory_budget(void **state)
 	char doc[4096];
 	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
 	assert_non_null(strstr(doc, "\"pressure\":\"critical\""));
-	/* forgetting is never refused */
+	/* forgetting is never refused, and leaves room for one more (the
+	 * heap does not shrink: the next memory takes the forgotten one's
+	 * slot), not two */
 	brain_id ids[1];
 	float sc[1];
 	size_t found = 0;
 	assert_int_equal(brain_recall_ids(b, "Budget note 3", 1, ids, sc, &found), 0);
 	assert_int_equal(found, 1);
 	assert_int_equal(brain_forget(b, ids[0]), 0);
+	assert_int_equal(brain_remember(b, "Into the room the forgotten note left.", 0.5f), 0);
+	assert_int_equal(brain_remember(b, "And one more, which finds none.", 0.5f), BRAIN_EFULL);
+	assert_int_equal(brain_count(b), count);
 	/* a higher budget: writes go on */
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MEMORY_BUDGET, 0), 0);
 	assert_int_equal(brain_remember(b, "After the budget was lifted.", 0.5f), 0);

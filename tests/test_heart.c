@@ -455,6 +455,50 @@ static void test_heart__circadian_forgets_only_when_asked(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+/* FORGET_ON_PRESSURE: at critical pressure a cycle forgets the least
+ * valuable 1%, but only again once new memories came in: forgetting gives
+ * no heap back, so the pressure stays, and the brain must not be eaten
+ * away cycle after cycle. */
+static void test_heart__pressure_forgets_once_per_growth(void **state)
+{
+	(void)state;
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 16;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	float v[16];
+	for (uint64_t id = 1; id <= 3000; id++) {
+		for (int d = 0; d < 16; d++)
+			v[d] = (float)((id * 13 + (uint64_t)d) % 29);
+		assert_int_equal(brain_add(b, id, v), 0);
+	}
+	brain_stats st = stats_of(b);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MEMORY_BUDGET,
+	                                 (int64_t)(st.heap_bytes + st.heap_bytes / 50)),
+	                 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_FORGET_ON_PRESSURE, 1), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(stats_of(b).memory_pressure, 2);
+	assert_int_equal(brain_tick(b), 0);
+	uint64_t after = brain_count(b);
+	assert_int_equal(after, 3000 - 31); /* 1% + 1 */
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), after); /* not eaten away */
+	/* new memories (into the room left): the next cycle forgets again */
+	for (uint64_t id = 5001; id <= 5010; id++) {
+		for (int d = 0; d < 16; d++)
+			v[d] = (float)((id * 7 + (uint64_t)d) % 31);
+		assert_int_equal(brain_add(b, id, v), 0);
+	}
+	assert_int_equal(brain_tick(b), 0);
+	assert_true(brain_count(b) < after + 10);
+	assert_int_equal(brain_close(b), 0);
+}
+
 /* MERGE_SIMILAR: a remembered near-copy strengthens the memory there
  * (importance m + (1 - m) / 4) instead of adding a copy, through a logged
  * change that a reopen replays; off by default. */
@@ -632,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_heart__circadian_forgets_only_when_asked),
 		cmocka_unit_test(test_heart__decay_curve),
 		cmocka_unit_test(test_heart__near_copies_strengthen_when_asked),
+		cmocka_unit_test(test_heart__pressure_forgets_once_per_growth),
 		cmocka_unit_test(test_heart__watchdog_reports_a_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,8 +112,10 @@ extern "C" {
  * MEMORY_BUDGET             bytes of heap the brain may hold (0: no budget). At 80% the
  *                           pressure is elevated, at 95% critical (brain_health_json,
  *                           brain_get_stats, the log); at 100% remember, add, add_batch and
- *                           update_vector fail with BRAIN_EFULL and change nothing, until
- *                           forgets (or a higher budget) bring it down. Never a crash, never
+ *                           update_vector fail with BRAIN_EFULL and change nothing, unless
+ *                           forgotten memories left room they reuse (forgetting frees a
+ *                           memory's room for the next, not the heap), or the budget is
+ *                           raised. Never a crash, never
  *                           a memory dropped; the log replayed on open is never refused.
  * CIRCADIAN_MS              the Circadian's cycle: at most this often (on a beat of the Heart,
  *                           or at brain_tick()), the brain forgets what FORGET_OVER and
@@ -124,8 +126,11 @@ extern "C" {
  *                           1024 a cycle, each a logged forget (the log callback says how
  *                           many). Never by default: nothing is forgotten unless asked.
  * FORGET_ON_PRESSURE        1: at critical memory pressure (MEMORY_BUDGET), a cycle forgets
- *                           the least valuable 1% of the memories (at least one). 0 (the
- *                           default): a brain at its budget refuses writes instead.
+ *                           the least valuable 1% of the memories (at least one), once per
+ *                           growth: again only after new memories came in (a forgotten
+ *                           memory's room is reused by the next; the heap does not shrink).
+ *                           0 (the default): a brain at its budget refuses writes, except
+ *                           into the room forgotten memories left.
  * MERGE_SIMILAR             a remembered text whose nearest memory with text is at least this
  *                           similar (per mille, cosine for the built-in embedder) strengthens
  *                           that memory instead of being stored again: its importance becomes

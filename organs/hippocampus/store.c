@@ -607,6 +607,8 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 {
 	m->count = atomic_load(&h->count);
 	m->text_count = atomic_load(&h->text_count);
+	if (m->want_free)
+		m->free_slots = h->nfree;
 	if (m->want_bytes)
 		m->index_bytes = h->vt->memory_usage(h->index) + brain__rows_memory(&h->records) +
 		                 brain__map_memory(&h->ids);
