@@ -403,6 +403,19 @@ static void test_heart__close_is_prompt(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+/* A new on-disk text brain (built-in embedder) in a new directory under
+ * root (a mkdtemp template), ticked by hand; *o: its options. */
+static brain_t *manual_text_brain(char *root, char path[64], brain_options *o)
+{
+	assert_non_null(mkdtemp(root));
+	snprintf(path, 64, "%s/b", root);
+	brain_options_init(o, BRAIN_OPTIONS_VERSION);
+	o->background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, o, &b), 0);
+	return b;
+}
+
 /* ---- the Circadian ------------------------------------------------------ */
 
 /* Asked to keep at most FORGET_OVER memories, a cycle forgets the least
@@ -412,14 +425,9 @@ static void test_heart__circadian_forgets_only_when_asked(void **state)
 {
 	(void)state;
 	char root[] = "/tmp/braincore-heart-XXXXXX";
-	assert_non_null(mkdtemp(root));
 	char path[64];
-	snprintf(path, sizeof path, "%s/b", root);
 	brain_options o;
-	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-	o.background = BRAIN_BACKGROUND_MANUAL;
-	brain_t *b = NULL;
-	assert_int_equal(brain_open(path, &o, &b), 0);
+	brain_t *b = manual_text_brain(root, path, &o);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
 	char text[128];
 	for (int i = 0; i < 80; i++) {
@@ -506,14 +514,9 @@ static void test_heart__near_copies_strengthen_when_asked(void **state)
 {
 	(void)state;
 	char root[] = "/tmp/braincore-heart-XXXXXX";
-	assert_non_null(mkdtemp(root));
 	char path[64];
-	snprintf(path, sizeof path, "%s/b", root);
 	brain_options o;
-	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-	o.background = BRAIN_BACKGROUND_MANUAL;
-	brain_t *b = NULL;
-	assert_int_equal(brain_open(path, &o, &b), 0);
+	brain_t *b = manual_text_brain(root, path, &o);
 	const char *fact = "The lighthouse at Hook Head is the oldest working one in Ireland.";
 	brain_id a = 0, c = 0, d = 0;
 	assert_int_equal(brain_remember_ex(b, fact, NULL, 0.4f, &a), 0);
