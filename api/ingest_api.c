@@ -78,7 +78,7 @@ static int digest(brain_t *b, uint64_t until_ns)
 			         "made durable: %s",
 			         (unsigned long long)items[made ? made - 1 : 0].seq + 1, brain_errmsg());
 		}
-		brain_msg_ingest_done d = {made, 0};
+		brain_msg_ingest_done d = {made};
 		brain__call_INGEST_DONE(&b->spine, &d);
 		if (rc == BRAIN_OK)
 			rc = crc;
@@ -102,7 +102,7 @@ static int put(brain_t *b, brain_ingest_item *it, const char *fn)
 		                  (unsigned long long)st.count, (unsigned long long)q.queued,
 		                  (unsigned long long)b->env.opts.max_memories);
 	atomic_store(&b->ingest_fn, digest);
-	brain_msg_ingest_put m = {*it, 0};
+	brain_msg_ingest_put m = {*it};
 	int rc = brain__call_INGEST_PUT(&b->spine, &m);
 	if (rc)
 		return brain__err_prefix(rc, fn);

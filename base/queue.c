@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "base/queue.h"
+#include "base/sync.h"
 
 int brain__queue_init(brain_queue *q, size_t capacity, size_t item_size)
 {
@@ -21,12 +22,8 @@ int brain__queue_init(brain_queue *q, size_t capacity, size_t item_size)
 	pthread_mutex_init(&q->lock, NULL);
 	/* Timed waits measure against the monotonic clock, so a wall-clock jump
 	 * neither stalls nor hurries them. */
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->not_empty, &attr);
-	pthread_cond_init(&q->not_full, &attr);
-	pthread_condattr_destroy(&attr);
+	brain__cond_init_mono(&q->not_empty);
+	brain__cond_init_mono(&q->not_full);
 	return BRAIN_OK;
 }
 
@@ -39,17 +36,6 @@ void brain__queue_destroy(brain_queue *q)
 	pthread_mutex_destroy(&q->lock);
 	brain__free(q->items);
 	memset(q, 0, sizeof *q);
-}
-
-static void deadline_after(struct timespec *ts, int wait_ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += wait_ms / 1000;
-	ts->tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 static bool has_room(const brain_queue *q)
@@ -69,7 +55,7 @@ static bool wait_for(brain_queue *q, pthread_cond_t *cond, bool (*ready)(const b
 {
 	struct timespec deadline;
 	if (wait_ms > 0)
-		deadline_after(&deadline, wait_ms);
+		deadline = brain__deadline_ms(wait_ms);
 	while (!ready(q)) {
 		if (wait_ms == 0)
 			return false;

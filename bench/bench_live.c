@@ -43,12 +43,7 @@ static void die(const char *what, int rc)
 	exit(1);
 }
 
-/* ---- latencies (bench_files.h) ----------------------------------------- */
-
-typedef bench_lat lat;
-typedef bench_pct pct;
-
-static void print_row(const char *what, pct p)
+static void print_row(const char *what, bench_pct p)
 {
 	printf("| %s | %zu | %.1f | %.1f | %.0f |\n", what, p.n, p.p50, p.p99, p.max);
 }
@@ -95,7 +90,7 @@ static void fill_text(brain_t *b, size_t n, uint64_t seed)
 	}
 }
 
-static void recall_timed(brain_t *b, size_t n, uint64_t seed, lat *l)
+static void recall_timed(brain_t *b, size_t n, uint64_t seed, bench_lat *l)
 {
 	char q[512];
 	brain_id ids[5];
@@ -117,7 +112,7 @@ typedef struct writer_arg {
 	brain_t *b;
 	atomic_int *stop;
 	uint64_t seed;
-	lat *l;
+	bench_lat *l;
 	long gap_us; /* between remembers; 0: as fast as it can */
 } writer_arg;
 
@@ -141,7 +136,7 @@ static void *writer_main(void *p)
 }
 
 /* Recall latency while 4 writers remember, each gap_us apart. */
-static void with_writers(brain_t *b, long gap_us, lat *r, lat *w)
+static void with_writers(brain_t *b, long gap_us, bench_lat *r, bench_lat *w)
 {
 	atomic_int stop = 0;
 	pthread_t t[4];
@@ -162,17 +157,17 @@ static void part_writers(size_t memories)
 	brain_t *b = open_brain(NULL, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_THREADS, 0);
 	fill_text(b, memories, 1);
 	settle(b);
-	lat r, w;
+	bench_lat r, w;
 	bench_lat_init(&r);
 	bench_lat_init(&w);
 	recall_timed(b, 2000, 99, &r);
-	pct alone = bench_lat_take(&r);
+	bench_pct alone = bench_lat_take(&r);
 	with_writers(b, 2000, &r, &w); /* 4 x 500 a second: the graph keeps up */
-	pct paced = bench_lat_take(&r), wpaced = bench_lat_take(&w);
+	bench_pct paced = bench_lat_take(&r), wpaced = bench_lat_take(&w);
 	uint64_t grown = brain_count(b);
 	settle(b);
 	with_writers(b, 0, &r, &w); /* as fast as they can: the tail fills */
-	pct busy = bench_lat_take(&r), wr = bench_lat_take(&w);
+	bench_pct busy = bench_lat_take(&r), wr = bench_lat_take(&w);
 	printf("| calls | n | p50 us | p99 us | worst us |\n|---|---:|---:|---:|---:|\n");
 	print_row("recall, no writer", alone);
 	print_row("recall, 4 writers at 500/s each", paced);
@@ -187,6 +182,13 @@ static void part_writers(size_t memories)
 	brain_close(b);
 }
 
+/* dim components uniform in [-1, 1) (steps of 1/1000), from *seed. */
+static void random_vector(uint64_t *seed, float *v, uint32_t dim)
+{
+	for (uint32_t i = 0; i < dim; i++)
+		v[i] = (float)(bench_splitmix64(seed) % 2000) / 1000.0f - 1.0f;
+}
+
 /* ---- checkpoint ----------------------------------------------------------- */
 
 typedef struct search_arg {
@@ -194,7 +196,7 @@ typedef struct search_arg {
 	uint32_t dim;
 	atomic_int *stop;
 	atomic_int *phase; /* 0 baseline, 1 during the checkpoint, 2 after */
-	lat *l[3];
+	bench_lat *l[3];
 } search_arg;
 
 static void *searcher_main(void *p)
@@ -206,8 +208,7 @@ static void *searcher_main(void *p)
 	float d[10];
 	size_t found;
 	while (!atomic_load(a->stop)) {
-		for (uint32_t i = 0; i < a->dim; i++)
-			q[i] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
+		random_vector(&seed, q, a->dim);
 		int ph = atomic_load(a->phase);
 		uint64_t t0 = bench_now_ns();
 		int rc = brain_search(a->b, q, 10, ids, d, &found);
@@ -228,7 +229,7 @@ typedef struct adder_arg {
 	atomic_int *stop;
 	atomic_int *phase;
 	uint64_t next_id;
-	lat *l[3];
+	bench_lat *l[3];
 } adder_arg;
 
 static void *adder_main(void *p)
@@ -237,8 +238,7 @@ static void *adder_main(void *p)
 	float *v = malloc(a->dim * sizeof *v);
 	uint64_t seed = 11;
 	while (!atomic_load(a->stop)) {
-		for (uint32_t i = 0; i < a->dim; i++)
-			v[i] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
+		random_vector(&seed, v, a->dim);
 		int ph = atomic_load(a->phase);
 		uint64_t t0 = bench_now_ns();
 		int rc = brain_add(a->b, a->next_id++, v);
@@ -272,8 +272,7 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 		size_t m = at + batch <= n ? batch : n - at;
 		for (size_t i = 0; i < m; i++) {
 			ids[i] = at + i + 1;
-			for (uint32_t k = 0; k < dim; k++)
-				rows[i * dim + k] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
+			random_vector(&seed, rows + i * dim, dim);
 		}
 		int rc = brain_add_batch(b, ids, rows, m);
 		if (rc)
@@ -288,14 +287,13 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	/* 1% changed: the checkpoint that follows writes what changed */
 	for (size_t i = 0; i < n / 100; i++) {
 		float *v = rows;
-		for (uint32_t k = 0; k < dim; k++)
-			v[k] = (float)(bench_splitmix64(&seed) % 2000) / 1000.0f - 1.0f;
+		random_vector(&seed, v, dim);
 		rc = brain_update_vector(b, (uint64_t)(bench_splitmix64(&seed) % n) + 1, v);
 		if (rc)
 			die("update_vector", rc);
 	}
 	settle(b);
-	lat s0, s1, s2, w0, w1, w2;
+	bench_lat s0, s1, s2, w0, w1, w2;
 	bench_lat_init(&s0);
 	bench_lat_init(&s1);
 	bench_lat_init(&s2);
@@ -321,7 +319,7 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	atomic_store(&stop, 1);
 	pthread_join(ts, NULL);
 	pthread_join(ta, NULL);
-	pct b0 = bench_lat_take(&s0), b1 = bench_lat_take(&s1), a0 = bench_lat_take(&w0), a1 = bench_lat_take(&w1);
+	bench_pct b0 = bench_lat_take(&s0), b1 = bench_lat_take(&s1), a0 = bench_lat_take(&w0), a1 = bench_lat_take(&w1);
 	printf("built by add_batch in %.1f s; first checkpoint %.2f s; the checkpoint after 1%% "
 	       "changed %.2f s\n\n", build_s, first_s, ck_s);
 	printf("| calls | n | p50 us | p99 us | worst us |\n|---|---:|---:|---:|---:|\n");
@@ -392,7 +390,7 @@ static void part_heart(const char *root, size_t memories)
 	for (int manual = 0; manual < 2; manual++) {
 		b = open_brain(path, BRAIN_SYNC_NORMAL,
 		               manual ? BRAIN_BACKGROUND_MANUAL : BRAIN_BACKGROUND_THREADS, 0);
-		lat r, t;
+		bench_lat r, t;
 		bench_lat_init(&r);
 		bench_lat_init(&t);
 		recall_timed(b, 3000, 99, &r);
@@ -406,7 +404,7 @@ static void part_heart(const char *root, size_t memories)
 			if (rc < 0)
 				die("think", rc);
 		}
-		pct pr = bench_lat_take(&r), pt = bench_lat_take(&t);
+		bench_pct pr = bench_lat_take(&r), pt = bench_lat_take(&t);
 		printf("| %s | %.1f | %.1f | %.0f | %.1f | %.1f | %.0f |\n",
 		       manual ? "manual" : "threads", pr.p50, pr.p99, pr.max, pt.p50, pt.p99, pt.max);
 		brain_close(b);

@@ -534,11 +534,8 @@ int brain__change_make(brain_t *b, brain_change *c)
 	brain__wrlock(b);
 	int rc = BRAIN_OK;
 	if (c->op != BRAIN_CHANGE_FORGET) {
-		/* a change that grows the brain, within its memory budget (or
-		 * into the room of forgotten memories) */
-		brain_msg_status st = {.want_free = true};
-		brain__call_STATUS(&b->spine, &st);
-		brain_msg_liver_admit a = {k->name, st.free_slots};
+		/* a change that grows the brain, within its memory budget */
+		brain_msg_liver_admit a = {k->name};
 		rc = brain__call_LIVER_ADMIT(&b->spine, &a);
 	}
 	if (rc == BRAIN_OK && k->prepare)

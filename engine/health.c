@@ -172,6 +172,7 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 		brain__call_INGEST_STATUS(&b->spine, &q);
 		stats->ingest_queued = q.queued;
 		stats->ingest_done = q.done;
+		stats->ingest_waited = q.puts_waited;
 		brain_msg_liver_status lv;
 		brain__call_LIVER_STATUS(&b->spine, &lv);
 		stats->memory_budget = lv.budget;
@@ -180,20 +181,6 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 		stats->circadian_forgotten = atomic_load(&b->forgotten);
 	}
 	return BRAIN_OK;
-}
-
-static const char *metric_name(int metric)
-{
-	switch (metric) {
-	case BRAIN_METRIC_COSINE:
-		return "cosine";
-	case BRAIN_METRIC_L2:
-		return "l2";
-	case BRAIN_METRIC_IP:
-		return "ip";
-	default:
-		return "unknown";
-	}
 }
 
 BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
@@ -216,7 +203,7 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_uint(&d, "text_memories", st.text_memories);
 	jd_uint(&d, "dimensions", st.dimensions);
 	jd_key(&d, "metric");
-	jd_printf(&d, "\"%s\"", metric_name(st.metric));
+	jd_printf(&d, "\"%s\"", brain_metric_name(st.metric));
 	jd_bool(&d, "on_disk", st.on_disk);
 	jd_open(&d, "heap_bytes");
 	jd_uint(&d, "total", st.heap_bytes);
@@ -251,6 +238,7 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_open(&d, "ingest");
 	jd_uint(&d, "queued", st.ingest_queued);
 	jd_uint(&d, "done", st.ingest_done);
+	jd_uint(&d, "waited", st.ingest_waited);
 	jd_close(&d);
 	jd_open(&d, "latency_ns");
 	for (int op = 0; op < BRAIN_OP__COUNT; op++) {

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "base/sync.h"
 #include "engine/handle.h"
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -47,12 +48,8 @@ static pthread_mutex_t g_life = PTHREAD_MUTEX_INITIALIZER;
 
 static void init_conds(void)
 {
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&g_cv, &attr);
-	pthread_cond_init(&g_idle, &attr);
-	pthread_condattr_destroy(&attr);
+	brain__cond_init_mono(&g_cv);
+	brain__cond_init_mono(&g_idle);
 }
 
 /* fork(): the child has none of the Heart's threads. Its copies of the
@@ -205,7 +202,7 @@ static void work_slice(brain_t *b)
 		return;
 	}
 	uint64_t pending = 0;
-	if (brain__mono_ns() < until)
+	if (brain__mono_ns() < until && brain__index_pending(b) > 0)
 		rc = brain__index_build_for(b, until, &pending);
 	if (rc) {
 		/* the tail stays searched; the next beat tries again */
@@ -292,15 +289,7 @@ static void *clock_main(void *arg)
 		}
 		if (g_stop)
 			break;
-		struct timespec until;
-		int64_t wait = BRAIN_MAX(next - mono_ms(), (int64_t)1);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)(wait / 1000);
-		until.tv_nsec += (long)(wait % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = brain__deadline_ms(BRAIN_MAX(next - mono_ms(), (int64_t)1));
 		pthread_cond_timedwait(&g_cv, &g_mu, &until);
 	}
 	pthread_mutex_unlock(&g_mu);

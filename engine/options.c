@@ -120,3 +120,17 @@ const char *brain__options_index_name(const brain_options *o)
 		return o->index_name;
 	return o->index == BRAIN_INDEX_FLAT ? "flat" : "hnsw";
 }
+
+BRAIN_EXPORT const char *brain_metric_name(int metric)
+{
+	switch (metric) {
+	case BRAIN_METRIC_COSINE:
+		return "cosine";
+	case BRAIN_METRIC_L2:
+		return "l2";
+	case BRAIN_METRIC_IP:
+		return "ip";
+	default:
+		return "unknown";
+	}
+}

@@ -243,7 +243,9 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 		nres = n;
 		scan_tail(h, head, query, filter, k, s->res, &nres);
 		sorted = false;
-	} else if (rc == BRAIN_OK && !sorted) {
+	} else if (rc == BRAIN_OK && coded) {
+		/* the rerank changed the distances: a max-heap again (a filtered
+		 * walk's results are one already) */
 		size_t n = 0;
 		for (size_t i = 0; i < nres; i++)
 			brain__maxheap_push(s->res, &n, s->res[i]); /* in place: i >= n */

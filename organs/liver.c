@@ -24,6 +24,7 @@
 
 typedef struct liver {
 	const brain_env *env;
+	brain_spine *spine; /* to ask the Hippocampus for room (STATUS) */
 	brain_mem *mem;
 	_Atomic int level; /* the last level seen, to log changes */
 } liver;
@@ -36,6 +37,7 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	if (!l)
 		return brain__oom(sizeof *l, "liver");
 	l->env = env;
+	l->spine = spine;
 	l->mem = spine->mem;
 	atomic_init(&l->level, BRAIN_PRESSURE_NORMAL);
 	*state = l;
@@ -83,14 +85,21 @@ static int on_LIVER_STATUS(liver *l, brain_msg_liver_status *m)
 
 static int on_LIVER_ADMIT(liver *l, brain_msg_liver_admit *m)
 {
+	if (brain__param(l->env, BRAIN_PIDX_MEMORY_BUDGET) == 0)
+		return BRAIN_OK; /* no budget: nothing to measure on a write */
 	brain_msg_liver_status st;
 	measure(l, &st);
-	if (st.budget && st.used >= st.budget && m->free_slots == 0)
-		return brain__err(BRAIN_EFULL, "%s: the brain holds %llu bytes, over its memory budget "
-		                  "of %llu (BRAIN_PARAM_MEMORY_BUDGET): forget memories or raise it",
-		                  m->what, (unsigned long long)st.used,
-		                  (unsigned long long)st.budget);
-	return BRAIN_OK;
+	if (st.used < st.budget)
+		return BRAIN_OK;
+	/* over: only into the room forgotten memories left (the caller holds
+	 * the write lock, which STATUS's free slots need) */
+	brain_msg_status room = {.want_free = true};
+	brain__call_STATUS(l->spine, &room);
+	if (room.free_slots > 0)
+		return BRAIN_OK;
+	return brain__err(BRAIN_EFULL, "%s: the brain holds %llu bytes, over its memory budget of "
+	                  "%llu (BRAIN_PARAM_MEMORY_BUDGET): forget memories or raise it", m->what,
+	                  (unsigned long long)st.used, (unsigned long long)st.budget);
 }
 
 BRAIN_ORGAN_HANDLERS(LIVER, handlers);

@@ -14,9 +14,9 @@
  */
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/hashmap.h"
+#include "base/sync.h"
 #include "spine/spine.h"
 
 typedef struct stomach {
@@ -40,11 +40,7 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 		return brain__oom(sizeof *s, "stomach");
 	s->env = env;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->room, &attr);
-	pthread_condattr_destroy(&attr);
+	brain__cond_init_mono(&s->room);
 	brain__map_init(&s->ids);
 	*state = s;
 	return BRAIN_OK;
@@ -91,39 +87,26 @@ static int make_room(stomach *s)
 	return BRAIN_OK;
 }
 
-static void deadline_in(struct timespec *t, int64_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += (time_t)(ms / 1000);
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
 static int on_INGEST_PUT(stomach *s, brain_msg_ingest_put *m)
 {
 	size_t bound = (size_t)brain__param(s->env, BRAIN_PIDX_INGEST_QUEUE);
 	int64_t wait_ms = brain__param(s->env, BRAIN_PIDX_INGEST_WAIT_MS);
-	struct timespec until;
-	deadline_in(&until, wait_ms);
+	struct timespec until = brain__deadline_ms(wait_ms);
 	pthread_mutex_lock(&s->mu);
 	int rc = BRAIN_OK;
 	if (m->item.kind == BRAIN_INGEST_ADD && brain__map_get(&s->ids, m->item.id, NULL))
 		rc = brain__err(BRAIN_EEXISTS, "id %llu is already queued",
 		                (unsigned long long)m->item.id);
-	bool waited = false;
+	bool waited = false, timed_out = false;
 	while (rc == BRAIN_OK && s->end - s->head >= bound) {
-		if (wait_ms == 0 ||
-		    pthread_cond_timedwait(&s->room, &s->mu, &until) != 0) {
-			if (s->end - s->head >= bound)
-				rc = brain__err(BRAIN_EFULL, "the ingest queue holds %zu writes (INGEST_QUEUE) "
-				                "and none was made within %lld ms (INGEST_WAIT_MS); "
-				                "brain_flush waits for them", bound, (long long)wait_ms);
+		if (wait_ms == 0 || timed_out) {
+			rc = brain__err(BRAIN_EFULL, "the ingest queue holds %zu writes (INGEST_QUEUE) and "
+			                "none was made within %lld ms (INGEST_WAIT_MS); brain_flush waits "
+			                "for them", bound, (long long)wait_ms);
 			break;
 		}
-		waited = true;
+		waited = true; /* backpressure, whether room comes in time or not */
+		timed_out = pthread_cond_timedwait(&s->room, &s->mu, &until) != 0;
 	}
 	s->puts_waited += waited;
 	if (rc == BRAIN_OK)
@@ -141,7 +124,6 @@ static int on_INGEST_PUT(stomach *s, brain_msg_ingest_put *m)
 		m->item.seq = s->end;
 		s->ring[s->end & (s->cap - 1)] = m->item;
 		s->end++;
-		m->seq = s->end; /* brain_flush waits until DONE has passed it */
 		memset(&m->item, 0, sizeof m->item); /* the queue owns the buffers now */
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -170,7 +152,6 @@ static int on_INGEST_DONE(stomach *s, brain_msg_ingest_done *m)
 		item_free(it);
 	}
 	s->head += n;
-	m->done = s->head;
 	pthread_cond_broadcast(&s->room);
 	pthread_mutex_unlock(&s->mu);
 	return BRAIN_OK;

@@ -83,7 +83,7 @@ struct brain_wal_replay_info;
 
 #define BRAIN_MESSAGES_LIVER(X, O)                                              \
 	X(LIVER_STATUS, O, brain_msg_liver_status, ANY)                             \
-	X(LIVER_ADMIT, O, brain_msg_liver_admit, ANY)
+	X(LIVER_ADMIT, O, brain_msg_liver_admit, WRITE)
 
 /* Every message, organ by organ. */
 #define BRAIN__MESSAGES_OF(ID, name, X) BRAIN_MESSAGES_##ID(X, ID)
@@ -474,11 +474,9 @@ typedef struct brain_ingest_item {
 
 /* Queue a write, waiting up to INGEST_WAIT_MS for room (BRAIN_EFULL after
  * that); an add's id may not be queued already (BRAIN_EEXISTS). On
- * success the item's buffers are the Stomach's (item cleared) and seq is
- * the number of writes queued so far, this one included. */
+ * success the item's buffers are the Stomach's (item cleared). */
 typedef struct brain_msg_ingest_put {
 	brain_ingest_item item; /* in */
-	uint64_t seq;           /* out */
 } brain_msg_ingest_put;
 
 /* The oldest writes, up to max of them, still queued (borrowed until
@@ -489,11 +487,9 @@ typedef struct brain_msg_ingest_peek {
 	size_t n;                 /* out */
 } brain_msg_ingest_peek;
 
-/* The oldest n writes were made (or refused for good): let them go. done:
- * how many writes have been let go since the brain opened. */
+/* The oldest n writes were made (or refused for good): let them go. */
 typedef struct brain_msg_ingest_done {
-	size_t n;      /* in */
-	uint64_t done; /* out */
+	size_t n; /* in */
 } brain_msg_ingest_done;
 
 typedef struct brain_msg_ingest_status {
@@ -518,10 +514,10 @@ typedef struct brain_msg_liver_status {
 } brain_msg_liver_status;
 
 /* May a change that grows the brain go ahead? BRAIN_EFULL when the brain
- * is at or over its budget and has no forgotten memory's room to reuse. */
+ * is at or over its budget and has no forgotten memory's room to reuse
+ * (the Liver asks the Hippocampus: the caller holds the write lock). */
 typedef struct brain_msg_liver_admit {
-	const char *what;    /* in: the call, for the message */
-	uint64_t free_slots; /* in: the Hippocampus's (STATUS want_free) */
+	const char *what; /* in: the call, for the message */
 } brain_msg_liver_admit;
 
 #endif /* BRAIN_MESSAGES_H */

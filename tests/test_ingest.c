@@ -84,7 +84,7 @@ static void test_ingest__queued_until_flushed(void **state)
 	assert_int_equal(st.ingest_done, 0);
 	char doc[2048];
 	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
-	assert_non_null(strstr(doc, "\"ingest\":{\"queued\":100,\"done\":0}"));
+	assert_non_null(strstr(doc, "\"ingest\":{\"queued\":100,\"done\":0,\"waited\":0}"));
 	assert_int_equal(brain_flush(b), 0);
 	assert_int_equal(brain_count(b), 101);
 	st = stats_of(b);
@@ -180,6 +180,7 @@ static void test_ingest__full_queue_pushes_back(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double waited = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	assert_true(waited >= 45.0);
+	assert_int_equal(stats_of(v).ingest_waited, 1); /* the first one failed at once */
 	assert_int_equal(brain_flush(v), 0);
 	assert_int_equal(brain_count(v), 10);
 	assert_int_equal(brain_add_async(v, 11, x), 0); /* room again */

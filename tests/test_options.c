@@ -192,12 +192,24 @@ static void test_options__params(void **state)
 	brain_destroy(b);
 }
 
+/* brain_metric_name: every metric by its name, never NULL. */
+static void test_options__metric_names(void **state)
+{
+	(void)state;
+	assert_string_equal(brain_metric_name(BRAIN_METRIC_COSINE), "cosine");
+	assert_string_equal(brain_metric_name(BRAIN_METRIC_L2), "l2");
+	assert_string_equal(brain_metric_name(BRAIN_METRIC_IP), "ip");
+	assert_string_equal(brain_metric_name(-1), "unknown");
+	assert_string_equal(brain_metric_name(99), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options__init_defaults),
 		cmocka_unit_test(test_options__open_checks_every_field),
 		cmocka_unit_test(test_options__zero_means_default),
+		cmocka_unit_test(test_options__metric_names),
 		cmocka_unit_test(test_options__limits_are_enforced),
 		cmocka_unit_test(test_options__params),
 	};

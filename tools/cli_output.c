@@ -173,20 +173,6 @@ int64_t cli_get_param(brain_t *b, int p)
 	return v;
 }
 
-const char *cli_metric_name(int metric)
-{
-	switch (metric) {
-	case BRAIN_METRIC_COSINE:
-		return "cosine";
-	case BRAIN_METRIC_L2:
-		return "l2";
-	case BRAIN_METRIC_IP:
-		return "ip";
-	default:
-		return "unknown";
-	}
-}
-
 const char *cli_sync_name(int sync)
 {
 	switch (sync) {
@@ -246,7 +232,7 @@ void cli_stats_json(cli_json *j, const brain_stats *s)
 	cli_json_key(j, "dimensions");
 	cli_json_uint(j, s->dimensions);
 	cli_json_key(j, "metric");
-	cli_json_string(j, cli_metric_name(s->metric));
+	cli_json_string(j, brain_metric_name(s->metric));
 	cli_json_key(j, "sync");
 	cli_json_string(j, cli_sync_name(s->sync));
 	cli_json_key(j, "on_disk");
@@ -292,7 +278,7 @@ void cli_print_stats(const brain_stats *s)
 	printf("memories          %" PRIu64 " (%" PRIu64 " with text)\n", s->memories,
 	       s->text_memories);
 	printf("dimensions        %" PRIu32 "\n", s->dimensions);
-	printf("metric            %s\n", cli_metric_name(s->metric));
+	printf("metric            %s\n", brain_metric_name(s->metric));
 	printf("sync              %s\n", cli_sync_name(s->sync));
 	printf("on disk           %s\n", s->on_disk ? "yes" : "no");
 	printf("read-only         %s\n", s->read_only ? "yes" : "no");

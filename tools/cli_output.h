@@ -56,9 +56,8 @@ void cli_params_json(cli_json *j, brain_t *b);
 /* Value of parameter p in b (its default if b cannot say). */
 int64_t cli_get_param(brain_t *b, int p);
 
-/* Name of an enum brain_metric ("cosine", "l2", "ip") or of an enum
- * brain_sync ("full", "normal", "off"); "unknown" for other values. */
-const char *cli_metric_name(int metric);
+/* Name of an enum brain_sync ("full", "normal", "off"); "unknown" for
+ * other values (a metric's: brain_metric_name). */
 const char *cli_sync_name(int sync);
 
 /* The counters of a brain_check() report as members of the current JSON

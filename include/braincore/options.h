@@ -205,6 +205,13 @@ typedef struct brain_options {
  */
 int brain_options_init(brain_options *opts, unsigned int version);
 
+/**
+ * The short name of a metric (enum brain_metric). Returns "cosine", "l2"
+ * or "ip", and "unknown" for any other value (never NULL; a static
+ * string). Thread-safe.
+ */
+const char *brain_metric_name(int metric);
+
 #ifdef __cplusplus
 }
 #endif

@@ -206,6 +206,9 @@ typedef struct brain_stats {
 	uint64_t ingest_queued;
 	/** Asynchronous writes made (or refused for good) since open. */
 	uint64_t ingest_done;
+	/** Asynchronous writes that found the queue full and waited for room
+	 *  (backpressure; those that waited INGEST_WAIT_MS in vain failed). */
+	uint64_t ingest_waited;
 	/** BRAIN_PARAM_MEMORY_BUDGET (0: none) and the pressure against it:
 	 *  0 normal (under 80%), 1 elevated (80% to 95%), 2 critical. */
 	uint64_t memory_budget;
