@@ -187,6 +187,13 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 		rc = brain__call_LUNGS_START(&b->spine, &st);
 		brain__wrunlock(b);
 	}
+	/* an index rebuilt from a damaged image (organs/hippocampus/sections.c):
+	 * the next beat writes a whole one (the open already told the log) */
+	if (rc == BRAIN_OK && path && !b->disk.readonly) {
+		brain_msg_status st = {0};
+		brain__call_STATUS(&b->spine, &st);
+		atomic_store(&b->checkpoint_asked, st.index_rebuilt);
+	}
 	/* every brain that changes runs in the background (in memory too: the
 	 * index's tail is built there) */
 	if (rc == BRAIN_OK && !b->disk.readonly &&

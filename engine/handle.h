@@ -54,6 +54,9 @@ struct brain {
 	int64_t job_started_ms;  /* of the job running */
 	bool stall_reported;     /* the Watchdog said so for this job */
 	_Atomic uint64_t stalls; /* jobs the Watchdog found running too long */
+	/* a checkpoint is wanted at the next beat whatever the log's size:
+	 * the image opened was damaged (its index rebuilt) */
+	_Atomic bool checkpoint_asked;
 	_Atomic uint64_t beats;
 	_Atomic int64_t beat_late_max_ms; /* the latest a beat has come (jitter) */
 	/* a job for the worker's background work (the Stomach's queue, the

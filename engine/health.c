@@ -230,6 +230,9 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_close(&d);
 	jd_open(&d, "watchdog");
 	jd_uint(&d, "stalls", atomic_load(&b->stalls));
+	brain_msg_status hs = {0};
+	brain__call_STATUS(&b->spine, &hs);
+	jd_bool(&d, "index_rebuilt", hs.index_rebuilt);
 	jd_close(&d);
 	jd_open(&d, "circadian");
 	jd_uint(&d, "cycles", st.circadian_cycles);

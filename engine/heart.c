@@ -120,7 +120,7 @@ int brain__beat(brain_t *b, bool *checkpoint_due)
 		brain_msg_breathe m = {brain__now_ms(), false};
 		rc = brain__call_BREATHE(&b->spine, &m);
 		brain__mem_leave(outer);
-		*checkpoint_due = m.checkpoint_due;
+		*checkpoint_due = m.checkpoint_due || atomic_exchange(&b->checkpoint_asked, false);
 	}
 	/* the Liver's look at the budget (a change of pressure is logged) */
 	brain_msg_liver_status lv;
@@ -451,8 +451,14 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 {
 	if (!b)
 		return brain__err(BRAIN_ENULL, "tick: brain is NULL");
-	if (b->disk.readonly)
-		return BRAIN_OK; /* nothing periodic to do */
+	uint64_t pending = 0;
+	if (b->disk.readonly) {
+		/* nothing periodic to do, but a graph to build in memory (an
+		 * index rebuilt from a damaged image: a reader cannot write it) */
+		int rc = brain__index_pending(b) > 0 ? brain__index_build_for(b, 0, &pending)
+		                                      : BRAIN_OK;
+		return brain__err_prefix(rc, "tick");
+	}
 	bool due = false;
 	int rc = brain__beat(b, &due);
 	int (*digest)(brain_t *, uint64_t) = atomic_load(&b->ingest_fn);
@@ -462,7 +468,6 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 		atomic_store(&b->last_cycle_ms, mono_ms());
 		rc = brain__circadian_cycle(b);
 	}
-	uint64_t pending = 0;
 	if (rc == BRAIN_OK && brain__index_pending(b) > 0)
 		rc = brain__index_build_for(b, 0, &pending); /* all of the tail */
 	if (rc == BRAIN_OK && due) {

@@ -59,6 +59,16 @@ static inline int (*brain__index_build(const brain_index_vtable *vt))(brain_inde
 	return vt->version >= 5 ? vt->build : NULL;
 }
 
+/* The backend's rebuild from a damaged saved form, if it has one
+ * (version 6). */
+typedef int (*brain_index_rebuild_fn)(const brain_index_config *, const brain_index_files *,
+                                      void *, size_t, brain_index_verify_fn, void *,
+                                      brain_index **);
+static inline brain_index_rebuild_fn brain__index_rebuild(const brain_index_vtable *vt)
+{
+	return vt->version >= 6 ? vt->rebuild : NULL;
+}
+
 /* A parameter through the config's callback, or its default. */
 static inline int64_t brain__index_param(const brain_index_config *config, int param)
 {

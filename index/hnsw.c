@@ -118,8 +118,8 @@ static void fix_shape(hnsw *h)
 
 /* ---- slots --------------------------------------------------------------- */
 
-/* Levels and upper-layer room of slots [cap, slots). */
-static int grow_graph(hnsw *h, size_t slots)
+/* Levels and upper-layer room of slots [cap, slots) (hnsw_internal.h). */
+int brain__hnsw_grow_graph(hnsw *h, size_t slots)
 {
 	if (slots <= h->cap)
 		return BRAIN_OK;
@@ -260,7 +260,7 @@ static int reserve_locked(hnsw *h, uint32_t slots)
 	 * copied whole when they grow, a quarter ahead (O(1) amortized, and a
 	 * brain growing one add at a time copies them O(log n) times). */
 	if (rc == BRAIN_OK && h->fv.capacity > h->cap)
-		rc = grow_graph(h, (size_t)BRAIN_MIN(BRAIN_MAX((uint64_t)h->fv.capacity,
+		rc = brain__hnsw_grow_graph(h, (size_t)BRAIN_MIN(BRAIN_MAX((uint64_t)h->fv.capacity,
 		                                               (uint64_t)h->cap + h->cap / 4),
 		                                     (uint64_t)h->cfg.max_slots));
 	return rc;
@@ -632,4 +632,5 @@ const brain_index_vtable brain__index_hnsw = {
 	.open_files = brain__hnsw_open_files,
 	.retire = brain__hnsw_retire,
 	.build = hnsw_build,
+	.rebuild = brain__hnsw_rebuild,
 };

@@ -14,6 +14,15 @@
  * Version 3 adds the tail: the slots stored but not yet in the graph
  * (their vectors are in the rows, their links not yet written), listed
  * after the upper layers; loading puts them back in the tail, for build().
+ *
+ * Version 4 keeps the graph's head apart from the stored vectors: the
+ * store starts at a BRAIN_INDEX_CHECK_BLOCK boundary (the brain's checksum
+ * blocks), after a copy of the header at that boundary, and no head byte
+ * shares a checksum block with it. When the head is damaged, rebuild()
+ * finds the copy (the first such boundary whose blocks to the end all
+ * pass their checksums and whose header places the store right after
+ * it), opens the store, and puts every stored vector in the tail: the
+ * graph is built again by build() while searches scan them exactly.
  */
 #include <math.h>
 #include <string.h>
@@ -68,10 +77,34 @@ static uint64_t head_bytes(size_t header, uint64_t cap, uint64_t pool_len, uint6
 	       pending * 4;
 }
 
-/* Offset of the flat store's bytes in the saved form. */
-static uint64_t store_offset(size_t header, uint64_t cap, uint64_t pool_len, uint64_t pending)
+#define BLOCK ((uint64_t)BRAIN_INDEX_CHECK_BLOCK)
+
+/* Where the copy of the header lies (version 4): the first checksum block
+ * after the head. */
+static uint64_t copy_offset(size_t header, uint64_t cap, uint64_t pool_len, uint64_t pending)
 {
+	return (head_bytes(header, cap, pool_len, pending) + BLOCK - 1) & ~(BLOCK - 1);
+}
+
+/* Offset of the flat store's bytes in the saved form. */
+static uint64_t store_offset(uint32_t version, size_t header, uint64_t cap, uint64_t pool_len,
+                             uint64_t pending)
+{
+	if (version >= 4)
+		return copy_offset(header, cap, pool_len, pending) + PAGE;
 	return (head_bytes(header, cap, pool_len, pending) + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+}
+
+static int write_zeros(const brain_index_writer *w, uint64_t n)
+{
+	static const unsigned char zeros[PAGE];
+	int rc = BRAIN_OK;
+	while (rc == BRAIN_OK && n > 0) {
+		size_t step = (size_t)BRAIN_MIN(n, (uint64_t)PAGE);
+		rc = w->write(w->payload, zeros, step);
+		n -= step;
+	}
+	return rc;
 }
 
 static int save_locked(const hnsw *h, const brain_index_writer *w,
@@ -96,12 +129,12 @@ static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files
 static int save_locked(const hnsw *h, const brain_index_writer *w,
                        const brain_index_files *files, const uint32_t *tail, size_t pending)
 {
-	static const unsigned char zeros[PAGE];
+	static const unsigned char zeros[4];
 	int64_t below = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
 	uint32_t ep;
 	int ml;
 	top_get(h, &ep, &ml);
-	hnsw_saved hd = {HNSW_MAGIC, 3, h->M, h->M0, h->efc, h->graph ? 1u : 0u, ml, ep,
+	hnsw_saved hd = {HNSW_MAGIC, 4, h->M, h->M0, h->efc, h->graph ? 1u : 0u, ml, ep,
 	                 h->seed, h->cap, h->pool_len, h->store ? 1u : 0u, h->sq8 ? 1u : 0u,
 	                 h->sq_ready ? 1u : 0u, h->sq_lo, h->sq_step, h->row_align,
 	                 (uint32_t)BRAIN_MIN(BRAIN_MAX(below, 0), (int64_t)UINT32_MAX),
@@ -118,10 +151,16 @@ static int save_locked(const hnsw *h, const brain_index_writer *w,
 		rc = w->write(w->payload, (const void *)h->pool, h->pool_len * sizeof *h->pool);
 	if (rc == BRAIN_OK && pending)
 		rc = w->write(w->payload, tail, pending * sizeof *tail);
+	/* the store apart, in checksum blocks of its own, after a copy of the
+	 * header (for rebuild()) */
 	uint64_t head = head_bytes(sizeof hd, h->cap, h->pool_len, pending);
+	uint64_t copy = copy_offset(sizeof hd, h->cap, h->pool_len, pending);
 	if (rc == BRAIN_OK && h->store)
-		rc = w->write(w->payload, zeros,
-		              (size_t)(store_offset(sizeof hd, h->cap, h->pool_len, pending) - head));
+		rc = write_zeros(w, copy - head);
+	if (rc == BRAIN_OK && h->store)
+		rc = w->write(w->payload, &hd, sizeof hd);
+	if (rc == BRAIN_OK && h->store)
+		rc = write_zeros(w, PAGE - sizeof hd);
 	if (rc == BRAIN_OK && h->store)
 		rc = files ? brain__flat_flush(h->store, files, w) : flat->save(h->store, w);
 	return rc;
@@ -145,6 +184,75 @@ void brain__hnsw_retire(brain_index *index, const brain_index_files *files)
 		brain__flat_retire(h->store, files);
 }
 
+/* Read and check a saved header at `data` (len bytes); *hsize gets its
+ * size by its version. */
+static int read_header(const void *data, size_t len, hnsw_saved *hd, size_t *hsize)
+{
+	memset(hd, 0, sizeof *hd);
+	if (len >= 2 * sizeof(uint32_t))
+		memcpy(hd, data, 2 * sizeof(uint32_t)); /* magic, version */
+	*hsize = header_bytes(hd->version);
+	if (len < *hsize)
+		return brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes is too short", len);
+	memcpy(hd, data, *hsize);
+	if (hd->magic == HNSW_MAGIC && hd->version > 4)
+		return brain__err(BRAIN_EVERSION, "hnsw: saved index is version %u, this library reads "
+		                  "1 to 4 (written by a newer braincore)", hd->version);
+	if (hd->magic != HNSW_MAGIC || hd->version < 1 || hd->elem > BRAIN_ELEM_I8 ||
+	    hd->has_store > 1 ||
+	    (hd->has_store && (hd->M < 2 || hd->M > 100 || hd->M0 != 2 * hd->M || hd->efc == 0)) ||
+	    hd->graph > 1 || hd->max_level > MAX_LEVEL || hd->max_level < -1 ||
+	    hd->cap > (uint64_t)UINT32_MAX + 1 || hd->pool_len > UINT32_MAX ||
+	    (!hd->has_store && (hd->cap || hd->graph)) || hd->pending > hd->cap ||
+	    (hd->pending && !hd->graph))
+		return brain__err(BRAIN_ECORRUPT, "hnsw: saved index header is out of range");
+	return BRAIN_OK;
+}
+
+/* The graph's shape and the rows' form from a checked header. */
+static int take_header(hnsw *h, const hnsw_saved *hd)
+{
+	h->row_align = hd->row_align ? hd->row_align : 4;
+	if (h->row_align < 4 || h->row_align > 64 || (h->row_align & (h->row_align - 1)))
+		return brain__err(BRAIN_ECORRUPT, "hnsw: saved row alignment %u is not 4..64",
+		                  (unsigned)hd->row_align);
+	h->M = hd->M;
+	h->M0 = hd->M0;
+	h->efc = hd->efc;
+	h->seed = hd->seed;
+	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
+	h->graph = hd->graph != 0;
+	if (hd->sq8 > 1 || hd->sq_ready > 1 || (hd->sq_ready && !hd->sq8) ||
+	    !(hd->sq_step >= 0.0f && hd->sq_step < INFINITY) || !(fabsf(hd->sq_lo) < INFINITY))
+		return brain__err(BRAIN_ECORRUPT, "hnsw: saved 8-bit range is out of range");
+	h->sq8 = hd->sq8 != 0;
+	h->sq_ready = hd->sq_ready != 0;
+	h->sq_lo = hd->sq_lo;
+	h->sq_step = hd->sq_step;
+	int rc = brain__hnsw_use_elem(h, hd->elem);
+	if (rc)
+		return rc == BRAIN_EINVAL ? brain__err_context(BRAIN_ECORRUPT, "hnsw: saved index: ")
+		                          : rc;
+	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
+	h->saved.loaded = true;
+	h->saved.shape = hd->has_store != 0;
+	h->saved.exact_below_known = hd->version >= 2;
+	h->saved.exact_below = hd->exact_below;
+	return BRAIN_OK;
+}
+
+/* The store from its image (files NULL) or its own files. */
+static int open_store(hnsw *h, const brain_index_files *files, unsigned char *bytes, size_t len)
+{
+	int rc = files ? brain__flat_open_files(&h->cfg, row_extra(h), h->row_align, h->elem, files,
+	                                        bytes, len, &h->store)
+	               : brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, h->elem, bytes,
+	                                     len, &h->store);
+	if (rc == BRAIN_OK)
+		brain__flat_view(h->store, &h->fv);
+	return rc;
+}
+
 /* The head, then the store from its image (files NULL) or its own files. */
 static int load_from(const brain_index_config *config, const brain_index_files *files,
                      void *data, size_t len, brain_index **out)
@@ -154,67 +262,17 @@ static int load_from(const brain_index_config *config, const brain_index_files *
 		return rc;
 	hnsw *h = hnsw_of(*out);
 	hnsw_saved hd;
-	memset(&hd, 0, sizeof hd);
+	size_t hsize;
 	unsigned char *bytes = data;
-	if (len >= 2 * sizeof(uint32_t))
-		memcpy(&hd, data, 2 * sizeof(uint32_t)); /* magic, version */
-	size_t hsize = header_bytes(hd.version);
-	if (len < hsize) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes is too short", len);
+	rc = read_header(data, len, &hd, &hsize);
+	if (rc == BRAIN_OK)
+		rc = take_header(h, &hd);
+	if (rc)
 		goto fail;
-	}
-	memcpy(&hd, data, hsize);
-	if (hd.magic == HNSW_MAGIC && hd.version > 3) {
-		rc = brain__err(BRAIN_EVERSION, "hnsw: saved index is version %u, this library reads "
-		                "1 to 3 (written by a newer braincore)", hd.version);
-		goto fail;
-	}
-	if (hd.magic != HNSW_MAGIC || hd.version < 1 || hd.elem > BRAIN_ELEM_I8 ||
-	    hd.has_store > 1 ||
-	    (hd.has_store && (hd.M < 2 || hd.M > 100 || hd.M0 != 2 * hd.M || hd.efc == 0)) ||
-	    hd.graph > 1 ||
-	    hd.max_level > MAX_LEVEL || hd.max_level < -1 || hd.cap > (uint64_t)UINT32_MAX + 1 ||
-	    hd.pool_len > UINT32_MAX || (!hd.has_store && (hd.cap || hd.graph)) ||
-	    hd.pending > hd.cap || (hd.pending && !hd.graph)) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index header is out of range");
-		goto fail;
-	}
-	h->row_align = hd.row_align ? hd.row_align : 4;
-	if (h->row_align < 4 || h->row_align > 64 || (h->row_align & (h->row_align - 1))) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved row alignment %u is not 4..64",
-		                (unsigned)hd.row_align);
-		goto fail;
-	}
-	h->M = hd.M;
-	h->M0 = hd.M0;
-	h->efc = hd.efc;
-	h->seed = hd.seed;
-	h->mult = 1.0 / log((double)BRAIN_MAX(h->M, 2u));
-	h->graph = hd.graph != 0;
-	if (hd.sq8 > 1 || hd.sq_ready > 1 || (hd.sq_ready && !hd.sq8) ||
-	    !(hd.sq_step >= 0.0f && hd.sq_step < INFINITY) || !(fabsf(hd.sq_lo) < INFINITY)) {
-		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved 8-bit range is out of range");
-		goto fail;
-	}
-	h->sq8 = hd.sq8 != 0;
-	h->sq_ready = hd.sq_ready != 0;
-	h->sq_lo = hd.sq_lo;
-	h->sq_step = hd.sq_step;
-	rc = brain__hnsw_use_elem(h, hd.elem);
-	if (rc) {
-		if (rc == BRAIN_EINVAL)
-			rc = brain__err_context(BRAIN_ECORRUPT, "hnsw: saved index: ");
-		goto fail;
-	}
-	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
 	top_set(h, hd.entry, hd.max_level);
-	h->saved.loaded = true;
-	h->saved.shape = hd.has_store != 0;
-	h->saved.exact_below_known = hd.version >= 2;
-	h->saved.exact_below = hd.exact_below;
 	if (!hd.has_store)
 		return BRAIN_OK; /* shape read again at the first reserve */
-	uint64_t off64 = store_offset(hsize, hd.cap, hd.pool_len, hd.pending);
+	uint64_t off64 = store_offset(hd.version, hsize, hd.cap, hd.pool_len, hd.pending);
 	size_t off = (size_t)off64;
 	if (off64 > len) {
 		rc = brain__err(BRAIN_ECORRUPT, "hnsw: saved index of %zu bytes does not hold its "
@@ -248,13 +306,9 @@ static int load_from(const brain_index_config *config, const brain_index_files *
 		                "%llu", (unsigned long long)h->pool_len, (unsigned long long)at);
 		goto fail;
 	}
-	rc = files ? brain__flat_open_files(&h->cfg, row_extra(h), h->row_align, h->elem, files,
-	                                    bytes + off, len - off, &h->store)
-	           : brain__flat_load_ex(&h->cfg, row_extra(h), h->row_align, h->elem, bytes + off,
-	                                 len - off, &h->store);
+	rc = open_store(h, files, bytes + off, len - off);
 	if (rc)
 		goto fail;
-	brain__flat_view(h->store, &h->fv);
 	/* every stored node was wholly inserted before it was saved, but
 	 * those of the tail, which go back into it */
 	h->ready = brain__calloc(h->cap / 64 + 1, sizeof *h->ready);
@@ -288,6 +342,72 @@ static int load_from(const brain_index_config *config, const brain_index_files *
 		if (rc)
 			goto fail;
 	}
+	h->sq_learned_at = brain__flat_count(h->store);
+	return BRAIN_OK;
+fail:
+	brain__hnsw_close(*out);
+	*out = NULL;
+	return rc;
+}
+
+/* Version 4's copy of the header: at the first checksum-block boundary
+ * whose blocks to the end all pass, which holds a header of version 4
+ * placing the store right after itself. The head before it is not
+ * trusted; a store (vectors a caller chose) could hold a lookalike only
+ * further on. */
+static int find_copy(const unsigned char *bytes, size_t len, brain_index_verify_fn verify,
+                     void *ctx, hnsw_saved *hd, size_t *copy)
+{
+	for (uint64_t off = BLOCK; off + PAGE <= len; off += BLOCK) {
+		hnsw_saved c;
+		size_t hsize;
+		if (memcmp(bytes + off, &(uint32_t){HNSW_MAGIC}, sizeof(uint32_t)) != 0)
+			continue;
+		if (read_header(bytes + off, len - (size_t)off, &c, &hsize) || c.version != 4 ||
+		    !c.has_store || copy_offset(hsize, c.cap, c.pool_len, c.pending) != off)
+			continue;
+		if (verify(ctx, (size_t)off, len - (size_t)off))
+			continue;
+		*hd = c;
+		*copy = (size_t)off;
+		return BRAIN_OK;
+	}
+	return brain__err(BRAIN_ECORRUPT, "hnsw: the saved index is damaged and no whole copy of "
+	                  "its stored vectors' description follows it (saved before version 4, or "
+	                  "damaged too)");
+}
+
+int brain__hnsw_rebuild(const brain_index_config *config, const brain_index_files *files,
+                        void *data, size_t len, brain_index_verify_fn verify, void *ctx,
+                        brain_index **out)
+{
+	hnsw_saved hd;
+	size_t copy = 0;
+	unsigned char *bytes = data;
+	int rc = find_copy(bytes, len, verify, ctx, &hd, &copy);
+	if (rc)
+		return rc;
+	rc = brain__hnsw_open(config, out);
+	if (rc)
+		return rc;
+	hnsw *h = hnsw_of(*out);
+	rc = take_header(h, &hd);
+	if (rc == BRAIN_OK)
+		rc = open_store(h, files, bytes + copy + PAGE, len - copy - PAGE);
+	/* a new graph over every stored vector: the levels again from the
+	 * seed (as the first build drew them), no node in it yet, all in the
+	 * tail, found by exact scans until build() has put them in */
+	if (rc == BRAIN_OK)
+		rc = brain__hnsw_grow_graph(h, BRAIN_MIN(h->fv.capacity, (size_t)h->cfg.max_slots));
+	if (rc)
+		goto fail;
+	top_set(h, 0, -1);
+	/* (no graph yet, as when saved: the start puts them all in the tail) */
+	for (size_t s = 0; h->graph && s < h->cap && s < h->fv.capacity && rc == BRAIN_OK; s++)
+		if (brain__flat_view_used(&h->fv, (uint32_t)s))
+			rc = brain__hnsw_tail_push(h, (uint32_t)s);
+	if (rc)
+		goto fail;
 	h->sq_learned_at = brain__flat_count(h->store);
 	return BRAIN_OK;
 fail:

@@ -436,6 +436,14 @@ int brain__hnsw_flush(brain_index *index, const brain_index_files *files,
 int brain__hnsw_open_files(const brain_index_config *config, const brain_index_files *files,
                            void *desc, size_t len, brain_index **out);
 void brain__hnsw_retire(brain_index *index, const brain_index_files *files);
+/* Open a damaged saved form from its stored vectors; the graph is built
+ * again from the tail (index vtable version 6). */
+int brain__hnsw_rebuild(const brain_index_config *config, const brain_index_files *files,
+                        void *data, size_t len, brain_index_verify_fn verify, void *ctx,
+                        brain_index **out);
+/* hnsw.c: levels and upper-layer room of slots [cap, slots), drawn from
+ * the seed. 0 or BRAIN_ENOMEM (nothing changed). */
+int brain__hnsw_grow_graph(hnsw *h, size_t slots);
 /* The tail's live entries (stored, not in the graph), for save(); *n of
  * them in a new array (NULL if none). 0 or BRAIN_ENOMEM. */
 int brain__hnsw_tail_list(const hnsw *h, uint32_t **out, size_t *n);

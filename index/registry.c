@@ -61,6 +61,8 @@ BRAIN_EXPORT int brain_index_register(const brain_index_vtable *vt)
 		return brain__err(BRAIN_EINVAL, "index_register: backend gives %s",
 		                  vt->flush && !vt->save ? "flush without save"
 		                                         : "only some of flush, open_files and retire");
+	if (vt->version >= 6 && vt->rebuild && !vt->save)
+		return brain__err(BRAIN_EINVAL, "index_register: backend gives rebuild without save");
 	if (!vt->name)
 		return brain__err(BRAIN_ENULL, "index_register: name is NULL");
 	const char *missing = !vt->open           ? "open"

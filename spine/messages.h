@@ -306,6 +306,8 @@ typedef struct brain_msg_status {
 	bool want_free;       /* in (needs the read lock) */
 	uint64_t free_slots;  /* out, when asked: slots of forgotten memories,
 	                         which new ones take before the store grows */
+	bool index_rebuilt;   /* out: the image's index was damaged and is
+	                         rebuilt from its stored vectors */
 } brain_msg_status;
 
 /* What the index backend says about itself (brain__index_info): how many

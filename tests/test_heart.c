@@ -335,6 +335,145 @@ static void test_heart__tick_builds_the_tail(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+static atomic_int g_rebuilt_logged;
+
+static void rebuild_log(int level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level == BRAIN_LOG_WARN && strstr(message, "rebuilt from its stored vectors"))
+		atomic_fetch_add(&g_rebuilt_logged, 1);
+}
+
+/* The named file of the brain directory `path` whose name starts with
+ * `prefix` (one is expected), read whole. */
+static unsigned char *read_prefixed(const char *path, const char *prefix, char *name,
+                                    size_t name_size, size_t *len)
+{
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	struct dirent *e;
+	name[0] = '\0';
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			snprintf(name, name_size, "%s/%s", path, e->d_name);
+	closedir(d);
+	assert_true(name[0] != '\0');
+	FILE *f = fopen(name, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	unsigned char *data = malloc((size_t)n);
+	assert_non_null(data);
+	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return data;
+}
+
+/* The Watchdog's repair: the index section of a closed brain's
+ * checkpoint is damaged (the graph's levels). The open rebuilds the index
+ * from the stored vectors: no memory is lost, every search is the exact
+ * search (all vectors wait in the tail), the log and health say so, a
+ * tick builds the graph again (whose widest walk is again the exact
+ * answer) and writes a whole checkpoint, which brain_check then finds
+ * intact. */
+static void test_heart__damaged_index_is_rebuilt(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", root);
+	brain_t *b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
+	brain_options fo;
+	brain_options_init(&fo, BRAIN_OPTIONS_VERSION);
+	fo.dimensions = TD;
+	fo.embedder = BRAIN_EMBEDDER_NONE;
+	fo.metric = BRAIN_METRIC_L2;
+	fo.index = BRAIN_INDEX_FLAT;
+	brain_t *flat = NULL;
+	assert_int_equal(brain_open(NULL, &fo, &flat), 0);
+	tail_add(b, 0, TN);
+	tail_add(flat, 0, TN);
+	for (uint64_t id = 1; id <= TN; id += 9) {
+		assert_int_equal(brain_forget(b, id), 0);
+		assert_int_equal(brain_forget(flat, id), 0);
+	}
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(stats_of(b).index_pending, 0);
+	uint64_t count = brain_count(b);
+	assert_int_equal(brain_close(b), 0);
+
+	/* damage the graph's head: the levels right after the header of the
+	 * index section (a page-aligned "HNSW" of version 4; its copy, at a
+	 * 64 KiB boundary, comes later) */
+	char name[512];
+	size_t len = 0;
+	unsigned char *img = read_prefixed(path, "ckpt-", name, sizeof name, &len);
+	size_t at = 0;
+	for (size_t o = 0; o + 8 <= len && !at; o += 4096) {
+		uint32_t magic, version;
+		memcpy(&magic, img + o, 4);
+		memcpy(&version, img + o + 4, 4);
+		if (magic == 0x57534e48u && version == 4)
+			at = o;
+	}
+	assert_true(at > 0);
+	for (size_t i = 96; i < 96 + 64; i++)
+		img[at + i] ^= 0x5a;
+	FILE *f = fopen(name, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(img);
+	brain_check_report rep;
+	assert_int_equal(brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION), 0);
+	assert_int_equal(brain_check(path, NULL, &rep), BRAIN_ECORRUPT);
+
+	atomic_store(&g_rebuilt_logged, 0);
+	brain_set_log(rebuild_log, NULL);
+	b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
+	assert_int_equal(atomic_load(&g_rebuilt_logged), 1);
+	char doc[4096];
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"index_rebuilt\":true"));
+	/* nothing lost: every memory, its very vector, and exact answers */
+	assert_int_equal(brain_count(b), count);
+	assert_int_equal(stats_of(b).index_pending, count);
+	for (uint64_t id = 1; id <= TN; id++) {
+		float got[TD], want[TD];
+		int rc = brain_get_vector(b, id, got);
+		if ((id - 1) % 9 == 0) {
+			assert_int_equal(rc, BRAIN_ENOTFOUND);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		tail_vector(id - 1, want);
+		assert_memory_equal(got, want, sizeof got);
+	}
+	bool same;
+	assert_true(tail_recall(b, flat, &same) == 1.0);
+	assert_true(same);
+	/* a tick builds the graph again and writes a whole checkpoint */
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(stats_of(b).index_pending, 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, TN), 0);
+	assert_true(tail_recall(b, flat, &same) == 1.0);
+	assert_true(same);
+	assert_int_equal(brain_close(b), 0);
+	brain_set_log(NULL, NULL);
+	assert_int_equal(brain_check(path, NULL, &rep), 0);
+	b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"index_rebuilt\":false"));
+	assert_int_equal(brain_count(b), count);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_close(flat), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* Threads: the Heart's worker builds the tail by itself, in memory too. */
 static void test_heart__background_builds_the_tail(void **state)
 {
@@ -583,7 +722,7 @@ static void test_heart__watchdog_reports_a_stall(void **state)
 	for (int i = 0; i < 2000 && !stalled; i++) {
 		char doc[4096];
 		assert_true(brain_health_json(slow, doc, sizeof doc) > 0);
-		stalled = strstr(doc, "\"watchdog\":{\"stalls\":1}") != NULL;
+		stalled = strstr(doc, "\"watchdog\":{\"stalls\":1,") != NULL;
 		if (!stalled)
 			sleep_ms(5);
 	}
@@ -653,6 +792,7 @@ int main(void)
 		cmocka_unit_test(test_heart__close_while_work_is_due),
 		cmocka_unit_test(test_heart__background_option),
 		cmocka_unit_test(test_heart__tick_builds_the_tail),
+		cmocka_unit_test(test_heart__damaged_index_is_rebuilt),
 		cmocka_unit_test(test_heart__background_builds_the_tail),
 		cmocka_unit_test(test_heart__close_is_prompt),
 		cmocka_unit_test(test_heart__circadian_forgets_only_when_asked),

@@ -1992,7 +1992,8 @@ static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 	brain_index *loaded = load_ix(&cfg, img, buf.len, "load");
 	same_answers(pr.ix, hnsw, loaded, queries, PQ, RDIM, K, NULL, true);
 	/* the same index as a version 1 image (an 80-byte header, without
-	 * exact_below, nor the tail of version 3: this one has none) loads
+	 * exact_below, nor the tail of version 3: this one has none, nor the
+	 * header's copy of version 4) loads
 	 * and answers alike */
 	{
 		uint64_t cap, pool_len;
@@ -2000,7 +2001,10 @@ static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 		memcpy(&pool_len, buf.data + 48, sizeof pool_len);
 		size_t mid = ((size_t)cap + 3) / 4 * 4 + ((size_t)cap + 63) / 64 * 4 +
 		             (size_t)pool_len * 4;
-		size_t off2 = (96 + mid + 4095) / 4096 * 4096, off1 = (80 + mid + 4095) / 4096 * 4096;
+		/* version 4: the store after a copy of the header at the next
+		 * 64 KiB boundary */
+		size_t off2 = (96 + mid + 65535) / 65536 * 65536 + 4096,
+		       off1 = (80 + mid + 4095) / 4096 * 4096;
 		size_t len1 = off1 + (buf.len - off2);
 		unsigned char *v1 = calloc(1, len1);
 		assert_non_null(v1);
@@ -2022,8 +2026,8 @@ static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 		assert_int_equal(made.nbuilt, 0); /* made, not loaded */
 		hnsw->close(old);
 		/* a newer version is refused as such, not misread */
-		uint32_t four = 4;
-		memcpy(img1 + 4, &four, sizeof four);
+		uint32_t five = 5;
+		memcpy(img1 + 4, &five, sizeof five);
 		old = NULL;
 		assert_int_equal(hnsw->load(&cfg, img1, len1, &old), BRAIN_EVERSION);
 		assert_null(old);

@@ -68,6 +68,9 @@ typedef struct hippocampus {
 	brain_image *image;  /* adopted from (a reference), or NULL */
 	const char *texts;   /* the image's texts section */
 	size_t texts_len;
+	bool index_rebuilt;  /* the image's index was damaged: the backend
+	                        rebuilt it from its stored vectors, which
+	                        alone it uses (verified) */
 } hippocampus;
 
 static inline record *rec(const hippocampus *h, uint32_t slot)
@@ -88,7 +91,8 @@ static inline char *heap_text(const record *r)
 /* The index's bytes from the image are verified before their first use. */
 static inline int index_ready(const hippocampus *h)
 {
-	return h->image ? brain__image_verify(h->image, BRAIN_SECTION_INDEX, 0, SIZE_MAX)
+	return h->image && !h->index_rebuilt
+	               ? brain__image_verify(h->image, BRAIN_SECTION_INDEX, 0, SIZE_MAX)
 	                : BRAIN_OK;
 }
 
@@ -116,6 +120,10 @@ int brain__hippocampus_ix_reserve(hippocampus *h, uint32_t slots);
 int brain__hippocampus_ix_add(hippocampus *h, uint32_t slot, const float *vector);
 int brain__hippocampus_ix_flush(hippocampus *h, const brain_index_files *files,
                                 const brain_index_writer *w);
+int brain__hippocampus_ix_rebuild(hippocampus *h, brain_index_rebuild_fn rebuild,
+                                  const brain_index_config *cfg, const brain_index_files *files,
+                                  void *data, size_t len, brain_index_verify_fn verify,
+                                  void *ctx);
 int brain__hippocampus_ix_open_files(hippocampus *h, const brain_index_config *cfg,
                                      const brain_index_files *files, void *desc, size_t len);
 

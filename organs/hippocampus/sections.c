@@ -266,6 +266,38 @@ static int load_free(hippocampus *h, brain_image *img, const hippo_meta *meta)
 	return BRAIN_OK;
 }
 
+static int verify_index(void *ctx, size_t off, size_t len)
+{
+	return brain__image_verify(ctx, BRAIN_SECTION_INDEX, off, len);
+}
+
+_Static_assert(BRAIN_IMAGE_BLOCK == BRAIN_INDEX_CHECK_BLOCK,
+               "backends place their stored vectors on the image's checksum blocks");
+
+/* The index section failed its checksums (`damage`, the error set): the
+ * backend opens it again from its stored vectors if it can (index vtable
+ * version 6), and rebuilds the rest. The brain loses nothing: every
+ * vector is still found, exactly, while the graph is built again. */
+static int rebuild_index(hippocampus *h, brain_image *img, const brain_index_config *cfg,
+                         const brain_index_files *files, void *data, size_t len, int damage)
+{
+	brain_index_rebuild_fn rebuild = brain__index_rebuild(h->vt);
+	if (damage != BRAIN_ECORRUPT || !rebuild)
+		return damage;
+	char why[512];
+	snprintf(why, sizeof why, "%s", brain_errmsg());
+	int rc = brain__hippocampus_ix_rebuild(h, rebuild, cfg, files, data, len, verify_index, img);
+	if (rc == BRAIN_ECORRUPT)
+		return brain__err(BRAIN_ECORRUPT, "%s (and the index cannot be rebuilt: %s)", why,
+		                  brain_errmsg());
+	if (rc)
+		return rc;
+	h->index_rebuilt = true;
+	BRAIN_LOG(BRAIN_LOG_WARN, "%s: the index is rebuilt from its stored vectors, which are "
+	          "whole (no memory is lost; searches scan what the graph does not hold yet)", why);
+	return BRAIN_OK;
+}
+
 static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta,
                       const brain_index_files *files)
 {
@@ -282,8 +314,9 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta,
 		if (!brain__image_section(img, BRAIN_SECTION_INDEX, &data, &len))
 			return bad(img, "the index section is missing");
 		int rc = brain__image_verify(img, BRAIN_SECTION_INDEX, 0, len);
-		if (rc == BRAIN_OK)
-			rc = brain__hippocampus_ix_open_files(h, &cfg, files, data, len);
+		if (rc)
+			return rebuild_index(h, img, &cfg, files, data, len, rc);
+		rc = brain__hippocampus_ix_open_files(h, &cfg, files, data, len);
 		return rc == BRAIN_OK || rc == BRAIN_ENOMEM || rc == BRAIN_ENOTFOUND || rc == BRAIN_EIO
 		               ? rc
 		               : brain__err_context(rc, "index: ");
@@ -297,12 +330,12 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta,
 		if (rc == BRAIN_OK)
 			return BRAIN_OK;
 		/* The backend read bytes not yet verified: if they fail their
-		 * checksums, say so (with the file and offset). */
+		 * checksums, say so (with the file and offset), and rebuild. */
 		char why[256];
 		snprintf(why, sizeof why, "%s", brain_errmsg());
 		int vrc = brain__image_verify(img, BRAIN_SECTION_INDEX, 0, len);
 		if (vrc)
-			return vrc;
+			return rebuild_index(h, img, &cfg, NULL, data, len, vrc);
 		return brain__err(rc, "%s: index: %s", brain__image_name(img), why);
 	}
 	int rc = eager(img, BRAIN_SECTION_VECTORS, &data, &len);

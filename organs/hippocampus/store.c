@@ -92,6 +92,17 @@ int brain__hippocampus_ix_open_files(hippocampus *h, const brain_index_config *c
 	return rc;
 }
 
+int brain__hippocampus_ix_rebuild(hippocampus *h, brain_index_rebuild_fn rebuild,
+                                  const brain_index_config *cfg, const brain_index_files *files,
+                                  void *data, size_t len, brain_index_verify_fn verify,
+                                  void *ctx)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = rebuild(cfg, files, data, len, verify, ctx, &h->index);
+	brain__mem_leave(p);
+	return rc;
+}
+
 /* The checkpoint of files->generation is committed: the backend's files
  * no longer named may go. */
 int brain__hippocampus_INDEX_RETIRE(hippocampus *h, brain_msg_index_retire *m)
@@ -607,6 +618,7 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 {
 	m->count = atomic_load(&h->count);
 	m->text_count = atomic_load(&h->text_count);
+	m->index_rebuilt = h->index_rebuilt;
 	if (m->want_free)
 		m->free_slots = h->nfree;
 	if (m->want_bytes)

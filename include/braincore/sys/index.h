@@ -33,8 +33,21 @@ extern "C" {
  *  open_files(), retire()). Version 5 added build(): a backend may store
  *  a vector at add() and put it into its structure (a graph) later, in
  *  the background, searching the vectors not yet in it exactly meanwhile;
- *  and brain_index_info.pending. */
-#define BRAIN_INDEX_VTABLE_VERSION 5
+ *  and brain_index_info.pending. Version 6 added rebuild(): an index
+ *  whose saved form is damaged is opened from its stored vectors, and
+ *  what derives from them (a graph) is built again. */
+#define BRAIN_INDEX_VTABLE_VERSION 6
+
+/** The brain checks a saved index (the bytes save() or flush() wrote into
+ *  a checkpoint) in blocks of this many bytes, counted from its first
+ *  byte, each under its own checksum. A backend that keeps its stored
+ *  vectors apart from what derives from them, starting at a multiple of
+ *  this, lets rebuild() find them whole when only the rest is damaged. */
+#define BRAIN_INDEX_CHECK_BLOCK 65536u
+
+/** Checks bytes [off, off + len) of a saved index against their
+ *  checksums: 0, or BRAIN_ECORRUPT naming the file and offset. */
+typedef int (*brain_index_verify_fn)(void *ctx, size_t off, size_t len);
 
 /** A backend's instance; its layout is the backend's own. */
 typedef struct brain_index brain_index;
@@ -260,6 +273,20 @@ typedef struct brain_index_vtable {
 	 *  The brain calls it from its background threads, or from
 	 *  brain_tick(). NULL: add() always does the work. */
 	int (*build)(brain_index *index, size_t max, uint64_t *pending);
+
+	/* ---- version 6 ---- */
+
+	/** Open an index whose saved form (`data`, `len` bytes, as for load()
+	 *  when `files` is NULL, as for open_files() otherwise) failed its
+	 *  checksums, from the part still whole: the stored vectors. The brain
+	 *  calls it only after the checksums failed; `verify` checks a range,
+	 *  and the backend must trust no byte it has not verified. What derives
+	 *  from the vectors (a graph) is built again, for example by putting
+	 *  every vector into build()'s tail. BRAIN_ECORRUPT if the vectors
+	 *  themselves are damaged or cannot be found: the open fails as it did
+	 *  before version 6. NULL: a damaged index always fails the open. */
+	int (*rebuild)(const brain_index_config *config, const brain_index_files *files, void *data,
+	               size_t len, brain_index_verify_fn verify, void *ctx, brain_index **out);
 } brain_index_vtable;
 
 /**
@@ -270,7 +297,7 @@ typedef struct brain_index_vtable {
  * add_batch may be NULL; info and search_planned are required in version
  * 4), BRAIN_EINVAL (name empty or over 63 bytes, only one of save and load
  * given, or flush, open_files and retire not all given or all NULL, or
- * flush without save), BRAIN_EVERSION (vt->version not 1..5), BRAIN_EEXISTS (the name
+ * flush without save), BRAIN_EVERSION (vt->version not 1..6), BRAIN_EEXISTS (the name
  * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);
