@@ -54,6 +54,11 @@ struct brain {
 	int64_t job_started_ms;  /* of the job running */
 	bool stall_reported;     /* the Watchdog said so for this job */
 	_Atomic uint64_t stalls; /* jobs the Watchdog found running too long */
+	/* when the writers' gate was taken (monotonic ms; 0: free), for the
+	 * Watchdog's look at a lock held too long; the last hold it reported */
+	_Atomic int64_t gate_since_ms;
+	int64_t gate_reported_ms; /* under the Heart's mutex */
+	_Atomic uint64_t gate_stalls;
 	/* a checkpoint is wanted at the next beat whatever the log's size:
 	 * the image opened was damaged (its index rebuilt) */
 	_Atomic bool checkpoint_asked;
@@ -129,9 +134,22 @@ static inline void brain__rdlock(brain_t *b)
 }
 
 /* The brain lock exclusively, through the writers' gate. */
+static inline void brain__gate_taken(brain_t *b)
+{
+	atomic_store_explicit(&b->gate_since_ms, (int64_t)(brain__mono_ns() / 1000000u) | 1,
+	                      memory_order_relaxed);
+}
+
+static inline void brain__gate_leave(brain_t *b)
+{
+	atomic_store_explicit(&b->gate_since_ms, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&b->gate);
+}
+
 static inline void brain__wrlock(brain_t *b)
 {
 	pthread_mutex_lock(&b->gate);
+	brain__gate_taken(b);
 	pthread_rwlock_wrlock(&b->lock);
 #ifdef BRAIN_CHECK_LOCKS
 	brain__lock_note(&b->spine, BRAIN_LOCK_WRITE);
@@ -151,7 +169,7 @@ static inline void brain__unlock(brain_t *b)
 static inline void brain__wrunlock(brain_t *b)
 {
 	brain__unlock(b);
-	pthread_mutex_unlock(&b->gate);
+	brain__gate_leave(b);
 }
 
 /* Writers held off at the gate, readers going on: a checkpoint. Release
@@ -159,13 +177,14 @@ static inline void brain__wrunlock(brain_t *b)
 static inline void brain__gate_rdlock(brain_t *b)
 {
 	pthread_mutex_lock(&b->gate);
+	brain__gate_taken(b);
 	brain__rdlock(b);
 }
 
 static inline void brain__gate_unlock(brain_t *b)
 {
 	brain__unlock(b);
-	pthread_mutex_unlock(&b->gate);
+	brain__gate_leave(b);
 }
 
 /* Resolve caller options (any known version, or NULL for defaults) into a

@@ -232,6 +232,8 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_uint(&d, "stalls", atomic_load(&b->stalls));
 	brain_msg_status hs = {0};
 	brain__call_STATUS(&b->spine, &hs);
+	jd_uint(&d, "gate_held", atomic_load(&b->gate_stalls));
+	jd_uint(&d, "checksum_failures", hs.damage);
 	jd_bool(&d, "index_rebuilt", hs.index_rebuilt);
 	jd_close(&d);
 	jd_open(&d, "circadian");

@@ -232,6 +232,17 @@ static void watch(int64_t now)
 		int64_t limit = brain__param(&b->env, BRAIN_PIDX_WATCHDOG_MS);
 		if (limit <= 0)
 			continue;
+		/* the writers' gate held this long (a change or a checkpoint
+		 * stuck): every writer waits; reported once per hold */
+		int64_t since = atomic_load_explicit(&b->gate_since_ms, memory_order_relaxed);
+		if (since && since != b->gate_reported_ms && now - since >= limit) {
+			b->gate_reported_ms = since;
+			atomic_fetch_add(&b->gate_stalls, 1);
+			BRAIN_LOG(BRAIN_LOG_WARN, "watchdog: the writers' gate of a brain has been held for "
+			          "%lld ms (WATCHDOG_MS %lld) by a change or a checkpoint: every writer "
+			          "waits (a slow embedder, disk or user callback?)",
+			          (long long)(now - since), (long long)limit);
+		}
 		if (b->job_running && !b->stall_reported && now - b->job_started_ms >= limit) {
 			b->stall_reported = true;
 			atomic_fetch_add(&b->stalls, 1);

@@ -308,6 +308,7 @@ typedef struct brain_msg_status {
 	                         which new ones take before the store grows */
 	bool index_rebuilt;   /* out: the image's index was damaged and is
 	                         rebuilt from its stored vectors */
+	uint64_t damage;      /* out: checksum failures found since the open */
 } brain_msg_status;
 
 /* What the index backend says about itself (brain__index_info): how many

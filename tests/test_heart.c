@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <stdatomic.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 
 #include "base/decay.h"
 #include "braincore.h"
+#include "braincore/sys/io.h"
 #include "test_util.h"
 
 static size_t threads_now(void)
@@ -534,6 +537,72 @@ static brain_t *manual_text_brain(char *root, char path[64], brain_options *o)
 	return b;
 }
 
+static atomic_int g_damage_logged;
+
+static void damage_log(int level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level == BRAIN_LOG_ERROR && strstr(message, "checksum failure"))
+		atomic_fetch_add(&g_damage_logged, 1);
+}
+
+/* The Watchdog reports damage found at run time: a text in a closed
+ * brain's checkpoint is damaged; the open (which checks texts on first
+ * use) succeeds, reading that memory fails with BRAIN_ECORRUPT, the log
+ * hears it once and health counts each failure; memories whose texts lie
+ * in other checksum blocks are read. */
+static void test_heart__watchdog_reports_damage_at_run_time(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX", path[64];
+	brain_options o;
+	brain_t *b = manual_text_brain(root, path, &o);
+	uint64_t hurt = 0, fine = 0;
+	assert_int_equal(brain_remember_ex(b, "Quetzalcoatlus was a pterosaur as tall as a giraffe",
+	                                   NULL, 0.5f, &hurt), 0);
+	/* texts are checked in 64 KiB blocks: this one lies blocks further */
+	for (int i = 0; i < 1500; i++) {
+		char filler[96];
+		snprintf(filler, sizeof filler, "filler number %d keeps the next text in a later "
+		         "checksum block", i);
+		assert_int_equal(brain_remember(b, filler, 0.5f), 0);
+	}
+	assert_int_equal(brain_remember_ex(b, "The kettle boils faster with the lid on", NULL,
+	                                   0.5f, &fine), 0);
+	assert_int_equal(brain_close(b), 0);
+	char name[512];
+	size_t len = 0;
+	unsigned char *img = read_prefixed(path, "ckpt-", name, sizeof name, &len);
+	const char *needle = "Quetzalcoatlus";
+	size_t at = 0;
+	for (size_t i = 0; i + strlen(needle) <= len && !at; i++)
+		if (memcmp(img + i, needle, strlen(needle)) == 0)
+			at = i;
+	assert_true(at > 0);
+	img[at + 3] ^= 0x20;
+	FILE *f = fopen(name, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(img);
+
+	atomic_store(&g_damage_logged, 0);
+	brain_set_log(damage_log, NULL);
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	brain_results *r = NULL;
+	assert_int_equal(brain_get(b, hurt, &r), BRAIN_ECORRUPT);
+	assert_int_equal(brain_get(b, hurt, &r), BRAIN_ECORRUPT);
+	assert_int_equal(brain_get(b, fine, &r), 0);
+	brain_results_free(r);
+	assert_int_equal(atomic_load(&g_damage_logged), 1);
+	char doc[4096];
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"checksum_failures\":2,"));
+	brain_set_log(NULL, NULL);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* ---- the Circadian ------------------------------------------------------ */
 
 /* Asked to keep at most FORGET_OVER memories, a cycle forgets the least
@@ -751,6 +820,81 @@ static void test_heart__watchdog_reports_a_stall(void **state)
 	brain_set_log(NULL, NULL);
 }
 
+static brain_io g_slow_io;      /* the POSIX io whose fsync waits while g_hold */
+static atomic_int g_hold;
+static atomic_int g_held;       /* an fsync is waiting */
+static atomic_int g_gate_logged;
+
+static int slow_fsync(brain_io_file *f)
+{
+	while (atomic_load(&g_hold)) {
+		atomic_store(&g_held, 1);
+		sleep_ms(5);
+	}
+	return brain_io_posix()->fsync(f);
+}
+
+static void gate_log(int level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level == BRAIN_LOG_WARN && strstr(message, "writers' gate"))
+		atomic_fetch_add(&g_gate_logged, 1);
+}
+
+static void *checkpoint_main(void *arg)
+{
+	return (void *)(intptr_t)brain_checkpoint(arg);
+}
+
+/* The Watchdog sees a lock held too long: a checkpoint whose disk hangs
+ * holds the writers' gate; it is reported once through the log and
+ * health ("gate_held"), and the brain goes on once the disk does. */
+static void test_heart__watchdog_reports_a_held_gate(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", root);
+	g_slow_io = *brain_io_posix();
+	g_slow_io.fsync = slow_fsync;
+	brain_options o = opts(BRAIN_BACKGROUND_THREADS);
+	o.io = &g_slow_io;
+	/* (NORMAL's fsync runs on the clock's thread, which the Watchdog
+	 * shares: with this disk it would hang too) */
+	o.sync = BRAIN_SYNC_FULL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_WATCHDOG_MS, 100), 0);
+	add_some(b, 1, 10);
+	atomic_store(&g_gate_logged, 0);
+	atomic_store(&g_held, 0);
+	brain_set_log(gate_log, NULL);
+	atomic_store(&g_hold, 1);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, checkpoint_main, b), 0);
+	bool seen = false;
+	for (int i = 0; i < 2000 && !seen; i++) {
+		char doc[4096];
+		assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+		seen = strstr(doc, "\"gate_held\":1,") != NULL;
+		if (!seen)
+			sleep_ms(5);
+	}
+	assert_true(atomic_load(&g_held));
+	atomic_store(&g_hold, 0);
+	void *ret = NULL;
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_int_equal((int)(intptr_t)ret, 0);
+	assert_true(seen);
+	assert_int_equal(atomic_load(&g_gate_logged), 1);
+	add_some(b, 11, 10);
+	assert_int_equal(brain_count(b), 20);
+	brain_set_log(NULL, NULL);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* The curve a recall ranks by and the Circadian forgets by: halved every
  * half-life of disuse, untouched without a half-life. */
 static void test_heart__decay_curve(void **state)
@@ -800,6 +944,8 @@ int main(void)
 		cmocka_unit_test(test_heart__near_copies_strengthen_when_asked),
 		cmocka_unit_test(test_heart__pressure_forgets_once_per_growth),
 		cmocka_unit_test(test_heart__watchdog_reports_a_stall),
+		cmocka_unit_test(test_heart__watchdog_reports_a_held_gate),
+		cmocka_unit_test(test_heart__watchdog_reports_damage_at_run_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

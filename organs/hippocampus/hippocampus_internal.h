@@ -68,6 +68,7 @@ typedef struct hippocampus {
 	brain_image *image;  /* adopted from (a reference), or NULL */
 	const char *texts;   /* the image's texts section */
 	size_t texts_len;
+	_Atomic uint64_t damage; /* checksum failures found at run time */
 	bool index_rebuilt;  /* the image's index was damaged: the backend
 	                        rebuilt it from its stored vectors, which
 	                        alone it uses (verified) */
@@ -88,12 +89,18 @@ static inline char *heap_text(const record *r)
 	return (char *)(uintptr_t)r->text;
 }
 
+/* A checksum failure found at run time (rc BRAIN_ECORRUPT from a
+ * verification): counted for Health, and the first told to the log (the
+ * Watchdog's report). Returns rc. */
+int brain__hippocampus_damage(const hippocampus *h, int rc);
+
 /* The index's bytes from the image are verified before their first use. */
 static inline int index_ready(const hippocampus *h)
 {
 	return h->image && !h->index_rebuilt
-	               ? brain__image_verify(h->image, BRAIN_SECTION_INDEX, 0, SIZE_MAX)
-	                : BRAIN_OK;
+	               ? brain__hippocampus_damage(
+	                         h, brain__image_verify(h->image, BRAIN_SECTION_INDEX, 0, SIZE_MAX))
+	               : BRAIN_OK;
 }
 
 /* ---- store.c ------------------------------------------------------------- */

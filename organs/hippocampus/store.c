@@ -31,6 +31,17 @@ int brain__hippocampus_text_of(const hippocampus *h, const record *r, const char
 	                             (size_t)r->text_len + 1);
 	if (rc == BRAIN_OK)
 		*out = h->texts + r->text;
+	return brain__hippocampus_damage(h, rc);
+}
+
+int brain__hippocampus_damage(const hippocampus *h, int rc)
+{
+	if (rc != BRAIN_ECORRUPT)
+		return rc;
+	if (atomic_fetch_add(&((hippocampus *)h)->damage, 1) == 0)
+		BRAIN_LOG(BRAIN_LOG_ERROR, "watchdog: a checksum failure in a mapped checkpoint, found "
+		          "at run time: %s (the memories it holds fail with BRAIN_ECORRUPT; run "
+		          "brain_check, restore or brain_repair)", brain_errmsg());
 	return rc;
 }
 
@@ -619,6 +630,7 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 	m->count = atomic_load(&h->count);
 	m->text_count = atomic_load(&h->text_count);
 	m->index_rebuilt = h->index_rebuilt;
+	m->damage = atomic_load(&h->damage);
 	if (m->want_free)
 		m->free_slots = h->nfree;
 	if (m->want_bytes)
