@@ -50,7 +50,7 @@ struct brain {
 	/* the Heart's (engine/heart.c), under its mutex */
 	bool in_heart;
 	int64_t next_beat_ms;
-	bool beating, job_queued, job_running, leaving, checkpoint_due;
+	bool beating, job_queued, job_running, leaving, checkpoint_due, sync_due;
 	int64_t job_started_ms;  /* of the job running */
 	bool stall_reported;     /* the Watchdog said so for this job */
 	_Atomic uint64_t stalls; /* jobs the Watchdog found running too long */
@@ -286,8 +286,10 @@ void brain__checkpoint_due(brain_t *b);
 
 /* ---- the Heart (engine/heart.c) ---- */
 
-/* Beat brain b once: the Lungs' breath; *checkpoint_due if one is. */
-int brain__beat(brain_t *b, bool *checkpoint_due);
+/* Beat brain b once: the Lungs' breath; *checkpoint_due if one is. With
+ * sync_due, a due NORMAL fsync is not made but reported there (the
+ * clock's thread hands it to the worker); NULL makes it. */
+int brain__beat(brain_t *b, bool *checkpoint_due, bool *sync_due);
 /* Have the Heart beat b (threads started by the first brain), or stop
  * (waiting for a beat or checkpoint of b under way; the last brain stops
  * the threads). */

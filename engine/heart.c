@@ -111,16 +111,20 @@ static int64_t period_ms(const brain_t *b)
 /* A build job's turn on the worker: then the next brain's job. */
 #define BUILD_SLICE_MS 50
 
-int brain__beat(brain_t *b, bool *checkpoint_due)
+int brain__beat(brain_t *b, bool *checkpoint_due, bool *sync_due)
 {
 	*checkpoint_due = false;
+	if (sync_due)
+		*sync_due = false;
 	int rc = BRAIN_OK;
 	if (b->disk.dir && !b->disk.readonly) {
 		brain_mem_scope outer = brain__enter(b);
-		brain_msg_breathe m = {brain__now_ms(), false};
+		brain_msg_breathe m = {brain__now_ms(), sync_due != NULL, false, false};
 		rc = brain__call_BREATHE(&b->spine, &m);
 		brain__mem_leave(outer);
 		*checkpoint_due = m.checkpoint_due || atomic_exchange(&b->checkpoint_asked, false);
+		if (sync_due)
+			*sync_due = m.sync_due;
 	}
 	/* the Liver's look at the budget (a change of pressure is logged) */
 	brain_msg_liver_status lv;
@@ -158,6 +162,25 @@ static void queue_job(brain_t *b)
 		return;
 	b->job_queued = true;
 	g_jobs[g_njobs++] = b; /* room: g_cap >= brains */
+	pthread_cond_broadcast(&g_cv);
+}
+
+/* The same at the front of the queue (a due fsync: a NORMAL brain's
+ * promise waits for it). */
+static void queue_job_first(brain_t *b)
+{
+	if (b->leaving || b->job_running)
+		return;
+	size_t at = g_njobs;
+	for (size_t i = 0; b->job_queued && i < g_njobs; i++)
+		if (g_jobs[i] == b)
+			at = i;
+	if (!b->job_queued)
+		g_njobs++; /* room: g_cap >= brains */
+	for (size_t i = BRAIN_MIN(at, g_njobs - 1); i > 0; i--)
+		g_jobs[i] = g_jobs[i - 1];
+	g_jobs[0] = b;
+	b->job_queued = true;
 	pthread_cond_broadcast(&g_cv);
 }
 
@@ -275,8 +298,8 @@ static void *clock_main(void *arg)
 			if (late > atomic_load(&b->beat_late_max_ms))
 				atomic_store(&b->beat_late_max_ms, late);
 			pthread_mutex_unlock(&g_mu);
-			bool due = false;
-			brain__beat(b, &due);
+			bool due = false, sync = false;
+			brain__beat(b, &due, &sync);
 			/* a tail no change kicked (a build that failed, or one
 			 * left by the last open) */
 			bool tail = !atomic_load(&b->build_wanted) && has_work(b) &&
@@ -287,6 +310,10 @@ static void *clock_main(void *arg)
 			next = BRAIN_MIN(next, b->next_beat_ms);
 			if (due)
 				b->checkpoint_due = true;
+			if (sync) {
+				b->sync_due = true;
+				queue_job_first(b);
+			}
 			if (brain__cycle_due(b)) {
 				atomic_store(&b->last_cycle_ms, mono_ms());
 				b->cycle_due = true;
@@ -325,10 +352,15 @@ static void *worker_main(void *arg)
 		b->job_queued = false;
 		b->job_running = true;
 		b->job_started_ms = mono_ms();
-		bool checkpoint = b->checkpoint_due, cycle = b->cycle_due;
+		bool checkpoint = b->checkpoint_due, cycle = b->cycle_due, sync = b->sync_due;
 		b->checkpoint_due = false;
 		b->cycle_due = false;
+		b->sync_due = false;
 		pthread_mutex_unlock(&g_mu);
+		/* NORMAL's fsync, here and not on the clock's thread: a disk
+		 * that hangs stalls this job, which the Watchdog sees */
+		if (sync && brain_sync(b))
+			BRAIN_LOG(BRAIN_LOG_ERROR, "lungs: background fsync failed: %s", brain_errmsg());
 		if (cycle && brain__circadian_cycle(b))
 			BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
 		if (checkpoint)
@@ -338,7 +370,9 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&g_mu);
 		b->job_running = false;
 		b->stall_reported = false;
-		if (atomic_load(&b->build_wanted) || b->checkpoint_due)
+		if (b->sync_due)
+			queue_job_first(b);
+		else if (atomic_load(&b->build_wanted) || b->checkpoint_due)
 			queue_job(b); /* to the back: other brains first */
 		pthread_cond_broadcast(&g_idle);
 	}
@@ -471,7 +505,7 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 		return brain__err_prefix(rc, "tick");
 	}
 	bool due = false;
-	int rc = brain__beat(b, &due);
+	int rc = brain__beat(b, &due, NULL);
 	int (*digest)(brain_t *, uint64_t) = atomic_load(&b->ingest_fn);
 	if (rc == BRAIN_OK && digest)
 		rc = digest(b, 0); /* every queued write */

@@ -61,12 +61,13 @@ static void destroy(void *state)
 	brain__free(l);
 }
 
-/* One breath: the NORMAL fsync once its interval has passed, and whether a
- * checkpoint is due. */
+/* One breath: the NORMAL fsync once its interval has passed (or, with
+ * defer_sync, whether it is due), and whether a checkpoint is due. */
 static int breathe(lungs *l, brain_msg_breathe *m)
 {
 	const brain_env *env = l->env;
 	m->checkpoint_due = false;
+	m->sync_due = false;
 	if (!l->wal || !env->storage.writable)
 		return BRAIN_OK;
 	int rc = BRAIN_OK;
@@ -79,7 +80,9 @@ static int breathe(lungs *l, brain_msg_breathe *m)
 		l->last_sync_ms = m->now_ms;
 	uint64_t bytes_due = l->checkpoint_bytes / 4;
 	pthread_mutex_unlock(&l->mu);
-	if (sync_due) {
+	if (sync_due && m->defer_sync) {
+		m->sync_due = true;
+	} else if (sync_due) {
 		rc = brain__wal_sync(l->wal, last);
 		if (rc)
 			BRAIN_LOG(BRAIN_LOG_ERROR, "lungs: background fsync failed: %s", brain_errmsg());

@@ -443,7 +443,10 @@ typedef struct brain_msg_lungs_start {
  * checkpoint, which the caller runs. */
 typedef struct brain_msg_breathe {
 	int64_t now_ms;
+	bool defer_sync;     /* in: a due NORMAL fsync is the caller's to make
+	                        (the clock's thread never waits for a disk) */
 	bool checkpoint_due; /* out */
+	bool sync_due;       /* out, with defer_sync: the fsync is due */
 } brain_msg_breathe;
 
 /* ---- the list as enums and tables -------------------------------------- */

@@ -859,10 +859,8 @@ static void test_heart__watchdog_reports_a_held_gate(void **state)
 	g_slow_io = *brain_io_posix();
 	g_slow_io.fsync = slow_fsync;
 	brain_options o = opts(BRAIN_BACKGROUND_THREADS);
-	o.io = &g_slow_io;
-	/* (NORMAL's fsync runs on the clock's thread, which the Watchdog
-	 * shares: with this disk it would hang too) */
-	o.sync = BRAIN_SYNC_FULL;
+	o.io = &g_slow_io; /* NORMAL: its fsyncs hang too, on the worker, never
+	                      on the clock's thread the Watchdog runs on */
 	brain_t *b = NULL;
 	assert_int_equal(brain_open(path, &o, &b), 0);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_WATCHDOG_MS, 100), 0);
