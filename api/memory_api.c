@@ -69,47 +69,13 @@ static int remember_ex(brain_t *b, const char *text, const float *vector, float 
 int brain__api_remember_made(brain_t *b, const char *text, size_t len, const float *vector,
                              float importance, brain_id *id_out, bool defer, uint64_t *lsn)
 {
-	int rc = BRAIN_OK;
-	float *vec = vector_alloc(b, 1);
-	if (!vec)
-		return brain__oom(b->env.opts.dimensions * sizeof(float), "remember: vector");
-
-	/* The embedder hands back the text's features, so that LEARN need not
-	 * analyse the text a second time. */
-	brain_msg_embed e = {.text = text,
-	                     .len = len,
-	                     .purpose = BRAIN_EMBED_DOCUMENT,
-	                     .vector = vec,
-	                     .want_features = true};
-	if (vector)
-		rc = brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric, vec,
-		                           "remember: vector");
-	else
-		rc = brain__call_EMBED(&b->spine, &e);
-	brain_change c = {.op = BRAIN_CHANGE_STORE};
-	c.u.store.id = BRAIN_ID_NONE;
-	c.u.store.text = text;
-	c.u.store.len = len;
-	c.u.store.vector = vec;
-	c.u.store.importance = importance;
-	c.u.store.check_epoch = !vector;
-	c.defer_commit = defer;
-	while (rc == BRAIN_OK) {
-		c.u.store.features = e.features;
-		c.u.store.nfeatures = e.nfeatures;
-		c.u.store.epoch = e.epoch;
-		rc = brain__api_change(b, &c);
-		if (rc != BRAIN_CHANGE_STALE)
-			break;
-		/* the embedder was replaced after this vector was made */
-		brain__free(e.features);
-		e.features = NULL;
-		rc = brain__call_EMBED(&b->spine, &e);
+	brain_change c;
+	int rc = brain__change_remember(b, text, len, vector, importance, defer, &c);
+	if (rc == BRAIN_OK) {
+		brain__heart_kick(b);
+		if (id_out)
+			*id_out = c.out_id;
 	}
-	brain__free(e.features);
-	brain__free(vec);
-	if (rc == BRAIN_OK && id_out)
-		*id_out = c.out_id;
 	if (lsn)
 		*lsn = c.out_lsn;
 	return brain__err_prefix(rc, "remember");

@@ -8,6 +8,7 @@
 
 #include "engine/change.h"
 #include "engine/handle.h"
+#include "index/distance.h"
 #include "storage/wal.h"
 
 /* What a change keeps between its steps. */
@@ -573,6 +574,56 @@ int brain__change_make(brain_t *b, brain_change *c)
 	c->out_lsn = rc == BRAIN_OK ? lsn : 0;
 	if (rc == BRAIN_OK && !c->defer_commit)
 		rc = brain__change_commit(b, lsn);
+	return rc;
+}
+
+int brain__change_remember(brain_t *b, const char *text, size_t len, const float *vector,
+                           float importance, bool defer, brain_change *c)
+{
+	memset(c, 0, sizeof *c);
+	float *vec = brain__malloc_array(b->env.opts.dimensions, sizeof(float));
+	if (!vec)
+		return brain__oom(b->env.opts.dimensions * sizeof(float), "vector");
+	/* The embedder hands back the text's features, so that LEARN need not
+	 * analyse the text a second time. */
+	brain_msg_embed e = {.text = text,
+	                     .len = len,
+	                     .purpose = BRAIN_EMBED_DOCUMENT,
+	                     .vector = vec,
+	                     .want_features = true};
+	int rc;
+	if (vector)
+		rc = brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric, vec,
+		                           "vector");
+	else
+		rc = brain__call_EMBED(&b->spine, &e);
+	c->op = BRAIN_CHANGE_STORE;
+	c->u.store.id = BRAIN_ID_NONE;
+	c->u.store.text = text;
+	c->u.store.len = len;
+	c->u.store.vector = vec;
+	c->u.store.importance = importance;
+	c->u.store.check_epoch = !vector;
+	c->defer_commit = defer;
+	while (rc == BRAIN_OK) {
+		c->u.store.features = e.features;
+		c->u.store.nfeatures = e.nfeatures;
+		c->u.store.epoch = e.epoch;
+		rc = brain__change_make(b, c);
+		if (rc != BRAIN_CHANGE_STALE)
+			break;
+		/* the embedder was replaced after this vector was made */
+		brain__free(e.features);
+		e.features = NULL;
+		rc = brain__call_EMBED(&b->spine, &e);
+	}
+	brain__free(e.features);
+	brain__free(vec);
+	/* borrowed pointers must not outlive the call */
+	if (c->op == BRAIN_CHANGE_STORE) {
+		c->u.store.vector = NULL;
+		c->u.store.features = NULL;
+	}
 	return rc;
 }
 

@@ -127,6 +127,18 @@ int brain__change_commit(brain_t *b, uint64_t lsn);
  * change is made and logged but may not be durable). */
 int brain__change_make(brain_t *b, brain_change *c);
 
+/* A remember of text (`len` bytes, checked): embedded by the brain's
+ * embedder, or `vector` (the caller's, NULL for none) prepared, then made
+ * as a STORE change (a STRENGTHEN of the memory there with MERGE_SIMILAR),
+ * embedded again if the embedder was replaced meanwhile. What brain_remember,
+ * the Stomach's digester and the Circadian's consolidation of working
+ * memory make. *c is filled here; `defer` is its defer_commit. On return
+ * c->op says which change was made, c->out_id the memory's id and
+ * c->out_lsn its record. Returns 0 or the first error (embedder, vector,
+ * change_make's); no lock held; the Heart is not kicked (the caller does). */
+int brain__change_remember(brain_t *b, const char *text, size_t len, const float *vector,
+                           float importance, bool defer, brain_change *c);
+
 /* Replay one log record (a brain_wal_apply_fn; payload is the brain): the
  * record decoded into a change, applied as brain__change_make would,
  * without logging. The caller holds the write lock. BRAIN_ECORRUPT for a

@@ -13,11 +13,31 @@
  * then the longest unused. Every forget is a logged change
  * (engine/change.c), as brain_forget's, so it survives a crash like one;
  * at most FORGET_PER_CYCLE a cycle, so one cycle stays short.
+ *
+ * Before it forgets, a cycle consolidates think's working memory, only
+ * when asked (CONSOLIDATE_WORKING): each exchange's input that is a
+ * statement (the Cortex's rule: not empty, not ending in a question mark)
+ * and was not taken before is remembered as brain_remember would, with
+ * importance CONSOLIDATE_IMPORTANCE: the user's words, not the answer,
+ * which was made of memories already held. The change module makes it, so
+ * with MERGE_SIMILAR a near-copy strengthens the memory there. Exchanges
+ * working memory let go before a cycle (WORKING_MEMORY_SIZE) are not
+ * consolidated. One that fails for a passing reason (memory, disk, the
+ * budget) is given back to working memory for the next cycle; one refused
+ * for good (an embedder's error) is let go. Either is said once a cycle
+ * (WARN), and the cycle goes on: consolidation is background work nobody
+ * waits for. A read-only brain consolidates nothing.
  */
+#include <stdio.h>
+
 #include "engine/change.h"
 #include "engine/handle.h"
 
 #define FORGET_PER_CYCLE 1024
+/* A consolidated statement's importance: the middle, what a caller who
+ * does not know better gives brain_remember. MERGE_SIMILAR raises it for
+ * what is said again. */
+#define CONSOLIDATE_IMPORTANCE 0.5f
 
 /* Memories now (atomics: no lock). */
 static uint64_t count_of(brain_t *b)
@@ -27,9 +47,81 @@ static uint64_t count_of(brain_t *b)
 	return st.count;
 }
 
+/* A failure the next cycle may not meet: memory, the disk, the budget
+ * (BRAIN_EFULL: MEMORY_BUDGET, or max_memories until something is
+ * forgotten). */
+static bool passing(int rc)
+{
+	return rc == BRAIN_ENOMEM || rc == BRAIN_EIO || rc == BRAIN_ENOSPC || rc == BRAIN_EFULL;
+}
+
+/* CONSOLIDATE_WORKING: working memory's statements not taken before,
+ * remembered (see the top of this file). Never fails: what went wrong is
+ * logged once. */
+static void consolidate(brain_t *b)
+{
+	if (!brain__param(&b->env, BRAIN_PIDX_CONSOLIDATE_WORKING) || b->disk.readonly)
+		return;
+	brain_mem_scope outer = brain__enter(b);
+	brain_msg_working_take t;
+	if (brain__call_WORKING_TAKE(&b->spine, &t) != BRAIN_OK) {
+		/* nothing was taken: all of it waits for the next cycle */
+		brain__mem_leave(outer);
+		BRAIN_LOG(BRAIN_LOG_WARN, "circadian: working memory not consolidated: %s",
+		          brain_errmsg());
+		return;
+	}
+	size_t stored = 0, merged = 0, refused = 0, kept = 0;
+	uint64_t last = 0;
+	char why[256] = "";
+	for (size_t i = 0; i < t.n; i++) {
+		brain_change c;
+		int rc = brain__change_remember(b, t.items[i].input, t.items[i].len, NULL,
+		                                CONSOLIDATE_IMPORTANCE, true, &c);
+		if (rc == BRAIN_OK) {
+			last = BRAIN_MAX(last, c.out_lsn);
+			if (c.op == BRAIN_CHANGE_STRENGTHEN)
+				merged++;
+			else
+				stored++;
+			continue;
+		}
+		if (!why[0])
+			snprintf(why, sizeof why, "%s", brain_errmsg());
+		if (!passing(rc)) {
+			refused++; /* for good: taken, never tried again */
+			continue;
+		}
+		/* this one and the rest wait for the next cycle */
+		for (; i < t.n; i++, kept++) {
+			brain_msg_working_return r = {&t.items[i].seq, 1};
+			brain__call_WORKING_RETURN(&b->spine, &r);
+		}
+	}
+	brain__free(t.items);
+	/* made and logged, as durable as the sync mode promises, once for all */
+	int rc = brain__change_commit(b, last);
+	brain__mem_leave(outer);
+	if (stored + merged) {
+		/* (the index's tail they left is built at the next beat, as the
+		 * Heart finds it: the Circadian does not call back into it) */
+		atomic_fetch_add(&b->consolidated, stored + merged);
+		BRAIN_LOG(BRAIN_LOG_INFO, "circadian: consolidated %zu statements of working memory "
+		          "(%zu new memories, %zu strengthened)", stored + merged, stored, merged);
+	}
+	if (refused + kept)
+		BRAIN_LOG(BRAIN_LOG_WARN, "circadian: %zu statements of working memory not "
+		          "consolidated, %zu of them kept for the next cycle: %s", refused + kept,
+		          kept, why);
+	else if (rc)
+		BRAIN_LOG(BRAIN_LOG_WARN, "circadian: consolidated working memory, but its log "
+		          "could not be made durable: %s", brain_errmsg());
+}
+
 int brain__circadian_cycle(brain_t *b)
 {
 	atomic_fetch_add(&b->cycles, 1);
+	consolidate(b);
 	uint64_t count = count_of(b);
 	uint64_t over = (uint64_t)brain__param(&b->env, BRAIN_PIDX_FORGET_OVER);
 	uint64_t n = over && count > over ? count - over : 0;

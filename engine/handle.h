@@ -81,6 +81,7 @@ struct brain {
 	_Atomic int64_t last_cycle_ms; /* monotonic; set at open and by each cycle */
 	bool cycle_due;                /* under the Heart's mutex */
 	_Atomic uint64_t cycles, forgotten;
+	_Atomic uint64_t consolidated; /* exchanges of working memory remembered */
 	_Atomic uint64_t pressure_mark; /* memories after the last forget for pressure */
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
@@ -299,7 +300,8 @@ void brain__heart_leave(brain_t *b);
  * build job is queued, queue one (a brain in the Heart only). Cheap when
  * one is: an atomic load. */
 void brain__heart_kick(brain_t *b);
-/* The Circadian's cycle (engine/circadian.c): forget what FORGET_OVER and
+/* The Circadian's cycle (engine/circadian.c): consolidate working memory
+ * (CONSOLIDATE_WORKING), then forget what FORGET_OVER and
  * FORGET_ON_PRESSURE ask for, through logged changes. No lock held. */
 int brain__circadian_cycle(brain_t *b);
 

@@ -100,6 +100,7 @@ static size_t stats_size(unsigned int version)
 	return version == 1   ? offsetof(brain_stats, heap_bytes)
 	       : version == 2 ? offsetof(brain_stats, remember_count)
 	       : version == 3 ? offsetof(brain_stats, index_pending)
+	       : version == 4 ? offsetof(brain_stats, circadian_consolidated)
 	                      : sizeof(brain_stats);
 }
 
@@ -180,6 +181,8 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 		stats->circadian_cycles = atomic_load(&b->cycles);
 		stats->circadian_forgotten = atomic_load(&b->forgotten);
 	}
+	if (stats->version >= 5)
+		stats->circadian_consolidated = atomic_load(&b->consolidated);
 	return BRAIN_OK;
 }
 
@@ -239,6 +242,7 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_open(&d, "circadian");
 	jd_uint(&d, "cycles", st.circadian_cycles);
 	jd_uint(&d, "forgotten", st.circadian_forgotten);
+	jd_uint(&d, "consolidated", st.circadian_consolidated);
 	jd_close(&d);
 	jd_open(&d, "ingest");
 	jd_uint(&d, "queued", st.ingest_queued);

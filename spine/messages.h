@@ -42,7 +42,9 @@ struct brain_wal_replay_info;
 	X(SET_GENERATOR, O, brain_msg_set_generator, ANY)                           \
 	X(THINK_QUERY, O, brain_msg_think_query, UNLOCKED)                          \
 	X(COMPOSE, O, brain_msg_compose, UNLOCKED)                                  \
-	X(WORKING_ADD, O, brain_msg_working_add, ANY)
+	X(WORKING_ADD, O, brain_msg_working_add, ANY)                               \
+	X(WORKING_TAKE, O, brain_msg_working_take, ANY)                             \
+	X(WORKING_RETURN, O, brain_msg_working_return, ANY)
 
 #define BRAIN_MESSAGES_HIPPOCAMPUS(X, O)                                        \
 	X(STORE, O, brain_msg_store, WRITE)                                         \
@@ -200,6 +202,33 @@ typedef struct brain_msg_working_add {
 	size_t answer_len;
 	const float *vector; /* the query the answer was recalled with */
 } brain_msg_working_add;
+
+/* An exchange of working memory taken for consolidation (WORKING_TAKE). */
+typedef struct brain_working_item {
+	uint64_t seq; /* the exchange's number, for WORKING_RETURN */
+	char *input;  /* a copy, NUL-terminated, in the items' block */
+	size_t len;
+} brain_working_item;
+
+/* Take, for the Circadian, the exchanges of working memory not taken
+ * before whose input is a statement (not empty, not ending in a question
+ * mark after trailing white space), oldest first: copies, in one block
+ * (the array, then the inputs) counted to the brain, which the caller
+ * frees with brain__free(items). Each is marked taken, and so are the
+ * questions passed over: an exchange is taken at most once. Nothing with
+ * WORKING_MEMORY_SIZE 0. Errors: BRAIN_ENOMEM (nothing taken). */
+typedef struct brain_msg_working_take {
+	brain_working_item *items; /* out: brain__malloc'ed, NULL when n is 0 */
+	size_t n;                  /* out */
+} brain_msg_working_take;
+
+/* Give back exchanges taken that could not be consolidated for a passing
+ * reason: the next WORKING_TAKE takes them again, if working memory still
+ * holds them. */
+typedef struct brain_msg_working_return {
+	const uint64_t *seqs;
+	size_t n;
+} brain_msg_working_return;
 
 /* ---- Hippocampus ------------------------------------------------------- */
 

@@ -3,7 +3,8 @@
  * brain of the process that changes, and brain_tick() for brains that run
  * without threads (BRAIN_BACKGROUND_MANUAL): fsyncs, checkpoints, and the
  * index's tail built into its graph. Each behaviour here would fail if the
- * Heart did nothing.
+ * Heart did nothing. Its slow cycle, the Circadian, forgets and
+ * consolidates think's working memory when asked.
  */
 #include <dirent.h>
 #include <stdatomic.h>
@@ -743,6 +744,267 @@ static void test_heart__near_copies_strengthen_when_asked(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+/* ---- consolidating working memory --------------------------------------- */
+
+/* A think, whose input working memory keeps. */
+static void say(brain_t *b, const char *input)
+{
+	char out[2048];
+	assert_true(brain_think(b, input, out, sizeof out) > 0);
+}
+
+/* Whether the best memory recalled for `query` holds exactly `text`. */
+static bool recalls(brain_t *b, const char *query, const char *text)
+{
+	brain_results *r = NULL;
+	assert_int_equal(brain_recall_results(b, query, 1, &r), 0);
+	bool found = brain_results_count(r) == 1 && strcmp(brain_results_text(r, 0), text) == 0;
+	brain_results_free(r);
+	return found;
+}
+
+/* Whether any memory holds exactly `text` (the 10 nearest to it). */
+static bool holds(brain_t *b, const char *text)
+{
+	brain_results *r = NULL;
+	assert_int_equal(brain_recall_results(b, text, 10, &r), 0);
+	bool found = false;
+	for (size_t i = 0; i < brain_results_count(r); i++)
+		found |= strcmp(brain_results_text(r, i), text) == 0;
+	brain_results_free(r);
+	return found;
+}
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const g_statements[] = {
+	"The lighthouse at Hook Head was built by monks in the twelfth century.",
+	"Emperor penguins breed in the middle of the Antarctic winter.  ",
+	"My sister Ana moved to Lisbon last spring to teach mathematics.",
+};
+static const char *const g_questions[] = {
+	"Where do emperor penguins breed?",
+	"   who built the lighthouse at Hook Head ?  \n",
+	"\xC2\xBF" "Cu\xC3\xA1ndo se mud\xC3\xB3 Ana a Lisboa\xEF\xBC\x9F", /* full-width '?' */
+};
+
+/* Off by default: thinks and cycles add no memory; nothing a user did not
+ * ask for enters long-term memory. */
+static void test_heart__consolidation_off_by_default(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	char path[64];
+	brain_options o;
+	brain_t *b = manual_text_brain(root, path, &o);
+	int64_t on = -1;
+	assert_int_equal(brain_get_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, &on), 0);
+	assert_int_equal(on, 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(brain_remember(b, "Otters hold hands while they sleep.", 0.5f), 0);
+	for (size_t i = 0; i < NELEM(g_statements); i++)
+		say(b, g_statements[i]);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 1);
+	brain_stats st = stats_of(b);
+	assert_true(st.circadian_cycles >= 3); /* the cycles ran */
+	assert_int_equal(st.circadian_consolidated, 0);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+/* On: a cycle remembers each statement think was told, once, as a memory
+ * another wording recalls; questions are not remembered; what was said
+ * after a cycle comes in at the next. Logged: a copy of the directory
+ * taken before closing (the log, no checkpoint) has them, and so does a
+ * reopen. */
+static void test_heart__consolidation_remembers_statements_once(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	char path[64];
+	brain_options o;
+	brain_t *b = manual_text_brain(root, path, &o);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	for (size_t i = 0; i < NELEM(g_questions); i++) {
+		say(b, g_statements[i]);
+		say(b, g_questions[i]);
+	}
+	assert_int_equal(brain_count(b), 0); /* not before a cycle */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 3); /* each once, over several cycles */
+	assert_true(recalls(b, "When was the Hook Head lighthouse built, and by whom?", g_statements[0]));
+	assert_true(recalls(b, "penguins breeding in Antarctica", g_statements[1]));
+	assert_true(recalls(b, "Ana teaches maths in Lisbon", g_statements[2]));
+	for (size_t i = 0; i < NELEM(g_questions); i++)
+		assert_false(holds(b, g_questions[i]));
+	brain_results *r = NULL;
+	assert_int_equal(brain_recall_results(b, g_statements[2], 1, &r), 0);
+	assert_true(fabsf(brain_results_importance(r, 0) - 0.5f) < 1e-6f);
+	brain_results_free(r);
+	/* said after the cycle: at the next one, and only that */
+	say(b, "The ferry to Inis Mor leaves Rossaveel at half past ten.");
+	say(b, "Is the ferry late?");
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 4);
+	assert_true(recalls(b, "When does the ferry leave Rossaveel?",
+	                    "The ferry to Inis Mor leaves Rossaveel at half past ten."));
+	brain_stats st = stats_of(b);
+	assert_int_equal(st.circadian_consolidated, 4);
+	char doc[4096];
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"forgotten\":0,\"consolidated\":4}"));
+	/* a version-4 stats struct is filled only so far */
+	memset(&st, 0xAB, sizeof st);
+	assert_int_equal(brain_stats_init(&st, 4), 0);
+	assert_int_equal(brain_get_stats(b, &st), 0);
+	assert_true(st.circadian_cycles >= 6);
+	const unsigned char *tail = (const unsigned char *)&st.circadian_consolidated;
+	for (size_t i = 0; i < sizeof st - offsetof(brain_stats, circadian_consolidated); i++)
+		assert_int_equal(tail[i], 0xAB);
+	/* in the log: the directory as it is before closing */
+	assert_int_equal(brain_sync(b), 0);
+	char copy[80];
+	snprintf(copy, sizeof copy, "%s/c", root);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "cp -r %s %s", path, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(brain_close(b), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(brain_open(i ? copy : path, &o, &b), 0);
+		assert_int_equal(brain_count(b), 4);
+		assert_true(recalls(b, "penguins breeding in Antarctica", g_statements[1]));
+		assert_int_equal(brain_close(b), 0);
+	}
+	/* read-only: no cycle changes it */
+	o.flags |= BRAIN_OPEN_READONLY;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	say(b, "Read-only brains learn nothing from what they are told.");
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 4);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+/* With MERGE_SIMILAR, a statement nearly the same as a memory strengthens
+ * it (importance m + (1 - m) / 4, m = max(0.4, 0.5)) instead of adding a
+ * copy; a new one is still stored. */
+static void test_heart__consolidation_merges_near_copies(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	char path[64];
+	brain_options o;
+	brain_t *b = manual_text_brain(root, path, &o);
+	const char *fact = "The lighthouse at Hook Head is the oldest working one in Ireland.";
+	brain_id a = 0;
+	assert_int_equal(brain_remember_ex(b, fact, NULL, 0.4f, &a), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MERGE_SIMILAR, 900), 0);
+	say(b, "the lighthouse at Hook Head is the oldest working one in Ireland!");
+	say(b, "The lighthouse on Hook Head is the oldest working one in Ireland.");
+	say(b, "Gannets dive into the sea from thirty metres.");
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 2); /* the lighthouse once, the gannets */
+	brain_results *r = NULL;
+	assert_int_equal(brain_get(b, a, &r), 0);
+	float m = 0.5f + 0.5f / 4.0f; /* then strengthened again by the second */
+	assert_true(fabsf(brain_results_importance(r, 0) - (m + (1.0f - m) / 4.0f)) < 1e-6f);
+	assert_string_equal(brain_results_text(r, 0), fact);
+	brain_results_free(r);
+	assert_true(holds(b, "Gannets dive into the sea from thirty metres."));
+	assert_int_equal(stats_of(b).circadian_consolidated, 3);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+/* Working memory keeps WORKING_MEMORY_SIZE exchanges: what it let go of
+ * before a cycle is not consolidated; what it holds is, once. */
+static void test_heart__consolidation_takes_what_the_ring_holds(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	char path[64];
+	brain_options o;
+	brain_t *b = manual_text_brain(root, path, &o);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_WORKING_MEMORY_SIZE, 2), 0);
+	char text[5][128];
+	for (int i = 0; i < 5; i++) {
+		snprintf(text[i], sizeof text[i], "Harbour log %d: the %s boat came in at dawn.", i,
+		         (const char *[]){"red", "blue", "green", "yellow", "white"}[i]);
+		say(b, text[i]);
+	}
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 2);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(holds(b, text[i]), i >= 3);
+	/* one more: the ring holds it and text[4], consolidated already */
+	say(b, "Harbour log 5: the black boat stayed out all night.");
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 3);
+	assert_true(holds(b, "Harbour log 5: the black boat stayed out all night."));
+	/* 0 keeps nothing, so nothing is consolidated */
+	say(b, "Harbour log 6: the grey boat needs a new mast.");
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_WORKING_MEMORY_SIZE, 0), 0);
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 3);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+static atomic_int g_consolidate_warned;
+
+static void consolidate_log(int level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level == BRAIN_LOG_WARN && strstr(message, "working memory"))
+		atomic_fetch_add(&g_consolidate_warned, 1);
+}
+
+/* A brain at its memory budget refuses the statements (BRAIN_EFULL, a
+ * passing failure): the tick still succeeds, each cycle says so once, and
+ * the statements wait in working memory until the budget is raised. */
+static void test_heart__consolidation_waits_out_a_full_budget(void **state)
+{
+	(void)state;
+	atomic_store(&g_consolidate_warned, 0);
+	brain_set_log(consolidate_log, NULL);
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	char path[64];
+	brain_options o;
+	brain_t *b = manual_text_brain(root, path, &o);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MEMORY_BUDGET, 1), 0);
+	for (size_t i = 0; i < NELEM(g_statements); i++)
+		say(b, g_statements[i]);
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 0);
+	assert_int_equal(atomic_load(&g_consolidate_warned), 1); /* once for the three */
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(atomic_load(&g_consolidate_warned), 2);
+	assert_int_equal(stats_of(b).circadian_consolidated, 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MEMORY_BUDGET, 0), 0);
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 3);
+	assert_int_equal(atomic_load(&g_consolidate_warned), 2);
+	assert_true(recalls(b, "penguins breeding in Antarctica", g_statements[1]));
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_count(b), 3);
+	brain_set_log(NULL, NULL);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* ---- the Watchdog ------------------------------------------------------- */
 
 static atomic_int g_release;     /* the slow embedder returns once set */
@@ -941,6 +1203,11 @@ int main(void)
 		cmocka_unit_test(test_heart__decay_curve),
 		cmocka_unit_test(test_heart__near_copies_strengthen_when_asked),
 		cmocka_unit_test(test_heart__pressure_forgets_once_per_growth),
+		cmocka_unit_test(test_heart__consolidation_off_by_default),
+		cmocka_unit_test(test_heart__consolidation_remembers_statements_once),
+		cmocka_unit_test(test_heart__consolidation_merges_near_copies),
+		cmocka_unit_test(test_heart__consolidation_takes_what_the_ring_holds),
+		cmocka_unit_test(test_heart__consolidation_waits_out_a_full_budget),
 		cmocka_unit_test(test_heart__watchdog_reports_a_stall),
 		cmocka_unit_test(test_heart__watchdog_reports_a_held_gate),
 		cmocka_unit_test(test_heart__watchdog_reports_damage_at_run_time),

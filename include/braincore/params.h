@@ -41,6 +41,20 @@ extern "C" {
  * THINK_RELATIVE_SCORE      a think uses only memories scoring at least this share of the
  *                           best one's score (per mille), so that a weak match does not
  *                           trail a strong one.
+ * CONSOLIDATE_WORKING       1: each Circadian cycle (CIRCADIAN_MS) remembers the statements
+ *                           brain_think was told since the last cycle, still in working
+ *                           memory: each exchange's input (the user's words, not the
+ *                           answer), once, importance 0.5, a logged remember (with
+ *                           MERGE_SIMILAR a near-copy strengthens the memory there). A
+ *                           statement is an input that, after trailing white space, is not
+ *                           empty and does not end in a question mark ('?', U+FF1F or
+ *                           U+061F): questions are not facts. Exchanges working memory let
+ *                           go before the cycle (WORKING_MEMORY_SIZE) are not remembered.
+ *                           One refused for a passing reason (BRAIN_ENOMEM, _EIO, _ENOSPC,
+ *                           _EFULL: the budget) is tried again at the next cycle, one
+ *                           refused otherwise (an embedder's error) is let go; the log says
+ *                           so (WARN, once a cycle). Not on a read-only brain. 0 (the
+ *                           default): nothing enters long-term memory unless remembered.
  * SYNC_INTERVAL_MS          BRAIN_SYNC_NORMAL: longest time, in milliseconds, between a
  *                           change and the fsync that makes it durable.
  * THREADS                   worker threads for batch builds (brain_add_batch into an HNSW
@@ -118,7 +132,8 @@ extern "C" {
  *                           raised. Never a crash, never
  *                           a memory dropped; the log replayed on open is never refused.
  * CIRCADIAN_MS              the Circadian's cycle: at most this often (on a beat of the Heart,
- *                           or at brain_tick()), the brain forgets what FORGET_OVER and
+ *                           or at brain_tick()), the brain consolidates working memory if
+ *                           CONSOLIDATE_WORKING asks, then forgets what FORGET_OVER and
  *                           FORGET_ON_PRESSURE ask for. 0: at every beat.
  * FORGET_OVER               most memories the brain keeps (0: no limit, the default): a cycle
  *                           finding more forgets the least valuable (lowest importance,
@@ -175,7 +190,8 @@ extern "C" {
 	X(THINK_MAX_MEMORIES, 201, 1, 64, 3)                                           \
 	X(THINK_CONTEXT_WEIGHT, 202, 0, 1000, 500)                                     \
 	X(WORKING_MEMORY_SIZE, 203, 0, 1024, 8)                                        \
-	X(THINK_RELATIVE_SCORE, 204, 0, 1000, 500)
+	X(THINK_RELATIVE_SCORE, 204, 0, 1000, 500)                                     \
+	X(CONSOLIDATE_WORKING, 205, 0, 1, 0)
 
 /** Parameters. Pinned: numbers never change. */
 enum brain_param {

@@ -147,7 +147,7 @@ int brain_check(const char *path, const brain_options *opts, brain_check_report 
 int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
 
 /** Current version of brain_stats. */
-#define BRAIN_STATS_VERSION 4
+#define BRAIN_STATS_VERSION 5
 
 /** Counters of a brain, from brain_get_stats(). */
 typedef struct brain_stats {
@@ -217,18 +217,26 @@ typedef struct brain_stats {
 	 *  (BRAIN_PARAM_FORGET_OVER, FORGET_ON_PRESSURE). */
 	uint64_t circadian_cycles;
 	uint64_t circadian_forgotten;
+
+	/* ---- version 5: consolidation ---- */
+
+	/** Exchanges of working memory (brain_think's inputs) the Circadian
+	 *  has remembered since open (BRAIN_PARAM_CONSOLIDATE_WORKING), as
+	 *  new memories or strengthening one (BRAIN_PARAM_MERGE_SIMILAR). */
+	uint64_t circadian_consolidated;
 } brain_stats;
 
-/** Fill a stats struct with zeros and its version (1 to 4; a version-1
+/** Fill a stats struct with zeros and its version (1 to 5; a version-1
  *  struct ends before heap_bytes, a version-2 one before remember_count,
- *  a version-3 one before index_pending). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
+ *  a version-3 one before index_pending, a version-4 one before
+ *  circadian_consolidated). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe (touches only *stats).
  */
 int brain_stats_init(brain_stats *stats, unsigned int version);
 
 /**
  * Read the brain's counters into *stats (initialised with
- * brain_stats_init(), version 1 to 4; only that version's fields are
+ * brain_stats_init(), version 1 to 5; only that version's fields are
  * written). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe.
  */

@@ -25,6 +25,8 @@ typedef struct exchange {
 	char *input;
 	char *answer;
 	float *vector; /* the query its answer was recalled with */
+	uint64_t seq;  /* its number (1, 2, ...), for WORKING_RETURN */
+	bool taken;    /* handed to the Circadian (WORKING_TAKE), or a question */
 } exchange;
 
 typedef struct cortex {
@@ -50,12 +52,14 @@ typedef struct cortex {
 	size_t wm_head;
 	size_t wm_count;
 	size_t wm_cap;
+	uint64_t wm_seq;    /* the last exchange's number */
 } cortex;
 
 /* The handlers of the Cortex's messages, declared from its part of the
  * message list (spine/messages.h): brain__cortex_<NAME>(c, &msg) for each.
  * EMBED, EMBED_EPOCH, LEARN and SET_EMBEDDER are in embed.c; SET_GENERATOR,
- * THINK_QUERY, COMPOSE and WORKING_ADD in think.c. cortex.c makes the
+ * THINK_QUERY, COMPOSE, WORKING_ADD, WORKING_TAKE and WORKING_RETURN in
+ * think.c. cortex.c makes the
  * organ's handler table of them; a message added to the list without its
  * handler does not link. */
 BRAIN_ORGAN_DECLARE(CORTEX, cortex)

@@ -1,7 +1,8 @@
 /*
  * organs/cortex/think.c - the Cortex's thinking: a think's query
  * (THINK_QUERY), composing its answer (COMPOSE, or the user's generator,
- * SET_GENERATOR) and working memory (WORKING_ADD).
+ * SET_GENERATOR) and working memory (WORKING_ADD; WORKING_TAKE and
+ * WORKING_RETURN for the Circadian's consolidation).
  *
  * Thinking. A think recalls with the input's embedding. When that finds
  * nothing relevant and the input refers back ("when was it built?"), the
@@ -9,6 +10,11 @@
  * blended in and the recall is tried again. The answer names each memory
  * used and how well it matches, or says that nothing is known; a user
  * generator may compose it instead. Working memory keeps recent exchanges.
+ *
+ * Consolidation (CONSOLIDATE_WORKING, engine/circadian.c) takes each
+ * exchange at most once and keeps only statements: an input that, after
+ * trailing white space, is empty or ends in a question mark ('?', or the
+ * full-width and Arabic ones) is a question, not a fact to remember.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -291,6 +297,7 @@ int brain__cortex_WORKING_ADD(cortex *c, brain_msg_working_add *m)
 	int rc = wm_resize(c, cap);
 	if (rc == BRAIN_OK && cap > 0) {
 		exchange_free(&c->wm[c->wm_head]); /* the oldest, when full */
+		e.seq = ++c->wm_seq;
 		c->wm[c->wm_head] = e;
 		c->wm_head = (c->wm_head + 1) % cap;
 		if (c->wm_count < cap)
@@ -300,4 +307,79 @@ int brain__cortex_WORKING_ADD(cortex *c, brain_msg_working_add *m)
 	pthread_mutex_unlock(&c->wm_lock);
 	exchange_free(&e);
 	return rc;
+}
+
+/* ---- consolidation ------------------------------------------------------ */
+
+/* Is the input a statement: not empty and not a question once trailing
+ * white space is cut? */
+static bool is_statement(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == ' ' || (s[len - 1] >= '\t' && s[len - 1] <= '\r')))
+		len--;
+	if (len == 0 || s[len - 1] == '?')
+		return false;
+	/* U+FF1F FULLWIDTH QUESTION MARK, U+061F ARABIC QUESTION MARK */
+	if (len >= 3 && memcmp(s + len - 3, "\xEF\xBC\x9F", 3) == 0)
+		return false;
+	return !(len >= 2 && memcmp(s + len - 2, "\xD8\x9F", 2) == 0);
+}
+
+/* The exchange at age j (0 the oldest held). Called with wm_lock held. */
+static exchange *wm_at(cortex *c, size_t j)
+{
+	return &c->wm[(c->wm_head + c->wm_cap - c->wm_count + j) % c->wm_cap];
+}
+
+int brain__cortex_WORKING_TAKE(cortex *c, brain_msg_working_take *m)
+{
+	m->items = NULL;
+	m->n = 0;
+	bool keeps = brain__param(c->env, BRAIN_PIDX_WORKING_MEMORY_SIZE) > 0;
+	pthread_mutex_lock(&c->wm_lock);
+	size_t n = 0, bytes = 0;
+	for (size_t j = 0; keeps && j < c->wm_count; j++) {
+		exchange *e = wm_at(c, j);
+		if (e->taken)
+			continue;
+		if (!is_statement(e->input, strlen(e->input))) {
+			e->taken = true; /* a question: never a memory */
+			continue;
+		}
+		n++;
+		bytes += strlen(e->input) + 1;
+	}
+	int rc = BRAIN_OK;
+	if (n > 0) {
+		size_t head = n * sizeof(brain_working_item);
+		m->items = brain__malloc(head + bytes);
+		if (!m->items)
+			rc = brain__oom(head + bytes, "working memory taken");
+		char *text = (char *)m->items + head;
+		for (size_t j = 0; rc == BRAIN_OK && j < c->wm_count; j++) {
+			exchange *e = wm_at(c, j);
+			if (e->taken)
+				continue;
+			size_t len = strlen(e->input);
+			memcpy(text, e->input, len + 1);
+			m->items[m->n++] = (brain_working_item){e->seq, text, len};
+			text += len + 1;
+			e->taken = true;
+		}
+	}
+	pthread_mutex_unlock(&c->wm_lock);
+	return rc;
+}
+
+int brain__cortex_WORKING_RETURN(cortex *c, brain_msg_working_return *m)
+{
+	pthread_mutex_lock(&c->wm_lock);
+	for (size_t j = 0; j < c->wm_count; j++) {
+		exchange *e = wm_at(c, j);
+		for (size_t i = 0; i < m->n; i++)
+			if (e->seq == m->seqs[i])
+				e->taken = false;
+	}
+	pthread_mutex_unlock(&c->wm_lock);
+	return BRAIN_OK;
 }
