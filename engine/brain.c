@@ -66,7 +66,7 @@ static void take_saved_params(brain_t *b)
 static int attach_organs(brain_t *b, brain_image *image, bool open_log,
                          const brain_index_files *files)
 {
-	brain_organ_args args = {image, open_log, files};
+	brain_organ_args args = {image, open_log, files, false};
 	int rc = BRAIN_OK;
 	for (size_t i = 0; rc == BRAIN_OK && i < BRAIN_ARRAY_LEN(g_organs); i++)
 		rc = brain__spine_attach(&b->spine, g_organs[i], &args);
@@ -96,7 +96,7 @@ static int open_disk(brain_t *b, const char *path, int mode)
 		if (rc == BRAIN_OK && plan.create) {
 			rc = brain__disk_create(b);
 			/* the log exists now: the Lungs open it */
-			brain_organ_args args = {NULL, true, NULL};
+			brain_organ_args args = {NULL, true, NULL, false};
 			if (rc == BRAIN_OK)
 				rc = brain__spine_attach(&b->spine, g_organs[BRAIN_ORGAN_LUNGS], &args);
 		} else if (rc == BRAIN_OK) {
@@ -130,6 +130,7 @@ static void release(brain_t *b)
 	brain__disk_release(b);
 	pthread_rwlock_destroy(&b->lock);
 	pthread_mutex_destroy(&b->gate);
+	pthread_mutex_destroy(&b->ckpt_mu);
 	pthread_mutex_destroy(&b->ingest_mu);
 	brain_mem *mem = b->mem;
 	brain__free(b);
@@ -169,6 +170,7 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 #endif
 	pthread_rwlock_init(&b->lock, &attr);
 	pthread_mutex_init(&b->gate, NULL);
+	pthread_mutex_init(&b->ckpt_mu, NULL);
 	pthread_mutex_init(&b->ingest_mu, NULL);
 	pthread_rwlockattr_destroy(&attr);
 

@@ -159,10 +159,69 @@ int brain__write_image(brain_t *b, brain_sink sink, uint64_t generation, uint64_
 	brain_identity id = brain__identity_of(b);
 	int rc = brain__imgw_begin(&w, sink, &id, generation, lsn);
 	if (rc == BRAIN_OK)
-		rc = brain__spine_save(&b->spine, &w, &(brain_organ_args){NULL, false, files});
+		rc = brain__spine_save(&b->spine, &w, &(brain_organ_args){NULL, false, files, false});
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_finish(&w, size, crc);
 	brain__imgw_free(&w);
+	brain__mem_leave(outer);
+	return rc;
+}
+
+/* An image file being written, possibly in two steps (a checkpoint whose
+ * index is frozen: image_begin with the gate held, image_end without). */
+typedef struct image_job {
+	const brain_io *io;
+	const char *path;
+	file_sink sink;
+	brain_image_writer w;
+	const brain_index_files *files;
+	bool freeze;  /* the index section is left open, the index frozen */
+	bool begun;   /* the writer holds state to free */
+} image_job;
+
+static int image_begin(brain_t *b, image_job *j, uint64_t generation, uint64_t lsn)
+{
+	brain_mem_scope outer = brain__enter(b);
+	j->sink = (file_sink){j->io, NULL, 0, 0};
+	int rc = brain__io_create_fresh(j->io, j->path, &j->sink.f);
+	brain_identity id = brain__identity_of(b);
+	if (rc == BRAIN_OK) {
+		rc = brain__imgw_begin(&j->w, (brain_sink){file_sink_write, &j->sink}, &id, generation,
+		                       lsn);
+		j->begun = true;
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__spine_save(&b->spine, &j->w,
+		                       &(brain_organ_args){NULL, false, j->files, j->freeze});
+	brain__mem_leave(outer);
+	return rc;
+}
+
+/* The rest of the image after image_begin (whose result is rc): the
+ * frozen index's files and section (or, on an error, only the freeze
+ * ended), the end, its size, its fsync. On an error nothing is left. */
+static int image_end(brain_t *b, image_job *j, int rc, uint64_t *size, uint32_t *crc)
+{
+	brain_mem_scope outer = brain__enter(b);
+	if (j->freeze) {
+		brain_msg_index_finish m = {&j->w, j->files, rc != BRAIN_OK};
+		int frc = brain__call_INDEX_FINISH(&b->spine, &m);
+		if (rc == BRAIN_OK)
+			rc = frc;
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_finish(&j->w, size, crc);
+	if (j->begun)
+		brain__imgw_free(&j->w);
+	/* the space reserved ahead is given back: the size is the image's */
+	if (rc == BRAIN_OK)
+		rc = j->io->truncate(j->sink.f, *size);
+	if (rc == BRAIN_OK)
+		rc = j->io->fsync(j->sink.f);
+	if (j->sink.f)
+		rc = brain__io_close_keep(j->io, j->sink.f, rc);
+	if (rc && j->sink.f)
+		j->io->unlink(j->io->payload, j->path);
 	brain__mem_leave(outer);
 	return rc;
 }
@@ -171,30 +230,28 @@ int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
                             uint64_t generation, uint64_t lsn, const brain_index_files *files,
                             uint64_t *size, uint32_t *crc)
 {
-	file_sink sink = {io, NULL, 0, 0};
-	int rc = brain__io_create_fresh(io, path, &sink.f);
-	if (rc == BRAIN_OK)
-		rc = brain__write_image(b, (brain_sink){file_sink_write, &sink}, generation, lsn, files,
-		                        size, crc);
-	/* the space reserved ahead is given back: the size is the image's */
-	if (rc == BRAIN_OK)
-		rc = io->truncate(sink.f, *size);
-	if (rc == BRAIN_OK)
-		rc = io->fsync(sink.f);
-	rc = brain__io_close_keep(io, sink.f, rc);
-	if (rc && sink.f)
-		io->unlink(io->payload, path);
-	return rc;
+	image_job j = {.io = io, .path = path, .files = files};
+	return image_end(b, &j, image_begin(b, &j, generation, lsn), size, crc);
 }
 
 /* ---- checkpoints ------------------------------------------------------- */
 
-static int checkpoint_locked(brain_t *b)
+/* A checkpoint. With `two_step` (the caller holds only ckpt_mu) it takes
+ * the writers' gate for its first step only: the log's position noted,
+ * every organ saved, the index frozen. Then, while changes go on, the
+ * index's files and the rest of the image are written and fsynced and the
+ * manifest commits; the gate is taken again to start a log holding only
+ * the records logged meanwhile. Without (the caller holds ckpt_mu and the
+ * brain locked) it runs whole. */
+static int checkpoint_run(brain_t *b, bool two_step)
 {
 	if (!b->disk.dir)
 		return BRAIN_OK;
 	if (b->disk.readonly)
 		return brain__err(BRAIN_EREADONLY, "checkpoint: the brain is open read-only");
+	uint64_t t0 = brain__mono_ns();
+	if (two_step)
+		brain__gate_rdlock(b);
 	brain_msg_wal_status st;
 	brain__call_WAL_STATUS(&b->spine, &st);
 	uint64_t lsn = st.last_lsn;
@@ -204,7 +261,15 @@ static int checkpoint_locked(brain_t *b)
 	uint64_t size = 0;
 	uint32_t crc = 0;
 	brain_index_files files = brain__index_files(b, gen);
-	int rc = brain__write_image_file(b, b->disk.io, path, gen, lsn, &files, &size, &crc);
+	image_job j = {.io = b->disk.io, .path = path, .files = &files, .freeze = two_step};
+	int rc = image_begin(b, &j, gen, lsn);
+	if (two_step) {
+		brain__gate_unlock(b);
+		uint64_t held = brain__mono_ns() - t0;
+		if (held > atomic_load(&b->ckpt_gate_ns_max))
+			atomic_store(&b->ckpt_gate_ns_max, held);
+	}
+	rc = image_end(b, &j, rc, &size, &crc);
 	if (rc)
 		return brain__err_context(rc, "checkpoint: ");
 	brain_manifest m = {brain__identity_of(b), gen, lsn, size, crc};
@@ -214,32 +279,47 @@ static int checkpoint_locked(brain_t *b)
 		 * manifest might name it); the next attempt takes a new number. */
 		return brain__err_context(rc, "checkpoint: ");
 	}
-	/* Committed. The log's records are all in the image now. */
+	/* Committed. The log's records up to lsn are all in the image now. */
 	uint64_t old = b->disk.generation;
 	b->disk.generation = gen;
 	b->disk.checkpoint_lsn = lsn;
 	b->disk.checkpoint_bytes = size;
 	atomic_fetch_add(&b->disk.checkpoints, 1);
 	atomic_store(&b->checkpoint_at_ms, brain__now_ms());
-	brain_msg_wal_reset r = {gen, lsn, size};
+	if (two_step)
+		brain__gate_rdlock(b);
+	/* the records logged since the freeze go on in the new log; a pending
+	 * reset (end 0) starts an empty one */
+	brain_msg_wal_reset r = {gen, lsn, size, st.end};
 	rc = brain__call_WAL_RESET(&b->spine, &r);
 	if (rc) {
-		/* The checkpoint stands: it holds every change, and replay skips
-		 * whatever an old log still holds. The Lungs append to no log
-		 * until a new one is in place; the next change tries again. */
-		BRAIN_LOG(BRAIN_LOG_WARN, "checkpoint: the log could not be replaced (the next change "
-		          "tries again): %s", brain_errmsg());
+		/* The checkpoint stands: it holds every change up to lsn, and
+		 * replay skips whatever a log still holds of them. */
+		BRAIN_LOG(BRAIN_LOG_WARN, "checkpoint: the log could not be replaced (the next "
+		          "checkpoint tries again): %s", brain_errmsg());
 	}
 	remove_leftovers(b, old, gen, false);
 	brain__index_retire(b, gen);
+	if (two_step)
+		brain__gate_unlock(b);
 	return BRAIN_OK;
 }
 
 int brain__checkpoint_locked(brain_t *b)
 {
 	brain_mem_scope outer = brain__enter(b);
-	int rc = checkpoint_locked(b);
+	int rc = checkpoint_run(b, false);
 	brain__mem_leave(outer);
+	return rc;
+}
+
+int brain__checkpoint(brain_t *b)
+{
+	pthread_mutex_lock(&b->ckpt_mu);
+	brain_mem_scope outer = brain__enter(b);
+	int rc = checkpoint_run(b, true);
+	brain__mem_leave(outer);
+	pthread_mutex_unlock(&b->ckpt_mu);
 	return rc;
 }
 
@@ -249,18 +329,12 @@ BRAIN_EXPORT int brain_checkpoint(brain_t *b)
 		return brain__err(BRAIN_ENULL, "checkpoint: brain is NULL");
 	if (!b->disk.dir)
 		return BRAIN_OK;
-	brain__gate_rdlock(b);
-	int rc = brain__checkpoint_locked(b);
-	brain__gate_unlock(b);
-	return brain__err_prefix(rc, "checkpoint");
+	return brain__err_prefix(brain__checkpoint(b), "checkpoint");
 }
 
 void brain__checkpoint_due(brain_t *b)
 {
-	brain__gate_rdlock(b);
-	int rc = brain__checkpoint_locked(b);
-	brain__gate_unlock(b);
-	if (rc)
+	if (brain__checkpoint(b))
 		BRAIN_LOG(BRAIN_LOG_WARN, "background checkpoint failed: %s", brain_errmsg());
 }
 
@@ -484,7 +558,7 @@ int brain__disk_recover(brain_t *b, brain_disk_plan *plan, int mode)
 			 * log). Appending here would leave a gap replay stops at: start
 			 * the checkpoint's own log now (or, if that fails, before the
 			 * first change). */
-			brain_msg_wal_reset reset = {m->generation, m->lsn, m->image_bytes};
+			brain_msg_wal_reset reset = {m->generation, m->lsn, m->image_bytes, 0};
 			if (brain__call_WAL_RESET(&b->spine, &reset))
 				BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal ends before the checkpoint and could not be "
 				          "replaced yet (the next change tries again): %s", b->disk.dir,
@@ -612,6 +686,7 @@ int brain__disk_close(brain_t *b)
 	/* the caller has taken it out of the Heart (engine/brain.c) */
 	if (b->disk.readonly)
 		return BRAIN_OK;
+	pthread_mutex_lock(&b->ckpt_mu);
 	brain__wrlock(b);
 	int rc = BRAIN_OK;
 	brain_msg_wal_status st;
@@ -624,6 +699,7 @@ int brain__disk_close(brain_t *b)
 		(void)rc2;
 	}
 	brain__wrunlock(b);
+	pthread_mutex_unlock(&b->ckpt_mu);
 	return rc ? brain__err_prefix(rc, "close") : BRAIN_OK;
 }
 

@@ -54,6 +54,12 @@ struct brain {
 	int64_t job_started_ms;  /* of the job running */
 	bool stall_reported;     /* the Watchdog said so for this job */
 	_Atomic uint64_t stalls; /* jobs the Watchdog found running too long */
+	/* one checkpoint at a time: held across a checkpoint's steps, before
+	 * the gate (lock order: ckpt_mu, gate, lock) */
+	pthread_mutex_t ckpt_mu;
+	_Atomic uint64_t index_bytes_seen; /* Health's last look at the index's bytes */
+	/* the longest a checkpoint has held the writers' gate (ns) */
+	_Atomic uint64_t ckpt_gate_ns_max;
 	/* when the writers' gate was taken (monotonic ms; 0: free), for the
 	 * Watchdog's look at a lock held too long; the last hold it reported */
 	_Atomic int64_t gate_since_ms;
@@ -156,6 +162,11 @@ static inline void brain__wrlock(brain_t *b)
 	brain__lock_note(&b->spine, BRAIN_LOCK_WRITE);
 #endif
 }
+
+/* The read lock if it can be had within `ms` (then true), else false
+ * and nothing held: for Health, which must answer while a change a hung
+ * disk holds keeps the lock. */
+bool brain__rdlock_within(brain_t *b, int ms);
 
 /* Release a read lock (brain__rdlock). */
 static inline void brain__unlock(brain_t *b)
@@ -270,8 +281,12 @@ brain_index_files brain__index_files(const brain_t *b, uint64_t generation);
  * the index backend's files it does not name go. Lock held exclusive. */
 void brain__index_retire(brain_t *b, uint64_t generation);
 
-/* Write a checkpoint; the caller holds the write lock. */
+/* Write a checkpoint whole; the caller holds ckpt_mu and the write lock
+ * (close). */
 int brain__checkpoint_locked(brain_t *b);
+/* Write a checkpoint in two steps (engine/disk.c checkpoint_run): writers
+ * wait only for its first; the caller holds nothing. */
+int brain__checkpoint(brain_t *b);
 
 
 /* BRAIN_EREADONLY for a read-only brain (fn names the call). */
@@ -281,8 +296,8 @@ int brain__check_writable(const brain_t *b, const char *fn);
  * the final checkpoint. */
 int brain__disk_close(brain_t *b);
 
-/* A background checkpoint (the Heart's worker): the write lock, the
- * checkpoint, a warning in the log hook on failure. */
+/* A background checkpoint (the Heart's worker): brain__checkpoint, a
+ * warning in the log hook on failure. */
 void brain__checkpoint_due(brain_t *b);
 
 /* ---- the Heart (engine/heart.c) ---- */

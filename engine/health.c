@@ -133,6 +133,25 @@ static void heap_stats(const brain_t *b, brain_stats *stats)
 	                          stats->heap_results_bytes;
 }
 
+bool brain__rdlock_within(brain_t *b, int ms)
+{
+	for (int i = 0;; i++) {
+		if (pthread_rwlock_tryrdlock(&b->lock) == 0) {
+#ifdef BRAIN_CHECK_LOCKS
+			brain__lock_note(&b->spine, BRAIN_LOCK_READ);
+#endif
+			return true;
+		}
+		if (i >= ms)
+			return false;
+		struct timespec t = {0, 1000000L};
+		nanosleep(&t, NULL);
+	}
+}
+
+/* How long Health waits for the read lock before it reports without it. */
+#define STATS_LOCK_WAIT_MS 20
+
 BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 {
 	if (!b || !stats)
@@ -140,10 +159,16 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 	if (stats->version < 1 || stats->version > BRAIN_STATS_VERSION)
 		return brain__err(BRAIN_EVERSION, "get_stats: stats version %u unknown; call "
 		                  "brain_stats_init() first", stats->version);
-	brain__rdlock(b);
+	/* the index's bytes need the read lock: waited for a little, not
+	 * behind a change a hung disk holds (then the last figure known) */
+	bool locked = brain__rdlock_within(b, STATS_LOCK_WAIT_MS);
 	brain_msg_status st = {0};
-	st.want_bytes = true;
+	st.want_bytes = locked;
 	brain__call_STATUS(&b->spine, &st);
+	if (locked)
+		atomic_store(&b->index_bytes_seen, st.index_bytes);
+	else
+		st.index_bytes = atomic_load(&b->index_bytes_seen);
 	brain_msg_wal_status w;
 	brain__call_WAL_STATUS(&b->spine, &w);
 	stats->memories = st.count;
@@ -161,7 +186,8 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 	stats->checkpoint_bytes = b->disk.checkpoint_bytes;
 	stats->wal_bytes = w.bytes;
 	stats->checkpoints = atomic_load(&b->disk.checkpoints);
-	brain__unlock(b);
+	if (locked)
+		brain__unlock(b);
 	if (stats->version >= 2)
 		heap_stats(b, stats); /* atomics: no lock */
 	if (stats->version >= 3)

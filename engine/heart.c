@@ -515,10 +515,7 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 	}
 	if (rc == BRAIN_OK && brain__index_pending(b) > 0)
 		rc = brain__index_build_for(b, 0, &pending); /* all of the tail */
-	if (rc == BRAIN_OK && due) {
-		brain__gate_rdlock(b);
-		rc = brain__checkpoint_locked(b);
-		brain__gate_unlock(b);
-	}
+	if (rc == BRAIN_OK && due)
+		rc = brain__checkpoint(b);
 	return brain__err_prefix(rc, "tick");
 }

@@ -69,6 +69,13 @@ static inline brain_index_rebuild_fn brain__index_rebuild(const brain_index_vtab
 	return vt->version >= 6 ? vt->rebuild : NULL;
 }
 
+/* Does the backend checkpoint in two steps (version 6, with flush)? */
+static inline bool brain__index_freezes(const brain_index_vtable *vt)
+{
+	return vt->version >= 6 && brain__index_has_files(vt) && vt->freeze && vt->flush_frozen &&
+	       vt->thaw;
+}
+
 /* A parameter through the config's callback, or its default. */
 static inline int64_t brain__index_param(const brain_index_config *config, int param)
 {

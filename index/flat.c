@@ -95,6 +95,8 @@ flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_lo
 		brain__free(f);
 		return NULL;
 	}
+	pthread_mutex_init(&f->frz_mu, NULL);
+	pthread_cond_init(&f->frz_cv, NULL);
 	f->dim = config->dimensions;
 	f->metric = config->metric;
 	f->max_slots = config->max_slots;
@@ -319,6 +321,12 @@ static void flat_close(brain_index *index)
 	brain__flat_files_release(f); /* after the rows: they may lie in its segments */
 	if (!f->used_borrowed)
 		brain__free((void *)f->used);
+	for (size_t i = 0; i < f->frz_cap; i++)
+		brain__free(f->frz_copy[i]);
+	brain__free((void *)f->frz);
+	brain__free(f->frz_copy);
+	pthread_mutex_destroy(&f->frz_mu);
+	pthread_cond_destroy(&f->frz_cv);
 	brain__free(f);
 }
 
@@ -371,6 +379,7 @@ static int flat_add(brain_index *index, uint32_t slot, const float *vector)
 		rc = ensure(f, (size_t)slot + 1);
 	if (rc)
 		return rc;
+	brain__flat_will_write(index, slot);
 	unsigned char *row = row_of(f, slot);
 	if (f->elem == BRAIN_ELEM_F32) {
 		memcpy(row, vector, f->dim * sizeof(float));
@@ -399,6 +408,7 @@ static int flat_remove(brain_index *index, uint32_t slot)
 	f->count--;
 	/* A forgotten memory's vector should not linger in memory (or, once
 	 * rows are file-backed, on disk). */
+	brain__flat_will_write(index, slot);
 	memset(row_of(f, slot), 0, f->dim * brain__elem_size(f->elem));
 	return BRAIN_OK;
 }
@@ -627,6 +637,14 @@ static size_t flat_memory_usage(const brain_index *index)
 	       f->used_words * sizeof *f->used;
 }
 
+/* The flat store writes nothing at a freeze: its descriptor comes whole
+ * from flush_frozen (flat_files.c). */
+static int flat_freeze(brain_index *index, const brain_index_writer *w, void **frozen)
+{
+	(void)w;
+	return brain__flat_freeze(index, frozen);
+}
+
 const brain_index_vtable brain__index_flat = {
 	.version = BRAIN_INDEX_VTABLE_VERSION,
 	.name = "flat",
@@ -646,4 +664,7 @@ const brain_index_vtable brain__index_flat = {
 	.flush = brain__flat_flush,
 	.open_files = flat_open_files,
 	.retire = brain__flat_retire,
+	.freeze = flat_freeze,
+	.flush_frozen = brain__flat_flush_frozen,
+	.thaw = brain__flat_thaw,
 };

@@ -40,6 +40,20 @@ int brain__flat_open_files(const brain_index_config *config, size_t extra, size_
                            size_t len, brain_index **out);
 void brain__flat_retire(brain_index *index, const brain_index_files *files);
 
+/* A checkpoint in two steps (index vtable version 6): freeze() notes the
+ * rows as they are (beside no change), flush_frozen() writes them as they
+ * were then while changes go on, and thaw() ends it (also after an
+ * error). Meanwhile every change of a row calls brain__flat_will_write()
+ * first: a row of a chunk not yet written is copied before it changes
+ * (the copy is freed once written), so the checkpoint holds the rows of
+ * the freeze. A backend built on flat calls it before changing its rows'
+ * extra bytes (hnsw's links and codes). */
+int brain__flat_freeze(brain_index *index, void **frozen);
+int brain__flat_flush_frozen(brain_index *index, void *frozen, const brain_index_files *files,
+                             const brain_index_writer *w);
+void brain__flat_thaw(brain_index *index, void *frozen);
+void brain__flat_will_write(brain_index *index, size_t slot);
+
 /* Can the store hold `vector` exactly? Float rows take any; 8-bit rows
  * (elem U8 or I8, which need the L2 or IP metric) only integers in
  * 0..255 or -128..127, stored as such and read back as floats exactly.

@@ -100,11 +100,6 @@ static int seg_path(char *buf, const brain_index_files *files, uint64_t generati
 	return BRAIN_OK;
 }
 
-static uint64_t chunk_hash(const flat_index *f, size_t i, uint64_t key)
-{
-	return brain__hash64(f->rows.chunks[i], brain__rows_chunk_bytes(&f->rows), key);
-}
-
 /* The segment `gen` among those the homes name (sorted), or NULL. */
 static flat_seg *seg_of(const flat_index *f, uint64_t gen)
 {
@@ -130,11 +125,144 @@ static size_t chunks_in_use(const flat_index *f, size_t *words_out)
 	return BRAIN_MIN((words * 64 + per - 1) / per, f->rows.nchunks);
 }
 
+/* ---- freezing ------------------------------------------------------------
+ *
+ * A checkpoint freezes the rows (beside no change: the brain's writers
+ * and the backend's builder are held off), then writes them while changes
+ * go on. A chunk is FRZ_LIVE until the flush has read it: a change of one
+ * of its rows first copies the chunk (FRZ_COPY), so the flush reads the
+ * bytes of the freeze either way. The flush reads a chunk under frz_mu,
+ * or takes its copy. */
+
+typedef struct flat_frozen {
+	size_t n;               /* chunks kept */
+	size_t words;           /* occupancy words kept */
+	uint64_t *used;         /* the occupancy bits at the freeze */
+	uint64_t count;
+	unsigned char **chunks; /* where chunks [0, n) lie (they never move) */
+	size_t chunk_bytes;
+} flat_frozen;
+
+void brain__flat_will_write(brain_index *index, size_t slot)
+{
+	flat_index *f = flat_of(index);
+	size_t c = slot >> f->rows.chunk_log2;
+	if (c >= atomic_load_explicit(&f->nfrz, memory_order_acquire) ||
+	    atomic_load_explicit(&f->frz[c], memory_order_acquire) != FRZ_LIVE)
+		return;
+	pthread_mutex_lock(&f->frz_mu);
+	while (atomic_load_explicit(&f->frz[c], memory_order_relaxed) == FRZ_LIVE) {
+		size_t bytes = brain__rows_chunk_bytes(&f->rows);
+		unsigned char *copy = brain__malloc(bytes);
+		if (copy) {
+			memcpy(copy, f->rows.chunks[c], bytes);
+			f->frz_copy[c] = copy;
+			atomic_store_explicit(&f->frz[c], FRZ_COPY, memory_order_release);
+			break;
+		}
+		/* no memory for the copy: wait until the flush has read it */
+		pthread_cond_wait(&f->frz_cv, &f->frz_mu);
+	}
+	pthread_mutex_unlock(&f->frz_mu);
+}
+
+int brain__flat_freeze(brain_index *index, void **out)
+{
+	flat_index *f = flat_of(index);
+	*out = NULL;
+	flat_frozen *z = brain__calloc(1, sizeof *z);
+	if (!z)
+		return brain__oom(sizeof *z, "flat: freeze");
+	z->n = chunks_in_use(f, &z->words);
+	z->count = f->count;
+	z->chunk_bytes = brain__rows_chunk_bytes(&f->rows);
+	z->used = brain__malloc_array(BRAIN_MAX(z->words, (size_t)1), sizeof *z->used);
+	z->chunks = brain__malloc_array(BRAIN_MAX(z->n, (size_t)1), sizeof *z->chunks);
+	int rc = z->used && z->chunks ? BRAIN_OK : brain__oom((z->words + z->n) * 8, "flat: freeze");
+	if (rc == BRAIN_OK && z->n > f->frz_cap) {
+		_Atomic unsigned char *frz = brain__realloc((void *)f->frz, z->n);
+		if (frz)
+			f->frz = frz;
+		unsigned char **copy = frz ? brain__realloc(f->frz_copy, z->n * sizeof *copy) : NULL;
+		if (copy) {
+			f->frz_copy = copy;
+			for (size_t i = f->frz_cap; i < z->n; i++) {
+				atomic_init(&f->frz[i], FRZ_NONE);
+				f->frz_copy[i] = NULL;
+			}
+			f->frz_cap = z->n;
+		} else {
+			rc = brain__oom(z->n * (1 + sizeof *copy), "flat: freeze");
+		}
+	}
+	if (rc) {
+		brain__free(z->used);
+		brain__free(z->chunks);
+		brain__free(z);
+		return rc;
+	}
+	for (size_t i = 0; i < z->words; i++)
+		z->used[i] = atomic_load_explicit(&f->used[i], memory_order_relaxed);
+	for (size_t i = 0; i < z->n; i++) {
+		z->chunks[i] = f->rows.chunks[i];
+		atomic_store_explicit(&f->frz[i], FRZ_LIVE, memory_order_relaxed);
+	}
+	atomic_store_explicit(&f->nfrz, z->n, memory_order_release);
+	*out = z;
+	return BRAIN_OK;
+}
+
+/* Chunk i as frozen (frz_mu held): its copy, or the live bytes. */
+static const unsigned char *frozen_bytes(const flat_index *f, const flat_frozen *z, size_t i)
+{
+	return atomic_load_explicit(&f->frz[i], memory_order_relaxed) == FRZ_COPY ? f->frz_copy[i]
+	                                                                          : z->chunks[i];
+}
+
+/* Chunk i's frozen bytes hashed under `key`. */
+static uint64_t frozen_hash(flat_index *f, const flat_frozen *z, size_t i, uint64_t key)
+{
+	pthread_mutex_lock(&f->frz_mu);
+	uint64_t h = brain__hash64(frozen_bytes(f, z, i), z->chunk_bytes, key);
+	pthread_mutex_unlock(&f->frz_mu);
+	return h;
+}
+
+/* Chunk i is written (or not needed): its rows may change freely again.
+ * With `into`, its frozen bytes are copied there first. */
+static void release_chunk(flat_index *f, const flat_frozen *z, size_t i, unsigned char *into)
+{
+	pthread_mutex_lock(&f->frz_mu);
+	unsigned char st = atomic_load_explicit(&f->frz[i], memory_order_relaxed);
+	if (into && st != FRZ_NONE)
+		memcpy(into, frozen_bytes(f, z, i), z->chunk_bytes);
+	brain__free(f->frz_copy[i]);
+	f->frz_copy[i] = NULL;
+	atomic_store_explicit(&f->frz[i], FRZ_NONE, memory_order_release);
+	pthread_cond_broadcast(&f->frz_cv);
+	pthread_mutex_unlock(&f->frz_mu);
+}
+
+void brain__flat_thaw(brain_index *index, void *frozen)
+{
+	flat_index *f = flat_of(index);
+	flat_frozen *z = frozen;
+	if (!z)
+		return;
+	for (size_t i = 0; i < z->n; i++)
+		release_chunk(f, z, i, NULL);
+	atomic_store_explicit(&f->nfrz, 0, memory_order_release);
+	brain__free(z->used);
+	brain__free(z->chunks);
+	brain__free(z);
+}
+
 /* ---- flush ------------------------------------------------------------- */
 
-/* Write chunks dirty[0..n) into a new segment of this generation,
- * durably. Nothing is left behind on error. */
-static int write_segment(const flat_index *f, const brain_index_files *files,
+/* Write the frozen chunks dirty[0..n) into a new segment of this
+ * generation, durably, releasing each once it is written; hashes[] gets
+ * theirs. Nothing is left behind on error. */
+static int write_segment(flat_index *f, const flat_frozen *z, const brain_index_files *files,
                          const size_t *dirty, uint64_t *hashes, size_t n, uint64_t key)
 {
 	const brain_io *io = files->io;
@@ -142,40 +270,45 @@ static int write_segment(const flat_index *f, const brain_index_files *files,
 	int rc = seg_path(path, files, files->generation);
 	if (rc)
 		return rc;
-	size_t chunk_bytes = brain__rows_chunk_bytes(&f->rows), pitch = pitch_of(chunk_bytes);
+	size_t chunk_bytes = z->chunk_bytes, pitch = pitch_of(chunk_bytes);
 	size_t head_bytes = sizeof(seg_head) + n * sizeof(seg_entry);
 	size_t data_offset = (head_bytes + PAGE - 1) & ~(size_t)(PAGE - 1);
 	unsigned char *head = brain__calloc(1, head_bytes);
-	if (!head)
-		return brain__oom(head_bytes, "flat: segment head");
-	seg_head h = {SEG_MAGIC, SEG_VERSION, 0, files->generation, chunk_bytes, pitch, n,
-	              data_offset, key};
-	seg_entry *table = (seg_entry *)(void *)(head + sizeof h);
-	for (size_t j = 0; j < n; j++) {
-		hashes[dirty[j]] = chunk_hash(f, dirty[j], key);
-		table[j].chunk = dirty[j];
-		table[j].hash = hashes[dirty[j]];
+	unsigned char *buf = brain__malloc(chunk_bytes);
+	if (!head || !buf) {
+		brain__free(head);
+		brain__free(buf);
+		return brain__oom(head_bytes + chunk_bytes, "flat: segment head");
 	}
-	memcpy(head, &h, sizeof h);
-	h.crc = brain__crc32c(0, head, head_bytes);
-	memcpy(head, &h, sizeof h);
-
 	brain_io_file *file = NULL;
 	rc = brain__io_create_fresh(io, path, &file);
 	/* the whole size first: a full device fails here, before any write */
 	if (rc == BRAIN_OK)
 		rc = io->allocate(file, 0, (uint64_t)data_offset + (uint64_t)n * pitch);
+	/* the chunks (each released once copied out), then the head and its
+	 * table of their hashes */
+	seg_entry *table = (seg_entry *)(void *)(head + sizeof(seg_head));
+	for (size_t j = 0; rc == BRAIN_OK && j < n; j++) {
+		release_chunk(f, z, dirty[j], buf);
+		hashes[dirty[j]] = brain__hash64(buf, chunk_bytes, key);
+		table[j].chunk = dirty[j];
+		table[j].hash = hashes[dirty[j]];
+		rc = io->pwrite(file, buf, chunk_bytes, (uint64_t)data_offset + (uint64_t)j * pitch);
+	}
+	seg_head h = {SEG_MAGIC, SEG_VERSION, 0, files->generation, chunk_bytes, pitch, n,
+	              data_offset, key};
+	memcpy(head, &h, sizeof h);
+	h.crc = brain__crc32c(0, head, head_bytes);
+	memcpy(head, &h, sizeof h);
 	if (rc == BRAIN_OK)
 		rc = io->pwrite(file, head, head_bytes, 0);
-	for (size_t j = 0; rc == BRAIN_OK && j < n; j++)
-		rc = io->pwrite(file, f->rows.chunks[dirty[j]], chunk_bytes,
-		                (uint64_t)data_offset + (uint64_t)j * pitch);
 	if (rc == BRAIN_OK)
 		rc = io->fsync(file);
 	rc = brain__io_close_keep(io, file, rc);
 	if (rc && file)
 		io->unlink(io->payload, path);
 	brain__free(head);
+	brain__free(buf);
 	return rc ? brain__err_context(rc, "flat: writing an index segment: ") : BRAIN_OK;
 }
 
@@ -239,12 +372,12 @@ static int keep_segments(flat_index *f, size_t n, const flat_seg *added)
 	return BRAIN_OK;
 }
 
-int brain__flat_flush(brain_index *index, const brain_index_files *files,
-                      const brain_index_writer *w)
+int brain__flat_flush_frozen(brain_index *index, void *frozen, const brain_index_files *files,
+                             const brain_index_writer *w)
 {
 	flat_index *f = flat_of(index);
-	size_t words = 0;
-	size_t n = chunks_in_use(f, &words);
+	flat_frozen *z = frozen;
+	size_t n = z->n, words = z->words;
 	uint64_t *hashes = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *hashes);
 	size_t *dirty = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *dirty);
 	uint64_t *live = brain__calloc(BRAIN_MAX(f->nsegs, (size_t)1), sizeof *live);
@@ -266,7 +399,7 @@ int brain__flat_flush(brain_index *index, const brain_index_files *files,
 		rc = brain__oom(n, "flat: flush");
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		const flat_seg *s = f->home[i].seg ? seg_of(f, f->home[i].seg) : NULL;
-		is_dirty[i] = !s || chunk_hash(f, i, s->key) != f->home[i].hash;
+		is_dirty[i] = !s || frozen_hash(f, z, i, s->key) != f->home[i].hash;
 		if (!is_dirty[i])
 			live[s - f->segs]++;
 	}
@@ -276,14 +409,17 @@ int brain__flat_flush(brain_index *index, const brain_index_files *files,
 		if (s && live[s - f->segs] * 2 < s->nchunks)
 			is_dirty[i] = true;
 	}
-	for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		if (is_dirty[i])
 			dirty[ndirty++] = i;
+		else
+			release_chunk(f, z, i, NULL); /* its rows may change again */
+	}
 	brain__free(is_dirty);
 	brain__free(live);
 	flat_seg added = {files->generation, brain__random64(), ndirty};
 	if (rc == BRAIN_OK && ndirty)
-		rc = write_segment(f, files, dirty, hashes, ndirty, added.key);
+		rc = write_segment(f, z, files, dirty, hashes, ndirty, added.key);
 	if (rc == BRAIN_OK) {
 		/* the segment is durable: those chunks live there now (a crash
 		 * before the checkpoint commits leaves it to the next open's
@@ -300,12 +436,12 @@ int brain__flat_flush(brain_index *index, const brain_index_files *files,
 	if (rc == BRAIN_OK)
 		rc = referenced_segments(f, n, &segs, &nsegs);
 	files_head h = {FILES_MAGIC, FILES_VERSION, f->dim, (uint32_t)f->metric, (uint32_t)f->elem,
-	                f->rows.chunk_log2, f->rows.stride, brain__rows_chunk_bytes(&f->rows),
-	                f->count, words, n, nsegs};
+	                f->rows.chunk_log2, f->rows.stride, z->chunk_bytes,
+	                z->count, words, n, nsegs};
 	if (rc == BRAIN_OK)
 		rc = w->write(w->payload, &h, sizeof h);
 	if (rc == BRAIN_OK && words)
-		rc = w->write(w->payload, (const void *)f->used, words * sizeof *f->used);
+		rc = w->write(w->payload, z->used, words * sizeof *z->used);
 	if (rc == BRAIN_OK && nsegs)
 		rc = w->write(w->payload, segs, nsegs * sizeof *segs);
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
@@ -313,6 +449,17 @@ int brain__flat_flush(brain_index *index, const brain_index_files *files,
 		rc = w->write(w->payload, &r, sizeof r);
 	}
 	brain__free(segs);
+	return rc;
+}
+
+int brain__flat_flush(brain_index *index, const brain_index_files *files,
+                      const brain_index_writer *w)
+{
+	void *z = NULL;
+	int rc = brain__flat_freeze(index, &z);
+	if (rc == BRAIN_OK)
+		rc = brain__flat_flush_frozen(index, z, files, w);
+	brain__flat_thaw(index, z);
 	return rc;
 }
 

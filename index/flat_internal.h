@@ -6,6 +6,9 @@
 #ifndef BRAIN_INDEX_FLAT_INTERNAL_H
 #define BRAIN_INDEX_FLAT_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "index/distance.h"
 #include "index/flat.h"
 #include "storage/rows.h"
@@ -63,7 +66,21 @@ typedef struct flat_index {
 	flat_mapping *maps;        /* segments whose chunks the rows adopted */
 	size_t nmaps;
 	const struct brain_io *io; /* that mapped them */
+	/* A checkpoint's frozen rows (flat_files.c, freeze): chunks [0, nfrz)
+	 * were frozen; per chunk FRZ_NONE (written or left: free to change),
+	 * FRZ_LIVE (its bytes are the checkpoint's: copy them before a
+	 * change) or FRZ_COPY (the checkpoint's bytes are in frz_copy[c]).
+	 * Changed under frz_mu; the arrays grow only at a freeze, which runs
+	 * beside no change. */
+	_Atomic unsigned char *frz;
+	unsigned char **frz_copy;
+	size_t frz_cap;
+	_Atomic size_t nfrz;
+	pthread_mutex_t frz_mu;
+	pthread_cond_t frz_cv; /* a chunk left FRZ_LIVE (a writer out of memory waits) */
 } flat_index;
+
+enum { FRZ_NONE = 0, FRZ_LIVE = 1, FRZ_COPY = 2 };
 
 /* The brain sees an opaque brain_index; this backend's layout is flat_index
  * (the type is never defined, so each backend can have its own). */

@@ -369,7 +369,10 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 			brain__hnsw_sq8_learn(h);
 			pthread_rwlock_unlock(&h->build_lock);
 		} else {
+		{
+			will_write_links(h, slot, 0);
 			brain__hnsw_sq8_encode(h, vec_of(h, slot), codes_of(h, slot));
+		}
 		}
 	}
 	if (h->graph) {
@@ -425,8 +428,10 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 			brain__hnsw_sq8_learn(h);
 			pthread_rwlock_unlock(&h->build_lock);
 		} else {
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < n; i++) {
+				will_write_links(h, slots[i], 0);
 				brain__hnsw_sq8_encode(h, vec_of(h, slots[i]), codes_of(h, slots[i]));
+			}
 		}
 	}
 	if (rc == BRAIN_OK && graph) {
@@ -633,4 +638,7 @@ const brain_index_vtable brain__index_hnsw = {
 	.retire = brain__hnsw_retire,
 	.build = hnsw_build,
 	.rebuild = brain__hnsw_rebuild,
+	.freeze = brain__hnsw_freeze,
+	.flush_frozen = brain__hnsw_flush_frozen,
+	.thaw = brain__hnsw_thaw,
 };

@@ -63,6 +63,7 @@ static bool link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, 
 		present = atomic_load_explicit(&ln[i], memory_order_relaxed) == add;
 	bool linked = true;
 	if (!present && cnt < cap) {
+		will_write_links(h, n, l);
 		atomic_store_explicit(&ln[1 + cnt], add, memory_order_relaxed);
 		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
 	} else if (!present) {
@@ -76,6 +77,7 @@ static bool link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, 
 		cand[m++] = (brain_cand){dist_to(h, v, add), add};
 		brain__cands_sort(cand, m);
 		m = brain__hnsw_select_neighbours(h, cand, m, cap, wide ? wide + h->dim : NULL);
+		will_write_links(h, n, l);
 		brain__links_write(ln, cand, m);
 		linked = false;
 		for (size_t i = 0; i < m && !linked; i++)
@@ -92,8 +94,10 @@ int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s)
 {
 	int level = h->levels[slot];
 	set_ready(h, slot, false);
-	for (int l = 0; l <= level; l++)
+	for (int l = 0; l <= level; l++) {
+		will_write_links(h, slot, l);
 		atomic_store_explicit(&links_of(h, slot, l)[0], 0, memory_order_release);
+	}
 	/* the node as a query: s->wide's first dim floats for 8-bit rows; the
 	 * other 2 x dim are link_to's and select_neighbours' */
 	const float *q = as_query(h, slot, s->wide);
@@ -129,6 +133,7 @@ int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s)
 		dcur = c[0].d;
 		n = brain__hnsw_select_neighbours(h, c, n, h->M, wide);
 		lock_node(h, slot);
+		will_write_links(h, slot, l);
 		brain__links_write(links_of(h, slot, l), c, n);
 		unlock_node(h, slot);
 		/* link back; `c` is needed for the loop, so use cand as scratch */

@@ -115,6 +115,7 @@ void brain__hnsw_unlink(hnsw *h, uint32_t d)
 				brain__cands_sort(c, m);
 				m = brain__hnsw_select_neighbours(h, c, m, cap_of(h, l),
 				                                  h->wide ? h->wide + h->dim : NULL);
+				will_write_links(h, n, l);
 				brain__links_write(ln, c, m);
 			}
 			for (size_t t = 0; l == 0 && t < m; t++)
@@ -192,6 +193,7 @@ void brain__hnsw_sweep_dead_links(hnsw *h)
 			brain__cands_sort(c, m);
 			m = brain__hnsw_select_neighbours(h, c, m, cap_of(h, l),
 			                                  h->wide ? h->wide + h->dim : NULL);
+			will_write_links(h, (uint32_t)n, l);
 			brain__links_write(ln, c, m);
 			unlock_node(h, (uint32_t)n);
 		}
@@ -222,6 +224,8 @@ bool brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 			worst = i;
 		}
 	}
+	if (!present && (cnt < h->M0 || worst))
+		will_write_links(h, r, 0);
 	if (!present && cnt < h->M0) {
 		atomic_store_explicit(&ln[1 + cnt], u, memory_order_relaxed);
 		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);

@@ -107,27 +107,11 @@ static int write_zeros(const brain_index_writer *w, uint64_t n)
 	return rc;
 }
 
-static int save_locked(const hnsw *h, const brain_index_writer *w,
-                       const brain_index_files *files, const uint32_t *tail, size_t pending);
-
-/* The head and then the store's image (files NULL) or its descriptor.
- * Holds build_lock exclusively: no insert is under way, so every node is
- * either wholly in the graph or in the tail. */
-static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files *files)
-{
-	pthread_rwlock_wrlock(&h->build_lock);
-	uint32_t *tail = NULL;
-	size_t pending = 0;
-	int rc = brain__hnsw_tail_list(h, &tail, &pending);
-	if (rc == BRAIN_OK)
-		rc = save_locked(h, w, files, tail, pending);
-	brain__free(tail);
-	pthread_rwlock_unlock(&h->build_lock);
-	return rc;
-}
-
-static int save_locked(const hnsw *h, const brain_index_writer *w,
-                       const brain_index_files *files, const uint32_t *tail, size_t pending)
+/* The head: header, levels, groups, upper layers, tail, and (with a
+ * store) the zeros, the header's copy and the zeros before the store.
+ * build_lock held exclusively. */
+static int write_head(const hnsw *h, const brain_index_writer *w, const uint32_t *tail,
+                      size_t pending)
 {
 	static const unsigned char zeros[4];
 	int64_t below = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_EXACT_BELOW);
@@ -161,9 +145,59 @@ static int save_locked(const hnsw *h, const brain_index_writer *w,
 		rc = w->write(w->payload, &hd, sizeof hd);
 	if (rc == BRAIN_OK && h->store)
 		rc = write_zeros(w, PAGE - sizeof hd);
+	return rc;
+}
+
+/* The head and then the store's image (files NULL) or its descriptor. */
+static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files *files)
+{
+	pthread_rwlock_wrlock(&h->build_lock);
+	uint32_t *tail = NULL;
+	size_t pending = 0;
+	int rc = brain__hnsw_tail_list(h, &tail, &pending);
+	if (rc == BRAIN_OK)
+		rc = write_head(h, w, tail, pending);
 	if (rc == BRAIN_OK && h->store)
 		rc = files ? brain__flat_flush(h->store, files, w) : flat->save(h->store, w);
+	brain__free(tail);
+	pthread_rwlock_unlock(&h->build_lock);
 	return rc;
+}
+
+/* A checkpoint in two steps (index vtable version 6): the head now, with
+ * no insert under way, and the store frozen; its files and descriptor
+ * later, beside changes and builds (their row writes copy the frozen
+ * chunks first: will_write_links, brain__flat_will_write). */
+int brain__hnsw_freeze(brain_index *index, const brain_index_writer *w, void **frozen)
+{
+	hnsw *h = hnsw_of(index);
+	*frozen = NULL;
+	pthread_rwlock_wrlock(&h->build_lock);
+	uint32_t *tail = NULL;
+	size_t pending = 0;
+	int rc = brain__hnsw_tail_list(h, &tail, &pending);
+	if (rc == BRAIN_OK)
+		rc = write_head(h, w, tail, pending);
+	if (rc == BRAIN_OK && h->store)
+		rc = brain__flat_freeze(h->store, frozen);
+	brain__free(tail);
+	pthread_rwlock_unlock(&h->build_lock);
+	return rc;
+}
+
+int brain__hnsw_flush_frozen(brain_index *index, void *frozen, const brain_index_files *files,
+                             const brain_index_writer *w)
+{
+	hnsw *h = hnsw_of(index);
+	/* (no store at the freeze: the head said so, and nothing follows) */
+	return frozen ? brain__flat_flush_frozen(h->store, frozen, files, w) : BRAIN_OK;
+}
+
+void brain__hnsw_thaw(brain_index *index, void *frozen)
+{
+	hnsw *h = hnsw_of(index);
+	if (frozen)
+		brain__flat_thaw(h->store, frozen);
 }
 
 int brain__hnsw_save(const brain_index *index, const brain_index_writer *w)

@@ -254,6 +254,15 @@ static inline brain_link *links_of(const hnsw *h, uint32_t s, int l)
 	return h->pool + at + (before + (size_t)(l - 1)) * (1 + h->M);
 }
 
+/* Before node s's links on level l (or its codes: l 0) change: the bottom
+ * layer lies in its row, which a checkpoint under way may still need as
+ * it was (brain__flat_will_write copies the row's chunk first). */
+static inline void will_write_links(const hnsw *h, uint32_t s, int l)
+{
+	if (l == 0)
+		brain__flat_will_write(h->store, s);
+}
+
 static inline bool is_ready(const hnsw *h, uint32_t s)
 {
 	return (atomic_load_explicit(&h->ready[s / 64], memory_order_acquire) >> (s % 64)) & 1;
@@ -441,6 +450,11 @@ void brain__hnsw_retire(brain_index *index, const brain_index_files *files);
 int brain__hnsw_rebuild(const brain_index_config *config, const brain_index_files *files,
                         void *data, size_t len, brain_index_verify_fn verify, void *ctx,
                         brain_index **out);
+/* A checkpoint in two steps (index vtable version 6). */
+int brain__hnsw_freeze(brain_index *index, const brain_index_writer *w, void **frozen);
+int brain__hnsw_flush_frozen(brain_index *index, void *frozen, const brain_index_files *files,
+                             const brain_index_writer *w);
+void brain__hnsw_thaw(brain_index *index, void *frozen);
 /* hnsw.c: levels and upper-layer room of slots [cap, slots), drawn from
  * the seed. 0 or BRAIN_ENOMEM (nothing changed). */
 int brain__hnsw_grow_graph(hnsw *h, size_t slots);

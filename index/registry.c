@@ -63,6 +63,12 @@ BRAIN_EXPORT int brain_index_register(const brain_index_vtable *vt)
 		                                         : "only some of flush, open_files and retire");
 	if (vt->version >= 6 && vt->rebuild && !vt->save)
 		return brain__err(BRAIN_EINVAL, "index_register: backend gives rebuild without save");
+	if (vt->version >= 6 && (((vt->freeze == NULL) != (vt->flush_frozen == NULL)) ||
+	                         ((vt->freeze == NULL) != (vt->thaw == NULL)) ||
+	                         (vt->freeze && !vt->flush)))
+		return brain__err(BRAIN_EINVAL, "index_register: backend gives %s",
+		                  vt->freeze && !vt->flush ? "freeze without flush"
+		                                           : "only some of freeze, flush_frozen and thaw");
 	if (!vt->name)
 		return brain__err(BRAIN_ENULL, "index_register: name is NULL");
 	const char *missing = !vt->open           ? "open"

@@ -134,7 +134,8 @@ static int on_WAL_RESET(lungs *l, brain_msg_wal_reset *m)
 	pthread_mutex_lock(&l->mu);
 	l->checkpoint_bytes = m->checkpoint_bytes;
 	pthread_mutex_unlock(&l->mu);
-	return brain__wal_reset(l->wal, m->generation, m->lsn);
+	return m->keep_from ? brain__wal_reset_keeping(l->wal, m->generation, m->lsn, m->keep_from)
+	                    : brain__wal_reset(l->wal, m->generation, m->lsn);
 }
 
 static int on_WAL_STATUS(lungs *l, brain_msg_wal_status *m)
@@ -142,7 +143,7 @@ static int on_WAL_STATUS(lungs *l, brain_msg_wal_status *m)
 	memset(m, 0, sizeof *m);
 	if (l->wal) {
 		m->open = true;
-		m->last_lsn = brain__wal_last_lsn(l->wal);
+		brain__wal_position(l->wal, &m->last_lsn, &m->end);
 		m->synced_lsn = brain__wal_synced_lsn(l->wal);
 		m->bytes = brain__wal_bytes(l->wal);
 		m->failed = brain__wal_failed(l->wal);

@@ -63,7 +63,8 @@ struct brain_wal_replay_info;
 	X(VERIFY, O, brain_msg_verify, READ)                                        \
 	X(INDEX_BUILD, O, brain_msg_index_build, UNLOCKED)                          \
 	X(LEAST_VALUABLE, O, brain_msg_least_valuable, READ)                        \
-	X(STRENGTHEN, O, brain_msg_strengthen, WRITE)
+	X(STRENGTHEN, O, brain_msg_strengthen, WRITE)                               \
+	X(INDEX_FINISH, O, brain_msg_index_finish, UNLOCKED)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -362,6 +363,17 @@ typedef struct brain_msg_index_build {
 	uint64_t pending; /* out */
 } brain_msg_index_build;
 
+/* A checkpoint in two steps (brain_organ_args.freeze_index): the index
+ * section the Hippocampus left open at its save, with the index frozen,
+ * is finished into `w` (the backend's flush_frozen), beside every change;
+ * or, with `abort`, only the freeze is ended. Never with another
+ * checkpoint (the brain's checkpoint mutex). */
+typedef struct brain_msg_index_finish {
+	struct brain_image_writer *w;
+	const brain_index_files *files;
+	bool abort;
+} brain_msg_index_finish;
+
 /* Set a memory's importance and access time (a remembered near-copy
  * strengthens it); the old values come back, for an undo. */
 typedef struct brain_msg_strengthen {
@@ -452,10 +464,15 @@ typedef struct brain_msg_wal_reset {
 	uint64_t generation;
 	uint64_t lsn;
 	uint64_t checkpoint_bytes; /* size of the checkpoint, for the next trigger */
+	uint64_t keep_from;        /* nonzero: the records after lsn start at this
+	                              offset of the log (WAL_STATUS's `end` when the
+	                              checkpoint froze the brain) and are kept */
 } brain_msg_wal_reset;
 
 typedef struct brain_msg_wal_status {
 	uint64_t last_lsn;   /* out */
+	uint64_t end;        /* out: where the record after last_lsn will go
+	                        (0: a new log is pending), read with last_lsn */
 	uint64_t synced_lsn; /* out */
 	uint64_t bytes;      /* out: bytes of log records */
 	bool open;           /* out: the brain has a log */

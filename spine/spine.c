@@ -110,7 +110,7 @@ int brain__spine_attach(brain_spine *s, const brain_organ *o, const brain_organ_
 		if (o->handlers[t] && brain__msg_owner[t] != o->id)
 			return brain__err(BRAIN_EINTERNAL, "spine: organ %s handles %s, another organ's message",
 			                  o->name, brain__msg_name[t]);
-	static const brain_organ_args none = {NULL, false, NULL};
+	static const brain_organ_args none = {NULL, false, NULL, false};
 	void *state = NULL;
 	brain_mem_scope outer = brain__mem_enter(s->mem, BRAIN_MEM_ORGAN0 + (int)o->id);
 	int rc = o->create(s->env, s, args ? args : &none, &state);

@@ -97,6 +97,11 @@ typedef struct brain_organ_args {
 	 * NULL otherwise): create() opens them, save() of a checkpoint writes
 	 * them (NULL: a self-contained image, as snapshots and backups are). */
 	const brain_index_files *files;
+	/* save() of a checkpoint in two steps: a backend that can (index
+	 * vtable version 6) is frozen and the index section left open, last
+	 * in the image (the Hippocampus saves last); INDEX_FINISH ends it
+	 * once the writers' gate is open again. */
+	bool freeze_index;
 } brain_organ_args;
 
 /* One message handler: state is the organ's, msg the message's payload. */

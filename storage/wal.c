@@ -2,6 +2,7 @@
  * storage/wal.c - see wal.h.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,8 +108,29 @@ struct brain_wal {
 	 * unlinked already), so the next append puts a new log in place first. */
 	bool reset_pending;
 	uint64_t pending_generation;
+	/* A reset that kept the records after its checkpoint renamed the new
+	 * log over the old but could not make the rename durable: the next
+	 * append or sync tries again first, and fails if it cannot. */
+	bool dir_pending;
 	unsigned char *buf;  /* SMALL_RECORD bytes */
+	/* last_lsn, synced_lsn, the records' bytes and where the next goes (0
+	 * while a new log is pending), failed: copies set under mu, read
+	 * without it (the Heart's clock and Health must not wait behind an
+	 * append that a hung disk holds) */
+	_Atomic uint64_t pub_last, pub_synced, pub_bytes, pub_end;
+	_Atomic int pub_failed;
 };
+
+/* Publish the fields readers take without mu (mu held, or no other
+ * thread yet). */
+static void publish(brain_wal *w)
+{
+	atomic_store(&w->pub_last, w->last_lsn);
+	atomic_store(&w->pub_synced, w->synced_lsn);
+	atomic_store(&w->pub_bytes, w->end - w->header_bytes);
+	atomic_store(&w->pub_end, w->reset_pending ? 0 : w->end);
+	atomic_store(&w->pub_failed, w->failed);
+}
 
 static void stamp_make(wal_stamp *s, uint64_t generation, uint64_t seq, uint64_t end)
 {
@@ -231,6 +253,7 @@ static int read_header(brain_wal *w)
 	w->last_lsn = h.start_lsn - 1;
 	w->synced_lsn = w->last_lsn;
 	w->end = w->header_bytes;
+	publish(w);
 	return BRAIN_OK;
 }
 
@@ -579,6 +602,7 @@ int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_a
 		w->last_lsn = after_lsn;
 	w->synced_lsn = w->last_lsn;
 	w->end = off;
+	publish(w);
 	w->alloc_end = size;
 	if (w->writable && (size > off || w->stamp_end > off)) {
 		/* cut the torn tail and any reserved space: appends start clean.
@@ -596,6 +620,19 @@ int brain__wal_replay(brain_wal *w, uint64_t after_lsn, bool repair, brain_wal_a
 		w->stamp_want = off;
 	}
 	return rc;
+}
+
+/* dir_pending: make the last reset's rename durable before anything else. */
+static int settle_dir(brain_wal *w)
+{
+	if (!w->dir_pending)
+		return BRAIN_OK;
+	int rc = w->io->sync_dir(w->io->payload, w->dir);
+	if (rc)
+		return brain__err(rc, "log: the new %s after the last checkpoint is not yet durable in "
+		                  "its directory (%s)", w->path, brain_errmsg());
+	w->dir_pending = false;
+	return BRAIN_OK;
 }
 
 /* ---- appending --------------------------------------------------------- */
@@ -644,6 +681,7 @@ static int replace(brain_wal *w)
 	w->stamp_end = w->header_bytes;
 	w->stamp_want = w->header_bytes;
 	w->reset_pending = false;
+	publish(w);
 	return BRAIN_OK;
 }
 
@@ -665,6 +703,11 @@ int brain__wal_append(brain_wal *w, uint32_t op, const brain_wal_part *parts, si
 		pthread_mutex_unlock(&w->mu);
 		return brain__err(rc, "log: an earlier fsync of %s failed; the brain must be reopened",
 		                  w->path);
+	}
+	rc = settle_dir(w);
+	if (rc) {
+		pthread_mutex_unlock(&w->mu);
+		return rc;
 	}
 	if (w->reset_pending) {
 		rc = replace(w);
@@ -710,6 +753,7 @@ int brain__wal_append(brain_wal *w, uint32_t op, const brain_wal_part *parts, si
 	if (rc == BRAIN_OK) {
 		w->end = off + len;
 		w->last_lsn = h.lsn;
+		publish(w);
 		*lsn = h.lsn;
 	} else {
 		brain__err_context(rc, "log: append: ");
@@ -732,6 +776,9 @@ int brain__wal_sync(brain_wal *w, uint64_t lsn)
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
+		rc = settle_dir(w);
+		if (rc)
+			break;
 		w->syncing = true;
 		uint64_t target = w->last_lsn;
 		uint64_t stamp = w->stamp_want; /* space reserved before this fsync */
@@ -755,15 +802,121 @@ int brain__wal_sync(brain_wal *w, uint64_t lsn)
 			                "covered may or may not be durable", w->path, brain_error_name(rc),
 			                brain_errmsg());
 			w->failed = rc;
+			publish(w);
 			pthread_cond_broadcast(&w->cv);
 			break;
 		}
 		if (target > w->synced_lsn)
 			w->synced_lsn = target;
+		publish(w);
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+/* Copy bytes [from, to) of the current log to `f` at `at`. */
+static int copy_records(brain_wal *w, brain_io_file *f, uint64_t from, uint64_t to, uint64_t at)
+{
+	enum { STEP = 64 * 1024 };
+	unsigned char *buf = brain__malloc(STEP);
+	if (!buf)
+		return brain__oom(STEP, "log: copying records");
+	int rc = BRAIN_OK;
+	while (rc == BRAIN_OK && from < to) {
+		size_t n = (size_t)BRAIN_MIN((uint64_t)STEP, to - from), done = 0;
+		rc = w->io->pread(w->file, buf, n, from, &done);
+		if (rc == BRAIN_OK && done != n)
+			rc = brain__err(BRAIN_EIO, "log: %s is shorter than its records (offset %llu)",
+			                w->path, (unsigned long long)(from + done));
+		if (rc == BRAIN_OK)
+			rc = w->io->pwrite(f, buf, n, at);
+		from += n;
+		at += n;
+	}
+	brain__free(buf);
+	return rc;
+}
+
+/* A checkpoint holds the records up to lsn; those after it start at
+ * `from` in the current log. A new log holding only them replaces it
+ * (through wal.tmp, fsynced, renamed). On an error before the rename the
+ * old log goes on (replay skips what the checkpoint holds); after it, the
+ * new log is used and the directory is made durable before the next
+ * append. w->mu held, nobody syncing. */
+static int reset_keeping(brain_wal *w, uint64_t generation, uint64_t lsn, uint64_t from)
+{
+	char tmp[4096];
+	int rc = brain__path_join(tmp, sizeof tmp, w->dir, "wal.tmp");
+	if (rc)
+		return rc;
+	unsigned char head[BRAIN_WAL_HEADER_BYTES];
+	header_make(head, &w->id, generation, lsn + 1);
+	uint64_t keep = w->end - from, end = BRAIN_WAL_HEADER_BYTES + keep;
+	brain_io_file *f = NULL;
+	rc = brain__io_create_fresh(w->io, tmp, &f);
+	if (rc == BRAIN_OK)
+		rc = w->io->allocate(f, 0, end);
+	if (rc == BRAIN_OK)
+		rc = w->io->pwrite(f, head, sizeof head, 0);
+	if (rc == BRAIN_OK && keep)
+		rc = copy_records(w, f, from, w->end, BRAIN_WAL_HEADER_BYTES);
+	if (rc == BRAIN_OK)
+		rc = w->io->fsync(f);
+	if (rc == BRAIN_OK)
+		rc = w->io->rename(w->io->payload, tmp, w->path);
+	if (rc) {
+		brain__err_context(rc, "log: starting a new log after the checkpoint: ");
+		if (f) {
+			w->io->close(f);
+			w->io->unlink(w->io->payload, tmp);
+		}
+		return rc;
+	}
+	/* renamed: the new log is the one (the old is unlinked) */
+	w->io->close(w->file);
+	w->file = f;
+	w->version = BRAIN_WAL_VERSION;
+	w->header_bytes = BRAIN_WAL_HEADER_BYTES;
+	w->generation = generation;
+	w->start_lsn = lsn + 1;
+	w->end = end;
+	w->alloc_end = end;
+	w->stamp_seq = 1;
+	w->stamp_end = BRAIN_WAL_HEADER_BYTES;
+	w->stamp_want = end;
+	/* every record is durable in the new file (a failed fsync of the old
+	 * one no longer matters: its records are here, fsynced) */
+	w->synced_lsn = w->last_lsn;
+	w->failed = 0;
+	publish(w);
+	if (stamp_write(w, end) != BRAIN_OK)
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s: the end stamp could not be written: %s", w->path,
+		          brain_errmsg());
+	w->dir_pending = true;
+	return settle_dir(w);
+}
+
+int brain__wal_reset_keeping(brain_wal *w, uint64_t generation, uint64_t lsn, uint64_t from)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->syncing)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int rc;
+	if (w->reset_pending || from < w->header_bytes || from > w->end || lsn > w->last_lsn)
+		rc = brain__err(BRAIN_EINVAL, "log: no records after lsn %llu at offset %llu to keep",
+		                (unsigned long long)lsn, (unsigned long long)from);
+	else
+		rc = reset_keeping(w, generation, lsn, from);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+void brain__wal_position(brain_wal *w, uint64_t *lsn, uint64_t *end)
+{
+	*lsn = atomic_load(&w->pub_last);
+	*end = atomic_load(&w->pub_end);
 }
 
 int brain__wal_reset(brain_wal *w, uint64_t generation, uint64_t lsn)
@@ -780,6 +933,7 @@ int brain__wal_reset(brain_wal *w, uint64_t generation, uint64_t lsn)
 	w->reset_pending = true;
 	w->pending_generation = generation;
 	w->end = w->header_bytes;
+	publish(w);
 	pthread_cond_broadcast(&w->cv);
 	int rc = replace(w);
 	pthread_mutex_unlock(&w->mu);
@@ -788,32 +942,20 @@ int brain__wal_reset(brain_wal *w, uint64_t generation, uint64_t lsn)
 
 uint64_t brain__wal_last_lsn(brain_wal *w)
 {
-	pthread_mutex_lock(&w->mu);
-	uint64_t v = w->last_lsn;
-	pthread_mutex_unlock(&w->mu);
-	return v;
+	return atomic_load(&w->pub_last);
 }
 
 uint64_t brain__wal_synced_lsn(brain_wal *w)
 {
-	pthread_mutex_lock(&w->mu);
-	uint64_t v = w->synced_lsn;
-	pthread_mutex_unlock(&w->mu);
-	return v;
+	return atomic_load(&w->pub_synced);
 }
 
 uint64_t brain__wal_bytes(brain_wal *w)
 {
-	pthread_mutex_lock(&w->mu);
-	uint64_t v = w->end - w->header_bytes;
-	pthread_mutex_unlock(&w->mu);
-	return v;
+	return atomic_load(&w->pub_bytes);
 }
 
 bool brain__wal_failed(brain_wal *w)
 {
-	pthread_mutex_lock(&w->mu);
-	bool v = w->failed != 0;
-	pthread_mutex_unlock(&w->mu);
-	return v;
+	return atomic_load(&w->pub_failed) != 0;
 }

@@ -107,6 +107,21 @@ int brain__wal_sync(brain_wal *w, uint64_t lsn);
  * in place and fails if it cannot. */
 int brain__wal_reset(brain_wal *w, uint64_t generation, uint64_t lsn);
 
+/* The last lsn and where the next record will go (0 while a reset is
+ * pending): a checkpoint notes both when it freezes the brain, then keeps
+ * the records appended after it with brain__wal_reset_keeping(). */
+void brain__wal_position(brain_wal *w, uint64_t *lsn, uint64_t *end);
+
+/* After a checkpoint that holds every record up to lsn, whose later
+ * records start at offset `from` (brain__wal_position when it froze):
+ * dir/wal is replaced by a log holding only those later records (written
+ * to wal.tmp, fsynced, renamed, the directory fsynced). Appends must not
+ * run meanwhile (the caller holds the writers' gate). On an error before
+ * the rename, the old log goes on (its records up to lsn are skipped by
+ * replay); after it, the new log is used, and its rename is made durable
+ * before the next append or sync, which fail if it cannot be. */
+int brain__wal_reset_keeping(brain_wal *w, uint64_t generation, uint64_t lsn, uint64_t from);
+
 void brain__wal_close(brain_wal *w);
 
 uint64_t brain__wal_last_lsn(brain_wal *w);   /* last appended (or checkpointed) */

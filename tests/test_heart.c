@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -1082,9 +1083,10 @@ static void test_heart__watchdog_reports_a_stall(void **state)
 	brain_set_log(NULL, NULL);
 }
 
-static brain_io g_slow_io;      /* the POSIX io whose fsync waits while g_hold */
-static atomic_int g_hold;
-static atomic_int g_held;       /* an fsync is waiting */
+static brain_io g_slow_io;      /* the POSIX io whose fsync (g_hold) or pwrite
+                                   (g_hold_write) waits while set */
+static atomic_int g_hold, g_hold_write;
+static atomic_int g_held;       /* a call is waiting */
 static atomic_int g_gate_logged;
 
 static int slow_fsync(brain_io_file *f)
@@ -1094,6 +1096,15 @@ static int slow_fsync(brain_io_file *f)
 		sleep_ms(5);
 	}
 	return brain_io_posix()->fsync(f);
+}
+
+static int slow_pwrite(brain_io_file *f, const void *buf, size_t len, uint64_t off)
+{
+	while (atomic_load(&g_hold_write)) {
+		atomic_store(&g_held, 1);
+		sleep_ms(5);
+	}
+	return brain_io_posix()->pwrite(f, buf, len, off);
 }
 
 static void gate_log(int level, const char *message, void *payload)
@@ -1108,31 +1119,48 @@ static void *checkpoint_main(void *arg)
 	return (void *)(intptr_t)brain_checkpoint(arg);
 }
 
-/* The Watchdog sees a lock held too long: a checkpoint whose disk hangs
- * holds the writers' gate; it is reported once through the log and
- * health ("gate_held"), and the brain goes on once the disk does. */
+static void *add_main(void *arg)
+{
+	float v[8] = {9, 9, 9, 9, 9, 9, 9, 9};
+	return (void *)(intptr_t)brain_add(arg, 999, v);
+}
+
+static brain_t *slow_brain(char *root, char path[64], int background, int sync)
+{
+	assert_non_null(mkdtemp(root));
+	snprintf(path, 64, "%s/b", root);
+	g_slow_io = *brain_io_posix();
+	g_slow_io.fsync = slow_fsync;
+	g_slow_io.pwrite = slow_pwrite;
+	atomic_store(&g_hold, 0);
+	atomic_store(&g_hold_write, 0);
+	atomic_store(&g_held, 0);
+	brain_options o = opts(background);
+	o.sync = sync;
+	o.io = &g_slow_io;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	return b;
+}
+
+/* The Watchdog sees a lock held too long: a change whose disk hangs in
+ * its log write holds the writers' gate; it is reported once through the
+ * log and health ("gate_held"), and the brain goes on once the disk
+ * does. */
 static void test_heart__watchdog_reports_a_held_gate(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/braincore-heart-XXXXXX";
-	assert_non_null(mkdtemp(root));
-	char path[64];
-	snprintf(path, sizeof path, "%s/b", root);
-	g_slow_io = *brain_io_posix();
-	g_slow_io.fsync = slow_fsync;
-	brain_options o = opts(BRAIN_BACKGROUND_THREADS);
-	o.io = &g_slow_io; /* NORMAL: its fsyncs hang too, on the worker, never
-	                      on the clock's thread the Watchdog runs on */
-	brain_t *b = NULL;
-	assert_int_equal(brain_open(path, &o, &b), 0);
+	char root[] = "/tmp/braincore-heart-XXXXXX", path[64];
+	/* NORMAL: its fsyncs hang too, on the worker, never on the clock's
+	 * thread the Watchdog runs on */
+	brain_t *b = slow_brain(root, path, BRAIN_BACKGROUND_THREADS, BRAIN_SYNC_NORMAL);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_WATCHDOG_MS, 100), 0);
 	add_some(b, 1, 10);
 	atomic_store(&g_gate_logged, 0);
-	atomic_store(&g_held, 0);
 	brain_set_log(gate_log, NULL);
-	atomic_store(&g_hold, 1);
+	atomic_store(&g_hold_write, 1);
 	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, checkpoint_main, b), 0);
+	assert_int_equal(pthread_create(&t, NULL, add_main, b), 0);
 	bool seen = false;
 	for (int i = 0; i < 2000 && !seen; i++) {
 		char doc[4096];
@@ -1142,16 +1170,140 @@ static void test_heart__watchdog_reports_a_held_gate(void **state)
 			sleep_ms(5);
 	}
 	assert_true(atomic_load(&g_held));
-	atomic_store(&g_hold, 0);
+	atomic_store(&g_hold_write, 0);
 	void *ret = NULL;
 	assert_int_equal(pthread_join(t, &ret), 0);
 	assert_int_equal((int)(intptr_t)ret, 0);
 	assert_true(seen);
 	assert_int_equal(atomic_load(&g_gate_logged), 1);
 	add_some(b, 11, 10);
-	assert_int_equal(brain_count(b), 20);
+	assert_int_equal(brain_count(b), 21);
 	brain_set_log(NULL, NULL);
 	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+/* Copy the files of brain directory `from` into a new directory `to`
+ * (what a crash would leave: the files as written). */
+static void copy_dir(const char *from, const char *to)
+{
+	assert_int_equal(mkdir(to, 0700), 0);
+	DIR *d = opendir(from);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char a[512], b[512];
+		snprintf(a, sizeof a, "%s/%s", from, e->d_name);
+		snprintf(b, sizeof b, "%s/%s", to, e->d_name);
+		FILE *in = fopen(a, "rb"), *out = fopen(b, "wb");
+		assert_non_null(in);
+		assert_non_null(out);
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+			assert_int_equal(fwrite(buf, 1, n, out), n);
+		fclose(in);
+		assert_int_equal(fclose(out), 0);
+	}
+	closedir(d);
+}
+
+/* Writers go on during a checkpoint: it holds them off only while it
+ * notes the brain (the organs' state, the index frozen); its files are
+ * written and fsynced while adds, forgets and moves go on. Here the disk
+ * hangs in the checkpoint's first fsync, and a writer still adds, forgets
+ * and moves vectors and searches find them. The checkpoint then commits;
+ * a copy of the directory taken then (a crash) opens with every change,
+ * those made during the checkpoint coming from the new log, and answers
+ * exactly as a flat index of the same vectors. */
+static void test_heart__writers_go_on_during_a_checkpoint(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX", path[64];
+	/* (sync OFF: the ticks below make no fsync of their own, which this
+	 * disk would hold too) */
+	brain_t *b = slow_brain(root, path, BRAIN_BACKGROUND_MANUAL, BRAIN_SYNC_OFF);
+	brain_options fo;
+	brain_options_init(&fo, BRAIN_OPTIONS_VERSION);
+	fo.dimensions = 8;
+	fo.embedder = BRAIN_EMBEDDER_NONE;
+	fo.index = BRAIN_INDEX_FLAT;
+	brain_t *flat = NULL;
+	assert_int_equal(brain_open(NULL, &fo, &flat), 0);
+	float v[8];
+	for (uint64_t id = 1; id <= 3000; id++) {
+		for (int d = 0; d < 8; d++)
+			v[d] = (float)((id * 2654435761u >> (d * 3)) % 1000) / 100.0f;
+		assert_int_equal(brain_add(b, id, v), 0);
+		assert_int_equal(brain_add(flat, id, v), 0);
+	}
+	assert_int_equal(brain_tick(b), 0); /* the graph built */
+	atomic_store(&g_hold, 1);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, checkpoint_main, b), 0);
+	for (int i = 0; i < 4000 && !atomic_load(&g_held); i++)
+		sleep_ms(1);
+	assert_true(atomic_load(&g_held)); /* the checkpoint waits on the disk */
+	/* meanwhile: adds, forgets, moved vectors, and searches that see them */
+	for (uint64_t id = 3001; id <= 3300; id++) {
+		for (int d = 0; d < 8; d++)
+			v[d] = (float)((id * 40503u >> (d * 2)) % 1000) / 100.0f;
+		assert_int_equal(brain_add(b, id, v), 0);
+		assert_int_equal(brain_add(flat, id, v), 0);
+		uint64_t got = 0;
+		float dist;
+		size_t n = 0;
+		assert_int_equal(brain_search(b, v, 1, &got, &dist, &n), 0);
+		assert_true(n == 1 && dist < 1e-5f);
+	}
+	for (uint64_t id = 1; id <= 300; id += 3) {
+		assert_int_equal(brain_forget(b, id), 0);
+		assert_int_equal(brain_forget(flat, id), 0);
+	}
+	for (uint64_t id = 1000; id < 1100; id++) {
+		for (int d = 0; d < 8; d++)
+			v[d] = (float)((id * 7919u >> d) % 1000) / 100.0f;
+		assert_int_equal(brain_update_vector(b, id, v), 0);
+		assert_int_equal(brain_update_vector(flat, id, v), 0);
+	}
+	assert_int_equal(brain_tick(b), 0); /* builds the new vectors in, beside it */
+	assert_true(atomic_load(&g_hold)); /* all while the checkpoint waited */
+	atomic_store(&g_hold, 0);
+	void *ret = NULL;
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_int_equal((int)(intptr_t)ret, 0);
+
+	char copy[80];
+	snprintf(copy, sizeof copy, "%s/copy", root);
+	copy_dir(path, copy);
+	brain_options o = opts(BRAIN_BACKGROUND_MANUAL);
+	brain_t *c = NULL;
+	assert_int_equal(brain_open(copy, &o, &c), 0);
+	assert_int_equal(brain_count(c), brain_count(flat));
+	assert_int_equal(brain_set_param(c, BRAIN_PARAM_HNSW_EF_SEARCH, 4000), 0);
+	for (uint64_t id = 1; id <= 3300; id++) {
+		float a[8], e[8];
+		int rc = brain_get_vector(flat, id, e);
+		assert_int_equal(brain_get_vector(c, id, a), rc);
+		if (rc == 0)
+			assert_memory_equal(a, e, sizeof a);
+	}
+	for (uint64_t q = 0; q < 50; q++) {
+		for (int d = 0; d < 8; d++)
+			v[d] = (float)((q * 97u + (uint64_t)d * 31u) % 1000) / 100.0f;
+		uint64_t ga[5], ge[5];
+		float da[5], de[5];
+		size_t na = 0, ne = 0;
+		assert_int_equal(brain_search(c, v, 5, ga, da, &na), 0);
+		assert_int_equal(brain_search(flat, v, 5, ge, de, &ne), 0);
+		assert_int_equal(na, ne);
+		assert_memory_equal(da, de, na * sizeof *da);
+	}
+	assert_int_equal(brain_close(c), 0);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_close(flat), 0);
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
@@ -1210,6 +1362,7 @@ int main(void)
 		cmocka_unit_test(test_heart__consolidation_waits_out_a_full_budget),
 		cmocka_unit_test(test_heart__watchdog_reports_a_stall),
 		cmocka_unit_test(test_heart__watchdog_reports_a_held_gate),
+		cmocka_unit_test(test_heart__writers_go_on_during_a_checkpoint),
 		cmocka_unit_test(test_heart__watchdog_reports_damage_at_run_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1973,6 +1973,127 @@ static brain_index *load_ix(const brain_index_config *cfg, void *img, size_t len
 	return ix;
 }
 
+/* Two indexes hold the same graph, as far as anyone can tell: the same
+ * vectors under the same slots, the same count and tail, and the same
+ * answers, slot for slot and distance for distance, from walks narrow
+ * enough (ef 10) that any difference in the links shows. */
+static void same_graph(const brain_index *a, const brain_index *b, const float *queries,
+                       size_t nq, params *p)
+{
+	brain_index_info x, y;
+	assert_int_equal(hnsw->info(a, &x), 0);
+	assert_int_equal(hnsw->info(b, &y), 0);
+	assert_int_equal(x.count, y.count);
+	assert_int_equal(x.pending, y.pending);
+	float va[RDIM], vb[RDIM];
+	for (uint32_t s = 0; s < 4000; s++) {
+		int ra = hnsw->get(a, s, va), rb = hnsw->get(b, s, vb);
+		assert_int_equal(ra, rb);
+		if (ra == 0)
+			assert_memory_equal(va, vb, sizeof va);
+	}
+	int64_t ef = p->ef;
+	p->ef = 10;
+	for (size_t q = 0; q < nq; q++) {
+		uint32_t sa[10], sb[10];
+		float da[10], db[10];
+		size_t fa = 0, fb = 0;
+		assert_int_equal(hnsw->search(a, queries + q * RDIM, 10, NULL, sa, da, &fa), 0);
+		assert_int_equal(hnsw->search(b, queries + q * RDIM, 10, NULL, sb, db, &fb), 0);
+		assert_int_equal(fa, fb);
+		assert_memory_equal(sa, sb, fa * sizeof *sa);
+		assert_memory_equal(da, db, fa * sizeof *da);
+	}
+	p->ef = ef;
+}
+
+/* A checkpoint in two steps (index vtable version 6): frozen, then changed
+ * while its files are written (removes, adds into freed and new slots,
+ * the tail built into the graph, a vector replaced, 8-bit codes), the
+ * files hold the index as it was at the freeze: the same graph as a
+ * save() taken just before it. A second checkpoint then holds the index
+ * as changed. */
+static void test_hnsw__frozen_flush_keeps_the_freeze(void **state)
+{
+	(void)state;
+	for (int sq8 = 0; sq8 <= 1; sq8++) {
+		memfs *fs = memfs_new();
+		const brain_io *io = memfs_io(fs);
+		assert_int_equal(io->mkdir(io->payload, "d"), 0);
+		params p = params_default();
+		p.sq8 = sq8;
+		brain_index_config cfg = config_for(RDIM, BRAIN_METRIC_L2, 4000, &p);
+		dataset ds = dataset_make(77 + (uint64_t)sq8, RDIM, BRAIN_METRIC_L2, true, 2600, 100);
+		brain_index *ix = open_ix(hnsw, RDIM, BRAIN_METRIC_L2, 4000, &p);
+		assert_int_equal(hnsw->reserve(ix, 2000), 0);
+		for (uint32_t s = 0; s < 2000; s++)
+			assert_int_equal(hnsw->add(ix, s, ds.data + (size_t)s * RDIM), 0);
+		uint64_t pending = 0;
+		assert_int_equal(hnsw->build(ix, SIZE_MAX, &pending), 0);
+		for (uint32_t s = 1990; s < 2000; s++) /* some left in the tail */
+			assert_int_equal(hnsw->remove(ix, s), 0);
+		for (uint32_t s = 1990; s < 2000; s++)
+			assert_int_equal(hnsw->add(ix, s, ds.data + (size_t)(s + 600) * RDIM), 0);
+
+		buffer ref = save_ix(ix);
+		unsigned char *ref_img = aligned_copy(ref.data, ref.len);
+		brain_index *was = load_ix(&cfg, ref_img, ref.len, "load the reference");
+		buffer desc = {NULL, 0, 0};
+		brain_index_writer w = {buffer_write, &desc};
+		brain_index_files files = {io, "d", "index-", 2};
+		void *frozen = NULL;
+		assert_int_equal(hnsw->freeze(ix, &w, &frozen), 0);
+		assert_non_null(frozen);
+		/* changes beside the flush */
+		for (uint32_t s = 0; s < 200; s += 2)
+			assert_int_equal(hnsw->remove(ix, s), 0);
+		assert_int_equal(hnsw->reserve(ix, 2200), 0);
+		for (uint32_t s = 0; s < 100; s += 2)
+			assert_int_equal(hnsw->add(ix, s, ds.data + (size_t)(s + 2000) * RDIM), 0);
+		for (uint32_t s = 2000; s < 2100; s++)
+			assert_int_equal(hnsw->add(ix, s, ds.data + (size_t)(s + 400) * RDIM), 0);
+		assert_int_equal(hnsw->build(ix, SIZE_MAX, &pending), 0);
+		assert_int_equal(hnsw->remove(ix, 500), 0);
+		assert_int_equal(hnsw->add(ix, 500, ds.data + (size_t)2599 * RDIM), 0);
+		assert_int_equal(hnsw->build(ix, SIZE_MAX, &pending), 0);
+		assert_int_equal(hnsw->flush_frozen(ix, frozen, &files, &w), 0);
+		hnsw->thaw(ix, frozen);
+		unsigned char *desc_img = aligned_copy(desc.data, desc.len);
+		brain_index *frz = NULL;
+		assert_int_equal(hnsw->open_files(&cfg, &files, desc_img, desc.len, &frz), 0);
+		same_graph(frz, was, ds.queries, 100, &p);
+		hnsw->close(frz);
+
+		/* the next checkpoint holds the index as changed */
+		buffer now = save_ix(ix);
+		unsigned char *now_img = aligned_copy(now.data, now.len);
+		brain_index *is = load_ix(&cfg, now_img, now.len, "load the changed index");
+		buffer desc2 = {NULL, 0, 0};
+		brain_index_writer w2 = {buffer_write, &desc2};
+		files.generation = 3;
+		assert_int_equal(hnsw->flush(ix, &files, &w2), 0);
+		unsigned char *desc2_img = aligned_copy(desc2.data, desc2.len);
+		assert_int_equal(hnsw->open_files(&cfg, &files, desc2_img, desc2.len, &frz), 0);
+		same_graph(frz, is, ds.queries, 100, &p);
+		hnsw->close(frz);
+		hnsw->close(is);
+		hnsw->close(was);
+		hnsw->close(ix);
+		free(ref.data);
+		free(now.data);
+		free(desc.data);
+		free(desc2.data);
+		free(ref_img);
+		free(now_img);
+		free(desc_img);
+		free(desc2_img);
+		dataset_free(&ds);
+		assert_int_equal(memfs_live_maps(fs), 0);
+		memfs_free(fs);
+	}
+}
+
+
 static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 {
 	case_begin("%s, sq8 %d", metric_name(metric), (int)sq8);
@@ -2726,6 +2847,7 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__8bit_rows_refuse_what_they_cannot_hold),
 		TEST(test_hnsw__8bit_brain_through_the_api),
 		TEST(test_hnsw__save_and_load_vtable),
+		TEST(test_hnsw__frozen_flush_keeps_the_freeze),
 		TEST(test_hnsw__concurrent_searches_agree),
 		TEST(test_hnsw__load_rejects_garbage),
 		/* last: under TSan (halt_on_error) a race report ends the run */

@@ -1014,7 +1014,7 @@ static void test_pancreas__organ_dispatch(void **state)
 	assert_string_equal(o->name, "pancreas");
 	assert_int_equal(o->id, BRAIN_ORGAN_PANCREAS);
 	void *st = (void *)&st;
-	brain_organ_args args = {NULL, false, NULL};
+	brain_organ_args args = {NULL, false, NULL, false};
 	assert_int_equal(o->create(NULL, NULL, &args, &st), BRAIN_OK);
 
 	brain_msg_text_check chk = {"Hello, world", 100, "remember: text", 0};

@@ -69,6 +69,8 @@ typedef struct hippocampus {
 	const char *texts;   /* the image's texts section */
 	size_t texts_len;
 	_Atomic uint64_t damage; /* checksum failures found at run time */
+	void *frozen;        /* a checkpoint's frozen index (INDEX_FINISH) */
+	bool index_open;     /* its save left the index section open */
 	bool index_rebuilt;  /* the image's index was damaged: the backend
 	                        rebuilt it from its stored vectors, which
 	                        alone it uses (verified) */
@@ -127,6 +129,7 @@ int brain__hippocampus_ix_reserve(hippocampus *h, uint32_t slots);
 int brain__hippocampus_ix_add(hippocampus *h, uint32_t slot, const float *vector);
 int brain__hippocampus_ix_flush(hippocampus *h, const brain_index_files *files,
                                 const brain_index_writer *w);
+int brain__hippocampus_ix_freeze(hippocampus *h, const brain_index_writer *w);
 int brain__hippocampus_ix_rebuild(hippocampus *h, brain_index_rebuild_fn rebuild,
                                   const brain_index_config *cfg, const brain_index_files *files,
                                   void *data, size_t len, brain_index_verify_fn verify,

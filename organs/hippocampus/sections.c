@@ -122,7 +122,15 @@ int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_orga
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_section_end(w);
 
-	if (rc == BRAIN_OK && own) {
+	if (rc == BRAIN_OK && own && files && args->freeze_index && brain__index_freezes(h->vt)) {
+		/* two steps: the index frozen now, its files written and the
+		 * section ended by INDEX_FINISH, beside changes */
+		brain_index_writer iw = {index_write, w};
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_INDEX);
+		if (rc == BRAIN_OK)
+			rc = brain__hippocampus_ix_freeze(h, &iw);
+		h->index_open = rc == BRAIN_OK;
+	} else if (rc == BRAIN_OK && own) {
 		brain_index_writer iw = {index_write, w};
 		rc = brain__imgw_section_begin(w, BRAIN_SECTION_INDEX);
 		if (rc == BRAIN_OK && files)

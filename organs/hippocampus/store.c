@@ -94,6 +94,40 @@ int brain__hippocampus_ix_flush(hippocampus *h, const brain_index_files *files,
 	return rc;
 }
 
+int brain__hippocampus_ix_freeze(hippocampus *h, const brain_index_writer *w)
+{
+	brain_mem_scope p = ix_enter();
+	int rc = h->vt->freeze(h->index, w, &h->frozen);
+	brain__mem_leave(p);
+	return rc;
+}
+
+static int index_write_part(void *payload, const void *data, size_t len)
+{
+	return brain__imgw_write(payload, data, len);
+}
+
+/* The second step of a checkpoint's index (brain_msg_index_finish). */
+int brain__hippocampus_INDEX_FINISH(hippocampus *h, brain_msg_index_finish *m)
+{
+	if (!h->index_open)
+		return m->abort ? BRAIN_OK
+		                : brain__err(BRAIN_EINVAL, "checkpoint: no index section is open");
+	brain_mem_scope p = ix_enter();
+	int rc = BRAIN_OK;
+	if (!m->abort) {
+		brain_index_writer iw = {index_write_part, m->w};
+		rc = h->vt->flush_frozen(h->index, h->frozen, m->files, &iw);
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_section_end(m->w);
+	}
+	h->vt->thaw(h->index, h->frozen);
+	brain__mem_leave(p);
+	h->frozen = NULL;
+	h->index_open = false;
+	return rc;
+}
+
 int brain__hippocampus_ix_open_files(hippocampus *h, const brain_index_config *cfg,
                                      const brain_index_files *files, void *desc, size_t len)
 {

@@ -35,7 +35,8 @@ extern "C" {
  *  the background, searching the vectors not yet in it exactly meanwhile;
  *  and brain_index_info.pending. Version 6 added rebuild(): an index
  *  whose saved form is damaged is opened from its stored vectors, and
- *  what derives from them (a graph) is built again. */
+ *  what derives from them (a graph) is built again; and freeze(),
+ *  flush_frozen() and thaw(): a checkpoint during which changes go on. */
 #define BRAIN_INDEX_VTABLE_VERSION 6
 
 /** The brain checks a saved index (the bytes save() or flush() wrote into
@@ -287,6 +288,23 @@ typedef struct brain_index_vtable {
 	 *  before version 6. NULL: a damaged index always fails the open. */
 	int (*rebuild)(const brain_index_config *config, const brain_index_files *files, void *data,
 	               size_t len, brain_index_verify_fn verify, void *ctx, brain_index **out);
+
+	/** A checkpoint in two steps, so that changes need not wait for the
+	 *  files to be written (optional, all three with flush; NULL: the
+	 *  brain calls flush() and changes wait for it). freeze() runs as
+	 *  flush() does, beside no change: it writes to `w` what of the
+	 *  descriptor it must write now (the first bytes: the brain writes
+	 *  nothing else into it in between) and notes the index as it is in
+	 *  *frozen. flush_frozen() then runs beside every call, changes and
+	 *  build() included, and does what flush() does for the index as it
+	 *  was at the freeze: the backend keeps what changes meanwhile
+	 *  (copy on write), and `w` gets the rest of the descriptor. thaw()
+	 *  ends it, after flush_frozen() or after an error (frozen may be
+	 *  NULL), beside every call too. */
+	int (*freeze)(brain_index *index, const brain_index_writer *w, void **frozen);
+	int (*flush_frozen)(brain_index *index, void *frozen, const brain_index_files *files,
+	                    const brain_index_writer *w);
+	void (*thaw)(brain_index *index, void *frozen);
 } brain_index_vtable;
 
 /**
