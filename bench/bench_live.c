@@ -328,7 +328,15 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	print_row("add, no checkpoint", a0);
 	print_row("add, during the checkpoint", a1);
 	printf("\nsearch p99 during / without: %.2f; worst search during / p50 without: %.1f; "
-	       "worst add during: %.0f ms\n", b1.p99 / b0.p99, b1.max / b0.p50, a1.max / 1e3);
+	       "worst add during: %.1f ms\n", b1.p99 / b0.p99, b1.max / b0.p50, a1.max / 1e3);
+	char doc[8192];
+	const char *held = NULL;
+	if (brain_health_json(b, doc, sizeof doc) > 0)
+		held = strstr(doc, "\"writers_held_us_max\":");
+	if (held)
+		printf("writers held at the gate by a checkpoint, longest: %.1f ms (health "
+		       "checkpoint.writers_held_us_max)\n",
+		       strtod(held + strlen("\"writers_held_us_max\":"), NULL) / 1e3);
 	free(ids);
 	free(rows);
 	brain_close(b);

@@ -299,6 +299,8 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_uint(&d, "count", st.checkpoints);
 	int64_t now = brain__now_ms();
 	jd_uint(&d, "age_ms", st.on_disk && now > since ? (uint64_t)(now - since) : 0);
+	/* the longest writers waited at the gate for one (its first step) */
+	jd_uint(&d, "writers_held_us_max", atomic_load(&b->ckpt_gate_ns_max) / 1000u);
 	jd_close(&d);
 	jd_open(&d, "heart");
 	jd_key(&d, "background");

@@ -12,22 +12,25 @@
 #ifndef BRAIN_TEST_ALLOC_H
 #define BRAIN_TEST_ALLOC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "braincore.h"
 #include "braincore/sys/alloc.h"
 
-static long test_alloc_calls;   /* allocations while armed */
-static long test_alloc_fail_at; /* 0: never; -1: every one; n: the nth */
-static long test_alloc_live;    /* blocks alive */
+/* atomics: the brain's background threads allocate too */
+static _Atomic long test_alloc_calls;   /* allocations while armed */
+static _Atomic long test_alloc_fail_at; /* 0: never; -1: every one; n: the nth */
+static _Atomic long test_alloc_live;    /* blocks alive */
 
 static inline bool test_alloc_fail_now(void)
 {
-	if (test_alloc_fail_at == 0)
+	long at = test_alloc_fail_at;
+	if (at == 0)
 		return false;
-	++test_alloc_calls;
-	return test_alloc_fail_at < 0 || test_alloc_calls == test_alloc_fail_at;
+	long n = atomic_fetch_add(&test_alloc_calls, 1) + 1;
+	return at < 0 || n == at;
 }
 
 static inline void *test_alloc_malloc(size_t size, void *payload)
