@@ -236,6 +236,15 @@ int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
 
 /* ---- checkpoints ------------------------------------------------------- */
 
+/* Writers were held at the gate since t0: the longest such wait, for
+ * Health. */
+static void note_held(brain_t *b, uint64_t t0)
+{
+	uint64_t held = brain__mono_ns() - t0;
+	if (held > atomic_load(&b->ckpt_gate_ns_max))
+		atomic_store(&b->ckpt_gate_ns_max, held);
+}
+
 /* A checkpoint. With `two_step` (the caller holds only ckpt_mu) it takes
  * the writers' gate for its first step only: the log's position noted,
  * every organ saved, the index frozen. Then, while changes go on, the
@@ -249,9 +258,9 @@ static int checkpoint_run(brain_t *b, bool two_step)
 		return BRAIN_OK;
 	if (b->disk.readonly)
 		return brain__err(BRAIN_EREADONLY, "checkpoint: the brain is open read-only");
-	uint64_t t0 = brain__mono_ns();
 	if (two_step)
 		brain__gate_rdlock(b);
+	uint64_t t0 = brain__mono_ns();
 	brain_msg_wal_status st;
 	brain__call_WAL_STATUS(&b->spine, &st);
 	uint64_t lsn = st.last_lsn;
@@ -264,10 +273,8 @@ static int checkpoint_run(brain_t *b, bool two_step)
 	image_job j = {.io = b->disk.io, .path = path, .files = &files, .freeze = two_step};
 	int rc = image_begin(b, &j, gen, lsn);
 	if (two_step) {
+		note_held(b, t0);
 		brain__gate_unlock(b);
-		uint64_t held = brain__mono_ns() - t0;
-		if (held > atomic_load(&b->ckpt_gate_ns_max))
-			atomic_store(&b->ckpt_gate_ns_max, held);
 	}
 	rc = image_end(b, &j, rc, &size, &crc);
 	if (rc)
@@ -288,20 +295,25 @@ static int checkpoint_run(brain_t *b, bool two_step)
 	atomic_store(&b->checkpoint_at_ms, brain__now_ms());
 	if (two_step)
 		brain__gate_rdlock(b);
-	/* the records logged since the freeze go on in the new log; a pending
-	 * reset (end 0) starts an empty one */
-	brain_msg_wal_reset r = {gen, lsn, size, st.end};
+	t0 = brain__mono_ns();
+	/* the records logged since the freeze go on in the new log (end 0:
+	 * a new log was pending at the freeze) */
+	brain_msg_wal_reset r = {gen, lsn, size, true, st.end};
 	rc = brain__call_WAL_RESET(&b->spine, &r);
+	if (two_step) {
+		note_held(b, t0);
+		brain__gate_unlock(b);
+	}
 	if (rc) {
 		/* The checkpoint stands: it holds every change up to lsn, and
 		 * replay skips whatever a log still holds of them. */
 		BRAIN_LOG(BRAIN_LOG_WARN, "checkpoint: the log could not be replaced (the next "
 		          "checkpoint tries again): %s", brain_errmsg());
 	}
+	/* unlinking old files (a large one can take a while) holds no writer:
+	 * only checkpoints touch them, one at a time (ckpt_mu) */
 	remove_leftovers(b, old, gen, false);
 	brain__index_retire(b, gen);
-	if (two_step)
-		brain__gate_unlock(b);
 	return BRAIN_OK;
 }
 
@@ -558,7 +570,7 @@ int brain__disk_recover(brain_t *b, brain_disk_plan *plan, int mode)
 			 * log). Appending here would leave a gap replay stops at: start
 			 * the checkpoint's own log now (or, if that fails, before the
 			 * first change). */
-			brain_msg_wal_reset reset = {m->generation, m->lsn, m->image_bytes, 0};
+			brain_msg_wal_reset reset = {m->generation, m->lsn, m->image_bytes, false, 0};
 			if (brain__call_WAL_RESET(&b->spine, &reset))
 				BRAIN_LOG(BRAIN_LOG_WARN, "%s/wal ends before the checkpoint and could not be "
 				          "replaced yet (the next change tries again): %s", b->disk.dir,

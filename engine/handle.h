@@ -50,7 +50,8 @@ struct brain {
 	/* the Heart's (engine/heart.c), under its mutex */
 	bool in_heart;
 	int64_t next_beat_ms;
-	bool beating, job_queued, job_running, leaving, checkpoint_due, sync_due;
+	bool beating, job_queued, job_running, leaving, checkpoint_due;
+	bool sync_queued, syncing; /* NORMAL's fsync due, being made (the syncer) */
 	int64_t job_started_ms;  /* of the job running */
 	bool stall_reported;     /* the Watchdog said so for this job */
 	_Atomic uint64_t stalls; /* jobs the Watchdog found running too long */
@@ -278,7 +279,8 @@ int brain__write_image_file(brain_t *b, const brain_io *io, const char *path,
 brain_index_files brain__index_files(const brain_t *b, uint64_t generation);
 
 /* A checkpoint of `generation` is committed (or opened by the writer):
- * the index backend's files it does not name go. Lock held exclusive. */
+ * the index backend's files it does not name go. The caller holds the
+ * checkpoint mutex (or opens the brain). */
 void brain__index_retire(brain_t *b, uint64_t generation);
 
 /* Write a checkpoint whole; the caller holds ckpt_mu and the write lock

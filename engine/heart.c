@@ -37,7 +37,15 @@ static brain_t **g_brains;       /* joined brains */
 static size_t g_n, g_cap;
 static brain_t **g_jobs;         /* brains with work for the worker, in order */
 static size_t g_njobs;
-static pthread_t g_clock, g_worker;
+/* NORMAL mode's fsyncs, made by a thread of their own (neither the clock,
+ * which the Watchdog shares, nor the worker, whose jobs may run long):
+ * brains whose fsync is due, in order, and the one being made */
+static brain_t **g_syncs;
+static size_t g_nsyncs;
+static brain_t *g_sync_brain;
+static int64_t g_sync_started_ms;
+static bool g_sync_reported;
+static pthread_t g_clock, g_worker, g_syncer;
 /* the Watchdog's spare worker, started when a job has run WATCHDOG_MS:
  * the other brains' work goes on beside the stuck one */
 static pthread_t g_spare;
@@ -75,10 +83,14 @@ static void fork_child(void)
 		g_brains[i]->beating = false;
 		g_brains[i]->job_running = false;
 		g_brains[i]->job_queued = false;
+		g_brains[i]->sync_queued = false;
+		g_brains[i]->syncing = false;
 		g_brains[i]->in_heart = false;
 	}
 	g_n = 0;
 	g_njobs = 0;
+	g_nsyncs = 0;
+	g_sync_brain = NULL;
 	g_spare_running = false;
 	g_running = false;
 	g_stop = false;
@@ -165,22 +177,13 @@ static void queue_job(brain_t *b)
 	pthread_cond_broadcast(&g_cv);
 }
 
-/* The same at the front of the queue (a due fsync: a NORMAL brain's
- * promise waits for it). */
-static void queue_job_first(brain_t *b)
+/* A NORMAL brain's fsync is due: to the syncer (under g_mu). */
+static void queue_sync(brain_t *b)
 {
-	if (b->leaving || b->job_running)
+	if (b->leaving || b->sync_queued || b->syncing)
 		return;
-	size_t at = g_njobs;
-	for (size_t i = 0; b->job_queued && i < g_njobs; i++)
-		if (g_jobs[i] == b)
-			at = i;
-	if (!b->job_queued)
-		g_njobs++; /* room: g_cap >= brains */
-	for (size_t i = BRAIN_MIN(at, g_njobs - 1); i > 0; i--)
-		g_jobs[i] = g_jobs[i - 1];
-	g_jobs[0] = b;
-	b->job_queued = true;
+	b->sync_queued = true;
+	g_syncs[g_nsyncs++] = b; /* room: g_cap >= brains */
 	pthread_cond_broadcast(&g_cv);
 }
 
@@ -276,6 +279,15 @@ static void watch(int64_t now)
 			if (!g_spare_running && pthread_create(&g_spare, NULL, worker_main, NULL) == 0)
 				g_spare_running = true;
 		}
+		/* an fsync that hangs (the syncer waits; other brains' fsyncs
+		 * queue behind it) */
+		if (g_sync_brain == b && !g_sync_reported && now - g_sync_started_ms >= limit) {
+			g_sync_reported = true;
+			atomic_fetch_add(&b->stalls, 1);
+			BRAIN_LOG(BRAIN_LOG_WARN, "watchdog: an fsync of a brain's log has taken %lld ms "
+			          "(WATCHDOG_MS %lld): a disk that hangs?",
+			          (long long)(now - g_sync_started_ms), (long long)limit);
+		}
 	}
 }
 
@@ -310,10 +322,8 @@ static void *clock_main(void *arg)
 			next = BRAIN_MIN(next, b->next_beat_ms);
 			if (due)
 				b->checkpoint_due = true;
-			if (sync) {
-				b->sync_due = true;
-				queue_job_first(b);
-			}
+			if (sync)
+				queue_sync(b);
 			if (brain__cycle_due(b)) {
 				atomic_store(&b->last_cycle_ms, mono_ms());
 				b->cycle_due = true;
@@ -352,15 +362,10 @@ static void *worker_main(void *arg)
 		b->job_queued = false;
 		b->job_running = true;
 		b->job_started_ms = mono_ms();
-		bool checkpoint = b->checkpoint_due, cycle = b->cycle_due, sync = b->sync_due;
+		bool checkpoint = b->checkpoint_due, cycle = b->cycle_due;
 		b->checkpoint_due = false;
 		b->cycle_due = false;
-		b->sync_due = false;
 		pthread_mutex_unlock(&g_mu);
-		/* NORMAL's fsync, here and not on the clock's thread: a disk
-		 * that hangs stalls this job, which the Watchdog sees */
-		if (sync && brain_sync(b))
-			BRAIN_LOG(BRAIN_LOG_ERROR, "lungs: background fsync failed: %s", brain_errmsg());
 		if (cycle && brain__circadian_cycle(b))
 			BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
 		if (checkpoint)
@@ -370,10 +375,41 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&g_mu);
 		b->job_running = false;
 		b->stall_reported = false;
-		if (b->sync_due)
-			queue_job_first(b);
-		else if (atomic_load(&b->build_wanted) || b->checkpoint_due)
+		if (atomic_load(&b->build_wanted) || b->checkpoint_due)
 			queue_job(b); /* to the back: other brains first */
+		pthread_cond_broadcast(&g_idle);
+	}
+	pthread_mutex_unlock(&g_mu);
+	return NULL;
+}
+
+/* The syncer: each due NORMAL fsync in turn. A disk that hangs holds
+ * this thread only, which the Watchdog sees; beats and background jobs go
+ * on. */
+static void *syncer_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&g_mu);
+	while (!g_stop) {
+		if (g_nsyncs == 0) {
+			pthread_cond_wait(&g_cv, &g_mu);
+			continue;
+		}
+		brain_t *b = g_syncs[0];
+		for (size_t i = 1; i < g_nsyncs; i++)
+			g_syncs[i - 1] = g_syncs[i];
+		g_nsyncs--;
+		b->sync_queued = false;
+		b->syncing = true;
+		g_sync_brain = b;
+		g_sync_started_ms = mono_ms();
+		g_sync_reported = false;
+		pthread_mutex_unlock(&g_mu);
+		if (brain_sync(b))
+			BRAIN_LOG(BRAIN_LOG_ERROR, "lungs: background fsync failed: %s", brain_errmsg());
+		pthread_mutex_lock(&g_mu);
+		b->syncing = false;
+		g_sync_brain = NULL;
 		pthread_cond_broadcast(&g_idle);
 	}
 	pthread_mutex_unlock(&g_mu);
@@ -391,12 +427,15 @@ int brain__heart_join(brain_t *b)
 		brain_mem_scope outer = brain__mem_enter(NULL, BRAIN_MEM_ENGINE); /* the process's */
 		brain_t **brains = brain__realloc(g_brains, cap * sizeof *brains);
 		brain_t **jobs = brains ? brain__realloc(g_jobs, cap * sizeof *jobs) : NULL;
+		brain_t **syncs = jobs ? brain__realloc(g_syncs, cap * sizeof *syncs) : NULL;
 		brain__mem_leave(outer);
 		if (brains)
 			g_brains = brains;
 		if (jobs)
 			g_jobs = jobs;
-		if (brains && jobs)
+		if (syncs)
+			g_syncs = syncs;
+		if (brains && jobs && syncs)
 			g_cap = cap;
 		else
 			rc = brain__oom(cap * sizeof *brains, "heart: brain list");
@@ -410,23 +449,28 @@ int brain__heart_join(brain_t *b)
 	pthread_mutex_unlock(&g_mu);
 	if (start) {
 		g_stop = false;
-		int err = pthread_create(&g_clock, NULL, clock_main, NULL);
-		if (err == 0) {
-			err = pthread_create(&g_worker, NULL, worker_main, NULL);
-			if (err) {
-				pthread_mutex_lock(&g_mu);
-				g_stop = true;
-				pthread_cond_broadcast(&g_cv);
-				pthread_mutex_unlock(&g_mu);
-				pthread_join(g_clock, NULL);
-			}
+		/* the clock, the worker and the syncer, or none of them */
+		pthread_t *threads[3] = {&g_clock, &g_worker, &g_syncer};
+		void *(*mains[3])(void *) = {clock_main, worker_main, syncer_main};
+		int err = 0, started = 0;
+		while (started < 3 && (err = pthread_create(threads[started], NULL, mains[started],
+		                                            NULL)) == 0)
+			started++;
+		if (err && started) {
+			pthread_mutex_lock(&g_mu);
+			g_stop = true;
+			pthread_cond_broadcast(&g_cv);
+			pthread_mutex_unlock(&g_mu);
+			for (int i = 0; i < started; i++)
+				pthread_join(*threads[i], NULL);
 		}
 		if (err) {
 			pthread_mutex_lock(&g_mu);
 			g_n--; /* b is the last one added, and the only one */
 			brain__free(g_brains);
 			brain__free(g_jobs);
-			g_brains = g_jobs = NULL;
+			brain__free(g_syncs);
+			g_brains = g_jobs = g_syncs = NULL;
 			g_cap = 0;
 			pthread_mutex_unlock(&g_mu);
 			rc = brain__err(err == EAGAIN ? BRAIN_ENOMEM : BRAIN_EINTERNAL,
@@ -452,7 +496,7 @@ void brain__heart_leave(brain_t *b)
 			break;
 		}
 	}
-	while (b->beating || b->job_running)
+	while (b->beating || b->job_running || b->syncing)
 		pthread_cond_wait(&g_idle, &g_mu);
 	for (size_t i = 0; i < g_njobs; i++) {
 		if (g_jobs[i] == b) {
@@ -462,6 +506,15 @@ void brain__heart_leave(brain_t *b)
 			break;
 		}
 	}
+	for (size_t i = 0; i < g_nsyncs; i++) {
+		if (g_syncs[i] == b) {
+			for (size_t j = i + 1; j < g_nsyncs; j++)
+				g_syncs[j - 1] = g_syncs[j];
+			g_nsyncs--;
+			break;
+		}
+	}
+	b->sync_queued = false; /* the close fsyncs itself */
 	b->job_queued = false;
 	b->checkpoint_due = false;
 	b->cycle_due = false;
@@ -475,6 +528,7 @@ void brain__heart_leave(brain_t *b)
 	if (stop) {
 		pthread_join(g_clock, NULL);
 		pthread_join(g_worker, NULL);
+		pthread_join(g_syncer, NULL);
 		if (g_spare_running)
 			pthread_join(g_spare, NULL);
 		pthread_mutex_lock(&g_mu);
@@ -485,7 +539,8 @@ void brain__heart_leave(brain_t *b)
 		 * allocator may be switched then) */
 		brain__free(g_brains);
 		brain__free(g_jobs);
-		g_brains = g_jobs = NULL;
+		brain__free(g_syncs);
+		g_brains = g_jobs = g_syncs = NULL;
 		g_cap = 0;
 		pthread_mutex_unlock(&g_mu);
 	}

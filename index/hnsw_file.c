@@ -385,10 +385,10 @@ fail:
 }
 
 /* Version 4's copy of the header: at the first checksum-block boundary
- * whose blocks to the end all pass, which holds a header of version 4
- * placing the store right after itself. The head before it is not
- * trusted; a store (vectors a caller chose) could hold a lookalike only
- * further on. */
+ * that holds a header of version 4 placing the store right after itself,
+ * whose blocks to the end must all pass (else BRAIN_ECORRUPT: no later
+ * one is tried, as a store kept in the section could hold a lookalike).
+ * The head before it is not trusted. */
 static int find_copy(const unsigned char *bytes, size_t len, brain_index_verify_fn verify,
                      void *ctx, hnsw_saved *hd, size_t *copy)
 {
@@ -401,7 +401,7 @@ static int find_copy(const unsigned char *bytes, size_t len, brain_index_verify_
 		    !c.has_store || copy_offset(hsize, c.cap, c.pool_len, c.pending) != off)
 			continue;
 		if (verify(ctx, (size_t)off, len - (size_t)off))
-			continue;
+			break;
 		*hd = c;
 		*copy = (size_t)off;
 		return BRAIN_OK;

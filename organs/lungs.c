@@ -134,8 +134,8 @@ static int on_WAL_RESET(lungs *l, brain_msg_wal_reset *m)
 	pthread_mutex_lock(&l->mu);
 	l->checkpoint_bytes = m->checkpoint_bytes;
 	pthread_mutex_unlock(&l->mu);
-	return m->keep_from ? brain__wal_reset_keeping(l->wal, m->generation, m->lsn, m->keep_from)
-	                    : brain__wal_reset(l->wal, m->generation, m->lsn);
+	return m->keep ? brain__wal_reset_keeping(l->wal, m->generation, m->lsn, m->keep_from)
+	               : brain__wal_reset(l->wal, m->generation, m->lsn);
 }
 
 static int on_WAL_STATUS(lungs *l, brain_msg_wal_status *m)

@@ -57,7 +57,7 @@ struct brain_wal_replay_info;
 	X(STATUS, O, brain_msg_status, ANY) /* want_bytes: READ */                  \
 	X(INDEX_INFO, O, brain_msg_index_info, READ)                                \
 	X(ESTIMATE, O, brain_msg_estimate, READ)                                    \
-	X(INDEX_RETIRE, O, brain_msg_index_retire, READ) /* and the gate */          \
+	X(INDEX_RETIRE, O, brain_msg_index_retire, ANY) /* ckpt_mu or the open */  \
 	X(UPDATE, O, brain_msg_update, WRITE)                                       \
 	X(DISTANCES, O, brain_msg_distances, READ)                                  \
 	X(VERIFY, O, brain_msg_verify, READ)                                        \
@@ -366,8 +366,9 @@ typedef struct brain_msg_index_build {
 /* A checkpoint in two steps (brain_organ_args.freeze_index): the index
  * section the Hippocampus left open at its save, with the index frozen,
  * is finished into `w` (the backend's flush_frozen), beside every change;
- * or, with `abort`, only the freeze is ended. Never with another
- * checkpoint (the brain's checkpoint mutex). */
+ * or, with `abort`, only the freeze is ended. Nothing to do if the
+ * backend cannot freeze (its section was written whole at the save).
+ * Never with another checkpoint (the brain's checkpoint mutex). */
 typedef struct brain_msg_index_finish {
 	struct brain_image_writer *w;
 	const brain_index_files *files;
@@ -464,9 +465,11 @@ typedef struct brain_msg_wal_reset {
 	uint64_t generation;
 	uint64_t lsn;
 	uint64_t checkpoint_bytes; /* size of the checkpoint, for the next trigger */
-	uint64_t keep_from;        /* nonzero: the records after lsn start at this
-	                              offset of the log (WAL_STATUS's `end` when the
-	                              checkpoint froze the brain) and are kept */
+	bool keep;                 /* the records after lsn are kept: they start at
+	                              keep_from (WAL_STATUS's `end` when the
+	                              checkpoint froze the brain; 0 if a new log
+	                              was pending then) */
+	uint64_t keep_from;
 } brain_msg_wal_reset;
 
 typedef struct brain_msg_wal_status {

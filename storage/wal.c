@@ -627,6 +627,8 @@ static int settle_dir(brain_wal *w)
 {
 	if (!w->dir_pending)
 		return BRAIN_OK;
+	/* (the records the new log holds are fsynced: the rename was all that
+	 * was missing, and the sync that settles it makes them durable) */
 	int rc = w->io->sync_dir(w->io->payload, w->dir);
 	if (rc)
 		return brain__err(rc, "log: the new %s after the last checkpoint is not yet durable in "
@@ -885,16 +887,21 @@ static int reset_keeping(brain_wal *w, uint64_t generation, uint64_t lsn, uint64
 	w->stamp_seq = 1;
 	w->stamp_end = BRAIN_WAL_HEADER_BYTES;
 	w->stamp_want = end;
-	/* every record is durable in the new file (a failed fsync of the old
-	 * one no longer matters: its records are here, fsynced) */
-	w->synced_lsn = w->last_lsn;
+	/* A failed fsync of the old log no longer matters: its records up to
+	 * lsn are in the checkpoint, the rest in the new file, fsynced (they
+	 * were applied; their callers were told they may or may not be
+	 * durable). They count as durable once the rename is: until then a
+	 * crash may bring the old log back. */
 	w->failed = 0;
-	publish(w);
 	if (stamp_write(w, end) != BRAIN_OK)
 		BRAIN_LOG(BRAIN_LOG_WARN, "%s: the end stamp could not be written: %s", w->path,
 		          brain_errmsg());
 	w->dir_pending = true;
-	return settle_dir(w);
+	rc = settle_dir(w);
+	if (rc == BRAIN_OK)
+		w->synced_lsn = w->last_lsn;
+	publish(w);
+	return rc;
 }
 
 int brain__wal_reset_keeping(brain_wal *w, uint64_t generation, uint64_t lsn, uint64_t from)
@@ -902,7 +909,19 @@ int brain__wal_reset_keeping(brain_wal *w, uint64_t generation, uint64_t lsn, ui
 	pthread_mutex_lock(&w->mu);
 	while (w->syncing)
 		pthread_cond_wait(&w->cv, &w->mu);
-	int rc;
+	int rc = BRAIN_OK;
+	/* a new log was pending at the freeze: none appended since (the
+	 * pending one takes the new generation), or the first append put it
+	 * in place right after lsn (its records all came since) */
+	if (from == 0 && w->reset_pending && w->last_lsn == lsn) {
+		w->pending_generation = generation;
+		rc = replace(w);
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		return rc;
+	}
+	if (from == 0 && !w->reset_pending && w->start_lsn == lsn + 1)
+		from = w->header_bytes;
 	if (w->reset_pending || from < w->header_bytes || from > w->end || lsn > w->last_lsn)
 		rc = brain__err(BRAIN_EINVAL, "log: no records after lsn %llu at offset %llu to keep",
 		                (unsigned long long)lsn, (unsigned long long)from);
@@ -924,6 +943,12 @@ int brain__wal_reset(brain_wal *w, uint64_t generation, uint64_t lsn)
 	pthread_mutex_lock(&w->mu);
 	while (w->syncing)
 		pthread_cond_wait(&w->cv, &w->mu);
+	if (lsn < w->last_lsn) {
+		/* records after the checkpoint would be dropped: never */
+		pthread_mutex_unlock(&w->mu);
+		return brain__err(BRAIN_EINVAL, "log: a reset to lsn %llu would drop records up to "
+		                  "%llu", (unsigned long long)lsn, (unsigned long long)w->last_lsn);
+	}
 	/* The checkpoint holds every record up to lsn, durably: whatever
 	 * happened to the old log (a failed fsync too) no longer matters, and
 	 * from here on nothing goes into it. */

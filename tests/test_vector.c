@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -346,6 +347,65 @@ static void test_vector__one_scan_per_search(void **state)
 	one_scan_per_search(3);
 }
 
+/* Checkpoints of an on-disk brain whose backend is of an older vtable
+ * version, or of version 6 without freeze (its index is written whole
+ * while writers wait): they succeed, and the brain reopens whole. */
+static void test_vector__older_backends_checkpoint(void **state)
+{
+	(void)state;
+	static brain_index_vtable vts[4];
+	static const unsigned versions[4] = {3, 4, 5, 6};
+	static const char *const names[4] = {"flat-v3", "flat-v4", "flat-v5", "flat-v6-nofreeze"};
+	for (int k = 0; k < 4; k++) {
+		vts[k] = *brain_index_find("flat");
+		vts[k].version = versions[k];
+		vts[k].name = names[k];
+		if (versions[k] < 4) {
+			vts[k].flush = NULL;
+			vts[k].open_files = NULL;
+			vts[k].retire = NULL;
+		}
+		vts[k].freeze = NULL;
+		vts[k].flush_frozen = NULL;
+		vts[k].thaw = NULL;
+		register_variant(&vts[k]);
+		char root[] = "/tmp/braincore-vector-XXXXXX";
+		assert_non_null(mkdtemp(root));
+		char path[64];
+		snprintf(path, sizeof path, "%s/b", root);
+		brain_options o;
+		brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+		o.dimensions = 8;
+		o.metric = BRAIN_METRIC_L2;
+		o.embedder = BRAIN_EMBEDDER_NONE;
+		o.index_name = names[k];
+		o.background = BRAIN_BACKGROUND_MANUAL;
+		brain_t *b = NULL;
+		assert_int_equal(brain_open(path, &o, &b), 0);
+		test_rng rng = {11};
+		float v[8];
+		for (uint64_t id = 1; id <= 600; id++) {
+			for (int d = 0; d < 8; d++)
+				v[d] = test_rng_float(&rng, -1, 1);
+			assert_int_equal(brain_add(b, id, v), 0);
+			if (id == 300)
+				assert_int_equal(brain_checkpoint(b), 0);
+		}
+		assert_int_equal(brain_checkpoint(b), 0);
+		assert_int_equal(brain_close(b), 0);
+		assert_int_equal(brain_open(path, &o, &b), 0);
+		assert_int_equal(brain_count(b), 600);
+		uint64_t id = 0;
+		float dist = 1;
+		size_t n = 0;
+		assert_int_equal(brain_search(b, v, 1, &id, &dist, &n), 0);
+		assert_int_equal(id, 600);
+		assert_true(dist == 0.0f);
+		assert_int_equal(brain_close(b), 0);
+		assert_int_equal(test_remove_tree(root), 0);
+	}
+}
+
 /* A backend whose third add fails: the batch must leave no trace, not
  * even in the ids the brain assigns next. */
 static int g_adds;
@@ -395,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_vector__bad_inputs),
 		cmocka_unit_test(test_vector__text_memories_are_searchable),
 		cmocka_unit_test(test_vector__one_scan_per_search),
+		cmocka_unit_test(test_vector__older_backends_checkpoint),
 		cmocka_unit_test(test_vector__failed_batch_leaves_no_trace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

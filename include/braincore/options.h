@@ -104,9 +104,10 @@ enum brain_sync {
  * checkpoints): brain_options.background.
  */
 enum brain_background {
-	/** The Heart: one clock thread and one worker thread for the whole
-	 *  process, shared by every such brain, started by the first and
-	 *  stopped by the last (docs/threading.md). */
+	/** The Heart: one clock thread, one worker thread and one syncer
+	 *  thread (NORMAL's fsyncs) for the whole process, shared by every
+	 *  such brain, started by the first and stopped by the last
+	 *  (docs/threading.md). */
 	BRAIN_BACKGROUND_THREADS = 0,
 	/** No thread: brain_tick() does it on the caller's thread (hosts
 	 *  without threads, deterministic tests). Until then a NORMAL brain's

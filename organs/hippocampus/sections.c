@@ -341,9 +341,12 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta,
 		 * checksums, say so (with the file and offset), and rebuild. */
 		char why[256];
 		snprintf(why, sizeof why, "%s", brain_errmsg());
+		/* (no rebuild here: the store follows the head in this section,
+		 * and its vectors, which a caller chose, could pose as the
+		 * header's copy where the damage is) */
 		int vrc = brain__image_verify(img, BRAIN_SECTION_INDEX, 0, len);
 		if (vrc)
-			return rebuild_index(h, img, &cfg, NULL, data, len, vrc);
+			return vrc;
 		return brain__err(rc, "%s: index: %s", brain__image_name(img), why);
 	}
 	int rc = eager(img, BRAIN_SECTION_VECTORS, &data, &len);

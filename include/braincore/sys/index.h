@@ -277,10 +277,13 @@ typedef struct brain_index_vtable {
 
 	/* ---- version 6 ---- */
 
-	/** Open an index whose saved form (`data`, `len` bytes, as for load()
-	 *  when `files` is NULL, as for open_files() otherwise) failed its
-	 *  checksums, from the part still whole: the stored vectors. The brain
-	 *  calls it only after the checksums failed; `verify` checks a range,
+	/** Open an index whose saved form (`data`, `len` bytes, the
+	 *  descriptor flush() wrote, as for open_files(); `files` NULL is
+	 *  reserved) failed its checksums, from the part still whole: the
+	 *  stored vectors. The brain calls it only after the checksums failed,
+	 *  and only for an index in files of its own (an image that keeps the
+	 *  vectors in the section itself is not rebuilt: vectors a caller chose
+	 *  could pose as the backend's own bytes); `verify` checks a range,
 	 *  and the backend must trust no byte it has not verified. What derives
 	 *  from the vectors (a graph) is built again, for example by putting
 	 *  every vector into build()'s tail. BRAIN_ECORRUPT if the vectors
