@@ -230,7 +230,7 @@ static int hnsw_reserve(brain_index *index, uint32_t slots)
 	if (h->store && slots <= h->cap && slots <= brain__flat_capacity(h->store) &&
 	    (size_t)slots <= h->fv.used_words * 64)
 		return BRAIN_OK;
-	pthread_rwlock_wrlock(&h->build_lock);
+	build_wrlock(h);
 	int rc = reserve_locked(h, slots);
 	pthread_rwlock_unlock(&h->build_lock);
 	return rc;
@@ -312,7 +312,7 @@ static int start_graph(hnsw *h, bool now)
 	for (size_t s = 0; s < cap; s++)
 		if (brain__flat_view_used(&h->fv, (uint32_t)s))
 			slots[n++] = (uint32_t)s;
-	pthread_rwlock_wrlock(&h->build_lock);
+	build_wrlock(h);
 	h->graph = true;
 	if (h->sq8)
 		brain__hnsw_sq8_learn(h);
@@ -332,15 +332,15 @@ static int start_graph(hnsw *h, bool now)
 		rc = brain__hnsw_build(h, slots, m, 0, false);
 		pthread_rwlock_unlock(&h->build_lock);
 		if (rc == BRAIN_OK) {
-			pthread_rwlock_wrlock(&h->build_lock);
-			brain__hnsw_repair_reachability(h);
+			build_wrlock(h);
+			brain__hnsw_repair_reachability(h, false);
 			pthread_rwlock_unlock(&h->build_lock);
 		}
 	}
 	brain__free(slots);
 	if (rc) {
 		/* as before the start: no graph; the vectors stay (searched by scan) */
-		pthread_rwlock_wrlock(&h->build_lock);
+		build_wrlock(h);
 		h->graph = false;
 		top_set(h, 0, -1);
 		for (size_t s = 0; s < BRAIN_MIN(cap, h->cap); s++) {
@@ -365,7 +365,7 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 		/* the range learned from the first vectors may be too narrow:
 		 * learn it again whenever the index has doubled (O(1) amortized) */
 		if (brain__flat_count(h->store) >= 2 * BRAIN_MAX(h->sq_learned_at, (size_t)1)) {
-			pthread_rwlock_wrlock(&h->build_lock);
+			build_wrlock(h);
 			brain__hnsw_sq8_learn(h);
 			pthread_rwlock_unlock(&h->build_lock);
 		} else {
@@ -424,7 +424,7 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 		/* a batch that at least doubles the index teaches the range
 		 * again (and rewrites every code); otherwise code the new rows */
 		if (!h->sq_ready || 2 * n >= brain__flat_count(h->store)) {
-			pthread_rwlock_wrlock(&h->build_lock);
+			build_wrlock(h);
 			brain__hnsw_sq8_learn(h);
 			pthread_rwlock_unlock(&h->build_lock);
 		} else {
@@ -440,8 +440,8 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 		rc = brain__hnsw_build(h, slots, n, 0, false);
 		pthread_rwlock_unlock(&h->build_lock);
 		if (rc == BRAIN_OK) {
-			pthread_rwlock_wrlock(&h->build_lock);
-			brain__hnsw_repair_reachability(h);
+			build_wrlock(h);
+			brain__hnsw_repair_reachability(h, false);
 			pthread_rwlock_unlock(&h->build_lock);
 		}
 	} else if (rc == BRAIN_OK && brain__flat_count(h->store) >= exact_below(h)) {
@@ -462,7 +462,7 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 	hnsw *h = hnsw_of(index);
 	if (!h->store)
 		return brain__err(BRAIN_ENOTFOUND, "hnsw: slot %u holds no vector", slot);
-	pthread_rwlock_wrlock(&h->build_lock);
+	build_wrlock(h);
 	bool linked = slot < h->cap && is_ready(h, slot);
 	int rc = flat->remove(h->store, slot);
 	if (rc == BRAIN_OK && slot < h->cap) {
@@ -478,7 +478,7 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 		 * links they left behind: O(nodes) now and then, O(1) amortized */
 		if (++h->removed > brain__flat_count(h->store) / 8) {
 			brain__hnsw_sweep_dead_links(h);
-			brain__hnsw_repair_reachability(h);
+			brain__hnsw_repair_reachability(h, false);
 		}
 	}
 	pthread_rwlock_unlock(&h->build_lock);
@@ -608,7 +608,7 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 		 * that need the lock exclusively are not held up for it (and
 		 * no other build() runs: build_mu) */
 		pthread_rwlock_rdlock(&h->build_lock);
-		brain__hnsw_repair_reachability(h);
+		brain__hnsw_repair_reachability(h, true);
 		pthread_rwlock_unlock(&h->build_lock);
 	}
 	*pending = tail_len(h);

@@ -243,14 +243,26 @@ static bool has_room(const hnsw *h, uint32_t r)
 	return atomic_load_explicit(&links_of(h, r, 0)[0], memory_order_acquire) < h->M0;
 }
 
-/* Mark everything reachable from `from` on level 0. */
-static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
+/* A repair that yields gives way every this many nodes it visits when a
+ * change waits for build_lock exclusively. */
+#define REPAIR_YIELD_EVERY 4096
+
+static bool must_yield(const hnsw *h, bool yield, size_t done)
+{
+	return yield && done % REPAIR_YIELD_EVERY == 0 && atomic_load(&h->excl_waiters) > 0;
+}
+
+/* Mark everything reachable from `from` on level 0. False if it gave way
+ * (yield) before the end. */
+static bool flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from, bool yield)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	size_t head = 0, tail = 0;
 	seen[from / 64] |= (uint64_t)1 << (from % 64);
 	queue[tail++] = from;
 	while (head < tail) {
+		if (must_yield(h, yield, head + 1))
+			return false;
 		uint32_t c = queue[head++];
 		const brain_link *ln = links_of(h, c, 0);
 		uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire), h->M0);
@@ -262,6 +274,7 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
 			queue[tail++] = x;
 		}
 	}
+	return true;
 }
 
 /* One pass of the repair: every node the entry point cannot reach gets an
@@ -269,12 +282,15 @@ static void flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from)
  * the nearest few has (then no link is pushed out). Returns how many
  * links were pushed out (each may have been some node's only way in). */
 static size_t repair_pass(hnsw *h, brain_graph_scratch *s, uint64_t *seen, uint32_t *queue,
-                          size_t words, uint32_t ep, int ml)
+                          size_t words, uint32_t ep, int ml, bool yield)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity), pushed = 0;
 	memset(seen, 0, words * sizeof *seen);
-	flood(h, seen, queue, ep);
+	if (!flood(h, seen, queue, ep, yield))
+		return SIZE_MAX;
 	for (uint32_t u = 0; u < limit; u++) {
+		if (must_yield(h, yield, (size_t)u + 1))
+			return SIZE_MAX;
 		if ((seen[u / 64] >> (u % 64)) & 1 || !in_graph(h, u))
 			continue;
 		const float *q = as_query(h, u, s->wide);
@@ -302,7 +318,8 @@ static size_t repair_pass(hnsw *h, brain_graph_scratch *s, uint64_t *seen, uint3
 		}
 		pushed += brain__hnsw_force_link(h, roomy != UINT32_MAX ? roomy : best, u,
 		                                 s->wide ? s->wide + h->dim : NULL);
-		flood(h, seen, queue, u);
+		if (!flood(h, seen, queue, u, yield))
+			return SIZE_MAX;
 	}
 	return pushed;
 }
@@ -312,11 +329,15 @@ static size_t repair_pass(hnsw *h, brain_graph_scratch *s, uint64_t *seen, uint3
  * such nodes (in every HNSW library); so do deletions. A forced link into
  * a full list pushes its farthest link out, maybe the only way to a node
  * the pass had counted as reached: so pass again while a pass pushed any
- * out (a few passes at most, each finding fewer). Best effort: without
+ * out (a few passes at most, each finding fewer). With `yield` (the
+ * background's repair, under build_lock shared) it gives way, unfinished,
+ * to a change waiting for build_lock exclusively, which would otherwise
+ * wait for the whole flood with the brain locked (the next build that
+ * finds the graph changed tries again). Best effort: without
  * memory it does nothing. */
-void brain__hnsw_repair_reachability(hnsw *h)
+void brain__hnsw_repair_reachability(hnsw *h, bool yield)
 {
-	atomic_store(&h->linked, 0);
+	size_t changed = atomic_exchange(&h->linked, 0);
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	uint32_t ep;
 	int ml;
@@ -332,9 +353,15 @@ void brain__hnsw_repair_reachability(hnsw *h)
 		brain__free(queue);
 		return;
 	}
-	/* a pass that pushed no link out left every node reachable */
-	for (int pass = 0; pass < 4 && repair_pass(h, s, seen, queue, words, ep, ml) > 0; pass++)
-		;
+	/* a pass that pushed no link out left every node reachable; one that
+	 * gave way to a change leaves the repair to the next build */
+	for (int pass = 0; pass < 4; pass++) {
+		size_t pushed = repair_pass(h, s, seen, queue, words, ep, ml, yield);
+		if (pushed == SIZE_MAX)
+			atomic_fetch_add(&h->linked, changed);
+		if (pushed == 0 || pushed == SIZE_MAX)
+			break;
+	}
 	scratch_put(h, s);
 	brain__free(seen);
 	brain__free(queue);

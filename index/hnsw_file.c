@@ -151,7 +151,7 @@ static int write_head(const hnsw *h, const brain_index_writer *w, const uint32_t
 /* The head and then the store's image (files NULL) or its descriptor. */
 static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files *files)
 {
-	pthread_rwlock_wrlock(&h->build_lock);
+	build_wrlock(h);
 	uint32_t *tail = NULL;
 	size_t pending = 0;
 	int rc = brain__hnsw_tail_list(h, &tail, &pending);
@@ -172,7 +172,7 @@ int brain__hnsw_freeze(brain_index *index, const brain_index_writer *w, void **f
 {
 	hnsw *h = hnsw_of(index);
 	*frozen = NULL;
-	pthread_rwlock_wrlock(&h->build_lock);
+	build_wrlock(h);
 	uint32_t *tail = NULL;
 	size_t pending = 0;
 	int rc = brain__hnsw_tail_list(h, &tail, &pending);

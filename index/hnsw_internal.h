@@ -156,6 +156,9 @@ typedef struct hnsw {
 	/* nodes inserted or removed since the last repair of reachability
 	 * (build() and remove(), under build_lock) */
 	_Atomic size_t linked;
+	/* changes waiting for build_lock exclusively (build_wrlock): the
+	 * background repair, which holds it shared, yields to them */
+	_Atomic int excl_waiters;
 	pthread_rwlock_t build_lock;
 	pthread_mutex_t tail_mu;
 	pthread_mutex_t build_mu; /* one build() at a time */
@@ -252,6 +255,15 @@ static inline brain_link *links_of(const hnsw *h, uint32_t s, int l)
 	for (uint32_t t = s & ~63u; t < s; t++)
 		before += h->levels[t];
 	return h->pool + at + (before + (size_t)(l - 1)) * (1 + h->M);
+}
+
+/* build_lock exclusively, counted in excl_waiters while waiting, so that
+ * a background repair holding it shared gives way (hnsw_delete.c). */
+static inline void build_wrlock(hnsw *h)
+{
+	atomic_fetch_add(&h->excl_waiters, 1);
+	pthread_rwlock_wrlock(&h->build_lock);
+	atomic_fetch_sub(&h->excl_waiters, 1);
 }
 
 /* Before node s's links on level l (or its codes: l 0) change: the bottom
@@ -429,7 +441,7 @@ size_t brain__hnsw_threads(const hnsw *h);
 /* hnsw_delete.c */
 void brain__hnsw_unlink(hnsw *h, uint32_t d);
 void brain__hnsw_sweep_dead_links(hnsw *h);
-void brain__hnsw_repair_reachability(hnsw *h);
+void brain__hnsw_repair_reachability(hnsw *h, bool yield);
 /* Link u into r's bottom-layer list, replacing r's farthest link if full
  * (no heuristic: u must get an in-link). wide: 2 x dim floats (8-bit
  * rows) or NULL. True if a live node's link was pushed out. */
