@@ -3,7 +3,7 @@
  * figures issue 13 asks for, each as a ratio within one run.
  *
  *   bench_live [--dir DIR] [--part writers|checkpoint|async|heart|all]
- *              [--memories N] [--vectors N] [--dim D]
+ *              [--memories N] [--vectors N] [--dim D] [--sync normal|off]
  *
  * writers     recall latency (p50, p99, worst) of one thread on a text
  *             brain of --memories (default 20,000), with no writer and
@@ -13,7 +13,8 @@
  *             (default 128) on disk: search latency of one thread with
  *             nothing else running, and while brain_checkpoint() runs after
  *             1% of the vectors changed; the latency of one writer adding
- *             all along the checkpoint (it waits at the writers' gate).
+ *             all along the checkpoint (it waits at the writers' gate for
+ *             the checkpoint's two short steps); sync NORMAL, or --sync.
  * async       remembers per second into an on-disk text brain:
  *             brain_remember against brain_remember_async then brain_flush,
  *             in FULL and NORMAL sync (--memories each).
@@ -191,6 +192,8 @@ static void random_vector(uint64_t *seed, float *v, uint32_t dim)
 
 /* ---- checkpoint ----------------------------------------------------------- */
 
+static int g_ckpt_sync = BRAIN_SYNC_NORMAL; /* --sync */
+
 typedef struct search_arg {
 	brain_t *b;
 	uint32_t dim;
@@ -256,11 +259,11 @@ static void *adder_main(void *p)
 static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 {
 	printf("\n### Searches and a writer during a checkpoint (%zu vectors of %u-d, on disk, "
-	       "NORMAL)\n\n", n, dim);
+	       "%s)\n\n", n, dim, g_ckpt_sync == BRAIN_SYNC_OFF ? "OFF" : "NORMAL");
 	char path[4096];
 	snprintf(path, sizeof path, "%s/bench-live-%d", root, (int)getpid());
 	bench_remove_tree(path);
-	brain_t *b = open_brain(path, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_THREADS, dim);
+	brain_t *b = open_brain(path, g_ckpt_sync, BRAIN_BACKGROUND_THREADS, dim);
 	if (brain_set_param(b, BRAIN_PARAM_CHECKPOINT_WAL_BYTES, 0))
 		die("set CHECKPOINT_WAL_BYTES", -1);
 	size_t batch = 50000;
@@ -437,9 +440,15 @@ int main(int argc, char **argv)
 			vectors = (size_t)strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc)
 			dim = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--sync") == 0 && i + 1 < argc && strcmp(argv[i + 1], "off") == 0)
+			g_ckpt_sync = BRAIN_SYNC_OFF, i++;
+		else if (strcmp(argv[i], "--sync") == 0 && i + 1 < argc &&
+		         strcmp(argv[i + 1], "normal") == 0)
+			g_ckpt_sync = BRAIN_SYNC_NORMAL, i++;
 		else {
 			fprintf(stderr, "usage: bench_live [--dir DIR] [--part writers|checkpoint|async|"
-			                "heart|all] [--memories N] [--vectors N] [--dim D]\n");
+			                "heart|all] [--memories N] [--vectors N] [--dim D] "
+			                "[--sync normal|off (checkpoint)]\n");
 			return 2;
 		}
 	}

@@ -177,6 +177,27 @@ static void queue_job(brain_t *b)
 	pthread_cond_broadcast(&g_cv);
 }
 
+/* Queues of brains (under g_mu): b taken out where it is, in order. */
+static void take_out(brain_t **q, size_t *n, brain_t *b)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (q[i] == b) {
+			for (size_t j = i + 1; j < *n; j++)
+				q[j - 1] = q[j];
+			(*n)--;
+			return;
+		}
+	}
+}
+
+/* The first of a queue that is not empty, taken out. */
+static brain_t *take_first(brain_t **q, size_t *n)
+{
+	brain_t *b = q[0];
+	take_out(q, n, b);
+	return b;
+}
+
 /* A NORMAL brain's fsync is due: to the syncer (under g_mu). */
 static void queue_sync(brain_t *b)
 {
@@ -355,10 +376,7 @@ static void *worker_main(void *arg)
 			pthread_cond_wait(&g_cv, &g_mu);
 			continue;
 		}
-		brain_t *b = g_jobs[0];
-		for (size_t i = 1; i < g_njobs; i++)
-			g_jobs[i - 1] = g_jobs[i];
-		g_njobs--;
+		brain_t *b = take_first(g_jobs, &g_njobs);
 		b->job_queued = false;
 		b->job_running = true;
 		b->job_started_ms = mono_ms();
@@ -395,10 +413,7 @@ static void *syncer_main(void *arg)
 			pthread_cond_wait(&g_cv, &g_mu);
 			continue;
 		}
-		brain_t *b = g_syncs[0];
-		for (size_t i = 1; i < g_nsyncs; i++)
-			g_syncs[i - 1] = g_syncs[i];
-		g_nsyncs--;
+		brain_t *b = take_first(g_syncs, &g_nsyncs);
 		b->sync_queued = false;
 		b->syncing = true;
 		g_sync_brain = b;
@@ -498,22 +513,8 @@ void brain__heart_leave(brain_t *b)
 	}
 	while (b->beating || b->job_running || b->syncing)
 		pthread_cond_wait(&g_idle, &g_mu);
-	for (size_t i = 0; i < g_njobs; i++) {
-		if (g_jobs[i] == b) {
-			for (size_t j = i + 1; j < g_njobs; j++)
-				g_jobs[j - 1] = g_jobs[j];
-			g_njobs--;
-			break;
-		}
-	}
-	for (size_t i = 0; i < g_nsyncs; i++) {
-		if (g_syncs[i] == b) {
-			for (size_t j = i + 1; j < g_nsyncs; j++)
-				g_syncs[j - 1] = g_syncs[j];
-			g_nsyncs--;
-			break;
-		}
-	}
+	take_out(g_jobs, &g_njobs, b);
+	take_out(g_syncs, &g_nsyncs, b);
 	b->sync_queued = false; /* the close fsyncs itself */
 	b->job_queued = false;
 	b->checkpoint_due = false;

@@ -95,8 +95,10 @@ flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_lo
 		brain__free(f);
 		return NULL;
 	}
-	pthread_mutex_init(&f->frz_mu, NULL);
-	pthread_cond_init(&f->frz_cv, NULL);
+	for (size_t i = 0; i < FRZ_STRIPES; i++) {
+		pthread_mutex_init(&f->frz_mu[i], NULL);
+		pthread_cond_init(&f->frz_cv[i], NULL);
+	}
 	f->dim = config->dimensions;
 	f->metric = config->metric;
 	f->max_slots = config->max_slots;
@@ -325,8 +327,10 @@ static void flat_close(brain_index *index)
 		brain__free(f->frz_copy[i]);
 	brain__free((void *)f->frz);
 	brain__free(f->frz_copy);
-	pthread_mutex_destroy(&f->frz_mu);
-	pthread_cond_destroy(&f->frz_cv);
+	for (size_t i = 0; i < FRZ_STRIPES; i++) {
+		pthread_mutex_destroy(&f->frz_mu[i]);
+		pthread_cond_destroy(&f->frz_cv[i]);
+	}
 	brain__free(f);
 }
 

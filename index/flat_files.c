@@ -131,8 +131,9 @@ static size_t chunks_in_use(const flat_index *f, size_t *words_out)
  * and the backend's builder are held off), then writes them while changes
  * go on. A chunk is FRZ_LIVE until the flush has read it: a change of one
  * of its rows first copies the chunk (FRZ_COPY), so the flush reads the
- * bytes of the freeze either way. The flush reads a chunk under frz_mu,
- * or takes its copy. */
+ * bytes of the freeze either way. The flush copies a chunk out under its
+ * stripe of frz_mu (and hashes and writes the copy outside it), or takes
+ * the writer's copy. */
 
 typedef struct flat_frozen {
 	size_t n;               /* chunks kept */
@@ -150,20 +151,24 @@ void brain__flat_will_write(brain_index *index, size_t slot)
 	if (c >= atomic_load_explicit(&f->nfrz, memory_order_acquire) ||
 	    atomic_load_explicit(&f->frz[c], memory_order_acquire) != FRZ_LIVE)
 		return;
-	pthread_mutex_lock(&f->frz_mu);
+	/* the copy's memory first, outside the lock */
+	size_t bytes = brain__rows_chunk_bytes(&f->rows);
+	unsigned char *copy = brain__malloc(bytes);
+	pthread_mutex_t *mu = &f->frz_mu[c % FRZ_STRIPES];
+	pthread_mutex_lock(mu);
 	while (atomic_load_explicit(&f->frz[c], memory_order_relaxed) == FRZ_LIVE) {
-		size_t bytes = brain__rows_chunk_bytes(&f->rows);
-		unsigned char *copy = brain__malloc(bytes);
 		if (copy) {
 			memcpy(copy, f->rows.chunks[c], bytes);
 			f->frz_copy[c] = copy;
+			copy = NULL;
 			atomic_store_explicit(&f->frz[c], FRZ_COPY, memory_order_release);
 			break;
 		}
 		/* no memory for the copy: wait until the flush has read it */
-		pthread_cond_wait(&f->frz_cv, &f->frz_mu);
+		pthread_cond_wait(&f->frz_cv[c % FRZ_STRIPES], mu);
 	}
-	pthread_mutex_unlock(&f->frz_mu);
+	pthread_mutex_unlock(mu);
+	brain__free(copy); /* another writer copied it first */
 }
 
 int brain__flat_freeze(brain_index *index, void **out)
@@ -212,35 +217,31 @@ int brain__flat_freeze(brain_index *index, void **out)
 	return BRAIN_OK;
 }
 
-/* Chunk i as frozen (frz_mu held): its copy, or the live bytes. */
-static const unsigned char *frozen_bytes(const flat_index *f, const flat_frozen *z, size_t i)
+/* Chunk i's frozen bytes copied into `into` (its stripe held only for
+ * the copy). With `release`, the chunk is done with: its rows may change
+ * freely again, and a writer's copy of it is freed (or read instead of
+ * copied). */
+static void frozen_take(flat_index *f, const flat_frozen *z, size_t i, unsigned char *into,
+                        bool release)
 {
-	return atomic_load_explicit(&f->frz[i], memory_order_relaxed) == FRZ_COPY ? f->frz_copy[i]
-	                                                                          : z->chunks[i];
-}
-
-/* Chunk i's frozen bytes hashed under `key`. */
-static uint64_t frozen_hash(flat_index *f, const flat_frozen *z, size_t i, uint64_t key)
-{
-	pthread_mutex_lock(&f->frz_mu);
-	uint64_t h = brain__hash64(frozen_bytes(f, z, i), z->chunk_bytes, key);
-	pthread_mutex_unlock(&f->frz_mu);
-	return h;
-}
-
-/* Chunk i is written (or not needed): its rows may change freely again.
- * With `into`, its frozen bytes are copied there first. */
-static void release_chunk(flat_index *f, const flat_frozen *z, size_t i, unsigned char *into)
-{
-	pthread_mutex_lock(&f->frz_mu);
+	pthread_mutex_t *mu = &f->frz_mu[i % FRZ_STRIPES];
+	unsigned char *own = NULL;
+	pthread_mutex_lock(mu);
 	unsigned char st = atomic_load_explicit(&f->frz[i], memory_order_relaxed);
-	if (into && st != FRZ_NONE)
-		memcpy(into, frozen_bytes(f, z, i), z->chunk_bytes);
-	brain__free(f->frz_copy[i]);
-	f->frz_copy[i] = NULL;
-	atomic_store_explicit(&f->frz[i], FRZ_NONE, memory_order_release);
-	pthread_cond_broadcast(&f->frz_cv);
-	pthread_mutex_unlock(&f->frz_mu);
+	if (st == FRZ_COPY && release) {
+		own = f->frz_copy[i];
+		f->frz_copy[i] = NULL;
+	} else if (into && st != FRZ_NONE) {
+		memcpy(into, st == FRZ_COPY ? f->frz_copy[i] : z->chunks[i], z->chunk_bytes);
+	}
+	if (release) {
+		atomic_store_explicit(&f->frz[i], FRZ_NONE, memory_order_release);
+		pthread_cond_broadcast(&f->frz_cv[i % FRZ_STRIPES]);
+	}
+	pthread_mutex_unlock(mu);
+	if (own && into)
+		memcpy(into, own, z->chunk_bytes);
+	brain__free(own);
 }
 
 void brain__flat_thaw(brain_index *index, void *frozen)
@@ -250,7 +251,7 @@ void brain__flat_thaw(brain_index *index, void *frozen)
 	if (!z)
 		return;
 	for (size_t i = 0; i < z->n; i++)
-		release_chunk(f, z, i, NULL);
+		frozen_take(f, z, i, NULL, true);
 	atomic_store_explicit(&f->nfrz, 0, memory_order_release);
 	brain__free(z->used);
 	brain__free(z->chunks);
@@ -289,7 +290,7 @@ static int write_segment(flat_index *f, const flat_frozen *z, const brain_index_
 	 * table of their hashes */
 	seg_entry *table = (seg_entry *)(void *)(head + sizeof(seg_head));
 	for (size_t j = 0; rc == BRAIN_OK && j < n; j++) {
-		release_chunk(f, z, dirty[j], buf);
+		frozen_take(f, z, dirty[j], buf, true);
 		hashes[dirty[j]] = brain__hash64(buf, chunk_bytes, key);
 		table[j].chunk = dirty[j];
 		table[j].hash = hashes[dirty[j]];
@@ -397,12 +398,18 @@ int brain__flat_flush_frozen(brain_index *index, void *frozen, const brain_index
 	bool *is_dirty = rc ? NULL : brain__calloc(BRAIN_MAX(n, (size_t)1), sizeof *is_dirty);
 	if (rc == BRAIN_OK && !is_dirty)
 		rc = brain__oom(n, "flat: flush");
+	unsigned char *scratch = rc ? NULL : brain__malloc(z->chunk_bytes);
+	if (rc == BRAIN_OK && !scratch)
+		rc = brain__oom(z->chunk_bytes, "flat: flush");
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		const flat_seg *s = f->home[i].seg ? seg_of(f, f->home[i].seg) : NULL;
-		is_dirty[i] = !s || frozen_hash(f, z, i, s->key) != f->home[i].hash;
+		if (s)
+			frozen_take(f, z, i, scratch, false);
+		is_dirty[i] = !s || brain__hash64(scratch, z->chunk_bytes, s->key) != f->home[i].hash;
 		if (!is_dirty[i])
 			live[s - f->segs]++;
 	}
+	brain__free(scratch);
 	/* a segment less than half named: its chunks move to the new one */
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		const flat_seg *s = is_dirty[i] ? NULL : seg_of(f, f->home[i].seg);
@@ -413,7 +420,7 @@ int brain__flat_flush_frozen(brain_index *index, void *frozen, const brain_index
 		if (is_dirty[i])
 			dirty[ndirty++] = i;
 		else
-			release_chunk(f, z, i, NULL); /* its rows may change again */
+			frozen_take(f, z, i, NULL, true); /* its rows may change again */
 	}
 	brain__free(is_dirty);
 	brain__free(live);

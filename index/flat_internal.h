@@ -42,6 +42,9 @@ typedef struct flat_mapping {
 	size_t len;
 } flat_mapping;
 
+/* Chunk c's freeze state is guarded by frz_mu[c % FRZ_STRIPES]. */
+#define FRZ_STRIPES 16
+
 typedef struct flat_index {
 	uint32_t dim;
 	int metric;
@@ -70,14 +73,16 @@ typedef struct flat_index {
 	 * were frozen; per chunk FRZ_NONE (written or left: free to change),
 	 * FRZ_LIVE (its bytes are the checkpoint's: copy them before a
 	 * change) or FRZ_COPY (the checkpoint's bytes are in frz_copy[c]).
-	 * Changed under frz_mu; the arrays grow only at a freeze, which runs
-	 * beside no change. */
+	 * Changed under the chunk's stripe of frz_mu, held only for a copy of
+	 * one chunk (no hash, no allocation, no io under it); the arrays grow
+	 * only at a freeze, which runs beside no change. */
 	_Atomic unsigned char *frz;
 	unsigned char **frz_copy;
 	size_t frz_cap;
 	_Atomic size_t nfrz;
-	pthread_mutex_t frz_mu;
-	pthread_cond_t frz_cv; /* a chunk left FRZ_LIVE (a writer out of memory waits) */
+	pthread_mutex_t frz_mu[FRZ_STRIPES];
+	pthread_cond_t frz_cv[FRZ_STRIPES]; /* a chunk left FRZ_LIVE (a writer out
+	                                       of memory waits) */
 } flat_index;
 
 enum { FRZ_NONE = 0, FRZ_LIVE = 1, FRZ_COPY = 2 };

@@ -539,6 +539,15 @@ static brain_t *manual_text_brain(char *root, char path[64], brain_options *o)
 	return b;
 }
 
+/* The same with a Circadian cycle at every tick that consolidates. */
+static brain_t *consolidating_brain(char *root, char path[64], brain_options *o)
+{
+	brain_t *b = manual_text_brain(root, path, o);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	return b;
+}
+
 static atomic_int g_damage_logged;
 
 static void damage_log(int level, const char *message, void *payload)
@@ -826,9 +835,7 @@ static void test_heart__consolidation_remembers_statements_once(void **state)
 	char root[] = "/tmp/braincore-heart-XXXXXX";
 	char path[64];
 	brain_options o;
-	brain_t *b = manual_text_brain(root, path, &o);
-	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
-	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	brain_t *b = consolidating_brain(root, path, &o);
 	for (size_t i = 0; i < NELEM(g_questions); i++) {
 		say(b, g_statements[i]);
 		say(b, g_questions[i]);
@@ -934,9 +941,7 @@ static void test_heart__consolidation_takes_what_the_ring_holds(void **state)
 	char root[] = "/tmp/braincore-heart-XXXXXX";
 	char path[64];
 	brain_options o;
-	brain_t *b = manual_text_brain(root, path, &o);
-	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
-	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	brain_t *b = consolidating_brain(root, path, &o);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_WORKING_MEMORY_SIZE, 2), 0);
 	char text[5][128];
 	for (int i = 0; i < 5; i++) {
@@ -982,9 +987,7 @@ static void test_heart__consolidation_waits_out_a_full_budget(void **state)
 	char root[] = "/tmp/braincore-heart-XXXXXX";
 	char path[64];
 	brain_options o;
-	brain_t *b = manual_text_brain(root, path, &o);
-	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
-	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
+	brain_t *b = consolidating_brain(root, path, &o);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MEMORY_BUDGET, 1), 0);
 	for (size_t i = 0; i < NELEM(g_statements); i++)
 		say(b, g_statements[i]);
