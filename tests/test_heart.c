@@ -795,7 +795,8 @@ static const char *const g_statements[] = {
 static const char *const g_questions[] = {
 	"Where do emperor penguins breed?",
 	"   who built the lighthouse at Hook Head ?  \n",
-	"\xC2\xBF" "Cu\xC3\xA1ndo se mud\xC3\xB3 Ana a Lisboa\xEF\xBC\x9F", /* full-width '?' */
+	/* (one string: the hex escapes end where the next literal starts) */
+	("\xC2\xBF" "Cu\xC3\xA1ndo se mud\xC3\xB3 Ana a Lisboa\xEF\xBC\x9F"), /* full-width '?' */
 };
 
 /* Off by default: thinks and cycles add no memory; nothing a user did not
