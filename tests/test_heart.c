@@ -53,6 +53,55 @@ static brain_stats stats_of(brain_t *b)
 	return st;
 }
 
+/* The log callback, counting the messages of one level that say `needle`
+ * (log_heard() reads the count; log_stop() uninstalls it). */
+static int g_log_level;
+static const char *g_log_needle;
+static atomic_int g_log_heard;
+
+static void counting_log(int level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level == g_log_level && strstr(message, g_log_needle))
+		atomic_fetch_add(&g_log_heard, 1);
+}
+
+static void log_listen(int level, const char *needle)
+{
+	brain_set_log(NULL, NULL);
+	g_log_level = level;
+	g_log_needle = needle;
+	atomic_store(&g_log_heard, 0);
+	brain_set_log(counting_log, NULL);
+}
+
+static int log_heard(void)
+{
+	return atomic_load(&g_log_heard);
+}
+
+/* A new directory from the mkdtemp template root, and the path of a brain
+ * in it. */
+static void new_dir(char *root, char path[64])
+{
+	assert_non_null(mkdtemp(root));
+	snprintf(path, 64, "%s/b", root);
+}
+
+/* An in-memory flat brain: the exact reference answers are compared with. */
+static brain_t *flat_reference(uint32_t dims, int metric)
+{
+	brain_options fo;
+	brain_options_init(&fo, BRAIN_OPTIONS_VERSION);
+	fo.dimensions = dims;
+	fo.embedder = BRAIN_EMBEDDER_NONE;
+	fo.metric = metric;
+	fo.index = BRAIN_INDEX_FLAT;
+	brain_t *flat = NULL;
+	assert_int_equal(brain_open(NULL, &fo, &flat), 0);
+	return flat;
+}
+
 static brain_options opts(int background)
 {
 	brain_options o;
@@ -79,10 +128,8 @@ static void add_some(brain_t *b, uint64_t from, int n)
 static void test_heart__manual_brains_beat_by_tick(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/braincore-heart-XXXXXX";
-	assert_non_null(mkdtemp(root));
-	char path[64];
-	snprintf(path, sizeof path, "%s/b", root);
+	char root[] = "/tmp/braincore-heart-XXXXXX", path[64];
+	new_dir(root, path);
 	size_t before = threads_now();
 	brain_options o = opts(BRAIN_BACKGROUND_MANUAL);
 	brain_t *b = NULL;
@@ -267,19 +314,10 @@ static double tail_recall(brain_t *b, brain_t *flat, bool *identical)
 static void test_heart__tick_builds_the_tail(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/braincore-heart-XXXXXX";
-	assert_non_null(mkdtemp(root));
-	char path[64];
-	snprintf(path, sizeof path, "%s/b", root);
+	char root[] = "/tmp/braincore-heart-XXXXXX", path[64];
+	new_dir(root, path);
 	brain_t *b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
-	brain_options fo;
-	brain_options_init(&fo, BRAIN_OPTIONS_VERSION);
-	fo.dimensions = TD;
-	fo.embedder = BRAIN_EMBEDDER_NONE;
-	fo.metric = BRAIN_METRIC_L2;
-	fo.index = BRAIN_INDEX_FLAT;
-	brain_t *flat = NULL;
-	assert_int_equal(brain_open(NULL, &fo, &flat), 0);
+	brain_t *flat = flat_reference(TD, BRAIN_METRIC_L2);
 
 	tail_add(b, 0, TN);
 	tail_add(flat, 0, TN);
@@ -340,15 +378,6 @@ static void test_heart__tick_builds_the_tail(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
-static atomic_int g_rebuilt_logged;
-
-static void rebuild_log(int level, const char *message, void *payload)
-{
-	(void)payload;
-	if (level == BRAIN_LOG_WARN && strstr(message, "rebuilt from its stored vectors"))
-		atomic_fetch_add(&g_rebuilt_logged, 1);
-}
-
 /* The named file of the brain directory `path` whose name starts with
  * `prefix` (one is expected), read whole. */
 static unsigned char *read_prefixed(const char *path, const char *prefix, char *name,
@@ -387,19 +416,10 @@ static unsigned char *read_prefixed(const char *path, const char *prefix, char *
 static void test_heart__damaged_index_is_rebuilt(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/braincore-heart-XXXXXX";
-	assert_non_null(mkdtemp(root));
-	char path[64];
-	snprintf(path, sizeof path, "%s/b", root);
+	char root[] = "/tmp/braincore-heart-XXXXXX", path[64];
+	new_dir(root, path);
 	brain_t *b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
-	brain_options fo;
-	brain_options_init(&fo, BRAIN_OPTIONS_VERSION);
-	fo.dimensions = TD;
-	fo.embedder = BRAIN_EMBEDDER_NONE;
-	fo.metric = BRAIN_METRIC_L2;
-	fo.index = BRAIN_INDEX_FLAT;
-	brain_t *flat = NULL;
-	assert_int_equal(brain_open(NULL, &fo, &flat), 0);
+	brain_t *flat = flat_reference(TD, BRAIN_METRIC_L2);
 	tail_add(b, 0, TN);
 	tail_add(flat, 0, TN);
 	for (uint64_t id = 1; id <= TN; id += 9) {
@@ -437,10 +457,9 @@ static void test_heart__damaged_index_is_rebuilt(void **state)
 	assert_int_equal(brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION), 0);
 	assert_int_equal(brain_check(path, NULL, &rep), BRAIN_ECORRUPT);
 
-	atomic_store(&g_rebuilt_logged, 0);
-	brain_set_log(rebuild_log, NULL);
+	log_listen(BRAIN_LOG_WARN, "rebuilt from its stored vectors");
 	b = tail_brain(path, BRAIN_BACKGROUND_MANUAL);
-	assert_int_equal(atomic_load(&g_rebuilt_logged), 1);
+	assert_int_equal(log_heard(), 1);
 	char doc[4096];
 	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
 	assert_non_null(strstr(doc, "\"index_rebuilt\":true"));
@@ -502,10 +521,8 @@ static void test_heart__background_builds_the_tail(void **state)
 static void test_heart__close_is_prompt(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/braincore-heart-XXXXXX";
-	assert_non_null(mkdtemp(root));
-	char path[64];
-	snprintf(path, sizeof path, "%s/b", root);
+	char root[] = "/tmp/braincore-heart-XXXXXX", path[64];
+	new_dir(root, path);
 	enum { N = 12000 };
 	brain_t *b = tail_brain(path, BRAIN_BACKGROUND_THREADS);
 	/* a slow build (half a second here), so that the close comes first */
@@ -530,8 +547,7 @@ static void test_heart__close_is_prompt(void **state)
  * root (a mkdtemp template), ticked by hand; *o: its options. */
 static brain_t *manual_text_brain(char *root, char path[64], brain_options *o)
 {
-	assert_non_null(mkdtemp(root));
-	snprintf(path, 64, "%s/b", root);
+	new_dir(root, path);
 	brain_options_init(o, BRAIN_OPTIONS_VERSION);
 	o->background = BRAIN_BACKGROUND_MANUAL;
 	brain_t *b = NULL;
@@ -546,15 +562,6 @@ static brain_t *consolidating_brain(char *root, char path[64], brain_options *o)
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CONSOLIDATE_WORKING, 1), 0);
 	return b;
-}
-
-static atomic_int g_damage_logged;
-
-static void damage_log(int level, const char *message, void *payload)
-{
-	(void)payload;
-	if (level == BRAIN_LOG_ERROR && strstr(message, "checksum failure"))
-		atomic_fetch_add(&g_damage_logged, 1);
 }
 
 /* The Watchdog reports damage found at run time: a text in a closed
@@ -597,15 +604,14 @@ static void test_heart__watchdog_reports_damage_at_run_time(void **state)
 	assert_int_equal(fclose(f), 0);
 	free(img);
 
-	atomic_store(&g_damage_logged, 0);
-	brain_set_log(damage_log, NULL);
+	log_listen(BRAIN_LOG_ERROR, "checksum failure");
 	assert_int_equal(brain_open(path, &o, &b), 0);
 	brain_results *r = NULL;
 	assert_int_equal(brain_get(b, hurt, &r), BRAIN_ECORRUPT);
 	assert_int_equal(brain_get(b, hurt, &r), BRAIN_ECORRUPT);
 	assert_int_equal(brain_get(b, fine, &r), 0);
 	brain_results_free(r);
-	assert_int_equal(atomic_load(&g_damage_logged), 1);
+	assert_int_equal(log_heard(), 1);
 	char doc[4096];
 	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
 	assert_non_null(strstr(doc, "\"checksum_failures\":2,"));
@@ -968,23 +974,13 @@ static void test_heart__consolidation_takes_what_the_ring_holds(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
-static atomic_int g_consolidate_warned;
-
-static void consolidate_log(int level, const char *message, void *payload)
-{
-	(void)payload;
-	if (level == BRAIN_LOG_WARN && strstr(message, "working memory"))
-		atomic_fetch_add(&g_consolidate_warned, 1);
-}
-
 /* A brain at its memory budget refuses the statements (BRAIN_EFULL, a
  * passing failure): the tick still succeeds, each cycle says so once, and
  * the statements wait in working memory until the budget is raised. */
 static void test_heart__consolidation_waits_out_a_full_budget(void **state)
 {
 	(void)state;
-	atomic_store(&g_consolidate_warned, 0);
-	brain_set_log(consolidate_log, NULL);
+	log_listen(BRAIN_LOG_WARN, "working memory");
 	char root[] = "/tmp/braincore-heart-XXXXXX";
 	char path[64];
 	brain_options o;
@@ -994,14 +990,14 @@ static void test_heart__consolidation_waits_out_a_full_budget(void **state)
 		say(b, g_statements[i]);
 	assert_int_equal(brain_tick(b), 0);
 	assert_int_equal(brain_count(b), 0);
-	assert_int_equal(atomic_load(&g_consolidate_warned), 1); /* once for the three */
+	assert_int_equal(log_heard(), 1); /* once for the three */
 	assert_int_equal(brain_tick(b), 0);
-	assert_int_equal(atomic_load(&g_consolidate_warned), 2);
+	assert_int_equal(log_heard(), 2);
 	assert_int_equal(stats_of(b).circadian_consolidated, 0);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_MEMORY_BUDGET, 0), 0);
 	assert_int_equal(brain_tick(b), 0);
 	assert_int_equal(brain_count(b), 3);
-	assert_int_equal(atomic_load(&g_consolidate_warned), 2);
+	assert_int_equal(log_heard(), 2);
 	assert_true(recalls(b, "penguins breeding in Antarctica", g_statements[1]));
 	assert_int_equal(brain_tick(b), 0);
 	assert_int_equal(brain_count(b), 3);
@@ -1013,7 +1009,6 @@ static void test_heart__consolidation_waits_out_a_full_budget(void **state)
 /* ---- the Watchdog ------------------------------------------------------- */
 
 static atomic_int g_release;     /* the slow embedder returns once set */
-static atomic_int g_stall_logged;
 
 static int slow_embedder(const char *text, size_t len, float *v, size_t dims, void *payload)
 {
@@ -1028,13 +1023,6 @@ static int slow_embedder(const char *text, size_t len, float *v, size_t dims, vo
 	return (int)dims;
 }
 
-static void watch_log(int level, const char *message, void *payload)
-{
-	(void)payload;
-	if (level == BRAIN_LOG_WARN && strstr(message, "watchdog"))
-		atomic_fetch_add(&g_stall_logged, 1);
-}
-
 /* A job stuck in a slow embedder is reported (log, health) once it has run
  * WATCHDOG_MS, and a spare worker makes another brain's queued writes
  * meanwhile; released, the stuck write is made. */
@@ -1042,8 +1030,7 @@ static void test_heart__watchdog_reports_a_stall(void **state)
 {
 	(void)state;
 	atomic_store(&g_release, 0);
-	atomic_store(&g_stall_logged, 0);
-	brain_set_log(watch_log, NULL);
+	log_listen(BRAIN_LOG_WARN, "watchdog");
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
 	o.dimensions = 16;
@@ -1063,7 +1050,7 @@ static void test_heart__watchdog_reports_a_stall(void **state)
 			sleep_ms(5);
 	}
 	assert_true(stalled);
-	assert_true(atomic_load(&g_stall_logged) >= 1);
+	assert_true(log_heard() >= 1);
 	/* the other brain's queued writes are made while the first job is stuck */
 	float v[16] = {1.0f};
 	for (uint64_t id = 1; id <= 10; id++) {
@@ -1091,7 +1078,6 @@ static brain_io g_slow_io;      /* the POSIX io whose fsync (g_hold) or pwrite
                                    (g_hold_write) waits while set */
 static atomic_int g_hold, g_hold_write;
 static atomic_int g_held;       /* a call is waiting */
-static atomic_int g_gate_logged;
 
 static int slow_fsync(brain_io_file *f)
 {
@@ -1111,13 +1097,6 @@ static int slow_pwrite(brain_io_file *f, const void *buf, size_t len, uint64_t o
 	return brain_io_posix()->pwrite(f, buf, len, off);
 }
 
-static void gate_log(int level, const char *message, void *payload)
-{
-	(void)payload;
-	if (level == BRAIN_LOG_WARN && strstr(message, "writers' gate"))
-		atomic_fetch_add(&g_gate_logged, 1);
-}
-
 static void *checkpoint_main(void *arg)
 {
 	return (void *)(intptr_t)brain_checkpoint(arg);
@@ -1131,8 +1110,7 @@ static void *add_main(void *arg)
 
 static brain_t *slow_brain(char *root, char path[64], int background, int sync)
 {
-	assert_non_null(mkdtemp(root));
-	snprintf(path, 64, "%s/b", root);
+	new_dir(root, path);
 	g_slow_io = *brain_io_posix();
 	g_slow_io.fsync = slow_fsync;
 	g_slow_io.pwrite = slow_pwrite;
@@ -1160,8 +1138,7 @@ static void test_heart__watchdog_reports_a_held_gate(void **state)
 	brain_t *b = slow_brain(root, path, BRAIN_BACKGROUND_THREADS, BRAIN_SYNC_NORMAL);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_WATCHDOG_MS, 100), 0);
 	add_some(b, 1, 10);
-	atomic_store(&g_gate_logged, 0);
-	brain_set_log(gate_log, NULL);
+	log_listen(BRAIN_LOG_WARN, "writers' gate");
 	atomic_store(&g_hold_write, 1);
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, add_main, b), 0);
@@ -1179,7 +1156,7 @@ static void test_heart__watchdog_reports_a_held_gate(void **state)
 	assert_int_equal(pthread_join(t, &ret), 0);
 	assert_int_equal((int)(intptr_t)ret, 0);
 	assert_true(seen);
-	assert_int_equal(atomic_load(&g_gate_logged), 1);
+	assert_int_equal(log_heard(), 1);
 	add_some(b, 11, 10);
 	assert_int_equal(brain_count(b), 21);
 	brain_set_log(NULL, NULL);
@@ -1229,13 +1206,7 @@ static void test_heart__writers_go_on_during_a_checkpoint(void **state)
 	/* (sync OFF: the ticks below make no fsync of their own, which this
 	 * disk would hold too) */
 	brain_t *b = slow_brain(root, path, BRAIN_BACKGROUND_MANUAL, BRAIN_SYNC_OFF);
-	brain_options fo;
-	brain_options_init(&fo, BRAIN_OPTIONS_VERSION);
-	fo.dimensions = 8;
-	fo.embedder = BRAIN_EMBEDDER_NONE;
-	fo.index = BRAIN_INDEX_FLAT;
-	brain_t *flat = NULL;
-	assert_int_equal(brain_open(NULL, &fo, &flat), 0);
+	brain_t *flat = flat_reference(8, BRAIN_METRIC_COSINE);
 	float v[8];
 	for (uint64_t id = 1; id <= 3000; id++) {
 		for (int d = 0; d < 8; d++)
