@@ -6,8 +6,8 @@
  * (FORGET_ON_PRESSURE) the least valuable 1% while the Liver reports
  * critical memory pressure and the brain has taken new memories since
  * the last such cycle (the room forgotten memories leave is reused, so the
- * heap does not shrink; forgetting on pressure alone would empty the
- * brain). "Least valuable" is the Hippocampus's
+ * heap does not shrink at once; forgetting on pressure alone would empty
+ * the brain). "Least valuable" is the Hippocampus's
  * LEAST_VALUABLE: lowest importance, decayed while unused when
  * DECAY_HALF_LIFE_H is set (the curve the Thalamus ranks by, base/decay.h),
  * then the longest unused. Every forget is a logged change
@@ -28,12 +28,18 @@
  * (WARN), and the cycle goes on: consolidation is background work nobody
  * waits for. A read-only brain consolidates nothing.
  */
+#include <sched.h>
 #include <stdio.h>
 
 #include "engine/change.h"
 #include "engine/handle.h"
 
 #define FORGET_PER_CYCLE 1024
+/* Compaction: not for fewer free slots than this (the memory they hold is
+ * not worth the moves); each hold of the write lock moves memories for
+ * at most this long (a recall at 100K memories takes ~100-300 us). */
+#define COMPACT_MIN_FREE 64
+#define COMPACT_HOLD_NS (UINT64_C(500) * 1000)
 /* A consolidated statement's importance: the middle, what a caller who
  * does not know better gives brain_remember. MERGE_SIMILAR raises it for
  * what is said again. */
@@ -118,6 +124,68 @@ static void consolidate(brain_t *b)
 		          "could not be made durable: %s", brain_errmsg());
 }
 
+/* COMPACT_FREE: is a share of the slots free? Then ask for compaction. */
+static void compact_check(brain_t *b)
+{
+	int64_t share = brain__param(&b->env, BRAIN_PIDX_COMPACT_FREE);
+	if (share <= 0 || b->disk.readonly || atomic_load(&b->compact_wanted))
+		return;
+	brain_msg_status st = {.want_free = true};
+	brain__rdlock(b);
+	brain__call_STATUS(&b->spine, &st);
+	brain__unlock(b);
+	uint64_t unused = st.slots - st.count; /* free below the end, and at it */
+	if (st.slots > st.count && unused >= COMPACT_MIN_FREE &&
+	    unused * 1000 >= (uint64_t)share * st.slots)
+		atomic_store(&b->compact_wanted, true);
+}
+
+int brain__compact_for(brain_t *b, uint64_t until_ns)
+{
+	int rc = BRAIN_OK;
+	uint64_t tail_max = (uint64_t)brain__param(&b->env, BRAIN_PIDX_INDEX_TAIL_MAX);
+	uint64_t bound = tail_max ? BRAIN_MAX(tail_max / 2, (uint64_t)1) : UINT64_MAX;
+	size_t moved = 0;
+	uint64_t released = 0;
+	bool done = false;
+	while (atomic_load(&b->compact_wanted) && !done) {
+		uint64_t pending = brain__index_pending(b);
+		if (pending >= bound)
+			break; /* the graph catches up first */
+		brain_msg_compact m = {.max = (size_t)BRAIN_MIN(bound - pending, (uint64_t)SIZE_MAX),
+		                       .hold_until_ns = 0};
+		brain_mem_scope outer = brain__enter(b);
+		brain__wrlock(b);
+		m.hold_until_ns = brain__mono_ns() + COMPACT_HOLD_NS;
+		rc = brain__call_COMPACT(&b->spine, &m);
+		brain__wrunlock(b);
+		brain__mem_leave(outer);
+		moved += m.moved;
+		released += m.released;
+		done = m.done;
+		if (rc)
+			break;
+		if (!done && m.moved == 0) {
+			/* nothing could move (never expected): not again until the
+			 * next cycle finds it due */
+			atomic_store(&b->compact_wanted, false);
+			break;
+		}
+		if (done)
+			atomic_store(&b->compact_wanted, false);
+		else if (until_ns && brain__mono_ns() >= until_ns)
+			break;
+		else
+			sched_yield(); /* the readers that queued behind the hold first */
+	}
+	atomic_fetch_add(&b->compacted, moved);
+	atomic_fetch_add(&b->slots_released, released);
+	if (done)
+		BRAIN_LOG(BRAIN_LOG_INFO, "circadian: compaction done (%zu memories moved, %llu slots "
+		          "handed back in this pass)", moved, (unsigned long long)released);
+	return brain__err_prefix(rc, "circadian: compaction");
+}
+
 int brain__circadian_cycle(brain_t *b)
 {
 	atomic_fetch_add(&b->cycles, 1);
@@ -129,8 +197,9 @@ int brain__circadian_cycle(brain_t *b)
 	if (brain__param(&b->env, BRAIN_PIDX_FORGET_ON_PRESSURE)) {
 		brain_msg_liver_status lv;
 		brain__call_LIVER_STATUS(&b->spine, &lv);
-		/* Forgetting gives no heap back (a forgotten memory's room is
-		 * reused by the next), so pressure stays critical after it: a
+		/* Forgetting gives no heap back at once (a forgotten memory's
+		 * room is reused by the next; compaction, later, may give some
+		 * back), so pressure stays critical after it: a
 		 * cycle forgets for pressure only when the brain has taken new
 		 * memories since the last time it did, never down to nothing. */
 		pressure = lv.level == BRAIN_PRESSURE_CRITICAL && count > 1 &&
@@ -139,8 +208,10 @@ int brain__circadian_cycle(brain_t *b)
 			n = BRAIN_MAX(n, count / 100 + 1);
 	}
 	n = BRAIN_MIN(n, (uint64_t)FORGET_PER_CYCLE);
-	if (n == 0)
+	if (n == 0) {
+		compact_check(b);
 		return BRAIN_OK;
+	}
 	brain_mem_scope outer = brain__enter(b);
 	brain_id *ids = brain__malloc_array((size_t)n, sizeof *ids);
 	brain__mem_leave(outer);
@@ -173,5 +244,6 @@ int brain__circadian_cycle(brain_t *b)
 		BRAIN_LOG(BRAIN_LOG_INFO, "circadian: forgot the %zu least valuable memories (%llu "
 		          "held, FORGET_OVER %llu%s)", forgot, (unsigned long long)count,
 		          (unsigned long long)over, pressure ? ", memory pressure critical" : "");
+	compact_check(b);
 	return brain__err_prefix(rc, "circadian");
 }

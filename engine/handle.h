@@ -90,6 +90,10 @@ struct brain {
 	_Atomic uint64_t cycles, forgotten;
 	_Atomic uint64_t consolidated; /* exchanges of working memory remembered */
 	_Atomic uint64_t pressure_mark; /* memories after the last forget for pressure */
+	/* compaction (COMPACT_FREE) asked by a cycle and not finished; the
+	 * memories it moved and the slots it handed back since open */
+	_Atomic bool compact_wanted;
+	_Atomic uint64_t compacted, slots_released;
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
 	 * checkpoint takes it with the brain lock shared. So no writer waits on
@@ -322,6 +326,13 @@ void brain__heart_kick(brain_t *b);
  * FORGET_ON_PRESSURE ask for, through logged changes. No lock held. */
 int brain__circadian_cycle(brain_t *b);
 
+/* The compaction a cycle asked for (COMPACT_FREE), hold after hold of
+ * the write lock, until it is done, `until_ns` (brain__mono_ns, 0: no
+ * limit) passes, or the index's tail is half full (moved vectors wait
+ * there for the graph: build it, then call again). Returns 0 or the
+ * first error (the compaction stays wanted). No lock held. */
+int brain__compact_for(brain_t *b, uint64_t until_ns);
+
 /* Is b's cycle due (CIRCADIAN_MS since the last)? */
 static inline bool brain__cycle_due(const brain_t *b)
 {
@@ -332,7 +343,12 @@ static inline bool brain__cycle_due(const brain_t *b)
 
 /* Vectors b's index holds that are not yet in its structure (an atomic
  * read; any thread, no lock). */
-uint64_t brain__index_pending(brain_t *b);
+static inline uint64_t brain__index_pending(brain_t *b)
+{
+	brain_msg_index_build m = {0, 0};
+	brain__call_INDEX_BUILD(&b->spine, &m);
+	return m.pending;
+}
 /* Put b's index's tail into its structure, batch after batch, until it is
  * empty or `until_ns` (brain__mono_ns, 0: no limit) passes. Returns 0 or
  * the first error; *pending gets what still waits. No brain lock held. */

@@ -101,6 +101,7 @@ static size_t stats_size(unsigned int version)
 	       : version == 2 ? offsetof(brain_stats, remember_count)
 	       : version == 3 ? offsetof(brain_stats, index_pending)
 	       : version == 4 ? offsetof(brain_stats, circadian_consolidated)
+	       : version == 5 ? offsetof(brain_stats, circadian_compacted)
 	                      : sizeof(brain_stats);
 }
 
@@ -209,6 +210,10 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 	}
 	if (stats->version >= 5)
 		stats->circadian_consolidated = atomic_load(&b->consolidated);
+	if (stats->version >= 6) {
+		stats->circadian_compacted = atomic_load(&b->compacted);
+		stats->circadian_slots_released = atomic_load(&b->slots_released);
+	}
 	return BRAIN_OK;
 }
 
@@ -269,6 +274,9 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_uint(&d, "cycles", st.circadian_cycles);
 	jd_uint(&d, "forgotten", st.circadian_forgotten);
 	jd_uint(&d, "consolidated", st.circadian_consolidated);
+	jd_uint(&d, "compacted", st.circadian_compacted);
+	jd_uint(&d, "slots_released", st.circadian_slots_released);
+	jd_bool(&d, "compacting", atomic_load(&b->compact_wanted));
 	jd_close(&d);
 	jd_open(&d, "ingest");
 	jd_uint(&d, "queued", st.ingest_queued);

@@ -145,13 +145,6 @@ int brain__beat(brain_t *b, bool *checkpoint_due, bool *sync_due)
 	return rc;
 }
 
-uint64_t brain__index_pending(brain_t *b)
-{
-	brain_msg_index_build m = {0, 0};
-	brain__call_INDEX_BUILD(&b->spine, &m);
-	return m.pending;
-}
-
 int brain__index_build_for(brain_t *b, uint64_t until_ns, uint64_t *pending)
 {
 	brain_mem_scope outer = brain__enter(b);
@@ -220,7 +213,8 @@ static uint64_t ingest_queued(brain_t *b)
  * or the index's tail. */
 static bool has_work(brain_t *b)
 {
-	return (atomic_load(&b->ingest_fn) && ingest_queued(b) > 0) || brain__index_pending(b) > 0;
+	return (atomic_load(&b->ingest_fn) && ingest_queued(b) > 0) || brain__index_pending(b) > 0 ||
+	       atomic_load(&b->compact_wanted);
 }
 
 void brain__heart_kick(brain_t *b)
@@ -234,8 +228,9 @@ void brain__heart_kick(brain_t *b)
 }
 
 /* The worker's slice of background work for b: the queued writes first
- * (they are not searchable yet), then the index's tail. While work is
- * left, build_wanted stays set and b's job goes to the back of the queue. */
+ * (they are not searchable yet), then the index's tail, then compaction
+ * (which leaves a tail of its own). While work is left, build_wanted
+ * stays set and b's job goes to the back of the queue. */
 static void work_slice(brain_t *b)
 {
 	uint64_t until = brain__mono_ns() + BUILD_SLICE_MS * UINT64_C(1000000);
@@ -256,6 +251,12 @@ static void work_slice(brain_t *b)
 		BRAIN_LOG(BRAIN_LOG_WARN, "background index build: %s", brain_errmsg());
 		atomic_store(&b->build_wanted, false);
 		return;
+	}
+	if (brain__mono_ns() < until && atomic_load(&b->compact_wanted) &&
+	    (rc = brain__compact_for(b, until)) != BRAIN_OK) {
+		/* a passing failure (memory): the next cycle asks again */
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
+		atomic_store(&b->compact_wanted, false);
 	}
 	if (has_work(b))
 		return;
@@ -386,6 +387,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&g_mu);
 		if (cycle && brain__circadian_cycle(b))
 			BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
+		if (atomic_load(&b->compact_wanted))
+			atomic_store(&b->build_wanted, true); /* the cycle asked for it */
 		if (checkpoint)
 			brain__checkpoint_due(b);
 		if (atomic_load(&b->build_wanted))
@@ -571,6 +574,12 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 	}
 	if (rc == BRAIN_OK && brain__index_pending(b) > 0)
 		rc = brain__index_build_for(b, 0, &pending); /* all of the tail */
+	/* all of a compaction asked for, with the tail it leaves built */
+	while (rc == BRAIN_OK && atomic_load(&b->compact_wanted)) {
+		rc = brain__compact_for(b, 0);
+		if (rc == BRAIN_OK && brain__index_pending(b) > 0)
+			rc = brain__index_build_for(b, 0, &pending);
+	}
 	if (rc == BRAIN_OK && due)
 		rc = brain__checkpoint(b);
 	return brain__err_prefix(rc, "tick");

@@ -76,6 +76,12 @@ static inline bool brain__index_freezes(const brain_index_vtable *vt)
 	       vt->thaw;
 }
 
+/* The backend's shrink (version 7), or NULL. */
+static inline int (*brain__index_shrink(const brain_index_vtable *vt))(brain_index *, uint32_t)
+{
+	return vt->version >= 7 ? vt->shrink : NULL;
+}
+
 /* A parameter through the config's callback, or its default. */
 static inline int64_t brain__index_param(const brain_index_config *config, int param)
 {

@@ -641,6 +641,35 @@ static size_t flat_memory_usage(const brain_index *index)
 	       f->used_words * sizeof *f->used;
 }
 
+int brain__flat_shrink(brain_index *index, uint32_t slots)
+{
+	flat_index *f = flat_of(index);
+	size_t per = (size_t)1 << f->rows.chunk_log2;
+	size_t keep = ((size_t)slots + per - 1) / per, first = keep * per;
+	if (keep >= f->rows.nchunks)
+		return BRAIN_OK;
+	for (size_t w = first / 64; w < f->used_words; w++) {
+		uint64_t bits = atomic_load_explicit(&f->used[w], memory_order_relaxed);
+		if (w == first / 64)
+			bits &= ~(uint64_t)0 << (first % 64);
+		if (bits)
+			return brain__err(BRAIN_EINVAL, "flat: shrink to %u slots: slot %zu is occupied",
+			                  (unsigned)slots, w * 64 + (size_t)__builtin_ctzll(bits));
+	}
+	/* a checkpoint under way still gets these chunks as they were at its
+	 * freeze: each is copied first, as a change of one of its rows would */
+	size_t nfrz = atomic_load_explicit(&f->nfrz, memory_order_acquire);
+	for (size_t c = keep; c < BRAIN_MIN(nfrz, f->rows.nchunks); c++)
+		brain__flat_will_write(index, c * per);
+	brain__rows_shrink(&f->rows, first);
+	return BRAIN_OK;
+}
+
+static int flat_shrink(brain_index *index, uint32_t slots)
+{
+	return brain__flat_shrink(index, slots);
+}
+
 /* The flat store writes nothing at a freeze: its descriptor comes whole
  * from flush_frozen (flat_files.c). */
 static int flat_freeze(brain_index *index, const brain_index_writer *w, void **frozen)
@@ -671,4 +700,5 @@ const brain_index_vtable brain__index_flat = {
 	.freeze = flat_freeze,
 	.flush_frozen = brain__flat_flush_frozen,
 	.thaw = brain__flat_thaw,
+	.shrink = flat_shrink,
 };

@@ -54,6 +54,11 @@ int brain__flat_flush_frozen(brain_index *index, void *frozen, const brain_index
 void brain__flat_thaw(brain_index *index, void *frozen);
 void brain__flat_will_write(brain_index *index, size_t slot);
 
+/* Index vtable version 7's shrink: the chunks of rows past `slots` (none
+ * occupied) handed back, those a checkpoint under way has frozen copied
+ * first. A backend built on flat calls it with its own lock held. */
+int brain__flat_shrink(brain_index *index, uint32_t slots);
+
 /* Can the store hold `vector` exactly? Float rows take any; 8-bit rows
  * (elem U8 or I8, which need the L2 or IP metric) only integers in
  * 0..255 or -128..127, stored as such and read back as floats exactly.

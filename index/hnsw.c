@@ -485,6 +485,23 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 	return rc;
 }
 
+/* The rows past `slots` handed back (the graph's arrays, a few bytes a
+ * slot, stay). A link to a slot past the rows is passed over as one to a
+ * free slot is: every walk takes slots below min(cap, fv.capacity) only,
+ * and the view is refreshed here, with no insert, repair or save under
+ * way (build_lock exclusively). */
+static int hnsw_shrink(brain_index *index, uint32_t slots)
+{
+	hnsw *h = hnsw_of(index);
+	if (!h->store)
+		return BRAIN_OK;
+	build_wrlock(h);
+	int rc = brain__flat_shrink(h->store, slots);
+	brain__flat_view(h->store, &h->fv);
+	pthread_rwlock_unlock(&h->build_lock);
+	return rc;
+}
+
 static int hnsw_get(const brain_index *index, uint32_t slot, float *vector)
 {
 	const hnsw *h = chnsw_of(index);
@@ -641,4 +658,5 @@ const brain_index_vtable brain__index_hnsw = {
 	.freeze = brain__hnsw_freeze,
 	.flush_frozen = brain__hnsw_flush_frozen,
 	.thaw = brain__hnsw_thaw,
+	.shrink = hnsw_shrink,
 };

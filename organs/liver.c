@@ -9,7 +9,8 @@
  *              (remember, add, add_batch, update) is refused with
  *              BRAIN_EFULL before it changes anything, unless forgotten
  *              memories left room that it reuses (the heap does not shrink
- *              when a memory is forgotten: its slot is taken by the next).
+ *              when a memory is forgotten: its slot is taken by the next,
+ *              and compaction, COMPACT_FREE, hands back what stays free).
  *              Forgetting is never refused, nor is replaying the log on
  *              open (what was acknowledged is never dropped).
  *

@@ -64,7 +64,8 @@ struct brain_wal_replay_info;
 	X(INDEX_BUILD, O, brain_msg_index_build, UNLOCKED)                          \
 	X(LEAST_VALUABLE, O, brain_msg_least_valuable, READ)                        \
 	X(STRENGTHEN, O, brain_msg_strengthen, WRITE)                               \
-	X(INDEX_FINISH, O, brain_msg_index_finish, UNLOCKED)
+	X(INDEX_FINISH, O, brain_msg_index_finish, UNLOCKED)                       \
+	X(COMPACT, O, brain_msg_compact, WRITE)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -336,6 +337,8 @@ typedef struct brain_msg_status {
 	bool want_free;       /* in (needs the read lock) */
 	uint64_t free_slots;  /* out, when asked: slots of forgotten memories,
 	                         which new ones take before the store grows */
+	uint64_t slots;       /* out, when asked: slots the store has used
+	                         (memories and free slots below the last) */
 	bool index_rebuilt;   /* out: the image's index was damaged and is
 	                         rebuilt from its stored vectors */
 	uint64_t damage;      /* out: checksum failures found since the open */
@@ -395,6 +398,20 @@ typedef struct brain_msg_least_valuable {
 	brain_id *ids;         /* out */
 	size_t found;          /* out */
 } brain_msg_least_valuable;
+
+/* Compaction (engine/circadian.c): up to `max` memories of the last
+ * slots moved into free slots below (their ids, records and vectors as
+ * they were; the index takes each vector again and drops it where it
+ * was), then the free slots at the end handed back: the records' rows
+ * and, with a backend of version 7, the index's. Not logged: slots are
+ * the store's own business, no record names one. */
+typedef struct brain_msg_compact {
+	size_t max;         /* in: most memories to move */
+	uint64_t hold_until_ns; /* in: no move begins after this (brain__mono_ns) */
+	size_t moved;       /* out */
+	uint64_t released;  /* out: slots handed back */
+	bool done;          /* out: no free slot is left below a memory */
+} brain_msg_compact;
 
 /* The share of memories a search's filter passes (text_only and accept),
  * from a sample of at most 256 of them; pass < 0 when there are too few

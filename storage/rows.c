@@ -113,6 +113,22 @@ int brain__rows_reserve(brain_rows *r, size_t rows)
 	return BRAIN_OK;
 }
 
+size_t brain__rows_shrink(brain_rows *r, size_t rows)
+{
+	size_t per_mask = ((size_t)1 << r->chunk_log2) - 1;
+	size_t keep = (rows >> r->chunk_log2) + ((rows & per_mask) != 0);
+	if (keep >= r->nchunks)
+		return 0;
+	size_t gone = r->nchunks - keep;
+	for (size_t i = BRAIN_MAX(keep, r->nborrowed); i < r->nchunks; i++)
+		chunk_free(r->chunks[i]);
+	for (size_t i = keep; i < r->nchunks; i++)
+		r->chunks[i] = NULL;
+	r->nchunks = keep;
+	r->nborrowed = BRAIN_MIN(r->nborrowed, keep);
+	return gone;
+}
+
 /* The chunk list of an empty table about to adopt n chunks (n >= 1): the
  * table holds them all, borrowed, once the caller has filled the list.
  * NULL with the error reported. */

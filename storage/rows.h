@@ -54,6 +54,12 @@ static inline size_t brain__rows_chunk_bytes(const brain_rows *r)
  * zero-filled. */
 int brain__rows_reserve(brain_rows *r, size_t rows);
 
+/* Keep only the chunks that hold rows [0, rows) and give the rest back:
+ * chunks of the heap are freed, adopted ones only let go (their mapping
+ * is the adopter's). Rows past the end are gone: a later reserve brings
+ * them back zero-filled. Cannot fail; returns the chunks let go. */
+size_t brain__rows_shrink(brain_rows *r, size_t rows);
+
 /* Rows currently addressable. */
 static inline size_t brain__rows_capacity(const brain_rows *r)
 {

@@ -872,7 +872,7 @@ static void test_heart__consolidation_remembers_statements_once(void **state)
 	assert_int_equal(st.circadian_consolidated, 4);
 	char doc[4096];
 	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
-	assert_non_null(strstr(doc, "\"forgotten\":0,\"consolidated\":4}"));
+	assert_non_null(strstr(doc, "\"forgotten\":0,\"consolidated\":4,"));
 	/* a version-4 stats struct is filled only so far */
 	memset(&st, 0xAB, sizeof st);
 	assert_int_equal(brain_stats_init(&st, 4), 0);
@@ -1282,6 +1282,226 @@ static void test_heart__writers_go_on_during_a_checkpoint(void **state)
 	assert_int_equal(test_remove_tree(root), 0);
 }
 
+
+/* ---- compaction ----------------------------------------------------------- */
+
+#define CD 64   /* dimensions */
+#define CN 6000 /* vectors added first */
+
+static void compact_vector(uint64_t i, float *v)
+{
+	uint64_t x = i * 0xd1b54a32d192ed03ull + 99;
+	for (int d = 0; d < CD; d++) {
+		x ^= x >> 31;
+		x *= 0x94d049bb133111ebull;
+		x ^= x >> 29;
+		v[d] = (float)(x % 4001) / 2000.0f - 1.0f;
+	}
+}
+
+static void compact_add(brain_t *b, uint64_t from, uint64_t to)
+{
+	float v[CD];
+	for (uint64_t i = from; i < to; i++) {
+		compact_vector(i, v);
+		assert_int_equal(brain_add(b, i + 1, v), 0);
+	}
+}
+
+/* Ids kept: every sixth of the first half (so the last slots all go). */
+static bool compact_kept(uint64_t i)
+{
+	return i < CN / 2 && i % 6 == 0;
+}
+
+/* Every id of [0, to) kept (or added after) holds its vector bit for bit;
+ * every one forgotten is gone. */
+static void compact_check_vectors(brain_t *b, uint64_t to)
+{
+	float v[CD], got[CD];
+	for (uint64_t i = 0; i < to; i++) {
+		int rc = brain_get_vector(b, i + 1, got);
+		if (i < CN && !compact_kept(i)) {
+			assert_int_equal(rc, BRAIN_ENOTFOUND);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		compact_vector(i, v);
+		assert_memory_equal(got, v, sizeof v);
+	}
+}
+
+/* Recall@10 of b against the exact answers of `flat`, and whether they
+ * are the same ids in the same order. */
+static double compact_recall(brain_t *b, brain_t *flat, bool *identical)
+{
+	size_t hit = 0, all = 0;
+	*identical = true;
+	for (uint64_t q = 0; q < 40; q++) {
+		float v[CD];
+		compact_vector(5000000 + q, v);
+		uint64_t a[10], e[10];
+		float da[10], de[10];
+		size_t na = 0, ne = 0;
+		assert_int_equal(brain_search(b, v, 10, a, da, &na), 0);
+		assert_int_equal(brain_search(flat, v, 10, e, de, &ne), 0);
+		assert_int_equal(na, ne);
+		*identical = *identical && memcmp(a, e, na * sizeof *a) == 0;
+		for (size_t i = 0; i < ne; i++)
+			for (size_t j = 0; j < na; j++)
+				hit += e[i] == a[j];
+		all += ne;
+	}
+	return (double)hit / (double)all;
+}
+
+/* Bytes of the regular files in a directory. */
+static uint64_t dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	uint64_t total = 0;
+	struct dirent *e;
+	char p[512];
+	struct stat st;
+	while ((e = readdir(d)) != NULL) {
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+static brain_t *compact_brain(const char *path, int index)
+{
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = CD;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.metric = BRAIN_METRIC_L2;
+	o.index = index;
+	o.sync = BRAIN_SYNC_NORMAL;
+	o.background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	return b;
+}
+
+/* One case: CN vectors, then all but a sixth of the first half forgotten.
+ * With COMPACT_FREE 0 a cycle moves nothing; with the default it moves the
+ * memories of the last slots into the free ones and the rows go back: the
+ * index's heap shrinks (and, on disk, the files after a checkpoint), and
+ * every memory left keeps its id and vector, answers stay the flat
+ * reference's (the same ids in order for flat; for HNSW the graph, with
+ * the moved nodes inserted again, finds nearly all), new memories are
+ * added after it, and a reopen holds the same. */
+static void compaction_case(const char *path, const char *dir, int index)
+{
+	brain_t *b = compact_brain(path, index);
+	brain_t *flat = flat_reference(CD, BRAIN_METRIC_L2);
+	compact_add(b, 0, CN);
+	compact_add(flat, 0, CN);
+	assert_int_equal(brain_tick(b), 0);
+	if (path)
+		assert_int_equal(brain_checkpoint(b), 0);
+	uint64_t heap_full = stats_of(b).heap_index_bytes;
+	uint64_t disk_full = dir ? dir_bytes(dir) : 0;
+	for (uint64_t i = 0; i < CN; i++) {
+		if (compact_kept(i))
+			continue;
+		assert_int_equal(brain_forget(b, i + 1), 0);
+		assert_int_equal(brain_forget(flat, i + 1), 0);
+	}
+	uint64_t kept = brain_count(b);
+	assert_int_equal(kept, CN / 12);
+
+	/* off: the cycle finds the free slots and leaves them */
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_COMPACT_FREE, 0), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0), 0);
+	assert_int_equal(brain_tick(b), 0);
+	brain_stats st = stats_of(b);
+	assert_true(st.circadian_cycles >= 1);
+	assert_int_equal(st.circadian_compacted, 0);
+	assert_int_equal(st.circadian_slots_released, 0);
+	uint64_t heap_holey = st.heap_index_bytes;
+
+	/* on (the default): one tick does all of it */
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_COMPACT_FREE, 250), 0);
+	log_listen(BRAIN_LOG_INFO, "compaction done");
+	assert_int_equal(brain_set_log_level(BRAIN_LOG_INFO), 0);
+	assert_int_equal(brain_tick(b), 0);
+	brain_set_log(NULL, NULL);
+	assert_int_equal(brain_set_log_level(BRAIN_LOG_WARN), 0);
+	assert_int_equal(log_heard(), 1);
+	st = stats_of(b);
+	/* the memories past the first `kept` slots moved: at most all kept */
+	assert_true(st.circadian_compacted > 0 && st.circadian_compacted <= kept);
+	assert_true(st.circadian_slots_released >= CN - kept);
+	assert_int_equal(st.index_pending, 0); /* the tick built what moved */
+	assert_int_equal(brain_count(b), kept);
+	/* the rows of 5,500 slots went back (chunks of ~512 rows) */
+	assert_true(st.heap_index_bytes * 3 < heap_holey);
+	assert_true(st.heap_index_bytes * 3 < heap_full || path); /* on disk: mapped rows */
+	char doc[4096];
+	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
+	assert_non_null(strstr(doc, "\"compacting\":false"));
+	compact_check_vectors(b, CN);
+	bool same = false;
+	double r = compact_recall(b, flat, &same);
+	if (index == BRAIN_INDEX_FLAT)
+		assert_true(same);
+	else
+		assert_true(r >= 0.95);
+
+	/* nothing more to do: another cycle moves nothing */
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(stats_of(b).circadian_compacted, st.circadian_compacted);
+
+	/* new memories take slots after the compacted ones */
+	compact_add(b, CN, CN + 700);
+	compact_add(flat, CN, CN + 700);
+	assert_int_equal(brain_tick(b), 0);
+	compact_check_vectors(b, CN + 700);
+	r = compact_recall(b, flat, &same);
+	if (index == BRAIN_INDEX_FLAT)
+		assert_true(same);
+	else
+		assert_true(r >= 0.95);
+	if (path) {
+		/* the next checkpoint writes only what is left: the old
+		 * segments go once nothing names them */
+		assert_int_equal(brain_checkpoint(b), 0);
+		assert_int_equal(brain_checkpoint(b), 0);
+		assert_true(dir_bytes(dir) * 2 < disk_full);
+		assert_int_equal(brain_close(b), 0);
+		b = compact_brain(path, index);
+		assert_int_equal(brain_count(b), kept + 700);
+		compact_check_vectors(b, CN + 700);
+		r = compact_recall(b, flat, &same);
+		if (index == BRAIN_INDEX_FLAT)
+			assert_true(same);
+		else
+			assert_true(r >= 0.95);
+	}
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(brain_close(flat), 0);
+}
+
+static void test_heart__compaction_hands_back_free_slots(void **state)
+{
+	(void)state;
+	compaction_case(NULL, NULL, BRAIN_INDEX_FLAT);
+	compaction_case(NULL, NULL, BRAIN_INDEX_HNSW);
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	char path[64];
+	new_dir(root, path);
+	compaction_case(path, path, BRAIN_INDEX_FLAT);
+	assert_int_equal(test_remove_tree(path), 0);
+	compaction_case(path, path, BRAIN_INDEX_HNSW);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* The curve a recall ranks by and the Circadian forgets by: halved every
  * half-life of disuse, untouched without a half-life. */
 static void test_heart__decay_curve(void **state)
@@ -1339,6 +1559,7 @@ int main(void)
 		cmocka_unit_test(test_heart__watchdog_reports_a_held_gate),
 		cmocka_unit_test(test_heart__writers_go_on_during_a_checkpoint),
 		cmocka_unit_test(test_heart__watchdog_reports_damage_at_run_time),
+		cmocka_unit_test(test_heart__compaction_hands_back_free_slots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,11 +27,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <cmocka.h>
 
 #include "braincore.h"
+#include "braincore/sys/alloc.h"
 #include "index/distance.h"
 #include "index/flat.h"
 #include "index/hnsw.h"
@@ -2056,6 +2060,19 @@ static void test_hnsw__frozen_flush_keeps_the_freeze(void **state)
 		assert_int_equal(hnsw->remove(ix, 500), 0);
 		assert_int_equal(hnsw->add(ix, 500, ds.data + (size_t)2599 * RDIM), 0);
 		assert_int_equal(hnsw->build(ix, SIZE_MAX, &pending), 0);
+		/* a compaction's end beside the flush (version 7): the last
+		 * slots emptied and their rows handed back (chunks of 512 rows:
+		 * from slot 1536 on, frozen ones copied first), an occupied slot
+		 * refused, then one slot taken again */
+		size_t bytes_before = hnsw->memory_usage(ix);
+		for (uint32_t s = 1200; s < 2100; s++)
+			assert_int_equal(hnsw->remove(ix, s), 0);
+		assert_int_equal(hnsw->shrink(ix, 1200), 0);
+		assert_true(hnsw->memory_usage(ix) + 2 * 512 * 288 <= bytes_before);
+		assert_int_equal(hnsw->shrink(ix, 1000), BRAIN_EINVAL);
+		assert_int_equal(hnsw->reserve(ix, 2100), 0);
+		assert_int_equal(hnsw->add(ix, 2050, ds.data + (size_t)2598 * RDIM), 0);
+		assert_int_equal(hnsw->build(ix, SIZE_MAX, &pending), 0);
 		assert_int_equal(hnsw->flush_frozen(ix, frozen, &files, &w), 0);
 		hnsw->thaw(ix, frozen);
 		unsigned char *desc_img = aligned_copy(desc.data, desc.len);
@@ -2093,6 +2110,148 @@ static void test_hnsw__frozen_flush_keeps_the_freeze(void **state)
 	}
 }
 
+
+/* An allocator that makes a read of freed memory fail: blocks of 64 KiB
+ * and more are mappings of their own, made unreadable when freed and kept
+ * so (their addresses are not handed out again) until poison_release();
+ * smaller ones are filled with 0xa5 first (libc's free often leaves the
+ * old bytes in place). */
+#define POISON_MAP_BYTES ((size_t)64 * 1024)
+#define POISON_KEPT 64
+static struct {
+	void *p;
+	size_t len;
+} g_poisoned[POISON_KEPT];
+static size_t g_npoisoned;
+
+static void *poison_malloc(size_t size, void *payload)
+{
+	(void)payload;
+	unsigned char *p;
+	if (size + 16 >= POISON_MAP_BYTES) {
+		/* /dev/zero: an anonymous mapping in POSIX's words */
+		int fd = open("/dev/zero", O_RDWR);
+		if (fd < 0)
+			return NULL;
+		p = mmap(NULL, size + 16, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else {
+		p = malloc(size + 16);
+		if (!p)
+			return NULL;
+	}
+	memcpy(p, &size, sizeof size);
+	return p + 16;
+}
+
+static void poison_free(void *ptr, void *payload)
+{
+	(void)payload;
+	if (!ptr)
+		return;
+	unsigned char *p = (unsigned char *)ptr - 16;
+	size_t size;
+	memcpy(&size, p, sizeof size);
+	if (size + 16 < POISON_MAP_BYTES) {
+		memset(ptr, 0xa5, size);
+		free(p);
+	} else if (g_npoisoned < POISON_KEPT) {
+		mprotect(p, size + 16, PROT_NONE);
+		g_poisoned[g_npoisoned].p = p;
+		g_poisoned[g_npoisoned++].len = size + 16;
+	} else {
+		munmap(p, size + 16);
+	}
+}
+
+static void poison_release(void)
+{
+	for (size_t i = 0; i < g_npoisoned; i++)
+		munmap(g_poisoned[i].p, g_poisoned[i].len);
+	g_npoisoned = 0;
+}
+
+static void *poison_realloc(void *ptr, size_t size, void *payload)
+{
+	if (!ptr)
+		return poison_malloc(size, payload);
+	size_t old;
+	memcpy(&old, (unsigned char *)ptr - 16, sizeof old);
+	void *q = poison_malloc(size, payload);
+	if (!q)
+		return NULL;
+	memcpy(q, ptr, BRAIN_MIN(old, size));
+	poison_free(ptr, payload);
+	return q;
+}
+
+/* shrink (version 7) during a checkpoint's flush: a frozen chunk nothing
+ * has changed since the freeze (here one that was empty then, below a
+ * slot in use) is handed back; the flush must still write the freeze's
+ * bytes (the shrink copies it first: without, the flush reads freed
+ * memory, poisoned here). The flat store, chunks of 2048 32-d rows. */
+static void test_hnsw__shrink_beside_a_frozen_flush(void **state)
+{
+	(void)state;
+	brain_allocator a;
+	assert_int_equal(brain_allocator_init(&a, BRAIN_ALLOCATOR_VERSION), 0);
+	a.malloc = poison_malloc;
+	a.realloc = poison_realloc;
+	a.free = poison_free;
+	assert_int_equal(brain_set_allocator(&a), 0);
+	memfs *fs = memfs_new();
+	const brain_io *io = memfs_io(fs);
+	assert_int_equal(io->mkdir(io->payload, "d"), 0);
+	params p = params_default();
+	brain_index_config cfg = config_for(RDIM, BRAIN_METRIC_L2, 10000, &p);
+	dataset ds = dataset_make(91, RDIM, BRAIN_METRIC_L2, false, 2100, 1);
+	brain_index *ix = open_ix(flat, RDIM, BRAIN_METRIC_L2, 10000, &p);
+	assert_int_equal(flat->reserve(ix, 8192), 0);
+	for (uint32_t s = 0; s < 2048; s++)
+		assert_int_equal(flat->add(ix, s, ds.data + (size_t)s * RDIM), 0);
+	assert_int_equal(flat->add(ix, 5000, ds.data + (size_t)2050 * RDIM), 0);
+	size_t bytes_before = flat->memory_usage(ix);
+	buffer desc = {NULL, 0, 0};
+	brain_index_writer w = {buffer_write, &desc};
+	brain_index_files files = {io, "d", "index-", 2};
+	void *frozen = NULL;
+	assert_int_equal(flat->freeze(ix, &w, &frozen), 0);
+	assert_int_equal(flat->shrink(ix, 2048), BRAIN_EINVAL); /* 5000 is in use */
+	assert_int_equal(flat->remove(ix, 5000), 0);
+	assert_int_equal(flat->shrink(ix, 2048), 0);
+	assert_true(flat->memory_usage(ix) + 3 * 2048 * RDIM * sizeof(float) <= bytes_before);
+	assert_int_equal(flat->flush_frozen(ix, frozen, &files, &w), 0);
+	flat->thaw(ix, frozen);
+	/* slots past the end come back, zero-filled, once reserved again */
+	assert_int_equal(flat->reserve(ix, 8192), 0);
+	assert_int_equal(flat->add(ix, 7000, ds.data + (size_t)2051 * RDIM), 0);
+	unsigned char *desc_img = aligned_copy(desc.data, desc.len);
+	brain_index *frz = NULL;
+	assert_int_equal(flat->open_files(&cfg, &files, desc_img, desc.len, &frz), 0);
+	float v[RDIM];
+	for (uint32_t s = 0; s < 2048; s++) {
+		assert_int_equal(flat->get(frz, s, v), 0);
+		assert_memory_equal(v, ds.data + (size_t)s * RDIM, sizeof v);
+	}
+	assert_int_equal(flat->get(frz, 5000, v), 0);
+	assert_memory_equal(v, ds.data + (size_t)2050 * RDIM, sizeof v);
+	assert_int_equal(flat->get(frz, 7000, v), BRAIN_ENOTFOUND);
+	assert_int_equal(flat->get(frz, 4000, v), BRAIN_ENOTFOUND);
+	assert_int_equal(flat->get(ix, 7000, v), 0);
+	assert_memory_equal(v, ds.data + (size_t)2051 * RDIM, sizeof v);
+	assert_int_equal(flat->get(ix, 5000, v), BRAIN_ENOTFOUND);
+	flat->close(frz);
+	flat->close(ix);
+	free(desc.data);
+	free(desc_img);
+	dataset_free(&ds);
+	assert_int_equal(memfs_live_maps(fs), 0);
+	memfs_free(fs);
+	assert_int_equal(brain_set_allocator(NULL), 0);
+	poison_release();
+}
 
 static void save_and_load(int metric, int64_t sq8, uint64_t seed)
 {
@@ -2848,6 +3007,7 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__8bit_brain_through_the_api),
 		TEST(test_hnsw__save_and_load_vtable),
 		TEST(test_hnsw__frozen_flush_keeps_the_freeze),
+		TEST(test_hnsw__shrink_beside_a_frozen_flush),
 		TEST(test_hnsw__concurrent_searches_agree),
 		TEST(test_hnsw__load_rejects_garbage),
 		/* last: under TSan (halt_on_error) a race report ends the run */

@@ -128,13 +128,14 @@ extern "C" {
  *                           brain_get_stats, the log); at 100% remember, add, add_batch and
  *                           update_vector fail with BRAIN_EFULL and change nothing, unless
  *                           forgotten memories left room they reuse (forgetting frees a
- *                           memory's room for the next, not the heap), or the budget is
- *                           raised. Never a crash, never
+ *                           memory's room for the next; compaction, COMPACT_FREE, gives the
+ *                           heap back later), or the budget is raised. Never a crash, never
  *                           a memory dropped; the log replayed on open is never refused.
  * CIRCADIAN_MS              the Circadian's cycle: at most this often (on a beat of the Heart,
  *                           or at brain_tick()), the brain consolidates working memory if
  *                           CONSOLIDATE_WORKING asks, then forgets what FORGET_OVER and
- *                           FORGET_ON_PRESSURE ask for. 0: at every beat.
+ *                           FORGET_ON_PRESSURE ask for, then asks for compaction if
+ *                           COMPACT_FREE finds it due. 0: at every beat.
  * FORGET_OVER               most memories the brain keeps (0: no limit, the default): a cycle
  *                           finding more forgets the least valuable (lowest importance,
  *                           decayed by DECAY_HALF_LIFE_H; then the longest unused), up to
@@ -143,7 +144,8 @@ extern "C" {
  * FORGET_ON_PRESSURE        1: at critical memory pressure (MEMORY_BUDGET), a cycle forgets
  *                           the least valuable 1% of the memories (at least one), once per
  *                           growth: again only after new memories came in (a forgotten
- *                           memory's room is reused by the next; the heap does not shrink).
+ *                           memory's room is reused by the next; the heap shrinks only once
+ *                           COMPACT_FREE finds enough of it free).
  *                           0 (the default): a brain at its budget refuses writes, except
  *                           into the room forgotten memories left.
  * MERGE_SIMILAR             a remembered text whose nearest memory with text is at least this
@@ -153,6 +155,18 @@ extern "C" {
  *                           used; remember returns its id (a logged change, STRENGTHEN). The
  *                           nearest is found by the index as a recall would. 0 (the default):
  *                           every remember stores a memory.
+ * COMPACT_FREE              compaction: when at least this share (per mille) of the slots the
+ *                           store has used are free (forgotten memories' slots, reused by
+ *                           new ones first) and at least 64 are, a Circadian cycle has the
+ *                           background work (or brain_tick()) move the memories of the last
+ *                           slots into the free ones below, a few at a time under the write
+ *                           lock (at most 0.5 ms a hold, readers go between), and hand back
+ *                           the memory of the slots freed at the end: records and the index's
+ *                           rows (a backend of index vtable version 7; whole chunks), and at
+ *                           the next checkpoint their room on disk. Ids, texts, vectors and
+ *                           answers stay as they were; an HNSW graph takes each moved vector
+ *                           in again (through its tail) and drops the old node, repairing its
+ *                           neighbours' links. 0: never.
  * WATCHDOG_MS               a background job of this brain (its writes made, its graph built,
  *                           its checkpoint) that runs this long is a stall: reported through
  *                           the log (WARN) and brain_health_json ("watchdog"), and a spare
@@ -176,6 +190,7 @@ extern "C" {
 	X(FORGET_ON_PRESSURE, 20, 0, 1, 0)                                             \
 	X(MERGE_SIMILAR, 21, 0, 1000, 0)                                               \
 	X(WATCHDOG_MS, 22, 0, 3600000, 5000)                                           \
+	X(COMPACT_FREE, 23, 0, 1000, 250)                                              \
 	X(DECAY_HALF_LIFE_H, 102, 0, 1000000, 0)                                       \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \

@@ -147,7 +147,7 @@ int brain_check(const char *path, const brain_options *opts, brain_check_report 
 int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
 
 /** Current version of brain_stats. */
-#define BRAIN_STATS_VERSION 5
+#define BRAIN_STATS_VERSION 6
 
 /** Counters of a brain, from brain_get_stats(). */
 typedef struct brain_stats {
@@ -224,19 +224,26 @@ typedef struct brain_stats {
 	 *  has remembered since open (BRAIN_PARAM_CONSOLIDATE_WORKING), as
 	 *  new memories or strengthening one (BRAIN_PARAM_MERGE_SIMILAR). */
 	uint64_t circadian_consolidated;
+
+	/* ---- version 6: compaction ---- */
+
+	/** Memories compaction moved into free slots since open, and the
+	 *  slots it handed back at the end (BRAIN_PARAM_COMPACT_FREE). */
+	uint64_t circadian_compacted;
+	uint64_t circadian_slots_released;
 } brain_stats;
 
-/** Fill a stats struct with zeros and its version (1 to 5; a version-1
+/** Fill a stats struct with zeros and its version (1 to 6; a version-1
  *  struct ends before heap_bytes, a version-2 one before remember_count,
  *  a version-3 one before index_pending, a version-4 one before
- *  circadian_consolidated). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
+ *  circadian_consolidated, a version-5 one before circadian_compacted). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe (touches only *stats).
  */
 int brain_stats_init(brain_stats *stats, unsigned int version);
 
 /**
  * Read the brain's counters into *stats (initialised with
- * brain_stats_init(), version 1 to 5; only that version's fields are
+ * brain_stats_init(), version 1 to 6; only that version's fields are
  * written). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe.
  */

@@ -665,8 +665,10 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 	m->text_count = atomic_load(&h->text_count);
 	m->index_rebuilt = h->index_rebuilt;
 	m->damage = atomic_load(&h->damage);
-	if (m->want_free)
+	if (m->want_free) {
 		m->free_slots = h->nfree;
+		m->slots = h->next_slot;
+	}
 	if (m->want_bytes)
 		m->index_bytes = h->vt->memory_usage(h->index) + brain__rows_memory(&h->records) +
 		                 brain__map_memory(&h->ids);
@@ -767,4 +769,114 @@ int brain__hippocampus_STRENGTHEN(hippocampus *h, brain_msg_strengthen *m)
 	r->importance = m->importance;
 	atomic_store_explicit(&r->accessed_ms, m->accessed_ms, memory_order_relaxed);
 	return BRAIN_OK;
+}
+
+/* ---- compaction ----------------------------------------------------------- */
+
+/* next_slot brought down past the free slots at the end (the free stack
+ * may still name them: drop_past_end). */
+static void trim_end(hippocampus *h)
+{
+	while (h->next_slot > 0 && !(rec(h, h->next_slot - 1)->flags & RECORD_LIVE))
+		h->next_slot--;
+}
+
+/* The free stack without the slots at or past next_slot. */
+static void drop_past_end(hippocampus *h)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < h->nfree; i++)
+		if (h->free[i] < h->next_slot)
+			h->free[k++] = h->free[i];
+	h->nfree = k;
+}
+
+/* The memory of slot `from` into the free slot `to`: the index takes its
+ * vector (as stored: bit for bit) at `to` and lets `from` go, the record
+ * and the id follow. All or nothing. */
+static int move_memory(hippocampus *h, uint32_t from, uint32_t to, float *v)
+{
+	record *a = rec(h, from), *b = rec(h, to);
+	int rc = h->vt->get(h->index, from, v);
+	if (rc)
+		return index_lost(a->id, from, rc);
+	rc = brain__hippocampus_ix_add(h, to, v);
+	if (rc)
+		return rc;
+	rc = ix_remove(h, from);
+	if (rc) {
+		ix_remove(h, to); /* just added: its remove cannot fail */
+		return index_lost(a->id, from, rc);
+	}
+	b->id = a->id;
+	b->text = a->text;
+	atomic_store_explicit(&b->accessed_ms,
+	                      atomic_load_explicit(&a->accessed_ms, memory_order_relaxed),
+	                      memory_order_relaxed);
+	b->created_ms = a->created_ms;
+	b->text_len = a->text_len;
+	b->importance = a->importance;
+	b->flags = a->flags;
+	b->reserved = a->reserved;
+	memset(a, 0, sizeof *a);
+	brain__map_put(&h->ids, b->id, to); /* the id is there: overwrites, never allocates */
+	return BRAIN_OK;
+}
+
+int brain__hippocampus_COMPACT(hippocampus *h, brain_msg_compact *m)
+{
+	m->moved = 0;
+	m->released = 0;
+	m->done = false;
+	int rc = index_ready(h);
+	if (rc)
+		return rc;
+	uint32_t before = h->next_slot;
+	trim_end(h);
+	uint64_t count = atomic_load(&h->count);
+	/* The holes worth filling are the free slots below `count` (where the
+	 * memories end once compact): to the top of the stack, so that each
+	 * memory moves once. */
+	size_t lo = 0;
+	for (size_t i = 0; i < h->nfree; i++) {
+		if (h->free[i] >= count) {
+			uint32_t t = h->free[lo];
+			h->free[lo++] = h->free[i];
+			h->free[i] = t;
+		}
+	}
+	float *v = NULL;
+	if (h->next_slot > count && m->max) {
+		v = brain__malloc_array(h->dims, sizeof *v);
+		if (!v)
+			rc = brain__oom((size_t)h->dims * sizeof *v, "compaction");
+	}
+	while (rc == BRAIN_OK && m->moved < m->max && h->next_slot > count && h->nfree > lo &&
+	       (m->moved == 0 || !m->hold_until_ns || brain__mono_ns() < m->hold_until_ns)) {
+		/* after trim_end, the last slot holds a memory */
+		uint32_t from = h->next_slot - 1, to = h->free[h->nfree - 1];
+		rc = move_memory(h, from, to, v);
+		if (rc)
+			break;
+		h->nfree--;
+		m->moved++;
+		trim_end(h); /* past `from` at least: it is free now */
+	}
+	brain__free(v);
+	drop_past_end(h);
+	m->done = h->next_slot == count;
+	if (h->next_slot < before) {
+		/* what the slots past the end held goes back */
+		brain__rows_shrink(&h->records, h->next_slot);
+		int (*shrink)(brain_index *, uint32_t) = brain__index_shrink(h->vt);
+		if (shrink && h->index) {
+			brain_mem_scope p = ix_enter();
+			int src = shrink(h->index, h->next_slot);
+			brain__mem_leave(p);
+			if (src && rc == BRAIN_OK)
+				rc = src;
+		}
+		m->released = before - h->next_slot;
+	}
+	return rc;
 }

@@ -36,8 +36,10 @@ extern "C" {
  *  and brain_index_info.pending. Version 6 added rebuild(): an index
  *  whose saved form is damaged is opened from its stored vectors, and
  *  what derives from them (a graph) is built again; and freeze(),
- *  flush_frozen() and thaw(): a checkpoint during which changes go on. */
-#define BRAIN_INDEX_VTABLE_VERSION 6
+ *  flush_frozen() and thaw(): a checkpoint during which changes go on.
+ *  Version 7 added shrink(): the memory of free slots at the end is
+ *  handed back once the brain has compacted its memories below them. */
+#define BRAIN_INDEX_VTABLE_VERSION 7
 
 /** The brain checks a saved index (the bytes save() or flush() wrote into
  *  a checkpoint) in blocks of this many bytes, counted from its first
@@ -308,6 +310,19 @@ typedef struct brain_index_vtable {
 	int (*flush_frozen)(brain_index *index, void *frozen, const brain_index_files *files,
 	                    const brain_index_writer *w);
 	void (*thaw)(brain_index *index, void *frozen);
+
+	/* ---- version 7 ---- */
+
+	/** Hand back what the index holds for slots at or above `slots`,
+	 *  none of which is occupied (BRAIN_EINVAL names one that is, and
+	 *  nothing changes). The brain calls it as a change (beside no search,
+	 *  but beside build() and a checkpoint's flush_frozen(), which must
+	 *  still get the rows of its freeze), after its compaction moved the
+	 *  memories of the last slots into free slots below. Adds to those
+	 *  slots later work as before (reserve them first). The granularity is
+	 *  the backend's (whole chunks of rows): it may keep some. NULL: the
+	 *  memory of free slots is only reused, never handed back. */
+	int (*shrink)(brain_index *index, uint32_t slots);
 } brain_index_vtable;
 
 /**
@@ -318,7 +333,7 @@ typedef struct brain_index_vtable {
  * add_batch may be NULL; info and search_planned are required in version
  * 4), BRAIN_EINVAL (name empty or over 63 bytes, only one of save and load
  * given, or flush, open_files and retire not all given or all NULL, or
- * flush without save), BRAIN_EVERSION (vt->version not 1..6), BRAIN_EEXISTS (the name
+ * flush without save), BRAIN_EVERSION (vt->version not 1..7), BRAIN_EEXISTS (the name
  * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);
