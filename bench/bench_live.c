@@ -2,7 +2,7 @@
  * bench/bench_live.c - a brain at work while its background runs: the
  * figures issue 13 asks for, each as a ratio within one run.
  *
- *   bench_live [--dir DIR] [--part writers|checkpoint|async|heart|all]
+ *   bench_live [--dir DIR] [--part writers|checkpoint|async|heart|compact|all]
  *              [--memories N] [--vectors N] [--dim D] [--sync normal|off]
  *
  * writers     recall latency (p50, p99, worst) of one thread on a text
@@ -20,6 +20,11 @@
  *             in FULL and NORMAL sync (--memories each).
  * heart       recall and think latency on the same text brain opened with
  *             the Heart's threads and with BRAIN_BACKGROUND_MANUAL.
+ * compact     a vector brain of --vectors (HNSW, --dim, in memory) with
+ *             every other vector forgotten: search latency of one thread
+ *             before, during and after the compaction the Circadian then
+ *             runs in the background (COMPACT_FREE), its duration, and the
+ *             index's heap before and after. Not in "all".
  *
  * One process, the same data for both sides of each ratio; the CPU model
  * is printed with the figures.
@@ -346,6 +351,106 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	bench_remove_tree(path);
 }
 
+/* ---- compact -------------------------------------------------------------- */
+
+static brain_stats stats_now(brain_t *b)
+{
+	brain_stats st;
+	brain_stats_init(&st, BRAIN_STATS_VERSION);
+	brain_get_stats(b, &st);
+	return st;
+}
+
+static void part_compact(size_t n, uint32_t dim)
+{
+	printf("\n### Searches during a compaction (%zu vectors of %u-d, HNSW, in memory, every "
+	       "other one forgotten)\n\n", n, dim);
+	brain_t *b = open_brain(NULL, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_THREADS, dim);
+	if (brain_set_param(b, BRAIN_PARAM_COMPACT_FREE, 0))
+		die("set COMPACT_FREE", -1);
+	size_t batch = 50000;
+	uint64_t *ids = malloc(batch * sizeof *ids);
+	float *rows = malloc(batch * dim * sizeof *rows);
+	uint64_t seed = 5;
+	for (size_t at = 0; at < n; at += batch) {
+		size_t m = at + batch <= n ? batch : n - at;
+		for (size_t i = 0; i < m; i++) {
+			ids[i] = at + i + 1;
+			random_vector(&seed, rows + i * dim, dim);
+		}
+		int rc = brain_add_batch(b, ids, rows, m);
+		if (rc)
+			die("add_batch", rc);
+	}
+	uint64_t full = stats_now(b).heap_index_bytes;
+	uint64_t t0 = bench_now_ns();
+	for (size_t i = 0; i < n; i += 2) {
+		int rc = brain_forget(b, i + 1);
+		if (rc)
+			die("forget", rc);
+	}
+	double forget_s = (double)(bench_now_ns() - t0) / 1e9;
+	settle(b);
+	uint64_t holey = stats_now(b).heap_index_bytes;
+	bench_lat s0, s1, s2;
+	bench_lat_init(&s0);
+	bench_lat_init(&s1);
+	bench_lat_init(&s2);
+	atomic_int stop = 0, phase = 0;
+	search_arg sa = {b, dim, &stop, &phase, {&s0, &s1, &s2}};
+	pthread_t ts;
+	pthread_create(&ts, NULL, searcher_main, &sa);
+	struct timespec pause = {2, 0};
+	nanosleep(&pause, NULL);
+	atomic_store(&phase, 1);
+	t0 = bench_now_ns();
+	if (brain_set_param(b, BRAIN_PARAM_CIRCADIAN_MS, 0) ||
+	    brain_set_param(b, BRAIN_PARAM_COMPACT_FREE, 250))
+		die("set COMPACT_FREE", -1);
+	/* done once it has moved memories, wants no more and the graph has
+	 * taken in what moved */
+	for (;;) {
+		brain_stats st = stats_now(b);
+		char doc[8192];
+		bool compacting = brain_health_json(b, doc, sizeof doc) > 0 &&
+		                  strstr(doc, "\"compacting\":true") != NULL;
+		if (st.circadian_compacted > 0 && !compacting && st.index_pending == 0)
+			break;
+		struct timespec t = {0, 2000000L};
+		nanosleep(&t, NULL);
+	}
+	double compact_s = (double)(bench_now_ns() - t0) / 1e9;
+	atomic_store(&phase, 2);
+	nanosleep(&pause, NULL);
+	atomic_store(&stop, 1);
+	pthread_join(ts, NULL);
+	brain_stats st = stats_now(b);
+	bench_pct b0 = bench_lat_take(&s0), b1 = bench_lat_take(&s1), b2 = bench_lat_take(&s2);
+	printf("forgetting %zu took %.1f s; the compaction moved %llu memories and handed back "
+	       "%llu slots in %.1f s (with the graph inserts of what moved)\n", n / 2, forget_s,
+	       (unsigned long long)st.circadian_compacted,
+	       (unsigned long long)st.circadian_slots_released, compact_s);
+	printf("index heap: %.1f MB full, %.1f MB with half forgotten, %.1f MB compacted\n\n",
+	       (double)full / 1e6, (double)holey / 1e6, (double)st.heap_index_bytes / 1e6);
+	printf("| calls | n | p50 us | p99 us | worst us |\n|---|---:|---:|---:|---:|\n");
+	print_row("search, before", b0);
+	print_row("search, during the compaction", b1);
+	print_row("search, after", b2);
+	printf("\nsearch p99 during / before: %.2f; worst search during / p50 before: %.1f\n",
+	       b1.p99 / b0.p99, b1.max / b0.p50);
+	char doc[8192];
+	const char *held = NULL;
+	if (brain_health_json(b, doc, sizeof doc) > 0)
+		held = strstr(doc, "\"compact_held_us_max\":");
+	if (held)
+		printf("longest pass of the compaction under the write lock: %.0f us (health "
+		       "circadian.compact_held_us_max)\n",
+		       strtod(held + strlen("\"compact_held_us_max\":"), NULL));
+	free(ids);
+	free(rows);
+	brain_close(b);
+}
+
 /* ---- async ---------------------------------------------------------------- */
 
 static void part_async(const char *root, size_t n)
@@ -447,7 +552,7 @@ int main(int argc, char **argv)
 			g_ckpt_sync = BRAIN_SYNC_NORMAL, i++;
 		else {
 			fprintf(stderr, "usage: bench_live [--dir DIR] [--part writers|checkpoint|async|"
-			                "heart|all] [--memories N] [--vectors N] [--dim D] "
+			                "heart|compact|all] [--memories N] [--vectors N] [--dim D] "
 			                "[--sync normal|off (checkpoint)]\n");
 			return 2;
 		}
@@ -464,5 +569,7 @@ int main(int argc, char **argv)
 		part_heart(root, memories);
 	if (all || strcmp(part, "checkpoint") == 0)
 		part_checkpoint(root, vectors, dim);
+	if (strcmp(part, "compact") == 0)
+		part_compact(vectors, dim);
 	return 0;
 }

@@ -39,7 +39,7 @@
  * not worth the moves); each hold of the write lock moves memories for
  * at most this long (a recall at 100K memories takes ~100-300 us). */
 #define COMPACT_MIN_FREE 64
-#define COMPACT_HOLD_NS (UINT64_C(500) * 1000)
+#define COMPACT_HOLD_NS (UINT64_C(250) * 1000)
 /* A consolidated statement's importance: the middle, what a caller who
  * does not know better gives brain_remember. MERGE_SIMILAR raises it for
  * what is said again. */
@@ -145,20 +145,31 @@ int brain__compact_for(brain_t *b, uint64_t until_ns)
 	int rc = BRAIN_OK;
 	uint64_t tail_max = (uint64_t)brain__param(&b->env, BRAIN_PIDX_INDEX_TAIL_MAX);
 	uint64_t bound = tail_max ? BRAIN_MAX(tail_max / 2, (uint64_t)1) : UINT64_MAX;
+	/* At most a sixteenth of the memories a call, so that the index's
+	 * background work (building what moved, sweeping the links the moves
+	 * left behind) runs between calls, beside searches, rather than in
+	 * one of the moves (an HNSW index sweeps inside a remove when a
+	 * quarter of it went with no build()). */
+	uint64_t most = count_of(b) / 16 + 64;
 	size_t moved = 0;
 	uint64_t released = 0;
 	bool done = false;
 	while (atomic_load(&b->compact_wanted) && !done) {
 		uint64_t pending = brain__index_pending(b);
-		if (pending >= bound)
+		if (pending >= bound || moved >= most)
 			break; /* the graph catches up first */
-		brain_msg_compact m = {.max = (size_t)BRAIN_MIN(bound - pending, (uint64_t)SIZE_MAX),
+		brain_msg_compact m = {.max = (size_t)BRAIN_MIN(BRAIN_MIN(bound - pending, most - moved),
+		                                                (uint64_t)SIZE_MAX),
 		                       .hold_until_ns = 0};
 		brain_mem_scope outer = brain__enter(b);
 		brain__wrlock(b);
-		m.hold_until_ns = brain__mono_ns() + COMPACT_HOLD_NS;
+		uint64_t held = brain__mono_ns();
+		m.hold_until_ns = held + COMPACT_HOLD_NS;
 		rc = brain__call_COMPACT(&b->spine, &m);
+		held = brain__mono_ns() - held;
 		brain__wrunlock(b);
+		if (held > atomic_load(&b->compact_hold_ns_max))
+			atomic_store(&b->compact_hold_ns_max, held); /* one compaction at a time */
 		brain__mem_leave(outer);
 		moved += m.moved;
 		released += m.released;

@@ -94,6 +94,7 @@ struct brain {
 	 * memories it moved and the slots it handed back since open */
 	_Atomic bool compact_wanted;
 	_Atomic uint64_t compacted, slots_released;
+	_Atomic uint64_t compact_hold_ns_max; /* the longest pass under the lock */
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
 	 * checkpoint takes it with the brain lock shared. So no writer waits on

@@ -277,6 +277,7 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_uint(&d, "compacted", st.circadian_compacted);
 	jd_uint(&d, "slots_released", st.circadian_slots_released);
 	jd_bool(&d, "compacting", atomic_load(&b->compact_wanted));
+	jd_uint(&d, "compact_held_us_max", atomic_load(&b->compact_hold_ns_max) / 1000);
 	jd_close(&d);
 	jd_open(&d, "ingest");
 	jd_uint(&d, "queued", st.ingest_queued);

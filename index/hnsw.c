@@ -474,10 +474,14 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 	if (rc == BRAIN_OK && h->graph && linked) {
 		brain__hnsw_unlink(h, slot);
 		atomic_fetch_add(&h->linked, 1);
-		/* every so many deletions (an eighth of what is left), sweep the
-		 * links they left behind: O(nodes) now and then, O(1) amortized */
-		if (++h->removed > brain__flat_count(h->store) / 8) {
-			brain__hnsw_sweep_dead_links(h);
+		/* the links deletions leave behind are swept in the background
+		 * (build(), once an eighth of what is left went): O(nodes) now
+		 * and then, O(1) amortized, beside searches and inserts. Only
+		 * if no build() has come by the time a quarter went (a brain
+		 * that forgets and adds nothing), here, holding everything. */
+		size_t removed = atomic_fetch_add(&h->removed, 1) + 1;
+		if (removed > brain__flat_count(h->store) / 4 + 64) {
+			brain__hnsw_sweep_dead_links(h, false);
 			brain__hnsw_repair_reachability(h, false);
 		}
 	}
@@ -614,6 +618,15 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 		}
 	}
 	brain__free(slots);
+	if (h->graph && atomic_load(&h->removed) > brain__flat_count(h->store) / 8) {
+		/* the links deletions left (see remove): under the lock shared,
+		 * as the repair below, each node's list rewritten under its
+		 * lock; it gives way to a change that waits and goes on at the
+		 * next build() */
+		pthread_rwlock_rdlock(&h->build_lock);
+		brain__hnsw_sweep_dead_links(h, true);
+		pthread_rwlock_unlock(&h->build_lock);
+	}
 	if (drained && atomic_load(&h->linked) > brain__flat_count(h->store) / 32) {
 		/* inserts beside each other and deletions leave a few nodes
 		 * nothing leads to: once the tail is built, after every 32nd of

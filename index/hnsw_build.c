@@ -5,6 +5,7 @@
  * inserting many on THREADS threads at once.
  */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -177,7 +178,20 @@ typedef struct build_job {
 	 * insert (a change waits for one insert, not a batch); else the
 	 * caller holds the lock and claimed the slots */
 	bool lock_each;
+	int nice; /* build(): the workers' nice value (BACKGROUND_NICE), 0: none */
 } build_job;
+
+/* The calling thread's nice value raised to `nice` (Linux, where it is the
+ * thread's own; elsewhere it is the process's, so nothing is done). */
+static void lower_priority(int nice)
+{
+#ifdef __linux__
+	if (nice > 0)
+		(void)setpriority(PRIO_PROCESS, 0, nice); /* best effort */
+#else
+	(void)nice;
+#endif
+}
 
 static void *build_worker(void *arg)
 {
@@ -242,10 +256,20 @@ size_t brain__hnsw_threads(const hnsw *h)
 
 /* Insert slots[0..n) into the graph on THREADS threads (a thread per few
  * hundred nodes at most: starting threads costs too), or on `threads`. */
+static void *build_worker_niced(void *arg)
+{
+	lower_priority(((build_job *)arg)->nice);
+	return build_worker(arg);
+}
+
 int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n, size_t threads, bool lock_each)
 {
 	build_job j = {.h = h, .slots = slots, .n = n, .scope = brain__mem_current(),
 	               .lock_each = lock_each};
+#ifdef __linux__
+	if (lock_each)
+		j.nice = (int)brain__index_param(&h->cfg, BRAIN_PARAM_BACKGROUND_NICE);
+#endif
 	atomic_init(&j.next, 0);
 	atomic_init(&j.rc, BRAIN_OK);
 	size_t nt = threads ? BRAIN_MIN(threads, (size_t)256)
@@ -253,12 +277,17 @@ int brain__hnsw_build(hnsw *h, const uint32_t *slots, size_t n, size_t threads, 
 	nt = BRAIN_MAX(BRAIN_MIN(nt, n), (size_t)1);
 	pthread_t tid[256];
 	size_t started = 0;
-	for (size_t i = 1; i < nt; i++) {
-		if (pthread_create(&tid[started], NULL, build_worker, &j) != 0)
+	/* A background build at a lower priority runs wholly on threads of
+	 * its own (the caller's nice could not come back down); the caller
+	 * waits, or builds itself if none could start. */
+	for (size_t i = j.nice ? 0 : 1; i < nt; i++) {
+		if (pthread_create(&tid[started], NULL, j.nice ? build_worker_niced : build_worker,
+		                   &j) != 0)
 			break; /* fewer threads: fine */
 		started++;
 	}
-	build_worker(&j);
+	if (!j.nice || started == 0)
+		build_worker(&j);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
 	return atomic_load(&j.rc);

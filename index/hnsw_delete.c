@@ -139,13 +139,24 @@ void brain__hnsw_unlink(hnsw *h, uint32_t d)
  * best of its live links and of what the deleted ones linked to (their
  * lists stay until their slot is reused). Repairs what unlink_node cannot
  * see: links into a deleted node from nodes it did not link to. Never
- * allocates. */
-void brain__hnsw_sweep_dead_links(hnsw *h)
+ * allocates. A node's list is rewritten under its lock, as an insert's
+ * links are, so a sweep may run beside inserts and searches (build_lock
+ * shared). */
+static bool must_yield(const hnsw *h, bool yield, size_t done);
+
+bool brain__hnsw_sweep_dead_links(hnsw *h, bool yield)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	brain_cand c[4 * 200 + 8];
 	const size_t room = BRAIN_ARRAY_LEN(c);
-	for (size_t n = 0; n < limit; n++) {
+	size_t from = yield ? h->sweep_at : 0;
+	if (from == 0)
+		h->sweep_base = atomic_load(&h->removed);
+	for (size_t n = from; n < limit; n++) {
+		if (must_yield(h, yield, n - from + 1)) {
+			h->sweep_at = n; /* the rest at the next build() */
+			return false;
+		}
 		if (!in_graph(h, (uint32_t)n))
 			continue;
 		for (int l = 0; l <= h->levels[n]; l++) {
@@ -198,7 +209,9 @@ void brain__hnsw_sweep_dead_links(hnsw *h)
 			unlock_node(h, (uint32_t)n);
 		}
 	}
-	h->removed = 0;
+	h->sweep_at = 0;
+	atomic_fetch_sub(&h->removed, BRAIN_MIN(h->sweep_base, atomic_load(&h->removed)));
+	return true;
 }
 
 /* ---- keeping every node reachable ---------------------------------------- */

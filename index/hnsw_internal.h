@@ -43,10 +43,13 @@
  * nodes into the graph, a batch at a time, on THREADS threads, while
  * searches, adds and removes go on. A search walks the graph and scans the
  * tail exactly, so it finds every vector stored. build_lock orders the
- * rest: each insert of build() and an add's own insert hold it shared;
- * whatever moves the arrays (reserve's growth), unlinks (remove), rewrites
- * the codes (the SQ8 range) or saves holds it exclusively, so a change
- * waits at most for the inserts under way (one per builder thread).
+ * rest: each insert of build() and an add's own insert hold it shared,
+ * and so do build()'s sweep of the links deletions left and its repair of
+ * reachability (each list rewritten under its node's lock, giving way to
+ * a change that waits); whatever moves the arrays (reserve's growth, a
+ * shrink), unlinks (remove), rewrites the codes (the SQ8 range) or saves
+ * holds it exclusively, so a change waits at most for the inserts under
+ * way (one per builder thread).
  */
 #ifndef BRAIN_INDEX_HNSW_INTERNAL_H
 #define BRAIN_INDEX_HNSW_INTERNAL_H
@@ -132,7 +135,12 @@ typedef struct hnsw {
 		uint32_t exact_below;
 	} saved;
 
-	size_t removed; /* deletions since the last sweep of dead links */
+	/* deletions since the last sweep of dead links (remove(), under
+	 * build_lock exclusively; build()'s sweep takes off those it swept);
+	 * a sweep that gave way resumes at sweep_at and, once through, takes
+	 * off sweep_base, the deletions there were when it began */
+	_Atomic size_t removed;
+	size_t sweep_at, sweep_base;
 	size_t sq_learned_at; /* count when the 8-bit range was learned */
 	/* bit s: slot s is wholly inserted. A node is linked to before its
 	 * lower lists are written; searches do not walk through it until then
@@ -440,7 +448,11 @@ size_t brain__hnsw_threads(const hnsw *h);
 
 /* hnsw_delete.c */
 void brain__hnsw_unlink(hnsw *h, uint32_t d);
-void brain__hnsw_sweep_dead_links(hnsw *h);
+/* Replace the links to deleted nodes (see there). yield: under build_lock
+ * shared (build()), giving way to a change that waits for it
+ * exclusively, resumed at the next call; else under it exclusively, all
+ * at once. True once through. */
+bool brain__hnsw_sweep_dead_links(hnsw *h, bool yield);
 void brain__hnsw_repair_reachability(hnsw *h, bool yield);
 /* Link u into r's bottom-layer list, replacing r's farthest link if full
  * (no heuristic: u must get an in-link). wide: 2 x dim floats (8-bit

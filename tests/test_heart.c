@@ -1283,6 +1283,79 @@ static void test_heart__writers_go_on_during_a_checkpoint(void **state)
 }
 
 
+
+/* BACKGROUND_NICE: the graph of the tail is built by threads at that nice
+ * value (Linux), while the caller's thread stays as it was. A tick builds
+ * on another thread; this one samples the nice values of the process's
+ * threads (/proc/self/task/N/stat, field 19) until the tick returns. */
+static atomic_int g_ticked;
+
+static void *tick_main(void *arg)
+{
+	assert_int_equal(brain_tick(arg), 0);
+	atomic_store(&g_ticked, 1);
+	return NULL;
+}
+
+static bool a_thread_has_nice(long want)
+{
+	bool seen = false;
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return false;
+	struct dirent *e;
+	while (!seen && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[320], line[1024];
+		snprintf(p, sizeof p, "/proc/self/task/%s/stat", e->d_name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue; /* gone meanwhile */
+		size_t n = fread(line, 1, sizeof line - 1, f);
+		fclose(f);
+		line[n] = 0;
+		/* after the ")" closing the name: state is field 3, nice 19 */
+		char *at = strrchr(line, ')');
+		long field = 2, value = 0;
+		for (char *t = at ? strtok(at + 1, " ") : NULL; t; t = strtok(NULL, " ")) {
+			if (++field == 19) {
+				value = strtol(t, NULL, 10);
+				break;
+			}
+		}
+		seen = field == 19 && value == want;
+	}
+	closedir(d);
+	return seen;
+}
+
+static void test_heart__background_build_runs_niced(void **state)
+{
+	(void)state;
+#ifndef __linux__
+	skip(); /* the nice value is the process's elsewhere: not used */
+#else
+	brain_t *b = tail_brain(NULL, BRAIN_BACKGROUND_MANUAL);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_BACKGROUND_NICE, 7), 0);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_INDEX_TAIL_MAX, 100000), 0);
+	tail_add(b, 0, 30000);
+	assert_false(a_thread_has_nice(7));
+	atomic_store(&g_ticked, 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, tick_main, b), 0);
+	bool seen = false;
+	while (!seen && !atomic_load(&g_ticked))
+		seen = a_thread_has_nice(7);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(seen);
+	assert_false(a_thread_has_nice(7)); /* they are gone, and this one is not niced */
+	brain_stats st = stats_of(b);
+	assert_int_equal(st.index_pending, 0);
+	assert_int_equal(brain_close(b), 0);
+#endif
+}
+
 /* ---- compaction ----------------------------------------------------------- */
 
 #define CD 64   /* dimensions */
@@ -1560,6 +1633,7 @@ int main(void)
 		cmocka_unit_test(test_heart__writers_go_on_during_a_checkpoint),
 		cmocka_unit_test(test_heart__watchdog_reports_damage_at_run_time),
 		cmocka_unit_test(test_heart__compaction_hands_back_free_slots),
+		cmocka_unit_test(test_heart__background_build_runs_niced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

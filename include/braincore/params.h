@@ -160,13 +160,23 @@ extern "C" {
  *                           new ones first) and at least 64 are, a Circadian cycle has the
  *                           background work (or brain_tick()) move the memories of the last
  *                           slots into the free ones below, a few at a time under the write
- *                           lock (at most 0.5 ms a hold, readers go between), and hand back
+ *                           lock (at most 0.25 ms a hold and a sixteenth of the memories between
+ *                           two builds of the tail; readers go between), and hand back
  *                           the memory of the slots freed at the end: records and the index's
  *                           rows (a backend of index vtable version 7; whole chunks), and at
  *                           the next checkpoint their room on disk. Ids, texts, vectors and
  *                           answers stay as they were; an HNSW graph takes each moved vector
  *                           in again (through its tail) and drops the old node, repairing its
  *                           neighbours' links. 0: never.
+ * BACKGROUND_NICE           the nice value (Linux) of the threads that build the HNSW graph in
+ *                           the background (the tail): 10 by default, so that the process's
+ *                           own searches and writes come first and the graph is built with
+ *                           what the cores leave (a tail that outgrows INDEX_TAIL_MAX makes
+ *                           adds insert their own vectors). 0: the caller's priority, for
+ *                           the fastest build on a machine with nothing else to do. A nice
+ *                           value once raised cannot be lowered without privilege, so these
+ *                           are threads of their own, made for each batch; elsewhere than
+ *                           Linux (where the value is the process's) it is not used.
  * WATCHDOG_MS               a background job of this brain (its writes made, its graph built,
  *                           its checkpoint) that runs this long is a stall: reported through
  *                           the log (WARN) and brain_health_json ("watchdog"), and a spare
@@ -191,6 +201,7 @@ extern "C" {
 	X(MERGE_SIMILAR, 21, 0, 1000, 0)                                               \
 	X(WATCHDOG_MS, 22, 0, 3600000, 5000)                                           \
 	X(COMPACT_FREE, 23, 0, 1000, 250)                                              \
+	X(BACKGROUND_NICE, 24, 0, 19, 10)                                              \
 	X(DECAY_HALF_LIFE_H, 102, 0, 1000000, 0)                                       \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \

@@ -56,7 +56,8 @@ typedef struct hippocampus {
 	brain_index *index;
 	brain_rows records;  /* slot -> record */
 	brain_map ids;       /* id -> slot */
-	uint32_t *free;      /* stack of free slots below next_slot */
+	uint32_t *free;      /* min-heap of the free slots (store.c; entries
+	                        at or past next_slot are stale) */
 	size_t nfree;
 	size_t free_cap;
 	uint32_t next_slot;  /* slots [0, next_slot) have been used */
@@ -113,6 +114,10 @@ static inline int index_ready(const hippocampus *h)
  * of them; a message added to the list without its handler does not
  * link. */
 BRAIN_ORGAN_DECLARE(HIPPOCAMPUS, hippocampus)
+
+/* Make h->free, h->nfree entries in any order, the heap the store keeps
+ * (a load). */
+void brain__hippocampus_free_heapify(hippocampus *h);
 
 /* The text of a live record, or NULL (sections.c's save writes them). */
 int brain__hippocampus_text_of(const hippocampus *h, const record *r, const char **out);

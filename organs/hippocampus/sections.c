@@ -50,9 +50,10 @@ int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_orga
 	int rc = index_ready(h);
 	if (rc)
 		return rc;
+	uint64_t count = atomic_load(&h->count);
 	hippo_meta meta = {files ? 2u : 1u, sizeof(record), RECORD_CHUNK_LOG2, h->dims,
-	                   h->next_slot, h->next_id, atomic_load(&h->count),
-	                   atomic_load(&h->text_count), h->text_bytes, h->nfree,
+	                   h->next_slot, h->next_id, count,
+	                   atomic_load(&h->text_count), h->text_bytes, h->next_slot - count,
 	                   files ? 2u : own ? 1u : 0u, 0};
 	rc = brain__imgw_section_begin(w, BRAIN_SECTION_HIPPO_META);
 	if (rc == BRAIN_OK)
@@ -117,8 +118,18 @@ int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_orga
 
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_section_begin(w, BRAIN_SECTION_FREE);
-	if (rc == BRAIN_OK && h->nfree)
-		rc = brain__imgw_write(w, h->free, h->nfree * sizeof *h->free);
+	/* the free slots below next_slot (the heap may hold stale ones past
+	 * it, store.c), a block at a time */
+	uint32_t block[1024];
+	size_t nb = 0;
+	for (size_t i = 0; rc == BRAIN_OK && i < h->nfree; i++) {
+		if (h->free[i] < h->next_slot)
+			block[nb++] = h->free[i];
+		if (nb == BRAIN_ARRAY_LEN(block) || (i + 1 == h->nfree && nb)) {
+			rc = brain__imgw_write(w, block, nb * sizeof *block);
+			nb = 0;
+		}
+	}
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_section_end(w);
 
@@ -271,6 +282,7 @@ static int load_free(hippocampus *h, brain_image *img, const hippo_meta *meta)
 		if (h->free[i] >= meta->next_slot || is_live(rec(h, h->free[i])))
 			return bad(img, "a free slot is out of range or holds a memory");
 	h->nfree = (size_t)meta->nfree;
+	brain__hippocampus_free_heapify(h); /* (older images hold a stack) */
 	return BRAIN_OK;
 }
 

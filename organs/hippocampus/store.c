@@ -218,7 +218,9 @@ brain_index_config brain__hippocampus_index_config(const hippocampus *h)
 	return cfg;
 }
 
-/* Make room for `more` new memories: records, id map, free-slot stack (so
+static size_t free_slots(const hippocampus *h);
+
+/* Make room for `more` new memories: records, id map, free-slot heap (so
  * that forgetting them later never allocates) and index. */
 static int reserve(hippocampus *h, size_t more)
 {
@@ -229,8 +231,9 @@ static int reserve(hippocampus *h, size_t more)
 		                  (unsigned long long)count, more,
 		                  (unsigned long long)h->env->opts.max_memories);
 	size_t total = (size_t)count + more;
-	/* New slots come from the free stack first, then from next_slot. */
-	size_t fresh = more > h->nfree ? more - h->nfree : 0;
+	/* New slots come from the free ones first, then from next_slot. */
+	size_t nfree = free_slots(h);
+	size_t fresh = more > nfree ? more - nfree : 0;
 	size_t slots = (size_t)h->next_slot + fresh;
 	int rc = brain__rows_reserve(&h->records, slots);
 	if (rc == BRAIN_OK)
@@ -250,9 +253,72 @@ static int reserve(hippocampus *h, size_t more)
 	return rc;
 }
 
+/* ---- free slots ------------------------------------------------------------
+ *
+ * A binary min-heap in h->free: a new memory takes the lowest free slot
+ * (the rows at the end stay free, for compaction to hand back). Entries at
+ * or past next_slot are stale (compaction brought next_slot down past
+ * them): the heap keeps them at its bottom, never hands them out, and
+ * drops them all once only they are left; the free slots are
+ * next_slot - count, whatever the heap holds. */
+
+static void free_sift_down(uint32_t *a, size_t n, size_t i)
+{
+	uint32_t x = a[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && a[c + 1] < a[c])
+			c++;
+		if (a[c] >= x)
+			break;
+		a[i] = a[c];
+		i = c;
+	}
+	a[i] = x;
+}
+
+void brain__hippocampus_free_heapify(hippocampus *h)
+{
+	for (size_t i = h->nfree / 2; i-- > 0;)
+		free_sift_down(h->free, h->nfree, i);
+}
+
+/* A slot back among the free ones (room was reserved when it was taken). */
+static void free_push(hippocampus *h, uint32_t slot)
+{
+	size_t i = h->nfree++;
+	while (i > 0 && h->free[(i - 1) / 2] > slot) {
+		h->free[i] = h->free[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->free[i] = slot;
+}
+
+/* The lowest free slot below `below`, taken; UINT32_MAX if there is none. */
+static uint32_t free_take_below(hippocampus *h, uint64_t below)
+{
+	if (h->nfree && h->free[0] >= h->next_slot)
+		h->nfree = 0; /* only stale entries are left */
+	if (!h->nfree || h->free[0] >= below)
+		return UINT32_MAX;
+	uint32_t s = h->free[0];
+	h->free[0] = h->free[--h->nfree];
+	free_sift_down(h->free, h->nfree, 0);
+	return s;
+}
+
 static uint32_t take_slot(hippocampus *h)
 {
-	return h->nfree ? h->free[--h->nfree] : h->next_slot++;
+	uint32_t s = free_take_below(h, h->next_slot);
+	return s != UINT32_MAX ? s : h->next_slot++;
+}
+
+/* Free slots below next_slot (the heap may hold stale ones past it). */
+static size_t free_slots(const hippocampus *h)
+{
+	return h->next_slot - (size_t)atomic_load(&h->count);
 }
 
 /* Fill the record of a slot whose vector is in the index. Cannot fail:
@@ -307,7 +373,7 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 		if (slot + 1 == h->next_slot)
 			h->next_slot--;
 		else
-			h->free[h->nfree++] = slot;
+			free_push(h, slot);
 		brain__free(text);
 		return rc;
 	}
@@ -343,7 +409,7 @@ static int store_batch_at_once(hippocampus *h, const brain_msg_store_batch *m, i
 			if (slots[i] + 1 == h->next_slot)
 				h->next_slot--;
 			else
-				h->free[h->nfree++] = slots[i];
+				free_push(h, slots[i]);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++)
@@ -411,14 +477,14 @@ int brain__hippocampus_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 			if (slot + 1 == h->next_slot)
 				h->next_slot--;
 			else
-				h->free[h->nfree++] = slot;
+				free_push(h, slot);
 			for (size_t j = 0; j < i; j++) {
 				uint32_t s;
 				brain__map_get(&h->ids, m->ids[j], &s);
 				ix_remove(h, s);
 				brain__map_remove(&h->ids, m->ids[j]);
 				memset(rec(h, s), 0, sizeof(record));
-				h->free[h->nfree++] = s;
+				free_push(h, s);
 				atomic_fetch_sub(&h->count, 1);
 			}
 			h->next_id = next_id;
@@ -475,7 +541,7 @@ int brain__hippocampus_FORGET(hippocampus *h, brain_msg_forget *m)
 			brain__free(heap_text(r));
 	}
 	memset(r, 0, sizeof *r);
-	h->free[h->nfree++] = slot; /* room reserved when it was stored */
+	free_push(h, slot); /* room reserved when it was stored */
 	atomic_fetch_sub(&h->count, 1);
 	if (m->undo && m->id + 1 == h->next_id)
 		h->next_id = m->id;
@@ -666,7 +732,7 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 	m->index_rebuilt = h->index_rebuilt;
 	m->damage = atomic_load(&h->damage);
 	if (m->want_free) {
-		m->free_slots = h->nfree;
+		m->free_slots = free_slots(h);
 		m->slots = h->next_slot;
 	}
 	if (m->want_bytes)
@@ -773,22 +839,12 @@ int brain__hippocampus_STRENGTHEN(hippocampus *h, brain_msg_strengthen *m)
 
 /* ---- compaction ----------------------------------------------------------- */
 
-/* next_slot brought down past the free slots at the end (the free stack
- * may still name them: drop_past_end). */
+/* next_slot brought down past the free slots at the end (the heap's
+ * entries past it become stale). */
 static void trim_end(hippocampus *h)
 {
 	while (h->next_slot > 0 && !(rec(h, h->next_slot - 1)->flags & RECORD_LIVE))
 		h->next_slot--;
-}
-
-/* The free stack without the slots at or past next_slot. */
-static void drop_past_end(hippocampus *h)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < h->nfree; i++)
-		if (h->free[i] < h->next_slot)
-			h->free[k++] = h->free[i];
-	h->nfree = k;
 }
 
 /* The memory of slot `from` into the free slot `to`: the index takes its
@@ -834,36 +890,29 @@ int brain__hippocampus_COMPACT(hippocampus *h, brain_msg_compact *m)
 	uint32_t before = h->next_slot;
 	trim_end(h);
 	uint64_t count = atomic_load(&h->count);
-	/* The holes worth filling are the free slots below `count` (where the
-	 * memories end once compact): to the top of the stack, so that each
-	 * memory moves once. */
-	size_t lo = 0;
-	for (size_t i = 0; i < h->nfree; i++) {
-		if (h->free[i] >= count) {
-			uint32_t t = h->free[lo];
-			h->free[lo++] = h->free[i];
-			h->free[i] = t;
-		}
-	}
 	float *v = NULL;
 	if (h->next_slot > count && m->max) {
 		v = brain__malloc_array(h->dims, sizeof *v);
 		if (!v)
 			rc = brain__oom((size_t)h->dims * sizeof *v, "compaction");
 	}
-	while (rc == BRAIN_OK && m->moved < m->max && h->next_slot > count && h->nfree > lo &&
+	/* Each hole is a free slot below `count` (where the memories end once
+	 * compact), the lowest first, so that each memory moves once; the
+	 * memory of the last slot goes there. */
+	while (rc == BRAIN_OK && m->moved < m->max && h->next_slot > count &&
 	       (m->moved == 0 || !m->hold_until_ns || brain__mono_ns() < m->hold_until_ns)) {
-		/* after trim_end, the last slot holds a memory */
-		uint32_t from = h->next_slot - 1, to = h->free[h->nfree - 1];
-		rc = move_memory(h, from, to, v);
-		if (rc)
+		uint32_t to = free_take_below(h, count);
+		if (to == UINT32_MAX)
+			break; /* never: a memory past `count` means a hole below it */
+		rc = move_memory(h, h->next_slot - 1, to, v);
+		if (rc) {
+			free_push(h, to);
 			break;
-		h->nfree--;
+		}
 		m->moved++;
-		trim_end(h); /* past `from` at least: it is free now */
+		trim_end(h); /* past the slot moved from at least */
 	}
 	brain__free(v);
-	drop_past_end(h);
 	m->done = h->next_slot == count;
 	if (h->next_slot < before) {
 		/* what the slots past the end held goes back */
