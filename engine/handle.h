@@ -95,6 +95,9 @@ struct brain {
 	_Atomic bool compact_wanted;
 	_Atomic uint64_t compacted, slots_released;
 	_Atomic uint64_t compact_hold_ns_max; /* the longest pass under the lock */
+	/* a checkpoint retired files: the index may let go of their mappings
+	 * (brain__release_for) */
+	_Atomic bool release_wanted;
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
 	 * checkpoint takes it with the brain lock shared. So no writer waits on
@@ -333,6 +336,12 @@ int brain__circadian_cycle(brain_t *b);
  * there for the graph: build it, then call again). Returns 0 or the
  * first error (the compaction stays wanted). No lock held. */
 int brain__compact_for(brain_t *b, uint64_t until_ns);
+
+/* After a checkpoint (release_wanted): the index's mappings of files no
+ * checkpoint names any more handed back (INDEX_RELEASE), a few chunks a
+ * hold of the write lock, until done or `until_ns` (0: no limit) passes.
+ * Returns 0 or the first error (then it stays wanted). No lock held. */
+int brain__release_for(brain_t *b, uint64_t until_ns);
 
 /* Is b's cycle due (CIRCADIAN_MS since the last)? */
 static inline bool brain__cycle_due(const brain_t *b)

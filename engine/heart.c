@@ -214,7 +214,7 @@ static uint64_t ingest_queued(brain_t *b)
 static bool has_work(brain_t *b)
 {
 	return (atomic_load(&b->ingest_fn) && ingest_queued(b) > 0) || brain__index_pending(b) > 0 ||
-	       atomic_load(&b->compact_wanted);
+	       atomic_load(&b->compact_wanted) || atomic_load(&b->release_wanted);
 }
 
 void brain__heart_kick(brain_t *b)
@@ -257,6 +257,12 @@ static void work_slice(brain_t *b)
 		/* a passing failure (memory): the next cycle asks again */
 		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
 		atomic_store(&b->compact_wanted, false);
+	}
+	if (brain__mono_ns() < until && atomic_load(&b->release_wanted) &&
+	    brain__release_for(b, until) != BRAIN_OK) {
+		/* (memory): the next checkpoint asks again */
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
+		atomic_store(&b->release_wanted, false);
 	}
 	if (has_work(b))
 		return;
@@ -582,5 +588,7 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 	}
 	if (rc == BRAIN_OK && due)
 		rc = brain__checkpoint(b);
+	if (rc == BRAIN_OK && atomic_load(&b->release_wanted))
+		rc = brain__release_for(b, 0);
 	return brain__err_prefix(rc, "tick");
 }

@@ -82,6 +82,13 @@ static inline int (*brain__index_shrink(const brain_index_vtable *vt))(brain_ind
 	return vt->version >= 7 ? vt->shrink : NULL;
 }
 
+/* The backend's release (version 7), or NULL. */
+static inline int (*brain__index_release(const brain_index_vtable *vt))(brain_index *, size_t,
+                                                                         size_t *)
+{
+	return vt->version >= 7 ? vt->release : NULL;
+}
+
 /* A parameter through the config's callback, or its default. */
 static inline int64_t brain__index_param(const brain_index_config *config, int param)
 {

@@ -701,4 +701,5 @@ const brain_index_vtable brain__index_flat = {
 	.flush_frozen = brain__flat_flush_frozen,
 	.thaw = brain__flat_thaw,
 	.shrink = flat_shrink,
+	.release = brain__flat_release,
 };

@@ -59,6 +59,13 @@ void brain__flat_will_write(brain_index *index, size_t slot);
  * first. A backend built on flat calls it with its own lock held. */
 int brain__flat_shrink(brain_index *index, uint32_t slots);
 
+/* Index vtable version 7's release: the mappings of segments no chunk home
+ * names any more handed back, up to max_chunks of the chunks still lying
+ * in them copied to the heap first; *left gets how many still lie there
+ * (or, while a checkpoint's freeze holds chunk pointers, every adopted
+ * chunk: later). A backend built on flat calls it with its own lock. */
+int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left);
+
 /* Can the store hold `vector` exactly? Float rows take any; 8-bit rows
  * (elem U8 or I8, which need the L2 or IP metric) only integers in
  * 0..255 or -128..127, stored as such and read back as floats exactly.

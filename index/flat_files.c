@@ -499,7 +499,7 @@ static int map_segment(flat_index *f, const brain_index_files *files, uint64_t g
 	io->close(file);
 	if (rc)
 		return rc;
-	f->maps[f->nmaps++] = (flat_mapping){addr, (size_t)size};
+	f->maps[f->nmaps++] = (flat_mapping){addr, (size_t)size, gen};
 	unsigned char *p = addr;
 	memcpy(head, p, sizeof *head);
 	size_t pitch = pitch_of(chunk_bytes);
@@ -697,6 +697,45 @@ void brain__flat_retire(brain_index *index, const brain_index_files *files)
 	if (io->list(io->payload, files->dir, retire_entry, &r))
 		BRAIN_LOG(BRAIN_LOG_WARN, "flat: old index segments in %s stay for now: %s",
 		          files->dir, brain_errmsg());
+}
+
+/* ---- handing back the mappings of files no descriptor names ------------ */
+
+int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left)
+{
+	flat_index *f = flat_of(index);
+	*left = 0;
+	if (atomic_load_explicit(&f->nfrz, memory_order_acquire)) {
+		/* a checkpoint's freeze holds chunk pointers: after its thaw */
+		*left = f->rows.nborrowed;
+		return BRAIN_OK;
+	}
+	size_t budget = max_chunks, n = BRAIN_MIN(f->rows.nlent, f->rows.nchunks);
+	for (size_t m = f->nmaps; m-- > 0;) {
+		if (referenced(f, f->maps[m].gen))
+			continue; /* the committed descriptor (or the one being written) names it */
+		const unsigned char *lo = f->maps[m].addr, *hi = lo + f->maps[m].len;
+		size_t still = 0;
+		for (size_t c = 0; c < n; c++) {
+			if (!brain__rows_borrowed(&f->rows, c) || f->rows.chunks[c] < lo ||
+			    f->rows.chunks[c] >= hi)
+				continue;
+			if (budget == 0) {
+				still++;
+				continue;
+			}
+			int rc = brain__rows_own(&f->rows, c);
+			if (rc)
+				return rc;
+			budget--;
+		}
+		*left += still;
+		if (still == 0) {
+			f->io->unmap(f->io->payload, f->maps[m].addr, f->maps[m].len);
+			f->maps[m] = f->maps[--f->nmaps];
+		}
+	}
+	return BRAIN_OK;
 }
 
 void brain__flat_files_release(flat_index *f)

@@ -40,6 +40,7 @@ typedef struct flat_seg {
 typedef struct flat_mapping {
 	void *addr;
 	size_t len;
+	uint64_t gen; /* the segment's generation */
 } flat_mapping;
 
 /* Chunk c's freeze state is guarded by frz_mu[c % FRZ_STRIPES]. */

@@ -506,6 +506,21 @@ static int hnsw_shrink(brain_index *index, uint32_t slots)
 	return rc;
 }
 
+/* The store's mappings no descriptor names handed back (no insert, repair
+ * or save under way: their chunk pointers change). */
+static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
+{
+	hnsw *h = hnsw_of(index);
+	*left = 0;
+	if (!h->store)
+		return BRAIN_OK;
+	build_wrlock(h);
+	int rc = brain__flat_release(h->store, max_chunks, left);
+	brain__flat_view(h->store, &h->fv);
+	pthread_rwlock_unlock(&h->build_lock);
+	return rc;
+}
+
 static int hnsw_get(const brain_index *index, uint32_t slot, float *vector)
 {
 	const hnsw *h = chnsw_of(index);
@@ -672,4 +687,5 @@ const brain_index_vtable brain__index_hnsw = {
 	.flush_frozen = brain__hnsw_flush_frozen,
 	.thaw = brain__hnsw_thaw,
 	.shrink = hnsw_shrink,
+	.release = hnsw_release,
 };

@@ -65,7 +65,8 @@ struct brain_wal_replay_info;
 	X(LEAST_VALUABLE, O, brain_msg_least_valuable, READ)                        \
 	X(STRENGTHEN, O, brain_msg_strengthen, WRITE)                               \
 	X(INDEX_FINISH, O, brain_msg_index_finish, UNLOCKED)                       \
-	X(COMPACT, O, brain_msg_compact, WRITE)
+	X(COMPACT, O, brain_msg_compact, WRITE)                                     \
+	X(INDEX_RELEASE, O, brain_msg_index_release, WRITE)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -412,6 +413,14 @@ typedef struct brain_msg_compact {
 	uint64_t released;  /* out: slots handed back */
 	bool done;          /* out: no free slot is left below a memory */
 } brain_msg_compact;
+
+/* After a checkpoint: the index backend lets go of the mappings of its
+ * files no descriptor names (index vtable version 7's release), copying
+ * up to `max` chunks of rows still lying there to the heap first. */
+typedef struct brain_msg_index_release {
+	size_t max;  /* in */
+	size_t left; /* out: chunks that still wait (0: done) */
+} brain_msg_index_release;
 
 /* The share of memories a search's filter passes (text_only and accept),
  * from a sample of at most 256 of them; pass < 0 when there are too few

@@ -120,12 +120,16 @@ size_t brain__rows_shrink(brain_rows *r, size_t rows)
 	if (keep >= r->nchunks)
 		return 0;
 	size_t gone = r->nchunks - keep;
-	for (size_t i = BRAIN_MAX(keep, r->nborrowed); i < r->nchunks; i++)
-		chunk_free(r->chunks[i]);
-	for (size_t i = keep; i < r->nchunks; i++)
+	for (size_t i = keep; i < r->nchunks; i++) {
+		if (brain__rows_borrowed(r, i)) {
+			r->lent[i] = 0; /* a chunk added here later is the heap's */
+			r->nborrowed--;
+		} else {
+			chunk_free(r->chunks[i]);
+		}
 		r->chunks[i] = NULL;
+	}
 	r->nchunks = keep;
-	r->nborrowed = BRAIN_MIN(r->nborrowed, keep);
 	return gone;
 }
 
@@ -140,14 +144,20 @@ static unsigned char **adopted_list(brain_rows *r, size_t n)
 		return NULL;
 	}
 	unsigned char **list = brain__malloc(list_bytes);
-	if (!list) {
-		brain__oom(list_bytes, "row table chunk list");
+	unsigned char *lent = brain__malloc(n);
+	if (!list || !lent) {
+		brain__free(list);
+		brain__free(lent);
+		brain__oom(list_bytes + n, "row table chunk list");
 		return NULL;
 	}
+	memset(lent, 1, n);
 	r->chunks = list;
 	r->chunks_cap = n;
 	r->nchunks = n;
 	r->nborrowed = n;
+	r->lent = lent;
+	r->nlent = n;
 	return list;
 }
 
@@ -188,19 +198,38 @@ int brain__rows_adopt_chunks(brain_rows *r, unsigned char *const *chunks, size_t
 	return BRAIN_OK;
 }
 
+int brain__rows_own(brain_rows *r, size_t c)
+{
+	if (!brain__rows_borrowed(r, c))
+		return BRAIN_OK;
+	size_t bytes = chunk_bytes(r);
+	unsigned char *chunk = chunk_alloc(bytes);
+	if (!chunk)
+		return brain__oom(bytes + CHUNK_PAD, "row table chunk");
+	memcpy(chunk, r->chunks[c], bytes);
+	r->chunks[c] = chunk;
+	r->lent[c] = 0;
+	r->nborrowed--;
+	return BRAIN_OK;
+}
+
 size_t brain__rows_memory(const brain_rows *r)
 {
 	return (r->nchunks - r->nborrowed) * (chunk_bytes(r) + CHUNK_PAD) +
-	       r->chunks_cap * sizeof *r->chunks;
+	       r->chunks_cap * sizeof *r->chunks + r->nlent;
 }
 
 void brain__rows_free(brain_rows *r)
 {
 	if (!r)
 		return;
-	for (size_t i = r->nborrowed; i < r->nchunks; i++)
-		chunk_free(r->chunks[i]);
+	for (size_t i = 0; i < r->nchunks; i++)
+		if (!brain__rows_borrowed(r, i))
+			chunk_free(r->chunks[i]);
 	brain__free(r->chunks);
+	brain__free(r->lent);
+	r->lent = NULL;
+	r->nlent = 0;
 	r->nborrowed = 0;
 	/* Keep the geometry, so the table is empty and can be reserved again
 	 * (and a second free is harmless). */

@@ -19,7 +19,10 @@ typedef struct brain_rows {
 	unsigned char **chunks;
 	size_t nchunks;
 	size_t chunks_cap;
-	size_t nborrowed;    /* chunks [0, nborrowed) point into a mapping */
+	size_t nborrowed;    /* chunks that point into a mapping (adopted) */
+	unsigned char *lent; /* per chunk of the adopted [0, nlent): 1 while it
+	                        still points into the mapping */
+	size_t nlent;
 } brain_rows;
 
 /* row_size >= 1; chunk_log2 in [0, 24]. Allocates nothing yet. Returns 0,
@@ -42,6 +45,17 @@ int brain__rows_adopt(brain_rows *r, void *base, size_t nrows);
 /* The same for `n` chunks that lie anywhere (64-byte aligned, each
  * brain__rows_chunk_bytes() long): chunk i of the table is chunks[i]. */
 int brain__rows_adopt_chunks(brain_rows *r, unsigned char *const *chunks, size_t n);
+
+/* Does chunk c point into an adopter's mapping? */
+static inline bool brain__rows_borrowed(const brain_rows *r, size_t c)
+{
+	return c < r->nlent && r->lent[c];
+}
+
+/* Chunk c, if adopted, copied into a chunk of the heap of its own, so that
+ * the mapping it lay in may go. The caller keeps every reader and writer
+ * of its rows away meanwhile. Returns 0 or BRAIN_ENOMEM (nothing changed). */
+int brain__rows_own(brain_rows *r, size_t c);
 
 /* Bytes of one chunk: the unit in which rows are saved and adopted. */
 static inline size_t brain__rows_chunk_bytes(const brain_rows *r)

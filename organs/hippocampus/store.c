@@ -929,3 +929,15 @@ int brain__hippocampus_COMPACT(hippocampus *h, brain_msg_compact *m)
 	}
 	return rc;
 }
+
+int brain__hippocampus_INDEX_RELEASE(hippocampus *h, brain_msg_index_release *m)
+{
+	m->left = 0;
+	int (*release)(brain_index *, size_t, size_t *) = brain__index_release(h->vt);
+	if (!release || !h->index)
+		return BRAIN_OK;
+	brain_mem_scope p = ix_enter();
+	int rc = release(h->index, m->max, &m->left);
+	brain__mem_leave(p);
+	return rc;
+}

@@ -38,7 +38,8 @@ extern "C" {
  *  what derives from them (a graph) is built again; and freeze(),
  *  flush_frozen() and thaw(): a checkpoint during which changes go on.
  *  Version 7 added shrink(): the memory of free slots at the end is
- *  handed back once the brain has compacted its memories below them. */
+ *  handed back once the brain has compacted its memories below them; and
+ *  release(): the mappings of files a checkpoint replaced are let go. */
 #define BRAIN_INDEX_VTABLE_VERSION 7
 
 /** The brain checks a saved index (the bytes save() or flush() wrote into
@@ -323,6 +324,16 @@ typedef struct brain_index_vtable {
 	 *  the backend's (whole chunks of rows): it may keep some. NULL: the
 	 *  memory of free slots is only reused, never handed back. */
 	int (*shrink)(brain_index *index, uint32_t slots);
+	/** After a checkpoint committed and retire() ran: hand back the
+	 *  mappings of the backend's files that no descriptor names any more
+	 *  (whose rows a checkpoint wrote elsewhere), so that the disk space of
+	 *  a removed file comes back. Up to `max_chunks` units of rows still
+	 *  lying in such a mapping are copied to the heap first; a mapping no
+	 *  row lies in is unmapped; *left gets how many units still wait (the
+	 *  brain calls again). Called as a change (beside no search, beside
+	 *  build()); a backend with a checkpoint's freeze under way may leave
+	 *  it all for later. NULL: mappings stay until close(). */
+	int (*release)(brain_index *index, size_t max_chunks, size_t *left);
 } brain_index_vtable;
 
 /**
