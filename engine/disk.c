@@ -150,7 +150,7 @@ void brain__index_retire(brain_t *b, uint64_t generation)
 	brain_index_files files = brain__index_files(b, generation);
 	brain_msg_index_retire m = {&files};
 	brain__call_INDEX_RETIRE(&b->spine, &m);
-	atomic_store(&b->release_wanted, true);
+	atomic_fetch_add(&b->release_asked, 1);
 }
 
 /* Chunks of rows copied out of a retired file's mapping per hold of the
@@ -160,7 +160,9 @@ void brain__index_retire(brain_t *b, uint64_t generation)
 int brain__release_for(brain_t *b, uint64_t until_ns)
 {
 	int rc = BRAIN_OK;
-	while (atomic_load(&b->release_wanted)) {
+	/* the checkpoints asked for now: one asking later has a pass of its own */
+	uint64_t asked = atomic_load(&b->release_asked);
+	while (atomic_load(&b->release_done) != asked) {
 		brain_msg_index_release m = {RELEASE_CHUNKS_PER_HOLD, 0};
 		brain_mem_scope outer = brain__enter(b);
 		brain__wrlock(b);
@@ -170,7 +172,7 @@ int brain__release_for(brain_t *b, uint64_t until_ns)
 		if (rc)
 			break;
 		if (m.left == 0)
-			atomic_store(&b->release_wanted, false);
+			atomic_store(&b->release_done, asked);
 		else if (until_ns && brain__mono_ns() >= until_ns)
 			break;
 		else

@@ -95,9 +95,10 @@ struct brain {
 	_Atomic bool compact_wanted;
 	_Atomic uint64_t compacted, slots_released;
 	_Atomic uint64_t compact_hold_ns_max; /* the longest pass under the lock */
-	/* a checkpoint retired files: the index may let go of their mappings
-	 * (brain__release_for) */
-	_Atomic bool release_wanted;
+	/* checkpoints that retired files (each may let the index let go of
+	 * mappings: brain__release_for), and how many of them a release has
+	 * gone through since: work waits while they differ */
+	_Atomic uint64_t release_asked, release_done;
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
 	 * checkpoint takes it with the brain lock shared. So no writer waits on
@@ -337,7 +338,13 @@ int brain__circadian_cycle(brain_t *b);
  * first error (the compaction stays wanted). No lock held. */
 int brain__compact_for(brain_t *b, uint64_t until_ns);
 
-/* After a checkpoint (release_wanted): the index's mappings of files no
+/* Is a release asked for and not made? */
+static inline bool brain__release_wanted(brain_t *b)
+{
+	return atomic_load(&b->release_asked) != atomic_load(&b->release_done);
+}
+
+/* After a checkpoint (brain__release_wanted): the index's mappings of files no
  * checkpoint names any more handed back (INDEX_RELEASE), a few chunks a
  * hold of the write lock, until done or `until_ns` (0: no limit) passes.
  * Returns 0 or the first error (then it stays wanted). No lock held. */

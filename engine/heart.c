@@ -214,7 +214,7 @@ static uint64_t ingest_queued(brain_t *b)
 static bool has_work(brain_t *b)
 {
 	return (atomic_load(&b->ingest_fn) && ingest_queued(b) > 0) || brain__index_pending(b) > 0 ||
-	       atomic_load(&b->compact_wanted) || atomic_load(&b->release_wanted);
+	       atomic_load(&b->compact_wanted) || brain__release_wanted(b);
 }
 
 void brain__heart_kick(brain_t *b)
@@ -258,11 +258,11 @@ static void work_slice(brain_t *b)
 		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
 		atomic_store(&b->compact_wanted, false);
 	}
-	if (brain__mono_ns() < until && atomic_load(&b->release_wanted) &&
+	if (brain__mono_ns() < until && brain__release_wanted(b) &&
 	    brain__release_for(b, until) != BRAIN_OK) {
 		/* (memory): the next checkpoint asks again */
 		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
-		atomic_store(&b->release_wanted, false);
+		atomic_store(&b->release_done, atomic_load(&b->release_asked));
 	}
 	if (has_work(b))
 		return;
@@ -580,15 +580,22 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 	}
 	if (rc == BRAIN_OK && brain__index_pending(b) > 0)
 		rc = brain__index_build_for(b, 0, &pending); /* all of the tail */
-	/* all of a compaction asked for, with the tail it leaves built */
+	/* all of a compaction asked for, with the tail it leaves built; one
+	 * that fails is background work nobody waits for: said, and asked
+	 * again by a later cycle, and the checkpoint still comes */
 	while (rc == BRAIN_OK && atomic_load(&b->compact_wanted)) {
-		rc = brain__compact_for(b, 0);
-		if (rc == BRAIN_OK && brain__index_pending(b) > 0)
+		if (brain__compact_for(b, 0) != BRAIN_OK) {
+			BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
+			atomic_store(&b->compact_wanted, false);
+		}
+		if (brain__index_pending(b) > 0)
 			rc = brain__index_build_for(b, 0, &pending);
 	}
 	if (rc == BRAIN_OK && due)
 		rc = brain__checkpoint(b);
-	if (rc == BRAIN_OK && atomic_load(&b->release_wanted))
-		rc = brain__release_for(b, 0);
+	if (rc == BRAIN_OK && brain__release_wanted(b) && brain__release_for(b, 0) != BRAIN_OK) {
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
+		atomic_store(&b->release_done, atomic_load(&b->release_asked));
+	}
 	return brain__err_prefix(rc, "tick");
 }

@@ -641,6 +641,13 @@ static size_t flat_memory_usage(const brain_index *index)
 	       f->used_words * sizeof *f->used;
 }
 
+bool brain__flat_would_shrink(const brain_index *index, uint32_t slots)
+{
+	const flat_index *f = cflat_of(index);
+	size_t per = (size_t)1 << f->rows.chunk_log2;
+	return ((size_t)slots + per - 1) / per < f->rows.nchunks;
+}
+
 int brain__flat_shrink(brain_index *index, uint32_t slots)
 {
 	flat_index *f = flat_of(index);

@@ -58,12 +58,14 @@ void brain__flat_will_write(brain_index *index, size_t slot);
  * occupied) handed back, those a checkpoint under way has frozen copied
  * first. A backend built on flat calls it with its own lock held. */
 int brain__flat_shrink(brain_index *index, uint32_t slots);
+/* Would a shrink to `slots` hand back a chunk? (The chunks come and go
+ * only in changes, which the brain serialises: a change may ask.) */
+bool brain__flat_would_shrink(const brain_index *index, uint32_t slots);
 
 /* Index vtable version 7's release: the mappings of segments no chunk home
  * names any more handed back, up to max_chunks of the chunks still lying
  * in them copied to the heap first; *left gets how many still lie there
- * (or, while a checkpoint's freeze holds chunk pointers, every adopted
- * chunk: later). A backend built on flat calls it with its own lock. */
+ * (0 while a checkpoint is under way: it asks again after its commit). A backend built on flat calls it with its own lock. */
 int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left);
 
 /* Can the store hold `vector` exactly? Float rows take any; 8-bit rows

@@ -213,6 +213,7 @@ int brain__flat_freeze(brain_index *index, void **out)
 		atomic_store_explicit(&f->frz[i], FRZ_LIVE, memory_order_relaxed);
 	}
 	atomic_store_explicit(&f->nfrz, z->n, memory_order_release);
+	atomic_store_explicit(&f->freezing, true, memory_order_release);
 	*out = z;
 	return BRAIN_OK;
 }
@@ -253,6 +254,7 @@ void brain__flat_thaw(brain_index *index, void *frozen)
 	for (size_t i = 0; i < z->n; i++)
 		frozen_take(f, z, i, NULL, true);
 	atomic_store_explicit(&f->nfrz, 0, memory_order_release);
+	atomic_store_explicit(&f->freezing, false, memory_order_release);
 	brain__free(z->used);
 	brain__free(z->chunks);
 	brain__free(z);
@@ -705,11 +707,9 @@ int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left)
 {
 	flat_index *f = flat_of(index);
 	*left = 0;
-	if (atomic_load_explicit(&f->nfrz, memory_order_acquire)) {
-		/* a checkpoint's freeze holds chunk pointers: after its thaw */
-		*left = f->rows.nborrowed;
-		return BRAIN_OK;
-	}
+	if (atomic_load_explicit(&f->freezing, memory_order_acquire))
+		return BRAIN_OK; /* a checkpoint's freeze holds chunk pointers and its
+		                    flush moves the homes: its own retire asks again */
 	size_t budget = max_chunks, n = BRAIN_MIN(f->rows.nlent, f->rows.nchunks);
 	for (size_t m = f->nmaps; m-- > 0;) {
 		if (referenced(f, f->maps[m].gen))

@@ -81,6 +81,9 @@ typedef struct flat_index {
 	unsigned char **frz_copy;
 	size_t frz_cap;
 	_Atomic size_t nfrz;
+	/* a freeze is under way, from freeze to thaw, even one of no chunk
+	 * (the flush changes the homes meanwhile: release waits) */
+	_Atomic bool freezing;
 	pthread_mutex_t frz_mu[FRZ_STRIPES];
 	pthread_cond_t frz_cv[FRZ_STRIPES]; /* a chunk left FRZ_LIVE (a writer out
 	                                       of memory waits) */

@@ -497,8 +497,8 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 static int hnsw_shrink(brain_index *index, uint32_t slots)
 {
 	hnsw *h = hnsw_of(index);
-	if (!h->store)
-		return BRAIN_OK;
+	if (!h->store || !brain__flat_would_shrink(h->store, slots))
+		return BRAIN_OK; /* (no chunk goes: no need to wait for the inserts) */
 	build_wrlock(h);
 	int rc = brain__flat_shrink(h->store, slots);
 	brain__flat_view(h->store, &h->fv);
@@ -639,7 +639,10 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 		 * lock; it gives way to a change that waits and goes on at the
 		 * next build() */
 		pthread_rwlock_rdlock(&h->build_lock);
-		brain__hnsw_sweep_dead_links(h, true);
+		if (brain__hnsw_sweep_dead_links(h, true))
+			/* what the sweep relinked may leave a node with no way in:
+			 * repaired as a remove's sweep is (here giving way too) */
+			brain__hnsw_repair_reachability(h, true);
 		pthread_rwlock_unlock(&h->build_lock);
 	}
 	if (drained && atomic_load(&h->linked) > brain__flat_count(h->store) / 32) {

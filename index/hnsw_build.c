@@ -4,6 +4,7 @@
  * both ways, inserting one node through every layer of its level, and
  * inserting many on THREADS threads at once.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <stdatomic.h>
@@ -181,13 +182,21 @@ typedef struct build_job {
 	int nice; /* build(): the workers' nice value (BACKGROUND_NICE), 0: none */
 } build_job;
 
-/* The calling thread's nice value raised to `nice` (Linux, where it is the
- * thread's own; elsewhere it is the process's, so nothing is done). */
+/* The calling thread's nice value raised by `nice`, to 19 at most (Linux,
+ * where it is the thread's own; elsewhere it is the process's, so nothing
+ * is done). Best effort: a failure leaves the priority as it was. */
 static void lower_priority(int nice)
 {
 #ifdef __linux__
-	if (nice > 0)
-		(void)setpriority(PRIO_PROCESS, 0, nice); /* best effort */
+	if (nice <= 0)
+		return;
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, 0);
+	if (now == -1 && errno)
+		return;
+	int want = now + nice > 19 ? 19 : now + nice;
+	if (want > now)
+		(void)setpriority(PRIO_PROCESS, 0, want);
 #else
 	(void)nice;
 #endif

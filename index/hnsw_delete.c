@@ -161,23 +161,27 @@ bool brain__hnsw_sweep_dead_links(hnsw *h, bool yield)
 			continue;
 		for (int l = 0; l <= h->levels[n]; l++) {
 			brain_link *ln = links_of(h, (uint32_t)n, l);
-			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed),
+			/* a look without the lock first (most lists hold no dead
+			 * link), then again under it: an insert beside may have
+			 * changed the list meanwhile */
+			uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire),
 			                         cap_of(h, l));
 			bool dead = false;
 			for (uint32_t i = 1; i <= cnt && !dead; i++) {
 				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-				dead = x >= limit || !in_graph(h, x);
+				dead = x >= limit || !linked_node(h, x);
 			}
 			if (!dead)
 				continue;
 			const float *v = as_query(h, (uint32_t)n, h->wide);
 			size_t m = 0;
 			lock_node(h, (uint32_t)n);
+			cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed), cap_of(h, l));
 			for (uint32_t i = 1; i <= cnt; i++) {
 				uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 				if (x >= limit)
 					continue;
-				if (in_graph(h, x)) {
+				if (linked_node(h, x)) {
 					bool dup = false;
 					for (size_t t = 0; t < m && !dup; t++)
 						dup = c[t].s == x;
@@ -231,7 +235,9 @@ bool brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 	for (uint32_t i = 1; i <= cnt; i++) {
 		uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 		present = present || x == u;
-		float d = in_graph(h, x) ? dist_to(h, v, x) : INFINITY;
+		/* a node being inserted beside (a repair runs shared) is a live
+		 * link, not a dead one to push out first */
+		float d = linked_node(h, x) ? dist_to(h, v, x) : INFINITY;
 		if (d > wd) {
 			wd = d;
 			worst = i;

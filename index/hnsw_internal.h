@@ -316,6 +316,18 @@ static inline bool in_graph(const hnsw *h, uint32_t s)
 	return brain__flat_view_used(&h->fv, s) && is_ready(h, s);
 }
 
+/* Is a link to s a node's (in the graph, or being inserted now: claimed,
+ * its neighbours may already link to it), rather than dead (a removed
+ * slot)? What runs beside inserts (build_lock shared: the background
+ * sweep and repair) must not take the links of a node being inserted
+ * for dead ones. */
+static inline bool linked_node(const hnsw *h, uint32_t s)
+{
+	return brain__flat_view_used(&h->fv, s) &&
+	       (is_ready(h, s) ||
+	        ((atomic_load_explicit(&h->claimed[s / 64], memory_order_acquire) >> (s % 64)) & 1));
+}
+
 /* Vectors in the tail (an upper bound: a removed slot's entry stays until
  * build() passes it). */
 static inline uint64_t tail_len(const hnsw *h)

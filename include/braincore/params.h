@@ -168,15 +168,19 @@ extern "C" {
  *                           answers stay as they were; an HNSW graph takes each moved vector
  *                           in again (through its tail) and drops the old node, repairing its
  *                           neighbours' links. 0: never.
- * BACKGROUND_NICE           the nice value (Linux) of the threads that build the HNSW graph in
- *                           the background (the tail): 10 by default, so that the process's
- *                           own searches and writes come first and the graph is built with
- *                           what the cores leave (a tail that outgrows INDEX_TAIL_MAX makes
- *                           adds insert their own vectors). 0: the caller's priority, for
- *                           the fastest build on a machine with nothing else to do. A nice
- *                           value once raised cannot be lowered without privilege, so these
- *                           are threads of their own, made for each batch; elsewhere than
- *                           Linux (where the value is the process's) it is not used.
+ * BACKGROUND_NICE           how much lower than the caller's the priority of the threads that
+ *                           build the HNSW graph in the background (the tail) is: their nice
+ *                           value is raised by this much, to 19 at most (Linux). 10 by
+ *                           default, so that the process's own searches and writes come
+ *                           first and the graph is built with what the cores leave (a tail
+ *                           that outgrows INDEX_TAIL_MAX makes adds insert their own
+ *                           vectors). 0: the caller's priority, for the fastest build on a
+ *                           machine with nothing else to do. A nice value once raised
+ *                           cannot come down without privilege, so these are threads of
+ *                           their own, made for each batch. A change that waits for an
+ *                           insert under way (a forget, a compaction's move) waits for one
+ *                           at that priority. Elsewhere than Linux (where the value is the
+ *                           process's) it is not used.
  * WATCHDOG_MS               a background job of this brain (its writes made, its graph built,
  *                           its checkpoint) that runs this long is a stall: reported through
  *                           the log (WARN) and brain_health_json ("watchdog"), and a spare

@@ -331,8 +331,10 @@ typedef struct brain_index_vtable {
 	 *  lying in such a mapping are copied to the heap first; a mapping no
 	 *  row lies in is unmapped; *left gets how many units still wait (the
 	 *  brain calls again). Called as a change (beside no search, beside
-	 *  build()); a backend with a checkpoint's freeze under way may leave
-	 *  it all for later. NULL: mappings stay until close(). */
+	 *  build(), and beside a checkpoint's flush_frozen(): then it may do
+	 *  nothing, with *left 0, as the checkpoint's retire() comes next and
+	 *  the brain calls release() after it). NULL: mappings stay until
+	 *  close(). */
 	int (*release)(brain_index *index, size_t max_chunks, size_t *left);
 } brain_index_vtable;
 
