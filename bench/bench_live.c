@@ -195,6 +195,38 @@ static void random_vector(uint64_t *seed, float *v, uint32_t dim)
 		v[i] = (float)(bench_splitmix64(seed) % 2000) / 1000.0f - 1.0f;
 }
 
+/* The number after "key": in the brain's health document, or -1. */
+static double health_number(brain_t *b, const char *key)
+{
+	char doc[8192], pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *at = brain_health_json(b, doc, sizeof doc) > 0 ? strstr(doc, pat) : NULL;
+	return at ? strtod(at + strlen(pat), NULL) : -1;
+}
+
+/* n random vectors of `dim` with ids 1..n, by brain_add_batch in batches
+ * of 50,000. */
+static void fill_random(brain_t *b, size_t n, uint32_t dim, uint64_t *seed)
+{
+	size_t batch = 50000;
+	uint64_t *ids = malloc(batch * sizeof *ids);
+	float *rows = malloc(batch * dim * sizeof *rows);
+	if (!ids || !rows)
+		die("fill: out of memory", -1);
+	for (size_t at = 0; at < n; at += batch) {
+		size_t m = at + batch <= n ? batch : n - at;
+		for (size_t i = 0; i < m; i++) {
+			ids[i] = at + i + 1;
+			random_vector(seed, rows + i * dim, dim);
+		}
+		int rc = brain_add_batch(b, ids, rows, m);
+		if (rc)
+			die("add_batch", rc);
+	}
+	free(ids);
+	free(rows);
+}
+
 /* ---- checkpoint ----------------------------------------------------------- */
 
 static int g_ckpt_sync = BRAIN_SYNC_NORMAL; /* --sync */
@@ -271,21 +303,10 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	brain_t *b = open_brain(path, g_ckpt_sync, BRAIN_BACKGROUND_THREADS, dim);
 	if (brain_set_param(b, BRAIN_PARAM_CHECKPOINT_WAL_BYTES, 0))
 		die("set CHECKPOINT_WAL_BYTES", -1);
-	size_t batch = 50000;
-	uint64_t *ids = malloc(batch * sizeof *ids);
-	float *rows = malloc(batch * dim * sizeof *rows);
+	float *rows = malloc(dim * sizeof *rows);
 	uint64_t seed = 3;
 	uint64_t t0 = bench_now_ns();
-	for (size_t at = 0; at < n; at += batch) {
-		size_t m = at + batch <= n ? batch : n - at;
-		for (size_t i = 0; i < m; i++) {
-			ids[i] = at + i + 1;
-			random_vector(&seed, rows + i * dim, dim);
-		}
-		int rc = brain_add_batch(b, ids, rows, m);
-		if (rc)
-			die("add_batch", rc);
-	}
+	fill_random(b, n, dim, &seed);
 	double build_s = (double)(bench_now_ns() - t0) / 1e9;
 	t0 = bench_now_ns();
 	int rc = brain_checkpoint(b);
@@ -337,15 +358,10 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	print_row("add, during the checkpoint", a1);
 	printf("\nsearch p99 during / without: %.2f; worst search during / p50 without: %.1f; "
 	       "worst add during: %.1f ms\n", b1.p99 / b0.p99, b1.max / b0.p50, a1.max / 1e3);
-	char doc[8192];
-	const char *held = NULL;
-	if (brain_health_json(b, doc, sizeof doc) > 0)
-		held = strstr(doc, "\"writers_held_us_max\":");
-	if (held)
+	double held = health_number(b, "writers_held_us_max");
+	if (held >= 0)
 		printf("writers held at the gate by a checkpoint, longest: %.1f ms (health "
-		       "checkpoint.writers_held_us_max)\n",
-		       strtod(held + strlen("\"writers_held_us_max\":"), NULL) / 1e3);
-	free(ids);
+		       "checkpoint.writers_held_us_max)\n", held / 1e3);
 	free(rows);
 	brain_close(b);
 	bench_remove_tree(path);
@@ -368,20 +384,8 @@ static void part_compact(size_t n, uint32_t dim)
 	brain_t *b = open_brain(NULL, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_THREADS, dim);
 	if (brain_set_param(b, BRAIN_PARAM_COMPACT_FREE, 0))
 		die("set COMPACT_FREE", -1);
-	size_t batch = 50000;
-	uint64_t *ids = malloc(batch * sizeof *ids);
-	float *rows = malloc(batch * dim * sizeof *rows);
 	uint64_t seed = 5;
-	for (size_t at = 0; at < n; at += batch) {
-		size_t m = at + batch <= n ? batch : n - at;
-		for (size_t i = 0; i < m; i++) {
-			ids[i] = at + i + 1;
-			random_vector(&seed, rows + i * dim, dim);
-		}
-		int rc = brain_add_batch(b, ids, rows, m);
-		if (rc)
-			die("add_batch", rc);
-	}
+	fill_random(b, n, dim, &seed);
 	uint64_t full = stats_now(b).heap_index_bytes;
 	uint64_t t0 = bench_now_ns();
 	for (size_t i = 0; i < n; i += 2) {
@@ -438,16 +442,10 @@ static void part_compact(size_t n, uint32_t dim)
 	print_row("search, after", b2);
 	printf("\nsearch p99 during / before: %.2f; worst search during / p50 before: %.1f\n",
 	       b1.p99 / b0.p99, b1.max / b0.p50);
-	char doc[8192];
-	const char *held = NULL;
-	if (brain_health_json(b, doc, sizeof doc) > 0)
-		held = strstr(doc, "\"compact_held_us_max\":");
-	if (held)
+	double held = health_number(b, "compact_held_us_max");
+	if (held >= 0)
 		printf("longest pass of the compaction under the write lock: %.0f us (health "
-		       "circadian.compact_held_us_max)\n",
-		       strtod(held + strlen("\"compact_held_us_max\":"), NULL));
-	free(ids);
-	free(rows);
+		       "circadian.compact_held_us_max)\n", held);
 	brain_close(b);
 }
 

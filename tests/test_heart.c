@@ -251,10 +251,11 @@ static void test_heart__close_while_work_is_due(void **state)
 #define TQ 40   /* queries */
 #define TK 10
 
-static void tail_vector(uint64_t i, float *v)
+/* Vector i of `dims` components in [-1, 1] (a hash of i). */
+static void hashed_vector(uint64_t i, float *v, int dims)
 {
 	uint64_t x = i * 0x9e3779b97f4a7c15ull + 12345;
-	for (int d = 0; d < TD; d++) {
+	for (int d = 0; d < dims; d++) {
 		x ^= x >> 29;
 		x *= 0xbf58476d1ce4e5b9ull;
 		x ^= x >> 32;
@@ -262,14 +263,20 @@ static void tail_vector(uint64_t i, float *v)
 	}
 }
 
-static brain_t *tail_brain(const char *path, int background)
+static void tail_vector(uint64_t i, float *v)
+{
+	hashed_vector(i, v, TD);
+}
+
+/* A vector brain (L2, no embedder, NORMAL sync) of `dims`, `index`. */
+static brain_t *vector_brain(const char *path, uint32_t dims, int index, int background)
 {
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-	o.dimensions = TD;
+	o.dimensions = dims;
 	o.embedder = BRAIN_EMBEDDER_NONE;
 	o.metric = BRAIN_METRIC_L2;
-	o.index = BRAIN_INDEX_HNSW;
+	o.index = index;
 	o.sync = BRAIN_SYNC_NORMAL;
 	o.background = background;
 	brain_t *b = NULL;
@@ -277,23 +284,40 @@ static brain_t *tail_brain(const char *path, int background)
 	return b;
 }
 
-static void tail_add(brain_t *b, uint64_t from, uint64_t to)
+static brain_t *tail_brain(const char *path, int background)
 {
-	float v[TD];
+	return vector_brain(path, TD, BRAIN_INDEX_HNSW, background);
+}
+
+/* Ids from + 1 .. to, vector i - 1 of gen each. */
+static void add_vectors(brain_t *b, uint64_t from, uint64_t to, void (*gen)(uint64_t, float *),
+                        uint32_t dims)
+{
+	float v[64];
+	assert_true(dims <= 64);
 	for (uint64_t i = from; i < to; i++) {
-		tail_vector(i, v);
+		gen(i, v);
 		assert_int_equal(brain_add(b, i + 1, v), 0);
 	}
 }
 
-/* Recall@TK of b against the exact answers of `flat`. */
-static double tail_recall(brain_t *b, brain_t *flat, bool *identical)
+static void tail_add(brain_t *b, uint64_t from, uint64_t to)
+{
+	add_vectors(b, from, to, tail_vector, TD);
+}
+
+/* Recall@TK over TQ queries (the vectors gen makes from qbase on) of b
+ * against the exact answers of `flat`, and whether they are the same ids
+ * in the same order. */
+static double recall_against(brain_t *b, brain_t *flat, void (*gen)(uint64_t, float *),
+                             uint32_t dims, uint64_t qbase, bool *identical)
 {
 	size_t hit = 0, all = 0;
 	*identical = true;
+	float v[64];
+	assert_true(dims <= 64);
 	for (uint64_t q = 0; q < TQ; q++) {
-		float v[TD];
-		tail_vector(1000000 + q, v);
+		gen(qbase + q, v);
 		uint64_t a[TK], e[TK];
 		float da[TK], de[TK];
 		size_t na = 0, ne = 0;
@@ -307,6 +331,11 @@ static double tail_recall(brain_t *b, brain_t *flat, bool *identical)
 		all += ne;
 	}
 	return (double)hit / (double)all;
+}
+
+static double tail_recall(brain_t *b, brain_t *flat, bool *identical)
+{
+	return recall_against(b, flat, tail_vector, TD, 1000000, identical);
 }
 
 /* Manual: adds leave their vectors in the tail, searched exactly (the
@@ -1374,22 +1403,12 @@ static void test_heart__background_build_runs_niced(void **state)
 
 static void compact_vector(uint64_t i, float *v)
 {
-	uint64_t x = i * 0xd1b54a32d192ed03ull + 99;
-	for (int d = 0; d < CD; d++) {
-		x ^= x >> 31;
-		x *= 0x94d049bb133111ebull;
-		x ^= x >> 29;
-		v[d] = (float)(x % 4001) / 2000.0f - 1.0f;
-	}
+	hashed_vector(i + (UINT64_C(1) << 40), v, CD);
 }
 
 static void compact_add(brain_t *b, uint64_t from, uint64_t to)
 {
-	float v[CD];
-	for (uint64_t i = from; i < to; i++) {
-		compact_vector(i, v);
-		assert_int_equal(brain_add(b, i + 1, v), 0);
-	}
+	add_vectors(b, from, to, compact_vector, CD);
 }
 
 /* Ids kept: every sixth of the first half (so the last slots all go). */
@@ -1434,28 +1453,16 @@ static void compact_find_each(brain_t *b, uint64_t to)
 	}
 }
 
-/* Recall@10 of b against the exact answers of `flat`, and whether they
- * are the same ids in the same order. */
-static double compact_recall(brain_t *b, brain_t *flat, bool *identical)
+/* b answers as the flat reference: the same ids in order (flat), or at
+ * least min_recall of them (HNSW). */
+static void compact_answers(brain_t *b, brain_t *flat, int index, double min_recall)
 {
-	size_t hit = 0, all = 0;
-	*identical = true;
-	for (uint64_t q = 0; q < 40; q++) {
-		float v[CD];
-		compact_vector(5000000 + q, v);
-		uint64_t a[10], e[10];
-		float da[10], de[10];
-		size_t na = 0, ne = 0;
-		assert_int_equal(brain_search(b, v, 10, a, da, &na), 0);
-		assert_int_equal(brain_search(flat, v, 10, e, de, &ne), 0);
-		assert_int_equal(na, ne);
-		*identical = *identical && memcmp(a, e, na * sizeof *a) == 0;
-		for (size_t i = 0; i < ne; i++)
-			for (size_t j = 0; j < na; j++)
-				hit += e[i] == a[j];
-		all += ne;
-	}
-	return (double)hit / (double)all;
+	bool same = false;
+	double r = recall_against(b, flat, compact_vector, CD, 5000000, &same);
+	if (index == BRAIN_INDEX_FLAT)
+		assert_true(same);
+	else
+		assert_true(r >= min_recall);
 }
 
 /* Bytes of the regular files in a directory. */
@@ -1478,17 +1485,7 @@ static uint64_t dir_bytes(const char *dir)
 
 static brain_t *compact_brain(const char *path, int index)
 {
-	brain_options o;
-	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-	o.dimensions = CD;
-	o.embedder = BRAIN_EMBEDDER_NONE;
-	o.metric = BRAIN_METRIC_L2;
-	o.index = index;
-	o.sync = BRAIN_SYNC_NORMAL;
-	o.background = BRAIN_BACKGROUND_MANUAL;
-	brain_t *b = NULL;
-	assert_int_equal(brain_open(path, &o, &b), 0);
-	return b;
+	return vector_brain(path, CD, index, BRAIN_BACKGROUND_MANUAL);
 }
 
 /* One case: CN vectors, then all but a sixth of the first half forgotten.
@@ -1550,12 +1547,7 @@ static void compaction_case(const char *path, const char *dir, int index)
 	assert_true(brain_health_json(b, doc, sizeof doc) > 0);
 	assert_non_null(strstr(doc, "\"compacting\":false"));
 	compact_check_vectors(b, CN);
-	bool same = false;
-	double r = compact_recall(b, flat, &same);
-	if (index == BRAIN_INDEX_FLAT)
-		assert_true(same);
-	else
-		assert_true(r >= 0.95);
+	compact_answers(b, flat, index, 0.95);
 	compact_find_each(b, CN);
 	if (path) {
 		/* a checkpoint right after it (the free slots past the end are
@@ -1579,11 +1571,7 @@ static void compaction_case(const char *path, const char *dir, int index)
 	compact_add(flat, CN, CN + 700);
 	assert_int_equal(brain_tick(b), 0);
 	compact_check_vectors(b, CN + 700);
-	r = compact_recall(b, flat, &same);
-	if (index == BRAIN_INDEX_FLAT)
-		assert_true(same);
-	else
-		assert_true(r >= 0.95);
+	compact_answers(b, flat, index, 0.95);
 	if (path) {
 		/* the next checkpoint writes only what is left: the old
 		 * segments go once nothing names them */
@@ -1594,11 +1582,7 @@ static void compaction_case(const char *path, const char *dir, int index)
 		b = compact_brain(path, index);
 		assert_int_equal(brain_count(b), kept + 700);
 		compact_check_vectors(b, CN + 700);
-		r = compact_recall(b, flat, &same);
-		if (index == BRAIN_INDEX_FLAT)
-			assert_true(same);
-		else
-			assert_true(r >= 0.95);
+		compact_answers(b, flat, index, 0.95);
 	}
 	assert_int_equal(brain_close(b), 0);
 	assert_int_equal(brain_close(flat), 0);
@@ -1673,10 +1657,8 @@ static void release_case(int index)
 		assert_int_equal(brain_get_vector(b, i + 1, got), 0);
 		assert_memory_equal(got, v, sizeof v);
 	}
-	bool same = false;
-	double r = compact_recall(b, flat, &same);
 	/* (a graph whose every node was moved finds a little less) */
-	assert_true(index == BRAIN_INDEX_FLAT ? same : r >= 0.9);
+	compact_answers(b, flat, index, 0.9);
 	/* changes after it, another checkpoint, a reopen */
 	compact_add(b, 3000, 3100);
 	compact_add(flat, 3000, 3100);
@@ -1687,8 +1669,7 @@ static void release_case(int index)
 	assert_int_equal(deleted_segments_mapped(root), 0);
 	b = compact_brain(path, index);
 	assert_int_equal(brain_count(b), 3100);
-	r = compact_recall(b, flat, &same);
-	assert_true(index == BRAIN_INDEX_FLAT ? same : r >= 0.9);
+	compact_answers(b, flat, index, 0.9);
 	assert_int_equal(brain_close(b), 0);
 	assert_int_equal(brain_close(flat), 0);
 	assert_int_equal(test_remove_tree(root), 0);

@@ -26,7 +26,10 @@ extern "C" {
  * watchdog {stalls (background jobs past WATCHDOG_MS), gate_held (the
  * writers' gate held past it), checksum_failures (found at run time),
  * index_rebuilt (the opened index was damaged and is rebuilt from its
- * vectors)}, circadian {cycles, forgotten, consolidated}, ingest {queued,
+ * vectors)}, circadian {cycles, forgotten, consolidated, compacted (memories
+ * moved into free slots), slots_released (handed back at the end),
+ * compacting (a compaction waits or runs), compact_held_us_max (its
+ * longest hold of the write lock)}, ingest {queued,
  * done, waited}, latency_ns {remember, recall, think, search: {count, mean,
  * p50, p95, p99, max}} (successful calls since open, each within 12.5%:
  * fixed buckets), log {bytes, last_lsn, durable_lsn}, checkpoint
