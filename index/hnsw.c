@@ -457,6 +457,10 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 	return rc;
 }
 
+/* Nodes a remove sweeps (see there): 16 a remove finish a sweep of n
+ * nodes within n / 16 removes. */
+#define SWEEP_STEP 16
+
 static int hnsw_remove(brain_index *index, uint32_t slot)
 {
 	hnsw *h = hnsw_of(index);
@@ -474,16 +478,17 @@ static int hnsw_remove(brain_index *index, uint32_t slot)
 	if (rc == BRAIN_OK && h->graph && linked) {
 		brain__hnsw_unlink(h, slot);
 		atomic_fetch_add(&h->linked, 1);
-		/* the links deletions leave behind are swept in the background
-		 * (build(), once an eighth of what is left went): O(nodes) now
-		 * and then, O(1) amortized, beside searches and inserts. Only
-		 * if no build() has come by the time a quarter went (a brain
-		 * that forgets and adds nothing), here, holding everything. */
-		size_t removed = atomic_fetch_add(&h->removed, 1) + 1;
-		if (removed > brain__flat_count(h->store) / 4 + 64) {
-			brain__hnsw_sweep_dead_links(h, false);
-			brain__hnsw_repair_reachability(h, false);
-		}
+		/* the links deletions leave behind are swept once an eighth of
+		 * what is left went: O(nodes) now and then, O(1) amortized. In
+		 * the background (build(), beside searches and inserts), and
+		 * here a step of SWEEP_STEP nodes a remove, so that a brain
+		 * that forgets and adds nothing (no build()) sweeps too, by the
+		 * time a sixteenth more went, never all at once; the repair a
+		 * sweep calls for comes at the next build(). */
+		size_t count = brain__flat_count(h->store);
+		if (atomic_fetch_add(&h->removed, 1) + 1 > count / 8 &&
+		    brain__hnsw_sweep_dead_links(h, false, SWEEP_STEP))
+			atomic_fetch_add(&h->linked, count / 32 + 1);
 	}
 	pthread_rwlock_unlock(&h->build_lock);
 	return rc;
@@ -639,7 +644,7 @@ static int hnsw_build(brain_index *index, size_t max, uint64_t *pending)
 		 * lock; it gives way to a change that waits and goes on at the
 		 * next build() */
 		pthread_rwlock_rdlock(&h->build_lock);
-		if (brain__hnsw_sweep_dead_links(h, true))
+		if (brain__hnsw_sweep_dead_links(h, true, 0))
 			/* what the sweep relinked may leave a node with no way in:
 			 * repaired as a remove's sweep is (here giving way too) */
 			brain__hnsw_repair_reachability(h, true);

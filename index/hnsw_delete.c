@@ -144,17 +144,17 @@ void brain__hnsw_unlink(hnsw *h, uint32_t d)
  * shared). */
 static bool must_yield(const hnsw *h, bool yield, size_t done);
 
-bool brain__hnsw_sweep_dead_links(hnsw *h, bool yield)
+bool brain__hnsw_sweep_dead_links(hnsw *h, bool yield, size_t max_nodes)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity);
 	brain_cand c[4 * 200 + 8];
 	const size_t room = BRAIN_ARRAY_LEN(c);
-	size_t from = yield ? h->sweep_at : 0;
+	size_t from = BRAIN_MIN(h->sweep_at, limit);
 	if (from == 0)
 		h->sweep_base = atomic_load(&h->removed);
 	for (size_t n = from; n < limit; n++) {
-		if (must_yield(h, yield, n - from + 1)) {
-			h->sweep_at = n; /* the rest at the next build() */
+		if (must_yield(h, yield, n - from + 1) || (max_nodes && n - from == max_nodes)) {
+			h->sweep_at = n; /* the rest at the next call */
 			return false;
 		}
 		if (!in_graph(h, (uint32_t)n))

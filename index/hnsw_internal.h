@@ -460,11 +460,11 @@ size_t brain__hnsw_threads(const hnsw *h);
 
 /* hnsw_delete.c */
 void brain__hnsw_unlink(hnsw *h, uint32_t d);
-/* Replace the links to deleted nodes (see there). yield: under build_lock
- * shared (build()), giving way to a change that waits for it
- * exclusively, resumed at the next call; else under it exclusively, all
- * at once. True once through. */
-bool brain__hnsw_sweep_dead_links(hnsw *h, bool yield);
+/* Replace the links to deleted nodes (see there), from where the last
+ * call stopped: yield, under build_lock shared (build()), giving way to a
+ * change that waits for it exclusively; else under it exclusively (a
+ * remove), at most max_nodes nodes (0: to the end). True once through. */
+bool brain__hnsw_sweep_dead_links(hnsw *h, bool yield, size_t max_nodes);
 void brain__hnsw_repair_reachability(hnsw *h, bool yield);
 /* Link u into r's bottom-layer list, replacing r's farthest link if full
  * (no heuristic: u must get an in-link). wide: 2 x dim floats (8-bit
