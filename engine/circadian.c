@@ -148,8 +148,8 @@ int brain__compact_for(brain_t *b, uint64_t until_ns)
 	/* At most a sixteenth of the memories a call, so that the index's
 	 * background work (building what moved, sweeping the links the moves
 	 * left behind) runs between calls, beside searches, rather than in
-	 * one of the moves (an HNSW index sweeps inside a remove when a
-	 * quarter of it went with no build()). */
+	 * steps inside the moves (an HNSW remove sweeps a few nodes itself
+	 * once an eighth of the index went with no build()). */
 	uint64_t most = count_of(b) / 16 + 64;
 	size_t moved = 0;
 	uint64_t released = 0;

@@ -210,7 +210,8 @@ static uint64_t ingest_queued(brain_t *b)
 }
 
 /* Background work waiting: queued writes (once a digester is installed),
- * or the index's tail. */
+ * the index's tail, a compaction a cycle asked for, the mappings a
+ * checkpoint left to release. */
 static bool has_work(brain_t *b)
 {
 	return (atomic_load(&b->ingest_fn) && ingest_queued(b) > 0) || brain__index_pending(b) > 0 ||
@@ -393,8 +394,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&g_mu);
 		if (cycle && brain__circadian_cycle(b))
 			BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
-		if (atomic_load(&b->compact_wanted))
-			atomic_store(&b->build_wanted, true); /* the cycle asked for it */
+		if (cycle && has_work(b))
+			atomic_store(&b->build_wanted, true); /* the cycle left some (a compaction) */
 		if (checkpoint)
 			brain__checkpoint_due(b);
 		if (atomic_load(&b->build_wanted))

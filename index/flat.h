@@ -67,6 +67,9 @@ bool brain__flat_would_shrink(const brain_index *index, uint32_t slots);
  * in them copied to the heap first; *left gets how many still lie there
  * (0 while a checkpoint is under way: it asks again after its commit). A backend built on flat calls it with its own lock. */
 int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left);
+/* Is a mapping there to hand back (and no checkpoint under way)? Asked
+ * as a change, which the brain serialises with release and the flush. */
+bool brain__flat_would_release(const brain_index *index);
 
 /* Can the store hold `vector` exactly? Float rows take any; 8-bit rows
  * (elem U8 or I8, which need the L2 or IP metric) only integers in

@@ -703,6 +703,17 @@ void brain__flat_retire(brain_index *index, const brain_index_files *files)
 
 /* ---- handing back the mappings of files no descriptor names ------------ */
 
+bool brain__flat_would_release(const brain_index *index)
+{
+	const flat_index *f = cflat_of(index);
+	if (atomic_load_explicit(&f->freezing, memory_order_acquire))
+		return false;
+	for (size_t m = 0; m < f->nmaps; m++)
+		if (!referenced(f, f->maps[m].gen))
+			return true;
+	return false;
+}
+
 int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left)
 {
 	flat_index *f = flat_of(index);

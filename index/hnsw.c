@@ -369,10 +369,8 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 			brain__hnsw_sq8_learn(h);
 			pthread_rwlock_unlock(&h->build_lock);
 		} else {
-		{
 			will_write_links(h, slot, 0);
 			brain__hnsw_sq8_encode(h, vec_of(h, slot), codes_of(h, slot));
-		}
 		}
 	}
 	if (h->graph) {
@@ -517,8 +515,8 @@ static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
 {
 	hnsw *h = hnsw_of(index);
 	*left = 0;
-	if (!h->store)
-		return BRAIN_OK;
+	if (!h->store || !brain__flat_would_release(h->store))
+		return BRAIN_OK; /* (nothing to let go: no need to wait for the inserts) */
 	build_wrlock(h);
 	int rc = brain__flat_release(h->store, max_chunks, left);
 	brain__flat_view(h->store, &h->fv);

@@ -148,18 +148,25 @@ static int write_head(const hnsw *h, const brain_index_writer *w, const uint32_t
 	return rc;
 }
 
-/* The head and then the store's image (files NULL) or its descriptor. */
-static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files *files)
+/* The head, with the tail as it is now (build_lock held exclusively). */
+static int write_head_now(hnsw *h, const brain_index_writer *w)
 {
-	build_wrlock(h);
 	uint32_t *tail = NULL;
 	size_t pending = 0;
 	int rc = brain__hnsw_tail_list(h, &tail, &pending);
 	if (rc == BRAIN_OK)
 		rc = write_head(h, w, tail, pending);
+	brain__free(tail);
+	return rc;
+}
+
+/* The head and then the store's image (files NULL) or its descriptor. */
+static int save_to(hnsw *h, const brain_index_writer *w, const brain_index_files *files)
+{
+	build_wrlock(h);
+	int rc = write_head_now(h, w);
 	if (rc == BRAIN_OK && h->store)
 		rc = files ? brain__flat_flush(h->store, files, w) : flat->save(h->store, w);
-	brain__free(tail);
 	pthread_rwlock_unlock(&h->build_lock);
 	return rc;
 }
@@ -173,14 +180,9 @@ int brain__hnsw_freeze(brain_index *index, const brain_index_writer *w, void **f
 	hnsw *h = hnsw_of(index);
 	*frozen = NULL;
 	build_wrlock(h);
-	uint32_t *tail = NULL;
-	size_t pending = 0;
-	int rc = brain__hnsw_tail_list(h, &tail, &pending);
-	if (rc == BRAIN_OK)
-		rc = write_head(h, w, tail, pending);
+	int rc = write_head_now(h, w);
 	if (rc == BRAIN_OK && h->store)
 		rc = brain__flat_freeze(h->store, frozen);
-	brain__free(tail);
 	pthread_rwlock_unlock(&h->build_lock);
 	return rc;
 }

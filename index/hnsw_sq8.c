@@ -54,12 +54,12 @@ void brain__hnsw_sq8_learn(hnsw *h)
 	}
 	h->sq_lo = lo;
 	h->sq_step = sq_l2(h) ? (hi - lo) / 255.0f : amax / 127.0f;
-	for (size_t s = 0; s < limit; s++)
-		if (brain__flat_view_used(&h->fv, (uint32_t)s))
-		{
-			will_write_links(h, (uint32_t)s, 0);
-			brain__hnsw_sq8_encode(h, vec_of(h, (uint32_t)s), codes_of(h, (uint32_t)s));
-		}
+	for (size_t s = 0; s < limit; s++) {
+		if (!brain__flat_view_used(&h->fv, (uint32_t)s))
+			continue;
+		will_write_links(h, (uint32_t)s, 0);
+		brain__hnsw_sq8_encode(h, vec_of(h, (uint32_t)s), codes_of(h, (uint32_t)s));
+	}
 	h->sq_ready = true;
 	h->sq_learned_at = brain__flat_count(h->store);
 }

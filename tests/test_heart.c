@@ -90,18 +90,27 @@ static void new_dir(char *root, char path[64])
 	snprintf(path, 64, "%s/b", root);
 }
 
+/* A vector brain (no embedder, NORMAL sync) of `dims`, `metric`, `index`. */
+static brain_t *vector_brain(const char *path, uint32_t dims, int metric, int index,
+                             int background)
+{
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = dims;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.metric = metric;
+	o.index = index;
+	o.sync = BRAIN_SYNC_NORMAL;
+	o.background = background;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	return b;
+}
+
 /* An in-memory flat brain: the exact reference answers are compared with. */
 static brain_t *flat_reference(uint32_t dims, int metric)
 {
-	brain_options fo;
-	brain_options_init(&fo, BRAIN_OPTIONS_VERSION);
-	fo.dimensions = dims;
-	fo.embedder = BRAIN_EMBEDDER_NONE;
-	fo.metric = metric;
-	fo.index = BRAIN_INDEX_FLAT;
-	brain_t *flat = NULL;
-	assert_int_equal(brain_open(NULL, &fo, &flat), 0);
-	return flat;
+	return vector_brain(NULL, dims, metric, BRAIN_INDEX_FLAT, BRAIN_BACKGROUND_THREADS);
 }
 
 static brain_options opts(int background)
@@ -268,25 +277,9 @@ static void tail_vector(uint64_t i, float *v)
 	hashed_vector(i, v, TD);
 }
 
-/* A vector brain (L2, no embedder, NORMAL sync) of `dims`, `index`. */
-static brain_t *vector_brain(const char *path, uint32_t dims, int index, int background)
-{
-	brain_options o;
-	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
-	o.dimensions = dims;
-	o.embedder = BRAIN_EMBEDDER_NONE;
-	o.metric = BRAIN_METRIC_L2;
-	o.index = index;
-	o.sync = BRAIN_SYNC_NORMAL;
-	o.background = background;
-	brain_t *b = NULL;
-	assert_int_equal(brain_open(path, &o, &b), 0);
-	return b;
-}
-
 static brain_t *tail_brain(const char *path, int background)
 {
-	return vector_brain(path, TD, BRAIN_INDEX_HNSW, background);
+	return vector_brain(path, TD, BRAIN_METRIC_L2, BRAIN_INDEX_HNSW, background);
 }
 
 /* Ids from + 1 .. to, vector i - 1 of gen each. */
@@ -1485,7 +1478,7 @@ static uint64_t dir_bytes(const char *dir)
 
 static brain_t *compact_brain(const char *path, int index)
 {
-	return vector_brain(path, CD, index, BRAIN_BACKGROUND_MANUAL);
+	return vector_brain(path, CD, BRAIN_METRIC_L2, index, BRAIN_BACKGROUND_MANUAL);
 }
 
 /* One case: CN vectors, then all but a sixth of the first half forgotten.
