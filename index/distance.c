@@ -194,6 +194,104 @@ GATHER8_BY_PAIR(ip_i8_gather_avx2, brain__ip_i8_avx2)
 #undef BATCH8_BY_PAIR
 #undef GATHER8_BY_PAIR
 
+/* ---- int8 rows with a scale (Q8) --------------------------------------- */
+
+static inline float q8_scale(const void *row, size_t dim)
+{
+	float s;
+	memcpy(&s, (const unsigned char *)row + brain__q8_scale_offset(dim), sizeof s);
+	return s;
+}
+
+/* k is the I8 kernel's 1 - q . c; the row stands for s c. */
+static inline float q8_from_i8(float k, float s)
+{
+	return 1.0f - s * (1.0f - k);
+}
+
+#define Q8_IP_KERNELS(lvl, pair, batch, gather)                                              \
+	static float q8_ip_##lvl(const float *q, const void *row, size_t dim)                    \
+	{                                                                                         \
+		return q8_from_i8(pair(q, row, dim), q8_scale(row, dim));                            \
+	}                                                                                         \
+	static void q8_ip_batch_##lvl(const float *q, const void *rows, size_t n, size_t stride, \
+	                              size_t dim, float *out)                                    \
+	{                                                                                         \
+		batch(q, rows, n, stride, dim, out);                                                 \
+		for (size_t i = 0; i < n; i++)                                                       \
+			out[i] = q8_from_i8(out[i],                                                      \
+			                    q8_scale((const unsigned char *)rows + i * stride, dim));     \
+	}                                                                                         \
+	static void q8_ip_gather_##lvl(const float *q, const void *const *rows, size_t n,        \
+	                               size_t dim, float *out)                                   \
+	{                                                                                         \
+		gather(q, rows, n, dim, out);                                                        \
+		for (size_t i = 0; i < n; i++)                                                       \
+			out[i] = q8_from_i8(out[i], q8_scale(rows[i], dim));                             \
+	}
+
+Q8_IP_KERNELS(scalar, ip_i8_scalar, ip_i8_batch_scalar, ip_i8_gather_scalar)
+#ifdef BRAIN_HAVE_X86_KERNELS
+Q8_IP_KERNELS(avx2, brain__ip_i8_avx2, brain__ip_i8_batch_avx2, ip_i8_gather_avx2)
+Q8_IP_KERNELS(avx512, brain__ip_i8_avx512, brain__ip_i8_batch_avx512,
+              brain__ip_i8_gather_avx512)
+#endif
+#undef Q8_IP_KERNELS
+
+/* s rounded up to 17 significant bits (positive, finite): 127 s is then
+ * exact (7 + 17 bits), and so is 127 s / 127. */
+static float q8_round_scale(float s)
+{
+	uint32_t u;
+	memcpy(&u, &s, sizeof u);
+	if (u & 0x7fu) /* the low 7 of the 24 bits */
+		u = (u | 0x7fu) + 1u; /* a carry into the exponent is still exact */
+	memcpy(&s, &u, sizeof s);
+	return s;
+}
+
+void brain__q8_encode(const float *x, size_t dim, bool unit, void *row)
+{
+	signed char *c = row;
+	float amax = 0.0f;
+	for (size_t i = 0; i < dim; i++)
+		amax = fmaxf(amax, fabsf(x[i]));
+	float s = amax > 0.0f ? q8_round_scale(amax / 127.0f) : 0.0f;
+	double norm2 = 0.0;
+	for (size_t i = 0; i < dim; i++) {
+		/* |x_i| <= 127 s: the clamp only guards against NaN */
+		float v = s > 0.0f ? x[i] / s : 0.0f;
+		c[i] = (signed char)(v >= -127.0f && v <= 127.0f ? lrintf(v) : 0);
+		norm2 += (double)c[i] * c[i];
+	}
+	/* a unit vector stays one: s c / |s c| = c / |c| */
+	if (unit && norm2 > 0.0)
+		s = (float)(1.0 / sqrt(norm2));
+	memset(c + dim, 0, brain__q8_scale_offset(dim) - dim);
+	memcpy(c + brain__q8_scale_offset(dim), &s, sizeof s);
+}
+
+void brain__elem_store(brain_elem elem, const float *x, size_t dim, bool unit, void *row)
+{
+	unsigned char *b = row;
+	switch (elem) {
+	case BRAIN_ELEM_F32:
+		memcpy(row, x, dim * sizeof(float));
+		break;
+	case BRAIN_ELEM_U8:
+		for (size_t i = 0; i < dim; i++)
+			b[i] = (unsigned char)x[i]; /* checked: an integer in 0..255 */
+		break;
+	case BRAIN_ELEM_I8:
+		for (size_t i = 0; i < dim; i++)
+			b[i] = (unsigned char)(signed char)x[i]; /* checked: in -128..127 */
+		break;
+	case BRAIN_ELEM_Q8:
+		brain__q8_encode(x, dim, unit, row);
+		break;
+	}
+}
+
 /* ---- the scalar level for 8-bit codes ----------------------------------- */
 
 /* In 64 bits: an int32 would overflow past 33,000 codes. */
@@ -249,23 +347,29 @@ typedef struct kernel_set8 {
 	brain_dist8_gather_fn ip_gather;
 } kernel_set8;
 
-/* [level][0] for uint8 rows, [level][1] for int8. */
-static const kernel_set8 g_kernels8[BRAIN_SIMD__COUNT][2] = {
+/* [level][0] for uint8 rows, [level][1] for int8, [level][2] for Q8 (no
+ * L2). */
+static const kernel_set8 g_kernels8[BRAIN_SIMD__COUNT][3] = {
 	[BRAIN_SIMD_SCALAR] = {{l2sq_u8_scalar, ip_u8_scalar, l2sq_u8_batch_scalar,
 	                        ip_u8_batch_scalar, l2sq_u8_gather_scalar, ip_u8_gather_scalar},
 	                       {l2sq_i8_scalar, ip_i8_scalar, l2sq_i8_batch_scalar,
-	                        ip_i8_batch_scalar, l2sq_i8_gather_scalar, ip_i8_gather_scalar}},
+	                        ip_i8_batch_scalar, l2sq_i8_gather_scalar, ip_i8_gather_scalar},
+	                       {NULL, q8_ip_scalar, NULL, q8_ip_batch_scalar, NULL,
+	                        q8_ip_gather_scalar}},
 #ifdef BRAIN_HAVE_X86_KERNELS
 	[BRAIN_SIMD_AVX2] = {{brain__l2sq_u8_avx2, brain__ip_u8_avx2, brain__l2sq_u8_batch_avx2,
 	                      brain__ip_u8_batch_avx2, l2sq_u8_gather_avx2, ip_u8_gather_avx2},
 	                     {brain__l2sq_i8_avx2, brain__ip_i8_avx2, brain__l2sq_i8_batch_avx2,
-	                      brain__ip_i8_batch_avx2, l2sq_i8_gather_avx2, ip_i8_gather_avx2}},
+	                      brain__ip_i8_batch_avx2, l2sq_i8_gather_avx2, ip_i8_gather_avx2},
+	                     {NULL, q8_ip_avx2, NULL, q8_ip_batch_avx2, NULL, q8_ip_gather_avx2}},
 	[BRAIN_SIMD_AVX512] = {{brain__l2sq_u8_avx512, brain__ip_u8_avx512,
 	                        brain__l2sq_u8_batch_avx512, brain__ip_u8_batch_avx512,
 	                        brain__l2sq_u8_gather_avx512, brain__ip_u8_gather_avx512},
 	                       {brain__l2sq_i8_avx512, brain__ip_i8_avx512,
 	                        brain__l2sq_i8_batch_avx512, brain__ip_i8_batch_avx512,
-	                        brain__l2sq_i8_gather_avx512, brain__ip_i8_gather_avx512}},
+	                        brain__l2sq_i8_gather_avx512, brain__ip_i8_gather_avx512},
+	                       {NULL, q8_ip_avx512, NULL, q8_ip_batch_avx512, NULL,
+	                        q8_ip_gather_avx512}},
 #endif
 };
 
@@ -409,19 +513,21 @@ brain_dist_gather_fn brain__dist_gather_fn(int metric, int level)
 }
 
 /* The 8-bit kernels for elem at a level, or NULL; *l2 tells L2 from IP.
- * Cosine has none: it needs unit vectors, which 8-bit rows cannot be. */
+ * Integer rows have no cosine: it needs unit vectors, which they cannot
+ * be; Q8 rows have no L2 (their kernels are an inner product scaled). */
 static const kernel_set8 *kernels8_at(int metric, brain_elem elem, int level, bool *l2)
 {
-	if (metric != BRAIN_METRIC_L2 && metric != BRAIN_METRIC_IP)
+	if (elem == BRAIN_ELEM_Q8 ? metric != BRAIN_METRIC_IP && metric != BRAIN_METRIC_COSINE
+	                          : metric != BRAIN_METRIC_L2 && metric != BRAIN_METRIC_IP)
 		return NULL;
-	if (elem != BRAIN_ELEM_U8 && elem != BRAIN_ELEM_I8)
+	if (elem != BRAIN_ELEM_U8 && elem != BRAIN_ELEM_I8 && elem != BRAIN_ELEM_Q8)
 		return NULL;
 	if (level < 0)
 		level = (int)brain__simd_best();
 	if (level >= BRAIN_SIMD__COUNT || !brain__simd_supported((brain_simd_level)level))
 		return NULL;
 	*l2 = metric == BRAIN_METRIC_L2;
-	return &g_kernels8[level][elem == BRAIN_ELEM_I8];
+	return &g_kernels8[level][elem - BRAIN_ELEM_U8];
 }
 
 brain_dist8_fn brain__dist8_fn(int metric, brain_elem elem, int level)
@@ -464,12 +570,17 @@ brain_code_dist_fn brain__code_dist_fn(int metric, int level)
 void brain__elem_widen(brain_elem elem, const void *row, size_t dim, float *out)
 {
 	const unsigned char *b = row;
-	if (elem == BRAIN_ELEM_U8)
+	if (elem == BRAIN_ELEM_U8) {
 		for (size_t i = 0; i < dim; i++)
 			out[i] = (float)b[i];
-	else
+	} else if (elem == BRAIN_ELEM_Q8) {
+		float s = q8_scale(row, dim);
+		for (size_t i = 0; i < dim; i++)
+			out[i] = (float)(signed char)b[i] * s;
+	} else {
 		for (size_t i = 0; i < dim; i++)
 			out[i] = (float)(signed char)b[i];
+	}
 }
 
 /* ---- vectors entering the brain ---------------------------------------- */

@@ -66,13 +66,35 @@ brain_dist_gather_fn brain__dist_gather_fn(int metric, int level);
  * row differs. So an index may hold 8-bit rows and float rows side by side
  * and rank them alike, and the float kernels' tests vouch for these. */
 
-/* Element type of stored rows. */
-typedef enum brain_elem { BRAIN_ELEM_F32 = 0, BRAIN_ELEM_U8 = 1, BRAIN_ELEM_I8 = 2 } brain_elem;
+/* Element type of stored rows. BRAIN_ELEM_Q8 rows are not integers
+ * given by the caller but any floats, quantised: an int8 code per
+ * component and one float scale per row (brain__q8_encode), for the inner
+ * product and cosine metrics. */
+typedef enum brain_elem {
+	BRAIN_ELEM_F32 = 0,
+	BRAIN_ELEM_U8 = 1,
+	BRAIN_ELEM_I8 = 2,
+	BRAIN_ELEM_Q8 = 3
+} brain_elem;
 
-/* Bytes of one component. */
-static inline size_t brain__elem_size(brain_elem elem)
+/* Where a Q8 row's scale lies: after its dim codes, 4-byte aligned. */
+static inline size_t brain__q8_scale_offset(size_t dim)
 {
-	return elem == BRAIN_ELEM_F32 ? sizeof(float) : 1;
+	return (dim + 3) & ~(size_t)3;
+}
+
+/* Bytes of a row's vector: dim floats, dim bytes, or dim codes and the
+ * scale. */
+static inline size_t brain__elem_row_bytes(brain_elem elem, size_t dim)
+{
+	switch (elem) {
+	case BRAIN_ELEM_F32:
+		return dim * sizeof(float);
+	case BRAIN_ELEM_Q8:
+		return brain__q8_scale_offset(dim) + sizeof(float);
+	default:
+		return dim;
+	}
 }
 
 /* Distance from a float query to a row of `dim` 8-bit integers (uint8_t or
@@ -89,14 +111,36 @@ typedef void (*brain_dist8_gather_fn)(const float *q, const void *const *rows, s
                                       size_t dim, float *out);
 
 /* Kernel for (metric, elem) at a level (negative: best). NULL for
- * BRAIN_ELEM_F32, BRAIN_METRIC_COSINE (8-bit rows cannot be unit vectors),
- * an unknown metric or elem, or an unsupported level. */
+ * BRAIN_ELEM_F32; for U8 and I8 under BRAIN_METRIC_COSINE (integer rows
+ * cannot be unit vectors); for Q8 under BRAIN_METRIC_L2; for an unknown
+ * metric or elem, or an unsupported level.
+ *
+ * Q8 rows (codes c, scale s: the row stands for s c) give 1 - s (q . c)
+ * from the I8 kernel's bits at that level, so the batch and gather
+ * kernels still give each row what the pair kernel gives. */
 brain_dist8_fn brain__dist8_fn(int metric, brain_elem elem, int level);
 brain_dist8_batch_fn brain__dist8_batch_fn(int metric, brain_elem elem, int level);
 brain_dist8_gather_fn brain__dist8_gather_fn(int metric, brain_elem elem, int level);
 
-/* An 8-bit row (elem BRAIN_ELEM_U8 or _I8) as dim floats into out: exact. */
+/* A row of 8-bit elements as dim floats into out: exact for U8 and I8;
+ * for Q8 the values it stands for (s c_i, each exact). */
 void brain__elem_widen(brain_elem elem, const void *row, size_t dim, float *out);
+
+/* Store x (dim finite floats; for U8 and I8 integers in their range,
+ * checked by the caller) as a row of elem; unit: see brain__q8_encode. */
+void brain__elem_store(brain_elem elem, const float *x, size_t dim, bool unit, void *row);
+
+/* Quantise x (dim finite floats) into a Q8 row. The codes: c_i is the
+ * nearest integer to x_i / t, where t is the largest |x_i| / 127 rounded
+ * up to 17 significant bits. The scale s is t (each component kept to
+ * within t / 2, a 254th of the largest), or, when unit (x is a unit
+ * vector, the cosine metric), 1 / |c|, so that the row stays a unit
+ * vector (a vector's distance to itself stays 0 and cosines are those of
+ * the codes' direction). Either way a row's own values
+ * (brain__elem_widen) encode to the same row bit for bit (127 t is exact,
+ * and the codes come back within 1/500 of themselves): moving a vector
+ * through get and add changes nothing. A zero vector has s 0. */
+void brain__q8_encode(const float *x, size_t dim, bool unit, void *row);
 
 /* ---- 8-bit codes (SQ8) ----------------------------------------------------
  *

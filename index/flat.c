@@ -90,7 +90,7 @@ flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_lo
 		brain__oom(sizeof *f, "flat index");
 		return NULL;
 	}
-	size_t row_bytes = (size_t)config->dimensions * brain__elem_size(elem) + extra;
+	size_t row_bytes = brain__elem_row_bytes(elem, config->dimensions) + extra;
 	if (brain__rows_init_aligned(&f->rows, row_bytes, align, chunk_log2)) {
 		brain__free(f);
 		return NULL;
@@ -109,15 +109,19 @@ flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_lo
 	return f;
 }
 
-/* 8-bit rows hold integers and cannot be unit vectors (cosine). */
+/* Integer rows cannot be unit vectors (cosine); Q8 rows are an inner
+ * product's (IP, cosine). */
 int brain__flat_check_elem(const brain_index_config *config, brain_elem elem)
 {
 	if (elem == BRAIN_ELEM_F32)
 		return BRAIN_OK;
-	if (elem != BRAIN_ELEM_U8 && elem != BRAIN_ELEM_I8)
+	if (elem != BRAIN_ELEM_U8 && elem != BRAIN_ELEM_I8 && elem != BRAIN_ELEM_Q8)
 		return brain__err(BRAIN_EINVAL, "flat: element type %d is unknown", (int)elem);
 	if (!brain__dist8_batch_fn(config->metric, elem, -1))
-		return brain__err(BRAIN_EINVAL, "flat: 8-bit rows need the L2 or IP metric, not %d",
+		return brain__err(BRAIN_EINVAL, elem == BRAIN_ELEM_Q8
+		                                    ? "flat: quantised rows need the cosine or IP "
+		                                      "metric, not %d"
+		                                    : "flat: 8-bit rows need the L2 or IP metric, not %d",
 		                  config->metric);
 	return BRAIN_OK;
 }
@@ -130,7 +134,7 @@ int brain__flat_open_ex(const brain_index_config *config, size_t extra, size_t a
 		rc = brain__flat_check_elem(config, elem);
 	if (rc)
 		return rc;
-	size_t row_bytes = (size_t)config->dimensions * brain__elem_size(elem) + extra;
+	size_t row_bytes = brain__elem_row_bytes(elem, config->dimensions) + extra;
 	/* rows_init cannot refuse: the row size is at most 256 KiB plus the
 	 * extra, and chunk_log2 <= 16. */
 	flat_index *f = brain__flat_make(
@@ -352,7 +356,7 @@ static int check_slot(const flat_index *f, uint32_t slot, const char *op)
 int brain__flat_check_vector(const brain_index *index, const float *vector, const char *op)
 {
 	const flat_index *f = cflat_of(index);
-	if (f->elem == BRAIN_ELEM_F32)
+	if (f->elem == BRAIN_ELEM_F32 || f->elem == BRAIN_ELEM_Q8)
 		return BRAIN_OK;
 	float lo = f->elem == BRAIN_ELEM_U8 ? 0.0f : -128.0f;
 	float hi = f->elem == BRAIN_ELEM_U8 ? 255.0f : 127.0f;
@@ -384,16 +388,7 @@ static int flat_add(brain_index *index, uint32_t slot, const float *vector)
 	if (rc)
 		return rc;
 	brain__flat_will_write(index, slot);
-	unsigned char *row = row_of(f, slot);
-	if (f->elem == BRAIN_ELEM_F32) {
-		memcpy(row, vector, f->dim * sizeof(float));
-	} else if (f->elem == BRAIN_ELEM_U8) {
-		for (uint32_t i = 0; i < f->dim; i++)
-			row[i] = (unsigned char)vector[i]; /* checked: an integer in 0..255 */
-	} else {
-		for (uint32_t i = 0; i < f->dim; i++)
-			row[i] = (unsigned char)(signed char)vector[i]; /* checked: in -128..127 */
-	}
+	brain__elem_store(f->elem, vector, f->dim, f->metric == BRAIN_METRIC_COSINE, row_of(f, slot));
 	f->used[slot / 64] |= (uint64_t)1 << (slot % 64);
 	f->count++;
 	return BRAIN_OK;
@@ -413,7 +408,7 @@ static int flat_remove(brain_index *index, uint32_t slot)
 	/* A forgotten memory's vector should not linger in memory (or, once
 	 * rows are file-backed, on disk). */
 	brain__flat_will_write(index, slot);
-	memset(row_of(f, slot), 0, f->dim * brain__elem_size(f->elem));
+	memset(row_of(f, slot), 0, brain__elem_row_bytes(f->elem, f->dim));
 	return BRAIN_OK;
 }
 

@@ -195,14 +195,17 @@ int brain__hnsw_use_elem(hnsw *h, int64_t e)
 		h->links_off = (size_t)h->dim * sizeof(float);
 		return BRAIN_OK;
 	}
-	if (e != BRAIN_ELEM_U8 && e != BRAIN_ELEM_I8)
-		return brain__err(BRAIN_EINVAL, "hnsw: element type %lld is not 0, 1 or 2",
+	if (e != BRAIN_ELEM_U8 && e != BRAIN_ELEM_I8 && e != BRAIN_ELEM_Q8)
+		return brain__err(BRAIN_EINVAL, "hnsw: element type %lld is not 0, 1, 2 or 3",
 		                  (long long)e);
 	if (h->sq8)
 		return brain__err(BRAIN_EINVAL, "hnsw: HNSW_SQ8 needs float rows (8-bit rows are "
 		                  "already a byte per component): set one or the other");
 	h->dist8 = brain__dist8_fn(h->cfg.metric, (brain_elem)e, -1);
 	h->gather8 = brain__dist8_gather_fn(h->cfg.metric, (brain_elem)e, -1);
+	if ((!h->dist8 || !h->gather8) && e == BRAIN_ELEM_Q8)
+		return brain__err(BRAIN_EINVAL, "hnsw: quantised rows (HNSW_ELEMENT 3) need the "
+		                  "cosine or IP metric");
 	if (!h->dist8 || !h->gather8)
 		return brain__err(BRAIN_EINVAL, "hnsw: 8-bit rows need the L2 or IP metric (cosine "
 		                  "vectors are unit length, not integers)");
@@ -212,7 +215,7 @@ int brain__hnsw_use_elem(hnsw *h, int64_t e)
 			return brain__oom(2 * (size_t)h->dim * sizeof(float), "hnsw row buffer");
 	}
 	h->elem = (brain_elem)e;
-	h->links_off = h->dim;
+	h->links_off = row_vector_bytes(h);
 	return BRAIN_OK;
 }
 
@@ -240,7 +243,10 @@ static int reserve_locked(hnsw *h, uint32_t slots)
 {
 	if (!h->store) {
 		fix_shape(h);
-		int rc = brain__hnsw_use_elem(h, brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_ELEMENT));
+		/* -1 (the default) is the brain's to choose; an index alone
+		 * takes floats */
+		int64_t e = brain__index_param(&h->cfg, BRAIN_PARAM_HNSW_ELEMENT);
+		int rc = brain__hnsw_use_elem(h, e < 0 ? BRAIN_ELEM_F32 : e);
 		if (rc)
 			return rc;
 		h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);

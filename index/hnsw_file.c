@@ -49,7 +49,7 @@ typedef struct hnsw_saved {
 	uint32_t row_align; /* of the flat rows; 0: 4 (images before it) */
 	/* ---- version 2 ---- */
 	uint32_t exact_below; /* HNSW_EXACT_BELOW when saved (capped to 2^32 - 1) */
-	uint32_t elem;        /* HNSW_ELEMENT: 0 floats, 1 uint8, 2 int8 */
+	uint32_t elem;        /* HNSW_ELEMENT: 0 floats, 1 uint8, 2 int8, 3 int8 + scale */
 	/* ---- version 3 ---- */
 	uint64_t pending;     /* slots in the tail, listed after the pool */
 } hnsw_saved;
@@ -234,7 +234,7 @@ static int read_header(const void *data, size_t len, hnsw_saved *hd, size_t *hsi
 	if (hd->magic == HNSW_MAGIC && hd->version > 4)
 		return brain__err(BRAIN_EVERSION, "hnsw: saved index is version %u, this library reads "
 		                  "1 to 4 (written by a newer braincore)", hd->version);
-	if (hd->magic != HNSW_MAGIC || hd->version < 1 || hd->elem > BRAIN_ELEM_I8 ||
+	if (hd->magic != HNSW_MAGIC || hd->version < 1 || hd->elem > BRAIN_ELEM_Q8 ||
 	    hd->has_store > 1 ||
 	    (hd->has_store && (hd->M < 2 || hd->M > 100 || hd->M0 != 2 * hd->M || hd->efc == 0)) ||
 	    hd->graph > 1 || hd->max_level > MAX_LEVEL || hd->max_level < -1 ||

@@ -218,7 +218,7 @@ static inline const void *row_at(const hnsw *h, uint32_t s)
 
 static inline size_t row_vector_bytes(const hnsw *h)
 {
-	return (size_t)h->dim * brain__elem_size(h->elem);
+	return brain__elem_row_bytes(h->elem, h->dim);
 }
 
 /* Distance from a float query to the node whose row is `row`. */

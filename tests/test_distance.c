@@ -681,6 +681,115 @@ static void test_distance__dist8_equals_float(void **state)
 	free(wide);
 }
 
+/* Q8 rows (any floats, quantised: int8 codes and a scale). For every
+ * level, both metrics that have them and dims from 1 up:
+ *  - each component comes back within half a step (a 254th of the largest),
+ *    and under cosine the row is a unit vector;
+ *  - a row's own values encode to the same bytes (get then add moves a
+ *    vector bit for bit);
+ *  - the pair kernel is 1 - q . (the row's values), to the float kernels'
+ *    tolerance plus the rounding of the scale; batch and gather give each
+ *    row the pair kernel's bits. */
+static void test_distance__q8_rows(void **state)
+{
+	(void)state;
+	static const size_t counts[] = {0, 1, 2, 3, 5, 8, 13, 17};
+	const size_t max_dim = 4099, max_rows = 17;
+	test_rng rng = {31};
+	float *q = floats(max_dim), *x = floats(max_dim), *y = floats(max_dim);
+	size_t max_stride = brain__elem_row_bytes(BRAIN_ELEM_Q8, max_dim) + 4;
+	unsigned char *pool = malloc(max_rows * max_stride), *again = malloc(max_stride);
+	assert_non_null(pool);
+	assert_non_null(again);
+	const int metrics[] = {BRAIN_METRIC_IP, BRAIN_METRIC_COSINE};
+	const void *rows[17];
+	float out[18];
+	assert_null(brain__dist8_fn(BRAIN_METRIC_L2, BRAIN_ELEM_Q8, -1));
+	for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+		if (!brain__simd_supported((brain_simd_level)level))
+			continue;
+		for (size_t m = 0; m < 2; m++) {
+			int metric = metrics[m];
+			bool unit = metric == BRAIN_METRIC_COSINE;
+			brain_dist8_fn pair = brain__dist8_fn(metric, BRAIN_ELEM_Q8, level);
+			brain_dist8_batch_fn batch = brain__dist8_batch_fn(metric, BRAIN_ELEM_Q8, level);
+			brain_dist8_gather_fn gather = brain__dist8_gather_fn(metric, BRAIN_ELEM_Q8, level);
+			assert_non_null(pair);
+			assert_non_null(batch);
+			assert_non_null(gather);
+			for (size_t t = 0; t < N_TEST_DIMS; t++) {
+				size_t dim = test_dim(t);
+				size_t bytes = brain__elem_row_bytes(BRAIN_ELEM_Q8, dim);
+				size_t stride = bytes + 4 * (t % 2); /* rows 4-byte aligned */
+				size_t n = counts[t % BRAIN_ARRAY_LEN(counts)], filled = n ? n : 1;
+				fill(&rng, q, dim, (int)(t % 2));
+				for (size_t i = 0; i < filled; i++) {
+					unsigned char *row = pool + i * stride;
+					fill(&rng, x, dim, (int)(t % 3 == 0));
+					if (unit)
+						brain__normalize(x, dim);
+					brain__q8_encode(x, dim, unit, row);
+					brain__elem_widen(BRAIN_ELEM_Q8, row, dim, y);
+					float amax = 0.0f;
+					double n2 = 0.0;
+					for (size_t k = 0; k < dim; k++) {
+						amax = fmaxf(amax, fabsf(x[k]));
+						n2 += (double)y[k] * y[k];
+					}
+					if (unit) {
+						assert_true(fabs(sqrt(n2) - 1.0) < 1e-5);
+					} else {
+						for (size_t k = 0; k < dim; k++)
+							if (!(fabsf(y[k] - x[k]) <= amax / 254.0f * 1.0001f))
+								fail_msg("dim %zu component %zu: %g came back as %g", dim,
+								         k, (double)x[k], (double)y[k]);
+					}
+					brain__q8_encode(y, dim, unit, again);
+					if (memcmp(again, row, bytes) != 0)
+						fail_msg("dim %zu unit %d: a row's own values encode differently",
+						         dim, (int)unit);
+					/* to the float kernels' tolerance, and a few ulps more
+					 * for 1 - s (1 - k) */
+					double S;
+					double exact = exact_distance(BRAIN_METRIC_IP, q, y, dim, &S);
+					double u = ldexp(1.0, -24);
+					double tol = (chain_bound(level, dim) + 8.0) * u * (S + 1.0);
+					float got = pair(q, row, dim);
+					if (!(fabs((double)got - exact) <= tol))
+						fail_msg("%s metric %d dim %zu: got %.9g, exact %.9g, tolerance %.3g",
+						         brain__simd_name((brain_simd_level)level), metric, dim,
+						         (double)got, exact, tol);
+					rows[filled - 1 - i] = row; /* the gather gets them reversed */
+				}
+				out[n] = 12345.0f;
+				batch(q, pool, n, stride, dim, out);
+				assert_true(out[n] == 12345.0f);
+				for (size_t i = 0; i < n; i++)
+					check_same_bits("q8 batch", level, metric, BRAIN_ELEM_Q8, dim, i, out[i],
+					                pair(q, pool + i * stride, dim));
+				gather(q, rows, n, dim, out);
+				assert_true(out[n] == 12345.0f);
+				for (size_t i = 0; i < n; i++)
+					check_same_bits("q8 gather", level, metric, BRAIN_ELEM_Q8, dim, i, out[i],
+					                pair(q, rows[i], dim));
+			}
+		}
+	}
+	/* a zero vector (IP): scale 0, every distance 1 */
+	memset(x, 0, 8 * sizeof *x);
+	brain__q8_encode(x, 8, false, pool);
+	float s0;
+	memcpy(&s0, pool + brain__q8_scale_offset(8), sizeof s0);
+	assert_true(s0 == 0.0f);
+	fill(&rng, q, 8, 0);
+	assert_true(brain__dist8_fn(BRAIN_METRIC_IP, BRAIN_ELEM_Q8, -1)(q, pool, 8) == 1.0f);
+	free(q);
+	free(x);
+	free(y);
+	free(pool);
+	free(again);
+}
+
 /* Rows that end where their memory ends: each in a malloc of exactly dim
  * bytes (AddressSanitizer catches a read past it) and right before an
  * inaccessible page (which catches it in any build). The distances are
@@ -1050,6 +1159,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_distance__dist8_exact_small_cases),
 		cmocka_unit_test(test_distance__dist8_equals_float),
 		cmocka_unit_test(test_distance__dist8_rows_at_allocation_end),
+		cmocka_unit_test(test_distance__q8_rows),
 		cmocka_unit_test(test_distance__code_kernels_are_reported),
 		cmocka_unit_test(test_distance__code_scalar_is_exact),
 		cmocka_unit_test(test_distance__code_avx2_equals_scalar),

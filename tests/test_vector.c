@@ -406,6 +406,119 @@ static void test_vector__older_backends_checkpoint(void **state)
 	}
 }
 
+/* A text brain (the built-in embedder) keeps its vectors in 8 bits
+ * (HNSW_ELEMENT -1 resolves to 3): its index takes far fewer bytes than
+ * one that keeps floats, recalls the same memories, and a reopened brain
+ * reports the element its index holds. A vector brain, and a text brain
+ * under L2, keep floats; setting the parameter before the first memory
+ * chooses. */
+static brain_t *text_brain(const char *path, int metric, int64_t element)
+{
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.metric = metric;
+	o.background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	if (element != -1)
+		assert_int_equal(brain_set_param(b, BRAIN_PARAM_HNSW_ELEMENT, element), 0);
+	return b;
+}
+
+static int64_t param_of(const brain_t *b, int param)
+{
+	int64_t v = -99;
+	assert_int_equal(brain_get_param(b, param, &v), 0);
+	return v;
+}
+
+static uint64_t index_heap(brain_t *b)
+{
+	brain_stats st;
+	brain_stats_init(&st, BRAIN_STATS_VERSION);
+	assert_int_equal(brain_get_stats(b, &st), 0);
+	return st.heap_index_bytes;
+}
+
+static void test_vector__text_brains_keep_8_bit_rows(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-vector-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char pq[64], pf[64];
+	snprintf(pq, sizeof pq, "%s/q8", root);
+	snprintf(pf, sizeof pf, "%s/f32", root);
+	int64_t def = 0;
+	assert_int_equal(brain_param_bounds(BRAIN_PARAM_HNSW_ELEMENT, NULL, NULL, &def), 0);
+	assert_int_equal(def, -1);
+	brain_t *q8 = text_brain(pq, BRAIN_METRIC_COSINE, -1);
+	brain_t *f32 = text_brain(pf, BRAIN_METRIC_COSINE, 0);
+	assert_int_equal(param_of(q8, BRAIN_PARAM_HNSW_ELEMENT), -1);
+	char text[160];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(text, sizeof text, "note %d: the %s of parcel %d is kept on shelf %d",
+		         i, i % 3 ? "weight" : "colour", i * 7, i % 41);
+		assert_int_equal(brain_remember(q8, text, 0.5f), 0);
+		assert_int_equal(brain_remember(f32, text, 0.5f), 0);
+	}
+	assert_int_equal(brain_tick(q8), 0);
+	assert_int_equal(brain_tick(f32), 0);
+	/* the vectors take a quarter of the bytes: the index less than half */
+	uint64_t bq = index_heap(q8), bf = index_heap(f32);
+	assert_true(bq * 2 < bf);
+	/* the same memory comes first */
+	for (int i = 0; i < 3000; i += 97) {
+		snprintf(text, sizeof text, "where is parcel %d kept, shelf %d?", i * 7, i % 41);
+		brain_id a[1], b[1];
+		size_t na = 0, nb = 0;
+		assert_int_equal(brain_recall_ids(q8, text, 1, a, NULL, &na), 0);
+		assert_int_equal(brain_recall_ids(f32, text, 1, b, NULL, &nb), 0);
+		assert_int_equal(na, 1);
+		assert_int_equal(nb, 1);
+		assert_int_equal(a[0], b[0]);
+	}
+	assert_int_equal(brain_close(q8), 0);
+	assert_int_equal(brain_close(f32), 0);
+	q8 = text_brain(pq, BRAIN_METRIC_COSINE, -1);
+	f32 = text_brain(pf, BRAIN_METRIC_COSINE, -1);
+	assert_int_equal(param_of(q8, BRAIN_PARAM_HNSW_ELEMENT), 3);
+	assert_int_equal(param_of(f32, BRAIN_PARAM_HNSW_ELEMENT), 0);
+	assert_int_equal(brain_count(q8), 3000);
+	assert_int_equal(brain_close(q8), 0);
+	assert_int_equal(brain_close(f32), 0);
+	/* a text brain under L2, and a vector brain: floats */
+	snprintf(pq, sizeof pq, "%s/l2", root);
+	brain_t *l2 = text_brain(pq, BRAIN_METRIC_L2, -1);
+	assert_int_equal(brain_remember(l2, "a text under L2", 0.5f), 0);
+	assert_int_equal(brain_close(l2), 0);
+	l2 = text_brain(pq, BRAIN_METRIC_L2, -1);
+	assert_int_equal(param_of(l2, BRAIN_PARAM_HNSW_ELEMENT), 0);
+	assert_int_equal(brain_close(l2), 0);
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 8;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	snprintf(pq, sizeof pq, "%s/vec", root);
+	brain_t *v = NULL;
+	assert_int_equal(brain_open(pq, &o, &v), 0);
+	float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[8];
+	assert_int_equal(brain_add(v, 1, x), 0);
+	assert_int_equal(brain_close(v), 0);
+	assert_int_equal(brain_open(pq, &o, &v), 0);
+	assert_int_equal(param_of(v, BRAIN_PARAM_HNSW_ELEMENT), 0);
+	assert_int_equal(brain_get_vector(v, 1, y), 0);
+	for (int i = 0; i < 8; i++) /* as given (normalised), not quantised */
+		assert_true(fabsf(y[i] - x[i] / sqrtf(204.0f)) < 1e-6f); /* 8 bits: up to 2e-3 off */
+	assert_int_equal(brain_close(v), 0);
+	/* L2 with 3 asked: refused at the first vector, nothing stored */
+	l2 = text_brain(NULL, BRAIN_METRIC_L2, 3);
+	assert_int_equal(brain_remember(l2, "refused", 0.5f), BRAIN_EINVAL);
+	assert_non_null(strstr(brain_errmsg(), "cosine or IP"));
+	assert_int_equal(brain_count(l2), 0);
+	brain_close(l2);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 /* A backend whose third add fails: the batch must leave no trace, not
  * even in the ids the brain assigns next. */
 static int g_adds;
@@ -454,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_vector__batch_is_all_or_nothing),
 		cmocka_unit_test(test_vector__bad_inputs),
 		cmocka_unit_test(test_vector__text_memories_are_searchable),
+		cmocka_unit_test(test_vector__text_brains_keep_8_bit_rows),
 		cmocka_unit_test(test_vector__one_scan_per_search),
 		cmocka_unit_test(test_vector__older_backends_checkpoint),
 		cmocka_unit_test(test_vector__failed_batch_leaves_no_trace),

@@ -93,12 +93,21 @@ extern "C" {
  *                           at their defaults on every open.
  * HNSW_ELEMENT              how the HNSW index stores each component: 0 a float; 1 a uint8,
  *                           2 an int8 (a quarter of the memory and of the bytes a search
- *                           reads). With 1 or 2 every component added must be an integer
- *                           in 0..255 or -128..127 (else BRAIN_EINVAL, nothing added): for
- *                           pixels, SIFT descriptors, int8 embeddings. Distances are those of
- *                           the same integers stored as floats, bit for bit. Metric L2 or
- *                           IP only; not with HNSW_SQ8. Read when the first vector is
- *                           added; saved with the graph.
+ *                           reads); 3 quantised: any floats, kept as an int8 per component
+ *                           and one float scale per vector (cosine and IP only). With 1 or
+ *                           2 every component added must be an integer in 0..255 or
+ *                           -128..127 (else BRAIN_EINVAL, nothing added): for pixels, SIFT
+ *                           descriptors, int8 embeddings; distances are those of the same
+ *                           integers stored as floats, bit for bit; metric L2 or IP only.
+ *                           With 3 each component is kept to within 1/254 of the vector's
+ *                           largest (a cosine vector stays unit length), brain_get_vector
+ *                           returns what is kept, and recall on text is unchanged
+ *                           (docs/embedder.md). -1 (the default): 3 for a text brain
+ *                           (embedder option BRAIN_EMBEDDER_BUILTIN, whichever embedder
+ *                           makes its vectors) under cosine or IP, else 0. Not with
+ *                           HNSW_SQ8. Read when
+ *                           the first vector is added; saved with the graph (a reopened
+ *                           brain reports the element its index holds).
  * TICK_MS                   the Heart's beat for this brain, in milliseconds (an on-disk
  *                           brain opened for writing; in NORMAL sync it beats at least
  *                           every SYNC_INTERVAL_MS): a beat fsyncs in NORMAL mode and
@@ -213,7 +222,7 @@ extern "C" {
 	X(HNSW_SQ8, 303, 0, 1, 0)                                                      \
 	X(HNSW_SEED, 304, 0, INT64_MAX, 42)                                            \
 	X(HNSW_EXACT_BELOW, 305, 0, UINT32_MAX, 2000)                                 \
-	X(HNSW_ELEMENT, 306, 0, 2, 0)                                                  \
+	X(HNSW_ELEMENT, 306, -1, 3, -1)                                                \
 	X(RECALL_MIN_SCORE, 100, -1000, 1000, 0)                                       \
 	X(RECALL_IMPORTANCE_WEIGHT, 101, 0, 1000, 200)                                 \
 	X(THINK_MIN_SCORE, 200, -1000, 1000, 250)                                      \

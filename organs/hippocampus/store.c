@@ -200,9 +200,22 @@ static int ix_search(const hippocampus *h, const brain_index_search *plan, uint3
 	return rc;
 }
 
+/* The brain's parameters as its index reads them: HNSW_ELEMENT -1 (the
+ * default) resolved to what suits the brain. */
 static int64_t env_param(void *payload, int param)
 {
-	return brain__param_number(payload, param);
+	int64_t v = brain__param_number(payload, param);
+	if (param == BRAIN_PARAM_HNSW_ELEMENT && v < 0) {
+		const brain_env *env = payload;
+		/* A text brain's vectors are the built-in embedder's, not the
+		 * application's: a quarter of the bytes in 8 bits a component,
+		 * with no measurable loss (docs/embedder.md). Vectors an
+		 * application gives stay as given. */
+		v = env->opts.embedder == BRAIN_EMBEDDER_BUILTIN && env->opts.metric != BRAIN_METRIC_L2
+		        ? 3
+		        : 0;
+	}
+	return v;
 }
 
 brain_index_config brain__hippocampus_index_config(const hippocampus *h)
