@@ -1,8 +1,11 @@
 /*
- * base/hashmap.h - open-addressing hash map from 64-bit keys to 32-bit
- * values (ids to slots, feature hashes to counts). Linear probing with
- * backward-shift deletion, so there are no tombstones and lookups stay short
- * under churn. Key UINT64_MAX is reserved (it marks empty cells).
+ * base/hashmap.h - open-addressing hash maps to 32-bit values: brain_map
+ * from 64-bit keys (ids to slots; 16-byte cells), brain_map32 from 32-bit
+ * keys (feature hashes to counts; 8-byte cells). Linear probing with
+ * backward-shift deletion, so there are no tombstones and lookups stay
+ * short under churn. The largest key (UINT64_MAX, UINT32_MAX) is reserved
+ * (it marks empty cells). The two are one code (hashmap_impl.h): each
+ * brain__map_* function below has its brain__map32_* twin.
  */
 #ifndef BRAIN_HASHMAP_H
 #define BRAIN_HASHMAP_H
@@ -57,5 +60,36 @@ static inline size_t brain__map_count(const brain_map *m)
 }
 
 size_t brain__map_memory(const brain_map *m);
+
+/* ---- 32-bit keys: the same functions, the same promises ---------------- */
+
+#define BRAIN_MAP32_EMPTY UINT32_MAX
+
+typedef struct brain_map32_cell {
+	uint32_t key;
+	uint32_t value;
+} brain_map32_cell;
+
+typedef struct brain_map32 {
+	brain_map32_cell *cells;
+	size_t mask;
+	size_t count;
+	bool borrowed;
+} brain_map32;
+
+void brain__map32_init(brain_map32 *m);
+int brain__map32_adopt(brain_map32 *m, brain_map32_cell *cells, size_t capacity, size_t count);
+void brain__map32_free(brain_map32 *m);
+int brain__map32_reserve(brain_map32 *m, size_t n);
+bool brain__map32_get(const brain_map32 *m, uint32_t key, uint32_t *value);
+int brain__map32_upsert(brain_map32 *m, uint32_t key, uint32_t **value, bool *created);
+int brain__map32_put(brain_map32 *m, uint32_t key, uint32_t value);
+bool brain__map32_remove(brain_map32 *m, uint32_t key);
+size_t brain__map32_memory(const brain_map32 *m);
+
+static inline size_t brain__map32_count(const brain_map32 *m)
+{
+	return m->count;
+}
 
 #endif /* BRAIN_HASHMAP_H */

@@ -24,7 +24,9 @@
 #include "braincore/sys/index.h"
 #include "braincore/sys/io.h"
 #include "memfs.h"
+#include "base/hashmap.h"
 #include "storage/crc32c.h"
+#include "storage/image.h"
 #include "test_alloc.h"
 #include "test_util.h"
 
@@ -1292,6 +1294,138 @@ static void test_storage__index_segments_stay_within_twice_the_index(void **stat
 	memfs_free(fs);
 }
 
+/* An image sink that appends to a snapshot stream in a membuf: each
+ * write a frame (u32 length, the bytes), as brain_save() frames them. */
+static int mb_frame(void *payload, const void *data, size_t len)
+{
+	uint32_t n = (uint32_t)len;
+	return mb_write(&n, sizeof n, payload) || mb_write(data, len, payload) ? BRAIN_EIO : 0;
+}
+
+/* The image inside a snapshot stream (the 16-byte head, then frames up to
+ * a zero length), 4096-aligned (free()); *len its bytes. */
+static void *unframe(const membuf *m, size_t *len)
+{
+	void *img = NULL;
+	assert_int_equal(posix_memalign(&img, 4096, m->len), 0);
+	size_t at = 16, n = 0;
+	for (;;) {
+		uint32_t f;
+		assert_true(at + sizeof f <= m->len);
+		memcpy(&f, m->data + at, sizeof f);
+		at += sizeof f;
+		if (f == 0)
+			break;
+		memcpy((unsigned char *)img + n, m->data + at, f);
+		at += f;
+		n += f;
+	}
+	*len = n;
+	return img;
+}
+
+/* An image written before the document frequencies had 32-bit keys (its
+ * CORTEX_DF section: 16-byte cells of 64-bit keys) still opens, and its
+ * embedder weighs words as before: made here from a snapshot by writing
+ * the 32-bit table back as a 64-bit one (each key widened, which folds
+ * back to itself), every other section copied. */
+static void test_storage__wide_embedder_statistics_still_open(void **state)
+{
+	(void)state;
+	brain_t *b = brain_create();
+	assert_non_null(b);
+	char text[128];
+	for (int i = 0; i < 400; i++) {
+		snprintf(text, sizeof text, "entry %d: the %s lamp in room %d needs a %s bulb", i,
+		         i % 2 ? "desk" : "ceiling", i % 23, i % 3 ? "warm" : "cold");
+		assert_int_equal(brain_remember(b, text, 0.5f), 0);
+	}
+	membuf snap = {NULL, 0, 0, 0, -1};
+	assert_int_equal(brain_save(b, mb_write, &snap), 0);
+	size_t img_len = 0;
+	void *data = unframe(&snap, &img_len);
+	brain_image *img = NULL;
+	assert_int_equal(brain__image_open(data, img_len, NULL, NULL, "snapshot", &img), 0);
+	void *df = NULL;
+	size_t df_len = 0;
+	assert_true(brain__image_section(img, BRAIN_SECTION_CORTEX_DF32, &df, &df_len));
+	void *none = NULL;
+	size_t none_len = 0;
+	assert_false(brain__image_section(img, BRAIN_SECTION_CORTEX_DF, &none, &none_len));
+	uint64_t head[3];
+	memcpy(head, df, sizeof head);
+	const brain_map32_cell *narrow = (const brain_map32_cell *)((unsigned char *)df + sizeof head);
+	brain_map wide;
+	brain__map_init(&wide);
+	for (uint64_t i = 0; i < head[1]; i++)
+		if (narrow[i].key != BRAIN_MAP32_EMPTY)
+			assert_int_equal(brain__map_put(&wide, narrow[i].key, narrow[i].value), 0);
+	assert_int_equal(brain__map_count(&wide), head[2]);
+	membuf old = {NULL, 0, 0, 0, -1};
+	assert_int_equal(mb_write(snap.data, 16, &old), 0); /* the stream's head */
+	brain_image_writer w;
+	brain_sink sink = {mb_frame, &old};
+	assert_int_equal(brain__imgw_begin(&w, sink, brain__image_identity(img),
+	                                   brain__image_generation(img), brain__image_lsn(img)),
+	                 0);
+	for (uint32_t kind = 1; kind <= BRAIN_SECTION_CORTEX_DF32; kind++) {
+		void *sec = NULL;
+		size_t len = 0;
+		if (!brain__image_section(img, kind, &sec, &len))
+			continue;
+		if (kind == BRAIN_SECTION_CORTEX_DF32) {
+			uint64_t wide_head[3] = {head[0], wide.mask + 1, wide.count};
+			assert_int_equal(brain__imgw_section_begin(&w, BRAIN_SECTION_CORTEX_DF), 0);
+			assert_int_equal(brain__imgw_write(&w, wide_head, sizeof wide_head), 0);
+			assert_int_equal(brain__imgw_write(&w, wide.cells,
+			                                   (wide.mask + 1) * sizeof *wide.cells), 0);
+		} else {
+			assert_int_equal(brain__imgw_section_begin(&w, kind), 0);
+			assert_int_equal(brain__imgw_write(&w, sec, len), 0);
+		}
+		assert_int_equal(brain__imgw_section_end(&w), 0);
+	}
+	uint64_t size = 0;
+	uint32_t crc = 0;
+	assert_int_equal(brain__imgw_finish(&w, &size, &crc), 0);
+	brain__imgw_free(&w);
+	uint32_t end = 0;
+	assert_int_equal(mb_write(&end, sizeof end, &old), 0);
+	brain__image_unref(img);
+	free(data);
+	brain__map_free(&wide);
+	/* the old image opens, and answers as the brain it came from */
+	brain_t *back = NULL;
+	assert_int_equal(brain_load(mb_read, &old, NULL, NULL, &back), 0);
+	assert_int_equal(brain_count(back), 400);
+	for (int i = 0; i < 400; i += 37) {
+		snprintf(text, sizeof text, "which bulb for the %s lamp in room %d?",
+		         i % 2 ? "desk" : "ceiling", i % 23);
+		brain_id ia[3], ib[3];
+		float da[3], db[3];
+		size_t na = 0, nb = 0;
+		assert_int_equal(brain_recall_ids(b, text, 3, ia, da, &na), 0);
+		assert_int_equal(brain_recall_ids(back, text, 3, ib, db, &nb), 0);
+		assert_int_equal(na, nb);
+		assert_memory_equal(ia, ib, na * sizeof *ia);
+		assert_memory_equal(da, db, na * sizeof *da);
+	}
+	/* and its next snapshot writes the new section */
+	membuf again = {NULL, 0, 0, 0, -1};
+	assert_int_equal(brain_save(back, mb_write, &again), 0);
+	data = unframe(&again, &img_len);
+	assert_int_equal(brain__image_open(data, img_len, NULL, NULL, "again", &img), 0);
+	assert_true(brain__image_section(img, BRAIN_SECTION_CORTEX_DF32, &df, &df_len));
+	assert_false(brain__image_section(img, BRAIN_SECTION_CORTEX_DF, &df, &df_len));
+	brain__image_unref(img);
+	free(data);
+	brain_destroy(back);
+	brain_destroy(b);
+	free(snap.data);
+	free(old.data);
+	free(again.data);
+}
+
 /* A brain whose index is in its checkpoint image (a backup, or a brain of
  * an earlier version) opens, and its next checkpoint moves the index into
  * files of its own. */
@@ -1553,6 +1687,7 @@ int main(void)
 		cmocka_unit_test(test_storage__links_are_never_followed),
 		cmocka_unit_test(test_storage__index_files_are_incremental),
 		cmocka_unit_test(test_storage__index_in_the_image_still_opens),
+		cmocka_unit_test(test_storage__wide_embedder_statistics_still_open),
 		cmocka_unit_test(test_storage__index_segments_stay_within_twice_the_index),
 		cmocka_unit_test(test_storage__readers_open_while_segments_are_replaced),
 		cmocka_unit_test(test_storage__reader_retries_when_segments_go),

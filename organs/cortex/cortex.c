@@ -25,11 +25,11 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	c->env = env;
 	c->spine = spine;
 	c->dims = env->opts.dimensions;
-	brain__map_init(&c->df);
+	brain__map32_init(&c->df);
 	if (args->image) {
 		int rc = load(c, args->image);
 		if (rc) {
-			brain__map_free(&c->df);
+			brain__map32_free(&c->df);
 			brain__image_unref(c->image);
 			brain__free(c);
 			return rc;
@@ -48,7 +48,7 @@ static void destroy(void *state)
 	if (!c)
 		return;
 	brain__cortex_working_free(c);
-	brain__map_free(&c->df);
+	brain__map32_free(&c->df);
 	brain__image_unref(c->image);
 	pthread_rwlock_destroy(&c->lock);
 	pthread_mutex_destroy(&c->gen_lock);
@@ -58,15 +58,15 @@ static void destroy(void *state)
 
 /* ---- persistence --------------------------------------------------------- */
 
-/* The document frequencies: ndocs, the table's capacity and count, then
- * its cells as they are (adopted in place on open). */
+/* The document frequencies (CORTEX_DF32): ndocs, the table's capacity and
+ * count, then its cells as they are (adopted in place on open). */
 static int save(void *state, brain_image_writer *w, const brain_organ_args *args)
 {
 	(void)args;
 	cortex *c = state;
 	pthread_rwlock_rdlock(&c->lock);
 	uint64_t head[3] = {c->ndocs, c->df.cells ? c->df.mask + 1 : 0, c->df.count};
-	int rc = brain__imgw_section_begin(w, BRAIN_SECTION_CORTEX_DF);
+	int rc = brain__imgw_section_begin(w, BRAIN_SECTION_CORTEX_DF32);
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_write(w, head, sizeof head);
 	if (rc == BRAIN_OK && c->df.cells)
@@ -77,14 +77,41 @@ static int save(void *state, brain_image_writer *w, const brain_organ_args *args
 	return rc;
 }
 
+/* An image written before CORTEX_DF32: the 64-bit table of CORTEX_DF
+ * (checked as a table, then folded into a table of our own). */
+static int load_wide(cortex *c, void *cells_at, const uint64_t head[3])
+{
+	brain_map wide;
+	brain__map_init(&wide);
+	int rc = brain__map_adopt(&wide, cells_at, (size_t)head[1], (size_t)head[2]);
+	if (rc == BRAIN_OK)
+		rc = brain__map32_reserve(&c->df, (size_t)head[2]);
+	for (size_t i = 0; rc == BRAIN_OK && i <= wide.mask; i++) {
+		if (wide.cells[i].key == BRAIN_MAP_EMPTY)
+			continue;
+		uint32_t *v = NULL;
+		rc = brain__map32_upsert(&c->df, brain__cortex_df_key(wide.cells[i].key), &v, NULL);
+		if (rc == BRAIN_OK)
+			*v = *v > UINT32_MAX - wide.cells[i].value ? UINT32_MAX : *v + wide.cells[i].value;
+	}
+	brain__map_free(&wide); /* borrowed: the image keeps the cells */
+	return rc;
+}
+
 static int load(cortex *c, brain_image *img)
 {
 	void *data;
 	size_t len;
-	if (!brain__image_section(img, BRAIN_SECTION_CORTEX_DF, &data, &len))
-		return brain__err(BRAIN_ECORRUPT, "%s: the embedder's statistics are missing",
-		                  brain__image_name(img));
-	int rc = brain__image_verify(img, BRAIN_SECTION_CORTEX_DF, 0, len);
+	bool wide = false;
+	int kind = BRAIN_SECTION_CORTEX_DF32;
+	if (!brain__image_section(img, kind, &data, &len)) {
+		kind = BRAIN_SECTION_CORTEX_DF;
+		wide = true;
+		if (!brain__image_section(img, kind, &data, &len))
+			return brain__err(BRAIN_ECORRUPT, "%s: the embedder's statistics are missing",
+			                  brain__image_name(img));
+	}
+	int rc = brain__image_verify(img, kind, 0, len);
 	if (rc)
 		return rc;
 	uint64_t head[3];
@@ -98,15 +125,19 @@ static int load(cortex *c, brain_image *img)
 		                    : brain__err(BRAIN_ECORRUPT, "%s: the embedder's statistics are "
 		                                 "empty but count %llu words", brain__image_name(img),
 		                                 (unsigned long long)head[2]);
-	if (head[1] > (len - sizeof head) / sizeof(brain_map_cell))
+	size_t cell = wide ? sizeof(brain_map_cell) : sizeof(brain_map32_cell);
+	if (head[1] > (len - sizeof head) / cell)
 		return brain__err(BRAIN_ECORRUPT, "%s: the embedder's statistics are larger than "
 		                  "their section", brain__image_name(img));
-	brain_map_cell *cells = (brain_map_cell *)(void *)((unsigned char *)data + sizeof head);
-	rc = brain__map_adopt(&c->df, cells, (size_t)head[1], (size_t)head[2]);
+	void *cells = (unsigned char *)data + sizeof head;
+	rc = wide ? load_wide(c, cells, head)
+	          : brain__map32_adopt(&c->df, cells, (size_t)head[1], (size_t)head[2]);
 	if (rc)
 		return brain__err_context(rc, "embedder statistics: ");
-	brain__image_ref(img);
-	c->image = img;
+	if (!wide) {
+		brain__image_ref(img);
+		c->image = img;
+	}
 	return BRAIN_OK;
 }
 

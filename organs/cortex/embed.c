@@ -190,7 +190,7 @@ static int embed_builtin(cortex *c, brain_msg_embed *m)
 		float w = f[i].weight * (1.0f + log1p_u32(f[i].tf - 1));
 		if (m->purpose == BRAIN_EMBED_QUERY) {
 			uint32_t df = 0;
-			if (brain__map_get(&c->df, f[i].key, &df))
+			if (brain__map32_get(&c->df, brain__cortex_df_key(f[i].key), &df))
 				w *= idf_base - log1p_u32(df);
 			else
 				w *= idf_base * UNSEEN_QUERY_WEIGHT;
@@ -296,22 +296,22 @@ int brain__cortex_LEARN(cortex *c, brain_msg_learn *m)
 	pthread_rwlock_wrlock(&c->lock);
 	if (m->delta > 0) {
 		/* Room for every feature first: then counting cannot fail halfway. */
-		rc = brain__map_reserve(&c->df, brain__map_count(&c->df) + n);
+		rc = brain__map32_reserve(&c->df, brain__map32_count(&c->df) + n);
 		for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 			uint32_t *v = NULL;
-			brain__map_upsert(&c->df, keys[i], &v, NULL);
+			brain__map32_upsert(&c->df, brain__cortex_df_key(keys[i]), &v, NULL);
 			(*v)++;
 		}
 		if (rc == BRAIN_OK)
 			c->ndocs++;
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			uint32_t *v = NULL;
-			if (!brain__map_get(&c->df, keys[i], NULL))
+			uint32_t *v = NULL, key = brain__cortex_df_key(keys[i]);
+			if (!brain__map32_get(&c->df, key, NULL))
 				continue;
-			brain__map_upsert(&c->df, keys[i], &v, NULL); /* present: no allocation */
+			brain__map32_upsert(&c->df, key, &v, NULL); /* present: no allocation */
 			if (--(*v) == 0)
-				brain__map_remove(&c->df, keys[i]);
+				brain__map32_remove(&c->df, key);
 		}
 		if (c->ndocs > 0)
 			c->ndocs--;
