@@ -97,7 +97,7 @@ bench)
 	shift
 	for b in build/bench/bench/bench_*; do
 		[ -f "$b" ] && [ -x "$b" ] || continue
-		case $(basename "$b") in bench_durable | bench_open | bench_append | bench_checkpoint | bench_idle | bench_grow | bench_live) continue ;; esac
+		case $(basename "$b") in bench_durable | bench_open | bench_append | bench_checkpoint | bench_idle | bench_grow | bench_live | bench_rss) continue ;; esac
 		"$b" --benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json "$@"
 	done
 	# On-disk brains: plain programs with their own options (not "$@"). They
@@ -108,6 +108,7 @@ bench)
 	build/bench/bench/bench_checkpoint --index flat --sizes 1000,100000,1000000
 	build/bench/bench/bench_checkpoint --index hnsw --sizes 1000,100000
 	build/bench/bench/bench_idle
+	build/bench/bench/bench_rss
 	build/bench/bench/bench_grow
 	build/bench/bench/bench_grow --memory
 	build/bench/bench/bench_live
