@@ -157,9 +157,66 @@ void brain__index_retire(brain_t *b, uint64_t generation)
  * write lock: a 256 KiB chunk copies in ~20-50 us. */
 #define RELEASE_CHUNKS_PER_HOLD 4
 
+/* Units (chunks of records, chunks of index rows) copied out of the image
+ * the brain opened per hold of the write lock: a 12 KiB chunk of records
+ * copies in a few us, a 256 KiB chunk of rows in ~20-50 us. */
+#define IMAGE_UNITS_PER_HOLD 8
+
+/* The image the brain opened, let go once a checkpoint replaced it. Under
+ * one hold of the writers' gate (no change runs; readers go on) the
+ * organs copy what a change could touch or what is one block, then, the
+ * lock taken exclusively for a moment, take the copies into use; the
+ * records' and the index's chunks follow a few per hold of the write
+ * lock. Not beside a checkpoint (ckpt_mu: the next beat). */
+static int release_image(brain_t *b, uint64_t until_ns)
+{
+	if (pthread_mutex_trylock(&b->ckpt_mu) != 0)
+		return BRAIN_OK; /* a checkpoint runs: the next beat */
+	brain_mem_scope outer = brain__enter(b);
+	brain_msg_image_copy hc = {false}, cc = {false};
+	brain__gate_rdlock(b);
+	int rc = brain__call_IMAGE_COPY(&b->spine, &hc);
+	if (rc == BRAIN_OK)
+		rc = brain__call_CORTEX_IMAGE_COPY(&b->spine, &cc);
+	brain__gate_upgrade(b);
+	brain_msg_image_release hr = {IMAGE_UNITS_PER_HOLD, 0}, cr = {0, 0};
+	if (rc == BRAIN_OK)
+		rc = brain__call_CORTEX_IMAGE_RELEASE(&b->spine, &cr);
+	if (rc == BRAIN_OK && !hc.kept)
+		rc = brain__call_IMAGE_RELEASE(&b->spine, &hr);
+	brain__wrunlock(b);
+	while (rc == BRAIN_OK && !hc.kept && hr.left > 0 &&
+	       !(until_ns && brain__mono_ns() >= until_ns)) {
+		sched_yield(); /* readers that queued behind the hold first */
+		brain__wrlock(b);
+		rc = brain__call_IMAGE_RELEASE(&b->spine, &hr);
+		brain__wrunlock(b);
+	}
+	if (rc == BRAIN_OK && hc.kept) {
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s: the checkpoint opened stays mapped until close (damage "
+		          "found in it, or an index backend that cannot let go of it)", b->disk.dir);
+		atomic_store(&b->image_release_wanted, false);
+	} else if (rc == BRAIN_OK && hr.left == 0 && cr.left == 0) {
+		/* every organ let go: the last reference, and the mapping goes */
+		brain__image_unref(b->disk.image);
+		b->disk.image = NULL;
+		atomic_store(&b->image_release_wanted, false);
+	} else if (rc) {
+		atomic_store(&b->image_release_wanted, false); /* the next checkpoint asks again */
+	}
+	brain__mem_leave(outer);
+	pthread_mutex_unlock(&b->ckpt_mu);
+	return brain__err_prefix(rc, "letting go of the checkpoint the brain opened");
+}
+
 int brain__release_for(brain_t *b, uint64_t until_ns)
 {
 	int rc = BRAIN_OK;
+	if (atomic_load(&b->image_release_wanted)) {
+		rc = release_image(b, until_ns);
+		if (rc)
+			return rc;
+	}
 	/* the checkpoints asked for now: one asking later has a pass of its own */
 	uint64_t asked = atomic_load(&b->release_asked);
 	while (atomic_load(&b->release_done) != asked) {
@@ -344,6 +401,8 @@ static int checkpoint_run(brain_t *b, bool two_step)
 	 * only checkpoints touch them, one at a time (ckpt_mu) */
 	remove_leftovers(b, old, gen, false);
 	brain__index_retire(b, gen);
+	if (b->disk.image)
+		atomic_store(&b->image_release_wanted, true); /* removed, still mapped */
 	return BRAIN_OK;
 }
 

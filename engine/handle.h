@@ -99,6 +99,9 @@ struct brain {
 	 * mappings: brain__release_for), and how many of them a release has
 	 * gone through since: work waits while they differ */
 	_Atomic uint64_t release_asked, release_done;
+	/* a checkpoint replaced the image the brain opened (b->disk.image):
+	 * the organs copy what they use of it, and it is unmapped */
+	_Atomic bool image_release_wanted;
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
 	 * checkpoint takes it with the brain lock shared. So no writer waits on
@@ -201,6 +204,17 @@ static inline void brain__gate_rdlock(brain_t *b)
 	pthread_mutex_lock(&b->gate);
 	brain__gate_taken(b);
 	brain__rdlock(b);
+}
+
+/* From brain__gate_rdlock to the lock exclusively, the gate still held:
+ * no writer runs in between. Release with brain__wrunlock. */
+static inline void brain__gate_upgrade(brain_t *b)
+{
+	brain__unlock(b);
+	pthread_rwlock_wrlock(&b->lock);
+#ifdef BRAIN_CHECK_LOCKS
+	brain__lock_note(&b->spine, BRAIN_LOCK_WRITE);
+#endif
 }
 
 static inline void brain__gate_unlock(brain_t *b)
@@ -341,13 +355,17 @@ int brain__compact_for(brain_t *b, uint64_t until_ns);
 /* Is a release asked for and not made? */
 static inline bool brain__release_wanted(brain_t *b)
 {
-	return atomic_load(&b->release_asked) != atomic_load(&b->release_done);
+	return atomic_load(&b->release_asked) != atomic_load(&b->release_done) ||
+	       atomic_load(&b->image_release_wanted);
 }
 
-/* After a checkpoint (brain__release_wanted): the index's mappings of files no
- * checkpoint names any more handed back (INDEX_RELEASE), a few chunks a
+/* After a checkpoint (brain__release_wanted): the image the brain opened,
+ * which the checkpoint replaced, let go (IMAGE_COPY and the release
+ * messages: docs/durability.md, step 5), and the index's mappings of files
+ * no checkpoint names any more handed back (INDEX_RELEASE), a few chunks a
  * hold of the write lock, until done or `until_ns` (0: no limit) passes.
- * Returns 0 or the first error (then it stays wanted). No lock held. */
+ * Returns 0 or the first error (then the index's stays wanted, the
+ * image's waits for the next checkpoint). No lock held. */
 int brain__release_for(brain_t *b, uint64_t until_ns);
 
 /* Is b's cycle due (CIRCADIAN_MS since the last)? */

@@ -703,13 +703,31 @@ void brain__flat_retire(brain_index *index, const brain_index_files *files)
 
 /* ---- handing back the mappings of files no descriptor names ------------ */
 
+/* Does chunk c lie in one of the segment mappings (else, adopted, in the
+ * image the index was loaded from)? */
+static bool in_a_segment(const flat_index *f, size_t c)
+{
+	const unsigned char *p = f->rows.chunks[c];
+	for (size_t m = 0; m < f->nmaps; m++)
+		if (p >= (const unsigned char *)f->maps[m].addr &&
+		    p < (const unsigned char *)f->maps[m].addr + f->maps[m].len)
+			return true;
+	return false;
+}
+
 bool brain__flat_would_release(const brain_index *index)
 {
 	const flat_index *f = cflat_of(index);
 	if (atomic_load_explicit(&f->freezing, memory_order_acquire))
 		return false;
+	if (f->used_borrowed)
+		return true;
 	for (size_t m = 0; m < f->nmaps; m++)
 		if (!referenced(f, f->maps[m].gen))
+			return true;
+	size_t n = BRAIN_MIN(f->rows.nlent, f->rows.nchunks);
+	for (size_t c = 0; c < n; c++)
+		if (brain__rows_borrowed(&f->rows, c) && !in_a_segment(f, c))
 			return true;
 	return false;
 }
@@ -746,6 +764,29 @@ int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left)
 			f->maps[m] = f->maps[--f->nmaps];
 		}
 	}
+	/* what was adopted from the image the index was loaded from (rows of
+	 * an index saved inside it, the occupancy bits): a checkpoint has
+	 * replaced that image, which the brain unmaps once nothing lies in it */
+	for (size_t c = 0; c < n; c++) {
+		if (!brain__rows_borrowed(&f->rows, c) || in_a_segment(f, c))
+			continue;
+		if (budget == 0) {
+			(*left)++;
+			continue;
+		}
+		int rc = brain__rows_own(&f->rows, c);
+		if (rc)
+			return rc;
+		budget--;
+	}
+	if (f->used_borrowed && f->used_words) {
+		_Atomic uint64_t *used = brain__malloc_array(f->used_words, sizeof *used);
+		if (!used)
+			return brain__oom(f->used_words * sizeof *used, "flat index bitmap");
+		memcpy((void *)used, (const void *)f->used, f->used_words * sizeof *used);
+		f->used = used;
+	}
+	f->used_borrowed = false;
 	return BRAIN_OK;
 }
 

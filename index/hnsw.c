@@ -515,17 +515,48 @@ static int hnsw_shrink(brain_index *index, uint32_t slots)
 	return rc;
 }
 
-/* The store's mappings no descriptor names handed back (no insert, repair
- * or save under way: their chunk pointers change). */
+/* The levels, groups and upper layers in the heap, where they lay in the
+ * image the index was loaded from (build_lock exclusively). */
+static int own_graph(hnsw *h)
+{
+	size_t groups = groups_for(h->cap);
+	uint8_t *levels = brain__malloc(BRAIN_MAX(h->cap, (size_t)1));
+	uint32_t *group_at = brain__malloc_array(BRAIN_MAX(groups, (size_t)1), sizeof *group_at);
+	brain_link *p = brain__malloc_array(BRAIN_MAX(h->pool_len, (size_t)1), sizeof *p);
+	if (!levels || !group_at || !p) {
+		brain__free(levels);
+		brain__free(group_at);
+		brain__free(p);
+		return brain__oom(h->cap + groups * 4 + h->pool_len * 4, "hnsw levels");
+	}
+	if (h->cap) {
+		memcpy(levels, h->levels, h->cap);
+		memcpy(group_at, h->group_at, groups * sizeof *group_at);
+	}
+	for (size_t i = 0; i < h->pool_len; i++)
+		atomic_init(&p[i], atomic_load_explicit(&h->pool[i], memory_order_relaxed));
+	h->levels = levels;
+	h->group_at = group_at;
+	h->pool = p;
+	h->borrowed = false;
+	return BRAIN_OK;
+}
+
+/* What a checkpoint replaced, handed back: the store's mappings no
+ * descriptor names, and what lay in the image the index was loaded from
+ * (no insert, repair or save under way: their pointers change). */
 static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
 {
 	hnsw *h = hnsw_of(index);
 	*left = 0;
-	if (!h->store || !brain__flat_would_release(h->store))
+	if (!h->borrowed && (!h->store || !brain__flat_would_release(h->store)))
 		return BRAIN_OK; /* (nothing to let go: no need to wait for the inserts) */
 	build_wrlock(h);
-	int rc = brain__flat_release(h->store, max_chunks, left);
-	brain__flat_view(h->store, &h->fv);
+	int rc = h->borrowed ? own_graph(h) : BRAIN_OK;
+	if (rc == BRAIN_OK && h->store) {
+		rc = brain__flat_release(h->store, max_chunks, left);
+		brain__flat_view(h->store, &h->fv);
+	}
 	pthread_rwlock_unlock(&h->build_lock);
 	return rc;
 }

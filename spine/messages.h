@@ -44,7 +44,9 @@ struct brain_wal_replay_info;
 	X(COMPOSE, O, brain_msg_compose, UNLOCKED)                                  \
 	X(WORKING_ADD, O, brain_msg_working_add, ANY)                               \
 	X(WORKING_TAKE, O, brain_msg_working_take, ANY)                             \
-	X(WORKING_RETURN, O, brain_msg_working_return, ANY)
+	X(WORKING_RETURN, O, brain_msg_working_return, ANY)                         \
+	X(CORTEX_IMAGE_COPY, O, brain_msg_image_copy, READ) /* and the gate */      \
+	X(CORTEX_IMAGE_RELEASE, O, brain_msg_image_release, WRITE)
 
 #define BRAIN_MESSAGES_HIPPOCAMPUS(X, O)                                        \
 	X(STORE, O, brain_msg_store, WRITE)                                         \
@@ -66,7 +68,9 @@ struct brain_wal_replay_info;
 	X(STRENGTHEN, O, brain_msg_strengthen, WRITE)                               \
 	X(INDEX_FINISH, O, brain_msg_index_finish, UNLOCKED)                       \
 	X(COMPACT, O, brain_msg_compact, WRITE)                                     \
-	X(INDEX_RELEASE, O, brain_msg_index_release, WRITE)
+	X(INDEX_RELEASE, O, brain_msg_index_release, WRITE)                         \
+	X(IMAGE_COPY, O, brain_msg_image_copy, READ) /* and the gate */             \
+	X(IMAGE_RELEASE, O, brain_msg_image_release, WRITE)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -421,6 +425,26 @@ typedef struct brain_msg_index_release {
 	size_t max;  /* in */
 	size_t left; /* out: chunks that still wait (0: done) */
 } brain_msg_index_release;
+
+/* After a checkpoint replaced the image the brain opened (IMAGE_COPY
+ * and CORTEX_IMAGE_COPY, the lock shared and the writers' gate held, so
+ * readers go on): each organ copies to the heap what it uses in place in
+ * the image and a change could touch or that is one block (the id map,
+ * the texts, the document frequencies), after verifying what was not
+ * verified yet. The copies are taken into use by the *_RELEASE that
+ * follows under the same hold of the gate. */
+typedef struct brain_msg_image_copy {
+	bool kept; /* out: the organ keeps the image (damage found in it, or an
+	              index backend that cannot let go of it) */
+} brain_msg_image_copy;
+
+/* The copies taken into use, then the rest copied up to `max` units per
+ * call (chunks of records; the index's rows through its release());
+ * once nothing lies in the image, the organ drops its reference. */
+typedef struct brain_msg_image_release {
+	size_t max;  /* in */
+	size_t left; /* out: units still in the image (0: let go) */
+} brain_msg_image_release;
 
 /* The share of memories a search's filter passes (text_only and accept),
  * from a sample of at most 256 of them; pass < 0 when there are too few

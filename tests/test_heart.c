@@ -1675,6 +1675,200 @@ static void test_heart__retired_segments_are_unmapped(void **state)
 	release_case(BRAIN_INDEX_HNSW);
 }
 
+/* Mappings of checkpoint images under `dir`; with `deleted`, only of
+ * images the directory no longer has. */
+static int images_mapped(const char *dir, bool deleted)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return -1;
+	char line[1024];
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		if (strstr(line, dir) && strstr(line, "/ckpt-") &&
+		    (!deleted || strstr(line, "(deleted)")))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static brain_t *text_brain_at(const char *path)
+{
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.sync = BRAIN_SYNC_NORMAL;
+	o.background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(path, &o, &b), 0);
+	return b;
+}
+
+#define IMG_N 2600 /* past HNSW_EXACT_BELOW: a graph, whose levels the image holds */
+
+static void image_text(uint64_t i, char *buf, size_t size)
+{
+	snprintf(buf, size, "memo %llu: the %s crate for bay %llu holds %llu parts",
+	         (unsigned long long)i, i % 3 ? "blue" : "grey", (unsigned long long)(i % 37),
+	         (unsigned long long)(i * 13));
+}
+
+/* What 30 questions recall: ids, distances and the first text. */
+typedef struct image_answers {
+	brain_id ids[30][5];
+	float d[30][5];
+	size_t n[30];
+	char first[30][96];
+} image_answers;
+
+static void image_ask(brain_t *b, image_answers *a)
+{
+	char q[96];
+	for (int i = 0; i < 30; i++) {
+		snprintf(q, sizeof q, "which crate is for bay %d with %d parts?", i, i * 13 * 7);
+		a->n[i] = 0;
+		assert_int_equal(brain_recall_ids(b, q, 5, a->ids[i], a->d[i], &a->n[i]), 0);
+		char **r = brain_recall(b, q, 1);
+		assert_non_null(r);
+		snprintf(a->first[i], sizeof a->first[i], "%s", r[0] ? r[0] : "");
+		brain_strings_free(r);
+	}
+}
+
+static void image_same(const image_answers *x, const image_answers *y)
+{
+	for (int i = 0; i < 30; i++) {
+		assert_int_equal(x->n[i], y->n[i]);
+		assert_memory_equal(x->ids[i], y->ids[i], x->n[i] * sizeof x->ids[i][0]);
+		assert_memory_equal(x->d[i], y->d[i], x->n[i] * sizeof x->d[i][0]);
+		assert_string_equal(x->first[i], y->first[i]);
+	}
+}
+
+/* The checkpoint image a brain opens is used in place (records, texts, id
+ * map, the embedder's statistics, the graph's levels). Once a checkpoint
+ * has replaced it (the file is removed, still mapped), the next tick has
+ * every organ copy what it uses and the image is unmapped, so its disk
+ * space comes back; recall answers the same ids at the same distances
+ * with the same texts, ids still find their memories, and a reopen holds
+ * everything. */
+static void test_heart__the_image_opened_is_let_go(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	char path[64], text[128];
+	new_dir(root, path);
+	brain_t *b = text_brain_at(path);
+	for (uint64_t i = 0; i < IMG_N; i++) {
+		image_text(i, text, sizeof text);
+		assert_int_equal(brain_remember(b, text, 0.5f), 0);
+	}
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(brain_close(b), 0);
+	b = text_brain_at(path);
+	assert_true(images_mapped(root, false) > 0); /* used in place */
+	assert_int_equal(images_mapped(root, true), 0);
+	/* changes since the open: new memories, forgotten ones (ids found in
+	 * the adopted map) */
+	for (uint64_t i = IMG_N; i < IMG_N + 40; i++) {
+		image_text(i, text, sizeof text);
+		assert_int_equal(brain_remember(b, text, 0.5f), 0);
+	}
+	for (brain_id id = 1; id <= 200; id += 20)
+		assert_int_equal(brain_forget(b, id), 0);
+	assert_int_equal(brain_tick(b), 0); /* (the graph takes the new ones in) */
+	assert_true(images_mapped(root, false) > 0);
+	assert_int_equal(brain_checkpoint(b), 0);
+	assert_true(images_mapped(root, true) > 0); /* removed, still mapped */
+	image_answers before, after;
+	image_ask(b, &before);
+	assert_int_equal(brain_tick(b), 0);
+	assert_int_equal(images_mapped(root, false), 0);
+	image_ask(b, &after);
+	image_same(&before, &after);
+	/* every text readable, every id found, changes go on */
+	for (brain_id id = 2; id <= IMG_N; id += 97) {
+		float v[384];
+		assert_int_equal(brain_get_vector(b, id, v), 0);
+	}
+	assert_int_equal(brain_forget(b, 202), 0);
+	assert_int_equal(brain_forget(b, 181), BRAIN_ENOTFOUND); /* forgotten before */
+	image_text(99999, text, sizeof text);
+	assert_int_equal(brain_remember(b, text, 0.5f), 0);
+	assert_int_equal(brain_count(b), IMG_N + 40 - 10 - 1 + 1);
+	assert_int_equal(brain_tick(b), 0);
+	image_ask(b, &before);
+	assert_int_equal(brain_close(b), 0);
+	b = text_brain_at(path);
+	assert_int_equal(brain_count(b), IMG_N + 40 - 10);
+	image_ask(b, &after);
+	image_same(&before, &after);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
+/* A reader recalling until told to stop, checking each answer. */
+typedef struct image_reader {
+	brain_t *b;
+	atomic_bool stop;
+	atomic_long asked, bad;
+} image_reader;
+
+static void *image_reader_main(void *arg)
+{
+	image_reader *r = arg;
+	char q[96];
+	for (long i = 0; !atomic_load(&r->stop); i++) {
+		snprintf(q, sizeof q, "which crate is for bay %ld?", i % 37);
+		char **t = brain_recall(r->b, q, 3);
+		if (!t || !t[0] || strncmp(t[0], "memo ", 5) != 0)
+			atomic_fetch_add(&r->bad, 1);
+		brain_strings_free(t);
+		atomic_fetch_add(&r->asked, 1);
+	}
+	return NULL;
+}
+
+/* The same with the Heart's threads: its worker lets the image go while a
+ * reader recalls (the copies are made beside it; TSan watches). */
+static void test_heart__the_image_opened_is_let_go_beside_readers(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/braincore-heart-XXXXXX";
+	char path[64], text[128];
+	new_dir(root, path);
+	brain_t *b = text_brain_at(path);
+	for (uint64_t i = 0; i < IMG_N; i++) {
+		image_text(i, text, sizeof text);
+		assert_int_equal(brain_remember(b, text, 0.5f), 0);
+	}
+	assert_int_equal(brain_tick(b), 0); /* the graph built before it is saved */
+	assert_int_equal(brain_close(b), 0);
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.sync = BRAIN_SYNC_NORMAL;
+	assert_int_equal(brain_open(path, &o, &b), 0); /* the Heart's threads */
+	image_reader r = {b, false, 0, 0};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, image_reader_main, &r), 0);
+	for (uint64_t i = IMG_N; i < IMG_N + 40; i++) {
+		image_text(i, text, sizeof text);
+		assert_int_equal(brain_remember(b, text, 0.5f), 0);
+	}
+	assert_int_equal(brain_checkpoint(b), 0);
+	for (int i = 0; i < 1000 && images_mapped(root, false) > 0; i++)
+		sleep_ms(10);
+	assert_int_equal(images_mapped(root, false), 0);
+	for (int i = 0; i < 100 && atomic_load(&r.asked) < 20; i++)
+		sleep_ms(10);
+	atomic_store(&r.stop, true);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(atomic_load(&r.asked) > 0);
+	assert_int_equal(atomic_load(&r.bad), 0);
+	assert_int_equal(brain_count(b), IMG_N + 40);
+	assert_int_equal(brain_close(b), 0);
+	assert_int_equal(test_remove_tree(root), 0);
+}
+
 static void test_heart__compaction_hands_back_free_slots(void **state)
 {
 	(void)state;
@@ -1749,6 +1943,8 @@ int main(void)
 		cmocka_unit_test(test_heart__compaction_hands_back_free_slots),
 		cmocka_unit_test(test_heart__background_build_runs_niced),
 		cmocka_unit_test(test_heart__retired_segments_are_unmapped),
+		cmocka_unit_test(test_heart__the_image_opened_is_let_go),
+		cmocka_unit_test(test_heart__the_image_opened_is_let_go_beside_readers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

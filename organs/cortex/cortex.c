@@ -49,6 +49,7 @@ static void destroy(void *state)
 		return;
 	brain__cortex_working_free(c);
 	brain__map32_free(&c->df);
+	brain__free(c->df_copy);
 	brain__image_unref(c->image);
 	pthread_rwlock_destroy(&c->lock);
 	pthread_mutex_destroy(&c->gen_lock);
@@ -138,6 +139,48 @@ static int load(cortex *c, brain_image *img)
 		brain__image_ref(img);
 		c->image = img;
 	}
+	return BRAIN_OK;
+}
+
+/* After a checkpoint replaced the image the brain opened: the document
+ * frequencies copied while readers go on (writers held at the gate), then
+ * taken into use and the image let go (spine/messages.h). */
+int brain__cortex_CORTEX_IMAGE_COPY(cortex *c, brain_msg_image_copy *m)
+{
+	m->kept = false;
+	/* (a copy from an earlier hold of the gate that went no further is
+	 * stale: changes ran since) */
+	brain__free(c->df_copy);
+	c->df_copy = NULL;
+	if (!c->image || !c->df.borrowed)
+		return BRAIN_OK;
+	size_t cells = c->df.mask + 1;
+	c->df_copy = brain__malloc_array(cells, sizeof *c->df_copy);
+	if (!c->df_copy)
+		return brain__oom(cells * sizeof *c->df_copy, "embedder statistics");
+	memcpy(c->df_copy, c->df.cells, cells * sizeof *c->df_copy);
+	return BRAIN_OK;
+}
+
+int brain__cortex_CORTEX_IMAGE_RELEASE(cortex *c, brain_msg_image_release *m)
+{
+	m->left = 0;
+	if (!c->image)
+		return BRAIN_OK;
+	pthread_rwlock_wrlock(&c->lock);
+	if (c->df_copy) {
+		c->df.cells = c->df_copy;
+		c->df.borrowed = false;
+		c->df_copy = NULL;
+	}
+	bool done = !c->df.borrowed;
+	pthread_rwlock_unlock(&c->lock);
+	if (!done) {
+		m->left = 1; /* (not copied yet: a CORTEX_IMAGE_COPY first) */
+		return BRAIN_OK;
+	}
+	brain__image_unref(c->image);
+	c->image = NULL;
 	return BRAIN_OK;
 }
 

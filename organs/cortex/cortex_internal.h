@@ -39,6 +39,7 @@ typedef struct cortex {
 	brain_map32 df; /* brain__cortex_df_key(feature) -> documents with it */
 	uint64_t ndocs;
 	brain_image *image; /* df's cells may live in it (a reference) */
+	brain_map32_cell *df_copy; /* CORTEX_IMAGE_COPY's, until its RELEASE */
 	brain_embed_fn user_fn;
 	void *user_payload;
 	uint64_t epoch;

@@ -64,6 +64,10 @@ static void destroy(void *state)
 	brain__rows_free(&h->records);
 	brain__map_free(&h->ids);
 	brain__free(h->free);
+	if (h->texts_owned)
+		brain__free((void *)h->texts);
+	brain__free(h->texts_copy);
+	brain__free(h->ids_copy);
 	brain__image_unref(h->image);
 	brain__free(h);
 }

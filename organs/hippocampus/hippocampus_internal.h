@@ -67,8 +67,12 @@ typedef struct hippocampus {
 	_Atomic uint64_t text_count;
 	size_t text_bytes;
 	brain_image *image;  /* adopted from (a reference), or NULL */
-	const char *texts;   /* the image's texts section */
+	const char *texts;   /* the image's texts section (or its copy) */
 	size_t texts_len;
+	bool texts_owned;    /* texts is a heap copy (the image was let go) */
+	bool image_kept;     /* damage found in the image: it stays mapped */
+	char *texts_copy;    /* IMAGE_COPY's copies, taken into use by */
+	brain_map_cell *ids_copy; /* IMAGE_RELEASE */
 	_Atomic uint64_t damage; /* checksum failures found at run time */
 	void *frozen;        /* a checkpoint's frozen index (INDEX_FINISH) */
 	bool index_open;     /* its save left the index section open */

@@ -27,6 +27,10 @@ int brain__hippocampus_text_of(const hippocampus *h, const record *r, const char
 		*out = heap_text(r);
 		return BRAIN_OK;
 	}
+	if (h->texts_owned) { /* verified when copied */
+		*out = h->texts + r->text;
+		return BRAIN_OK;
+	}
 	int rc = brain__image_verify(h->image, BRAIN_SECTION_TEXTS, (size_t)r->text,
 	                             (size_t)r->text_len + 1);
 	if (rc == BRAIN_OK)
@@ -953,4 +957,107 @@ int brain__hippocampus_INDEX_RELEASE(hippocampus *h, brain_msg_index_release *m)
 	int rc = release(h->index, m->max, &m->left);
 	brain__mem_leave(p);
 	return rc;
+}
+
+/* ---- letting go of the image the brain opened ---------------------------- */
+
+/* Damage found in the image (rc ECORRUPT, counted and told by
+ * brain__hippocampus_damage): it stays mapped, *kept set; other errors
+ * pass. */
+static int keep_if_damaged(hippocampus *h, int rc, bool *kept)
+{
+	if (brain__hippocampus_damage(h, rc) != BRAIN_ECORRUPT)
+		return rc;
+	h->image_kept = true;
+	*kept = true;
+	return BRAIN_OK;
+}
+
+int brain__hippocampus_IMAGE_COPY(hippocampus *h, brain_msg_image_copy *m)
+{
+	m->kept = false;
+	if (!h->image)
+		return BRAIN_OK;
+	if (h->image_kept || !brain__index_release(h->vt)) {
+		m->kept = true; /* (a backend without release() may use it in place) */
+		return BRAIN_OK;
+	}
+	/* texts and the index are verified on first use: what is copied now
+	 * must be, as it will not be read from the image again */
+	int rc = keep_if_damaged(
+	        h, brain__image_verify(h->image, BRAIN_SECTION_TEXTS, 0, SIZE_MAX), &m->kept);
+	if (rc == BRAIN_OK && !m->kept)
+		rc = keep_if_damaged(h, index_ready(h), &m->kept);
+	if (rc || m->kept)
+		return rc;
+	if (!h->texts_owned && !h->texts_copy && h->texts_len) {
+		h->texts_copy = brain__malloc(h->texts_len);
+		if (!h->texts_copy)
+			return brain__oom(h->texts_len, "texts");
+		memcpy(h->texts_copy, h->texts, h->texts_len);
+	}
+	/* (a copy from an earlier hold of the gate that went no further is
+	 * stale: changes ran since) */
+	brain__free(h->ids_copy);
+	h->ids_copy = NULL;
+	if (h->ids.borrowed) {
+		size_t cells = h->ids.mask + 1;
+		h->ids_copy = brain__malloc_array(cells, sizeof *h->ids_copy);
+		if (!h->ids_copy)
+			return brain__oom(cells * sizeof *h->ids_copy, "id map");
+		memcpy(h->ids_copy, h->ids.cells, cells * sizeof *h->ids_copy);
+	}
+	return BRAIN_OK;
+}
+
+int brain__hippocampus_IMAGE_RELEASE(hippocampus *h, brain_msg_image_release *m)
+{
+	m->left = 0;
+	if (!h->image || h->image_kept)
+		return BRAIN_OK;
+	/* the copies, made under this hold of the gate: nothing changed since */
+	if (h->texts_copy) {
+		h->texts = h->texts_copy;
+		h->texts_copy = NULL;
+		h->texts_owned = true;
+	} else if (!h->texts_len) {
+		h->texts = NULL;
+		h->texts_owned = true;
+	}
+	if (h->ids_copy) {
+		h->ids.cells = h->ids_copy;
+		h->ids.borrowed = false;
+		h->ids_copy = NULL;
+	}
+	if (!h->texts_owned || h->ids.borrowed) {
+		m->left = 1; /* (not copied yet: an IMAGE_COPY first) */
+		return BRAIN_OK;
+	}
+	size_t budget = m->max, n = BRAIN_MIN(h->records.nlent, h->records.nchunks);
+	for (size_t c = 0; c < n; c++) {
+		if (!brain__rows_borrowed(&h->records, c))
+			continue;
+		if (budget == 0) {
+			m->left++;
+			continue;
+		}
+		int rc = brain__rows_own(&h->records, c);
+		if (rc)
+			return rc;
+		budget--;
+	}
+	if (h->index) {
+		size_t left = 0;
+		brain_mem_scope p = ix_enter();
+		int rc = brain__index_release(h->vt)(h->index, BRAIN_MAX(budget, (size_t)1), &left);
+		brain__mem_leave(p);
+		if (rc)
+			return rc;
+		m->left += left;
+	}
+	if (m->left == 0) {
+		brain__image_unref(h->image);
+		h->image = NULL;
+	}
+	return BRAIN_OK;
 }
