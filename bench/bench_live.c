@@ -2,7 +2,7 @@
  * bench/bench_live.c - a brain at work while its background runs: the
  * figures issue 13 asks for, each as a ratio within one run.
  *
- *   bench_live [--dir DIR] [--part writers|checkpoint|async|heart|compact|all]
+ *   bench_live [--dir DIR] [--part writers|checkpoint|async|heart|compact|reopen|all]
  *              [--memories N] [--vectors N] [--dim D] [--sync normal|off]
  *
  * writers     recall latency (p50, p99, worst) of one thread on a text
@@ -367,6 +367,107 @@ static void part_checkpoint(const char *root, size_t n, uint32_t dim)
 	bench_remove_tree(path);
 }
 
+/* ---- letting go of the image opened ---------------------------------------- */
+
+/* Checkpoint images of `path` mapped by this process. */
+static int images_mapped(const char *path)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int n = 0;
+	while (f && fgets(line, sizeof line, f))
+		n += strstr(line, path) && strstr(line, "/ckpt-");
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static long status_kb(const char *key)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	size_t k = strlen(key);
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, key, k) == 0 && line[k] == ':')
+			v = strtol(line + k + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* A brain reopened, then its first checkpoint: the image it opened is let
+ * go in the background (docs/durability.md, step 5) while a searcher and a
+ * writer run. Phase 1 is the checkpoint, phase 2 from its end until the
+ * image is unmapped. */
+static void part_reopen(const char *root, size_t n, uint32_t dim)
+{
+	printf("\n### The image a reopened brain maps, let go after its first checkpoint (%zu "
+	       "vectors of %u-d, on disk, NORMAL)\n\n", n, dim);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/bench-live-%d", root, (int)getpid());
+	bench_remove_tree(path);
+	brain_t *b = open_brain(path, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_THREADS, dim);
+	uint64_t seed = 5;
+	fill_random(b, n, dim, &seed);
+	settle(b);
+	brain_close(b);
+	b = open_brain(path, BRAIN_SYNC_NORMAL, BRAIN_BACKGROUND_THREADS, dim);
+	if (brain_set_param(b, BRAIN_PARAM_CHECKPOINT_WAL_BYTES, 0))
+		die("set CHECKPOINT_WAL_BYTES", -1);
+	bench_lat s[3], w[3];
+	for (int i = 0; i < 3; i++) {
+		bench_lat_init(&s[i]);
+		bench_lat_init(&w[i]);
+	}
+	atomic_int stop = 0, phase = 0;
+	search_arg sa = {b, dim, &stop, &phase, {&s[0], &s[1], &s[2]}};
+	adder_arg aa = {b, dim, &stop, &phase, n + 1, {&w[0], &w[1], &w[2]}};
+	pthread_t ts, ta;
+	pthread_create(&ts, NULL, searcher_main, &sa);
+	pthread_create(&ta, NULL, adder_main, &aa);
+	struct timespec pause = {2, 0}, step = {0, 1000000L};
+	nanosleep(&pause, NULL);
+	long anon0 = status_kb("RssAnon"), file0 = status_kb("RssFile");
+	int mapped0 = images_mapped(path);
+	atomic_store(&phase, 1);
+	uint64_t t0 = bench_now_ns();
+	int rc = brain_checkpoint(b);
+	if (rc)
+		die("checkpoint", rc);
+	uint64_t t1 = bench_now_ns();
+	atomic_store(&phase, 2);
+	while (images_mapped(path) > 0 && bench_now_ns() - t1 < UINT64_C(600000000000))
+		nanosleep(&step, NULL);
+	uint64_t t2 = bench_now_ns();
+	int mapped2 = images_mapped(path);
+	long anon2 = status_kb("RssAnon"), file2 = status_kb("RssFile");
+	atomic_store(&phase, 0);
+	nanosleep(&pause, NULL);
+	atomic_store(&stop, 1);
+	pthread_join(ts, NULL);
+	pthread_join(ta, NULL);
+	bench_pct p[3], q[3];
+	for (int i = 0; i < 3; i++) {
+		p[i] = bench_lat_take(&s[i]);
+		q[i] = bench_lat_take(&w[i]);
+	}
+	printf("checkpoint %.2f s; the image let go %.2f s after it (mappings of it: %d before, "
+	       "%d after)\n", (double)(t1 - t0) / 1e9, (double)(t2 - t1) / 1e9, mapped0, mapped2);
+	printf("RssAnon %ld -> %ld kB, RssFile %ld -> %ld kB\n\n", anon0, anon2, file0, file2);
+	printf("| calls | n | p50 us | p99 us | worst us |\n|---|---:|---:|---:|---:|\n");
+	print_row("search, before and after", p[0]);
+	print_row("search, during the checkpoint", p[1]);
+	print_row("search, while the image is let go", p[2]);
+	print_row("add, before and after", q[0]);
+	print_row("add, during the checkpoint", q[1]);
+	print_row("add, while the image is let go", q[2]);
+	printf("\nwhile let go: search p99 / p99 outside %.2f, worst / p50 outside %.1f; worst add "
+	       "%.1f ms\n", p[2].p99 / p[0].p99, p[2].max / p[0].p50, q[2].max / 1e3);
+	brain_close(b);
+	bench_remove_tree(path);
+}
+
 /* ---- compact -------------------------------------------------------------- */
 
 static brain_stats stats_now(brain_t *b)
@@ -554,7 +655,7 @@ int main(int argc, char **argv)
 			g_ckpt_sync = BRAIN_SYNC_NORMAL, i++;
 		else {
 			fprintf(stderr, "usage: bench_live [--dir DIR] [--part writers|checkpoint|async|"
-			                "heart|compact|all] [--memories N] [--vectors N] [--dim D] "
+			                "heart|compact|reopen|all] [--memories N] [--vectors N] [--dim D] "
 			                "[--sync normal|off (checkpoint)]\n");
 			return 2;
 		}
@@ -573,5 +674,7 @@ int main(int argc, char **argv)
 		part_checkpoint(root, vectors, dim);
 	if (strcmp(part, "compact") == 0)
 		part_compact(vectors, dim);
+	if (strcmp(part, "reopen") == 0)
+		part_reopen(root, vectors, dim);
 	return 0;
 }

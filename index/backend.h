@@ -90,6 +90,13 @@ static inline int (*brain__index_release(const brain_index_vtable *vt))(brain_in
 }
 
 /* A parameter through the config's callback, or its default. */
+/* The mappings a built-in backend's release() detached, unmapped after the
+ * write lock it ran under is let go, with no lock of the brain's: no row
+ * lies in them, so no search or change reaches them, and the backend
+ * guards its list. Another backend unmaps in release() itself: no-op.
+ * Not beside close(). */
+void brain__index_unmap_detached(const brain_index_vtable *vt, brain_index *index);
+
 static inline int64_t brain__index_param(const brain_index_config *config, int param)
 {
 	if (config->version >= 3 && config->param)

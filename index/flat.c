@@ -99,6 +99,7 @@ flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_lo
 		pthread_mutex_init(&f->frz_mu[i], NULL);
 		pthread_cond_init(&f->frz_cv[i], NULL);
 	}
+	pthread_mutex_init(&f->detached_mu, NULL);
 	f->dim = config->dimensions;
 	f->metric = config->metric;
 	f->max_slots = config->max_slots;
@@ -335,6 +336,7 @@ static void flat_close(brain_index *index)
 		pthread_mutex_destroy(&f->frz_mu[i]);
 		pthread_cond_destroy(&f->frz_cv[i]);
 	}
+	pthread_mutex_destroy(&f->detached_mu);
 	brain__free(f);
 }
 

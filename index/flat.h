@@ -71,6 +71,11 @@ int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left);
  * as a change, which the brain serialises with release and the flush. */
 bool brain__flat_would_release(const brain_index *index);
 
+/* Unmap the mappings release() detached: no row lies in them, so no
+ * search or change can reach them, and this needs no lock of the brain's
+ * (the list has its own mutex). Not beside close(). */
+void brain__flat_unmap_detached(brain_index *index);
+
 /* Can the store hold `vector` exactly? Float rows take any; 8-bit rows
  * (elem U8 or I8, which need the L2 or IP metric) only integers in
  * 0..255 or -128..127, stored as such and read back as floats exactly.

@@ -703,6 +703,41 @@ void brain__flat_retire(brain_index *index, const brain_index_files *files)
 
 /* ---- handing back the mappings of files no descriptor names ------------ */
 
+/* A mapping no row lies in any more, to unmap outside the brain lock
+ * (brain__flat_unmap_detached); here if there is no room to note it. */
+static void detach(flat_index *f, const flat_mapping *m)
+{
+	pthread_mutex_lock(&f->detached_mu);
+	if (f->ndetached == f->detached_cap) {
+		size_t cap = f->detached_cap ? 2 * f->detached_cap : 4;
+		flat_mapping *d = brain__realloc(f->detached, cap * sizeof *d);
+		if (d) {
+			f->detached = d;
+			f->detached_cap = cap;
+		}
+	}
+	bool noted = f->ndetached < f->detached_cap;
+	if (noted)
+		f->detached[f->ndetached++] = *m;
+	pthread_mutex_unlock(&f->detached_mu);
+	if (!noted)
+		f->io->unmap(f->io->payload, m->addr, m->len);
+}
+
+void brain__flat_unmap_detached(brain_index *index)
+{
+	flat_index *f = flat_of(index);
+	pthread_mutex_lock(&f->detached_mu);
+	flat_mapping *d = f->detached;
+	size_t n = f->ndetached;
+	f->detached = NULL;
+	f->ndetached = f->detached_cap = 0;
+	pthread_mutex_unlock(&f->detached_mu);
+	for (size_t i = 0; i < n; i++)
+		f->io->unmap(f->io->payload, d[i].addr, d[i].len);
+	brain__free(d);
+}
+
 /* Does chunk c lie in one of the segment mappings (else, adopted, in the
  * image the index was loaded from)? */
 static bool in_a_segment(const flat_index *f, size_t c)
@@ -760,7 +795,7 @@ int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left)
 		}
 		*left += still;
 		if (still == 0) {
-			f->io->unmap(f->io->payload, f->maps[m].addr, f->maps[m].len);
+			detach(f, &f->maps[m]);
 			f->maps[m] = f->maps[--f->nmaps];
 		}
 	}
@@ -792,6 +827,7 @@ int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left)
 
 void brain__flat_files_release(flat_index *f)
 {
+	brain__flat_unmap_detached((brain_index *)(void *)f);
 	for (size_t i = 0; i < f->nmaps; i++)
 		f->io->unmap(f->io->payload, f->maps[i].addr, f->maps[i].len);
 	brain__free(f->maps);

@@ -69,6 +69,12 @@ typedef struct flat_index {
 	size_t nsegs;
 	flat_mapping *maps;        /* segments whose chunks the rows adopted */
 	size_t nmaps;
+	/* mappings release() detached (no row lies in them), unmapped by
+	 * brain__flat_unmap_detached() outside the brain lock (a populated
+	 * mapping takes ~0.3 ms a MB to unmap), else at close */
+	flat_mapping *detached;
+	size_t ndetached, detached_cap;
+	pthread_mutex_t detached_mu;
 	const struct brain_io *io; /* that mapped them */
 	/* A checkpoint's frozen rows (flat_files.c, freeze): chunks [0, nfrz)
 	 * were frozen; per chunk FRZ_NONE (written or left: free to change),

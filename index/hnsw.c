@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "index/hnsw_internal.h"
 
@@ -544,21 +545,49 @@ static int own_graph(hnsw *h)
 
 /* What a checkpoint replaced, handed back: the store's mappings no
  * descriptor names, and what lay in the image the index was loaded from
- * (no insert, repair or save under way: their pointers change). */
+ * (no insert, repair or save under way: their pointers change). It waits
+ * at most RELEASE_WAIT_MS for the inserts under way, which run on niced
+ * threads that a busy machine may leave waiting: the brain holds its
+ * write lock meanwhile, so rather than make every call wait behind them,
+ * it reports a unit left and the brain comes back later. */
+#define RELEASE_WAIT_MS 1
+
 static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
 {
 	hnsw *h = hnsw_of(index);
 	*left = 0;
 	if (!h->borrowed && (!h->store || !brain__flat_would_release(h->store)))
 		return BRAIN_OK; /* (nothing to let go: no need to wait for the inserts) */
-	build_wrlock(h);
+	atomic_fetch_add(&h->excl_waiters, 1); /* a background repair gives way */
+	struct timespec until; /* (the lock's clock is the real-time one) */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += RELEASE_WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	int locked = pthread_rwlock_timedwrlock(&h->build_lock, &until);
+	atomic_fetch_sub(&h->excl_waiters, 1);
+	if (locked != 0) {
+		*left = 1;
+		return BRAIN_OK;
+	}
 	int rc = h->borrowed ? own_graph(h) : BRAIN_OK;
 	if (rc == BRAIN_OK && h->store) {
 		rc = brain__flat_release(h->store, max_chunks, left);
 		brain__flat_view(h->store, &h->fv);
+		atomic_store_explicit(&h->detached_in, h->store, memory_order_release);
 	}
 	pthread_rwlock_unlock(&h->build_lock);
 	return rc;
+}
+
+void brain__hnsw_unmap_detached(brain_index *index)
+{
+	hnsw *h = hnsw_of(index);
+	brain_index *store = atomic_load_explicit(&h->detached_in, memory_order_acquire);
+	if (store)
+		brain__flat_unmap_detached(store);
 }
 
 static int hnsw_get(const brain_index *index, uint32_t slot, float *vector)

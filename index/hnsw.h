@@ -13,4 +13,8 @@
 
 extern const brain_index_vtable brain__index_hnsw;
 
+/* The store's mappings release() detached, unmapped (no lock needed:
+ * backend.h). */
+void brain__hnsw_unmap_detached(brain_index *index);
+
 #endif /* BRAIN_INDEX_HNSW_H */

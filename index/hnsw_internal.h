@@ -175,6 +175,9 @@ typedef struct hnsw {
 	pthread_mutex_t locks[LOCK_STRIPES];
 
 	brain_graph_spares spares; /* search scratches not in use */
+	/* the store, once a release() may have detached mappings in it: read
+	 * without a lock by brain__hnsw_unmap_detached */
+	_Atomic(brain_index *) detached_in;
 } hnsw;
 
 static inline hnsw *hnsw_of(brain_index *index)

@@ -114,3 +114,14 @@ BRAIN_EXPORT const brain_index_vtable *brain_index_find(const char *name)
 	pthread_mutex_unlock(&g_lock);
 	return vt;
 }
+
+void brain__index_unmap_detached(const brain_index_vtable *vt, brain_index *index)
+{
+	int (*release)(brain_index *, size_t, size_t *) = brain__index_release(vt);
+	if (!index || !release)
+		return;
+	if (release == brain__flat_release)
+		brain__flat_unmap_detached(index);
+	else if (release == brain__index_hnsw.release)
+		brain__hnsw_unmap_detached(index);
+}

@@ -959,6 +959,15 @@ int brain__hippocampus_INDEX_RELEASE(hippocampus *h, brain_msg_index_release *m)
 	return rc;
 }
 
+int brain__hippocampus_INDEX_UNMAP(hippocampus *h, brain_msg_index_unmap *m)
+{
+	(void)m;
+	brain_mem_scope p = ix_enter();
+	brain__index_unmap_detached(h->vt, h->index);
+	brain__mem_leave(p);
+	return BRAIN_OK;
+}
+
 /* ---- letting go of the image the brain opened ---------------------------- */
 
 /* Damage found in the image (rc ECORRUPT, counted and told by
