@@ -144,10 +144,13 @@ int main(int argc, char **argv)
 	       "peak kB", "file kB", "anon kB", "brain kB", "index", "embed", "records", "other",
 	       "held");
 	fflush(stdout);
-	int rc = spawn(argv[0], "none", "-1", "0");
-	rc |= spawn(argv[0], "manual", "-1", n);
-	rc |= spawn(argv[0], "threads", "-1", n);
-	rc |= spawn(argv[0], "manual", "0", n);
+	const char *self = "/proc/self/exe"; /* (argv[0] may be a name on PATH) */
+	if (access(self, X_OK) != 0)
+		self = argv[0];
+	int rc = spawn(self, "none", "-1", "0");
+	rc |= spawn(self, "manual", "-1", n);
+	rc |= spawn(self, "threads", "-1", n);
+	rc |= spawn(self, "manual", "0", n);
 	printf("held: of 100 memories asked for by their own text, how many came first "
 	       "(100: all)\n");
 	return rc;

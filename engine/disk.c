@@ -157,6 +157,15 @@ void brain__index_retire(brain_t *b, uint64_t generation)
  * write lock: a 256 KiB chunk copies in ~20-50 us. */
 #define RELEASE_CHUNKS_PER_HOLD 4
 
+/* A release pass that made no progress (the index waits for graph inserts
+ * under way, on niced threads): the next try waits a beat. */
+static void no_progress(brain_t *b)
+{
+	atomic_store(&b->release_retry_ms,
+	             (int64_t)(brain__mono_ns() / 1000000u) +
+	                     brain__param_number(&b->env, BRAIN_PARAM_TICK_MS));
+}
+
 /* Units (chunks of records, chunks of index rows) copied out of the image
  * the brain opened per hold of the write lock: a 12 KiB chunk of records
  * copies in a few us, a 256 KiB chunk of rows in ~20-50 us. */
@@ -186,9 +195,12 @@ static int release_image(brain_t *b, uint64_t until_ns)
 		rc = brain__call_IMAGE_RELEASE(&b->spine, &hr);
 	brain__wrunlock(b);
 	size_t before = SIZE_MAX;
-	while (rc == BRAIN_OK && !hc.kept && hr.left > 0 && hr.left < before &&
+	while (rc == BRAIN_OK && !hc.kept && hr.left > 0 &&
 	       !(until_ns && brain__mono_ns() >= until_ns)) {
-		/* (no progress: the index waits for inserts under way; later) */
+		if (hr.left >= before) {
+			no_progress(b); /* the index waits for inserts under way: later */
+			break;
+		}
 		before = hr.left;
 		sched_yield(); /* readers that queued behind the hold first */
 		brain__wrlock(b);
@@ -198,6 +210,7 @@ static int release_image(brain_t *b, uint64_t until_ns)
 	if (rc == BRAIN_OK && hc.kept) {
 		BRAIN_LOG(BRAIN_LOG_WARN, "%s: the checkpoint opened stays mapped until close (damage "
 		          "found in it, or an index backend that cannot let go of it)", b->disk.dir);
+		atomic_store(&b->image_kept, true);
 		atomic_store(&b->image_release_wanted, false);
 	} else if (rc == BRAIN_OK && hr.left == 0 && cr.left == 0) {
 		/* every organ let go: the last reference, and the mapping goes */
@@ -252,8 +265,12 @@ static int release_index(brain_t *b, uint64_t until_ns)
 			break;
 		if (m.left == 0)
 			atomic_store(&b->release_done, asked);
-		else if ((until_ns && brain__mono_ns() >= until_ns) || m.left >= before)
-			break; /* (no progress: the index waits for inserts under way; later) */
+		else if (until_ns && brain__mono_ns() >= until_ns)
+			break;
+		else if (m.left >= before) {
+			no_progress(b); /* the index waits for inserts under way: later */
+			break;
+		}
 		else
 			sched_yield(); /* readers that queued behind the hold first */
 		before = m.left;
@@ -424,7 +441,7 @@ static int checkpoint_run(brain_t *b, bool two_step)
 	 * only checkpoints touch them, one at a time (ckpt_mu) */
 	remove_leftovers(b, old, gen, false);
 	brain__index_retire(b, gen);
-	if (b->disk.image)
+	if (b->disk.image && !atomic_load(&b->image_kept))
 		atomic_store(&b->image_release_wanted, true); /* removed, still mapped */
 	return BRAIN_OK;
 }

@@ -102,6 +102,10 @@ struct brain {
 	/* a checkpoint replaced the image the brain opened (b->disk.image):
 	 * the organs copy what they use of it, and it is unmapped */
 	_Atomic bool image_release_wanted;
+	_Atomic bool image_kept; /* an organ keeps it (damage, a backend): asked no more */
+	/* a release that made no progress (inserts under way) waits until then
+	 * (monotonic ms) rather than retry at once */
+	_Atomic int64_t release_retry_ms;
 	brain_mem *mem; /* what the brain allocates is counted here (base/alloc.c) */
 	/* The writers' gate: every writer takes it before the brain lock, a
 	 * checkpoint takes it with the brain lock shared. So no writer waits on
@@ -355,8 +359,9 @@ int brain__compact_for(brain_t *b, uint64_t until_ns);
 /* Is a release asked for and not made? */
 static inline bool brain__release_wanted(brain_t *b)
 {
-	return atomic_load(&b->release_asked) != atomic_load(&b->release_done) ||
-	       atomic_load(&b->image_release_wanted);
+	return (atomic_load(&b->release_asked) != atomic_load(&b->release_done) ||
+	        atomic_load(&b->image_release_wanted)) &&
+	       (int64_t)(brain__mono_ns() / 1000000u) >= atomic_load(&b->release_retry_ms);
 }
 
 /* After a checkpoint (brain__release_wanted): the image the brain opened,

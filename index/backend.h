@@ -90,6 +90,12 @@ static inline int (*brain__index_release(const brain_index_vtable *vt))(brain_in
 }
 
 /* A parameter through the config's callback, or its default. */
+/* Does the backend's release() also stop using the bytes load() and
+ * open_files() gave it (the built-in ones), so that the image they lie in
+ * may be unmapped after a checkpoint? Another backend may use them until
+ * close(), as the vtable promises. */
+bool brain__index_lets_go_of_image(const brain_index_vtable *vt);
+
 /* The mappings a built-in backend's release() detached, unmapped after the
  * write lock it ran under is let go, with no lock of the brain's: no row
  * lies in them, so no search or change reaches them, and the backend

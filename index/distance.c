@@ -3,6 +3,7 @@
  * are tested against, run-time selection of the SIMD level, and the
  * checking and normalisation of vectors that enter the brain.
  */
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -257,11 +258,14 @@ void brain__q8_encode(const float *x, size_t dim, bool unit, void *row)
 	for (size_t i = 0; i < dim; i++)
 		amax = fmaxf(amax, fabsf(x[i]));
 	float s = amax > 0.0f ? q8_round_scale(amax / 127.0f) : 0.0f;
+	if (!(127.0f * s <= FLT_MAX))
+		s = amax / 127.0f; /* (near FLT_MAX: 127 s must stay finite; no
+		                      bit-exact round trip for such vectors) */
 	double norm2 = 0.0;
 	for (size_t i = 0; i < dim; i++) {
-		/* |x_i| <= 127 s: the clamp only guards against NaN */
+		/* |x_i| <= 127 s; NaN (never let in) gives 0 */
 		float v = s > 0.0f ? x[i] / s : 0.0f;
-		c[i] = (signed char)(v >= -127.0f && v <= 127.0f ? lrintf(v) : 0);
+		c[i] = (signed char)(v >= 127.0f ? 127 : v <= -127.0f ? -127 : v == v ? lrintf(v) : 0);
 		norm2 += (double)c[i] * c[i];
 	}
 	/* a unit vector stays one: s c / |s c| = c / |c| */

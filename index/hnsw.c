@@ -549,8 +549,12 @@ static int own_graph(hnsw *h)
  * at most RELEASE_WAIT_MS for the inserts under way, which run on niced
  * threads that a busy machine may leave waiting: the brain holds its
  * write lock meanwhile, so rather than make every call wait behind them,
- * it reports a unit left and the brain comes back later. */
+ * it reports a unit left and the brain comes back a beat later; after
+ * RELEASE_TRIES such tries it waits (a brain written to faster than its
+ * graph is built would otherwise never get the lock). */
 #define RELEASE_WAIT_MS 1
+/* Tries (a beat apart) before it waits as long as the inserts take. */
+#define RELEASE_TRIES 20
 
 static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
 {
@@ -558,20 +562,28 @@ static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
 	*left = 0;
 	if (!h->borrowed && (!h->store || !brain__flat_would_release(h->store)))
 		return BRAIN_OK; /* (nothing to let go: no need to wait for the inserts) */
-	atomic_fetch_add(&h->excl_waiters, 1); /* a background repair gives way */
-	struct timespec until; /* (the lock's clock is the real-time one) */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += RELEASE_WAIT_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
+	int locked = 0;
+	if (h->release_tries < RELEASE_TRIES) {
+		atomic_fetch_add(&h->excl_waiters, 1); /* a background repair gives way */
+		struct timespec until; /* (the lock's clock is the real-time one) */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += RELEASE_WAIT_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		locked = pthread_rwlock_timedwrlock(&h->build_lock, &until);
+		atomic_fetch_sub(&h->excl_waiters, 1);
+	} else {
+		build_wrlock(h); /* writes faster than the graph is built keep the
+		                    inserts going: wait, rather than never hand back */
 	}
-	int locked = pthread_rwlock_timedwrlock(&h->build_lock, &until);
-	atomic_fetch_sub(&h->excl_waiters, 1);
 	if (locked != 0) {
+		h->release_tries++;
 		*left = 1;
 		return BRAIN_OK;
 	}
+	h->release_tries = 0;
 	int rc = h->borrowed ? own_graph(h) : BRAIN_OK;
 	if (rc == BRAIN_OK && h->store) {
 		rc = brain__flat_release(h->store, max_chunks, left);

@@ -178,6 +178,7 @@ typedef struct hnsw {
 	/* the store, once a release() may have detached mappings in it: read
 	 * without a lock by brain__hnsw_unmap_detached */
 	_Atomic(brain_index *) detached_in;
+	unsigned release_tries; /* release() passes that found inserts under way */
 } hnsw;
 
 static inline hnsw *hnsw_of(brain_index *index)

@@ -125,3 +125,9 @@ void brain__index_unmap_detached(const brain_index_vtable *vt, brain_index *inde
 	else if (release == brain__index_hnsw.release)
 		brain__hnsw_unmap_detached(index);
 }
+
+bool brain__index_lets_go_of_image(const brain_index_vtable *vt)
+{
+	int (*release)(brain_index *, size_t, size_t *) = brain__index_release(vt);
+	return release && (release == brain__flat_release || release == brain__index_hnsw.release);
+}

@@ -406,12 +406,13 @@ static void test_vector__older_backends_checkpoint(void **state)
 	}
 }
 
-/* A text brain (the built-in embedder) keeps its vectors in 8 bits
- * (HNSW_ELEMENT -1 resolves to 3): its index takes far fewer bytes than
- * one that keeps floats, recalls the same memories, and a reopened brain
- * reports the element its index holds. A vector brain, and a text brain
- * under L2, keep floats; setting the parameter before the first memory
- * chooses. */
+/* A text brain (the built-in embedder, its first memory a text) keeps its
+ * vectors in 8 bits (HNSW_ELEMENT -1 resolves to 3): its index takes far
+ * fewer bytes than one that keeps floats, recalls the same memories, and
+ * a reopened brain reports the element its index holds. A vector brain
+ * (no embedder, or the default options with a vector first), a text brain
+ * under L2 or with HNSW_SQ8 keep floats; setting the parameter before the
+ * first memory chooses. */
 static brain_t *text_brain(const char *path, int metric, int64_t element)
 {
 	brain_options o;
@@ -510,6 +511,30 @@ static void test_vector__text_brains_keep_8_bit_rows(void **state)
 	for (int i = 0; i < 8; i++) /* as given (normalised), not quantised */
 		assert_true(fabsf(y[i] - x[i] / sqrtf(204.0f)) < 1e-6f); /* 8 bits: up to 2e-3 off */
 	assert_int_equal(brain_close(v), 0);
+	/* the default options (the text embedder) but vectors first: floats */
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 8;
+	snprintf(pq, sizeof pq, "%s/vec-default", root);
+	assert_int_equal(brain_open(pq, &o, &v), 0);
+	float x2[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	assert_int_equal(brain_add(v, 1, x2), 0);
+	assert_int_equal(brain_get_vector(v, 1, y), 0);
+	for (int i = 0; i < 8; i++)
+		assert_true(fabsf(y[i] - x2[i] / sqrtf(204.0f)) < 1e-6f);
+	assert_int_equal(brain_close(v), 0);
+	assert_int_equal(brain_open(pq, &o, &v), 0);
+	assert_int_equal(param_of(v, BRAIN_PARAM_HNSW_ELEMENT), 0);
+	assert_int_equal(brain_close(v), 0);
+	/* a text brain with HNSW_SQ8 (8-bit copies beside float rows) */
+	snprintf(pq, sizeof pq, "%s/sq8", root);
+	brain_t *sq = text_brain(pq, BRAIN_METRIC_COSINE, -1);
+	assert_int_equal(brain_set_param(sq, BRAIN_PARAM_HNSW_SQ8, 1), 0);
+	assert_int_equal(brain_remember(sq, "a text with 8-bit copies", 0.5f), 0);
+	assert_int_equal(brain_close(sq), 0);
+	sq = text_brain(pq, BRAIN_METRIC_COSINE, -1);
+	assert_int_equal(param_of(sq, BRAIN_PARAM_HNSW_ELEMENT), 0);
+	assert_int_equal(brain_count(sq), 1);
+	assert_int_equal(brain_close(sq), 0);
 	/* L2 with 3 asked: refused at the first vector, nothing stored */
 	l2 = text_brain(NULL, BRAIN_METRIC_L2, 3);
 	assert_int_equal(brain_remember(l2, "refused", 0.5f), BRAIN_EINVAL);

@@ -100,12 +100,14 @@ extern "C" {
  *                           descriptors, int8 embeddings; distances are those of the same
  *                           integers stored as floats, bit for bit; metric L2 or IP only.
  *                           With 3 each component is kept to within 1/254 of the vector's
- *                           largest (a cosine vector stays unit length), brain_get_vector
+ *                           largest (under cosine about 1.5/254, as the vector is kept unit
+ *                           length), brain_get_vector
  *                           returns what is kept, and recall on text is unchanged
  *                           (docs/embedder.md). -1 (the default): 3 for a text brain
- *                           (embedder option BRAIN_EMBEDDER_BUILTIN, whichever embedder
- *                           makes its vectors) under cosine or IP, else 0. Not with
- *                           HNSW_SQ8. Read when
+ *                           (embedder option BRAIN_EMBEDDER_BUILTIN, cosine or IP, its
+ *                           first memory a text, whichever embedder made the vector),
+ *                           else 0 (a brain whose first memory is a vector, or with
+ *                           HNSW_SQ8). Not with HNSW_SQ8. Read when
  *                           the first vector is added; saved with the graph (a reopened
  *                           brain reports the element its index holds).
  * TICK_MS                   the Heart's beat for this brain, in milliseconds (an on-disk

@@ -28,6 +28,8 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	h->vt = env->index_vt;
 	h->max_slots = (uint32_t)env->opts.max_memories;
 	h->next_id = 1;
+	atomic_init(&h->auto_elem, -1);
+	pthread_mutex_init(&h->image_mu, NULL);
 	brain__map_init(&h->ids);
 	int rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
 	                                  RECORD_CHUNK_LOG2);
@@ -69,6 +71,7 @@ static void destroy(void *state)
 	brain__free(h->texts_copy);
 	brain__free(h->ids_copy);
 	brain__image_unref(h->image);
+	pthread_mutex_destroy(&h->image_mu);
 	brain__free(h);
 }
 

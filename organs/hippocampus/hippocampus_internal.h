@@ -15,6 +15,7 @@
 #ifndef BRAIN_ORGANS_HIPPOCAMPUS_INTERNAL_H
 #define BRAIN_ORGANS_HIPPOCAMPUS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "spine/spine.h"
@@ -70,6 +71,16 @@ typedef struct hippocampus {
 	const char *texts;   /* the image's texts section (or its copy) */
 	size_t texts_len;
 	bool texts_owned;    /* texts is a heap copy (the image was let go) */
+	/* HNSW_ELEMENT -1's choice, by the first memory stored (STORE with a
+	 * text: 3, else 0; -1 before any): the index reads it at its first
+	 * reserve, from any thread */
+	_Atomic int auto_elem;
+	/* the index section's checksums have been checked (index_ready), so
+	 * h->image need not be read for it again; image_mu guards h->image
+	 * for INDEX_BUILD, which runs under no brain lock */
+	_Atomic bool index_verified;
+	pthread_mutex_t image_mu;
+	bool index_in_image; /* the index uses bytes of the image in place */
 	bool image_kept;     /* damage found in the image: it stays mapped */
 	char *texts_copy;    /* IMAGE_COPY's copies, taken into use by */
 	brain_map_cell *ids_copy; /* IMAGE_RELEASE */
@@ -101,13 +112,27 @@ static inline char *heap_text(const record *r)
  * Watchdog's report). Returns rc. */
 int brain__hippocampus_damage(const hippocampus *h, int rc);
 
-/* The index's bytes from the image are verified before their first use. */
+/* The index's bytes from the image are verified before their first use
+ * (once; a reference taken under image_mu, as IMAGE_RELEASE may let the
+ * image go meanwhile). */
 static inline int index_ready(const hippocampus *h)
 {
-	return h->image && !h->index_rebuilt
-	               ? brain__hippocampus_damage(
-	                         h, brain__image_verify(h->image, BRAIN_SECTION_INDEX, 0, SIZE_MAX))
-	               : BRAIN_OK;
+	if (h->index_rebuilt || atomic_load_explicit(&h->index_verified, memory_order_acquire))
+		return BRAIN_OK;
+	pthread_mutex_t *mu = (pthread_mutex_t *)&h->image_mu;
+	pthread_mutex_lock(mu);
+	brain_image *img = h->image;
+	if (img)
+		brain__image_ref(img);
+	pthread_mutex_unlock(mu);
+	if (!img)
+		return BRAIN_OK;
+	int rc = brain__hippocampus_damage(h, brain__image_verify(img, BRAIN_SECTION_INDEX, 0,
+	                                                          SIZE_MAX));
+	brain__image_unref(img);
+	if (rc == BRAIN_OK)
+		atomic_store_explicit(&((hippocampus *)h)->index_verified, true, memory_order_release);
+	return rc;
 }
 
 /* ---- store.c ------------------------------------------------------------- */

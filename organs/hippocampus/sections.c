@@ -324,6 +324,7 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta,
 	brain_index_config cfg = brain__hippocampus_index_config(h);
 	void *data;
 	size_t len;
+	h->index_in_image = meta->index_saved != 0; /* (its head, or all of it) */
 	if (meta->index_saved == 2) {
 		if (!brain__index_has_files(h->vt))
 			return bad(img, "the index lives in files of its backend's own, and this "

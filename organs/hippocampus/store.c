@@ -208,18 +208,28 @@ static int ix_search(const hippocampus *h, const brain_index_search *plan, uint3
  * default) resolved to what suits the brain. */
 static int64_t env_param(void *payload, int param)
 {
-	int64_t v = brain__param_number(payload, param);
+	const hippocampus *h = payload;
+	int64_t v = brain__param_number(h->env, param);
 	if (param == BRAIN_PARAM_HNSW_ELEMENT && v < 0) {
-		const brain_env *env = payload;
-		/* A text brain's vectors are the built-in embedder's, not the
-		 * application's: a quarter of the bytes in 8 bits a component,
-		 * with no measurable loss (docs/embedder.md). Vectors an
-		 * application gives stay as given. */
-		v = env->opts.embedder == BRAIN_EMBEDDER_BUILTIN && env->opts.metric != BRAIN_METRIC_L2
+		/* A text brain (its first memory a text, under the text embedder
+		 * option) keeps 8 bits a component: a quarter of the bytes, with
+		 * no measurable loss (docs/embedder.md). A brain whose first
+		 * memory is a vector keeps what the application gives. */
+		v = atomic_load(&((hippocampus *)h)->auto_elem) == 3 &&
+		            h->env->opts.embedder == BRAIN_EMBEDDER_BUILTIN &&
+		            h->env->opts.metric != BRAIN_METRIC_L2 &&
+		            brain__param_number(h->env, BRAIN_PARAM_HNSW_SQ8) == 0
 		        ? 3
 		        : 0;
 	}
 	return v;
+}
+
+/* The first memory decides HNSW_ELEMENT -1 (env_param). */
+static void first_memory(hippocampus *h, bool text)
+{
+	int unknown = -1;
+	atomic_compare_exchange_strong(&h->auto_elem, &unknown, text ? 3 : 0);
 }
 
 brain_index_config brain__hippocampus_index_config(const hippocampus *h)
@@ -230,7 +240,7 @@ brain_index_config brain__hippocampus_index_config(const hippocampus *h)
 		.metric = h->env->opts.metric,
 		.max_slots = BRAIN_MAX(h->max_slots, h->next_slot),
 		.param = env_param,
-		.param_payload = (void *)h->env,
+		.param_payload = (void *)h,
 	};
 	return cfg;
 }
@@ -374,6 +384,7 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 	} else if (brain__map_get(&h->ids, id, NULL)) {
 		return brain__err(BRAIN_EEXISTS, "id %llu is already in use", (unsigned long long)id);
 	}
+	first_memory(h, m->text != NULL);
 	int rc = reserve(h, 1);
 	if (rc)
 		return rc;
@@ -443,6 +454,7 @@ int brain__hippocampus_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 	int metric = h->env->opts.metric;
 	if (n == 0)
 		return BRAIN_OK;
+	first_memory(h, false);
 	float *row = brain__malloc_array(dims, sizeof(float));
 	if (!row)
 		return brain__oom(dims * sizeof(float), "batch row");
@@ -987,8 +999,11 @@ int brain__hippocampus_IMAGE_COPY(hippocampus *h, brain_msg_image_copy *m)
 	m->kept = false;
 	if (!h->image)
 		return BRAIN_OK;
-	if (h->image_kept || !brain__index_release(h->vt)) {
-		m->kept = true; /* (a backend without release() may use it in place) */
+	if (h->image_kept || (h->index_in_image && !brain__index_lets_go_of_image(h->vt))) {
+		/* (a backend of another's may use the bytes load() gave it until
+		 * close) */
+		h->image_kept = true;
+		m->kept = true;
 		return BRAIN_OK;
 	}
 	/* texts and the index are verified on first use: what is copied now
@@ -1055,18 +1070,22 @@ int brain__hippocampus_IMAGE_RELEASE(hippocampus *h, brain_msg_image_release *m)
 			return rc;
 		budget--;
 	}
-	if (h->index) {
+	int (*release)(brain_index *, size_t, size_t *) = brain__index_release(h->vt);
+	if (h->index && release) {
 		size_t left = 0;
 		brain_mem_scope p = ix_enter();
-		int rc = brain__index_release(h->vt)(h->index, BRAIN_MAX(budget, (size_t)1), &left);
+		int rc = release(h->index, BRAIN_MAX(budget, (size_t)1), &left);
 		brain__mem_leave(p);
 		if (rc)
 			return rc;
 		m->left += left;
 	}
 	if (m->left == 0) {
-		brain__image_unref(h->image);
+		pthread_mutex_lock(&h->image_mu);
+		brain_image *img = h->image;
 		h->image = NULL;
+		pthread_mutex_unlock(&h->image_mu);
+		brain__image_unref(img);
 	}
 	return BRAIN_OK;
 }

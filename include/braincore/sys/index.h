@@ -327,17 +327,17 @@ typedef struct brain_index_vtable {
 	/** After a checkpoint committed and retire() ran: hand back the
 	 *  mappings of the backend's files that no descriptor names any more
 	 *  (whose rows a checkpoint wrote elsewhere), so that the disk space of
-	 *  a removed file comes back, and stop using the bytes it was given by
-	 *  load() or open_files() (the image it was opened from, which the
-	 *  checkpoint replaced: the brain unmaps it once *left is 0). Up to
-	 *  `max_chunks` units of rows still lying in such a mapping are copied
-	 *  to the heap first; a mapping no row lies in is unmapped; *left gets
-	 *  how many units still wait (the brain calls again). Called as a
-	 *  change (beside no search, beside build(), and beside a
-	 *  checkpoint's flush_frozen(): then it may do nothing, with *left 0,
-	 *  as the checkpoint's retire() comes next and the brain calls
-	 *  release() after it). NULL: mappings stay until close(), and so
-	 *  does the image the brain opened. */
+	 *  a removed file comes back. Up to `max_chunks` units of rows still
+	 *  lying in such a mapping are copied to the heap first; a mapping no
+	 *  row lies in is unmapped; *left gets how many units still wait (the
+	 *  brain calls again). Called as a change (beside no search, beside
+	 *  build(), and beside a checkpoint's flush_frozen(): then it may do
+	 *  nothing, with *left 0, as the checkpoint's retire() comes next and
+	 *  the brain calls release() after it). NULL: mappings stay until
+	 *  close(). (The built-in backends' release() also stops using the
+	 *  bytes load() and open_files() gave them, and the brain then unmaps
+	 *  the image it opened; for any other backend those bytes stay valid
+	 *  until close(), as load() promises.) */
 	int (*release)(brain_index *index, size_t max_chunks, size_t *left);
 } brain_index_vtable;
 
