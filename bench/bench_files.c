@@ -114,3 +114,17 @@ void bench_lat_free(bench_lat *l)
 	pthread_mutex_destroy(&l->mu);
 	memset(l, 0, sizeof *l);
 }
+
+long bench_status_kb(const char *key)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	size_t n = strlen(key);
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, key, n) == 0 && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}

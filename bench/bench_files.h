@@ -15,6 +15,9 @@ uint64_t bench_now_ns(void);
 /* The CPU's model name (/proc/cpuinfo), for every figure printed. */
 void bench_cpu_model(char *out, size_t size);
 
+/* A "Key: N kB" line of /proc/self/status (VmHWM, RssAnon, ...), or -1. */
+long bench_status_kb(const char *key);
+
 /* Latencies of many calls, from any number of threads. */
 typedef struct bench_lat {
 	uint64_t *ns;

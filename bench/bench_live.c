@@ -442,20 +442,6 @@ static int images_mapped(const char *path)
 	return n;
 }
 
-static long status_kb(const char *key)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	size_t k = strlen(key);
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, key, k) == 0 && line[k] == ':')
-			v = strtol(line + k + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /* A brain reopened, then its first checkpoint: the image it opened is let
  * go in the background (docs/durability.md, step 5) while a searcher and a
  * writer run. Phase 1 is the checkpoint, phase 2 from its end until the
@@ -488,7 +474,7 @@ static void part_reopen(const char *root, size_t n, uint32_t dim)
 	pthread_create(&ta, NULL, adder_main, &aa);
 	struct timespec pause = {2, 0}, step = {0, 1000000L};
 	nanosleep(&pause, NULL);
-	long anon0 = status_kb("RssAnon"), file0 = status_kb("RssFile");
+	long anon0 = bench_status_kb("RssAnon"), file0 = bench_status_kb("RssFile");
 	int mapped0 = images_mapped(path);
 	atomic_store(&phase, 1);
 	uint64_t t0 = bench_now_ns();
@@ -501,7 +487,7 @@ static void part_reopen(const char *root, size_t n, uint32_t dim)
 		nanosleep(&step, NULL);
 	uint64_t t2 = bench_now_ns();
 	int mapped2 = images_mapped(path);
-	long anon2 = status_kb("RssAnon"), file2 = status_kb("RssFile");
+	long anon2 = bench_status_kb("RssAnon"), file2 = bench_status_kb("RssFile");
 	atomic_store(&phase, 0);
 	nanosleep(&pause, NULL);
 	atomic_store(&stop, 1);

@@ -29,20 +29,6 @@
 
 extern char **environ;
 
-static long status_kb(const char *key)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	size_t n = strlen(key);
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, key, n) == 0 && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static int fail(const char *what, int rc)
 {
 	printf("FAILED %s: %s: %s\n", what, brain_error_name(rc), brain_errmsg());
@@ -52,7 +38,7 @@ static int fail(const char *what, int rc)
 /* One configuration; prints one line of the table's fields. */
 static int one(const char *mode, long element, long n)
 {
-	long hits = 0, file_kb = status_kb("RssFile"), anon_kb = status_kb("RssAnon");
+	long hits = 0, file_kb = bench_status_kb("RssFile"), anon_kb = bench_status_kb("RssAnon");
 	brain_stats st;
 	memset(&st, 0, sizeof st);
 	if (strcmp(mode, "none") != 0) {
@@ -95,12 +81,12 @@ static int one(const char *mode, long element, long n)
 		brain_stats_init(&st, BRAIN_STATS_VERSION);
 		if ((rc = brain_get_stats(b, &st)))
 			return fail("stats", rc);
-		file_kb = status_kb("RssFile"); /* while it holds them */
-		anon_kb = status_kb("RssAnon");
+		file_kb = bench_status_kb("RssFile"); /* while it holds them */
+		anon_kb = bench_status_kb("RssAnon");
 		brain_close(b);
 	}
 	printf("%-8s %7ld %7ld %6ld %8ld %8ld %8ld %7.2f %7.2f %7.2f %7.2f %5ld\n", mode, element, n,
-	       status_kb("VmHWM"), file_kb, anon_kb,
+	       bench_status_kb("VmHWM"), file_kb, anon_kb,
 	       (long)(st.heap_peak_bytes / 1024), (double)st.heap_index_bytes / 1048576.0,
 	       (double)st.heap_embedder_bytes / 1048576.0, (double)st.heap_records_bytes / 1048576.0,
 	       (double)(st.heap_bytes - st.heap_index_bytes - st.heap_embedder_bytes -

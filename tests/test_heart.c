@@ -1712,6 +1712,19 @@ static void image_text(uint64_t i, char *buf, size_t size)
 	         (unsigned long long)(i * 13));
 }
 
+/* A closed text brain at path of IMG_N memories, its graph built. */
+static void image_fill(const char *path)
+{
+	char text[128];
+	brain_t *b = text_brain_at(path);
+	for (uint64_t i = 0; i < IMG_N; i++) {
+		image_text(i, text, sizeof text);
+		assert_int_equal(brain_remember(b, text, 0.5f), 0);
+	}
+	assert_int_equal(brain_tick(b), 0); /* the graph built before it is saved */
+	assert_int_equal(brain_close(b), 0);
+}
+
 /* What 30 questions recall: ids, distances and the first text. */
 typedef struct image_answers {
 	brain_id ids[30][5];
@@ -1757,14 +1770,8 @@ static void test_heart__the_image_opened_is_let_go(void **state)
 	char root[] = "/tmp/braincore-heart-XXXXXX";
 	char path[64], text[128];
 	new_dir(root, path);
+	image_fill(path);
 	brain_t *b = text_brain_at(path);
-	for (uint64_t i = 0; i < IMG_N; i++) {
-		image_text(i, text, sizeof text);
-		assert_int_equal(brain_remember(b, text, 0.5f), 0);
-	}
-	assert_int_equal(brain_tick(b), 0);
-	assert_int_equal(brain_close(b), 0);
-	b = text_brain_at(path);
 	assert_true(images_mapped(root, false) > 0); /* used in place */
 	assert_int_equal(images_mapped(root, true), 0);
 	/* changes since the open: new memories, forgotten ones (ids found in
@@ -1836,13 +1843,8 @@ static void test_heart__the_image_opened_is_let_go_beside_readers(void **state)
 	char root[] = "/tmp/braincore-heart-XXXXXX";
 	char path[64], text[128];
 	new_dir(root, path);
-	brain_t *b = text_brain_at(path);
-	for (uint64_t i = 0; i < IMG_N; i++) {
-		image_text(i, text, sizeof text);
-		assert_int_equal(brain_remember(b, text, 0.5f), 0);
-	}
-	assert_int_equal(brain_tick(b), 0); /* the graph built before it is saved */
-	assert_int_equal(brain_close(b), 0);
+	image_fill(path);
+	brain_t *b = NULL;
 	brain_options o;
 	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
 	o.sync = BRAIN_SYNC_NORMAL;
