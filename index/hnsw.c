@@ -583,7 +583,6 @@ static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
 		*left = 1;
 		return BRAIN_OK;
 	}
-	h->release_tries = 0;
 	int rc = h->borrowed ? own_graph(h) : BRAIN_OK;
 	if (rc == BRAIN_OK && h->store) {
 		rc = brain__flat_release(h->store, max_chunks, left);
@@ -591,6 +590,8 @@ static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
 		atomic_store_explicit(&h->detached_in, h->store, memory_order_release);
 	}
 	pthread_rwlock_unlock(&h->build_lock);
+	if (rc == BRAIN_OK && *left == 0)
+		h->release_tries = 0; /* (until done, it waits once it had to) */
 	return rc;
 }
 
