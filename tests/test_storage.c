@@ -1354,7 +1354,8 @@ static void test_storage__wide_embedder_statistics_still_open(void **state)
 	assert_false(brain__image_section(img, BRAIN_SECTION_CORTEX_DF, &none, &none_len));
 	uint64_t head[3];
 	memcpy(head, df, sizeof head);
-	const brain_map32_cell *narrow = (const brain_map32_cell *)((unsigned char *)df + sizeof head);
+	const brain_map32_cell *narrow =
+	        (const brain_map32_cell *)(const void *)((unsigned char *)df + sizeof head);
 	brain_map wide;
 	brain__map_init(&wide);
 	for (uint64_t i = 0; i < head[1]; i++)
