@@ -61,6 +61,14 @@ static inline size_t brain__map_count(const brain_map *m)
 
 size_t brain__map_memory(const brain_map *m);
 
+/* A heap copy of the cells (*copy NULL for an empty map), to be taken
+ * into use by take_cells with no change to the map in between: a map
+ * adopted from a mapping copied while readers go on, then swapped in.
+ * 0 or BRAIN_ENOMEM. */
+int brain__map_copy_cells(const brain_map *m, brain_map_cell **copy);
+/* The cells replaced by copy (from copy_cells); the map owns them now. */
+void brain__map_take_cells(brain_map *m, brain_map_cell *copy);
+
 /* ---- 32-bit keys: the same functions, the same promises ---------------- */
 
 #define BRAIN_MAP32_EMPTY UINT32_MAX
@@ -86,6 +94,8 @@ int brain__map32_upsert(brain_map32 *m, uint32_t key, uint32_t **value, bool *cr
 int brain__map32_put(brain_map32 *m, uint32_t key, uint32_t value);
 bool brain__map32_remove(brain_map32 *m, uint32_t key);
 size_t brain__map32_memory(const brain_map32 *m);
+int brain__map32_copy_cells(const brain_map32 *m, brain_map32_cell **copy);
+void brain__map32_take_cells(brain_map32 *m, brain_map32_cell *copy);
 
 static inline size_t brain__map32_count(const brain_map32 *m)
 {

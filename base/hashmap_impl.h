@@ -206,3 +206,24 @@ size_t MAP_FN(memory)(const MAP_T *m)
 {
 	return m->cells ? (m->mask + 1) * sizeof(MAP_CELL) : 0;
 }
+
+int MAP_FN(copy_cells)(const MAP_T *m, MAP_CELL **copy)
+{
+	*copy = NULL;
+	if (!m->cells)
+		return BRAIN_OK;
+	size_t cap = m->mask + 1;
+	*copy = brain__malloc_array(cap, sizeof **copy);
+	if (!*copy)
+		return brain__oom(cap * sizeof **copy, "hash map");
+	memcpy(*copy, m->cells, cap * sizeof **copy);
+	return BRAIN_OK;
+}
+
+void MAP_FN(take_cells)(MAP_T *m, MAP_CELL *copy)
+{
+	if (!m->borrowed)
+		brain__free(m->cells);
+	m->cells = copy;
+	m->borrowed = false;
+}

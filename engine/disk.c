@@ -237,7 +237,7 @@ static void unmap_detached(brain_t *b)
 
 static int release_index(brain_t *b, uint64_t until_ns);
 
-int brain__release_for(brain_t *b, uint64_t until_ns)
+void brain__release_for(brain_t *b, uint64_t until_ns)
 {
 	int rc = BRAIN_OK;
 	if (atomic_load(&b->image_release_wanted))
@@ -245,7 +245,12 @@ int brain__release_for(brain_t *b, uint64_t until_ns)
 	if (rc == BRAIN_OK)
 		rc = release_index(b, until_ns);
 	unmap_detached(b);
-	return rc;
+	if (rc) {
+		/* background work nobody waits for (a passing failure: memory):
+		 * said, and the next checkpoint asks again */
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
+		atomic_store(&b->release_done, atomic_load(&b->release_asked));
+	}
 }
 
 static int release_index(brain_t *b, uint64_t until_ns)

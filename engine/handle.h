@@ -369,9 +369,9 @@ static inline bool brain__release_wanted(brain_t *b)
  * messages: docs/durability.md, step 5), and the index's mappings of files
  * no checkpoint names any more handed back (INDEX_RELEASE), a few chunks a
  * hold of the write lock, until done or `until_ns` (0: no limit) passes.
- * Returns 0 or the first error (then the index's stays wanted, the
- * image's waits for the next checkpoint). No lock held. */
-int brain__release_for(brain_t *b, uint64_t until_ns);
+ * A failure (memory) is logged (WARN), and the next checkpoint asks
+ * again. No lock held. */
+void brain__release_for(brain_t *b, uint64_t until_ns);
 
 /* Is b's cycle due (CIRCADIAN_MS since the last)? */
 static inline bool brain__cycle_due(const brain_t *b)

@@ -248,11 +248,8 @@ static void work_slice(brain_t *b)
 	 * faster than its graph is built keeps the build busy to the end of
 	 * every slice, and the mappings a checkpoint left would never go */
 	uint64_t quarter = brain__mono_ns() + BUILD_SLICE_MS * UINT64_C(250000);
-	if (brain__index_pending(b) > 0 && brain__release_wanted(b) &&
-	    brain__release_for(b, quarter) != BRAIN_OK) {
-		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
-		atomic_store(&b->release_done, atomic_load(&b->release_asked));
-	}
+	if (brain__index_pending(b) > 0 && brain__release_wanted(b))
+		brain__release_for(b, quarter);
 	uint64_t pending = 0;
 	if (brain__mono_ns() < until && brain__index_pending(b) > 0)
 		rc = brain__index_build_for(b, until, &pending);
@@ -268,12 +265,8 @@ static void work_slice(brain_t *b)
 		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
 		atomic_store(&b->compact_wanted, false);
 	}
-	if (brain__mono_ns() < until && brain__release_wanted(b) &&
-	    brain__release_for(b, until) != BRAIN_OK) {
-		/* (memory): the next checkpoint asks again */
-		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
-		atomic_store(&b->release_done, atomic_load(&b->release_asked));
-	}
+	if (brain__mono_ns() < until && brain__release_wanted(b))
+		brain__release_for(b, until);
 	if (has_work(b))
 		return;
 	atomic_store(&b->build_wanted, false);
@@ -603,9 +596,7 @@ BRAIN_EXPORT int brain_tick(brain_t *b)
 	}
 	if (rc == BRAIN_OK && due)
 		rc = brain__checkpoint(b);
-	if (rc == BRAIN_OK && brain__release_wanted(b) && brain__release_for(b, 0) != BRAIN_OK) {
-		BRAIN_LOG(BRAIN_LOG_WARN, "%s", brain_errmsg());
-		atomic_store(&b->release_done, atomic_load(&b->release_asked));
-	}
+	if (rc == BRAIN_OK && brain__release_wanted(b))
+		brain__release_for(b, 0);
 	return brain__err_prefix(rc, "tick");
 }

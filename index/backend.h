@@ -89,7 +89,6 @@ static inline int (*brain__index_release(const brain_index_vtable *vt))(brain_in
 	return vt->version >= 7 ? vt->release : NULL;
 }
 
-/* A parameter through the config's callback, or its default. */
 /* Does the backend's release() also stop using the bytes load() and
  * open_files() gave it (the built-in ones), so that the image they lie in
  * may be unmapped after a checkpoint? Another backend may use them until
@@ -103,6 +102,7 @@ bool brain__index_lets_go_of_image(const brain_index_vtable *vt);
  * Not beside close(). */
 void brain__index_unmap_detached(const brain_index_vtable *vt, brain_index *index);
 
+/* A parameter through the config's callback, or its default. */
 static inline int64_t brain__index_param(const brain_index_config *config, int param)
 {
 	if (config->version >= 3 && config->param)

@@ -42,20 +42,28 @@ static int ensure(flat_index *f, size_t slots)
 		size_t max_words = (size_t)f->max_slots / 64 + 1;
 		size_t n = f->used_words + f->used_words / 2;
 		n = BRAIN_MIN(BRAIN_MAX(n, words), BRAIN_MAX(max_words, words));
-		/* not concurrent with searches: reserve is a change */
-		_Atomic uint64_t *used = f->used_borrowed
-		                                 ? brain__malloc_array(n, sizeof *used)
-		                                 : brain__realloc((void *)f->used, n * sizeof *used);
-		if (!used)
-			return brain__oom(n * sizeof *used, "flat index bitmap");
-		if (f->used_borrowed && f->used_words)
-			memcpy((void *)used, (const void *)f->used, f->used_words * sizeof *used);
-		f->used_borrowed = false;
-		memset((void *)(used + f->used_words), 0, (n - f->used_words) * sizeof *used);
-		f->used = used;
-		f->used_words = n;
+		int rc = brain__flat_used_resize(f, n);
+		if (rc)
+			return rc;
 	}
 	return brain__rows_reserve(&f->rows, slots);
+}
+
+int brain__flat_used_resize(flat_index *f, size_t words)
+{
+	/* not concurrent with searches: the callers are changes */
+	_Atomic uint64_t *used = f->used_borrowed
+	                                 ? brain__malloc_array(BRAIN_MAX(words, (size_t)1), sizeof *used)
+	                                 : brain__realloc((void *)f->used, words * sizeof *used);
+	if (!used)
+		return brain__oom(words * sizeof *used, "flat index bitmap");
+	if (f->used_borrowed && f->used_words)
+		memcpy((void *)used, (const void *)f->used, f->used_words * sizeof *used);
+	f->used_borrowed = false;
+	memset((void *)(used + f->used_words), 0, (words - f->used_words) * sizeof *used);
+	f->used = used;
+	f->used_words = words;
+	return BRAIN_OK;
 }
 
 int brain__flat_check_config(const char *who, const brain_index_config *config,

@@ -738,16 +738,22 @@ void brain__flat_unmap_detached(brain_index *index)
 	brain__free(d);
 }
 
-/* Does chunk c lie in one of the segment mappings (else, adopted, in the
- * image the index was loaded from)? */
-static bool in_a_segment(const flat_index *f, size_t c)
+static bool in_map(const unsigned char *chunk, const void *ctx)
 {
-	const unsigned char *p = f->rows.chunks[c];
+	const flat_mapping *m = ctx;
+	return chunk >= (const unsigned char *)m->addr &&
+	       chunk < (const unsigned char *)m->addr + m->len;
+}
+
+/* Does `chunk` lie in none of the segment mappings (so, adopted, in the
+ * image the index was loaded from)? */
+static bool in_no_segment(const unsigned char *chunk, const void *ctx)
+{
+	const flat_index *f = ctx;
 	for (size_t m = 0; m < f->nmaps; m++)
-		if (p >= (const unsigned char *)f->maps[m].addr &&
-		    p < (const unsigned char *)f->maps[m].addr + f->maps[m].len)
-			return true;
-	return false;
+		if (in_map(chunk, &f->maps[m]))
+			return false;
+	return true;
 }
 
 bool brain__flat_would_release(const brain_index *index)
@@ -762,7 +768,7 @@ bool brain__flat_would_release(const brain_index *index)
 			return true;
 	size_t n = BRAIN_MIN(f->rows.nlent, f->rows.nchunks);
 	for (size_t c = 0; c < n; c++)
-		if (brain__rows_borrowed(&f->rows, c) && !in_a_segment(f, c))
+		if (brain__rows_borrowed(&f->rows, c) && in_no_segment(f->rows.chunks[c], f))
 			return true;
 	return false;
 }
@@ -774,25 +780,14 @@ int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left)
 	if (atomic_load_explicit(&f->freezing, memory_order_acquire))
 		return BRAIN_OK; /* a checkpoint's freeze holds chunk pointers and its
 		                    flush moves the homes: its own retire asks again */
-	size_t budget = max_chunks, n = BRAIN_MIN(f->rows.nlent, f->rows.nchunks);
+	size_t budget = max_chunks;
 	for (size_t m = f->nmaps; m-- > 0;) {
 		if (referenced(f, f->maps[m].gen))
 			continue; /* the committed descriptor (or the one being written) names it */
-		const unsigned char *lo = f->maps[m].addr, *hi = lo + f->maps[m].len;
 		size_t still = 0;
-		for (size_t c = 0; c < n; c++) {
-			if (!brain__rows_borrowed(&f->rows, c) || f->rows.chunks[c] < lo ||
-			    f->rows.chunks[c] >= hi)
-				continue;
-			if (budget == 0) {
-				still++;
-				continue;
-			}
-			int rc = brain__rows_own(&f->rows, c);
-			if (rc)
-				return rc;
-			budget--;
-		}
+		int rc = brain__rows_own_some(&f->rows, &budget, in_map, &f->maps[m], &still);
+		if (rc)
+			return rc;
 		*left += still;
 		if (still == 0) {
 			detach(f, &f->maps[m]);
@@ -802,27 +797,12 @@ int brain__flat_release(brain_index *index, size_t max_chunks, size_t *left)
 	/* what was adopted from the image the index was loaded from (rows of
 	 * an index saved inside it, the occupancy bits): a checkpoint has
 	 * replaced that image, which the brain unmaps once nothing lies in it */
-	for (size_t c = 0; c < n; c++) {
-		if (!brain__rows_borrowed(&f->rows, c) || in_a_segment(f, c))
-			continue;
-		if (budget == 0) {
-			(*left)++;
-			continue;
-		}
-		int rc = brain__rows_own(&f->rows, c);
-		if (rc)
-			return rc;
-		budget--;
-	}
-	if (f->used_borrowed && f->used_words) {
-		_Atomic uint64_t *used = brain__malloc_array(f->used_words, sizeof *used);
-		if (!used)
-			return brain__oom(f->used_words * sizeof *used, "flat index bitmap");
-		memcpy((void *)used, (const void *)f->used, f->used_words * sizeof *used);
-		f->used = used;
-	}
-	f->used_borrowed = false;
-	return BRAIN_OK;
+	size_t still = 0;
+	int rc = brain__rows_own_some(&f->rows, &budget, in_no_segment, f, &still);
+	if (rc)
+		return rc;
+	*left += still;
+	return f->used_borrowed ? brain__flat_used_resize(f, f->used_words) : BRAIN_OK;
 }
 
 void brain__flat_files_release(flat_index *f)

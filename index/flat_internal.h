@@ -125,6 +125,10 @@ flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_lo
                              size_t align, brain_elem elem);
 /* 8-bit rows need a metric that has their kernels (flat.c). */
 int brain__flat_check_elem(const brain_index_config *config, brain_elem elem);
+/* The occupancy bits in the heap, `words` long (>= used_words; new words
+ * zero), copied there if they lay in a loaded image. A change. 0 or
+ * BRAIN_ENOMEM (nothing changed). */
+int brain__flat_used_resize(flat_index *f, size_t words);
 /* Release the segments open_files mapped and the chunk homes
  * (flat_files.c); close calls it. */
 void brain__flat_files_release(flat_index *f);

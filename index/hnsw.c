@@ -122,16 +122,17 @@ static void fix_shape(hnsw *h)
 /* Levels and upper-layer room of slots [cap, slots) (hnsw_internal.h). */
 int brain__hnsw_grow_graph(hnsw *h, size_t slots)
 {
-	if (slots <= h->cap)
+	if (slots <= h->cap && !h->borrowed)
 		return BRAIN_OK;
+	slots = BRAIN_MAX(slots, h->cap); /* (borrowed: the same, in the heap) */
 	size_t pool = h->pool_len;
 	for (size_t s = h->cap; s < slots; s++)
 		pool += (size_t)level_for(h, (uint32_t)s) * (1 + h->M);
 	if (pool > UINT32_MAX)
 		return brain__oom(pool * sizeof(brain_link), "hnsw upper layers");
 	size_t groups = groups_for(slots);
-	uint8_t *levels = brain__malloc(slots);
-	uint32_t *group_at = brain__malloc_array(groups, sizeof *group_at);
+	uint8_t *levels = brain__malloc(BRAIN_MAX(slots, (size_t)1));
+	uint32_t *group_at = brain__malloc_array(BRAIN_MAX(groups, (size_t)1), sizeof *group_at);
 	brain_link *p = brain__malloc_array(BRAIN_MAX(pool, (size_t)1), sizeof *p);
 	if (!levels || !group_at || !p) {
 		brain__free(levels);
@@ -516,33 +517,6 @@ static int hnsw_shrink(brain_index *index, uint32_t slots)
 	return rc;
 }
 
-/* The levels, groups and upper layers in the heap, where they lay in the
- * image the index was loaded from (build_lock exclusively). */
-static int own_graph(hnsw *h)
-{
-	size_t groups = groups_for(h->cap);
-	uint8_t *levels = brain__malloc(BRAIN_MAX(h->cap, (size_t)1));
-	uint32_t *group_at = brain__malloc_array(BRAIN_MAX(groups, (size_t)1), sizeof *group_at);
-	brain_link *p = brain__malloc_array(BRAIN_MAX(h->pool_len, (size_t)1), sizeof *p);
-	if (!levels || !group_at || !p) {
-		brain__free(levels);
-		brain__free(group_at);
-		brain__free(p);
-		return brain__oom(h->cap + groups * 4 + h->pool_len * 4, "hnsw levels");
-	}
-	if (h->cap) {
-		memcpy(levels, h->levels, h->cap);
-		memcpy(group_at, h->group_at, groups * sizeof *group_at);
-	}
-	for (size_t i = 0; i < h->pool_len; i++)
-		atomic_init(&p[i], atomic_load_explicit(&h->pool[i], memory_order_relaxed));
-	h->levels = levels;
-	h->group_at = group_at;
-	h->pool = p;
-	h->borrowed = false;
-	return BRAIN_OK;
-}
-
 /* What a checkpoint replaced, handed back: the store's mappings no
  * descriptor names, and what lay in the image the index was loaded from
  * (no insert, repair or save under way: their pointers change). It waits
@@ -583,7 +557,9 @@ static int hnsw_release(brain_index *index, size_t max_chunks, size_t *left)
 		*left = 1;
 		return BRAIN_OK;
 	}
-	int rc = h->borrowed ? own_graph(h) : BRAIN_OK;
+	/* the levels, groups and upper layers, if they lay in the image, to the
+	 * heap: grown to the size they have */
+	int rc = h->borrowed ? brain__hnsw_grow_graph(h, h->cap) : BRAIN_OK;
 	if (rc == BRAIN_OK && h->store) {
 		rc = brain__flat_release(h->store, max_chunks, left);
 		brain__flat_view(h->store, &h->fv);

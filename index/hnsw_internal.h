@@ -496,7 +496,8 @@ int brain__hnsw_flush_frozen(brain_index *index, void *frozen, const brain_index
                              const brain_index_writer *w);
 void brain__hnsw_thaw(brain_index *index, void *frozen);
 /* hnsw.c: levels and upper-layer room of slots [cap, slots), drawn from
- * the seed. 0 or BRAIN_ENOMEM (nothing changed). */
+ * the seed; arrays that lay in a loaded image (borrowed) move to the heap
+ * even when slots <= cap. 0 or BRAIN_ENOMEM (nothing changed). */
 int brain__hnsw_grow_graph(hnsw *h, size_t slots);
 /* The tail's live entries (stored, not in the graph), for save(); *n of
  * them in a new array (NULL if none). 0 or BRAIN_ENOMEM. */

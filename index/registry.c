@@ -115,19 +115,26 @@ BRAIN_EXPORT const brain_index_vtable *brain_index_find(const char *name)
 	return vt;
 }
 
-void brain__index_unmap_detached(const brain_index_vtable *vt, brain_index *index)
+/* The built-in backends' release(), which detaches mappings and lets go
+ * of the image's bytes: flat's, or hnsw's (0 for another backend's). */
+static int builtin_release(const brain_index_vtable *vt)
 {
 	int (*release)(brain_index *, size_t, size_t *) = brain__index_release(vt);
-	if (!index || !release)
-		return;
-	if (release == brain__flat_release)
+	if (!release)
+		return 0;
+	return release == brain__flat_release ? 1 : release == brain__index_hnsw.release ? 2 : 0;
+}
+
+void brain__index_unmap_detached(const brain_index_vtable *vt, brain_index *index)
+{
+	int which = index ? builtin_release(vt) : 0;
+	if (which == 1)
 		brain__flat_unmap_detached(index);
-	else if (release == brain__index_hnsw.release)
+	else if (which == 2)
 		brain__hnsw_unmap_detached(index);
 }
 
 bool brain__index_lets_go_of_image(const brain_index_vtable *vt)
 {
-	int (*release)(brain_index *, size_t, size_t *) = brain__index_release(vt);
-	return release && (release == brain__flat_release || release == brain__index_hnsw.release);
+	return builtin_release(vt) != 0;
 }

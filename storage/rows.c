@@ -213,6 +213,27 @@ int brain__rows_own(brain_rows *r, size_t c)
 	return BRAIN_OK;
 }
 
+int brain__rows_own_some(brain_rows *r, size_t *budget,
+                         bool (*pick)(const unsigned char *chunk, const void *ctx),
+                         const void *ctx, size_t *left)
+{
+	*left = 0;
+	size_t n = BRAIN_MIN(r->nlent, r->nchunks);
+	for (size_t c = 0; c < n; c++) {
+		if (!brain__rows_borrowed(r, c) || (pick && !pick(r->chunks[c], ctx)))
+			continue;
+		if (*budget == 0) {
+			(*left)++;
+			continue;
+		}
+		int rc = brain__rows_own(r, c);
+		if (rc)
+			return rc;
+		(*budget)--;
+	}
+	return BRAIN_OK;
+}
+
 size_t brain__rows_memory(const brain_rows *r)
 {
 	return (r->nchunks - r->nborrowed) * (chunk_bytes(r) + CHUNK_PAD) +

@@ -57,6 +57,14 @@ static inline bool brain__rows_borrowed(const brain_rows *r, size_t c)
  * of its rows away meanwhile. Returns 0 or BRAIN_ENOMEM (nothing changed). */
 int brain__rows_own(brain_rows *r, size_t c);
 
+/* The adopted chunks that `pick` chooses (NULL: every one) owned so, while
+ * *budget lasts (it goes down by each); *left gets how many chosen are
+ * still adopted. The caller keeps readers and writers away, as for
+ * brain__rows_own. 0 or BRAIN_ENOMEM. */
+int brain__rows_own_some(brain_rows *r, size_t *budget,
+                         bool (*pick)(const unsigned char *chunk, const void *ctx),
+                         const void *ctx, size_t *left);
+
 /* Bytes of one chunk: the unit in which rows are saved and adopted. */
 static inline size_t brain__rows_chunk_bytes(const brain_rows *r)
 {

@@ -119,7 +119,16 @@
 		assert_int_equal(F(adopt)(&a, copy, cap, 51), BRAIN_ECORRUPT);                  \
 		copy[e].key = E;                                                                \
 		assert_int_equal(F(adopt)(&a, copy, cap, 50), 0);                               \
-		F(free)(&a);                                                                    \
+		/* its cells copied, taken into use: the map no longer reads copy */          \
+		C *own = NULL;                                                                  \
+		assert_int_equal(F(copy_cells)(&a, &own), 0);                                   \
+		assert_non_null(own);                                                           \
+		F(take_cells)(&a, own);                                                         \
+		assert_false(a.borrowed);                                                       \
+		memset(copy, 0, cap * sizeof *copy);                                            \
+		assert_true(F(get)(&a, 31 * 9, &v));                                            \
+		assert_int_equal(v, 9);                                                         \
+		F(free)(&a); /* owned: freed */                                                 \
 		free(copy);                                                                     \
 		F(free)(&m);                                                                    \
 	}

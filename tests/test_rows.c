@@ -312,6 +312,49 @@ static void test_rows__aligned_stride(void **state)
 	assert_int_equal(brain__rows_init_aligned(&r, 8, 0, 4), BRAIN_EINVAL);
 }
 
+/* Adopted chunks owned a budget at a time, those `pick` chooses only:
+ * each keeps its bytes, moves to the heap (off the adopter's buffer), and
+ * *left counts the chosen still adopted. */
+static bool pick_even(const unsigned char *chunk, const void *ctx)
+{
+	const unsigned char *base = ctx;
+	return ((size_t)(chunk - base) / 1024) % 2 == 0;
+}
+
+static void test_rows__own_some_by_budget_and_pick(void **state)
+{
+	(void)state;
+	brain_rows r;
+	assert_int_equal(brain__rows_init(&r, 64, 4), 0); /* 16 rows, 1 KiB a chunk */
+	size_t bytes = brain__rows_chunk_bytes(&r);
+	assert_int_equal(bytes, 1024);
+	unsigned char *base = NULL;
+	assert_int_equal(posix_memalign((void **)&base, 64, 6 * bytes), 0);
+	for (size_t i = 0; i < 6 * bytes; i++)
+		base[i] = (unsigned char)(i * 7);
+	assert_int_equal(brain__rows_adopt(&r, base, 6 * 16), 0);
+	size_t budget = 2, left = 99;
+	assert_int_equal(brain__rows_own_some(&r, &budget, pick_even, base, &left), 0);
+	assert_int_equal(budget, 0);
+	assert_int_equal(left, 1); /* chunks 0, 2 owned; 4 left */
+	assert_false(brain__rows_borrowed(&r, 0));
+	assert_true(brain__rows_borrowed(&r, 1));
+	assert_false(brain__rows_borrowed(&r, 2));
+	assert_true(brain__rows_borrowed(&r, 4));
+	budget = 10;
+	assert_int_equal(brain__rows_own_some(&r, &budget, NULL, NULL, &left), 0);
+	assert_int_equal(left, 0);
+	assert_int_equal(budget, 10 - 4);
+	for (size_t c = 0; c < 6; c++) {
+		assert_false(brain__rows_borrowed(&r, c));
+		assert_memory_equal(brain__rows_at(&r, c * 16), base + c * bytes, bytes);
+		assert_true((unsigned char *)brain__rows_at(&r, c * 16) < base ||
+		            (unsigned char *)brain__rows_at(&r, c * 16) >= base + 6 * bytes);
+	}
+	brain__rows_free(&r);
+	free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_rows__reserve_huge_is_enomem),
 		cmocka_unit_test(test_rows__enomem_leaves_table_usable),
 		cmocka_unit_test(test_rows__enomem_on_first_chunk),
+		cmocka_unit_test(test_rows__own_some_by_budget_and_pick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,12 +154,7 @@ int brain__cortex_CORTEX_IMAGE_COPY(cortex *c, brain_msg_image_copy *m)
 	c->df_copy = NULL;
 	if (!c->image || !c->df.borrowed)
 		return BRAIN_OK;
-	size_t cells = c->df.mask + 1;
-	c->df_copy = brain__malloc_array(cells, sizeof *c->df_copy);
-	if (!c->df_copy)
-		return brain__oom(cells * sizeof *c->df_copy, "embedder statistics");
-	memcpy(c->df_copy, c->df.cells, cells * sizeof *c->df_copy);
-	return BRAIN_OK;
+	return brain__map32_copy_cells(&c->df, &c->df_copy);
 }
 
 int brain__cortex_CORTEX_IMAGE_RELEASE(cortex *c, brain_msg_image_release *m)
@@ -169,8 +164,7 @@ int brain__cortex_CORTEX_IMAGE_RELEASE(cortex *c, brain_msg_image_release *m)
 		return BRAIN_OK;
 	pthread_rwlock_wrlock(&c->lock);
 	if (c->df_copy) {
-		c->df.cells = c->df_copy;
-		c->df.borrowed = false;
+		brain__map32_take_cells(&c->df, c->df_copy);
 		c->df_copy = NULL;
 	}
 	bool done = !c->df.borrowed;

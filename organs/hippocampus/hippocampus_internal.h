@@ -81,7 +81,8 @@ typedef struct hippocampus {
 	_Atomic bool index_verified;
 	pthread_mutex_t image_mu;
 	bool index_in_image; /* the index uses bytes of the image in place */
-	bool image_kept;     /* damage found in the image: it stays mapped */
+	bool image_kept;     /* the image stays mapped: damage found in it, or an
+	                        index backend that may use it until close */
 	char *texts_copy;    /* IMAGE_COPY's copies, taken into use by */
 	brain_map_cell *ids_copy; /* IMAGE_RELEASE */
 	_Atomic uint64_t damage; /* checksum failures found at run time */

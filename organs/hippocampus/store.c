@@ -1024,14 +1024,7 @@ int brain__hippocampus_IMAGE_COPY(hippocampus *h, brain_msg_image_copy *m)
 	 * stale: changes ran since) */
 	brain__free(h->ids_copy);
 	h->ids_copy = NULL;
-	if (h->ids.borrowed) {
-		size_t cells = h->ids.mask + 1;
-		h->ids_copy = brain__malloc_array(cells, sizeof *h->ids_copy);
-		if (!h->ids_copy)
-			return brain__oom(cells * sizeof *h->ids_copy, "id map");
-		memcpy(h->ids_copy, h->ids.cells, cells * sizeof *h->ids_copy);
-	}
-	return BRAIN_OK;
+	return h->ids.borrowed ? brain__map_copy_cells(&h->ids, &h->ids_copy) : BRAIN_OK;
 }
 
 int brain__hippocampus_IMAGE_RELEASE(hippocampus *h, brain_msg_image_release *m)
@@ -1049,32 +1042,22 @@ int brain__hippocampus_IMAGE_RELEASE(hippocampus *h, brain_msg_image_release *m)
 		h->texts_owned = true;
 	}
 	if (h->ids_copy) {
-		h->ids.cells = h->ids_copy;
-		h->ids.borrowed = false;
+		brain__map_take_cells(&h->ids, h->ids_copy);
 		h->ids_copy = NULL;
 	}
 	if (!h->texts_owned || h->ids.borrowed) {
 		m->left = 1; /* (not copied yet: an IMAGE_COPY first) */
 		return BRAIN_OK;
 	}
-	size_t budget = m->max, n = BRAIN_MIN(h->records.nlent, h->records.nchunks);
-	for (size_t c = 0; c < n; c++) {
-		if (!brain__rows_borrowed(&h->records, c))
-			continue;
-		if (budget == 0) {
-			m->left++;
-			continue;
-		}
-		int rc = brain__rows_own(&h->records, c);
-		if (rc)
-			return rc;
-		budget--;
-	}
+	size_t budget = m->max;
+	int rc = brain__rows_own_some(&h->records, &budget, NULL, NULL, &m->left);
+	if (rc)
+		return rc;
 	int (*release)(brain_index *, size_t, size_t *) = brain__index_release(h->vt);
 	if (h->index && release) {
 		size_t left = 0;
 		brain_mem_scope p = ix_enter();
-		int rc = release(h->index, BRAIN_MAX(budget, (size_t)1), &left);
+		rc = release(h->index, BRAIN_MAX(budget, (size_t)1), &left);
 		brain__mem_leave(p);
 		if (rc)
 			return rc;
