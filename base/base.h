@@ -169,4 +169,9 @@ uint64_t brain__random64(void);
  * (s must be valid UTF-8). */
 size_t brain__utf8_floor(const char *s, size_t len);
 
+/* Is s[0..len) strict UTF-8 (no overlong forms, surrogates or code points
+ * past U+10FFFF; NUL bytes allowed)? If not, *bad_offset (may be NULL) is
+ * the offset of the first character that is not. */
+bool brain__utf8_valid(const char *s, size_t len, size_t *bad_offset);
+
 #endif /* BRAIN_BASE_H */

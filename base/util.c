@@ -91,3 +91,38 @@ BRAIN_EXPORT const char *brain_version_string(void)
 {
 	return BRAIN_VERSION_STRING;
 }
+
+bool brain__utf8_valid(const char *s, size_t len, size_t *bad_offset)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		unsigned c = u[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t need = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+		            : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		if (need == 0 || len - i < need)
+			break;
+		unsigned c1 = u[i + 1];
+		/* the second byte's range excludes overlongs, surrogates and
+		 * code points past U+10FFFF */
+		unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+		unsigned hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+		if (c1 < lo || c1 > hi)
+			break;
+		size_t k = 2;
+		while (k < need && (u[i + k] & 0xC0) == 0x80)
+			k++;
+		if (k < need)
+			break;
+		i += need;
+	}
+	if (i == len)
+		return true;
+	if (bad_offset)
+		*bad_offset = i;
+	return false;
+}

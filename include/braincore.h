@@ -21,6 +21,7 @@
  *   braincore/brain.h    open, close, count
  *   braincore/memory.h   remember, recall, think, get, forget, results
  *   braincore/vector.h   add, search with the application's own vectors
+ *   braincore/filter.h   filters over metadata
  *   braincore/params.h   run-time parameters
  * Extension points with a weaker stability promise (include them yourself):
  *   braincore/sys/index.h  index backend interface
@@ -35,6 +36,7 @@
 #include "braincore/brain.h"
 #include "braincore/memory.h"
 #include "braincore/vector.h"
+#include "braincore/filter.h"
 #include "braincore/params.h"
 #include "braincore/storage.h"
 #include "braincore/health.h"

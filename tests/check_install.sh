@@ -26,7 +26,8 @@ LD_LIBRARY_PATH="$libdir" ldd "$tmp/app_shared" | grep -q "$libdir/libbraincore.
 # pkg-config, static
 "$cc" -std=c11 -Wall -Wextra -pedantic -Werror $(pkg-config --cflags braincore) \
 	"$src/tests/consumer/main.c" -o "$tmp/app_static" \
-	"$libdir/libbraincore.a" $(pkg-config --libs-only-other --static braincore) -lpthread -lm
+	"$libdir/libbraincore.a" $(pkg-config --libs-only-other --static braincore) \
+	$(pkg-config --libs-only-l --static braincore | sed 's/-lbraincore//')
 if ldd "$tmp/app_static" | grep -q libbraincore; then
 	echo "FAIL: static consumer still needs libbraincore.so"; exit 1
 fi

@@ -35,7 +35,7 @@ need() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >&2
 }
 
-build_deps="cmake make gcc g++ libc6-dev pkg-config"
+build_deps="cmake make gcc g++ libc6-dev pkg-config libroaring-dev"
 test_deps="$build_deps libcmocka-dev check libsubunit-dev jq binutils"
 
 configure_build() {

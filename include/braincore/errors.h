@@ -52,7 +52,10 @@ extern "C" {
 	X(ECORRUPT, -25, "a file of the brain is damaged")                             \
 	X(ENOSPC, -26, "no space left on the device")                                  \
 	X(EMISMATCH, -27, "the brain on disk was made with different options")         \
-	X(EREADONLY, -28, "the brain is open read-only")
+	X(EREADONLY, -28, "the brain is open read-only")                             \
+	X(EJSON, -29, "metadata is not a valid JSON object of supported values")      \
+	X(EFILTER, -30, "the filter is not valid (syntax or types)")                   \
+	X(ETYPE, -31, "a metadata value does not have its field's type")
 
 /** Error codes. Pinned: values never change. */
 enum brain_error {
