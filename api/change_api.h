@@ -25,9 +25,10 @@ static inline int brain__api_change(brain_t *b, brain_change *c)
  * change, committed unless `defer` (then *lsn is the record to commit). */
 int brain__api_remember_check(brain_t *b, const char *text, float importance, size_t *len);
 int brain__api_remember_made(brain_t *b, const char *text, size_t len, const float *vector,
-                             float importance, brain_id *id_out, bool defer, uint64_t *lsn);
+                             float importance, const void *meta, size_t meta_len,
+                             brain_id *id_out, bool defer, uint64_t *lsn);
 int brain__api_add_check(brain_t *b, uint64_t id, const float *vector, float **prepared);
-int brain__api_add_made(brain_t *b, uint64_t id, const float *prepared, bool defer,
-                        uint64_t *lsn);
+int brain__api_add_made(brain_t *b, uint64_t id, const float *prepared, const void *meta,
+                        size_t meta_len, bool defer, uint64_t *lsn);
 
 #endif /* BRAIN_API_CHANGE_API_H */

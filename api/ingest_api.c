@@ -29,9 +29,9 @@ static bool passing(int rc)
 static int make(brain_t *b, const brain_ingest_item *it, uint64_t *lsn)
 {
 	if (it->kind == BRAIN_INGEST_REMEMBER)
-		return brain__api_remember_made(b, it->text, it->len, NULL, it->importance, NULL, true,
+		return brain__api_remember_made(b, it->text, it->len, NULL, it->importance, NULL, 0, NULL, true,
 		                                lsn);
-	return brain__err_prefix(brain__api_add_made(b, it->id, it->vector, true, lsn), "add");
+	return brain__err_prefix(brain__api_add_made(b, it->id, it->vector, NULL, 0, true, lsn), "add");
 }
 
 /* The digester (b->ingest_fn): the queued writes, oldest first, until

@@ -57,20 +57,31 @@ int brain__api_remember_check(brain_t *b, const char *text, float importance, si
 }
 
 static int remember_ex(brain_t *b, const char *text, const float *vector, float importance,
-                       brain_id *id_out)
+                       const char *json, brain_id *id_out)
 {
 	size_t len = 0;
 	int rc = brain__api_remember_check(b, text, importance, &len);
 	if (rc)
 		return rc;
-	return brain__api_remember_made(b, text, len, vector, importance, id_out, false, NULL);
+	brain_meta_blob meta = {NULL, 0};
+	brain_mem_scope outer = brain__enter(b);
+	if (json)
+		rc = brain__meta_from_json(json, strlen(json), false, &meta);
+	if (rc == BRAIN_OK)
+		rc = brain__api_remember_made(b, text, len, vector, importance, meta.data, meta.len,
+		                              id_out, false, NULL);
+	brain__free(meta.data);
+	brain__mem_leave(outer);
+	return brain__err_prefix(rc, "remember");
 }
 
 int brain__api_remember_made(brain_t *b, const char *text, size_t len, const float *vector,
-                             float importance, brain_id *id_out, bool defer, uint64_t *lsn)
+                             float importance, const void *meta, size_t meta_len,
+                             brain_id *id_out, bool defer, uint64_t *lsn)
 {
 	brain_change c;
-	int rc = brain__change_remember(b, text, len, vector, importance, defer, &c);
+	int rc = brain__change_remember(b, text, len, vector, importance, meta, meta_len, defer,
+	                                &c);
 	if (rc == BRAIN_OK) {
 		brain__heart_kick(b);
 		if (id_out)
@@ -86,7 +97,15 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 {
 	brain_timed t = brain__timed_begin(b);
 	return brain__timed_end(b, BRAIN_OP_REMEMBER, t,
-	                        remember_ex(b, text, vector, importance, id_out));
+	                        remember_ex(b, text, vector, importance, NULL, id_out));
+}
+
+BRAIN_EXPORT int brain_remember_with(brain_t *b, const char *text, float importance,
+                                     const char *metadata_json, uint64_t *id)
+{
+	brain_timed t = brain__timed_begin(b);
+	return brain__timed_end(b, BRAIN_OP_REMEMBER, t,
+	                        remember_ex(b, text, NULL, importance, metadata_json, id));
 }
 
 BRAIN_EXPORT int brain_remember(brain_t *b, const char *text, float importance)
@@ -103,7 +122,7 @@ typedef int (*pack_fn)(const brain_hit *hits, size_t n, void *ctx);
 /* Run a text recall with a prepared query vector (and, optionally, a
  * vector that orders what it recalls). */
 static int recall_vector(brain_t *b, const float *vec, const float *rerank, size_t k,
-                         float min_score, pack_fn pack, void *ctx)
+                         float min_score, const brain_filter *filter, pack_fn pack, void *ctx)
 {
 	brain__rdlock(b);
 	brain_msg_status st = {0};
@@ -117,7 +136,7 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 			rc = brain__oom(cap * sizeof *hits, "recall: results");
 	}
 	brain_msg_recall m = {vec, cap, BRAIN_RECALL_TEXT, min_score, rerank, hits, 0, NULL, NULL,
-	                      NULL, 0};
+	                      NULL, 0, filter};
 	if (rc == BRAIN_OK && cap)
 		rc = brain__call_RECALL(&b->spine, &m);
 	if (rc == BRAIN_OK)
@@ -127,8 +146,8 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 	return rc;
 }
 
-static int recall_text_in(brain_t *b, const char *query, size_t k, const char *fn,
-                          pack_fn pack, void *ctx)
+static int recall_text_in(brain_t *b, const char *query, size_t k, const brain_filter *filter,
+                          const char *fn, pack_fn pack, void *ctx)
 {
 	size_t len = 0;
 	char what[48];
@@ -148,17 +167,18 @@ static int recall_text_in(brain_t *b, const char *query, size_t k, const char *f
 	rc = brain__call_EMBED(&b->spine, &e);
 	if (rc == BRAIN_OK) {
 		float min_score = (float)brain__param(&b->env, BRAIN_PIDX_RECALL_MIN_SCORE) / 1000.0f;
-		rc = recall_vector(b, vec, NULL, k, min_score, pack, ctx);
+		rc = recall_vector(b, vec, NULL, k, min_score, filter, pack, ctx);
 	}
 	brain__free(vec);
 	return brain__err_prefix(rc, fn);
 }
 
-static int recall_text(brain_t *b, const char *query, size_t k, const char *fn, pack_fn pack,
-                       void *ctx)
+static int recall_text(brain_t *b, const char *query, size_t k, const brain_filter *filter,
+                       const char *fn, pack_fn pack, void *ctx)
 {
 	brain_timed t = brain__timed_begin(b);
-	return brain__timed_end(b, BRAIN_OP_RECALL, t, recall_text_in(b, query, k, fn, pack, ctx));
+	return brain__timed_end(b, BRAIN_OP_RECALL, t,
+	                        recall_text_in(b, query, k, filter, fn, pack, ctx));
 }
 
 /* brain_recall: one malloc() block, pointers first, then the texts. */
@@ -194,9 +214,38 @@ BRAIN_EXPORT char **brain_recall(brain_t *b, const char *query, int top_k)
 		brain__err(BRAIN_ERANGE, "recall: top_k is %d; ask for at least 1 memory", top_k);
 		return NULL;
 	}
-	if (recall_text(b, query, top_k > 0 ? (size_t)top_k : 0, "recall", pack_strings, &out))
+	if (recall_text(b, query, top_k > 0 ? (size_t)top_k : 0, NULL, "recall", pack_strings, &out))
 		return NULL;
 	return out;
+}
+
+BRAIN_EXPORT char **brain_recall_where(brain_t *b, const char *query, const char *filter,
+                                       int top_k)
+{
+	char **out = NULL;
+	if (check_brain(b, "recall_where"))
+		return NULL;
+	if (top_k <= 0) {
+		brain__err(BRAIN_ERANGE, "recall_where: top_k is %d; ask for at least 1 memory", top_k);
+		return NULL;
+	}
+	brain_filter *f = NULL;
+	if (!filter) {
+		brain__err(BRAIN_ENULL, "recall_where: filter is NULL (use brain_recall for none)");
+		return NULL;
+	}
+	brain_mem_scope outer = brain__enter(b);
+	int rc = brain_filter_parse(filter, &f);
+	brain__mem_leave(outer);
+	if (rc) {
+		brain__err_prefix(rc, "recall_where");
+		return NULL;
+	}
+	rc = recall_text(b, query, (size_t)top_k, f, "recall_where", pack_strings, &out);
+	outer = brain__enter(b);
+	brain_filter_free(f);
+	brain__mem_leave(outer);
+	return rc ? NULL : out;
 }
 
 typedef struct ids_sink {
@@ -225,7 +274,7 @@ BRAIN_EXPORT int brain_recall_ids(brain_t *b, const char *query, size_t k, brain
 	if (b && (!ids || !found))
 		return brain__err(BRAIN_ENULL, "recall_ids: %s is NULL", ids ? "found" : "ids");
 	ids_sink s = {ids, scores, found};
-	return recall_text(b, query, k, "recall_ids", pack_ids, &s);
+	return recall_text(b, query, k, NULL, "recall_ids", pack_ids, &s);
 }
 
 static int pack_results(const brain_hit *hits, size_t n, void *ctx)
@@ -239,7 +288,18 @@ BRAIN_EXPORT int brain_recall_results(brain_t *b, const char *query, size_t k,
 	if (!out)
 		return brain__err(BRAIN_ENULL, "recall_results: out is NULL");
 	*out = NULL;
-	return recall_text(b, query, k, "recall_results", pack_results, out);
+	return recall_text(b, query, k, NULL, "recall_results", pack_results, out);
+}
+
+BRAIN_EXPORT int brain_recall_filter(brain_t *b, const char *query, size_t k,
+                                     const brain_filter *filter, brain_results **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "recall_filter: out is NULL");
+	*out = NULL;
+	if (b && !filter)
+		return brain__err(BRAIN_ENULL, "recall_filter: filter is NULL");
+	return recall_text(b, query, k, filter, "recall_filter", pack_results, out);
 }
 
 /* ---- think --------------------------------------------------------------- */
@@ -262,7 +322,7 @@ static int think_recall(brain_t *b, const float *vec, const float *rerank, brain
 	size_t k = (size_t)brain__param(&b->env, BRAIN_PIDX_THINK_MAX_MEMORIES);
 	float min_score = (float)brain__param(&b->env, BRAIN_PIDX_THINK_MIN_SCORE) / 1000.0f;
 	void *ctx[2] = {b, mem};
-	return recall_vector(b, vec, rerank, k, min_score, pack_think, ctx);
+	return recall_vector(b, vec, rerank, k, min_score, NULL, pack_think, ctx);
 }
 
 /* Recall for `input`, compose the answer, keep the exchange. An input that

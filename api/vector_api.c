@@ -43,12 +43,14 @@ int brain__api_add_check(brain_t *b, uint64_t id, const float *vector, float **p
 	return rc;
 }
 
-int brain__api_add_made(brain_t *b, uint64_t id, const float *prepared, bool defer,
-                        uint64_t *lsn)
+int brain__api_add_made(brain_t *b, uint64_t id, const float *prepared, const void *meta,
+                        size_t meta_len, bool defer, uint64_t *lsn)
 {
 	brain_change c = {.op = BRAIN_CHANGE_STORE};
 	c.u.store.id = id;
 	c.u.store.vector = prepared;
+	c.u.store.meta = meta;
+	c.u.store.meta_len = meta_len;
 	c.u.store.importance = VECTOR_IMPORTANCE;
 	c.defer_commit = defer;
 	int rc = brain__api_change(b, &c);
@@ -62,9 +64,26 @@ BRAIN_EXPORT int brain_add(brain_t *b, uint64_t id, const float *vector)
 	float *vec = NULL;
 	int rc = brain__api_add_check(b, id, vector, &vec);
 	if (rc == BRAIN_OK)
-		rc = brain__api_add_made(b, id, vec, false, NULL);
+		rc = brain__api_add_made(b, id, vec, NULL, 0, false, NULL);
 	brain__free(vec);
 	return brain__err_prefix(rc, "add");
+}
+
+BRAIN_EXPORT int brain_add_with(brain_t *b, uint64_t id, const float *vector,
+                                const char *metadata_json)
+{
+	float *vec = NULL;
+	int rc = brain__api_add_check(b, id, vector, &vec);
+	brain_meta_blob meta = {NULL, 0};
+	brain_mem_scope outer = b ? brain__enter(b) : brain__mem_current();
+	if (rc == BRAIN_OK && metadata_json)
+		rc = brain__meta_from_json(metadata_json, strlen(metadata_json), false, &meta);
+	if (rc == BRAIN_OK)
+		rc = brain__api_add_made(b, id, vec, meta.data, meta.len, false, NULL);
+	brain__free(meta.data);
+	brain__mem_leave(outer);
+	brain__free(vec);
+	return brain__err_prefix(rc, "add_with");
 }
 
 BRAIN_EXPORT int brain_add_batch(brain_t *b, const uint64_t *ids, const float *vectors, size_t n)
@@ -95,6 +114,7 @@ typedef struct narrowing {
 	void *payload;
 	const uint64_t *allowed; /* sorted, unique */
 	size_t n_allowed;
+	const brain_filter *filter;
 } narrowing;
 
 static int by_id(const void *pa, const void *pb)
@@ -135,7 +155,8 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 	 * the index with a filter) */
 	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0,
 	                      nw ? nw->accept : NULL, nw ? nw->payload : NULL,
-	                      nw ? nw->allowed : NULL, nw ? nw->n_allowed : 0};
+	                      nw ? nw->allowed : NULL, nw ? nw->n_allowed : 0,
+	                      nw ? nw->filter : NULL};
 	if (rc == BRAIN_OK && cap)
 		rc = brain__call_RECALL(&b->spine, &m);
 	brain__unlock(b);
@@ -174,8 +195,21 @@ BRAIN_EXPORT int brain_search_filter(brain_t *b, const float *query, size_t k,
 			*found = 0;
 		return brain__err(BRAIN_ENULL, "search_filter: accept is NULL");
 	}
-	narrowing nw = {accept, payload, NULL, 0};
+	narrowing nw = {accept, payload, NULL, 0, NULL};
 	return search_common(b, query, k, &nw, ids, distances, found, "search_filter");
+}
+
+BRAIN_EXPORT int brain_search_where(brain_t *b, const float *query, size_t k,
+                                    const brain_filter *filter, uint64_t *ids, float *distances,
+                                    size_t *found)
+{
+	if (!filter) {
+		if (found)
+			*found = 0;
+		return brain__err(BRAIN_ENULL, "search_where: filter is NULL");
+	}
+	narrowing nw = {NULL, NULL, NULL, 0, filter};
+	return search_common(b, query, k, &nw, ids, distances, found, "search_where");
 }
 
 BRAIN_EXPORT int brain_search_ids(brain_t *b, const float *query, size_t k,
@@ -198,7 +232,7 @@ BRAIN_EXPORT int brain_search_ids(brain_t *b, const float *query, size_t k,
 	for (size_t i = 0; i < n_allowed; i++)
 		if (u == 0 || sorted[u - 1] != sorted[i])
 			sorted[u++] = sorted[i];
-	narrowing nw = {NULL, NULL, sorted, u};
+	narrowing nw = {NULL, NULL, sorted, u, NULL};
 	int rc = search_common(b, query, k, &nw, ids, distances, found, "search_ids");
 	brain__free(sorted);
 	return rc;

@@ -1,10 +1,11 @@
 /*
  * base/results.c - brain_results: one allocation holding the entries, their
- * texts and the answer of a think.
+ * texts, their metadata as JSON and the answer of a think.
  */
 #include <math.h>
 #include <string.h>
 
+#include "base/meta.h"
 #include "base/results.h"
 
 typedef struct entry {
@@ -15,6 +16,7 @@ typedef struct entry {
 	int64_t accessed_ms;
 	const char *text; /* points into the same allocation, or NULL */
 	size_t text_len;
+	const char *meta; /* JSON, in the same allocation, or NULL: "{}" */
 } entry;
 
 struct brain_results {
@@ -25,15 +27,24 @@ struct brain_results {
 	/* then the texts and the answer, each NUL-terminated */
 };
 
+/* The length of a hit's metadata as JSON. */
+static size_t json_len(const brain_hit *h)
+{
+	return h->meta_json ? h->meta_len : brain__meta_to_json(h->meta, h->meta_len, NULL, 0);
+}
+
 int brain__results_make(const brain_hit *hits, size_t n, const char *answer, size_t answer_len,
                         brain_results **out)
 {
 	size_t bytes = sizeof(brain_results);
 	size_t add;
 	bool ok = brain__mul_ok(n, sizeof(entry), &add) && brain__add_ok(bytes, add, &bytes);
-	for (size_t i = 0; ok && i < n; i++)
+	for (size_t i = 0; ok && i < n; i++) {
 		if (hits[i].text)
 			ok = brain__add_ok(bytes, (size_t)hits[i].text_len + 1, &bytes);
+		if (ok && (hits[i].meta || hits[i].meta_json))
+			ok = brain__add_ok(bytes, json_len(&hits[i]) + 1, &bytes);
+	}
 	if (ok && answer)
 		ok = brain__add_ok(bytes, answer_len + 1, &bytes);
 	if (!ok)
@@ -62,6 +73,16 @@ int brain__results_make(const brain_hit *hits, size_t n, const char *answer, siz
 		} else {
 			e->text = NULL;
 			e->text_len = 0;
+		}
+		e->meta = NULL;
+		if (hits[i].meta || hits[i].meta_json) {
+			size_t len = json_len(&hits[i]);
+			if (hits[i].meta_json)
+				memcpy(text, hits[i].meta_json, len + 1);
+			else
+				brain__meta_to_json(hits[i].meta, hits[i].meta_len, text, len + 1);
+			e->meta = text;
+			text += len + 1;
 		}
 	}
 	if (answer) {
@@ -97,6 +118,8 @@ int brain__results_with_answer(const brain_results *r, const char *answer, size_
 		hits[i].accessed_ms = e->accessed_ms;
 		hits[i].text = e->text;
 		hits[i].text_len = (uint32_t)e->text_len;
+		hits[i].meta_json = e->meta;
+		hits[i].meta_len = e->meta ? (uint32_t)strlen(e->meta) : 0;
 	}
 	int rc = brain__results_make(hits, n, answer, answer_len, out);
 	brain__free(hits);
@@ -123,6 +146,12 @@ BRAIN_EXPORT float brain_results_score(const brain_results *r, size_t i)
 {
 	const entry *e = at(r, i);
 	return e ? e->score : NAN;
+}
+
+BRAIN_EXPORT const char *brain_results_metadata(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? (e->meta ? e->meta : "{}") : NULL;
 }
 
 BRAIN_EXPORT const char *brain_results_text(const brain_results *r, size_t i)

@@ -19,6 +19,11 @@ typedef struct brain_hit {
 	int64_t accessed_ms;
 	const char *text; /* NULL for a memory without text */
 	uint32_t text_len;
+	/* metadata, borrowed like text: a blob (base/meta.h), or its JSON
+	 * (copied from a results object); NULL for none */
+	const void *meta;
+	const char *meta_json;
+	uint32_t meta_len; /* of the blob or the JSON */
 } brain_hit;
 
 /* Copy n hits (their texts too) and an answer (may be NULL) into a new

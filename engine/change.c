@@ -25,6 +25,11 @@ typedef struct change_work {
 	size_t nfeatures;
 	/* update: the vector the memory had, then room for another */
 	float *old;
+	/* metadata: a blob made here (widened, or a patch's result), and the
+	 * heap blobs META_SET takes (the new, and the old for an undo) */
+	brain_meta_blob meta;
+	uint8_t *meta_new;
+	uint8_t *meta_old;
 } change_work;
 
 /* A change as a log record: a head and up to three more parts. */
@@ -34,6 +39,7 @@ typedef struct change_record {
 		brain_record_batch batch;
 		brain_record_update update;
 		brain_record_strengthen strengthen;
+		brain_record_meta meta;
 		uint64_t id;
 	} head;
 	brain_wal_part parts[4];
@@ -97,9 +103,29 @@ static int record_head(uint64_t lsn, const unsigned char *p, size_t len, void *h
 
 /* ---- store: remember and add ------------------------------------------- */
 
+/* The metadata a change gives memory `id` (BRAIN_ID_NONE: a new one)
+ * against the types of the brain's fields; a widened blob replaces it. */
+static int meta_prepare(brain_t *b, brain_id id, const void **blob, size_t *len,
+                        change_work *w)
+{
+	brain_msg_meta_check m = {*blob, *len, id, {NULL, 0}};
+	int rc = brain__call_META_CHECK(&b->spine, &m);
+	if (rc == BRAIN_OK && m.widened.data) {
+		brain__free(w->meta.data);
+		w->meta = m.widened;
+		*blob = w->meta.data;
+		*len = w->meta.len;
+	}
+	return rc;
+}
+
 static int store_prepare(brain_t *b, brain_change *c, change_work *w)
 {
-	(void)w;
+	if (c->u.store.meta) {
+		int rc = meta_prepare(b, BRAIN_ID_NONE, &c->u.store.meta, &c->u.store.meta_len, w);
+		if (rc)
+			return rc;
+	}
 	if (!c->u.store.check_epoch)
 		return BRAIN_OK;
 	/* Embedded without the lock: if the embedder was replaced meanwhile,
@@ -131,7 +157,7 @@ static int store_apply(brain_t *b, brain_change *c, change_work *w)
 {
 	brain_msg_store s = {c->u.store.id,         c->u.store.text,       c->u.store.len,
 	                     c->u.store.vector,     c->u.store.importance, BRAIN_ID_NONE,
-	                     c->u.store.created_ms};
+	                     c->u.store.created_ms, c->u.store.meta,       c->u.store.meta_len};
 	int rc = brain__call_STORE(&b->spine, &s);
 	if (rc)
 		return rc;
@@ -156,12 +182,16 @@ static void store_encode(const brain_t *b, const brain_change *c, change_record 
 {
 	uint32_t dims = b->env.opts.dimensions;
 	bool text = c->u.store.text != NULL;
+	uint32_t meta_len = c->u.store.meta ? (uint32_t)c->u.store.meta_len : 0;
 	r->head.store = (brain_record_store){c->out_id, c->u.store.created_ms, c->u.store.importance,
-	                                     text ? (uint32_t)c->u.store.len : UINT32_MAX, dims, 0};
+	                                     text ? (uint32_t)c->u.store.len : UINT32_MAX, dims,
+	                                     meta_len};
 	part(r, &r->head.store, sizeof r->head.store);
 	part(r, c->u.store.vector, dims * sizeof(float));
 	if (text)
 		part(r, c->u.store.text, c->u.store.len + 1);
+	if (meta_len)
+		part(r, c->u.store.meta, meta_len);
 }
 
 static int store_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
@@ -175,9 +205,14 @@ static int store_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 	size_t vec_bytes = (size_t)dims * sizeof(float);
 	bool has_text = h.text_len != UINT32_MAX;
 	size_t text_bytes = has_text ? (size_t)h.text_len + 1 : 0;
-	if (h.dimensions != dims || len != sizeof h + vec_bytes + text_bytes ||
+	if (h.dimensions != dims || len != sizeof h + vec_bytes + text_bytes + h.meta_len ||
 	    h.id == BRAIN_ID_NONE || !(h.importance >= 0.0f && h.importance <= 1.0f))
 		return bad_record(lsn, "a stored memory's fields are out of range");
+	const unsigned char *meta = h.meta_len ? p + sizeof h + vec_bytes + text_bytes : NULL;
+	if (meta && brain__meta_check(meta, h.meta_len, false))
+		return bad_record(lsn, "a stored memory's metadata is not valid");
+	c->u.store.meta = meta;
+	c->u.store.meta_len = h.meta_len;
 	float *vec = NULL;
 	const char *text = has_text ? (const char *)p + sizeof h + vec_bytes : NULL;
 	rc = record_vector(lsn, p + sizeof h, dims, "a stored vector is not finite", &vec, owned);
@@ -198,7 +233,104 @@ static int store_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t
 
 static const char *store_refused(int rc)
 {
-	return rc == BRAIN_EEXISTS ? "stores an id that exists" : NULL;
+	return rc == BRAIN_EEXISTS ? "stores an id that exists"
+	       : rc == BRAIN_ETYPE ? "stores metadata of a type its field does not hold"
+	                           : NULL;
+}
+
+/* ---- meta: a memory's metadata set or patched --------------------------- */
+
+/* The new metadata, whole (a patch applied to what the memory has), its
+ * types checked, and the heap blobs META_SET takes: the new, and the old
+ * for an undo, so that neither apply nor undo allocates but the fields. */
+static int meta_change_prepare(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_meta_get g = {c->u.meta.id, NULL, 0};
+	int rc = brain__call_META_GET(&b->spine, &g);
+	if (rc)
+		return rc;
+	if (c->u.meta.patch) {
+		rc = brain__meta_patch(g.blob, g.len, c->u.meta.blob, c->u.meta.len, &w->meta);
+		if (rc)
+			return rc;
+		c->u.meta.blob = w->meta.data;
+		c->u.meta.len = w->meta.len;
+		c->u.meta.patch = false;
+	}
+	if (c->u.meta.blob && brain__meta_count(c->u.meta.blob) == 0)
+		c->u.meta.blob = NULL; /* {} is no metadata */
+	if (!c->u.meta.blob)
+		c->u.meta.len = 0;
+	if (c->u.meta.blob)
+		rc = meta_prepare(b, c->u.meta.id, &c->u.meta.blob, &c->u.meta.len, w);
+	if (rc == BRAIN_OK && c->u.meta.blob) {
+		w->meta_new = brain__meta_heap(c->u.meta.blob, c->u.meta.len);
+		if (!w->meta_new)
+			rc = BRAIN_ENOMEM;
+	}
+	if (rc == BRAIN_OK && g.blob) {
+		w->meta_old = brain__meta_heap(g.blob, g.len);
+		if (!w->meta_old)
+			rc = BRAIN_ENOMEM;
+	}
+	return rc;
+}
+
+static int meta_change_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_meta_set m = {c->u.meta.id, w->meta_new};
+	int rc = brain__call_META_SET(&b->spine, &m);
+	if (rc == BRAIN_OK)
+		w->meta_new = NULL; /* the store has it */
+	return rc;
+}
+
+/* The old metadata back: its fields exist and the slot has room, so
+ * META_SET cannot fail. */
+static void meta_change_undo(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_meta_set m = {c->u.meta.id, w->meta_old};
+	if (brain__call_META_SET(&b->spine, &m) == BRAIN_OK)
+		w->meta_old = NULL;
+	else
+		BRAIN_LOG(BRAIN_LOG_ERROR, "metadata: could not put back the old metadata of %llu",
+		          (unsigned long long)c->u.meta.id);
+}
+
+static void meta_change_encode(const brain_t *b, const brain_change *c, change_record *r)
+{
+	(void)b;
+	uint32_t len = c->u.meta.blob ? (uint32_t)c->u.meta.len : 0;
+	r->head.meta = (brain_record_meta){c->u.meta.id, len, 0};
+	part(r, &r->head.meta, sizeof r->head.meta);
+	if (len)
+		part(r, c->u.meta.blob, len);
+}
+
+static int meta_change_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                              brain_change *c, void **owned)
+{
+	(void)b;
+	(void)owned;
+	brain_record_meta h;
+	int rc = record_head(lsn, p, len, &h, sizeof h);
+	if (rc)
+		return rc;
+	if (len != sizeof h + h.len || h.reserved || h.id == BRAIN_ID_NONE ||
+	    (h.len && brain__meta_check(p + sizeof h, h.len, false)))
+		return bad_record(lsn, "a metadata change is not valid");
+	c->u.meta.id = h.id;
+	c->u.meta.blob = h.len ? p + sizeof h : NULL;
+	c->u.meta.len = h.len;
+	c->u.meta.patch = false;
+	return BRAIN_OK;
+}
+
+static const char *meta_change_refused(int rc)
+{
+	return rc == BRAIN_ENOTFOUND ? "changes the metadata of an id that does not exist"
+	       : rc == BRAIN_ETYPE   ? "gives a field a type it does not hold"
+	                             : NULL;
 }
 
 /* ---- batch: add_batch --------------------------------------------------- */
@@ -449,7 +581,9 @@ static const char *strengthen_refused(int rc)
 static bool find_twin(brain_t *b, const brain_change *c, brain_id *id, float *importance)
 {
 	int64_t per_mille = brain__param(&b->env, BRAIN_PIDX_MERGE_SIMILAR);
-	if (per_mille <= 0 || !c->u.store.text || c->u.store.id != BRAIN_ID_NONE)
+	/* a memory with metadata is its own, never merged into another */
+	if (per_mille <= 0 || !c->u.store.text || c->u.store.id != BRAIN_ID_NONE ||
+	    c->u.store.meta)
 		return false;
 	uint32_t slot;
 	float d;
@@ -483,6 +617,9 @@ static const change_kind g_kinds[] = {
 	[BRAIN_CHANGE_STRENGTHEN] = {"strengthen", false, strengthen_decode, NULL,
 	                             strengthen_apply, strengthen_undo, strengthen_encode,
 	                             strengthen_refused},
+	[BRAIN_CHANGE_META] = {"metadata", false, meta_change_decode, meta_change_prepare,
+	                       meta_change_apply, meta_change_undo, meta_change_encode,
+	                       meta_change_refused},
 };
 
 static const change_kind *kind_of(uint32_t op)
@@ -494,6 +631,9 @@ static void work_free(change_work *w)
 {
 	brain__free(w->features);
 	brain__free(w->old);
+	brain__free(w->meta.data);
+	brain__free(w->meta_new);
+	brain__free(w->meta_old);
 }
 
 /* Log a made (or, log_first, a prepared) change: WAL_APPEND to the Lungs,
@@ -578,7 +718,8 @@ int brain__change_make(brain_t *b, brain_change *c)
 }
 
 int brain__change_remember(brain_t *b, const char *text, size_t len, const float *vector,
-                           float importance, bool defer, brain_change *c)
+                           float importance, const void *meta, size_t meta_len, bool defer,
+                           brain_change *c)
 {
 	memset(c, 0, sizeof *c);
 	float *vec = brain__malloc_array(b->env.opts.dimensions, sizeof(float));
@@ -604,6 +745,8 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 	c->u.store.vector = vec;
 	c->u.store.importance = importance;
 	c->u.store.check_epoch = !vector;
+	c->u.store.meta = meta;
+	c->u.store.meta_len = meta_len;
 	c->defer_commit = defer;
 	while (rc == BRAIN_OK) {
 		c->u.store.features = e.features;

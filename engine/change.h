@@ -33,7 +33,8 @@ enum brain_change_op {
 	BRAIN_CHANGE_BATCH = 2,  /* brain_record_batch, ids, then the caller's rows */
 	BRAIN_CHANGE_FORGET = 3, /* the id (u64) */
 	BRAIN_CHANGE_UPDATE = 4, /* brain_record_update, the stored vector */
-	BRAIN_CHANGE_STRENGTHEN = 5 /* brain_record_strengthen */
+	BRAIN_CHANGE_STRENGTHEN = 5, /* brain_record_strengthen */
+	BRAIN_CHANGE_META = 6      /* brain_record_meta, then the blob */
 };
 
 /* Payload heads of log records (little-endian, as written). */
@@ -43,8 +44,17 @@ typedef struct brain_record_store {
 	float importance;
 	uint32_t text_len;   /* UINT32_MAX: no text */
 	uint32_t dimensions;
-	uint32_t reserved;
+	uint32_t meta_len;   /* 0: no metadata; else a blob of this many bytes
+	                        after the text (base/meta.h) */
 } brain_record_store;
+
+/* A memory's metadata replaced: the blob that is now all of it (a patch
+ * is logged as its result), len 0 for none. */
+typedef struct brain_record_meta {
+	uint64_t id;
+	uint32_t len;
+	uint32_t reserved;
+} brain_record_meta;
 
 typedef struct brain_record_update {
 	uint64_t id;
@@ -84,6 +94,8 @@ typedef struct brain_change {
 			size_t nfeatures;
 			bool check_epoch;         /* the vector came from the brain's embedder */
 			uint64_t epoch;           /* ... of this epoch */
+			const void *meta;         /* a checked metadata blob, or NULL */
+			size_t meta_len;
 		} store;
 		/* add_batch: the caller's rows, prepared by the Hippocampus */
 		struct {
@@ -103,6 +115,13 @@ typedef struct brain_change {
 			float importance;
 			int64_t accessed_ms;
 		} strengthen;
+		/* set or patch a memory's metadata */
+		struct {
+			brain_id id;
+			const void *blob; /* checked; NULL: remove it all */
+			size_t len;
+			bool patch;       /* blob is a merge patch (base/meta.h) */
+		} meta;
 	} u;
 	brain_id out_id; /* out: the memory's id (STORE) */
 	/* The caller waits for durability itself, once for many changes
@@ -130,14 +149,16 @@ int brain__change_make(brain_t *b, brain_change *c);
 /* A remember of text (`len` bytes, checked): embedded by the brain's
  * embedder, or `vector` (the caller's, NULL for none) prepared, then made
  * as a STORE change (a STRENGTHEN of the memory there with MERGE_SIMILAR),
- * embedded again if the embedder was replaced meanwhile. What brain_remember,
+ * embedded again if the embedder was replaced meanwhile; `meta` (a checked
+ * blob, or NULL) is the memory's metadata. What brain_remember,
  * the Stomach's digester and the Circadian's consolidation of working
  * memory make. *c is filled here; `defer` is its defer_commit. On return
  * c->op says which change was made, c->out_id the memory's id and
  * c->out_lsn its record. Returns 0 or the first error (embedder, vector,
  * change_make's); no lock held; the Heart is not kicked (the caller does). */
 int brain__change_remember(brain_t *b, const char *text, size_t len, const float *vector,
-                           float importance, bool defer, brain_change *c);
+                           float importance, const void *meta, size_t meta_len, bool defer,
+                           brain_change *c);
 
 /* Replay one log record (a brain_wal_apply_fn; payload is the brain): the
  * record decoded into a change, applied as brain__change_make would,

@@ -83,7 +83,7 @@ static void consolidate(brain_t *b)
 	for (size_t i = 0; i < t.n; i++) {
 		brain_change c;
 		int rc = brain__change_remember(b, t.items[i].input, t.items[i].len, NULL,
-		                                CONSOLIDATE_IMPORTANCE, true, &c);
+		                                CONSOLIDATE_IMPORTANCE, NULL, 0, true, &c);
 		if (rc == BRAIN_OK) {
 			last = BRAIN_MAX(last, c.out_lsn);
 			if (c.op == BRAIN_CHANGE_STRENGTHEN)

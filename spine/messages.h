@@ -11,6 +11,7 @@
 #define BRAIN_MESSAGES_H
 
 #include "base/analysis.h"
+#include "base/meta.h"
 #include "base/results.h"
 
 struct brain_wal_part;
@@ -71,7 +72,11 @@ struct brain_wal_replay_info;
 	X(INDEX_RELEASE, O, brain_msg_index_release, WRITE)                         \
 	X(INDEX_UNMAP, O, brain_msg_index_unmap, ANY) /* not beside close */        \
 	X(IMAGE_COPY, O, brain_msg_image_copy, READ) /* and the gate */             \
-	X(IMAGE_RELEASE, O, brain_msg_image_release, WRITE)
+	X(IMAGE_RELEASE, O, brain_msg_image_release, WRITE)                         \
+	X(META_CHECK, O, brain_msg_meta_check, READ)                                \
+	X(META_SET, O, brain_msg_meta_set, WRITE)                                   \
+	X(META_GET, O, brain_msg_meta_get, READ)                                    \
+	X(FILTER_EVAL, O, brain_msg_filter_eval, READ)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -252,6 +257,9 @@ typedef struct brain_msg_store {
 	brain_id out_id;     /* out */
 	int64_t created_ms;  /* in: 0 = now (a replay gives the original time);
 	                        out: the time recorded */
+	const void *meta;    /* in: a checked metadata blob (base/meta.h) whose
+	                        types META_CHECK passed, or NULL */
+	size_t meta_len;
 } brain_msg_store;
 
 /* Store n vectors without text, all or nothing. Rows come as the caller
@@ -299,6 +307,10 @@ typedef struct brain_msg_search {
 	uint32_t *slots;    /* out: capacity k */
 	float *distances;   /* out: capacity k */
 	size_t found;       /* out */
+	/* optional: only the slots of this set (FILTER_EVAL's); with
+	 * over_pass, exactly, looking at those slots alone */
+	const struct brain_slotset *pass;
+	bool over_pass;
 } brain_msg_search;
 
 /* Records of slots returned by SEARCH; with touch, their access time is set
@@ -464,6 +476,44 @@ typedef struct brain_msg_estimate {
 	double pass; /* out */
 } brain_msg_estimate;
 
+/* Check a metadata blob (checked, base/meta.h) against the types of the
+ * fields the brain's memories hold, as the new metadata of memory `id`
+ * (BRAIN_ID_NONE: a new memory): BRAIN_ETYPE naming the field. An integer
+ * for a double field is widened: `widened` is then a new blob (base/meta.h
+ * brain_meta_blob, the caller frees it) to use instead. */
+typedef struct brain_msg_meta_check {
+	const void *blob;
+	size_t len;
+	brain_id id;
+	struct brain_meta_blob widened; /* out: data NULL if not needed */
+} brain_msg_meta_check;
+
+/* Memory `id` takes `blob` as its metadata: a heap blob with its u32
+ * length in front (brain__meta_heap), whose ownership passes on
+ * success, or NULL for none. BRAIN_ENOTFOUND, BRAIN_ENOMEM (nothing
+ * changed). */
+typedef struct brain_msg_meta_set {
+	brain_id id;
+	uint8_t *blob;
+} brain_msg_meta_set;
+
+/* The metadata of memory `id`: a blob borrowed while the lock is held
+ * (NULL, 0 for none); BRAIN_ENOTFOUND. */
+typedef struct brain_msg_meta_get {
+	brain_id id;
+	const void *blob;  /* out */
+	size_t len;        /* out */
+} brain_msg_meta_get;
+
+/* Evaluate a filter (its types checked first: BRAIN_EFILTER) into the set
+ * of the slots of the live memories that pass; `count` is its size. The
+ * caller frees `set` (brain__slotset_free). */
+typedef struct brain_msg_filter_eval {
+	const struct brain_filter *filter;
+	struct brain_slotset *set; /* out */
+	uint64_t count;            /* out */
+} brain_msg_filter_eval;
+
 /* ---- Thalamus ---------------------------------------------------------- */
 
 enum brain_recall_mode {
@@ -488,6 +538,8 @@ typedef struct brain_msg_recall {
 	 * them; NULL: no such limit */
 	const uint64_t *allowed;
 	size_t n_allowed;
+	/* optional: only memories whose metadata passes this filter */
+	const struct brain_filter *filter;
 } brain_msg_recall;
 
 /* ---- Lungs ------------------------------------------------------------- */

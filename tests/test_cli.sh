@@ -381,6 +381,37 @@ expect_rc 2 "check with two directories exits 2"
 run stats --dimensions 64 "$db64"
 expect_rc 2 "stats --dimensions exits 2"
 
+# ---------------------------------------------------------------- metadata and filters
+
+md="$tmp/meta"
+run --db "$md" remember --meta '{"kind":"note","ts":1700000000,"tags":["billing"]}' \
+	"The invoice for March was paid late."
+expect_rc 0 "remember --meta exits 0"
+run --db "$md" remember --meta '{"kind":"todo","ts":1700500000}' "Pay the invoice for April."
+expect_rc 0 "a second remember --meta exits 0"
+run --db "$md" recall --json --where 'kind = "todo"' invoice
+expect_rc 0 "recall --where exits 0"
+expect_jq "recall --where returns only what passes, with its metadata" \
+	'.queries[0].results | length == 1 and .[0].metadata.kind == "todo" and .[0].metadata.ts == 1700500000'
+run --db "$md" recall --json --where 'tags CONTAINS "billing" AND ts < 1700100000' invoice
+expect_jq "recall --where with CONTAINS and a range" \
+	'.queries[0].results | length == 1 and .[0].metadata.tags == ["billing"]'
+run --db "$md" recall --json --where 'NOT kind EXISTS' invoice
+expect_jq "a filter nothing passes gives no results" '.queries[0].results | length == 0'
+run --db "$md" recall --where 'kind = ' invoice
+expect_rc 1 "a filter that does not parse exits 1"
+expect_err "its message names the position" "at byte 7"
+run --db "$md" remember --meta '{"kind":5}' x
+expect_rc 1 "metadata of another type than its field exits 1"
+expect_err "its message names the field" '"kind"'
+run --db "$md" remember --meta '{"kind":' x
+expect_rc 1 "malformed metadata exits 1"
+expect_err "its code is EJSON" "EJSON"
+run --db "$md" think --where 'a = 1' x
+expect_rc 2 "--where is an option of recall only"
+run --db "$md" recall --meta '{}' x
+expect_rc 2 "--meta is an option of remember only"
+
 # ---------------------------------------------------------------- errors
 
 printf 'a good line\n\377\376 not UTF-8\nanother good line\n' >"$tmp/bad.txt"

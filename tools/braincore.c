@@ -44,9 +44,9 @@ static const char *const usage_text =
 	"\n"
 	"Commands:\n"
 	"  demo                      remember a built-in corpus, then recall and think over it\n"
-	"  remember [--importance X] [-m FILE] TEXT...\n"
+	"  remember [--importance X] [--meta JSON] [-m FILE] TEXT...\n"
 	"                            remember each TEXT (and each line of FILE); print the ids\n"
-	"  recall [-k N] [-m FILE] QUERY...\n"
+	"  recall [-k N] [--where FILTER] [-m FILE] QUERY...\n"
 	"                            print the N (default 5) best memories for each QUERY\n"
 	"  think [-m FILE] INPUT...  think over each INPUT in turn (follow-ups work); print\n"
 	"                            the answers\n"
@@ -61,6 +61,12 @@ static const char *const usage_text =
 	"  --importance X            importance in [0, 1] of TEXTs and of file lines that give\n"
 	"                            none (default 0.5)\n"
 	"  -k N                      number of memories recall shows (default 5)\n"
+	"  --meta JSON               metadata of each TEXT remember stores, a JSON object:\n"
+	"                            '{\"kind\":\"note\",\"ts\":1700000000,\"tags\":[\"billing\"]}'\n"
+	"  --where FILTER            recall only memories whose metadata passes FILTER:\n"
+	"                            'kind = \"note\" AND ts >= 1700000000 AND tags CONTAINS\n"
+	"                            \"billing\"' (operators = != < <= > >= IN CONTAINS EXISTS\n"
+	"                            AND OR NOT, parentheses; include/braincore/filter.h)\n"
 	"  --json                    write one JSON document instead of text\n"
 	"  --dimensions N            vector dimensions of the brain (default 384; with --db,\n"
 	"                            an existing brain keeps its own unless this is given,\n"
@@ -98,6 +104,8 @@ typedef struct cli {
 	float importance;
 	int have_k;
 	size_t k;
+	const char *meta;  /* --meta JSON */
+	const char *where; /* --where FILTER */
 	const char *db; /* --db DIR, or NULL for an in-memory brain */
 	int have_sync;
 	int sync;
@@ -238,7 +246,8 @@ static void print_help(void)
 /* ------------------------------------------------------------------------ */
 
 enum opt_id { OPT_JSON, OPT_DIMENSIONS, OPT_PARAM, OPT_HELP, OPT_VERSION, OPT_IMPORTANCE,
-	      OPT_MEMORIES, OPT_K, OPT_DB, OPT_SYNC, OPT_READ_ONLY };
+	      OPT_MEMORIES, OPT_K, OPT_DB, OPT_SYNC, OPT_READ_ONLY,
+	      OPT_META, OPT_WHERE };
 
 typedef struct opt_def {
 	const char *long_name; /* without "--", or NULL */
@@ -259,6 +268,8 @@ static const opt_def g_opts[] = {
 	{"db", 0, 1, OPT_DB},
 	{"sync", 0, 1, OPT_SYNC},
 	{"read-only", 0, 0, OPT_READ_ONLY},
+	{"meta", 0, 1, OPT_META},
+	{"where", 0, 1, OPT_WHERE},
 };
 
 static int apply_option(cli *c, enum opt_id id, const char *spelled, const char *val)
@@ -331,6 +342,12 @@ static int apply_option(cli *c, enum opt_id id, const char *spelled, const char 
 		break;
 	case OPT_READ_ONLY:
 		c->read_only = 1;
+		break;
+	case OPT_META:
+		c->meta = val;
+		break;
+	case OPT_WHERE:
+		c->where = val;
 		break;
 	}
 	return CLI_EXIT_OK;
@@ -592,7 +609,7 @@ static int cmd_remember(const cli *c, brain_t *b)
 	int ex = load_memories(b, c, &list);
 	for (size_t i = 0; ex == CLI_EXIT_OK && i < c->nargs; i++) {
 		brain_id id = BRAIN_ID_NONE;
-		int rc = brain_remember_ex(b, c->args[i], NULL, imp, &id);
+		int rc = brain_remember_with(b, c->args[i], imp, c->meta, &id);
 		if (rc)
 			ex = cli_refused(rc, NULL);
 		else if (list_push(&list, id, NULL, 0))
@@ -636,6 +653,8 @@ static int cmd_remember(const cli *c, brain_t *b)
 		cli_json_number(&j, (double)brain_results_importance(r, 0), 3);
 		cli_json_key(&j, "text");
 		cli_json_string_n(&j, brain_results_text(r, 0), brain_results_text_len(r, 0));
+		cli_json_key(&j, "metadata");
+		cli_json_raw(&j, brain_results_metadata(r, 0));
 		brain_results_free(r);
 		cli_json_end_object(&j);
 	}
@@ -668,9 +687,18 @@ static int cmd_recall(const cli *c, brain_t *b)
 	cli_json_uint(&j, k);
 	cli_json_key(&j, "queries");
 	cli_json_begin_array(&j);
+	brain_filter *where = NULL;
+	if (c->where) {
+		int rc = brain_filter_parse(c->where, &where);
+		if (rc) {
+			cli_json_free(&j);
+			return cli_refused(rc, "--where");
+		}
+	}
 	for (size_t i = 0; i < c->nargs; i++) {
 		brain_results *r = NULL;
-		int rc = brain_recall_results(b, c->args[i], k, &r);
+		int rc = where ? brain_recall_filter(b, c->args[i], k, where, &r)
+		               : brain_recall_results(b, c->args[i], k, &r);
 		if (rc) {
 			ex = cli_refused(rc, NULL);
 			break;
@@ -695,6 +723,7 @@ static int cmd_recall(const cli *c, brain_t *b)
 		}
 		brain_results_free(r);
 	}
+	brain_filter_free(where);
 	return end_listing(&j, ex, c->json);
 }
 
@@ -860,6 +889,9 @@ static int run_on_dir(const cli *c, int (*fn)(const cli *, const char *))
 		return usage_error("--importance is an option of remember, not of", c->command);
 	if (c->have_k)
 		return usage_error("-k is an option of recall, not of", c->command);
+	if (c->meta || c->where)
+		return usage_error(c->meta ? "--meta is an option of remember, not of"
+		                           : "--where is an option of recall, not of", c->command);
 	if (c->have_dimensions)
 		return usage_error("the brain's own options are used; --dimensions is not an "
 		                   "option of",
@@ -899,6 +931,10 @@ static int run(cli *c)
 		return usage_error("--importance is an option of remember, not of", c->command);
 	if (fn != cmd_recall && c->have_k)
 		return usage_error("-k is an option of recall, not of", c->command);
+	if (fn != cmd_remember && c->meta)
+		return usage_error("--meta is an option of remember, not of", c->command);
+	if (fn != cmd_recall && c->where)
+		return usage_error("--where is an option of recall, not of", c->command);
 	if (fn == cmd_remember && c->nargs == 0 && c->nfiles == 0)
 		return usage_error("remember needs TEXT or -m FILE", NULL);
 	if (fn == cmd_recall && c->nargs == 0)

@@ -227,6 +227,12 @@ void cli_json_string_n(cli_json *j, const char *s, size_t len)
 	escaped(j, s, len);
 }
 
+void cli_json_raw(cli_json *j, const char *json)
+{
+	before_value(j);
+	puts_(j, json);
+}
+
 void cli_json_uint(cli_json *j, uint64_t v)
 {
 	char buf[32];

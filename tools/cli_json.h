@@ -44,6 +44,8 @@ void cli_json_int(cli_json *j, int64_t v);
 void cli_json_number(cli_json *j, double v, int digits);
 void cli_json_bool(cli_json *j, int v);
 void cli_json_null(cli_json *j);
+/* A value that is a whole JSON document already (the library's metadata). */
+void cli_json_raw(cli_json *j, const char *json);
 
 /* Write the document and a newline to f. Returns 0, or -1 if building the
  * document failed (out of memory) or writing failed. */

@@ -80,6 +80,8 @@ static void result_json(cli_json *j, const brain_results *r, size_t i)
 		cli_json_string_n(j, brain_results_text(r, i), brain_results_text_len(r, i));
 	else
 		cli_json_null(j);
+	cli_json_key(j, "metadata");
+	cli_json_raw(j, brain_results_metadata(r, i));
 	cli_json_end_object(j);
 }
 

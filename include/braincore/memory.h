@@ -32,6 +32,7 @@
 #define BRAINCORE_MEMORY_H
 
 #include "common.h"
+#include "filter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -154,6 +155,86 @@ int brain_recall_ids(brain_t *b, const char *query, size_t k, brain_id *ids, flo
  * (docs/threading.md).
  */
 int brain_recall_results(brain_t *b, const char *query, size_t k, brain_results **out);
+
+/**
+ * Remember `text` with `importance` and metadata: a JSON object of typed
+ * fields (see braincore/filter.h), e.g.
+ * `{"kind":"note","ts":1700000000,"tags":["billing"]}`, or NULL for none.
+ * On success *id (if not NULL) receives the new memory's id. A memory with
+ * metadata is never merged into another (MERGE_SIMILAR).
+ *
+ * Returns 0 or the errors of brain_remember(); BRAIN_EJSON (not a JSON
+ * object of supported values: the byte offset and the field in
+ * brain_errmsg()), BRAIN_ETOOLONG (metadata over 64 KiB, a name over 128
+ * bytes, over 256 fields or 4096 list items), BRAIN_ETYPE (a value of
+ * another type than the field holds in this brain). Nothing is stored on
+ * error. Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_remember_with(brain_t *b, const char *text, float importance,
+                        const char *metadata_json, uint64_t *id);
+
+/**
+ * brain_recall() of the memories whose metadata passes `filter`, a filter
+ * text (braincore/filter.h). When at least top_k memories pass (and score
+ * above RECALL_MIN_SCORE), exactly top_k come back. Same ownership as
+ * brain_recall().
+ * Returns the array (result[0] is NULL when nothing passes), or NULL on
+ * error: the errors of brain_recall(), BRAIN_ENULL for a NULL filter,
+ * BRAIN_EFILTER (a syntax error, with the byte position and what was
+ * expected in brain_errmsg(); a value that cannot compare with its field's
+ * type), BRAIN_EUTF8, BRAIN_ETOOLONG (the filter text). Thread-safe: one
+ * brain serves many threads (docs/threading.md).
+ */
+char **brain_recall_where(brain_t *b, const char *query, const char *filter, int top_k);
+
+/**
+ * brain_recall_results() of the memories whose metadata passes `filter`
+ * (built or parsed, braincore/filter.h; not NULL).
+ * Returns 0 or the errors of brain_recall_results(); BRAIN_EFILTER when a
+ * condition's value cannot compare with its field's type. Thread-safe:
+ * one brain serves many threads (docs/threading.md).
+ */
+int brain_recall_filter(brain_t *b, const char *query, size_t k, const brain_filter *filter,
+                        brain_results **out);
+
+/**
+ * Replace the metadata of memory `id` with `metadata_json` (NULL or "{}":
+ * none). Logged as one change.
+ * Returns 0, BRAIN_ENULL, BRAIN_ENOTFOUND, BRAIN_EJSON, BRAIN_ETOOLONG,
+ * BRAIN_ETYPE, BRAIN_EREADONLY, BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC
+ * (the memory keeps its metadata on any error). Thread-safe: one brain
+ * serves many threads (docs/threading.md).
+ */
+int brain_set_metadata(brain_t *b, brain_id id, const char *metadata_json);
+
+/**
+ * Merge `patch_json` into the metadata of memory `id` (RFC 7386 on a flat
+ * object: each member replaces the field of its name, a null removes it,
+ * fields not named stay). Made under the write lock, so concurrent patches
+ * never lose each other's fields; logged as its result.
+ * Returns 0 or the errors of brain_set_metadata(). Thread-safe: one brain
+ * serves many threads (docs/threading.md).
+ */
+int brain_patch_metadata(brain_t *b, brain_id id, const char *patch_json);
+
+/**
+ * Write the metadata of memory `id` as a JSON object ("{}" for none) into
+ * buf (snprintf's contract: at most size bytes with the NUL; buf may be
+ * NULL when size is 0); *len (if not NULL) receives the length it needs
+ * without the NUL.
+ * Returns 0, BRAIN_EBUFSIZE (buf holds "" if size >= 1; *len says how much
+ * is needed), BRAIN_ENULL, BRAIN_ENOTFOUND. Thread-safe: one brain serves
+ * many threads (docs/threading.md).
+ */
+int brain_get_metadata(brain_t *b, brain_id id, char *buf, size_t size, size_t *len);
+
+/**
+ * Count the memories whose metadata passes `filter` into *count (exact).
+ * Returns 0, BRAIN_ENULL, BRAIN_EFILTER (a value that cannot compare with
+ * its field's type), BRAIN_ENOMEM. Thread-safe: one brain serves many
+ * threads (docs/threading.md).
+ */
+int brain_count_where(brain_t *b, const brain_filter *filter, uint64_t *count);
 
 /**
  * Like brain_think(), but the whole answer and the memories it used come
@@ -286,6 +367,13 @@ int64_t brain_results_created(const brain_results *r, size_t i);
  * Thread-safe (results objects are immutable).
  */
 int64_t brain_results_accessed(const brain_results *r, size_t i);
+
+/**
+ * Metadata of entry i as a JSON object, NUL-terminated, owned by r; "{}"
+ * for a memory without metadata, NULL if out of range.
+ * Returns the borrowed JSON. Thread-safe (results objects are immutable).
+ */
+const char *brain_results_metadata(const brain_results *r, size_t i);
 
 /**
  * The answer, for results from brain_think_ex(); NULL for other results.

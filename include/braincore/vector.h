@@ -14,6 +14,7 @@
 #define BRAINCORE_VECTOR_H
 
 #include "common.h"
+#include "filter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +33,15 @@ extern "C" {
  * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_add(brain_t *b, uint64_t id, const float *vector);
+
+/**
+ * brain_add() with metadata: a JSON object of typed fields (see
+ * braincore/filter.h), or NULL for none.
+ * Returns 0 or the errors of brain_add(); BRAIN_EJSON, BRAIN_ETOOLONG,
+ * BRAIN_ETYPE as brain_remember_with(). Nothing is stored on error.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_add_with(brain_t *b, uint64_t id, const float *vector, const char *metadata_json);
 
 /**
  * Add n vectors at once: vectors is row-major, n rows of the brain's
@@ -78,6 +88,18 @@ typedef int (*brain_accept_fn)(uint64_t id, void *payload);
  */
 int brain_search_filter(brain_t *b, const float *query, size_t k, brain_accept_fn accept,
                         void *payload, uint64_t *ids, float *distances, size_t *found);
+
+/**
+ * brain_search() among the vectors whose metadata passes `filter` (built or
+ * parsed, braincore/filter.h; not NULL). When at least k pass, exactly k
+ * come back; recall@10 stays at or above 0.95 against brute force at any
+ * selectivity (small passing sets are searched exactly).
+ * Returns 0 or the errors of brain_search(); BRAIN_ENULL for a NULL filter,
+ * BRAIN_EFILTER when a condition's value cannot compare with its field's
+ * type. Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_search_where(brain_t *b, const float *query, size_t k, const brain_filter *filter,
+                       uint64_t *ids, float *distances, size_t *found);
 
 /**
  * brain_search() over the memories whose ids are in allowed[0..n_allowed)

@@ -31,8 +31,10 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	atomic_init(&h->auto_elem, -1);
 	pthread_mutex_init(&h->image_mu, NULL);
 	brain__map_init(&h->ids);
-	int rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
-	                                  RECORD_CHUNK_LOG2);
+	int rc = brain__meta_store_init(&h->meta);
+	if (rc == BRAIN_OK)
+		rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
+		                              RECORD_CHUNK_LOG2);
 	if (rc == BRAIN_OK && args->image) {
 		rc = brain__hippocampus_load(h, args->image, args->files);
 	} else if (rc == BRAIN_OK) {
@@ -65,6 +67,7 @@ static void destroy(void *state)
 		h->vt->close(h->index);
 	brain__rows_free(&h->records);
 	brain__map_free(&h->ids);
+	brain__meta_store_free(&h->meta);
 	brain__free(h->free);
 	if (h->texts_owned)
 		brain__free((void *)h->texts);

@@ -8,6 +8,8 @@
  *                  backend (every message of the Hippocampus)
  *   sections.c     the image: the checkpoint sections, saved and adopted
  *                  in place, and their checks
+ *   postings.c     metadata: blobs per slot, fields, posting lists, and a
+ *                  filter's evaluation (postings.h)
  *
  * Included only by the files of organs/hippocampus/: other organs reach
  * the Hippocampus through the Spine.
@@ -23,6 +25,7 @@
 #include "base/hashmap.h"
 #include "storage/image.h"
 #include "storage/rows.h"
+#include "organs/hippocampus/postings.h"
 
 enum record_flag {
 	RECORD_LIVE = 1u << 0,      /* the slot holds a memory */
@@ -91,6 +94,7 @@ typedef struct hippocampus {
 	bool index_rebuilt;  /* the image's index was damaged: the backend
 	                        rebuilt it from its stored vectors, which
 	                        alone it uses (verified) */
+	meta_store meta;     /* metadata and its posting lists (postings.h) */
 } hippocampus;
 
 static inline record *rec(const hippocampus *h, uint32_t slot)

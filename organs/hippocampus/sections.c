@@ -30,13 +30,46 @@ typedef struct hippo_meta {
 	uint64_t nfree;
 	uint32_t index_saved; /* 0: VECTORS; 1: INDEX section from the backend's
 	                         save(); 2 (meta version 2): INDEX holds the
-	                         descriptor of the backend's own files */
+	                         descriptor of the backend's own files;
+	                         version 3: a META section follows FREE */
 	uint32_t reserved;
 } hippo_meta;
 
 static int index_write(void *payload, const void *data, size_t len)
 {
 	return brain__imgw_write(payload, data, len);
+}
+
+/* The META section: a head (u32 version 1, u32 zero, u64 entries), then
+ * per live memory with metadata: u32 slot, u32 length, the blob. */
+static int save_meta(const hippocampus *h, brain_image_writer *w)
+{
+	int rc = brain__imgw_section_begin(w, BRAIN_SECTION_META);
+	struct {
+		uint32_t version, reserved;
+		uint64_t count;
+	} head = {1, 0, h->meta.count};
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_write(w, &head, sizeof head);
+	uint64_t written = 0;
+	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+		size_t len;
+		const uint8_t *b = brain__meta_blob(&h->meta, s, &len);
+		if (!b || !is_live(rec(h, s)))
+			continue;
+		uint32_t e[2] = {s, (uint32_t)len};
+		rc = brain__imgw_write(w, e, sizeof e);
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_write(w, b, len);
+		written++;
+	}
+	if (rc == BRAIN_OK && written != h->meta.count)
+		rc = brain__err(BRAIN_EINTERNAL, "checkpoint: %llu memories hold metadata, %llu were "
+		                "found", (unsigned long long)h->meta.count,
+		                (unsigned long long)written);
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+	return rc;
 }
 
 int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_organ_args *args)
@@ -51,7 +84,10 @@ int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_orga
 	if (rc)
 		return rc;
 	uint64_t count = atomic_load(&h->count);
-	hippo_meta meta = {files ? 2u : 1u, sizeof(record), RECORD_CHUNK_LOG2, h->dims,
+	/* version 3 only with metadata, so that a brain without any stays
+	 * readable by a library before it (which would lose the section) */
+	uint32_t version = h->meta.count ? 3u : files ? 2u : 1u;
+	hippo_meta meta = {version, sizeof(record), RECORD_CHUNK_LOG2, h->dims,
 	                   h->next_slot, h->next_id, count,
 	                   atomic_load(&h->text_count), h->text_bytes, h->next_slot - count,
 	                   files ? 2u : own ? 1u : 0u, 0};
@@ -132,6 +168,8 @@ int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_orga
 	}
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_section_end(w);
+	if (rc == BRAIN_OK && version == 3)
+		rc = save_meta(h, w);
 
 	if (rc == BRAIN_OK && own && files && args->freeze_index && brain__index_freezes(h->vt)) {
 		/* two steps: the index frozen now, its files written and the
@@ -383,6 +421,73 @@ static int load_index(hippocampus *h, brain_image *img, const hippo_meta *meta,
 	return rc;
 }
 
+/* The metadata: copied to the heap, checked blob by blob, and the posting
+ * lists built from it. */
+static int load_meta(hippocampus *h, brain_image *img)
+{
+	void *data;
+	size_t len;
+	int rc = eager(img, BRAIN_SECTION_META, &data, &len);
+	if (rc)
+		return rc;
+	const uint8_t *p = data, *end = p + len;
+	struct {
+		uint32_t version, reserved;
+		uint64_t count;
+	} head;
+	if (len < sizeof head)
+		return bad(img, "the metadata section is too short");
+	memcpy(&head, p, sizeof head);
+	p += sizeof head;
+	if (head.version != 1 || head.reserved || head.count > atomic_load(&h->count))
+		return bad(img, "the metadata section's head is out of range");
+	for (uint64_t i = 0; i < head.count; i++) {
+		uint32_t e[2];
+		if ((size_t)(end - p) < sizeof e)
+			return bad(img, "the metadata section is cut short");
+		memcpy(e, p, sizeof e);
+		p += sizeof e;
+		size_t have;
+		if (e[1] > (size_t)(end - p) || e[0] >= h->next_slot || !is_live(rec(h, e[0])) ||
+		    brain__meta_blob(&h->meta, e[0], &have))
+			return bad(img, "a metadata entry names a slot without a memory, or one twice");
+		brain_meta_blob widened;
+		if (brain__meta_check(p, e[1], false))
+			return bad(img, "a metadata entry is not valid");
+		/* every holder of a field has its type: none is widened */
+		if (brain__meta_store_check(&h->meta, p, e[1], UINT32_MAX, &widened) || widened.data) {
+			brain__free(widened.data);
+			return bad(img, "metadata entries give a field two types");
+		}
+		rc = brain__meta_store_prepare(&h->meta, p, e[1], e[0]);
+		uint8_t *blob = rc ? NULL : brain__meta_heap(p, e[1]);
+		if (!blob)
+			return rc ? rc : BRAIN_ENOMEM;
+		brain__meta_store_put(&h->meta, e[0], blob);
+		p += e[1];
+	}
+	if (p != end)
+		return bad(img, "the metadata section has bytes after its entries");
+	return BRAIN_OK;
+}
+
+/* The live memories without metadata into the metadata's live set (put
+ * took those with). */
+static void load_live(hippocampus *h)
+{
+	uint32_t buf[1024];
+	size_t n = 0;
+	for (uint32_t s = 0; s < h->next_slot; s++) {
+		size_t len;
+		if (is_live(rec(h, s)) && !brain__meta_blob(&h->meta, s, &len))
+			buf[n++] = s;
+		if (n == BRAIN_ARRAY_LEN(buf) || (n && s + 1 == h->next_slot)) {
+			brain__meta_store_live(&h->meta, buf, n);
+			n = 0;
+		}
+	}
+}
+
 /* Adopt the memory store from a checkpoint image. */
 int brain__hippocampus_load(hippocampus *h, brain_image *img, const brain_index_files *files)
 {
@@ -395,11 +500,11 @@ int brain__hippocampus_load(hippocampus *h, brain_image *img, const brain_index_
 	if (len != sizeof meta)
 		return bad(img, "the counters section has the wrong size");
 	memcpy(&meta, data, sizeof meta);
-	if (meta.version > 2)
+	if (meta.version > 3)
 		return brain__err(BRAIN_EVERSION, "%s: the memories' counters are version %u; this "
-		                  "library reads 1 and 2 (written by a newer braincore)",
+		                  "library reads 1 to 3 (written by a newer braincore)",
 		                  brain__image_name(img), meta.version);
-	if (meta.version < 1 || meta.index_saved > meta.version ||
+	if (meta.version < 1 || meta.index_saved > BRAIN_MIN(meta.version, 2u) ||
 	    meta.record_bytes != sizeof(record) ||
 	    meta.chunk_log2 != RECORD_CHUNK_LOG2 || meta.dimensions != h->dims ||
 	    meta.next_slot > BRAIN_MAX_MEMORIES_LIMIT || meta.count > meta.next_slot ||
@@ -421,6 +526,10 @@ int brain__hippocampus_load(hippocampus *h, brain_image *img, const brain_index_
 		rc = load_ids(h, img);
 	if (rc == BRAIN_OK)
 		rc = load_free(h, img, &meta);
+	if (rc == BRAIN_OK && meta.version >= 3)
+		rc = load_meta(h, img);
+	if (rc == BRAIN_OK)
+		load_live(h);
 	if (rc == BRAIN_OK)
 		rc = load_index(h, img, &meta, files);
 	return rc;

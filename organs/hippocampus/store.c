@@ -351,9 +351,10 @@ static size_t free_slots(const hippocampus *h)
 /* Fill the record of a slot whose vector is in the index. Cannot fail:
  * reserve() made room in the id map. */
 static void commit(hippocampus *h, uint32_t slot, brain_id id, char *text, size_t len,
-                   float importance, int64_t created_ms)
+                   float importance, int64_t created_ms, uint8_t *meta)
 {
 	record *r = rec(h, slot);
+	brain__meta_store_put(&h->meta, slot, meta); /* postings.h */
 	r->id = id;
 	r->text = (uint64_t)(uintptr_t)text;
 	r->text_len = (uint32_t)len;
@@ -395,7 +396,15 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 			return brain__oom(m->len + 1, "memory text");
 	}
 	uint32_t slot = take_slot(h);
-	rc = brain__hippocampus_ix_add(h, slot, m->vector);
+	uint8_t *meta = NULL;
+	rc = brain__meta_store_prepare(&h->meta, m->meta, m->meta_len, slot);
+	if (rc == BRAIN_OK && m->meta) {
+		meta = brain__meta_heap(m->meta, m->meta_len);
+		if (!meta)
+			rc = BRAIN_ENOMEM;
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__hippocampus_ix_add(h, slot, m->vector);
 	if (rc) {
 		/* give the slot back as it was */
 		if (slot + 1 == h->next_slot)
@@ -403,11 +412,12 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 		else
 			free_push(h, slot);
 		brain__free(text);
+		brain__free(meta);
 		return rc;
 	}
 	if (m->created_ms == 0)
 		m->created_ms = brain__now_ms();
-	commit(h, slot, id, text, m->len, m->importance, m->created_ms);
+	commit(h, slot, id, text, m->len, m->importance, m->created_ms, meta);
 	m->out_id = id;
 	return BRAIN_OK;
 }
@@ -441,7 +451,7 @@ static int store_batch_at_once(hippocampus *h, const brain_msg_store_batch *m, i
 		}
 	} else {
 		for (size_t i = 0; i < n; i++)
-			commit(h, slots[i], m->ids[i], NULL, 0, 0.5f, now);
+			commit(h, slots[i], m->ids[i], NULL, 0, 0.5f, now, NULL);
 	}
 	brain__free(slots);
 	brain__free(rows);
@@ -511,6 +521,7 @@ int brain__hippocampus_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 				uint32_t s;
 				brain__map_get(&h->ids, m->ids[j], &s);
 				ix_remove(h, s);
+				brain__meta_store_drop(&h->meta, s);
 				brain__map_remove(&h->ids, m->ids[j]);
 				memset(rec(h, s), 0, sizeof(record));
 				free_push(h, s);
@@ -519,7 +530,7 @@ int brain__hippocampus_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 			h->next_id = next_id;
 			break;
 		}
-		commit(h, slot, m->ids[i], NULL, 0, 0.5f, now);
+		commit(h, slot, m->ids[i], NULL, 0, 0.5f, now, NULL);
 	}
 	brain__free(row);
 	return rc;
@@ -563,6 +574,7 @@ int brain__hippocampus_FORGET(hippocampus *h, brain_msg_forget *m)
 		return index_lost(m->id, slot, rc);
 	record *r = rec(h, slot);
 	brain__map_remove(&h->ids, m->id);
+	brain__meta_store_drop(&h->meta, slot); /* never allocates */
 	if (r->flags & RECORD_HAS_TEXT) {
 		atomic_fetch_sub(&h->text_count, 1);
 		h->text_bytes -= r->text_len + 1;
@@ -586,6 +598,10 @@ static int fill_hit(const hippocampus *h, uint32_t slot, brain_hit *hit)
 	hit->created_ms = r->created_ms;
 	hit->accessed_ms = atomic_load_explicit(&r->accessed_ms, memory_order_relaxed);
 	hit->text_len = r->text_len;
+	size_t ml = 0;
+	hit->meta = brain__meta_blob(&h->meta, slot, &ml);
+	hit->meta_json = NULL;
+	hit->meta_len = (uint32_t)ml;
 	return brain__hippocampus_text_of(h, r, &hit->text);
 }
 
@@ -652,18 +668,119 @@ typedef struct accept_ctx {
 	const brain_msg_search *m;
 } accept_ctx;
 
-/* The caller's filter by id (and the text filter if asked). */
+/* The caller's filter by id, the passing set of a filter on metadata, and
+ * the text filter, as asked. */
 static int accepts(uint32_t slot, void *payload)
 {
 	const accept_ctx *c = payload;
 	const record *r = rec(c->h, slot);
 	if (!is_live(r) || (c->m->text_only && !(r->flags & RECORD_HAS_TEXT)))
 		return 0;
-	return c->m->accept(r->id, c->m->accept_payload) != 0;
+	if (c->m->pass && !brain__slotset_contains(c->m->pass, slot))
+		return 0;
+	return !c->m->accept || c->m->accept(r->id, c->m->accept_payload) != 0;
 }
 
-/* The search the Thalamus planned, with the caller's filter by id (and
- * the text filter) turned into one by slot. */
+/* A max-heap of the nearest found so far, by distance then slot. */
+typedef struct near_heap {
+	uint32_t *slots;
+	float *dist;
+	size_t n, cap;
+} near_heap;
+
+static bool farther(const near_heap *q, size_t a, size_t b)
+{
+	return q->dist[a] > q->dist[b] || (q->dist[a] == q->dist[b] && q->slots[a] > q->slots[b]);
+}
+
+static void near_swap(near_heap *q, size_t a, size_t b)
+{
+	uint32_t s = q->slots[a];
+	float d = q->dist[a];
+	q->slots[a] = q->slots[b];
+	q->dist[a] = q->dist[b];
+	q->slots[b] = s;
+	q->dist[b] = d;
+}
+
+static void near_push(near_heap *q, uint32_t slot, float d)
+{
+	size_t i;
+	if (q->n < q->cap) {
+		i = q->n++;
+		q->slots[i] = slot;
+		q->dist[i] = d;
+		while (i && farther(q, i, (i - 1) / 2)) {
+			near_swap(q, i, (i - 1) / 2);
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	if (d > q->dist[0] || (d == q->dist[0] && slot > q->slots[0]))
+		return;
+	q->slots[0] = slot;
+	q->dist[0] = d;
+	for (i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, top = i;
+		if (l < q->n && farther(q, l, top))
+			top = l;
+		if (r < q->n && farther(q, r, top))
+			top = r;
+		if (top == i)
+			break;
+		near_swap(q, i, top);
+		i = top;
+	}
+}
+
+/* The k nearest of the passing set's memories, every one of them looked
+ * at (a set small beside the brain: the plan's choice). */
+static int search_over_pass(hippocampus *h, brain_msg_search *m, const accept_ctx *c)
+{
+	float *v = brain__malloc_array(h->dims, sizeof *v);
+	uint32_t *buf = brain__malloc_array(1024, sizeof *buf);
+	int rc = v && buf ? BRAIN_OK : brain__oom(h->dims * sizeof *v + 4096, "filtered search");
+	brain_dist_fn dist = brain__dist_fn(h->env->opts.metric, -1);
+	near_heap q = {m->slots, m->distances, 0, m->k};
+	size_t from = 0, got;
+	while (rc == BRAIN_OK && (got = brain__slotset_read(m->pass, from, buf, 1024)) > 0) {
+		from += got;
+		for (size_t i = 0; rc == BRAIN_OK && i < got; i++) {
+			uint32_t slot = buf[i];
+			if (slot >= h->next_slot || !accepts(slot, (void *)c))
+				continue;
+			rc = h->vt->get(h->index, slot, v);
+			if (rc == BRAIN_OK)
+				near_push(&q, slot, dist(m->query, v, h->dims));
+			else
+				rc = index_lost(rec(h, slot)->id, slot, rc);
+		}
+	}
+	/* nearest first */
+	for (size_t n = q.n; rc == BRAIN_OK && n > 1; n--) {
+		near_swap(&q, 0, n - 1);
+		near_heap part = q;
+		part.n = n - 1;
+		for (size_t i = 0;;) {
+			size_t l = 2 * i + 1, r = l + 1, top = i;
+			if (l < part.n && farther(&part, l, top))
+				top = l;
+			if (r < part.n && farther(&part, r, top))
+				top = r;
+			if (top == i)
+				break;
+			near_swap(&part, i, top);
+			i = top;
+		}
+	}
+	m->found = rc == BRAIN_OK ? q.n : 0;
+	brain__free(v);
+	brain__free(buf);
+	return rc;
+}
+
+/* The search the Thalamus planned, with the caller's filter by id, a
+ * filter's passing set (and the text filter) turned into one by slot. */
 int brain__hippocampus_SEARCH(hippocampus *h, brain_msg_search *m)
 {
 	m->found = 0;
@@ -671,8 +788,11 @@ int brain__hippocampus_SEARCH(hippocampus *h, brain_msg_search *m)
 	if (rc)
 		return rc;
 	accept_ctx c = {h, m};
-	brain_index_filter by_id = {accepts, &c}, text = {has_text, h};
-	brain_index_search plan = {m->query, m->k, m->accept ? &by_id : m->text_only ? &text : NULL,
+	if (m->pass && m->over_pass)
+		return search_over_pass(h, m, &c);
+	brain_index_filter by_slot = {accepts, &c}, text = {has_text, h};
+	brain_index_search plan = {m->query, m->k,
+	                           m->accept || m->pass ? &by_slot : m->text_only ? &text : NULL,
 	                           m->exact, m->effort};
 	return ix_search(h, &plan, m->slots, m->distances, &m->found);
 }
@@ -893,6 +1013,7 @@ static int move_memory(hippocampus *h, uint32_t from, uint32_t to, float *v)
 		ix_remove(h, to); /* just added: its remove cannot fail */
 		return index_lost(a->id, from, rc);
 	}
+	brain__meta_store_move(&h->meta, from, to);
 	b->id = a->id;
 	b->text = a->text;
 	atomic_store_explicit(&b->accessed_ms,
@@ -1071,4 +1192,64 @@ int brain__hippocampus_IMAGE_RELEASE(hippocampus *h, brain_msg_image_release *m)
 		brain__image_unref(img);
 	}
 	return BRAIN_OK;
+}
+
+/* ---- metadata ------------------------------------------------------------ */
+
+int brain__hippocampus_META_CHECK(hippocampus *h, brain_msg_meta_check *m)
+{
+	uint32_t slot = UINT32_MAX;
+	if (m->id != BRAIN_ID_NONE && !brain__map_get(&h->ids, m->id, &slot))
+		return no_such_id(m->id);
+	return brain__meta_store_check(&h->meta, m->blob, m->len, slot, &m->widened);
+}
+
+int brain__hippocampus_META_SET(hippocampus *h, brain_msg_meta_set *m)
+{
+	uint32_t slot;
+	if (!brain__map_get(&h->ids, m->id, &slot))
+		return no_such_id(m->id);
+	uint32_t len = 0;
+	if (m->blob)
+		memcpy(&len, m->blob, 4);
+	int rc = brain__meta_store_prepare(&h->meta, m->blob ? m->blob + 4 : NULL, len, slot);
+	if (rc)
+		return rc;
+	/* the memory stays at its slot: its old metadata out, the new in */
+	brain__meta_store_drop(&h->meta, slot);
+	brain__meta_store_put(&h->meta, slot, m->blob);
+	return BRAIN_OK;
+}
+
+int brain__hippocampus_META_GET(hippocampus *h, brain_msg_meta_get *m)
+{
+	uint32_t slot;
+	m->blob = NULL;
+	m->len = 0;
+	if (!brain__map_get(&h->ids, m->id, &slot))
+		return no_such_id(m->id);
+	m->blob = brain__meta_blob(&h->meta, slot, &m->len);
+	return BRAIN_OK;
+}
+
+static int field_type(const char *name, size_t len, void *payload)
+{
+	return brain__meta_field_type(payload, name, len);
+}
+
+static bool slot_live(uint32_t slot, void *payload)
+{
+	return is_live(rec(payload, slot));
+}
+
+int brain__hippocampus_FILTER_EVAL(hippocampus *h, brain_msg_filter_eval *m)
+{
+	m->set = NULL;
+	m->count = 0;
+	int rc = brain__filter_check_types(m->filter, field_type, &h->meta);
+	if (rc == BRAIN_OK)
+		rc = brain__meta_store_eval(&h->meta, m->filter, h->next_slot, slot_live, h, &m->set);
+	if (rc == BRAIN_OK)
+		m->count = brain__slotset_count(m->set);
+	return rc;
 }
