@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/change_api.h"
+#include "base/slotset.h"
 #include "engine/handle.h"
 #include "index/distance.h"
 
@@ -121,8 +122,17 @@ typedef int (*pack_fn)(const brain_hit *hits, size_t n, void *ctx);
 
 /* Run a text recall with a prepared query vector (and, optionally, a
  * vector that orders what it recalls). */
+/* What a recall is narrowed to (NULL: nothing): a filter, and/or the
+ * memories within `depth` hops of `around`. */
+typedef struct recall_scope {
+	const brain_filter *filter;
+	bool near;
+	brain_id around;
+	uint32_t depth;
+} recall_scope;
+
 static int recall_vector(brain_t *b, const float *vec, const float *rerank, size_t k,
-                         float min_score, const brain_filter *filter, pack_fn pack, void *ctx)
+                         float min_score, const recall_scope *scope, pack_fn pack, void *ctx)
 {
 	brain__rdlock(b);
 	brain_msg_status st = {0};
@@ -135,10 +145,19 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 		if (!hits)
 			rc = brain__oom(cap * sizeof *hits, "recall: results");
 	}
+	brain_msg_related near = {0};
+	if (rc == BRAIN_OK && scope && scope->near) {
+		near.start = scope->around;
+		near.depth = scope->depth;
+		near.direction = BRAIN_REL_BOTH;
+		near.want_slots = true;
+		rc = brain__call_RELATED(&b->spine, &near);
+	}
 	brain_msg_recall m = {vec, cap, BRAIN_RECALL_TEXT, min_score, rerank, hits, 0, NULL, NULL,
-	                      NULL, 0, filter};
+	                      NULL, 0, scope ? scope->filter : NULL, near.slots};
 	if (rc == BRAIN_OK && cap)
 		rc = brain__call_RECALL(&b->spine, &m);
+	brain__slotset_free(near.slots);
 	if (rc == BRAIN_OK)
 		rc = pack(hits, m.found, ctx);
 	brain__unlock(b);
@@ -146,7 +165,7 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 	return rc;
 }
 
-static int recall_text_in(brain_t *b, const char *query, size_t k, const brain_filter *filter,
+static int recall_text_in(brain_t *b, const char *query, size_t k, const recall_scope *scope,
                           const char *fn, pack_fn pack, void *ctx)
 {
 	size_t len = 0;
@@ -167,18 +186,18 @@ static int recall_text_in(brain_t *b, const char *query, size_t k, const brain_f
 	rc = brain__call_EMBED(&b->spine, &e);
 	if (rc == BRAIN_OK) {
 		float min_score = (float)brain__param(&b->env, BRAIN_PIDX_RECALL_MIN_SCORE) / 1000.0f;
-		rc = recall_vector(b, vec, NULL, k, min_score, filter, pack, ctx);
+		rc = recall_vector(b, vec, NULL, k, min_score, scope, pack, ctx);
 	}
 	brain__free(vec);
 	return brain__err_prefix(rc, fn);
 }
 
-static int recall_text(brain_t *b, const char *query, size_t k, const brain_filter *filter,
+static int recall_text(brain_t *b, const char *query, size_t k, const recall_scope *scope,
                        const char *fn, pack_fn pack, void *ctx)
 {
 	brain_timed t = brain__timed_begin(b);
 	return brain__timed_end(b, BRAIN_OP_RECALL, t,
-	                        recall_text_in(b, query, k, filter, fn, pack, ctx));
+	                        recall_text_in(b, query, k, scope, fn, pack, ctx));
 }
 
 /* brain_recall: one malloc() block, pointers first, then the texts. */
@@ -241,7 +260,8 @@ BRAIN_EXPORT char **brain_recall_where(brain_t *b, const char *query, const char
 		brain__err_prefix(rc, "recall_where");
 		return NULL;
 	}
-	rc = recall_text(b, query, (size_t)top_k, f, "recall_where", pack_strings, &out);
+	recall_scope scope = {f, false, 0, 0};
+	rc = recall_text(b, query, (size_t)top_k, &scope, "recall_where", pack_strings, &out);
 	outer = brain__enter(b);
 	brain_filter_free(f);
 	brain__mem_leave(outer);
@@ -299,7 +319,19 @@ BRAIN_EXPORT int brain_recall_filter(brain_t *b, const char *query, size_t k,
 	*out = NULL;
 	if (b && !filter)
 		return brain__err(BRAIN_ENULL, "recall_filter: filter is NULL");
-	return recall_text(b, query, k, filter, "recall_filter", pack_results, out);
+	recall_scope scope = {filter, false, 0, 0};
+	return recall_text(b, query, k, &scope, "recall_filter", pack_results, out);
+}
+
+BRAIN_EXPORT int brain_recall_near(brain_t *b, const char *query, size_t k, brain_id around,
+                                   unsigned depth, const brain_filter *filter,
+                                   brain_results **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "recall_near: out is NULL");
+	*out = NULL;
+	recall_scope scope = {filter, true, around, depth > UINT32_MAX ? UINT32_MAX : depth};
+	return recall_text(b, query, k, &scope, "recall_near", pack_results, out);
 }
 
 /* ---- think --------------------------------------------------------------- */

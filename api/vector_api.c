@@ -156,7 +156,7 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0,
 	                      nw ? nw->accept : NULL, nw ? nw->payload : NULL,
 	                      nw ? nw->allowed : NULL, nw ? nw->n_allowed : 0,
-	                      nw ? nw->filter : NULL};
+	                      nw ? nw->filter : NULL, NULL};
 	if (rc == BRAIN_OK && cap)
 		rc = brain__call_RECALL(&b->spine, &m);
 	brain__unlock(b);

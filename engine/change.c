@@ -25,6 +25,9 @@ typedef struct change_work {
 	size_t nfeatures;
 	/* update: the vector the memory had, then room for another */
 	float *old;
+	/* relate: what the edge was */
+	bool rel_had;
+	float rel_old;
 	/* metadata: a blob made here (widened, or a patch's result), and the
 	 * heap blobs META_SET takes (the new, and the old for an undo) */
 	brain_meta_blob meta;
@@ -40,6 +43,7 @@ typedef struct change_record {
 		brain_record_update update;
 		brain_record_strengthen strengthen;
 		brain_record_meta meta;
+		brain_record_relate relate;
 		uint64_t id;
 	} head;
 	brain_wal_part parts[4];
@@ -603,6 +607,111 @@ static bool find_twin(brain_t *b, const brain_change *c, brain_id *id, float *im
 	return true;
 }
 
+/* ---- relate and unrelate ------------------------------------------------- */
+
+static int relate_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	brain_msg_relate m = {c->u.relate.from, c->u.relate.to, c->u.relate.verb, c->u.relate.len,
+	                      c->u.relate.weight, false, 0};
+	int rc = brain__call_RELATE(&b->spine, &m);
+	w->rel_had = m.had;
+	w->rel_old = m.old;
+	return rc;
+}
+
+/* The edge as it was: its old weight (it is there: no allocation), or
+ * gone (removing never allocates). */
+static void relate_undo(brain_t *b, brain_change *c, change_work *w)
+{
+	if (w->rel_had) {
+		brain_msg_relate m = {c->u.relate.from, c->u.relate.to, c->u.relate.verb,
+		                      c->u.relate.len, w->rel_old, false, 0};
+		brain__call_RELATE(&b->spine, &m);
+	} else {
+		brain_msg_unrelate m = {c->u.relate.from, c->u.relate.to, c->u.relate.verb,
+		                        c->u.relate.len, false, 0};
+		brain__call_UNRELATE(&b->spine, &m);
+	}
+}
+
+static void relate_encode(const brain_t *b, const brain_change *c, change_record *r)
+{
+	(void)b;
+	uint32_t len = c->u.relate.verb ? (uint32_t)c->u.relate.len : UINT32_MAX;
+	r->head.relate = (brain_record_relate){c->u.relate.from, c->u.relate.to, c->u.relate.weight,
+	                                       len};
+	part(r, &r->head.relate, sizeof r->head.relate);
+	if (c->u.relate.verb)
+		part(r, c->u.relate.verb, c->u.relate.len);
+}
+
+/* Both ops' records; `every` allows UINT32_MAX (unrelate of every verb). */
+static int relate_decode_as(uint64_t lsn, const unsigned char *p, size_t len, brain_change *c,
+                            bool every)
+{
+	brain_record_relate h;
+	int rc = record_head(lsn, p, len, &h, sizeof h);
+	if (rc)
+		return rc;
+	bool all = every && h.verb_len == UINT32_MAX;
+	size_t verb = all ? 0 : h.verb_len;
+	const char *v = (const char *)p + sizeof h;
+	if (len != sizeof h + verb || (!all && (verb == 0 || verb > BRAIN_VERB_MAX)) ||
+	    (!all && (!brain__utf8_valid(v, verb, NULL) || memchr(v, 0, verb))) ||
+	    !(h.weight - h.weight == 0.0f) || h.from == BRAIN_ID_NONE || h.to == BRAIN_ID_NONE)
+		return bad_record(lsn, "a relation's fields are out of range");
+	c->u.relate.from = h.from;
+	c->u.relate.to = h.to;
+	c->u.relate.verb = all ? NULL : v;
+	c->u.relate.len = verb;
+	c->u.relate.weight = h.weight;
+	return BRAIN_OK;
+}
+
+static int relate_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                         brain_change *c, void **owned)
+{
+	(void)b;
+	(void)owned;
+	return relate_decode_as(lsn, p, len, c, false);
+}
+
+static const char *relate_refused(int rc)
+{
+	return rc == BRAIN_ENOTFOUND ? "relates a memory that does not exist" : NULL;
+}
+
+/* There is such an edge (unrelate is logged first: removing it then
+ * cannot fail). */
+static int unrelate_prepare(brain_t *b, brain_change *c, change_work *w)
+{
+	(void)w;
+	brain_msg_unrelate m = {c->u.relate.from, c->u.relate.to, c->u.relate.verb,
+	                        c->u.relate.len, true, 0};
+	return brain__call_UNRELATE(&b->spine, &m);
+}
+
+static int unrelate_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	(void)w;
+	brain_msg_unrelate m = {c->u.relate.from, c->u.relate.to, c->u.relate.verb,
+	                        c->u.relate.len, false, 0};
+	return brain__call_UNRELATE(&b->spine, &m);
+}
+
+static int unrelate_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                           brain_change *c, void **owned)
+{
+	(void)b;
+	(void)owned;
+	return relate_decode_as(lsn, p, len, c, true);
+}
+
+static const char *unrelate_refused(int rc)
+{
+	return rc == BRAIN_ENOTFOUND ? "removes a relation that does not exist" : NULL;
+}
+
 /* ---- the kinds and their one order ------------------------------------- */
 
 static const change_kind g_kinds[] = {
@@ -620,6 +729,10 @@ static const change_kind g_kinds[] = {
 	[BRAIN_CHANGE_META] = {"metadata", false, meta_change_decode, meta_change_prepare,
 	                       meta_change_apply, meta_change_undo, meta_change_encode,
 	                       meta_change_refused},
+	[BRAIN_CHANGE_RELATE] = {"relate", false, relate_decode, NULL, relate_apply, relate_undo,
+	                         relate_encode, relate_refused},
+	[BRAIN_CHANGE_UNRELATE] = {"unrelate", true, unrelate_decode, unrelate_prepare,
+	                           unrelate_apply, NULL, relate_encode, unrelate_refused},
 };
 
 static const change_kind *kind_of(uint32_t op)
@@ -674,7 +787,7 @@ int brain__change_make(brain_t *b, brain_change *c)
 	brain_mem_scope outer = brain__enter(b);
 	brain__wrlock(b);
 	int rc = BRAIN_OK;
-	if (c->op != BRAIN_CHANGE_FORGET) {
+	if (c->op != BRAIN_CHANGE_FORGET && c->op != BRAIN_CHANGE_UNRELATE) {
 		/* a change that grows the brain, within its memory budget */
 		brain_msg_liver_admit a = {k->name};
 		rc = brain__call_LIVER_ADMIT(&b->spine, &a);

@@ -34,7 +34,9 @@ enum brain_change_op {
 	BRAIN_CHANGE_FORGET = 3, /* the id (u64) */
 	BRAIN_CHANGE_UPDATE = 4, /* brain_record_update, the stored vector */
 	BRAIN_CHANGE_STRENGTHEN = 5, /* brain_record_strengthen */
-	BRAIN_CHANGE_META = 6      /* brain_record_meta, then the blob */
+	BRAIN_CHANGE_META = 6,      /* brain_record_meta, then the blob */
+	BRAIN_CHANGE_RELATE = 7,    /* brain_record_relate, then the verb */
+	BRAIN_CHANGE_UNRELATE = 8   /* brain_record_relate (weight 0), then the verb */
 };
 
 /* Payload heads of log records (little-endian, as written). */
@@ -61,6 +63,15 @@ typedef struct brain_record_update {
 	uint32_t dimensions;
 	uint32_t reserved;
 } brain_record_update;
+
+/* An edge between memories: relate (set its weight) or unrelate
+ * (verb_len UINT32_MAX: every verb from -> to; weight 0). */
+typedef struct brain_record_relate {
+	uint64_t from;
+	uint64_t to;
+	float weight;
+	uint32_t verb_len;
+} brain_record_relate;
 
 /* A remembered text nearly the same as a memory strengthened that memory
  * instead (MERGE_SIMILAR): its importance and access time now. */
@@ -115,6 +126,13 @@ typedef struct brain_change {
 			float importance;
 			int64_t accessed_ms;
 		} strengthen;
+		/* relate (weight) or unrelate (verb NULL: every verb) */
+		struct {
+			brain_id from, to;
+			const char *verb;
+			size_t len;
+			float weight;
+		} relate;
 		/* set or patch a memory's metadata */
 		struct {
 			brain_id id;

@@ -22,6 +22,7 @@
  *   braincore/memory.h   remember, recall, think, get, forget, results
  *   braincore/vector.h   add, search with the application's own vectors
  *   braincore/filter.h   filters over metadata
+ *   braincore/relations.h  relations between memories
  *   braincore/params.h   run-time parameters
  * Extension points with a weaker stability promise (include them yourself):
  *   braincore/sys/index.h  index backend interface
@@ -37,6 +38,7 @@
 #include "braincore/memory.h"
 #include "braincore/vector.h"
 #include "braincore/filter.h"
+#include "braincore/relations.h"
 #include "braincore/params.h"
 #include "braincore/storage.h"
 #include "braincore/health.h"

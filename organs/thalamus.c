@@ -362,12 +362,24 @@ static int recall(thalamus *t, brain_msg_recall *m, const pass_set *pass);
 static int on_RECALL(thalamus *t, brain_msg_recall *m)
 {
 	m->found = 0;
-	if (m->allowed && m->n_allowed <= EXACT_ALLOWED && !m->filter)
+	if (m->allowed && m->n_allowed <= EXACT_ALLOWED && !m->filter && !m->within)
 		return recall_exact(t, m);
-	if (!m->filter)
+	if (!m->filter && !m->within)
 		return recall(t, m, NULL);
+	/* the passing set: the filter's, within the given slots */
 	brain_msg_filter_eval e = {m->filter, NULL, 0};
-	int rc = brain__call_FILTER_EVAL(t->spine, &e);
+	int rc = BRAIN_OK;
+	if (m->filter) {
+		rc = brain__call_FILTER_EVAL(t->spine, &e);
+		if (rc == BRAIN_OK && m->within)
+			brain__slotset_and(e.set, m->within);
+	} else {
+		e.set = brain__slotset_copy(m->within);
+		if (!e.set)
+			rc = BRAIN_ENOMEM;
+	}
+	if (rc == BRAIN_OK)
+		e.count = brain__slotset_count(e.set);
 	pass_set pass = {e.set, e.count};
 	if (rc == BRAIN_OK)
 		rc = recall(t, m, &pass);

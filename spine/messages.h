@@ -76,7 +76,10 @@ struct brain_wal_replay_info;
 	X(META_CHECK, O, brain_msg_meta_check, READ)                                \
 	X(META_SET, O, brain_msg_meta_set, WRITE)                                   \
 	X(META_GET, O, brain_msg_meta_get, READ)                                    \
-	X(FILTER_EVAL, O, brain_msg_filter_eval, READ)
+	X(FILTER_EVAL, O, brain_msg_filter_eval, READ)                              \
+	X(RELATE, O, brain_msg_relate, WRITE)                                       \
+	X(UNRELATE, O, brain_msg_unrelate, WRITE)                                   \
+	X(RELATED, O, brain_msg_related, READ)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -514,6 +517,52 @@ typedef struct brain_msg_filter_eval {
 	uint64_t count;            /* out */
 } brain_msg_filter_eval;
 
+/* Relate memory `from` to `to` by `verb` (len bytes, checked) with
+ * `weight` (finite), or set the weight of that edge: BRAIN_ENOTFOUND if
+ * either memory is missing, BRAIN_ENOMEM (nothing changed). */
+typedef struct brain_msg_relate {
+	brain_id from, to;
+	const char *verb;
+	size_t len;
+	float weight;
+	bool had;  /* out: the edge was there */
+	float old; /* out: its weight then */
+} brain_msg_relate;
+
+/* Remove edge (from, to, verb), or every edge from -> to (verb NULL).
+ * BRAIN_ENOTFOUND if there is none. Never allocates. With check, nothing
+ * changes. */
+typedef struct brain_msg_unrelate {
+	brain_id from, to;
+	const char *verb;
+	size_t len;
+	bool check;
+	size_t removed; /* out */
+} brain_msg_unrelate;
+
+enum brain_related_dir { BRAIN_REL_OUT = 1, BRAIN_REL_IN = 2, BRAIN_REL_BOTH = 3 };
+
+/* The memories within `depth` hops of `start` (breadth first, edges of
+ * `verb` only unless NULL, followed in `direction`): each reached memory
+ * once, nearest first, with the edge that reached it, to each() (which may
+ * stop the walk with an error); and, with want_slots, their slots (the
+ * start's too) as a new set. BRAIN_ENOTFOUND if start is missing. */
+typedef struct brain_msg_related {
+	brain_id start;
+	uint32_t depth;
+	const char *verb;
+	size_t len;
+	int direction;
+	int (*each)(void *ctx, brain_id from, brain_id to, const char *verb, size_t verb_len,
+	            float weight, uint32_t hops);
+	void *ctx;
+	bool want_slots;
+	struct brain_slotset *slots; /* out */
+	/* instead: every edge of `start` itself (a neighbour related twice,
+	 * a loop), hops 1; depth and want_slots are not used */
+	bool every_edge;
+} brain_msg_related;
+
 /* ---- Thalamus ---------------------------------------------------------- */
 
 enum brain_recall_mode {
@@ -540,6 +589,8 @@ typedef struct brain_msg_recall {
 	size_t n_allowed;
 	/* optional: only memories whose metadata passes this filter */
 	const struct brain_filter *filter;
+	/* optional: only these slots (RELATED's, under the same lock) */
+	const struct brain_slotset *within;
 } brain_msg_recall;
 
 /* ---- Lungs ------------------------------------------------------------- */

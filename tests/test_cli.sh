@@ -412,6 +412,23 @@ expect_rc 2 "--where is an option of recall only"
 run --db "$md" recall --meta '{}' x
 expect_rc 2 "--meta is an option of remember only"
 
+run --db "$md" relate 1 2 billed_with
+expect_rc 0 "relate exits 0"
+run --db "$md" relate --weight 0.25 2 1 follows
+expect_rc 0 "relate --weight exits 0"
+run --db "$md" neighbors --json 1
+expect_jq "neighbors lists both edges with verbs and weights" \
+	'.relations | length == 2 and any(.verb == "billed_with" and .from == 1 and .to == 2) and any(.verb == "follows" and .weight == 0.25)'
+run --db "$md" neighbors --json --dir out --verb follows 2
+expect_jq "neighbors --dir --verb narrow the list" '.relations | length == 1 and .[0].to == 1'
+run --db "$md" relate 1 99 knows
+expect_rc 1 "relate to a missing memory exits 1"
+expect_err "its message names the id" "99"
+run --db "$md" relate 1 2
+expect_rc 2 "relate needs three arguments"
+run --db "$md" neighbors --dir sideways 1
+expect_rc 2 "--dir takes out, in or both"
+
 # ---------------------------------------------------------------- errors
 
 printf 'a good line\n\377\376 not UTF-8\nanother good line\n' >"$tmp/bad.txt"

@@ -50,6 +50,11 @@ static const char *const usage_text =
 	"                            print the N (default 5) best memories for each QUERY\n"
 	"  think [-m FILE] INPUT...  think over each INPUT in turn (follow-ups work); print\n"
 	"                            the answers\n"
+	"  relate [--weight W] FROM TO VERB\n"
+	"                            relate memory FROM to memory TO by VERB (weight W,\n"
+	"                            default 1); relating again sets the weight\n"
+	"  neighbors [--verb V] [--dir out|in|both] ID\n"
+	"                            print the relations of memory ID (default: both ways)\n"
 	"  check DIR                 verify every byte of the on-disk brain in DIR without\n"
 	"                            changing it; exit 1 if it is damaged\n"
 	"  stats DIR                 open the brain in DIR read-only and show its counters\n"
@@ -106,6 +111,10 @@ typedef struct cli {
 	size_t k;
 	const char *meta;  /* --meta JSON */
 	const char *where; /* --where FILTER */
+	int have_weight;
+	float weight;      /* --weight W */
+	const char *verb;  /* --verb V */
+	int dir;           /* --dir: enum brain_direction, 0 if not given */
 	const char *db; /* --db DIR, or NULL for an in-memory brain */
 	int have_sync;
 	int sync;
@@ -247,7 +256,7 @@ static void print_help(void)
 
 enum opt_id { OPT_JSON, OPT_DIMENSIONS, OPT_PARAM, OPT_HELP, OPT_VERSION, OPT_IMPORTANCE,
 	      OPT_MEMORIES, OPT_K, OPT_DB, OPT_SYNC, OPT_READ_ONLY,
-	      OPT_META, OPT_WHERE };
+	      OPT_META, OPT_WHERE, OPT_WEIGHT, OPT_VERB, OPT_DIR };
 
 typedef struct opt_def {
 	const char *long_name; /* without "--", or NULL */
@@ -270,6 +279,9 @@ static const opt_def g_opts[] = {
 	{"read-only", 0, 0, OPT_READ_ONLY},
 	{"meta", 0, 1, OPT_META},
 	{"where", 0, 1, OPT_WHERE},
+	{"weight", 0, 1, OPT_WEIGHT},
+	{"verb", 0, 1, OPT_VERB},
+	{"dir", 0, 1, OPT_DIR},
 };
 
 static int apply_option(cli *c, enum opt_id id, const char *spelled, const char *val)
@@ -348,6 +360,28 @@ static int apply_option(cli *c, enum opt_id id, const char *spelled, const char 
 		break;
 	case OPT_WHERE:
 		c->where = val;
+		break;
+	case OPT_WEIGHT: {
+		char *end = NULL;
+		double w = strtod(val, &end);
+		if (!*val || *end || !(w - w == 0.0))
+			return usage_error("--weight needs a finite number, not", val);
+		c->weight = (float)w;
+		c->have_weight = 1;
+		break;
+	}
+	case OPT_VERB:
+		c->verb = val;
+		break;
+	case OPT_DIR:
+		if (name_equals(val, strlen(val), "out"))
+			c->dir = BRAIN_DIR_OUT;
+		else if (name_equals(val, strlen(val), "in"))
+			c->dir = BRAIN_DIR_IN;
+		else if (name_equals(val, strlen(val), "both"))
+			c->dir = BRAIN_DIR_BOTH;
+		else
+			return usage_error("--dir needs out, in or both, not", val);
 		break;
 	}
 	return CLI_EXIT_OK;
@@ -770,6 +804,98 @@ static int cmd_think(const cli *c, brain_t *b)
 	return end_listing(&j, ex, c->json);
 }
 
+static int parse_id(const char *s, brain_id *id)
+{
+	uint64_t u;
+	if (parse_u64(s, &u) || u == BRAIN_ID_NONE)
+		return usage_error("a memory id is a whole number, not", s);
+	*id = u;
+	return CLI_EXIT_OK;
+}
+
+static int cmd_relate(const cli *c, brain_t *b)
+{
+	brain_id from, to;
+	if (c->nargs != 3)
+		return usage_error("relate needs FROM TO VERB", NULL);
+	int ex = parse_id(c->args[0], &from);
+	if (!ex)
+		ex = parse_id(c->args[1], &to);
+	if (!ex)
+		ex = load_memories(b, c, NULL);
+	if (ex)
+		return ex;
+	float w = c->have_weight ? c->weight : 1.0f;
+	int rc = brain_relate(b, from, to, c->args[2], w);
+	if (rc)
+		return cli_refused(rc, NULL);
+	if (!c->json) {
+		printf("%" PRIu64 " -%s-> %" PRIu64 " (weight %g)\n", from, c->args[2], to, (double)w);
+		return cli_finish_output(NULL);
+	}
+	cli_json j;
+	cli_json_init(&j);
+	cli_json_begin_object(&j);
+	cli_json_key(&j, "from");
+	cli_json_uint(&j, from);
+	cli_json_key(&j, "to");
+	cli_json_uint(&j, to);
+	cli_json_key(&j, "verb");
+	cli_json_string(&j, c->args[2]);
+	cli_json_key(&j, "weight");
+	cli_json_number(&j, (double)w, 4);
+	cli_json_end_object(&j);
+	ex = cli_finish_output(&j);
+	cli_json_free(&j);
+	return ex;
+}
+
+static int cmd_neighbors(const cli *c, brain_t *b)
+{
+	brain_id id;
+	if (c->nargs != 1)
+		return usage_error("neighbors needs one memory ID", NULL);
+	int ex = parse_id(c->args[0], &id);
+	if (!ex)
+		ex = load_memories(b, c, NULL);
+	if (ex)
+		return ex;
+	brain_edges *e = NULL;
+	int rc = brain_neighbors(b, id, c->verb, c->dir ? c->dir : BRAIN_DIR_BOTH, &e);
+	if (rc)
+		return cli_refused(rc, NULL);
+	cli_json j;
+	cli_json_init(&j);
+	cli_json_begin_object(&j);
+	cli_json_key(&j, "id");
+	cli_json_uint(&j, id);
+	cli_json_key(&j, "relations");
+	cli_json_begin_array(&j);
+	for (size_t i = 0; i < brain_edges_count(e); i++) {
+		if (c->json) {
+			cli_json_begin_object(&j);
+			cli_json_key(&j, "from");
+			cli_json_uint(&j, brain_edges_from(e, i));
+			cli_json_key(&j, "to");
+			cli_json_uint(&j, brain_edges_to(e, i));
+			cli_json_key(&j, "verb");
+			cli_json_string(&j, brain_edges_verb(e, i));
+			cli_json_key(&j, "weight");
+			cli_json_number(&j, (double)brain_edges_weight(e, i), 4);
+			cli_json_end_object(&j);
+		} else {
+			printf("%" PRIu64 " -%s-> %" PRIu64 " (weight %g)\n", brain_edges_from(e, i),
+			       brain_edges_verb(e, i), brain_edges_to(e, i),
+			       (double)brain_edges_weight(e, i));
+		}
+	}
+	if (!c->json && brain_edges_count(e) == 0)
+		printf("memory %" PRIu64 " has no relations%s%s\n", id, c->verb ? " by " : "",
+		       c->verb ? c->verb : "");
+	brain_edges_free(e);
+	return end_listing(&j, CLI_EXIT_OK, c->json);
+}
+
 static int cmd_demo(const cli *c, brain_t *b)
 {
 	return cli_demo(b, c->json);
@@ -889,9 +1015,8 @@ static int run_on_dir(const cli *c, int (*fn)(const cli *, const char *))
 		return usage_error("--importance is an option of remember, not of", c->command);
 	if (c->have_k)
 		return usage_error("-k is an option of recall, not of", c->command);
-	if (c->meta || c->where)
-		return usage_error(c->meta ? "--meta is an option of remember, not of"
-		                           : "--where is an option of recall, not of", c->command);
+	if (c->meta || c->where || c->have_weight || c->verb || c->dir)
+		return usage_error("that option is not one of", c->command);
 	if (c->have_dimensions)
 		return usage_error("the brain's own options are used; --dimensions is not an "
 		                   "option of",
@@ -920,6 +1045,10 @@ static int run(cli *c)
 		fn = cmd_recall;
 	} else if (strcmp(c->command, "think") == 0) {
 		fn = cmd_think;
+	} else if (strcmp(c->command, "relate") == 0) {
+		fn = cmd_relate;
+	} else if (strcmp(c->command, "neighbors") == 0) {
+		fn = cmd_neighbors;
 	} else {
 		return usage_error("unknown command", c->command);
 	}
@@ -935,6 +1064,13 @@ static int run(cli *c)
 		return usage_error("--meta is an option of remember, not of", c->command);
 	if (fn != cmd_recall && c->where)
 		return usage_error("--where is an option of recall, not of", c->command);
+	if (fn != cmd_relate && c->have_weight)
+		return usage_error("--weight is an option of relate, not of", c->command);
+	if (fn != cmd_neighbors && (c->verb || c->dir))
+		return usage_error(c->verb ? "--verb is an option of neighbors, not of"
+		                           : "--dir is an option of neighbors, not of", c->command);
+	if (fn == cmd_relate && c->read_only)
+		return usage_error("relate changes the brain; it cannot be", "--read-only");
 	if (fn == cmd_remember && c->nargs == 0 && c->nfiles == 0)
 		return usage_error("remember needs TEXT or -m FILE", NULL);
 	if (fn == cmd_recall && c->nargs == 0)

@@ -31,6 +31,7 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	atomic_init(&h->auto_elem, -1);
 	pthread_mutex_init(&h->image_mu, NULL);
 	brain__map_init(&h->ids);
+	brain__rel_init(&h->rels);
 	int rc = brain__meta_store_init(&h->meta);
 	if (rc == BRAIN_OK)
 		rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
@@ -68,6 +69,7 @@ static void destroy(void *state)
 	brain__rows_free(&h->records);
 	brain__map_free(&h->ids);
 	brain__meta_store_free(&h->meta);
+	brain__rel_free(&h->rels);
 	brain__free(h->free);
 	if (h->texts_owned)
 		brain__free((void *)h->texts);

@@ -10,6 +10,7 @@
  *                  in place, and their checks
  *   postings.c     metadata: blobs per slot, fields, posting lists, and a
  *                  filter's evaluation (postings.h)
+ *   edges_store.c  relations between memories (edges_store.h)
  *
  * Included only by the files of organs/hippocampus/: other organs reach
  * the Hippocampus through the Spine.
@@ -26,6 +27,7 @@
 #include "storage/image.h"
 #include "storage/rows.h"
 #include "organs/hippocampus/postings.h"
+#include "organs/hippocampus/edges_store.h"
 
 enum record_flag {
 	RECORD_LIVE = 1u << 0,      /* the slot holds a memory */
@@ -95,6 +97,7 @@ typedef struct hippocampus {
 	                        rebuilt it from its stored vectors, which
 	                        alone it uses (verified) */
 	meta_store meta;     /* metadata and its posting lists (postings.h) */
+	rel_store rels;      /* relations between memories (edges_store.h) */
 } hippocampus;
 
 static inline record *rec(const hippocampus *h, uint32_t slot)

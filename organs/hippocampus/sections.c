@@ -72,6 +72,39 @@ static int save_meta(const hippocampus *h, brain_image_writer *w)
 	return rc;
 }
 
+/* The RELATIONS section: u32 version 1, u32 verbs, the verbs (u32 length,
+ * bytes), u64 edges, then each edge: u64 from, u64 to, u32 verb, f32
+ * weight (by node, in the order each node's out-edges were made). */
+static int save_relations(const hippocampus *h, brain_image_writer *w)
+{
+	const rel_store *r = &h->rels;
+	int rc = brain__imgw_section_begin(w, BRAIN_SECTION_RELATIONS);
+	uint32_t head[2] = {1, r->n_verbs};
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_write(w, head, sizeof head);
+	for (uint32_t v = 0; rc == BRAIN_OK && v < r->n_verbs; v++) {
+		rc = brain__imgw_write(w, &r->verbs[v].len, 4);
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_write(w, r->verbs[v].s, r->verbs[v].len);
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_write(w, &r->n_edges, 8);
+	for (uint32_t i = 0; rc == BRAIN_OK && i < r->n_nodes; i++) {
+		const rel_node *n = &r->nodes[i];
+		for (uint32_t e = 0; rc == BRAIN_OK && e < n->out.n; e++) {
+			struct {
+				uint64_t from, to;
+				uint32_t verb;
+				float weight;
+			} rec = {n->id, n->out.e[e].other, n->out.e[e].verb, n->out.e[e].weight};
+			rc = brain__imgw_write(w, &rec, sizeof rec);
+		}
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__imgw_section_end(w);
+	return rc;
+}
+
 int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_organ_args *args)
 {
 	hippocampus *h = state;
@@ -84,9 +117,10 @@ int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_orga
 	if (rc)
 		return rc;
 	uint64_t count = atomic_load(&h->count);
-	/* version 3 only with metadata, so that a brain without any stays
-	 * readable by a library before it (which would lose the section) */
-	uint32_t version = h->meta.count ? 3u : files ? 2u : 1u;
+	/* version 3 only with metadata or relations, so that a brain without
+	 * either stays readable by a library before it (which would lose the
+	 * sections) */
+	uint32_t version = h->meta.count || h->rels.n_edges ? 3u : files ? 2u : 1u;
 	hippo_meta meta = {version, sizeof(record), RECORD_CHUNK_LOG2, h->dims,
 	                   h->next_slot, h->next_id, count,
 	                   atomic_load(&h->text_count), h->text_bytes, h->next_slot - count,
@@ -170,6 +204,8 @@ int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_orga
 		rc = brain__imgw_section_end(w);
 	if (rc == BRAIN_OK && version == 3)
 		rc = save_meta(h, w);
+	if (rc == BRAIN_OK && version == 3)
+		rc = save_relations(h, w);
 
 	if (rc == BRAIN_OK && own && files && args->freeze_index && brain__index_freezes(h->vt)) {
 		/* two steps: the index frozen now, its files written and the
@@ -471,6 +507,80 @@ static int load_meta(hippocampus *h, brain_image *img)
 	return BRAIN_OK;
 }
 
+/* The relations, each edge checked: both memories live, a known verb,
+ * a finite weight, no edge twice. */
+static int load_relations(hippocampus *h, brain_image *img)
+{
+	void *data;
+	size_t len;
+	int rc = eager(img, BRAIN_SECTION_RELATIONS, &data, &len);
+	if (rc)
+		return rc;
+	const uint8_t *p = data, *end = p + len;
+	uint32_t head[2];
+	if (len < sizeof head)
+		return bad(img, "the relations section is too short");
+	memcpy(head, p, sizeof head);
+	p += sizeof head;
+	if (head[0] != 1 || head[1] > (size_t)(end - p) / 5)
+		return bad(img, "the relations section's head is out of range");
+	const char **verbs = brain__malloc_array(BRAIN_MAX(head[1], 1u), sizeof *verbs);
+	uint32_t *lens = brain__malloc_array(BRAIN_MAX(head[1], 1u), sizeof *lens);
+	if (!verbs || !lens) {
+		brain__free(verbs);
+		brain__free(lens);
+		return brain__oom(head[1] * 12u, "relations");
+	}
+	for (uint32_t v = 0; rc == BRAIN_OK && v < head[1]; v++) {
+		if ((size_t)(end - p) < 4) {
+			rc = bad(img, "the relations section is cut short");
+			break;
+		}
+		memcpy(&lens[v], p, 4);
+		p += 4;
+		if (lens[v] == 0 || lens[v] > REL_VERB_MAX || lens[v] > (size_t)(end - p) ||
+		    !brain__utf8_valid((const char *)p, lens[v], NULL) || memchr(p, 0, lens[v]))
+			rc = bad(img, "a relation's verb is not valid");
+		verbs[v] = (const char *)p;
+		p += lens[v];
+	}
+	uint64_t n = 0;
+	if (rc == BRAIN_OK) {
+		if ((size_t)(end - p) < 8)
+			rc = bad(img, "the relations section is cut short");
+		else
+			memcpy(&n, p, 8);
+		p += 8;
+	}
+	if (rc == BRAIN_OK && n != (uint64_t)(end - p) / 24)
+		rc = bad(img, "the relations section's size does not match its edges");
+	for (uint64_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		struct {
+			uint64_t from, to;
+			uint32_t verb;
+			float weight;
+		} e;
+		memcpy(&e, p, sizeof e);
+		p += sizeof e;
+		bool had = false;
+		float old;
+		if (e.verb >= head[1] || !(e.weight - e.weight == 0.0f) ||
+		    !brain__map_get(&h->ids, e.from, NULL) || !brain__map_get(&h->ids, e.to, NULL)) {
+			rc = bad(img, "a relation names a memory that is not there, or is not valid");
+			break;
+		}
+		rc = brain__rel_put(&h->rels, e.from, e.to, verbs[e.verb], lens[e.verb], e.weight, &had,
+		                    &old);
+		if (rc == BRAIN_OK && had)
+			rc = bad(img, "a relation is there twice");
+	}
+	if (rc == BRAIN_OK && p != end)
+		rc = bad(img, "the relations section has bytes after its edges");
+	brain__free(verbs);
+	brain__free(lens);
+	return rc;
+}
+
 /* The live memories without metadata into the metadata's live set (put
  * took those with). */
 static void load_live(hippocampus *h)
@@ -528,6 +638,8 @@ int brain__hippocampus_load(hippocampus *h, brain_image *img, const brain_index_
 		rc = load_free(h, img, &meta);
 	if (rc == BRAIN_OK && meta.version >= 3)
 		rc = load_meta(h, img);
+	if (rc == BRAIN_OK && meta.version >= 3)
+		rc = load_relations(h, img);
 	if (rc == BRAIN_OK)
 		load_live(h);
 	if (rc == BRAIN_OK)

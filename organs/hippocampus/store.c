@@ -575,6 +575,7 @@ int brain__hippocampus_FORGET(hippocampus *h, brain_msg_forget *m)
 	record *r = rec(h, slot);
 	brain__map_remove(&h->ids, m->id);
 	brain__meta_store_drop(&h->meta, slot); /* never allocates */
+	brain__rel_drop(&h->rels, m->id);        /* nor this */
 	if (r->flags & RECORD_HAS_TEXT) {
 		atomic_fetch_sub(&h->text_count, 1);
 		h->text_bytes -= r->text_len + 1;
@@ -1252,4 +1253,143 @@ int brain__hippocampus_FILTER_EVAL(hippocampus *h, brain_msg_filter_eval *m)
 	if (rc == BRAIN_OK)
 		m->count = brain__slotset_count(m->set);
 	return rc;
+}
+
+/* ---- relations ----------------------------------------------------------- */
+
+int brain__hippocampus_RELATE(hippocampus *h, brain_msg_relate *m)
+{
+	if (!brain__map_get(&h->ids, m->from, NULL))
+		return no_such_id(m->from);
+	if (!brain__map_get(&h->ids, m->to, NULL))
+		return no_such_id(m->to);
+	return brain__rel_put(&h->rels, m->from, m->to, m->verb, m->len, m->weight, &m->had,
+	                      &m->old);
+}
+
+int brain__hippocampus_UNRELATE(hippocampus *h, brain_msg_unrelate *m)
+{
+	m->removed = 0;
+	bool any;
+	if (m->verb) {
+		any = brain__rel_get(&h->rels, m->from, m->to, m->verb, m->len, NULL);
+	} else {
+		const rel_node *n = brain__rel_node(&h->rels, m->from);
+		any = false;
+		for (uint32_t i = 0; n && i < n->out.n && !any; i++)
+			any = n->out.e[i].other == m->to;
+	}
+	if (!any)
+		return brain__err(BRAIN_ENOTFOUND, "memory %llu has no relation%s%.*s%s to %llu",
+		                  (unsigned long long)m->from, m->verb ? " \"" : "",
+		                  m->verb ? (int)m->len : 0, m->verb ? m->verb : "",
+		                  m->verb ? "\"" : "", (unsigned long long)m->to);
+	if (!m->check)
+		m->removed = brain__rel_remove(&h->rels, m->from, m->to, m->verb, m->len);
+	return BRAIN_OK;
+}
+
+/* A breadth-first walk's queue entry. */
+typedef struct hop {
+	uint64_t id;
+	uint32_t hops;
+} hop;
+
+int brain__hippocampus_RELATED(hippocampus *h, brain_msg_related *m)
+{
+	m->slots = NULL;
+	uint32_t slot;
+	if (!brain__map_get(&h->ids, m->start, &slot))
+		return no_such_id(m->start);
+	int64_t verb = -1;
+	if (m->verb) {
+		verb = brain__rel_verb_find(&h->rels, m->verb, m->len);
+		if (verb < 0 && m->every_edge)
+			return BRAIN_OK; /* no edge has that verb */
+		if (verb < 0)
+			m->depth = 0; /* nothing is reached but the start */
+	}
+	if (m->every_edge) {
+		const rel_node *n = brain__rel_node(&h->rels, m->start);
+		int rc = BRAIN_OK;
+		for (int side = 0; n && rc == BRAIN_OK && side < 2; side++) {
+			if (!(m->direction & (side == 0 ? BRAIN_REL_OUT : BRAIN_REL_IN)))
+				continue;
+			const rel_list *l = side == 0 ? &n->out : &n->in;
+			for (uint32_t i = 0; rc == BRAIN_OK && i < l->n; i++) {
+				const rel_edge *e = &l->e[i];
+				const rel_verb *vb = &h->rels.verbs[e->verb];
+				if ((verb >= 0 && e->verb != (uint32_t)verb) ||
+				    (side == 1 && e->other == m->start && (m->direction & BRAIN_REL_OUT)))
+					continue; /* a loop was listed with the out-edges */
+				rc = m->each(m->ctx, side == 0 ? m->start : e->other,
+				             side == 0 ? e->other : m->start, vb->s, vb->len, e->weight, 1);
+			}
+		}
+		return rc;
+	}
+	brain_slotset *set = m->want_slots ? brain__slotset_new() : NULL;
+	brain_map seen;
+	brain__map_init(&seen);
+	hop *queue = NULL;
+	size_t head = 0, tail = 0, cap = 0;
+	int rc = m->want_slots && !set ? BRAIN_ENOMEM : brain__map_put(&seen, m->start, 0);
+	if (rc == BRAIN_OK && set)
+		rc = brain__slotset_add(set, slot);
+	if (rc == BRAIN_OK && m->depth > 0) {
+		cap = 64;
+		queue = brain__malloc_array(cap, sizeof *queue);
+		if (!queue)
+			rc = brain__oom(cap * sizeof *queue, "related");
+		else
+			queue[tail++] = (hop){m->start, 0};
+	}
+	while (rc == BRAIN_OK && head < tail) {
+		hop cur = queue[head++];
+		if (cur.hops >= m->depth)
+			continue;
+		const rel_node *n = brain__rel_node(&h->rels, cur.id);
+		for (int side = 0; n && rc == BRAIN_OK && side < 2; side++) {
+			if (!(m->direction & (side == 0 ? BRAIN_REL_OUT : BRAIN_REL_IN)))
+				continue;
+			const rel_list *l = side == 0 ? &n->out : &n->in;
+			for (uint32_t i = 0; rc == BRAIN_OK && i < l->n; i++) {
+				const rel_edge *e = &l->e[i];
+				if (verb >= 0 && e->verb != (uint32_t)verb)
+					continue;
+				uint32_t *v;
+				bool created;
+				rc = brain__map_upsert(&seen, e->other, &v, &created);
+				if (rc || !created)
+					continue;
+				*v = cur.hops + 1;
+				const rel_verb *vb = &h->rels.verbs[e->verb];
+				uint64_t from = side == 0 ? cur.id : e->other, to = side == 0 ? e->other : cur.id;
+				if (m->each)
+					rc = m->each(m->ctx, from, to, vb->s, vb->len, e->weight, cur.hops + 1);
+				uint32_t s;
+				if (rc == BRAIN_OK && set && brain__map_get(&h->ids, e->other, &s))
+					rc = brain__slotset_add(set, s);
+				if (rc == BRAIN_OK && tail == cap) {
+					hop *q = brain__realloc(queue, 2 * cap * sizeof *q);
+					if (!q)
+						rc = brain__oom(2 * cap * sizeof *q, "related");
+					else {
+						queue = q;
+						cap *= 2;
+					}
+				}
+				if (rc == BRAIN_OK)
+					queue[tail++] = (hop){e->other, cur.hops + 1};
+			}
+		}
+	}
+	brain__free(queue);
+	brain__map_free(&seen);
+	if (rc) {
+		brain__slotset_free(set);
+		return rc;
+	}
+	m->slots = set;
+	return BRAIN_OK;
 }
