@@ -120,16 +120,21 @@ BRAIN_EXPORT int brain_remember(brain_t *b, const char *text, float importance)
  * texts are borrowed) and packs them into the caller's shape. */
 typedef int (*pack_fn)(const brain_hit *hits, size_t n, void *ctx);
 
-/* Run a text recall with a prepared query vector (and, optionally, a
- * vector that orders what it recalls). */
 /* What a recall is narrowed to (NULL: nothing): a filter, and/or the
- * memories within `depth` hops of `around`. */
+ * memories within `depth` hops of `around`; and how it ranks (mode: enum
+ * brain_recall_kind, with the query's text for the keyword ranking). */
 typedef struct recall_scope {
 	const brain_filter *filter;
 	bool near;
 	brain_id around;
 	uint32_t depth;
+	int mode;
+	const char *text;
+	size_t text_len;
 } recall_scope;
+
+/* Run a text recall with a prepared query vector (and, optionally, a
+ * vector that orders what it recalls). */
 
 static int recall_vector(brain_t *b, const float *vec, const float *rerank, size_t k,
                          float min_score, const recall_scope *scope, pack_fn pack, void *ctx)
@@ -153,10 +158,21 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 		near.want_slots = true;
 		rc = brain__call_RELATED(&b->spine, &near);
 	}
-	brain_msg_recall m = {vec, cap, BRAIN_RECALL_TEXT, min_score, rerank, hits, 0, NULL, NULL,
-	                      NULL, 0, scope ? scope->filter : NULL, near.slots};
-	if (rc == BRAIN_OK && cap)
+	int mode = !scope || scope->mode == BRAIN_SEMANTIC ? BRAIN_RECALL_TEXT
+	           : scope->mode == BRAIN_KEYWORD         ? BRAIN_RECALL_KEYWORD
+	                                                  : BRAIN_RECALL_HYBRID;
+	brain_msg_recall m = {vec, cap, mode, min_score, rerank, hits, 0, NULL, NULL, NULL, 0,
+	                      scope ? scope->filter : NULL, near.slots,
+	                      scope ? scope->text : NULL, scope ? scope->text_len : 0};
+	if (rc == BRAIN_OK && cap) {
 		rc = brain__call_RECALL(&b->spine, &m);
+	} else if (rc == BRAIN_OK && m.filter) {
+		/* nothing to recall, but a filter that cannot compare is still
+		 * an error */
+		brain_msg_filter_eval e = {m.filter, NULL, 0};
+		rc = brain__call_FILTER_EVAL(&b->spine, &e);
+		brain__slotset_free(e.set);
+	}
 	brain__slotset_free(near.slots);
 	if (rc == BRAIN_OK)
 		rc = pack(hits, m.found, ctx);
@@ -179,14 +195,19 @@ static int recall_text_in(brain_t *b, const char *query, size_t k, const recall_
 		return rc;
 	if (k == 0)
 		return brain__err(BRAIN_ERANGE, "%s: k is 0; ask for at least 1 memory", fn);
+	recall_scope sc = scope ? *scope : (recall_scope){0};
+	sc.text = query;
+	sc.text_len = len;
 	float *vec = vector_alloc(b, 1);
 	if (!vec)
 		return brain__oom(b->env.opts.dimensions * sizeof(float), "recall: query vector");
+	/* a keyword recall needs no vector (nor an embedder) */
 	brain_msg_embed e = {.text = query, .len = len, .purpose = BRAIN_EMBED_QUERY, .vector = vec};
-	rc = brain__call_EMBED(&b->spine, &e);
+	if (sc.mode != BRAIN_KEYWORD)
+		rc = brain__call_EMBED(&b->spine, &e);
 	if (rc == BRAIN_OK) {
 		float min_score = (float)brain__param(&b->env, BRAIN_PIDX_RECALL_MIN_SCORE) / 1000.0f;
-		rc = recall_vector(b, vec, NULL, k, min_score, scope, pack, ctx);
+		rc = recall_vector(b, vec, NULL, k, min_score, &sc, pack, ctx);
 	}
 	brain__free(vec);
 	return brain__err_prefix(rc, fn);
@@ -260,7 +281,7 @@ BRAIN_EXPORT char **brain_recall_where(brain_t *b, const char *query, const char
 		brain__err_prefix(rc, "recall_where");
 		return NULL;
 	}
-	recall_scope scope = {f, false, 0, 0};
+	recall_scope scope = {f, false, 0, 0, BRAIN_SEMANTIC, NULL, 0};
 	rc = recall_text(b, query, (size_t)top_k, &scope, "recall_where", pack_strings, &out);
 	outer = brain__enter(b);
 	brain_filter_free(f);
@@ -319,8 +340,21 @@ BRAIN_EXPORT int brain_recall_filter(brain_t *b, const char *query, size_t k,
 	*out = NULL;
 	if (b && !filter)
 		return brain__err(BRAIN_ENULL, "recall_filter: filter is NULL");
-	recall_scope scope = {filter, false, 0, 0};
+	recall_scope scope = {filter, false, 0, 0, BRAIN_SEMANTIC, NULL, 0};
 	return recall_text(b, query, k, &scope, "recall_filter", pack_results, out);
+}
+
+BRAIN_EXPORT int brain_recall_mode(brain_t *b, const char *query, size_t k, int mode,
+                                   const brain_filter *filter, brain_results **out)
+{
+	if (!out)
+		return brain__err(BRAIN_ENULL, "recall_mode: out is NULL");
+	*out = NULL;
+	if (mode != BRAIN_SEMANTIC && mode != BRAIN_KEYWORD && mode != BRAIN_HYBRID)
+		return brain__err(BRAIN_ERANGE, "recall_mode: mode %d is not BRAIN_SEMANTIC, "
+		                  "BRAIN_KEYWORD or BRAIN_HYBRID", mode);
+	recall_scope scope = {filter, false, 0, 0, mode, NULL, 0};
+	return recall_text(b, query, k, &scope, "recall_mode", pack_results, out);
 }
 
 BRAIN_EXPORT int brain_recall_near(brain_t *b, const char *query, size_t k, brain_id around,
@@ -330,7 +364,8 @@ BRAIN_EXPORT int brain_recall_near(brain_t *b, const char *query, size_t k, brai
 	if (!out)
 		return brain__err(BRAIN_ENULL, "recall_near: out is NULL");
 	*out = NULL;
-	recall_scope scope = {filter, true, around, depth > UINT32_MAX ? UINT32_MAX : depth};
+	recall_scope scope = {filter, true, around, depth > UINT32_MAX ? UINT32_MAX : depth,
+	                      BRAIN_SEMANTIC, NULL, 0};
 	return recall_text(b, query, k, &scope, "recall_near", pack_results, out);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/change_api.h"
+#include "base/slotset.h"
 #include "engine/handle.h"
 #include "index/distance.h"
 
@@ -156,9 +157,16 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0,
 	                      nw ? nw->accept : NULL, nw ? nw->payload : NULL,
 	                      nw ? nw->allowed : NULL, nw ? nw->n_allowed : 0,
-	                      nw ? nw->filter : NULL, NULL};
-	if (rc == BRAIN_OK && cap)
+	                      nw ? nw->filter : NULL, NULL, NULL, 0};
+	if (rc == BRAIN_OK && cap) {
 		rc = brain__call_RECALL(&b->spine, &m);
+	} else if (rc == BRAIN_OK && m.filter) {
+		/* nothing to search, but a filter that cannot compare is still
+		 * an error */
+		brain_msg_filter_eval e = {m.filter, NULL, 0};
+		rc = brain__call_FILTER_EVAL(&b->spine, &e);
+		brain__slotset_free(e.set);
+	}
 	brain__unlock(b);
 	for (size_t i = 0; rc == BRAIN_OK && i < m.found; i++) {
 		ids[i] = hits[i].id;

@@ -125,18 +125,22 @@ static int meta_prepare(brain_t *b, brain_id id, const void **blob, size_t *len,
 
 static int store_prepare(brain_t *b, brain_change *c, change_work *w)
 {
-	if (c->u.store.meta) {
-		int rc = meta_prepare(b, BRAIN_ID_NONE, &c->u.store.meta, &c->u.store.meta_len, w);
-		if (rc)
-			return rc;
+	if (c->u.store.check_epoch) {
+		/* Embedded without the lock: if the embedder was replaced
+		 * meanwhile, the vector belongs to the old one. (First: a retry
+		 * must not find the metadata widened into this change's work.) */
+		brain_msg_embed_epoch now = {0};
+		brain__call_EMBED_EPOCH(&b->spine, &now);
+		if (now.epoch != c->u.store.epoch)
+			return BRAIN_CHANGE_STALE;
 	}
-	if (!c->u.store.check_epoch)
-		return BRAIN_OK;
-	/* Embedded without the lock: if the embedder was replaced meanwhile,
-	 * the vector belongs to the old one. */
-	brain_msg_embed_epoch now = {0};
-	brain__call_EMBED_EPOCH(&b->spine, &now);
-	return now.epoch != c->u.store.epoch ? BRAIN_CHANGE_STALE : BRAIN_OK;
+	if (c->u.store.meta && brain__meta_count(c->u.store.meta) == 0) {
+		c->u.store.meta = NULL; /* {} is no metadata */
+		c->u.store.meta_len = 0;
+	}
+	if (c->u.store.meta)
+		return meta_prepare(b, BRAIN_ID_NONE, &c->u.store.meta, &c->u.store.meta_len, w);
+	return BRAIN_OK;
 }
 
 static void store_undo(brain_t *b, brain_change *c, change_work *w)
@@ -787,7 +791,10 @@ int brain__change_make(brain_t *b, brain_change *c)
 	brain_mem_scope outer = brain__enter(b);
 	brain__wrlock(b);
 	int rc = BRAIN_OK;
-	if (c->op != BRAIN_CHANGE_FORGET && c->op != BRAIN_CHANGE_UNRELATE) {
+	/* changes that only shrink the brain are never refused by its budget */
+	bool shrinks = c->op == BRAIN_CHANGE_FORGET || c->op == BRAIN_CHANGE_UNRELATE ||
+	               (c->op == BRAIN_CHANGE_META && !c->u.meta.blob);
+	if (!shrinks) {
 		/* a change that grows the brain, within its memory budget */
 		brain_msg_liver_admit a = {k->name};
 		rc = brain__call_LIVER_ADMIT(&b->spine, &a);
@@ -865,6 +872,8 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 		c->u.store.features = e.features;
 		c->u.store.nfeatures = e.nfeatures;
 		c->u.store.epoch = e.epoch;
+		c->u.store.meta = meta; /* the caller's: a try's widened copy is gone */
+		c->u.store.meta_len = meta_len;
 		rc = brain__change_make(b, c);
 		if (rc != BRAIN_CHANGE_STALE)
 			break;
@@ -879,6 +888,7 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 	if (c->op == BRAIN_CHANGE_STORE) {
 		c->u.store.vector = NULL;
 		c->u.store.features = NULL;
+		c->u.store.meta = NULL;
 	}
 	return rc;
 }

@@ -15,7 +15,10 @@
  * The order of a change, under the brain's write lock:
  *   prepare   everything that can fail and changes nothing
  *   apply     the change in memory, then log it; if the log refuses it,
- *   undo      take it back (undo never allocates, so it cannot fail)
+ *   undo      take it back (undo never allocates, so it cannot fail; the
+ *             one exception is the metadata's posting lists, CRoaring's,
+ *             whose failure only makes filters scan: organs/hippocampus/
+ *             postings.h)
  * or, for a change that cannot be undone without allocating (forget):
  *   prepare, log, apply (which, prepared, cannot fail).
  * Then, without the lock, the commit waits for the durability the sync

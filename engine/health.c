@@ -102,6 +102,7 @@ static size_t stats_size(unsigned int version)
 	       : version == 3 ? offsetof(brain_stats, index_pending)
 	       : version == 4 ? offsetof(brain_stats, circadian_consolidated)
 	       : version == 5 ? offsetof(brain_stats, circadian_compacted)
+	       : version == 6 ? offsetof(brain_stats, meta_memories)
 	                      : sizeof(brain_stats);
 }
 
@@ -214,6 +215,13 @@ BRAIN_EXPORT int brain_get_stats(brain_t *b, brain_stats *stats)
 		stats->circadian_compacted = atomic_load(&b->compacted);
 		stats->circadian_slots_released = atomic_load(&b->slots_released);
 	}
+	if (stats->version >= 7 && locked) {
+		stats->meta_memories = st.meta_memories;
+		stats->meta_fields = st.meta_fields;
+		stats->meta_bytes = st.meta_bytes;
+		stats->meta_postings_broken = st.meta_broken;
+		stats->relations = st.relations;
+	}
 	return BRAIN_OK;
 }
 
@@ -279,6 +287,13 @@ BRAIN_EXPORT int brain_health_json(brain_t *b, char *out, size_t out_size)
 	jd_bool(&d, "compacting", atomic_load(&b->compact_wanted));
 	jd_uint(&d, "compact_held_us_max", atomic_load(&b->compact_hold_ns_max) / 1000);
 	jd_close(&d);
+	jd_open(&d, "metadata");
+	jd_uint(&d, "memories", st.meta_memories);
+	jd_uint(&d, "fields", st.meta_fields);
+	jd_uint(&d, "bytes", st.meta_bytes);
+	jd_bool(&d, "postings_broken", st.meta_postings_broken);
+	jd_close(&d);
+	jd_uint(&d, "relations", st.relations);
 	jd_open(&d, "ingest");
 	jd_uint(&d, "queued", st.ingest_queued);
 	jd_uint(&d, "done", st.ingest_done);

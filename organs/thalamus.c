@@ -358,6 +358,15 @@ static int recall_exact(thalamus *t, brain_msg_recall *m)
 }
 
 static int recall(thalamus *t, brain_msg_recall *m, const pass_set *pass);
+static int recall_words(thalamus *t, brain_msg_recall *m, const pass_set *pass);
+
+/* By mode: the vector recalls, or the keyword and hybrid ones. */
+static int recall_as(thalamus *t, brain_msg_recall *m, const pass_set *pass)
+{
+	return m->mode == BRAIN_RECALL_KEYWORD || m->mode == BRAIN_RECALL_HYBRID
+	               ? recall_words(t, m, pass)
+	               : recall(t, m, pass);
+}
 
 static int on_RECALL(thalamus *t, brain_msg_recall *m)
 {
@@ -365,7 +374,7 @@ static int on_RECALL(thalamus *t, brain_msg_recall *m)
 	if (m->allowed && m->n_allowed <= EXACT_ALLOWED && !m->filter && !m->within)
 		return recall_exact(t, m);
 	if (!m->filter && !m->within)
-		return recall(t, m, NULL);
+		return recall_as(t, m, NULL);
 	/* the passing set: the filter's, within the given slots */
 	brain_msg_filter_eval e = {m->filter, NULL, 0};
 	int rc = BRAIN_OK;
@@ -382,7 +391,7 @@ static int on_RECALL(thalamus *t, brain_msg_recall *m)
 		e.count = brain__slotset_count(e.set);
 	pass_set pass = {e.set, e.count};
 	if (rc == BRAIN_OK)
-		rc = recall(t, m, &pass);
+		rc = recall_as(t, m, &pass);
 	brain__slotset_free(e.set);
 	return rc;
 }
@@ -459,6 +468,244 @@ static int recall(thalamus *t, brain_msg_recall *m, const pass_set *pass)
 			m->found = n;
 	}
 	fetch_free(&f);
+	return rc;
+}
+
+/* ---- keyword and hybrid recall -------------------------------------------
+ *
+ * The keyword index (index/keyword.h, in the Hippocampus) ranks by BM25.
+ * A query's "quoted phrases" must appear in a memory as such: their words
+ * are required (KW_SEARCH's require_all), and each candidate's normalised
+ * text is checked for each normalised phrase, between word boundaries; the
+ * fetch widens until k pass or the candidates run out. A hybrid recall
+ * fuses the keyword ranks and the semantic ranks of the HYBRID_POOL best of
+ * each by reciprocal rank fusion (HYBRID_KEYWORD_WEIGHT). */
+
+#define RRF_K 60.0
+#define HYBRID_POOL 50
+
+typedef struct ranked {
+	uint32_t slot;
+	brain_id id;
+	float score;
+} ranked;
+
+static int by_ranked(const void *pa, const void *pb)
+{
+	const ranked *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The normalised forms of the query's quoted phrases, each " w1 w2 ",
+ * into one buffer (NUL-separated), *n of them. */
+static int phrases_of(thalamus *t, const char *q, size_t len, char **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	brain_analysis a;
+	brain__analysis_init(&a);
+	char *buf = NULL;
+	size_t used = 0, cap = 0;
+	int rc = BRAIN_OK;
+	for (size_t i = 0; rc == BRAIN_OK && i < len; i++) {
+		if (q[i] != '"')
+			continue;
+		const char *end = memchr(q + i + 1, '"', len - i - 1);
+		if (!end)
+			break; /* an open quote: its words count as words */
+		brain_msg_text_analyze m = {q + i + 1, (size_t)(end - q - i - 1), 0, 0, &a};
+		rc = brain__call_TEXT_ANALYZE(t->spine, &m);
+		if (rc == BRAIN_OK && a.text_len) {
+			size_t need = a.text_len + 3;
+			if (used + need > cap) {
+				size_t c = BRAIN_MAX(2 * cap, used + need + 64);
+				char *b = brain__realloc(buf, c);
+				if (!b) {
+					rc = brain__oom(c, "phrases");
+					break;
+				}
+				buf = b;
+				cap = c;
+			}
+			buf[used] = ' ';
+			memcpy(buf + used + 1, a.text, a.text_len);
+			buf[used + 1 + a.text_len] = ' ';
+			buf[used + 2 + a.text_len] = '\0';
+			used += need;
+			(*n)++;
+		}
+		i = (size_t)(end - q);
+	}
+	brain__analysis_free(&a);
+	if (rc) {
+		brain__free(buf);
+		*n = 0;
+		return rc;
+	}
+	*out = buf;
+	return BRAIN_OK;
+}
+
+/* Does the memory's text hold every phrase? */
+static int holds_phrases(thalamus *t, const brain_hit *h, const char *phrases, size_t n,
+                         brain_analysis *a, bool *yes)
+{
+	*yes = false;
+	brain_msg_text_analyze m = {h->text, h->text_len, 0, 0, a};
+	int rc = brain__call_TEXT_ANALYZE(t->spine, &m);
+	if (rc)
+		return rc;
+	/* " text " against each " phrase " */
+	char *padded = brain__malloc(a->text_len + 3);
+	if (!padded)
+		return brain__oom(a->text_len + 3, "phrase check");
+	padded[0] = ' ';
+	memcpy(padded + 1, a->text, a->text_len);
+	padded[a->text_len + 1] = ' ';
+	padded[a->text_len + 2] = '\0';
+	const char *p = phrases;
+	bool all = true;
+	for (size_t i = 0; i < n && all; i++) {
+		all = strstr(padded, p) != NULL;
+		p += strlen(p) + 1;
+	}
+	brain__free(padded);
+	*yes = all;
+	return BRAIN_OK;
+}
+
+/* The `want` best by BM25 (phrases checked) into out[], *got of them. */
+static int keyword_ranks(thalamus *t, const brain_msg_recall *m, const pass_set *pass,
+                         size_t want, ranked *out, size_t *got)
+{
+	*got = 0;
+	char *phrases = NULL;
+	size_t np = 0;
+	int rc = phrases_of(t, m->text, m->text_len, &phrases, &np);
+	brain_msg_status st = {0};
+	brain__call_STATUS(t->spine, &st);
+	size_t take = np ? BRAIN_MAX(4 * want, (size_t)64) : want;
+	take = (size_t)BRAIN_MIN((uint64_t)take, BRAIN_MAX(st.text_count, (uint64_t)1));
+	brain_analysis a;
+	brain__analysis_init(&a);
+	uint32_t *slots = NULL;
+	float *scores = NULL;
+	brain_hit *hits = NULL;
+	for (;;) {
+		if (rc)
+			break;
+		brain__free(slots);
+		brain__free(scores);
+		brain__free(hits);
+		slots = brain__malloc_array(take, sizeof *slots);
+		scores = brain__malloc_array(take, sizeof *scores);
+		hits = brain__malloc_array(take, sizeof *hits);
+		if (!slots || !scores || !hits) {
+			rc = brain__oom(take * 16, "keyword recall");
+			break;
+		}
+		brain_msg_kw_search s = {m->text, m->text_len, take, np > 0, pass ? pass->set : NULL,
+		                         slots, scores, 0};
+		rc = brain__call_KW_SEARCH(t->spine, &s);
+		brain_msg_hits h = {slots, NULL, s.found, false, hits};
+		if (rc == BRAIN_OK && s.found)
+			rc = brain__call_HITS(t->spine, &h);
+		size_t kept = 0;
+		for (size_t i = 0; rc == BRAIN_OK && i < s.found && kept < want; i++) {
+			bool yes = true;
+			if (np)
+				rc = holds_phrases(t, &hits[i], phrases, np, &a, &yes);
+			if (rc == BRAIN_OK && yes)
+				out[kept++] = (ranked){slots[i], hits[i].id, scores[i]};
+		}
+		*got = kept;
+		/* enough, or every candidate seen */
+		if (rc || kept >= want || s.found < take || take >= st.text_count)
+			break;
+		take = (size_t)BRAIN_MIN((uint64_t)take * 4, st.text_count);
+	}
+	brain__free(slots);
+	brain__free(scores);
+	brain__free(hits);
+	brain__free(phrases);
+	brain__analysis_free(&a);
+	return rc;
+}
+
+/* The recalled into m->hits: records refreshed (accessed now), scores
+ * as ranked. */
+static int deliver(thalamus *t, brain_msg_recall *m, const ranked *r, size_t n)
+{
+	n = BRAIN_MIN(n, m->k);
+	uint32_t *slots = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *slots);
+	if (!slots)
+		return brain__oom(n * sizeof *slots, "recall");
+	for (size_t i = 0; i < n; i++)
+		slots[i] = r[i].slot;
+	brain_msg_hits h = {slots, NULL, n, true, m->hits};
+	int rc = n ? brain__call_HITS(t->spine, &h) : BRAIN_OK;
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
+		m->hits[i].score = r[i].score;
+	if (rc == BRAIN_OK)
+		m->found = n;
+	brain__free(slots);
+	return rc;
+}
+
+static int recall_words(thalamus *t, brain_msg_recall *m, const pass_set *pass)
+{
+	if (!m->text)
+		return brain__err(BRAIN_EINTERNAL, "recall: a keyword recall without its text");
+	if (m->mode == BRAIN_RECALL_KEYWORD) {
+		ranked *r = brain__malloc_array(m->k, sizeof *r);
+		if (!r)
+			return brain__oom(m->k * sizeof *r, "keyword recall");
+		size_t n = 0;
+		int rc = keyword_ranks(t, m, pass, m->k, r, &n);
+		if (rc == BRAIN_OK)
+			rc = deliver(t, m, r, n);
+		brain__free(r);
+		return rc;
+	}
+	/* hybrid: both lists, then the fusion */
+	size_t pool = BRAIN_MAX(m->k, (size_t)HYBRID_POOL);
+	ranked *kw = brain__malloc_array(pool, sizeof *kw);
+	brain_hit *sem = brain__malloc_array(pool, sizeof *sem);
+	ranked *fused = brain__malloc_array(2 * pool, sizeof *fused);
+	int rc = kw && sem && fused ? BRAIN_OK : brain__oom(pool * 64, "hybrid recall");
+	size_t nk = 0;
+	if (rc == BRAIN_OK)
+		rc = keyword_ranks(t, m, pass, pool, kw, &nk);
+	brain_msg_recall s = *m;
+	s.mode = BRAIN_RECALL_TEXT;
+	s.k = pool;
+	s.hits = sem;
+	s.found = 0;
+	if (rc == BRAIN_OK)
+		rc = recall(t, &s, pass);
+	double w = (double)brain__param(t->env, BRAIN_PIDX_HYBRID_KEYWORD_WEIGHT) / 1000.0;
+	size_t nf = 0;
+	for (size_t i = 0; rc == BRAIN_OK && i < nk; i++)
+		fused[nf++] = (ranked){kw[i].slot, kw[i].id, (float)(w / (RRF_K + (double)(i + 1)))};
+	for (size_t i = 0; rc == BRAIN_OK && i < s.found; i++) {
+		float add = (float)((1.0 - w) / (RRF_K + (double)(i + 1)));
+		size_t j = 0;
+		while (j < nf && fused[j].slot != sem[i].slot)
+			j++;
+		if (j < nf)
+			fused[j].score += add;
+		else
+			fused[nf++] = (ranked){sem[i].slot, sem[i].id, add};
+	}
+	if (rc == BRAIN_OK) {
+		qsort(fused, nf, sizeof *fused, by_ranked);
+		rc = deliver(t, m, fused, nf);
+	}
+	brain__free(kw);
+	brain__free(sem);
+	brain__free(fused);
 	return rc;
 }
 

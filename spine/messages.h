@@ -79,7 +79,8 @@ struct brain_wal_replay_info;
 	X(FILTER_EVAL, O, brain_msg_filter_eval, READ)                              \
 	X(RELATE, O, brain_msg_relate, WRITE)                                       \
 	X(UNRELATE, O, brain_msg_unrelate, WRITE)                                   \
-	X(RELATED, O, brain_msg_related, READ)
+	X(RELATED, O, brain_msg_related, READ)                                      \
+	X(KW_SEARCH, O, brain_msg_kw_search, READ)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -363,6 +364,9 @@ typedef struct brain_msg_status {
 	bool index_rebuilt;   /* out: the image's index was damaged and is
 	                         rebuilt from its stored vectors */
 	uint64_t damage;      /* out: checksum failures found since the open */
+	/* out, with want_bytes: metadata and relations */
+	uint64_t meta_memories, meta_fields, meta_bytes, relations;
+	bool meta_broken;
 } brain_msg_status;
 
 /* What the index backend says about itself (brain__index_info): how many
@@ -563,11 +567,28 @@ typedef struct brain_msg_related {
 	bool every_edge;
 } brain_msg_related;
 
+/* The k memories with text best for the words of `text` by BM25 (the
+ * keyword index, index/keyword.h), best first; with require_all, only
+ * those holding every distinct word; with pass, only its slots. */
+typedef struct brain_msg_kw_search {
+	const char *text;
+	size_t len;
+	size_t k;
+	bool require_all;
+	const struct brain_slotset *pass;
+	uint32_t *slots;  /* out: capacity k */
+	float *scores;    /* out: capacity k */
+	size_t found;     /* out */
+} brain_msg_kw_search;
+
 /* ---- Thalamus ---------------------------------------------------------- */
 
 enum brain_recall_mode {
-	BRAIN_RECALL_TEXT = 0,  /* memories with text, ranked by score */
-	BRAIN_RECALL_VECTOR = 1 /* every vector, ranked by distance */
+	BRAIN_RECALL_TEXT = 0,    /* memories with text, ranked by score */
+	BRAIN_RECALL_VECTOR = 1,  /* every vector, ranked by distance */
+	BRAIN_RECALL_KEYWORD = 2, /* memories with text, ranked by BM25 of `text`'s
+	                             words; "quoted phrases" must appear as such */
+	BRAIN_RECALL_HYBRID = 3   /* TEXT and KEYWORD fused by reciprocal rank */
 };
 
 /* Plan and run a recall. */
@@ -591,6 +612,9 @@ typedef struct brain_msg_recall {
 	const struct brain_filter *filter;
 	/* optional: only these slots (RELATED's, under the same lock) */
 	const struct brain_slotset *within;
+	/* KEYWORD, HYBRID: the query's text (checked UTF-8) */
+	const char *text;
+	size_t text_len;
 } brain_msg_recall;
 
 /* ---- Lungs ------------------------------------------------------------- */

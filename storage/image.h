@@ -45,7 +45,8 @@ enum brain_section_kind {
 	BRAIN_SECTION_CORTEX_DF = 8,   /* document frequencies, 64-bit keys (read only) */
 	BRAIN_SECTION_CORTEX_DF32 = 9, /* document frequencies of the embedder */
 	BRAIN_SECTION_META = 10,       /* metadata of the memories (version 3 counters) */
-	BRAIN_SECTION_RELATIONS = 11   /* relations between memories (version 3 counters) */
+	BRAIN_SECTION_RELATIONS = 11,  /* relations between memories (version 3 counters) */
+	BRAIN_SECTION_KEYWORDS = 12    /* the keyword index of the texts (rebuilt if absent) */
 };
 
 /* Identity of a brain, in every image, manifest and log header. */

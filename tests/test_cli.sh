@@ -412,6 +412,13 @@ expect_rc 2 "--where is an option of recall only"
 run --db "$md" recall --meta '{}' x
 expect_rc 2 "--meta is an option of remember only"
 
+run --db "$md" recall --json --mode keyword '"for april"' invoice
+expect_jq "recall --mode keyword finds the phrase" \
+	'.queries[0].results | length == 1 and (.[0].text | test("April"))'
+run --db "$md" recall --json --mode hybrid --where 'kind = "note"' invoice
+expect_jq "recall --mode hybrid with --where" '.queries[0].results | length == 1 and .[0].metadata.kind == "note"'
+run --db "$md" recall --mode fuzzy invoice
+expect_rc 2 "--mode takes semantic, keyword or hybrid"
 run --db "$md" relate 1 2 billed_with
 expect_rc 0 "relate exits 0"
 run --db "$md" relate --weight 0.25 2 1 follows

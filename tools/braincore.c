@@ -46,7 +46,7 @@ static const char *const usage_text =
 	"  demo                      remember a built-in corpus, then recall and think over it\n"
 	"  remember [--importance X] [--meta JSON] [-m FILE] TEXT...\n"
 	"                            remember each TEXT (and each line of FILE); print the ids\n"
-	"  recall [-k N] [--where FILTER] [-m FILE] QUERY...\n"
+	"  recall [-k N] [--where FILTER] [--mode M] [-m FILE] QUERY...\n"
 	"                            print the N (default 5) best memories for each QUERY\n"
 	"  think [-m FILE] INPUT...  think over each INPUT in turn (follow-ups work); print\n"
 	"                            the answers\n"
@@ -68,6 +68,9 @@ static const char *const usage_text =
 	"  -k N                      number of memories recall shows (default 5)\n"
 	"  --meta JSON               metadata of each TEXT remember stores, a JSON object:\n"
 	"                            '{\"kind\":\"note\",\"ts\":1700000000,\"tags\":[\"billing\"]}'\n"
+	"  --mode M                  how recall ranks: semantic (default: by meaning),\n"
+	"                            keyword (BM25 over the words; \"quoted phrases\" must\n"
+	"                            appear as such) or hybrid (both, by reciprocal rank)\n"
 	"  --where FILTER            recall only memories whose metadata passes FILTER:\n"
 	"                            'kind = \"note\" AND ts >= 1700000000 AND tags CONTAINS\n"
 	"                            \"billing\"' (operators = != < <= > >= IN CONTAINS EXISTS\n"
@@ -115,6 +118,8 @@ typedef struct cli {
 	float weight;      /* --weight W */
 	const char *verb;  /* --verb V */
 	int dir;           /* --dir: enum brain_direction, 0 if not given */
+	int have_mode;
+	int mode;          /* --mode: enum brain_recall_kind */
 	const char *db; /* --db DIR, or NULL for an in-memory brain */
 	int have_sync;
 	int sync;
@@ -256,7 +261,7 @@ static void print_help(void)
 
 enum opt_id { OPT_JSON, OPT_DIMENSIONS, OPT_PARAM, OPT_HELP, OPT_VERSION, OPT_IMPORTANCE,
 	      OPT_MEMORIES, OPT_K, OPT_DB, OPT_SYNC, OPT_READ_ONLY,
-	      OPT_META, OPT_WHERE, OPT_WEIGHT, OPT_VERB, OPT_DIR };
+	      OPT_META, OPT_WHERE, OPT_WEIGHT, OPT_VERB, OPT_DIR, OPT_MODE };
 
 typedef struct opt_def {
 	const char *long_name; /* without "--", or NULL */
@@ -282,6 +287,7 @@ static const opt_def g_opts[] = {
 	{"weight", 0, 1, OPT_WEIGHT},
 	{"verb", 0, 1, OPT_VERB},
 	{"dir", 0, 1, OPT_DIR},
+	{"mode", 0, 1, OPT_MODE},
 };
 
 static int apply_option(cli *c, enum opt_id id, const char *spelled, const char *val)
@@ -372,6 +378,17 @@ static int apply_option(cli *c, enum opt_id id, const char *spelled, const char 
 	}
 	case OPT_VERB:
 		c->verb = val;
+		break;
+	case OPT_MODE:
+		if (name_equals(val, strlen(val), "semantic"))
+			c->mode = BRAIN_SEMANTIC;
+		else if (name_equals(val, strlen(val), "keyword"))
+			c->mode = BRAIN_KEYWORD;
+		else if (name_equals(val, strlen(val), "hybrid"))
+			c->mode = BRAIN_HYBRID;
+		else
+			return usage_error("--mode needs semantic, keyword or hybrid, not", val);
+		c->have_mode = 1;
 		break;
 	case OPT_DIR:
 		if (name_equals(val, strlen(val), "out"))
@@ -731,8 +748,8 @@ static int cmd_recall(const cli *c, brain_t *b)
 	}
 	for (size_t i = 0; i < c->nargs; i++) {
 		brain_results *r = NULL;
-		int rc = where ? brain_recall_filter(b, c->args[i], k, where, &r)
-		               : brain_recall_results(b, c->args[i], k, &r);
+		int rc = brain_recall_mode(b, c->args[i], k, c->have_mode ? c->mode : BRAIN_SEMANTIC,
+		                           where, &r);
 		if (rc) {
 			ex = cli_refused(rc, NULL);
 			break;
@@ -1015,7 +1032,7 @@ static int run_on_dir(const cli *c, int (*fn)(const cli *, const char *))
 		return usage_error("--importance is an option of remember, not of", c->command);
 	if (c->have_k)
 		return usage_error("-k is an option of recall, not of", c->command);
-	if (c->meta || c->where || c->have_weight || c->verb || c->dir)
+	if (c->meta || c->where || c->have_weight || c->verb || c->dir || c->have_mode)
 		return usage_error("that option is not one of", c->command);
 	if (c->have_dimensions)
 		return usage_error("the brain's own options are used; --dimensions is not an "
@@ -1064,6 +1081,8 @@ static int run(cli *c)
 		return usage_error("--meta is an option of remember, not of", c->command);
 	if (fn != cmd_recall && c->where)
 		return usage_error("--where is an option of recall, not of", c->command);
+	if (fn != cmd_recall && c->have_mode)
+		return usage_error("--mode is an option of recall, not of", c->command);
 	if (fn != cmd_relate && c->have_weight)
 		return usage_error("--weight is an option of relate, not of", c->command);
 	if (fn != cmd_neighbors && (c->verb || c->dir))

@@ -197,6 +197,32 @@ char **brain_recall_where(brain_t *b, const char *query, const char *filter, int
 int brain_recall_filter(brain_t *b, const char *query, size_t k, const brain_filter *filter,
                         brain_results **out);
 
+/** How a recall ranks (brain_recall_mode()). Pinned values. */
+enum brain_recall_kind {
+	/** by meaning: the embedder's vectors (brain_recall()'s ranking) */
+	BRAIN_SEMANTIC = 0,
+	/** by words: BM25 over the memories' normalised words (the same words
+	 *  the built-in embedder sees); a "quoted phrase" in the query must
+	 *  appear in a memory as such. Scores are BM25's (positive; higher is
+	 *  better; not comparable between queries). Needs no embedder. */
+	BRAIN_KEYWORD = 1,
+	/** both, fused by reciprocal rank: score = w / (60 + keyword rank) +
+	 *  (1 - w) / (60 + semantic rank) over the 50 (or k) best of each,
+	 *  w = BRAIN_PARAM_HYBRID_KEYWORD_WEIGHT / 1000 */
+	BRAIN_HYBRID = 2
+};
+
+/**
+ * Recall the k best memories with text for `query`, ranked by `mode`
+ * (enum brain_recall_kind), among those whose metadata passes `filter`
+ * unless it is NULL, into *out (NULL on error).
+ * Returns 0 or the errors of brain_recall_filter(); BRAIN_ERANGE for an
+ * unknown mode. Thread-safe: one brain serves many threads
+ * (docs/threading.md).
+ */
+int brain_recall_mode(brain_t *b, const char *query, size_t k, int mode,
+                      const brain_filter *filter, brain_results **out);
+
 /**
  * Replace the metadata of memory `id` with `metadata_json` (NULL or "{}":
  * none). Logged as one change.

@@ -197,6 +197,9 @@ extern "C" {
  *                           the log (WARN) and brain_health_json ("watchdog"), and a spare
  *                           worker thread starts (once per process) so that other brains'
  *                           work goes on. 0: not watched.
+ * HYBRID_KEYWORD_WEIGHT     a hybrid recall (BRAIN_HYBRID) fuses the keyword and the semantic
+ *                           ranks by reciprocal rank fusion: score = w / (60 + keyword rank)
+ *                           + (1 - w) / (60 + semantic rank), w this, per mille (500: equal).
  * DECAY_HALF_LIFE_H         importance decays while a memory goes unused: a recall ranks by
  *                           importance * 2^(-hours since it was made or last recalled / this),
  *                           and FORGET_OVER chooses by it. 0 (the default): no decay.
@@ -218,6 +221,7 @@ extern "C" {
 	X(COMPACT_FREE, 23, 0, 1000, 250)                                              \
 	X(BACKGROUND_NICE, 24, 0, 19, 10)                                              \
 	X(DECAY_HALF_LIFE_H, 102, 0, 1000000, 0)                                       \
+	X(HYBRID_KEYWORD_WEIGHT, 103, 0, 1000, 500)                                    \
 	X(HNSW_M, 300, 2, 100, 16)                                                     \
 	X(HNSW_EF_CONSTRUCTION, 301, 1, 8192, 200)                                     \
 	X(HNSW_EF_SEARCH, 302, 1, 65536, 64)                                           \

@@ -147,7 +147,7 @@ int brain_check(const char *path, const brain_options *opts, brain_check_report 
 int brain_repair(const char *path, const brain_options *opts, brain_check_report *report);
 
 /** Current version of brain_stats. */
-#define BRAIN_STATS_VERSION 6
+#define BRAIN_STATS_VERSION 7
 
 /** Counters of a brain, from brain_get_stats(). */
 typedef struct brain_stats {
@@ -231,12 +231,29 @@ typedef struct brain_stats {
 	 *  slots it handed back at the end (BRAIN_PARAM_COMPACT_FREE). */
 	uint64_t circadian_compacted;
 	uint64_t circadian_slots_released;
+
+	/* ---- version 7: metadata and relations (read under the brain's
+	 *      read lock: 0 when a change held it past the stats' wait) ---- */
+
+	/** Memories with metadata, and the fields their metadata names. */
+	uint64_t meta_memories;
+	uint64_t meta_fields;
+	/** Bytes of metadata: the blobs and fields (in heap_records_bytes)
+	 *  plus the posting lists, which CRoaring allocates outside the
+	 *  allocator hook (its estimate). */
+	uint64_t meta_bytes;
+	/** 1 once a posting list missed a change (CRoaring out of memory):
+	 *  filters are then evaluated by scanning, exactly, until a reopen. */
+	int meta_postings_broken;
+	/** Relations between memories. */
+	uint64_t relations;
 } brain_stats;
 
-/** Fill a stats struct with zeros and its version (1 to 6; a version-1
+/** Fill a stats struct with zeros and its version (1 to 7; a version-1
  *  struct ends before heap_bytes, a version-2 one before remember_count,
  *  a version-3 one before index_pending, a version-4 one before
- *  circadian_consolidated, a version-5 one before circadian_compacted). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
+ *  circadian_consolidated, a version-5 one before circadian_compacted, a
+ *  version-6 one before meta_memories). Returns 0, BRAIN_ENULL or BRAIN_EVERSION.
  * Thread-safe (touches only *stats).
  */
 int brain_stats_init(brain_stats *stats, unsigned int version);

@@ -19,11 +19,11 @@ static void destroy(void *state);
 static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
                   void **state)
 {
-	(void)spine;
 	hippocampus *h = brain__calloc(1, sizeof *h);
 	if (!h)
 		return brain__oom(sizeof *h, "hippocampus");
 	h->env = env;
+	h->spine = spine;
 	h->dims = env->opts.dimensions;
 	h->vt = env->index_vt;
 	h->max_slots = (uint32_t)env->opts.max_memories;
@@ -32,7 +32,10 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	pthread_mutex_init(&h->image_mu, NULL);
 	brain__map_init(&h->ids);
 	brain__rel_init(&h->rels);
+	brain__analysis_init(&h->kw_scratch);
 	int rc = brain__meta_store_init(&h->meta);
+	if (rc == BRAIN_OK)
+		rc = brain__kw_new(&h->kw);
 	if (rc == BRAIN_OK)
 		rc = brain__rows_init_aligned(&h->records, sizeof(record), _Alignof(record),
 		                              RECORD_CHUNK_LOG2);
@@ -70,6 +73,8 @@ static void destroy(void *state)
 	brain__map_free(&h->ids);
 	brain__meta_store_free(&h->meta);
 	brain__rel_free(&h->rels);
+	brain__kw_free(h->kw);
+	brain__analysis_free(&h->kw_scratch);
 	brain__free(h->free);
 	if (h->texts_owned)
 		brain__free((void *)h->texts);

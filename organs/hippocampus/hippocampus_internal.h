@@ -28,6 +28,7 @@
 #include "storage/rows.h"
 #include "organs/hippocampus/postings.h"
 #include "organs/hippocampus/edges_store.h"
+#include "index/keyword.h"
 
 enum record_flag {
 	RECORD_LIVE = 1u << 0,      /* the slot holds a memory */
@@ -57,6 +58,7 @@ _Static_assert(sizeof(record) == 48, "record layout is saved in images");
 
 typedef struct hippocampus {
 	const brain_env *env;
+	brain_spine *spine;  /* the Pancreas's words for the keyword index */
 	uint32_t dims;
 	const brain_index_vtable *vt;
 	brain_index *index;
@@ -98,6 +100,8 @@ typedef struct hippocampus {
 	                        alone it uses (verified) */
 	meta_store meta;     /* metadata and its posting lists (postings.h) */
 	rel_store rels;      /* relations between memories (edges_store.h) */
+	brain_keyword *kw;   /* the words of the texts, for BM25 (index/keyword.h) */
+	brain_analysis kw_scratch; /* a text's analysis, reused (write lock) */
 } hippocampus;
 
 static inline record *rec(const hippocampus *h, uint32_t slot)
@@ -155,6 +159,12 @@ BRAIN_ORGAN_DECLARE(HIPPOCAMPUS, hippocampus)
 /* Make h->free, h->nfree entries in any order, the heap the store keeps
  * (a load). */
 void brain__hippocampus_free_heapify(hippocampus *h);
+
+/* The keyword index's terms of a text (its normalised words, hashed, in
+ * order) into *terms (brain__malloc'ed) and *n, through the Pancreas and
+ * `scratch`. */
+int brain__hippocampus_terms(hippocampus *h, const char *text, size_t len,
+                             brain_analysis *scratch, uint64_t **terms, size_t *n);
 
 /* The text of a live record, or NULL (sections.c's save writes them). */
 int brain__hippocampus_text_of(const hippocampus *h, const record *r, const char **out);

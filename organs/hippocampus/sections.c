@@ -206,6 +206,15 @@ int brain__hippocampus_save(void *state, brain_image_writer *w, const brain_orga
 		rc = save_meta(h, w);
 	if (rc == BRAIN_OK && version == 3)
 		rc = save_relations(h, w);
+	if (rc == BRAIN_OK && atomic_load(&h->text_count)) {
+		/* optional: a library that does not know it rebuilds it from the
+		 * texts, and one that drops it leaves that to the next open */
+		rc = brain__imgw_section_begin(w, BRAIN_SECTION_KEYWORDS);
+		if (rc == BRAIN_OK)
+			rc = brain__kw_save(h->kw, index_write, w);
+		if (rc == BRAIN_OK)
+			rc = brain__imgw_section_end(w);
+	}
 
 	if (rc == BRAIN_OK && own && files && args->freeze_index && brain__index_freezes(h->vt)) {
 		/* two steps: the index frozen now, its files written and the
@@ -598,6 +607,38 @@ static void load_live(hippocampus *h)
 	}
 }
 
+/* The keyword index: its section, or (an image written before it, or by
+ * a library that dropped it) built again from the texts. */
+static int load_keywords(hippocampus *h, brain_image *img)
+{
+	void *data;
+	size_t len;
+	if (brain__image_section(img, BRAIN_SECTION_KEYWORDS, &data, &len)) {
+		int rc = brain__image_verify(img, BRAIN_SECTION_KEYWORDS, 0, len);
+		if (rc == BRAIN_OK)
+			rc = brain__kw_load(h->kw, data, len);
+		if (rc == BRAIN_OK && brain__kw_docs(h->kw) != atomic_load(&h->text_count))
+			rc = bad(img, "the keyword index holds another number of texts than the store");
+		return rc;
+	}
+	int rc = BRAIN_OK;
+	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
+		const record *r = rec(h, s);
+		const char *t = NULL;
+		if (!is_live(r) || !(r->flags & RECORD_HAS_TEXT))
+			continue;
+		uint64_t *terms = NULL;
+		size_t n = 0;
+		rc = brain__hippocampus_text_of(h, r, &t);
+		if (rc == BRAIN_OK)
+			rc = brain__hippocampus_terms(h, t, r->text_len, &h->kw_scratch, &terms, &n);
+		if (rc == BRAIN_OK)
+			rc = brain__kw_add(h->kw, s, terms, n);
+		brain__free(terms);
+	}
+	return rc;
+}
+
 /* Adopt the memory store from a checkpoint image. */
 int brain__hippocampus_load(hippocampus *h, brain_image *img, const brain_index_files *files)
 {
@@ -642,6 +683,8 @@ int brain__hippocampus_load(hippocampus *h, brain_image *img, const brain_index_
 		rc = load_relations(h, img);
 	if (rc == BRAIN_OK)
 		load_live(h);
+	if (rc == BRAIN_OK)
+		rc = load_keywords(h, img);
 	if (rc == BRAIN_OK)
 		rc = load_index(h, img, &meta, files);
 	return rc;

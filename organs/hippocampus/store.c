@@ -397,7 +397,19 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 	}
 	uint32_t slot = take_slot(h);
 	uint8_t *meta = NULL;
-	rc = brain__meta_store_prepare(&h->meta, m->meta, m->meta_len, slot);
+	uint64_t *terms = NULL;
+	size_t nterms = 0;
+	bool in_kw = false;
+	if (m->text) {
+		/* the keyword index first: it can fail, and is easy to take back */
+		rc = brain__hippocampus_terms(h, m->text, m->len, &h->kw_scratch, &terms, &nterms);
+		if (rc == BRAIN_OK)
+			rc = brain__kw_add(h->kw, slot, terms, nterms);
+		in_kw = rc == BRAIN_OK;
+		brain__free(terms);
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__meta_store_prepare(&h->meta, m->meta, m->meta_len, slot);
 	if (rc == BRAIN_OK && m->meta) {
 		meta = brain__meta_heap(m->meta, m->meta_len);
 		if (!meta)
@@ -406,6 +418,8 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 	if (rc == BRAIN_OK)
 		rc = brain__hippocampus_ix_add(h, slot, m->vector);
 	if (rc) {
+		if (in_kw)
+			brain__kw_remove(h->kw, slot); /* never allocates */
 		/* give the slot back as it was */
 		if (slot + 1 == h->next_slot)
 			h->next_slot--;
@@ -576,6 +590,7 @@ int brain__hippocampus_FORGET(hippocampus *h, brain_msg_forget *m)
 	brain__map_remove(&h->ids, m->id);
 	brain__meta_store_drop(&h->meta, slot); /* never allocates */
 	brain__rel_drop(&h->rels, m->id);        /* nor this */
+	brain__kw_remove(h->kw, slot);           /* nor this */
 	if (r->flags & RECORD_HAS_TEXT) {
 		atomic_fetch_sub(&h->text_count, 1);
 		h->text_bytes -= r->text_len + 1;
@@ -885,9 +900,15 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 		m->free_slots = free_slots(h);
 		m->slots = h->next_slot;
 	}
-	if (m->want_bytes)
+	if (m->want_bytes) {
 		m->index_bytes = h->vt->memory_usage(h->index) + brain__rows_memory(&h->records) +
 		                 brain__map_memory(&h->ids);
+		m->meta_memories = h->meta.count;
+		m->meta_fields = h->meta.n_fields;
+		m->meta_bytes = brain__meta_store_bytes(&h->meta);
+		m->meta_broken = h->meta.broken;
+		m->relations = h->rels.n_edges;
+	}
 	return BRAIN_OK;
 }
 
@@ -1015,6 +1036,7 @@ static int move_memory(hippocampus *h, uint32_t from, uint32_t to, float *v)
 		return index_lost(a->id, from, rc);
 	}
 	brain__meta_store_move(&h->meta, from, to);
+	brain__kw_move(h->kw, from, to);
 	b->id = a->id;
 	b->text = a->text;
 	atomic_store_explicit(&b->accessed_ms,
@@ -1392,4 +1414,58 @@ int brain__hippocampus_RELATED(hippocampus *h, brain_msg_related *m)
 	}
 	m->slots = set;
 	return BRAIN_OK;
+}
+
+/* ---- keywords ------------------------------------------------------------ */
+
+#define TERM_SEED 0x6b657977u /* "keyw" */
+
+int brain__hippocampus_terms(hippocampus *h, const char *text, size_t len,
+                             brain_analysis *scratch, uint64_t **terms, size_t *n)
+{
+	(void)h;
+	*terms = NULL;
+	*n = 0;
+	brain_msg_text_analyze a = {text, len, 0, 0, scratch};
+	int rc = brain__call_TEXT_ANALYZE(h->spine, &a);
+	if (rc)
+		return rc;
+	uint64_t *t = brain__malloc_array(BRAIN_MAX(scratch->nwords, (size_t)1), sizeof *t);
+	if (!t)
+		return brain__oom(scratch->nwords * sizeof *t, "keyword terms");
+	for (size_t i = 0; i < scratch->nwords; i++)
+		t[i] = brain__hash64(scratch->text + scratch->words[i].off, scratch->words[i].len,
+		                     TERM_SEED);
+	*terms = t;
+	*n = scratch->nwords;
+	return BRAIN_OK;
+}
+
+static bool kw_accepts(uint32_t slot, void *payload)
+{
+	const brain_msg_kw_search *m = ((void **)payload)[1];
+	const hippocampus *h = ((void **)payload)[0];
+	if (slot >= h->next_slot)
+		return false;
+	const record *r = rec(h, slot);
+	if (!is_live(r) || !(r->flags & RECORD_HAS_TEXT))
+		return false;
+	return !m->pass || brain__slotset_contains(m->pass, slot);
+}
+
+int brain__hippocampus_KW_SEARCH(hippocampus *h, brain_msg_kw_search *m)
+{
+	m->found = 0;
+	brain_analysis a;
+	brain__analysis_init(&a);
+	uint64_t *terms = NULL;
+	size_t n = 0;
+	int rc = brain__hippocampus_terms(h, m->text, m->len, &a, &terms, &n);
+	void *ctx[2] = {h, m};
+	if (rc == BRAIN_OK && n)
+		rc = brain__kw_search(h->kw, terms, n, m->k, m->require_all, kw_accepts, ctx, m->slots,
+		                      m->scores, &m->found);
+	brain__free(terms);
+	brain__analysis_free(&a);
+	return rc;
 }
