@@ -57,11 +57,22 @@ int brain__api_remember_check(brain_t *b, const char *text, float importance, si
 	return rc;
 }
 
-static int remember_ex(brain_t *b, const char *text, const float *vector, float importance,
-                       const char *json, brain_id *id_out)
+static int remember_ex(brain_t *b, const char *text, size_t given, const float *vector,
+                       float importance, const char *json, brain_id *id_out)
 {
 	size_t len = 0;
-	int rc = brain__api_remember_check(b, text, importance, &len);
+	int rc = check_brain(b, "remember");
+	if (rc == BRAIN_OK)
+		rc = brain__check_writable(b, "remember");
+	if (rc == BRAIN_OK && given) {
+		brain_msg_text_check m = {text, b->env.opts.max_text_bytes, "remember: text", given};
+		rc = brain__call_TEXT_CHECK(&b->spine, &m);
+		len = given;
+	} else if (rc == BRAIN_OK) {
+		rc = check_text(b, text, "remember: text", &len);
+	}
+	if (rc == BRAIN_OK)
+		rc = check_importance(importance, "remember");
 	if (rc)
 		return rc;
 	brain_meta_blob meta = {NULL, 0};
@@ -98,7 +109,7 @@ BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *ve
 {
 	brain_timed t = brain__timed_begin(b);
 	return brain__timed_end(b, BRAIN_OP_REMEMBER, t,
-	                        remember_ex(b, text, vector, importance, NULL, id_out));
+	                        remember_ex(b, text, 0, vector, importance, NULL, id_out));
 }
 
 BRAIN_EXPORT int brain_remember_with(brain_t *b, const char *text, float importance,
@@ -106,7 +117,17 @@ BRAIN_EXPORT int brain_remember_with(brain_t *b, const char *text, float importa
 {
 	brain_timed t = brain__timed_begin(b);
 	return brain__timed_end(b, BRAIN_OP_REMEMBER, t,
-	                        remember_ex(b, text, NULL, importance, metadata_json, id));
+	                        remember_ex(b, text, 0, NULL, importance, metadata_json, id));
+}
+
+BRAIN_EXPORT int brain_remember_n(brain_t *b, const char *text, size_t text_len,
+                                  float importance, const char *metadata_json, uint64_t *id)
+{
+	if (b && text && text_len == 0)
+		return brain__err(BRAIN_EEMPTY, "remember: text is empty");
+	brain_timed t = brain__timed_begin(b);
+	return brain__timed_end(b, BRAIN_OP_REMEMBER, t,
+	                        remember_ex(b, text, text_len, NULL, importance, metadata_json, id));
 }
 
 BRAIN_EXPORT int brain_remember(brain_t *b, const char *text, float importance)

@@ -7,6 +7,7 @@
  * META change: the patch is applied under the write lock to what the
  * memory has, so two patches never lose each other's fields.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/change_api.h"
@@ -96,4 +97,124 @@ BRAIN_EXPORT int brain_count_where(brain_t *b, const brain_filter *filter, uint6
 	brain__slotset_free(e.set);
 	brain__mem_leave(outer);
 	return brain__err_prefix(rc, "count_where");
+}
+
+/* The ids of a set's memories (under the caller's lock), sorted. */
+static int ids_of(brain_t *b, const brain_slotset *set, uint64_t n, brain_id **out)
+{
+	*out = NULL;
+	brain_id *ids = brain__malloc_array(BRAIN_MAX(n, (uint64_t)1), sizeof *ids);
+	uint32_t *slots = brain__malloc_array(1024, sizeof *slots);
+	brain_hit *hits = brain__malloc_array(1024, sizeof *hits);
+	int rc = ids && slots && hits ? BRAIN_OK : brain__oom(n * sizeof *ids + 64 * 1024, "ids");
+	size_t from = 0, got;
+	while (rc == BRAIN_OK && (got = brain__slotset_read(set, from, slots, 1024)) > 0) {
+		brain_msg_hits h = {slots, NULL, got, false, hits};
+		rc = brain__call_HITS(&b->spine, &h);
+		for (size_t i = 0; rc == BRAIN_OK && i < got; i++)
+			ids[from + i] = hits[i].id;
+		from += got;
+	}
+	brain__free(slots);
+	brain__free(hits);
+	if (rc) {
+		brain__free(ids);
+		return rc;
+	}
+	*out = ids;
+	return BRAIN_OK;
+}
+
+static int by_id(const void *pa, const void *pb)
+{
+	brain_id a = *(const brain_id *)pa, c = *(const brain_id *)pb;
+	return (a > c) - (a < c);
+}
+
+BRAIN_EXPORT int brain_forget_where(brain_t *b, const brain_filter *filter, uint64_t *forgotten)
+{
+	if (forgotten)
+		*forgotten = 0;
+	if (!b || !filter)
+		return brain__err(BRAIN_ENULL, "forget_where: %s is NULL", b ? "filter" : "brain");
+	int rc = brain__check_writable(b, "forget_where");
+	if (rc)
+		return rc;
+	brain_mem_scope outer = brain__enter(b);
+	brain__rdlock(b);
+	brain_msg_filter_eval e = {filter, NULL, 0};
+	rc = brain__call_FILTER_EVAL(&b->spine, &e);
+	brain_id *ids = NULL;
+	uint64_t n = e.count;
+	if (rc == BRAIN_OK)
+		rc = ids_of(b, e.set, n, &ids);
+	brain__unlock(b);
+	brain__slotset_free(e.set);
+	/* one FORGET change each, made durable once at the end; a memory a
+	 * writer forgot meanwhile is no error */
+	uint64_t done = 0, lsn = 0;
+	for (uint64_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		brain_change c = {.op = BRAIN_CHANGE_FORGET, .defer_commit = true};
+		c.u.forget.id = ids[i];
+		int frc = brain__change_make(b, &c);
+		if (frc == BRAIN_OK) {
+			done++;
+			lsn = c.out_lsn ? c.out_lsn : lsn;
+		} else if (frc != BRAIN_ENOTFOUND) {
+			rc = frc;
+		}
+	}
+	int crc = brain__change_commit(b, lsn);
+	if (rc == BRAIN_OK)
+		rc = crc;
+	if (done)
+		brain__heart_kick(b);
+	brain__free(ids);
+	brain__mem_leave(outer);
+	if (forgotten)
+		*forgotten = done;
+	return brain__err_prefix(rc, "forget_where");
+}
+
+BRAIN_EXPORT int brain_list(brain_t *b, const brain_filter *filter, brain_id after, size_t max,
+                            brain_results **out)
+{
+	if (out)
+		*out = NULL;
+	if (!b || !out)
+		return brain__err(BRAIN_ENULL, "list: %s is NULL", b ? "out" : "brain");
+	if (max == 0)
+		return brain__err(BRAIN_ERANGE, "list: max is 0; ask for at least 1 memory");
+	brain_mem_scope outer = brain__enter(b);
+	brain__rdlock(b);
+	brain_msg_filter_eval e = {filter, NULL, 0};
+	int rc = brain__call_FILTER_EVAL(&b->spine, &e);
+	brain_id *ids = NULL;
+	if (rc == BRAIN_OK)
+		rc = ids_of(b, e.set, e.count, &ids);
+	brain__slotset_free(e.set);
+	/* the page: the smallest ids after `after` */
+	size_t n = 0;
+	for (uint64_t i = 0; rc == BRAIN_OK && i < e.count; i++)
+		if (after == BRAIN_ID_NONE || ids[i] > after)
+			ids[n++] = ids[i];
+	if (rc == BRAIN_OK)
+		qsort(ids, n, sizeof *ids, by_id);
+	n = BRAIN_MIN(n, max);
+	brain_hit *hits = brain__malloc_array(BRAIN_MAX(n, (size_t)1), sizeof *hits);
+	if (rc == BRAIN_OK && !hits)
+		rc = brain__oom(n * sizeof *hits, "list");
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		brain_msg_lookup l = {.id = ids[i]};
+		rc = brain__call_LOOKUP(&b->spine, &l);
+		hits[i] = l.hit;
+		hits[i].score = 1.0f;
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__results_make(hits, n, NULL, 0, out);
+	brain__unlock(b);
+	brain__free(hits);
+	brain__free(ids);
+	brain__mem_leave(outer);
+	return brain__err_prefix(rc, "list");
 }

@@ -274,3 +274,43 @@ BRAIN_EXPORT int brain_get_vector(brain_t *b, uint64_t id, float *vector)
 	brain__unlock(b);
 	return brain__err_prefix(rc, "get_vector");
 }
+
+/* A vector recall packed as results (texts and metadata too). */
+BRAIN_EXPORT int brain_recall_vector(brain_t *b, const float *vector, size_t k,
+                                     const brain_filter *filter, brain_results **out)
+{
+	if (out)
+		*out = NULL;
+	if (!b || !vector || !out)
+		return brain__err(BRAIN_ENULL, "recall_vector: %s is NULL",
+		                  !b ? "brain" : !vector ? "vector" : "out");
+	if (k == 0)
+		return brain__err(BRAIN_ERANGE, "recall_vector: k is 0; ask for at least 1 memory");
+	float *q = NULL;
+	int rc = prepared_copy(b, vector, "recall_vector: vector", &q);
+	if (rc)
+		return rc;
+	brain_timed t = brain__timed_begin(b);
+	brain__rdlock(b);
+	brain_msg_status st = {0};
+	brain__call_STATUS(&b->spine, &st);
+	size_t cap = (size_t)BRAIN_MIN((uint64_t)k, st.count);
+	brain_hit *hits = cap ? brain__malloc_array(cap, sizeof *hits) : NULL;
+	if (cap && !hits)
+		rc = brain__oom(cap * sizeof *hits, "recall_vector: results");
+	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0, NULL, NULL, NULL,
+	                      0, filter, NULL, NULL, 0};
+	if (rc == BRAIN_OK && cap) {
+		rc = brain__call_RECALL(&b->spine, &m);
+	} else if (rc == BRAIN_OK && filter) {
+		brain_msg_filter_eval e = {filter, NULL, 0};
+		rc = brain__call_FILTER_EVAL(&b->spine, &e);
+		brain__slotset_free(e.set);
+	}
+	if (rc == BRAIN_OK)
+		rc = brain__results_make(hits, m.found, NULL, 0, out);
+	brain__unlock(b);
+	brain__free(hits);
+	brain__free(q);
+	return brain__timed_end(b, BRAIN_OP_SEARCH, t, brain__err_prefix(rc, "recall_vector"));
+}

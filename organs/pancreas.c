@@ -735,7 +735,22 @@ static void pancreas_destroy(void *state)
 static int on_TEXT_CHECK(void *unused, brain_msg_text_check *m)
 {
 	(void)unused;
-	return brain__text_check(m->text, m->max_bytes, m->what, &m->len);
+	if (m->len == 0 || !m->text)
+		return brain__text_check(m->text, m->max_bytes, m->what, &m->len);
+	/* a length given: every byte of it is the text's (a NUL among them is
+	 * invalid UTF-8 for the Pancreas, never an end) */
+	const char *what = m->what ? m->what : "text";
+	if (m->len > m->max_bytes)
+		return brain__err(BRAIN_ETOOLONG, "%s is %zu bytes, longer than the limit of %zu",
+		                  what, m->len, m->max_bytes);
+	size_t bad;
+	if (brain__utf8_check(m->text, m->len, &bad) != BRAIN_OK) {
+		char why[160];
+		utf8_problem((const unsigned char *)m->text, m->len, bad, why, sizeof why);
+		return brain__err(BRAIN_EUTF8, "%s is not valid UTF-8 at byte %zu (%s)", what, bad,
+		                  why);
+	}
+	return BRAIN_OK;
 }
 
 static int on_TEXT_ANALYZE(void *unused, brain_msg_text_analyze *m)

@@ -115,7 +115,8 @@ typedef struct brain_msg_text_check {
 	const char *text; /* in, may be NULL */
 	size_t max_bytes; /* in */
 	const char *what; /* in: start of the error message, "remember: text" */
-	size_t len;       /* out */
+	size_t len;       /* in: the text's length, or 0: up to its NUL;
+	                     out: the length */
 } brain_msg_text_check;
 
 /* Normalise and tokenise valid UTF-8 text. */
@@ -513,8 +514,9 @@ typedef struct brain_msg_meta_get {
 } brain_msg_meta_get;
 
 /* Evaluate a filter (its types checked first: BRAIN_EFILTER) into the set
- * of the slots of the live memories that pass; `count` is its size. The
- * caller frees `set` (brain__slotset_free). */
+ * of the slots of the live memories that pass (filter NULL: every live
+ * memory); `count` is its size. The caller frees `set`
+ * (brain__slotset_free). */
 typedef struct brain_msg_filter_eval {
 	const struct brain_filter *filter;
 	struct brain_slotset *set; /* out */

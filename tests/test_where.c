@@ -282,6 +282,52 @@ static void churn(brain_t *b, ref_mem *mem, size_t n, test_rng *r, int changes)
 	}
 }
 
+/* brain_list pages through what a filter passes, in id order; recall by
+ * vector gives search_where's answer with texts and metadata. */
+static void pages_and_vector_recall(brain_t *b, const ref_mem *mem, size_t n, test_rng *r)
+{
+	for (int t = 0; t < 20; t++) {
+		char text[4096];
+		random_filter(r, text, sizeof text, 0);
+		brain_filter *f = NULL;
+		assert_int_equal(brain_filter_parse(text, &f), 0);
+		uint64_t want = ref_count(mem, n, f), seen = 0;
+		brain_id after = BRAIN_ID_NONE;
+		for (;;) {
+			brain_results *page = NULL;
+			assert_int_equal(brain_list(b, f, after, 97, &page), 0);
+			size_t c = brain_results_count(page);
+			for (size_t i = 0; i < c; i++) {
+				brain_id id = brain_results_id(page, i);
+				assert_true(after == BRAIN_ID_NONE || id > after);
+				after = id;
+				bool ok = false;
+				for (size_t j = 0; j < n && !ok; j++)
+					ok = mem[j].live && mem[j].id == id &&
+					     brain__filter_match(f, mem[j].blob.data, mem[j].blob.len);
+				assert_true(ok);
+			}
+			seen += c;
+			brain_results_free(page);
+			if (c == 0)
+				break;
+		}
+		assert_int_equal(seen, want);
+		const float *q = mem[test_rng_next(r) % n].v;
+		uint64_t ids[10];
+		float dist[10];
+		size_t found = 0;
+		brain_results *res = NULL;
+		assert_int_equal(brain_search_where(b, q, 10, f, ids, dist, &found), 0);
+		assert_int_equal(brain_recall_vector(b, q, 10, f, &res), 0);
+		assert_int_equal(brain_results_count(res), found);
+		for (size_t i = 0; i < found; i++)
+			assert_int_equal(brain_results_id(res, i), ids[i]);
+		brain_results_free(res);
+		brain_filter_free(f);
+	}
+}
+
 static void filters_match_a_scan_on(int index)
 {
 	test_rng r = {42 + (uint64_t)index};
@@ -310,6 +356,23 @@ static void filters_match_a_scan_on(int index)
 		assert_int_equal(brain_add_with(b, mem[i].id, mem[i].v, json), 0);
 	}
 	check_filters(b, mem, n, &r, 200, index == BRAIN_INDEX_FLAT);
+	pages_and_vector_recall(b, mem, n, &r);
+	/* forget by filter: exactly what passes goes */
+	brain_filter *f = NULL;
+	assert_int_equal(brain_filter_parse("kind = \"todo\" OR ts < -200", &f), 0);
+	uint64_t before = 0, gone = 0, after = 0;
+	assert_int_equal(brain_count_where(b, f, &before), 0);
+	assert_int_equal(before, ref_count(mem, n, f));
+	assert_true(before > 0);
+	assert_int_equal(brain_forget_where(b, f, &gone), 0);
+	assert_int_equal(gone, before);
+	assert_int_equal(brain_count_where(b, f, &after), 0);
+	assert_int_equal(after, 0);
+	for (size_t i = 0; i < n; i++)
+		if (mem[i].live && brain__filter_match(f, mem[i].blob.data, mem[i].blob.len))
+			mem[i].live = false;
+	brain_filter_free(f);
+	check_filters(b, mem, n, &r, 100, index == BRAIN_INDEX_FLAT);
 	brain_destroy(b);
 	free_mem(mem, n);
 }
@@ -582,6 +645,30 @@ static void bad_input_changes_nothing(void **state)
 	brain_destroy(b);
 }
 
+/* A text given with its length: every byte counts. */
+static void texts_with_a_length(void **state)
+{
+	(void)state;
+	brain_t *b = brain_create();
+	assert_non_null(b);
+	char buf[64];
+	memcpy(buf, "The harbour opens at dawn.XXXX", 30); /* no NUL after 26 */
+	uint64_t id = 0;
+	assert_int_equal(brain_remember_n(b, buf, 26, 0.5f, "{\"kind\":\"note\"}", &id), 0);
+	brain_results *r = NULL;
+	assert_int_equal(brain_get(b, id, &r), 0);
+	assert_string_equal(brain_results_text(r, 0), "The harbour opens at dawn.");
+	assert_string_equal(brain_results_metadata(r, 0), "{\"kind\":\"note\"}");
+	brain_results_free(r);
+	/* an embedded NUL is refused, not an end */
+	assert_int_equal(brain_remember_n(b, "cut\0here", 8, 0.5f, NULL, NULL), BRAIN_EUTF8);
+	assert_non_null(strstr(brain_errmsg(), "byte 3"));
+	assert_int_equal(brain_remember_n(b, "x", 0, 0.5f, NULL, NULL), BRAIN_EEMPTY);
+	assert_int_equal(brain_remember_n(b, NULL, 3, 0.5f, NULL, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_count(b), 1);
+	brain_destroy(b);
+}
+
 /* A field's type is free again once no memory holds it. */
 static void a_field_type_follows_its_holders(void **state)
 {
@@ -703,6 +790,7 @@ int main(void)
 		cmocka_unit_test(text_recall_where),
 		cmocka_unit_test(bad_input_changes_nothing),
 		cmocka_unit_test(a_field_type_follows_its_holders),
+		cmocka_unit_test(texts_with_a_length),
 		cmocka_unit_test(postings_match_their_scan),
 		cmocka_unit_test(filters_match_a_scan_flat),
 		cmocka_unit_test(filters_match_a_scan_hnsw),

@@ -174,6 +174,17 @@ int brain_remember_with(brain_t *b, const char *text, float importance,
                         const char *metadata_json, uint64_t *id);
 
 /**
+ * brain_remember_with() of a text of `text_len` bytes that need not end
+ * in a NUL: every byte is the text's (an embedded NUL is BRAIN_EUTF8 at its
+ * offset, never an end where the text is cut).
+ * Returns 0 or the errors of brain_remember_with(); BRAIN_EEMPTY for
+ * text_len 0. Thread-safe: one brain serves many threads
+ * (docs/threading.md).
+ */
+int brain_remember_n(brain_t *b, const char *text, size_t text_len, float importance,
+                     const char *metadata_json, uint64_t *id);
+
+/**
  * brain_recall() of the memories whose metadata passes `filter`, a filter
  * text (braincore/filter.h). When at least top_k memories pass (and score
  * above RECALL_MIN_SCORE), exactly top_k come back. Same ownership as
@@ -261,6 +272,31 @@ int brain_get_metadata(brain_t *b, brain_id id, char *buf, size_t size, size_t *
  * threads (docs/threading.md).
  */
 int brain_count_where(brain_t *b, const brain_filter *filter, uint64_t *count);
+
+/**
+ * Forget every memory whose metadata passes `filter` (each a logged
+ * forget, made durable once at the end); *forgotten (if not NULL) receives
+ * how many.
+ * Returns 0, BRAIN_ENULL, BRAIN_EFILTER, BRAIN_EREADONLY, BRAIN_ENOMEM,
+ * BRAIN_EIO, BRAIN_ENOSPC (those forgotten before the error stay
+ * forgotten; *forgotten counts them). Thread-safe: one brain serves many
+ * threads (docs/threading.md).
+ */
+int brain_forget_where(brain_t *b, const brain_filter *filter, uint64_t *forgotten);
+
+/**
+ * A page of the memories (those whose metadata passes `filter`, or all
+ * with NULL), in increasing id order: at most `max` of those with an id
+ * above `after` (BRAIN_ID_NONE: from the first), into *out (NULL on
+ * error). To walk them all, pass the last id of a page as the next
+ * page's `after` until a page is empty. Each page sees the brain as it is
+ * then.
+ * Returns 0, BRAIN_ENULL, BRAIN_ERANGE (max 0), BRAIN_EFILTER,
+ * BRAIN_ENOMEM. Thread-safe: one brain serves many threads
+ * (docs/threading.md).
+ */
+int brain_list(brain_t *b, const brain_filter *filter, brain_id after, size_t max,
+               brain_results **out);
 
 /**
  * Like brain_think(), but the whole answer and the memories it used come

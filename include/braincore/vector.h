@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "filter.h"
+#include "memory.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -100,6 +101,17 @@ int brain_search_filter(brain_t *b, const float *query, size_t k, brain_accept_f
  */
 int brain_search_where(brain_t *b, const float *query, size_t k, const brain_filter *filter,
                        uint64_t *ids, float *distances, size_t *found);
+
+/**
+ * The k memories nearest `vector` (the brain's dimensions, finite) whose
+ * metadata passes `filter` unless it is NULL, as a results object (*out,
+ * NULL on error) with their texts, metadata and scores (similarity), for
+ * an application that embeds its queries itself.
+ * Returns 0 or the errors of brain_search_where(). Thread-safe: one brain
+ * serves many threads (docs/threading.md).
+ */
+int brain_recall_vector(brain_t *b, const float *vector, size_t k, const brain_filter *filter,
+                        brain_results **out);
 
 /**
  * brain_search() over the memories whose ids are in allowed[0..n_allowed)

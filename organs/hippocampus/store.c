@@ -1269,6 +1269,14 @@ int brain__hippocampus_FILTER_EVAL(hippocampus *h, brain_msg_filter_eval *m)
 {
 	m->set = NULL;
 	m->count = 0;
+	if (!m->filter) {
+		/* every live memory */
+		m->set = brain__slotset_copy(h->meta.live);
+		if (!m->set)
+			return BRAIN_ENOMEM;
+		m->count = brain__slotset_count(m->set);
+		return BRAIN_OK;
+	}
 	int rc = brain__filter_check_types(m->filter, field_type, &h->meta);
 	if (rc == BRAIN_OK)
 		rc = brain__meta_store_eval(&h->meta, m->filter, h->next_slot, slot_live, h, &m->set);
