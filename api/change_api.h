@@ -23,6 +23,11 @@ static inline int brain__api_change(brain_t *b, brain_change *c)
  * (api/ingest_api.c). *_check: the call's argument checks (add also
  * prepares a copy of the vector, which the caller frees). *_made: the
  * change, committed unless `defer` (then *lsn is the record to commit). */
+/* A caller's metadata JSON (NUL-terminated) into a blob: parsed, and no
+ * field named as the library's ('@'). 0, BRAIN_EJSON, BRAIN_ETOOLONG,
+ * BRAIN_ENOMEM; *out untouched on failure. */
+int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out);
+
 int brain__api_remember_check(brain_t *b, const char *text, float importance, size_t *len);
 int brain__api_remember_made(brain_t *b, const char *text, size_t len, const float *vector,
                              float importance, const void *meta, size_t meta_len,

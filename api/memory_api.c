@@ -78,7 +78,7 @@ static int remember_ex(brain_t *b, const char *text, size_t given, const float *
 	brain_meta_blob meta = {NULL, 0};
 	brain_mem_scope outer = brain__enter(b);
 	if (json)
-		rc = brain__meta_from_json(json, strlen(json), false, &meta);
+		rc = brain__api_meta_parse(json, false, &meta);
 	if (rc == BRAIN_OK)
 		rc = brain__api_remember_made(b, text, len, vector, importance, meta.data, meta.len,
 		                              id_out, false, NULL);

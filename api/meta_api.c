@@ -7,12 +7,31 @@
  * META change: the patch is applied under the write lock to what the
  * memory has, so two patches never lose each other's fields.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/change_api.h"
 #include "base/slotset.h"
 #include "engine/handle.h"
+
+int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out)
+{
+	brain_meta_blob blob;
+	int rc = brain__meta_from_json(json, strlen(json), patch, &blob);
+	if (rc)
+		return rc;
+	size_t pos = 0;
+	brain_meta_field f;
+	while (brain__meta_next(blob.data, blob.len, &pos, &f))
+		if (brain__meta_reserved(f.name, f.name_len)) {
+			brain__free(blob.data);
+			return brain__err(BRAIN_EJSON, "metadata: field \"%.*s\": names starting with @ "
+			                  "are the library's (brain_set_valid)", (int)f.name_len, f.name);
+		}
+	*out = blob;
+	return BRAIN_OK;
+}
 
 static int meta_change(brain_t *b, brain_id id, const char *json, bool patch, const char *fn)
 {
@@ -26,13 +45,14 @@ static int meta_change(brain_t *b, brain_id id, const char *json, bool patch, co
 	brain_meta_blob blob = {NULL, 0};
 	brain_mem_scope outer = brain__enter(b);
 	if (json)
-		rc = brain__meta_from_json(json, strlen(json), patch, &blob);
+		rc = brain__api_meta_parse(json, patch, &blob);
 	if (rc == BRAIN_OK) {
 		brain_change c = {.op = BRAIN_CHANGE_META};
 		c.u.meta.id = id;
 		c.u.meta.blob = blob.data;
 		c.u.meta.len = blob.len;
 		c.u.meta.patch = patch;
+		c.u.meta.keep_reserved = !patch; /* a set leaves the validity times */
 		rc = brain__api_change(b, &c);
 	}
 	brain__free(blob.data);
@@ -217,4 +237,106 @@ BRAIN_EXPORT int brain_list(brain_t *b, const brain_filter *filter, brain_id aft
 	brain__free(ids);
 	brain__mem_leave(outer);
 	return brain__err_prefix(rc, "list");
+}
+
+/* ---- validity in time ------------------------------------------------------
+ *
+ * A memory's validity is two reserved metadata fields, "@valid_from" and
+ * "@valid_until" (milliseconds since the epoch; either may be absent: open
+ * on that side): logged, checkpointed and filtered as any metadata, and
+ * kept when the caller replaces the rest. */
+
+#define VALID_FROM "@valid_from"
+#define VALID_UNTIL "@valid_until"
+
+static int patch_validity(brain_t *b, brain_id id, bool set_from, int64_t from, bool set_until,
+                          int64_t until, const char *fn)
+{
+	char json[128];
+	char a[32] = "null", c[32] = "null";
+	if (from != BRAIN_TIME_NONE)
+		snprintf(a, sizeof a, "%lld", (long long)from);
+	if (until != BRAIN_TIME_NONE)
+		snprintf(c, sizeof c, "%lld", (long long)until);
+	if (set_from && set_until)
+		snprintf(json, sizeof json, "{\"" VALID_FROM "\":%s,\"" VALID_UNTIL "\":%s}", a, c);
+	else if (set_from)
+		snprintf(json, sizeof json, "{\"" VALID_FROM "\":%s}", a);
+	else
+		snprintf(json, sizeof json, "{\"" VALID_UNTIL "\":%s}", c);
+	brain_meta_blob blob = {NULL, 0};
+	brain_mem_scope outer = brain__enter(b);
+	int rc = brain__meta_from_json(json, strlen(json), true, &blob);
+	if (rc == BRAIN_OK) {
+		brain_change ch = {.op = BRAIN_CHANGE_META};
+		ch.u.meta.id = id;
+		ch.u.meta.blob = blob.data;
+		ch.u.meta.len = blob.len;
+		ch.u.meta.patch = true;
+		rc = brain__api_change(b, &ch);
+	}
+	brain__free(blob.data);
+	brain__mem_leave(outer);
+	return brain__err_prefix(rc, fn);
+}
+
+BRAIN_EXPORT int brain_set_valid(brain_t *b, brain_id id, int64_t valid_from_ms,
+                                 int64_t valid_until_ms)
+{
+	if (!b)
+		return brain__err(BRAIN_ENULL, "set_valid: brain is NULL");
+	if (valid_from_ms != BRAIN_TIME_NONE && valid_until_ms != BRAIN_TIME_NONE &&
+	    valid_from_ms >= valid_until_ms)
+		return brain__err(BRAIN_ERANGE, "set_valid: valid from %lld is not before valid until "
+		                  "%lld", (long long)valid_from_ms, (long long)valid_until_ms);
+	int rc = brain__check_writable(b, "set_valid");
+	if (rc)
+		return rc;
+	return patch_validity(b, id, true, valid_from_ms, true, valid_until_ms, "set_valid");
+}
+
+BRAIN_EXPORT int brain_supersede(brain_t *b, brain_id old_id, brain_id new_id, int64_t at_ms)
+{
+	if (!b)
+		return brain__err(BRAIN_ENULL, "supersede: brain is NULL");
+	if (old_id == new_id)
+		return brain__err(BRAIN_EINVAL, "supersede: memory %llu cannot supersede itself",
+		                  (unsigned long long)old_id);
+	int rc = brain__check_writable(b, "supersede");
+	if (rc)
+		return rc;
+	if (at_ms == 0)
+		at_ms = brain__now_ms();
+	/* both must exist before anything changes */
+	brain__rdlock(b);
+	brain_msg_lookup l1 = {.id = old_id}, l2 = {.id = new_id};
+	rc = brain__call_LOOKUP(&b->spine, &l1);
+	if (rc == BRAIN_OK)
+		rc = brain__call_LOOKUP(&b->spine, &l2);
+	brain__unlock(b);
+	if (rc)
+		return brain__err_prefix(rc, "supersede");
+	/* the old one stays, no longer valid from at_ms; the new one says
+	 * what it superseded */
+	rc = patch_validity(b, old_id, false, 0, true, at_ms, "supersede");
+	if (rc == BRAIN_OK) {
+		brain_change c = {.op = BRAIN_CHANGE_RELATE};
+		c.u.relate.from = new_id;
+		c.u.relate.to = old_id;
+		c.u.relate.verb = "supersedes";
+		c.u.relate.len = strlen("supersedes");
+		c.u.relate.weight = 1.0f;
+		rc = brain__err_prefix(brain__api_change(b, &c), "supersede");
+	}
+	return rc;
+}
+
+BRAIN_EXPORT brain_filter *brain_filter_valid_at(int64_t at_ms)
+{
+	/* (no start or started by then) and (no end or not ended by then) */
+	brain_filter *from = brain_filter_or(brain_filter_not(brain_filter_exists(VALID_FROM)),
+	                                     brain_filter_int(VALID_FROM, BRAIN_FILTER_LE, at_ms));
+	brain_filter *until = brain_filter_or(brain_filter_not(brain_filter_exists(VALID_UNTIL)),
+	                                      brain_filter_int(VALID_UNTIL, BRAIN_FILTER_GT, at_ms));
+	return brain_filter_and(from, until);
 }

@@ -78,7 +78,7 @@ BRAIN_EXPORT int brain_add_with(brain_t *b, uint64_t id, const float *vector,
 	brain_meta_blob meta = {NULL, 0};
 	brain_mem_scope outer = b ? brain__enter(b) : brain__mem_current();
 	if (rc == BRAIN_OK && metadata_json)
-		rc = brain__meta_from_json(metadata_json, strlen(metadata_json), false, &meta);
+		rc = brain__api_meta_parse(metadata_json, false, &meta);
 	if (rc == BRAIN_OK)
 		rc = brain__api_add_made(b, id, vec, meta.data, meta.len, false, NULL);
 	brain__free(meta.data);

@@ -1203,3 +1203,29 @@ int brain__meta_widen(const void *blob, size_t len, const bool *to_double, brain
 	out->len = len;
 	return BRAIN_OK;
 }
+
+int brain__meta_keep(const void *blob, size_t len, bool (*keep)(const brain_meta_field *f),
+                     brain_meta_blob *out)
+{
+	/* a subset of sorted fields is sorted: the kept fields' bytes as they
+	 * are, after a new count */
+	const uint8_t *b = blob;
+	uint8_t *copy = brain__malloc(len >= 4 ? len : 4);
+	if (!copy)
+		return brain__oom(len, "metadata");
+	size_t pos = 0, at = 4, w = 4;
+	uint32_t n = 0;
+	brain_meta_field f;
+	while (b && brain__meta_next(blob, len, &pos, &f)) {
+		if (keep(&f)) {
+			memcpy(copy + w, b + at, pos - at);
+			w += pos - at;
+			n++;
+		}
+		at = pos;
+	}
+	memcpy(copy, &n, 4);
+	out->data = copy;
+	out->len = w;
+	return BRAIN_OK;
+}

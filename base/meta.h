@@ -141,6 +141,19 @@ int brain__meta_patch(const void *old, size_t old_len, const void *patch, size_t
  * BRAIN_ENOMEM; *out untouched on failure. */
 int brain__meta_widen(const void *blob, size_t len, const bool *to_double, brain_meta_blob *out);
 
+/* A copy of a checked blob (NULL, 0: none) with only the fields keep()
+ * takes (sorted still). 0 or BRAIN_ENOMEM. */
+int brain__meta_keep(const void *blob, size_t len, bool (*keep)(const brain_meta_field *f),
+                     brain_meta_blob *out);
+
+/* Names starting with '@' are the library's (validity times): a caller's
+ * metadata may not use them, and replacing a memory's metadata keeps
+ * them. */
+static inline bool brain__meta_reserved(const char *name, size_t len)
+{
+	return len > 0 && name[0] == '@';
+}
+
 /* A blob on the heap with its u32 length in front, as the memory store
  * keeps one (NULL: out of memory, reported). */
 static inline uint8_t *brain__meta_heap(const void *blob, size_t len)

@@ -248,6 +248,11 @@ static const char *store_refused(int rc)
 
 /* ---- meta: a memory's metadata set or patched --------------------------- */
 
+static bool is_reserved(const brain_meta_field *f)
+{
+	return brain__meta_reserved(f->name, f->name_len);
+}
+
 /* The new metadata, whole (a patch applied to what the memory has), its
  * types checked, and the heap blobs META_SET takes: the new, and the old
  * for an undo, so that neither apply nor undo allocates but the fields. */
@@ -257,7 +262,26 @@ static int meta_change_prepare(brain_t *b, brain_change *c, change_work *w)
 	int rc = brain__call_META_GET(&b->spine, &g);
 	if (rc)
 		return rc;
-	if (c->u.meta.patch) {
+	if (c->u.meta.keep_reserved && g.blob) {
+		/* a set: the caller's fields and the memory's own '@' ones */
+		brain_meta_blob kept;
+		rc = brain__meta_keep(g.blob, g.len, is_reserved, &kept);
+		if (rc == BRAIN_OK && brain__meta_count(kept.data) && c->u.meta.blob) {
+			rc = brain__meta_patch(kept.data, kept.len, c->u.meta.blob, c->u.meta.len,
+			                       &w->meta);
+			brain__free(kept.data);
+		} else if (rc == BRAIN_OK && brain__meta_count(kept.data)) {
+			w->meta = kept; /* none of the caller's: the '@' ones alone */
+		} else {
+			brain__free(kept.data);
+		}
+		if (rc)
+			return rc;
+		if (w->meta.data) {
+			c->u.meta.blob = w->meta.data;
+			c->u.meta.len = w->meta.len;
+		}
+	} else if (c->u.meta.patch) {
 		rc = brain__meta_patch(g.blob, g.len, c->u.meta.blob, c->u.meta.len, &w->meta);
 		if (rc)
 			return rc;

@@ -142,6 +142,7 @@ typedef struct brain_change {
 			const void *blob; /* checked; NULL: remove it all */
 			size_t len;
 			bool patch;       /* blob is a merge patch (base/meta.h) */
+			bool keep_reserved; /* a set that keeps the memory's '@' fields */
 		} meta;
 	} u;
 	brain_id out_id; /* out: the memory's id (STORE) */

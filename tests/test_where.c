@@ -645,6 +645,72 @@ static void bad_input_changes_nothing(void **state)
 	brain_destroy(b);
 }
 
+/* Validity in time against a reference of intervals, through replaced
+ * metadata, supersedes and a reopen from the log. */
+static void validity_in_time(void **state)
+{
+	(void)state;
+	enum { M = 400 };
+	char dir[] = "/tmp/braincore-time-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", dir);
+	test_rng r = {21};
+	brain_t *b = vector_brain(BRAIN_INDEX_FLAT, path);
+	static int64_t from[M + 1], until[M + 1];
+	for (uint64_t id = 1; id <= M; id++) {
+		float v[DIMS] = {(float)id, 1};
+		assert_int_equal(brain_add_with(b, id, v, "{\"kind\":\"fact\"}"), 0);
+		from[id] = until[id] = BRAIN_TIME_NONE;
+		unsigned what = (unsigned)(test_rng_next(&r) % 4);
+		if (what == 0)
+			continue;
+		int64_t a = (int64_t)(test_rng_next(&r) % 1000), c = a + 1 + (int64_t)(test_rng_next(&r) % 500);
+		from[id] = what & 1 ? a : BRAIN_TIME_NONE;
+		until[id] = what & 2 ? c : BRAIN_TIME_NONE;
+		assert_int_equal(brain_set_valid(b, id, from[id], until[id]), 0);
+	}
+	/* a replacement of the metadata keeps the validity */
+	assert_int_equal(brain_set_metadata(b, 5, "{\"kind\":\"rumour\"}"), 0);
+	assert_int_equal(brain_set_metadata(b, 6, NULL), 0);
+	/* a newer fact supersedes an older one */
+	assert_int_equal(brain_set_valid(b, 7, BRAIN_TIME_NONE, BRAIN_TIME_NONE), 0);
+	assert_int_equal(brain_supersede(b, 7, 8, 700), 0);
+	until[7] = 700;
+	from[7] = BRAIN_TIME_NONE;
+	brain_edges *e = NULL;
+	assert_int_equal(brain_neighbors(b, 8, "supersedes", BRAIN_DIR_OUT, &e), 0);
+	assert_int_equal(brain_edges_count(e), 1);
+	assert_int_equal(brain_edges_to(e, 0), 7);
+	brain_edges_free(e);
+	assert_int_equal(brain_close(b), 0);
+	b = vector_brain(BRAIN_INDEX_FLAT, path);
+	for (int t = 0; t < 60; t++) {
+		int64_t at = (int64_t)(test_rng_next(&r) % 1700) - 100;
+		brain_filter *f = brain_filter_valid_at(at);
+		assert_non_null(f);
+		uint64_t count = 0, want = 0;
+		assert_int_equal(brain_count_where(b, f, &count), 0);
+		for (uint64_t id = 1; id <= M; id++)
+			want += (from[id] == BRAIN_TIME_NONE || from[id] <= at) &&
+			        (until[id] == BRAIN_TIME_NONE || until[id] > at);
+		assert_int_equal(count, want);
+		brain_filter_free(f);
+	}
+	char out[256];
+	assert_int_equal(brain_get_metadata(b, 7, out, sizeof out, NULL), 0);
+	assert_string_equal(out, "{\"@valid_until\":700,\"kind\":\"fact\"}");
+	/* the library's names are its own */
+	float v[DIMS] = {1};
+	assert_int_equal(brain_add_with(b, 9999, v, "{\"@valid_from\":1}"), BRAIN_EJSON);
+	assert_int_equal(brain_patch_metadata(b, 1, "{\"@valid_until\":null}"), BRAIN_EJSON);
+	assert_int_equal(brain_set_valid(b, 1, 10, 10), BRAIN_ERANGE);
+	assert_int_equal(brain_supersede(b, 1, 1, 0), BRAIN_EINVAL);
+	assert_int_equal(brain_supersede(b, 1, 99999, 0), BRAIN_ENOTFOUND);
+	brain_destroy(b);
+	assert_int_equal(test_remove_tree(dir), 0);
+}
+
 /* A text given with its length: every byte counts. */
 static void texts_with_a_length(void **state)
 {
@@ -791,6 +857,7 @@ int main(void)
 		cmocka_unit_test(bad_input_changes_nothing),
 		cmocka_unit_test(a_field_type_follows_its_holders),
 		cmocka_unit_test(texts_with_a_length),
+		cmocka_unit_test(validity_in_time),
 		cmocka_unit_test(postings_match_their_scan),
 		cmocka_unit_test(filters_match_a_scan_flat),
 		cmocka_unit_test(filters_match_a_scan_hnsw),

@@ -150,6 +150,15 @@ brain_filter *brain_filter_contains(const char *field, const char *value);
 brain_filter *brain_filter_exists(const char *field);
 
 /**
+ * The memories valid at `at_ms` (milliseconds since the Unix epoch): no
+ * "@valid_from" or one at or before it, and no "@valid_until" or one after
+ * it (brain_set_valid(), brain_supersede()). AND it with a filter of your
+ * own for "what did we believe on 1 March about billing". Returns a new
+ * filter or NULL (out of memory). Thread-safe.
+ */
+brain_filter *brain_filter_valid_at(int64_t at_ms);
+
+/**
  * `a AND b`. Takes ownership of both (a NULL operand frees the other and
  * gives NULL, so a chain of builders reports the first failure). Returns a
  * new filter or NULL. Thread-safe.

@@ -273,6 +273,34 @@ int brain_get_metadata(brain_t *b, brain_id id, char *buf, size_t size, size_t *
  */
 int brain_count_where(brain_t *b, const brain_filter *filter, uint64_t *count);
 
+/** No bound, for brain_set_valid(). */
+#define BRAIN_TIME_NONE INT64_MIN
+
+/**
+ * Say when memory `id` is valid: from `valid_from_ms` until (not
+ * including) `valid_until_ms`, milliseconds since the Unix epoch, either
+ * BRAIN_TIME_NONE for no bound on that side. Kept as the reserved metadata
+ * fields "@valid_from" and "@valid_until" (a caller's metadata may not name
+ * fields with '@'; brain_set_metadata() keeps them), filtered by
+ * brain_filter_valid_at(). A memory with neither is valid at all times.
+ * Returns 0, BRAIN_ENULL, BRAIN_ERANGE (from not before until),
+ * BRAIN_ENOTFOUND, BRAIN_EREADONLY, BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_set_valid(brain_t *b, brain_id id, int64_t valid_from_ms, int64_t valid_until_ms);
+
+/**
+ * Memory `new_id` supersedes `old_id` at `at_ms` (0: now): the old one
+ * stays, no longer valid from then (its "@valid_until"), and the new one
+ * relates to it by the verb "supersedes" (braincore/relations.h). Two
+ * logged changes, each durable: a crash between them leaves the first.
+ * Returns 0, BRAIN_ENULL, BRAIN_EINVAL (the same memory), BRAIN_ENOTFOUND
+ * (either missing; nothing changed), BRAIN_EREADONLY, BRAIN_ENOMEM,
+ * BRAIN_EIO, BRAIN_ENOSPC. Thread-safe: one brain serves many threads
+ * (docs/threading.md).
+ */
+int brain_supersede(brain_t *b, brain_id old_id, brain_id new_id, int64_t at_ms);
+
 /**
  * Forget every memory whose metadata passes `filter` (each a logged
  * forget, made durable once at the end); *forgotten (if not NULL) receives
