@@ -606,3 +606,81 @@ BRAIN_EXPORT int brain_set_generator(brain_t *b, brain_generate_fn fn, void *pay
 	brain_msg_set_generator m = {fn, payload};
 	return brain__call_SET_GENERATOR(&b->spine, &m);
 }
+
+/* ---- batches ---------------------------------------------------------------- */
+
+BRAIN_EXPORT int brain_remember_batch(brain_t *b, const char *const *texts, size_t n,
+                                      float importance, const char *const *metadata_json,
+                                      uint64_t *ids)
+{
+	for (size_t i = 0; ids && i < n; i++)
+		ids[i] = BRAIN_ID_NONE;
+	int rc = check_brain(b, "remember_batch");
+	if (rc == BRAIN_OK && n && !texts)
+		rc = brain__err(BRAIN_ENULL, "remember_batch: texts is NULL");
+	if (rc == BRAIN_OK)
+		rc = brain__check_writable(b, "remember_batch");
+	if (rc == BRAIN_OK)
+		rc = check_importance(importance, "remember_batch");
+	if (rc || n == 0)
+		return rc;
+	/* every text and every metadata checked before any is remembered */
+	brain_mem_scope outer = brain__enter(b);
+	size_t *lens = brain__malloc_array(n, sizeof *lens);
+	brain_meta_blob *meta = brain__calloc(n, sizeof *meta);
+	if (!lens || !meta)
+		rc = brain__oom(n * (sizeof *lens + sizeof *meta), "remember_batch");
+	char what[64];
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		snprintf(what, sizeof what, "remember_batch: text %zu", i);
+		rc = check_text(b, texts[i], what, &lens[i]);
+		if (rc == BRAIN_OK && metadata_json && metadata_json[i]) {
+			rc = brain__api_meta_parse(metadata_json[i], false, &meta[i]);
+			if (rc)
+				brain__err_context(rc, what);
+		}
+	}
+	/* one change each, made durable once at the end */
+	uint64_t lsn = 0;
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		brain_id id = BRAIN_ID_NONE;
+		uint64_t one = 0;
+		rc = brain__api_remember_made(b, texts[i], lens[i], NULL, importance, meta[i].data,
+		                              meta[i].len, &id, true, &one);
+		if (rc == BRAIN_OK) {
+			lsn = one ? one : lsn;
+			if (ids)
+				ids[i] = id;
+		}
+	}
+	int crc = brain__change_commit(b, lsn);
+	if (rc == BRAIN_OK)
+		rc = crc;
+	for (size_t i = 0; meta && i < n; i++)
+		brain__free(meta[i].data);
+	brain__free(meta);
+	brain__free(lens);
+	brain__mem_leave(outer);
+	return brain__err_prefix(rc, "remember_batch");
+}
+
+BRAIN_EXPORT int brain_recall_batch(brain_t *b, const char *const *queries, size_t n, size_t k,
+                                    const brain_filter *filter, brain_results **out)
+{
+	for (size_t i = 0; out && i < n; i++)
+		out[i] = NULL;
+	if (!b || (n && (!queries || !out)))
+		return brain__err(BRAIN_ENULL, "recall_batch: %s is NULL",
+		                  !b ? "brain" : !queries ? "queries" : "out");
+	int rc = BRAIN_OK;
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+		recall_scope scope = {filter, false, 0, 0, BRAIN_SEMANTIC, NULL, 0};
+		rc = recall_text(b, queries[i], k, &scope, "recall_batch", pack_results, &out[i]);
+	}
+	if (rc)
+		for (size_t i = 0; i < n; i++) {
+			brain_results_free(out[i]);
+			out[i] = NULL;
+		}
+	return rc;
+}

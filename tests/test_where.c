@@ -711,6 +711,41 @@ static void validity_in_time(void **state)
 	assert_int_equal(test_remove_tree(dir), 0);
 }
 
+/* Batches: checked whole before any change; the same answers as one by
+ * one. */
+static void batches(void **state)
+{
+	(void)state;
+	brain_t *b = brain_create();
+	assert_non_null(b);
+	const char *texts[] = {"Invoice 1 was paid.", "Invoice 2 is late.", "Lunch on Friday."};
+	const char *bad[] = {"{\"kind\":\"a\"}", "{\"kind\":", NULL};
+	uint64_t ids[3];
+	assert_int_equal(brain_remember_batch(b, texts, 3, 0.5f, bad, ids), BRAIN_EJSON);
+	assert_non_null(strstr(brain_errmsg(), "text 1"));
+	assert_int_equal(brain_count(b), 0);
+	assert_int_equal(ids[0], BRAIN_ID_NONE);
+	const char *good[] = {"{\"kind\":\"bill\"}", "{\"kind\":\"bill\"}", NULL};
+	assert_int_equal(brain_remember_batch(b, texts, 3, 0.5f, good, ids), 0);
+	assert_int_equal(brain_count(b), 3);
+	brain_filter *f = brain_filter_string("kind", BRAIN_FILTER_EQ, "bill");
+	const char *queries[] = {"invoice", "friday lunch"};
+	brain_results *out[2];
+	assert_int_equal(brain_recall_batch(b, queries, 2, 5, f, out), 0);
+	for (int i = 0; i < 2; i++) {
+		brain_results *one = NULL;
+		assert_int_equal(brain_recall_filter(b, queries[i], 5, f, &one), 0);
+		assert_int_equal(brain_results_count(out[i]), brain_results_count(one));
+		for (size_t j = 0; j < brain_results_count(one); j++)
+			assert_int_equal(brain_results_id(out[i], j), brain_results_id(one, j));
+		brain_results_free(one);
+		brain_results_free(out[i]);
+	}
+	assert_int_equal(brain_results_count(NULL), 0);
+	brain_filter_free(f);
+	brain_destroy(b);
+}
+
 /* A text given with its length: every byte counts. */
 static void texts_with_a_length(void **state)
 {
@@ -857,6 +892,7 @@ int main(void)
 		cmocka_unit_test(bad_input_changes_nothing),
 		cmocka_unit_test(a_field_type_follows_its_holders),
 		cmocka_unit_test(texts_with_a_length),
+		cmocka_unit_test(batches),
 		cmocka_unit_test(validity_in_time),
 		cmocka_unit_test(postings_match_their_scan),
 		cmocka_unit_test(filters_match_a_scan_flat),

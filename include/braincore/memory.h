@@ -273,6 +273,29 @@ int brain_get_metadata(brain_t *b, brain_id id, char *buf, size_t size, size_t *
  */
 int brain_count_where(brain_t *b, const brain_filter *filter, uint64_t *count);
 
+/**
+ * Remember n texts (each NUL-terminated) with one importance and, if
+ * metadata_json is not NULL, metadata_json[i] for text i (NULL: none).
+ * Every text and every metadata is checked before any is remembered, so a
+ * bad one (its index in brain_errmsg()) changes nothing; the memories are
+ * then made one by one and made durable once, at the end. ids (if not
+ * NULL, n entries) receives each memory's id (BRAIN_ID_NONE for those not
+ * made after a failure of the disk or memory, which leaves those before).
+ * Returns 0 or the errors of brain_remember_with(). Thread-safe: one brain
+ * serves many threads (docs/threading.md).
+ */
+int brain_remember_batch(brain_t *b, const char *const *texts, size_t n, float importance,
+                         const char *const *metadata_json, uint64_t *ids);
+
+/**
+ * brain_recall_filter() (filter may be NULL) of n queries, each into
+ * out[i]; on error every out[i] is NULL.
+ * Returns 0 or the errors of brain_recall_filter(). Thread-safe: one brain
+ * serves many threads (docs/threading.md).
+ */
+int brain_recall_batch(brain_t *b, const char *const *queries, size_t n, size_t k,
+                       const brain_filter *filter, brain_results **out);
+
 /** No bound, for brain_set_valid(). */
 #define BRAIN_TIME_NONE INT64_MIN
 
