@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "base/filter_tree.h"
+#include "base/json_lex.h"
 
 /* ---- nodes -------------------------------------------------------------- */
 
@@ -440,50 +441,6 @@ static bool is_kw(const token *t, int kw)
 
 /* ---- literals ------------------------------------------------------------ */
 
-static int hex4(const char *s, uint32_t *out)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		uint32_t d;
-		if (c >= '0' && c <= '9')
-			d = (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (uint32_t)(c - 'A' + 10);
-		else
-			return -1;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
-static size_t utf8_put(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Decode the string token t (quotes included) as JSON: a new buffer, NUL
  * terminated, that may hold NULs of its own. Escapes only shrink, so the
  * body's length bounds the result. The text is valid UTF-8 and escapes
@@ -526,7 +483,7 @@ static int decode_string(const parser *p, const token *t, char **out, uint32_t *
 			             "found %s", tmp);
 			break;
 		}
-		if (end - i < 6 || hex4(s + i + 2, &cp) != 0) {
+		if (end - i < 6 || brain__json_hex4(s + i + 2, &cp) != 0) {
 			char tmp[QUOTE_SIZE];
 			quote(tmp, sizeof tmp, s + i, BRAIN_MIN(end - i, (size_t)6), QUOTE_MAX);
 			rc = fail_at(i, "expected four hex digits after \\u, found %s", tmp);
@@ -540,7 +497,7 @@ static int decode_string(const parser *p, const token *t, char **out, uint32_t *
 		}
 		if (cp >= 0xD800 && cp <= 0xDBFF) {
 			if (end - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
-			    hex4(s + i + 8, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
+			    brain__json_hex4(s + i + 8, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
 				rc = fail_at(i, "expected a low surrogate escape (\\uDC00-\\uDFFF) after "
 				             "the high surrogate \\u%04X, found none", (unsigned)cp);
 				break;
@@ -548,7 +505,7 @@ static int decode_string(const parser *p, const token *t, char **out, uint32_t *
 			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 			used = 12;
 		}
-		k += utf8_put(d + k, cp);
+		k += brain__utf8_put(d + k, cp);
 		i += used;
 	}
 	if (rc) {
@@ -564,74 +521,23 @@ static int decode_string(const parser *p, const token *t, char **out, uint32_t *
 /* The integer token t, exactly, or "out of range". */
 static int number_int(const parser *p, const token *t, int64_t *out)
 {
-	const char *s = p->s;
-	size_t i = t->start;
-	bool neg = s[i] == '-';
-	if (neg)
-		i++;
-	/* the magnitude: at most 2^63 for a negative number */
-	uint64_t limit = neg ? (uint64_t)1 << 63 : (uint64_t)INT64_MAX, v = 0;
-	for (; i < t->end; i++) {
-		uint64_t d = (uint64_t)(s[i] - '0');
-		if (v > (limit - d) / 10) {
-			char tmp[QUOTE_SIZE];
-			return fail_at(t->start, "integer out of range: expected -9223372036854775808"
-			               "..9223372036854775807, found %s", found(p, t, tmp));
-		}
-		v = v * 10 + d;
-	}
-	*out = !neg ? (int64_t)v : v == (uint64_t)1 << 63 ? INT64_MIN : -(int64_t)v;
-	return BRAIN_OK;
+	if (brain__json_int(p->s + t->start, t->end - t->start, out) == 0)
+		return BRAIN_OK;
+	char tmp[QUOTE_SIZE];
+	return fail_at(t->start, "integer out of range: expected -9223372036854775808"
+	               "..9223372036854775807, found %s", found(p, t, tmp));
 }
 
-/* The double token t: its digits without the '.', the exponent adjusted,
- * through strtod (see the top of the file). */
+/* The double token t (base/json_lex.c: whatever the locale). */
 static int number_double(const parser *p, const token *t, double *out)
 {
-	const char *s = p->s;
-	size_t i = t->start, end = t->end;
-	char small[128];
-	size_t need = end - i + 32; /* the digits, a sign, 'e' and an exponent */
-	char *buf = need <= sizeof small ? small : brain__malloc(need);
-	if (!buf)
-		return brain__oom(need, "a filter number");
-	size_t k = 0;
-	if (s[i] == '-')
-		buf[k++] = s[i++];
-	long long frac = 0;
-	bool in_frac = false;
-	for (; i < end && s[i] != 'e' && s[i] != 'E'; i++) {
-		if (s[i] == '.') {
-			in_frac = true;
-			continue;
-		}
-		buf[k++] = s[i];
-		frac += in_frac;
-	}
-	/* the exponent, saturated: past 10^9 the value is 0 or infinite
-	 * anyway, since the text holds fewer than 2^20 digits */
-	long long e = 0;
-	if (i < end) {
-		i++;
-		bool eneg = s[i] == '-';
-		if (s[i] == '-' || s[i] == '+')
-			i++;
-		for (; i < end; i++)
-			if (e < 1000000000)
-				e = e * 10 + (s[i] - '0');
-		if (eneg)
-			e = -e;
-	}
-	snprintf(buf + k, need - k, "e%lld", e - frac);
-	double d = strtod(buf, NULL);
-	if (buf != small)
-		brain__free(buf);
-	if (!isfinite(d)) {
-		char tmp[QUOTE_SIZE];
-		return fail_at(t->start, "expected a finite number, found %s", found(p, t, tmp));
-	}
-	*out = d;
-	return BRAIN_OK;
+	int rc = brain__json_double(p->s + t->start, t->end - t->start, out);
+	if (rc == 0)
+		return BRAIN_OK;
+	if (rc != -1)
+		return rc;
+	char tmp[QUOTE_SIZE];
+	return fail_at(t->start, "expected a finite number, found %s", found(p, t, tmp));
 }
 
 /* The current token as a value; consumes it. */

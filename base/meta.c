@@ -9,14 +9,13 @@
  * of the exact size. Limits are checked as the members are read, so a huge
  * input stops early.
  *
- * Numbers: the integer grammar is parsed by hand (exact int64 range); a
- * number with a fraction or exponent is validated against the JSON grammar
- * first and then converted by strtod on a NUL-terminated copy whose '.' is
- * replaced by the current locale's decimal point, so the result does not
- * depend on LC_NUMERIC. Printing does the reverse ("%.17g", the locale's
- * decimal point turned back into '.'), and 17 significant digits read back
- * as the same double. The decimal point is learnt from snprintf rather than
- * localeconv(), whose result other threads may overwrite.
+ * Numbers: validated against the JSON grammar here, then converted by
+ * base/json_lex.c (shared with the filter parser): integers by hand (exact
+ * int64 range), others through strtod on the digits without their '.', so
+ * the result does not depend on LC_NUMERIC. Printing writes "%.17g" with
+ * the locale's decimal point turned back into '.' (learnt from snprintf
+ * rather than localeconv(), whose result other threads may overwrite), and
+ * 17 significant digits read back as the same double.
  *
  * The blob's integers are little-endian, read and written byte by byte
  * here; brain__meta_item (meta.h) reads them with memcpy, which assumes a
@@ -28,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_lex.h"
 #include "base/meta.h"
 
 /* JSON text longer than this is refused before it is read. */
@@ -200,57 +200,11 @@ static int arena_reserve(parser *p, size_t n)
 	return BRAIN_OK;
 }
 
-static int hex4(const char *s, uint32_t *out)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		uint32_t d;
-		if (c >= '0' && c <= '9')
-			d = (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (uint32_t)(c - 'A' + 10);
-		else
-			return -1;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
-static size_t utf8_put(uint8_t *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (uint8_t)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (uint8_t)(0xC0 | cp >> 6);
-		o[1] = (uint8_t)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (uint8_t)(0xE0 | cp >> 12);
-		o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (uint8_t)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (uint8_t)(0xF0 | cp >> 18);
-	o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (uint8_t)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/* The \uXXXX escape at s[i] (the backslash), a surrogate pair combined:
- * its code point and the bytes it takes, or an error. */
 static int unicode_escape(parser *p, size_t i, uint32_t *cp, size_t *used)
 {
 	const char *s = p->s;
 	uint32_t hi, lo;
-	if (p->len - i < 6 || hex4(s + i + 2, &hi) != 0)
+	if (p->len - i < 6 || brain__json_hex4(s + i + 2, &hi) != 0)
 		return fail(p, BRAIN_EJSON, i, "bad escape: \\u must be followed by four hex digits");
 	if (hi >= 0xDC00 && hi <= 0xDFFF)
 		return fail(p, BRAIN_EJSON, i, "lone surrogate \\u%04X (invalid UTF-8)", (unsigned)hi);
@@ -259,7 +213,7 @@ static int unicode_escape(parser *p, size_t i, uint32_t *cp, size_t *used)
 		*used = 6;
 		return BRAIN_OK;
 	}
-	if (p->len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' || hex4(s + i + 8, &lo) != 0 ||
+	if (p->len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' || brain__json_hex4(s + i + 8, &lo) != 0 ||
 	    lo < 0xDC00 || lo > 0xDFFF)
 		return fail(p, BRAIN_EJSON, i, "lone surrogate \\u%04X (invalid UTF-8)", (unsigned)hi);
 	*cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
@@ -337,7 +291,7 @@ static int parse_string(parser *p, size_t *off, size_t *len)
 			int rc = unicode_escape(p, i, &cp, &used);
 			if (rc)
 				return rc;
-			n = utf8_put(out, cp);
+			n = brain__utf8_put((char *)out, cp);
 			break;
 		}
 		default: {
@@ -368,63 +322,13 @@ static bool is_digit(const parser *p, size_t i)
 	return i < p->len && p->s[i] >= '0' && p->s[i] <= '9';
 }
 
-/* The current locale's decimal point (1..7 bytes), as printf writes it. */
-static size_t decimal_point(char out[8])
-{
-	char buf[16];
-	int n = snprintf(buf, sizeof buf, "%.1f", 0.5); /* "0" point "5" */
-	if (n < 3 || n > 9) {
-		out[0] = '.';
-		return 1;
-	}
-	memcpy(out, buf + 1, (size_t)n - 2);
-	return (size_t)n - 2;
-}
-
-/* strtod on s[start..end), a token of the JSON number grammar, whatever
- * the locale: its '.' becomes the locale's decimal point. */
-static int to_double(parser *p, size_t start, size_t end, double *out)
-{
-	char dp[8];
-	size_t dpl = decimal_point(dp);
-	size_t need = end - start + dpl + 1;
-	char small[96];
-	char *buf = need <= sizeof small ? small : brain__malloc(need);
-	if (!buf)
-		return brain__oom(need, "metadata number");
-	size_t k = 0;
-	for (size_t i = start; i < end; i++) {
-		if (p->s[i] == '.') {
-			memcpy(buf + k, dp, dpl);
-			k += dpl;
-		} else {
-			buf[k++] = p->s[i];
-		}
-	}
-	buf[k] = '\0';
-	char *stop;
-	double d = strtod(buf, &stop);
-	bool whole = *stop == '\0';
-	if (buf != small)
-		brain__free(buf);
-	if (!whole)
-		return fail(p, BRAIN_EJSON, start, "bad number");
-	if (!isfinite(d))
-		return fail(p, BRAIN_EJSON, start, "number out of range (not a finite double)");
-	*out = d;
-	return BRAIN_OK;
-}
-
 /* A number at p->pos (a '-' or a digit there): INT or DOUBLE. */
 static int parse_number(parser *p, member *m)
 {
 	size_t start = p->pos, i = start;
-	bool neg = false, is_int = true;
-	if (p->s[i] == '-') {
-		neg = true;
+	bool is_int = true;
+	if (p->s[i] == '-')
 		i++;
-	}
-	size_t digits = i;
 	if (!is_digit(p, i))
 		return fail(p, BRAIN_EJSON, start, "bad number: '-' must be followed by a digit");
 	if (p->s[i] == '0') {
@@ -455,19 +359,16 @@ static int parse_number(parser *p, member *m)
 			i++;
 	}
 	if (is_int) {
-		/* the magnitude, at most 2^63 for a negative number */
-		uint64_t limit = neg ? (uint64_t)1 << 63 : (uint64_t)INT64_MAX, v = 0;
-		for (size_t k = digits; k < int_end; k++) {
-			uint64_t d = (uint64_t)(p->s[k] - '0');
-			if (v > (limit - d) / 10)
-				return fail(p, BRAIN_EJSON, start, "integer out of range (int64)");
-			v = v * 10 + d;
-		}
+		int64_t v;
+		if (brain__json_int(p->s + start, int_end - start, &v) != 0)
+			return fail(p, BRAIN_EJSON, start, "integer out of range (int64)");
 		m->type = BRAIN_META_INT;
-		m->bits = neg ? (uint64_t)0 - v : v; /* two's complement, INT64_MIN included */
+		m->bits = (uint64_t)v; /* two's complement, INT64_MIN included */
 	} else {
 		double d = 0;
-		int rc = to_double(p, start, i, &d);
+		int rc = brain__json_double(p->s + start, i - start, &d);
+		if (rc == -1)
+			return fail(p, BRAIN_EJSON, start, "number out of range (not a finite double)");
 		if (rc)
 			return rc;
 		m->type = BRAIN_META_DOUBLE;

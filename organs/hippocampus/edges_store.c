@@ -31,26 +31,23 @@ void brain__rel_free(rel_store *r)
 	memset(r, 0, sizeof *r);
 }
 
-static inline uint64_t probe(uint64_t hash, unsigned i)
+typedef struct verb_key {
+	const rel_store *r;
+	const char *s;
+	size_t len;
+} verb_key;
+
+static bool is_verb(uint32_t at, const void *ctx)
 {
-	uint64_t k = i ? brain__mix64(hash + i) : hash;
-	return k == UINT64_MAX ? 0 : k; /* the map's empty key */
+	const verb_key *k = ctx;
+	return k->r->verbs[at].len == k->len && memcmp(k->r->verbs[at].s, k->s, k->len) == 0;
 }
 
 static int64_t verb_lookup(const rel_store *r, const char *verb, size_t len, uint64_t *key)
 {
-	uint64_t h = brain__hash64(verb, len, VERB_SEED);
-	for (unsigned i = 0;; i++) {
-		uint64_t k = probe(h, i);
-		uint32_t at;
-		if (!brain__map_get(&r->by_verb, k, &at)) {
-			if (key)
-				*key = k;
-			return -1;
-		}
-		if (r->verbs[at].len == len && memcmp(r->verbs[at].s, verb, len) == 0)
-			return at;
-	}
+	verb_key k = {r, verb, len};
+	return brain__map_find_probe(&r->by_verb, brain__hash64(verb, len, VERB_SEED), is_verb, &k,
+	                             key);
 }
 
 int64_t brain__rel_verb_find(const rel_store *r, const char *verb, size_t len)

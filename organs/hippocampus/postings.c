@@ -55,31 +55,25 @@ void brain__meta_store_free(meta_store *ms)
 
 /* ---- lookups: a hash, then the next keys of its probe sequence --------- */
 
-static inline uint64_t probe(uint64_t hash, unsigned i)
+typedef struct str_key {
+	const void *owner; /* the store or the field */
+	const char *s;
+	size_t len;
+} str_key;
+
+static bool is_field(uint32_t at, const void *ctx)
 {
-	uint64_t k = i ? brain__mix64(hash + i) : hash;
-	return k == UINT64_MAX ? 0 : k; /* the map's empty key */
+	const str_key *k = ctx;
+	const meta_field *f = &((const meta_store *)k->owner)->fields[at];
+	return f->name_len == k->len && memcmp(f->name, k->s, k->len) == 0;
 }
 
 /* The index of a field, or -1; *key the map key it has or would take. */
 static int64_t field_find(const meta_store *ms, const char *name, size_t len, uint64_t *key)
 {
-	uint64_t h = brain__hash64(name, len, NAME_SEED);
-	for (unsigned i = 0;; i++) {
-		uint64_t k = probe(h, i);
-		uint32_t at;
-		if (!brain__map_get(&ms->by_name, k, &at)) {
-			if (key)
-				*key = k;
-			return -1;
-		}
-		const meta_field *f = &ms->fields[at];
-		if (f->name_len == len && memcmp(f->name, name, len) == 0) {
-			if (key)
-				*key = k;
-			return at;
-		}
-	}
+	str_key k = {ms, name, len};
+	return brain__map_find_probe(&ms->by_name, brain__hash64(name, len, NAME_SEED), is_field,
+	                             &k, key);
 }
 
 static int64_t field_add(meta_store *ms, const char *name, size_t len)
@@ -112,24 +106,18 @@ static int64_t field_add(meta_store *ms, const char *name, size_t len)
 	return ms->n_fields++;
 }
 
+static bool is_value(uint32_t at, const void *ctx)
+{
+	const str_key *k = ctx;
+	const meta_value *v = &((const meta_field *)k->owner)->vals[at];
+	return v->len == k->len && memcmp(v->s, k->s, k->len) == 0;
+}
+
 static int64_t value_find(const meta_field *f, const char *s, size_t len, uint64_t *key)
 {
-	uint64_t h = brain__hash64(s, len, VALUE_SEED);
-	for (unsigned i = 0;; i++) {
-		uint64_t k = probe(h, i);
-		uint32_t at;
-		if (!brain__map_get(&f->values, k, &at)) {
-			if (key)
-				*key = k;
-			return -1;
-		}
-		const meta_value *v = &f->vals[at];
-		if (v->len == len && memcmp(v->s, s, len) == 0) {
-			if (key)
-				*key = k;
-			return at;
-		}
-	}
+	str_key k = {f, s, len};
+	return brain__map_find_probe(&f->values, brain__hash64(s, len, VALUE_SEED), is_value, &k,
+	                             key);
 }
 
 static int64_t value_add(meta_field *f, const char *s, size_t len)
