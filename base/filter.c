@@ -1216,19 +1216,11 @@ BRAIN_EXPORT brain_filter *brain_filter_not(brain_filter *a)
 
 /* snprintf-like output: bytes are copied while the whole text still fits
  * with its NUL; the length is counted regardless. */
-typedef struct writer {
-	char *buf;
-	size_t size, len;
-	bool cut;
-} writer;
+typedef brain_json_out writer;
 
 static void put(writer *w, const char *s, size_t n)
 {
-	if (!w->cut && n < w->size - w->len) /* len < size while not cut */
-		memcpy(w->buf + w->len, s, n);
-	else
-		w->cut = true;
-	w->len += n;
+	brain__json_put(w, s, n);
 }
 
 static void put_s(writer *w, const char *s)
@@ -1255,69 +1247,12 @@ static void put_field(writer *w, const char *name, size_t n)
 	put(w, "`", 1);
 }
 
-static void put_json_string(writer *w, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	put(w, "\"", 1);
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = u[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(w, s + run, i - run);
-		run = i + 1;
-		char e[6] = {'\\', 0, 0, 0, 0, 0};
-		size_t el = 2;
-		const char *simple = c ? strchr("\"\\\b\f\n\r\t", c) : NULL;
-		if (simple) {
-			e[1] = "\"\\bfnrt"[simple - "\"\\\b\f\n\r\t"];
-		} else {
-			memcpy(e + 1, "u00", 3);
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			el = 6;
-		}
-		put(w, e, el);
-	}
-	put(w, s + run, n - run);
-	put(w, "\"", 1);
-}
-
-/* "%.17g" (reads back as the same double) with '.' whatever the locale's
- * decimal point (a run of other bytes than digits, signs and 'e'), and
- * ".0" when it would read back as an integer. */
-static void put_double(writer *w, double d)
-{
-	char tmp[64], out[72];
-	int n = snprintf(tmp, sizeof tmp, "%.17g", d);
-	size_t len = n > 0 && n < (int)sizeof tmp ? (size_t)n : 0, k = 0;
-	bool mark = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = tmp[i];
-		if (is_digit((unsigned char)c) || c == '-' || c == '+') {
-			out[k++] = c;
-		} else if (c == 'e' || c == 'E') {
-			out[k++] = 'e';
-			mark = true;
-		} else if (k == 0 || out[k - 1] != '.') {
-			out[k++] = '.';
-			mark = true;
-		}
-	}
-	if (!mark) {
-		memcpy(out + k, ".0", 2);
-		k += 2;
-	}
-	put(w, out, k);
-}
-
 static void put_value(writer *w, const brain_filter_value *v)
 {
 	char num[32];
 	switch (v->type) {
 	case BRAIN_META_STRING:
-		put_json_string(w, v->s, v->len);
+		brain__json_put_string(w, v->s, v->len);
 		break;
 	case BRAIN_META_INT: {
 		int n = snprintf(num, sizeof num, "%" PRId64, v->i);
@@ -1325,7 +1260,7 @@ static void put_value(writer *w, const brain_filter_value *v)
 		break;
 	}
 	case BRAIN_META_DOUBLE:
-		put_double(w, v->d);
+		brain__json_put_double(w, v->d);
 		break;
 	default:
 		put_s(w, v->b ? "true" : "false");
@@ -1420,9 +1355,7 @@ BRAIN_EXPORT size_t brain_filter_to_string(const brain_filter *f, char *buf, siz
 		return 0;
 	}
 	put_filter(&w, f);
-	if (w.size)
-		w.buf[w.cut ? 0 : w.len] = '\0';
-	return w.len;
+	return brain__json_end(&w);
 }
 
 /* ---- matching ------------------------------------------------------------ */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/json_lex.h"
 
@@ -112,4 +113,75 @@ int brain__json_double(const char *s, size_t len, double *out)
 		return -1;
 	*out = d;
 	return 0;
+}
+
+void brain__json_put(brain_json_out *w, const void *s, size_t n)
+{
+	if (!w->cut && n < w->size - w->len) /* len < size while not cut */
+		memcpy(w->buf + w->len, s, n);
+	else
+		w->cut = true;
+	w->len += n;
+}
+
+void brain__json_put_string(brain_json_out *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char plain[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
+	const unsigned char *u = (const unsigned char *)s;
+	brain__json_put(w, "\"", 1);
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = u[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		brain__json_put(w, s + run, i - run);
+		run = i + 1;
+		char e[6] = {'\\', 0, 0, 0, 0, 0};
+		size_t el = 2;
+		const char *at = c ? memchr(plain, c, sizeof plain - 1) : NULL;
+		if (at) {
+			e[1] = letter[at - plain];
+		} else {
+			memcpy(e + 1, "u00", 3);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			el = 6;
+		}
+		brain__json_put(w, e, el);
+	}
+	brain__json_put(w, s + run, n - run);
+	brain__json_put(w, "\"", 1);
+}
+
+void brain__json_put_double(brain_json_out *w, double d)
+{
+	char out[64];
+	int n = snprintf(out, sizeof out, "%.17g", d);
+	size_t len = n > 0 && n < (int)sizeof out ? (size_t)n : 0;
+	out[len] = '\0';
+	/* all but the decimal point is sign, digits and 'e' */
+	size_t at = strspn(out, "+-0123456789eE");
+	if (at < len) {
+		size_t dpl = strcspn(out + at, "+-0123456789eE");
+		out[at] = '.';
+		memmove(out + at + 1, out + at + dpl, len - at - dpl + 1);
+		len -= dpl - 1;
+	}
+	if (!strpbrk(out, ".eE") && len + 2 < sizeof out) {
+		memcpy(out + len, ".0", 3);
+		len += 2;
+	}
+	brain__json_put(w, out, len);
+}
+
+size_t brain__json_end(brain_json_out *w)
+{
+	if (w->size == 0)
+		return w->len;
+	if (w->cut || w->len >= w->size)
+		w->buf[0] = '\0';
+	else
+		w->buf[w->len] = '\0';
+	return w->len;
 }

@@ -26,4 +26,29 @@ int brain__json_int(const char *s, size_t len, int64_t *out);
  * if it is not finite; BRAIN_ENOMEM (reported) for a huge token. */
 int brain__json_double(const char *s, size_t len, double *out);
 
+/* Text written under snprintf's contract: at most `size` bytes with the
+ * NUL into buf (NULL when size is 0); `len` counts all that was put, and
+ * once one piece does not fit, `cut` is set and nothing more is copied
+ * (the caller then writes "" and returns len: never a cut text). */
+typedef struct brain_json_out {
+	char *buf;
+	size_t size, len;
+	bool cut;
+} brain_json_out;
+
+void brain__json_put(brain_json_out *w, const void *s, size_t n);
+
+/* s[0..n) as a JSON string: quotes; ", \ and \b \f \n \r \t escaped,
+ * other control bytes and NUL as \u00XX; everything else as it is. */
+void brain__json_put_string(brain_json_out *w, const char *s, size_t n);
+
+/* A finite double as "%.17g" (reads back as the same double) with '.'
+ * whatever the locale's decimal point, and ".0" added when it would read
+ * back as an integer. */
+void brain__json_put_double(brain_json_out *w, double d);
+
+/* The end of a text: its NUL, or "" if it was cut (size >= 1). Returns
+ * the length the whole text needs. */
+size_t brain__json_end(brain_json_out *w);
+
 #endif /* BRAIN_BASE_JSON_LEX_H */

@@ -855,149 +855,60 @@ bool brain__meta_find(const void *blob, size_t len, const char *name, size_t nam
 
 /* ---- writing JSON ------------------------------------------------------ */
 
-/* snprintf-like output: bytes are copied while the whole document still
- * fits with its NUL; the length is counted regardless. */
-typedef struct jw {
-	char *buf;
-	size_t size, len;
-	bool cut;
-} jw;
-
-static void put(jw *w, const void *s, size_t n)
-{
-	if (!w->cut && n < w->size - w->len) /* len < size while not cut */
-		memcpy(w->buf + w->len, s, n);
-	else
-		w->cut = true;
-	w->len += n;
-}
-
-static void put_str(jw *w, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	put(w, "\"", 1);
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = u[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(w, s + run, i - run);
-		run = i + 1;
-		char e[6] = {'\\', 0, 0, 0, 0, 0};
-		size_t el = 2;
-		switch (c) {
-		case '"':
-			e[1] = '"';
-			break;
-		case '\\':
-			e[1] = '\\';
-			break;
-		case '\n':
-			e[1] = 'n';
-			break;
-		case '\r':
-			e[1] = 'r';
-			break;
-		case '\t':
-			e[1] = 't';
-			break;
-		case '\b':
-			e[1] = 'b';
-			break;
-		case '\f':
-			e[1] = 'f';
-			break;
-		default:
-			memcpy(e + 1, "u00", 3);
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			el = 6;
-			break;
-		}
-		put(w, e, el);
-	}
-	put(w, s + run, n - run);
-	put(w, "\"", 1);
-}
-
-/* "%.17g" with '.' whatever the locale, and a ".0" when it would read back
- * as an integer. */
-static size_t format_double(double d, char out[64])
-{
-	int n = snprintf(out, 64, "%.17g", d);
-	size_t len = n > 0 && n < 64 ? (size_t)n : 0;
-	out[len] = '\0';
-	/* all but the decimal point is sign, digits and 'e' */
-	size_t at = strspn(out, "+-0123456789eE");
-	if (at < len) {
-		size_t dpl = strcspn(out + at, "+-0123456789eE");
-		out[at] = '.';
-		memmove(out + at + 1, out + at + dpl, len - at - dpl + 1);
-		len -= dpl - 1;
-	}
-	if (!strpbrk(out, ".eE") && len + 2 < 64) {
-		memcpy(out + len, ".0", 3);
-		len += 2;
-	}
-	return len;
-}
-
+/* Under snprintf's contract (base/json_lex.h). */
 size_t brain__meta_to_json(const void *blob, size_t len, char *buf, size_t size)
 {
-	jw w = {buf, buf ? size : 0, 0, false};
+	brain_json_out w = {buf, buf ? size : 0, 0, false};
 	size_t pos = 0;
 	brain_meta_field f;
 	bool first = true;
-	put(&w, "{", 1);
+	brain__json_put(&w, "{", 1);
 	while (brain__meta_next(blob, len, &pos, &f)) {
 		if (!first)
-			put(&w, ",", 1);
+			brain__json_put(&w, ",", 1);
 		first = false;
-		put_str(&w, f.name, f.name_len);
-		put(&w, ":", 1);
+		brain__json_put_string(&w, f.name, f.name_len);
+		brain__json_put(&w, ":", 1);
 		char num[64];
 		switch (f.type) {
 		case BRAIN_META_STRING:
-			put_str(&w, f.str, f.str_len);
+			brain__json_put_string(&w, f.str, f.str_len);
 			break;
 		case BRAIN_META_INT: {
 			int n = snprintf(num, sizeof num, "%" PRId64, f.i);
-			put(&w, num, n > 0 ? (size_t)n : 0);
+			brain__json_put(&w, num, n > 0 ? (size_t)n : 0);
 			break;
 		}
 		case BRAIN_META_DOUBLE:
-			put(&w, num, format_double(f.d, num));
+			brain__json_put_double(&w, f.d);
 			break;
 		case BRAIN_META_BOOL:
 			if (f.b)
-				put(&w, "true", 4);
+				brain__json_put(&w, "true", 4);
 			else
-				put(&w, "false", 5);
+				brain__json_put(&w, "false", 5);
 			break;
 		case BRAIN_META_LIST: {
 			size_t ip = 0;
-			put(&w, "[", 1);
+			brain__json_put(&w, "[", 1);
 			for (uint32_t k = 0; k < f.n_items; k++) {
 				const char *s;
 				uint32_t sl;
 				brain__meta_item(&f, &ip, &s, &sl);
 				if (k)
-					put(&w, ",", 1);
-				put_str(&w, s, sl);
+					brain__json_put(&w, ",", 1);
+				brain__json_put_string(&w, s, sl);
 			}
-			put(&w, "]", 1);
+			brain__json_put(&w, "]", 1);
 			break;
 		}
 		default: /* NONE, in a patch */
-			put(&w, "null", 4);
+			brain__json_put(&w, "null", 4);
 			break;
 		}
 	}
-	put(&w, "}", 1);
-	if (w.size)
-		w.buf[w.cut ? 0 : w.len] = '\0';
-	return w.len;
+	brain__json_put(&w, "}", 1);
+	return brain__json_end(&w);
 }
 
 /* ---- merge patch ------------------------------------------------------- */
