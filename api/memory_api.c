@@ -184,7 +184,7 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 	                                                  : BRAIN_RECALL_HYBRID;
 	brain_msg_recall m = {vec, cap, mode, min_score, rerank, hits, 0, NULL, NULL, NULL, 0,
 	                      scope ? scope->filter : NULL, near.slots,
-	                      scope ? scope->text : NULL, scope ? scope->text_len : 0};
+	                      scope ? scope->text : NULL, scope ? scope->text_len : 0, false};
 	if (rc == BRAIN_OK && cap) {
 		rc = brain__call_RECALL(&b->spine, &m);
 	} else if (rc == BRAIN_OK && m.filter) {

@@ -305,29 +305,38 @@ BRAIN_EXPORT int brain_supersede(brain_t *b, brain_id old_id, brain_id new_id, i
 	int rc = brain__check_writable(b, "supersede");
 	if (rc)
 		return rc;
+	if (at_ms == BRAIN_TIME_NONE)
+		return brain__err(BRAIN_ERANGE, "supersede: at_ms is BRAIN_TIME_NONE; give a time, or "
+		                  "0 for now");
 	if (at_ms == 0)
 		at_ms = brain__now_ms();
-	/* both must exist before anything changes */
+	/* both exist, and the old one was valid before at_ms */
 	brain__rdlock(b);
-	brain_msg_lookup l1 = {.id = old_id}, l2 = {.id = new_id};
-	rc = brain__call_LOOKUP(&b->spine, &l1);
+	brain_msg_lookup l2 = {.id = new_id};
+	brain_msg_meta_get g = {old_id, NULL, 0};
+	rc = brain__call_META_GET(&b->spine, &g);
 	if (rc == BRAIN_OK)
 		rc = brain__call_LOOKUP(&b->spine, &l2);
+	brain_meta_field f;
+	if (rc == BRAIN_OK && g.blob &&
+	    brain__meta_find(g.blob, g.len, VALID_FROM, strlen(VALID_FROM), &f) &&
+	    f.type == BRAIN_META_INT && f.i >= at_ms)
+		rc = brain__err(BRAIN_ERANGE, "supersede: memory %llu is valid from %lld, not before "
+		                "%lld", (unsigned long long)old_id, (long long)f.i, (long long)at_ms);
 	brain__unlock(b);
 	if (rc)
 		return brain__err_prefix(rc, "supersede");
-	/* the old one stays, no longer valid from at_ms; the new one says
-	 * what it superseded */
-	rc = patch_validity(b, old_id, false, 0, true, at_ms, "supersede");
-	if (rc == BRAIN_OK) {
-		brain_change c = {.op = BRAIN_CHANGE_RELATE};
-		c.u.relate.from = new_id;
-		c.u.relate.to = old_id;
-		c.u.relate.verb = "supersedes";
-		c.u.relate.len = strlen("supersedes");
-		c.u.relate.weight = 1.0f;
-		rc = brain__err_prefix(brain__api_change(b, &c), "supersede");
-	}
+	/* the new one says what it superseded; then the old one stays, no
+	 * longer valid from at_ms (if the second fails, the first stays) */
+	brain_change c = {.op = BRAIN_CHANGE_RELATE};
+	c.u.relate.from = new_id;
+	c.u.relate.to = old_id;
+	c.u.relate.verb = "supersedes";
+	c.u.relate.len = strlen("supersedes");
+	c.u.relate.weight = 1.0f;
+	rc = brain__err_prefix(brain__api_change(b, &c), "supersede");
+	if (rc == BRAIN_OK)
+		rc = patch_validity(b, old_id, false, 0, true, at_ms, "supersede");
 	return rc;
 }
 

@@ -157,7 +157,7 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0,
 	                      nw ? nw->accept : NULL, nw ? nw->payload : NULL,
 	                      nw ? nw->allowed : NULL, nw ? nw->n_allowed : 0,
-	                      nw ? nw->filter : NULL, NULL, NULL, 0};
+	                      nw ? nw->filter : NULL, NULL, NULL, 0, false};
 	if (rc == BRAIN_OK && cap) {
 		rc = brain__call_RECALL(&b->spine, &m);
 	} else if (rc == BRAIN_OK && m.filter) {
@@ -299,7 +299,7 @@ BRAIN_EXPORT int brain_recall_vector(brain_t *b, const float *vector, size_t k,
 	if (cap && !hits)
 		rc = brain__oom(cap * sizeof *hits, "recall_vector: results");
 	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0, NULL, NULL, NULL,
-	                      0, filter, NULL, NULL, 0};
+	                      0, filter, NULL, NULL, 0, false};
 	if (rc == BRAIN_OK && cap) {
 		rc = brain__call_RECALL(&b->spine, &m);
 	} else if (rc == BRAIN_OK && filter) {

@@ -46,7 +46,7 @@ typedef struct change_record {
 		brain_record_relate relate;
 		uint64_t id;
 	} head;
-	brain_wal_part parts[4];
+	brain_wal_part parts[5];
 	size_t nparts;
 } change_record;
 
@@ -196,8 +196,12 @@ static void store_encode(const brain_t *b, const brain_change *c, change_record 
 	                                     meta_len};
 	part(r, &r->head.store, sizeof r->head.store);
 	part(r, c->u.store.vector, dims * sizeof(float));
-	if (text)
-		part(r, c->u.store.text, c->u.store.len + 1);
+	if (text) {
+		/* the text and a NUL of our own: a caller's text given with its
+		 * length (brain_remember_n) has none after it */
+		part(r, c->u.store.text, c->u.store.len);
+		part(r, "", 1);
+	}
 	if (meta_len)
 		part(r, c->u.store.meta, meta_len);
 }
@@ -264,7 +268,7 @@ static int meta_change_prepare(brain_t *b, brain_change *c, change_work *w)
 		return rc;
 	if (c->u.meta.keep_reserved && g.blob) {
 		/* a set: the caller's fields and the memory's own '@' ones */
-		brain_meta_blob kept;
+		brain_meta_blob kept = {NULL, 0};
 		rc = brain__meta_keep(g.blob, g.len, is_reserved, &kept);
 		if (rc == BRAIN_OK && brain__meta_count(kept.data) && c->u.meta.blob) {
 			rc = brain__meta_patch(kept.data, kept.len, c->u.meta.blob, c->u.meta.len,

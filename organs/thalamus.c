@@ -458,7 +458,7 @@ static int recall(thalamus *t, brain_msg_recall *m, const pass_set *pass)
 			f.slots[i] = f.hits[i].slot;
 			f.distances[i] = f.hits[i].distance;
 		}
-		brain_msg_hits touch = {f.slots, f.distances, n, true, m->hits};
+		brain_msg_hits touch = {f.slots, f.distances, n, !m->no_touch, m->hits};
 		rc = brain__call_HITS(t->spine, &touch);
 		for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
 			m->hits[i].score = f.hits[i].score;
@@ -499,11 +499,13 @@ static int by_ranked(const void *pa, const void *pb)
 }
 
 /* The normalised forms of the query's quoted phrases, each " w1 w2 ",
- * into one buffer (NUL-separated), *n of them. */
-static int phrases_of(thalamus *t, const char *q, size_t len, char **out, size_t *n)
+ * into one buffer (NUL-separated), *n of them; *only: the query has no
+ * word outside them (then every word is required). */
+static int phrases_of(thalamus *t, const char *q, size_t len, char **out, size_t *n, bool *only)
 {
 	*out = NULL;
 	*n = 0;
+	*only = false;
 	brain_analysis a;
 	brain__analysis_init(&a);
 	char *buf = NULL;
@@ -537,6 +539,26 @@ static int phrases_of(thalamus *t, const char *q, size_t len, char **out, size_t
 			(*n)++;
 		}
 		i = (size_t)(end - q);
+	}
+	if (rc == BRAIN_OK && *n) {
+		/* the words outside the quotes: with none, all are the phrases' */
+		char *rest = brain__malloc(len + 1);
+		size_t k = 0;
+		bool in = false;
+		if (!rest)
+			rc = brain__oom(len + 1, "phrases");
+		for (size_t i = 0; rest && i < len; i++) {
+			if (q[i] == '"' && (in || memchr(q + i + 1, '"', len - i - 1)))
+				in = !in;
+			else if (!in)
+				rest[k++] = q[i];
+		}
+		brain_msg_text_analyze m = {rest, k, 0, 0, &a};
+		if (rc == BRAIN_OK && k)
+			rc = brain__call_TEXT_ANALYZE(t->spine, &m);
+		if (rc == BRAIN_OK)
+			*only = k == 0 || a.nwords == 0;
+		brain__free(rest);
 	}
 	brain__analysis_free(&a);
 	if (rc) {
@@ -583,7 +605,8 @@ static int keyword_ranks(thalamus *t, const brain_msg_recall *m, const pass_set 
 	*got = 0;
 	char *phrases = NULL;
 	size_t np = 0;
-	int rc = phrases_of(t, m->text, m->text_len, &phrases, &np);
+	bool only = false;
+	int rc = phrases_of(t, m->text, m->text_len, &phrases, &np, &only);
 	brain_msg_status st = {0};
 	brain__call_STATUS(t->spine, &st);
 	size_t take = np ? BRAIN_MAX(4 * want, (size_t)64) : want;
@@ -606,7 +629,9 @@ static int keyword_ranks(thalamus *t, const brain_msg_recall *m, const pass_set 
 			rc = brain__oom(take * 16, "keyword recall");
 			break;
 		}
-		brain_msg_kw_search s = {m->text, m->text_len, take, np > 0, pass ? pass->set : NULL,
+		/* every word is required when all are the phrases'; otherwise the
+		 * phrase check alone keeps what has them */
+		brain_msg_kw_search s = {m->text, m->text_len, take, only, pass ? pass->set : NULL,
 		                         slots, scores, 0};
 		rc = brain__call_KW_SEARCH(t->spine, &s);
 		brain_msg_hits h = {slots, NULL, s.found, false, hits};
@@ -683,6 +708,7 @@ static int recall_words(thalamus *t, brain_msg_recall *m, const pass_set *pass)
 	s.k = pool;
 	s.hits = sem;
 	s.found = 0;
+	s.no_touch = true; /* only what the fusion returns was accessed */
 	if (rc == BRAIN_OK)
 		rc = recall(t, &s, pass);
 	double w = (double)brain__param(t->env, BRAIN_PIDX_HYBRID_KEYWORD_WEIGHT) / 1000.0;

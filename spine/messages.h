@@ -617,6 +617,8 @@ typedef struct brain_msg_recall {
 	/* KEYWORD, HYBRID: the query's text (checked UTF-8) */
 	const char *text;
 	size_t text_len;
+	/* the recalled memories' access times stay (a hybrid's candidates) */
+	bool no_touch;
 } brain_msg_recall;
 
 /* ---- Lungs ------------------------------------------------------------- */

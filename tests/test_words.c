@@ -249,6 +249,11 @@ static void phrases_and_hybrid(void **state)
 	assert_int_equal(brain_results_count(r), 1);
 	assert_int_equal(brain_results_id(r, 0), id[0]);
 	brain_results_free(r);
+	/* a phrase with other words: the phrase is required, the others rank */
+	assert_int_equal(brain_recall_mode(b, "\"brown fox\" harbour", 5, BRAIN_KEYWORD, NULL, &r), 0);
+	assert_int_equal(brain_results_count(r), 1);
+	assert_int_equal(brain_results_id(r, 0), id[0]);
+	brain_results_free(r);
 	/* an exact identifier: keyword finds it first */
 	assert_int_equal(brain_recall_mode(b, "xk 42", 3, BRAIN_KEYWORD, NULL, &r), 0);
 	assert_true(brain_results_count(r) >= 1);

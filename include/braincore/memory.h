@@ -316,18 +316,22 @@ int brain_set_valid(brain_t *b, brain_id id, int64_t valid_from_ms, int64_t vali
  * Memory `new_id` supersedes `old_id` at `at_ms` (0: now): the old one
  * stays, no longer valid from then (its "@valid_until"), and the new one
  * relates to it by the verb "supersedes" (braincore/relations.h). Two
- * logged changes, each durable: a crash between them leaves the first.
- * Returns 0, BRAIN_ENULL, BRAIN_EINVAL (the same memory), BRAIN_ENOTFOUND
- * (either missing; nothing changed), BRAIN_EREADONLY, BRAIN_ENOMEM,
- * BRAIN_EIO, BRAIN_ENOSPC. Thread-safe: one brain serves many threads
+ * logged changes, each durable, the relation first: a failure or a crash
+ * between them leaves the relation alone (call again to finish).
+ * Returns 0, BRAIN_ENULL, BRAIN_EINVAL (the same memory), BRAIN_ERANGE
+ * (at_ms BRAIN_TIME_NONE, or not after the old memory's valid-from),
+ * BRAIN_ENOTFOUND (either missing), BRAIN_EREADONLY, BRAIN_ENOMEM,
+ * BRAIN_EIO, BRAIN_ENOSPC (nothing changed on any of these before the
+ * first change). Thread-safe: one brain serves many threads
  * (docs/threading.md).
  */
 int brain_supersede(brain_t *b, brain_id old_id, brain_id new_id, int64_t at_ms);
 
 /**
- * Forget every memory whose metadata passes `filter` (each a logged
- * forget, made durable once at the end); *forgotten (if not NULL) receives
- * how many.
+ * Forget every memory whose metadata passes `filter` when the call
+ * evaluates it (each a logged forget, made durable once at the end; a
+ * memory changed by another writer meanwhile is forgotten all the same);
+ * *forgotten (if not NULL) receives how many.
  * Returns 0, BRAIN_ENULL, BRAIN_EFILTER, BRAIN_EREADONLY, BRAIN_ENOMEM,
  * BRAIN_EIO, BRAIN_ENOSPC (those forgotten before the error stay
  * forgotten; *forgotten counts them). Thread-safe: one brain serves many
@@ -341,7 +345,7 @@ int brain_forget_where(brain_t *b, const brain_filter *filter, uint64_t *forgott
  * above `after` (BRAIN_ID_NONE: from the first), into *out (NULL on
  * error). To walk them all, pass the last id of a page as the next
  * page's `after` until a page is empty. Each page sees the brain as it is
- * then.
+ * then, and costs a pass over what the filter passes (O(n) per page).
  * Returns 0, BRAIN_ENULL, BRAIN_ERANGE (max 0), BRAIN_EFILTER,
  * BRAIN_ENOMEM. Thread-safe: one brain serves many threads
  * (docs/threading.md).

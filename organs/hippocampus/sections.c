@@ -522,7 +522,9 @@ static int load_relations(hippocampus *h, brain_image *img)
 {
 	void *data;
 	size_t len;
-	int rc = eager(img, BRAIN_SECTION_RELATIONS, &data, &len);
+	if (!brain__image_section(img, BRAIN_SECTION_RELATIONS, &data, &len))
+		return BRAIN_OK; /* an image of version 3 from before relations */
+	int rc = brain__image_verify(img, BRAIN_SECTION_RELATIONS, 0, len);
 	if (rc)
 		return rc;
 	const uint8_t *p = data, *end = p + len;
@@ -607,20 +609,9 @@ static void load_live(hippocampus *h)
 	}
 }
 
-/* The keyword index: its section, or (an image written before it, or by
- * a library that dropped it) built again from the texts. */
-static int load_keywords(hippocampus *h, brain_image *img)
+/* The keyword index built from the texts. */
+static int rebuild_keywords(hippocampus *h)
 {
-	void *data;
-	size_t len;
-	if (brain__image_section(img, BRAIN_SECTION_KEYWORDS, &data, &len)) {
-		int rc = brain__image_verify(img, BRAIN_SECTION_KEYWORDS, 0, len);
-		if (rc == BRAIN_OK)
-			rc = brain__kw_load(h->kw, data, len);
-		if (rc == BRAIN_OK && brain__kw_docs(h->kw) != atomic_load(&h->text_count))
-			rc = bad(img, "the keyword index holds another number of texts than the store");
-		return rc;
-	}
 	int rc = BRAIN_OK;
 	for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++) {
 		const record *r = rec(h, s);
@@ -637,6 +628,47 @@ static int load_keywords(hippocampus *h, brain_image *img)
 		brain__free(terms);
 	}
 	return rc;
+}
+
+/* Does the loaded keyword index hold exactly the texts' slots? */
+static bool keywords_match(const hippocampus *h)
+{
+	if (brain__kw_docs(h->kw) != atomic_load(&h->text_count))
+		return false;
+	for (uint32_t s = 0; s < h->next_slot; s++) {
+		const record *r = rec(h, s);
+		if (is_live(r) && (r->flags & RECORD_HAS_TEXT) && !brain__kw_has(h->kw, s))
+			return false;
+	}
+	return true;
+}
+
+/* The keyword index: its section, or built again from the texts (an
+ * image written before it or by a library that dropped it, or a section
+ * that does not hold exactly the texts: it is derived data). */
+static int load_keywords(hippocampus *h, brain_image *img)
+{
+	void *data;
+	size_t len;
+	if (brain__image_section(img, BRAIN_SECTION_KEYWORDS, &data, &len)) {
+		int rc = brain__image_verify(img, BRAIN_SECTION_KEYWORDS, 0, len);
+		if (rc)
+			return rc; /* a checksum: the image is damaged */
+		rc = brain__kw_load(h->kw, data, len);
+		if (rc == BRAIN_OK && keywords_match(h))
+			return BRAIN_OK;
+		if (rc == BRAIN_ENOMEM)
+			return rc;
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s: the keyword index does not match the texts (%s); "
+		          "built again from them", brain__image_name(img),
+		          rc ? brain_errmsg() : "other slots");
+		brain__kw_free(h->kw);
+		h->kw = NULL;
+		rc = brain__kw_new(&h->kw);
+		if (rc)
+			return rc;
+	}
+	return rebuild_keywords(h);
 }
 
 /* Adopt the memory store from a checkpoint image. */

@@ -1269,6 +1269,17 @@ int brain__hippocampus_FILTER_EVAL(hippocampus *h, brain_msg_filter_eval *m)
 {
 	m->set = NULL;
 	m->count = 0;
+	if (!m->filter && h->meta.broken) {
+		/* every live memory, by its record (the live set may be stale) */
+		m->set = brain__slotset_new();
+		int rc = m->set ? BRAIN_OK : BRAIN_ENOMEM;
+		for (uint32_t s = 0; rc == BRAIN_OK && s < h->next_slot; s++)
+			if (is_live(rec(h, s)))
+				rc = brain__slotset_add(m->set, s);
+		if (rc == BRAIN_OK)
+			m->count = brain__slotset_count(m->set);
+		return rc;
+	}
 	if (!m->filter) {
 		/* every live memory */
 		m->set = brain__slotset_copy(h->meta.live);
