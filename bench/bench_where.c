@@ -248,10 +248,10 @@ static double dist_of(int metric, const float *a, const float *b, size_t d)
 }
 
 /* Filtered search at each selectivity against unfiltered search and brute
- * force: on GloVe-100 (cosine, its own queries; the first half of them is
- * the dev half the planner's constants were chosen on, the second is
- * reported) when ../shared/data has it, else on m uniform random vectors
- * of 64 dimensions (L2; harder for any graph than real data). */
+ * force: on GloVe-100 (cosine, the second half of its own queries, the
+ * first kept for tuning) when ../shared/data has it, else on m uniform
+ * random vectors of 64 dimensions (L2; harder for any graph than real
+ * data). */
 static void recall(size_t m, const char *data_dir)
 {
 	size_t dims = 64, nq = 200, qd = 0;
