@@ -220,21 +220,16 @@ bool brain__hnsw_sweep_dead_links(hnsw *h, bool yield, size_t max_nodes)
 
 /* ---- keeping every node reachable ---------------------------------------- */
 
-/* Link `u` into the list of `r` on level 0, replacing a link if the list
- * is full (no heuristic: u must get an in-link). The link replaced is the
- * farthest, or, with in-degrees (indeg, a count per node, saturating at
- * 255, kept up to date here), the farthest of those whose node has the
- * most in-links, so that a node is not cut off where another can give way
- * (many copies of one vector fill each other's lists). True if the link
- * replaced may have been its node's only way in. */
-static bool force_link(hnsw *h, uint32_t r, uint32_t u, float *wide, uint8_t *indeg)
+/* Link `u` into the list of `r` on level 0, replacing r's farthest link
+ * if the list is full (no heuristic: u must get an in-link). */
+bool brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
 {
 	bool replaced = false;
 	lock_node(h, r);
 	brain_link *ln = links_of(h, r, 0);
 	uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_relaxed), h->M0);
 	const float *v = as_query(h, r, wide);
-	uint32_t worst = 0, worst_in = 0;
+	uint32_t worst = 0;
 	float wd = -1.0f;
 	bool present = false;
 	for (uint32_t i = 1; i <= cnt; i++) {
@@ -242,13 +237,10 @@ static bool force_link(hnsw *h, uint32_t r, uint32_t u, float *wide, uint8_t *in
 		present = present || x == u;
 		/* a node being inserted beside (a repair runs shared) is a live
 		 * link, not a dead one to push out first */
-		bool live = linked_node(h, x);
-		float d = live ? dist_to(h, v, x) : INFINITY;
-		uint32_t in = !live ? 256 : indeg && x < h->cap ? indeg[x] : 0;
-		if (in > worst_in || (in == worst_in && d > wd)) {
+		float d = linked_node(h, x) ? dist_to(h, v, x) : INFINITY;
+		if (d > wd) {
 			wd = d;
 			worst = i;
-			worst_in = in;
 		}
 	}
 	if (!present && (cnt < h->M0 || worst))
@@ -257,40 +249,11 @@ static bool force_link(hnsw *h, uint32_t r, uint32_t u, float *wide, uint8_t *in
 		atomic_store_explicit(&ln[1 + cnt], u, memory_order_relaxed);
 		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
 	} else if (!present && worst) {
-		uint32_t x = atomic_load_explicit(&ln[worst], memory_order_relaxed);
-		/* a live link out: that node may lose its way in, unless it has
-		 * another */
-		replaced = wd < INFINITY && (!indeg || worst_in < 2);
-		if (indeg && x < h->cap && indeg[x] && indeg[x] < 255)
-			indeg[x]--;
+		replaced = wd < INFINITY; /* a live link out: that node may lose its way in */
 		atomic_store_explicit(&ln[worst], u, memory_order_release);
 	}
-	if (!present && indeg && u < h->cap && indeg[u] < 255)
-		indeg[u]++;
 	unlock_node(h, r);
 	return replaced;
-}
-
-bool brain__hnsw_force_link(hnsw *h, uint32_t r, uint32_t u, float *wide)
-{
-	return force_link(h, r, u, wide, NULL);
-}
-
-/* Every live node's in-links on level 0 (saturating at 255). */
-static void count_in_links(const hnsw *h, uint8_t *indeg, size_t limit)
-{
-	memset(indeg, 0, limit);
-	for (uint32_t c = 0; c < limit; c++) {
-		if (!in_graph(h, c))
-			continue;
-		const brain_link *ln = links_of(h, c, 0);
-		uint32_t cnt = BRAIN_MIN(atomic_load_explicit(&ln[0], memory_order_acquire), h->M0);
-		for (uint32_t i = 1; i <= cnt; i++) {
-			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
-			if (x < limit && indeg[x] < 255)
-				indeg[x]++;
-		}
-	}
 }
 
 /* Room in r's bottom-layer list? */
@@ -338,11 +301,10 @@ static bool flood(const hnsw *h, uint64_t *seen, uint32_t *queue, uint32_t from,
  * the nearest few has (then no link is pushed out). Returns how many
  * links were pushed out (each may have been some node's only way in). */
 static size_t repair_pass(hnsw *h, brain_graph_scratch *s, uint64_t *seen, uint32_t *queue,
-                          uint8_t *indeg, size_t words, uint32_t ep, int ml, bool yield)
+                          size_t words, uint32_t ep, int ml, bool yield)
 {
 	size_t limit = BRAIN_MIN(h->cap, h->fv.capacity), pushed = 0;
 	memset(seen, 0, words * sizeof *seen);
-	count_in_links(h, indeg, limit);
 	if (!flood(h, seen, queue, ep, yield))
 		return SIZE_MAX;
 	for (uint32_t u = 0; u < limit; u++) {
@@ -373,8 +335,8 @@ static size_t repair_pass(hnsw *h, brain_graph_scratch *s, uint64_t *seen, uint3
 					roomy = r;
 			}
 		}
-		pushed += force_link(h, roomy != UINT32_MAX ? roomy : best, u,
-		                     s->wide ? s->wide + h->dim : NULL, indeg);
+		pushed += brain__hnsw_force_link(h, roomy != UINT32_MAX ? roomy : best, u,
+		                                 s->wide ? s->wide + h->dim : NULL);
 		if (!flood(h, seen, queue, u, yield))
 			return SIZE_MAX;
 	}
@@ -404,18 +366,16 @@ void brain__hnsw_repair_reachability(hnsw *h, bool yield)
 	size_t words = limit / 64 + 1;
 	uint64_t *seen = brain__calloc(words, sizeof *seen);
 	uint32_t *queue = brain__malloc_array(limit + 1, sizeof *queue);
-	uint8_t *indeg = brain__malloc(limit + 1);
 	brain_graph_scratch *s = NULL;
-	if (!seen || !queue || !indeg || scratch_get(h, limit, h->efc, &s) != BRAIN_OK) {
+	if (!seen || !queue || scratch_get(h, limit, h->efc, &s) != BRAIN_OK) {
 		brain__free(seen);
 		brain__free(queue);
-		brain__free(indeg);
 		return;
 	}
 	/* a pass that pushed no link out left every node reachable; one that
 	 * gave way to a change leaves the repair to the next build */
 	for (int pass = 0; pass < 4; pass++) {
-		size_t pushed = repair_pass(h, s, seen, queue, indeg, words, ep, ml, yield);
+		size_t pushed = repair_pass(h, s, seen, queue, words, ep, ml, yield);
 		if (pushed == SIZE_MAX)
 			atomic_fetch_add(&h->linked, changed);
 		if (pushed == 0 || pushed == SIZE_MAX)
@@ -424,5 +384,4 @@ void brain__hnsw_repair_reachability(hnsw *h, bool yield)
 	scratch_put(h, s);
 	brain__free(seen);
 	brain__free(queue);
-	brain__free(indeg);
 }

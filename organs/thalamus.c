@@ -26,7 +26,8 @@
  *   exact scan              an index whose searches are exact anyway, or
  *                           one holding fewer vectors than HNSW_EXACT_BELOW
  *                           (BRAIN_INDEX_AUTO's threshold), or a filter
- *                           that passes too few to find by walking a graph;
+ *                           that passes too few to find by walking a graph,
+ *                           or a walk that would keep every vector;
  *   the index's structure   otherwise, keeping max(HNSW_EF_SEARCH, wanted)
  *                           candidates, widened by 1/pass for a filter;
  *                           a walk that comes back short of what exists
@@ -233,8 +234,10 @@ static plan make_plan(thalamus *t, const brain_msg_recall *m, size_t want, bool 
 			return p;
 		ef = (uint64_t)BRAIN_MIN((double)info->count, (double)ef / e.pass);
 	}
+	if (ef >= info->count)
+		return p; /* a walk keeping every vector: a scan costs less, and is exact */
 	p.exact = false;
-	p.effort = BRAIN_MIN(ef, info->count);
+	p.effort = ef;
 	return p;
 }
 
@@ -681,6 +684,8 @@ static int deliver(thalamus *t, brain_msg_recall *m, const ranked *r, size_t n)
 
 static int recall_words(thalamus *t, brain_msg_recall *m, const pass_set *pass)
 {
+	if (m->k == 0)
+		return BRAIN_OK;
 	if (!m->text)
 		return brain__err(BRAIN_EINTERNAL, "recall: a keyword recall without its text");
 	if (m->mode == BRAIN_RECALL_KEYWORD) {

@@ -1193,13 +1193,7 @@ static void test_storage__index_files_are_incremental(void **state)
 		assert_int_equal(brain_set_param(b, BRAIN_PARAM_HNSW_EF_SEARCH, 65536), 0);
 		assert_int_equal(brain_search(b, v, 10, got, NULL, &found), 0);
 		assert_int_equal(found, 10);
-		/* exact for the flat backend; a graph cannot promise it here: 530
-		 * copies of each of 17 vectors fill each other's lists, and the
-		 * five inserts after the batch may prune the last link into one
-		 * group of copies until the next repair (1 run in 20 under load;
-		 * the note of issue 14). What the reopen must keep is the answer. */
-		if (kinds[k] == BRAIN_INDEX_FLAT)
-			assert_int_equal(got[0], 17);
+		assert_int_equal(got[0], 17);
 		assert_int_equal(brain_close(b), 0);
 
 		/* reopened: every vector, bit for bit, and the same answers */
