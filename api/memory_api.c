@@ -185,15 +185,9 @@ static int recall_vector(brain_t *b, const float *vec, const float *rerank, size
 	brain_msg_recall m = {vec, cap, mode, min_score, rerank, hits, 0, NULL, NULL, NULL, 0,
 	                      scope ? scope->filter : NULL, near.slots,
 	                      scope ? scope->text : NULL, scope ? scope->text_len : 0, false};
-	if (rc == BRAIN_OK && cap) {
+	/* with cap 0 too: a filter that cannot compare is an error */
+	if (rc == BRAIN_OK)
 		rc = brain__call_RECALL(&b->spine, &m);
-	} else if (rc == BRAIN_OK && m.filter) {
-		/* nothing to recall, but a filter that cannot compare is still
-		 * an error */
-		brain_msg_filter_eval e = {m.filter, NULL, 0};
-		rc = brain__call_FILTER_EVAL(&b->spine, &e);
-		brain__slotset_free(e.set);
-	}
 	brain__slotset_free(near.slots);
 	if (rc == BRAIN_OK)
 		rc = pack(hits, m.found, ctx);

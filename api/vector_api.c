@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "api/change_api.h"
-#include "base/slotset.h"
 #include "engine/handle.h"
 #include "index/distance.h"
 
@@ -158,15 +157,9 @@ static int search_in(brain_t *b, const float *query, size_t k, const narrowing *
 	                      nw ? nw->accept : NULL, nw ? nw->payload : NULL,
 	                      nw ? nw->allowed : NULL, nw ? nw->n_allowed : 0,
 	                      nw ? nw->filter : NULL, NULL, NULL, 0, false};
-	if (rc == BRAIN_OK && cap) {
+	/* with cap 0 too: a filter that cannot compare is an error */
+	if (rc == BRAIN_OK)
 		rc = brain__call_RECALL(&b->spine, &m);
-	} else if (rc == BRAIN_OK && m.filter) {
-		/* nothing to search, but a filter that cannot compare is still
-		 * an error */
-		brain_msg_filter_eval e = {m.filter, NULL, 0};
-		rc = brain__call_FILTER_EVAL(&b->spine, &e);
-		brain__slotset_free(e.set);
-	}
 	brain__unlock(b);
 	for (size_t i = 0; rc == BRAIN_OK && i < m.found; i++) {
 		ids[i] = hits[i].id;
@@ -300,13 +293,9 @@ BRAIN_EXPORT int brain_recall_vector(brain_t *b, const float *vector, size_t k,
 		rc = brain__oom(cap * sizeof *hits, "recall_vector: results");
 	brain_msg_recall m = {q, cap, BRAIN_RECALL_VECTOR, 0.0f, NULL, hits, 0, NULL, NULL, NULL,
 	                      0, filter, NULL, NULL, 0, false};
-	if (rc == BRAIN_OK && cap) {
+	/* with cap 0 too: a filter that cannot compare is an error */
+	if (rc == BRAIN_OK)
 		rc = brain__call_RECALL(&b->spine, &m);
-	} else if (rc == BRAIN_OK && filter) {
-		brain_msg_filter_eval e = {filter, NULL, 0};
-		rc = brain__call_FILTER_EVAL(&b->spine, &e);
-		brain__slotset_free(e.set);
-	}
 	if (rc == BRAIN_OK)
 		rc = brain__results_make(hits, m.found, NULL, 0, out);
 	brain__unlock(b);
