@@ -19,3 +19,16 @@ void brain__analysis_free(brain_analysis *a)
 	brain__free(a->grams);
 	memset(a, 0, sizeof *a);
 }
+
+#define TERM_SEED 0x6b657977u /* "keyw" */
+
+int brain__analysis_terms(const brain_analysis *a, uint64_t **terms)
+{
+	uint64_t *t = brain__malloc_array(a->nwords ? a->nwords : 1, sizeof *t);
+	if (!t)
+		return brain__oom(a->nwords * sizeof *t, "keyword terms");
+	for (size_t i = 0; i < a->nwords; i++)
+		t[i] = brain__hash64(a->text + a->words[i].off, a->words[i].len, TERM_SEED);
+	*terms = t;
+	return BRAIN_OK;
+}

@@ -48,4 +48,11 @@ typedef struct brain_analysis {
 void brain__analysis_init(brain_analysis *a);
 void brain__analysis_free(brain_analysis *a);
 
+/* The keyword index's terms of an analysed text: its words, hashed, in
+ * order, into *terms (brain__malloc'ed, the caller frees; a's nwords of
+ * them). Where the text is analysed anyway (the Cortex's embedding), they
+ * come from there; the Hippocampus analyses only texts that came without.
+ * 0 or BRAIN_ENOMEM. */
+int brain__analysis_terms(const brain_analysis *a, uint64_t **terms);
+
 #endif /* BRAIN_ANALYSIS_H */

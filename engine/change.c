@@ -165,7 +165,8 @@ static int store_apply(brain_t *b, brain_change *c, change_work *w)
 {
 	brain_msg_store s = {c->u.store.id,         c->u.store.text,       c->u.store.len,
 	                     c->u.store.vector,     c->u.store.importance, BRAIN_ID_NONE,
-	                     c->u.store.created_ms, c->u.store.meta,       c->u.store.meta_len};
+	                     c->u.store.created_ms, c->u.store.meta,       c->u.store.meta_len,
+	                     c->u.store.terms,      c->u.store.nterms};
 	int rc = brain__call_STORE(&b->spine, &s);
 	if (rc)
 		return rc;
@@ -899,6 +900,8 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 	while (rc == BRAIN_OK) {
 		c->u.store.features = e.features;
 		c->u.store.nfeatures = e.nfeatures;
+		c->u.store.terms = e.terms;
+		c->u.store.nterms = e.nterms;
 		c->u.store.epoch = e.epoch;
 		c->u.store.meta = meta; /* the caller's: a try's widened copy is gone */
 		c->u.store.meta_len = meta_len;
@@ -907,15 +910,19 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 			break;
 		/* the embedder was replaced after this vector was made */
 		brain__free(e.features);
+		brain__free(e.terms);
 		e.features = NULL;
+		e.terms = NULL;
 		rc = brain__call_EMBED(&b->spine, &e);
 	}
 	brain__free(e.features);
+	brain__free(e.terms);
 	brain__free(vec);
 	/* borrowed pointers must not outlive the call */
 	if (c->op == BRAIN_CHANGE_STORE) {
 		c->u.store.vector = NULL;
 		c->u.store.features = NULL;
+		c->u.store.terms = NULL;
 		c->u.store.meta = NULL;
 	}
 	return rc;

@@ -110,6 +110,9 @@ typedef struct brain_change {
 			uint64_t epoch;           /* ... of this epoch */
 			const void *meta;         /* a checked metadata blob, or NULL */
 			size_t meta_len;
+			const uint64_t *terms;    /* the text's keyword terms, from EMBED;
+			                             may be NULL */
+			size_t nterms;
 		} store;
 		/* add_batch: the caller's rows, prepared by the Hippocampus */
 		struct {

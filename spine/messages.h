@@ -145,10 +145,13 @@ typedef struct brain_msg_embed {
 	int purpose;      /* enum brain_embed_purpose */
 	float *vector;    /* out: dimensions floats */
 	uint64_t epoch;   /* out: embedder epoch used (see EMBED_EPOCH) */
-	bool want_features;  /* in: also return the text's features for LEARN */
+	bool want_features;  /* in: also return the text's features for LEARN,
+	                        and its keyword terms for STORE */
 	uint64_t *features;  /* out: brain__malloc'ed, the caller frees; NULL if
 	                        the embedder has none (a user embedder) */
 	size_t nfeatures;    /* out */
+	uint64_t *terms;     /* out: the same, brain__analysis_terms */
+	size_t nterms;       /* out */
 } brain_msg_embed;
 
 /* The embedder epoch changes whenever the embedder is replaced; a writer
@@ -265,6 +268,10 @@ typedef struct brain_msg_store {
 	const void *meta;    /* in: a checked metadata blob (base/meta.h) whose
 	                        types META_CHECK passed, or NULL */
 	size_t meta_len;
+	/* in, optional: the text's keyword terms (brain__analysis_terms), when
+	 * its embedding analysed it; NULL: the Hippocampus analyses it */
+	const uint64_t *terms;
+	size_t nterms;
 } brain_msg_store;
 
 /* Store n vectors without text, all or nothing. Rows come as the caller

@@ -142,14 +142,23 @@ static inline uint32_t dim_of(uint64_t key, uint32_t dims)
 	return (uint32_t)(((key >> 32) * (uint64_t)dims) >> 32);
 }
 
-/* The distinct features of a text. */
-static int text_features(cortex *c, const char *text, size_t len, feature **f, size_t *n)
+/* The distinct features of a text, and (terms not NULL) its keyword
+ * terms. */
+static int text_features(cortex *c, const char *text, size_t len, feature **f, size_t *n,
+                         uint64_t **terms, size_t *nterms)
 {
 	brain_analysis a;
 	brain__analysis_init(&a);
 	int rc = analyze(c, text, len, &a);
 	if (rc == BRAIN_OK)
 		rc = features_of(&a, f, n);
+	if (rc == BRAIN_OK && terms) {
+		rc = brain__analysis_terms(&a, terms);
+		if (rc == BRAIN_OK)
+			*nterms = a.nwords;
+		else
+			brain__free(*f);
+	}
 	brain__analysis_free(&a);
 	return rc;
 }
@@ -176,11 +185,17 @@ static int embed_builtin(cortex *c, brain_msg_embed *m)
 	feature *f = NULL;
 	size_t n = 0;
 	float *vec = m->vector;
-	int rc = text_features(c, m->text, m->len, &f, &n);
+	int rc = text_features(c, m->text, m->len, &f, &n, m->want_features ? &m->terms : NULL,
+	                       &m->nterms);
 	if (rc)
 		return rc;
-	if (n == 0)
+	if (n == 0) {
+		brain__free(f);
+		brain__free(m->terms);
+		m->terms = NULL;
+		m->nterms = 0;
 		return brain__err(BRAIN_EEMPTY, "text has no words or numbers to index");
+	}
 	pthread_once(&g_log_once, log_table_init);
 	memset(vec, 0, c->dims * sizeof *vec);
 	pthread_rwlock_rdlock(&c->lock);
@@ -239,6 +254,8 @@ int brain__cortex_EMBED(cortex *c, brain_msg_embed *m)
 {
 	m->features = NULL;
 	m->nfeatures = 0;
+	m->terms = NULL;
+	m->nterms = 0;
 	pthread_rwlock_rdlock(&c->lock);
 	brain_embed_fn fn = c->user_fn;
 	void *payload = c->user_payload;
@@ -279,7 +296,7 @@ int brain__cortex_LEARN(cortex *c, brain_msg_learn *m)
 	uint64_t *own = NULL;
 	if (!keys) {
 		feature *f = NULL;
-		int rc = text_features(c, m->text, m->len, &f, &n);
+		int rc = text_features(c, m->text, m->len, &f, &n, NULL, NULL);
 		if (rc)
 			return rc;
 		own = (uint64_t *)(void *)f;

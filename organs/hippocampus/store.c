@@ -401,10 +401,15 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 	size_t nterms = 0;
 	bool in_kw = false;
 	if (m->text) {
-		/* the keyword index first: it can fail, and is easy to take back */
-		rc = brain__hippocampus_terms(h, m->text, m->len, &h->kw_scratch, &terms, &nterms);
+		/* the keyword index first: it can fail, and is easy to take back;
+		 * the text's words as the embedding found them, or analysed here
+		 * (a text that came with its vector, a replay) */
+		if (!m->terms)
+			rc = brain__hippocampus_terms(h, m->text, m->len, &h->kw_scratch, &terms,
+			                              &nterms);
 		if (rc == BRAIN_OK)
-			rc = brain__kw_add(h->kw, slot, terms, nterms);
+			rc = m->terms ? brain__kw_add(h->kw, slot, m->terms, m->nterms)
+			              : brain__kw_add(h->kw, slot, terms, nterms);
 		in_kw = rc == BRAIN_OK;
 		brain__free(terms);
 	}
@@ -1437,27 +1442,18 @@ int brain__hippocampus_RELATED(hippocampus *h, brain_msg_related *m)
 
 /* ---- keywords ------------------------------------------------------------ */
 
-#define TERM_SEED 0x6b657977u /* "keyw" */
-
 int brain__hippocampus_terms(hippocampus *h, const char *text, size_t len,
                              brain_analysis *scratch, uint64_t **terms, size_t *n)
 {
-	(void)h;
 	*terms = NULL;
 	*n = 0;
 	brain_msg_text_analyze a = {text, len, 0, 0, scratch};
 	int rc = brain__call_TEXT_ANALYZE(h->spine, &a);
-	if (rc)
-		return rc;
-	uint64_t *t = brain__malloc_array(BRAIN_MAX(scratch->nwords, (size_t)1), sizeof *t);
-	if (!t)
-		return brain__oom(scratch->nwords * sizeof *t, "keyword terms");
-	for (size_t i = 0; i < scratch->nwords; i++)
-		t[i] = brain__hash64(scratch->text + scratch->words[i].off, scratch->words[i].len,
-		                     TERM_SEED);
-	*terms = t;
-	*n = scratch->nwords;
-	return BRAIN_OK;
+	if (rc == BRAIN_OK)
+		rc = brain__analysis_terms(scratch, terms);
+	if (rc == BRAIN_OK)
+		*n = scratch->nwords;
+	return rc;
 }
 
 static bool kw_accepts(uint32_t slot, void *payload)
