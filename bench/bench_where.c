@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "bench_files.h"
+#include "data_files.h"
 #include "braincore.h"
 
 #define KINDS 10
@@ -203,36 +204,6 @@ static void filters(size_t n)
 	brain_destroy(b);
 }
 
-/* n rows of an .fvecs file (NULL if absent). */
-static float *read_fvecs(const char *path, size_t *rows, size_t *dim)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	int32_t d;
-	if (fread(&d, 4, 1, f) != 1 || d <= 0) {
-		fclose(f);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	size_t n = (size_t)size / (4 + 4 * (size_t)d);
-	float *data = malloc(n * (size_t)d * sizeof *data);
-	for (size_t i = 0; data && i < n; i++) {
-		int32_t rd;
-		if (fread(&rd, 4, 1, f) != 1 || rd != d ||
-		    fread(data + i * (size_t)d, 4, (size_t)d, f) != (size_t)d) {
-			free(data);
-			data = NULL;
-		}
-	}
-	fclose(f);
-	*rows = n;
-	*dim = (size_t)d;
-	return data;
-}
-
 static double dist_of(int metric, const float *a, const float *b, size_t d)
 {
 	double s = 0, na = 0, nb = 0;
@@ -261,9 +232,9 @@ static void recall(size_t m, const char *data_dir)
 	char path[1024];
 	if (data_dir) {
 		snprintf(path, sizeof path, "%s/glove100-100k/base.fvecs", data_dir);
-		v = read_fvecs(path, &m, &dims);
+		v = vecs_read(path, &m, &dims);
 		snprintf(path, sizeof path, "%s/glove100-100k/query.fvecs", data_dir);
-		qalloc = v ? read_fvecs(path, &nq, &qd) : NULL;
+		qalloc = v ? vecs_read(path, &nq, &qd) : NULL;
 		if (v && qalloc && qd == dims) {
 			metric = BRAIN_METRIC_COSINE;
 			source = "GloVe-100 (second half of its queries)";

@@ -16,7 +16,6 @@
  *
  * usage: bench_words [DATA_DIR]   (default: BRAIN_SHARED_DATA_DIR)
  */
-#define _GNU_SOURCE
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,50 +25,10 @@
 #include <sqlite3.h>
 
 #include "bench_files.h"
+#include "data_files.h"
 #include "braincore.h"
 
-typedef struct pair {
-	char *a, *b;
-	double score;
-} pair;
-
-static size_t load_sts(const char *dir, const char *file, pair **out)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/stsb/%s", dir, file);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = 0, cap = 2048;
-	pair *p = malloc(cap * sizeof *p);
-	char *line = NULL;
-	size_t lcap = 0;
-	ssize_t len;
-	while (p && (len = getline(&line, &lcap, f)) > 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		char *col[7], *s = line;
-		int c;
-		for (c = 0; c < 7 && s; c++) {
-			col[c] = s;
-			s = strchr(s, '\t');
-			if (s)
-				*s++ = '\0';
-		}
-		if (c < 7)
-			continue;
-		if (n == cap)
-			p = realloc(p, (cap *= 2) * sizeof *p);
-		p[n].score = atof(col[4]);
-		p[n].a = strdup(col[5]);
-		p[n].b = strdup(col[6]);
-		n++;
-	}
-	free(line);
-	fclose(f);
-	*out = p;
-	return n;
-}
+typedef sts_pair pair;
 
 static int by_u64(const void *a, const void *b)
 {
@@ -103,7 +62,7 @@ static void fts_query(const char *s, char *out, size_t size)
 static void split(const char *dir, const char *file)
 {
 	pair *p = NULL;
-	size_t n = load_sts(dir, file, &p);
+	size_t n = sts_load(dir, file, &p);
 	if (!n) {
 		printf("  %s: not found under %s/stsb: skipped\n", file, dir);
 		return;
@@ -215,11 +174,7 @@ static void split(const char *dir, const char *file)
 	free(ns);
 	free(ns2);
 	free(id);
-	for (size_t i = 0; i < n; i++) {
-		free(p[i].a);
-		free(p[i].b);
-	}
-	free(p);
+	sts_free(p, n);
 	brain_destroy(b);
 }
 

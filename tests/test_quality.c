@@ -22,63 +22,12 @@
 #include <cmocka.h>
 
 #include "engine/handle.h"
+#include "data_files.h"
 #include "test_util.h"
 
 /* ---- STS Benchmark ------------------------------------------------------- */
 
-typedef struct pair {
-	char *a, *b;
-	double score;
-} pair;
-
-static size_t load_sts(const char *dir, const char *file, pair **out)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/stsb/%s", dir, file);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = 0, cap = 2048;
-	pair *p = malloc(cap * sizeof *p);
-	char *line = NULL;
-	size_t lcap = 0;
-	ssize_t len;
-	while ((len = getline(&line, &lcap, f)) > 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		/* genre, file, year, id, score, sentence 1, sentence 2 [, ...] */
-		char *col[7];
-		char *s = line;
-		int c;
-		for (c = 0; c < 7 && s; c++) {
-			col[c] = s;
-			s = strchr(s, '\t');
-			if (s)
-				*s++ = '\0';
-		}
-		if (c < 7)
-			continue;
-		if (n == cap)
-			p = realloc(p, (cap *= 2) * sizeof *p);
-		p[n].score = atof(col[4]);
-		p[n].a = strdup(col[5]);
-		p[n].b = strdup(col[6]);
-		n++;
-	}
-	free(line);
-	fclose(f);
-	*out = p;
-	return n;
-}
-
-static void free_pairs(pair *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(p[i].a);
-		free(p[i].b);
-	}
-	free(p);
-}
+typedef sts_pair pair;
 
 typedef struct ranked {
 	double v;
@@ -230,14 +179,14 @@ static void test_quality__stsb_builtin_embedder(void **state)
 	(void)state;
 	const char *dir = test_shared_data_dir();
 	pair *p = NULL;
-	size_t n = dir ? load_sts(dir, "sts-test.csv", &p) : 0;
+	size_t n = dir ? sts_load(dir, "sts-test.csv", &p) : 0;
 	if (n == 0)
 		skip();
 	sts_figures test = eval_sts(p, n);
-	free_pairs(p, n);
-	n = load_sts(dir, "sts-dev.csv", &p);
+	sts_free(p, n);
+	n = sts_load(dir, "sts-dev.csv", &p);
 	sts_figures dev = eval_sts(p, n);
-	free_pairs(p, n);
+	sts_free(p, n);
 	printf("STS-B dev : spearman %.4f  recall@1 %.4f  MRR@10 %.4f  (%zu queries)\n",
 	       dev.spearman, dev.recall_at_1, dev.mrr, dev.queries);
 	printf("STS-B test: spearman %.4f  recall@1 %.4f  MRR@10 %.4f  (%zu queries)\n",
@@ -250,34 +199,6 @@ static void test_quality__stsb_builtin_embedder(void **state)
 /* ---- real ANN sets: flat search is exact ---------------------------------- */
 
 /* Read a TEXMEX file (.fvecs or .ivecs: int32 dim, then dim values per row). */
-static void *read_vecs(const char *path, size_t *rows, size_t *dim)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	int32_t d;
-	if (fread(&d, 4, 1, f) != 1 || d <= 0) {
-		fclose(f);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	size_t row_bytes = 4 + 4 * (size_t)d;
-	size_t n = (size_t)size / row_bytes;
-	char *data = malloc(n * 4 * (size_t)d);
-	for (size_t i = 0; i < n; i++) {
-		int32_t rd;
-		assert_int_equal(fread(&rd, 4, 1, f), 1);
-		assert_int_equal(rd, d);
-		assert_int_equal(fread(data + i * 4 * (size_t)d, 4, (size_t)d, f), (size_t)d);
-	}
-	fclose(f);
-	*rows = n;
-	*dim = (size_t)d;
-	return data;
-}
-
 static void check_ann(const char *name, int metric, size_t max_queries)
 {
 	const char *dir = test_shared_data_dir();
@@ -286,15 +207,15 @@ static void check_ann(const char *name, int metric, size_t max_queries)
 	char path[1024];
 	size_t nb, d, nq, dq, ng, kg, ngd, kgd;
 	snprintf(path, sizeof path, "%s/%s/base.fvecs", dir, name);
-	float *base = read_vecs(path, &nb, &d);
+	float *base = vecs_read(path, &nb, &d);
 	if (!base)
 		skip();
 	snprintf(path, sizeof path, "%s/%s/query.fvecs", dir, name);
-	float *query = read_vecs(path, &nq, &dq);
+	float *query = vecs_read(path, &nq, &dq);
 	snprintf(path, sizeof path, "%s/%s/groundtruth.ivecs", dir, name);
-	int32_t *gt = read_vecs(path, &ng, &kg);
+	int32_t *gt = vecs_read(path, &ng, &kg);
 	snprintf(path, sizeof path, "%s/%s/groundtruth_dist.fvecs", dir, name);
-	float *gtd = read_vecs(path, &ngd, &kgd);
+	float *gtd = vecs_read(path, &ngd, &kgd);
 	assert_non_null(query);
 	assert_non_null(gt);
 	assert_non_null(gtd);
