@@ -102,37 +102,4 @@ static inline size_t brain__map32_count(const brain_map32 *m)
 	return m->count;
 }
 
-/* ---- strings as keys ----------------------------------------------------
- *
- * Names and values (metadata fields, verbs) are kept in arrays of the
- * caller's, found through a brain_map from their 64-bit hash to their
- * index. Two strings may share a hash: the map then holds the second at
- * the next key of the hash's probe sequence. */
-
-/* Key i of the probe sequence of `hash` (never the map's empty key). */
-static inline uint64_t brain__map_probe(uint64_t hash, unsigned i)
-{
-	uint64_t k = i ? brain__mix64(hash + i) : hash;
-	return k == UINT64_MAX ? 0 : k;
-}
-
-/* The index of the entry whose is(index, ctx) holds, along `hash`'s probe
- * sequence, or -1; *free_key (may be NULL) the key a new entry takes. */
-static inline int64_t brain__map_find_probe(const brain_map *m, uint64_t hash,
-                                            bool (*is)(uint32_t index, const void *ctx),
-                                            const void *ctx, uint64_t *free_key)
-{
-	for (unsigned i = 0;; i++) {
-		uint64_t k = brain__map_probe(hash, i);
-		uint32_t at;
-		if (!brain__map_get(m, k, &at)) {
-			if (free_key)
-				*free_key = k;
-			return -1;
-		}
-		if (is(at, ctx))
-			return at;
-	}
-}
-
 #endif /* BRAIN_HASHMAP_H */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "base/hashmap.h"
+#include "base/names.h"
 #include "test_util.h"
 
 #define KEYS 2000
@@ -138,6 +139,39 @@
 MAP_TESTS(brain_map, brain_map_cell, uint64_t, BRAIN_MAP_EMPTY, MAP64_FN, 64)
 MAP_TESTS(brain_map32, brain_map32_cell, uint32_t, BRAIN_MAP32_EMPTY, MAP32_FN, 32)
 
+/* Interned names: numbered in order, found again, NULs inside kept, the
+ * last taken back and added again under the same number. */
+static void test_names__intern_and_drop_last(void **state)
+{
+	(void)state;
+	brain_names t;
+	brain__names_init(&t, 7);
+	char buf[32];
+	bool added;
+	for (int i = 0; i < 3000; i++) {
+		int n = snprintf(buf, sizeof buf, "name %d", i);
+		assert_int_equal(brain__names_add(&t, buf, (size_t)n, &added), i);
+		assert_true(added);
+	}
+	assert_int_equal(brain__names_add(&t, "name 17", 7, &added), 17);
+	assert_false(added);
+	assert_int_equal(brain__names_add(&t, "a\0b", 3, &added), 3000);
+	assert_int_equal(brain__names_find(&t, "a\0b", 3), 3000);
+	assert_int_equal(brain__names_find(&t, "a", 1), -1);
+	assert_int_equal(brain__names_at(&t, 3000)->len, 3);
+	brain__names_drop_last(&t);
+	assert_int_equal(brain__names_find(&t, "a\0b", 3), -1);
+	assert_int_equal(t.n, 3000);
+	for (int i = 0; i < 3000; i++) {
+		int n = snprintf(buf, sizeof buf, "name %d", i);
+		assert_int_equal(brain__names_find(&t, buf, (size_t)n), i);
+		assert_memory_equal(brain__names_at(&t, (uint32_t)i)->s, buf, (size_t)n);
+	}
+	assert_int_equal(brain__names_add(&t, "a\0b", 3, &added), 3000);
+	assert_true(added);
+	brain__names_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_hashmap__matches_reference_under_churn_32),
 		cmocka_unit_test(test_hashmap__reserve_and_upsert_32),
 		cmocka_unit_test(test_hashmap__adopt_checks_the_table_32),
+		cmocka_unit_test(test_names__intern_and_drop_last),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@ void brain__rel_init(rel_store *r)
 {
 	memset(r, 0, sizeof *r);
 	brain__map_init(&r->by_id);
-	brain__map_init(&r->by_verb);
+	brain__names_init(&r->verbs, VERB_SEED);
 }
 
 void brain__rel_free(rel_store *r)
@@ -23,59 +23,20 @@ void brain__rel_free(rel_store *r)
 		brain__free(r->nodes[i].in.e);
 	}
 	brain__free(r->nodes);
-	for (uint32_t i = 0; i < r->n_verbs; i++)
-		brain__free(r->verbs[i].s);
-	brain__free(r->verbs);
+	brain__names_free(&r->verbs);
 	brain__map_free(&r->by_id);
-	brain__map_free(&r->by_verb);
 	memset(r, 0, sizeof *r);
-}
-
-typedef struct verb_key {
-	const rel_store *r;
-	const char *s;
-	size_t len;
-} verb_key;
-
-static bool is_verb(uint32_t at, const void *ctx)
-{
-	const verb_key *k = ctx;
-	return k->r->verbs[at].len == k->len && memcmp(k->r->verbs[at].s, k->s, k->len) == 0;
-}
-
-static int64_t verb_lookup(const rel_store *r, const char *verb, size_t len, uint64_t *key)
-{
-	verb_key k = {r, verb, len};
-	return brain__map_find_probe(&r->by_verb, brain__hash64(verb, len, VERB_SEED), is_verb, &k,
-	                             key);
 }
 
 int64_t brain__rel_verb_find(const rel_store *r, const char *verb, size_t len)
 {
-	return verb_lookup(r, verb, len, NULL);
+	return brain__names_find(&r->verbs, verb, len);
 }
 
 static int64_t verb_add(rel_store *r, const char *verb, size_t len)
 {
-	uint64_t key = 0;
-	int64_t at = verb_lookup(r, verb, len, &key);
-	if (at >= 0)
-		return at;
-	if (r->n_verbs == r->cap_verbs) {
-		uint32_t cap = r->cap_verbs ? 2 * r->cap_verbs : 8;
-		rel_verb *v = brain__realloc(r->verbs, cap * sizeof *v);
-		if (!v)
-			return brain__oom(cap * sizeof *v, "relation verbs");
-		r->verbs = v;
-		r->cap_verbs = cap;
-	}
-	int rc = brain__map_reserve(&r->by_verb, r->n_verbs + 1u);
-	char *s = rc ? NULL : brain__strndup(verb, len);
-	if (!s)
-		return rc ? rc : brain__oom(len + 1, "relation verb");
-	r->verbs[r->n_verbs] = (rel_verb){s, (uint32_t)len};
-	brain__map_put(&r->by_verb, key, r->n_verbs); /* reserved */
-	return r->n_verbs++;
+	bool added;
+	return brain__names_add(&r->verbs, verb, len, &added);
 }
 
 const rel_node *brain__rel_node(const rel_store *r, uint64_t id)
@@ -159,7 +120,7 @@ static void node_gc(rel_store *r, uint64_t id)
 bool brain__rel_get(const rel_store *r, uint64_t from, uint64_t to, const char *verb, size_t len,
                     float *weight)
 {
-	int64_t v = verb_lookup(r, verb, len, NULL);
+	int64_t v = brain__names_find(&r->verbs, verb, len);
 	const rel_node *n = brain__rel_node(r, from);
 	if (v < 0 || !n)
 		return false;
@@ -178,7 +139,7 @@ int brain__rel_put(rel_store *r, uint64_t from, uint64_t to, const char *verb, s
 	float w;
 	if (brain__rel_get(r, from, to, verb, len, &w)) {
 		/* there: the weight, in both lists */
-		uint32_t v = (uint32_t)verb_lookup(r, verb, len, NULL), at;
+		uint32_t v = (uint32_t)brain__names_find(&r->verbs, verb, len), at;
 		brain__map_get(&r->by_id, from, &at);
 		rel_list *out = &r->nodes[at].out;
 		out->e[list_find(out, to, v)].weight = weight;
@@ -247,7 +208,7 @@ size_t brain__rel_remove(rel_store *r, uint64_t from, uint64_t to, const char *v
 {
 	int64_t v = -1;
 	if (verb) {
-		v = verb_lookup(r, verb, len, NULL);
+		v = brain__names_find(&r->verbs, verb, len);
 		if (v < 0)
 			return 0;
 	}
@@ -277,10 +238,8 @@ void brain__rel_drop(rel_store *r, uint64_t id)
 uint64_t brain__rel_bytes(const rel_store *r)
 {
 	uint64_t n = r->cap_nodes * sizeof *r->nodes + brain__map_memory(&r->by_id) +
-	             r->cap_verbs * sizeof *r->verbs + brain__map_memory(&r->by_verb);
+	             brain__names_bytes(&r->verbs);
 	for (uint32_t i = 0; i < r->n_nodes; i++)
 		n += (r->nodes[i].out.cap + r->nodes[i].in.cap) * sizeof(rel_edge);
-	for (uint32_t i = 0; i < r->n_verbs; i++)
-		n += r->verbs[i].len + 1;
 	return n;
 }

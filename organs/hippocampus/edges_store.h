@@ -18,7 +18,7 @@
 #ifndef BRAIN_ORGANS_HIPPOCAMPUS_EDGES_STORE_H
 #define BRAIN_ORGANS_HIPPOCAMPUS_EDGES_STORE_H
 
-#include "base/hashmap.h"
+#include "base/names.h"
 
 /* Longest verb (bytes). */
 #define REL_VERB_MAX BRAIN_VERB_MAX
@@ -39,18 +39,11 @@ typedef struct rel_node {
 	rel_list out, in;
 } rel_node;
 
-typedef struct rel_verb {
-	char *s;
-	uint32_t len;
-} rel_verb;
-
 typedef struct rel_store {
 	brain_map by_id;     /* memory id -> index in nodes */
 	rel_node *nodes;
 	uint32_t n_nodes, cap_nodes;
-	brain_map by_verb;   /* verb hash -> index in verbs (probing by rehash) */
-	rel_verb *verbs;
-	uint32_t n_verbs, cap_verbs;
+	brain_names verbs;   /* an edge names its verb by number */
 	uint64_t n_edges;
 } rel_store;
 

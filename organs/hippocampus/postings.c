@@ -14,7 +14,7 @@
 int brain__meta_store_init(meta_store *ms)
 {
 	memset(ms, 0, sizeof *ms);
-	brain__map_init(&ms->by_name);
+	brain__names_init(&ms->names, NAME_SEED);
 	ms->live = brain__slotset_new();
 	return ms->live ? BRAIN_OK : BRAIN_ENOMEM;
 }
@@ -29,23 +29,20 @@ static void nums_free(meta_nums *n)
 
 static void field_free(meta_field *f)
 {
-	brain__free(f->name);
 	brain__slotset_free(f->exists);
-	for (uint32_t i = 0; i < f->n_vals; i++) {
-		brain__free(f->vals[i].s);
-		brain__slotset_free(f->vals[i].slots);
-	}
-	brain__free(f->vals);
-	brain__map_free(&f->values);
+	for (uint32_t i = 0; i < f->values.n; i++)
+		brain__slotset_free(f->value_slots[i]);
+	brain__free(f->value_slots);
+	brain__names_free(&f->values);
 	nums_free(&f->nums);
 }
 
 void brain__meta_store_free(meta_store *ms)
 {
-	for (uint32_t i = 0; i < ms->n_fields; i++)
+	for (uint32_t i = 0; i < ms->names.n; i++)
 		field_free(&ms->fields[i]);
 	brain__free(ms->fields);
-	brain__map_free(&ms->by_name);
+	brain__names_free(&ms->names);
 	for (size_t s = 0; s < ms->cap_blobs; s++)
 		brain__free(ms->blobs[s]);
 	brain__free(ms->blobs);
@@ -53,36 +50,20 @@ void brain__meta_store_free(meta_store *ms)
 	memset(ms, 0, sizeof *ms);
 }
 
-/* ---- lookups: a hash, then the next keys of its probe sequence --------- */
+/* ---- fields and values: names (base/names.h) and what each keeps ------ */
 
-typedef struct str_key {
-	const void *owner; /* the store or the field */
-	const char *s;
-	size_t len;
-} str_key;
-
-static bool is_field(uint32_t at, const void *ctx)
+/* The number of a field, or -1. */
+static int64_t field_find(const meta_store *ms, const char *name, size_t len)
 {
-	const str_key *k = ctx;
-	const meta_field *f = &((const meta_store *)k->owner)->fields[at];
-	return f->name_len == k->len && memcmp(f->name, k->s, k->len) == 0;
-}
-
-/* The index of a field, or -1; *key the map key it has or would take. */
-static int64_t field_find(const meta_store *ms, const char *name, size_t len, uint64_t *key)
-{
-	str_key k = {ms, name, len};
-	return brain__map_find_probe(&ms->by_name, brain__hash64(name, len, NAME_SEED), is_field,
-	                             &k, key);
+	return brain__names_find(&ms->names, name, len);
 }
 
 static int64_t field_add(meta_store *ms, const char *name, size_t len)
 {
-	uint64_t key;
-	int64_t at = field_find(ms, name, len, &key);
+	int64_t at = field_find(ms, name, len);
 	if (at >= 0)
 		return at;
-	if (ms->n_fields == ms->cap_fields) {
+	if (ms->names.n == ms->cap_fields) {
 		uint32_t cap = ms->cap_fields ? 2 * ms->cap_fields : 8;
 		meta_field *fs = brain__realloc(ms->fields, cap * sizeof *fs);
 		if (!fs)
@@ -90,60 +71,51 @@ static int64_t field_add(meta_store *ms, const char *name, size_t len)
 		ms->fields = fs;
 		ms->cap_fields = cap;
 	}
-	int rc = brain__map_reserve(&ms->by_name, ms->n_fields + 1u);
 	meta_field f;
 	memset(&f, 0, sizeof f);
-	brain__map_init(&f.values);
-	f.name = rc ? NULL : brain__strndup(name, len);
-	f.exists = f.name ? brain__slotset_new() : NULL;
-	if (rc || !f.exists) {
+	brain__names_init(&f.values, VALUE_SEED);
+	f.exists = brain__slotset_new();
+	if (!f.exists)
+		return BRAIN_ENOMEM;
+	bool added;
+	at = brain__names_add(&ms->names, name, len, &added);
+	if (at < 0) {
 		field_free(&f);
-		return rc ? rc : brain__oom(len + 64, "metadata field");
+		return at;
 	}
-	f.name_len = (uint32_t)len;
-	ms->fields[ms->n_fields] = f;
-	brain__map_put(&ms->by_name, key, ms->n_fields); /* reserved */
-	return ms->n_fields++;
+	ms->fields[at] = f;
+	return at;
 }
 
-static bool is_value(uint32_t at, const void *ctx)
+static int64_t value_find(const meta_field *f, const char *s, size_t len)
 {
-	const str_key *k = ctx;
-	const meta_value *v = &((const meta_field *)k->owner)->vals[at];
-	return v->len == k->len && memcmp(v->s, k->s, k->len) == 0;
-}
-
-static int64_t value_find(const meta_field *f, const char *s, size_t len, uint64_t *key)
-{
-	str_key k = {f, s, len};
-	return brain__map_find_probe(&f->values, brain__hash64(s, len, VALUE_SEED), is_value, &k,
-	                             key);
+	return brain__names_find(&f->values, s, len);
 }
 
 static int64_t value_add(meta_field *f, const char *s, size_t len)
 {
-	uint64_t key;
-	int64_t at = value_find(f, s, len, &key);
+	int64_t at = value_find(f, s, len);
 	if (at >= 0)
 		return at;
-	if (f->n_vals == f->cap_vals) {
-		uint32_t cap = f->cap_vals ? 2 * f->cap_vals : 4;
-		meta_value *vs = brain__realloc(f->vals, cap * sizeof *vs);
+	if (f->values.n == f->cap_values) {
+		uint32_t cap = f->cap_values ? 2 * f->cap_values : 4;
+		brain_slotset **vs = brain__realloc(f->value_slots, cap * sizeof *vs);
 		if (!vs)
 			return brain__oom(cap * sizeof *vs, "metadata values");
-		f->vals = vs;
-		f->cap_vals = cap;
+		f->value_slots = vs;
+		f->cap_values = cap;
 	}
-	int rc = brain__map_reserve(&f->values, f->n_vals + 1u);
-	meta_value v = {rc ? NULL : brain__strndup(s, len), (uint32_t)len, NULL};
-	v.slots = v.s ? brain__slotset_new() : NULL;
-	if (!v.slots) {
-		brain__free(v.s);
-		return rc ? rc : brain__oom(len + 64, "metadata value");
+	brain_slotset *slots = brain__slotset_new();
+	if (!slots)
+		return BRAIN_ENOMEM;
+	bool added;
+	at = brain__names_add(&f->values, s, len, &added);
+	if (at < 0) {
+		brain__slotset_free(slots);
+		return at;
 	}
-	f->vals[f->n_vals] = v;
-	brain__map_put(&f->values, key, f->n_vals);
-	return f->n_vals++;
+	f->value_slots[at] = slots;
+	return at;
 }
 
 /* ---- ordered numbers ----------------------------------------------------- */
@@ -332,11 +304,11 @@ static void post_value(meta_store *ms, meta_field *f, const char *s, size_t len,
 {
 	if (add) {
 		int64_t at = value_add(f, s, len);
-		post(ms, f, at < 0 ? (int)at : brain__slotset_add(f->vals[at].slots, slot));
+		post(ms, f, at < 0 ? (int)at : brain__slotset_add(f->value_slots[at], slot));
 	} else {
-		int64_t at = value_find(f, s, len, NULL);
+		int64_t at = value_find(f, s, len);
 		if (at >= 0)
-			post(ms, f, brain__slotset_remove(f->vals[at].slots, slot));
+			post(ms, f, brain__slotset_remove(f->value_slots[at], slot));
 	}
 }
 
@@ -355,7 +327,7 @@ static void postings(meta_store *ms, uint32_t slot, const uint8_t *blob, size_t 
 	size_t pos = 0;
 	brain_meta_field mf;
 	while (brain__meta_next(blob, len, &pos, &mf)) {
-		int64_t fi = field_find(ms, mf.name, mf.name_len, NULL);
+		int64_t fi = field_find(ms, mf.name, mf.name_len);
 		if (fi < 0) {
 			ms->broken = true; /* never: put's prepare made it */
 			continue;
@@ -398,7 +370,7 @@ static void holders(meta_store *ms, const uint8_t *blob, size_t len, bool add)
 	size_t pos = 0;
 	brain_meta_field mf;
 	while (brain__meta_next(blob, len, &pos, &mf)) {
-		int64_t fi = field_find(ms, mf.name, mf.name_len, NULL);
+		int64_t fi = field_find(ms, mf.name, mf.name_len);
 		if (fi < 0)
 			continue;
 		meta_field *f = &ms->fields[fi];
@@ -415,7 +387,7 @@ static void holders(meta_store *ms, const uint8_t *blob, size_t len, bool add)
 
 int brain__meta_field_type(const meta_store *ms, const char *name, size_t len)
 {
-	int64_t fi = field_find(ms, name, len, NULL);
+	int64_t fi = field_find(ms, name, len);
 	if (fi < 0 || ms->fields[fi].holders == 0)
 		return BRAIN_META_NONE;
 	return ms->fields[fi].type;
@@ -458,7 +430,7 @@ int brain__meta_store_check(const meta_store *ms, const void *blob, size_t len, 
 	brain_meta_field mf;
 	while (brain__meta_next(blob, len, &pos, &mf)) {
 		widen[i] = false;
-		int64_t fi = field_find(ms, mf.name, mf.name_len, NULL);
+		int64_t fi = field_find(ms, mf.name, mf.name_len);
 		if (fi >= 0) {
 			const meta_field *f = &ms->fields[fi];
 			brain_meta_field mine;
@@ -565,14 +537,14 @@ void brain__meta_store_move(meta_store *ms, uint32_t from, uint32_t to)
 uint64_t brain__meta_store_bytes(const meta_store *ms)
 {
 	uint64_t n = ms->bytes + ms->cap_blobs * sizeof *ms->blobs +
-	             ms->cap_fields * sizeof *ms->fields + brain__map_memory(&ms->by_name);
-	for (uint32_t i = 0; i < ms->n_fields; i++) {
+	             ms->cap_fields * sizeof *ms->fields + brain__names_bytes(&ms->names);
+	for (uint32_t i = 0; i < ms->names.n; i++) {
 		const meta_field *f = &ms->fields[i];
-		n += f->name_len + 1 + brain__slotset_bytes(f->exists) +
-		     f->cap_vals * sizeof *f->vals + brain__map_memory(&f->values) +
+		n += brain__slotset_bytes(f->exists) + brain__names_bytes(&f->values) +
+		     f->cap_values * sizeof *f->value_slots +
 		     f->nums.cap * sizeof *f->nums.blocks + f->nums.n_blocks * sizeof(meta_num_block);
-		for (uint32_t v = 0; v < f->n_vals; v++)
-			n += f->vals[v].len + 1 + brain__slotset_bytes(f->vals[v].slots);
+		for (uint32_t v = 0; v < f->values.n; v++)
+			n += brain__slotset_bytes(f->value_slots[v]);
 	}
 	return n;
 }
@@ -679,12 +651,12 @@ static const brain_slotset *value_slots(const meta_field *f, const brain_filter_
 {
 	int64_t at;
 	if (v->type == BRAIN_META_BOOL)
-		at = value_find(f, v->b ? "\1" : "", 1, NULL);
+		at = value_find(f, v->b ? "\1" : "", 1);
 	else if (v->type == BRAIN_META_STRING)
-		at = value_find(f, v->s, v->len, NULL);
+		at = value_find(f, v->s, v->len);
 	else
 		return NULL;
-	return at >= 0 ? f->vals[at].slots : NULL;
+	return at >= 0 ? f->value_slots[at] : NULL;
 }
 
 /* Add the slots of `f = v` (the literal compares with the field's type,
@@ -709,7 +681,7 @@ static int eval_node(const eval_ctx *c, const brain_filter *n, brain_slotset **o
 static int eval_condition(const eval_ctx *c, const brain_filter *n, brain_slotset **out)
 {
 	*out = NULL;
-	int64_t fi = field_find(c->ms, n->field, n->field_len, NULL);
+	int64_t fi = field_find(c->ms, n->field, n->field_len);
 	const meta_field *f = fi >= 0 ? &c->ms->fields[fi] : NULL;
 	if (!f || f->holders == 0) {
 		*out = brain__slotset_new(); /* no live memory holds it */
@@ -732,10 +704,10 @@ static int eval_condition(const eval_ctx *c, const brain_filter *n, brain_slotse
 			rc = add_eq(f, &n->values[0], s);
 		} else if (f->type == BRAIN_META_STRING) {
 			const brain_filter_value *v = &n->values[0];
-			for (uint32_t i = 0; i < f->n_vals; i++) {
-				const meta_value *mv = &f->vals[i];
+			for (uint32_t i = 0; i < f->values.n; i++) {
+				const brain_name *mv = brain__names_at(&f->values, i);
 				if (v->len == 0 || holds(mv->s, mv->len, v->s, v->len))
-					brain__slotset_or(s, mv->slots);
+					brain__slotset_or(s, f->value_slots[i]);
 			}
 		}
 		break;

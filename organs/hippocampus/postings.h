@@ -31,6 +31,7 @@
 
 #include "base/filter_tree.h"
 #include "base/hashmap.h"
+#include "base/names.h"
 #include "base/meta.h"
 #include "base/slotset.h"
 
@@ -52,30 +53,22 @@ typedef struct meta_nums {
 	uint64_t count;
 } meta_nums;
 
-typedef struct meta_value {
-	char *s;               /* a string or list item; a bool is "\0" or "\1" */
-	uint32_t len;
-	brain_slotset *slots;
-} meta_value;
-
 typedef struct meta_field {
-	char *name;
-	uint32_t name_len;
 	int type;              /* of its holders (enum brain_meta_type) */
 	uint64_t holders;      /* live memories holding it */
 	brain_slotset *exists;
-	brain_map values;      /* hash -> index in vals (probing by rehash) */
-	meta_value *vals;
-	uint32_t n_vals;
-	uint32_t cap_vals;
+	/* its distinct strings and list items (a bool is "\0" or "\1"), and
+	 * the slots of each, by the value's number */
+	brain_names values;
+	brain_slotset **value_slots;
+	uint32_t cap_values;
 	meta_nums nums;
 } meta_field;
 
 typedef struct meta_store {
-	meta_field *fields;
-	uint32_t n_fields;
+	brain_names names;     /* the fields' names */
+	meta_field *fields;    /* by the name's number */
 	uint32_t cap_fields;
-	brain_map by_name;     /* name hash -> index in fields */
 	uint8_t **blobs;       /* per slot: u32 length, then the blob; or NULL */
 	size_t cap_blobs;
 	uint64_t count;        /* live memories with metadata */

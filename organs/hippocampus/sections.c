@@ -79,13 +79,14 @@ static int save_relations(const hippocampus *h, brain_image_writer *w)
 {
 	const rel_store *r = &h->rels;
 	int rc = brain__imgw_section_begin(w, BRAIN_SECTION_RELATIONS);
-	uint32_t head[2] = {1, r->n_verbs};
+	uint32_t head[2] = {1, r->verbs.n};
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_write(w, head, sizeof head);
-	for (uint32_t v = 0; rc == BRAIN_OK && v < r->n_verbs; v++) {
-		rc = brain__imgw_write(w, &r->verbs[v].len, 4);
+	for (uint32_t v = 0; rc == BRAIN_OK && v < r->verbs.n; v++) {
+		const brain_name *nm = brain__names_at(&r->verbs, v);
+		rc = brain__imgw_write(w, &nm->len, 4);
 		if (rc == BRAIN_OK)
-			rc = brain__imgw_write(w, r->verbs[v].s, r->verbs[v].len);
+			rc = brain__imgw_write(w, nm->s, nm->len);
 	}
 	if (rc == BRAIN_OK)
 		rc = brain__imgw_write(w, &r->n_edges, 8);

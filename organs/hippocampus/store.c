@@ -909,7 +909,7 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 		m->index_bytes = h->vt->memory_usage(h->index) + brain__rows_memory(&h->records) +
 		                 brain__map_memory(&h->ids);
 		m->meta_memories = h->meta.count;
-		m->meta_fields = h->meta.n_fields;
+		m->meta_fields = h->meta.names.n;
 		m->meta_bytes = brain__meta_store_bytes(&h->meta);
 		m->meta_broken = h->meta.broken;
 		m->relations = h->rels.n_edges;
@@ -1364,7 +1364,7 @@ int brain__hippocampus_RELATED(hippocampus *h, brain_msg_related *m)
 			const rel_list *l = side == 0 ? &n->out : &n->in;
 			for (uint32_t i = 0; rc == BRAIN_OK && i < l->n; i++) {
 				const rel_edge *e = &l->e[i];
-				const rel_verb *vb = &h->rels.verbs[e->verb];
+				const brain_name *vb = brain__names_at(&h->rels.verbs, e->verb);
 				if ((verb >= 0 && e->verb != (uint32_t)verb) ||
 				    (side == 1 && e->other == m->start && (m->direction & BRAIN_REL_OUT)))
 					continue; /* a loop was listed with the out-edges */
@@ -1409,7 +1409,7 @@ int brain__hippocampus_RELATED(hippocampus *h, brain_msg_related *m)
 				if (rc || !created)
 					continue;
 				*v = cur.hops + 1;
-				const rel_verb *vb = &h->rels.verbs[e->verb];
+				const brain_name *vb = brain__names_at(&h->rels.verbs, e->verb);
 				uint64_t from = side == 0 ? cur.id : e->other, to = side == 0 ? e->other : cur.id;
 				if (m->each)
 					rc = m->each(m->ctx, from, to, vb->s, vb->len, e->weight, cur.hops + 1);
