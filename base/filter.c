@@ -1572,36 +1572,6 @@ bool brain__filter_match(const brain_filter *f, const void *blob, size_t len)
 
 /* ---- the type check ------------------------------------------------------ */
 
-static const char *holds(int type)
-{
-	switch (type) {
-	case BRAIN_META_STRING:
-		return "holds strings";
-	case BRAIN_META_INT:
-		return "holds integers";
-	case BRAIN_META_DOUBLE:
-		return "holds doubles";
-	case BRAIN_META_BOOL:
-		return "holds true/false";
-	default:
-		return "holds lists of strings";
-	}
-}
-
-static const char *literal_kind(int type)
-{
-	switch (type) {
-	case BRAIN_META_STRING:
-		return "a string";
-	case BRAIN_META_INT:
-		return "an integer";
-	case BRAIN_META_DOUBLE:
-		return "a double";
-	default:
-		return "true/false";
-	}
-}
-
 /* What = needs against a field of the type. */
 static const char *eq_needs(int type)
 {
@@ -1642,8 +1612,8 @@ static int type_error(const brain_filter *f, int type, const char *fmt, ...)
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
 	quote(name, sizeof name, f->field, f->field_len, QUOTE_MAX);
-	return brain__err(BRAIN_EFILTER, "filter: at byte %u: field %s %s; %s", (unsigned)f->pos, name,
-	                  holds(type), what);
+	return brain__err(BRAIN_EFILTER, "filter: at byte %u: field %s holds %s; %s",
+	                  (unsigned)f->pos, name, brain__meta_type_plural(type), what);
 }
 
 static int check_condition(const brain_filter *f, int type)
@@ -1662,7 +1632,7 @@ static int check_condition(const brain_filter *f, int type)
 		for (uint32_t i = 0; i < f->n_values; i++)
 			if (!eq_allowed(type, &f->values[i]))
 				return type_error(f, type, "IN needs each value to be %s, found %s (value "
-				                  "%u of the list)", eq_needs(type), literal_kind(f->values[i].type),
+				                  "%u of the list)", eq_needs(type), brain__meta_type_one(f->values[i].type),
 				                  (unsigned)i + 1);
 		return BRAIN_OK;
 	default:
@@ -1672,14 +1642,14 @@ static int check_condition(const brain_filter *f, int type)
 	if (f->op == BRAIN_FILTER_EQ || f->op == BRAIN_FILTER_NE) {
 		if (!eq_allowed(type, v))
 			return type_error(f, type, "%s needs %s, found %s", op_text(f->op), eq_needs(type),
-			                  literal_kind(v->type));
+			                  brain__meta_type_one(v->type));
 		return BRAIN_OK;
 	}
 	if (!number)
 		return type_error(f, type, "%s needs a field of numbers", op_text(f->op));
 	if (v->type != BRAIN_META_INT && v->type != BRAIN_META_DOUBLE)
 		return type_error(f, type, "%s needs a number, found %s", op_text(f->op),
-		                  literal_kind(v->type));
+		                  brain__meta_type_one(v->type));
 	return BRAIN_OK;
 }
 

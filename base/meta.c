@@ -1041,3 +1041,27 @@ int brain__meta_keep(const void *blob, size_t len, bool (*keep)(const brain_meta
 	out->len = w;
 	return BRAIN_OK;
 }
+
+const char *brain__meta_type_plural(int type)
+{
+	switch (type) {
+	case BRAIN_META_STRING: return "strings";
+	case BRAIN_META_INT: return "integers";
+	case BRAIN_META_DOUBLE: return "doubles";
+	case BRAIN_META_BOOL: return "true/false";
+	case BRAIN_META_LIST: return "lists of strings";
+	default: return "nothing";
+	}
+}
+
+const char *brain__meta_type_one(int type)
+{
+	switch (type) {
+	case BRAIN_META_STRING: return "a string";
+	case BRAIN_META_INT: return "an integer";
+	case BRAIN_META_DOUBLE: return "a double";
+	case BRAIN_META_BOOL: return "true/false";
+	case BRAIN_META_LIST: return "a list of strings";
+	default: return "nothing";
+	}
+}

@@ -141,6 +141,12 @@ int brain__meta_patch(const void *old, size_t old_len, const void *patch, size_t
  * BRAIN_ENOMEM; *out untouched on failure. */
 int brain__meta_widen(const void *blob, size_t len, const bool *to_double, brain_meta_blob *out);
 
+/* A type in words, for messages: "strings", "integers", "doubles",
+ * "true/false", "lists of strings"; and one value of it: "a string", "an
+ * integer", "a double", "true/false", "a list of strings". */
+const char *brain__meta_type_plural(int type);
+const char *brain__meta_type_one(int type);
+
 /* A copy of a checked blob (NULL, 0: none) with only the fields keep()
  * takes (sorted still). 0 or BRAIN_ENOMEM. */
 int brain__meta_keep(const void *blob, size_t len, bool (*keep)(const brain_meta_field *f),

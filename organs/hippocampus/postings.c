@@ -393,30 +393,6 @@ int brain__meta_field_type(const meta_store *ms, const char *name, size_t len)
 	return ms->fields[fi].type;
 }
 
-static const char *type_words(int type)
-{
-	switch (type) {
-	case BRAIN_META_STRING: return "strings";
-	case BRAIN_META_INT: return "integers";
-	case BRAIN_META_DOUBLE: return "doubles";
-	case BRAIN_META_BOOL: return "true/false";
-	case BRAIN_META_LIST: return "lists of strings";
-	default: return "nothing";
-	}
-}
-
-static const char *type_one(int type)
-{
-	switch (type) {
-	case BRAIN_META_STRING: return "a string";
-	case BRAIN_META_INT: return "an integer";
-	case BRAIN_META_DOUBLE: return "a double";
-	case BRAIN_META_BOOL: return "true/false";
-	case BRAIN_META_LIST: return "a list of strings";
-	default: return "nothing";
-	}
-}
-
 int brain__meta_store_check(const meta_store *ms, const void *blob, size_t len, uint32_t slot,
                             brain_meta_blob *out)
 {
@@ -443,8 +419,8 @@ int brain__meta_store_check(const meta_store *ms, const void *blob, size_t len, 
 				} else {
 					return brain__err(BRAIN_ETYPE, "metadata: field \"%.*s\" holds %s; %s "
 					                  "cannot be stored in it",
-					                  (int)mf.name_len, mf.name, type_words(f->type),
-					                  type_one(mf.type));
+					                  (int)mf.name_len, mf.name, brain__meta_type_plural(f->type),
+					                  brain__meta_type_one(mf.type));
 				}
 			}
 		}
