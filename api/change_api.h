@@ -28,6 +28,10 @@ static inline int brain__api_change(brain_t *b, brain_change *c)
  * BRAIN_ENOMEM; *out untouched on failure. */
 int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out);
 
+/* A RELATE or UNRELATE change (its arguments checked). */
+int brain__api_relation_change(brain_t *b, int op, uint64_t from, uint64_t to,
+                               const char *verb, size_t len, float weight);
+
 int brain__api_remember_check(brain_t *b, const char *text, float importance, size_t *len);
 int brain__api_remember_made(brain_t *b, const char *text, size_t len, const float *vector,
                              float importance, const void *meta, size_t meta_len,

@@ -328,13 +328,9 @@ BRAIN_EXPORT int brain_supersede(brain_t *b, brain_id old_id, brain_id new_id, i
 		return brain__err_prefix(rc, "supersede");
 	/* the new one says what it superseded; then the old one stays, no
 	 * longer valid from at_ms (if the second fails, the first stays) */
-	brain_change c = {.op = BRAIN_CHANGE_RELATE};
-	c.u.relate.from = new_id;
-	c.u.relate.to = old_id;
-	c.u.relate.verb = "supersedes";
-	c.u.relate.len = strlen("supersedes");
-	c.u.relate.weight = 1.0f;
-	rc = brain__err_prefix(brain__api_change(b, &c), "supersede");
+	rc = brain__api_relation_change(b, BRAIN_CHANGE_RELATE, new_id, old_id, "supersedes",
+	                                strlen("supersedes"), 1.0f);
+	rc = brain__err_prefix(rc, "supersede");
 	if (rc == BRAIN_OK)
 		rc = patch_validity(b, old_id, false, 0, true, at_ms, "supersede");
 	return rc;

@@ -32,6 +32,18 @@ static int check_verb(const char *verb, bool may_be_null, size_t *len, const cha
 	return BRAIN_OK;
 }
 
+int brain__api_relation_change(brain_t *b, int op, uint64_t from, uint64_t to,
+                               const char *verb, size_t len, float weight)
+{
+	brain_change c = {.op = op};
+	c.u.relate.from = from;
+	c.u.relate.to = to;
+	c.u.relate.verb = verb;
+	c.u.relate.len = len;
+	c.u.relate.weight = weight;
+	return brain__api_change(b, &c);
+}
+
 BRAIN_EXPORT int brain_relate(brain_t *b, uint64_t from, uint64_t to, const char *verb,
                               float weight)
 {
@@ -43,15 +55,8 @@ BRAIN_EXPORT int brain_relate(brain_t *b, uint64_t from, uint64_t to, const char
 		rc = brain__err(BRAIN_ENONFINITE, "relate: the weight is %g", (double)weight);
 	if (rc == BRAIN_OK)
 		rc = brain__check_writable(b, "relate");
-	if (rc == BRAIN_OK) {
-		brain_change c = {.op = BRAIN_CHANGE_RELATE};
-		c.u.relate.from = from;
-		c.u.relate.to = to;
-		c.u.relate.verb = verb;
-		c.u.relate.len = len;
-		c.u.relate.weight = weight;
-		rc = brain__api_change(b, &c);
-	}
+	if (rc == BRAIN_OK)
+		rc = brain__api_relation_change(b, BRAIN_CHANGE_RELATE, from, to, verb, len, weight);
 	return brain__err_prefix(rc, "relate");
 }
 
@@ -63,14 +68,8 @@ BRAIN_EXPORT int brain_unrelate(brain_t *b, uint64_t from, uint64_t to, const ch
 	int rc = check_verb(verb, true, &len, "unrelate");
 	if (rc == BRAIN_OK)
 		rc = brain__check_writable(b, "unrelate");
-	if (rc == BRAIN_OK) {
-		brain_change c = {.op = BRAIN_CHANGE_UNRELATE};
-		c.u.relate.from = from;
-		c.u.relate.to = to;
-		c.u.relate.verb = verb;
-		c.u.relate.len = len;
-		rc = brain__api_change(b, &c);
-	}
+	if (rc == BRAIN_OK)
+		rc = brain__api_relation_change(b, BRAIN_CHANGE_UNRELATE, from, to, verb, len, 0.0f);
 	return brain__err_prefix(rc, "unrelate");
 }
 

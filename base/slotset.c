@@ -31,13 +31,6 @@ brain_slotset *brain__slotset_new(void)
 	return wrap(roaring_bitmap_create(), "slot set");
 }
 
-brain_slotset *brain__slotset_range(uint32_t lo, uint32_t hi)
-{
-	if (lo >= hi)
-		return brain__slotset_new();
-	return wrap(roaring_bitmap_from_range(lo, hi, 1), "slot range");
-}
-
 brain_slotset *brain__slotset_copy(const brain_slotset *s)
 {
 	return wrap(roaring_bitmap_copy(crb(s)), "slot set copy");
@@ -124,9 +117,4 @@ size_t brain__slotset_read(const brain_slotset *s, size_t from, uint32_t *out, s
 size_t brain__slotset_bytes(const brain_slotset *s)
 {
 	return s ? roaring_bitmap_size_in_bytes(crb(s)) : 0;
-}
-
-void brain__slotset_optimize(brain_slotset *s)
-{
-	roaring_bitmap_run_optimize(rb(s));
 }

@@ -19,8 +19,6 @@ typedef struct brain_slotset brain_slotset;
 
 /* A new empty set, or NULL (out of memory, reported). */
 brain_slotset *brain__slotset_new(void);
-/* The slots [lo, hi), or NULL. */
-brain_slotset *brain__slotset_range(uint32_t lo, uint32_t hi);
 /* A copy, or NULL. */
 brain_slotset *brain__slotset_copy(const brain_slotset *s);
 void brain__slotset_free(brain_slotset *s);
@@ -47,8 +45,5 @@ size_t brain__slotset_read(const brain_slotset *s, size_t from, uint32_t *out, s
 
 /* Bytes the set holds (CRoaring's serialized size: close to its heap). */
 size_t brain__slotset_bytes(const brain_slotset *s);
-
-/* Compress runs (after bulk building). */
-void brain__slotset_optimize(brain_slotset *s);
 
 #endif /* BRAIN_BASE_SLOTSET_H */

@@ -67,9 +67,9 @@ int brain__kw_search(const brain_keyword *k, const uint64_t *q, size_t nq, size_
                      void *payload, uint32_t *slots, float *scores, size_t *found);
 
 /* The BM25 score of one document for the query (0 if it holds no query
- * term, or is not in the index): the reference the search is tested
- * against, and what a hybrid recall asks of documents the keyword side
- * did not rank. */
+ * term, or is not in the index), computed as the search computes it: for
+ * checks (test_keyword compares the search with it, and it with a BM25
+ * written apart). */
 double brain__kw_score(const brain_keyword *k, uint32_t slot, const uint64_t *q, size_t nq);
 
 /* Write the whole index through write() (a checkpoint section), and read

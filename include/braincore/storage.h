@@ -159,7 +159,9 @@ typedef struct brain_stats {
 	int sync;                 /**< enum brain_sync */
 	int on_disk;              /**< 1 for an on-disk brain */
 	int read_only;            /**< 1 if opened with BRAIN_OPEN_READONLY */
-	uint64_t index_bytes;     /**< memory the index holds (heap and mapped) */
+	uint64_t index_bytes;     /**< memory the indexes hold (heap and mapped;
+	                               the vector index, the records, the id map
+	                               and the keyword index) */
 	uint64_t last_lsn;        /**< log sequence number of the last change */
 	uint64_t durable_lsn;     /**< changes up to this one are fsynced */
 	uint64_t checkpoint_lsn;  /**< changes up to this one are in the checkpoint */
@@ -238,9 +240,9 @@ typedef struct brain_stats {
 	/** Memories with metadata, and the fields their metadata names. */
 	uint64_t meta_memories;
 	uint64_t meta_fields;
-	/** Bytes of metadata: the blobs and fields (in heap_records_bytes)
-	 *  plus the posting lists, which CRoaring allocates outside the
-	 *  allocator hook (its estimate). */
+	/** Bytes of metadata and relations: the blobs, fields and edges (in
+	 *  heap_records_bytes) plus the posting lists, which CRoaring
+	 *  allocates outside the allocator hook (its estimate). */
 	uint64_t meta_bytes;
 	/** 1 once a posting list missed a change (CRoaring out of memory):
 	 *  filters are then evaluated by scanning, exactly, until a reopen. */

@@ -907,10 +907,10 @@ int brain__hippocampus_STATUS(hippocampus *h, brain_msg_status *m)
 	}
 	if (m->want_bytes) {
 		m->index_bytes = h->vt->memory_usage(h->index) + brain__rows_memory(&h->records) +
-		                 brain__map_memory(&h->ids);
+		                 brain__map_memory(&h->ids) + brain__kw_bytes(h->kw);
 		m->meta_memories = h->meta.count;
 		m->meta_fields = h->meta.names.n;
-		m->meta_bytes = brain__meta_store_bytes(&h->meta);
+		m->meta_bytes = brain__meta_store_bytes(&h->meta) + brain__rel_bytes(&h->rels);
 		m->meta_broken = h->meta.broken;
 		m->relations = h->rels.n_edges;
 	}
