@@ -610,18 +610,27 @@ static int keyword_ranks(thalamus *t, const brain_msg_recall *m, const pass_set 
 	size_t np = 0;
 	bool only = false;
 	int rc = phrases_of(t, m->text, m->text_len, &phrases, &np, &only);
+	/* the query's terms, once for every fetch */
+	brain_analysis a;
+	brain__analysis_init(&a);
+	uint64_t *terms = NULL;
+	size_t nterms = 0;
+	brain_msg_text_analyze qa = {m->text, m->text_len, 0, 0, &a};
+	if (rc == BRAIN_OK)
+		rc = brain__call_TEXT_ANALYZE(t->spine, &qa);
+	if (rc == BRAIN_OK)
+		rc = brain__analysis_terms(&a, &terms);
+	if (rc == BRAIN_OK)
+		nterms = a.nwords;
 	brain_msg_status st = {0};
 	brain__call_STATUS(t->spine, &st);
 	size_t take = np ? BRAIN_MAX(4 * want, (size_t)64) : want;
 	take = (size_t)BRAIN_MIN((uint64_t)take, BRAIN_MAX(st.text_count, (uint64_t)1));
-	brain_analysis a;
-	brain__analysis_init(&a);
 	uint32_t *slots = NULL;
 	float *scores = NULL;
 	brain_hit *hits = NULL;
-	for (;;) {
-		if (rc)
-			break;
+	size_t checked = 0, kept = 0;
+	while (rc == BRAIN_OK && nterms) {
 		brain__free(slots);
 		brain__free(scores);
 		brain__free(hits);
@@ -634,30 +643,34 @@ static int keyword_ranks(thalamus *t, const brain_msg_recall *m, const pass_set 
 		}
 		/* every word is required when all are the phrases'; otherwise the
 		 * phrase check alone keeps what has them */
-		brain_msg_kw_search s = {m->text, m->text_len, take, only, pass ? pass->set : NULL,
+		brain_msg_kw_search s = {terms, nterms, take, only, pass ? pass->set : NULL,
 		                         slots, scores, 0};
 		rc = brain__call_KW_SEARCH(t->spine, &s);
-		brain_msg_hits h = {slots, NULL, s.found, false, hits};
-		if (rc == BRAIN_OK && s.found)
+		/* a wider fetch ranks the same first `checked` again (the order
+		 * is total: score, then slot): only the new ones are looked at */
+		brain_msg_hits h = {slots + checked, NULL, s.found - BRAIN_MIN(checked, s.found), false,
+		                    hits + checked};
+		if (rc == BRAIN_OK && s.found > checked)
 			rc = brain__call_HITS(t->spine, &h);
-		size_t kept = 0;
-		for (size_t i = 0; rc == BRAIN_OK && i < s.found && kept < want; i++) {
+		for (size_t i = checked; rc == BRAIN_OK && i < s.found && kept < want; i++) {
 			bool yes = true;
 			if (np)
 				rc = holds_phrases(t, &hits[i], phrases, np, &a, &yes);
 			if (rc == BRAIN_OK && yes)
 				out[kept++] = (ranked){slots[i], hits[i].id, scores[i]};
+			checked = i + 1;
 		}
-		*got = kept;
 		/* enough, or every candidate seen */
 		if (rc || kept >= want || s.found < take || take >= st.text_count)
 			break;
 		take = (size_t)BRAIN_MIN((uint64_t)take * 4, st.text_count);
 	}
+	*got = rc ? 0 : kept;
 	brain__free(slots);
 	brain__free(scores);
 	brain__free(hits);
 	brain__free(phrases);
+	brain__free(terms);
 	brain__analysis_free(&a);
 	return rc;
 }

@@ -576,12 +576,13 @@ typedef struct brain_msg_related {
 	bool every_edge;
 } brain_msg_related;
 
-/* The k memories with text best for the words of `text` by BM25 (the
- * keyword index, index/keyword.h), best first; with require_all, only
- * those holding every distinct word; with pass, only its slots. */
+/* The k memories with text best for the query's terms by BM25 (the
+ * keyword index, index/keyword.h; terms as brain__analysis_terms makes
+ * them), best first; with require_all, only those holding every distinct
+ * term; with pass, only its slots. */
 typedef struct brain_msg_kw_search {
-	const char *text;
-	size_t len;
+	const uint64_t *terms;
+	size_t nterms;
 	size_t k;
 	bool require_all;
 	const struct brain_slotset *pass;

@@ -1471,16 +1471,9 @@ static bool kw_accepts(uint32_t slot, void *payload)
 int brain__hippocampus_KW_SEARCH(hippocampus *h, brain_msg_kw_search *m)
 {
 	m->found = 0;
-	brain_analysis a;
-	brain__analysis_init(&a);
-	uint64_t *terms = NULL;
-	size_t n = 0;
-	int rc = brain__hippocampus_terms(h, m->text, m->len, &a, &terms, &n);
 	void *ctx[2] = {h, m};
-	if (rc == BRAIN_OK && n)
-		rc = brain__kw_search(h->kw, terms, n, m->k, m->require_all, kw_accepts, ctx, m->slots,
-		                      m->scores, &m->found);
-	brain__free(terms);
-	brain__analysis_free(&a);
-	return rc;
+	if (!m->nterms)
+		return BRAIN_OK;
+	return brain__kw_search(h->kw, m->terms, m->nterms, m->k, m->require_all, kw_accepts, ctx,
+	                        m->slots, m->scores, &m->found);
 }
