@@ -9,10 +9,10 @@
 #include "base/base.h"
 
 /* A word: bytes [off, off + len) of brain_analysis.text. */
-typedef struct brain_span {
+typedef struct brain_word_span {
 	uint32_t off;
 	uint32_t len;
-} brain_span;
+} brain_word_span;
 
 enum brain_gram_flags {
 	BRAIN_GRAM_BOW = 1, /* the gram starts at the beginning of its word */
@@ -37,7 +37,7 @@ typedef struct brain_analysis {
 	char *text;        /* normalised words separated by one ' ', NUL-terminated */
 	size_t text_len;
 	size_t text_cap;
-	brain_span *words; /* in order of appearance */
+	brain_word_span *words; /* in order of appearance */
 	size_t nwords;
 	size_t words_cap;
 	brain_gram *grams; /* word by word, by position, then by n */

@@ -39,6 +39,7 @@
 #include "braincore/vector.h"
 #include "braincore/filter.h"
 #include "braincore/relations.h"
+#include "braincore/document.h"
 #include "braincore/params.h"
 #include "braincore/storage.h"
 #include "braincore/health.h"

@@ -398,7 +398,7 @@ static int end_word(scan *sc)
 	sc->last_cp = 0;
 	if (a->nwords == a->words_cap) {
 		int rc = BRAIN_OK;
-		brain_span *p = grow(a->words, &a->words_cap, a->nwords + 1, sizeof *p,
+		brain_word_span *p = grow(a->words, &a->words_cap, a->nwords + 1, sizeof *p,
 		                     "analysis words", &rc);
 		if (!p)
 			return rc;

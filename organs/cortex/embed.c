@@ -108,13 +108,13 @@ static int features_of(const brain_analysis *a, feature **out, size_t *n_out)
 	uint32_t *order = (uint32_t *)(void *)(result + n);
 	size_t mask = cap - 1, m = 0;
 	for (size_t i = 0; i < a->nwords; i++) {
-		const brain_span *w = &a->words[i];
+		const brain_word_span *w = &a->words[i];
 		add_feature(f, mask, order, &m,
 		            feature_key(a->text + w->off, w->len, g_class_seed[CLASS_WORD]),
 		            g_class_weight[CLASS_WORD]);
 		if (i + 1 < a->nwords) {
 			/* "w1 w2" is contiguous in the normalised text */
-			const brain_span *w2 = &a->words[i + 1];
+			const brain_word_span *w2 = &a->words[i + 1];
 			add_feature(f, mask, order, &m,
 			            feature_key(a->text + w->off, w2->off + w2->len - w->off,
 			                        g_class_seed[CLASS_BIGRAM]),
