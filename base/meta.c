@@ -1065,3 +1065,38 @@ const char *brain__meta_type_one(int type)
 	default: return "nothing";
 	}
 }
+
+int brain__meta_with(const void *blob, size_t len, const char *sname, const char *s,
+                     size_t slen, const char *iname, int64_t i, brain_meta_blob *out)
+{
+	/* {"<sname>":"<s>","<iname>":<i>} as JSON (a string escapes to at most
+	 * six bytes a byte), read as a patch of the caller's fields */
+	size_t cap = 64 + strlen(sname) + (iname ? strlen(iname) : 0) + 6 * slen;
+	char *json = brain__malloc(cap);
+	if (!json)
+		return brain__oom(cap, "metadata");
+	brain_json_out w = {json, cap, 0, false};
+	brain__json_put(&w, "{", 1);
+	brain__json_put_string(&w, sname, strlen(sname));
+	brain__json_put(&w, ":", 1);
+	brain__json_put_string(&w, s, slen);
+	if (iname) {
+		char num[32];
+		brain__json_put(&w, ",", 1);
+		brain__json_put_string(&w, iname, strlen(iname));
+		int n = snprintf(num, sizeof num, ":%" PRId64, i);
+		brain__json_put(&w, num, (size_t)n);
+	}
+	brain__json_put(&w, "}", 1);
+	size_t n = brain__json_end(&w);
+	brain_meta_blob fields = {NULL, 0};
+	int rc = brain__meta_from_json(json, n, false, &fields);
+	brain__free(json);
+	if (rc == BRAIN_OK && blob) {
+		rc = brain__meta_patch(blob, len, fields.data, fields.len, out);
+		brain__free(fields.data);
+	} else if (rc == BRAIN_OK) {
+		*out = fields;
+	}
+	return rc;
+}

@@ -152,6 +152,13 @@ const char *brain__meta_type_one(int type);
 int brain__meta_keep(const void *blob, size_t len, bool (*keep)(const brain_meta_field *f),
                      brain_meta_blob *out);
 
+/* A copy of a checked blob (NULL, 0: none) with the string field `sname`
+ * set to s[0..slen) and, if iname is not NULL, the integer field `iname`
+ * set to i (the library's '@key', '@doc' and '@part'). 0, BRAIN_ETOOLONG,
+ * BRAIN_ENOMEM; *out untouched on failure. */
+int brain__meta_with(const void *blob, size_t len, const char *sname, const char *s,
+                     size_t slen, const char *iname, int64_t i, brain_meta_blob *out);
+
 /* Names starting with '@' are the library's (validity times): a caller's
  * metadata may not use them, and replacing a memory's metadata keeps
  * them. */

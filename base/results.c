@@ -17,6 +17,8 @@ typedef struct entry {
 	const char *text; /* points into the same allocation, or NULL */
 	size_t text_len;
 	const char *meta; /* JSON, in the same allocation, or NULL: "{}" */
+	const char *key;  /* its "@key" and "@doc", in the same allocation, or NULL */
+	const char *doc;
 } entry;
 
 struct brain_results {
@@ -33,6 +35,39 @@ static size_t json_len(const brain_hit *h)
 	return h->meta_json ? h->meta_len : brain__meta_to_json(h->meta, h->meta_len, NULL, 0);
 }
 
+/* A string field of a hit's metadata (`name`: "@key" or "@doc"), or
+ * false. */
+static bool hit_string(const brain_hit *h, const char *name, const char **s, size_t *len)
+{
+	if (h->meta_json) {
+		const char *v = name[1] == 'k' ? h->key : h->doc;
+		*s = v;
+		*len = v ? strlen(v) : 0;
+		return v != NULL;
+	}
+	brain_meta_field f;
+	if (!h->meta || !brain__meta_find(h->meta, h->meta_len, name, strlen(name), &f) ||
+	    f.type != BRAIN_META_STRING)
+		return false;
+	*s = f.str;
+	*len = f.str_len;
+	return true;
+}
+
+/* Copy a hit's string field into the allocation at *at. */
+static const char *put_string(const brain_hit *h, const char *name, char **at)
+{
+	const char *s;
+	size_t len;
+	if (!hit_string(h, name, &s, &len))
+		return NULL;
+	char *o = *at;
+	memcpy(o, s, len);
+	o[len] = '\0';
+	*at += len + 1;
+	return o;
+}
+
 int brain__results_make(const brain_hit *hits, size_t n, const char *answer, size_t answer_len,
                         brain_results **out)
 {
@@ -44,6 +79,12 @@ int brain__results_make(const brain_hit *hits, size_t n, const char *answer, siz
 			ok = brain__add_ok(bytes, (size_t)hits[i].text_len + 1, &bytes);
 		if (ok && (hits[i].meta || hits[i].meta_json))
 			ok = brain__add_ok(bytes, json_len(&hits[i]) + 1, &bytes);
+		const char *str;
+		size_t slen;
+		if (ok && hit_string(&hits[i], "@key", &str, &slen))
+			ok = brain__add_ok(bytes, slen + 1, &bytes);
+		if (ok && hit_string(&hits[i], "@doc", &str, &slen))
+			ok = brain__add_ok(bytes, slen + 1, &bytes);
 	}
 	if (ok && answer)
 		ok = brain__add_ok(bytes, answer_len + 1, &bytes);
@@ -84,6 +125,8 @@ int brain__results_make(const brain_hit *hits, size_t n, const char *answer, siz
 			e->meta = text;
 			text += len + 1;
 		}
+		e->key = put_string(&hits[i], "@key", &text);
+		e->doc = put_string(&hits[i], "@doc", &text);
 	}
 	if (answer) {
 		memcpy(text, answer, answer_len);
@@ -120,6 +163,8 @@ int brain__results_with_answer(const brain_results *r, const char *answer, size_
 		hits[i].text_len = (uint32_t)e->text_len;
 		hits[i].meta_json = e->meta;
 		hits[i].meta_len = e->meta ? (uint32_t)strlen(e->meta) : 0;
+		hits[i].key = e->key;
+		hits[i].doc = e->doc;
 	}
 	int rc = brain__results_make(hits, n, answer, answer_len, out);
 	brain__free(hits);
@@ -195,4 +240,16 @@ BRAIN_EXPORT void brain_results_free(brain_results *r)
 		return;
 	brain__free(r);
 	brain__objects_dec();
+}
+
+BRAIN_EXPORT const char *brain_results_key(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->key : NULL;
+}
+
+BRAIN_EXPORT const char *brain_results_document(const brain_results *r, size_t i)
+{
+	const entry *e = at(r, i);
+	return e ? e->doc : NULL;
 }

@@ -24,6 +24,8 @@ typedef struct brain_hit {
 	const void *meta;
 	const char *meta_json;
 	uint32_t meta_len; /* of the blob or the JSON */
+	/* with meta_json: its "@key" and "@doc" strings (NULL: none) */
+	const char *key, *doc;
 } brain_hit;
 
 /* Copy n hits (their texts too) and an answer (may be NULL) into a new

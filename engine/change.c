@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "base/slotset.h"
 #include "engine/change.h"
 #include "engine/handle.h"
 #include "index/distance.h"
@@ -33,6 +34,15 @@ typedef struct change_work {
 	brain_meta_blob meta;
 	uint8_t *meta_new;
 	uint8_t *meta_old;
+	/* replace: the slots of the memory and its replacement, and what was
+	 * made in place */
+	uint32_t old_slot, new_slot;
+	bool strengthened, meta_set;
+	/* document: the passages it replaces (brain__malloc'ed), how many of
+	 * its own are stored */
+	uint64_t *doc_old;
+	size_t doc_nold;
+	size_t doc_stored;
 } change_work;
 
 /* A change as a log record: a head and up to three more parts. */
@@ -44,9 +54,11 @@ typedef struct change_record {
 		brain_record_strengthen strengthen;
 		brain_record_meta meta;
 		brain_record_relate relate;
+		brain_record_replace replace;
+		brain_record_document doc;
 		uint64_t id;
 	} head;
-	brain_wal_part parts[5];
+	brain_wal_part parts[8];
 	size_t nparts;
 } change_record;
 
@@ -62,6 +74,9 @@ typedef struct change_kind {
 	int (*prepare)(brain_t *b, brain_change *c, change_work *w); /* may be NULL */
 	int (*apply)(brain_t *b, brain_change *c, change_work *w);
 	void (*undo)(brain_t *b, brain_change *c, change_work *w);
+	/* once logged (or replayed): the part that cannot fail, prepared; may
+	 * be NULL */
+	void (*finish)(brain_t *b, brain_change *c, change_work *w);
 	void (*encode)(const brain_t *b, const brain_change *c, change_record *r);
 	/* replay: an error of apply that means the record cannot be right, or
 	 * NULL */
@@ -81,19 +96,26 @@ static void part(change_record *r, const void *data, size_t len)
 /* A copy of a record's vector of dims floats (its bytes are unaligned),
  * in *vec and *owned (freed after the change is applied); each component
  * must be finite, as every vector the brain takes is. */
-static int record_vector(uint64_t lsn, const unsigned char *src, uint32_t dims,
-                         const char *what, float **vec, void **owned)
+static int record_rows(uint64_t lsn, const unsigned char *src, size_t n, uint32_t dims,
+                       const char *what, float **vec, void **owned)
 {
-	float *v = brain__malloc_array(dims, sizeof *v);
+	size_t count = n * dims; /* the record's size bounds it */
+	float *v = brain__malloc_array(count, sizeof *v);
 	if (!v)
-		return brain__oom((size_t)dims * sizeof *v, "replay vector");
+		return brain__oom(count * sizeof *v, "replay vector");
 	*vec = v;
 	*owned = v;
-	memcpy(v, src, (size_t)dims * sizeof *v);
-	for (uint32_t i = 0; i < dims; i++)
+	memcpy(v, src, count * sizeof *v);
+	for (size_t i = 0; i < count; i++)
 		if (!(v[i] - v[i] == 0.0f))
 			return bad_record(lsn, what);
 	return BRAIN_OK;
+}
+
+static int record_vector(uint64_t lsn, const unsigned char *src, uint32_t dims,
+                         const char *what, float **vec, void **owned)
+{
+	return record_rows(lsn, src, 1, dims, what, vec, owned);
 }
 
 /* Copy a record's fixed head out of its (unaligned) bytes. */
@@ -163,10 +185,16 @@ static void store_undo(brain_t *b, brain_change *c, change_work *w)
 
 static int store_apply(brain_t *b, brain_change *c, change_work *w)
 {
-	brain_msg_store s = {c->u.store.id,         c->u.store.text,       c->u.store.len,
-	                     c->u.store.vector,     c->u.store.importance, BRAIN_ID_NONE,
-	                     c->u.store.created_ms, c->u.store.meta,       c->u.store.meta_len,
-	                     c->u.store.terms,      c->u.store.nterms};
+	brain_msg_store s = {.id = c->u.store.id,
+	                     .text = c->u.store.text,
+	                     .len = c->u.store.len,
+	                     .vector = c->u.store.vector,
+	                     .importance = c->u.store.importance,
+	                     .created_ms = c->u.store.created_ms,
+	                     .meta = c->u.store.meta,
+	                     .meta_len = c->u.store.meta_len,
+	                     .terms = c->u.store.terms,
+	                     .nterms = c->u.store.nterms};
 	int rc = brain__call_STORE(&b->spine, &s);
 	if (rc)
 		return rc;
@@ -745,27 +773,591 @@ static const char *unrelate_refused(int rc)
 	return rc == BRAIN_ENOTFOUND ? "removes a relation that does not exist" : NULL;
 }
 
+static const change_kind *kind_of(uint32_t op);
+
+/* ---- replace: update a memory, or put one under its key ------------------ */
+
+/* The memory as it is; the metadata it will have (the caller's, with its
+ * own '@' fields); for a new text, that the index holds the old vector
+ * and the old text's features (to uncount them once logged); in place,
+ * the heap blobs META_SET takes. */
+static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
+{
+	if (c->u.replace.text && c->u.replace.check_epoch) {
+		brain_msg_embed_epoch now = {0};
+		brain__call_EMBED_EPOCH(&b->spine, &now);
+		if (now.epoch != c->u.replace.epoch)
+			return BRAIN_CHANGE_STALE;
+	}
+	w->look.id = c->u.replace.id;
+	int rc = brain__call_LOOKUP(&b->spine, &w->look);
+	if (rc)
+		return rc;
+	const brain_hit *old = &w->look.hit;
+	if (c->u.replace.text && !old->text)
+		return brain__err(BRAIN_EINVAL, "memory %llu is a vector without text; "
+		                  "brain_update_vector changes it", (unsigned long long)old->id);
+	if (c->u.replace.set_meta) {
+		const void *blob = c->u.replace.meta;
+		size_t len = blob ? c->u.replace.meta_len : 0;
+		if (c->u.replace.keep_reserved && old->meta) {
+			brain_meta_blob kept = {NULL, 0};
+			rc = brain__meta_keep(old->meta, old->meta_len, is_reserved, &kept);
+			if (rc == BRAIN_OK && brain__meta_count(kept.data) && blob) {
+				rc = brain__meta_patch(kept.data, kept.len, blob, len, &w->meta);
+				brain__free(kept.data);
+			} else if (rc == BRAIN_OK && brain__meta_count(kept.data)) {
+				w->meta = kept;
+			} else {
+				brain__free(kept.data);
+			}
+			if (rc)
+				return rc;
+			if (w->meta.data) {
+				blob = w->meta.data;
+				len = w->meta.len;
+			}
+		}
+		if (blob && brain__meta_count(blob) == 0)
+			blob = NULL;
+		if (blob)
+			rc = meta_prepare(b, c->u.replace.id, &blob, &len, w);
+		if (rc)
+			return rc;
+		c->u.replace.meta = blob;
+		c->u.replace.meta_len = blob ? len : 0;
+	}
+	if (c->u.replace.text) {
+		/* the new memory takes what is not given from the old */
+		if (!c->u.replace.set_importance) {
+			c->u.replace.set_importance = true;
+			c->u.replace.importance = old->importance;
+		}
+		if (!c->u.replace.set_meta) {
+			c->u.replace.set_meta = true;
+			c->u.replace.meta = old->meta; /* borrowed: the old slot lives until finish */
+			c->u.replace.meta_len = old->meta_len;
+		}
+		brain_msg_learn l = {.text = old->text, .len = old->text_len, .delta = 0};
+		rc = brain__call_LEARN(&b->spine, &l);
+		w->features = l.prepared;
+		w->nfeatures = l.nfeatures;
+		if (rc == BRAIN_OK) {
+			brain_msg_forget f = {.id = c->u.replace.id, .check = true};
+			rc = brain__call_FORGET(&b->spine, &f);
+		}
+		return rc;
+	}
+	if (c->u.replace.set_meta && c->u.replace.meta) {
+		w->meta_new = brain__meta_heap(c->u.replace.meta, c->u.replace.meta_len);
+		if (!w->meta_new)
+			return BRAIN_ENOMEM;
+	}
+	if (c->u.replace.set_meta && old->meta) {
+		w->meta_old = brain__meta_heap(old->meta, old->meta_len);
+		if (!w->meta_old)
+			return BRAIN_ENOMEM;
+	}
+	return BRAIN_OK;
+}
+
+static void replace_undo(brain_t *b, brain_change *c, change_work *w)
+{
+	if (w->learned) {
+		brain_msg_learn l = {c->u.replace.text, c->u.replace.len, -1, c->u.replace.features,
+		                     c->u.replace.nfeatures, NULL};
+		if (brain__call_LEARN(&b->spine, &l))
+			BRAIN_LOG(BRAIN_LOG_WARN, "update: could not undo word statistics");
+		w->learned = false;
+	}
+	if (w->stored) {
+		brain_msg_replace_end e = {c->u.replace.id, w->old_slot, w->new_slot, true};
+		if (brain__call_REPLACE_END(&b->spine, &e))
+			BRAIN_LOG(BRAIN_LOG_ERROR, "update: could not take back the new text of %llu",
+			          (unsigned long long)c->u.replace.id);
+		w->stored = false;
+	}
+	if (w->meta_set) {
+		brain_msg_meta_set m = {c->u.replace.id, w->meta_old}; /* cannot fail: see meta */
+		if (brain__call_META_SET(&b->spine, &m) == BRAIN_OK)
+			w->meta_old = NULL;
+		w->meta_set = false;
+	}
+	if (w->strengthened) {
+		brain_msg_strengthen back = {c->u.replace.id, w->old_importance, w->old_accessed_ms, 0,
+		                             0};
+		brain__call_STRENGTHEN(&b->spine, &back);
+		w->strengthened = false;
+	}
+}
+
+static int replace_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	const brain_hit *old = &w->look.hit;
+	c->out_id = c->u.replace.id;
+	if (c->u.replace.text) {
+		brain_msg_store s = {.id = c->u.replace.id,
+		                     .text = c->u.replace.text,
+		                     .len = c->u.replace.len,
+		                     .vector = c->u.replace.vector,
+		                     .importance = c->u.replace.importance,
+		                     .created_ms = old->created_ms,
+		                     .meta = c->u.replace.meta,
+		                     .meta_len = c->u.replace.meta_len,
+		                     .terms = c->u.replace.terms,
+		                     .nterms = c->u.replace.nterms,
+		                     .replace = true};
+		int rc = brain__call_STORE(&b->spine, &s);
+		if (rc)
+			return rc;
+		w->stored = true;
+		w->old_slot = s.old_slot;
+		w->new_slot = s.slot;
+		brain_msg_learn l = {c->u.replace.text, c->u.replace.len, +1, c->u.replace.features,
+		                     c->u.replace.nfeatures, NULL};
+		rc = brain__call_LEARN(&b->spine, &l);
+		if (rc)
+			replace_undo(b, c, w);
+		else
+			w->learned = true;
+		return rc;
+	}
+	if (c->u.replace.set_importance) {
+		brain_msg_strengthen m = {c->u.replace.id, c->u.replace.importance, old->accessed_ms, 0,
+		                          0};
+		int rc = brain__call_STRENGTHEN(&b->spine, &m);
+		if (rc)
+			return rc;
+		w->strengthened = true;
+		w->old_importance = m.old_importance;
+		w->old_accessed_ms = m.old_accessed_ms;
+	}
+	if (c->u.replace.set_meta) {
+		brain_msg_meta_set m = {c->u.replace.id, w->meta_new};
+		int rc = brain__call_META_SET(&b->spine, &m);
+		if (rc) {
+			replace_undo(b, c, w);
+			return rc;
+		}
+		w->meta_new = NULL; /* the store has it */
+		w->meta_set = true;
+	}
+	return BRAIN_OK;
+}
+
+/* A new text: the old one uncounted and its slot dropped (prepared: the
+ * features are at hand, the index holds the old vector). */
+static void replace_finish(brain_t *b, brain_change *c, change_work *w)
+{
+	if (!w->stored)
+		return;
+	static const uint64_t none[1];
+	brain_msg_learn l = {w->look.hit.text, w->look.hit.text_len, -1,
+	                     w->features ? w->features : none, w->nfeatures, NULL};
+	if (brain__call_LEARN(&b->spine, &l))
+		BRAIN_LOG(BRAIN_LOG_WARN, "update: could not uncount the old text of %llu",
+		          (unsigned long long)c->u.replace.id);
+	brain_msg_replace_end e = {c->u.replace.id, w->old_slot, w->new_slot, false};
+	if (brain__call_REPLACE_END(&b->spine, &e))
+		BRAIN_LOG(BRAIN_LOG_ERROR, "update: the old text of %llu stays in slot %u (%s)",
+		          (unsigned long long)c->u.replace.id, (unsigned)w->old_slot, brain_errmsg());
+	w->stored = false;
+}
+
+/* what the change made: with a text, its vector, importance and the
+ * metadata the new memory has, all of them */
+static void replace_encode(const brain_t *b, const brain_change *c, change_record *r)
+{
+	bool text = c->u.replace.text != NULL;
+	uint32_t dims = text ? b->env.opts.dimensions : 0;
+	uint32_t flags = (text ? BRAIN_REPLACE_TEXT : 0u) |
+	                 (c->u.replace.set_importance ? BRAIN_REPLACE_IMPORTANCE : 0u) |
+	                 (c->u.replace.set_meta ? BRAIN_REPLACE_META : 0u);
+	uint32_t meta_len = c->u.replace.set_meta && c->u.replace.meta
+	                        ? (uint32_t)c->u.replace.meta_len
+	                        : 0;
+	r->head.replace = (brain_record_replace){c->u.replace.id,
+	                                         c->u.replace.set_importance ? c->u.replace.importance
+	                                                                     : 0.0f,
+	                                         flags,
+	                                         text ? (uint32_t)c->u.replace.len : 0,
+	                                         dims,
+	                                         meta_len,
+	                                         0};
+	part(r, &r->head.replace, sizeof r->head.replace);
+	if (text) {
+		part(r, c->u.replace.vector, dims * sizeof(float));
+		part(r, c->u.replace.text, c->u.replace.len);
+		part(r, "", 1);
+	}
+	if (meta_len)
+		part(r, c->u.replace.meta, meta_len);
+}
+
+static int replace_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                          brain_change *c, void **owned)
+{
+	brain_record_replace h;
+	int rc = record_head(lsn, p, len, &h, sizeof h);
+	if (rc)
+		return rc;
+	uint32_t dims = b->env.opts.dimensions;
+	bool text = (h.flags & BRAIN_REPLACE_TEXT) != 0;
+	size_t vec_bytes = text ? (size_t)dims * sizeof(float) : 0;
+	size_t text_bytes = text ? (size_t)h.text_len + 1 : 0;
+	bool imp = (h.flags & BRAIN_REPLACE_IMPORTANCE) != 0;
+	bool meta = (h.flags & BRAIN_REPLACE_META) != 0;
+	if ((h.flags & ~7u) || h.reserved || h.id == BRAIN_ID_NONE ||
+	    (text && (h.dimensions != dims || h.text_len == 0 || !imp || !meta)) ||
+	    (!text && (h.dimensions || h.text_len)) || (!meta && h.meta_len) ||
+	    (imp && !(h.importance >= 0.0f && h.importance <= 1.0f)) ||
+	    len != sizeof h + vec_bytes + text_bytes + h.meta_len)
+		return bad_record(lsn, "an update's fields are out of range");
+	const unsigned char *blob = h.meta_len ? p + sizeof h + vec_bytes + text_bytes : NULL;
+	if (blob && brain__meta_check(blob, h.meta_len, false))
+		return bad_record(lsn, "an update's metadata is not valid");
+	c->u.replace.id = h.id;
+	c->u.replace.set_importance = imp;
+	c->u.replace.importance = h.importance;
+	c->u.replace.set_meta = meta;
+	c->u.replace.meta = blob;
+	c->u.replace.meta_len = h.meta_len;
+	if (!text)
+		return BRAIN_OK;
+	const char *t = (const char *)p + sizeof h + vec_bytes;
+	brain_msg_text_check tc = {t, (size_t)h.text_len + 1, "log: text", 0};
+	if (t[h.text_len] != '\0' || brain__call_TEXT_CHECK(&b->spine, &tc) ||
+	    tc.len != h.text_len)
+		return bad_record(lsn, "an updated text is not valid");
+	float *vec = NULL;
+	rc = record_vector(lsn, p + sizeof h, dims, "an updated vector is not finite", &vec, owned);
+	c->u.replace.text = t;
+	c->u.replace.len = h.text_len;
+	c->u.replace.vector = vec;
+	return rc;
+}
+
+static const char *replace_refused(int rc)
+{
+	return rc == BRAIN_ENOTFOUND ? "updates an id that does not exist"
+	       : rc == BRAIN_ETYPE   ? "gives a field a type it does not hold"
+	       : rc == BRAIN_EINVAL  ? "gives a vector without text a text"
+	                             : NULL;
+}
+
+/* A put under a key (under the write lock, so that no other put of the
+ * key comes between): the key's memory is replaced, or the change becomes
+ * the STORE of a new memory, whose metadata (the api's) holds the key. */
+static int key_resolve(brain_t *b, brain_change *c, const change_kind **k)
+{
+	brain_msg_key_find f = {c->u.replace.key, BRAIN_ID_NONE};
+	int rc = brain__call_KEY_FIND(&b->spine, &f);
+	if (rc)
+		return rc;
+	if (f.id != BRAIN_ID_NONE) {
+		c->u.replace.id = f.id;
+		return BRAIN_OK;
+	}
+	struct brain_change_replace r = c->u.replace;
+	memset(&c->u, 0, sizeof c->u);
+	c->op = BRAIN_CHANGE_STORE;
+	c->u.store.id = BRAIN_ID_NONE;
+	c->u.store.text = r.text;
+	c->u.store.len = r.len;
+	c->u.store.vector = r.vector;
+	c->u.store.importance = r.importance;
+	c->u.store.features = r.features;
+	c->u.store.nfeatures = r.nfeatures;
+	c->u.store.terms = r.terms;
+	c->u.store.nterms = r.nterms;
+	c->u.store.check_epoch = r.check_epoch;
+	c->u.store.epoch = r.epoch;
+	c->u.store.meta = r.meta;
+	c->u.store.meta_len = r.meta_len;
+	*k = kind_of(BRAIN_CHANGE_STORE);
+	return BRAIN_OK;
+}
+
+/* ---- document: passages stored, the old ones forgotten ------------------ */
+
+#define DOC_FIELD "@doc"
+#define PART_FIELD "@part"
+
+/* The ids of the passages of the document under the key now. */
+static int doc_find(brain_t *b, const brain_change *c, change_work *w)
+{
+	brain_filter *f = brain_filter_string(DOC_FIELD, BRAIN_FILTER_EQ, c->u.doc.key);
+	if (!f)
+		return brain__oom(c->u.doc.key_len + 64, "document");
+	brain_msg_filter_eval m = {f, NULL, 0};
+	int rc = brain__call_FILTER_EVAL(&b->spine, &m);
+	brain_filter_free(f);
+	uint32_t *slots = NULL;
+	brain_hit *hits = NULL;
+	size_t n = (size_t)m.count;
+	if (rc == BRAIN_OK && n) {
+		slots = brain__malloc_array(n, sizeof *slots);
+		hits = brain__calloc(n, sizeof *hits);
+		w->doc_old = brain__malloc_array(n, sizeof *w->doc_old);
+		if (!slots || !hits || !w->doc_old)
+			rc = brain__oom(n * (sizeof *slots + sizeof *hits + sizeof *w->doc_old),
+			                "document");
+	}
+	if (rc == BRAIN_OK && n) {
+		brain__slotset_read(m.set, 0, slots, n);
+		brain_msg_hits h = {slots, NULL, n, false, hits};
+		rc = brain__call_HITS(&b->spine, &h);
+		for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
+			w->doc_old[i] = hits[i].id;
+		w->doc_nold = rc == BRAIN_OK ? n : 0;
+	}
+	brain__slotset_free(m.set);
+	brain__free(slots);
+	brain__free(hits);
+	return rc;
+}
+
+/* The old passages (found now, or the record's), each one there to be
+ * forgotten; the caller's fields against the brain's types. */
+static int doc_prepare(brain_t *b, brain_change *c, change_work *w)
+{
+	if (c->u.doc.check_epoch) {
+		brain_msg_embed_epoch now = {0};
+		brain__call_EMBED_EPOCH(&b->spine, &now);
+		if (now.epoch != c->u.doc.epoch)
+			return BRAIN_CHANGE_STALE;
+	}
+	int rc = BRAIN_OK;
+	if (c->u.doc.old) { /* replayed */
+		w->doc_old = brain__malloc_array(c->u.doc.n_old, sizeof *w->doc_old);
+		if (!w->doc_old)
+			return brain__oom(c->u.doc.n_old * sizeof *w->doc_old, "document");
+		memcpy(w->doc_old, c->u.doc.old, c->u.doc.n_old * sizeof *w->doc_old);
+		w->doc_nold = c->u.doc.n_old;
+	} else {
+		rc = doc_find(b, c, w);
+		c->u.doc.old = w->doc_old; /* logged */
+		c->u.doc.n_old = w->doc_nold;
+	}
+	for (size_t i = 0; rc == BRAIN_OK && i < w->doc_nold; i++) {
+		brain_msg_forget f = {.id = w->doc_old[i], .check = true};
+		rc = brain__call_FORGET(&b->spine, &f);
+	}
+	if (c->u.doc.meta && brain__meta_count(c->u.doc.meta) == 0) {
+		c->u.doc.meta = NULL;
+		c->u.doc.meta_len = 0;
+	}
+	if (rc == BRAIN_OK && c->u.doc.meta)
+		rc = meta_prepare(b, BRAIN_ID_NONE, &c->u.doc.meta, &c->u.doc.meta_len, w);
+	return rc;
+}
+
+/* The passages stored so far taken back, last first (so that their ids
+ * are given again). */
+static void doc_undo(brain_t *b, brain_change *c, change_work *w)
+{
+	while (w->doc_stored > 0) {
+		size_t i = --w->doc_stored;
+		brain_msg_learn l = {c->u.doc.text + c->u.doc.spans[2 * i],
+		                     (size_t)c->u.doc.spans[2 * i + 1], -1, NULL, 0, NULL};
+		if (brain__call_LEARN(&b->spine, &l))
+			BRAIN_LOG(BRAIN_LOG_WARN, "document: could not undo word statistics");
+		brain__free(l.prepared);
+		brain_msg_forget f = {c->u.doc.first_id + i, true, false};
+		brain__call_FORGET(&b->spine, &f);
+	}
+}
+
+static int doc_apply(brain_t *b, brain_change *c, change_work *w)
+{
+	uint32_t dims = b->env.opts.dimensions;
+	int rc = BRAIN_OK;
+	for (size_t i = 0; rc == BRAIN_OK && i < c->u.doc.n; i++) {
+		brain_meta_blob blob = {NULL, 0};
+		rc = brain__meta_with(c->u.doc.meta, c->u.doc.meta_len, DOC_FIELD, c->u.doc.key,
+		                      c->u.doc.key_len, PART_FIELD, (int64_t)i, &blob);
+		if (rc)
+			break;
+		const char *text = c->u.doc.text + c->u.doc.spans[2 * i];
+		size_t len = (size_t)c->u.doc.spans[2 * i + 1];
+		brain_msg_store s = {
+			.id = i == 0 ? c->u.doc.first_id : c->u.doc.first_id + i,
+			.text = text,
+			.len = len,
+			.vector = c->u.doc.vectors + i * dims,
+			.importance = c->u.doc.importance,
+			.created_ms = c->u.doc.created_ms,
+			.meta = blob.data,
+			.meta_len = blob.len,
+			.terms = c->u.doc.terms ? c->u.doc.terms[i] : NULL,
+			.nterms = c->u.doc.terms ? c->u.doc.nterms[i] : 0};
+		rc = brain__call_STORE(&b->spine, &s);
+		brain__free(blob.data);
+		if (rc)
+			break;
+		if (i == 0) {
+			c->u.doc.first_id = s.out_id;
+			c->u.doc.created_ms = s.created_ms;
+		}
+		w->doc_stored = i + 1;
+		/* the features are analysed here, not kept from the embedding:
+		 * a long document's would be many times its text */
+		brain_msg_learn l = {text, len, +1, NULL, 0, NULL};
+		rc = brain__call_LEARN(&b->spine, &l);
+		brain__free(l.prepared);
+		if (rc) {
+			brain_msg_forget f = {s.out_id, true, false};
+			brain__call_FORGET(&b->spine, &f);
+			w->doc_stored = i;
+		}
+	}
+	if (rc)
+		doc_undo(b, c, w);
+	c->out_id = c->u.doc.first_id;
+	return rc;
+}
+
+/* The old passages forgotten, one at a time (each prepared and made as a
+ * forget is; checked in prepare, so this fails only out of memory, and
+ * then the passage stays until the next open replays the record). */
+static int forget_prepare(brain_t *b, brain_change *c, change_work *w);
+static int forget_apply(brain_t *b, brain_change *c, change_work *w);
+
+static void doc_finish(brain_t *b, brain_change *c, change_work *w)
+{
+	(void)c;
+	for (size_t i = 0; i < w->doc_nold; i++) {
+		brain_change f = {.op = BRAIN_CHANGE_FORGET};
+		f.u.forget.id = w->doc_old[i];
+		change_work fw;
+		memset(&fw, 0, sizeof fw);
+		int rc = forget_prepare(b, &f, &fw);
+		if (rc == BRAIN_OK)
+			rc = forget_apply(b, &f, &fw);
+		brain__free(fw.features);
+		if (rc)
+			BRAIN_LOG(BRAIN_LOG_ERROR, "document: passage %llu stays until the next open (%s)",
+			          (unsigned long long)f.u.forget.id, brain_errmsg());
+	}
+}
+
+static void doc_encode(const brain_t *b, const brain_change *c, change_record *r)
+{
+	uint32_t dims = b->env.opts.dimensions;
+	size_t n = c->u.doc.n;
+	uint32_t meta_len = c->u.doc.meta ? (uint32_t)c->u.doc.meta_len : 0;
+	r->head.doc = (brain_record_document){c->u.doc.first_id,
+	                                      c->u.doc.created_ms,
+	                                      c->u.doc.len,
+	                                      c->u.doc.importance,
+	                                      dims,
+	                                      (uint32_t)n,
+	                                      (uint32_t)c->u.doc.n_old,
+	                                      (uint32_t)c->u.doc.key_len,
+	                                      meta_len};
+	part(r, &r->head.doc, sizeof r->head.doc);
+	part(r, c->u.doc.old, c->u.doc.n_old * sizeof(uint64_t));
+	part(r, c->u.doc.spans, n * 2 * sizeof(uint64_t));
+	part(r, c->u.doc.vectors, n * dims * sizeof(float));
+	part(r, c->u.doc.key, c->u.doc.key_len);
+	part(r, c->u.doc.text, c->u.doc.len);
+	if (meta_len)
+		part(r, c->u.doc.meta, meta_len);
+}
+
+static int doc_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t len,
+                      brain_change *c, void **owned)
+{
+	brain_record_document h;
+	int rc = record_head(lsn, p, len, &h, sizeof h);
+	if (rc)
+		return rc;
+	uint32_t dims = b->env.opts.dimensions;
+	uint64_t need = sizeof h + (uint64_t)h.n_old * 8 + (uint64_t)h.n * 16 +
+	                (uint64_t)h.n * dims * 4 + h.key_len + h.text_len + h.meta_len;
+	if (h.dimensions != dims || h.n == 0 || h.key_len == 0 || h.key_len > BRAIN_KEY_MAX ||
+	    h.first_id == BRAIN_ID_NONE || h.first_id + h.n < h.first_id ||
+	    !(h.importance >= 0.0f && h.importance <= 1.0f) || need != len)
+		return bad_record(lsn, "a document's fields are out of range");
+	const unsigned char *at = p + sizeof h;
+	/* u64 arrays copied out of the (unaligned) record, with the rows */
+	size_t words = (size_t)h.n_old + 2 * (size_t)h.n;
+	size_t row_bytes = (size_t)h.n * dims * sizeof(float);
+	unsigned char *buf = brain__malloc(words * 8 + row_bytes);
+	if (!buf)
+		return brain__oom(words * 8 + row_bytes, "replay document");
+	*owned = buf;
+	memcpy(buf, at, words * 8);
+	uint64_t *old = (uint64_t *)(void *)buf;
+	uint64_t *spans = old + h.n_old;
+	float *rows = (float *)(void *)(buf + words * 8);
+	memcpy(rows, at + words * 8, row_bytes);
+	for (size_t i = 0; i < (size_t)h.n * dims; i++)
+		if (!(rows[i] - rows[i] == 0.0f))
+			return bad_record(lsn, "a passage's vector is not finite");
+	at += words * 8 + row_bytes;
+	const char *key = (const char *)at;
+	const char *text = key + h.key_len;
+	const unsigned char *meta = h.meta_len ? (const unsigned char *)text + h.text_len : NULL;
+	if (!brain__utf8_valid(key, h.key_len, NULL) || memchr(key, 0, h.key_len) ||
+	    (meta && brain__meta_check(meta, h.meta_len, false)))
+		return bad_record(lsn, "a document's key or metadata is not valid");
+	for (size_t i = 0; i < h.n; i++) {
+		uint64_t s = spans[2 * i], n = spans[2 * i + 1];
+		if (n == 0 || s > h.text_len || n > h.text_len - s ||
+		    !brain__utf8_valid(text + s, (size_t)n, NULL) || memchr(text + s, 0, (size_t)n))
+			return bad_record(lsn, "a document's passage is not valid");
+	}
+	c->u.doc.key = key;
+	c->u.doc.key_len = h.key_len;
+	c->u.doc.text = text;
+	c->u.doc.len = (size_t)h.text_len;
+	c->u.doc.spans = spans;
+	c->u.doc.n = h.n;
+	c->u.doc.vectors = rows;
+	c->u.doc.importance = h.importance;
+	c->u.doc.created_ms = h.created_ms ? h.created_ms : 1;
+	c->u.doc.meta = meta;
+	c->u.doc.meta_len = h.meta_len;
+	c->u.doc.first_id = h.first_id;
+	c->u.doc.old = old;
+	c->u.doc.n_old = h.n_old;
+	return BRAIN_OK;
+}
+
+static const char *doc_refused(int rc)
+{
+	return rc == BRAIN_EEXISTS     ? "stores a passage under an id that exists"
+	       : rc == BRAIN_ENOTFOUND ? "forgets a passage that does not exist"
+	       : rc == BRAIN_ETYPE     ? "stores metadata of a type its field does not hold"
+	                               : NULL;
+}
+
 /* ---- the kinds and their one order ------------------------------------- */
 
 static const change_kind g_kinds[] = {
 	[BRAIN_CHANGE_STORE] = {"store", false, store_decode, store_prepare, store_apply, store_undo,
-	                        store_encode, store_refused},
-	[BRAIN_CHANGE_BATCH] = {"batch", false, batch_decode, NULL, batch_apply, batch_undo,
+	                        NULL, store_encode, store_refused},
+	[BRAIN_CHANGE_BATCH] = {"batch", false, batch_decode, NULL, batch_apply, batch_undo, NULL,
 	                        batch_encode, batch_refused},
 	[BRAIN_CHANGE_FORGET] = {"forget", true, forget_decode, forget_prepare, forget_apply, NULL,
-	                         forget_encode, forget_refused},
+	                         NULL, forget_encode, forget_refused},
 	[BRAIN_CHANGE_UPDATE] = {"update", false, update_decode, update_prepare, update_apply,
-	                         update_undo, update_encode, update_refused},
+	                         update_undo, NULL, update_encode, update_refused},
 	[BRAIN_CHANGE_STRENGTHEN] = {"strengthen", false, strengthen_decode, NULL,
-	                             strengthen_apply, strengthen_undo, strengthen_encode,
+	                             strengthen_apply, strengthen_undo, NULL, strengthen_encode,
 	                             strengthen_refused},
 	[BRAIN_CHANGE_META] = {"metadata", false, meta_change_decode, meta_change_prepare,
-	                       meta_change_apply, meta_change_undo, meta_change_encode,
+	                       meta_change_apply, meta_change_undo, NULL, meta_change_encode,
 	                       meta_change_refused},
 	[BRAIN_CHANGE_RELATE] = {"relate", false, relate_decode, NULL, relate_apply, relate_undo,
-	                         relate_encode, relate_refused},
+	                         NULL, relate_encode, relate_refused},
 	[BRAIN_CHANGE_UNRELATE] = {"unrelate", true, unrelate_decode, unrelate_prepare,
-	                           unrelate_apply, NULL, relate_encode, unrelate_refused},
+	                           unrelate_apply, NULL, NULL, relate_encode, unrelate_refused},
+	[BRAIN_CHANGE_REPLACE] = {"update", false, replace_decode, replace_prepare, replace_apply,
+	                          replace_undo, replace_finish, replace_encode, replace_refused},
+	[BRAIN_CHANGE_DOCUMENT] = {"document", false, doc_decode, doc_prepare, doc_apply, doc_undo,
+	                           doc_finish, doc_encode, doc_refused},
 };
 
 static const change_kind *kind_of(uint32_t op)
@@ -780,6 +1372,7 @@ static void work_free(change_work *w)
 	brain__free(w->meta.data);
 	brain__free(w->meta_new);
 	brain__free(w->meta_old);
+	brain__free(w->doc_old);
 }
 
 /* Log a made (or, log_first, a prepared) change: WAL_APPEND to the Lungs,
@@ -828,6 +1421,8 @@ int brain__change_make(brain_t *b, brain_change *c)
 		brain_msg_liver_admit a = {k->name};
 		rc = brain__call_LIVER_ADMIT(&b->spine, &a);
 	}
+	if (rc == BRAIN_OK && c->op == BRAIN_CHANGE_REPLACE && c->u.replace.key)
+		rc = key_resolve(b, c, &k);
 	if (rc == BRAIN_OK && k->prepare)
 		rc = k->prepare(b, c, &w);
 	brain_id twin;
@@ -855,6 +1450,8 @@ int brain__change_make(brain_t *b, brain_change *c)
 			rc = log_change(b, k, c, &lsn);
 			if (rc)
 				k->undo(b, c, &w);
+			else if (k->finish)
+				k->finish(b, c, &w);
 		}
 	}
 	brain__wrunlock(b);
@@ -928,6 +1525,47 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 	return rc;
 }
 
+int brain__change_update(brain_t *b, brain_change *c)
+{
+	if (!c->u.replace.text)
+		return brain__change_make(b, c);
+	float *vec = brain__malloc_array(b->env.opts.dimensions, sizeof(float));
+	if (!vec)
+		return brain__oom(b->env.opts.dimensions * sizeof(float), "vector");
+	brain_msg_embed e = {.text = c->u.replace.text,
+	                     .len = c->u.replace.len,
+	                     .purpose = BRAIN_EMBED_DOCUMENT,
+	                     .vector = vec,
+	                     .want_features = true};
+	struct brain_change_replace asked = c->u.replace;
+	int rc = brain__call_EMBED(&b->spine, &e);
+	while (rc == BRAIN_OK) {
+		/* as asked (a try that found no key made the change a STORE) */
+		c->op = BRAIN_CHANGE_REPLACE;
+		c->u.replace = asked;
+		c->u.replace.vector = vec;
+		c->u.replace.features = e.features;
+		c->u.replace.nfeatures = e.nfeatures;
+		c->u.replace.terms = e.terms;
+		c->u.replace.nterms = e.nterms;
+		c->u.replace.check_epoch = true;
+		c->u.replace.epoch = e.epoch;
+		rc = brain__change_make(b, c);
+		if (rc != BRAIN_CHANGE_STALE)
+			break;
+		brain__free(e.features);
+		brain__free(e.terms);
+		e.features = NULL;
+		e.terms = NULL;
+		rc = brain__call_EMBED(&b->spine, &e);
+	}
+	brain__free(e.features);
+	brain__free(e.terms);
+	brain__free(vec);
+	memset(&c->u, 0, sizeof c->u); /* borrowed pointers must not outlive the call */
+	return rc;
+}
+
 int brain__change_replay(void *payload, uint32_t op, uint64_t lsn, const void *data, size_t len)
 {
 	brain_t *b = payload;
@@ -945,6 +1583,8 @@ int brain__change_replay(void *payload, uint32_t op, uint64_t lsn, const void *d
 		rc = k->prepare(b, &c, &w);
 	if (rc == BRAIN_OK)
 		rc = k->apply(b, &c, &w);
+	if (rc == BRAIN_OK && k->finish)
+		k->finish(b, &c, &w);
 	const char *why = rc ? k->refused(rc) : NULL;
 	if (why)
 		rc = bad_record(lsn, why);

@@ -3,8 +3,9 @@
  *
  * A change is what one write call does to a brain: remember (a memory with
  * text, or, with MERGE_SIMILAR, a near-copy strengthening the memory
- * there), add (a vector under the caller's id), add_batch, forget and
- * update_vector. Each kind is defined in one place: its log record (the
+ * there), add (a vector under the caller's id), add_batch, forget,
+ * update_vector, metadata, relations, update and upsert (REPLACE) and a
+ * document's passages (DOCUMENT). Each kind is defined in one place: its log record (the
  * format below, docs/file-format.md), how the record is encoded and
  * decoded, how the change is applied through the organs, and how it is
  * undone when it cannot be logged. Every path that changes a brain goes
@@ -19,6 +20,9 @@
  *             one exception is the metadata's posting lists, CRoaring's,
  *             whose failure only makes filters scan: organs/hippocampus/
  *             postings.h)
+ *   finish    once logged (and after a replay's apply): what cannot fail,
+ *             prepared, and must not come before the log (an update drops
+ *             the old slot, a document forgets its old passages)
  * or, for a change that cannot be undone without allocating (forget):
  *   prepare, log, apply (which, prepared, cannot fail).
  * Then, without the lock, the commit waits for the durability the sync
@@ -39,7 +43,17 @@ enum brain_change_op {
 	BRAIN_CHANGE_STRENGTHEN = 5, /* brain_record_strengthen */
 	BRAIN_CHANGE_META = 6,      /* brain_record_meta, then the blob */
 	BRAIN_CHANGE_RELATE = 7,    /* brain_record_relate, then the verb */
-	BRAIN_CHANGE_UNRELATE = 8   /* brain_record_relate (weight 0), then the verb */
+	BRAIN_CHANGE_UNRELATE = 8,  /* brain_record_relate (weight 0), then the verb */
+	BRAIN_CHANGE_REPLACE = 9,   /* brain_record_replace, then vector, text, blob */
+	BRAIN_CHANGE_DOCUMENT = 10  /* brain_record_document, then old ids, spans,
+	                               vectors, key, text, blob */
+};
+
+/* What a REPLACE record carries (brain_record_replace.flags). */
+enum {
+	BRAIN_REPLACE_TEXT = 1,       /* a new text and its vector */
+	BRAIN_REPLACE_IMPORTANCE = 2, /* a new importance */
+	BRAIN_REPLACE_META = 4        /* the metadata, whole (meta_len 0: none) */
 };
 
 /* Payload heads of log records (little-endian, as written). */
@@ -60,6 +74,35 @@ typedef struct brain_record_meta {
 	uint32_t len;
 	uint32_t reserved;
 } brain_record_meta;
+
+/* A memory changed in place (update, or a put under its key): a new text
+ * (the memory moves to a new slot, keeping its id, created time and
+ * relations), importance or metadata, as flags say. */
+typedef struct brain_record_replace {
+	uint64_t id;
+	float importance;    /* with BRAIN_REPLACE_IMPORTANCE */
+	uint32_t flags;
+	uint32_t text_len;   /* with BRAIN_REPLACE_TEXT: the text's bytes (then a NUL) */
+	uint32_t dimensions; /* with BRAIN_REPLACE_TEXT, else 0 */
+	uint32_t meta_len;   /* with BRAIN_REPLACE_META: the blob's bytes */
+	uint32_t reserved;
+} brain_record_replace;
+
+/* A document remembered under its key: its passages (spans of its text,
+ * as u64 start and length pairs), stored with ids first_id + i, and the
+ * passages of the document it replaces, forgotten. One record: after a
+ * crash the document is whole, as before or as after. */
+typedef struct brain_record_document {
+	uint64_t first_id;
+	int64_t created_ms;
+	uint64_t text_len;
+	float importance;
+	uint32_t dimensions;
+	uint32_t n;        /* passages */
+	uint32_t n_old;    /* passages forgotten */
+	uint32_t key_len;
+	uint32_t meta_len; /* the caller's fields, every passage's */
+} brain_record_document;
 
 typedef struct brain_record_update {
 	uint64_t id;
@@ -139,6 +182,48 @@ typedef struct brain_change {
 			size_t len;
 			float weight;
 		} relate;
+		/* update a memory, or put one under a key */
+		struct brain_change_replace {
+			brain_id id;        /* BRAIN_ID_NONE with key: the key's memory */
+			const char *key;    /* NUL-terminated, or NULL; a key no memory
+			                       holds makes the change a STORE of a new one */
+			const char *text;   /* NULL: the text stays */
+			size_t len;
+			const float *vector; /* with text: prepared */
+			const uint64_t *features; /* the text's, from EMBED; may be NULL */
+			size_t nfeatures;
+			const uint64_t *terms;
+			size_t nterms;
+			bool check_epoch;
+			uint64_t epoch;
+			bool set_importance;
+			float importance;
+			bool set_meta;      /* meta (NULL: none) replaces the memory's */
+			const void *meta;
+			size_t meta_len;
+			bool keep_reserved; /* ... keeping the memory's '@' fields */
+		} replace;
+		/* a document: passages stored, the old ones forgotten */
+		struct {
+			const char *key;
+			size_t key_len;
+			const char *text;
+			size_t len;
+			const uint64_t *spans;   /* n (start, len) pairs */
+			size_t n;
+			const float *vectors;    /* n rows, prepared */
+			const uint64_t *const *terms; /* n lists, or NULL */
+			const size_t *nterms;
+			float importance;
+			int64_t created_ms;      /* 0: now; out: the time recorded */
+			const void *meta;        /* the caller's fields (a checked blob), or NULL */
+			size_t meta_len;
+			bool check_epoch;
+			uint64_t epoch;
+			brain_id first_id;       /* BRAIN_ID_NONE: the next; out: the first's */
+			const uint64_t *old;     /* replayed: the passages forgotten */
+			size_t n_old;
+		} doc;
 		/* set or patch a memory's metadata */
 		struct {
 			brain_id id;
@@ -184,6 +269,14 @@ int brain__change_make(brain_t *b, brain_change *c);
 int brain__change_remember(brain_t *b, const char *text, size_t len, const float *vector,
                            float importance, const void *meta, size_t meta_len, bool defer,
                            brain_change *c);
+
+/* A REPLACE change (c filled but for the vector and what the embedding
+ * gives): a new text embedded by the brain's embedder, and embedded again
+ * if the embedder was replaced meanwhile; without a text, made as it is.
+ * On return c->op says which change was made (a put under a key no
+ * memory holds is a STORE), c->out_id the memory's id. Returns 0 or the
+ * first error; no lock held; the Heart is not kicked. */
+int brain__change_update(brain_t *b, brain_change *c);
 
 /* Replay one log record (a brain_wal_apply_fn; payload is the brain): the
  * record decoded into a change, applied as brain__change_make would,

@@ -80,7 +80,9 @@ struct brain_wal_replay_info;
 	X(RELATE, O, brain_msg_relate, WRITE)                                       \
 	X(UNRELATE, O, brain_msg_unrelate, WRITE)                                   \
 	X(RELATED, O, brain_msg_related, READ)                                      \
-	X(KW_SEARCH, O, brain_msg_kw_search, READ)
+	X(KW_SEARCH, O, brain_msg_kw_search, READ)                                  \
+	X(REPLACE_END, O, brain_msg_replace_end, WRITE)                             \
+	X(KEY_FIND, O, brain_msg_key_find, READ)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
 	X(RECALL, O, brain_msg_recall, READ)
@@ -272,7 +274,32 @@ typedef struct brain_msg_store {
 	 * its embedding analysed it; NULL: the Hippocampus analyses it */
 	const uint64_t *terms;
 	size_t nterms;
+	/* in: the memory `id` (which must exist: BRAIN_ENOTFOUND) is being
+	 * replaced: this one is stored beside it in a new slot and takes its
+	 * id; REPLACE_END then drops the one that lost. */
+	bool replace;
+	uint32_t old_slot; /* out, with replace: the replaced memory's slot */
+	uint32_t slot;     /* out: the slot stored into */
 } brain_msg_store;
+
+/* The end of a replacement (STORE with replace): the slot that lost is
+ * dropped, the old one once the change is logged, or the new one when
+ * the change is undone (then the id is given its old slot back). The
+ * memory's relations stay (they are the id's). Never allocates; cannot
+ * fail once FORGET with check passed for the old memory. */
+typedef struct brain_msg_replace_end {
+	brain_id id;
+	uint32_t old_slot;
+	uint32_t new_slot;
+	bool undo;
+} brain_msg_replace_end;
+
+/* The memory a key names (the reserved metadata field "@key"), or
+ * BRAIN_ID_NONE. */
+typedef struct brain_msg_key_find {
+	const char *key; /* NUL-terminated, checked */
+	brain_id id;     /* out */
+} brain_msg_key_find;
 
 /* Store n vectors without text, all or nothing. Rows come as the caller
  * gave them: they and the ids are checked (finite, non-zero under cosine,

@@ -6,8 +6,8 @@
  * the whole brain again and so hides what a fault left in the log. Here,
  * for every public operation that touches the disk (open of an existing
  * brain with a log to replay, open of a new one, remember, add, add_batch,
- * forget, update_vector, checkpoint, a background checkpoint by the Lungs,
- * close) and for N = 1, 2, ... until the fault no longer fires:
+ * forget, update_vector, update (a new text), checkpoint, a background
+ * checkpoint by the Lungs, close) and for N = 1, 2, ... until the fault no longer fires:
  *
  *  1. start from a brain with memories, vectors, a checkpoint and a log of
  *     changes since (BRAIN_SYNC_FULL, 8 dimensions, L2, so that vectors
@@ -738,6 +738,7 @@ static bool build_base(brain_t *b, outcome *oc)
 	X(add_batch, OP_ADD_BATCH)                                                 \
 	X(forget, OP_FORGET)                                                       \
 	X(update_vector, OP_UPDATE_VECTOR)                                         \
+	X(update, OP_UPDATE)                                                       \
 	X(checkpoint, OP_CHECKPOINT)                                               \
 	X(background_checkpoint, OP_BACKGROUND_CHECKPOINT)                         \
 	X(close, OP_CLOSE)
@@ -806,6 +807,18 @@ static bool op_prepare(int op, const target *t, op_input *in, outcome *oc)
 		}
 		vec_for(in->target, 5, e->vec);
 		memcpy(in->e[0].vec, e->vec, sizeof e->vec);
+		break;
+	}
+	case OP_UPDATE: { /* a new text and importance: the memory moves to a new slot */
+		in->target = model_pick(&oc->acked, true, 0, 0);
+		entry *e = model_find(&oc->maybe, in->target);
+		int rc = e ? entry_text(&in->e[0], 300) : BRAIN_ENOTFOUND;
+		if (rc) {
+			run_failed(oc, "no text to update, or embedding: %s", brain_error_name(rc));
+			return false;
+		}
+		in->e[0].id = in->target;
+		*e = in->e[0];
 		break;
 	}
 	case OP_BACKGROUND_CHECKPOINT:
@@ -894,6 +907,9 @@ static int op_run(int op, brain_t **bp, const brain_options *o, const target *t,
 		return brain_forget(b, in->target);
 	case OP_UPDATE_VECTOR:
 		return brain_update_vector(b, in->target, in->e[0].vec);
+	case OP_UPDATE:
+		return brain_update(b, in->target, in->e[0].text, strlen(in->e[0].text),
+		                    in->e[0].importance, NULL);
 	case OP_CHECKPOINT:
 		return brain_checkpoint(b);
 	case OP_BACKGROUND_CHECKPOINT:
@@ -907,7 +923,7 @@ static int op_run(int op, brain_t **bp, const brain_options *o, const target *t,
 static bool op_changes(int op)
 {
 	return op == OP_REMEMBER || op == OP_ADD || op == OP_ADD_BATCH || op == OP_FORGET ||
-	       op == OP_UPDATE_VECTOR;
+	       op == OP_UPDATE_VECTOR || op == OP_UPDATE;
 }
 
 /* A later change returned rc: 0, or `refused` (the injected io error), or

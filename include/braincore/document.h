@@ -69,6 +69,42 @@ typedef struct brain_span {
 int brain_chunk(const char *text, size_t len, size_t max_bytes, brain_span *spans, size_t cap,
                 size_t *n);
 
+/** Longest document brain_remember_document() takes, in bytes. */
+#define BRAIN_DOCUMENT_MAX (256u << 20)
+
+/**
+ * Remember `text` (`text_len` bytes of UTF-8, up to BRAIN_DOCUMENT_MAX)
+ * as the document `key` (1..BRAIN_KEY_MAX bytes of UTF-8, NUL-terminated):
+ * cut by brain_chunk() with `max_bytes` (0: BRAIN_CHUNK_DEFAULT; at most
+ * the brain's max_text_bytes), each passage a memory with `importance`,
+ * the caller's metadata (NULL: none) and the reserved fields "@doc" (the
+ * key) and "@part" (0, 1, ...), with the next ids in order. If the key
+ * already has a document, its passages are forgotten in the same change.
+ * One logged change: after a crash the document is as before or as
+ * after, whole. Memory stays linear in the text: each passage's vector
+ * and keyword terms while it is embedded, then what its memory holds.
+ * *passages (if not NULL) receives how many.
+ * Returns 0, BRAIN_ENULL, BRAIN_EEMPTY (key, or text empty or only white
+ * space), BRAIN_ETOOLONG (key or text), BRAIN_EUTF8 (the offset; a NUL is
+ * one), BRAIN_ERANGE (importance, max_bytes), BRAIN_EJSON, BRAIN_ETYPE,
+ * BRAIN_EEMBEDDER, BRAIN_ENOEMBEDDER, BRAIN_EREADONLY, BRAIN_EFULL,
+ * BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC; nothing changes on error.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_remember_document(brain_t *b, const char *key, const char *text, size_t text_len,
+                            float importance, const char *metadata_json, size_t max_bytes,
+                            size_t *passages);
+
+/**
+ * Forget every passage of the document `key`, as brain_forget_where() with
+ * `@doc` = key; *forgotten (if not NULL) receives how many (0 when the key
+ * has no document).
+ * Returns 0 or the errors of brain_key_id()'s key checks and
+ * brain_forget_where(). Thread-safe: one brain serves many threads
+ * (docs/threading.md).
+ */
+int brain_forget_document(brain_t *b, const char *key, uint64_t *forgotten);
+
 #ifdef __cplusplus
 }
 #endif

@@ -372,6 +372,63 @@ int brain_think_ex(brain_t *b, const char *input, brain_results **out);
  */
 int brain_get(brain_t *b, brain_id id, brain_results **out);
 
+/** brain_update()'s importance that leaves a memory's importance as it is. */
+#define BRAIN_KEEP_IMPORTANCE (-1.0f)
+
+/**
+ * Change memory `id` in place, all at once or not at all: its text (NULL:
+ * it stays; else `text_len` bytes, embedded again, its keyword postings
+ * and word statistics with it), its importance (BRAIN_KEEP_IMPORTANCE:
+ * it stays) and its metadata (NULL: it stays; else the JSON object
+ * replaces the caller's fields, as brain_set_metadata(); the library's
+ * '@' fields stay). The memory keeps its id, created time and relations.
+ * One logged change: after a crash the memory is as before or as after.
+ * Returns 0, BRAIN_ENULL, BRAIN_EEMPTY (text_len 0), BRAIN_ETOOLONG,
+ * BRAIN_EUTF8, BRAIN_ERANGE (importance), BRAIN_EJSON, BRAIN_ETYPE,
+ * BRAIN_ENOTFOUND, BRAIN_EINVAL (a text for a vector without text:
+ * brain_update_vector()), BRAIN_EREADONLY, BRAIN_EFULL (memory budget),
+ * BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC; nothing changes on error.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_update(brain_t *b, uint64_t id, const char *text, size_t text_len, float importance,
+                 const char *metadata_json);
+
+/** Longest key of brain_upsert(), in bytes. */
+#define BRAIN_KEY_MAX 1024
+
+/**
+ * Remember `text` (`text_len` bytes) under the caller's `key` (1..
+ * BRAIN_KEY_MAX bytes of UTF-8, NUL-terminated): if a memory has the key,
+ * it is replaced as by brain_update() with the text, importance and
+ * metadata (NULL: none of the caller's) and keeps its id; otherwise a
+ * new memory holds the key. One memory per key, whatever the threads:
+ * the key is looked up under the write lock. The key is kept as the
+ * reserved metadata field "@key" (filter on it: `@key` = "..."; read it
+ * back with brain_results_key()). *id (if not NULL) receives the
+ * memory's id.
+ * Returns 0, BRAIN_ENULL, BRAIN_EEMPTY (key or text), BRAIN_ETOOLONG,
+ * BRAIN_EUTF8, BRAIN_ERANGE, BRAIN_EJSON, BRAIN_ETYPE, BRAIN_EREADONLY,
+ * BRAIN_EFULL, BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC; nothing changes on
+ * error. Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_upsert(brain_t *b, const char *key, const char *text, size_t text_len,
+                 float importance, const char *metadata_json, uint64_t *id);
+
+/**
+ * The id of the memory that has `key` (brain_upsert()) in *id.
+ * Returns 0, BRAIN_ENULL, BRAIN_EEMPTY, BRAIN_ETOOLONG, BRAIN_EUTF8,
+ * BRAIN_ENOTFOUND (no memory has it), BRAIN_ENOMEM. Thread-safe: one
+ * brain serves many threads (docs/threading.md).
+ */
+int brain_key_id(brain_t *b, const char *key, uint64_t *id);
+
+/**
+ * Forget the memory that has `key`, as brain_forget().
+ * Returns 0 or the errors of brain_key_id() and brain_forget().
+ * Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_forget_key(brain_t *b, const char *key);
+
 /**
  * Forget a memory (text or vector) for good: it is no longer found, counted
  * or returned, and its id may be given again by brain_add(). Returns 0,
@@ -491,6 +548,21 @@ int64_t brain_results_accessed(const brain_results *r, size_t i);
  * Returns the borrowed JSON. Thread-safe (results objects are immutable).
  */
 const char *brain_results_metadata(const brain_results *r, size_t i);
+
+/**
+ * The key of entry i's memory (brain_upsert()), NUL-terminated, owned by
+ * r; NULL for a memory without one, or i out of range.
+ * Returns the borrowed key. Thread-safe (results objects are immutable).
+ */
+const char *brain_results_key(const brain_results *r, size_t i);
+
+/**
+ * The key of the document entry i is a passage of
+ * (brain_remember_document()), NUL-terminated, owned by r; NULL for a
+ * memory that is not a passage, or i out of range.
+ * Returns the borrowed key. Thread-safe (results objects are immutable).
+ */
+const char *brain_results_document(const brain_results *r, size_t i);
 
 /**
  * The answer, for results from brain_think_ex(); NULL for other results.

@@ -373,10 +373,18 @@ static void commit(hippocampus *h, uint32_t slot, brain_id id, char *text, size_
 	}
 }
 
+static int no_such_id(uint64_t id)
+{
+	return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)id);
+}
+
 int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 {
 	brain_id id = m->id;
-	if (id == BRAIN_ID_NONE) {
+	if (m->replace) {
+		if (!brain__map_get(&h->ids, id, &m->old_slot))
+			return no_such_id(id);
+	} else if (id == BRAIN_ID_NONE) {
 		id = h->next_id;
 		if (id == BRAIN_ID_NONE)
 			return brain__err(BRAIN_EFULL, "every id up to %llu has been given; no id is left "
@@ -438,6 +446,7 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 		m->created_ms = brain__now_ms();
 	commit(h, slot, id, text, m->len, m->importance, m->created_ms, meta);
 	m->out_id = id;
+	m->slot = slot;
 	return BRAIN_OK;
 }
 
@@ -555,11 +564,6 @@ int brain__hippocampus_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 	return rc;
 }
 
-static int no_such_id(uint64_t id)
-{
-	return brain__err(BRAIN_ENOTFOUND, "no memory has id %llu", (unsigned long long)id);
-}
-
 /* The index has no vector where a live record says there is one: the
  * files disagree (never a caller's mistake, so never EINVAL). */
 static int index_lost(uint64_t id, uint32_t slot, int rc)
@@ -570,6 +574,30 @@ static int index_lost(uint64_t id, uint32_t slot, int rc)
 	                  "holds no vector there (%s): the brain is damaged; brain_check reports "
 	                  "it, a backup restores it", (unsigned long long)id, (unsigned)slot,
 	                  brain_errmsg());
+}
+
+/* A slot's memory gone: its vector out of the index, its metadata, keyword
+ * postings and text, the slot free. Not its id or relations (the caller's:
+ * a replacement keeps them). Never allocates; fails only where the index
+ * cannot take the vector out, and then nothing changed. */
+static int drop_slot(hippocampus *h, uint32_t slot)
+{
+	int rc = ix_remove(h, slot);
+	if (rc)
+		return rc;
+	record *r = rec(h, slot);
+	brain__meta_store_drop(&h->meta, slot); /* never allocates */
+	brain__kw_remove(h->kw, slot);           /* nor this */
+	if (r->flags & RECORD_HAS_TEXT) {
+		atomic_fetch_sub(&h->text_count, 1);
+		h->text_bytes -= r->text_len + 1;
+		if (r->flags & RECORD_TEXT_HEAP)
+			brain__free(heap_text(r));
+	}
+	memset(r, 0, sizeof *r);
+	free_push(h, slot); /* room reserved when it was stored */
+	atomic_fetch_sub(&h->count, 1);
+	return BRAIN_OK;
 }
 
 int brain__hippocampus_FORGET(hippocampus *h, brain_msg_forget *m)
@@ -588,26 +616,29 @@ int brain__hippocampus_FORGET(hippocampus *h, brain_msg_forget *m)
 		return rc ? index_lost(m->id, slot, rc) : BRAIN_OK;
 	}
 	if (rc == BRAIN_OK)
-		rc = ix_remove(h, slot);
+		rc = drop_slot(h, slot);
 	if (rc)
 		return index_lost(m->id, slot, rc);
-	record *r = rec(h, slot);
 	brain__map_remove(&h->ids, m->id);
-	brain__meta_store_drop(&h->meta, slot); /* never allocates */
-	brain__rel_drop(&h->rels, m->id);        /* nor this */
-	brain__kw_remove(h->kw, slot);           /* nor this */
-	if (r->flags & RECORD_HAS_TEXT) {
-		atomic_fetch_sub(&h->text_count, 1);
-		h->text_bytes -= r->text_len + 1;
-		if (r->flags & RECORD_TEXT_HEAP)
-			brain__free(heap_text(r));
-	}
-	memset(r, 0, sizeof *r);
-	free_push(h, slot); /* room reserved when it was stored */
-	atomic_fetch_sub(&h->count, 1);
+	brain__rel_drop(&h->rels, m->id); /* never allocates */
 	if (m->undo && m->id + 1 == h->next_id)
 		h->next_id = m->id;
 	return BRAIN_OK;
+}
+
+int brain__hippocampus_REPLACE_END(hippocampus *h, brain_msg_replace_end *m)
+{
+	int rc = index_ready(h);
+	if (m->undo) {
+		/* just added: taking it out again cannot fail */
+		if (rc == BRAIN_OK)
+			rc = drop_slot(h, m->new_slot);
+		brain__map_put(&h->ids, m->id, m->old_slot); /* the id is there: never allocates */
+		return rc ? index_lost(m->id, m->new_slot, rc) : BRAIN_OK;
+	}
+	if (rc == BRAIN_OK)
+		rc = drop_slot(h, m->old_slot);
+	return rc ? index_lost(m->id, m->old_slot, rc) : BRAIN_OK;
 }
 
 static int fill_hit(const hippocampus *h, uint32_t slot, brain_hit *hit)
@@ -1476,4 +1507,26 @@ int brain__hippocampus_KW_SEARCH(hippocampus *h, brain_msg_kw_search *m)
 		return BRAIN_OK;
 	return brain__kw_search(h->kw, m->terms, m->nterms, m->k, m->require_all, kw_accepts, ctx,
 	                        m->slots, m->scores, &m->found);
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+int brain__hippocampus_KEY_FIND(hippocampus *h, brain_msg_key_find *m)
+{
+	m->id = BRAIN_ID_NONE;
+	brain_filter *f = brain_filter_string("@key", BRAIN_FILTER_EQ, m->key);
+	if (!f)
+		return brain__oom(strlen(m->key) + 64, "key");
+	brain_slotset *set = NULL;
+	int rc = brain__filter_check_types(f, field_type, &h->meta);
+	if (rc == BRAIN_OK)
+		rc = brain__meta_store_eval(&h->meta, f, h->next_slot, slot_live, h, &set);
+	brain_filter_free(f);
+	uint32_t slot;
+	/* one at most: keys are given by the api alone, and a put finds the
+	 * key's memory under the write lock before it stores another */
+	if (rc == BRAIN_OK && brain__slotset_read(set, 0, &slot, 1) == 1)
+		m->id = rec(h, slot)->id;
+	brain__slotset_free(set);
+	return rc;
 }
