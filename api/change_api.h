@@ -28,6 +28,11 @@ static inline int brain__api_change(brain_t *b, brain_change *c)
  * BRAIN_ENOMEM; *out untouched on failure. */
 int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out);
 
+/* A key of brain_upsert or a document: 1..BRAIN_KEY_MAX bytes of UTF-8,
+ * NUL-terminated. 0, BRAIN_ENULL, BRAIN_EEMPTY, BRAIN_ETOOLONG, BRAIN_EUTF8
+ * (messages start with fn). */
+int brain__api_key_check(const char *key, const char *fn);
+
 /* A RELATE or UNRELATE change (its arguments checked). */
 int brain__api_relation_change(brain_t *b, int op, uint64_t from, uint64_t to,
                                const char *verb, size_t len, float weight);

@@ -79,29 +79,13 @@ static int doc_embed(brain_t *b, const char *text, size_t len, size_t max_bytes,
 	return rc;
 }
 
-static int check_doc_key(const char *key, const char *fn)
-{
-	if (!key)
-		return brain__err(BRAIN_ENULL, "%s: key is NULL", fn);
-	size_t len = strnlen(key, (size_t)BRAIN_KEY_MAX + 1);
-	if (len == 0)
-		return brain__err(BRAIN_EEMPTY, "%s: key is empty", fn);
-	if (len > BRAIN_KEY_MAX)
-		return brain__err(BRAIN_ETOOLONG, "%s: key is longer than BRAIN_KEY_MAX (%u bytes)", fn,
-		                  (unsigned)BRAIN_KEY_MAX);
-	size_t bad = 0;
-	if (!brain__utf8_valid(key, len, &bad))
-		return brain__err(BRAIN_EUTF8, "%s: key is not valid UTF-8 at byte %zu", fn, bad);
-	return BRAIN_OK;
-}
-
 static int document_in(brain_t *b, const char *key, const char *text, size_t len,
                        float importance, const char *metadata_json, size_t max_bytes,
                        size_t *passages)
 {
 	if (!text)
 		return brain__err(BRAIN_ENULL, "text is NULL");
-	int rc = check_doc_key(key, "remember_document");
+	int rc = brain__api_key_check(key, "remember_document");
 	if (rc == BRAIN_OK)
 		rc = brain__check_writable(b, "remember_document");
 	if (rc)
@@ -196,7 +180,7 @@ BRAIN_EXPORT int brain_forget_document(brain_t *b, const char *key, uint64_t *fo
 		*forgotten = 0;
 	if (!b)
 		return brain__err(BRAIN_ENULL, "forget_document: brain is NULL");
-	int rc = check_doc_key(key, "forget_document");
+	int rc = brain__api_key_check(key, "forget_document");
 	if (rc)
 		return rc;
 	brain_filter *f = brain_filter_string("@doc", BRAIN_FILTER_EQ, key);

@@ -64,8 +64,7 @@ BRAIN_EXPORT int brain_update(brain_t *b, uint64_t id, const char *text, size_t 
 	return brain__err_prefix(rc, "update");
 }
 
-/* A key: 1..BRAIN_KEY_MAX bytes of UTF-8 (a NUL ends it). */
-static int check_key(const char *key, const char *fn)
+int brain__api_key_check(const char *key, const char *fn)
 {
 	if (!key)
 		return brain__err(BRAIN_ENULL, "%s: key is NULL", fn);
@@ -88,7 +87,7 @@ BRAIN_EXPORT int brain_upsert(brain_t *b, const char *key, const char *text, siz
 		return brain__err(BRAIN_ENULL, "upsert: brain is NULL");
 	if (!text)
 		return brain__err(BRAIN_ENULL, "upsert: text is NULL");
-	int rc = check_key(key, "upsert");
+	int rc = brain__api_key_check(key, "upsert");
 	if (rc == BRAIN_OK)
 		rc = brain__check_writable(b, "upsert");
 	if (rc == BRAIN_OK)
@@ -135,7 +134,7 @@ BRAIN_EXPORT int brain_key_id(brain_t *b, const char *key, uint64_t *id)
 		return brain__err(BRAIN_ENULL, "key_id: brain is NULL");
 	if (!id)
 		return brain__err(BRAIN_ENULL, "key_id: id is NULL");
-	int rc = check_key(key, "key_id");
+	int rc = brain__api_key_check(key, "key_id");
 	if (rc)
 		return rc;
 	brain_mem_scope outer = brain__enter(b);

@@ -145,17 +145,23 @@ static int meta_prepare(brain_t *b, brain_id id, const void **blob, size_t *len,
 	return rc;
 }
 
+/* Embedded without the lock (check): the vector belongs to an embedder
+ * replaced meanwhile. */
+static bool stale(brain_t *b, bool check, uint64_t epoch)
+{
+	if (!check)
+		return false;
+	brain_msg_embed_epoch now = {0};
+	brain__call_EMBED_EPOCH(&b->spine, &now);
+	return now.epoch != epoch;
+}
+
 static int store_prepare(brain_t *b, brain_change *c, change_work *w)
 {
-	if (c->u.store.check_epoch) {
-		/* Embedded without the lock: if the embedder was replaced
-		 * meanwhile, the vector belongs to the old one. (First: a retry
-		 * must not find the metadata widened into this change's work.) */
-		brain_msg_embed_epoch now = {0};
-		brain__call_EMBED_EPOCH(&b->spine, &now);
-		if (now.epoch != c->u.store.epoch)
-			return BRAIN_CHANGE_STALE;
-	}
+	/* First: a retry must not find the metadata widened into this
+	 * change's work. */
+	if (stale(b, c->u.store.check_epoch, c->u.store.epoch))
+		return BRAIN_CHANGE_STALE;
 	if (c->u.store.meta && brain__meta_count(c->u.store.meta) == 0) {
 		c->u.store.meta = NULL; /* {} is no metadata */
 		c->u.store.meta_len = 0;
@@ -286,6 +292,29 @@ static bool is_reserved(const brain_meta_field *f)
 	return brain__meta_reserved(f->name, f->name_len);
 }
 
+/* A set of a memory's metadata: the caller's fields (*blob, NULL: none)
+ * and the memory's own '@' ones (old), merged into w->meta, which *blob
+ * then names. */
+static int keep_reserved(const void *old, size_t old_len, const void **blob, size_t *len,
+                         change_work *w)
+{
+	brain_meta_blob kept = {NULL, 0};
+	int rc = brain__meta_keep(old, old_len, is_reserved, &kept);
+	if (rc == BRAIN_OK && brain__meta_count(kept.data) && *blob) {
+		rc = brain__meta_patch(kept.data, kept.len, *blob, *len, &w->meta);
+		brain__free(kept.data);
+	} else if (rc == BRAIN_OK && brain__meta_count(kept.data)) {
+		w->meta = kept; /* none of the caller's: the '@' ones alone */
+	} else {
+		brain__free(kept.data);
+	}
+	if (rc == BRAIN_OK && w->meta.data) {
+		*blob = w->meta.data;
+		*len = w->meta.len;
+	}
+	return rc;
+}
+
 /* The new metadata, whole (a patch applied to what the memory has), its
  * types checked, and the heap blobs META_SET takes: the new, and the old
  * for an undo, so that neither apply nor undo allocates but the fields. */
@@ -296,24 +325,9 @@ static int meta_change_prepare(brain_t *b, brain_change *c, change_work *w)
 	if (rc)
 		return rc;
 	if (c->u.meta.keep_reserved && g.blob) {
-		/* a set: the caller's fields and the memory's own '@' ones */
-		brain_meta_blob kept = {NULL, 0};
-		rc = brain__meta_keep(g.blob, g.len, is_reserved, &kept);
-		if (rc == BRAIN_OK && brain__meta_count(kept.data) && c->u.meta.blob) {
-			rc = brain__meta_patch(kept.data, kept.len, c->u.meta.blob, c->u.meta.len,
-			                       &w->meta);
-			brain__free(kept.data);
-		} else if (rc == BRAIN_OK && brain__meta_count(kept.data)) {
-			w->meta = kept; /* none of the caller's: the '@' ones alone */
-		} else {
-			brain__free(kept.data);
-		}
+		rc = keep_reserved(g.blob, g.len, &c->u.meta.blob, &c->u.meta.len, w);
 		if (rc)
 			return rc;
-		if (w->meta.data) {
-			c->u.meta.blob = w->meta.data;
-			c->u.meta.len = w->meta.len;
-		}
 	} else if (c->u.meta.patch) {
 		rc = brain__meta_patch(g.blob, g.len, c->u.meta.blob, c->u.meta.len, &w->meta);
 		if (rc)
@@ -783,12 +797,8 @@ static const change_kind *kind_of(uint32_t op);
  * the heap blobs META_SET takes. */
 static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
 {
-	if (c->u.replace.text && c->u.replace.check_epoch) {
-		brain_msg_embed_epoch now = {0};
-		brain__call_EMBED_EPOCH(&b->spine, &now);
-		if (now.epoch != c->u.replace.epoch)
-			return BRAIN_CHANGE_STALE;
-	}
+	if (c->u.replace.text && stale(b, c->u.replace.check_epoch, c->u.replace.epoch))
+		return BRAIN_CHANGE_STALE;
 	w->look.id = c->u.replace.id;
 	int rc = brain__call_LOOKUP(&b->spine, &w->look);
 	if (rc)
@@ -801,22 +811,9 @@ static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
 		const void *blob = c->u.replace.meta;
 		size_t len = blob ? c->u.replace.meta_len : 0;
 		if (c->u.replace.keep_reserved && old->meta) {
-			brain_meta_blob kept = {NULL, 0};
-			rc = brain__meta_keep(old->meta, old->meta_len, is_reserved, &kept);
-			if (rc == BRAIN_OK && brain__meta_count(kept.data) && blob) {
-				rc = brain__meta_patch(kept.data, kept.len, blob, len, &w->meta);
-				brain__free(kept.data);
-			} else if (rc == BRAIN_OK && brain__meta_count(kept.data)) {
-				w->meta = kept;
-			} else {
-				brain__free(kept.data);
-			}
+			rc = keep_reserved(old->meta, old->meta_len, &blob, &len, w);
 			if (rc)
 				return rc;
-			if (w->meta.data) {
-				blob = w->meta.data;
-				len = w->meta.len;
-			}
 		}
 		if (blob && brain__meta_count(blob) == 0)
 			blob = NULL;
@@ -1121,12 +1118,8 @@ static int doc_find(brain_t *b, const brain_change *c, change_work *w)
  * forgotten; the caller's fields against the brain's types. */
 static int doc_prepare(brain_t *b, brain_change *c, change_work *w)
 {
-	if (c->u.doc.check_epoch) {
-		brain_msg_embed_epoch now = {0};
-		brain__call_EMBED_EPOCH(&b->spine, &now);
-		if (now.epoch != c->u.doc.epoch)
-			return BRAIN_CHANGE_STALE;
-	}
+	if (stale(b, c->u.doc.check_epoch, c->u.doc.epoch))
+		return BRAIN_CHANGE_STALE;
 	int rc = BRAIN_OK;
 	if (c->u.doc.old) { /* replayed */
 		w->doc_old = brain__malloc_array(c->u.doc.n_old, sizeof *w->doc_old);
