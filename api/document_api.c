@@ -50,6 +50,13 @@ static int doc_embed(brain_t *b, const char *text, size_t len, size_t max_bytes,
 	if (n > UINT32_MAX)
 		return brain__err(BRAIN_ETOOLONG, "%zu passages are more than a document may have", n);
 	size_t dims = b->env.opts.dimensions;
+	/* the change is one log record: its spans and vectors with the text */
+	uint64_t record = 256 + (uint64_t)n * (16 + dims * sizeof(float)) + len + BRAIN_KEY_MAX +
+	                  65536;
+	if (record > UINT32_MAX)
+		return brain__err(BRAIN_ETOOLONG, "%zu passages of %zu dimensions would make a log "
+		                  "record of %llu bytes, over its 4 GiB: a larger max_bytes, or the "
+		                  "text in several documents", n, dims, (unsigned long long)record);
 	d->spans = brain__malloc_array(2 * n, sizeof *d->spans);
 	d->vectors = brain__malloc_array(n, dims * sizeof *d->vectors);
 	d->terms = brain__calloc(n, sizeof *d->terms);

@@ -25,13 +25,16 @@ static int check_update_text(brain_t *b, const char *text, size_t len, const cha
 }
 
 BRAIN_EXPORT int brain_update(brain_t *b, uint64_t id, const char *text, size_t text_len,
-                              float importance, const char *metadata_json)
+                              const float *vector, float importance, const char *metadata_json)
 {
 	if (!b)
 		return brain__err(BRAIN_ENULL, "update: brain is NULL");
 	int rc = brain__check_writable(b, "update");
 	if (rc)
 		return rc;
+	if (vector && !text)
+		return brain__err(BRAIN_EINVAL, "update: a vector comes with a text "
+		                  "(brain_update_vector changes a vector alone)");
 	if (text)
 		rc = check_update_text(b, text, text_len, "update");
 	bool keep_importance = importance == BRAIN_KEEP_IMPORTANCE;
@@ -55,7 +58,7 @@ BRAIN_EXPORT int brain_update(brain_t *b, uint64_t id, const char *text, size_t 
 		c.u.replace.meta = meta.data;
 		c.u.replace.meta_len = meta.len;
 		c.u.replace.keep_reserved = true;
-		rc = brain__change_update(b, &c);
+		rc = brain__change_update(b, &c, vector);
 		if (rc == BRAIN_OK)
 			brain__heart_kick(b);
 	}
@@ -81,7 +84,8 @@ int brain__api_key_check(const char *key, const char *fn)
 }
 
 BRAIN_EXPORT int brain_upsert(brain_t *b, const char *key, const char *text, size_t text_len,
-                              float importance, const char *metadata_json, uint64_t *id)
+                              const float *vector, float importance, const char *metadata_json,
+                              uint64_t *id)
 {
 	if (!b)
 		return brain__err(BRAIN_ENULL, "upsert: brain is NULL");
@@ -115,7 +119,7 @@ BRAIN_EXPORT int brain_upsert(brain_t *b, const char *key, const char *text, siz
 		c.u.replace.meta = meta.data;
 		c.u.replace.meta_len = meta.len;
 		c.u.replace.keep_reserved = true;
-		rc = brain__change_update(b, &c);
+		rc = brain__change_update(b, &c, vector);
 		if (rc == BRAIN_OK) {
 			brain__heart_kick(b);
 			if (id)

@@ -166,7 +166,7 @@ static size_t closer_len(const unsigned char *u, size_t len, size_t i)
  * the run of ASCII letters and dots before the '.' ("e.g." is "e.g"). */
 static const char *const abbreviations[] = {
 	"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc",
-	"e.g", "i.e", "no", "fig", "inc", "ltd", "approx", "cf", "al",
+	"e.g", "i.e", "fig", "inc", "ltd", "approx", "cf", "al",
 };
 /* Longer than every word of the table: the look back stops there, so a
  * text such as "a.a.a.a." is not read back to its start at every '.'. */
@@ -178,8 +178,9 @@ static bool is_word_byte(unsigned char c)
 }
 
 /* Is the '.' at u[i] the dot of an initial ("J. Smith": a single capital
- * after the start or white space) or of an abbreviation? */
-static bool is_abbreviation(const unsigned char *u, size_t i)
+ * after the start or white space) or of an abbreviation? "No." is one
+ * only before a number ("No. 5"): "the answer is no." ends a sentence. */
+static bool is_abbreviation(const unsigned char *u, size_t len, size_t i)
 {
 	size_t w = i;
 	while (w > 0 && i - w <= WORD_MAX && is_word_byte(u[w - 1]))
@@ -189,6 +190,12 @@ static bool is_abbreviation(const unsigned char *u, size_t i)
 		return false;
 	if (n == 1 && u[w] >= 'A' && u[w] <= 'Z')
 		return w == 0 || ws_len_before(u, w) > 0;
+	if (n == 2 && (u[w] | 0x20) == 'n' && (u[w + 1] | 0x20) == 'o') {
+		size_t j = i + 1;
+		while (j < len && (u[j] == ' ' || u[j] == '\t'))
+			j++;
+		return j < len && u[j] >= '0' && u[j] <= '9';
+	}
 	for (size_t k = 0; k < BRAIN_ARRAY_LEN(abbreviations); k++) {
 		const char *a = abbreviations[k];
 		if (strlen(a) != n)
@@ -218,7 +225,7 @@ static bool ends_at(const unsigned char *u, size_t len, size_t i, size_t n, enum
 		return true;
 	if (j < len && ws_len(u, len, j) == 0)
 		return false;
-	return kind != T_DOT || !is_abbreviation(u, i);
+	return kind != T_DOT || !is_abbreviation(u, len, i);
 }
 
 /* At most this many closing marks are looked back over by scan_start. */

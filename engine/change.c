@@ -830,9 +830,16 @@ static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
 			c->u.replace.set_importance = true;
 			c->u.replace.importance = old->importance;
 		}
+		/* STORE takes the old metadata out of its slot: a copy to put
+		 * back on an undo, and to log when the metadata stays */
+		if (old->meta) {
+			w->meta_old = brain__meta_heap(old->meta, old->meta_len);
+			if (!w->meta_old)
+				return BRAIN_ENOMEM;
+		}
 		if (!c->u.replace.set_meta) {
 			c->u.replace.set_meta = true;
-			c->u.replace.meta = old->meta; /* borrowed: the old slot lives until finish */
+			c->u.replace.meta = w->meta_old ? w->meta_old + sizeof(uint32_t) : NULL;
 			c->u.replace.meta_len = old->meta_len;
 		}
 		brain_msg_learn l = {.text = old->text, .len = old->text_len, .delta = 0};
@@ -868,7 +875,9 @@ static void replace_undo(brain_t *b, brain_change *c, change_work *w)
 		w->learned = false;
 	}
 	if (w->stored) {
-		brain_msg_replace_end e = {c->u.replace.id, w->old_slot, w->new_slot, true};
+		brain_msg_replace_end e = {c->u.replace.id, w->old_slot, w->new_slot, true,
+		                           w->meta_old};
+		w->meta_old = NULL; /* put back into the old slot */
 		if (brain__call_REPLACE_END(&b->spine, &e))
 			BRAIN_LOG(BRAIN_LOG_ERROR, "update: could not take back the new text of %llu",
 			          (unsigned long long)c->u.replace.id);
@@ -954,7 +963,7 @@ static void replace_finish(brain_t *b, brain_change *c, change_work *w)
 	if (brain__call_LEARN(&b->spine, &l))
 		BRAIN_LOG(BRAIN_LOG_WARN, "update: could not uncount the old text of %llu",
 		          (unsigned long long)c->u.replace.id);
-	brain_msg_replace_end e = {c->u.replace.id, w->old_slot, w->new_slot, false};
+	brain_msg_replace_end e = {c->u.replace.id, w->old_slot, w->new_slot, false, NULL};
 	if (brain__call_REPLACE_END(&b->spine, &e))
 		BRAIN_LOG(BRAIN_LOG_ERROR, "update: the old text of %llu stays in slot %u (%s)",
 		          (unsigned long long)c->u.replace.id, (unsigned)w->old_slot, brain_errmsg());
@@ -1210,9 +1219,12 @@ static int doc_apply(brain_t *b, brain_change *c, change_work *w)
 	return rc;
 }
 
-/* The old passages forgotten, one at a time (each prepared and made as a
- * forget is; checked in prepare, so this fails only out of memory, and
- * then the passage stays until the next open replays the record). */
+/* The old passages forgotten, one at a time, each as a forget is made.
+ * The record says they are gone, so each goes whatever happens: FORGET
+ * was checked in prepare and cannot fail then; only uncounting a
+ * passage's words needs memory (its text analysed), and if that fails
+ * the word statistics keep it (said in the log) rather than the brain
+ * keeping a passage its log has forgotten. */
 static int forget_prepare(brain_t *b, brain_change *c, change_work *w);
 static int forget_apply(brain_t *b, brain_change *c, change_work *w);
 
@@ -1228,9 +1240,15 @@ static void doc_finish(brain_t *b, brain_change *c, change_work *w)
 		if (rc == BRAIN_OK)
 			rc = forget_apply(b, &f, &fw);
 		brain__free(fw.features);
-		if (rc)
-			BRAIN_LOG(BRAIN_LOG_ERROR, "document: passage %llu stays until the next open (%s)",
-			          (unsigned long long)f.u.forget.id, brain_errmsg());
+		if (rc) {
+			BRAIN_LOG(BRAIN_LOG_WARN, "document: the words of passage %llu stay counted in "
+			          "the word statistics (%s)", (unsigned long long)f.u.forget.id,
+			          brain_errmsg());
+			brain_msg_forget gone = {.id = f.u.forget.id};
+			if (brain__call_FORGET(&b->spine, &gone))
+				BRAIN_LOG(BRAIN_LOG_ERROR, "document: passage %llu stays until the next open "
+				          "(%s)", (unsigned long long)f.u.forget.id, brain_errmsg());
+		}
 	}
 }
 
@@ -1266,11 +1284,16 @@ static int doc_decode(brain_t *b, uint64_t lsn, const unsigned char *p, size_t l
 	if (rc)
 		return rc;
 	uint32_t dims = b->env.opts.dimensions;
-	uint64_t need = sizeof h + (uint64_t)h.n_old * 8 + (uint64_t)h.n * 16 +
-	                (uint64_t)h.n * dims * 4 + h.key_len + h.text_len + h.meta_len;
+	/* each part within the record before they are added up (a record is
+	 * under 4 GiB: none of these sums can wrap then) */
+	uint64_t rest = len - sizeof h;
 	if (h.dimensions != dims || h.n == 0 || h.key_len == 0 || h.key_len > BRAIN_KEY_MAX ||
 	    h.first_id == BRAIN_ID_NONE || h.first_id + h.n < h.first_id ||
-	    !(h.importance >= 0.0f && h.importance <= 1.0f) || need != len)
+	    !(h.importance >= 0.0f && h.importance <= 1.0f) || len > UINT32_MAX ||
+	    h.text_len > rest || h.meta_len > rest || (uint64_t)h.n_old * 8 > rest ||
+	    (uint64_t)h.n * (16 + (uint64_t)dims * 4) > rest ||
+	    (uint64_t)h.n_old * 8 + (uint64_t)h.n * (16 + (uint64_t)dims * 4) + h.key_len +
+	            h.text_len + h.meta_len != rest)
 		return bad_record(lsn, "a document's fields are out of range");
 	const unsigned char *at = p + sizeof h;
 	/* u64 arrays copied out of the (unaligned) record, with the rows */
@@ -1518,7 +1541,7 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 	return rc;
 }
 
-int brain__change_update(brain_t *b, brain_change *c)
+int brain__change_update(brain_t *b, brain_change *c, const float *vector)
 {
 	if (!c->u.replace.text)
 		return brain__change_make(b, c);
@@ -1531,7 +1554,21 @@ int brain__change_update(brain_t *b, brain_change *c)
 	                     .vector = vec,
 	                     .want_features = true};
 	struct brain_change_replace asked = c->u.replace;
-	int rc = brain__call_EMBED(&b->spine, &e);
+	int rc;
+	if (vector) {
+		/* the caller's: nothing to embed, nothing goes stale; the words
+		 * are analysed where they are counted */
+		rc = brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric, vec,
+		                           "vector");
+		if (rc == BRAIN_OK) {
+			c->u.replace.vector = vec;
+			rc = brain__change_make(b, c);
+		}
+		brain__free(vec);
+		memset(&c->u, 0, sizeof c->u);
+		return rc;
+	}
+	rc = brain__call_EMBED(&b->spine, &e);
 	while (rc == BRAIN_OK) {
 		/* as asked (a try that found no key made the change a STORE) */
 		c->op = BRAIN_CHANGE_REPLACE;

@@ -271,12 +271,13 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
                            brain_change *c);
 
 /* A REPLACE change (c filled but for the vector and what the embedding
- * gives): a new text embedded by the brain's embedder, and embedded again
- * if the embedder was replaced meanwhile; without a text, made as it is.
+ * gives): a new text with the caller's `vector` (prepared here), or
+ * embedded by the brain's embedder (vector NULL), and embedded again if
+ * the embedder was replaced meanwhile; without a text, made as it is.
  * On return c->op says which change was made (a put under a key no
  * memory holds is a STORE), c->out_id the memory's id. Returns 0 or the
  * first error; no lock held; the Heart is not kicked. */
-int brain__change_update(brain_t *b, brain_change *c);
+int brain__change_update(brain_t *b, brain_change *c, const float *vector);
 
 /* Replay one log record (a brain_wal_apply_fn; payload is the brain): the
  * record decoded into a change, applied as brain__change_make would,

@@ -276,7 +276,10 @@ typedef struct brain_msg_store {
 	size_t nterms;
 	/* in: the memory `id` (which must exist: BRAIN_ENOTFOUND) is being
 	 * replaced: this one is stored beside it in a new slot and takes its
-	 * id; REPLACE_END then drops the one that lost. */
+	 * id, and the old one's metadata leaves its slot (so that the fields
+	 * take their types as if the memory had changed in place); REPLACE_END
+	 * then drops the one that lost. Not refused at max_memories: the
+	 * count comes back at once. */
 	bool replace;
 	uint32_t old_slot; /* out, with replace: the replaced memory's slot */
 	uint32_t slot;     /* out: the slot stored into */
@@ -292,6 +295,10 @@ typedef struct brain_msg_replace_end {
 	uint32_t old_slot;
 	uint32_t new_slot;
 	bool undo;
+	/* with undo: the old memory's metadata (STORE took it out of the old
+	 * slot), a heap blob (brain__meta_heap) put back, ownership passes;
+	 * NULL: it had none */
+	uint8_t *old_meta;
 } brain_msg_replace_end;
 
 /* The memory a key names (the reserved metadata field "@key"), or

@@ -908,7 +908,7 @@ static int op_run(int op, brain_t **bp, const brain_options *o, const target *t,
 	case OP_UPDATE_VECTOR:
 		return brain_update_vector(b, in->target, in->e[0].vec);
 	case OP_UPDATE:
-		return brain_update(b, in->target, in->e[0].text, strlen(in->e[0].text),
+		return brain_update(b, in->target, in->e[0].text, strlen(in->e[0].text), NULL,
 		                    in->e[0].importance, NULL);
 	case OP_CHECKPOINT:
 		return brain_checkpoint(b);

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "braincore.h"
+#include "engine/change.h"
+#include "engine/handle.h"
 #include "test_alloc.h"
 #include "test_util.h"
 
@@ -231,6 +233,110 @@ static void out_of_memory_leaves_the_old_document(void **state)
 	assert_int_equal(test_alloc_remove(), 0);
 }
 
+/* Log records of documents that cannot be right are refused, never
+ * read past: sizes that add up only by wrapping, a span outside the
+ * text, a record cut short. */
+static int replay(brain_t *b, const void *rec, size_t len)
+{
+	brain__wrlock(b);
+	int rc = brain__change_replay(b, BRAIN_CHANGE_DOCUMENT, 7, rec, len);
+	brain__wrunlock(b);
+	return rc;
+}
+
+static void bad_document_records_are_refused(void **state)
+{
+	(void)state;
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 4;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	o.metric = BRAIN_METRIC_L2;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	unsigned char rec[512];
+	memset(rec, 0, sizeof rec);
+	brain_record_document h = {1, 1000, 5, 0.5f, 4, 1, 0, 1, 0};
+	uint64_t span[2] = {0, 5};
+	float v[4] = {1, 2, 3, 4};
+	size_t at = 0;
+	memcpy(rec + at, &h, sizeof h);
+	at += sizeof h;
+	memcpy(rec + at, span, sizeof span);
+	at += sizeof span;
+	memcpy(rec + at, v, sizeof v);
+	at += sizeof v;
+	memcpy(rec + at, "khello", 6);
+	at += 6;
+	/* the record as written is taken */
+	assert_int_equal(replay(b, rec, at), 0);
+	assert_int_equal(brain_count(b), 1);
+	/* cut short, one byte at a time */
+	for (size_t cut = 0; cut < at; cut++)
+		assert_int_equal(replay(b, rec, cut), BRAIN_ECORRUPT);
+	/* a text length that makes the sum wrap to the record's size */
+	brain_record_document w = h;
+	w.first_id = 2;
+	w.text_len = 5 + (UINT64_MAX - 1023);
+	w.key_len = 1024;
+	memcpy(rec, &w, sizeof w);
+	assert_int_equal(replay(b, rec, at), BRAIN_ECORRUPT);
+	/* a span beyond the text */
+	w = h;
+	w.first_id = 2;
+	memcpy(rec, &w, sizeof w);
+	uint64_t far[2] = {UINT64_C(1) << 40, 5};
+	memcpy(rec + sizeof w, far, sizeof far);
+	assert_int_equal(replay(b, rec, at), BRAIN_ECORRUPT);
+	assert_int_equal(brain_count(b), 1);
+	brain_destroy(b);
+}
+
+/* Out of memory at every allocation of a replacement on disk (those
+ * after its log record too, where the old passages are forgotten), then
+ * another replacement and a reopen: whatever the failed one did or did
+ * not do, the log replays into the last document. */
+static void out_of_memory_then_reopen(void **state)
+{
+	(void)state;
+	assert_int_equal(test_alloc_install(), 0);
+	char dir[] = "/tmp/braincore-docoom-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", dir);
+	long n, made = 0;
+	for (n = 1;; n++) {
+		brain_t *b = text_brain(path);
+		assert_int_equal(brain_remember_document(b, "h", g_handbook, strlen(g_handbook), 0.5f,
+		                                         NULL, 120, NULL),
+		                 0);
+		test_alloc_arm(n);
+		int rc = brain_remember_document(b, "h", g_recipes, strlen(g_recipes), 0.5f, NULL, 60,
+		                                 NULL);
+		bool fired = test_alloc_calls >= n; /* also after the log: in the finish */
+		test_alloc_disarm();
+		assert_true(rc == 0 || rc == BRAIN_ENOMEM);
+		assert_int_equal(brain_remember_document(b, "h", g_handbook, strlen(g_handbook), 0.5f,
+		                                         NULL, 200, NULL),
+		                 0);
+		check_doc(b, "h", g_handbook, 200, NULL);
+		assert_int_equal(brain_close(b), 0);
+		b = text_brain(path);
+		check_doc(b, "h", g_handbook, 200, NULL);
+		assert_int_equal(brain_count(b), count_doc(b, "h"));
+		assert_int_equal(brain_close(b), 0);
+		assert_int_equal(test_remove_tree(path), 0);
+		made += rc == 0;
+		if (!fired)
+			break;
+	}
+	print_message("document replaced on disk: %ld fault points, %ld of them after its "
+	              "record was logged\n", n - 1, made - 1);
+	assert_true(made > 1); /* the finish was faulted too */
+	assert_int_equal(test_remove_tree(dir), 0);
+	assert_int_equal(test_alloc_remove(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +344,8 @@ int main(void)
 		cmocka_unit_test(documents_survive_the_log_and_checkpoints),
 		cmocka_unit_test(bad_documents_change_nothing),
 		cmocka_unit_test(out_of_memory_leaves_the_old_document),
+		cmocka_unit_test(out_of_memory_then_reopen),
+		cmocka_unit_test(bad_document_records_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,7 +72,8 @@ static void update_changes_the_text_in_place(void **state)
 	assert_int_equal(brain_get(b, id[0], &before), 0);
 
 	const char *now = "Volcanoes on Io erupt sulphur plumes hundreds of kilometres high.";
-	assert_int_equal(brain_update(b, id[0], now, strlen(now), BRAIN_KEEP_IMPORTANCE, NULL), 0);
+	assert_int_equal(
+		brain_update(b, id[0], now, strlen(now), NULL, BRAIN_KEEP_IMPORTANCE, NULL), 0);
 	assert_int_equal(brain_count(b), 3);
 	brain_results *after = NULL;
 	assert_int_equal(brain_get(b, id[0], &after), 0);
@@ -123,24 +124,25 @@ static void update_importance_and_metadata_alone(void **state)
 	assert_int_equal(brain_remember_with(b, g_facts[0], 0.5f, "{\"kind\":\"fact\",\"n\":1}", &id),
 	                 0);
 	assert_int_equal(brain_set_valid(b, id, BRAIN_TIME_NONE, 900), 0);
-	assert_int_equal(brain_update(b, id, NULL, 0, 0.75f, NULL), 0);
+	assert_int_equal(brain_update(b, id, NULL, 0, NULL, 0.75f, NULL), 0);
 	char text[256], meta[256];
 	size_t mlen;
 	float imp;
 	assert_true(text_of(b, id, text, sizeof text, &imp));
 	assert_string_equal(text, g_facts[0]);
 	assert_true(imp == 0.75f);
-	assert_int_equal(brain_update(b, id, NULL, 0, BRAIN_KEEP_IMPORTANCE, "{\"kind\":\"note\"}"), 0);
+	assert_int_equal(
+		brain_update(b, id, NULL, 0, NULL, BRAIN_KEEP_IMPORTANCE, "{\"kind\":\"note\"}"), 0);
 	assert_int_equal(brain_get_metadata(b, id, meta, sizeof meta, &mlen), 0);
 	assert_string_equal(meta, "{\"@valid_until\":900,\"kind\":\"note\"}");
 	assert_true(text_of(b, id, text, sizeof text, &imp));
 	assert_true(imp == 0.75f);
 	/* {} clears the caller's fields, not the library's */
-	assert_int_equal(brain_update(b, id, NULL, 0, BRAIN_KEEP_IMPORTANCE, "{}"), 0);
+	assert_int_equal(brain_update(b, id, NULL, 0, NULL, BRAIN_KEEP_IMPORTANCE, "{}"), 0);
 	assert_int_equal(brain_get_metadata(b, id, meta, sizeof meta, &mlen), 0);
 	assert_string_equal(meta, "{\"@valid_until\":900}");
 	/* nothing asked: nothing changes */
-	assert_int_equal(brain_update(b, id, NULL, 0, BRAIN_KEEP_IMPORTANCE, NULL), 0);
+	assert_int_equal(brain_update(b, id, NULL, 0, NULL, BRAIN_KEEP_IMPORTANCE, NULL), 0);
 	brain_destroy(b);
 }
 
@@ -152,21 +154,25 @@ static void update_bad_input_changes_nothing(void **state)
 	assert_int_equal(brain_remember_with(b, g_facts[0], 0.5f, "{\"n\":1}", &id), 0);
 	assert_int_equal(brain_remember_with(b, g_facts[1], 0.5f, "{\"n\":2}", &other), 0);
 	const char *t = "a new text";
-	assert_int_equal(brain_update(NULL, id, t, strlen(t), 0.5f, NULL), BRAIN_ENULL);
-	assert_int_equal(brain_update(b, 999, t, strlen(t), 0.5f, NULL), BRAIN_ENOTFOUND);
-	assert_int_equal(brain_update(b, id, t, 0, 0.5f, NULL), BRAIN_EEMPTY);
-	assert_int_equal(brain_update(b, id, t, strlen(t), 1.5f, NULL), BRAIN_ERANGE);
-	assert_int_equal(brain_update(b, id, t, strlen(t), NAN, NULL), BRAIN_ERANGE);
-	assert_int_equal(brain_update(b, id, "bad \xff byte", 10, 0.5f, NULL), BRAIN_EUTF8);
-	assert_int_equal(brain_update(b, id, "nul\0inside", 10, 0.5f, NULL), BRAIN_EUTF8);
-	assert_int_equal(brain_update(b, id, t, strlen(t), 0.5f, "{\"n\":"), BRAIN_EJSON);
+	assert_int_equal(brain_update(NULL, id, t, strlen(t), NULL, 0.5f, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_update(b, 999, t, strlen(t), NULL, 0.5f, NULL), BRAIN_ENOTFOUND);
+	assert_int_equal(brain_update(b, id, t, 0, NULL, 0.5f, NULL), BRAIN_EEMPTY);
+	assert_int_equal(brain_update(b, id, t, strlen(t), NULL, 1.5f, NULL), BRAIN_ERANGE);
+	assert_int_equal(brain_update(b, id, t, strlen(t), NULL, NAN, NULL), BRAIN_ERANGE);
+	assert_int_equal(brain_update(b, id, "bad \xff byte", 10, NULL, 0.5f, NULL), BRAIN_EUTF8);
+	assert_int_equal(brain_update(b, id, "nul\0inside", 10, NULL, 0.5f, NULL), BRAIN_EUTF8);
+	assert_int_equal(brain_update(b, id, t, strlen(t), NULL, 0.5f, "{\"n\":"), BRAIN_EJSON);
 	assert_non_null(strstr(brain_errmsg(), "update"));
-	assert_int_equal(brain_update(b, id, t, strlen(t), 0.5f, "{\"@key\":\"x\"}"), BRAIN_EJSON);
+	assert_int_equal(brain_update(b, id, t, strlen(t), NULL, 0.5f, "{\"@key\":\"x\"}"),
+	                 BRAIN_EJSON);
 	/* another memory holds n as an integer */
-	assert_int_equal(brain_update(b, id, t, strlen(t), 0.5f, "{\"n\":\"one\"}"), BRAIN_ETYPE);
+	assert_int_equal(brain_update(b, id, t, strlen(t), NULL, 0.5f, "{\"n\":\"one\"}"),
+	                 BRAIN_ETYPE);
+	assert_int_equal(brain_update(b, id, NULL, 0, (const float[384]){1.0f}, 0.5f, NULL),
+	                 BRAIN_EINVAL);
 	float v[384] = {1.0f};
 	assert_int_equal(brain_add(b, 5000, v), 0);
-	assert_int_equal(brain_update(b, 5000, t, strlen(t), 0.5f, NULL), BRAIN_EINVAL);
+	assert_int_equal(brain_update(b, 5000, t, strlen(t), NULL, 0.5f, NULL), BRAIN_EINVAL);
 	char text[256], meta[64];
 	size_t mlen;
 	float imp;
@@ -185,12 +191,14 @@ static void upsert_keeps_one_memory_per_key(void **state)
 	brain_t *b = text_brain(NULL);
 	uint64_t a, a2, c;
 	const char *key = "doc \"A\" ü";
-	assert_int_equal(brain_upsert(b, key, g_facts[0], strlen(g_facts[0]), 0.5f,
+	assert_int_equal(brain_upsert(b, key, g_facts[0], strlen(g_facts[0]), NULL, 0.5f,
 	                              "{\"kind\":\"fact\"}", &a),
 	                 0);
-	assert_int_equal(brain_upsert(b, "c", g_facts[2], strlen(g_facts[2]), 0.5f, NULL, &c), 0);
+	assert_int_equal(brain_upsert(b, "c", g_facts[2], strlen(g_facts[2]), NULL, 0.5f, NULL, &c),
+	                 0);
 	assert_int_not_equal(a, c);
-	assert_int_equal(brain_upsert(b, key, g_facts[1], strlen(g_facts[1]), 0.9f, NULL, &a2), 0);
+	assert_int_equal(brain_upsert(b, key, g_facts[1], strlen(g_facts[1]), NULL, 0.9f, NULL, &a2),
+	                 0);
 	assert_int_equal(a2, a);
 	assert_int_equal(brain_count(b), 2);
 	char text[256], meta[128];
@@ -226,7 +234,8 @@ static void upsert_keeps_one_memory_per_key(void **state)
 	assert_int_equal(brain_forget_key(b, key), 0);
 	assert_int_equal(brain_key_id(b, key, &found), BRAIN_ENOTFOUND);
 	assert_int_equal(brain_forget_key(b, key), BRAIN_ENOTFOUND);
-	assert_int_equal(brain_upsert(b, key, g_facts[0], strlen(g_facts[0]), 0.5f, NULL, &a2), 0);
+	assert_int_equal(brain_upsert(b, key, g_facts[0], strlen(g_facts[0]), NULL, 0.5f, NULL, &a2),
+	                 0);
 	assert_int_not_equal(a2, a);
 
 	/* bad keys and texts */
@@ -234,16 +243,16 @@ static void upsert_keeps_one_memory_per_key(void **state)
 	memset(big, 'k', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
 	const char *t = "text";
-	assert_int_equal(brain_upsert(b, NULL, t, 4, 0.5f, NULL, NULL), BRAIN_ENULL);
-	assert_int_equal(brain_upsert(b, "", t, 4, 0.5f, NULL, NULL), BRAIN_EEMPTY);
-	assert_int_equal(brain_upsert(b, big, t, 4, 0.5f, NULL, NULL), BRAIN_ETOOLONG);
+	assert_int_equal(brain_upsert(b, NULL, t, 4, NULL, 0.5f, NULL, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_upsert(b, "", t, 4, NULL, 0.5f, NULL, NULL), BRAIN_EEMPTY);
+	assert_int_equal(brain_upsert(b, big, t, 4, NULL, 0.5f, NULL, NULL), BRAIN_ETOOLONG);
 	big[BRAIN_KEY_MAX] = '\0';
-	assert_int_equal(brain_upsert(b, big, t, 4, 0.5f, NULL, NULL), 0);
-	assert_int_equal(brain_upsert(b, "\xc3", t, 4, 0.5f, NULL, NULL), BRAIN_EUTF8);
-	assert_int_equal(brain_upsert(b, "k", NULL, 4, 0.5f, NULL, NULL), BRAIN_ENULL);
-	assert_int_equal(brain_upsert(b, "k", t, 0, 0.5f, NULL, NULL), BRAIN_EEMPTY);
-	assert_int_equal(brain_upsert(b, "k", t, 4, -0.5f, NULL, NULL), BRAIN_ERANGE);
-	assert_int_equal(brain_upsert(b, "k", t, 4, 0.5f, "[1]", NULL), BRAIN_EJSON);
+	assert_int_equal(brain_upsert(b, big, t, 4, NULL, 0.5f, NULL, NULL), 0);
+	assert_int_equal(brain_upsert(b, "\xc3", t, 4, NULL, 0.5f, NULL, NULL), BRAIN_EUTF8);
+	assert_int_equal(brain_upsert(b, "k", NULL, 4, NULL, 0.5f, NULL, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_upsert(b, "k", t, 0, NULL, 0.5f, NULL, NULL), BRAIN_EEMPTY);
+	assert_int_equal(brain_upsert(b, "k", t, 4, NULL, -0.5f, NULL, NULL), BRAIN_ERANGE);
+	assert_int_equal(brain_upsert(b, "k", t, 4, NULL, 0.5f, "[1]", NULL), BRAIN_EJSON);
 	assert_int_equal(brain_key_id(b, "k", &found), BRAIN_ENOTFOUND);
 	assert_int_equal(brain_key_id(b, "k", NULL), BRAIN_ENULL);
 	assert_int_equal(brain_count(b), 3);
@@ -325,7 +334,7 @@ static void random_ops(brain_t *b, ref_key *ref, test_rng *r, int n)
 		snprintf(meta, sizeof meta, "{\"tag\":%d}", tag);
 		if (op < 5) { /* put */
 			uint64_t id = 0;
-			assert_int_equal(brain_upsert(b, key, text, strlen(text), imp,
+			assert_int_equal(brain_upsert(b, key, text, strlen(text), NULL, imp,
 			                              tag >= 0 ? meta : NULL, &id),
 			                 0);
 			if (ref[k].live)
@@ -335,7 +344,7 @@ static void random_ops(brain_t *b, ref_key *ref, test_rng *r, int n)
 		} else if (op < 8 && ref[k].live) { /* update: some of it */
 			bool t = op != 7, m = op != 5;
 			assert_int_equal(brain_update(b, ref[k].id, t ? text : NULL, t ? strlen(text) : 0,
-			                              op == 6 ? BRAIN_KEEP_IMPORTANCE : imp,
+			                              NULL, op == 6 ? BRAIN_KEEP_IMPORTANCE : imp,
 			                              m ? (tag >= 0 ? meta : "{}") : NULL),
 			                 0);
 			if (t)
@@ -393,7 +402,7 @@ static void *put_many(void *arg)
 		char key[16], text[64];
 		snprintf(key, sizeof key, "k%d", i % 8);
 		snprintf(text, sizeof text, "writer %d wrote %s %d", p->seed, g_words[i % 12], i);
-		if (brain_upsert(p->b, key, text, strlen(text), 0.5f, NULL, NULL) != 0)
+		if (brain_upsert(p->b, key, text, strlen(text), NULL, 0.5f, NULL, NULL) != 0)
 			p->failures++;
 	}
 	return NULL;
@@ -420,6 +429,84 @@ static void concurrent_puts_make_one_memory_per_key(void **state)
 	brain_destroy(b);
 }
 
+/* A new text may give a field another type, as a set of the metadata in
+ * place may: the memory's own old value does not hold the field's type. */
+static void an_update_may_change_a_field_type(void **state)
+{
+	(void)state;
+	brain_t *b = text_brain(NULL);
+	uint64_t a, c;
+	assert_int_equal(brain_remember_with(b, g_facts[0], 0.5f, "{\"x\":1,\"y\":2.5}", &a), 0);
+	assert_int_equal(brain_update(b, a, g_facts[1], strlen(g_facts[1]), NULL, 0.5f,
+	                              "{\"x\":\"hello\",\"y\":3}"),
+	                 0);
+	/* x is a string field now, y a field of integers */
+	assert_int_equal(brain_remember_with(b, g_facts[2], 0.5f, "{\"x\":\"world\",\"y\":4}", &c), 0);
+	assert_int_equal(brain_remember_with(b, "one more", 0.5f, "{\"x\":5}", NULL), BRAIN_ETYPE);
+	brain_filter *f = NULL;
+	assert_int_equal(brain_filter_parse("x = \"hello\" AND y = 3", &f), 0);
+	brain_results *r = NULL;
+	assert_int_equal(brain_recall_filter(b, "coffee", 5, f, &r), 0);
+	assert_int_equal(brain_results_count(r), 1);
+	assert_int_equal(brain_results_id(r, 0), a);
+	brain_results_free(r);
+	brain_filter_free(f);
+	/* an upsert likewise, and an undone one puts the old type back: a
+	 * brain at max_memories still takes an update (the count stays) */
+	brain_destroy(b);
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.max_memories = 2;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	assert_int_equal(brain_upsert(b, "k", g_facts[0], strlen(g_facts[0]), NULL, 0.5f,
+	                              "{\"x\":1}", &a),
+	                 0);
+	assert_int_equal(brain_remember(b, g_facts[2], 0.5f), 0);
+	assert_int_equal(brain_upsert(b, "k", g_facts[1], strlen(g_facts[1]), NULL, 0.5f,
+	                              "{\"x\":\"s\"}", &c),
+	                 0);
+	assert_int_equal(c, a);
+	assert_int_equal(brain_update(b, a, g_facts[0], strlen(g_facts[0]), NULL, 0.5f, NULL), 0);
+	assert_int_equal(brain_upsert(b, "new", g_facts[1], strlen(g_facts[1]), NULL, 0.5f, NULL,
+	                              NULL),
+	                 BRAIN_EFULL);
+	assert_int_equal(brain_count(b), 2);
+	brain_destroy(b);
+}
+
+/* A brain without an embedder: texts come with the caller's vectors. */
+static void updates_with_the_callers_vectors(void **state)
+{
+	(void)state;
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 4;
+	o.metric = BRAIN_METRIC_L2;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	const float v1[4] = {1, 0, 0, 0}, v2[4] = {0, 0, 3, 4}, bad[4] = {0, NAN, 0, 0};
+	uint64_t id;
+	assert_int_equal(brain_remember_ex(b, "first words", v1, 0.5f, &id), 0);
+	const char *t = "second words entirely";
+	assert_int_equal(brain_update(b, id, t, strlen(t), NULL, 0.5f, NULL), BRAIN_ENOEMBEDDER);
+	assert_int_equal(brain_update(b, id, t, strlen(t), bad, 0.5f, NULL), BRAIN_ENONFINITE);
+	assert_int_equal(brain_update(b, id, t, strlen(t), v2, 0.5f, NULL), 0);
+	float got[4];
+	assert_int_equal(brain_get_vector(b, id, got), 0);
+	assert_memory_equal(got, v2, sizeof got);
+	assert_int_equal(top_id(b, "entirely", BRAIN_KEYWORD), id);
+	uint64_t k;
+	assert_int_equal(brain_upsert(b, "key", t, strlen(t), v1, 0.5f, NULL, &k), 0);
+	assert_int_equal(brain_upsert(b, "key", "third", 5, v2, 0.5f, NULL, &id), 0);
+	assert_int_equal(id, k);
+	assert_int_equal(brain_get_vector(b, k, got), 0);
+	assert_memory_equal(got, v2, sizeof got);
+	assert_int_equal(brain_upsert(b, "key", "third", 5, NULL, 0.5f, NULL, NULL),
+	                 BRAIN_ENOEMBEDDER);
+	brain_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +514,8 @@ int main(void)
 		cmocka_unit_test(update_importance_and_metadata_alone),
 		cmocka_unit_test(update_bad_input_changes_nothing),
 		cmocka_unit_test(upsert_keeps_one_memory_per_key),
+		cmocka_unit_test(an_update_may_change_a_field_type),
+		cmocka_unit_test(updates_with_the_callers_vectors),
 		cmocka_unit_test(puts_and_updates_survive_the_log_and_checkpoints),
 		cmocka_unit_test(concurrent_puts_make_one_memory_per_key),
 	};

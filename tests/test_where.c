@@ -922,6 +922,54 @@ static void postings_match_their_scan(void **state)
 	brain__meta_store_free(&ms);
 }
 
+/* A set built whole from a bitset (CRoaring's portable format, written
+ * here) holds what one built slot by slot holds: densities from none to
+ * all, sizes across several 65,536-slot containers and a partial last
+ * one, added into an empty set and into one that has slots already. */
+static void slot_sets_from_bits(void **state)
+{
+	(void)state;
+	test_rng r = {5};
+	static const size_t sizes[] = {1, 64, 1000, 65536, 65537, 200000};
+	static const double shares[] = {0.0, 0.001, 0.05, 0.5, 1.0};
+	for (size_t a = 0; a < BRAIN_ARRAY_LEN(sizes); a++)
+		for (size_t d = 0; d < BRAIN_ARRAY_LEN(shares); d++)
+			for (int pre = 0; pre < 2; pre++) {
+				size_t n = sizes[a], words = (n + 63) / 64;
+				uint64_t *bits = calloc(words, sizeof *bits);
+				uint32_t *list = malloc((n + 2) * sizeof *list);
+				assert_non_null(bits);
+				assert_non_null(list);
+				size_t k = 0;
+				for (size_t i = 0; i < n; i++)
+					if (test_rng_unit(&r) < shares[d] || (shares[d] >= 1.0)) {
+						bits[i / 64] |= UINT64_C(1) << (i % 64);
+						list[k++] = (uint32_t)i;
+					}
+				brain_slotset *x = brain__slotset_new(), *y = brain__slotset_new();
+				if (pre) { /* slots there before, some inside, one beyond */
+					uint32_t extra[2] = {0, (uint32_t)n + 70000};
+					assert_int_equal(brain__slotset_add_many(x, extra, 2), 0);
+					assert_int_equal(brain__slotset_add_many(y, extra, 2), 0);
+				}
+				assert_int_equal(brain__slotset_add_bits(x, bits, words), 0);
+				if (k)
+					assert_int_equal(brain__slotset_add_many(y, list, k), 0);
+				assert_int_equal(brain__slotset_count(x), brain__slotset_count(y));
+				size_t m = (size_t)brain__slotset_count(y);
+				uint32_t *ox = malloc((m + 1) * sizeof *ox), *oy = malloc((m + 1) * sizeof *oy);
+				assert_int_equal(brain__slotset_read(x, 0, ox, m), m);
+				assert_int_equal(brain__slotset_read(y, 0, oy, m), m);
+				assert_memory_equal(ox, oy, m * sizeof *ox);
+				free(ox);
+				free(oy);
+				brain__slotset_free(x);
+				brain__slotset_free(y);
+				free(bits);
+				free(list);
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -931,6 +979,7 @@ int main(void)
 		cmocka_unit_test(texts_with_a_length),
 		cmocka_unit_test(batches),
 		cmocka_unit_test(validity_in_time),
+		cmocka_unit_test(slot_sets_from_bits),
 		cmocka_unit_test(postings_match_their_scan),
 		cmocka_unit_test(filters_match_a_scan_flat),
 		cmocka_unit_test(filters_match_a_scan_hnsw),

@@ -49,8 +49,10 @@ typedef struct brain_span {
  * - a passage holds whole sentences, as many as fit: a sentence ends
  *   after '.', '!', '?', an ellipsis or an ideographic full stop (with
  *   any closing quotes or brackets after it) followed by white space or
- *   the end; not after a single capital letter ("J. Smith") or a common
- *   abbreviation ("Dr.", "e.g.", "etc."); and always at a blank line;
+ *   the end; not after a single capital letter ("J. Smith"), a common
+ *   abbreviation (Mr, Mrs, Ms, Dr, Prof, Sr, Jr, St, vs, etc, e.g, i.e,
+ *   Fig, Inc, Ltd, approx, cf, al; any case) or "No." before a number;
+ *   and always at a blank line;
  * - a paragraph (a blank line) ends a passage that is already half full;
  * - a sentence longer than max_bytes is cut at the last white space that
  *   fits, a word longer than that at the last character that fits (a
@@ -85,9 +87,13 @@ int brain_chunk(const char *text, size_t len, size_t max_bytes, brain_span *span
  * and keyword terms while it is embedded, then what its memory holds.
  * *passages (if not NULL) receives how many.
  * Returns 0, BRAIN_ENULL, BRAIN_EEMPTY (key, or text empty or only white
- * space), BRAIN_ETOOLONG (key or text), BRAIN_EUTF8 (the offset; a NUL is
- * one), BRAIN_ERANGE (importance, max_bytes), BRAIN_EJSON, BRAIN_ETYPE,
- * BRAIN_EEMBEDDER, BRAIN_ENOEMBEDDER, BRAIN_EREADONLY, BRAIN_EFULL,
+ * space), BRAIN_ETOOLONG (key or text, or passages so many that the one
+ * log record would pass 4 GiB), BRAIN_EUTF8 (the offset; a NUL is one),
+ * BRAIN_ERANGE (importance, max_bytes), BRAIN_EJSON, BRAIN_ETYPE,
+ * BRAIN_EEMBEDDER, BRAIN_ENOEMBEDDER, BRAIN_EBUSY (the embedder was
+ * replaced again and again while the passages were embedded),
+ * BRAIN_EREADONLY, BRAIN_EFULL (max_memories or the memory budget: the
+ * new passages are stored before the old ones go, so both must fit),
  * BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC; nothing changes on error.
  * Thread-safe: one brain serves many threads (docs/threading.md).
  */

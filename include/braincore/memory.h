@@ -377,27 +377,31 @@ int brain_get(brain_t *b, brain_id id, brain_results **out);
 
 /**
  * Change memory `id` in place, all at once or not at all: its text (NULL:
- * it stays; else `text_len` bytes, embedded again, its keyword postings
- * and word statistics with it), its importance (BRAIN_KEEP_IMPORTANCE:
- * it stays) and its metadata (NULL: it stays; else the JSON object
- * replaces the caller's fields, as brain_set_metadata(); the library's
- * '@' fields stay). The memory keeps its id, created time and relations.
- * One logged change: after a crash the memory is as before or as after.
+ * it stays; else `text_len` bytes with `vector`, the caller's embedding
+ * of it, or NULL: embedded by the brain's embedder; its keyword postings
+ * and word statistics follow), its importance (BRAIN_KEEP_IMPORTANCE: it
+ * stays) and its metadata (NULL: it stays; else the JSON object replaces
+ * the caller's fields, as brain_set_metadata(); the library's '@' fields
+ * stay). The memory keeps its id, created time and relations. One logged
+ * change: after a crash the memory is as before or as after.
  * Returns 0, BRAIN_ENULL, BRAIN_EEMPTY (text_len 0), BRAIN_ETOOLONG,
  * BRAIN_EUTF8, BRAIN_ERANGE (importance), BRAIN_EJSON, BRAIN_ETYPE,
  * BRAIN_ENOTFOUND, BRAIN_EINVAL (a text for a vector without text:
- * brain_update_vector()), BRAIN_EREADONLY, BRAIN_EFULL (memory budget),
+ * brain_update_vector(); a vector without a text), BRAIN_ENONFINITE,
+ * BRAIN_EZEROVEC (vector), BRAIN_ENOEMBEDDER, BRAIN_EEMBEDDER (a text
+ * without a vector), BRAIN_EREADONLY, BRAIN_EFULL (memory budget),
  * BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC; nothing changes on error.
  * Thread-safe: one brain serves many threads (docs/threading.md).
  */
-int brain_update(brain_t *b, uint64_t id, const char *text, size_t text_len, float importance,
-                 const char *metadata_json);
+int brain_update(brain_t *b, uint64_t id, const char *text, size_t text_len, const float *vector,
+                 float importance, const char *metadata_json);
 
 /** Longest key of brain_upsert(), in bytes. */
 #define BRAIN_KEY_MAX 1024
 
 /**
- * Remember `text` (`text_len` bytes) under the caller's `key` (1..
+ * Remember `text` (`text_len` bytes; `vector` the caller's embedding of
+ * it, or NULL: the brain's embedder) under the caller's `key` (1..
  * BRAIN_KEY_MAX bytes of UTF-8, NUL-terminated): if a memory has the key,
  * it is replaced as by brain_update() with the text, importance and
  * metadata (NULL: none of the caller's) and keeps its id; otherwise a
@@ -407,12 +411,15 @@ int brain_update(brain_t *b, uint64_t id, const char *text, size_t text_len, flo
  * back with brain_results_key()). *id (if not NULL) receives the
  * memory's id.
  * Returns 0, BRAIN_ENULL, BRAIN_EEMPTY (key or text), BRAIN_ETOOLONG,
- * BRAIN_EUTF8, BRAIN_ERANGE, BRAIN_EJSON, BRAIN_ETYPE, BRAIN_EREADONLY,
- * BRAIN_EFULL, BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC; nothing changes on
- * error. Thread-safe: one brain serves many threads (docs/threading.md).
+ * BRAIN_EUTF8, BRAIN_ERANGE, BRAIN_EJSON, BRAIN_ETYPE, BRAIN_ENONFINITE,
+ * BRAIN_EZEROVEC, BRAIN_ENOEMBEDDER, BRAIN_EEMBEDDER, BRAIN_EREADONLY,
+ * BRAIN_EFULL (max_memories for a new key, memory budget),
+ * BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC; nothing changes on error.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
  */
 int brain_upsert(brain_t *b, const char *key, const char *text, size_t text_len,
-                 float importance, const char *metadata_json, uint64_t *id);
+                 const float *vector, float importance, const char *metadata_json,
+                 uint64_t *id);
 
 /**
  * The id of the memory that has `key` (brain_upsert()) in *id.

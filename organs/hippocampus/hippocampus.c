@@ -26,7 +26,9 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	h->spine = spine;
 	h->dims = env->opts.dimensions;
 	h->vt = env->index_vt;
-	h->max_slots = (uint32_t)env->opts.max_memories;
+	/* one slot beyond the memories: an update's new text is stored beside
+	 * the old before the old goes (store.c, REPLACE_END) */
+	h->max_slots = (uint32_t)(env->opts.max_memories + 1);
 	h->next_id = 1;
 	atomic_init(&h->auto_elem, -1);
 	pthread_mutex_init(&h->image_mu, NULL);

