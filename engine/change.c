@@ -145,6 +145,18 @@ static int meta_prepare(brain_t *b, brain_id id, const void **blob, size_t *len,
 	return rc;
 }
 
+/* A text's words uncounted from the word statistics again (an undo): with
+ * its features at hand this never allocates; said in the log if it
+ * fails. */
+static void unlearn(brain_t *b, const char *text, size_t len, const uint64_t *features,
+                    size_t nfeatures, const char *what)
+{
+	brain_msg_learn l = {text, len, -1, features, nfeatures, NULL};
+	if (brain__call_LEARN(&b->spine, &l))
+		BRAIN_LOG(BRAIN_LOG_WARN, "%s: could not undo word statistics", what);
+	brain__free(l.prepared);
+}
+
 /* Embedded without the lock (check): the vector belongs to an embedder
  * replaced meanwhile. */
 static bool stale(brain_t *b, bool check, uint64_t epoch)
@@ -176,10 +188,8 @@ static void store_undo(brain_t *b, brain_change *c, change_work *w)
 	/* neither step allocates (the features are at hand or the text is
 	 * counted as it was), so neither can fail */
 	if (w->learned) {
-		brain_msg_learn l = {c->u.store.text, c->u.store.len, -1, c->u.store.features,
-		                     c->u.store.nfeatures, NULL};
-		if (brain__call_LEARN(&b->spine, &l))
-			BRAIN_LOG(BRAIN_LOG_WARN, "remember: could not undo word statistics");
+		unlearn(b, c->u.store.text, c->u.store.len, c->u.store.features,
+		        c->u.store.nfeatures, "remember");
 		w->learned = false;
 	}
 	if (w->stored) {
@@ -868,10 +878,8 @@ static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
 static void replace_undo(brain_t *b, brain_change *c, change_work *w)
 {
 	if (w->learned) {
-		brain_msg_learn l = {c->u.replace.text, c->u.replace.len, -1, c->u.replace.features,
-		                     c->u.replace.nfeatures, NULL};
-		if (brain__call_LEARN(&b->spine, &l))
-			BRAIN_LOG(BRAIN_LOG_WARN, "update: could not undo word statistics");
+		unlearn(b, c->u.replace.text, c->u.replace.len, c->u.replace.features,
+		        c->u.replace.nfeatures, "update");
 		w->learned = false;
 	}
 	if (w->stored) {
@@ -1160,11 +1168,10 @@ static void doc_undo(brain_t *b, brain_change *c, change_work *w)
 {
 	while (w->doc_stored > 0) {
 		size_t i = --w->doc_stored;
-		brain_msg_learn l = {c->u.doc.text + c->u.doc.spans[2 * i],
-		                     (size_t)c->u.doc.spans[2 * i + 1], -1, NULL, 0, NULL};
-		if (brain__call_LEARN(&b->spine, &l))
-			BRAIN_LOG(BRAIN_LOG_WARN, "document: could not undo word statistics");
-		brain__free(l.prepared);
+		/* no features kept (see doc_apply): analysed again, which needs
+		 * memory; out of it, the statistics keep the passage (logged) */
+		unlearn(b, c->u.doc.text + c->u.doc.spans[2 * i], (size_t)c->u.doc.spans[2 * i + 1],
+		        NULL, 0, "document");
 		brain_msg_forget f = {c->u.doc.first_id + i, true, false};
 		brain__call_FORGET(&b->spine, &f);
 	}
