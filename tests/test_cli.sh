@@ -436,6 +436,35 @@ expect_rc 2 "relate needs three arguments"
 run --db "$md" neighbors --dir sideways 1
 expect_rc 2 "--dir takes out, in or both"
 
+# ---------------------------------------------------------------- keys and documents
+
+kd="$tmp/keys"
+run --db "$kd" --json remember --key user:1 "Ana likes tea"
+expect_jq "remember --key stores the key" '.remembered[0].metadata["@key"] == "user:1"'
+run --db "$kd" --json remember --key user:1 "Ana likes coffee now"
+expect_jq "remember --key again keeps the id and replaces the text" \
+	'.remembered[0].id == 1 and .remembered[0].text == "Ana likes coffee now"'
+run --db "$kd" remember --key k one two
+expect_rc 2 "--key takes one TEXT"
+run --db "$kd" recall --key k x
+expect_rc 2 "--key is an option of remember"
+printf 'Resetting your password. Open the account page.\n\nBilling. Invoices are issued monthly. Refunds take ten days.\n' >"$tmp/hb.txt"
+run --db "$kd" --json document --size 40 handbook "$tmp/hb.txt"
+expect_jq "document cuts the file into passages" '.key == "handbook" and .passages == 4'
+run --db "$kd" --json recall -k 1 --where '`@doc` = "handbook"' "when do refunds come"
+expect_jq "a passage names its document and place" \
+	'.queries[0].results[0].metadata["@doc"] == "handbook" and (.queries[0].results[0].metadata["@part"] | type) == "number"'
+run --db "$kd" --json document --size 40 handbook "$tmp/hb.txt"
+run --db "$kd" --json recall -k 10 --where '`@doc` = "handbook"' "password"
+expect_jq "a document put again replaces its passages (1 keyed memory, 4 passages)" \
+	'.memories == 5'
+run --db "$kd" document handbook "$tmp/missing.txt"
+expect_rc 1 "document of a missing file exits 1"
+run --db "$kd" document --size 8 handbook "$tmp/hb.txt"
+expect_rc 1 "document --size below the chunker's least exits 1"
+run --db "$kd" document handbook
+expect_rc 2 "document needs KEY FILE"
+
 # ---------------------------------------------------------------- errors
 
 printf 'a good line\n\377\376 not UTF-8\nanother good line\n' >"$tmp/bad.txt"

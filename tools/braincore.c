@@ -50,6 +50,10 @@ static const char *const usage_text =
 	"                            print the N (default 5) best memories for each QUERY\n"
 	"  think [-m FILE] INPUT...  think over each INPUT in turn (follow-ups work); print\n"
 	"                            the answers\n"
+	"  document [--size N] KEY FILE\n"
+	"                            remember FILE ('-': stdin) as the document KEY: cut into\n"
+	"                            passages of whole sentences up to N bytes (default\n"
+	"                            1000), each a memory; a document KEY had is replaced\n"
 	"  relate [--weight W] FROM TO VERB\n"
 	"                            relate memory FROM to memory TO by VERB (weight W,\n"
 	"                            default 1); relating again sets the weight\n"
@@ -66,6 +70,8 @@ static const char *const usage_text =
 	"  --importance X            importance in [0, 1] of TEXTs and of file lines that give\n"
 	"                            none (default 0.5)\n"
 	"  -k N                      number of memories recall shows (default 5)\n"
+	"  --key K                   remember one TEXT under the key K: the memory K had\n"
+	"                            is replaced (its id kept), else a new one holds K\n"
 	"  --meta JSON               metadata of each TEXT remember stores, a JSON object:\n"
 	"                            '{\"kind\":\"note\",\"ts\":1700000000,\"tags\":[\"billing\"]}'\n"
 	"  --mode M                  how recall ranks: semantic (default: by meaning),\n"
@@ -113,6 +119,8 @@ typedef struct cli {
 	int have_k;
 	size_t k;
 	const char *meta;  /* --meta JSON */
+	const char *key;   /* --key K */
+	size_t size;       /* --size N (document), 0 if not given */
 	const char *where; /* --where FILTER */
 	int have_weight;
 	float weight;      /* --weight W */
@@ -261,7 +269,7 @@ static void print_help(void)
 
 enum opt_id { OPT_JSON, OPT_DIMENSIONS, OPT_PARAM, OPT_HELP, OPT_VERSION, OPT_IMPORTANCE,
 	      OPT_MEMORIES, OPT_K, OPT_DB, OPT_SYNC, OPT_READ_ONLY,
-	      OPT_META, OPT_WHERE, OPT_WEIGHT, OPT_VERB, OPT_DIR, OPT_MODE };
+	      OPT_META, OPT_WHERE, OPT_WEIGHT, OPT_VERB, OPT_DIR, OPT_MODE, OPT_KEY, OPT_SIZE };
 
 typedef struct opt_def {
 	const char *long_name; /* without "--", or NULL */
@@ -288,6 +296,8 @@ static const opt_def g_opts[] = {
 	{"verb", 0, 1, OPT_VERB},
 	{"dir", 0, 1, OPT_DIR},
 	{"mode", 0, 1, OPT_MODE},
+	{"key", 0, 1, OPT_KEY},
+	{"size", 0, 1, OPT_SIZE},
 };
 
 static int apply_option(cli *c, enum opt_id id, const char *spelled, const char *val)
@@ -335,6 +345,14 @@ static int apply_option(cli *c, enum opt_id id, const char *spelled, const char 
 		if (!*val)
 			return usage_error("the file name is empty in", spelled);
 		c->files[c->nfiles++] = val;
+		break;
+	case OPT_KEY:
+		c->key = val;
+		break;
+	case OPT_SIZE:
+		if (parse_u64(val, &u) || u == 0 || u > SIZE_MAX)
+			return usage_error("--size needs a positive whole number of bytes, not", val);
+		c->size = (size_t)u;
 		break;
 	case OPT_K:
 		if (parse_u64(val, &u) || u == 0 || u > SIZE_MAX)
@@ -660,7 +678,9 @@ static int cmd_remember(const cli *c, brain_t *b)
 	int ex = load_memories(b, c, &list);
 	for (size_t i = 0; ex == CLI_EXIT_OK && i < c->nargs; i++) {
 		brain_id id = BRAIN_ID_NONE;
-		int rc = brain_remember_with(b, c->args[i], imp, c->meta, &id);
+		int rc = c->key ? brain_upsert(b, c->key, c->args[i], strlen(c->args[i]), NULL, imp,
+		                               c->meta, &id)
+		                : brain_remember_with(b, c->args[i], imp, c->meta, &id);
 		if (rc)
 			ex = cli_refused(rc, NULL);
 		else if (list_push(&list, id, NULL, 0))
@@ -830,9 +850,78 @@ static int parse_id(const char *s, brain_id *id)
 	return CLI_EXIT_OK;
 }
 
+/* A whole file (or stdin) in memory, *len its bytes; NULL (said why) if
+ * it cannot be read. */
+static char *read_all(const char *path, size_t *len)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "braincore: cannot open %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		n += fread(buf + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		char *more = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+		if (!more) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = more;
+		cap *= 2;
+	}
+	if (!buf)
+		fprintf(stderr, "braincore: out of memory reading %s\n", path);
+	else if (ferror(f)) {
+		fprintf(stderr, "braincore: cannot read %s: %s\n", path, strerror(errno));
+		free(buf);
+		buf = NULL;
+	}
+	if (!is_stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+static int cmd_document(const cli *c, brain_t *b)
+{
+	if (c->nargs != 2)
+		return usage_error("document needs KEY FILE", NULL);
+	size_t len = 0;
+	char *text = read_all(c->args[1], &len);
+	if (!text)
+		return CLI_EXIT_REFUSED;
+	size_t parts = 0;
+	float imp = c->have_importance ? c->importance : DEFAULT_IMPORTANCE;
+	int rc = brain_remember_document(b, c->args[0], text, len, imp, c->meta, c->size, &parts);
+	free(text);
+	if (rc)
+		return cli_refused(rc, c->args[1]);
+	if (!c->json) {
+		printf("%zu passages\n", parts);
+		return cli_finish_output(NULL);
+	}
+	cli_json j;
+	cli_json_init(&j);
+	cli_json_begin_object(&j);
+	cli_json_key(&j, "key");
+	cli_json_string(&j, c->args[0]);
+	cli_json_key(&j, "passages");
+	cli_json_uint(&j, parts);
+	cli_json_end_object(&j);
+	int ex = cli_finish_output(&j);
+	cli_json_free(&j);
+	return ex;
+}
+
 static int cmd_relate(const cli *c, brain_t *b)
 {
-	brain_id from, to;
+	brain_id from = BRAIN_ID_NONE, to = BRAIN_ID_NONE;
 	if (c->nargs != 3)
 		return usage_error("relate needs FROM TO VERB", NULL);
 	int ex = parse_id(c->args[0], &from);
@@ -869,7 +958,7 @@ static int cmd_relate(const cli *c, brain_t *b)
 
 static int cmd_neighbors(const cli *c, brain_t *b)
 {
-	brain_id id;
+	brain_id id = BRAIN_ID_NONE;
 	if (c->nargs != 1)
 		return usage_error("neighbors needs one memory ID", NULL);
 	int ex = parse_id(c->args[0], &id);
@@ -1032,7 +1121,8 @@ static int run_on_dir(const cli *c, int (*fn)(const cli *, const char *))
 		return usage_error("--importance is an option of remember, not of", c->command);
 	if (c->have_k)
 		return usage_error("-k is an option of recall, not of", c->command);
-	if (c->meta || c->where || c->have_weight || c->verb || c->dir || c->have_mode)
+	if (c->meta || c->where || c->have_weight || c->verb || c->dir || c->have_mode || c->key ||
+	    c->size)
 		return usage_error("that option is not one of", c->command);
 	if (c->have_dimensions)
 		return usage_error("the brain's own options are used; --dimensions is not an "
@@ -1064,6 +1154,8 @@ static int run(cli *c)
 		fn = cmd_think;
 	} else if (strcmp(c->command, "relate") == 0) {
 		fn = cmd_relate;
+	} else if (strcmp(c->command, "document") == 0) {
+		fn = cmd_document;
 	} else if (strcmp(c->command, "neighbors") == 0) {
 		fn = cmd_neighbors;
 	} else {
@@ -1073,12 +1165,20 @@ static int run(cli *c)
 		return usage_error("demo takes no arguments; unexpected", c->args[0]);
 	if (fn == cmd_demo && c->nfiles > 0)
 		return usage_error("demo uses its own corpus; it takes no", "-m");
-	if (fn != cmd_remember && c->have_importance)
+	if (fn != cmd_remember && fn != cmd_document && c->have_importance)
 		return usage_error("--importance is an option of remember, not of", c->command);
 	if (fn != cmd_recall && c->have_k)
 		return usage_error("-k is an option of recall, not of", c->command);
-	if (fn != cmd_remember && c->meta)
+	if (fn != cmd_remember && fn != cmd_document && c->meta)
 		return usage_error("--meta is an option of remember, not of", c->command);
+	if (fn != cmd_remember && c->key)
+		return usage_error("--key is an option of remember, not of", c->command);
+	if (fn == cmd_remember && c->key && (c->nargs != 1 || c->nfiles > 0))
+		return usage_error("--key names one memory: give one TEXT (and no -m)", NULL);
+	if (fn != cmd_document && c->size)
+		return usage_error("--size is an option of document, not of", c->command);
+	if (fn == cmd_document && c->read_only)
+		return usage_error("document changes the brain; it cannot be", "--read-only");
 	if (fn != cmd_recall && c->where)
 		return usage_error("--where is an option of recall, not of", c->command);
 	if (fn != cmd_recall && c->have_mode)
