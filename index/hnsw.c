@@ -587,6 +587,17 @@ static int hnsw_get(const brain_index *index, uint32_t slot, float *vector)
 	return flat->get(h->store, slot, vector);
 }
 
+/* The rows are the store's: its distances (the exact scan's kernel). */
+static int hnsw_distances(const brain_index *index, const float *query, const uint32_t *slots,
+                          size_t n, float *out)
+{
+	const hnsw *h = chnsw_of(index);
+	if (!h->store)
+		return n ? brain__err(BRAIN_ENOTFOUND, "hnsw: slot %u holds no vector", slots[0])
+		         : BRAIN_OK;
+	return flat->distances(h->store, query, slots, n, out);
+}
+
 static size_t hnsw_memory_usage(const brain_index *index)
 {
 	const hnsw *h = chnsw_of(index);
@@ -749,4 +760,5 @@ const brain_index_vtable brain__index_hnsw = {
 	.thaw = brain__hnsw_thaw,
 	.shrink = hnsw_shrink,
 	.release = hnsw_release,
+	.distances = hnsw_distances,
 };

@@ -153,6 +153,45 @@ static void check_search(const brain_index *ix, const model *m, const float *q, 
 	free(hits);
 }
 
+/* distances() of the held slots in a shuffled order: each exactly the
+ * reference's (as the exact search's are); a free slot is ENOTFOUND. */
+static void check_distances(const brain_index *ix, const model *m, const float *q,
+                            test_rng *rng)
+{
+	uint32_t *slots = malloc((m->max_slots + 1) * sizeof *slots);
+	float *out = malloc((m->max_slots + 1) * sizeof *out);
+	assert_non_null(slots);
+	assert_non_null(out);
+	size_t n = 0;
+	uint32_t free_slot = UINT32_MAX;
+	for (uint32_t s = 0; s < m->max_slots; s++) {
+		if (m->present[s])
+			slots[n++] = s;
+		else
+			free_slot = s;
+	}
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)(test_rng_next(rng) % i);
+		uint32_t t = slots[i - 1];
+		slots[i - 1] = slots[j];
+		slots[j] = t;
+	}
+	assert_int_equal(flat->distances(ix, q, slots, n, out), 0);
+	brain_dist_fn dist = brain__dist_fn(m->metric, -1);
+	for (size_t i = 0; i < n; i++) {
+		float want = dist(m->vectors + (size_t)slots[i] * m->dim, q, m->dim);
+		if (out[i] != want)
+			fail_msg("distances: slot %u at %.9g, reference %.9g", (unsigned)slots[i],
+			         (double)out[i], (double)want);
+	}
+	if (free_slot != UINT32_MAX) {
+		slots[0] = free_slot;
+		assert_int_equal(flat->distances(ix, q, slots, 1, out), BRAIN_ENOTFOUND);
+	}
+	free(slots);
+	free(out);
+}
+
 static void model_init(model *m, uint32_t dim, int metric, uint32_t max_slots)
 {
 	m->dim = dim;
@@ -245,6 +284,8 @@ static void run_property(uint32_t dim, int metric, uint32_t max_slots, int steps
 		check_search(ix, &m, q, k, NULL);
 		random_accept(&rng, &m, accept);
 		check_search(ix, &m, q, k, accept);
+		if (step % 16 == 0)
+			check_distances(ix, &m, q, &rng);
 	}
 	/* get returns every stored vector exactly. */
 	for (uint32_t s = 0; s < max_slots; s++) {

@@ -56,13 +56,17 @@ typedef struct brain_span {
  * - a paragraph (a blank line) ends a passage that is already half full;
  * - a sentence longer than max_bytes is cut at the last white space that
  *   fits, a word longer than that at the last character that fits (a
- *   UTF-8 sequence is never cut);
- * - passages carry no white space at either end; text that is all white
- *   space has none. Every other byte is in exactly one passage, in order.
+ *   UTF-8 sequence is never cut, nor a character from a combining mark
+ *   U+0300..U+036F after it when another boundary fits); the rest of the
+ *   sentence starts the next passage;
+ * - passages carry no white space (ASCII, U+00A0, U+3000) at either end;
+ *   text that is all white space has none. Every other byte is in exactly
+ *   one passage, in order.
  * Linear in len; allocates nothing.
  *
  * `spans` (may be NULL when cap is 0) receives up to `cap` passages and
- * *n how many the text has. Returns 0, BRAIN_ENULL (text or n),
+ * *n how many the text has (0 after any other error). Returns 0,
+ * BRAIN_ENULL (text, n, or spans when cap is not 0),
  * BRAIN_ERANGE (max_bytes outside BRAIN_CHUNK_MIN..BRAIN_CHUNK_MAX, or
  * cap too small: the first cap are filled, *n says how many are needed),
  * BRAIN_EUTF8 (the offset of the first bad byte; an embedded NUL is one).

@@ -801,26 +801,53 @@ static void near_push(near_heap *q, uint32_t slot, float d)
 
 /* The k nearest of the passing set's memories, every one of them looked
  * at (a set small beside the brain: the plan's choice). */
+/* Distances to n accepted slots: the backend's own (version 8: rows
+ * fetched ahead, its exact kernel), else get() and the float kernel. */
+static int pass_distances(hippocampus *h, const float *query, const uint32_t *slots, size_t n,
+                          float *v, float *out)
+{
+	if (h->vt->version >= 8 && h->vt->distances) {
+		brain_mem_scope p = ix_enter();
+		int rc = h->vt->distances(h->index, query, slots, n, out);
+		brain__mem_leave(p);
+		if (rc == BRAIN_OK)
+			return BRAIN_OK;
+		/* which slot: get() names it */
+	}
+	brain_dist_fn dist = brain__dist_fn(h->env->opts.metric, -1);
+	for (size_t i = 0; i < n; i++) {
+		int rc = h->vt->get(h->index, slots[i], v);
+		if (rc)
+			return index_lost(rec(h, slots[i])->id, slots[i], rc);
+		out[i] = dist(query, v, h->dims);
+	}
+	return BRAIN_OK;
+}
+
 static int search_over_pass(hippocampus *h, brain_msg_search *m, const accept_ctx *c)
 {
+	enum { BATCH = 1024 };
 	float *v = brain__malloc_array(h->dims, sizeof *v);
-	uint32_t *buf = brain__malloc_array(1024, sizeof *buf);
-	int rc = v && buf ? BRAIN_OK : brain__oom(h->dims * sizeof *v + 4096, "filtered search");
-	brain_dist_fn dist = brain__dist_fn(h->env->opts.metric, -1);
+	uint32_t *buf = brain__malloc_array(2 * BATCH, sizeof *buf);
+	float *d = brain__malloc_array(BATCH, sizeof *d);
+	int rc = v && buf && d ? BRAIN_OK
+	                       : brain__oom(h->dims * sizeof *v + 12 * BATCH, "filtered search");
 	near_heap q = {m->slots, m->distances, 0, m->k};
 	size_t from = 0, got;
-	while (rc == BRAIN_OK && (got = brain__slotset_read(m->pass, from, buf, 1024)) > 0) {
+	uint32_t *take = buf + BATCH;
+	bool records = m->text_only || m->accept;
+	while (rc == BRAIN_OK && (got = brain__slotset_read(m->pass, from, buf, BATCH)) > 0) {
 		from += got;
-		for (size_t i = 0; rc == BRAIN_OK && i < got; i++) {
-			uint32_t slot = buf[i];
-			if (slot >= h->next_slot || !accepts(slot, (void *)c))
-				continue;
-			rc = h->vt->get(h->index, slot, v);
-			if (rc == BRAIN_OK)
-				near_push(&q, slot, dist(m->query, v, h->dims));
-			else
-				rc = index_lost(rec(h, slot)->id, slot, rc);
-		}
+		/* The set's own slots are live and pass (FILTER_EVAL, under the
+		 * same lock): a record is read only for what else the search
+		 * asks (text only, the caller's ids), each read a cache miss. */
+		size_t n = 0;
+		for (size_t i = 0; i < got; i++)
+			if (buf[i] < h->next_slot && (!records || accepts(buf[i], (void *)c)))
+				take[n++] = buf[i];
+		rc = pass_distances(h, m->query, take, n, v, d);
+		for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
+			near_push(&q, take[i], d[i]);
 	}
 	/* nearest first */
 	for (size_t n = q.n; rc == BRAIN_OK && n > 1; n--) {
@@ -842,6 +869,7 @@ static int search_over_pass(hippocampus *h, brain_msg_search *m, const accept_ct
 	m->found = rc == BRAIN_OK ? q.n : 0;
 	brain__free(v);
 	brain__free(buf);
+	brain__free(d);
 	return rc;
 }
 

@@ -39,8 +39,11 @@ extern "C" {
  *  flush_frozen() and thaw(): a checkpoint during which changes go on.
  *  Version 7 added shrink(): the memory of free slots at the end is
  *  handed back once the brain has compacted its memories below them; and
- *  release(): the mappings of files a checkpoint replaced are let go. */
-#define BRAIN_INDEX_VTABLE_VERSION 7
+ *  release(): the mappings of files a checkpoint replaced are let go.
+ *  Version 8 added distances(): the distances to many held slots at
+ *  once, for a filtered search over the slots that pass (the backend
+ *  fetches rows ahead and uses its own kernel). */
+#define BRAIN_INDEX_VTABLE_VERSION 8
 
 /** The brain checks a saved index (the bytes save() or flush() wrote into
  *  a checkpoint) in blocks of this many bytes, counted from its first
@@ -339,6 +342,17 @@ typedef struct brain_index_vtable {
 	 *  the image it opened; for any other backend those bytes stay valid
 	 *  until close(), as load() promises.) */
 	int (*release)(brain_index *index, size_t max_chunks, size_t *left);
+
+	/* ---- version 8 ---- */
+
+	/** Distances from `query` (prepared, as search() takes it) to the
+	 *  vectors of the n slots (in any order; each must hold one:
+	 *  BRAIN_ENOTFOUND names one that does not) into out[0..n), as the
+	 *  backend's exact search computes them. Runs beside search() and
+	 *  build(), as search() does. NULL: the brain calls get() for each
+	 *  slot and computes the distance itself. */
+	int (*distances)(const brain_index *index, const float *query, const uint32_t *slots,
+	                 size_t n, float *out);
 } brain_index_vtable;
 
 /**
@@ -349,7 +363,7 @@ typedef struct brain_index_vtable {
  * add_batch may be NULL; info and search_planned are required in version
  * 4), BRAIN_EINVAL (name empty or over 63 bytes, only one of save and load
  * given, or flush, open_files and retire not all given or all NULL, or
- * flush without save), BRAIN_EVERSION (vt->version not 1..7), BRAIN_EEXISTS (the name
+ * flush without save), BRAIN_EVERSION (vt->version not 1..8), BRAIN_EEXISTS (the name
  * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);
