@@ -43,6 +43,10 @@ typedef struct change_work {
 	uint64_t *doc_old;
 	size_t doc_nold;
 	size_t doc_stored;
+	/* replace: the new text's features, when the embedding gave none (a
+	 * caller's vector, a user embedder, a replay), so that its undo never
+	 * allocates */
+	uint64_t *new_features;
 } change_work;
 
 /* A change as a log record: a head and up to three more parts. */
@@ -856,6 +860,15 @@ static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
 		rc = brain__call_LEARN(&b->spine, &l);
 		w->features = l.prepared;
 		w->nfeatures = l.nfeatures;
+		if (rc == BRAIN_OK && !c->u.replace.features) {
+			brain_msg_learn n = {.text = c->u.replace.text, .len = c->u.replace.len,
+			                     .delta = 0};
+			rc = brain__call_LEARN(&b->spine, &n);
+			static const uint64_t none[1]; /* a text with no features to count */
+			w->new_features = n.prepared;
+			c->u.replace.features = n.prepared ? n.prepared : none;
+			c->u.replace.nfeatures = n.prepared ? n.nfeatures : 0;
+		}
 		if (rc == BRAIN_OK) {
 			brain_msg_forget f = {.id = c->u.replace.id, .check = true};
 			rc = brain__call_FORGET(&b->spine, &f);
@@ -1396,6 +1409,7 @@ static void work_free(change_work *w)
 	brain__free(w->meta_new);
 	brain__free(w->meta_old);
 	brain__free(w->doc_old);
+	brain__free(w->new_features);
 }
 
 /* Log a made (or, log_first, a prepared) change: WAL_APPEND to the Lungs,

@@ -92,7 +92,9 @@ int brain_chunk(const char *text, size_t len, size_t max_bytes, brain_span *span
  * *passages (if not NULL) receives how many.
  * Returns 0, BRAIN_ENULL, BRAIN_EEMPTY (key, or text empty or only white
  * space), BRAIN_ETOOLONG (key or text, or passages so many that the one
- * log record would pass 4 GiB), BRAIN_EUTF8 (the offset; a NUL is one),
+ * log record would pass 4 GiB, checked before any is embedded; a record
+ * the old passages' ids push past it is BRAIN_ERANGE from the log, and
+ * nothing changes), BRAIN_EUTF8 (the offset; a NUL is one),
  * BRAIN_ERANGE (importance, max_bytes), BRAIN_EJSON, BRAIN_ETYPE,
  * BRAIN_EEMBEDDER, BRAIN_ENOEMBEDDER, BRAIN_EBUSY (the embedder was
  * replaced again and again while the passages were embedded),
