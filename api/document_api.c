@@ -13,7 +13,6 @@
 
 #include "api/change_api.h"
 #include "base/chunk.h"
-#include "base/slotset.h"
 #include "engine/handle.h"
 
 /* What the embedding of a document's passages made. */
