@@ -189,7 +189,7 @@ BRAIN_EXPORT int brain_forget_document(brain_t *b, const char *key, uint64_t *fo
 	int rc = brain__api_key_check(key, "forget_document");
 	if (rc)
 		return rc;
-	brain_filter *f = brain_filter_string("@doc", BRAIN_FILTER_EQ, key);
+	brain_filter *f = brain_filter_string(BRAIN_META_DOC, BRAIN_FILTER_EQ, key);
 	if (!f)
 		return brain__oom(strlen(key) + 64, "forget_document");
 	rc = brain_forget_where(b, f, forgotten);

@@ -246,8 +246,8 @@ BRAIN_EXPORT int brain_list(brain_t *b, const brain_filter *filter, brain_id aft
  * on that side): logged, checkpointed and filtered as any metadata, and
  * kept when the caller replaces the rest. */
 
-#define VALID_FROM "@valid_from"
-#define VALID_UNTIL "@valid_until"
+#define VALID_FROM BRAIN_META_VALID_FROM
+#define VALID_UNTIL BRAIN_META_VALID_UNTIL
 
 static int patch_validity(brain_t *b, brain_id id, bool set_from, int64_t from, bool set_until,
                           int64_t until, const char *fn)

@@ -14,8 +14,6 @@
 #include "api/change_api.h"
 #include "engine/handle.h"
 
-#define KEY_FIELD "@key"
-
 static int check_update_text(brain_t *b, const char *text, size_t len, const char *fn)
 {
 	if (len == 0)
@@ -106,7 +104,7 @@ BRAIN_EXPORT int brain_upsert(brain_t *b, const char *key, const char *text, siz
 	if (metadata_json)
 		rc = brain__api_meta_parse(metadata_json, false, &caller);
 	if (rc == BRAIN_OK)
-		rc = brain__meta_with(caller.data, caller.len, KEY_FIELD, key, strlen(key), NULL, 0, &meta);
+		rc = brain__meta_with(caller.data, caller.len, BRAIN_META_KEY, key, strlen(key), NULL, 0, &meta);
 	if (rc == BRAIN_OK) {
 		brain_change c = {.op = BRAIN_CHANGE_REPLACE};
 		c.u.replace.id = BRAIN_ID_NONE;

@@ -159,6 +159,14 @@ int brain__meta_keep(const void *blob, size_t len, bool (*keep)(const brain_meta
 int brain__meta_with(const void *blob, size_t len, const char *sname, const char *s,
                      size_t slen, const char *iname, int64_t i, brain_meta_blob *out);
 
+/* The library's reserved fields: a memory's validity times, its key
+ * (brain_upsert), and a passage's document and place in it. */
+#define BRAIN_META_VALID_FROM "@valid_from"
+#define BRAIN_META_VALID_UNTIL "@valid_until"
+#define BRAIN_META_KEY "@key"
+#define BRAIN_META_DOC "@doc"
+#define BRAIN_META_PART "@part"
+
 /* Names starting with '@' are the library's (validity times): a caller's
  * metadata may not use them, and replacing a memory's metadata keeps
  * them. */

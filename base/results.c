@@ -35,12 +35,13 @@ static size_t json_len(const brain_hit *h)
 	return h->meta_json ? h->meta_len : brain__meta_to_json(h->meta, h->meta_len, NULL, 0);
 }
 
-/* A string field of a hit's metadata (`name`: "@key" or "@doc"), or
- * false. */
-static bool hit_string(const brain_hit *h, const char *name, const char **s, size_t *len)
+/* A hit's key or (doc) its document's key, from its metadata; false if
+ * it has none. */
+static bool hit_string(const brain_hit *h, bool doc, const char **s, size_t *len)
 {
+	const char *name = doc ? BRAIN_META_DOC : BRAIN_META_KEY;
 	if (h->meta_json) {
-		const char *v = name[1] == 'k' ? h->key : h->doc;
+		const char *v = doc ? h->doc : h->key;
 		*s = v;
 		*len = v ? strlen(v) : 0;
 		return v != NULL;
@@ -55,11 +56,11 @@ static bool hit_string(const brain_hit *h, const char *name, const char **s, siz
 }
 
 /* Copy a hit's string field into the allocation at *at. */
-static const char *put_string(const brain_hit *h, const char *name, char **at)
+static const char *put_string(const brain_hit *h, bool doc, char **at)
 {
 	const char *s;
 	size_t len;
-	if (!hit_string(h, name, &s, &len))
+	if (!hit_string(h, doc, &s, &len))
 		return NULL;
 	char *o = *at;
 	memcpy(o, s, len);
@@ -81,9 +82,9 @@ int brain__results_make(const brain_hit *hits, size_t n, const char *answer, siz
 			ok = brain__add_ok(bytes, json_len(&hits[i]) + 1, &bytes);
 		const char *str;
 		size_t slen;
-		if (ok && hit_string(&hits[i], "@key", &str, &slen))
+		if (ok && hit_string(&hits[i], false, &str, &slen))
 			ok = brain__add_ok(bytes, slen + 1, &bytes);
-		if (ok && hit_string(&hits[i], "@doc", &str, &slen))
+		if (ok && hit_string(&hits[i], true, &str, &slen))
 			ok = brain__add_ok(bytes, slen + 1, &bytes);
 	}
 	if (ok && answer)
@@ -125,8 +126,8 @@ int brain__results_make(const brain_hit *hits, size_t n, const char *answer, siz
 			e->meta = text;
 			text += len + 1;
 		}
-		e->key = put_string(&hits[i], "@key", &text);
-		e->doc = put_string(&hits[i], "@doc", &text);
+		e->key = put_string(&hits[i], false, &text);
+		e->doc = put_string(&hits[i], true, &text);
 	}
 	if (answer) {
 		memcpy(text, answer, answer_len);

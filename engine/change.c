@@ -1107,13 +1107,11 @@ static int key_resolve(brain_t *b, brain_change *c, const change_kind **k)
 
 /* ---- document: passages stored, the old ones forgotten ------------------ */
 
-#define DOC_FIELD "@doc"
-#define PART_FIELD "@part"
 
 /* The ids of the passages of the document under the key now. */
 static int doc_find(brain_t *b, const brain_change *c, change_work *w)
 {
-	brain_filter *f = brain_filter_string(DOC_FIELD, BRAIN_FILTER_EQ, c->u.doc.key);
+	brain_filter *f = brain_filter_string(BRAIN_META_DOC, BRAIN_FILTER_EQ, c->u.doc.key);
 	if (!f)
 		return brain__oom(c->u.doc.key_len + 64, "document");
 	brain_msg_filter_eval m = {f, NULL, 0};
@@ -1196,8 +1194,8 @@ static int doc_apply(brain_t *b, brain_change *c, change_work *w)
 	int rc = BRAIN_OK;
 	for (size_t i = 0; rc == BRAIN_OK && i < c->u.doc.n; i++) {
 		brain_meta_blob blob = {NULL, 0};
-		rc = brain__meta_with(c->u.doc.meta, c->u.doc.meta_len, DOC_FIELD, c->u.doc.key,
-		                      c->u.doc.key_len, PART_FIELD, (int64_t)i, &blob);
+		rc = brain__meta_with(c->u.doc.meta, c->u.doc.meta_len, BRAIN_META_DOC, c->u.doc.key,
+		                      c->u.doc.key_len, BRAIN_META_PART, (int64_t)i, &blob);
 		if (rc)
 			break;
 		const char *text = c->u.doc.text + c->u.doc.spans[2 * i];

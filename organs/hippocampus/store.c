@@ -1556,7 +1556,7 @@ int brain__hippocampus_KW_SEARCH(hippocampus *h, brain_msg_kw_search *m)
 int brain__hippocampus_KEY_FIND(hippocampus *h, brain_msg_key_find *m)
 {
 	m->id = BRAIN_ID_NONE;
-	brain_filter *f = brain_filter_string("@key", BRAIN_FILTER_EQ, m->key);
+	brain_filter *f = brain_filter_string(BRAIN_META_KEY, BRAIN_FILTER_EQ, m->key);
 	if (!f)
 		return brain__oom(strlen(m->key) + 64, "key");
 	brain_slotset *set = NULL;
