@@ -119,32 +119,6 @@ BRAIN_EXPORT int brain_count_where(brain_t *b, const brain_filter *filter, uint6
 	return brain__err_prefix(rc, "count_where");
 }
 
-/* The ids of a set's memories (under the caller's lock), sorted. */
-static int ids_of(brain_t *b, const brain_slotset *set, uint64_t n, brain_id **out)
-{
-	*out = NULL;
-	brain_id *ids = brain__malloc_array(BRAIN_MAX(n, (uint64_t)1), sizeof *ids);
-	uint32_t *slots = brain__malloc_array(1024, sizeof *slots);
-	brain_hit *hits = brain__malloc_array(1024, sizeof *hits);
-	int rc = ids && slots && hits ? BRAIN_OK : brain__oom(n * sizeof *ids + 64 * 1024, "ids");
-	size_t from = 0, got;
-	while (rc == BRAIN_OK && (got = brain__slotset_read(set, from, slots, 1024)) > 0) {
-		brain_msg_hits h = {slots, NULL, got, false, hits};
-		rc = brain__call_HITS(&b->spine, &h);
-		for (size_t i = 0; rc == BRAIN_OK && i < got; i++)
-			ids[from + i] = hits[i].id;
-		from += got;
-	}
-	brain__free(slots);
-	brain__free(hits);
-	if (rc) {
-		brain__free(ids);
-		return rc;
-	}
-	*out = ids;
-	return BRAIN_OK;
-}
-
 static int by_id(const void *pa, const void *pb)
 {
 	brain_id a = *(const brain_id *)pa, c = *(const brain_id *)pb;
@@ -167,7 +141,7 @@ BRAIN_EXPORT int brain_forget_where(brain_t *b, const brain_filter *filter, uint
 	brain_id *ids = NULL;
 	uint64_t n = e.count;
 	if (rc == BRAIN_OK)
-		rc = ids_of(b, e.set, n, &ids);
+		rc = brain__ids_of(b, e.set, n, &ids);
 	brain__unlock(b);
 	brain__slotset_free(e.set);
 	/* one FORGET change each, made durable once at the end; a memory a
@@ -211,7 +185,7 @@ BRAIN_EXPORT int brain_list(brain_t *b, const brain_filter *filter, brain_id aft
 	int rc = brain__call_FILTER_EVAL(&b->spine, &e);
 	brain_id *ids = NULL;
 	if (rc == BRAIN_OK)
-		rc = ids_of(b, e.set, e.count, &ids);
+		rc = brain__ids_of(b, e.set, e.count, &ids);
 	brain__slotset_free(e.set);
 	/* the page: the smallest ids after `after` */
 	size_t n = 0;

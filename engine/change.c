@@ -12,6 +12,10 @@
 #include "index/distance.h"
 #include "storage/wal.h"
 
+/* The features of a text that has none to count: given to LEARN so that
+ * it does not analyse the text again. */
+static const uint64_t none[1];
+
 /* What a change keeps between its steps. */
 typedef struct change_work {
 	/* store */
@@ -100,26 +104,19 @@ static void part(change_record *r, const void *data, size_t len)
 /* A copy of a record's vector of dims floats (its bytes are unaligned),
  * in *vec and *owned (freed after the change is applied); each component
  * must be finite, as every vector the brain takes is. */
-static int record_rows(uint64_t lsn, const unsigned char *src, size_t n, uint32_t dims,
-                       const char *what, float **vec, void **owned)
-{
-	size_t count = n * dims; /* the record's size bounds it */
-	float *v = brain__malloc_array(count, sizeof *v);
-	if (!v)
-		return brain__oom(count * sizeof *v, "replay vector");
-	*vec = v;
-	*owned = v;
-	memcpy(v, src, count * sizeof *v);
-	for (size_t i = 0; i < count; i++)
-		if (!(v[i] - v[i] == 0.0f))
-			return bad_record(lsn, what);
-	return BRAIN_OK;
-}
-
 static int record_vector(uint64_t lsn, const unsigned char *src, uint32_t dims,
                          const char *what, float **vec, void **owned)
 {
-	return record_rows(lsn, src, 1, dims, what, vec, owned);
+	float *v = brain__malloc_array(dims, sizeof *v);
+	if (!v)
+		return brain__oom((size_t)dims * sizeof *v, "replay vector");
+	*vec = v;
+	*owned = v;
+	memcpy(v, src, (size_t)dims * sizeof *v);
+	for (uint32_t i = 0; i < dims; i++)
+		if (!(v[i] - v[i] == 0.0f))
+			return bad_record(lsn, what);
+	return BRAIN_OK;
 }
 
 /* Copy a record's fixed head out of its (unaligned) bytes. */
@@ -515,7 +512,6 @@ static int forget_apply(brain_t *b, brain_change *c, change_work *w)
 {
 	/* the features given (an empty list when the text has none), so
 	 * that the Cortex does not analyse the text again */
-	static const uint64_t none[1];
 	brain_msg_learn l = {w->look.hit.text, w->look.hit.text_len, -1,
 	                     w->features ? w->features : none, w->nfeatures, NULL};
 	int rc = BRAIN_OK;
@@ -864,7 +860,6 @@ static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
 			brain_msg_learn n = {.text = c->u.replace.text, .len = c->u.replace.len,
 			                     .delta = 0};
 			rc = brain__call_LEARN(&b->spine, &n);
-			static const uint64_t none[1]; /* a text with no features to count */
 			w->new_features = n.prepared;
 			c->u.replace.features = n.prepared ? n.prepared : none;
 			c->u.replace.nfeatures = n.prepared ? n.nfeatures : 0;
@@ -978,7 +973,6 @@ static void replace_finish(brain_t *b, brain_change *c, change_work *w)
 {
 	if (!w->stored)
 		return;
-	static const uint64_t none[1];
 	brain_msg_learn l = {w->look.hit.text, w->look.hit.text_len, -1,
 	                     w->features ? w->features : none, w->nfeatures, NULL};
 	if (brain__call_LEARN(&b->spine, &l))
@@ -1105,6 +1099,33 @@ static int key_resolve(brain_t *b, brain_change *c, const change_kind **k)
 	return BRAIN_OK;
 }
 
+/* ---- ids of a slot set ------------------------------------------------- */
+
+int brain__ids_of(brain_t *b, const brain_slotset *set, uint64_t n, brain_id **out)
+{
+	*out = NULL;
+	brain_id *ids = brain__malloc_array(BRAIN_MAX(n, (uint64_t)1), sizeof *ids);
+	uint32_t *slots = brain__malloc_array(1024, sizeof *slots);
+	brain_hit *hits = brain__malloc_array(1024, sizeof *hits);
+	int rc = ids && slots && hits ? BRAIN_OK : brain__oom(n * sizeof *ids + 64 * 1024, "ids");
+	size_t from = 0, got;
+	while (rc == BRAIN_OK && (got = brain__slotset_read(set, from, slots, 1024)) > 0) {
+		brain_msg_hits h = {slots, NULL, got, false, hits};
+		rc = brain__call_HITS(&b->spine, &h);
+		for (size_t i = 0; rc == BRAIN_OK && i < got; i++)
+			ids[from + i] = hits[i].id;
+		from += got;
+	}
+	brain__free(slots);
+	brain__free(hits);
+	if (rc) {
+		brain__free(ids);
+		return rc;
+	}
+	*out = ids;
+	return BRAIN_OK;
+}
+
 /* ---- document: passages stored, the old ones forgotten ------------------ */
 
 
@@ -1117,28 +1138,10 @@ static int doc_find(brain_t *b, const brain_change *c, change_work *w)
 	brain_msg_filter_eval m = {f, NULL, 0};
 	int rc = brain__call_FILTER_EVAL(&b->spine, &m);
 	brain_filter_free(f);
-	uint32_t *slots = NULL;
-	brain_hit *hits = NULL;
-	size_t n = (size_t)m.count;
-	if (rc == BRAIN_OK && n) {
-		slots = brain__malloc_array(n, sizeof *slots);
-		hits = brain__calloc(n, sizeof *hits);
-		w->doc_old = brain__malloc_array(n, sizeof *w->doc_old);
-		if (!slots || !hits || !w->doc_old)
-			rc = brain__oom(n * (sizeof *slots + sizeof *hits + sizeof *w->doc_old),
-			                "document");
-	}
-	if (rc == BRAIN_OK && n) {
-		brain__slotset_read(m.set, 0, slots, n);
-		brain_msg_hits h = {slots, NULL, n, false, hits};
-		rc = brain__call_HITS(&b->spine, &h);
-		for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
-			w->doc_old[i] = hits[i].id;
-		w->doc_nold = rc == BRAIN_OK ? n : 0;
-	}
+	if (rc == BRAIN_OK && m.count)
+		rc = brain__ids_of(b, m.set, m.count, &w->doc_old);
+	w->doc_nold = rc == BRAIN_OK ? (size_t)m.count : 0;
 	brain__slotset_free(m.set);
-	brain__free(slots);
-	brain__free(hits);
 	return rc;
 }
 
@@ -1201,7 +1204,7 @@ static int doc_apply(brain_t *b, brain_change *c, change_work *w)
 		const char *text = c->u.doc.text + c->u.doc.spans[2 * i];
 		size_t len = (size_t)c->u.doc.spans[2 * i + 1];
 		brain_msg_store s = {
-			.id = i == 0 ? c->u.doc.first_id : c->u.doc.first_id + i,
+			.id = c->u.doc.first_id + i, /* live, the first: NONE, the next id */
 			.text = text,
 			.len = len,
 			.vector = c->u.doc.vectors + i * dims,
@@ -1498,6 +1501,56 @@ int brain__change_make(brain_t *b, brain_change *c)
 	return rc;
 }
 
+/* What an embedding gave a change, set into it before each try
+ * (`embedded`: by the brain's embedder, so it may go stale). */
+typedef void (*embed_fill_fn)(brain_change *c, const brain_msg_embed *e, bool embedded,
+                              const void *ctx);
+
+/* Make change c with a vector of e's text: the caller's (`vector`,
+ * prepared into e->vector) or the brain's embedding, made again for as
+ * long as the embedder was replaced between the embedding and the lock
+ * (BRAIN_CHANGE_STALE). The features and terms are freed. */
+static int make_embedded(brain_t *b, brain_change *c, const float *vector, brain_msg_embed *e,
+                         embed_fill_fn fill, const void *ctx)
+{
+	int rc = vector ? brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric,
+	                                        e->vector, "vector")
+	                : brain__call_EMBED(&b->spine, e);
+	while (rc == BRAIN_OK) {
+		fill(c, e, !vector, ctx);
+		rc = brain__change_make(b, c);
+		if (rc != BRAIN_CHANGE_STALE)
+			break;
+		/* the embedder was replaced after this vector was made */
+		brain__free(e->features);
+		brain__free(e->terms);
+		e->features = NULL;
+		e->terms = NULL;
+		rc = brain__call_EMBED(&b->spine, e);
+	}
+	brain__free(e->features);
+	brain__free(e->terms);
+	return rc;
+}
+
+typedef struct store_asked {
+	const void *meta;
+	size_t meta_len;
+} store_asked;
+
+static void fill_store(brain_change *c, const brain_msg_embed *e, bool embedded, const void *ctx)
+{
+	const store_asked *a = ctx;
+	c->u.store.check_epoch = embedded;
+	c->u.store.features = e->features;
+	c->u.store.nfeatures = e->nfeatures;
+	c->u.store.terms = e->terms;
+	c->u.store.nterms = e->nterms;
+	c->u.store.epoch = e->epoch;
+	c->u.store.meta = a->meta; /* the caller's: a try's widened copy is gone */
+	c->u.store.meta_len = a->meta_len;
+}
+
 int brain__change_remember(brain_t *b, const char *text, size_t len, const float *vector,
                            float importance, const void *meta, size_t meta_len, bool defer,
                            brain_change *c)
@@ -1513,42 +1566,15 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 	                     .purpose = BRAIN_EMBED_DOCUMENT,
 	                     .vector = vec,
 	                     .want_features = true};
-	int rc;
-	if (vector)
-		rc = brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric, vec,
-		                           "vector");
-	else
-		rc = brain__call_EMBED(&b->spine, &e);
 	c->op = BRAIN_CHANGE_STORE;
 	c->u.store.id = BRAIN_ID_NONE;
 	c->u.store.text = text;
 	c->u.store.len = len;
 	c->u.store.vector = vec;
 	c->u.store.importance = importance;
-	c->u.store.check_epoch = !vector;
-	c->u.store.meta = meta;
-	c->u.store.meta_len = meta_len;
 	c->defer_commit = defer;
-	while (rc == BRAIN_OK) {
-		c->u.store.features = e.features;
-		c->u.store.nfeatures = e.nfeatures;
-		c->u.store.terms = e.terms;
-		c->u.store.nterms = e.nterms;
-		c->u.store.epoch = e.epoch;
-		c->u.store.meta = meta; /* the caller's: a try's widened copy is gone */
-		c->u.store.meta_len = meta_len;
-		rc = brain__change_make(b, c);
-		if (rc != BRAIN_CHANGE_STALE)
-			break;
-		/* the embedder was replaced after this vector was made */
-		brain__free(e.features);
-		brain__free(e.terms);
-		e.features = NULL;
-		e.terms = NULL;
-		rc = brain__call_EMBED(&b->spine, &e);
-	}
-	brain__free(e.features);
-	brain__free(e.terms);
+	store_asked asked = {meta, meta_len};
+	int rc = make_embedded(b, c, vector, &e, fill_store, &asked);
 	brain__free(vec);
 	/* borrowed pointers must not outlive the call */
 	if (c->op == BRAIN_CHANGE_STORE) {
@@ -1558,6 +1584,21 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 		c->u.store.meta = NULL;
 	}
 	return rc;
+}
+
+/* As asked (a try that found no key made the change a STORE). */
+static void fill_replace(brain_change *c, const brain_msg_embed *e, bool embedded,
+                         const void *ctx)
+{
+	c->op = BRAIN_CHANGE_REPLACE;
+	c->u.replace = *(const struct brain_change_replace *)ctx;
+	c->u.replace.vector = e->vector;
+	c->u.replace.features = e->features;
+	c->u.replace.nfeatures = e->nfeatures;
+	c->u.replace.terms = e->terms;
+	c->u.replace.nterms = e->nterms;
+	c->u.replace.check_epoch = embedded;
+	c->u.replace.epoch = e->epoch;
 }
 
 int brain__change_update(brain_t *b, brain_change *c, const float *vector)
@@ -1573,43 +1614,7 @@ int brain__change_update(brain_t *b, brain_change *c, const float *vector)
 	                     .vector = vec,
 	                     .want_features = true};
 	struct brain_change_replace asked = c->u.replace;
-	int rc;
-	if (vector) {
-		/* the caller's: nothing to embed, nothing goes stale; the words
-		 * are analysed where they are counted */
-		rc = brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric, vec,
-		                           "vector");
-		if (rc == BRAIN_OK) {
-			c->u.replace.vector = vec;
-			rc = brain__change_make(b, c);
-		}
-		brain__free(vec);
-		memset(&c->u, 0, sizeof c->u);
-		return rc;
-	}
-	rc = brain__call_EMBED(&b->spine, &e);
-	while (rc == BRAIN_OK) {
-		/* as asked (a try that found no key made the change a STORE) */
-		c->op = BRAIN_CHANGE_REPLACE;
-		c->u.replace = asked;
-		c->u.replace.vector = vec;
-		c->u.replace.features = e.features;
-		c->u.replace.nfeatures = e.nfeatures;
-		c->u.replace.terms = e.terms;
-		c->u.replace.nterms = e.nterms;
-		c->u.replace.check_epoch = true;
-		c->u.replace.epoch = e.epoch;
-		rc = brain__change_make(b, c);
-		if (rc != BRAIN_CHANGE_STALE)
-			break;
-		brain__free(e.features);
-		brain__free(e.terms);
-		e.features = NULL;
-		e.terms = NULL;
-		rc = brain__call_EMBED(&b->spine, &e);
-	}
-	brain__free(e.features);
-	brain__free(e.terms);
+	int rc = make_embedded(b, c, vector, &e, fill_replace, &asked);
 	brain__free(vec);
 	memset(&c->u, 0, sizeof c->u); /* borrowed pointers must not outlive the call */
 	return rc;

@@ -279,6 +279,11 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
  * first error; no lock held; the Heart is not kicked. */
 int brain__change_update(brain_t *b, brain_change *c, const float *vector);
 
+/* The ids of the memories in a slot set of n (FILTER_EVAL's, under the
+ * caller's lock), in slot order, into *out (brain__malloc'ed; the caller
+ * frees it). 0 or BRAIN_ENOMEM. */
+int brain__ids_of(brain_t *b, const struct brain_slotset *set, uint64_t n, brain_id **out);
+
 /* Replay one log record (a brain_wal_apply_fn; payload is the brain): the
  * record decoded into a change, applied as brain__change_make would,
  * without logging. The caller holds the write lock. BRAIN_ECORRUPT for a
