@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""tools/gen_unicode_tables.py - generate organs/pancreas_tables.h, the
-Unicode tables of the Pancreas (text normalisation and word classes).
+"""tools/gen_unicode_tables.py - generate organs/pancreas_tables.h and organs/cortex/wordpiece_tables.h.
+
+The first holds the Unicode tables of the Pancreas (text normalisation and
+word classes), the second those of the Cortex's WordPiece tokenizer (see
+"The WordPiece tables" at the end).
 
 Uses only the standard library's unicodedata, so the tables follow the
 Unicode version of the Python that runs this (14.0 for Python 3.11). The
 version is written into the header and checked: pass --unicode-version to
 accept another one on purpose.
 
-    python3 tools/gen_unicode_tables.py            # writes organs/pancreas_tables.h
-    python3 tools/gen_unicode_tables.py --check    # fails if the file is stale
+    python3 tools/gen_unicode_tables.py            # writes both headers
+    python3 tools/gen_unicode_tables.py --check    # fails if either is stale
+    python3 tools/gen_unicode_tables.py --only wordpiece   # (or pancreas) one of them
 
 What the tables hold
 --------------------
@@ -65,6 +69,35 @@ except U+E0000..U+E0FFF (tags, variation selectors), which are dropped.
 The generator checks the trie against every code point before it writes.
 ASCII has its own 256-byte class table, so the C code's ASCII path never
 touches the trie.
+
+The WordPiece tables
+--------------------
+organs/cortex/wordpiece.c tokenizes as Hugging Face's BertTokenizer does
+(PreTrainedTokenizer.tokenize, BasicTokenizer, WordpieceTokenizer), one
+code point at a time. For each code point the tables give:
+
+    class     DROP   removed by _clean_text: U+0000, U+FFFD and the
+                     categories C* (Cc, Cf, Cn, Co, Cs) but \t \n \r
+              SPACE  white space: space, \t \n \r, Zs, and what else
+                     str.split() splits at (U+2028, U+2029)
+              CJK    _is_chinese_char: a word of its own
+              KEEP   the rest
+    PUNCT     _is_punctuation (ASCII 33-47, 58-64, 91-96, 123-126, P*)
+    lseq      the output in lowercase mode: str.lower() of the character,
+              str.lower() of each character of that, NFD, Mn removed
+    dseq, ccc its canonical decomposition and combining class, and the
+    SECOND    composition pairs (wp_comp_key): the data of NFC, which
+    UNSAFE    BasicTokenizer applies to the text; NFC may join an UNSAFE
+              code point with what comes before it, so the C code
+              normalises the text between two safe code points at a time
+
+Hangul syllables are decomposed and composed by arithmetic. wp_check()
+asserts, for every code point, what the C code's per-character shortcuts
+rely on (lowercasing one character at a time and cleaning commute, the
+mappings' characters map to themselves, NFC leaves the lowercase output
+alone, separators and punctuation have combining class 0); a Unicode
+version that breaks one fails here, not in the tokenizer. The trie has the
+layout of the Pancreas's, with a record number as its value.
 """
 
 import argparse
@@ -286,10 +319,11 @@ class Trie:
     & mid mask] -> block, leaf[block, cp & leaf mask] -> value. Identical
     blocks and groups are stored once."""
 
-    def __init__(self, values, leaf_shift, mid_shift):
+    def __init__(self, values, leaf_shift, mid_shift, beyond=beyond_limit):
         self.leaf_shift, self.mid_shift = leaf_shift, mid_shift
+        self.beyond = beyond  # the value of every code point from the limit on
         span = 1 << (leaf_shift + mid_shift)
-        last = max(c for c in range(MAX_CP) if values[c] != beyond_limit(c))
+        last = max(c for c in range(MAX_CP) if values[c] != beyond(c))
         limit = (last // span + 1) * span
         self.limit = limit
         lsize, msize = 1 << leaf_shift, 1 << mid_shift
@@ -313,7 +347,7 @@ class Trie:
 
     def lookup(self, cp):
         if cp >= self.limit:
-            return beyond_limit(cp)
+            return self.beyond(cp)
         ls, ms = self.leaf_shift, self.mid_shift
         g = self.top[cp >> (ls + ms)]
         b = self.mid[(g << ms) | ((cp >> ls) & ((1 << ms) - 1))]
@@ -449,11 +483,358 @@ def self_check(values, trie):
         assert trie.lookup(cp) == values[cp] or is_surrogate(cp), "U+%04X" % cp
 
 
+# ---- organs/cortex/wordpiece_tables.h: BERT's BasicTokenizer ---------------
+
+WP_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "organs",
+                      "cortex", "wordpiece_tables.h")
+
+# The class of a code point in BERT's text cleaning, and its flags.
+WP_KEEP, WP_DROP, WP_SPACE, WP_CJK = range(4)
+WP_CLASS_NAMES = ["KEEP", "DROP", "SPACE", "CJK"]
+WP_PUNCT = 0x04   # _is_punctuation: split off as a word of its own
+WP_SECOND = 0x08  # the second of a canonical composition (NFC)
+WP_UNSAFE = 0x10  # NFC may join it with what comes before it
+WP_LMAP = 0x20    # lseq holds its lowercase-mode output (else: itself)
+WP_DMAP = 0x40    # dseq holds its canonical decomposition (else: itself)
+WP_FLAG_NAMES = [("PUNCT", WP_PUNCT), ("SECOND", WP_SECOND), ("UNSAFE", WP_UNSAFE),
+                 ("LMAP", WP_LMAP), ("DMAP", WP_DMAP)]
+
+# BasicTokenizer._is_chinese_char
+WP_CJK_RANGES = [
+    (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
+    (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
+]
+
+HANGUL_S0, HANGUL_SN = 0xAC00, 11172
+HANGUL_L0, HANGUL_V0, HANGUL_T0 = 0x1100, 0x1161, 0x11A7
+
+
+def is_hangul_syllable(cp):
+    return HANGUL_S0 <= cp < HANGUL_S0 + HANGUL_SN
+
+
+def wp_class(cp):
+    """_clean_text, then str.split's white space, then _is_chinese_char."""
+    c = chr(cp)
+    cat = unicodedata.category(c)
+    if cp == 0 or cp == 0xFFFD or (cat[0] == "C" and c not in "\t\n\r"):
+        return WP_DROP
+    if c in " \t\n\r" or cat == "Zs" or c.isspace():
+        return WP_SPACE
+    if in_ranges(cp, WP_CJK_RANGES):
+        return WP_CJK
+    return WP_KEEP
+
+
+def wp_is_punct(cp):
+    """_is_punctuation."""
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(chr(cp))[0] == "P"
+
+
+def wp_lower(cp):
+    """A code point's output in lowercase mode: str.lower() of the character
+    (PreTrainedTokenizer.tokenize), of each of the result's characters
+    (BasicTokenizer), NFD and the Mn marks removed (_run_strip_accents)."""
+    out = []
+    for ch in chr(cp).lower():
+        for d in unicodedata.normalize("NFD", ch.lower()):
+            if unicodedata.category(d) != "Mn":
+                out.append(ord(d))
+    return out
+
+
+def wp_nfd(cp):
+    return [ord(c) for c in unicodedata.normalize("NFD", chr(cp))]
+
+
+def wp_compositions():
+    """(first, second, composite) of every primary composite, sorted."""
+    out = []
+    for cp in range(MAX_CP):
+        if is_surrogate(cp):
+            continue
+        d = unicodedata.decomposition(chr(cp))
+        if not d or d.startswith("<"):
+            continue
+        parts = [int(x, 16) for x in d.split()]
+        if len(parts) == 2 and unicodedata.normalize("NFC", chr(cp)) == chr(cp):
+            assert unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == chr(cp)
+            assert unicodedata.combining(chr(parts[0])) == 0 == unicodedata.combining(chr(cp))
+            out.append((parts[0], parts[1], cp))
+    out.sort()
+    return out
+
+
+def wp_check(cls, comps):
+    """The assumptions of organs/cortex/wordpiece.c, checked for every code
+    point: it maps one character at a time and normalises per word."""
+    def lower_fixed(s):
+        return all(ch.lower() == ch for ch in s)
+
+    composites = {p for _, _, p in comps}
+    for cp in range(MAX_CP):
+        if is_surrogate(cp):
+            continue
+        c = chr(cp)
+        k = cls[cp]
+        ccc = unicodedata.combining(c)
+        if k != WP_KEEP or wp_is_punct(cp):
+            # separators and punctuation end every run of marks and every
+            # composition
+            assert ccc == 0, "U+%04X" % cp
+        if k in (WP_DROP, WP_SPACE, WP_CJK):
+            # lowercasing first (tokenize) and cleaning after commute
+            assert c.lower() == c, "U+%04X" % cp
+        if k == WP_CJK:
+            assert len(wp_lower(cp)) == 1 and len(wp_nfd(cp)) == 1, "U+%04X" % cp
+        if k != WP_KEEP:
+            continue
+        for ch in c.lower():
+            assert cls[ord(ch)] == WP_KEEP and ch.lower() == ch, "U+%04X" % cp
+        if not is_hangul_syllable(cp):
+            # the lowercase output is made of characters that are their
+            # own output: the C code classifies them without mapping again
+            for d in wp_lower(cp):
+                assert cls[d] == WP_KEEP and wp_lower(d) == [d], "U+%04X" % cp
+            for d in wp_nfd(cp):
+                assert cls[d] == WP_KEEP and wp_nfd(d) == [d], "U+%04X" % cp
+        # NFC (BasicTokenizer, before lowercasing the word) does not change
+        # the lowercase result: lower() and NFD commute for every character
+        # the NFC of lowercased text can hold
+        nfd = unicodedata.normalize("NFD", c)
+        if lower_fixed(c) or lower_fixed(nfd):
+            assert unicodedata.normalize("NFD", c.lower()) == nfd, "U+%04X" % cp
+        if lower_fixed(c):
+            s = unicodedata.normalize("NFC", c)
+            assert unicodedata.normalize("NFD", s.lower()) == nfd, "U+%04X" % cp
+        if cp in composites:
+            assert cls[cp] == WP_KEEP
+    for s in range(HANGUL_SN):
+        cp = HANGUL_S0 + s
+        lv = [HANGUL_L0 + s // 588, HANGUL_V0 + s % 588 // 28]
+        if s % 28:
+            lv.append(HANGUL_T0 + s % 28)
+        assert wp_nfd(cp) == lv and wp_lower(cp) == lv
+        for j in lv:
+            assert cls[j] == WP_KEEP and not wp_is_punct(j) and wp_lower(j) == [j]
+
+
+def wp_build():
+    comps = wp_compositions()
+    seconds = {b for _, b, _ in comps}
+    seconds.update(range(0x1161, 0x1176))  # Hangul V and T jamo, composed by
+    seconds.update(range(0x11A8, 0x11C3))  # the C code's arithmetic
+    cls = [WP_DROP] * MAX_CP
+    for cp in range(MAX_CP):
+        if not is_surrogate(cp):
+            cls[cp] = wp_class(cp)
+    wp_check(cls, comps)
+
+    seq_ids, seq_off, pool = {}, [], bytearray()
+
+    def seq_id(cps):
+        b = utf8(cps)
+        if b not in seq_ids:
+            seq_ids[b] = len(seq_off)
+            seq_off.append(len(pool))
+            pool.extend(b)
+        return seq_ids[b]
+
+    rec_ids, records = {}, []
+
+    def rec_id(r):
+        if r not in rec_ids:
+            rec_ids[r] = len(records)
+            records.append(r)
+        return rec_ids[r]
+
+    drop = rec_id((0, 0, 0, WP_DROP))  # every code point past the limit
+    assert drop == 0
+    values = [0] * MAX_CP
+    for cp in range(MAX_CP):
+        k = cls[cp]
+        if is_surrogate(cp) or k == WP_DROP:
+            values[cp] = drop
+            continue
+        flags, lseq, dseq = k, 0, 0
+        ccc = unicodedata.combining(chr(cp))
+        if wp_is_punct(cp):
+            flags |= WP_PUNCT
+        if cp in seconds:
+            flags |= WP_SECOND
+        if k != WP_SPACE and not is_hangul_syllable(cp):
+            lo = wp_lower(cp)
+            if lo != [cp]:
+                flags |= WP_LMAP
+                lseq = seq_id(lo)
+            d = wp_nfd(cp)
+            if d != [cp]:
+                flags |= WP_DMAP
+                dseq = seq_id(d)
+        first = wp_nfd(cp)[0]
+        if ccc or cp in seconds or unicodedata.combining(chr(first)) or first in seconds:
+            flags |= WP_UNSAFE
+        values[cp] = rec_id((lseq, dseq, ccc, flags))
+    seq_off.append(len(pool))
+    assert len(records) < 65536 and len(pool) < 65536 and len(seq_off) < 65536
+    for c in range(128):
+        r = records[values[c]]
+        # the C code's ASCII path: A-Z lowercased with | 0x20, the rest as is
+        assert not (r[3] & WP_DMAP) and r[2] == 0 and not (r[3] & WP_UNSAFE)
+        assert bool(r[3] & WP_LMAP) == (0x41 <= c <= 0x5A)
+    ascii_flags = [records[values[c]][3] & (3 | WP_PUNCT | WP_LMAP) for c in range(128)]
+    return values, records, seq_off, pool, comps, ascii_flags
+
+
+def wp_render(records, seq_off, pool, comps, ascii_flags, trie):
+    max_dseq = max([3] + [len(wp_nfd(cp)) for cp in range(MAX_CP)
+                          if not is_surrogate(cp) and not is_hangul_syllable(cp)])
+    sizes = trie.sizes()
+    sizes.update({"records": len(records) * 6, "seq_off": len(seq_off) * 2,
+                  "pool": len(pool), "compositions": len(comps) * 12, "ascii": 128})
+    total = sum(sizes.values())
+    ls, ms = trie.leaf_shift, trie.mid_shift
+    h = ["/*",
+         " * organs/cortex/wordpiece_tables.h - Unicode tables of the WordPiece",
+         " * tokenizer (organs/cortex/wordpiece.c): the classes of BERT's BasicTokenizer",
+         " * and the mappings of its lowercase mode and of NFC.",
+         " *",
+         " * Unicode %s. Generated by tools/gen_unicode_tables.py, do not edit: change"
+         % unicodedata.unidata_version,
+         " * the generator, whose docstring explains the rules and the layout.",
+         " * Sizes in bytes: " + ", ".join("%s %d" % kv for kv in sizes.items()) + ";",
+         " * %d in all. Included by organs/cortex/wordpiece.c only." % total,
+         " */",
+         "#ifndef BRAIN_ORGANS_CORTEX_WORDPIECE_TABLES_H",
+         "#define BRAIN_ORGANS_CORTEX_WORDPIECE_TABLES_H",
+         "",
+         "#include <stdint.h>",
+         "",
+         '#define WP_UNICODE_VERSION "%s"' % unicodedata.unidata_version,
+         "",
+         "/* A record's flags: the class (flags & WP_CLASS_MASK), then bits. */",
+         "#define WP_CLASS_MASK 3"]
+    h += ["#define WP_%s %d" % (n, i) for i, n in enumerate(WP_CLASS_NAMES)]
+    h += ["#define WP_%s 0x%02X" % nv for nv in WP_FLAG_NAMES]
+    h += ["",
+          "/* What a code point is: wp_records[value], the value from the trie.",
+          " * lseq (with WP_LMAP) is its output in lowercase mode, dseq (with",
+          " * WP_DMAP) its canonical decomposition: bytes wp_pool[wp_seq_off[k] ..",
+          " * wp_seq_off[k + 1]), UTF-8 of code points that map to themselves.",
+          " * Hangul syllables have neither: the C code decomposes them. */",
+          "typedef struct wp_record {",
+          "\tuint16_t lseq, dseq;",
+          "\tuint8_t ccc, flags;",
+          "} wp_record;",
+          "",
+          "/* Three stages, as in organs/pancreas_tables.h: wp_top[cp >> WP_TOP_SHIFT]",
+          " * is a group, wp_mid[group << WP_MID_SHIFT | (cp >> WP_LEAF_SHIFT &",
+          " * WP_MID_MASK)] a block, wp_leaf[block << WP_LEAF_SHIFT | (cp &",
+          " * WP_LEAF_MASK)] the record. Code points from WP_LIMIT on are record",
+          " * WP_REC_DROP (unassigned or private use: removed). */",
+          "#define WP_LEAF_SHIFT %d" % ls,
+          "#define WP_LEAF_MASK 0x%X" % ((1 << ls) - 1),
+          "#define WP_MID_SHIFT %d" % ms,
+          "#define WP_MID_MASK 0x%X" % ((1 << ms) - 1),
+          "#define WP_TOP_SHIFT %d" % (ls + ms),
+          "#define WP_LIMIT 0x%X" % trie.limit,
+          "#define WP_REC_DROP 0",
+          "",
+          "/* The most code points in a canonical decomposition (Hangul's too). */",
+          "#define WP_MAX_DSEQ %d" % max_dseq,
+          "",
+          "/* Primary composites: wp_comp_key[i] = first << 21 | second, sorted;",
+          " * wp_comp[i] the composite. */",
+          "#define WP_COMP_COUNT %d" % len(comps),
+          "",
+          "/* The class and WP_PUNCT of each ASCII character; A-Z also have",
+          " * WP_LMAP (their lowercase). */",
+          c_array("uint8_t", "wp_ascii_flags", ascii_flags, per_line=16),
+          "",
+          c_array(trie.top_type, "wp_top", trie.top),
+          "",
+          c_array(trie.mid_type, "wp_mid", trie.mid),
+          "",
+          c_array("uint16_t", "wp_leaf", trie.leaf),
+          "",
+          "static const wp_record wp_records[%d] = {" % len(records)]
+    line = "\t"
+    for r in records:
+        cell = "{%d, %d, %d, 0x%02X}," % r
+        if len(line) + len(cell) + 1 > 96:
+            h.append(line.rstrip())
+            line = "\t"
+        line += cell + " "
+    h += [line.rstrip(), "};",
+          "",
+          c_array("uint16_t", "wp_seq_off", seq_off),
+          "",
+          c_array("uint8_t", "wp_pool", list(pool)),
+          "",
+          c_array("uint64_t", "wp_comp_key", [a << 21 | b for a, b, _ in comps],
+                  fmt="0x%Xull"),
+          "",
+          c_array("uint32_t", "wp_comp", [p for _, _, p in comps], fmt="0x%X"),
+          "",
+          "#endif /* BRAIN_ORGANS_CORTEX_WORDPIECE_TABLES_H */",
+          ""]
+    return "\n".join(h), sizes, total
+
+
+def wp_generate(verbose):
+    """The text of organs/cortex/wordpiece_tables.h."""
+    values, records, seq_off, pool, comps, ascii_flags = wp_build()
+
+    def beyond(cp):
+        return 0
+
+    best = None
+    for ls in range(4, 8):
+        for ms in range(2, 7):
+            trie = Trie(values, ls, ms, beyond)
+            total = sum(trie.sizes().values())
+            if best is None or total < best[0]:
+                best = (total, trie)
+    trie = best[1]
+    for cp in range(MAX_CP):
+        assert trie.lookup(cp) == values[cp], "U+%04X" % cp
+    text, sizes, total = wp_render(records, seq_off, pool, comps, ascii_flags, trie)
+    if verbose:
+        print("wordpiece: %s, %d bytes" % (sizes, total), file=sys.stderr)
+    return text
+
+
+def pancreas_generate(verbose):
+    """The text of organs/pancreas_tables.h."""
+    values, pool, seq_off, longest = build()
+    kana = kana_compositions()
+    best = None
+    for ls in range(4, 8):
+        for ms in range(2, 7):
+            trie = Trie(values, ls, ms)
+            total = sum(trie.sizes().values())
+            if verbose:
+                print("leaf 2^%d, mid 2^%d: %s" % (ls, ms, trie.sizes()), file=sys.stderr)
+            if best is None or total < best[0]:
+                best = (total, trie)
+    trie = best[1]
+    self_check(values, trie)
+    text, sizes, total = render(values, pool, seq_off, longest, trie, kana)
+    if verbose:
+        print("chosen: %s, %d bytes" % (sizes, total), file=sys.stderr)
+    return text
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--output", default=OUT)
+    ap.add_argument("--wordpiece-output", default=WP_OUT)
+    ap.add_argument("--only", choices=("pancreas", "wordpiece"),
+                    help="make (or check) one of the two headers")
     ap.add_argument("--check", action="store_true",
-                    help="compare with the existing file instead of writing it")
+                    help="compare with the existing files instead of writing them")
     ap.add_argument("--unicode-version", default=EXPECTED_UNICODE,
                     help="Unicode version to accept (default %(default)s)")
     ap.add_argument("-v", "--verbose", action="store_true",
@@ -463,29 +844,19 @@ def main():
         raise SystemExit("unicodedata is Unicode %s, expected %s (use --unicode-version)" %
                          (unicodedata.unidata_version, args.unicode_version))
 
-    values, pool, seq_off, longest = build()
-    kana = kana_compositions()
-    best = None
-    for ls in range(4, 8):
-        for ms in range(2, 7):
-            trie = Trie(values, ls, ms)
-            total = sum(trie.sizes().values())
-            if args.verbose:
-                print("leaf 2^%d, mid 2^%d: %s" % (ls, ms, trie.sizes()), file=sys.stderr)
-            if best is None or total < best[0]:
-                best = (total, trie)
-    trie = best[1]
-    self_check(values, trie)
-    text, sizes, total = render(values, pool, seq_off, longest, trie, kana)
-    if args.verbose:
-        print("chosen: %s, %d bytes" % (sizes, total), file=sys.stderr)
-    if args.check:
-        with open(args.output, encoding="utf-8") as f:
-            if f.read() != text:
-                raise SystemExit("%s is stale: run tools/gen_unicode_tables.py" % args.output)
-        return
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write(text)
+    outputs = []
+    if args.only != "wordpiece":
+        outputs.append((args.output, pancreas_generate(args.verbose)))
+    if args.only != "pancreas":
+        outputs.append((args.wordpiece_output, wp_generate(args.verbose)))
+    for path, text in outputs:
+        if args.check:
+            with open(path, encoding="utf-8") as f:
+                if f.read() != text:
+                    raise SystemExit("%s is stale: run tools/gen_unicode_tables.py" % path)
+            continue
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":
