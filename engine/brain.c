@@ -7,6 +7,7 @@
 
 #include "engine/handle.h"
 #include "organs/organs.h"
+#include "organs/cortex/model.h"
 
 /* The organs of a brain, from the one list (spine/spine.h), in the order
  * they are created (destroyed in reverse). */
@@ -128,6 +129,7 @@ static void release(brain_t *b)
 {
 	brain__spine_fini(&b->spine);
 	brain__disk_release(b);
+	brain__model_release(b->env.model);
 	pthread_rwlock_destroy(&b->lock);
 	pthread_mutex_destroy(&b->gate);
 	pthread_mutex_destroy(&b->ckpt_mu);
@@ -136,6 +138,30 @@ static void release(brain_t *b)
 	brain__free(b);
 	brain__mem_release(mem); /* freed with the last block counted against it */
 	brain__objects_dec();
+}
+
+/* BRAIN_EMBEDDER_MODEL: the model (shared by the process), whose size is
+ * the brain's dimensions and whose fingerprint goes into its identity. A
+ * model_path with BRAIN_OPEN_STORED_OPTIONS is loaded too: the brain on
+ * disk may need it (engine/disk.c). */
+static int use_model(brain_env *env)
+{
+	if (!env->opts.model_path)
+		return BRAIN_OK;
+	int rc = brain__model_acquire(env->opts.model_path, &env->model);
+	if (rc)
+		return rc;
+	uint32_t dims = brain__model_dimensions(env->model);
+	env->opts.model_path = brain__model_path(env->model); /* the caller's is not kept */
+	if (env->opts.embedder != BRAIN_EMBEDDER_MODEL)
+		return BRAIN_OK;
+	if (env->opts.dimensions && env->opts.dimensions != dims)
+		return brain__err(BRAIN_EDIM, "the model %s makes %u-d vectors, the options ask for %u "
+		                  "(set dimensions to %u or 0)", env->opts.model_path, dims,
+		                  env->opts.dimensions, dims);
+	env->opts.dimensions = dims;
+	env->embedder_id = brain__model_fingerprint(env->model);
+	return BRAIN_OK;
 }
 
 int brain__open(const char *path, const brain_options *opts, struct brain_image *image,
@@ -175,7 +201,9 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 	pthread_rwlockattr_destroy(&attr);
 
 	brain__spine_init(&b->spine, &b->env, mem);
-	rc = choose_index(&b->env);
+	rc = use_model(&b->env);
+	if (rc == BRAIN_OK)
+		rc = choose_index(&b->env);
 	if (rc == BRAIN_OK && path) {
 		rc = open_disk(b, path, mode);
 	} else if (rc == BRAIN_OK) {

@@ -23,6 +23,7 @@
 
 #include "engine/change.h"
 #include "engine/handle.h"
+#include "organs/cortex/model.h"
 #include "storage/image.h"
 #include "storage/manifest.h"
 #include "storage/wal.h"
@@ -41,7 +42,7 @@ brain_identity brain__identity_of(const brain_t *b)
 {
 	brain_identity id;
 	brain__identity_make(&id, b->env.opts.dimensions, b->env.opts.metric, b->env.opts.embedder,
-	                     b->env.index_vt->name);
+	                     b->env.embedder_id, b->env.index_vt->name);
 	return id;
 }
 
@@ -566,6 +567,24 @@ static int adopt_identity(brain_t *b, const brain_identity *id)
 	o.metric = (int)id->metric;
 	o.embedder = (int)id->embedder;
 	o.index_name = NULL;
+	if (o.embedder == BRAIN_EMBEDDER_MODEL) {
+		if (!b->env.model)
+			return brain__err(BRAIN_EINVAL, "the brain's vectors were made by a model "
+			                  "(%08x): give its path in brain_options.model_path",
+			                  id->embedder_id);
+		if (brain__model_dimensions(b->env.model) != id->dimensions)
+			return brain__err(BRAIN_EMISMATCH, "the model %s makes %u-d vectors, the brain "
+			                  "holds %u-d ones", o.model_path,
+			                  brain__model_dimensions(b->env.model), id->dimensions);
+		b->env.embedder_id = brain__model_fingerprint(b->env.model);
+		brain_identity want = *id;
+		want.embedder_id = b->env.embedder_id;
+		int rc = brain__identity_check(id, &want, "open");
+		if (rc)
+			return rc;
+	} else {
+		o.model_path = NULL; /* not this brain's: let go when it closes */
+	}
 	brain_options checked;
 	int rc = brain__options_resolve(&o, &checked);
 	if (rc)

@@ -14,7 +14,8 @@
 static const size_t g_options_size[] = {
 	[1] = offsetof(brain_options, sync),
 	[2] = offsetof(brain_options, background),
-	[3] = sizeof(brain_options),
+	[3] = offsetof(brain_options, model_path),
+	[4] = sizeof(brain_options),
 };
 #define OPTIONS_VERSION_MAX (BRAIN_ARRAY_LEN(g_options_size) - 1)
 
@@ -33,6 +34,7 @@ static void defaults(brain_options *o)
 	o->flags = 0;
 	o->io = NULL;
 	o->background = BRAIN_BACKGROUND_THREADS;
+	o->model_path = NULL;
 }
 
 BRAIN_EXPORT int brain_options_init(brain_options *opts, unsigned int version)
@@ -66,7 +68,8 @@ int brain__options_resolve(const brain_options *in, brain_options *out)
 	memcpy(&o, in, g_options_size[in->version]);
 	o.version = BRAIN_OPTIONS_VERSION;
 
-	if (o.dimensions == 0)
+	/* a model's brain takes the model's dimensions (engine/brain.c) */
+	if (o.dimensions == 0 && o.embedder != BRAIN_EMBEDDER_MODEL)
 		o.dimensions = BRAIN_DEFAULT_DIMENSIONS;
 	if (o.dimensions > BRAIN_MAX_DIMENSIONS)
 		return brain__err(BRAIN_ERANGE, "options: dimensions %u is over the limit of %u",
@@ -79,10 +82,20 @@ int brain__options_resolve(const brain_options *in, brain_options *out)
 	    o.index != BRAIN_INDEX_HNSW)
 		return brain__err(BRAIN_EINVAL,
 		                  "options: index %d is not BRAIN_INDEX_AUTO, _FLAT or _HNSW", o.index);
-	if (o.embedder != BRAIN_EMBEDDER_BUILTIN && o.embedder != BRAIN_EMBEDDER_NONE)
+	if (o.embedder != BRAIN_EMBEDDER_BUILTIN && o.embedder != BRAIN_EMBEDDER_NONE &&
+	    o.embedder != BRAIN_EMBEDDER_MODEL)
 		return brain__err(BRAIN_EINVAL,
-		                  "options: embedder %d is not BRAIN_EMBEDDER_BUILTIN or _NONE",
+		                  "options: embedder %d is not BRAIN_EMBEDDER_BUILTIN, _NONE or _MODEL",
 		                  o.embedder);
+	if (o.embedder == BRAIN_EMBEDDER_MODEL && (!o.model_path || !o.model_path[0]))
+		return brain__err(BRAIN_EINVAL, "options: embedder BRAIN_EMBEDDER_MODEL needs "
+		                  "model_path (a .gguf file or a model directory)");
+	/* with BRAIN_OPEN_STORED_OPTIONS the brain on disk says which embedder
+	 * it has: a model_path is for the case it is a model */
+	if (o.embedder != BRAIN_EMBEDDER_MODEL && o.model_path &&
+	    !(o.flags & BRAIN_OPEN_STORED_OPTIONS))
+		return brain__err(BRAIN_EINVAL, "options: model_path is set but embedder is not "
+		                  "BRAIN_EMBEDDER_MODEL");
 	if (o.sync != BRAIN_SYNC_FULL && o.sync != BRAIN_SYNC_NORMAL && o.sync != BRAIN_SYNC_OFF)
 		return brain__err(BRAIN_EINVAL,
 		                  "options: sync %d is not BRAIN_SYNC_FULL, _NORMAL or _OFF", o.sync);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine/handle.h"
+#include "organs/cortex/model.h"
 #include "storage/image.h"
 #include "storage/manifest.h"
 #include "storage/wal.h"
@@ -265,18 +266,34 @@ BRAIN_EXPORT int brain_load(brain_read_fn read, void *payload, const char *path,
 	if (rc)
 		return brain__err_prefix(rc, "load");
 	const brain_identity *have = brain__image_identity(img);
-	if (o.flags & BRAIN_OPEN_STORED_OPTIONS) {
+	/* a model is loaded once: held here, shared by the brain's open */
+	struct brain_model *model = NULL;
+	uint32_t embedder_id = 0;
+	if (o.model_path)
+		rc = brain__model_acquire(o.model_path, &model);
+	if (rc == BRAIN_OK && o.flags & BRAIN_OPEN_STORED_OPTIONS) {
 		o.dimensions = have->dimensions;
 		o.metric = (int)have->metric;
 		o.embedder = (int)have->embedder;
 		o.index_name = have->index;
 		o.flags &= ~(unsigned)(BRAIN_OPEN_STORED_OPTIONS | BRAIN_OPEN_NOCREATE);
-	} else {
+		if (o.embedder != BRAIN_EMBEDDER_MODEL)
+			o.model_path = NULL;
+		else if (!model)
+			rc = brain__err(BRAIN_EINVAL, "the brain's vectors were made by a model (%08x): "
+			                "give its path in brain_options.model_path", have->embedder_id);
+	} else if (rc == BRAIN_OK) {
 		/* AUTO takes the index the brain was made with */
 		if (o.index == BRAIN_INDEX_AUTO && !o.index_name)
 			o.index_name = have->index;
+		if (model && !o.dimensions)
+			o.dimensions = brain__model_dimensions(model);
+	}
+	if (rc == BRAIN_OK) {
+		if (model && o.embedder == BRAIN_EMBEDDER_MODEL)
+			embedder_id = brain__model_fingerprint(model);
 		brain_identity want;
-		brain__identity_make(&want, o.dimensions, o.metric, o.embedder,
+		brain__identity_make(&want, o.dimensions, o.metric, o.embedder, embedder_id,
 		                     brain__options_index_name(&o));
 		rc = brain__identity_check(have, &want, "load");
 	}
@@ -292,6 +309,7 @@ BRAIN_EXPORT int brain_load(brain_read_fn read, void *payload, const char *path,
 		}
 	}
 	brain__image_unref(img);
+	brain__model_release(model);
 	return brain__err_prefix(rc, "load");
 }
 

@@ -38,7 +38,7 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	if (env->storage.dir && args->open_log) {
 		brain_identity id;
 		brain__identity_make(&id, env->opts.dimensions, env->opts.metric, env->opts.embedder,
-		                     env->index_vt->name);
+		                     env->embedder_id, env->index_vt->name);
 		int rc = brain__wal_open(env->storage.io, env->storage.dir, &id, env->storage.writable,
 		                         &l->wal);
 		if (rc) {

@@ -32,6 +32,7 @@
 
 struct brain_image;
 struct brain_image_writer;
+struct brain_model;
 
 /* An on-disk brain's storage, as the organs see it (all NULL/false for an
  * in-memory brain). */
@@ -46,6 +47,12 @@ typedef struct brain_env {
 	const brain_index_vtable *index_vt;  /* the backend this brain uses */
 	_Atomic int64_t params[BRAIN_PIDX__COUNT];
 	brain_storage storage;
+	/* BRAIN_EMBEDDER_MODEL's model (organs/cortex/model.h; a reference the
+	 * engine holds from open to close), else NULL */
+	struct brain_model *model;
+	/* the fingerprint of the model or word table that makes the vectors
+	 * (the identity's embedder_id), 0 for none */
+	uint32_t embedder_id;
 } brain_env;
 
 static inline int64_t brain__param(const brain_env *env, enum brain_param_index i)

@@ -23,7 +23,7 @@ typedef struct image_header {
 	uint32_t dimensions;
 	uint32_t metric;
 	uint32_t embedder;
-	uint32_t reserved0;
+	uint32_t embedder_id;
 	char index[BRAIN_IMAGE_NAME_MAX];
 	uint64_t generation;
 	uint64_t lsn;
@@ -65,12 +65,13 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 }
 
 void brain__identity_make(brain_identity *id, uint32_t dimensions, int metric, int embedder,
-                          const char *index)
+                          uint32_t embedder_id, const char *index)
 {
 	memset(id, 0, sizeof *id);
 	id->dimensions = dimensions;
 	id->metric = (uint32_t)metric;
 	id->embedder = (uint32_t)embedder;
+	id->embedder_id = embedder_id;
 	snprintf(id->index, sizeof id->index, "%s", index);
 }
 
@@ -78,7 +79,7 @@ int brain__identity_check(const brain_identity *stored, const brain_identity *wa
                           const char *where)
 {
 	static const char *const metrics[] = {"cosine", "l2", "ip"};
-	static const char *const embedders[] = {"builtin", "none"};
+	static const char *const embedders[] = {"builtin", "none", "model"};
 	if (stored->dimensions != want->dimensions)
 		return brain__err(BRAIN_EMISMATCH, "%s: dimensions: the brain has %u, the options ask "
 		                  "for %u", where, stored->dimensions, want->dimensions);
@@ -89,8 +90,22 @@ int brain__identity_check(const brain_identity *stored, const brain_identity *wa
 	if (stored->embedder != want->embedder)
 		return brain__err(BRAIN_EMISMATCH, "%s: embedder: the brain has %s, the options ask "
 		                  "for %s", where,
-		                  stored->embedder < 2 ? embedders[stored->embedder] : "unknown",
-		                  want->embedder < 2 ? embedders[want->embedder] : "unknown");
+		                  stored->embedder < 3 ? embedders[stored->embedder] : "unknown",
+		                  want->embedder < 3 ? embedders[want->embedder] : "unknown");
+	if (stored->embedder_id != want->embedder_id) {
+		const char *what = stored->embedder == 2 ? "model" : "word table";
+		if (!want->embedder_id)
+			return brain__err(BRAIN_EMISMATCH, "%s: embedder: the brain's vectors were made "
+			                  "with %s %08x, and no %s is loaded (docs/embedder.md)", where,
+			                  what, stored->embedder_id, what);
+		if (!stored->embedder_id)
+			return brain__err(BRAIN_EMISMATCH, "%s: embedder: the brain's vectors were made "
+			                  "without a %s, and %s %08x is loaded (docs/embedder.md)", where,
+			                  what, what, want->embedder_id);
+		return brain__err(BRAIN_EMISMATCH, "%s: embedder: the brain's vectors were made with "
+		                  "%s %08x, not with the %08x loaded: vectors of two models do not mix",
+		                  where, what, stored->embedder_id, want->embedder_id);
+	}
 	if (strncmp(stored->index, want->index, BRAIN_IMAGE_NAME_MAX) != 0)
 		return brain__err(BRAIN_EMISMATCH, "%s: index: the brain has \"%.63s\", the options ask "
 		                  "for \"%.63s\"", where, stored->index, want->index);
@@ -162,6 +177,7 @@ int brain__imgw_begin(brain_image_writer *w, brain_sink sink, const brain_identi
 	h.dimensions = id->dimensions;
 	h.metric = id->metric;
 	h.embedder = id->embedder;
+	h.embedder_id = id->embedder_id;
 	memcpy(h.index, id->index, sizeof h.index);
 	h.index[BRAIN_IMAGE_NAME_MAX - 1] = '\0';
 	h.generation = generation;
@@ -412,6 +428,7 @@ static int parse(brain_image *img)
 	img->identity.dimensions = h.dimensions;
 	img->identity.metric = h.metric;
 	img->identity.embedder = h.embedder;
+	img->identity.embedder_id = h.embedder_id;
 	memcpy(img->identity.index, h.index, sizeof h.index);
 	img->generation = h.generation;
 	img->lsn = h.lsn;

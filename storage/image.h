@@ -54,13 +54,18 @@ typedef struct brain_identity {
 	uint32_t dimensions;
 	uint32_t metric;
 	uint32_t embedder;
+	/* which model or word table made the vectors: a fingerprint of its
+	 * contents (0: none, the built-in embedder's lexical vectors or the
+	 * application's). Stored where files of format version 1 had a
+	 * reserved zero, so older brains read as 0. */
+	uint32_t embedder_id;
 	char index[BRAIN_IMAGE_NAME_MAX]; /* NUL-terminated backend name */
 } brain_identity;
 
 /* Fill an identity (the index name is cut to fit; names are at most 63
  * bytes by registration). */
 void brain__identity_make(brain_identity *id, uint32_t dimensions, int metric, int embedder,
-                          const char *index);
+                          uint32_t embedder_id, const char *index);
 
 /* Compare what a file says (`stored`) with what the caller asked for;
  * BRAIN_EMISMATCH naming the first field that differs. */

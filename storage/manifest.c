@@ -16,7 +16,7 @@ typedef struct manifest_disk {
 	uint32_t dimensions;
 	uint32_t metric;
 	uint32_t embedder;
-	uint32_t reserved0;
+	uint32_t embedder_id;
 	char index[BRAIN_IMAGE_NAME_MAX];
 	uint64_t generation;
 	uint64_t lsn;
@@ -126,6 +126,7 @@ int brain__manifest_read(const brain_io *io, const char *dir, brain_manifest *m)
 	m->identity.dimensions = d.dimensions;
 	m->identity.metric = d.metric;
 	m->identity.embedder = d.embedder;
+	m->identity.embedder_id = d.embedder_id;
 	memcpy(m->identity.index, d.index, sizeof d.index);
 	m->generation = d.generation;
 	m->lsn = d.lsn;
@@ -150,6 +151,7 @@ int brain__manifest_write(const brain_io *io, const char *dir, const brain_manif
 	d.dimensions = m->identity.dimensions;
 	d.metric = m->identity.metric;
 	d.embedder = m->identity.embedder;
+	d.embedder_id = m->identity.embedder_id;
 	memcpy(d.index, m->identity.index, sizeof d.index);
 	d.index[BRAIN_IMAGE_NAME_MAX - 1] = '\0';
 	d.generation = m->generation;

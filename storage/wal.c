@@ -44,7 +44,7 @@ typedef struct wal_header {
 	uint32_t dimensions;
 	uint32_t metric;
 	uint32_t embedder;
-	uint32_t reserved0;
+	uint32_t embedder_id;
 	char index[BRAIN_IMAGE_NAME_MAX];
 	uint32_t reserved[3];
 	uint32_t crc; /* of every byte before it */
@@ -159,6 +159,7 @@ static void header_make(unsigned char out[BRAIN_WAL_HEADER_BYTES], const brain_i
 	h.dimensions = id->dimensions;
 	h.metric = id->metric;
 	h.embedder = id->embedder;
+	h.embedder_id = id->embedder_id;
 	memcpy(h.index, id->index, sizeof h.index);
 	h.index[BRAIN_IMAGE_NAME_MAX - 1] = '\0';
 	memcpy(h.magic, k_magic, sizeof h.magic);
@@ -242,6 +243,7 @@ static int read_header(brain_wal *w)
 	have.dimensions = h.dimensions;
 	have.metric = h.metric;
 	have.embedder = h.embedder;
+	have.embedder_id = h.embedder_id;
 	memcpy(have.index, h.index, sizeof have.index);
 	if (w->check_identity && brain__identity_check(&have, &w->id, w->path))
 		return brain__err(BRAIN_ECORRUPT, "%s: belongs to another brain (offset 32): %s",

@@ -7,6 +7,7 @@
  *     braincore [options] think [-m FILE] INPUT...
  *     braincore [--json] check DIR
  *     braincore [--json] stats DIR
+ *     braincore embed-check MODEL [STS_FILE]
  *
  * remember, recall and think work on an in-memory brain that lives for
  * that one command, or with --db DIR on the on-disk brain in DIR (created
@@ -62,7 +63,14 @@ static const char *const usage_text =
 	"  check DIR                 verify every byte of the on-disk brain in DIR without\n"
 	"                            changing it; exit 1 if it is damaged\n"
 	"  stats DIR                 open the brain in DIR read-only and show its counters\n"
-	"\n"
+	"  embed-check MODEL [STS_FILE]\n"
+	"                            load a sentence-encoder model (.gguf file or Hugging\n"
+	"                            Face directory), show its size and speed and, with an\n"
+	"                            STS Benchmark file, its Spearman correlation\n"
+	"\n";
+
+/* in two parts: C11 compilers need not take a longer literal */
+static const char *const usage_options =
 	"Options (anywhere on the line; '--' ends them):\n"
 	"  -m, --memories FILE       remember FILE's lines first, one memory per line; '-' is\n"
 	"                            stdin. A line may start with an importance in [0, 1] and\n"
@@ -82,6 +90,9 @@ static const char *const usage_text =
 	"                            \"billing\"' (operators = != < <= > >= IN CONTAINS EXISTS\n"
 	"                            AND OR NOT, parentheses; include/braincore/filter.h)\n"
 	"  --json                    write one JSON document instead of text\n"
+	"  --model PATH              embed with this BERT sentence encoder (a .gguf file or a\n"
+	"                            Hugging Face directory; docs/embedder.md) instead of\n"
+	"                            the built-in embedder; the brain takes its dimensions\n"
 	"  --dimensions N            vector dimensions of the brain (default 384; with --db,\n"
 	"                            an existing brain keeps its own unless this is given,\n"
 	"                            and then it must match)\n"
@@ -129,6 +140,7 @@ typedef struct cli {
 	int have_mode;
 	int mode;          /* --mode: enum brain_recall_kind */
 	const char *db; /* --db DIR, or NULL for an in-memory brain */
+	const char *model; /* --model PATH */
 	int have_sync;
 	int sync;
 	int read_only;
@@ -252,6 +264,7 @@ static int find_param(const char *name, size_t n)
 static void print_help(void)
 {
 	fputs(usage_text, stdout);
+	fputs(usage_options, stdout);
 	fputs("\nParameters (--param NAME=VALUE; fractions in thousandths):\n", stdout);
 	for (int p = 1; p <= CLI_PARAM_SCAN_LAST; p++) {
 		const char *name = brain_param_name(p);
@@ -269,7 +282,8 @@ static void print_help(void)
 
 enum opt_id { OPT_JSON, OPT_DIMENSIONS, OPT_PARAM, OPT_HELP, OPT_VERSION, OPT_IMPORTANCE,
 	      OPT_MEMORIES, OPT_K, OPT_DB, OPT_SYNC, OPT_READ_ONLY,
-	      OPT_META, OPT_WHERE, OPT_WEIGHT, OPT_VERB, OPT_DIR, OPT_MODE, OPT_KEY, OPT_SIZE };
+	      OPT_META, OPT_WHERE, OPT_WEIGHT, OPT_VERB, OPT_DIR, OPT_MODE, OPT_KEY, OPT_SIZE,
+	      OPT_MODEL };
 
 typedef struct opt_def {
 	const char *long_name; /* without "--", or NULL */
@@ -298,6 +312,7 @@ static const opt_def g_opts[] = {
 	{"mode", 0, 1, OPT_MODE},
 	{"key", 0, 1, OPT_KEY},
 	{"size", 0, 1, OPT_SIZE},
+	{"model", 0, 1, OPT_MODEL},
 };
 
 static int apply_option(cli *c, enum opt_id id, const char *spelled, const char *val)
@@ -348,6 +363,11 @@ static int apply_option(cli *c, enum opt_id id, const char *spelled, const char 
 		break;
 	case OPT_KEY:
 		c->key = val;
+		break;
+	case OPT_MODEL:
+		if (!*val)
+			return usage_error("the model path is empty in", spelled);
+		c->model = val;
 		break;
 	case OPT_SIZE:
 		if (parse_u64(val, &u) || u == 0 || u > SIZE_MAX)
@@ -493,6 +513,11 @@ static int open_brain(const cli *c, brain_t **out)
 	int rc = brain_options_init(&opts, BRAIN_OPTIONS_VERSION);
 	if (rc)
 		return cli_refused(rc, NULL);
+	if (c->model) {
+		opts.embedder = BRAIN_EMBEDDER_MODEL;
+		opts.model_path = c->model;
+		opts.dimensions = 0; /* the model's */
+	}
 	if (c->have_dimensions)
 		opts.dimensions = c->dimensions;
 	if (!c->db) {
@@ -1143,6 +1168,14 @@ static int run(cli *c)
 		return run_on_dir(c, cmd_check);
 	if (strcmp(c->command, "stats") == 0)
 		return run_on_dir(c, cmd_stats);
+	if (strcmp(c->command, "embed-check") == 0) {
+		if (c->nargs < 1 || c->nargs > 2)
+			return usage_error("embed-check needs MODEL [STS_FILE]", NULL);
+		if (c->db || c->model || c->nfiles || c->json || c->have_dimensions || c->nparams)
+			return usage_error("embed-check takes no options; unexpected option for",
+			                   c->command);
+		return cli_embed_check(c->args[0], c->nargs > 1 ? c->args[1] : NULL);
+	}
 	if (strcmp(c->command, "demo") == 0) {
 		fn = cmd_demo;
 		takes_args = 0;
@@ -1243,7 +1276,7 @@ int main(int argc, char **argv)
 		printf("braincore %s\n", brain_version_string());
 		ex = cli_finish_output(NULL);
 	} else if (!c.command) {
-		ex = usage_error("no command given (demo, remember, recall, think, check or stats)", NULL);
+		ex = usage_error("no command given (demo, remember, recall, think, document, relate, neighbors, check, stats or embed-check)", NULL);
 	} else {
 		ex = run(&c);
 	}

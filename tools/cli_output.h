@@ -76,4 +76,8 @@ void cli_print_stats(const brain_stats *s);
 /* `braincore demo` on the open brain b: text, or one JSON document. */
 int cli_demo(brain_t *b, int json);
 
+/* `embed-check MODEL [STS_FILE]` (cli_embed.c): the model's size, speed
+ * and, with an STS Benchmark file, its Spearman correlation. */
+int cli_embed_check(const char *model, const char *sts_file);
+
 #endif /* BRAINCORE_CLI_OUTPUT_H */

@@ -36,7 +36,7 @@ need() {
 }
 
 build_deps="cmake make gcc g++ libc6-dev pkg-config libroaring-dev"
-test_deps="$build_deps libcmocka-dev check libsubunit-dev jq binutils"
+test_deps="$build_deps libcmocka-dev check libsubunit-dev jq binutils python3-numpy"
 
 configure_build() {
 	dir=$1

@@ -68,7 +68,18 @@ enum brain_embedder_kind {
 	 * need a vector from the caller or an embedder installed with
 	 * brain_set_embedder(); otherwise they fail with BRAIN_ENOEMBEDDER.
 	 */
-	BRAIN_EMBEDDER_NONE = 1
+	BRAIN_EMBEDDER_NONE = 1,
+	/**
+	 * A BERT-family sentence encoder (all-MiniLM-L6-v2, bge-small, e5-small,
+	 * gte-small shapes) run by braincore's own transformer runtime, from
+	 * the user's model at brain_options.model_path: a GGUF file as
+	 * llama.cpp writes BERT models, or a directory with config.json,
+	 * model.safetensors and vocab.txt or tokenizer.json (docs/embedder.md).
+	 * The brain's dimensions are the model's (set `dimensions` to 0 or to
+	 * that size). The model's fingerprint is kept in the brain: a brain
+	 * embedded with one model refuses to open with another.
+	 */
+	BRAIN_EMBEDDER_MODEL = 2
 };
 
 /**
@@ -136,7 +147,7 @@ enum brain_open_flag {
 struct brain_io;
 
 /** Current version of brain_options; pass it to brain_options_init(). */
-#define BRAIN_OPTIONS_VERSION 3
+#define BRAIN_OPTIONS_VERSION 4
 
 /** Default and limits of the options, also enforced by brain_open(). */
 #define BRAIN_DEFAULT_DIMENSIONS 384
@@ -195,6 +206,17 @@ typedef struct brain_options {
 
 	/** enum brain_background; default BRAIN_BACKGROUND_THREADS. */
 	int background;
+
+	/* ---- version 4 ---- */
+
+	/**
+	 * The model of BRAIN_EMBEDDER_MODEL: a .gguf file or a directory of a
+	 * Hugging Face model (config.json, model.safetensors, vocab.txt or
+	 * tokenizer.json). Read during brain_open() only; the model is mapped
+	 * once per process and shared by every brain that uses it. Must be
+	 * NULL for the other embedders.
+	 */
+	const char *model_path;
 } brain_options;
 
 /**

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "organs/cortex/cortex_internal.h"
+#include "organs/cortex/model.h"
 #include "index/distance.h"
 
 /* Feature classes: hashing seed and weight. The weights were chosen on the
@@ -263,6 +264,8 @@ int brain__cortex_EMBED(cortex *c, brain_msg_embed *m)
 	pthread_rwlock_unlock(&c->lock);
 	if (fn)
 		return call_user_embedder(c, fn, payload, m->text, m->len, m->vector);
+	if (c->env->opts.embedder == BRAIN_EMBEDDER_MODEL)
+		return brain__model_embed(c->env->model, m->text, m->len, m->vector);
 	if (c->env->opts.embedder == BRAIN_EMBEDDER_NONE)
 		return brain__err(BRAIN_ENOEMBEDDER,
 		                  "brain was opened without an embedder: pass a vector or install "

@@ -1,0 +1,108 @@
+/*
+ * organs/cortex/bert_kernels_avx512.c - y = x W^T + b with AVX-512F
+ * (bert_kernels.h): the plan of bert_kernels_avx2.c at 16 floats a step.
+ * Two weight rows against four tokens, eight 16-float accumulators; f16
+ * widened with the AVX-512F conversion, Q8_0 16 int8 at a time (half a
+ * block, so a chunk never crosses one). Columns past the last multiple of
+ * 16 are loaded masked (f32, f16), so there is no scalar tail.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "organs/cortex/bert_kernels.h"
+#include "organs/cortex/gguf.h"
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,f16c")))
+#define AVX512_INLINE                                                                             \
+	__attribute__((target("avx512f,avx512bw,avx512vl,f16c"), always_inline)) static inline
+
+/* 16 elements of a row from column k as floats; `m` masks a last partial
+ * chunk of an f32 or f16 row (all ones otherwise). */
+AVX512_INLINE __m512 load16(uint32_t type, const unsigned char *row, uint32_t k, __mmask16 m)
+{
+	if (type == BRAIN_GGML_F32)
+		return _mm512_maskz_loadu_ps(m, row + (size_t)k * 4);
+	if (type == BRAIN_GGML_F16)
+		return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, row + (size_t)k * 2));
+	const unsigned char *blk = row + (size_t)(k / 32) * 34;
+	uint16_t dh;
+	memcpy(&dh, blk, 2);
+	__m512 d = _mm512_set1_ps(_cvtsh_ss(dh));
+	__m128i q = _mm_loadu_si128((const __m128i *)(const void *)(blk + 2 + k % 32));
+	return _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
+}
+
+AVX512_INLINE const unsigned char *row_at(const brain_mat *w, uint32_t r)
+{
+	const unsigned char *base = w->data;
+	if (w->type == BRAIN_GGML_Q8_0)
+		return base + (size_t)r * (w->cols / 32) * 34;
+	return base + (size_t)r * w->stride * (w->type == BRAIN_GGML_F32 ? 4 : 2);
+}
+
+AVX512_INLINE void block(uint32_t type, const brain_mat *w, const float *bias, const float *x,
+                         size_t ldx, size_t t, int nt, float *y, size_t ldy, uint32_t o, int nr)
+{
+	const unsigned char *r0 = row_at(w, o), *r1 = nr > 1 ? row_at(w, o + 1) : r0;
+	__m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
+	       a30 = a00, a31 = a00;
+	const float *x0 = x + t * ldx, *x1 = nt > 1 ? x0 + ldx : x0, *x2 = nt > 2 ? x0 + 2 * ldx : x0,
+	            *x3 = nt > 3 ? x0 + 3 * ldx : x0;
+	uint32_t cols = w->cols;
+	for (uint32_t k = 0; k < cols; k += 16) {
+		__mmask16 m = cols - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cols - k)) - 1);
+		__m512 w0 = load16(type, r0, k, m), w1 = load16(type, r1, k, m);
+		__m512 v = _mm512_maskz_loadu_ps(m, x0 + k);
+		a00 = _mm512_fmadd_ps(v, w0, a00);
+		a01 = _mm512_fmadd_ps(v, w1, a01);
+		v = _mm512_maskz_loadu_ps(m, x1 + k);
+		a10 = _mm512_fmadd_ps(v, w0, a10);
+		a11 = _mm512_fmadd_ps(v, w1, a11);
+		v = _mm512_maskz_loadu_ps(m, x2 + k);
+		a20 = _mm512_fmadd_ps(v, w0, a20);
+		a21 = _mm512_fmadd_ps(v, w1, a21);
+		v = _mm512_maskz_loadu_ps(m, x3 + k);
+		a30 = _mm512_fmadd_ps(v, w0, a30);
+		a31 = _mm512_fmadd_ps(v, w1, a31);
+	}
+	float s[4][2] = {{_mm512_reduce_add_ps(a00), _mm512_reduce_add_ps(a01)},
+	                 {_mm512_reduce_add_ps(a10), _mm512_reduce_add_ps(a11)},
+	                 {_mm512_reduce_add_ps(a20), _mm512_reduce_add_ps(a21)},
+	                 {_mm512_reduce_add_ps(a30), _mm512_reduce_add_ps(a31)}};
+	for (int j = 0; j < nt; j++)
+		for (int i = 0; i < nr; i++)
+			y[(t + (size_t)j) * ldy + o + (uint32_t)i] =
+			    s[j][i] + (bias ? bias[o + (uint32_t)i] : 0.0f);
+}
+
+AVX512_INLINE void mul_type(uint32_t type, const brain_mat *w, const float *bias, const float *x,
+                            size_t ldx, size_t T, float *y, size_t ldy)
+{
+	for (uint32_t o = 0; o < w->rows; o += 2) {
+		int nr = w->rows - o >= 2 ? 2 : 1;
+		for (size_t t = 0; t < T; t += 4) {
+			int nt = T - t >= 4 ? 4 : (int)(T - t);
+			block(type, w, bias, x, ldx, t, nt, y, ldy, o, nr);
+		}
+	}
+}
+
+AVX512 void brain__mat_mul_avx512(const brain_mat *w, const float *bias, const float *x,
+                                  size_t ldx, size_t T, float *y, size_t ldy)
+{
+	switch (w->type) {
+	case BRAIN_GGML_F32:
+		mul_type(BRAIN_GGML_F32, w, bias, x, ldx, T, y, ldy);
+		break;
+	case BRAIN_GGML_F16:
+		mul_type(BRAIN_GGML_F16, w, bias, x, ldx, T, y, ldy);
+		break;
+	default:
+		mul_type(BRAIN_GGML_Q8_0, w, bias, x, ldx, T, y, ldy);
+		break;
+	}
+}
+
+#endif
