@@ -7,6 +7,7 @@
  * once (into a small stack block at a time) and dotted with every token,
  * in four partial sums so that the loop is not one long dependency chain.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "organs/cortex/bert_kernels.h"
@@ -144,32 +145,39 @@ static void mat_mul_scalar(const brain_mat *w, const float *bias, const float *x
 
 /* ---- levels ------------------------------------------------------------- */
 
+#ifdef BRAIN_HAVE_X86_KERNELS
 static bool cpu_f16c(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
 	unsigned a, b, c, d;
 	if (!__get_cpuid(1, &a, &b, &c, &d))
 		return false;
 	return (c >> 29) & 1; /* F16C */
-#else
-	return false;
+}
 #endif
+
+/* Bit L: level L runs here. -1 until computed (computing it twice is
+ * harmless): cpuid is slow, and a trap to the hypervisor in a VM. */
+static atomic_int g_levels = -1;
+
+static int levels(void)
+{
+	int l = atomic_load_explicit(&g_levels, memory_order_relaxed);
+	if (l >= 0)
+		return l;
+	l = 1 << BRAIN_MATK_SCALAR;
+#ifdef BRAIN_HAVE_X86_KERNELS
+	if (brain__simd_supported(BRAIN_SIMD_AVX2) && cpu_f16c())
+		l |= 1 << BRAIN_MATK_AVX2;
+	if (brain__simd_supported(BRAIN_SIMD_AVX512) && cpu_f16c())
+		l |= 1 << BRAIN_MATK_AVX512;
+#endif
+	atomic_store_explicit(&g_levels, l, memory_order_relaxed);
+	return l;
 }
 
 bool brain__matk_supported(int level)
 {
-	switch (level) {
-	case BRAIN_MATK_SCALAR:
-		return true;
-#ifdef BRAIN_HAVE_X86_KERNELS
-	case BRAIN_MATK_AVX2:
-		return brain__simd_supported(BRAIN_SIMD_AVX2) && cpu_f16c();
-	case BRAIN_MATK_AVX512:
-		return brain__simd_supported(BRAIN_SIMD_AVX512);
-#endif
-	default:
-		return false;
-	}
+	return level >= 0 && level < BRAIN_MATK__COUNT && ((levels() >> level) & 1);
 }
 
 int brain__matk_best(void)

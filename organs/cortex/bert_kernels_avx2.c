@@ -42,14 +42,6 @@ AVX2_INLINE __m256 load8(uint32_t type, const unsigned char *row, uint32_t k)
 	return _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)));
 }
 
-AVX2_INLINE float hsum(__m256 v)
-{
-	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	s = _mm_add_ss(s, _mm_movehdup_ps(s));
-	return _mm_cvtss_f32(s);
-}
-
 AVX2_INLINE float elem(uint32_t type, const unsigned char *row, uint32_t k)
 {
 	if (type == BRAIN_GGML_F32) {
@@ -70,45 +62,71 @@ AVX2_INLINE const unsigned char *row_at(const brain_mat *w, uint32_t r)
 	return base + (size_t)r * w->stride * (w->type == BRAIN_GGML_F32 ? 4 : 2);
 }
 
-/* nr (1 or 2) rows from o against nt (1..4) tokens from t. */
+/* The 8 sums of a[0..8) into out[0..8) by a tree of horizontal adds. */
+AVX2_INLINE void reduce8(const __m256 *a, float *out)
+{
+	__m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
+	__m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
+	__m256 q0 = _mm256_hadd_ps(h01, h23), q1 = _mm256_hadd_ps(h45, h67);
+	__m256 lo = _mm256_permute2f128_ps(q0, q1, 0x20), hi = _mm256_permute2f128_ps(q0, q1, 0x31);
+	_mm256_storeu_ps(out, _mm256_add_ps(lo, hi));
+}
+
+/* nr (1 or 2) rows from o against nt (1..4, a constant once inlined: the
+ * accumulators of missing tokens are not computed) tokens from t. */
 AVX2_INLINE void block(uint32_t type, const brain_mat *w, const float *bias, const float *x,
-                       size_t ldx, size_t t, int nt, float *y, size_t ldy, uint32_t o, int nr)
+                       size_t ldx, size_t t, const int nt, float *y, size_t ldy, uint32_t o,
+                       int nr)
 {
 	const unsigned char *r0 = row_at(w, o), *r1 = nr > 1 ? row_at(w, o + 1) : r0;
-	__m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
-	       a30 = a00, a31 = a00;
-	const float *x0 = x + t * ldx, *x1 = nt > 1 ? x0 + ldx : x0, *x2 = nt > 2 ? x0 + 2 * ldx : x0,
-	            *x3 = nt > 3 ? x0 + 3 * ldx : x0;
+	/* the next pair of rows, fetched while this one is summed (the first
+	 * token block only): a pair is a few KB, too short a stream for the
+	 * hardware prefetcher to find on its own */
+	const unsigned char *next = t == 0 && o + 2 < w->rows ? row_at(w, o + 2) : NULL;
+	size_t esize = w->type == BRAIN_GGML_F32 ? 4 : w->type == BRAIN_GGML_F16 ? 2 : 0;
+	__m256 a[8];
+	for (int i = 0; i < 8; i++)
+		a[i] = _mm256_setzero_ps();
+	const float *xs[4] = {x + t * ldx, x + (t + 1) * ldx, x + (t + 2) * ldx, x + (t + 3) * ldx};
 	uint32_t cols = w->cols, k = 0;
 	for (; k + 8 <= cols; k += 8) {
+		/* two rows' bytes from here: f32 64 B a step, f16 32, q8_0 17 */
+		if (next && (esize == 4 || (k & 15) == 0))
+			_mm_prefetch((const char *)next + (esize ? (size_t)k * esize * 2 : (size_t)k * 34 / 16),
+			             _MM_HINT_T0);
 		__m256 w0 = load8(type, r0, k), w1 = load8(type, r1, k);
-		__m256 v = _mm256_loadu_ps(x0 + k);
-		a00 = _mm256_fmadd_ps(v, w0, a00);
-		a01 = _mm256_fmadd_ps(v, w1, a01);
-		v = _mm256_loadu_ps(x1 + k);
-		a10 = _mm256_fmadd_ps(v, w0, a10);
-		a11 = _mm256_fmadd_ps(v, w1, a11);
-		v = _mm256_loadu_ps(x2 + k);
-		a20 = _mm256_fmadd_ps(v, w0, a20);
-		a21 = _mm256_fmadd_ps(v, w1, a21);
-		v = _mm256_loadu_ps(x3 + k);
-		a30 = _mm256_fmadd_ps(v, w0, a30);
-		a31 = _mm256_fmadd_ps(v, w1, a31);
+		__m256 v = _mm256_loadu_ps(xs[0] + k);
+		a[0] = _mm256_fmadd_ps(v, w0, a[0]);
+		a[1] = _mm256_fmadd_ps(v, w1, a[1]);
+		if (nt > 1) {
+			v = _mm256_loadu_ps(xs[1] + k);
+			a[2] = _mm256_fmadd_ps(v, w0, a[2]);
+			a[3] = _mm256_fmadd_ps(v, w1, a[3]);
+		}
+		if (nt > 2) {
+			v = _mm256_loadu_ps(xs[2] + k);
+			a[4] = _mm256_fmadd_ps(v, w0, a[4]);
+			a[5] = _mm256_fmadd_ps(v, w1, a[5]);
+		}
+		if (nt > 3) {
+			v = _mm256_loadu_ps(xs[3] + k);
+			a[6] = _mm256_fmadd_ps(v, w0, a[6]);
+			a[7] = _mm256_fmadd_ps(v, w1, a[7]);
+		}
 	}
-	float s[4][2] = {{hsum(a00), hsum(a01)}, {hsum(a10), hsum(a11)}, {hsum(a20), hsum(a21)},
-	                 {hsum(a30), hsum(a31)}};
-	const float *xs[4] = {x0, x1, x2, x3};
+	float s[8];
+	reduce8(a, s);
 	for (; k < cols; k++) {
 		float e0 = elem(type, r0, k), e1 = elem(type, r1, k);
-		for (int j = 0; j < 4; j++) {
-			s[j][0] += xs[j][k] * e0;
-			s[j][1] += xs[j][k] * e1;
+		for (int j = 0; j < nt; j++) {
+			s[2 * j] += xs[j][k] * e0;
+			s[2 * j + 1] += xs[j][k] * e1;
 		}
 	}
 	for (int j = 0; j < nt; j++)
 		for (int i = 0; i < nr; i++)
 			y[(t + (size_t)j) * ldy + o + (uint32_t)i] =
-			    s[j][i] + (bias ? bias[o + (uint32_t)i] : 0.0f);
+			    s[2 * j + i] + (bias ? bias[o + (uint32_t)i] : 0.0f);
 }
 
 AVX2_INLINE void mul_type(uint32_t type, const brain_mat *w, const float *bias, const float *x,
@@ -116,9 +134,21 @@ AVX2_INLINE void mul_type(uint32_t type, const brain_mat *w, const float *bias, 
 {
 	for (uint32_t o = 0; o < w->rows; o += 2) {
 		int nr = w->rows - o >= 2 ? 2 : 1;
-		for (size_t t = 0; t < T; t += 4) {
-			int nt = T - t >= 4 ? 4 : (int)(T - t);
-			block(type, w, bias, x, ldx, t, nt, y, ldy, o, nr);
+		size_t t = 0;
+		for (; t + 4 <= T; t += 4)
+			block(type, w, bias, x, ldx, t, 4, y, ldy, o, nr);
+		switch (T - t) {
+		case 3:
+			block(type, w, bias, x, ldx, t, 3, y, ldy, o, nr);
+			break;
+		case 2:
+			block(type, w, bias, x, ldx, t, 2, y, ldy, o, nr);
+			break;
+		case 1:
+			block(type, w, bias, x, ldx, t, 1, y, ldy, o, nr);
+			break;
+		default:
+			break;
 		}
 	}
 }

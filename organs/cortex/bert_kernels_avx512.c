@@ -42,49 +42,105 @@ AVX512_INLINE const unsigned char *row_at(const brain_mat *w, uint32_t r)
 	return base + (size_t)r * w->stride * (w->type == BRAIN_GGML_F32 ? 4 : 2);
 }
 
-AVX512_INLINE void block(uint32_t type, const brain_mat *w, const float *bias, const float *x,
-                         size_t ldx, size_t t, int nt, float *y, size_t ldy, uint32_t o, int nr)
+/* The 8 sums of a0..a7 into out[0..8): halves added, then a tree of
+ * horizontal adds, a fraction of eight separate reductions. */
+AVX512_INLINE __m256 half_sum(__m512 v)
 {
-	const unsigned char *r0 = row_at(w, o), *r1 = nr > 1 ? row_at(w, o + 1) : r0;
-	__m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
-	       a30 = a00, a31 = a00;
-	const float *x0 = x + t * ldx, *x1 = nt > 1 ? x0 + ldx : x0, *x2 = nt > 2 ? x0 + 2 * ldx : x0,
-	            *x3 = nt > 3 ? x0 + 3 * ldx : x0;
-	uint32_t cols = w->cols;
-	for (uint32_t k = 0; k < cols; k += 16) {
-		__mmask16 m = cols - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cols - k)) - 1);
-		__m512 w0 = load16(type, r0, k, m), w1 = load16(type, r1, k, m);
-		__m512 v = _mm512_maskz_loadu_ps(m, x0 + k);
-		a00 = _mm512_fmadd_ps(v, w0, a00);
-		a01 = _mm512_fmadd_ps(v, w1, a01);
-		v = _mm512_maskz_loadu_ps(m, x1 + k);
-		a10 = _mm512_fmadd_ps(v, w0, a10);
-		a11 = _mm512_fmadd_ps(v, w1, a11);
-		v = _mm512_maskz_loadu_ps(m, x2 + k);
-		a20 = _mm512_fmadd_ps(v, w0, a20);
-		a21 = _mm512_fmadd_ps(v, w1, a21);
-		v = _mm512_maskz_loadu_ps(m, x3 + k);
-		a30 = _mm512_fmadd_ps(v, w0, a30);
-		a31 = _mm512_fmadd_ps(v, w1, a31);
-	}
-	float s[4][2] = {{_mm512_reduce_add_ps(a00), _mm512_reduce_add_ps(a01)},
-	                 {_mm512_reduce_add_ps(a10), _mm512_reduce_add_ps(a11)},
-	                 {_mm512_reduce_add_ps(a20), _mm512_reduce_add_ps(a21)},
-	                 {_mm512_reduce_add_ps(a30), _mm512_reduce_add_ps(a31)}};
-	for (int j = 0; j < nt; j++)
-		for (int i = 0; i < nr; i++)
-			y[(t + (size_t)j) * ldy + o + (uint32_t)i] =
-			    s[j][i] + (bias ? bias[o + (uint32_t)i] : 0.0f);
+	return _mm256_add_ps(_mm512_castps512_ps256(v),
+	                     _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
+
+AVX512_INLINE void reduce8(__m512 a0, __m512 a1, __m512 a2, __m512 a3, __m512 a4, __m512 a5,
+                           __m512 a6, __m512 a7, float *out)
+{
+	__m256 h01 = _mm256_hadd_ps(half_sum(a0), half_sum(a1));
+	__m256 h23 = _mm256_hadd_ps(half_sum(a2), half_sum(a3));
+	__m256 h45 = _mm256_hadd_ps(half_sum(a4), half_sum(a5));
+	__m256 h67 = _mm256_hadd_ps(half_sum(a6), half_sum(a7));
+	__m256 q0 = _mm256_hadd_ps(h01, h23), q1 = _mm256_hadd_ps(h45, h67);
+	__m256 lo = _mm256_permute2f128_ps(q0, q1, 0x20), hi = _mm256_permute2f128_ps(q0, q1, 0x31);
+	_mm256_storeu_ps(out, _mm256_add_ps(lo, hi));
+}
+
+/* nr (1 or 2) rows from o against NT tokens from t (1..4: a template
+ * parameter by macro, so the accumulators of missing tokens are not
+ * computed). The next pair of rows is fetched while this one is summed
+ * (in the first token block only): a pair is a few KB, too short a
+ * stream for the hardware prefetcher to find on its own. */
+#define DEFINE_BLOCK(NT)                                                                           \
+	AVX512_INLINE void block##NT(uint32_t type, const brain_mat *w, const float *bias,            \
+	                             const float *x, size_t ldx, size_t t, float *y, size_t ldy,      \
+	                             uint32_t o, int nr)                                               \
+	{                                                                                              \
+		const unsigned char *r0 = row_at(w, o), *r1 = nr > 1 ? row_at(w, o + 1) : r0;          \
+		const unsigned char *next = t == 0 && o + 2 < w->rows ? row_at(w, o + 2) : NULL;       \
+		size_t esize = type == BRAIN_GGML_F32 ? 4 : type == BRAIN_GGML_F16 ? 2 : 0;            \
+		__m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00,          \
+		       a21 = a00, a30 = a00, a31 = a00;                                                \
+		const float *x0 = x + t * ldx, *x1 = x0 + ldx, *x2 = x0 + 2 * ldx, *x3 = x0 + 3 * ldx; \
+		uint32_t cols = w->cols;                                                               \
+		for (uint32_t k = 0; k < cols; k += 16) {                                              \
+			__mmask16 m = cols - k >= 16 ? (__mmask16)0xffff                                   \
+			                             : (__mmask16)((1u << (cols - k)) - 1);                \
+			if (next) {                                                                        \
+				/* two rows' bytes: f32 128 B a step, f16 64, q8_0 34 */                       \
+				size_t at = esize ? (size_t)k * esize * 2 : (size_t)k * 34 / 16;               \
+				_mm_prefetch((const char *)next + at, _MM_HINT_T0);                             \
+				if (esize == 4)                                                                \
+					_mm_prefetch((const char *)next + at + 64, _MM_HINT_T0);                    \
+			}                                                                                  \
+			__m512 w0 = load16(type, r0, k, m), w1 = load16(type, r1, k, m);                   \
+			__m512 v = _mm512_maskz_loadu_ps(m, x0 + k);                                       \
+			a00 = _mm512_fmadd_ps(v, w0, a00);                                                 \
+			a01 = _mm512_fmadd_ps(v, w1, a01);                                                 \
+			if (NT > 1) {                                                                      \
+				v = _mm512_maskz_loadu_ps(m, x1 + k);                                          \
+				a10 = _mm512_fmadd_ps(v, w0, a10);                                             \
+				a11 = _mm512_fmadd_ps(v, w1, a11);                                             \
+			}                                                                                  \
+			if (NT > 2) {                                                                      \
+				v = _mm512_maskz_loadu_ps(m, x2 + k);                                          \
+				a20 = _mm512_fmadd_ps(v, w0, a20);                                             \
+				a21 = _mm512_fmadd_ps(v, w1, a21);                                             \
+			}                                                                                  \
+			if (NT > 3) {                                                                      \
+				v = _mm512_maskz_loadu_ps(m, x3 + k);                                          \
+				a30 = _mm512_fmadd_ps(v, w0, a30);                                             \
+				a31 = _mm512_fmadd_ps(v, w1, a31);                                             \
+			}                                                                                  \
+		}                                                                                      \
+		float s[8];                                                                            \
+		reduce8(a00, a01, a10, a11, a20, a21, a30, a31, s);                                    \
+		for (int j = 0; j < NT; j++)                                                           \
+			for (int i = 0; i < nr; i++)                                                       \
+				y[(t + (size_t)j) * ldy + o + (uint32_t)i] =                                   \
+				    s[2 * j + i] + (bias ? bias[o + (uint32_t)i] : 0.0f);                      \
+	}
+DEFINE_BLOCK(1)
+DEFINE_BLOCK(2)
+DEFINE_BLOCK(3)
+DEFINE_BLOCK(4)
 
 AVX512_INLINE void mul_type(uint32_t type, const brain_mat *w, const float *bias, const float *x,
                             size_t ldx, size_t T, float *y, size_t ldy)
 {
 	for (uint32_t o = 0; o < w->rows; o += 2) {
 		int nr = w->rows - o >= 2 ? 2 : 1;
-		for (size_t t = 0; t < T; t += 4) {
-			int nt = T - t >= 4 ? 4 : (int)(T - t);
-			block(type, w, bias, x, ldx, t, nt, y, ldy, o, nr);
+		size_t t = 0;
+		for (; t + 4 <= T; t += 4)
+			block4(type, w, bias, x, ldx, t, y, ldy, o, nr);
+		switch (T - t) {
+		case 3:
+			block3(type, w, bias, x, ldx, t, y, ldy, o, nr);
+			break;
+		case 2:
+			block2(type, w, bias, x, ldx, t, y, ldy, o, nr);
+			break;
+		case 1:
+			block1(type, w, bias, x, ldx, t, y, ldy, o, nr);
+			break;
+		default:
+			break;
 		}
 	}
 }
