@@ -41,6 +41,19 @@ int brain__api_remember_check(brain_t *b, const char *text, float importance, si
 int brain__api_remember_made(brain_t *b, const char *text, size_t len, const float *vector,
                              float importance, const void *meta, size_t meta_len,
                              brain_id *id_out, bool defer, uint64_t *lsn);
+/* brain__api_remember_made with the text's vector made already at
+ * `epoch` (brain__api_embed_many). */
+int brain__api_remember_embedded(brain_t *b, const char *text, size_t len, const float *embedded,
+                                 uint64_t epoch, float importance, const void *meta,
+                                 size_t meta_len, brain_id *id_out, bool defer, uint64_t *lsn);
+/* n checked texts embedded at once on all cores when the brain's embedder
+ * is a model (EMBED_MANY): *vectors brain__malloc'ed (n * dimensions) and
+ * *epoch; *vectors NULL when it is not, or memory is short (then each is
+ * embedded as it is made). */
+int brain__api_embed_many(brain_t *b, const char *const *texts, const size_t *lens, size_t n,
+                          float **vectors, uint64_t *epoch);
+/* Texts brain__api_embed_many embeds at a time. */
+#define BATCH_EMBED_CHUNK 64
 int brain__api_add_check(brain_t *b, uint64_t id, const float *vector, float **prepared);
 int brain__api_add_made(brain_t *b, uint64_t id, const float *prepared, const void *meta,
                         size_t meta_len, bool defer, uint64_t *lsn);

@@ -26,8 +26,13 @@ static bool passing(int rc)
 	return rc == BRAIN_ENOMEM || rc == BRAIN_EIO || rc == BRAIN_ENOSPC;
 }
 
-static int make(brain_t *b, const brain_ingest_item *it, uint64_t *lsn)
+/* `pre`: the text's vector made already (EMBED_MANY) at `epoch`, or NULL. */
+static int make(brain_t *b, const brain_ingest_item *it, const float *pre, uint64_t epoch,
+                uint64_t *lsn)
 {
+	if (it->kind == BRAIN_INGEST_REMEMBER && pre)
+		return brain__api_remember_embedded(b, it->text, it->len, pre, epoch, it->importance,
+		                                    NULL, 0, NULL, true, lsn);
 	if (it->kind == BRAIN_INGEST_REMEMBER)
 		return brain__api_remember_made(b, it->text, it->len, NULL, it->importance, NULL, 0, NULL, true,
 		                                lsn);
@@ -46,11 +51,28 @@ static int digest(brain_t *b, uint64_t until_ns)
 		brain__call_INGEST_PEEK(&b->spine, &p);
 		if (p.n == 0)
 			break;
-		size_t made = 0;
+		/* a model embeds the batch's texts at once, on all cores */
+		const char *texts[DIGEST_BATCH];
+		size_t lens[DIGEST_BATCH], slot[DIGEST_BATCH], nt = 0;
+		for (size_t i = 0; i < p.n; i++) {
+			slot[i] = nt;
+			if (items[i].kind == BRAIN_INGEST_REMEMBER) {
+				texts[nt] = items[i].text;
+				lens[nt++] = items[i].len;
+			}
+		}
+		float *pre = NULL;
+		uint64_t epoch = 0;
+		rc = brain__api_embed_many(b, texts, lens, nt, &pre, &epoch);
+		if (rc && !passing(rc))
+			rc = BRAIN_OK; /* each text is embedded when it is made, and its error said */
+		if (rc)
+			break;
+		size_t made = 0, dims = b->env.opts.dimensions;
 		uint64_t last = 0;
 		for (; made < p.n; made++) {
 			uint64_t lsn = 0;
-			rc = make(b, &items[made], &lsn);
+			rc = make(b, &items[made], pre ? pre + slot[made] * dims : NULL, epoch, &lsn);
 			if (rc == BRAIN_OK) {
 				last = BRAIN_MAX(last, lsn);
 				continue;
@@ -67,6 +89,7 @@ static int digest(brain_t *b, uint64_t until_ns)
 			}
 			rc = BRAIN_OK;
 		}
+		brain__free(pre);
 		int crc = brain__change_commit(b, last);
 		if (crc && b->ingest_rc == BRAIN_OK) {
 			/* made and logged, but not as durable as the sync mode

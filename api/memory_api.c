@@ -104,6 +104,50 @@ int brain__api_remember_made(brain_t *b, const char *text, size_t len, const flo
 	return brain__err_prefix(rc, "remember");
 }
 
+int brain__api_remember_embedded(brain_t *b, const char *text, size_t len, const float *embedded,
+                                 uint64_t epoch, float importance, const void *meta,
+                                 size_t meta_len, brain_id *id_out, bool defer, uint64_t *lsn)
+{
+	brain_change c;
+	int rc = brain__change_remember_embedded(b, text, len, embedded, epoch, importance, meta,
+	                                         meta_len, defer, &c);
+	if (rc == BRAIN_OK) {
+		brain__heart_kick(b);
+		if (id_out)
+			*id_out = c.out_id;
+	}
+	if (lsn)
+		*lsn = c.out_lsn;
+	return brain__err_prefix(rc, "remember");
+}
+
+/* Texts embedded a batch at a time on all cores (EMBED_MANY) when the
+ * brain's embedder can: *vectors (brain__malloc'ed) and *epoch, or NULL
+ * when it cannot (then each text is embedded when it is made). */
+int brain__api_embed_many(brain_t *b, const char *const *texts, const size_t *lens, size_t n,
+                          float **vectors, uint64_t *epoch)
+{
+	*vectors = NULL;
+	if (n < 2)
+		return BRAIN_OK;
+	brain_msg_embed_epoch can = {0, false};
+	brain__call_EMBED_EPOCH(&b->spine, &can);
+	if (b->env.opts.embedder != BRAIN_EMBEDDER_MODEL || !can.can_embed)
+		return BRAIN_OK;
+	float *v = brain__malloc_array(n, b->env.opts.dimensions * sizeof(float));
+	if (!v)
+		return BRAIN_OK; /* text by text, in less memory */
+	brain_msg_embed_many m = {texts, lens, n, v, 0, false};
+	int rc = brain__call_EMBED_MANY(&b->spine, &m);
+	if (rc || !m.done) {
+		brain__free(v);
+		return rc;
+	}
+	*vectors = v;
+	*epoch = m.epoch;
+	return BRAIN_OK;
+}
+
 BRAIN_EXPORT int brain_remember_ex(brain_t *b, const char *text, const float *vector,
                                    float importance, brain_id *id_out)
 {
@@ -634,19 +678,36 @@ BRAIN_EXPORT int brain_remember_batch(brain_t *b, const char *const *texts, size
 				brain__err_context(rc, what);
 		}
 	}
-	/* one change each, made durable once at the end */
-	uint64_t lsn = 0;
+	/* one change each, made durable once at the end; a model embeds them
+	 * a chunk at a time on all cores */
+	uint64_t lsn = 0, epoch = 0;
+	float *pre = NULL;
+	size_t dims = b->env.opts.dimensions;
 	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
 		brain_id id = BRAIN_ID_NONE;
 		uint64_t one = 0;
-		rc = brain__api_remember_made(b, texts[i], lens[i], NULL, importance, meta[i].data,
-		                              meta[i].len, &id, true, &one);
+		if (i % BATCH_EMBED_CHUNK == 0) {
+			brain__free(pre);
+			/* a failure (a text the model refuses) is found again text by
+			 * text, after the ones before it are made */
+			(void)brain__api_embed_many(b, texts + i, lens + i,
+			                            BRAIN_MIN(BATCH_EMBED_CHUNK, n - i), &pre, &epoch);
+		}
+		if (pre)
+			rc = brain__api_remember_embedded(b, texts[i], lens[i],
+			                                  pre + (i % BATCH_EMBED_CHUNK) * dims, epoch,
+			                                  importance, meta[i].data, meta[i].len, &id, true,
+			                                  &one);
+		else
+			rc = brain__api_remember_made(b, texts[i], lens[i], NULL, importance, meta[i].data,
+			                              meta[i].len, &id, true, &one);
 		if (rc == BRAIN_OK) {
 			lsn = one ? one : lsn;
 			if (ids)
 				ids[i] = id;
 		}
 	}
+	brain__free(pre);
 	int crc = brain__change_commit(b, lsn);
 	if (rc == BRAIN_OK)
 		rc = crc;

@@ -1510,12 +1510,21 @@ typedef void (*embed_fill_fn)(brain_change *c, const brain_msg_embed *e, bool em
  * prepared into e->vector) or the brain's embedding, made again for as
  * long as the embedder was replaced between the embedding and the lock
  * (BRAIN_CHANGE_STALE). The features and terms are freed. */
-static int make_embedded(brain_t *b, brain_change *c, const float *vector, brain_msg_embed *e,
-                         embed_fill_fn fill, const void *ctx)
+static int make_embedded(brain_t *b, brain_change *c, const float *vector, const float *pre,
+                         uint64_t pre_epoch, brain_msg_embed *e, embed_fill_fn fill,
+                         const void *ctx)
 {
-	int rc = vector ? brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric,
-	                                        e->vector, "vector")
-	                : brain__call_EMBED(&b->spine, e);
+	int rc = BRAIN_OK;
+	if (vector) {
+		rc = brain__vector_prepare(vector, b->env.opts.dimensions, b->env.opts.metric,
+		                           e->vector, "vector");
+	} else if (pre) {
+		/* embedded already (EMBED_MANY), as EMBED would have */
+		memcpy(e->vector, pre, b->env.opts.dimensions * sizeof *e->vector);
+		e->epoch = pre_epoch;
+	} else {
+		rc = brain__call_EMBED(&b->spine, e);
+	}
 	while (rc == BRAIN_OK) {
 		fill(c, e, !vector, ctx);
 		rc = brain__change_make(b, c);
@@ -1551,9 +1560,9 @@ static void fill_store(brain_change *c, const brain_msg_embed *e, bool embedded,
 	c->u.store.meta_len = a->meta_len;
 }
 
-int brain__change_remember(brain_t *b, const char *text, size_t len, const float *vector,
-                           float importance, const void *meta, size_t meta_len, bool defer,
-                           brain_change *c)
+static int remember(brain_t *b, const char *text, size_t len, const float *vector,
+                    const float *pre, uint64_t pre_epoch, float importance, const void *meta,
+                    size_t meta_len, bool defer, brain_change *c)
 {
 	memset(c, 0, sizeof *c);
 	float *vec = brain__malloc_array(b->env.opts.dimensions, sizeof(float));
@@ -1574,7 +1583,7 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 	c->u.store.importance = importance;
 	c->defer_commit = defer;
 	store_asked asked = {meta, meta_len};
-	int rc = make_embedded(b, c, vector, &e, fill_store, &asked);
+	int rc = make_embedded(b, c, vector, pre, pre_epoch, &e, fill_store, &asked);
 	brain__free(vec);
 	/* borrowed pointers must not outlive the call */
 	if (c->op == BRAIN_CHANGE_STORE) {
@@ -1584,6 +1593,21 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
 		c->u.store.meta = NULL;
 	}
 	return rc;
+}
+
+int brain__change_remember(brain_t *b, const char *text, size_t len, const float *vector,
+                           float importance, const void *meta, size_t meta_len, bool defer,
+                           brain_change *c)
+{
+	return remember(b, text, len, vector, NULL, 0, importance, meta, meta_len, defer, c);
+}
+
+int brain__change_remember_embedded(brain_t *b, const char *text, size_t len,
+                                    const float *embedded, uint64_t epoch, float importance,
+                                    const void *meta, size_t meta_len, bool defer,
+                                    brain_change *c)
+{
+	return remember(b, text, len, NULL, embedded, epoch, importance, meta, meta_len, defer, c);
 }
 
 /* As asked (a try that found no key made the change a STORE). */
@@ -1614,7 +1638,7 @@ int brain__change_update(brain_t *b, brain_change *c, const float *vector)
 	                     .vector = vec,
 	                     .want_features = true};
 	struct brain_change_replace asked = c->u.replace;
-	int rc = make_embedded(b, c, vector, &e, fill_replace, &asked);
+	int rc = make_embedded(b, c, vector, NULL, 0, &e, fill_replace, &asked);
 	brain__free(vec);
 	memset(&c->u, 0, sizeof c->u); /* borrowed pointers must not outlive the call */
 	return rc;

@@ -270,6 +270,14 @@ int brain__change_remember(brain_t *b, const char *text, size_t len, const float
                            float importance, const void *meta, size_t meta_len, bool defer,
                            brain_change *c);
 
+/* brain__change_remember with the text's vector made already by the
+ * brain's embedder at `epoch` (EMBED_MANY, a batch on all cores): taken as
+ * EMBED's would be, and made again if the embedder was replaced since. */
+int brain__change_remember_embedded(brain_t *b, const char *text, size_t len,
+                                    const float *embedded, uint64_t epoch, float importance,
+                                    const void *meta, size_t meta_len, bool defer,
+                                    brain_change *c);
+
 /* A REPLACE change (c filled but for the vector and what the embedding
  * gives): a new text with the caller's `vector` (prepared here), or
  * embedded by the brain's embedder (vector NULL), and embedded again if

@@ -38,6 +38,7 @@ struct brain_wal_replay_info;
 #define BRAIN_MESSAGES_CORTEX(X, O)                                             \
 	X(EMBED, O, brain_msg_embed, UNLOCKED)                                      \
 	X(EMBED_EPOCH, O, brain_msg_embed_epoch, ANY)                               \
+	X(EMBED_MANY, O, brain_msg_embed_many, UNLOCKED)                            \
 	X(LEARN, O, brain_msg_learn, WRITE)                                         \
 	X(SET_EMBEDDER, O, brain_msg_set_embedder, ANY) /* probe: UNLOCKED */       \
 	X(SET_GENERATOR, O, brain_msg_set_generator, ANY)                           \
@@ -163,6 +164,19 @@ typedef struct brain_msg_embed_epoch {
 	uint64_t epoch; /* out */
 	bool can_embed; /* out: an embedder is there (built-in or the user's) */
 } brain_msg_embed_epoch;
+
+/* Many texts embedded at once, on all cores, when the brain's embedder can
+ * (a model of BRAIN_EMBEDDER_MODEL and no user embedder over it): else
+ * `done` stays false and the caller embeds each text (EMBED). The vectors
+ * are as EMBED's, made at `epoch`. */
+typedef struct brain_msg_embed_many {
+	const char *const *texts; /* in: checked texts */
+	const size_t *lens;
+	size_t n;
+	float *vectors;  /* out: n * dimensions floats */
+	uint64_t epoch;  /* out */
+	bool done;       /* out */
+} brain_msg_embed_many;
 
 /* The corpus changed: a text was stored (delta +1) or forgotten (-1). The
  * Cortex keeps its document frequencies (for IDF) in step. The text's

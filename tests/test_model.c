@@ -619,6 +619,60 @@ static void batch_matches_single(void **state)
 	brain__model_release(m);
 }
 
+/* brain_remember_batch and queued writes embed on all cores (EMBED_MANY):
+ * the vectors are those one brain_remember makes. */
+static void batches_in_a_brain(void **state)
+{
+	(void)state;
+	if (!fixture())
+		skip();
+	read_sentences();
+	char a[4096];
+	fpath(a, sizeof a, "a/model-f16.gguf");
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.embedder = BRAIN_EMBEDDER_MODEL;
+	o.dimensions = 0;
+	o.model_path = a;
+	o.index = BRAIN_INDEX_FLAT;
+	o.background = BRAIN_BACKGROUND_MANUAL;
+	brain_t *one = NULL, *many = NULL;
+	assert_int_equal(brain_open(NULL, &o, &one), BRAIN_OK);
+	assert_int_equal(brain_open(NULL, &o, &many), BRAIN_OK);
+	const char *texts[MAX_SENT * 3];
+	size_t n = 0;
+	for (int r = 0; r < 3; r++)
+		for (size_t i = 0; i < g_nsent; i++)
+			if (strspn(g_sent[i], " ") != strlen(g_sent[i]))
+				texts[n++] = g_sent[i];
+	uint64_t ids[MAX_SENT * 3], ids1[MAX_SENT * 3];
+	assert_int_equal(brain_remember_batch(many, texts, n, 0.5f, NULL, ids), BRAIN_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(brain_remember_ex(one, texts[i], NULL, 0.5f, &ids1[i]), BRAIN_OK);
+	/* and queued: the digester's batches */
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(brain_remember_async(many, texts[i], 0.5f), BRAIN_OK);
+	assert_int_equal(brain_flush(many), BRAIN_OK);
+	assert_int_equal(brain_count(many), 2 * n);
+	float v1[MAX_DIM], v2[MAX_DIM];
+	size_t dims = brain_dimensions(one);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(brain_get_vector(one, ids1[i], v1), BRAIN_OK);
+		assert_int_equal(brain_get_vector(many, ids[i], v2), BRAIN_OK);
+		assert_memory_equal(v1, v2, dims * sizeof *v1);
+	}
+	/* every queued one found by its own text, at similarity 1 */
+	for (size_t i = 0; i < 4; i++) {
+		brain_id got[4];
+		float sc[4];
+		size_t found = 0;
+		assert_int_equal(brain_recall_ids(many, texts[i], 4, got, sc, &found), BRAIN_OK);
+		assert_true(found >= 2 && sc[1] > 0.999f);
+	}
+	brain_close(one);
+	brain_close(many);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -636,6 +690,7 @@ int main(void)
 		cmocka_unit_test(damaged_gguf),
 		cmocka_unit_test(in_a_brain),
 		cmocka_unit_test(batch_matches_single),
+		cmocka_unit_test(batches_in_a_brain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
