@@ -1,10 +1,13 @@
 #!/bin/sh
 # tests/test_cli.sh - behaviour of the braincore command-line tool.
 #
-# Usage: sh tests/test_cli.sh path/to/braincore
+# Usage: sh tests/test_cli.sh path/to/braincore [MODEL_FIXTURE_DIR]
 # Needs jq to check the JSON output; fails (does not skip) without it.
+# With the models of tests/model_fixture.sh, --model and embed-check are
+# run on them too.
 
 BC=$1
+FIX=${2:-}
 if [ -z "$BC" ] || [ ! -x "$BC" ]; then
 	echo "test_cli: usage: test_cli.sh path/to/braincore (got '$BC')" >&2
 	exit 1
@@ -530,6 +533,54 @@ for args in "recall" "think" "remember" "recall -k" "recall -k 0 q" "recall -k x
 	*) not_ok "no crash: braincore $args (exit $rc)" ;;
 	esac
 done
+
+# ---------------------------------------------------------------- models
+run embed-check
+expect_rc 2 "embed-check needs a MODEL"
+run embed-check /nonexistent/model.gguf
+expect_rc 1 "embed-check of a missing model exits 1"
+expect_err "embed-check says what is missing" "/nonexistent/model.gguf"
+run --model /nonexistent/model.gguf remember "a text"
+expect_rc 1 "--model of a missing model exits 1"
+run --model "" remember "a text"
+expect_rc 2 "--model needs a path"
+run --json embed-check /nonexistent/model.gguf
+expect_rc 2 "embed-check takes no options"
+if [ -n "$FIX" ] && [ -f "$FIX/done" ]; then
+	run embed-check "$FIX/a/model-f32.gguf"
+	expect_rc 0 "embed-check of a model exits 0"
+	if grep -q "32-d vectors" "$tmp/out" && grep -q "sentences/s" "$tmp/out"; then
+		ok "embed-check says the model's size and speed"
+	else
+		not_ok "embed-check says the model's size and speed"
+	fi
+	printf 'main-captions\tMSRvid\t2012test\t1\t5.000\tA cat sits.\tA cat sits.\n' >"$tmp/sts.csv"
+	printf 'main-captions\tMSRvid\t2012test\t2\t0.500\tA cat sits.\tStocks fell.\n' >>"$tmp/sts.csv"
+	printf 'main-captions\tMSRvid\t2012test\t3\t2.500\tA cat sat.\tA dog sits.\n' >>"$tmp/sts.csv"
+	printf 'a line that is not a pair\n' >>"$tmp/sts.csv"
+	run embed-check "$FIX/a" "$tmp/sts.csv"
+	expect_rc 0 "embed-check with an STS file exits 0"
+	if grep -q "Spearman .* over 3 pairs (1 lines skipped)" "$tmp/out"; then
+		ok "embed-check scores the pairs"
+	else
+		not_ok "embed-check scores the pairs"
+	fi
+	run --model "$FIX/a/model-q8_0.gguf" --json remember "the cat sat on the mat" "stocks fell"
+	expect_rc 0 "--model remembers"
+	run --db "$tmp/mdb" --model "$FIX/a/model-f32.gguf" remember "the cat sat on the mat"
+	expect_rc 0 "--model --db remembers"
+	run --db "$tmp/mdb" --model "$FIX/a/model-f32.gguf" --json recall "the cat sat on the mat"
+	expect_rc 0 "--model --db recalls"
+	expect_jq "the model's brain finds its memory" '.queries[0].results[0].text == "the cat sat on the mat"'
+	run --db "$tmp/mdb" --model "$FIX/a/model-f16.gguf" recall "the cat"
+	expect_rc 1 "another model is refused"
+	expect_err "another model: the reason" "do not mix"
+	run --db "$tmp/mdb" recall "the cat"
+	expect_rc 1 "the built-in embedder is refused on a model's brain"
+	expect_err "the built-in embedder: the reason" "model_path"
+else
+	echo "# skipped: no model fixture (tests/model_fixture.sh needs python3-numpy)"
+fi
 
 echo "1..$count"
 if [ "$failures" -ne 0 ]; then

@@ -111,6 +111,30 @@ static void test_options__open_checks_every_field(void **state)
 	brain_options_init(&o, 1);
 	o.sync = 77; /* beyond a version 1 struct: never read */
 	assert_int_equal(open_with(&o), 0);
+	/* version 4: the model embedder needs its path, and the path that
+	 * embedder */
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.embedder = BRAIN_EMBEDDER_MODEL;
+	assert_int_equal(open_with(&o), BRAIN_EINVAL);
+	assert_non_null(strstr(brain_errmsg(), "model_path"));
+	o.model_path = "";
+	assert_int_equal(open_with(&o), BRAIN_EINVAL);
+	o.model_path = "/nonexistent/model.gguf";
+	assert_int_equal(open_with(&o), BRAIN_ENOTFOUND);
+	assert_non_null(strstr(brain_errmsg(), "/nonexistent/model.gguf"));
+	o.model_path = "/";
+	assert_int_not_equal(open_with(&o), 0); /* a directory without config.json */
+	assert_non_null(strstr(brain_errmsg(), "config.json"));
+	o.embedder = BRAIN_EMBEDDER_BUILTIN;
+	assert_int_equal(open_with(&o), BRAIN_EINVAL);
+	assert_non_null(strstr(brain_errmsg(), "model_path is set"));
+	o.embedder = 3;
+	o.model_path = NULL;
+	assert_int_equal(open_with(&o), BRAIN_EINVAL);
+	/* a version 3 struct is read without model_path */
+	brain_options_init(&o, 3);
+	o.model_path = "/never/read"; /* beyond a version 3 struct */
+	assert_int_equal(open_with(&o), 0);
 }
 
 static void test_options__zero_means_default(void **state)
