@@ -567,11 +567,15 @@ static int adopt_identity(brain_t *b, const brain_identity *id)
 	o.metric = (int)id->metric;
 	o.embedder = (int)id->embedder;
 	o.index_name = NULL;
-	if (o.embedder == BRAIN_EMBEDDER_MODEL) {
-		if (!b->env.model)
-			return brain__err(BRAIN_EINVAL, "the brain's vectors were made by a model "
-			                  "(%08x): give its path in brain_options.model_path",
-			                  id->embedder_id);
+	bool model_absent = false;
+	if (o.embedder == BRAIN_EMBEDDER_MODEL && !b->env.model) {
+		/* a tool that opens any brain (check, stats, vectors) without its
+		 * model: the brain works but for text, which is BRAIN_ENOEMBEDDER
+		 * (the Cortex says to give model_path) */
+		model_absent = true;
+		o.embedder = BRAIN_EMBEDDER_NONE; /* for the check of the rest */
+		b->env.embedder_id = id->embedder_id;
+	} else if (o.embedder == BRAIN_EMBEDDER_MODEL) {
 		if (brain__model_dimensions(b->env.model) != id->dimensions)
 			return brain__err(BRAIN_EMISMATCH, "the model %s makes %u-d vectors, the brain "
 			                  "holds %u-d ones", o.model_path,
@@ -594,6 +598,8 @@ static int adopt_identity(brain_t *b, const brain_identity *id)
 	if (!vt)
 		return brain__err(BRAIN_ENOTSUP, "the brain uses index backend \"%s\", which is not "
 		                  "registered in this process (brain_index_register)", id->index);
+	if (model_absent)
+		checked.embedder = BRAIN_EMBEDDER_MODEL;
 	b->env.opts = checked;
 	b->env.opts.index_name = vt->name;
 	b->env.index_vt = vt;

@@ -279,9 +279,6 @@ BRAIN_EXPORT int brain_load(brain_read_fn read, void *payload, const char *path,
 		o.flags &= ~(unsigned)(BRAIN_OPEN_STORED_OPTIONS | BRAIN_OPEN_NOCREATE);
 		if (o.embedder != BRAIN_EMBEDDER_MODEL)
 			o.model_path = NULL;
-		else if (!model)
-			rc = brain__err(BRAIN_EINVAL, "the brain's vectors were made by a model (%08x): "
-			                "give its path in brain_options.model_path", have->embedder_id);
 	} else if (rc == BRAIN_OK) {
 		/* AUTO takes the index the brain was made with */
 		if (o.index == BRAIN_INDEX_AUTO && !o.index_name)
@@ -289,6 +286,9 @@ BRAIN_EXPORT int brain_load(brain_read_fn read, void *payload, const char *path,
 		if (model && !o.dimensions)
 			o.dimensions = brain__model_dimensions(model);
 	}
+	if (rc == BRAIN_OK && o.embedder == BRAIN_EMBEDDER_MODEL && !model)
+		rc = brain__err(BRAIN_EINVAL, "the brain's vectors were made by a model (%08x): give "
+		                "its path in brain_options.model_path", have->embedder_id);
 	if (rc == BRAIN_OK) {
 		if (model && o.embedder == BRAIN_EMBEDDER_MODEL)
 			embedder_id = brain__model_fingerprint(model);

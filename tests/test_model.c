@@ -559,19 +559,30 @@ static void in_a_brain(void **state)
 	o.model_path = NULL;
 	o.dimensions = 32;
 	assert_int_equal(brain_open(path, &o, &br), BRAIN_EMISMATCH);
-	/* the stored options need the model's path */
+	/* the stored options open it without its model (tools: check, stats,
+	 * vectors), but for text */
 	o.flags = BRAIN_OPEN_STORED_OPTIONS;
-	assert_int_equal(brain_open(path, &o, &br), BRAIN_EINVAL);
-	assert_non_null(strstr(brain_errmsg(), "model_path"));
-	o.model_path = a;
 	assert_int_equal(brain_open(path, &o, &br), BRAIN_OK);
 	assert_int_equal(brain_count(br), 1);
+	assert_int_equal(brain_dimensions(br), 32);
+	assert_int_equal(brain_remember_ex(br, "more", NULL, 0.5f, NULL), BRAIN_ENOEMBEDDER);
+	assert_non_null(strstr(brain_errmsg(), "model_path"));
+	assert_int_equal(brain_remember_async(br, "more", 0.5f), BRAIN_ENOEMBEDDER);
+	float v32[32] = {1.0f};
+	assert_int_equal(brain_add(br, 77, v32), BRAIN_OK);
+	assert_int_equal(brain_close(br), BRAIN_OK);
+	brain_check_report rep;
+	brain_check_report_init(&rep, BRAIN_CHECK_REPORT_VERSION);
+	assert_int_equal(brain_check(path, NULL, &rep), BRAIN_OK);
+	o.model_path = a;
+	assert_int_equal(brain_open(path, &o, &br), BRAIN_OK);
+	assert_int_equal(brain_count(br), 2);
 	assert_int_equal(brain_close(br), BRAIN_OK);
 	o.flags = 0;
 	o.embedder = BRAIN_EMBEDDER_MODEL;
 	o.dimensions = 0;
 	assert_int_equal(brain_open(path, &o, &br), BRAIN_OK);
-	assert_int_equal(brain_count(br), 1);
+	assert_int_equal(brain_count(br), 2);
 
 	/* one model in the process however many brains use it */
 	brain_model *m1 = NULL, *m2 = NULL;

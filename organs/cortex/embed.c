@@ -264,6 +264,9 @@ int brain__cortex_EMBED(cortex *c, brain_msg_embed *m)
 	pthread_rwlock_unlock(&c->lock);
 	if (fn)
 		return call_user_embedder(c, fn, payload, m->text, m->len, m->vector);
+	if (c->env->opts.embedder == BRAIN_EMBEDDER_MODEL && !c->env->model)
+		return brain__err(BRAIN_ENOEMBEDDER, "the brain's model is not loaded: open it with "
+		                  "brain_options.model_path to embed text");
 	if (c->env->opts.embedder == BRAIN_EMBEDDER_MODEL)
 		return brain__model_embed(c->env->model, m->text, m->len, m->vector);
 	if (c->env->opts.embedder == BRAIN_EMBEDDER_NONE)
@@ -277,7 +280,9 @@ int brain__cortex_EMBED_EPOCH(cortex *c, brain_msg_embed_epoch *m)
 {
 	pthread_rwlock_rdlock(&c->lock);
 	m->epoch = c->epoch;
-	m->can_embed = c->user_fn || c->env->opts.embedder != BRAIN_EMBEDDER_NONE;
+	m->can_embed = c->user_fn || (c->env->opts.embedder != BRAIN_EMBEDDER_NONE &&
+	                               (c->env->opts.embedder != BRAIN_EMBEDDER_MODEL ||
+	                                c->env->model));
 	pthread_rwlock_unlock(&c->lock);
 	return BRAIN_OK;
 }
