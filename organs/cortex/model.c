@@ -68,6 +68,7 @@ struct brain_model {
 	brain_wordpiece *wp;
 	int32_t cls, sep;
 	uint32_t window; /* most tokens in one forward pass, [CLS] and [SEP] included */
+	uint64_t weight_bytes; /* of the file the tensors are in: a bound on the sizes */
 	int level;
 	mapped files[MODEL_FILES];
 	size_t nfiles;
@@ -288,13 +289,19 @@ static int bind_all(brain_model *m, const names *nm, find_fn find, void *ctx, co
 	if (rc)
 		return rc;
 	uint32_t H = bt->hidden, I = bt->inter;
-	/* biases and norms: 2 for the embeddings, 10 vectors per layer */
-	size_t cap = 2 * (size_t)H + (size_t)bt->layers * (8 * (size_t)H + I + H);
-	m->vectors = brain__malloc_array(cap, sizeof(float));
+	/* biases and norms: 2 for the embeddings, 10 vectors per layer; each
+	 * is in the file at 2 bytes an element at least, so sizes that do not
+	 * fit are refused before anything is allocated for them */
+	uint64_t cap = 2 * (uint64_t)H + (uint64_t)bt->layers * (8 * (uint64_t)H + I + H);
+	if (cap > m->weight_bytes / 2)
+		return brain__err(BRAIN_ECORRUPT, "model: %u layers of %u hidden and %u intermediate "
+		                  "do not fit in a file of %llu bytes", bt->layers, H, I,
+		                  (unsigned long long)m->weight_bytes);
+	m->vectors = brain__malloc_array((size_t)cap, sizeof(float));
 	m->bert.layer = brain__calloc(bt->layers, sizeof *bt->layer);
 	if (!m->vectors || !bt->layer)
-		return brain__oom(cap * sizeof(float) + bt->layers * sizeof *bt->layer, "model");
-	m->vectors_cap = cap;
+		return brain__oom((size_t)cap * sizeof(float) + bt->layers * sizeof *bt->layer, "model");
+	m->vectors_cap = (size_t)cap;
 	binder b = {m, find, ctx, prefix};
 	rc = bind_mat(&b, nm->tok, 0, bt->vocab, H, &bt->tok);
 	if (rc == BRAIN_OK)
@@ -444,6 +451,7 @@ static int load_gguf(brain_model *m, const void *data, size_t len)
 		                  "token_types tensors");
 	bt->vocab = (uint32_t)tok->ne[1];
 	bt->types = (uint32_t)types->ne[1];
+	m->weight_bytes = len;
 	rc = bind_all(m, &g_gguf_names, gguf_find, g, "");
 	if (rc)
 		return rc;
@@ -848,6 +856,7 @@ static int load_hf(brain_model *m, const char *dir)
 	/* BertModel's names, or BertForX's "bert." ones */
 	brain_jv probe;
 	const char *prefix = brain__jv_get(&st.header, g_hf_names.tok, &probe) ? "" : "bert.";
+	m->weight_bytes = weights->len;
 	rc = bind_all(m, &g_hf_names, st_find, &st, prefix);
 	if (rc)
 		return rc;
