@@ -14,6 +14,7 @@
  * MODEL is anything BRAIN_EMBEDDER_MODEL loads (a .gguf file or a model
  * directory); SENTENCES one per line.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,8 +121,14 @@ int main(int argc, char **argv)
 	       "%.1f, \"sentences\": %zu, \"mean_tokens\": %.1f,\n", argv[1], brain__model_describe(m),
 	       load, (double)(rss_kb() - rss0) / 1024.0, n, (double)tokens / (double)n);
 	printf(" \"one_thread\": {");
+	/* --level NAME: that level alone (for a profile) */
+	const char *only = NULL;
+	for (int i = 3; i + 1 < argc; i += 2)
+		if (strcmp(argv[i], "--level") == 0)
+			only = argv[i + 1];
+	bool first = true;
 	for (int level = 0; level < BRAIN_MATK__COUNT; level++) {
-		if (!brain__matk_supported(level))
+		if (!brain__matk_supported(level) || (only && strcmp(only, brain__matk_name(level))))
 			continue;
 		brain__model_set_level(m, level);
 		/* the scalar level is slow: fewer sentences */
@@ -140,8 +147,9 @@ int main(int argc, char **argv)
 		double secs = now_s() - start;
 		qsort(lat, runs, sizeof *lat, cmp_double);
 		printf("%s\"%s\": {\"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": "
-		       "%.3f}", level ? ", " : "", brain__matk_name(level), (double)runs / secs,
+		       "%.3f}", first ? "" : ", ", brain__matk_name(level), (double)runs / secs,
 		       lat[runs / 2] * 1e3, lat[runs * 99 / 100] * 1e3, lat[runs - 1] * 1e3);
+		first = false;
 	}
 	brain__model_set_level(m, -1);
 	printf("},\n");

@@ -404,6 +404,31 @@ static void kernels_against_double(void **state)
 	}
 }
 
+/* GELU at every level against erf in double (the polynomial is within
+ * 3e-7 of erf; the levels compute the same operations). */
+static void gelu_against_erf(void **state)
+{
+	(void)state;
+	enum { N = 4099 };
+	static float x[N], y[N];
+	for (int i = 0; i < N; i++)
+		x[i] = -12.0f + 24.0f * (float)i / (float)(N - 1);
+	x[7] = 0.0f;
+	x[8] = -0.0f;
+	for (int level = 0; level < BRAIN_MATK__COUNT; level++) {
+		if (!brain__matk_supported(level))
+			continue;
+		memcpy(y, x, sizeof y);
+		brain__gelu(level, y, N);
+		for (int i = 0; i < N; i++) {
+			double want = 0.5 * (double)x[i] * (1.0 + erf((double)x[i] / sqrt(2.0)));
+			if (fabs((double)y[i] - want) > 1e-6 * (1.0 + fabs((double)x[i])))
+				fail_msg("%s: gelu(%g) = %g, erf gives %g", brain__matk_name(level),
+				         (double)x[i], (double)y[i], want);
+		}
+	}
+}
+
 static void half_floats(void **state)
 {
 	(void)state;
@@ -688,6 +713,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(half_floats),
+		cmocka_unit_test(gelu_against_erf),
 		cmocka_unit_test(kernels_against_double),
 		cmocka_unit_test(gguf_f32),
 		cmocka_unit_test(gguf_f16),

@@ -7,6 +7,7 @@
  * once (into a small stack block at a time) and dotted with every token,
  * in four partial sums so that the loop is not one long dependency chain.
  */
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -143,6 +144,30 @@ static void mat_mul_scalar(const brain_mat *w, const float *bias, const float *x
 	}
 }
 
+/* ---- GELU --------------------------------------------------------------- */
+
+/* The coefficients of erf(a) = 1 - 1 / (1 + c1 a + ... + c6 a^6)^16 */
+#define ERF_C1 0.0705230784f
+#define ERF_C2 0.0422820123f
+#define ERF_C3 0.0092705272f
+#define ERF_C4 0.0001520143f
+#define ERF_C5 0.0002765672f
+#define ERF_C6 0.0000430638f
+
+float brain__gelu_one(float x)
+{
+	float a = fabsf(x * 0.7071067811865476f);
+	a = a < 10.0f ? a : 10.0f;
+	float p = 1.0f + a * (ERF_C1 + a * (ERF_C2 + a * (ERF_C3 + a * (ERF_C4 + a * (ERF_C5 +
+	          a * ERF_C6)))));
+	p *= p;
+	p *= p;
+	p *= p;
+	p *= p;
+	float e = 1.0f - 1.0f / p;
+	return 0.5f * x * (1.0f + (x < 0 ? -e : e));
+}
+
 /* ---- levels ------------------------------------------------------------- */
 
 #ifdef BRAIN_HAVE_X86_KERNELS
@@ -196,6 +221,23 @@ const char *brain__matk_name(int level)
 {
 	static const char *const names[] = {"scalar", "avx2", "avx512"};
 	return level >= 0 && level < BRAIN_MATK__COUNT ? names[level] : "unknown";
+}
+
+void brain__gelu(int level, float *x, size_t n)
+{
+#ifdef BRAIN_HAVE_X86_KERNELS
+	if (level == BRAIN_MATK_AVX512 && brain__matk_supported(level)) {
+		brain__gelu_avx512(x, n);
+		return;
+	}
+	if (level >= BRAIN_MATK_AVX2 && brain__matk_supported(BRAIN_MATK_AVX2)) {
+		brain__gelu_avx2(x, n);
+		return;
+	}
+#endif
+	(void)level;
+	for (size_t i = 0; i < n; i++)
+		x[i] = brain__gelu_one(x[i]);
 }
 
 void brain__mat_mul(int level, const brain_mat *w, const float *bias, const float *x, size_t ldx,

@@ -41,6 +41,14 @@ const char *brain__matk_name(int level);
 void brain__mat_mul(int level, const brain_mat *w, const float *bias, const float *x, size_t ldx,
                     size_t T, float *y, size_t ldy);
 
+/* x[i] = GELU(x[i]) for i < n, the exact (erf) form with erf within 3e-7
+ * (Abramowitz and Stegun 7.1.28: a polynomial, a 16th power and a
+ * division, the same at every level). */
+void brain__gelu(int level, float *x, size_t n);
+float brain__gelu_one(float x);
+void brain__gelu_avx2(float *x, size_t n);
+void brain__gelu_avx512(float *x, size_t n);
+
 /* Row r of W as floats into out[0..cols). */
 void brain__mat_row(const brain_mat *w, uint32_t r, float *out);
 

@@ -169,4 +169,37 @@ AVX2 void brain__mat_mul_avx2(const brain_mat *w, const float *bias, const float
 	}
 }
 
+
+/* GELU, as brain__gelu_one at 8 floats a step (bert_kernels.c). */
+AVX2 void brain__gelu_avx2(float *x, size_t n)
+{
+	const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), lim = _mm256_set1_ps(10.0f);
+	const __m256 s2 = _mm256_set1_ps(0.7071067811865476f);
+	const __m256 c1 = _mm256_set1_ps(0.0705230784f), c2 = _mm256_set1_ps(0.0422820123f),
+	          c3 = _mm256_set1_ps(0.0092705272f), c4 = _mm256_set1_ps(0.0001520143f),
+	          c5 = _mm256_set1_ps(0.0002765672f), c6 = _mm256_set1_ps(0.0000430638f);
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = _mm256_loadu_ps(x + i);
+		__m256 t = _mm256_mul_ps(v, s2);
+		__m256 a = _mm256_min_ps(_mm256_andnot_ps(sign, t), lim);
+		__m256 p = _mm256_fmadd_ps(a, c6, c5);
+		p = _mm256_fmadd_ps(a, p, c4);
+		p = _mm256_fmadd_ps(a, p, c3);
+		p = _mm256_fmadd_ps(a, p, c2);
+		p = _mm256_fmadd_ps(a, p, c1);
+		p = _mm256_fmadd_ps(a, p, one);
+		p = _mm256_mul_ps(p, p);
+		p = _mm256_mul_ps(p, p);
+		p = _mm256_mul_ps(p, p);
+		p = _mm256_mul_ps(p, p);
+		__m256 e = _mm256_sub_ps(one, _mm256_div_ps(one, p));
+		e = _mm256_or_ps(e, _mm256_and_ps(sign, t)); /* erf is odd */
+		_mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, e)));
+	}
+	for (; i < n; i++)
+		x[i] = brain__gelu_one(x[i]);
+}
+
 #endif
