@@ -4,10 +4,17 @@
  * content word with its fact, plus questions no fact answers
  * (bench/data/questions, split dev/test before anything was tuned on it).
  *
- *   bench_questions [DIR]   (default: the source tree's bench/data/questions)
+ *   bench_questions [DIR] [--memories N]
+ *       (DIR default: the source tree's bench/data/questions; N: 10000)
+ *   bench_questions --one off|TABLE N   one process of the latency part
  *
- * For each split, a new brain (the built-in embedder, defaults) remembers
- * every fact, then:
+ * In two modes: the built-in embedder's lexical features alone
+ * (BRAINCORE_WORDS=off) and with the semantic lift (BRAINCORE_WORDS naming
+ * the word table: the environment's, else the source tree's
+ * data/words.bin; docs/embedder.md).
+ *
+ * For each mode and split, a new brain (the built-in embedder, defaults)
+ * remembers every fact, then:
  *   recall  each answerable question in each mode (semantic, keyword,
  *           hybrid): hit@1 and hit@10 of its fact;
  *   think   each question through brain_think_ex(): an answerable one is
@@ -15,19 +22,37 @@
  *           unanswerable one is declined when no memory is used.
  * The figures issue 15 asks to raise (hit@1 >= 60% on test; think >= 90%
  * right and >= 90% declined).
+ *
+ * Then what the lift costs: for each mode a fresh process (posix_spawn of
+ * itself, as a peak cannot be reset) remembers N generated sentences,
+ * waits until the index has them all (the Heart builds its graph in the
+ * background), recalls 1,000 others (k = 10), timing each call, and
+ * prints the latency percentiles, how long the index took to catch up,
+ * and its peak resident set (VmHWM), split into file pages (RssFile: the
+ * binary and the mapped table) and heap (RssAnon).
  */
 #include <braincore.h>
 
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bench_files.h"
+#include "bench_sentences.h"
 
 #ifndef BENCH_QUESTIONS_DIR
 #define BENCH_QUESTIONS_DIR "bench/data/questions"
 #endif
+#ifndef BENCH_WORDS_FILE
+#define BENCH_WORDS_FILE "data/words.bin"
+#endif
+
+extern char **environ;
 
 #define MAX_ROWS 1024
 
@@ -86,18 +111,9 @@ static size_t load(const char *path, bool questions, row *rows)
 	return n;
 }
 
-int main(int argc, char **argv)
+/* Recall and think on both splits, with BRAINCORE_WORDS as it is now. */
+static void quality(const row *facts, size_t nf, const row *qs, size_t nq)
 {
-	const char *dir = argc > 1 ? argv[1] : BENCH_QUESTIONS_DIR;
-	static row facts[MAX_ROWS], qs[MAX_ROWS];
-	char path[4096];
-	snprintf(path, sizeof path, "%s/facts.tsv", dir);
-	size_t nf = load(path, false, facts);
-	snprintf(path, sizeof path, "%s/questions.tsv", dir);
-	size_t nq = load(path, true, qs);
-	char cpu[128];
-	bench_cpu_model(cpu, sizeof cpu);
-	printf("bench_questions on %s: %zu facts, %zu questions (%s)\n", cpu, nf, nq, dir);
 	static const char *const splits[] = {"dev", "test"};
 	static const int modes[] = {BRAIN_SEMANTIC, BRAIN_KEYWORD, BRAIN_HYBRID};
 	static const char *const mode_names[] = {"semantic", "keyword", "hybrid"};
@@ -163,9 +179,124 @@ int main(int argc, char **argv)
 		free(ids);
 		brain_destroy(b);
 	}
+}
+
+/* Vectors not yet in the index's graph. */
+static uint64_t pending(brain_t *b)
+{
+	brain_stats st;
+	brain_stats_init(&st, BRAIN_STATS_VERSION);
+	if (brain_get_stats(b, &st))
+		die("stats");
+	return st.index_pending;
+}
+
+/* One process of the latency part: n sentences remembered, the index's
+ * tail built (the Heart's work, waited for), 1,000 others recalled; one
+ * line of figures. */
+static int one(const char *words, long n)
+{
+	setenv("BRAINCORE_WORDS", words, 1);
+	brain_t *b = brain_create();
+	if (!b)
+		die("create");
+	bench_lat rem, rec;
+	bench_lat_init(&rem);
+	bench_lat_init(&rec);
+	uint64_t seed = 7;
+	char text[512];
+	for (long i = 0; i < n; i++) {
+		bench_sentence(&seed, text, sizeof text);
+		size_t len = strlen(text);
+		snprintf(text + len, sizeof text - len, " (%ld)", i);
+		uint64_t t0 = bench_now_ns();
+		if (brain_remember(b, text, 0.5f))
+			die("remember");
+		bench_lat_add(&rem, bench_now_ns() - t0);
+	}
+	uint64_t t_settle = bench_now_ns();
+	while (pending(b) > 0) {
+		struct timespec t = {0, 2000000L};
+		nanosleep(&t, NULL);
+	}
+	double settle_s = (double)(bench_now_ns() - t_settle) / 1e9;
+	seed = 1234567;
+	for (int i = 0; i < 1000; i++) {
+		bench_sentence(&seed, text, sizeof text);
+		brain_id ids[10];
+		size_t found;
+		uint64_t t0 = bench_now_ns();
+		if (brain_recall_ids(b, text, 10, ids, NULL, &found))
+			die("recall");
+		bench_lat_add(&rec, bench_now_ns() - t0);
+	}
+	long file_kb = bench_status_kb("RssFile"), anon_kb = bench_status_kb("RssAnon");
+	bench_pct a = bench_lat_take(&rem), r = bench_lat_take(&rec);
+	printf("  %-15s remember p50 %5.1f us  p99 %6.1f us | index built %4.1f s later | "
+	       "recall p50 %6.1f us  p99 %6.1f us | peak %6ld kB (file %6ld, heap %6ld)\n",
+	       strcmp(words, "off") == 0 ? "lexical" : "lexical + lift", a.p50, a.p99, settle_s,
+	       r.p50, r.p99, bench_status_kb("VmHWM"), file_kb, anon_kb);
+	bench_lat_free(&rem);
+	bench_lat_free(&rec);
+	brain_destroy(b);
+	return 0;
+}
+
+static int spawn(const char *self, const char *words, const char *n)
+{
+	char a0[4096], a1[] = "--one", a2[4096], a3[32];
+	snprintf(a0, sizeof a0, "%s", self);
+	snprintf(a2, sizeof a2, "%s", words);
+	snprintf(a3, sizeof a3, "%s", n);
+	char *argv[] = {a0, a1, a2, a3, NULL};
+	pid_t pid;
+	fflush(stdout);
+	if (posix_spawn(&pid, self, NULL, NULL, argv, environ) != 0)
+		return 1;
+	int st = 0;
+	return waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && strcmp(argv[1], "--one") == 0)
+		return one(argv[2], strtol(argv[3], NULL, 10));
+	const char *dir = BENCH_QUESTIONS_DIR, *n = "10000";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--memories") == 0 && i + 1 < argc)
+			n = argv[++i];
+		else
+			dir = argv[i];
+	}
+	const char *words = getenv("BRAINCORE_WORDS");
+	if (!words || !*words || strcmp(words, "off") == 0)
+		words = BENCH_WORDS_FILE;
+	static row facts[MAX_ROWS], qs[MAX_ROWS];
+	char path[4096];
+	snprintf(path, sizeof path, "%s/facts.tsv", dir);
+	size_t nf = load(path, false, facts);
+	snprintf(path, sizeof path, "%s/questions.tsv", dir);
+	size_t nq = load(path, true, qs);
+	char cpu[128];
+	bench_cpu_model(cpu, sizeof cpu);
+	printf("bench_questions on %s: %zu facts, %zu questions (%s)\n", cpu, nf, nq, dir);
+	const char *modes[] = {"off", words};
+	for (size_t m = 0; m < 2; m++) {
+		printf("\n== %s (BRAINCORE_WORDS=%s)\n", m ? "lexical + lift" : "lexical", modes[m]);
+		setenv("BRAINCORE_WORDS", modes[m], 1);
+		quality(facts, nf, qs, nq);
+	}
+	printf("\n== cost: %s generated sentences remembered, 1,000 others recalled (k = 10), "
+	       "one process each\n", n);
+	const char *self = "/proc/self/exe"; /* (argv[0] may be a name on PATH) */
+	if (access(self, X_OK) != 0)
+		self = argv[0];
+	int rc = 0;
+	for (size_t m = 0; m < 2; m++)
+		rc |= spawn(self, modes[m], n);
 	for (size_t i = 0; i < nf; i++)
 		free(facts[i].text);
 	for (size_t i = 0; i < nq; i++)
 		free(qs[i].text);
-	return 0;
+	return rc;
 }

@@ -13,6 +13,13 @@ install(TARGETS braincore braincore_static
 	RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
 	INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
+# The word table of the built-in embedder's semantic lift and its licence
+# notices (data/NOTICE); the library looks for it here (organs/CMakeLists.txt).
+if(BRAINCORE_INSTALL_WORDS)
+	install(FILES ${PROJECT_SOURCE_DIR}/data/words.bin ${PROJECT_SOURCE_DIR}/data/NOTICE
+		DESTINATION ${CMAKE_INSTALL_DATADIR}/braincore)
+endif()
+
 install(EXPORT braincoreTargets
 	NAMESPACE braincore::
 	DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/braincore)

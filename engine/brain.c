@@ -7,6 +7,7 @@
 
 #include "engine/handle.h"
 #include "organs/organs.h"
+#include "organs/cortex/lift.h"
 #include "organs/cortex/model.h"
 
 /* The organs of a brain, from the one list (spine/spine.h), in the order
@@ -130,6 +131,7 @@ static void release(brain_t *b)
 	brain__spine_fini(&b->spine);
 	brain__disk_release(b);
 	brain__model_release(b->env.model);
+	brain__lift_release(b->env.lift);
 	pthread_rwlock_destroy(&b->lock);
 	pthread_mutex_destroy(&b->gate);
 	pthread_mutex_destroy(&b->ckpt_mu);
@@ -202,6 +204,9 @@ int brain__open(const char *path, const brain_options *opts, struct brain_image 
 
 	brain__spine_init(&b->spine, &b->env, mem);
 	rc = use_model(&b->env);
+	/* an on-disk brain's is chosen once its identity is read (engine/disk.c) */
+	if (rc == BRAIN_OK && !path)
+		rc = brain__use_lift(&b->env, image ? brain__image_identity(image) : NULL);
 	if (rc == BRAIN_OK)
 		rc = choose_index(&b->env);
 	if (rc == BRAIN_OK && path) {

@@ -825,13 +825,19 @@ int brain__disk_prepare(brain_t *b, const char *path, brain_disk_plan *plan)
 		if (o->flags & BRAIN_OPEN_NOCREATE)
 			return brain__err(BRAIN_ENOTFOUND, "open: no brain at \"%s\"", b->disk.dir);
 		plan->create = true;
-		return check_new(b);
+		rc = brain__use_lift(&b->env, NULL);
+		return rc ? rc : check_new(b);
 	}
 	if (rc)
 		return rc;
 	if (o->flags & BRAIN_OPEN_STORED_OPTIONS) {
 		rc = adopt_identity(b, &m.identity);
-	} else {
+		if (rc == BRAIN_OK)
+			rc = brain__use_lift(&b->env, &m.identity);
+	} else if ((rc = brain__use_lift(&b->env,
+	                                 b->env.opts.embedder == (int)m.identity.embedder
+	                                     ? &m.identity
+	                                     : NULL)) == BRAIN_OK) {
 		brain_identity want = brain__identity_of(b);
 		if (o->index == BRAIN_INDEX_AUTO && !o->index_name &&
 		    strcmp(m.identity.index, want.index) != 0) {

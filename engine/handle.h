@@ -286,6 +286,18 @@ void brain__disk_release(brain_t *b);
 /* The identity (dimensions, metric, embedder, index) files record. */
 struct brain_identity brain__identity_of(const brain_t *b);
 
+/* Whether the built-in embedder of env's brain uses the semantic lift, and
+ * with which word table (organs/cortex/lift.h): env->lift and
+ * env->embedder_id (left alone for other embedders). `stored` is the
+ * identity of the brain being opened, NULL for a new one: a new brain takes
+ * the table the environment names (BRAINCORE_WORDS, else the installed
+ * one) if its dimensions leave room; a brain made without the lift keeps
+ * working without it, table or not; one made with it needs that same table
+ * (BRAIN_EMISMATCH if it is absent or another). Errors of the table's
+ * loader (BRAIN_ECORRUPT, BRAIN_ENOTFOUND for a missing BRAINCORE_WORDS
+ * path, ...). Called again, it decides again. */
+int brain__use_lift(brain_env *env, const struct brain_identity *stored);
+
 /* Write the brain's state as an image to a sink (lock held, shared is
  * enough). `files`: a checkpoint of this brain, whose index backend may
  * write its own files there (the write lock held); NULL: a self-contained

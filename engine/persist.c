@@ -292,6 +292,10 @@ BRAIN_EXPORT int brain_load(brain_read_fn read, void *payload, const char *path,
 	if (rc == BRAIN_OK) {
 		if (model && o.embedder == BRAIN_EMBEDDER_MODEL)
 			embedder_id = brain__model_fingerprint(model);
+		/* the built-in embedder's word table is checked by the open
+		 * (brain__use_lift) */
+		if (o.embedder == BRAIN_EMBEDDER_BUILTIN && have->embedder == BRAIN_EMBEDDER_BUILTIN)
+			embedder_id = have->embedder_id;
 		brain_identity want;
 		brain__identity_make(&want, o.dimensions, o.metric, o.embedder, embedder_id,
 		                     brain__options_index_name(&o));

@@ -33,6 +33,7 @@
 struct brain_image;
 struct brain_image_writer;
 struct brain_model;
+struct brain_lift;
 
 /* An on-disk brain's storage, as the organs see it (all NULL/false for an
  * in-memory brain). */
@@ -53,6 +54,10 @@ typedef struct brain_env {
 	/* the fingerprint of the model or word table that makes the vectors
 	 * (the identity's embedder_id), 0 for none */
 	uint32_t embedder_id;
+	/* the built-in embedder's semantic lift (organs/cortex/lift.h; a
+	 * reference the engine holds from open to close, chosen by
+	 * brain__use_lift), else NULL */
+	struct brain_lift *lift;
 } brain_env;
 
 static inline int64_t brain__param(const brain_env *env, enum brain_param_index i)

@@ -174,26 +174,45 @@ static sts_figures eval_sts(const pair *p, size_t n)
 	return fig;
 }
 
+/* The figures of both splits with BRAINCORE_WORDS set to `words`: "off"
+ * (the lexical features alone) or the source tree's table (the lift). */
+static void stsb_figures(const char *dir, const char *words, sts_figures *dev,
+                         sts_figures *test)
+{
+	setenv("BRAINCORE_WORDS", words, 1);
+	pair *p = NULL;
+	size_t n = sts_load(dir, "sts-test.csv", &p);
+	*test = eval_sts(p, n);
+	sts_free(p, n);
+	n = sts_load(dir, "sts-dev.csv", &p);
+	*dev = eval_sts(p, n);
+	sts_free(p, n);
+	const char *mode = strcmp(words, "off") == 0 ? "lexical" : "lexical + lift";
+	printf("STS-B dev  (%s): spearman %.4f  recall@1 %.4f  MRR@10 %.4f  (%zu queries)\n",
+	       mode, dev->spearman, dev->recall_at_1, dev->mrr, dev->queries);
+	printf("STS-B test (%s): spearman %.4f  recall@1 %.4f  MRR@10 %.4f  (%zu queries)\n",
+	       mode, test->spearman, test->recall_at_1, test->mrr, test->queries);
+}
+
 static void test_quality__stsb_builtin_embedder(void **state)
 {
 	(void)state;
 	const char *dir = test_shared_data_dir();
 	pair *p = NULL;
 	size_t n = dir ? sts_load(dir, "sts-test.csv", &p) : 0;
+	sts_free(p, n);
 	if (n == 0)
 		skip();
-	sts_figures test = eval_sts(p, n);
-	sts_free(p, n);
-	n = sts_load(dir, "sts-dev.csv", &p);
-	sts_figures dev = eval_sts(p, n);
-	sts_free(p, n);
-	printf("STS-B dev : spearman %.4f  recall@1 %.4f  MRR@10 %.4f  (%zu queries)\n",
-	       dev.spearman, dev.recall_at_1, dev.mrr, dev.queries);
-	printf("STS-B test: spearman %.4f  recall@1 %.4f  MRR@10 %.4f  (%zu queries)\n",
-	       test.spearman, test.recall_at_1, test.mrr, test.queries);
+	sts_figures dev, test;
+	stsb_figures(dir, "off", &dev, &test);
 	/* measured: test spearman 0.718, recall@1 0.772 (docs/embedder.md) */
 	assert_true(test.spearman >= 0.70);
 	assert_true(test.recall_at_1 >= 0.74);
+	stsb_figures(dir, BRAIN_WORDS_FILE, &dev, &test);
+	/* measured: test spearman 0.711, recall@1 0.790 */
+	assert_true(test.spearman >= 0.70);
+	assert_true(test.recall_at_1 >= 0.76);
+	setenv("BRAINCORE_WORDS", "off", 1);
 }
 
 /* ---- real ANN sets: flat search is exact ---------------------------------- */

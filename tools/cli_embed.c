@@ -138,7 +138,7 @@ static int sts(brain_t *b, const char *file, uint32_t dims)
 			*tab = '\0';
 			s = tab + 1;
 		}
-		char *end;
+		char *end = NULL;
 		double score = nc >= 7 ? strtod(col[4], &end) : (double)NAN;
 		if (nc < 7 || end == col[4] || !(score >= 0 && score <= 5)) {
 			skipped++;

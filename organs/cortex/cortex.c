@@ -10,11 +10,20 @@
 #include <string.h>
 
 #include "organs/cortex/cortex_internal.h"
+#include "organs/cortex/lift.h"
 
 /* ---- lifetime ----------------------------------------------------------- */
 
 static int load(cortex *c, brain_image *img);
 static void destroy(void *state);
+
+/* The word table of the built-in embedder's semantic lift (lift.h): the
+ * engine's choice (brain__use_lift), recorded in the brain's identity. */
+static int choose_lift(cortex *c, const brain_env *env)
+{
+	c->lift = env->opts.embedder == BRAIN_EMBEDDER_BUILTIN ? env->lift : NULL;
+	return BRAIN_OK;
+}
 
 static int create(const brain_env *env, brain_spine *spine, const brain_organ_args *args,
                   void **state)
@@ -26,14 +35,14 @@ static int create(const brain_env *env, brain_spine *spine, const brain_organ_ar
 	c->spine = spine;
 	c->dims = env->opts.dimensions;
 	brain__map32_init(&c->df);
-	if (args->image) {
-		int rc = load(c, args->image);
-		if (rc) {
-			brain__map32_free(&c->df);
-			brain__image_unref(c->image);
-			brain__free(c);
-			return rc;
-		}
+	int rc = choose_lift(c, env);
+	if (rc == BRAIN_OK && args->image)
+		rc = load(c, args->image);
+	if (rc) {
+		brain__map32_free(&c->df);
+		brain__image_unref(c->image);
+		brain__free(c);
+		return rc;
 	}
 	pthread_rwlock_init(&c->lock, NULL);
 	pthread_mutex_init(&c->gen_lock, NULL);

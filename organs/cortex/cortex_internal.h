@@ -43,6 +43,9 @@ typedef struct cortex {
 	brain_embed_fn user_fn;
 	void *user_payload;
 	uint64_t epoch;
+	/* the built-in embedder's semantic lift (lift.h; the engine's
+	 * reference, env->lift), or NULL; set at create, never changed */
+	const struct brain_lift *lift;
 
 	pthread_mutex_t gen_lock;
 	brain_generate_fn gen_fn;

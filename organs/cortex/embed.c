@@ -23,12 +23,31 @@
  * of that moment. Weights and the treatment of unseen query features were
  * chosen on the STS Benchmark dev set and a small labelled question set
  * (docs/embedder.md).
+ *
+ * The semantic lift. A brain made with the word table (lift.h) gives its
+ * last 100 dimensions (the table's) to the sum of its words' vectors, and
+ * hashes the lexical features into the dimensions before them:
+ *
+ *   memory: [ sqrt(A) lexical ; sqrt(1 - A) lift ]   each part unit length
+ *   query:  [ sqrt(A) s^G lexical ; sqrt(1 - A) lift ]   then unit length
+ *
+ * so that a cosine is A times the lexical cosine plus (1 - A) times the
+ * words' (for a query, up to the factor s^G). A memory's word vectors are
+ * summed as the table has them (their SIF weights are in the table), a
+ * query's multiplied by their IDF in the brain; a text with no word in the
+ * table has the lexical part alone. s is the share of the query's word
+ * weight (tf * idf) in words some memory has: lexical features can only
+ * match through those, so a question in words the brain has never seen
+ * leans on the lift. A memory's vector is still a function of its text
+ * (and the table) alone. A, G and the table's contents were chosen on the
+ * development splits (docs/embedder.md).
  */
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "organs/cortex/cortex_internal.h"
+#include "organs/cortex/lift.h"
 #include "organs/cortex/model.h"
 #include "index/distance.h"
 
@@ -47,10 +66,17 @@ static const float g_class_weight[CLASS__COUNT] = {1.0f, 0.5f, 1.0f};
 #define GRAM_MIN 3
 #define GRAM_MAX 5
 
+/* The lift: the lexical features' share A of a cosine, and the power G of
+ * the seen share of a query's words (see the top of this file). */
+#define LIFT_LEXICAL_SHARE 0.6f
+#define LIFT_SEEN_POWER 2
+
 typedef struct feature {
 	uint64_t key;
 	float weight; /* class weight, then the final weight */
 	uint32_t tf;
+	int32_t row;   /* a word's row in the lift's table, else -1 */
+	uint32_t word; /* 1 for a word, 0 for a pair or a gram */
 } feature;
 
 /* ---- features ----------------------------------------------------------- */
@@ -68,9 +94,10 @@ static inline uint64_t feature_key(const void *bytes, size_t len, uint64_t seed)
 }
 
 /* Count one occurrence of a feature in the open-addressing table; a new
- * one is appended to `order` (cell numbers in order of first appearance). */
-static inline void add_feature(feature *table, size_t mask, uint32_t *order, size_t *m,
-                               uint64_t key, float weight)
+ * one is appended to `order` (cell numbers in order of first appearance).
+ * Returns its cell. */
+static inline feature *add_feature(feature *table, size_t mask, uint32_t *order, size_t *m,
+                                   uint64_t key, float weight)
 {
 	size_t i = (size_t)brain__mix64(key) & mask;
 	while (table[i].tf && table[i].key != key)
@@ -78,16 +105,21 @@ static inline void add_feature(feature *table, size_t mask, uint32_t *order, siz
 	if (table[i].tf++ == 0) {
 		table[i].key = key;
 		table[i].weight = weight;
+		table[i].row = -1;
+		table[i].word = 0;
 		order[(*m)++] = (uint32_t)i;
 	}
+	return &table[i];
 }
 
 /* The distinct features of an analysed text with their class weight and
- * count, in order of first appearance. Counted in a small open-addressing
+ * count, in order of first appearance, and (lift not NULL) each word's row
+ * in the lift's table. Counted in a small open-addressing
  * table, which costs a fraction of sorting. One block holds the table, the
  * list of the cells in use and, at the end, the result moved to its front;
  * *out is that block, brain__malloc'ed (NULL when the text has none). */
-static int features_of(const brain_analysis *a, feature **out, size_t *n_out)
+static int features_of(const brain_analysis *a, const brain_lift *lift, feature **out,
+                       size_t *n_out)
 {
 	*out = NULL;
 	*n_out = 0;
@@ -110,9 +142,15 @@ static int features_of(const brain_analysis *a, feature **out, size_t *n_out)
 	size_t mask = cap - 1, m = 0;
 	for (size_t i = 0; i < a->nwords; i++) {
 		const brain_word_span *w = &a->words[i];
-		add_feature(f, mask, order, &m,
-		            feature_key(a->text + w->off, w->len, g_class_seed[CLASS_WORD]),
-		            g_class_weight[CLASS_WORD]);
+		feature *word = add_feature(f, mask, order, &m,
+		                            feature_key(a->text + w->off, w->len,
+		                                        g_class_seed[CLASS_WORD]),
+		                            g_class_weight[CLASS_WORD]);
+		if (word->tf == 1) {
+			word->word = 1;
+			if (lift)
+				word->row = brain__lift_find(lift, a->text + w->off, w->len);
+		}
 		if (i + 1 < a->nwords) {
 			/* "w1 w2" is contiguous in the normalised text */
 			const brain_word_span *w2 = &a->words[i + 1];
@@ -143,16 +181,16 @@ static inline uint32_t dim_of(uint64_t key, uint32_t dims)
 	return (uint32_t)(((key >> 32) * (uint64_t)dims) >> 32);
 }
 
-/* The distinct features of a text, and (terms not NULL) its keyword
- * terms. */
-static int text_features(cortex *c, const char *text, size_t len, feature **f, size_t *n,
-                         uint64_t **terms, size_t *nterms)
+/* The distinct features of a text (with their rows in the lift's table, if
+ * lift is not NULL), and (terms not NULL) its keyword terms. */
+static int text_features(cortex *c, const char *text, size_t len, const brain_lift *lift,
+                         feature **f, size_t *n, uint64_t **terms, size_t *nterms)
 {
 	brain_analysis a;
 	brain__analysis_init(&a);
 	int rc = analyze(c, text, len, &a);
 	if (rc == BRAIN_OK)
-		rc = features_of(&a, f, n);
+		rc = features_of(&a, lift, f, n);
 	if (rc == BRAIN_OK && terms) {
 		rc = brain__analysis_terms(&a, terms);
 		if (rc == BRAIN_OK)
@@ -181,13 +219,38 @@ static inline float log1p_u32(uint32_t x)
 	return x < LOG_TABLE ? g_log1p_table[x] : logf((float)x + 1.0f);
 }
 
+/* Put the lexical part (vec[0 .. lexdims), unit length) and the lift's
+ * (vec[lexdims .. dims), the sum of the words' vectors) together, as the
+ * top of this file says; `seen` is the query's s (1 for a memory). */
+static void combine(cortex *c, float *vec, uint32_t lexdims, float seen)
+{
+	float *lift = vec + lexdims;
+	uint32_t ldims = c->dims - lexdims;
+	if (brain__normalize(lift, ldims) == 0.0f) {
+		brain__normalize(vec, c->dims); /* no word in the table: lexical alone */
+		return;
+	}
+	float lex = sqrtf(LIFT_LEXICAL_SHARE), sem = sqrtf(1.0f - LIFT_LEXICAL_SHARE);
+	for (int i = 0; i < LIFT_SEEN_POWER; i++)
+		lex *= seen;
+	for (uint32_t d = 0; d < lexdims; d++)
+		vec[d] *= lex;
+	for (uint32_t d = 0; d < ldims; d++)
+		lift[d] *= sem;
+	brain__normalize(vec, c->dims);
+}
+
 static int embed_builtin(cortex *c, brain_msg_embed *m)
 {
 	feature *f = NULL;
 	size_t n = 0;
 	float *vec = m->vector;
-	int rc = text_features(c, m->text, m->len, &f, &n, m->want_features ? &m->terms : NULL,
-	                       &m->nterms);
+	const brain_lift *lift = c->lift;
+	/* the lift's dimensions come last; the lexical features hash into the rest */
+	uint32_t lexdims = lift ? c->dims - brain__lift_dims(lift) : c->dims;
+	bool query = m->purpose == BRAIN_EMBED_QUERY;
+	int rc = text_features(c, m->text, m->len, lift, &f, &n,
+	                       m->want_features ? &m->terms : NULL, &m->nterms);
 	if (rc)
 		return rc;
 	if (n == 0) {
@@ -202,30 +265,41 @@ static int embed_builtin(cortex *c, brain_msg_embed *m)
 	pthread_rwlock_rdlock(&c->lock);
 	/* idf = ln((N + 1) / (df + 1)) + 1 = ln(N + 1) - ln(df + 1) + 1 */
 	float idf_base = logf((float)c->ndocs + 1.0f) + 1.0f;
+	float words_seen = 0.0f, words_all = 0.0f; /* a query's word weight (the lift's s) */
 	for (size_t i = 0; i < n; i++) {
 		float w = f[i].weight * (1.0f + log1p_u32(f[i].tf - 1));
-		if (m->purpose == BRAIN_EMBED_QUERY) {
+		float idf = 1.0f;
+		if (query) {
 			uint32_t df = 0;
-			if (brain__map32_get(&c->df, brain__cortex_df_key(f[i].key), &df))
-				w *= idf_base - log1p_u32(df);
-			else
+			if (brain__map32_get(&c->df, brain__cortex_df_key(f[i].key), &df)) {
+				idf = idf_base - log1p_u32(df);
+				w *= idf;
+				words_seen += f[i].word ? (float)f[i].tf * idf : 0.0f;
+			} else {
+				idf = idf_base;
 				w *= idf_base * UNSEEN_QUERY_WEIGHT;
+			}
+			words_all += f[i].word ? (float)f[i].tf * idf : 0.0f;
 		}
 		f[i].weight = w;
-		vec[dim_of(f[i].key, c->dims)] += (f[i].key & 1) ? -w : w;
+		vec[dim_of(f[i].key, lexdims)] += (f[i].key & 1) ? -w : w;
+		if (f[i].row >= 0)
+			brain__lift_add(lift, (uint32_t)f[i].row, (float)f[i].tf * idf, vec + lexdims);
 	}
 	pthread_rwlock_unlock(&c->lock);
-	if (brain__normalize(vec, c->dims) == 0.0f) {
+	if (brain__normalize(vec, lexdims) == 0.0f) {
 		/* Every feature cancelled another out in its dimension (a word of
 		 * one character has two features: at 1 in (2 * dims) texts they
 		 * collide with opposite signs). Without the signs the sum cannot
 		 * cancel, and the vector is still a function of the text alone. */
 		for (size_t i = 0; i < n; i++)
-			vec[dim_of(f[i].key, c->dims)] += f[i].weight;
-		brain__normalize(vec, c->dims);
+			vec[dim_of(f[i].key, lexdims)] += f[i].weight;
+		brain__normalize(vec, lexdims);
 	}
+	if (lift)
+		combine(c, vec, lexdims, query && words_all > 0.0f ? words_seen / words_all : 1.0f);
 	if (m->want_features) {
-		/* the keys, in place of the features (8 of 16 bytes each) */
+		/* the keys, in place of the features (8 of 24 bytes each) */
 		uint64_t *keys = (uint64_t *)(void *)f;
 		for (size_t i = 0; i < n; i++)
 			keys[i] = f[i].key;
@@ -304,7 +378,7 @@ int brain__cortex_LEARN(cortex *c, brain_msg_learn *m)
 	uint64_t *own = NULL;
 	if (!keys) {
 		feature *f = NULL;
-		int rc = text_features(c, m->text, m->len, &f, &n, NULL, NULL);
+		int rc = text_features(c, m->text, m->len, NULL, &f, &n, NULL, NULL);
 		if (rc)
 			return rc;
 		own = (uint64_t *)(void *)f;
