@@ -181,6 +181,144 @@ static void quality(const row *facts, size_t nf, const row *qs, size_t nq)
 	}
 }
 
+/* The think threshold and labels, calibrated on dev and checked on test:
+ * each question's best semantic score and whether that memory is its
+ * fact. A threshold t answers the questions whose best score is >= t and
+ * declines the others; the one that makes most dev questions come out
+ * right (answered from their fact, or an unanswerable one declined) is
+ * the embedder's "don't know" threshold. A label's floor is the lowest
+ * score from which dev answers are right at least that often. */
+typedef struct scored {
+	float score;
+	bool answerable, right;
+} scored;
+
+static size_t score_split(const row *facts, size_t nf, const row *qs, size_t nq,
+                          const char *split, scored *out)
+{
+	brain_t *b = brain_create();
+	if (!b)
+		die("create");
+	uint64_t *ids = malloc(nf * sizeof *ids);
+	for (size_t i = 0; i < nf; i++)
+		if (brain_remember_ex(b, facts[i].text, NULL, 0.5f, &ids[i]))
+			die("remember");
+	size_t n = 0;
+	for (size_t q = 0; q < nq; q++) {
+		if (strcmp(qs[q].split, split) != 0)
+			continue;
+		uint64_t want = BRAIN_ID_NONE;
+		for (size_t i = 0; i < nf; i++)
+			if (strcmp(facts[i].id, qs[q].fact) == 0)
+				want = ids[i];
+		brain_results *r = NULL;
+		if (brain_recall_mode(b, qs[q].text, 1, BRAIN_SEMANTIC, NULL, &r))
+			die("recall");
+		bool any = brain_results_count(r) > 0;
+		out[n].score = any ? brain_results_score(r, 0) : -1.0f;
+		out[n].answerable = want != BRAIN_ID_NONE;
+		out[n].right = any && brain_results_id(r, 0) == want;
+		n++;
+		brain_results_free(r);
+	}
+	free(ids);
+	brain_destroy(b);
+	return n;
+}
+
+/* Answerable questions answered right and unanswerable ones declined at
+ * threshold t, as fractions. */
+static void outcome(const scored *s, size_t n, float t, double *right, double *declined)
+{
+	size_t a = 0, u = 0, r = 0, d = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].answerable) {
+			a++;
+			r += s[i].right && s[i].score >= t;
+		} else {
+			u++;
+			d += s[i].score < t;
+		}
+	}
+	*right = a ? (double)r / (double)a : 0;
+	*declined = u ? (double)d / (double)u : 0;
+}
+
+/* The lowest score from which answers (score >= it) are right at least
+ * `precision` of the time on s, or 1 if none is. */
+static float floor_for(const scored *s, size_t n, double precision)
+{
+	float best = 1.0f;
+	for (size_t i = 0; i < n; i++) {
+		float t = s[i].score;
+		size_t ans = 0, ok = 0;
+		for (size_t j = 0; j < n; j++)
+			if (s[j].score >= t) {
+				ans++;
+				ok += s[j].answerable && s[j].right;
+			}
+		if (ans >= 3 && (double)ok >= precision * (double)ans && t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* lift: the mode's label floors (organs/cortex/calibration.h) */
+static void calibrate(const row *facts, size_t nf, const row *qs, size_t nq, bool lift)
+{
+	static scored dev[MAX_ROWS], test[MAX_ROWS];
+	size_t nd = score_split(facts, nf, qs, nq, "dev", dev);
+	size_t nt = score_split(facts, nf, qs, nq, "test", test);
+	float best_t = 0;
+	double best = -1;
+	for (size_t i = 0; i <= nd; i++) {
+		/* candidates: every dev score, and just above the highest */
+		float t = i < nd ? dev[i].score : 2.0f;
+		double r, d;
+		outcome(dev, nd, t, &r, &d);
+		size_t a = 0;
+		for (size_t j = 0; j < nd; j++)
+			a += dev[j].answerable;
+		double ok = r * (double)a + d * (double)(nd - a);
+		if (ok > best || (ok == best && t < best_t)) {
+			best = ok;
+			best_t = t;
+		}
+	}
+	double dr, dd, tr, td;
+	outcome(dev, nd, best_t, &dr, &dd);
+	outcome(test, nt, best_t, &tr, &td);
+	printf("  calibrated on dev: don't-know threshold %.3f (THINK_MIN_SCORE %d): dev answered "
+	       "right %.1f%%, declined %.1f%%; test answered right %.1f%%, declined %.1f%%\n",
+	       (double)best_t, (int)(best_t * 1000.0f + 0.5f), 100 * dr, 100 * dd, 100 * tr,
+	       100 * td);
+	printf("  this set's dev would put label floors at: strong %.3f (90%% right), good %.3f "
+	       "(75%% right) (1.000: no score is that reliable)\n",
+	       (double)floor_for(dev, nd, 0.9), (double)floor_for(dev, nd, 0.75));
+	/* the floors the library uses, calibrated on the demo's questions */
+	float strong = lift ? 0.55f : 0.50f, good = lift ? 0.35f : 0.30f;
+	best_t = lift ? 0.30f : 0.25f;
+	printf("  the library's floors (strong %.2f, good %.2f, don't know under %.2f), answers "
+	       "right of those labelled:\n", (double)strong, (double)good, (double)best_t);
+	for (int k = 0; k < 2; k++) {
+		const scored *s = k ? test : dev;
+		size_t n = k ? nt : nd;
+		float lo[3] = {strong, good, best_t}, hi[3] = {9.0f, strong, good};
+		const char *name[3] = {"strong", "good", "weak"};
+		printf("  %s:", k ? "test" : "dev ");
+		for (int l = 0; l < 3; l++) {
+			size_t ans = 0, ok = 0;
+			for (size_t i = 0; i < n; i++)
+				if (s[i].score >= lo[l] && s[i].score < hi[l]) {
+					ans++;
+					ok += s[i].answerable && s[i].right;
+				}
+			printf("  %s %zu/%zu right", name[l], ok, ans);
+		}
+		printf("\n");
+	}
+}
+
 /* Vectors not yet in the index's graph. */
 static uint64_t pending(brain_t *b)
 {
@@ -285,6 +423,7 @@ int main(int argc, char **argv)
 		printf("\n== %s (BRAINCORE_WORDS=%s)\n", m ? "lexical + lift" : "lexical", modes[m]);
 		setenv("BRAINCORE_WORDS", modes[m], 1);
 		quality(facts, nf, qs, nq);
+		calibrate(facts, nf, qs, nq, m == 1);
 	}
 	printf("\n== cost: %s generated sentences remembered, 1,000 others recalled (k = 10), "
 	       "one process each\n", n);

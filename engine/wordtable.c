@@ -7,6 +7,7 @@
  */
 #include "engine/handle.h"
 #include "organs/cortex/lift.h"
+#include "organs/cortex/calibration.h"
 
 int brain__use_lift(brain_env *env, const brain_identity *stored)
 {
@@ -14,6 +15,8 @@ int brain__use_lift(brain_env *env, const brain_identity *stored)
 	env->lift = NULL;
 	if (env->opts.embedder != BRAIN_EMBEDDER_BUILTIN)
 		return BRAIN_OK;
+	atomic_store(&env->params[BRAIN_PIDX_THINK_MIN_SCORE],
+	             (int64_t)brain_calibration_lexical.think_min_score);
 	env->embedder_id = 0;
 	uint32_t made_with = stored ? stored->embedder_id : 0;
 	if (stored && !made_with)
@@ -40,5 +43,9 @@ int brain__use_lift(brain_env *env, const brain_identity *stored)
 	}
 	env->lift = l;
 	env->embedder_id = brain__lift_fingerprint(l);
+	/* the lift raises every score: think's "don't know" moves up with it
+	 * (calibration.h; at open, before anyone can have set it) */
+	atomic_store(&env->params[BRAIN_PIDX_THINK_MIN_SCORE],
+	             (int64_t)brain_calibration_lift.think_min_score);
 	return BRAIN_OK;
 }

@@ -31,7 +31,11 @@ extern "C" {
  * RECALL_MIN_SCORE          recall returns only memories scoring above this (per mille).
  * RECALL_IMPORTANCE_WEIGHT  w in score = similarity * (1 + w * (importance - 0.5)), per mille.
  * THINK_MIN_SCORE           a think uses only memories scoring above this (per mille);
- *                           with none, the brain says it does not know.
+ *                           with none, the brain says it does not know. Default 250, or
+ *                           300 for a brain whose built-in embedder has the semantic
+ *                           lift (its scores are higher): calibrated per embedder
+ *                           (docs/embedder.md); a model's brain: set it from your own
+ *                           questions.
  * THINK_MAX_MEMORIES        most memories a think draws on.
  * THINK_CONTEXT_WEIGHT      weight of the previous exchange in the query of a follow-up
  *                           (per mille): an input that refers back ("when was it built?")

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "organs/cortex/cortex_internal.h"
+#include "organs/cortex/calibration.h"
 #include "index/distance.h"
 
 /* Words that refer back to what was said before; an input with one of them
@@ -137,9 +138,12 @@ static void sb_excerpt(strbuf *b, const char *s, size_t len, size_t max)
 	sb_append(b, "\xE2\x80\xA6", 3);
 }
 
-static const char *strength(float score)
+/* The label of a memory's score: what calibration measured for this
+ * embedder (calibration.h). */
+static const char *strength(const cortex *c, float score)
 {
-	return score >= 0.5f ? "strong" : score >= 0.3f ? "good" : "weak";
+	const brain_calibration *k = c->lift ? &brain_calibration_lift : &brain_calibration_lexical;
+	return score >= k->strong ? "strong" : score >= k->good ? "good" : "weak";
 }
 
 static int compose_builtin(cortex *c, brain_msg_compose *m)
@@ -169,7 +173,7 @@ static int compose_builtin(cortex *c, brain_msg_compose *m)
 			sb_append(&b, t, brain_results_text_len(m->memories, i));
 			sb_printf(&b, " [memory %llu, match %.2f, %s]",
 			          (unsigned long long)brain_results_id(m->memories, i), (double)s,
-			          strength(s));
+			          strength(c, s));
 		}
 	}
 	if (b.rc) {
