@@ -32,15 +32,16 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Ranks of v[0..n) (ties share their mean rank) into r. */
-static void ranks(const double *v, size_t n, double *r, size_t *order)
+/* Ranks of v[0..n) (ties share their mean rank) into r; -1 if out of
+ * memory. */
+static int ranks(const double *v, size_t n, double *r, size_t *order)
 {
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	/* insertion sort is too slow for 1,500; a simple merge sort */
-	size_t *tmp = malloc(n * sizeof *tmp);
+	/* a merge sort, bottom up */
+	size_t *tmp = calloc(n, sizeof *tmp);
 	if (!tmp)
-		return;
+		return -1;
 	for (size_t w = 1; w < n; w *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * w) {
 			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
@@ -61,21 +62,23 @@ static void ranks(const double *v, size_t n, double *r, size_t *order)
 			r[order[k]] = mean;
 		i = j + 1;
 	}
+	return 0;
 }
 
 static double spearman(const pair *p, size_t n)
 {
-	double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-	double *ra = malloc(n * sizeof *ra), *rb = malloc(n * sizeof *rb);
-	size_t *order = malloc(n * sizeof *order);
-	double rho = NAN;
+	double *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+	double *ra = calloc(n, sizeof *ra), *rb = calloc(n, sizeof *rb);
+	size_t *order = calloc(n, sizeof *order);
+	double rho = (double)NAN;
 	if (a && b && ra && rb && order) {
 		for (size_t i = 0; i < n; i++) {
 			a[i] = p[i].score;
 			b[i] = p[i].cosine;
 		}
-		ranks(a, n, ra, order);
-		ranks(b, n, rb, order);
+	}
+	if (a && b && ra && rb && order && ranks(a, n, ra, order) == 0 &&
+	    ranks(b, n, rb, order) == 0) {
 		double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
 		for (size_t i = 0; i < n; i++) {
 			ma += ra[i];

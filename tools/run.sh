@@ -52,7 +52,9 @@ case $mode in
 demo)
 	need $build_deps
 	configure_build release -DCMAKE_BUILD_TYPE=Release -DBRAINCORE_TESTS=OFF
-	exec build/release/tools/braincore demo
+	# as installed: the built-in embedder with its word table (the semantic
+	# lift, docs/embedder.md), which an installed library finds by itself
+	BRAINCORE_WORDS=${BRAINCORE_WORDS:-data/words.bin} exec build/release/tools/braincore demo
 	;;
 test)
 	need $test_deps
