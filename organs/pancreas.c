@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "organs/pancreas.h"
 #include "organs/pancreas_tables.h"
 
@@ -31,39 +32,6 @@ static inline bool ascii8(const unsigned char *p)
 	return (((w - ONES) & ~w) | w) & HIGHS ? false : true;
 }
 
-/* Length of the well-formed multi-byte character at p[0..avail), lead
- * byte >= 0x80, with its code point in *cp; 0 if it is ill-formed. The
- * ranges of the second byte are those of the Unicode Standard's table 3-7,
- * which excludes overlong forms, surrogates and code points past U+10FFFF. */
-static inline size_t utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
-{
-	unsigned c = p[0];
-	if (c < 0xC2)
-		return 0; /* continuation byte, or 0xC0/0xC1 (overlong) */
-	if (c < 0xE0) {
-		if (avail < 2 || (p[1] & 0xC0) != 0x80)
-			return 0;
-		*cp = (uint32_t)(c & 0x1F) << 6 | (p[1] & 0x3F);
-		return 2;
-	}
-	if (c < 0xF0) {
-		unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-		if (avail < 3 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80)
-			return 0;
-		*cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-		return 3;
-	}
-	if (c < 0xF5) {
-		unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-		if (avail < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 ||
-		    (p[3] & 0xC0) != 0x80)
-			return 0;
-		*cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-		      (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-		return 4;
-	}
-	return 0; /* 0xF5..0xFF */
-}
 
 int brain__utf8_check(const char *s, size_t len, size_t *bad_offset)
 {
@@ -86,7 +54,7 @@ int brain__utf8_check(const char *s, size_t len, size_t *bad_offset)
 			continue;
 		}
 		uint32_t cp = 0;
-		size_t n = utf8_decode(u + i, len - i, &cp);
+		size_t n = brain__utf8_decode(u + i, len - i, &cp);
 		if (n == 0)
 			goto bad;
 		i += n;
@@ -599,7 +567,7 @@ static int put_key(scan *sc, uint32_t cp, const unsigned char *bytes, size_t n)
 		if (c < 0x80) {
 			cls = uc_ascii_class[c];
 		} else {
-			m = utf8_decode(p, (size_t)(end - p), &c);
+			m = brain__utf8_decode(p, (size_t)(end - p), &c);
 			if (BRAIN_UNLIKELY(m == 0))
 				return brain__err(BRAIN_EINTERNAL, "pancreas: bad key of U+%04X",
 				                  (unsigned)cp);
@@ -654,7 +622,7 @@ static int analyze(scan *sc, const unsigned char *u, size_t len)
 			i++;
 		} else {
 			uint32_t cp = 0;
-			size_t n = utf8_decode(u + i, len - i, &cp);
+			size_t n = brain__utf8_decode(u + i, len - i, &cp);
 			if (BRAIN_UNLIKELY(n == 0)) {
 				/* Not valid UTF-8 (the caller skipped the check):
 				 * the byte separates words and is left out, so

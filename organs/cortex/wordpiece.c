@@ -66,67 +66,10 @@
  */
 #include <string.h>
 
+#include "base/json_lex.h"
+#include "base/utf8.h"
 #include "organs/cortex/wordpiece.h"
 #include "organs/cortex/wordpiece_tables.h"
-
-/* ---- UTF-8 --------------------------------------------------------------- */
-
-/* Length of the well-formed character at p[0..avail) (lead byte >= 0x80)
- * and its code point; 0 if ill-formed (the Unicode Standard's table 3-7:
- * no overlong forms, surrogates or code points past U+10FFFF). */
-static inline size_t utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
-{
-	unsigned c = p[0];
-	if (c < 0xC2)
-		return 0;
-	if (c < 0xE0) {
-		if (avail < 2 || (p[1] & 0xC0) != 0x80)
-			return 0;
-		*cp = (uint32_t)(c & 0x1F) << 6 | (p[1] & 0x3F);
-		return 2;
-	}
-	if (c < 0xF0) {
-		unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-		if (avail < 3 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80)
-			return 0;
-		*cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-		return 3;
-	}
-	if (c < 0xF5) {
-		unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-		if (avail < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 ||
-		    (p[3] & 0xC0) != 0x80)
-			return 0;
-		*cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-		      (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-		return 4;
-	}
-	return 0;
-}
-
-static inline size_t utf8_put(char *p, uint32_t cp)
-{
-	if (cp < 0x80) {
-		p[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		p[0] = (char)(0xC0 | cp >> 6);
-		p[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		p[0] = (char)(0xE0 | cp >> 12);
-		p[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		p[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	p[0] = (char)(0xF0 | cp >> 18);
-	p[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	p[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	p[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
 
 /* ---- the Unicode tables -------------------------------------------------- */
 
@@ -580,7 +523,7 @@ static inline void word_put(enc *e, uint32_t cp, unsigned ccc)
 	if (k >= WORD_MAX)
 		return;
 	size_t b = e->at[k];
-	e->at[k + 1] = (uint16_t)(b + utf8_put(e->bytes + b, cp));
+	e->at[k + 1] = (uint16_t)(b + brain__utf8_put(e->bytes + b, cp));
 	e->ccc[k] = (uint8_t)ccc;
 	while (BRAIN_UNLIKELY(ccc != 0) && k > 0 && e->ccc[k - 1] > ccc) {
 		/* swap characters k - 1 and k */
@@ -675,7 +618,7 @@ static int lc_char(enc *e, uint32_t cp, const wp_record *r)
 	case WP_CJK:
 		if (r->flags & WP_LMAP) {
 			p = seq(r->lseq, &end);
-			(void)utf8_decode(p, (size_t)(end - p), &cp);
+			(void)brain__utf8_decode(p, (size_t)(end - p), &cp);
 		}
 		return punct(e, cp);
 	default:
@@ -699,7 +642,7 @@ static int lc_char(enc *e, uint32_t cp, const wp_record *r)
 	for (p = seq(r->lseq, &end); p < end;) {
 		uint32_t c = *p;
 		size_t m = 1;
-		if (c >= 0x80 && (m = utf8_decode(p, (size_t)(end - p), &c)) == 0)
+		if (c >= 0x80 && (m = brain__utf8_decode(p, (size_t)(end - p), &c)) == 0)
 			return brain__err(BRAIN_EINTERNAL, "wordpiece: bad mapping of U+%04X", (unsigned)cp);
 		if ((rc = lc_out(e, c)))
 			return rc;
@@ -714,7 +657,7 @@ static int lc_char(enc *e, uint32_t cp, const wp_record *r)
 static int cs_out(enc *e, uint32_t cp)
 {
 	char u[4];
-	size_t m = utf8_put(u, cp);
+	size_t m = brain__utf8_put(u, cp);
 	if (e->tok_len < sizeof e->tok_head)
 		memcpy(e->tok_head + e->tok_len, u, BRAIN_MIN(m, sizeof e->tok_head - e->tok_len));
 	e->tok_len += m;
@@ -797,7 +740,7 @@ static int seg_flush(enc *e)
 		for (p = seq(r->dseq, &end); p < end;) {
 			uint32_t c = *p;
 			size_t k = 1;
-			if (c >= 0x80 && (k = utf8_decode(p, (size_t)(end - p), &c)) == 0)
+			if (c >= 0x80 && (k = brain__utf8_decode(p, (size_t)(end - p), &c)) == 0)
 				return brain__err(BRAIN_EINTERNAL, "wordpiece: bad decomposition of U+%04X",
 				                  (unsigned)cp);
 			d[m++] = packed(c);
@@ -888,7 +831,7 @@ static int cs_char(enc *e, uint32_t cp, const wp_record *r)
 			return rc;
 		if (r->flags & WP_DMAP) {
 			const unsigned char *end, *p = seq(r->dseq, &end);
-			(void)utf8_decode(p, (size_t)(end - p), &cp);
+			(void)brain__utf8_decode(p, (size_t)(end - p), &cp);
 		}
 		if ((rc = punct(e, cp)))
 			return rc;
@@ -965,7 +908,7 @@ static int encode(enc *e, const unsigned char *u, size_t len)
 			continue;
 		}
 		uint32_t cp = 0;
-		size_t m = utf8_decode(u + i, len - i, &cp);
+		size_t m = brain__utf8_decode(u + i, len - i, &cp);
 		if (BRAIN_UNLIKELY(m == 0))
 			return brain__err(BRAIN_EUTF8, "wordpiece: text is not valid UTF-8 at byte %zu", i);
 		const wp_record *r = record(cp);
