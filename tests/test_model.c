@@ -512,6 +512,93 @@ static void damaged_gguf(void **state)
 	free(d);
 }
 
+/* A Hugging Face directory made of fixture a's files with one of them
+ * replaced by `name` = `text` (NULL: left out). */
+static void bad_dir(const char *dir, const char *name, const char *text)
+{
+	static const char *const files[] = {"config.json", "model.safetensors", "vocab.txt",
+	                                    "tokenizer_config.json", "tokenizer.json"};
+	char cmd[9000];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		if (strcmp(files[i], name) == 0)
+			continue;
+		snprintf(cmd, sizeof cmd, "ln -s '%s/a/%s' '%s/%s'", BRAIN_MODEL_FIXTURE_DIR, files[i],
+		         dir, files[i]);
+		assert_int_equal(system(cmd), 0);
+	}
+	if (text) {
+		char path[4200];
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void expect_refused(const char *dir, int code, const char *words)
+{
+	brain_model *m = NULL;
+	int rc = brain__model_acquire(dir, &m);
+	if (rc != code || !strstr(brain_errmsg(), words))
+		fail_msg("%s: %d \"%s\", expected %d with \"%s\"", dir, rc, brain_errmsg(), code,
+		         words);
+	assert_null(m);
+}
+
+/* Wrong shapes, another architecture, a vocabulary of another model, a
+ * missing file: a clear error at load. */
+static void bad_model_dirs(void **state)
+{
+	(void)state;
+	if (!fixture())
+		skip();
+	char dir[] = "/tmp/braincore-badmodel-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char d[4200];
+	snprintf(d, sizeof d, "%s/m", dir);
+	/* the config's sizes against the tensors' */
+	char cfg[8192];
+	FILE *f = NULL;
+	{
+		char path[4200];
+		snprintf(path, sizeof path, "%s/a/config.json", BRAIN_MODEL_FIXTURE_DIR);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		size_t n = fread(cfg, 1, sizeof cfg - 1, f);
+		cfg[n] = '\0';
+		fclose(f);
+	}
+	char *hs = strstr(cfg, "\"hidden_size\": 32");
+	assert_non_null(hs);
+	memcpy(hs, "\"hidden_size\": 64", 17);
+	bad_dir(d, "config.json", cfg);
+	expect_refused(d, BRAIN_ECORRUPT, "shape");
+	memcpy(hs, "\"hidden_size\": 32", 17);
+	char *mt = strstr(cfg, "\"model_type\": \"bert\"");
+	assert_non_null(mt);
+	memcpy(mt, "\"model_type\": \"gpt2\"", 20);
+	bad_dir(d, "config.json", cfg);
+	expect_refused(d, BRAIN_ENOTSUP, "gpt2");
+	bad_dir(d, "config.json", "{\"hidden_size\": 32,");
+	expect_refused(d, BRAIN_EINVAL, "config.json");
+	bad_dir(d, "config.json", NULL);
+	expect_refused(d, BRAIN_ECORRUPT, "config.json");
+	/* a vocabulary that is not the embedding table's */
+	bad_dir(d, "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\n");
+	expect_refused(d, BRAIN_ECORRUPT, "vocabulary");
+	/* no weights */
+	bad_dir(d, "model.safetensors", NULL);
+	expect_refused(d, BRAIN_ENOTFOUND, "model.safetensors");
+	bad_dir(d, "model.safetensors", "12345678");
+	expect_refused(d, BRAIN_ECORRUPT, "header");
+	char cmd[4300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- in a brain ---------------------------------------------------------- */
 
 static void in_a_brain(void **state)
@@ -725,6 +812,7 @@ int main(void)
 		cmocka_unit_test(q8_0_against_f32),
 		cmocka_unit_test(whole_text_tokens),
 		cmocka_unit_test(damaged_gguf),
+		cmocka_unit_test(bad_model_dirs),
 		cmocka_unit_test(in_a_brain),
 		cmocka_unit_test(batch_matches_single),
 		cmocka_unit_test(batches_in_a_brain),
