@@ -586,8 +586,13 @@ static int adopt_identity(brain_t *b, const brain_identity *id)
 		int rc = brain__identity_check(id, &want, "open");
 		if (rc)
 			return rc;
-	} else {
-		o.model_path = NULL; /* not this brain's: let go when it closes */
+	} else if (b->env.model) {
+		/* a model named for a brain that embeds otherwise: its texts would
+		 * silently take the other embedder */
+		static const char *const kinds[] = {"the built-in embedder", "no embedder"};
+		return brain__err(BRAIN_EMISMATCH, "the brain's vectors were made by %s, and "
+		                  "model_path names a model (leave model_path out for this brain)",
+		                  id->embedder < 2 ? kinds[id->embedder] : "an unknown embedder");
 	}
 	brain_options checked;
 	int rc = brain__options_resolve(&o, &checked);

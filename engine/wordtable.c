@@ -37,7 +37,15 @@ int brain__use_lift(brain_env *env, const brain_identity *stored)
 		brain__lift_release(l);
 		return rc;
 	}
-	if (!l || env->opts.dimensions < brain__lift_dims(l) + BRAIN_LIFT_MIN_LEXICAL) {
+	uint32_t least = l ? brain__lift_dims(l) + BRAIN_LIFT_MIN_LEXICAL : 0;
+	if (stored && env->opts.dimensions < least) {
+		/* no brain this small is made with it: a damaged identity */
+		brain__lift_release(l);
+		return brain__err(BRAIN_ECORRUPT, "the brain says its %u-d vectors were made with the "
+		                  "word table %08x, which needs %u dimensions at least",
+		                  env->opts.dimensions, made_with, least);
+	}
+	if (!l || env->opts.dimensions < least) {
 		brain__lift_release(l); /* a new brain too small for it: lexical */
 		return BRAIN_OK;
 	}

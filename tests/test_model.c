@@ -594,7 +594,34 @@ static void bad_model_dirs(void **state)
 	expect_refused(d, BRAIN_ENOTFOUND, "model.safetensors");
 	bad_dir(d, "model.safetensors", "12345678");
 	expect_refused(d, BRAIN_ECORRUPT, "header");
-	char cmd[4300];
+	/* settings are the model's as much as its weights: another pooling is
+	 * another fingerprint */
+	char d2[4200];
+	snprintf(d2, sizeof d2, "%s/m2", dir);
+	bad_dir(d, "none", NULL);
+	bad_dir(d2, "tokenizer_config.json", "{\"do_lower_case\": false}");
+	brain_model *m1 = NULL, *m2 = NULL;
+	assert_int_equal(brain__model_acquire(d, &m1), BRAIN_OK);
+	assert_int_equal(brain__model_acquire(d2, &m2), BRAIN_OK);
+	assert_int_not_equal(brain__model_fingerprint(m1), brain__model_fingerprint(m2));
+	brain__model_release(m2);
+	/* a file replaced at the same path is another model, while the old
+	 * one stays for whoever holds it */
+	char g[4200], cmd[20000];
+	snprintf(g, sizeof g, "%s/model.gguf", dir);
+	snprintf(cmd, sizeof cmd, "cp '%s/a/model-f32.gguf' '%s'", BRAIN_MODEL_FIXTURE_DIR, g);
+	assert_int_equal(system(cmd), 0);
+	brain_model *g1 = NULL, *g2 = NULL;
+	assert_int_equal(brain__model_acquire(g, &g1), BRAIN_OK);
+	snprintf(cmd, sizeof cmd, "cp '%s/a/model-q8_0.gguf' '%s.new' && mv '%s.new' '%s'",
+	         BRAIN_MODEL_FIXTURE_DIR, g, g, g);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(brain__model_acquire(g, &g2), BRAIN_OK);
+	assert_ptr_not_equal(g1, g2);
+	assert_int_not_equal(brain__model_fingerprint(g1), brain__model_fingerprint(g2));
+	brain__model_release(g1);
+	brain__model_release(g2);
+	brain__model_release(m1);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -671,6 +698,18 @@ static void in_a_brain(void **state)
 	o.model_path = NULL;
 	o.dimensions = 32;
 	assert_int_equal(brain_open(path, &o, &br), BRAIN_EMISMATCH);
+	/* a model named for a brain of the built-in embedder is refused, not
+	 * ignored */
+	char bpath[4200];
+	snprintf(bpath, sizeof bpath, "%s/builtin", dir);
+	brain_options ob;
+	brain_options_init(&ob, BRAIN_OPTIONS_VERSION);
+	assert_int_equal(brain_open(bpath, &ob, &br), BRAIN_OK);
+	assert_int_equal(brain_close(br), BRAIN_OK);
+	ob.flags = BRAIN_OPEN_STORED_OPTIONS;
+	ob.model_path = a;
+	assert_int_equal(brain_open(bpath, &ob, &br), BRAIN_EMISMATCH);
+	assert_non_null(strstr(brain_errmsg(), "built-in embedder"));
 	/* the stored options open it without its model (tools: check, stats,
 	 * vectors), but for text */
 	o.flags = BRAIN_OPEN_STORED_OPTIONS;

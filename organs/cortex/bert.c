@@ -27,9 +27,10 @@ int brain__bert_check(const brain_bert *m)
 	if (m->positions < 3)
 		return brain__err(BRAIN_ECORRUPT, "model: %u positions leave no room for a token",
 		                  m->positions);
-	if (m->hidden > 65536 || m->inter > 262144 || m->positions > 65536)
+	if (m->hidden > 65536 || m->inter > 262144 || m->positions > 65536 || m->layers > 256)
 		return brain__err(BRAIN_ENOTSUP, "model: sizes too large for this runtime (hidden %u, "
-		                  "intermediate %u, positions %u)", m->hidden, m->inter, m->positions);
+		                  "intermediate %u, positions %u, layers %u)", m->hidden, m->inter,
+		                  m->positions, m->layers);
 	if (!(m->eps > 0.0f) || !isfinite(m->eps))
 		return brain__err(BRAIN_ECORRUPT, "model: LayerNorm epsilon %g is not positive",
 		                  (double)m->eps);

@@ -49,6 +49,8 @@
 #include "storage/crc32c.h"
 
 #define MODEL_FILES 4
+/* Most tokens in one forward pass (scores alone are 16 MB at 2048) */
+#define MODEL_WINDOW_MAX 2048
 /* config files are small; a tokenizer.json with a large vocabulary is a
  * few MB */
 #define CONFIG_MAX ((size_t)64 << 20)
@@ -69,6 +71,13 @@ struct brain_model {
 	int32_t cls, sep;
 	uint32_t window; /* most tokens in one forward pass, [CLS] and [SEP] included */
 	uint64_t weight_bytes; /* of the file the tensors are in: a bound on the sizes */
+	uint32_t settings_crc; /* of the JSON files read (names and bytes): in the fingerprint */
+	/* the file or directory loaded, as stat saw it: a path whose file was
+	 * replaced since is another model */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
 	int level;
 	mapped files[MODEL_FILES];
 	size_t nfiles;
@@ -364,6 +373,10 @@ static int check_vocab(brain_model *m)
 		                  m->cls < 0 ? "[CLS]" : "[SEP]");
 	if (!m->window || m->window > m->bert.positions)
 		m->window = m->bert.positions;
+	/* a forward pass's scratch grows with the square of its tokens: a
+	 * longer window is split like a longer text (BERT encoders have 512) */
+	if (m->window > MODEL_WINDOW_MAX)
+		m->window = MODEL_WINDOW_MAX;
 	if (m->window < 3)
 		return brain__err(BRAIN_ECORRUPT, "model: a window of %u tokens", m->window);
 	return BRAIN_OK;
@@ -501,11 +514,64 @@ static int load_gguf(brain_model *m, const void *data, size_t len)
 
 /* ---- safetensors and a Hugging Face directory ---------------------------- */
 
+typedef struct st_entry {
+	const char *key; /* the name as the header spells it, quotes off */
+	size_t key_len;
+	brain_jv value;
+} st_entry;
+
 typedef struct st_file {
 	const unsigned char *data; /* the data section */
 	size_t data_len;
 	brain_jv header;
+	/* the header's members, read once, sorted by name: a tensor is found
+	 * by binary search, not by walking the header again (a header may be
+	 * megabytes) */
+	st_entry *index;
+	size_t n;
+	bool escaped; /* a name has an escape: found through the JSON instead */
 } st_file;
+
+static int st_entry_cmp(const void *a, const void *b)
+{
+	const st_entry *x = a, *y = b;
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(x->key, y->key, n);
+	return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+static int st_index(st_file *st)
+{
+	size_t n = brain__jv_count(&st->header);
+	st->index = n ? brain__malloc_array(n, sizeof *st->index) : NULL;
+	if (n && !st->index)
+		return brain__oom(n * sizeof *st->index, "model: safetensors index");
+	brain_jv_iter it;
+	brain_jv key, val;
+	brain__jv_iter_init(&it, &st->header);
+	while (st->n < n && brain__jv_next(&it, &key, &val)) {
+		st_entry *e = &st->index[st->n++];
+		e->key = key.p + 1;
+		e->key_len = key.n - 2;
+		e->value = val;
+		if (memchr(e->key, '\\', e->key_len))
+			st->escaped = true;
+	}
+	qsort(st->index, st->n, sizeof *st->index, st_entry_cmp);
+	return BRAIN_OK;
+}
+
+/* The header's member `name`: true and *out. */
+static bool st_lookup(const st_file *st, const char *name, brain_jv *out)
+{
+	if (st->escaped)
+		return brain__jv_get(&st->header, name, out);
+	st_entry want = {name, strlen(name), {0}};
+	const st_entry *e = bsearch(&want, st->index, st->n, sizeof *st->index, st_entry_cmp);
+	if (e)
+		*out = e->value;
+	return e != NULL;
+}
 
 static int st_open(const mapped *f, const char *path, st_file *st)
 {
@@ -532,7 +598,7 @@ static int st_find(void *ctx, const char *name, tensor_ref *out)
 {
 	const st_file *st = ctx;
 	brain_jv t, dtype, shape, offs;
-	if (!brain__jv_get(&st->header, name, &t))
+	if (!st_lookup(st, name, &t))
 		return brain__err(BRAIN_ECORRUPT, "model: model.safetensors has no tensor %s", name);
 	if (t.type != BRAIN_JV_OBJECT || !brain__jv_get(&t, "dtype", &dtype) ||
 	    !brain__jv_get(&t, "shape", &shape) || !brain__jv_get(&t, "data_offsets", &offs) ||
@@ -611,8 +677,10 @@ static int join(char *buf, size_t cap, const char *dir, const char *name)
 }
 
 /* A small JSON file of the directory: BRAIN_ENOTFOUND (no message needed)
- * when absent. */
-static int read_json(const char *dir, const char *name, mapped *f, brain_jv *root)
+ * when absent. Its name and bytes go into the model's fingerprint: the
+ * settings change the vectors as much as the weights do. */
+static int read_json(brain_model *m, const char *dir, const char *name, mapped *f,
+                     brain_jv *root)
 {
 	char path[PATH_MAX];
 	int rc = join(path, sizeof path, dir, name);
@@ -623,6 +691,8 @@ static int read_json(const char *dir, const char *name, mapped *f, brain_jv *roo
 	rc = map_file(path, f, CONFIG_MAX);
 	if (rc)
 		return rc;
+	m->settings_crc = brain__crc32c(m->settings_crc, name, strlen(name) + 1);
+	m->settings_crc = brain__crc32c(m->settings_crc, f->data, f->len);
 	rc = brain__jv_parse(f->data, f->len, root);
 	if (rc)
 		{
@@ -638,7 +708,7 @@ static int hf_config(brain_model *m, const char *dir)
 {
 	mapped f;
 	brain_jv c, v;
-	int rc = read_json(dir, "config.json", &f, &c);
+	int rc = read_json(m, dir, "config.json", &f, &c);
 	if (rc == BRAIN_ENOTFOUND)
 		return brain__err(BRAIN_ECORRUPT, "model: %s has no config.json (a Hugging Face model "
 		                  "directory, or a .gguf file, is expected)", dir);
@@ -703,7 +773,7 @@ static int hf_settings(brain_model *m, const char *dir, bool *lower)
 	mapped f;
 	brain_jv c, v, mods, e;
 	*lower = true;
-	int rc = read_json(dir, "tokenizer_config.json", &f, &c);
+	int rc = read_json(m, dir, "tokenizer_config.json", &f, &c);
 	if (rc == BRAIN_OK) {
 		if (c.type == BRAIN_JV_OBJECT && brain__jv_get(&c, "do_lower_case", &v))
 			rc = brain__jv_bool(&v, lower);
@@ -715,7 +785,7 @@ static int hf_settings(brain_model *m, const char *dir, bool *lower)
 	}
 	m->bert.pooling = BRAIN_BERT_MEAN;
 	char pool_file[PATH_MAX] = "1_Pooling/config.json";
-	rc = read_json(dir, "modules.json", &f, &mods);
+	rc = read_json(m, dir, "modules.json", &f, &mods);
 	if (rc == BRAIN_OK) {
 		brain_jv_iter it;
 		if (mods.type == BRAIN_JV_ARRAY) {
@@ -736,7 +806,7 @@ static int hf_settings(brain_model *m, const char *dir, bool *lower)
 	} else if (rc != BRAIN_ENOTFOUND) {
 		return rc;
 	}
-	rc = read_json(dir, pool_file, &f, &c);
+	rc = read_json(m, dir, pool_file, &f, &c);
 	if (rc == BRAIN_OK) {
 		bool cls = false, mean = true;
 		if (c.type == BRAIN_JV_OBJECT && brain__jv_get(&c, "pooling_mode_cls_token", &v))
@@ -757,7 +827,7 @@ static int hf_settings(brain_model *m, const char *dir, bool *lower)
 	} else if (rc != BRAIN_ENOTFOUND) {
 		return rc;
 	}
-	rc = read_json(dir, "sentence_bert_config.json", &f, &c);
+	rc = read_json(m, dir, "sentence_bert_config.json", &f, &c);
 	if (rc == BRAIN_OK) {
 		if (c.type == BRAIN_JV_OBJECT)
 			rc = json_u32(&c, "max_seq_length", &m->window, false, "sentence_bert_config.json");
@@ -773,7 +843,7 @@ static int hf_tokenizer_json(brain_model *m, const char *dir, bool lower)
 {
 	mapped f;
 	brain_jv root, model, vocab, key, val, norm, lc;
-	int rc = read_json(dir, "tokenizer.json", &f, &root);
+	int rc = read_json(m, dir, "tokenizer.json", &f, &root);
 	if (rc == BRAIN_ENOTFOUND)
 		return brain__err(BRAIN_ECORRUPT, "model: %s has neither vocab.txt nor tokenizer.json",
 		                  dir);
@@ -849,15 +919,18 @@ static int load_hf(brain_model *m, const char *dir)
 	if (rc)
 		return rc;
 	const mapped *weights = &m->files[m->nfiles++];
-	st_file st;
+	st_file st = {0};
 	rc = st_open(weights, path, &st);
-	if (rc)
-		return rc;
-	/* BertModel's names, or BertForX's "bert." ones */
-	brain_jv probe;
-	const char *prefix = brain__jv_get(&st.header, g_hf_names.tok, &probe) ? "" : "bert.";
-	m->weight_bytes = weights->len;
-	rc = bind_all(m, &g_hf_names, st_find, &st, prefix);
+	if (rc == BRAIN_OK)
+		rc = st_index(&st);
+	if (rc == BRAIN_OK) {
+		/* BertModel's names, or BertForX's "bert." ones */
+		brain_jv probe;
+		const char *prefix = st_lookup(&st, g_hf_names.tok, &probe) ? "" : "bert.";
+		m->weight_bytes = weights->len;
+		rc = bind_all(m, &g_hf_names, st_find, &st, prefix);
+	}
+	brain__free(st.index);
 	if (rc)
 		return rc;
 	rc = join(path, sizeof path, dir, "vocab.txt");
@@ -964,10 +1037,15 @@ static int load_path(const char *path, const char *real, brain_model **out)
 		}
 	}
 	if (rc == BRAIN_OK) {
-		uint32_t crc = 0;
+		/* the weights, the vocabulary and every setting read */
+		uint32_t crc = m->settings_crc;
 		for (size_t i = 0; i < m->nfiles; i++)
 			crc = brain__crc32c(crc, m->files[i].data, m->files[i].len);
 		m->fingerprint = crc | 1u;
+		m->dev = st.st_dev;
+		m->ino = st.st_ino;
+		m->size = st.st_size;
+		m->mtime = st.st_mtim;
 	}
 	if (rc) {
 		brain__model_free(m);
@@ -993,8 +1071,14 @@ int brain__model_acquire(const char *path, brain_model **out)
 	/* a shared model belongs to no brain's memory account */
 	brain_mem_scope scope = brain__mem_enter(NULL, BRAIN_MEM_ENGINE);
 	pthread_mutex_lock(&g_models_mu);
+	/* the same path whose file is the same (not replaced since) */
+	struct stat st;
+	bool have_st = stat(real, &st) == 0;
 	brain_model *m = g_models;
-	while (m && strcmp(m->real, real) != 0)
+	while (m && !(strcmp(m->real, real) == 0 && have_st && m->dev == st.st_dev &&
+	              m->ino == st.st_ino && m->size == st.st_size &&
+	              m->mtime.tv_sec == st.st_mtim.tv_sec &&
+	              m->mtime.tv_nsec == st.st_mtim.tv_nsec))
 		m = m->next;
 	int rc = BRAIN_OK;
 	if (m) {
