@@ -70,8 +70,10 @@ asan)
 tsan)
 	need $test_deps
 	configure_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAINCORE_SANITIZE=thread
+	# in parallel: the two longest (test_heart, test_crashloop, 5 minutes
+	# each under TSan) would otherwise run one after the other
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-		ctest --output-on-failure -L tsan
+		ctest --output-on-failure -L tsan -j "$jobs"
 	;;
 gnu11)
 	need $build_deps
