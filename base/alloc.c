@@ -291,3 +291,22 @@ char *brain__strndup(const char *s, size_t len)
 	p[len] = '\0';
 	return p;
 }
+
+void *brain__grow(void *buf, size_t *cap, size_t need, size_t elem, const char *what, int *rc)
+{
+	size_t ncap = *cap ? *cap : 16;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	size_t bytes;
+	if (!brain__mul_ok(ncap, elem, &bytes)) {
+		*rc = brain__oom(SIZE_MAX, what);
+		return NULL;
+	}
+	void *p = brain__realloc(buf, bytes);
+	if (!p) {
+		*rc = brain__oom(bytes, what);
+		return NULL;
+	}
+	*cap = ncap;
+	return p;
+}

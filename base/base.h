@@ -53,6 +53,10 @@ int brain__oom(size_t bytes, const char *what);
 void *brain__malloc(size_t size);
 void *brain__calloc(size_t count, size_t size);
 void *brain__realloc(void *ptr, size_t size);
+/* buf grown to hold at least `need` elements of `elem` bytes, by doubling
+ * (from 16): the new buffer and *cap, or NULL with *rc set to the
+ * reported BRAIN_ENOMEM (buf is left alone). */
+void *brain__grow(void *buf, size_t *cap, size_t need, size_t elem, const char *what, int *rc);
 void brain__free(void *ptr);
 /* malloc(count * size) with overflow check; NULL on overflow or failure. */
 void *brain__malloc_array(size_t count, size_t size);

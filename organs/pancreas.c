@@ -219,26 +219,6 @@ typedef struct scan {
 } scan;
 
 
-/* Grow an array to hold at least `need` elements of `elem` bytes, by
- * doubling. Returns the new array or NULL (the old one is left alone). */
-static void *grow(void *buf, size_t *cap, size_t need, size_t elem, const char *what, int *rc)
-{
-	size_t ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-	size_t bytes;
-	if (!brain__mul_ok(ncap, elem, &bytes)) {
-		*rc = brain__oom(SIZE_MAX, what);
-		return NULL;
-	}
-	void *p = brain__realloc(buf, bytes);
-	if (!p) {
-		*rc = brain__oom(bytes, what);
-		return NULL;
-	}
-	*cap = ncap;
-	return p;
-}
 
 /* Room for `extra` more bytes of text and the final NUL. */
 static inline int text_room(brain_analysis *a, size_t extra)
@@ -252,7 +232,7 @@ static inline int text_room(brain_analysis *a, size_t extra)
 		                  "beyond its 32-bit offsets");
 	size_t need = a->text_len + extra + 1;
 	int rc = BRAIN_OK;
-	char *p = grow(a->text, &a->text_cap, need, 1, "analysis text", &rc);
+	char *p = brain__grow(a->text, &a->text_cap, need, 1, "analysis text", &rc);
 	if (!p)
 		return rc;
 	a->text = p;
@@ -294,7 +274,7 @@ static int word_grams(scan *sc, uint32_t wstart, uint32_t wend, uint32_t L)
 	size_t need = a->ngrams + (size_t)count;
 	if (need > a->grams_cap) {
 		int rc = BRAIN_OK;
-		brain_gram *p = grow(a->grams, &a->grams_cap, need, sizeof *p, "analysis grams", &rc);
+		brain_gram *p = brain__grow(a->grams, &a->grams_cap, need, sizeof *p, "analysis grams", &rc);
 		if (!p)
 			return rc;
 		a->grams = p;
@@ -366,7 +346,7 @@ static int end_word(scan *sc)
 	sc->last_cp = 0;
 	if (a->nwords == a->words_cap) {
 		int rc = BRAIN_OK;
-		brain_word_span *p = grow(a->words, &a->words_cap, a->nwords + 1, sizeof *p,
+		brain_word_span *p = brain__grow(a->words, &a->words_cap, a->nwords + 1, sizeof *p,
 		                     "analysis words", &rc);
 		if (!p)
 			return rc;

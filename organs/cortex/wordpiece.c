@@ -473,32 +473,12 @@ typedef struct enc {
 	char tok_head[8];
 } enc;
 
-/* buf grown to hold at least `need` elements of `elem` bytes, by doubling:
- * the new buffer, or NULL with *rc set (buf is left alone). */
-static void *grow(void *buf, size_t *cap, size_t need, size_t elem, const char *what, int *rc)
-{
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap = ncap > SIZE_MAX / 4 ? need : ncap * 2;
-	size_t bytes;
-	if (!brain__mul_ok(ncap, elem, &bytes)) {
-		*rc = brain__oom(SIZE_MAX, what);
-		return NULL;
-	}
-	void *p = brain__realloc(buf, bytes);
-	if (!p) {
-		*rc = brain__oom(bytes, what);
-		return NULL;
-	}
-	*cap = ncap;
-	return p;
-}
 
 #define GROW(e, field, capf, need, what)                                        \
 	do {                                                                        \
 		if ((need) > (e)->capf) {                                               \
 			int rc_ = BRAIN_OK;                                                 \
-			void *p_ = grow((e)->field, &(e)->capf, (need), sizeof *(e)->field, \
+			void *p_ = brain__grow((e)->field, &(e)->capf, (need), sizeof *(e)->field, \
 			                (what), &rc_);                                      \
 			if (!p_)                                                            \
 				return rc_;                                                     \
@@ -935,7 +915,7 @@ int brain__wordpiece_encode(const brain_wordpiece *w, const char *text, size_t l
 	int rc = BRAIN_OK;
 	if (!w->lowercase) {
 		/* room for a code point after every seg_flush (encode's ASCII) */
-		e.seg = grow(NULL, &e.seg_cap, 16, sizeof *e.seg, "wordpiece text", &rc);
+		e.seg = brain__grow(NULL, &e.seg_cap, 16, sizeof *e.seg, "wordpiece text", &rc);
 	}
 	if (!rc)
 		rc = encode(&e, (const unsigned char *)text, len);
