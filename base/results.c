@@ -230,6 +230,40 @@ BRAIN_EXPORT int64_t brain_results_accessed(const brain_results *r, size_t i)
 	return e ? e->accessed_ms : 0;
 }
 
+BRAIN_EXPORT int brain_results_read(const brain_results *r, size_t first, size_t n,
+                                    unsigned int version, brain_result *out, size_t *filled)
+{
+	if (filled)
+		*filled = 0;
+	if (!r || (!out && n))
+		return brain__err(BRAIN_ENULL, "results_read: %s is NULL", r ? "out" : "r");
+	if (version != BRAIN_RESULT_VERSION)
+		return brain__err(BRAIN_EVERSION,
+		                  "results_read: struct brain_result version %u (this library knows %u)",
+		                  version, BRAIN_RESULT_VERSION);
+	size_t have = first < r->count ? r->count - first : 0;
+	if (n > have)
+		n = have;
+	for (size_t i = 0; i < n; i++) {
+		const entry *e = &r->entries[first + i];
+		out[i] = (brain_result){
+			.id = e->id,
+			.score = e->score,
+			.importance = e->importance,
+			.created_ms = e->created_ms,
+			.accessed_ms = e->accessed_ms,
+			.text = e->text,
+			.text_len = e->text_len,
+			.metadata = e->meta ? e->meta : "{}",
+			.key = e->key,
+			.document = e->doc,
+		};
+	}
+	if (filled)
+		*filled = n;
+	return 0;
+}
+
 BRAIN_EXPORT const char *brain_results_answer(const brain_results *r)
 {
 	return r ? r->answer : NULL;

@@ -123,6 +123,61 @@ static void test_api__ids_results_and_get(void **state)
 	brain_destroy(b);
 }
 
+/* brain_results_read() copies what the accessors return, entry by entry. */
+static void test_api__results_read_matches_accessors(void **state)
+{
+	(void)state;
+	brain_t *b = brain_create();
+	assert_non_null(b);
+	brain_id id = 0;
+	assert_int_equal(brain_remember_with(b, "Cats sleep for most of the day.", 0.25f,
+	                                     "{\"kind\":\"cat\"}", &id),
+	                 0);
+	assert_int_equal(brain_upsert(b, "pet:dog", "Dogs like long walks.", 21, NULL, 0.75f, NULL,
+	                              NULL),
+	                 0);
+	assert_int_equal(brain_remember(b, "Parrots can live for decades.", 0.5f), 0);
+	brain_results *r = NULL;
+	assert_int_equal(brain_list(b, NULL, BRAIN_ID_NONE, 10, &r), 0);
+	size_t n = brain_results_count(r);
+	assert_int_equal(n, 3);
+	brain_result out[4];
+	memset(out, 0xAB, sizeof out);
+	size_t filled = 99;
+	assert_int_equal(brain_results_read(r, 0, 4, BRAIN_RESULT_VERSION, out, &filled), 0);
+	assert_int_equal(filled, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(out[i].id, brain_results_id(r, i));
+		assert_true(out[i].score == brain_results_score(r, i));
+		assert_true(out[i].importance == brain_results_importance(r, i));
+		assert_int_equal(out[i].created_ms, brain_results_created(r, i));
+		assert_int_equal(out[i].accessed_ms, brain_results_accessed(r, i));
+		assert_ptr_equal(out[i].text, brain_results_text(r, i));
+		assert_int_equal(out[i].text_len, brain_results_text_len(r, i));
+		assert_string_equal(out[i].metadata, brain_results_metadata(r, i));
+		assert_ptr_equal(out[i].key, brain_results_key(r, i));
+		assert_ptr_equal(out[i].document, brain_results_document(r, i));
+	}
+	/* a window; past the end; nothing asked */
+	assert_int_equal(brain_results_read(r, 2, 4, BRAIN_RESULT_VERSION, out, &filled), 0);
+	assert_int_equal(filled, 1);
+	assert_int_equal(out[0].id, brain_results_id(r, 2));
+	assert_int_equal(brain_results_read(r, 3, 4, BRAIN_RESULT_VERSION, out, &filled), 0);
+	assert_int_equal(filled, 0);
+	assert_int_equal(brain_results_read(r, 0, 0, BRAIN_RESULT_VERSION, NULL, &filled), 0);
+	assert_int_equal(filled, 0);
+	/* errors */
+	assert_int_equal(brain_results_read(NULL, 0, 1, BRAIN_RESULT_VERSION, out, &filled),
+	                 BRAIN_ENULL);
+	assert_int_equal(brain_results_read(r, 0, 1, BRAIN_RESULT_VERSION, NULL, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_results_read(r, 0, 1, BRAIN_RESULT_VERSION + 1, out, &filled),
+	                 BRAIN_EVERSION);
+	assert_non_null(strstr(brain_errmsg(), "version"));
+	assert_int_equal(brain_results_read(r, 0, 1, 0, out, NULL), BRAIN_EVERSION);
+	brain_results_free(r);
+	brain_destroy(b);
+}
+
 static void test_api__recall_touches_access_time(void **state)
 {
 	(void)state;
@@ -442,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_api__seed_remember_and_recall),
 		cmocka_unit_test(test_api__recall_on_empty_brain),
 		cmocka_unit_test(test_api__ids_results_and_get),
+		cmocka_unit_test(test_api__results_read_matches_accessors),
 		cmocka_unit_test(test_api__recall_touches_access_time),
 		cmocka_unit_test(test_api__forget),
 		cmocka_unit_test(test_api__importance_ranks_equal_matches),

@@ -571,6 +571,41 @@ const char *brain_results_key(const brain_results *r, size_t i);
  */
 const char *brain_results_document(const brain_results *r, size_t i);
 
+/** Version of struct brain_result this header declares (brain_results_read()). */
+#define BRAIN_RESULT_VERSION 1
+
+/**
+ * One entry of a results object, as brain_results_read() copies it: what
+ * the brain_results_* accessors above return one call each. Pointers are
+ * borrowed from the results object (valid until brain_results_free()).
+ * Fields are only ever appended, in a new BRAIN_RESULT_VERSION.
+ */
+typedef struct brain_result {
+	brain_id id;
+	float score;          /**< brain_results_score() */
+	float importance;
+	int64_t created_ms;   /**< Unix milliseconds */
+	int64_t accessed_ms;
+	const char *text;     /**< NUL-terminated; NULL for a memory without text */
+	size_t text_len;      /**< bytes of text, without the NUL */
+	const char *metadata; /**< JSON object, "{}" for none (never NULL) */
+	const char *key;      /**< brain_results_key(), or NULL */
+	const char *document; /**< brain_results_document(), or NULL */
+} brain_result;
+
+/**
+ * Copy entries first .. first + n - 1 of r into out[0 .. n - 1] in one call
+ * (for bindings, where each call costs more than the copy). `version` is
+ * the BRAIN_RESULT_VERSION the caller was built with: out holds n structs
+ * of that version's size. *filled (if not NULL) receives how many entries
+ * were in range (0 when first >= the count).
+ * Returns 0, BRAIN_ENULL (r NULL, or out NULL with n > 0), BRAIN_EVERSION
+ * (a version this library does not know). Thread-safe (results objects
+ * are immutable).
+ */
+int brain_results_read(const brain_results *r, size_t first, size_t n, unsigned int version,
+                       brain_result *out, size_t *filled);
+
 /**
  * The answer, for results from brain_think_ex(); NULL for other results.
  * Owned by r.
