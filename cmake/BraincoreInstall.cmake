@@ -53,3 +53,12 @@ configure_file(${PROJECT_SOURCE_DIR}/pkgconfig/braincore.pc.in
 	${PROJECT_BINARY_DIR}/braincore.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/braincore.pc
 	DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The build tree's own .pc, for what builds against braincore before it is
+# installed (the Rust binding's tests): pkg-config takes NAME-uninstalled.pc
+# over NAME.pc when PKG_CONFIG_PATH holds this directory.
+set(BRAIN_PC_PREFIX "${PROJECT_BINARY_DIR}")
+set(BRAIN_PC_LIBDIR "${PROJECT_BINARY_DIR}")
+set(BRAIN_PC_INCLUDEDIR "${PROJECT_SOURCE_DIR}/include")
+configure_file(${PROJECT_SOURCE_DIR}/pkgconfig/braincore.pc.in
+	${PROJECT_BINARY_DIR}/braincore-uninstalled.pc @ONLY)

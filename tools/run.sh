@@ -36,7 +36,8 @@ need() {
 }
 
 build_deps="cmake make gcc g++ libc6-dev pkg-config libroaring-dev"
-test_deps="$build_deps libcmocka-dev check libsubunit-dev jq binutils python3-numpy"
+test_deps="$build_deps libcmocka-dev check libsubunit-dev jq binutils python3-numpy
+	python3-pytest python3-pip python3-setuptools python3-wheel python3-hnswlib"
 
 configure_build() {
 	dir=$1
