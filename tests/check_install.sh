@@ -40,4 +40,14 @@ cmake -S "$src/tests/consumer" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$tmp/p
 cmake --build "$tmp/cmake-build" > "$tmp/consumer-build.log"
 LD_LIBRARY_PATH="$libdir" "$tmp/cmake-build/consumer" > "$tmp/out_cmake"
 cmp "$tmp/out_shared" "$tmp/out_cmake"
-echo "installed tree works with pkg-config (shared, static) and find_package(braincore)"
+# The Brain Core article's example, unchanged (kim_brain.h brings what it
+# uses without including)
+test -f "$tmp/prefix/include/kim_brain.h"
+"$cc" -std=c11 -Wall -Wextra -pedantic -Werror $(pkg-config --cflags braincore) \
+	"$src/tests/consumer/article.c" -o "$tmp/article" $(pkg-config --libs braincore)
+LD_LIBRARY_PATH="$libdir" "$tmp/article" > "$tmp/out_article"
+grep -q '^Brain says: ' "$tmp/out_article"
+grep -q '^Memory 0: .*[Ww]eather' "$tmp/out_article"
+
+echo "installed tree works with pkg-config (shared, static), find_package(braincore)" \
+	"and the article's example"
