@@ -15,7 +15,10 @@
 #include "base/slotset.h"
 #include "engine/handle.h"
 
-int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out)
+/* Metadata JSON parsed into a blob; '@' fields (the library's) are refused
+ * unless allow_reserved (a set or patch of a memory, where the change
+ * checks them against what the memory holds: engine/change.c). */
+static int meta_parse(const char *json, bool patch, bool allow_reserved, brain_meta_blob *out)
 {
 	brain_meta_blob blob;
 	int rc = brain__meta_from_json(json, strlen(json), patch, &blob);
@@ -23,14 +26,20 @@ int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out)
 		return rc;
 	size_t pos = 0;
 	brain_meta_field f;
-	while (brain__meta_next(blob.data, blob.len, &pos, &f))
+	while (!allow_reserved && brain__meta_next(blob.data, blob.len, &pos, &f))
 		if (brain__meta_reserved(f.name, f.name_len)) {
 			brain__free(blob.data);
 			return brain__err(BRAIN_EJSON, "metadata: field \"%.*s\": names starting with @ "
-			                  "are the library's (brain_set_valid)", (int)f.name_len, f.name);
+			                  "are the library's (keys, documents, validity times)",
+			                  (int)f.name_len, f.name);
 		}
 	*out = blob;
 	return BRAIN_OK;
+}
+
+int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out)
+{
+	return meta_parse(json, patch, false, out);
 }
 
 static int meta_change(brain_t *b, brain_id id, const char *json, bool patch, const char *fn)
@@ -45,7 +54,7 @@ static int meta_change(brain_t *b, brain_id id, const char *json, bool patch, co
 	brain_meta_blob blob = {NULL, 0};
 	brain_mem_scope outer = brain__enter(b);
 	if (json)
-		rc = brain__api_meta_parse(json, patch, &blob);
+		rc = meta_parse(json, patch, true, &blob);
 	if (rc == BRAIN_OK) {
 		brain_change c = {.op = BRAIN_CHANGE_META};
 		c.u.meta.id = id;
@@ -53,6 +62,7 @@ static int meta_change(brain_t *b, brain_id id, const char *json, bool patch, co
 		c.u.meta.len = blob.len;
 		c.u.meta.patch = patch;
 		c.u.meta.keep_reserved = !patch; /* a set leaves the validity times */
+		c.u.meta.caller = true;          /* '@' fields only as the memory has them */
 		rc = brain__api_change(b, &c);
 	}
 	brain__free(blob.data);

@@ -36,6 +36,7 @@ typedef struct change_work {
 	/* metadata: a blob made here (widened, or a patch's result), and the
 	 * heap blobs META_SET takes (the new, and the old for an undo) */
 	brain_meta_blob meta;
+	brain_meta_blob meta_own; /* a set's or patch's fields without the '@' ones */
 	uint8_t *meta_new;
 	uint8_t *meta_old;
 	/* replace: the slots of the memory and its replacement, and what was
@@ -326,6 +327,78 @@ static int keep_reserved(const void *old, size_t old_len, const void **blob, siz
 	return rc;
 }
 
+static bool not_reserved(const brain_meta_field *f)
+{
+	return !is_reserved(f);
+}
+
+/* Whether two fields hold the same value (names aside). */
+static bool same_value(const brain_meta_field *a, const brain_meta_field *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case BRAIN_META_STRING:
+		return a->str_len == b->str_len && memcmp(a->str, b->str, a->str_len) == 0;
+	case BRAIN_META_INT:
+		return a->i == b->i;
+	case BRAIN_META_DOUBLE:
+		return a->d == b->d;
+	case BRAIN_META_BOOL:
+		return a->b == b->b;
+	case BRAIN_META_LIST: {
+		if (a->n_items != b->n_items)
+			return false;
+		size_t pa = 0, pb = 0;
+		for (uint32_t k = 0; k < a->n_items; k++) {
+			const char *sa, *sb;
+			uint32_t la, lb;
+			brain__meta_item(a, &pa, &sa, &la);
+			brain__meta_item(b, &pb, &sb, &lb);
+			if (la != lb || memcmp(sa, sb, la) != 0)
+				return false;
+		}
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+/* A set or patch may carry the memory's '@' fields as the library gave
+ * them (brain_get_metadata and results include them), so that metadata
+ * read, changed and written back works: each must hold what the memory
+ * holds, and is then left out (the memory keeps its own). Any other '@'
+ * field, or one to remove, is refused. */
+static int drop_reserved_as_they_are(const void *old, size_t old_len, brain_change *c,
+                                     change_work *w)
+{
+	size_t pos = 0;
+	brain_meta_field f, o;
+	bool any = false;
+	while (brain__meta_next(c->u.meta.blob, c->u.meta.len, &pos, &f)) {
+		if (!is_reserved(&f))
+			continue;
+		if (!old || !brain__meta_find(old, old_len, f.name, f.name_len, &o) ||
+		    !same_value(&f, &o))
+			return brain__err(BRAIN_EJSON,
+			                  "metadata: field \"%.*s\": names starting with @ are the "
+			                  "library's (brain_upsert, brain_remember_document, "
+			                  "brain_set_valid set them); metadata written back may carry "
+			                  "them only with the values the memory has",
+			                  (int)f.name_len, f.name);
+		any = true;
+	}
+	if (!any)
+		return BRAIN_OK;
+	int rc = brain__meta_keep(c->u.meta.blob, c->u.meta.len, not_reserved, &w->meta_own);
+	if (rc == BRAIN_OK) {
+		c->u.meta.blob = w->meta_own.data;
+		c->u.meta.len = w->meta_own.len;
+	}
+	return rc;
+}
+
 /* The new metadata, whole (a patch applied to what the memory has), its
  * types checked, and the heap blobs META_SET takes: the new, and the old
  * for an undo, so that neither apply nor undo allocates but the fields. */
@@ -335,6 +408,11 @@ static int meta_change_prepare(brain_t *b, brain_change *c, change_work *w)
 	int rc = brain__call_META_GET(&b->spine, &g);
 	if (rc)
 		return rc;
+	if (c->u.meta.caller && c->u.meta.blob) {
+		rc = drop_reserved_as_they_are(g.blob, g.len, c, w);
+		if (rc)
+			return rc;
+	}
 	if (c->u.meta.keep_reserved && g.blob) {
 		rc = keep_reserved(g.blob, g.len, &c->u.meta.blob, &c->u.meta.len, w);
 		if (rc)
@@ -1407,6 +1485,7 @@ static void work_free(change_work *w)
 	brain__free(w->features);
 	brain__free(w->old);
 	brain__free(w->meta.data);
+	brain__free(w->meta_own.data);
 	brain__free(w->meta_new);
 	brain__free(w->meta_old);
 	brain__free(w->doc_old);

@@ -231,6 +231,7 @@ typedef struct brain_change {
 			size_t len;
 			bool patch;       /* blob is a merge patch (base/meta.h) */
 			bool keep_reserved; /* a set that keeps the memory's '@' fields */
+			bool caller;        /* a caller's set or patch: '@' fields only as they are */
 		} meta;
 	} u;
 	brain_id out_id; /* out: the memory's id (STORE) */

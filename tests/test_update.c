@@ -387,6 +387,70 @@ static void puts_and_updates_survive_the_log_and_checkpoints(void **state)
 	assert_int_equal(test_remove_tree(dir), 0);
 }
 
+/* ---- metadata read and written back, '@' fields and all --------------------- */
+
+static void meta_of(brain_t *b, uint64_t id, char *buf, size_t size)
+{
+	assert_int_equal(brain_get_metadata(b, id, buf, size, NULL), 0);
+}
+
+/* brain_get_metadata gives a memory's '@' fields (its key, its validity
+ * times); a set or patch may carry them back unchanged, never changed. */
+static void metadata_written_back_keeps_the_librarys_fields(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/braincore-update-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/b", dir);
+	brain_t *b = text_brain(path);
+	uint64_t id = 0;
+	assert_int_equal(brain_upsert(b, "k1", "keyed memory", 12, NULL, 0.5f, "{\"a\":1}", &id), 0);
+	assert_int_equal(brain_set_valid(b, id, 1000, BRAIN_TIME_NONE), 0);
+	char got[256], again[256];
+	meta_of(b, id, got, sizeof got);
+	assert_string_equal(got, "{\"@key\":\"k1\",\"@valid_from\":1000,\"a\":1}");
+
+	/* written back as read: nothing changes */
+	assert_int_equal(brain_set_metadata(b, id, got), 0);
+	meta_of(b, id, again, sizeof again);
+	assert_string_equal(again, got);
+	/* changed beside the '@' fields */
+	assert_int_equal(brain_set_metadata(b, id, "{\"@key\":\"k1\",\"a\":2,\"b\":\"x\"}"), 0);
+	meta_of(b, id, got, sizeof got);
+	assert_string_equal(got, "{\"@key\":\"k1\",\"@valid_from\":1000,\"a\":2,\"b\":\"x\"}");
+	assert_int_equal(brain_patch_metadata(b, id, "{\"@valid_from\":1000,\"b\":null}"), 0);
+	meta_of(b, id, got, sizeof got);
+	assert_string_equal(got, "{\"@key\":\"k1\",\"@valid_from\":1000,\"a\":2}");
+
+	/* an '@' field changed, removed, of another type or not held: refused */
+	const char *const bad[] = {
+		"{\"@key\":\"k2\",\"a\":3}",     "{\"@valid_from\":999}",
+		"{\"@valid_from\":1000.0}",      "{\"@valid_until\":5}",
+		"{\"@doc\":\"d\"}",              "{\"@key\":[\"k1\"]}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(brain_set_metadata(b, id, bad[i]), BRAIN_EJSON);
+		assert_non_null(strstr(brain_errmsg(), "the values the memory has"));
+		assert_int_equal(brain_patch_metadata(b, id, bad[i]), BRAIN_EJSON);
+	}
+	assert_int_equal(brain_patch_metadata(b, id, "{\"@key\":null}"), BRAIN_EJSON);
+	meta_of(b, id, again, sizeof again);
+	assert_string_equal(again, got);
+	/* a new memory may not bring any */
+	assert_int_equal(brain_remember_with(b, "new one", 0.5f, "{\"@key\":\"k1\"}", NULL),
+	                 BRAIN_EJSON);
+	assert_int_equal(brain_key_id(b, "k1", &id), 0);
+
+	/* the log replays what was made */
+	assert_int_equal(brain_close(b), 0);
+	b = text_brain(path);
+	meta_of(b, id, again, sizeof again);
+	assert_string_equal(again, got);
+	brain_destroy(b);
+	assert_int_equal(test_remove_tree(dir), 0);
+}
+
 /* ---- two threads put the same keys ---------------------------------------- */
 
 typedef struct putter {
@@ -517,6 +581,7 @@ int main(void)
 		cmocka_unit_test(an_update_may_change_a_field_type),
 		cmocka_unit_test(updates_with_the_callers_vectors),
 		cmocka_unit_test(puts_and_updates_survive_the_log_and_checkpoints),
+		cmocka_unit_test(metadata_written_back_keeps_the_librarys_fields),
 		cmocka_unit_test(concurrent_puts_make_one_memory_per_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

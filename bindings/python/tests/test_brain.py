@@ -74,6 +74,13 @@ def test_keys_upsert_update(brain):
     brain.update(i, "My favourite colour is red.", metadata={"kind": "pref"})
     assert brain.get(i).text.endswith("red.")
     assert brain.get_metadata(i) == {"@key": "pref:color", "kind": "pref"}
+    # metadata read and written back, the library's '@key' with it
+    meta = brain.get_metadata(i)
+    meta["kind"] = "colour"
+    brain.set_metadata(i, meta)
+    assert brain.get_metadata(i) == {"@key": "pref:color", "kind": "colour"}
+    with pytest.raises(braincore.MetadataError):
+        brain.set_metadata(i, {"@key": "other"})
     brain.forget_key("pref:color")
     assert len(brain) == 0
 

@@ -159,6 +159,13 @@ fn upsert_key_id_and_forget_key() {
     let m = b.get(id).unwrap();
     assert_eq!((m.text.as_str(), m.key.as_deref(), m.importance), ("Ana lives in Porto", Some("user:1:city"), 0.8));
     assert_eq!(b.key_id("user:1:city").unwrap(), id);
+    // metadata read and written back carries the library's "@key" unchanged
+    let meta = b.get_metadata(id).unwrap();
+    assert_eq!(meta, r#"{"@key":"user:1:city"}"#);
+    b.set_metadata(id, Some(&meta.replace('}', r#","kind":"city"}"#))).unwrap();
+    assert_eq!(b.get_metadata(id).unwrap(), r#"{"@key":"user:1:city","kind":"city"}"#);
+    let err = b.set_metadata(id, Some(r#"{"@key":"user:2:city"}"#)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Metadata);
     b.forget_key("user:1:city").unwrap();
     assert_eq!(b.count(), 0);
     assert_eq!(b.key_id("user:1:city").unwrap_err().kind, ErrorKind::NotFound);
