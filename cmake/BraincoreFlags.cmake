@@ -31,8 +31,19 @@ if(BRAINCORE_WERROR)
 	list(APPEND BRAIN_WARNINGS -Werror)
 endif()
 
+# A frame larger than a thread's stack faults on its guard page instead of
+# writing past it into whatever is mapped below (stack clash): callers on
+# small stacks (binding runtimes' worker threads) get a crash, never a
+# silent corruption. GCC and clang; a probe per page of a large frame.
+include(CheckCCompilerFlag)
+check_c_compiler_flag(-fstack-clash-protection BRAIN_HAVE_STACK_CLASH)
+set(BRAIN_HARDENING "")
+if(BRAIN_HAVE_STACK_CLASH)
+	list(APPEND BRAIN_HARDENING -fstack-clash-protection)
+endif()
+
 function(brain_target_flags target)
-	target_compile_options(${target} PRIVATE ${BRAIN_WARNINGS})
+	target_compile_options(${target} PRIVATE ${BRAIN_WARNINGS} ${BRAIN_HARDENING})
 	if(BRAINCORE_FUZZ)
 		# coverage feedback for libFuzzer in every target, the library too
 		target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)

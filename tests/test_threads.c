@@ -475,10 +475,91 @@ static void test_threads__allocator_switch_races_open(void **state)
 	assert_int_equal(brain_set_allocator(NULL), 0); /* nothing left alive */
 }
 
+/* ---- calls from a thread with a small stack -------------------------------- */
+
+/* Bindings call from threads whose stacks are small (koffi's async workers
+ * in the Node binding; threads of runtimes with segmented stacks): every
+ * call must fit in one. Under a sanitizer frames are larger, so the
+ * stack is too. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SMALL_STACK (1024u * 1024u)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SMALL_STACK (1024u * 1024u)
+#endif
+#endif
+#ifndef SMALL_STACK
+#define SMALL_STACK (128u * 1024u)
+#endif
+
+static void *small_stack_work(void *arg)
+{
+	int *failed = arg;
+	enum { N = 600, DIM = 64 };
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = DIM;
+	o.index = BRAIN_INDEX_HNSW;
+	o.embedder = BRAIN_EMBEDDER_NONE;
+	brain_t *b = NULL;
+	float *v = malloc((size_t)N * DIM * sizeof *v);
+	uint64_t *ids = malloc(N * sizeof *ids);
+	if (!v || !ids || brain_open(NULL, &o, &b) != 0) {
+		*failed = 1;
+		goto out;
+	}
+	test_rng r = {5};
+	for (size_t i = 0; i < (size_t)N * DIM; i++)
+		v[i] = test_rng_float(&r, -0.5f, 0.5f);
+	for (size_t i = 0; i < N; i++)
+		ids[i] = i + 1;
+	/* a batch: the graph built here and on worker threads */
+	uint64_t found_ids[10];
+	size_t found = 0;
+	if (brain_add_batch(b, ids, v, N) != 0 ||
+	    brain_search(b, v + 7 * DIM, 10, found_ids, NULL, &found) != 0 || found != 10 ||
+	    found_ids[0] != 8)
+		*failed = 1;
+	brain_close(b);
+	/* text: remember, recall, think */
+	b = brain_create();
+	if (!b || brain_remember(b, "The Eiffel Tower is 330 metres tall.", 0.8f) != 0 ||
+	    brain_remember(b, "Bananas are rich in potassium.", 0.4f) != 0) {
+		*failed = 1;
+	} else {
+		char **m = brain_recall(b, "eiffel tower height", 2);
+		char answer[256];
+		if (!m || !m[0] || brain_think(b, "How tall is the Eiffel Tower?", answer,
+		                               sizeof answer) < 0)
+			*failed = 1;
+		free(m);
+	}
+	brain_destroy(b);
+out:
+	free(v);
+	free(ids);
+	return NULL;
+}
+
+static void test_threads__calls_fit_a_small_stack(void **state)
+{
+	(void)state;
+	pthread_attr_t attr;
+	assert_int_equal(pthread_attr_init(&attr), 0);
+	assert_int_equal(pthread_attr_setstacksize(&attr, SMALL_STACK), 0);
+	pthread_t t;
+	int failed = 0;
+	assert_int_equal(pthread_create(&t, &attr, small_stack_work, &failed), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pthread_attr_destroy(&attr);
+	assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads__readers_and_writers),
+		cmocka_unit_test(test_threads__calls_fit_a_small_stack),
 		cmocka_unit_test(test_threads__batches_and_searches),
 		cmocka_unit_test(test_threads__tail_built_beside_readers_and_writers),
 		cmocka_unit_test(test_threads__allocator_switch_races_open),
