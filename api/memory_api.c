@@ -174,6 +174,17 @@ BRAIN_EXPORT int brain_remember_n(brain_t *b, const char *text, size_t text_len,
 	                        remember_ex(b, text, text_len, NULL, importance, metadata_json, id));
 }
 
+BRAIN_EXPORT int brain_remember_full(brain_t *b, const char *text, size_t text_len,
+                                     const float *vector, float importance,
+                                     const char *metadata_json, uint64_t *id)
+{
+	if (b && text && text_len == 0)
+		return brain__err(BRAIN_EEMPTY, "remember: text is empty");
+	brain_timed t = brain__timed_begin(b);
+	return brain__timed_end(b, BRAIN_OP_REMEMBER, t,
+	                        remember_ex(b, text, text_len, vector, importance, metadata_json, id));
+}
+
 BRAIN_EXPORT int brain_remember(brain_t *b, const char *text, float importance)
 {
 	return brain_remember_ex(b, text, NULL, importance, NULL);

@@ -748,6 +748,51 @@ static void batches(void **state)
 	brain_destroy(b);
 }
 
+/* brain_remember_full: a text with its length, the caller's vector and
+ * metadata in one change; any bad part stores nothing. */
+static void remember_full_in_one_change(void **state)
+{
+	(void)state;
+	brain_options o;
+	brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+	o.dimensions = 4;
+	brain_t *b = NULL;
+	assert_int_equal(brain_open(NULL, &o, &b), 0);
+	char buf[32];
+	memcpy(buf, "Ships leave at noon.XXXX", 24); /* no NUL after 20 */
+	const float v[4] = {0.0f, 3.0f, 0.0f, 4.0f};
+	uint64_t id = 0;
+	assert_int_equal(brain_remember_full(b, buf, 20, v, 0.75f, "{\"port\":\"Leith\"}", &id), 0);
+	brain_results *r = NULL;
+	assert_int_equal(brain_get(b, id, &r), 0);
+	assert_string_equal(brain_results_text(r, 0), "Ships leave at noon.");
+	assert_string_equal(brain_results_metadata(r, 0), "{\"port\":\"Leith\"}");
+	assert_true(brain_results_importance(r, 0) == 0.75f);
+	brain_results_free(r);
+	float got[4];
+	/* cosine: stored normalised; a text brain keeps 8 bits a component
+	 * (HNSW_ELEMENT, within 1.5/254) */
+	assert_int_equal(brain_get_vector(b, id, got), 0);
+	assert_true(fabsf(got[1] - 0.6f) < 0.01f && fabsf(got[3] - 0.8f) < 0.01f);
+	assert_true(fabsf(got[0]) < 0.01f && fabsf(got[2]) < 0.01f);
+	/* without a vector: the embedder's, as brain_remember_n */
+	assert_int_equal(brain_remember_full(b, "Tides turn twice a day.", 23, NULL, 0.5f, NULL, &id),
+	                 0);
+	/* each bad part: nothing stored */
+	const float nan4[4] = {0.0f, NAN, 0.0f, 1.0f}, zero4[4] = {0};
+	assert_int_equal(brain_remember_full(b, "a", 1, nan4, 0.5f, NULL, NULL), BRAIN_ENONFINITE);
+	assert_int_equal(brain_remember_full(b, "a", 1, zero4, 0.5f, NULL, NULL), BRAIN_EZEROVEC);
+	assert_int_equal(brain_remember_full(b, "a", 1, v, 0.5f, "{\"port\":", NULL), BRAIN_EJSON);
+	assert_int_equal(brain_remember_full(b, "a", 1, v, 0.5f, "{\"port\":7}", NULL), BRAIN_ETYPE);
+	assert_int_equal(brain_remember_full(b, "a\0b", 3, v, 0.5f, NULL, NULL), BRAIN_EUTF8);
+	assert_int_equal(brain_remember_full(b, "a", 0, v, 0.5f, NULL, NULL), BRAIN_EEMPTY);
+	assert_int_equal(brain_remember_full(b, "a", 1, v, 1.5f, NULL, NULL), BRAIN_ERANGE);
+	assert_int_equal(brain_remember_full(b, NULL, 1, v, 0.5f, NULL, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_remember_full(NULL, "a", 1, v, 0.5f, NULL, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_count(b), 2);
+	brain_destroy(b);
+}
+
 /* A text given with its length: every byte counts. */
 static void texts_with_a_length(void **state)
 {
@@ -977,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(bad_input_changes_nothing),
 		cmocka_unit_test(a_field_type_follows_its_holders),
 		cmocka_unit_test(texts_with_a_length),
+		cmocka_unit_test(remember_full_in_one_change),
 		cmocka_unit_test(batches),
 		cmocka_unit_test(validity_in_time),
 		cmocka_unit_test(slot_sets_from_bits),

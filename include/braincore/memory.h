@@ -185,6 +185,21 @@ int brain_remember_n(brain_t *b, const char *text, size_t text_len, float import
                      const char *metadata_json, uint64_t *id);
 
 /**
+ * Every part of a memory in one call, made as one change: a text of
+ * `text_len` bytes (as brain_remember_n()), the caller's `vector` of the
+ * brain's dimensions (NULL: the embedder's), `importance` and metadata
+ * (NULL: none). For bindings and for callers who embed text themselves and
+ * keep metadata with it, where brain_remember_ex() then
+ * brain_set_metadata() would be two changes another thread could see
+ * between.
+ * Returns 0 or the errors of brain_remember_n() and brain_remember_ex()
+ * (BRAIN_ENONFINITE, BRAIN_EZEROVEC for the vector). Nothing is stored on
+ * error. Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_remember_full(brain_t *b, const char *text, size_t text_len, const float *vector,
+                        float importance, const char *metadata_json, uint64_t *id);
+
+/**
  * brain_recall() of the memories whose metadata passes `filter`, a filter
  * text (braincore/filter.h). When at least top_k memories pass (and score
  * above RECALL_MIN_SCORE), exactly top_k come back. Same ownership as

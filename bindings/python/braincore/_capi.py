@@ -138,8 +138,7 @@ _DECLS = {
     "brain_count": (c_uint64, [_p]),
     "brain_dimensions": (c_uint32, [_p]),
     # memory.h
-    "brain_remember_n": (c_int, [_p, c_char_p, c_size_t, c_float, c_char_p, _u64p]),
-    "brain_remember_ex": (c_int, [_p, c_char_p, _f32p, c_float, _u64p]),
+    "brain_remember_full": (c_int, [_p, c_char_p, c_size_t, _f32p, c_float, c_char_p, _u64p]),
     "brain_remember_batch": (c_int, [_p, POINTER(c_char_p), c_size_t, c_float,
                                      POINTER(c_char_p), _u64p]),
     "brain_recall_mode": (c_int, [_p, c_char_p, c_size_t, c_int, _p, POINTER(_p)]),

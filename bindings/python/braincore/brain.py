@@ -270,16 +270,9 @@ class Brain:
             check(lib.brain_upsert(b, cstring(key, "key"), data, len(data),
                                    None if vec is None else fptr(vec), importance, meta,
                                    byref(out)))
-        elif vec is None:
-            check(lib.brain_remember_n(b, data, len(data), importance, meta, byref(out)))
         else:
-            check(lib.brain_remember_ex(b, cstring(data), fptr(vec), importance, byref(out)))
-            if meta is not None:
-                try:
-                    self.set_metadata(out.value, meta)
-                except BaseException:
-                    lib.brain_forget(b, out.value)
-                    raise
+            check(lib.brain_remember_full(b, data, len(data), None if vec is None else fptr(vec),
+                                          importance, meta, byref(out)))
         return out.value
 
     def upsert(self, key: str, text: Text, importance: float = 0.5, *,

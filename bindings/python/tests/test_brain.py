@@ -164,6 +164,15 @@ def test_vectors_against_numpy():
         b.update_vector(1003, q)
         assert b.search(q, k=1)[0][0] == 1003
         assert [m.id for m in b.recall_vector(q, k=1)] == [1003]
+        # a text with the caller's vector and metadata: one change, nothing on error
+        i = b.remember("a text with its own vector", vector=-q, metadata={"odd": False})
+        assert b.get(i).metadata == {"odd": False} and b.search(-q, k=1)[0][0] == i
+        n = len(b)
+        with pytest.raises(braincore.VectorError):
+            b.remember("bad", vector=np.full(24, np.nan), metadata={"odd": True})
+        with pytest.raises(braincore.MetadataError):
+            b.remember("bad", vector=q, metadata={"odd": "no"})
+        assert len(b) == n
 
 
 def test_on_disk_reopen_and_snapshot(tmp_path):

@@ -452,6 +452,15 @@ extern "C" {
         metadata_json: *const c_char,
         id: *mut u64,
     ) -> c_int;
+    pub fn brain_remember_full(
+        b: *mut brain_t,
+        text: *const c_char,
+        text_len: usize,
+        vector: *const f32,
+        importance: f32,
+        metadata_json: *const c_char,
+        id: *mut u64,
+    ) -> c_int;
     pub fn brain_recall_where(
         b: *mut brain_t,
         query: *const c_char,

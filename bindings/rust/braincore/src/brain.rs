@@ -144,13 +144,9 @@ impl Brain {
     }
 
     /// Remembers `text` with importance, metadata, the caller's vector or a
-    /// key (then as [`Brain::upsert`]); returns its id.
-    ///
-    /// With a vector and no key, the library has no call taking a length,
-    /// a vector and metadata at once: the text goes NUL-terminated (a NUL in
-    /// it is `BRAIN_EUTF8`), and metadata is set right after; if the
-    /// metadata is refused the new memory is forgotten again and the
-    /// metadata's error returned.
+    /// key (then as [`Brain::upsert`]); returns its id. Text, vector and
+    /// metadata are stored as one change (`brain_remember_full`): nothing is
+    /// stored if any of them is refused.
     pub fn remember_with(&self, text: &str, opts: &RememberOptions<'_>) -> Result<u64> {
         if let Some(v) = opts.vector {
             text::vector(v, self.dims, "remember")?;
@@ -178,31 +174,16 @@ impl Brain {
                     )
                 })?;
             }
-            (None, Some(_)) => {
-                let c_text = text::text(text, "remember")?;
-                // SAFETY: live handle; text NUL-terminated; vector of the
-                // brain's dimensions; id writable.
+            (None, _) => {
+                // SAFETY: live handle; text with its length; vector NULL or
+                // of the brain's dimensions; meta NULL or NUL-terminated; id
+                // writable. One change: the text, vector and metadata together.
                 check(unsafe {
-                    sys::brain_remember_ex(self.as_ptr(), c_text.as_ptr(), vec_ptr, opts.importance, &mut id)
-                })?;
-                if let Some(meta) = &meta {
-                    // SAFETY: live handle; meta NUL-terminated.
-                    let set = check(unsafe { sys::brain_set_metadata(self.as_ptr(), id, meta.as_ptr()) });
-                    if let Err(e) = set {
-                        // SAFETY: live handle. Best effort: the error to report is e.
-                        unsafe { sys::brain_forget(self.as_ptr(), id) };
-                        return Err(e);
-                    }
-                }
-            }
-            (None, None) => {
-                // SAFETY: live handle; text with its length; meta NULL or
-                // NUL-terminated; id writable.
-                check(unsafe {
-                    sys::brain_remember_n(
+                    sys::brain_remember_full(
                         self.as_ptr(),
                         text.as_ptr().cast(),
                         text.len(),
+                        vec_ptr,
                         opts.importance,
                         meta_ptr,
                         &mut id,

@@ -116,7 +116,7 @@ fn remember_with_a_vector_stores_that_vector() {
         .unwrap();
     assert_eq!(b.get(id2).unwrap().metadata.as_deref(), Some(r#"{"src":"me"}"#));
 
-    // Metadata refused after the remember: the memory is not left behind.
+    // Metadata refused: nothing is stored (one change with the vector).
     let before = b.count();
     let e = b
         .remember_with(
