@@ -1,5 +1,7 @@
 """braincore.Index: hnswlib's interface, checked against exact search in
 numpy and against Debian's python3-hnswlib on the same data."""
+import os
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,16 @@ def test_same_neighbours_as_hnswlib(space):
     same = np.mean([len(set(x) & set(y)) / 10 for x, y in zip(a, b)])
     assert same >= 0.99
     assert np.allclose(np.sort(da, 1)[:, 0], np.sort(db, 1)[:, 0], rtol=1e-4, atol=1e-4)
+
+
+def test_reads_the_shared_index_file():
+    """bindings/testdata/index-l2-8d.bin, which every binding reads."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata")
+    rows = np.loadtxt(os.path.join(here, "index-l2-8d.vectors.txt"), dtype=np.float32)
+    p = braincore.Index("l2", 8)
+    p.load_index(os.path.join(here, "index-l2-8d.bin"))
+    assert (p.get_max_elements(), p.M, p.ef_construction, p.ef) == (100, 8, 50, 33)
+    assert p.get_current_count() == 50 and sorted(p.get_ids_list()) == list(range(1000, 1050))
+    labels, dist = p.knn_query(rows[:3], k=3)
+    assert labels.tolist() == [[1000, 1035, 1006], [1001, 1049, 1003], [1002, 1035, 1014]]
+    assert np.allclose(dist[:, 0], 0) and np.array_equal(p.get_items([1049])[0], rows[49])
