@@ -212,6 +212,21 @@ def test_params_stats_health(brain):
     assert h["memories"] == 1
 
 
+def test_results_objects_are_always_freed(brain):
+    ids = brain.remember_many(FACTS)
+    brain.relate(ids[0], ids[1], "near")
+    for _ in range(3):
+        brain.recall("tower", k=3)
+        brain.recall_many(["river", "honey"], k=2)
+        brain.think("How tall is the Eiffel Tower?")
+        brain.get(ids[0])
+        list(brain.list(limit=2))
+        brain.neighbors(ids[0])
+        with pytest.raises(braincore.NotFoundError):
+            brain.get(999)
+    assert brain.stats()["heap_results_bytes"] == 0
+
+
 def test_threads_share_one_brain():
     with braincore.Brain() as b:
         errors = []
