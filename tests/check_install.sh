@@ -14,6 +14,10 @@ test -f "$tmp/prefix/include/braincore/sys/index.h"
 test -f "$libdir/libbraincore.a"
 test -L "$libdir/libbraincore.so"
 test -f "$libdir/libbraincore.so.0"
+# the tool, when built (BRAINCORE_TOOLS), with its manual page
+if [ -e "$tmp/prefix/bin/braincore" ]; then
+	test -f "$tmp/prefix/share/man/man1/braincore.1"
+fi
 
 # pkg-config, shared
 "$cc" -std=c11 -Wall -Wextra -pedantic -Werror $(pkg-config --cflags braincore) \

@@ -19,7 +19,21 @@
 
 #include <braincore.h>
 
+#include "cli_json.h"
 #include "cli_output.h"
+
+/* What embed-check found, for text or JSON. */
+typedef struct embed_report {
+	uint32_t dims;
+	double load_s;
+	double speed;       /* sentences/s */
+	size_t speed_count; /* sentences timed */
+	const char *sts_file;
+	double spearman;
+	size_t pairs;
+	unsigned long skipped;
+	double sts_speed;
+} embed_report;
 
 typedef struct pair {
 	double score, cosine;
@@ -111,7 +125,7 @@ static int embed(brain_t *b, const char *text, float *v)
 	return rc;
 }
 
-static int sts(brain_t *b, const char *file, uint32_t dims)
+static int sts(brain_t *b, const char *file, uint32_t dims, embed_report *rep)
 {
 	FILE *f = fopen(file, "r");
 	if (!f) {
@@ -178,8 +192,11 @@ static int sts(brain_t *b, const char *file, uint32_t dims)
 		ex = CLI_EXIT_REFUSED;
 	}
 	if (ex == CLI_EXIT_OK) {
-		printf("STS-B %s: Spearman %.4f over %zu pairs (%lu lines skipped); %.1f sentences/s "
-		       "on one thread\n", file, spearman(p, n), n, skipped, (double)(2 * n) / secs);
+		rep->sts_file = file;
+		rep->spearman = spearman(p, n);
+		rep->pairs = n;
+		rep->skipped = skipped;
+		rep->sts_speed = (double)(2 * n) / secs;
 	}
 	free(line);
 	free(p);
@@ -189,9 +206,60 @@ static int sts(brain_t *b, const char *file, uint32_t dims)
 	return ex;
 }
 
-int cli_embed_check(const char *model, const char *sts_file)
+static void report_text(const char *model, const embed_report *r)
+{
+	printf("model %s: %u-d vectors, loaded in %.3f s\n", model, r->dims, r->load_s);
+	printf("speed: %.1f sentences/s on one thread (%zu short sentences, remember included)\n",
+	       r->speed, r->speed_count);
+	if (r->sts_file)
+		printf("STS-B %s: Spearman %.4f over %zu pairs (%lu lines skipped); %.1f sentences/s "
+		       "on one thread\n", r->sts_file, r->spearman, r->pairs, r->skipped, r->sts_speed);
+	else
+		printf("STS-B: no file (give one, or set BRAINCORE_SHARED_DATA to a folder with "
+		       "stsb/sts-test.csv)\n");
+}
+
+static int report_json(const char *model, const embed_report *r)
+{
+	cli_json j;
+	cli_json_init(&j);
+	cli_json_begin_object(&j);
+	cli_json_key(&j, "model");
+	cli_json_string(&j, model);
+	cli_json_key(&j, "dimensions");
+	cli_json_uint(&j, r->dims);
+	cli_json_key(&j, "load_seconds");
+	cli_json_number(&j, r->load_s, 3);
+	cli_json_key(&j, "sentences_per_second");
+	cli_json_number(&j, r->speed, 1);
+	cli_json_key(&j, "sts");
+	if (r->sts_file) {
+		cli_json_begin_object(&j);
+		cli_json_key(&j, "file");
+		cli_json_string(&j, r->sts_file);
+		cli_json_key(&j, "spearman");
+		cli_json_number(&j, r->spearman, 4);
+		cli_json_key(&j, "pairs");
+		cli_json_uint(&j, r->pairs);
+		cli_json_key(&j, "skipped_lines");
+		cli_json_uint(&j, r->skipped);
+		cli_json_key(&j, "sentences_per_second");
+		cli_json_number(&j, r->sts_speed, 1);
+		cli_json_end_object(&j);
+	} else {
+		cli_json_null(&j);
+	}
+	cli_json_end_object(&j);
+	int ex = cli_finish_output(&j);
+	cli_json_free(&j);
+	return ex;
+}
+
+int cli_embed_check(const char *model, const char *sts_file, int json)
 {
 	brain_options o;
+	embed_report rep;
+	memset(&rep, 0, sizeof rep);
 	int rc = brain_options_init(&o, BRAIN_OPTIONS_VERSION);
 	if (rc)
 		return cli_refused(rc, NULL);
@@ -205,9 +273,8 @@ int cli_embed_check(const char *model, const char *sts_file)
 	rc = brain_open(NULL, &o, &b);
 	if (rc)
 		return cli_refused(rc, "loading the model");
-	double load = now_s() - t0;
-	uint32_t dims = brain_dimensions(b);
-	printf("model %s: %u-d vectors, loaded in %.3f s\n", model, dims, load);
+	rep.load_s = now_s() - t0;
+	uint32_t dims = rep.dims = brain_dimensions(b);
 	/* a fixed sample: speed without data files */
 	static const char *const sample[] = {
 		"The cat sat on the mat.",
@@ -237,12 +304,11 @@ int cli_embed_check(const char *model, const char *sts_file)
 			count++;
 		}
 	}
-	if (ex == CLI_EXIT_OK)
-		printf("speed: %.1f sentences/s on one thread (%zu short sentences, remember "
-		       "included)\n", (double)count / (now_s() - t0), count);
+	rep.speed = (double)count / (now_s() - t0);
+	rep.speed_count = count;
 	free(v);
+	char def[4096]; /* the default STS file's name, which rep may point to */
 	if (ex == CLI_EXIT_OK) {
-		char def[4096];
 		const char *data = getenv("BRAINCORE_SHARED_DATA");
 		if (!sts_file && data && *data) {
 			snprintf(def, sizeof def, "%s/stsb/sts-test.csv", data);
@@ -253,13 +319,18 @@ int cli_embed_check(const char *model, const char *sts_file)
 			}
 		}
 		if (sts_file)
-			ex = sts(b, sts_file, dims);
-		else
-			printf("STS-B: no file (give one, or set BRAINCORE_SHARED_DATA to a folder with "
-			       "stsb/sts-test.csv)\n");
+			ex = sts(b, sts_file, dims, &rep);
 	}
 	rc = brain_close(b);
 	if (rc && ex == CLI_EXIT_OK)
 		ex = cli_refused(rc, "closing the brain");
+	if (ex == CLI_EXIT_OK) {
+		if (json) {
+			ex = report_json(model, &rep);
+		} else {
+			report_text(model, &rep);
+			ex = cli_finish_output(NULL);
+		}
+	}
 	return ex;
 }

@@ -1,6 +1,7 @@
 /*
  * tools/cli_json.c - the JSON writer of the braincore command-line tool
- * (see cli_json.h). Pretty-prints with two spaces per level.
+ * (see cli_json.h). Pretty-prints with two spaces per level, or writes
+ * one line (compact).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -18,6 +19,19 @@ void cli_json_free(cli_json *j)
 {
 	free(j->data);
 	memset(j, 0, sizeof *j);
+}
+
+void cli_json_reset(cli_json *j)
+{
+	char *data = j->data;
+	size_t cap = j->cap;
+	int compact = j->compact;
+	memset(j, 0, sizeof *j);
+	j->data = data;
+	j->cap = cap;
+	j->compact = compact;
+	if (data)
+		data[0] = '\0';
 }
 
 static void put(cli_json *j, const char *s, size_t n)
@@ -57,6 +71,8 @@ static void puts_(cli_json *j, const char *s)
 
 static void newline(cli_json *j)
 {
+	if (j->compact)
+		return;
 	put(j, "\n", 1);
 	for (int i = 0; i < j->depth; i++)
 		put(j, "  ", 2);
@@ -119,10 +135,7 @@ void cli_json_end_array(cli_json *j)
 	end(j, "]");
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0 if the
- * bytes there are not one (overlong forms, surrogates and values above
- * U+10FFFF are not). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t cli_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	if (c < 0x80)
@@ -184,7 +197,7 @@ static void escaped(cli_json *j, const char *str, size_t len)
 			snprintf(buf, sizeof buf, "\\u%04x", (unsigned)c);
 			esc = buf;
 		} else if (c >= 0x80) {
-			seq = utf8_seq(s + i, len - i);
+			seq = cli_utf8_seq(s + i, len - i);
 			if (seq == 0) {
 				esc = "\\ufffd";
 				seq = 1;
@@ -208,7 +221,7 @@ void cli_json_key(cli_json *j, const char *key)
 {
 	before_value(j);
 	escaped(j, key, strlen(key));
-	put(j, ": ", 2);
+	put(j, ": ", j->compact ? 1 : 2);
 	j->after_key = 1;
 }
 
@@ -231,6 +244,12 @@ void cli_json_raw(cli_json *j, const char *json)
 {
 	before_value(j);
 	puts_(j, json);
+}
+
+void cli_json_raw_n(cli_json *j, const char *json, size_t len)
+{
+	before_value(j);
+	put(j, json, len);
 }
 
 void cli_json_uint(cli_json *j, uint64_t v)
@@ -278,6 +297,23 @@ void cli_json_number(cli_json *j, double v, int digits)
 	/* "-0" is valid JSON but looks odd: write 0 for it. */
 	if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
 		memmove(buf, buf + 1, strlen(buf));
+	puts_(j, buf);
+}
+
+void cli_json_float(cli_json *j, float v)
+{
+	char buf[32];
+	if (!isfinite(v)) {
+		cli_json_null(j);
+		return;
+	}
+	/* 9 significant digits always read back to the same float */
+	for (int digits = 6; digits <= 9; digits++) {
+		snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+		if (strtof(buf, NULL) == v)
+			break;
+	}
+	before_value(j);
 	puts_(j, buf);
 }
 

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <braincore.h>
 
@@ -94,7 +95,7 @@ void cli_results_json(cli_json *j, const brain_results *r)
 }
 
 /* Width of the widest "#id" in r, for aligned columns. */
-static int id_width(const brain_results *r)
+int cli_id_width(const brain_results *r)
 {
 	int w = 2;
 	for (size_t i = 0; i < brain_results_count(r); i++) {
@@ -109,7 +110,7 @@ static int id_width(const brain_results *r)
 /* One line per memory: score, id, importance, text. */
 void cli_print_memories(const brain_results *r, const char *indent)
 {
-	int w = id_width(r);
+	int w = cli_id_width(r);
 	for (size_t i = 0; i < brain_results_count(r); i++) {
 		char idbuf[32];
 		snprintf(idbuf, sizeof idbuf, "#%" PRIu64, brain_results_id(r, i));
@@ -150,6 +151,29 @@ int cli_finish_output(cli_json *j)
 		return CLI_EXIT_REFUSED;
 	}
 	return CLI_EXIT_OK;
+}
+
+int cli_end_listing(cli_json *j, int ex, int json)
+{
+	cli_json_end_array(j);
+	cli_json_end_object(j);
+	if (!ex)
+		ex = cli_finish_output(json ? j : NULL);
+	cli_json_free(j);
+	return ex;
+}
+
+void cli_put_time(FILE *f, int64_t ms)
+{
+	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	int frac = (int)(ms - (int64_t)secs * 1000);
+	struct tm tm;
+	char buf[64];
+	if (!gmtime_r(&secs, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm)) {
+		fprintf(f, "%" PRId64 " ms", ms);
+		return;
+	}
+	fprintf(f, "%s.%03d UTC", buf, frac);
 }
 
 /* Write every parameter and its value as members of the current object. */
@@ -298,4 +322,21 @@ void cli_print_stats(const brain_stats *s)
 	       ", embedder %" PRIu64 ", log %" PRIu64 ", results %" PRIu64 ", other %" PRIu64 "\n",
 	       s->heap_bytes, s->heap_peak_bytes, s->heap_records_bytes, s->heap_index_bytes,
 	       s->heap_embedder_bytes, s->heap_log_bytes, s->heap_results_bytes, s->heap_other_bytes);
+}
+
+/* The member "error": null when rc is 0, else {"code": "ENAME",
+ * "message": msg (or brain_strerror)}. */
+void cli_json_error_member(cli_json *j, int rc, const char *msg)
+{
+	cli_json_key(j, "error");
+	if (!rc) {
+		cli_json_null(j);
+		return;
+	}
+	cli_json_begin_object(j);
+	cli_json_key(j, "code");
+	cli_json_string(j, brain_error_name(rc));
+	cli_json_key(j, "message");
+	cli_json_string(j, msg && *msg ? msg : brain_strerror(rc));
+	cli_json_end_object(j);
 }

@@ -14,8 +14,9 @@
 
 #include "cli_json.h"
 
-/* Exit codes of the tool. */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_REFUSED = 1, CLI_EXIT_USAGE = 2 };
+/* Exit codes of the tool (import --skip-bad: CLI_EXIT_SKIPPED when it
+ * skipped lines; repair has its own, cli_admin.c). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_REFUSED = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_SKIPPED = 3 };
 
 /* Parameter numbers looked at when a name is looked up: the documented
  * families (1..99, 100..199, 200..299, 300.. for index backends) with room
@@ -50,6 +51,14 @@ void cli_print_used(const brain_results *r, const char *indent);
  * CLI_EXIT_OK, or CLI_EXIT_REFUSED after a message if that failed. */
 int cli_finish_output(cli_json *j);
 
+/* Close a command's JSON document (an object around one array), print it
+ * (or, without json, what was printed already) unless the command failed
+ * (ex), and release it. Returns the exit code. */
+int cli_end_listing(cli_json *j, int ex, int json);
+
+/* A time in milliseconds since the epoch as "2024-05-01 12:00:00.000 UTC". */
+void cli_put_time(FILE *f, int64_t ms);
+
 /* Every parameter the library knows and its value in b, as a JSON object. */
 void cli_params_json(cli_json *j, brain_t *b);
 
@@ -64,6 +73,13 @@ const char *cli_sync_name(int sync);
  * object (memories, generation, checkpoint_lsn, ...). */
 void cli_check_report_members(cli_json *j, const brain_check_report *r);
 
+/* Width of the widest "#id" of r, for aligned columns. */
+int cli_id_width(const brain_results *r);
+
+/* The member "error": null when rc is 0, else {"code", "message"} (msg, or
+ * brain_strerror(rc) when msg is NULL or empty). */
+void cli_json_error_member(cli_json *j, int rc, const char *msg);
+
 /* The counters of a brain_check() report for a human, one per line. */
 void cli_print_check_report(const brain_check_report *r);
 
@@ -77,7 +93,8 @@ void cli_print_stats(const brain_stats *s);
 int cli_demo(brain_t *b, int json);
 
 /* `embed-check MODEL [STS_FILE]` (cli_embed.c): the model's size, speed
- * and, with an STS Benchmark file, its Spearman correlation. */
-int cli_embed_check(const char *model, const char *sts_file);
+ * and, with an STS Benchmark file, its Spearman correlation; as one JSON
+ * document with json. */
+int cli_embed_check(const char *model, const char *sts_file, int json);
 
 #endif /* BRAINCORE_CLI_OUTPUT_H */
