@@ -1,0 +1,230 @@
+'use strict';
+// Every error family, raised for real, with its class, code and C value; and
+// the Promise variants resolving and rejecting with the same typed errors.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { bc, tempDir, throwsBrain, rejectsBrain } = require('../support/testing');
+
+function brain(t, options) {
+  const b = new bc.Brain(options);
+  t.after(() => b.close());
+  return b;
+}
+
+test('the classes: one per family, all BrainError, codes from errors.h', () => {
+  const families = [
+    'InvalidArgumentError', 'TextError', 'VectorError', 'NotFoundError', 'ExistsError', 'CapacityError',
+    'OutOfMemoryError', 'EmbedderError', 'StateError', 'StorageError', 'MetadataError', 'InternalError',
+  ];
+  for (const name of families) {
+    assert.equal(typeof bc[name], 'function', name);
+    assert.ok(bc[name].prototype instanceof bc.BrainError, name);
+    assert.ok(bc[name].prototype instanceof Error, name);
+  }
+  // pinned values (errors.h): the table comes from the library itself
+  assert.equal(bc.codes.BRAIN_EINVAL, -1);
+  assert.equal(bc.codes.BRAIN_ENOTFOUND, -11);
+  assert.equal(bc.codes.BRAIN_EINTERNAL, -23);
+  assert.equal(bc.codes.BRAIN_ETYPE, -31);
+  assert.equal(Object.keys(bc.codes).length, 31);
+});
+
+test('InvalidArgumentError: NULL-ish inputs, ranges, unknown names', (t) => {
+  const b = brain(t);
+  throwsBrain(() => b.remember(null), bc.InvalidArgumentError, 'BRAIN_ENULL');
+  throwsBrain(() => b.remember(undefined), bc.InvalidArgumentError, 'BRAIN_ENULL');
+  throwsBrain(() => b.recall(null), bc.InvalidArgumentError, 'BRAIN_ENULL');
+  throwsBrain(() => b.forgetWhere(null), bc.InvalidArgumentError, 'BRAIN_ENULL');
+  throwsBrain(() => b.relate(1, 2, null), bc.InvalidArgumentError, 'BRAIN_ENULL');
+  throwsBrain(() => b.get(null), bc.InvalidArgumentError, 'BRAIN_ENULL');
+  throwsBrain(() => b.remember('fine text', { importance: 1.5 }), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  throwsBrain(() => b.remember('fine text', { importance: NaN }), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  throwsBrain(() => b.remember(42), bc.InvalidArgumentError, 'BRAIN_EINVAL');
+  throwsBrain(() => b.remember('x', { importance: 'high' }), bc.InvalidArgumentError, 'BRAIN_EINVAL');
+  throwsBrain(() => b.recall('anything', { k: 0 }), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  throwsBrain(() => b.recall('anything', { k: -1 }), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  throwsBrain(() => b.getParam('nope'), bc.InvalidArgumentError, 'BRAIN_EPARAM');
+  throwsBrain(() => new bc.Brain({ metric: 'manhattan' }), bc.InvalidArgumentError, 'BRAIN_EINVAL');
+  throwsBrain(() => new bc.Brain({ dimensions: 70000 }), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  throwsBrain(() => new bc.Brain({ dimenions: 8 }), bc.InvalidArgumentError, 'BRAIN_EINVAL');
+  // values too large for the C type are refused, not wrapped by the FFI
+  throwsBrain(() => new bc.Brain({ dimensions: 2 ** 32 + 8 }), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  throwsBrain(() => b.traverse(1, { depth: 2 ** 32 }), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  throwsBrain(() => b.setParam('hnsw_seed', 2n ** 63n), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  b.setParam('hnsw_seed', 2n ** 63n - 1n);
+  assert.equal(b.getParam('hnsw_seed'), 2n ** 63n - 1n);
+  throwsBrain(() => new bc.Index('hamming', 4), bc.InvalidArgumentError, 'BRAIN_EINVAL');
+});
+
+test('TextError: empty, invalid UTF-8 (Buffer, lone surrogate), embedded NUL, too long', (t) => {
+  const b = brain(t, { maxTextBytes: 32 });
+  throwsBrain(() => b.remember(''), bc.TextError, 'BRAIN_EEMPTY');
+  throwsBrain(() => b.remember('  ...  '), bc.TextError, 'BRAIN_EEMPTY');
+  throwsBrain(() => b.remember(Buffer.from([0x61, 0xff, 0x62])), bc.TextError, 'BRAIN_EUTF8');
+  throwsBrain(() => b.remember(new Uint8Array([0xc3, 0x28])), bc.TextError, 'BRAIN_EUTF8');
+  throwsBrain(() => b.remember('lone \ud800 surrogate'), bc.TextError, 'BRAIN_EUTF8');
+  // a NUL inside a text passed with its length reaches C, which refuses it
+  throwsBrain(() => b.remember('before\0after'), bc.TextError, 'BRAIN_EUTF8');
+  // arguments C reads up to a NUL refuse one here rather than cut the text
+  throwsBrain(() => b.recall('before\0after'), bc.TextError, 'BRAIN_EUTF8');
+  throwsBrain(() => b.rememberMany(['ok', 'bad\0']), bc.TextError, 'BRAIN_EUTF8');
+  throwsBrain(() => b.remember('x'.repeat(33)), bc.TextError, 'BRAIN_ETOOLONG');
+  assert.equal(b.count(), 0);
+  // the message carries C's detail
+  assert.throws(() => b.remember(Buffer.from([0x61, 0xff])), /byte 1/);
+});
+
+test('VectorError: wrong length, NaN, infinity, zero vector under cosine', (t) => {
+  const b = brain(t, { dimensions: 3, embedder: 'none', metric: 'cosine' });
+  throwsBrain(() => b.add(1, [1, 2]), bc.VectorError, 'BRAIN_EDIM');
+  throwsBrain(() => b.add(1, new Float32Array(4)), bc.VectorError, 'BRAIN_EDIM');
+  throwsBrain(() => b.addMany([1, 2], new Float32Array(5)), bc.VectorError, 'BRAIN_EDIM');
+  throwsBrain(() => b.add(1, [1, NaN, 0]), bc.VectorError, 'BRAIN_ENONFINITE');
+  throwsBrain(() => b.add(1, [1, Infinity, 0]), bc.VectorError, 'BRAIN_ENONFINITE');
+  throwsBrain(() => b.add(1, [0, 0, 0]), bc.VectorError, 'BRAIN_EZEROVEC');
+  throwsBrain(() => b.search([1, 2, 3, 4]), bc.VectorError, 'BRAIN_EDIM');
+  throwsBrain(() => b.search([NaN, 2, 3]), bc.VectorError, 'BRAIN_ENONFINITE');
+  throwsBrain(() => b.add(1, 'not a vector'), bc.InvalidArgumentError, 'BRAIN_EINVAL');
+  assert.equal(b.count(), 0);
+});
+
+test('NotFoundError, ExistsError, CapacityError', (t) => {
+  const b = brain(t, { dimensions: 2, embedder: 'none', metric: 'l2', maxMemories: 2 });
+  throwsBrain(() => b.get(7), bc.NotFoundError, 'BRAIN_ENOTFOUND');
+  throwsBrain(() => b.forget(7), bc.NotFoundError, 'BRAIN_ENOTFOUND');
+  throwsBrain(() => b.getVector(7), bc.NotFoundError, 'BRAIN_ENOTFOUND');
+  b.add(1, [0, 1]);
+  throwsBrain(() => b.add(1, [1, 1]), bc.ExistsError, 'BRAIN_EEXISTS');
+  throwsBrain(() => b.addMany([2, 2], [[0, 2], [0, 3]]), bc.ExistsError, 'BRAIN_EEXISTS');
+  b.add(2, [0, 2]);
+  throwsBrain(() => b.add(3, [0, 3]), bc.CapacityError, 'BRAIN_EFULL');
+  assert.equal(b.count(), 2);
+});
+
+test('OutOfMemoryError: a child whose address space is capped', () => {
+  // RLIMIT_AS just above what the process has mapped: the library's next big
+  // allocation fails and must come back as BRAIN_ENOMEM, not a crash.
+  const script = `
+    const bc = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const koffi = require('koffi');
+    koffi.struct('rlimit_t', { cur: 'uint64_t', max: 'uint64_t' });
+    const setrlimit = koffi.load('libc.so.6').func('int setrlimit(int resource, const rlimit_t *rl)');
+    const text = Buffer.from('word '.repeat(10 * 1024 * 1024));
+    const b = new bc.Brain({ maxTextBytes: 64 * 1024 * 1024 });
+    const kb = Number(/VmSize:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]);
+    if (setrlimit(9 /* RLIMIT_AS */, { cur: kb * 1024 + 8 * 1024 * 1024, max: 2n ** 64n - 1n }) !== 0) process.exit(3);
+    try { b.remember(text); console.log('no error'); }
+    catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, errno: e.errno, base: e instanceof bc.BrainError })); }
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: path.join(__dirname, '..') });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()), {
+    name: 'OutOfMemoryError',
+    code: 'BRAIN_ENOMEM',
+    errno: -2,
+    base: true,
+  });
+});
+
+test('EmbedderError: text in a brain without an embedder', (t) => {
+  const b = brain(t, { dimensions: 4, embedder: 'none' });
+  throwsBrain(() => b.remember('needs an embedder'), bc.EmbedderError, 'BRAIN_ENOEMBEDDER');
+  throwsBrain(() => b.recall('needs an embedder'), bc.EmbedderError, 'BRAIN_ENOEMBEDDER');
+  throwsBrain(() => b.think('needs an embedder'), bc.EmbedderError, 'BRAIN_ENOEMBEDDER');
+});
+
+test('StateError: closed brain, read-only, busy; StorageError: mismatch, corrupt, missing file', (t) => {
+  const dir = path.join(tempDir(t), 'brain');
+  const b = new bc.Brain({ path: dir });
+  b.remember('kept on disk');
+  throwsBrain(() => new bc.Brain({ path: dir }), bc.StateError, 'BRAIN_EBUSY');
+  b.close();
+  b.close(); // idempotent
+  for (const call of [() => b.remember('x'), () => b.recall('x'), () => b.count(), () => b.stats(), () => b.flush()]) {
+    throwsBrain(call, bc.StateError, 'BRAIN_ESTATE');
+  }
+
+  const ro = new bc.Brain({ path: dir, readOnly: true });
+  throwsBrain(() => ro.remember('refused'), bc.StateError, 'BRAIN_EREADONLY');
+  throwsBrain(() => ro.checkpoint(), bc.StateError, 'BRAIN_EREADONLY');
+  assert.equal(ro.count(), 1);
+  ro.close();
+
+  throwsBrain(() => new bc.Brain({ path: dir, dimensions: 16 }), bc.StorageError, 'BRAIN_EMISMATCH');
+  throwsBrain(() => new bc.Brain({ path: path.join(dir, '..', 'none'), create: false }), bc.NotFoundError, 'BRAIN_ENOTFOUND');
+
+  const manifest = path.join(dir, 'MANIFEST');
+  const bytes = fs.readFileSync(manifest);
+  bytes[bytes.length >> 1] ^= 0xff;
+  fs.writeFileSync(manifest, bytes);
+  throwsBrain(() => new bc.Brain({ path: dir }), bc.StorageError, 'BRAIN_ECORRUPT');
+
+  const idx = new bc.Index('l2', 4);
+  throwsBrain(() => idx.loadIndex(path.join(dir, 'no-such-file')), bc.StorageError, 'BRAIN_EIO');
+  throwsBrain(() => idx.searchKnn([1, 2, 3, 4], 1), bc.StateError, 'BRAIN_ESTATE');
+});
+
+test('MetadataError: malformed JSON, bad filter, a field of another type', (t) => {
+  const b = brain(t);
+  throwsBrain(() => b.remember('note', { metadata: '{"kind": ' }), bc.MetadataError, 'BRAIN_EJSON');
+  throwsBrain(() => b.remember('note', { metadata: '[1, 2]' }), bc.MetadataError, 'BRAIN_EJSON');
+  throwsBrain(() => b.remember('note', { metadata: { nested: { a: 1 } } }), bc.MetadataError, 'BRAIN_EJSON');
+  const id = b.remember('a note about kinds', { metadata: { kind: 'note' } });
+  throwsBrain(() => b.setMetadata(id, '{oops}'), bc.MetadataError, 'BRAIN_EJSON');
+  throwsBrain(() => b.remember('another', { metadata: { kind: 5 } }), bc.MetadataError, 'BRAIN_ETYPE');
+  throwsBrain(() => b.recall('x', { where: 'kind = ' }), bc.MetadataError, 'BRAIN_EFILTER');
+  throwsBrain(() => b.count('kind >>> 3'), bc.MetadataError, 'BRAIN_EFILTER');
+  throwsBrain(() => b.count('kind > 3'), bc.MetadataError, 'BRAIN_EFILTER'); // a number against a string field
+  throwsBrain(() => b.count(''), bc.MetadataError, 'BRAIN_EFILTER');
+  assert.deepEqual(b.getMetadata(id), { kind: 'note' });
+  assert.equal(b.count(), 1);
+});
+
+test('Promise variants resolve with their results', async (t) => {
+  const b = brain(t);
+  const ids = await b.rememberManyAsync(['the first of many', 'the second of many'], { metadata: { batch: 1 } });
+  assert.deepEqual(ids, [1, 2]);
+  assert.equal(b.count('batch = 1'), 2);
+  await b.rememberAsync('queued for the background');
+  await b.flushAsync();
+  assert.equal(b.count(), 3);
+  assert.equal(b.recall('queued background', { k: 1 })[0].text, 'queued for the background');
+  await b.checkpointAsync();
+
+  const v = brain(t, { dimensions: 2, embedder: 'none', metric: 'l2' });
+  const flat = new Float32Array([0, 0, 1, 1, 2, 2]);
+  await v.addManyAsync([1, 2, 3], flat);
+  assert.deepEqual(v.search([2, 2.1], { k: 1 }).ids, [3]);
+});
+
+test('Promise variants reject with the typed error; close() is refused while one runs', async (t) => {
+  const b = brain(t, { maxTextBytes: 64 });
+  await rejectsBrain(b.rememberManyAsync(['fine', '']), bc.TextError, 'BRAIN_EEMPTY');
+  await rejectsBrain(b.rememberManyAsync(['fine', 'x'.repeat(65)]), bc.TextError, 'BRAIN_ETOOLONG');
+  await rejectsBrain(b.rememberManyAsync(['fine'], { metadata: ['{bad'] }), bc.MetadataError, 'BRAIN_EJSON');
+  // checked before the worker starts
+  await rejectsBrain(b.rememberManyAsync(['a\0b']), bc.TextError, 'BRAIN_EUTF8');
+  assert.equal(b.count(), 0);
+
+  const none = brain(t, { dimensions: 2, embedder: 'none' });
+  await rejectsBrain(none.rememberAsync('no embedder'), bc.EmbedderError, 'BRAIN_ENOEMBEDDER');
+  await rejectsBrain(none.addManyAsync([1], [[NaN, 1]]), bc.VectorError, 'BRAIN_ENONFINITE');
+  await rejectsBrain(none.addManyAsync([1], [[1, 1, 1]]), bc.VectorError, 'BRAIN_EDIM');
+
+  const dir = path.join(tempDir(t), 'brain');
+  new bc.Brain({ path: dir }).close();
+  const ro = brain(t, { path: dir, readOnly: true });
+  await rejectsBrain(ro.checkpointAsync(), bc.StateError, 'BRAIN_EREADONLY');
+
+  // close() while a call runs on a worker is refused, then works
+  const busy = new bc.Brain();
+  const pending = busy.rememberManyAsync(Array.from({ length: 200 }, (_, i) => `pending memory ${i}`));
+  throwsBrain(() => busy.close(), bc.StateError, 'BRAIN_EBUSY');
+  assert.equal((await pending).length, 200);
+  busy.close();
+  await rejectsBrain(busy.flushAsync(), bc.StateError, 'BRAIN_ESTATE');
+});
