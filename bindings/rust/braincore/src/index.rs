@@ -3,12 +3,13 @@
 
 use crate::brain::Brain;
 use crate::error::{Error, Result};
+use crate::index_file::{self, Header, ReadError};
 use crate::options::Options;
 use crate::text;
 use crate::types::{Embedder, IndexKind, Metric};
 use braincore_sys as sys;
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,6 +36,8 @@ pub struct Index {
     space: Space,
     dim: usize,
     max_elements: usize,
+    m: usize,
+    ef_construction: usize,
     ef: Option<usize>,
     threads: usize,
     /// Elements ever added: the next default label (hnswlib's cur_element_count).
@@ -50,6 +53,8 @@ impl Index {
             space,
             dim,
             max_elements: 0,
+            m: 16,
+            ef_construction: 200,
             ef: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             added: AtomicU64::new(0),
@@ -100,7 +105,10 @@ impl Index {
         brain.set_param(sys::BRAIN_PARAM_HNSW_M, to_i64(m))?;
         brain.set_param(sys::BRAIN_PARAM_HNSW_EF_CONSTRUCTION, to_i64(ef_construction))?;
         brain.set_param(sys::BRAIN_PARAM_HNSW_SEED, i64::try_from(random_seed).unwrap_or(i64::MAX))?;
-        self.install(brain, max_elements, 0)
+        self.install(brain, max_elements, 0)?;
+        self.m = m;
+        self.ef_construction = ef_construction;
+        Ok(())
     }
 
     fn install(&mut self, brain: Brain, max_elements: usize, added: u64) -> Result<()> {
@@ -236,7 +244,8 @@ impl Index {
     }
 
     /// The size of the search's candidate list (HNSW_EF_SEARCH; the
-    /// library's default is 64). Kept across [`Index::load_index`].
+    /// library's default is 64). Kept across [`Index::init_index`];
+    /// [`Index::load_index`] applies the file's.
     pub fn set_ef(&mut self, ef: usize) -> Result<()> {
         self.brain()?.set_param(sys::BRAIN_PARAM_HNSW_EF_SEARCH, to_i64(ef))?;
         self.ef = Some(ef);
@@ -288,10 +297,34 @@ impl Index {
         self.max_elements
     }
 
-    /// Writes the index to `path`: to `path.tmp` first, fsynced, then
-    /// renamed over `path`.
+    /// M of the graph: as given to [`Index::init_index`], or as recorded in
+    /// the file [`Index::load_index`] read (16 before either).
+    pub fn m(&self) -> usize {
+        self.m
+    }
+
+    /// ef_construction of the graph: as given to [`Index::init_index`], or
+    /// as recorded in the file [`Index::load_index`] read (200 before either).
+    pub fn ef_construction(&self) -> usize {
+        self.ef_construction
+    }
+
+    /// Writes the index to `path` in the format every braincore binding
+    /// reads (docs/bindings.md, "Index files"): the line
+    /// `braincore-index 1`, a JSON line `{"space": "l2", "dim": 8,
+    /// "max_elements": 100, "M": 8, "ef_construction": 50, "ef": 33}`, then
+    /// the brain's snapshot as [`Brain::save_to`] writes it. Written to
+    /// `path.tmp` first, fsynced, then renamed over `path`.
     pub fn save_index(&self, path: impl AsRef<Path>) -> Result<()> {
         let brain = self.brain()?;
+        let header = Header {
+            space: self.space.as_str().to_string(),
+            dim: self.dim,
+            max_elements: self.max_elements,
+            m: self.m,
+            ef_construction: self.ef_construction,
+            ef: self.ef()?,
+        };
         let path = path.as_ref();
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
@@ -299,6 +332,7 @@ impl Index {
         let written = (|| {
             let file = File::create(&tmp).map_err(|e| io_error("create", &tmp, e))?;
             let mut w = BufWriter::new(file);
+            w.write_all(&header.to_bytes()).map_err(|e| io_error("write", &tmp, e))?;
             brain.save_to(&mut w)?;
             let file = w.into_inner().map_err(|e| io_error("write", &tmp, e.into_error()))?;
             file.sync_all().map_err(|e| io_error("fsync", &tmp, e))?;
@@ -314,14 +348,45 @@ impl Index {
         written
     }
 
-    /// Replaces the index with the one saved in `path` (same space and dim).
-    /// `max_elements` 0 keeps this index's (or no limit before init).
+    /// Replaces the index with the one [`Index::save_index`] (of any
+    /// binding) wrote to `path`. Its space and dim must be this index's
+    /// (`BRAIN_EINVAL` otherwise). `max_elements` 0 keeps the file's; M and
+    /// ef_construction are the file's ([`Index::m`],
+    /// [`Index::ef_construction`]) and so is ef, which is applied. A file
+    /// that is not in the format is `BRAIN_ECORRUPT`; a damaged snapshot is
+    /// the library's error (`BRAIN_ECORRUPT`, `BRAIN_EIO`). On failure the
+    /// index is unchanged.
     pub fn load_index(&mut self, path: impl AsRef<Path>, max_elements: usize) -> Result<()> {
         let path = path.as_ref();
-        let max_elements = if max_elements == 0 { self.max_elements } else { max_elements };
         let file = File::open(path).map_err(|e| io_error("open", path, e))?;
-        let brain = Brain::load_from(&mut BufReader::new(file), None, &self.options(max_elements)?)?;
+        let mut r = BufReader::new(file);
+        let header = index_file::read_header(&mut r).map_err(|e| match e {
+            ReadError::Io(e) => io_error("read", path, e),
+            ReadError::Corrupt(why) => Error::new(
+                sys::BRAIN_ECORRUPT,
+                format!("load_index: {} is not an index file written by save_index: {why}", path.display()),
+            ),
+        })?;
+        if header.space != self.space.as_str() || header.dim != self.dim {
+            return Err(Error::new(
+                sys::BRAIN_EINVAL,
+                format!(
+                    "load_index: {} holds a {:?} index of {} dimensions, not {} of {}",
+                    path.display(),
+                    header.space,
+                    header.dim,
+                    self.space,
+                    self.dim
+                ),
+            ));
+        }
+        let max_elements = if max_elements == 0 { header.max_elements } else { max_elements };
+        let brain = Brain::load_from(&mut r, None, &self.options(max_elements)?)?;
+        brain.set_param(sys::BRAIN_PARAM_HNSW_EF_SEARCH, to_i64(header.ef))?;
         let count = brain.count();
+        self.ef = Some(header.ef);
+        self.m = header.m;
+        self.ef_construction = header.ef_construction;
         self.install(brain, max_elements, count)
     }
 }

@@ -34,6 +34,7 @@ mod brain;
 #[allow(unsafe_code)]
 mod error;
 mod index;
+mod index_file;
 #[allow(unsafe_code)]
 mod options;
 #[allow(unsafe_code)]

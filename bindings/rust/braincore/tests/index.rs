@@ -2,8 +2,9 @@
 
 mod common;
 
-use braincore::{sys, ErrorKind, Index, Space};
+use braincore::{sys, Brain, Embedder, ErrorKind, Index, IndexKind, Options, Space};
 use common::{TempDir, XorShift};
+use std::path::{Path, PathBuf};
 
 const N: usize = 2000;
 const DIM: usize = 32;
@@ -171,18 +172,24 @@ fn save_and_load_round_trip() {
     let data = rng.vectors(500, 16);
     let queries = rng.vectors(20, 16);
     let mut index = Index::new(Space::Cosine, 16);
-    index.init_index(1000, 16, 200, 100).unwrap();
+    index.init_index(1000, 12, 150, 100).unwrap();
+    assert_eq!((index.m(), index.ef_construction()), (12, 150));
     let ids: Vec<u64> = (0..500).map(|i| 10 * i + 3).collect();
     index.add_items(&data, Some(&ids)).unwrap();
-    index.set_ef(150).unwrap();
+    index.set_ef(77).unwrap();
     let before = index.knn_query(&queries, 10).unwrap();
     index.save_index(&path).unwrap();
     assert!(path.exists() && !dir.join("vectors.bin.tmp").exists());
 
+    // max_elements 0: the file's; M, ef_construction and ef come from the file.
     let mut loaded = Index::new(Space::Cosine, 16);
+    assert_eq!((loaded.m(), loaded.ef_construction()), (16, 200), "hnswlib's defaults before init");
     loaded.set_num_threads(1);
     loaded.load_index(&path, 0).unwrap();
-    loaded.set_ef(150).unwrap();
+    assert_eq!(loaded.max_elements(), 1000);
+    assert_eq!((loaded.m(), loaded.ef_construction()), (12, 150));
+    assert_eq!(loaded.ef().unwrap(), 77);
+    assert_eq!(loaded.brain().unwrap().get_param("hnsw_ef_search").unwrap(), 77);
     assert_eq!(loaded.current_count().unwrap(), 500);
     assert_eq!(loaded.get_ids_list().unwrap(), ids);
     assert_eq!(loaded.get_items(&ids[..5]).unwrap(), index.get_items(&ids[..5]).unwrap());
@@ -191,10 +198,142 @@ fn save_and_load_round_trip() {
     loaded.add_items(&[0.5; 16], None).unwrap();
     assert_eq!(loaded.current_count().unwrap(), 501);
 
-    let mut wrong = Index::new(Space::Cosine, 8);
-    assert_eq!(wrong.load_index(&path, 0).unwrap_err().kind, ErrorKind::Storage, "EMISMATCH");
+    // A max_elements given wins over the file's, and is saved in turn.
+    let mut bigger = Index::new(Space::Cosine, 16);
+    bigger.load_index(&path, 2000).unwrap();
+    assert_eq!(bigger.max_elements(), 2000);
+    assert_eq!(bigger.knn_query(&queries, 10).unwrap(), before);
+    let again = dir.join("again.bin");
+    bigger.save_index(&again).unwrap();
+    let mut third = Index::new(Space::Cosine, 16);
+    third.load_index(&again, 0).unwrap();
+    assert_eq!((third.max_elements(), third.m(), third.ef_construction(), third.ef().unwrap()), (2000, 12, 150, 77));
+
     let mut missing = Index::new(Space::Cosine, 16);
     assert_eq!(missing.load_index(dir.join("nope"), 0).unwrap_err().code, sys::BRAIN_EIO);
     let e = index.save_index(dir.join("no/such/dir/x.bin")).unwrap_err();
     assert_eq!(e.code, sys::BRAIN_EIO);
+}
+
+/// The file's first two lines and the rest.
+fn split_header(bytes: &[u8]) -> (&[u8], &[u8], &[u8]) {
+    let first = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let second = first + bytes[first..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    (&bytes[..first], &bytes[first..second], &bytes[second..])
+}
+
+#[test]
+fn the_header_is_two_lines_then_the_snapshot() {
+    let dir = TempDir::new("index-header");
+    let path = dir.join("v.bin");
+    let mut index = Index::new(Space::Ip, 6);
+    index.init_index(40, 10, 60, 3).unwrap();
+    index.add_items(&XorShift::new(5).vectors(30, 6), None).unwrap();
+    index.set_ef(21).unwrap();
+    index.save_index(&path).unwrap();
+
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(b"braincore-index 1\n"));
+    let (magic, json, snapshot) = split_header(&bytes);
+    assert_eq!(magic, b"braincore-index 1\n");
+    // The JSON line: the six keys, written as the Python binding writes them.
+    assert_eq!(
+        std::str::from_utf8(json).unwrap(),
+        "{\"space\": \"ip\", \"dim\": 6, \"max_elements\": 40, \"M\": 10, \"ef_construction\": 60, \"ef\": 21}\n"
+    );
+    // The snapshot starts right after the second line.
+    let opts = Options::new().dimensions(6).metric(Space::Ip).index(IndexKind::Hnsw).embedder(Embedder::None);
+    let brain = Brain::load_from(&mut &snapshot[..], None, &opts).unwrap();
+    assert_eq!(brain.count(), 30);
+}
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(name)
+}
+
+#[test]
+fn reads_the_shared_index_file() {
+    // bindings/testdata/index-l2-8d.bin, written by the Python binding (its README).
+    let text = std::fs::read_to_string(testdata("index-l2-8d.vectors.txt")).unwrap();
+    let rows: Vec<f32> = text.split_whitespace().map(|v| v.parse().unwrap()).collect();
+    assert_eq!(rows.len(), 50 * 8);
+    let mut index = Index::new(Space::L2, 8);
+    index.set_num_threads(1);
+    index.load_index(testdata("index-l2-8d.bin"), 0).unwrap();
+    assert_eq!(index.max_elements(), 100);
+    assert_eq!((index.m(), index.ef_construction(), index.ef().unwrap()), (8, 50, 33));
+    assert_eq!(index.current_count().unwrap(), 50);
+    assert_eq!(index.get_ids_list().unwrap(), (1000..1050).collect::<Vec<u64>>());
+    let (labels, distances) = index.knn_query(&rows[..3 * 8], 3).unwrap();
+    assert_eq!(labels, [1000, 1035, 1006, 1001, 1049, 1003, 1002, 1035, 1014]);
+    for r in 0..3 {
+        assert!(distances[r * 3].abs() < 1e-6, "row {r}: first distance {}", distances[r * 3]);
+    }
+    assert_eq!(index.get_items(&[1049]).unwrap(), &rows[49 * 8..]);
+}
+
+#[test]
+fn refuses_files_in_another_format_or_of_another_shape() {
+    let dir = TempDir::new("index-bad");
+    let good = std::fs::read(testdata("index-l2-8d.bin")).unwrap();
+    let (_, json, snapshot) = split_header(&good);
+    let json = std::str::from_utf8(json).unwrap().trim_end();
+    let write = |name: &str, parts: &[&[u8]]| {
+        let path = dir.join(name);
+        std::fs::write(&path, parts.concat()).unwrap();
+        path
+    };
+    let mut index = Index::new(Space::L2, 8);
+    index.init_index(10, 16, 200, 100).unwrap();
+    index.add_items(&[1.0; 8], Some(&[77])).unwrap();
+    let mut load = |path: &Path| index.load_index(path, 0);
+
+    let m = b"braincore-index 1\n";
+    let corrupt: Vec<(&str, PathBuf)> = vec![
+        ("empty", write("empty.bin", &[])),
+        ("bad magic", write("magic.bin", &[b"braincore-index 2\n", json.as_bytes(), b"\n", snapshot])),
+        ("no magic", write("raw.bin", &[snapshot])),
+        ("only the magic", write("short.bin", &[m])),
+        ("cut in the json", write("cut.bin", &[m, &json.as_bytes()[..20]])),
+        ("not json", write("json.bin", &[m, b"{\"space\": \"l2\", \"dim\": 8,,}\n", snapshot])),
+        ("not an object", write("array.bin", &[m, b"[1, 2]\n", snapshot])),
+        ("over 64 KiB", write("long.bin", &[m, json.as_bytes(), &vec![b' '; 64 * 1024], b"\n", snapshot])),
+        ("no ef", write("no-ef.bin", &[m, json.replace(", \"ef\": 33", "").as_bytes(), b"\n", snapshot])),
+        ("no space", write("no-space.bin", &[m, json.replace("\"space\": \"l2\", ", "").as_bytes(), b"\n", snapshot])),
+        (
+            "a string dim",
+            write("dim.bin", &[m, json.replace("\"dim\": 8", "\"dim\": \"8\"").as_bytes(), b"\n", snapshot]),
+        ),
+    ];
+    for (what, path) in &corrupt {
+        let e = load(path).unwrap_err();
+        assert_eq!((e.code, e.kind), (sys::BRAIN_ECORRUPT, ErrorKind::Storage), "{what}: {e}");
+        assert!(e.message.contains(&path.display().to_string()), "{what}: the message names the file: {e}");
+    }
+
+    // Any key order, unknown keys and whitespace are fine.
+    let shuffled = "{\"ef\": 33, \"comment\": \"from elsewhere\", \"M\": 8, \"ef_construction\": 50, \
+                    \"max_elements\": 100, \"dim\": 8, \"space\": \"l2\", \"seed\": 7}";
+    load(&write("shuffled.bin", &[m, shuffled.as_bytes(), b"\n", snapshot])).unwrap();
+    assert_eq!(index.current_count().unwrap(), 50);
+    assert_eq!((index.max_elements(), index.m(), index.ef().unwrap()), (100, 8, 33));
+
+    // The space or dim of another index: InvalidArgument, nothing changed.
+    let ip = write("ip.bin", &[m, json.replace("\"l2\"", "\"ip\"").as_bytes(), b"\n", snapshot]);
+    let e = index.load_index(&ip, 0).unwrap_err();
+    assert_eq!((e.code, e.kind), (sys::BRAIN_EINVAL, ErrorKind::InvalidArgument), "{e}");
+    let mut wide = Index::new(Space::L2, 16);
+    let e = wide.load_index(testdata("index-l2-8d.bin"), 0).unwrap_err();
+    assert_eq!((e.code, e.kind), (sys::BRAIN_EINVAL, ErrorKind::InvalidArgument), "{e}");
+    let mut cosine = Index::new(Space::Cosine, 8);
+    assert_eq!(cosine.load_index(testdata("index-l2-8d.bin"), 0).unwrap_err().code, sys::BRAIN_EINVAL);
+
+    // A snapshot cut short: the library's error.
+    let cut = write("cut-snapshot.bin", &[m, json.as_bytes(), b"\n", &snapshot[..snapshot.len() / 2]]);
+    let e = index.load_index(&cut, 0).unwrap_err();
+    assert!(e.code == sys::BRAIN_EIO || e.code == sys::BRAIN_ECORRUPT, "{e}");
+
+    // Failed loads left the index as it was.
+    assert_eq!(index.current_count().unwrap(), 50);
+    assert_eq!((index.max_elements(), index.m(), index.ef_construction(), index.ef().unwrap()), (100, 8, 50, 33));
 }
