@@ -13,6 +13,8 @@
 #   sh tools/run.sh bench    build and run the benchmarks (bench/)
 #   sh tools/run.sh ann      approximate search on real data (bench_ann): prepare
 #                            the data, recall/QPS against hnswlib, plots into docs/bench/
+#   sh tools/run.sh deb      build the Debian packages (debian/) into build/deb,
+#                            lintian them, install them here, use them, remove them
 #
 # Build trees go to build/<mode>; BRAINCORE_JOBS sets the parallelism.
 set -eu
@@ -37,7 +39,7 @@ need() {
 
 build_deps="cmake make gcc g++ libc6-dev pkg-config libroaring-dev"
 test_deps="$build_deps libcmocka-dev check libsubunit-dev jq binutils python3-numpy
-	python3-pytest python3-pip python3-setuptools python3-wheel python3-hnswlib"
+	python3-pytest python3-pip python3-setuptools python3-wheel python3-hnswlib cargo"
 
 configure_build() {
 	dir=$1
@@ -186,8 +188,13 @@ ann)
 	echo
 	cat "$res/summary.md"
 	;;
+deb)
+	need $build_deps debhelper dh-python python3-all dpkg-dev lintian fakeroot man-db \
+		python3-numpy
+	exec sh tools/check_debs.sh build/deb
+	;;
 *)
-	echo "usage: sh tools/run.sh demo|test|asan|tsan|gnu11|fuzz|bench|ann" >&2
+	echo "usage: sh tools/run.sh demo|test|asan|tsan|gnu11|fuzz|bench|ann|deb" >&2
 	exit 2
 	;;
 esac
