@@ -27,6 +27,9 @@ static inline int brain__api_change(brain_t *b, brain_change *c)
  * field named as the library's ('@'). 0, BRAIN_EJSON, BRAIN_ETOOLONG,
  * BRAIN_ENOMEM; *out untouched on failure. */
 int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out);
+/* The same for metadata of a memory that exists (set, patch, update): its
+ * '@' fields may come back as they are (checked by the change). */
+int brain__api_meta_parse_own(const char *json, bool patch, brain_meta_blob *out);
 
 /* A key of brain_upsert or a document: 1..BRAIN_KEY_MAX bytes of UTF-8,
  * NUL-terminated. 0, BRAIN_ENULL, BRAIN_EEMPTY, BRAIN_ETOOLONG, BRAIN_EUTF8

@@ -42,6 +42,11 @@ int brain__api_meta_parse(const char *json, bool patch, brain_meta_blob *out)
 	return meta_parse(json, patch, false, out);
 }
 
+int brain__api_meta_parse_own(const char *json, bool patch, brain_meta_blob *out)
+{
+	return meta_parse(json, patch, true, out);
+}
+
 static int meta_change(brain_t *b, brain_id id, const char *json, bool patch, const char *fn)
 {
 	if (!b)
@@ -54,7 +59,7 @@ static int meta_change(brain_t *b, brain_id id, const char *json, bool patch, co
 	brain_meta_blob blob = {NULL, 0};
 	brain_mem_scope outer = brain__enter(b);
 	if (json)
-		rc = meta_parse(json, patch, true, &blob);
+		rc = brain__api_meta_parse_own(json, patch, &blob);
 	if (rc == BRAIN_OK) {
 		brain_change c = {.op = BRAIN_CHANGE_META};
 		c.u.meta.id = id;

@@ -44,10 +44,11 @@ BRAIN_EXPORT int brain_update(brain_t *b, uint64_t id, const char *text, size_t 
 	brain_meta_blob meta = {NULL, 0};
 	brain_mem_scope outer = brain__enter(b);
 	if (metadata_json)
-		rc = brain__api_meta_parse(metadata_json, false, &meta);
+		rc = brain__api_meta_parse_own(metadata_json, false, &meta);
 	if (rc == BRAIN_OK) {
 		brain_change c = {.op = BRAIN_CHANGE_REPLACE};
 		c.u.replace.id = id;
+		c.u.replace.caller = true;
 		c.u.replace.text = text;
 		c.u.replace.len = text ? text_len : 0;
 		c.u.replace.set_importance = !keep_importance;

@@ -365,18 +365,20 @@ static bool same_value(const brain_meta_field *a, const brain_meta_field *b)
 	}
 }
 
-/* A set or patch may carry the memory's '@' fields as the library gave
- * them (brain_get_metadata and results include them), so that metadata
- * read, changed and written back works: each must hold what the memory
- * holds, and is then left out (the memory keeps its own). Any other '@'
- * field, or one to remove, is refused. */
-static int drop_reserved_as_they_are(const void *old, size_t old_len, brain_change *c,
-                                     change_work *w)
+/* A caller's metadata for a memory that exists (a set, a patch, an update)
+ * may carry the memory's '@' fields as the library gave them
+ * (brain_get_metadata and results include them), so that metadata read,
+ * changed and written back works: each must hold what the memory holds
+ * (old), and is then left out of *blob (the memory keeps its own, which
+ * keep_reserved puts back). Any other '@' field, or one to remove, is
+ * refused. */
+static int drop_reserved_as_they_are(const void *old, size_t old_len, const void **blob,
+                                     size_t *len, change_work *w)
 {
 	size_t pos = 0;
 	brain_meta_field f, o;
 	bool any = false;
-	while (brain__meta_next(c->u.meta.blob, c->u.meta.len, &pos, &f)) {
+	while (brain__meta_next(*blob, *len, &pos, &f)) {
 		if (!is_reserved(&f))
 			continue;
 		if (!old || !brain__meta_find(old, old_len, f.name, f.name_len, &o) ||
@@ -391,10 +393,10 @@ static int drop_reserved_as_they_are(const void *old, size_t old_len, brain_chan
 	}
 	if (!any)
 		return BRAIN_OK;
-	int rc = brain__meta_keep(c->u.meta.blob, c->u.meta.len, not_reserved, &w->meta_own);
+	int rc = brain__meta_keep(*blob, *len, not_reserved, &w->meta_own);
 	if (rc == BRAIN_OK) {
-		c->u.meta.blob = w->meta_own.data;
-		c->u.meta.len = w->meta_own.len;
+		*blob = w->meta_own.data;
+		*len = w->meta_own.len;
 	}
 	return rc;
 }
@@ -409,7 +411,7 @@ static int meta_change_prepare(brain_t *b, brain_change *c, change_work *w)
 	if (rc)
 		return rc;
 	if (c->u.meta.caller && c->u.meta.blob) {
-		rc = drop_reserved_as_they_are(g.blob, g.len, c, w);
+		rc = drop_reserved_as_they_are(g.blob, g.len, &c->u.meta.blob, &c->u.meta.len, w);
 		if (rc)
 			return rc;
 	}
@@ -898,6 +900,11 @@ static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
 	if (c->u.replace.set_meta) {
 		const void *blob = c->u.replace.meta;
 		size_t len = blob ? c->u.replace.meta_len : 0;
+		if (c->u.replace.caller && blob) {
+			rc = drop_reserved_as_they_are(old->meta, old->meta_len, &blob, &len, w);
+			if (rc)
+				return rc;
+		}
 		if (c->u.replace.keep_reserved && old->meta) {
 			rc = keep_reserved(old->meta, old->meta_len, &blob, &len, w);
 			if (rc)

@@ -202,6 +202,7 @@ typedef struct brain_change {
 			const void *meta;
 			size_t meta_len;
 			bool keep_reserved; /* ... keeping the memory's '@' fields */
+			bool caller;        /* a caller's update: '@' fields only as they are */
 		} replace;
 		/* a document: passages stored, the old ones forgotten */
 		struct {

@@ -437,6 +437,19 @@ static void metadata_written_back_keeps_the_librarys_fields(void **state)
 	assert_int_equal(brain_patch_metadata(b, id, "{\"@key\":null}"), BRAIN_EJSON);
 	meta_of(b, id, again, sizeof again);
 	assert_string_equal(again, got);
+	/* brain_update takes them back the same way, with or without a text */
+	assert_int_equal(brain_update(b, id, NULL, 0, NULL, BRAIN_KEEP_IMPORTANCE, got), 0);
+	meta_of(b, id, again, sizeof again);
+	assert_string_equal(again, got);
+	assert_int_equal(brain_update(b, id, "keyed memory, new words", 23, NULL,
+	                              BRAIN_KEEP_IMPORTANCE,
+	                              "{\"@key\":\"k1\",\"@valid_from\":1000,\"a\":2}"),
+	                 0);
+	meta_of(b, id, again, sizeof again);
+	assert_string_equal(again, got);
+	assert_int_equal(brain_update(b, id, NULL, 0, NULL, BRAIN_KEEP_IMPORTANCE,
+	                              "{\"@key\":\"k9\"}"),
+	                 BRAIN_EJSON);
 	/* a new memory may not bring any */
 	assert_int_equal(brain_remember_with(b, "new one", 0.5f, "{\"@key\":\"k1\"}", NULL),
 	                 BRAIN_EJSON);

@@ -254,8 +254,9 @@ int brain_recall_mode(brain_t *b, const char *query, size_t k, int mode,
  * none). Logged as one change. The memory keeps the library's fields
  * (names starting with '@': its key, document, validity times); metadata
  * read with brain_get_metadata() and written back may carry them, but
- * only with the values the memory has (BRAIN_EJSON otherwise), and so may
- * a brain_patch_metadata().
+ * only with the values the memory has (BRAIN_EJSON otherwise: read it
+ * again if brain_set_valid() or brain_supersede() changed them since), and
+ * so may the metadata of brain_patch_metadata() and brain_update().
  * Returns 0, BRAIN_ENULL, BRAIN_ENOTFOUND, BRAIN_EJSON, BRAIN_ETOOLONG,
  * BRAIN_ETYPE, BRAIN_EREADONLY, BRAIN_ENOMEM, BRAIN_EIO, BRAIN_ENOSPC
  * (the memory keeps its metadata on any error). Thread-safe: one brain
