@@ -8,7 +8,10 @@ the tests check them against brain_options_init() and brain_stats_init().
 
 import ctypes
 import ctypes.util
+import operator
 import os
+import threading
+import types
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_float, c_int,
                     c_int64, c_size_t, c_uint, c_uint32, c_uint64, c_void_p)
 
@@ -113,6 +116,57 @@ class Span(Structure):
     _fields_ = [("start", c_size_t), ("len", c_size_t)]
 
 
+# ctypes turns an exception of from_param into ArgumentError with only its
+# text: the exception itself waits here for the call's wrapper (_wrap).
+_refused = threading.local()
+
+
+def _integer(value, lo, hi, code, what):
+    try:
+        v = operator.index(value)
+    except TypeError as e:
+        _refused.exc = e
+        raise
+    if not lo <= v <= hi:
+        from .errors import InvalidArgumentError
+        _refused.exc = InvalidArgumentError(code, "%s %d is outside %d .. %d" % (what, v, lo, hi))
+        raise _refused.exc
+    return v
+
+
+class _Id:
+    """A memory id argument: an int in 0 .. 2**64 - 1, checked before the
+    call (ctypes would wrap -1 or 2**64 + 5 around silently)."""
+
+    @classmethod
+    def from_param(cls, value):
+        return c_uint64(_integer(value, 0, 2**64 - 1, -1, "id"))
+
+
+class _Count:
+    """A count argument (k, max): an int in 0 .. 2**63 - 1, checked before
+    the call (a negative one would become SIZE_MAX)."""
+
+    @classmethod
+    def from_param(cls, value):
+        return c_size_t(_integer(value, 0, 2**63 - 1, -10, "count"))
+
+
+def _wrap(fn):
+    """fn, raising what an argument check refused (or TypeError for an
+    argument ctypes cannot convert) instead of ctypes.ArgumentError."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except ctypes.ArgumentError as e:
+            exc, _refused.exc = getattr(_refused, "exc", None), None
+            if exc is not None:
+                raise exc from None
+            raise TypeError("%s: %s" % (fn.__name__, e)) from None
+    call.__name__ = fn.__name__
+    return call
+
+
 ACCEPT_FN = CFUNCTYPE(c_int, c_uint64, c_void_p)
 WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 READ_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
@@ -141,23 +195,23 @@ _DECLS = {
     "brain_remember_full": (c_int, [_p, c_char_p, c_size_t, _f32p, c_float, c_char_p, _u64p]),
     "brain_remember_batch": (c_int, [_p, POINTER(c_char_p), c_size_t, c_float,
                                      POINTER(c_char_p), _u64p]),
-    "brain_recall_mode": (c_int, [_p, c_char_p, c_size_t, c_int, _p, POINTER(_p)]),
-    "brain_recall_batch": (c_int, [_p, POINTER(c_char_p), c_size_t, c_size_t, _p, POINTER(_p)]),
+    "brain_recall_mode": (c_int, [_p, c_char_p, _Count, c_int, _p, POINTER(_p)]),
+    "brain_recall_batch": (c_int, [_p, POINTER(c_char_p), c_size_t, _Count, _p, POINTER(_p)]),
     "brain_think_ex": (c_int, [_p, c_char_p, POINTER(_p)]),
-    "brain_get": (c_int, [_p, c_uint64, POINTER(_p)]),
-    "brain_forget": (c_int, [_p, c_uint64]),
+    "brain_get": (c_int, [_p, _Id, POINTER(_p)]),
+    "brain_forget": (c_int, [_p, _Id]),
     "brain_forget_where": (c_int, [_p, _p, _u64p]),
     "brain_count_where": (c_int, [_p, _p, _u64p]),
-    "brain_list": (c_int, [_p, _p, c_uint64, c_size_t, POINTER(_p)]),
-    "brain_update": (c_int, [_p, c_uint64, c_char_p, c_size_t, _f32p, c_float, c_char_p]),
+    "brain_list": (c_int, [_p, _p, _Id, _Count, POINTER(_p)]),
+    "brain_update": (c_int, [_p, _Id, c_char_p, c_size_t, _f32p, c_float, c_char_p]),
     "brain_upsert": (c_int, [_p, c_char_p, c_char_p, c_size_t, _f32p, c_float, c_char_p, _u64p]),
     "brain_key_id": (c_int, [_p, c_char_p, _u64p]),
     "brain_forget_key": (c_int, [_p, c_char_p]),
-    "brain_set_metadata": (c_int, [_p, c_uint64, c_char_p]),
-    "brain_patch_metadata": (c_int, [_p, c_uint64, c_char_p]),
-    "brain_get_metadata": (c_int, [_p, c_uint64, c_char_p, c_size_t, _szp]),
-    "brain_set_valid": (c_int, [_p, c_uint64, c_int64, c_int64]),
-    "brain_supersede": (c_int, [_p, c_uint64, c_uint64, c_int64]),
+    "brain_set_metadata": (c_int, [_p, _Id, c_char_p]),
+    "brain_patch_metadata": (c_int, [_p, _Id, c_char_p]),
+    "brain_get_metadata": (c_int, [_p, _Id, c_char_p, c_size_t, _szp]),
+    "brain_set_valid": (c_int, [_p, _Id, c_int64, c_int64]),
+    "brain_supersede": (c_int, [_p, _Id, _Id, c_int64]),
     "brain_results_count": (c_size_t, [_p]),
     "brain_results_id": (c_uint64, [_p, c_size_t]),
     "brain_results_score": (c_float, [_p, c_size_t]),
@@ -173,23 +227,23 @@ _DECLS = {
     "brain_results_read": (c_int, [_p, c_size_t, c_size_t, c_uint, POINTER(Result), _szp]),
     "brain_results_free": (None, [_p]),
     # vector.h
-    "brain_add_with": (c_int, [_p, c_uint64, _f32p, c_char_p]),
+    "brain_add_with": (c_int, [_p, _Id, _f32p, c_char_p]),
     "brain_add_batch": (c_int, [_p, _u64p, _f32p, c_size_t]),
-    "brain_search": (c_int, [_p, _f32p, c_size_t, _u64p, _f32p, _szp]),
-    "brain_search_filter": (c_int, [_p, _f32p, c_size_t, ACCEPT_FN, c_void_p, _u64p, _f32p, _szp]),
-    "brain_search_where": (c_int, [_p, _f32p, c_size_t, _p, _u64p, _f32p, _szp]),
-    "brain_recall_vector": (c_int, [_p, _f32p, c_size_t, _p, POINTER(_p)]),
-    "brain_update_vector": (c_int, [_p, c_uint64, _f32p]),
-    "brain_get_vector": (c_int, [_p, c_uint64, _f32p]),
+    "brain_search": (c_int, [_p, _f32p, _Count, _u64p, _f32p, _szp]),
+    "brain_search_filter": (c_int, [_p, _f32p, _Count, ACCEPT_FN, c_void_p, _u64p, _f32p, _szp]),
+    "brain_search_where": (c_int, [_p, _f32p, _Count, _p, _u64p, _f32p, _szp]),
+    "brain_recall_vector": (c_int, [_p, _f32p, _Count, _p, POINTER(_p)]),
+    "brain_update_vector": (c_int, [_p, _Id, _f32p]),
+    "brain_get_vector": (c_int, [_p, _Id, _f32p]),
     # filter.h
     "brain_filter_parse_len": (c_int, [c_char_p, c_size_t, POINTER(_p)]),
     "brain_filter_free": (None, [_p]),
     # relations.h
-    "brain_relate": (c_int, [_p, c_uint64, c_uint64, c_char_p, c_float]),
-    "brain_unrelate": (c_int, [_p, c_uint64, c_uint64, c_char_p]),
-    "brain_neighbors": (c_int, [_p, c_uint64, c_char_p, c_int, POINTER(_p)]),
-    "brain_traverse": (c_int, [_p, c_uint64, c_uint, c_char_p, c_int, POINTER(_p)]),
-    "brain_recall_near": (c_int, [_p, c_char_p, c_size_t, c_uint64, c_uint, _p, POINTER(_p)]),
+    "brain_relate": (c_int, [_p, _Id, _Id, c_char_p, c_float]),
+    "brain_unrelate": (c_int, [_p, _Id, _Id, c_char_p]),
+    "brain_neighbors": (c_int, [_p, _Id, c_char_p, c_int, POINTER(_p)]),
+    "brain_traverse": (c_int, [_p, _Id, c_uint, c_char_p, c_int, POINTER(_p)]),
+    "brain_recall_near": (c_int, [_p, c_char_p, _Count, _Id, c_uint, _p, POINTER(_p)]),
     "brain_edges_count": (c_size_t, [_p]),
     "brain_edges_from": (c_uint64, [_p, c_size_t]),
     "brain_edges_to": (c_uint64, [_p, c_size_t]),
@@ -204,7 +258,7 @@ _DECLS = {
     "brain_forget_document": (c_int, [_p, c_char_p, _u64p]),
     # ingest.h
     "brain_remember_async": (c_int, [_p, c_char_p, c_float]),
-    "brain_add_async": (c_int, [_p, c_uint64, _f32p]),
+    "brain_add_async": (c_int, [_p, _Id, _f32p]),
     "brain_flush": (c_int, [_p]),
     # params.h
     "brain_set_param": (c_int, [_p, c_int, c_int64]),
@@ -225,10 +279,13 @@ _DECLS = {
     "brain_health_json": (c_int, [_p, c_char_p, c_size_t]),
 }
 
+_cdll = lib
+lib = types.SimpleNamespace()
 for _name, (_res, _args) in _DECLS.items():
-    _fn = getattr(lib, _name)
+    _fn = getattr(_cdll, _name)
     _fn.restype = _res
     _fn.argtypes = _args
+    setattr(lib, _name, _wrap(_fn))
 del _name, _res, _args, _fn
 
 if lib.brain_version() // 10000 != 0:

@@ -2,6 +2,7 @@
 
 import ctypes
 import json
+import operator
 import os
 from ctypes import byref, c_char_p, c_int64, c_size_t, c_uint64, c_void_p
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ TIME_NONE = -2**63
 @dataclass(frozen=True)
 class Memory:
     """A memory as a call returned it. `score` is the call's ranking score
-    (recall: similarity with importance; get/list: 0); times are Unix
+    (recall: similarity with importance; get/list: 1); times are Unix
     milliseconds; `metadata` is the memory's fields ({} for none); `key` its
     upsert key and `document` the document it is a passage of, or None."""
     id: int
@@ -355,7 +356,8 @@ class Brain:
         results = [None] * n
         try:
             for i in range(n):
-                results[i], outs[i] = _take_results(outs[i]), None
+                r, outs[i] = outs[i], None      # _take_results frees it, whatever happens
+                results[i] = _take_results(r)
         finally:
             for i in range(n):
                 if outs[i]:
@@ -541,9 +543,15 @@ class Brain:
                where: Optional[str] = None) -> Tuple[np.ndarray, np.ndarray]:
         """The k nearest vectors: (ids uint64, distances float32), nearest first."""
         vec = self._vector(vector, "query")
+        if operator.index(k) < 1:
+            raise InvalidArgumentError(-10, "search: k is %d; at least 1 is needed" % k)
+        # room for what the brain holds: C writes at most the k it is given
+        k = min(operator.index(k), len(self))
         ids = np.empty(max(k, 1), dtype=np.uint64)
         dist = np.empty(max(k, 1), dtype=np.float32)
         found = c_size_t()
+        if k == 0:
+            return ids[:0], dist[:0]
         idp = ids.ctypes.data_as(ctypes.POINTER(c_uint64))
         with parsed_filter(where) as f:
             if f is None:

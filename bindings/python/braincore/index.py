@@ -52,6 +52,7 @@ class Index:
         self.ef_construction = 200
         self.num_threads = os.cpu_count() or 1
         self._ef = 10
+        self._next_label = 0
 
     # ---- life -------------------------------------------------------------
     def _open(self, max_elements, M, ef_construction, random_seed, ef):
@@ -65,6 +66,7 @@ class Index:
         for param, value in ((300, M), (301, ef_construction), (304, random_seed)):
             check(lib.brain_set_param(b, param, int(value)))
         self.M, self.ef_construction = int(M), int(ef_construction)
+        self._next_label = 0
         self.set_ef(ef)
 
     def init_index(self, max_elements: int, M: int = 16, ef_construction: int = 200,
@@ -138,7 +140,9 @@ class Index:
         rows = matrix(data, self.dim)
         n = rows.shape[0]
         if ids is None:
-            start = lib.brain_count(b)
+            # after the largest label ever held (as hnswlib counts every element
+            # added, deleted or not), never a label in use
+            start = self._next_label
             keys = np.arange(start, start + n, dtype=np.uint64)
         else:
             keys = np.ascontiguousarray(np.atleast_1d(ids), dtype=np.uint64)
@@ -146,18 +150,21 @@ class Index:
                 raise InvalidArgumentError(EINVAL, "%d ids for %d rows" % (keys.size, n))
         if n == 0:
             return
+        if ids is not None and int(keys.max()) == _capi.ID_NONE:
+            raise InvalidArgumentError(EINVAL, "label 2**64 - 1 is reserved (BRAIN_ID_NONE)")
         if num_threads > 0:
             check(lib.brain_set_param(b, 12, num_threads))
         rc = lib.brain_add_batch(b, keys.ctypes.data_as(_U64P), fptr(rows), n)
-        if rc != -12:           # EEXISTS: some ids are there already (or repeated)
-            check(rc)
-            return
-        for i in range(n):
-            row = rows[i]
-            rc = lib.brain_add_with(b, int(keys[i]), fptr(row), None)
-            if rc == -12:
-                rc = lib.brain_update_vector(b, int(keys[i]), fptr(row))
-            check(rc)
+        if rc == -12:           # EEXISTS: some ids are there already (or repeated)
+            for i in range(n):
+                row = rows[i]
+                rc = lib.brain_add_with(b, int(keys[i]), fptr(row), None)
+                if rc == -12:
+                    rc = lib.brain_update_vector(b, int(keys[i]), fptr(row))
+                check(rc)
+                self._next_label = max(self._next_label, int(keys[i]) + 1)
+        check(rc)
+        self._next_label = max(self._next_label, int(keys.max()) + 1)
 
     def knn_query(self, data, k: int = 1, num_threads: int = -1, filter=None):
         """The k nearest of each row: (labels uint64 n x k, distances float32
@@ -169,6 +176,10 @@ class Index:
         n, k = rows.shape[0], int(k)
         if k < 1:
             raise InvalidArgumentError(ERANGE, "k must be at least 1")
+        if k > lib.brain_count(b):
+            raise InvalidArgumentError(ERANGE, "Cannot return the results in a contiguous 2D "
+                                       "array: k=%d but the index holds %d"
+                                       % (k, lib.brain_count(b)))
         labels = np.empty((n, k), dtype=np.uint64)
         dist = np.empty((n, k), dtype=np.float32)
         accept = None
@@ -325,6 +336,8 @@ class Index:
     def _adopt(self, handle, cap, head):
         self._close()
         self._b = handle
+        ids = self.get_ids_list()
+        self._next_label = max(ids) + 1 if ids else 0
         self.max_elements = cap
         self.M = int(head.get("M", 16))
         self.ef_construction = int(head.get("ef_construction", 200))

@@ -134,3 +134,37 @@ def test_every_code_has_a_family():
         e = cls(code)
         assert e.error_name.startswith("BRAIN_E") and e.message
     assert errors.error_class(-999) is braincore.BrainError
+
+
+def test_ids_and_counts_are_checked_before_c():
+    with braincore.Brain(dimensions=4, embedder="none") as b:
+        b.add(5, [1, 0, 0, 0])
+        for bad in (-1, 2**64, 2**64 + 5):
+            with pytest.raises(braincore.InvalidArgumentError):
+                b.get(bad)
+            with pytest.raises(braincore.InvalidArgumentError):
+                b.forget(bad)
+        with pytest.raises(TypeError):
+            b.get(5.0)
+        assert b.get(5).id == 5 and len(b) == 1
+        for k in (0, -1):
+            raises(braincore.InvalidArgumentError, "BRAIN_ERANGE", b.search, [1, 0, 0, 0], k)
+        ids, dist = b.search([1, 0, 0, 0], k=10**12)     # no buffer of 10**12
+        assert list(ids) == [5]
+        with pytest.raises(braincore.InvalidArgumentError):
+            b.recall_vector([1, 0, 0, 0], k=-3)
+
+
+def test_a_failure_while_reading_results_frees_them_once(monkeypatch):
+    import braincore.brain as brain_module
+    with braincore.Brain() as b:
+        b.remember("with metadata", metadata={"n": 1})
+
+        def broken(text):
+            raise RuntimeError("injected")
+        monkeypatch.setattr(brain_module.json, "loads", broken)
+        for _ in range(3):
+            with pytest.raises(RuntimeError):
+                b.recall_many(["metadata", "with"], k=1)
+        monkeypatch.undo()
+        assert b.stats()["heap_results_bytes"] == 0

@@ -159,3 +159,24 @@ def test_reads_the_shared_index_file():
     labels, dist = p.knn_query(rows[:3], k=3)
     assert labels.tolist() == [[1000, 1035, 1006], [1001, 1049, 1003], [1002, 1035, 1014]]
     assert np.allclose(dist[:, 0], 0) and np.array_equal(p.get_items([1049])[0], rows[49])
+
+
+def test_default_labels_never_reuse_a_label(tmp_path):
+    """hnswlib counts every element added: a default label after a deletion
+    is a new one, never the label of a point still there."""
+    v = np.eye(4, dtype=np.float32) + 0.1
+    p = braincore.Index("l2", 4)
+    p.init_index(10)
+    p.add_items(v[:3])                    # labels 0, 1, 2
+    p.mark_deleted(0)
+    p.add_items(v[3])                     # label 3, not 2
+    assert sorted(p.get_ids_list()) == [1, 2, 3]
+    assert np.array_equal(p.get_items([2])[0], v[2])
+    p.add_items(v[0], ids=[7])
+    p.save_index(tmp_path / "i.bin")
+    q = braincore.Index("l2", 4)
+    q.load_index(tmp_path / "i.bin")
+    q.add_items(v[1])                     # after the largest label held: 8
+    assert sorted(q.get_ids_list()) == [1, 2, 3, 7, 8]
+    with pytest.raises(braincore.InvalidArgumentError):
+        q.knn_query(v[0], k=6)            # more than it holds: refused up front
