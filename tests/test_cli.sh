@@ -664,6 +664,15 @@ printf '{"text":"%s"}\n' "$(awk 'BEGIN { while (i++ < 300000) printf "word " }')
 run --db "$tmp/bad4" import "$tmp/huge.jsonl"
 expect_rc 1 "a 1.5 MB line exits 1"
 expect_err "a 1.5 MB line: its number and ETOOLONG" "huge.jsonl:1: ETOOLONG"
+# a line of millions of numbers is refused while it is read, never parsed
+# (it would take gigabytes): the next line is imported with --skip-bad
+{ printf '{"id":9,"vector":['; awk 'BEGIN { while (i++ < 2000000) printf "1," }'
+  printf '1]}\n{"text":"after the long line"}\n'; } >"$tmp/long.jsonl"
+run --db "$tmp/bad6" import --skip-bad "$tmp/long.jsonl"
+expect_rc 3 "a 4 MB line of numbers is skipped with --skip-bad (exit 3)"
+expect_err "the long line is named, ETOOLONG" "long.jsonl:1: ETOOLONG"
+run --db "$tmp/bad6" --json list
+expect_jq "the line after the long one is imported" '.memories | length == 1'
 run --db "$tmp/bad4" import "$tmp/does-not-exist.jsonl"
 expect_rc 1 "import of a missing file exits 1"
 run import "$tmp/in.jsonl"

@@ -234,7 +234,9 @@ static int apply_option(cli *c, enum cli_opt id, const char *spelled, const char
 			c->size = (size_t)u;
 		break;
 	case CLI_OPT_K:
-		if (!(ex = positive(val, SIZE_MAX, id, &u)))
+		/* a million: more than any recall shows, and bench's k times its
+		 * queries (at most 2^24) stays far from overflowing */
+		if (!(ex = positive(val, 1000000, id, &u)))
 			c->k = (size_t)u;
 		break;
 	case CLI_OPT_BATCH:

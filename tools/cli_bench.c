@@ -454,7 +454,7 @@ int cli_cmd_bench(const cli *c, brain_t *b)
 	if (ex || !ids)
 		return ex ? ex : CLI_EXIT_REFUSED;
 	bn.nq = sample(ids, rp.of, CLI_HAS(c, QUERIES) ? c->queries : DEFAULT_QUERIES);
-	size_t nk = bn.nq * bn.k;
+	size_t nk = bn.nq * bn.k; /* at most 2^24 queries times 10^6: no overflow */
 	bn.texts = calloc(bn.nq, sizeof *bn.texts);
 	bn.vecs = bn.vectors ? calloc(bn.nq * bn.dims, sizeof *bn.vecs) : NULL;
 	bn.exact = calloc(nk, sizeof *bn.exact);

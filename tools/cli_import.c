@@ -284,7 +284,7 @@ static int read_row(importer *im, const cli_jdoc *d, row *r, int *verdict)
 				return *verdict = row_bad(im, r->line, BRAIN_ENOMEM, "out of memory"), -1;
 			break;
 		case F_IMPORTANCE: {
-			double x;
+			double x = 0;
 			ok = !cli_jdouble(d, v, &x);
 			r->has_importance = 1;
 			r->importance = to_float(x); /* the library checks [0, 1] */
@@ -316,7 +316,7 @@ static int read_row(importer *im, const cli_jdoc *d, row *r, int *verdict)
 				return *verdict = row_bad(im, r->line, BRAIN_ENOMEM, "out of memory"), -1;
 			size_t item = v + 1;
 			for (uint32_t i = 0; i < im->dims && ok; i++, item = d->nodes[item].next) {
-				double x;
+				double x = 0;
 				ok = !cli_jdouble(d, item, &x);
 				r->vector[i] = to_float(x); /* the library refuses what is not finite */
 			}
@@ -429,6 +429,57 @@ static int apply_row(importer *im, row *r)
 }
 
 /* One line of the file: blank lines are skipped. 0, or -1: stop. */
+/* The longest line import reads: a text at the library's default limit
+ * with every byte escaped (\u00XX, 6 bytes), metadata at its limit (64 KiB)
+ * escaped the same way, a vector of dims numbers of up to 32 characters,
+ * and room for the rest. A longer line is refused without holding it (a
+ * line of gigabytes would otherwise be read whole and parsed). */
+static size_t line_limit(uint32_t dims)
+{
+	return 6u * BRAIN_DEFAULT_MAX_TEXT_BYTES + 6u * 65536u + 32u * (size_t)dims + 65536u;
+}
+
+enum { LINE_EOF = 0, LINE_OK = 1, LINE_TOO_LONG = 2, LINE_READ_ERROR = 3, LINE_OUT_OF_MEMORY = 4 };
+
+/* Read the next line of f (with its newline; NUL bytes kept, the parser
+ * refuses them with their offset) into *buf, grown as needed up to max
+ * bytes; *len its bytes. A line longer than max is read to its end and
+ * dropped (LINE_TOO_LONG, *len all its bytes). */
+static int read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len)
+{
+	size_t n = 0, total = 0;
+	int c, ret = LINE_OK;
+	flockfile(f);
+	while ((c = getc_unlocked(f)) != EOF) {
+		total++;
+		if (ret == LINE_OK && n == max)
+			ret = LINE_TOO_LONG;
+		if (ret == LINE_OK) {
+			if (n + 1 > *cap) {
+				size_t want = *cap ? *cap * 2 : 4096;
+				char *grown = realloc(*buf, want);
+				if (!grown) {
+					ret = LINE_OUT_OF_MEMORY;
+					break;
+				}
+				*buf = grown;
+				*cap = want;
+			}
+			(*buf)[n++] = (char)c;
+		}
+		if (c == '\n')
+			break;
+	}
+	int error = ferror(f);
+	funlockfile(f);
+	*len = ret == LINE_OK ? n : total;
+	if (ret != LINE_OK)
+		return ret;
+	if (error)
+		return LINE_READ_ERROR;
+	return total ? LINE_OK : LINE_EOF;
+}
+
 static int import_line(importer *im, cli_jdoc *d, char *line, size_t len, unsigned long lineno)
 {
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -552,14 +603,27 @@ int cli_cmd_import(const cli *c, brain_t *b)
 	cli_jdoc d;
 	cli_jdoc_init(&d);
 	char *line = NULL;
-	size_t cap = 0;
-	ssize_t got;
+	size_t cap = 0, got = 0, max = line_limit(im.dims);
 	unsigned long lineno = 0;
 	uint64_t bytes = 0;
-	int stop = 0;
-	while (!stop && (got = getline(&line, &cap, f)) >= 0) {
+	int stop = 0, more;
+	while (!stop && (more = read_line(f, &line, &cap, max, &got)) != 0) {
 		bytes += (uint64_t)got;
-		stop = import_line(&im, &d, line, (size_t)got, ++lineno);
+		if (more == LINE_OUT_OF_MEMORY) {
+			stop = cli_out_of_memory();
+			break;
+		}
+		if (more == LINE_READ_ERROR)
+			break;
+		if (more == LINE_TOO_LONG) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "the line is longer than %zu bytes (a text of the "
+			         "library's longest, a vector and metadata fit in that)", max);
+			im.rows++;
+			stop = row_bad(&im, ++lineno, BRAIN_ETOOLONG, msg);
+		} else {
+			stop = import_line(&im, &d, line, got, ++lineno);
+		}
 		cli_progress_update(&im.progress, bytes, lineno);
 	}
 	int read_error = !stop && ferror(f);
