@@ -25,10 +25,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# a tree of exactly what git tracks (and debian/ as it is now)
+# a tree of the files git tracks, as they are in the work tree, and files
+# not yet added (a clean clone in CI has none); one tar, its errors seen
 mkdir "$tmp/braincore"
-git ls-files -z --cached --others --exclude-standard -- . ':!bindings/node/node_modules' |
-	xargs -0 tar cf - | tar xf - -C "$tmp/braincore"
+git ls-files -z --cached --others --exclude-standard -- . ':!bindings/node/node_modules' \
+	> "$tmp/files"
+tar --null -T "$tmp/files" -cf "$tmp/tree.tar"
+tar xf "$tmp/tree.tar" -C "$tmp/braincore"
 (cd "$tmp/braincore" && dpkg-buildpackage -us -uc -b > "$tmp/build.log" 2>&1) ||
 	{ tail -60 "$tmp/build.log"; exit 1; }
 grep -E "^dpkg-gensymbols: (warning|error)" "$tmp/build.log" && {

@@ -61,6 +61,9 @@ demo)
 	;;
 test)
 	need $test_deps
+	# the Node binding's tests: Node and npm as the machine has them (a
+	# NodeSource nodejs brings npm itself), else Debian's (Node 18)
+	command -v node > /dev/null && command -v npm > /dev/null || need nodejs npm
 	configure_build test
 	cd build/test && ctest --output-on-failure -j "$jobs"
 	;;
