@@ -15,7 +15,7 @@ export BRAINCORE_LIBRARY="$lib" npm_config_audit=false npm_config_fund=false \
 	npm_config_update_notifier=false
 cd "$src/bindings/node"
 npm ci --silent > "$tmp/ci.log" 2>&1 || { cat "$tmp/ci.log"; exit 1; }
-node --test test/
+node --test test/*.test.js
 
 # the package as npm pack makes it, installed and required elsewhere
 npm pack --silent --pack-destination "$tmp" > "$tmp/pack.log" 2>&1 ||

@@ -16,6 +16,15 @@ const EMPTY = NUL.subarray(0, 0);
 
 // ---------------------------------------------------------------- text
 
+// A lone surrogate: a high one not followed by a low one, or a low one not
+// preceded by a high one. String.prototype.isWellFormed() is Node 20+; this
+// is the same test on Node 18.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
+
+function isWellFormed(s) {
+  return !LONE_SURROGATE.test(s);
+}
+
 // UTF-8 of a string that holds lone surrogates, each encoded as its three
 // bytes (WTF-8), which are not UTF-8: the C library refuses them with
 // BRAIN_EUTF8 instead of Buffer.from() quietly turning them into U+FFFD.
@@ -46,7 +55,7 @@ function wtf8(s) {
 function bytes(value, what) {
   let b;
   if (value == null) return null;
-  if (typeof value === 'string') b = value.isWellFormed() ? Buffer.from(value, 'utf8') : wtf8(value);
+  if (typeof value === 'string') b = isWellFormed(value) ? Buffer.from(value, 'utf8') : wtf8(value);
   else if (Buffer.isBuffer(value)) b = value;
   else if (value instanceof Uint8Array) b = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   else throw makeError('EINVAL', `${what} must be a string or a Buffer, not ${typeName(value)}`);
@@ -65,7 +74,7 @@ function text(value, what) {
  * refuses one in a text passed with its length).
  */
 function cstr(value, what) {
-  if (typeof value === 'string' && value.isWellFormed()) {
+  if (typeof value === 'string' && isWellFormed(value)) {
     const at = value.indexOf('\0');
     if (at >= 0) throw nulError(what, Buffer.byteLength(value.slice(0, at)));
     return Buffer.from(`${value}\0`);
@@ -81,12 +90,81 @@ function nulError(what, at) {
   return makeError('EUTF8', `${what}: a NUL at byte ${at} (this argument cannot hold one)`);
 }
 
-/** Metadata: an object (sent as JSON), a JSON text as is, or null for none. */
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function isPlainObject(v) {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A value as a message names it: NaN, Infinity, undefined, a function, a Map... */
+function valueName(v) {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return 'a symbol';
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    if (isPlainObject(v)) return 'a nested object';
+    const name = typeName(v);
+    return name.startsWith('an ') ? name : `a ${name}`;
+  }
+  return typeName(v);
+}
+
+const FIELD_TYPES = 'a string, a finite number, a boolean, null, a bigint in int64 or an array of strings';
+
+/** The JSON of one metadata field's value; anything JSON.stringify would change or drop is BRAIN_EJSON. */
+function fieldJson(v, what, name) {
+  const refuse = (why) => makeError('EJSON', `${what}: field ${JSON.stringify(name)}: ${why}`);
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      if (Number.isFinite(v)) return JSON.stringify(v);
+      throw refuse(`${v} is not a finite number (JSON has no NaN or Infinity)`);
+    case 'bigint':
+      if (v >= INT64_MIN && v <= INT64_MAX) return v.toString();
+      throw refuse(`${v}n is outside int64`);
+    case 'object':
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        const items = new Array(v.length);
+        for (let i = 0; i < v.length; i++) {
+          if (typeof v[i] !== 'string') {
+            throw refuse(`item ${i} is ${valueName(v[i])}, not a string (a list holds strings only)`);
+          }
+          items[i] = JSON.stringify(v[i]);
+        }
+        return `[${items.join(',')}]`;
+      }
+      break;
+  }
+  throw refuse(`${valueName(v)} cannot be stored (a field holds ${FIELD_TYPES})`);
+}
+
+/**
+ * Metadata: a plain object (sent as JSON), a JSON text (a string or bytes)
+ * as is, or null for none. The object is written here, not with
+ * JSON.stringify, which would turn NaN and Infinity into null, a Map into {}
+ * and drop undefined members: every value it cannot keep as given is
+ * refused (MetadataError, BRAIN_EJSON, naming the field), as the Python
+ * binding refuses it. null is a field's removal in a patch.
+ */
 function json(value, what) {
   if (value == null) return null;
   if (typeof value === 'string' || value instanceof Uint8Array) return cstr(value, what);
-  if (typeof value === 'object' && !Array.isArray(value)) return cstr(JSON.stringify(value), what);
-  throw makeError('EINVAL', `${what} must be an object or a JSON text, not ${typeName(value)}`);
+  if (!isPlainObject(value)) {
+    throw makeError('EJSON', `${what} must be a plain object or a JSON text, not ${valueName(value)}`);
+  }
+  const syms = Object.getOwnPropertySymbols(value).filter((s) => Object.prototype.propertyIsEnumerable.call(value, s));
+  if (syms.length) throw makeError('EJSON', `${what}: a field named by ${String(syms[0])} (names are strings)`);
+  const fields = Object.keys(value).map((name) => `${JSON.stringify(name)}:${fieldJson(value[name], what, name)}`);
+  return cstr(`{${fields.join(',')}}`, what);
 }
 
 /**
@@ -346,6 +424,7 @@ function withFilter(where, fn) {
 }
 
 module.exports = {
+  isWellFormed,
   text,
   cstr,
   json,

@@ -4,7 +4,7 @@
 
 const fs = require('fs');
 const nodePath = require('path');
-const { koffi, C, WriteFn, ReadFn } = require('./native');
+const { koffi, C, WriteFn, ReadFn, ID_NONE } = require('./native');
 const { BrainError, makeError, check } = require('./errors');
 const { Brain, cOptions, METRICS } = require('./brain');
 const cv = require('./convert');
@@ -93,6 +93,10 @@ class Index {
     this._ef = null;
     this._M = 16;
     this._efConstruction = 200;
+    // The next default label: one more than the largest label this index
+    // has held (a bigint), so that a default label never lands on a point
+    // the index has, whatever was deleted.
+    this._next = 0n;
   }
 
   /** M of the graph: initIndex's, or the loaded file's (16 before either). */
@@ -114,6 +118,9 @@ class Index {
 
   /** Start an empty index of at most maxElements points (any previous one is closed). */
   initIndex(maxElements, M = 16, efConstruction = 200, randomSeed = 100) {
+    if (typeof maxElements === 'number' ? !(maxElements >= 1) : typeof maxElements === 'bigint' && maxElements < 1n) {
+      throw makeError('EINVAL', `initIndex: maxElements must be at least 1, not ${String(maxElements)}`);
+    }
     const brain = new Brain({
       dimensions: this._dim,
       metric: this._space,
@@ -123,6 +130,7 @@ class Index {
       params: { hnsw_m: M, hnsw_ef_construction: efConstruction, hnsw_seed: randomSeed },
     });
     this._replace(brain, Number(maxElements), Number(M), Number(efConstruction), this._ef);
+    this._next = 0n;
   }
 
   /** Put `brain` in place of the current one; ef (null: the library's) is set on it. */
@@ -147,25 +155,52 @@ class Index {
     const id = cv.idIn(label, 'label');
     if (b.count() > 0 && b._has(id)) b.updateVector(id, vector);
     else b.add(id, vector);
+    this._held([id]);
+  }
+
+  /** Record that the index holds `ids` (bigints): the next default label follows the largest. */
+  _held(ids) {
+    for (const id of ids) if (id >= this._next) this._next = id + 1n;
+  }
+
+  /**
+   * n default labels from the next one on, taken at once (so that two
+   * addPointsAsync calls in flight get different ones); give them back
+   * with _giveBack() if the add fails.
+   */
+  _takeLabels(n) {
+    const first = this._next;
+    if (n > 0 && first + BigInt(n) - 1n >= ID_NONE) {
+      throw makeError('ERANGE', `no default labels left above ${first - 1n}: pass labels`);
+    }
+    const ids = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) ids[i] = first + BigInt(i);
+    this._next = first + BigInt(n);
+    return { ids, first, end: this._next };
+  }
+
+  /** Give back the labels of a failed add, unless later labels were taken meanwhile. */
+  _giveBack(p) {
+    if (p.taken && this._next === p.taken.end) this._next = p.taken.first;
   }
 
   /**
    * The new points of a batch (ids and rows) after replacing the vectors of
-   * the labels the index has. Labels default to count, count + 1, ...
+   * the labels the index has. Labels default to one more than the largest
+   * label the index has held, and on: never a label it has, so nothing is
+   * replaced then (taken: the labels to give back if the add fails).
    */
   _newPoints(vectors, labels) {
     const b = this._b();
     const dim = this._dim;
     const m = cv.matrix(vectors, dim);
-    const have = b.count();
-    let ids;
     if (labels == null) {
-      ids = new BigUint64Array(m.n);
-      for (let i = 0; i < m.n; i++) ids[i] = BigInt(have) + BigInt(i);
-    } else {
-      ids = cv.idsIn(labels, 'labels');
-      if (ids.length !== m.n) throw makeError('EINVAL', `${ids.length} labels for ${m.n} vectors`);
+      const taken = this._takeLabels(m.n);
+      return { ids: taken.ids, data: m.data, taken };
     }
+    const ids = cv.idsIn(labels, 'labels');
+    if (ids.length !== m.n) throw makeError('EINVAL', `${ids.length} labels for ${m.n} vectors`);
+    const have = b.count();
     if (have === 0) return { ids, data: m.data };
     const fresh = [];
     for (let i = 0; i < m.n; i++) {
@@ -184,13 +219,25 @@ class Index {
    */
   addPoints(vectors, labels) {
     const p = this._newPoints(vectors, labels);
-    this._brain.addMany(p.ids, p.data);
+    try {
+      this._brain.addMany(p.ids, p.data);
+    } catch (e) {
+      this._giveBack(p);
+      throw e;
+    }
+    this._held(p.ids);
   }
 
   /** addPoints() with the batch built on a worker thread. */
   async addPointsAsync(vectors, labels) {
     const p = this._newPoints(vectors, labels);
-    await this._brain.addManyAsync(p.ids, p.data);
+    try {
+      await this._brain.addManyAsync(p.ids, p.data);
+    } catch (e) {
+      this._giveBack(p);
+      throw e;
+    }
+    this._held(p.ids);
   }
 
   /**
@@ -348,7 +395,15 @@ class Index {
       };
       const brain = Object.create(Brain.prototype);
       cv.withCallback(ReadFn, read, 1, (cb) => brain._attach((out) => C.brain_load(cb, null, null, opts, out)));
+      let next;
+      try {
+        next = nextLabel(brain);
+      } catch (e) {
+        brain.close();
+        throw e;
+      }
       this._replace(brain, Number(opts.max_memories), h.M, h.ef_construction, h.ef);
+      this._next = next;
     } finally {
       fs.closeSync(fd);
     }
@@ -356,6 +411,16 @@ class Index {
 
   close() {
     if (this._brain) this._brain.close();
+  }
+}
+
+/** One more than the largest id in `brain` (0n when it is empty), read page by page in id order. */
+function nextLabel(brain) {
+  let last = null;
+  for (;;) {
+    const page = brain.list({ after: last, limit: 10000 });
+    if (page.length === 0) return last === null ? 0n : BigInt(last) + 1n;
+    last = page[page.length - 1].id;
   }
 }
 

@@ -14,8 +14,14 @@ export type Text = string | Buffer | Uint8Array;
 /** A vector: a Float32Array is passed to C without a copy; an array of numbers is copied. */
 export type Vector = Float32Array | ArrayLike<number>;
 
-/** Metadata: an object of typed fields, or the JSON text of one. */
-export type Metadata = Record<string, string | number | boolean | string[] | null> | string;
+/**
+ * Metadata: a plain object of typed fields, or the JSON text of one (given
+ * as is). A field is a string, a finite number, a boolean, a bigint in
+ * int64 or an array of strings; null removes the field in a patch. Any
+ * other value (NaN, Infinity, undefined, a function, a symbol, a Map, a
+ * Date, a nested object...) is a MetadataError (BRAIN_EJSON) naming the field.
+ */
+export type Metadata = Record<string, string | number | bigint | boolean | string[] | null> | string | Buffer | Uint8Array;
 
 /** A filter text over metadata, e.g. `kind = "note" AND ts >= 1700000000`. */
 export type Where = string | Buffer;
@@ -46,14 +52,14 @@ export interface BrainOptions {
 
 export interface Memory {
   id: Id;
-  /** null for a vector added without text. */
+  /** null for a memory without text (a vector added with add()). */
   text: string | null;
   score: number;
   importance: number;
   /** Milliseconds since the Unix epoch. */
   created: number;
   accessed: number;
-  /** The memory's metadata (with the library's "@" fields), or null when it has none. */
+  /** The memory's metadata (with the library's "@" fields), or null when it has none (getMetadata() gives {} then). */
   metadata: Record<string, unknown> | null;
   key: string | null;
   /** The document key of a passage of rememberDocument(). */
@@ -225,10 +231,15 @@ export class Brain {
 /** hnswlib-node's HierarchicalNSW shape over an in-memory brain of vectors. */
 export class Index {
   constructor(space: Metric, dim: number);
+  /** maxElements below 1 is an InvalidArgumentError (BRAIN_EINVAL). */
   initIndex(maxElements: number, M?: number, efConstruction?: number, randomSeed?: number): void;
   /** Adds, or replaces the vector of an existing label. */
   addPoint(vector: Vector, label: Id): void;
-  /** Labels default to getCurrentCount(), +1, ... */
+  /**
+   * Labels default to one more than the largest label this index has held
+   * (since initIndex, or in the file loadIndex read), +1, ...: never a label
+   * it has, even after markDeleted.
+   */
   addPoints(vectors: Vector[] | Float32Array, labels?: ArrayLike<Id> | BigUint64Array): void;
   addPointsAsync(vectors: Vector[] | Float32Array, labels?: ArrayLike<Id> | BigUint64Array): Promise<void>;
   /** InvalidArgumentError (BRAIN_ERANGE) when fewer than k are found. */

@@ -82,7 +82,7 @@ for (const space of ['l2', 'ip', 'cosine']) {
   });
 }
 
-test('addPoint / addPoints with labels; an existing label is replaced; default labels follow the count', () => {
+test('addPoint / addPoints with labels; an existing label is replaced; default labels follow the largest', () => {
   const index = new bc.Index('l2', 3);
   index.initIndex(100);
   index.addPoint([1, 0, 0], 7);
@@ -108,10 +108,119 @@ test('addPoint / addPoints with labels; an existing label is replaced; default l
   index.markDeleted(30);
   index.markDeleted(31);
 
-  index.addPoints([[3, 0, 0]]); // no labels: count onwards
-  assert.deepEqual(index.getIdsList().sort((a, b) => a - b), [4, 7, 8, 9, 20]);
+  index.addPoints([[3, 0, 0]]); // no labels: after the largest label held (31, deleted since)
+  assert.deepEqual(index.getIdsList().sort((a, b) => a - b), [7, 8, 9, 20, 32]);
   assert.equal(index.getMaxElements(), 100);
   assert.equal(index.getNumDimensions(), 3);
+  index.close();
+});
+
+test('default labels never land on a point the index has: after markDeleted, explicit labels, a failed add', async () => {
+  const index = new bc.Index('l2', 2);
+  index.initIndex(20);
+  index.addPoints([[0, 0], [1, 1], [2, 2]]); // labels 0, 1, 2
+  index.markDeleted(0);
+  index.addPoints([[3, 3]]); // label 3, not count (2): label 2 keeps its vector
+  assert.deepEqual(index.getIdsList(), [1, 2, 3]);
+  assert.deepEqual(index.getPoint(2), [2, 2]);
+  assert.deepEqual(index.getPoint(3), [3, 3]);
+
+  // the largest label deleted is still taken
+  index.markDeleted(3);
+  index.addPoints([[4, 4]]);
+  assert.deepEqual(index.getIdsList(), [1, 2, 4]);
+
+  // explicit labels count, by addPoint and addPoints, and async
+  index.addPoint([10, 10], 10);
+  index.addPoints([[5, 5]]);
+  assert.deepEqual(index.getIdsList(), [1, 2, 4, 10, 11]);
+  index.addPoints([[12, 12]], [12n]);
+  await index.addPointsAsync([[13, 13], [14, 14]]);
+  assert.deepEqual(index.getIdsList(), [1, 2, 4, 10, 11, 12, 13, 14]);
+  assert.deepEqual(index.getPoint(13), [13, 13]);
+
+  // a failed add gives its labels back
+  throwsBrain(() => index.addPoints([[NaN, 0]]), bc.VectorError, 'BRAIN_ENONFINITE');
+  await rejectsBrain(index.addPointsAsync([[0, Infinity]]), bc.VectorError, 'BRAIN_ENONFINITE');
+  index.addPoints([[15, 15]]);
+  assert.deepEqual(index.getIdsList().slice(-1), [15]);
+
+  // two async adds in flight get different labels
+  await Promise.all([index.addPointsAsync([[16, 16]]), index.addPointsAsync([[17, 17]])]);
+  assert.deepEqual(index.getIdsList().slice(-2), [16, 17]);
+  assert.equal(index.getCurrentCount(), 11);
+
+  // the largest u64 is no id: past the largest label but one, defaults run out
+  index.addPoint([18, 18], 2n ** 64n - 2n);
+  throwsBrain(() => index.addPoints([[19, 19]]), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  assert.equal(index.getCurrentCount(), 12);
+  index.addPoints([], undefined); // none needed: fine
+
+  // initIndex starts again at 0
+  index.initIndex(5);
+  index.addPoints([[1, 0]]);
+  assert.deepEqual(index.getIdsList(), [0]);
+  index.close();
+});
+
+test('default labels after a save/load round trip: after the largest label in the file', (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'labels.idx');
+  const index = new bc.Index('l2', 2);
+  index.initIndex(20);
+  index.addPoints([[0, 0], [1, 1], [2, 2]]);
+  index.markDeleted(0);
+  index.saveIndex(file);
+
+  const loaded = new bc.Index('l2', 2);
+  loaded.loadIndex(file);
+  loaded.addPoints([[3, 3]]);
+  assert.deepEqual(loaded.getIdsList(), [1, 2, 3]);
+  assert.deepEqual(loaded.getPoint(2), [2, 2]);
+  loaded.markDeleted(1);
+  loaded.addPoints([[4, 4]]);
+  assert.deepEqual(loaded.getIdsList(), [2, 3, 4]);
+
+  // a load replaces the count: the file's largest label (2) + 1, not this object's past
+  loaded.loadIndex(file);
+  loaded.addPoints([[5, 5]]);
+  assert.deepEqual(loaded.getIdsList(), [1, 2, 3]);
+  assert.deepEqual(loaded.getPoint(3), [5, 5]);
+
+  // labels beyond one page of brain_list, and large ones
+  const big = new bc.Index('l2', 2);
+  big.initIndex(10050, 8, 20);
+  big.addPoints(randomVectors(10010, 2, 3));
+  big.addPoint([9, 9], 2 ** 40);
+  big.saveIndex(file);
+  loaded.loadIndex(file);
+  loaded.addPoints([[1, 2]]);
+  assert.deepEqual(loaded.getPoint(2 ** 40 + 1), [1, 2]);
+  big.close();
+
+  // an empty index: 0
+  const empty = new bc.Index('l2', 2);
+  empty.initIndex(4);
+  empty.saveIndex(file);
+  empty.close();
+  loaded.loadIndex(file);
+  loaded.addPoints([[7, 7]]);
+  assert.deepEqual(loaded.getIdsList(), [0]);
+  loaded.close();
+  index.close();
+});
+
+test('initIndex refuses maxElements below 1 (BRAIN_EINVAL), as Python and Rust do', () => {
+  const index = new bc.Index('l2', 2);
+  for (const bad of [0, -1, 0n, 0.5, NaN]) {
+    throwsBrain(() => index.initIndex(bad), bc.InvalidArgumentError, 'BRAIN_EINVAL');
+  }
+  throwsBrain(() => index.addPoint([1, 1], 1), bc.StateError, 'BRAIN_ESTATE');
+  index.initIndex(1);
+  index.addPoint([1, 1], 1);
+  throwsBrain(() => index.initIndex(0), bc.InvalidArgumentError, 'BRAIN_EINVAL');
+  assert.equal(index.getCurrentCount(), 1); // the refused call left the index as it was
+  assert.equal(index.getMaxElements(), 1);
   index.close();
 });
 

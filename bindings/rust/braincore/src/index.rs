@@ -40,8 +40,11 @@ pub struct Index {
     ef_construction: usize,
     ef: Option<usize>,
     threads: usize,
-    /// Elements ever added: the next default label (hnswlib's cur_element_count).
-    added: AtomicU64,
+    /// The next default label: one more than the largest label this index
+    /// has held since [`Index::init_index`] (or in the file
+    /// [`Index::load_index`] read), so that a default label never lands on
+    /// a point the index has, whatever was deleted.
+    next_label: AtomicU64,
     brain: Option<Brain>,
 }
 
@@ -57,7 +60,7 @@ impl Index {
             ef_construction: 200,
             ef: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            added: AtomicU64::new(0),
+            next_label: AtomicU64::new(0),
             brain: None,
         }
     }
@@ -99,7 +102,7 @@ impl Index {
         random_seed: u64,
     ) -> Result<()> {
         if max_elements == 0 {
-            return Err(Error::new(sys::BRAIN_ERANGE, "init_index: max_elements must be at least 1"));
+            return Err(Error::new(sys::BRAIN_EINVAL, "init_index: max_elements must be at least 1"));
         }
         let brain = Brain::in_memory(&self.options(max_elements)?)?;
         brain.set_param(sys::BRAIN_PARAM_HNSW_M, to_i64(m))?;
@@ -111,14 +114,22 @@ impl Index {
         Ok(())
     }
 
-    fn install(&mut self, brain: Brain, max_elements: usize, added: u64) -> Result<()> {
+    fn install(&mut self, brain: Brain, max_elements: usize, next_label: u64) -> Result<()> {
         if let Some(ef) = self.ef {
             brain.set_param(sys::BRAIN_PARAM_HNSW_EF_SEARCH, to_i64(ef))?;
         }
         self.brain = Some(brain);
         self.max_elements = max_elements;
-        self.added = AtomicU64::new(added);
+        self.next_label = AtomicU64::new(next_label);
         Ok(())
+    }
+
+    /// Records that the index holds `ids`: the next default label follows
+    /// the largest.
+    fn held(&self, ids: &[u64]) {
+        if let Some(&max) = ids.iter().max() {
+            self.next_label.fetch_max(max.saturating_add(1), Ordering::Relaxed);
+        }
     }
 
     /// The brain under the index (for its stats, say).
@@ -126,10 +137,13 @@ impl Index {
         self.brain.as_ref().ok_or_else(|| Error::new(sys::BRAIN_ESTATE, "index: call init_index or load_index first"))
     }
 
-    /// Adds `data.len() / dim` rows. `ids` (one per row) default to the
-    /// labels after the elements added so far (0, 1, ...); an id already in
-    /// the index gets its vector replaced, as hnswlib does. New ids go to
-    /// the library in one batch (all or nothing).
+    /// Adds `data.len() / dim` rows. `ids` (one per row) default to one
+    /// more than the largest label the index has held (0 in a new index;
+    /// after [`Index::load_index`], the largest label in the file), then
+    /// on: never a label the index has, even after
+    /// [`Index::mark_deleted`]. A given id already in the index gets its
+    /// vector replaced, as hnswlib does. New ids go to the library in one
+    /// batch (all or nothing); a refused batch gives its default labels back.
     pub fn add_items(&self, data: &[f32], ids: Option<&[u64]>) -> Result<()> {
         let brain = self.brain()?;
         let n = text::rows(data, self.dim, "add_items")?;
@@ -140,17 +154,28 @@ impl Index {
             Some(ids) if ids.len() != n => {
                 Err(Error::new(sys::BRAIN_EINVAL, format!("add_items: {} ids for {n} rows", ids.len())))
             }
-            Some(ids) => {
-                let added = self.add_or_replace(brain, data, ids)?;
-                self.added.fetch_add(added, Ordering::Relaxed);
-                Ok(())
-            }
+            Some(ids) => self.add_or_replace(brain, data, ids),
             None => {
-                let first = self.added.fetch_add(n as u64, Ordering::Relaxed);
-                let ids: Vec<u64> = (first..first + n as u64).collect();
-                self.add_or_replace(brain, data, &ids).map(drop).map_err(|e| {
+                // Taken at once, so that adds on other threads get others.
+                // The last label is at most u64::MAX - 1 (u64::MAX is
+                // BRAIN_ID_NONE, no id).
+                let n = n as u64;
+                let first = self
+                    .next_label
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |first| first.checked_add(n))
+                    .map_err(|first| {
+                        Error::new(
+                            sys::BRAIN_ERANGE,
+                            format!("add_items: no {n} default labels left from {first} on; pass ids"),
+                        )
+                    })?;
+                let ids: Vec<u64> = (first..first + n).collect();
+                // Labels above every one the index has held: a plain add,
+                // which never replaces (a point added through brain() with
+                // one of them is BRAIN_EEXISTS, not overwritten).
+                brain.add_many(&ids, data).map_err(|e| {
                     // Give the labels back unless another add took more meanwhile.
-                    let _ = self.added.compare_exchange(first + n as u64, first, Ordering::Relaxed, Ordering::Relaxed);
+                    let _ = self.next_label.compare_exchange(first + n, first, Ordering::Relaxed, Ordering::Relaxed);
                     e
                 })
             }
@@ -159,11 +184,11 @@ impl Index {
 
     /// Adds the rows as one batch or, when some ids exist (or repeat),
     /// adds the new ones as a batch and replaces the others' vectors in
-    /// order. Returns how many were new.
-    fn add_or_replace(&self, brain: &Brain, data: &[f32], ids: &[u64]) -> Result<u64> {
+    /// order. Every id added counts for the next default label.
+    fn add_or_replace(&self, brain: &Brain, data: &[f32], ids: &[u64]) -> Result<()> {
         match brain.add_many(ids, data) {
             Err(e) if e.is(sys::BRAIN_EEXISTS) => {}
-            other => return other.map(|()| ids.len() as u64),
+            other => return other.map(|()| self.held(ids)),
         }
         let mut scratch = vec![0f32; self.dim];
         let mut seen = std::collections::HashSet::new();
@@ -182,10 +207,11 @@ impl Index {
             }
         }
         brain.add_many(&new_ids, &new_rows)?;
+        self.held(&new_ids);
         for (id, row) in replace {
             brain.update_vector(id, row)?;
         }
-        Ok(new_ids.len() as u64)
+        Ok(())
     }
 
     /// The `k` nearest labels and their distances for each row of `data`,
@@ -383,11 +409,24 @@ impl Index {
         let max_elements = if max_elements == 0 { header.max_elements } else { max_elements };
         let brain = Brain::load_from(&mut r, None, &self.options(max_elements)?)?;
         brain.set_param(sys::BRAIN_PARAM_HNSW_EF_SEARCH, to_i64(header.ef))?;
-        let count = brain.count();
+        let next_label = next_label(&brain)?;
         self.ef = Some(header.ef);
         self.m = header.m;
         self.ef_construction = header.ef_construction;
-        self.install(brain, max_elements, count)
+        self.install(brain, max_elements, next_label)
+    }
+}
+
+/// One more than the largest id in `brain` (0 when it is empty), read page
+/// by page in id order.
+fn next_label(brain: &Brain) -> Result<u64> {
+    let mut last = None;
+    loop {
+        let page = brain.list(None, last, 4096)?;
+        match page.last() {
+            Some(m) => last = Some(m.id),
+            None => return Ok(last.map_or(0, |id| id.saturating_add(1))),
+        }
     }
 }
 

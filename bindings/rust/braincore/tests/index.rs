@@ -114,6 +114,107 @@ fn explicit_ids_replacement_and_deletion() {
 }
 
 #[test]
+fn default_labels_never_land_on_a_point_the_index_has() {
+    let mut index = Index::new(Space::L2, 2);
+    index.init_index(40, 16, 200, 100).unwrap();
+    index.add_items(&[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], None).unwrap(); // labels 0, 1, 2
+    index.mark_deleted(0).unwrap();
+    index.add_items(&[3.0, 3.0], None).unwrap(); // label 3, not the count (2)
+    assert_eq!(index.get_ids_list().unwrap(), [1, 2, 3]);
+    assert_eq!(index.get_items(&[2, 3]).unwrap(), [2.0, 2.0, 3.0, 3.0], "label 2 keeps its vector");
+
+    // The largest label, deleted, stays taken.
+    index.mark_deleted(3).unwrap();
+    index.add_items(&[4.0, 4.0], None).unwrap();
+    assert_eq!(index.get_ids_list().unwrap(), [1, 2, 4]);
+
+    // Explicit ids count, new or mixed with existing ones.
+    index.add_items(&[10.0, 10.0], Some(&[10])).unwrap();
+    index.add_items(&[5.0, 5.0], None).unwrap();
+    index.add_items(&[1.5, 1.5, 12.0, 12.0], Some(&[1, 12])).unwrap();
+    index.add_items(&[13.0, 13.0], None).unwrap();
+    assert_eq!(index.get_ids_list().unwrap(), [1, 2, 4, 10, 11, 12, 13]);
+
+    // A refused batch gives its labels back.
+    let e = index.add_items(&[f32::NAN, 0.0], None).unwrap_err();
+    assert_eq!(e.code, sys::BRAIN_ENONFINITE);
+    index.add_items(&[14.0, 14.0], None).unwrap();
+    assert_eq!(index.get_ids_list().unwrap().last(), Some(&14));
+
+    // Adds on several threads get different labels.
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let index = &index;
+            s.spawn(move || index.add_items(&[t as f32, 0.5, t as f32, 0.75], None).unwrap());
+        }
+    });
+    assert_eq!(index.get_ids_list().unwrap()[8..], (15..23).collect::<Vec<u64>>()[..]);
+
+    // A point added through brain() with the next label is not overwritten.
+    index.brain().unwrap().add(23, &[7.0, 7.0]).unwrap();
+    assert_eq!(index.add_items(&[8.0, 8.0], None).unwrap_err().code, sys::BRAIN_EEXISTS);
+    assert_eq!(index.get_items(&[23]).unwrap(), [7.0, 7.0]);
+
+    // Up to u64::MAX - 1: u64::MAX is no id.
+    index.add_items(&[9.0, 9.0], Some(&[u64::MAX - 2])).unwrap();
+    index.add_items(&[9.5, 9.5], None).unwrap();
+    assert_eq!(index.get_ids_list().unwrap().last(), Some(&(u64::MAX - 1)));
+    let e = index.add_items(&[9.75, 9.75], None).unwrap_err();
+    assert_eq!(e.code, sys::BRAIN_ERANGE);
+
+    // max_elements 0 is refused (as in Python and Node); the index stays.
+    assert_eq!(index.init_index(0, 16, 200, 100).unwrap_err().code, sys::BRAIN_EINVAL);
+    // init_index starts again at 0.
+    index.init_index(4, 16, 200, 100).unwrap();
+    index.add_items(&[1.0, 0.0], None).unwrap();
+    assert_eq!(index.get_ids_list().unwrap(), [0]);
+}
+
+#[test]
+fn default_labels_after_a_save_and_load_follow_the_largest_label_in_the_file() {
+    let dir = TempDir::new("labels");
+    let path = dir.join("labels.bin");
+    let mut index = Index::new(Space::L2, 2);
+    index.init_index(20, 16, 200, 100).unwrap();
+    index.add_items(&[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], None).unwrap();
+    index.mark_deleted(0).unwrap();
+    index.save_index(&path).unwrap();
+
+    let mut loaded = Index::new(Space::L2, 2);
+    loaded.load_index(&path, 0).unwrap();
+    loaded.add_items(&[3.0, 3.0], None).unwrap();
+    assert_eq!(loaded.get_ids_list().unwrap(), [1, 2, 3]);
+    assert_eq!(loaded.get_items(&[2]).unwrap(), [2.0, 2.0], "label 2 keeps its vector");
+    loaded.mark_deleted(1).unwrap();
+    loaded.add_items(&[4.0, 4.0], None).unwrap();
+    assert_eq!(loaded.get_ids_list().unwrap(), [2, 3, 4]);
+
+    // A load starts from the file's largest label (2), not this object's past.
+    loaded.load_index(&path, 0).unwrap();
+    loaded.add_items(&[5.0, 5.0], None).unwrap();
+    assert_eq!(loaded.get_ids_list().unwrap(), [1, 2, 3]);
+    assert_eq!(loaded.get_items(&[3]).unwrap(), [5.0, 5.0]);
+
+    // More labels than one page of brain_list, and a large one.
+    let mut big = Index::new(Space::L2, 2);
+    big.init_index(5000, 8, 20, 100).unwrap();
+    big.add_items(&XorShift::new(3).vectors(4500, 2), None).unwrap();
+    big.add_items(&[9.0, 9.0], Some(&[1 << 40])).unwrap();
+    big.save_index(&path).unwrap();
+    loaded.load_index(&path, 0).unwrap();
+    loaded.add_items(&[1.0, 2.0], None).unwrap();
+    assert_eq!(loaded.get_items(&[(1 << 40) + 1]).unwrap(), [1.0, 2.0]);
+
+    // An empty index: 0.
+    let mut empty = Index::new(Space::L2, 2);
+    empty.init_index(4, 16, 200, 100).unwrap();
+    empty.save_index(&path).unwrap();
+    loaded.load_index(&path, 0).unwrap();
+    loaded.add_items(&[7.0, 7.0], None).unwrap();
+    assert_eq!(loaded.get_ids_list().unwrap(), [0]);
+}
+
+#[test]
 fn threads_give_the_same_answers_as_one() {
     let (mut index, _) = small_index(Space::Cosine);
     let queries = XorShift::new(99).vectors(33, 8);
@@ -194,9 +295,10 @@ fn save_and_load_round_trip() {
     assert_eq!(loaded.get_ids_list().unwrap(), ids);
     assert_eq!(loaded.get_items(&ids[..5]).unwrap(), index.get_items(&ids[..5]).unwrap());
     assert_eq!(loaded.knn_query(&queries, 10).unwrap(), before);
-    // New default labels continue after the loaded elements.
+    // New default labels continue after the largest loaded label.
     loaded.add_items(&[0.5; 16], None).unwrap();
     assert_eq!(loaded.current_count().unwrap(), 501);
+    assert_eq!(loaded.get_ids_list().unwrap().last(), Some(&(10 * 499 + 4)));
 
     // A max_elements given wins over the file's, and is saved in turn.
     let mut bigger = Index::new(Space::Cosine, 16);
