@@ -77,6 +77,8 @@ def main():
 
     with braincore.Brain() as brain:
         brain.remember_many(words(rng, 10000))
+        while brain.stats()["index_pending"]:      # the graph is built in the background
+            time.sleep(0.05)
         queries = words(rng, a.queries)
         timed(lambda q: brain.recall(q, k=10), [(q,) for q in queries[:100]])  # warm
         before = brain.stats()["recall_count"]
