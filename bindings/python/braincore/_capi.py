@@ -288,6 +288,14 @@ for _name, (_res, _args) in _DECLS.items():
     setattr(lib, _name, _wrap(_fn))
 del _name, _res, _args, _fn
 
+# The hot loop of Index.knn_query: brain_search with every argument an
+# address (ints), without the argument checks and wrapper of `lib` (the
+# caller has checked k once for all rows), so a query costs the binding a
+# few microseconds rather than tens.
+search_raw = _cdll["brain_search"]
+search_raw.restype = c_int
+search_raw.argtypes = [c_void_p, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p]
+
 if lib.brain_version() // 10000 != 0:
     raise ImportError("braincore: %s is version %s; this module speaks the 0.x ABI"
                       % (library_path, lib.brain_version_string().decode()))

@@ -33,6 +33,7 @@ _SPACES = {"l2": "l2", "ip": "ip", "cosine": "cosine"}
 _MAGIC = b"braincore-index 1\n"
 ERANGE, ECORRUPT = -10, -25
 _U64P = ctypes.POINTER(c_uint64)
+_F32P = ctypes.POINTER(ctypes.c_float)
 
 
 class Index:
@@ -197,14 +198,20 @@ class Index:
         elif filter is not None:
             raise InvalidArgumentError(EINVAL, "filter must be a callable taking a label")
 
+        row_bytes, out_ids, out_dist = rows.strides[0], labels.ctypes.data, dist.ctypes.data
+        base, handle, search = rows.ctypes.data, b.value, _capi.search_raw
+
         def run(lo, hi):
             found = c_size_t()
+            at = ctypes.addressof(found)
             for i in range(lo, hi):
-                q, idp, dp = fptr(rows[i]), labels[i].ctypes.data_as(_U64P), fptr(dist[i])
+                q, idp, dp = base + i * row_bytes, out_ids + i * 8 * k, out_dist + i * 4 * k
                 if accept is not None:
-                    rc = lib.brain_search_filter(b, q, k, accept, None, idp, dp, byref(found))
+                    rc = lib.brain_search_filter(b, ctypes.cast(q, _F32P), k, accept, None,
+                                                 ctypes.cast(idp, _U64P),
+                                                 ctypes.cast(dp, _F32P), byref(found))
                 else:
-                    rc = lib.brain_search(b, q, k, idp, dp, byref(found))
+                    rc = search(handle, q, k, idp, dp, at)
                 if failure:
                     raise failure[0]
                 check(rc)
