@@ -278,13 +278,10 @@ static int list_push(remembered_list *l, brain_id id, const char *source, unsign
 static int load_file(brain_t *b, const char *path, float importance, remembered_list *list,
                      unsigned long *bad)
 {
-	int is_stdin = strcmp(path, "-") == 0;
-	const char *shown = is_stdin ? "<stdin>" : path;
-	FILE *f = is_stdin ? stdin : fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "braincore: cannot open %s: %s\n", path, strerror(errno));
+	const char *shown;
+	FILE *f = cli_open_input(path, &shown);
+	if (!f)
 		return CLI_EXIT_REFUSED;
-	}
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t got;
@@ -345,10 +342,9 @@ static int load_file(brain_t *b, const char *path, float importance, remembered_
 		ex = CLI_EXIT_REFUSED;
 	}
 	free(line);
-	if (!is_stdin)
-		fclose(f);
-	else
-		clearerr(stdin);
+	if (f == stdin)
+		clearerr(stdin); /* a second "-m -" reads on */
+	cli_close_input(f);
 	return ex;
 }
 

@@ -582,18 +582,15 @@ static void importer_free(importer *im)
 int cli_cmd_import(const cli *c, brain_t *b)
 {
 	const char *path = c->args[0];
-	int is_stdin = strcmp(path, "-") == 0;
-	const char *shown = is_stdin ? "<stdin>" : path;
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "braincore: cannot open %s: %s\n", path, strerror(errno));
+	const char *shown;
+	FILE *f = cli_open_input(path, &shown);
+	if (!f)
 		return CLI_EXIT_REFUSED;
-	}
+	int is_stdin = f == stdin;
 	importer im;
 	if (importer_init(&im, c, b, shown)) {
 		importer_free(&im);
-		if (!is_stdin)
-			fclose(f);
+		cli_close_input(f);
 		return cli_out_of_memory();
 	}
 	struct stat fst;
@@ -692,7 +689,6 @@ int cli_cmd_import(const cli *c, brain_t *b)
 	cli_jdoc_free(&d);
 	free(line);
 	importer_free(&im);
-	if (!is_stdin)
-		fclose(f);
+	cli_close_input(f);
 	return ex;
 }

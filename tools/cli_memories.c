@@ -25,10 +25,7 @@ static void memory_json(cli_json *j, const brain_results *r, size_t i)
 	cli_json_key(j, "id");
 	cli_json_uint(j, brain_results_id(r, i));
 	cli_json_key(j, "text");
-	if (brain_results_text(r, i))
-		cli_json_string_n(j, brain_results_text(r, i), brain_results_text_len(r, i));
-	else
-		cli_json_null(j);
+	cli_json_result_text(j, r, i);
 	cli_json_key(j, "key");
 	cli_json_string(j, brain_results_key(r, i));
 	cli_json_key(j, "document");

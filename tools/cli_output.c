@@ -77,10 +77,7 @@ static void result_json(cli_json *j, const brain_results *r, size_t i)
 	cli_json_key(j, "importance");
 	cli_json_number(j, (double)brain_results_importance(r, i), 3);
 	cli_json_key(j, "text");
-	if (brain_results_text(r, i))
-		cli_json_string_n(j, brain_results_text(r, i), brain_results_text_len(r, i));
-	else
-		cli_json_null(j);
+	cli_json_result_text(j, r, i);
 	cli_json_key(j, "metadata");
 	cli_json_raw(j, brain_results_metadata(r, i));
 	cli_json_end_object(j);
@@ -339,4 +336,36 @@ void cli_json_error_member(cli_json *j, int rc, const char *msg)
 	cli_json_key(j, "message");
 	cli_json_string(j, msg && *msg ? msg : brain_strerror(rc));
 	cli_json_end_object(j);
+}
+
+/* FILE, or stdin for "-", to read: *shown is its name for messages
+ * ("<stdin>"). NULL with the reason on stderr if it cannot be opened. */
+FILE *cli_open_input(const char *path, const char **shown)
+{
+	if (strcmp(path, "-") == 0) {
+		*shown = "<stdin>";
+		return stdin;
+	}
+	*shown = path;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fprintf(stderr, "braincore: cannot open %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+/* Close what cli_open_input() opened (never stdin). */
+void cli_close_input(FILE *f)
+{
+	if (f && f != stdin)
+		fclose(f);
+}
+
+/* The member value of entry i's text: a string, or null for a memory
+ * without text. */
+void cli_json_result_text(cli_json *j, const brain_results *r, size_t i)
+{
+	if (brain_results_text(r, i))
+		cli_json_string_n(j, brain_results_text(r, i), brain_results_text_len(r, i));
+	else
+		cli_json_null(j);
 }

@@ -73,6 +73,14 @@ const char *cli_sync_name(int sync);
  * object (memories, generation, checkpoint_lsn, ...). */
 void cli_check_report_members(cli_json *j, const brain_check_report *r);
 
+/* FILE, or stdin for "-", to read (*shown: its name for messages); NULL
+ * with the reason on stderr. cli_close_input() closes it (never stdin). */
+FILE *cli_open_input(const char *path, const char **shown);
+void cli_close_input(FILE *f);
+
+/* Entry i's text as a JSON value: a string, or null without text. */
+void cli_json_result_text(cli_json *j, const brain_results *r, size_t i);
+
 /* Width of the widest "#id" of r, for aligned columns. */
 int cli_id_width(const brain_results *r);
 

@@ -39,7 +39,7 @@ need() {
 
 build_deps="cmake make gcc g++ libc6-dev pkg-config libroaring-dev"
 test_deps="$build_deps libcmocka-dev check libsubunit-dev jq binutils python3-numpy
-	python3-pytest python3-pip python3-setuptools python3-wheel python3-hnswlib cargo"
+	python3-pytest python3-pip python3-setuptools python3-wheel python3-hnswlib cargo groff-base"
 
 configure_build() {
 	dir=$1

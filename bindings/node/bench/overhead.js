@@ -15,6 +15,7 @@
 
 const { Brain, Index } = require('..');
 const { C } = require('../lib/native');
+const { rng } = require('../support/testing');
 
 const small = process.argv.includes('--small');
 const MEMORIES = small ? 1000 : 10000;
@@ -22,17 +23,6 @@ const VECTORS = small ? 10000 : 100000;
 const DIM = 128;
 const CALLS = 2000;
 const WARMUP = 100;
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

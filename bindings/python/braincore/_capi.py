@@ -111,11 +111,6 @@ class Result(Structure):
     ]
 
 
-class Span(Structure):
-    """struct brain_span (braincore/document.h)."""
-    _fields_ = [("start", c_size_t), ("len", c_size_t)]
-
-
 # ctypes turns an exception of from_param into ArgumentError with only its
 # text: the exception itself waits here for the call's wrapper (_wrap).
 _refused = threading.local()
@@ -252,7 +247,6 @@ _DECLS = {
     "brain_edges_hops": (c_uint, [_p, c_size_t]),
     "brain_edges_free": (None, [_p]),
     # document.h
-    "brain_chunk": (c_int, [c_char_p, c_size_t, c_size_t, POINTER(Span), c_size_t, _szp]),
     "brain_remember_document": (c_int, [_p, c_char_p, c_char_p, c_size_t, c_float, c_char_p,
                                         c_size_t, _szp]),
     "brain_forget_document": (c_int, [_p, c_char_p, _u64p]),

@@ -12,8 +12,8 @@ import numpy as np
 
 from . import _capi
 from ._capi import ID_NONE, lib
-from ._util import (EINVAL, ESTATE, cstring, fptr, metadata_json, parsed_filter, text_bytes,
-                    vector)
+from ._util import (EINVAL, ESTATE, cstring, fptr, matrix, metadata_json, parsed_filter,
+                    text_bytes, vector)
 from .errors import InvalidArgumentError, NotFoundError, StateError, check
 
 __all__ = ["Brain", "Memory", "Thought", "Edge", "param_names", "check_brain", "repair_brain"]
@@ -530,7 +530,6 @@ class Brain:
 
     def add_many(self, ids: Sequence[int], vectors) -> None:
         """Store n vectors (an (n, dimensions) array) under n ids, all or nothing."""
-        from ._util import matrix
         data = matrix(vectors, self._dim, "vectors")
         keys = np.ascontiguousarray(ids, dtype=np.uint64)
         if keys.ndim != 1 or keys.shape[0] != data.shape[0]:
