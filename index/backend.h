@@ -22,6 +22,13 @@ static inline int (*brain__index_add_batch(const brain_index_vtable *vt))(brain_
 	return vt->version >= 3 ? vt->add_batch : NULL;
 }
 
+/* The backend's batch add with rows on demand, if it has one (version 9). */
+static inline int (*brain__index_add_batch_rows(const brain_index_vtable *vt))(
+    brain_index *, const uint32_t *, size_t, brain_index_row_fn, void *)
+{
+	return vt->version >= 9 ? vt->add_batch_rows : NULL;
+}
+
 /* What the backend says about itself: info() from version 4; before, the
  * count the brain keeps and whether its searches are exact. */
 static inline int brain__index_info(const brain_index_vtable *vt, const brain_index *index,

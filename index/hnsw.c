@@ -393,8 +393,28 @@ static int hnsw_add(brain_index *index, uint32_t slot, const float *vector)
 	return rc;
 }
 
-static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float *vectors,
-                          size_t n)
+/* A batch's rows: in one buffer (add_batch), or asked for one at a time
+ * (add_batch_rows) into buf (dim floats). */
+typedef struct batch_rows {
+	const float *all;
+	brain_index_row_fn row;
+	void *ctx;
+	float *buf;
+	size_t dim;
+} batch_rows;
+
+static const float *batch_row(const batch_rows *r, size_t i)
+{
+	if (r->all)
+		return r->all + i * r->dim;
+	r->row(r->ctx, i, r->buf);
+	return r->buf;
+}
+
+/* add_batch and add_batch_rows: the rows are checked, then stored (the
+ * flat store copies each into its row), then put into the graph on
+ * THREADS threads, which read them from the store. */
+static int add_rows(brain_index *index, const uint32_t *slots, size_t n, const batch_rows *rows)
 {
 	hnsw *h = hnsw_of(index);
 	for (size_t i = 0; i < n; i++)
@@ -402,7 +422,7 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 			return brain__err(BRAIN_ERANGE, "hnsw: slot %u was not reserved", slots[i]);
 	/* every row fits the rows (8-bit: integers in range) before any is added */
 	for (size_t i = 0; i < n; i++) {
-		int rc = brain__flat_check_vector(h->store, vectors + i * h->dim, "add_batch");
+		int rc = brain__flat_check_vector(h->store, batch_row(rows, i), "add_batch");
 		if (rc) {
 			char at[48];
 			snprintf(at, sizeof at, "hnsw: row %zu: ", i);
@@ -418,7 +438,7 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 	int rc = BRAIN_OK;
 	while (rc == BRAIN_OK && added < n) {
 		bool mine = !graph || claim(h, slots[added]);
-		rc = mine ? flat->add(h->store, slots[added], vectors + added * h->dim)
+		rc = mine ? flat->add(h->store, slots[added], batch_row(rows, added))
 		          : brain__err(BRAIN_EINTERNAL, "hnsw: slot %u is being inserted already",
 		                       slots[added]);
 		if (rc == BRAIN_OK)
@@ -460,6 +480,26 @@ static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float
 			if (brain__flat_view_used(&h->fv, slots[i]))
 				hnsw_remove(index, slots[i]);
 	}
+	return rc;
+}
+
+static int hnsw_add_batch(brain_index *index, const uint32_t *slots, const float *vectors,
+                          size_t n)
+{
+	batch_rows rows = {.all = vectors, .dim = hnsw_of(index)->dim};
+	return add_rows(index, slots, n, &rows);
+}
+
+static int hnsw_add_batch_rows(brain_index *index, const uint32_t *slots, size_t n,
+                               brain_index_row_fn row, void *ctx)
+{
+	hnsw *h = hnsw_of(index);
+	batch_rows rows = {.row = row, .ctx = ctx, .dim = h->dim};
+	rows.buf = brain__malloc_array(h->dim, sizeof *rows.buf);
+	if (!rows.buf)
+		return brain__oom((size_t)h->dim * sizeof *rows.buf, "hnsw: batch row");
+	int rc = add_rows(index, slots, n, &rows);
+	brain__free(rows.buf);
 	return rc;
 }
 
@@ -761,4 +801,5 @@ const brain_index_vtable brain__index_hnsw = {
 	.shrink = hnsw_shrink,
 	.release = hnsw_release,
 	.distances = hnsw_distances,
+	.add_batch_rows = hnsw_add_batch_rows,
 };

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -225,6 +226,64 @@ static void test_accounting__build_threads_are_counted(void **state)
 	assert_int_equal(brain_close(b), 0);
 }
 
+/* A batch is stored without a prepared copy of all its rows: the peak of
+ * the brain's heap during brain_add_batch stays far below the final size
+ * plus the rows (what the copy cost), for the cosine metric too (whose
+ * rows are normalised on the way in). */
+static void test_accounting__batch_holds_no_copy_of_its_rows(void **state)
+{
+	(void)state;
+	enum { N = 20000, D = 96 };
+	uint64_t *ids = malloc(N * sizeof *ids);
+	float *rows = malloc((size_t)N * D * sizeof *rows);
+	assert_non_null(ids);
+	assert_non_null(rows);
+	uint64_t x = 88172645463325252ull;
+	for (size_t i = 0; i < N; i++) {
+		ids[i] = i + 1;
+		for (size_t d = 0; d < D; d++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			rows[i * D + d] = (float)(x >> 40) / (float)(1u << 24) - 0.5f;
+		}
+	}
+	const int metrics[] = {BRAIN_METRIC_COSINE, BRAIN_METRIC_L2};
+	for (size_t mi = 0; mi < BRAIN_ARRAY_LEN(metrics); mi++) {
+		brain_options o;
+		brain_options_init(&o, BRAIN_OPTIONS_VERSION);
+		o.dimensions = D;
+		o.metric = metrics[mi];
+		o.embedder = BRAIN_EMBEDDER_NONE;
+		o.index = BRAIN_INDEX_HNSW;
+		brain_t *b = NULL;
+		assert_int_equal(brain_open(NULL, &o, &b), 0);
+		assert_int_equal(brain_set_param(b, BRAIN_PARAM_HNSW_EF_CONSTRUCTION, 16), 0);
+		assert_int_equal(brain_add_batch(b, ids, rows, N), 0);
+		brain_stats st = stats_of(b);
+		uint64_t copy = (uint64_t)N * D * sizeof(float);
+		print_message("metric %d: heap %llu, peak %llu, a copy of the rows %llu\n",
+		              metrics[mi], (unsigned long long)st.heap_bytes,
+		              (unsigned long long)st.heap_peak_bytes, (unsigned long long)copy);
+		assert_true(st.heap_index_bytes > copy);
+		assert_true(st.heap_peak_bytes < st.heap_bytes + copy / 4);
+		/* each stored row is the caller's, prepared (unit length for cosine) */
+		for (size_t i = 0; i < N; i += 997) {
+			float got[D];
+			assert_int_equal(brain_get_vector(b, ids[i], got), 0);
+			double ss = 0;
+			for (size_t d = 0; d < D; d++)
+				ss += (double)rows[i * D + d] * rows[i * D + d];
+			double norm = metrics[mi] == BRAIN_METRIC_COSINE ? sqrt(ss) : 1.0;
+			for (size_t d = 0; d < D; d++)
+				assert_float_equal(got[d], rows[i * D + d] / norm, 1e-6);
+		}
+		assert_int_equal(brain_close(b), 0);
+	}
+	free(ids);
+	free(rows);
+}
+
 /* A version-1 stats struct is written only as far as version 1 goes. */
 static void test_accounting__stats_version_1_still_served(void **state)
 {
@@ -258,6 +317,8 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_accounting__build_threads_are_counted, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_accounting__batch_holds_no_copy_of_its_rows,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounting__stats_version_1_still_served, setup,
 		                                teardown),
 	};

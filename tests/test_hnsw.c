@@ -536,6 +536,82 @@ static void test_hnsw__recall_vtable(void **state)
 	each_metric(recall_vtable, 101);
 }
 
+/* add_batch_rows (vtable version 9) asks for each row and builds what
+ * add_batch builds from one buffer (one thread: the same graph, so the
+ * same answers); a row that cannot be stored fails the batch and leaves
+ * nothing stored. */
+typedef struct rows_src {
+	const float *data;
+	uint32_t dim;
+	size_t calls;
+	size_t bad; /* this row comes back NaN (SIZE_MAX: none) */
+} rows_src;
+
+static void rows_src_row(void *ctx, size_t i, float *out)
+{
+	rows_src *r = ctx;
+	r->calls++;
+	memcpy(out, r->data + i * r->dim, r->dim * sizeof *out);
+	if (i == r->bad)
+		out[r->dim / 2] = 300.0f; /* beyond uint8 rows */
+}
+
+static void test_hnsw__add_batch_rows_builds_what_add_batch_builds(void **state)
+{
+	(void)state;
+	enum { BN = 1200, BQ = 50 };
+	dataset ds = dataset_make(171, RDIM, BRAIN_METRIC_L2, true, BN, BQ);
+	params p = params_default();
+	brain_index *a = open_ix(hnsw, RDIM, BRAIN_METRIC_L2, BN, &p);
+	brain_index *b = open_ix(hnsw, RDIM, BRAIN_METRIC_L2, BN, &p);
+	assert_int_equal(hnsw->reserve(a, BN), 0);
+	assert_int_equal(hnsw->reserve(b, BN), 0);
+	uint32_t *slots = slots_for(BN);
+	assert_non_null(hnsw->add_batch_rows);
+	/* uint8 rows: a row beyond 255 cannot be stored, and none is */
+	params pu = params_default();
+	pu.elem = 1;
+	brain_index *u = open_ix(hnsw, RDIM, BRAIN_METRIC_L2, BN, &pu);
+	assert_int_equal(hnsw->reserve(u, BN), 0);
+	float *ints = xmalloc((size_t)BN * RDIM * sizeof *ints);
+	for (size_t i = 0; i < (size_t)BN * RDIM; i++)
+		ints[i] = (float)((i * 37) % 256);
+	rows_src src = {ints, RDIM, 0, 7};
+	assert_int_equal(hnsw->add_batch_rows(u, slots, BN, rows_src_row, &src), BRAIN_EINVAL);
+	assert_non_null(strstr(brain_errmsg(), "row 7"));
+	brain_index_info info;
+	assert_int_equal(hnsw->info(u, &info), 0);
+	assert_int_equal(info.count, 0);
+	src.bad = SIZE_MAX;
+	assert_int_equal(hnsw->add_batch_rows(u, slots, BN, rows_src_row, &src), 0);
+	assert_int_equal(hnsw->info(u, &info), 0);
+	assert_int_equal(info.count, BN);
+	hnsw->close(u);
+	free(ints);
+	src = (rows_src){ds.data, RDIM, 0, SIZE_MAX};
+	assert_int_equal(hnsw->add_batch(a, slots, ds.data, BN), 0);
+	assert_int_equal(hnsw->add_batch_rows(b, slots, BN, rows_src_row, &src), 0);
+	assert_true(src.calls >= BN);
+	assert_int_equal(hnsw->info(b, &info), 0);
+	assert_int_equal(info.count, BN);
+	for (size_t q = 0; q < BQ; q++) {
+		uint32_t sa[10], sb[10];
+		float da[10], db[10];
+		size_t fa = 0, fb = 0;
+		const float *query = ds.queries + q * RDIM;
+		assert_int_equal(hnsw->search(a, query, 10, NULL, sa, da, &fa), 0);
+		assert_int_equal(hnsw->search(b, query, 10, NULL, sb, db, &fb), 0);
+		assert_int_equal(fa, 10);
+		assert_int_equal(fb, fa);
+		assert_memory_equal(sa, sb, sizeof sa);
+		assert_memory_equal(da, db, sizeof da);
+	}
+	free(slots);
+	hnsw->close(a);
+	hnsw->close(b);
+	dataset_free(&ds);
+}
+
 #define SQN 1500 /* vectors of the 8-bit tests */
 #define SQQ 100
 
@@ -3082,6 +3158,7 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__failed_batch_changes_nothing),
 		TEST(test_hnsw__k_beyond_count),
 		TEST(test_hnsw__recall_vtable),
+		TEST(test_hnsw__add_batch_rows_builds_what_add_batch_builds),
 		TEST(test_hnsw__recall_vtable_sq8),
 		TEST(test_hnsw__sq8_range_outgrows_the_first_vector),
 		TEST(test_hnsw__exact_below_matches_flat),

@@ -462,25 +462,54 @@ int brain__hippocampus_STORE(hippocampus *h, brain_msg_store *m)
 	return BRAIN_OK;
 }
 
-/* The rest of store_batch for a backend with add_batch (the rows and ids
- * are checked, room is reserved): all rows prepared in one buffer, one call
- * (which may use several threads). */
+/* The caller's rows, prepared one at a time as the backend asks for them
+ * (add_batch_rows). */
+typedef struct batch_source {
+	const float *vectors;
+	size_t dims;
+	int metric;
+} batch_source;
+
+static void prepare_row(void *ctx, size_t i, float *out)
+{
+	const batch_source *src = ctx;
+	/* checked by store_batch: cannot fail */
+	brain__vector_prepare(src->vectors + i * src->dims, src->dims, src->metric, out, "row");
+}
+
+/* The rest of store_batch for a backend with a batch add (the rows and ids
+ * are checked, room is reserved): one call, which may use several
+ * threads. A backend with add_batch_rows asks for each row as it stores
+ * it; for one with only add_batch, all rows are prepared into one buffer
+ * first (4 x dims bytes a row more at the peak). */
 static int store_batch_at_once(hippocampus *h, const brain_msg_store_batch *m, int64_t now)
 {
 	size_t n = m->n, dims = h->dims;
+	int metric = h->env->opts.metric;
+	bool on_demand = brain__index_add_batch_rows(h->vt) != NULL;
 	uint32_t *slots = brain__malloc_array(n, sizeof *slots);
-	float *rows = brain__malloc_array(n, dims * sizeof *rows);
-	if (!slots || !rows) {
+	float *rows = on_demand ? NULL : brain__malloc_array(n, dims * sizeof *rows);
+	if (!slots || (!on_demand && !rows)) {
 		brain__free(slots);
 		brain__free(rows);
-		return brain__oom(n * (dims * sizeof *rows + sizeof *slots), "batch rows");
+		return brain__oom(n * ((on_demand ? 0 : dims * sizeof *rows) + sizeof *slots),
+		                  "batch rows");
 	}
 	for (size_t i = 0; i < n; i++) {
-		brain__vector_prepare(m->vectors + i * dims, dims, h->env->opts.metric,
-		                      rows + i * dims, "row"); /* checked: cannot fail */
+		if (rows)
+			brain__vector_prepare(m->vectors + i * dims, dims, metric, rows + i * dims,
+			                      "row"); /* checked: cannot fail */
 		slots[i] = take_slot(h);
 	}
-	int rc = ix_add_batch(h, slots, rows, n);
+	int rc;
+	if (on_demand) {
+		batch_source src = {m->vectors, dims, metric};
+		brain_mem_scope p = ix_enter();
+		rc = brain__index_add_batch_rows(h->vt)(h->index, slots, n, prepare_row, &src);
+		brain__mem_leave(p);
+	} else {
+		rc = ix_add_batch(h, slots, rows, n);
+	}
 	if (rc) {
 		/* give the slots back in the reverse order they were taken */
 		for (size_t i = n; i-- > 0;) {
@@ -544,7 +573,8 @@ int brain__hippocampus_STORE_BATCH(hippocampus *h, brain_msg_store_batch *m)
 	 * added so far, and the ids they moved on. */
 	brain_id next_id = h->next_id;
 	int64_t now = brain__now_ms();
-	if (rc == BRAIN_OK && n > 1 && brain__index_add_batch(h->vt)) {
+	if (rc == BRAIN_OK && n > 1 &&
+	    (brain__index_add_batch_rows(h->vt) || brain__index_add_batch(h->vt))) {
 		brain__free(row);
 		return store_batch_at_once(h, m, now);
 	}

@@ -42,8 +42,11 @@ extern "C" {
  *  release(): the mappings of files a checkpoint replaced are let go.
  *  Version 8 added distances(): the distances to many held slots at
  *  once, for a filtered search over the slots that pass (the backend
- *  fetches rows ahead and uses its own kernel). */
-#define BRAIN_INDEX_VTABLE_VERSION 8
+ *  fetches rows ahead and uses its own kernel). Version 9 added
+ *  add_batch_rows(): a batch whose rows the backend asks for one at a
+ *  time, so that adding a million rows needs no prepared copy of them
+ *  all. */
+#define BRAIN_INDEX_VTABLE_VERSION 9
 
 /** The brain checks a saved index (the bytes save() or flush() wrote into
  *  a checkpoint) in blocks of this many bytes, counted from its first
@@ -55,6 +58,10 @@ extern "C" {
 /** Checks bytes [off, off + len) of a saved index against their
  *  checksums: 0, or BRAIN_ECORRUPT naming the file and offset. */
 typedef int (*brain_index_verify_fn)(void *ctx, size_t off, size_t len);
+
+/** Writes the prepared vector of a batch's row i (dim floats) into out
+ *  (version 9, add_batch_rows()). */
+typedef void (*brain_index_row_fn)(void *ctx, size_t i, float *out);
 
 /** A backend's instance; its layout is the backend's own. */
 typedef struct brain_index brain_index;
@@ -353,6 +360,20 @@ typedef struct brain_index_vtable {
 	 *  slot and computes the distance itself. */
 	int (*distances)(const brain_index *index, const float *query, const uint32_t *slots,
 	                 size_t n, float *out);
+
+	/* ---- version 9 ---- */
+
+	/** add_batch() with the rows made on demand: row(ctx, i, out) writes
+	 *  the prepared vector of row i (dim floats) into out, and the backend
+	 *  stores it under slots[i] as add_batch() would. The brain prepares
+	 *  each row (normalised for the cosine metric) when it is asked for,
+	 *  so a batch costs no copy of all its rows. row() cannot fail, may be
+	 *  asked for a row more than once, and is called only while
+	 *  add_batch_rows() runs, on any of its threads (each with its own
+	 *  out). All or nothing, as add_batch(). NULL: the brain prepares the
+	 *  rows into one buffer for add_batch(). */
+	int (*add_batch_rows)(brain_index *index, const uint32_t *slots, size_t n,
+	                      brain_index_row_fn row, void *ctx);
 } brain_index_vtable;
 
 /**
@@ -363,7 +384,7 @@ typedef struct brain_index_vtable {
  * add_batch may be NULL; info and search_planned are required in version
  * 4), BRAIN_EINVAL (name empty or over 63 bytes, only one of save and load
  * given, or flush, open_files and retire not all given or all NULL, or
- * flush without save), BRAIN_EVERSION (vt->version not 1..8), BRAIN_EEXISTS (the name
+ * flush without save), BRAIN_EVERSION (vt->version not 1..9), BRAIN_EEXISTS (the name
  * is taken), BRAIN_EFULL (16 already registered). Thread-safe.
  */
 int brain_index_register(const brain_index_vtable *vt);
