@@ -306,6 +306,7 @@ struct Impl {
 	std::string name;
 	bool tunable = true; // ef changes anything
 	double build_s = 0, build_cpu_s = 0, rss_bpv = 0, index_bpv = 0;
+	double peak_bpv = NAN; // peak resident growth during the build / n
 	std::vector<Point> points;
 	virtual ~Impl() {}
 	virtual void set_ef(size_t ef) = 0;
@@ -402,12 +403,15 @@ std::unique_ptr<BrainImpl> build_brain(const Dataset &ds, const std::string &nam
 	std::vector<uint64_t> ids = row_ids(ds.n);
 	bench::trim_heap();
 	size_t before = bench::rss_bytes();
+	bool peak_ok = bench::reset_peak_rss();
 	im->b = open_brain(ds, ds.n, name, index, m, efc, threads, rows);
 	double t0 = now_s(), c0 = cpu_s();
 	if (brain_add_batch(im->b, ids.data(), ds.base.data(), ds.n))
 		die(name + ": brain_add_batch: " + brain_errmsg());
 	im->build_s = now_s() - t0;
 	im->build_cpu_s = cpu_s() - c0;
+	if (peak_ok)
+		im->peak_bpv = per_vector(before, bench::peak_rss_bytes(), ds.n);
 	bench::trim_heap();
 	im->rss_bpv = per_vector(before, bench::rss_bytes(), ds.n);
 	brain_stats st;
@@ -484,6 +488,7 @@ std::unique_ptr<HnswImpl<D>> build_hnswlib(const Dataset &ds, const std::string 
 	size_t row_bytes = space->get_data_size();
 	bench::trim_heap();
 	size_t before = bench::rss_bytes();
+	bool peak_ok = bench::reset_peak_rss();
 	im->h.reset(new hnswlib::HierarchicalNSW<D>(space, ds.n, m, efc));
 	double t0 = now_s(), c0 = cpu_s();
 	hnswlib::HierarchicalNSW<D> *h = im->h.get();
@@ -491,6 +496,8 @@ std::unique_ptr<HnswImpl<D>> build_hnswlib(const Dataset &ds, const std::string 
 	parallel_for(ds.n, threads, [&](size_t i) { h->addPoint(base + i * row_bytes, i); });
 	im->build_s = now_s() - t0;
 	im->build_cpu_s = cpu_s() - c0;
+	if (peak_ok)
+		im->peak_bpv = per_vector(before, bench::peak_rss_bytes(), ds.n);
 	bench::trim_heap();
 	im->rss_bpv = per_vector(before, bench::rss_bytes(), ds.n);
 	double bytes = (double)h->cur_element_count * (double)h->size_data_per_element_;
@@ -943,10 +950,15 @@ int main(int argc, char **argv)
 
 	// ---- report ----
 	std::printf("\n## Build\n\n| impl | threads | build s | CPU s | bytes/vector (RSS) | "
-	            "bytes/vector (index) |\n|---|---:|---:|---:|---:|---:|\n");
+	            "bytes/vector (index) | peak bytes/vector during the build |\n"
+	            "|---|---:|---:|---:|---:|---:|---:|\n");
 	for (auto &im : impls)
-		std::printf("| %s | %zu | %.2f | %.2f | %.0f | %.0f |\n", im->name.c_str(), threads,
-		            im->build_s, im->build_cpu_s, im->rss_bpv, im->index_bpv);
+		std::printf("| %s | %zu | %.2f | %.2f | %.0f | %.0f | %.0f |\n", im->name.c_str(),
+		            threads, im->build_s, im->build_cpu_s, im->rss_bpv, im->index_bpv,
+		            im->peak_bpv);
+	std::printf("\npeak: the most resident memory grew above where it was before the "
+	            "index was made (VmHWM, reset through /proc/self/clear_refs), per vector; "
+	            "nan where the kernel cannot reset it.\n");
 	std::printf("\nCPU s: CPU time of the process during the build; below threads x build s, "
 	            "other processes took the cores.\n");
 	// HNSW_SQ8 costs a byte per dimension and vector: without it the
@@ -977,7 +989,8 @@ int main(int argc, char **argv)
 	if (!pairs.empty()) {
 		std::printf("\n## Ratios (> 1: braincore better)\n\n| braincore | vs | QPS ratio @0.90 | "
 		            "QPS ratio @0.95 | QPS ratio @0.99 | build time ratio | bytes/vector ratio "
-		            "(RSS) | (index) |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+		            "(RSS) | (index) | (peak during the build) |\n"
+		            "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (auto &pr : pairs) {
 			const Impl *im = pr.first, *p = pr.second;
 			std::printf("| %s | %s |", im->name.c_str(), p->name.c_str());
@@ -990,9 +1003,10 @@ int main(int argc, char **argv)
 				else
 					std::printf(" n/a |");
 			}
-			std::printf(" %.2f | %.2f | %.2f |\n", p->build_s / im->build_s,
+			std::printf(" %.2f | %.2f | %.2f | %.2f |\n", p->build_s / im->build_s,
 			            im->rss_bpv > 0 ? p->rss_bpv / im->rss_bpv : NAN,
-			            p->index_bpv / im->index_bpv);
+			            p->index_bpv / im->index_bpv,
+			            im->peak_bpv > 0 ? p->peak_bpv / im->peak_bpv : NAN);
 		}
 		std::printf("\nQPS ratio = braincore QPS / hnswlib QPS at that recall@10 (each "
 		            "interpolated linearly in log QPS between its two ef points around it, or the "
@@ -1065,7 +1079,8 @@ int main(int argc, char **argv)
 			  << "\", \"build_s\": " << json_num(im.build_s)
 			  << ", \"build_cpu_s\": " << json_num(im.build_cpu_s)
 			  << ", \"bytes_per_vector_rss\": " << json_num(im.rss_bpv)
-			  << ", \"bytes_per_vector_index\": " << json_num(im.index_bpv);
+			  << ", \"bytes_per_vector_index\": " << json_num(im.index_bpv)
+			  << ", \"peak_bytes_per_vector_build\": " << json_num(im.peak_bpv);
 			for (double t : targets) {
 				std::string why;
 				j << ", \"qps_at_" << fmt("%.2f", t) << "\": " << json_num(qps_at(im, t, &why));

@@ -36,6 +36,29 @@ size_t rss_bytes()
 	return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
+size_t peak_rss_bytes()
+{
+	FILE *f = std::fopen("/proc/self/status", "r");
+	if (!f)
+		return 0;
+	char line[256];
+	unsigned long kb = 0;
+	bool got = false;
+	while (!got && std::fgets(line, sizeof line, f))
+		got = std::sscanf(line, "VmHWM: %lu kB", &kb) == 1;
+	std::fclose(f);
+	return got ? (size_t)kb * 1024 : 0;
+}
+
+bool reset_peak_rss()
+{
+	FILE *f = std::fopen("/proc/self/clear_refs", "w");
+	if (!f)
+		return false;
+	bool ok = std::fputs("5", f) >= 0;
+	return std::fclose(f) == 0 && ok;
+}
+
 void trim_heap()
 {
 	malloc_trim(0);

