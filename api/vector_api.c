@@ -1,9 +1,13 @@
 /*
- * api/vector_api.c - the vector calls: add, add_batch, search, get_vector.
+ * api/vector_api.c - the vector calls: add, add_batch, search (one query,
+ * or many on several threads), get_vector.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/change_api.h"
 #include "engine/handle.h"
@@ -185,6 +189,125 @@ BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t
                               float *distances, size_t *found)
 {
 	return search_common(b, query, k, NULL, ids, distances, found, "search");
+}
+
+/* ---- many queries at once ------------------------------------------------ */
+
+/* Queries per claim of a worker: few enough that the threads finish
+ * together, enough that the shared counter is not contended. */
+#define BATCH_CLAIM 8
+
+typedef struct search_batch_job {
+	brain_t *b;
+	const float *queries;
+	size_t nq, k, dims;
+	uint64_t *ids;
+	float *distances;
+	size_t *found;
+	_Atomic size_t next;
+	_Atomic int rc;
+	pthread_mutex_t mu; /* the first error's query and message */
+	size_t bad;
+	char msg[256];
+} search_batch_job;
+
+static void *search_batch_worker(void *arg)
+{
+	search_batch_job *j = arg;
+	for (;;) {
+		size_t first = atomic_fetch_add(&j->next, BATCH_CLAIM);
+		if (first >= j->nq || atomic_load_explicit(&j->rc, memory_order_relaxed))
+			break;
+		size_t end = BRAIN_MIN(first + BATCH_CLAIM, j->nq);
+		for (size_t i = first; i < end; i++) {
+			int rc = search_common(j->b, j->queries + i * j->dims, j->k, NULL, j->ids + i * j->k,
+			                       j->distances ? j->distances + i * j->k : NULL, &j->found[i],
+			                       "search_batch");
+			if (rc) {
+				pthread_mutex_lock(&j->mu);
+				if (atomic_load(&j->rc) == BRAIN_OK || i < j->bad) {
+					atomic_store(&j->rc, rc);
+					j->bad = i;
+					snprintf(j->msg, sizeof j->msg, "%s", brain_errmsg());
+				}
+				pthread_mutex_unlock(&j->mu);
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+BRAIN_EXPORT int brain_search_batch(brain_t *b, const float *queries, size_t nq, size_t k,
+                                    uint64_t *ids, float *distances, size_t *found)
+{
+	if (!b || (nq && (!queries || !ids || !found)))
+		return brain__err(BRAIN_ENULL, "search_batch: %s is NULL",
+		                  !b ? "brain" : !queries ? "queries" : !ids ? "ids" : "found");
+	if (nq == 0)
+		return BRAIN_OK;
+	size_t cells, bytes;
+	if (!brain__mul_ok(nq, k, &cells) || !brain__mul_ok(cells, sizeof *ids, &bytes) ||
+	    !brain__mul_ok(nq, (size_t)b->env.opts.dimensions * sizeof(float), &bytes))
+		return brain__err(BRAIN_ERANGE,
+		                  "search_batch: %zu queries of k %zu overflow the address space", nq, k);
+	memset(found, 0, nq * sizeof *found);
+	if (k == 0)
+		return brain__err(BRAIN_ERANGE, "search_batch: k is 0; ask for at least 1 neighbour");
+	/* every query checked first, so that the error names the first bad
+	 * one whichever thread would have met it */
+	float *row = NULL;
+	char what[64];
+	snprintf(what, sizeof what, "search_batch: query 0");
+	int rc = prepared_copy(b, queries, what, &row);
+	for (size_t i = 1; rc == BRAIN_OK && i < nq; i++) {
+		snprintf(what, sizeof what, "search_batch: query %zu", i);
+		rc = brain__vector_prepare(queries + i * b->env.opts.dimensions, b->env.opts.dimensions,
+		                           b->env.opts.metric, row, what);
+	}
+	brain__free(row);
+	if (rc)
+		return rc;
+	search_batch_job j = {.b = b,
+	                      .queries = queries,
+	                      .nq = nq,
+	                      .k = k,
+	                      .dims = b->env.opts.dimensions,
+	                      .ids = ids,
+	                      .distances = distances,
+	                      .found = found,
+	                      .bad = SIZE_MAX};
+	atomic_init(&j.next, 0);
+	atomic_init(&j.rc, BRAIN_OK);
+	pthread_mutex_init(&j.mu, NULL);
+	int64_t want = brain__param(&b->env, BRAIN_PIDX_THREADS);
+	if (want <= 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		want = cores > 0 ? cores : 1;
+	}
+	size_t nt = (size_t)BRAIN_MIN((uint64_t)want, (uint64_t)64);
+	nt = BRAIN_MAX(BRAIN_MIN(nt, (nq + BATCH_CLAIM - 1) / BATCH_CLAIM), (size_t)1);
+	pthread_t tid[64];
+	size_t started = 0;
+	for (size_t i = 1; i < nt; i++) {
+		if (pthread_create(&tid[started], NULL, search_batch_worker, &j) != 0)
+			break; /* fewer threads: fine */
+		started++;
+	}
+	search_batch_worker(&j);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&j.mu);
+	rc = atomic_load(&j.rc);
+	if (rc) {
+		memset(found, 0, nq * sizeof *found);
+		/* the worker's message already names the call */
+		const char *m = j.msg;
+		if (strncmp(m, "search_batch: ", 14) == 0)
+			m += 14;
+		return brain__err(rc, "search_batch: query %zu: %s", j.bad, m);
+	}
+	return BRAIN_OK;
 }
 
 BRAIN_EXPORT int brain_search_filter(brain_t *b, const float *query, size_t k,

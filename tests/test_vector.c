@@ -563,6 +563,79 @@ static int failing_add(brain_index *ix, uint32_t slot, const float *v)
 	return brain_index_find("flat")->add(ix, slot, v);
 }
 
+/* brain_search_batch: each query's answer is brain_search()'s, exact
+ * (flat) and through the graph (hnsw), on one thread and on four; bad
+ * input names the first query at fault and leaves no result. */
+static void batch_matches_single(const char *index_name, int64_t threads)
+{
+	enum { BN = 3000, BQ = 101, BK = 7 };
+	brain_t *b = open_on(BRAIN_METRIC_COSINE, DIMS, index_name);
+	assert_int_equal(brain_set_param(b, BRAIN_PARAM_THREADS, threads), 0);
+	test_rng r = {0xBA7C4};
+	float *rows = malloc((size_t)BN * DIMS * sizeof *rows);
+	float *qs = malloc((size_t)BQ * DIMS * sizeof *qs);
+	uint64_t *ids = malloc(BN * sizeof *ids);
+	assert_non_null(rows);
+	assert_non_null(qs);
+	assert_non_null(ids);
+	for (size_t i = 0; i < (size_t)BN * DIMS; i++)
+		rows[i] = test_rng_float(&r, -1.0f, 1.0f);
+	for (size_t i = 0; i < (size_t)BQ * DIMS; i++)
+		qs[i] = test_rng_float(&r, -1.0f, 1.0f);
+	for (size_t i = 0; i < BN; i++)
+		ids[i] = 1000 + i;
+	assert_int_equal(brain_add_batch(b, ids, rows, BN), 0);
+	uint64_t got[BQ * BK];
+	float dist[BQ * BK];
+	size_t found[BQ];
+	assert_int_equal(brain_search_batch(b, qs, BQ, BK, got, dist, found), 0);
+	for (size_t q = 0; q < BQ; q++) {
+		uint64_t want[BK];
+		float wd[BK];
+		size_t wf = 0;
+		assert_int_equal(brain_search(b, qs + q * DIMS, BK, want, wd, &wf), 0);
+		assert_int_equal(found[q], wf);
+		assert_memory_equal(got + q * BK, want, wf * sizeof *want);
+		assert_memory_equal(dist + q * BK, wd, wf * sizeof *wd);
+	}
+	/* distances are optional; nq 0 is nothing to do */
+	uint64_t got2[BQ * BK];
+	assert_int_equal(brain_search_batch(b, qs, BQ, BK, got2, NULL, found), 0);
+	assert_memory_equal(got2, got, sizeof got);
+	assert_int_equal(brain_search_batch(b, NULL, 0, BK, NULL, NULL, NULL), 0);
+	/* bad input: the first bad query is named, nothing is found */
+	qs[40 * DIMS + 3] = NAN;
+	qs[90 * DIMS + 1] = INFINITY;
+	assert_int_equal(brain_search_batch(b, qs, BQ, BK, got, dist, found), BRAIN_ENONFINITE);
+	assert_non_null(strstr(brain_errmsg(), "query 40"));
+	for (size_t q = 0; q < BQ; q++)
+		assert_int_equal(found[q], 0);
+	qs[40 * DIMS + 3] = 0.5f;
+	qs[90 * DIMS + 1] = 0.5f;
+	memset(qs + 12 * DIMS, 0, DIMS * sizeof *qs); /* no direction for cosine */
+	assert_int_equal(brain_search_batch(b, qs, BQ, BK, got, dist, found), BRAIN_EZEROVEC);
+	assert_non_null(strstr(brain_errmsg(), "query 12"));
+	assert_int_equal(brain_search_batch(b, qs, BQ, 0, got, dist, found), BRAIN_ERANGE);
+	assert_int_equal(brain_search_batch(NULL, qs, BQ, BK, got, dist, found), BRAIN_ENULL);
+	assert_int_equal(brain_search_batch(b, NULL, BQ, BK, got, dist, found), BRAIN_ENULL);
+	assert_int_equal(brain_search_batch(b, qs, BQ, BK, NULL, dist, found), BRAIN_ENULL);
+	assert_int_equal(brain_search_batch(b, qs, BQ, BK, got, dist, NULL), BRAIN_ENULL);
+	assert_int_equal(brain_search_batch(b, qs, SIZE_MAX / 2, BK, got, dist, found), BRAIN_ERANGE);
+	free(rows);
+	free(qs);
+	free(ids);
+	assert_int_equal(brain_close(b), 0);
+}
+
+static void test_vector__search_batch_matches_search(void **state)
+{
+	(void)state;
+	batch_matches_single("flat", 1);
+	batch_matches_single("flat", 4);
+	batch_matches_single("hnsw", 1);
+	batch_matches_single("hnsw", 4);
+}
+
 static void test_vector__failed_batch_leaves_no_trace(void **state)
 {
 	(void)state;
@@ -605,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_vector__one_scan_per_search),
 		cmocka_unit_test(test_vector__older_backends_checkpoint),
 		cmocka_unit_test(test_vector__failed_batch_leaves_no_trace),
+		cmocka_unit_test(test_vector__search_batch_matches_search),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,7 +62,8 @@ extern "C" {
  * SYNC_INTERVAL_MS          BRAIN_SYNC_NORMAL: longest time, in milliseconds, between a
  *                           change and the fsync that makes it durable.
  * THREADS                   worker threads for batch builds (brain_add_batch into an HNSW
- *                           index); 0 = one per core.
+ *                           index) and batch searches (brain_search_batch); 0 = one per
+ *                           core.
  * HNSW_M                    links per node and layer of the HNSW graph (twice that on the
  *                           bottom layer). Read when the graph is created: set it before the
  *                           first vector is added.

@@ -72,6 +72,24 @@ int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids, float 
                  size_t *found);
 
 /**
+ * brain_search() of nq queries at once, spread over BRAIN_PARAM_THREADS
+ * threads (0: one per core). Query i is row i of `queries` (nq x the
+ * brain's dimensions floats); its neighbours go to ids[i*k ..], their
+ * distances to distances[i*k ..] (NULL: not wanted) and their number to
+ * found[i] (at most k; the cells past it are left as they were). Each
+ * query's answer is what brain_search() gives for it.
+ * Every query is checked before any is searched; on an error no result
+ * is valid, found[] is all 0 and the message names the first query at
+ * fault ("query 17: component 3 is NaN").
+ * Returns 0 (nq 0 included: nothing to do) or: BRAIN_ENULL (b, or with nq
+ * > 0 queries, ids or found), BRAIN_ERANGE (k 0, or nq x k cells overflow),
+ * BRAIN_ENONFINITE, BRAIN_EZEROVEC (cosine metric), BRAIN_ENOMEM.
+ * Thread-safe: one brain serves many threads (docs/threading.md).
+ */
+int brain_search_batch(brain_t *b, const float *queries, size_t nq, size_t k, uint64_t *ids,
+                       float *distances, size_t *found);
+
+/**
  * Which memories a filtered search may return: nonzero from accept(id)
  * means yes. Called from the searching thread, possibly many times per id,
  * while the brain is locked for reading: it must not call into the brain.

@@ -45,6 +45,19 @@ function readSearch({ ids, dist, found }) {
   return { ids: cv.idsOut(ids, n), distances };
 }
 
+// One { ids, distances } per query of a batch search.
+function readBatch({ n, k, ids, dist, found }) {
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = Number(found[i]);
+    out[i] = {
+      ids: cv.idsOut(ids.subarray(i * k, i * k + f), f),
+      distances: Array.from(dist.subarray(i * k, i * k + f)),
+    };
+  }
+  return out;
+}
+
 // brain_errmsg() is thread-local: an async call's detail stays on its worker.
 const ASYNC_NO_DETAIL = '(no detail: brain_errmsg() stays on the worker thread)';
 
@@ -429,6 +442,40 @@ class Brain {
     if (where == null) check(C.brain_search(h, q, kk, out.ids, out.dist, out.found));
     else cv.withFilter(where, (f) => check(C.brain_search_where(h, q, kk, f, out.ids, out.dist, out.found)));
     return readSearch(out);
+  }
+
+  /**
+   * search() of many queries at once (an array of vectors or a flat
+   * Float32Array of n * dimensions), spread over the brain's THREADS
+   * threads in C: one { ids, distances } per query, nearest first.
+   */
+  searchBatch(queries, { k = 5 } = {}) {
+    const h = this._h();
+    const b = this._batchSearchArgs(queries, k);
+    if (b.n > 0) check(C.brain_search_batch(h, b.q, b.n, b.k, b.ids, b.dist, b.found));
+    return readBatch(b);
+  }
+
+  /** searchBatch() on a worker thread: the event loop goes on meanwhile. */
+  async searchBatchAsync(queries, { k = 5 } = {}) {
+    this._h();
+    const b = this._batchSearchArgs(queries, k);
+    if (b.n > 0) await this._async(C.brain_search_batch, [b.q, b.n, b.k, b.ids, b.dist, b.found]);
+    return readBatch(b);
+  }
+
+  _batchSearchArgs(queries, k) {
+    const m = cv.matrix(queries, this._dim, 'queries');
+    const kk = cv.count(k, 'k');
+    if (kk < 1) throw makeError('ERANGE', 'searchBatch: k is 0; ask for at least 1 neighbour');
+    return {
+      q: m.data,
+      n: m.n,
+      k: kk,
+      ids: new BigUint64Array(m.n * kk),
+      dist: new Float32Array(m.n * kk),
+      found: new BigUint64Array(Math.max(m.n, 1)),
+    };
   }
 
   // A JS filter runs inside the C call and may use other brains: this search

@@ -211,6 +211,10 @@ export class Brain {
   addManyAsync(ids: ArrayLike<Id> | BigUint64Array, vectors: Vector[] | Float32Array): Promise<void>;
   /** `where`: a filter text, or a function of the id (must not use the brain). */
   search(vector: Vector, options?: { k?: number; where?: Where | ((id: Id) => boolean) | null }): SearchResult;
+  /** search() of many queries (vectors, or a flat Float32Array of n x dimensions) on the brain's THREADS threads. */
+  searchBatch(queries: Vector[] | Float32Array, options?: { k?: number }): SearchResult[];
+  /** searchBatch() on a worker thread. */
+  searchBatchAsync(queries: Vector[] | Float32Array, options?: { k?: number }): Promise<SearchResult[]>;
   getVector(id: Id): Float32Array;
   updateVector(id: Id, vector: Vector): void;
 

@@ -161,6 +161,7 @@ const PROTOTYPES = [
   'int brain_add_with(brain_t *b, uint64_t id, const float *vector, const char *meta)',
   'int brain_add_batch(brain_t *b, const uint64_t *ids, const float *vectors, size_t n)',
   'int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids, float *distances, uint64_t *found)',
+  'int brain_search_batch(brain_t *b, const float *queries, size_t nq, size_t k, uint64_t *ids, float *distances, uint64_t *found)',
   'int brain_search_where(brain_t *b, const float *query, size_t k, brain_filter *filter, uint64_t *ids, float *distances, uint64_t *found)',
   'int brain_search_filter(brain_t *b, const float *query, size_t k, brain_accept_fn *accept, void *payload, uint64_t *ids, float *distances, uint64_t *found)',
   'int brain_recall_vector(brain_t *b, const float *vector, size_t k, brain_filter *filter, _Out_ brain_results **out)',

@@ -284,6 +284,41 @@ test('vectors in a brain: add, search (filter text and function), getVector, rec
   assert.equal(b.count(), 5);
 });
 
+test('searchBatch: each query answered as search() answers it, sync and async', async (t) => {
+  const dim = 8;
+  for (const index of ['flat', 'hnsw']) {
+    const b = withBrain(t, { dimensions: dim, metric: 'cosine', embedder: 'none', index });
+    let x = 12345;
+    const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    const n = 2500;
+    const rows = new Float32Array(n * dim).map(rnd);
+    b.addMany(Array.from({ length: n }, (_, i) => i + 1), rows);
+    b.setParam('threads', 3);
+    const qs = new Float32Array(40 * dim).map(rnd);
+    const got = b.searchBatch(qs, { k: 5 });
+    assert.equal(got.length, 40);
+    for (let i = 0; i < 40; i++) {
+      const one = b.search(qs.subarray(i * dim, (i + 1) * dim), { k: 5 });
+      assert.deepEqual(got[i].ids, one.ids);
+      assert.deepEqual(got[i].distances, one.distances);
+    }
+    assert.deepEqual(await b.searchBatchAsync(qs, { k: 5 }), got);
+    // an array of vectors works as the flat array does
+    assert.deepEqual(b.searchBatch([Array.from(qs.subarray(0, dim))], { k: 5 })[0], got[0]);
+    assert.deepEqual(b.searchBatch([], { k: 5 }), []);
+    const bad = qs.slice();
+    bad[7 * dim + 2] = NaN;
+    throwsBrain(() => b.searchBatch(bad, { k: 5 }), bc.VectorError, 'BRAIN_ENONFINITE');
+    await assert.rejects(b.searchBatchAsync(bad, { k: 5 }), (e) => e.code === 'BRAIN_ENONFINITE');
+    throwsBrain(() => b.searchBatch(qs.subarray(0, dim + 1), { k: 5 }), bc.VectorError, 'BRAIN_EDIM');
+    throwsBrain(() => b.searchBatch(qs, { k: 0 }), bc.InvalidArgumentError, 'BRAIN_ERANGE');
+  }
+  // fewer held than asked for: each query gets what there is
+  const small = withBrain(t, { dimensions: 2, metric: 'l2', embedder: 'none' });
+  small.addMany([7, 8], [[0, 0], [1, 1]]);
+  assert.deepEqual(small.searchBatch([[0, 0.1], [1, 0.9]], { k: 4 }).map((r) => r.ids), [[7, 8], [8, 7]]);
+});
+
 test('ids above 2^53 come back as bigint, exact', (t) => {
   const b = withBrain(t, { dimensions: 2, metric: 'l2', embedder: 'none' });
   const big = 2n ** 60n + 7n;

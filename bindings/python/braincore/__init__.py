@@ -15,7 +15,7 @@ The library is loaded from BRAINCORE_LIBRARY if set, else as
 libbraincore.so.0 through the system's loader (Debian: libbraincore0).
 """
 
-from ._capi import lib as _lib, library_path
+from ._capi import ID_NONE, lib as _lib, library_path
 from .brain import Brain, Edge, Memory, Thought, check_brain, param_names, repair_brain
 from .errors import (BrainError, CapacityError, EmbedderError, ExistsError, InternalError,
                      InvalidArgumentError, MetadataError, NotFoundError, OutOfMemoryError,
@@ -30,4 +30,4 @@ __all__ = ["Brain", "Index", "Memory", "Thought", "Edge", "BrainError", "Invalid
            "TextError", "VectorError", "NotFoundError", "ExistsError", "CapacityError",
            "OutOfMemoryError", "EmbedderError", "StateError", "StorageError", "MetadataError",
            "InternalError", "param_names", "check_brain", "repair_brain", "library_path",
-           "library_version"]
+           "library_version", "ID_NONE"]

@@ -225,6 +225,7 @@ _DECLS = {
     "brain_add_with": (c_int, [_p, _Id, _f32p, c_char_p]),
     "brain_add_batch": (c_int, [_p, _u64p, _f32p, c_size_t]),
     "brain_search": (c_int, [_p, _f32p, _Count, _u64p, _f32p, _szp]),
+    "brain_search_batch": (c_int, [_p, _f32p, _Count, _Count, _u64p, _f32p, _szp]),
     "brain_search_filter": (c_int, [_p, _f32p, _Count, ACCEPT_FN, c_void_p, _u64p, _f32p, _szp]),
     "brain_search_where": (c_int, [_p, _f32p, _Count, _p, _u64p, _f32p, _szp]),
     "brain_recall_vector": (c_int, [_p, _f32p, _Count, _p, POINTER(_p)]),

@@ -221,6 +221,26 @@ class Index:
                                                "index holds %d)" % (found.value, k,
                                                                     lib.brain_count(b)))
         threads = self.num_threads if num_threads <= 0 else num_threads
+        if accept is None and n > 1:
+            # brain_search_batch spreads the rows over threads in C; the
+            # THREADS parameter (which add_items also sets) is put back after
+            before = ctypes.c_int64()
+            check(lib.brain_get_param(b, 12, byref(before)))
+            check(lib.brain_set_param(b, 12, threads))
+            found = np.zeros(n, dtype=np.uintp)
+            try:
+                check(lib.brain_search_batch(b, fptr(rows), n, k,
+                                             labels.ctypes.data_as(ctypes.POINTER(c_uint64)),
+                                             fptr(dist),
+                                             found.ctypes.data_as(ctypes.POINTER(c_size_t))))
+            finally:
+                lib.brain_set_param(b, 12, before.value)
+            short = int(found.min()) if n else k
+            if short < k:
+                raise InvalidArgumentError(ERANGE, "Cannot return the results in a contiguous "
+                                           "2D array: %d of k=%d found (the index holds %d)"
+                                           % (short, k, lib.brain_count(b)))
+            return labels, dist
         # a Python callback holds the GIL on every call: threads would only queue
         threads = 1 if accept is not None else min(threads, max(n // 16, 1))
         if threads <= 1:

@@ -175,6 +175,35 @@ def test_vectors_against_numpy():
         assert len(b) == n
 
 
+@pytest.mark.parametrize("index", ["flat", "hnsw"])
+def test_search_batch_matches_search(index):
+    rng = np.random.default_rng(11)
+    data = rng.standard_normal((2500, 16)).astype(np.float32)
+    queries = rng.standard_normal((70, 16)).astype(np.float32)
+    with braincore.Brain(dimensions=16, metric="cosine", embedder="none", index=index) as b:
+        b.add_many(np.arange(1, 2501), data)
+        b.set_param("threads", 3)
+        ids, dist, found = b.search_batch(queries, k=6)
+        assert ids.shape == (70, 6) and dist.shape == (70, 6) and list(found) == [6] * 70
+        for i, q in enumerate(queries):
+            one_ids, one_dist = b.search(q, k=6)
+            assert list(ids[i]) == list(one_ids) and np.array_equal(dist[i], one_dist)
+        # fewer held than asked: the rest of each row is ID_NONE and inf
+        with braincore.Brain(dimensions=16, metric="l2", embedder="none") as small:
+            small.add_many([7, 8], data[:2])
+            ids, dist, found = small.search_batch(queries[:3], k=4)
+            assert list(found) == [2, 2, 2]
+            assert (ids[:, 2:] == braincore.ID_NONE).all() and np.isinf(dist[:, 2:]).all()
+        bad = queries.copy()
+        bad[33, 5] = np.nan
+        with pytest.raises(braincore.VectorError, match="query 33"):
+            b.search_batch(bad, k=6)
+        with pytest.raises(braincore.VectorError):
+            b.search_batch(queries[:, :15], k=6)
+        with pytest.raises(braincore.InvalidArgumentError):
+            b.search_batch(queries, k=0)
+
+
 def test_on_disk_reopen_and_snapshot(tmp_path):
     path = tmp_path / "b"
     with braincore.Brain(path, sync="normal") as b:

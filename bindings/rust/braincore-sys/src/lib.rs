@@ -572,6 +572,15 @@ extern "C" {
         distances: *mut f32,
         found: *mut usize,
     ) -> c_int;
+    pub fn brain_search_batch(
+        b: *mut brain_t,
+        queries: *const f32,
+        nq: usize,
+        k: usize,
+        ids: *mut u64,
+        distances: *mut f32,
+        found: *mut usize,
+    ) -> c_int;
     pub fn brain_search_filter(
         b: *mut brain_t,
         query: *const f32,

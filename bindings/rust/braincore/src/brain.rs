@@ -622,6 +622,43 @@ impl Brain {
         self.search_where(query, k, None)
     }
 
+    /// [`Brain::search`] of many queries at once: `queries` holds whole
+    /// rows of the brain's dimensions, spread over the brain's THREADS
+    /// threads in C. One list of `(id, distance)` per query, nearest first.
+    pub fn search_batch(&self, queries: &[f32], k: usize) -> Result<Vec<Vec<(u64, f32)>>> {
+        let nq = text::rows(queries, self.dims, "search_batch")?;
+        if k == 0 {
+            return Err(Error::new(sys::BRAIN_ERANGE, "search_batch: k is 0; ask for at least 1 neighbour"));
+        }
+        let k = self.clamp_k(k).max(1);
+        let cells =
+            nq.checked_mul(k).ok_or_else(|| Error::new(sys::BRAIN_ERANGE, "search_batch: queries x k overflow"))?;
+        let mut ids = vec![0u64; cells];
+        let mut dists = vec![0f32; cells];
+        let mut found = vec![0usize; nq];
+        if nq > 0 {
+            // SAFETY: live handle; nq rows of the brain's dimensions; ids and
+            // dists hold nq x k entries, found nq.
+            check(unsafe {
+                sys::brain_search_batch(
+                    self.as_ptr(),
+                    queries.as_ptr(),
+                    nq,
+                    k,
+                    ids.as_mut_ptr(),
+                    dists.as_mut_ptr(),
+                    found.as_mut_ptr(),
+                )
+            })?;
+        }
+        Ok((0..nq)
+            .map(|q| {
+                let row = q * k..q * k + found[q].min(k);
+                ids[row.clone()].iter().copied().zip(dists[row].iter().copied()).collect()
+            })
+            .collect())
+    }
+
     /// [`Brain::search`] among the memories whose metadata passes `filter`.
     pub fn search_where(&self, query: &[f32], k: usize, filter: Option<&str>) -> Result<Vec<(u64, f32)>> {
         let k = self.clamp_k(k);

@@ -368,6 +368,47 @@ fn vectors_add_search_get_update() {
 }
 
 #[test]
+fn search_batch_answers_each_query_as_search_does() {
+    let dims = 8usize;
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    for kind in [IndexKind::Flat, IndexKind::Hnsw] {
+        let b = Brain::in_memory(
+            &Options::new().dimensions(dims as u32).metric(Metric::Cosine).index(kind).embedder(Embedder::None),
+        )
+        .unwrap();
+        let n = 2500usize;
+        let rows: Vec<f32> = (0..n * dims).map(|_| rnd()).collect();
+        let ids: Vec<u64> = (1..=n as u64).collect();
+        b.add_many(&ids, &rows).unwrap();
+        b.set_param("threads", 3).unwrap();
+        let queries: Vec<f32> = (0..40 * dims).map(|_| rnd()).collect();
+        let got = b.search_batch(&queries, 5).unwrap();
+        assert_eq!(got.len(), 40);
+        for (i, q) in queries.chunks(dims).enumerate() {
+            assert_eq!(got[i], b.search(q, 5).unwrap(), "query {i}");
+        }
+        assert!(b.search_batch(&[], 5).unwrap().is_empty());
+        let mut bad = queries.clone();
+        bad[7 * dims + 2] = f32::NAN;
+        let e = b.search_batch(&bad, 5).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Vector);
+        assert!(e.message.contains("query 7"), "{}", e.message);
+        assert_eq!(b.search_batch(&queries[..dims + 1], 5).unwrap_err().kind, ErrorKind::Vector);
+        assert_eq!(b.search_batch(&queries, 0).unwrap_err().kind, ErrorKind::InvalidArgument);
+    }
+    let small = vector_brain(2, Metric::L2);
+    small.add_many(&[7, 8], &[0.0, 0.0, 1.0, 1.0]).unwrap();
+    let got = small.search_batch(&[0.0, 0.1, 1.0, 0.9], 4).unwrap();
+    assert_eq!(got.iter().map(|r| r.iter().map(|p| p.0).collect::<Vec<_>>()).collect::<Vec<_>>(), [[7, 8], [8, 7]]);
+}
+
+#[test]
 fn recall_vector_returns_text_memories() {
     let b = Brain::in_memory(&Options::new().dimensions(4).embedder(Embedder::None)).unwrap();
     let a = b
