@@ -194,8 +194,9 @@ BRAIN_EXPORT int brain_search(brain_t *b, const float *query, size_t k, uint64_t
 /* ---- many queries at once ------------------------------------------------ */
 
 /* Queries per claim of a worker: few enough that the threads finish
- * together, enough that the shared counter is not contended. */
-#define BATCH_CLAIM 8
+ * together, enough that the shared counter is not contended and that a
+ * scan for all of them at once (RECALL_MANY) reads the rows once for 16. */
+#define BATCH_CLAIM 16
 
 typedef struct search_batch_job {
 	brain_t *b;
@@ -211,6 +212,55 @@ typedef struct search_batch_job {
 	char msg[256];
 } search_batch_job;
 
+static void batch_failed(search_batch_job *j, size_t i, int rc)
+{
+	pthread_mutex_lock(&j->mu);
+	if (atomic_load(&j->rc) == BRAIN_OK || i < j->bad) {
+		atomic_store(&j->rc, rc);
+		j->bad = i;
+		snprintf(j->msg, sizeof j->msg, "%s", brain_errmsg());
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Queries [first, end) by one RECALL_MANY (one scan for all of them, when
+ * the plan is a scan and the index can): *done tells whether it answered
+ * them. Each query's latency is its share of the call's. */
+static int search_many(search_batch_job *j, size_t first, size_t end, bool *done)
+{
+	brain_t *b = j->b;
+	size_t n = end - first, dims = j->dims;
+	*done = false;
+	brain_mem_scope outer = brain__enter(b);
+	uint64_t t0 = brain__mono_ns();
+	float *q = brain__malloc_array(n, dims * sizeof *q);
+	int rc = q ? BRAIN_OK : brain__oom(n * dims * sizeof *q, "search_batch: queries");
+	for (size_t i = 0; rc == BRAIN_OK && i < n; i++) /* checked: cannot fail */
+		rc = brain__vector_prepare(j->queries + (first + i) * dims, dims, b->env.opts.metric,
+		                           q + i * dims, "query");
+	if (rc == BRAIN_OK) {
+		brain_msg_recall_many m = {q,
+		                           n,
+		                           j->k,
+		                           j->ids + first * j->k,
+		                           j->distances ? j->distances + first * j->k : NULL,
+		                           j->found + first,
+		                           false};
+		brain__rdlock(b);
+		rc = brain__call_RECALL_MANY(&b->spine, &m);
+		brain__unlock(b);
+		*done = rc == BRAIN_OK && m.done;
+	}
+	brain__free(q);
+	brain__mem_leave(outer);
+	if (*done) {
+		uint64_t each = (brain__mono_ns() - t0) / n;
+		for (size_t i = 0; i < n; i++)
+			brain__hist_record(&b->latency[BRAIN_OP_SEARCH], each);
+	}
+	return rc;
+}
+
 static void *search_batch_worker(void *arg)
 {
 	search_batch_job *j = arg;
@@ -219,18 +269,18 @@ static void *search_batch_worker(void *arg)
 		if (first >= j->nq || atomic_load_explicit(&j->rc, memory_order_relaxed))
 			break;
 		size_t end = BRAIN_MIN(first + BATCH_CLAIM, j->nq);
-		for (size_t i = first; i < end; i++) {
+		bool done = false;
+		int mrc = end - first > 1 ? search_many(j, first, end, &done) : BRAIN_OK;
+		if (mrc) {
+			batch_failed(j, first, mrc);
+			break;
+		}
+		for (size_t i = first; !done && i < end; i++) {
 			int rc = search_common(j->b, j->queries + i * j->dims, j->k, NULL, j->ids + i * j->k,
 			                       j->distances ? j->distances + i * j->k : NULL, &j->found[i],
 			                       "search_batch");
 			if (rc) {
-				pthread_mutex_lock(&j->mu);
-				if (atomic_load(&j->rc) == BRAIN_OK || i < j->bad) {
-					atomic_store(&j->rc, rc);
-					j->bad = i;
-					snprintf(j->msg, sizeof j->msg, "%s", brain_errmsg());
-				}
-				pthread_mutex_unlock(&j->mu);
+				batch_failed(j, i, rc);
 				break;
 			}
 		}

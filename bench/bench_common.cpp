@@ -270,7 +270,8 @@ void print_ratios(std::vector<Result> results, std::ostream &out)
 		any_mem |= r.bytes_per_vec >= 0;
 
 	out << "\nRatios, same run (CPU time per operation, median of the repetitions; ratio = "
-	       "peer time / braincore time, > 1 means braincore is faster";
+	       "braincore items/s / peer items/s where both count items, else peer time / "
+	       "braincore time; > 1 means braincore is faster";
 	if (any_mem)
 		out << "; mem = peer resident bytes per item / braincore's";
 	out << "):\n\n";
@@ -298,7 +299,11 @@ void print_ratios(std::vector<Result> results, std::ostream &out)
 			}
 			for (const Result *p : peers) {
 				char ratio[32], mratio[32] = "-";
-				std::snprintf(ratio, sizeof ratio, "%.2f", p->ns / a->ns);
+				// items per second where both count items (a call of many
+				// queries against calls of one), else time per call
+				double r = a->items_ps > 0 && p->items_ps > 0 ? a->items_ps / p->items_ps
+				                                              : p->ns / a->ns;
+				std::snprintf(ratio, sizeof ratio, "%.2f", r);
 				if (a->bytes_per_vec > 0 && p->bytes_per_vec > 0)
 					std::snprintf(mratio, sizeof mratio, "%.2f",
 					              p->bytes_per_vec / a->bytes_per_vec);

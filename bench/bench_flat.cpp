@@ -216,6 +216,33 @@ void search_braincore(benchmark::State &state, Config c)
 	state.counters["B/vec"] = f.bpv_brain;
 }
 
+// All kQueries queries in one brain_search_batch() call on one thread
+// (THREADS = 1): a flat brain scans the rows once for every 16 queries.
+void search_braincore_batch(benchmark::State &state, Config c)
+{
+	Fixture &f = fixture(c);
+	if (!ready(state, f))
+		return;
+	if (brain_set_param(f.brain, BRAIN_PARAM_THREADS, 1)) {
+		state.SkipWithError(brain_errmsg());
+		return;
+	}
+	std::vector<uint64_t> ids(kQueries * kK);
+	std::vector<float> dist(kQueries * kK);
+	std::vector<size_t> found(kQueries);
+	for (auto _ : state) {
+		int rc = brain_search_batch(f.brain, f.queries.data(), kQueries, kK, ids.data(),
+		                            dist.data(), found.data());
+		if (rc) {
+			state.SkipWithError(brain_errmsg());
+			break;
+		}
+		benchmark::DoNotOptimize(ids.data());
+	}
+	state.SetItemsProcessed(state.iterations() * (int64_t)kQueries);
+	state.counters["B/vec"] = f.bpv_brain;
+}
+
 void search_hnswlib(benchmark::State &state, Config c)
 {
 	Fixture &f = fixture(c);
@@ -249,6 +276,23 @@ void search_faiss(benchmark::State &state, Config c)
 	state.SetItemsProcessed(state.iterations());
 	state.counters["B/vec"] = f.bpv_faiss;
 }
+
+// FAISS's own many-query call: all kQueries queries in one search().
+void search_faiss_batch(benchmark::State &state, Config c)
+{
+	Fixture &f = fixture(c);
+	if (!ready(state, f))
+		return;
+	std::vector<float> dist(kQueries * kK);
+	std::vector<faiss::Index::idx_t> ids(kQueries * kK);
+	for (auto _ : state) {
+		f.faiss->search((faiss::Index::idx_t)kQueries, f.queries.data(), (faiss::Index::idx_t)kK,
+		                dist.data(), ids.data());
+		benchmark::DoNotOptimize(ids.data());
+	}
+	state.SetItemsProcessed(state.iterations() * (int64_t)kQueries);
+	state.counters["B/vec"] = f.bpv_faiss;
+}
 #endif
 
 } // namespace
@@ -267,9 +311,13 @@ int main(int argc, char **argv)
 				Config c{n, dim, cosine};
 				std::string g = c.group();
 				benchmark::RegisterBenchmark((g + "/braincore").c_str(), search_braincore, c);
+				benchmark::RegisterBenchmark((g + "/braincore-batch").c_str(),
+				                             search_braincore_batch, c);
 				benchmark::RegisterBenchmark((g + "/hnswlib-bf").c_str(), search_hnswlib, c);
 #ifdef BENCH_HAVE_FAISS
 				benchmark::RegisterBenchmark((g + "/faiss-flat").c_str(), search_faiss, c);
+				benchmark::RegisterBenchmark((g + "/faiss-flat-batch").c_str(), search_faiss_batch,
+				                             c);
 #endif
 			}
 	return bench::run(argc, argv,
@@ -277,7 +325,9 @@ int main(int argc, char **argv)
 	                   "--benchmark_enable_random_interleaving=true",
 	                   "--benchmark_report_aggregates_only=true"},
 	                  {{"data", "uniform [-1, 1) random vectors; cosine: unit vectors for all"},
-	                   {"search", "k = 10, one query at a time, one thread; items/s = QPS"},
+	                   {"search", "k = 10, one query at a time, one thread; items/s = QPS; "
+	                              "-batch: all 256 queries in one call (brain_search_batch "
+	                              "with THREADS = 1, faiss search(256))"},
 	                   {"hnswlib", "BruteforceSearch, " BENCH_BUILD_NOTE},
 	                   {"faiss", faiss_note},
 	                   {"B/vec", "RSS growth while adding / N (malloc_trim before and after)"},

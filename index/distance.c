@@ -113,6 +113,23 @@ static void l2sq_batch_scalar(const float *q, const float *rows, size_t n, size_
 		out[i] = l2sq_scalar(q, rows + i * stride, dim);
 }
 
+/* Many queries by the batch kernel, one query after another. */
+static void l2sq_multi_scalar(const float *const *q, size_t nq, const float *rows, size_t n,
+                              size_t stride, size_t dim, float *out)
+{
+	for (size_t j = 0; j < nq; j++)
+		for (size_t i = 0; i < n; i++)
+			out[j * n + i] = l2sq_scalar(q[j], rows + i * stride, dim);
+}
+
+static void ip_multi_scalar(const float *const *q, size_t nq, const float *rows, size_t n,
+                            size_t stride, size_t dim, float *out)
+{
+	for (size_t j = 0; j < nq; j++)
+		for (size_t i = 0; i < n; i++)
+			out[j * n + i] = ip_scalar(q[j], rows + i * stride, dim);
+}
+
 static void ip_batch_scalar(const float *q, const float *rows, size_t n, size_t stride,
                             size_t dim, float *out)
 {
@@ -327,17 +344,22 @@ typedef struct kernel_set {
 	brain_dist_batch_fn ip_batch;
 	brain_dist_gather_fn l2_gather;
 	brain_dist_gather_fn ip_gather;
+	brain_dist_multi_fn l2_multi;
+	brain_dist_multi_fn ip_multi;
 } kernel_set;
 
 static const kernel_set g_kernels[BRAIN_SIMD__COUNT] = {
 	[BRAIN_SIMD_SCALAR] = {l2sq_scalar, ip_scalar, l2sq_batch_scalar, ip_batch_scalar,
-	                       l2sq_gather_scalar, ip_gather_scalar},
+	                       l2sq_gather_scalar, ip_gather_scalar, l2sq_multi_scalar,
+	                       ip_multi_scalar},
 #ifdef BRAIN_HAVE_X86_KERNELS
 	[BRAIN_SIMD_AVX2] = {brain__l2sq_avx2, brain__ip_avx2, brain__l2sq_batch_avx2,
-	                     brain__ip_batch_avx2, l2sq_gather_avx2, ip_gather_avx2},
+	                     brain__ip_batch_avx2, l2sq_gather_avx2, ip_gather_avx2,
+	                     brain__l2sq_multi_avx2, brain__ip_multi_avx2},
 	[BRAIN_SIMD_AVX512] = {brain__l2sq_avx512, brain__ip_avx512, brain__l2sq_batch_avx512,
 	                       brain__ip_batch_avx512, brain__l2sq_gather_avx512,
-	                       brain__ip_gather_avx512},
+	                       brain__ip_gather_avx512, brain__l2sq_multi_avx512,
+	                       brain__ip_multi_avx512},
 #endif
 };
 
@@ -507,6 +529,13 @@ brain_dist_batch_fn brain__dist_batch_fn(int metric, int level)
 	bool l2;
 	const kernel_set *k = kernels_for(metric, level, &l2);
 	return !k ? NULL : l2 ? k->l2_batch : k->ip_batch;
+}
+
+brain_dist_multi_fn brain__dist_multi_fn(int metric, int level)
+{
+	bool l2;
+	const kernel_set *k = kernels_for(metric, level, &l2);
+	return !k ? NULL : l2 ? k->l2_multi : k->ip_multi;
 }
 
 brain_dist_gather_fn brain__dist_gather_fn(int metric, int level)

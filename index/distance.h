@@ -36,6 +36,14 @@ typedef void (*brain_dist_batch_fn)(const float *q, const float *rows, size_t n,
 typedef void (*brain_dist_gather_fn)(const float *q, const float *const *rows, size_t n,
                                      size_t dim, float *out);
 
+/* Distances from each of nq queries (q[j], dim floats) to n rows (row i
+ * at rows + i * stride floats) into out[j * n + i]: what a scan for many
+ * queries at once asks for. A row is loaded once for a group of queries
+ * (4 at AVX-512, 2 at AVX2), so the rows are read from memory nq / group
+ * times instead of nq times. */
+typedef void (*brain_dist_multi_fn)(const float *const *q, size_t nq, const float *rows,
+                                    size_t n, size_t stride, size_t dim, float *out);
+
 /* The best level this CPU (and this build) supports. Cached after the first
  * call; thread-safe. The environment variable BRAINCORE_SIMD=scalar|avx2|
  * avx512 lowers it (never raises it beyond what the CPU has). */
@@ -55,6 +63,9 @@ brain_dist_fn brain__dist_fn(int metric, int level);
 brain_dist_batch_fn brain__dist_batch_fn(int metric, int level);
 /* The same bit-for-bit promise for the gather kernel. */
 brain_dist_gather_fn brain__dist_gather_fn(int metric, int level);
+/* And for the many-query kernel: each query's distances are bit for bit
+ * the batch kernel's for it. */
+brain_dist_multi_fn brain__dist_multi_fn(int metric, int level);
 
 /* ---- 8-bit rows ------------------------------------------------------------
  *
@@ -177,12 +188,20 @@ void brain__l2sq_batch_avx2(const float *q, const float *rows, size_t n, size_t 
                             size_t dim, float *out);
 void brain__ip_batch_avx2(const float *q, const float *rows, size_t n, size_t stride,
                           size_t dim, float *out);
+void brain__l2sq_multi_avx2(const float *const *q, size_t nq, const float *rows, size_t n,
+                            size_t stride, size_t dim, float *out);
+void brain__ip_multi_avx2(const float *const *q, size_t nq, const float *rows, size_t n,
+                          size_t stride, size_t dim, float *out);
 float brain__l2sq_avx512(const float *a, const float *b, size_t dim);
 float brain__ip_avx512(const float *a, const float *b, size_t dim);
 void brain__l2sq_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
                               size_t dim, float *out);
 void brain__ip_batch_avx512(const float *q, const float *rows, size_t n, size_t stride,
                             size_t dim, float *out);
+void brain__l2sq_multi_avx512(const float *const *q, size_t nq, const float *rows, size_t n,
+                              size_t stride, size_t dim, float *out);
+void brain__ip_multi_avx512(const float *const *q, size_t nq, const float *rows, size_t n,
+                            size_t stride, size_t dim, float *out);
 void brain__l2sq_gather_avx512(const float *q, const float *const *rows, size_t n, size_t dim,
                                float *out);
 void brain__ip_gather_avx512(const float *q, const float *const *rows, size_t n, size_t dim,

@@ -185,6 +185,67 @@ INLINE AVX2 void batch(const float *q, const void *rows, size_t n, size_t stride
 		out[n - 1] = one_row(q, r + (n - 1) * bytes, dim, l2, elem);
 }
 
+/* Many queries: two_rows() with the roles swapped, a row's 8-float block
+ * loaded once for two queries, each stepped as one_row() steps it (bit
+ * for bit its sum). */
+INLINE AVX2 void two_queries(const float *q, const float *p, const float *r, size_t dim, int l2,
+                             float *oq, float *op)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+	__m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+	size_t i = 0;
+	for (; i + 32 <= dim; i += 32) {
+		__m256 r0 = _mm256_loadu_ps(r + i), r1 = _mm256_loadu_ps(r + i + 8);
+		__m256 r2 = _mm256_loadu_ps(r + i + 16), r3 = _mm256_loadu_ps(r + i + 24);
+		a0 = step(a0, _mm256_loadu_ps(q + i), r0, l2);
+		b0 = step(b0, _mm256_loadu_ps(p + i), r0, l2);
+		a1 = step(a1, _mm256_loadu_ps(q + i + 8), r1, l2);
+		b1 = step(b1, _mm256_loadu_ps(p + i + 8), r1, l2);
+		a2 = step(a2, _mm256_loadu_ps(q + i + 16), r2, l2);
+		b2 = step(b2, _mm256_loadu_ps(p + i + 16), r2, l2);
+		a3 = step(a3, _mm256_loadu_ps(q + i + 24), r3, l2);
+		b3 = step(b3, _mm256_loadu_ps(p + i + 24), r3, l2);
+	}
+	for (; i + 8 <= dim; i += 8) {
+		__m256 r0 = _mm256_loadu_ps(r + i);
+		a0 = step(a0, _mm256_loadu_ps(q + i), r0, l2);
+		b0 = step(b0, _mm256_loadu_ps(p + i), r0, l2);
+	}
+	if (i < dim) {
+		__m256i m = tail_mask(dim - i);
+		__m256 r0 = _mm256_maskload_ps(r + i, m);
+		a1 = step(a1, _mm256_maskload_ps(q + i, m), r0, l2);
+		b1 = step(b1, _mm256_maskload_ps(p + i, m), r0, l2);
+	}
+	*oq = finish(hsum(a0, a1, a2, a3), l2);
+	*op = finish(hsum(b0, b1, b2, b3), l2);
+}
+
+INLINE AVX2 void multi(const float *const *q, size_t nq, const float *rows, size_t n,
+                       size_t stride, size_t dim, int l2, float *out)
+{
+	size_t j = 0;
+	for (; j + 2 <= nq; j += 2) {
+		float *o = out + j * n;
+		for (size_t i = 0; i < n; i++)
+			two_queries(q[j], q[j + 1], rows + i * stride, dim, l2, o + i, o + n + i);
+	}
+	for (; j < nq; j++)
+		batch(q[j], rows, n, stride, dim, l2, BRAIN_ELEM_F32, out + j * n);
+}
+
+AVX2 void brain__l2sq_multi_avx2(const float *const *q, size_t nq, const float *rows, size_t n,
+                                 size_t stride, size_t dim, float *out)
+{
+	multi(q, nq, rows, n, stride, dim, 1, out);
+}
+
+AVX2 void brain__ip_multi_avx2(const float *const *q, size_t nq, const float *rows, size_t n,
+                               size_t stride, size_t dim, float *out)
+{
+	multi(q, nq, rows, n, stride, dim, 0, out);
+}
+
 AVX2 float brain__l2sq_avx2(const float *a, const float *b, size_t dim)
 {
 	return one_row(a, b, dim, 1, BRAIN_ELEM_F32);

@@ -170,6 +170,86 @@ INLINE AVX512 void batch(const float *q, const void *rows, size_t n, size_t stri
 		out[i] = one_row(q, r0 + i * bytes, dim, l2, elem);
 }
 
+/* ---- many queries: a row loaded once for four ---------------------------
+ *
+ * four_rows() with the roles swapped: one row's 16-float block is loaded
+ * once and stepped into the accumulators of four queries, each exactly as
+ * one_row() steps it, so every query's sum is one_row()'s bit for bit. */
+
+#define QSTEP4(x, rv, off)                                                       \
+	do {                                                                         \
+		x##0 = step(x##0, _mm512_loadu_ps(q0 + (off)), rv, l2);                  \
+		x##1 = step(x##1, _mm512_loadu_ps(q1 + (off)), rv, l2);                  \
+		x##2 = step(x##2, _mm512_loadu_ps(q2 + (off)), rv, l2);                  \
+		x##3 = step(x##3, _mm512_loadu_ps(q3 + (off)), rv, l2);                  \
+	} while (0)
+
+INLINE AVX512 void four_queries(const float *q0, const float *q1, const float *q2,
+                                const float *q3, const float *r, size_t dim, int l2, float *o0,
+                                float *o1, float *o2, float *o3)
+{
+	__m512 z = _mm512_setzero_ps();
+	__m512 a0 = z, a1 = z, a2 = z, a3 = z; /* one_row's a0, queries 0..3 */
+	__m512 b0 = z, b1 = z, b2 = z, b3 = z; /* one_row's a1 */
+	__m512 c0 = z, c1 = z, c2 = z, c3 = z; /* one_row's a2 */
+	__m512 d0 = z, d1 = z, d2 = z, d3 = z; /* one_row's a3 */
+	size_t i = 0;
+	for (; i + 64 <= dim; i += 64) {
+		__m512 rv = _mm512_loadu_ps(r + i);
+		QSTEP4(a, rv, i);
+		rv = _mm512_loadu_ps(r + i + 16);
+		QSTEP4(b, rv, i + 16);
+		rv = _mm512_loadu_ps(r + i + 32);
+		QSTEP4(c, rv, i + 32);
+		rv = _mm512_loadu_ps(r + i + 48);
+		QSTEP4(d, rv, i + 48);
+	}
+	for (; i + 16 <= dim; i += 16) {
+		__m512 rv = _mm512_loadu_ps(r + i);
+		QSTEP4(a, rv, i);
+	}
+	if (i < dim) {
+		__mmask16 m = tail_mask(dim - i);
+		__m512 rv = _mm512_maskz_loadu_ps(m, r + i);
+		b0 = step(b0, _mm512_maskz_loadu_ps(m, q0 + i), rv, l2);
+		b1 = step(b1, _mm512_maskz_loadu_ps(m, q1 + i), rv, l2);
+		b2 = step(b2, _mm512_maskz_loadu_ps(m, q2 + i), rv, l2);
+		b3 = step(b3, _mm512_maskz_loadu_ps(m, q3 + i), rv, l2);
+	}
+	*o0 = finish(hsum(a0, b0, c0, d0), l2);
+	*o1 = finish(hsum(a1, b1, c1, d1), l2);
+	*o2 = finish(hsum(a2, b2, c2, d2), l2);
+	*o3 = finish(hsum(a3, b3, c3, d3), l2);
+}
+
+#undef QSTEP4
+
+INLINE AVX512 void multi(const float *const *q, size_t nq, const float *rows, size_t n,
+                         size_t stride, size_t dim, int l2, float *out)
+{
+	size_t j = 0;
+	for (; j + 4 <= nq; j += 4) {
+		float *o = out + j * n;
+		for (size_t i = 0; i < n; i++)
+			four_queries(q[j], q[j + 1], q[j + 2], q[j + 3], rows + i * stride, dim, l2, o + i,
+			             o + n + i, o + 2 * n + i, o + 3 * n + i);
+	}
+	for (; j < nq; j++)
+		batch(q[j], rows, n, stride, dim, l2, BRAIN_ELEM_F32, out + j * n);
+}
+
+AVX512 void brain__l2sq_multi_avx512(const float *const *q, size_t nq, const float *rows,
+                                     size_t n, size_t stride, size_t dim, float *out)
+{
+	multi(q, nq, rows, n, stride, dim, 1, out);
+}
+
+AVX512 void brain__ip_multi_avx512(const float *const *q, size_t nq, const float *rows, size_t n,
+                                   size_t stride, size_t dim, float *out)
+{
+	multi(q, nq, rows, n, stride, dim, 0, out);
+}
+
 /* ---- gather: rows anywhere, the query held in registers ----------------
  *
  * A graph walk computes the distances from one query to a handful of rows

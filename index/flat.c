@@ -114,6 +114,7 @@ flat_index *brain__flat_make(const brain_index_config *config, unsigned chunk_lo
 	f->elem = elem;
 	f->stride = f->rows.stride / sizeof(float);
 	f->batch = brain__dist_batch_fn(config->metric, -1);
+	f->multi = brain__dist_multi_fn(config->metric, -1);
 	f->batch8 = elem == BRAIN_ELEM_F32 ? NULL : brain__dist8_batch_fn(config->metric, elem, -1);
 	return f;
 }
@@ -655,6 +656,90 @@ static int flat_search(const brain_index *index, const float *query, size_t k,
 		scan_run(f, query, run, run_len, &h);
 	sort_heap(&h);
 	*found = h.size;
+	return BRAIN_OK;
+}
+
+/* Queries a scan for many carries through the rows at once: their heaps
+ * and a run's distances (MANY_QUERIES x RUN_MAX floats, 16 KiB) stay in
+ * cache while each run of rows is read from memory once for all of them
+ * (the kernel passes over the run once per 4 queries, from cache). */
+#define MANY_QUERIES 16
+
+/* scan_run() for nq <= MANY_QUERIES queries: the many-query kernel gives
+ * each query the batch kernel's distances bit for bit, so each heap ends
+ * as flat_search() would leave it. */
+static void scan_run_many(const flat_index *f, const float *const *q, size_t nq, size_t slot,
+                          size_t len, heap *h, float *dbuf)
+{
+	size_t chunk_mask = ((size_t)1 << f->rows.chunk_log2) - 1;
+	while (len > 0) {
+		size_t n = BRAIN_MIN(len, chunk_mask + 1 - (slot & chunk_mask));
+		n = BRAIN_MIN(n, RUN_MAX);
+		f->multi(q, nq, row_of(f, slot), n, f->stride, f->dim, dbuf);
+		for (size_t j = 0; j < nq; j++) {
+			const float *d = dbuf + j * n;
+			heap *hj = &h[j];
+			size_t i = 0;
+			for (; i < n && hj->size < hj->cap; i++)
+				offer(hj, d[i], (uint32_t)(slot + i));
+			float worst = hj->size ? hj->dist[0] : INFINITY;
+			for (; i < n; i++) {
+				if (BRAIN_LIKELY(!(d[i] < worst)))
+					continue;
+				offer(hj, d[i], (uint32_t)(slot + i));
+				worst = hj->dist[0];
+			}
+		}
+		slot += n;
+		len -= n;
+	}
+}
+
+int brain__flat_search_many(const brain_index *index, const float *queries, size_t nq, size_t k,
+                            uint32_t *slots, float *distances, size_t *found)
+{
+	const flat_index *f = cflat_of(index);
+	if (f->elem != BRAIN_ELEM_F32 || !f->multi)
+		return brain__err(BRAIN_EINVAL, "flat: search_many: float rows only");
+	size_t cap = BRAIN_MIN(k, f->count);
+	float *dbuf = brain__malloc_array(MANY_QUERIES * RUN_MAX, sizeof *dbuf);
+	if (!dbuf)
+		return brain__oom(MANY_QUERIES * RUN_MAX * sizeof *dbuf, "flat: search_many");
+	for (size_t first = 0; first < nq; first += MANY_QUERIES) {
+		size_t g = BRAIN_MIN((size_t)MANY_QUERIES, nq - first);
+		const float *q[MANY_QUERIES];
+		heap h[MANY_QUERIES];
+		for (size_t j = 0; j < g; j++) {
+			q[j] = queries + (first + j) * f->dim;
+			h[j] = (heap){slots + (first + j) * k, distances + (first + j) * k, 0, cap};
+		}
+		size_t run = 0, run_len = 0;
+		for (size_t w = 0; cap && w < f->used_words; w++) {
+			uint64_t bits = f->used[w];
+			while (bits) {
+				unsigned start = (unsigned)__builtin_ctzll(bits);
+				uint64_t rest = ~(bits >> start);
+				unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64 - start;
+				size_t slot = w * 64 + start;
+				if (slot == run + run_len) {
+					run_len += len;
+				} else {
+					if (run_len)
+						scan_run_many(f, q, g, run, run_len, h, dbuf);
+					run = slot;
+					run_len = len;
+				}
+				bits = len == 64 ? 0 : bits & ~((((uint64_t)1 << len) - 1) << start);
+			}
+		}
+		if (run_len)
+			scan_run_many(f, q, g, run, run_len, h, dbuf);
+		for (size_t j = 0; j < g; j++) {
+			sort_heap(&h[j]);
+			found[first + j] = h[j].size;
+		}
+	}
+	brain__free(dbuf);
 	return BRAIN_OK;
 }
 

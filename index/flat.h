@@ -83,6 +83,16 @@ void brain__flat_unmap_detached(brain_index *index);
  * this itself; a batch checks every row first. */
 int brain__flat_check_vector(const brain_index *index, const float *vector, const char *op);
 
+/* Exact search for nq queries at once (float rows, no filter): query j
+ * (dim floats, prepared, at queries + j * dim) gets its k nearest slots
+ * and distances at slots + j * k and distances + j * k, nearest first,
+ * and their number in found[j] (min(k, count)); each exactly what
+ * search() gives for it. Rows are read once per group of 16 queries.
+ * Runs beside other searches, as search() does. 0, BRAIN_EINVAL (8-bit
+ * rows) or BRAIN_ENOMEM. */
+int brain__flat_search_many(const brain_index *index, const float *queries, size_t nq, size_t k,
+                            uint32_t *slots, float *distances, size_t *found);
+
 /* Direct access to the rows and the occupancy bits, for a backend built
  * on flat (inline on its hot path). Valid until the next reserve or
  * close of the index. */

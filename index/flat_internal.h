@@ -61,6 +61,7 @@ typedef struct flat_index {
 	size_t used_words;         /* words allocated in `used` */
 	bool used_borrowed;        /* `used` lives in a loaded image */
 	brain_dist_batch_fn batch; /* distance kernel for the metric (float rows) */
+	brain_dist_multi_fn multi; /* the same for many queries at once (float rows) */
 	brain_dist8_batch_fn batch8; /* the same for 8-bit rows */
 	/* its own files (flat_files.c) */
 	flat_home *home;           /* per chunk, nhome of them */

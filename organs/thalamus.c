@@ -474,6 +474,94 @@ static int recall(thalamus *t, brain_msg_recall *m, const pass_set *pass)
 	return rc;
 }
 
+/* ---- many vector queries at once -----------------------------------------
+ *
+ * When the plan for a vector recall without a filter would scan (an exact
+ * index, or one below HNSW_EXACT_BELOW), the first fetch of every query
+ * (k + 1, as recall() asks) is one scan for all of them (SEARCH_MANY, if
+ * the index can). Each query then goes on as recall() goes on with its
+ * fetch: hits ordered by (distance, id); settled when the k-th is nearer
+ * than the farthest fetched, else that query is recalled alone (which
+ * fetches more); the k returned are touched. So each answer is RECALL's. */
+static int on_RECALL_MANY(thalamus *t, brain_msg_recall_many *m)
+{
+	m->done = false;
+	brain_msg_status st = {0};
+	brain__call_STATUS(t->spine, &st);
+	size_t pool = (size_t)st.count, nq = m->nq;
+	if (pool == 0 || nq == 0) {
+		memset(m->found, 0, nq * sizeof *m->found);
+		m->done = true;
+		return BRAIN_OK;
+	}
+	brain_msg_index_info ii;
+	int rc = brain__call_INDEX_INFO(t->spine, &ii);
+	if (rc)
+		return rc;
+	uint64_t exact_below = (uint64_t)brain__param(t->env, BRAIN_PIDX_HNSW_EXACT_BELOW);
+	if (ii.info.approximate && ii.info.count >= exact_below)
+		return BRAIN_OK; /* a walk for each */
+	size_t k = BRAIN_MIN(m->k, pool), want = BRAIN_MIN(pool, k + 1), cells;
+	if (!brain__mul_ok(nq, want, &cells))
+		return BRAIN_OK;
+	uint32_t *slots = brain__malloc_array(cells, sizeof *slots);
+	float *dist = brain__malloc_array(cells, sizeof *dist);
+	size_t *found = brain__malloc_array(nq, sizeof *found);
+	brain_hit *hits = brain__malloc_array(want, sizeof *hits);
+	brain_hit *out = brain__malloc_array(k, sizeof *out);
+	uint32_t *ts = brain__malloc_array(k, sizeof *ts);
+	float *td = brain__malloc_array(k, sizeof *td);
+	if (!slots || !dist || !found || !hits || !out || !ts || !td)
+		rc = brain__oom(cells * 8 + want * sizeof *hits, "recall_many");
+	brain_msg_search_many s = {m->queries, nq, want, slots, dist, found, false};
+	if (rc == BRAIN_OK)
+		rc = brain__call_SEARCH_MANY(t->spine, &s);
+	uint32_t dims = t->env->opts.dimensions;
+	for (size_t j = 0; rc == BRAIN_OK && s.done && j < nq; j++) {
+		size_t fj = found[j], n = 0;
+		const uint32_t *sj = slots + j * want;
+		const float *dj = dist + j * want;
+		brain_msg_hits h = {sj, dj, fj, false, hits};
+		if (fj)
+			rc = brain__call_HITS(t->spine, &h);
+		if (rc)
+			break;
+		qsort(hits, fj, sizeof *hits, by_distance);
+		bool settled = fj < want || want >= pool || hits[k - 1].distance < dj[fj - 1];
+		if (settled) {
+			n = BRAIN_MIN(fj, k);
+			for (size_t i = 0; i < n; i++) {
+				ts[i] = hits[i].slot;
+				td[i] = hits[i].distance;
+			}
+			brain_msg_hits touch = {ts, td, n, true, out};
+			rc = n ? brain__call_HITS(t->spine, &touch) : BRAIN_OK;
+		} else {
+			brain_msg_recall r = {.query = m->queries + j * dims,
+			                      .k = k,
+			                      .mode = BRAIN_RECALL_VECTOR,
+			                      .hits = out};
+			rc = recall(t, &r, NULL);
+			n = r.found;
+		}
+		for (size_t i = 0; rc == BRAIN_OK && i < n; i++) {
+			m->ids[j * m->k + i] = out[i].id;
+			if (m->distances)
+				m->distances[j * m->k + i] = out[i].distance;
+		}
+		m->found[j] = rc == BRAIN_OK ? n : 0;
+	}
+	m->done = rc == BRAIN_OK && s.done;
+	brain__free(slots);
+	brain__free(dist);
+	brain__free(found);
+	brain__free(hits);
+	brain__free(out);
+	brain__free(ts);
+	brain__free(td);
+	return rc;
+}
+
 /* ---- keyword and hybrid recall -------------------------------------------
  *
  * The keyword index (index/keyword.h, in the Hippocampus) ranks by BM25.

@@ -57,6 +57,7 @@ struct brain_wal_replay_info;
 	X(LOOKUP, O, brain_msg_lookup, READ)                                        \
 	X(GET_VECTOR, O, brain_msg_get_vector, READ)                                \
 	X(SEARCH, O, brain_msg_search, READ)                                        \
+	X(SEARCH_MANY, O, brain_msg_search_many, READ)                              \
 	X(HITS, O, brain_msg_hits, READ)                                            \
 	X(STATUS, O, brain_msg_status, ANY) /* want_bytes: READ */                  \
 	X(INDEX_INFO, O, brain_msg_index_info, READ)                                \
@@ -86,7 +87,8 @@ struct brain_wal_replay_info;
 	X(KEY_FIND, O, brain_msg_key_find, READ)
 
 #define BRAIN_MESSAGES_THALAMUS(X, O)                                           \
-	X(RECALL, O, brain_msg_recall, READ)
+	X(RECALL, O, brain_msg_recall, READ)                                        \
+	X(RECALL_MANY, O, brain_msg_recall_many, READ)
 
 #define BRAIN_MESSAGES_LUNGS(X, O)                                              \
 	X(WAL_APPEND, O, brain_msg_wal_append, WRITE)                               \
@@ -372,6 +374,19 @@ typedef struct brain_msg_search {
 	const struct brain_slotset *pass;
 	bool over_pass;
 } brain_msg_search;
+
+/* Exact search for many queries at once, if the index can (the flat store
+ * of float rows: each row read once for a group of queries); done tells
+ * whether it did, else nothing was written. Query j's nearest are at
+ * slots + j * k and distances + j * k, nearest first, found[j] of them. */
+typedef struct brain_msg_search_many {
+	const float *queries; /* prepared, nq x dims */
+	size_t nq, k;
+	uint32_t *slots;  /* out: nq x k */
+	float *distances; /* out: nq x k */
+	size_t *found;    /* out: nq */
+	bool done;        /* out */
+} brain_msg_search_many;
 
 /* Records of slots returned by SEARCH; with touch, their access time is set
  * to now. */
@@ -676,6 +691,19 @@ typedef struct brain_msg_recall {
 	/* the recalled memories' access times stay (a hybrid's candidates) */
 	bool no_touch;
 } brain_msg_recall;
+
+/* RECALL of nq vector queries at once (no filter), each answered as RECALL
+ * (BRAIN_RECALL_VECTOR) answers it, when the plan for them is a scan and
+ * the index scans for many at once (SEARCH_MANY); done tells whether it
+ * did, else nothing was written and the caller recalls each alone. */
+typedef struct brain_msg_recall_many {
+	const float *queries; /* prepared, nq x dims */
+	size_t nq, k;         /* k >= 1 */
+	uint64_t *ids;        /* out: nq x k */
+	float *distances;     /* out: nq x k, optional */
+	size_t *found;        /* out: nq */
+	bool done;            /* out */
+} brain_msg_recall_many;
 
 /* ---- Lungs ------------------------------------------------------------- */
 

@@ -124,6 +124,7 @@ typedef struct kernels {
 	brain_dist_fn pair;
 	brain_dist_batch_fn batch;
 	brain_dist_gather_fn gather;
+	brain_dist_multi_fn multi;
 } kernels;
 
 /* Steps k to the next metric, after the last one to the first of the next
@@ -143,6 +144,7 @@ static bool next_kernels(kernels *k)
 	k->pair = brain__dist_fn(k->metric, k->level);
 	k->batch = brain__dist_batch_fn(k->metric, k->level);
 	k->gather = brain__dist_gather_fn(k->metric, k->level);
+	k->multi = brain__dist_multi_fn(k->metric, k->level);
 	return true;
 }
 
@@ -354,6 +356,51 @@ static void test_distance__gather_equals_pair(void **state)
 	assert_null(brain__dist_gather_fn(-5, -1));
 	free(pool);
 	free(q);
+}
+
+/* The many-query kernel gives each query exactly the batch kernel's
+ * distances (so the pair kernel's), for query counts around the groups (2
+ * and 4 queries), every tail length, and strides wider than dim; nothing
+ * past out[nq * n) is written. */
+static void test_distance__multi_equals_batch(void **state)
+{
+	(void)state;
+	test_rng rng = {31};
+	enum { MAXQ = 9, MAXN = 7 };
+	size_t max_dim = 160;
+	float *rows = floats(MAXN * (max_dim + 5));
+	float *qs = floats(MAXQ * max_dim);
+	float out[MAXQ * MAXN + 1], want[MAXN];
+	const float *q[MAXQ];
+	for (kernels k = {.at = -1}; next_kernels(&k);) {
+		assert_non_null(k.multi);
+		for (size_t dim = 1; dim <= max_dim; dim += dim < 40 ? 1 : 7) {
+			size_t stride = dim + dim % 5;
+			for (size_t nq = 1; nq <= MAXQ; nq++) {
+				size_t n = (dim + nq) % MAXN + 1;
+				fill(&rng, rows, n * stride, (int)(dim & 1));
+				for (size_t j = 0; j < nq; j++) {
+					q[j] = qs + j * max_dim;
+					fill(&rng, qs + j * max_dim, dim, (int)(j & 1));
+				}
+				out[nq * n] = 12345.0f;
+				k.multi(q, nq, rows, n, stride, dim, out);
+				assert_true(out[nq * n] == 12345.0f);
+				for (size_t j = 0; j < nq; j++) {
+					k.batch(q[j], rows, n, stride, dim, want);
+					for (size_t i = 0; i < n; i++)
+						if (out[j * n + i] != want[i])
+							fail_msg("%s metric %d dim %zu nq %zu query %zu row %zu: multi "
+							         "%.9g, batch %.9g",
+							         brain__simd_name((brain_simd_level)k.level), k.metric, dim,
+							         nq, j, i, (double)out[j * n + i], (double)want[i]);
+				}
+			}
+		}
+	}
+	assert_null(brain__dist_multi_fn(-5, -1));
+	free(rows);
+	free(qs);
 }
 
 /* The batch kernel gives each row exactly the pair kernel's distance, for
@@ -1154,6 +1201,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_distance__exact_small_cases),
 		cmocka_unit_test(test_distance__batch_equals_pair),
 		cmocka_unit_test(test_distance__gather_equals_pair),
+		cmocka_unit_test(test_distance__multi_equals_batch),
 		cmocka_unit_test(test_distance__tail_stays_inside),
 		cmocka_unit_test(test_distance__dist8_kernels_are_reported),
 		cmocka_unit_test(test_distance__dist8_exact_small_cases),

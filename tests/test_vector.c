@@ -585,6 +585,11 @@ static void batch_matches_single(const char *index_name, int64_t threads)
 	for (size_t i = 0; i < BN; i++)
 		ids[i] = 1000 + i;
 	assert_int_equal(brain_add_batch(b, ids, rows, BN), 0);
+	/* ten copies of one vector, and a query on it: the 7th and 8th
+	 * nearest tie (a recall that must fetch more than k + 1) */
+	for (uint64_t c = 0; c < 10; c++)
+		assert_int_equal(brain_add(b, 9000 + c, rows + 5 * DIMS), 0);
+	memcpy(qs + 3 * DIMS, rows + 5 * DIMS, DIMS * sizeof *qs);
 	uint64_t got[BQ * BK];
 	float dist[BQ * BK];
 	size_t found[BQ];

@@ -15,6 +15,7 @@
 #include "organs/hippocampus/hippocampus_internal.h"
 #include "base/decay.h"
 #include "index/distance.h"
+#include "index/flat.h"
 
 /* The text of a live record (NULL if none); texts from the image are
  * verified against their checksums on first use. */
@@ -919,6 +920,20 @@ int brain__hippocampus_SEARCH(hippocampus *h, brain_msg_search *m)
 	                           m->accept || m->pass ? &by_slot : m->text_only ? &text : NULL,
 	                           m->exact, m->effort};
 	return ix_search(h, &plan, m->slots, m->distances, &m->found);
+}
+
+int brain__hippocampus_SEARCH_MANY(hippocampus *h, brain_msg_search_many *m)
+{
+	m->done = false;
+	int rc = index_ready(h);
+	if (rc || h->vt != &brain__index_flat)
+		return rc;
+	brain_mem_scope p = ix_enter();
+	rc = brain__flat_search_many(h->index, m->queries, m->nq, m->k, m->slots, m->distances,
+	                             m->found);
+	brain__mem_leave(p);
+	m->done = rc == BRAIN_OK;
+	return rc == BRAIN_EINVAL ? BRAIN_OK : rc; /* 8-bit rows: one at a time */
 }
 
 /* Up to this many memories are looked at to estimate a filter's share. */
