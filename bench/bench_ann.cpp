@@ -640,6 +640,10 @@ void usage()
 	    "  --k K              must be 10 (recall@10)\n"
 	    "  --queries N        use the first N queries only\n"
 	    "  --passes P         timed passes per ef, fastest counts (default 3)\n"
+	    "  --repeat R         the whole run (builds and searches) R times, the peers built\n"
+	    "                     in turns (braincore first in odd repeats, hnswlib first in\n"
+	    "                     even ones): each repeat's tables, then every repeat's ratios\n"
+	    "                     (output files get -r<N>)\n"
 	    "  --sq8              also braincore with BRAIN_PARAM_HNSW_SQ8 = 1 (braincore-sq8;\n"
 	    "                     skipped when the library has no such parameter)\n"
 	    "  --u8               also braincore with BRAIN_PARAM_HNSW_ELEMENT = 1 (braincore-u8)\n"
@@ -717,6 +721,7 @@ int main(int argc, char **argv)
 	std::string data, metric_arg, json_path, csv_prefix, out_dir, summary_path, index_arg = "hnsw";
 	size_t threads = 1, m = 16, efc = 200, k = kK, max_queries = (size_t)-1, passes = 3,
 	       gt_k = 100;
+	size_t repeat = 1;
 	std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512};
 	std::vector<size_t> crossover_sizes;
 	bool sq8 = false, u8 = false, skip_hnswlib = false, build_only = false, make_gt = false,
@@ -756,6 +761,8 @@ int main(int argc, char **argv)
 			k = number();
 		else if (key == "--queries")
 			max_queries = number();
+		else if (key == "--repeat")
+			repeat = std::max<size_t>(1, number());
 		else if (key == "--passes")
 			passes = std::max<size_t>(1, number());
 		else if (key == "--sq8")
@@ -865,236 +872,286 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	std::vector<std::unique_ptr<Impl>> impls;
-	impls.emplace_back(build_brain(ds, index == BRAIN_INDEX_FLAT ? "braincore-flat" : "braincore",
-	                               index, m, efc, threads, Rows::F32));
-	std::fprintf(stderr, "bench_ann: %s built in %.2f s\n", impls.back()->name.c_str(),
-	             impls.back()->build_s);
-	if (sq8 && index == BRAIN_INDEX_HNSW) {
-		impls.emplace_back(
-		    build_brain(ds, "braincore-sq8", index, m, efc, threads, Rows::SQ8));
-		std::fprintf(stderr, "bench_ann: braincore-sq8 built in %.2f s\n", impls.back()->build_s);
-	}
-	if (u8) {
-		impls.emplace_back(build_brain(ds, "braincore-u8", index, m, efc, threads, Rows::U8));
-		std::fprintf(stderr, "bench_ann: braincore-u8 built in %.2f s\n", impls.back()->build_s);
-	}
-	if (!skip_hnswlib) {
-		hnswlib::SpaceInterface<float> *space;
-		if (ds.metric == Metric::L2)
-			space = new hnswlib::L2Space(ds.dim);
-		else
-			space = new hnswlib::InnerProductSpace(ds.dim);
-		impls.emplace_back(
-		    build_hnswlib<float>(ds, "hnswlib", space, ds.base.data(), m, efc, threads));
-		std::fprintf(stderr, "bench_ann: hnswlib built in %.2f s\n", impls.back()->build_s);
-	}
-	if (!skip_hnswlib && u8) {
-		std::vector<uint8_t> rows = as_bytes(ds.base);
-		auto im = build_hnswlib<int>(ds, "hnswlib-u8", new hnswlib::L2SpaceI(ds.dim),
-		                             rows.data(), m, efc, threads);
-		im->queries = as_bytes(ds.query);
-		impls.emplace_back(std::move(im));
-		std::fprintf(stderr, "bench_ann: hnswlib-u8 built in %.2f s\n", impls.back()->build_s);
-	}
-	// braincore's impls are measured against hnswlib; braincore-u8 also
-	// against hnswlib-u8
-	auto named = [&](const char *name) -> const Impl * {
-		for (auto &im : impls)
-			if (im->name == name)
-				return im.get();
-		return nullptr;
+	std::string rows_out; // every repeat's ratios, for the summary
+	std::string json_base = json_path, csv_base = csv_prefix;
+	auto numbered = [&](const std::string &path, const char *ext, size_t rep) {
+		if (repeat == 1 || path.empty())
+			return path;
+		size_t el = std::strlen(ext);
+		bool has = path.size() >= el && path.compare(path.size() - el, el, ext) == 0;
+		std::string stem = has ? path.substr(0, path.size() - el) : path;
+		return stem + "-r" + std::to_string(rep + 1) + (has ? ext : "");
 	};
-	auto is_hnswlib = [](const Impl &im) { return im.name.compare(0, 7, "hnswlib") == 0; };
-	const Impl *peer = named("hnswlib");
-	std::vector<std::pair<const Impl *, const Impl *>> pairs;
-	for (auto &im : impls)
-		if (peer && !is_hnswlib(*im))
-			pairs.emplace_back(im.get(), peer);
-	if (named("braincore-u8") && named("hnswlib-u8"))
-		pairs.emplace_back(named("braincore-u8"), named("hnswlib-u8"));
-
-	if (!build_only) {
-		// point i of a tunable impl is efs[i]; an exact impl has one point
+	auto run_once = [&](size_t rep) {
+		json_path = numbered(json_base, ".json", rep);
+		csv_prefix = numbered(csv_base, "-", rep);
+		if (repeat > 1)
+			std::printf("\n# Repeat %zu of %zu (%s built first)\n", rep + 1, repeat,
+			            rep % 2 == 1 && !skip_hnswlib ? "hnswlib" : "braincore");
+		std::vector<std::unique_ptr<Impl>> impls;
+		std::vector<std::unique_ptr<Impl>> peers;
+		auto build_ours = [&] {
+		impls.emplace_back(build_brain(ds, index == BRAIN_INDEX_FLAT ? "braincore-flat" : "braincore",
+		                               index, m, efc, threads, Rows::F32));
+		std::fprintf(stderr, "bench_ann: %s built in %.2f s\n", impls.back()->name.c_str(),
+		             impls.back()->build_s);
+		if (sq8 && index == BRAIN_INDEX_HNSW) {
+			impls.emplace_back(
+			    build_brain(ds, "braincore-sq8", index, m, efc, threads, Rows::SQ8));
+			std::fprintf(stderr, "bench_ann: braincore-sq8 built in %.2f s\n", impls.back()->build_s);
+		}
+		if (u8) {
+			impls.emplace_back(build_brain(ds, "braincore-u8", index, m, efc, threads, Rows::U8));
+			std::fprintf(stderr, "bench_ann: braincore-u8 built in %.2f s\n", impls.back()->build_s);
+		}
+		};
+		auto build_peers = [&] {
+		if (!skip_hnswlib) {
+			hnswlib::SpaceInterface<float> *space;
+			if (ds.metric == Metric::L2)
+				space = new hnswlib::L2Space(ds.dim);
+			else
+				space = new hnswlib::InnerProductSpace(ds.dim);
+			impls.emplace_back(
+			    build_hnswlib<float>(ds, "hnswlib", space, ds.base.data(), m, efc, threads));
+			std::fprintf(stderr, "bench_ann: hnswlib built in %.2f s\n", impls.back()->build_s);
+		}
+		if (!skip_hnswlib && u8) {
+			std::vector<uint8_t> rows = as_bytes(ds.base);
+			auto im = build_hnswlib<int>(ds, "hnswlib-u8", new hnswlib::L2SpaceI(ds.dim),
+			                             rows.data(), m, efc, threads);
+			im->queries = as_bytes(ds.query);
+			impls.emplace_back(std::move(im));
+			std::fprintf(stderr, "bench_ann: hnswlib-u8 built in %.2f s\n", impls.back()->build_s);
+		}
+		};
+		// in turns: a repeat that builds hnswlib first leaves braincore the
+		// warmer (or fuller) machine, the next the other way round
+		if (rep % 2 == 1 && !skip_hnswlib) {
+			build_peers();
+			for (auto &im : impls)
+				peers.push_back(std::move(im));
+			impls.clear();
+			build_ours();
+			for (auto &im : peers)
+				impls.push_back(std::move(im));
+		} else {
+			build_ours();
+			build_peers();
+		}
+		// braincore's impls are measured against hnswlib; braincore-u8 also
+		// against hnswlib-u8
+		auto named = [&](const char *name) -> const Impl * {
+			for (auto &im : impls)
+				if (im->name == name)
+					return im.get();
+			return nullptr;
+		};
+		auto is_hnswlib = [](const Impl &im) { return im.name.compare(0, 7, "hnswlib") == 0; };
+		const Impl *peer = named("hnswlib");
+		std::vector<std::pair<const Impl *, const Impl *>> pairs;
 		for (auto &im : impls)
-			for (size_t ei = 0; ei < (im->tunable ? efs.size() : 1); ei++) {
-				im->points.push_back(Point());
-				im->points.back().ef = im->tunable ? efs[ei] : 0;
-			}
-		// Passes outermost: the passes of one point are spread over the
-		// whole run, so a burst of other load spoils one pass of many
-		// points (the fastest pass counts), not every pass of one. Within
-		// an ef the impls take turns, the first changing every time.
-		for (size_t p = 0; p < passes; p++) {
-			for (size_t ei = 0; ei < efs.size(); ei++) {
-				std::vector<Impl *> now;
-				for (auto &im : impls)
-					if (ei < im->points.size())
-						now.push_back(im.get());
-				for (size_t j = 0; j < now.size(); j++) {
-					Impl *im = now[(j + p + ei) % now.size()];
-					Point &pt = im->points[ei];
-					im->set_ef(efs[ei]);
-					pt.pass_s.push_back(run_pass(*im, ds, p == 0 ? &pt.recall : nullptr));
+			if (peer && !is_hnswlib(*im))
+				pairs.emplace_back(im.get(), peer);
+		if (named("braincore-u8") && named("hnswlib-u8"))
+			pairs.emplace_back(named("braincore-u8"), named("hnswlib-u8"));
+
+		if (!build_only) {
+			// point i of a tunable impl is efs[i]; an exact impl has one point
+			for (auto &im : impls)
+				for (size_t ei = 0; ei < (im->tunable ? efs.size() : 1); ei++) {
+					im->points.push_back(Point());
+					im->points.back().ef = im->tunable ? efs[ei] : 0;
 				}
+			// Passes outermost: the passes of one point are spread over the
+			// whole run, so a burst of other load spoils one pass of many
+			// points (the fastest pass counts), not every pass of one. Within
+			// an ef the impls take turns, the first changing every time.
+			for (size_t p = 0; p < passes; p++) {
+				for (size_t ei = 0; ei < efs.size(); ei++) {
+					std::vector<Impl *> now;
+					for (auto &im : impls)
+						if (ei < im->points.size())
+							now.push_back(im.get());
+					for (size_t j = 0; j < now.size(); j++) {
+						Impl *im = now[(j + p + ei) % now.size()];
+						Point &pt = im->points[ei];
+						im->set_ef(efs[ei]);
+						pt.pass_s.push_back(run_pass(*im, ds, p == 0 ? &pt.recall : nullptr));
+					}
+				}
+				std::fprintf(stderr, "bench_ann: pass %zu of %zu done\n", p + 1, passes);
 			}
-			std::fprintf(stderr, "bench_ann: pass %zu of %zu done\n", p + 1, passes);
+			for (auto &im : impls)
+				for (Point &pt : im->points) {
+					pt.qps = (double)ds.nq / *std::min_element(pt.pass_s.begin(), pt.pass_s.end());
+					std::fprintf(stderr, "bench_ann: %-14s ef %4zu  recall %.4f  %9.0f QPS\n",
+					             im->name.c_str(), pt.ef, pt.recall, pt.qps);
+				}
 		}
-		for (auto &im : impls)
-			for (Point &pt : im->points) {
-				pt.qps = (double)ds.nq / *std::min_element(pt.pass_s.begin(), pt.pass_s.end());
-				std::fprintf(stderr, "bench_ann: %-14s ef %4zu  recall %.4f  %9.0f QPS\n",
-				             im->name.c_str(), pt.ef, pt.recall, pt.qps);
-			}
-	}
 
-	// ---- report ----
-	std::printf("\n## Build\n\n| impl | threads | build s | CPU s | bytes/vector (RSS) | "
-	            "bytes/vector (index) | peak bytes/vector during the build |\n"
-	            "|---|---:|---:|---:|---:|---:|---:|\n");
-	for (auto &im : impls)
-		std::printf("| %s | %zu | %.2f | %.2f | %.0f | %.0f | %.0f |\n", im->name.c_str(),
-		            threads, im->build_s, im->build_cpu_s, im->rss_bpv, im->index_bpv,
-		            im->peak_bpv);
-	std::printf("\npeak: the most resident memory grew above where it was before the "
-	            "index was made (VmHWM, reset through /proc/self/clear_refs), per vector; "
-	            "nan where the kernel cannot reset it.\n");
-	std::printf("\nCPU s: CPU time of the process during the build; below threads x build s, "
-	            "other processes took the cores.\n");
-	// HNSW_SQ8 costs a byte per dimension and vector: without it the
-	// variant measures nothing new.
-	if (impls.size() > 1 && impls[1]->name == "braincore-sq8" &&
-	    impls[1]->index_bpv < impls[0]->index_bpv + 0.5 * (double)ds.dim)
-		std::printf("\nWARNING: braincore-sq8's index holds %.0f bytes/vector, braincore's %.0f: "
-		            "HNSW_SQ8 = 1 seems to have no effect\n",
-		            impls[1]->index_bpv, impls[0]->index_bpv);
-	if (!build_only) {
-		std::printf("\n## Recall and QPS\n\n| impl | ef | recall@10 | QPS |\n|---|---:|---:|---:|\n");
+		// ---- report ----
+		std::printf("\n## Build\n\n| impl | threads | build s | CPU s | bytes/vector (RSS) | "
+		            "bytes/vector (index) | peak bytes/vector during the build |\n"
+		            "|---|---:|---:|---:|---:|---:|---:|\n");
 		for (auto &im : impls)
-			for (auto &pt : im->points)
-				std::printf("| %s | %s | %.4f | %.0f |\n", im->name.c_str(),
-				            pt.ef ? std::to_string(pt.ef).c_str() : "exact", pt.recall, pt.qps);
-		// Same ef, much worse recall: something is wrong in the graph.
-		for (auto &pr : pairs) {
-			const Impl *im = pr.first, *p = pr.second;
-			if (im->tunable)
-				for (size_t i = 0; i < im->points.size() && i < p->points.size(); i++)
-					if (p->points[i].recall - im->points[i].recall > 0.05)
-						std::printf("\nWARNING: %s recall@10 %.4f at ef %zu, %s %.4f\n",
-						            im->name.c_str(), im->points[i].recall, im->points[i].ef,
-						            p->name.c_str(), p->points[i].recall);
-		}
-	}
-	const double targets[] = {0.90, 0.95, 0.99};
-	if (!pairs.empty()) {
-		std::printf("\n## Ratios (> 1: braincore better)\n\n| braincore | vs | QPS ratio @0.90 | "
-		            "QPS ratio @0.95 | QPS ratio @0.99 | build time ratio | bytes/vector ratio "
-		            "(RSS) | (index) | (peak during the build) |\n"
-		            "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-		for (auto &pr : pairs) {
-			const Impl *im = pr.first, *p = pr.second;
-			std::printf("| %s | %s |", im->name.c_str(), p->name.c_str());
-			for (double t : targets) {
-				std::string w1, w2;
-				double a = build_only ? NAN : qps_at(*im, t, &w1);
-				double b = build_only ? NAN : qps_at(*p, t, &w2);
-				if (std::isfinite(a) && std::isfinite(b))
-					std::printf(" %.2f (%.0f / %.0f) |", a / b, a, b);
-				else
-					std::printf(" n/a |");
+			std::printf("| %s | %zu | %.2f | %.2f | %.0f | %.0f | %.0f |\n", im->name.c_str(),
+			            threads, im->build_s, im->build_cpu_s, im->rss_bpv, im->index_bpv,
+			            im->peak_bpv);
+		std::printf("\npeak: the most resident memory grew above where it was before the "
+		            "index was made (VmHWM, reset through /proc/self/clear_refs), per vector; "
+		            "nan where the kernel cannot reset it.\n");
+		std::printf("\nCPU s: CPU time of the process during the build; below threads x build s, "
+		            "other processes took the cores.\n");
+		// HNSW_SQ8 costs a byte per dimension and vector: without it the
+		// variant measures nothing new.
+		if (impls.size() > 1 && impls[1]->name == "braincore-sq8" &&
+		    impls[1]->index_bpv < impls[0]->index_bpv + 0.5 * (double)ds.dim)
+			std::printf("\nWARNING: braincore-sq8's index holds %.0f bytes/vector, braincore's %.0f: "
+			            "HNSW_SQ8 = 1 seems to have no effect\n",
+			            impls[1]->index_bpv, impls[0]->index_bpv);
+		if (!build_only) {
+			std::printf("\n## Recall and QPS\n\n| impl | ef | recall@10 | QPS |\n|---|---:|---:|---:|\n");
+			for (auto &im : impls)
+				for (auto &pt : im->points)
+					std::printf("| %s | %s | %.4f | %.0f |\n", im->name.c_str(),
+					            pt.ef ? std::to_string(pt.ef).c_str() : "exact", pt.recall, pt.qps);
+			// Same ef, much worse recall: something is wrong in the graph.
+			for (auto &pr : pairs) {
+				const Impl *im = pr.first, *p = pr.second;
+				if (im->tunable)
+					for (size_t i = 0; i < im->points.size() && i < p->points.size(); i++)
+						if (p->points[i].recall - im->points[i].recall > 0.05)
+							std::printf("\nWARNING: %s recall@10 %.4f at ef %zu, %s %.4f\n",
+							            im->name.c_str(), im->points[i].recall, im->points[i].ef,
+							            p->name.c_str(), p->points[i].recall);
 			}
-			std::printf(" %.2f | %.2f | %.2f | %.2f |\n", p->build_s / im->build_s,
-			            im->rss_bpv > 0 ? p->rss_bpv / im->rss_bpv : NAN,
-			            p->index_bpv / im->index_bpv,
-			            im->peak_bpv > 0 ? p->peak_bpv / im->peak_bpv : NAN);
 		}
-		std::printf("\nQPS ratio = braincore QPS / hnswlib QPS at that recall@10 (each "
-		            "interpolated linearly in log QPS between its two ef points around it, or the "
-		            "lowest ef's QPS when that already reaches it); build time ratio = hnswlib s / "
-		            "braincore s; bytes ratio = hnswlib / braincore.\n");
-	}
-	if (!build_only)
-		for (auto &im : impls)
-			for (double t : targets) {
+		const double targets[] = {0.90, 0.95, 0.99};
+		if (!pairs.empty()) {
+			std::printf("\n## Ratios (> 1: braincore better)\n\n| braincore | vs | QPS ratio @0.90 | "
+			            "QPS ratio @0.95 | QPS ratio @0.99 | build time ratio | bytes/vector ratio "
+			            "(RSS) | (index) | (peak during the build) |\n"
+			            "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+			for (auto &pr : pairs) {
+				const Impl *im = pr.first, *p = pr.second;
+				std::printf("| %s | %s |", im->name.c_str(), p->name.c_str());
+				rows_out += fmt("| %zu | %s | %s |", rep + 1, im->name.c_str(), p->name.c_str());
+				for (double t : targets) {
+					std::string w1, w2;
+					double a = build_only ? NAN : qps_at(*im, t, &w1);
+					double b = build_only ? NAN : qps_at(*p, t, &w2);
+					if (std::isfinite(a) && std::isfinite(b))
+						std::printf(" %.2f (%.0f / %.0f) |", a / b, a, b);
+					else
+						std::printf(" n/a |");
+					rows_out += std::isfinite(a) && std::isfinite(b) ? fmt(" %.2f |", a / b)
+					                                                 : std::string(" n/a |");
+				}
+				rows_out += fmt(" %.2f | %.2f |\n", p->build_s / im->build_s,
+				                im->peak_bpv > 0 ? p->peak_bpv / im->peak_bpv : NAN);
+				std::printf(" %.2f | %.2f | %.2f | %.2f |\n", p->build_s / im->build_s,
+				            im->rss_bpv > 0 ? p->rss_bpv / im->rss_bpv : NAN,
+				            p->index_bpv / im->index_bpv,
+				            im->peak_bpv > 0 ? p->peak_bpv / im->peak_bpv : NAN);
+			}
+			std::printf("\nQPS ratio = braincore QPS / hnswlib QPS at that recall@10 (each "
+			            "interpolated linearly in log QPS between its two ef points around it, or the "
+			            "lowest ef's QPS when that already reaches it); build time ratio = hnswlib s / "
+			            "braincore s; bytes ratio = hnswlib / braincore.\n");
+		}
+		if (!build_only)
+			for (auto &im : impls)
+				for (double t : targets) {
+					std::string why;
+					if (!std::isfinite(qps_at(*im, t, &why)))
+						std::printf("- %s @%.2f: n/a, %s\n", im->name.c_str(), t, why.c_str());
+					else if (!why.empty())
+						std::printf("- %s @%.2f: %s\n", im->name.c_str(), t, why.c_str());
+				}
+		std::fflush(stdout);
+
+		if (!csv_prefix.empty() && !build_only)
+			for (auto &im : impls) {
+				std::string path = csv_prefix + im->name + ".csv";
+				std::ofstream f(path, std::ios::trunc);
+				f << "# recall@10,qps,ef\n";
+				for (auto &pt : im->points)
+					f << fmt("%.5f,%.2f,%zu\n", pt.recall, pt.qps, pt.ef);
+				if (!f)
+					die("cannot write " + path);
+			}
+		if (!summary_path.empty()) {
+			bool fresh = !file_exists(summary_path);
+			std::ofstream f(summary_path, std::ios::app);
+			if (fresh)
+				f << "| data | impl | build threads | build s | build ratio | bytes/vector RSS | "
+				     "bytes/vector index | recall@10 at ef 64 | QPS at recall@10 0.95 | QPS ratio "
+				     "|\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+			for (auto &im : impls) {
 				std::string why;
-				if (!std::isfinite(qps_at(*im, t, &why)))
-					std::printf("- %s @%.2f: n/a, %s\n", im->name.c_str(), t, why.c_str());
-				else if (!why.empty())
-					std::printf("- %s @%.2f: %s\n", im->name.c_str(), t, why.c_str());
+				double q = build_only ? NAN : qps_at(*im, 0.95, &why);
+				double qp = build_only || !peer ? NAN : qps_at(*peer, 0.95, &why);
+				std::string r64 = "n/a";
+				for (auto &pt : im->points)
+					if (pt.ef == 64 || (!im->tunable && pt.ef == 0))
+						r64 = fmt("%.4f", pt.recall);
+				bool is_peer = is_hnswlib(*im);
+				f << "| " << ds.name << " | " << im->name << " | " << threads << " | "
+				  << fmt("%.2f", im->build_s) << " | "
+				  << (peer && !is_peer ? fmt("%.2f", peer->build_s / im->build_s) : "") << " | "
+				  << fmt("%.0f", im->rss_bpv) << " | " << fmt("%.0f", im->index_bpv) << " | " << r64
+				  << " | " << (std::isfinite(q) ? fmt("%.0f", q) : "n/a") << " | "
+				  << (is_peer || !peer ? ""
+				      : std::isfinite(q) && std::isfinite(qp) ? fmt("%.2f", q / qp)
+				                                              : "n/a")
+				  << " |\n";
 			}
-	std::fflush(stdout);
-
-	if (!csv_prefix.empty() && !build_only)
-		for (auto &im : impls) {
-			std::string path = csv_prefix + im->name + ".csv";
-			std::ofstream f(path, std::ios::trunc);
-			f << "# recall@10,qps,ef\n";
-			for (auto &pt : im->points)
-				f << fmt("%.5f,%.2f,%zu\n", pt.recall, pt.qps, pt.ef);
 			if (!f)
-				die("cannot write " + path);
+				die("cannot write " + summary_path);
 		}
-	if (!summary_path.empty()) {
-		bool fresh = !file_exists(summary_path);
-		std::ofstream f(summary_path, std::ios::app);
-		if (fresh)
-			f << "| data | impl | build threads | build s | build ratio | bytes/vector RSS | "
-			     "bytes/vector index | recall@10 at ef 64 | QPS at recall@10 0.95 | QPS ratio "
-			     "|\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-		for (auto &im : impls) {
-			std::string why;
-			double q = build_only ? NAN : qps_at(*im, 0.95, &why);
-			double qp = build_only || !peer ? NAN : qps_at(*peer, 0.95, &why);
-			std::string r64 = "n/a";
-			for (auto &pt : im->points)
-				if (pt.ef == 64 || (!im->tunable && pt.ef == 0))
-					r64 = fmt("%.4f", pt.recall);
-			bool is_peer = is_hnswlib(*im);
-			f << "| " << ds.name << " | " << im->name << " | " << threads << " | "
-			  << fmt("%.2f", im->build_s) << " | "
-			  << (peer && !is_peer ? fmt("%.2f", peer->build_s / im->build_s) : "") << " | "
-			  << fmt("%.0f", im->rss_bpv) << " | " << fmt("%.0f", im->index_bpv) << " | " << r64
-			  << " | " << (std::isfinite(q) ? fmt("%.0f", q) : "n/a") << " | "
-			  << (is_peer || !peer ? ""
-			      : std::isfinite(q) && std::isfinite(qp) ? fmt("%.2f", q / qp)
-			                                              : "n/a")
-			  << " |\n";
-		}
-		if (!f)
-			die("cannot write " + summary_path);
-	}
-	if (!json_path.empty()) {
-		std::ofstream j(json_path, std::ios::trunc);
-		j << "{\n  \"program\": \"bench_ann\",\n  \"dataset\": \"" << json_escape(ds.name)
-		  << "\",\n  \"dir\": \"" << json_escape(ds.dir) << "\",\n  \"metric\": \""
-		  << metric_name(ds.metric) << "\",\n  \"n\": " << ds.n << ", \"dim\": " << ds.dim
-		  << ", \"queries\": " << ds.nq << ", \"k\": " << kK << ",\n  \"m\": " << m
-		  << ", \"ef_construction\": " << efc << ", \"threads\": " << threads
-		  << ", \"passes\": " << passes << ",\n  \"loadavg_start\": \"" << json_escape(load)
-		  << "\",\n  \"hnswlib_build\": \"" BENCH_BUILD_NOTE "\",\n"
-		  << "  \"impls\": [";
-		for (size_t i = 0; i < impls.size(); i++) {
-			const Impl &im = *impls[i];
-			j << (i ? ",\n" : "\n") << "    {\"name\": \"" << json_escape(im.name)
-			  << "\", \"build_s\": " << json_num(im.build_s)
-			  << ", \"build_cpu_s\": " << json_num(im.build_cpu_s)
-			  << ", \"bytes_per_vector_rss\": " << json_num(im.rss_bpv)
-			  << ", \"bytes_per_vector_index\": " << json_num(im.index_bpv)
-			  << ", \"peak_bytes_per_vector_build\": " << json_num(im.peak_bpv);
-			for (double t : targets) {
-				std::string why;
-				j << ", \"qps_at_" << fmt("%.2f", t) << "\": " << json_num(qps_at(im, t, &why));
+		if (!json_path.empty()) {
+			std::ofstream j(json_path, std::ios::trunc);
+			j << "{\n  \"program\": \"bench_ann\",\n  \"dataset\": \"" << json_escape(ds.name)
+			  << "\",\n  \"dir\": \"" << json_escape(ds.dir) << "\",\n  \"metric\": \""
+			  << metric_name(ds.metric) << "\",\n  \"n\": " << ds.n << ", \"dim\": " << ds.dim
+			  << ", \"queries\": " << ds.nq << ", \"k\": " << kK << ",\n  \"m\": " << m
+			  << ", \"ef_construction\": " << efc << ", \"threads\": " << threads
+			  << ", \"passes\": " << passes << ",\n  \"loadavg_start\": \"" << json_escape(load)
+			  << "\",\n  \"hnswlib_build\": \"" BENCH_BUILD_NOTE "\",\n"
+			  << "  \"impls\": [";
+			for (size_t i = 0; i < impls.size(); i++) {
+				const Impl &im = *impls[i];
+				j << (i ? ",\n" : "\n") << "    {\"name\": \"" << json_escape(im.name)
+				  << "\", \"build_s\": " << json_num(im.build_s)
+				  << ", \"build_cpu_s\": " << json_num(im.build_cpu_s)
+				  << ", \"bytes_per_vector_rss\": " << json_num(im.rss_bpv)
+				  << ", \"bytes_per_vector_index\": " << json_num(im.index_bpv)
+				  << ", \"peak_bytes_per_vector_build\": " << json_num(im.peak_bpv);
+				for (double t : targets) {
+					std::string why;
+					j << ", \"qps_at_" << fmt("%.2f", t) << "\": " << json_num(qps_at(im, t, &why));
+				}
+				j << ", \"points\": [";
+				for (size_t p = 0; p < im.points.size(); p++)
+					j << (p ? ", " : "") << "{\"ef\": " << im.points[p].ef
+					  << ", \"recall\": " << json_num(im.points[p].recall)
+					  << ", \"qps\": " << json_num(im.points[p].qps) << "}";
+				j << "]}";
 			}
-			j << ", \"points\": [";
-			for (size_t p = 0; p < im.points.size(); p++)
-				j << (p ? ", " : "") << "{\"ef\": " << im.points[p].ef
-				  << ", \"recall\": " << json_num(im.points[p].recall)
-				  << ", \"qps\": " << json_num(im.points[p].qps) << "}";
-			j << "]}";
+			j << "\n  ]\n}\n";
+			if (!j)
+				die("cannot write " + json_path);
 		}
-		j << "\n  ]\n}\n";
-		if (!j)
-			die("cannot write " + json_path);
+	};
+	for (size_t rep = 0; rep < repeat; rep++)
+		run_once(rep);
+	if (repeat > 1 && !rows_out.empty()) {
+		std::printf("\n# Every repeat\n\n| repeat | braincore | vs | QPS ratio @0.90 | @0.95 | "
+		            "@0.99 | build time ratio | peak build memory ratio |\n"
+		            "|---:|---|---|---:|---:|---:|---:|---:|\n%s",
+		            rows_out.c_str());
+		std::printf("\nratios > 1: braincore better (hnswlib / braincore for time and memory)\n");
 	}
 	return 0;
 }
