@@ -569,6 +569,24 @@ static void sort_heap(heap *h)
 /* Distances to the run of slots [slot, slot + len), which are all
  * occupied and accepted; split where chunks end, since rows are contiguous
  * only within a chunk. */
+/* The distances d[0..n) of slots [slot, slot + n) offered to the heap. */
+static inline void offer_run(heap *h, const float *d, size_t n, size_t slot)
+{
+	size_t i = 0;
+	/* Until the heap is full every row goes in. */
+	for (; i < n && h->size < h->cap; i++)
+		offer(h, d[i], (uint32_t)(slot + i));
+	/* Then the common case is one comparison with the k-th best, kept in
+	 * a register across rows. */
+	float worst = h->size ? h->dist[0] : INFINITY;
+	for (; i < n; i++) {
+		if (BRAIN_LIKELY(!(d[i] < worst)))
+			continue;
+		offer(h, d[i], (uint32_t)(slot + i));
+		worst = h->dist[0];
+	}
+}
+
 static void scan_run(const flat_index *f, const float *query, size_t slot, size_t len, heap *h)
 {
 	float dbuf[RUN_MAX];
@@ -580,19 +598,7 @@ static void scan_run(const flat_index *f, const float *query, size_t slot, size_
 			f->batch(query, row_of(f, slot), n, f->stride, f->dim, dbuf);
 		else
 			f->batch8(query, row_of(f, slot), n, f->rows.stride, f->dim, dbuf);
-		size_t i = 0;
-		/* Until the heap is full every row goes in. */
-		for (; i < n && h->size < h->cap; i++)
-			offer(h, dbuf[i], (uint32_t)(slot + i));
-		/* Then the common case is one comparison with the k-th best,
-		 * kept in a register across rows. */
-		float worst = h->size ? h->dist[0] : INFINITY;
-		for (; i < n; i++) {
-			if (BRAIN_LIKELY(!(dbuf[i] < worst)))
-				continue;
-			offer(h, dbuf[i], (uint32_t)(slot + i));
-			worst = h->dist[0];
-		}
+		offer_run(h, dbuf, n, slot);
 		slot += n;
 		len -= n;
 	}
@@ -612,6 +618,49 @@ static uint64_t accepted_bits(uint64_t bits, size_t w, const brain_index_filter 
 	return accepted;
 }
 
+/* Calls fn(f, slot, len, ctx) for each run of occupied slots the filter
+ * (NULL: none) accepts, [slot, slot + len), runs of set bits joined
+ * across words, in increasing order. */
+typedef void (*run_fn)(const flat_index *f, size_t slot, size_t len, void *ctx);
+
+static void each_run(const flat_index *f, const brain_index_filter *filter, run_fn fn, void *ctx)
+{
+	size_t run = 0, run_len = 0;
+	for (size_t w = 0; w < f->used_words; w++) {
+		uint64_t bits = f->used[w];
+		if (bits && filter)
+			bits = accepted_bits(bits, w, filter);
+		while (bits) {
+			unsigned start = (unsigned)__builtin_ctzll(bits);
+			uint64_t rest = ~(bits >> start);
+			unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64 - start;
+			size_t slot = w * 64 + start;
+			if (slot == run + run_len) {
+				run_len += len;
+			} else {
+				if (run_len)
+					fn(f, run, run_len, ctx);
+				run = slot;
+				run_len = len;
+			}
+			bits = len == 64 ? 0 : bits & ~((((uint64_t)1 << len) - 1) << start);
+		}
+	}
+	if (run_len)
+		fn(f, run, run_len, ctx);
+}
+
+typedef struct one_query {
+	const float *query;
+	heap *h;
+} one_query;
+
+static void scan_one(const flat_index *f, size_t slot, size_t len, void *ctx)
+{
+	const one_query *oq = ctx;
+	scan_run(f, oq->query, slot, len, oq->h);
+}
+
 static int flat_search(const brain_index *index, const float *query, size_t k,
                        const brain_index_filter *filter, uint32_t *slots, float *distances,
                        size_t *found)
@@ -629,31 +678,8 @@ static int flat_search(const brain_index *index, const float *query, size_t k,
 	heap h = {slots, distances, 0, BRAIN_MIN(k, f->count)};
 	if (h.cap == 0)
 		return BRAIN_OK;
-
-	/* Runs of set bits, joined across words: [run, run + run_len). */
-	size_t run = 0, run_len = 0;
-	for (size_t w = 0; w < f->used_words; w++) {
-		uint64_t bits = f->used[w];
-		if (bits && filter)
-			bits = accepted_bits(bits, w, filter);
-		while (bits) {
-			unsigned start = (unsigned)__builtin_ctzll(bits);
-			uint64_t rest = ~(bits >> start);
-			unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64 - start;
-			size_t slot = w * 64 + start;
-			if (slot == run + run_len) {
-				run_len += len;
-			} else {
-				if (run_len)
-					scan_run(f, query, run, run_len, &h);
-				run = slot;
-				run_len = len;
-			}
-			bits = len == 64 ? 0 : bits & ~((((uint64_t)1 << len) - 1) << start);
-		}
-	}
-	if (run_len)
-		scan_run(f, query, run, run_len, &h);
+	one_query oq = {query, &h};
+	each_run(f, filter, scan_one, &oq);
 	sort_heap(&h);
 	*found = h.size;
 	return BRAIN_OK;
@@ -668,28 +694,23 @@ static int flat_search(const brain_index *index, const float *query, size_t k,
 /* scan_run() for nq <= MANY_QUERIES queries: the many-query kernel gives
  * each query the batch kernel's distances bit for bit, so each heap ends
  * as flat_search() would leave it. */
-static void scan_run_many(const flat_index *f, const float *const *q, size_t nq, size_t slot,
-                          size_t len, heap *h, float *dbuf)
+typedef struct many_queries {
+	const float *const *q;
+	size_t nq;
+	heap *h;
+	float *dbuf;
+} many_queries;
+
+static void scan_run_many(const flat_index *f, size_t slot, size_t len, void *ctx)
 {
+	const many_queries *mq = ctx;
 	size_t chunk_mask = ((size_t)1 << f->rows.chunk_log2) - 1;
 	while (len > 0) {
 		size_t n = BRAIN_MIN(len, chunk_mask + 1 - (slot & chunk_mask));
 		n = BRAIN_MIN(n, RUN_MAX);
-		f->multi(q, nq, row_of(f, slot), n, f->stride, f->dim, dbuf);
-		for (size_t j = 0; j < nq; j++) {
-			const float *d = dbuf + j * n;
-			heap *hj = &h[j];
-			size_t i = 0;
-			for (; i < n && hj->size < hj->cap; i++)
-				offer(hj, d[i], (uint32_t)(slot + i));
-			float worst = hj->size ? hj->dist[0] : INFINITY;
-			for (; i < n; i++) {
-				if (BRAIN_LIKELY(!(d[i] < worst)))
-					continue;
-				offer(hj, d[i], (uint32_t)(slot + i));
-				worst = hj->dist[0];
-			}
-		}
+		f->multi(mq->q, mq->nq, row_of(f, slot), n, f->stride, f->dim, mq->dbuf);
+		for (size_t j = 0; j < mq->nq; j++)
+			offer_run(&mq->h[j], mq->dbuf + j * n, n, slot);
 		slot += n;
 		len -= n;
 	}
@@ -713,27 +734,9 @@ int brain__flat_search_many(const brain_index *index, const float *queries, size
 			q[j] = queries + (first + j) * f->dim;
 			h[j] = (heap){slots + (first + j) * k, distances + (first + j) * k, 0, cap};
 		}
-		size_t run = 0, run_len = 0;
-		for (size_t w = 0; cap && w < f->used_words; w++) {
-			uint64_t bits = f->used[w];
-			while (bits) {
-				unsigned start = (unsigned)__builtin_ctzll(bits);
-				uint64_t rest = ~(bits >> start);
-				unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64 - start;
-				size_t slot = w * 64 + start;
-				if (slot == run + run_len) {
-					run_len += len;
-				} else {
-					if (run_len)
-						scan_run_many(f, q, g, run, run_len, h, dbuf);
-					run = slot;
-					run_len = len;
-				}
-				bits = len == 64 ? 0 : bits & ~((((uint64_t)1 << len) - 1) << start);
-			}
-		}
-		if (run_len)
-			scan_run_many(f, q, g, run, run_len, h, dbuf);
+		many_queries mq = {q, g, h, dbuf};
+		if (cap)
+			each_run(f, NULL, scan_run_many, &mq);
 		for (size_t j = 0; j < g; j++) {
 			sort_heap(&h[j]);
 			found[first + j] = h[j].size;
