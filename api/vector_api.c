@@ -271,7 +271,9 @@ static void *search_batch_worker(void *arg)
 		size_t end = BRAIN_MIN(first + BATCH_CLAIM, j->nq);
 		bool done = false;
 		int mrc = end - first > 1 ? search_many(j, first, end, &done) : BRAIN_OK;
-		if (mrc) {
+		if (mrc == BRAIN_ENOMEM) {
+			done = false; /* no room for the pass: one query at a time */
+		} else if (mrc) {
 			batch_failed(j, first, mrc);
 			break;
 		}

@@ -874,20 +874,25 @@ int main(int argc, char **argv)
 
 	std::string rows_out; // every repeat's ratios, for the summary
 	std::string json_base = json_path, csv_base = csv_prefix;
+	// X.json -> X-r2.json; a CSV prefix X- (or X) -> X-r2-
 	auto numbered = [&](const std::string &path, const char *ext, size_t rep) {
 		if (repeat == 1 || path.empty())
 			return path;
 		size_t el = std::strlen(ext);
 		bool has = path.size() >= el && path.compare(path.size() - el, el, ext) == 0;
 		std::string stem = has ? path.substr(0, path.size() - el) : path;
-		return stem + "-r" + std::to_string(rep + 1) + (has ? ext : "");
+		return stem + "-r" + std::to_string(rep + 1) + (has || ext[0] == '-' ? ext : "");
 	};
 	auto run_once = [&](size_t rep) {
 		json_path = numbered(json_base, ".json", rep);
 		csv_prefix = numbered(csv_base, "-", rep);
-		if (repeat > 1)
-			std::printf("\n# Repeat %zu of %zu (%s built first)\n", rep + 1, repeat,
-			            rep % 2 == 1 && !skip_hnswlib ? "hnswlib" : "braincore");
+		if (repeat > 1) {
+			std::ifstream la("/proc/loadavg");
+			std::getline(la, load);
+			std::printf("\n# Repeat %zu of %zu (%s built first; load average %s)\n", rep + 1,
+			            repeat, rep % 2 == 1 && !skip_hnswlib ? "hnswlib" : "braincore",
+			            load.c_str());
+		}
 		std::vector<std::unique_ptr<Impl>> impls;
 		std::vector<std::unique_ptr<Impl>> peers;
 		auto build_ours = [&] {

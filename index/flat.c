@@ -566,9 +566,6 @@ static void sort_heap(heap *h)
  * which is what lets the hardware prefetcher keep up with memory. */
 #define RUN_MAX 256
 
-/* Distances to the run of slots [slot, slot + len), which are all
- * occupied and accepted; split where chunks end, since rows are contiguous
- * only within a chunk. */
 /* The distances d[0..n) of slots [slot, slot + n) offered to the heap. */
 static inline void offer_run(heap *h, const float *d, size_t n, size_t slot)
 {
@@ -587,6 +584,9 @@ static inline void offer_run(heap *h, const float *d, size_t n, size_t slot)
 	}
 }
 
+/* Distances to the run of slots [slot, slot + len), which are all
+ * occupied and accepted; split where chunks end, since rows are contiguous
+ * only within a chunk. */
 static void scan_run(const flat_index *f, const float *query, size_t slot, size_t len, heap *h)
 {
 	float dbuf[RUN_MAX];
@@ -688,7 +688,8 @@ static int flat_search(const brain_index *index, const float *query, size_t k,
 /* Queries a scan for many carries through the rows at once: their heaps
  * and a run's distances (MANY_QUERIES x RUN_MAX floats, 16 KiB) stay in
  * cache while each run of rows is read from memory once for all of them
- * (the kernel passes over the run once per 4 queries, from cache). */
+ * (the kernel passes over the run, from cache, once per 4 queries with
+ * AVX-512, 2 with AVX2, 1 at the scalar level). */
 #define MANY_QUERIES 16
 
 /* scan_run() for nq <= MANY_QUERIES queries: the many-query kernel gives

@@ -32,7 +32,8 @@ extern "C" {
  * longest hold of the write lock)}, ingest {queued,
  * done, waited}, latency_ns {remember, recall, think, search: {count, mean,
  * p50, p95, p99, max}} (successful calls since open, each within 12.5%:
- * fixed buckets), log {bytes, last_lsn, durable_lsn}, checkpoint
+ * fixed buckets; a query of brain_search_batch counts as a search, with
+ * its share of the time of the scan it was answered by), log {bytes, last_lsn, durable_lsn}, checkpoint
  * {generation, lsn, bytes, count, age_ms (since the last checkpoint this
  * process wrote or opened), writers_held_us_max (the longest writers
  * waited for one)}, heart {background ("threads" or "manual"), beats

@@ -466,8 +466,10 @@ class Brain {
 
   _batchSearchArgs(queries, k) {
     const m = cv.matrix(queries, this._dim, 'queries');
-    const kk = cv.count(k, 'k');
+    let kk = cv.count(k, 'k');
     if (kk < 1) throw makeError('ERANGE', 'searchBatch: k is 0; ask for at least 1 neighbour');
+    // at most what the brain holds: C writes no more than that per query
+    kk = Math.max(1, Math.min(kk, Number(this.count())));
     return {
       q: m.data,
       n: m.n,

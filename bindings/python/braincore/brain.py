@@ -563,13 +563,14 @@ class Brain:
     def search_batch(self, queries, k: int = 10) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """search() of every row of `queries` ((n, dimensions) array) at once,
         on the brain's THREADS threads in C (the GIL released): (ids uint64
-        n x k, distances float32 n x k, found n). Row i's first found[i]
-        cells hold its neighbours, nearest first; the rest are ID_NONE and
-        inf."""
+        n x k', distances float32 n x k', found n), k' = min(k, len(brain))
+        (at least 1). Row i's first found[i] cells hold its neighbours,
+        nearest first; the rest are ID_NONE and inf."""
         data = matrix(queries, self._dim, "queries")
         if operator.index(k) < 1:
             raise InvalidArgumentError(-10, "search_batch: k is %d; at least 1 is needed" % k)
-        n, k = data.shape[0], operator.index(k)
+        # at most what the brain holds: C writes no more than that per row
+        n, k = data.shape[0], max(1, min(operator.index(k), len(self)))
         ids = np.full((n, k), ID_NONE, dtype=np.uint64)
         dist = np.full((n, k), np.inf, dtype=np.float32)
         found = np.zeros(n, dtype=np.uintp)

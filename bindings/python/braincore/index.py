@@ -16,6 +16,7 @@ Distances are hnswlib's: "l2" squared Euclidean, "ip" 1 - dot product,
 import ctypes
 import json
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from ctypes import byref, c_size_t, c_uint64, c_void_p
 
@@ -52,6 +53,7 @@ class Index:
         self.M = 16
         self.ef_construction = 200
         self.num_threads = os.cpu_count() or 1
+        self._threads_lock = threading.Lock()
         self._ef = 10
         self._next_label = 0
 
@@ -222,19 +224,31 @@ class Index:
                                                                     lib.brain_count(b)))
         threads = self.num_threads if num_threads <= 0 else num_threads
         if accept is None and n > 1:
-            # brain_search_batch spreads the rows over threads in C; the
-            # THREADS parameter (which add_items also sets) is put back after
-            before = ctypes.c_int64()
-            check(lib.brain_get_param(b, 12, byref(before)))
-            check(lib.brain_set_param(b, 12, threads))
+            # brain_search_batch spreads the rows over the brain's THREADS
+            # threads in C. Another count for this call is set and put back
+            # under a lock, so that concurrent calls never leave another's
+            # count behind (calls with the brain's own count run unlocked).
+            threads = min(int(threads), 1024)
             found = np.zeros(n, dtype=np.uintp)
-            try:
+
+            def search():
                 check(lib.brain_search_batch(b, fptr(rows), n, k,
                                              labels.ctypes.data_as(ctypes.POINTER(c_uint64)),
                                              fptr(dist),
                                              found.ctypes.data_as(ctypes.POINTER(c_size_t))))
-            finally:
-                lib.brain_set_param(b, 12, before.value)
+            now = ctypes.c_int64()
+            check(lib.brain_get_param(b, 12, byref(now)))
+            if now.value == threads:
+                search()
+            else:
+                with self._threads_lock:
+                    before = ctypes.c_int64()
+                    check(lib.brain_get_param(b, 12, byref(before)))
+                    check(lib.brain_set_param(b, 12, threads))
+                    try:
+                        search()
+                    finally:
+                        lib.brain_set_param(b, 12, before.value)
             short = int(found.min()) if n else k
             if short < k:
                 raise InvalidArgumentError(ERANGE, "Cannot return the results in a contiguous "

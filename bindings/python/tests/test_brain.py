@@ -188,12 +188,17 @@ def test_search_batch_matches_search(index):
         for i, q in enumerate(queries):
             one_ids, one_dist = b.search(q, k=6)
             assert list(ids[i]) == list(one_ids) and np.array_equal(dist[i], one_dist)
-        # fewer held than asked: the rest of each row is ID_NONE and inf
+        # fewer held than asked: rows as wide as the brain holds
         with braincore.Brain(dimensions=16, metric="l2", embedder="none") as small:
             small.add_many([7, 8], data[:2])
             ids, dist, found = small.search_batch(queries[:3], k=4)
-            assert list(found) == [2, 2, 2]
-            assert (ids[:, 2:] == braincore.ID_NONE).all() and np.isinf(dist[:, 2:]).all()
+            assert ids.shape == (3, 2) and list(found) == [2, 2, 2]
+            assert sorted(ids[0]) == [7, 8]
+        # an empty brain: every cell is ID_NONE and inf
+        with braincore.Brain(dimensions=16, metric="l2", embedder="none") as empty:
+            ids, dist, found = empty.search_batch(queries[:2], k=3)
+            assert ids.shape == (2, 1) and list(found) == [0, 0]
+            assert (ids == braincore.ID_NONE).all() and np.isinf(dist).all()
         bad = queries.copy()
         bad[33, 5] = np.nan
         with pytest.raises(braincore.VectorError, match="query 33"):
