@@ -274,3 +274,14 @@ int brain__hnsw_search(const brain_index *index, const float *query, size_t k,
 	return brain__hnsw_search_planned(index, &plan, slots, distances, found);
 }
 
+
+/* The exact scan of search_planned() (flat->search over the store), for
+ * many queries at once. */
+int brain__hnsw_search_many(const brain_index *index, const float *queries, size_t nq, size_t k,
+                            uint32_t *slots, float *distances, size_t *found)
+{
+	const hnsw *h = chnsw_of(index);
+	if (!h->store || h->elem != BRAIN_ELEM_F32)
+		return brain__err(BRAIN_EINVAL, "hnsw: search_many: float rows only");
+	return brain__flat_search_many(h->store, queries, nq, k, slots, distances, found);
+}

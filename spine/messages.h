@@ -375,8 +375,9 @@ typedef struct brain_msg_search {
 	bool over_pass;
 } brain_msg_search;
 
-/* Exact search for many queries at once, if the index can (the flat store
- * of float rows: each row read once for a group of queries); done tells
+/* Exact search for many queries at once, if the index can (a flat store of
+ * float rows, the flat index's or an HNSW index's own: each row read once
+ * for a group of queries; only when the plan is a scan); done tells
  * whether it did, else nothing was written. Query j's nearest are at
  * slots + j * k and distances + j * k, nearest first, found[j] of them. */
 typedef struct brain_msg_search_many {

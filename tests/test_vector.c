@@ -566,25 +566,25 @@ static int failing_add(brain_index *ix, uint32_t slot, const float *v)
 /* brain_search_batch: each query's answer is brain_search()'s, exact
  * (flat) and through the graph (hnsw), on one thread and on four; bad
  * input names the first query at fault and leaves no result. */
-static void batch_matches_single(const char *index_name, int64_t threads)
+static void batch_matches_single(const char *index_name, int64_t threads, size_t nrows)
 {
-	enum { BN = 3000, BQ = 101, BK = 7 };
+	enum { BQ = 101, BK = 7 };
 	brain_t *b = open_on(BRAIN_METRIC_COSINE, DIMS, index_name);
 	assert_int_equal(brain_set_param(b, BRAIN_PARAM_THREADS, threads), 0);
 	test_rng r = {0xBA7C4};
-	float *rows = malloc((size_t)BN * DIMS * sizeof *rows);
+	float *rows = malloc((size_t)nrows * DIMS * sizeof *rows);
 	float *qs = malloc((size_t)BQ * DIMS * sizeof *qs);
-	uint64_t *ids = malloc(BN * sizeof *ids);
+	uint64_t *ids = malloc(nrows * sizeof *ids);
 	assert_non_null(rows);
 	assert_non_null(qs);
 	assert_non_null(ids);
-	for (size_t i = 0; i < (size_t)BN * DIMS; i++)
+	for (size_t i = 0; i < (size_t)nrows * DIMS; i++)
 		rows[i] = test_rng_float(&r, -1.0f, 1.0f);
 	for (size_t i = 0; i < (size_t)BQ * DIMS; i++)
 		qs[i] = test_rng_float(&r, -1.0f, 1.0f);
-	for (size_t i = 0; i < BN; i++)
+	for (size_t i = 0; i < nrows; i++)
 		ids[i] = 1000 + i;
-	assert_int_equal(brain_add_batch(b, ids, rows, BN), 0);
+	assert_int_equal(brain_add_batch(b, ids, rows, nrows), 0);
 	/* ten copies of one vector, and a query on it: the 7th and 8th
 	 * nearest tie (a recall that must fetch more than k + 1) */
 	for (uint64_t c = 0; c < 10; c++)
@@ -635,10 +635,11 @@ static void batch_matches_single(const char *index_name, int64_t threads)
 static void test_vector__search_batch_matches_search(void **state)
 {
 	(void)state;
-	batch_matches_single("flat", 1);
-	batch_matches_single("flat", 4);
-	batch_matches_single("hnsw", 1);
-	batch_matches_single("hnsw", 4);
+	batch_matches_single("flat", 1, 3000);
+	batch_matches_single("flat", 4, 3000);
+	batch_matches_single("hnsw", 1, 3000); /* a graph: a walk for each */
+	batch_matches_single("hnsw", 4, 3000);
+	batch_matches_single("hnsw", 2, 1500); /* below HNSW_EXACT_BELOW: scans */
 }
 
 static void test_vector__failed_batch_leaves_no_trace(void **state)

@@ -77,10 +77,12 @@ int brain_search(brain_t *b, const float *query, size_t k, uint64_t *ids, float 
  * brain's dimensions floats); its neighbours go to ids[i*k ..], their
  * distances to distances[i*k ..] (NULL: not wanted) and their number to
  * found[i] (at most k; the cells past it are left as they were). Each
- * query's answer is what brain_search() gives for it. On a flat index
- * each thread scans the rows once for 16 queries at a time: 2.3-3.4x the
- * queries per second of one brain_search() after another on one thread
- * (100,000 rows of 128 and 384 floats, bench/bench_flat).
+ * query's answer is what brain_search() gives for it. Where the search
+ * is a scan (a flat index, or an HNSW index of float rows below
+ * HNSW_EXACT_BELOW) each thread scans the rows once for 16 queries at a
+ * time: 2.3-3.4x the queries per second of one brain_search() after
+ * another on one thread (100,000 rows of 128 and 384 floats,
+ * bench/bench_flat).
  * Every query is checked before any is searched; on an error no result
  * is valid, found[] is all 0 and the message names the first query at
  * fault ("query 17: component 3 is NaN").

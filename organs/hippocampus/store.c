@@ -16,6 +16,7 @@
 #include "base/decay.h"
 #include "index/distance.h"
 #include "index/flat.h"
+#include "index/hnsw.h"
 
 /* The text of a live record (NULL if none); texts from the image are
  * verified against their checksums on first use. */
@@ -926,14 +927,17 @@ int brain__hippocampus_SEARCH_MANY(hippocampus *h, brain_msg_search_many *m)
 {
 	m->done = false;
 	int rc = index_ready(h);
-	if (rc || h->vt != &brain__index_flat)
+	bool flat = h->vt == &brain__index_flat, graph = h->vt == &brain__index_hnsw;
+	if (rc || (!flat && !graph))
 		return rc;
 	brain_mem_scope p = ix_enter();
-	rc = brain__flat_search_many(h->index, m->queries, m->nq, m->k, m->slots, m->distances,
-	                             m->found);
+	rc = (flat ? brain__flat_search_many : brain__hnsw_search_many)(
+	    h->index, m->queries, m->nq, m->k, m->slots, m->distances, m->found);
 	brain__mem_leave(p);
 	m->done = rc == BRAIN_OK;
-	return rc == BRAIN_EINVAL ? BRAIN_OK : rc; /* 8-bit rows: one at a time */
+	/* 8-bit rows: one query at a time (brain_errmsg() is the last failed
+	 * call's, and this call does not fail) */
+	return rc == BRAIN_EINVAL ? BRAIN_OK : rc;
 }
 
 /* Up to this many memories are looked at to estimate a filter's share. */
