@@ -364,10 +364,16 @@ static int check_slot(const flat_index *f, uint32_t slot, const char *op)
 	return BRAIN_OK;
 }
 
+bool brain__flat_checks_values(const brain_index *index)
+{
+	const flat_index *f = cflat_of(index);
+	return f->elem != BRAIN_ELEM_F32 && f->elem != BRAIN_ELEM_Q8;
+}
+
 int brain__flat_check_vector(const brain_index *index, const float *vector, const char *op)
 {
 	const flat_index *f = cflat_of(index);
-	if (f->elem == BRAIN_ELEM_F32 || f->elem == BRAIN_ELEM_Q8)
+	if (!brain__flat_checks_values(index))
 		return BRAIN_OK;
 	float lo = f->elem == BRAIN_ELEM_U8 ? 0.0f : -128.0f;
 	float hi = f->elem == BRAIN_ELEM_U8 ? 255.0f : 127.0f;

@@ -82,6 +82,9 @@ void brain__flat_unmap_detached(brain_index *index);
  * BRAIN_EINVAL names the first component that does not fit. add() checks
  * this itself; a batch checks every row first. */
 int brain__flat_check_vector(const brain_index *index, const float *vector, const char *op);
+/* Does brain__flat_check_vector() refuse any vector (8-bit integer rows)?
+ * Else a batch need not look at its rows before storing them. */
+bool brain__flat_checks_values(const brain_index *index);
 
 /* Exact search for nq queries at once (float rows, no filter): query j
  * (dim floats, prepared, at queries + j * dim) gets its k nearest slots

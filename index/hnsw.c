@@ -420,8 +420,10 @@ static int add_rows(brain_index *index, const uint32_t *slots, size_t n, const b
 	for (size_t i = 0; i < n; i++)
 		if (!h->store || slots[i] >= h->cap || slots[i] >= h->fv.capacity)
 			return brain__err(BRAIN_ERANGE, "hnsw: slot %u was not reserved", slots[i]);
-	/* every row fits the rows (8-bit: integers in range) before any is added */
-	for (size_t i = 0; i < n; i++) {
+	/* every row fits the rows (8-bit: integers in range) before any is
+	 * added; float rows take any, so their rows are made once */
+	bool check = n && brain__flat_checks_values(h->store); /* store set if n: above */
+	for (size_t i = 0; check && i < n; i++) {
 		int rc = brain__flat_check_vector(h->store, batch_row(rows, i), "add_batch");
 		if (rc) {
 			char at[48];
