@@ -401,6 +401,26 @@ static int drop_reserved_as_they_are(const void *old, size_t old_len, const void
 	return rc;
 }
 
+/* A change's new metadata *blob against the memory's (old): the caller's
+ * '@' fields checked and left out (`caller`, drop_reserved_as_they_are),
+ * then the memory's own put back (`keep`, keep_reserved; *kept says
+ * whether that was done: there was old metadata). */
+static int reserved_as_the_memory_has(const void *old, size_t old_len, bool caller, bool keep,
+                                      const void **blob, size_t *len, change_work *w,
+                                      bool *kept)
+{
+	*kept = false;
+	if (caller && *blob) {
+		int rc = drop_reserved_as_they_are(old, old_len, blob, len, w);
+		if (rc)
+			return rc;
+	}
+	if (!keep || !old)
+		return BRAIN_OK;
+	*kept = true;
+	return keep_reserved(old, old_len, blob, len, w);
+}
+
 /* The new metadata, whole (a patch applied to what the memory has), its
  * types checked, and the heap blobs META_SET takes: the new, and the old
  * for an undo, so that neither apply nor undo allocates but the fields. */
@@ -410,16 +430,12 @@ static int meta_change_prepare(brain_t *b, brain_change *c, change_work *w)
 	int rc = brain__call_META_GET(&b->spine, &g);
 	if (rc)
 		return rc;
-	if (c->u.meta.caller && c->u.meta.blob) {
-		rc = drop_reserved_as_they_are(g.blob, g.len, &c->u.meta.blob, &c->u.meta.len, w);
-		if (rc)
-			return rc;
-	}
-	if (c->u.meta.keep_reserved && g.blob) {
-		rc = keep_reserved(g.blob, g.len, &c->u.meta.blob, &c->u.meta.len, w);
-		if (rc)
-			return rc;
-	} else if (c->u.meta.patch) {
+	bool kept;
+	rc = reserved_as_the_memory_has(g.blob, g.len, c->u.meta.caller, c->u.meta.keep_reserved,
+	                                &c->u.meta.blob, &c->u.meta.len, w, &kept);
+	if (rc)
+		return rc;
+	if (!kept && c->u.meta.patch) {
 		rc = brain__meta_patch(g.blob, g.len, c->u.meta.blob, c->u.meta.len, &w->meta);
 		if (rc)
 			return rc;
@@ -900,16 +916,11 @@ static int replace_prepare(brain_t *b, brain_change *c, change_work *w)
 	if (c->u.replace.set_meta) {
 		const void *blob = c->u.replace.meta;
 		size_t len = blob ? c->u.replace.meta_len : 0;
-		if (c->u.replace.caller && blob) {
-			rc = drop_reserved_as_they_are(old->meta, old->meta_len, &blob, &len, w);
-			if (rc)
-				return rc;
-		}
-		if (c->u.replace.keep_reserved && old->meta) {
-			rc = keep_reserved(old->meta, old->meta_len, &blob, &len, w);
-			if (rc)
-				return rc;
-		}
+		bool kept;
+		rc = reserved_as_the_memory_has(old->meta, old->meta_len, c->u.replace.caller,
+		                                c->u.replace.keep_reserved, &blob, &len, w, &kept);
+		if (rc)
+			return rc;
 		if (blob && brain__meta_count(blob) == 0)
 			blob = NULL;
 		if (blob)

@@ -399,6 +399,29 @@ static int on_RECALL(thalamus *t, brain_msg_recall *m)
 	return rc;
 }
 
+/* A vector fetch of `found` (asked for `want` of `pool`) whose hits are
+ * ordered by (distance, id): is its top k the exact top k? Yes if it
+ * fetched everything there is, or if the k-th is nearer than the farthest
+ * fetched (`far`), which every unfetched memory is at least as far as. */
+static bool vector_settled(const brain_hit *hits, size_t found, size_t want, size_t pool,
+                           size_t k, float far)
+{
+	return found < want || want >= pool || (found >= k && hits[k - 1].distance < far);
+}
+
+/* The first n of hits (ordered) are what is returned: their records into
+ * out, their access time set now when `touch`. slots and dist: room for n. */
+static int deliver_hits(thalamus *t, const brain_hit *hits, size_t n, bool touch,
+                        uint32_t *slots, float *dist, brain_hit *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		slots[i] = hits[i].slot;
+		dist[i] = hits[i].distance;
+	}
+	brain_msg_hits h = {slots, dist, n, touch, out};
+	return n ? brain__call_HITS(t->spine, &h) : BRAIN_OK;
+}
+
 static int recall(thalamus *t, brain_msg_recall *m, const pass_set *pass)
 {
 	brain_msg_status st = {0};
@@ -444,7 +467,7 @@ static int recall(thalamus *t, brain_msg_recall *m, const pass_set *pass)
 		float far = f.distances[found - 1];
 		bool settled;
 		if (m->mode == BRAIN_RECALL_VECTOR) {
-			settled = passing >= k && f.hits[k - 1].distance < far;
+			settled = vector_settled(f.hits, passing, want, pool, k, far);
 		} else {
 			float bound = score_bound(similarity(metric, far), w);
 			float bar = passing >= k ? f.hits[k - 1].score : m->min_score;
@@ -457,12 +480,7 @@ static int recall(thalamus *t, brain_msg_recall *m, const pass_set *pass)
 	if (rc == BRAIN_OK) {
 		size_t n = BRAIN_MIN(passing, k);
 		/* The returned memories were accessed now; refresh their records. */
-		for (size_t i = 0; i < n; i++) {
-			f.slots[i] = f.hits[i].slot;
-			f.distances[i] = f.hits[i].distance;
-		}
-		brain_msg_hits touch = {f.slots, f.distances, n, !m->no_touch, m->hits};
-		rc = brain__call_HITS(t->spine, &touch);
+		rc = deliver_hits(t, f.hits, n, !m->no_touch, f.slots, f.distances, m->hits);
 		for (size_t i = 0; rc == BRAIN_OK && i < n; i++)
 			m->hits[i].score = f.hits[i].score;
 		if (rc == BRAIN_OK && m->rerank)
@@ -527,15 +545,9 @@ static int on_RECALL_MANY(thalamus *t, brain_msg_recall_many *m)
 		if (rc)
 			break;
 		qsort(hits, fj, sizeof *hits, by_distance);
-		bool settled = fj < want || want >= pool || hits[k - 1].distance < dj[fj - 1];
-		if (settled) {
+		if (vector_settled(hits, fj, want, pool, k, fj ? dj[fj - 1] : 0.0f)) {
 			n = BRAIN_MIN(fj, k);
-			for (size_t i = 0; i < n; i++) {
-				ts[i] = hits[i].slot;
-				td[i] = hits[i].distance;
-			}
-			brain_msg_hits touch = {ts, td, n, true, out};
-			rc = n ? brain__call_HITS(t->spine, &touch) : BRAIN_OK;
+			rc = deliver_hits(t, hits, n, true, ts, td, out);
 		} else {
 			brain_msg_recall r = {.query = m->queries + j * dims,
 			                      .k = k,
