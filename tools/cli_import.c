@@ -428,7 +428,6 @@ static int apply_row(importer *im, row *r)
 	return 0;
 }
 
-/* One line of the file: blank lines are skipped. 0, or -1: stop. */
 /* The longest line import reads: a text at the library's default limit
  * with every byte escaped (\u00XX, 6 bytes), metadata at its limit (64 KiB)
  * escaped the same way, a vector of dims numbers of up to 32 characters,
@@ -480,6 +479,7 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len)
 	return total ? LINE_OK : LINE_EOF;
 }
 
+/* One line of the file: blank lines are skipped. 0, or -1: stop. */
 static int import_line(importer *im, cli_jdoc *d, char *line, size_t len, unsigned long lineno)
 {
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))

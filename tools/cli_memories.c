@@ -275,12 +275,10 @@ int cli_cmd_forget(const cli *c, brain_t *b)
  * it cannot be read. */
 static char *read_all(const char *path, size_t *len)
 {
-	int is_stdin = strcmp(path, "-") == 0;
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "braincore: cannot open %s: %s\n", path, strerror(errno));
+	const char *shown = path;
+	FILE *f = cli_open_input(path, &shown);
+	if (!f)
 		return NULL;
-	}
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap);
 	while (buf) {
@@ -297,14 +295,13 @@ static char *read_all(const char *path, size_t *len)
 		cap *= 2;
 	}
 	if (!buf)
-		fprintf(stderr, "braincore: out of memory reading %s\n", path);
+		fprintf(stderr, "braincore: out of memory reading %s\n", shown);
 	else if (ferror(f)) {
-		fprintf(stderr, "braincore: cannot read %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "braincore: cannot read %s: %s\n", shown, strerror(errno));
 		free(buf);
 		buf = NULL;
 	}
-	if (!is_stdin)
-		fclose(f);
+	cli_close_input(f);
 	*len = n;
 	return buf;
 }

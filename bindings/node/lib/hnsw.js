@@ -281,14 +281,11 @@ class Index {
   }
 
   getIdsList() {
-    const b = this._b();
     const ids = [];
-    for (let after = null; ; ) {
-      const page = b.list({ after, limit: 10000 });
-      if (page.length === 0) return ids;
+    eachPage(this._b(), (page) => {
       for (const m of page) ids.push(m.id);
-      after = page[page.length - 1].id;
-    }
+    });
+    return ids;
   }
 
   getCurrentCount() {
@@ -414,14 +411,23 @@ class Index {
   }
 }
 
-/** One more than the largest id in `brain` (0n when it is empty), read page by page in id order. */
+/** fn(page) for every page of the memories of `brain`, in id order. */
+function eachPage(brain, fn) {
+  for (let after = null; ; ) {
+    const page = brain.list({ after, limit: 10000 });
+    if (page.length === 0) return;
+    fn(page);
+    after = page[page.length - 1].id;
+  }
+}
+
+/** One more than the largest id in `brain` (0n when it is empty). */
 function nextLabel(brain) {
   let last = null;
-  for (;;) {
-    const page = brain.list({ after: last, limit: 10000 });
-    if (page.length === 0) return last === null ? 0n : BigInt(last) + 1n;
+  eachPage(brain, (page) => {
     last = page[page.length - 1].id;
-  }
+  });
+  return last === null ? 0n : BigInt(last) + 1n;
 }
 
 function filePath(path) {

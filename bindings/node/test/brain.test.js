@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { bc, tempDir, throwsBrain } = require('../support/testing');
+const { bc, rng, tempDir, throwsBrain } = require('../support/testing');
 
 const FACTS = [
   'The Eiffel Tower is 330 metres tall and stands in Paris.',
@@ -288,8 +288,8 @@ test('searchBatch: each query answered as search() answers it, sync and async', 
   const dim = 8;
   for (const index of ['flat', 'hnsw']) {
     const b = withBrain(t, { dimensions: dim, metric: 'cosine', embedder: 'none', index });
-    let x = 12345;
-    const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    const r = rng(12345);
+    const rnd = () => r() - 0.5;
     const n = 2500;
     const rows = new Float32Array(n * dim).map(rnd);
     b.addMany(Array.from({ length: n }, (_, i) => i + 1), rows);

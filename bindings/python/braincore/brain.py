@@ -546,11 +546,11 @@ class Brain:
             raise InvalidArgumentError(-10, "search: k is %d; at least 1 is needed" % k)
         # room for what the brain holds: C writes at most the k it is given
         k = min(operator.index(k), len(self))
-        ids = np.empty(max(k, 1), dtype=np.uint64)
-        dist = np.empty(max(k, 1), dtype=np.float32)
-        found = c_size_t()
         if k == 0:
-            return ids[:0], dist[:0]
+            return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.float32)
+        ids = np.empty(k, dtype=np.uint64)
+        dist = np.empty(k, dtype=np.float32)
+        found = c_size_t()
         idp = ids.ctypes.data_as(ctypes.POINTER(c_uint64))
         with parsed_filter(where) as f:
             if f is None:

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::index_file::{self, Header, ReadError};
 use crate::options::Options;
 use crate::text;
-use crate::types::{Embedder, IndexKind, Metric};
+use crate::types::{Embedder, IndexKind, Memory, Metric};
 use braincore_sys as sys;
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
@@ -302,15 +302,9 @@ impl Index {
 
     /// Every label in the index, in increasing order.
     pub fn get_ids_list(&self) -> Result<Vec<u64>> {
-        let brain = self.brain()?;
         let mut ids = Vec::new();
-        loop {
-            let page = brain.list(None, ids.last().copied(), 4096)?;
-            if page.is_empty() {
-                return Ok(ids);
-            }
-            ids.extend(page.iter().map(|m| m.id));
-        }
+        each_page(self.brain()?, |page| ids.extend(page.iter().map(|m| m.id)))?;
+        Ok(ids)
     }
 
     /// Number of elements in the index (deleted ones are gone).
@@ -420,13 +414,21 @@ impl Index {
 /// One more than the largest id in `brain` (0 when it is empty), read page
 /// by page in id order.
 fn next_label(brain: &Brain) -> Result<u64> {
-    let mut last = None;
+    let mut last: Option<u64> = None;
+    each_page(brain, |page| last = page.last().map(|m| m.id))?;
+    Ok(last.map_or(0, |id| id.saturating_add(1)))
+}
+
+/// `f(page)` for every page of the memories of `brain`, in id order.
+fn each_page(brain: &Brain, mut f: impl FnMut(&[Memory])) -> Result<()> {
+    let mut after = None;
     loop {
-        let page = brain.list(None, last, 4096)?;
+        let page = brain.list(None, after, 4096)?;
         match page.last() {
-            Some(m) => last = Some(m.id),
-            None => return Ok(last.map_or(0, |id| id.saturating_add(1))),
+            Some(m) => after = Some(m.id),
+            None => return Ok(()),
         }
+        f(&page);
     }
 }
 
