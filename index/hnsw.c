@@ -194,6 +194,7 @@ int brain__hnsw_use_elem(hnsw *h, int64_t e)
 {
 	if (e == BRAIN_ELEM_F32) {
 		h->elem = BRAIN_ELEM_F32;
+		h->int_rows = false;
 		h->links_off = (size_t)h->dim * sizeof(float);
 		return BRAIN_OK;
 	}
@@ -217,6 +218,7 @@ int brain__hnsw_use_elem(hnsw *h, int64_t e)
 			return brain__oom(2 * (size_t)h->dim * sizeof(float), "hnsw row buffer");
 	}
 	h->elem = (brain_elem)e;
+	h->int_rows = e == BRAIN_ELEM_U8 && h->cfg.metric == BRAIN_METRIC_L2;
 	h->links_off = row_vector_bytes(h);
 	return BRAIN_OK;
 }
@@ -251,7 +253,7 @@ static int reserve_locked(hnsw *h, uint32_t slots)
 		int rc = brain__hnsw_use_elem(h, e < 0 ? BRAIN_ELEM_F32 : e);
 		if (rc)
 			return rc;
-		h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
+		h->code_off = brain__hnsw_code_off(h);
 		rc = brain__flat_open_ex(&h->cfg, row_extra(h), h->row_align, h->elem, &h->store);
 		if (rc)
 			return rc;

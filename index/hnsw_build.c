@@ -52,6 +52,22 @@ static float prune_alpha(const hnsw *h)
  * the kept neighbour that did; pass 2 drops it at once when that one
  * still hides it by the factor. Sorts the kept nearest first in place;
  * returns how many. */
+/* The distance between nodes a and b; aq: a as a float query, or NULL
+ * where int_rows (their codes are compared, exactly, with nothing
+ * widened). */
+static inline float between(const hnsw *h, uint32_t a, const float *aq, uint32_t b)
+{
+	if (h->int_rows)
+		return h->code_dist(codes_of(h, a), codes_of(h, b), h->dim);
+	return dist_to(h, aq, b);
+}
+
+/* Node s as a float query for between(): NULL where int_rows. */
+static inline const float *between_query(const hnsw *h, uint32_t s, float *wide)
+{
+	return h->int_rows ? NULL : as_query(h, s, wide);
+}
+
 size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, size_t m,
                                      float *wide)
 {
@@ -61,9 +77,9 @@ size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, siz
 	for (size_t i = 0; i < n && kept < m; i++) {
 		bool good = true;
 		float block = 0;
-		const float *ci = kept ? as_query(h, c[i].s, wide) : NULL;
+		const float *ci = kept ? between_query(h, c[i].s, wide) : NULL;
 		for (size_t j = 0; j < kept && good; j++) {
-			float d = dist_to(h, ci, c[j].s);
+			float d = between(h, c[i].s, ci, c[j].s);
 			if (d < c[i].d) {
 				good = false;
 				block = d;
@@ -84,9 +100,9 @@ size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, siz
 		if (alpha * by[r] < rej[r].d)
 			continue;
 		bool good = true;
-		const float *ci = as_query(h, rej[r].s, wide);
+		const float *ci = between_query(h, rej[r].s, wide);
 		for (size_t j = 0; j < kept && good; j++)
-			if (alpha * dist_to(h, ci, c[j].s) < rej[r].d)
+			if (alpha * between(h, rej[r].s, ci, c[j].s) < rej[r].d)
 				good = false;
 		if (good)
 			c[kept++] = rej[r];
@@ -116,14 +132,14 @@ static bool link_to(hnsw *h, uint32_t n, uint32_t add, int l, brain_cand *cand, 
 		atomic_store_explicit(&ln[1 + cnt], add, memory_order_relaxed);
 		atomic_store_explicit(&ln[0], cnt + 1, memory_order_release);
 	} else if (!present) {
-		const float *v = as_query(h, n, wide);
+		const float *v = between_query(h, n, wide);
 		size_t m = 0;
 		for (uint32_t i = 1; i <= cnt; i++) {
 			uint32_t x = atomic_load_explicit(&ln[i], memory_order_relaxed);
 			if (brain__flat_view_used(&h->fv, x))
-				cand[m++] = (brain_cand){dist_to(h, v, x), x};
+				cand[m++] = (brain_cand){between(h, n, v, x), x};
 		}
-		cand[m++] = (brain_cand){dist_to(h, v, add), add};
+		cand[m++] = (brain_cand){between(h, n, v, add), add};
 		brain__cands_sort(cand, m);
 		m = brain__hnsw_select_neighbours(h, cand, m, cap, wide ? wide + h->dim : NULL);
 		will_write_links(h, n, l);
@@ -166,10 +182,15 @@ int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s)
 
 	float dcur = dist_to(h, q, ep);
 	uint32_t cur = brain__hnsw_descend(h, q, ep, &dcur, max_level, level);
+	/* uint8 rows under L2: the walks compare the node's row with theirs
+	 * as integers (exact, nothing widened) */
+	const unsigned char *qcode = h->int_rows ? codes_of(h, slot) : NULL;
 	for (int l = BRAIN_MIN(level, max_level); l >= 0; l--) {
 		brain__visited_clear(&s->vis);
 		size_t nres = 0;
-		brain__hnsw_search_pool(h, s, q, NULL, cur, dcur, h->efc, l, &nres);
+		if (qcode)
+			dcur = h->code_dist(qcode, codes_of(h, cur), h->dim);
+		brain__hnsw_search_pool(h, s, q, qcode, cur, dcur, h->efc, l, &nres);
 		/* results nearest first (the pool is sorted), without the node */
 		brain_cand *c = s->res;
 		size_t n = 0;

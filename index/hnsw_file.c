@@ -269,7 +269,7 @@ static int take_header(hnsw *h, const hnsw_saved *hd)
 	if (rc)
 		return rc == BRAIN_EINVAL ? brain__err_context(BRAIN_ECORRUPT, "hnsw: saved index: ")
 		                          : rc;
-	h->code_off = row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
+	h->code_off = brain__hnsw_code_off(h);
 	h->saved.loaded = true;
 	h->saved.shape = hd->has_store != 0;
 	h->saved.exact_below_known = hd->version >= 2;

@@ -111,8 +111,13 @@ typedef struct hnsw {
 	 * for L2; x ~ sq_step * code, codes int8, for the inner products */
 	bool sq8;
 	bool sq_ready; /* range learned, codes written */
+	/* uint8 rows under L2 (HNSW_ELEMENT 1): a row is its own code, so a
+	 * query whose components are all integers in 0..255 walks the graph
+	 * with code_dist (exact integer sums; code_off 0) instead of widening
+	 * every row to floats */
+	bool int_rows;
 	float sq_lo, sq_step;
-	size_t code_off; /* byte offset of the codes in a row */
+	size_t code_off; /* byte offset of the codes in a row (brain__hnsw_code_off) */
 	brain_code_dist_fn code_dist; /* distance between two rows of codes */
 
 	bool graph; /* the graph exists (else: exact search only) */
@@ -340,6 +345,13 @@ static inline uint64_t tail_len(const hnsw *h)
 	       atomic_load_explicit(&((hnsw *)h)->tail_head, memory_order_acquire);
 }
 
+/* Where a row's codes start: the SQ8 codes after the links, or the row
+ * itself for int_rows. */
+static inline size_t brain__hnsw_code_off(const hnsw *h)
+{
+	return h->int_rows ? 0 : row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
+}
+
 static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
 {
 	return (unsigned char *)brain__flat_view_row(&h->fv, s) + h->code_off;
@@ -387,7 +399,7 @@ static inline int scratch_get(hnsw *h, size_t slots, size_t ef, brain_graph_scra
 		.slots = slots,
 		.ef = ef,
 		.degree = (size_t)h->M0 + 1,
-		.code_bytes = h->sq8 ? h->dim : 0,
+		.code_bytes = h->sq8 || h->int_rows ? h->dim : 0,
 		/* 8-bit rows: 3 x dim floats for nodes taken as queries */
 		.wide_floats = h->elem != BRAIN_ELEM_F32 ? 3 * (size_t)h->dim : 0,
 	};

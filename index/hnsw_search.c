@@ -179,6 +179,20 @@ static void scan_tail(const hnsw *h, uint64_t head, const float *q,
 	}
 }
 
+/* The query as uint8 codes into c, if every component is an integer in
+ * 0..255 (int_rows: the code distance is then the sum the float kernel
+ * computes, exactly, at a quarter of the work: no row is widened). */
+static bool query_as_u8(const hnsw *h, const float *q, unsigned char *c)
+{
+	for (uint32_t i = 0; i < h->dim; i++) {
+		float v = q[i];
+		if (!(v >= 0.0f && v <= 255.0f) || v != (float)(int)v)
+			return false;
+		c[i] = (unsigned char)(int)v;
+	}
+	return true;
+}
+
 /* The search the Thalamus planned (organs/thalamus.c decides whether to
  * scan and how wide to look; this carries it out). A plan for a scan, or
  * an index with no graph yet (or none usable), scans the rows. A walk of
@@ -217,10 +231,12 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 	uint32_t cur = brain__hnsw_descend(h, query, ep, &d, ml, 0);
 	size_t nres = 0;
 	bool coded = h->sq8 && h->sq_ready;
-	if (coded) {
+	if (coded)
 		brain__hnsw_sq8_encode(h, query, s->qcode);
+	else
+		coded = h->int_rows && query_as_u8(h, query, s->qcode);
+	if (coded)
 		d = h->code_dist(s->qcode, codes_of(h, cur), h->dim);
-	}
 	bool sorted = !filter;
 	if (sorted)
 		brain__hnsw_search_pool(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0, &nres);
@@ -228,7 +244,9 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 		rc = brain__hnsw_search_layer(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0,
 		                              filter, &nres);
 	if (rc == BRAIN_OK && coded) {
-		/* rerank the candidates on the float vectors */
+		/* rerank the candidates on the float vectors (SQ8), or give
+		 * 8-bit rows' distances as the float kernel computes them, as
+		 * an exact scan would */
 		for (size_t i = 0; i < nres; i++)
 			s->res[i].d = dist_to(h, query, s->res[i].s);
 		sorted = false;

@@ -2532,6 +2532,82 @@ static void test_hnsw__8bit_rows_search_as_float_rows(void **state)
 	}
 }
 
+/* uint8 rows under L2 walk with integer sums when the query is integral
+ * (and with floats when it is not). Rows of 784 values near 0 or 255, in
+ * clusters, make neighbours' sums past 2^24, where the float kernel
+ * rounds and the integer one does not: the walk must still find what the
+ * exact scan finds, and give its distances (the float kernel's) bit for
+ * bit. */
+static void test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds(void **state)
+{
+	(void)state;
+	enum { D = 784, N = 1500, C = 30, Q = 40 };
+	test_rng rng = {4242};
+	params p = params_default();
+	p.elem = BRAIN_ELEM_U8;
+	p.efc = 80;
+	brain_index *ix = open_ix(hnsw, D, BRAIN_METRIC_L2, N, &p);
+	brain_index_config cfg = config_for(D, BRAIN_METRIC_L2, N, NULL);
+	brain_index *ref = NULL;
+	assert_int_equal(brain__flat_open_ex(&cfg, 0, 64, BRAIN_ELEM_U8, &ref), 0);
+	assert_int_equal(hnsw->reserve(ix, N), 0);
+	assert_int_equal(flat->reserve(ref, N), 0);
+	float *centre = xmalloc((size_t)C * D * sizeof *centre);
+	float *data = xmalloc((size_t)N * D * sizeof *data);
+	for (size_t i = 0; i < (size_t)C * D; i++)
+		centre[i] = (float)(255 * (test_rng_next(&rng) % 2));
+	for (size_t r = 0; r < N; r++) /* a centre, a fifth of it flipped, all moved in a bit */
+		for (size_t i = 0; i < D; i++) {
+			float c = centre[(r % C) * D + i];
+			c = test_rng_next(&rng) % 5 ? c : 255 - c;
+			float in = (float)(test_rng_next(&rng) % 16);
+			data[r * D + i] = c ? c - in : in;
+		}
+	uint32_t *slots = slots_for(N);
+	assert_int_equal(hnsw->add_batch(ix, slots, data, N - 100), 0);
+	for (uint32_t i = N - 100; i < N; i++)
+		assert_int_equal(hnsw->add(ix, i, data + (size_t)i * D), 0);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(flat->add(ref, i, data + (size_t)i * D), 0);
+	p.ef = 200;
+	double hits = 0;
+	size_t past = 0;
+	float *q = xmalloc(D * sizeof *q);
+	for (int qi = 0; qi < 2 * Q; qi++) {
+		const float *near = data + (size_t)(qi * 37 % N) * D;
+		for (uint32_t i = 0; i < D; i++) { /* two fifths flipped; integral, then not */
+			float v = test_rng_next(&rng) % 5 >= 2 ? near[i] : 255 - near[i];
+			q[i] = qi < Q ? v : v + 0.5f * (v < 255);
+		}
+		uint32_t a[K], b[K];
+		float da[K], db[K];
+		size_t fa = 0, fb = 0;
+		assert_int_equal(hnsw->search(ix, q, K, NULL, a, da, &fa), 0);
+		assert_int_equal(flat->search(ref, q, K, NULL, b, db, &fb), 0);
+		assert_int_equal(fa, K);
+		assert_int_equal(fb, K);
+		past += db[0] > 16777216.0f;
+		for (size_t x = 0; x < K; x++) {
+			if (x)
+				assert_true(da[x - 1] <= da[x]);
+			for (size_t y = 0; y < K; y++) {
+				if (a[x] == b[y]) {
+					hits += 1.0 / K;
+					assert_memory_equal(&da[x], &db[y], sizeof da[x]);
+				}
+			}
+		}
+	}
+	assert_true(past > Q); /* even the nearest sums are long enough to round */
+	assert_true(hits / (2 * Q) > 0.98);
+	free(q);
+	free(slots);
+	free(data);
+	free(centre);
+	flat->close(ref);
+	hnsw->close(ix);
+}
+
 /* 8-bit rows take only what they hold exactly, a batch all or nothing,
  * and only under L2 or IP and without HNSW_SQ8. */
 static void test_hnsw__8bit_rows_refuse_what_they_cannot_hold(void **state)
@@ -3180,6 +3256,7 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__auto_crosses_the_threshold),
 		TEST(test_hnsw__reopen_takes_back_the_graph_parameters),
 		TEST(test_hnsw__8bit_rows_search_as_float_rows),
+		TEST(test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds),
 		TEST(test_hnsw__q8_rows),
 		TEST(test_hnsw__8bit_rows_refuse_what_they_cannot_hold),
 		TEST(test_hnsw__8bit_brain_through_the_api),

@@ -104,6 +104,9 @@ extern "C" {
  *                           -128..127 (else BRAIN_EINVAL, nothing added): for pixels, SIFT
  *                           descriptors, int8 embeddings; distances are those of the same
  *                           integers stored as floats, bit for bit; metric L2 or IP only.
+ *                           With 1 under L2, a query whose components are all integers
+ *                           in 0..255 is searched with integer arithmetic (faster; the
+ *                           same distances returned).
  *                           With 3 each component is kept to within 1/254 of the vector's
  *                           largest (under cosine about 1.5/254, as the vector is kept unit
  *                           length), brain_get_vector
