@@ -194,7 +194,7 @@ int brain__hnsw_use_elem(hnsw *h, int64_t e)
 {
 	if (e == BRAIN_ELEM_F32) {
 		h->elem = BRAIN_ELEM_F32;
-		h->int_rows = false;
+		h->row_codes = false;
 		h->links_off = (size_t)h->dim * sizeof(float);
 		return BRAIN_OK;
 	}
@@ -218,7 +218,7 @@ int brain__hnsw_use_elem(hnsw *h, int64_t e)
 			return brain__oom(2 * (size_t)h->dim * sizeof(float), "hnsw row buffer");
 	}
 	h->elem = (brain_elem)e;
-	h->int_rows = e == BRAIN_ELEM_U8 && h->cfg.metric == BRAIN_METRIC_L2;
+	h->row_codes = (e == BRAIN_ELEM_U8 && h->cfg.metric == BRAIN_METRIC_L2) || e == BRAIN_ELEM_Q8;
 	h->links_off = row_vector_bytes(h);
 	return BRAIN_OK;
 }

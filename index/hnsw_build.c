@@ -53,19 +53,18 @@ static float prune_alpha(const hnsw *h)
  * still hides it by the factor. Sorts the kept nearest first in place;
  * returns how many. */
 /* The distance between nodes a and b; aq: a as a float query, or NULL
- * where int_rows (their codes are compared, exactly, with nothing
- * widened). */
+ * where row_codes (their codes are compared, with nothing widened). */
 static inline float between(const hnsw *h, uint32_t a, const float *aq, uint32_t b)
 {
-	if (h->int_rows)
-		return h->code_dist(codes_of(h, a), codes_of(h, b), h->dim);
+	if (h->row_codes)
+		return code_dist_to(h, codes_of(h, a), b);
 	return dist_to(h, aq, b);
 }
 
-/* Node s as a float query for between(): NULL where int_rows. */
+/* Node s as a float query for between(): NULL where row_codes. */
 static inline const float *between_query(const hnsw *h, uint32_t s, float *wide)
 {
-	return h->int_rows ? NULL : as_query(h, s, wide);
+	return h->row_codes ? NULL : as_query(h, s, wide);
 }
 
 size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, size_t m,
@@ -182,14 +181,14 @@ int brain__hnsw_insert(hnsw *h, uint32_t slot, brain_graph_scratch *s)
 
 	float dcur = dist_to(h, q, ep);
 	uint32_t cur = brain__hnsw_descend(h, q, ep, &dcur, max_level, level);
-	/* uint8 rows under L2: the walks compare the node's row with theirs
-	 * as integers (exact, nothing widened) */
-	const unsigned char *qcode = h->int_rows ? codes_of(h, slot) : NULL;
+	/* rows that are codes: the walks compare the node's row with theirs
+	 * (integer sums, nothing widened) */
+	const unsigned char *qcode = h->row_codes ? codes_of(h, slot) : NULL;
 	for (int l = BRAIN_MIN(level, max_level); l >= 0; l--) {
 		brain__visited_clear(&s->vis);
 		size_t nres = 0;
 		if (qcode)
-			dcur = h->code_dist(qcode, codes_of(h, cur), h->dim);
+			dcur = code_dist_to(h, qcode, cur);
 		brain__hnsw_search_pool(h, s, q, qcode, cur, dcur, h->efc, l, &nres);
 		/* results nearest first (the pool is sorted), without the node */
 		brain_cand *c = s->res;

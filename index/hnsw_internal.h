@@ -111,11 +111,13 @@ typedef struct hnsw {
 	 * for L2; x ~ sq_step * code, codes int8, for the inner products */
 	bool sq8;
 	bool sq_ready; /* range learned, codes written */
-	/* uint8 rows under L2 (HNSW_ELEMENT 1): a row is its own code, so a
-	 * query whose components are all integers in 0..255 walks the graph
-	 * with code_dist (exact integer sums; code_off 0) instead of widening
-	 * every row to floats */
-	bool int_rows;
+	/* A row is its own code (code_off 0), and walks compare codes with
+	 * code_dist_to() instead of widening every row to floats: uint8 rows
+	 * under L2 (HNSW_ELEMENT 1; exact integer sums, for inserts and for
+	 * queries whose components are all integers in 0..255), and Q8 rows
+	 * (HNSW_ELEMENT 3; the query quantised as a row is, the walk's
+	 * candidates reranked on the float kernel) */
+	bool row_codes;
 	float sq_lo, sq_step;
 	size_t code_off; /* byte offset of the codes in a row (brain__hnsw_code_off) */
 	brain_code_dist_fn code_dist; /* distance between two rows of codes */
@@ -346,10 +348,17 @@ static inline uint64_t tail_len(const hnsw *h)
 }
 
 /* Where a row's codes start: the SQ8 codes after the links, or the row
- * itself for int_rows. */
+ * itself for row_codes. */
 static inline size_t brain__hnsw_code_off(const hnsw *h)
 {
-	return h->int_rows ? 0 : row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
+	return h->row_codes ? 0 : row_vector_bytes(h) + (size_t)(1 + h->M0) * sizeof(brain_link);
+}
+
+/* Bytes of a code (of a query: its room in the scratch): the SQ8 codes,
+ * or a row (a Q8 row's scale included). */
+static inline size_t code_bytes(const hnsw *h)
+{
+	return h->row_codes ? row_vector_bytes(h) : h->dim;
 }
 
 static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
@@ -357,12 +366,37 @@ static inline unsigned char *codes_of(const hnsw *h, uint32_t s)
 	return (unsigned char *)brain__flat_view_row(&h->fv, s) + h->code_off;
 }
 
+/* A Q8 row's (or query code's) scale. */
+static inline float q8_scale_of(const hnsw *h, const unsigned char *row)
+{
+	float s;
+	memcpy(&s, row + brain__q8_scale_offset(h->dim), sizeof s);
+	return s;
+}
+
+/* The distance by codes between the code q (a query's, or a node's) and
+ * the codes c of a node: code_dist, and for Q8 rows 1 - the scaled
+ * integer dot (code_dist gives -dot), as the float kernel would give it
+ * for the two rows' values. */
+static inline float code_dist_rows(const hnsw *h, const unsigned char *q, const unsigned char *c)
+{
+	float d = h->code_dist(q, c, h->dim);
+	if (h->elem == BRAIN_ELEM_Q8)
+		d = 1.0f + q8_scale_of(h, q) * q8_scale_of(h, c) * d;
+	return d;
+}
+
+static inline float code_dist_to(const hnsw *h, const unsigned char *q, uint32_t s)
+{
+	return code_dist_rows(h, q, codes_of(h, s));
+}
+
 /* What a distance reads of the node whose row is `row`: its codes or its
  * vector. */
 BRAIN_PREFETCH_INLINE void prefetch_point(const hnsw *h, const unsigned char *row, bool coded)
 {
 	if (coded)
-		brain__prefetch_bytes(row + h->code_off, BRAIN_MIN(h->dim, CODE_PREFETCH_MAX));
+		brain__prefetch_bytes(row + h->code_off, BRAIN_MIN(code_bytes(h), CODE_PREFETCH_MAX));
 	else
 		brain__prefetch_bytes(row, BRAIN_MIN(row_vector_bytes(h), PREFETCH_MAX));
 }
@@ -399,7 +433,7 @@ static inline int scratch_get(hnsw *h, size_t slots, size_t ef, brain_graph_scra
 		.slots = slots,
 		.ef = ef,
 		.degree = (size_t)h->M0 + 1,
-		.code_bytes = h->sq8 || h->int_rows ? h->dim : 0,
+		.code_bytes = h->sq8 || h->row_codes ? code_bytes(h) : 0,
 		/* 8-bit rows: 3 x dim floats for nodes taken as queries */
 		.wide_floats = h->elem != BRAIN_ELEM_F32 ? 3 * (size_t)h->dim : 0,
 	};

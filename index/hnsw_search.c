@@ -32,9 +32,8 @@ static size_t expand(const hnsw *h, brain_graph_scratch *s, uint32_t c, int l, c
 		s->ids[m++] = x;
 	}
 	if (qcode) {
-		brain_code_dist_fn cfn = h->code_dist;
 		for (size_t i = 0; i < m; i++)
-			s->dists[i] = cfn(qcode, codes_of(h, s->ids[i]), h->dim);
+			s->dists[i] = code_dist_rows(h, qcode, (const unsigned char *)s->rows[i] + h->code_off);
 	} else {
 		gather_rows(h, q, s->rows, m, s->dists);
 	}
@@ -180,8 +179,9 @@ static void scan_tail(const hnsw *h, uint64_t head, const float *q,
 }
 
 /* The query as uint8 codes into c, if every component is an integer in
- * 0..255 (int_rows: the code distance is then the sum the float kernel
- * computes, exactly, at a quarter of the work: no row is widened). */
+ * 0..255 (uint8 rows under L2: the code distance is then the sum the
+ * float kernel computes, exactly, at a quarter of the work: no row is
+ * widened). */
 static bool query_as_u8(const hnsw *h, const float *q, unsigned char *c)
 {
 	for (uint32_t i = 0; i < h->dim; i++) {
@@ -231,12 +231,16 @@ int brain__hnsw_search_planned(const brain_index *index, const brain_index_searc
 	uint32_t cur = brain__hnsw_descend(h, query, ep, &d, ml, 0);
 	size_t nres = 0;
 	bool coded = h->sq8 && h->sq_ready;
-	if (coded)
+	if (coded) {
 		brain__hnsw_sq8_encode(h, query, s->qcode);
-	else
-		coded = h->int_rows && query_as_u8(h, query, s->qcode);
+	} else if (h->row_codes && h->elem == BRAIN_ELEM_Q8) {
+		brain__q8_encode(query, h->dim, false, s->qcode);
+		coded = true;
+	} else if (h->row_codes) {
+		coded = query_as_u8(h, query, s->qcode);
+	}
 	if (coded)
-		d = h->code_dist(s->qcode, codes_of(h, cur), h->dim);
+		d = code_dist_to(h, s->qcode, cur);
 	bool sorted = !filter;
 	if (sorted)
 		brain__hnsw_search_pool(h, s, query, coded ? s->qcode : NULL, cur, d, ef, 0, &nres);
