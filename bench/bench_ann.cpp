@@ -25,6 +25,9 @@
 // braincore-u8, a brain with HNSW_ELEMENT = 1 (uint8 rows, float queries),
 // and hnswlib-u8, HierarchicalNSW<int> over L2SpaceI (uint8 rows and
 // uint8 queries). braincore-u8 is compared with both hnswlibs.
+// --q8 (angular and ip sets): also braincore-q8, HNSW_ELEMENT = 3 (an int8
+// a component and a float scale a row: a text brain's rows), against
+// hnswlib's float rows.
 //
 // Search: for each ef (BRAIN_PARAM_HNSW_EF_SEARCH / setEf), every query
 // once, one at a time on one thread, k = 10; --passes passes (default 3)
@@ -355,7 +358,7 @@ void set_param(brain_t *b, int param, int64_t v, const std::string &who)
 
 // How braincore's graph holds the vectors: float rows; float rows with
 // an 8-bit copy for the walk (HNSW_SQ8); uint8 rows (HNSW_ELEMENT 1).
-enum class Rows { F32, SQ8, U8 };
+enum class Rows { F32, SQ8, U8, Q8 };
 
 // An in-memory brain for n of the set's vectors, with the build's
 // parameters. index: BRAIN_INDEX_HNSW (a graph from the first vector) or
@@ -382,6 +385,8 @@ brain_t *open_brain(const Dataset &ds, size_t n, const std::string &name, int in
 			set_param(b, kParamHnswSq8, 1, name);
 		if (rows == Rows::U8)
 			set_param(b, kParamHnswElement, 1, name);
+		if (rows == Rows::Q8)
+			set_param(b, kParamHnswElement, 3, name);
 	}
 	return b;
 }
@@ -646,6 +651,9 @@ void usage()
 	    "                     (output files get -r<N>)\n"
 	    "  --sq8              also braincore with BRAIN_PARAM_HNSW_SQ8 = 1 (braincore-sq8;\n"
 	    "                     skipped when the library has no such parameter)\n"
+	    "  --q8               also braincore with BRAIN_PARAM_HNSW_ELEMENT = 3 (braincore-q8:\n"
+	    "                     an int8 per component and a scale per row, what a text\n"
+	    "                     brain keeps; angular and ip sets only)\n"
 	    "  --u8               also braincore with BRAIN_PARAM_HNSW_ELEMENT = 1 (braincore-u8)\n"
 	    "                     and hnswlib over uint8 rows (hnswlib-u8: L2SpaceI, uint8\n"
 	    "                     queries), when the metric is L2 and every base and query value\n"
@@ -724,7 +732,7 @@ int main(int argc, char **argv)
 	size_t repeat = 1;
 	std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512};
 	std::vector<size_t> crossover_sizes;
-	bool sq8 = false, u8 = false, skip_hnswlib = false, build_only = false, make_gt = false,
+	bool sq8 = false, u8 = false, q8 = false, skip_hnswlib = false, build_only = false, make_gt = false,
 	     threads_given = false;
 	for (int i = 1; i < argc; i++) {
 		std::string a = argv[i], v;
@@ -769,6 +777,8 @@ int main(int argc, char **argv)
 			sq8 = true;
 		else if (key == "--u8")
 			u8 = true;
+		else if (key == "--q8")
+			q8 = true;
 		else if (key == "--index")
 			index_arg = value();
 		else if (key == "--skip-hnswlib")
@@ -859,6 +869,19 @@ int main(int argc, char **argv)
 			u8 = false;
 		}
 	}
+	if (q8) {
+		std::string why;
+		if (index != BRAIN_INDEX_HNSW)
+			why = "--index flat";
+		else if (!have_param(kParamHnswElement, "HNSW_ELEMENT"))
+			why = fmt("this library has no BRAIN_PARAM_HNSW_ELEMENT (%d)", kParamHnswElement);
+		else if (ds.metric == Metric::L2)
+			why = "quantised rows (HNSW_ELEMENT 3) are for the angular and ip metrics";
+		if (!why.empty()) {
+			std::printf("- braincore-q8: skipped, %s\n", why.c_str());
+			q8 = false;
+		}
+	}
 	std::string load;
 	{
 		std::ifstream la("/proc/loadavg");
@@ -908,6 +931,10 @@ int main(int argc, char **argv)
 		if (u8) {
 			impls.emplace_back(build_brain(ds, "braincore-u8", index, m, efc, threads, Rows::U8));
 			std::fprintf(stderr, "bench_ann: braincore-u8 built in %.2f s\n", impls.back()->build_s);
+		}
+		if (q8) {
+			impls.emplace_back(build_brain(ds, "braincore-q8", index, m, efc, threads, Rows::Q8));
+			std::fprintf(stderr, "bench_ann: braincore-q8 built in %.2f s\n", impls.back()->build_s);
 		}
 		};
 		auto build_peers = [&] {
