@@ -16,6 +16,12 @@
 //                              aligned, as the flat index stores them): the
 //                              braincore batch kernel vs hnswlib's function
 //                              called row by row, as BruteforceSearch does.
+//   code/<l2|ip>/d:<dim>       one distance between two rows of 8-bit codes
+//                              (SQ8 codes, uint8 rows under L2, the int8 codes
+//                              of Q8 rows under IP), at every level; bytes:
+//                              2 * dim. (An AVX-512 VNNI int8 dot, vpdpbusd,
+//                              measured no faster at 100-768 bytes: the
+//                              reductions, not the products, bound it.)
 // Bytes are those of both vectors of every distance (2 * dim * 4).
 #include "bench_common.h"
 
@@ -30,6 +36,7 @@ extern "C" {
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -239,6 +246,29 @@ void batch_hnswlib(benchmark::State &state, Metric m, size_t dim)
 	state.SetLabel(hnsw_kernel_name(fn));
 }
 
+void code_pair(benchmark::State &state, brain_code_dist_fn fn, const char *label, size_t dim)
+{
+	size_t stride = (dim + 63) / 64 * 64;
+	std::vector<unsigned char> a(kPairs * stride), b(kPairs * stride);
+	uint64_t x = 12345;
+	for (size_t i = 0; i < a.size(); i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		a[i] = (unsigned char)(x >> 56);
+		b[i] = (unsigned char)(x >> 48);
+	}
+	size_t j = 0;
+	for (auto _ : state) {
+		const unsigned char *p = a.data() + (j & (kPairs - 1)) * stride;
+		const unsigned char *q = b.data() + (j & (kPairs - 1)) * stride;
+		float d = fn(p, q, dim);
+		benchmark::DoNotOptimize(d);
+		j++;
+	}
+	state.SetItemsProcessed(state.iterations());
+	state.SetBytesProcessed(state.iterations() * (int64_t)(2 * dim));
+	state.SetLabel(label);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -274,6 +304,18 @@ int main(int argc, char **argv)
 				else
 					benchmark::RegisterBenchmark(name.c_str(), batch_hnswlib, m, dim);
 			}
+	for (Metric m : {L2, IP})
+		for (size_t dim : kDims) {
+			std::string group = std::string("code/") + metric_name(m) + "/d:" + std::to_string(dim);
+			for (int level = 0; level < BRAIN_SIMD__COUNT; level++) {
+				if (!brain__simd_supported((brain_simd_level)level))
+					continue;
+				const char *ln = brain__simd_name((brain_simd_level)level);
+				brain_code_dist_fn fn = brain__code_dist_fn(m == L2 ? BRAIN_METRIC_L2 : BRAIN_METRIC_IP, level);
+				benchmark::RegisterBenchmark((group + "/braincore-" + ln).c_str(), code_pair, fn, ln,
+				                             dim);
+			}
+		}
 	return bench::run(argc, argv,
 	                  {"--benchmark_min_time=0.05", "--benchmark_repetitions=5",
 	                   "--benchmark_enable_random_interleaving=true",
