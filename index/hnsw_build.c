@@ -30,6 +30,21 @@ static float prune_alpha(const hnsw *h)
  * nearest ones; efConstruction is rarely above this). */
 #define PRUNE_REJECTS 256
 
+/* The distance between nodes a and b; aq: a as a float query, or NULL
+ * where row_codes (their codes are compared, with nothing widened). */
+static inline float between(const hnsw *h, uint32_t a, const float *aq, uint32_t b)
+{
+	if (h->row_codes)
+		return code_dist_to(h, codes_of(h, a), b);
+	return dist_to(h, aq, b);
+}
+
+/* Node s as a float query for between(): NULL where row_codes. */
+static inline const float *between_query(const hnsw *h, uint32_t s, float *wide)
+{
+	return h->row_codes ? NULL : as_query(h, s, wide);
+}
+
 /* Choose at most m of the n candidates c (sorted nearest first), in two
  * passes as DiskANN's RobustPrune does. Pass 1 is the HNSW paper's
  * heuristic: nearest first, a candidate is kept only if it is nearer to
@@ -52,21 +67,6 @@ static float prune_alpha(const hnsw *h)
  * the kept neighbour that did; pass 2 drops it at once when that one
  * still hides it by the factor. Sorts the kept nearest first in place;
  * returns how many. */
-/* The distance between nodes a and b; aq: a as a float query, or NULL
- * where row_codes (their codes are compared, with nothing widened). */
-static inline float between(const hnsw *h, uint32_t a, const float *aq, uint32_t b)
-{
-	if (h->row_codes)
-		return code_dist_to(h, codes_of(h, a), b);
-	return dist_to(h, aq, b);
-}
-
-/* Node s as a float query for between(): NULL where row_codes. */
-static inline const float *between_query(const hnsw *h, uint32_t s, float *wide)
-{
-	return h->row_codes ? NULL : as_query(h, s, wide);
-}
-
 size_t brain__hnsw_select_neighbours(const hnsw *h, brain_cand *c, size_t n, size_t m,
                                      float *wide)
 {

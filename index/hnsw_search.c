@@ -32,8 +32,10 @@ static size_t expand(const hnsw *h, brain_graph_scratch *s, uint32_t c, int l, c
 		s->ids[m++] = x;
 	}
 	if (qcode) {
-		for (size_t i = 0; i < m; i++)
-			s->dists[i] = code_dist_rows(h, qcode, (const unsigned char *)s->rows[i] + h->code_off);
+		for (size_t i = 0; i < m; i++) {
+			const unsigned char *codes = (const unsigned char *)s->rows[i] + h->code_off;
+			s->dists[i] = code_dist_rows(h, qcode, codes);
+		}
 	} else {
 		gather_rows(h, q, s->rows, m, s->dists);
 	}
