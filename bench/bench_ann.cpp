@@ -732,8 +732,8 @@ int main(int argc, char **argv)
 	size_t repeat = 1;
 	std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512};
 	std::vector<size_t> crossover_sizes;
-	bool sq8 = false, u8 = false, q8 = false, skip_hnswlib = false, build_only = false, make_gt = false,
-	     threads_given = false;
+	bool sq8 = false, u8 = false, q8 = false, skip_hnswlib = false, build_only = false,
+	     make_gt = false, threads_given = false;
 	for (int i = 1; i < argc; i++) {
 		std::string a = argv[i], v;
 		std::string key = a.substr(0, a.find('='));
