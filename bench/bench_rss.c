@@ -122,8 +122,15 @@ int main(int argc, char **argv)
 			n = argv[++i];
 	char cpu[128];
 	bench_cpu_model(cpu, sizeof cpu);
+#ifdef BENCH_RSS_DYNAMIC
+	printf("bench_rss: a DYNAMICALLY linked process (no static libroaring to link with "
+	       "-static: shared libraries' pages count in file) holding %s text memories (384-d, "
+	       "built-in embedder, in memory); %s\n",
+	       n, cpu);
+#else
 	printf("bench_rss: a static process holding %s text memories (384-d, built-in embedder, "
 	       "in memory); %s\n", n, cpu);
+#endif
 	printf("peak = VmHWM; file = the binary's pages, anon = the heap, both while holding "
 	       "them; brain = the brain's peak heap by its own account, then by structure in MB\n");
 	printf("%-8s %7s %7s %6s %8s %8s %8s %7s %7s %7s %7s %5s\n", "mode", "element", "n",
