@@ -357,7 +357,8 @@ void set_param(brain_t *b, int param, int64_t v, const std::string &who)
 }
 
 // How braincore's graph holds the vectors: float rows; float rows with
-// an 8-bit copy for the walk (HNSW_SQ8); uint8 rows (HNSW_ELEMENT 1).
+// an 8-bit copy for the walk (HNSW_SQ8); uint8 rows (HNSW_ELEMENT 1);
+// int8 rows with a scale (HNSW_ELEMENT 3, Q8).
 enum class Rows { F32, SQ8, U8, Q8 };
 
 // An in-memory brain for n of the set's vectors, with the build's
@@ -934,7 +935,8 @@ int main(int argc, char **argv)
 		}
 		if (q8) {
 			impls.emplace_back(build_brain(ds, "braincore-q8", index, m, efc, threads, Rows::Q8));
-			std::fprintf(stderr, "bench_ann: braincore-q8 built in %.2f s\n", impls.back()->build_s);
+			std::fprintf(stderr, "bench_ann: braincore-q8 built in %.2f s\n",
+			             impls.back()->build_s);
 		}
 		};
 		auto build_peers = [&] {

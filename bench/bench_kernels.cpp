@@ -311,9 +311,10 @@ int main(int argc, char **argv)
 				if (!brain__simd_supported((brain_simd_level)level))
 					continue;
 				const char *ln = brain__simd_name((brain_simd_level)level);
-				brain_code_dist_fn fn = brain__code_dist_fn(m == L2 ? BRAIN_METRIC_L2 : BRAIN_METRIC_IP, level);
-				benchmark::RegisterBenchmark((group + "/braincore-" + ln).c_str(), code_pair, fn, ln,
-				                             dim);
+				int metric = m == L2 ? BRAIN_METRIC_L2 : BRAIN_METRIC_IP;
+				brain_code_dist_fn fn = brain__code_dist_fn(metric, level);
+				benchmark::RegisterBenchmark((group + "/braincore-" + ln).c_str(), code_pair, fn,
+				                             ln, dim);
 			}
 		}
 	return bench::run(argc, argv,

@@ -123,9 +123,9 @@ int main(int argc, char **argv)
 	char cpu[128];
 	bench_cpu_model(cpu, sizeof cpu);
 #ifdef BENCH_RSS_DYNAMIC
-	printf("bench_rss: a DYNAMICALLY linked process (no static libroaring to link with "
-	       "-static: shared libraries' pages count in file) holding %s text memories (384-d, "
-	       "built-in embedder, in memory); %s\n",
+	printf("bench_rss: a DYNAMICALLY linked process (CRoaring is a shared library here, and "
+	       "-static cannot take one: shared libraries' pages count in file) holding %s text "
+	       "memories (384-d, built-in embedder, in memory); %s\n",
 	       n, cpu);
 #else
 	printf("bench_rss: a static process holding %s text memories (384-d, built-in embedder, "

@@ -338,7 +338,7 @@ typedef struct brain_graph_scratch {
 	size_t cand_cap, res_cap;
 	unsigned char *done; /* the pool's expanded marks */
 	size_t done_cap;
-	unsigned char *qcode; /* the query's code (SQ8) */
+	unsigned char *qcode; /* the query's code (SQ8, or a row's: uint8, Q8) */
 	size_t qcode_cap;
 	uint32_t *ids;     /* one expansion: neighbours, */
 	float *dists;      /* their distances */

@@ -381,8 +381,9 @@ static inline float q8_scale_of(const hnsw *h, const unsigned char *row)
 static inline float code_dist_rows(const hnsw *h, const unsigned char *q, const unsigned char *c)
 {
 	float d = h->code_dist(q, c, h->dim);
-	if (h->elem == BRAIN_ELEM_Q8)
-		d = 1.0f + q8_scale_of(h, q) * q8_scale_of(h, c) * d;
+	if (h->elem == BRAIN_ELEM_Q8) /* sr * d first: with huge scales sq * sr may be inf,
+	                                 and inf * 0 (a zero dot) NaN */
+		d = 1.0f + q8_scale_of(h, q) * (q8_scale_of(h, c) * d);
 	return d;
 }
 

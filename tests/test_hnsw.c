@@ -2533,11 +2533,13 @@ static void test_hnsw__8bit_rows_search_as_float_rows(void **state)
 }
 
 /* uint8 rows under L2 walk with integer sums when the query is integral
- * (and with floats when it is not). Rows of 784 values near 0 or 255, in
- * clusters, make neighbours' sums past 2^24, where the float kernel
- * rounds and the integer one does not: the walk must still find what the
- * exact scan finds, and give its distances (the float kernel's) bit for
- * bit. */
+ * (and with floats when it is not), filtered or not. Rows of 784 values
+ * near 0 or 255, in clusters, make neighbours' sums past 2^24 (a single
+ * float could no longer hold every integer there; the float kernel's
+ * lanes still do, so both paths give the same distances, and which one
+ * ran is a matter of speed, measured in bench_ann --u8): the walk must
+ * find what the exact scan finds, and give its distances bit for bit. A
+ * wrong code offset or query code loses most of the neighbours here. */
 static void test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds(void **state)
 {
 	(void)state;
@@ -2579,31 +2581,100 @@ static void test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds(void **state
 			float v = test_rng_next(&rng) % 5 >= 2 ? near[i] : 255 - near[i];
 			q[i] = qi < Q ? v : v + 0.5f * (v < 255);
 		}
-		uint32_t a[K], b[K];
-		float da[K], db[K];
-		size_t fa = 0, fb = 0;
-		assert_int_equal(hnsw->search(ix, q, K, NULL, a, da, &fa), 0);
-		assert_int_equal(flat->search(ref, q, K, NULL, b, db, &fb), 0);
-		assert_int_equal(fa, K);
-		assert_int_equal(fb, K);
-		past += db[0] > 16777216.0f;
-		for (size_t x = 0; x < K; x++) {
-			if (x)
-				assert_true(da[x - 1] <= da[x]);
-			for (size_t y = 0; y < K; y++) {
-				if (a[x] == b[y]) {
-					hits += 1.0 / K;
-					assert_memory_equal(&da[x], &db[y], sizeof da[x]);
+		brain_index_filter third = {accept_third, NULL};
+		for (int filtered = 0; filtered < 2; filtered++) {
+			const brain_index_filter *f = filtered ? &third : NULL;
+			uint32_t a[K], b[K];
+			float da[K], db[K];
+			size_t fa = 0, fb = 0;
+			assert_int_equal(hnsw->search(ix, q, K, f, a, da, &fa), 0);
+			assert_int_equal(flat->search(ref, q, K, f, b, db, &fb), 0);
+			assert_int_equal(fa, K);
+			assert_int_equal(fb, K);
+			past += !filtered && db[0] > 16777216.0f;
+			for (size_t x = 0; x < K; x++) {
+				if (x)
+					assert_true(da[x - 1] <= da[x]);
+				if (filtered)
+					assert_int_equal(a[x] % 3, 0);
+				for (size_t y = 0; y < K; y++) {
+					if (a[x] == b[y]) {
+						hits += 1.0 / K;
+						assert_memory_equal(&da[x], &db[y], sizeof da[x]);
+					}
 				}
 			}
 		}
 	}
-	assert_true(past > Q); /* even the nearest sums are long enough to round */
-	assert_true(hits / (2 * Q) > 0.98);
+	assert_true(past > Q); /* even the nearest sums pass 2^24 */
+	assert_true(hits / (4 * Q) > 0.98);
 	free(q);
 	free(slots);
 	free(data);
 	free(centre);
+	flat->close(ref);
+	hnsw->close(ix);
+}
+
+/* Q8 rows walk on int8 dots with the query quantised like a row: at an
+ * odd dimension (the scale after padding) and under IP with norms that
+ * differ 25-fold (both scales matter), filtered or not, the walk finds
+ * what an exact scan of the same Q8 rows finds, at its distances. */
+static void test_hnsw__q8_rows_walk_on_codes_finds_what_a_scan_finds(void **state)
+{
+	(void)state;
+	enum { D = 33, N = 2000, Q = 60 };
+	params p = params_default();
+	p.elem = BRAIN_ELEM_Q8;
+	p.efc = 80;
+	dataset ds = dataset_make(5150, D, BRAIN_METRIC_IP, false, N, Q);
+	for (size_t r = 0; r < N; r++) { /* norms from 0.2 to 5 */
+		float scale = 0.2f + 4.8f * (float)(test_rng_next(&ds.rng) % 1000) / 999.0f;
+		for (size_t i = 0; i < D; i++)
+			ds.data[r * D + i] *= scale;
+	}
+	brain_index *ix = open_ix(hnsw, D, BRAIN_METRIC_IP, N, &p);
+	brain_index_config cfg = config_for(D, BRAIN_METRIC_IP, N, NULL);
+	brain_index *ref = NULL;
+	assert_int_equal(brain__flat_open_ex(&cfg, 0, 64, BRAIN_ELEM_Q8, &ref), 0);
+	assert_int_equal(hnsw->reserve(ix, N), 0);
+	assert_int_equal(flat->reserve(ref, N), 0);
+	uint32_t *slots = slots_for(N);
+	assert_int_equal(hnsw->add_batch(ix, slots, ds.data, N - 100), 0);
+	for (uint32_t i = N - 100; i < N; i++)
+		assert_int_equal(hnsw->add(ix, i, ds.data + (size_t)i * D), 0);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(flat->add(ref, i, ds.data + (size_t)i * D), 0);
+	p.ef = 16;
+	double hits = 0;
+	brain_index_filter third = {accept_third, NULL};
+	for (size_t qi = 0; qi < Q; qi++) {
+		const float *q = ds.queries + qi * D;
+		for (int filtered = 0; filtered < 2; filtered++) {
+			const brain_index_filter *f = filtered ? &third : NULL;
+			uint32_t a[K], b[K];
+			float da[K], db[K];
+			size_t fa = 0, fb = 0;
+			assert_int_equal(hnsw->search(ix, q, K, f, a, da, &fa), 0);
+			assert_int_equal(flat->search(ref, q, K, f, b, db, &fb), 0);
+			assert_int_equal(fa, K);
+			assert_int_equal(fb, K);
+			for (size_t x = 0; x < K; x++) {
+				if (filtered)
+					assert_int_equal(a[x] % 3, 0);
+				for (size_t y = 0; y < K; y++) {
+					if (a[x] == b[y]) {
+						hits += 1.0 / K;
+						assert_memory_equal(&da[x], &db[y], sizeof da[x]);
+					}
+				}
+			}
+		}
+	}
+	print_message("q8 walk: %.4f of the scan's neighbours\n", hits / (2 * Q));
+	assert_true(hits / (2 * Q) > 0.97);
+	free(slots);
+	dataset_free(&ds);
 	flat->close(ref);
 	hnsw->close(ix);
 }
@@ -3257,6 +3328,7 @@ int main(int argc, char **argv)
 		TEST(test_hnsw__reopen_takes_back_the_graph_parameters),
 		TEST(test_hnsw__8bit_rows_search_as_float_rows),
 		TEST(test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds),
+		TEST(test_hnsw__q8_rows_walk_on_codes_finds_what_a_scan_finds),
 		TEST(test_hnsw__q8_rows),
 		TEST(test_hnsw__8bit_rows_refuse_what_they_cannot_hold),
 		TEST(test_hnsw__8bit_brain_through_the_api),
