@@ -75,6 +75,10 @@ all=0
 sets=""
 while [ $# -gt 0 ]; do
 	case $1 in
+	--out | --bench-ann | --braincore | --seed | --fashion-queries)
+		[ $# -ge 2 ] || { echo "prepare_data.sh: $1 needs a value (see --help)" >&2; exit 2; } ;;
+	esac
+	case $1 in
 	--out) out=$2; shift 2 ;;
 	--out=*) out=${1#*=}; shift ;;
 	--bench-ann) bench_ann=$2; shift 2 ;;
@@ -93,6 +97,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$sets" ] || sets="glove fashion"
+# each set once, in the order first named ('all' with names repeats them)
+uniq_sets=""
+for s in $sets; do
+	case " $uniq_sets " in *" $s "*) ;; *) uniq_sets="$uniq_sets $s" ;; esac
+done
+sets=$uniq_sets
 # Paths given are relative to where we were called from; then work from
 # the source tree (the default --out and the build of bench_ann are there).
 case $out in '' | /*) ;; *) out=$here/$out ;; esac
@@ -586,7 +596,8 @@ EOF
 	[ "$ndim" -eq 384 ] || { echo "prepare_data.sh: stsb384: braincore gave $ndim-d vectors" >&2; exit 1; }
 	nbase=$(($(wc -l < "$dir/base_sentences.txt")))
 	version=$("$braincore" --version 2>/dev/null || echo unknown)
-	table=$(sha256sum "$words" 2>/dev/null | cut -c1-16 || echo unknown)
+	table=$(sha256sum "$words" 2>/dev/null) && table=$(printf '%s' "$table" | cut -c1-16) ||
+		table=unknown
 	cat > "$dir/meta.txt" << EOF
 name=stsb-builtin-384
 metric=angular
