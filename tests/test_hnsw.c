@@ -2532,6 +2532,43 @@ static void test_hnsw__8bit_rows_search_as_float_rows(void **state)
 	}
 }
 
+/* One query against an 8-bit index ix and the exact scan ref of the same
+ * rows, without a filter and then with accept_third: each search returns
+ * K, nearest first, passing the filter; the share of the scan's neighbours
+ * the walk found is added to *hits (each a 1/K), and each one found has
+ * the scan's distance bit for bit. Returns the scan's nearest distance
+ * without the filter. */
+static float compare_with_scan(brain_index *ix, brain_index *ref, const float *q, double *hits)
+{
+	brain_index_filter third = {accept_third, NULL};
+	float nearest = 0;
+	for (int filtered = 0; filtered < 2; filtered++) {
+		const brain_index_filter *f = filtered ? &third : NULL;
+		uint32_t a[K], b[K];
+		float da[K], db[K];
+		size_t fa = 0, fb = 0;
+		assert_int_equal(hnsw->search(ix, q, K, f, a, da, &fa), 0);
+		assert_int_equal(flat->search(ref, q, K, f, b, db, &fb), 0);
+		assert_int_equal(fa, K);
+		assert_int_equal(fb, K);
+		if (!filtered)
+			nearest = db[0];
+		for (size_t x = 0; x < K; x++) {
+			if (x)
+				assert_true(da[x - 1] <= da[x]);
+			if (filtered)
+				assert_int_equal(a[x] % 3, 0);
+			for (size_t y = 0; y < K; y++) {
+				if (a[x] == b[y]) {
+					*hits += 1.0 / K;
+					assert_memory_equal(&da[x], &db[y], sizeof da[x]);
+				}
+			}
+		}
+	}
+	return nearest;
+}
+
 /* uint8 rows under L2 walk with integer sums when the query is integral
  * (and with floats when it is not), filtered or not. Rows of 784 values
  * near 0 or 255, in clusters, make neighbours' sums past 2^24 (a single
@@ -2581,30 +2618,7 @@ static void test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds(void **state
 			float v = test_rng_next(&rng) % 5 >= 2 ? near[i] : 255 - near[i];
 			q[i] = qi < Q ? v : v + 0.5f * (v < 255);
 		}
-		brain_index_filter third = {accept_third, NULL};
-		for (int filtered = 0; filtered < 2; filtered++) {
-			const brain_index_filter *f = filtered ? &third : NULL;
-			uint32_t a[K], b[K];
-			float da[K], db[K];
-			size_t fa = 0, fb = 0;
-			assert_int_equal(hnsw->search(ix, q, K, f, a, da, &fa), 0);
-			assert_int_equal(flat->search(ref, q, K, f, b, db, &fb), 0);
-			assert_int_equal(fa, K);
-			assert_int_equal(fb, K);
-			past += !filtered && db[0] > 16777216.0f;
-			for (size_t x = 0; x < K; x++) {
-				if (x)
-					assert_true(da[x - 1] <= da[x]);
-				if (filtered)
-					assert_int_equal(a[x] % 3, 0);
-				for (size_t y = 0; y < K; y++) {
-					if (a[x] == b[y]) {
-						hits += 1.0 / K;
-						assert_memory_equal(&da[x], &db[y], sizeof da[x]);
-					}
-				}
-			}
-		}
+		past += compare_with_scan(ix, ref, q, &hits) > 16777216.0f;
 	}
 	assert_true(past > Q); /* even the nearest sums pass 2^24 */
 	assert_true(hits / (4 * Q) > 0.98);
@@ -2647,31 +2661,8 @@ static void test_hnsw__q8_rows_walk_on_codes_finds_what_a_scan_finds(void **stat
 		assert_int_equal(flat->add(ref, i, ds.data + (size_t)i * D), 0);
 	p.ef = 16;
 	double hits = 0;
-	brain_index_filter third = {accept_third, NULL};
-	for (size_t qi = 0; qi < Q; qi++) {
-		const float *q = ds.queries + qi * D;
-		for (int filtered = 0; filtered < 2; filtered++) {
-			const brain_index_filter *f = filtered ? &third : NULL;
-			uint32_t a[K], b[K];
-			float da[K], db[K];
-			size_t fa = 0, fb = 0;
-			assert_int_equal(hnsw->search(ix, q, K, f, a, da, &fa), 0);
-			assert_int_equal(flat->search(ref, q, K, f, b, db, &fb), 0);
-			assert_int_equal(fa, K);
-			assert_int_equal(fb, K);
-			for (size_t x = 0; x < K; x++) {
-				if (filtered)
-					assert_int_equal(a[x] % 3, 0);
-				for (size_t y = 0; y < K; y++) {
-					if (a[x] == b[y]) {
-						hits += 1.0 / K;
-						assert_memory_equal(&da[x], &db[y], sizeof da[x]);
-					}
-				}
-			}
-		}
-	}
-	print_message("q8 walk: %.4f of the scan's neighbours\n", hits / (2 * Q));
+	for (size_t qi = 0; qi < Q; qi++)
+		compare_with_scan(ix, ref, ds.queries + qi * D, &hits);
 	assert_true(hits / (2 * Q) > 0.97);
 	free(slots);
 	dataset_free(&ds);
