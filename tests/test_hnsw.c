@@ -2569,6 +2569,28 @@ static float compare_with_scan(brain_index *ix, brain_index *ref, const float *q
 	return nearest;
 }
 
+/* An hnsw index of p->elem rows (it reads p through its config: p must
+ * outlive it) and an exact scan of the same rows, both holding the n rows
+ * of data: the index the first n - 100 by add_batch, the rest one by
+ * one. */
+static void index_and_scan(uint32_t dim, int metric, uint32_t n, params *p, const float *data,
+                           brain_index **ix, brain_index **ref)
+{
+	*ix = open_ix(hnsw, dim, metric, n, p);
+	brain_index_config cfg = config_for(dim, metric, n, NULL);
+	*ref = NULL;
+	assert_int_equal(brain__flat_open_ex(&cfg, 0, 64, (brain_elem)p->elem, ref), 0);
+	assert_int_equal(hnsw->reserve(*ix, n), 0);
+	assert_int_equal(flat->reserve(*ref, n), 0);
+	uint32_t *slots = slots_for(n);
+	assert_int_equal(hnsw->add_batch(*ix, slots, data, n - 100), 0);
+	for (uint32_t i = n - 100; i < n; i++)
+		assert_int_equal(hnsw->add(*ix, i, data + (size_t)i * dim), 0);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(flat->add(*ref, i, data + (size_t)i * dim), 0);
+	free(slots);
+}
+
 /* uint8 rows under L2 walk with integer sums when the query is integral
  * (and with floats when it is not), filtered or not. Rows of 784 values
  * near 0 or 255, in clusters, make neighbours' sums past 2^24 (a single
@@ -2585,12 +2607,6 @@ static void test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds(void **state
 	params p = params_default();
 	p.elem = BRAIN_ELEM_U8;
 	p.efc = 80;
-	brain_index *ix = open_ix(hnsw, D, BRAIN_METRIC_L2, N, &p);
-	brain_index_config cfg = config_for(D, BRAIN_METRIC_L2, N, NULL);
-	brain_index *ref = NULL;
-	assert_int_equal(brain__flat_open_ex(&cfg, 0, 64, BRAIN_ELEM_U8, &ref), 0);
-	assert_int_equal(hnsw->reserve(ix, N), 0);
-	assert_int_equal(flat->reserve(ref, N), 0);
 	float *centre = xmalloc((size_t)C * D * sizeof *centre);
 	float *data = xmalloc((size_t)N * D * sizeof *data);
 	for (size_t i = 0; i < (size_t)C * D; i++)
@@ -2602,12 +2618,8 @@ static void test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds(void **state
 			float in = (float)(test_rng_next(&rng) % 16);
 			data[r * D + i] = c ? c - in : in;
 		}
-	uint32_t *slots = slots_for(N);
-	assert_int_equal(hnsw->add_batch(ix, slots, data, N - 100), 0);
-	for (uint32_t i = N - 100; i < N; i++)
-		assert_int_equal(hnsw->add(ix, i, data + (size_t)i * D), 0);
-	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(flat->add(ref, i, data + (size_t)i * D), 0);
+	brain_index *ix, *ref;
+	index_and_scan(D, BRAIN_METRIC_L2, N, &p, data, &ix, &ref);
 	p.ef = 200;
 	double hits = 0;
 	size_t past = 0;
@@ -2623,7 +2635,6 @@ static void test_hnsw__u8_rows_integer_walk_finds_what_a_scan_finds(void **state
 	assert_true(past > Q); /* even the nearest sums pass 2^24 */
 	assert_true(hits / (4 * Q) > 0.98);
 	free(q);
-	free(slots);
 	free(data);
 	free(centre);
 	flat->close(ref);
@@ -2647,24 +2658,13 @@ static void test_hnsw__q8_rows_walk_on_codes_finds_what_a_scan_finds(void **stat
 		for (size_t i = 0; i < D; i++)
 			ds.data[r * D + i] *= scale;
 	}
-	brain_index *ix = open_ix(hnsw, D, BRAIN_METRIC_IP, N, &p);
-	brain_index_config cfg = config_for(D, BRAIN_METRIC_IP, N, NULL);
-	brain_index *ref = NULL;
-	assert_int_equal(brain__flat_open_ex(&cfg, 0, 64, BRAIN_ELEM_Q8, &ref), 0);
-	assert_int_equal(hnsw->reserve(ix, N), 0);
-	assert_int_equal(flat->reserve(ref, N), 0);
-	uint32_t *slots = slots_for(N);
-	assert_int_equal(hnsw->add_batch(ix, slots, ds.data, N - 100), 0);
-	for (uint32_t i = N - 100; i < N; i++)
-		assert_int_equal(hnsw->add(ix, i, ds.data + (size_t)i * D), 0);
-	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(flat->add(ref, i, ds.data + (size_t)i * D), 0);
+	brain_index *ix, *ref;
+	index_and_scan(D, BRAIN_METRIC_IP, N, &p, ds.data, &ix, &ref);
 	p.ef = 16;
 	double hits = 0;
 	for (size_t qi = 0; qi < Q; qi++)
 		compare_with_scan(ix, ref, ds.queries + qi * D, &hits);
 	assert_true(hits / (2 * Q) > 0.97);
-	free(slots);
 	dataset_free(&ds);
 	flat->close(ref);
 	hnsw->close(ix);
